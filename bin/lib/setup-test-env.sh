@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Installs what the test tiers need, from Debian's packages only:
+#   nginx (+ stream module)      real proxy for the *IT tier (SNI routing)
+#   etcd-server, kube-apiserver  real API server for fabric8 kube-api-test (*IT)
+#   dataset-fashion-mnist        real training data
+# kube-apiserver and kubectl are built from Debian's `kubernetes` source package
+# (about 6 minutes on 2 cores) and cached, so later runs skip the build.
+set -euo pipefail
+
+K8S_VERSION=1.20.2
+KUBEAPITEST_DIR="${HOME}/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
+CACHE_DIR="${FLOTILLA_CACHE:-${HOME}/.cache/flotilla}"
+PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist)
+
+log() { echo "[setup] $*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_packages() {
+  local p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+ensure_deb_src() {
+  # deb-src derived from the existing deb entries (deb822 or one-line form).
+  local src=/etc/apt/sources.list.d/flotilla-src.sources
+  [ -f "$src" ] && return 0
+  local debian_uri=http://deb.debian.org/debian suites="bookworm bookworm-updates"
+  if [ -r /etc/os-release ]; then
+    # shellcheck disable=SC1091
+    . /etc/os-release
+    [ -n "${VERSION_CODENAME:-}" ] && suites="${VERSION_CODENAME} ${VERSION_CODENAME}-updates"
+  fi
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
+    [ -r "$f" ] || continue
+    uri=$(grep -Eo 'https?://[^ ]*/debian/?( |$)' "$f" | head -n1 | tr -d ' ' || true)
+    if [ -n "$uri" ]; then debian_uri="${uri%/}"; break; fi
+  done
+  log "adding deb-src entry for ${debian_uri} (${suites})"
+  as_root tee "$src" >/dev/null <<SRC
+Types: deb-src
+URIs: ${debian_uri}
+Suites: ${suites}
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  APT_UPDATED=""
+}
+
+APT_UPDATED=""
+apt_update_once() {
+  if [ -z "$APT_UPDATED" ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+}
+
+install_packages() {
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  if [ -n "${missing// /}" ]; then
+    apt_update_once
+    log "installing: ${missing}"
+    # shellcheck disable=SC2086
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+}
+
+build_kubernetes() {
+  local out="${CACHE_DIR}/k8s-${K8S_VERSION}"
+  if [ -x "${out}/kube-apiserver" ] && [ -x "${out}/kubectl" ]; then
+    return 0
+  fi
+  ensure_deb_src
+  apt_update_once
+  local work="${CACHE_DIR}/k8s-build"
+  rm -rf "$work" && mkdir -p "$work"
+  log "fetching Debian's kubernetes source package"
+  (cd "$work" && apt-get source -qq kubernetes >/dev/null)
+  local srcdir
+  srcdir=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | head -n1)
+  log "building cmd/kube-apiserver and cmd/kubectl in ${srcdir} (about 6 minutes)"
+  (
+    cd "$srcdir"
+    # As debian/rules does: a GOPATH inside the tree with k8s.io/kubernetes linked to it.
+    export GOPATH="$srcdir/.go" PATH="/usr/lib/go/bin:$PATH" CGO_ENABLED=0
+    mkdir -p .go/src/k8s.io
+    [ -L .go/src/k8s.io/kubernetes ] || ln -s ../../.. .go/src/k8s.io/kubernetes
+    env HOME="$work/home" make WHAT="cmd/kube-apiserver cmd/kubectl" >"$work/build.log" 2>&1 \
+      || { tail -n 40 "$work/build.log" >&2; exit 1; }
+  )
+  mkdir -p "$out"
+  cp "$srcdir/_output/bin/kube-apiserver" "$srcdir/_output/bin/kubectl" "$out/"
+  rm -rf "$work"
+}
+
+place_kubeapitest_binaries() {
+  mkdir -p "$KUBEAPITEST_DIR"
+  local out="${CACHE_DIR}/k8s-${K8S_VERSION}"
+  ln -sf "${out}/kube-apiserver" "$KUBEAPITEST_DIR/kube-apiserver"
+  ln -sf "${out}/kubectl" "$KUBEAPITEST_DIR/kubectl"
+  ln -sf "$(command -v etcd)" "$KUBEAPITEST_DIR/etcd"
+}
+
+main() {
+  install_packages
+  build_kubernetes
+  place_kubeapitest_binaries
+  log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver ${K8S_VERSION}, fashion-mnist in /usr/share/datasets/fashion-mnist"
+}
+
+main "$@"

@@ -1,0 +1,99 @@
+package dev.flotilla.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A real component that an integration tier needs. Each knows how to tell whether it is present
+ * on this machine; {@code bin/flotilla test} installs all of those that Debian packages provide.
+ */
+public enum RealServer {
+  OPENSSL("openssl", "the openssl command") {
+    @Override
+    boolean isPresent() {
+      return onPath("openssl");
+    }
+  },
+  NGINX("nginx", "nginx with the stream module (Debian packages nginx, libnginx-mod-stream)") {
+    @Override
+    boolean isPresent() {
+      return Files.isExecutable(Path.of("/usr/sbin/nginx"))
+          && Files.exists(Path.of("/usr/lib/nginx/modules/ngx_stream_module.so"));
+    }
+  },
+  KUBE_API_SERVER("kube-apiserver", "kube-apiserver, etcd and kubectl 1.20.2 in ~/.kubeapitest/k8s/1.20.2-linux-amd64") {
+    @Override
+    boolean isPresent() {
+      Path dir = kubeApiTestBinaries();
+      return Files.isExecutable(dir.resolve("kube-apiserver"))
+          && Files.isExecutable(dir.resolve("etcd"))
+          && Files.isExecutable(dir.resolve("kubectl"));
+    }
+  },
+  FASHION_MNIST("fashion-mnist", "Fashion-MNIST idx files in /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist)") {
+    @Override
+    boolean isPresent() {
+      return Files.isDirectory(fashionMnistDirectory());
+    }
+  },
+  /**
+   * A Docker engine, for the kind tier. No Debian package can give one inside this sandbox, so
+   * this tier is the one exception to {@code FLOTILLA_REQUIRE_ALL_TIERS}: it reports a skip.
+   */
+  DOCKER_ENGINE("docker", "a running Docker engine (for kind)") {
+    @Override
+    boolean isPresent() {
+      return Files.exists(Path.of("/var/run/docker.sock"))
+          || Optional.ofNullable(System.getenv("DOCKER_HOST")).isPresent();
+    }
+
+    @Override
+    boolean installableBySetup() {
+      return false;
+    }
+  };
+
+  private final String shortName;
+  private final String description;
+
+  RealServer(String shortName, String description) {
+    this.shortName = shortName;
+    this.description = description;
+  }
+
+  abstract boolean isPresent();
+
+  boolean installableBySetup() {
+    return true;
+  }
+
+  public String shortName() {
+    return shortName;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  /** Where fabric8 kube-api-test looks for the 1.20.2 binaries. */
+  public static Path kubeApiTestBinaries() {
+    return Path.of(System.getProperty("user.home"), ".kubeapitest", "k8s", "1.20.2-linux-amd64");
+  }
+
+  /** Directory of the Fashion-MNIST idx files; {@code FLOTILLA_FASHION_MNIST} overrides it. */
+  public static Path fashionMnistDirectory() {
+    String override = System.getenv("FLOTILLA_FASHION_MNIST");
+    return Path.of(override != null ? override : "/usr/share/datasets/fashion-mnist");
+  }
+
+  static boolean onPath(String command) {
+    String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+    for (String dir : path.split(":")) {
+      if (Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
