@@ -1,0 +1,79 @@
+package dev.flotilla.protocol.tensor;
+
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.v1.ModelChunk;
+import dev.flotilla.protocol.v1.ModelHeader;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Rebuilds a whole model from a FetchModel stream (header, then data chunks), checking the header
+ * against the expected layout. For the receiving side of a party, which needs the full weights.
+ */
+public final class ModelAssembler {
+
+  private final List<TensorSpec> specs;
+  private final TensorStreamDecoder decoder;
+  private final float[][] tensors;
+  private ModelHeader header;
+
+  public ModelAssembler(List<TensorSpec> specs) {
+    this.specs = List.copyOf(specs);
+    this.decoder = new TensorStreamDecoder(specs);
+    this.tensors = new float[specs.size()][];
+    for (int i = 0; i < specs.size(); i++) {
+      tensors[i] = new float[specs.get(i).numElements()];
+    }
+  }
+
+  /** Folds the next chunk of the stream in. */
+  public void accept(ModelChunk chunk) throws TensorStreamException {
+    switch (chunk.getPayloadCase()) {
+      case HEADER -> {
+        if (header != null) {
+          throw new TensorStreamException("second header chunk in the model stream");
+        }
+        TensorChunks.checkLayout(chunk.getHeader().getTensorsList(), specs);
+        header = chunk.getHeader();
+      }
+      case DATA -> {
+        if (header == null) {
+          throw new TensorStreamException("data chunk before the header chunk");
+        }
+        decoder.accept(chunk.getData(), (t, off, values, n) -> values.get(tensors[t], off, n));
+      }
+      default -> throw new TensorStreamException("empty chunk in the model stream");
+    }
+  }
+
+  public boolean isComplete() {
+    return header != null && decoder.isComplete();
+  }
+
+  public long modelVersion() {
+    if (header == null) {
+      throw new IllegalStateException("no header received");
+    }
+    return header.getModelVersion();
+  }
+
+  /** The weights, once the stream completed. */
+  public float[][] tensors() throws TensorStreamException {
+    if (header == null) {
+      throw new TensorStreamException("model stream had no header");
+    }
+    decoder.requireComplete();
+    return tensors;
+  }
+
+  /** Reads a whole (blocking) stream, e.g. from a blocking stub's FetchModel. */
+  public static Decoded readAll(List<TensorSpec> specs, Iterator<ModelChunk> stream) throws TensorStreamException {
+    ModelAssembler assembler = new ModelAssembler(specs);
+    while (stream.hasNext()) {
+      assembler.accept(stream.next());
+    }
+    return new Decoded(assembler.modelVersion(), assembler.tensors());
+  }
+
+  public record Decoded(long modelVersion, float[][] tensors) {}
+}
