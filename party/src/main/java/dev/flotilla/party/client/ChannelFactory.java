@@ -1,0 +1,14 @@
+package dev.flotilla.party.client;
+
+import io.grpc.ManagedChannel;
+
+/** Opens a channel to the aggregator; one per connection attempt, closed by the caller. */
+@FunctionalInterface
+public interface ChannelFactory {
+  ManagedChannel open();
+
+  /** Where the channel goes, for log lines and error messages. */
+  default String describe() {
+    return "the aggregator";
+  }
+}

@@ -1,0 +1,209 @@
+package dev.flotilla.party.client;
+
+import com.google.protobuf.Empty;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.ModelAssembler;
+import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.protocol.v1.EvaluationReport;
+import dev.flotilla.protocol.v1.FederationGrpc;
+import dev.flotilla.protocol.v1.FetchModelRequest;
+import dev.flotilla.protocol.v1.JoinRequest;
+import dev.flotilla.protocol.v1.JoinResponse;
+import dev.flotilla.protocol.v1.RoundEvent;
+import dev.flotilla.protocol.v1.RoundsRequest;
+import dev.flotilla.protocol.v1.SubmitUpdateResponse;
+import dev.flotilla.protocol.v1.UpdateChunk;
+import dev.flotilla.protocol.v1.UpdateHeader;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One connection to the aggregator: a channel, the party's Rounds stream, and the calls made while
+ * it lives. Every call has a deadline; the Rounds stream, which is the party's liveness signal and
+ * lives as long as the job, has a long one and is reopened with a rejoin when it ends. Uploads
+ * respect flow control: a chunk is sent only while the transport reports it ready, so at most a
+ * chunk or so is buffered whatever the model size.
+ */
+public final class FederationSession implements AutoCloseable {
+
+  /** What the Rounds stream delivered: an event, or its end (with the status it ended with). */
+  public sealed interface Incoming {
+    record Event(RoundEvent event) implements Incoming {}
+
+    record Ended(Status status) implements Incoming {}
+  }
+
+  /** Deadlines of the calls; a record so tests and the module can tune them. */
+  public record Deadlines(Duration join, Duration fetch, Duration submit, Duration report, Duration rounds) {
+    public static Deadlines defaults() {
+      return new Deadlines(Duration.ofSeconds(30), Duration.ofMinutes(2), Duration.ofMinutes(5),
+          Duration.ofSeconds(30), Duration.ofHours(12));
+    }
+  }
+
+  private final ManagedChannel channel;
+  private final Deadlines deadlines;
+  private final FederationGrpc.FederationStub asyncStub;
+  private final FederationGrpc.FederationBlockingStub blockingStub;
+  private final BlockingQueue<Incoming> incoming = new LinkedBlockingQueue<>();
+  private final AtomicReference<ClientCallStreamObserver<RoundsRequest>> roundsCall = new AtomicReference<>();
+
+  public FederationSession(ManagedChannel channel, Deadlines deadlines) {
+    this.channel = channel;
+    this.deadlines = deadlines;
+    this.asyncStub = FederationGrpc.newStub(channel);
+    this.blockingStub = FederationGrpc.newBlockingStub(channel);
+  }
+
+  public JoinResponse join(long numSamples) {
+    return blockingStub.withDeadlineAfter(deadlines.join().toMillis(), TimeUnit.MILLISECONDS)
+        .join(JoinRequest.newBuilder().setNumSamples(numSamples).addCapabilities("float32").build());
+  }
+
+  /** Opens the Rounds stream; its events and its end arrive through {@link #nextIncoming}. */
+  public void openRounds() {
+    asyncStub.withDeadlineAfter(deadlines.rounds().toMillis(), TimeUnit.MILLISECONDS)
+        .rounds(RoundsRequest.getDefaultInstance(), new ClientResponseObserver<RoundsRequest, RoundEvent>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<RoundsRequest> requestStream) {
+            roundsCall.set(requestStream);
+          }
+
+          @Override
+          public void onNext(RoundEvent event) {
+            incoming.add(new Incoming.Event(event));
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            incoming.add(new Incoming.Ended(Status.fromThrowable(t)));
+          }
+
+          @Override
+          public void onCompleted() {
+            incoming.add(new Incoming.Ended(Status.UNAVAILABLE.withDescription("the server closed the Rounds stream")));
+          }
+        });
+  }
+
+  /** The next thing the Rounds stream delivered, or null after {@code timeout}. */
+  public Incoming nextIncoming(Duration timeout) throws InterruptedException {
+    return incoming.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A later event already waiting behind the current one, without removing it; null if none. */
+  public Incoming peekIncoming() {
+    return incoming.peek();
+  }
+
+  /**
+   * Downloads a model version and checks it against the layout.
+   *
+   * @throws TensorStreamException if the stream does not match the layout
+   */
+  public ModelAssembler.Decoded fetchModel(long version, List<TensorSpec> layout) throws TensorStreamException {
+    Iterator<dev.flotilla.protocol.v1.ModelChunk> chunks = blockingStub
+        .withDeadlineAfter(deadlines.fetch().toMillis(), TimeUnit.MILLISECONDS)
+        .fetchModel(FetchModelRequest.newBuilder().setModelVersion(version).build());
+    ModelAssembler.Decoded decoded = ModelAssembler.readAll(layout, chunks);
+    if (decoded.modelVersion() != version) {
+      throw new TensorStreamException("asked for model version " + version + " but the server sent version "
+          + decoded.modelVersion());
+    }
+    return decoded;
+  }
+
+  /** Uploads an update (header, then chunks as flow control allows) and waits for the server's answer. */
+  public SubmitUpdateResponse submitUpdate(UpdateHeader header, List<TensorSpec> layout, float[][] weights)
+      throws InterruptedException {
+    Iterator<UpdateChunk> chunks = TensorChunks.updateStream(header, layout, weights);
+    CompletableFuture<SubmitUpdateResponse> result = new CompletableFuture<>();
+    asyncStub.withDeadlineAfter(deadlines.submit().toMillis(), TimeUnit.MILLISECONDS)
+        .submitUpdate(new ClientResponseObserver<UpdateChunk, SubmitUpdateResponse>() {
+          private boolean halfClosed;
+
+          @Override
+          public void beforeStart(ClientCallStreamObserver<UpdateChunk> requestStream) {
+            // grpc calls the handler serially, whenever the transport can take more
+            requestStream.setOnReadyHandler(() -> {
+              while (!halfClosed && requestStream.isReady() && chunks.hasNext()) {
+                requestStream.onNext(chunks.next());
+              }
+              if (!halfClosed && !chunks.hasNext()) {
+                halfClosed = true;
+                requestStream.onCompleted();
+              }
+            });
+          }
+
+          @Override
+          public void onNext(SubmitUpdateResponse response) {
+            result.complete(response);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            result.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            result.completeExceptionally(Status.INTERNAL
+                .withDescription("the server ended SubmitUpdate without a response").asRuntimeException());
+          }
+        });
+    return await(result, deadlines.submit().plusMinutes(1));
+  }
+
+  public void reportEvaluation(EvaluationReport report) {
+    Empty ignored = blockingStub.withDeadlineAfter(deadlines.report().toMillis(), TimeUnit.MILLISECONDS)
+        .reportEvaluation(report);
+  }
+
+  private static <T> T await(CompletableFuture<T> future, Duration limit) throws InterruptedException {
+    try {
+      // the call's own deadline bounds this wait; the margin only guards against a lost callback
+      return future.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof StatusRuntimeException sre) {
+        throw sre;
+      }
+      throw Status.fromThrowable(cause).asRuntimeException();
+    } catch (TimeoutException | CancellationException e) {
+      throw Status.DEADLINE_EXCEEDED.withDescription("no answer to SubmitUpdate").asRuntimeException();
+    }
+  }
+
+  @Override
+  public void close() {
+    ClientCallStreamObserver<RoundsRequest> call = roundsCall.get();
+    if (call != null) {
+      call.cancel("party closing the session", null);
+    }
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}
