@@ -47,6 +47,15 @@ public final class TensorStreamDecoder {
    * @throws TensorStreamException saying what is wrong with the chunk
    */
   public void check(ByteString data) throws TensorStreamException {
+    check(data, 0);
+  }
+
+  /**
+   * Like {@link #check(ByteString)}, for a receiver that holds pendingValues already checked but
+   * not yet handed to {@link #accept} (it folds one chunk behind, to refuse a bad stream before
+   * folding anything of it).
+   */
+  public void check(ByteString data, long pendingValues) throws TensorStreamException {
     if (data.size() > maxChunkBytes) {
       throw new TensorStreamException("data chunk of " + data.size() + " bytes exceeds the limit of " + maxChunkBytes + " bytes");
     }
@@ -54,9 +63,9 @@ public final class TensorStreamDecoder {
       throw new TensorStreamException("data chunk of " + data.size() + " bytes is not a whole number of float32 values");
     }
     long values = data.size() / Float.BYTES;
-    if (received + values > expectedValues) {
+    if (received + pendingValues + values > expectedValues) {
       throw new TensorStreamException("stream carries more than the " + expectedValues
-          + " float32 values of the model (" + (received + values) + " so far)");
+          + " float32 values of the model (" + (received + pendingValues + values) + " so far)");
     }
   }
 
@@ -77,6 +86,18 @@ public final class TensorStreamDecoder {
         offset = 0;
       }
     }
+  }
+
+  /** Where the value at a position of the stream lies, e.g. "tensor 'fc1.weight' element 17". */
+  public String describe(long valueIndex) {
+    long start = 0;
+    for (TensorSpec spec : specs) {
+      if (valueIndex < start + spec.numElements()) {
+        return "tensor '" + spec.name() + "' element " + (valueIndex - start);
+      }
+      start += spec.numElements();
+    }
+    return "value " + valueIndex + " (beyond the model)";
   }
 
   public boolean isComplete() {
