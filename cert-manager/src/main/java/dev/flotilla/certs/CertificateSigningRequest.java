@@ -1,0 +1,192 @@
+package dev.flotilla.certs;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.DERIA5String;
+import org.bouncycastle.asn1.pkcs.Attribute;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCSException;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.bouncycastle.util.IPAddress;
+
+/**
+ * A PKCS#10 certificate signing request. A party makes its key and CSR locally
+ * ({@link #create}), sends only the CSR, and the CA signs it within its {@link SigningPolicy}.
+ * On disk: {@code tls.csr} and {@code tls.key} (mode 0600).
+ */
+public final class CertificateSigningRequest {
+  public static final String CSR_FILE = "tls.csr";
+
+  private final PKCS10CertificationRequest csr;
+  private final PrivateKey privateKey;
+
+  private CertificateSigningRequest(PKCS10CertificationRequest csr, PrivateKey privateKey) {
+    this.csr = csr;
+    this.privateKey = privateKey;
+  }
+
+  /** A fresh key and a CSR for CN={@code commonName} with the given DNS and IP SANs, signed with that key. */
+  public static CertificateSigningRequest create(String commonName, List<String> dnsNames, List<String> ipAddresses,
+      KeyType keyType) {
+    Names.checkCommonName(commonName);
+    List<GeneralName> names = new ArrayList<>();
+    dnsNames.stream().map(Names::checkDnsName).forEach(d -> names.add(new GeneralName(GeneralName.dNSName, d)));
+    ipAddresses.stream().map(Names::checkIpAddress).forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
+    KeyPair keys = keyType.generate();
+    try {
+      JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(
+          new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build(), keys.getPublic());
+      if (!names.isEmpty()) {
+        ExtensionsGenerator extensions = new ExtensionsGenerator();
+        extensions.addExtension(Extension.subjectAlternativeName, false,
+            new GeneralNames(names.toArray(GeneralName[]::new)));
+        builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+      }
+      PKCS10CertificationRequest csr =
+          builder.build(new JcaContentSignerBuilder(keyType.signatureAlgorithm()).build(keys.getPrivate()));
+      return new CertificateSigningRequest(csr, keys.getPrivate());
+    } catch (IOException | OperatorCreationException e) {
+      throw new PkiException("cannot build CSR: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads a CSR from a PEM file (without the key, which stays with the requester). */
+  public static CertificateSigningRequest read(Path file) {
+    return new CertificateSigningRequest(Pem.readCsr(file), null);
+  }
+
+  public static CertificateSigningRequest of(PKCS10CertificationRequest csr) {
+    return new CertificateSigningRequest(csr, null);
+  }
+
+  public PKCS10CertificationRequest toPkcs10() {
+    return csr;
+  }
+
+  public String pem() {
+    return Pem.encode(csr);
+  }
+
+  /** The key made with this CSR; throws {@link IllegalStateException} for a CSR read from a file. */
+  public PrivateKey privateKey() {
+    if (privateKey == null) {
+      throw new IllegalStateException("no private key: this CSR was read from a file");
+    }
+    return privateKey;
+  }
+
+  /** Writes dir/tls.key (mode 0600) and dir/tls.csr, all or none. */
+  public void writeTo(Path dir) {
+    new AtomicFiles()
+        .addSecret(dir.resolve(IssuedCertificate.KEY_FILE), Pem.encode(privateKey()))
+        .add(dir.resolve(CSR_FILE), pem())
+        .write();
+  }
+
+  /** True when the CSR is signed by the key it carries (proof of possession, and not tampered with). */
+  public boolean signatureIsValid() {
+    try {
+      return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getSubjectPublicKeyInfo()));
+    } catch (OperatorCreationException | PKCSException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  public PublicKey publicKey() {
+    String algorithm = csr.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().equals(X9ObjectIdentifiers.id_ecPublicKey)
+        ? "EC" : "RSA";
+    try {
+      return KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(csr.getSubjectPublicKeyInfo().getEncoded()));
+    } catch (GeneralSecurityException | IOException e) {
+      throw new PkiException("unsupported or corrupt public key in CSR: " + Pem.oneLine(e), e);
+    }
+  }
+
+  public String commonName() {
+    RDN[] cns = csr.getSubject().getRDNs(BCStyle.CN);
+    return cns.length == 0 ? "" : IETFUtils.valueToString(cns[0].getFirst().getValue());
+  }
+
+  /** Every requested SAN as {@code TYPE:value} (DNS:, IP:, URI:, email:, other:), in request order. */
+  public List<String> subjectAltNames() {
+    List<String> out = new ArrayList<>();
+    GeneralNames names = requestedExtensions() == null ? null
+        : GeneralNames.fromExtensions(requestedExtensions(), Extension.subjectAlternativeName);
+    if (names == null) {
+      return out;
+    }
+    for (GeneralName name : names.getNames()) {
+      ASN1Encodable value = name.getName();
+      switch (name.getTagNo()) {
+        case GeneralName.dNSName -> out.add("DNS:" + DERIA5String.getInstance(value).getString());
+        case GeneralName.uniformResourceIdentifier -> out.add("URI:" + DERIA5String.getInstance(value).getString());
+        case GeneralName.rfc822Name -> out.add("email:" + DERIA5String.getInstance(value).getString());
+        case GeneralName.iPAddress -> out.add("IP:" + ipString(org.bouncycastle.asn1.ASN1OctetString.getInstance(value).getOctets()));
+        default -> out.add("other(" + name.getTagNo() + "):" + value);
+      }
+    }
+    return out;
+  }
+
+  /** Extended key usages the CSR asks for, by OID; empty when it asks for none. */
+  public List<String> requestedExtendedKeyUsages() {
+    Extensions extensions = requestedExtensions();
+    List<String> out = new ArrayList<>();
+    if (extensions == null) {
+      return out;
+    }
+    ExtendedKeyUsage eku = ExtendedKeyUsage.fromExtensions(extensions);
+    if (eku != null) {
+      for (KeyPurposeId id : eku.getUsages()) {
+        out.add(id.getId());
+      }
+    }
+    return out;
+  }
+
+  private Extensions requestedExtensions() {
+    Attribute[] attributes = csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest);
+    if (attributes.length == 0 || attributes[0].getAttrValues().size() == 0) {
+      return null;
+    }
+    try {
+      return Extensions.getInstance(attributes[0].getAttrValues().getObjectAt(0));
+    } catch (RuntimeException e) {
+      throw new PkiException("corrupt extension request in CSR: " + Pem.oneLine(e), e);
+    }
+  }
+
+  private static String ipString(byte[] octets) {
+    try {
+      String s = java.net.InetAddress.getByAddress(octets).getHostAddress();
+      return IPAddress.isValid(s) ? s : s;
+    } catch (java.net.UnknownHostException e) {
+      return "invalid(" + octets.length + " bytes)";
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.flotilla.certs;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A leaf certificate with its private key (absent when it was signed from a CSR, whose key stays
+ * with the requester), the intermediate chain that links it to the root, and the root itself.
+ */
+public final class IssuedCertificate {
+  public static final String CERTIFICATE_FILE = "tls.crt";
+  public static final String KEY_FILE = "tls.key";
+  public static final String CA_FILE = "ca.crt";
+
+  private final X509Certificate certificate;
+  private final PrivateKey privateKey;
+  private final List<X509Certificate> chain;
+  private final X509Certificate trustAnchor;
+
+  IssuedCertificate(X509Certificate certificate, PrivateKey privateKey, List<X509Certificate> chain,
+      X509Certificate trustAnchor) {
+    this.certificate = Objects.requireNonNull(certificate);
+    this.privateKey = privateKey;
+    this.chain = List.copyOf(chain);
+    this.trustAnchor = Objects.requireNonNull(trustAnchor);
+  }
+
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  /** The private key; throws {@link IllegalStateException} for a certificate signed from a CSR. */
+  public PrivateKey privateKey() {
+    if (privateKey == null) {
+      throw new IllegalStateException("no private key: this certificate was signed from a CSR, its key stays with the requester");
+    }
+    return privateKey;
+  }
+
+  public boolean hasPrivateKey() {
+    return privateKey != null;
+  }
+
+  /** The intermediate CA certificates between the leaf and the root, issuer first; empty when the root signed it. */
+  public List<X509Certificate> chain() {
+    return chain;
+  }
+
+  /** The root CA certificate, the trust anchor peers verify this certificate against (ca.crt). */
+  public X509Certificate caCertificate() {
+    return trustAnchor;
+  }
+
+  /** Leaf followed by the chain: the content of tls.crt. */
+  public List<X509Certificate> certificateChain() {
+    List<X509Certificate> all = new ArrayList<>();
+    all.add(certificate);
+    all.addAll(chain);
+    return all;
+  }
+
+  public String fingerprint() {
+    return Fingerprints.sha256(certificate);
+  }
+
+  public boolean needsRenewal(Instant now) {
+    return RenewalPolicy.needsRenewal(certificate, now);
+  }
+
+  /**
+   * Writes dir/tls.crt (leaf then chain), dir/tls.key (mode 0600, when the key is known) and
+   * dir/ca.crt, all or none.
+   */
+  public void writeTo(Path dir) {
+    AtomicFiles files = new AtomicFiles()
+        .add(dir.resolve(CERTIFICATE_FILE), Pem.encode(certificateChain()))
+        .add(dir.resolve(CA_FILE), Pem.encode(trustAnchor));
+    if (privateKey != null) {
+      files.addSecret(dir.resolve(KEY_FILE), Pem.encode(privateKey));
+    }
+    files.write();
+  }
+
+  /** Reads dir/tls.crt, dir/ca.crt and, when present, dir/tls.key. */
+  public static IssuedCertificate load(Path dir) {
+    List<X509Certificate> certs = Pem.readCertificates(dir.resolve(CERTIFICATE_FILE));
+    X509Certificate ca = Pem.readCertificate(dir.resolve(CA_FILE));
+    Path keyFile = dir.resolve(KEY_FILE);
+    PrivateKey key = Files.exists(keyFile) ? Pem.readPrivateKey(keyFile) : null;
+    return new IssuedCertificate(certs.get(0), key, certs.subList(1, certs.size()), ca);
+  }
+}
