@@ -1,0 +1,94 @@
+package dev.flotilla.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/** The aggregator's job settings, as given on the command line. */
+public record ServerConfig(
+    String jobId,
+    int rounds,
+    int minParties,
+    int expectedParties,
+    Duration joinGrace,
+    Duration roundTimeout,
+    Duration finalEvaluationWait,
+    String strategy,
+    double fedproxMu,
+    double serverLr,
+    String model,
+    long seed,
+    int localEpochs,
+    Path stateDir,
+    List<String> allowedParties,
+    int maxMessageBytes,
+    Path statusFile) {
+
+  public ServerConfig {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(stateDir, "stateDir");
+    allowedParties = List.copyOf(allowedParties);
+    if (rounds < 1) {
+      throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    }
+    if (minParties < 1) {
+      throw new IllegalArgumentException("--min-parties must be >= 1, got " + minParties);
+    }
+    if (expectedParties < minParties) {
+      throw new IllegalArgumentException("--expected-parties (" + expectedParties + ") must be >= --min-parties (" + minParties + ")");
+    }
+    if (!allowedParties.isEmpty() && allowedParties.size() < minParties) {
+      throw new IllegalArgumentException("--allow-party lists " + allowedParties.size() + " parties, fewer than --min-parties " + minParties);
+    }
+  }
+
+  /** A configuration with the command line's defaults, for tests and embedding. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public static final class Builder {
+    private String jobId = "job1";
+    private int rounds = 5;
+    private int minParties = 2;
+    private Integer expectedParties;
+    private Duration joinGrace = Duration.ofSeconds(30);
+    private Duration roundTimeout = Duration.ofSeconds(300);
+    private Duration finalEvaluationWait = Duration.ofSeconds(60);
+    private String strategy = "fedavg";
+    private double fedproxMu = 0.01;
+    private double serverLr = 0.01;
+    private String model = "mlp";
+    private long seed = 0;
+    private int localEpochs = 0;
+    private Path stateDir = Path.of("flotilla-state");
+    private List<String> allowedParties = List.of();
+    private int maxMessageBytes = 4 << 20;
+    private Path statusFile;
+
+    public Builder jobId(String v) { jobId = v; return this; }
+    public Builder rounds(int v) { rounds = v; return this; }
+    public Builder minParties(int v) { minParties = v; return this; }
+    public Builder expectedParties(int v) { expectedParties = v; return this; }
+    public Builder joinGrace(Duration v) { joinGrace = v; return this; }
+    public Builder roundTimeout(Duration v) { roundTimeout = v; return this; }
+    public Builder finalEvaluationWait(Duration v) { finalEvaluationWait = v; return this; }
+    public Builder strategy(String v) { strategy = v; return this; }
+    public Builder fedproxMu(double v) { fedproxMu = v; return this; }
+    public Builder serverLr(double v) { serverLr = v; return this; }
+    public Builder model(String v) { model = v; return this; }
+    public Builder seed(long v) { seed = v; return this; }
+    public Builder localEpochs(int v) { localEpochs = v; return this; }
+    public Builder stateDir(Path v) { stateDir = v; return this; }
+    public Builder allowedParties(List<String> v) { allowedParties = v; return this; }
+    public Builder maxMessageBytes(int v) { maxMessageBytes = v; return this; }
+    public Builder statusFile(Path v) { statusFile = v; return this; }
+
+    public ServerConfig build() {
+      return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
+          joinGrace, roundTimeout, finalEvaluationWait, strategy, fedproxMu, serverLr, model, seed, localEpochs,
+          stateDir, allowedParties, maxMessageBytes, statusFile);
+    }
+  }
+}

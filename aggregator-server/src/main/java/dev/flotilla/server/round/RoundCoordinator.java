@@ -1,0 +1,846 @@
+package dev.flotilla.server.round;
+
+import com.google.protobuf.ByteString;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.tensor.TensorStreamDecoder;
+import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.protocol.v1.Encoding;
+import dev.flotilla.protocol.v1.EvaluationReport;
+import dev.flotilla.protocol.v1.Finished;
+import dev.flotilla.protocol.v1.JoinRequest;
+import dev.flotilla.protocol.v1.JoinResponse;
+import dev.flotilla.protocol.v1.RoundEvent;
+import dev.flotilla.protocol.v1.TrainRequest;
+import dev.flotilla.protocol.v1.UpdateHeader;
+import dev.flotilla.server.ServerConfig;
+import dev.flotilla.server.aggregate.WeightedSum;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.state.AtomicFiles;
+import dev.flotilla.server.state.Checkpoint;
+import dev.flotilla.server.state.CheckpointStore;
+import dev.flotilla.server.state.Json;
+import dev.flotilla.server.strategy.Strategy;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the job: waits for parties, runs the rounds (TrainRequest, collect updates until all arrived
+ * or the deadline, aggregate when at least --min-parties did, else retry the round), checkpoints
+ * after every round, then sends Finished and waits for the final evaluations.
+ *
+ * <p>All state is guarded by one lock; gRPC handlers call in from their threads, {@link #run()}
+ * drives the rounds from its own. Chunks are folded outside the lock (the sum has its own).
+ */
+public final class RoundCoordinator {
+
+  private static final Logger log = LoggerFactory.getLogger(RoundCoordinator.class);
+  static final String ACCEPTED = "accepted";
+
+  private final ServerConfig config;
+  private final List<TensorSpec> specs;
+  private final Strategy strategy;
+  private final CheckpointStore checkpoints;
+  private final ServerMetrics metrics;
+  private final String tlsProvider;
+  private final Clock clock;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+
+  private float[][] global;
+  private long modelVersion;
+  private int roundsCompleted;
+  private final Map<String, Party> parties = new LinkedHashMap<>();
+  private final List<RoundRecord> history = new ArrayList<>();
+  private final Map<String, Map<String, Double>> finalEvaluations = new LinkedHashMap<>();
+  private final Set<String> awaitingFinalEvaluation = new LinkedHashSet<>();
+  /** late/dropped parties of failed attempts of the round in progress, kept for its record. */
+  private final Map<String, String> retriedLateOrDropped = new TreeMap<>();
+  private int attemptsOfCurrentRound;
+  private Round current;
+  private boolean finished;
+  private boolean firstRoundOfProcess = true;
+
+  public RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints,
+      ServerMetrics metrics, String tlsProvider, Clock clock) throws IOException {
+    this.config = config;
+    this.specs = ModelSpecs.forName(config.model());
+    this.strategy = strategy;
+    this.checkpoints = checkpoints;
+    this.metrics = metrics;
+    this.tlsProvider = tlsProvider;
+    this.clock = clock;
+    var saved = checkpoints.load();
+    if (saved.isPresent()) {
+      resume(saved.get());
+    } else {
+      global = ModelSpecs.initialWeights(config.model(), config.seed());
+      log.info("job {}: new job, model {} (seed {}), strategy {}, {} rounds, min {} / expected {} parties",
+          config.jobId(), config.model(), config.seed(), strategy.name(), config.rounds(), config.minParties(),
+          config.expectedParties());
+    }
+    finished = roundsCompleted >= config.rounds();
+    metrics.roundsCompleted(roundsCompleted);
+  }
+
+  private void resume(Checkpoint c) throws IOException {
+    if (!c.jobId().equals(config.jobId()) || !c.model().equals(config.model()) || !c.strategy().equals(strategy.name())) {
+      throw new IOException("state in " + checkpoints.file() + " belongs to job " + c.jobId() + " (model " + c.model()
+          + ", strategy " + c.strategy() + "), not job " + config.jobId() + " (model " + config.model() + ", strategy "
+          + strategy.name() + "); use another --state-dir or the job's settings");
+    }
+    global = c.global();
+    for (int t = 0; t < specs.size(); t++) {
+      if (global.length != specs.size() || global[t].length != specs.get(t).numElements()) {
+        throw new IOException(checkpoints.file() + " holds a model that does not match the layout of '" + config.model() + "'");
+      }
+    }
+    modelVersion = c.modelVersion();
+    roundsCompleted = c.roundsCompleted();
+    strategy.restore(c.strategyState());
+    for (Checkpoint.PartyRecord p : c.parties()) {
+      parties.put(p.name(), new Party(p.name(), p.index(), p.numSamples()));
+    }
+    history.addAll(c.history());
+    finalEvaluations.putAll(c.finalEvaluations());
+    metrics.restoreBytes(c.bytesUp(), c.bytesDown());
+    log.info("job {}: resumed from {} at round {} of {} (model version {}), known parties {}", config.jobId(),
+        checkpoints.file(), roundsCompleted, config.rounds(), modelVersion, parties.keySet());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Called from gRPC handlers
+
+  public JoinResponse join(String name, JoinRequest request) throws StatusException {
+    lock.lock();
+    try {
+      if (!config.allowedParties().isEmpty() && !config.allowedParties().contains(name)) {
+        throw status(Status.PERMISSION_DENIED, "party '" + name + "' is not allowed in job " + config.jobId()
+            + " (not on its --allow-party list)");
+      }
+      if (request.getNumSamples() < 0) {
+        throw status(Status.INVALID_ARGUMENT, "num_samples must be >= 0, got " + request.getNumSamples());
+      }
+      Party party = parties.get(name);
+      if (party == null) {
+        if (finished) {
+          throw status(Status.FAILED_PRECONDITION, "job " + config.jobId() + " has finished (" + roundsCompleted
+              + " rounds); it takes no new parties");
+        }
+        int capacity = config.allowedParties().isEmpty() ? config.expectedParties() : config.allowedParties().size();
+        if (parties.size() >= capacity) {
+          throw status(Status.RESOURCE_EXHAUSTED, "job " + config.jobId() + " is full: " + parties.size()
+              + " parties have joined " + parties.keySet() + " and it expects " + capacity);
+        }
+        party = new Party(name, parties.size(), request.getNumSamples());
+        parties.put(name, party);
+        log.info("job {}: party {} joined (index {}, {} samples)", config.jobId(), name, party.index,
+            request.getNumSamples());
+      } else {
+        if (party.stream != null) {
+          throw status(Status.ALREADY_EXISTS, "party '" + name + "' is already connected to job " + config.jobId()
+              + " (a live Rounds stream has the same identity)");
+        }
+        party.numSamples = request.getNumSamples();
+        log.info("job {}: party {} rejoined (index {}, {} samples)", config.jobId(), name, party.index,
+            request.getNumSamples());
+      }
+      changed.signalAll();
+      return JoinResponse.newBuilder()
+          .setJobId(config.jobId())
+          .setStrategy(strategy.name())
+          .setRounds(config.rounds())
+          .setModel(config.model())
+          .setPartyIndex(party.index)
+          .setCurrentRound(roundsCompleted)
+          .setFedproxMu(strategy.proximalMu())
+          .setLocalEpochs(config.localEpochs())
+          .setPartyName(name)
+          .setMaxMessageBytes(config.maxMessageBytes())
+          .build();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public void openRoundsStream(String name, ServerCallStreamObserver<RoundEvent> stream) throws StatusException {
+    lock.lock();
+    try {
+      Party party = parties.get(name);
+      if (party == null) {
+        throw status(Status.FAILED_PRECONDITION, "party '" + name + "' has not joined job " + config.jobId()
+            + "; call Join first");
+      }
+      if (party.stream != null) {
+        throw status(Status.ALREADY_EXISTS, "party '" + name + "' already has a live Rounds stream in job "
+            + config.jobId());
+      }
+      party.stream = stream;
+      stream.setOnCancelHandler(() -> disconnected(party, stream));
+      updateConnectedGauge();
+      log.info("job {}: party {} connected ({} connected)", config.jobId(), name, connectedCount());
+      if (finished) {
+        awaitingFinalEvaluation.add(name);
+        sendFinished(party);
+      } else if (current != null && !current.closed && !ACCEPTED.equals(current.outcomes.get(name))) {
+        // a late joiner or a party back from a broken connection takes part in the open round
+        current.participants.add(name);
+        sendTrain(party, current);
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void disconnected(Party party, ServerCallStreamObserver<RoundEvent> stream) {
+    lock.lock();
+    try {
+      if (party.stream == stream) {
+        party.stream = null;
+        updateConnectedGauge();
+        log.warn("job {}: party {} disconnected ({} connected)", config.jobId(), party.name, connectedCount());
+        changed.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The global model of a version: the current one (arrays are never modified once published). */
+  public ModelSnapshot model(String name, long version) throws StatusException {
+    lock.lock();
+    try {
+      requireMember(name);
+      if (version != modelVersion) {
+        throw status(Status.FAILED_PRECONDITION, "model version " + version + " is not available: the global model of job "
+            + config.jobId() + " is at version " + modelVersion);
+      }
+      return new ModelSnapshot(modelVersion, specs, global);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public List<TensorSpec> specs() {
+    return specs;
+  }
+
+  /** Validates an update's header and registers the upload; refusals carry what was wrong. */
+  public Upload beginUpload(String name, UpdateHeader header) throws StatusException {
+    lock.lock();
+    try {
+      requireMember(name);
+      Round round = current;
+      if (round == null || round.closed) {
+        throw rejected(Status.FAILED_PRECONDITION, "update of party '" + name + "' is for round " + header.getRound()
+            + " but no round is open in job " + config.jobId() + " (" + roundsCompleted + " of " + config.rounds()
+            + " rounds completed)");
+      }
+      if (header.getRound() != round.number) {
+        throw rejected(Status.FAILED_PRECONDITION, "update of party '" + name + "' is for round " + header.getRound()
+            + " but the current round of job " + config.jobId() + " is " + round.number);
+      }
+      if (ACCEPTED.equals(round.outcomes.get(name))) {
+        throw rejected(Status.ALREADY_EXISTS, "party '" + name + "' already submitted an update for round " + round.number);
+      }
+      if (round.active.containsKey(name)) {
+        throw rejected(Status.ALREADY_EXISTS, "party '" + name + "' is already uploading an update for round " + round.number);
+      }
+      if (!round.participants.contains(name)) {
+        throw rejected(Status.FAILED_PRECONDITION, "party '" + name + "' was not asked to train round " + round.number
+            + " (it has no Rounds stream)");
+      }
+      if (header.getEncoding() != Encoding.FLOAT32) {
+        throw reject(round, name, Status.UNIMPLEMENTED, "update encoding " + header.getEncoding()
+            + " is not supported by this server; send FLOAT32");
+      }
+      if (header.getNumSamples() <= 0) {
+        throw reject(round, name, Status.INVALID_ARGUMENT, "update num_samples must be > 0, got " + header.getNumSamples());
+      }
+      try {
+        TensorChunks.checkLayout(header.getTensorsList(), specs);
+      } catch (TensorStreamException e) {
+        throw reject(round, name, Status.INVALID_ARGUMENT, "update does not match model '" + config.model() + "': "
+            + e.getMessage());
+      }
+      Upload upload = new Upload(name, round, header);
+      round.active.put(name, upload);
+      return upload;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Folds one checked data chunk of an upload into its round's running sum. */
+  public void fold(Upload upload, ByteString data, TensorStreamDecoder decoder) throws StatusException {
+    lock.lock();
+    try {
+      requireLive(upload);
+      upload.foldedAny = true;
+    } finally {
+      lock.unlock();
+    }
+    try {
+      WeightedSum sum = upload.round.sum;
+      double w = upload.weight;
+      decoder.accept(data, (t, off, values, n) -> sum.fold(t, off, values, n, w));
+    } catch (TensorStreamException e) {
+      throw new IllegalStateException("chunk was checked before folding", e);
+    }
+  }
+
+  /** Commits a completely folded upload to its round. */
+  public void completeUpload(Upload upload, long values) throws StatusException {
+    lock.lock();
+    try {
+      requireLive(upload);
+      Round round = upload.round;
+      round.sum.commit(upload.weight);
+      round.outcomes.put(upload.party, ACCEPTED);
+      round.accepted.put(upload.party, upload.header);
+      round.active.remove(upload.party);
+      upload.finished = true;
+      metrics.updateAccepted();
+      log.info("job {}: round {}: update of party {} accepted ({} samples, {} values, metrics {})", config.jobId(),
+          round.number, upload.party, upload.header.getNumSamples(), values, upload.header.getMetricsMap());
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Ends an upload that failed: refused by the server (rejected = true, the round stops waiting for
+   * this party) or broken by the client. Data already folded taints the round, which is retried.
+   */
+  public void failUpload(Upload upload, Status status, boolean rejected) {
+    lock.lock();
+    try {
+      if (upload.finished) {
+        return;
+      }
+      upload.finished = true;
+      Round round = upload.round;
+      round.active.remove(upload.party, upload);
+      if (upload.foldedAny && !upload.cancelled) {
+        round.tainted = "part of the update of party '" + upload.party + "' was folded before it failed ("
+            + status.getCode() + ": " + status.getDescription() + ")";
+        log.warn("job {}: round {}: {}; the round will be retried", config.jobId(), round.number, round.tainted);
+      }
+      if (rejected) {
+        round.outcomes.put(upload.party, "rejected: " + status.getDescription());
+        metrics.updateRejected(status.getCode());
+        log.warn("job {}: round {}: update of party {} rejected: {} {}", config.jobId(), round.number, upload.party,
+            status.getCode(), status.getDescription());
+      } else {
+        log.warn("job {}: round {}: upload of party {} broke off: {} {}", config.jobId(), round.number, upload.party,
+            status.getCode(), status.getDescription());
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public void reportEvaluation(String name, EvaluationReport report) throws StatusException {
+    lock.lock();
+    try {
+      requireMember(name);
+      if (!finished) {
+        throw status(Status.FAILED_PRECONDITION, "job " + config.jobId() + " has not finished; report the final "
+            + "evaluation after Finished");
+      }
+      if (report.getModelVersion() != modelVersion) {
+        throw status(Status.FAILED_PRECONDITION, "evaluation is of model version " + report.getModelVersion()
+            + " but the final model of job " + config.jobId() + " is version " + modelVersion);
+      }
+      Map<String, Double> values = new TreeMap<>(report.getMetricsMap());
+      values.put("num_samples", (double) report.getNumSamples());
+      finalEvaluations.put(name, values);
+      log.info("job {}: party {} reported the final model's evaluation {}", config.jobId(), name, report.getMetricsMap());
+      writeStatus();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The round loop
+
+  /** Runs the job to its end (all rounds, Finished, final evaluations or their wait). */
+  public void run() throws InterruptedException {
+    lock.lock();
+    try {
+      boolean finishedHere = false;
+      while (roundsCompleted < config.rounds()) {
+        awaitQuorum();
+        runRound();
+        finishedHere = true;
+      }
+      finished = true;
+      if (finishedHere) {
+        awaitingFinalEvaluation.clear();
+      } else {
+        // restarted after the last round: wait for the known parties that have not reported yet
+        awaitingFinalEvaluation.addAll(parties.keySet());
+      }
+      for (Party p : parties.values()) {
+        if (p.stream != null) {
+          awaitingFinalEvaluation.add(p.name);
+          sendFinished(p);
+        }
+      }
+      log.info("job {}: finished {} rounds (model version {}); waiting up to {} for final evaluations from {}",
+          config.jobId(), roundsCompleted, modelVersion, config.finalEvaluationWait(), awaitingFinalEvaluation);
+      writeStatus();
+      Instant end = clock.instant().plus(config.finalEvaluationWait());
+      while (!finalEvaluations.keySet().containsAll(awaitingFinalEvaluation) && clock.instant().isBefore(end)) {
+        changed.await(remainingMillis(end), TimeUnit.MILLISECONDS);
+      }
+      saveCheckpoint();
+      writeStatus();
+      log.info("job {}: done; final accuracy {}", config.jobId(), finalAccuracy());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void awaitQuorum() throws InterruptedException {
+    int wanted = firstRoundOfProcess ? config.expectedParties() : config.minParties();
+    Instant graceEnd = null;
+    Instant nextLog = clock.instant();
+    while (true) {
+      int connected = connectedCount();
+      if (connected >= wanted) {
+        break;
+      }
+      Instant now = clock.instant();
+      if (connected >= config.minParties()) {
+        if (graceEnd == null) {
+          graceEnd = now.plus(config.joinGrace());
+          log.info("job {}: {} of {} expected parties connected; starting in {} unless the rest connect", config.jobId(),
+              connected, wanted, config.joinGrace());
+        }
+        if (!now.isBefore(graceEnd)) {
+          break;
+        }
+        changed.await(remainingMillis(graceEnd), TimeUnit.MILLISECONDS);
+      } else {
+        if (!now.isBefore(nextLog)) {
+          log.info("job {}: waiting for parties: {} connected, {} needed to start round {}", config.jobId(), connected,
+              config.minParties(), roundsCompleted + 1);
+          nextLog = now.plusSeconds(30);
+        }
+        changed.await(1, TimeUnit.SECONDS);
+      }
+    }
+    firstRoundOfProcess = false;
+  }
+
+  private void runRound() throws InterruptedException {
+    Instant started = clock.instant();
+    long startedNanos = System.nanoTime();
+    attemptsOfCurrentRound++;
+    Round round = new Round(roundsCompleted + 1, attemptsOfCurrentRound, started.plus(config.roundTimeout()),
+        new WeightedSum(specs));
+    current = round;
+    for (Party p : parties.values()) {
+      if (p.stream != null) {
+        round.participants.add(p.name);
+        sendTrain(p, round);
+      }
+    }
+    log.info("job {}: round {} (attempt {}) started with parties {}, deadline in {}", config.jobId(), round.number,
+        round.attempt, round.participants, config.roundTimeout());
+    while (!allDone(round) && clock.instant().isBefore(round.deadline)) {
+      changed.await(remainingMillis(round.deadline), TimeUnit.MILLISECONDS);
+    }
+    round.closed = true;
+    // uploads whose data is already in the sum may finish; others are late from now on
+    Instant graceEnd = clock.instant().plus(min(config.roundTimeout(), Duration.ofSeconds(30)));
+    while (round.active.values().stream().anyMatch(u -> u.foldedAny) && clock.instant().isBefore(graceEnd)) {
+      changed.await(remainingMillis(graceEnd), TimeUnit.MILLISECONDS);
+    }
+    for (Upload u : round.active.values()) {
+      u.cancelled = true;
+      if (u.foldedAny) {
+        round.tainted = "the update of party '" + u.party + "' was still streaming when round " + round.number + " closed";
+      }
+    }
+    round.active.clear();
+    current = null;
+
+    Map<String, String> lateOrDropped = new TreeMap<>(retriedLateOrDropped);
+    for (String name : round.participants) {
+      String outcome = round.outcomes.get(name);
+      if (!ACCEPTED.equals(outcome)) {
+        lateOrDropped.put(name, outcome != null ? outcome : parties.get(name).stream == null ? "dropped" : "late");
+      }
+    }
+    int arrived = round.accepted.size();
+    if (arrived >= config.minParties() && round.tainted == null) {
+      long aggStart = System.nanoTime();
+      float[][] next = strategy.nextGlobal(global, round.sum.average());
+      double aggregationSeconds = (System.nanoTime() - aggStart) / 1e9;
+      global = next;
+      modelVersion++;
+      roundsCompleted++;
+      double duration = (System.nanoTime() - startedNanos) / 1e9;
+      long samples = 0;
+      for (UpdateHeader h : round.accepted.values()) {
+        samples += h.getNumSamples();
+      }
+      RoundRecord record = new RoundRecord(round.number, round.attempt, List.copyOf(round.accepted.keySet()),
+          lateOrDropped, samples, round.number - 1, weightedMetrics(round.accepted.values()), duration,
+          aggregationSeconds, clock.millis());
+      history.add(record);
+      retriedLateOrDropped.clear();
+      attemptsOfCurrentRound = 0;
+      metrics.roundsCompleted(roundsCompleted);
+      metrics.roundDuration(duration);
+      metrics.aggregationTime(aggregationSeconds);
+      saveCheckpoint();
+      writeStatus();
+      log.info("job {}: round {} completed: aggregated {} ({} samples), late or dropped {}, metrics of model {} {}, "
+              + "{} s (aggregation {} ms)", config.jobId(), round.number, record.parties(), samples, lateOrDropped,
+          round.number - 1, record.metrics(), String.format("%.1f", duration), String.format("%.2f", aggregationSeconds * 1000));
+    } else {
+      retriedLateOrDropped.putAll(lateOrDropped);
+      metrics.roundRetried();
+      log.warn("job {}: round {} attempt {} failed: {}; late or dropped {}; retrying", config.jobId(), round.number,
+          round.attempt, round.tainted != null ? round.tainted
+              : arrived + " updates arrived, --min-parties is " + config.minParties(), lateOrDropped);
+      writeStatus();
+    }
+  }
+
+  private boolean allDone(Round round) {
+    for (String name : round.participants) {
+      if (round.active.containsKey(name)) {
+        return false;
+      }
+      if (!round.outcomes.containsKey(name) && parties.get(name).stream != null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Map<String, Double> weightedMetrics(Iterable<UpdateHeader> updates) {
+    Map<String, double[]> sums = new TreeMap<>();
+    for (UpdateHeader h : updates) {
+      for (Map.Entry<String, Double> e : h.getMetricsMap().entrySet()) {
+        if (Double.isFinite(e.getValue())) {
+          double[] s = sums.computeIfAbsent(e.getKey(), k -> new double[2]);
+          s[0] += e.getValue() * h.getNumSamples();
+          s[1] += h.getNumSamples();
+        }
+      }
+    }
+    Map<String, Double> means = new TreeMap<>();
+    sums.forEach((k, s) -> means.put(k, s[0] / s[1]));
+    return means;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State, status
+
+  private void saveCheckpoint() {
+    List<Checkpoint.PartyRecord> known = new ArrayList<>();
+    for (Party p : parties.values()) {
+      known.add(new Checkpoint.PartyRecord(p.name, p.index, p.numSamples));
+    }
+    try {
+      checkpoints.save(new Checkpoint(config.jobId(), config.model(), strategy.name(), config.rounds(), roundsCompleted,
+          modelVersion, global, strategy.state(), known, List.copyOf(history), new LinkedHashMap<>(finalEvaluations),
+          metrics.bytesUp(), metrics.bytesDown()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the checkpoint " + checkpoints.file(), e);
+    }
+  }
+
+  /** The status document (see the README of aggregator-server for its fields). */
+  public Map<String, Object> status() {
+    lock.lock();
+    try {
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("job_id", config.jobId());
+      s.put("model", config.model());
+      s.put("strategy", strategy.name());
+      s.put("rounds_completed", roundsCompleted);
+      s.put("rounds_total", config.rounds());
+      s.put("finished", finished);
+      s.put("model_version", modelVersion);
+      s.put("parties", List.copyOf(parties.keySet()));
+      List<String> connected = new ArrayList<>();
+      parties.values().stream().filter(p -> p.stream != null).forEach(p -> connected.add(p.name));
+      s.put("parties_connected", connected);
+      s.put("current_round", current == null ? null : current.number);
+      s.put("initial_accuracy", history.isEmpty() ? null : history.get(0).metrics().get("accuracy"));
+      s.put("accuracy_per_round", accuracyPerRound());
+      s.put("final_accuracy", finalAccuracy());
+      List<Map<String, Object>> late = new ArrayList<>();
+      for (RoundRecord r : history) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("round", r.round());
+        entry.put("parties", List.copyOf(r.lateOrDropped().keySet()));
+        entry.put("reasons", r.lateOrDropped());
+        late.add(entry);
+      }
+      s.put("late_or_dropped", late);
+      s.put("rounds", List.copyOf(history));
+      s.put("final_evaluations", new LinkedHashMap<>(finalEvaluations));
+      s.put("bytes_up", metrics.bytesUp());
+      s.put("bytes_down", metrics.bytesDown());
+      s.put("tls_provider", tlsProvider);
+      s.put("updated_unix_millis", clock.millis());
+      return s;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Entry i is the accuracy of the global model produced by round i+1: the sample-weighted mean the
+   * parties reported with their next round's updates, or, for the last round, the final
+   * evaluations; null while not yet known.
+   */
+  private List<Double> accuracyPerRound() {
+    List<Double> out = new ArrayList<>();
+    for (int v = 1; v <= roundsCompleted; v++) {
+      Double acc = null;
+      for (RoundRecord r : history) {
+        if (r.evaluatedModelVersion() == v) {
+          acc = r.metrics().get("accuracy");
+        }
+      }
+      if (acc == null && v == modelVersion && finished) {
+        acc = finalAccuracy();
+      }
+      out.add(acc);
+    }
+    return out;
+  }
+
+  private Double finalAccuracy() {
+    double sum = 0;
+    double weight = 0;
+    int n = 0;
+    for (Map<String, Double> e : finalEvaluations.values()) {
+      Double acc = e.get("accuracy");
+      if (acc != null && Double.isFinite(acc)) {
+        double w = Math.max(e.getOrDefault("num_samples", 0.0), 0);
+        sum += acc * (w > 0 ? w : 1);
+        weight += w > 0 ? w : 1;
+        n++;
+      }
+    }
+    return n == 0 ? null : sum / weight;
+  }
+
+  private void writeStatus() {
+    if (config.statusFile() == null) {
+      return;
+    }
+    try {
+      byte[] json = Json.GSON.toJson(status()).getBytes(StandardCharsets.UTF_8);
+      AtomicFiles.write(config.statusFile(), out -> out.write(json));
+    } catch (IOException e) {
+      log.error("job {}: cannot write the status file {}: {}", config.jobId(), config.statusFile(), e.toString());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  public int roundsCompleted() {
+    lock.lock();
+    try {
+      return roundsCompleted;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public boolean finished() {
+    lock.lock();
+    try {
+      return finished;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A copy of the global model and its version. */
+  public ModelSnapshot globalModel() {
+    lock.lock();
+    try {
+      return new ModelSnapshot(modelVersion, specs, global);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public List<RoundRecord> history() {
+    lock.lock();
+    try {
+      return List.copyOf(history);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void requireMember(String name) throws StatusException {
+    if (!parties.containsKey(name)) {
+      throw rejected(Status.PERMISSION_DENIED, "party '" + name + "' is not a member of job " + config.jobId()
+          + " (it has not joined)");
+    }
+  }
+
+  private void requireLive(Upload upload) throws StatusException {
+    if (upload.cancelled || upload.finished) {
+      throw status(Status.DEADLINE_EXCEEDED, "round " + upload.round.number + " of job " + config.jobId()
+          + " closed before the update of party '" + upload.party + "' completed");
+    }
+    if (upload.round.closed && !upload.foldedAny) {
+      throw status(Status.DEADLINE_EXCEEDED, "round " + upload.round.number + " of job " + config.jobId()
+          + " closed at its deadline before the update of party '" + upload.party + "' arrived");
+    }
+  }
+
+  /** A refusal that does not change the party's standing in the round (e.g. a stale round). */
+  private StatusException rejected(Status code, String description) {
+    metrics.updateRejected(code.getCode());
+    log.warn("job {}: refused: {} {}", config.jobId(), code.getCode(), description);
+    return code.withDescription(description).asException();
+  }
+
+  /** A refusal of the party's update for this round: the round stops waiting for it. */
+  private StatusException reject(Round round, String name, Status code, String description) {
+    round.outcomes.put(name, "rejected: " + description);
+    changed.signalAll();
+    return rejected(code, description);
+  }
+
+  private static StatusException status(Status code, String description) {
+    return code.withDescription(description).asException();
+  }
+
+  private void sendTrain(Party party, Round round) {
+    party.send(RoundEvent.newBuilder().setTrain(TrainRequest.newBuilder()
+        .setRound(round.number)
+        .setModelVersion(modelVersion)
+        .setDeadlineUnixMillis(round.deadline.toEpochMilli())
+        .setAttempt(round.attempt)).build());
+  }
+
+  private void sendFinished(Party party) {
+    party.send(RoundEvent.newBuilder().setFinished(Finished.newBuilder()
+        .setRoundsCompleted(roundsCompleted).setModelVersion(modelVersion)).build());
+    ServerCallStreamObserver<RoundEvent> stream = party.stream;
+    party.stream = null;
+    updateConnectedGauge();
+    if (stream != null) {
+      try {
+        stream.onCompleted();
+      } catch (RuntimeException e) {
+        log.debug("job {}: closing the Rounds stream of {}: {}", config.jobId(), party.name, e.toString());
+      }
+    }
+  }
+
+  private int connectedCount() {
+    int n = 0;
+    for (Party p : parties.values()) {
+      if (p.stream != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private void updateConnectedGauge() {
+    metrics.partiesConnected(connectedCount());
+  }
+
+  private long remainingMillis(Instant until) {
+    return Math.max(1, Duration.between(clock.instant(), until).toMillis());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /** The global model at a version; the arrays must not be modified. */
+  public record ModelSnapshot(long version, List<TensorSpec> specs, float[][] tensors) {}
+
+  private final class Party {
+    final String name;
+    final int index;
+    long numSamples;
+    ServerCallStreamObserver<RoundEvent> stream;
+
+    Party(String name, int index, long numSamples) {
+      this.name = name;
+      this.index = index;
+      this.numSamples = numSamples;
+    }
+
+    void send(RoundEvent event) {
+      if (stream == null) {
+        return;
+      }
+      try {
+        stream.onNext(event);
+      } catch (RuntimeException e) {
+        // the stream died between the check and the send; its cancel handler marks the party gone
+        log.warn("job {}: cannot send to party {}: {}", config.jobId(), name, e.toString());
+      }
+    }
+  }
+
+  static final class Round {
+    final int number;
+    final int attempt;
+    final Instant deadline;
+    final WeightedSum sum;
+    final Set<String> participants = new LinkedHashSet<>();
+    /** party -> ACCEPTED or "rejected: ..." */
+    final Map<String, String> outcomes = new HashMap<>();
+    final Map<String, UpdateHeader> accepted = new LinkedHashMap<>();
+    final Map<String, Upload> active = new HashMap<>();
+    boolean closed;
+    String tainted;
+
+    Round(int number, int attempt, Instant deadline, WeightedSum sum) {
+      this.number = number;
+      this.attempt = attempt;
+      this.deadline = deadline;
+      this.sum = sum;
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package dev.flotilla.server.round;
+
+import com.google.protobuf.ByteString;
+import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.tensor.TensorStreamDecoder;
+import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.protocol.v1.SubmitUpdateResponse;
+import dev.flotilla.protocol.v1.UpdateChunk;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * One SubmitUpdate stream. Each data chunk is checked (size, alignment, room in the model, finite
+ * values) on arrival and folded into the round's running sum when the next one has been checked:
+ * the last chunk is only folded once the stream completed, so an update that is refused at its
+ * end (extra data, truncation, NaN in its last chunk) leaves the sum untouched. For models of one
+ * chunk (mlp, cnn) no refusal ever touches the sum.
+ */
+public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
+
+  private final RoundCoordinator coordinator;
+  private final String party;
+  private final StreamObserver<SubmitUpdateResponse> response;
+  private final TensorStreamDecoder decoder;
+  private Upload upload;
+  private ByteString pending;
+  private boolean done;
+
+  public UpdateReceiver(RoundCoordinator coordinator, String party, StreamObserver<SubmitUpdateResponse> response) {
+    this.coordinator = coordinator;
+    this.party = party;
+    this.response = response;
+    this.decoder = new TensorStreamDecoder(coordinator.specs());
+  }
+
+  @Override
+  public void onNext(UpdateChunk chunk) {
+    if (done) {
+      return;
+    }
+    try {
+      switch (chunk.getPayloadCase()) {
+        case HEADER -> {
+          if (upload != null) {
+            throw reject(Status.INVALID_ARGUMENT, "a second header chunk arrived in the update stream");
+          }
+          upload = coordinator.beginUpload(party, chunk.getHeader());
+        }
+        case DATA -> {
+          if (upload == null) {
+            throw reject(Status.INVALID_ARGUMENT, "the first chunk of an update stream must be its header");
+          }
+          ByteString data = chunk.getData();
+          long pendingValues = pending == null ? 0 : pending.size() / Float.BYTES;
+          try {
+            decoder.check(data, pendingValues);
+          } catch (TensorStreamException e) {
+            Status code = data.size() % Float.BYTES != 0 && data.size() <= TensorChunks.MAX_CHUNK_BYTES
+                ? Status.INVALID_ARGUMENT : Status.RESOURCE_EXHAUSTED;
+            throw reject(code, "update of party '" + party + "' refused: " + e.getMessage());
+          }
+          int bad = TensorChunks.firstNonFinite(data);
+          if (bad >= 0) {
+            float value = data.asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(bad * Float.BYTES);
+            throw reject(Status.INVALID_ARGUMENT, "update of party '" + party + "' refused: "
+                + decoder.describe(decoder.valuesReceived() + pendingValues + bad) + " is " + value);
+          }
+          if (pending != null) {
+            coordinator.fold(upload, pending, decoder);
+          }
+          pending = data;
+        }
+        default -> throw reject(Status.INVALID_ARGUMENT, "an update chunk carried neither header nor data");
+      }
+    } catch (StatusException e) {
+      fail(e.getStatus());
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    if (done) {
+      return;
+    }
+    done = true;
+    if (upload != null) {
+      coordinator.failUpload(upload, Status.fromThrowable(t), false);
+    }
+  }
+
+  @Override
+  public void onCompleted() {
+    if (done) {
+      return;
+    }
+    try {
+      if (upload == null) {
+        throw reject(Status.INVALID_ARGUMENT, "the update stream ended before its header");
+      }
+      long pendingValues = pending == null ? 0 : pending.size() / Float.BYTES;
+      long total = decoder.valuesReceived() + pendingValues;
+      if (total != decoder.valuesExpected()) {
+        throw reject(Status.INVALID_ARGUMENT, "update of party '" + party + "' ended after " + total + " of "
+            + decoder.valuesExpected() + " float32 values");
+      }
+      if (pending != null) {
+        coordinator.fold(upload, pending, decoder);
+        pending = null;
+      }
+      coordinator.completeUpload(upload, decoder.valuesReceived());
+      done = true;
+      response.onNext(SubmitUpdateResponse.newBuilder().setRound(upload.roundNumber())
+          .setValuesReceived(decoder.valuesReceived()).build());
+      response.onCompleted();
+    } catch (StatusException e) {
+      fail(e.getStatus());
+    }
+  }
+
+  private StatusException reject(Status code, String description) {
+    return code.withDescription(description).asException();
+  }
+
+  private void fail(Status status) {
+    done = true;
+    pending = null;
+    if (upload != null) {
+      // refusals of the content count against the party in this round; a closed round does not
+      coordinator.failUpload(upload, status, status.getCode() != Status.Code.DEADLINE_EXCEEDED);
+    }
+    response.onError(status.asException());
+  }
+}

@@ -1,0 +1,56 @@
+package dev.flotilla.server;
+
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.state.CheckpointStore;
+import dev.flotilla.server.strategy.Strategies;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** An aggregator on in-process gRPC with header identities: real coordinator, real protocol. */
+public final class Federation implements AutoCloseable {
+
+  public final RoundCoordinator coordinator;
+  public final FederationServer server;
+  public final ManagedChannel channel;
+  public final ServerMetrics metrics = new ServerMetrics();
+  public final CompletableFuture<Void> done = new CompletableFuture<>();
+  private final Thread runner;
+
+  public Federation(ServerConfig config) throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    coordinator = new RoundCoordinator(config,
+        Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr()),
+        new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
+    server = new FederationServer(InProcessServerBuilder.forName(name),
+        new FederationService(coordinator, new TestIdentity()), List.of(TestIdentity.interceptor()), metrics,
+        config.maxMessageBytes()).start();
+    channel = InProcessChannelBuilder.forName(name).build();
+    runner = new Thread(() -> {
+      try {
+        coordinator.run();
+        done.complete(null);
+      } catch (Throwable t) {
+        done.completeExceptionally(t);
+      }
+    }, "coordinator");
+    runner.setDaemon(true);
+    runner.start();
+  }
+
+  public FakeParty party(String name) {
+    return new FakeParty(channel, name);
+  }
+
+  @Override
+  public void close() throws Exception {
+    runner.interrupt();
+    channel.shutdownNow();
+    server.stop(1000);
+    runner.join(5000);
+  }
+}
