@@ -59,6 +59,7 @@ public final class PartyRunner {
   private LocalModel model;
   private List<TensorSpec> layout;
   private Trained lastTrained;
+  private JoinResponse currentJoin;
 
   /** The weights trained for one round from one global model version, kept until they are accepted. */
   private record Trained(int round, long modelVersion, TrainResult result, Evaluation global) {}
@@ -196,8 +197,6 @@ public final class PartyRunner {
         join.getFedproxMu() > 0 ? ", FedProx mu " + join.getFedproxMu() : "");
     currentJoin = join;
   }
-
-  private JoinResponse currentJoin;
 
   private int epochs(JoinResponse join) {
     if (settings.localEpochs() != null) {

@@ -35,16 +35,20 @@ public final class LocalModel implements AutoCloseable {
   private final Model model;
   private final Block block;
   private final List<Parameter> parameters;
+  private final List<String> parameterNames;
 
   private LocalModel(Architecture architecture, Model model) {
     this.architecture = architecture;
     this.model = model;
     this.block = model.getBlock();
     List<Parameter> list = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     for (Pair<String, Parameter> pair : block.getParameters()) {
+      names.add(pair.getKey());
       list.add(pair.getValue());
     }
     this.parameters = List.copyOf(list);
+    this.parameterNames = List.copyOf(names);
   }
 
   /** A model with DJL's default initialisation drawn from {@code seed}; set real weights with {@link #setWeights}. */
@@ -68,7 +72,7 @@ public final class LocalModel implements AutoCloseable {
 
   /** DJL's names of the parameters, in wire order (e.g. "01Linear_weight"), for logs and errors. */
   public List<String> parameterNames() {
-    return parameters.stream().map(Parameter::getName).toList();
+    return parameterNames;
   }
 
   /** The shapes of the parameters, in wire order. */
@@ -86,7 +90,7 @@ public final class LocalModel implements AutoCloseable {
       NDArray array = parameters.get(i).getArray();
       long expected = array.getShape().size();
       if (weights[i].length != expected) {
-        throw new IllegalArgumentException("tensor " + i + " (" + parameters.get(i).getName() + ", shape "
+        throw new IllegalArgumentException("tensor " + i + " (" + parameterNames.get(i) + ", shape "
             + array.getShape() + ") needs " + expected + " values, got " + weights[i].length);
       }
       array.set(FloatBuffer.wrap(weights[i]));

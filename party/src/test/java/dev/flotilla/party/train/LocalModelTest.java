@@ -84,6 +84,20 @@ class LocalModelTest {
   }
 
   @Test
+  @DisplayName("DJL names the parameters after their layers, in wire order")
+  void parameterNames() {
+    try (LocalModel model = LocalModel.create(Architecture.MLP, 1)) {
+      assertThat(model.parameterNames()).containsExactly("01Linear_weight", "01Linear_bias", "03Linear_weight",
+          "03Linear_bias", "05Linear_weight", "05Linear_bias");
+    }
+    try (LocalModel model = LocalModel.create(Architecture.CNN, 1)) {
+      assertThat(model.parameterNames()).containsExactly("01Conv2d_weight", "01Conv2d_bias", "04Conv2d_weight",
+          "04Conv2d_bias", "08Linear_weight", "08Linear_bias", "10Linear_weight", "10Linear_bias",
+          "12Linear_weight", "12Linear_bias");
+    }
+  }
+
+  @Test
   @DisplayName("weights set from float[][] come back bit for bit, for both models")
   void weightsRoundTrip() {
     for (Architecture architecture : Architecture.values()) {
