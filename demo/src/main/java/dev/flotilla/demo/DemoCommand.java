@@ -1,0 +1,305 @@
+package dev.flotilla.demo;
+
+import dev.flotilla.demo.LocalFederation.FederationFailure;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bin/flotilla demo}: a whole federation on this machine. Makes a CA and certificates in a
+ * temporary directory, starts an aggregator and N parties as separate JVMs over mutual TLS on
+ * loopback, trains on a Dirichlet split of Fashion-MNIST, shows each round, and ends with a summary.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    version = "flotilla demo 0.1.0",
+    sortOptions = false,
+    description = {
+        "Runs a federation on this machine: a throw-away CA, an aggregator and N parties as separate",
+        "processes over mutual TLS (BoringSSL) on loopback, training on Fashion-MNIST split Dirichlet(alpha).",
+        "Child logs go to <dir>/logs; every child process is ended when the demo exits."})
+public final class DemoCommand implements Callable<Integer> {
+
+  static final String DATASET_VARIABLE = "FLOTILLA_FASHION_MNIST";
+  static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
+  private static final List<String> DATA_FILES = List.of(
+      "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--parties", defaultValue = "3", description = "Number of parties (default: ${DEFAULT-VALUE}).")
+  int parties;
+
+  @Option(names = "--rounds", defaultValue = "5", description = "Federated rounds (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--model", defaultValue = "mlp", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+  String model;
+
+  @Option(names = "--strategy", defaultValue = "fedavg",
+      description = "fedavg, fedprox, fedadam or fedyogi (default: ${DEFAULT-VALUE}).")
+  String strategy;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Write the run's figures as JSON to FILE.")
+  Path report;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Fashion-MNIST idx files, gzipped or not (default: $" + DATASET_VARIABLE + " or " + DEFAULT_DATA + ").")
+  Path data;
+
+  @Option(names = "--alpha", defaultValue = "0.5",
+      description = "Dirichlet concentration of the label split; smaller is less IID (default: ${DEFAULT-VALUE}).")
+  double alpha;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed of the split and of the initial model (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--local-epochs", defaultValue = "1", description = "Local epochs per round (default: ${DEFAULT-VALUE}).")
+  int localEpochs;
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "Local batch size (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--lr", description = "Local learning rate (default: the party's own).")
+  Double learningRate;
+
+  @Option(names = "--round-timeout", defaultValue = "300", paramLabel = "SECONDS",
+      description = "Seconds a round waits for late updates (default: ${DEFAULT-VALUE}).")
+  long roundTimeoutSeconds;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS",
+      description = "Give up after this many seconds in total (default: 120 + rounds x round timeout).")
+  Long timeoutSeconds;
+
+  @Option(names = "--dir", paramLabel = "DIR",
+      description = "Working directory for certificates, checkpoints and logs (default: a new temporary directory).")
+  Path directory;
+
+  @Option(names = "--keep-dir", description = "Keep the working directory after a successful run (it is always kept after a failure).")
+  boolean keepDirectory;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    CommandLine commandLine = new CommandLine(new DemoCommand());
+    commandLine.setParameterExceptionHandler((e, args) -> {
+      e.getCommandLine().getErr().println("flotilla demo: " + e.getMessage() + " (see --help)");
+      return 2;
+    });
+    commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+      cl.getErr().println("flotilla demo: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+      return 1;
+    });
+    return commandLine;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    validate();
+    Path dataDirectory = requireDataset(data != null ? data : defaultDataDirectory());
+    FlotillaJars jars = FlotillaJars.locate();
+    jars.requirePresent("aggregator-server", "party");
+
+    long started = System.nanoTime();
+    Path workDirectory = directory != null
+        ? Files.createDirectories(directory)
+        : Files.createTempDirectory("flotilla-demo-");
+    LocalFederation.Settings settings = new LocalFederation.Settings()
+        .parties(parties)
+        .rounds(rounds)
+        .model(model)
+        .strategy(strategy)
+        .partition("dirichlet:" + alpha)
+        .seed(seed)
+        .dataDirectory(dataDirectory)
+        .localEpochs(localEpochs)
+        .batchSize(batchSize)
+        .learningRate(learningRate)
+        .roundTimeout(Duration.ofSeconds(roundTimeoutSeconds));
+    Duration budget = Duration.ofSeconds(timeoutSeconds != null ? timeoutSeconds : 120 + rounds * roundTimeoutSeconds);
+
+    boolean success = false;
+    try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory)) {
+      out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, Fashion-MNIST split Dirichlet(%s)%n",
+          parties, rounds, model, strategy, alpha);
+      out.printf(Locale.ROOT, "  certificates  %s (CA, server %s, party-1..party-%d)%n",
+          workDirectory.resolve("pki"), federation.pki().serverName(), parties);
+      out.printf(Locale.ROOT, "  logs          %s%n", federation.logDirectory());
+      out.flush();
+      federation.start();
+      out.printf(Locale.ROOT, "  aggregator on 127.0.0.1:%d (pid %d); parties started%n",
+          federation.port(), federation.server().pid());
+      out.flush();
+
+      List<Double> roundSeconds = new ArrayList<>();
+      ServerStatus finalStatus = followUntilFinished(federation, out, roundSeconds, started, budget);
+      DemoReport result = new DemoReport(model, strategy, "dirichlet:" + alpha, parties, finalStatus, roundSeconds,
+          (System.nanoTime() - started) / 1e9);
+      out.println(result.summary());
+      if (report != null) {
+        result.writeTo(report);
+        out.printf(Locale.ROOT, "  report           %s%n", report.toAbsolutePath());
+      }
+      out.flush();
+      success = true;
+      return 0;
+    } catch (FederationFailure failure) {
+      err.println("flotilla demo: " + failure.getMessage());
+      if (!failure.logs().isBlank()) {
+        err.println(failure.logs());
+      }
+      err.println("flotilla demo: logs and certificates kept in " + workDirectory);
+      return 1;
+    } finally {
+      err.flush();
+      if (success && !keepDirectory && directory == null) {
+        deleteRecursively(workDirectory);
+      } else if (success) {
+        out.printf(Locale.ROOT, "  kept           %s%n", workDirectory);
+        out.flush();
+      }
+    }
+  }
+
+  /**
+   * Prints a line per completed round (from the server's status file) until the server exits, then
+   * checks that it and every party exited 0 and returns the final status.
+   */
+  static ServerStatus followUntilFinished(LocalFederation federation, PrintWriter out, List<Double> roundSeconds,
+      long startedNanos, Duration budget) {
+    long deadline = startedNanos + budget.toNanos();
+    long lastRoundNanos = System.nanoTime();
+    int shownRounds = 0;
+    ServerStatus last = null;
+    while (true) {
+      Optional<ServerStatus> status = federation.status();
+      if (status.isPresent()) {
+        last = status.get();
+        while (shownRounds < last.roundsCompleted()) {
+          shownRounds++;
+          long now = System.nanoTime();
+          // several rounds in one poll share the elapsed time: only the last one gets it
+          double seconds = shownRounds == last.roundsCompleted() ? (now - lastRoundNanos) / 1e9 : 0.0;
+          roundSeconds.add(seconds);
+          out.println(roundLine(last, shownRounds, seconds));
+          out.flush();
+          if (shownRounds == last.roundsCompleted()) {
+            lastRoundNanos = now;
+          }
+        }
+      }
+      ChildProcess server = federation.server();
+      if (!server.isAlive()) {
+        break;
+      }
+      for (ChildProcess party : federation.parties()) {
+        OptionalInt code = party.exitCode();
+        if (code.isPresent() && code.getAsInt() != 0) {
+          throw new FederationFailure(party.name() + " exited with code " + code.getAsInt(), federation.logTails(30));
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new FederationFailure("the federation did not finish within " + budget.toSeconds() + " s",
+            federation.logTails(30));
+      }
+      LocalFederation.pause(250);
+    }
+    int serverExit = federation.server().exitCode().orElse(-1);
+    if (serverExit != 0) {
+      throw new FederationFailure("the server exited with code " + serverExit, federation.logTails(40));
+    }
+    for (ChildProcess party : federation.parties()) {
+      OptionalInt code = party.waitFor(60, TimeUnit.SECONDS);
+      if (code.isEmpty()) {
+        throw new FederationFailure(party.name() + " was still running 60 s after the server finished",
+            federation.logTails(30));
+      }
+      if (code.getAsInt() != 0) {
+        throw new FederationFailure(party.name() + " exited with code " + code.getAsInt(), federation.logTails(30));
+      }
+    }
+    ServerStatus done = federation.status().orElse(last);
+    if (done == null || !done.finished()) {
+      throw new FederationFailure("the server exited without reporting a finished job in " + federation.statusFile(),
+          federation.logTails(30));
+    }
+    return done;
+  }
+
+  static String roundLine(ServerStatus status, int round, double seconds) {
+    String accuracy = round <= status.accuracyPerRound().size()
+        ? DemoReport.percent(status.accuracyPerRound().get(round - 1))
+        : "-";
+    List<String> late = status.lateOrDropped().getOrDefault(round, List.of());
+    return String.format(Locale.ROOT, "round %d/%d  parties %d  accuracy %s  time %.1f s%s",
+        round, status.roundsTotal(), status.parties().size(), accuracy, seconds,
+        late.isEmpty() ? "" : "  late or dropped: " + String.join(", ", late));
+  }
+
+  private void validate() {
+    if (parties < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--parties must be at least 1, not " + parties);
+    }
+    if (rounds < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1, not " + rounds);
+    }
+    if (!List.of("mlp", "cnn").contains(model)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--model must be mlp or cnn, not " + model);
+    }
+    if (!List.of("fedavg", "fedprox", "fedadam", "fedyogi").contains(strategy)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--strategy must be fedavg, fedprox, fedadam or fedyogi, not " + strategy);
+    }
+    if (!(alpha > 0)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--alpha must be positive, not " + alpha);
+    }
+  }
+
+  static Path defaultDataDirectory() {
+    String override = System.getenv(DATASET_VARIABLE);
+    return Path.of(override != null && !override.isBlank() ? override : DEFAULT_DATA);
+  }
+
+  /** The dataset directory if it holds the four idx files (gzipped or not); else an error that says how to get them. */
+  static Path requireDataset(Path dir) {
+    List<String> missing = new ArrayList<>();
+    for (String name : DATA_FILES) {
+      if (!Files.isRegularFile(dir.resolve(name)) && !Files.isRegularFile(dir.resolve(name + ".gz"))) {
+        missing.add(name + "[.gz]");
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException("Fashion-MNIST not found in " + dir + " (missing " + String.join(", ", missing)
+          + "); install the Debian package dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist)"
+          + " or pass --data DIR");
+    }
+    return dir;
+  }
+
+  private static void deleteRecursively(Path root) {
+    try (var paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException ignored) {
+      // a temporary directory left behind is harmless
+    }
+  }
+}

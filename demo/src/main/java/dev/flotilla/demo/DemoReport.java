@@ -1,0 +1,113 @@
+package dev.flotilla.demo;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** What {@code bin/flotilla demo --report FILE} writes: the run's settings and the server's final status. */
+public record DemoReport(
+    String model,
+    String strategy,
+    String partition,
+    int parties,
+    ServerStatus status,
+    List<Double> roundSeconds,
+    double wallSeconds) {
+
+  public JsonObject toJson() {
+    JsonObject o = new JsonObject();
+    o.addProperty("job_id", status.jobId());
+    o.addProperty("model", model);
+    o.addProperty("strategy", strategy);
+    o.addProperty("partition", partition);
+    o.addProperty("rounds_completed", status.roundsCompleted());
+    o.addProperty("rounds_total", status.roundsTotal());
+    o.addProperty("parties", parties);
+    o.add("party_names", strings(status.parties()));
+    if (status.finalAccuracy().isPresent()) {
+      o.addProperty("final_accuracy", status.finalAccuracy().getAsDouble());
+    } else {
+      o.add("final_accuracy", com.google.gson.JsonNull.INSTANCE);
+    }
+    JsonArray accuracies = new JsonArray();
+    status.accuracyPerRound().forEach(accuracies::add);
+    o.add("accuracy_per_round", accuracies);
+    JsonArray seconds = new JsonArray();
+    roundSeconds.forEach(s -> seconds.add(round3(s)));
+    o.add("round_seconds", seconds);
+    JsonObject late = new JsonObject();
+    for (Map.Entry<Integer, List<String>> entry : status.lateOrDropped().entrySet()) {
+      late.add(Integer.toString(entry.getKey()), strings(entry.getValue()));
+    }
+    o.add("late_or_dropped", late);
+    o.addProperty("tls_provider", status.tlsProvider());
+    o.addProperty("bytes_up", status.bytesUp());
+    o.addProperty("bytes_down", status.bytesDown());
+    o.addProperty("wall_seconds", round3(wallSeconds));
+    return o;
+  }
+
+  /** Writes the report atomically (a temporary file beside it, then a move). */
+  public void writeTo(Path file) {
+    Path target = file.toAbsolutePath();
+    try {
+      if (target.getParent() != null) {
+        Files.createDirectories(target.getParent());
+      }
+      Path temporary = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
+      Files.writeString(temporary, new GsonBuilder().setPrettyPrinting().create().toJson(toJson()) + "\n",
+          StandardCharsets.UTF_8);
+      Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the report " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The closing lines of the demo. */
+  public String summary() {
+    StringBuilder s = new StringBuilder();
+    s.append(String.format(Locale.ROOT, "Federation %s finished: %d/%d rounds, %d parties, %s, %s, %s%n",
+        status.jobId(), status.roundsCompleted(), status.roundsTotal(), parties, model, strategy, partition));
+    s.append(String.format(Locale.ROOT, "  final accuracy   %s (global model on the test set)%n",
+        status.finalAccuracy().isPresent() ? percent(status.finalAccuracy().getAsDouble()) : "not reported"));
+    s.append(String.format(Locale.ROOT, "  per round        %s%n",
+        status.accuracyPerRound().stream().map(DemoReport::percent).reduce((a, b) -> a + " " + b).orElse("-")));
+    s.append(String.format(Locale.ROOT, "  traffic          %s up, %s down over mTLS (%s)%n",
+        bytes(status.bytesUp()), bytes(status.bytesDown()), status.tlsProvider()));
+    if (!status.lateOrDropped().isEmpty()) {
+      s.append(String.format(Locale.ROOT, "  late or dropped  %s%n", status.lateOrDropped()));
+    }
+    s.append(String.format(Locale.ROOT, "  wall time        %.1f s", wallSeconds));
+    return s.toString();
+  }
+
+  static String percent(double fraction) {
+    return String.format(Locale.ROOT, "%.2f%%", fraction * 100);
+  }
+
+  static String bytes(long bytes) {
+    if (bytes < 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    }
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  }
+
+  private static double round3(double value) {
+    return Math.round(value * 1000.0) / 1000.0;
+  }
+
+  private static JsonArray strings(List<String> values) {
+    JsonArray array = new JsonArray();
+    values.forEach(array::add);
+    return array;
+  }
+}

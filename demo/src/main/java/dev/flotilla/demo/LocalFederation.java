@@ -1,0 +1,264 @@
+package dev.flotilla.demo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An aggregator and its parties as separate JVMs on loopback, over mutual TLS with a throw-away
+ * PKI: what the demo runs and what the e2e tests drive (kill, restart, inspect). Everything lives
+ * in one working directory: pki/, state/ (checkpoints), status.json and logs/.
+ */
+public final class LocalFederation implements AutoCloseable {
+
+  private final Settings settings;
+  private final FlotillaJars jars;
+  private final Path directory;
+  private final FederationPki pki;
+  private final ProcessGroup processes;
+  private final int port;
+  private final List<ChildProcess> parties = new ArrayList<>();
+  private ChildProcess server;
+  private int serverStarts;
+
+  private LocalFederation(Settings settings, FlotillaJars jars, Path directory) {
+    this.settings = settings.resolved();
+    this.jars = jars;
+    this.directory = directory;
+    this.pki = FederationPki.create(directory.resolve("pki"), settings.jobId);
+    this.processes = new ProcessGroup(directory.resolve("logs"));
+    this.port = freeLoopbackPort();
+  }
+
+  /** Makes the PKI in {@code directory}; starts nothing yet. */
+  public static LocalFederation prepare(Settings settings, FlotillaJars jars, Path directory) {
+    jars.requirePresent("aggregator-server", "party");
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + directory, e);
+    }
+    return new LocalFederation(settings, jars, directory);
+  }
+
+  /** Starts the server, waits until it accepts connections, then starts every party. */
+  public LocalFederation start() {
+    startServer();
+    awaitServerListening(Duration.ofSeconds(90));
+    for (int i = 0; i < settings.parties; i++) {
+      startParty(i);
+    }
+    return this;
+  }
+
+  /** Starts (or, after a kill, restarts) the server on the same port, state directory and status file. */
+  public ChildProcess startServer() {
+    if (server != null && server.isAlive()) {
+      throw new IllegalStateException("the server is already running: " + server);
+    }
+    ServerArgs args = ServerArgs.create(port, pki.server())
+        .jobId(settings.jobId)
+        .rounds(settings.rounds)
+        .minParties(settings.minParties)
+        .expectedParties(settings.parties)
+        .roundTimeout(settings.roundTimeout.toSeconds() + "s")
+        .strategy(settings.strategy)
+        .model(settings.model)
+        .seed(settings.seed)
+        .stateDir(stateDirectory())
+        .statusFile(statusFile());
+    settings.serverExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
+    serverStarts++;
+    server = processes.start("server", jars.javaCommand("aggregator-server", settings.jvmOptions, args.toList()),
+        directory, Map.of());
+    return server;
+  }
+
+  /** Starts the party with this 0-based partition index (named {@code party-<index+1>}). */
+  public ChildProcess startParty(int index) {
+    String name = FederationPki.partyName(index);
+    PartyArgs args = PartyArgs.create("127.0.0.1:" + port, pki.serverName(), pki.party(name))
+        .data(settings.dataDirectory)
+        .partition(settings.partition, index, settings.parties, settings.seed)
+        .model(settings.model)
+        .localEpochs(settings.localEpochs)
+        .batchSize(settings.batchSize);
+    if (settings.learningRate != null) {
+      args.learningRate(settings.learningRate);
+    }
+    settings.partyExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
+    ChildProcess party = processes.start(name, jars.javaCommand("party", settings.jvmOptions, args.toList()),
+        directory, Map.of());
+    parties.add(party);
+    return party;
+  }
+
+  /** Waits until the server accepts TCP connections; fails early if it exits first. */
+  public void awaitServerListening(Duration timeout) {
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      if (!server.isAlive()) {
+        throw new FederationFailure("the server exited with code " + server.exitCode().orElse(-1)
+            + " before it accepted connections", processes.tails(30));
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+        return;
+      } catch (IOException notYet) {
+        pause(200);
+      }
+    }
+    throw new FederationFailure("the server did not accept connections on 127.0.0.1:" + port + " within " + timeout,
+        processes.tails(30));
+  }
+
+  public Optional<ServerStatus> status() {
+    return ServerStatus.read(statusFile());
+  }
+
+  public ChildProcess server() {
+    return server;
+  }
+
+  /** How many times the server was started (2 after one restart). */
+  public int serverStarts() {
+    return serverStarts;
+  }
+
+  public List<ChildProcess> parties() {
+    return List.copyOf(parties);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public FederationPki pki() {
+    return pki;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public Path statusFile() {
+    return directory.resolve("status.json");
+  }
+
+  public Path stateDirectory() {
+    return directory.resolve("state");
+  }
+
+  public Path logDirectory() {
+    return processes.logDirectory();
+  }
+
+  /** The last lines of every process's log, each line prefixed with the process's name. */
+  public String logTails(int linesEach) {
+    return processes.tails(linesEach);
+  }
+
+  /** Ends every process still running (SIGTERM, then SIGKILL after a grace period). */
+  @Override
+  public void close() {
+    processes.close();
+  }
+
+  static int freeLoopbackPort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FederationFailure("interrupted", "");
+    }
+  }
+
+  /** A federation that could not start or finish; {@link #logs()} holds the tails of the processes' logs. */
+  public static final class FederationFailure extends RuntimeException {
+    private final String logs;
+
+    public FederationFailure(String message, String logs) {
+      super(message);
+      this.logs = logs;
+    }
+
+    public String logs() {
+      return logs;
+    }
+  }
+
+  /** How to run the federation; defaults are those of the demo. */
+  public static final class Settings {
+    String jobId = "job1";
+    int parties = 3;
+    int minParties = -1;
+    int rounds = 5;
+    String model = "mlp";
+    String strategy = "fedavg";
+    String partition = "dirichlet:0.5";
+    long seed = 42;
+    Path dataDirectory = Path.of("/usr/share/datasets/fashion-mnist");
+    int localEpochs = 1;
+    int batchSize = 32;
+    Double learningRate;
+    Duration roundTimeout = Duration.ofSeconds(300);
+    List<String> jvmOptions = new ArrayList<>();
+    List<Map.Entry<String, String>> serverExtraArgs = new ArrayList<>();
+    List<Map.Entry<String, String>> partyExtraArgs = new ArrayList<>();
+
+    public Settings jobId(String value) { jobId = value; return this; }
+    public Settings parties(int value) { parties = value; return this; }
+    /** Default: all parties. */
+    public Settings minParties(int value) { minParties = value; return this; }
+    public Settings rounds(int value) { rounds = value; return this; }
+    public Settings model(String value) { model = value; return this; }
+    public Settings strategy(String value) { strategy = value; return this; }
+    public Settings partition(String value) { partition = value; return this; }
+    public Settings seed(long value) { seed = value; return this; }
+    public Settings dataDirectory(Path value) { dataDirectory = value; return this; }
+    public Settings localEpochs(int value) { localEpochs = value; return this; }
+    public Settings batchSize(int value) { batchSize = value; return this; }
+    public Settings learningRate(Double value) { learningRate = value; return this; }
+    public Settings roundTimeout(Duration value) { roundTimeout = value; return this; }
+    public Settings jvmOption(String value) { jvmOptions.add(value); return this; }
+    public Settings serverArg(String flag, String value) { serverExtraArgs.add(Map.entry(flag, value)); return this; }
+    public Settings partyArg(String flag, String value) { partyExtraArgs.add(Map.entry(flag, value)); return this; }
+
+    public int parties() { return parties; }
+    public int rounds() { return rounds; }
+    public String model() { return model; }
+    public String strategy() { return strategy; }
+    public String partition() { return partition; }
+
+    Settings resolved() {
+      if (minParties < 0) {
+        minParties = parties;
+      }
+      return this;
+    }
+  }
+}
