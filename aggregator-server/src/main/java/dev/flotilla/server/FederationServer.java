@@ -1,7 +1,6 @@
 package dev.flotilla.server;
 
 import dev.flotilla.protocol.v1.FederationGrpc;
-import dev.flotilla.server.metrics.ByteCountingTracer;
 import dev.flotilla.server.metrics.ServerMetrics;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -16,8 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC server: the Federation service behind the identity interceptors, the health service,
- * byte counting. The builder is given (mTLS Netty in production, in-process in tests).
+ * The gRPC server: the Federation service behind the identity interceptors, and the health service. The builder is given (mTLS Netty in production, in-process in tests).
  */
 public final class FederationServer {
 
@@ -30,7 +28,6 @@ public final class FederationServer {
       ServerMetrics metrics, int maxMessageBytes) {
     builder.addService(ServerInterceptors.intercept(service, interceptors))
         .addService(health.getHealthService())
-        .addStreamTracerFactory(new ByteCountingTracer(metrics))
         .maxInboundMessageSize(maxMessageBytes);
     this.server = builder.build();
   }

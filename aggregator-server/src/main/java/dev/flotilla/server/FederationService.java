@@ -11,6 +11,7 @@ import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.RoundsRequest;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.round.UpdateReceiver;
 import com.google.protobuf.Empty;
@@ -27,11 +28,13 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
 
   private final RoundCoordinator coordinator;
   private final CallerIdentity identity;
+  private final ServerMetrics metrics;
 
   @Inject
-  public FederationService(RoundCoordinator coordinator, CallerIdentity identity) {
+  public FederationService(RoundCoordinator coordinator, CallerIdentity identity, ServerMetrics metrics) {
     this.coordinator = coordinator;
     this.identity = identity;
+    this.metrics = metrics;
   }
 
   private String caller() throws StatusException {
@@ -74,7 +77,9 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
     stream.setOnCancelHandler(() -> completed.set(true));
     stream.setOnReadyHandler(() -> {
       while (!completed.get() && stream.isReady() && chunks.hasNext()) {
-        stream.onNext(chunks.next());
+        ModelChunk chunk = chunks.next();
+        metrics.bytesOut(chunk.getSerializedSize());
+        stream.onNext(chunk);
       }
       if (!chunks.hasNext() && completed.compareAndSet(false, true)) {
         stream.onCompleted();
@@ -100,7 +105,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
         public void onCompleted() {}
       };
     }
-    return new UpdateReceiver(coordinator, party, response);
+    return new UpdateReceiver(coordinator, party, response, metrics);
   }
 
   @Override

@@ -27,7 +27,7 @@ public final class Federation implements AutoCloseable {
         Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr()),
         new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
     server = new FederationServer(InProcessServerBuilder.forName(name),
-        new FederationService(coordinator, new TestIdentity()), List.of(TestIdentity.interceptor()), metrics,
+        new FederationService(coordinator, new TestIdentity(), metrics), List.of(TestIdentity.interceptor()), metrics,
         config.maxMessageBytes()).start();
     channel = InProcessChannelBuilder.forName(name).build();
     runner = new Thread(() -> {

@@ -28,9 +28,9 @@ public final class ServerMetrics {
     partiesConnected = Gauge.builder().name("flotilla_parties_connected")
         .help("Parties with a live Rounds stream").register(registry);
     bytesReceived = Counter.builder().name("flotilla_bytes_received")
-        .help("gRPC message bytes received from parties").register(registry);
+        .help("Protobuf message bytes of updates received from parties").register(registry);
     bytesSent = Counter.builder().name("flotilla_bytes_sent")
-        .help("gRPC message bytes sent to parties").register(registry);
+        .help("Protobuf message bytes of models sent to parties").register(registry);
     roundDuration = Histogram.builder().name("flotilla_round_duration_seconds")
         .help("Time from a round's TrainRequests to its aggregated model")
         .classicUpperBounds(1, 5, 10, 30, 60, 120, 300, 600, 1800).register(registry);

@@ -6,6 +6,7 @@ import dev.flotilla.protocol.tensor.TensorStreamDecoder;
 import dev.flotilla.protocol.tensor.TensorStreamException;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
+import dev.flotilla.server.metrics.ServerMetrics;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.stub.StreamObserver;
@@ -27,8 +28,12 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
   private ByteString pending;
   private boolean done;
 
-  public UpdateReceiver(RoundCoordinator coordinator, String party, StreamObserver<SubmitUpdateResponse> response) {
+  private final ServerMetrics metrics;
+
+  public UpdateReceiver(RoundCoordinator coordinator, String party, StreamObserver<SubmitUpdateResponse> response,
+      ServerMetrics metrics) {
     this.coordinator = coordinator;
+    this.metrics = metrics;
     this.party = party;
     this.response = response;
     this.decoder = new TensorStreamDecoder(coordinator.specs());
@@ -36,6 +41,7 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
 
   @Override
   public void onNext(UpdateChunk chunk) {
+    metrics.bytesIn(chunk.getSerializedSize());
     if (done) {
       return;
     }
