@@ -1,0 +1,137 @@
+package dev.flotilla.controller.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+
+/**
+ * {@code spec}. The first four fields are iflearner-operator's ({@code schedulername} spelled as
+ * it spelled it); the rest are Flotilla's optional additions.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class IflearnerJobSpec {
+
+  @JsonProperty("schedulername")
+  @JsonPropertyDescription("Scheduler for the job's pod (iflearner-operator field).")
+  private String schedulerName;
+
+  @Required
+  @JsonPropertyDescription("server (the aggregator) or client (a party).")
+  private Role role;
+
+  @JsonPropertyDescription("Host name the job is reached at through the ingress, e.g. job1.server.iflearner.com "
+      + "or job1.a.party.iflearner.com.")
+  private String host;
+
+  @Required
+  @JsonPropertyDescription("The pod to run (iflearner-operator field).")
+  private PodTemplateSpec template;
+
+  @JsonPropertyDescription("TLS mode and certificate lifetime.")
+  private TlsSpec tls;
+
+  @JsonPropertyDescription("Federation domain; certificates carry spiffe://<domain>/... identities. "
+      + "Default: the host without its job label and its server / <party>.party labels.")
+  private String domain;
+
+  @JsonPropertyDescription("CoreDNS records for the host.")
+  private DnsSpec dns;
+
+  @JsonPropertyDescription("NetworkPolicies around the job's pod.")
+  private IsolationSpec isolation;
+
+  @Min(1)
+  @Max(65535)
+  @JsonPropertyDescription("Port the runtime serves gRPC on in the pod. Default: the first container's first "
+      + "containerPort, else 50051 for a server and 50001 for a client (iflearner's ports).")
+  private Integer port;
+
+  @Min(0)
+  @Max(65535)
+  @JsonPropertyDescription("Port of the aggregator's Prometheus metrics (server role; default 9090, 0 = none).")
+  private Integer metricsPort;
+
+  public String getSchedulerName() {
+    return schedulerName;
+  }
+
+  public void setSchedulerName(String schedulerName) {
+    this.schedulerName = schedulerName;
+  }
+
+  public Role getRole() {
+    return role;
+  }
+
+  public void setRole(Role role) {
+    this.role = role;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public void setHost(String host) {
+    this.host = host;
+  }
+
+  public PodTemplateSpec getTemplate() {
+    return template;
+  }
+
+  public void setTemplate(PodTemplateSpec template) {
+    this.template = template;
+  }
+
+  public TlsSpec getTls() {
+    return tls;
+  }
+
+  public void setTls(TlsSpec tls) {
+    this.tls = tls;
+  }
+
+  public String getDomain() {
+    return domain;
+  }
+
+  public void setDomain(String domain) {
+    this.domain = domain;
+  }
+
+  public DnsSpec getDns() {
+    return dns;
+  }
+
+  public void setDns(DnsSpec dns) {
+    this.dns = dns;
+  }
+
+  public IsolationSpec getIsolation() {
+    return isolation;
+  }
+
+  public void setIsolation(IsolationSpec isolation) {
+    this.isolation = isolation;
+  }
+
+  public Integer getPort() {
+    return port;
+  }
+
+  public void setPort(Integer port) {
+    this.port = port;
+  }
+
+  public Integer getMetricsPort() {
+    return metricsPort;
+  }
+
+  public void setMetricsPort(Integer metricsPort) {
+    this.metricsPort = metricsPort;
+  }
+}

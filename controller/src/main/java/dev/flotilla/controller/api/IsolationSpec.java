@@ -1,0 +1,41 @@
+package dev.flotilla.controller.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/**
+ * {@code spec.isolation}: NetworkPolicies so the job's pod accepts traffic only from the ingress
+ * controller and reaches only DNS and the ingress controller.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class IsolationSpec {
+
+  @JsonPropertyDescription("Create the NetworkPolicies (default false).")
+  private Boolean enabled;
+
+  @JsonPropertyDescription("Namespace of the ingress controller's pods (default ingress-nginx).")
+  private String ingressNamespace;
+
+  public IsolationSpec() {}
+
+  public IsolationSpec(Boolean enabled, String ingressNamespace) {
+    this.enabled = enabled;
+    this.ingressNamespace = ingressNamespace;
+  }
+
+  public Boolean getEnabled() {
+    return enabled;
+  }
+
+  public void setEnabled(Boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  public String getIngressNamespace() {
+    return ingressNamespace;
+  }
+
+  public void setIngressNamespace(String ingressNamespace) {
+    this.ingressNamespace = ingressNamespace;
+  }
+}

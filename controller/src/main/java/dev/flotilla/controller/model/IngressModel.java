@@ -1,0 +1,87 @@
+package dev.flotilla.controller.model;
+
+import dev.flotilla.controller.api.TlsMode;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressTLSBuilder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The job's Ingress for ingress-nginx. Passthrough: nginx routes the TLS connection by SNI and
+ * never decrypts it. Terminate: nginx ends TLS with the job's certificate and speaks gRPC to
+ * the pod, with body size and timeouts sized for 256 MiB models and rounds that last an hour.
+ */
+public final class IngressModel {
+
+  public static final String INGRESS_CLASS = "nginx";
+  public static final String PREFIX = "nginx.ingress.kubernetes.io/";
+  public static final String SSL_PASSTHROUGH = PREFIX + "ssl-passthrough";
+  public static final String BACKEND_PROTOCOL = PREFIX + "backend-protocol";
+  public static final String SSL_REDIRECT = PREFIX + "ssl-redirect";
+  public static final String PROXY_BODY_SIZE = PREFIX + "proxy-body-size";
+  public static final String PROXY_READ_TIMEOUT = PREFIX + "proxy-read-timeout";
+  public static final String PROXY_SEND_TIMEOUT = PREFIX + "proxy-send-timeout";
+  public static final String PROXY_CONNECT_TIMEOUT = PREFIX + "proxy-connect-timeout";
+
+  /** Twice the largest model (256 MiB) to leave room for gRPC framing and metadata. */
+  public static final String BODY_SIZE = "512m";
+  /** Seconds; ingress-nginx applies them as grpc_read_timeout / grpc_send_timeout on gRPC backends. */
+  public static final String STREAM_TIMEOUT_SECONDS = "3600";
+  public static final String CONNECT_TIMEOUT_SECONDS = "30";
+
+  private IngressModel() {}
+
+  /** The Ingress, or null when the job has no host. */
+  public static Ingress desired(JobModel job) {
+    if (!job.hasHost()) {
+      return null;
+    }
+    Map<String, String> annotations = new LinkedHashMap<>();
+    IngressBuilder builder = new IngressBuilder();
+    if (job.tlsMode() == TlsMode.PASSTHROUGH) {
+      annotations.put(SSL_PASSTHROUGH, "true");
+    } else {
+      annotations.put(BACKEND_PROTOCOL, "GRPC");
+      annotations.put(SSL_REDIRECT, "true");
+      annotations.put(PROXY_BODY_SIZE, BODY_SIZE);
+      annotations.put(PROXY_READ_TIMEOUT, STREAM_TIMEOUT_SECONDS);
+      annotations.put(PROXY_SEND_TIMEOUT, STREAM_TIMEOUT_SECONDS);
+      annotations.put(PROXY_CONNECT_TIMEOUT, CONNECT_TIMEOUT_SECONDS);
+    }
+    builder.withNewMetadata()
+        .withName(job.ingressName())
+        .withNamespace(job.namespace())
+        .withLabels(job.labels())
+        .withAnnotations(annotations)
+        .withOwnerReferences(job.ownerReference())
+        .endMetadata()
+        .withNewSpec()
+        .withIngressClassName(INGRESS_CLASS)
+        .addNewRule()
+        .withHost(job.host())
+        .withNewHttp()
+        .addNewPath()
+        .withPath("/")
+        .withPathType("Prefix")
+        .withNewBackend()
+        .withNewService()
+        .withName(job.serviceName())
+        .withNewPort()
+        .withNumber(job.grpcPort())
+        .endPort()
+        .endService()
+        .endBackend()
+        .endPath()
+        .endHttp()
+        .endRule()
+        .endSpec();
+    if (job.tlsMode() == TlsMode.TERMINATE) {
+      builder.editSpec()
+          .withTls(List.of(new IngressTLSBuilder().withHosts(job.host()).withSecretName(job.tlsSecretName()).build()))
+          .endSpec();
+    }
+    return builder.build();
+  }
+}

@@ -1,0 +1,293 @@
+package dev.flotilla.controller.model;
+
+import dev.flotilla.controller.api.DnsSpec;
+import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.IflearnerJobSpec;
+import dev.flotilla.controller.api.IsolationSpec;
+import dev.flotilla.controller.api.Role;
+import dev.flotilla.controller.api.TlsMode;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An {@link IflearnerJob} with every default resolved: the one place that decides names, ports,
+ * the TLS mode, the domain and the identity. Pure: no I/O, so every builder that reads it is
+ * unit-testable field by field.
+ */
+public final class JobModel {
+
+  public static final String FIELD_MANAGER = "flotilla-controller";
+  public static final String LABEL_NAME = "app.kubernetes.io/name";
+  public static final String LABEL_INSTANCE = "app.kubernetes.io/instance";
+  public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+  public static final String LABEL_ROLE = "git.iflytek.com/role";
+  public static final String APP_NAME = "iflearnerjob";
+
+  public static final int DEFAULT_SERVER_PORT = 50051;
+  public static final int DEFAULT_CLIENT_PORT = 50001;
+  public static final int DEFAULT_METRICS_PORT = 9090;
+  public static final int DEFAULT_VALIDITY_DAYS = 90;
+  public static final String DEFAULT_INGRESS_NAMESPACE = "ingress-nginx";
+
+  private final IflearnerJob job;
+  private final IflearnerJobSpec spec;
+
+  public JobModel(IflearnerJob job) {
+    this.job = Objects.requireNonNull(job, "job");
+    this.spec = Objects.requireNonNull(job.getSpec(), "spec");
+    if (spec.getRole() == null) {
+      throw new IllegalArgumentException(ref() + ": spec.role is required (server or client)");
+    }
+    if (spec.getTemplate() == null || spec.getTemplate().getSpec() == null
+        || spec.getTemplate().getSpec().getContainers() == null || spec.getTemplate().getSpec().getContainers().isEmpty()) {
+      throw new IllegalArgumentException(ref() + ": spec.template.spec.containers must list at least one container");
+    }
+  }
+
+  public IflearnerJob job() {
+    return job;
+  }
+
+  public IflearnerJobSpec spec() {
+    return spec;
+  }
+
+  public String name() {
+    return job.getMetadata().getName();
+  }
+
+  public String namespace() {
+    return job.getMetadata().getNamespace();
+  }
+
+  /** namespace/name, the prefix of every log line and message about this job. */
+  public String ref() {
+    return job.getMetadata().getNamespace() + "/" + job.getMetadata().getName();
+  }
+
+  public Role role() {
+    return spec.getRole();
+  }
+
+  public boolean hasHost() {
+    return spec.getHost() != null && !spec.getHost().isBlank();
+  }
+
+  /** The host, lower case, without a trailing dot; null when the job has none. */
+  public String host() {
+    if (!hasHost()) {
+      return null;
+    }
+    String h = spec.getHost().trim().toLowerCase(Locale.ROOT);
+    return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+  }
+
+  private String[] hostLabels() {
+    return hasHost() ? host().split("\\.") : new String[0];
+  }
+
+  /** True for {@code <job>.<party>.party.<domain>}. */
+  private boolean partyStyleHost() {
+    String[] l = hostLabels();
+    return l.length >= 4 && l[2].equals("party");
+  }
+
+  /** True for {@code <job>.server.<domain>}. */
+  private boolean serverStyleHost() {
+    String[] l = hostLabels();
+    return l.length >= 3 && l[1].equals("server");
+  }
+
+  /**
+   * The federation domain: {@code spec.domain}, else derived from the host
+   * ({@code job1.server.iflearner.com} and {@code job1.a.party.iflearner.com} give {@code iflearner.com}),
+   * else {@code <namespace>.flotilla.local}.
+   */
+  public String domain() {
+    if (spec.getDomain() != null && !spec.getDomain().isBlank()) {
+      return spec.getDomain().trim().toLowerCase(Locale.ROOT);
+    }
+    String[] l = hostLabels();
+    if (partyStyleHost()) {
+      return String.join(".", Arrays.copyOfRange(l, 3, l.length));
+    }
+    if (serverStyleHost()) {
+      return String.join(".", Arrays.copyOfRange(l, 2, l.length));
+    }
+    if (l.length >= 3) {
+      return String.join(".", Arrays.copyOfRange(l, 1, l.length));
+    }
+    return namespace() + ".flotilla.local";
+  }
+
+  /**
+   * The identity the certificate carries (CN and the last segment of the SPIFFE URI): a party's
+   * label in {@code <job>.<party>.party.<domain>}, a server's job label in {@code <job>.server.<domain>},
+   * otherwise the object's name.
+   */
+  public String identityName() {
+    String[] l = hostLabels();
+    if (role() == Role.CLIENT && partyStyleHost()) {
+      return l[1];
+    }
+    if (role() == Role.SERVER && serverStyleHost()) {
+      return l[0];
+    }
+    return name();
+  }
+
+  /** {@code spiffe://<domain>/server/<name>} or {@code spiffe://<domain>/party/<name>}. */
+  public String identityUri() {
+    return "spiffe://" + domain() + "/" + (role() == Role.SERVER ? "server" : "party") + "/" + identityName();
+  }
+
+  /**
+   * The TLS mode: {@code spec.tls.mode}; when absent, passthrough for Flotilla runtime images and
+   * terminate for any other image, which is how iflearner-operator exposed iflearner images.
+   */
+  public TlsMode tlsMode() {
+    if (spec.getTls() != null && spec.getTls().getMode() != null) {
+      return spec.getTls().getMode();
+    }
+    return usesFlotillaRuntime() ? TlsMode.PASSTHROUGH : TlsMode.TERMINATE;
+  }
+
+  /** True when the first container's image repository is a Flotilla runtime image. */
+  public boolean usesFlotillaRuntime() {
+    String image = firstContainer().getImage();
+    if (image == null) {
+      return false;
+    }
+    String repository = image.contains("@") ? image.substring(0, image.indexOf('@')) : image;
+    int slash = repository.lastIndexOf('/');
+    String last = repository.substring(slash + 1);
+    int colon = last.indexOf(':');
+    last = colon >= 0 ? last.substring(0, colon) : last;
+    return last.startsWith("flotilla");
+  }
+
+  public Container firstContainer() {
+    return spec.getTemplate().getSpec().getContainers().get(0);
+  }
+
+  /** spec.port, else the first containerPort of the first container, else iflearner's port for the role. */
+  public int grpcPort() {
+    if (spec.getPort() != null) {
+      return spec.getPort();
+    }
+    List<ContainerPort> ports = firstContainer().getPorts();
+    if (ports != null && !ports.isEmpty() && ports.get(0).getContainerPort() != null) {
+      return ports.get(0).getContainerPort();
+    }
+    return role() == Role.SERVER ? DEFAULT_SERVER_PORT : DEFAULT_CLIENT_PORT;
+  }
+
+  /** The aggregator's metrics port; 0 for a client or when switched off. */
+  public int metricsPort() {
+    if (role() != Role.SERVER) {
+      return 0;
+    }
+    return spec.getMetricsPort() != null ? spec.getMetricsPort() : DEFAULT_METRICS_PORT;
+  }
+
+  public boolean dnsEnabled() {
+    DnsSpec dns = spec.getDns();
+    return hasHost() && (dns == null || dns.getEnabled() == null || dns.getEnabled());
+  }
+
+  /** The address from {@code spec.dns.ingressAddress}, or null. */
+  public String specIngressAddress() {
+    DnsSpec dns = spec.getDns();
+    return dns == null || dns.getIngressAddress() == null || dns.getIngressAddress().isBlank()
+        ? null : dns.getIngressAddress().trim();
+  }
+
+  public boolean isolationEnabled() {
+    IsolationSpec isolation = spec.getIsolation();
+    return isolation != null && Boolean.TRUE.equals(isolation.getEnabled());
+  }
+
+  public String ingressNamespace() {
+    IsolationSpec isolation = spec.getIsolation();
+    return isolation == null || isolation.getIngressNamespace() == null
+        ? DEFAULT_INGRESS_NAMESPACE : isolation.getIngressNamespace();
+  }
+
+  public Duration certificateLifetime() {
+    Integer days = spec.getTls() == null ? null : spec.getTls().getValidityDays();
+    return Duration.ofDays(days == null || days < 1 ? DEFAULT_VALIDITY_DAYS : days);
+  }
+
+  // ---- names of the children ----
+
+  public String serviceName() {
+    return name();
+  }
+
+  public String ingressName() {
+    return name();
+  }
+
+  public String podName() {
+    return name();
+  }
+
+  public String tlsSecretName() {
+    return name() + "-tls";
+  }
+
+  public String networkPolicyName() {
+    return name() + "-isolation";
+  }
+
+  /** One CA per namespace and domain: {@code flotilla-ca-<domain with dots as dashes>}. */
+  public String caSecretName() {
+    return caSecretName(domain());
+  }
+
+  public static String caSecretName(String domain) {
+    String n = "flotilla-ca-" + domain.replace('.', '-');
+    return n.length() > 253 ? n.substring(0, 253) : n;
+  }
+
+  /** The owner key of the job's CoreDNS records. */
+  public String dnsOwner() {
+    return "iflearnerjob/" + namespace() + "/" + name();
+  }
+
+  /** The labels every child carries; the first two select the pod. */
+  public Map<String, String> labels() {
+    Map<String, String> labels = new LinkedHashMap<>(selectorLabels());
+    labels.put(LABEL_MANAGED_BY, FIELD_MANAGER);
+    labels.put(LABEL_ROLE, role().wireName());
+    return labels;
+  }
+
+  public Map<String, String> selectorLabels() {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(LABEL_NAME, APP_NAME);
+    labels.put(LABEL_INSTANCE, name());
+    return labels;
+  }
+
+  /** The controller owner reference every child carries, so deleting the job deletes them. */
+  public OwnerReference ownerReference() {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(IflearnerJob.API_VERSION)
+        .withKind(IflearnerJob.KIND)
+        .withName(name())
+        .withUid(job.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
+  }
+}

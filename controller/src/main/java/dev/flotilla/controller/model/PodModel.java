@@ -1,0 +1,127 @@
+package dev.flotilla.controller.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.flotilla.controller.api.Role;
+import dev.flotilla.controller.api.TlsMode;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The job's Pod: {@code spec.template} with the job's certificate Secret mounted at
+ * {@value #TLS_MOUNT_PATH} (tls.crt, tls.key, ca.crt, the files the Flotilla runtimes' --cert,
+ * --key and --ca read), and, for terminate-mode parties, the CA bundle at the two paths
+ * iflearner's README passes to --cert and --peer-cert.
+ */
+public final class PodModel {
+
+  public static final String TLS_VOLUME = "flotilla-tls";
+  public static final String TLS_MOUNT_PATH = "/etc/flotilla/tls";
+  public static final String SERVER_CRT_CONFIGMAP = "server-iflearner-crt";
+  public static final String SERVER_CRT_FILE = "server-iflearner-secret.crt";
+  public static final String PARTY_CRT_CONFIGMAP = "party-iflearner-crt";
+  public static final String PARTY_CRT_FILE = "party-iflearner-secret.crt";
+  public static final String TEMPLATE_HASH_ANNOTATION = "flotilla.dev/template-hash";
+  /** 0440: readable by the owner and the pod's fsGroup, never by others. */
+  public static final int SECRET_MODE = 0440;
+
+  private PodModel() {}
+
+  public static Pod desired(JobModel job) {
+    ObjectMeta templateMeta = job.spec().getTemplate().getMetadata();
+    Map<String, String> labels = new LinkedHashMap<>();
+    Map<String, String> annotations = new LinkedHashMap<>();
+    if (templateMeta != null) {
+      if (templateMeta.getLabels() != null) {
+        labels.putAll(templateMeta.getLabels());
+      }
+      if (templateMeta.getAnnotations() != null) {
+        annotations.putAll(templateMeta.getAnnotations());
+      }
+    }
+    labels.putAll(job.labels());
+
+    PodSpec spec = new PodSpecBuilder(job.spec().getTemplate().getSpec()).build();
+    if (job.spec().getSchedulerName() != null && !job.spec().getSchedulerName().isBlank()) {
+      spec.setSchedulerName(job.spec().getSchedulerName());
+    }
+    List<Volume> volumes = new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
+    addVolume(volumes, new VolumeBuilder().withName(TLS_VOLUME)
+        .withNewSecret().withSecretName(job.tlsSecretName()).withDefaultMode(SECRET_MODE).endSecret().build());
+    boolean iflearnerPaths = job.tlsMode() == TlsMode.TERMINATE && job.role() == Role.CLIENT;
+    if (iflearnerPaths) {
+      addVolume(volumes, new VolumeBuilder().withName(SERVER_CRT_CONFIGMAP)
+          .withNewConfigMap().withName(SERVER_CRT_CONFIGMAP).endConfigMap().build());
+      addVolume(volumes, new VolumeBuilder().withName(PARTY_CRT_CONFIGMAP)
+          .withNewConfigMap().withName(PARTY_CRT_CONFIGMAP).endConfigMap().build());
+    }
+    spec.setVolumes(volumes);
+    List<Container> containers = new ArrayList<>();
+    for (Container c : spec.getContainers()) {
+      Container copy = new io.fabric8.kubernetes.api.model.ContainerBuilder(c).build();
+      List<VolumeMount> mounts = new ArrayList<>(copy.getVolumeMounts() == null ? List.of() : copy.getVolumeMounts());
+      addMount(mounts, new VolumeMountBuilder().withName(TLS_VOLUME).withMountPath(TLS_MOUNT_PATH).withReadOnly(true).build());
+      if (iflearnerPaths) {
+        addMount(mounts, new VolumeMountBuilder().withName(SERVER_CRT_CONFIGMAP)
+            .withMountPath("/etc/" + SERVER_CRT_FILE).withSubPath(SERVER_CRT_FILE).withReadOnly(true).build());
+        addMount(mounts, new VolumeMountBuilder().withName(PARTY_CRT_CONFIGMAP)
+            .withMountPath("/etc/" + PARTY_CRT_FILE).withSubPath(PARTY_CRT_FILE).withReadOnly(true).build());
+      }
+      copy.setVolumeMounts(mounts);
+      containers.add(copy);
+    }
+    spec.setContainers(containers);
+
+    Pod pod = new PodBuilder()
+        .withNewMetadata()
+        .withName(job.podName())
+        .withNamespace(job.namespace())
+        .withLabels(labels)
+        .withAnnotations(annotations)
+        .withOwnerReferences(job.ownerReference())
+        .endMetadata()
+        .withSpec(spec)
+        .build();
+    pod.getMetadata().getAnnotations().put(TEMPLATE_HASH_ANNOTATION, hash(pod));
+    return pod;
+  }
+
+  /** A short digest of everything the pod is built from; a different digest means the pod must be replaced. */
+  static String hash(Pod pod) {
+    try {
+      byte[] json = Serialization.jsonMapper().writeValueAsString(pod).getBytes(StandardCharsets.UTF_8);
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(json);
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+      throw new IllegalStateException("cannot digest the pod", e);
+    }
+  }
+
+  private static void addVolume(List<Volume> volumes, Volume volume) {
+    if (volumes.stream().noneMatch(v -> v.getName().equals(volume.getName()))) {
+      volumes.add(volume);
+    }
+  }
+
+  private static void addMount(List<VolumeMount> mounts, VolumeMount mount) {
+    if (mounts.stream().noneMatch(m -> m.getName().equals(mount.getName()) || m.getMountPath().equals(mount.getMountPath()))) {
+      mounts.add(mount);
+    }
+  }
+}
