@@ -198,9 +198,11 @@ public final class DemoCommand implements Callable<Integer> {
           shownRounds++;
           long now = System.nanoTime();
           // several rounds in one poll share the elapsed time: only the last one gets it
-          double seconds = shownRounds == last.roundsCompleted() ? (now - lastRoundNanos) / 1e9 : 0.0;
+          double measured = shownRounds == last.roundsCompleted() ? (now - lastRoundNanos) / 1e9 : 0.0;
+          double seconds = last.round(shownRounds).map(ServerStatus.RoundInfo::durationSeconds)
+              .filter(d -> !d.isNaN()).orElse(measured);
           roundSeconds.add(seconds);
-          out.println(roundLine(last, shownRounds, seconds));
+          out.println(roundLine(last, shownRounds, measured));
           out.flush();
           if (shownRounds == last.roundsCompleted()) {
             lastRoundNanos = now;
@@ -245,13 +247,22 @@ public final class DemoCommand implements Callable<Integer> {
     return done;
   }
 
-  static String roundLine(ServerStatus status, int round, double seconds) {
-    String accuracy = round <= status.accuracyPerRound().size()
-        ? DemoReport.percent(status.accuracyPerRound().get(round - 1))
-        : "-";
+  /**
+   * A progress line for a completed round. The accuracy is the one the parties measured for the
+   * model they trained from (the previous round's global model): the newest round's model is only
+   * evaluated when the next round, or the final evaluation, reports it.
+   */
+  static String roundLine(ServerStatus status, int round, double measuredSeconds) {
+    Optional<ServerStatus.RoundInfo> info = status.round(round);
+    int parties = info.map(r -> r.parties().size()).orElse(status.parties().size());
+    double seconds = info.map(ServerStatus.RoundInfo::durationSeconds).filter(d -> !d.isNaN()).orElse(measuredSeconds);
+    String accuracy = info.filter(r -> r.accuracy().isPresent())
+        .map(r -> DemoReport.percent(r.accuracy().getAsDouble())
+            + (r.evaluatedModelVersion() == 0 ? " (initial model)" : " (model after round " + r.evaluatedModelVersion() + ")"))
+        .orElse("-");
     List<String> late = status.lateOrDropped().getOrDefault(round, List.of());
     return String.format(Locale.ROOT, "round %d/%d  parties %d  accuracy %s  time %.1f s%s",
-        round, status.roundsTotal(), status.parties().size(), accuracy, seconds,
+        round, status.roundsTotal(), parties, accuracy, seconds,
         late.isEmpty() ? "" : "  late or dropped: " + String.join(", ", late));
   }
 

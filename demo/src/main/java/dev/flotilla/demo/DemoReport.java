@@ -90,8 +90,8 @@ public record DemoReport(
     return s.toString();
   }
 
-  static String percent(double fraction) {
-    return String.format(Locale.ROOT, "%.2f%%", fraction * 100);
+  static String percent(Double fraction) {
+    return fraction == null ? "-" : String.format(Locale.ROOT, "%.2f%%", fraction * 100);
   }
 
   static String bytes(long bytes) {

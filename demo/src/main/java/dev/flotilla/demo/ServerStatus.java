@@ -22,7 +22,10 @@ import java.util.TreeMap;
 /**
  * The aggregator's {@code --status-file}: written atomically after every round and at the end.
  *
+ * @param accuracyPerRound entry i is the accuracy of the global model produced by round i+1 (null
+ *     while not yet known: the parties report it with their next update, or in their final evaluation)
  * @param lateOrDropped round (1-based) to the parties that were late or dropped in it
+ * @param rounds what happened in each completed round, oldest first
  */
 public record ServerStatus(
     String jobId,
@@ -33,6 +36,7 @@ public record ServerStatus(
     List<Double> accuracyPerRound,
     OptionalDouble finalAccuracy,
     Map<Integer, List<String>> lateOrDropped,
+    List<RoundInfo> rounds,
     long bytesUp,
     long bytesDown,
     String tlsProvider,
@@ -63,6 +67,7 @@ public record ServerStatus(
             ? OptionalDouble.of(o.get("final_accuracy").getAsDouble())
             : OptionalDouble.empty(),
         byRound(o.get("late_or_dropped")),
+        rounds(o.get("rounds")),
         number(o, "bytes_up"),
         number(o, "bytes_down"),
         string(o, "tls_provider"),
@@ -76,11 +81,50 @@ public record ServerStatus(
     return all;
   }
 
-  /** The accuracy of the newest round's global model, if any was reported. */
-  public OptionalDouble lastRoundAccuracy() {
-    return accuracyPerRound.isEmpty()
-        ? OptionalDouble.empty()
-        : OptionalDouble.of(accuracyPerRound.get(accuracyPerRound.size() - 1));
+  /** The accuracy of the global model produced by this 1-based round, once reported. */
+  public OptionalDouble accuracyAfterRound(int round) {
+    Double value = round >= 1 && round <= accuracyPerRound.size() ? accuracyPerRound.get(round - 1) : null;
+    return value == null ? OptionalDouble.empty() : OptionalDouble.of(value);
+  }
+
+  /** The record of a completed 1-based round, if the server wrote one. */
+  public Optional<RoundInfo> round(int round) {
+    return rounds.stream().filter(r -> r.round() == round).findFirst();
+  }
+
+  /**
+   * One completed round.
+   *
+   * @param accuracy the mean accuracy (weighted by samples) the parties reported for the model they
+   *     started the round from (version {@code evaluatedModelVersion}, i.e. round - 1)
+   */
+  public record RoundInfo(int round, List<String> parties, List<String> lateOrDropped, OptionalDouble accuracy,
+      long evaluatedModelVersion, double durationSeconds) {}
+
+  private static List<RoundInfo> rounds(JsonElement e) {
+    List<RoundInfo> out = new ArrayList<>();
+    if (e == null || !e.isJsonArray()) {
+      return List.of();
+    }
+    for (JsonElement item : e.getAsJsonArray()) {
+      if (!item.isJsonObject()) {
+        continue;
+      }
+      JsonObject r = item.getAsJsonObject();
+      JsonElement metrics = r.get("metrics");
+      OptionalDouble accuracy = OptionalDouble.empty();
+      if (metrics != null && metrics.isJsonObject() && metrics.getAsJsonObject().has("accuracy")
+          && metrics.getAsJsonObject().get("accuracy").isJsonPrimitive()) {
+        accuracy = OptionalDouble.of(metrics.getAsJsonObject().get("accuracy").getAsDouble());
+      }
+      List<String> late = new ArrayList<>();
+      collectStrings(r.get("late_or_dropped"), late);
+      out.add(new RoundInfo((int) number(r, "round"), strings(r.get("parties")), List.copyOf(late), accuracy,
+          number(r, "evaluated_model_version"),
+          r.has("duration_seconds") && r.get("duration_seconds").isJsonPrimitive()
+              ? r.get("duration_seconds").getAsDouble() : Double.NaN));
+    }
+    return List.copyOf(out);
   }
 
   private static String string(JsonObject o, String key) {
@@ -99,22 +143,22 @@ public record ServerStatus(
     return List.copyOf(out);
   }
 
+  /** Keeps nulls in place: an entry's index is its round. */
   private static List<Double> doubles(JsonElement e) {
     List<Double> out = new ArrayList<>();
     if (e != null && e.isJsonArray()) {
       for (JsonElement item : e.getAsJsonArray()) {
-        if (item.isJsonPrimitive()) {
-          out.add(item.getAsDouble());
-        }
+        out.add(item.isJsonPrimitive() ? Double.valueOf(item.getAsDouble()) : null);
       }
     }
-    return List.copyOf(out);
+    return java.util.Collections.unmodifiableList(out);
   }
 
   /**
    * Accepts the shapes a per-round list naturally takes: {@code [[names of round 1], ...]},
    * {@code {"1": [names], ...}}, {@code {"1": {"party-3": "dropped"}}} or
-   * {@code [{"round": 1, "parties": [names]}, ...]}. Rounds with nobody late are left out.
+   * {@code [{"round": 1, "parties": [names], "reasons": {name: reason}}, ...]} (the server's).
+   * Rounds with nobody late are left out.
    */
   static Map<Integer, List<String>> byRound(JsonElement e) {
     Map<Integer, List<String>> out = new TreeMap<>();
@@ -147,6 +191,9 @@ public record ServerStatus(
 
   private static void put(Map<Integer, List<String>> out, int round, JsonElement names) {
     List<String> list = new ArrayList<>();
+    if (names.isJsonObject() && names.getAsJsonObject().has("parties")) {
+      names = names.getAsJsonObject().get("parties"); // beside it, "reasons" maps the same names
+    }
     collectStrings(names, list);
     if (!list.isEmpty()) {
       out.computeIfAbsent(round, r -> new ArrayList<>()).addAll(list);

@@ -55,9 +55,11 @@ class DemoReportTest {
   }
 
   @Test
-  @DisplayName("a round line shows the round, the number of parties, the accuracy and the time")
+  @DisplayName("a round line shows the round, the parties aggregated, the accuracy the parties measured and the round's time")
   void roundLine() {
     assertThat(DemoCommand.roundLine(ServerStatus.parse(ServerStatusTest.FINISHED), 2, 9.25))
-        .isEqualTo("round 2/3  parties 3  accuracy 74.00%  time 9.3 s  late or dropped: party-3");
+        .isEqualTo("round 2/3  parties 2  accuracy 61.00% (model after round 1)  time 9.3 s  late or dropped: party-3");
+    assertThat(DemoCommand.roundLine(ServerStatus.parse(ServerStatusTest.FINISHED), 1, 3.0))
+        .isEqualTo("round 1/3  parties 3  accuracy 10.00% (initial model)  time 12.5 s");
   }
 }
