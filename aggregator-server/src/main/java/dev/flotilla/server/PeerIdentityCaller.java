@@ -1,0 +1,20 @@
+package dev.flotilla.server;
+
+import dev.flotilla.protocol.tls.PeerIdentity;
+import java.util.Optional;
+
+/**
+ * The caller is the party named in its verified client certificate, as put in the call's context
+ * by {@link dev.flotilla.protocol.tls.PeerIdentityInterceptor}. A server certificate is no party.
+ */
+public final class PeerIdentityCaller implements CallerIdentity {
+
+  @Override
+  public Optional<String> current() {
+    PeerIdentity identity = PeerIdentity.CONTEXT_KEY.get();
+    if (identity == null || "server".equals(identity.role())) {
+      return Optional.empty();
+    }
+    return Optional.of(identity.name());
+  }
+}

@@ -1,0 +1,210 @@
+package dev.flotilla.server;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.ProvisionException;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.strategy.Strategies;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code flotilla server}: the aggregator of one federated job, over mutual TLS. */
+@Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Run the aggregator of one federated-learning job over mutual TLS (BoringSSL).",
+        "Parties are identified by their client certificates. The job's state is checkpointed in --state-dir",
+        "after every round; a restarted server resumes from it and the parties reconnect by themselves.",
+        "Exits 0 once all rounds are done and the final evaluations arrived (or --final-eval-wait passed)."})
+public final class ServerMain implements Callable<Integer> {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerMain.class);
+
+  @Option(names = "--port", defaultValue = "8443", description = "gRPC port (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--cert", required = true, paramLabel = "FILE", description = "Server certificate chain, PEM (tls.crt).")
+  Path cert;
+
+  @Option(names = "--key", required = true, paramLabel = "FILE", description = "Server private key, PEM (tls.key).")
+  Path key;
+
+  @Option(names = "--ca", required = true, paramLabel = "FILE", description = "CA certificate(s) that party certificates must chain to, PEM.")
+  Path ca;
+
+  @Option(names = "--job-id", defaultValue = "job1", description = "Job identifier, in logs and status (default ${DEFAULT-VALUE}).")
+  String jobId;
+
+  @Option(names = "--rounds", defaultValue = "5", description = "Rounds to run (default ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--min-parties", defaultValue = "2",
+      description = "Updates needed to aggregate a round; fewer and the round is retried (default ${DEFAULT-VALUE}).")
+  int minParties;
+
+  @Option(names = "--expected-parties", paramLabel = "N",
+      description = "Parties the job is for; the first round starts when this many joined or after --join-grace "
+          + "with at least --min-parties (default: --min-parties).")
+  Integer expectedParties;
+
+  @Option(names = "--join-grace", defaultValue = "30s", converter = DurationConverter.class,
+      description = "How long to wait for --expected-parties once --min-parties are connected (default ${DEFAULT-VALUE}).")
+  Duration joinGrace;
+
+  @Option(names = "--round-timeout", defaultValue = "300s", converter = DurationConverter.class,
+      description = "Deadline for a round's updates, e.g. 60s, 5m or PT5M (default ${DEFAULT-VALUE}).")
+  Duration roundTimeout;
+
+  @Option(names = "--final-eval-wait", defaultValue = "60s", converter = DurationConverter.class,
+      description = "After the last round, how long to wait for the parties' final evaluations (default ${DEFAULT-VALUE}).")
+  Duration finalEvalWait;
+
+  @Option(names = "--strategy", defaultValue = "fedavg", completionCandidates = StrategyNames.class,
+      description = "Aggregation: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  String strategy;
+
+  @Option(names = "--fedprox-mu", defaultValue = "0.01", description = "FedProx proximal coefficient sent to parties (default ${DEFAULT-VALUE}).")
+  double fedproxMu;
+
+  @Option(names = "--server-lr", defaultValue = "0.01", description = "Server learning rate of FedAdam/FedYogi (default ${DEFAULT-VALUE}).")
+  double serverLr;
+
+  @Option(names = "--model", defaultValue = "mlp", completionCandidates = ModelNames.class,
+      description = "Model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  String model;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial global model (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--local-epochs", defaultValue = "0",
+      description = "Local epochs per round announced to parties; 0 = each party's own setting (default ${DEFAULT-VALUE}).")
+  int localEpochs;
+
+  @Option(names = "--state-dir", defaultValue = "./flotilla-state", description = "Checkpoint directory (default ${DEFAULT-VALUE}).")
+  Path stateDir;
+
+  @Option(names = "--metrics-port", defaultValue = "0", description = "Prometheus /metrics port; 0 = off (default ${DEFAULT-VALUE}).")
+  int metricsPort;
+
+  @Option(names = "--allow-party", paramLabel = "NAME", split = ",", arity = "1..*",
+      description = "Only these party identities may join (repeatable or comma-separated).")
+  List<String> allowParty = new ArrayList<>();
+
+  @Option(names = "--max-message-mib", defaultValue = "4", description = "Largest gRPC message accepted, MiB (default ${DEFAULT-VALUE}).")
+  int maxMessageMib;
+
+  @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every round and at the end.")
+  Path statusFile;
+
+  static final class StrategyNames extends ArrayList<String> {
+    StrategyNames() {
+      super(Strategies.NAMES);
+    }
+  }
+
+  static final class ModelNames extends ArrayList<String> {
+    ModelNames() {
+      super(ModelSpecs.NAMES);
+    }
+  }
+
+  ServerConfig config() {
+    if (!Strategies.NAMES.contains(strategy)) {
+      throw new IllegalArgumentException("--strategy '" + strategy + "' is not one of " + Strategies.NAMES);
+    }
+    if (!ModelSpecs.NAMES.contains(model)) {
+      throw new IllegalArgumentException("--model '" + model + "' is not one of " + ModelSpecs.NAMES);
+    }
+    if (port < 0 || port > 65535 || metricsPort < 0 || metricsPort > 65535) {
+      throw new IllegalArgumentException("ports must be in 0..65535");
+    }
+    if (maxMessageMib < 2 || maxMessageMib > 2047) {
+      throw new IllegalArgumentException("--max-message-mib must be in 2..2047 (chunks are up to 1 MiB), got " + maxMessageMib);
+    }
+    if (roundTimeout.isZero() || roundTimeout.isNegative()) {
+      throw new IllegalArgumentException("--round-timeout must be positive");
+    }
+    Strategies.byName(strategy, fedproxMu, serverLr); // validates mu and lr
+    return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
+        roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, model, seed, localEpochs, stateDir, allowParty,
+        maxMessageMib << 20, statusFile);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig config = config();
+    for (Path p : List.of(cert, key, ca)) {
+      if (!Files.isReadable(p)) {
+        throw new IllegalArgumentException("cannot read " + p);
+      }
+    }
+    Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress(bind, port),
+        new TlsFiles(cert, key, ca)));
+    RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
+    FederationServer server = injector.getInstance(FederationServer.class).start();
+    ServerMetrics metrics = injector.getInstance(ServerMetrics.class);
+    HTTPServer metricsServer = metricsPort == 0 ? null
+        : HTTPServer.builder().port(metricsPort).registry(metrics.registry()).buildAndStart();
+    if (metricsServer != null) {
+      log.info("job {}: Prometheus metrics on http://{}:{}/metrics", jobId, bind, metricsServer.getPort());
+    }
+    Thread hook = new Thread(() -> {
+      try {
+        server.stop(2000);
+      } catch (InterruptedException ignored) {
+        Thread.currentThread().interrupt();
+      }
+    }, "shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    log.info("job {}: aggregator on {}:{} (TLS {}), state in {}", jobId, bind, server.port(),
+        dev.flotilla.protocol.tls.BoringSsl.providerName(), stateDir.toAbsolutePath());
+    coordinator.run();
+    server.stop(5000);
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    Runtime.getRuntime().removeShutdownHook(hook);
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns the exit code (for tests and embedding). */
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new ServerMain());
+    cli.setParameterExceptionHandler((e, a) -> {
+      e.getCommandLine().getErr().println("server: " + e.getMessage() + " (see --help)");
+      return 2;
+    });
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      Throwable cause = e;
+      while ((cause instanceof ProvisionException || cause instanceof com.google.inject.CreationException
+          || cause instanceof java.io.UncheckedIOException) && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      String message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+      commandLine.getErr().println("server: " + message.lines().findFirst().orElse(message));
+      log.debug("fatal", e);
+      return 1;
+    });
+    return cli.execute(args);
+  }
+}

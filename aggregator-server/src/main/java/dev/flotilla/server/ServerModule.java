@@ -1,0 +1,81 @@
+package dev.flotilla.server;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import dev.flotilla.protocol.tls.BoringSsl;
+import dev.flotilla.protocol.tls.MutualTlsServers;
+import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.state.CheckpointStore;
+import dev.flotilla.server.strategy.Strategies;
+import dev.flotilla.server.strategy.Strategy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/** Wiring of the server runnable: mutual TLS on BoringSSL, certificate identities, the job's coordinator. */
+public final class ServerModule extends AbstractModule {
+
+  private final ServerConfig config;
+  private final InetSocketAddress address;
+  private final TlsFiles tls;
+
+  public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
+    this.config = config;
+    this.address = address;
+    this.tls = tls;
+  }
+
+  @Override
+  protected void configure() {
+    bind(ServerConfig.class).toInstance(config);
+    bind(CallerIdentity.class).to(PeerIdentityCaller.class);
+    bind(ServerMetrics.class).in(Singleton.class);
+  }
+
+  @Provides
+  @Singleton
+  Strategy strategy() {
+    return Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr());
+  }
+
+  @Provides
+  @Singleton
+  RoundCoordinator coordinator(Strategy strategy, ServerMetrics metrics) {
+    try {
+      return new RoundCoordinator(config, strategy, new CheckpointStore(config.stateDir()), metrics,
+          BoringSsl.providerName(), Clock.systemUTC());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
+    }
+  }
+
+  @Provides
+  @Singleton
+  FederationServer server(FederationService service, ServerMetrics metrics) {
+    BoringSsl.requireAvailable();
+    int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "grpc-call");
+      t.setDaemon(true);
+      return t;
+    });
+    var builder = MutualTlsServers.forAddress(address, tls)
+        .executor(executor)
+        // a party that vanished without closing its connection is noticed within ~30 s
+        .keepAliveTime(20, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .permitKeepAliveTime(5, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true);
+    return new FederationServer(builder, service, List.of(new PeerIdentityInterceptor()), metrics,
+        config.maxMessageBytes());
+  }
+}

@@ -1,0 +1,140 @@
+package dev.flotilla.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tls.MutualTlsChannels;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.protocol.v1.RoundEvent;
+import dev.flotilla.protocol.v1.TrainRequest;
+import dev.flotilla.testing.FreePorts;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server command over real mutual TLS (BoringSSL) on loopback, with certificates made at run time. */
+class MutualTlsServerIT {
+
+  private static final List<TensorSpec> CNN = ModelSpecs.forName("cnn");
+
+  @TempDir
+  Path dir;
+
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  @AfterEach
+  void closeChannels() {
+    channels.forEach(ManagedChannel::shutdownNow);
+  }
+
+  private Path issue(CertificateAuthority ca, Role role, String name) {
+    String kind = role == Role.SERVER ? "server" : "party";
+    LeafRequest.Builder request = LeafRequest.builder(role, name).uri("spiffe://flotilla.test/" + kind + "/" + name);
+    if (role == Role.SERVER) {
+      request.dnsNames("aggregator.flotilla.test", "localhost").ipAddresses("127.0.0.1");
+    }
+    Path out = dir.resolve(name);
+    ca.issue(request.build()).writeTo(out);
+    return out;
+  }
+
+  private ManagedChannel channel(int port, Path credentials) {
+    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "aggregator.flotilla.test",
+        TlsFiles.inDirectory(credentials)).build();
+    channels.add(ch);
+    return ch;
+  }
+
+  @Test
+  @DisplayName("over mTLS the party is the one in its certificate; a foreign CA is refused at the handshake; the job runs to exit 0")
+  void jobOverMutualTls() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofDays(1), KeyType.EC_P256);
+    CertificateAuthority rogue = CertificateAuthority.createRoot("rogue-ca", Duration.ofDays(1), KeyType.EC_P256);
+    Path server = issue(ca, Role.SERVER, "aggregator");
+    Path alice = issue(ca, Role.PARTY, "alice");
+    Path bob = issue(ca, Role.PARTY, "bob");
+    Path mallory = issue(rogue, Role.PARTY, "mallory");
+    int port = FreePorts.next();
+    int metricsPort = FreePorts.next();
+    Path status = dir.resolve("status.json");
+
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> ServerMain.run(
+        "--port", String.valueOf(port), "--bind", "127.0.0.1",
+        "--cert", server.resolve("tls.crt").toString(), "--key", server.resolve("tls.key").toString(),
+        "--ca", server.resolve("ca.crt").toString(),
+        "--job-id", "tls-job", "--rounds", "1", "--min-parties", "2", "--model", "cnn", "--round-timeout", "60s",
+        "--final-eval-wait", "20s", "--state-dir", dir.resolve("state").toString(), "--status-file", status.toString(),
+        "--metrics-port", String.valueOf(metricsPort)));
+
+    ManagedChannel aliceChannel = channel(port, alice);
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> HealthGrpc.newBlockingStub(aliceChannel)
+        .withDeadlineAfter(2, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
+        == HealthCheckResponse.ServingStatus.SERVING);
+
+    // the header claims "mallory"; the certificate says alice, and the certificate wins
+    FakeParty a = new FakeParty(aliceChannel, "mallory");
+    assertThat(a.connect(100).getPartyName()).isEqualTo("alice");
+    FakeParty b = new FakeParty(channel(port, bob), "bob");
+    assertThat(b.connect(300).getPartyName()).isEqualTo("bob");
+
+    FakeParty m = new FakeParty(channel(port, mallory), "mallory");
+    assertThatThrownBy(() -> m.join(1)).isInstanceOfSatisfying(StatusRuntimeException.class,
+        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+
+    float[][] v0 = null;
+    for (FakeParty p : List.of(a, b)) {
+      TrainRequest t = p.nextEvent().getTrain();
+      float[][] start = p.fetch(CNN, t.getModelVersion()).tensors();
+      v0 = start;
+      p.submit(t.getRound(), p == a ? 100 : 300, Map.of("accuracy", 0.5), CNN, start);
+    }
+    assertThat(v0).isDeepEqualTo(ModelSpecs.initialWeights("cnn", 0));
+
+    String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("flotilla_rounds_completed", "flotilla_bytes_received_total",
+        "flotilla_round_duration_seconds", "flotilla_aggregation_seconds", "flotilla_parties_connected");
+
+    for (FakeParty p : List.of(a, b)) {
+      RoundEvent fin = p.nextEvent();
+      assertThat(fin.hasFinished()).isTrue();
+      p.reportEvaluation(fin.getFinished().getModelVersion(), 0.75, 1000);
+    }
+    assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
+    JsonObject s = JsonParser.parseString(Files.readString(status)).getAsJsonObject();
+    assertThat(s.get("tls_provider").getAsString()).isEqualTo("BoringSSL");
+    assertThat(s.get("rounds_completed").getAsInt()).isEqualTo(1);
+    assertThat(s.get("finished").getAsBoolean()).isTrue();
+    assertThat(s.getAsJsonArray("parties").toString()).isEqualTo("[\"alice\",\"bob\"]");
+    assertThat(s.get("final_accuracy").getAsDouble()).isEqualTo(0.75);
+    assertThat(s.get("bytes_up").getAsLong()).isGreaterThan(2L * 44_426 * 4);
+  }
+}

@@ -1,0 +1,81 @@
+package dev.flotilla.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ServerMainTest {
+
+  private record Result(int code, String out, String err) {}
+
+  private static Result run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = ServerMain.run(args);
+      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  @DisplayName("--help lists every flag of the server contract")
+  void help() {
+    Result r = run("--help");
+    assertThat(r.code()).isZero();
+    for (String flag : new String[] {"--port", "--bind", "--cert", "--key", "--ca", "--job-id", "--rounds", "--min-parties",
+        "--expected-parties", "--join-grace", "--round-timeout", "--strategy", "--fedprox-mu", "--server-lr", "--model",
+        "--seed", "--state-dir", "--metrics-port", "--allow-party", "--max-message-mib", "--status-file"}) {
+      assertThat(r.out()).contains(flag);
+    }
+    assertThat(r.out()).contains("fedavg, fedprox, fedadam, fedyogi");
+  }
+
+  @Test
+  @DisplayName("bad input ends with a one-line error naming the problem and a non-zero exit")
+  void badInput() {
+    Result missing = run("--rounds", "3");
+    assertThat(missing.code()).isNotZero();
+    assertThat(missing.err().strip()).doesNotContain("\n").contains("--cert");
+
+    Result strategy = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "scaffold");
+    assertThat(strategy.code()).isNotZero();
+    assertThat(strategy.err().strip()).doesNotContain("\n").contains("--strategy 'scaffold'");
+
+    Result parties = run("--cert", "a", "--key", "b", "--ca", "c", "--min-parties", "3", "--expected-parties", "2");
+    assertThat(parties.code()).isNotZero();
+    assertThat(parties.err().strip()).contains("--expected-parties (2) must be >= --min-parties (3)");
+
+    Result files = run("--cert", "/nonexistent/tls.crt", "--key", "b", "--ca", "c");
+    assertThat(files.code()).isNotZero();
+    assertThat(files.err().strip()).isEqualTo("server: cannot read /nonexistent/tls.crt");
+
+    Result timeout = run("--cert", "a", "--key", "b", "--ca", "c", "--round-timeout", "soon");
+    assertThat(timeout.code()).isNotZero();
+    assertThat(timeout.err()).contains("'soon' is not a duration");
+  }
+
+  @Test
+  @DisplayName("durations read as 60s, 5m, 500ms, bare seconds or ISO-8601")
+  void durations() {
+    assertThat(DurationConverter.parse("60s")).isEqualTo(Duration.ofSeconds(60));
+    assertThat(DurationConverter.parse("5m")).isEqualTo(Duration.ofMinutes(5));
+    assertThat(DurationConverter.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(DurationConverter.parse("90")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(DurationConverter.parse("PT2M")).isEqualTo(Duration.ofMinutes(2));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DurationConverter.parse("-PT1S"))
+        .isInstanceOf(CommandLine.TypeConversionException.class);
+  }
+}
