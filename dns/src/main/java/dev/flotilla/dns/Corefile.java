@@ -102,6 +102,7 @@ public final class Corefile {
     private final List<ServerBlock> blocks = new ArrayList<>();
     private final List<Directive> imports = new ArrayList<>();
     private int i;
+    private Token lastOpened;
 
     Parser(List<Token> tokens) {
       this.tokens = tokens;
@@ -160,6 +161,7 @@ public final class Corefile {
         throw new CorefileParseException(tokens.get(i).line, "'{' with no server block key before it");
       }
       Token open = tokens.get(i++);
+      lastOpened = open;
       List<Directive> directives = new ArrayList<>();
       Token close = lines(open, directives);
       return new ServerBlock(keys, open, directives, close);
@@ -169,7 +171,8 @@ public final class Corefile {
     private Token lines(Token open, List<Directive> out) {
       while (true) {
         if (i >= tokens.size()) {
-          throw new CorefileParseException(open.line, "'{' is never closed");
+          throw new CorefileParseException(open.line, "'{' is never closed"
+              + (lastOpened != null && lastOpened != open ? " (the last '{' opened is at line " + lastOpened.line + ")" : ""));
         }
         Token t = tokens.get(i);
         if (t.is("}")) {
@@ -192,6 +195,7 @@ public final class Corefile {
           }
           if (arg.is("{")) {
             nestedOpen = arg;
+            lastOpened = arg;
             i++;
             nestedClose = lines(arg, children);
             break;

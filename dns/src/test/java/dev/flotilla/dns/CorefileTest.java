@@ -97,7 +97,7 @@ class CorefileTest {
     void unclosed() {
       assertThatThrownBy(() -> Corefile.parse(".:53 {\n    errors\n    health {\n       lameduck 5s\n}\n"))
           .isInstanceOf(CorefileParseException.class)
-          .hasMessage("Corefile line 1: '{' is never closed")
+          .hasMessage("Corefile line 1: '{' is never closed (the last '{' opened is at line 3)")
           .extracting(e -> ((CorefileParseException) e).line()).isEqualTo(1);
     }
 
