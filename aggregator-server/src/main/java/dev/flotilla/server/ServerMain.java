@@ -26,9 +26,11 @@ import picocli.CommandLine.Option;
 @Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Run the aggregator of one federated-learning job over mutual TLS (BoringSSL).",
-        "Parties are identified by their client certificates. The job's state is checkpointed in --state-dir",
-        "after every round; a restarted server resumes from it and the parties reconnect by themselves.",
-        "Exits 0 once all rounds are done and the final evaluations arrived (or --final-eval-wait passed)."})
+        "Parties are identified by their client certificates; at most --expected-parties (or the --allow-party "
+            + "list) may join.",
+        "The job is checkpointed in --state-dir after every round; a restarted server resumes from it and the "
+            + "parties reconnect by themselves.",
+        "Exits 0 once all rounds are done and the final evaluations arrived (or --final-eval-wait passed).", ""})
 public final class ServerMain implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(ServerMain.class);
@@ -59,8 +61,8 @@ public final class ServerMain implements Callable<Integer> {
   int minParties;
 
   @Option(names = "--expected-parties", paramLabel = "N",
-      description = "Parties the job is for; the first round starts when this many joined or after --join-grace "
-          + "with at least --min-parties (default: --min-parties).")
+      description = "Parties the job is for (more are refused with RESOURCE_EXHAUSTED); the first round starts when "
+          + "this many joined, or after --join-grace with at least --min-parties (default: --min-parties).")
   Integer expectedParties;
 
   @Option(names = "--join-grace", defaultValue = "30s", converter = DurationConverter.class,

@@ -1,0 +1,81 @@
+package dev.flotilla.bench;
+
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.tls.BoringSsl;
+import dev.flotilla.protocol.tls.TlsFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar bench/target/bench.jar}: the runtime benchmarks of issue 4, each against its limit. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Upload throughput into the aggregator over mTLS (1, 10, 100 parties) and aggregation throughput,",
+        "each as a ratio to a limit measured in the same run: raw TLS socket throughput on loopback (same",
+        "BoringSSL stack and certificates), and a plain weighted float-array sum in the same JVM."})
+public final class BenchMain implements Callable<Integer> {
+
+  @Option(names = "--parties", split = ",", defaultValue = "1,10,100", description = "Concurrency levels (default ${DEFAULT-VALUE}).")
+  List<Integer> parties;
+
+  @Option(names = "--model", defaultValue = "mlp", description = "Model whose updates are sent: mlp or cnn (default ${DEFAULT-VALUE}).")
+  String model;
+
+  @Option(names = "--rounds", defaultValue = "4", description = "Rounds per level; the first is warm-up (default ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--aggregation-updates", defaultValue = "20", description = "Updates per aggregation pass (default ${DEFAULT-VALUE}).")
+  int aggregationUpdates;
+
+  @Option(names = "--aggregation-iterations", defaultValue = "20", description = "Measured aggregation passes (default ${DEFAULT-VALUE}).")
+  int aggregationIterations;
+
+  @Override
+  public Integer call() throws Exception {
+    if (rounds < 2) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be >= 2 (the first is warm-up)");
+    }
+    ModelSpecs.forName(model);
+    BoringSsl.requireAvailable();
+    Path work = Files.createTempDirectory("flotilla-bench");
+    Pki pki = new Pki(work);
+    TlsFiles server = pki.server();
+    System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, Java %s, max heap %d MiB, TLS %s%n",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
+        System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, BoringSsl.providerName());
+
+    System.out.println();
+    System.out.println("(a) upload into the aggregator over mTLS, model " + model);
+    System.out.println("| parties | upload MB/s (gRPC, aggregator) | raw TLS MB/s (same bytes, same connections) | ratio |");
+    System.out.println("|---:|---:|---:|---:|");
+    for (int n : parties) {
+      List<TlsFiles> files = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        files.add(pki.party(i));
+      }
+      UploadBench.Result upload = UploadBench.run(work, pki, server, files, model, rounds);
+      double raw = RawTlsBench.bytesPerSecond(server, files, upload.bytesPerUpload() * upload.measuredRounds(),
+          64 * 1024);
+      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f |%n", n, upload.bytesPerSecond() / 1e6, raw / 1e6,
+          upload.bytesPerSecond() / raw);
+    }
+
+    System.out.println();
+    System.out.println("(b) aggregation (check + decode + fold into the running weighted sum + average), model " + model);
+    AggregationBench.Result agg = AggregationBench.run(model, aggregationUpdates, aggregationIterations);
+    System.out.println("| updates | Mfloat/s (server path) | Mfloat/s (plain float-array weighted sum) | ratio |");
+    System.out.println("|---:|---:|---:|---:|");
+    System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.2f |%n", agg.updates(), agg.serverFloatsPerSecond() / 1e6,
+        agg.plainFloatsPerSecond() / 1e6, agg.ratio());
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchMain()).execute(args));
+  }
+}

@@ -1,0 +1,116 @@
+package dev.flotilla.bench;
+
+import dev.flotilla.protocol.tls.MutualTlsChannels;
+import dev.flotilla.protocol.tls.MutualTlsServers;
+import dev.flotilla.protocol.tls.TlsFiles;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The limit for uploads: raw mutual-TLS throughput on loopback with the same TLS stack (Netty on
+ * BoringSSL, the same certificates and SSL contexts as gRPC), n connections each sending the same
+ * bytes as a party's uploads, the server counting and discarding them.
+ */
+final class RawTlsBench {
+
+  static double bytesPerSecond(TlsFiles server, List<TlsFiles> clients, long bytesPerConnection, int chunkBytes)
+      throws Exception {
+    int n = clients.size();
+    SslContext serverContext = MutualTlsServers.sslContext(server);
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+    AtomicLong received = new AtomicLong();
+    long expected = bytesPerConnection * n;
+    CountDownLatch allReceived = new CountDownLatch(1);
+    try {
+      Channel listener = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+          .childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+              ch.pipeline().addLast(serverContext.newHandler(ch.alloc()), new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                  long got = received.addAndGet(((ByteBuf) msg).readableBytes());
+                  ReferenceCountUtil.release(msg);
+                  if (got >= expected) {
+                    allReceived.countDown();
+                  }
+                }
+              });
+            }
+          }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+      int port = ((InetSocketAddress) listener.localAddress()).getPort();
+
+      List<Channel> connections = new ArrayList<>();
+      for (TlsFiles client : clients) {
+        SslContext clientContext = MutualTlsChannels.sslContext(client);
+        Channel ch = new Bootstrap().group(workers).channel(NioSocketChannel.class)
+            .handler(new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel c) {
+                c.pipeline().addLast(clientContext.newHandler(c.alloc(), Pki.SERVER_NAME, port));
+              }
+            }).connect("127.0.0.1", port).sync().channel();
+        Future<Channel> handshake = ch.pipeline().get(SslHandler.class).handshakeFuture();
+        handshake.sync();
+        connections.add(ch);
+      }
+
+      ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[chunkBytes]));
+      long start = System.nanoTime();
+      for (Channel ch : connections) {
+        ch.eventLoop().execute(new Runnable() {
+          long sent;
+
+          @Override
+          public void run() {
+            // send while the socket is writable; continue when it drains (no unbounded buffering)
+            while (sent < bytesPerConnection && ch.isWritable()) {
+              int len = (int) Math.min(chunkBytes, bytesPerConnection - sent);
+              ch.write(payload.retainedSlice(0, len));
+              sent += len;
+            }
+            ch.flush();
+            if (sent < bytesPerConnection) {
+              ch.eventLoop().schedule(this, 50, TimeUnit.MICROSECONDS);
+            }
+          }
+        });
+      }
+      if (!allReceived.await(10, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("raw TLS transfer did not complete: " + received.get() + " of " + expected);
+      }
+      long nanos = System.nanoTime() - start;
+      for (Channel ch : connections) {
+        ch.close().sync();
+      }
+      listener.close().sync();
+      return expected / (nanos / 1e9);
+    } finally {
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+}
