@@ -53,10 +53,19 @@ public final class CertificateSigningRequest {
   /** A fresh key and a CSR for CN={@code commonName} with the given DNS and IP SANs, signed with that key. */
   public static CertificateSigningRequest create(String commonName, List<String> dnsNames, List<String> ipAddresses,
       KeyType keyType) {
+    return create(commonName, dnsNames, ipAddresses, null, keyType);
+  }
+
+  /** As {@link #create(String, List, List, KeyType)}, also asking for an identity URI SAN (null for none). */
+  public static CertificateSigningRequest create(String commonName, List<String> dnsNames, List<String> ipAddresses,
+      String uri, KeyType keyType) {
     Names.checkCommonName(commonName);
     List<GeneralName> names = new ArrayList<>();
     dnsNames.stream().map(Names::checkDnsName).forEach(d -> names.add(new GeneralName(GeneralName.dNSName, d)));
     ipAddresses.stream().map(Names::checkIpAddress).forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
+    if (uri != null) {
+      names.add(new GeneralName(GeneralName.uniformResourceIdentifier, uri));
+    }
     KeyPair keys = keyType.generate();
     try {
       JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(
@@ -111,7 +120,7 @@ public final class CertificateSigningRequest {
   /** True when the CSR is signed by the key it carries (proof of possession, and not tampered with). */
   public boolean signatureIsValid() {
     try {
-      return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getSubjectPublicKeyInfo()));
+      return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey()));
     } catch (OperatorCreationException | PKCSException | RuntimeException e) {
       return false;
     }

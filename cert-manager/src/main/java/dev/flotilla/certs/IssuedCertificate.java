@@ -87,6 +87,14 @@ public final class IssuedCertificate {
     files.write();
   }
 
+  /** From PEM text: the certificate chain (leaf first), the key (null when unknown) and the root CA. */
+  public static IssuedCertificate fromPem(String certificateChain, String privateKey, String caCertificate) {
+    List<X509Certificate> certs = Pem.parseCertificates(certificateChain, CERTIFICATE_FILE);
+    X509Certificate ca = Pem.parseCertificates(caCertificate, CA_FILE).get(0);
+    PrivateKey key = privateKey == null ? null : Pem.parsePrivateKey(privateKey, KEY_FILE);
+    return new IssuedCertificate(certs.get(0), key, certs.subList(1, certs.size()), ca);
+  }
+
   /** Reads dir/tls.crt, dir/ca.crt and, when present, dir/tls.key. */
   public static IssuedCertificate load(Path dir) {
     List<X509Certificate> certs = Pem.readCertificates(dir.resolve(CERTIFICATE_FILE));

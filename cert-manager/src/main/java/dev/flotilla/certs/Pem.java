@@ -67,14 +67,19 @@ public final class Pem {
 
   /** Every certificate in a PEM file, in file order; fails naming the file if there is none or one is corrupt. */
   public static List<X509Certificate> readCertificates(Path file) {
+    return parseCertificates(readText(file), file.toString());
+  }
+
+  /** Every certificate in PEM text, in order; {@code source} names the text in error messages. */
+  public static List<X509Certificate> parseCertificates(String pem, String source) {
     List<X509Certificate> certs = new ArrayList<>();
-    for (Object o : readObjects(file)) {
+    for (Object o : parseObjects(pem, source)) {
       if (o instanceof X509CertificateHolder) {
-        certs.add(toCertificate((X509CertificateHolder) o, file));
+        certs.add(toCertificate((X509CertificateHolder) o, source));
       }
     }
     if (certs.isEmpty()) {
-      throw new PkiException("no certificate in " + file);
+      throw new PkiException("no certificate in " + source);
     }
     return certs;
   }
@@ -84,19 +89,24 @@ public final class Pem {
   }
 
   public static PrivateKey readPrivateKey(Path file) {
-    for (Object o : readObjects(file)) {
+    return parsePrivateKey(readText(file), file.toString());
+  }
+
+  /** The first private key in PEM text (PKCS#8 or traditional); {@code source} names the text in error messages. */
+  public static PrivateKey parsePrivateKey(String pem, String source) {
+    for (Object o : parseObjects(pem, source)) {
       if (o instanceof PrivateKeyInfo) {
-        return toPrivateKey((PrivateKeyInfo) o, file);
+        return toPrivateKey((PrivateKeyInfo) o, source);
       }
       if (o instanceof PEMKeyPair) {
-        return toPrivateKey(((PEMKeyPair) o).getPrivateKeyInfo(), file);
+        return toPrivateKey(((PEMKeyPair) o).getPrivateKeyInfo(), source);
       }
     }
-    throw new PkiException("no private key in " + file);
+    throw new PkiException("no private key in " + source);
   }
 
   public static PKCS10CertificationRequest readCsr(Path file) {
-    for (Object o : readObjects(file)) {
+    for (Object o : parseObjects(readText(file), file.toString())) {
       if (o instanceof PKCS10CertificationRequest) {
         return (PKCS10CertificationRequest) o;
       }
@@ -123,8 +133,7 @@ public final class Pem {
     }
   }
 
-  private static List<Object> readObjects(Path file) {
-    String text = readText(file);
+  private static List<Object> parseObjects(String text, String file) {
     List<Object> objects = new ArrayList<>();
     try (PEMParser parser = new PEMParser(new StringReader(text))) {
       Object o;
