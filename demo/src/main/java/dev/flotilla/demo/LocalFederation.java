@@ -31,6 +31,7 @@ public final class LocalFederation implements AutoCloseable {
   private final List<ChildProcess> parties = new ArrayList<>();
   private ChildProcess server;
   private int serverStarts;
+  private String partyServerAddress;
 
   private LocalFederation(Settings settings, FlotillaJars jars, Path directory) {
     this.settings = settings.resolved();
@@ -88,7 +89,8 @@ public final class LocalFederation implements AutoCloseable {
   /** Starts the party with this 0-based partition index (named {@code party-<index+1>}). */
   public ChildProcess startParty(int index) {
     String name = FederationPki.partyName(index);
-    PartyArgs args = PartyArgs.create("127.0.0.1:" + port, pki.serverName(), pki.party(name))
+    String address = partyServerAddress != null ? partyServerAddress : "127.0.0.1:" + port;
+    PartyArgs args = PartyArgs.create(address, pki.serverName(), pki.party(name))
         .data(settings.dataDirectory)
         .partition(settings.partition, index, settings.parties, settings.seed)
         .model(settings.model)
@@ -102,6 +104,15 @@ public final class LocalFederation implements AutoCloseable {
         directory, Map.of());
     parties.add(party);
     return party;
+  }
+
+  /**
+   * Parties started from now on dial {@code hostAndPort} (e.g. an ingress in front of the server)
+   * instead of the server's port, still verifying the server as {@link FederationPki#serverName()}.
+   */
+  public LocalFederation routePartiesThrough(String hostAndPort) {
+    this.partyServerAddress = hostAndPort;
+    return this;
   }
 
   /** Waits until the server accepts TCP connections; fails early if it exits first. */
