@@ -45,6 +45,8 @@ public final class BenchMain implements Callable<Integer> {
     Path work = Files.createTempDirectory("flotilla-bench");
     Pki pki = new Pki(work);
     TlsFiles server = pki.server();
+    double[] load = loadAverage();
+    System.out.printf(Locale.ROOT, "load average at start: %.2f %.2f %.2f%n", load[0], load[1], load[2]);
     System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, Java %s, max heap %d MiB, TLS %s%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
         System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, BoringSsl.providerName());
@@ -59,8 +61,9 @@ public final class BenchMain implements Callable<Integer> {
         files.add(pki.party(i));
       }
       UploadBench.Result upload = UploadBench.run(work, pki, server, files, model, rounds);
-      double raw = RawTlsBench.bytesPerSecond(server, files, upload.bytesPerUpload() * upload.measuredRounds(),
-          64 * 1024);
+      long perConnection = upload.bytesPerUpload() * upload.measuredRounds();
+      RawTlsBench.bytesPerSecond(server, files, perConnection, 64 * 1024); // warm-up
+      double raw = RawTlsBench.bytesPerSecond(server, files, perConnection, 64 * 1024);
       System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f |%n", n, upload.bytesPerSecond() / 1e6, raw / 1e6,
           upload.bytesPerSecond() / raw);
     }
@@ -72,7 +75,18 @@ public final class BenchMain implements Callable<Integer> {
     System.out.println("|---:|---:|---:|---:|");
     System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.2f |%n", agg.updates(), agg.serverFloatsPerSecond() / 1e6,
         agg.plainFloatsPerSecond() / 1e6, agg.ratio());
+    load = loadAverage();
+    System.out.printf(Locale.ROOT, "%nload average at end: %.2f %.2f %.2f%n", load[0], load[1], load[2]);
     return 0;
+  }
+
+  private static double[] loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split("\\s+");
+      return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
+    } catch (Exception e) {
+      return new double[] {Double.NaN, Double.NaN, Double.NaN};
+    }
   }
 
   public static void main(String[] args) {

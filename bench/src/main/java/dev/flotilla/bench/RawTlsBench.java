@@ -35,6 +35,39 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class RawTlsBench {
 
+  /** Writes while the channel is writable and resumes when it drains: no unbounded buffering, no polling. */
+  private static final class Pump extends ChannelInboundHandlerAdapter {
+    private final ByteBuf payload;
+    private final int chunkBytes;
+    private final long total;
+    private long sent;
+    private boolean started;
+
+    Pump(ByteBuf payload, int chunkBytes, long total) {
+      this.payload = payload;
+      this.chunkBytes = chunkBytes;
+      this.total = total;
+    }
+
+    void pump(Channel ch) {
+      started = true;
+      while (sent < total && ch.isWritable()) {
+        int len = (int) Math.min(chunkBytes, total - sent);
+        ch.write(payload.retainedSlice(0, len));
+        sent += len;
+      }
+      ch.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (started && ctx.channel().isWritable()) {
+        pump(ctx.channel());
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+  }
+
   static double bytesPerSecond(TlsFiles server, List<TlsFiles> clients, long bytesPerConnection, int chunkBytes)
       throws Exception {
     int n = clients.size();
@@ -63,41 +96,30 @@ final class RawTlsBench {
           }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
       int port = ((InetSocketAddress) listener.localAddress()).getPort();
 
+      ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[chunkBytes]));
       List<Channel> connections = new ArrayList<>();
+      List<Pump> pumps = new ArrayList<>();
       for (TlsFiles client : clients) {
         SslContext clientContext = MutualTlsChannels.sslContext(client);
+        Pump pump = new Pump(payload, chunkBytes, bytesPerConnection);
         Channel ch = new Bootstrap().group(workers).channel(NioSocketChannel.class)
             .handler(new ChannelInitializer<SocketChannel>() {
               @Override
               protected void initChannel(SocketChannel c) {
-                c.pipeline().addLast(clientContext.newHandler(c.alloc(), Pki.SERVER_NAME, port));
+                c.pipeline().addLast(clientContext.newHandler(c.alloc(), Pki.SERVER_NAME, port), pump);
               }
             }).connect("127.0.0.1", port).sync().channel();
         Future<Channel> handshake = ch.pipeline().get(SslHandler.class).handshakeFuture();
         handshake.sync();
         connections.add(ch);
+        pumps.add(pump);
       }
 
-      ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[chunkBytes]));
       long start = System.nanoTime();
-      for (Channel ch : connections) {
-        ch.eventLoop().execute(new Runnable() {
-          long sent;
-
-          @Override
-          public void run() {
-            // send while the socket is writable; continue when it drains (no unbounded buffering)
-            while (sent < bytesPerConnection && ch.isWritable()) {
-              int len = (int) Math.min(chunkBytes, bytesPerConnection - sent);
-              ch.write(payload.retainedSlice(0, len));
-              sent += len;
-            }
-            ch.flush();
-            if (sent < bytesPerConnection) {
-              ch.eventLoop().schedule(this, 50, TimeUnit.MICROSECONDS);
-            }
-          }
-        });
+      for (int i = 0; i < connections.size(); i++) {
+        Channel ch = connections.get(i);
+        Pump pump = pumps.get(i);
+        ch.eventLoop().execute(() -> pump.pump(ch));
       }
       if (!allReceived.await(10, TimeUnit.MINUTES)) {
         throw new IllegalStateException("raw TLS transfer did not complete: " + received.get() + " of " + expected);

@@ -22,12 +22,22 @@ public final class WeightedSum {
     }
   }
 
+  /** Per-thread copy buffer: values are copied out of the wire buffer in bulk, outside the lock. */
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
   /** Adds weight * values[0..count) to tensor t from offset; reads values from its position. */
-  public synchronized void fold(int tensor, int offset, FloatBuffer values, int count, double weight) {
-    double[] target = sum[tensor];
-    int base = values.position();
-    for (int i = 0; i < count; i++) {
-      target[offset + i] += weight * values.get(base + i);
+  public void fold(int tensor, int offset, FloatBuffer values, int count, double weight) {
+    float[] scratch = SCRATCH.get();
+    if (scratch.length < count) {
+      scratch = new float[Math.max(count, 1 << 18)];
+      SCRATCH.set(scratch);
+    }
+    values.get(values.position(), scratch, 0, count);
+    synchronized (this) {
+      double[] target = sum[tensor];
+      for (int i = 0; i < count; i++) {
+        target[offset + i] += weight * scratch[i];
+      }
     }
   }
 
