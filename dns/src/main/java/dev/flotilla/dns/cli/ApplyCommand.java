@@ -63,10 +63,10 @@ final class ApplyCommand implements Callable<Integer> {
   }
 
   private KubernetesClient client() {
-    KubernetesClientBuilder builder = new KubernetesClientBuilder();
-    if (kubeconfig != null) {
-      builder.withConfig(Config.fromKubeconfig(RenderCommand.read(kubeconfig)));
-    }
-    return builder.build();
+    Config config = kubeconfig != null ? Config.fromKubeconfig(RenderCommand.read(kubeconfig)) : Config.autoConfigure(null);
+    // a person at a terminal wants a prompt answer when the API server is unreachable
+    config.setRequestRetryBackoffLimit(1);
+    config.setConnectionTimeout(10_000);
+    return new KubernetesClientBuilder().withConfig(config).build();
   }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.TypeConversionException;
 
 /** {@code flotilla dns}: CoreDNS template records for the cluster and /etc/hosts blocks for bare metal. */
 @Command(
-    name = "dns",
+    name = "flotilla dns",
     mixinStandardHelpOptions = true,
     version = "flotilla dns 0.1.0",
     description = "CoreDNS template records (A/AAAA, wildcards such as *.server.example.org) in managed "
@@ -63,14 +63,30 @@ public final class DnsCommand implements Runnable {
   }
 
   private static String qualifiedName(CommandLine c) {
-    return "flotilla " + c.getCommandSpec().qualifiedName();
+    return c.getCommandSpec().qualifiedName();
   }
 
   private static String message(Exception e) {
     if (e instanceof UncheckedIOException && e.getCause() != null) {
       return e.getCause().getMessage();
     }
-    return e.getMessage();
+    String message = e.getMessage();
+    if (e instanceof CoreDnsUpdateException || e instanceof KubernetesClientException) {
+      // name the I/O failure underneath (connection refused, TLS, timeout), which fabric8's message omits
+      java.io.IOException io = null;
+      for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+        if (cause instanceof java.io.IOException && (io == null || io.getClass() == java.io.IOException.class)) {
+          io = (java.io.IOException) cause;
+        }
+      }
+      if (io != null) {
+        String detail = io.getClass().getSimpleName() + (io.getMessage() == null ? "" : ": " + io.getMessage());
+        if (!message.contains(detail)) {
+          message = message + " (" + detail + ")";
+        }
+      }
+    }
+    return message.replace('\n', ' ').replaceAll("\\s+", " ").strip();
   }
 
   private static int exitCode(Exception e) {

@@ -3,6 +3,7 @@ package dev.flotilla.dns.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.dns.Corefiles;
+import dev.flotilla.testing.FreePorts;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -130,6 +131,24 @@ class DnsCommandTest {
     assertThat(err.toString()).isEqualTo("flotilla dns: missing command: render, hosts or apply (see --help)\n");
   }
 
+  @Test
+  @DisplayName("apply against an API server that is not there exits 1 naming the ConfigMap and the connection failure")
+  void applyUnreachable() throws IOException {
+    Path kubeconfig = dir.resolve("kubeconfig");
+    Files.writeString(kubeconfig, "apiVersion: v1\nkind: Config\n"
+        + "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:" + FreePorts.next() + "\n    insecure-skip-tls-verify: true\n"
+        + "users:\n- name: u\n  user:\n    token: t\n"
+        + "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
+        + "current-context: x\n");
+
+    int code = run("apply", "--kubeconfig", kubeconfig.toString(), "--record", "server.example.org=10.0.0.1");
+
+    assertThat(code).isEqualTo(1);
+    assertThat(out.toString()).isEmpty();
+    assertThat(err.toString()).startsWith("flotilla dns apply: cannot read configmap kube-system/coredns key Corefile")
+        .contains("ConnectException");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"render", "hosts", "apply"})
   @DisplayName("every subcommand has --help that lists its options and exits 0")
@@ -137,7 +156,7 @@ class DnsCommandTest {
     int code = run(command, "--help");
 
     assertThat(code).isZero();
-    assertThat(out.toString()).contains("Usage: dns " + command).contains("--record");
+    assertThat(out.toString()).contains("Usage: flotilla dns " + command).contains("--record");
     if (command.equals("apply")) {
       assertThat(out.toString()).contains("--kubeconfig", "--namespace", "--configmap", "--remove");
     }
