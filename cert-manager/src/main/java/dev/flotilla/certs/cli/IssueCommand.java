@@ -1,0 +1,67 @@
+package dev.flotilla.certs.cli;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "issue", mixinStandardHelpOptions = true,
+    description = {"Issue a certificate and a fresh key with the CA: writes DIR/tls.crt, DIR/tls.key (0600), DIR/ca.crt.",
+        "server: serverAuth; party: clientAuth + serverAuth (parties also serve their peers).",
+        "The certificate carries the identity URI spiffe://<domain>/<role>/<name>, the domain taken from a",
+        "DNS name shaped <x>.<role>.<domain>. The key has the CA's key type."})
+final class IssueCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--ca", required = true, paramLabel = "DIR", description = "CA directory (ca.crt, ca.key).")
+  Path caDir;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.crt, tls.key, ca.crt.")
+  Path out;
+
+  @Option(names = "--role", required = true, paramLabel = "ROLE", converter = Options.RoleConverter.class,
+      description = "server or party.")
+  Role role;
+
+  @Option(names = "--name", required = true, paramLabel = "NAME", description = "Name of the server or party (the CN).")
+  String name;
+
+  @Option(names = "--dns", required = true, arity = "1..*", paramLabel = "NAME",
+      description = "DNS names, wildcards allowed (*.server.example.org).")
+  List<String> dns = new ArrayList<>();
+
+  @Option(names = "--ip", arity = "1..*", paramLabel = "IP", description = "IP addresses.")
+  List<String> ips = new ArrayList<>();
+
+  @Option(names = "--days", paramLabel = "N", defaultValue = "90", description = "Lifetime in days (default: ${DEFAULT-VALUE}).")
+  int days;
+
+  @Override
+  public Integer call() {
+    var lifetime = Options.days(spec, days);
+    LeafRequest.Builder builder = LeafRequest.builder(role, name)
+        .dnsNames(dns.toArray(String[]::new))
+        .ipAddresses(ips.toArray(String[]::new))
+        .lifetime(lifetime);
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new PkiException("--out " + out + " is not a directory");
+    }
+    CertificateAuthority ca = CertificateAuthority.load(caDir);
+    IssuedCertificate issued = ca.issue(builder.keyType(ca.keyType()).build());
+    issued.writeTo(out);
+    spec.commandLine().getOut().printf("wrote %s, %s and %s%n", out.resolve(IssuedCertificate.CERTIFICATE_FILE),
+        out.resolve(IssuedCertificate.KEY_FILE), out.resolve(IssuedCertificate.CA_FILE));
+    ShowCommand.describe(issued.certificate(), spec.commandLine().getOut());
+    return 0;
+  }
+}

@@ -1,0 +1,44 @@
+package dev.flotilla.certs.cli;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.CertificateRenewer;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.RenewalPolicy;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "renew", mixinStandardHelpOptions = true,
+    description = {"Reissue DIR/tls.crt with a fresh DIR/tls.key when it is due (two thirds of its lifetime),",
+        "keeping names, role and lifetime. Servers built by Flotilla pick up the new files without a restart."})
+final class RenewCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--ca", required = true, paramLabel = "DIR", description = "CA directory (ca.crt, ca.key).")
+  Path caDir;
+
+  @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory with tls.crt, tls.key, ca.crt.")
+  Path dir;
+
+  @Option(names = "--force", description = "Renew even when not due.")
+  boolean force;
+
+  @Override
+  public Integer call() {
+    var current = Pem.readCertificate(dir.resolve(IssuedCertificate.CERTIFICATE_FILE));
+    CertificateAuthority ca = CertificateAuthority.load(caDir);
+    var renewed = new CertificateRenewer(ca).renewIfDue(dir, force);
+    if (renewed.isEmpty()) {
+      spec.commandLine().getOut().printf("not due: %s renews after %s (use --force to renew now)%n",
+          dir.resolve(IssuedCertificate.CERTIFICATE_FILE), RenewalPolicy.renewalTime(current));
+      return 0;
+    }
+    spec.commandLine().getOut().printf("renewed %s%n", dir.resolve(IssuedCertificate.CERTIFICATE_FILE));
+    ShowCommand.describe(renewed.get().certificate(), spec.commandLine().getOut());
+    return 0;
+  }
+}

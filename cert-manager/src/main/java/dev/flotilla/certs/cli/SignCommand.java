@@ -1,0 +1,56 @@
+package dev.flotilla.certs.cli;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.CertificateSigningRequest;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
+import dev.flotilla.certs.SigningPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "sign", mixinStandardHelpOptions = true,
+    description = {"Sign a CSR with the CA: writes DIR/tls.crt and DIR/ca.crt (the key stays with the requester).",
+        "With --allow-domain, every SAN must be a DNS name under DOMAIN; anything else is refused, naming the SAN.",
+        "The CSR's signature must verify. Lifetime: 90 days."})
+final class SignCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--ca", required = true, paramLabel = "DIR", description = "CA directory (ca.crt, ca.key).")
+  Path caDir;
+
+  @Option(names = "--csr", required = true, paramLabel = "FILE", description = "The PEM certificate signing request.")
+  Path csrFile;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.crt and ca.crt.")
+  Path out;
+
+  @Option(names = "--role", required = true, paramLabel = "ROLE", converter = Options.RoleConverter.class,
+      description = "server or party.")
+  Role role;
+
+  @Option(names = "--allow-domain", paramLabel = "DOMAIN",
+      description = "Sign only DNS names under DOMAIN (and no IP SANs).")
+  String allowDomain;
+
+  @Override
+  public Integer call() {
+    SigningPolicy policy = allowDomain == null ? SigningPolicy.anyName() : SigningPolicy.namesUnder(allowDomain);
+    CertificateSigningRequest csr = CertificateSigningRequest.read(csrFile);
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new PkiException("--out " + out + " is not a directory");
+    }
+    CertificateAuthority ca = CertificateAuthority.load(caDir);
+    IssuedCertificate signed = ca.sign(csr, role, policy);
+    signed.writeTo(out);
+    spec.commandLine().getOut().printf("wrote %s and %s%n", out.resolve(IssuedCertificate.CERTIFICATE_FILE),
+        out.resolve(IssuedCertificate.CA_FILE));
+    ShowCommand.describe(signed.certificate(), spec.commandLine().getOut());
+    return 0;
+  }
+}
