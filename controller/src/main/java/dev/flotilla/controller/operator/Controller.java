@@ -1,0 +1,177 @@
+package dev.flotilla.controller.operator;
+
+import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.model.JobModel;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches IflearnerJobs and the children they own, and reconciles each job that changed (or
+ * whose child changed) through a deduplicating work queue; failures are retried with
+ * exponential backoff, and every job is reconciled again each resync period.
+ */
+public final class Controller implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+  private static final Duration REQUEUE = Duration.ofSeconds(2);
+
+  private final KubernetesClient client;
+  private final ControllerConfig config;
+  private final ControllerMetrics metrics;
+  private final IflearnerJobReconciler reconciler;
+  private final WorkQueue queue;
+  private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+  private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
+  private volatile boolean started;
+
+  public Controller(KubernetesClient client, ControllerConfig config, ControllerMetrics metrics) {
+    this.client = client;
+    this.config = config;
+    this.metrics = metrics;
+    this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC());
+    this.queue = new WorkQueue("flotilla-reconciler", this::handle);
+  }
+
+  /** Starts the informers; reconciles begin as their events arrive. */
+  public synchronized void start() {
+    if (started) {
+      return;
+    }
+    started = true;
+    SharedIndexInformer<IflearnerJob> jobs = scoped(client.resources(IflearnerJob.class))
+        .inform(new Handler<>(this::enqueueJob), config.resync().toMillis());
+    informers.add(jobs);
+    informers.add(children(client.resources(Pod.class)));
+    informers.add(children(client.resources(Service.class)));
+    informers.add(children(client.resources(Ingress.class)));
+    informers.add(children(client.resources(NetworkPolicy.class)));
+    informers.add(children(client.resources(Secret.class)));
+    informers.add(children(client.resources(ConfigMap.class)));
+    LOG.info("controller started: watching IflearnerJobs in {}", config.namespace() == null ? "all namespaces" : "namespace " + config.namespace());
+  }
+
+  /** True once every informer has listed what exists. */
+  public boolean isSynced() {
+    return started && informers.stream().allMatch(SharedIndexInformer::hasSynced);
+  }
+
+  public boolean isStarted() {
+    return started;
+  }
+
+  private <T extends HasMetadata, L extends io.fabric8.kubernetes.api.model.KubernetesResourceList<T>>
+      io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<T, L, Resource<T>> scoped(MixedOperation<T, L, Resource<T>> op) {
+    return config.namespace() == null ? op.inAnyNamespace() : op.inNamespace(config.namespace());
+  }
+
+  private <T extends HasMetadata, L extends io.fabric8.kubernetes.api.model.KubernetesResourceList<T>>
+      SharedIndexInformer<T> children(MixedOperation<T, L, Resource<T>> op) {
+    return scoped(op).withLabel(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER)
+        .inform(new Handler<>(this::enqueueOwner), 0);
+  }
+
+  private void enqueueJob(HasMetadata job) {
+    queue.add(job.getMetadata().getNamespace() + "/" + job.getMetadata().getName());
+    metrics.queueDepth.set(queue.size());
+  }
+
+  private void enqueueOwner(HasMetadata child) {
+    for (OwnerReference owner : child.getMetadata().getOwnerReferences()) {
+      if (IflearnerJob.KIND.equals(owner.getKind()) && owner.getApiVersion().startsWith(IflearnerJob.GROUP + "/")) {
+        queue.add(child.getMetadata().getNamespace() + "/" + owner.getName());
+      }
+    }
+    if (child instanceof ConfigMap || child instanceof Secret) {
+      // shared CA objects carry no owner: every job of the namespace in terminate mode may need them back
+      if (child.getMetadata().getOwnerReferences().isEmpty()) {
+        client.resources(IflearnerJob.class).inNamespace(child.getMetadata().getNamespace()).list().getItems()
+            .forEach(this::enqueueJob);
+      }
+    }
+  }
+
+  private void handle(String key) {
+    int slash = key.indexOf('/');
+    String namespace = key.substring(0, slash);
+    String name = key.substring(slash + 1);
+    long start = System.nanoTime();
+    IflearnerJobReconciler.Result result;
+    try {
+      result = reconciler.reconcile(namespace, name);
+    } catch (RuntimeException e) {
+      LOG.warn("{}: reconcile failed: {}", key, e.toString(), e);
+      result = new IflearnerJobReconciler.Result(true, false, e.toString());
+    }
+    metrics.duration.observe((System.nanoTime() - start) / 1e9);
+    if (result.failed()) {
+      Duration next = backoff.merge(key, FIRST_BACKOFF, (old, first) -> min(old.multipliedBy(2), config.maxBackoff()));
+      metrics.reconciles.labelValues("error").inc();
+      LOG.info("{}: {}; retrying in {}s", key, result.summary(), next.toSeconds());
+      queue.addAfter(key, next);
+    } else {
+      backoff.remove(key);
+      metrics.reconciles.labelValues(result.requeue() ? "requeue" : "success").inc();
+      if (result.requeue()) {
+        queue.addAfter(key, REQUEUE);
+      }
+      LOG.debug("{}: {}", key, result.summary());
+    }
+    metrics.queueDepth.set(queue.size());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  @Override
+  public synchronized void close() {
+    informers.forEach(SharedIndexInformer::close);
+    informers.clear();
+    queue.close();
+    started = false;
+  }
+
+  /** Forwards every informer event (and resync) to one callback. */
+  private static final class Handler<T extends HasMetadata> implements ResourceEventHandler<T> {
+    private final java.util.function.Consumer<HasMetadata> callback;
+
+    Handler(java.util.function.Consumer<HasMetadata> callback) {
+      this.callback = callback;
+    }
+
+    @Override
+    public void onAdd(T obj) {
+      callback.accept(obj);
+    }
+
+    @Override
+    public void onUpdate(T oldObj, T newObj) {
+      callback.accept(newObj);
+    }
+
+    @Override
+    public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+      callback.accept(obj);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+package dev.flotilla.controller.operator;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/** The controller's Prometheus metrics. */
+public final class ControllerMetrics {
+
+  private final PrometheusRegistry registry;
+  final Counter reconciles;
+  final Histogram duration;
+  final Gauge leader;
+  final Gauge queueDepth;
+
+  public ControllerMetrics(PrometheusRegistry registry) {
+    this.registry = registry;
+    this.reconciles = Counter.builder().name("flotilla_controller_reconciles_total")
+        .help("IflearnerJob reconciles by result (success, error, requeue)").labelNames("result").register(registry);
+    this.duration = Histogram.builder().name("flotilla_controller_reconcile_duration_seconds")
+        .help("Time one IflearnerJob reconcile takes").register(registry);
+    this.leader = Gauge.builder().name("flotilla_controller_leader")
+        .help("1 while this replica holds the leader Lease").register(registry);
+    this.queueDepth = Gauge.builder().name("flotilla_controller_queue_depth")
+        .help("IflearnerJobs waiting to be reconciled").register(registry);
+  }
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  public void setLeader(boolean isLeader) {
+    leader.set(isLeader ? 1 : 0);
+  }
+}

@@ -1,0 +1,75 @@
+package dev.flotilla.controller.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.controller.api.IflearnerJobStatus;
+import dev.flotilla.controller.model.StatusModel.Observation;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class StatusModelTest {
+
+  private static final JobModel JOB = new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"));
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  private static List<Observation> allReady() {
+    return List.of(new Observation(StatusModel.CERTIFICATES_READY, true, "Issued", "ok"),
+        new Observation(StatusModel.DNS_READY, true, "Published", "ok"),
+        new Observation(StatusModel.INGRESS_READY, true, "Applied", "ok"),
+        new Observation(StatusModel.POD_READY, false, "PodNotReady", "pending"));
+  }
+
+  @Test
+  @DisplayName("status carries observedGeneration, endpoint, TLS mode, the four conditions in order, and the pod's phase")
+  void fields() {
+    Pod pod = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Running").endStatus().build();
+    IflearnerJobStatus s = StatusModel.build(JOB, null, allReady(), pod, false, T0);
+    assertThat(s.getObservedGeneration()).isEqualTo(1L);
+    assertThat(s.getEndpoint()).isEqualTo("job1.server.iflearner.com:443");
+    assertThat(s.getTlsMode()).isEqualTo("terminate");
+    assertThat(s.getPhase()).isEqualTo("Running");
+    assertThat(s.getConditions()).extracting(c -> c.getType() + "=" + c.getStatus())
+        .containsExactly("CertificatesReady=True", "DNSReady=True", "IngressReady=True", "PodReady=False");
+    assertThat(s.getConditions()).allSatisfy(c -> {
+      assertThat(c.getLastTransitionTime()).isEqualTo("2026-01-01T00:00:00Z");
+      assertThat(c.getObservedGeneration()).isEqualTo(1L);
+    });
+  }
+
+  @Test
+  @DisplayName("an unchanged observation keeps its transition time, so the same state gives an equal status (no write)")
+  void stableTransitions() {
+    IflearnerJobStatus first = StatusModel.build(JOB, null, allReady(), null, false, T0);
+    IflearnerJobStatus second = StatusModel.build(JOB, first, allReady(), null, false, T0.plusSeconds(600));
+    assertThat(second).isEqualTo(first);
+    List<Observation> podReady = new java.util.ArrayList<>(allReady());
+    podReady.set(3, new Observation(StatusModel.POD_READY, true, "PodReady", "ready"));
+    IflearnerJobStatus third = StatusModel.build(JOB, first, podReady, null, false, T0.plusSeconds(600));
+    assertThat(third.getConditions().get(3).getLastTransitionTime()).isEqualTo("2026-01-01T00:10:00Z");
+    assertThat(third.getConditions().get(0).getLastTransitionTime()).isEqualTo("2026-01-01T00:00:00Z");
+  }
+
+  @Test
+  @DisplayName("a failed reconcile shows phase Error; no pod yet shows Pending")
+  void phases() {
+    assertThat(StatusModel.build(JOB, null, allReady(), null, true, T0).getPhase()).isEqualTo("Error");
+    assertThat(StatusModel.build(JOB, null, allReady(), null, false, T0).getPhase()).isEqualTo("Pending");
+  }
+
+  @Test
+  @DisplayName("PodReady follows the pod's Ready condition, and says plainly when the pod has not reported one")
+  void podReady() {
+    assertThat(StatusModel.podReady(null).ready()).isFalse();
+    assertThat(StatusModel.podReady(null).reason()).isEqualTo("PodMissing");
+    Pod pending = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Pending").endStatus().build();
+    assertThat(StatusModel.podReady(pending).ready()).isFalse();
+    assertThat(StatusModel.podReady(pending).message()).contains("Pending").contains("not scheduled or not started");
+    Pod ready = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Running")
+        .addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build();
+    assertThat(StatusModel.podReady(ready).ready()).isTrue();
+  }
+}
