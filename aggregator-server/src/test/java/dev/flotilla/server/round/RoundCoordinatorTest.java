@@ -334,6 +334,8 @@ class RoundCoordinatorTest {
       assertRefused(() -> f.party("mallory").join(10), Status.Code.PERMISSION_DENIED,
           "party 'mallory' is not allowed in job jobT");
       a.connect(10);
+      await().atMost(Duration.ofSeconds(5)).until(() ->
+          ((List<?>) f.coordinator.status().get("parties_connected")).contains("alice"));
       assertRefused(() -> f.party("alice").join(10), Status.Code.ALREADY_EXISTS,
           "party 'alice' is already connected to job jobT");
       a.dropRounds();
