@@ -92,10 +92,10 @@ public final class CoreDnsUpdater {
         return new UpdateResult(true, attempt, written.getMetadata().getResourceVersion(), result.before(), result.after());
       } catch (KubernetesClientException e) {
         if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-          throw new CoreDnsUpdateException("cannot write " + ref + ": " + e.getMessage(), e);
+          throw new CoreDnsUpdateException(CoreDnsUpdateException.Reason.API_ERROR, "cannot write " + ref + ": " + e.getMessage(), e);
         }
         if (attempt >= maxAttempts) {
-          throw new CoreDnsUpdateException("gave up writing " + ref + " after " + attempt
+          throw new CoreDnsUpdateException(CoreDnsUpdateException.Reason.CONFLICTS_EXHAUSTED, "gave up writing " + ref + " after " + attempt
               + " conflicting concurrent writes", e);
         }
         LOG.info("{}: conflict writing records of {} (attempt {}), reading again", ref, edit.owner(), attempt);
@@ -128,13 +128,13 @@ public final class CoreDnsUpdater {
     try {
       cm = client.configMaps().inNamespace(ref.namespace()).withName(ref.name()).get();
     } catch (KubernetesClientException e) {
-      throw new CoreDnsUpdateException("cannot read " + ref + ": " + e.getMessage(), e);
+      throw new CoreDnsUpdateException(CoreDnsUpdateException.Reason.API_ERROR, "cannot read " + ref + ": " + e.getMessage(), e);
     }
     if (cm == null) {
-      throw new CoreDnsUpdateException(ref + " not found");
+      throw new CoreDnsUpdateException(CoreDnsUpdateException.Reason.CONFIGMAP_NOT_FOUND, ref + " not found");
     }
     if (cm.getData() == null || cm.getData().get(ref.key()) == null) {
-      throw new CoreDnsUpdateException(ref + ": the ConfigMap has no key '" + ref.key() + "'");
+      throw new CoreDnsUpdateException(CoreDnsUpdateException.Reason.KEY_NOT_FOUND, ref + ": the ConfigMap has no key '" + ref.key() + "'");
     }
     return cm;
   }
@@ -146,7 +146,7 @@ public final class CoreDnsUpdater {
       TimeUnit.MILLISECONDS.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new CoreDnsUpdateException("interrupted while retrying a write to the CoreDNS ConfigMap", e);
+      throw new CoreDnsUpdateException(CoreDnsUpdateException.Reason.INTERRUPTED, "interrupted while retrying a write to the CoreDNS ConfigMap", e);
     }
   }
 }

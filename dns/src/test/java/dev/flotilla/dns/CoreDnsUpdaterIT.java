@@ -130,6 +130,20 @@ class CoreDnsUpdaterIT {
   }
 
   @Test
+  @DisplayName("a writer that loses every race gives up after its attempts, leaving the winner's records in place")
+  void conflictsExhausted() {
+    CoreDnsUpdater loser = new CoreDnsUpdater(client, ref, new CorefileEditor(), 3);
+    CoreDnsUpdater winner = updater(client);
+    loser.beforeWrite(attempt -> winner.replaceRecords("job-b", List.of(DnsRecord.of("*.b.party.example.org", "10.0.1." + attempt))));
+
+    assertThatThrownBy(() -> loser.replaceRecords("job-a", List.of(SERVER)))
+        .isInstanceOf(CoreDnsUpdateException.class)
+        .hasMessageContaining("after 3 conflicting concurrent writes")
+        .extracting(e -> ((CoreDnsUpdateException) e).reason()).isEqualTo(CoreDnsUpdateException.Reason.CONFLICTS_EXHAUSTED);
+    assertThat(winner.currentRecords()).isEqualTo(Map.of("job-b", set(DnsRecord.of("*.b.party.example.org", "10.0.1.3"))));
+  }
+
+  @Test
   @DisplayName("four writers racing on the ConfigMap, five writes each, all end with their own last records")
   void racingWritersAllSurvive() throws Exception {
     int writers = 4;
@@ -245,9 +259,11 @@ class CoreDnsUpdaterIT {
         new CorefileEditor(), 3);
 
     assertThatThrownBy(() -> missing.replaceRecords("job-a", List.of(SERVER)))
-        .isInstanceOf(CoreDnsUpdateException.class).hasMessage("configmap kube-system/nope key Corefile not found");
+        .isInstanceOf(CoreDnsUpdateException.class).hasMessage("configmap kube-system/nope key Corefile not found")
+        .extracting(e -> ((CoreDnsUpdateException) e).reason()).isEqualTo(CoreDnsUpdateException.Reason.CONFIGMAP_NOT_FOUND);
     assertThatThrownBy(() -> wrongKey.replaceRecords("job-a", List.of(SERVER)))
-        .isInstanceOf(CoreDnsUpdateException.class).hasMessageContaining("has no key 'Other'");
+        .isInstanceOf(CoreDnsUpdateException.class).hasMessageContaining("has no key 'Other'")
+        .extracting(e -> ((CoreDnsUpdateException) e).reason()).isEqualTo(CoreDnsUpdateException.Reason.KEY_NOT_FOUND);
   }
 
   @Nested
