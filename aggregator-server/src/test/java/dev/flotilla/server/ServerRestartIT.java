@@ -1,0 +1,136 @@
+package dev.flotilla.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tls.MutualTlsChannels;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.protocol.v1.JoinResponse;
+import dev.flotilla.protocol.v1.RoundEvent;
+import dev.flotilla.protocol.v1.TrainRequest;
+import dev.flotilla.testing.FreePorts;
+import io.grpc.ManagedChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged server as a real process: SIGKILL mid-job, restart on the same state, the job completes. */
+class ServerRestartIT {
+
+  private static final List<TensorSpec> CNN = ModelSpecs.forName("cnn");
+
+  @TempDir
+  Path dir;
+
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final List<Process> processes = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() {
+    channels.forEach(ManagedChannel::shutdownNow);
+    processes.forEach(Process::destroyForcibly);
+  }
+
+  private Process start(Path server, int port) throws Exception {
+    Path jar = Path.of("target", "aggregator-server.jar").toAbsolutePath();
+    assertThat(jar).as("run after `package`").exists();
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
+        "--port", String.valueOf(port), "--bind", "127.0.0.1",
+        "--cert", server.resolve("tls.crt").toString(), "--key", server.resolve("tls.key").toString(),
+        "--ca", server.resolve("ca.crt").toString(), "--job-id", "restart-job", "--rounds", "3", "--min-parties", "2",
+        "--model", "cnn", "--join-grace", "5s", "--final-eval-wait", "20s", "--state-dir", dir.resolve("state").toString(),
+        "--status-file", dir.resolve("status.json").toString())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
+        .start();
+    processes.add(p);
+    return p;
+  }
+
+  private FakeParty party(int port, Path credentials, String name) {
+    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "localhost", TlsFiles.inDirectory(credentials))
+        .build();
+    channels.add(ch);
+    return new FakeParty(ch, name);
+  }
+
+  private static FakeParty connect(java.util.function.Supplier<FakeParty> make, long samples) {
+    FakeParty[] p = new FakeParty[1];
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions().until(() -> {
+      p[0] = make.get();
+      JoinResponse r = p[0].join(samples);
+      return r.getJobId().equals("restart-job");
+    });
+    p[0].openRounds();
+    return p[0];
+  }
+
+  private static void trainOnce(FakeParty p, long samples) throws Exception {
+    RoundEvent e = p.nextEvent();
+    assertThat(e.hasTrain()).as(p.name + " got " + e).isTrue();
+    TrainRequest t = e.getTrain();
+    float[][] start = p.fetch(CNN, t.getModelVersion()).tensors();
+    p.submit(t.getRound(), samples, Map.of("accuracy", 0.5), CNN, start);
+  }
+
+  @Test
+  @DisplayName("a server killed with SIGKILL after round 1 restarts on the same state dir and port, and the job completes all rounds")
+  void killAndResume() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.createRoot("restart-ca", Duration.ofDays(1), KeyType.EC_P256);
+    Path server = dir.resolve("server");
+    ca.issue(LeafRequest.builder(Role.SERVER, "aggregator").dnsNames("localhost").ipAddresses("127.0.0.1")
+        .uri("spiffe://flotilla.test/server/aggregator").build()).writeTo(server);
+    Path alice = dir.resolve("alice");
+    ca.issue(LeafRequest.builder(Role.PARTY, "alice").uri("spiffe://flotilla.test/party/alice").build()).writeTo(alice);
+    Path bob = dir.resolve("bob");
+    ca.issue(LeafRequest.builder(Role.PARTY, "bob").uri("spiffe://flotilla.test/party/bob").build()).writeTo(bob);
+    int port = FreePorts.next();
+
+    Process first = start(server, port);
+    FakeParty a = connect(() -> party(port, alice, "alice"), 100);
+    FakeParty b = connect(() -> party(port, bob, "bob"), 100);
+    trainOnce(a, 100);
+    trainOnce(b, 100);
+    // round 2 has started: both hold a TrainRequest; then the server dies without warning
+    assertThat(a.nextEvent().getTrain().getRound()).isEqualTo(2);
+    assertThat(b.nextEvent().getTrain().getRound()).isEqualTo(2);
+    first.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.roundsError != null && b.roundsError != null);
+
+    Process second = start(server, port);
+    FakeParty a2 = connect(() -> party(port, alice, "alice"), 100);
+    FakeParty b2 = connect(() -> party(port, bob, "bob"), 100);
+    for (int round = 2; round <= 3; round++) {
+      trainOnce(a2, 100);
+      trainOnce(b2, 100);
+    }
+    for (FakeParty p : List.of(a2, b2)) {
+      RoundEvent fin = p.nextEvent();
+      assertThat(fin.getFinished().getRoundsCompleted()).isEqualTo(3);
+      p.reportEvaluation(3, 0.9, 100);
+    }
+    assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(second.exitValue()).isZero();
+    JsonObject s = JsonParser.parseString(Files.readString(dir.resolve("status.json"))).getAsJsonObject();
+    assertThat(s.get("rounds_completed").getAsInt()).isEqualTo(3);
+    assertThat(s.get("finished").getAsBoolean()).isTrue();
+    assertThat(s.getAsJsonArray("rounds")).hasSize(3);
+    assertThat(s.get("final_accuracy").getAsDouble()).isEqualTo(0.9);
+    assertThat(Files.readString(dir.resolve("server.log"))).contains("resumed from").contains("at round 1 of 3");
+  }
+}
