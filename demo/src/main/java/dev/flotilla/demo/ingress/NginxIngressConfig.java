@@ -188,7 +188,7 @@ public final class NginxIngressConfig {
     }
     // gRPC streams stay open through a round; HTTP/2 keepalive limits would otherwise cut idle connections.
     c.line("keepalive_timeout " + PASSTHROUGH_IDLE_SECONDS + "s;");
-    c.line("http2_max_requests 100000;");
+    c.line("keepalive_requests 100000;");
     c.open("server");
     c.line("listen " + listen + " ssl http2 default_server;");
     c.line("ssl_reject_handshake on;");
