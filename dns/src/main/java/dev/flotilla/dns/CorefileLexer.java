@@ -41,23 +41,25 @@ final class CorefileLexer {
         StringBuilder text = new StringBuilder();
         i++;
         boolean closed = false;
+        boolean escaped = false;
         while (i < n) {
-          char q = src.charAt(i);
-          if (q == '\\' && i + 1 < n && src.charAt(i + 1) == '"') {
-            text.append('"');
-            i += 2;
+          char q = src.charAt(i++);
+          if (!escaped && q == '\\') {
+            escaped = true;
             continue;
           }
-          if (q == '"') {
+          if (!escaped && q == '"') {
             closed = true;
-            i++;
             break;
           }
           if (q == '\n') {
             line++;
           }
+          if (escaped && q != '"') {
+            text.append('\\'); // as in Caddy: a backslash escapes only a quote
+          }
           text.append(q);
-          i++;
+          escaped = false;
         }
         if (!closed) {
           throw new CorefileParseException(startLine, "unterminated quoted string");

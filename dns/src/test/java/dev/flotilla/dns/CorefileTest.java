@@ -89,6 +89,17 @@ class CorefileTest {
     assertThat(cf.imports()).extracting(Directive::args).containsExactly(List.of("extra/*.server"));
   }
 
+  @Test
+  @DisplayName("inside quotes a backslash escapes only a quote, as CoreDNS's lexer does")
+  void quoteEscapes() {
+    Corefile cf = Corefile.parse(".:53 {\n    log \"a\\\"b\" \"c\\d\" \"e\\\\\" \"multi\nline\" # \"not a token\n}\n");
+
+    assertThat(cf.serverBlocks().get(0).directive("log").orElseThrow().args())
+        .containsExactly("a\"b", "c\\d", "e\\\\", "multi\nline");
+    assertThat(cf.serverBlocks().get(0).directive("log").orElseThrow().line()).isEqualTo(2);
+    assertThat(cf.serverBlocks().get(0).directives()).hasSize(1);
+  }
+
   @Nested
   @DisplayName("when the Corefile is broken")
   class Broken {
