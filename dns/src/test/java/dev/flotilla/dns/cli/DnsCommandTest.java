@@ -78,6 +78,36 @@ class DnsCommandTest {
         + "10.0.0.1\tjob1.server.example.org\n# END flotilla-dns\n");
   }
 
+  @Test
+  @DisplayName("hosts --hosts-file prints that file with its flotilla-dns block replaced and every other line kept")
+  void hostsFileReplaced() throws IOException {
+    Path hostsFile = dir.resolve("hosts");
+    Files.writeString(hostsFile, "127.0.0.1\tlocalhost\n# BEGIN flotilla-dns\n10.9.9.9\told.example.org\n# END flotilla-dns\n"
+        + "192.168.1.1\trouter\n");
+
+    int code = run("hosts", "--record", "server.example.org=10.0.0.1", "--hosts-file", hostsFile.toString());
+
+    assertThat(code).isZero();
+    assertThat(out.toString()).isEqualTo("127.0.0.1\tlocalhost\n# BEGIN flotilla-dns\n10.0.0.1\tserver.example.org\n"
+        + "# END flotilla-dns\n192.168.1.1\trouter\n");
+    assertThat(Files.readString(hostsFile)).contains("old.example.org");
+  }
+
+  @Test
+  @DisplayName("--replace makes the owner's records exactly the given ones; with --remove it is refused")
+  void replace() throws IOException {
+    run("render", "--corefile", corefile.toString(), "--record", "a.example.org=10.0.0.1");
+    Files.writeString(corefile, out.toString());
+    out.getBuffer().setLength(0);
+
+    assertThat(run("render", "--corefile", corefile.toString(), "--replace", "--record", "b.example.org=10.0.0.2")).isZero();
+    assertThat(out.toString()).contains("template IN A b.example.org").doesNotContain("a.example.org");
+    out.getBuffer().setLength(0);
+    assertThat(run("render", "--corefile", corefile.toString(), "--replace", "--remove", "a.example.org")).isEqualTo(2);
+    assertThat(err.toString()).contains("--replace and --remove do not go together");
+    assertThat(out.toString()).isEmpty();
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "--record | a.*.example.org=10.0.0.1 | invalid host 'a.*.example.org': a wildcard is allowed only as the whole first label",
