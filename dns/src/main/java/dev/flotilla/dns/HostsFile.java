@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Renders records as an /etc/hosts block for bare-metal parties without cluster DNS. A hosts file
@@ -55,7 +56,7 @@ public final class HostsFile {
         best(records, host, type).ifPresent(r -> lines.computeIfAbsent(host, h -> new ArrayList<>()).add(r.address() + "\t" + host));
       }
     }
-    for (DnsRecord r : new java.util.TreeSet<>(records)) {
+    for (DnsRecord r : new TreeSet<>(records)) {
       if (r.isWildcard() && wanted.stream().noneMatch(r::matches)) {
         unused.add("# " + r.host() + " -> " + r.address() + ": hosts files have no wildcards; name the hosts with --name");
       }

@@ -6,12 +6,13 @@ import dev.flotilla.dns.CorefileParseException;
 import dev.flotilla.dns.DnsRecord;
 import dev.flotilla.dns.InvalidRecordException;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine;
 
 /** {@code flotilla dns}: CoreDNS template records for the cluster and /etc/hosts blocks for bare metal. */
 @Command(
@@ -73,10 +74,10 @@ public final class DnsCommand implements Runnable {
     String message = e.getMessage();
     if (e instanceof CoreDnsUpdateException || e instanceof KubernetesClientException) {
       // name the I/O failure underneath (connection refused, TLS, timeout), which fabric8's message omits
-      java.io.IOException io = null;
+      IOException io = null;
       for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
-        if (cause instanceof java.io.IOException && (io == null || io.getClass() == java.io.IOException.class)) {
-          io = (java.io.IOException) cause;
+        if (cause instanceof IOException && (io == null || io.getClass() == IOException.class)) {
+          io = (IOException) cause;
         }
       }
       if (io != null) {

@@ -2,6 +2,7 @@ package dev.flotilla.dns.cli;
 
 import dev.flotilla.dns.DnsEdit;
 import dev.flotilla.dns.DnsRecord;
+import dev.flotilla.dns.InvalidRecordException;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -48,7 +49,7 @@ final class RecordOptions {
   DnsEdit edit() {
     if (replace) {
       if (!removals.isEmpty()) {
-        throw new dev.flotilla.dns.InvalidRecordException("--replace and --remove do not go together: "
+        throw new InvalidRecordException("--replace and --remove do not go together: "
             + "--replace already removes every record not given with --record");
       }
       return DnsEdit.replaceAll(owner, records);
