@@ -1,6 +1,7 @@
 package dev.flotilla.demo;
 
 import dev.flotilla.demo.LocalFederation.FederationFailure;
+import dev.flotilla.demo.ingress.ViaIngress;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -90,6 +91,11 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Working directory for certificates, checkpoints and logs (default: a new temporary directory).")
   Path directory;
 
+  @Option(names = "--via-ingress",
+      description = "Parties dial <job>.server.<domain> through a local nginx configured from the controller's "
+          + "passthrough Ingress (SNI routing, TLS ends in the aggregator), as through ingress-nginx in a cluster.")
+  boolean viaIngress;
+
   @Option(names = "--keep-dir", description = "Keep the working directory after a successful run (it is always kept after a failure).")
   boolean keepDirectory;
 
@@ -138,7 +144,8 @@ public final class DemoCommand implements Callable<Integer> {
     Duration budget = Duration.ofSeconds(timeoutSeconds != null ? timeoutSeconds : 120 + rounds * roundTimeoutSeconds);
 
     boolean success = false;
-    try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory)) {
+    try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory);
+        ViaIngress ingress = viaIngress ? ViaIngress.start(federation, out) : null) {
       out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, Fashion-MNIST split Dirichlet(%s)%n",
           parties, rounds, model, strategy, alpha);
       out.printf(Locale.ROOT, "  certificates  %s (CA, server %s, party-1..party-%d)%n",
