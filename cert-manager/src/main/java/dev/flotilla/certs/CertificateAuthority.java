@@ -44,7 +44,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * <p>On disk: {@code ca.crt} (this CA's certificate), {@code ca.key} (mode 0600) and, for an
  * intermediate, {@code ca-chain.crt} (its issuers up to the root).
  */
-public final class CertificateAuthority {
+public final class CertificateAuthority implements CertificateIssuer {
   public static final String CERTIFICATE_FILE = "ca.crt";
   public static final String KEY_FILE = "ca.key";
   public static final String CHAIN_FILE = "ca-chain.crt";
@@ -133,6 +133,7 @@ public final class CertificateAuthority {
   }
 
   /** The root at the top of this CA's chain (this CA itself for a root): what peers trust, ca.crt of issued leaves. */
+  @Override
   public X509Certificate rootCertificate() {
     return issuers.isEmpty() ? certificate : issuers.get(issuers.size() - 1);
   }
@@ -151,6 +152,7 @@ public final class CertificateAuthority {
   }
 
   /** Issues a leaf certificate with a fresh key; its lifetime is cut to this CA's own expiry. */
+  @Override
   public IssuedCertificate issue(LeafRequest request) {
     KeyPair keys = request.keyType().generate();
     return new IssuedCertificate(signLeaf(request, keys.getPublic()), keys.getPrivate(), leafChain(), rootCertificate());

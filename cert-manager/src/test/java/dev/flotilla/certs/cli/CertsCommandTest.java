@@ -152,6 +152,16 @@ class CertsCommandTest {
     }
 
     @Test
+    @DisplayName("an unreadable CA key (mode 000; only meaningful when not running as root)")
+    void unreadableMode() throws Exception {
+      org.junit.jupiter.api.Assumptions.assumeFalse("root".equals(System.getProperty("user.name")),
+          "root reads files whatever their mode");
+      Files.setPosixFilePermissions(caDir.resolve("ca.key"), java.util.Set.of());
+      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a",
+          "--dns", "a.example.org"), "unreadable file: " + caDir.resolve("ca.key"), out);
+    }
+
+    @Test
     @DisplayName("a corrupt PEM CA certificate")
     void corruptPem() throws Exception {
       String pem = Files.readString(caDir.resolve("ca.crt"));

@@ -40,6 +40,34 @@ class PeerIdentityTest {
   }
 
   @Test
+  @DisplayName("on a plaintext connection (no client certificate) the interceptor closes the call as UNAUTHENTICATED")
+  void plaintextUnauthenticated() throws Exception {
+    io.grpc.Server server = io.grpc.netty.NettyServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+        .addService(TlsFixtures.identityService()).build().start();
+    io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+        .usePlaintext().build();
+    try {
+      assertThatThrownBy(() -> TlsFixtures.whoAmI(channel))
+          .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+            assertThat(e.getStatus().getDescription()).contains("no verified client certificate");
+          });
+    } finally {
+      TlsFixtures.stop(channel);
+      TlsFixtures.stop(server);
+    }
+  }
+
+  @Test
+  @DisplayName("missing certificate files fail the server builder at once, naming the files")
+  void missingFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    assertThatThrownBy(() -> MutualTlsServers.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0),
+        TlsFiles.inDirectory(dir)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(dir.resolve("tls.crt").toString());
+  }
+
+  @Test
   @DisplayName("a call without a TLS session has no identity, and current() outside a call says the interceptor is missing")
   void noSession() {
     assertThat(PeerIdentityInterceptor.identityOf(null)).isEmpty();
