@@ -26,8 +26,11 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "mlp", description = "Model whose updates are sent: mlp or cnn (default ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--rounds", defaultValue = "4", description = "Rounds per level; the first is warm-up (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "8", description = "Rounds per level, warm-up included (default ${DEFAULT-VALUE}).")
   int rounds;
+
+  @Option(names = "--warm-up-rounds", defaultValue = "3", description = "Rounds not measured (default ${DEFAULT-VALUE}).")
+  int warmUpRounds;
 
   @Option(names = "--aggregation-updates", defaultValue = "20", description = "Updates per aggregation pass (default ${DEFAULT-VALUE}).")
   int aggregationUpdates;
@@ -37,8 +40,8 @@ public final class BenchMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (rounds < 2) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be >= 2 (the first is warm-up)");
+    if (warmUpRounds < 0 || rounds <= warmUpRounds) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must exceed --warm-up-rounds");
     }
     ModelSpecs.forName(model);
     BoringSsl.requireAvailable();
@@ -53,25 +56,27 @@ public final class BenchMain implements Callable<Integer> {
 
     System.out.println();
     System.out.println("(a) upload into the aggregator over mTLS, model " + model);
-    System.out.println("| parties | upload MB/s (gRPC, aggregator) | raw TLS MB/s (same bytes, same connections) | ratio |");
-    System.out.println("|---:|---:|---:|---:|");
+    System.out.println("| parties | upload MB/s | raw TLS MB/s | ratio | upload MB per CPU-s | raw TLS MB per CPU-s | CPU ratio |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : parties) {
       List<TlsFiles> files = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         files.add(pki.party(i));
       }
-      UploadBench.Result upload = UploadBench.run(work, pki, server, files, model, rounds);
+      UploadBench.Result upload = UploadBench.run(work, pki, server, files, model, rounds, warmUpRounds);
       long perConnection = upload.bytesPerUpload() * upload.measuredRounds();
-      RawTlsBench.bytesPerSecond(server, files, perConnection, 64 * 1024); // warm-up
-      double raw = RawTlsBench.bytesPerSecond(server, files, perConnection, 64 * 1024);
-      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f |%n", n, upload.bytesPerSecond() / 1e6, raw / 1e6,
-          upload.bytesPerSecond() / raw);
+      RawTlsBench.run(server, files, perConnection, 64 * 1024); // warm-up
+      RawTlsBench.Result raw = RawTlsBench.run(server, files, perConnection, 64 * 1024);
+      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |%n", n,
+          upload.bytesPerSecond() / 1e6, raw.bytesPerSecond() / 1e6, upload.bytesPerSecond() / raw.bytesPerSecond(),
+          upload.bytesPerCpuSecond() / 1e6, raw.bytesPerCpuSecond() / 1e6,
+          upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond());
     }
 
     System.out.println();
     System.out.println("(b) aggregation (check + decode + fold into the running weighted sum + average), model " + model);
     AggregationBench.Result agg = AggregationBench.run(model, aggregationUpdates, aggregationIterations);
-    System.out.println("| updates | Mfloat/s (server path) | Mfloat/s (plain float-array weighted sum) | ratio |");
+    System.out.println("| updates | Mfloat per CPU-s (server path) | Mfloat per CPU-s (plain float-array weighted sum) | ratio |");
     System.out.println("|---:|---:|---:|---:|");
     System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.2f |%n", agg.updates(), agg.serverFloatsPerSecond() / 1e6,
         agg.plainFloatsPerSecond() / 1e6, agg.ratio());

@@ -46,10 +46,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class UploadBench {
 
-  record Result(int parties, int measuredRounds, long bytesPerUpload, double bytesPerSecond) {}
+  record Result(int parties, int measuredRounds, long bytesPerUpload, double bytesPerSecond, double bytesPerCpuSecond) {}
 
-  static Result run(Path work, Pki pki, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds)
-      throws Exception {
+  static Result run(Path work, Pki pki, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds,
+      int warmUpRounds) throws Exception {
     int n = partyFiles.size();
     List<TensorSpec> specs = ModelSpecs.forName(model);
     ServerConfig config = ServerConfig.builder().jobId("bench-" + n).model(model).rounds(rounds).minParties(n)
@@ -107,6 +107,7 @@ final class UploadBench {
     }
 
     double measuredSeconds = 0;
+    double measuredCpuSeconds = 0;
     int measured = 0;
     for (int r = 1; r <= rounds; r++) {
       if (!trainReceived.get(r).await(5, TimeUnit.MINUTES)) {
@@ -117,6 +118,7 @@ final class UploadBench {
       CountDownLatch done = new CountDownLatch(n);
       AtomicReference<Throwable> failure = new AtomicReference<>();
       long t0 = System.nanoTime();
+      long cpu0 = CpuClock.process();
       for (FederationGrpc.FederationStub stub : stubs) {
         StreamObserver<UpdateChunk> out = stub.submitUpdate(new StreamObserver<>() {
           @Override
@@ -142,11 +144,13 @@ final class UploadBench {
         throw new IllegalStateException("uploads of round " + r + " did not complete");
       }
       long nanos = System.nanoTime() - t0;
+      long cpuNanos = CpuClock.process() - cpu0;
       if (failure.get() != null) {
         throw new IllegalStateException("an upload failed in round " + r, failure.get());
       }
-      if (r > 1) { // round 1 warms up the JIT, connections and buffers
+      if (r > warmUpRounds) { // the first rounds warm up the JIT, connections and buffers
         measuredSeconds += nanos / 1e9;
+        measuredCpuSeconds += cpuNanos / 1e9;
         measured++;
       }
     }
@@ -156,6 +160,7 @@ final class UploadBench {
     }
     server.stop(1000);
     calls.shutdownNow();
-    return new Result(n, measured, bytesPerUpload, (double) bytesPerUpload * n * measured / measuredSeconds);
+    double bytes = (double) bytesPerUpload * n * measured;
+    return new Result(n, measured, bytesPerUpload, bytes / measuredSeconds, bytes / measuredCpuSeconds);
   }
 }
