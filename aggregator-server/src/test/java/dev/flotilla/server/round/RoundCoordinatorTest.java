@@ -327,6 +327,22 @@ class RoundCoordinatorTest {
   }
 
   @Test
+  @DisplayName("JoinResponse carries the job's settings: FedProx's mu, local epochs, message limit; FetchModel refuses a stale version")
+  void joinCarriesSettings() throws Exception {
+    try (Federation f = new Federation(config().strategy("fedprox").fedproxMu(0.25).localEpochs(2).build())) {
+      FakeParty a = f.party("alice");
+      JoinResponse r = a.join(5);
+      assertThat(r.getStrategy()).isEqualTo("fedprox");
+      assertThat(r.getFedproxMu()).isEqualTo(0.25);
+      assertThat(r.getLocalEpochs()).isEqualTo(2);
+      assertThat(r.getMaxMessageBytes()).isEqualTo(4 << 20);
+      assertThat(r.getCurrentRound()).isZero();
+      assertRefused(() -> a.fetch(CNN, 3), Status.Code.FAILED_PRECONDITION,
+          "model version 3 is not available: the global model of job jobT is at version 0");
+    }
+  }
+
+  @Test
   @DisplayName("Join refuses an identity off the allow-list, a second live connection and a full job; a party whose stream died rejoins")
   void joinRules() throws Exception {
     try (Federation f = new Federation(config().allowedParties(List.of("alice", "bob")).expectedParties(2).build())) {
