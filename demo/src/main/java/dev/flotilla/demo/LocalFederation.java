@@ -101,7 +101,7 @@ public final class LocalFederation implements AutoCloseable {
     }
     settings.partyExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
     ChildProcess party = processes.start(name, jars.javaCommand("party", settings.jvmOptions, args.toList()),
-        directory, Map.of());
+        directory, partyEnvironment());
     parties.add(party);
     return party;
   }
@@ -113,6 +113,18 @@ public final class LocalFederation implements AutoCloseable {
   public LocalFederation routePartiesThrough(String hostAndPort) {
     this.partyServerAddress = hostAndPort;
     return this;
+  }
+
+  /**
+   * Parties on one machine share its cores: with more parties than cores, one PyTorch thread each
+   * avoids oversubscription (each would otherwise start one intra-op thread per core).
+   */
+  private Map<String, String> partyEnvironment() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    int threads = Math.max(1, cores / settings.parties);
+    String n = Integer.toString(threads);
+    // FLOTILLA_TORCH_THREADS is the party's own setting (DJL's ai.djl.pytorch.num_threads); OMP_* covers the rest
+    return Map.of("FLOTILLA_TORCH_THREADS", n, "OMP_NUM_THREADS", n, "MKL_NUM_THREADS", n);
   }
 
   /** Waits until the server accepts TCP connections; fails early if it exits first. */
