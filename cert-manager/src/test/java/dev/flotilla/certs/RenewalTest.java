@@ -60,6 +60,27 @@ class RenewalTest {
   }
 
   @Test
+  @DisplayName("a scheduled renewer replaces a due certificate in place, without being asked again")
+  void scheduled(@TempDir Path dir) {
+    // one second of lifetime: due at once
+    IssuedCertificate due = ca.issue(LeafRequest.builder(Role.SERVER, "s").dnsNames("s.example.org")
+        .lifetime(Duration.ofSeconds(1)).build());
+    due.writeTo(dir);
+    java.util.concurrent.ScheduledExecutorService executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      var future = new CertificateRenewer(ca).schedule(executor, dir, Duration.ofMillis(100));
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+          !IssuedCertificate.load(dir).certificate().getSerialNumber().equals(due.certificate().getSerialNumber()));
+      future.cancel(false);
+      IssuedCertificate renewed = IssuedCertificate.load(dir);
+      assertThat(Certificates.dnsNames(renewed.certificate())).containsExactly("s.example.org");
+      assertThat(CertificateAuthority.keyMatches(renewed.certificate().getPublicKey(), renewed.privateKey())).isTrue();
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  @Test
   @DisplayName("force renews at any time; a certificate of another CA is refused, naming the file")
   void forceAndForeign(@TempDir Path dir) {
     ca.issue(LeafRequest.builder(Role.SERVER, "s").dnsNames("s.example.org").build()).writeTo(dir);

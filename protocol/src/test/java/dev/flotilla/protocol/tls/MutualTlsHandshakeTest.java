@@ -106,6 +106,13 @@ class MutualTlsHandshakeTest {
   }
 
   @Test
+  @DisplayName("without a server name the target's host is verified: 127.0.0.1 matches the certificate's IP SAN")
+  void targetHostVerified() {
+    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, null, party("alice", ca)).build();
+    assertThat(whoAmI(channel)).startsWith("alice|");
+  }
+
+  @Test
   @DisplayName("hostname verification refuses names outside the wildcard: another domain, a deeper label, a sibling zone")
   void namesOutsideWildcardRefused() throws Exception {
     TlsFiles alice = party("alice", ca);
