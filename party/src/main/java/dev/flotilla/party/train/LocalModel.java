@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One model on DJL's PyTorch engine whose weights move in and out as {@code float[][]} in wire
@@ -31,6 +32,9 @@ import java.util.Random;
  * from one thread, since PyTorch's autograd mode is per thread.
  */
 public final class LocalModel implements AutoCloseable {
+  /** DJL's PyTorch engine allows one gradient collector per JVM, so models in one JVM train in turn. */
+  private static final ReentrantLock TRAINING = new ReentrantLock();
+
   private final Architecture architecture;
   private final Model model;
   private final Block block;
@@ -126,6 +130,7 @@ public final class LocalModel implements AutoCloseable {
     int pixels = data.pixelsPerImage();
     int steps = 0;
     double lastEpochLossSum = 0;
+    TRAINING.lock();
     try (NDManager roundManager = model.getNDManager().newSubManager();
         Trainer trainer = model.newTrainer(config)) {
       List<NDArray> anchor = new ArrayList<>();
@@ -168,6 +173,8 @@ public final class LocalModel implements AutoCloseable {
           }
         }
       }
+    } finally {
+      TRAINING.unlock();
     }
     return new TrainResult(weights(), lastEpochLossSum / data.size(), data.size(), steps);
   }

@@ -1,0 +1,260 @@
+package dev.flotilla.party;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import dev.flotilla.party.client.FatalPartyException;
+import dev.flotilla.party.client.PartyRunner;
+import dev.flotilla.party.data.DataMissingException;
+import dev.flotilla.party.data.Partitioner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code bin/flotilla party}: one party of a federation, over mutual TLS to the aggregator. */
+@Command(
+    name = "flotilla party",
+    mixinStandardHelpOptions = true,
+    versionProvider = PartyCommand.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Runs one party of a federated-learning job: joins the aggregator over mutual TLS, and every round "
+          + "fetches the global model, evaluates it on the Fashion-MNIST test set, trains it on this party's "
+          + "part of the training set with DJL (PyTorch, CPU) and uploads the trained weights.",
+      "The party's identity is the one in its certificate (URI SAN spiffe://<domain>/party/<name>); there is "
+          + "no --name. If the server goes away the party reconnects with backoff and carries on from the "
+          + "server's current round.",
+      ""
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:the job finished; the final model was evaluated and reported",
+      "1:unexpected internal error",
+      "2:invalid command line",
+      "3:bad input: missing or unreadable data, certificate or key file; --model differs from the job's",
+      "4:TLS failure: certificate, key, CA or --server-name do not fit the server",
+      "5:refused by the server: unknown party, job finished, job full",
+      "6:the server stayed unreachable for too long"
+    },
+    footerHeading = "%nExample:%n",
+    footer = {
+      "  bin/flotilla party --server 10.0.0.5:8443 --server-name aggregator.example.org \\",
+      "      --ca pki/ca.crt --cert pki/alice/tls.crt --key pki/alice/tls.key \\",
+      "      --partition dirichlet:0.5 --partition-index 0 --partition-count 3 --seed 42"
+    })
+public final class PartyCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(PartyCommand.class);
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--server", required = true, paramLabel = "HOST:PORT",
+      description = "Address of the aggregator, e.g. 10.0.0.5:8443 or aggregator.example.org:443.")
+  String server;
+
+  @Option(names = "--server-name", paramLabel = "NAME",
+      description = "Name to expect in the server's certificate, also sent as SNI and :authority; needed when "
+          + "--server is an IP address or a proxy (default: the host of --server).")
+  String serverName;
+
+  @Option(names = "--ca", required = true, paramLabel = "FILE",
+      description = "PEM file of the CA that signed the server's certificate (ca.crt).")
+  Path ca;
+
+  @Option(names = "--cert", required = true, paramLabel = "FILE",
+      description = "PEM file of this party's certificate, leaf first (tls.crt).")
+  Path cert;
+
+  @Option(names = "--key", required = true, paramLabel = "FILE",
+      description = "PEM file of this party's private key (tls.key).")
+  Path key;
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "/usr/share/datasets/fashion-mnist",
+      description = "Directory of the Fashion-MNIST idx files, gzipped or not (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--partition", paramLabel = "SCHEME", defaultValue = "iid",
+      description = "How the training set is split among the parties: iid, dirichlet:ALPHA (label skew, smaller "
+          + "ALPHA = more skew, e.g. dirichlet:0.5) or labels:K (each party holds K classes) (default: ${DEFAULT-VALUE}).")
+  String partition;
+
+  @Option(names = "--partition-index", paramLabel = "I", defaultValue = "0",
+      description = "This party's part, 0 <= I < N (default: ${DEFAULT-VALUE}).")
+  int partitionIndex;
+
+  @Option(names = "--partition-count", paramLabel = "N", defaultValue = "1",
+      description = "Number of parts; all parties of a job use the same N, --partition and --seed so their "
+          + "parts are disjoint (default: ${DEFAULT-VALUE}).")
+  int partitionCount;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
+      description = "Seed of the split and of the local sample order (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--model", paramLabel = "mlp|cnn",
+      description = "Model this party expects; the party stops if the job trains another (default: the job's model).")
+  String model;
+
+  @Option(names = "--local-epochs", paramLabel = "E",
+      description = "Passes over the local data per round (default: the server's suggestion, else 1).")
+  Integer localEpochs;
+
+  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "32",
+      description = "Samples per SGD step (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--lr", paramLabel = "RATE", defaultValue = "0.01",
+      description = "SGD learning rate (default: ${DEFAULT-VALUE}).")
+  float learningRate;
+
+  @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9",
+      description = "SGD momentum, 0 <= M < 1 (default: ${DEFAULT-VALUE}).")
+  float momentum;
+
+  @Override
+  public Integer call() throws Exception {
+    validate();
+    Injector injector = Guice.createInjector(new PartyModule(this));
+    PartyRunner runner = injector.getInstance(PartyRunner.class);
+    Thread main = Thread.currentThread();
+    Thread hook = new Thread(() -> {
+      runner.stop();
+      main.interrupt();
+    }, "party-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    double accuracy = runner.run();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // the JVM is exiting anyway
+    }
+    log.info("done: final accuracy {}", String.format(Locale.ROOT, "%.4f", accuracy));
+    return 0;
+  }
+
+  /** Checks what can be checked before any I/O, so that a typo costs one line, not a stack trace. */
+  void validate() {
+    int colon = server.lastIndexOf(':');
+    if (colon <= 0 || colon == server.length() - 1) {
+      throw new ParameterException(spec.commandLine(), "--server '" + server + "' must be HOST:PORT, e.g. 127.0.0.1:8443");
+    }
+    try {
+      int port = Integer.parseInt(server.substring(colon + 1));
+      if (port < 1 || port > 65535) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      throw new ParameterException(spec.commandLine(), "--server '" + server + "' has no valid port (1-65535)");
+    }
+    requireReadable("--ca", ca);
+    requireReadable("--cert", cert);
+    requireReadable("--key", key);
+    if (!Files.isDirectory(data)) {
+      throw new ParameterException(spec.commandLine(), "--data " + data + " is not a directory; point it at the "
+          + "Fashion-MNIST idx files (Debian package dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist)");
+    }
+    try {
+      Partitioner.parse(partition);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--partition: " + e.getMessage());
+    }
+    if (partitionCount < 1) {
+      throw new ParameterException(spec.commandLine(), "--partition-count must be at least 1, got " + partitionCount);
+    }
+    if (partitionIndex < 0 || partitionIndex >= partitionCount) {
+      throw new ParameterException(spec.commandLine(), "--partition-index must be in [0, " + partitionCount
+          + ") for --partition-count " + partitionCount + ", got " + partitionIndex);
+    }
+    if (model != null) {
+      model = model.trim().toLowerCase(Locale.ROOT);
+      if (!model.equals("mlp") && !model.equals("cnn")) {
+        throw new ParameterException(spec.commandLine(), "--model must be mlp or cnn, got '" + model + "'");
+      }
+    }
+    if (localEpochs != null && localEpochs < 1) {
+      throw new ParameterException(spec.commandLine(), "--local-epochs must be at least 1, got " + localEpochs);
+    }
+    if (batchSize < 1) {
+      throw new ParameterException(spec.commandLine(), "--batch-size must be at least 1, got " + batchSize);
+    }
+    if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
+      throw new ParameterException(spec.commandLine(), "--lr must be a positive number, got " + learningRate);
+    }
+    if (!(momentum >= 0 && momentum < 1)) {
+      throw new ParameterException(spec.commandLine(), "--momentum must be in [0, 1), got " + momentum);
+    }
+  }
+
+  private void requireReadable(String flag, Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new ParameterException(spec.commandLine(), flag + " " + file + " does not exist or is not a file");
+    }
+    if (!Files.isReadable(file)) {
+      throw new ParameterException(spec.commandLine(), flag + " " + file + " is not readable by this user");
+    }
+  }
+
+  /** Maps failures to one line on stderr and the exit codes of the help text. */
+  static int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    if (e instanceof FatalPartyException fatal) {
+      commandLine.getErr().println("flotilla party: " + fatal.getMessage());
+      return fatal.exitCode();
+    }
+    if (e instanceof DataMissingException missing) {
+      commandLine.getErr().println("flotilla party: " + missing.getMessage());
+      return FatalPartyException.BAD_INPUT;
+    }
+    Throwable root = e;
+    if (e instanceof com.google.inject.ProvisionException || e instanceof com.google.inject.CreationException) {
+      root = e.getCause() != null ? e.getCause() : e;
+      if (root instanceof FatalPartyException fatal) {
+        commandLine.getErr().println("flotilla party: " + fatal.getMessage());
+        return fatal.exitCode();
+      }
+      if (root instanceof DataMissingException || root instanceof IllegalArgumentException) {
+        commandLine.getErr().println("flotilla party: " + root.getMessage());
+        return FatalPartyException.BAD_INPUT;
+      }
+    }
+    if (e instanceof IllegalArgumentException) {
+      commandLine.getErr().println("flotilla party: " + e.getMessage());
+      return FatalPartyException.BAD_INPUT;
+    }
+    if (e instanceof InterruptedException) {
+      commandLine.getErr().println("flotilla party: stopped before the job finished");
+      return 130;
+    }
+    commandLine.getErr().println("flotilla party: internal error: " + root);
+    root.printStackTrace(commandLine.getErr());
+    return 1;
+  }
+
+  static int handleParameterException(ParameterException e, String[] args) {
+    CommandLine commandLine = e.getCommandLine();
+    commandLine.getErr().println("flotilla party: " + e.getMessage() + " (see bin/flotilla party --help)");
+    return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** Builds the command line with Flotilla's error handling; tests call this too. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new PartyCommand())
+        .setExecutionExceptionHandler(PartyCommand::handleExecutionException)
+        .setParameterExceptionHandler(PartyCommand::handleParameterException);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = PartyCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"flotilla party " + (version == null ? "(development build)" : version)};
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.flotilla.party;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import dev.flotilla.party.client.ChannelFactory;
+import dev.flotilla.party.client.FederationSession;
+import dev.flotilla.party.client.MutualTlsChannelFactory;
+import dev.flotilla.party.client.PartyIdentity;
+import dev.flotilla.party.client.RunnerSettings;
+import dev.flotilla.party.data.Partitioner;
+import java.time.Clock;
+import java.time.Duration;
+
+/** Wiring of the party runnable, made once in {@link PartyCommand#call()}. */
+final class PartyModule extends AbstractModule {
+  private final PartyCommand options;
+
+  PartyModule(PartyCommand options) {
+    this.options = options;
+  }
+
+  @Override
+  protected void configure() {
+    bind(Clock.class).toInstance(Clock.systemUTC());
+  }
+
+  @Provides
+  @Singleton
+  RunnerSettings settings() {
+    return new RunnerSettings(options.model, options.localEpochs, options.batchSize, options.learningRate,
+        options.momentum, options.seed, options.partitionIndex, FederationSession.Deadlines.defaults(),
+        Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofMinutes(30));
+  }
+
+  @Provides
+  @Singleton
+  PartyIdentity identity() {
+    return PartyIdentity.fromCertificateFile(options.cert);
+  }
+
+  @Provides
+  @Singleton
+  PartyDataset dataset() {
+    return PartyDataset.load(options.data, Partitioner.parse(options.partition), options.partitionIndex,
+        options.partitionCount, options.seed);
+  }
+
+  @Provides
+  @Singleton
+  ChannelFactory channels() {
+    return new MutualTlsChannelFactory(options.server, options.serverName, options.cert, options.key, options.ca);
+  }
+}

@@ -1,0 +1,56 @@
+package dev.flotilla.party.client;
+
+import dev.flotilla.protocol.tls.MutualTlsChannels;
+import dev.flotilla.protocol.tls.TlsFiles;
+import io.grpc.ManagedChannel;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Channels to the aggregator over mutual TLS on BoringSSL: the party presents its certificate and
+ * checks the server's against the CA and the server name (also the SNI and :authority, so a
+ * party can reach the aggregator through an SNI-routing proxy or by IP address).
+ */
+public final class MutualTlsChannelFactory implements ChannelFactory {
+  /**
+   * Keepalive pings detect a server that vanished without closing the connection (a network
+   * partition). Servers refuse pings more often than their permitKeepAliveTime (gRPC default:
+   * 5 minutes) with GOAWAY, so the party stays at that.
+   */
+  static final long KEEPALIVE_MINUTES = 5;
+
+  private final String target;
+  private final String serverName;
+  private final TlsFiles files;
+
+  public MutualTlsChannelFactory(String target, String serverName, Path certificate, Path privateKey, Path trustedCa) {
+    this.target = target;
+    this.serverName = serverName;
+    this.files = new TlsFiles(certificate, privateKey, trustedCa);
+  }
+
+  /**
+   * @throws FatalPartyException when BoringSSL is missing or the PEM files cannot be used
+   */
+  @Override
+  public ManagedChannel open() {
+    try {
+      return MutualTlsChannels.forTarget(target, serverName, files)
+          .keepAliveTime(KEEPALIVE_MINUTES, TimeUnit.MINUTES)
+          .keepAliveTimeout(20, TimeUnit.SECONDS)
+          .build();
+    } catch (IllegalStateException e) {
+      throw new FatalPartyException(FatalPartyException.TLS_FAILURE, e.getMessage(), e);
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "cannot use the TLS files (--cert "
+          + files.certificateChain() + ", --key " + files.privateKey() + ", --ca " + files.trustedCa() + "): "
+          + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "the aggregator at " + target + (serverName == null ? "" : " (" + serverName + ")");
+  }
+}

@@ -1,0 +1,108 @@
+package dev.flotilla.party;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+class PartyCommandTest {
+  @TempDir Path dir;
+  Path ca;
+  Path cert;
+  Path key;
+  Path data;
+  final StringWriter out = new StringWriter();
+  final StringWriter err = new StringWriter();
+
+  @BeforeEach
+  void files() throws IOException {
+    ca = Files.writeString(dir.resolve("ca.crt"), "not checked before use");
+    cert = Files.writeString(dir.resolve("tls.crt"), "not checked before use");
+    key = Files.writeString(dir.resolve("tls.key"), "not checked before use");
+    data = Files.createDirectory(dir.resolve("data"));
+  }
+
+  int run(String... args) {
+    CommandLine commandLine = PartyCommand.commandLine();
+    commandLine.setOut(new PrintWriter(out, true));
+    commandLine.setErr(new PrintWriter(err, true));
+    return commandLine.execute(args);
+  }
+
+  List<String> validArgs(String... extra) {
+    List<String> args = new ArrayList<>(List.of("--server", "127.0.0.1:8443", "--ca", ca.toString(),
+        "--cert", cert.toString(), "--key", key.toString(), "--data", data.toString()));
+    args.addAll(List.of(extra));
+    return args;
+  }
+
+  @Test
+  @DisplayName("--help lists every flag of the party contract and the exit codes, and exits 0")
+  void help() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString()).contains("--server=HOST:PORT", "--server-name", "--ca", "--cert", "--key", "--data",
+        "--partition", "--partition-index", "--partition-count", "--seed", "--model", "--local-epochs",
+        "--batch-size", "--lr", "--momentum", "Exit codes", "dirichlet:ALPHA", "labels:K");
+    assertThat(out.toString()).doesNotContain("--name=");
+  }
+
+  /** The valid arguments with {@code flag} set to {@code value} (added when absent, removed when value is null). */
+  List<String> argsWith(String flag, String value) {
+    List<String> args = validArgs();
+    int at = args.indexOf(flag);
+    if (at >= 0) {
+      args.remove(at);
+      args.remove(at);
+    }
+    if (value != null) {
+      args.add(flag);
+      args.add(value);
+    }
+    return args;
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = '|', nullValues = "NONE", value = {
+      "--server            | NONE                | Missing required option: '--server",
+      "--server            | localhost           | must be HOST:PORT",
+      "--server            | localhost:70000     | valid port",
+      "--partition         | shards              | unknown partition 'shards'",
+      "--partition         | dirichlet:          | ALPHA",
+      "--partition-index   | 1                   | --partition-index must be in [0, 1)",
+      "--partition-count   | 0                   | --partition-count must be at least 1",
+      "--model             | resnet              | --model must be mlp or cnn",
+      "--batch-size        | 0                   | --batch-size must be at least 1",
+      "--local-epochs      | 0                   | --local-epochs must be at least 1",
+      "--momentum          | 1                   | --momentum must be in [0, 1)",
+      "--lr                | -0.1                | --lr must be a positive number",
+      "--seed              | many                | Invalid value for option '--seed'",
+      "--key               | /nonexistent/k.pem  | --key /nonexistent/k.pem does not exist",
+      "--data              | /nonexistent/data   | --data /nonexistent/data is not a directory",
+      "--name              | alice               | Unknown options: '--name'",
+  })
+  @DisplayName("bad input gives one line on stderr naming the problem, and exit code 2")
+  void badInput(String flag, String value, String expected) {
+    assertThat(run(argsWith(flag, value).toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains(expected);
+    assertThat(err.toString().strip().lines()).hasSize(1);
+  }
+
+  @Test
+  @DisplayName("a data directory without the idx files exits 3 naming the missing file, before any connection")
+  void missingData() {
+    assertThat(run(validArgs().toArray(String[]::new))).isEqualTo(3);
+    assertThat(err.toString()).contains(data.resolve("train-images-idx3-ubyte.gz").toString()).contains("--data");
+  }
+}

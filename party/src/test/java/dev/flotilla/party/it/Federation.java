@@ -1,0 +1,183 @@
+package dev.flotilla.party.it;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Role;
+import dev.flotilla.party.PartyCommand;
+import dev.flotilla.testing.FreePorts;
+import dev.flotilla.testing.RealServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+
+/**
+ * A real aggregator process ({@code aggregator-server/target/aggregator-server.jar}) and parties
+ * running the party command in this JVM, over mutual TLS on loopback, with keys made at run time.
+ */
+final class Federation implements AutoCloseable {
+  static final String DOMAIN = "flotilla.test";
+  static final String SERVER_NAME = "aggregator." + DOMAIN;
+
+  final Path dir;
+  final Path stateDir;
+  final Path statusFile;
+  final int port = FreePorts.next();
+  private final CertificateAuthority ca;
+  private final List<String> serverArgs = new ArrayList<>();
+  private final ExecutorService parties = Executors.newCachedThreadPool();
+  private Process server;
+  private int serverStarts;
+
+  Federation(Path dir) throws IOException {
+    this.dir = dir;
+    this.stateDir = dir.resolve("state");
+    this.statusFile = dir.resolve("status.json");
+    this.ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofHours(2), KeyType.EC_P256);
+    ca.writeTo(dir.resolve("ca"));
+    ca.issue(LeafRequest.builder(Role.SERVER, "aggregator")
+            .dnsNames(SERVER_NAME, "localhost")
+            .ipAddresses("127.0.0.1")
+            .uri("spiffe://" + DOMAIN + "/server/aggregator")
+            .lifetime(Duration.ofHours(1))
+            .keyType(KeyType.EC_P256)
+            .build())
+        .writeTo(dir.resolve("server"));
+  }
+
+  /** The aggregator jar: {@code -Dflotilla.server.jar=...}, else aggregator-server/target/ of this checkout. */
+  static Path serverJar() {
+    String override = System.getProperty("flotilla.server.jar");
+    if (override != null) {
+      return Path.of(override);
+    }
+    String root = System.getenv().getOrDefault("FLOTILLA_REPO_ROOT", Path.of("..").toAbsolutePath().normalize().toString());
+    return Path.of(root, "aggregator-server", "target", "aggregator-server.jar");
+  }
+
+  /** A party certificate from this federation's CA, in dir/name/. */
+  Path party(String name) throws IOException {
+    Path partyDir = dir.resolve(name);
+    ca.issue(LeafRequest.builder(Role.PARTY, name)
+            .uri("spiffe://" + DOMAIN + "/party/" + name)
+            .lifetime(Duration.ofHours(1))
+            .keyType(KeyType.EC_P256)
+            .build())
+        .writeTo(partyDir);
+    return partyDir;
+  }
+
+  /** A party certificate from a CA the server does not trust, in dir/name/. */
+  Path strangerParty(String name) throws IOException {
+    CertificateAuthority other = CertificateAuthority.createRoot("other-ca", Duration.ofHours(2), KeyType.EC_P256);
+    Path partyDir = dir.resolve(name);
+    other.issue(LeafRequest.builder(Role.PARTY, name).uri("spiffe://" + DOMAIN + "/party/" + name).build())
+        .writeTo(partyDir);
+    return partyDir;
+  }
+
+  Federation serverArgs(String... args) {
+    serverArgs.addAll(List.of(args));
+    return this;
+  }
+
+  void startServer() throws IOException {
+    Path serverDir = dir.resolve("server");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", serverJar().toString(),
+        "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--cert", serverDir.resolve("tls.crt").toString(), "--key", serverDir.resolve("tls.key").toString(),
+        "--ca", serverDir.resolve("ca.crt").toString(),
+        "--state-dir", stateDir.toString(), "--status-file", statusFile.toString()));
+    command.addAll(serverArgs);
+    serverStarts++;
+    server = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
+        .start();
+  }
+
+  /** SIGKILL: no shutdown hook, no goodbye to the parties. */
+  void killServer() throws InterruptedException {
+    server.destroyForcibly();
+    server.waitFor();
+  }
+
+  Process server() {
+    return server;
+  }
+
+  String serverLog() throws IOException {
+    Path log = dir.resolve("server.log");
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
+  /** rounds_completed from the server's status file, 0 before it exists. */
+  int roundsCompleted() {
+    try {
+      if (!Files.exists(statusFile)) {
+        return 0;
+      }
+      Matcher m = Pattern.compile("\"rounds_completed\"\\s*:\\s*(\\d+)").matcher(Files.readString(statusFile));
+      return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  String status() throws IOException {
+    return Files.exists(statusFile) ? Files.readString(statusFile) : "";
+  }
+
+  /** A running party command and what it printed on stderr. */
+  record RunningParty(Future<Integer> exitCode, StringWriter err) {}
+
+  RunningParty startParty(Path partyDir, String... extra) {
+    return startParty(partyDir, SERVER_NAME, extra);
+  }
+
+  RunningParty startParty(Path partyDir, String serverName, String... extra) {
+    List<String> args = new ArrayList<>(List.of(
+        "--server", "127.0.0.1:" + port, "--server-name", serverName,
+        "--ca", dir.resolve("ca").resolve("ca.crt").toString(),
+        "--cert", partyDir.resolve("tls.crt").toString(), "--key", partyDir.resolve("tls.key").toString(),
+        "--data", RealServer.fashionMnistDirectory().toString()));
+    args.addAll(List.of(extra));
+    StringWriter err = new StringWriter();
+    Future<Integer> exit = parties.submit(() -> {
+      CommandLine commandLine = PartyCommand.commandLine();
+      commandLine.setErr(new PrintWriter(err, true));
+      return commandLine.execute(args.toArray(String[]::new));
+    });
+    return new RunningParty(exit, err);
+  }
+
+  int serverStarts() {
+    return serverStarts;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    try {
+      System.out.println("---- aggregator log ----\n" + serverLog() + "---- end of aggregator log ----");
+    } catch (IOException e) {
+      System.out.println("aggregator log unreadable: " + e);
+    }
+    parties.shutdownNow();
+    if (server != null && server.isAlive()) {
+      server.destroyForcibly();
+      server.waitFor();
+    }
+  }
+}
