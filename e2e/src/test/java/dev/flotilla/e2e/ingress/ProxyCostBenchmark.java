@@ -1,0 +1,217 @@
+package dev.flotilla.e2e.ingress;
+
+import dev.flotilla.controller.api.TlsMode;
+import dev.flotilla.demo.FederationPki;
+import dev.flotilla.demo.FlotillaJars;
+import dev.flotilla.demo.LocalFederation;
+import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.demo.ingress.NginxProcess;
+import dev.flotilla.protocol.tls.MutualTlsServers;
+import dev.flotilla.testing.FreePorts;
+import dev.flotilla.testing.RealServer;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/**
+ * The cost of the ingress, measured in one run on this machine: the same transfers and rounds directly
+ * to the backend and through nginx (passthrough, terminate), configured from the controller's Ingress.
+ *
+ * <ol>
+ *   <li>bulk: a 256 MiB SubmitUpdate (upload) and FetchModel (download), median of {@code --reps};</li>
+ *   <li>protocol rounds: 3 concurrent parties each fetch and upload an MLP-sized model (0.8 MB), the
+ *       wire work of one federated round without training, {@code --protocol-rounds} times;</li>
+ *   <li>training rounds: the real aggregator and 3 party processes on Fashion-MNIST, {@code --rounds}
+ *       rounds directly and through passthrough nginx (terminate mode cannot carry 3 identities).</li>
+ * </ol>
+ *
+ * Run from the repository root after {@code mvn -o -pl e2e -am install -DskipTests}:
+ * {@code mvn -o -q -pl e2e dependency:build-classpath -Dmdep.outputFile=/tmp/e2e.cp && java -cp
+ * e2e/target/test-classes:$(cat /tmp/e2e.cp) dev.flotilla.e2e.ingress.ProxyCostBenchmark [--reps 3]
+ * [--protocol-rounds 30] [--rounds 3] [--skip-training]}
+ */
+public final class ProxyCostBenchmark {
+
+  static final long BULK = 256 * BulkTransfer.MIB;
+  static final long MLP_BYTES = 4L * (784 * 200 + 200 + 200 * 200 + 200 + 200 * 10 + 10);
+
+  public static void main(String[] args) throws Exception {
+    int reps = intArg(args, "--reps", 3);
+    int protocolRounds = intArg(args, "--protocol-rounds", 30);
+    int rounds = intArg(args, "--rounds", 3);
+    boolean training = !Arrays.asList(args).contains("--skip-training");
+    Path dir = Files.createTempDirectory("flotilla-proxy-cost-");
+    FederationPki pki = FederationPki.create(dir.resolve("pki"), Ingresses.JOB);
+    System.out.printf(Locale.ROOT, "proxy cost: nginx %s, %d cores, bulk %d MiB x %d, protocol rounds %d, training rounds %d%n",
+        "1.22 (Debian)", Runtime.getRuntime().availableProcessors(), BULK >> 20, reps, protocolRounds, training ? rounds : 0);
+
+    List<String> rows = new ArrayList<>();
+    rows.add("| path | upload MiB/s | download MiB/s | protocol rounds/s |");
+    rows.add("|---|---:|---:|---:|");
+    for (String path : List.of("direct", "passthrough", "terminate")) {
+      BulkTransfer.Service service = new BulkTransfer.Service(BULK);
+      BulkTransfer.Service small = new BulkTransfer.Service(MLP_BYTES);
+      int bulkPort = FreePorts.next();
+      int smallPort = FreePorts.next();
+      Server bulkServer = backend(path, pki, bulkPort, service);
+      Server smallServer = backend(path, pki, smallPort, small);
+      NginxProcess bulkNginx = null;
+      NginxProcess smallNginx = null;
+      try {
+        String bulkAddress = "127.0.0.1:" + bulkPort;
+        String smallAddress = "127.0.0.1:" + smallPort;
+        if (!path.equals("direct")) {
+          TlsMode mode = path.equals("passthrough") ? TlsMode.PASSTHROUGH : TlsMode.TERMINATE;
+          bulkNginx = Ingresses.start(dir.resolve(path + "-bulk"), mode, pki, bulkPort, UnaryOperator.identity(), Map.of());
+          smallNginx = Ingresses.start(dir.resolve(path + "-small"), mode, pki, smallPort, UnaryOperator.identity(), Map.of());
+          bulkAddress = bulkNginx.address();
+          smallAddress = smallNginx.address();
+        }
+        double up = median(reps, bulkAddress, pki, true, service);
+        double down = median(reps, bulkAddress, pki, false, service);
+        double roundsPerSecond = protocolRounds(smallAddress, pki, protocolRounds);
+        rows.add(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.1f |", path, up, down, roundsPerSecond));
+        System.out.println(rows.get(rows.size() - 1));
+      } finally {
+        if (bulkNginx != null) {
+          bulkNginx.close();
+        }
+        if (smallNginx != null) {
+          smallNginx.close();
+        }
+        bulkServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        smallServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+    if (training) {
+      rows.add("");
+      rows.add("| training path (3 parties, mlp, Dirichlet 0.5, 1 local epoch, batch 128) | rounds | seconds in rounds | rounds/s | wall s |");
+      rows.add("|---|---:|---:|---:|---:|");
+      for (boolean viaNginx : List.of(false, true)) {
+        rows.add(training(dir.resolve(viaNginx ? "training-nginx" : "training-direct"), rounds, viaNginx));
+        System.out.println(rows.get(rows.size() - 1));
+      }
+    }
+    System.out.println();
+    rows.forEach(System.out::println);
+  }
+
+  /** direct and passthrough: the backend ends mutual TLS; terminate: nginx ends TLS, plaintext gRPC behind (backend-protocol GRPC). */
+  static Server backend(String path, FederationPki pki, int port, BulkTransfer.Service service) throws Exception {
+    InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+    NettyServerBuilder builder = path.equals("terminate") ? NettyServerBuilder.forAddress(address)
+        : MutualTlsServers.forAddress(address, Ingresses.files(pki.server()));
+    return builder.addService(service).build().start();
+  }
+
+  static double median(int reps, String address, FederationPki pki, boolean upload, BulkTransfer.Service service)
+      throws Exception {
+    double[] rates = new double[reps];
+    ManagedChannel channel = Ingresses.partyChannel(address, pki, "party-1");
+    try {
+      BulkTransfer.fetch(channel, 300); // warm-up: connection, TLS, JIT
+      for (int i = 0; i < reps; i++) {
+        if (upload) {
+          long started = System.nanoTime();
+          BulkTransfer.submit(channel, BULK, 300);
+          rates[i] = BULK / (double) BulkTransfer.MIB / ((System.nanoTime() - started) / 1e9);
+        } else {
+          rates[i] = BulkTransfer.fetch(channel, 300).mibPerSecond();
+        }
+      }
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    Arrays.sort(rates);
+    return rates[reps / 2];
+  }
+
+  /** 3 parties on their own connections; a round ends when all three fetched and uploaded. */
+  static double protocolRounds(String address, FederationPki pki, int rounds) throws Exception {
+    List<ManagedChannel> channels = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try {
+      for (int p = 1; p <= 3; p++) {
+        channels.add(Ingresses.partyChannel(address, pki, "party-" + p));
+      }
+      Runnable[] parties = channels.stream().<Runnable>map(ch -> () -> {
+        try {
+          BulkTransfer.fetch(ch, 60);
+          BulkTransfer.submit(ch, MLP_BYTES, 60);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }).toArray(Runnable[]::new);
+      for (int warm = 0; warm < 3; warm++) {
+        runRound(parties, pool);
+      }
+      long started = System.nanoTime();
+      for (int r = 0; r < rounds; r++) {
+        runRound(parties, pool);
+      }
+      return rounds / ((System.nanoTime() - started) / 1e9);
+    } finally {
+      pool.shutdownNow();
+      for (ManagedChannel channel : channels) {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  static void runRound(Runnable[] parties, ExecutorService pool) {
+    CompletableFuture.allOf(Arrays.stream(parties).map(p -> CompletableFuture.runAsync(p, pool))
+        .toArray(CompletableFuture[]::new)).join();
+  }
+
+  static String training(Path dir, int rounds, boolean viaNginx) throws Exception {
+    LocalFederation.Settings settings = new LocalFederation.Settings().parties(3).rounds(rounds).model("mlp")
+        .partition("dirichlet:0.5").seed(42).dataDirectory(RealServer.fashionMnistDirectory()).localEpochs(1)
+        .batchSize(128).roundTimeout(Duration.ofSeconds(300));
+    long started = System.nanoTime();
+    try (LocalFederation federation = LocalFederation.prepare(settings, FlotillaJars.locate(), dir)) {
+      NginxProcess nginx = null;
+      try {
+        if (viaNginx) {
+          nginx = Ingresses.start(dir.resolve("nginx"), TlsMode.PASSTHROUGH, federation.pki(), federation.port(),
+              UnaryOperator.identity(), Map.of());
+          federation.routePartiesThrough(nginx.address());
+        }
+        federation.start();
+        if (federation.server().waitFor(20, TimeUnit.MINUTES).orElse(-1) != 0) {
+          throw new IllegalStateException("the federation failed:\n" + federation.logTails(30));
+        }
+        ServerStatus status = federation.status().orElseThrow();
+        double inRounds = status.rounds().stream().mapToDouble(ServerStatus.RoundInfo::durationSeconds).sum();
+        return String.format(Locale.ROOT, "| %s | %d | %.1f | %.3f | %.1f |", viaNginx ? "through nginx passthrough" : "direct",
+            status.roundsCompleted(), inRounds, status.roundsCompleted() / inRounds, (System.nanoTime() - started) / 1e9);
+      } finally {
+        if (nginx != null) {
+          nginx.close();
+        }
+      }
+    }
+  }
+
+  static int intArg(String[] args, String name, int defaultValue) {
+    for (int i = 0; i < args.length - 1; i++) {
+      if (args[i].equals(name)) {
+        return Integer.parseInt(args[i + 1]);
+      }
+    }
+    return defaultValue;
+  }
+}
