@@ -94,6 +94,9 @@ class CertsCommandTest {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("tls.crt", "ca.crt");
     }
     assertThat(Certificates.uris(Pem.readCertificate(out.resolve("tls.crt")))).containsExactly("spiffe://example.org/party/bob");
+    CliRun shown = certs("show", s(party.resolve("tls.csr")));
+    assertThat(shown.out()).contains("Subject:        CN=bob").contains("SANs:           DNS:bob.party.example.org")
+        .contains("Signature:      valid");
   }
 
   @Test

@@ -48,7 +48,8 @@ final class PemFiles {
     String text = Files.readString(file, StandardCharsets.US_ASCII);
     Matcher m = PKCS8.matcher(text);
     if (!m.find()) {
-      throw new GeneralSecurityException("no PKCS#8 'BEGIN PRIVATE KEY' block in " + file);
+      throw new GeneralSecurityException("no PKCS#8 'BEGIN PRIVATE KEY' block in " + file
+          + " (convert a traditional key with: openssl pkcs8 -topk8 -nocrypt -in KEY -out " + file + ")");
     }
     byte[] der = Base64.getMimeDecoder().decode(m.group(1));
     GeneralSecurityException last = null;
