@@ -181,7 +181,7 @@ public final class DemoCommand implements Callable<Integer> {
       if (success && !keepDirectory && directory == null) {
         deleteRecursively(workDirectory);
       } else if (success) {
-        out.printf(Locale.ROOT, "  kept           %s%n", workDirectory);
+        out.printf(Locale.ROOT, "  kept             %s%n", workDirectory);
         out.flush();
       }
     }
