@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "csr", mixinStandardHelpOptions = true,
-    description = {"Make a key and a certificate signing request locally: writes DIR/tls.key (0600) and DIR/tls.csr.",
-        "Send only tls.csr to the CA ('certs sign'); the key never leaves this host."})
+    description = "Make a key and a certificate signing request locally: writes DIR/tls.key (0600) and "
+        + "DIR/tls.csr. Send only tls.csr to the CA ('certs sign'); the key never leaves this host.")
 final class CsrCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "init-ca", mixinStandardHelpOptions = true,
-    description = {"Create a self-signed root CA: writes DIR/ca.crt and DIR/ca.key (mode 0600).",
-        "Refuses to overwrite an existing CA key."})
+    description = "Create a self-signed root CA: writes DIR/ca.crt and DIR/ca.key (mode 0600). Refuses to "
+        + "overwrite an existing CA key.")
 final class InitCaCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -16,10 +16,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "issue", mixinStandardHelpOptions = true,
-    description = {"Issue a certificate and a fresh key with the CA: writes DIR/tls.crt, DIR/tls.key (0600), DIR/ca.crt.",
-        "server: serverAuth; party: clientAuth + serverAuth (parties also serve their peers).",
-        "The certificate carries the identity URI spiffe://<domain>/<role>/<name>, the domain taken from a",
-        "DNS name shaped <x>.<role>.<domain>. The key has the CA's key type."})
+    description = "Issue a certificate and a fresh key with the CA: writes DIR/tls.crt, DIR/tls.key (0600), "
+        + "DIR/ca.crt. server: serverAuth; party: clientAuth + serverAuth (parties also serve their "
+        + "peers). The certificate carries the identity URI spiffe://<domain>/<role>/<name>, the "
+        + "domain taken from a DNS name shaped <x>.<role>.<domain>. The key has the CA's key type.")
 final class IssueCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "renew", mixinStandardHelpOptions = true,
-    description = {"Reissue DIR/tls.crt with a fresh DIR/tls.key when it is due (two thirds of its lifetime),",
-        "keeping names, role and lifetime. Servers built by Flotilla pick up the new files without a restart."})
+    description = "Reissue DIR/tls.crt with a fresh DIR/tls.key when it is due (two thirds of its lifetime), "
+        + "keeping names, role and lifetime. Servers built by Flotilla pick up the new files without "
+        + "a restart.")
 final class RenewCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

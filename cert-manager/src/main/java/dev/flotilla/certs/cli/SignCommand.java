@@ -15,9 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "sign", mixinStandardHelpOptions = true,
-    description = {"Sign a CSR with the CA: writes DIR/tls.crt and DIR/ca.crt (the key stays with the requester).",
-        "With --allow-domain, every SAN must be a DNS name under DOMAIN; anything else is refused, naming the SAN.",
-        "The CSR's signature must verify. Lifetime: 90 days."})
+    description = "Sign a CSR with the CA: writes DIR/tls.crt and DIR/ca.crt (the key stays with the "
+        + "requester). With --allow-domain, every SAN must be a DNS name under DOMAIN; anything else "
+        + "is refused, naming the SAN. The CSR's signature must verify. Lifetime: 90 days.")
 final class SignCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
