@@ -78,6 +78,8 @@ public final class RoundCoordinator {
   private final Set<String> awaitingFinalEvaluation = new LinkedHashSet<>();
   /** late/dropped parties of failed attempts of the round in progress, kept for its record. */
   private final Map<String, String> retriedLateOrDropped = new TreeMap<>();
+  /** Parties whose partly folded update tainted an attempt: not asked again until the round completes. */
+  private final Set<String> excludedUntilRoundCompletes = new LinkedHashSet<>();
   private int attemptsOfCurrentRound;
   private Round current;
   private boolean finished;
@@ -204,7 +206,8 @@ public final class RoundCoordinator {
       if (finished) {
         awaitingFinalEvaluation.add(name);
         sendFinished(party);
-      } else if (current != null && !current.closed && !ACCEPTED.equals(current.outcomes.get(name))) {
+      } else if (current != null && !current.closed && !ACCEPTED.equals(current.outcomes.get(name))
+          && !excludedUntilRoundCompletes.contains(name)) {
         // a late joiner or a party back from a broken connection takes part in the open round
         current.participants.add(name);
         sendTrain(party, current);
@@ -346,6 +349,7 @@ public final class RoundCoordinator {
       Round round = upload.round;
       round.active.remove(upload.party, upload);
       if (upload.foldedAny && !upload.cancelled) {
+        round.taintedBy = upload.party;
         round.tainted = "part of the update of party '" + upload.party + "' was folded before it failed ("
             + status.getCode() + ": " + status.getDescription() + ")";
         log.warn("job {}: round {}: {}; the round will be retried", config.jobId(), round.number, round.tainted);
@@ -430,6 +434,15 @@ public final class RoundCoordinator {
   }
 
   private void awaitQuorum() throws InterruptedException {
+    if (!excludedUntilRoundCompletes.isEmpty()) {
+      long eligible = parties.values().stream()
+          .filter(p -> p.stream != null && !excludedUntilRoundCompletes.contains(p.name)).count();
+      if (eligible < config.minParties()) {
+        log.warn("job {}: only {} parties besides {} are connected, fewer than --min-parties {}; asking them again",
+            config.jobId(), eligible, excludedUntilRoundCompletes, config.minParties());
+        excludedUntilRoundCompletes.clear();
+      }
+    }
     int wanted = firstRoundOfProcess ? config.expectedParties() : config.minParties();
     Instant graceEnd = null;
     Instant nextLog = clock.instant();
@@ -469,7 +482,7 @@ public final class RoundCoordinator {
         new WeightedSum(specs));
     current = round;
     for (Party p : parties.values()) {
-      if (p.stream != null) {
+      if (p.stream != null && !excludedUntilRoundCompletes.contains(p.name)) {
         round.participants.add(p.name);
         sendTrain(p, round);
       }
@@ -488,6 +501,7 @@ public final class RoundCoordinator {
     for (Upload u : round.active.values()) {
       u.cancelled = true;
       if (u.foldedAny) {
+        round.taintedBy = u.party;
         round.tainted = "the update of party '" + u.party + "' was still streaming when round " + round.number + " closed";
       }
     }
@@ -519,6 +533,7 @@ public final class RoundCoordinator {
           aggregationSeconds, clock.millis());
       history.add(record);
       retriedLateOrDropped.clear();
+      excludedUntilRoundCompletes.clear();
       attemptsOfCurrentRound = 0;
       metrics.roundsCompleted(roundsCompleted);
       metrics.roundDuration(duration);
@@ -530,6 +545,10 @@ public final class RoundCoordinator {
           round.number - 1, record.metrics(), String.format("%.1f", duration), String.format("%.2f", aggregationSeconds * 1000));
     } else {
       retriedLateOrDropped.putAll(lateOrDropped);
+      if (round.taintedBy != null) {
+        // the retry goes on without the party whose broken update forced it, so it cannot force another
+        excludedUntilRoundCompletes.add(round.taintedBy);
+      }
       metrics.roundRetried();
       log.warn("job {}: round {} attempt {} failed: {}; late or dropped {}; retrying", config.jobId(), round.number,
           round.attempt, round.tainted != null ? round.tainted
@@ -835,6 +854,7 @@ public final class RoundCoordinator {
     final Map<String, Upload> active = new HashMap<>();
     boolean closed;
     String tainted;
+    String taintedBy;
 
     Round(int number, int attempt, Instant deadline, WeightedSum sum) {
       this.number = number;
