@@ -150,8 +150,7 @@ public final class ControllerMain implements Callable<Integer> {
     }
     int slash = coreDnsConfigMap.indexOf('/');
     if (slash <= 0 || slash == coreDnsConfigMap.length() - 1) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "--coredns-configmap must be NAMESPACE/NAME, got '" + coreDnsConfigMap + "'");
+      throw new IllegalArgumentException("--coredns-configmap must be NAMESPACE/NAME, got '" + coreDnsConfigMap + "'");
     }
     return new ControllerConfig(config.namespace(), config.ingressAddress(),
         new CoreDnsConfigMapRef(coreDnsConfigMap.substring(0, slash), coreDnsConfigMap.substring(slash + 1),

@@ -1,0 +1,148 @@
+package dev.flotilla.controller.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import dev.flotilla.controller.model.Samples;
+import dev.flotilla.testing.RealServer;
+import dev.flotilla.testing.RequiresRealServers;
+import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
+import io.fabric8.kubeapitest.junit.KubeConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
+@RequiresRealServers(RealServer.KUBE_API_SERVER)
+@DisplayName("every shipped manifest (config/, ingress-nginx/) is accepted by a real kube-apiserver")
+class ConfigManifestsIT {
+
+  @KubeConfig static String kubeConfigYaml;
+
+  static KubernetesClient client;
+
+  @BeforeAll
+  static void connect() {
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+    KubeApi.coreDnsConfigMap(client);
+    // CRDs and Namespaces for real first: what the other manifests' dry runs depend on
+    KubeApi.installCrd(client);
+    for (Path file : manifests()) {
+      for (HasMetadata o : KubeApi.loadAll(file)) {
+        if (o instanceof Namespace ns) {
+          KubeApi.namespace(client, ns.getMetadata().getName());
+        }
+      }
+    }
+  }
+
+  @AfterAll
+  static void close() {
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  static Path root() {
+    return Samples.repoRoot();
+  }
+
+  /** Every YAML under config/ and ingress-nginx/, except kustomizations (checked separately). */
+  static List<Path> manifests() {
+    List<Path> out = new ArrayList<>();
+    for (String dir : List.of("config", "ingress-nginx")) {
+      try (Stream<Path> files = Files.walk(root().resolve(dir))) {
+        files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+            .filter(p -> !p.getFileName().toString().equals("kustomization.yaml"))
+            .sorted()
+            .forEach(out::add);
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return out;
+  }
+
+  @TestFactory
+  @DisplayName("each object of each manifest passes a server-side dry run")
+  Stream<DynamicTest> dryRunEveryManifest() {
+    assertThat(manifests()).extracting(p -> root().relativize(p).toString())
+        .contains("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/samples/iflearnerjob-server.yaml",
+            "config/rbac/role.yaml", "config/manager/manager.yaml", "ingress-nginx/deploy.yaml");
+    return manifests().stream().map(file -> DynamicTest.dynamicTest(root().relativize(file).toString(), () -> {
+      List<HasMetadata> objects = KubeApi.loadAll(file);
+      assertThat(objects).as("objects in " + file).isNotEmpty();
+      for (HasMetadata o : objects) {
+        assertThatCode(() -> dryRun(o)).as(o.getKind() + " " + o.getMetadata().getName() + " in " + file)
+            .doesNotThrowAnyException();
+      }
+    }));
+  }
+
+  @Test
+  @DisplayName("every kustomization lists resources that exist, and config/default reaches the CRD, RBAC and the manager")
+  void kustomizationsResolve() throws IOException {
+    Set<Path> reached = new LinkedHashSet<>();
+    resolve(root().resolve("config/default"), reached);
+    assertThat(reached).extracting(p -> root().relativize(p).toString()).contains(
+        "config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/role.yaml", "config/rbac/service_account.yaml",
+        "config/rbac/coredns_role.yaml", "config/rbac/leader_election_role.yaml", "config/manager/manager.yaml",
+        "config/manager/namespace.yaml");
+    Set<Path> samples = new LinkedHashSet<>();
+    resolve(root().resolve("config/samples"), samples);
+    assertThat(samples).hasSize(6);
+    for (Path p : reached) {
+      for (HasMetadata o : KubeApi.loadAll(p)) {
+        dryRun(o);
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void resolve(Path dir, Set<Path> out) throws IOException {
+    Path k = dir.resolve("kustomization.yaml");
+    assertThat(k).as("kustomization in " + dir).exists();
+    Map<String, Object> kustomization = Serialization.unmarshal(Files.readString(k), Map.class);
+    for (String r : (List<String>) kustomization.get("resources")) {
+      Path p = dir.resolve(r).normalize();
+      assertThat(p).as(r + " listed in " + k).exists();
+      if (Files.isDirectory(p)) {
+        resolve(p, out);
+      } else {
+        out.add(p);
+      }
+    }
+  }
+
+  private static void dryRun(HasMetadata o) {
+    if (o instanceof CustomResourceDefinition || o instanceof Namespace) {
+      client.resource(o).dryRun().serverSideApply();
+      return;
+    }
+    boolean namespaced = !(o.getKind().startsWith("Cluster") || o.getKind().equals("IngressClass"));
+    if (namespaced && o.getMetadata().getNamespace() == null) {
+      client.resource(o).inNamespace("default").dryRun().create();
+    } else {
+      client.resource(o).dryRun().create();
+    }
+  }
+}

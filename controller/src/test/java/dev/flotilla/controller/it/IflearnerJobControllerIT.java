@@ -1,0 +1,375 @@
+package dev.flotilla.controller.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
+import static org.awaitility.Awaitility.await;
+
+import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.PodModel;
+import dev.flotilla.controller.operator.Controller;
+import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.IflearnerJobReconciler;
+import dev.flotilla.testing.RealServer;
+import dev.flotilla.testing.RequiresRealServers;
+import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
+import io.fabric8.kubeapitest.junit.KubeConfig;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
+@RequiresRealServers(RealServer.KUBE_API_SERVER)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@DisplayName("IflearnerJob controller against a real kube-apiserver and etcd")
+class IflearnerJobControllerIT {
+
+  @KubeConfig static String kubeConfigYaml;
+
+  static final String NS = "iflearner";
+  static final String FLO = "flotilla";
+  static final String INGRESS_IP = "172.31.164.52";
+  static final Duration WAIT = Duration.ofSeconds(60);
+  static final List<String> IFLEARNER_JOBS = List.of("iflearnerjob-server", "iflearnerjob-client1", "iflearnerjob-client2");
+
+  static KubernetesClient client;
+  static Controller controller;
+  static ControllerConfig config;
+
+  @BeforeAll
+  static void startController() {
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+    KubeApi.coreDnsConfigMap(client);
+    KubeApi.installCrd(client);
+    KubeApi.namespace(client, NS);
+    KubeApi.namespace(client, FLO);
+    config = ControllerConfig.defaults().withIngressAddress(INGRESS_IP).withResync(Duration.ofMinutes(10));
+    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()));
+    controller.start();
+    for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml", "iflearnerjob-client2.yaml")) {
+      KubeApi.createSample(client, sample, NS);
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    if (controller != null) {
+      controller.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  static IflearnerJob job(String ns, String name) {
+    return client.resources(IflearnerJob.class).inNamespace(ns).withName(name).get();
+  }
+
+  static Condition condition(IflearnerJob job, String type) {
+    return job.getStatus().getConditions().stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+  }
+
+  static void awaitSettled(String ns, String name) {
+    await(ns + "/" + name + " reconciled").atMost(WAIT).untilAsserted(() -> {
+      IflearnerJob j = job(ns, name);
+      assertThat(j.getStatus()).isNotNull();
+      assertThat(j.getStatus().getObservedGeneration()).isEqualTo(j.getMetadata().getGeneration());
+      assertThat(j.getStatus().getConditions()).extracting(c -> c.getType() + "=" + c.getStatus())
+          .containsExactly("CertificatesReady=True", "DNSReady=True", "IngressReady=True", "PodReady=False");
+      assertThat(client.pods().inNamespace(ns).withName(name).get()).isNotNull();
+    });
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("the three iflearner-operator samples, applied unchanged, get a Service, Ingress, Pod, certificate Secret and honest status each")
+  void iflearnerSamples() throws Exception {
+    IFLEARNER_JOBS.forEach(name -> awaitSettled(NS, name));
+
+    // server: gRPC port 50051 and the metrics port; terminate mode Ingress with the job's Secret
+    Service service = client.services().inNamespace(NS).withName("iflearnerjob-server").get();
+    assertThat(service.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getPort())
+        .containsExactly("grpc:50051", "metrics:9090");
+    assertThat(service.getSpec().getSelector()).containsEntry("app.kubernetes.io/instance", "iflearnerjob-server");
+    assertOwnedByJob(service, "iflearnerjob-server");
+    assertThat(service.getMetadata().getManagedFields()).anySatisfy(m -> {
+      assertThat(m.getManager()).isEqualTo("flotilla-controller");
+      assertThat(m.getOperation()).isEqualTo("Apply");
+    });
+
+    Ingress ingress = client.network().v1().ingresses().inNamespace(NS).withName("iflearnerjob-server").get();
+    assertOwnedByJob(ingress, "iflearnerjob-server");
+    assertThat(ingress.getSpec().getIngressClassName()).isEqualTo("nginx");
+    assertThat(ingress.getMetadata().getAnnotations()).contains(
+        entry("nginx.ingress.kubernetes.io/backend-protocol", "GRPC"),
+        entry("nginx.ingress.kubernetes.io/proxy-body-size", "512m"));
+    assertThat(ingress.getSpec().getTls().get(0).getSecretName()).isEqualTo("iflearnerjob-server-tls");
+    assertThat(ingress.getSpec().getRules().get(0).getHost()).isEqualTo("job1.server.iflearner.com");
+
+    // parties: Ingress for their host, the iflearner CA ConfigMaps mounted where the README's args read them
+    for (String party : List.of("iflearnerjob-client1", "iflearnerjob-client2")) {
+      Ingress pi = client.network().v1().ingresses().inNamespace(NS).withName(party).get();
+      assertThat(pi.getSpec().getRules().get(0).getHost()).endsWith(".party.iflearner.com");
+      Pod pod = client.pods().inNamespace(NS).withName(party).get();
+      assertOwnedByJob(pod, party);
+      assertThat(pod.getSpec().getRestartPolicy()).isEqualTo("Never");
+      assertThat(pod.getSpec().getContainers().get(0).getImage()).isEqualTo("ghcr.io/iflytek/iflearner:v0.1.0");
+      assertThat(pod.getSpec().getContainers().get(0).getVolumeMounts()).extracting(m -> m.getMountPath())
+          .contains("/etc/flotilla/tls", "/etc/server-iflearner-secret.crt", "/etc/party-iflearner-secret.crt");
+      assertThat(pod.getStatus().getPhase()).isEqualTo("Pending");
+    }
+
+    // one CA for the namespace and domain; every leaf chains to it and names its host and identity
+    Secret ca = client.secrets().inNamespace(NS).withName("flotilla-ca-iflearner-com").get();
+    assertThat(ca.getMetadata().getOwnerReferences()).isEmpty();
+    X509Certificate caCert = CertificateModel.parse(CertificateModel.decode(ca.getData().get("ca.crt"))).get(0);
+    Map<String, String> expectedUris = Map.of(
+        "iflearnerjob-server", "spiffe://iflearner.com/server/job1",
+        "iflearnerjob-client1", "spiffe://iflearner.com/party/a",
+        "iflearnerjob-client2", "spiffe://iflearner.com/party/b");
+    for (String name : IFLEARNER_JOBS) {
+      Secret tls = client.secrets().inNamespace(NS).withName(name + "-tls").get();
+      assertOwnedByJob(tls, name);
+      assertThat(tls.getType()).isEqualTo("kubernetes.io/tls");
+      X509Certificate leaf = CertificateModel.parse(CertificateModel.decode(tls.getData().get("tls.crt"))).get(0);
+      assertThat(leaf.getIssuerX500Principal()).isEqualTo(caCert.getSubjectX500Principal());
+      assertThatCode(() -> leaf.verify(caCert.getPublicKey()));
+      assertThat(sans(leaf)).contains(job(NS, name).getSpec().getHost(), expectedUris.get(name));
+      assertThat(CertificateModel.decode(tls.getData().get("ca.crt"))).isEqualTo(CertificateModel.decode(ca.getData().get("ca.crt")));
+    }
+    ConfigMap serverCrt = client.configMaps().inNamespace(NS).withName("server-iflearner-crt").get();
+    ConfigMap partyCrt = client.configMaps().inNamespace(NS).withName("party-iflearner-crt").get();
+    assertThat(serverCrt.getData().get("server-iflearner-secret.crt")).isEqualTo(CertificateModel.decode(ca.getData().get("ca.crt")));
+    assertThat(partyCrt.getData().get("party-iflearner-secret.crt")).isEqualTo(CertificateModel.decode(ca.getData().get("ca.crt")));
+
+    // CoreDNS: the three templates of the iflearner README, pointing at the ingress address
+    String corefile = KubeApi.corefile(client);
+    assertThat(corefile).contains("template IN A server.iflearner.com", "template IN A a.party.iflearner.com",
+        "template IN A b.party.iflearner.com", "IN A " + INGRESS_IP, "errors", "kubernetes cluster.local");
+    IFLEARNER_JOBS.forEach(name -> assertThat(job(NS, name).getMetadata().getFinalizers())
+        .containsExactly(IflearnerJobReconciler.FINALIZER));
+
+    // status says what is true: no kubelet here, so the pods are not ready
+    IflearnerJob server = job(NS, "iflearnerjob-server");
+    assertThat(server.getStatus().getPhase()).isEqualTo("Pending");
+    assertThat(server.getStatus().getEndpoint()).isEqualTo("job1.server.iflearner.com:443");
+    assertThat(server.getStatus().getTlsMode()).isEqualTo("terminate");
+    assertThat(condition(server, "PodReady").getReason()).isEqualTo("PodNotReady");
+    assertThat(condition(server, "DNSReady").getMessage()).contains("*.server.iflearner.com -> " + INGRESS_IP);
+    assertThat(client.v1().events().inNamespace(NS).list().getItems())
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("CertificateIssued"));
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("a resync of unchanged jobs writes nothing: every resourceVersion stays as it was")
+  void idempotent() {
+    IFLEARNER_JOBS.forEach(name -> awaitSettled(NS, name));
+    Map<String, String> before = resourceVersions();
+    IflearnerJobReconciler reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC());
+    for (int pass = 0; pass < 2; pass++) {
+      for (String name : IFLEARNER_JOBS) {
+        assertThat(reconciler.reconcile(NS, name).failed()).isFalse();
+      }
+    }
+    assertThat(resourceVersions()).isEqualTo(before);
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("a deleted Service, an edited Ingress and a deleted certificate Secret are restored")
+  void driftRepair() {
+    Service oldService = client.services().inNamespace(NS).withName("iflearnerjob-server").get();
+    client.services().inNamespace(NS).withName("iflearnerjob-server").delete();
+    Ingress edited = client.network().v1().ingresses().inNamespace(NS).withName("iflearnerjob-client1").edit(i -> {
+      i.getMetadata().getAnnotations().put("nginx.ingress.kubernetes.io/backend-protocol", "HTTP");
+      i.getSpec().getRules().get(0).setHost("evil.example.org");
+      return i;
+    });
+    assertThat(edited.getSpec().getRules().get(0).getHost()).isEqualTo("evil.example.org");
+    Secret oldSecret = client.secrets().inNamespace(NS).withName("iflearnerjob-client2-tls").get();
+    client.secrets().inNamespace(NS).withName("iflearnerjob-client2-tls").delete();
+
+    await("children restored").atMost(WAIT).untilAsserted(() -> {
+      Service s = client.services().inNamespace(NS).withName("iflearnerjob-server").get();
+      assertThat(s).isNotNull();
+      assertThat(s.getMetadata().getUid()).isNotEqualTo(oldService.getMetadata().getUid());
+      Ingress i = client.network().v1().ingresses().inNamespace(NS).withName("iflearnerjob-client1").get();
+      assertThat(i.getMetadata().getAnnotations()).containsEntry("nginx.ingress.kubernetes.io/backend-protocol", "GRPC");
+      assertThat(i.getSpec().getRules()).singleElement().satisfies(r -> assertThat(r.getHost()).isEqualTo("job1.a.party.iflearner.com"));
+      Secret t = client.secrets().inNamespace(NS).withName("iflearnerjob-client2-tls").get();
+      assertThat(t).isNotNull();
+      assertThat(t.getData().get("tls.crt")).isNotEqualTo(oldSecret.getData().get("tls.crt"));
+    });
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("a changed spec.template replaces the pod with one built from the new template")
+  void templateChangeReplacesPod() {
+    Pod old = client.pods().inNamespace(NS).withName("iflearnerjob-server").get();
+    client.resources(IflearnerJob.class).inNamespace(NS).withName("iflearnerjob-server").edit(j -> {
+      j.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("ghcr.io/iflytek/iflearner:v0.2.0");
+      return j;
+    });
+    await("pod replaced").atMost(WAIT).untilAsserted(() -> {
+      Pod p = client.pods().inNamespace(NS).withName("iflearnerjob-server").get();
+      assertThat(p).isNotNull();
+      assertThat(p.getMetadata().getUid()).isNotEqualTo(old.getMetadata().getUid());
+      assertThat(p.getSpec().getContainers().get(0).getImage()).isEqualTo("ghcr.io/iflytek/iflearner:v0.2.0");
+      assertThat(p.getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION))
+          .isNotEqualTo(old.getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION));
+    });
+    awaitSettled(NS, "iflearnerjob-server");
+    assertThat(job(NS, "iflearnerjob-server").getStatus().getObservedGeneration()).isEqualTo(2L);
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("deleting a job removes its CoreDNS records (and only its own), then the finalizer lets it go")
+  void deletionRemovesDnsRecords() {
+    client.resources(IflearnerJob.class).inNamespace(NS).withName("iflearnerjob-client2").delete();
+    await("job gone").atMost(WAIT).until(() -> job(NS, "iflearnerjob-client2") == null);
+    String corefile = KubeApi.corefile(client);
+    assertThat(corefile).doesNotContain("b.party.iflearner.com");
+    assertThat(corefile).contains("template IN A server.iflearner.com", "template IN A a.party.iflearner.com");
+  }
+
+  @Test
+  @Order(6)
+  @DisplayName("Flotilla samples: passthrough Ingress without TLS termination, and NetworkPolicies with spec.isolation")
+  void flotillaSamples() {
+    for (String sample : List.of("flotilla-server.yaml", "flotilla-party-a.yaml", "flotilla-party-b.yaml")) {
+      KubeApi.createSample(client, sample, FLO);
+    }
+    for (String name : List.of("mnist-server", "mnist-party-a", "mnist-party-b")) {
+      awaitSettled(FLO, name);
+      Ingress i = client.network().v1().ingresses().inNamespace(FLO).withName(name).get();
+      assertThat(i.getMetadata().getAnnotations()).containsExactly(entry("nginx.ingress.kubernetes.io/ssl-passthrough", "true"));
+      assertThat(i.getSpec().getTls()).isEmpty();
+      NetworkPolicy np = client.network().v1().networkPolicies().inNamespace(FLO).withName(name + "-isolation").get();
+      assertOwnedByJob(np, name);
+      assertThat(np.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
+      assertThat(np.getSpec().getEgress().get(1).getTo()).anySatisfy(p ->
+          assertThat(p.getIpBlock() != null ? p.getIpBlock().getCidr() : "").isEqualTo(INGRESS_IP + "/32"));
+      assertThat(job(FLO, name).getStatus().getTlsMode()).isEqualTo("passthrough");
+    }
+    assertThat(client.configMaps().inNamespace(FLO).withName("server-iflearner-crt").get()).isNull();
+    assertThat(KubeApi.corefile(client)).contains("template IN A server.fl.example.org", "template IN A a.party.fl.example.org");
+
+    // switching isolation off removes the policy
+    client.resources(IflearnerJob.class).inNamespace(FLO).withName("mnist-party-b").edit(j -> {
+      j.getSpec().getIsolation().setEnabled(false);
+      return j;
+    });
+    await("policy removed").atMost(WAIT).until(() ->
+        client.network().v1().networkPolicies().inNamespace(FLO).withName("mnist-party-b-isolation").get() == null);
+  }
+
+  @Test
+  @Order(7)
+  @DisplayName("the API server's schema refuses role: banana and a job without a template")
+  void schemaValidation() {
+    GenericKubernetesResource banana = Serialization.unmarshal("""
+        apiVersion: git.iflytek.com/v1
+        kind: IflearnerJob
+        metadata:
+          name: banana
+        spec:
+          role: banana
+          host: x.server.example.org
+          template:
+            spec:
+              containers:
+              - name: c
+                image: busybox
+        """, GenericKubernetesResource.class);
+    assertThatThrownBy(() -> client.genericKubernetesResources("git.iflytek.com/v1", "IflearnerJob").inNamespace(NS)
+        .resource(banana).create())
+        .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+          assertThat(e.getCode()).isEqualTo(422);
+          assertThat(e.getMessage()).contains("spec.role").contains("banana");
+        });
+    GenericKubernetesResource noTemplate = Serialization.unmarshal("""
+        apiVersion: git.iflytek.com/v1
+        kind: IflearnerJob
+        metadata:
+          name: notemplate
+        spec:
+          role: server
+        """, GenericKubernetesResource.class);
+    assertThatThrownBy(() -> client.genericKubernetesResources("git.iflytek.com/v1", "IflearnerJob").inNamespace(NS)
+        .resource(noTemplate).create())
+        .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+          assertThat(e.getCode()).isEqualTo(422);
+          assertThat(e.getMessage()).contains("spec.template");
+        });
+  }
+
+  private static void assertThatCode(org.assertj.core.api.ThrowableAssert.ThrowingCallable c) {
+    org.assertj.core.api.Assertions.assertThatCode(c).doesNotThrowAnyException();
+  }
+
+  private static void assertOwnedByJob(HasMetadata child, String jobName) {
+    assertThat(child.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+      assertThat(o.getKind()).isEqualTo("IflearnerJob");
+      assertThat(o.getName()).isEqualTo(jobName);
+      assertThat(o.getController()).isTrue();
+      assertThat(o.getUid()).isEqualTo(job(child.getMetadata().getNamespace(), jobName).getMetadata().getUid());
+    });
+  }
+
+  private static Set<String> sans(X509Certificate c) throws Exception {
+    Set<String> out = new TreeSet<>();
+    for (List<?> san : c.getSubjectAlternativeNames()) {
+      out.add(String.valueOf(san.get(1)));
+    }
+    return out;
+  }
+
+  private static Map<String, String> resourceVersions() {
+    Map<String, String> out = new LinkedHashMap<>();
+    List<HasMetadata> all = new ArrayList<>();
+    all.addAll(client.resources(IflearnerJob.class).inNamespace(NS).list().getItems());
+    all.addAll(client.services().inNamespace(NS).list().getItems());
+    all.addAll(client.network().v1().ingresses().inNamespace(NS).list().getItems());
+    all.addAll(client.pods().inNamespace(NS).list().getItems());
+    all.addAll(client.secrets().inNamespace(NS).list().getItems());
+    all.addAll(client.configMaps().inNamespace(NS).list().getItems());
+    all.add(client.configMaps().inNamespace("kube-system").withName("coredns").get());
+    for (HasMetadata h : all) {
+      out.put(h.getKind() + "/" + h.getMetadata().getName(), h.getMetadata().getResourceVersion());
+    }
+    return out;
+  }
+}
