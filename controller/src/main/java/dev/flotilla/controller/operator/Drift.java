@@ -45,7 +45,28 @@ public final class Drift {
       return true;
     }
     if (desired.isArray()) {
-      if (!actual.isArray() || actual.size() != desired.size()) {
+      if (!actual.isArray()) {
+        return false;
+      }
+      String key = mergeKey(desired);
+      if (key != null) {
+        // a list of named things (containers, volumes, mounts, ports, env): each desired element must
+        // be there; elements others added (a service account token volume, a sidecar) are no drift
+        for (JsonNode d : desired) {
+          JsonNode match = null;
+          for (JsonNode a : actual) {
+            if (d.get(key).equals(a.get(key))) {
+              match = a;
+              break;
+            }
+          }
+          if (match == null || !contains(match, d)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      if (actual.size() != desired.size()) {
         return false;
       }
       for (int i = 0; i < desired.size(); i++) {
@@ -59,5 +80,19 @@ public final class Drift {
       return desired.decimalValue().compareTo(actual.decimalValue()) == 0;
     }
     return desired.equals(actual);
+  }
+
+  /** The field that names the elements of a list, when every element has one: name, else mountPath. */
+  private static String mergeKey(JsonNode list) {
+    for (String key : new String[] {"name", "mountPath"}) {
+      boolean all = list.size() > 0;
+      for (JsonNode e : list) {
+        all &= e.isObject() && e.hasNonNull(key);
+      }
+      if (all) {
+        return key;
+      }
+    }
+    return null;
   }
 }
