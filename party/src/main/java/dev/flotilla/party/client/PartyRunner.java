@@ -97,9 +97,11 @@ public final class PartyRunner {
     try {
       while (stopped.getCount() > 0) {
         Status lost;
+        boolean joined = false;
         try (FederationSession session = new FederationSession(channels.open(), settings.deadlines())) {
           current.set(session);
           JoinResponse join = session.join(data.train().size());
+          joined = true;
           backoff.reset();
           outageSince = null;
           tlsFailures = 0;
@@ -147,8 +149,8 @@ public final class PartyRunner {
               + "); check that the server runs and that --server points at it");
         }
         Duration delay = backoff.nextDelay();
-        log.warn("{} lost {} ({}); reconnecting in {} ms", prefix(), channels.describe(), Failures.describe(lost),
-            delay.toMillis());
+        log.warn("{} {} {} ({}); reconnecting in {} ms", prefix(), joined ? "lost" : "cannot reach",
+            channels.describe(), Failures.describe(lost), delay.toMillis());
         stopped.await(delay.toMillis(), TimeUnit.MILLISECONDS);
       }
       throw new InterruptedException("party stopped");
@@ -279,9 +281,10 @@ public final class PartyRunner {
         .setEncoding(Encoding.FLOAT32)
         .build();
     SubmitUpdateResponse response = session.submitUpdate(header, layout, trained.result().weights());
-    log.info("{} round {}/{}: global model v{} accuracy {} (loss {}) on {} test samples; {} on {} samples, "
+    log.info("{} round {}/{}{}: global model v{} accuracy {} (loss {}) on {} test samples; {} on {} samples, "
             + "train loss {}; update of {} values accepted; {} s",
-        prefix(), round, currentJoin.getRounds(), request.getModelVersion(), format(trained.global().accuracy()),
+        prefix(), round, currentJoin.getRounds(), request.getAttempt() > 1 ? " (attempt " + request.getAttempt() + ")" : "",
+        request.getModelVersion(), format(trained.global().accuracy()),
         format(trained.global().loss()), trained.global().samples(),
         reused ? "resubmitted the update trained before the reconnect" : "trained " + epochs(currentJoin) + " epoch(s)",
         trained.result().samples(), format(trained.result().trainLoss()), response.getValuesReceived(),
