@@ -41,7 +41,7 @@ import java.util.function.UnaryOperator;
  *
  * Run from the repository root after {@code mvn -o -pl e2e -am install -DskipTests}:
  * {@code mvn -o -q -pl e2e dependency:build-classpath -Dmdep.outputFile=/tmp/e2e.cp && java -cp
- * e2e/target/test-classes:$(cat /tmp/e2e.cp) dev.flotilla.e2e.ingress.ProxyCostBenchmark [--reps 3]
+ * e2e/target/test-classes:$(cat /tmp/e2e.cp) dev.flotilla.e2e.ingress.ProxyCostBenchmark (with FLOTILLA_REPO_ROOT=$PWD) [--reps 3]
  * [--protocol-rounds 30] [--rounds 3] [--skip-training]}
  */
 public final class ProxyCostBenchmark {
@@ -62,39 +62,66 @@ public final class ProxyCostBenchmark {
     List<String> rows = new ArrayList<>();
     rows.add("| path | upload MiB/s | download MiB/s | protocol rounds/s |");
     rows.add("|---|---:|---:|---:|");
-    for (String path : List.of("direct", "passthrough", "terminate")) {
-      BulkTransfer.Service service = new BulkTransfer.Service(BULK);
-      BulkTransfer.Service small = new BulkTransfer.Service(MLP_BYTES);
-      int bulkPort = FreePorts.next();
-      int smallPort = FreePorts.next();
-      Server bulkServer = backend(path, pki, bulkPort, service);
-      Server smallServer = backend(path, pki, smallPort, small);
-      NginxProcess bulkNginx = null;
-      NginxProcess smallNginx = null;
-      try {
+    List<String> paths = List.of("direct", "passthrough", "terminate");
+    List<AutoCloseable> resources = new ArrayList<>();
+    try {
+      // every path is set up first and measured interleaved, so JIT warm-up and the machine's load fall on all alike
+      Map<String, ManagedChannel> bulk = new java.util.LinkedHashMap<>();
+      Map<String, String> smallAddresses = new java.util.LinkedHashMap<>();
+      for (String path : paths) {
+        int bulkPort = FreePorts.next();
+        int smallPort = FreePorts.next();
+        Server bulkServer = backend(path, pki, bulkPort, new BulkTransfer.Service(BULK));
+        Server smallServer = backend(path, pki, smallPort, new BulkTransfer.Service(MLP_BYTES));
+        resources.add(() -> bulkServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        resources.add(() -> smallServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
         String bulkAddress = "127.0.0.1:" + bulkPort;
         String smallAddress = "127.0.0.1:" + smallPort;
         if (!path.equals("direct")) {
           TlsMode mode = path.equals("passthrough") ? TlsMode.PASSTHROUGH : TlsMode.TERMINATE;
-          bulkNginx = Ingresses.start(dir.resolve(path + "-bulk"), mode, pki, bulkPort, UnaryOperator.identity(), Map.of());
-          smallNginx = Ingresses.start(dir.resolve(path + "-small"), mode, pki, smallPort, UnaryOperator.identity(), Map.of());
+          NginxProcess bulkNginx = Ingresses.start(dir.resolve(path + "-bulk"), mode, pki, bulkPort, UnaryOperator.identity(), Map.of());
+          resources.add(bulkNginx);
+          NginxProcess smallNginx = Ingresses.start(dir.resolve(path + "-small"), mode, pki, smallPort, UnaryOperator.identity(), Map.of());
+          resources.add(smallNginx);
           bulkAddress = bulkNginx.address();
           smallAddress = smallNginx.address();
         }
-        double up = median(reps, bulkAddress, pki, true, service);
-        double down = median(reps, bulkAddress, pki, false, service);
-        double roundsPerSecond = protocolRounds(smallAddress, pki, protocolRounds);
-        rows.add(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.1f |", path, up, down, roundsPerSecond));
-        System.out.println(rows.get(rows.size() - 1));
-      } finally {
-        if (bulkNginx != null) {
-          bulkNginx.close();
+        ManagedChannel channel = Ingresses.partyChannel(bulkAddress, pki, "party-1");
+        resources.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        bulk.put(path, channel);
+        smallAddresses.put(path, smallAddress);
+      }
+      for (String path : paths) {
+        BulkTransfer.fetch(bulk.get(path), 300);
+        BulkTransfer.submit(bulk.get(path), BULK, 300);
+        protocolRounds(smallAddresses.get(path), pki, 5);
+      }
+      Map<String, double[]> up = new java.util.HashMap<>();
+      Map<String, double[]> down = new java.util.HashMap<>();
+      Map<String, double[]> perSecond = new java.util.HashMap<>();
+      for (String path : paths) {
+        up.put(path, new double[reps]);
+        down.put(path, new double[reps]);
+        perSecond.put(path, new double[reps]);
+      }
+      for (int i = 0; i < reps; i++) {
+        for (String path : paths) {
+          long started = System.nanoTime();
+          BulkTransfer.submit(bulk.get(path), BULK, 300);
+          up.get(path)[i] = BULK / (double) BulkTransfer.MIB / ((System.nanoTime() - started) / 1e9);
+          down.get(path)[i] = BulkTransfer.fetch(bulk.get(path), 300).mibPerSecond();
+          perSecond.get(path)[i] = protocolRounds(smallAddresses.get(path), pki, protocolRounds);
+          System.out.printf(Locale.ROOT, "rep %d %s: up %.0f MiB/s, down %.0f MiB/s, %.1f protocol rounds/s%n", i + 1, path,
+              up.get(path)[i], down.get(path)[i], perSecond.get(path)[i]);
         }
-        if (smallNginx != null) {
-          smallNginx.close();
-        }
-        bulkServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        smallServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      for (String path : paths) {
+        rows.add(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.1f |", path, median(up.get(path)),
+            median(down.get(path)), median(perSecond.get(path))));
+      }
+    } finally {
+      for (int i = resources.size() - 1; i >= 0; i--) {
+        resources.get(i).close();
       }
     }
     if (training) {
@@ -118,26 +145,10 @@ public final class ProxyCostBenchmark {
     return builder.addService(service).build().start();
   }
 
-  static double median(int reps, String address, FederationPki pki, boolean upload, BulkTransfer.Service service)
-      throws Exception {
-    double[] rates = new double[reps];
-    ManagedChannel channel = Ingresses.partyChannel(address, pki, "party-1");
-    try {
-      BulkTransfer.fetch(channel, 300); // warm-up: connection, TLS, JIT
-      for (int i = 0; i < reps; i++) {
-        if (upload) {
-          long started = System.nanoTime();
-          BulkTransfer.submit(channel, BULK, 300);
-          rates[i] = BULK / (double) BulkTransfer.MIB / ((System.nanoTime() - started) / 1e9);
-        } else {
-          rates[i] = BulkTransfer.fetch(channel, 300).mibPerSecond();
-        }
-      }
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    Arrays.sort(rates);
-    return rates[reps / 2];
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 
   /** 3 parties on their own connections; a round ends when all three fetched and uploaded. */
@@ -156,9 +167,7 @@ public final class ProxyCostBenchmark {
           throw new IllegalStateException(e);
         }
       }).toArray(Runnable[]::new);
-      for (int warm = 0; warm < 3; warm++) {
-        runRound(parties, pool);
-      }
+      runRound(parties, pool);
       long started = System.nanoTime();
       for (int r = 0; r < rounds; r++) {
         runRound(parties, pool);
