@@ -1,9 +1,13 @@
 package dev.flotilla.demo;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Where the runnable jars of a Flotilla checkout are ({@code <module>/target/<module>.jar}, next to
@@ -74,6 +78,40 @@ public final class FlotillaJars {
           + "; build them with: cd " + root + " && mvn -q -DskipTests install -pl "
           + String.join(",", modules) + " -am");
     }
+  }
+
+  /**
+   * A private copy of these modules' jars (each {@code target/<module>.jar} copied, its {@code target/lib}
+   * hard-linked where the file system allows, else copied), so that processes started from it keep
+   * running while someone rebuilds the checkout: a jar replaced under a running JVM breaks its class loading.
+   */
+  public FlotillaJars snapshot(Path into, String... modules) {
+    requirePresent(modules);
+    try {
+      for (String module : modules) {
+        Path target = into.resolve(module).resolve("target");
+        Path lib = target.resolve("lib");
+        Files.createDirectories(lib);
+        Files.copy(jar(module), target.resolve(module + ".jar"), StandardCopyOption.REPLACE_EXISTING);
+        Path sourceLib = jar(module).resolveSibling("lib");
+        if (Files.isDirectory(sourceLib)) {
+          try (Stream<Path> files = Files.list(sourceLib)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+              Path copy = lib.resolve(file.getFileName().toString());
+              Files.deleteIfExists(copy);
+              try {
+                Files.createLink(copy, file);
+              } catch (IOException | UnsupportedOperationException noHardLink) {
+                Files.copy(file, copy);
+              }
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy the jars of " + String.join(", ", modules) + " to " + into, e);
+    }
+    return new FlotillaJars(into);
   }
 
   /** {@code <java> [jvmOptions] -jar <module jar> args...}, with the java that runs this JVM. */
