@@ -94,6 +94,7 @@ class PartyFederationIT {
       Federation.RunningParty mallory = federation.startParty(federation.party("mallory"), args(0));
 
       assertThat(mallory.exitCode().get(2, TimeUnit.MINUTES)).isEqualTo(5);
+      System.out.println("refused party's stderr: " + mallory.err());
       assertThat(mallory.err().toString()).contains("PERMISSION_DENIED").contains("mallory");
     }
   }
@@ -107,6 +108,7 @@ class PartyFederationIT {
       Federation.RunningParty stranger = federation.startParty(federation.strangerParty("stranger"), args(0));
 
       assertThat(stranger.exitCode().get(2, TimeUnit.MINUTES)).as(stranger.err().toString()).isEqualTo(4);
+      System.out.println("foreign party's stderr: " + stranger.err());
       assertThat(stranger.err().toString()).contains("TLS").contains("--cert");
     }
   }
@@ -121,6 +123,7 @@ class PartyFederationIT {
           "impostor.flotilla.test", args(0));
 
       assertThat(alice.exitCode().get(2, TimeUnit.MINUTES)).as(alice.err().toString()).isEqualTo(4);
+      System.out.println("misdirected party's stderr: " + alice.err());
       assertThat(alice.err().toString()).contains("--server-name");
     }
   }
