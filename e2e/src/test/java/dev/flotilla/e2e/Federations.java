@@ -28,8 +28,22 @@ final class Federations {
 
   private Federations() {}
 
-  static FlotillaJars jars() {
-    return FlotillaJars.locate();
+  private static FlotillaJars snapshot;
+
+  /**
+   * The reactor's server, party and demo jars, copied once per test JVM: a sibling rebuilding the
+   * checkout while a federation runs would otherwise pull classes from under its JVMs.
+   */
+  static synchronized FlotillaJars jars() {
+    if (snapshot == null) {
+      try {
+        Path dir = java.nio.file.Files.createTempDirectory("flotilla-e2e-jars-");
+        snapshot = FlotillaJars.locate().snapshot(dir, "aggregator-server", "party", "demo");
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return snapshot;
   }
 
   static LocalFederation.Settings settings() {
