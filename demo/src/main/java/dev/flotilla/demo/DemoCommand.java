@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
     version = "flotilla demo 0.1.0",
     sortOptions = false,
     description = {
-        "Runs a federation on this machine: a throw-away CA, an aggregator and N parties as separate",
-        "processes over mutual TLS (BoringSSL) on loopback, training on Fashion-MNIST split Dirichlet(alpha).",
+        "Runs a federation on this machine: a throw-away CA, an aggregator and N parties as separate "
+            + "processes over mutual TLS (BoringSSL) on loopback, training on Fashion-MNIST split Dirichlet(alpha).",
         "Child logs go to <dir>/logs; every child process is ended when the demo exits."})
 public final class DemoCommand implements Callable<Integer> {
 
