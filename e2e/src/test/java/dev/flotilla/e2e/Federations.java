@@ -39,11 +39,20 @@ final class Federations {
       try {
         Path dir = java.nio.file.Files.createTempDirectory("flotilla-e2e-jars-");
         snapshot = FlotillaJars.locate().snapshot(dir, "aggregator-server", "party", "demo");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteRecursively(dir), "flotilla-e2e-jars-cleanup"));
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
     }
     return snapshot;
+  }
+
+  private static void deleteRecursively(Path root) {
+    try (var paths = java.nio.file.Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (java.io.IOException | java.io.UncheckedIOException ignored) {
+      // a temporary directory left behind is harmless
+    }
   }
 
   static LocalFederation.Settings settings() {
