@@ -58,7 +58,7 @@ public record ServerConfig(
     private Duration finalEvaluationWait = Duration.ofSeconds(60);
     private String strategy = "fedavg";
     private double fedproxMu = 0.01;
-    private double serverLr = 0.01;
+    private double serverLr = 0.02;
     private String model = "mlp";
     private long seed = 0;
     private int localEpochs = 0;

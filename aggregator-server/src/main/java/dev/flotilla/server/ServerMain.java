@@ -84,7 +84,7 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--fedprox-mu", defaultValue = "0.01", description = "FedProx proximal coefficient sent to parties (default ${DEFAULT-VALUE}).")
   double fedproxMu;
 
-  @Option(names = "--server-lr", defaultValue = "0.01", description = "Server learning rate of FedAdam/FedYogi (default ${DEFAULT-VALUE}).")
+  @Option(names = "--server-lr", defaultValue = "0.02", description = "Server learning rate of FedAdam/FedYogi (default ${DEFAULT-VALUE}).")
   double serverLr;
 
   @Option(names = "--model", defaultValue = "mlp", completionCandidates = ModelNames.class,
