@@ -8,6 +8,7 @@ import dev.flotilla.protocol.tls.MutualTlsServers;
 import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.round.FatalErrorHandler;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.strategy.Strategies;
@@ -52,7 +53,7 @@ public final class ServerModule extends AbstractModule {
   RoundCoordinator coordinator(Strategy strategy, ServerMetrics metrics) {
     try {
       return new RoundCoordinator(config, strategy, new CheckpointStore(config.stateDir()), metrics,
-          BoringSsl.providerName(), Clock.systemUTC());
+          BoringSsl.providerName(), Clock.systemUTC()).onFatalError(FatalErrorHandler.exitProcess());
     } catch (IOException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }

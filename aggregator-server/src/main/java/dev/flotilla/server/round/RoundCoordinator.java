@@ -84,6 +84,7 @@ public final class RoundCoordinator {
   private Round current;
   private boolean finished;
   private boolean firstRoundOfProcess = true;
+  private volatile FatalErrorHandler fatalErrorHandler = FatalErrorHandler.rethrow();
 
   public RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints,
       ServerMetrics metrics, String tlsProvider, Clock clock) throws IOException {
@@ -395,8 +396,31 @@ public final class RoundCoordinator {
   // ---------------------------------------------------------------------------------------------
   // The round loop
 
-  /** Runs the job to its end (all rounds, Finished, final evaluations or their wait). */
+  /** What to do when {@link #run()} dies of an unexpected Throwable; the default only rethrows. */
+  public RoundCoordinator onFatalError(FatalErrorHandler handler) {
+    this.fatalErrorHandler = java.util.Objects.requireNonNull(handler, "handler");
+    return this;
+  }
+
+  /**
+   * Runs the job to its end (all rounds, Finished, final evaluations or their wait). An unexpected
+   * Throwable is logged with the job and handed to the {@link FatalErrorHandler} (outside the lock),
+   * then rethrown; an interrupt is not fatal.
+   */
   public void run() throws InterruptedException {
+    try {
+      runJob();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Throwable t) {
+      log.error("job {}: round coordinator died at round {} of {} (model version {}): {}", config.jobId(),
+          roundsCompleted + 1, config.rounds(), modelVersion, t.toString(), t);
+      fatalErrorHandler.onFatal(config.jobId(), t);
+      throw t;
+    }
+  }
+
+  private void runJob() throws InterruptedException {
     lock.lock();
     try {
       boolean finishedHere = false;
