@@ -4,14 +4,12 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.HealthServer;
+import dev.flotilla.controller.operator.LeaderElection;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
 import dev.flotilla.dns.DnsRecord;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -112,32 +110,20 @@ public final class ControllerMain implements Callable<Integer> {
       String identity = identity();
       String lease = leaseNamespace != null ? leaseNamespace
           : namespace != null ? namespace : System.getenv().getOrDefault("POD_NAMESPACE", "default");
-      client.leaderElector()
-          .withConfig(new LeaderElectionConfigBuilder()
-              .withName("flotilla-controller")
-              .withLock(new LeaseLock(lease, "flotilla-controller", identity))
-              .withLeaseDuration(Duration.ofSeconds(15))
-              .withRenewDeadline(Duration.ofSeconds(10))
-              .withRetryPeriod(Duration.ofSeconds(2))
-              .withReleaseOnCancel(true)
-              .withLeaderCallbacks(new LeaderCallbacks(
-                  () -> {
-                    LOG.info("{} leads (Lease {}/flotilla-controller)", identity, lease);
-                    leading.set(true);
-                    metrics.setLeader(true);
-                    controller.start();
-                  },
-                  () -> {
-                    // never keep reconciling without the Lease: stop, and let the pod restart as a standby
-                    LOG.warn("{} lost the Lease; stopping", identity);
-                    metrics.setLeader(false);
-                    stopped.countDown();
-                  },
-                  newLeader -> LOG.info("leader is {}", newLeader)))
-              .build())
-          .build()
-          .start();
+      LeaderElection election = new LeaderElection(client, lease, identity, LeaderElection.Timing.DEFAULT,
+          () -> {
+            leading.set(true);
+            metrics.setLeader(true);
+            controller.start();
+          },
+          () -> {
+            // never keep reconciling without the Lease: stop, and let the pod restart as a standby
+            metrics.setLeader(false);
+            stopped.countDown();
+          });
+      election.start();
       stopped.await();
+      election.close(); // releases the Lease on a clean stop, so a standby takes over at once
       return leading.get() ? 0 : 1;
     }
   }

@@ -30,6 +30,11 @@ public final class ControllerMetrics {
     return registry;
   }
 
+  /** Reconciles this replica has run so far, whatever their result. */
+  public long reconcileCount() {
+    return (long) reconciles.collect().getDataPoints().stream().mapToDouble(d -> d.getValue()).sum();
+  }
+
   public void setLeader(boolean isLeader) {
     leader.set(isLeader ? 1 : 0);
   }

@@ -336,6 +336,27 @@ class IflearnerJobControllerIT {
         });
   }
 
+  @Test
+  @Order(8)
+  @DisplayName("the API server's Table for a job (what kubectl get ifj prints) has Name, Role, Host, Phase, Round, Age in that order, with the job's values")
+  void printerColumns() throws Exception {
+    awaitSettled(NS, "iflearnerjob-server");
+    io.fabric8.kubernetes.client.http.HttpClient http = client.getHttpClient();
+    String url = client.getMasterUrl().toString().replaceAll("/$", "")
+        + "/apis/git.iflytek.com/v1/namespaces/" + NS + "/iflearnerjobs/iflearnerjob-server";
+    io.fabric8.kubernetes.client.http.HttpResponse<String> response = http.sendAsync(http.newHttpRequestBuilder().uri(url)
+        .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").build(), String.class).get();
+    assertThat(response.code()).isEqualTo(200);
+    Map<?, ?> table = Serialization.unmarshal(response.body(), Map.class);
+    assertThat(table.get("kind")).isEqualTo("Table");
+    assertThat(((List<?>) table.get("columnDefinitions")).stream().map(c -> String.valueOf(((Map<?, ?>) c).get("name"))).toList())
+        .containsExactly("Name", "Role", "Host", "Phase", "Round", "Age");
+    List<Object> cells = (List<Object>) ((Map<?, ?>) ((List<?>) table.get("rows")).get(0)).get("cells");
+    assertThat(cells.subList(0, 4)).containsExactly("iflearnerjob-server", "server", "job1.server.iflearner.com", "Pending");
+    assertThat(cells.get(4)).isNull(); // round: not reported yet
+    assertThat((String) cells.get(5)).isNotBlank(); // age
+  }
+
   private static void assertThatCode(org.assertj.core.api.ThrowableAssert.ThrowingCallable c) {
     org.assertj.core.api.Assertions.assertThatCode(c).doesNotThrowAnyException();
   }

@@ -1,0 +1,33 @@
+package dev.flotilla.controller.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.controller.model.Samples;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("the generated CRD's printer columns")
+class PrinterColumnOrderTest {
+
+  @Test
+  @DisplayName("kubectl get ifj shows Role, Host, Phase, Round, Age in that order, from spec.role, spec.host, status.phase, status.round and the creation time")
+  void columnsInIssueOrder() throws Exception {
+    Path file = Samples.repoRoot().resolve("config/crd/iflearnerjobs.git.iflytek.com-v1.yml");
+    CustomResourceDefinition crd = Serialization.unmarshal(Files.readString(file), CustomResourceDefinition.class);
+    assertThat(crd.getSpec().getVersions()).hasSize(1);
+    List<CustomResourceColumnDefinition> columns = crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns();
+    assertThat(columns).extracting(c -> c.getName() + " " + c.getType() + " " + c.getJsonPath() + " " + c.getPriority())
+        .containsExactly(
+            "Role string ..spec.role 0",
+            "Host string ..spec['host'] 0",
+            "Phase string ..status.phase 0",
+            "Round integer ..status.round 0",
+            "Age date .metadata.creationTimestamp 0");
+  }
+}
