@@ -51,14 +51,16 @@ class CoordinatorFatalErrorTest {
 
   private RoundCoordinator coordinator(Strategy strategy) throws Exception {
     ServerConfig config = ServerConfig.builder().jobId("doomed").model("cnn").rounds(2).minParties(1).expectedParties(1)
-        .joinGrace(Duration.ofSeconds(5)).roundTimeout(Duration.ofSeconds(30)).finalEvaluationWait(Duration.ofSeconds(5))
+        .joinGrace(Duration.ofSeconds(5)).roundTimeout(Duration.ofSeconds(30))
+        .finalEvaluationWait(Duration.ofSeconds(5))
         .stateDir(dir.resolve("state")).build();
     return new RoundCoordinator(config, strategy, new CheckpointStore(config.stateDir()), new ServerMetrics(),
         "none (in-process test)", Clock.systemUTC());
   }
 
   @Test
-  @DisplayName("an Error in the round loop is handed, with the job id, to the fatal error handler once, and run() rethrows it")
+  @DisplayName("an Error in the round loop is handed, with the job id, to the fatal error handler once, "
+      + "and run() rethrows it")
   void errorInRoundLoopReachesHandler() throws Exception {
     DyingStrategy strategy = new DyingStrategy();
     List<Call> calls = new CopyOnWriteArrayList<>();

@@ -1,0 +1,240 @@
+package dev.flotilla.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.ByteString;
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.tls.MutualTlsChannels;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.protocol.v1.RoundEvent;
+import dev.flotilla.protocol.v1.TrainRequest;
+import dev.flotilla.protocol.v1.UpdateChunk;
+import dev.flotilla.protocol.v1.UpdateHeader;
+import dev.flotilla.testing.FreePorts;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 4 over real processes' transport: the server command on mutual TLS (BoringSSL) on loopback,
+ * parties with certificates issued at run time, and every kind of bad input refused with its own
+ * status code and description while the job goes on.
+ */
+class RejectedInputsOverMtlsIT {
+
+  private static final List<TensorSpec> CNN = ModelSpecs.forName("cnn");
+  private static final String JOB = "rej-job";
+
+  @TempDir
+  Path dir;
+
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  @AfterEach
+  void closeChannels() {
+    channels.forEach(ManagedChannel::shutdownNow);
+  }
+
+  private Path issue(CertificateAuthority ca, Role role, String name) {
+    String kind = role == Role.SERVER ? "server" : "party";
+    LeafRequest.Builder request = LeafRequest.builder(role, name).uri("spiffe://flotilla.test/" + kind + "/" + name);
+    if (role == Role.SERVER) {
+      request.dnsNames("aggregator.flotilla.test", "localhost").ipAddresses("127.0.0.1");
+    }
+    Path out = dir.resolve(name);
+    ca.issue(request.build()).writeTo(out);
+    return out;
+  }
+
+  private ManagedChannel channel(int port, Path credentials) {
+    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "aggregator.flotilla.test",
+        TlsFiles.inDirectory(credentials)).build();
+    channels.add(ch);
+    return ch;
+  }
+
+  private static float[][] shifted(float[][] base, float delta) {
+    float[][] out = new float[base.length][];
+    for (int t = 0; t < base.length; t++) {
+      out[t] = base[t].clone();
+      for (int i = 0; i < out[t].length; i++) {
+        out[t][i] += delta;
+      }
+    }
+    return out;
+  }
+
+  private static List<UpdateChunk> chunks(int round, long samples, float[][] weights) {
+    List<UpdateChunk> out = new ArrayList<>();
+    TensorChunks.updateStream(UpdateHeader.newBuilder().setRound(round).setNumSamples(samples).build(), CNN, weights)
+        .forEachRemaining(out::add);
+    return out;
+  }
+
+  private static TrainRequest awaitTrain(FakeParty p) throws InterruptedException {
+    RoundEvent e = p.nextEvent();
+    assertThat(e.hasTrain()).as(p.name + " expected a TrainRequest, got " + e).isTrue();
+    return e.getTrain();
+  }
+
+  private interface Call {
+    Object run() throws Exception;
+  }
+
+  private static void assertRefused(Call call, Status.Code code, String description) {
+    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
+      assertThat(e.getStatus().getDescription()).contains(description);
+    });
+  }
+
+  @Test
+  @DisplayName("over mTLS each bad input gets its status code and a description of the fault; the round completes "
+      + "with the good updates and the next round completes with every party")
+  void rejectedInputsOverMutualTls() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofDays(1), KeyType.EC_P256);
+    Path server = issue(ca, Role.SERVER, "aggregator");
+    Path alice = issue(ca, Role.PARTY, "alice");
+    Path bob = issue(ca, Role.PARTY, "bob");
+    Path carol = issue(ca, Role.PARTY, "carol");
+    Path eve = issue(ca, Role.PARTY, "eve"); // a valid certificate of the job's CA, but not on --allow-party
+    int port = FreePorts.next();
+    Path status = dir.resolve("status.json");
+
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> ServerMain.run(
+        "--port", String.valueOf(port), "--bind", "127.0.0.1",
+        "--cert", server.resolve("tls.crt").toString(), "--key", server.resolve("tls.key").toString(),
+        "--ca", server.resolve("ca.crt").toString(), "--allow-party", "alice,bob,carol",
+        "--job-id", JOB, "--rounds", "2", "--min-parties", "2", "--expected-parties", "3", "--model", "cnn",
+        "--round-timeout", "60s",
+        "--final-eval-wait", "20s", "--max-message-mib", "2", "--state-dir", dir.resolve("state").toString(),
+        "--status-file", status.toString()));
+
+    ManagedChannel aliceChannel = channel(port, alice);
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> HealthGrpc.newBlockingStub(aliceChannel)
+        .withDeadlineAfter(2, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
+        == HealthCheckResponse.ServingStatus.SERVING);
+
+    // an unknown party: its certificate is good, its identity is not on the allow-list
+    FakeParty e = new FakeParty(channel(port, eve), "eve");
+    assertRefused(() -> e.join(10), Status.Code.PERMISSION_DENIED,
+        "party 'eve' is not allowed in job " + JOB + " (not on its --allow-party list)");
+
+    FakeParty a = new FakeParty(aliceChannel, "alice");
+    FakeParty b = new FakeParty(channel(port, bob), "bob");
+    FakeParty c = new FakeParty(channel(port, carol), "carol");
+    a.connect(100);
+    b.connect(300);
+    c.connect(200);
+    TrainRequest ra = awaitTrain(a);
+    assertThat(ra.getRound()).isEqualTo(1);
+    awaitTrain(b);
+    awaitTrain(c);
+    float[][] v0 = a.fetch(CNN, ra.getModelVersion()).tensors();
+    float[][] good = shifted(v0, 1f);
+    Map<String, Double> m = Map.of("accuracy", 0.1);
+
+    assertRefused(() -> e.submit(1, 10, m, CNN, good), Status.Code.PERMISSION_DENIED,
+        "party 'eve' is not a member of job " + JOB);
+
+    // the wrong round, then a good update, then a second submission for the same round
+    assertRefused(() -> a.submit(2, 100, m, CNN, good), Status.Code.FAILED_PRECONDITION,
+        "is for round 2 but the current round of job " + JOB + " is 1");
+    assertThat(a.submit(1, 100, m, CNN, good).getValuesReceived()).isEqualTo(44_426);
+    assertRefused(() -> a.submit(1, 100, m, CNN, good), Status.Code.ALREADY_EXISTS,
+        "party 'alice' already submitted an update for round 1");
+
+    // bob: a wrong tensor shape, a wrong tensor name, NaN, Inf; then a good update
+    List<UpdateChunk> valid = chunks(1, 300, good);
+    UpdateHeader h = valid.get(0).getHeader();
+    List<UpdateChunk> reshaped = new ArrayList<>(valid);
+    reshaped.set(0, UpdateChunk.newBuilder().setHeader(h.toBuilder().setTensors(4,
+        h.getTensors(4).toBuilder().clearShape().addShape(256).addShape(120))).build());
+    assertRefused(() -> b.submitRaw(reshaped), Status.Code.INVALID_ARGUMENT,
+        "tensor 'fc1.weight' has shape [256, 120], expected [120, 256]");
+    List<UpdateChunk> renamed = new ArrayList<>(valid);
+    renamed.set(0, UpdateChunk.newBuilder().setHeader(h.toBuilder().setTensors(0,
+        h.getTensors(0).toBuilder().setName("conv0.weight"))).build());
+    assertRefused(() -> b.submitRaw(renamed), Status.Code.INVALID_ARGUMENT,
+        "tensor 0 is named 'conv0.weight', expected 'conv1.weight'");
+    float[][] nan = shifted(v0, 2f);
+    nan[4][17] = Float.NaN;
+    assertRefused(() -> b.submitRaw(chunks(1, 300, nan)), Status.Code.INVALID_ARGUMENT,
+        "tensor 'fc1.weight' element 17 is NaN");
+    float[][] inf = shifted(v0, 2f);
+    inf[9][2] = Float.NEGATIVE_INFINITY;
+    assertRefused(() -> b.submitRaw(chunks(1, 300, inf)), Status.Code.INVALID_ARGUMENT,
+        "tensor 'fc3.bias' element 2 is -Infinity");
+    b.submit(1, 300, m, CNN, shifted(v0, 2f));
+
+    // carol: a gRPC message over --max-message-mib, then a data chunk over the protocol's 1 MiB limit
+    List<UpdateChunk> overMessageLimit = List.of(valid.get(0),
+        UpdateChunk.newBuilder().setData(ByteString.copyFrom(new byte[3 << 20])).build());
+    assertRefused(() -> c.submitRaw(overMessageLimit), Status.Code.RESOURCE_EXHAUSTED, "exceeds maximum size 2097152");
+    List<UpdateChunk> overChunkLimit = List.of(valid.get(0),
+        UpdateChunk.newBuilder().setData(ByteString.copyFrom(new byte[TensorChunks.MAX_CHUNK_BYTES + 4])).build());
+    assertRefused(() -> c.submitRaw(overChunkLimit), Status.Code.RESOURCE_EXHAUSTED,
+        "data chunk of 1048580 bytes exceeds the limit of 1048576 bytes");
+
+    // round 1 completes with alice and bob only: (1 * 100 + 2 * 300) / 400 = 1.75, no trace of the refusals
+    TrainRequest ra2 = awaitTrain(a);
+    assertThat(ra2.getRound()).isEqualTo(2);
+    assertThat(ra2.getModelVersion()).isEqualTo(1);
+    float[][] v1 = a.fetch(CNN, ra2.getModelVersion()).tensors();
+    for (int t = 0; t < v0.length; t++) {
+      for (int i = 0; i < v0[t].length; i += 97) {
+        assertThat((double) v1[t][i]).isCloseTo(v0[t][i] + 1.75, within(1e-5));
+      }
+    }
+
+    // round 2: every party, carol included, is asked again and the round completes
+    TrainRequest rb2 = awaitTrain(b);
+    TrainRequest rc2 = awaitTrain(c);
+    assertThat(List.of(rb2.getRound(), rc2.getRound())).containsExactly(2, 2);
+    a.submit(2, 100, m, CNN, v1);
+    b.submit(2, 300, m, CNN, v1);
+    c.submit(2, 200, m, CNN, v1);
+    for (FakeParty p : List.of(a, b, c)) {
+      RoundEvent fin = p.nextEvent();
+      assertThat(fin.hasFinished()).as(p.name + " got " + fin).isTrue();
+      p.reportEvaluation(fin.getFinished().getModelVersion(), 0.5, 1000);
+    }
+    assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
+
+    JsonObject s = JsonParser.parseString(Files.readString(status)).getAsJsonObject();
+    assertThat(s.get("rounds_completed").getAsInt()).isEqualTo(2);
+    assertThat(s.get("parties").toString()).isEqualTo("[\"alice\",\"bob\",\"carol\"]");
+    JsonArray rounds = s.getAsJsonArray("rounds");
+    assertThat(rounds.get(0).getAsJsonObject().get("parties").toString()).isEqualTo("[\"alice\",\"bob\"]");
+    assertThat(rounds.get(0).getAsJsonObject().getAsJsonObject("late_or_dropped").get("carol").getAsString())
+        .startsWith("rejected: ").contains("exceeds the limit");
+    assertThat(rounds.get(1).getAsJsonObject().get("parties").toString()).isEqualTo("[\"alice\",\"bob\",\"carol\"]");
+  }
+}
