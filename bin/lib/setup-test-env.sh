@@ -72,8 +72,26 @@ install_packages() {
   fi
 }
 
+# Bump when the build recipe changes, so cached binaries from an older recipe are rebuilt.
+BUILD_RECIPE=2
+K8S_OUT="${CACHE_DIR}/k8s-${K8S_VERSION}-recipe${BUILD_RECIPE}"
+
+# The source vendors modern-go/reflect2 1.0.1, which breaks under Go >= 1.18: the API server
+# dies with SIGSEGV on the first custom-resource write. Debian packages 1.0.2, which fixes it.
+replace_reflect2() {
+  local srcdir="$1" work="$2"
+  (cd "$work" && apt-get download -qq golang-github-modern-go-reflect2-dev >/dev/null)
+  dpkg-deb -x "$work"/golang-github-modern-go-reflect2-dev_*.deb "$work/reflect2"
+  local vendored="$srcdir/vendor/github.com/modern-go/reflect2"
+  rm -rf "$vendored"
+  cp -r "$work/reflect2/usr/share/gocode/src/github.com/modern-go/reflect2" "$vendored"
+  rm -f "$vendored/go.mod"
+  sed -i 's#github.com/modern-go/reflect2 v1.0.1#github.com/modern-go/reflect2 v1.0.2#g' \
+    "$srcdir/vendor/modules.txt" "$srcdir/go.mod"
+}
+
 build_kubernetes() {
-  local out="${CACHE_DIR}/k8s-${K8S_VERSION}"
+  local out="$K8S_OUT"
   if [ -x "${out}/kube-apiserver" ] && [ -x "${out}/kubectl" ]; then
     return 0
   fi
@@ -85,6 +103,7 @@ build_kubernetes() {
   (cd "$work" && apt-get source -qq kubernetes >/dev/null)
   local srcdir
   srcdir=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | head -n1)
+  replace_reflect2 "$srcdir" "$work"
   log "building cmd/kube-apiserver and cmd/kubectl in ${srcdir} (about 6 minutes)"
   (
     cd "$srcdir"
@@ -102,7 +121,7 @@ build_kubernetes() {
 
 place_kubeapitest_binaries() {
   mkdir -p "$KUBEAPITEST_DIR"
-  local out="${CACHE_DIR}/k8s-${K8S_VERSION}"
+  local out="$K8S_OUT"
   ln -sf "${out}/kube-apiserver" "$KUBEAPITEST_DIR/kube-apiserver"
   ln -sf "${out}/kubectl" "$KUBEAPITEST_DIR/kubectl"
   ln -sf "$(command -v etcd)" "$KUBEAPITEST_DIR/etcd"
