@@ -132,8 +132,10 @@ class LeaderElectionIT {
     await("replica-b takes the Lease").atMost(WAIT).until(() -> "replica-b".equals(holder()) && b.controller.isSynced());
 
     createJob("job-two", "job-two.server.iflearner.com");
-    await("job-two reconciled by replica-b").atMost(WAIT).until(() -> service("job-two") != null && b.metrics.reconcileCount() > 0);
-    assertThat(client.network().v1().ingresses().inNamespace(NS).withName("job-two").get()).isNotNull();
+    // the reconcile applies the Service, then the Ingress: wait for both
+    await("job-two reconciled by replica-b").atMost(WAIT).until(() -> service("job-two") != null
+        && client.network().v1().ingresses().inNamespace(NS).withName("job-two").get() != null
+        && b.metrics.reconcileCount() > 0);
     assertThat(a.metrics.reconcileCount()).isEqualTo(aReconciles);
     assertThat(service("job-one").getMetadata().getUid()).isEqualTo(firstUid);
   }
