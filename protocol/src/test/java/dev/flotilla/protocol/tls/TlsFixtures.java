@@ -40,6 +40,10 @@ final class TlsFixtures {
       .build();
 
   static ServerServiceDefinition identityService() {
+    return identityService(new PeerIdentityInterceptor());
+  }
+
+  static ServerServiceDefinition identityService(io.grpc.ServerInterceptor interceptor) {
     ServerServiceDefinition service = ServerServiceDefinition.builder("flotilla.test.Identity")
         .addMethod(WHO_AM_I, ServerCalls.asyncUnaryCall((request, response) -> {
           PeerIdentity peer = PeerIdentity.current();
@@ -47,7 +51,7 @@ final class TlsFixtures {
           response.onCompleted();
         }))
         .build();
-    return ServerInterceptors.intercept(service, new PeerIdentityInterceptor());
+    return ServerInterceptors.intercept(service, interceptor);
   }
 
   static TlsFiles write(IssuedCertificate issued, Path dir) {
