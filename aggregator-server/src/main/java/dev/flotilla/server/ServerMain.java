@@ -108,6 +108,11 @@ public final class ServerMain implements Callable<Integer> {
       description = "Only these party identities may join (repeatable or comma-separated).")
   List<String> allowParty = new ArrayList<>();
 
+  @Option(names = "--trusted-proxy", paramLabel = "NAME", split = ",",
+      description = "Identity of a TLS-terminating proxy (e.g. ingress-nginx) allowed to forward the caller's "
+          + "verified client certificate in the ssl-client-cert header (repeatable or comma-separated).")
+  List<String> trustedProxy = new ArrayList<>();
+
   @Option(names = "--max-message-mib", defaultValue = "4", description = "Largest gRPC message accepted, MiB (default ${DEFAULT-VALUE}).")
   int maxMessageMib;
 
@@ -157,7 +162,7 @@ public final class ServerMain implements Callable<Integer> {
       }
     }
     Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress(bind, port),
-        new TlsFiles(cert, key, ca)));
+        new TlsFiles(cert, key, ca), new java.util.LinkedHashSet<>(trustedProxy)));
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     FederationServer server = injector.getInstance(FederationServer.class).start();
     ServerMetrics metrics = injector.getInstance(ServerMetrics.class);

@@ -28,11 +28,21 @@ public final class ServerModule extends AbstractModule {
   private final ServerConfig config;
   private final InetSocketAddress address;
   private final TlsFiles tls;
+  private final java.util.Set<String> trustedProxies;
 
   public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
+    this(config, address, tls, java.util.Set.of());
+  }
+
+  /**
+   * {@code trustedProxies}: identities of TLS-terminating proxies (ingress-nginx) whose forwarded
+   * {@code ssl-client-cert} header names the real caller; see {@link PeerIdentityInterceptor}.
+   */
+  public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls, java.util.Set<String> trustedProxies) {
     this.config = config;
     this.address = address;
     this.tls = tls;
+    this.trustedProxies = java.util.Set.copyOf(trustedProxies);
   }
 
   @Override
@@ -76,7 +86,7 @@ public final class ServerModule extends AbstractModule {
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true);
-    return new FederationServer(builder, service, List.of(new PeerIdentityInterceptor()), metrics,
+    return new FederationServer(builder, service, List.of(new PeerIdentityInterceptor(trustedProxies, tls.trustedCa())), metrics,
         config.maxMessageBytes());
   }
 }
