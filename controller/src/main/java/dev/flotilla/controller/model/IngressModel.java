@@ -12,6 +12,15 @@ import java.util.Map;
  * The job's Ingress for ingress-nginx. Passthrough: nginx routes the TLS connection by SNI and
  * never decrypts it. Terminate: nginx ends TLS with the job's certificate and speaks gRPC to
  * the pod, with body size and timeouts sized for 256 MiB models and rounds that last an hour.
+ *
+ * <p>Terminate mode for a Flotilla runtime image: nginx verifies the party's client certificate
+ * against the job's CA ({@code auth-tls-secret}: the job's TLS Secret, which carries ca.crt), passes
+ * it to the aggregator in the {@code ssl-client-cert} header, and speaks gRPC over mutual TLS to
+ * the pod ({@code GRPCS}, with the {@link #PROXY_IDENTITY} client certificate of
+ * {@link JobModel#ingressClientSecretName()}), so the aggregator started with
+ * {@code --trusted-proxy ingress-nginx} sees each party's identity. iflearner images keep
+ * iflearner-operator's behaviour: plaintext gRPC to the pod and no client-certificate check at the
+ * ingress (their parties present none).
  */
 public final class IngressModel {
 
@@ -24,6 +33,15 @@ public final class IngressModel {
   public static final String PROXY_READ_TIMEOUT = PREFIX + "proxy-read-timeout";
   public static final String PROXY_SEND_TIMEOUT = PREFIX + "proxy-send-timeout";
   public static final String PROXY_CONNECT_TIMEOUT = PREFIX + "proxy-connect-timeout";
+  public static final String AUTH_TLS_SECRET = PREFIX + "auth-tls-secret";
+  public static final String AUTH_TLS_VERIFY_CLIENT = PREFIX + "auth-tls-verify-client";
+  public static final String AUTH_TLS_PASS_CERTIFICATE = PREFIX + "auth-tls-pass-certificate-to-upstream";
+  public static final String PROXY_SSL_SECRET = PREFIX + "proxy-ssl-secret";
+  public static final String PROXY_SSL_VERIFY = PREFIX + "proxy-ssl-verify";
+  public static final String PROXY_SSL_NAME = PREFIX + "proxy-ssl-name";
+  public static final String PROXY_SSL_SERVER_NAME = PREFIX + "proxy-ssl-server-name";
+  /** The identity of ingress-nginx's client certificate; Flotilla aggregators trust it as a proxy. */
+  public static final String PROXY_IDENTITY = "ingress-nginx";
 
   /** Twice the largest model (256 MiB) to leave room for gRPC framing and metadata. */
   public static final String BODY_SIZE = "512m";
@@ -43,7 +61,19 @@ public final class IngressModel {
     if (job.tlsMode() == TlsMode.PASSTHROUGH) {
       annotations.put(SSL_PASSTHROUGH, "true");
     } else {
-      annotations.put(BACKEND_PROTOCOL, "GRPC");
+      if (job.usesFlotillaRuntime()) {
+        String namespace = job.namespace();
+        annotations.put(BACKEND_PROTOCOL, "GRPCS");
+        annotations.put(AUTH_TLS_SECRET, namespace + "/" + job.tlsSecretName());
+        annotations.put(AUTH_TLS_VERIFY_CLIENT, "on");
+        annotations.put(AUTH_TLS_PASS_CERTIFICATE, "true");
+        annotations.put(PROXY_SSL_SECRET, namespace + "/" + job.ingressClientSecretName());
+        annotations.put(PROXY_SSL_VERIFY, "on");
+        annotations.put(PROXY_SSL_NAME, job.host());
+        annotations.put(PROXY_SSL_SERVER_NAME, "on");
+      } else {
+        annotations.put(BACKEND_PROTOCOL, "GRPC");
+      }
       annotations.put(SSL_REDIRECT, "true");
       annotations.put(PROXY_BODY_SIZE, BODY_SIZE);
       annotations.put(PROXY_READ_TIMEOUT, STREAM_TIMEOUT_SECONDS);

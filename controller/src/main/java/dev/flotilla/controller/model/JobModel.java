@@ -249,6 +249,17 @@ public final class JobModel {
     return name() + "-isolation";
   }
 
+  /**
+   * The Secret (tls.crt, tls.key, ca.crt) with the client certificate ingress-nginx presents to a
+   * Flotilla aggregator in terminate mode ({@code proxy-ssl-secret}): identity {@code ingress-nginx},
+   * clientAuth, issued by the job's CA; one per namespace and domain, like the CA. The aggregator
+   * runs with {@code --trusted-proxy ingress-nginx}.
+   */
+  public String ingressClientSecretName() {
+    String n = "flotilla-ingress-client-" + domain().replace('.', '-');
+    return n.length() > 253 ? n.substring(0, 253) : n;
+  }
+
   /** One CA per namespace and domain: {@code flotilla-ca-<domain with dots as dashes>}. */
   public String caSecretName() {
     return caSecretName(domain());

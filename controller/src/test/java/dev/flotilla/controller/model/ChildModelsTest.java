@@ -96,7 +96,7 @@ class ChildModelsTest {
     }
 
     @Test
-    @DisplayName("terminate: backend-protocol GRPC, the job's TLS Secret, 512m bodies and one-hour gRPC read/send timeouts")
+    @DisplayName("terminate, iflearner image: backend-protocol GRPC (plaintext), no client-certificate check, the job's TLS Secret, 512m bodies and one-hour gRPC read/send timeouts")
     void terminate() {
       Ingress i = IngressModel.desired(IFL_SERVER);
       assertThat(i.getSpec().getIngressClassName()).isEqualTo("nginx");
@@ -115,6 +115,34 @@ class ChildModelsTest {
           .isEqualTo(50051);
       // 256 MiB models must fit under the body limit
       assertThat(Integer.parseInt(IngressModel.BODY_SIZE.replace("m", ""))).isGreaterThanOrEqualTo(256);
+    }
+
+    @Test
+    @DisplayName("terminate, Flotilla image: nginx verifies the client certificate against the job's CA, passes it "
+        + "upstream, and speaks gRPC over mutual TLS to the pod with the ingress's own client certificate")
+    void terminateFlotillaRuntime() {
+      var job = Samples.load("flotilla-server.yaml", "fl");
+      job.getSpec().setTls(new dev.flotilla.controller.api.TlsSpec(dev.flotilla.controller.api.TlsMode.TERMINATE));
+      JobModel model = new JobModel(job);
+      Ingress i = IngressModel.desired(model);
+      assertThat(i.getMetadata().getAnnotations()).containsOnly(
+          entry("nginx.ingress.kubernetes.io/backend-protocol", "GRPCS"),
+          entry("nginx.ingress.kubernetes.io/auth-tls-secret", "fl/" + model.tlsSecretName()),
+          entry("nginx.ingress.kubernetes.io/auth-tls-verify-client", "on"),
+          entry("nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true"),
+          entry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/flotilla-ingress-client-" + model.domain().replace('.', '-')),
+          entry("nginx.ingress.kubernetes.io/proxy-ssl-verify", "on"),
+          entry("nginx.ingress.kubernetes.io/proxy-ssl-name", model.host()),
+          entry("nginx.ingress.kubernetes.io/proxy-ssl-server-name", "on"),
+          entry("nginx.ingress.kubernetes.io/ssl-redirect", "true"),
+          entry("nginx.ingress.kubernetes.io/proxy-body-size", "512m"),
+          entry("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600"),
+          entry("nginx.ingress.kubernetes.io/proxy-send-timeout", "3600"),
+          entry("nginx.ingress.kubernetes.io/proxy-connect-timeout", "30"));
+      assertThat(i.getSpec().getTls()).singleElement().satisfies(t -> {
+        assertThat(t.getHosts()).containsExactly(model.host());
+        assertThat(t.getSecretName()).isEqualTo(model.tlsSecretName());
+      });
     }
 
     @Test
