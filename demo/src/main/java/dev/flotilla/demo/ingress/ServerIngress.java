@@ -47,6 +47,14 @@ public final class ServerIngress {
     return IngressModel.desired(new JobModel(job(jobId, domain, mode, grpcPort)));
   }
 
+  /**
+   * {@code namespace/name} of the Secret with ingress-nginx's own client certificate, which the
+   * controller's terminate Ingress names in {@code proxy-ssl-secret} (GRPCS to a Flotilla aggregator).
+   */
+  public static String ingressClientSecret(String domain) {
+    return NAMESPACE + "/" + new JobModel(job("job", domain, TlsMode.TERMINATE, 1)).ingressClientSecretName();
+  }
+
   /** The name of the job's TLS secret in the Ingress ({@code spec.tls[0].secretName}). */
   public static String tlsSecretName(String jobId) {
     return new JobModel(job(jobId, "example.org", TlsMode.TERMINATE, 1)).tlsSecretName();

@@ -36,7 +36,8 @@ class NginxConfigIT {
 
   NginxIngressConfig.Builder builder(Ingress ingress, Path prefix) {
     return NginxIngressConfig.builder(prefix, FreePorts.next()).ingress(ingress)
-        .backend(pki.serverName(), "127.0.0.1:50051").secret("flotilla/job1-tls", pki.server());
+        .backend(pki.serverName(), "127.0.0.1:50051").secret("flotilla/job1-tls", pki.server())
+        .secret(ServerIngress.ingressClientSecret(FederationPki.DOMAIN), pki.party("ingress-nginx"));
   }
 
   void check(String name, NginxIngressConfig config) throws IOException {
@@ -48,7 +49,8 @@ class NginxConfigIT {
   }
 
   @Test
-  @DisplayName("passthrough, terminate, terminate with client verification and a TLS backend, and both modes together")
+  @DisplayName("passthrough, terminate (the controller's: client verification and a TLS backend), terminate with "
+      + "other secrets, and both modes together")
   void everyVariantPassesNginxCheck() throws IOException {
     Ingress passthrough = ServerIngress.forJob("job1", FederationPki.DOMAIN, TlsMode.PASSTHROUGH, 50051);
     Ingress terminate = ServerIngress.forJob("job1", FederationPki.DOMAIN, TlsMode.TERMINATE, 50051);

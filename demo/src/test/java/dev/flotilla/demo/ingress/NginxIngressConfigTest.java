@@ -19,10 +19,12 @@ class NginxIngressConfigTest {
   static final Path PREFIX = Path.of("/tmp/nginx-prefix");
   static final String HOST = "job1.server.flotilla.local";
   static final TlsPaths JOB_TLS = TlsPaths.inDirectory(Path.of("/pki/server"));
+  static final TlsPaths INGRESS_CLIENT = TlsPaths.inDirectory(Path.of("/pki/ingress"));
 
   static NginxIngressConfig.Builder builder(Ingress ingress) {
     return NginxIngressConfig.builder(PREFIX, 18443).ingress(ingress).backend(HOST, "127.0.0.1:50051")
-        .secret("flotilla/job1-tls", JOB_TLS);
+        .secret("flotilla/job1-tls", JOB_TLS)
+        .secret(ServerIngress.ingressClientSecret("flotilla.local"), INGRESS_CLIENT);
   }
 
   @Nested
@@ -74,7 +76,7 @@ class NginxIngressConfigTest {
     final String conf = builder(ingress).build().render();
 
     @Test
-    @DisplayName("ends TLS with the job's secret on an HTTP/2 server for the host and passes gRPC to the backend")
+    @DisplayName("ends TLS with the job's secret on an HTTP/2 server for the host and passes gRPC over TLS to the backend")
     void terminatesAndPassesGrpc() {
       assertThat(conf)
           .doesNotContain("stream {").doesNotContain("load_module")
@@ -83,7 +85,7 @@ class NginxIngressConfigTest {
           .contains("ssl_certificate /pki/server/tls.crt;")
           .contains("ssl_certificate_key /pki/server/tls.key;")
           .contains("location / {")
-          .contains("grpc_pass grpc://127.0.0.1:50051;");
+          .contains("grpc_pass grpcs://127.0.0.1:50051;");
     }
 
     @Test
@@ -121,40 +123,45 @@ class NginxIngressConfigTest {
     @Test
     @DisplayName("does not ask for client certificates unless auth-tls-secret says so, as ingress-nginx")
     void noClientCertificatesByDefault() {
-      assertThat(conf).doesNotContain("ssl_verify_client").doesNotContain("ssl_client_certificate");
+      Ingress plain = new IngressBuilder(ingress).editMetadata()
+          .removeFromAnnotations(IngressModel.AUTH_TLS_SECRET)
+          .removeFromAnnotations(IngressModel.AUTH_TLS_VERIFY_CLIENT)
+          .removeFromAnnotations(IngressModel.AUTH_TLS_PASS_CERTIFICATE)
+          .endMetadata().build();
+      assertThat(builder(plain).build().render()).doesNotContain("ssl_verify_client").doesNotContain("ssl_client_certificate")
+          .doesNotContain("ssl-client-cert");
     }
 
     @Test
-    @DisplayName("verifies client certificates against the auth-tls secret's CA and can pass the certificate upstream")
+    @DisplayName("verifies client certificates against the CA of the controller's auth-tls secret and passes the "
+        + "certificate upstream in ssl-client-cert")
     void authTls() {
-      Ingress withAuth = new IngressBuilder(ingress).editMetadata()
-          .addToAnnotations(NginxIngressConfig.AUTH_TLS_SECRET, "flotilla/flotilla-ca")
-          .addToAnnotations(NginxIngressConfig.AUTH_TLS_PASS_CERTIFICATE, "true")
-          .endMetadata().build();
-      String rendered = builder(withAuth).secret("flotilla/flotilla-ca", TlsPaths.inDirectory(Path.of("/pki/ca")))
-          .build().render();
-      assertThat(rendered)
-          .contains("ssl_client_certificate /pki/ca/ca.crt;")
+      assertThat(conf)
+          .contains("ssl_client_certificate /pki/server/ca.crt;")
           .contains("ssl_verify_client on;")
           .contains("grpc_set_header ssl-client-cert $ssl_client_escaped_cert;");
     }
 
     @Test
-    @DisplayName("speaks TLS to the backend with the proxy-ssl secret for backend-protocol GRPCS")
+    @DisplayName("speaks mutual TLS to the backend with the controller's proxy-ssl secret (backend-protocol GRPCS)")
     void grpcsBackend() {
-      Ingress grpcs = new IngressBuilder(ingress).editMetadata()
-          .addToAnnotations(IngressModel.BACKEND_PROTOCOL, "GRPCS")
-          .addToAnnotations(NginxIngressConfig.PROXY_SSL_SECRET, "flotilla/ingress-client")
-          .endMetadata().build();
-      String rendered = builder(grpcs).secret("flotilla/ingress-client", TlsPaths.inDirectory(Path.of("/pki/ingress")))
-          .build().render();
-      assertThat(rendered)
+      assertThat(conf)
           .contains("grpc_pass grpcs://127.0.0.1:50051;")
           .contains("grpc_ssl_certificate /pki/ingress/tls.crt;")
           .contains("grpc_ssl_certificate_key /pki/ingress/tls.key;")
           .contains("grpc_ssl_trusted_certificate /pki/ingress/ca.crt;")
           .contains("grpc_ssl_verify on;")
           .contains("grpc_ssl_name " + HOST + ";");
+    }
+
+    @Test
+    @DisplayName("an iflearner-style Ingress (backend-protocol GRPC) passes plaintext gRPC to the backend")
+    void plaintextBackend() {
+      Ingress grpc = new IngressBuilder(ingress).editMetadata()
+          .addToAnnotations(IngressModel.BACKEND_PROTOCOL, "GRPC")
+          .endMetadata().build();
+      assertThat(builder(grpc).build().render()).contains("grpc_pass grpc://127.0.0.1:50051;")
+          .doesNotContain("grpc_ssl_certificate");
     }
   }
 
