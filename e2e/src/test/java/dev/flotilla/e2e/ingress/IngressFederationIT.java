@@ -10,7 +10,6 @@ import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Role;
 import dev.flotilla.controller.api.TlsMode;
-import dev.flotilla.controller.model.IngressModel;
 import dev.flotilla.demo.ChildProcess;
 import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.FlotillaJars;
@@ -19,12 +18,10 @@ import dev.flotilla.demo.PartyArgs;
 import dev.flotilla.demo.ProcessGroup;
 import dev.flotilla.demo.ServerStatus;
 import dev.flotilla.demo.TlsPaths;
-import dev.flotilla.demo.ingress.NginxIngressConfig;
 import dev.flotilla.demo.ingress.NginxProcess;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
-import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -90,33 +87,26 @@ class IngressFederationIT {
   }
 
   @Test
-  @DisplayName("terminate: a party trains through nginx ending TLS and speaking gRPC over TLS to the aggregator, "
-      + "which then sees nginx's identity, not the party's")
+  @DisplayName("terminate: 3 parties train through nginx ending TLS; nginx verifies their certificates and forwards "
+      + "them (ssl-client-cert) over its own mutual TLS to the aggregator, which trusts it as a proxy and sees the "
+      + "parties' certificate identities")
   void terminate(@TempDir Path dir) {
     FlotillaJars jars = FlotillaJars.locate();
-    try (LocalFederation federation = LocalFederation.prepare(settings(1), jars, dir.resolve("federation"))) {
-      FederationPki pki = federation.pki();
-      TlsPaths ingressClient = pki.party("ingress-nginx");
-      TlsPaths jobCa = new TlsPaths(pki.caCertificate(), pki.caCertificate().resolveSibling("ca.key"), pki.caCertificate());
-      // The controller's terminate Ingress says backend-protocol GRPC (plaintext to the pod, for iflearner images);
-      // a Flotilla aggregator only speaks mutual TLS, so this run adds what such a backend needs.
-      Ingress ingress = new IngressBuilder(Ingresses.controllerIngress(TlsMode.TERMINATE, federation.port()))
-          .editMetadata()
-          .addToAnnotations(IngressModel.BACKEND_PROTOCOL, "GRPCS")
-          .addToAnnotations(NginxIngressConfig.PROXY_SSL_SECRET, "flotilla/ingress-nginx-client")
-          .addToAnnotations(NginxIngressConfig.AUTH_TLS_SECRET, "flotilla/job-ca")
-          .endMetadata().build();
-      try (NginxProcess nginx = Ingresses.start(dir.resolve("nginx"), ingress, pki, federation.port(),
-          Map.of("flotilla/ingress-nginx-client", ingressClient, "flotilla/job-ca", jobCa))) {
-        federation.routePartiesThrough(nginx.address()).start();
+    LocalFederation.Settings settings = settings(3).serverArg("--trusted-proxy", Ingresses.PROXY);
+    try (LocalFederation federation = LocalFederation.prepare(settings, jars, dir.resolve("federation"));
+        NginxProcess nginx = Ingresses.start(dir.resolve("nginx"),
+            Ingresses.controllerIngress(TlsMode.TERMINATE, federation.port()), federation.pki(), federation.port(),
+            Map.of())) {
+      federation.routePartiesThrough(nginx.address()).start();
 
-        ServerStatus status = awaitFinished(federation, nginx);
+      ServerStatus status = awaitFinished(federation, nginx);
 
-        assertThat(status.roundsCompleted()).isEqualTo(2);
-        assertThat(status.parties()).as("identities the aggregator saw").containsExactly("ingress-nginx");
-        assertThat(nginx.accessLog()).contains("POST /flotilla.v1.Federation/Join HTTP/2.0\" 200")
-            .contains("/flotilla.v1.Federation/SubmitUpdate");
-      }
+      assertThat(status.roundsCompleted()).isEqualTo(2);
+      assertThat(status.parties()).as("identities the aggregator saw")
+          .containsExactlyInAnyOrder("party-1", "party-2", "party-3")
+          .doesNotContain(Ingresses.PROXY);
+      assertThat(nginx.accessLog()).contains("POST /flotilla.v1.Federation/Join HTTP/2.0\" 200")
+          .contains("/flotilla.v1.Federation/SubmitUpdate");
     }
   }
 

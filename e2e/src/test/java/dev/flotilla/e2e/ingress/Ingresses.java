@@ -1,6 +1,8 @@
 package dev.flotilla.e2e.ingress;
 
 import dev.flotilla.controller.api.TlsMode;
+import dev.flotilla.controller.model.IngressModel;
+import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.NginxIngressConfig;
@@ -20,6 +22,8 @@ import java.util.function.UnaryOperator;
 final class Ingresses {
 
   static final String JOB = "job1";
+  /** The identity of nginx's client certificate towards the aggregator (terminate mode). */
+  static final String PROXY = IngressModel.PROXY_IDENTITY;
 
   private Ingresses() {}
 
@@ -30,7 +34,9 @@ final class Ingresses {
 
   /**
    * Renders the configuration for {@code ingress} (the job's TLS secret is the server certificate of
-   * {@code pki}; {@code secrets} adds others) and starts nginx on a free loopback port.
+   * {@code pki}, with the CA that auth-tls-secret verifies parties against; the ingress's own client
+   * certificate is {@code pki}'s {@value #PROXY} party certificate; {@code secrets} adds others) and
+   * starts nginx on a free loopback port.
    */
   static NginxProcess start(Path prefix, Ingress ingress, FederationPki pki, int backendPort,
       Map<String, TlsPaths> secrets) {
@@ -38,9 +44,15 @@ final class Ingresses {
     NginxIngressConfig.Builder config = NginxIngressConfig.builder(prefix, port)
         .ingress(ingress)
         .backend(pki.serverName(), "127.0.0.1:" + backendPort)
-        .secret(ServerIngress.NAMESPACE + "/" + ServerIngress.tlsSecretName(JOB), pki.server());
+        .secret(ServerIngress.NAMESPACE + "/" + ServerIngress.tlsSecretName(JOB), pki.server())
+        .secret(ServerIngress.NAMESPACE + "/" + ingressClientSecretName(), pki.party(PROXY));
     secrets.forEach(config::secret);
     return NginxProcess.start(prefix, config.build().render(), port, Duration.ofSeconds(20));
+  }
+
+  /** The Secret the controller's terminate Ingress names in proxy-ssl-secret. */
+  static String ingressClientSecretName() {
+    return new JobModel(ServerIngress.job(JOB, FederationPki.DOMAIN, TlsMode.TERMINATE, 1)).ingressClientSecretName();
   }
 
   static NginxProcess start(Path prefix, TlsMode mode, FederationPki pki, int backendPort,

@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,9 +105,9 @@ class LargeModelThroughIngressIT {
   void terminate() throws Exception {
     FederationPki pki = pki();
     int backendPort = FreePorts.next();
-    // backend-protocol GRPC: ingress-nginx speaks plaintext gRPC to the pod
-    backend = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", backendPort)).addService(service)
-        .build().start();
+    // backend-protocol GRPCS: ingress-nginx speaks gRPC over mutual TLS to a Flotilla pod
+    backend = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", backendPort), Ingresses.files(pki.server()))
+        .addService(service).build().start();
     nginx = Ingresses.start(dir.resolve("nginx"), TlsMode.TERMINATE, pki, backendPort, UnaryOperator.identity(),
         Map.of());
     channel = Ingresses.partyChannel(nginx.address(), pki, "party-1");
@@ -123,8 +122,8 @@ class LargeModelThroughIngressIT {
   void terminateWithoutBodySizeAnnotationRefusesUpload() throws Exception {
     FederationPki pki = pki();
     int backendPort = FreePorts.next();
-    backend = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", backendPort)).addService(service)
-        .build().start();
+    backend = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", backendPort), Ingresses.files(pki.server()))
+        .addService(service).build().start();
     nginx = Ingresses.start(dir.resolve("nginx"), TlsMode.TERMINATE, pki, backendPort,
         ingress -> new IngressBuilder(ingress).editMetadata().removeFromAnnotations(IngressModel.PROXY_BODY_SIZE)
             .endMetadata().build(),

@@ -36,7 +36,7 @@ import java.util.function.UnaryOperator;
  *   <li>protocol rounds: 3 concurrent parties each fetch and upload an MLP-sized model (0.8 MB), the
  *       wire work of one federated round without training, {@code --protocol-rounds} times;</li>
  *   <li>training rounds: the real aggregator and 3 party processes on Fashion-MNIST, {@code --rounds}
- *       rounds directly and through passthrough nginx (terminate mode cannot carry 3 identities).</li>
+ *       rounds directly and through passthrough nginx.</li>
  * </ol>
  *
  * Run from the repository root after {@code mvn -o -pl e2e -am install -DskipTests}:
@@ -137,11 +137,13 @@ public final class ProxyCostBenchmark {
     rows.forEach(System.out::println);
   }
 
-  /** direct and passthrough: the backend ends mutual TLS; terminate: nginx ends TLS, plaintext gRPC behind (backend-protocol GRPC). */
+  /**
+   * The backend ends mutual TLS on every path; terminate: nginx ends the party's TLS and opens its own
+   * to the backend (backend-protocol GRPCS, the controller's Ingress for a Flotilla image).
+   */
   static Server backend(String path, FederationPki pki, int port, BulkTransfer.Service service) throws Exception {
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
-    NettyServerBuilder builder = path.equals("terminate") ? NettyServerBuilder.forAddress(address)
-        : MutualTlsServers.forAddress(address, Ingresses.files(pki.server()));
+    NettyServerBuilder builder = MutualTlsServers.forAddress(address, Ingresses.files(pki.server()));
     return builder.addService(service).build().start();
   }
 
