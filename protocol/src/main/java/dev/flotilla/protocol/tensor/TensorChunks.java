@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
 
 /**
  * Encodes tensors as the chunk streams of the wire protocol: float32 little-endian values,
@@ -87,24 +88,8 @@ public final class TensorChunks {
     ModelChunk header = ModelChunk.newBuilder()
         .setHeader(ModelHeader.newBuilder().setModelVersion(modelVersion).addAllTensors(infos(specs)))
         .build();
-    Iterator<ByteString> data = dataChunks(tensors, MAX_CHUNK_BYTES);
-    return new Iterator<>() {
-      private boolean headerSent;
-
-      @Override
-      public boolean hasNext() {
-        return !headerSent || data.hasNext();
-      }
-
-      @Override
-      public ModelChunk next() {
-        if (!headerSent) {
-          headerSent = true;
-          return header;
-        }
-        return ModelChunk.newBuilder().setData(data.next()).build();
-      }
-    };
+    return headerThenData(header, dataChunks(tensors, MAX_CHUNK_BYTES),
+        data -> ModelChunk.newBuilder().setData(data).build());
   }
 
   /**
@@ -116,7 +101,13 @@ public final class TensorChunks {
     UpdateChunk first = UpdateChunk.newBuilder()
         .setHeader(header.toBuilder().clearTensors().addAllTensors(infos(specs)))
         .build();
-    Iterator<ByteString> data = dataChunks(tensors, MAX_CHUNK_BYTES);
+    return headerThenData(first, dataChunks(tensors, MAX_CHUNK_BYTES),
+        data -> UpdateChunk.newBuilder().setData(data).build());
+  }
+
+  /** A lazy stream: the header message, then one message per data chunk, built as it is pulled. */
+  private static <T> Iterator<T> headerThenData(
+      T header, Iterator<ByteString> data, Function<ByteString, T> wrap) {
     return new Iterator<>() {
       private boolean headerSent;
 
@@ -126,12 +117,12 @@ public final class TensorChunks {
       }
 
       @Override
-      public UpdateChunk next() {
+      public T next() {
         if (!headerSent) {
           headerSent = true;
-          return first;
+          return header;
         }
-        return UpdateChunk.newBuilder().setData(data.next()).build();
+        return wrap.apply(data.next());
       }
     };
   }
