@@ -1,31 +1,38 @@
 package dev.flotilla.server.state;
 
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32;
-import java.util.zip.CheckedInputStream;
 import java.util.zip.CheckedOutputStream;
 
 /**
  * The checkpoint file {@code <state-dir>/checkpoint.bin}, replaced atomically after every round.
- * Layout: magic, format version, length-prefixed JSON metadata (everything but tensors), the global
- * model, the strategy's named tensor groups, then a CRC32 of all preceding bytes.
+ * Layout (format 1, big-endian ints as {@link DataOutputStream} writes them):
+ * <pre>
+ *   "FLOTILLA-CKPT"  int format=1
+ *   int n  n bytes of UTF-8 JSON metadata (everything but tensors)
+ *   tensors: the global model
+ *   int groups  groups x (writeUTF name, tensors): the strategy's named state, shaped like the model
+ *   long CRC32 of every byte before it
+ * where tensors = int count, count x (int n, n float32 little-endian)
+ * </pre>
+ * Reading verifies before it trusts: see {@link CheckpointReader}.
  */
 public final class CheckpointStore {
 
   public static final String FILE_NAME = "checkpoint.bin";
-  private static final byte[] MAGIC = "FLOTILLA-CKPT".getBytes(StandardCharsets.US_ASCII);
-  private static final int FORMAT_VERSION = 1;
+  static final byte[] MAGIC = "FLOTILLA-CKPT".getBytes(StandardCharsets.US_ASCII);
+  static final int FORMAT_VERSION = 1;
+  private static final int BUFFER_BYTES = 1 << 16;
 
   private final Path file;
 
@@ -58,11 +65,12 @@ public final class CheckpointStore {
       byte[] json = Json.GSON.toJson(meta).getBytes(StandardCharsets.UTF_8);
       out.writeInt(json.length);
       out.write(json);
-      writeTensors(out, checkpoint.global());
+      ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      writeTensors(out, checkpoint.global(), buffer);
       out.writeInt(checkpoint.strategyState().size());
       for (Map.Entry<String, float[][]> e : checkpoint.strategyState().entrySet()) {
         out.writeUTF(e.getKey());
-        writeTensors(out, e.getValue());
+        writeTensors(out, e.getValue(), buffer);
       }
       out.flush();
       long crc = checked.getChecksum().getValue();
@@ -73,83 +81,34 @@ public final class CheckpointStore {
   /**
    * The last checkpoint, or empty when the state directory has none.
    *
-   * @throws IOException when the file exists but is not a valid checkpoint (never silently ignored)
+   * @throws InvalidCheckpointException when the file is there but is no valid checkpoint: the
+   *     message names the file and what is wrong (never silently ignored or replaced)
+   * @throws IOException when the file cannot be read
    */
   public Optional<Checkpoint> load() throws IOException {
-    if (!Files.exists(file)) {
+    if (Files.notExists(file, LinkOption.NOFOLLOW_LINKS)) {
       return Optional.empty();
     }
-    try (InputStream raw = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-      CheckedInputStream checked = new CheckedInputStream(raw, new CRC32());
-      DataInputStream in = new DataInputStream(checked);
-      byte[] magic = in.readNBytes(MAGIC.length);
-      if (!java.util.Arrays.equals(magic, MAGIC)) {
-        throw new IOException(file + " is not a Flotilla checkpoint");
-      }
-      int version = in.readInt();
-      if (version != FORMAT_VERSION) {
-        throw new IOException(file + " has checkpoint format " + version + ", this server reads " + FORMAT_VERSION);
-      }
-      byte[] json = in.readNBytes(in.readInt());
-      float[][] global = readTensors(in);
-      int groups = in.readInt();
-      Map<String, float[][]> strategyState = new LinkedHashMap<>();
-      for (int i = 0; i < groups; i++) {
-        strategyState.put(in.readUTF(), readTensors(in));
-      }
-      long expected = checked.getChecksum().getValue();
-      long stored = new DataInputStream(raw).readLong();
-      if (stored != expected) {
-        throw new IOException(file + " is corrupt (CRC mismatch)");
-      }
-      Meta meta = Json.GSON.fromJson(new String(json, StandardCharsets.UTF_8), Meta.class);
-      return Optional.of(new Checkpoint(meta.jobId, meta.model, meta.strategy, meta.roundsTotal, meta.roundsCompleted,
-          meta.modelVersion, global, strategyState,
-          meta.parties == null ? java.util.List.of() : meta.parties,
-          meta.history == null ? java.util.List.of() : meta.history,
-          meta.finalEvaluations == null ? Map.of() : meta.finalEvaluations,
-          meta.bytesUp, meta.bytesDown));
-    } catch (java.io.EOFException e) {
-      throw new IOException(file + " is truncated", e);
+    if (!Files.isRegularFile(file)) {
+      // a directory, a dangling link, or a file we may not even look at: never "no checkpoint"
+      throw new InvalidCheckpointException(file, Files.exists(file) ? "is not a regular file"
+          : "cannot be read (a dangling symbolic link, or no permission to look at it)");
     }
+    return Optional.of(CheckpointReader.read(file));
   }
 
-  private static final class Meta {
-    String jobId;
-    String model;
-    String strategy;
-    int roundsTotal;
-    int roundsCompleted;
-    long modelVersion;
-    java.util.List<Checkpoint.PartyRecord> parties;
-    java.util.List<dev.flotilla.server.round.RoundRecord> history;
-    Map<String, Map<String, Double>> finalEvaluations;
-    long bytesUp;
-    long bytesDown;
-  }
-
-  private static void writeTensors(DataOutputStream out, float[][] tensors) throws IOException {
+  /** Tensors as count, then per tensor its length and its float32 values, through one small buffer. */
+  private static void writeTensors(DataOutputStream out, float[][] tensors, ByteBuffer buffer) throws IOException {
     out.writeInt(tensors.length);
     for (float[] t : tensors) {
       out.writeInt(t.length);
-      ByteBuffer buffer = ByteBuffer.allocate(t.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      buffer.asFloatBuffer().put(t);
-      out.write(buffer.array());
-    }
-  }
-
-  private static float[][] readTensors(DataInputStream in) throws IOException {
-    float[][] tensors = new float[in.readInt()][];
-    for (int i = 0; i < tensors.length; i++) {
-      int n = in.readInt();
-      byte[] bytes = in.readNBytes(n * Float.BYTES);
-      if (bytes.length != n * Float.BYTES) {
-        throw new java.io.EOFException();
+      for (int done = 0; done < t.length; ) {
+        int n = Math.min(t.length - done, BUFFER_BYTES / Float.BYTES);
+        buffer.clear();
+        buffer.asFloatBuffer().put(t, done, n);
+        out.write(buffer.array(), 0, n * Float.BYTES);
+        done += n;
       }
-      tensors[i] = new float[n];
-      ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(tensors[i]);
     }
-    return tensors;
   }
-
 }

@@ -5,11 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.server.round.RoundRecord;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,5 +71,177 @@ class CheckpointStoreTest {
     assertThatThrownBy(store::load).hasMessageContaining("corrupt");
     Files.write(store.file(), java.util.Arrays.copyOf(bytes, bytes.length / 3));
     assertThatThrownBy(store::load).hasMessageContaining("truncated");
+  }
+
+  @Nested
+  @DisplayName("a damaged or hostile checkpoint file")
+  class Hostile {
+
+    private static final float[] ONE = {1f};
+
+    /** Writes bytes as the checkpoint of a new state directory and returns that directory. */
+    private Path stateDir(String name, byte[] bytes) throws IOException {
+      Path stateDir = Files.createDirectories(dir.resolve(name));
+      Files.write(stateDir.resolve(CheckpointStore.FILE_NAME), bytes);
+      return stateDir;
+    }
+
+    private String refusal(Path stateDir) {
+      CheckpointStore store = new CheckpointStore(stateDir);
+      Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(store::load);
+      assertThat(thrown).as("load() of " + stateDir.getFileName()).isInstanceOf(IOException.class);
+      assertThat(thrown.getMessage()).contains(store.file().toString());
+      return thrown.getMessage();
+    }
+
+    @Test
+    @DisplayName("length and count fields of 2^31-1, 2^30 and negative are refused naming the file and the field, "
+        + "in a JVM with a 64 MiB heap (no OutOfMemoryError, no other exception)")
+    void hugeLengthFieldsInASmallHeap() throws Exception {
+      Map<Path, String> expected = new LinkedHashMap<>();
+      expected.put(stateDir("count-max-wrong-crc", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON)
+          .integer(Integer.MAX_VALUE).integer(1).withWrongChecksum()),
+          "the global model declares 2147483647 tensors");
+      expected.put(stateDir("count-max-valid-crc", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON)
+          .integer(Integer.MAX_VALUE).integer(1).withChecksum()),
+          "the global model declares 2147483647 tensors");
+      // 2^30 float32 values are 2^32 bytes: a 32-bit byte count wraps to 0
+      expected.put(stateDir("tensor-2^30-wrong-crc", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON)
+          .integer(1).integer(1 << 30).integer(0).withWrongChecksum()),
+          "tensor 0 of the global model declares 1073741824 float32 values");
+      // 2^29+1 values: a 32-bit byte count wraps negative
+      expected.put(stateDir("tensor-2^29+1-valid-crc", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON)
+          .integer(1).integer((1 << 29) + 1).integer(0).withChecksum()),
+          "tensor 0 of the global model declares 536870913 float32 values");
+      expected.put(stateDir("metadata-negative", CheckpointBytes.header().integer(-1).integer(0).integer(0)
+          .withChecksum()), "the metadata JSON declares -1 bytes");
+      expected.put(stateDir("group-count-max", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON).tensors(ONE)
+          .integer(Integer.MAX_VALUE).withChecksum()), "the strategy state declares 2147483647 groups");
+
+      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx64m", "-cp", System.getProperty("java.class.path"), CheckpointLoadProbe.class.getName()));
+      expected.keySet().forEach(d -> command.add(d.toString()));
+      Process probe = new ProcessBuilder(command).redirectErrorStream(true).start();
+      List<String> lines = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+      assertThat(probe.waitFor(2, TimeUnit.MINUTES)).isTrue();
+      assertThat(lines).hasSize(expected.size());
+      int i = 0;
+      for (Map.Entry<Path, String> e : expected.entrySet()) {
+        assertThat(lines.get(i++)).as(e.getKey().getFileName().toString())
+            .startsWith("REFUSED checkpoint " + e.getKey().resolve(CheckpointStore.FILE_NAME))
+            .contains(e.getValue());
+      }
+    }
+
+    @Test
+    @DisplayName("reading a file of N bytes allocates at most about N bytes, whatever its count fields claim")
+    void allocationBoundedByTheFile() throws Exception {
+      CheckpointStore valid = new CheckpointStore(dir);
+      valid.save(sample());
+      valid.load(); // warm up: class loading and Gson's adapters are not the file's doing
+      com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+      Map<String, byte[]> files = new LinkedHashMap<>();
+      // 2^26 tensors would be a 256 MiB array of references
+      files.put("count-2^26", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON).integer(1 << 26).integer(1)
+          .withWrongChecksum());
+      files.put("count-2^26-valid-crc", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON).integer(1 << 26)
+          .integer(1).withChecksum());
+      // 2^28 values would be a 1 GiB float array
+      files.put("values-2^28", CheckpointBytes.header().json(CheckpointBytes.VALID_JSON).integer(1).integer(1 << 28)
+          .integer(0).withChecksum());
+      files.put("metadata-2^30", CheckpointBytes.header().integer(1 << 30).integer(0).integer(0).withChecksum());
+      for (Map.Entry<String, byte[]> file : files.entrySet()) {
+        Path stateDir = stateDir(file.getKey(), file.getValue());
+        long before = threads.getCurrentThreadAllocatedBytes();
+        String message = refusal(stateDir);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as(file.getKey() + " (" + file.getValue().length + " bytes): " + message)
+            .isLessThan(16L * file.getValue().length + (1 << 20));
+      }
+      // a valid checkpoint of a 4 MiB model: its values are allocated once, never a second copy of the file
+      float[][] big = {new float[1 << 20], {1, 2, 3}};
+      Checkpoint c = sample();
+      new CheckpointStore(dir.resolve("big")).save(new Checkpoint(c.jobId(), c.model(), c.strategy(), c.roundsTotal(),
+          c.roundsCompleted(), c.modelVersion(), big, Map.of(), c.parties(), c.history(), c.finalEvaluations(), 1, 2));
+      long size = Files.size(dir.resolve("big").resolve(CheckpointStore.FILE_NAME));
+      long before = threads.getCurrentThreadAllocatedBytes();
+      Checkpoint loaded = new CheckpointStore(dir.resolve("big")).load().orElseThrow();
+      long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      assertThat(loaded.global()).isDeepEqualTo(big);
+      assertThat(allocated).as("allocated to load a %d-byte checkpoint", size).isLessThan(size + (1 << 20));
+    }
+
+    @Test
+    @DisplayName("bytes after the checksum, or between the content and the checksum, are refused as oversized")
+    void oversized() throws Exception {
+      byte[] valid = CheckpointBytes.withModel(CheckpointBytes.VALID_JSON, ONE).withChecksum();
+      byte[] appended = java.util.Arrays.copyOf(valid, valid.length + 5);
+      assertThat(refusal(stateDir("appended", appended))).contains("is oversized: 5 bytes follow the strategy state");
+      byte[] padded = CheckpointBytes.withModel(CheckpointBytes.VALID_JSON, ONE).raw(new byte[3]).withChecksum();
+      assertThat(refusal(stateDir("padded", padded))).contains("is oversized: 3 bytes follow the strategy state");
+    }
+
+    @Test
+    @DisplayName("a file cut anywhere is refused naming the file, from an empty file to one missing its last byte")
+    void truncatedAnywhere() throws Exception {
+      CheckpointStore store = new CheckpointStore(dir);
+      store.save(sample());
+      byte[] valid = Files.readAllBytes(store.file());
+      for (int keep : new int[] {0, 5, 13, 16, 20, 200, valid.length / 2, valid.length - 8, valid.length - 1}) {
+        String message = refusal(stateDir("cut-" + keep, java.util.Arrays.copyOf(valid, keep)));
+        assertThat(message).as("cut to %d bytes", keep).containsAnyOf("truncated", keep == 0 ? "not a Flotilla" : "truncated");
+      }
+    }
+
+    @Test
+    @DisplayName("metadata a server never writes is refused even under a valid checksum: not JSON, missing fields, "
+        + "null or duplicate parties, incomplete rounds")
+    void invalidMetadata() throws Exception {
+      String[][] cases = {
+          {"not-json", "{\"job_id\": [", "is not the expected JSON"},
+          {"wrong-type", "{\"job_id\":\"j\",\"model\":\"cnn\",\"strategy\":\"fedavg\",\"parties\":5}", "is not the expected JSON"},
+          {"null", "null", "is empty"},
+          {"no-job", "{\"model\":\"cnn\",\"strategy\":\"fedavg\"}", "lacks job_id"},
+          {"null-party", CheckpointBytes.VALID_JSON.replace("[{\"name\":\"a\",\"index\":0,\"num_samples\":100}]", "[null]"),
+              "incomplete or negative party"},
+          {"duplicate-party", CheckpointBytes.VALID_JSON.replace("[{\"name\":\"a\",\"index\":0,\"num_samples\":100}]",
+              "[{\"name\":\"a\",\"index\":0},{\"name\":\"a\",\"index\":1}]"), "holds party 'a'"},
+          {"negative-round", CheckpointBytes.VALID_JSON.replace("\"rounds_completed\":1", "\"rounds_completed\":-1"),
+              "negative count"},
+          {"round-without-metrics", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[{\"round\":1,\"parties\":[]}]"),
+              "incomplete round record"},
+      };
+      for (String[] c : cases) {
+        String message = refusal(stateDir(c[0], CheckpointBytes.withModel(c[1], ONE).withChecksum()));
+        assertThat(message).as(c[0]).contains("is corrupt: its metadata").contains(c[2]);
+      }
+    }
+
+    @Test
+    @DisplayName("strategy state not shaped like the global model, or named twice, is refused")
+    void strategyStateShape() throws Exception {
+      byte[] misshapen = CheckpointBytes.header().json(CheckpointBytes.VALID_JSON).tensors(ONE).integer(1).name("m")
+          .tensors(new float[] {1, 2}).withChecksum();
+      assertThat(refusal(stateDir("misshapen", misshapen))).contains("strategy state 'm' is not shaped like the global model");
+      byte[] twice = CheckpointBytes.header().json(CheckpointBytes.VALID_JSON).tensors(ONE).integer(2).name("m").tensors(ONE)
+          .name("m").tensors(ONE).withChecksum();
+      assertThat(refusal(stateDir("twice", twice))).contains("holds strategy state 'm' twice");
+    }
+
+    @Test
+    @DisplayName("another format version, another file type, a directory or a dangling link are refused, never read as 'no checkpoint'")
+    void notACheckpoint() throws Exception {
+      byte[] v2 = new CheckpointBytes().raw("FLOTILLA-CKPT".getBytes(StandardCharsets.US_ASCII)).integer(2)
+          .json(CheckpointBytes.VALID_JSON).integer(0).integer(0).withChecksum();
+      assertThat(refusal(stateDir("v2", v2))).contains("has checkpoint format 2; this server reads format 1");
+      assertThat(refusal(stateDir("png", new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10})))
+          .contains("is not a Flotilla checkpoint");
+      Path withDirectory = Files.createDirectories(dir.resolve("directory").resolve(CheckpointStore.FILE_NAME)).getParent();
+      assertThat(refusal(withDirectory)).contains("is not a regular file");
+      Path withDanglingLink = Files.createDirectories(dir.resolve("dangling"));
+      Files.createSymbolicLink(withDanglingLink.resolve(CheckpointStore.FILE_NAME), dir.resolve("nowhere"));
+      assertThat(refusal(withDanglingLink)).contains("cannot be read");
+      assertThat(new CheckpointStore(Files.createDirectories(dir.resolve("empty"))).load()).isEmpty();
+    }
   }
 }
