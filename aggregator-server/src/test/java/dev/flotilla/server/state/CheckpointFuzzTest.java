@@ -120,7 +120,9 @@ class CheckpointFuzzTest {
     for (int t = 0; t < expected.length; t++) {
       assertThat(actual[t].length).isEqualTo(expected[t].length);
       for (int i = 0; i < expected[t].length; i++) {
-        assertThat(Float.floatToRawIntBits(actual[t][i])).isEqualTo(Float.floatToRawIntBits(expected[t][i]));
+        if (Float.floatToRawIntBits(actual[t][i]) != Float.floatToRawIntBits(expected[t][i])) {
+          throw new AssertionError("tensor " + t + " value " + i + " changed in a save and load");
+        }
       }
     }
   }

@@ -66,10 +66,10 @@ class TensorStreamFuzzTest {
       long start = position;
       long[] expectedNext = {start};
       decoder.accept(data, (tensor, offset, values, count) -> {
-        assertThat(count).isPositive();
-        assertThat(offset + count).isLessThanOrEqualTo(LAYOUT.get(tensor).numElements());
+        check(count > 0 && offset + count <= LAYOUT.get(tensor).numElements(),
+            "sink got %d values at offset %d of tensor %d", count, offset, tensor);
         long at = globalIndex(tensor, offset);
-        assertThat(at).as("values arrive in stream order").isEqualTo(expectedNext[0]);
+        check(at == expectedNext[0], "values arrive in stream order: got index %d, expected %d", at, expectedNext[0]);
         for (int i = 0; i < count; i++) {
           sunk[(int) at + i] = Float.floatToRawIntBits(values.get(values.position() + i));
         }
@@ -80,7 +80,7 @@ class TensorStreamFuzzTest {
       assertThat(decoder.valuesReceived()).isEqualTo(position);
       ByteBuffer raw = data.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < data.size() / Float.BYTES; i++) {
-        assertThat(sunk[(int) start + i]).isEqualTo(raw.getInt(i * Float.BYTES));
+        check(sunk[(int) start + i] == raw.getInt(i * Float.BYTES), "value %d differs from the wire", start + i);
       }
     }
     assertThat(decoder.isComplete()).isEqualTo(position == TOTAL);
@@ -118,7 +118,7 @@ class TensorStreamFuzzTest {
     assertThat(expected.remaining()).isEqualTo(TOTAL * Float.BYTES);
     for (float[] tensor : assembler.tensors()) {
       for (float value : tensor) {
-        assertThat(Float.floatToRawIntBits(value)).isEqualTo(expected.getInt());
+        check(Float.floatToRawIntBits(value) == expected.getInt(), "value %d differs from the wire", expected.position() / 4);
       }
     }
   }
@@ -159,12 +159,13 @@ class TensorStreamFuzzTest {
     TensorChunks.dataChunks(weights, chunkBytes).forEachRemaining(chunks::add);
     ByteString.Output concatenated = ByteString.newOutput();
     for (ByteString c : chunks) {
-      assertThat(c.size()).isPositive().isLessThanOrEqualTo(chunkBytes).isEqualTo(c.size() / Float.BYTES * Float.BYTES);
+      check(c.size() > 0 && c.size() <= chunkBytes && c.size() % Float.BYTES == 0, "chunk of %d bytes", c.size());
       c.writeTo(concatenated);
     }
     ByteBuffer wireValues = concatenated.toByteString().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(wireValues.remaining()).isEqualTo(count * Float.BYTES);
     for (int i = 0; i < count; i++) {
-      assertThat(wireValues.getInt(i * Float.BYTES)).as("value %d on the wire", i).isEqualTo(values.getInt(i * Float.BYTES));
+      check(wireValues.getInt(i * Float.BYTES) == values.getInt(i * Float.BYTES), "value %d on the wire", i);
     }
 
     // the party's path: FetchModel messages through protobuf bytes into the assembler
@@ -209,9 +210,17 @@ class TensorStreamFuzzTest {
     for (int t = 0; t < expected.length; t++) {
       assertThat(actual[t].length).isEqualTo(expected[t].length);
       for (int i = 0; i < expected[t].length; i++) {
-        assertThat(Float.floatToRawIntBits(actual[t][i])).as("tensor %d value %d", t, i)
-            .isEqualTo(Float.floatToRawIntBits(expected[t][i]));
+        check(Float.floatToRawIntBits(actual[t][i]) == Float.floatToRawIntBits(expected[t][i]),
+            "tensor %d value %d: %08x, expected %08x", t, i, Float.floatToRawIntBits(actual[t][i]),
+            Float.floatToRawIntBits(expected[t][i]));
       }
+    }
+  }
+
+  /** An assertion for the inner loops, where AssertJ's per-call cost would dominate a fuzzing run. */
+  private static void check(boolean condition, String message, Object... args) {
+    if (!condition) {
+      throw new AssertionError(String.format(message, args));
     }
   }
 
