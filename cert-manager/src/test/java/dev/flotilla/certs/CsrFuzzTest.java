@@ -1,0 +1,175 @@
+package dev.flotilla.certs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.pkcs.CertificationRequest;
+import org.bouncycastle.asn1.pkcs.CertificationRequestInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.junit.jupiter.api.DisplayName;
+
+/**
+ * Fuzz harnesses of what the CA reads from requesters: PKCS#10 CSRs (read from PEM, checked by
+ * {@link SigningPolicy}, signed by {@link CertificateAuthority#sign}) and PEM files of certificates,
+ * keys and CSRs. A CSR's signature only proves the requester holds its key, so any content can come
+ * signed: {@link #signCsr} also re-signs each input's request info with a key of its own, which is
+ * what lets the fuzzer past the signature check into the policy. Inputs under
+ * {@code CsrFuzzTestInputs/} (CSRs and certificates: public material only) are replayed by every
+ * {@code mvn verify}; {@code bench/fuzz.sh} fuzzes; {@link CsrSeeds} writes the seeds.
+ */
+class CsrFuzzTest {
+
+  static final String DOMAIN = "fuzz.example.org";
+  private static final CertificateAuthority CA =
+      CertificateAuthority.createRoot("fuzz-ca", Duration.ofDays(2), KeyType.EC_P256);
+  private static final KeyPair HOLDER = KeyType.EC_P256.generate();
+  private static final ContentSigner HOLDER_SIGNER = signer(HOLDER.getPrivate());
+  private static final List<SigningPolicy> POLICIES = List.of(SigningPolicy.namesUnder(DOMAIN), SigningPolicy.anyName());
+  private static final Path DIR = tempDir();
+
+  @FuzzTest
+  @DisplayName("a CSR in any bytes, as sent and re-signed by its holder, is signed or refused with PkiException only; "
+      + "what is signed carries the CSR's key, names the policy allows, one spiffe URI and its role's usages")
+  void signCsr(byte[] der) throws IOException {
+    CertificateSigningRequest asSent;
+    try {
+      asSent = CertificateSigningRequest.read(pemFile("CERTIFICATE REQUEST", der));
+    } catch (PkiException refused) {
+      assertThat(refused.getMessage()).isNotBlank();
+      asSent = null;
+    }
+    if (asSent != null) {
+      signWithEveryPolicy(asSent);
+    }
+    CertificationRequestInfo info;
+    try {
+      info = CertificationRequest.getInstance(ASN1Primitive.fromByteArray(der)).getCertificationRequestInfo();
+      info = new CertificationRequestInfo(info.getSubject(), SubjectPublicKeyInfo.getInstance(HOLDER.getPublic().getEncoded()),
+          info.getAttributes());
+    } catch (IOException | RuntimeException notARequestInfo) {
+      return; // nothing a requester could sign
+    }
+    HOLDER_SIGNER.getOutputStream().write(info.getEncoded("DER"));
+    PKCS10CertificationRequest resigned = new PKCS10CertificationRequest(
+        new CertificationRequest(info, HOLDER_SIGNER.getAlgorithmIdentifier(),
+            new org.bouncycastle.asn1.DERBitString(HOLDER_SIGNER.getSignature())));
+    signWithEveryPolicy(CertificateSigningRequest.read(pemFile("CERTIFICATE REQUEST", resigned.getEncoded())));
+  }
+
+  @FuzzTest
+  @DisplayName("any file is read as certificates, a private key and a CSR or refused with PkiException only; "
+      + "certificates and keys that are read write back to PEM that reads the same")
+  void readPem(byte[] input) throws IOException {
+    Path file = DIR.resolve("input.pem");
+    Files.write(file, input);
+    try {
+      List<X509Certificate> certificates = Pem.readCertificates(file);
+      assertThat(Pem.parseCertificates(Pem.encode(certificates), "re-encoded")).isEqualTo(certificates);
+    } catch (PkiException refused) {
+      assertThat(refused.getMessage()).isNotBlank();
+    }
+    try {
+      PrivateKey key = Pem.readPrivateKey(file);
+      assertThat(Pem.parsePrivateKey(Pem.encode(key), "re-encoded")).isEqualTo(key);
+    } catch (PkiException refused) {
+      assertThat(refused.getMessage()).isNotBlank();
+    }
+    try {
+      CertificateSigningRequest csr = CertificateSigningRequest.read(file);
+      csr.commonName();
+      csr.subjectAltNames();
+      csr.requestedExtendedKeyUsages();
+      csr.signatureIsValid();
+    } catch (PkiException refused) {
+      assertThat(refused.getMessage()).isNotBlank();
+    }
+  }
+
+  private static void signWithEveryPolicy(CertificateSigningRequest csr) {
+    for (Role role : Role.values()) {
+      for (SigningPolicy policy : POLICIES) {
+        IssuedCertificate issued;
+        try {
+          issued = CA.sign(csr, role, policy, Duration.ofDays(1));
+        } catch (PkiException refused) {
+          assertThat(refused.getMessage()).isNotBlank();
+          continue;
+        }
+        checkIssued(csr, role, policy, issued.certificate());
+      }
+    }
+  }
+
+  private static void checkIssued(CertificateSigningRequest csr, Role role, SigningPolicy policy, X509Certificate cert) {
+    try {
+      cert.verify(CA.certificate().getPublicKey());
+    } catch (java.security.GeneralSecurityException e) {
+      throw new AssertionError("issued certificate does not verify with the CA key", e);
+    }
+    assertThat(cert.getPublicKey()).isEqualTo(csr.publicKey());
+    assertThat(Certificates.commonName(cert)).isEqualTo(csr.commonName());
+    Names.checkCommonName(Certificates.commonName(cert));
+    List<String> uris = Certificates.uris(cert);
+    assertThat(uris).hasSize(1);
+    assertThat(uris.get(0)).startsWith("spiffe://").endsWith("/" + role.pathSegment() + "/" + csr.commonName());
+    for (String dns : Certificates.dnsNames(cert)) {
+      Names.checkDnsName(dns);
+      if (policy != POLICIES.get(1)) {
+        assertThat(Names.isUnder(dns.toLowerCase(Locale.ROOT), DOMAIN)).as("DNS SAN %s under %s", dns, DOMAIN).isTrue();
+      }
+    }
+    if (policy != POLICIES.get(1)) {
+      assertThat(Certificates.ipAddresses(cert)).isEmpty();
+    }
+    List<String> allowedUsages = role == Role.SERVER ? List.of("serverAuth") : List.of("serverAuth", "clientAuth");
+    assertThat(Certificates.extendedKeyUsages(cert)).isSubsetOf(allowedUsages);
+  }
+
+  private static Path pemFile(String type, byte[] der) throws IOException {
+    Path file = DIR.resolve("request.pem");
+    String pem = "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END " + type + "-----\n";
+    Files.writeString(file, pem, StandardCharsets.US_ASCII);
+    return file;
+  }
+
+  private static ContentSigner signer(PrivateKey key) {
+    try {
+      return new JcaContentSignerBuilder(KeyType.EC_P256.signatureAlgorithm()).build(key);
+    } catch (org.bouncycastle.operator.OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Path tempDir() {
+    try {
+      Path dir = Files.createTempDirectory("csr-fuzz");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try (var files = Files.walk(dir)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+          // a temporary directory left behind is harmless
+        }
+      }));
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package dev.flotilla.protocol.tls;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Role;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+
+/**
+ * Writes the seed inputs of {@link CertificateIdentityFuzzTest}: certificates of a throw-away CA
+ * (public material only; the CA's key is dropped), as DER and as nginx's escaped PEM header. Run
+ * from the repository root: {@code java -cp protocol/target/test-classes:protocol/target/classes:<test classpath>
+ * dev.flotilla.protocol.tls.CertificateIdentitySeeds protocol/src/test/resources}
+ */
+final class CertificateIdentitySeeds {
+
+  public static void main(String[] args) throws Exception {
+    Path inputs = Path.of(args[0], "dev/flotilla/protocol/tls/CertificateIdentityFuzzTestInputs");
+    CertificateAuthority ca = CertificateAuthority.createRoot("seed-ca", Duration.ofDays(1), KeyType.EC_P256);
+    X509Certificate party = ca.issue(LeafRequest.builder(Role.PARTY, "alice").dnsNames("alice.party.example.org")
+        .uri("spiffe://example.org/party/alice").build()).certificate();
+    X509Certificate server = ca.issue(LeafRequest.builder(Role.SERVER, "job1").dnsNames("job1.server.example.org")
+        .ipAddresses("127.0.0.1").uri("spiffe://example.org/server/job1").build()).certificate();
+    Path der = inputs.resolve("identityOfCertificate");
+    write(der.resolve("party"), party.getEncoded());
+    write(der.resolve("server"), server.getEncoded());
+    write(der.resolve("ca"), ca.certificate().getEncoded());
+    Path header = inputs.resolve("forwardedCertificateHeader");
+    write(header.resolve("foreign-party"), escapedPem(party).getBytes(StandardCharsets.US_ASCII));
+    write(header.resolve("truncated-escape"), "-----BEGIN%20CERTIFICATE-----%0AMIIB%2".getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** What nginx's $ssl_client_escaped_cert holds: the PEM with reserved characters %-escaped. */
+  static String escapedPem(X509Certificate certificate) throws Exception {
+    String pem = "-----BEGIN CERTIFICATE-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
+        + "\n-----END CERTIFICATE-----\n";
+    StringBuilder out = new StringBuilder();
+    for (byte b : pem.getBytes(StandardCharsets.US_ASCII)) {
+      char c = (char) b;
+      if (Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_') {
+        out.append(c);
+      } else {
+        out.append('%').append(String.format("%02X", b));
+      }
+    }
+    return out.toString();
+  }
+
+  private static void write(Path file, byte[] bytes) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.write(file, bytes);
+  }
+
+  private CertificateIdentitySeeds() {}
+}
