@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * A parsed Corefile: server blocks, their plugin directives (nested to any depth) and top-level
+ * A parsed Corefile: server blocks, their plugin directives (nested up to {@link #MAX_NESTING} levels) and top-level
  * {@code import} lines. The model keeps every token with the exact text around it (whitespace,
  * comments, quotes, CRLF), so {@link #render()} gives back the input byte for byte; edits made by
  * {@link CorefileEditor} splice new text in and leave every other byte alone.
@@ -18,6 +18,12 @@ import java.util.stream.Collectors;
  * kept as plain tokens.
  */
 public final class Corefile {
+  /**
+   * Deepest nesting of blocks accepted: CoreDNS's own Corefiles nest two or three levels; a limit
+   * keeps a hostile or broken ConfigMap from overflowing the parser's stack.
+   */
+  public static final int MAX_NESTING = 100;
+
   private final String source;
   private final List<Token> tokens;
   private final List<ServerBlock> serverBlocks;
@@ -163,12 +169,15 @@ public final class Corefile {
       Token open = tokens.get(i++);
       lastOpened = open;
       List<Directive> directives = new ArrayList<>();
-      Token close = lines(open, directives);
+      Token close = lines(open, directives, 1);
       return new ServerBlock(keys, open, directives, close);
     }
 
-    /** Parses directive lines up to the '}' matching {@code open}; returns that '}'. */
-    private Token lines(Token open, List<Directive> out) {
+    /** Parses directive lines up to the '}' matching {@code open}, the depth-th open block; returns that '}'. */
+    private Token lines(Token open, List<Directive> out, int depth) {
+      if (depth > MAX_NESTING) {
+        throw new CorefileParseException(open.line, "blocks nested deeper than " + MAX_NESTING + " levels");
+      }
       while (true) {
         if (i >= tokens.size()) {
           throw new CorefileParseException(open.line, "'{' is never closed"
@@ -197,7 +206,7 @@ public final class Corefile {
             nestedOpen = arg;
             lastOpened = arg;
             i++;
-            nestedClose = lines(arg, children);
+            nestedClose = lines(arg, children, depth + 1);
             break;
           }
           line.add(arg);

@@ -44,6 +44,27 @@ class CorefileTest {
   }
 
   @Test
+  @DisplayName("blocks nested 10,000 deep (60 KB of text) are refused with a parse error naming the line, not a "
+      + "StackOverflowError; 100 levels still parse and render back")
+  void deepNesting() {
+    assertThatThrownBy(() -> Corefile.parse(nested(10_000)))
+        .isInstanceOf(CorefileParseException.class)
+        .hasMessage("Corefile line 101: blocks nested deeper than 100 levels");
+    String hundred = nested(100);
+    assertThat(Corefile.parse(hundred).render()).isEqualTo(hundred);
+  }
+
+  /** A server block holding a directive with a block holding ... depth blocks in all. */
+  private static String nested(int depth) {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < depth; i++) {
+      text.append(i == 0 ? ".:53" : "d" + i).append(" {\n");
+    }
+    text.append("}\n".repeat(depth));
+    return text.toString();
+  }
+
+  @Test
   @DisplayName("k3s's default Corefile keeps its NodeHosts hosts block and both import lines")
   void k3sStructure() {
     Corefile cf = Corefile.parse(Corefiles.read(Corefiles.K3S));
