@@ -327,6 +327,10 @@ final class CheckpointReader {
         throw new InvalidCheckpointException(file, "is corrupt: its metadata is empty");
       }
       String problem = meta.problem();
+      if (problem == null && !survivesUtf8(Json.GSON.toJson(meta))) {
+        // an escaped lone surrogate (D800-DFFF) is legal JSON but no UTF-8: the next save would alter the text
+        problem = "holds text that is not valid Unicode (an unpaired surrogate)";
+      }
       if (problem != null) {
         throw new InvalidCheckpointException(file, "is corrupt: its metadata " + problem);
       }
@@ -366,6 +370,10 @@ final class CheckpointReader {
         }
       }
       return null;
+    }
+
+    private static boolean survivesUtf8(String text) {
+      return text.equals(new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
 
     Checkpoint toCheckpoint(float[][] global, Map<String, float[][]> strategyState) {

@@ -195,7 +195,7 @@ class CheckpointStoreTest {
 
     @Test
     @DisplayName("metadata a server never writes is refused even under a valid checksum: not JSON, missing fields, "
-        + "null or duplicate parties, incomplete rounds")
+        + "null or duplicate parties, incomplete rounds, text the next save could not write back (lone surrogates)")
     void invalidMetadata() throws Exception {
       String[][] cases = {
           {"not-json", "{\"job_id\": [", "is not the expected JSON"},
@@ -208,6 +208,8 @@ class CheckpointStoreTest {
               "[{\"name\":\"a\",\"index\":0},{\"name\":\"a\",\"index\":1}]"), "holds party 'a'"},
           {"negative-round", CheckpointBytes.VALID_JSON.replace("\"rounds_completed\":1", "\"rounds_completed\":-1"),
               "negative count"},
+          {"lone-surrogate", CheckpointBytes.VALID_JSON.replace("\"name\":\"a\"", "\"name\":\"a\\ud800\""),
+              "not valid Unicode"},
           {"round-without-metrics", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[{\"round\":1,\"parties\":[]}]"),
               "incomplete round record"},
       };
