@@ -106,7 +106,14 @@ public final class CorefileEditor {
       if (lineStart > block.openBrace().end && source.substring(lineStart, close).isBlank()) {
         edited = source.substring(0, lineStart) + inserted + source.substring(lineStart);
       } else {
-        edited = source.substring(0, close) + nl + inserted + source.substring(close);
+        // the '}' shares its line with other text: the region goes on lines of its own before it. Step
+        // back over carriage returns so the inserted "\n" makes no new "\r\n", which would switch the
+        // next edit to CRLF and make it rewrite the region (a second apply must change nothing)
+        int at = close;
+        while (nl.equals("\n") && at > block.openBrace().end && source.charAt(at - 1) == '\r') {
+          at--;
+        }
+        edited = source.substring(0, at) + nl + inserted + source.substring(at);
       }
     } else {
       edited = source;

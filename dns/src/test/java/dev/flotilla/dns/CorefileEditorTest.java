@@ -78,6 +78,20 @@ class CorefileEditorTest {
   }
 
   @Test
+  @DisplayName("a block closed on the line it opens, after a lone carriage return, is edited once: the insertion "
+      + "creates no CRLF, so a second apply changes nothing (fuzzer finding)")
+  void loneCarriageReturnBeforeClosingBrace() {
+    String text = ".:53 {\r}\n";
+    EditResult first = editor.apply(text, DnsEdit.replaceAll(JOB, List.of(SERVER)));
+    String edited = first.corefile().render();
+
+    assertThat(edited).doesNotContain("\r\n");
+    assertThat(edited).startsWith(".:53 {\n").endsWith("\r}\n");
+    assertThat(editor.managedRecords(first.corefile()).get(JOB)).containsExactly(SERVER);
+    assertThat(editor.apply(edited, DnsEdit.replaceAll(JOB, List.of(SERVER))).changed()).isFalse();
+  }
+
+  @Test
   @DisplayName("a block without reload gets it once, just above the region, and keeps one through later edits")
   void reloadAddedOnce() {
     String original = ".:53 {\n    errors\n    forward . /etc/resolv.conf\n}\n";
