@@ -136,28 +136,40 @@ public final class CertificateSigningRequest {
     }
   }
 
+  /** The subject's CN, or the empty string when it has none; a malformed subject is a {@link PkiException}. */
   public String commonName() {
-    RDN[] cns = csr.getSubject().getRDNs(BCStyle.CN);
-    return cns.length == 0 ? "" : IETFUtils.valueToString(cns[0].getFirst().getValue());
+    try {
+      RDN[] cns = csr.getSubject().getRDNs(BCStyle.CN);
+      return cns.length == 0 ? "" : IETFUtils.valueToString(cns[0].getFirst().getValue());
+    } catch (RuntimeException e) {
+      // Bouncy Castle parses the subject lazily and throws IllegalArgumentException on a malformed RDN
+      throw new PkiException("corrupt subject in CSR: " + Pem.oneLine(e), e);
+    }
   }
 
   /** Every requested SAN as {@code TYPE:value} (DNS:, IP:, URI:, email:, other:), in request order. */
   public List<String> subjectAltNames() {
     List<String> out = new ArrayList<>();
-    GeneralNames names = requestedExtensions() == null ? null
-        : GeneralNames.fromExtensions(requestedExtensions(), Extension.subjectAlternativeName);
-    if (names == null) {
-      return out;
-    }
-    for (GeneralName name : names.getNames()) {
-      ASN1Encodable value = name.getName();
-      switch (name.getTagNo()) {
-        case GeneralName.dNSName -> out.add("DNS:" + DERIA5String.getInstance(value).getString());
-        case GeneralName.uniformResourceIdentifier -> out.add("URI:" + DERIA5String.getInstance(value).getString());
-        case GeneralName.rfc822Name -> out.add("email:" + DERIA5String.getInstance(value).getString());
-        case GeneralName.iPAddress -> out.add("IP:" + ipString(org.bouncycastle.asn1.ASN1OctetString.getInstance(value).getOctets()));
-        default -> out.add("other(" + name.getTagNo() + "):" + value);
+    Extensions extensions = requestedExtensions();
+    try {
+      GeneralNames names = extensions == null ? null
+          : GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
+      if (names == null) {
+        return out;
       }
+      for (GeneralName name : names.getNames()) {
+        ASN1Encodable value = name.getName();
+        switch (name.getTagNo()) {
+          case GeneralName.dNSName -> out.add("DNS:" + DERIA5String.getInstance(value).getString());
+          case GeneralName.uniformResourceIdentifier -> out.add("URI:" + DERIA5String.getInstance(value).getString());
+          case GeneralName.rfc822Name -> out.add("email:" + DERIA5String.getInstance(value).getString());
+          case GeneralName.iPAddress -> out.add("IP:" + ipString(org.bouncycastle.asn1.ASN1OctetString.getInstance(value).getOctets()));
+          default -> out.add("other(" + name.getTagNo() + "):" + value);
+        }
+      }
+    } catch (RuntimeException e) {
+      // the extension's value is parsed here, on request: Bouncy Castle throws IllegalArgumentException
+      throw new PkiException("corrupt subject alternative names in CSR: " + Pem.oneLine(e), e);
     }
     return out;
   }
@@ -169,11 +181,15 @@ public final class CertificateSigningRequest {
     if (extensions == null) {
       return out;
     }
-    ExtendedKeyUsage eku = ExtendedKeyUsage.fromExtensions(extensions);
-    if (eku != null) {
-      for (KeyPurposeId id : eku.getUsages()) {
-        out.add(id.getId());
+    try {
+      ExtendedKeyUsage eku = ExtendedKeyUsage.fromExtensions(extensions);
+      if (eku != null) {
+        for (KeyPurposeId id : eku.getUsages()) {
+          out.add(id.getId());
+        }
       }
+    } catch (RuntimeException e) {
+      throw new PkiException("corrupt extended key usage in CSR: " + Pem.oneLine(e), e);
     }
     return out;
   }

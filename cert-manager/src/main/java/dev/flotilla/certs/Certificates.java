@@ -26,8 +26,9 @@ public final class Certificates {
       X500Name subject = new JcaX509CertificateHolder(certificate).getSubject();
       RDN[] cns = subject.getRDNs(BCStyle.CN);
       return cns.length == 0 ? "" : IETFUtils.valueToString(cns[0].getFirst().getValue());
-    } catch (CertificateEncodingException e) {
-      throw new PkiException("corrupt certificate: " + e.getMessage(), e);
+    } catch (CertificateEncodingException | RuntimeException e) {
+      // Bouncy Castle parses the subject lazily and throws IllegalArgumentException on a malformed RDN
+      throw new PkiException("corrupt certificate subject: " + Pem.oneLine(e), e);
     }
   }
 
@@ -54,8 +55,8 @@ public final class Certificates {
         }
       }
       return names;
-    } catch (CertificateParsingException e) {
-      throw new PkiException("corrupt extended key usage: " + e.getMessage(), e);
+    } catch (CertificateParsingException | RuntimeException e) {
+      throw new PkiException("corrupt extended key usage: " + Pem.oneLine(e), e);
     }
   }
 
@@ -116,8 +117,9 @@ public final class Certificates {
         }
       }
       return out;
-    } catch (CertificateParsingException e) {
-      throw new PkiException("corrupt subject alternative names: " + e.getMessage(), e);
+    } catch (CertificateParsingException | RuntimeException e) {
+      // the JDK throws RuntimeException("IPAddress cannot be parsed") for an IP SAN of a wrong length
+      throw new PkiException("corrupt subject alternative names: " + Pem.oneLine(e), e);
     }
   }
 }

@@ -74,13 +74,17 @@ class CsrFuzzTest {
 
   @FuzzTest
   @DisplayName("any file is read as certificates, a private key and a CSR or refused with PkiException only; "
-      + "certificates and keys that are read write back to PEM that reads the same")
+      + "certificates and keys that are read write back to PEM that reads the same; a certificate's names, usages and "
+      + "renewal request are read or refused with PkiException")
   void readPem(byte[] input) throws IOException {
     Path file = DIR.resolve("input.pem");
     Files.write(file, input);
     try {
       List<X509Certificate> certificates = Pem.readCertificates(file);
       assertThat(Pem.parseCertificates(Pem.encode(certificates), "re-encoded")).isEqualTo(certificates);
+      for (X509Certificate certificate : certificates) {
+        describe(certificate);
+      }
     } catch (PkiException refused) {
       assertThat(refused.getMessage()).isNotBlank();
     }
@@ -99,6 +103,18 @@ class CsrFuzzTest {
     } catch (PkiException refused) {
       assertThat(refused.getMessage()).isNotBlank();
     }
+  }
+
+  /** What {@code certs show} and a renewal read from a certificate: PkiException is the only refusal. */
+  private static void describe(X509Certificate certificate) {
+    Certificates.commonName(certificate);
+    Certificates.dnsNames(certificate);
+    Certificates.ipAddresses(certificate);
+    Certificates.uris(certificate);
+    Certificates.extendedKeyUsages(certificate);
+    Certificates.isCa(certificate);
+    Certificates.roleOf(certificate);
+    Certificates.requestOf(certificate);
   }
 
   private static void signWithEveryPolicy(CertificateSigningRequest csr) {

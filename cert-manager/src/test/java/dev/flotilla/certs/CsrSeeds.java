@@ -34,8 +34,11 @@ final class CsrSeeds {
     CertificateAuthority ca = CertificateAuthority.createRoot("seed-ca", Duration.ofDays(1), KeyType.EC_P256);
     IssuedCertificate leaf = ca.issue(LeafRequest.builder(Role.PARTY, "alice").dnsNames("alice.party." + d)
         .uri("spiffe://" + d + "/party/alice").build());
+    IssuedCertificate server = ca.issue(LeafRequest.builder(Role.SERVER, "job1").dnsNames("job1.server." + d)
+        .ipAddresses("10.0.0.7", "fd00::7").uri("spiffe://" + d + "/server/job1").build());
     Path pem = inputs.resolve("readPem");
     write(pem.resolve("chain"), Pem.encode(leaf.certificateChain()).getBytes(StandardCharsets.US_ASCII));
+    write(pem.resolve("server-with-ip"), Pem.encode(server.certificate()).getBytes(StandardCharsets.US_ASCII));
     write(pem.resolve("csr"), CertificateSigningRequest.create("dave", List.of("dave.party." + d), List.of(),
         KeyType.EC_P256).pem().getBytes(StandardCharsets.US_ASCII));
     // the shapes of key files without any key: the fuzzer finds the parsers behind these headers
