@@ -10,6 +10,9 @@
 # src/test/resources, where `mvn verify` replays it from then on: fix the code, keep the input.
 # The generated corpus of each target stays in bench/target/fuzz/<target>/corpus and is reused by
 # the next run. Exit status: 0 when no target found anything, 1 otherwise.
+#
+# Environment: FLOTILLA_FUZZ_KEEP_GOING=N keeps fuzzing a target after a finding until N distinct
+# ones (default 1: stop at the first); FLOTILLA_FUZZ_HEAP (default 1g); FLOTILLA_FUZZ_OUT.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +20,7 @@ SECONDS_PER_TARGET=${1:-300}
 FILTER=${2:-}
 OUT=${FLOTILLA_FUZZ_OUT:-$ROOT/bench/target/fuzz}
 HEAP=${FLOTILLA_FUZZ_HEAP:-1g}
+KEEP_GOING=${FLOTILLA_FUZZ_KEEP_GOING:-1}
 
 # module | harness class | method | classes instrumented for coverage (besides the harness's module)
 TARGETS=(
@@ -75,7 +79,7 @@ for t in "${selected[@]}"; do
   (cd "$ROOT/$module" && java -Xmx"$HEAP" -XX:+UseParallelGC \
     -cp "target/test-classes:target/classes:$(cat target/fuzz.classpath)" \
     com.code_intelligence.jazzer.Jazzer --target_class="$class" --target_method="$method" \
-    --instrument="$instrument" --max_duration="${SECONDS_PER_TARGET}s" -max_total_time="$SECONDS_PER_TARGET" -timeout=60 -print_final_stats=1 \
+    --instrument="$instrument" --keep_going="$KEEP_GOING" --max_duration="${SECONDS_PER_TARGET}s" -max_total_time="$SECONDS_PER_TARGET" -timeout=60 -print_final_stats=1 \
     "$dir/corpus") >"$dir/log.txt" 2>&1
   rc=$?
   set -e
@@ -88,6 +92,9 @@ for t in "${selected[@]}"; do
   fi
   runs=${runs:-0}
   elapsed=${elapsed:-0}
+  # libFuzzer also writes inputs slower than 10 s (JIT warm-up, a GC pause) next to the findings:
+  # they are no findings, so they leave the source tree
+  find "$inputs" -maxdepth 1 -name 'slow-unit-*' -newer "$stamp" -exec mv -t "$dir" {} + 2>/dev/null || true
   corpus=$(find "$dir/corpus" -type f | wc -l)
   new_findings=$(find "$inputs" "$ROOT/$module" -maxdepth 1 -type f \
     \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) -newer "$stamp" 2>/dev/null | sort -u)
