@@ -72,10 +72,13 @@ final class CheckpointReader {
   }
 
   private void checkHeader() throws IOException {
+    if (size == 0) {
+      throw new InvalidCheckpointException(file, "is empty (0 bytes)");
+    }
     ByteBuffer head = readAt(0, (int) Math.min(size, HEADER_BYTES));
     byte[] start = new byte[Math.min(head.remaining(), CheckpointStore.MAGIC.length)];
     head.get(start);
-    if (!Arrays.equals(start, Arrays.copyOf(CheckpointStore.MAGIC, start.length)) || size == 0) {
+    if (!Arrays.equals(start, Arrays.copyOf(CheckpointStore.MAGIC, start.length))) {
       throw new InvalidCheckpointException(file, "is not a Flotilla checkpoint (it does not start with "
           + new String(CheckpointStore.MAGIC, StandardCharsets.US_ASCII) + ")");
     }
