@@ -3,6 +3,8 @@ package dev.flotilla.server;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.ProvisionException;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.metrics.ServerMetrics;
@@ -50,7 +52,9 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--ca", required = true, paramLabel = "FILE", description = "CA certificate(s) that party certificates must chain to, PEM.")
   Path ca;
 
-  @Option(names = "--job-id", defaultValue = "job1", description = "Job identifier, in logs and status (default ${DEFAULT-VALUE}).")
+  @Option(names = "--job-id", paramLabel = "JOB",
+      description = "The job, in logs and status; must be the job of --cert's identity "
+          + "(spiffe://<domain>/job/<job>/server/<name>), which is the default.")
   String jobId;
 
   @Option(names = "--rounds", defaultValue = "5", description = "Rounds to run (default ${DEFAULT-VALUE}).")
@@ -131,7 +135,25 @@ public final class ServerMain implements Callable<Integer> {
     }
   }
 
-  ServerConfig config() {
+  /**
+   * The aggregator's own identity, from --cert: it fixes the trust domain and job whose parties
+   * are admitted, so it must be a server identity of --job-id.
+   */
+  Identity ownIdentity() {
+    Identity self = new TlsFiles(cert, key, ca).identity();
+    if (self.role() != Role.SERVER) {
+      throw new IllegalArgumentException("--cert " + cert + " holds the " + self.role().pathSegment() + " identity " + self
+          + "; the aggregator needs a server certificate (bin/flotilla certs issue --role server ...)");
+    }
+    if (jobId != null && !jobId.equals(self.job())) {
+      throw new IllegalArgumentException("--job-id " + jobId + " is not the job of --cert's identity " + self
+          + "; the certificate decides which job's parties are admitted");
+    }
+    return self;
+  }
+
+  /** The configuration of {@code job}: every flag checked, so usage errors come before any file is read. */
+  ServerConfig config(String job) {
     if (!Strategies.NAMES.contains(strategy)) {
       throw new IllegalArgumentException("--strategy '" + strategy + "' is not one of " + Strategies.NAMES);
     }
@@ -148,19 +170,21 @@ public final class ServerMain implements Callable<Integer> {
       throw new IllegalArgumentException("--round-timeout must be positive");
     }
     Strategies.byName(strategy, fedproxMu, serverLr); // validates mu and lr
-    return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
+    return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, model, seed, localEpochs, stateDir, allowParty,
         maxMessageMib << 20, statusFile);
   }
 
   @Override
   public Integer call() throws Exception {
-    ServerConfig config = config();
+    config(jobId == null ? "unknown" : jobId);
     for (Path p : List.of(cert, key, ca)) {
       if (!Files.isReadable(p)) {
         throw new IllegalArgumentException("cannot read " + p);
       }
     }
+    Identity self = ownIdentity();
+    ServerConfig config = config(self.job());
     Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress(bind, port),
         new TlsFiles(cert, key, ca), new java.util.LinkedHashSet<>(trustedProxy)));
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
@@ -169,7 +193,7 @@ public final class ServerMain implements Callable<Integer> {
     HTTPServer metricsServer = metricsPort == 0 ? null
         : HTTPServer.builder().port(metricsPort).registry(metrics.registry()).buildAndStart();
     if (metricsServer != null) {
-      log.info("job {}: Prometheus metrics on http://{}:{}/metrics", jobId, bind, metricsServer.getPort());
+      log.info("job {}: Prometheus metrics on http://{}:{}/metrics", config.jobId(), bind, metricsServer.getPort());
     }
     Thread hook = new Thread(() -> {
       try {
@@ -179,8 +203,9 @@ public final class ServerMain implements Callable<Integer> {
       }
     }, "shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    log.info("job {}: aggregator on {}:{} (TLS {}), state in {}", jobId, bind, server.port(),
-        dev.flotilla.protocol.tls.BoringSsl.providerName(), stateDir.toAbsolutePath());
+    log.info("job {}: aggregator {} on {}:{} (TLS {}), admitting parties of job {} in {}, state in {}", config.jobId(), self.name(),
+        bind, server.port(), dev.flotilla.protocol.tls.BoringSsl.providerName(), self.job(), self.trustDomain(),
+        stateDir.toAbsolutePath());
     coordinator.run();
     server.stop(5000);
     if (metricsServer != null) {

@@ -86,7 +86,7 @@ public final class ServerModule extends AbstractModule {
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true);
-    return new FederationServer(builder, service, List.of(new PeerIdentityInterceptor(trustedProxies, tls.trustedCa())), metrics,
-        config.maxMessageBytes());
+    PeerIdentityInterceptor identities = PeerIdentityInterceptor.partiesOf(tls.identity(), trustedProxies, tls.trustedCa());
+    return new FederationServer(builder, service, List.of(identities), metrics, config.maxMessageBytes());
   }
 }

@@ -8,12 +8,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
-import dev.flotilla.protocol.tls.MutualTlsChannels;
-import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.testing.FreePorts;
@@ -56,19 +53,11 @@ class MutualTlsServerIT {
   }
 
   private Path issue(CertificateAuthority ca, Role role, String name) {
-    String kind = role == Role.SERVER ? "server" : "party";
-    LeafRequest.Builder request = LeafRequest.builder(role, name).uri("spiffe://flotilla.test/" + kind + "/" + name);
-    if (role == Role.SERVER) {
-      request.dnsNames("aggregator.flotilla.test", "localhost").ipAddresses("127.0.0.1");
-    }
-    Path out = dir.resolve(name);
-    ca.issue(request.build()).writeTo(out);
-    return out;
+    return TestPki.issue(ca, dir, "tls-job", role, name);
   }
 
   private ManagedChannel channel(int port, Path credentials) {
-    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "aggregator.flotilla.test",
-        TlsFiles.inDirectory(credentials)).build();
+    ManagedChannel ch = TestPki.channel(port, credentials);
     channels.add(ch);
     return ch;
   }

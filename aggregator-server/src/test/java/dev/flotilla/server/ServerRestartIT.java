@@ -7,12 +7,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
-import dev.flotilla.protocol.tls.MutualTlsChannels;
-import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.protocol.v1.JoinResponse;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
@@ -63,8 +60,7 @@ class ServerRestartIT {
   }
 
   private FakeParty party(int port, Path credentials, String name) {
-    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "localhost", TlsFiles.inDirectory(credentials))
-        .build();
+    ManagedChannel ch = TestPki.channel(port, credentials);
     channels.add(ch);
     return new FakeParty(ch, name);
   }
@@ -92,13 +88,9 @@ class ServerRestartIT {
   @DisplayName("a server killed with SIGKILL after round 1 restarts on the same state dir and port, and the job completes all rounds")
   void killAndResume() throws Exception {
     CertificateAuthority ca = CertificateAuthority.createRoot("restart-ca", Duration.ofDays(1), KeyType.EC_P256);
-    Path server = dir.resolve("server");
-    ca.issue(LeafRequest.builder(Role.SERVER, "aggregator").dnsNames("localhost").ipAddresses("127.0.0.1")
-        .uri("spiffe://flotilla.test/server/aggregator").build()).writeTo(server);
-    Path alice = dir.resolve("alice");
-    ca.issue(LeafRequest.builder(Role.PARTY, "alice").uri("spiffe://flotilla.test/party/alice").build()).writeTo(alice);
-    Path bob = dir.resolve("bob");
-    ca.issue(LeafRequest.builder(Role.PARTY, "bob").uri("spiffe://flotilla.test/party/bob").build()).writeTo(bob);
+    Path server = TestPki.issue(ca, dir, "restart-job", Role.SERVER, "server");
+    Path alice = TestPki.issue(ca, dir, "restart-job", Role.PARTY, "alice");
+    Path bob = TestPki.issue(ca, dir, "restart-job", Role.PARTY, "bob");
     int port = FreePorts.next();
 
     Process first = start(server, port);

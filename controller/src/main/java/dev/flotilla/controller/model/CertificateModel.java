@@ -2,7 +2,6 @@ package dev.flotilla.controller.model;
 
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.controller.api.Role;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -46,27 +45,21 @@ public final class CertificateModel {
 
   /**
    * The job's leaf: a serving certificate for a server's host, a client-and-serving certificate
-   * for a party's host (parties also serve their peers); the Service's in-cluster names too.
+   * for a party's host (parties also serve their peers), with the job's identity. Only the host:
+   * names are bound to roles, so a certificate carries no in-cluster Service names; in-cluster
+   * clients connect by address and verify the host as their server name (SNI).
    */
   public static LeafRequest leafRequest(JobModel job) {
-    return LeafRequest.builder(job.role() == Role.SERVER ? dev.flotilla.certs.Role.SERVER : dev.flotilla.certs.Role.PARTY,
-            job.identityName())
+    return LeafRequest.builder(job.identity())
         .dnsNames(dnsNames(job).toArray(String[]::new))
-        .uri(job.identityUri())
         .lifetime(job.certificateLifetime())
         .keyType(KEY_TYPE)
         .build();
   }
 
-  /** The host first, then the Service's names inside the cluster. */
+  /** The host, when the job has one. */
   public static List<String> dnsNames(JobModel job) {
-    List<String> names = new ArrayList<>();
-    if (job.hasHost()) {
-      names.add(job.host());
-    }
-    names.add(job.serviceName() + "." + job.namespace() + ".svc");
-    names.add(job.serviceName() + "." + job.namespace() + ".svc.cluster.local");
-    return names;
+    return job.hasHost() ? List.of(job.host()) : List.of();
   }
 
   public static String caCommonName(String namespace, String domain) {

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.model;
 
+import dev.flotilla.certs.Identity;
 import dev.flotilla.controller.api.DnsSpec;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.IflearnerJobSpec;
@@ -130,9 +131,22 @@ public final class JobModel {
   }
 
   /**
-   * The identity the certificate carries (CN and the last segment of the SPIFFE URI): a party's
-   * label in {@code <job>.<party>.party.<domain>}, a server's job label in {@code <job>.server.<domain>},
-   * otherwise the object's name.
+   * The federated-learning job this object belongs to: the first label of its host
+   * ({@code <job>.server.<domain>}, {@code <job>.<party>.party.<domain>}), otherwise its name as a
+   * DNS label. A server and its parties share it, and it is part of every identity.
+   */
+  public String federationJob() {
+    String[] l = hostLabels();
+    if ((role() == Role.SERVER && serverStyleHost()) || (role() == Role.CLIENT && partyStyleHost())) {
+      return l[0];
+    }
+    return asLabel(name());
+  }
+
+  /**
+   * The holder's name in its identity (and the certificate's CN): a party's label in
+   * {@code <job>.<party>.party.<domain>}, a server's job label in {@code <job>.server.<domain>},
+   * otherwise the object's name as a DNS label.
    */
   public String identityName() {
     String[] l = hostLabels();
@@ -142,12 +156,24 @@ public final class JobModel {
     if (role() == Role.SERVER && serverStyleHost()) {
       return l[0];
     }
-    return name();
+    return asLabel(name());
   }
 
-  /** {@code spiffe://<domain>/server/<name>} or {@code spiffe://<domain>/party/<name>}. */
+  /** {@code spiffe://<domain>/job/<job>/server/<job>} or {@code spiffe://<domain>/job/<job>/party/<party>}. */
+  public Identity identity() {
+    return role() == Role.SERVER
+        ? Identity.server(domain(), federationJob(), identityName())
+        : Identity.party(domain(), federationJob(), identityName());
+  }
+
   public String identityUri() {
-    return "spiffe://" + domain() + "/" + (role() == Role.SERVER ? "server" : "party") + "/" + identityName();
+    return identity().uri();
+  }
+
+  /** Object names may hold dots and run to 253 characters; identity segments are single DNS labels. */
+  private static String asLabel(String name) {
+    String label = name.replace('.', '-');
+    return label.length() > 63 ? label.substring(0, 63).replaceAll("-+$", "") : label;
   }
 
   /**

@@ -35,25 +35,24 @@ class CertificateModelTest {
   }
 
   @Test
-  @DisplayName("a server's request: SERVER role, CN job1, its host and Service names, spiffe://iflearner.com/server/job1, 90 days")
+  @DisplayName("a server's request: SERVER role, CN job1, only its host, spiffe://iflearner.com/job/job1/server/job1, 90 days")
   void serverRequest() {
     LeafRequest r = CertificateModel.leafRequest(SERVER);
     assertThat(r.role()).isEqualTo(Role.SERVER);
     assertThat(r.commonName()).isEqualTo("job1");
-    assertThat(r.dnsNames()).containsExactly("job1.server.iflearner.com", "iflearnerjob-server.fl.svc",
-        "iflearnerjob-server.fl.svc.cluster.local");
-    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/server/job1");
+    assertThat(r.dnsNames()).containsExactly("job1.server.iflearner.com");
+    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/job/job1/server/job1");
     assertThat(r.lifetime()).isEqualTo(Duration.ofDays(90));
   }
 
   @Test
-  @DisplayName("a party's request: PARTY role (client and serving), CN b, spiffe://iflearner.com/party/b")
+  @DisplayName("a party's request: PARTY role (client and serving), CN b, only its host, spiffe://iflearner.com/job/job1/party/b")
   void partyRequest() {
     LeafRequest r = CertificateModel.leafRequest(PARTY_B);
     assertThat(r.role()).isEqualTo(Role.PARTY);
     assertThat(r.commonName()).isEqualTo("b");
-    assertThat(r.dnsNames()).first().isEqualTo("job1.b.party.iflearner.com");
-    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/party/b");
+    assertThat(r.dnsNames()).containsExactly("job1.b.party.iflearner.com");
+    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/job/job1/party/b");
   }
 
   @Test

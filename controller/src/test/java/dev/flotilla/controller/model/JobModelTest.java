@@ -20,7 +20,7 @@ class JobModelTest {
     assertThat(m.host()).isEqualTo("job1.server.iflearner.com");
     assertThat(m.domain()).isEqualTo("iflearner.com");
     assertThat(m.identityName()).isEqualTo("job1");
-    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/server/job1");
+    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/job/job1/server/job1");
     assertThat(m.tlsMode()).isEqualTo(TlsMode.TERMINATE);
     assertThat(m.grpcPort()).isEqualTo(50051);
     assertThat(m.metricsPort()).isEqualTo(9090);
@@ -37,7 +37,7 @@ class JobModelTest {
     JobModel m = new JobModel(Samples.load("iflearnerjob-client2.yaml", "fl"));
     assertThat(m.domain()).isEqualTo("iflearner.com");
     assertThat(m.identityName()).isEqualTo("b");
-    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/party/b");
+    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/job/job1/party/b");
     assertThat(m.grpcPort()).isEqualTo(50001);
     assertThat(m.metricsPort()).isZero();
   }
@@ -69,7 +69,7 @@ class JobModelTest {
     assertThat(new JobModel(job).domain()).isEqualTo("fl.example.org");
     job.getSpec().setDomain("Other.Example");
     assertThat(new JobModel(job).domain()).isEqualTo("other.example");
-    assertThat(new JobModel(job).identityUri()).isEqualTo("spiffe://other.example/party/a");
+    assertThat(new JobModel(job).identityUri()).isEqualTo("spiffe://other.example/job/mnist/party/a");
   }
 
   @Test

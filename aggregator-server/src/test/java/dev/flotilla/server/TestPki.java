@@ -1,0 +1,41 @@
+package dev.flotilla.server;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.tls.ExpectedPeer;
+import dev.flotilla.protocol.tls.MutualTlsChannels;
+import dev.flotilla.protocol.tls.TlsFiles;
+import io.grpc.ManagedChannel;
+import java.nio.file.Path;
+
+/** Certificates of one job in the trust domain flotilla.test, and channels to its aggregator, for the mTLS tests. */
+final class TestPki {
+  static final String DOMAIN = "flotilla.test";
+
+  private TestPki() {}
+
+  /** The job's aggregator ({@code <job>.server.flotilla.test}) or one of its parties, written to {@code dir/name}. */
+  static Path issue(CertificateAuthority ca, Path dir, String job, Role role, String name) {
+    Identity identity = role == Role.SERVER ? Identity.server(DOMAIN, job, name) : Identity.party(DOMAIN, job, name);
+    LeafRequest.Builder request = LeafRequest.builder(identity);
+    if (role == Role.SERVER) {
+      request.dnsNames(serverName(job));
+    }
+    Path out = dir.resolve(name);
+    ca.issue(request.build()).writeTo(out);
+    return out;
+  }
+
+  static String serverName(String job) {
+    return job + ".server." + DOMAIN;
+  }
+
+  /** A channel over mTLS to 127.0.0.1:port that accepts only the aggregator of the credentials' own job. */
+  static ManagedChannel channel(int port, Path credentials) {
+    TlsFiles files = TlsFiles.inDirectory(credentials);
+    return MutualTlsChannels.forTarget("127.0.0.1:" + port, files.identity().serverHost(), files,
+        ExpectedPeer.aggregatorOf(files.identity())).build();
+  }
+}
