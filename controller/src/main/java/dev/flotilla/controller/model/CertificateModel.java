@@ -46,7 +46,8 @@ public final class CertificateModel {
 
   /**
    * The job's leaf: a serving certificate for a server's host, a client-and-serving certificate
-   * for a party's host (parties also serve their peers); the Service's in-cluster names too.
+   * for a party's host (parties also serve their peers), with the job-bound identity
+   * {@link JobModel#identityUri()}.
    */
   public static LeafRequest leafRequest(JobModel job) {
     return LeafRequest.builder(job.role() == Role.SERVER ? dev.flotilla.certs.Role.SERVER : dev.flotilla.certs.Role.PARTY,
@@ -58,15 +59,14 @@ public final class CertificateModel {
         .build();
   }
 
-  /** The host first, then the Service's names inside the cluster. */
+  /**
+   * The host, and nothing else: a server's certificate names only {@code *.server.<domain>} hosts, a
+   * party's only {@code *.party.<domain>} ones. In-cluster {@code .svc} names would let the
+   * certificate serve as any Service of that name; nothing connects by them (ingress-nginx
+   * verifies a GRPCS backend against the host, {@code proxy-ssl-name}).
+   */
   public static List<String> dnsNames(JobModel job) {
-    List<String> names = new ArrayList<>();
-    if (job.hasHost()) {
-      names.add(job.host());
-    }
-    names.add(job.serviceName() + "." + job.namespace() + ".svc");
-    names.add(job.serviceName() + "." + job.namespace() + ".svc.cluster.local");
-    return names;
+    return job.hasHost() ? List.of(job.host()) : List.of();
   }
 
   public static String caCommonName(String namespace, String domain) {
