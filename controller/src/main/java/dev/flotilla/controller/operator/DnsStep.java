@@ -91,6 +91,11 @@ public final class DnsStep {
     return new Observation(StatusModel.DNS_READY, true, "Published", published);
   }
 
+  /** True when the observations say the job's name is held by another owner. */
+  public boolean nameClaimed(List<Observation> observations) {
+    return observations.stream().anyMatch(o -> o.type().equals(StatusModel.DNS_READY) && NAME_CLAIMED.equals(o.reason()));
+  }
+
   /** The job's records and its finalizer are removed (DNS switched off, or the job refused). */
   public void withdraw(IflearnerJob job, String owner) {
     if (!job.getMetadata().getFinalizers().contains(FINALIZER)) {

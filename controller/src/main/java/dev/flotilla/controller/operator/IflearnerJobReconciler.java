@@ -184,6 +184,10 @@ public final class IflearnerJobReconciler {
     }
 
     writeStatus(job, model, observations, pod, !errors.isEmpty());
+    if (errors.isEmpty() && dns.nameClaimed(observations)) {
+      // not an error of the job, but the holder may go without an event this job sees (a person removes a region): retry with backoff
+      return new Result(true, requeue, "DNS name held by another owner");
+    }
     return new Result(!errors.isEmpty(), requeue, errors.isEmpty() ? "reconciled" : String.join("; ", errors));
   }
 

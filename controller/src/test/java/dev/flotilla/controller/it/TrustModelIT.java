@@ -130,7 +130,8 @@ class TrustModelIT {
     assertThat(regionOf(first, "holder")).contains("template IN A " + host + " ", "IN A " + INGRESS_IP);
 
     create(second, "claimant", Role.SERVER, host, IFLEARNER_IMAGE);
-    reconciler.reconcile(second, "claimant");
+    assertThat(reconciler.reconcile(second, "claimant").failed()).as("retried with backoff while the name is held").isTrue();
+    assertThat(job(second, "claimant").getStatus().getPhase()).as("not an error of the job").isEqualTo("Pending");
     Condition dns = condition(second, "claimant", "DNSReady");
     assertThat(dns.getStatus()).isEqualTo("False");
     assertThat(dns.getReason()).isEqualTo("NameClaimed");
