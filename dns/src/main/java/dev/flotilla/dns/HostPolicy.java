@@ -36,8 +36,11 @@ public record HostPolicy(SortedSet<String> clusterDomains, SortedSet<String> all
   private static final int MAX_INPUT = 300;
   private static final Pattern IPV4_LIKE = Pattern.compile("[0-9.]+");
 
+  /** Use {@link #of}, which validates and normalises; this keeps {@value #DEFAULT_CLUSTER_DOMAIN} reserved whatever it is given. */
   public HostPolicy {
-    clusterDomains = Collections.unmodifiableSortedSet(new TreeSet<>(clusterDomains));
+    SortedSet<String> cluster = new TreeSet<>(clusterDomains);
+    cluster.add(DEFAULT_CLUSTER_DOMAIN);
+    clusterDomains = Collections.unmodifiableSortedSet(cluster);
     allowedDomains = Collections.unmodifiableSortedSet(new TreeSet<>(allowedDomains));
   }
 
