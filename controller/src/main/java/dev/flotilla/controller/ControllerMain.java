@@ -5,7 +5,9 @@ import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.HealthServer;
 import dev.flotilla.controller.operator.LeaderElection;
+import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
+import dev.flotilla.dns.HostPolicy;
 import dev.flotilla.dns.DnsRecord;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,6 +19,8 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -48,6 +52,23 @@ public final class ControllerMain implements Callable<Integer> {
       description = "address of the ingress controller for DNS records when a job gives none "
           + "(default: the address in each job's Ingress status)")
   String ingressAddress;
+
+  @Option(names = "--cluster-domain", paramLabel = "DOMAIN", defaultValue = HostPolicy.DEFAULT_CLUSTER_DOMAIN,
+      description = "the cluster's DNS domain: no job host may be under it, nor under cluster.local (default: ${DEFAULT-VALUE})")
+  String clusterDomain;
+
+  @Option(names = "--allowed-domain", paramLabel = "DOMAIN",
+      description = "a federation domain jobs may use, with its subdomains; repeatable "
+          + "(default: none, so any domain that passes the name rules)")
+  List<String> allowedDomains = new ArrayList<>();
+
+  @Option(names = "--allow-ingress-address-override",
+      description = "honour spec.dns.ingressAddress in every namespace (default: in none; the records answer --ingress-address)")
+  boolean allowIngressAddressOverride;
+
+  @Option(names = "--ingress-address-override-namespace", paramLabel = "NS",
+      description = "honour spec.dns.ingressAddress in this namespace; repeatable (default: none)")
+  List<String> ingressAddressOverrideNamespaces = new ArrayList<>();
 
   @Option(names = "--coredns-configmap", paramLabel = "NS/NAME", defaultValue = "kube-system/coredns",
       description = "ConfigMap holding the Corefile (default: ${DEFAULT-VALUE})")
@@ -101,6 +122,11 @@ public final class ControllerMain implements Callable<Integer> {
              ? new HealthServer("0.0.0.0", healthPort, () -> !leading.get() || controller.isSynced(), registry) : null) {
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "flotilla-shutdown"));
       LOG.info("connected to {}{}", clientConfig.getMasterUrl(), health == null ? "" : "; probes and metrics on :" + health.port());
+      PublishPolicy publish = config.publish();
+      LOG.info("host names: never under {}; federation domains: {}; spec.dns.ingressAddress honoured {}",
+          publish.hosts().clusterDomains(), publish.hosts().allowedDomains().isEmpty() ? "any" : publish.hosts().allowedDomains(),
+          publish.ingressAddressOverrideEverywhere() ? "in every namespace"
+              : publish.ingressAddressOverrideNamespaces().isEmpty() ? "nowhere" : "in " + publish.ingressAddressOverrideNamespaces());
       if (!leaderElection) {
         metrics.setLeader(true);
         controller.start();
@@ -141,7 +167,14 @@ public final class ControllerMain implements Callable<Integer> {
     return new ControllerConfig(config.namespace(), config.ingressAddress(),
         new CoreDnsConfigMapRef(coreDnsConfigMap.substring(0, slash), coreDnsConfigMap.substring(slash + 1),
             CoreDnsConfigMapRef.DEFAULT_KEY),
-        config.resync(), config.maxBackoff());
+        config.resync(), config.maxBackoff(), publishPolicy());
+  }
+
+  private PublishPolicy publishPolicy() {
+    PublishPolicy policy = PublishPolicy.defaults()
+        .withHosts(HostPolicy.of(List.of(clusterDomain), allowedDomains))
+        .withIngressAddressOverrideIn(ingressAddressOverrideNamespaces);
+    return allowIngressAddressOverride ? policy.withIngressAddressOverrideEverywhere() : policy;
   }
 
   private Config clientConfig() throws IOException {

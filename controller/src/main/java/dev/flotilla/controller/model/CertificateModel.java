@@ -45,9 +45,8 @@ public final class CertificateModel {
 
   /**
    * The job's leaf: a serving certificate for a server's host, a client-and-serving certificate
-   * for a party's host (parties also serve their peers), with the job's identity. Only the host:
-   * names are bound to roles, so a certificate carries no in-cluster Service names; in-cluster
-   * clients connect by address and verify the host as their server name (SNI).
+   * for a party's host (parties also serve their peers), with the job-bound identity
+   * {@link JobModel#identityUri()}.
    */
   public static LeafRequest leafRequest(JobModel job) {
     return LeafRequest.builder(job.identity())
@@ -57,7 +56,12 @@ public final class CertificateModel {
         .build();
   }
 
-  /** The host, when the job has one. */
+  /**
+   * The host, and nothing else: a server's certificate names only {@code *.server.<domain>} hosts, a
+   * party's only {@code *.party.<domain>} ones. In-cluster {@code .svc} names would let the
+   * certificate serve as any Service of that name; nothing connects by them (ingress-nginx
+   * verifies a GRPCS backend against the host, {@code proxy-ssl-name}).
+   */
   public static List<String> dnsNames(JobModel job) {
     return job.hasHost() ? List.of(job.host()) : List.of();
   }

@@ -7,17 +7,18 @@ import dev.flotilla.controller.api.IflearnerJobSpec;
 import dev.flotilla.controller.api.IsolationSpec;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.api.TlsMode;
+import dev.flotilla.dns.FederationHost;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * An {@link IflearnerJob} with every default resolved: the one place that decides names, ports,
@@ -92,78 +93,50 @@ public final class JobModel {
     return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
   }
 
-  private String[] hostLabels() {
-    return hasHost() ? host().split("\\.") : new String[0];
-  }
-
-  /** True for {@code <job>.<party>.party.<domain>}. */
-  private boolean partyStyleHost() {
-    String[] l = hostLabels();
-    return l.length >= 4 && l[2].equals("party");
-  }
-
-  /** True for {@code <job>.server.<domain>}. */
-  private boolean serverStyleHost() {
-    String[] l = hostLabels();
-    return l.length >= 3 && l[1].equals("server");
+  /** The host taken apart when it has one of the two federation shapes (whatever the role). */
+  public Optional<FederationHost> federationHost() {
+    return hasHost() ? FederationHost.parse(host()) : Optional.empty();
   }
 
   /**
-   * The federation domain: {@code spec.domain}, else derived from the host
+   * The federation domain, the trust domain of the job's identities: the host's
    * ({@code job1.server.iflearner.com} and {@code job1.a.party.iflearner.com} give {@code iflearner.com}),
-   * else {@code <namespace>.flotilla.local}.
+   * else {@code spec.domain}, else {@code <namespace>.flotilla.local}. {@link HostAdmission} refuses
+   * a job whose {@code spec.domain} differs from its host's, so the two never disagree in a
+   * certificate.
    */
   public String domain() {
+    Optional<FederationHost> parsed = federationHost();
+    if (parsed.isPresent()) {
+      return parsed.get().domain();
+    }
     if (spec.getDomain() != null && !spec.getDomain().isBlank()) {
       return spec.getDomain().trim().toLowerCase(Locale.ROOT);
-    }
-    String[] l = hostLabels();
-    if (partyStyleHost()) {
-      return String.join(".", Arrays.copyOfRange(l, 3, l.length));
-    }
-    if (serverStyleHost()) {
-      return String.join(".", Arrays.copyOfRange(l, 2, l.length));
-    }
-    if (l.length >= 3) {
-      return String.join(".", Arrays.copyOfRange(l, 1, l.length));
     }
     return namespace() + ".flotilla.local";
   }
 
-  /**
-   * The federated-learning job this object belongs to: the first label of its host
-   * ({@code <job>.server.<domain>}, {@code <job>.<party>.party.<domain>}), otherwise its name as a
-   * DNS label. A server and its parties share it, and it is part of every identity.
-   */
-  public String federationJob() {
-    String[] l = hostLabels();
-    if ((role() == Role.SERVER && serverStyleHost()) || (role() == Role.CLIENT && partyStyleHost())) {
-      return l[0];
-    }
-    return asLabel(name());
+  /** The job the identity belongs to: the host's first label (for both shapes), else the object's name as a label. */
+  public String identityJob() {
+    return federationHost().map(FederationHost::job).orElse(asLabel(name()));
   }
 
   /**
-   * The holder's name in its identity (and the certificate's CN): a party's label in
-   * {@code <job>.<party>.party.<domain>}, a server's job label in {@code <job>.server.<domain>},
-   * otherwise the object's name as a DNS label.
+   * The identity's name: a party's label in {@code <job>.<party>.party.<domain>}, a server's job
+   * label in {@code <job>.server.<domain>} (a server is named after its job), else the object's name.
    */
   public String identityName() {
-    String[] l = hostLabels();
-    if (role() == Role.CLIENT && partyStyleHost()) {
-      return l[1];
-    }
-    if (role() == Role.SERVER && serverStyleHost()) {
-      return l[0];
-    }
-    return asLabel(name());
+    return federationHost().map(FederationHost::name).orElse(asLabel(name()));
   }
 
-  /** {@code spiffe://<domain>/job/<job>/server/<job>} or {@code spiffe://<domain>/job/<job>/party/<party>}. */
+  /**
+   * The identity the certificate carries: {@code spiffe://<domain>/job/<job>/server/<job>} or
+   * {@code spiffe://<domain>/job/<job>/party/<party>}.
+   */
   public Identity identity() {
     return role() == Role.SERVER
-        ? Identity.server(domain(), federationJob(), identityName())
-        : Identity.party(domain(), federationJob(), identityName());
+        ? Identity.server(domain(), identityJob(), identityName())
+        : Identity.party(domain(), identityJob(), identityName());
   }
 
   public String identityUri() {

@@ -98,6 +98,7 @@ public final class PodModel {
         .endMetadata()
         .withSpec(spec)
         .build();
+    PartiesModel.addTo(job, pod.getSpec());
     pod.getMetadata().getAnnotations().put(TEMPLATE_HASH_ANNOTATION, hash(pod));
     return pod;
   }

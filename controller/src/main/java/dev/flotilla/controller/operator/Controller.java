@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.RelatedJobs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -41,6 +42,7 @@ public final class Controller implements AutoCloseable {
   private final IflearnerJobReconciler reconciler;
   private final WorkQueue queue;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+  private volatile SharedIndexInformer<IflearnerJob> jobs;
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
 
@@ -58,8 +60,9 @@ public final class Controller implements AutoCloseable {
       return;
     }
     started = true;
-    SharedIndexInformer<IflearnerJob> jobs = scoped(client.resources(IflearnerJob.class))
-        .inform(new Handler<>(this::enqueueJob), config.resync().toMillis());
+    jobs = scoped(client.resources(IflearnerJob.class)).runnableInformer(config.resync().toMillis());
+    jobs.addEventHandler(new JobHandler());
+    jobs.run();
     informers.add(jobs);
     informers.add(children(client.resources(Pod.class)));
     informers.add(children(client.resources(Service.class)));
@@ -92,6 +95,16 @@ public final class Controller implements AutoCloseable {
 
   private void enqueueJob(HasMetadata job) {
     queue.add(job.getMetadata().getNamespace() + "/" + job.getMetadata().getName());
+    metrics.queueDepth.set(queue.size());
+  }
+
+  /** The job, and the jobs whose outcome depends on it before and after the change ({@link RelatedJobs}). */
+  private void enqueueJobAndRelated(IflearnerJob before, IflearnerJob after) {
+    enqueueJob(after);
+    List<IflearnerJob> all = jobs.getStore().list();
+    for (IflearnerJob changed : before == null ? List.of(after) : List.of(before, after)) {
+      RelatedJobs.of(changed, all).forEach(queue::add);
+    }
     metrics.queueDepth.set(queue.size());
   }
 
@@ -149,6 +162,24 @@ public final class Controller implements AutoCloseable {
     informers.clear();
     queue.close();
     started = false;
+  }
+
+  /** Job events: the job and the jobs related to it, before and after an update. */
+  private final class JobHandler implements ResourceEventHandler<IflearnerJob> {
+    @Override
+    public void onAdd(IflearnerJob job) {
+      enqueueJobAndRelated(null, job);
+    }
+
+    @Override
+    public void onUpdate(IflearnerJob oldJob, IflearnerJob newJob) {
+      enqueueJobAndRelated(oldJob, newJob);
+    }
+
+    @Override
+    public void onDelete(IflearnerJob job, boolean deletedFinalStateUnknown) {
+      enqueueJobAndRelated(null, job);
+    }
   }
 
   /** Forwards every informer event (and resync) to one callback. */

@@ -90,7 +90,7 @@ class IflearnerJobKindE2E {
     Ingress ingress = client.network().v1().ingresses().inNamespace("default").withName("iflearnerjob-server").get();
     String address = ingress.getStatus().getLoadBalancer().getIngress().get(0).getIp();
     assertThat(client.configMaps().inNamespace("kube-system").withName("coredns").get().getData().get("Corefile"))
-        .contains("template IN A server.iflearner.com").contains("IN A " + address);
+        .contains("template IN A job1.server.iflearner.com").contains("IN A " + address);
   }
 
   private static List<HasMetadata> loadAll(Path file) throws Exception {

@@ -158,23 +158,27 @@ class ChildModelsTest {
   @DisplayName("Pod")
   class PodTests {
     @Test
-    @DisplayName("the pod is spec.template with the job's labels, owner, and the TLS Secret mounted read-only at /etc/flotilla/tls")
+    @DisplayName("the pod is spec.template with the job's labels, owner, the TLS Secret mounted read-only at /etc/flotilla/tls "
+        + "and, for a Flotilla server, its parties file")
     void flotillaPod() {
       Pod p = PodModel.desired(FLO_SERVER);
       assertOwnedChild(p, FLO_SERVER, "mnist-server");
       assertThat(p.getSpec().getSecurityContext().getFsGroup()).isEqualTo(10001L);
-      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("state", "flotilla-tls");
+      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("state", "flotilla-tls", "flotilla-parties");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getSecretName()).isEqualTo("mnist-server-tls");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getDefaultMode()).isEqualTo(0440);
       Container c = p.getSpec().getContainers().get(0);
       assertThat(c.getImage()).isEqualTo("ghcr.io/flotilla-dev/flotilla-server:0.1.0");
       assertThat(c.getArgs()).contains("--cert=/etc/flotilla/tls/tls.crt", "--key=/etc/flotilla/tls/tls.key", "--ca=/etc/flotilla/tls/ca.crt");
+      assertThat(c.getArgs()).endsWith("--allow-party-file=/etc/flotilla/parties/parties");
       assertThat(c.getVolumeMounts()).extracting(VolumeMount::getName, VolumeMount::getMountPath, VolumeMount::getReadOnly)
           .containsExactly(org.assertj.core.groups.Tuple.tuple("state", "/var/lib/flotilla", null),
-              org.assertj.core.groups.Tuple.tuple("flotilla-tls", "/etc/flotilla/tls", true));
+              org.assertj.core.groups.Tuple.tuple("flotilla-tls", "/etc/flotilla/tls", true),
+              org.assertj.core.groups.Tuple.tuple("flotilla-parties", "/etc/flotilla/parties", true));
       assertThat(p.getMetadata().getAnnotations()).containsKey("flotilla.dev/template-hash");
       // the job's own template is not modified by building the pod
       assertThat(FLO_SERVER.spec().getTemplate().getSpec().getVolumes()).hasSize(1);
+      assertThat(FLO_SERVER.firstContainer().getArgs()).noneMatch(a -> a.startsWith("--allow-party-file"));
     }
 
     @Test
@@ -195,9 +199,11 @@ class ChildModelsTest {
     }
 
     @Test
-    @DisplayName("an iflearner server (TLS ends at the ingress) needs no iflearner CA ConfigMaps")
+    @DisplayName("an iflearner server (TLS ends at the ingress) needs no iflearner CA ConfigMaps, and gets no parties file: its arguments are its template's")
     void iflearnerServer() {
-      assertThat(PodModel.desired(IFL_SERVER).getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("flotilla-tls");
+      Pod p = PodModel.desired(IFL_SERVER);
+      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("flotilla-tls");
+      assertThat(p.getSpec().getContainers().get(0).getArgs()).isEqualTo(IFL_SERVER.firstContainer().getArgs());
     }
 
     @Test
@@ -273,20 +279,21 @@ class ChildModelsTest {
   @DisplayName("DNS records")
   class DnsTests {
     @Test
-    @DisplayName("a server publishes *.server.<domain>, a party *.<party>.party.<domain>, as the iflearner README does by hand")
-    void wildcards() {
+    @DisplayName("a job publishes exactly its host, never a wildcard (*.server.<domain> would answer every other job's server names)")
+    void exactHosts() {
       assertThat(DnsModel.records(IFL_SERVER, "172.31.164.52")).singleElement()
-          .hasToString("*.server.iflearner.com=172.31.164.52");
+          .hasToString("job1.server.iflearner.com=172.31.164.52");
       assertThat(DnsModel.records(IFL_PARTY_A, "172.31.164.53")).singleElement()
-          .hasToString("*.a.party.iflearner.com=172.31.164.53");
+          .hasToString("job1.a.party.iflearner.com=172.31.164.53");
     }
 
     @Test
-    @DisplayName("other host shapes get an exact record; no address or DNS switched off gives no record")
-    void exactAndNone() {
+    @DisplayName("an IPv6 address gives an AAAA record; no address or DNS switched off gives no record")
+    void ipv6AndNone() {
       IflearnerJob job = Samples.load("iflearnerjob-server.yaml", "fl");
-      job.getSpec().setHost("fl.example.org");
-      assertThat(DnsModel.records(new JobModel(job), "10.1.2.3")).singleElement().hasToString("fl.example.org=10.1.2.3");
+      assertThat(DnsModel.records(new JobModel(job), "fd00::7")).singleElement()
+          .satisfies(r -> assertThat(r.type()).isEqualTo(dev.flotilla.dns.RecordType.AAAA))
+          .hasToString("job1.server.iflearner.com=fd00::7");
       assertThat(DnsModel.records(IFL_SERVER, null)).isEmpty();
       job.getSpec().setDns(new dev.flotilla.controller.api.DnsSpec(false, null));
       assertThat(DnsModel.records(new JobModel(job), "10.1.2.3")).isEmpty();
