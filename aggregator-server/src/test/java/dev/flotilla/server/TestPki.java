@@ -38,4 +38,11 @@ final class TestPki {
     return MutualTlsChannels.forTarget("127.0.0.1:" + port, files.identity().serverHost(), files,
         ExpectedPeer.aggregatorOf(files.identity())).build();
   }
+
+  /** A channel presenting any credentials (even ones without an identity) to the aggregator of {@code job}. */
+  static ManagedChannel channelTo(int port, String job, Path credentials) {
+    Identity aggregator = Identity.server(DOMAIN, job, job);
+    return MutualTlsChannels.forTarget("127.0.0.1:" + port, aggregator.serverHost(), TlsFiles.inDirectory(credentials),
+        ExpectedPeer.aggregatorOf(aggregator)).build();
+  }
 }
