@@ -2,8 +2,16 @@ package dev.flotilla.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
+
+import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.WatchScope;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -61,5 +69,59 @@ class ControllerMainTest {
     Run r = run("--coredns-configmap", "coredns", "--kubeconfig", "/nonexistent");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("--coredns-configmap must be NAMESPACE/NAME");
+  }
+
+  private static ControllerConfig config(String... args) {
+    return ControllerMain.configOf("kubeconfig-ns", args);
+  }
+
+  @Test
+  @DisplayName("without --namespace the controller watches its own namespace, where the CA Secrets live")
+  void ownNamespaceByDefault() {
+    ControllerConfig c = config("--controller-namespace", "flotilla-system");
+    assertThat(c.controllerNamespace()).isEqualTo("flotilla-system");
+    assertThat(c.scope()).isEqualTo(WatchScope.of("flotilla-system"));
+    Assumptions.assumeTrue(System.getenv("POD_NAMESPACE") == null, "POD_NAMESPACE is set in this environment");
+    ControllerConfig fromKubeconfig = config();
+    assertThat(fromKubeconfig.controllerNamespace()).isEqualTo("kubeconfig-ns");
+    assertThat(fromKubeconfig.scope().namespaces()).containsExactly("kubeconfig-ns");
+  }
+
+  @Test
+  @DisplayName("--namespace is repeatable and comma-separated; --all-namespaces watches every namespace; the two exclude each other")
+  void watchScope() {
+    assertThat(config("--controller-namespace=ctl", "--namespace", "a,b", "--namespace", "c").scope())
+        .isEqualTo(new WatchScope(false, List.of("a", "b", "c")));
+    ControllerConfig all = config("--controller-namespace=ctl", "--all-namespaces");
+    assertThat(all.scope().allNamespaces()).isTrue();
+    assertThat(all.scope().watches("anything")).isTrue();
+    assertThatThrownBy(() -> config("--controller-namespace=ctl", "--all-namespaces", "--namespace=a"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--all-namespaces and --namespace exclude each other");
+    assertThatThrownBy(() -> config("--controller-namespace=ctl", "--namespace=Team_A"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'Team_A' is not a namespace name");
+    assertThatThrownBy(() -> config("--controller-namespace=ctl", "--namespace=a,a"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("listed twice");
+  }
+
+  @Test
+  @DisplayName("isolation defaults: ingress-nginx and the monitoring namespace's pods; --ingress-namespace and the scraper labels change them")
+  void isolationOptions() {
+    ControllerConfig d = config("--controller-namespace=ctl");
+    assertThat(d.isolation().ingressNamespace()).isEqualTo("ingress-nginx");
+    assertThat(d.isolation().scraperNamespaceLabels()).containsExactly(entry("kubernetes.io/metadata.name", "monitoring"));
+    assertThat(d.isolation().scraperPodLabels()).isEmpty();
+    ControllerConfig c = config("--controller-namespace=ctl", "--ingress-namespace=edge",
+        "--metrics-scraper-namespace-label", "team=obs", "--metrics-scraper-pod-label", "app=prometheus");
+    assertThat(c.isolation().ingressNamespace()).isEqualTo("edge");
+    assertThat(c.isolation().scraperNamespaceLabels()).isEqualTo(Map.of("team", "obs"));
+    assertThat(c.isolation().scraperPodLabels()).isEqualTo(Map.of("app", "prometheus"));
+  }
+
+  @Test
+  @DisplayName("--help documents the scope, the controller's namespace and the isolation options")
+  void helpNamesNewOptions() {
+    Run r = run("--help");
+    assertThat(r.out()).contains("--all-namespaces", "--controller-namespace=NS", "--ingress-namespace=NS",
+        "--metrics-scraper-namespace-label=KEY=VALUE", "--metrics-scraper-pod-label=KEY=VALUE");
   }
 }

@@ -36,7 +36,6 @@ public final class JobModel {
   public static final int DEFAULT_CLIENT_PORT = 50001;
   public static final int DEFAULT_METRICS_PORT = 9090;
   public static final int DEFAULT_VALIDITY_DAYS = 90;
-  public static final String DEFAULT_INGRESS_NAMESPACE = "ingress-nginx";
 
   private final IflearnerJob job;
   private final IflearnerJobSpec spec;
@@ -163,7 +162,11 @@ public final class JobModel {
 
   /** True when the first container's image repository is a Flotilla runtime image. */
   public boolean usesFlotillaRuntime() {
-    String image = firstContainer().getImage();
+    return isFlotillaRuntimeImage(firstContainer().getImage());
+  }
+
+  /** True when the image's repository (its last path segment, without tag or digest) starts with {@code flotilla}. */
+  public static boolean isFlotillaRuntimeImage(String image) {
     if (image == null) {
       return false;
     }
@@ -211,15 +214,17 @@ public final class JobModel {
         ? null : dns.getIngressAddress().trim();
   }
 
+  /** On unless the job switches it off explicitly ({@code spec.isolation.enabled: false}). */
   public boolean isolationEnabled() {
     IsolationSpec isolation = spec.getIsolation();
-    return isolation != null && Boolean.TRUE.equals(isolation.getEnabled());
+    return isolation == null || isolation.getEnabled() == null || isolation.getEnabled();
   }
 
-  public String ingressNamespace() {
+  /** {@code spec.isolation.ingressNamespace}, else {@code controllerDefault} (the controller's --ingress-namespace). */
+  public String ingressNamespace(String controllerDefault) {
     IsolationSpec isolation = spec.getIsolation();
-    return isolation == null || isolation.getIngressNamespace() == null
-        ? DEFAULT_INGRESS_NAMESPACE : isolation.getIngressNamespace();
+    return isolation == null || isolation.getIngressNamespace() == null || isolation.getIngressNamespace().isBlank()
+        ? controllerDefault : isolation.getIngressNamespace().trim();
   }
 
   public Duration certificateLifetime() {
@@ -257,16 +262,6 @@ public final class JobModel {
    */
   public String ingressClientSecretName() {
     String n = "flotilla-ingress-client-" + domain().replace('.', '-');
-    return n.length() > 253 ? n.substring(0, 253) : n;
-  }
-
-  /** One CA per namespace and domain: {@code flotilla-ca-<domain with dots as dashes>}. */
-  public String caSecretName() {
-    return caSecretName(domain());
-  }
-
-  public static String caSecretName(String domain) {
-    String n = "flotilla-ca-" + domain.replace('.', '-');
     return n.length() > 253 ? n.substring(0, 253) : n;
   }
 
