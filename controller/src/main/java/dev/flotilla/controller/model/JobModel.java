@@ -258,11 +258,16 @@ public final class JobModel {
    * The Secret (tls.crt, tls.key, ca.crt) with the client certificate ingress-nginx presents to a
    * Flotilla aggregator in terminate mode ({@code proxy-ssl-secret}): identity {@code ingress-nginx},
    * clientAuth, issued by the job's CA; one per namespace and domain, like the CA. The aggregator
-   * runs with {@code --trusted-proxy ingress-nginx}.
+   * runs with {@code --trusted-proxy ingress-nginx}. {@code flotilla-ingress-client.<domain>}: with the
+   * dots kept, two domains never share the Secret (and never take turns reissuing it).
    */
   public String ingressClientSecretName() {
-    String n = "flotilla-ingress-client-" + domain().replace('.', '-');
-    return n.length() > 253 ? n.substring(0, 253) : n;
+    String n = "flotilla-ingress-client." + domain();
+    if (n.length() > 253) {
+      throw new IllegalArgumentException(ref() + ": domain " + domain() + " is too long for the Secret " + n.substring(0, 40)
+          + "... (Secret names have at most 253 characters)");
+    }
+    return n;
   }
 
   /** The owner key of the job's CoreDNS records. */

@@ -130,7 +130,7 @@ class ChildModelsTest {
           entry("nginx.ingress.kubernetes.io/auth-tls-secret", "fl/" + model.tlsSecretName()),
           entry("nginx.ingress.kubernetes.io/auth-tls-verify-client", "on"),
           entry("nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true"),
-          entry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/flotilla-ingress-client-" + model.domain().replace('.', '-')),
+          entry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/flotilla-ingress-client." + model.domain()),
           entry("nginx.ingress.kubernetes.io/proxy-ssl-verify", "on"),
           entry("nginx.ingress.kubernetes.io/proxy-ssl-name", model.host()),
           entry("nginx.ingress.kubernetes.io/proxy-ssl-server-name", "on"),

@@ -98,7 +98,7 @@ class IngressClientModelTest {
   @DisplayName("the Secret: the name the Ingress names, in the job's namespace, kubernetes.io/tls with tls.crt, tls.key and ca.crt, owned by no job")
   void secret() {
     Secret s = IngressClientModel.secret(SERVER, "CHAIN", "KEY", "CA");
-    assertThat(s.getMetadata().getName()).isEqualTo("flotilla-ingress-client-fl-example-org");
+    assertThat(s.getMetadata().getName()).isEqualTo("flotilla-ingress-client.fl.example.org");
     assertThat(s.getMetadata().getNamespace()).isEqualTo("fl");
     assertThat(s.getMetadata().getOwnerReferences()).isEmpty();
     assertThat(s.getMetadata().getLabels()).containsExactly(entry("app.kubernetes.io/managed-by", "flotilla-controller"));
@@ -108,6 +108,9 @@ class IngressClientModelTest {
     assertThat(CertificateModel.decode(s.getData().get("tls.crt"))).isEqualTo("CHAIN");
     assertThat(CertificateModel.decode(s.getData().get("tls.key"))).isEqualTo("KEY");
     assertThat(CertificateModel.decode(s.getData().get("ca.crt"))).isEqualTo("CA");
+    // with dots turned into dashes these two domains would share one Secret and take turns reissuing it
+    assertThat(terminateServer(j -> j.getSpec().setDomain("a-b.org")).ingressClientSecretName())
+        .isNotEqualTo(terminateServer(j -> j.getSpec().setDomain("a.b-org")).ingressClientSecretName());
   }
 
   @Test
