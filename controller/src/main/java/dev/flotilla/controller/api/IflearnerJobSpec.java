@@ -45,7 +45,7 @@ public class IflearnerJobSpec {
   @JsonPropertyDescription("CoreDNS records for the host.")
   private DnsSpec dns;
 
-  @JsonPropertyDescription("NetworkPolicies around the job's pod.")
+  @JsonPropertyDescription("The NetworkPolicy around the job's pod (on unless enabled: false).")
   private IsolationSpec isolation;
 
   @Min(1)

@@ -38,8 +38,8 @@ public final class CertificateModel {
   public static final KeyType KEY_TYPE = KeyType.EC_P256;
   public static final String DOMAIN_ANNOTATION = "flotilla.dev/domain";
 
-  private static final int SAN_DNS = 2;
-  private static final int SAN_URI = 6;
+  static final int SAN_DNS = 2;
+  static final int SAN_URI = 6;
 
   private CertificateModel() {}
 
@@ -124,23 +124,6 @@ public final class CertificateModel {
         .endMetadata()
         .withType("kubernetes.io/tls")
         .withData(data)
-        .build();
-  }
-
-  /**
-   * The namespace's CA for a domain. It belongs to no job: later jobs in the namespace and domain
-   * are issued by the same CA, so parties that trust it keep trusting new servers.
-   */
-  public static Secret caSecret(String namespace, String domain, String caPem, String caKeyPem) {
-    return new SecretBuilder()
-        .withNewMetadata()
-        .withName(JobModel.caSecretName(domain))
-        .withNamespace(namespace)
-        .withLabels(Map.of(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER))
-        .withAnnotations(Map.of(DOMAIN_ANNOTATION, domain))
-        .endMetadata()
-        .withType("Opaque")
-        .withData(Map.of(CA_CRT, encode(caPem), CA_KEY, encode(caKeyPem)))
         .build();
   }
 

@@ -38,7 +38,6 @@ public final class JobModel {
   public static final int DEFAULT_CLIENT_PORT = 50001;
   public static final int DEFAULT_METRICS_PORT = 9090;
   public static final int DEFAULT_VALIDITY_DAYS = 90;
-  public static final String DEFAULT_INGRESS_NAMESPACE = "ingress-nginx";
 
   private final IflearnerJob job;
   private final IflearnerJobSpec spec;
@@ -162,7 +161,11 @@ public final class JobModel {
 
   /** True when the first container's image repository is a Flotilla runtime image. */
   public boolean usesFlotillaRuntime() {
-    String image = firstContainer().getImage();
+    return isFlotillaRuntimeImage(firstContainer().getImage());
+  }
+
+  /** True when the image's repository (its last path segment, without tag or digest) starts with {@code flotilla}. */
+  public static boolean isFlotillaRuntimeImage(String image) {
     if (image == null) {
       return false;
     }
@@ -210,15 +213,17 @@ public final class JobModel {
         ? null : dns.getIngressAddress().trim();
   }
 
+  /** On unless the job switches it off explicitly ({@code spec.isolation.enabled: false}). */
   public boolean isolationEnabled() {
     IsolationSpec isolation = spec.getIsolation();
-    return isolation != null && Boolean.TRUE.equals(isolation.getEnabled());
+    return isolation == null || isolation.getEnabled() == null || isolation.getEnabled();
   }
 
-  public String ingressNamespace() {
+  /** {@code spec.isolation.ingressNamespace}, else {@code controllerDefault} (the controller's --ingress-namespace). */
+  public String ingressNamespace(String controllerDefault) {
     IsolationSpec isolation = spec.getIsolation();
-    return isolation == null || isolation.getIngressNamespace() == null
-        ? DEFAULT_INGRESS_NAMESPACE : isolation.getIngressNamespace();
+    return isolation == null || isolation.getIngressNamespace() == null || isolation.getIngressNamespace().isBlank()
+        ? controllerDefault : isolation.getIngressNamespace().trim();
   }
 
   public Duration certificateLifetime() {
@@ -252,21 +257,16 @@ public final class JobModel {
    * The Secret (tls.crt, tls.key, ca.crt) with the client certificate ingress-nginx presents to a
    * Flotilla aggregator in terminate mode ({@code proxy-ssl-secret}): identity {@code ingress-nginx},
    * clientAuth, issued by the job's CA; one per namespace and domain, like the CA. The aggregator
-   * runs with {@code --trusted-proxy ingress-nginx}.
+   * runs with {@code --trusted-proxy ingress-nginx}. {@code flotilla-ingress-client.<domain>}: with the
+   * dots kept, two domains never share the Secret (and never take turns reissuing it).
    */
   public String ingressClientSecretName() {
-    String n = "flotilla-ingress-client-" + domain().replace('.', '-');
-    return n.length() > 253 ? n.substring(0, 253) : n;
-  }
-
-  /** One CA per namespace and domain: {@code flotilla-ca-<domain with dots as dashes>}. */
-  public String caSecretName() {
-    return caSecretName(domain());
-  }
-
-  public static String caSecretName(String domain) {
-    String n = "flotilla-ca-" + domain.replace('.', '-');
-    return n.length() > 253 ? n.substring(0, 253) : n;
+    String n = "flotilla-ingress-client." + domain();
+    if (n.length() > 253) {
+      throw new IllegalArgumentException(ref() + ": domain " + domain() + " is too long for the Secret " + n.substring(0, 40)
+          + "... (Secret names have at most 253 characters)");
+    }
+    return n;
   }
 
   /** The owner key of the job's CoreDNS records. */

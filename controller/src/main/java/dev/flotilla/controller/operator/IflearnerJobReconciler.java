@@ -6,6 +6,8 @@ import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.HostAdmission;
 import dev.flotilla.controller.model.IngressAddressChoice;
+import dev.flotilla.controller.model.ControllerNamespaceCheck;
+import dev.flotilla.controller.model.IngressClientModel;
 import dev.flotilla.controller.model.IngressModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.NetworkPolicyModel;
@@ -24,6 +26,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +58,7 @@ public final class IflearnerJobReconciler {
     this.config = config;
     this.clock = clock;
     this.applier = new ChildApplier(client);
-    this.certificates = new CertificateStore(client, applier, clock);
+    this.certificates = new CertificateStore(client, applier, new CertificateAuthorities(client, config.controllerNamespace()), clock);
     this.events = new EventRecorder(client, clock);
     this.dns = new DnsStep(client, config, events);
     this.parties = new PartiesStep(client, applier, config);
@@ -98,8 +101,15 @@ public final class IflearnerJobReconciler {
           applier.apply(cm);
         }
       }
+      if (IngressClientModel.required(model)) {
+        CertificateStore.LeafResult ingressClient = certificates.ensureIngressClient(model);
+        if (ingressClient.issued()) {
+          events.normal(job, "CertificateIssued", "issued " + IngressClientModel.identityUri(model.domain())
+              + " (ingress-nginx's client certificate) in Secret " + model.ingressClientSecretName() + " (" + ingressClient.reason() + ")");
+        }
+      }
       observations.add(new Observation(StatusModel.CERTIFICATES_READY, true, "Issued",
-          "Secret " + model.tlsSecretName() + " holds " + model.identityUri() + ", signed by " + model.caSecretName()));
+          "Secret " + model.tlsSecretName() + " holds " + model.identityUri() + ", signed by the CA in " + leaf.caRef()));
     } catch (RuntimeException e) {
       errors.add(fail(job, observations, StatusModel.CERTIFICATES_READY, "CertificateFailed", e));
     }
@@ -134,7 +144,7 @@ public final class IflearnerJobReconciler {
 
     // 4. isolation
     try {
-      NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address());
+      NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address(), config.isolation());
       if (policy != null) {
         applier.apply(policy);
       } else {
@@ -161,6 +171,12 @@ public final class IflearnerJobReconciler {
     // 7. pod (after its Secret exists, so it can mount it)
     Pod pod = null;
     try {
+      Optional<String> refused = ControllerNamespaceCheck.refusal(model, config.controllerNamespace());
+      if (refused.isPresent()) {
+        // not even an older pod of the job may keep running there
+        applier.delete(Pod.class, namespace, model.podName(), job.getMetadata().getUid());
+        throw new TemplateRefused(refused.get());
+      }
       Pod desired = PodModel.desired(model);
       Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
       if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
@@ -179,6 +195,8 @@ public final class IflearnerJobReconciler {
       if (observations.stream().noneMatch(o -> o.type().equals(StatusModel.POD_READY))) {
         observations.add(StatusModel.podReady(pod));
       }
+    } catch (TemplateRefused e) {
+      errors.add(fail(job, observations, StatusModel.POD_READY, "TemplateRefused", e));
     } catch (RuntimeException e) {
       errors.add(fail(job, observations, StatusModel.POD_READY, "PodFailed", e));
     }
@@ -189,6 +207,13 @@ public final class IflearnerJobReconciler {
       return new Result(true, requeue, "DNS name held by another owner");
     }
     return new Result(!errors.isEmpty(), requeue, errors.isEmpty() ? "reconciled" : String.join("; ", errors));
+  }
+
+  /** A template the controller will not run where it is (see {@link ControllerNamespaceCheck}). */
+  private static final class TemplateRefused extends RuntimeException {
+    TemplateRefused(String message) {
+      super(message);
+    }
   }
 
   private void applyPod(Pod desired) {

@@ -9,6 +9,7 @@ import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -59,7 +60,7 @@ class IflearnerJobKindE2E {
       var d = client.apps().deployments().inNamespace("ingress-nginx").withName("ingress-nginx-controller").get();
       return d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
     });
-    controller = new Controller(client, ControllerConfig.defaults(), new ControllerMetrics(new PrometheusRegistry()));
+    controller = new Controller(client, ControllerConfig.defaults().withScope(WatchScope.of("default")), new ControllerMetrics(new PrometheusRegistry()));
     controller.start();
   }
 

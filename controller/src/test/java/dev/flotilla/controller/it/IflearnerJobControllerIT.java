@@ -12,6 +12,7 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
+import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
@@ -58,6 +59,7 @@ class IflearnerJobControllerIT {
 
   static final String NS = "iflearner";
   static final String FLO = "flotilla";
+  static final String CONTROLLER_NS = "flotilla-system";
   static final String INGRESS_IP = "172.31.164.52";
   static final Duration WAIT = Duration.ofSeconds(60);
   static final List<String> IFLEARNER_JOBS = List.of("iflearnerjob-server", "iflearnerjob-client1", "iflearnerjob-client2");
@@ -73,7 +75,9 @@ class IflearnerJobControllerIT {
     KubeApi.installCrd(client);
     KubeApi.namespace(client, NS);
     KubeApi.namespace(client, FLO);
-    config = ControllerConfig.defaults().withIngressAddress(INGRESS_IP).withResync(Duration.ofMinutes(10));
+    KubeApi.namespace(client, CONTROLLER_NS);
+    config = ControllerConfig.defaults().withScope(WatchScope.of(NS, FLO)).withControllerNamespace(CONTROLLER_NS)
+        .withIngressAddress(INGRESS_IP).withResync(Duration.ofMinutes(10));
     controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()));
     controller.start();
     for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml", "iflearnerjob-client2.yaml")) {
@@ -149,8 +153,8 @@ class IflearnerJobControllerIT {
       assertThat(pod.getStatus().getPhase()).isEqualTo("Pending");
     }
 
-    // one CA for the namespace and domain; every leaf chains to it and names its host and identity
-    Secret ca = client.secrets().inNamespace(NS).withName("flotilla-ca-iflearner-com").get();
+    // one CA for the namespace and domain, kept in the controller's namespace; every leaf chains to it
+    Secret ca = client.secrets().inNamespace(CONTROLLER_NS).withName("flotilla-ca." + NS + ".iflearner.com").get();
     assertThat(ca.getMetadata().getOwnerReferences()).isEmpty();
     X509Certificate caCert = CertificateModel.parse(CertificateModel.decode(ca.getData().get("ca.crt"))).get(0);
     Map<String, String> expectedUris = Map.of(
@@ -393,6 +397,8 @@ class IflearnerJobControllerIT {
     all.addAll(client.pods().inNamespace(NS).list().getItems());
     all.addAll(client.secrets().inNamespace(NS).list().getItems());
     all.addAll(client.configMaps().inNamespace(NS).list().getItems());
+    all.addAll(client.network().v1().networkPolicies().inNamespace(NS).list().getItems());
+    all.addAll(client.secrets().inNamespace(CONTROLLER_NS).list().getItems());
     all.add(client.configMaps().inNamespace("kube-system").withName("coredns").get());
     for (HasMetadata h : all) {
       out.put(h.getKind() + "/" + h.getMetadata().getName(), h.getMetadata().getResourceVersion());

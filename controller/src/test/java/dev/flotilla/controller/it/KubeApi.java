@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /** Set-up shared by the tests on a real API server: the generated CRD, namespaces, the CoreDNS ConfigMap. */
 final class KubeApi {
@@ -91,6 +92,92 @@ final class KubeApi {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The objects a kustomization directory reaches through its {@code resources} (files and
+   * directories, recursively), in order. The shipped kustomizations use nothing but
+   * {@code resources}, so this is exactly what {@code kubectl apply -k} applies.
+   */
+  @SuppressWarnings("unchecked")
+  static List<Path> kustomizationFiles(Path dir) {
+    List<Path> out = new java.util.ArrayList<>();
+    Path k = dir.resolve("kustomization.yaml");
+    if (!Files.isRegularFile(k)) {
+      throw new IllegalStateException("no kustomization.yaml in " + dir);
+    }
+    Map<String, Object> kustomization = Serialization.unmarshal(read(k), Map.class);
+    if (!java.util.Set.of("resources").containsAll(kustomization.keySet())) {
+      throw new IllegalStateException(k + " uses more than resources: " + kustomization.keySet());
+    }
+    for (String r : (List<String>) kustomization.get("resources")) {
+      Path p = dir.resolve(r).normalize();
+      if (Files.isDirectory(p)) {
+        out.addAll(kustomizationFiles(p));
+      } else if (Files.isRegularFile(p)) {
+        out.add(p);
+      } else {
+        throw new IllegalStateException(r + " listed in " + k + " does not exist");
+      }
+    }
+    return out;
+  }
+
+  /** Creates (server-side apply) every object a kustomization reaches, as {@code kubectl apply -k} would. */
+  static List<HasMetadata> applyKustomization(KubernetesClient client, Path dir) {
+    List<HasMetadata> all = new java.util.ArrayList<>();
+    for (Path file : kustomizationFiles(dir)) {
+      all.addAll(loadAll(file));
+    }
+    // namespaces and CRDs first: the rest may live in them or be of their kinds
+    all.stream().filter(o -> o instanceof io.fabric8.kubernetes.api.model.Namespace).forEach(o -> namespace(client, o.getMetadata().getName()));
+    all.stream().filter(o -> o instanceof CustomResourceDefinition).forEach(o -> installCrd(client));
+    for (HasMetadata o : all) {
+      if (!(o instanceof io.fabric8.kubernetes.api.model.Namespace) && !(o instanceof CustomResourceDefinition)) {
+        client.resource(o).fieldManager("kubectl").forceConflicts().serverSideApply();
+      }
+    }
+    return all;
+  }
+
+  /**
+   * A client that authenticates as a ServiceAccount with a token the API server issued for it
+   * (TokenRequest), the way the controller's pod does: every request is authorised by RBAC as
+   * {@code system:serviceaccount:<namespace>:<name>}.
+   */
+  static KubernetesClient serviceAccountClient(KubernetesClient admin, String kubeConfigYaml, String namespace, String name) {
+    io.fabric8.kubernetes.api.model.authentication.TokenRequest request = admin.serviceAccounts().inNamespace(namespace)
+        .withName(name).tokenRequest(new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
+            .withNewSpec().withExpirationSeconds(3600L).endSpec().build());
+    io.fabric8.kubernetes.client.Config base = io.fabric8.kubernetes.client.Config.fromKubeconfig(kubeConfigYaml);
+    io.fabric8.kubernetes.client.Config config = new io.fabric8.kubernetes.client.ConfigBuilder(base)
+        .withClientCertData(null).withClientKeyData(null).withClientCertFile(null).withClientKeyFile(null)
+        .withOauthToken(request.getStatus().getToken())
+        .build();
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /**
+   * The configuration of the controller as an overlay deploys it: the Deployment's container args,
+   * with {@code $(FLOTILLA_WATCH)} taken from the overlay's ConfigMap, its namespace as
+   * POD_NAMESPACE would give it, and {@code extraArgs} appended.
+   */
+  static dev.flotilla.controller.operator.ControllerConfig shippedConfig(Path overlay, String... extraArgs) {
+    List<HasMetadata> objects = new java.util.ArrayList<>();
+    kustomizationFiles(overlay).forEach(f -> objects.addAll(loadAll(f)));
+    io.fabric8.kubernetes.api.model.apps.Deployment deployment = objects.stream()
+        .filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
+        .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow();
+    String watch = objects.stream().filter(io.fabric8.kubernetes.api.model.ConfigMap.class::isInstance)
+        .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
+        .filter(c -> c.getMetadata().getName().equals("flotilla-controller-watch")).findFirst().orElseThrow()
+        .getData().get("watch");
+    List<String> args = new java.util.ArrayList<>();
+    for (String a : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()) {
+      args.add(a.replace("$(FLOTILLA_WATCH)", watch));
+    }
+    args.addAll(List.of(extraArgs));
+    return dev.flotilla.controller.ControllerMain.configOf(deployment.getMetadata().getNamespace(), args.toArray(String[]::new));
   }
 
   static List<HasMetadata> loadAll(Path file) {

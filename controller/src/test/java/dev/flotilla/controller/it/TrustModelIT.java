@@ -11,6 +11,7 @@ import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
 import dev.flotilla.dns.HostPolicy;
@@ -291,7 +292,7 @@ class TrustModelIT {
       + "updated as party jobs come and go without replacing the pod; an iflearner server gets neither file nor flag")
   void serverAllowListFollowsPartyJobs() {
     String ns = namespace("slots");
-    try (Controller controller = new Controller(client, config.withNamespace(ns), new ControllerMetrics(new PrometheusRegistry()))) {
+    try (Controller controller = new Controller(client, config.withScope(WatchScope.of(ns)), new ControllerMetrics(new PrometheusRegistry()))) {
       controller.start();
       create(ns, "mnist-server", Role.SERVER, "mnist.server.fl.example.org", SERVER_IMAGE);
       create(ns, "mnist-party-a", Role.CLIENT, "mnist.a.party.fl.example.org", PARTY_IMAGE);

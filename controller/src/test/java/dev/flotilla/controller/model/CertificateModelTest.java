@@ -105,16 +105,11 @@ class CertificateModelTest {
   }
 
   @Test
-  @DisplayName("one CA Secret per namespace and domain, owned by no job; both iflearner ConfigMaps carry the CA bundle under iflearner's file names")
-  void caSecretAndConfigMaps() {
-    Secret s = CertificateModel.caSecret("fl", "iflearner.com", "CAPEM", "CAKEY");
-    assertThat(s.getMetadata().getName()).isEqualTo("flotilla-ca-iflearner-com");
-    assertThat(s.getMetadata().getNamespace()).isEqualTo("fl");
-    assertThat(s.getMetadata().getOwnerReferences()).isEmpty();
-    assertThat(s.getMetadata().getAnnotations()).containsExactly(entry("flotilla.dev/domain", "iflearner.com"));
-    assertThat(s.getData()).containsOnlyKeys("ca.crt", "ca.key");
+  @DisplayName("both iflearner ConfigMaps carry the CA bundle under iflearner's file names")
+  void iflearnerConfigMaps() {
     List<ConfigMap> cms = CertificateModel.iflearnerCaConfigMaps("fl", "BUNDLE");
     assertThat(cms).extracting(c -> c.getMetadata().getName()).containsExactly("server-iflearner-crt", "party-iflearner-crt");
+    assertThat(cms).allSatisfy(c -> assertThat(c.getMetadata().getNamespace()).isEqualTo("fl"));
     assertThat(cms.get(0).getData()).containsExactly(entry("server-iflearner-secret.crt", "BUNDLE"));
     assertThat(cms.get(1).getData()).containsExactly(entry("party-iflearner-secret.crt", "BUNDLE"));
   }

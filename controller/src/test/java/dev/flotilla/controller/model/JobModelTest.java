@@ -26,8 +26,8 @@ class JobModelTest {
     assertThat(m.grpcPort()).isEqualTo(50051);
     assertThat(m.metricsPort()).isEqualTo(9090);
     assertThat(m.dnsEnabled()).isTrue();
-    assertThat(m.isolationEnabled()).isFalse();
-    assertThat(m.caSecretName()).isEqualTo("flotilla-ca-iflearner-com");
+    assertThat(m.isolationEnabled()).isTrue();
+    assertThat(m.ingressNamespace("ingress-nginx")).isEqualTo("ingress-nginx");
     assertThat(m.tlsSecretName()).isEqualTo("iflearnerjob-server-tls");
     assertThat(m.dnsOwner()).isEqualTo("iflearnerjob/fl/iflearnerjob-server");
   }
