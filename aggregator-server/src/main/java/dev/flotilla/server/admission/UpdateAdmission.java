@@ -11,10 +11,10 @@ import java.util.regex.Pattern;
  * update claims 1..that count (the announcement binds); metric maps are small, their names plain,
  * their values finite. Every refusal is INVALID_ARGUMENT with a description that says what was wrong.
  *
- * <p>Why these bounds suffice against overflow: a weight is at most 2^40 and a job has at most
- * 2^31 parties, so any sum of sample counts stays below 2^71 in a double (exact to 2^53 per
- * term) and, for the per-round total kept as a long, below 2^63 as long as the job's capacity
- * times the bound fits (checked at start-up, see ServerConfig).
+ * <p>Why the weighting cannot overflow: a weight is at most --max-samples-per-party <= 2^40, so the
+ * running sum (double, weight times a finite float32 below 2^128) and its total weight stay finite
+ * and exact enough for any number of parties; the round's sample total, a long, would need 2^23
+ * parties at the bound to wrap and saturates instead (RoundCoordinator).
  */
 public final class UpdateAdmission {
 
