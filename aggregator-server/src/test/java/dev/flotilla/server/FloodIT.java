@@ -55,17 +55,25 @@ class FloodIT {
   @DisplayName("a joined party's 300 never-ending 4 MiB uploads on one connection leave the server's memory bounded; "
       + "honest Joins stay fast and the round completes")
   void oneConnectionOfAMember() throws Exception {
-    flood("one connection, 300 streams, member", true, 1, 300);
+    flood("one connection, 300 streams of 4 MiB, member", true, 1, 300, DECLARED);
+  }
+
+  @Test
+  @DisplayName("a joined party's 300 never-ending uploads of 1 MiB messages (within the message limit) on one "
+      + "connection leave the server's memory bounded; honest Joins stay fast and the round completes")
+  void oneConnectionOfAMemberWithinTheMessageLimit() throws Exception {
+    flood("one connection, 300 streams of 1 MiB, member", true, 1, 300, 1 << 20);
   }
 
   @Test
   @DisplayName("never-ending uploads over 20 connections of 15 streams from a party that has not joined leave the "
       + "server's memory bounded; honest Joins stay fast and the round completes")
   void manyConnectionsOfANonMember() throws Exception {
-    flood("20 connections x 15 streams, non-member", false, 20, 15);
+    flood("20 connections x 15 streams of 4 MiB, non-member", false, 20, 15, DECLARED);
   }
 
-  private void flood(String variant, boolean attackerJoins, int connections, int streams) throws Exception {
+  private void flood(String variant, boolean attackerJoins, int connections, int streams, int declaredBytes)
+      throws Exception {
     TestPki pki = new TestPki(dir);
     int port = FreePorts.next();
     try (ServerProcess server = ServerProcess.start(dir.resolve("server.log"),
@@ -81,7 +89,7 @@ class FloodIT {
       }
 
       try (Http2Flood flood = new Http2Flood(pki.party("mallory"), "127.0.0.1", port, TestPki.SERVER_NAME)) {
-        flood.start(connections, streams, DECLARED);
+        flood.start(connections, streams, declaredBytes);
         // the attack is in full swing once the attacker has tried every stream of its first connections
         await().atMost(Duration.ofSeconds(60)).until(() ->
             flood.streamsOpened.get() + flood.streamsNotOpened.get() >= (long) connections * streams
