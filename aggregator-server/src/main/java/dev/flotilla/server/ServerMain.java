@@ -7,6 +7,8 @@ import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.server.admission.AdmissionLimits;
+import dev.flotilla.server.admission.NormBound;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.strategy.Strategies;
@@ -28,8 +30,8 @@ import picocli.CommandLine.Option;
 @Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Run the aggregator of one federated-learning job over mutual TLS (BoringSSL).",
-        "Parties are identified by their client certificates; at most --expected-parties (or the --allow-party "
-            + "list) may join.",
+        "Parties are identified by their client certificates; at most --expected-parties (or the parties of the "
+            + "--allow-party / --allow-party-file list) may join.",
         "The job is checkpointed in --state-dir after every round; a restarted server resumes from it and the "
             + "parties reconnect by themselves.",
         "Exits 0 once all rounds are done and the final evaluations arrived (or --final-eval-wait passed).", ""})
@@ -112,13 +114,50 @@ public final class ServerMain implements Callable<Integer> {
       description = "Only these party identities may join (repeatable or comma-separated).")
   List<String> allowParty = new ArrayList<>();
 
+  @Option(names = "--allow-party-file", paramLabel = "FILE",
+      description = "Party identities that may join, one per line ('#' comments), in addition to --allow-party; "
+          + "read again whenever the file changes (e.g. a Kubernetes ConfigMap volume). Without either list "
+          + "enrollment is open: any party identity of the job may take a slot, up to --expected-parties.")
+  Path allowPartyFile;
+
+  @Option(names = "--reconnect-grace", defaultValue = "10m", converter = DurationConverter.class,
+      description = "A party without a live Rounds stream for longer than this loses its slot (it may join again "
+          + "while one is free) (default ${DEFAULT-VALUE}).")
+  Duration reconnectGrace;
+
+  @Option(names = "--max-samples-per-party", defaultValue = "100000000", paramLabel = "N",
+      description = "Most training samples a party may announce at Join; an update may claim 1..the announced count "
+          + "(default ${DEFAULT-VALUE}).")
+  long maxSamplesPerParty;
+
+  @Option(names = "--max-update-norm", paramLabel = "L2",
+      description = "Bound on the L2 distance of an update from the global model of its round (off by default); "
+          + "see --update-norm-action.")
+  Double maxUpdateNorm;
+
+  @Option(names = "--update-norm-action", defaultValue = "clip", paramLabel = "clip|refuse",
+      description = "What happens to an update beyond --max-update-norm: clip (it is folded as global + "
+          + "d * bound / ||d||) or refuse (INVALID_ARGUMENT) (default ${DEFAULT-VALUE}).")
+  String updateNormAction;
+
   @Option(names = "--trusted-proxy", paramLabel = "NAME", split = ",",
       description = "Identity of a TLS-terminating proxy (e.g. ingress-nginx) allowed to forward the caller's "
           + "verified client certificate in the ssl-client-cert header (repeatable or comma-separated).")
   List<String> trustedProxy = new ArrayList<>();
 
-  @Option(names = "--max-message-mib", defaultValue = "4", description = "Largest gRPC message accepted, MiB (default ${DEFAULT-VALUE}).")
-  int maxMessageMib;
+  @Option(names = "--max-message-kib", defaultValue = "1088",
+      description = "Largest gRPC message accepted, KiB: a 1 MiB data chunk plus room for an update's header "
+          + "(default ${DEFAULT-VALUE}).")
+  int maxMessageKib;
+
+  @Option(names = "--max-calls-per-connection", defaultValue = "16",
+      description = "Concurrent calls (HTTP/2 streams) one connection may have open (default ${DEFAULT-VALUE}).")
+  int maxCallsPerConnection;
+
+  @Option(names = "--max-calls-per-party", defaultValue = "8",
+      description = "Concurrent calls one party identity may have in flight over all its connections; at most one "
+          + "of them a SubmitUpdate (default ${DEFAULT-VALUE}).")
+  int maxCallsPerParty;
 
   @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every round and at the end.")
   Path statusFile;
@@ -163,16 +202,27 @@ public final class ServerMain implements Callable<Integer> {
     if (port < 0 || port > 65535 || metricsPort < 0 || metricsPort > 65535) {
       throw new IllegalArgumentException("ports must be in 0..65535");
     }
-    if (maxMessageMib < 2 || maxMessageMib > 2047) {
-      throw new IllegalArgumentException("--max-message-mib must be in 2..2047 (chunks are up to 1 MiB), got " + maxMessageMib);
+    if (maxMessageKib <= 1024 || maxMessageKib > 2_097_151) {
+      throw new IllegalArgumentException("--max-message-kib must be in 1025..2097151 (data chunks are up to 1 MiB), got "
+          + maxMessageKib);
     }
     if (roundTimeout.isZero() || roundTimeout.isNegative()) {
       throw new IllegalArgumentException("--round-timeout must be positive");
     }
+    if (Files.exists(stateDir) && !Files.isDirectory(stateDir)) {
+      throw new IllegalArgumentException("--state-dir " + stateDir + " is not a directory");
+    }
+    if (allowPartyFile != null && !Files.isReadable(allowPartyFile)) {
+      throw new IllegalArgumentException("cannot read --allow-party-file " + allowPartyFile);
+    }
     Strategies.byName(strategy, fedproxMu, serverLr); // validates mu and lr
+    NormBound.Action normAction = NormBound.Action.parse(updateNormAction);
+    AdmissionLimits admission = AdmissionLimits.defaults().withMaxSamplesPerParty(maxSamplesPerParty)
+        .withNormBound(maxUpdateNorm == null ? null : new NormBound(maxUpdateNorm, normAction));
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, model, seed, localEpochs, stateDir, allowParty,
-        maxMessageMib << 20, statusFile);
+        maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
+        maxCallsPerParty);
   }
 
   @Override
@@ -191,7 +241,7 @@ public final class ServerMain implements Callable<Integer> {
     FederationServer server = injector.getInstance(FederationServer.class).start();
     ServerMetrics metrics = injector.getInstance(ServerMetrics.class);
     HTTPServer metricsServer = metricsPort == 0 ? null
-        : HTTPServer.builder().port(metricsPort).registry(metrics.registry()).buildAndStart();
+        : HTTPServer.builder().hostname(bind).port(metricsPort).registry(metrics.registry()).buildAndStart();
     if (metricsServer != null) {
       log.info("job {}: Prometheus metrics on http://{}:{}/metrics", config.jobId(), bind, metricsServer.getPort());
     }

@@ -63,7 +63,8 @@ class MutualTlsServerIT {
   }
 
   @Test
-  @DisplayName("over mTLS the party is the one in its certificate; a foreign CA is refused at the handshake; the job runs to exit 0")
+  @DisplayName("over mTLS the party is the one in its certificate; a foreign CA is refused at the handshake; the metrics "
+      + "endpoint listens on --bind only; the job runs to exit 0")
   void jobOverMutualTls() throws Exception {
     CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofDays(1), KeyType.EC_P256);
     CertificateAuthority rogue = CertificateAuthority.createRoot("rogue-ca", Duration.ofDays(1), KeyType.EC_P256);
@@ -111,6 +112,9 @@ class MutualTlsServerIT {
         URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     assertThat(metrics).contains("flotilla_rounds_completed", "flotilla_bytes_received_total",
         "flotilla_round_duration_seconds", "flotilla_aggregation_seconds", "flotilla_parties_connected");
+    // --bind 127.0.0.1 holds for the metrics endpoint too: another loopback address of this host gets no answer
+    assertThatThrownBy(() -> new java.net.Socket("127.0.0.2", metricsPort).close())
+        .isInstanceOf(java.net.ConnectException.class);
 
     for (FakeParty p : List.of(a, b)) {
       RoundEvent fin = p.nextEvent();

@@ -123,7 +123,7 @@ class RejectedInputsOverMtlsIT {
         "--ca", server.resolve("ca.crt").toString(), "--allow-party", "alice,bob,carol",
         "--job-id", JOB, "--rounds", "2", "--min-parties", "2", "--expected-parties", "3", "--model", "cnn",
         "--round-timeout", "60s",
-        "--final-eval-wait", "20s", "--max-message-mib", "2", "--state-dir", dir.resolve("state").toString(),
+        "--final-eval-wait", "20s", "--max-message-kib", "2048", "--state-dir", dir.resolve("state").toString(),
         "--status-file", status.toString()));
 
     ManagedChannel aliceChannel = channel(port, alice);
@@ -151,7 +151,7 @@ class RejectedInputsOverMtlsIT {
     Map<String, Double> m = Map.of("accuracy", 0.1);
 
     assertRefused(() -> e.submit(1, 10, m, CNN, good), Status.Code.PERMISSION_DENIED,
-        "party 'eve' is not a member of job " + JOB);
+        "party 'eve' is not allowed in job " + JOB);
 
     // the wrong round, then a good update, then a second submission for the same round
     assertRefused(() -> a.submit(2, 100, m, CNN, good), Status.Code.FAILED_PRECONDITION,
@@ -183,11 +183,12 @@ class RejectedInputsOverMtlsIT {
         "tensor 'fc3.bias' element 2 is -Infinity");
     b.submit(1, 300, m, CNN, shifted(v0, 2f));
 
-    // carol: a gRPC message over --max-message-mib, then a data chunk over the protocol's 1 MiB limit
-    List<UpdateChunk> overMessageLimit = List.of(valid.get(0),
+    // carol: a gRPC message over --max-message-kib, then a data chunk over the protocol's 1 MiB limit
+    UpdateChunk carolHeader = chunks(1, 200, good).get(0);
+    List<UpdateChunk> overMessageLimit = List.of(carolHeader,
         UpdateChunk.newBuilder().setData(ByteString.copyFrom(new byte[3 << 20])).build());
     assertRefused(() -> c.submitRaw(overMessageLimit), Status.Code.RESOURCE_EXHAUSTED, "exceeds maximum size 2097152");
-    List<UpdateChunk> overChunkLimit = List.of(valid.get(0),
+    List<UpdateChunk> overChunkLimit = List.of(carolHeader,
         UpdateChunk.newBuilder().setData(ByteString.copyFrom(new byte[TensorChunks.MAX_CHUNK_BYTES + 4])).build());
     assertRefused(() -> c.submitRaw(overChunkLimit), Status.Code.RESOURCE_EXHAUSTED,
         "data chunk of 1048580 bytes exceeds the limit of 1048576 bytes");

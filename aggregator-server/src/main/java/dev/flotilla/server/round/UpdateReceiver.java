@@ -6,29 +6,38 @@ import dev.flotilla.protocol.tensor.TensorStreamDecoder;
 import dev.flotilla.protocol.tensor.TensorStreamException;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
+import dev.flotilla.server.admission.NormBound;
 import dev.flotilla.server.metrics.ServerMetrics;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One SubmitUpdate stream. Each data chunk is checked (size, alignment, room in the model, finite
- * values) on arrival and folded into the round's running sum when the next one has been checked:
- * the last chunk is only folded once the stream completed, so an update that is refused at its
- * end (extra data, truncation, NaN in its last chunk) leaves the sum untouched. For models of one
- * chunk (mlp, cnn) no refusal ever touches the sum.
+ * values) on arrival. Without a norm bound it is folded into the round's running sum when the next
+ * one has been checked: the last chunk is only folded once the stream completed, so an update that
+ * is refused at its end (extra data, truncation, NaN in its last chunk) leaves the sum untouched;
+ * for models of one chunk (mlp, cnn) no refusal ever touches the sum. With --max-update-norm the
+ * chunks go to a {@link SpooledUpdate} and the whole update is folded on completion, clipped or
+ * refused by its distance from the global model.
  */
 public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
+
+  private static final Logger log = LoggerFactory.getLogger(UpdateReceiver.class);
 
   private final RoundCoordinator coordinator;
   private final String party;
   private final StreamObserver<SubmitUpdateResponse> response;
   private final TensorStreamDecoder decoder;
+  private final ServerMetrics metrics;
   private Upload upload;
   private ByteString pending;
+  private SpooledUpdate spool;
   private boolean done;
-
-  private final ServerMetrics metrics;
 
   public UpdateReceiver(RoundCoordinator coordinator, String party, StreamObserver<SubmitUpdateResponse> response,
       ServerMetrics metrics) {
@@ -52,6 +61,9 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
             throw reject(Status.INVALID_ARGUMENT, "a second header chunk arrived in the update stream");
           }
           upload = coordinator.beginUpload(party, chunk.getHeader());
+          if (coordinator.normBound() != null) {
+            spool = SpooledUpdate.create(coordinator.spoolDirectory(), upload.baseModel());
+          }
         }
         case DATA -> {
           if (upload == null) {
@@ -72,15 +84,21 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
             throw reject(Status.INVALID_ARGUMENT, "update of party '" + party + "' refused: "
                 + decoder.describe(decoder.valuesReceived() + pendingValues + bad) + " is " + value);
           }
-          if (pending != null) {
-            coordinator.fold(upload, pending, decoder);
+          if (spool != null) {
+            spool.append(data, decoder);
+          } else {
+            if (pending != null) {
+              coordinator.fold(upload, pending, decoder);
+            }
+            pending = data;
           }
-          pending = data;
         }
         default -> throw reject(Status.INVALID_ARGUMENT, "an update chunk carried neither header nor data");
       }
     } catch (StatusException e) {
       fail(e.getStatus());
+    } catch (IOException e) {
+      fail(spoolFailure(e));
     }
   }
 
@@ -90,6 +108,7 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
       return;
     }
     done = true;
+    discardSpool();
     if (upload != null) {
       coordinator.failUpload(upload, Status.fromThrowable(t), false);
     }
@@ -110,17 +129,28 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
         throw reject(Status.INVALID_ARGUMENT, "update of party '" + party + "' ended after " + total + " of "
             + decoder.valuesExpected() + " float32 values");
       }
-      if (pending != null) {
+      String note = "";
+      if (spool != null) {
+        NormBound bound = coordinator.normBound();
+        double distance = spool.distance();
+        double scale = bound.scale(party, distance);
+        coordinator.foldSpooled(upload, spool, scale);
+        note = scale < 1 ? String.format(Locale.ROOT, ", clipped from L2 distance %.6g to %s", distance, bound.max())
+            : String.format(Locale.ROOT, ", L2 distance %.6g", distance);
+        discardSpool();
+      } else if (pending != null) {
         coordinator.fold(upload, pending, decoder);
         pending = null;
       }
-      coordinator.completeUpload(upload, decoder.valuesReceived());
+      coordinator.completeUpload(upload, decoder.valuesReceived(), note);
       done = true;
       response.onNext(SubmitUpdateResponse.newBuilder().setRound(upload.roundNumber())
           .setValuesReceived(decoder.valuesReceived()).build());
       response.onCompleted();
     } catch (StatusException e) {
       fail(e.getStatus());
+    } catch (IOException e) {
+      fail(spoolFailure(e));
     }
   }
 
@@ -128,12 +158,32 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
     return code.withDescription(description).asException();
   }
 
+  /** The server could not keep or read back the spooled update: not the party's fault, so not a refusal of it. */
+  private Status spoolFailure(Exception e) {
+    return Status.UNAVAILABLE.withDescription("the server could not spool the update of party '" + party + "': "
+        + e.getMessage()).withCause(e);
+  }
+
+  private void discardSpool() {
+    if (spool == null) {
+      return;
+    }
+    try {
+      spool.close();
+    } catch (IOException e) {
+      log.warn("cannot delete a spooled update of party {}: {}", party, e.toString());
+    }
+    spool = null;
+  }
+
   private void fail(Status status) {
     done = true;
     pending = null;
+    discardSpool();
     if (upload != null) {
-      // refusals of the content count against the party in this round; a closed round does not
-      coordinator.failUpload(upload, status, status.getCode() != Status.Code.DEADLINE_EXCEEDED);
+      // refusals of the content count against the party in this round; a closed round or a server fault does not
+      Status.Code code = status.getCode();
+      coordinator.failUpload(upload, status, code != Status.Code.DEADLINE_EXCEEDED && code != Status.Code.UNAVAILABLE);
     }
     response.onError(status.asException());
   }

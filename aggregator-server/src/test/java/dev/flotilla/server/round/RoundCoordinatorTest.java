@@ -152,7 +152,7 @@ class RoundCoordinatorTest {
       FakeParty c = f.party("carol");
       FakeParty eve = f.party("eve");
       a.connect(100);
-      b.connect(100);
+      b.connect(300);
       c.connect(100);
       TrainRequest ra = awaitTrain(a);
       awaitTrain(b);
@@ -377,7 +377,7 @@ class RoundCoordinatorTest {
       assertThat(r.getStrategy()).isEqualTo("fedprox");
       assertThat(r.getFedproxMu()).isEqualTo(0.25);
       assertThat(r.getLocalEpochs()).isEqualTo(2);
-      assertThat(r.getMaxMessageBytes()).isEqualTo(4 << 20);
+      assertThat(r.getMaxMessageBytes()).isEqualTo(ServerConfig.DEFAULT_MAX_MESSAGE_BYTES);
       assertThat(r.getCurrentRound()).isZero();
       assertRefused(() -> a.fetch(CNN, 3), Status.Code.FAILED_PRECONDITION,
           "model version 3 is not available: the global model of job jobT is at version 0");

@@ -1,0 +1,194 @@
+package dev.flotilla.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.flotilla.protocol.v1.FederationGrpc;
+import dev.flotilla.testing.FreePorts;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import dev.flotilla.protocol.v1.UpdateChunk;
+import dev.flotilla.protocol.v1.UpdateHeader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 11, finding 3, on the server jar over mutual TLS: a call is admitted or refused at its
+ * start, before the client has sent any message (these calls never send one); limits per party
+ * hold across connections; a connection that keeps opening calls it may not is closed while the
+ * server goes on serving the others.
+ */
+class TransportLimitsIT {
+
+  @TempDir
+  Path dir;
+
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final List<ClientCall<?, ?>> calls = new ArrayList<>();
+
+  @AfterEach
+  void closeChannels() {
+    calls.forEach(c -> c.cancel("test over", null));
+    channels.forEach(ManagedChannel::shutdownNow);
+  }
+
+  private ManagedChannel channel(TestPki pki, int port, String name) {
+    ManagedChannel ch = pki.channel(port, name);
+    channels.add(ch);
+    return ch;
+  }
+
+  /**
+   * A call that is started (its HEADERS sent) but never sends a message; completes with the status
+   * it ends with. grpc-java holds back the HEADERS of a unary call until its message, so the method
+   * is declared client-streaming on this side (the server routes by name and treats it as it is).
+   */
+  private <Q, R> CompletableFuture<Status> openWithoutMessage(ManagedChannel channel, MethodDescriptor<Q, R> method) {
+    MethodDescriptor<Q, R> eager = method.toBuilder().setType(MethodDescriptor.MethodType.CLIENT_STREAMING).build();
+    ClientCall<Q, R> call = channel.newCall(eager, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS));
+    calls.add(call);
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        closed.complete(status);
+      }
+    }, new Metadata());
+    call.request(1);
+    return closed;
+  }
+
+  private interface Call {
+    Object run() throws Exception;
+  }
+
+  /**
+   * Repeats a call until the server refuses it with {@code code} at its start (calls start
+   * asynchronously on the server, so the calls the limit counts may not all have started yet);
+   * returns the refusal.
+   */
+  private static Status awaitRefusal(Call call, Status.Code code) {
+    Status[] refusal = new Status[1];
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      try {
+        call.run();
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == code) {
+          refusal[0] = e.getStatus();
+          return true;
+        }
+      }
+      return false;
+    });
+    return refusal[0];
+  }
+
+  private static Status awaitEnd(CompletableFuture<Status> call) {
+    await().atMost(Duration.ofSeconds(10)).until(call::isDone);
+    return call.join();
+  }
+
+  private ServerProcess start(TestPki pki, int port, int expectedParties) throws Exception {
+    ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(),
+        "--port", Integer.toString(port), "--bind", "127.0.0.1", "--job-id", "tl-job", "--rounds", "1",
+        "--min-parties", "2", "--expected-parties", Integer.toString(expectedParties), "--model", "mlp",
+        "--state-dir", dir.resolve("state").toString());
+    server.awaitServing(channel(pki, port, "probe"));
+    return server;
+  }
+
+  @Test
+  @DisplayName("calls are refused at their start, before any message: a non-member's SubmitUpdate, a non-member's Join "
+      + "to a full job, a party's second SubmitUpdate, and a party's call beyond --max-calls-per-party over all its "
+      + "connections")
+  void refusedAtCallStart() throws Exception {
+    TestPki pki = new TestPki(dir, "tl-job");
+    int port = FreePorts.next();
+    try (ServerProcess server = start(pki, port, 2)) {
+      ManagedChannel eve = channel(pki, port, "eve");
+      Status eveUpload = awaitEnd(openWithoutMessage(eve, FederationGrpc.getSubmitUpdateMethod()));
+      assertThat(eveUpload.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(eveUpload.getDescription()).isEqualTo("party 'eve' is not a member of job tl-job (it has not joined, "
+          + "or its slot was released)");
+
+      ManagedChannel alice = channel(pki, port, "alice");
+      new FakeParty(alice, "alice").join(100);
+      new FakeParty(channel(pki, port, "bob"), "bob").join(100);
+      Status eveJoin = awaitEnd(openWithoutMessage(eve, FederationGrpc.getJoinMethod()));
+      assertThat(eveJoin.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(eveJoin.getDescription()).isEqualTo("job tl-job is full: 2 parties have joined [alice, bob] and it "
+          + "expects 2");
+
+      // an upload that never sends its header holds alice's one upload place; a second one, over another connection,
+      // is refused at its start (probed with uploads that end at once when admitted: no round is open)
+      CompletableFuture<Status> firstUpload = openWithoutMessage(alice, FederationGrpc.getSubmitUpdateMethod());
+      FakeParty aliceElsewhere = new FakeParty(channel(pki, port, "alice"), "alice");
+      List<UpdateChunk> headerOnly = List.of(UpdateChunk.newBuilder()
+          .setHeader(UpdateHeader.newBuilder().setRound(1).setNumSamples(100)).build());
+      Status secondUpload = awaitRefusal(() -> aliceElsewhere.submitRaw(headerOnly), Status.Code.ALREADY_EXISTS);
+      assertThat(secondUpload.getDescription()).isEqualTo("party 'alice' already has an update upload in flight in job "
+          + "tl-job; a party sends one SubmitUpdate at a time");
+      assertThat(firstUpload).as("the first upload is still open, waiting for its header").isNotDone();
+
+      // 1 upload + 7 Joins in flight over three connections = --max-calls-per-party 8; one more is refused
+      List<ManagedChannel> aliceChannels = List.of(alice, channel(pki, port, "alice"), channel(pki, port, "alice"));
+      List<CompletableFuture<Status>> pending = new ArrayList<>();
+      for (int i = 0; i < 7; i++) {
+        pending.add(openWithoutMessage(aliceChannels.get(i % 3), FederationGrpc.getJoinMethod()));
+      }
+      FakeParty aliceFourth = new FakeParty(channel(pki, port, "alice"), "alice");
+      Status ninth = awaitRefusal(() -> aliceFourth.join(100), Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(ninth.getDescription()).isEqualTo("party 'alice' has 8 calls in flight in job tl-job, the most "
+          + "--max-calls-per-party allows");
+      assertThat(pending).noneMatch(CompletableFuture::isDone);
+      assertThat(firstUpload).isNotDone();
+
+      // calls that end give their place back
+      calls.forEach(c -> c.cancel("done", null));
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+          .until(() -> new FakeParty(alice, "alice").join(100).getPartyName().equals("alice"));
+    }
+  }
+
+  @Test
+  @DisplayName("a connection that keeps opening calls it may not make is closed (its other calls end UNAVAILABLE); "
+      + "the server goes on serving the other parties")
+  void misbehavingConnectionIsClosed() throws Exception {
+    TestPki pki = new TestPki(dir, "tl-job");
+    int port = FreePorts.next();
+    try (ServerProcess server = start(pki, port, 3)) {
+      ManagedChannel alice = channel(pki, port, "alice");
+      new FakeParty(alice, "alice").join(100);
+
+      ManagedChannel eve = channel(pki, port, "eve");
+      // eve may call Join (the job has free slots): this call is admitted and stays open on eve's connection
+      CompletableFuture<Status> admitted = openWithoutMessage(eve, FederationGrpc.getJoinMethod());
+      List<Status> refused = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        refused.add(awaitEnd(openWithoutMessage(eve, FederationGrpc.getSubmitUpdateMethod())));
+      }
+      assertThat(refused).extracting(Status::getCode).containsOnly(Status.Code.PERMISSION_DENIED);
+      Status end = awaitEnd(admitted);
+      assertThat(end.getCode()).as(end.toString()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(server.log()).contains("job tl-job: closing the connection from /127.0.0.1:")
+          .contains("(party 'eve'): 5 calls refused at their start within PT1M");
+
+      assertThat(ServerProcess.serving(alice)).isTrue();
+      assertThat(new FakeParty(alice, "alice").join(100).getPartyName()).isEqualTo("alice");
+      assertThat(new FakeParty(channel(pki, port, "bob"), "bob").join(100).getPartyIndex()).isEqualTo(1);
+    }
+  }
+}
