@@ -101,6 +101,22 @@ public final class FakeParty {
     return submitRaw(chunks);
   }
 
+  /** Sends these chunks and leaves the upload open (never completed); cancel it with {@code onError}. */
+  public StreamObserver<UpdateChunk> startUpload(List<UpdateChunk> chunks) {
+    StreamObserver<UpdateChunk> out = async.submitUpdate(new StreamObserver<>() {
+      @Override
+      public void onNext(SubmitUpdateResponse v) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    chunks.forEach(out::onNext);
+    return out;
+  }
+
   /** Sends exactly these chunks; throws the server's StatusRuntimeException on refusal. */
   public SubmitUpdateResponse submitRaw(List<UpdateChunk> chunks) throws Exception {
     CompletableFuture<SubmitUpdateResponse> result = new CompletableFuture<>();

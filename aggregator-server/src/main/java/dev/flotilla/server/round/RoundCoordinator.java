@@ -113,7 +113,7 @@ public final class RoundCoordinator implements CallAuthorizer {
           + " parties, fewer than --min-parties " + config.minParties());
     }
     this.slots = new PartySlots(config.jobId(), config.expectedParties(), allowList, config.reconnectGrace(), clock);
-    this.spoolDirectory = config.admission().normBound() == null ? null : SpooledUpdate.emptyDirectoryIn(config.stateDir());
+    this.spoolDirectory = SpooledUpdate.emptyDirectoryIn(config.stateDir());
     var saved = checkpoints.load();
     if (saved.isPresent()) {
       resume(saved.get());

@@ -18,12 +18,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One SubmitUpdate stream. Each data chunk is checked (size, alignment, room in the model, finite
- * values) on arrival. Without a norm bound it is folded into the round's running sum when the next
- * one has been checked: the last chunk is only folded once the stream completed, so an update that
- * is refused at its end (extra data, truncation, NaN in its last chunk) leaves the sum untouched;
- * for models of one chunk (mlp, cnn) no refusal ever touches the sum. With --max-update-norm the
- * chunks go to a {@link SpooledUpdate} and the whole update is folded on completion, clipped or
- * refused by its distance from the global model.
+ * values) on arrival, and nothing reaches the round's running sum before the stream completed: an
+ * update refused or broken off at any point leaves no trace, so one party cannot void a round the
+ * others already uploaded to (the sender chooses its chunk sizes, so "a model of one chunk" is
+ * no guarantee). An update that arrives as one chunk is held in memory until the end; from its
+ * second chunk on, and from the first with --max-update-norm, the chunks go to a
+ * {@link SpooledUpdate} (memory O(chunk), disk one update per party), and the whole update is
+ * folded on completion, clipped or refused by its distance from the global model when bounded.
  */
 public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
 
@@ -84,12 +85,15 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
             throw reject(Status.INVALID_ARGUMENT, "update of party '" + party + "' refused: "
                 + decoder.describe(decoder.valuesReceived() + pendingValues + bad) + " is " + value);
           }
+          if (spool == null && pending != null) {
+            // a second chunk: from here on the update waits on disk, not in the sum
+            spool = SpooledUpdate.create(coordinator.spoolDirectory(), upload.baseModel());
+            spool.append(pending, decoder);
+            pending = null;
+          }
           if (spool != null) {
             spool.append(data, decoder);
           } else {
-            if (pending != null) {
-              coordinator.fold(upload, pending, decoder);
-            }
             pending = data;
           }
         }
@@ -130,13 +134,15 @@ public final class UpdateReceiver implements StreamObserver<UpdateChunk> {
             + decoder.valuesExpected() + " float32 values");
       }
       String note = "";
+      NormBound bound = coordinator.normBound();
       if (spool != null) {
-        NormBound bound = coordinator.normBound();
         double distance = spool.distance();
-        double scale = bound.scale(party, distance);
+        double scale = bound == null ? 1 : bound.scale(party, distance);
         coordinator.foldSpooled(upload, spool, scale);
-        note = scale < 1 ? String.format(Locale.ROOT, ", clipped from L2 distance %.6g to %s", distance, bound.max())
-            : String.format(Locale.ROOT, ", L2 distance %.6g", distance);
+        if (bound != null) {
+          note = scale < 1 ? String.format(Locale.ROOT, ", clipped from L2 distance %.6g to %s", distance, bound.max())
+              : String.format(Locale.ROOT, ", L2 distance %.6g", distance);
+        }
         discardSpool();
       } else if (pending != null) {
         coordinator.fold(upload, pending, decoder);
