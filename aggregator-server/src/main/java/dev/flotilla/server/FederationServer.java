@@ -27,17 +27,18 @@ public final class FederationServer {
 
   public FederationServer(ServerBuilder<?> builder, FederationService service, List<ServerInterceptor> interceptors,
       ServerMetrics metrics, int maxMessageBytes) {
-    this(builder, service, interceptors, metrics, maxMessageBytes, () -> { });
+    this(builder, service, interceptors, List.of(), metrics, maxMessageBytes, () -> { });
   }
 
   /**
-   * {@code interceptors} run last to first (the identity interceptor last in the list, so first);
-   * {@code transport} (the event loops of a Netty server) is closed once the server has stopped.
+   * {@code interceptors} run last to first (the identity interceptor last in the list, so first),
+   * {@code healthInterceptors} likewise on the gRPC health service; {@code transport} (the event
+   * loops of a Netty server) is closed once the server has stopped.
    */
   public FederationServer(ServerBuilder<?> builder, FederationService service, List<ServerInterceptor> interceptors,
-      ServerMetrics metrics, int maxMessageBytes, AutoCloseable transport) {
+      List<ServerInterceptor> healthInterceptors, ServerMetrics metrics, int maxMessageBytes, AutoCloseable transport) {
     builder.addService(ServerInterceptors.intercept(service, interceptors))
-        .addService(health.getHealthService())
+        .addService(ServerInterceptors.intercept(health.getHealthService(), healthInterceptors))
         .maxInboundMessageSize(maxMessageBytes);
     this.server = builder.build();
     this.transport = transport;

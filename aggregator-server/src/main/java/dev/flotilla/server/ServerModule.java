@@ -14,6 +14,7 @@ import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.strategy.Strategies;
 import dev.flotilla.server.strategy.Strategy;
 import dev.flotilla.server.transport.CallAdmission;
+import dev.flotilla.server.transport.RefusalStrikes;
 import dev.flotilla.server.transport.Connections;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -91,11 +92,12 @@ public final class ServerModule extends AbstractModule {
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true);
     connections.configure(builder, config.maxCallsPerConnection());
-    CallAdmission admission = new CallAdmission(config.jobId(), identity, coordinator, config.maxCallsPerParty(),
-        connections);
-    // the identity interceptor runs first (last in the list), then admission, before any message is read
-    return new FederationServer(builder, service,
-        List.of(admission, PeerIdentityInterceptor.partiesOf(tls.identity(), trustedProxies, tls.trustedCa())), metrics,
-        config.maxMessageBytes(), connections);
+    CallAdmission admission = new CallAdmission(config.jobId(), identity, coordinator, config.maxCallsPerParty());
+    PeerIdentityInterceptor identities = PeerIdentityInterceptor.partiesOf(tls.identity(), trustedProxies, tls.trustedCa());
+    RefusalStrikes strikes = new RefusalStrikes(connections);
+    // interceptors run last to first: strikes watch identity, then admission, before any message is read;
+    // the health service answers parties of the job only, too
+    return new FederationServer(builder, service, List.of(admission, identities, strikes), List.of(identities, strikes),
+        metrics, config.maxMessageBytes(), connections);
   }
 }

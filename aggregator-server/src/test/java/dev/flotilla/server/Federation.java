@@ -5,7 +5,6 @@ import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.strategy.Strategies;
 import dev.flotilla.server.transport.CallAdmission;
-import dev.flotilla.server.transport.Connections;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -29,8 +28,7 @@ public final class Federation implements AutoCloseable {
     coordinator = new RoundCoordinator(config,
         Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr()),
         new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
-    admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty(),
-        Connections.none(config.jobId()));
+    admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty());
     server = new FederationServer(InProcessServerBuilder.forName(name),
         new FederationService(coordinator, new TestIdentity(), metrics),
         List.of(admission, TestIdentity.interceptor()), metrics, config.maxMessageBytes()).start();

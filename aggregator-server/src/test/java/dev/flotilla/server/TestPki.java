@@ -50,6 +50,13 @@ final class TestPki {
     return TlsFiles.inDirectory(out);
   }
 
+  /** Credentials of any identity, signed by this job's CA, in {@code dir/dirName}. */
+  Path issue(Identity identity, String dirName) {
+    Path out = dir.resolve(dirName);
+    ca.issue(LeafRequest.builder(identity).build()).writeTo(out);
+    return out;
+  }
+
   /** A channel to the job's aggregator on loopback, as the party NAME. */
   ManagedChannel channel(int port, String name) {
     return channel(port, party(name).certificateChain().getParent());

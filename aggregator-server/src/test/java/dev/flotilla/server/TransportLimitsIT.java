@@ -184,7 +184,7 @@ class TransportLimitsIT {
       Status end = awaitEnd(admitted);
       assertThat(end.getCode()).as(end.toString()).isEqualTo(Status.Code.UNAVAILABLE);
       assertThat(server.log()).contains("job tl-job: closing the connection from /127.0.0.1:")
-          .contains("(party 'eve'): 5 calls refused at their start within PT1M");
+          .contains(": 5 calls refused at their start within PT1M; last: SubmitUpdate: PERMISSION_DENIED party 'eve'");
 
       assertThat(ServerProcess.serving(alice)).isTrue();
       assertThat(new FakeParty(alice, "alice").join(100).getPartyName()).isEqualTo("alice");

@@ -4,7 +4,6 @@ import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.server.CallerIdentity;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
-import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -26,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * identity; a party without a slot may only call Join, and not while the job is full
  * ({@link CallAuthorizer}); a party may have at most one SubmitUpdate and at most
  * --max-calls-per-party calls in flight, over all its connections. A refusal is a strike against
- * the connection ({@link Connections}), which is closed when they pile up.
+ * the connection ({@link RefusalStrikes}), which is closed when they pile up.
  *
  * <p>Runs after the identity interceptor (the caller's identity is in the call's Context).
  */
@@ -38,17 +37,14 @@ public final class CallAdmission implements ServerInterceptor {
   private final CallerIdentity identity;
   private final CallAuthorizer authorizer;
   private final int maxCallsPerParty;
-  private final Connections connections;
   private final Map<String, Integer> inFlight = new HashMap<>();
   private final Set<String> uploading = new HashSet<>();
 
-  public CallAdmission(String jobId, CallerIdentity identity, CallAuthorizer authorizer, int maxCallsPerParty,
-      Connections connections) {
+  public CallAdmission(String jobId, CallerIdentity identity, CallAuthorizer authorizer, int maxCallsPerParty) {
     this.jobId = jobId;
     this.identity = identity;
     this.authorizer = authorizer;
     this.maxCallsPerParty = maxCallsPerParty;
-    this.connections = connections;
   }
 
   @Override
@@ -149,8 +145,6 @@ public final class CallAdmission implements ServerInterceptor {
     log.debug("job {}: refused {} of party '{}' at its start: {} {}", jobId,
         call.getMethodDescriptor().getBareMethodName(), party, status.getCode(), status.getDescription());
     call.close(status, new Metadata());
-    connections.strike(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), party,
-        call.getMethodDescriptor().getBareMethodName() + ": " + status.getCode() + " " + status.getDescription());
     return new ServerCall.Listener<>() {};
   }
 }

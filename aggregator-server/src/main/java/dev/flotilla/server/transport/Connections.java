@@ -104,13 +104,13 @@ public final class Connections implements AutoCloseable {
    * Counts a refused call against the connection of {@code remote}; closes the connection at
    * {@value #STRIKES} strikes within a minute. Returns true when this strike closed it.
    */
-  public boolean strike(SocketAddress remote, String party, String reason) {
+  public boolean strike(SocketAddress remote, String reason) {
     Connection connection = remote == null ? null : open.get(remote);
     if (connection == null || !connection.strike()) {
       return false;
     }
-    log.warn("job {}: closing the connection from {} (party '{}'): {} calls refused at their start within {}; last: {}",
-        jobId, remote, party, STRIKES, STRIKE_WINDOW, reason);
+    log.warn("job {}: closing the connection from {}: {} calls refused at their start within {}; last: {}",
+        jobId, remote, STRIKES, STRIKE_WINDOW, reason);
     connection.closeNow();
     return true;
   }

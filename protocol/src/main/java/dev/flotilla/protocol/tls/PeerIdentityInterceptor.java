@@ -62,6 +62,8 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
   private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 
   private final Identity server;
+  /** A refused peer chooses how often it is refused: the log keeps up to a line a second of it. */
+  private final LogBudget refusalLog = new LogBudget(60, java.time.Duration.ofMinutes(1));
   private final Set<String> trustedProxies;
   private final Path trustedCa;
 
@@ -97,8 +99,12 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
     Decision decision = decide(leafOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
         headers.get(FORWARDED_CERT));
     if (decision.refusal != null) {
-      log.warn("job {}: refused {} from {}: {}", server.job(), call.getMethodDescriptor().getBareMethodName(),
-          call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), decision.refusal.getDescription());
+      long suppressed = refusalLog.admit();
+      if (suppressed >= 0) {
+        log.warn("job {}: refused {} from {}: {}{}", server.job(), call.getMethodDescriptor().getBareMethodName(),
+            call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), decision.refusal.getDescription(),
+            suppressed == 0 ? "" : " (and " + suppressed + " refusals not logged in the last minute)");
+      }
       call.close(decision.refusal, new Metadata());
       return new ServerCall.Listener<>() {};
     }
@@ -227,6 +233,37 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
       return Optional.of((X509Certificate) chain[0]);
     } catch (SSLPeerUnverifiedException e) {
       return Optional.empty();
+    }
+  }
+
+  /** At most {@code lines} log lines per {@code window}; counts the ones it held back. */
+  static final class LogBudget {
+    private final int lines;
+    private final long windowNanos;
+    private long windowStart = System.nanoTime();
+    private int used;
+    private long held;
+
+    LogBudget(int lines, java.time.Duration window) {
+      this.lines = lines;
+      this.windowNanos = window.toNanos();
+    }
+
+    /** -1: do not log; otherwise log, and this many lines were held back since the last one logged. */
+    synchronized long admit() {
+      long now = System.nanoTime();
+      if (now - windowStart > windowNanos) {
+        windowStart = now;
+        used = 0;
+      }
+      if (used >= lines) {
+        held++;
+        return -1;
+      }
+      used++;
+      long previouslyHeld = held;
+      held = 0;
+      return previouslyHeld;
     }
   }
 }
