@@ -14,8 +14,11 @@ import java.util.Set;
  * The controller's own namespace holds the CA keys (and its ServiceAccount). When it also runs
  * jobs (the controller watches its own namespace unless told otherwise), a job's pod there must not
  * reach them: a template in that namespace that refers to any Secret (volumes, projected sources,
- * env, envFrom, CSI secret references...) or runs as a ServiceAccount other than {@code default} is
- * refused. The job's own certificate is mounted by the controller, so no template needs to name it.
+ * env, envFrom, CSI secret references...), runs as a ServiceAccount other than {@code default}, or
+ * reaches into its node (a hostPath volume, the node's network, PID or IPC namespace, a chosen
+ * node, a privileged container or added capabilities: each is a way to the controller's own token
+ * or process, and through them to the keys) is refused. The job's own certificate is mounted by the
+ * controller, so no template needs to name it.
  */
 public final class ControllerNamespaceCheck {
 
@@ -38,6 +41,12 @@ public final class ControllerNamespaceCheck {
       return Optional.of(job.ref() + ": spec.template runs as ServiceAccount " + account + " in the controller's namespace "
           + controllerNamespace + "; jobs there may only use the default ServiceAccount. Run the job in another namespace.");
     }
+    List<String> hostAccess = hostAccess(spec);
+    if (!hostAccess.isEmpty()) {
+      return Optional.of(job.ref() + ": spec.template reaches into its node (" + String.join(", ", hostAccess)
+          + ") in the controller's namespace " + controllerNamespace + ", where the CA keys are kept; jobs there may "
+          + "not. Run the job in another namespace.");
+    }
     List<String> references = secretReferences(spec);
     if (!references.isEmpty()) {
       return Optional.of(job.ref() + ": spec.template refers to Secrets (" + String.join(", ", references)
@@ -46,6 +55,47 @@ public final class ControllerNamespaceCheck {
           + "Run the job in another namespace.");
     }
     return Optional.empty();
+  }
+
+  /** The fields of {@code spec} that give a pod its node: host namespaces, hostPath, nodeName, privilege. */
+  static List<String> hostAccess(PodSpec spec) {
+    List<String> out = new ArrayList<>();
+    if (Boolean.TRUE.equals(spec.getHostNetwork())) {
+      out.add("hostNetwork");
+    }
+    if (Boolean.TRUE.equals(spec.getHostPID())) {
+      out.add("hostPID");
+    }
+    if (Boolean.TRUE.equals(spec.getHostIPC())) {
+      out.add("hostIPC");
+    }
+    if (spec.getNodeName() != null && !spec.getNodeName().isBlank()) {
+      out.add("nodeName");
+    }
+    if (spec.getVolumes() != null) {
+      for (int i = 0; i < spec.getVolumes().size(); i++) {
+        if (spec.getVolumes().get(i).getHostPath() != null) {
+          out.add("volumes[" + i + "].hostPath");
+        }
+      }
+    }
+    List<io.fabric8.kubernetes.api.model.Container> containers = new ArrayList<>(spec.getContainers());
+    if (spec.getInitContainers() != null) {
+      containers.addAll(spec.getInitContainers());
+    }
+    for (io.fabric8.kubernetes.api.model.Container c : containers) {
+      var sc = c.getSecurityContext();
+      if (sc == null) {
+        continue;
+      }
+      if (Boolean.TRUE.equals(sc.getPrivileged())) {
+        out.add("container " + c.getName() + " privileged");
+      }
+      if (sc.getCapabilities() != null && sc.getCapabilities().getAdd() != null && !sc.getCapabilities().getAdd().isEmpty()) {
+        out.add("container " + c.getName() + " capabilities.add " + sc.getCapabilities().getAdd());
+      }
+    }
+    return out;
   }
 
   /** The JSON paths in {@code spec} that name a Secret, e.g. {@code volumes[0].secret}. */

@@ -76,4 +76,29 @@ class ControllerNamespaceCheckTest {
     assertThat(check(CONTROLLER_NS, s -> s.setImagePullSecrets(List.of(new LocalObjectReferenceBuilder().withName("regcred").build()))))
         .isEmpty();
   }
+
+  @Test
+  @DisplayName("a template in the controller's namespace that reaches into its node is refused, naming how: hostPath, host namespaces, nodeName, privileged, added capabilities; elsewhere it is the namespace's business")
+  void hostAccessRefused() {
+    java.util.Map<String, Consumer<PodSpec>> escapes = new java.util.LinkedHashMap<>();
+    escapes.put("volumes[0].hostPath", s -> {
+      s.setNodeName(null);
+      s.setVolumes(List.of(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("kubelet")
+          .withNewHostPath().withPath("/var/lib/kubelet/pods").endHostPath().build()));
+    });
+    escapes.put("hostPID", s -> s.setHostPID(true));
+    escapes.put("hostNetwork", s -> s.setHostNetwork(true));
+    escapes.put("hostIPC", s -> s.setHostIPC(true));
+    escapes.put("nodeName", s -> s.setNodeName("the-controllers-node"));
+    escapes.put("privileged", s -> s.getContainers().get(0).setSecurityContext(
+        new io.fabric8.kubernetes.api.model.SecurityContextBuilder().withPrivileged(true).build()));
+    escapes.put("capabilities.add [SYS_PTRACE]", s -> s.getContainers().get(0).setSecurityContext(
+        new io.fabric8.kubernetes.api.model.SecurityContextBuilder().withNewCapabilities().withAdd("SYS_PTRACE")
+            .endCapabilities().build()));
+    escapes.forEach((what, edit) -> {
+      assertThat(check(CONTROLLER_NS, edit)).as(what).hasValueSatisfying(m -> assertThat(m)
+          .contains("reaches into its node (").contains(what).contains("where the CA keys are kept"));
+      assertThat(check("team-a", edit)).as(what + " in another namespace").isEmpty();
+    });
+  }
 }
