@@ -1,5 +1,7 @@
 package dev.flotilla.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.ModelAssembler;
 import dev.flotilla.protocol.tensor.TensorChunks;
@@ -11,6 +13,7 @@ import dev.flotilla.protocol.v1.JoinResponse;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.RoundsRequest;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
+import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import io.grpc.Channel;
@@ -79,6 +82,13 @@ public final class FakeParty {
       throw new AssertionError(name + ": no RoundEvent within 20 s");
     }
     return e;
+  }
+
+  /** The next RoundEvent, which must be a TrainRequest. */
+  public TrainRequest awaitTrain() throws InterruptedException {
+    RoundEvent e = nextEvent();
+    assertThat(e.hasTrain()).as(name + " expected a TrainRequest, got " + e).isTrue();
+    return e.getTrain();
   }
 
   public JoinResponse connect(long samples) {

@@ -16,9 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,18 +38,8 @@ class FloodIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
-
-  private ManagedChannel channel(TestPki pki, int port, String name) {
-    ManagedChannel ch = pki.channel(port, name);
-    channels.add(ch);
-    return ch;
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   @Test
   @DisplayName("a joined party's 300 never-ending 4 MiB uploads on one connection leave the server's memory bounded; "
@@ -76,16 +66,15 @@ class FloodIT {
       throws Exception {
     TestPki pki = new TestPki(dir, "flood-job");
     int port = FreePorts.next();
-    try (ServerProcess server = ServerProcess.start(dir.resolve("server.log"),
-        List.of("-Xmx256m", "-XX:MaxDirectMemorySize=128m"), pki.server(),
-        "--port", Integer.toString(port), "--bind", "127.0.0.1", "--job-id", "flood-job",
+    try (ServerProcess server = ServerProcess.onLoopback(dir, pki, port,
+        List.of("-Xmx256m", "-XX:MaxDirectMemorySize=128m"), "--job-id", "flood-job",
         "--allow-party", "alice,bob,carol,mallory", "--rounds", "2", "--min-parties", "3", "--expected-parties", "4",
         "--join-grace", "1s", "--model", "mlp", "--round-timeout", "120s", "--final-eval-wait", "1s",
-        "--state-dir", dir.resolve("state").toString(), "--status-file", dir.resolve("status.json").toString())) {
-      ManagedChannel probe = channel(pki, port, "alice");
+        "--status-file", dir.resolve("status.json").toString())) {
+      ManagedChannel probe = channels.open(pki, port, "alice");
       server.awaitServing(probe);
       if (attackerJoins) {
-        new FakeParty(channel(pki, port, "mallory"), "mallory").join(1000);
+        channels.party(pki, port, "mallory").join(1000);
       }
 
       try (Http2Flood flood = new Http2Flood(pki.party("mallory"), "127.0.0.1", port, pki.serverName())) {
@@ -99,7 +88,7 @@ class FloodIT {
         List<String> joinFailures = new ArrayList<>();
         List<FakeParty> honest = new ArrayList<>();
         for (String name : List.of("alice", "bob", "carol")) {
-          FakeParty p = new FakeParty(name.equals("alice") ? probe : channel(pki, port, name), name);
+          FakeParty p = name.equals("alice") ? new FakeParty(probe, name) : channels.party(pki, port, name);
           for (int i = 0; i < 5; i++) {
             long t0 = System.nanoTime();
             try {

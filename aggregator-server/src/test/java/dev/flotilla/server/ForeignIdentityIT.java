@@ -14,12 +14,10 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,28 +27,20 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ForeignIdentityIT {
   @TempDir Path dir;
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void close() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
+  @RegisterExtension final OpenChannels channels = new OpenChannels();
 
   @Test
   @DisplayName("a foreign identity's refused calls close its connection like any refusal, its log lines are bounded, and the health service refuses it")
   void foreignIdentityIsContained() throws Exception {
     TestPki pki = new TestPki(dir, "fi-job");
     int port = FreePorts.next();
-    try (ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(),
-        "--port", Integer.toString(port), "--bind", "127.0.0.1", "--rounds", "1", "--min-parties", "2",
-        "--model", "mlp", "--state-dir", dir.resolve("state").toString())) {
-      ManagedChannel probe = pki.channel(port, "probe");
-      channels.add(probe);
+    try (ServerProcess server = ServerProcess.onLoopback(dir, pki, port, "--rounds", "1", "--min-parties", "2",
+        "--model", "mlp")) {
+      ManagedChannel probe = channels.open(pki, port, "probe");
       server.awaitServing(probe);
 
-      ManagedChannel mallory = TestPki.channelTo(port, "fi-job",
-          pki.issue(Identity.party(TestPki.DOMAIN, "other-job", "mallory"), "mallory"));
-      channels.add(mallory);
+      ManagedChannel mallory = channels.add(TestPki.channelTo(port, "fi-job",
+          pki.issue(Identity.party(TestPki.DOMAIN, "other-job", "mallory"), "mallory")));
 
       assertThatThrownBy(() -> HealthGrpc.newBlockingStub(mallory).withDeadlineAfter(10, TimeUnit.SECONDS)
           .check(HealthCheckRequest.getDefaultInstance()))

@@ -15,7 +15,6 @@ import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.RogueCertificates;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -24,13 +23,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,21 +41,18 @@ class IdentityRefusalsIT {
   private static final String JOB = "id-job";
 
   @TempDir Path dir;
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  @RegisterExtension final OpenChannels channels = new OpenChannels();
   private Process server;
 
   @AfterEach
-  void cleanUp() {
-    channels.forEach(ManagedChannel::shutdownNow);
+  void stopServer() {
     if (server != null) {
       server.destroyForcibly();
     }
   }
 
   private Channel channel(int port, Path credentials) {
-    ManagedChannel ch = TestPki.channelTo(port, JOB, credentials);
-    channels.add(ch);
-    return ch;
+    return channels.add(TestPki.channelTo(port, JOB, credentials));
   }
 
   private static String join(Channel channel) {

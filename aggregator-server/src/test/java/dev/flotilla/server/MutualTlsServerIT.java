@@ -27,14 +27,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The server command over real mutual TLS (BoringSSL) on loopback, with certificates made at run time. */
@@ -45,21 +44,11 @@ class MutualTlsServerIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   private Path issue(CertificateAuthority ca, Role role, String name) {
     return TestPki.issue(ca, dir, "tls-job", role, name);
-  }
-
-  private ManagedChannel channel(int port, Path credentials) {
-    ManagedChannel ch = TestPki.channel(port, credentials);
-    channels.add(ch);
-    return ch;
   }
 
   @Test
@@ -84,7 +73,7 @@ class MutualTlsServerIT {
         "--final-eval-wait", "20s", "--state-dir", dir.resolve("state").toString(), "--status-file", status.toString(),
         "--metrics-port", String.valueOf(metricsPort)));
 
-    ManagedChannel aliceChannel = channel(port, alice);
+    ManagedChannel aliceChannel = channels.open(port, alice);
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> HealthGrpc.newBlockingStub(aliceChannel)
         .withDeadlineAfter(2, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
         == HealthCheckResponse.ServingStatus.SERVING);
@@ -92,10 +81,10 @@ class MutualTlsServerIT {
     // the header claims "mallory"; the certificate says alice, and the certificate wins
     FakeParty a = new FakeParty(aliceChannel, "mallory");
     assertThat(a.connect(100).getPartyName()).isEqualTo("alice");
-    FakeParty b = new FakeParty(channel(port, bob), "bob");
+    FakeParty b = channels.party(port, bob, "bob");
     assertThat(b.connect(300).getPartyName()).isEqualTo("bob");
 
-    FakeParty m = new FakeParty(channel(port, mallory), "mallory");
+    FakeParty m = channels.party(port, mallory, "mallory");
     assertThatThrownBy(() -> m.join(1)).isInstanceOfSatisfying(StatusRuntimeException.class,
         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
 

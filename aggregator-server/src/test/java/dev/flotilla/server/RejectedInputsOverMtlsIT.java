@@ -34,9 +34,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,21 +52,11 @@ class RejectedInputsOverMtlsIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   private Path issue(CertificateAuthority ca, Role role, String name) {
     return TestPki.issue(ca, dir, JOB, role, name);
-  }
-
-  private ManagedChannel channel(int port, Path credentials) {
-    ManagedChannel ch = TestPki.channel(port, credentials);
-    channels.add(ch);
-    return ch;
   }
 
   private static float[][] shifted(float[][] base, float delta) {
@@ -85,12 +75,6 @@ class RejectedInputsOverMtlsIT {
     TensorChunks.updateStream(UpdateHeader.newBuilder().setRound(round).setNumSamples(samples).build(), CNN, weights)
         .forEachRemaining(out::add);
     return out;
-  }
-
-  private static TrainRequest awaitTrain(FakeParty p) throws InterruptedException {
-    RoundEvent e = p.nextEvent();
-    assertThat(e.hasTrain()).as(p.name + " expected a TrainRequest, got " + e).isTrue();
-    return e.getTrain();
   }
 
   private interface Call {
@@ -126,26 +110,26 @@ class RejectedInputsOverMtlsIT {
         "--final-eval-wait", "20s", "--max-message-kib", "2048", "--state-dir", dir.resolve("state").toString(),
         "--status-file", status.toString()));
 
-    ManagedChannel aliceChannel = channel(port, alice);
+    ManagedChannel aliceChannel = channels.open(port, alice);
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> HealthGrpc.newBlockingStub(aliceChannel)
         .withDeadlineAfter(2, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
         == HealthCheckResponse.ServingStatus.SERVING);
 
     // an unknown party: its certificate is good, its identity is not on the allow-list
-    FakeParty e = new FakeParty(channel(port, eve), "eve");
+    FakeParty e = channels.party(port, eve, "eve");
     assertRefused(() -> e.join(10), Status.Code.PERMISSION_DENIED,
         "party 'eve' is not allowed in job " + JOB + " (not on its --allow-party list)");
 
     FakeParty a = new FakeParty(aliceChannel, "alice");
-    FakeParty b = new FakeParty(channel(port, bob), "bob");
-    FakeParty c = new FakeParty(channel(port, carol), "carol");
+    FakeParty b = channels.party(port, bob, "bob");
+    FakeParty c = channels.party(port, carol, "carol");
     a.connect(100);
     b.connect(300);
     c.connect(200);
-    TrainRequest ra = awaitTrain(a);
+    TrainRequest ra = a.awaitTrain();
     assertThat(ra.getRound()).isEqualTo(1);
-    awaitTrain(b);
-    awaitTrain(c);
+    b.awaitTrain();
+    c.awaitTrain();
     float[][] v0 = a.fetch(CNN, ra.getModelVersion()).tensors();
     float[][] good = shifted(v0, 1f);
     Map<String, Double> m = Map.of("accuracy", 0.1);
@@ -194,7 +178,7 @@ class RejectedInputsOverMtlsIT {
         "data chunk of 1048580 bytes exceeds the limit of 1048576 bytes");
 
     // round 1 completes with alice and bob only: (1 * 100 + 2 * 300) / 400 = 1.75, no trace of the refusals
-    TrainRequest ra2 = awaitTrain(a);
+    TrainRequest ra2 = a.awaitTrain();
     assertThat(ra2.getRound()).isEqualTo(2);
     assertThat(ra2.getModelVersion()).isEqualTo(1);
     float[][] v1 = a.fetch(CNN, ra2.getModelVersion()).tensors();
@@ -205,8 +189,8 @@ class RejectedInputsOverMtlsIT {
     }
 
     // round 2: every party, carol included, is asked again and the round completes
-    TrainRequest rb2 = awaitTrain(b);
-    TrainRequest rc2 = awaitTrain(c);
+    TrainRequest rb2 = b.awaitTrain();
+    TrainRequest rc2 = c.awaitTrain();
     assertThat(List.of(rb2.getRound(), rc2.getRound())).containsExactly(2, 2);
     a.submit(2, 100, m, CNN, v1);
     b.submit(2, 300, m, CNN, v1);

@@ -8,12 +8,10 @@ import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
-import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.testing.FreePorts;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
@@ -23,9 +21,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -42,24 +40,8 @@ class RoundGoesOnIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
-
-  private FakeParty party(TestPki pki, int port, String name) {
-    ManagedChannel ch = pki.channel(port, name);
-    channels.add(ch);
-    return new FakeParty(ch, name);
-  }
-
-  private static TrainRequest awaitTrain(FakeParty p) throws InterruptedException {
-    RoundEvent e = p.nextEvent();
-    assertThat(e.hasTrain()).as(p.name + " expected a TrainRequest, got " + e).isTrue();
-    return e.getTrain();
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   private static UpdateChunk floats(int n, float value) {
     ByteBuffer b = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -73,22 +55,19 @@ class RoundGoesOnIT {
   private String roundWith(String job, String roundTimeout, Attack attack) throws Exception {
     TestPki pki = new TestPki(dir, job);
     int port = FreePorts.next();
-    try (ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(),
-        "--port", Integer.toString(port), "--bind", "127.0.0.1", "--rounds", "1", "--min-parties", "2",
+    try (ServerProcess server = ServerProcess.onLoopback(dir, pki, port, "--rounds", "1", "--min-parties", "2",
         "--expected-parties", "3", "--model", "mlp", "--round-timeout", roundTimeout, "--final-eval-wait", "2s",
-        "--join-grace", "2s", "--state-dir", dir.resolve("state").toString())) {
-      ManagedChannel probe = pki.channel(port, "probe");
-      channels.add(probe);
-      server.awaitServing(probe);
-      FakeParty alice = party(pki, port, "alice");
-      FakeParty bob = party(pki, port, "bob");
-      FakeParty mallory = party(pki, port, "mallory");
+        "--join-grace", "2s")) {
+      server.awaitServing(channels.open(pki, port, "probe"));
+      FakeParty alice = channels.party(pki, port, "alice");
+      FakeParty bob = channels.party(pki, port, "bob");
+      FakeParty mallory = channels.party(pki, port, "mallory");
       alice.connect(100);
       bob.connect(100);
       mallory.connect(100);
-      TrainRequest t = awaitTrain(alice);
-      awaitTrain(bob);
-      awaitTrain(mallory);
+      TrainRequest t = alice.awaitTrain();
+      bob.awaitTrain();
+      mallory.awaitTrain();
       float[][] v0 = alice.fetch(MLP, t.getModelVersion()).tensors();
       alice.submit(t.getRound(), 100, Map.of(), MLP, v0);
       bob.submit(t.getRound(), 100, Map.of(), MLP, v0);

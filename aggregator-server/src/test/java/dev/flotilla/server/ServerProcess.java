@@ -44,6 +44,23 @@ final class ServerProcess implements AutoCloseable {
     return new ServerProcess(p, log);
   }
 
+  /**
+   * Starts the jar as the aggregator of {@code pki}'s job on 127.0.0.1:{@code port}, its log in
+   * {@code dir/server.log} and its state in {@code dir/state}, with these further arguments.
+   */
+  static ServerProcess onLoopback(Path dir, TestPki pki, int port, String... args) throws IOException {
+    return onLoopback(dir, pki, port, List.of(), args);
+  }
+
+  /** {@link #onLoopback(Path, TestPki, int, String...)} with these JVM options. */
+  static ServerProcess onLoopback(Path dir, TestPki pki, int port, List<String> jvmOptions, String... args)
+      throws IOException {
+    List<String> all = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--state-dir", dir.resolve("state").toString()));
+    all.addAll(List.of(args));
+    return start(dir.resolve("server.log"), jvmOptions, pki.server(), all.toArray(String[]::new));
+  }
+
   long pid() {
     return process.pid();
   }

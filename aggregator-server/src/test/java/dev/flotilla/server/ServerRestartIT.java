@@ -14,7 +14,6 @@ import dev.flotilla.protocol.v1.JoinResponse;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.testing.FreePorts;
-import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged server as a real process: SIGKILL mid-job, restart on the same state, the job completes. */
@@ -35,12 +35,12 @@ class ServerRestartIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
   private final List<Process> processes = new ArrayList<>();
 
   @AfterEach
-  void cleanUp() {
-    channels.forEach(ManagedChannel::shutdownNow);
+  void stopServers() {
     processes.forEach(Process::destroyForcibly);
   }
 
@@ -59,12 +59,6 @@ class ServerRestartIT {
     return p;
   }
 
-  private FakeParty party(int port, Path credentials, String name) {
-    ManagedChannel ch = TestPki.channel(port, credentials);
-    channels.add(ch);
-    return new FakeParty(ch, name);
-  }
-
   private static FakeParty connect(java.util.function.Supplier<FakeParty> make, long samples) {
     FakeParty[] p = new FakeParty[1];
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions().until(() -> {
@@ -77,9 +71,7 @@ class ServerRestartIT {
   }
 
   private static void trainOnce(FakeParty p, long samples) throws Exception {
-    RoundEvent e = p.nextEvent();
-    assertThat(e.hasTrain()).as(p.name + " got " + e).isTrue();
-    TrainRequest t = e.getTrain();
+    TrainRequest t = p.awaitTrain();
     float[][] start = p.fetch(CNN, t.getModelVersion()).tensors();
     p.submit(t.getRound(), samples, Map.of("accuracy", 0.5), CNN, start);
   }
@@ -94,8 +86,8 @@ class ServerRestartIT {
     int port = FreePorts.next();
 
     Process first = start(server, port);
-    FakeParty a = connect(() -> party(port, alice, "alice"), 100);
-    FakeParty b = connect(() -> party(port, bob, "bob"), 100);
+    FakeParty a = connect(() -> channels.party(port, alice, "alice"), 100);
+    FakeParty b = connect(() -> channels.party(port, bob, "bob"), 100);
     trainOnce(a, 100);
     trainOnce(b, 100);
     // round 2 has started: both hold a TrainRequest; then the server dies without warning
@@ -105,8 +97,8 @@ class ServerRestartIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> a.roundsError != null && b.roundsError != null);
 
     Process second = start(server, port);
-    FakeParty a2 = connect(() -> party(port, alice, "alice"), 100);
-    FakeParty b2 = connect(() -> party(port, bob, "bob"), 100);
+    FakeParty a2 = connect(() -> channels.party(port, alice, "alice"), 100);
+    FakeParty b2 = connect(() -> channels.party(port, bob, "bob"), 100);
     for (int round = 2; round <= 3; round++) {
       trainOnce(a2, 100);
       trainOnce(b2, 100);

@@ -10,20 +10,19 @@ import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.testing.FreePorts;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,28 +37,15 @@ class SlotsIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
-
-  private FakeParty party(TestPki pki, int port, String name) {
-    ManagedChannel ch = pki.channel(port, name);
-    channels.add(ch);
-    return new FakeParty(ch, name);
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   private ServerProcess start(TestPki pki, int port, String... extra) throws Exception {
-    List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--job-id", "slot-job", "--rounds", "1", "--min-parties", "2", "--model", "mlp", "--final-eval-wait", "1s",
-        "--state-dir", dir.resolve("state").toString(), "--status-file", dir.resolve("status.json").toString()));
-    args.addAll(List.of(extra));
-    ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(), args.toArray(String[]::new));
-    ManagedChannel probe = pki.channel(port, "probe");
-    channels.add(probe);
-    server.awaitServing(probe);
+    String[] args = Stream.concat(Stream.of("--job-id", "slot-job", "--rounds", "1", "--min-parties", "2",
+        "--model", "mlp", "--final-eval-wait", "1s", "--status-file", dir.resolve("status.json").toString()),
+        Stream.of(extra)).toArray(String[]::new);
+    ServerProcess server = ServerProcess.onLoopback(dir, pki, port, args);
+    server.awaitServing(channels.open(pki, port, "probe"));
     return server;
   }
 
@@ -95,11 +81,11 @@ class SlotsIT {
       assertThat(status().get("enrollment").getAsString()).isEqualTo("allow-list");
       assertThat(status().get("allowed_parties").toString()).isEqualTo("[\"alice\",\"bob\"]");
 
-      FakeParty carol = party(pki, port, "carol");
+      FakeParty carol = channels.party(pki, port, "carol");
       assertRefused(() -> carol.join(100), Status.Code.PERMISSION_DENIED,
           "party 'carol' is not allowed in job slot-job (not on its --allow-party-file " + allow + " list)");
-      FakeParty a = party(pki, port, "alice");
-      FakeParty b = party(pki, port, "bob");
+      FakeParty a = channels.party(pki, port, "alice");
+      FakeParty b = channels.party(pki, port, "bob");
       a.join(100);
       b.connect(100);
 
@@ -134,9 +120,9 @@ class SlotsIT {
       await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(dir.resolve("status.json")));
       assertThat(status().get("enrollment").getAsString()).isEqualTo("open");
 
-      FakeParty a = party(pki, port, "alice");
-      FakeParty b = party(pki, port, "bob");
-      FakeParty c = party(pki, port, "carol");
+      FakeParty a = channels.party(pki, port, "alice");
+      FakeParty b = channels.party(pki, port, "bob");
+      FakeParty c = channels.party(pki, port, "carol");
       assertThat(a.join(100).getPartyIndex()).isZero(); // and never opens its Rounds stream
       assertThat(b.connect(100).getPartyIndex()).isEqualTo(1);
       assertRefused(() -> c.join(100), Status.Code.RESOURCE_EXHAUSTED, "job slot-job is full: 2 parties have joined "

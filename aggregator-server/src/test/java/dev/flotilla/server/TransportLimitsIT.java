@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,19 +37,14 @@ class TransportLimitsIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
   private final List<ClientCall<?, ?>> calls = new ArrayList<>();
 
+  /** Runs before the channels are shut down. */
   @AfterEach
-  void closeChannels() {
+  void cancelCalls() {
     calls.forEach(c -> c.cancel("test over", null));
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
-
-  private ManagedChannel channel(TestPki pki, int port, String name) {
-    ManagedChannel ch = pki.channel(port, name);
-    channels.add(ch);
-    return ch;
   }
 
   /**
@@ -102,11 +98,9 @@ class TransportLimitsIT {
   }
 
   private ServerProcess start(TestPki pki, int port, int expectedParties) throws Exception {
-    ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(),
-        "--port", Integer.toString(port), "--bind", "127.0.0.1", "--job-id", "tl-job", "--rounds", "1",
-        "--min-parties", "2", "--expected-parties", Integer.toString(expectedParties), "--model", "mlp",
-        "--state-dir", dir.resolve("state").toString());
-    server.awaitServing(channel(pki, port, "probe"));
+    ServerProcess server = ServerProcess.onLoopback(dir, pki, port, "--job-id", "tl-job", "--rounds", "1",
+        "--min-parties", "2", "--expected-parties", Integer.toString(expectedParties), "--model", "mlp");
+    server.awaitServing(channels.open(pki, port, "probe"));
     return server;
   }
 
@@ -118,15 +112,15 @@ class TransportLimitsIT {
     TestPki pki = new TestPki(dir, "tl-job");
     int port = FreePorts.next();
     try (ServerProcess server = start(pki, port, 2)) {
-      ManagedChannel eve = channel(pki, port, "eve");
+      ManagedChannel eve = channels.open(pki, port, "eve");
       Status eveUpload = awaitEnd(openWithoutMessage(eve, FederationGrpc.getSubmitUpdateMethod()));
       assertThat(eveUpload.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
       assertThat(eveUpload.getDescription()).isEqualTo("party 'eve' is not a member of job tl-job (it has not joined, "
           + "or its slot was released)");
 
-      ManagedChannel alice = channel(pki, port, "alice");
+      ManagedChannel alice = channels.open(pki, port, "alice");
       new FakeParty(alice, "alice").join(100);
-      new FakeParty(channel(pki, port, "bob"), "bob").join(100);
+      channels.party(pki, port, "bob").join(100);
       Status eveJoin = awaitEnd(openWithoutMessage(eve, FederationGrpc.getJoinMethod()));
       assertThat(eveJoin.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       assertThat(eveJoin.getDescription()).isEqualTo("job tl-job is full: 2 parties have joined [alice, bob] and it "
@@ -135,7 +129,7 @@ class TransportLimitsIT {
       // an upload that never sends its header holds alice's one upload place; a second one, over another connection,
       // is refused at its start (probed with uploads that end at once when admitted: no round is open)
       CompletableFuture<Status> firstUpload = openWithoutMessage(alice, FederationGrpc.getSubmitUpdateMethod());
-      FakeParty aliceElsewhere = new FakeParty(channel(pki, port, "alice"), "alice");
+      FakeParty aliceElsewhere = channels.party(pki, port, "alice");
       List<UpdateChunk> headerOnly = List.of(UpdateChunk.newBuilder()
           .setHeader(UpdateHeader.newBuilder().setRound(1).setNumSamples(100)).build());
       Status secondUpload = awaitRefusal(() -> aliceElsewhere.submitRaw(headerOnly), Status.Code.ALREADY_EXISTS);
@@ -144,12 +138,13 @@ class TransportLimitsIT {
       assertThat(firstUpload).as("the first upload is still open, waiting for its header").isNotDone();
 
       // 1 upload + 7 Joins in flight over three connections = --max-calls-per-party 8; one more is refused
-      List<ManagedChannel> aliceChannels = List.of(alice, channel(pki, port, "alice"), channel(pki, port, "alice"));
+      List<ManagedChannel> aliceChannels = List.of(alice, channels.open(pki, port, "alice"),
+          channels.open(pki, port, "alice"));
       List<CompletableFuture<Status>> pending = new ArrayList<>();
       for (int i = 0; i < 7; i++) {
         pending.add(openWithoutMessage(aliceChannels.get(i % 3), FederationGrpc.getJoinMethod()));
       }
-      FakeParty aliceFourth = new FakeParty(channel(pki, port, "alice"), "alice");
+      FakeParty aliceFourth = channels.party(pki, port, "alice");
       Status ninth = awaitRefusal(() -> aliceFourth.join(100), Status.Code.RESOURCE_EXHAUSTED);
       assertThat(ninth.getDescription()).isEqualTo("party 'alice' has 8 calls in flight in job tl-job, the most "
           + "--max-calls-per-party allows");
@@ -170,10 +165,10 @@ class TransportLimitsIT {
     TestPki pki = new TestPki(dir, "tl-job");
     int port = FreePorts.next();
     try (ServerProcess server = start(pki, port, 3)) {
-      ManagedChannel alice = channel(pki, port, "alice");
+      ManagedChannel alice = channels.open(pki, port, "alice");
       new FakeParty(alice, "alice").join(100);
 
-      ManagedChannel eve = channel(pki, port, "eve");
+      ManagedChannel eve = channels.open(pki, port, "eve");
       // eve may call Join (the job has free slots): this call is admitted and stays open on eve's connection
       CompletableFuture<Status> admitted = openWithoutMessage(eve, FederationGrpc.getJoinMethod());
       List<Status> refused = new ArrayList<>();
@@ -188,7 +183,7 @@ class TransportLimitsIT {
 
       assertThat(ServerProcess.serving(alice)).isTrue();
       assertThat(new FakeParty(alice, "alice").join(100).getPartyName()).isEqualTo("alice");
-      assertThat(new FakeParty(channel(pki, port, "bob"), "bob").join(100).getPartyIndex()).isEqualTo(1);
+      assertThat(channels.party(pki, port, "bob").join(100).getPartyIndex()).isEqualTo(1);
     }
   }
 }

@@ -11,12 +11,10 @@ import com.google.gson.Strictness;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
-import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.testing.FreePorts;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -27,9 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,29 +44,15 @@ class UpdateAdmissionIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
-
-  private FakeParty party(TestPki pki, int port, String name) {
-    ManagedChannel ch = pki.channel(port, name);
-    channels.add(ch);
-    return new FakeParty(ch, name);
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   private ServerProcess start(TestPki pki, int port, String... extra) throws Exception {
-    List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--job-id", "adm-job", "--min-parties", "2", "--expected-parties", "3", "--model", "mlp",
-        "--round-timeout", "60s", "--final-eval-wait", "20s", "--join-grace", "2s",
-        "--state-dir", dir.resolve("state").toString(), "--status-file", dir.resolve("status.json").toString()));
-    args.addAll(List.of(extra));
-    ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(), args.toArray(String[]::new));
-    ManagedChannel probe = pki.channel(port, "probe");
-    channels.add(probe);
-    server.awaitServing(probe);
+    String[] args = Stream.concat(Stream.of("--job-id", "adm-job", "--min-parties", "2", "--expected-parties", "3",
+        "--model", "mlp", "--round-timeout", "60s", "--final-eval-wait", "20s", "--join-grace", "2s",
+        "--status-file", dir.resolve("status.json").toString()), Stream.of(extra)).toArray(String[]::new);
+    ServerProcess server = ServerProcess.onLoopback(dir, pki, port, args);
+    server.awaitServing(channels.open(pki, port, "probe"));
     return server;
   }
 
@@ -80,12 +65,6 @@ class UpdateAdmissionIT {
       assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
       assertThat(e.getStatus().getDescription()).contains(description);
     });
-  }
-
-  private static TrainRequest awaitTrain(FakeParty p) throws InterruptedException {
-    RoundEvent e = p.nextEvent();
-    assertThat(e.hasTrain()).as(p.name + " expected a TrainRequest, got " + e).isTrue();
-    return e.getTrain();
   }
 
   private static float[][] shifted(float[][] base, float delta) {
@@ -114,9 +93,9 @@ class UpdateAdmissionIT {
     TestPki pki = new TestPki(dir, "adm-job");
     int port = FreePorts.next();
     try (ServerProcess server = start(pki, port, "--rounds", "2")) {
-      FakeParty a = party(pki, port, "alice");
-      FakeParty b = party(pki, port, "bob");
-      FakeParty m = party(pki, port, "mallory");
+      FakeParty a = channels.party(pki, port, "alice");
+      FakeParty b = channels.party(pki, port, "bob");
+      FakeParty m = channels.party(pki, port, "mallory");
 
       // at Join: the count must be positive and at most --max-samples-per-party (default 10^8)
       assertRefused(() -> m.join(1_000_000_000_000L), Status.Code.INVALID_ARGUMENT,
@@ -130,9 +109,9 @@ class UpdateAdmissionIT {
       a.connect(100);
       b.connect(300);
       m.connect(200);
-      TrainRequest t = awaitTrain(a);
-      awaitTrain(b);
-      awaitTrain(m);
+      TrainRequest t = a.awaitTrain();
+      b.awaitTrain();
+      m.awaitTrain();
       float[][] v0 = a.fetch(MLP, t.getModelVersion()).tensors();
       float[][] evil = shifted(v0, 50f);
       Map<String, Double> ok = Map.of("accuracy", 0.1);
@@ -166,7 +145,7 @@ class UpdateAdmissionIT {
       m.submit(1, 200, ok, MLP, shifted(v0, 3f));
       a.submit(1, 100, ok, MLP, shifted(v0, 1f));
       b.submit(1, 300, ok, MLP, shifted(v0, 2f));
-      TrainRequest t2 = awaitTrain(a);
+      TrainRequest t2 = a.awaitTrain();
       assertThat(t2.getRound()).isEqualTo(2);
       float[][] v1 = a.fetch(MLP, t2.getModelVersion()).tensors();
       for (int k = 0; k < v0.length; k++) {
@@ -175,8 +154,8 @@ class UpdateAdmissionIT {
         }
       }
 
-      awaitTrain(b);
-      awaitTrain(m);
+      b.awaitTrain();
+      m.awaitTrain();
       // finite but huge: 3 x 100 x 1e307 overflows a plain weighted sum
       for (FakeParty p : List.of(a, b, m)) {
         p.submit(2, 100, Map.of("accuracy", 0.5, "loss", 1e307), MLP, v1);
@@ -264,12 +243,12 @@ class UpdateAdmissionIT {
     int port = FreePorts.next();
     try (ServerProcess server = start(pki, port, "--rounds", "1", "--max-update-norm", "1.0",
         "--update-norm-action", "refuse")) {
-      FakeParty a = party(pki, port, "alice");
-      FakeParty b = party(pki, port, "bob");
+      FakeParty a = channels.party(pki, port, "alice");
+      FakeParty b = channels.party(pki, port, "bob");
       a.connect(100);
       b.connect(300);
-      TrainRequest t = awaitTrain(a);
-      awaitTrain(b);
+      TrainRequest t = a.awaitTrain();
+      b.awaitTrain();
       float[][] v0 = a.fetch(MLP, t.getModelVersion()).tensors();
 
       float[][] far = awayFrom(v0, 5.0, 1);
@@ -308,12 +287,12 @@ class UpdateAdmissionIT {
     int port = FreePorts.next();
     try (ServerProcess server = start(pki, port, "--rounds", "1", "--max-update-norm", "1.0",
         "--update-norm-action", "clip")) {
-      FakeParty a = party(pki, port, "alice");
-      FakeParty b = party(pki, port, "bob");
+      FakeParty a = channels.party(pki, port, "alice");
+      FakeParty b = channels.party(pki, port, "bob");
       a.connect(100);
       b.connect(300);
-      TrainRequest t = awaitTrain(a);
-      awaitTrain(b);
+      TrainRequest t = a.awaitTrain();
+      b.awaitTrain();
       float[][] v0 = a.fetch(MLP, t.getModelVersion()).tensors();
 
       float[][] far = awayFrom(v0, 5.0, 4);
