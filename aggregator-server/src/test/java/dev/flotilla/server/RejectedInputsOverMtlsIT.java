@@ -1,7 +1,8 @@
 package dev.flotilla.server;
 
+import static dev.flotilla.server.GrpcAssertions.assertRefused;
+import static dev.flotilla.server.Weights.shifted;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
@@ -22,7 +23,6 @@ import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -59,33 +59,11 @@ class RejectedInputsOverMtlsIT {
     return TestPki.issue(ca, dir, JOB, role, name);
   }
 
-  private static float[][] shifted(float[][] base, float delta) {
-    float[][] out = new float[base.length][];
-    for (int t = 0; t < base.length; t++) {
-      out[t] = base[t].clone();
-      for (int i = 0; i < out[t].length; i++) {
-        out[t][i] += delta;
-      }
-    }
-    return out;
-  }
-
   private static List<UpdateChunk> chunks(int round, long samples, float[][] weights) {
     List<UpdateChunk> out = new ArrayList<>();
     TensorChunks.updateStream(UpdateHeader.newBuilder().setRound(round).setNumSamples(samples).build(), CNN, weights)
         .forEachRemaining(out::add);
     return out;
-  }
-
-  private interface Call {
-    Object run() throws Exception;
-  }
-
-  private static void assertRefused(Call call, Status.Code code, String description) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-      assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
-      assertThat(e.getStatus().getDescription()).contains(description);
-    });
   }
 
   @Test

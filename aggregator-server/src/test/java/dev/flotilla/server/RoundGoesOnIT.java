@@ -1,7 +1,7 @@
 package dev.flotilla.server;
 
+import static dev.flotilla.server.GrpcAssertions.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
@@ -13,7 +13,6 @@ import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -98,10 +97,7 @@ class RoundGoesOnIT {
     String log = roundWith("nan-job", "60s", (mallory, chunks) -> {
       List<UpdateChunk> evil = new ArrayList<>(chunks);
       evil.add(floats(1, Float.NaN));
-      assertThatThrownBy(() -> mallory.submitRaw(evil)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(e.getStatus().getDescription()).contains("is NaN");
-      });
+      assertRefused(() -> mallory.submitRaw(evil), Status.Code.INVALID_ARGUMENT, "is NaN");
     });
     assertThat(log).contains("round 1 completed: aggregated [alice, bob]").doesNotContain("attempt 1 failed");
   }

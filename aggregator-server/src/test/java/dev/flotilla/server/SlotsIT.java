@@ -1,7 +1,7 @@
 package dev.flotilla.server;
 
+import static dev.flotilla.server.GrpcAssertions.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.gson.JsonObject;
@@ -11,7 +11,6 @@ import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -51,13 +50,6 @@ class SlotsIT {
 
   private JsonObject status() throws Exception {
     return JsonParser.parseString(Files.readString(dir.resolve("status.json"))).getAsJsonObject();
-  }
-
-  private static void assertRefused(Runnable call, Status.Code code, String description) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-      assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
-      assertThat(e.getStatus().getDescription()).contains(description);
-    });
   }
 
   /** Replaces the file the way a ConfigMap volume or an editor does: a new file renamed over the old one. */

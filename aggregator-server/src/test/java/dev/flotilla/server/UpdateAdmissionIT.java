@@ -1,7 +1,8 @@
 package dev.flotilla.server;
 
+import static dev.flotilla.server.GrpcAssertions.assertRefused;
+import static dev.flotilla.server.Weights.shifted;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.google.gson.GsonBuilder;
@@ -16,7 +17,6 @@ import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,28 +54,6 @@ class UpdateAdmissionIT {
     ServerProcess server = ServerProcess.onLoopback(dir, pki, port, args);
     server.awaitServing(channels.open(pki, port, "probe"));
     return server;
-  }
-
-  private interface Call {
-    Object run() throws Exception;
-  }
-
-  private static void assertRefused(Call call, Status.Code code, String description) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-      assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
-      assertThat(e.getStatus().getDescription()).contains(description);
-    });
-  }
-
-  private static float[][] shifted(float[][] base, float delta) {
-    float[][] out = new float[base.length][];
-    for (int t = 0; t < base.length; t++) {
-      out[t] = base[t].clone();
-      for (int i = 0; i < out[t].length; i++) {
-        out[t][i] += delta;
-      }
-    }
-    return out;
   }
 
   /** The status file, parsed as strict JSON (NaN or Infinity would fail). */
@@ -164,15 +142,9 @@ class UpdateAdmissionIT {
         assertThat(p.nextEvent().hasFinished()).isTrue();
       }
       // final evaluations: finite metrics, 0..--max-samples-per-party test samples
-      assertRefused(() -> {
-        m.reportEvaluation(2, Double.NaN, 1000);
-        return null;
-      }, Status.Code.INVALID_ARGUMENT,
+      assertRefused(() -> m.reportEvaluation(2, Double.NaN, 1000), Status.Code.INVALID_ARGUMENT,
           "evaluation of party 'mallory': metric 'accuracy' is NaN");
-      assertRefused(() -> {
-        m.reportEvaluation(2, 0.9, Long.MAX_VALUE);
-        return null;
-      }, Status.Code.INVALID_ARGUMENT,
+      assertRefused(() -> m.reportEvaluation(2, 0.9, Long.MAX_VALUE), Status.Code.INVALID_ARGUMENT,
           "evaluation of party 'mallory' claims 9223372036854775807 test samples; it must be in 0..100000000");
       for (FakeParty p : List.of(a, b, m)) {
         p.reportEvaluation(2, 0.5, 1000);
