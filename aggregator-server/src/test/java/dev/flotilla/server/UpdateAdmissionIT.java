@@ -207,6 +207,23 @@ class UpdateAdmissionIT {
     return out;
   }
 
+  /** a and b join with these sample counts and open their Rounds streams; returns the model round 1 starts from. */
+  private static float[][] joinRound1(FakeParty a, long aSamples, FakeParty b, long bSamples) throws Exception {
+    a.connect(aSamples);
+    b.connect(bSamples);
+    TrainRequest t = a.awaitTrain();
+    b.awaitTrain();
+    return a.fetch(MLP, t.getModelVersion()).tensors();
+  }
+
+  /** Both parties are told the job finished (after its one round); returns the model that round made. */
+  private static float[][] awaitFinished(FakeParty a, FakeParty b) throws Exception {
+    for (FakeParty p : List.of(a, b)) {
+      assertThat(p.nextEvent().hasFinished()).isTrue();
+    }
+    return a.fetch(MLP, 1).tensors();
+  }
+
   @Test
   @DisplayName("--update-norm-action refuse: an update in many chunks beyond --max-update-norm is refused with its "
       + "distance and leaves no trace (the round completes in its first attempt with the updates within the bound)")
@@ -217,11 +234,7 @@ class UpdateAdmissionIT {
         "--update-norm-action", "refuse")) {
       FakeParty a = channels.party(pki, port, "alice");
       FakeParty b = channels.party(pki, port, "bob");
-      a.connect(100);
-      b.connect(300);
-      TrainRequest t = a.awaitTrain();
-      b.awaitTrain();
-      float[][] v0 = a.fetch(MLP, t.getModelVersion()).tensors();
+      float[][] v0 = joinRound1(a, 100, b, 300);
 
       float[][] far = awayFrom(v0, 5.0, 1);
       assertThat(inSmallChunks(1, 100, far)).hasSizeGreaterThan(3);
@@ -232,10 +245,7 @@ class UpdateAdmissionIT {
       float[][] nearB = awayFrom(v0, 0.25, 3);
       a.submitRaw(inSmallChunks(1, 100, nearA));
       b.submitRaw(inSmallChunks(1, 300, nearB));
-      for (FakeParty p : List.of(a, b)) {
-        assertThat(p.nextEvent().hasFinished()).isTrue();
-      }
-      float[][] v1 = a.fetch(MLP, 1).tensors();
+      float[][] v1 = awaitFinished(a, b);
       for (int k = 0; k < v0.length; k++) {
         for (int i = 0; i < v0[k].length; i++) {
           double expected = (100.0 * nearA[k][i] + 300.0 * nearB[k][i]) / 400;
@@ -261,20 +271,13 @@ class UpdateAdmissionIT {
         "--update-norm-action", "clip")) {
       FakeParty a = channels.party(pki, port, "alice");
       FakeParty b = channels.party(pki, port, "bob");
-      a.connect(100);
-      b.connect(300);
-      TrainRequest t = a.awaitTrain();
-      b.awaitTrain();
-      float[][] v0 = a.fetch(MLP, t.getModelVersion()).tensors();
+      float[][] v0 = joinRound1(a, 100, b, 300);
 
       float[][] far = awayFrom(v0, 5.0, 4);
       float[][] near = awayFrom(v0, 0.5, 5);
       a.submitRaw(inSmallChunks(1, 100, far));
       b.submitRaw(inSmallChunks(1, 300, near));
-      for (FakeParty p : List.of(a, b)) {
-        assertThat(p.nextEvent().hasFinished()).isTrue();
-      }
-      float[][] v1 = a.fetch(MLP, 1).tensors();
+      float[][] v1 = awaitFinished(a, b);
       double s = 1.0 / distance(far, v0);
       double maxError = 0;
       for (int k = 0; k < v0.length; k++) {
