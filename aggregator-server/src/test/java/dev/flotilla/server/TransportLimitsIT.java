@@ -1,15 +1,12 @@
 package dev.flotilla.server;
 
+import static dev.flotilla.server.CallsWithoutMessage.awaitEnd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.testing.FreePorts;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import dev.flotilla.protocol.v1.UpdateChunk;
@@ -19,8 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,33 +34,8 @@ class TransportLimitsIT {
 
   @RegisterExtension
   final OpenChannels channels = new OpenChannels();
-  private final List<ClientCall<?, ?>> calls = new ArrayList<>();
-
-  /** Runs before the channels are shut down. */
-  @AfterEach
-  void cancelCalls() {
-    calls.forEach(c -> c.cancel("test over", null));
-  }
-
-  /**
-   * A call that is started (its HEADERS sent) but never sends a message; completes with the status
-   * it ends with. grpc-java holds back the HEADERS of a unary call until its message, so the method
-   * is declared client-streaming on this side (the server routes by name and treats it as it is).
-   */
-  private <Q, R> CompletableFuture<Status> openWithoutMessage(ManagedChannel channel, MethodDescriptor<Q, R> method) {
-    MethodDescriptor<Q, R> eager = method.toBuilder().setType(MethodDescriptor.MethodType.CLIENT_STREAMING).build();
-    ClientCall<Q, R> call = channel.newCall(eager, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS));
-    calls.add(call);
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        closed.complete(status);
-      }
-    }, new Metadata());
-    call.request(1);
-    return closed;
-  }
+  @RegisterExtension
+  final CallsWithoutMessage calls = new CallsWithoutMessage();
 
   private interface Call {
     Object run() throws Exception;
@@ -92,11 +62,6 @@ class TransportLimitsIT {
     return refusal[0];
   }
 
-  private static Status awaitEnd(CompletableFuture<Status> call) {
-    await().atMost(Duration.ofSeconds(10)).until(call::isDone);
-    return call.join();
-  }
-
   private ServerProcess start(TestPki pki, int port, int expectedParties) throws Exception {
     ServerProcess server = ServerProcess.onLoopback(dir, pki, port, "--job-id", "tl-job", "--rounds", "1",
         "--min-parties", "2", "--expected-parties", Integer.toString(expectedParties), "--model", "mlp");
@@ -113,7 +78,7 @@ class TransportLimitsIT {
     int port = FreePorts.next();
     try (ServerProcess server = start(pki, port, 2)) {
       ManagedChannel eve = channels.open(pki, port, "eve");
-      Status eveUpload = awaitEnd(openWithoutMessage(eve, FederationGrpc.getSubmitUpdateMethod()));
+      Status eveUpload = awaitEnd(calls.open(eve, FederationGrpc.getSubmitUpdateMethod()));
       assertThat(eveUpload.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
       assertThat(eveUpload.getDescription()).isEqualTo("party 'eve' is not a member of job tl-job (it has not joined, "
           + "or its slot was released)");
@@ -121,14 +86,14 @@ class TransportLimitsIT {
       ManagedChannel alice = channels.open(pki, port, "alice");
       new FakeParty(alice, "alice").join(100);
       channels.party(pki, port, "bob").join(100);
-      Status eveJoin = awaitEnd(openWithoutMessage(eve, FederationGrpc.getJoinMethod()));
+      Status eveJoin = awaitEnd(calls.open(eve, FederationGrpc.getJoinMethod()));
       assertThat(eveJoin.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       assertThat(eveJoin.getDescription()).isEqualTo("job tl-job is full: 2 parties have joined [alice, bob] and it "
           + "expects 2");
 
       // an upload that never sends its header holds alice's one upload place; a second one, over another connection,
       // is refused at its start (probed with uploads that end at once when admitted: no round is open)
-      CompletableFuture<Status> firstUpload = openWithoutMessage(alice, FederationGrpc.getSubmitUpdateMethod());
+      CompletableFuture<Status> firstUpload = calls.open(alice, FederationGrpc.getSubmitUpdateMethod());
       FakeParty aliceElsewhere = channels.party(pki, port, "alice");
       List<UpdateChunk> headerOnly = List.of(UpdateChunk.newBuilder()
           .setHeader(UpdateHeader.newBuilder().setRound(1).setNumSamples(100)).build());
@@ -142,7 +107,7 @@ class TransportLimitsIT {
           channels.open(pki, port, "alice"));
       List<CompletableFuture<Status>> pending = new ArrayList<>();
       for (int i = 0; i < 7; i++) {
-        pending.add(openWithoutMessage(aliceChannels.get(i % 3), FederationGrpc.getJoinMethod()));
+        pending.add(calls.open(aliceChannels.get(i % 3), FederationGrpc.getJoinMethod()));
       }
       FakeParty aliceFourth = channels.party(pki, port, "alice");
       Status ninth = awaitRefusal(() -> aliceFourth.join(100), Status.Code.RESOURCE_EXHAUSTED);
@@ -152,7 +117,7 @@ class TransportLimitsIT {
       assertThat(firstUpload).isNotDone();
 
       // calls that end give their place back
-      calls.forEach(c -> c.cancel("done", null));
+      calls.cancelAll();
       await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
           .until(() -> new FakeParty(alice, "alice").join(100).getPartyName().equals("alice"));
     }
@@ -170,10 +135,10 @@ class TransportLimitsIT {
 
       ManagedChannel eve = channels.open(pki, port, "eve");
       // eve may call Join (the job has free slots): this call is admitted and stays open on eve's connection
-      CompletableFuture<Status> admitted = openWithoutMessage(eve, FederationGrpc.getJoinMethod());
+      CompletableFuture<Status> admitted = calls.open(eve, FederationGrpc.getJoinMethod());
       List<Status> refused = new ArrayList<>();
       for (int i = 0; i < 5; i++) {
-        refused.add(awaitEnd(openWithoutMessage(eve, FederationGrpc.getSubmitUpdateMethod())));
+        refused.add(awaitEnd(calls.open(eve, FederationGrpc.getSubmitUpdateMethod())));
       }
       assertThat(refused).extracting(Status::getCode).containsOnly(Status.Code.PERMISSION_DENIED);
       Status end = awaitEnd(admitted);
