@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
-import dev.flotilla.controller.model.Samples;
-import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
-import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.PrivilegeCheck;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
@@ -15,11 +12,7 @@ import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
 import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,38 +36,27 @@ class ClusterWidePrivilegeIT {
   static final String UNBOUND = "team-b";
   static final Duration WAIT = Duration.ofSeconds(60);
 
+  static KubeApi.ShippedDeployment deployment;
   static KubernetesClient admin;
   static KubernetesClient asController;
   static ControllerConfig config;
-  static Controller controller;
 
   @BeforeAll
   static void deployAndStart() {
-    admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
-    KubeApi.coreDnsConfigMap(admin);
-    KubeApi.applyKustomization(admin, Samples.repoRoot().resolve("config/cluster-wide"));
-    KubeApi.namespace(admin, UNBOUND);
-    admin.secrets().inNamespace(UNBOUND).resource(new SecretBuilder().withNewMetadata().withName("db-password").endMetadata()
-        .addToStringData("password", "hunter2").build()).create();
-    asController = KubeApi.serviceAccountClient(admin, kubeConfigYaml, CONTROLLER_NS, "flotilla-controller");
-    config = KubeApi.shippedConfig(Samples.repoRoot().resolve("config/cluster-wide"), "--ingress-address=172.31.164.52");
+    deployment = new KubeApi.ShippedDeployment(kubeConfigYaml, "config/cluster-wide");
+    admin = deployment.admin;
+    KubeApi.namespaceWithSecret(admin, UNBOUND);
+    config = deployment.startController("--ingress-address=172.31.164.52");
+    asController = deployment.asController();
     assertThat(config.scope().allNamespaces()).isTrue();
-    controller = new Controller(asController, config, new ControllerMetrics(new PrometheusRegistry()));
-    controller.start();
     KubeApi.createSample(admin, "iflearnerjob-server.yaml", BOUND);
     KubeApi.createSample(admin, "iflearnerjob-server.yaml", UNBOUND);
   }
 
   @AfterAll
   static void stop() {
-    if (controller != null) {
-      controller.close();
-    }
-    if (asController != null) {
-      asController.close();
-    }
-    if (admin != null) {
-      admin.close();
+    if (deployment != null) {
+      deployment.close();
     }
   }
 
@@ -128,10 +110,10 @@ class ClusterWidePrivilegeIT {
   @Test
   @DisplayName("its identity cannot read a Secret in an unbound namespace or in kube-system, nor list Secrets cluster-wide")
   void noClusterWideSecrets() {
-    LeastPrivilegeIT.assertForbidden(() -> asController.secrets().inNamespace(UNBOUND).withName("db-password").get(),
+    KubeApi.assertForbidden(() -> asController.secrets().inNamespace(UNBOUND).withName("db-password").get(),
         "get a Secret in " + UNBOUND);
-    LeastPrivilegeIT.assertForbidden(() -> asController.secrets().inNamespace("kube-system").list(), "list Secrets in kube-system");
-    LeastPrivilegeIT.assertForbidden(() -> asController.secrets().inAnyNamespace().list(), "list Secrets in all namespaces");
+    KubeApi.assertForbidden(() -> asController.secrets().inNamespace("kube-system").list(), "list Secrets in kube-system");
+    KubeApi.assertForbidden(() -> asController.secrets().inAnyNamespace().list(), "list Secrets in all namespaces");
     assertThat(PrivilegeCheck.excess(asController, config.scope())).isEmpty();
     assertThat(PrivilegeCheck.excess(admin, config.scope())).containsExactly("list Secrets in all namespaces", "read Secrets in kube-system");
   }

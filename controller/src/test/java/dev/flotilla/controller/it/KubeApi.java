@@ -1,15 +1,25 @@
 package dev.flotilla.controller.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.model.Samples;
+import dev.flotilla.controller.operator.Controller;
+import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.ControllerMetrics;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,8 +27,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
-/** Set-up shared by the tests on a real API server: the generated CRD, namespaces, the CoreDNS ConfigMap. */
+/**
+ * Set-up shared by the tests on a real API server: the generated CRD, namespaces, the CoreDNS
+ * ConfigMap, the shipped overlays and the controller they deploy.
+ */
 final class KubeApi {
 
   /** kubeadm's Corefile, as a fresh cluster has it. */
@@ -162,7 +176,7 @@ final class KubeApi {
    * with {@code $(FLOTILLA_WATCH)} taken from the overlay's ConfigMap, its namespace as
    * POD_NAMESPACE would give it, and {@code extraArgs} appended.
    */
-  static dev.flotilla.controller.operator.ControllerConfig shippedConfig(Path overlay, String... extraArgs) {
+  static ControllerConfig shippedConfig(Path overlay, String... extraArgs) {
     List<HasMetadata> objects = new java.util.ArrayList<>();
     kustomizationFiles(overlay).forEach(f -> objects.addAll(loadAll(f)));
     io.fabric8.kubernetes.api.model.apps.Deployment deployment = objects.stream()
@@ -178,6 +192,83 @@ final class KubeApi {
     }
     args.addAll(List.of(extraArgs));
     return dev.flotilla.controller.ControllerMain.configOf(deployment.getMetadata().getNamespace(), args.toArray(String[]::new));
+  }
+
+  /** A namespace holding a Secret db-password that no controller may read. */
+  static void namespaceWithSecret(KubernetesClient client, String name) {
+    namespace(client, name);
+    client.secrets().inNamespace(name).resource(new SecretBuilder().withNewMetadata().withName("db-password").endMetadata()
+        .addToStringData("password", "hunter2").build()).create();
+  }
+
+  /** Asserts the API server refuses {@code call} (HTTP 403) to the ServiceAccount of a {@link ShippedDeployment}. */
+  static void assertForbidden(ThrowingCallable call, String what) {
+    assertThatThrownBy(call).as(what).isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+      assertThat(e.getCode()).as(what + ": HTTP status").isEqualTo(403);
+      assertThat(e.getMessage()).contains("system:serviceaccount:" + ShippedDeployment.NAMESPACE + ":"
+          + ShippedDeployment.SERVICE_ACCOUNT);
+    });
+  }
+
+  /**
+   * A shipped overlay of config/ applied by an admin, as {@code kubectl apply -k} would (after
+   * kubeadm's CoreDNS ConfigMap), and then the controller it deploys, running as its ServiceAccount
+   * with a token the API server issued: every request the controller makes is authorised by the
+   * shipped RBAC.
+   */
+  static final class ShippedDeployment implements AutoCloseable {
+    /** The controller's namespace and ServiceAccount, as config/manager and config/rbac ship them. */
+    static final String NAMESPACE = "flotilla-system";
+    static final String SERVICE_ACCOUNT = "flotilla-controller";
+
+    /** A cluster admin. */
+    final KubernetesClient admin;
+    private final String kubeConfigYaml;
+    private final Path overlay;
+    private KubernetesClient asController;
+    private Controller controller;
+
+    /** Applies {@code overlay} (relative to the repository root, e.g. config/default) as an admin. */
+    ShippedDeployment(String kubeConfigYaml, String overlay) {
+      this.kubeConfigYaml = kubeConfigYaml;
+      this.overlay = Samples.repoRoot().resolve(overlay);
+      this.admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+      try {
+        coreDnsConfigMap(admin);
+        applyKustomization(admin, this.overlay);
+      } catch (RuntimeException e) {
+        admin.close();
+        throw e;
+      }
+    }
+
+    /**
+     * Starts the controller as its ServiceAccount, configured as the overlay deploys it with
+     * {@code extraArgs} appended ({@link KubeApi#shippedConfig}); returns that configuration.
+     */
+    ControllerConfig startController(String... extraArgs) {
+      ControllerConfig config = shippedConfig(overlay, extraArgs);
+      asController = serviceAccountClient(admin, kubeConfigYaml, NAMESPACE, SERVICE_ACCOUNT);
+      controller = new Controller(asController, config, new ControllerMetrics(new PrometheusRegistry()));
+      controller.start();
+      return config;
+    }
+
+    /** A client authenticated as the controller's ServiceAccount (after {@link #startController}). */
+    KubernetesClient asController() {
+      return asController;
+    }
+
+    @Override
+    public void close() {
+      if (controller != null) {
+        controller.close();
+      }
+      if (asController != null) {
+        asController.close();
+      }
+      admin.close();
+    }
   }
 
   static List<HasMetadata> loadAll(Path file) {

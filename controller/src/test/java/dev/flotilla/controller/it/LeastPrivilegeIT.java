@@ -1,14 +1,12 @@
 package dev.flotilla.controller.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateModel;
-import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
@@ -28,10 +26,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.file.Files;
@@ -65,21 +60,18 @@ class LeastPrivilegeIT {
   static final String INGRESS_IP = "172.31.164.52";
   static final Duration WAIT = Duration.ofSeconds(60);
 
+  static KubeApi.ShippedDeployment deployment;
   static KubernetesClient admin;
   static KubernetesClient asController;
-  static Controller controller;
   static ControllerConfig config;
   static X509Certificate legacyCa;
   static Secret legacyCaSecret;
 
   @BeforeAll
   static void deployAndStart(@TempDir Path tmp) throws Exception {
-    admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
-    KubeApi.coreDnsConfigMap(admin);
-    KubeApi.applyKustomization(admin, Samples.repoRoot().resolve("config/default"));
-    KubeApi.namespace(admin, VICTIM);
-    admin.secrets().inNamespace(VICTIM).resource(new SecretBuilder().withNewMetadata().withName("db-password").endMetadata()
-        .addToStringData("password", "hunter2").build()).create();
+    deployment = new KubeApi.ShippedDeployment(kubeConfigYaml, "config/default");
+    admin = deployment.admin;
+    KubeApi.namespaceWithSecret(admin, VICTIM);
 
     // today's layout: the namespace's CA, private key included, in an Opaque Secret beside the jobs
     CertificateAuthority ca = CertificateAuthority.createRoot("Flotilla CA iflearner.com (" + JOBS + ")",
@@ -95,12 +87,10 @@ class LeastPrivilegeIT {
         .addToData("ca.key", CertificateModel.encode(Files.readString(tmp.resolve(CertificateAuthority.KEY_FILE))))
         .build()).create();
 
-    asController = KubeApi.serviceAccountClient(admin, kubeConfigYaml, CONTROLLER_NS, "flotilla-controller");
-    config = KubeApi.shippedConfig(Samples.repoRoot().resolve("config/default"), "--ingress-address=" + INGRESS_IP);
+    config = deployment.startController("--ingress-address=" + INGRESS_IP);
+    asController = deployment.asController();
     assertThat(config.scope().namespaces()).containsExactly(JOBS);
     assertThat(config.controllerNamespace()).isEqualTo(CONTROLLER_NS);
-    controller = new Controller(asController, config, new ControllerMetrics(new PrometheusRegistry()));
-    controller.start();
     for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml")) {
       KubeApi.createSample(admin, sample, JOBS);
     }
@@ -110,14 +100,8 @@ class LeastPrivilegeIT {
 
   @AfterAll
   static void stop() {
-    if (controller != null) {
-      controller.close();
-    }
-    if (asController != null) {
-      asController.close();
-    }
-    if (admin != null) {
-      admin.close();
+    if (deployment != null) {
+      deployment.close();
     }
   }
 
@@ -157,13 +141,6 @@ class LeastPrivilegeIT {
     });
   }
 
-  static void assertForbidden(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String what) {
-    assertThatThrownBy(call).as(what).isInstanceOfSatisfying(KubernetesClientException.class, e -> {
-      assertThat(e.getCode()).as(what + ": HTTP status").isEqualTo(403);
-      assertThat(e.getMessage()).contains("system:serviceaccount:" + CONTROLLER_NS + ":flotilla-controller");
-    });
-  }
-
   @Test
   @DisplayName("as its ServiceAccount the controller does its job in the watched namespace")
   void controllerWorksWithItsRoles() {
@@ -177,11 +154,11 @@ class LeastPrivilegeIT {
   @Test
   @DisplayName("its identity cannot read a Secret, list Secrets or create a pod in a namespace it does not watch, nor list Secrets cluster-wide")
   void cannotReachOtherNamespaces() {
-    assertForbidden(() -> asController.secrets().inNamespace(VICTIM).withName("db-password").get(), "get a Secret in " + VICTIM);
-    assertForbidden(() -> asController.secrets().inNamespace(VICTIM).list(), "list Secrets in " + VICTIM);
-    assertForbidden(() -> asController.secrets().inNamespace("kube-system").list(), "list Secrets in kube-system");
-    assertForbidden(() -> asController.secrets().inAnyNamespace().list(), "list Secrets in all namespaces");
-    assertForbidden(() -> asController.pods().inNamespace(VICTIM).resource(new PodBuilder().withNewMetadata().withName("evil")
+    KubeApi.assertForbidden(() -> asController.secrets().inNamespace(VICTIM).withName("db-password").get(), "get a Secret in " + VICTIM);
+    KubeApi.assertForbidden(() -> asController.secrets().inNamespace(VICTIM).list(), "list Secrets in " + VICTIM);
+    KubeApi.assertForbidden(() -> asController.secrets().inNamespace("kube-system").list(), "list Secrets in kube-system");
+    KubeApi.assertForbidden(() -> asController.secrets().inAnyNamespace().list(), "list Secrets in all namespaces");
+    KubeApi.assertForbidden(() -> asController.pods().inNamespace(VICTIM).resource(new PodBuilder().withNewMetadata().withName("evil")
         .endMetadata().withNewSpec().addNewContainer().withName("c").withImage("busybox").endContainer().endSpec().build()).create(),
         "create a pod in " + VICTIM);
     assertThat(admin.pods().inNamespace(VICTIM).list().getItems()).isEmpty();
