@@ -38,6 +38,18 @@ class CertsCommandTest {
     assertThat(run.exitCode()).as(run.err()).isZero();
   }
 
+  /** {@code certs issue} with the test CA, writing to {@code out}. */
+  CliRun issue(String... flags) {
+    return certs(Stream.concat(Stream.of("issue", "--ca", s(caDir), "--out", s(out)), Stream.of(flags))
+        .toArray(String[]::new));
+  }
+
+  /** {@code certs sign} of {@code csr} with the test CA, writing to {@code out}. */
+  CliRun sign(Path csr, String... flags) {
+    return certs(Stream.concat(Stream.of("sign", "--ca", s(caDir), "--csr", s(csr), "--out", s(out)), Stream.of(flags))
+        .toArray(String[]::new));
+  }
+
   /** Asserts the run failed with exactly one stderr line containing {@code expected}, and wrote nothing in {@code dir}. */
   static void assertRefused(CliRun run, String expected, Path dir) throws IOException {
     assertThat(run.exitCode()).isNotZero();
@@ -54,8 +66,8 @@ class CertsCommandTest {
   void initCaAndIssue() throws Exception {
     assertThat(Files.getPosixFilePermissions(caDir.resolve("ca.key")))
         .containsExactlyInAnyOrderElementsOf(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-    CliRun run = certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "party", "--domain", "example.org",
-        "--job", "job1", "--name", "alice", "--dns", "alice.party.example.org", "job1.alice.party.example.org", "--days", "10");
+    CliRun run = issue("--role", "party", "--domain", "example.org", "--job", "job1", "--name", "alice",
+        "--dns", "alice.party.example.org", "job1.alice.party.example.org", "--days", "10");
     assertThat(run.exitCode()).as(run.err()).isZero();
     X509Certificate leaf = Pem.readCertificate(out.resolve("tls.crt"));
     assertThat(Certificates.dnsNames(leaf)).containsExactly("alice.party.example.org", "job1.alice.party.example.org");
@@ -70,8 +82,7 @@ class CertsCommandTest {
   @Test
   @DisplayName("show prints subject, SANs, usages, validity and fingerprint")
   void show() {
-    certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "mnist",
-        "--name", "agg", "--dns", "*.server.example.org");
+    issue("--role", "server", "--domain", "example.org", "--job", "mnist", "--name", "agg", "--dns", "*.server.example.org");
     CliRun run = certs("show", s(out.resolve("tls.crt")));
     assertThat(run.exitCode()).as(run.err()).isZero();
     X509Certificate cert = Pem.readCertificate(out.resolve("tls.crt"));
@@ -90,8 +101,7 @@ class CertsCommandTest {
     assertThat(certs("csr", "--out", s(party), "--role", "party", "--domain", "example.org", "--job", "job1",
         "--name", "bob").exitCode()).isZero();
     assertThat(party.resolve("tls.csr")).exists();
-    CliRun run = certs("sign", "--ca", s(caDir), "--csr", s(party.resolve("tls.csr")), "--out", s(out),
-        "--role", "party", "--domain", "example.org", "--job", "job1");
+    CliRun run = sign(party.resolve("tls.csr"), "--role", "party", "--domain", "example.org", "--job", "job1");
     assertThat(run.exitCode()).as(run.err()).isZero();
     try (Stream<Path> files = Files.list(out)) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("tls.crt", "ca.crt");
@@ -105,7 +115,7 @@ class CertsCommandTest {
   @Test
   @DisplayName("renew leaves a fresh certificate alone and reissues with --force")
   void renew() {
-    certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "agg", "--name", "agg");
+    issue("--role", "server", "--domain", "example.org", "--job", "agg", "--name", "agg");
     X509Certificate before = Pem.readCertificate(out.resolve("tls.crt"));
     CliRun notDue = certs("renew", "--ca", s(caDir), "--dir", s(out));
     assertThat(notDue.exitCode()).isZero();
@@ -143,7 +153,7 @@ class CertsCommandTest {
     @DisplayName("a missing CA key file")
     void missingKey() throws Exception {
       Files.delete(caDir.resolve("ca.key"));
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "missing file: " + caDir.resolve("ca.key"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "missing file: " + caDir.resolve("ca.key"), out);
     }
 
     @Test
@@ -151,7 +161,7 @@ class CertsCommandTest {
     void unreadable() throws Exception {
       Files.delete(caDir.resolve("ca.crt"));
       Files.createDirectory(caDir.resolve("ca.crt"));
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "not a regular file: " + caDir.resolve("ca.crt"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "not a regular file: " + caDir.resolve("ca.crt"), out);
     }
 
     @Test
@@ -160,7 +170,7 @@ class CertsCommandTest {
       org.junit.jupiter.api.Assumptions.assumeFalse("root".equals(System.getProperty("user.name")),
           "root reads files whatever their mode");
       Files.setPosixFilePermissions(caDir.resolve("ca.key"), java.util.Set.of());
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "unreadable file: " + caDir.resolve("ca.key"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "unreadable file: " + caDir.resolve("ca.key"), out);
     }
 
     @Test
@@ -168,7 +178,7 @@ class CertsCommandTest {
     void corruptPem() throws Exception {
       String pem = Files.readString(caDir.resolve("ca.crt"));
       Files.writeString(caDir.resolve("ca.crt"), pem.substring(0, 60) + "!!!garbage!!!" + pem.substring(80));
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "corrupt PEM in " + caDir.resolve("ca.crt"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "corrupt PEM in " + caDir.resolve("ca.crt"), out);
     }
 
     @Test
@@ -192,8 +202,7 @@ class CertsCommandTest {
       Files.writeString(csr, "-----BEGIN CERTIFICATE REQUEST-----\n"
           + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
           + "\n-----END CERTIFICATE REQUEST-----\n");
-      assertRefused(certs("sign", "--ca", s(caDir), "--csr", s(csr), "--out", s(out), "--role", "party", "--domain", "example.org"),
-          "CSR signature does not verify", out);
+      assertRefused(sign(csr, "--role", "party", "--domain", "example.org"), "CSR signature does not verify", out);
     }
 
     @Test
@@ -201,19 +210,17 @@ class CertsCommandTest {
     void foreignOrWrongRole() throws Exception {
       Path party = tmp.resolve("party");
       certs("csr", "--out", s(party), "--role", "party", "--domain", "bank.com", "--job", "job1", "--name", "bob");
-      assertRefused(certs("sign", "--ca", s(caDir), "--csr", s(party.resolve("tls.csr")), "--out", s(out),
-          "--role", "party", "--domain", "example.org"),
+      assertRefused(sign(party.resolve("tls.csr"), "--role", "party", "--domain", "example.org"),
           "CSR asks for identity spiffe://bank.com/job/job1/party/bob outside the trust domain example.org", out);
-      assertRefused(certs("sign", "--ca", s(caDir), "--csr", s(party.resolve("tls.csr")), "--out", s(out),
-          "--role", "server", "--domain", "bank.com"),
+      assertRefused(sign(party.resolve("tls.csr"), "--role", "server", "--domain", "bank.com"),
           "CSR asks for the party identity spiffe://bank.com/job/job1/party/bob but is being signed as role server", out);
     }
 
     @Test
     @DisplayName("a party certificate or CSR with the aggregator's host name, named in the message")
     void serverNameForParty() throws Exception {
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "party", "--domain", "example.org",
-          "--job", "job1", "--name", "mallory", "--dns", "job1.server.example.org"),
+      assertRefused(issue("--role", "party", "--domain", "example.org", "--job", "job1", "--name", "mallory",
+          "--dns", "job1.server.example.org"),
           "DNS name job1.server.example.org is not allowed in a party certificate of example.org", out);
       Path party = tmp.resolve("mallory");
       assertRefused(certs("csr", "--out", s(party), "--role", "party", "--domain", "example.org", "--job", "job1",
@@ -224,8 +231,8 @@ class CertsCommandTest {
     @Test
     @DisplayName("a server or party without --job")
     void missingJob() throws Exception {
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "party", "--domain", "example.org",
-          "--name", "alice"), "--job is required for role party", out);
+      assertRefused(issue("--role", "party", "--domain", "example.org", "--name", "alice"),
+          "--job is required for role party", out);
     }
 
     @Test
@@ -242,8 +249,8 @@ class CertsCommandTest {
     @Test
     @DisplayName("an unknown role")
     void unknownRole() throws Exception {
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "admin", "--domain", "example.org",
-          "--name", "a"), "unknown role 'admin' (expected server, party, ingress or controller)", out);
+      assertRefused(issue("--role", "admin", "--domain", "example.org", "--name", "a"),
+          "unknown role 'admin' (expected server, party, ingress or controller)", out);
     }
 
     @Test
@@ -251,11 +258,11 @@ class CertsCommandTest {
     void otherBadFlags() throws Exception {
       Path ca2 = tmp.resolve("ca2");
       assertRefused(certs("init-ca", "--out", s(ca2), "--key-type", "dsa"), "unknown key type 'dsa'", ca2);
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a",
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a",
           "--days", "0"), "--days must be positive, was 0", out);
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a",
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a",
           "--dns", "bad..name"), "invalid DNS name 'bad..name'", out);
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--job", "a", "--name", "a"),
+      assertRefused(issue("--role", "server", "--job", "a", "--name", "a"),
           "Missing required option: '--domain", out);
     }
 
