@@ -23,13 +23,25 @@ public final class FederationServer {
 
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
+  private final AutoCloseable transport;
 
   public FederationServer(ServerBuilder<?> builder, FederationService service, List<ServerInterceptor> interceptors,
       ServerMetrics metrics, int maxMessageBytes) {
+    this(builder, service, interceptors, List.of(), metrics, maxMessageBytes, () -> { });
+  }
+
+  /**
+   * {@code interceptors} run last to first (the identity interceptor last in the list, so first),
+   * {@code healthInterceptors} likewise on the gRPC health service; {@code transport} (the event
+   * loops of a Netty server) is closed once the server has stopped.
+   */
+  public FederationServer(ServerBuilder<?> builder, FederationService service, List<ServerInterceptor> interceptors,
+      List<ServerInterceptor> healthInterceptors, ServerMetrics metrics, int maxMessageBytes, AutoCloseable transport) {
     builder.addService(ServerInterceptors.intercept(service, interceptors))
-        .addService(health.getHealthService())
+        .addService(ServerInterceptors.intercept(health.getHealthService(), healthInterceptors))
         .maxInboundMessageSize(maxMessageBytes);
     this.server = builder.build();
+    this.transport = transport;
   }
 
   public FederationServer start() throws IOException {
@@ -50,6 +62,11 @@ public final class FederationServer {
     server.shutdown();
     if (!server.awaitTermination(graceMillis, TimeUnit.MILLISECONDS)) {
       server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    try {
+      transport.close();
+    } catch (Exception e) {
+      log.warn("stopping the transport: {}", e.toString());
     }
   }
 }

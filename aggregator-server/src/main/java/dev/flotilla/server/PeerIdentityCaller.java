@@ -5,14 +5,15 @@ import java.util.Optional;
 
 /**
  * The caller is the party named in its verified client certificate, as put in the call's context
- * by {@link dev.flotilla.protocol.tls.PeerIdentityInterceptor}. A server certificate is no party.
+ * by {@link dev.flotilla.protocol.tls.PeerIdentityInterceptor}, which admits only parties of this
+ * aggregator's trust domain and job.
  */
 public final class PeerIdentityCaller implements CallerIdentity {
 
   @Override
   public Optional<String> current() {
     PeerIdentity identity = PeerIdentity.CONTEXT_KEY.get();
-    if (identity == null || "server".equals(identity.role())) {
+    if (identity == null || !identity.isParty()) {
       return Optional.empty();
     }
     return Optional.of(identity.name());

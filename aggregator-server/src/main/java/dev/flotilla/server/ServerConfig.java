@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.server.admission.AdmissionLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,12 +24,35 @@ public record ServerConfig(
     Path stateDir,
     List<String> allowedParties,
     int maxMessageBytes,
-    Path statusFile) {
+    Path statusFile,
+    AdmissionLimits admission,
+    Path allowPartyFile,
+    Duration reconnectGrace,
+    int maxCallsPerConnection,
+    int maxCallsPerParty) {
+
+  /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
+  public static final Duration DEFAULT_RECONNECT_GRACE = Duration.ofMinutes(10);
+  public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 16;
+  public static final int DEFAULT_MAX_CALLS_PER_PARTY = 8;
 
   public ServerConfig {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(stateDir, "stateDir");
     allowedParties = List.copyOf(allowedParties);
+    Objects.requireNonNull(admission, "admission");
+    Objects.requireNonNull(reconnectGrace, "reconnectGrace");
+    if (maxMessageBytes <= (1 << 20)) {
+      throw new IllegalArgumentException("the largest message must exceed the 1 MiB data chunks, got " + maxMessageBytes
+          + " bytes");
+    }
+    if (reconnectGrace.isNegative()) {
+      throw new IllegalArgumentException("--reconnect-grace must not be negative");
+    }
+    if (maxCallsPerConnection < 1 || maxCallsPerParty < 1) {
+      throw new IllegalArgumentException("--max-calls-per-connection and --max-calls-per-party must be >= 1");
+    }
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
     }
@@ -64,8 +88,13 @@ public record ServerConfig(
     private int localEpochs = 0;
     private Path stateDir = Path.of("flotilla-state");
     private List<String> allowedParties = List.of();
-    private int maxMessageBytes = 4 << 20;
+    private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private Path statusFile;
+    private AdmissionLimits admission = AdmissionLimits.defaults();
+    private Path allowPartyFile;
+    private Duration reconnectGrace = DEFAULT_RECONNECT_GRACE;
+    private int maxCallsPerConnection = DEFAULT_MAX_CALLS_PER_CONNECTION;
+    private int maxCallsPerParty = DEFAULT_MAX_CALLS_PER_PARTY;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -84,11 +113,17 @@ public record ServerConfig(
     public Builder allowedParties(List<String> v) { allowedParties = v; return this; }
     public Builder maxMessageBytes(int v) { maxMessageBytes = v; return this; }
     public Builder statusFile(Path v) { statusFile = v; return this; }
+    public Builder admission(AdmissionLimits v) { admission = v; return this; }
+    public Builder allowPartyFile(Path v) { allowPartyFile = v; return this; }
+    public Builder reconnectGrace(Duration v) { reconnectGrace = v; return this; }
+    public Builder maxCallsPerConnection(int v) { maxCallsPerConnection = v; return this; }
+    public Builder maxCallsPerParty(int v) { maxCallsPerParty = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
           joinGrace, roundTimeout, finalEvaluationWait, strategy, fedproxMu, serverLr, model, seed, localEpochs,
-          stateDir, allowedParties, maxMessageBytes, statusFile);
+          stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
+          maxCallsPerConnection, maxCallsPerParty);
     }
   }
 }

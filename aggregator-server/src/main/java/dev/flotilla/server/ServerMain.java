@@ -3,8 +3,12 @@ package dev.flotilla.server;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.ProvisionException;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.server.admission.AdmissionLimits;
+import dev.flotilla.server.admission.NormBound;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.strategy.Strategies;
@@ -26,8 +30,8 @@ import picocli.CommandLine.Option;
 @Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Run the aggregator of one federated-learning job over mutual TLS (BoringSSL).",
-        "Parties are identified by their client certificates; at most --expected-parties (or the --allow-party "
-            + "list) may join.",
+        "Parties are identified by their client certificates; at most --expected-parties (or the parties of the "
+            + "--allow-party / --allow-party-file list) may join.",
         "The job is checkpointed in --state-dir after every round; a restarted server resumes from it and the "
             + "parties reconnect by themselves.",
         "Exits 0 once all rounds are done and the final evaluations arrived (or --final-eval-wait passed).", ""})
@@ -50,7 +54,9 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--ca", required = true, paramLabel = "FILE", description = "CA certificate(s) that party certificates must chain to, PEM.")
   Path ca;
 
-  @Option(names = "--job-id", defaultValue = "job1", description = "Job identifier, in logs and status (default ${DEFAULT-VALUE}).")
+  @Option(names = "--job-id", paramLabel = "JOB",
+      description = "The job, in logs and status; must be the job of --cert's identity "
+          + "(spiffe://<domain>/job/<job>/server/<name>), which is the default.")
   String jobId;
 
   @Option(names = "--rounds", defaultValue = "5", description = "Rounds to run (default ${DEFAULT-VALUE}).")
@@ -108,13 +114,50 @@ public final class ServerMain implements Callable<Integer> {
       description = "Only these party identities may join (repeatable or comma-separated).")
   List<String> allowParty = new ArrayList<>();
 
+  @Option(names = "--allow-party-file", paramLabel = "FILE",
+      description = "Party identities that may join, one per line ('#' comments), in addition to --allow-party; "
+          + "read again whenever the file changes (e.g. a Kubernetes ConfigMap volume). Without either list "
+          + "enrollment is open: any party identity of the job may take a slot, up to --expected-parties.")
+  Path allowPartyFile;
+
+  @Option(names = "--reconnect-grace", defaultValue = "10m", converter = DurationConverter.class,
+      description = "A party without a live Rounds stream for longer than this loses its slot (it may join again "
+          + "while one is free) (default ${DEFAULT-VALUE}).")
+  Duration reconnectGrace;
+
+  @Option(names = "--max-samples-per-party", defaultValue = "100000000", paramLabel = "N",
+      description = "Most training samples a party may announce at Join; an update may claim 1..the announced count "
+          + "(default ${DEFAULT-VALUE}).")
+  long maxSamplesPerParty;
+
+  @Option(names = "--max-update-norm", paramLabel = "L2",
+      description = "Bound on the L2 distance of an update from the global model of its round (off by default); "
+          + "see --update-norm-action.")
+  Double maxUpdateNorm;
+
+  @Option(names = "--update-norm-action", defaultValue = "clip", paramLabel = "clip|refuse",
+      description = "What happens to an update beyond --max-update-norm: clip (it is folded as global + "
+          + "d * bound / ||d||) or refuse (INVALID_ARGUMENT) (default ${DEFAULT-VALUE}).")
+  String updateNormAction;
+
   @Option(names = "--trusted-proxy", paramLabel = "NAME", split = ",",
       description = "Identity of a TLS-terminating proxy (e.g. ingress-nginx) allowed to forward the caller's "
           + "verified client certificate in the ssl-client-cert header (repeatable or comma-separated).")
   List<String> trustedProxy = new ArrayList<>();
 
-  @Option(names = "--max-message-mib", defaultValue = "4", description = "Largest gRPC message accepted, MiB (default ${DEFAULT-VALUE}).")
-  int maxMessageMib;
+  @Option(names = "--max-message-kib", defaultValue = "1088",
+      description = "Largest gRPC message accepted, KiB: a 1 MiB data chunk plus room for an update's header "
+          + "(default ${DEFAULT-VALUE}).")
+  int maxMessageKib;
+
+  @Option(names = "--max-calls-per-connection", defaultValue = "16",
+      description = "Concurrent calls (HTTP/2 streams) one connection may have open (default ${DEFAULT-VALUE}).")
+  int maxCallsPerConnection;
+
+  @Option(names = "--max-calls-per-party", defaultValue = "8",
+      description = "Concurrent calls one party identity may have in flight over all its connections; at most one "
+          + "of them a SubmitUpdate (default ${DEFAULT-VALUE}).")
+  int maxCallsPerParty;
 
   @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every round and at the end.")
   Path statusFile;
@@ -131,7 +174,25 @@ public final class ServerMain implements Callable<Integer> {
     }
   }
 
-  ServerConfig config() {
+  /**
+   * The aggregator's own identity, from --cert: it fixes the trust domain and job whose parties
+   * are admitted, so it must be a server identity of --job-id.
+   */
+  Identity ownIdentity() {
+    Identity self = new TlsFiles(cert, key, ca).identity();
+    if (self.role() != Role.SERVER) {
+      throw new IllegalArgumentException("--cert " + cert + " holds the " + self.role().pathSegment() + " identity " + self
+          + "; the aggregator needs a server certificate (bin/flotilla certs issue --role server ...)");
+    }
+    if (jobId != null && !jobId.equals(self.job())) {
+      throw new IllegalArgumentException("--job-id " + jobId + " is not the job of --cert's identity " + self
+          + "; the certificate decides which job's parties are admitted");
+    }
+    return self;
+  }
+
+  /** The configuration of {@code job}: every flag checked, so usage errors come before any file is read. */
+  ServerConfig config(String job) {
     if (!Strategies.NAMES.contains(strategy)) {
       throw new IllegalArgumentException("--strategy '" + strategy + "' is not one of " + Strategies.NAMES);
     }
@@ -141,35 +202,48 @@ public final class ServerMain implements Callable<Integer> {
     if (port < 0 || port > 65535 || metricsPort < 0 || metricsPort > 65535) {
       throw new IllegalArgumentException("ports must be in 0..65535");
     }
-    if (maxMessageMib < 2 || maxMessageMib > 2047) {
-      throw new IllegalArgumentException("--max-message-mib must be in 2..2047 (chunks are up to 1 MiB), got " + maxMessageMib);
+    if (maxMessageKib <= 1024 || maxMessageKib > 2_097_151) {
+      throw new IllegalArgumentException("--max-message-kib must be in 1025..2097151 (data chunks are up to 1 MiB), got "
+          + maxMessageKib);
     }
     if (roundTimeout.isZero() || roundTimeout.isNegative()) {
       throw new IllegalArgumentException("--round-timeout must be positive");
     }
+    if (Files.exists(stateDir) && !Files.isDirectory(stateDir)) {
+      throw new IllegalArgumentException("--state-dir " + stateDir + " is not a directory");
+    }
+    if (allowPartyFile != null && !Files.isReadable(allowPartyFile)) {
+      throw new IllegalArgumentException("cannot read --allow-party-file " + allowPartyFile);
+    }
     Strategies.byName(strategy, fedproxMu, serverLr); // validates mu and lr
-    return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
+    NormBound.Action normAction = NormBound.Action.parse(updateNormAction);
+    AdmissionLimits admission = AdmissionLimits.defaults().withMaxSamplesPerParty(maxSamplesPerParty)
+        .withNormBound(maxUpdateNorm == null ? null : new NormBound(maxUpdateNorm, normAction));
+    return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, model, seed, localEpochs, stateDir, allowParty,
-        maxMessageMib << 20, statusFile);
+        maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
+        maxCallsPerParty);
   }
 
   @Override
   public Integer call() throws Exception {
-    ServerConfig config = config();
+    config(jobId == null ? "unknown" : jobId);
     for (Path p : List.of(cert, key, ca)) {
       if (!Files.isReadable(p)) {
         throw new IllegalArgumentException("cannot read " + p);
       }
     }
+    Identity self = ownIdentity();
+    ServerConfig config = config(self.job());
     Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress(bind, port),
         new TlsFiles(cert, key, ca), new java.util.LinkedHashSet<>(trustedProxy)));
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     FederationServer server = injector.getInstance(FederationServer.class).start();
     ServerMetrics metrics = injector.getInstance(ServerMetrics.class);
     HTTPServer metricsServer = metricsPort == 0 ? null
-        : HTTPServer.builder().port(metricsPort).registry(metrics.registry()).buildAndStart();
+        : HTTPServer.builder().hostname(bind).port(metricsPort).registry(metrics.registry()).buildAndStart();
     if (metricsServer != null) {
-      log.info("job {}: Prometheus metrics on http://{}:{}/metrics", jobId, bind, metricsServer.getPort());
+      log.info("job {}: Prometheus metrics on http://{}:{}/metrics", config.jobId(), bind, metricsServer.getPort());
     }
     Thread hook = new Thread(() -> {
       try {
@@ -179,8 +253,9 @@ public final class ServerMain implements Callable<Integer> {
       }
     }, "shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    log.info("job {}: aggregator on {}:{} (TLS {}), state in {}", jobId, bind, server.port(),
-        dev.flotilla.protocol.tls.BoringSsl.providerName(), stateDir.toAbsolutePath());
+    log.info("job {}: aggregator {} on {}:{} (TLS {}), admitting parties of job {} in {}, state in {}", config.jobId(), self.name(),
+        bind, server.port(), dev.flotilla.protocol.tls.BoringSsl.providerName(), self.job(), self.trustDomain(),
+        stateDir.toAbsolutePath());
     coordinator.run();
     server.stop(5000);
     if (metricsServer != null) {

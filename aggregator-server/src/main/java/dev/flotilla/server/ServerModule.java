@@ -13,6 +13,9 @@ import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.strategy.Strategies;
 import dev.flotilla.server.strategy.Strategy;
+import dev.flotilla.server.transport.CallAdmission;
+import dev.flotilla.server.transport.RefusalStrikes;
+import dev.flotilla.server.transport.Connections;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -71,8 +74,10 @@ public final class ServerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  FederationServer server(FederationService service, ServerMetrics metrics) {
+  FederationServer server(FederationService service, ServerMetrics metrics, RoundCoordinator coordinator,
+      CallerIdentity identity) {
     BoringSsl.requireAvailable();
+    Connections connections = Connections.netty(config.jobId());
     int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "grpc-call");
@@ -86,7 +91,13 @@ public final class ServerModule extends AbstractModule {
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true);
-    return new FederationServer(builder, service, List.of(new PeerIdentityInterceptor(trustedProxies, tls.trustedCa())), metrics,
-        config.maxMessageBytes());
+    connections.configure(builder, config.maxCallsPerConnection());
+    CallAdmission admission = new CallAdmission(config.jobId(), identity, coordinator, config.maxCallsPerParty());
+    PeerIdentityInterceptor identities = PeerIdentityInterceptor.partiesOf(tls.identity(), trustedProxies, tls.trustedCa());
+    RefusalStrikes strikes = new RefusalStrikes(connections);
+    // interceptors run last to first: strikes watch identity, then admission, before any message is read;
+    // the health service answers parties of the job only, too
+    return new FederationServer(builder, service, List.of(admission, identities, strikes), List.of(identities, strikes),
+        metrics, config.maxMessageBytes(), connections);
   }
 }

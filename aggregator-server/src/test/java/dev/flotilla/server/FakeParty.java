@@ -1,5 +1,7 @@
 package dev.flotilla.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.ModelAssembler;
 import dev.flotilla.protocol.tensor.TensorChunks;
@@ -11,6 +13,7 @@ import dev.flotilla.protocol.v1.JoinResponse;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.RoundsRequest;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
+import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import io.grpc.Channel;
@@ -81,6 +84,13 @@ public final class FakeParty {
     return e;
   }
 
+  /** The next RoundEvent, which must be a TrainRequest. */
+  public TrainRequest awaitTrain() throws InterruptedException {
+    RoundEvent e = nextEvent();
+    assertThat(e.hasTrain()).as(name + " expected a TrainRequest, got " + e).isTrue();
+    return e.getTrain();
+  }
+
   public JoinResponse connect(long samples) {
     JoinResponse r = join(samples);
     openRounds();
@@ -99,6 +109,22 @@ public final class FakeParty {
     List<UpdateChunk> chunks = new ArrayList<>();
     TensorChunks.updateStream(header, specs, weights).forEachRemaining(chunks::add);
     return submitRaw(chunks);
+  }
+
+  /** Sends these chunks and leaves the upload open (never completed); cancel it with {@code onError}. */
+  public StreamObserver<UpdateChunk> startUpload(List<UpdateChunk> chunks) {
+    StreamObserver<UpdateChunk> out = async.submitUpdate(new StreamObserver<>() {
+      @Override
+      public void onNext(SubmitUpdateResponse v) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    chunks.forEach(out::onNext);
+    return out;
   }
 
   /** Sends exactly these chunks; throws the server's StatusRuntimeException on refusal. */

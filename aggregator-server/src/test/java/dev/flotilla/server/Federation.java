@@ -4,6 +4,7 @@ import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.strategy.Strategies;
+import dev.flotilla.server.transport.CallAdmission;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -11,10 +12,11 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** An aggregator on in-process gRPC with header identities: real coordinator, real protocol. */
+/** An aggregator on in-process gRPC with header identities: real coordinator, call admission, real protocol. */
 public final class Federation implements AutoCloseable {
 
   public final RoundCoordinator coordinator;
+  public final CallAdmission admission;
   public final FederationServer server;
   public final ManagedChannel channel;
   public final ServerMetrics metrics = new ServerMetrics();
@@ -26,9 +28,10 @@ public final class Federation implements AutoCloseable {
     coordinator = new RoundCoordinator(config,
         Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr()),
         new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
+    admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty());
     server = new FederationServer(InProcessServerBuilder.forName(name),
-        new FederationService(coordinator, new TestIdentity(), metrics), List.of(TestIdentity.interceptor()), metrics,
-        config.maxMessageBytes()).start();
+        new FederationService(coordinator, new TestIdentity(), metrics),
+        List.of(admission, TestIdentity.interceptor()), metrics, config.maxMessageBytes()).start();
     channel = InProcessChannelBuilder.forName(name).build();
     runner = new Thread(() -> {
       try {

@@ -8,12 +8,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
-import dev.flotilla.protocol.tls.MutualTlsChannels;
-import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.testing.FreePorts;
@@ -30,14 +27,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The server command over real mutual TLS (BoringSSL) on loopback, with certificates made at run time. */
@@ -48,33 +44,16 @@ class MutualTlsServerIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   private Path issue(CertificateAuthority ca, Role role, String name) {
-    String kind = role == Role.SERVER ? "server" : "party";
-    LeafRequest.Builder request = LeafRequest.builder(role, name).uri("spiffe://flotilla.test/" + kind + "/" + name);
-    if (role == Role.SERVER) {
-      request.dnsNames("aggregator.flotilla.test", "localhost").ipAddresses("127.0.0.1");
-    }
-    Path out = dir.resolve(name);
-    ca.issue(request.build()).writeTo(out);
-    return out;
-  }
-
-  private ManagedChannel channel(int port, Path credentials) {
-    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "aggregator.flotilla.test",
-        TlsFiles.inDirectory(credentials)).build();
-    channels.add(ch);
-    return ch;
+    return TestPki.issue(ca, dir, "tls-job", role, name);
   }
 
   @Test
-  @DisplayName("over mTLS the party is the one in its certificate; a foreign CA is refused at the handshake; the job runs to exit 0")
+  @DisplayName("over mTLS the party is the one in its certificate; a foreign CA is refused at the handshake; the metrics "
+      + "endpoint listens on --bind only; the job runs to exit 0")
   void jobOverMutualTls() throws Exception {
     CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofDays(1), KeyType.EC_P256);
     CertificateAuthority rogue = CertificateAuthority.createRoot("rogue-ca", Duration.ofDays(1), KeyType.EC_P256);
@@ -94,7 +73,7 @@ class MutualTlsServerIT {
         "--final-eval-wait", "20s", "--state-dir", dir.resolve("state").toString(), "--status-file", status.toString(),
         "--metrics-port", String.valueOf(metricsPort)));
 
-    ManagedChannel aliceChannel = channel(port, alice);
+    ManagedChannel aliceChannel = channels.open(port, alice);
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> HealthGrpc.newBlockingStub(aliceChannel)
         .withDeadlineAfter(2, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
         == HealthCheckResponse.ServingStatus.SERVING);
@@ -102,10 +81,10 @@ class MutualTlsServerIT {
     // the header claims "mallory"; the certificate says alice, and the certificate wins
     FakeParty a = new FakeParty(aliceChannel, "mallory");
     assertThat(a.connect(100).getPartyName()).isEqualTo("alice");
-    FakeParty b = new FakeParty(channel(port, bob), "bob");
+    FakeParty b = channels.party(port, bob, "bob");
     assertThat(b.connect(300).getPartyName()).isEqualTo("bob");
 
-    FakeParty m = new FakeParty(channel(port, mallory), "mallory");
+    FakeParty m = channels.party(port, mallory, "mallory");
     assertThatThrownBy(() -> m.join(1)).isInstanceOfSatisfying(StatusRuntimeException.class,
         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
 
@@ -122,6 +101,9 @@ class MutualTlsServerIT {
         URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     assertThat(metrics).contains("flotilla_rounds_completed", "flotilla_bytes_received_total",
         "flotilla_round_duration_seconds", "flotilla_aggregation_seconds", "flotilla_parties_connected");
+    // --bind 127.0.0.1 holds for the metrics endpoint too: another loopback address of this host gets no answer
+    assertThatThrownBy(() -> new java.net.Socket("127.0.0.2", metricsPort).close())
+        .isInstanceOf(java.net.ConnectException.class);
 
     for (FakeParty p : List.of(a, b)) {
       RoundEvent fin = p.nextEvent();

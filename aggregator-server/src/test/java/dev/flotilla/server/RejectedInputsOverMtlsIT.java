@@ -1,7 +1,8 @@
 package dev.flotilla.server;
 
+import static dev.flotilla.server.GrpcAssertions.assertRefused;
+import static dev.flotilla.server.Weights.shifted;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
@@ -11,13 +12,10 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
-import dev.flotilla.protocol.tls.MutualTlsChannels;
-import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateChunk;
@@ -25,7 +23,6 @@ import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -37,9 +34,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -55,40 +52,11 @@ class RejectedInputsOverMtlsIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
-
-  @AfterEach
-  void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
-  }
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
 
   private Path issue(CertificateAuthority ca, Role role, String name) {
-    String kind = role == Role.SERVER ? "server" : "party";
-    LeafRequest.Builder request = LeafRequest.builder(role, name).uri("spiffe://flotilla.test/" + kind + "/" + name);
-    if (role == Role.SERVER) {
-      request.dnsNames("aggregator.flotilla.test", "localhost").ipAddresses("127.0.0.1");
-    }
-    Path out = dir.resolve(name);
-    ca.issue(request.build()).writeTo(out);
-    return out;
-  }
-
-  private ManagedChannel channel(int port, Path credentials) {
-    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "aggregator.flotilla.test",
-        TlsFiles.inDirectory(credentials)).build();
-    channels.add(ch);
-    return ch;
-  }
-
-  private static float[][] shifted(float[][] base, float delta) {
-    float[][] out = new float[base.length][];
-    for (int t = 0; t < base.length; t++) {
-      out[t] = base[t].clone();
-      for (int i = 0; i < out[t].length; i++) {
-        out[t][i] += delta;
-      }
-    }
-    return out;
+    return TestPki.issue(ca, dir, JOB, role, name);
   }
 
   private static List<UpdateChunk> chunks(int round, long samples, float[][] weights) {
@@ -96,23 +64,6 @@ class RejectedInputsOverMtlsIT {
     TensorChunks.updateStream(UpdateHeader.newBuilder().setRound(round).setNumSamples(samples).build(), CNN, weights)
         .forEachRemaining(out::add);
     return out;
-  }
-
-  private static TrainRequest awaitTrain(FakeParty p) throws InterruptedException {
-    RoundEvent e = p.nextEvent();
-    assertThat(e.hasTrain()).as(p.name + " expected a TrainRequest, got " + e).isTrue();
-    return e.getTrain();
-  }
-
-  private interface Call {
-    Object run() throws Exception;
-  }
-
-  private static void assertRefused(Call call, Status.Code code, String description) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-      assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
-      assertThat(e.getStatus().getDescription()).contains(description);
-    });
   }
 
   @Test
@@ -134,35 +85,35 @@ class RejectedInputsOverMtlsIT {
         "--ca", server.resolve("ca.crt").toString(), "--allow-party", "alice,bob,carol",
         "--job-id", JOB, "--rounds", "2", "--min-parties", "2", "--expected-parties", "3", "--model", "cnn",
         "--round-timeout", "60s",
-        "--final-eval-wait", "20s", "--max-message-mib", "2", "--state-dir", dir.resolve("state").toString(),
+        "--final-eval-wait", "20s", "--max-message-kib", "2048", "--state-dir", dir.resolve("state").toString(),
         "--status-file", status.toString()));
 
-    ManagedChannel aliceChannel = channel(port, alice);
+    ManagedChannel aliceChannel = channels.open(port, alice);
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> HealthGrpc.newBlockingStub(aliceChannel)
         .withDeadlineAfter(2, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
         == HealthCheckResponse.ServingStatus.SERVING);
 
     // an unknown party: its certificate is good, its identity is not on the allow-list
-    FakeParty e = new FakeParty(channel(port, eve), "eve");
+    FakeParty e = channels.party(port, eve, "eve");
     assertRefused(() -> e.join(10), Status.Code.PERMISSION_DENIED,
         "party 'eve' is not allowed in job " + JOB + " (not on its --allow-party list)");
 
     FakeParty a = new FakeParty(aliceChannel, "alice");
-    FakeParty b = new FakeParty(channel(port, bob), "bob");
-    FakeParty c = new FakeParty(channel(port, carol), "carol");
+    FakeParty b = channels.party(port, bob, "bob");
+    FakeParty c = channels.party(port, carol, "carol");
     a.connect(100);
     b.connect(300);
     c.connect(200);
-    TrainRequest ra = awaitTrain(a);
+    TrainRequest ra = a.awaitTrain();
     assertThat(ra.getRound()).isEqualTo(1);
-    awaitTrain(b);
-    awaitTrain(c);
+    b.awaitTrain();
+    c.awaitTrain();
     float[][] v0 = a.fetch(CNN, ra.getModelVersion()).tensors();
     float[][] good = shifted(v0, 1f);
     Map<String, Double> m = Map.of("accuracy", 0.1);
 
     assertRefused(() -> e.submit(1, 10, m, CNN, good), Status.Code.PERMISSION_DENIED,
-        "party 'eve' is not a member of job " + JOB);
+        "party 'eve' is not allowed in job " + JOB);
 
     // the wrong round, then a good update, then a second submission for the same round
     assertRefused(() -> a.submit(2, 100, m, CNN, good), Status.Code.FAILED_PRECONDITION,
@@ -194,17 +145,18 @@ class RejectedInputsOverMtlsIT {
         "tensor 'fc3.bias' element 2 is -Infinity");
     b.submit(1, 300, m, CNN, shifted(v0, 2f));
 
-    // carol: a gRPC message over --max-message-mib, then a data chunk over the protocol's 1 MiB limit
-    List<UpdateChunk> overMessageLimit = List.of(valid.get(0),
+    // carol: a gRPC message over --max-message-kib, then a data chunk over the protocol's 1 MiB limit
+    UpdateChunk carolHeader = chunks(1, 200, good).get(0);
+    List<UpdateChunk> overMessageLimit = List.of(carolHeader,
         UpdateChunk.newBuilder().setData(ByteString.copyFrom(new byte[3 << 20])).build());
     assertRefused(() -> c.submitRaw(overMessageLimit), Status.Code.RESOURCE_EXHAUSTED, "exceeds maximum size 2097152");
-    List<UpdateChunk> overChunkLimit = List.of(valid.get(0),
+    List<UpdateChunk> overChunkLimit = List.of(carolHeader,
         UpdateChunk.newBuilder().setData(ByteString.copyFrom(new byte[TensorChunks.MAX_CHUNK_BYTES + 4])).build());
     assertRefused(() -> c.submitRaw(overChunkLimit), Status.Code.RESOURCE_EXHAUSTED,
         "data chunk of 1048580 bytes exceeds the limit of 1048576 bytes");
 
     // round 1 completes with alice and bob only: (1 * 100 + 2 * 300) / 400 = 1.75, no trace of the refusals
-    TrainRequest ra2 = awaitTrain(a);
+    TrainRequest ra2 = a.awaitTrain();
     assertThat(ra2.getRound()).isEqualTo(2);
     assertThat(ra2.getModelVersion()).isEqualTo(1);
     float[][] v1 = a.fetch(CNN, ra2.getModelVersion()).tensors();
@@ -215,8 +167,8 @@ class RejectedInputsOverMtlsIT {
     }
 
     // round 2: every party, carol included, is asked again and the round completes
-    TrainRequest rb2 = awaitTrain(b);
-    TrainRequest rc2 = awaitTrain(c);
+    TrainRequest rb2 = b.awaitTrain();
+    TrainRequest rc2 = c.awaitTrain();
     assertThat(List.of(rb2.getRound(), rc2.getRound())).containsExactly(2, 2);
     a.submit(2, 100, m, CNN, v1);
     b.submit(2, 300, m, CNN, v1);

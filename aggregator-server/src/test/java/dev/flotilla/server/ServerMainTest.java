@@ -37,7 +37,9 @@ class ServerMainTest {
     assertThat(r.code()).isZero();
     for (String flag : new String[] {"--port", "--bind", "--cert", "--key", "--ca", "--job-id", "--rounds", "--min-parties",
         "--expected-parties", "--join-grace", "--round-timeout", "--strategy", "--fedprox-mu", "--server-lr", "--model",
-        "--seed", "--state-dir", "--metrics-port", "--allow-party", "--max-message-mib", "--status-file"}) {
+        "--seed", "--state-dir", "--metrics-port", "--allow-party", "--allow-party-file", "--reconnect-grace",
+        "--max-samples-per-party", "--max-update-norm", "--update-norm-action", "--max-message-kib",
+        "--max-calls-per-connection", "--max-calls-per-party", "--status-file"}) {
       assertThat(r.out()).contains(flag);
     }
     assertThat(r.out()).contains("fedavg, fedprox, fedadam, fedyogi");
@@ -65,6 +67,16 @@ class ServerMainTest {
     Result timeout = run("--cert", "a", "--key", "b", "--ca", "c", "--round-timeout", "soon");
     assertThat(timeout.code()).isNotZero();
     assertThat(timeout.err()).contains("'soon' is not a duration");
+  }
+
+  @Test
+  @DisplayName("a --state-dir that is a file is refused at start-up, with exit code 1 like the other usage errors")
+  void stateDirMustBeADirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir"), "x");
+    Result r = run("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", file.toString());
+    assertThat(r.code()).isEqualTo(run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "scaffold").code())
+        .isEqualTo(1);
+    assertThat(r.err().strip()).isEqualTo("server: --state-dir " + file + " is not a directory");
   }
 
   @Test

@@ -7,17 +7,13 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
-import dev.flotilla.protocol.tls.MutualTlsChannels;
-import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.protocol.v1.JoinResponse;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.testing.FreePorts;
-import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged server as a real process: SIGKILL mid-job, restart on the same state, the job completes. */
@@ -38,12 +35,12 @@ class ServerRestartIT {
   @TempDir
   Path dir;
 
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  @RegisterExtension
+  final OpenChannels channels = new OpenChannels();
   private final List<Process> processes = new ArrayList<>();
 
   @AfterEach
-  void cleanUp() {
-    channels.forEach(ManagedChannel::shutdownNow);
+  void stopServers() {
     processes.forEach(Process::destroyForcibly);
   }
 
@@ -62,13 +59,6 @@ class ServerRestartIT {
     return p;
   }
 
-  private FakeParty party(int port, Path credentials, String name) {
-    ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + port, "localhost", TlsFiles.inDirectory(credentials))
-        .build();
-    channels.add(ch);
-    return new FakeParty(ch, name);
-  }
-
   private static FakeParty connect(java.util.function.Supplier<FakeParty> make, long samples) {
     FakeParty[] p = new FakeParty[1];
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions().until(() -> {
@@ -81,9 +71,7 @@ class ServerRestartIT {
   }
 
   private static void trainOnce(FakeParty p, long samples) throws Exception {
-    RoundEvent e = p.nextEvent();
-    assertThat(e.hasTrain()).as(p.name + " got " + e).isTrue();
-    TrainRequest t = e.getTrain();
+    TrainRequest t = p.awaitTrain();
     float[][] start = p.fetch(CNN, t.getModelVersion()).tensors();
     p.submit(t.getRound(), samples, Map.of("accuracy", 0.5), CNN, start);
   }
@@ -92,18 +80,14 @@ class ServerRestartIT {
   @DisplayName("a server killed with SIGKILL after round 1 restarts on the same state dir and port, and the job completes all rounds")
   void killAndResume() throws Exception {
     CertificateAuthority ca = CertificateAuthority.createRoot("restart-ca", Duration.ofDays(1), KeyType.EC_P256);
-    Path server = dir.resolve("server");
-    ca.issue(LeafRequest.builder(Role.SERVER, "aggregator").dnsNames("localhost").ipAddresses("127.0.0.1")
-        .uri("spiffe://flotilla.test/server/aggregator").build()).writeTo(server);
-    Path alice = dir.resolve("alice");
-    ca.issue(LeafRequest.builder(Role.PARTY, "alice").uri("spiffe://flotilla.test/party/alice").build()).writeTo(alice);
-    Path bob = dir.resolve("bob");
-    ca.issue(LeafRequest.builder(Role.PARTY, "bob").uri("spiffe://flotilla.test/party/bob").build()).writeTo(bob);
+    Path server = TestPki.issue(ca, dir, "restart-job", Role.SERVER, "server");
+    Path alice = TestPki.issue(ca, dir, "restart-job", Role.PARTY, "alice");
+    Path bob = TestPki.issue(ca, dir, "restart-job", Role.PARTY, "bob");
     int port = FreePorts.next();
 
     Process first = start(server, port);
-    FakeParty a = connect(() -> party(port, alice, "alice"), 100);
-    FakeParty b = connect(() -> party(port, bob, "bob"), 100);
+    FakeParty a = connect(() -> channels.party(port, alice, "alice"), 100);
+    FakeParty b = connect(() -> channels.party(port, bob, "bob"), 100);
     trainOnce(a, 100);
     trainOnce(b, 100);
     // round 2 has started: both hold a TrainRequest; then the server dies without warning
@@ -113,8 +97,8 @@ class ServerRestartIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> a.roundsError != null && b.roundsError != null);
 
     Process second = start(server, port);
-    FakeParty a2 = connect(() -> party(port, alice, "alice"), 100);
-    FakeParty b2 = connect(() -> party(port, bob, "bob"), 100);
+    FakeParty a2 = connect(() -> channels.party(port, alice, "alice"), 100);
+    FakeParty b2 = connect(() -> channels.party(port, bob, "bob"), 100);
     for (int round = 2; round <= 3; round++) {
       trainOnce(a2, 100);
       trainOnce(b2, 100);

@@ -1,17 +1,23 @@
 package dev.flotilla.bench;
 
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.tls.ExpectedPeer;
 import dev.flotilla.protocol.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** Certificates made at run time for the benchmark: one CA, the aggregator, parties p0..pN-1. */
+/** Certificates made at run time for the benchmark: one CA, the aggregator of job "bench", parties p0..pN-1. */
 final class Pki {
 
-  static final String SERVER_NAME = "aggregator.bench.flotilla";
+  static final String DOMAIN = "bench.flotilla";
+  static final String JOB = "bench";
+  static final Identity SERVER = Identity.server(DOMAIN, JOB, JOB);
+  static final String SERVER_NAME = SERVER.serverHost();
+  /** What a party of the job accepts from the server it connects to. */
+  static final ExpectedPeer AGGREGATOR = ExpectedPeer.aggregatorOf(SERVER);
 
   private final CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-bench-ca", Duration.ofDays(1),
       KeyType.EC_P256);
@@ -22,17 +28,15 @@ final class Pki {
   }
 
   TlsFiles server() {
-    return issue(Role.SERVER, "aggregator",
-        LeafRequest.builder(Role.SERVER, "aggregator").dnsNames(SERVER_NAME).ipAddresses("127.0.0.1")
-            .uri("spiffe://bench.flotilla/server/aggregator"));
+    return issue("server", LeafRequest.builder(SERVER).dnsNames(SERVER_NAME));
   }
 
   TlsFiles party(int i) {
     String name = "p" + i;
-    return issue(Role.PARTY, name, LeafRequest.builder(Role.PARTY, name).uri("spiffe://bench.flotilla/party/" + name));
+    return issue(name, LeafRequest.builder(Identity.party(DOMAIN, JOB, name)));
   }
 
-  private TlsFiles issue(Role role, String name, LeafRequest.Builder request) {
+  private TlsFiles issue(String name, LeafRequest.Builder request) {
     Path out = dir.resolve(name);
     if (!out.resolve("tls.crt").toFile().exists()) {
       ca.issue(request.build()).writeTo(out);

@@ -103,7 +103,7 @@ final class RawTlsBench {
       List<Channel> connections = new ArrayList<>();
       List<Pump> pumps = new ArrayList<>();
       for (TlsFiles client : clients) {
-        SslContext clientContext = MutualTlsChannels.sslContext(client);
+        SslContext clientContext = MutualTlsChannels.sslContext(client, Pki.AGGREGATOR);
         Pump pump = new Pump(payload, chunkBytes, bytesPerConnection);
         Channel ch = new Bootstrap().group(workers).channel(NioSocketChannel.class)
             .handler(new ChannelInitializer<SocketChannel>() {

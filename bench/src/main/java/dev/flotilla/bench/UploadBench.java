@@ -52,7 +52,7 @@ final class UploadBench {
       int warmUpRounds) throws Exception {
     int n = partyFiles.size();
     List<TensorSpec> specs = ModelSpecs.forName(model);
-    ServerConfig config = ServerConfig.builder().jobId("bench-" + n).model(model).rounds(rounds).minParties(n)
+    ServerConfig config = ServerConfig.builder().jobId(Pki.JOB).model(model).rounds(rounds).minParties(n)
         .expectedParties(n).joinGrace(Duration.ZERO).roundTimeout(Duration.ofMinutes(10))
         .finalEvaluationWait(Duration.ZERO).stateDir(work.resolve("state-" + n)).build();
     ServerMetrics metrics = new ServerMetrics();
@@ -61,7 +61,7 @@ final class UploadBench {
     ExecutorService calls = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
     var builder = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", 0), serverFiles).executor(calls);
     FederationServer server = new FederationServer(builder, new FederationService(coordinator, new PeerIdentityCaller(),
-        metrics), List.of(new PeerIdentityInterceptor()), metrics, config.maxMessageBytes()).start();
+        metrics), List.of(PeerIdentityInterceptor.partiesOf(Pki.SERVER)), metrics, config.maxMessageBytes()).start();
     CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
       try {
         coordinator.run();
@@ -84,7 +84,8 @@ final class UploadBench {
     List<ManagedChannel> channels = new ArrayList<>();
     List<FederationGrpc.FederationStub> stubs = new ArrayList<>();
     for (TlsFiles files : partyFiles) {
-      ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + server.port(), Pki.SERVER_NAME, files).build();
+      ManagedChannel ch = MutualTlsChannels.forTarget("127.0.0.1:" + server.port(), Pki.SERVER_NAME, files, Pki.AGGREGATOR)
+          .build();
       channels.add(ch);
       FederationGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS)
           .join(JoinRequest.newBuilder().setNumSamples(100).build());

@@ -197,7 +197,6 @@ public final class CertificateAuthority implements CertificateIssuer {
                   .toArray(KeyPurposeId[]::new)));
           List<GeneralName> names = new ArrayList<>();
           request.dnsNames().forEach(d -> names.add(new GeneralName(GeneralName.dNSName, d)));
-          request.ipAddresses().forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
           names.add(new GeneralName(GeneralName.uniformResourceIdentifier, request.uri()));
           builder.addExtension(Extension.subjectAlternativeName, false,
               new GeneralNames(names.toArray(GeneralName[]::new)));

@@ -32,7 +32,6 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
-import org.bouncycastle.util.IPAddress;
 
 /**
  * A PKCS#10 certificate signing request. A party makes its key and CSR locally
@@ -50,21 +49,33 @@ public final class CertificateSigningRequest {
     this.privateKey = privateKey;
   }
 
-  /** A fresh key and a CSR for CN={@code commonName} with the given DNS and IP SANs, signed with that key. */
-  public static CertificateSigningRequest create(String commonName, List<String> dnsNames, List<String> ipAddresses,
-      KeyType keyType) {
-    return create(commonName, dnsNames, ipAddresses, null, keyType);
+  /**
+   * A fresh key and a CSR asking for {@code identity} (its URI SAN, its name as CN) and DNS names
+   * within the identity's role zone, signed with that key.
+   */
+  public static CertificateSigningRequest create(Identity identity, List<String> dnsNames, KeyType keyType) {
+    List<String> sans = new ArrayList<>();
+    dnsNames.stream().map(identity::checkDnsName).forEach(d -> sans.add("DNS:" + d));
+    sans.add("URI:" + identity.uri());
+    return withSubjectAltNames(identity.name(), sans, keyType);
   }
 
-  /** As {@link #create(String, List, List, KeyType)}, also asking for an identity URI SAN (null for none). */
-  public static CertificateSigningRequest create(String commonName, List<String> dnsNames, List<String> ipAddresses,
-      String uri, KeyType keyType) {
-    Names.checkCommonName(commonName);
+  /**
+   * A CSR with whatever CN and SANs ({@code DNS:}, {@code IP:}, {@code URI:}) it is given,
+   * unchecked: for tests of what a CA refuses.
+   */
+  static CertificateSigningRequest withSubjectAltNames(String commonName, List<String> sans, KeyType keyType) {
     List<GeneralName> names = new ArrayList<>();
-    dnsNames.stream().map(Names::checkDnsName).forEach(d -> names.add(new GeneralName(GeneralName.dNSName, d)));
-    ipAddresses.stream().map(Names::checkIpAddress).forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
-    if (uri != null) {
-      names.add(new GeneralName(GeneralName.uniformResourceIdentifier, uri));
+    for (String san : sans) {
+      int colon = san.indexOf(':');
+      String type = san.substring(0, colon);
+      String value = san.substring(colon + 1);
+      names.add(switch (type) {
+        case "DNS" -> new GeneralName(GeneralName.dNSName, value);
+        case "IP" -> new GeneralName(GeneralName.iPAddress, value);
+        case "URI" -> new GeneralName(GeneralName.uniformResourceIdentifier, value);
+        default -> throw new IllegalArgumentException("SAN type " + type);
+      });
     }
     KeyPair keys = keyType.generate();
     try {
@@ -208,8 +219,7 @@ public final class CertificateSigningRequest {
 
   private static String ipString(byte[] octets) {
     try {
-      String s = java.net.InetAddress.getByAddress(octets).getHostAddress();
-      return IPAddress.isValid(s) ? s : s;
+      return java.net.InetAddress.getByAddress(octets).getHostAddress();
     } catch (java.net.UnknownHostException e) {
       return "invalid(" + octets.length + " bytes)";
     }

@@ -64,42 +64,17 @@ public final class Certificates {
     return certificate.getBasicConstraints() >= 0;
   }
 
-  /** The role a leaf certificate was issued for, from its identity URI, else from its key usages. */
-  public static Role roleOf(X509Certificate certificate) {
-    for (String uri : uris(certificate)) {
-      if (uri.startsWith("spiffe://")) {
-        if (uri.contains("/party/")) {
-          return Role.PARTY;
-        }
-        if (uri.contains("/server/")) {
-          return Role.SERVER;
-        }
-      }
-    }
-    return extendedKeyUsages(certificate).contains("clientAuth") ? Role.PARTY : Role.SERVER;
-  }
-
-  /** The request that reissues this certificate with the same names, role, usages, lifetime and key type. */
+  /** The request that reissues this certificate with the same identity, names, usages, lifetime and key type. */
   public static LeafRequest requestOf(X509Certificate certificate) {
-    Role role = roleOf(certificate);
-    String cn = commonName(certificate);
-    if (cn.isEmpty()) {
-      throw new PkiException("certificate has no common name: " + certificate.getSubjectX500Principal());
-    }
-    LeafRequest.Builder b = LeafRequest.builder(role, cn)
+    Identity identity = Identity.of(certificate);
+    LeafRequest.Builder b = LeafRequest.builder(identity)
         .dnsNames(dnsNames(certificate).toArray(String[]::new))
-        .ipAddresses(ipAddresses(certificate).toArray(String[]::new))
         .keyType(KeyType.of(certificate.getPublicKey()));
-    List<String> uris = uris(certificate);
-    if (!uris.isEmpty()) {
-      b.uri(uris.get(0));
-    }
     Duration total = Duration.between(certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant());
     Duration lifetime = total.compareTo(CertificateAuthority.BACKDATE.multipliedBy(2)) > 0
         ? total.minus(CertificateAuthority.BACKDATE) : total;
     b.lifetime(lifetime);
-    List<String> usages = extendedKeyUsages(certificate);
-    if (role == Role.PARTY && !usages.contains("serverAuth")) {
+    if (identity.role() == Role.PARTY && !extendedKeyUsages(certificate).contains("serverAuth")) {
       b.clientOnly();
     }
     return b.build();

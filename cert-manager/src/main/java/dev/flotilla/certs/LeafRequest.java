@@ -1,72 +1,60 @@
 package dev.flotilla.certs;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
- * What a leaf certificate should say: role, common name, SANs, lifetime and key type. Built with
- * {@link #builder(Role, String)}; every name is validated when built.
- *
- * <p>Unless {@link Builder#uri(String)} is given, the certificate carries the identity URI
- * {@code spiffe://<domain>/<role>/<name>}, the domain taken from a DNS name shaped like
- * {@code <x>.<role>.<domain>} (for example {@code *.party.example.org} gives {@code example.org}).
+ * What a leaf certificate should say: its {@link Identity} (the one URI SAN; its name is also the
+ * CN), the DNS names its role allows, lifetime and key type. Built with {@link #builder(Identity)};
+ * every name is checked against the identity's role when added, so a party certificate can never
+ * carry an aggregator's host name. Certificates carry no IP addresses: clients that connect by
+ * address verify the server against its host name (SNI), as through an SNI-routing ingress.
  */
 public final class LeafRequest {
   /** Default lifetime of a leaf certificate. */
   public static final Duration DEFAULT_LIFETIME = Duration.ofDays(90);
 
-  private final Role role;
-  private final String commonName;
+  private final Identity identity;
   private final List<String> dnsNames;
-  private final List<String> ipAddresses;
-  private final String uri;
   private final Duration lifetime;
   private final KeyType keyType;
   private final boolean clientOnly;
 
   private LeafRequest(Builder b) {
-    this.role = b.role;
-    this.commonName = b.commonName;
+    this.identity = b.identity;
     this.dnsNames = List.copyOf(b.dnsNames);
-    this.ipAddresses = List.copyOf(b.ipAddresses);
-    this.uri = b.uri != null
-        ? b.uri
-        : role.identityUri(Names.identityDomain(role, dnsNames, "local"), commonName);
     this.lifetime = b.lifetime;
     this.keyType = b.keyType;
     this.clientOnly = b.clientOnly;
   }
 
-  public static Builder builder(Role role, String commonName) {
-    return new Builder(role, commonName);
+  public static Builder builder(Identity identity) {
+    return new Builder(identity);
+  }
+
+  public Identity identity() {
+    return identity;
   }
 
   public Role role() {
-    return role;
+    return identity.role();
   }
 
+  /** The subject CN: the identity's name (informational; peers read the identity URI only). */
   public String commonName() {
-    return commonName;
+    return identity.name();
   }
 
   public List<String> dnsNames() {
     return dnsNames;
   }
 
-  public List<String> ipAddresses() {
-    return ipAddresses;
-  }
-
-  /** The identity URI SAN, e.g. {@code spiffe://example.org/party/alice}. */
+  /** The identity URI SAN, e.g. {@code spiffe://example.org/job/mnist/party/alice}. */
   public String uri() {
-    return uri;
+    return identity.uri();
   }
 
   public Duration lifetime() {
@@ -84,10 +72,8 @@ public final class LeafRequest {
 
   /** A builder preset with everything of this request, to reissue it (renewal) with changes. */
   public Builder toBuilder() {
-    Builder b = new Builder(role, commonName)
+    Builder b = new Builder(identity)
         .dnsNames(dnsNames.toArray(String[]::new))
-        .ipAddresses(ipAddresses.toArray(String[]::new))
-        .uri(uri)
         .lifetime(lifetime)
         .keyType(keyType);
     b.clientOnly = clientOnly;
@@ -96,48 +82,27 @@ public final class LeafRequest {
 
   @Override
   public String toString() {
-    return "LeafRequest{" + role + " " + commonName + ", dns=" + dnsNames + ", ip=" + ipAddresses
-        + ", uri=" + uri + ", lifetime=" + lifetime + ", " + keyType + (clientOnly ? ", clientOnly" : "") + "}";
+    return "LeafRequest{" + identity + ", dns=" + dnsNames + ", lifetime=" + lifetime + ", " + keyType
+        + (clientOnly ? ", clientOnly" : "") + "}";
   }
 
   public static final class Builder {
-    private final Role role;
-    private final String commonName;
+    private final Identity identity;
     private final LinkedHashSet<String> dnsNames = new LinkedHashSet<>();
-    private final LinkedHashSet<String> ipAddresses = new LinkedHashSet<>();
-    private String uri;
     private Duration lifetime = DEFAULT_LIFETIME;
     private KeyType keyType = KeyType.EC_P256;
     private boolean clientOnly;
 
-    private Builder(Role role, String commonName) {
-      this.role = Objects.requireNonNull(role, "role");
-      this.commonName = Names.checkCommonName(commonName);
+    private Builder(Identity identity) {
+      this.identity = Objects.requireNonNull(identity, "identity");
     }
 
-    /** DNS SANs, wildcards allowed as the leftmost label ({@code *.server.example.org}). Adds to earlier calls. */
+    /**
+     * DNS SANs within the identity's role zone ({@link Identity#checkDnsName}); a wildcard is
+     * allowed as the leftmost label ({@code *.server.example.org}). Adds to earlier calls.
+     */
     public Builder dnsNames(String... names) {
-      Arrays.stream(names).map(Names::checkDnsName).forEach(dnsNames::add);
-      return this;
-    }
-
-    /** IP address SANs (IPv4 or IPv6 literals). Adds to earlier calls. */
-    public Builder ipAddresses(String... addresses) {
-      Arrays.stream(addresses).map(Names::checkIpAddress).forEach(ipAddresses::add);
-      return this;
-    }
-
-    /** The identity URI SAN; replaces the derived {@code spiffe://<domain>/<role>/<name>}. */
-    public Builder uri(String uri) {
-      try {
-        URI parsed = new URI(Objects.requireNonNull(uri, "uri"));
-        if (parsed.getScheme() == null) {
-          throw new PkiException("invalid URI SAN '" + uri + "' (no scheme)");
-        }
-      } catch (URISyntaxException e) {
-        throw new PkiException("invalid URI SAN '" + uri + "': " + e.getReason());
-      }
-      this.uri = uri;
+      Arrays.stream(names).map(identity::checkDnsName).forEach(dnsNames::add);
       return this;
     }
 
@@ -156,8 +121,8 @@ public final class LeafRequest {
 
     /** Party only: clientAuth without serverAuth, for a party that never serves its peers. */
     public Builder clientOnly() {
-      if (role != Role.PARTY) {
-        throw new PkiException("clientOnly applies to the party role, not " + role.pathSegment());
+      if (identity.role() != Role.PARTY) {
+        throw new PkiException("clientOnly applies to the party role, not " + identity.role().pathSegment());
       }
       this.clientOnly = true;
       return this;
@@ -166,20 +131,5 @@ public final class LeafRequest {
     public LeafRequest build() {
       return new LeafRequest(this);
     }
-  }
-
-  static Optional<String> domainOf(String spiffeUri) {
-    try {
-      URI u = new URI(spiffeUri);
-      return "spiffe".equals(u.getScheme()) ? Optional.ofNullable(u.getHost()) : Optional.empty();
-    } catch (URISyntaxException e) {
-      return Optional.empty();
-    }
-  }
-
-  static List<String> concat(List<String> a, List<String> b) {
-    List<String> all = new ArrayList<>(a);
-    all.addAll(b);
-    return all;
   }
 }

@@ -1,51 +1,53 @@
 package dev.flotilla.certs;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
- * What a CA agrees to sign from a CSR: which roles, which names (DNS names under one allowed
- * domain, or any names), and how long. Anything else is refused with a message naming the
- * offending SAN or field.
+ * What a CA agrees to sign from a CSR: identities of one trust domain (optionally one job), which
+ * roles, and how long. A CSR must ask for exactly one identity URI of the role it is signed as;
+ * its DNS names must lie in that role's zone ({@link Identity#checkDnsName}); IP addresses and
+ * other SANs are never signed. Anything else is refused with a message naming the offending field.
  */
 public final class SigningPolicy {
-  private final String allowedDomain;
+  private final String trustDomain;
+  private final String job;
   private final Set<Role> roles;
   private final Duration maxLifetime;
 
-  private SigningPolicy(String allowedDomain, Set<Role> roles, Duration maxLifetime) {
-    this.allowedDomain = allowedDomain;
+  private SigningPolicy(String trustDomain, String job, Set<Role> roles, Duration maxLifetime) {
+    this.trustDomain = trustDomain;
+    this.job = job;
     this.roles = roles;
     this.maxLifetime = maxLifetime;
   }
 
-  /** Signs DNS names under {@code domain} only (the domain itself, {@code x.domain}, {@code *.x.domain}); no IP SANs. */
-  public static SigningPolicy namesUnder(String domain) {
-    return new SigningPolicy(Names.checkDnsName(domain), EnumSet.allOf(Role.class), Duration.ofDays(397));
-  }
-
-  /** Signs any well-formed DNS name and IP address: for an operator signing by hand. */
-  public static SigningPolicy anyName() {
-    return new SigningPolicy(null, EnumSet.allOf(Role.class), Duration.ofDays(397));
+  /** Signs identities of {@code trustDomain}, any job, any role, for at most 397 days. */
+  public static SigningPolicy forTrustDomain(String trustDomain) {
+    // validates the domain the same way an identity's is validated
+    Identity.ingress(trustDomain, "probe");
+    return new SigningPolicy(trustDomain, null, EnumSet.allOf(Role.class), Duration.ofDays(397));
   }
 
   public SigningPolicy onlyRoles(Role first, Role... more) {
-    return new SigningPolicy(allowedDomain, EnumSet.of(first, more), maxLifetime);
+    return new SigningPolicy(trustDomain, job, EnumSet.of(first, more), maxLifetime);
+  }
+
+  /** Signs identities of this job only (servers and parties; cluster roles belong to no job and are refused). */
+  public SigningPolicy onlyJob(String job) {
+    return new SigningPolicy(trustDomain, Identity.party(trustDomain, job, "probe").job(), roles, maxLifetime);
   }
 
   public SigningPolicy maxLifetime(Duration max) {
-    return new SigningPolicy(allowedDomain, roles, max);
+    return new SigningPolicy(trustDomain, job, roles, max);
   }
 
   /**
-   * Checks the CSR against this policy and returns the leaf request to sign: the CSR's CN and SANs,
-   * the role's usages and identity URI. Throws {@link PkiException} naming what is refused.
+   * Checks the CSR against this policy and returns the leaf request to sign: the CSR's identity,
+   * its DNS names, the role's usages. Throws {@link PkiException} naming what is refused.
    */
   LeafRequest check(CertificateSigningRequest csr, Role role, Duration lifetime) {
     if (!csr.signatureIsValid()) {
@@ -58,38 +60,41 @@ public final class SigningPolicy {
       throw new PkiException("lifetime " + lifetime.toDays() + " days exceeds the policy maximum of "
           + maxLifetime.toDays() + " days");
     }
-    String cn = csr.commonName();
-    if (cn.isEmpty()) {
-      throw new PkiException("CSR has no common name (CN)");
+    List<String> sans = csr.subjectAltNames();
+    List<String> uris = sans.stream().filter(s -> s.startsWith("URI:")).map(s -> s.substring(4)).toList();
+    if (uris.size() != 1) {
+      throw new PkiException("CSR carries " + uris.size() + " URI SANs; it must ask for exactly one identity, "
+          + "spiffe://" + trustDomain + "/job/<job>/" + role.pathSegment() + "/<name> (make it with 'certs csr')");
     }
-    Names.checkCommonName(cn);
-    List<String> dns = new ArrayList<>();
-    List<String> ips = new ArrayList<>();
-    String uri = null;
-    for (String san : csr.subjectAltNames()) {
+    Identity identity = Identity.parse(uris.get(0));
+    if (identity.role() != role) {
+      throw new PkiException("CSR asks for the " + identity.role().pathSegment() + " identity " + identity
+          + " but is being signed as role " + role.pathSegment());
+    }
+    if (!identity.trustDomain().equals(trustDomain)) {
+      throw new PkiException("CSR asks for identity " + identity + " outside the trust domain " + trustDomain);
+    }
+    if (job != null && !job.equals(identity.job())) {
+      throw new PkiException("CSR asks for identity " + identity + ", which is not of job " + job);
+    }
+    String cn = csr.commonName();
+    if (!cn.isEmpty() && !cn.equals(identity.name())) {
+      throw new PkiException("CSR common name '" + Identity.printable(cn) + "' differs from its identity's name '"
+          + identity.name() + "'");
+    }
+    LeafRequest.Builder builder = LeafRequest.builder(identity).keyType(KeyType.of(csr.publicKey())).lifetime(lifetime);
+    for (String san : sans) {
       if (san.startsWith("DNS:")) {
-        String name = san.substring(4);
         try {
-          Names.checkDnsName(name);
+          builder.dnsNames(san.substring(4));
         } catch (PkiException e) {
-          throw new PkiException("SAN " + san + " is not a valid DNS name");
+          throw new PkiException("SAN " + Identity.printable(san) + " refused: " + e.getMessage(), e);
         }
-        if (allowedDomain != null && !Names.isUnder(name.toLowerCase(Locale.ROOT), allowedDomain)) {
-          throw new PkiException("SAN " + san + " is outside the allowed domain " + allowedDomain);
-        }
-        dns.add(name);
-      } else if (san.startsWith("IP:")) {
-        if (allowedDomain != null) {
-          throw new PkiException("SAN " + san + " is not allowed: the policy allows only DNS names under " + allowedDomain);
-        }
-        ips.add(san.substring(3));
-      } else if (san.startsWith("URI:")) {
-        uri = checkUri(san, role, cn);
-      } else {
-        throw new PkiException("SAN " + san + " is not allowed: only DNS, IP and the identity URI are signed");
+      } else if (!san.startsWith("URI:")) {
+        throw new PkiException("SAN " + Identity.printable(san) + " is not allowed: only DNS names and the identity URI are signed");
       }
     }
-    Set<String> allowedUsages = new java.util.HashSet<>();
+    Set<String> allowedUsages = new HashSet<>();
     role.extendedKeyUsages(false).forEach(k -> allowedUsages.add(k.getId()));
     for (String eku : csr.requestedExtendedKeyUsages()) {
       if (!allowedUsages.contains(eku)) {
@@ -97,36 +102,6 @@ public final class SigningPolicy {
             + role.pathSegment());
       }
     }
-    LeafRequest.Builder builder = LeafRequest.builder(role, cn)
-        .dnsNames(dns.toArray(String[]::new))
-        .ipAddresses(ips.toArray(String[]::new))
-        .keyType(KeyType.of(csr.publicKey()))
-        .lifetime(lifetime);
-    if (uri != null) {
-      builder.uri(uri);
-    } else {
-      String domain = Names.identityDomain(role, dns, allowedDomain != null ? allowedDomain : "local");
-      builder.uri(role.identityUri(domain, cn));
-    }
     return builder.build();
-  }
-
-  private String checkUri(String san, Role role, String cn) {
-    String value = san.substring(4);
-    try {
-      URI uri = new URI(value);
-      boolean shapeOk = "spiffe".equals(uri.getScheme()) && uri.getHost() != null
-          && ("/" + role.pathSegment() + "/" + cn).equals(uri.getPath());
-      if (!shapeOk) {
-        throw new PkiException("SAN " + san + " is not allowed: the identity URI must be spiffe://<domain>/"
-            + role.pathSegment() + "/" + cn);
-      }
-      if (allowedDomain != null && !Names.isUnder(uri.getHost().toLowerCase(Locale.ROOT), allowedDomain)) {
-        throw new PkiException("SAN " + san + " is outside the allowed domain " + allowedDomain);
-      }
-      return value;
-    } catch (URISyntaxException e) {
-      throw new PkiException("SAN " + san + " is not a valid URI");
-    }
   }
 }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,18 +37,18 @@ class CertificateAuthorityTest {
   }
 
   @Test
-  @DisplayName("a server leaf carries exactly the requested DNS/IP SANs, its identity URI and serverAuth only")
+  @DisplayName("a server leaf carries exactly the requested DNS SANs, its one identity URI and serverAuth only")
   void serverLeaf() throws Exception {
-    IssuedCertificate issued = root.issue(LeafRequest.builder(Role.SERVER, "agg")
-        .dnsNames("*.server.example.org", "agg.server.example.org")
-        .ipAddresses("127.0.0.1")
+    IssuedCertificate issued = root.issue(LeafRequest.builder(Identity.server("example.org", "mnist", "agg"))
+        .dnsNames("*.server.example.org", "mnist.server.example.org")
         .lifetime(Duration.ofDays(30))
         .build());
     X509Certificate leaf = issued.certificate();
     leaf.verify(root.certificate().getPublicKey());
-    assertThat(Certificates.dnsNames(leaf)).containsExactly("*.server.example.org", "agg.server.example.org");
-    assertThat(Certificates.ipAddresses(leaf)).containsExactly("127.0.0.1");
-    assertThat(Certificates.uris(leaf)).containsExactly("spiffe://example.org/server/agg");
+    assertThat(Certificates.dnsNames(leaf)).containsExactly("*.server.example.org", "mnist.server.example.org");
+    assertThat(Certificates.ipAddresses(leaf)).isEmpty();
+    assertThat(Certificates.uris(leaf)).containsExactly("spiffe://example.org/job/mnist/server/agg");
+    assertThat(Identity.of(leaf)).isEqualTo(Identity.server("example.org", "mnist", "agg"));
     assertThat(Certificates.extendedKeyUsages(leaf)).containsExactly("serverAuth");
     assertThat(Certificates.commonName(leaf)).isEqualTo("agg");
     assertThat(leaf.getBasicConstraints()).isEqualTo(-1);
@@ -60,11 +61,11 @@ class CertificateAuthorityTest {
   @Test
   @DisplayName("a party leaf has clientAuth and serverAuth (it serves peers) unless it is client-only")
   void partyLeafUsages() {
-    IssuedCertificate party = root.issue(LeafRequest.builder(Role.PARTY, "alice")
-        .dnsNames("alice.party.example.org").build());
+    IssuedCertificate party = root.issue(LeafRequest.builder(Identity.party("example.org", "job1", "alice"))
+        .dnsNames("job1.alice.party.example.org").build());
     assertThat(Certificates.extendedKeyUsages(party.certificate())).containsExactlyInAnyOrder("serverAuth", "clientAuth");
-    assertThat(Certificates.uris(party.certificate())).containsExactly("spiffe://example.org/party/alice");
-    IssuedCertificate clientOnly = root.issue(LeafRequest.builder(Role.PARTY, "bob")
+    assertThat(Certificates.uris(party.certificate())).containsExactly("spiffe://example.org/job/job1/party/alice");
+    IssuedCertificate clientOnly = root.issue(LeafRequest.builder(Identity.party("example.org", "job1", "bob"))
         .dnsNames("bob.party.example.org").clientOnly().build());
     assertThat(Certificates.extendedKeyUsages(clientOnly.certificate())).containsExactly("clientAuth");
   }
@@ -74,11 +75,11 @@ class CertificateAuthorityTest {
   void rsaOptions() throws Exception {
     CertificateAuthority rsaRoot = CertificateAuthority.createRoot("RSA Root", Duration.ofDays(10), KeyType.RSA_3072);
     assertThat(rsaRoot.keyType()).isEqualTo(KeyType.RSA_3072);
-    IssuedCertificate rsaLeaf = rsaRoot.issue(LeafRequest.builder(Role.SERVER, "s").dnsNames("s.example.org")
+    IssuedCertificate rsaLeaf = rsaRoot.issue(LeafRequest.builder(Identity.server("example.org", "s", "s")).dnsNames("s.server.example.org")
         .keyType(KeyType.RSA_2048).build());
     assertThat(KeyType.of(rsaLeaf.certificate().getPublicKey())).isEqualTo(KeyType.RSA_2048);
     rsaLeaf.certificate().verify(rsaRoot.certificate().getPublicKey());
-    IssuedCertificate ecLeaf = rsaRoot.issue(LeafRequest.builder(Role.SERVER, "e").dnsNames("e.example.org").build());
+    IssuedCertificate ecLeaf = rsaRoot.issue(LeafRequest.builder(Identity.server("example.org", "e", "e")).dnsNames("e.server.example.org").build());
     ecLeaf.certificate().verify(rsaRoot.certificate().getPublicKey());
     assertThat(KeyType.of(ecLeaf.privateKey())).isEqualTo(KeyType.EC_P256);
   }
@@ -90,7 +91,7 @@ class CertificateAuthorityTest {
     assertThat(intermediate.isRoot()).isFalse();
     assertThat(intermediate.certificate().getBasicConstraints()).isEqualTo(0);
     intermediate.certificate().verify(root.certificate().getPublicKey());
-    IssuedCertificate leaf = intermediate.issue(LeafRequest.builder(Role.PARTY, "carol")
+    IssuedCertificate leaf = intermediate.issue(LeafRequest.builder(Identity.party("example.org", "job1", "carol"))
         .dnsNames("carol.party.example.org").build());
     leaf.certificate().verify(intermediate.certificate().getPublicKey());
     assertThat(leaf.chain()).containsExactly(intermediate.certificate());
@@ -101,7 +102,7 @@ class CertificateAuthorityTest {
   @DisplayName("a leaf never outlives its CA: its lifetime is cut at the CA's expiry")
   void leafCappedAtCaExpiry() {
     CertificateAuthority shortCa = CertificateAuthority.createRoot("Short", Duration.ofDays(2), KeyType.EC_P256);
-    IssuedCertificate leaf = shortCa.issue(LeafRequest.builder(Role.SERVER, "s").dnsNames("s.example.org")
+    IssuedCertificate leaf = shortCa.issue(LeafRequest.builder(Identity.server("example.org", "s", "s")).dnsNames("s.server.example.org")
         .lifetime(Duration.ofDays(90)).build());
     assertThat(leaf.certificate().getNotAfter()).isEqualTo(shortCa.certificate().getNotAfter());
   }
@@ -116,7 +117,7 @@ class CertificateAuthorityTest {
     CertificateAuthority loaded = CertificateAuthority.load(dir);
     assertThat(loaded.certificate()).isEqualTo(intermediate.certificate());
     assertThat(loaded.rootCertificate()).isEqualTo(root.certificate());
-    IssuedCertificate leaf = loaded.issue(LeafRequest.builder(Role.SERVER, "x").dnsNames("x.example.org").build());
+    IssuedCertificate leaf = loaded.issue(LeafRequest.builder(Identity.server("example.org", "x", "x")).dnsNames("x.server.example.org").build());
     leaf.certificate().verify(intermediate.certificate().getPublicKey());
   }
 
@@ -124,7 +125,7 @@ class CertificateAuthorityTest {
   @DisplayName("issued files: tls.crt holds leaf then chain, tls.key is 0600, ca.crt is the root; they load back")
   void issuedFiles(@TempDir Path dir) throws Exception {
     CertificateAuthority intermediate = root.createIntermediate("Issuing CA", Duration.ofDays(100), KeyType.EC_P256);
-    IssuedCertificate leaf = intermediate.issue(LeafRequest.builder(Role.SERVER, "x").dnsNames("x.example.org").build());
+    IssuedCertificate leaf = intermediate.issue(LeafRequest.builder(Identity.server("example.org", "x", "x")).dnsNames("x.server.example.org").build());
     leaf.writeTo(dir);
     List<X509Certificate> crt = Pem.readCertificates(dir.resolve("tls.crt"));
     assertThat(crt).containsExactly(leaf.certificate(), intermediate.certificate());
@@ -141,7 +142,7 @@ class CertificateAuthorityTest {
     root.writeTo(dir);
     CertificateAuthority other = CertificateAuthority.createRoot("Other", Duration.ofDays(1), KeyType.EC_P256);
     Files.writeString(dir.resolve("ca.key"), Pem.encode(other.issue(
-        LeafRequest.builder(Role.SERVER, "o").dnsNames("o.example.org").build()).privateKey()));
+        LeafRequest.builder(Identity.server("example.org", "o", "o")).build()).privateKey()));
     assertThatThrownBy(() -> CertificateAuthority.load(dir))
         .isInstanceOf(PkiException.class)
         .hasMessageContaining("ca.key does not belong to");
@@ -150,14 +151,54 @@ class CertificateAuthorityTest {
   @Test
   @DisplayName("invalid names are refused when the request is built, naming the value")
   void invalidNames() {
-    assertThatThrownBy(() -> LeafRequest.builder(Role.SERVER, "s").dnsNames("bad..name"))
-        .hasMessageContaining("invalid DNS name 'bad..name'");
-    assertThatThrownBy(() -> LeafRequest.builder(Role.SERVER, "s").dnsNames("a.*.example.org"))
+    LeafRequest.Builder server = LeafRequest.builder(Identity.server("example.org", "s", "s"));
+    assertThatThrownBy(() -> server.dnsNames("bad..name.server.example.org"))
+        .hasMessageContaining("invalid DNS name 'bad..name.server.example.org'");
+    assertThatThrownBy(() -> server.dnsNames("a.*.server.example.org"))
         .hasMessageContaining("invalid DNS name");
-    assertThatThrownBy(() -> LeafRequest.builder(Role.SERVER, "s").ipAddresses("300.1.1.1"))
-        .hasMessageContaining("invalid IP address '300.1.1.1'");
-    assertThatThrownBy(() -> LeafRequest.builder(Role.SERVER, "a/b"))
+    assertThatThrownBy(() -> Identity.server("example.org", "s", "a/b"))
         .hasMessageContaining("invalid name 'a/b'");
+  }
+
+  @Nested
+  @DisplayName("names are bound to roles (a party certificate can never pass for the aggregator)")
+  class RoleBoundNames {
+    @Test
+    @DisplayName("a party certificate cannot carry a name under .server.<domain>, nor one outside its domain")
+    void partyCannotCarryServerNames() {
+      LeafRequest.Builder party = LeafRequest.builder(Identity.party("example.org", "job1", "mallory"));
+      assertThatThrownBy(() -> party.dnsNames("job1.server.example.org"))
+          .isInstanceOf(PkiException.class)
+          .hasMessage("DNS name job1.server.example.org is not allowed in a party certificate of example.org: "
+              + "party names are <job>.<party>.party.example.org or <party>.party.example.org");
+      assertThatThrownBy(() -> party.dnsNames("*.example.org")).hasMessageContaining("not allowed in a party certificate");
+      assertThatThrownBy(() -> party.dnsNames("localhost")).hasMessageContaining("not allowed in a party certificate");
+      assertThatThrownBy(() -> party.dnsNames("job1.mallory.party.evil.org")).hasMessageContaining("not allowed");
+      assertThatThrownBy(() -> party.dnsNames("a.b.c.party.example.org")).hasMessageContaining("not allowed");
+    }
+
+    @Test
+    @DisplayName("a server certificate carries only <job>.server.<domain> or *.server.<domain>")
+    void serverNames() {
+      LeafRequest.Builder server = LeafRequest.builder(Identity.server("example.org", "mnist", "mnist"));
+      assertThatThrownBy(() -> server.dnsNames("mnist.a.party.example.org"))
+          .hasMessageContaining("not allowed in a server certificate of example.org: server names are <job>.server.example.org");
+      assertThatThrownBy(() -> server.dnsNames("a.b.server.example.org")).hasMessageContaining("not allowed");
+      assertThatThrownBy(() -> server.dnsNames("server.example.org")).hasMessageContaining("not allowed");
+      assertThat(server.dnsNames("mnist.server.example.org", "*.server.example.org").build().dnsNames())
+          .containsExactly("mnist.server.example.org", "*.server.example.org");
+    }
+
+    @Test
+    @DisplayName("ingress and controller certificates are clientAuth only and carry no DNS names")
+    void clusterRoles() {
+      IssuedCertificate ingress = root.issue(LeafRequest.builder(Identity.ingress("example.org", "ingress-nginx")).build());
+      assertThat(Certificates.extendedKeyUsages(ingress.certificate())).containsExactly("clientAuth");
+      assertThat(Certificates.uris(ingress.certificate())).containsExactly("spiffe://example.org/ingress/ingress-nginx");
+      assertThat(Certificates.dnsNames(ingress.certificate())).isEmpty();
+      assertThatThrownBy(() -> LeafRequest.builder(Identity.controller("example.org", "c")).dnsNames("c.example.org"))
+          .hasMessage("DNS name c.example.org is not allowed: controller certificates carry no DNS names");
+    }
   }
 
   @Test

@@ -40,12 +40,15 @@ class CsrFuzzTest {
       CertificateAuthority.createRoot("fuzz-ca", Duration.ofDays(2), KeyType.EC_P256);
   private static final KeyPair HOLDER = KeyType.EC_P256.generate();
   private static final ContentSigner HOLDER_SIGNER = signer(HOLDER.getPrivate());
-  private static final List<SigningPolicy> POLICIES = List.of(SigningPolicy.namesUnder(DOMAIN), SigningPolicy.anyName());
+  static final String JOB = "job1";
+  private static final List<SigningPolicy> POLICIES =
+      List.of(SigningPolicy.forTrustDomain(DOMAIN), SigningPolicy.forTrustDomain(DOMAIN).onlyJob(JOB));
   private static final Path DIR = tempDir();
 
   @FuzzTest
   @DisplayName("a CSR in any bytes, as sent and re-signed by its holder, is signed or refused with PkiException only; "
-      + "what is signed carries the CSR's key, names the policy allows, one spiffe URI and its role's usages")
+      + "what is signed carries the CSR's key, one identity of the policy's trust domain (and job) in the role it is "
+      + "signed for, DNS names of that role's zone, no IP, and the role's usages")
   void signCsr(byte[] der) throws IOException {
     CertificateSigningRequest asSent;
     try {
@@ -113,7 +116,11 @@ class CsrFuzzTest {
     Certificates.uris(certificate);
     Certificates.extendedKeyUsages(certificate);
     Certificates.isCa(certificate);
-    Certificates.roleOf(certificate);
+    try {
+      Identity.of(certificate);
+    } catch (PkiException noIdentity) {
+      assertThat(noIdentity.getMessage()).isNotBlank();
+    }
     Certificates.requestOf(certificate);
   }
 
@@ -139,20 +146,18 @@ class CsrFuzzTest {
       throw new AssertionError("issued certificate does not verify with the CA key", e);
     }
     assertThat(cert.getPublicKey()).isEqualTo(csr.publicKey());
-    assertThat(Certificates.commonName(cert)).isEqualTo(csr.commonName());
-    Names.checkCommonName(Certificates.commonName(cert));
-    List<String> uris = Certificates.uris(cert);
-    assertThat(uris).hasSize(1);
-    assertThat(uris.get(0)).startsWith("spiffe://").endsWith("/" + role.pathSegment() + "/" + csr.commonName());
+    Identity identity = Identity.of(cert);
+    assertThat(identity.role()).isEqualTo(role);
+    assertThat(identity.trustDomain()).isEqualTo(DOMAIN);
+    if (policy == POLICIES.get(1)) {
+      assertThat(identity.job()).isEqualTo(JOB);
+    }
+    assertThat(Certificates.commonName(cert)).isEqualTo(identity.name());
+    assertThat(csr.commonName()).isIn("", identity.name());
     for (String dns : Certificates.dnsNames(cert)) {
-      Names.checkDnsName(dns);
-      if (policy != POLICIES.get(1)) {
-        assertThat(Names.isUnder(dns.toLowerCase(Locale.ROOT), DOMAIN)).as("DNS SAN %s under %s", dns, DOMAIN).isTrue();
-      }
+      assertThat(identity.checkDnsName(dns)).isEqualTo(dns.toLowerCase(Locale.ROOT));
     }
-    if (policy != POLICIES.get(1)) {
-      assertThat(Certificates.ipAddresses(cert)).isEmpty();
-    }
+    assertThat(Certificates.ipAddresses(cert)).isEmpty();
     List<String> allowedUsages = role == Role.SERVER ? List.of("serverAuth") : List.of("serverAuth", "clientAuth");
     assertThat(Certificates.extendedKeyUsages(cert)).isSubsetOf(allowedUsages);
   }

@@ -20,26 +20,27 @@ final class CsrSeeds {
     Path inputs = Path.of(args[0], "dev/flotilla/certs/CsrFuzzTestInputs");
     String d = CsrFuzzTest.DOMAIN;
     Path csrs = inputs.resolve("signCsr");
-    write(csrs.resolve("party-names-under-domain"), der(CertificateSigningRequest.create("alice",
-        List.of("alice.party." + d, "*.alice.party." + d), List.of(), KeyType.EC_P256)));
-    write(csrs.resolve("server-with-ip-and-uri"), der(CertificateSigningRequest.create("job1",
-        List.of("job1.server." + d), List.of("10.0.0.7", "fd00::7"), "spiffe://" + d + "/server/job1", KeyType.EC_P256)));
-    write(csrs.resolve("outside-domain"), der(CertificateSigningRequest.create("mallory",
-        List.of("kubernetes.default.svc.cluster.local", "www.bank.com"), List.of(), KeyType.EC_P256)));
-    write(csrs.resolve("foreign-uri"), der(CertificateSigningRequest.create("bob", List.of(), List.of(),
-        "spiffe://other.org/server/bob", KeyType.EC_P256)));
-    write(csrs.resolve("rsa-2048"), der(CertificateSigningRequest.create("carol", List.of("carol.party." + d), List.of(),
-        KeyType.RSA_2048)));
+    String job = CsrFuzzTest.JOB;
+    write(csrs.resolve("party-names-under-domain"), der(CertificateSigningRequest.create(Identity.party(d, job, "alice"),
+        List.of(job + ".alice.party." + d, "*.alice.party." + d), KeyType.EC_P256)));
+    write(csrs.resolve("server-with-host"), der(CertificateSigningRequest.create(Identity.server(d, job, job),
+        List.of(job + ".server." + d), KeyType.EC_P256)));
+    write(csrs.resolve("ingress-no-names"), der(CertificateSigningRequest.create(Identity.ingress(d, "ingress-nginx"),
+        List.of(), KeyType.EC_P256)));
+    write(csrs.resolve("other-domain"), der(CertificateSigningRequest.create(Identity.party("other.org", job, "bob"),
+        List.of(), KeyType.EC_P256)));
+    write(csrs.resolve("rsa-2048"), der(CertificateSigningRequest.create(Identity.party(d, "job2", "carol"),
+        List.of("carol.party." + d), KeyType.RSA_2048)));
 
     CertificateAuthority ca = CertificateAuthority.createRoot("seed-ca", Duration.ofDays(1), KeyType.EC_P256);
-    IssuedCertificate leaf = ca.issue(LeafRequest.builder(Role.PARTY, "alice").dnsNames("alice.party." + d)
-        .uri("spiffe://" + d + "/party/alice").build());
-    IssuedCertificate server = ca.issue(LeafRequest.builder(Role.SERVER, "job1").dnsNames("job1.server." + d)
-        .ipAddresses("10.0.0.7", "fd00::7").uri("spiffe://" + d + "/server/job1").build());
+    IssuedCertificate leaf = ca.issue(LeafRequest.builder(Identity.party(d, job, "alice"))
+        .dnsNames("alice.party." + d).build());
+    IssuedCertificate server = ca.issue(LeafRequest.builder(Identity.server(d, job, job))
+        .dnsNames(job + ".server." + d).build());
     Path pem = inputs.resolve("readPem");
     write(pem.resolve("chain"), Pem.encode(leaf.certificateChain()).getBytes(StandardCharsets.US_ASCII));
-    write(pem.resolve("server-with-ip"), Pem.encode(server.certificate()).getBytes(StandardCharsets.US_ASCII));
-    write(pem.resolve("csr"), CertificateSigningRequest.create("dave", List.of("dave.party." + d), List.of(),
+    write(pem.resolve("server"), Pem.encode(server.certificate()).getBytes(StandardCharsets.US_ASCII));
+    write(pem.resolve("csr"), CertificateSigningRequest.create(Identity.party(d, job, "dave"), List.of("dave.party." + d),
         KeyType.EC_P256).pem().getBytes(StandardCharsets.US_ASCII));
     // the shapes of key files without any key: the fuzzer finds the parsers behind these headers
     write(pem.resolve("private-key-shape"), ("-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n"

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CsrSigningTest {
+  private static final SigningPolicy EXAMPLE = SigningPolicy.forTrustDomain("example.org");
   private static CertificateAuthority ca;
 
   @BeforeAll
@@ -22,94 +23,108 @@ class CsrSigningTest {
     ca = CertificateAuthority.createRoot("CSR CA", Duration.ofDays(30), KeyType.EC_P256);
   }
 
-  private static CertificateSigningRequest csr(String cn, String... dns) {
-    return CertificateSigningRequest.create(cn, List.of(dns), List.of(), KeyType.EC_P256);
+  private static CertificateSigningRequest partyCsr(String name, String... dns) {
+    return CertificateSigningRequest.create(Identity.party("example.org", "job1", name), List.of(dns), KeyType.EC_P256);
+  }
+
+  /** A CSR made by hand (as openssl would), with whatever CN and SANs a hostile requester chooses. */
+  private static CertificateSigningRequest rawCsr(String cn, String... sans) {
+    return CertificateSigningRequest.withSubjectAltNames(cn, List.of(sans), KeyType.EC_P256);
   }
 
   @Test
-  @DisplayName("a party's CSR under the allowed domain is signed: its key stays local, the certificate carries its names and identity")
+  @DisplayName("a party's CSR in its trust domain is signed: its key stays local, the certificate carries its names and identity")
   void signsWithinPolicy(@TempDir Path dir) throws Exception {
-    CertificateSigningRequest request = csr("alice", "alice.party.example.org", "*.alice.party.example.org");
+    CertificateSigningRequest request = partyCsr("alice", "job1.alice.party.example.org", "*.alice.party.example.org");
     request.writeTo(dir);
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("tls.key")))).isEqualTo("rw-------");
     CertificateSigningRequest received = CertificateSigningRequest.read(dir.resolve("tls.csr"));
-    IssuedCertificate signed = ca.sign(received, Role.PARTY, SigningPolicy.namesUnder("example.org"));
+    IssuedCertificate signed = ca.sign(received, Role.PARTY, EXAMPLE);
     assertThat(signed.hasPrivateKey()).isFalse();
     assertThat(signed.certificate().getPublicKey()).isEqualTo(received.publicKey());
     assertThat(CertificateAuthority.keyMatches(signed.certificate().getPublicKey(), request.privateKey())).isTrue();
     assertThat(Certificates.dnsNames(signed.certificate()))
-        .containsExactly("alice.party.example.org", "*.alice.party.example.org");
-    assertThat(Certificates.uris(signed.certificate())).containsExactly("spiffe://example.org/party/alice");
+        .containsExactly("job1.alice.party.example.org", "*.alice.party.example.org");
+    assertThat(Certificates.uris(signed.certificate())).containsExactly("spiffe://example.org/job/job1/party/alice");
     assertThat(Certificates.extendedKeyUsages(signed.certificate())).containsExactlyInAnyOrder("serverAuth", "clientAuth");
   }
 
   @Test
-  @DisplayName("a SAN outside the allowed domain is refused with a message naming that SAN")
-  void refusesForeignSan() {
-    CertificateSigningRequest request = csr("alice", "alice.party.example.org", "www.bank.com");
-    assertThatThrownBy(() -> ca.sign(request, Role.PARTY, SigningPolicy.namesUnder("example.org")))
+  @DisplayName("a party CSR asking for the aggregator's host name is refused, naming the SAN and the rule")
+  void refusesServerNameInPartyCsr() {
+    CertificateSigningRequest request = rawCsr("mallory", "DNS:job1.server.example.org",
+        "URI:spiffe://example.org/job/job1/party/mallory");
+    assertThatThrownBy(() -> ca.sign(request, Role.PARTY, EXAMPLE))
         .isInstanceOf(PkiException.class)
-        .hasMessage("SAN DNS:www.bank.com is outside the allowed domain example.org");
+        .hasMessage("SAN DNS:job1.server.example.org refused: DNS name job1.server.example.org is not allowed in a "
+            + "party certificate of example.org: party names are <job>.<party>.party.example.org or <party>.party.example.org");
   }
 
   @Test
-  @DisplayName("a look-alike domain (evilexample.org) is not 'under' example.org")
-  void refusesLookAlike() {
-    assertThatThrownBy(() -> ca.sign(csr("a", "a.evilexample.org"), Role.PARTY, SigningPolicy.namesUnder("example.org")))
-        .hasMessageContaining("SAN DNS:a.evilexample.org is outside the allowed domain example.org");
+  @DisplayName("a party's CSR signed as a server is refused: the role comes from the identity, not from the signer's flag alone")
+  void refusesRoleMismatch() {
+    assertThatThrownBy(() -> ca.sign(partyCsr("alice", "job1.alice.party.example.org"), Role.SERVER, EXAMPLE))
+        .hasMessage("CSR asks for the party identity spiffe://example.org/job/job1/party/alice but is being signed as role server");
   }
 
   @Test
-  @DisplayName("IP SANs are refused under a domain policy and signed without one")
-  void ipSans() {
-    CertificateSigningRequest request =
-        CertificateSigningRequest.create("alice", List.of("alice.party.example.org"), List.of("10.1.2.3"), KeyType.EC_P256);
-    assertThatThrownBy(() -> ca.sign(request, Role.PARTY, SigningPolicy.namesUnder("example.org")))
-        .hasMessageContaining("SAN IP:10.1.2.3 is not allowed");
-    IssuedCertificate signed = ca.sign(request, Role.PARTY, SigningPolicy.anyName());
-    assertThat(Certificates.ipAddresses(signed.certificate())).containsExactly("10.1.2.3");
+  @DisplayName("names outside the trust domain and look-alike domains are refused")
+  void refusesForeignNames() {
+    assertThatThrownBy(() -> ca.sign(rawCsr("alice", "DNS:www.bank.com", "URI:spiffe://example.org/job/job1/party/alice"),
+        Role.PARTY, EXAMPLE)).hasMessageStartingWith("SAN DNS:www.bank.com refused");
+    assertThatThrownBy(() -> ca.sign(rawCsr("a", "DNS:a.party.evilexample.org", "URI:spiffe://example.org/job/job1/party/a"),
+        Role.PARTY, EXAMPLE)).hasMessageStartingWith("SAN DNS:a.party.evilexample.org refused");
+    assertThatThrownBy(() -> ca.sign(rawCsr("alice", "URI:spiffe://evil.org/job/job1/party/alice"), Role.PARTY, EXAMPLE))
+        .hasMessage("CSR asks for identity spiffe://evil.org/job/job1/party/alice outside the trust domain example.org");
+  }
+
+  @Test
+  @DisplayName("IP SANs, missing, extra or malformed identity URIs and a CN naming someone else are refused")
+  void refusesOtherSans() {
+    assertThatThrownBy(() -> ca.sign(rawCsr("alice", "IP:10.1.2.3", "URI:spiffe://example.org/job/job1/party/alice"),
+        Role.PARTY, EXAMPLE)).hasMessageContaining("SAN IP:10.1.2.3 is not allowed");
+    assertThatThrownBy(() -> ca.sign(rawCsr("alice", "DNS:alice.party.example.org"), Role.PARTY, EXAMPLE))
+        .hasMessageStartingWith("CSR carries 0 URI SANs; it must ask for exactly one identity");
+    assertThatThrownBy(() -> ca.sign(rawCsr("alice", "URI:spiffe://example.org/job/job1/party/alice",
+        "URI:spiffe://example.org/job/job1/server/job1"), Role.PARTY, EXAMPLE))
+        .hasMessageStartingWith("CSR carries 2 URI SANs");
+    assertThatThrownBy(() -> ca.sign(rawCsr("alice", "URI:spiffe://example.org/party/alice"), Role.PARTY, EXAMPLE))
+        .hasMessageContaining("a party identity must name its job");
+    assertThatThrownBy(() -> ca.sign(rawCsr("bob", "URI:spiffe://example.org/job/job1/party/alice"), Role.PARTY, EXAMPLE))
+        .hasMessage("CSR common name 'bob' differs from its identity's name 'alice'");
   }
 
   @Test
   @DisplayName("a CSR whose signature does not verify (tampered subject) is refused")
   void refusesBadSignature() throws Exception {
-    CertificateSigningRequest good = csr("alice", "alice.party.example.org");
-    CertificateSigningRequest other = csr("mallory", "mallory.party.example.org");
+    CertificateSigningRequest good = partyCsr("alice", "job1.alice.party.example.org");
+    CertificateSigningRequest other = partyCsr("mallory", "job1.mallory.party.example.org");
     // alice's request info signed... with mallory's signature: the signature no longer matches
     var info = good.toPkcs10().toASN1Structure().getCertificationRequestInfo();
     var tampered = new org.bouncycastle.asn1.pkcs.CertificationRequest(info,
         other.toPkcs10().getSignatureAlgorithm(), new org.bouncycastle.asn1.DERBitString(other.toPkcs10().getSignature()));
     CertificateSigningRequest forged = CertificateSigningRequest.of(new PKCS10CertificationRequest(tampered));
     assertThat(forged.signatureIsValid()).isFalse();
-    assertThatThrownBy(() -> ca.sign(forged, Role.PARTY, SigningPolicy.anyName()))
-        .hasMessageContaining("CSR signature does not verify");
+    assertThatThrownBy(() -> ca.sign(forged, Role.PARTY, EXAMPLE)).hasMessageContaining("CSR signature does not verify");
   }
 
   @Test
-  @DisplayName("a policy limited to a role refuses the other role; a URI SAN claiming another name or domain is refused, its own is kept")
-  void roleAndUri() {
-    assertThatThrownBy(() -> ca.sign(csr("alice", "alice.party.example.org"), Role.SERVER,
-        SigningPolicy.namesUnder("example.org").onlyRoles(Role.PARTY)))
-        .hasMessageContaining("role server is not allowed");
-    var claimsBob = CertificateSigningRequest.create("alice", List.of("alice.party.example.org"), List.of(),
-        "spiffe://example.org/party/bob", KeyType.EC_P256);
-    assertThatThrownBy(() -> ca.sign(claimsBob, Role.PARTY, SigningPolicy.namesUnder("example.org")))
-        .hasMessageContaining("SAN URI:spiffe://example.org/party/bob is not allowed");
-    var otherDomain = CertificateSigningRequest.create("alice", List.of("alice.party.example.org"), List.of(),
-        "spiffe://evil.org/party/alice", KeyType.EC_P256);
-    assertThatThrownBy(() -> ca.sign(otherDomain, Role.PARTY, SigningPolicy.namesUnder("example.org")))
-        .hasMessageContaining("SAN URI:spiffe://evil.org/party/alice is outside the allowed domain example.org");
-    var own = CertificateSigningRequest.create("alice", List.of("alice.party.example.org"), List.of(),
-        "spiffe://example.org/party/alice", KeyType.EC_P256);
-    assertThat(Certificates.uris(ca.sign(own, Role.PARTY, SigningPolicy.namesUnder("example.org")).certificate()))
-        .containsExactly("spiffe://example.org/party/alice");
+  @DisplayName("a policy limited to a role or a job refuses the others")
+  void roleAndJobLimits() {
+    assertThatThrownBy(() -> ca.sign(partyCsr("alice", "job1.alice.party.example.org"), Role.PARTY,
+        EXAMPLE.onlyRoles(Role.SERVER))).hasMessageContaining("role party is not allowed");
+    assertThatThrownBy(() -> ca.sign(partyCsr("alice"), Role.PARTY, EXAMPLE.onlyJob("job2")))
+        .hasMessage("CSR asks for identity spiffe://example.org/job/job1/party/alice, which is not of job job2");
+    assertThat(Certificates.uris(ca.sign(partyCsr("alice"), Role.PARTY, EXAMPLE.onlyJob("job1")).certificate()))
+        .containsExactly("spiffe://example.org/job/job1/party/alice");
   }
 
   @Test
   @DisplayName("an RSA CSR is signed with an RSA key in the certificate")
   void rsaCsr() {
-    var request = CertificateSigningRequest.create("bob", List.of("bob.party.example.org"), List.of(), KeyType.RSA_2048);
-    IssuedCertificate signed = ca.sign(request, Role.PARTY, SigningPolicy.namesUnder("party.example.org"));
+    var request = CertificateSigningRequest.create(Identity.party("example.org", "job1", "bob"),
+        List.of("bob.party.example.org"), KeyType.RSA_2048);
+    IssuedCertificate signed = ca.sign(request, Role.PARTY, EXAMPLE);
     assertThat(KeyType.of(signed.certificate().getPublicKey())).isEqualTo(KeyType.RSA_2048);
   }
 }

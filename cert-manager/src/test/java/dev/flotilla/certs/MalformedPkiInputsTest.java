@@ -48,7 +48,7 @@ class MalformedPkiInputsTest {
 
     assertThatThrownBy(csr::subjectAltNames).isInstanceOf(PkiException.class)
         .hasMessageStartingWith("corrupt subject alternative names in CSR: ");
-    assertThatThrownBy(() -> CA.sign(csr, Role.PARTY, SigningPolicy.anyName())).isInstanceOf(PkiException.class)
+    assertThatThrownBy(() -> CA.sign(csr, Role.PARTY, SigningPolicy.forTrustDomain("example.org"))).isInstanceOf(PkiException.class)
         .hasMessageStartingWith("corrupt subject alternative names in CSR: ");
   }
 
@@ -67,10 +67,14 @@ class MalformedPkiInputsTest {
   @DisplayName("a CSR signed by its key whose subject holds a malformed RDN is refused with PkiException naming the subject")
   void malformedSubject() throws Exception {
     X500Name subject = X500Name.getInstance(new DERSequence(new DERSet(new DERTaggedObject(0, new DERUTF8String("x")))));
-    CertificateSigningRequest csr = CertificateSigningRequest.of(signed(subject, null));
+    // a valid identity, so the policy reads on to the subject
+    Extensions identity = new Extensions(new Extension(Extension.subjectAlternativeName, false, new DEROctetString(
+        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
+            "spiffe://example.org/job/job1/party/mallory")).getEncoded())));
+    CertificateSigningRequest csr = CertificateSigningRequest.of(signed(subject, identity));
 
     assertThatThrownBy(csr::commonName).isInstanceOf(PkiException.class).hasMessageStartingWith("corrupt subject in CSR: ");
-    assertThatThrownBy(() -> CA.sign(csr, Role.PARTY, SigningPolicy.anyName())).isInstanceOf(PkiException.class)
+    assertThatThrownBy(() -> CA.sign(csr, Role.PARTY, SigningPolicy.forTrustDomain("example.org"))).isInstanceOf(PkiException.class)
         .hasMessageStartingWith("corrupt subject in CSR: ");
   }
 

@@ -17,7 +17,7 @@ class RenewalTest {
   @Test
   @DisplayName("a certificate is due for renewal at two thirds of its lifetime, not before")
   void twoThirds() {
-    X509Certificate cert = ca.issue(LeafRequest.builder(Role.SERVER, "s").dnsNames("s.example.org")
+    X509Certificate cert = ca.issue(LeafRequest.builder(Identity.server("example.org", "s", "s")).dnsNames("s.server.example.org")
         .lifetime(Duration.ofDays(90)).build()).certificate();
     Instant notBefore = cert.getNotBefore().toInstant();
     Duration total = Duration.between(notBefore, cert.getNotAfter().toInstant());
@@ -33,8 +33,8 @@ class RenewalTest {
   @Test
   @DisplayName("the renewer leaves a certificate that is not due, and reissues a due one with the same names, role, lifetime and key type")
   void renewer(@TempDir Path dir) {
-    IssuedCertificate original = ca.issue(LeafRequest.builder(Role.PARTY, "alice")
-        .dnsNames("alice.party.example.org").ipAddresses("10.0.0.7").keyType(KeyType.RSA_2048)
+    IssuedCertificate original = ca.issue(LeafRequest.builder(Identity.party("example.org", "job1", "alice"))
+        .dnsNames("alice.party.example.org").keyType(KeyType.RSA_2048)
         .lifetime(Duration.ofDays(30)).build());
     original.writeTo(dir);
     CertificateRenewer renewer = new CertificateRenewer(ca);
@@ -47,8 +47,7 @@ class RenewalTest {
     assertThat(cert.getSerialNumber()).isNotEqualTo(original.certificate().getSerialNumber());
     assertThat(renewed.privateKey()).isNotEqualTo(original.privateKey());
     assertThat(Certificates.dnsNames(cert)).containsExactly("alice.party.example.org");
-    assertThat(Certificates.ipAddresses(cert)).containsExactly("10.0.0.7");
-    assertThat(Certificates.uris(cert)).containsExactly("spiffe://example.org/party/alice");
+    assertThat(Certificates.uris(cert)).containsExactly("spiffe://example.org/job/job1/party/alice");
     assertThat(Certificates.extendedKeyUsages(cert)).containsExactlyInAnyOrder("serverAuth", "clientAuth");
     assertThat(KeyType.of(cert.getPublicKey())).isEqualTo(KeyType.RSA_2048);
     assertThat(Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()))
@@ -63,7 +62,7 @@ class RenewalTest {
   @DisplayName("a scheduled renewer replaces a due certificate in place, without being asked again")
   void scheduled(@TempDir Path dir) {
     // one second of lifetime: due at once
-    IssuedCertificate due = ca.issue(LeafRequest.builder(Role.SERVER, "s").dnsNames("s.example.org")
+    IssuedCertificate due = ca.issue(LeafRequest.builder(Identity.server("example.org", "s", "s")).dnsNames("s.server.example.org")
         .lifetime(Duration.ofSeconds(1)).build());
     due.writeTo(dir);
     java.util.concurrent.ScheduledExecutorService executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
@@ -73,7 +72,7 @@ class RenewalTest {
           !IssuedCertificate.load(dir).certificate().getSerialNumber().equals(due.certificate().getSerialNumber()));
       future.cancel(false);
       IssuedCertificate renewed = IssuedCertificate.load(dir);
-      assertThat(Certificates.dnsNames(renewed.certificate())).containsExactly("s.example.org");
+      assertThat(Certificates.dnsNames(renewed.certificate())).containsExactly("s.server.example.org");
       assertThat(CertificateAuthority.keyMatches(renewed.certificate().getPublicKey(), renewed.privateKey())).isTrue();
     } finally {
       executor.shutdownNow();
@@ -83,7 +82,7 @@ class RenewalTest {
   @Test
   @DisplayName("force renews at any time; a certificate of another CA is refused, naming the file")
   void forceAndForeign(@TempDir Path dir) {
-    ca.issue(LeafRequest.builder(Role.SERVER, "s").dnsNames("s.example.org").build()).writeTo(dir);
+    ca.issue(LeafRequest.builder(Identity.server("example.org", "s", "s")).dnsNames("s.server.example.org").build()).writeTo(dir);
     assertThat(new CertificateRenewer(ca).renewIfDue(dir, true)).isPresent();
     CertificateAuthority other = CertificateAuthority.createRoot("Other", Duration.ofDays(1), KeyType.EC_P256);
     assertThatThrownBy(() -> new CertificateRenewer(other).renewIfDue(dir, true))

@@ -1,11 +1,17 @@
 package dev.flotilla.controller;
 
+import dev.flotilla.controller.model.IsolationDefaults;
+import dev.flotilla.controller.model.NetworkPolicyModel;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.HealthServer;
 import dev.flotilla.controller.operator.LeaderElection;
+import dev.flotilla.controller.model.PublishPolicy;
+import dev.flotilla.controller.operator.PrivilegeCheck;
+import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
+import dev.flotilla.dns.HostPolicy;
 import dev.flotilla.dns.DnsRecord;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -13,14 +19,20 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -31,7 +43,8 @@ import picocli.CommandLine.Option;
 @Command(name = "flotilla controller", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Runs the IflearnerJob controller: for each job it issues certificates, publishes CoreDNS records,",
-        "and keeps a Service, an Ingress, a Pod (and NetworkPolicies with spec.isolation) in place.",
+        "and keeps a Service, an Ingress, a Pod and a NetworkPolicy in place. It reconciles the namespaces it",
+        "is given (default: its own), and keeps the CA keys in its own namespace.",
         "Two replicas may run: one leads through a Lease, the other stands by."})
 public final class ControllerMain implements Callable<Integer> {
 
@@ -41,13 +54,56 @@ public final class ControllerMain implements Callable<Integer> {
       description = "kubeconfig to use (default: in-cluster service account, then $KUBECONFIG or ~/.kube/config)")
   Path kubeconfig;
 
-  @Option(names = "--namespace", paramLabel = "NS", description = "watch only this namespace (default: all namespaces)")
-  String namespace;
+  @Option(names = "--namespace", paramLabel = "NS", split = ",",
+      description = "reconcile IflearnerJobs in this namespace (repeatable or comma-separated; each needs the Role of "
+          + "config/rbac/namespaced; default: the controller's own namespace)")
+  List<String> namespaces = new ArrayList<>();
+
+  @Option(names = "--all-namespaces",
+      description = "reconcile IflearnerJobs in every namespace (needs config/cluster-wide's ClusterRole, and a RoleBinding "
+          + "of flotilla-controller-secrets in each job namespace; Secrets are then not watched, only read per job)")
+  boolean allNamespaces;
+
+  @Option(names = "--controller-namespace", paramLabel = "NS",
+      description = "the controller's own namespace, where the CA Secrets (with their keys) and the Lease live "
+          + "(default: $POD_NAMESPACE, else the service account's or the kubeconfig context's namespace, else default)")
+  String controllerNamespace;
 
   @Option(names = "--ingress-address", paramLabel = "IP",
       description = "address of the ingress controller for DNS records when a job gives none "
           + "(default: the address in each job's Ingress status)")
   String ingressAddress;
+
+  @Option(names = "--cluster-domain", paramLabel = "DOMAIN", defaultValue = HostPolicy.DEFAULT_CLUSTER_DOMAIN,
+      description = "the cluster's DNS domain: no job host may be under it, nor under cluster.local (default: ${DEFAULT-VALUE})")
+  String clusterDomain;
+
+  @Option(names = "--allowed-domain", paramLabel = "DOMAIN",
+      description = "a federation domain jobs may use, with its subdomains; repeatable "
+          + "(default: none, so any domain that passes the name rules)")
+  List<String> allowedDomains = new ArrayList<>();
+
+  @Option(names = "--allow-ingress-address-override",
+      description = "honour spec.dns.ingressAddress in every namespace (default: in none; the records answer --ingress-address)")
+  boolean allowIngressAddressOverride;
+
+  @Option(names = "--ingress-address-override-namespace", paramLabel = "NS",
+      description = "honour spec.dns.ingressAddress in this namespace; repeatable (default: none)")
+  List<String> ingressAddressOverrideNamespaces = new ArrayList<>();
+  @Option(names = "--ingress-namespace", paramLabel = "NS", defaultValue = IsolationDefaults.DEFAULT_INGRESS_NAMESPACE,
+      description = "namespace of the ingress controller's pods, let in by every job's NetworkPolicy on its gRPC port; "
+          + "a job's spec.isolation.ingressNamespace wins (default: ${DEFAULT-VALUE})")
+  String ingressNamespace;
+
+  @Option(names = "--metrics-scraper-namespace-label", paramLabel = "KEY=VALUE",
+      defaultValue = NetworkPolicyModel.NAMESPACE_NAME_LABEL + "=monitoring",
+      description = "labels of the namespaces whose pods may scrape the aggregators' metrics port through their "
+          + "NetworkPolicy (repeatable; default: ${DEFAULT-VALUE})")
+  Map<String, String> scraperNamespaceLabels;
+
+  @Option(names = "--metrics-scraper-pod-label", paramLabel = "KEY=VALUE",
+      description = "labels of the scraper's pods in those namespaces (repeatable; default: any pod there)")
+  Map<String, String> scraperPodLabels = new LinkedHashMap<>();
 
   @Option(names = "--coredns-configmap", paramLabel = "NS/NAME", defaultValue = "kube-system/coredns",
       description = "ConfigMap holding the Corefile (default: ${DEFAULT-VALUE})")
@@ -61,7 +117,7 @@ public final class ControllerMain implements Callable<Integer> {
   boolean leaderElection;
 
   @Option(names = "--lease-namespace", paramLabel = "NS",
-      description = "namespace of the Lease (default: --namespace, else $POD_NAMESPACE, else default)")
+      description = "namespace of the Lease (default: the controller's own namespace)")
   String leaseNamespace;
 
   @Option(names = "--resync", paramLabel = "DURATION", defaultValue = "PT10M",
@@ -86,9 +142,11 @@ public final class ControllerMain implements Callable<Integer> {
     return cl;
   }
 
+  private Config clientConfig;
+
   @Override
   public Integer call() throws Exception {
-    ControllerConfig config = buildConfig();
+    ControllerConfig config = buildConfig(() -> clientConfig().getNamespace());
     Config clientConfig = clientConfig();
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
@@ -101,6 +159,17 @@ public final class ControllerMain implements Callable<Integer> {
              ? new HealthServer("0.0.0.0", healthPort, () -> !leading.get() || controller.isSynced(), registry) : null) {
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "flotilla-shutdown"));
       LOG.info("connected to {}{}", clientConfig.getMasterUrl(), health == null ? "" : "; probes and metrics on :" + health.port());
+      PublishPolicy publish = config.publish();
+      LOG.info("host names: never under {}; federation domains: {}; spec.dns.ingressAddress honoured {}",
+          publish.hosts().clusterDomains(), publish.hosts().allowedDomains().isEmpty() ? "any" : publish.hosts().allowedDomains(),
+          publish.ingressAddressOverrideEverywhere() ? "in every namespace"
+              : publish.ingressAddressOverrideNamespaces().isEmpty() ? "nowhere" : "in " + publish.ingressAddressOverrideNamespaces());
+      List<String> excess = PrivilegeCheck.excess(client, config.scope());
+      if (!excess.isEmpty()) {
+        LOG.warn("this controller's identity may {}: more than it needs. A ClusterRoleBinding left by an earlier "
+            + "release (kubectl get clusterrolebinding flotilla-controller) is the usual cause; see the controller README",
+            String.join(", ", excess));
+      }
       if (!leaderElection) {
         metrics.setLeader(true);
         controller.start();
@@ -108,8 +177,7 @@ public final class ControllerMain implements Callable<Integer> {
         return 0;
       }
       String identity = identity();
-      String lease = leaseNamespace != null ? leaseNamespace
-          : namespace != null ? namespace : System.getenv().getOrDefault("POD_NAMESPACE", "default");
+      String lease = leaseNamespace != null ? leaseNamespace : config.controllerNamespace();
       LeaderElection election = new LeaderElection(client, lease, identity, LeaderElection.Timing.DEFAULT,
           () -> {
             leading.set(true);
@@ -128,8 +196,23 @@ public final class ControllerMain implements Callable<Integer> {
     }
   }
 
-  ControllerConfig buildConfig() {
-    ControllerConfig config = ControllerConfig.defaults().withNamespace(namespace).withResync(resync);
+  /**
+   * The configuration {@code args} describe, for a controller whose client reports
+   * {@code clientNamespace} as its namespace (what a deployment's arguments amount to).
+   */
+  public static ControllerConfig configOf(String clientNamespace, String... args) {
+    CommandLine cl = commandLine();
+    cl.parseArgs(args);
+    return ((ControllerMain) cl.getCommand()).buildConfig(() -> clientNamespace);
+  }
+
+  /**
+   * The configuration the options describe; {@code clientNamespace} (the service account's or the
+   * kubeconfig context's namespace) is asked for only when neither --controller-namespace nor
+   * $POD_NAMESPACE names the controller's own namespace.
+   */
+  ControllerConfig buildConfig(Supplier<String> clientNamespace) {
+    ControllerConfig config = ControllerConfig.defaults().withResync(resync);
     if (ingressAddress != null) {
       // validates the literal with the dns module's rules
       config = config.withIngressAddress(DnsRecord.of("probe.invalid", ingressAddress).address());
@@ -138,20 +221,54 @@ public final class ControllerMain implements Callable<Integer> {
     if (slash <= 0 || slash == coreDnsConfigMap.length() - 1) {
       throw new IllegalArgumentException("--coredns-configmap must be NAMESPACE/NAME, got '" + coreDnsConfigMap + "'");
     }
-    return new ControllerConfig(config.namespace(), config.ingressAddress(),
-        new CoreDnsConfigMapRef(coreDnsConfigMap.substring(0, slash), coreDnsConfigMap.substring(slash + 1),
-            CoreDnsConfigMapRef.DEFAULT_KEY),
-        config.resync(), config.maxBackoff());
+    config = config.withCoreDns(new CoreDnsConfigMapRef(coreDnsConfigMap.substring(0, slash), coreDnsConfigMap.substring(slash + 1),
+        CoreDnsConfigMapRef.DEFAULT_KEY));
+    if (allNamespaces && !namespaces.isEmpty()) {
+      throw new IllegalArgumentException("--all-namespaces and --namespace exclude each other");
+    }
+    config = config.withIsolation(new IsolationDefaults(ingressNamespace, scraperNamespaceLabels, scraperPodLabels))
+        .withPublish(publishPolicy());
+    // last: it may read the kubeconfig, and every flag should be checked before that
+    String own = ownNamespace(clientNamespace);
+    WatchScope scope = allNamespaces ? WatchScope.all() : new WatchScope(false, namespaces.isEmpty() ? List.of(own) : namespaces);
+    return config.withControllerNamespace(own).withScope(scope);
   }
 
-  private Config clientConfig() throws IOException {
+  private PublishPolicy publishPolicy() {
+    PublishPolicy policy = PublishPolicy.defaults()
+        .withHosts(HostPolicy.of(List.of(clusterDomain), allowedDomains))
+        .withIngressAddressOverrideIn(ingressAddressOverrideNamespaces);
+    return allowIngressAddressOverride ? policy.withIngressAddressOverrideEverywhere() : policy;
+  }
+
+  private String ownNamespace(Supplier<String> clientNamespace) {
+    String own = controllerNamespace;
+    if (own == null || own.isBlank()) {
+      own = System.getenv("POD_NAMESPACE");
+    }
+    if (own == null || own.isBlank()) {
+      own = clientNamespace.get();
+    }
+    return own == null || own.isBlank() ? "default" : own;
+  }
+
+  private Config clientConfig() {
+    if (clientConfig != null) {
+      return clientConfig;
+    }
     if (kubeconfig == null) {
-      return Config.autoConfigure(null);
+      clientConfig = Config.autoConfigure(null);
+      return clientConfig;
     }
     if (!Files.isReadable(kubeconfig)) {
       throw new IllegalArgumentException("--kubeconfig " + kubeconfig + ": no such readable file");
     }
-    return Config.fromKubeconfig(Files.readString(kubeconfig));
+    try {
+      clientConfig = Config.fromKubeconfig(Files.readString(kubeconfig));
+    } catch (IOException e) {
+      throw new UncheckedIOException("--kubeconfig " + kubeconfig + ": " + e.getMessage(), e);
+    }
+    return clientConfig;
   }
 
   private static String identity() {

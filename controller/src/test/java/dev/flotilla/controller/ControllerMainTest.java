@@ -2,8 +2,17 @@ package dev.flotilla.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
+
+import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.WatchScope;
+import dev.flotilla.controller.model.PublishPolicy;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -28,7 +37,8 @@ class ControllerMainTest {
     Run r = run("--help");
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("--kubeconfig=FILE", "--namespace=NS", "--ingress-address=IP", "--[no-]leader-election",
-        "--health-port");
+        "--health-port", "--cluster-domain=DOMAIN", "--allowed-domain=DOMAIN", "--allow-ingress-address-override",
+        "--ingress-address-override-namespace=NS");
   }
 
   @Test
@@ -61,5 +71,90 @@ class ControllerMainTest {
     Run r = run("--coredns-configmap", "coredns", "--kubeconfig", "/nonexistent");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("--coredns-configmap must be NAMESPACE/NAME");
+  }
+
+  private static ControllerConfig config(String... args) {
+    return ControllerMain.configOf("kubeconfig-ns", args);
+  }
+
+  @Test
+  @DisplayName("without --namespace the controller watches its own namespace, where the CA Secrets live")
+  void ownNamespaceByDefault() {
+    ControllerConfig c = config("--controller-namespace", "flotilla-system");
+    assertThat(c.controllerNamespace()).isEqualTo("flotilla-system");
+    assertThat(c.scope()).isEqualTo(WatchScope.of("flotilla-system"));
+    Assumptions.assumeTrue(System.getenv("POD_NAMESPACE") == null, "POD_NAMESPACE is set in this environment");
+    ControllerConfig fromKubeconfig = config();
+    assertThat(fromKubeconfig.controllerNamespace()).isEqualTo("kubeconfig-ns");
+    assertThat(fromKubeconfig.scope().namespaces()).containsExactly("kubeconfig-ns");
+  }
+
+  @Test
+  @DisplayName("--namespace is repeatable and comma-separated; --all-namespaces watches every namespace; the two exclude each other")
+  void watchScope() {
+    assertThat(config("--controller-namespace=ctl", "--namespace", "a,b", "--namespace", "c").scope())
+        .isEqualTo(new WatchScope(false, List.of("a", "b", "c")));
+    ControllerConfig all = config("--controller-namespace=ctl", "--all-namespaces");
+    assertThat(all.scope().allNamespaces()).isTrue();
+    assertThat(all.scope().watches("anything")).isTrue();
+    assertThatThrownBy(() -> config("--controller-namespace=ctl", "--all-namespaces", "--namespace=a"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--all-namespaces and --namespace exclude each other");
+    assertThatThrownBy(() -> config("--controller-namespace=ctl", "--namespace=Team_A"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'Team_A' is not a namespace name");
+    assertThatThrownBy(() -> config("--controller-namespace=ctl", "--namespace=a,a"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("listed twice");
+  }
+
+  @Test
+  @DisplayName("isolation defaults: ingress-nginx and the monitoring namespace's pods; --ingress-namespace and the scraper labels change them")
+  void isolationOptions() {
+    ControllerConfig d = config("--controller-namespace=ctl");
+    assertThat(d.isolation().ingressNamespace()).isEqualTo("ingress-nginx");
+    assertThat(d.isolation().scraperNamespaceLabels()).containsExactly(entry("kubernetes.io/metadata.name", "monitoring"));
+    assertThat(d.isolation().scraperPodLabels()).isEmpty();
+    ControllerConfig c = config("--controller-namespace=ctl", "--ingress-namespace=edge",
+        "--metrics-scraper-namespace-label", "team=obs", "--metrics-scraper-pod-label", "app=prometheus");
+    assertThat(c.isolation().ingressNamespace()).isEqualTo("edge");
+    assertThat(c.isolation().scraperNamespaceLabels()).isEqualTo(Map.of("team", "obs"));
+    assertThat(c.isolation().scraperPodLabels()).isEqualTo(Map.of("app", "prometheus"));
+  }
+
+  @Test
+  @DisplayName("--help documents the scope, the controller's namespace and the isolation options")
+  void helpNamesNewOptions() {
+    Run r = run("--help");
+    assertThat(r.out()).contains("--all-namespaces", "--controller-namespace=NS", "--ingress-namespace=NS",
+        "--metrics-scraper-namespace-label=KEY=VALUE", "--metrics-scraper-pod-label=KEY=VALUE");
+  }
+
+  @Test
+  @DisplayName("by default: cluster.local reserved, any federation domain, spec.dns.ingressAddress honoured nowhere")
+  void defaultPublishPolicy() {
+    PublishPolicy p = config("--controller-namespace=ctl").publish();
+    assertThat(p.hosts().clusterDomains()).containsExactly("cluster.local");
+    assertThat(p.hosts().allowedDomains()).isEmpty();
+    assertThat(p.honoursIngressAddress("default")).isFalse();
+  }
+
+  @Test
+  @DisplayName("--cluster-domain, --allowed-domain and the two override flags make the publish policy")
+  void publishPolicyFlags() {
+    PublishPolicy p = config("--controller-namespace=ctl", "--cluster-domain", "corp.internal",
+        "--allowed-domain", "fl.example.org", "--allowed-domain", "Partners.Example.NET",
+        "--ingress-address-override-namespace", "edge").publish();
+    assertThat(p.hosts().clusterDomains()).containsExactly("cluster.local", "corp.internal");
+    assertThat(p.hosts().allowedDomains()).containsExactly("fl.example.org", "partners.example.net");
+    assertThat(p.honoursIngressAddress("edge")).isTrue();
+    assertThat(p.honoursIngressAddress("team")).isFalse();
+    assertThat(config("--controller-namespace=ctl", "--allow-ingress-address-override").publish()
+        .honoursIngressAddress("team")).isTrue();
+  }
+
+  @Test
+  @DisplayName("an --allowed-domain under the cluster domain is refused before connecting, in one line naming it")
+  void reservedAllowedDomain() {
+    Run r = run("--allowed-domain", "svc.cluster.local", "--kubeconfig", "/nonexistent");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err().trim()).startsWith("flotilla controller: ").contains("svc.cluster.local", "cluster domain").doesNotContain("\n");
   }
 }

@@ -3,7 +3,7 @@ package dev.flotilla.demo;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
+import dev.flotilla.certs.Identity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,9 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * A throw-away PKI for a federation on one machine: a root CA, a server certificate for loopback
- * and for {@code <job>.server.<domain>}, and one certificate per party carrying the identity
- * {@code spiffe://<domain>/party/party-N}. Keys are made here, at run time, and never leave the directory.
+ * A throw-away PKI for a federation on one machine: a root CA, the aggregator's certificate for
+ * {@code <job>.server.<domain>}, one certificate per party carrying the identity
+ * {@code spiffe://<domain>/job/<job>/party/party-N}, and the ingress's client certificate for the
+ * terminate path. Parties reach the server by address and verify it by name (SNI), as through an
+ * ingress. Keys are made here, at run time, and never leave the directory.
  */
 public final class FederationPki {
 
@@ -37,10 +39,8 @@ public final class FederationPki {
     FederationPki pki = new FederationPki(directory, jobId, authority);
     authority.writeTo(mkdirs(directory.resolve("ca")));
     authority
-        .issue(LeafRequest.builder(Role.SERVER, jobId)
-            .dnsNames(pki.serverName(), "localhost")
-            .ipAddresses("127.0.0.1")
-            .uri("spiffe://" + DOMAIN + "/server/" + jobId)
+        .issue(LeafRequest.builder(Identity.server(DOMAIN, jobId, jobId))
+            .dnsNames(pki.serverName())
             .lifetime(LIFETIME)
             .keyType(KeyType.EC_P256)
             .build())
@@ -53,8 +53,9 @@ public final class FederationPki {
     return "party-" + (partitionIndex + 1);
   }
 
-  public static String partyUri(String name) {
-    return "spiffe://" + DOMAIN + "/party/" + name;
+  /** The identity of a party of this federation's job. */
+  public Identity partyIdentity(String name) {
+    return Identity.party(DOMAIN, jobId, name);
   }
 
   /** The name the parties verify the server against (and send as SNI): {@code <job>.server.<domain>}. */
@@ -70,17 +71,29 @@ public final class FederationPki {
     return directory.resolve("ca").resolve("ca.crt");
   }
 
-  /** Issues (once) and returns the certificate of a party; its identity is {@link #partyUri(String)}. */
+  /** Issues (once) and returns the certificate of a party; its identity is {@link #partyIdentity(String)}. */
   public TlsPaths party(String name) {
     Path dir = directory.resolve("parties").resolve(name);
     if (!Files.exists(dir.resolve("tls.key"))) {
       authority
-          .issue(LeafRequest.builder(Role.PARTY, name)
-              .dnsNames(name + ".party." + DOMAIN)
-              .uri(partyUri(name))
+          .issue(LeafRequest.builder(partyIdentity(name))
+              .dnsNames(jobId + "." + name + ".party." + DOMAIN)
               .lifetime(LIFETIME)
               .keyType(KeyType.EC_P256)
               .build())
+          .writeTo(mkdirs(dir));
+    }
+    return TlsPaths.inDirectory(dir);
+  }
+
+  /**
+   * Issues (once) and returns the client certificate of a TLS-terminating ingress,
+   * {@code spiffe://<domain>/ingress/<name>}: what ingress-nginx presents to the aggregator.
+   */
+  public TlsPaths ingress(String name) {
+    Path dir = directory.resolve("ingress").resolve(name);
+    if (!Files.exists(dir.resolve("tls.key"))) {
+      authority.issue(LeafRequest.builder(Identity.ingress(DOMAIN, name)).lifetime(LIFETIME).keyType(KeyType.EC_P256).build())
           .writeTo(mkdirs(dir));
     }
     return TlsPaths.inDirectory(dir);

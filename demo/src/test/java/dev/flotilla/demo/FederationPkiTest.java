@@ -22,7 +22,7 @@ class FederationPkiTest {
   private static final int IP = 7;
 
   @Test
-  @DisplayName("the server certificate names loopback and <job>.server.flotilla.local, for serverAuth, signed by the CA")
+  @DisplayName("the server certificate names only <job>.server.flotilla.local (no loopback names or addresses), for serverAuth, signed by the CA")
   void serverCertificate(@TempDir Path dir) throws Exception {
     FederationPki pki = FederationPki.create(dir, "job1");
 
@@ -30,9 +30,9 @@ class FederationPkiTest {
     X509Certificate ca = certificates(pki.caCertificate()).get(0);
 
     assertThat(pki.serverName()).isEqualTo("job1.server.flotilla.local");
-    assertThat(sans(server, DNS)).contains("job1.server.flotilla.local", "localhost");
-    assertThat(sans(server, IP)).contains("127.0.0.1");
-    assertThat(sans(server, URI)).contains("spiffe://flotilla.local/server/job1");
+    assertThat(sans(server, DNS)).containsExactly("job1.server.flotilla.local");
+    assertThat(sans(server, IP)).isEmpty();
+    assertThat(sans(server, URI)).containsExactly("spiffe://flotilla.local/job/job1/server/job1");
     assertThat(server.getExtendedKeyUsage()).contains("1.3.6.1.5.5.7.3.1");
     server.verify(ca.getPublicKey());
     assertThat(certificates(pki.server().trustedCa()).get(0)).isEqualTo(ca);
@@ -41,7 +41,7 @@ class FederationPkiTest {
   }
 
   @Test
-  @DisplayName("each party gets its own certificate whose URI SAN is spiffe://flotilla.local/party/party-N, for clientAuth")
+  @DisplayName("each party gets its own certificate whose URI SAN is spiffe://flotilla.local/job/<job>/party/party-N, for clientAuth")
   void partyCertificates(@TempDir Path dir) throws Exception {
     FederationPki pki = FederationPki.create(dir, "job1");
     X509Certificate ca = certificates(pki.caCertificate()).get(0);
@@ -51,8 +51,8 @@ class FederationPkiTest {
 
     X509Certificate one = certificates(first.certificate()).get(0);
     X509Certificate two = certificates(second.certificate()).get(0);
-    assertThat(sans(one, URI)).containsExactly("spiffe://flotilla.local/party/party-1");
-    assertThat(sans(two, URI)).containsExactly("spiffe://flotilla.local/party/party-2");
+    assertThat(sans(one, URI)).containsExactly("spiffe://flotilla.local/job/job1/party/party-1");
+    assertThat(sans(two, URI)).containsExactly("spiffe://flotilla.local/job/job1/party/party-2");
     assertThat(one.getExtendedKeyUsage()).contains("1.3.6.1.5.5.7.3.2");
     assertThat(one.getPublicKey()).isNotEqualTo(two.getPublicKey());
     one.verify(ca.getPublicKey());

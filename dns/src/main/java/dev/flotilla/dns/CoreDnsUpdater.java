@@ -56,6 +56,18 @@ public final class CoreDnsUpdater {
     return apply(DnsEdit.replaceAll(owner, records));
   }
 
+  /**
+   * The owner's records become exactly {@code records}, unless an earlier region of another owner
+   * answers one of their names ({@link DnsEdit#claim}). The check runs on each attempt's fresh
+   * read, and the write is locked to that read: of two owners racing for a name, the loser's write
+   * conflicts, and its retry sees the winner's region.
+   *
+   * @throws NameClaimedException naming the host and its holder; nothing is written
+   */
+  public UpdateResult claimRecords(String owner, Collection<DnsRecord> records) {
+    return apply(DnsEdit.claim(owner, records));
+  }
+
   /** Removes every record of {@code owner}; a no-op when it has none. */
   public UpdateResult removeRecords(String owner) {
     return apply(DnsEdit.removeOwner(owner));
@@ -66,6 +78,7 @@ public final class CoreDnsUpdater {
    *
    * @throws CorefileParseException when the ConfigMap's Corefile does not parse (nothing written)
    * @throws CorefileEditException when it cannot be edited safely (nothing written)
+   * @throws NameClaimedException when an exclusive edit wants a name another owner holds (nothing written)
    * @throws CoreDnsUpdateException when the ConfigMap or key is missing, or conflicts outlast the attempts
    */
   public UpdateResult apply(DnsEdit edit) {

@@ -68,6 +68,8 @@ public final class CorefileEditor {
    *
    * @throws CorefileEditException when there is no such server block, region markers are broken,
    *     or (for {@link DnsEdit#change}) the owner's region holds content Flotilla did not write
+   * @throws NameClaimedException when an exclusive edit ({@link DnsEdit#claim}) wants a name
+   *     that an earlier region of another owner answers
    */
   public EditResult apply(Corefile corefile, DnsEdit edit) {
     ServerBlock block = targetBlock(corefile);
@@ -77,6 +79,9 @@ public final class CorefileEditor {
       if (r.owner.equals(edit.owner())) {
         own = r;
       }
+    }
+    if (edit.exclusive()) {
+      checkUnclaimed(regions, own, edit);
     }
     SortedSet<DnsRecord> before = new TreeSet<>();
     if (own != null) {
@@ -135,6 +140,33 @@ public final class CorefileEditor {
       out.put(r.owner, unmodifiable(records(r)));
     }
     return Collections.unmodifiableSortedMap(out);
+  }
+
+  /**
+   * Regions come in the order they were first written (new ones are appended), and CoreDNS answers
+   * with the first template that matches: so the holder of a name is the earliest region that
+   * answers it. A claimant is refused any name an earlier region of another owner answers; a
+   * region that cannot be read still holds whatever it might answer, so it refuses every claim.
+   */
+  private static void checkUnclaimed(List<Region> regions, Region own, DnsEdit edit) {
+    for (Region r : regions) {
+      if (r == own) {
+        return;
+      }
+      SortedSet<DnsRecord> held;
+      try {
+        held = records(r);
+      } catch (CorefileEditException e) {
+        throw new CorefileEditException(e.getMessage() + " (the names it answers are unknown, so no other owner may claim a name)");
+      }
+      for (DnsRecord wanted : edit.records()) {
+        for (DnsRecord h : held) {
+          if (h.overlaps(wanted)) {
+            throw new NameClaimedException(wanted.host(), r.owner, edit.owner());
+          }
+        }
+      }
+    }
   }
 
   /** The {@code template} block CoreDNS needs for one record, lines indented by {@code indent}. */

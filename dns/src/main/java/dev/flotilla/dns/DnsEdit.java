@@ -30,12 +30,15 @@ public final class DnsEdit {
 
   private final String owner;
   private final boolean replace;
+  private final boolean exclusive;
   private final List<DnsRecord> records;
   private final Set<String> removedHosts;
 
-  private DnsEdit(String owner, boolean replace, Collection<DnsRecord> records, Collection<String> removedHosts) {
+  private DnsEdit(String owner, boolean replace, boolean exclusive, Collection<DnsRecord> records,
+      Collection<String> removedHosts) {
     this.owner = validOwner(owner);
     this.replace = replace;
+    this.exclusive = exclusive;
     this.records = List.copyOf(uniqueByKey(records));
     Set<String> hosts = new LinkedHashSet<>();
     for (String h : removedHosts) {
@@ -46,12 +49,22 @@ public final class DnsEdit {
 
   /** The owner's records become exactly {@code records}; an empty collection removes its region. */
   public static DnsEdit replaceAll(String owner, Collection<DnsRecord> records) {
-    return new DnsEdit(owner, true, records, List.of());
+    return new DnsEdit(owner, true, false, records, List.of());
+  }
+
+  /**
+   * Like {@link #replaceAll}, but only if no other owner's region before this owner's (or, when
+   * it has none yet, no other owner's region at all) answers a name these records answer; else
+   * the editor throws {@link NameClaimedException} and changes nothing. Checked on the text the
+   * write is locked to, so two owners racing for a name cannot both get it.
+   */
+  public static DnsEdit claim(String owner, Collection<DnsRecord> records) {
+    return new DnsEdit(owner, true, true, records, List.of());
   }
 
   /** Removes every record of {@code owner}, and its region. */
   public static DnsEdit removeOwner(String owner) {
-    return new DnsEdit(owner, true, List.of(), List.of());
+    return new DnsEdit(owner, true, false, List.of(), List.of());
   }
 
   /**
@@ -59,7 +72,7 @@ public final class DnsEdit {
    * every record whose host is in {@code removedHosts}; the owner's other records stay.
    */
   public static DnsEdit change(String owner, Collection<DnsRecord> upserts, Collection<String> removedHosts) {
-    return new DnsEdit(owner, false, upserts, removedHosts);
+    return new DnsEdit(owner, false, false, upserts, removedHosts);
   }
 
   /**
@@ -95,6 +108,11 @@ public final class DnsEdit {
     return replace;
   }
 
+  /** True when the edit must not take a name another owner's earlier region answers ({@link #claim}). */
+  public boolean exclusive() {
+    return exclusive;
+  }
+
   /** The owner's records after this edit, given those before it. */
   SortedSet<DnsRecord> applyTo(Collection<DnsRecord> current) {
     if (replace) {
@@ -125,6 +143,6 @@ public final class DnsEdit {
 
   @Override
   public String toString() {
-    return (replace ? "replace " : "change ") + owner + " " + records + (removedHosts.isEmpty() ? "" : " remove " + removedHosts);
+    return (exclusive ? "claim " : replace ? "replace " : "change ") + owner + " " + records + (removedHosts.isEmpty() ? "" : " remove " + removedHosts);
   }
 }

@@ -202,6 +202,20 @@ public final class DnsRecord implements Comparable<DnsRecord> {
     return n.equals(host);
   }
 
+  /**
+   * True when some name is answered by both records, whatever their types: equal hosts, a
+   * wildcard and a name below it, or two wildcards one of whose domains contains the other.
+   */
+  public boolean overlaps(DnsRecord other) {
+    if (!isWildcard() && !other.isWildcard()) {
+      return host.equals(other.host);
+    }
+    if (isWildcard() && other.isWildcard()) {
+      return zone().equals(other.zone()) || zone().endsWith("." + other.zone()) || other.zone().endsWith("." + zone());
+    }
+    return isWildcard() ? matches(other.host) : other.matches(host);
+  }
+
   /** Host and type: a record set holds at most one address per key. */
   public String key() {
     return host + " " + type;

@@ -186,6 +186,71 @@ class CoreDnsUpdaterIT {
   }
 
   @Test
+  @DisplayName("two controllers claiming one name: the one whose write lands first holds it; the other's locked write conflicts, "
+      + "its retry sees the holder and is refused, and the Corefile answers the name from one region only")
+  void claimRaceHasOneWinner() {
+    DnsRecord wantedByA = DnsRecord.of("job1.server.example.org", "10.0.0.1");
+    DnsRecord wantedByB = DnsRecord.of("job1.server.example.org", "10.6.6.6");
+    try (KubernetesClient first = newClient(); KubernetesClient second = newClient()) {
+      CoreDnsUpdater replicaA = updater(first);
+      CoreDnsUpdater replicaB = updater(second);
+      List<UpdateResult> bResults = new ArrayList<>();
+      replicaA.beforeWrite(attempt -> {
+        if (attempt == 1) {
+          // B read the same Corefile as A (no holder yet) and writes between A's read and A's write
+          bResults.add(replicaB.claimRecords("iflearnerjob/team-b/job1", List.of(wantedByB)));
+        }
+      });
+
+      assertThatThrownBy(() -> replicaA.claimRecords("iflearnerjob/team-a/job1", List.of(wantedByA)))
+          .isInstanceOfSatisfying(NameClaimedException.class, e -> {
+            assertThat(e.holder()).isEqualTo("iflearnerjob/team-b/job1");
+            assertThat(e.host()).isEqualTo("job1.server.example.org");
+          });
+      assertThat(bResults).singleElement().satisfies(b -> assertThat(b.changed()).isTrue());
+      assertThat(replicaA.currentRecords()).isEqualTo(Map.of("iflearnerjob/team-b/job1", set(wantedByB)));
+    }
+  }
+
+  @Test
+  @DisplayName("six writers claiming one name at once from their own clients: exactly one holds it, five are refused naming it")
+  void concurrentClaimsOneHolder() throws Exception {
+    int writers = 6;
+    CyclicBarrier start = new CyclicBarrier(writers);
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    List<Future<String>> outcomes = new ArrayList<>();
+    try {
+      for (int w = 0; w < writers; w++) {
+        String owner = "iflearnerjob/ns-" + w + "/job1";
+        DnsRecord record = DnsRecord.of("job1.server.example.org", "10.0.0." + (w + 1));
+        outcomes.add(pool.submit(() -> {
+          try (KubernetesClient own = newClient()) {
+            CoreDnsUpdater updater = updater(own);
+            start.await(30, TimeUnit.SECONDS);
+            try {
+              updater.claimRecords(owner, List.of(record));
+              return "held";
+            } catch (NameClaimedException e) {
+              return "refused:" + e.holder();
+            }
+          }
+        }));
+      }
+      List<String> results = new ArrayList<>();
+      for (Future<String> f : outcomes) {
+        results.add(f.get(120, TimeUnit.SECONDS));
+      }
+      Map<String, SortedSet<DnsRecord>> records = updater(client).currentRecords();
+      assertThat(records).hasSize(1);
+      String holder = records.keySet().iterator().next();
+      assertThat(results).filteredOn("held"::equals).hasSize(1);
+      assertThat(results).filteredOn(r -> r.startsWith("refused:")).hasSize(writers - 1).allMatch(r -> r.equals("refused:" + holder));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   @DisplayName("a person's edit outside the managed region survives the editor's next write")
   void personsEditSurvivesNextWrite() {
     CoreDnsUpdater updater = updater(client);

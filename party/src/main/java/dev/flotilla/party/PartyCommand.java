@@ -30,9 +30,10 @@ import picocli.CommandLine.Spec;
       "Runs one party of a federated-learning job: joins the aggregator over mutual TLS, and every round "
           + "fetches the global model, evaluates it on the Fashion-MNIST test set, trains it on this party's "
           + "part of the training set with DJL (PyTorch, CPU) and uploads the trained weights.",
-      "The party's identity is the one in its certificate (URI SAN spiffe://<domain>/party/<name>); there is "
-          + "no --name. If the server goes away the party reconnects with backoff and carries on from the "
-          + "server's current round.",
+      "The party's identity is the one in its certificate (URI SAN spiffe://<domain>/job/<job>/party/<name>); "
+          + "there is no --name. It talks only to the aggregator of that job: a server presenting any other "
+          + "identity is refused in the TLS handshake. If the server goes away the party reconnects with backoff "
+          + "and carries on from the server's current round.",
       ""
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -41,13 +42,13 @@ import picocli.CommandLine.Spec;
       "1:unexpected internal error",
       "2:invalid command line",
       "3:bad input: missing or unreadable data, certificate or key file; --model differs from the job's",
-      "4:TLS failure: certificate, key, CA or --server-name do not fit the server",
+      "4:TLS failure: certificate, key, CA or --server-name do not fit the server, or it is not this job's aggregator",
       "5:refused by the server: unknown party, job finished, job full",
       "6:the server stayed unreachable for too long"
     },
     footerHeading = "%nExample:%n",
     footer = {
-      "  bin/flotilla party --server 10.0.0.5:8443 --server-name aggregator.example.org \\",
+      "  bin/flotilla party --server 10.0.0.5:8443 \\",
       "      --ca pki/ca.crt --cert pki/alice/tls.crt --key pki/alice/tls.key \\",
       "      --partition dirichlet:0.5 --partition-index 0 --partition-count 3 --seed 42"
     })
@@ -61,8 +62,8 @@ public final class PartyCommand implements Callable<Integer> {
   String server;
 
   @Option(names = "--server-name", paramLabel = "NAME",
-      description = "Name to expect in the server's certificate, also sent as SNI and :authority; needed when "
-          + "--server is an IP address or a proxy (default: the host of --server).")
+      description = "Name to expect in the server's certificate, also sent as SNI and :authority (default: "
+          + "<job>.server.<domain> from this party's certificate, so --server may be an IP address or a proxy).")
   String serverName;
 
   @Option(names = "--ca", required = true, paramLabel = "FILE",

@@ -48,7 +48,8 @@ final class PartyModule extends AbstractModule {
 
   @Provides
   @Singleton
-  ChannelFactory channels() {
-    return new MutualTlsChannelFactory(options.server, options.serverName, options.cert, options.key, options.ca);
+  ChannelFactory channels(PartyIdentity identity) {
+    return new MutualTlsChannelFactory(options.server, options.serverName, options.cert, options.key, options.ca,
+        identity.identity());
   }
 }

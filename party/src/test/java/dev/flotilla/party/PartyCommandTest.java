@@ -2,11 +2,16 @@ package dev.flotilla.party;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.LeafRequest;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,9 +33,11 @@ class PartyCommandTest {
 
   @BeforeEach
   void files() throws IOException {
-    ca = Files.writeString(dir.resolve("ca.crt"), "not checked before use");
-    cert = Files.writeString(dir.resolve("tls.crt"), "not checked before use");
-    key = Files.writeString(dir.resolve("tls.key"), "not checked before use");
+    CertificateAuthority authority = CertificateAuthority.createRoot("party-cli-ca", Duration.ofHours(1), KeyType.EC_P256);
+    authority.issue(LeafRequest.builder(Identity.party("flotilla.test", "job1", "alice")).build()).writeTo(dir);
+    ca = dir.resolve("ca.crt");
+    cert = dir.resolve("tls.crt");
+    key = dir.resolve("tls.key");
     data = Files.createDirectory(dir.resolve("data"));
   }
 

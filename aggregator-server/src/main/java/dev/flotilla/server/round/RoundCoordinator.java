@@ -15,6 +15,9 @@ import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.server.ServerConfig;
+import dev.flotilla.server.admission.AllowList;
+import dev.flotilla.server.admission.NormBound;
+import dev.flotilla.server.admission.UpdateAdmission;
 import dev.flotilla.server.aggregate.WeightedSum;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.state.AtomicFiles;
@@ -22,12 +25,14 @@ import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.state.Json;
 import dev.flotilla.server.strategy.Strategy;
+import dev.flotilla.server.transport.CallAuthorizer;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,15 +53,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the job: waits for parties, runs the rounds (TrainRequest, collect updates until all arrived
  * or the deadline, aggregate when at least --min-parties did, else retry the round), checkpoints
- * after every round, then sends Finished and waits for the final evaluations.
+ * after every round, then sends Finished and waits for the final evaluations. What a party may
+ * claim is checked by {@link UpdateAdmission}; who holds a slot is {@link PartySlots}' business;
+ * as the {@link CallAuthorizer} it tells the transport whether a call may start at all.
  *
  * <p>All state is guarded by one lock; gRPC handlers call in from their threads, {@link #run()}
  * drives the rounds from its own. Chunks are folded outside the lock (the sum has its own).
  */
-public final class RoundCoordinator {
+public final class RoundCoordinator implements CallAuthorizer {
 
   private static final Logger log = LoggerFactory.getLogger(RoundCoordinator.class);
   static final String ACCEPTED = "accepted";
+  private static final long HOUSEKEEPING_MILLIS = 1000;
 
   private final ServerConfig config;
   private final List<TensorSpec> specs;
@@ -65,6 +73,10 @@ public final class RoundCoordinator {
   private final ServerMetrics metrics;
   private final String tlsProvider;
   private final Clock clock;
+  private final UpdateAdmission admission;
+  private final PartySlots slots;
+  /** Where updates wait for their norm check (--max-update-norm), else null. */
+  private final Path spoolDirectory;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -72,7 +84,6 @@ public final class RoundCoordinator {
   private float[][] global;
   private long modelVersion;
   private int roundsCompleted;
-  private final Map<String, Party> parties = new LinkedHashMap<>();
   private final List<RoundRecord> history = new ArrayList<>();
   private final Map<String, Map<String, Double>> finalEvaluations = new LinkedHashMap<>();
   private final Set<String> awaitingFinalEvaluation = new LinkedHashSet<>();
@@ -95,6 +106,14 @@ public final class RoundCoordinator {
     this.metrics = metrics;
     this.tlsProvider = tlsProvider;
     this.clock = clock;
+    this.admission = new UpdateAdmission(config.admission());
+    AllowList allowList = new AllowList(config.jobId(), config.allowedParties(), config.allowPartyFile());
+    if (!allowList.isOpen() && allowList.names().size() < config.minParties()) {
+      throw new IllegalArgumentException(allowList.source() + " names " + allowList.names().size()
+          + " parties, fewer than --min-parties " + config.minParties());
+    }
+    this.slots = new PartySlots(config.jobId(), config.expectedParties(), allowList, config.reconnectGrace(), clock);
+    this.spoolDirectory = SpooledUpdate.emptyDirectoryIn(config.stateDir());
     var saved = checkpoints.load();
     if (saved.isPresent()) {
       resume(saved.get());
@@ -106,6 +125,13 @@ public final class RoundCoordinator {
     }
     finished = roundsCompleted >= config.rounds();
     metrics.roundsCompleted(roundsCompleted);
+    if (allowList.isOpen()) {
+      log.warn("job {}: enrollment is open: any party identity of the job may take one of its {} slots "
+          + "(--expected-parties); name the parties with --allow-party or --allow-party-file to close it",
+          config.jobId(), config.expectedParties());
+    } else {
+      log.info("job {}: enrollment by allow-list ({}): {}", config.jobId(), allowList.source(), allowList.names());
+    }
   }
 
   private void resume(Checkpoint c) throws IOException {
@@ -124,13 +150,13 @@ public final class RoundCoordinator {
     roundsCompleted = c.roundsCompleted();
     strategy.restore(c.strategyState());
     for (Checkpoint.PartyRecord p : c.parties()) {
-      parties.put(p.name(), new Party(p.name(), p.index(), p.numSamples()));
+      slots.restore(p.name(), p.index(), p.numSamples());
     }
     history.addAll(c.history());
     finalEvaluations.putAll(c.finalEvaluations());
     metrics.restoreBytes(c.bytesUp(), c.bytesDown());
     log.info("job {}: resumed from {} at round {} of {} (model version {}), known parties {}", config.jobId(),
-        checkpoints.file(), roundsCompleted, config.rounds(), modelVersion, parties.keySet());
+        checkpoints.file(), roundsCompleted, config.rounds(), modelVersion, slots.names());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -139,28 +165,16 @@ public final class RoundCoordinator {
   public JoinResponse join(String name, JoinRequest request) throws StatusException {
     lock.lock();
     try {
-      if (!config.allowedParties().isEmpty() && !config.allowedParties().contains(name)) {
-        throw status(Status.PERMISSION_DENIED, "party '" + name + "' is not allowed in job " + config.jobId()
-            + " (not on its --allow-party list)");
-      }
-      if (request.getNumSamples() < 0) {
-        throw status(Status.INVALID_ARGUMENT, "num_samples must be >= 0, got " + request.getNumSamples());
-      }
-      Party party = parties.get(name);
+      tidySlots();
+      slots.requireAllowed(name);
+      admission.checkJoin(name, request.getNumSamples());
+      Party party = slots.get(name);
       if (party == null) {
-        if (finished) {
-          throw status(Status.FAILED_PRECONDITION, "job " + config.jobId() + " has finished (" + roundsCompleted
-              + " rounds); it takes no new parties");
-        }
-        int capacity = config.allowedParties().isEmpty() ? config.expectedParties() : config.allowedParties().size();
-        if (parties.size() >= capacity) {
-          throw status(Status.RESOURCE_EXHAUSTED, "job " + config.jobId() + " is full: " + parties.size()
-              + " parties have joined " + parties.keySet() + " and it expects " + capacity);
-        }
-        party = new Party(name, parties.size(), request.getNumSamples());
-        parties.put(name, party);
+        requireRoomFor(name);
+        party = slots.take(name, request.getNumSamples());
         log.info("job {}: party {} joined (index {}, {} samples)", config.jobId(), name, party.index,
             request.getNumSamples());
+        writeStatus();
       } else {
         if (party.stream != null) {
           throw status(Status.ALREADY_EXISTS, "party '" + name + "' is already connected to job " + config.jobId()
@@ -188,10 +202,73 @@ public final class RoundCoordinator {
     }
   }
 
+  /**
+   * Whether a call of the party may start at all, decided before any of its messages is read: a
+   * party off the allow-list may call nothing; a party without a slot may only call Join, and not
+   * even that while the job is full or finished.
+   */
+  @Override
+  public void authorize(String name, boolean join) throws StatusException {
+    lock.lock();
+    try {
+      tidySlots();
+      slots.requireAllowed(name);
+      if (slots.holds(name)) {
+        return;
+      }
+      if (!join) {
+        throw status(Status.PERMISSION_DENIED, notMember(name));
+      }
+      requireRoomFor(name);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A party without a slot may take one: the job has not finished and a slot is free (callers tidied the slots). */
+  private void requireRoomFor(String name) throws StatusException {
+    if (finished) {
+      throw status(Status.FAILED_PRECONDITION, "job " + config.jobId() + " has finished (" + roundsCompleted
+          + " rounds); it takes no new parties");
+    }
+    slots.requireFreeSlot();
+  }
+
+  /**
+   * Re-reads the allow-list file if it changed and takes back the slots of parties it no longer
+   * names or that have been gone longer than --reconnect-grace (not while the job is finished, when
+   * known parties come back for the final model, nor from a party with an upload in flight).
+   */
+  private void tidySlots() {
+    boolean listChanged = slots.allowList().refresh();
+    List<Party> released = slots.releaseExpired(p -> finished || (current != null && current.active.containsKey(p.name)));
+    for (Party p : released) {
+      awaitingFinalEvaluation.remove(p.name);
+      excludedUntilRoundCompletes.remove(p.name);
+      ServerCallStreamObserver<RoundEvent> stream = p.stream;
+      p.stream = null;
+      if (stream != null) {
+        try {
+          stream.onError(Status.PERMISSION_DENIED.withDescription("party '" + p.name + "' lost its slot in job "
+              + config.jobId() + ": it is no longer on its " + slots.allowList().source() + " list").asException());
+        } catch (RuntimeException e) {
+          log.debug("job {}: ending the Rounds stream of {}: {}", config.jobId(), p.name, e.toString());
+        }
+      }
+    }
+    if (!released.isEmpty()) {
+      updateConnectedGauge();
+      changed.signalAll();
+    }
+    if (!released.isEmpty() || listChanged) {
+      writeStatus();
+    }
+  }
+
   public void openRoundsStream(String name, ServerCallStreamObserver<RoundEvent> stream) throws StatusException {
     lock.lock();
     try {
-      Party party = parties.get(name);
+      Party party = slots.get(name);
       if (party == null) {
         throw status(Status.FAILED_PRECONDITION, "party '" + name + "' has not joined job " + config.jobId()
             + "; call Join first");
@@ -201,6 +278,7 @@ public final class RoundCoordinator {
             + config.jobId());
       }
       party.stream = stream;
+      party.goneSince = null;
       stream.setOnCancelHandler(() -> disconnected(party, stream));
       updateConnectedGauge();
       log.info("job {}: party {} connected ({} connected)", config.jobId(), name, connectedCount());
@@ -224,6 +302,7 @@ public final class RoundCoordinator {
     try {
       if (party.stream == stream) {
         party.stream = null;
+        party.goneSince = clock.instant();
         updateConnectedGauge();
         log.warn("job {}: party {} disconnected ({} connected)", config.jobId(), party.name, connectedCount());
         changed.signalAll();
@@ -281,8 +360,11 @@ public final class RoundCoordinator {
         throw reject(round, name, Status.UNIMPLEMENTED, "update encoding " + header.getEncoding()
             + " is not supported by this server; send FLOAT32");
       }
-      if (header.getNumSamples() <= 0) {
-        throw reject(round, name, Status.INVALID_ARGUMENT, "update num_samples must be > 0, got " + header.getNumSamples());
+      try {
+        admission.checkUpdateSamples(name, header.getNumSamples(), slots.get(name).numSamples);
+        admission.checkMetrics("update of party '" + name + "'", header.getMetricsMap());
+      } catch (StatusException e) {
+        throw reject(round, name, e.getStatus().getCode().toStatus(), e.getStatus().getDescription());
       }
       try {
         TensorChunks.checkLayout(header.getTensorsList(), specs);
@@ -316,8 +398,33 @@ public final class RoundCoordinator {
     }
   }
 
+  /**
+   * Folds a complete spooled update, its difference from the round's base model scaled by
+   * {@code scale} (1 = as sent; below 1 = clipped to --max-update-norm).
+   */
+  void foldSpooled(Upload upload, SpooledUpdate spool, double scale) throws StatusException, IOException {
+    lock.lock();
+    try {
+      requireLive(upload);
+      upload.foldedAny = true;
+    } finally {
+      lock.unlock();
+    }
+    spool.foldInto(upload.round.sum, specs, upload.weight, scale);
+  }
+
+  /** The per-update norm bound (--max-update-norm), or null. */
+  public NormBound normBound() {
+    return config.admission().normBound();
+  }
+
+  /** The directory of spooled updates; set when {@link #normBound()} is. */
+  Path spoolDirectory() {
+    return spoolDirectory;
+  }
+
   /** Commits a completely folded upload to its round. */
-  public void completeUpload(Upload upload, long values) throws StatusException {
+  public void completeUpload(Upload upload, long values, String note) throws StatusException {
     lock.lock();
     try {
       requireLive(upload);
@@ -328,8 +435,8 @@ public final class RoundCoordinator {
       round.active.remove(upload.party);
       upload.finished = true;
       metrics.updateAccepted();
-      log.info("job {}: round {}: update of party {} accepted ({} samples, {} values, metrics {})", config.jobId(),
-          round.number, upload.party, upload.header.getNumSamples(), values, upload.header.getMetricsMap());
+      log.info("job {}: round {}: update of party {} accepted ({} samples, {} values, metrics {}{})", config.jobId(),
+          round.number, upload.party, upload.header.getNumSamples(), values, upload.header.getMetricsMap(), note);
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -382,6 +489,8 @@ public final class RoundCoordinator {
         throw status(Status.FAILED_PRECONDITION, "evaluation is of model version " + report.getModelVersion()
             + " but the final model of job " + config.jobId() + " is version " + modelVersion);
       }
+      admission.checkEvaluationSamples(name, report.getNumSamples());
+      admission.checkMetrics("evaluation of party '" + name + "'", report.getMetricsMap());
       Map<String, Double> values = new TreeMap<>(report.getMetricsMap());
       values.put("num_samples", (double) report.getNumSamples());
       finalEvaluations.put(name, values);
@@ -423,6 +532,7 @@ public final class RoundCoordinator {
   private void runJob() throws InterruptedException {
     lock.lock();
     try {
+      writeStatus();
       boolean finishedHere = false;
       while (roundsCompleted < config.rounds()) {
         awaitQuorum();
@@ -434,9 +544,9 @@ public final class RoundCoordinator {
         awaitingFinalEvaluation.clear();
       } else {
         // restarted after the last round: wait for the known parties that have not reported yet
-        awaitingFinalEvaluation.addAll(parties.keySet());
+        awaitingFinalEvaluation.addAll(slots.names());
       }
-      for (Party p : parties.values()) {
+      for (Party p : slots.all()) {
         if (p.stream != null) {
           awaitingFinalEvaluation.add(p.name);
           sendFinished(p);
@@ -451,7 +561,7 @@ public final class RoundCoordinator {
       }
       saveCheckpoint();
       writeStatus();
-      log.info("job {}: done; final accuracy {}", config.jobId(), finalAccuracy());
+      log.info("job {}: done; final accuracy {}", config.jobId(), RoundMetrics.finalAccuracy(finalEvaluations.values()));
     } finally {
       lock.unlock();
     }
@@ -459,7 +569,7 @@ public final class RoundCoordinator {
 
   private void awaitQuorum() throws InterruptedException {
     if (!excludedUntilRoundCompletes.isEmpty()) {
-      long eligible = parties.values().stream()
+      long eligible = slots.all().stream()
           .filter(p -> p.stream != null && !excludedUntilRoundCompletes.contains(p.name)).count();
       if (eligible < config.minParties()) {
         log.warn("job {}: only {} parties besides {} are connected, fewer than --min-parties {}; asking them again",
@@ -471,6 +581,7 @@ public final class RoundCoordinator {
     Instant graceEnd = null;
     Instant nextLog = clock.instant();
     while (true) {
+      tidySlots();
       int connected = connectedCount();
       if (connected >= wanted) {
         break;
@@ -485,14 +596,14 @@ public final class RoundCoordinator {
         if (!now.isBefore(graceEnd)) {
           break;
         }
-        changed.await(remainingMillis(graceEnd), TimeUnit.MILLISECONDS);
+        changed.await(Math.min(remainingMillis(graceEnd), HOUSEKEEPING_MILLIS), TimeUnit.MILLISECONDS);
       } else {
         if (!now.isBefore(nextLog)) {
           log.info("job {}: waiting for parties: {} connected, {} needed to start round {}", config.jobId(), connected,
               config.minParties(), roundsCompleted + 1);
           nextLog = now.plusSeconds(30);
         }
-        changed.await(1, TimeUnit.SECONDS);
+        changed.await(HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
       }
     }
     firstRoundOfProcess = false;
@@ -503,9 +614,9 @@ public final class RoundCoordinator {
     long startedNanos = System.nanoTime();
     attemptsOfCurrentRound++;
     Round round = new Round(roundsCompleted + 1, attemptsOfCurrentRound, started.plus(config.roundTimeout()),
-        new WeightedSum(specs));
+        new WeightedSum(specs), global);
     current = round;
-    for (Party p : parties.values()) {
+    for (Party p : slots.all()) {
       if (p.stream != null && !excludedUntilRoundCompletes.contains(p.name)) {
         round.participants.add(p.name);
         sendTrain(p, round);
@@ -514,7 +625,9 @@ public final class RoundCoordinator {
     log.info("job {}: round {} (attempt {}) started with parties {}, deadline in {}", config.jobId(), round.number,
         round.attempt, round.participants, config.roundTimeout());
     while (!allDone(round) && clock.instant().isBefore(round.deadline)) {
-      changed.await(remainingMillis(round.deadline), TimeUnit.MILLISECONDS);
+      // wake at least every second to take back slots whose parties are gone for good
+      changed.await(Math.min(remainingMillis(round.deadline), HOUSEKEEPING_MILLIS), TimeUnit.MILLISECONDS);
+      tidySlots();
     }
     round.closed = true;
     // uploads whose data is already in the sum may finish; others are late from now on
@@ -536,7 +649,8 @@ public final class RoundCoordinator {
     for (String name : round.participants) {
       String outcome = round.outcomes.get(name);
       if (!ACCEPTED.equals(outcome)) {
-        lateOrDropped.put(name, outcome != null ? outcome : parties.get(name).stream == null ? "dropped" : "late");
+        Party p = slots.get(name);
+        lateOrDropped.put(name, outcome != null ? outcome : p == null || p.stream == null ? "dropped" : "late");
       }
     }
     int arrived = round.accepted.size();
@@ -550,10 +664,11 @@ public final class RoundCoordinator {
       double duration = (System.nanoTime() - startedNanos) / 1e9;
       long samples = 0;
       for (UpdateHeader h : round.accepted.values()) {
-        samples += h.getNumSamples();
+        // each count is at most --max-samples-per-party (<= 2^40); saturate rather than wrap all the same
+        samples = saturatedAdd(samples, h.getNumSamples());
       }
       RoundRecord record = new RoundRecord(round.number, round.attempt, List.copyOf(round.accepted.keySet()),
-          lateOrDropped, samples, round.number - 1, weightedMetrics(round.accepted.values()), duration,
+          lateOrDropped, samples, round.number - 1, RoundMetrics.weighted(round.accepted.values()), duration,
           aggregationSeconds, clock.millis());
       history.add(record);
       retriedLateOrDropped.clear();
@@ -586,27 +701,12 @@ public final class RoundCoordinator {
       if (round.active.containsKey(name)) {
         return false;
       }
-      if (!round.outcomes.containsKey(name) && parties.get(name).stream != null) {
+      Party p = slots.get(name);
+      if (!round.outcomes.containsKey(name) && p != null && p.stream != null) {
         return false;
       }
     }
     return true;
-  }
-
-  private Map<String, Double> weightedMetrics(Iterable<UpdateHeader> updates) {
-    Map<String, double[]> sums = new TreeMap<>();
-    for (UpdateHeader h : updates) {
-      for (Map.Entry<String, Double> e : h.getMetricsMap().entrySet()) {
-        if (Double.isFinite(e.getValue())) {
-          double[] s = sums.computeIfAbsent(e.getKey(), k -> new double[2]);
-          s[0] += e.getValue() * h.getNumSamples();
-          s[1] += h.getNumSamples();
-        }
-      }
-    }
-    Map<String, Double> means = new TreeMap<>();
-    sums.forEach((k, s) -> means.put(k, s[0] / s[1]));
-    return means;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -614,7 +714,7 @@ public final class RoundCoordinator {
 
   private void saveCheckpoint() {
     List<Checkpoint.PartyRecord> known = new ArrayList<>();
-    for (Party p : parties.values()) {
+    for (Party p : slots.all()) {
       known.add(new Checkpoint.PartyRecord(p.name, p.index, p.numSamples));
     }
     try {
@@ -638,23 +738,19 @@ public final class RoundCoordinator {
       s.put("rounds_total", config.rounds());
       s.put("finished", finished);
       s.put("model_version", modelVersion);
-      s.put("parties", List.copyOf(parties.keySet()));
+      s.put("enrollment", slots.allowList().isOpen() ? "open" : "allow-list");
+      s.put("allowed_parties", slots.allowList().isOpen() ? null : List.copyOf(slots.allowList().names()));
+      s.put("capacity", slots.capacity());
+      s.put("parties", List.copyOf(slots.names()));
       List<String> connected = new ArrayList<>();
-      parties.values().stream().filter(p -> p.stream != null).forEach(p -> connected.add(p.name));
+      slots.all().stream().filter(p -> p.stream != null).forEach(p -> connected.add(p.name));
       s.put("parties_connected", connected);
       s.put("current_round", current == null ? null : current.number);
+      Double finalAccuracy = RoundMetrics.finalAccuracy(finalEvaluations.values());
       s.put("initial_accuracy", history.isEmpty() ? null : history.get(0).metrics().get("accuracy"));
-      s.put("accuracy_per_round", accuracyPerRound());
-      s.put("final_accuracy", finalAccuracy());
-      List<Map<String, Object>> late = new ArrayList<>();
-      for (RoundRecord r : history) {
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("round", r.round());
-        entry.put("parties", List.copyOf(r.lateOrDropped().keySet()));
-        entry.put("reasons", r.lateOrDropped());
-        late.add(entry);
-      }
-      s.put("late_or_dropped", late);
+      s.put("accuracy_per_round", RoundMetrics.accuracyPerRound(history, roundsCompleted, finished, finalAccuracy));
+      s.put("final_accuracy", finalAccuracy);
+      s.put("late_or_dropped", RoundMetrics.lateOrDropped(history));
       s.put("rounds", List.copyOf(history));
       s.put("final_evaluations", new LinkedHashMap<>(finalEvaluations));
       s.put("bytes_up", metrics.bytesUp());
@@ -665,44 +761,6 @@ public final class RoundCoordinator {
     } finally {
       lock.unlock();
     }
-  }
-
-  /**
-   * Entry i is the accuracy of the global model produced by round i+1: the sample-weighted mean the
-   * parties reported with their next round's updates, or, for the last round, the final
-   * evaluations; null while not yet known.
-   */
-  private List<Double> accuracyPerRound() {
-    List<Double> out = new ArrayList<>();
-    for (int v = 1; v <= roundsCompleted; v++) {
-      Double acc = null;
-      for (RoundRecord r : history) {
-        if (r.evaluatedModelVersion() == v) {
-          acc = r.metrics().get("accuracy");
-        }
-      }
-      if (acc == null && v == modelVersion && finished) {
-        acc = finalAccuracy();
-      }
-      out.add(acc);
-    }
-    return out;
-  }
-
-  private Double finalAccuracy() {
-    double sum = 0;
-    double weight = 0;
-    int n = 0;
-    for (Map<String, Double> e : finalEvaluations.values()) {
-      Double acc = e.get("accuracy");
-      if (acc != null && Double.isFinite(acc)) {
-        double w = Math.max(e.getOrDefault("num_samples", 0.0), 0);
-        sum += acc * (w > 0 ? w : 1);
-        weight += w > 0 ? w : 1;
-        n++;
-      }
-    }
-    return n == 0 ? null : sum / weight;
   }
 
   private void writeStatus() {
@@ -758,10 +816,14 @@ public final class RoundCoordinator {
   }
 
   private void requireMember(String name) throws StatusException {
-    if (!parties.containsKey(name)) {
-      throw rejected(Status.PERMISSION_DENIED, "party '" + name + "' is not a member of job " + config.jobId()
-          + " (it has not joined)");
+    if (!slots.holds(name)) {
+      throw rejected(Status.PERMISSION_DENIED, notMember(name));
     }
+  }
+
+  private String notMember(String name) {
+    return "party '" + name + "' is not a member of job " + config.jobId() + " (it has not joined, or its slot was "
+        + "released)";
   }
 
   private void requireLive(Upload upload) throws StatusException {
@@ -818,7 +880,7 @@ public final class RoundCoordinator {
 
   private int connectedCount() {
     int n = 0;
-    for (Party p : parties.values()) {
+    for (Party p : slots.all()) {
       if (p.stream != null) {
         n++;
       }
@@ -834,6 +896,11 @@ public final class RoundCoordinator {
     return Math.max(1, Duration.between(clock.instant(), until).toMillis());
   }
 
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+  }
+
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
   }
@@ -841,36 +908,13 @@ public final class RoundCoordinator {
   /** The global model at a version; the arrays must not be modified. */
   public record ModelSnapshot(long version, List<TensorSpec> specs, float[][] tensors) {}
 
-  private final class Party {
-    final String name;
-    final int index;
-    long numSamples;
-    ServerCallStreamObserver<RoundEvent> stream;
-
-    Party(String name, int index, long numSamples) {
-      this.name = name;
-      this.index = index;
-      this.numSamples = numSamples;
-    }
-
-    void send(RoundEvent event) {
-      if (stream == null) {
-        return;
-      }
-      try {
-        stream.onNext(event);
-      } catch (RuntimeException e) {
-        // the stream died between the check and the send; its cancel handler marks the party gone
-        log.warn("job {}: cannot send to party {}: {}", config.jobId(), name, e.toString());
-      }
-    }
-  }
-
   static final class Round {
     final int number;
     final int attempt;
     final Instant deadline;
     final WeightedSum sum;
+    /** The global model the round started from (updates' norms are measured against it). */
+    final float[][] base;
     final Set<String> participants = new LinkedHashSet<>();
     /** party -> ACCEPTED or "rejected: ..." */
     final Map<String, String> outcomes = new HashMap<>();
@@ -880,11 +924,12 @@ public final class RoundCoordinator {
     String tainted;
     String taintedBy;
 
-    Round(int number, int attempt, Instant deadline, WeightedSum sum) {
+    Round(int number, int attempt, Instant deadline, WeightedSum sum, float[][] base) {
       this.number = number;
       this.attempt = attempt;
       this.deadline = deadline;
       this.sum = sum;
+      this.base = base;
     }
   }
 }

@@ -33,4 +33,9 @@ public final class Upload {
   public double weight() {
     return weight;
   }
+
+  /** The global model the round started from (must not be modified). */
+  float[][] baseModel() {
+    return round.base;
+  }
 }

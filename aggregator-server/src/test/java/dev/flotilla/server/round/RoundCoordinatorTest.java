@@ -1,7 +1,8 @@
 package dev.flotilla.server.round;
 
+import static dev.flotilla.server.GrpcAssertions.assertRefused;
+import static dev.flotilla.server.Weights.shifted;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
@@ -21,7 +22,6 @@ import dev.flotilla.server.FakeParty;
 import dev.flotilla.server.Federation;
 import dev.flotilla.server.ServerConfig;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,27 +45,9 @@ class RoundCoordinatorTest {
         .finalEvaluationWait(Duration.ofSeconds(10)).stateDir(dir.resolve("state")).statusFile(dir.resolve("status.json"));
   }
 
-  /** base + delta everywhere: a recognisable "trained" model. */
-  private static float[][] shifted(float[][] base, float delta) {
-    float[][] out = new float[base.length][];
-    for (int t = 0; t < base.length; t++) {
-      out[t] = base[t].clone();
-      for (int i = 0; i < out[t].length; i++) {
-        out[t][i] += delta;
-      }
-    }
-    return out;
-  }
-
-  private static TrainRequest awaitTrain(FakeParty p) throws InterruptedException {
-    RoundEvent e = p.nextEvent();
-    assertThat(e.hasTrain()).as(p.name + " expected a TrainRequest, got " + e).isTrue();
-    return e.getTrain();
-  }
-
   /** The party trains: fetches the model of the request, submits it shifted by delta. */
   private static float[][] train(FakeParty p, long samples, float delta, double accuracy) throws Exception {
-    TrainRequest req = awaitTrain(p);
+    TrainRequest req = p.awaitTrain();
     float[][] start = p.fetch(CNN, req.getModelVersion()).tensors();
     float[][] trained = shifted(start, delta);
     p.submit(req.getRound(), samples, Map.of("accuracy", accuracy, "loss", 1.0), CNN, trained);
@@ -152,11 +134,11 @@ class RoundCoordinatorTest {
       FakeParty c = f.party("carol");
       FakeParty eve = f.party("eve");
       a.connect(100);
-      b.connect(100);
+      b.connect(300);
       c.connect(100);
-      TrainRequest ra = awaitTrain(a);
-      awaitTrain(b);
-      awaitTrain(c);
+      TrainRequest ra = a.awaitTrain();
+      b.awaitTrain();
+      c.awaitTrain();
       float[][] v0 = a.fetch(CNN, 0).tensors();
       float[][] good = shifted(v0, 1f);
       Map<String, Double> m = Map.of("accuracy", 0.1);
@@ -228,18 +210,6 @@ class RoundCoordinatorTest {
     return out;
   }
 
-  private interface Call {
-    Object run() throws Exception;
-  }
-
-  private static void assertRefused(Call call, Status.Code code, String description) {
-    assertThatThrownBy(call::run)
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(code);
-          assertThat(e.getStatus().getDescription()).contains(description);
-        });
-  }
-
   @Test
   @DisplayName("a party that drops mid-round is recorded as dropped and the round completes without waiting for it; a silent one is late")
   void droppedAndLate() throws Exception {
@@ -250,7 +220,7 @@ class RoundCoordinatorTest {
       a.connect(100);
       b.connect(100);
       c.connect(100);
-      awaitTrain(c);
+      c.awaitTrain();
       c.dropRounds();
       train(a, 100, 1f, 0.1);
       train(b, 100, 3f, 0.1);
@@ -259,13 +229,13 @@ class RoundCoordinatorTest {
 
       // round 2: only alice and bob were asked; bob stays silent until the deadline
       train(a, 100, 1f, 0.1);
-      awaitTrain(b);
+      b.awaitTrain();
       assertThat(f.coordinator.roundsCompleted()).isEqualTo(1);
       // one update < min 2: the round is retried and bob is asked again
-      TrainRequest retry = awaitTrain(b);
+      TrainRequest retry = b.awaitTrain();
       assertThat(retry.getRound()).isEqualTo(2);
       assertThat(retry.getAttempt()).isEqualTo(2);
-      assertThat(awaitTrain(a).getAttempt()).isEqualTo(2);
+      assertThat(a.awaitTrain().getAttempt()).isEqualTo(2);
       float[][] v1 = f.coordinator.globalModel().tensors();
       a.submit(2, 100, Map.of(), CNN, shifted(v1, 1f));
       b.submit(2, 100, Map.of(), CNN, shifted(v1, 1f));
@@ -290,7 +260,7 @@ class RoundCoordinatorTest {
       train(b, 300, 1f, 0.1);
       await().atMost(Duration.ofSeconds(10)).until(() -> first.coordinator.roundsCompleted() == 1);
       v1 = first.coordinator.globalModel().tensors();
-      awaitTrain(a); // round 2 started, then the server dies
+      a.awaitTrain(); // round 2 started, then the server dies
     }
     try (Federation second = new Federation(cfg)) {
       assertThat(second.coordinator.roundsCompleted()).isEqualTo(1);
@@ -301,7 +271,7 @@ class RoundCoordinatorTest {
       assertThat(jb.getPartyIndex()).as("indices survive the restart").isEqualTo(1);
       assertThat(jb.getCurrentRound()).isEqualTo(1);
       a.connect(100);
-      TrainRequest r2 = awaitTrain(a);
+      TrainRequest r2 = a.awaitTrain();
       assertThat(r2.getRound()).isEqualTo(2);
       assertThat(r2.getModelVersion()).isEqualTo(1);
       a.submit(2, 100, Map.of(), CNN, shifted(v1, 1f));
@@ -327,8 +297,8 @@ class RoundCoordinatorTest {
   }
 
   @Test
-  @DisplayName("an update refused after part of it was folded makes the round retry without that party, and the retry completes")
-  void taintedRoundIsRetriedWithoutTheCulprit() throws Exception {
+  @DisplayName("an update refused after several chunks leaves no trace in the sum: the round completes at its first attempt without it")
+  void refusedMultiChunkUpdateLeavesNoTrace() throws Exception {
     try (Federation f = new Federation(config().rounds(1).build())) {
       FakeParty a = f.party("alice");
       FakeParty b = f.party("bob");
@@ -336,12 +306,12 @@ class RoundCoordinatorTest {
       a.connect(100);
       b.connect(100);
       c.connect(300);
-      TrainRequest first = awaitTrain(a);
-      awaitTrain(b);
-      awaitTrain(c);
+      a.awaitTrain();
+      b.awaitTrain();
+      c.awaitTrain();
       float[][] v0 = a.fetch(CNN, 0).tensors();
       a.submit(1, 100, Map.of(), CNN, shifted(v0, 1f));
-      // bob cuts his update into 4 chunks and the last one holds a NaN: chunks 1 and 2 are in the sum by then
+      // bob cuts his update into 4 chunks and the last one holds a NaN: the first three were accepted on arrival
       float[][] bad = shifted(v0, 50f);
       bad[9][9] = Float.NaN;
       List<UpdateChunk> split = new ArrayList<>();
@@ -351,18 +321,11 @@ class RoundCoordinatorTest {
       assertRefused(() -> b.submitRaw(split), Status.Code.INVALID_ARGUMENT, "tensor 'fc3.bias' element 9 is NaN");
       c.submit(1, 300, Map.of(), CNN, shifted(v0, 2f));
 
-      TrainRequest retryA = awaitTrain(a);
-      assertThat(retryA.getRound()).isEqualTo(1);
-      assertThat(retryA.getAttempt()).isEqualTo(first.getAttempt() + 1);
-      assertThat(awaitTrain(c).getAttempt()).isEqualTo(2);
-      assertThat(b.events.poll(1, java.util.concurrent.TimeUnit.SECONDS)).as("bob is not asked again").isNull();
-      a.submit(1, 100, Map.of(), CNN, shifted(v0, 1f));
-      c.submit(1, 300, Map.of(), CNN, shifted(v0, 2f));
       await().atMost(Duration.ofSeconds(10)).until(() -> f.coordinator.roundsCompleted() == 1);
-      // (1 * 100 + 2 * 300) / 400 = 1.75: nothing of bob's +50 remains
+      // (1 * 100 + 2 * 300) / 400 = 1.75: nothing of bob's +50 reached the sum
       assertWeightedMean(f.coordinator.globalModel().tensors(), v0, 1.75);
       RoundRecord r1 = f.coordinator.history().get(0);
-      assertThat(r1.attempts()).isEqualTo(2);
+      assertThat(r1.attempts()).isEqualTo(1);
       assertThat(r1.parties()).containsExactly("alice", "carol");
       assertThat(r1.lateOrDropped().get("bob")).startsWith("rejected: ");
     }
@@ -377,7 +340,7 @@ class RoundCoordinatorTest {
       assertThat(r.getStrategy()).isEqualTo("fedprox");
       assertThat(r.getFedproxMu()).isEqualTo(0.25);
       assertThat(r.getLocalEpochs()).isEqualTo(2);
-      assertThat(r.getMaxMessageBytes()).isEqualTo(4 << 20);
+      assertThat(r.getMaxMessageBytes()).isEqualTo(ServerConfig.DEFAULT_MAX_MESSAGE_BYTES);
       assertThat(r.getCurrentRound()).isZero();
       assertRefused(() -> a.fetch(CNN, 3), Status.Code.FAILED_PRECONDITION,
           "model version 3 is not available: the global model of job jobT is at version 0");

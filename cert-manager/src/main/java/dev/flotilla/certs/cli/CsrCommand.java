@@ -1,33 +1,30 @@
 package dev.flotilla.certs.cli;
 
 import dev.flotilla.certs.CertificateSigningRequest;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.PkiException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "csr", mixinStandardHelpOptions = true,
     description = "Make a key and a certificate signing request locally: writes DIR/tls.key (0600) and "
-        + "DIR/tls.csr. Send only tls.csr to the CA ('certs sign'); the key never leaves this host.")
+        + "DIR/tls.csr asking for the identity spiffe://DOMAIN/job/JOB/ROLE/NAME (or /ROLE/NAME for ingress "
+        + "and controller). Send only tls.csr to the CA ('certs sign'); the key never leaves this host.")
 final class CsrCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.key and tls.csr.")
   Path out;
 
-  @Option(names = "--name", required = true, paramLabel = "NAME", description = "Name (the CN).")
-  String name;
-
-  @Option(names = "--dns", required = true, arity = "1..*", paramLabel = "NAME", description = "DNS names to request.")
-  List<String> dns = new ArrayList<>();
+  @Mixin IdentityOptions identity;
 
   @Override
   public Integer call() {
@@ -37,10 +34,11 @@ final class CsrCommand implements Callable<Integer> {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new PkiException("--out " + out + " is not a directory");
     }
-    CertificateSigningRequest csr = CertificateSigningRequest.create(name, dns, List.of(), KeyType.EC_P256);
+    Identity id = identity.identity();
+    CertificateSigningRequest csr = CertificateSigningRequest.create(id, identity.dnsNames(id), KeyType.EC_P256);
     csr.writeTo(out);
-    spec.commandLine().getOut().printf("wrote %s and %s (CN=%s, %s)%n", out.resolve(IssuedCertificate.KEY_FILE),
-        out.resolve(CertificateSigningRequest.CSR_FILE), name, String.join(", ", csr.subjectAltNames()));
+    spec.commandLine().getOut().printf("wrote %s and %s (%s)%n", out.resolve(IssuedCertificate.KEY_FILE),
+        out.resolve(CertificateSigningRequest.CSR_FILE), String.join(", ", csr.subjectAltNames()));
     return 0;
   }
 }

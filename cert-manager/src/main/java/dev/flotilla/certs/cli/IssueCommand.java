@@ -4,22 +4,22 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.PkiException;
-import dev.flotilla.certs.Role;
+import dev.flotilla.certs.Identity;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "issue", mixinStandardHelpOptions = true,
     description = "Issue a certificate and a fresh key with the CA: writes DIR/tls.crt, DIR/tls.key (0600), "
-        + "DIR/ca.crt. server: serverAuth; party: clientAuth + serverAuth (parties also serve their "
-        + "peers). The certificate carries the identity URI spiffe://<domain>/<role>/<name>, the "
-        + "domain taken from a DNS name shaped <x>.<role>.<domain>. The key has the CA's key type.")
+        + "DIR/ca.crt. The certificate carries exactly one identity URI: spiffe://DOMAIN/job/JOB/server|party/NAME "
+        + "or spiffe://DOMAIN/ingress|controller/NAME. server: serverAuth, DNS names under .server.DOMAIN; "
+        + "party: clientAuth + serverAuth (parties also serve their peers), DNS names under .party.DOMAIN; "
+        + "ingress and controller: clientAuth, no DNS names. The key has the CA's key type.")
 final class IssueCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -29,19 +29,7 @@ final class IssueCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.crt, tls.key, ca.crt.")
   Path out;
 
-  @Option(names = "--role", required = true, paramLabel = "ROLE", converter = Options.RoleConverter.class,
-      description = "server or party.")
-  Role role;
-
-  @Option(names = "--name", required = true, paramLabel = "NAME", description = "Name of the server or party (the CN).")
-  String name;
-
-  @Option(names = "--dns", required = true, arity = "1..*", paramLabel = "NAME",
-      description = "DNS names, wildcards allowed (*.server.example.org).")
-  List<String> dns = new ArrayList<>();
-
-  @Option(names = "--ip", arity = "1..*", paramLabel = "IP", description = "IP addresses.")
-  List<String> ips = new ArrayList<>();
+  @Mixin IdentityOptions identity;
 
   @Option(names = "--days", paramLabel = "N", defaultValue = "90", description = "Lifetime in days (default: ${DEFAULT-VALUE}).")
   int days;
@@ -49,9 +37,9 @@ final class IssueCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var lifetime = Options.days(spec, days);
-    LeafRequest.Builder builder = LeafRequest.builder(role, name)
-        .dnsNames(dns.toArray(String[]::new))
-        .ipAddresses(ips.toArray(String[]::new))
+    Identity id = identity.identity();
+    LeafRequest.Builder builder = LeafRequest.builder(id)
+        .dnsNames(identity.dnsNames(id).toArray(String[]::new))
         .lifetime(lifetime);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new PkiException("--out " + out + " is not a directory");

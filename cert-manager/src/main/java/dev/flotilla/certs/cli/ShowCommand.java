@@ -2,6 +2,8 @@ package dev.flotilla.certs.cli;
 
 import dev.flotilla.certs.CertificateSigningRequest;
 import dev.flotilla.certs.Certificates;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Fingerprints;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.Pem;
@@ -64,6 +66,9 @@ final class ShowCommand implements Callable<Integer> {
     out.printf("  Serial:         %s%n", cert.getSerialNumber().toString(16));
     out.printf("  CA:             %s%n", Certificates.isCa(cert) ? "yes" : "no");
     out.printf("  SANs:           %s%n", sans.isEmpty() ? "(none)" : String.join(", ", sans));
+    if (!Certificates.isCa(cert)) {
+      out.printf("  Identity:       %s%n", identityOf(cert));
+    }
     out.printf("  Key usage:      %s%n", String.join(", ", keyUsages(cert)));
     List<String> ekus = Certificates.extendedKeyUsages(cert);
     out.printf("  Ext. key usage: %s%n", ekus.isEmpty() ? "(none)" : String.join(", ", ekus));
@@ -74,6 +79,17 @@ final class ShowCommand implements Callable<Integer> {
     out.printf("  Status:         %s%n", status);
     out.printf("  SHA-256:        %s%n", Fingerprints.sha256(cert));
     out.flush();
+  }
+
+  /** The Flotilla identity, or why the certificate has none (peers would refuse it). */
+  private static String identityOf(X509Certificate cert) {
+    try {
+      Identity identity = Identity.of(cert);
+      return identity.role().pathSegment() + (identity.job() == null ? "" : " of job " + identity.job()) + " '"
+          + identity.name() + "' in " + identity.trustDomain();
+    } catch (PkiException e) {
+      return "NONE: " + e.getMessage();
+    }
   }
 
   private static String describe(KeyType type) {

@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "sign", mixinStandardHelpOptions = true,
     description = "Sign a CSR with the CA: writes DIR/tls.crt and DIR/ca.crt (the key stays with the "
-        + "requester). With --allow-domain, every SAN must be a DNS name under DOMAIN; anything else "
-        + "is refused, naming the SAN. The CSR's signature must verify. Lifetime: 90 days.")
+        + "requester). The CSR must ask for exactly one identity of --role in --domain (and of --job when "
+        + "given), and only DNS names in that role's zone (servers: .server.DOMAIN, parties: .party.DOMAIN); "
+        + "anything else is refused, naming it. The CSR's signature must verify. Lifetime: 90 days.")
 final class SignCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -31,16 +32,22 @@ final class SignCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--role", required = true, paramLabel = "ROLE", converter = Options.RoleConverter.class,
-      description = "server or party.")
+      description = "The role the CSR's identity must have: server, party, ingress or controller.")
   Role role;
 
-  @Option(names = "--allow-domain", paramLabel = "DOMAIN",
-      description = "Sign only DNS names under DOMAIN (and no IP SANs).")
-  String allowDomain;
+  @Option(names = "--domain", required = true, paramLabel = "DOMAIN",
+      description = "The federation's trust domain: the identity and every DNS name must belong to it.")
+  String domain;
+
+  @Option(names = "--job", paramLabel = "JOB", description = "Sign only identities of this job.")
+  String job;
 
   @Override
   public Integer call() {
-    SigningPolicy policy = allowDomain == null ? SigningPolicy.anyName() : SigningPolicy.namesUnder(allowDomain);
+    SigningPolicy policy = SigningPolicy.forTrustDomain(domain);
+    if (job != null) {
+      policy = policy.onlyJob(job);
+    }
     CertificateSigningRequest csr = CertificateSigningRequest.read(csrFile);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new PkiException("--out " + out + " is not a directory");

@@ -38,6 +38,18 @@ class CertsCommandTest {
     assertThat(run.exitCode()).as(run.err()).isZero();
   }
 
+  /** {@code certs issue} with the test CA, writing to {@code out}. */
+  CliRun issue(String... flags) {
+    return certs(Stream.concat(Stream.of("issue", "--ca", s(caDir), "--out", s(out)), Stream.of(flags))
+        .toArray(String[]::new));
+  }
+
+  /** {@code certs sign} of {@code csr} with the test CA, writing to {@code out}. */
+  CliRun sign(Path csr, String... flags) {
+    return certs(Stream.concat(Stream.of("sign", "--ca", s(caDir), "--csr", s(csr), "--out", s(out)), Stream.of(flags))
+        .toArray(String[]::new));
+  }
+
   /** Asserts the run failed with exactly one stderr line containing {@code expected}, and wrote nothing in {@code dir}. */
   static void assertRefused(CliRun run, String expected, Path dir) throws IOException {
     assertThat(run.exitCode()).isNotZero();
@@ -54,55 +66,56 @@ class CertsCommandTest {
   void initCaAndIssue() throws Exception {
     assertThat(Files.getPosixFilePermissions(caDir.resolve("ca.key")))
         .containsExactlyInAnyOrderElementsOf(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-    CliRun run = certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "party", "--name", "alice",
-        "--dns", "alice.party.example.org", "job1.a.party.example.org", "--ip", "10.0.0.5", "--days", "10");
+    CliRun run = issue("--role", "party", "--domain", "example.org", "--job", "job1", "--name", "alice",
+        "--dns", "alice.party.example.org", "job1.alice.party.example.org", "--days", "10");
     assertThat(run.exitCode()).as(run.err()).isZero();
     X509Certificate leaf = Pem.readCertificate(out.resolve("tls.crt"));
-    assertThat(Certificates.dnsNames(leaf)).containsExactly("alice.party.example.org", "job1.a.party.example.org");
-    assertThat(Certificates.ipAddresses(leaf)).containsExactly("10.0.0.5");
-    assertThat(Certificates.uris(leaf)).containsExactly("spiffe://example.org/party/alice");
+    assertThat(Certificates.dnsNames(leaf)).containsExactly("alice.party.example.org", "job1.alice.party.example.org");
+    assertThat(Certificates.ipAddresses(leaf)).isEmpty();
+    assertThat(Certificates.uris(leaf)).containsExactly("spiffe://example.org/job/job1/party/alice");
     assertThat(Duration.between(leaf.getNotBefore().toInstant(), leaf.getNotAfter().toInstant()).toDays()).isEqualTo(10);
     assertThat(Pem.readCertificate(out.resolve("ca.crt"))).isEqualTo(Pem.readCertificate(caDir.resolve("ca.crt")));
-    assertThat(run.out()).contains("spiffe://example.org/party/alice").contains("SHA-256:");
+    assertThat(run.out()).contains("spiffe://example.org/job/job1/party/alice").contains("SHA-256:")
+        .contains("Identity:       party of job job1 'alice' in example.org");
   }
 
   @Test
   @DisplayName("show prints subject, SANs, usages, validity and fingerprint")
   void show() {
-    certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "agg", "--dns", "*.server.example.org");
+    issue("--role", "server", "--domain", "example.org", "--job", "mnist", "--name", "agg", "--dns", "*.server.example.org");
     CliRun run = certs("show", s(out.resolve("tls.crt")));
     assertThat(run.exitCode()).as(run.err()).isZero();
     X509Certificate cert = Pem.readCertificate(out.resolve("tls.crt"));
     assertThat(run.out())
         .contains("Subject:        CN=agg")
-        .contains("SANs:           DNS:*.server.example.org, URI:spiffe://example.org/server/agg")
+        .contains("SANs:           DNS:*.server.example.org, URI:spiffe://example.org/job/mnist/server/agg")
         .contains("Ext. key usage: serverAuth")
         .contains("Not after:      " + cert.getNotAfter().toInstant())
         .contains("SHA-256:        " + dev.flotilla.certs.Fingerprints.sha256(cert));
   }
 
   @Test
-  @DisplayName("csr then sign: the CA signs names under --allow-domain and writes tls.crt and ca.crt only")
+  @DisplayName("csr then sign: the CSR asks for the identity, the CA signs it for its --domain and writes tls.crt and ca.crt only")
   void csrAndSign() throws Exception {
     Path party = tmp.resolve("party");
-    assertThat(certs("csr", "--out", s(party), "--name", "bob", "--dns", "bob.party.example.org").exitCode()).isZero();
+    assertThat(certs("csr", "--out", s(party), "--role", "party", "--domain", "example.org", "--job", "job1",
+        "--name", "bob").exitCode()).isZero();
     assertThat(party.resolve("tls.csr")).exists();
-    CliRun run = certs("sign", "--ca", s(caDir), "--csr", s(party.resolve("tls.csr")), "--out", s(out),
-        "--role", "party", "--allow-domain", "example.org");
+    CliRun run = sign(party.resolve("tls.csr"), "--role", "party", "--domain", "example.org", "--job", "job1");
     assertThat(run.exitCode()).as(run.err()).isZero();
     try (Stream<Path> files = Files.list(out)) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("tls.crt", "ca.crt");
     }
-    assertThat(Certificates.uris(Pem.readCertificate(out.resolve("tls.crt")))).containsExactly("spiffe://example.org/party/bob");
+    assertThat(Certificates.uris(Pem.readCertificate(out.resolve("tls.crt")))).containsExactly("spiffe://example.org/job/job1/party/bob");
     CliRun shown = certs("show", s(party.resolve("tls.csr")));
-    assertThat(shown.out()).contains("Subject:        CN=bob").contains("SANs:           DNS:bob.party.example.org")
+    assertThat(shown.out()).contains("Subject:        CN=bob").contains("SANs:           DNS:job1.bob.party.example.org, URI:spiffe://example.org/job/job1/party/bob")
         .contains("Signature:      valid");
   }
 
   @Test
   @DisplayName("renew leaves a fresh certificate alone and reissues with --force")
   void renew() {
-    certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "agg", "--dns", "agg.server.example.org");
+    issue("--role", "server", "--domain", "example.org", "--job", "agg", "--name", "agg");
     X509Certificate before = Pem.readCertificate(out.resolve("tls.crt"));
     CliRun notDue = certs("renew", "--ca", s(caDir), "--dir", s(out));
     assertThat(notDue.exitCode()).isZero();
@@ -118,8 +131,8 @@ class CertsCommandTest {
   @Test
   @DisplayName("every subcommand has --help that names its flags")
   void help() {
-    for (String[] cmd : List.of(new String[] {"init-ca", "--out", "--key-type"}, new String[] {"issue", "--role", "--dns"},
-        new String[] {"csr", "--name", "--dns"}, new String[] {"sign", "--allow-domain", "--csr"},
+    for (String[] cmd : List.of(new String[] {"init-ca", "--out", "--key-type"}, new String[] {"issue", "--role", "--job"},
+        new String[] {"csr", "--domain", "--dns"}, new String[] {"sign", "--domain", "--csr"},
         new String[] {"show", "FILE", "fingerprint"}, new String[] {"renew", "--force", "--dir"})) {
       CliRun run = certs(cmd[0], "--help");
       assertThat(run.exitCode()).isZero();
@@ -133,16 +146,14 @@ class CertsCommandTest {
     @Test
     @DisplayName("a missing CA directory")
     void missingCa() throws Exception {
-      assertRefused(certs("issue", "--ca", s(tmp.resolve("nope")), "--out", s(out), "--role", "server", "--name", "a",
-          "--dns", "a.example.org"), "CA directory does not exist: " + tmp.resolve("nope"), out);
+      assertRefused(certs("issue", "--ca", s(tmp.resolve("nope")), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "CA directory does not exist: " + tmp.resolve("nope"), out);
     }
 
     @Test
     @DisplayName("a missing CA key file")
     void missingKey() throws Exception {
       Files.delete(caDir.resolve("ca.key"));
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a",
-          "--dns", "a.example.org"), "missing file: " + caDir.resolve("ca.key"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "missing file: " + caDir.resolve("ca.key"), out);
     }
 
     @Test
@@ -150,8 +161,7 @@ class CertsCommandTest {
     void unreadable() throws Exception {
       Files.delete(caDir.resolve("ca.crt"));
       Files.createDirectory(caDir.resolve("ca.crt"));
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a",
-          "--dns", "a.example.org"), "not a regular file: " + caDir.resolve("ca.crt"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "not a regular file: " + caDir.resolve("ca.crt"), out);
     }
 
     @Test
@@ -160,8 +170,7 @@ class CertsCommandTest {
       org.junit.jupiter.api.Assumptions.assumeFalse("root".equals(System.getProperty("user.name")),
           "root reads files whatever their mode");
       Files.setPosixFilePermissions(caDir.resolve("ca.key"), java.util.Set.of());
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a",
-          "--dns", "a.example.org"), "unreadable file: " + caDir.resolve("ca.key"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "unreadable file: " + caDir.resolve("ca.key"), out);
     }
 
     @Test
@@ -169,8 +178,7 @@ class CertsCommandTest {
     void corruptPem() throws Exception {
       String pem = Files.readString(caDir.resolve("ca.crt"));
       Files.writeString(caDir.resolve("ca.crt"), pem.substring(0, 60) + "!!!garbage!!!" + pem.substring(80));
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a",
-          "--dns", "a.example.org"), "corrupt PEM in " + caDir.resolve("ca.crt"), out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "corrupt PEM in " + caDir.resolve("ca.crt"), out);
     }
 
     @Test
@@ -185,7 +193,7 @@ class CertsCommandTest {
     @DisplayName("a CSR whose signature does not verify")
     void badCsrSignature() throws Exception {
       Path party = tmp.resolve("party");
-      certs("csr", "--out", s(party), "--name", "bob", "--dns", "bob.party.example.org");
+      certs("csr", "--out", s(party), "--role", "party", "--domain", "example.org", "--job", "job1", "--name", "bob");
       Path csr = party.resolve("tls.csr");
       String pem = Files.readString(csr);
       String body = pem.replaceAll("-----[^-]+-----", "").replaceAll("\\s", "");
@@ -194,18 +202,37 @@ class CertsCommandTest {
       Files.writeString(csr, "-----BEGIN CERTIFICATE REQUEST-----\n"
           + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
           + "\n-----END CERTIFICATE REQUEST-----\n");
-      assertRefused(certs("sign", "--ca", s(caDir), "--csr", s(csr), "--out", s(out), "--role", "party"),
-          "CSR signature does not verify", out);
+      assertRefused(sign(csr, "--role", "party", "--domain", "example.org"), "CSR signature does not verify", out);
     }
 
     @Test
-    @DisplayName("a SAN outside the allowed domain, named in the message")
-    void sanOutsideDomain() throws Exception {
+    @DisplayName("a CSR from another trust domain, or signed as another role, named in the message")
+    void foreignOrWrongRole() throws Exception {
       Path party = tmp.resolve("party");
-      certs("csr", "--out", s(party), "--name", "bob", "--dns", "bob.party.example.org", "www.bank.com");
-      assertRefused(certs("sign", "--ca", s(caDir), "--csr", s(party.resolve("tls.csr")), "--out", s(out),
-          "--role", "party", "--allow-domain", "example.org"),
-          "SAN DNS:www.bank.com is outside the allowed domain example.org", out);
+      certs("csr", "--out", s(party), "--role", "party", "--domain", "bank.com", "--job", "job1", "--name", "bob");
+      assertRefused(sign(party.resolve("tls.csr"), "--role", "party", "--domain", "example.org"),
+          "CSR asks for identity spiffe://bank.com/job/job1/party/bob outside the trust domain example.org", out);
+      assertRefused(sign(party.resolve("tls.csr"), "--role", "server", "--domain", "bank.com"),
+          "CSR asks for the party identity spiffe://bank.com/job/job1/party/bob but is being signed as role server", out);
+    }
+
+    @Test
+    @DisplayName("a party certificate or CSR with the aggregator's host name, named in the message")
+    void serverNameForParty() throws Exception {
+      assertRefused(issue("--role", "party", "--domain", "example.org", "--job", "job1", "--name", "mallory",
+          "--dns", "job1.server.example.org"),
+          "DNS name job1.server.example.org is not allowed in a party certificate of example.org", out);
+      Path party = tmp.resolve("mallory");
+      assertRefused(certs("csr", "--out", s(party), "--role", "party", "--domain", "example.org", "--job", "job1",
+          "--name", "mallory", "--dns", "job1.server.example.org"),
+          "DNS name job1.server.example.org is not allowed in a party certificate of example.org", party);
+    }
+
+    @Test
+    @DisplayName("a server or party without --job")
+    void missingJob() throws Exception {
+      assertRefused(issue("--role", "party", "--domain", "example.org", "--name", "alice"),
+          "--job is required for role party", out);
     }
 
     @Test
@@ -216,15 +243,14 @@ class CertsCommandTest {
       shortLived.writeTo(expiredDir);
       Instant notAfter = shortLived.certificate().getNotAfter().toInstant();
       Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> Instant.now().isAfter(notAfter));
-      assertRefused(certs("issue", "--ca", s(expiredDir), "--out", s(out), "--role", "server", "--name", "a",
-          "--dns", "a.example.org"), "CA certificate 'Brief CA' expired at", out);
+      assertRefused(certs("issue", "--ca", s(expiredDir), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a"), "CA certificate 'Brief CA' expired at", out);
     }
 
     @Test
     @DisplayName("an unknown role")
     void unknownRole() throws Exception {
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "admin", "--name", "a",
-          "--dns", "a.example.org"), "unknown role 'admin' (expected server or party)", out);
+      assertRefused(issue("--role", "admin", "--domain", "example.org", "--name", "a"),
+          "unknown role 'admin' (expected server, party, ingress or controller)", out);
     }
 
     @Test
@@ -232,12 +258,12 @@ class CertsCommandTest {
     void otherBadFlags() throws Exception {
       Path ca2 = tmp.resolve("ca2");
       assertRefused(certs("init-ca", "--out", s(ca2), "--key-type", "dsa"), "unknown key type 'dsa'", ca2);
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a",
-          "--dns", "a.example.org", "--days", "0"), "--days must be positive, was 0", out);
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a",
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a",
+          "--days", "0"), "--days must be positive, was 0", out);
+      assertRefused(issue("--role", "server", "--domain", "example.org", "--job", "a", "--name", "a",
           "--dns", "bad..name"), "invalid DNS name 'bad..name'", out);
-      assertRefused(certs("issue", "--ca", s(caDir), "--out", s(out), "--role", "server", "--name", "a"),
-          "Missing required option: '--dns", out);
+      assertRefused(issue("--role", "server", "--job", "a", "--name", "a"),
+          "Missing required option: '--domain", out);
     }
 
     @Test
@@ -255,7 +281,7 @@ class CertsCommandTest {
     void outIsFile() throws Exception {
       Path file = tmp.resolve("file");
       Files.writeString(file, "keep");
-      CliRun run = certs("issue", "--ca", s(caDir), "--out", s(file), "--role", "server", "--name", "a", "--dns", "a.example.org");
+      CliRun run = certs("issue", "--ca", s(caDir), "--out", s(file), "--role", "server", "--domain", "example.org", "--job", "a", "--name", "a");
       assertThat(run.exitCode()).isNotZero();
       assertThat(run.err().strip()).doesNotContain("\n").contains("is not a directory");
       assertThat(Files.readString(file)).isEqualTo("keep");

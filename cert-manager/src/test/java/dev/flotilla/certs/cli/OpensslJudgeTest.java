@@ -10,7 +10,7 @@ import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
-import dev.flotilla.certs.Role;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import java.io.IOException;
@@ -65,18 +65,18 @@ class OpensslJudgeTest {
   }
 
   @Test
-  @DisplayName("a server certificate with a wildcard and an IP verifies, with exactly those SANs and serverAuth only")
+  @DisplayName("a server certificate with a wildcard verifies, with exactly those SANs and serverAuth only")
   void serverCertificate() throws Exception {
     Path ca = initCa("ec");
     Path out = tmp.resolve("server");
-    CliRun run = certs("issue", "--ca", s(ca), "--out", s(out), "--role", "server", "--name", "agg",
-        "--dns", "*.server.example.org", "--ip", "127.0.0.1");
+    CliRun run = certs("issue", "--ca", s(ca), "--out", s(out), "--role", "server", "--domain", "example.org",
+        "--job", "mnist", "--name", "agg", "--dns", "*.server.example.org");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"));
     assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"), "-purpose", "sslserver");
     assertThat(extensions(out.resolve("tls.crt"))).containsExactly(
         "X509v3 Extended Key Usage:", "TLS Web Server Authentication",
-        "X509v3 Subject Alternative Name:", "DNS:*.server.example.org, IP Address:127.0.0.1, URI:spiffe://example.org/server/agg");
+        "X509v3 Subject Alternative Name:", "DNS:*.server.example.org, URI:spiffe://example.org/job/mnist/server/agg");
     Result asClient = openssl("verify", "-CAfile", s(out.resolve("ca.crt")), "-purpose", "sslclient", s(out.resolve("tls.crt")));
     assertThat(asClient.exitCode()).isNotZero();
   }
@@ -86,14 +86,14 @@ class OpensslJudgeTest {
   void partyCertificate() throws Exception {
     Path ca = initCa("ec");
     Path out = tmp.resolve("party");
-    certs("issue", "--ca", s(ca), "--out", s(out), "--role", "party", "--name", "alice",
-        "--dns", "job1.a.party.example.org", "alice.party.example.org");
+    certs("issue", "--ca", s(ca), "--out", s(out), "--role", "party", "--domain", "example.org",
+        "--job", "job1", "--name", "alice", "--dns", "job1.alice.party.example.org", "alice.party.example.org");
     assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"), "-purpose", "sslclient");
     assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"), "-purpose", "sslserver");
     assertThat(extensions(out.resolve("tls.crt"))).containsExactly(
         "X509v3 Extended Key Usage:", "TLS Web Server Authentication, TLS Web Client Authentication",
         "X509v3 Subject Alternative Name:",
-        "DNS:job1.a.party.example.org, DNS:alice.party.example.org, URI:spiffe://example.org/party/alice");
+        "DNS:job1.alice.party.example.org, DNS:alice.party.example.org, URI:spiffe://example.org/job/job1/party/alice");
     // the key openssl reads from tls.key is the key of tls.crt
     Result certKey = openssl("x509", "-noout", "-pubkey", "-in", s(out.resolve("tls.crt")));
     Result key = openssl("pkey", "-pubout", "-in", s(out.resolve("tls.key")));
@@ -107,7 +107,7 @@ class OpensslJudgeTest {
     for (String type : new String[] {"rsa2048", "rsa3072"}) {
       Path ca = initCa(type);
       Path out = tmp.resolve("rsa-leaf-" + type);
-      certs("issue", "--ca", s(ca), "--out", s(out), "--role", "server", "--name", "s", "--dns", "s.server.example.org");
+      certs("issue", "--ca", s(ca), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "s", "--name", "s");
       assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"));
       String bits = type.substring(3);
       assertThat(openssl("x509", "-noout", "-text", "-in", s(ca.resolve("ca.crt"))).output())
@@ -122,18 +122,18 @@ class OpensslJudgeTest {
   void csrFlow() throws Exception {
     Path ca = initCa("ec");
     Path party = tmp.resolve("party");
-    certs("csr", "--out", s(party), "--name", "bob", "--dns", "bob.party.example.org");
+    certs("csr", "--out", s(party), "--role", "party", "--domain", "example.org", "--job", "job1", "--name", "bob");
     Result req = openssl("req", "-verify", "-noout", "-in", s(party.resolve("tls.csr")));
     assertThat(req.exitCode()).as(req.output()).isZero();
     assertThat(req.output()).containsIgnoringCase("verify OK");
     Path out = tmp.resolve("signed");
     CliRun run = certs("sign", "--ca", s(ca), "--csr", s(party.resolve("tls.csr")), "--out", s(out),
-        "--role", "party", "--allow-domain", "example.org");
+        "--role", "party", "--domain", "example.org");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"), "-purpose", "sslclient");
     assertThat(extensions(out.resolve("tls.crt"))).containsExactly(
         "X509v3 Extended Key Usage:", "TLS Web Server Authentication, TLS Web Client Authentication",
-        "X509v3 Subject Alternative Name:", "DNS:bob.party.example.org, URI:spiffe://example.org/party/bob");
+        "X509v3 Subject Alternative Name:", "DNS:job1.bob.party.example.org, URI:spiffe://example.org/job/job1/party/bob");
     Result certKey = openssl("x509", "-noout", "-pubkey", "-in", s(out.resolve("tls.crt")));
     assertThat(openssl("pkey", "-pubout", "-in", s(party.resolve("tls.key"))).output()).isEqualTo(certKey.output());
   }
@@ -145,14 +145,15 @@ class OpensslJudgeTest {
     Path key = tmp.resolve("o.key");
     Path csr = tmp.resolve("o.csr");
     Result made = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", s(key), "-out", s(csr), "-subj", "/CN=carol", "-addext", "subjectAltName=DNS:carol.party.example.org");
+        "-keyout", s(key), "-out", s(csr), "-subj", "/CN=carol", "-addext",
+        "subjectAltName=DNS:carol.party.example.org,URI:spiffe://example.org/job/job1/party/carol");
     assertThat(made.exitCode()).as(made.output()).isZero();
     Path out = tmp.resolve("o-signed");
     CliRun run = certs("sign", "--ca", s(ca), "--csr", s(csr), "--out", s(out), "--role", "party",
-        "--allow-domain", "party.example.org");
+        "--domain", "example.org", "--job", "job1");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"));
-    assertThat(extensions(out.resolve("tls.crt"))).contains("DNS:carol.party.example.org, URI:spiffe://example.org/party/carol");
+    assertThat(extensions(out.resolve("tls.crt"))).contains("DNS:carol.party.example.org, URI:spiffe://example.org/job/job1/party/carol");
   }
 
   @Test
@@ -160,7 +161,7 @@ class OpensslJudgeTest {
   void renewed() throws Exception {
     Path ca = initCa("ec");
     Path out = tmp.resolve("server");
-    certs("issue", "--ca", s(ca), "--out", s(out), "--role", "server", "--name", "agg", "--dns", "agg.server.example.org");
+    certs("issue", "--ca", s(ca), "--out", s(out), "--role", "server", "--domain", "example.org", "--job", "agg", "--name", "agg");
     List<String> before = extensions(out.resolve("tls.crt"));
     String fingerprint = openssl("x509", "-noout", "-fingerprint", "-sha256", "-in", s(out.resolve("tls.crt"))).output();
     assertThat(certs("renew", "--ca", s(ca), "--dir", s(out), "--force").exitCode()).isZero();
@@ -185,7 +186,7 @@ class OpensslJudgeTest {
   void intermediateChain() throws Exception {
     CertificateAuthority root = CertificateAuthority.createRoot("Root", Duration.ofDays(30), KeyType.EC_P256);
     CertificateAuthority intermediate = root.createIntermediate("Issuing", Duration.ofDays(20), KeyType.EC_P256);
-    IssuedCertificate leaf = intermediate.issue(LeafRequest.builder(Role.SERVER, "agg").dnsNames("agg.server.example.org").build());
+    IssuedCertificate leaf = intermediate.issue(LeafRequest.builder(Identity.server("example.org", "agg", "agg")).dnsNames("agg.server.example.org").build());
     Path out = tmp.resolve("chain");
     leaf.writeTo(out);
     assertVerifies(out.resolve("ca.crt"), out.resolve("tls.crt"), "-untrusted", s(out.resolve("tls.crt")));

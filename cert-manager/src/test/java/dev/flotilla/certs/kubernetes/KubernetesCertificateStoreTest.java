@@ -7,7 +7,7 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.kubernetes.KubernetesCertificateStore.Outcome;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -38,7 +38,7 @@ class KubernetesCertificateStoreTest {
   @BeforeAll
   static void issue() {
     ca = CertificateAuthority.createRoot("Store CA", Duration.ofDays(30), KeyType.EC_P256);
-    server = ca.issue(LeafRequest.builder(Role.SERVER, "job1").dnsNames("*.server.example.org").build());
+    server = ca.issue(LeafRequest.builder(Identity.server("example.org", "job1", "job1")).dnsNames("*.server.example.org").build());
   }
 
   private KubernetesCertificateStore store() {
@@ -75,7 +75,7 @@ class KubernetesCertificateStoreTest {
     assertThat(client.secrets().inNamespace("ns2").withName("tls").get().getMetadata().getResourceVersion())
         .isEqualTo(version);
 
-    IssuedCertificate renewed = ca.issue(LeafRequest.builder(Role.SERVER, "job1").dnsNames("*.server.example.org").build());
+    IssuedCertificate renewed = ca.issue(LeafRequest.builder(Identity.server("example.org", "job1", "job1")).dnsNames("*.server.example.org").build());
     assertThat(store().writeTlsSecret("ns2", "tls", renewed, Map.of(), OWNER)).isEqualTo(Outcome.UPDATED);
     Secret secret = client.secrets().inNamespace("ns2").withName("tls").get();
     assertThat(store().readTlsSecret("ns2", "tls").orElseThrow().certificate()).isEqualTo(renewed.certificate());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 
 /**
@@ -23,8 +24,10 @@ public class IflearnerJobSpec {
   @JsonPropertyDescription("server (the aggregator) or client (a party).")
   private Role role;
 
-  @JsonPropertyDescription("Host name the job is reached at through the ingress, e.g. job1.server.iflearner.com "
-      + "or job1.a.party.iflearner.com.")
+  @Size(max = 253)
+  @JsonPropertyDescription("Host name the job is reached at through the ingress: <job>.server.<domain> for a server "
+      + "(job1.server.iflearner.com), <job>.<party>.party.<domain> for a client (job1.a.party.iflearner.com). "
+      + "A job whose host does not fit its role, or names a reserved or not allowed domain, is refused.")
   private String host;
 
   @Required
@@ -34,14 +37,15 @@ public class IflearnerJobSpec {
   @JsonPropertyDescription("TLS mode and certificate lifetime.")
   private TlsSpec tls;
 
-  @JsonPropertyDescription("Federation domain; certificates carry spiffe://<domain>/... identities. "
-      + "Default: the host without its job label and its server / <party>.party labels.")
+  @Size(max = 253)
+  @JsonPropertyDescription("Federation domain; certificates carry spiffe://<domain>/job/<job>/... identities. "
+      + "Always the host without its job label and its server / <party>.party labels; if given, it must be that.")
   private String domain;
 
   @JsonPropertyDescription("CoreDNS records for the host.")
   private DnsSpec dns;
 
-  @JsonPropertyDescription("NetworkPolicies around the job's pod.")
+  @JsonPropertyDescription("The NetworkPolicy around the job's pod (on unless enabled: false).")
   private IsolationSpec isolation;
 
   @Min(1)

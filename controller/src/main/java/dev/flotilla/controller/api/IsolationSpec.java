@@ -4,16 +4,17 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /**
- * {@code spec.isolation}: NetworkPolicies so the job's pod accepts traffic only from the ingress
- * controller and reaches only DNS and the ingress controller.
+ * {@code spec.isolation}: a NetworkPolicy so the job's pod accepts traffic only from the ingress
+ * controller (and the metrics scraper on an aggregator's metrics port) and reaches only DNS and
+ * the ingress controller. On unless switched off explicitly.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class IsolationSpec {
 
-  @JsonPropertyDescription("Create the NetworkPolicies (default false).")
+  @JsonPropertyDescription("Isolate the pod with a NetworkPolicy (default true; false removes the policy).")
   private Boolean enabled;
 
-  @JsonPropertyDescription("Namespace of the ingress controller's pods (default ingress-nginx).")
+  @JsonPropertyDescription("Namespace of the ingress controller's pods (default: the controller's --ingress-namespace, ingress-nginx).")
   private String ingressNamespace;
 
   public IsolationSpec() {}

@@ -2,7 +2,6 @@ package dev.flotilla.controller.model;
 
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.controller.api.Role;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -39,34 +38,32 @@ public final class CertificateModel {
   public static final KeyType KEY_TYPE = KeyType.EC_P256;
   public static final String DOMAIN_ANNOTATION = "flotilla.dev/domain";
 
-  private static final int SAN_DNS = 2;
-  private static final int SAN_URI = 6;
+  static final int SAN_DNS = 2;
+  static final int SAN_URI = 6;
 
   private CertificateModel() {}
 
   /**
    * The job's leaf: a serving certificate for a server's host, a client-and-serving certificate
-   * for a party's host (parties also serve their peers); the Service's in-cluster names too.
+   * for a party's host (parties also serve their peers), with the job-bound identity
+   * {@link JobModel#identityUri()}.
    */
   public static LeafRequest leafRequest(JobModel job) {
-    return LeafRequest.builder(job.role() == Role.SERVER ? dev.flotilla.certs.Role.SERVER : dev.flotilla.certs.Role.PARTY,
-            job.identityName())
+    return LeafRequest.builder(job.identity())
         .dnsNames(dnsNames(job).toArray(String[]::new))
-        .uri(job.identityUri())
         .lifetime(job.certificateLifetime())
         .keyType(KEY_TYPE)
         .build();
   }
 
-  /** The host first, then the Service's names inside the cluster. */
+  /**
+   * The host, and nothing else: a server's certificate names only {@code *.server.<domain>} hosts, a
+   * party's only {@code *.party.<domain>} ones. In-cluster {@code .svc} names would let the
+   * certificate serve as any Service of that name; nothing connects by them (ingress-nginx
+   * verifies a GRPCS backend against the host, {@code proxy-ssl-name}).
+   */
   public static List<String> dnsNames(JobModel job) {
-    List<String> names = new ArrayList<>();
-    if (job.hasHost()) {
-      names.add(job.host());
-    }
-    names.add(job.serviceName() + "." + job.namespace() + ".svc");
-    names.add(job.serviceName() + "." + job.namespace() + ".svc.cluster.local");
-    return names;
+    return job.hasHost() ? List.of(job.host()) : List.of();
   }
 
   public static String caCommonName(String namespace, String domain) {
@@ -127,23 +124,6 @@ public final class CertificateModel {
         .endMetadata()
         .withType("kubernetes.io/tls")
         .withData(data)
-        .build();
-  }
-
-  /**
-   * The namespace's CA for a domain. It belongs to no job: later jobs in the namespace and domain
-   * are issued by the same CA, so parties that trust it keep trusting new servers.
-   */
-  public static Secret caSecret(String namespace, String domain, String caPem, String caKeyPem) {
-    return new SecretBuilder()
-        .withNewMetadata()
-        .withName(JobModel.caSecretName(domain))
-        .withNamespace(namespace)
-        .withLabels(Map.of(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER))
-        .withAnnotations(Map.of(DOMAIN_ANNOTATION, domain))
-        .endMetadata()
-        .withType("Opaque")
-        .withData(Map.of(CA_CRT, encode(caPem), CA_KEY, encode(caKeyPem)))
         .build();
   }
 

@@ -61,7 +61,7 @@ public final class IngressModel {
     if (job.tlsMode() == TlsMode.PASSTHROUGH) {
       annotations.put(SSL_PASSTHROUGH, "true");
     } else {
-      if (job.usesFlotillaRuntime()) {
+      if (IngressClientModel.required(job)) {
         String namespace = job.namespace();
         annotations.put(BACKEND_PROTOCOL, "GRPCS");
         annotations.put(AUTH_TLS_SECRET, namespace + "/" + job.tlsSecretName());

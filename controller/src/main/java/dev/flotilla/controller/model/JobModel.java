@@ -1,22 +1,24 @@
 package dev.flotilla.controller.model;
 
+import dev.flotilla.certs.Identity;
 import dev.flotilla.controller.api.DnsSpec;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.IflearnerJobSpec;
 import dev.flotilla.controller.api.IsolationSpec;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.api.TlsMode;
+import dev.flotilla.dns.FederationHost;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * An {@link IflearnerJob} with every default resolved: the one place that decides names, ports,
@@ -36,7 +38,6 @@ public final class JobModel {
   public static final int DEFAULT_CLIENT_PORT = 50001;
   public static final int DEFAULT_METRICS_PORT = 9090;
   public static final int DEFAULT_VALIDITY_DAYS = 90;
-  public static final String DEFAULT_INGRESS_NAMESPACE = "ingress-nginx";
 
   private final IflearnerJob job;
   private final IflearnerJobSpec spec;
@@ -91,63 +92,60 @@ public final class JobModel {
     return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
   }
 
-  private String[] hostLabels() {
-    return hasHost() ? host().split("\\.") : new String[0];
-  }
-
-  /** True for {@code <job>.<party>.party.<domain>}. */
-  private boolean partyStyleHost() {
-    String[] l = hostLabels();
-    return l.length >= 4 && l[2].equals("party");
-  }
-
-  /** True for {@code <job>.server.<domain>}. */
-  private boolean serverStyleHost() {
-    String[] l = hostLabels();
-    return l.length >= 3 && l[1].equals("server");
+  /** The host taken apart when it has one of the two federation shapes (whatever the role). */
+  public Optional<FederationHost> federationHost() {
+    return hasHost() ? FederationHost.parse(host()) : Optional.empty();
   }
 
   /**
-   * The federation domain: {@code spec.domain}, else derived from the host
+   * The federation domain, the trust domain of the job's identities: the host's
    * ({@code job1.server.iflearner.com} and {@code job1.a.party.iflearner.com} give {@code iflearner.com}),
-   * else {@code <namespace>.flotilla.local}.
+   * else {@code spec.domain}, else {@code <namespace>.flotilla.local}. {@link HostAdmission} refuses
+   * a job whose {@code spec.domain} differs from its host's, so the two never disagree in a
+   * certificate.
    */
   public String domain() {
+    Optional<FederationHost> parsed = federationHost();
+    if (parsed.isPresent()) {
+      return parsed.get().domain();
+    }
     if (spec.getDomain() != null && !spec.getDomain().isBlank()) {
       return spec.getDomain().trim().toLowerCase(Locale.ROOT);
-    }
-    String[] l = hostLabels();
-    if (partyStyleHost()) {
-      return String.join(".", Arrays.copyOfRange(l, 3, l.length));
-    }
-    if (serverStyleHost()) {
-      return String.join(".", Arrays.copyOfRange(l, 2, l.length));
-    }
-    if (l.length >= 3) {
-      return String.join(".", Arrays.copyOfRange(l, 1, l.length));
     }
     return namespace() + ".flotilla.local";
   }
 
-  /**
-   * The identity the certificate carries (CN and the last segment of the SPIFFE URI): a party's
-   * label in {@code <job>.<party>.party.<domain>}, a server's job label in {@code <job>.server.<domain>},
-   * otherwise the object's name.
-   */
-  public String identityName() {
-    String[] l = hostLabels();
-    if (role() == Role.CLIENT && partyStyleHost()) {
-      return l[1];
-    }
-    if (role() == Role.SERVER && serverStyleHost()) {
-      return l[0];
-    }
-    return name();
+  /** The job the identity belongs to: the host's first label (for both shapes), else the object's name as a label. */
+  public String identityJob() {
+    return federationHost().map(FederationHost::job).orElse(asLabel(name()));
   }
 
-  /** {@code spiffe://<domain>/server/<name>} or {@code spiffe://<domain>/party/<name>}. */
+  /**
+   * The identity's name: a party's label in {@code <job>.<party>.party.<domain>}, a server's job
+   * label in {@code <job>.server.<domain>} (a server is named after its job), else the object's name.
+   */
+  public String identityName() {
+    return federationHost().map(FederationHost::name).orElse(asLabel(name()));
+  }
+
+  /**
+   * The identity the certificate carries: {@code spiffe://<domain>/job/<job>/server/<job>} or
+   * {@code spiffe://<domain>/job/<job>/party/<party>}.
+   */
+  public Identity identity() {
+    return role() == Role.SERVER
+        ? Identity.server(domain(), identityJob(), identityName())
+        : Identity.party(domain(), identityJob(), identityName());
+  }
+
   public String identityUri() {
-    return "spiffe://" + domain() + "/" + (role() == Role.SERVER ? "server" : "party") + "/" + identityName();
+    return identity().uri();
+  }
+
+  /** Object names may hold dots and run to 253 characters; identity segments are single DNS labels. */
+  private static String asLabel(String name) {
+    String label = name.replace('.', '-');
+    return label.length() > 63 ? label.substring(0, 63).replaceAll("-+$", "") : label;
   }
 
   /**
@@ -163,7 +161,11 @@ public final class JobModel {
 
   /** True when the first container's image repository is a Flotilla runtime image. */
   public boolean usesFlotillaRuntime() {
-    String image = firstContainer().getImage();
+    return isFlotillaRuntimeImage(firstContainer().getImage());
+  }
+
+  /** True when the image's repository (its last path segment, without tag or digest) starts with {@code flotilla}. */
+  public static boolean isFlotillaRuntimeImage(String image) {
     if (image == null) {
       return false;
     }
@@ -211,15 +213,17 @@ public final class JobModel {
         ? null : dns.getIngressAddress().trim();
   }
 
+  /** On unless the job switches it off explicitly ({@code spec.isolation.enabled: false}). */
   public boolean isolationEnabled() {
     IsolationSpec isolation = spec.getIsolation();
-    return isolation != null && Boolean.TRUE.equals(isolation.getEnabled());
+    return isolation == null || isolation.getEnabled() == null || isolation.getEnabled();
   }
 
-  public String ingressNamespace() {
+  /** {@code spec.isolation.ingressNamespace}, else {@code controllerDefault} (the controller's --ingress-namespace). */
+  public String ingressNamespace(String controllerDefault) {
     IsolationSpec isolation = spec.getIsolation();
-    return isolation == null || isolation.getIngressNamespace() == null
-        ? DEFAULT_INGRESS_NAMESPACE : isolation.getIngressNamespace();
+    return isolation == null || isolation.getIngressNamespace() == null || isolation.getIngressNamespace().isBlank()
+        ? controllerDefault : isolation.getIngressNamespace().trim();
   }
 
   public Duration certificateLifetime() {
@@ -253,21 +257,16 @@ public final class JobModel {
    * The Secret (tls.crt, tls.key, ca.crt) with the client certificate ingress-nginx presents to a
    * Flotilla aggregator in terminate mode ({@code proxy-ssl-secret}): identity {@code ingress-nginx},
    * clientAuth, issued by the job's CA; one per namespace and domain, like the CA. The aggregator
-   * runs with {@code --trusted-proxy ingress-nginx}.
+   * runs with {@code --trusted-proxy ingress-nginx}. {@code flotilla-ingress-client.<domain>}: with the
+   * dots kept, two domains never share the Secret (and never take turns reissuing it).
    */
   public String ingressClientSecretName() {
-    String n = "flotilla-ingress-client-" + domain().replace('.', '-');
-    return n.length() > 253 ? n.substring(0, 253) : n;
-  }
-
-  /** One CA per namespace and domain: {@code flotilla-ca-<domain with dots as dashes>}. */
-  public String caSecretName() {
-    return caSecretName(domain());
-  }
-
-  public static String caSecretName(String domain) {
-    String n = "flotilla-ca-" + domain.replace('.', '-');
-    return n.length() > 253 ? n.substring(0, 253) : n;
+    String n = "flotilla-ingress-client." + domain();
+    if (n.length() > 253) {
+      throw new IllegalArgumentException(ref() + ": domain " + domain() + " is too long for the Secret " + n.substring(0, 40)
+          + "... (Secret names have at most 253 characters)");
+    }
+    return n;
   }
 
   /** The owner key of the job's CoreDNS records. */

@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRuleBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
@@ -14,12 +16,14 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * With {@code spec.isolation.enabled}, one NetworkPolicy around the job's pod: in, only the
- * ingress controller's pods on the gRPC port; out, only cluster DNS and the ingress controller
- * (its pods, and its published address when known). Plain Kubernetes objects, enforced by any
- * CNI that implements NetworkPolicy.
+ * One NetworkPolicy around the job's pod, unless the job sets {@code spec.isolation.enabled: false}:
+ * in, only the ingress controller's pods on the gRPC port (every peer of the job, server or party,
+ * reaches it through the ingress) and the metrics scraper on the aggregator's metrics port; out,
+ * only cluster DNS and the ingress controller (its pods, and its published address when known).
+ * Plain Kubernetes objects, enforced by any CNI that implements NetworkPolicy.
  */
 public final class NetworkPolicyModel {
 
@@ -30,17 +34,26 @@ public final class NetworkPolicyModel {
 
   private NetworkPolicyModel() {}
 
-  /** The policy, or null when isolation is off. {@code ingressAddress} may be null. */
-  public static NetworkPolicy desired(JobModel job, String ingressAddress) {
+  /** The policy, or null when the job switched isolation off. {@code ingressAddress} may be null. */
+  public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults) {
     if (!job.isolationEnabled()) {
       return null;
     }
-    NetworkPolicyPeer ingressPods = peer(job.ingressNamespace(), INGRESS_POD_LABELS);
-    NetworkPolicyPeer dnsPods = peer(DNS_NAMESPACE, DNS_POD_LABELS);
+    NetworkPolicyPeer ingressPods = peer(Map.of(NAMESPACE_NAME_LABEL, job.ingressNamespace(defaults.ingressNamespace())),
+        INGRESS_POD_LABELS);
+    NetworkPolicyPeer dnsPods = peer(Map.of(NAMESPACE_NAME_LABEL, DNS_NAMESPACE), DNS_POD_LABELS);
     List<NetworkPolicyPeer> toIngress = new ArrayList<>(List.of(ingressPods));
     if (ingressAddress != null) {
       String cidr = ingressAddress.contains(":") ? ingressAddress + "/128" : ingressAddress + "/32";
       toIngress.add(new NetworkPolicyPeerBuilder().withNewIpBlock().withCidr(cidr).endIpBlock().build());
+    }
+    List<NetworkPolicyIngressRule> in = new ArrayList<>();
+    in.add(new NetworkPolicyIngressRuleBuilder().withFrom(ingressPods).withPorts(port("TCP", job.grpcPort())).build());
+    if (job.metricsPort() > 0) {
+      in.add(new NetworkPolicyIngressRuleBuilder()
+          .withFrom(peer(defaults.scraperNamespaceLabels(), defaults.scraperPodLabels()))
+          .withPorts(port("TCP", job.metricsPort()))
+          .build());
     }
     NetworkPolicyEgressRule dns = new NetworkPolicyEgressRuleBuilder()
         .withTo(dnsPods)
@@ -60,19 +73,20 @@ public final class NetworkPolicyModel {
         .withNewSpec()
         .withPodSelector(new LabelSelectorBuilder().withMatchLabels(job.selectorLabels()).build())
         .withPolicyTypes("Ingress", "Egress")
-        .addNewIngress()
-        .withFrom(ingressPods)
-        .withPorts(port("TCP", job.grpcPort()))
-        .endIngress()
+        .withIngress(in)
         .withEgress(dns, ingress)
         .endSpec()
         .build();
   }
 
-  private static NetworkPolicyPeer peer(String namespace, Map<String, String> podLabels) {
-    LabelSelector namespaces = new LabelSelectorBuilder().withMatchLabels(Map.of(NAMESPACE_NAME_LABEL, namespace)).build();
-    LabelSelector pods = new LabelSelectorBuilder().withMatchLabels(podLabels).build();
-    return new NetworkPolicyPeerBuilder().withNamespaceSelector(namespaces).withPodSelector(pods).build();
+  /** Pods matching {@code podLabels} (any pod when empty) in namespaces matching {@code namespaceLabels}. */
+  private static NetworkPolicyPeer peer(Map<String, String> namespaceLabels, Map<String, String> podLabels) {
+    LabelSelector namespaces = new LabelSelectorBuilder().withMatchLabels(new TreeMap<>(namespaceLabels)).build();
+    NetworkPolicyPeerBuilder peer = new NetworkPolicyPeerBuilder().withNamespaceSelector(namespaces);
+    if (!podLabels.isEmpty()) {
+      peer.withPodSelector(new LabelSelectorBuilder().withMatchLabels(new TreeMap<>(podLabels)).build());
+    }
+    return peer.build();
   }
 
   private static NetworkPolicyPort port(String protocol, int port) {

@@ -27,7 +27,9 @@ import java.util.Map;
  * The job's Pod: {@code spec.template} with the job's certificate Secret mounted at
  * {@value #TLS_MOUNT_PATH} (tls.crt, tls.key, ca.crt, the files the Flotilla runtimes' --cert,
  * --key and --ca read), and, for terminate-mode parties, the CA bundle at the two paths
- * iflearner's README passes to --cert and --peer-cert.
+ * iflearner's README passes to --cert and --peer-cert. The template runs under the restrictive
+ * defaults of {@link PodSecurityModel} (what it sets itself wins), and a Flotilla aggregator behind
+ * a terminating ingress trusts ingress-nginx as its proxy ({@link IngressClientModel#trustIngress}).
  */
 public final class PodModel {
 
@@ -87,6 +89,7 @@ public final class PodModel {
       containers.add(copy);
     }
     spec.setContainers(containers);
+    IngressClientModel.trustIngress(job, spec);
 
     Pod pod = new PodBuilder()
         .withNewMetadata()
@@ -98,6 +101,8 @@ public final class PodModel {
         .endMetadata()
         .withSpec(spec)
         .build();
+    PartiesModel.addTo(job, pod.getSpec());
+    PodSecurityModel.harden(pod);
     pod.getMetadata().getAnnotations().put(TEMPLATE_HASH_ANNOTATION, hash(pod));
     return pod;
   }

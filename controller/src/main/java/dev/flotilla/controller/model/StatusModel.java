@@ -12,14 +12,18 @@ import java.util.List;
 /** Builds the job's status from what a reconcile found; keeps transition times of unchanged conditions. */
 public final class StatusModel {
 
+  /** Whether the controller serves the job at all ({@link HostAdmission}); False: nothing else is made. */
+  public static final String HOST_ACCEPTED = "HostAccepted";
   public static final String CERTIFICATES_READY = "CertificatesReady";
   public static final String DNS_READY = "DNSReady";
   public static final String INGRESS_READY = "IngressReady";
   public static final String POD_READY = "PodReady";
-  public static final List<String> CONDITION_TYPES = List.of(CERTIFICATES_READY, DNS_READY, INGRESS_READY, POD_READY);
+  public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, CERTIFICATES_READY, DNS_READY, INGRESS_READY, POD_READY);
 
   public static final String PHASE_ERROR = "Error";
   public static final String PHASE_PENDING = "Pending";
+  /** The job was refused ({@value #HOST_ACCEPTED} False): the controller made nothing for it. */
+  public static final String PHASE_REFUSED = "Refused";
 
   private StatusModel() {}
 
@@ -34,8 +38,11 @@ public final class StatusModel {
       Pod pod, boolean failed, Instant now) {
     IflearnerJobStatus status = new IflearnerJobStatus();
     status.setObservedGeneration(job.job().getMetadata().getGeneration());
+    boolean refused = observations.stream().anyMatch(o -> o.type().equals(HOST_ACCEPTED) && !o.ready());
     status.setTlsMode(job.tlsMode().wireName());
-    status.setEndpoint(job.hasHost() ? job.host() + ":443" : job.serviceName() + "." + job.namespace() + ".svc:" + job.grpcPort());
+    if (!refused) {
+      status.setEndpoint(job.hasHost() ? job.host() + ":443" : job.serviceName() + "." + job.namespace() + ".svc:" + job.grpcPort());
+    }
     status.setRound(previous == null ? null : previous.getRound());
     List<Condition> conditions = new ArrayList<>();
     List<Condition> before = previous == null || previous.getConditions() == null ? List.of() : previous.getConditions();
@@ -44,7 +51,9 @@ public final class StatusModel {
           .ifPresent(o -> conditions.add(condition(o, before, job.job().getMetadata().getGeneration(), now)));
     }
     status.setConditions(conditions);
-    if (failed) {
+    if (refused) {
+      status.setPhase(PHASE_REFUSED);
+    } else if (failed) {
       status.setPhase(PHASE_ERROR);
     } else if (pod == null || pod.getStatus() == null || pod.getStatus().getPhase() == null) {
       status.setPhase(PHASE_PENDING);

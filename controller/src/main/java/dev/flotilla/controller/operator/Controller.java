@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.RelatedJobs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -41,6 +42,8 @@ public final class Controller implements AutoCloseable {
   private final IflearnerJobReconciler reconciler;
   private final WorkQueue queue;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+  /** One job informer per watched namespace (or one across all): together they list every job the controller serves. */
+  private final List<SharedIndexInformer<IflearnerJob>> jobInformers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
 
@@ -52,22 +55,35 @@ public final class Controller implements AutoCloseable {
     this.queue = new WorkQueue("flotilla-reconciler", this::handle);
   }
 
-  /** Starts the informers; reconciles begin as their events arrive. */
+  /**
+   * Starts the informers (per watched namespace, or one per kind across all namespaces);
+   * reconciles begin as their events arrive. Across all namespaces Secrets are not watched: that
+   * would take a cluster-wide list/watch on Secrets, which the cluster-wide Role deliberately
+   * lacks. A job's Secrets are then checked on each of its reconciles (any change to the job or its
+   * other children, and every resync).
+   */
   public synchronized void start() {
     if (started) {
       return;
     }
     started = true;
-    SharedIndexInformer<IflearnerJob> jobs = scoped(client.resources(IflearnerJob.class))
-        .inform(new Handler<>(this::enqueueJob), config.resync().toMillis());
-    informers.add(jobs);
-    informers.add(children(client.resources(Pod.class)));
-    informers.add(children(client.resources(Service.class)));
-    informers.add(children(client.resources(Ingress.class)));
-    informers.add(children(client.resources(NetworkPolicy.class)));
-    informers.add(children(client.resources(Secret.class)));
-    informers.add(children(client.resources(ConfigMap.class)));
-    LOG.info("controller started: watching IflearnerJobs in {}", config.namespace() == null ? "all namespaces" : "namespace " + config.namespace());
+    for (var scopedJobs : scoped(client.resources(IflearnerJob.class))) {
+      SharedIndexInformer<IflearnerJob> jobs = scopedJobs.runnableInformer(config.resync().toMillis());
+      jobs.addEventHandler(new JobHandler());
+      jobs.run();
+      jobInformers.add(jobs);
+      informers.add(jobs);
+    }
+    children(client.resources(Pod.class));
+    children(client.resources(Service.class));
+    children(client.resources(Ingress.class));
+    children(client.resources(NetworkPolicy.class));
+    children(client.resources(ConfigMap.class));
+    if (!config.scope().allNamespaces()) {
+      children(client.resources(Secret.class));
+    }
+    LOG.info("controller started: watching IflearnerJobs in {}; CA Secrets in namespace {}", config.scope(),
+        config.controllerNamespace());
   }
 
   /** True once every informer has listed what exists. */
@@ -80,18 +96,35 @@ public final class Controller implements AutoCloseable {
   }
 
   private <T extends HasMetadata, L extends io.fabric8.kubernetes.api.model.KubernetesResourceList<T>>
-      io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<T, L, Resource<T>> scoped(MixedOperation<T, L, Resource<T>> op) {
-    return config.namespace() == null ? op.inAnyNamespace() : op.inNamespace(config.namespace());
+      List<io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<T, L, Resource<T>>> scoped(MixedOperation<T, L, Resource<T>> op) {
+    if (config.scope().allNamespaces()) {
+      return List.of(op.inAnyNamespace());
+    }
+    List<io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<T, L, Resource<T>>> out = new ArrayList<>();
+    config.scope().namespaces().forEach(ns -> out.add(op.inNamespace(ns)));
+    return out;
   }
 
   private <T extends HasMetadata, L extends io.fabric8.kubernetes.api.model.KubernetesResourceList<T>>
-      SharedIndexInformer<T> children(MixedOperation<T, L, Resource<T>> op) {
-    return scoped(op).withLabel(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER)
-        .inform(new Handler<>(this::enqueueOwner), 0);
+      void children(MixedOperation<T, L, Resource<T>> op) {
+    for (var scoped : scoped(op)) {
+      informers.add(scoped.withLabel(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER).inform(new Handler<>(this::enqueueOwner), 0));
+    }
   }
 
   private void enqueueJob(HasMetadata job) {
     queue.add(job.getMetadata().getNamespace() + "/" + job.getMetadata().getName());
+    metrics.queueDepth.set(queue.size());
+  }
+
+  /** The job, and the jobs whose outcome depends on it before and after the change ({@link RelatedJobs}). */
+  private void enqueueJobAndRelated(IflearnerJob before, IflearnerJob after) {
+    enqueueJob(after);
+    List<IflearnerJob> all = new ArrayList<>();
+    jobInformers.forEach(informer -> all.addAll(informer.getStore().list()));
+    for (IflearnerJob changed : before == null ? List.of(after) : List.of(before, after)) {
+      RelatedJobs.of(changed, all).forEach(queue::add);
+    }
     metrics.queueDepth.set(queue.size());
   }
 
@@ -149,6 +182,24 @@ public final class Controller implements AutoCloseable {
     informers.clear();
     queue.close();
     started = false;
+  }
+
+  /** Job events: the job and the jobs related to it, before and after an update. */
+  private final class JobHandler implements ResourceEventHandler<IflearnerJob> {
+    @Override
+    public void onAdd(IflearnerJob job) {
+      enqueueJobAndRelated(null, job);
+    }
+
+    @Override
+    public void onUpdate(IflearnerJob oldJob, IflearnerJob newJob) {
+      enqueueJobAndRelated(oldJob, newJob);
+    }
+
+    @Override
+    public void onDelete(IflearnerJob job, boolean deletedFinalStateUnknown) {
+      enqueueJobAndRelated(null, job);
+    }
   }
 
   /** Forwards every informer event (and resync) to one callback. */

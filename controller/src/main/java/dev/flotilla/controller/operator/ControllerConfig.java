@@ -1,35 +1,67 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.controller.model.IsolationDefaults;
+import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * How the controller runs.
  *
- * @param namespace the namespace to watch, or null for all namespaces
+ * @param scope the namespaces whose IflearnerJobs it reconciles
+ * @param controllerNamespace its own namespace: the CA Secrets (with their private keys) and the
+ *     leader Lease live here, never in a job's namespace
  * @param ingressAddress the ingress controller's address for DNS records when a job gives none, or null
  *     (then the address in the job's Ingress status is used)
  * @param coreDns where the cluster's Corefile lives
  * @param resync how often every job is reconciled even without events (certificate renewal, drift
  *     the watches cannot see)
  * @param maxBackoff the longest wait before retrying a job whose reconcile failed
+ * @param isolation who the jobs' NetworkPolicies let in besides their peers
+ * @param publish which hosts jobs may have and where they may choose their DNS address
  */
-public record ControllerConfig(String namespace, String ingressAddress, CoreDnsConfigMapRef coreDns,
-    Duration resync, Duration maxBackoff) {
+public record ControllerConfig(WatchScope scope, String controllerNamespace, String ingressAddress, CoreDnsConfigMapRef coreDns,
+    Duration resync, Duration maxBackoff, IsolationDefaults isolation, PublishPolicy publish) {
 
-  public static ControllerConfig defaults() {
-    return new ControllerConfig(null, null, CoreDnsConfigMapRef.defaults(), Duration.ofMinutes(10), Duration.ofMinutes(5));
+  public ControllerConfig {
+    Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(controllerNamespace, "controllerNamespace");
+    Objects.requireNonNull(isolation, "isolation");
+    Objects.requireNonNull(publish, "publish");
   }
 
-  public ControllerConfig withNamespace(String ns) {
-    return new ControllerConfig(ns, ingressAddress, coreDns, resync, maxBackoff);
+  /** Watches its own namespace, {@code default}, as the command line does when its namespace is {@code default}. */
+  public static ControllerConfig defaults() {
+    return new ControllerConfig(WatchScope.of("default"), "default", null, CoreDnsConfigMapRef.defaults(),
+        Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults());
+  }
+
+  public ControllerConfig withScope(WatchScope s) {
+    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish);
+  }
+
+  public ControllerConfig withControllerNamespace(String ns) {
+    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish);
   }
 
   public ControllerConfig withIngressAddress(String address) {
-    return new ControllerConfig(namespace, address, coreDns, resync, maxBackoff);
+    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish);
+  }
+
+  public ControllerConfig withCoreDns(CoreDnsConfigMapRef ref) {
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish);
   }
 
   public ControllerConfig withResync(Duration d) {
-    return new ControllerConfig(namespace, ingressAddress, coreDns, d, maxBackoff);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish);
+  }
+
+  public ControllerConfig withIsolation(IsolationDefaults i) {
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish);
+  }
+
+  public ControllerConfig withPublish(PublishPolicy policy) {
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy);
   }
 }

@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.StatusModel.Observation;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -31,6 +32,20 @@ public final class EventRecorder {
 
   public void warning(IflearnerJob job, String reason, String message) {
     record(job, "Warning", reason, message);
+  }
+
+  /**
+   * A Warning for a refusal, unless the job's status already reports the same condition with the
+   * same reason and message: a refusal that stands is one Event, not one per resync.
+   */
+  public void warningUnlessReported(IflearnerJob job, Observation refusal) {
+    String status = refusal.ready() ? "True" : "False";
+    boolean reported = job.getStatus() != null && job.getStatus().getConditions() != null
+        && job.getStatus().getConditions().stream().anyMatch(c -> c.getType().equals(refusal.type())
+            && status.equals(c.getStatus()) && refusal.reason().equals(c.getReason()) && refusal.message().equals(c.getMessage()));
+    if (!reported) {
+      warning(job, refusal.reason(), refusal.message());
+    }
   }
 
   private void record(IflearnerJob job, String type, String reason, String message) {

@@ -4,7 +4,10 @@ import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.IflearnerJobStatus;
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.model.CertificateModel;
-import dev.flotilla.controller.model.DnsModel;
+import dev.flotilla.controller.model.HostAdmission;
+import dev.flotilla.controller.model.IngressAddressChoice;
+import dev.flotilla.controller.model.ControllerNamespaceCheck;
+import dev.flotilla.controller.model.IngressClientModel;
 import dev.flotilla.controller.model.IngressModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.NetworkPolicyModel;
@@ -12,10 +15,6 @@ import dev.flotilla.controller.model.PodModel;
 import dev.flotilla.controller.model.ServiceModel;
 import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
-import dev.flotilla.dns.CoreDnsUpdater;
-import dev.flotilla.dns.CorefileEditor;
-import dev.flotilla.dns.DnsRecord;
-import dev.flotilla.dns.UpdateResult;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
@@ -27,6 +26,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class IflearnerJobReconciler {
 
-  public static final String FINALIZER = "flotilla.dev/coredns-records";
+  public static final String FINALIZER = DnsStep.FINALIZER;
 
   private static final Logger LOG = LoggerFactory.getLogger(IflearnerJobReconciler.class);
 
@@ -48,7 +48,8 @@ public final class IflearnerJobReconciler {
   private final ControllerConfig config;
   private final ChildApplier applier;
   private final CertificateStore certificates;
-  private final CoreDnsUpdater dns;
+  private final DnsStep dns;
+  private final PartiesStep parties;
   private final EventRecorder events;
   private final Clock clock;
 
@@ -57,9 +58,10 @@ public final class IflearnerJobReconciler {
     this.config = config;
     this.clock = clock;
     this.applier = new ChildApplier(client);
-    this.certificates = new CertificateStore(client, applier, clock);
-    this.dns = new CoreDnsUpdater(client, config.coreDns(), new CorefileEditor(), CoreDnsUpdater.DEFAULT_MAX_ATTEMPTS);
+    this.certificates = new CertificateStore(client, applier, new CertificateAuthorities(client, config.controllerNamespace()), clock);
     this.events = new EventRecorder(client, clock);
+    this.dns = new DnsStep(client, config, events);
+    this.parties = new PartiesStep(client, applier, config);
   }
 
   public Result reconcile(String namespace, String name) {
@@ -77,8 +79,13 @@ public final class IflearnerJobReconciler {
       events.warning(job, "InvalidSpec", e.getMessage());
       return new Result(true, false, e.getMessage());
     }
+    // 0. the host fits the role and may be published: otherwise the job gets nothing at all
+    Observation host = HostAdmission.observe(model, config.publish().hosts());
+    if (!host.ready()) {
+      return refuse(job, model, host);
+    }
 
-    List<Observation> observations = new ArrayList<>();
+    List<Observation> observations = new ArrayList<>(List.of(host));
     List<String> errors = new ArrayList<>();
     boolean requeue = false;
 
@@ -94,8 +101,15 @@ public final class IflearnerJobReconciler {
           applier.apply(cm);
         }
       }
+      if (IngressClientModel.required(model)) {
+        CertificateStore.LeafResult ingressClient = certificates.ensureIngressClient(model);
+        if (ingressClient.issued()) {
+          events.normal(job, "CertificateIssued", "issued " + IngressClientModel.identityUri(model.domain())
+              + " (ingress-nginx's client certificate) in Secret " + model.ingressClientSecretName() + " (" + ingressClient.reason() + ")");
+        }
+      }
       observations.add(new Observation(StatusModel.CERTIFICATES_READY, true, "Issued",
-          "Secret " + model.tlsSecretName() + " holds " + model.identityUri() + ", signed by " + model.caSecretName()));
+          "Secret " + model.tlsSecretName() + " holds " + model.identityUri() + ", signed by the CA in " + leaf.caRef()));
     } catch (RuntimeException e) {
       errors.add(fail(job, observations, StatusModel.CERTIFICATES_READY, "CertificateFailed", e));
     }
@@ -126,11 +140,11 @@ public final class IflearnerJobReconciler {
       }
     }
 
-    String address = ingressAddress(model, ingress);
+    IngressAddressChoice address = IngressAddressChoice.choose(model, config.publish(), config.ingressAddress(), statusAddress(ingress));
 
     // 4. isolation
     try {
-      NetworkPolicy policy = NetworkPolicyModel.desired(model, address);
+      NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address(), config.isolation());
       if (policy != null) {
         applier.apply(policy);
       } else {
@@ -142,14 +156,27 @@ public final class IflearnerJobReconciler {
 
     // 5. DNS
     try {
-      observations.add(reconcileDns(job, model, address));
+      observations.add(dns.publish(job, model, address));
     } catch (RuntimeException e) {
       errors.add(fail(job, observations, StatusModel.DNS_READY, "DNSFailed", e));
     }
 
-    // 6. pod (after its Secret exists, so it can mount it)
+    // 6. a Flotilla server's parties file (before its pod, which mounts it)
+    try {
+      parties.apply(model);
+    } catch (RuntimeException e) {
+      errors.add(fail(job, observations, StatusModel.POD_READY, "PartiesFailed", e));
+    }
+
+    // 7. pod (after its Secret exists, so it can mount it)
     Pod pod = null;
     try {
+      Optional<String> refused = ControllerNamespaceCheck.refusal(model, config.controllerNamespace());
+      if (refused.isPresent()) {
+        // not even an older pod of the job may keep running there
+        applier.delete(Pod.class, namespace, model.podName(), job.getMetadata().getUid());
+        throw new TemplateRefused(refused.get());
+      }
       Pod desired = PodModel.desired(model);
       Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
       if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
@@ -168,12 +195,25 @@ public final class IflearnerJobReconciler {
       if (observations.stream().noneMatch(o -> o.type().equals(StatusModel.POD_READY))) {
         observations.add(StatusModel.podReady(pod));
       }
+    } catch (TemplateRefused e) {
+      errors.add(fail(job, observations, StatusModel.POD_READY, "TemplateRefused", e));
     } catch (RuntimeException e) {
       errors.add(fail(job, observations, StatusModel.POD_READY, "PodFailed", e));
     }
 
     writeStatus(job, model, observations, pod, !errors.isEmpty());
+    if (errors.isEmpty() && dns.nameClaimed(observations)) {
+      // not an error of the job, but the holder may go without an event this job sees (a person removes a region): retry with backoff
+      return new Result(true, requeue, "DNS name held by another owner");
+    }
     return new Result(!errors.isEmpty(), requeue, errors.isEmpty() ? "reconciled" : String.join("; ", errors));
+  }
+
+  /** A template the controller will not run where it is (see {@link ControllerNamespaceCheck}). */
+  private static final class TemplateRefused extends RuntimeException {
+    TemplateRefused(String message) {
+      super(message);
+    }
   }
 
   private void applyPod(Pod desired) {
@@ -195,32 +235,13 @@ public final class IflearnerJobReconciler {
         : pod.getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION);
   }
 
-  private Observation reconcileDns(IflearnerJob job, JobModel model, String address) {
-    boolean hasFinalizer = job.getMetadata().getFinalizers().contains(FINALIZER);
-    if (!model.dnsEnabled()) {
-      if (hasFinalizer) {
-        removeRecords(model);
-        editFinalizer(job, false);
-      }
-      return new Observation(StatusModel.DNS_READY, true, "Disabled",
-          model.hasHost() ? "spec.dns.enabled is false" : "spec.host is empty: no records");
-    }
-    if (address == null) {
-      return new Observation(StatusModel.DNS_READY, false, "NoIngressAddress",
-          "no address for " + model.host() + ": set spec.dns.ingressAddress or the controller's --ingress-address, "
-              + "or wait for the ingress controller to publish one in the Ingress status");
-    }
-    List<DnsRecord> records = DnsModel.records(model, address);
-    if (!hasFinalizer) {
-      // before the records exist, so deleting the job always finds the finalizer
-      editFinalizer(job, true);
-    }
-    UpdateResult result = dns.replaceRecords(model.dnsOwner(), records);
-    if (result.changed()) {
-      events.normal(job, "DNSRecordsUpdated", "CoreDNS " + config.coreDns() + ": " + records);
-    }
-    return new Observation(StatusModel.DNS_READY, true, "Published",
-        records.get(0).host() + " -> " + address + " in " + config.coreDns());
+  /** A job the controller does not serve: no records in the Corefile, the refusal in its status and one Event. */
+  private Result refuse(IflearnerJob job, JobModel model, Observation host) {
+    LOG.info("{}: refused: {}", model.ref(), host.message());
+    events.warningUnlessReported(job, host);
+    dns.withdraw(job, model.dnsOwner());
+    writeStatus(job, model, List.of(host), null, false);
+    return new Result(false, false, "refused: " + host.message());
   }
 
   private Result finalizeDeletion(IflearnerJob job) {
@@ -229,51 +250,19 @@ public final class IflearnerJobReconciler {
     }
     String owner = "iflearnerjob/" + job.getMetadata().getNamespace() + "/" + job.getMetadata().getName();
     try {
-      removeRecords(owner);
+      dns.removeRecords(owner);
     } catch (RuntimeException e) {
       String message = "cannot remove CoreDNS records of " + owner + ": " + e.getMessage();
       events.warning(job, "DNSCleanupFailed", message);
       return new Result(true, false, message);
     }
-    editFinalizer(job, false);
+    dns.editFinalizer(job, false);
     LOG.info("{}/{}: removed its CoreDNS records and the finalizer", job.getMetadata().getNamespace(), job.getMetadata().getName());
     return new Result(false, false, "finalized");
   }
 
-  private void removeRecords(JobModel model) {
-    removeRecords(model.dnsOwner());
-  }
-
-  private void removeRecords(String owner) {
-    ConfigMap coreDns = client.configMaps().inNamespace(config.coreDns().namespace()).withName(config.coreDns().name()).get();
-    if (coreDns == null) {
-      LOG.info("{} does not exist: no records of {} to remove", config.coreDns(), owner);
-      return;
-    }
-    dns.removeRecords(owner);
-  }
-
-  private void editFinalizer(IflearnerJob job, boolean add) {
-    client.resources(IflearnerJob.class).inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
-        .edit(j -> {
-          List<String> finalizers = new ArrayList<>(j.getMetadata().getFinalizers());
-          finalizers.remove(FINALIZER);
-          if (add) {
-            finalizers.add(FINALIZER);
-          }
-          j.getMetadata().setFinalizers(finalizers);
-          return j;
-        });
-  }
-
-  /** spec.dns.ingressAddress, else the controller's --ingress-address, else the Ingress status. */
-  private String ingressAddress(JobModel model, Ingress ingress) {
-    if (model.specIngressAddress() != null) {
-      return model.specIngressAddress();
-    }
-    if (config.ingressAddress() != null) {
-      return config.ingressAddress();
-    }
+  /** The address ingress-nginx published in the Ingress status, or null. */
+  private static String statusAddress(Ingress ingress) {
     if (ingress != null && ingress.getStatus() != null && ingress.getStatus().getLoadBalancer() != null
         && ingress.getStatus().getLoadBalancer().getIngress() != null) {
       for (IngressLoadBalancerIngress lb : ingress.getStatus().getLoadBalancer().getIngress()) {

@@ -9,6 +9,7 @@ import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -59,7 +60,7 @@ class IflearnerJobKindE2E {
       var d = client.apps().deployments().inNamespace("ingress-nginx").withName("ingress-nginx-controller").get();
       return d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
     });
-    controller = new Controller(client, ControllerConfig.defaults(), new ControllerMetrics(new PrometheusRegistry()));
+    controller = new Controller(client, ControllerConfig.defaults().withScope(WatchScope.of("default")), new ControllerMetrics(new PrometheusRegistry()));
     controller.start();
   }
 
@@ -90,7 +91,7 @@ class IflearnerJobKindE2E {
     Ingress ingress = client.network().v1().ingresses().inNamespace("default").withName("iflearnerjob-server").get();
     String address = ingress.getStatus().getLoadBalancer().getIngress().get(0).getIp();
     assertThat(client.configMaps().inNamespace("kube-system").withName("coredns").get().getData().get("Corefile"))
-        .contains("template IN A server.iflearner.com").contains("IN A " + address);
+        .contains("template IN A job1.server.iflearner.com").contains("IN A " + address);
   }
 
   private static List<HasMetadata> loadAll(Path file) throws Exception {

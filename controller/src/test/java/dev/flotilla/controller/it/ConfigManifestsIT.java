@@ -14,15 +14,11 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,7 +83,8 @@ class ConfigManifestsIT {
   Stream<DynamicTest> dryRunEveryManifest() {
     assertThat(manifests()).extracting(p -> root().relativize(p).toString())
         .contains("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/samples/iflearnerjob-server.yaml",
-            "config/rbac/role.yaml", "config/manager/manager.yaml", "ingress-nginx/deploy.yaml");
+            "config/rbac/namespaced/job_role.yaml", "config/rbac/cluster/cluster_role.yaml", "config/manager/manager.yaml",
+            "ingress-nginx/deploy.yaml");
     return manifests().stream().map(file -> DynamicTest.dynamicTest(root().relativize(file).toString(), () -> {
       List<HasMetadata> objects = KubeApi.loadAll(file);
       assertThat(objects).as("objects in " + file).isNotEmpty();
@@ -99,36 +96,27 @@ class ConfigManifestsIT {
   }
 
   @Test
-  @DisplayName("every kustomization lists resources that exist, and config/default reaches the CRD, RBAC and the manager")
-  void kustomizationsResolve() throws IOException {
-    Set<Path> reached = new LinkedHashSet<>();
-    resolve(root().resolve("config/default"), reached);
-    assertThat(reached).extracting(p -> root().relativize(p).toString()).contains(
-        "config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/role.yaml", "config/rbac/service_account.yaml",
-        "config/rbac/coredns_role.yaml", "config/rbac/leader_election_role.yaml", "config/manager/manager.yaml",
-        "config/manager/namespace.yaml");
-    Set<Path> samples = new LinkedHashSet<>();
-    resolve(root().resolve("config/samples"), samples);
-    assertThat(samples).hasSize(6);
-    for (Path p : reached) {
+  @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped) and config/cluster-wide reach the CRD, "
+      + "their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
+  void kustomizationsResolve() {
+    List<String> common = List.of("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/service_account.yaml",
+        "config/rbac/ca_role.yaml", "config/rbac/coredns_role.yaml", "config/rbac/leader_election_role.yaml",
+        "config/manager/manager.yaml", "config/manager/namespace.yaml");
+    List<Path> namespaced = KubeApi.kustomizationFiles(root().resolve("config/default"));
+    assertThat(namespaced).extracting(p -> root().relativize(p).toString()).containsAll(common)
+        .contains("config/rbac/namespaced/job_role.yaml", "config/default/watch.yaml")
+        .noneMatch(p -> p.startsWith("config/rbac/cluster/"));
+    assertThat(namespaced.stream().flatMap(p -> KubeApi.loadAll(p).stream()))
+        .noneMatch(o -> o.getKind().startsWith("Cluster"));
+    List<Path> clusterWide = KubeApi.kustomizationFiles(root().resolve("config/cluster-wide"));
+    assertThat(clusterWide).extracting(p -> root().relativize(p).toString()).containsAll(common)
+        .contains("config/rbac/cluster/cluster_role.yaml", "config/rbac/cluster/secrets_role.yaml",
+            "config/rbac/cluster/secrets_binding.yaml", "config/cluster-wide/watch.yaml")
+        .noneMatch(p -> p.startsWith("config/rbac/namespaced/"));
+    assertThat(KubeApi.kustomizationFiles(root().resolve("config/samples"))).hasSize(6);
+    for (Path p : Stream.concat(namespaced.stream(), clusterWide.stream()).toList()) {
       for (HasMetadata o : KubeApi.loadAll(p)) {
         dryRun(o);
-      }
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static void resolve(Path dir, Set<Path> out) throws IOException {
-    Path k = dir.resolve("kustomization.yaml");
-    assertThat(k).as("kustomization in " + dir).exists();
-    Map<String, Object> kustomization = Serialization.unmarshal(Files.readString(k), Map.class);
-    for (String r : (List<String>) kustomization.get("resources")) {
-      Path p = dir.resolve(r).normalize();
-      assertThat(p).as(r + " listed in " + k).exists();
-      if (Files.isDirectory(p)) {
-        resolve(p, out);
-      } else {
-        out.add(p);
       }
     }
   }

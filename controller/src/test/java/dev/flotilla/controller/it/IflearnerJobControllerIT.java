@@ -12,6 +12,7 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
+import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
@@ -58,6 +59,7 @@ class IflearnerJobControllerIT {
 
   static final String NS = "iflearner";
   static final String FLO = "flotilla";
+  static final String CONTROLLER_NS = "flotilla-system";
   static final String INGRESS_IP = "172.31.164.52";
   static final Duration WAIT = Duration.ofSeconds(60);
   static final List<String> IFLEARNER_JOBS = List.of("iflearnerjob-server", "iflearnerjob-client1", "iflearnerjob-client2");
@@ -73,7 +75,9 @@ class IflearnerJobControllerIT {
     KubeApi.installCrd(client);
     KubeApi.namespace(client, NS);
     KubeApi.namespace(client, FLO);
-    config = ControllerConfig.defaults().withIngressAddress(INGRESS_IP).withResync(Duration.ofMinutes(10));
+    KubeApi.namespace(client, CONTROLLER_NS);
+    config = ControllerConfig.defaults().withScope(WatchScope.of(NS, FLO)).withControllerNamespace(CONTROLLER_NS)
+        .withIngressAddress(INGRESS_IP).withResync(Duration.ofMinutes(10));
     controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()));
     controller.start();
     for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml", "iflearnerjob-client2.yaml")) {
@@ -105,7 +109,7 @@ class IflearnerJobControllerIT {
       assertThat(j.getStatus()).isNotNull();
       assertThat(j.getStatus().getObservedGeneration()).isEqualTo(j.getMetadata().getGeneration());
       assertThat(j.getStatus().getConditions()).extracting(c -> c.getType() + "=" + c.getStatus())
-          .containsExactly("CertificatesReady=True", "DNSReady=True", "IngressReady=True", "PodReady=False");
+          .containsExactly("HostAccepted=True", "CertificatesReady=True", "DNSReady=True", "IngressReady=True", "PodReady=False");
       assertThat(client.pods().inNamespace(ns).withName(name).get()).isNotNull();
     });
   }
@@ -149,14 +153,14 @@ class IflearnerJobControllerIT {
       assertThat(pod.getStatus().getPhase()).isEqualTo("Pending");
     }
 
-    // one CA for the namespace and domain; every leaf chains to it and names its host and identity
-    Secret ca = client.secrets().inNamespace(NS).withName("flotilla-ca-iflearner-com").get();
+    // one CA for the namespace and domain, kept in the controller's namespace; every leaf chains to it
+    Secret ca = client.secrets().inNamespace(CONTROLLER_NS).withName("flotilla-ca." + NS + ".iflearner.com").get();
     assertThat(ca.getMetadata().getOwnerReferences()).isEmpty();
     X509Certificate caCert = CertificateModel.parse(CertificateModel.decode(ca.getData().get("ca.crt"))).get(0);
     Map<String, String> expectedUris = Map.of(
-        "iflearnerjob-server", "spiffe://iflearner.com/server/job1",
-        "iflearnerjob-client1", "spiffe://iflearner.com/party/a",
-        "iflearnerjob-client2", "spiffe://iflearner.com/party/b");
+        "iflearnerjob-server", "spiffe://iflearner.com/job/job1/server/job1",
+        "iflearnerjob-client1", "spiffe://iflearner.com/job/job1/party/a",
+        "iflearnerjob-client2", "spiffe://iflearner.com/job/job1/party/b");
     for (String name : IFLEARNER_JOBS) {
       Secret tls = client.secrets().inNamespace(NS).withName(name + "-tls").get();
       assertOwnedByJob(tls, name);
@@ -164,7 +168,7 @@ class IflearnerJobControllerIT {
       X509Certificate leaf = CertificateModel.parse(CertificateModel.decode(tls.getData().get("tls.crt"))).get(0);
       assertThat(leaf.getIssuerX500Principal()).isEqualTo(caCert.getSubjectX500Principal());
       assertThatCode(() -> leaf.verify(caCert.getPublicKey()));
-      assertThat(sans(leaf)).contains(job(NS, name).getSpec().getHost(), expectedUris.get(name));
+      assertThat(sans(leaf)).containsExactlyInAnyOrder(job(NS, name).getSpec().getHost(), expectedUris.get(name));
       assertThat(CertificateModel.decode(tls.getData().get("ca.crt"))).isEqualTo(CertificateModel.decode(ca.getData().get("ca.crt")));
     }
     ConfigMap serverCrt = client.configMaps().inNamespace(NS).withName("server-iflearner-crt").get();
@@ -172,10 +176,10 @@ class IflearnerJobControllerIT {
     assertThat(serverCrt.getData().get("server-iflearner-secret.crt")).isEqualTo(CertificateModel.decode(ca.getData().get("ca.crt")));
     assertThat(partyCrt.getData().get("party-iflearner-secret.crt")).isEqualTo(CertificateModel.decode(ca.getData().get("ca.crt")));
 
-    // CoreDNS: the three templates of the iflearner README, pointing at the ingress address
+    // CoreDNS: each job's own host (not the README's wildcards), pointing at the ingress address
     String corefile = KubeApi.corefile(client);
-    assertThat(corefile).contains("template IN A server.iflearner.com", "template IN A a.party.iflearner.com",
-        "template IN A b.party.iflearner.com", "IN A " + INGRESS_IP, "errors", "kubernetes cluster.local");
+    assertThat(corefile).contains("template IN A job1.server.iflearner.com", "template IN A job1.a.party.iflearner.com",
+        "template IN A job1.b.party.iflearner.com", "IN A " + INGRESS_IP, "errors", "kubernetes cluster.local");
     IFLEARNER_JOBS.forEach(name -> assertThat(job(NS, name).getMetadata().getFinalizers())
         .containsExactly(IflearnerJobReconciler.FINALIZER));
 
@@ -185,7 +189,10 @@ class IflearnerJobControllerIT {
     assertThat(server.getStatus().getEndpoint()).isEqualTo("job1.server.iflearner.com:443");
     assertThat(server.getStatus().getTlsMode()).isEqualTo("terminate");
     assertThat(condition(server, "PodReady").getReason()).isEqualTo("PodNotReady");
-    assertThat(condition(server, "DNSReady").getMessage()).contains("*.server.iflearner.com -> " + INGRESS_IP);
+    assertThat(condition(server, "DNSReady").getMessage()).contains("job1.server.iflearner.com -> " + INGRESS_IP);
+    assertThat(condition(server, "HostAccepted").getMessage()).isEqualTo("job1.server.iflearner.com: server of job job1 in domain iflearner.com");
+    // an iflearner server gets no parties file: that is for Flotilla aggregators
+    assertThat(client.configMaps().inNamespace(NS).withName("iflearnerjob-server-parties").get()).isNull();
     assertThat(client.v1().events().inNamespace(NS).list().getItems())
         .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("CertificateIssued"));
   }
@@ -262,7 +269,7 @@ class IflearnerJobControllerIT {
     await("job gone").atMost(WAIT).until(() -> job(NS, "iflearnerjob-client2") == null);
     String corefile = KubeApi.corefile(client);
     assertThat(corefile).doesNotContain("b.party.iflearner.com");
-    assertThat(corefile).contains("template IN A server.iflearner.com", "template IN A a.party.iflearner.com");
+    assertThat(corefile).contains("template IN A job1.server.iflearner.com", "template IN A job1.a.party.iflearner.com");
   }
 
   @Test
@@ -285,7 +292,10 @@ class IflearnerJobControllerIT {
       assertThat(job(FLO, name).getStatus().getTlsMode()).isEqualTo("passthrough");
     }
     assertThat(client.configMaps().inNamespace(FLO).withName("server-iflearner-crt").get()).isNull();
-    assertThat(KubeApi.corefile(client)).contains("template IN A server.fl.example.org", "template IN A a.party.fl.example.org");
+    assertThat(KubeApi.corefile(client)).contains("template IN A mnist.server.fl.example.org", "template IN A mnist.a.party.fl.example.org");
+    // the aggregator's allow-list: the two party samples of its job
+    await("parties file").atMost(WAIT).untilAsserted(() -> assertThat(client.configMaps().inNamespace(FLO)
+        .withName("mnist-server-parties").get().getData()).containsExactly(entry("parties", "a\nb\n")));
 
     // switching isolation off removes the policy
     client.resources(IflearnerJob.class).inNamespace(FLO).withName("mnist-party-b").edit(j -> {
@@ -387,6 +397,8 @@ class IflearnerJobControllerIT {
     all.addAll(client.pods().inNamespace(NS).list().getItems());
     all.addAll(client.secrets().inNamespace(NS).list().getItems());
     all.addAll(client.configMaps().inNamespace(NS).list().getItems());
+    all.addAll(client.network().v1().networkPolicies().inNamespace(NS).list().getItems());
+    all.addAll(client.secrets().inNamespace(CONTROLLER_NS).list().getItems());
     all.add(client.configMaps().inNamespace("kube-system").withName("coredns").get());
     for (HasMetadata h : all) {
       out.put(h.getKind() + "/" + h.getMetadata().getName(), h.getMetadata().getResourceVersion());

@@ -7,6 +7,7 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.LeaderElection;
+import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
@@ -42,7 +43,7 @@ class LeaderElectionIT {
   static final class Replica implements AutoCloseable {
     final KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
     final ControllerMetrics metrics = new ControllerMetrics(new PrometheusRegistry());
-    final Controller controller = new Controller(client, ControllerConfig.defaults().withNamespace(NS)
+    final Controller controller = new Controller(client, ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(LEASE_NS)
         .withIngressAddress("172.31.164.52").withResync(Duration.ofMinutes(10)), metrics);
     final LeaderElection election;
 

@@ -7,6 +7,7 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.testing.RogueCertificates;
 import dev.flotilla.certs.Role;
 import dev.flotilla.controller.api.IflearnerJob;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -35,29 +36,29 @@ class CertificateModelTest {
   }
 
   @Test
-  @DisplayName("a server's request: SERVER role, CN job1, its host and Service names, spiffe://iflearner.com/server/job1, 90 days")
+  @DisplayName("a server's request: SERVER role, CN job1, its host as the only DNS name, spiffe://iflearner.com/job/job1/server/job1, 90 days")
   void serverRequest() {
     LeafRequest r = CertificateModel.leafRequest(SERVER);
     assertThat(r.role()).isEqualTo(Role.SERVER);
     assertThat(r.commonName()).isEqualTo("job1");
-    assertThat(r.dnsNames()).containsExactly("job1.server.iflearner.com", "iflearnerjob-server.fl.svc",
-        "iflearnerjob-server.fl.svc.cluster.local");
-    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/server/job1");
+    assertThat(r.dnsNames()).containsExactly("job1.server.iflearner.com");
+    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/job/job1/server/job1");
     assertThat(r.lifetime()).isEqualTo(Duration.ofDays(90));
   }
 
   @Test
-  @DisplayName("a party's request: PARTY role (client and serving), CN b, spiffe://iflearner.com/party/b")
+  @DisplayName("a party's request: PARTY role (client and serving), CN b, its host as the only DNS name, spiffe://iflearner.com/job/job1/party/b")
   void partyRequest() {
     LeafRequest r = CertificateModel.leafRequest(PARTY_B);
     assertThat(r.role()).isEqualTo(Role.PARTY);
     assertThat(r.commonName()).isEqualTo("b");
-    assertThat(r.dnsNames()).first().isEqualTo("job1.b.party.iflearner.com");
-    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/party/b");
+    assertThat(r.dnsNames()).containsExactly("job1.b.party.iflearner.com");
+    assertThat(r.uri()).isEqualTo("spiffe://iflearner.com/job/job1/party/b");
   }
 
   @Test
-  @DisplayName("a right certificate is kept; missing, foreign, renamed, re-identified or ageing ones are reissued, each with its reason")
+  @DisplayName("a right certificate is kept; missing, foreign, renamed, re-identified (the URI shape before job-bound identities) "
+      + "or ageing ones are reissued, each with its reason")
   void reissueReasons(@TempDir Path dir) throws Exception {
     Instant now = Instant.now();
     assertThat(CertificateModel.reissueReason(SERVER, null, ca.certificate(), now)).contains("no certificate yet");
@@ -73,10 +74,14 @@ class CertificateModelTest {
     assertThat(CertificateModel.reissueReason(new JobModel(moved), good, ca.certificate(), now)).get().asString()
         .contains("names changed");
 
-    IflearnerJob renamedDomain = Samples.load("iflearnerjob-server.yaml", "fl");
-    renamedDomain.getSpec().setDomain("iflearner.com.cn");
-    assertThat(CertificateModel.reissueReason(new JobModel(renamedDomain), good, ca.certificate(), now)).get().asString()
-        .contains("identity changed");
+    // a certificate of the old identity shape, issued before identities named their job
+    ca.writeTo(dir.resolve("ca"));
+    RogueCertificates.issue(dir.resolve("ca"), dir.resolve("old"), "job1", "DNS:job1.server.iflearner.com",
+        "URI:spiffe://iflearner.com/server/job1");
+    Secret old = CertificateModel.tlsSecret(SERVER, Files.readString(dir.resolve("old/tls.crt")),
+        Files.readString(dir.resolve("old/tls.key")), Files.readString(dir.resolve("old/ca.crt")));
+    assertThat(CertificateModel.reissueReason(SERVER, old, ca.certificate(), now)).get().asString()
+        .contains("identity changed to spiffe://iflearner.com/job/job1/server/job1");
 
     // 90 days of lifetime: renewed when 30 are left, not before
     assertThat(CertificateModel.reissueReason(SERVER, good, ca.certificate(), now.plus(Duration.ofDays(59)))).isEmpty();
@@ -100,16 +105,11 @@ class CertificateModelTest {
   }
 
   @Test
-  @DisplayName("one CA Secret per namespace and domain, owned by no job; both iflearner ConfigMaps carry the CA bundle under iflearner's file names")
-  void caSecretAndConfigMaps() {
-    Secret s = CertificateModel.caSecret("fl", "iflearner.com", "CAPEM", "CAKEY");
-    assertThat(s.getMetadata().getName()).isEqualTo("flotilla-ca-iflearner-com");
-    assertThat(s.getMetadata().getNamespace()).isEqualTo("fl");
-    assertThat(s.getMetadata().getOwnerReferences()).isEmpty();
-    assertThat(s.getMetadata().getAnnotations()).containsExactly(entry("flotilla.dev/domain", "iflearner.com"));
-    assertThat(s.getData()).containsOnlyKeys("ca.crt", "ca.key");
+  @DisplayName("both iflearner ConfigMaps carry the CA bundle under iflearner's file names")
+  void iflearnerConfigMaps() {
     List<ConfigMap> cms = CertificateModel.iflearnerCaConfigMaps("fl", "BUNDLE");
     assertThat(cms).extracting(c -> c.getMetadata().getName()).containsExactly("server-iflearner-crt", "party-iflearner-crt");
+    assertThat(cms).allSatisfy(c -> assertThat(c.getMetadata().getNamespace()).isEqualTo("fl"));
     assertThat(cms.get(0).getData()).containsExactly(entry("server-iflearner-secret.crt", "BUNDLE"));
     assertThat(cms.get(1).getData()).containsExactly(entry("party-iflearner-secret.crt", "BUNDLE"));
   }

@@ -130,7 +130,7 @@ class ChildModelsTest {
           entry("nginx.ingress.kubernetes.io/auth-tls-secret", "fl/" + model.tlsSecretName()),
           entry("nginx.ingress.kubernetes.io/auth-tls-verify-client", "on"),
           entry("nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true"),
-          entry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/flotilla-ingress-client-" + model.domain().replace('.', '-')),
+          entry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/flotilla-ingress-client." + model.domain()),
           entry("nginx.ingress.kubernetes.io/proxy-ssl-verify", "on"),
           entry("nginx.ingress.kubernetes.io/proxy-ssl-name", model.host()),
           entry("nginx.ingress.kubernetes.io/proxy-ssl-server-name", "on"),
@@ -158,23 +158,28 @@ class ChildModelsTest {
   @DisplayName("Pod")
   class PodTests {
     @Test
-    @DisplayName("the pod is spec.template with the job's labels, owner, and the TLS Secret mounted read-only at /etc/flotilla/tls")
+    @DisplayName("the pod is spec.template with the job's labels, owner, the TLS Secret mounted read-only at /etc/flotilla/tls "
+        + "and, for a Flotilla server, its parties file")
     void flotillaPod() {
       Pod p = PodModel.desired(FLO_SERVER);
       assertOwnedChild(p, FLO_SERVER, "mnist-server");
       assertThat(p.getSpec().getSecurityContext().getFsGroup()).isEqualTo(10001L);
-      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("state", "flotilla-tls");
+      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("state", "flotilla-tls", "flotilla-parties", "flotilla-tmp");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getSecretName()).isEqualTo("mnist-server-tls");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getDefaultMode()).isEqualTo(0440);
       Container c = p.getSpec().getContainers().get(0);
       assertThat(c.getImage()).isEqualTo("ghcr.io/flotilla-dev/flotilla-server:0.1.0");
       assertThat(c.getArgs()).contains("--cert=/etc/flotilla/tls/tls.crt", "--key=/etc/flotilla/tls/tls.key", "--ca=/etc/flotilla/tls/ca.crt");
+      assertThat(c.getArgs()).endsWith("--allow-party-file=/etc/flotilla/parties/parties");
       assertThat(c.getVolumeMounts()).extracting(VolumeMount::getName, VolumeMount::getMountPath, VolumeMount::getReadOnly)
           .containsExactly(org.assertj.core.groups.Tuple.tuple("state", "/var/lib/flotilla", null),
-              org.assertj.core.groups.Tuple.tuple("flotilla-tls", "/etc/flotilla/tls", true));
+              org.assertj.core.groups.Tuple.tuple("flotilla-tls", "/etc/flotilla/tls", true),
+              org.assertj.core.groups.Tuple.tuple("flotilla-parties", "/etc/flotilla/parties", true),
+              org.assertj.core.groups.Tuple.tuple("flotilla-tmp", "/tmp", null));
       assertThat(p.getMetadata().getAnnotations()).containsKey("flotilla.dev/template-hash");
       // the job's own template is not modified by building the pod
       assertThat(FLO_SERVER.spec().getTemplate().getSpec().getVolumes()).hasSize(1);
+      assertThat(FLO_SERVER.firstContainer().getArgs()).noneMatch(a -> a.startsWith("--allow-party-file"));
     }
 
     @Test
@@ -195,9 +200,11 @@ class ChildModelsTest {
     }
 
     @Test
-    @DisplayName("an iflearner server (TLS ends at the ingress) needs no iflearner CA ConfigMaps")
+    @DisplayName("an iflearner server (TLS ends at the ingress) needs no iflearner CA ConfigMaps, and gets no parties file: its arguments are its template's")
     void iflearnerServer() {
-      assertThat(PodModel.desired(IFL_SERVER).getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("flotilla-tls");
+      Pod p = PodModel.desired(IFL_SERVER);
+      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("flotilla-tls");
+      assertThat(p.getSpec().getContainers().get(0).getArgs()).isEqualTo(IFL_SERVER.firstContainer().getArgs());
     }
 
     @Test
@@ -233,7 +240,7 @@ class ChildModelsTest {
     @Test
     @DisplayName("isolation: in only from ingress-nginx pods on the gRPC port; out only to kube-dns on 53 and to the ingress (pods and address)")
     void isolation() {
-      NetworkPolicy np = NetworkPolicyModel.desired(FLO_PARTY_A, "10.0.0.7");
+      NetworkPolicy np = NetworkPolicyModel.desired(FLO_PARTY_A, "10.0.0.7", IsolationDefaults.defaults());
       assertOwnedChild(np, FLO_PARTY_A, "mnist-party-a-isolation");
       assertThat(np.getSpec().getPodSelector().getMatchLabels()).containsExactly(
           entry("app.kubernetes.io/name", "iflearnerjob"), entry("app.kubernetes.io/instance", "mnist-party-a"));
@@ -262,10 +269,60 @@ class ChildModelsTest {
     }
 
     @Test
-    @DisplayName("without isolation there is no policy; without a known address the egress rule names only the ingress pods")
+    @DisplayName("isolation is on by default; an aggregator's metrics port is open to the scraper's namespaces (default: the one named monitoring)")
+    void metricsScraper() {
+      NetworkPolicy np = NetworkPolicyModel.desired(IFL_SERVER, null, IsolationDefaults.defaults());
+      assertOwnedChild(np, IFL_SERVER, "iflearnerjob-server-isolation");
+      assertThat(np.getSpec().getIngress()).hasSize(2);
+      assertThat(np.getSpec().getIngress().get(0).getPorts()).extracting(p -> p.getProtocol() + "/" + p.getPort().getIntVal())
+          .containsExactly("TCP/50051");
+      var scrape = np.getSpec().getIngress().get(1);
+      assertThat(scrape.getPorts()).extracting(p -> p.getProtocol() + "/" + p.getPort().getIntVal()).containsExactly("TCP/9090");
+      assertThat(scrape.getFrom()).singleElement().satisfies(peer -> {
+        assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(entry("kubernetes.io/metadata.name", "monitoring"));
+        assertThat(peer.getPodSelector()).isNull();
+        assertThat(peer.getIpBlock()).isNull();
+      });
+      // parties have no metrics port, so no scraper rule
+      assertThat(NetworkPolicyModel.desired(IFL_PARTY_A, null, IsolationDefaults.defaults()).getSpec().getIngress()).hasSize(1);
+      IflearnerJob noMetrics = Samples.load("iflearnerjob-server.yaml", "fl");
+      noMetrics.getSpec().setMetricsPort(0);
+      assertThat(NetworkPolicyModel.desired(new JobModel(noMetrics), null, IsolationDefaults.defaults()).getSpec().getIngress()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("the controller's scraper selectors and ingress namespace are used; a job's spec.isolation.ingressNamespace wins over the latter")
+    void configuredSelectors() {
+      IsolationDefaults custom = new IsolationDefaults("ingress-system", Map.of("team", "observability", "tier", "infra"),
+          Map.of("app.kubernetes.io/name", "prometheus"));
+      NetworkPolicy np = NetworkPolicyModel.desired(IFL_SERVER, null, custom);
+      assertThat(np.getSpec().getIngress().get(0).getFrom().get(0).getNamespaceSelector().getMatchLabels())
+          .containsExactly(entry("kubernetes.io/metadata.name", "ingress-system"));
+      assertThat(np.getSpec().getEgress().get(1).getTo().get(0).getNamespaceSelector().getMatchLabels())
+          .containsExactly(entry("kubernetes.io/metadata.name", "ingress-system"));
+      var scraper = np.getSpec().getIngress().get(1).getFrom().get(0);
+      assertThat(scraper.getNamespaceSelector().getMatchLabels()).containsExactly(entry("team", "observability"), entry("tier", "infra"));
+      assertThat(scraper.getPodSelector().getMatchLabels()).containsExactly(entry("app.kubernetes.io/name", "prometheus"));
+      IflearnerJob own = Samples.load("iflearnerjob-server.yaml", "fl");
+      own.getSpec().setIsolation(new dev.flotilla.controller.api.IsolationSpec(null, "nginx-internal"));
+      assertThat(NetworkPolicyModel.desired(new JobModel(own), null, custom).getSpec().getIngress().get(0).getFrom().get(0)
+          .getNamespaceSelector().getMatchLabels()).containsExactly(entry("kubernetes.io/metadata.name", "nginx-internal"));
+    }
+
+    @Test
+    @DisplayName("an empty scraper namespace selector (which would admit every namespace) is refused")
+    void emptyScraperSelector() {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new IsolationDefaults("ingress-nginx", Map.of(), Map.of()))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be empty");
+    }
+
+    @Test
+    @DisplayName("a job that switches isolation off explicitly gets no policy; without a known address the egress rule names only the ingress pods")
     void offAndNoAddress() {
-      assertThat(NetworkPolicyModel.desired(IFL_PARTY_A, "10.0.0.7")).isNull();
-      assertThat(NetworkPolicyModel.desired(FLO_PARTY_A, null).getSpec().getEgress().get(1).getTo()).hasSize(1);
+      IflearnerJob off = Samples.load("flotilla-party-a.yaml", "fl");
+      off.getSpec().getIsolation().setEnabled(false);
+      assertThat(NetworkPolicyModel.desired(new JobModel(off), "10.0.0.7", IsolationDefaults.defaults())).isNull();
+      assertThat(NetworkPolicyModel.desired(FLO_PARTY_A, null, IsolationDefaults.defaults()).getSpec().getEgress().get(1).getTo()).hasSize(1);
     }
   }
 
@@ -273,20 +330,21 @@ class ChildModelsTest {
   @DisplayName("DNS records")
   class DnsTests {
     @Test
-    @DisplayName("a server publishes *.server.<domain>, a party *.<party>.party.<domain>, as the iflearner README does by hand")
-    void wildcards() {
+    @DisplayName("a job publishes exactly its host, never a wildcard (*.server.<domain> would answer every other job's server names)")
+    void exactHosts() {
       assertThat(DnsModel.records(IFL_SERVER, "172.31.164.52")).singleElement()
-          .hasToString("*.server.iflearner.com=172.31.164.52");
+          .hasToString("job1.server.iflearner.com=172.31.164.52");
       assertThat(DnsModel.records(IFL_PARTY_A, "172.31.164.53")).singleElement()
-          .hasToString("*.a.party.iflearner.com=172.31.164.53");
+          .hasToString("job1.a.party.iflearner.com=172.31.164.53");
     }
 
     @Test
-    @DisplayName("other host shapes get an exact record; no address or DNS switched off gives no record")
-    void exactAndNone() {
+    @DisplayName("an IPv6 address gives an AAAA record; no address or DNS switched off gives no record")
+    void ipv6AndNone() {
       IflearnerJob job = Samples.load("iflearnerjob-server.yaml", "fl");
-      job.getSpec().setHost("fl.example.org");
-      assertThat(DnsModel.records(new JobModel(job), "10.1.2.3")).singleElement().hasToString("fl.example.org=10.1.2.3");
+      assertThat(DnsModel.records(new JobModel(job), "fd00::7")).singleElement()
+          .satisfies(r -> assertThat(r.type()).isEqualTo(dev.flotilla.dns.RecordType.AAAA))
+          .hasToString("job1.server.iflearner.com=fd00::7");
       assertThat(DnsModel.records(IFL_SERVER, null)).isEmpty();
       job.getSpec().setDns(new dev.flotilla.controller.api.DnsSpec(false, null));
       assertThat(DnsModel.records(new JobModel(job), "10.1.2.3")).isEmpty();

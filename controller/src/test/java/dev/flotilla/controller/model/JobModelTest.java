@@ -13,31 +13,33 @@ import org.junit.jupiter.api.Test;
 class JobModelTest {
 
   @Test
-  @DisplayName("the iflearner server sample resolves to domain iflearner.com, identity job1, terminate mode, port 50051")
+  @DisplayName("the iflearner server sample resolves to domain iflearner.com, identity job1 of job job1, terminate mode, port 50051")
   void iflearnerServerDefaults() {
     JobModel m = new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"));
     assertThat(m.role()).isEqualTo(Role.SERVER);
     assertThat(m.host()).isEqualTo("job1.server.iflearner.com");
     assertThat(m.domain()).isEqualTo("iflearner.com");
+    assertThat(m.identityJob()).isEqualTo("job1");
     assertThat(m.identityName()).isEqualTo("job1");
-    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/server/job1");
+    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/job/job1/server/job1");
     assertThat(m.tlsMode()).isEqualTo(TlsMode.TERMINATE);
     assertThat(m.grpcPort()).isEqualTo(50051);
     assertThat(m.metricsPort()).isEqualTo(9090);
     assertThat(m.dnsEnabled()).isTrue();
-    assertThat(m.isolationEnabled()).isFalse();
-    assertThat(m.caSecretName()).isEqualTo("flotilla-ca-iflearner-com");
+    assertThat(m.isolationEnabled()).isTrue();
+    assertThat(m.ingressNamespace("ingress-nginx")).isEqualTo("ingress-nginx");
     assertThat(m.tlsSecretName()).isEqualTo("iflearnerjob-server-tls");
     assertThat(m.dnsOwner()).isEqualTo("iflearnerjob/fl/iflearnerjob-server");
   }
 
   @Test
-  @DisplayName("an iflearner party's identity is its party label, its port iflearner's peer port 50001, and it has no metrics port")
+  @DisplayName("an iflearner party's identity is its party label in its host's job, its port iflearner's peer port 50001, and it has no metrics port")
   void iflearnerPartyDefaults() {
     JobModel m = new JobModel(Samples.load("iflearnerjob-client2.yaml", "fl"));
     assertThat(m.domain()).isEqualTo("iflearner.com");
+    assertThat(m.identityJob()).isEqualTo("job1");
     assertThat(m.identityName()).isEqualTo("b");
-    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/party/b");
+    assertThat(m.identityUri()).isEqualTo("spiffe://iflearner.com/job/job1/party/b");
     assertThat(m.grpcPort()).isEqualTo(50001);
     assertThat(m.metricsPort()).isZero();
   }
@@ -56,7 +58,7 @@ class JobModelTest {
   }
 
   @Test
-  @DisplayName("spec.port wins over the containerPort, which wins over the role's default; spec.domain wins over the host")
+  @DisplayName("spec.port wins over the containerPort, which wins over the role's default; the host, not spec.domain, gives the identity's domain")
   void portAndDomainPrecedence() {
     IflearnerJob job = Samples.load("flotilla-party-a.yaml", "fl");
     assertThat(new JobModel(job).grpcPort()).isEqualTo(8443);
@@ -68,8 +70,8 @@ class JobModelTest {
     assertThat(new JobModel(job).grpcPort()).isEqualTo(7000);
     assertThat(new JobModel(job).domain()).isEqualTo("fl.example.org");
     job.getSpec().setDomain("Other.Example");
-    assertThat(new JobModel(job).domain()).isEqualTo("other.example");
-    assertThat(new JobModel(job).identityUri()).isEqualTo("spiffe://other.example/party/a");
+    assertThat(new JobModel(job).domain()).isEqualTo("fl.example.org"); // HostAdmission refuses the job for the mismatch
+    assertThat(new JobModel(job).identityUri()).isEqualTo("spiffe://fl.example.org/job/mnist/party/a");
   }
 
   @Test

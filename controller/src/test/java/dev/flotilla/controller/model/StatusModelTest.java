@@ -54,6 +54,24 @@ class StatusModelTest {
   }
 
   @Test
+  @DisplayName("a refused job (HostAccepted=False) shows phase Refused, the one condition, and no endpoint; HostAccepted comes first when accepted")
+  void refused() {
+    Observation refusal = new Observation(StatusModel.HOST_ACCEPTED, false, "HostDoesNotFitRole", "spec.role client: ...");
+    IflearnerJobStatus s = StatusModel.build(JOB, null, List.of(refusal), null, false, T0);
+    assertThat(s.getPhase()).isEqualTo("Refused");
+    assertThat(s.getEndpoint()).isNull();
+    assertThat(s.getConditions()).singleElement().satisfies(c -> {
+      assertThat(c.getType()).isEqualTo("HostAccepted");
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getReason()).isEqualTo("HostDoesNotFitRole");
+    });
+    List<Observation> accepted = new java.util.ArrayList<>(allReady());
+    accepted.add(new Observation(StatusModel.HOST_ACCEPTED, true, "Accepted", "ok"));
+    assertThat(StatusModel.build(JOB, null, accepted, null, false, T0).getConditions()).extracting(c -> c.getType())
+        .containsExactly("HostAccepted", "CertificatesReady", "DNSReady", "IngressReady", "PodReady");
+  }
+
+  @Test
   @DisplayName("a failed reconcile shows phase Error; no pod yet shows Pending")
   void phases() {
     assertThat(StatusModel.build(JOB, null, allReady(), null, true, T0).getPhase()).isEqualTo("Error");

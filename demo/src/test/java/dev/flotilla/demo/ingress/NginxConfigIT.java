@@ -37,7 +37,7 @@ class NginxConfigIT {
   NginxIngressConfig.Builder builder(Ingress ingress, Path prefix) {
     return NginxIngressConfig.builder(prefix, FreePorts.next()).ingress(ingress)
         .backend(pki.serverName(), "127.0.0.1:50051").secret("flotilla/job1-tls", pki.server())
-        .secret(ServerIngress.ingressClientSecret(FederationPki.DOMAIN), pki.party("ingress-nginx"));
+        .secret(ServerIngress.ingressClientSecret(FederationPki.DOMAIN), pki.ingress("ingress-nginx"));
   }
 
   void check(String name, NginxIngressConfig config) throws IOException {
@@ -64,7 +64,7 @@ class NginxConfigIT {
         .addToAnnotations(NginxIngressConfig.AUTH_TLS_PASS_CERTIFICATE, "true")
         .endMetadata().build();
     TlsPaths ca = new TlsPaths(pki.caCertificate(), pki.caCertificate(), pki.caCertificate());
-    check("secured", builder(secured, dir.resolve("secured")).secret("flotilla/ingress-client", pki.party("ingress"))
+    check("secured", builder(secured, dir.resolve("secured")).secret("flotilla/ingress-client", pki.ingress("ingress"))
         .secret("flotilla/ca", ca).build());
 
     Ingress other = ServerIngress.forJob("job2", FederationPki.DOMAIN, TlsMode.TERMINATE, 50052);

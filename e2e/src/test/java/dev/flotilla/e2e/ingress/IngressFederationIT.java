@@ -8,10 +8,8 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.demo.ChildProcess;
-import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
 import dev.flotilla.demo.PartyArgs;
@@ -114,8 +112,7 @@ class IngressFederationIT {
   static ChildProcess startForeignParty(ProcessGroup group, FlotillaJars jars, LocalFederation federation,
       NginxProcess nginx, Path dir) {
     CertificateAuthority other = CertificateAuthority.createRoot("Some other CA", Duration.ofDays(1), KeyType.EC_P256);
-    other.issue(LeafRequest.builder(Role.PARTY, "intruder")
-            .uri(FederationPki.partyUri("intruder"))
+    other.issue(LeafRequest.builder(federation.pki().partyIdentity("intruder"))
             .lifetime(Duration.ofDays(1))
             .keyType(KeyType.EC_P256)
             .build())

@@ -8,6 +8,7 @@ import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.NginxIngressConfig;
 import dev.flotilla.demo.ingress.NginxProcess;
 import dev.flotilla.demo.ingress.ServerIngress;
+import dev.flotilla.protocol.tls.ExpectedPeer;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.testing.FreePorts;
@@ -35,7 +36,7 @@ final class Ingresses {
   /**
    * Renders the configuration for {@code ingress} (the job's TLS secret is the server certificate of
    * {@code pki}, with the CA that auth-tls-secret verifies parties against; the ingress's own client
-   * certificate is {@code pki}'s {@value #PROXY} party certificate; {@code secrets} adds others) and
+   * certificate is {@code pki}'s ingress certificate {@value #PROXY}; {@code secrets} adds others) and
    * starts nginx on a free loopback port.
    */
   static NginxProcess start(Path prefix, Ingress ingress, FederationPki pki, int backendPort,
@@ -45,7 +46,7 @@ final class Ingresses {
         .ingress(ingress)
         .backend(pki.serverName(), "127.0.0.1:" + backendPort)
         .secret(ServerIngress.NAMESPACE + "/" + ServerIngress.tlsSecretName(JOB), pki.server())
-        .secret(ServerIngress.NAMESPACE + "/" + ingressClientSecretName(), pki.party(PROXY));
+        .secret(ServerIngress.NAMESPACE + "/" + ingressClientSecretName(), pki.ingress(PROXY));
     secrets.forEach(config::secret);
     return NginxProcess.start(prefix, config.build().render(), port, Duration.ofSeconds(20));
   }
@@ -66,7 +67,8 @@ final class Ingresses {
 
   /** A party's channel to {@code address}, verifying the server as {@code job1.server.<domain>} (also the SNI). */
   static ManagedChannel partyChannel(String address, FederationPki pki, String party) {
-    return MutualTlsChannels.forTarget(address, pki.serverName(), files(pki.party(party)))
+    return MutualTlsChannels.forTarget(address, pki.serverName(), files(pki.party(party)),
+            ExpectedPeer.aggregatorOf(pki.partyIdentity(party)))
         .maxInboundMessageSize(8 << 20)
         .build();
   }

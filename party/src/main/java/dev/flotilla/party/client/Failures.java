@@ -64,9 +64,9 @@ final class Failures {
     String description = status.getDescription() == null ? "" : ": " + status.getDescription();
     return switch (status.getCode()) {
       case PERMISSION_DENIED -> Optional.of("the server refused this party (PERMISSION_DENIED" + description
-          + "); ask the server's operator to add this certificate's identity to --allow-party");
+          + "); use a party certificate of the server's job, or ask its operator to add this identity to --allow-party");
       case UNAUTHENTICATED -> Optional.of("the server did not accept this party's identity (UNAUTHENTICATED"
-          + description + "); use a party certificate (URI SAN spiffe://<domain>/party/<name>) issued by the job's CA");
+          + description + "); use a party certificate (URI SAN spiffe://<domain>/job/<job>/party/<name>) issued by the job's CA");
       case FAILED_PRECONDITION -> Optional.of("the job cannot be joined (FAILED_PRECONDITION" + description
           + "); it has most likely finished already");
       case RESOURCE_EXHAUSTED -> Optional.of("the job is full (RESOURCE_EXHAUSTED" + description

@@ -1,5 +1,7 @@
 package dev.flotilla.party.client;
 
+import dev.flotilla.certs.Identity;
+import dev.flotilla.protocol.tls.ExpectedPeer;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
 import dev.flotilla.protocol.tls.TlsFiles;
 import io.grpc.ManagedChannel;
@@ -9,8 +11,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Channels to the aggregator over mutual TLS on BoringSSL: the party presents its certificate and
- * checks the server's against the CA and the server name (also the SNI and :authority, so a
- * party can reach the aggregator through an SNI-routing proxy or by IP address).
+ * accepts the server only if its certificate chains to the CA, matches the server name (also the
+ * SNI and :authority, so a party can reach the aggregator through an SNI-routing proxy or by IP
+ * address) and carries the identity of its own job's aggregator. A rogue server holding any other
+ * certificate of the CA, a party's included, is refused in the handshake.
  */
 public final class MutualTlsChannelFactory implements ChannelFactory {
   /**
@@ -23,11 +27,15 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
   private final String target;
   private final String serverName;
   private final TlsFiles files;
+  private final ExpectedPeer aggregator;
 
-  public MutualTlsChannelFactory(String target, String serverName, Path certificate, Path privateKey, Path trustedCa) {
+  /** {@code serverName} null means the conventional host of the party's job, {@code <job>.server.<domain>}. */
+  public MutualTlsChannelFactory(String target, String serverName, Path certificate, Path privateKey, Path trustedCa,
+      Identity self) {
     this.target = target;
-    this.serverName = serverName;
+    this.serverName = serverName != null ? serverName : self.serverHost();
     this.files = new TlsFiles(certificate, privateKey, trustedCa);
+    this.aggregator = ExpectedPeer.aggregatorOf(self);
   }
 
   /**
@@ -36,7 +44,7 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
   @Override
   public ManagedChannel open() {
     try {
-      return MutualTlsChannels.forTarget(target, serverName, files)
+      return MutualTlsChannels.forTarget(target, serverName, files, aggregator)
           .keepAliveTime(KEEPALIVE_MINUTES, TimeUnit.MINUTES)
           .keepAliveTimeout(20, TimeUnit.SECONDS)
           .build();
@@ -51,6 +59,6 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
 
   @Override
   public String describe() {
-    return "the aggregator at " + target + (serverName == null ? "" : " (" + serverName + ")");
+    return aggregator + " at " + target + " (" + serverName + ")";
   }
 }

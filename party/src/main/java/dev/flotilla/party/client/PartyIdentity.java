@@ -1,5 +1,8 @@
 package dev.flotilla.party.client;
 
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -8,25 +11,26 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
-import java.util.List;
-import java.util.Optional;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 
 /**
- * The party's own identity as its certificate states it (the server sees the same one): the last
- * segment of a URI SAN {@code spiffe://<domain>/party/<name>}, else the subject CN. Used for logs
- * and to catch an unusable certificate before connecting.
+ * The party's own identity as its certificate states it (the server sees the same one):
+ * {@code spiffe://<domain>/job/<job>/party/<name>}. It names the job whose aggregator the party
+ * accepts, and is checked before connecting so an unusable certificate fails at once.
  */
-public record PartyIdentity(String name, String uri, X509Certificate certificate) {
-  private static final int URI_SAN = 6;
+public record PartyIdentity(Identity identity, X509Certificate certificate) {
+
+  public String name() {
+    return identity.name();
+  }
+
+  public String uri() {
+    return identity.uri();
+  }
 
   /**
-   * Reads the leaf (first) certificate of a PEM file and checks that it is valid now.
+   * Reads the leaf (first) certificate of a PEM file and checks that it is valid now and a party's.
    *
    * @throws FatalPartyException naming the file and the problem
    */
@@ -54,41 +58,18 @@ public record PartyIdentity(String name, String uri, X509Certificate certificate
       throw new FatalPartyException(FatalPartyException.TLS_FAILURE, "the certificate in --cert " + file
           + " is not valid before " + leaf.getNotBefore().toInstant() + "; check this host's clock", e);
     }
-    Optional<String> uri = partyUri(leaf);
-    String name = uri.map(u -> u.substring(u.lastIndexOf('/') + 1)).orElseGet(() -> commonName(leaf));
-    if (name == null || name.isBlank()) {
+    Identity identity;
+    try {
+      identity = Identity.of(leaf);
+    } catch (PkiException e) {
       throw new FatalPartyException(FatalPartyException.BAD_INPUT, "the certificate in --cert " + file
-          + " names no party: it has neither a URI SAN spiffe://<domain>/party/<name> nor a subject CN");
+          + " names no party: " + e.getMessage(), e);
     }
-    return new PartyIdentity(name, uri.orElse(""), leaf);
-  }
-
-  static Optional<String> partyUri(X509Certificate certificate) {
-    try {
-      Collection<List<?>> names = certificate.getSubjectAlternativeNames();
-      if (names == null) {
-        return Optional.empty();
-      }
-      return names.stream()
-          .filter(entry -> entry.size() >= 2 && Integer.valueOf(URI_SAN).equals(entry.get(0)))
-          .map(entry -> String.valueOf(entry.get(1)))
-          .filter(uri -> uri.contains("/party/"))
-          .findFirst();
-    } catch (CertificateParsingException e) {
-      return Optional.empty();
+    if (identity.role() != Role.PARTY) {
+      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "the certificate in --cert " + file + " holds the "
+          + identity.role().pathSegment() + " identity " + identity + "; a party needs a party certificate "
+          + "(spiffe://<domain>/job/<job>/party/<name>)");
     }
-  }
-
-  static String commonName(X509Certificate certificate) {
-    try {
-      for (Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return String.valueOf(rdn.getValue());
-        }
-      }
-    } catch (InvalidNameException e) {
-      return null;
-    }
-    return null;
+    return new PartyIdentity(identity, leaf);
   }
 }

@@ -6,7 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.testing.RogueCertificates;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,20 +27,32 @@ class PartyIdentityTest {
   }
 
   @Test
-  @DisplayName("the identity is the name in the certificate's spiffe party URI, as the server sees it")
+  @DisplayName("the identity is the certificate's spiffe party URI, naming the job whose aggregator the party accepts")
   void fromUri() {
-    ca.issue(LeafRequest.builder(Role.PARTY, "cn-differs").uri("spiffe://flotilla.test/party/alice").build())
-        .writeTo(dir);
+    ca.issue(LeafRequest.builder(Identity.party("flotilla.test", "mnist", "alice")).build()).writeTo(dir);
     PartyIdentity identity = PartyIdentity.fromCertificateFile(dir.resolve("tls.crt"));
     assertThat(identity.name()).isEqualTo("alice");
-    assertThat(identity.uri()).isEqualTo("spiffe://flotilla.test/party/alice");
+    assertThat(identity.uri()).isEqualTo("spiffe://flotilla.test/job/mnist/party/alice");
+    assertThat(identity.identity().serverHost()).isEqualTo("mnist.server.flotilla.test");
   }
 
   @Test
-  @DisplayName("without a party URI the identity is the subject CN")
-  void fromCommonName() {
-    ca.issue(LeafRequest.builder(Role.PARTY, "bob").build()).writeTo(dir);
-    assertThat(PartyIdentity.fromCertificateFile(dir.resolve("tls.crt")).name()).isEqualTo("bob");
+  @DisplayName("a server certificate is bad input: a party needs a party certificate")
+  void serverCertificateRefused() {
+    ca.issue(LeafRequest.builder(Identity.server("flotilla.test", "mnist", "mnist")).build()).writeTo(dir);
+    assertThatThrownBy(() -> PartyIdentity.fromCertificateFile(dir.resolve("tls.crt")))
+        .isInstanceOfSatisfying(FatalPartyException.class,
+            e -> assertThat(e.exitCode()).isEqualTo(FatalPartyException.BAD_INPUT))
+        .hasMessageContaining("holds the server identity spiffe://flotilla.test/job/mnist/server/mnist");
+  }
+
+  @Test
+  @DisplayName("a certificate with only a CN names no party: the CN is never used")
+  void commonNameOnlyRefused() {
+    ca.writeTo(dir.resolve("ca"));
+    RogueCertificates.issue(dir.resolve("ca"), dir.resolve("rogue"), "bob");
+    assertThatThrownBy(() -> PartyIdentity.fromCertificateFile(dir.resolve("rogue/tls.crt")))
+        .hasMessageContaining("names no party").hasMessageContaining("0 URI SANs");
   }
 
   @Test

@@ -3,7 +3,7 @@ package dev.flotilla.party.it;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.party.PartyCommand;
 import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.RealServer;
@@ -28,28 +28,28 @@ import picocli.CommandLine;
  */
 final class Federation implements AutoCloseable {
   static final String DOMAIN = "flotilla.test";
-  static final String SERVER_NAME = "aggregator." + DOMAIN;
 
   final Path dir;
   final Path stateDir;
   final Path statusFile;
   final int port = FreePorts.next();
+  private final String job;
   private final CertificateAuthority ca;
   private final List<String> serverArgs = new ArrayList<>();
   private final ExecutorService parties = Executors.newCachedThreadPool();
   private Process server;
   private int serverStarts;
 
-  Federation(Path dir) throws IOException {
+  /** A federation of {@code job}: its CA, and the aggregator's certificate for {@code <job>.server.flotilla.test}. */
+  Federation(Path dir, String job) throws IOException {
     this.dir = dir;
+    this.job = job;
     this.stateDir = dir.resolve("state");
     this.statusFile = dir.resolve("status.json");
     this.ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofHours(2), KeyType.EC_P256);
     ca.writeTo(dir.resolve("ca"));
-    ca.issue(LeafRequest.builder(Role.SERVER, "aggregator")
-            .dnsNames(SERVER_NAME, "localhost")
-            .ipAddresses("127.0.0.1")
-            .uri("spiffe://" + DOMAIN + "/server/aggregator")
+    ca.issue(LeafRequest.builder(Identity.server(DOMAIN, job, job))
+            .dnsNames(serverName())
             .lifetime(Duration.ofHours(1))
             .keyType(KeyType.EC_P256)
             .build())
@@ -69,8 +69,7 @@ final class Federation implements AutoCloseable {
   /** A party certificate from this federation's CA, in dir/name/. */
   Path party(String name) throws IOException {
     Path partyDir = dir.resolve(name);
-    ca.issue(LeafRequest.builder(Role.PARTY, name)
-            .uri("spiffe://" + DOMAIN + "/party/" + name)
+    ca.issue(LeafRequest.builder(Identity.party(DOMAIN, job, name))
             .lifetime(Duration.ofHours(1))
             .keyType(KeyType.EC_P256)
             .build())
@@ -82,7 +81,7 @@ final class Federation implements AutoCloseable {
   Path strangerParty(String name) throws IOException {
     CertificateAuthority other = CertificateAuthority.createRoot("other-ca", Duration.ofHours(2), KeyType.EC_P256);
     Path partyDir = dir.resolve(name);
-    other.issue(LeafRequest.builder(Role.PARTY, name).uri("spiffe://" + DOMAIN + "/party/" + name).build())
+    other.issue(LeafRequest.builder(Identity.party(DOMAIN, job, name)).build())
         .writeTo(partyDir);
     return partyDir;
   }
@@ -143,13 +142,22 @@ final class Federation implements AutoCloseable {
   /** A running party command and what it printed on stderr. */
   record RunningParty(Future<Integer> exitCode, StringWriter err) {}
 
+  /** The name the aggregator's certificate carries, and the parties' default --server-name. */
+  String serverName() {
+    return job + ".server." + DOMAIN;
+  }
+
+  /** A party with the default --server-name, which it derives from its certificate's job. */
   RunningParty startParty(Path partyDir, String... extra) {
-    return startParty(partyDir, SERVER_NAME, extra);
+    return startParty(partyDir, null, extra);
   }
 
   RunningParty startParty(Path partyDir, String serverName, String... extra) {
-    List<String> args = new ArrayList<>(List.of(
-        "--server", "127.0.0.1:" + port, "--server-name", serverName,
+    List<String> args = new ArrayList<>(List.of("--server", "127.0.0.1:" + port));
+    if (serverName != null) {
+      args.addAll(List.of("--server-name", serverName));
+    }
+    args.addAll(List.of(
         "--ca", dir.resolve("ca").resolve("ca.crt").toString(),
         "--cert", partyDir.resolve("tls.crt").toString(), "--key", partyDir.resolve("tls.key").toString(),
         "--data", RealServer.fashionMnistDirectory().toString()));

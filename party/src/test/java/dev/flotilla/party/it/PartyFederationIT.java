@@ -43,8 +43,8 @@ class PartyFederationIT {
   @Test
   @DisplayName("two parties run a 3-round MLP job to the end, exit 0, and the final model beats 0.7 accuracy")
   void jobCompletes() throws Exception {
-    try (Federation federation = new Federation(dir)) {
-      federation.serverArgs("--job-id", "it-complete", "--rounds", "3", "--min-parties", "2", "--model", "mlp");
+    try (Federation federation = new Federation(dir, "it-complete")) {
+      federation.serverArgs("--rounds", "3", "--min-parties", "2", "--model", "mlp");
       federation.startServer();
       Federation.RunningParty alice = federation.startParty(federation.party("alice"), args(0));
       Federation.RunningParty bob = federation.startParty(federation.party("bob"), args(1));
@@ -65,8 +65,8 @@ class PartyFederationIT {
   @Test
   @DisplayName("the server is SIGKILLed mid-job and restarted on its state: the same party processes finish every round")
   void survivesServerRestart() throws Exception {
-    try (Federation federation = new Federation(dir)) {
-      federation.serverArgs("--job-id", "it-restart", "--rounds", "4", "--min-parties", "2", "--model", "mlp");
+    try (Federation federation = new Federation(dir, "it-restart")) {
+      federation.serverArgs("--rounds", "4", "--min-parties", "2", "--model", "mlp");
       federation.startServer();
       Federation.RunningParty alice = federation.startParty(federation.party("alice"), args(0));
       Federation.RunningParty bob = federation.startParty(federation.party("bob"), args(1));
@@ -87,8 +87,8 @@ class PartyFederationIT {
   @Test
   @DisplayName("a party the server's allow-list does not name exits 5 saying it was refused")
   void refusedParty() throws Exception {
-    try (Federation federation = new Federation(dir)) {
-      federation.serverArgs("--job-id", "it-refused", "--rounds", "1", "--min-parties", "1",
+    try (Federation federation = new Federation(dir, "it-refused")) {
+      federation.serverArgs("--rounds", "1", "--min-parties", "1",
           "--allow-party", "alice");
       federation.startServer();
       Federation.RunningParty mallory = federation.startParty(federation.party("mallory"), args(0));
@@ -102,8 +102,8 @@ class PartyFederationIT {
   @Test
   @DisplayName("a party whose certificate comes from another CA exits 4 with a message about TLS")
   void foreignCertificate() throws Exception {
-    try (Federation federation = new Federation(dir)) {
-      federation.serverArgs("--job-id", "it-foreign", "--rounds", "1", "--min-parties", "1");
+    try (Federation federation = new Federation(dir, "it-foreign")) {
+      federation.serverArgs("--rounds", "1", "--min-parties", "1");
       federation.startServer();
       Federation.RunningParty stranger = federation.startParty(federation.strangerParty("stranger"), args(0));
 
@@ -116,8 +116,8 @@ class PartyFederationIT {
   @Test
   @DisplayName("a party expecting another server name exits 4 naming --server-name")
   void wrongServerName() throws Exception {
-    try (Federation federation = new Federation(dir)) {
-      federation.serverArgs("--job-id", "it-name", "--rounds", "1", "--min-parties", "1");
+    try (Federation federation = new Federation(dir, "it-name")) {
+      federation.serverArgs("--rounds", "1", "--min-parties", "1");
       federation.startServer();
       Federation.RunningParty alice = federation.startParty(federation.party("alice"),
           "impostor.flotilla.test", args(0));

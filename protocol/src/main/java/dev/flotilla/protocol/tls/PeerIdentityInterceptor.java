@@ -1,5 +1,8 @@
 package dev.flotilla.protocol.tls;
 
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -9,8 +12,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -22,46 +25,53 @@ import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Puts the verified client certificate's {@link PeerIdentity} into the gRPC {@link Context} of
- * each call ({@link PeerIdentity#current()}), and closes calls without one as UNAUTHENTICATED.
+ * Admits to an aggregator's service only the parties of its own trust domain and job, and puts
+ * the caller's {@link PeerIdentity} into the gRPC {@link Context} ({@link PeerIdentity#current()}).
+ * It runs when a call's headers arrive, before any message is read: a refused call costs no
+ * buffered body. Everything else is refused with a status naming what the peer presented:
+ * UNAUTHENTICATED when there is no usable identity, PERMISSION_DENIED for an identity of another
+ * trust domain, job or role.
  *
  * <p>Behind a TLS-terminating ingress (ingress-nginx with {@code auth-tls-verify-client: "on"} and
- * {@code auth-tls-pass-certificate-to-upstream: "true"}) the directly connected peer is the proxy;
- * the party's certificate arrives URL-escaped in the {@value #FORWARDED_CERT_HEADER} header. That
- * header is honoured ONLY when the connection's own verified identity is one of the configured
- * trusted proxies; the forwarded certificate must then chain to the trusted CA file and be valid
- * now, and its identity becomes the caller's. A header from any other peer is refused as
- * UNAUTHENTICATED. A trusted proxy calling without the header keeps its own identity (a proxy's
- * certificate is no party certificate, so it cannot join a training run by itself).
+ * {@code auth-tls-pass-certificate-to-upstream: "true"}) the directly connected peer is the proxy
+ * and the party's certificate arrives URL-escaped in the {@value #FORWARDED_CERT_HEADER} header.
+ * Only a peer with an <em>ingress</em> identity of the trust domain, named in the trusted
+ * proxies, may forward; the forwarded certificate must chain to the trusted CA file, be valid now,
+ * allow clientAuth and carry a party identity of this job, which becomes the caller's. A proxy
+ * never acts as itself, and nobody else may send the header.
  */
 public final class PeerIdentityInterceptor implements ServerInterceptor {
   /** The metadata key ingress-nginx uses for {@code $ssl_client_escaped_cert}. */
   public static final String FORWARDED_CERT_HEADER = "ssl-client-cert";
+  /** A PEM certificate chain is a few KiB; anything much longer is not one. */
+  static final int MAX_FORWARDED_CERT_CHARS = 32 * 1024;
 
   static final Metadata.Key<String> FORWARDED_CERT =
       Metadata.Key.of(FORWARDED_CERT_HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
+  private static final Logger log = LoggerFactory.getLogger(PeerIdentityInterceptor.class);
+  private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
+  private final Identity server;
+  /** A refused peer chooses how often it is refused: the log keeps up to a line a second of it. */
+  private final LogBudget refusalLog = new LogBudget(60, java.time.Duration.ofMinutes(1));
   private final Set<String> trustedProxies;
   private final Path trustedCa;
 
-  /** Identity from the connection's client certificate only; no forwarded certificates accepted. */
-  public PeerIdentityInterceptor() {
-    this.trustedProxies = Set.of();
-    this.trustedCa = null;
-  }
-
-  /**
-   * Also accepts a forwarded client certificate from peers whose verified identity name is in
-   * {@code trustedProxies}; forwarded certificates are verified against the CA certificates in
-   * {@code trustedCa} (re-read per forwarded call, so a rotated CA bundle is picked up).
-   */
-  public PeerIdentityInterceptor(Set<String> trustedProxies, Path trustedCa) {
+  private PeerIdentityInterceptor(Identity server, Set<String> trustedProxies, Path trustedCa) {
+    if (Objects.requireNonNull(server, "server").role() != Role.SERVER) {
+      throw new IllegalArgumentException("the interceptor guards an aggregator: " + server + " is no server identity");
+    }
+    this.server = server;
     this.trustedProxies = Set.copyOf(trustedProxies);
     if (!this.trustedProxies.isEmpty() && trustedCa == null) {
       throw new IllegalArgumentException("trusted proxies need the trusted CA file to verify forwarded certificates");
@@ -69,33 +79,103 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
     this.trustedCa = trustedCa;
   }
 
+  /** Admits the parties of {@code server}'s trust domain and job, connected directly. */
+  public static PeerIdentityInterceptor partiesOf(Identity server) {
+    return new PeerIdentityInterceptor(server, Set.of(), null);
+  }
+
+  /**
+   * Also admits parties of the job whose certificate is forwarded by an ingress of the trust
+   * domain named in {@code trustedProxies}; forwarded certificates are verified against the CA
+   * certificates in {@code trustedCa} (re-read per forwarded call, so a rotated CA bundle is picked up).
+   */
+  public static PeerIdentityInterceptor partiesOf(Identity server, Set<String> trustedProxies, Path trustedCa) {
+    return new PeerIdentityInterceptor(server, trustedProxies, trustedCa);
+  }
+
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
-    Optional<PeerIdentity> direct = identityOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-    if (direct.isEmpty()) {
-      return refuse(call, "no verified client certificate with an identity (spiffe URI SAN or CN) on this connection");
-    }
-    PeerIdentity identity = direct.get();
-    String forwarded = headers.get(FORWARDED_CERT);
-    if (forwarded != null && !forwarded.isBlank()) {
-      if (!trustedProxies.contains(identity.name())) {
-        return refuse(call, "peer '" + identity.name() + "' sent a forwarded client certificate ("
-            + FORWARDED_CERT_HEADER + " header) but is not a trusted proxy");
+    Decision decision = decide(leafOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
+        headers.get(FORWARDED_CERT));
+    if (decision.refusal != null) {
+      long suppressed = refusalLog.admit();
+      if (suppressed >= 0) {
+        log.warn("job {}: refused {} from {}: {}{}", server.job(), call.getMethodDescriptor().getBareMethodName(),
+            call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), decision.refusal.getDescription(),
+            suppressed == 0 ? "" : " (and " + suppressed + " refusals not logged in the last minute)");
       }
-      try {
-        identity = verifiedForwarded(forwarded);
-      } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
-        return refuse(call, "forwarded client certificate from proxy '" + identity.name() + "' rejected: "
-            + e.getMessage());
-      }
+      call.close(decision.refusal, new Metadata());
+      return new ServerCall.Listener<>() {};
     }
-    Context context = Context.current().withValue(PeerIdentity.CONTEXT_KEY, identity);
+    Context context = Context.current().withValue(PeerIdentity.CONTEXT_KEY, decision.caller);
     return Contexts.interceptCall(context, call, headers, next);
   }
 
-  /** Parses the URL-escaped PEM, verifies it chains to the trusted CA and is valid now, and returns its identity. */
+  /** The caller a call acts as, or why it is refused. */
+  record Decision(PeerIdentity caller, Status refusal) {
+    static Decision refuse(Status code, String description) {
+      return new Decision(null, code.withDescription(description));
+    }
+  }
+
+  /** Pure: who the call is from, given the connection's verified leaf and the forwarded-certificate header. */
+  Decision decide(Optional<X509Certificate> directLeaf, String forwarded) {
+    if (directLeaf.isEmpty()) {
+      return Decision.refuse(Status.UNAUTHENTICATED, "no verified client certificate on this connection");
+    }
+    PeerIdentity direct;
+    try {
+      direct = PeerIdentity.of(directLeaf.get());
+    } catch (PkiException e) {
+      return Decision.refuse(Status.UNAUTHENTICATED, "the client certificate carries no Flotilla identity: " + e.getMessage());
+    }
+    boolean forwarding = forwarded != null && !forwarded.isBlank();
+    if (!direct.trustDomain().equals(server.trustDomain())) {
+      return Decision.refuse(Status.PERMISSION_DENIED, "peer " + direct + " is of trust domain " + direct.trustDomain()
+          + "; this aggregator of job " + server.job() + " accepts only parties of " + server.trustDomain());
+    }
+    if (direct.role() == Role.INGRESS) {
+      if (!trustedProxies.contains(direct.name())) {
+        return Decision.refuse(Status.PERMISSION_DENIED, "ingress " + direct + " is not a trusted proxy of this aggregator"
+            + (trustedProxies.isEmpty() ? " (it trusts none)" : " (it trusts " + trustedProxies + ")"));
+      }
+      if (!forwarding) {
+        return Decision.refuse(Status.PERMISSION_DENIED, "ingress " + direct + " called without a forwarded party "
+            + "certificate (" + FORWARDED_CERT_HEADER + " header); a proxy never acts as itself");
+      }
+      try {
+        return admitParty(verifiedForwarded(forwarded), "forwarded by " + direct.name());
+      } catch (GeneralSecurityException | IOException | IllegalArgumentException | PkiException e) {
+        return Decision.refuse(Status.UNAUTHENTICATED, "forwarded client certificate from ingress '" + direct.name()
+            + "' rejected: " + e.getMessage());
+      }
+    }
+    if (forwarding) {
+      return Decision.refuse(Status.UNAUTHENTICATED, "peer " + direct + " sent a forwarded client certificate ("
+          + FORWARDED_CERT_HEADER + " header) but only a trusted ingress may");
+    }
+    return admitParty(direct, "connected directly");
+  }
+
+  private Decision admitParty(PeerIdentity caller, String how) {
+    if (caller.role() != Role.PARTY) {
+      return Decision.refuse(Status.PERMISSION_DENIED, "peer " + caller + " (" + how + ") is a " + caller.role().pathSegment()
+          + " identity; only parties of job " + server.job() + " call this aggregator");
+    }
+    if (!caller.identity().sameJobAs(server)) {
+      return Decision.refuse(Status.PERMISSION_DENIED, "peer " + caller + " (" + how + ") is a party of job "
+          + caller.job() + " in " + caller.trustDomain() + ", not of job " + server.job() + " in " + server.trustDomain());
+    }
+    return new Decision(caller, null);
+  }
+
+  /** Parses the URL-escaped PEM, verifies it chains to the trusted CA, is valid now and allows clientAuth. */
   PeerIdentity verifiedForwarded(String escapedPem) throws GeneralSecurityException, IOException {
+    if (escapedPem.length() > MAX_FORWARDED_CERT_CHARS) {
+      throw new GeneralSecurityException("the " + FORWARDED_CERT_HEADER + " header is " + escapedPem.length()
+          + " characters long, more than " + MAX_FORWARDED_CERT_CHARS);
+    }
     String pem = percentDecoded(escapedPem);
     CertificateFactory factory = CertificateFactory.getInstance("X.509");
     List<? extends Certificate> certificates = List.copyOf(
@@ -116,8 +196,11 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
       throw new GeneralSecurityException("'" + leaf.getSubjectX500Principal().getName()
           + "' does not chain to a trusted CA in " + trustedCa + " or is not valid now (" + e.getMessage() + ")", e);
     }
-    return PeerIdentity.of(leaf).orElseThrow(() -> new GeneralSecurityException(
-        "forwarded certificate has no identity (spiffe URI SAN or CN)"));
+    List<String> usages = leaf.getExtendedKeyUsage();
+    if (usages != null && !usages.contains(CLIENT_AUTH)) {
+      throw new GeneralSecurityException("'" + leaf.getSubjectX500Principal().getName() + "' is not a client certificate");
+    }
+    return PeerIdentity.of(leaf);
   }
 
   /** Undoes nginx's {@code $ssl_client_escaped_cert} escaping (%XX only; a '+' stays a '+', as base64 needs). */
@@ -138,12 +221,7 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
     return out.toString(StandardCharsets.US_ASCII);
   }
 
-  private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, RespT> call, String description) {
-    call.close(Status.UNAUTHENTICATED.withDescription(description), new Metadata());
-    return new ServerCall.Listener<>() {};
-  }
-
-  static Optional<PeerIdentity> identityOf(SSLSession session) {
+  static Optional<X509Certificate> leafOf(SSLSession session) {
     if (session == null) {
       return Optional.empty();
     }
@@ -152,9 +230,40 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
       if (chain.length == 0 || !(chain[0] instanceof X509Certificate)) {
         return Optional.empty();
       }
-      return PeerIdentity.of((X509Certificate) chain[0]);
+      return Optional.of((X509Certificate) chain[0]);
     } catch (SSLPeerUnverifiedException e) {
       return Optional.empty();
+    }
+  }
+
+  /** At most {@code lines} log lines per {@code window}; counts the ones it held back. */
+  static final class LogBudget {
+    private final int lines;
+    private final long windowNanos;
+    private long windowStart = System.nanoTime();
+    private int used;
+    private long held;
+
+    LogBudget(int lines, java.time.Duration window) {
+      this.lines = lines;
+      this.windowNanos = window.toNanos();
+    }
+
+    /** -1: do not log; otherwise log, and this many lines were held back since the last one logged. */
+    synchronized long admit() {
+      long now = System.nanoTime();
+      if (now - windowStart > windowNanos) {
+        windowStart = now;
+        used = 0;
+      }
+      if (used >= lines) {
+        held++;
+        return -1;
+      }
+      used++;
+      long previouslyHeld = held;
+      held = 0;
+      return previouslyHeld;
     }
   }
 }

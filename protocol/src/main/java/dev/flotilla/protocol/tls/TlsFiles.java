@@ -1,6 +1,9 @@
 package dev.flotilla.protocol.tls;
 
+import dev.flotilla.certs.Identity;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
 import java.util.Objects;
 
 /**
@@ -17,5 +20,22 @@ public record TlsFiles(Path certificateChain, Path privateKey, Path trustedCa) {
   /** dir/tls.crt, dir/tls.key, dir/ca.crt: the layout cert-manager writes and Kubernetes TLS Secrets mount. */
   public static TlsFiles inDirectory(Path dir) {
     return new TlsFiles(dir.resolve("tls.crt"), dir.resolve("tls.key"), dir.resolve("ca.crt"));
+  }
+
+  /**
+   * The identity of the certificate in {@link #certificateChain()} (its leaf).
+   *
+   * @throws IllegalArgumentException naming the file when it cannot be read or carries no Flotilla identity
+   */
+  public Identity identity() {
+    try {
+      var chain = PemFiles.certificates(certificateChain);
+      if (chain.isEmpty()) {
+        throw new IllegalArgumentException(certificateChain + " holds no certificate");
+      }
+      return Identity.of(chain.get(0));
+    } catch (IOException | CertificateException | dev.flotilla.certs.PkiException e) {
+      throw new IllegalArgumentException("cannot read the identity of " + certificateChain + ": " + e.getMessage(), e);
+    }
   }
 }

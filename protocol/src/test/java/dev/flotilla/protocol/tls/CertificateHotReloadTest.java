@@ -9,7 +9,6 @@ import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
-import dev.flotilla.certs.Role;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import java.net.InetSocketAddress;
@@ -31,7 +30,7 @@ class CertificateHotReloadTest {
 
   private final CertificateAuthority ca =
       CertificateAuthority.createRoot("Reload CA", Duration.ofDays(30), KeyType.EC_P256);
-  private final LeafRequest serverRequest = LeafRequest.builder(Role.SERVER, "aggregator")
+  private final LeafRequest serverRequest = LeafRequest.builder(TlsFixtures.SERVER)
       .dnsNames("*.server.example.org").lifetime(Duration.ofDays(1)).build();
 
   @AfterEach
@@ -50,7 +49,7 @@ class CertificateHotReloadTest {
   }
 
   private ManagedChannel channel(TlsFiles client) {
-    return MutualTlsChannels.forTarget("127.0.0.1:" + server.getPort(), "job1.server.example.org", client).build();
+    return TlsFixtures.channel(server.getPort(), client);
   }
 
   @Test
@@ -59,7 +58,7 @@ class CertificateHotReloadTest {
     IssuedCertificate v1 = ca.issue(serverRequest);
     startServer(v1);
     Path clientDir = tmp.resolve("alice");
-    ca.issue(LeafRequest.builder(Role.PARTY, "alice").dnsNames("alice.party.example.org").build()).writeTo(clientDir);
+    ca.issue(LeafRequest.builder(dev.flotilla.certs.Identity.party("example.org", "job1", "alice")).dnsNames("alice.party.example.org").build()).writeTo(clientDir);
     TlsFiles alice = TlsFiles.inDirectory(clientDir);
 
     AtomicReference<X509Certificate> seenByExisting = new AtomicReference<>();
@@ -87,7 +86,7 @@ class CertificateHotReloadTest {
     IssuedCertificate v1 = ca.issue(serverRequest);
     TlsFiles files = startServer(v1);
     Path clientDir = tmp.resolve("alice");
-    ca.issue(LeafRequest.builder(Role.PARTY, "alice").dnsNames("alice.party.example.org").build()).writeTo(clientDir);
+    ca.issue(LeafRequest.builder(dev.flotilla.certs.Identity.party("example.org", "job1", "alice")).dnsNames("alice.party.example.org").build()).writeTo(clientDir);
     TlsFiles alice = TlsFiles.inDirectory(clientDir);
 
     IssuedCertificate v2 = ca.issue(serverRequest);

@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Certificates;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,12 +40,16 @@ class CertificateIdentityFuzzTest {
 
   private static final CertificateAuthority CA =
       CertificateAuthority.createRoot("identity-fuzz-ca", Duration.ofDays(2), KeyType.EC_P256);
+  private static final Identity SERVER = Identity.server("example.org", "job1", "job1");
   private static final PeerIdentityInterceptor INTERCEPTOR =
-      new PeerIdentityInterceptor(Set.of("ingress-nginx"), caFile());
+      PeerIdentityInterceptor.partiesOf(SERVER, Set.of("ingress-nginx"), caFile());
+  /** The trusted proxy's own certificate, through which forwarded headers reach the decision. */
+  private static final X509Certificate INGRESS =
+      CA.issue(LeafRequest.builder(Identity.ingress("example.org", "ingress-nginx")).build()).certificate();
 
   @FuzzTest
-  @DisplayName("any certificate the JDK parses yields an identity or none, never an exception; an identity from a URI "
-      + "is one of the certificate's spiffe URI SANs and its name is the URI's last segment")
+  @DisplayName("any certificate the JDK parses yields its one identity or a PkiException, and the interceptor's "
+      + "decision on it never throws; an identity is the certificate's only URI SAN, parsed strictly")
   void identityOfCertificate(byte[] der) {
     X509Certificate certificate;
     try {
@@ -49,40 +58,52 @@ class CertificateIdentityFuzzTest {
     } catch (CertificateException notACertificate) {
       return; // the TLS stack refuses it before any identity is looked for
     }
-    Optional<PeerIdentity> identity = PeerIdentity.of(certificate);
-    identity.ifPresent(id -> checkIdentity(id, certificate));
+    PeerIdentity identity;
+    try {
+      identity = PeerIdentity.of(certificate);
+    } catch (PkiException noIdentity) {
+      assertThat(noIdentity.getMessage()).isNotBlank();
+      identity = null;
+    }
+    if (identity != null) {
+      checkIdentity(identity, certificate);
+    }
+    PeerIdentityInterceptor.Decision decision = INTERCEPTOR.decide(Optional.of(certificate), null);
+    if (decision.caller() != null) {
+      assertThat(decision.caller().role()).isEqualTo(Role.PARTY);
+      assertThat(decision.caller().identity().sameJobAs(SERVER)).isTrue();
+    } else {
+      assertThat(decision.refusal().getDescription()).isNotBlank();
+    }
   }
 
   @FuzzTest
-  @DisplayName("any ssl-client-cert header from a trusted proxy yields a verified identity of the CA or a refusal "
-      + "the interceptor turns into UNAUTHENTICATED (GeneralSecurityException, IOException, IllegalArgumentException)")
+  @DisplayName("any ssl-client-cert header from the trusted ingress yields a verified party of the job or a refusal "
+      + "(GeneralSecurityException, IOException, IllegalArgumentException, PkiException); the decision never throws")
   void forwardedCertificateHeader(byte[] header) {
     // gRPC hands an ASCII header value over as a String, one char per byte
     String value = new String(header, StandardCharsets.US_ASCII);
-    PeerIdentity identity;
     try {
-      identity = INTERCEPTOR.verifiedForwarded(value);
-    } catch (GeneralSecurityException | IOException | IllegalArgumentException refused) {
-      return;
+      PeerIdentity identity = INTERCEPTOR.verifiedForwarded(value);
+      try {
+        identity.certificate().verify(CA.certificate().getPublicKey());
+      } catch (GeneralSecurityException e) {
+        throw new AssertionError("a forwarded certificate not signed by the CA was accepted: " + identity, e);
+      }
+      checkIdentity(identity, identity.certificate());
+    } catch (GeneralSecurityException | IOException | IllegalArgumentException | PkiException refused) {
+      assertThat(refused.getMessage()).isNotNull();
     }
-    try {
-      identity.certificate().verify(CA.certificate().getPublicKey());
-    } catch (GeneralSecurityException e) {
-      throw new AssertionError("a forwarded certificate not signed by the CA was accepted: " + identity, e);
-    }
-    checkIdentity(identity, identity.certificate());
+    PeerIdentityInterceptor.Decision decision = INTERCEPTOR.decide(Optional.of(INGRESS), value);
+    assertThat(decision.caller() != null || decision.refusal() != null).isTrue();
   }
 
   private static void checkIdentity(PeerIdentity id, X509Certificate certificate) {
-    assertThat(id.name()).isNotBlank();
     assertThat(id.certificate()).isSameAs(certificate);
+    assertThat(Certificates.uris(certificate)).containsExactly(id.uri());
+    assertThat(Identity.parse(id.uri())).isEqualTo(id.identity());
+    assertThat(id.name()).isNotBlank().doesNotContain("/").doesNotContain("%");
     assertThat(id.toString()).isNotBlank();
-    if (id.uri() != null) {
-      assertThat(uris(certificate)).contains(id.uri());
-      assertThat(id.uri()).startsWith("spiffe:");
-      assertThat(id.uri()).contains("/" + id.role() + "/" + id.name());
-      assertThat(id.name()).doesNotContain("/");
-    }
   }
 
   private static List<String> uris(X509Certificate certificate) {

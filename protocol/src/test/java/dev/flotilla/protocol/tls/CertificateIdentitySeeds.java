@@ -1,9 +1,9 @@
 package dev.flotilla.protocol.tls;
 
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +22,10 @@ final class CertificateIdentitySeeds {
   public static void main(String[] args) throws Exception {
     Path inputs = Path.of(args[0], "dev/flotilla/protocol/tls/CertificateIdentityFuzzTestInputs");
     CertificateAuthority ca = CertificateAuthority.createRoot("seed-ca", Duration.ofDays(1), KeyType.EC_P256);
-    X509Certificate party = ca.issue(LeafRequest.builder(Role.PARTY, "alice").dnsNames("alice.party.example.org")
-        .uri("spiffe://example.org/party/alice").build()).certificate();
-    X509Certificate server = ca.issue(LeafRequest.builder(Role.SERVER, "job1").dnsNames("job1.server.example.org")
-        .ipAddresses("127.0.0.1").uri("spiffe://example.org/server/job1").build()).certificate();
+    X509Certificate party = ca.issue(LeafRequest.builder(Identity.party("example.org", "job1", "alice"))
+        .dnsNames("alice.party.example.org").build()).certificate();
+    X509Certificate server = ca.issue(LeafRequest.builder(Identity.server("example.org", "job1", "job1"))
+        .dnsNames("job1.server.example.org").build()).certificate();
     Path der = inputs.resolve("identityOfCertificate");
     write(der.resolve("party"), party.getEncoded());
     write(der.resolve("server"), server.getEncoded());

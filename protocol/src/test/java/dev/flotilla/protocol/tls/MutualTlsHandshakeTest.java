@@ -10,7 +10,8 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.testing.RogueCertificates;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,8 +51,7 @@ class MutualTlsHandshakeTest {
 
   @BeforeEach
   void startServer() throws Exception {
-    IssuedCertificate serverCert = ca.issue(LeafRequest.builder(Role.SERVER, "aggregator")
-        .dnsNames("*.server.example.org").ipAddresses("127.0.0.1").build());
+    IssuedCertificate serverCert = TlsFixtures.serverCertificate(ca);
     TlsFiles serverFiles = write(serverCert, tmp.resolve("server"));
     server = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", 0), serverFiles)
         .addService(TlsFixtures.identityService())
@@ -66,8 +67,7 @@ class MutualTlsHandshakeTest {
   }
 
   private TlsFiles party(String name, CertificateAuthority issuer) {
-    return write(issuer.issue(LeafRequest.builder(Role.PARTY, name).dnsNames(name + ".party.example.org").build()),
-        tmp.resolve("party-" + name + "-" + System.nanoTime()));
+    return write(TlsFixtures.partyCertificate(issuer, name), tmp.resolve("party-" + name + "-" + System.nanoTime()));
   }
 
   /** The server refused the handshake with a TLS alert (the client sees it in the cause chain). */
@@ -86,30 +86,27 @@ class MutualTlsHandshakeTest {
     BoringSsl.requireAvailable();
     assertThat(BoringSsl.providerName()).isEqualTo("BoringSSL");
     assertThat(MutualTlsServers.sslContext(TlsFiles.inDirectory(tmp.resolve("server")))).isInstanceOf(OpenSslContext.class);
-    assertThat(MutualTlsChannels.sslContext(party("alice", ca))).isInstanceOf(OpenSslContext.class);
+    TlsFiles alice = party("alice", ca);
+    assertThat(MutualTlsChannels.sslContext(alice, ExpectedPeer.aggregatorOf(alice.identity())))
+        .isInstanceOf(OpenSslContext.class);
   }
 
   @Test
   @DisplayName("a party and a server with certificates of one CA complete mTLS; the server sees the party's spiffe identity")
   void mutualTlsCarriesPartyIdentity() {
-    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, "job1.server.example.org", party("alice", ca)).build();
-    assertThat(whoAmI(channel)).isEqualTo("alice|party|spiffe://example.org/party/alice");
+    channel = TlsFixtures.channel(port, party("alice", ca));
+    assertThat(whoAmI(channel)).isEqualTo("alice|party|spiffe://example.org/job/job1/party/alice");
   }
 
   @Test
   @DisplayName("hostname verification accepts a server name under the certificate's wildcard (*.server.example.org)")
   void wildcardNameAccepted() {
     AtomicReference<X509Certificate> seen = new AtomicReference<>();
-    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, "a.server.example.org", party("alice", ca)).build();
+    TlsFiles alice = party("alice", ca);
+    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, "a.server.example.org", alice,
+        ExpectedPeer.aggregatorOf(alice.identity())).build();
     assertThat(whoAmI(channel, seen)).startsWith("alice|");
-    assertThat(seen.get().getSubjectX500Principal().getName()).isEqualTo("CN=aggregator");
-  }
-
-  @Test
-  @DisplayName("without a server name the target's host is verified: 127.0.0.1 matches the certificate's IP SAN")
-  void targetHostVerified() {
-    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, null, party("alice", ca)).build();
-    assertThat(whoAmI(channel)).startsWith("alice|");
+    assertThat(seen.get().getSubjectX500Principal().getName()).isEqualTo("CN=job1");
   }
 
   @Test
@@ -117,7 +114,8 @@ class MutualTlsHandshakeTest {
   void namesOutsideWildcardRefused() throws Exception {
     TlsFiles alice = party("alice", ca);
     for (String name : new String[] {"a.server.example.com", "a.b.server.example.org", "a.party.example.org"}) {
-      ManagedChannel c = MutualTlsChannels.forTarget("127.0.0.1:" + port, name, alice).build();
+      ManagedChannel c = MutualTlsChannels.forTarget("127.0.0.1:" + port, name, alice,
+          ExpectedPeer.aggregatorOf(alice.identity())).build();
       try {
         assertThatThrownBy(() -> whoAmI(c))
             .as("server name %s", name)
@@ -129,27 +127,63 @@ class MutualTlsHandshakeTest {
     }
   }
 
-  @Test
-  @DisplayName("a party certificate without serverAuth presented as a server certificate is refused by the client (EKU)")
-  void partyCertificateRefusedAsServer() throws Exception {
-    TlsFiles alice = party("alice", ca);
-    // control: the same names with serverAuth (a party that serves its peers) are accepted...
-    IssuedCertificate serving = ca.issue(LeafRequest.builder(Role.PARTY, "peer")
-        .dnsNames("*.server.example.org").build());
-    assertThat(callServerPresenting(serving, "serving", alice)).isNull();
-    // ...so the only difference, the missing serverAuth usage, is what gets a client-only party refused
-    IssuedCertificate clientOnly = ca.issue(LeafRequest.builder(Role.PARTY, "mallory")
-        .dnsNames("*.server.example.org").clientOnly().build());
-    assertThat(callServerPresenting(clientOnly, "client-only", alice))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+  @Nested
+  @DisplayName("a rogue aggregator holding a certificate of the job's own CA is refused by the party in the handshake")
+  class RogueAggregator {
+    @Test
+    @DisplayName("a party certificate with serverAuth and the aggregator's host name: refused for its party identity")
+    void partyCertificateAsServer() throws Exception {
+      TlsFiles rogue = rogue("mallory", "DNS:*.server.example.org", "URI:spiffe://example.org/job/job1/party/mallory");
+      assertThat(causes(callServerPresenting(rogue, party("alice", ca))))
+          .contains("the peer presented spiffe://example.org/job/job1/party/mallory, a party identity; "
+              + "expected the aggregator of job job1 in example.org");
+    }
+
+    @Test
+    @DisplayName("the aggregator of another job: refused for its job")
+    void serverOfAnotherJob() throws Exception {
+      TlsFiles job2 = write(ca.issue(LeafRequest.builder(Identity.server("example.org", "job2", "job2"))
+          .dnsNames("*.server.example.org").build()), tmp.resolve("job2"));
+      assertThat(causes(callServerPresenting(job2, party("alice", ca))))
+          .contains("the peer presented spiffe://example.org/job/job2/server/job2, of job job2 in example.org");
+    }
+
+    @Test
+    @DisplayName("a CN-only certificate with the aggregator's host name: refused, it has no identity")
+    void commonNameOnly() throws Exception {
+      TlsFiles rogue = rogue("job1", "DNS:*.server.example.org");
+      assertThat(causes(callServerPresenting(rogue, party("alice", ca))))
+          .contains("a certificate without a Flotilla identity");
+    }
+
+    @Test
+    @DisplayName("control: the real aggregator's certificate on the same kind of server is accepted")
+    void realAggregatorAccepted() throws Exception {
+      assertThat(callServerPresenting(write(TlsFixtures.serverCertificate(ca), tmp.resolve("real")), party("alice", ca)))
+          .isNull();
+    }
   }
 
-  /** Starts a second server presenting {@code certificate}, calls it as {@code client}; returns the failure or null. */
-  private Throwable callServerPresenting(IssuedCertificate certificate, String dir, TlsFiles client) throws Exception {
-    Server other = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", 0), write(certificate, tmp.resolve(dir)))
+  private TlsFiles rogue(String cn, String... sans) {
+    ca.writeTo(tmp.resolve("ca-dir-" + cn));
+    return TlsFiles.inDirectory(RogueCertificates.issue(tmp.resolve("ca-dir-" + cn), tmp.resolve("rogue-" + cn), cn, sans));
+  }
+
+  private static String causes(Throwable failure) {
+    assertThat(failure).isInstanceOf(StatusRuntimeException.class);
+    assertThat(((StatusRuntimeException) failure).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    StringBuilder all = new StringBuilder();
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      all.append(t.getMessage()).append('\n');
+    }
+    return all.toString();
+  }
+
+  /** Starts a second server presenting {@code serverFiles}, calls it as {@code client}; returns the failure or null. */
+  private Throwable callServerPresenting(TlsFiles serverFiles, TlsFiles client) throws Exception {
+    Server other = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", 0), serverFiles)
         .addService(TlsFixtures.identityService()).build().start();
-    ManagedChannel c = MutualTlsChannels.forTarget("127.0.0.1:" + other.getPort(), "a.server.example.org", client).build();
+    ManagedChannel c = TlsFixtures.channel(other.getPort(), client);
     try {
       whoAmI(c);
       return null;
@@ -164,9 +198,9 @@ class MutualTlsHandshakeTest {
   @Test
   @DisplayName("a server certificate (serverAuth only) presented as a client certificate is refused by the server (EKU)")
   void serverCertificateRefusedAsClient() {
-    TlsFiles serverAsClient = write(ca.issue(LeafRequest.builder(Role.SERVER, "other-server")
+    TlsFiles serverAsClient = write(ca.issue(LeafRequest.builder(Identity.server("example.org", "job1", "other"))
         .dnsNames("other.server.example.org").build()), tmp.resolve("server-as-client"));
-    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, "a.server.example.org", serverAsClient).build();
+    channel = TlsFixtures.channel(port, serverAsClient);
     assertThatThrownBy(() -> whoAmI(channel)).isInstanceOfSatisfying(StatusRuntimeException.class,
         MutualTlsHandshakeTest::assertRefusedByServerAlert);
   }
@@ -177,7 +211,8 @@ class MutualTlsHandshakeTest {
     // the client trusts our CA (so it accepts the server) but presents a certificate of another CA
     TlsFiles foreign = party("eve", otherCa);
     TlsFiles mixed = new TlsFiles(foreign.certificateChain(), foreign.privateKey(), party("alice", ca).trustedCa());
-    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, "a.server.example.org", mixed).build();
+    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, "a.server.example.org", mixed,
+        ExpectedPeer.aggregatorOf(TlsFixtures.SERVER)).build();
     assertThatThrownBy(() -> whoAmI(channel)).isInstanceOfSatisfying(StatusRuntimeException.class,
         MutualTlsHandshakeTest::assertRefusedByServerAlert);
   }
@@ -199,7 +234,7 @@ class MutualTlsHandshakeTest {
   void foreignServerRefused() {
     TlsFiles alice = party("alice", ca);
     TlsFiles trustsOther = new TlsFiles(alice.certificateChain(), alice.privateKey(), party("x", otherCa).trustedCa());
-    channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, "a.server.example.org", trustsOther).build();
+    channel = TlsFixtures.channel(port, trustsOther);
     assertThatThrownBy(() -> whoAmI(channel))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));

@@ -1,77 +1,147 @@
 package dev.flotilla.protocol.tls;
 
+import static dev.flotilla.protocol.tls.TlsFixtures.DOMAIN;
+import static dev.flotilla.protocol.tls.TlsFixtures.JOB;
+import static dev.flotilla.protocol.tls.TlsFixtures.SERVER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Role;
+import dev.flotilla.testing.RogueCertificates;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+/** What the aggregator's interceptor admits, decided from the verified certificate alone (no network). */
 class PeerIdentityTest {
   private static final CertificateAuthority CA =
       CertificateAuthority.createRoot("Identity CA", Duration.ofDays(1), KeyType.EC_P256);
+  @TempDir static Path tmp;
+  private static int rogues;
 
-  @Test
-  @DisplayName("the identity is the name in the spiffe URI SAN, with its role, not the CN")
-  void fromSpiffeUri() {
-    var cert = CA.issue(LeafRequest.builder(Role.PARTY, "cn-alice").dnsNames("alice.party.example.org")
-        .uri("spiffe://example.org/party/alice").build()).certificate();
-    PeerIdentity id = PeerIdentity.of(cert).orElseThrow();
-    assertThat(id.name()).isEqualTo("alice");
-    assertThat(id.role()).isEqualTo("party");
-    assertThat(id.isParty()).isTrue();
-    assertThat(id.uri()).isEqualTo("spiffe://example.org/party/alice");
-    assertThat(id.certificate()).isEqualTo(cert);
+  private static PeerIdentityInterceptor interceptor;
+
+  @BeforeAll
+  static void interceptor() {
+    TlsFixtures.write(TlsFixtures.serverCertificate(CA), tmp.resolve("server"));
+    interceptor = PeerIdentityInterceptor.partiesOf(SERVER, Set.of("ingress-nginx"), tmp.resolve("server/ca.crt"));
   }
 
-  @Test
-  @DisplayName("without a spiffe URI SAN the identity falls back to the CN")
-  void fallsBackToCommonName() {
-    var cert = CA.issue(LeafRequest.builder(Role.PARTY, "bob").dnsNames("bob.example.org")
-        .uri("https://example.org/not-an-identity").build()).certificate();
-    PeerIdentity id = PeerIdentity.of(cert).orElseThrow();
-    assertThat(id.name()).isEqualTo("bob");
-    assertThat(id.uri()).isNull();
-    assertThat(id.isParty()).isFalse();
+  private static X509Certificate issued(Identity identity) {
+    return CA.issue(LeafRequest.builder(identity).build()).certificate();
   }
 
-  @Test
-  @DisplayName("on a plaintext connection (no client certificate) the interceptor closes the call as UNAUTHENTICATED")
-  void plaintextUnauthenticated() throws Exception {
-    io.grpc.Server server = io.grpc.netty.NettyServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
-        .addService(TlsFixtures.identityService()).build().start();
-    io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
-        .usePlaintext().build();
+  private static X509Certificate rogue(String cn, String... sans) {
+    int n = rogues++;
+    CA.writeTo(tmp.resolve("ca-" + n));
+    Path out = RogueCertificates.issue(tmp.resolve("ca-" + n), tmp.resolve("rogue-" + n), cn, sans);
     try {
-      assertThatThrownBy(() -> TlsFixtures.whoAmI(channel))
-          .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
-            assertThat(e.getStatus().getDescription()).contains("no verified client certificate");
-          });
-    } finally {
-      TlsFixtures.stop(channel);
-      TlsFixtures.stop(server);
+      return PemFiles.certificates(out.resolve("tls.crt")).get(0);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static PeerIdentityInterceptor.Decision decide(X509Certificate direct) {
+    return interceptor.decide(Optional.of(direct), null);
+  }
+
+  private static void assertRefused(PeerIdentityInterceptor.Decision d, Status.Code code, String... fragments) {
+    assertThat(d.caller()).as("admitted caller").isNull();
+    assertThat(d.refusal().getCode()).isEqualTo(code);
+    assertThat(d.refusal().getDescription()).contains(fragments);
+  }
+
+  @Test
+  @DisplayName("a party of the aggregator's trust domain and job is admitted under its identity")
+  void partyOfTheJob() {
+    PeerIdentityInterceptor.Decision d = decide(issued(Identity.party(DOMAIN, JOB, "alice")));
+    assertThat(d.refusal()).isNull();
+    assertThat(d.caller().name()).isEqualTo("alice");
+    assertThat(d.caller().role()).isEqualTo(Role.PARTY);
+    assertThat(d.caller().uri()).isEqualTo("spiffe://example.org/job/job1/party/alice");
+  }
+
+  @Nested
+  @DisplayName("refused, naming what the peer presented")
+  class Refused {
+    @Test
+    @DisplayName("a party 'alice' of another job, of the same CA, does not pass as this job's 'alice'")
+    void partyOfAnotherJob() {
+      assertRefused(decide(issued(Identity.party(DOMAIN, "job2", "alice"))), Status.Code.PERMISSION_DENIED,
+          "spiffe://example.org/job/job2/party/alice", "is a party of job job2", "not of job job1");
+    }
+
+    @Test
+    @DisplayName("a party of another trust domain, of the same CA")
+    void otherTrustDomain() {
+      assertRefused(decide(issued(Identity.party("other.org", JOB, "alice"))), Status.Code.PERMISSION_DENIED,
+          "is of trust domain other.org", "accepts only parties of example.org");
+    }
+
+    @Test
+    @DisplayName("a server, a controller and an untrusted ingress are no parties")
+    void otherRoles() {
+      assertRefused(decide(issued(Identity.server(DOMAIN, JOB, "other"))), Status.Code.PERMISSION_DENIED,
+          "is a server identity; only parties of job job1 call this aggregator");
+      assertRefused(decide(issued(Identity.controller(DOMAIN, "flotilla"))), Status.Code.PERMISSION_DENIED,
+          "is a controller identity");
+      assertRefused(decide(issued(Identity.ingress(DOMAIN, "someone"))), Status.Code.PERMISSION_DENIED,
+          "ingress spiffe://example.org/ingress/someone is not a trusted proxy");
+    }
+
+    @Test
+    @DisplayName("a certificate with only a CN (no URI SAN) has no identity: the CN is never used")
+    void commonNameOnly() {
+      assertRefused(decide(rogue("alice", "DNS:alice.party.example.org")), Status.Code.UNAUTHENTICATED,
+          "carries no Flotilla identity", "0 URI SANs");
+    }
+
+    @Test
+    @DisplayName("several URI SANs give no identity, even when the first would be admitted")
+    void severalUris() {
+      assertRefused(decide(rogue("alice", "URI:spiffe://example.org/job/job1/party/alice",
+          "URI:spiffe://example.org/job/job1/server/job1")), Status.Code.UNAUTHENTICATED, "2 URI SANs");
+    }
+
+    @Test
+    @DisplayName("the old identity shape without a job (spiffe://<domain>/party/<name>) is refused")
+    void oldShape() {
+      assertRefused(decide(rogue("alice", "URI:spiffe://example.org/party/alice")), Status.Code.UNAUTHENTICATED,
+          "a party identity must name its job");
+    }
+
+    @Test
+    @DisplayName("no certificate at all")
+    void noCertificate() {
+      assertRefused(interceptor.decide(Optional.empty(), null), Status.Code.UNAUTHENTICATED, "no verified client certificate");
+      assertThat(PeerIdentityInterceptor.leafOf(null)).isEmpty();
     }
   }
 
   @Test
-  @DisplayName("missing certificate files fail the server builder at once, naming the files")
-  void missingFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
-    assertThatThrownBy(() -> MutualTlsServers.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0),
-        TlsFiles.inDirectory(dir)))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining(dir.resolve("tls.crt").toString());
+  @DisplayName("current() outside an admitted call says the interceptor is missing")
+  void currentOutsideCall() {
+    assertThatThrownBy(PeerIdentity::current).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("PeerIdentityInterceptor");
   }
 
   @Test
-  @DisplayName("a call without a TLS session has no identity, and current() outside a call says the interceptor is missing")
-  void noSession() {
-    assertThat(PeerIdentityInterceptor.identityOf(null)).isEmpty();
-    assertThatThrownBy(PeerIdentity::current).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("PeerIdentityInterceptor");
+  @DisplayName("the interceptor only guards a server identity")
+  void guardsServersOnly() {
+    assertThatThrownBy(() -> PeerIdentityInterceptor.partiesOf(Identity.party(DOMAIN, JOB, "a")))
+        .hasMessageContaining("is no server identity");
   }
 }

@@ -1,7 +1,9 @@
 package dev.flotilla.protocol.tls;
 
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.LeafRequest;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -28,9 +30,30 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLSession;
 
-/** A tiny gRPC service that answers with the caller's identity, and helpers to write issued certificates. */
+/** A tiny gRPC service that answers with the caller's identity, and helpers to issue and write certificates. */
 final class TlsFixtures {
   private TlsFixtures() {}
+
+  static final String DOMAIN = "example.org";
+  static final String JOB = "job1";
+  static final String SERVER_NAME = "job1.server.example.org";
+  static final Identity SERVER = Identity.server(DOMAIN, JOB, JOB);
+
+  /** The aggregator of job1, serving *.server.example.org. */
+  static IssuedCertificate serverCertificate(CertificateAuthority ca) {
+    return ca.issue(LeafRequest.builder(SERVER).dnsNames("*.server.example.org").build());
+  }
+
+  /** A party of job1 (clientAuth + serverAuth). */
+  static IssuedCertificate partyCertificate(CertificateAuthority ca, String name) {
+    return ca.issue(LeafRequest.builder(Identity.party(DOMAIN, JOB, name)).dnsNames(name + ".party." + DOMAIN).build());
+  }
+
+  /** A channel to the aggregator of the files' own job, verifying job1.server.example.org. */
+  static ManagedChannel channel(int port, TlsFiles files) {
+    return MutualTlsChannels.forTarget("127.0.0.1:" + port, SERVER_NAME, files,
+        ExpectedPeer.aggregatorOf(files.identity())).build();
+  }
 
   static final MethodDescriptor<String, String> WHO_AM_I = MethodDescriptor.<String, String>newBuilder()
       .setType(MethodDescriptor.MethodType.UNARY)
@@ -40,14 +63,14 @@ final class TlsFixtures {
       .build();
 
   static ServerServiceDefinition identityService() {
-    return identityService(new PeerIdentityInterceptor());
+    return identityService(PeerIdentityInterceptor.partiesOf(SERVER));
   }
 
   static ServerServiceDefinition identityService(io.grpc.ServerInterceptor interceptor) {
     ServerServiceDefinition service = ServerServiceDefinition.builder("flotilla.test.Identity")
         .addMethod(WHO_AM_I, ServerCalls.asyncUnaryCall((request, response) -> {
           PeerIdentity peer = PeerIdentity.current();
-          response.onNext(peer.name() + "|" + peer.role() + "|" + peer.uri());
+          response.onNext(peer.name() + "|" + peer.role().pathSegment() + "|" + peer.uri());
           response.onCompleted();
         }))
         .build();

@@ -1,0 +1,170 @@
+package dev.flotilla.server.transport;
+
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's connections, so that one that misbehaves can be closed while everyone else is
+ * served. A connection earns a strike for every call refused at its start ({@link CallAdmission});
+ * at {@value #STRIKES} strikes within {@link #STRIKE_WINDOW} it is closed. An honest party hardly
+ * ever gets a call refused at its start; a flood of calls that may not run is what this ends.
+ *
+ * <p>How a connection is closed: grpc-java has no public API to close one server-side connection
+ * (its transports are internal). Netty's is used instead, through public API only: the server
+ * channel (made by {@link NettyServerBuilder#channelFactory}) gets a first handler that sees every
+ * accepted connection and puts a handler at the head of its pipeline; closing through that
+ * handler's context goes straight to the socket, past grpc's own close, which would wait for the
+ * open streams to end gracefully (and a flood's never do). gRPC sees the connection go and cancels
+ * its calls. Supplying the channel factory means supplying the event loops, which this class owns.
+ */
+public final class Connections implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Connections.class);
+
+  static final int STRIKES = 5;
+  static final Duration STRIKE_WINDOW = Duration.ofMinutes(1);
+  /** Per-stream and per-connection HTTP/2 flow-control window: bytes a peer may send before the server reads them. */
+  public static final int FLOW_CONTROL_WINDOW = 1 << 20;
+  /** RST_STREAM frames a connection may cause per {@link #RST_WINDOW_SECONDS} (rapid-reset floods) before gRPC closes it. */
+  static final int MAX_RST_FRAMES = 200;
+  static final int RST_WINDOW_SECONDS = 10;
+
+  private final String jobId;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup worker;
+  private final Map<SocketAddress, Connection> open = new ConcurrentHashMap<>();
+
+  private Connections(String jobId, boolean netty) {
+    this.jobId = jobId;
+    this.boss = netty ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("flotilla-accept", true),
+        NioIoHandler.newFactory()) : null;
+    this.worker = netty ? new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("flotilla-io", true),
+        NioIoHandler.newFactory()) : null;
+  }
+
+  /** Connections of a Netty server: configure its builder with {@link #configure}. */
+  public static Connections netty(String jobId) {
+    return new Connections(jobId, true);
+  }
+
+  /** No connections to close (an in-process server in tests). */
+  public static Connections none(String jobId) {
+    return new Connections(jobId, false);
+  }
+
+  /**
+   * Sets the transport limits of a Netty server: calls per connection, a fixed 1 MiB flow-control
+   * window (grpc-java's default grows it per connection up to 8 MiB), the RST_STREAM rate, and the
+   * channel factory and event loops that let this class close a connection.
+   */
+  public NettyServerBuilder configure(NettyServerBuilder builder, int maxCallsPerConnection) {
+    if (boss == null) {
+      throw new IllegalStateException("Connections.none() has no event loops");
+    }
+    return builder
+        .channelFactory(this::newServerChannel)
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(worker)
+        .maxConcurrentCallsPerConnection(maxCallsPerConnection)
+        .flowControlWindow(FLOW_CONTROL_WINDOW)
+        .maxRstFramesPerWindow(MAX_RST_FRAMES, RST_WINDOW_SECONDS);
+  }
+
+  private ServerChannel newServerChannel() {
+    NioServerSocketChannel channel = new NioServerSocketChannel();
+    channel.pipeline().addFirst("flotilla-connections", new Tracker());
+    return channel;
+  }
+
+  /** Open connections now. */
+  public int size() {
+    return open.size();
+  }
+
+  /**
+   * Counts a refused call against the connection of {@code remote}; closes the connection at
+   * {@value #STRIKES} strikes within a minute. Returns true when this strike closed it.
+   */
+  public boolean strike(SocketAddress remote, String reason) {
+    Connection connection = remote == null ? null : open.get(remote);
+    if (connection == null || !connection.strike()) {
+      return false;
+    }
+    log.warn("job {}: closing the connection from {}: {} calls refused at their start within {}; last: {}",
+        jobId, remote, STRIKES, STRIKE_WINDOW, reason);
+    connection.closeNow();
+    return true;
+  }
+
+  @Override
+  public void close() {
+    if (boss != null) {
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      worker.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /** First handler of the server channel: every message it reads is an accepted connection. */
+  @ChannelHandler.Sharable
+  private final class Tracker extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof Channel child) {
+        SocketAddress remote = child.remoteAddress();
+        Connection connection = new Connection();
+        child.pipeline().addFirst("flotilla-connection", connection);
+        if (remote != null) {
+          open.put(remote, connection);
+          child.closeFuture().addListener(f -> open.remove(remote, connection));
+        }
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  /** Head handler of one connection: its context closes the socket directly; it counts strikes. */
+  private static final class Connection extends ChannelHandlerAdapter {
+    private volatile ChannelHandlerContext context;
+    private final Deque<Long> strikes = new ArrayDeque<>();
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      context = ctx;
+    }
+
+    synchronized boolean strike() {
+      long now = System.nanoTime();
+      strikes.addLast(now);
+      while (now - strikes.peekFirst() > STRIKE_WINDOW.toNanos()) {
+        strikes.removeFirst();
+      }
+      return strikes.size() == STRIKES;
+    }
+
+    void closeNow() {
+      ChannelHandlerContext ctx = context;
+      if (ctx != null) {
+        ctx.close();
+      }
+    }
+  }
+}

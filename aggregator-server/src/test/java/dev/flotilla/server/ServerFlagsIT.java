@@ -1,0 +1,33 @@
+package dev.flotilla.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.testing.FreePorts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 11, finding 7: start-up flags of the server jar, with real certificates. */
+class ServerFlagsIT {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  @DisplayName("the server jar refuses a --state-dir that is a file at start-up: exit 1, one line naming the flag")
+  void stateDirThatIsAFile() throws Exception {
+    TestPki pki = new TestPki(dir, "flags-job");
+    Path file = Files.writeString(dir.resolve("state-file"), "not a directory");
+    try (ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(),
+        "--port", Integer.toString(FreePorts.next()), "--bind", "127.0.0.1", "--state-dir", file.toString())) {
+      assertThat(server.process().waitFor(30, TimeUnit.SECONDS)).as("the server exits at start-up").isTrue();
+      assertThat(server.process().exitValue()).isEqualTo(1);
+      assertThat(server.log()).contains("server: --state-dir " + file + " is not a directory");
+      assertThat(Files.readString(file)).isEqualTo("not a directory");
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.flotilla.protocol.tls;
+
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.Objects;
+
+/**
+ * The identity a TLS client accepts from the server it connects to, checked in the handshake
+ * (after the chain, validity, usage and host name checks): a party talks only to the aggregator
+ * of its own trust domain and job, so a certificate of any other holder of the CA — a party, a
+ * server of another job — cannot pose as its aggregator.
+ */
+public final class ExpectedPeer {
+  private final Role role;
+  private final Identity self;
+
+  private ExpectedPeer(Role role, Identity self) {
+    this.role = role;
+    this.self = Objects.requireNonNull(self, "self");
+    if (!self.role().jobBound()) {
+      throw new IllegalArgumentException(self + " belongs to no job: it has no aggregator or peers to expect");
+    }
+  }
+
+  /** The aggregator of {@code self}'s job: role server, same trust domain and job. */
+  public static ExpectedPeer aggregatorOf(Identity self) {
+    return new ExpectedPeer(Role.SERVER, self);
+  }
+
+  /** Another party of {@code self}'s job (the party-to-party channel). */
+  public static ExpectedPeer peerOf(Identity self) {
+    return new ExpectedPeer(Role.PARTY, self);
+  }
+
+  /**
+   * @throws CertificateException naming what the peer presented and what was expected
+   */
+  void check(X509Certificate leaf) throws CertificateException {
+    Identity peer;
+    try {
+      peer = Identity.of(leaf);
+    } catch (PkiException e) {
+      throw new CertificateException(refusal("a certificate without a Flotilla identity (" + e.getMessage() + ")"));
+    }
+    if (peer.role() != role || !peer.sameJobAs(self)) {
+      throw new CertificateException(refusal(peer.uri() + (peer.role() != role
+          ? ", a " + peer.role().pathSegment() + " identity"
+          : ", of job " + peer.job() + " in " + peer.trustDomain())));
+    }
+  }
+
+  private String refusal(String presented) {
+    return "the peer presented " + presented + "; expected the " + (role == Role.SERVER ? "aggregator" : "a party")
+        + " of job " + self.job() + " in " + self.trustDomain() + " (spiffe://" + self.trustDomain() + "/job/"
+        + self.job() + "/" + role.pathSegment() + "/...)";
+  }
+
+  @Override
+  public String toString() {
+    return (role == Role.SERVER ? "the aggregator" : "a party") + " of job " + self.job() + " in " + self.trustDomain();
+  }
+}
