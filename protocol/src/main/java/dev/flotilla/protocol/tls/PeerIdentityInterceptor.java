@@ -212,7 +212,13 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
         if (i + 2 >= escaped.length()) {
           throw new IllegalArgumentException("truncated %-escape in the " + FORWARDED_CERT_HEADER + " header");
         }
-        out.write(Integer.parseInt(escaped.substring(i + 1, i + 3), 16));
+        int high = Character.digit(escaped.charAt(i + 1), 16);
+        int low = Character.digit(escaped.charAt(i + 2), 16);
+        if (high < 0 || low < 0) {
+          throw new IllegalArgumentException("invalid %-escape '" + escaped.substring(i, i + 3) + "' in the "
+              + FORWARDED_CERT_HEADER + " header");
+        }
+        out.write(high * 16 + low);
         i += 2;
       } else {
         out.write(c);

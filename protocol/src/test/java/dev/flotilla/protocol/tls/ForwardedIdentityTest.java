@@ -173,6 +173,8 @@ class ForwardedIdentityTest {
   @DisplayName("the escaped PEM is %-decoded only: a base64 + stays a +; an over-long header is refused unread")
   void percentDecodingKeepsPlus() {
     assertThat(PeerIdentityInterceptor.percentDecoded("a%2Bb+c%0A")).isEqualTo("a+b+c\n");
+    assertThatThrownBy(() -> PeerIdentityInterceptor.percentDecoded("%+1")).hasMessageContaining("invalid %-escape '%+1'");
+    assertThatThrownBy(() -> PeerIdentityInterceptor.percentDecoded("%4")).hasMessageContaining("truncated");
     assertThatThrownBy(() -> PeerIdentityInterceptor.partiesOf(TlsFixtures.SERVER, Set.of("x"), tmp.resolve("none"))
         .verifiedForwarded("A".repeat(PeerIdentityInterceptor.MAX_FORWARDED_CERT_CHARS + 1)))
         .hasMessageContaining("more than " + PeerIdentityInterceptor.MAX_FORWARDED_CERT_CHARS);
