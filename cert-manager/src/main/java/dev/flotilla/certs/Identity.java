@@ -3,7 +3,6 @@ package dev.flotilla.certs;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Who holds a Flotilla certificate: a SPIFFE ID naming trust domain, role, job (for the roles that
@@ -23,7 +22,6 @@ public record Identity(String trustDomain, Role role, String job, String name) {
   public static final int MAX_URI_LENGTH = 2048;
 
   private static final String SCHEME = "spiffe://";
-  private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   public Identity {
     Objects.requireNonNull(role, "role");
@@ -172,7 +170,7 @@ public record Identity(String trustDomain, Role role, String job, String name) {
       throw new PkiException("trust domain is longer than 253 characters");
     }
     for (String label : trustDomain.split("\\.", -1)) {
-      if (!LABEL.matcher(label).matches()) {
+      if (!Names.isLabel(label)) {
         throw new PkiException("invalid trust domain '" + printable(trustDomain)
             + "' (lower-case DNS labels separated by dots)");
       }
@@ -181,7 +179,7 @@ public record Identity(String trustDomain, Role role, String job, String name) {
   }
 
   private static String checkLabel(String what, String value) {
-    if (value == null || !LABEL.matcher(value).matches()) {
+    if (!Names.isLabel(value)) {
       throw new PkiException("invalid " + what + " '" + printable(String.valueOf(value))
           + "' (a lower-case DNS label: letters, digits and '-', at most 63 characters)");
     }

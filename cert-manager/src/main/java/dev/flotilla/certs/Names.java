@@ -9,6 +9,11 @@ final class Names {
 
   private Names() {}
 
+  /** True for one lower-case DNS label: letters, digits and '-', 1 to 63 characters, no '-' at either end. */
+  static boolean isLabel(String label) {
+    return label != null && LABEL.matcher(label).matches();
+  }
+
   /** Lower-cases and checks a DNS name; a wildcard is allowed only as the whole leftmost label. */
   static String checkDnsName(String name) {
     if (name == null || name.isBlank()) {
@@ -21,7 +26,7 @@ final class Names {
     String[] labels = lower.split("\\.", -1);
     for (int i = 0; i < labels.length; i++) {
       boolean wildcard = i == 0 && labels[i].equals("*") && labels.length >= 3;
-      if (!wildcard && !LABEL.matcher(labels[i]).matches()) {
+      if (!wildcard && !isLabel(labels[i])) {
         throw new PkiException("invalid DNS name '" + Identity.printable(name) + "'");
       }
     }

@@ -1,16 +1,13 @@
 package dev.flotilla.server.admission;
 
+import dev.flotilla.protocol.tls.FileStamp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -36,8 +33,8 @@ public final class AllowList {
   private final Set<String> fixed;
   private final Path file;
   private Set<String> fromFile = Set.of();
-  private List<Object> stamp;
-  private List<Object> failedStamp;
+  private FileStamp stamp;
+  private FileStamp failedStamp;
 
   /**
    * @throws IllegalArgumentException when the file cannot be read or is malformed at start-up (a usage error)
@@ -52,7 +49,7 @@ public final class AllowList {
       }
     }
     if (file != null) {
-      stamp = stampOf(file);
+      stamp = FileStamp.of(file);
       try {
         fromFile = read(file);
       } catch (IOException e) {
@@ -101,7 +98,7 @@ public final class AllowList {
     if (file == null) {
       return false;
     }
-    List<Object> now = stampOf(file);
+    FileStamp now = FileStamp.of(file);
     if (now.equals(stamp) || now.equals(failedStamp)) {
       return false;
     }
@@ -160,18 +157,5 @@ public final class AllowList {
       throw new IOException("larger than " + MAX_FILE_BYTES + " bytes");
     }
     return parse(new String(bytes, StandardCharsets.UTF_8));
-  }
-
-  private static List<Object> stampOf(Path file) {
-    try {
-      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-      List<Object> parts = new ArrayList<>();
-      parts.add(Objects.requireNonNullElse(a.fileKey(), ""));
-      parts.add(a.size());
-      parts.add(a.lastModifiedTime().toInstant());
-      return parts;
-    } catch (IOException e) {
-      return List.of("missing");
-    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.flotilla.controller.model;
 
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.RenewalPolicy;
 import dev.flotilla.certs.LeafRequest;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -76,35 +78,42 @@ public final class CertificateModel {
    * identity, and more than a third of its lifetime left.
    */
   public static Optional<String> reissueReason(JobModel job, Secret existing, X509Certificate ca, Instant now) {
-    if (existing == null || existing.getData() == null || existing.getData().get(TLS_CRT) == null
-        || existing.getData().get(TLS_KEY) == null) {
+    return leafReissueReason(existing, ca, "the namespace's CA", job.identity(), dnsNames(job), now);
+  }
+
+  /**
+   * Why a Secret's leaf no longer does, or empty when it does: present, parseable, signed by
+   * {@code ca} (described as {@code caName} in the reason), exactly {@code identity} and
+   * {@code dnsNames}, and not yet due for renewal (two thirds of its life, {@link RenewalPolicy}).
+   * Shared by the jobs' leaves and the ingress client certificate.
+   */
+  static Optional<String> leafReissueReason(Secret existing, X509Certificate ca, String caName, Identity identity,
+      List<String> dnsNames, Instant now) {
+    Map<String, String> data = existing == null || existing.getData() == null ? Map.of() : existing.getData();
+    if (data.get(TLS_CRT) == null || data.get(TLS_KEY) == null) {
       return Optional.of("no certificate yet");
     }
     X509Certificate leaf;
     try {
-      leaf = parse(decode(existing.getData().get(TLS_CRT))).get(0);
+      leaf = parse(decode(data.get(TLS_CRT))).get(0);
     } catch (RuntimeException e) {
       return Optional.of("the certificate in the Secret does not parse");
-    }
-    if (!leaf.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
-      return Optional.of("issued by another CA");
     }
     try {
       leaf.verify(ca.getPublicKey());
     } catch (Exception e) {
-      return Optional.of("not signed by the namespace's CA");
+      return Optional.of("not signed by " + caName
+          + (leaf.getIssuerX500Principal().equals(ca.getSubjectX500Principal()) ? "" : " (issued by another CA)"));
     }
-    if (!sans(leaf, SAN_DNS).equals(new TreeSet<>(dnsNames(job)))) {
-      return Optional.of("names changed to " + dnsNames(job));
+    if (!sans(leaf, SAN_DNS).equals(new TreeSet<>(dnsNames))) {
+      return Optional.of(dnsNames.isEmpty() ? "it carries DNS names; this certificate has none"
+          : "names changed to " + dnsNames);
     }
-    if (!sans(leaf, SAN_URI).equals(Set.of(job.identityUri()))) {
-      return Optional.of("identity changed to " + job.identityUri());
+    if (!sans(leaf, SAN_URI).equals(Set.of(identity.uri()))) {
+      return Optional.of("identity changed to " + identity.uri());
     }
-    Instant notBefore = leaf.getNotBefore().toInstant();
-    Instant notAfter = leaf.getNotAfter().toInstant();
-    Duration third = Duration.between(notBefore, notAfter).dividedBy(3);
-    if (!now.isBefore(notAfter.minus(third))) {
-      return Optional.of("expires at " + notAfter + ", within a third of its lifetime");
+    if (RenewalPolicy.needsRenewal(leaf, now)) {
+      return Optional.of("expires at " + leaf.getNotAfter().toInstant() + ", within a third of its lifetime");
     }
     return Optional.empty();
   }

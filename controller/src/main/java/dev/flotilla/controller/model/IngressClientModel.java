@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -82,44 +81,26 @@ public final class IngressClientModel {
    * clientAuth only, carrying that CA as ca.crt, and more than a third of its life left.
    */
   public static Optional<String> reissueReason(JobModel job, Secret existing, X509Certificate ca, String caPem, Instant now) {
-    Map<String, String> data = existing == null || existing.getData() == null ? Map.of() : existing.getData();
-    if (data.get(CertificateModel.TLS_CRT) == null || data.get(CertificateModel.TLS_KEY) == null) {
-      return Optional.of("no certificate yet");
+    String caName = "the CA of namespace " + job.namespace() + " and domain " + job.domain();
+    Optional<String> leaf = CertificateModel.leafReissueReason(existing, ca, caName, identity(job.domain()), List.of(), now);
+    if (leaf.isPresent()) {
+      return leaf;
     }
-    X509Certificate leaf;
+    X509Certificate certificate = CertificateModel.parse(CertificateModel.decode(existing.getData().get(CertificateModel.TLS_CRT))).get(0);
     try {
-      leaf = CertificateModel.parse(CertificateModel.decode(data.get(CertificateModel.TLS_CRT))).get(0);
-    } catch (RuntimeException e) {
-      return Optional.of("the certificate in the Secret does not parse");
-    }
-    try {
-      leaf.verify(ca.getPublicKey());
-    } catch (Exception e) {
-      return Optional.of("not signed by the CA of namespace " + job.namespace() + " and domain " + job.domain());
-    }
-    if (!CertificateModel.sans(leaf, CertificateModel.SAN_URI).equals(Set.of(identityUri(job.domain())))) {
-      return Optional.of("identity changed to " + identityUri(job.domain()));
-    }
-    if (!CertificateModel.sans(leaf, CertificateModel.SAN_DNS).isEmpty()) {
-      return Optional.of("it carries DNS names; the ingress client certificate has none");
-    }
-    try {
-      if (!List.of(CLIENT_AUTH_OID).equals(leaf.getExtendedKeyUsage())) {
+      if (!List.of(CLIENT_AUTH_OID).equals(certificate.getExtendedKeyUsage())) {
         return Optional.of("its key usages are not clientAuth only");
       }
     } catch (CertificateParsingException e) {
       return Optional.of("unreadable extended key usage");
     }
-    if (data.get(CertificateModel.CA_CRT) == null || !CertificateModel.decode(data.get(CertificateModel.CA_CRT)).equals(caPem)) {
-      return Optional.of("ca.crt is not the CA of namespace " + job.namespace() + " and domain " + job.domain());
-    }
-    Instant notBefore = leaf.getNotBefore().toInstant();
-    Instant notAfter = leaf.getNotAfter().toInstant();
-    if (!now.isBefore(notAfter.minus(Duration.between(notBefore, notAfter).dividedBy(3)))) {
-      return Optional.of("expires at " + notAfter + ", within a third of its lifetime");
+    String storedCa = existing.getData().get(CertificateModel.CA_CRT);
+    if (storedCa == null || !CertificateModel.decode(storedCa).equals(caPem)) {
+      return Optional.of("ca.crt is not " + caName);
     }
     return Optional.empty();
   }
+
 
   /**
    * A Flotilla aggregator behind a terminating ingress trusts ingress-nginx to forward its parties'

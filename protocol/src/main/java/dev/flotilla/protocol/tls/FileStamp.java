@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Objects;
 
 /** What identifies a version of a set of files: inode, size and modification time of each (an atomic move changes the inode). */
-record FileStamp(List<Object> parts) {
-  static FileStamp of(Path... files) {
+public record FileStamp(List<Object> parts) {
+  public static FileStamp of(Path... files) {
     Object[] parts = new Object[files.length * 3];
     for (int i = 0; i < files.length; i++) {
       try {
