@@ -12,6 +12,7 @@ import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.protocol.v1.JoinRequest;
 import dev.flotilla.testing.FreePorts;
+import dev.flotilla.testing.NginxEscapedCertificate;
 import dev.flotilla.testing.RogueCertificates;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -19,7 +20,6 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,15 +68,9 @@ class IdentityRefusalsIT {
   }
 
   private static Channel forwarding(Channel channel, Path forwardedCertificate) throws Exception {
-    String pem = Files.readString(forwardedCertificate.resolve("tls.crt"));
-    StringBuilder escaped = new StringBuilder();
-    for (byte b : pem.getBytes(StandardCharsets.US_ASCII)) {
-      char c = (char) b;
-      escaped.append(Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_' ? String.valueOf(c)
-          : String.format("%%%02X", b));
-    }
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("ssl-client-cert", Metadata.ASCII_STRING_MARSHALLER), escaped.toString());
+    headers.put(Metadata.Key.of("ssl-client-cert", Metadata.ASCII_STRING_MARSHALLER),
+        NginxEscapedCertificate.ofPem(Files.readString(forwardedCertificate.resolve("tls.crt"))));
     return ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 

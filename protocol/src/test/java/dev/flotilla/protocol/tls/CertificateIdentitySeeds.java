@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.tls;
 
+import dev.flotilla.testing.NginxEscapedCertificate;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Base64;
 
 /**
  * Writes the seed inputs of {@link CertificateIdentityFuzzTest}: certificates of a throw-away CA
@@ -31,26 +31,10 @@ final class CertificateIdentitySeeds {
     write(der.resolve("server"), server.getEncoded());
     write(der.resolve("ca"), ca.certificate().getEncoded());
     Path header = inputs.resolve("forwardedCertificateHeader");
-    write(header.resolve("foreign-party"), escapedPem(party).getBytes(StandardCharsets.US_ASCII));
+    write(header.resolve("foreign-party"), NginxEscapedCertificate.of(party).getBytes(StandardCharsets.US_ASCII));
     write(header.resolve("truncated-escape"), "-----BEGIN%20CERTIFICATE-----%0AMIIB%2".getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** What nginx's $ssl_client_escaped_cert holds: the PEM with reserved characters %-escaped. */
-  static String escapedPem(X509Certificate certificate) throws Exception {
-    String pem = "-----BEGIN CERTIFICATE-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-        + "\n-----END CERTIFICATE-----\n";
-    StringBuilder out = new StringBuilder();
-    for (byte b : pem.getBytes(StandardCharsets.US_ASCII)) {
-      char c = (char) b;
-      if (Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_') {
-        out.append(c);
-      } else {
-        out.append('%').append(String.format("%02X", b));
-      }
-    }
-    return out.toString();
-  }
 
   private static void write(Path file, byte[] bytes) throws Exception {
     Files.createDirectories(file.getParent());

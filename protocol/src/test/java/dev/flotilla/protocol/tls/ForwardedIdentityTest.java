@@ -10,6 +10,7 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.testing.NginxEscapedCertificate;
 import dev.flotilla.testing.RogueCertificates;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import io.grpc.ClientInterceptors;
@@ -20,11 +21,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,7 +75,7 @@ class ForwardedIdentityTest {
       return whoAmI(channel);
     }
     Metadata headers = new Metadata();
-    headers.put(PeerIdentityInterceptor.FORWARDED_CERT, escapedPem(forwarded));
+    headers.put(PeerIdentityInterceptor.FORWARDED_CERT, NginxEscapedCertificate.of(forwarded));
     return whoAmI(ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers)));
   }
 
@@ -87,26 +86,6 @@ class ForwardedIdentityTest {
     });
   }
 
-  /** What nginx's $ssl_client_escaped_cert holds: the PEM with reserved characters %-escaped. */
-  private static String escapedPem(X509Certificate certificate) {
-    try {
-      String pem = "-----BEGIN CERTIFICATE-----\n"
-          + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-          + "\n-----END CERTIFICATE-----\n";
-      StringBuilder out = new StringBuilder();
-      for (byte b : pem.getBytes(StandardCharsets.US_ASCII)) {
-        char c = (char) b;
-        if (Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_') {
-          out.append(c);
-        } else {
-          out.append('%').append(String.format("%02X", b));
-        }
-      }
-      return out.toString();
-    } catch (java.security.cert.CertificateEncodingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   private static X509Certificate partyCert(CertificateAuthority issuer, String job, String name) {
     return issuer.issue(LeafRequest.builder(Identity.party(TlsFixtures.DOMAIN, job, name)).build()).certificate();
