@@ -66,6 +66,11 @@ public final class PartyCommand implements Callable<Integer> {
           + "<job>.server.<domain> from this party's certificate, so --server may be an IP address or a proxy).")
   String serverName;
 
+  @Option(names = "--server-identity", paramLabel = "NAME",
+      description = "Accept only the aggregator whose identity is spiffe://<domain>/job/<job>/server/NAME "
+          + "(default: any aggregator identity of this party's job).")
+  String serverIdentity;
+
   @Option(names = "--ca", required = true, paramLabel = "FILE",
       description = "PEM file of the CA that signed the server's certificate (ca.crt).")
   Path ca;

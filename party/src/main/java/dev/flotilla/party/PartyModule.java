@@ -49,7 +49,7 @@ final class PartyModule extends AbstractModule {
   @Provides
   @Singleton
   ChannelFactory channels(PartyIdentity identity) {
-    return new MutualTlsChannelFactory(options.server, options.serverName, options.cert, options.key, options.ca,
-        identity.identity());
+    return new MutualTlsChannelFactory(options.server, options.serverName, options.serverIdentity, options.cert,
+        options.key, options.ca, identity.identity());
   }
 }

@@ -29,13 +29,17 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
   private final TlsFiles files;
   private final ExpectedPeer aggregator;
 
-  /** {@code serverName} null means the conventional host of the party's job, {@code <job>.server.<domain>}. */
-  public MutualTlsChannelFactory(String target, String serverName, Path certificate, Path privateKey, Path trustedCa,
-      Identity self) {
+  /**
+   * {@code serverName} null means the conventional host of the party's job, {@code <job>.server.<domain>};
+   * {@code serverIdentity} null accepts any aggregator identity of the job, else only that name.
+   */
+  public MutualTlsChannelFactory(String target, String serverName, String serverIdentity, Path certificate,
+      Path privateKey, Path trustedCa, Identity self) {
     this.target = target;
     this.serverName = serverName != null ? serverName : self.serverHost();
     this.files = new TlsFiles(certificate, privateKey, trustedCa);
-    this.aggregator = ExpectedPeer.aggregatorOf(self);
+    ExpectedPeer anyAggregator = ExpectedPeer.aggregatorOf(self);
+    this.aggregator = serverIdentity == null ? anyAggregator : anyAggregator.named(serverIdentity);
   }
 
   /**

@@ -69,28 +69,34 @@ class RogueAggregatorIT {
         .fallbackHandlerRegistry(recorder).build().start();
   }
 
-  private static Process party(Path partyDir, int port, Path log) throws Exception {
-    return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        partyJar().toString(), "--server", "127.0.0.1:" + port, "--server-name", JOB + ".server." + DOMAIN,
+  private static Process party(Path partyDir, int port, Path log, List<String> extra) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", partyJar().toString(), "--server", "127.0.0.1:" + port, "--server-name", JOB + ".server." + DOMAIN,
         "--cert", partyDir.resolve("tls.crt").toString(), "--key", partyDir.resolve("tls.key").toString(),
         "--ca", partyDir.resolve("ca.crt").toString(), "--data", RealServer.fashionMnistDirectory().toString(),
-        "--partition", "iid", "--partition-count", "6")
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        "--partition", "iid", "--partition-count", "6"));
+    command.addAll(extra);
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   private void assertRefused(Path rogueFiles, String presented) throws Exception {
+    assertRefused(rogueFiles, presented, List.of(), "...");
+  }
+
+  private void assertRefused(Path rogueFiles, String presented, List<String> extra, String expectedName) throws Exception {
     Path alice = dir.resolve("alice");
     List<String> calls = new CopyOnWriteArrayList<>();
     Server rogue = recordingServer(TlsFiles.inDirectory(rogueFiles), calls);
     Path log = dir.resolve("party-" + rogueFiles.getFileName() + ".log");
     try {
-      Process process = party(alice, rogue.getPort(), log);
+      Process process = party(alice, rogue.getPort(), log, extra);
       assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("party exited").isTrue();
       String output = Files.readString(log);
       System.out.println("party against " + rogueFiles.getFileName() + ": exit " + process.exitValue() + "\n" + output);
       assertThat(process.exitValue()).as(output).isEqualTo(4);
       assertThat(output).contains("the peer presented " + presented
-          + "; expected the aggregator of job it-rogue in flotilla.test");
+          + "; expected the aggregator of job it-rogue in flotilla.test (spiffe://flotilla.test/job/it-rogue/server/"
+          + expectedName + ")");
       assertThat(calls).as("calls that reached the rogue server").isEmpty();
     } finally {
       rogue.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -118,5 +124,16 @@ class RogueAggregatorIT {
     ca.issue(LeafRequest.builder(Identity.server(DOMAIN, "other", "other")).dnsNames("*.server." + DOMAIN).build())
         .writeTo(dir.resolve("other"));
     assertRefused(dir.resolve("other"), "spiffe://flotilla.test/job/other/server/other, of job other in flotilla.test");
+  }
+
+  @Test
+  @DisplayName("with --server-identity, a party refuses an aggregator of its own job under another name")
+  void expectedServerIdentity() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.createRoot("rogue-it-ca", Duration.ofHours(1), KeyType.EC_P256);
+    ca.issue(LeafRequest.builder(Identity.party(DOMAIN, JOB, "alice")).build()).writeTo(dir.resolve("alice"));
+    ca.issue(LeafRequest.builder(Identity.server(DOMAIN, JOB, "impostor")).dnsNames(JOB + ".server." + DOMAIN).build())
+        .writeTo(dir.resolve("impostor"));
+    assertRefused(dir.resolve("impostor"), "spiffe://flotilla.test/job/it-rogue/server/impostor, named impostor",
+        List.of("--server-identity", JOB), JOB);
   }
 }

@@ -16,10 +16,13 @@ import java.util.Objects;
 public final class ExpectedPeer {
   private final Role role;
   private final Identity self;
+  /** The peer's identity name, or null for any holder of the role in the job. */
+  private final String name;
 
-  private ExpectedPeer(Role role, Identity self) {
+  private ExpectedPeer(Role role, Identity self, String name) {
     this.role = role;
     this.self = Objects.requireNonNull(self, "self");
+    this.name = name;
     if (!self.role().jobBound()) {
       throw new IllegalArgumentException(self + " belongs to no job: it has no aggregator or peers to expect");
     }
@@ -27,12 +30,17 @@ public final class ExpectedPeer {
 
   /** The aggregator of {@code self}'s job: role server, same trust domain and job. */
   public static ExpectedPeer aggregatorOf(Identity self) {
-    return new ExpectedPeer(Role.SERVER, self);
+    return new ExpectedPeer(Role.SERVER, self, null);
+  }
+
+  /** The same, and only the holder named {@code name} (the last segment of its identity URI). */
+  public ExpectedPeer named(String name) {
+    return new ExpectedPeer(role, self, Objects.requireNonNull(name, "name"));
   }
 
   /** Another party of {@code self}'s job (the party-to-party channel). */
   public static ExpectedPeer peerOf(Identity self) {
-    return new ExpectedPeer(Role.PARTY, self);
+    return new ExpectedPeer(Role.PARTY, self, null);
   }
 
   /**
@@ -50,12 +58,15 @@ public final class ExpectedPeer {
           ? ", a " + peer.role().pathSegment() + " identity"
           : ", of job " + peer.job() + " in " + peer.trustDomain())));
     }
+    if (name != null && !name.equals(peer.name())) {
+      throw new CertificateException(refusal(peer.uri() + ", named " + peer.name()));
+    }
   }
 
   private String refusal(String presented) {
     return "the peer presented " + presented + "; expected the " + (role == Role.SERVER ? "aggregator" : "a party")
         + " of job " + self.job() + " in " + self.trustDomain() + " (spiffe://" + self.trustDomain() + "/job/"
-        + self.job() + "/" + role.pathSegment() + "/...)";
+        + self.job() + "/" + role.pathSegment() + "/" + (name == null ? "..." : name) + ")";
   }
 
   @Override

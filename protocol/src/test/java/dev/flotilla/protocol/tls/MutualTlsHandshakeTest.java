@@ -157,6 +157,35 @@ class MutualTlsHandshakeTest {
     }
 
     @Test
+    @DisplayName("with an expected name, another aggregator of the same job is refused and the named one accepted")
+    void expectedName() throws Exception {
+      TlsFiles alice = party("alice", ca);
+      TlsFiles second = write(ca.issue(LeafRequest.builder(Identity.server("example.org", "job1", "second"))
+          .dnsNames("*.server.example.org").build()), tmp.resolve("second"));
+      Server other = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", 0), second)
+          .addService(TlsFixtures.identityService()).build().start();
+      ManagedChannel pinned = MutualTlsChannels.forTarget("127.0.0.1:" + other.getPort(), TlsFixtures.SERVER_NAME, alice,
+          ExpectedPeer.aggregatorOf(alice.identity()).named("job1")).build();
+      ManagedChannel named = MutualTlsChannels.forTarget("127.0.0.1:" + other.getPort(), TlsFixtures.SERVER_NAME, alice,
+          ExpectedPeer.aggregatorOf(alice.identity()).named("second")).build();
+      try {
+        Throwable refused = null;
+        try {
+          whoAmI(pinned);
+        } catch (StatusRuntimeException e) {
+          refused = e;
+        }
+        assertThat(causes(refused)).contains("the peer presented spiffe://example.org/job/job1/server/second, named second; "
+            + "expected the aggregator of job job1 in example.org (spiffe://example.org/job/job1/server/job1)");
+        assertThat(whoAmI(named)).startsWith("alice|");
+      } finally {
+        stop(pinned);
+        stop(named);
+        stop(other);
+      }
+    }
+
+    @Test
     @DisplayName("control: the real aggregator's certificate on the same kind of server is accepted")
     void realAggregatorAccepted() throws Exception {
       assertThat(callServerPresenting(write(TlsFixtures.serverCertificate(ca), tmp.resolve("real")), party("alice", ca)))
