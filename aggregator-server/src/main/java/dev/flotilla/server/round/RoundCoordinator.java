@@ -196,6 +196,7 @@ public final class RoundCoordinator implements CallAuthorizer {
           .setLocalEpochs(config.localEpochs())
           .setPartyName(name)
           .setMaxMessageBytes(config.maxMessageBytes())
+          .addAllTensors(TensorChunks.infos(specs))
           .build();
     } finally {
       lock.unlock();

@@ -4,11 +4,20 @@ import dev.flotilla.protocol.v1.TensorInfo;
 import java.util.Arrays;
 import java.util.Objects;
 
-/** A named float32 tensor of a fixed shape. */
-public record TensorSpec(String name, long[] shape) {
+/**
+ * A named tensor of a fixed shape, stored in model files as {@code dtype}; on the wire and in
+ * aggregation its values are float32. A scalar has the empty shape and one element.
+ */
+public record TensorSpec(String name, long[] shape, DType dtype) {
+
+  /** A float32 tensor. */
+  public TensorSpec(String name, long[] shape) {
+    this(name, shape, DType.F32);
+  }
 
   public TensorSpec {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(dtype, "dtype");
     shape = shape.clone();
     for (long d : shape) {
       if (d <= 0) {
@@ -22,13 +31,38 @@ public record TensorSpec(String name, long[] shape) {
     return shape.clone();
   }
 
-  /** Number of float values in the tensor. */
-  public int numElements() {
+  /** Number of values in the tensor. */
+  public long elementCount() {
     long n = 1;
     for (long d : shape) {
       n = Math.multiplyExact(n, d);
     }
-    return Math.toIntExact(n);
+    return n;
+  }
+
+  /**
+   * Number of values, as the length of the {@code float[]} that holds them in memory.
+   *
+   * @throws ArithmeticException for a tensor of more than 2^31 - 1 values (8 GiB of float32)
+   */
+  public int numElements() {
+    return Math.toIntExact(elementCount());
+  }
+
+  /** Bytes of the tensor in a model file of its dtype. */
+  public long fileBytes() {
+    return Math.multiplyExact(elementCount(), (long) dtype.bytes());
+  }
+
+  /** The same tensor stored as {@code newType}. */
+  public TensorSpec withDtype(DType newType) {
+    return new TensorSpec(name, shape, newType);
+  }
+
+  /** The tensor a wire header describes. */
+  public static TensorSpec fromInfo(TensorInfo info) {
+    return new TensorSpec(info.getName(), info.getShapeList().stream().mapToLong(Long::longValue).toArray(),
+        DType.fromWire(info.getDtype()));
   }
 
   /** Inputs feeding one output unit: the product of every dimension but the first. */
@@ -53,7 +87,7 @@ public record TensorSpec(String name, long[] shape) {
   }
 
   public TensorInfo toInfo() {
-    TensorInfo.Builder b = TensorInfo.newBuilder().setName(name).setDtype(TensorInfo.DType.FLOAT32);
+    TensorInfo.Builder b = TensorInfo.newBuilder().setName(name).setDtype(dtype.toWire());
     for (long d : shape) {
       b.addShape(d);
     }
@@ -66,16 +100,16 @@ public record TensorSpec(String name, long[] shape) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorSpec t && t.name.equals(name) && Arrays.equals(t.shape, shape);
+    return o instanceof TensorSpec t && t.name.equals(name) && Arrays.equals(t.shape, shape) && t.dtype == dtype;
   }
 
   @Override
   public int hashCode() {
-    return 31 * name.hashCode() + Arrays.hashCode(shape);
+    return 31 * (31 * name.hashCode() + Arrays.hashCode(shape)) + dtype.hashCode();
   }
 
   @Override
   public String toString() {
-    return name + Arrays.toString(shape);
+    return name + Arrays.toString(shape) + (dtype == DType.F32 ? "" : " " + dtype.safetensorsName());
   }
 }

@@ -143,8 +143,9 @@ public final class TensorChunks {
         throw new TensorStreamException("tensor '" + want.name() + "' has shape " + got.getShapeList()
             + ", expected " + want.shapeString());
       }
-      if (got.getDtype() != TensorInfo.DType.FLOAT32) {
-        throw new TensorStreamException("tensor '" + want.name() + "' has dtype " + got.getDtype() + ", expected FLOAT32");
+      if (got.getDtype() != want.dtype().toWire()) {
+        throw new TensorStreamException("tensor '" + want.name() + "' has dtype " + got.getDtype() + ", expected "
+            + want.dtype().toWire());
       }
     }
     if (received.size() != expected.size()) {
