@@ -7,7 +7,7 @@ import java.util.Objects;
  * Grey-scale images with integer labels, kept as the raw bytes of the idx files (one byte per pixel)
  * so that the full Fashion-MNIST training set takes 47 MB rather than four times that as floats.
  */
-public final class ImageDataset {
+public final class ImageDataset implements Samples {
   private final byte[] pixels;
   private final byte[] labels;
   private final int rows;
@@ -43,9 +43,30 @@ public final class ImageDataset {
     return rows * columns;
   }
 
+  @Override
+  public long[] sampleShape() {
+    return new long[] {1, rows, columns};
+  }
+
+  @Override
+  public void copyFeatures(int index, float[] target, int offset) {
+    copyScaled(index, target, offset);
+  }
+
   /** The label of sample {@code index}, 0..255. */
-  public int label(int index) {
+  @Override
+  public float label(int index) {
     return Byte.toUnsignedInt(labels[index]);
+  }
+
+  @Override
+  public int classOf(int index) {
+    return Byte.toUnsignedInt(labels[index]);
+  }
+
+  @Override
+  public Task task() {
+    return Task.classification(Math.max(2, classCount()));
   }
 
   /** The number of distinct label values (the largest label plus one). */
@@ -67,6 +88,7 @@ public final class ImageDataset {
   }
 
   /** A new dataset holding the samples at {@code indices}, in that order. */
+  @Override
   public ImageDataset subset(int[] indices) {
     int size = pixelsPerImage();
     byte[] subsetPixels = new byte[indices.length * size];
@@ -80,6 +102,7 @@ public final class ImageDataset {
   }
 
   /** The first {@code count} samples (all of them when there are fewer). */
+  @Override
   public ImageDataset head(int count) {
     int n = Math.min(count, size());
     int[] indices = new int[n];

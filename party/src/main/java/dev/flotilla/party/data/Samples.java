@@ -29,6 +29,11 @@ public interface Samples {
   /** The label of sample {@code index}: a class index (as a float) or a regression target. */
   float label(int index);
 
+  /** The class of sample {@code index} in a classification task: its label as an int. */
+  default int classOf(int index) {
+    return (int) label(index);
+  }
+
   /** Classification (with its number of classes) or regression. */
   Task task();
 

@@ -28,7 +28,7 @@ final class Shuffles {
   static int[][] indicesByLabel(ImageDataset data, int classes) {
     int[] counts = new int[classes];
     for (int i = 0; i < data.size(); i++) {
-      counts[data.label(i)]++;
+      counts[data.classOf(i)]++;
     }
     int[][] byLabel = new int[classes][];
     for (int c = 0; c < classes; c++) {
@@ -36,7 +36,7 @@ final class Shuffles {
     }
     int[] filled = new int[classes];
     for (int i = 0; i < data.size(); i++) {
-      int c = data.label(i);
+      int c = data.classOf(i);
       byLabel[c][filled[c]++] = i;
     }
     return byLabel;

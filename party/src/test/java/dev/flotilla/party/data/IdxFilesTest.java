@@ -78,7 +78,7 @@ class IdxFilesTest {
       assertThat(data.size()).isEqualTo(12);
       assertThat(data.rows()).isEqualTo(2);
       assertThat(data.columns()).isEqualTo(3);
-      assertThat(data.label(11)).isEqualTo(1);
+      assertThat(data.classOf(11)).isEqualTo(1);
       float[] image = new float[6];
       data.copyScaled(5, image, 0);
       assertThat(image[0]).isEqualTo(30 / 255f);

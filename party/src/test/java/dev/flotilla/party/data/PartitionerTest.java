@@ -57,7 +57,7 @@ class PartitionerTest {
     for (int[] part : parts) {
       int[] counts = new int[10];
       for (int index : part) {
-        counts[data.label(index)]++;
+        counts[data.classOf(index)]++;
       }
       sum += (double) Arrays.stream(counts).max().orElse(0) / part.length;
     }
