@@ -48,7 +48,7 @@ class PartitionerTest {
   }
 
   static int distinctLabels(ImageDataset data, int[] part) {
-    return (int) Arrays.stream(part).map(data::label).distinct().count();
+    return (int) Arrays.stream(part).map(data::classOf).distinct().count();
   }
 
   /** Largest share of a single class within a part, averaged over parts: 0.1 is uniform, 1 is one class. */
