@@ -2,6 +2,7 @@ package dev.flotilla.protocol.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.testing.PythonScripts;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import java.io.IOException;
@@ -28,7 +29,7 @@ class SafetensorsPyTorchTest {
   @Test
   @DisplayName("a file PyTorch wrote in F32, F16, BF16, F64, I64 and I32 reads as the float32 values PyTorch converts it to, bit for bit")
   void readsWhatPyTorchWrites() throws Exception {
-    PythonScripts.run(dir, "torch_writes.py", dir.toString());
+    PythonScripts.run(getClass(), dir, "torch_writes.py", dir.toString());
     ModelFile model = Safetensors.read(dir.resolve("torch.safetensors"));
 
     Map<String, DType> dtypes = model.layout().stream().collect(Collectors.toMap(TensorSpec::name, TensorSpec::dtype));
@@ -77,7 +78,7 @@ class SafetensorsPyTorchTest {
     String expected = "{\"metadata\":{\"flotilla.model\":\"custom\",\"job\":\"fmnist\"},\"tensors\":["
         + layout.stream().map(s -> "[\"" + s.name() + "\",\"" + s.dtype().safetensorsName() + "\","
             + java.util.Arrays.toString(s.shape()) + "]").collect(Collectors.joining(",")) + "]}";
-    assertThat(PythonScripts.run(dir, "torch_reads.py", dir.toString(), expected)).contains("OK 6");
+    assertThat(PythonScripts.run(getClass(), dir, "torch_reads.py", dir.toString(), expected)).contains("OK 6");
   }
 
   static float[] rawFloats(Path file) throws IOException {
