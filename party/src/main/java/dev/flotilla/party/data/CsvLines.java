@@ -1,44 +1,47 @@
 package dev.flotilla.party.data;
 
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Reader;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The records of a comma-separated UTF-8 file, one per line, each split into fields: a field may be
  * quoted ("a, b" and "say ""hi""" work), but a quoted field may not span lines. A line longer than
- * {@link DataLimits#MAX_LINE_CHARS} or with more than {@link DataLimits#MAX_COLUMNS} fields is
+ * {@link DataLimits#MAX_LINE_BYTES} bytes or with more than {@link DataLimits#MAX_COLUMNS} fields is
  * refused before it is kept; blank lines are skipped. Errors name the file and the line.
  */
 final class CsvLines implements AutoCloseable {
   private final Path file;
-  private final Reader reader;
-  private final char[] buffer = new char[1 << 16];
-  private final StringBuilder line = new StringBuilder();
+  private final InputStream in;
+  private final byte[] buffer = new byte[1 << 16];
+  private byte[] lineBytes = new byte[256];
+  private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+      .onMalformedInput(CodingErrorAction.REPORT)
+      .onUnmappableCharacter(CodingErrorAction.REPORT);
+  private String line = "";
   private int position;
   private int limit;
   private long lineNumber;
   private boolean first = true;
 
-  private CsvLines(Path file, Reader reader) {
+  private CsvLines(Path file, InputStream in) {
     this.file = file;
-    this.reader = reader;
+    this.in = in;
   }
 
   static CsvLines open(Path file) {
     try {
-      var decoder = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT);
-      return new CsvLines(file, new InputStreamReader(Files.newInputStream(file), decoder));
+      return new CsvLines(file, Files.newInputStream(file));
     } catch (NoSuchFileException e) {
       throw new DataMissingException("data file missing: " + file, e);
     } catch (IOException e) {
@@ -63,52 +66,60 @@ final class CsvLines implements AutoCloseable {
       }
       if (first) {
         first = false;
-        if (line.length() > 0 && line.charAt(0) == '\uFEFF') {
-          line.deleteCharAt(0);
+        if (line.startsWith("\uFEFF")) {
+          line = line.substring(1);
         }
       }
-      if (!line.toString().isBlank()) {
+      if (!line.isBlank()) {
         return split();
       }
     }
   }
 
+  /** Reads one line's bytes (bounded) and decodes them, so a decoding error names its own line. */
   private boolean readLine() {
-    line.setLength(0);
+    int length = 0;
     boolean any = false;
     try {
       while (true) {
         if (position == limit) {
-          limit = reader.read(buffer, 0, buffer.length);
+          limit = in.read(buffer, 0, buffer.length);
           position = 0;
           if (limit <= 0) {
             limit = 0;
-            if (any) {
-              lineNumber++;
+            if (!any) {
+              return false;
             }
-            return any;
+            break;
           }
         }
         any = true;
-        char c = buffer[position++];
-        if (c == '\n') {
-          lineNumber++;
-          if (line.length() > 0 && line.charAt(line.length() - 1) == '\r') {
-            line.setLength(line.length() - 1);
-          }
-          return true;
+        byte b = buffer[position++];
+        if (b == '\n') {
+          break;
         }
-        if (line.length() >= DataLimits.MAX_LINE_CHARS) {
-          throw new BadDataException(file + " line " + (lineNumber + 1) + ": longer than " + DataLimits.MAX_LINE_CHARS
-              + " characters; is this a CSV file?");
+        if (length >= DataLimits.MAX_LINE_BYTES) {
+          throw new BadDataException(file + " line " + (lineNumber + 1) + ": longer than " + DataLimits.MAX_LINE_BYTES
+              + " bytes; is this a CSV file?");
         }
-        line.append(c);
+        if (length == lineBytes.length) {
+          lineBytes = Arrays.copyOf(lineBytes, Math.min(DataLimits.MAX_LINE_BYTES, length * 2));
+        }
+        lineBytes[length++] = b;
       }
-    } catch (CharacterCodingException e) {
-      throw new BadDataException(file + " line " + (lineNumber + 1) + ": not UTF-8 text", e);
     } catch (IOException e) {
       throw new DataMissingException("cannot read data file " + file + ": " + e.getMessage(), e);
     }
+    lineNumber++;
+    if (length > 0 && lineBytes[length - 1] == '\r') {
+      length--;
+    }
+    try {
+      line = decoder.decode(ByteBuffer.wrap(lineBytes, 0, length)).toString();
+    } catch (CharacterCodingException e) {
+      throw new BadDataException(file + " line " + lineNumber + ": not UTF-8 text", e);
+    }
+    return true;
   }
 
   private List<String> split() {
@@ -172,7 +183,7 @@ final class CsvLines implements AutoCloseable {
   @Override
   public void close() {
     try {
-      reader.close();
+      in.close();
     } catch (IOException ignored) {
       // read-only: nothing was lost
     }

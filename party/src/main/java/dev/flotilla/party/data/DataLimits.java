@@ -6,8 +6,8 @@ package dev.flotilla.party.data;
  * sets and far below what would exhaust the JVM.
  */
 public final class DataLimits {
-  /** Characters in one CSV line, the line break excluded. */
-  public static final int MAX_LINE_CHARS = 1 << 20;
+  /** Bytes of one CSV line, the line break excluded. */
+  public static final int MAX_LINE_BYTES = 1 << 20;
   /** Columns of a CSV file. */
   public static final int MAX_COLUMNS = 100_000;
   /** Distinct values of one categorical CSV column (its one-hot width). */
