@@ -37,6 +37,13 @@ public enum RealServer {
       return Files.isDirectory(fashionMnistDirectory());
     }
   },
+  /** Debian's python3 with python3-torch and the safetensors package, for tests that check files against PyTorch. */
+  PYTORCH("pytorch", "/usr/bin/python3 with torch (Debian package python3-torch) and safetensors (pip wheel)") {
+    @Override
+    boolean isPresent() {
+      return PythonProbe.canImport("torch", "safetensors");
+    }
+  },
   /**
    * A Docker engine, for the kind tier. No Debian package can give one inside this sandbox, so
    * this tier is the one exception to {@code FLOTILLA_REQUIRE_ALL_TIERS}: it reports a skip.
