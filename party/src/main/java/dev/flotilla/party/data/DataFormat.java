@@ -43,9 +43,9 @@ public enum DataFormat {
 
   /**
    * The format of {@code path}: by extension for a file (.csv, .npz, .safetensors), by content for a
-   * directory (idx files, x.npy, or class sub-directories).
+   * directory (x.npy, class sub-directories, else idx files).
    *
-   * @throws BadDataException naming the path and the formats it could be
+   * @throws BadDataException for a file of unknown extension
    */
   public static DataFormat detect(Path path) {
     String name = path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -79,7 +79,7 @@ public enum DataFormat {
     } catch (IOException e) {
       throw new DataMissingException("cannot list --data " + path + ": " + e.getMessage(), e);
     }
-    throw new BadDataException(path + ": holds neither idx files (" + FashionMnist.TRAIN_IMAGES + "), nor x.npy, "
-        + "nor class sub-directories of images; point --data at one of those, a .csv, .npz or .safetensors file");
+    // nothing else fits: read it as idx files, whose reader names each file it misses
+    return IDX;
   }
 }

@@ -25,12 +25,15 @@ public final class NumpyArrays {
 
   private NumpyArrays() {}
 
-  /** The training samples and, when the arrays have them, the test samples. */
-  public static LabelledArrays.Split read(Path path, DataOptions options) {
+  /**
+   * The training samples and, when the arrays have them, the test samples. {@code trainTask} is
+   * null for training data, or the training data's task when {@code path} is a test file.
+   */
+  public static LabelledArrays.Split read(Path path, DataOptions options, Task trainTask) {
     if (Files.isDirectory(path)) {
       NpyFormat.NpyArray x = readFile(path.resolve(X_FILE));
       NpyFormat.NpyArray y = readFile(path.resolve(Y_FILE));
-      Samples train = LabelledArrays.samples(x, y, options, null);
+      Samples train = LabelledArrays.samples(x, y, options, trainTask);
       Samples test = null;
       if (Files.isRegularFile(path.resolve(X_TEST_FILE))) {
         test = LabelledArrays.samples(readFile(path.resolve(X_TEST_FILE)), readFile(path.resolve(Y_TEST_FILE)), options,
@@ -44,7 +47,7 @@ public final class NumpyArrays {
     try (ZipFile zip = new ZipFile(path.toFile())) {
       NpyFormat.NpyArray x = readEntry(zip, path, X_FILE, true);
       NpyFormat.NpyArray y = readEntry(zip, path, Y_FILE, true);
-      Samples train = LabelledArrays.samples(x, y, options, null);
+      Samples train = LabelledArrays.samples(x, y, options, trainTask);
       NpyFormat.NpyArray xTest = readEntry(zip, path, X_TEST_FILE, false);
       Samples test = xTest == null ? null
           : LabelledArrays.samples(xTest, readEntry(zip, path, Y_TEST_FILE, true), options, train.task());

@@ -76,7 +76,7 @@ class NumpyArraysTest {
     Files.write(dir.resolve("x.npy"), npy(dict("<f4", "(3, 1, 2)"), floats(ByteOrder.LITTLE_ENDIAN, 1, 2, 3, 4, 5, 6)));
     Files.write(dir.resolve("y.npy"), npy(dict("<i8", "(3,)"), longs(2, 0, 1)));
 
-    LabelledArrays.Split split = NumpyArrays.read(dir, DataOptions.defaults());
+    LabelledArrays.Split split = NumpyArrays.read(dir, DataOptions.defaults(), null);
     Samples train = split.train();
     assertThat(split.test()).isNull();
     assertThat(train.size()).isEqualTo(3);
@@ -96,7 +96,7 @@ class NumpyArraysTest {
         "y.npy", npy(dict("<f4", "(2,)"), floats(ByteOrder.LITTLE_ENDIAN, 0.25f, 7.5f)),
         "x_test.npy", npy(dict(">f4", "(1, 2)"), floats(ByteOrder.BIG_ENDIAN, 9, 8)),
         "y_test.npy", npy(dict("<f4", "(1,)"), floats(ByteOrder.LITTLE_ENDIAN, 1))));
-    LabelledArrays.Split split = NumpyArrays.read(file, DataOptions.defaults());
+    LabelledArrays.Split split = NumpyArrays.read(file, DataOptions.defaults(), null);
     assertThat(split.train().task()).isEqualTo(Task.regression());
     assertThat(row(split.train(), 0)).containsExactly(1.5f, -2f);
     assertThat(split.train().label(1)).isEqualTo(7.5f);
@@ -109,12 +109,12 @@ class NumpyArraysTest {
     Files.write(dir.resolve("x.npy"), npy(dict("|u1", "(2, 1)"), new byte[] {(byte) 200, 3}));
     Files.write(dir.resolve("y.npy"), npy(dict("<f4", "(2, 1)"), floats(ByteOrder.LITTLE_ENDIAN, 1, 0)));
     DataOptions classification = DataOptions.defaults().withTask(DataOptions.TaskKind.CLASSIFICATION);
-    Samples samples = NumpyArrays.read(dir, classification).train();
+    Samples samples = NumpyArrays.read(dir, classification, null).train();
     assertThat(samples.task()).isEqualTo(Task.classification(2));
     assertThat(row(samples, 0)).containsExactly(200f);
 
     Files.write(dir.resolve("y.npy"), npy(dict("<f4", "(2,)"), floats(ByteOrder.LITTLE_ENDIAN, 1, 0.5f)));
-    assertThatThrownBy(() -> NumpyArrays.read(dir, classification))
+    assertThatThrownBy(() -> NumpyArrays.read(dir, classification, null))
         .hasMessageContaining(dir.resolve("y.npy") + " element 1: 0.5 is not a class index");
   }
 
@@ -165,15 +165,15 @@ class NumpyArraysTest {
       byte[] x = npy(dict("<f4", "(4, 2)"), floats(ByteOrder.LITTLE_ENDIAN, 1, 2, 3, 4, 5, 6, 7, 8));
       writeZip(file, Map.of("x.npy", java.util.Arrays.copyOf(x, x.length - 5),
           "y.npy", npy(dict("<i8", "(4,)"), longs(0, 1, 0, 1))));
-      assertThatThrownBy(() -> NumpyArrays.read(file, DataOptions.defaults()))
+      assertThatThrownBy(() -> NumpyArrays.read(file, DataOptions.defaults(), null))
           .hasMessage(file + "!x.npy: truncated .npy array (ended before its data)");
 
       writeZip(file, Map.of("x.npy", x, "y.npy", npy(dict("<i8", "(3,)"), longs(0, 1, 0))));
-      assertThatThrownBy(() -> NumpyArrays.read(file, DataOptions.defaults()))
+      assertThatThrownBy(() -> NumpyArrays.read(file, DataOptions.defaults(), null))
           .hasMessageContaining(file + "!y.npy: shape [3] does not give one label to each of the 4 rows");
 
       writeZip(file, Map.of("features.npy", x));
-      assertThatThrownBy(() -> NumpyArrays.read(file, DataOptions.defaults()))
+      assertThatThrownBy(() -> NumpyArrays.read(file, DataOptions.defaults(), null))
           .hasMessageContaining(file + ": no array 'x'")
           .hasMessageContaining("np.savez(path, x=x, y=y)");
     }
