@@ -62,7 +62,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--initial-model", paramLabel = "FILE",
       description = "The job's model as a safetensors file (the server's --initial-model): its tensor names, "
-          + "shapes and dtypes are the job's layout, its values version 0.")
+          + "shapes and dtypes are the job's layout, its values version 0. Exclusive with --model.")
   Path initialModel;
 
   @Option(names = "--trainer-command", paramLabel = "CMD",
@@ -348,6 +348,11 @@ public final class DemoCommand implements Callable<Integer> {
     }
     if (initialModel != null) {
       requireExisting("--initial-model", initialModel);
+      if (model != null) {
+        // as the server's: the file's flotilla.model metadata names its architecture, if it has one
+        throw new CommandLine.ParameterException(spec.commandLine(), "--model and --initial-model are exclusive: the "
+            + "initial model's 'flotilla.model' metadata names its built-in architecture, if it has one");
+      }
     }
     if (testData != null) {
       requireExisting("--test-data", testData);

@@ -84,6 +84,14 @@ class DemoCommandTest {
   }
 
   @Test
+  @DisplayName("--model and --initial-model together are refused, as the server refuses them")
+  void modelAndInitialModel(@TempDir Path dir) throws Exception {
+    Path model = Files.writeString(dir.resolve("model.safetensors"), "x");
+    assertThat(run("--model", "cnn", "--initial-model", model.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--model and --initial-model are exclusive");
+  }
+
+  @Test
   @DisplayName("a --party-option that is not NAME=VALUE with a bare flag name is refused")
   void badPartyOption() {
     assertThat(run("--party-option", "--label-column=target")).isEqualTo(2);
