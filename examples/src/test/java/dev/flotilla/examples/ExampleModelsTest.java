@@ -34,7 +34,7 @@ class ExampleModelsTest {
       "print(json.dumps([[k, list(v.shape), names[str(v.dtype)]] for k, v in state.items()]))");
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"mlp", "cnn"})
+  @ValueSource(strings = {"mlp", "cnn", "mlp:784-64-32-10"})
   @DisplayName("the example's module has the built-in layout's tensor names, shapes and dtypes, in order")
   void stateDictMatchesTheBuiltInLayout(String model) {
     String output = SystemPython.run(PyTorchExample.DIRECTORY, Duration.ofMinutes(2), "-c", PRINT_STATE_DICT, model)

@@ -6,6 +6,7 @@ import dev.flotilla.party.client.FatalPartyException;
 import dev.flotilla.party.client.PartyRunner;
 import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.Partitioner;
+import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -105,7 +106,7 @@ public final class PartyCommand implements Callable<Integer> {
       description = "Seed of the split and of the local sample order (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--model", paramLabel = "mlp|cnn",
+  @Option(names = "--model", paramLabel = "NAME",
       description = "Model this party expects; the party stops if the job trains another (default: the job's model).")
   String model;
 
@@ -181,8 +182,9 @@ public final class PartyCommand implements Callable<Integer> {
     }
     if (model != null) {
       model = model.trim().toLowerCase(Locale.ROOT);
-      if (!model.equals("mlp") && !model.equals("cnn")) {
-        throw new ParameterException(spec.commandLine(), "--model must be mlp or cnn, got '" + model + "'");
+      if (!ModelSpecs.isBuiltIn(model)) {
+        throw new ParameterException(spec.commandLine(), "--model must be a built-in model (mlp, cnn or "
+            + "mlp:IN-H1-...-OUT), got '" + model + "'");
       }
     }
     if (localEpochs != null && localEpochs < 1) {

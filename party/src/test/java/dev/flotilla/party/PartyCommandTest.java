@@ -89,7 +89,7 @@ class PartyCommandTest {
       "--partition         | dirichlet:          | ALPHA",
       "--partition-index   | 1                   | --partition-index must be in [0, 1)",
       "--partition-count   | 0                   | --partition-count must be at least 1",
-      "--model             | resnet              | --model must be mlp or cnn",
+      "--model             | resnet              | --model must be a built-in model",
       "--batch-size        | 0                   | --batch-size must be at least 1",
       "--local-epochs      | 0                   | --local-epochs must be at least 1",
       "--momentum          | 1                   | --momentum must be in [0, 1)",

@@ -2,36 +2,38 @@ package dev.flotilla.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** Whether {@link RealServer#SYSTEM_PYTHON} can import some modules; asked once per JVM (importing torch takes a second). */
-final class PythonProbe {
+/** Whether Debian's python3 can import some modules (asked once per set of modules per JVM). */
+public final class PythonProbe {
 
-  private static final Map<List<String>, Boolean> ANSWERS = new ConcurrentHashMap<>();
+  /** Debian's interpreter; the default python3 on PATH may be another one without torch. */
+  public static final Path PYTHON = Path.of("/usr/bin/python3");
+  private static final Map<String, Boolean> CACHE = new ConcurrentHashMap<>();
 
   private PythonProbe() {}
 
-  static boolean canImport(String... modules) {
-    return ANSWERS.computeIfAbsent(List.of(modules), PythonProbe::probe);
+  public static boolean canImport(String... modules) {
+    return CACHE.computeIfAbsent(String.join(",", modules), PythonProbe::probe);
   }
 
-  private static boolean probe(List<String> modules) {
-    if (!Files.isExecutable(RealServer.SYSTEM_PYTHON)) {
+  private static boolean probe(String modules) {
+    if (!Files.isExecutable(PYTHON)) {
       return false;
     }
-    List<String> command = new ArrayList<>(List.of(RealServer.SYSTEM_PYTHON.toString(), "-c", "import " + String.join(", ", modules)));
+    List<String> command = new ArrayList<>(List.of(PYTHON.toString(), "-c", "import " + modules));
     try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
         return false;
       }
-      return process.exitValue() == 0;
+      return p.exitValue() == 0;
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {

@@ -37,15 +37,11 @@ public enum RealServer {
       return Files.isDirectory(fashionMnistDirectory());
     }
   },
-  /**
-   * Debian's {@code /usr/bin/python3} with PyTorch and the {@code safetensors} package: the
-   * external-trainer examples and the tests that load exported models into PyTorch.
-   */
-  PYTORCH("pytorch", "/usr/bin/python3 with torch and safetensors (Debian package python3-torch; "
-      + "the safetensors wheel from /opt/pypi/files)") {
+  /** Debian's python3 with python3-torch and the safetensors package, for tests that check files against PyTorch. */
+  PYTORCH("pytorch", "/usr/bin/python3 with torch (Debian package python3-torch) and safetensors (pip wheel)") {
     @Override
     boolean isPresent() {
-      return PythonProbe.canImport("torch", "safetensors.torch");
+      return PythonProbe.canImport("torch", "safetensors");
     }
   },
   /**
@@ -91,9 +87,6 @@ public enum RealServer {
   public static Path kubeApiTestBinaries() {
     return Path.of(System.getProperty("user.home"), ".kubeapitest", "k8s", "1.20.2-linux-amd64");
   }
-
-  /** Debian's Python 3, which has python3-torch; the default {@code python3} on PATH may be another without it. */
-  public static final Path SYSTEM_PYTHON = Path.of("/usr/bin/python3");
 
   /** Directory of the Fashion-MNIST idx files; {@code FLOTILLA_FASHION_MNIST} overrides it. */
   public static Path fashionMnistDirectory() {

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@link RealServer#SYSTEM_PYTHON} (Debian's, with python3-torch) and returns its exit code and output. */
+/** Runs {@link PythonProbe#PYTHON} (Debian's, with python3-torch) and returns its exit code and output. */
 public final class SystemPython {
 
   private SystemPython() {}
@@ -32,7 +32,7 @@ public final class SystemPython {
    */
   public static Result run(Path directory, Duration timeout, String... args) {
     List<String> command = new ArrayList<>();
-    command.add(RealServer.SYSTEM_PYTHON.toString());
+    command.add(PythonProbe.PYTHON.toString());
     command.addAll(List.of(args));
     try {
       Path output = Files.createTempFile("flotilla-python-", ".log");

@@ -12,10 +12,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
-import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -76,18 +73,6 @@ class TabularSamplesTest {
     assertThat(server.getArgs()).noneMatch(a -> a.startsWith("--model"));
     // the controller's own volumes come on top of the sample's
     assertThat(pod.getSpec().getVolumes()).extracting(Volume::getName).contains("initial-model", "state", "flotilla-tls");
-  }
-
-  @Test
-  @DisplayName("the ConfigMap holds a safetensors file of a few KiB, far below a ConfigMap's 1 MiB, that names its built-in architecture")
-  void configMapHoldsASafetensorsFile() throws IOException {
-    ConfigMap configMap = objects("flotilla-tabular-model.yaml", ConfigMap.class).get(0);
-    byte[] file = Base64.getDecoder().decode(configMap.getBinaryData().get("model.safetensors"));
-
-    assertThat(file.length).isBetween(1024, 64 * 1024);
-    long headerLength = ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    String header = new String(file, 8, (int) headerLength, java.nio.charset.StandardCharsets.UTF_8);
-    assertThat(header).contains("\"flotilla.model\":\"mlp:30-16-2\"", "\"fc1.weight\"", "\"shape\":[16,30]");
   }
 
   @ParameterizedTest(name = "party {0}")
