@@ -26,6 +26,7 @@ Uses only the standard library, torch and the ``safetensors`` package.
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -42,7 +43,7 @@ ACTIONS = ("describe", "train", "evaluate")
 MAX_ROUND_FILE_BYTES = 64 * 1024
 # the party's own bounds on what it forwards to the server (update admission)
 MAX_METRICS = 32
-MAX_METRIC_NAME = 64
+METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_NUM_SAMPLES = 10 ** 8
 
 
@@ -295,30 +296,47 @@ def _names(names, limit=5):
 # ----------------------------------------------------------------------------------- result.json
 
 def write_result(settings, num_samples, metrics=None):
-    """Writes result.json: the sample count and the metrics, checked as the party will check them."""
+    """Writes result.json: the sample count and, except for ``describe``, the metrics, checked as
+    the party will check them."""
     path = settings.output_result
     if isinstance(num_samples, bool) or not isinstance(num_samples, int):
         raise ContractError(f"{path}: num_samples must be an integer, not {num_samples!r}")
     if not 1 <= num_samples <= MAX_NUM_SAMPLES:
         raise ContractError(f"{path}: num_samples must be in 1..{MAX_NUM_SAMPLES}, not {num_samples}")
     result = {"num_samples": num_samples}
-    if metrics is not None:
-        result["metrics"] = _checked_metrics(path, metrics)
+    if settings.action == "describe":
+        if metrics:
+            raise ContractError(f"{path}: describe reports only num_samples, not metrics")
+    else:
+        result["metrics"] = _checked_metrics(path, settings.action, metrics or {})
     _atomic_write(path, lambda tmp: _write_json(tmp, result))
 
 
-def _checked_metrics(path, metrics):
+def _checked_metrics(path, action, metrics):
     if len(metrics) > MAX_METRICS:
         raise ContractError(f"{path}: {len(metrics)} metrics, more than the {MAX_METRICS} the server accepts")
     checked = {}
     for name, value in metrics.items():
-        if not isinstance(name, str) or not name or len(name) > MAX_METRIC_NAME:
-            raise ContractError(f"{path}: metric name {name!r} must be a string of 1..{MAX_METRIC_NAME} characters")
+        if not isinstance(name, str) or not METRIC_NAME.fullmatch(name):
+            raise ContractError(f"{path}: metric name {name!r} must be lower case letters, digits and _, "
+                                f"starting with a letter, at most 64 characters")
         if isinstance(value, torch.Tensor):
             value = value.item()
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ContractError(f"{path}: metric '{name}' must be a finite number, not {value!r}")
         checked[name] = float(value)
+    # what the party requires: the loss, the task's metric, and for train the training loss
+    required = [("loss", 0.0, math.inf)] + ([("train_loss", 0.0, math.inf)] if action == "train" else [])
+    if "accuracy" in checked or "r2" not in checked:
+        required.append(("accuracy", 0.0, 1.0))
+    else:
+        required.append(("r2", -math.inf, 1.0))
+    for name, low, high in required:
+        if name not in checked:
+            raise ContractError(f"{path}: metrics need '{name}' ({action} reports loss and accuracy, or loss and r2"
+                                f"{', and train_loss' if action == 'train' else ''}); got {sorted(checked)}")
+        if not low <= checked[name] <= high:
+            raise ContractError(f"{path}: metric '{name}' is {checked[name]}, not in [{low}, {high}]")
     return checked
 
 

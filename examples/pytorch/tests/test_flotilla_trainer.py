@@ -235,9 +235,28 @@ class ResultTest(RoundDirectory):
 
     def test_the_result_holds_the_count_and_metrics_as_floats(self):
         settings = self.settings()
-        flotilla.write_result(settings, 20000, {"loss": torch.tensor(0.5), "accuracy": 1})
+        flotilla.write_result(settings, 20000, {"loss": torch.tensor(0.5), "accuracy": 1, "train_loss": 0.25})
         with open(settings.output_result, encoding="utf-8") as f:
-            self.assertEqual({"num_samples": 20000, "metrics": {"loss": 0.5, "accuracy": 1.0}}, json.load(f))
+            self.assertEqual({"num_samples": 20000, "metrics": {"loss": 0.5, "accuracy": 1.0, "train_loss": 0.25}},
+                             json.load(f))
+
+    def test_a_regression_reports_r2_instead_of_accuracy(self):
+        settings = self.settings("evaluate")
+        flotilla.write_result(settings, 10, {"loss": 3.5, "r2": -0.2})
+        with open(settings.output_result, encoding="utf-8") as f:
+            self.assertEqual({"loss": 3.5, "r2": -0.2}, json.load(f)["metrics"])
+
+    def test_the_metrics_the_party_requires_are_required_here(self):
+        self.assertRefused("metrics need 'train_loss'", flotilla.write_result, self.settings("train"), 5,
+                           {"loss": 1.0, "accuracy": 0.5})
+        self.assertRefused("metrics need 'loss'", flotilla.write_result, self.settings("evaluate"), 5,
+                           {"accuracy": 0.5})
+        self.assertRefused("metrics need 'accuracy'", flotilla.write_result, self.settings("evaluate"), 5,
+                           {"loss": 1.0, "f1": 0.5})
+        self.assertRefused("metric 'accuracy' is 1.5, not in [0.0, 1.0]", flotilla.write_result,
+                           self.settings("evaluate"), 5, {"loss": 1.0, "accuracy": 1.5})
+        self.assertRefused("describe reports only num_samples", flotilla.write_result,
+                           self.settings("describe", global_model=REMOVE), 5, {"loss": 1.0})
 
     def test_bad_counts_and_metrics_are_refused_before_anything_is_written(self):
         settings = self.settings()
@@ -245,8 +264,10 @@ class ResultTest(RoundDirectory):
         self.assertRefused("num_samples must be an integer, not 2.5", flotilla.write_result, settings, 2.5)
         self.assertRefused("metric 'loss' must be a finite number, not nan", flotilla.write_result, settings, 5,
                            {"loss": float("nan")})
-        self.assertRefused("must be a string of 1..64 characters", flotilla.write_result, settings, 5,
+        self.assertRefused("must be lower case letters, digits and _", flotilla.write_result, settings, 5,
                            {"x" * 65: 1.0})
+        self.assertRefused("metric name 'Top-5' must be lower case", flotilla.write_result, settings, 5,
+                           {"Top-5": 1.0})
         self.assertRefused("33 metrics, more than the 32", flotilla.write_result, settings, 5,
                            {f"m{i}": 1.0 for i in range(33)})
         self.assertFalse(os.path.exists(settings.output_result))
