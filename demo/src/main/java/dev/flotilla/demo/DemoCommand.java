@@ -253,7 +253,7 @@ public final class DemoCommand implements Callable<Integer> {
    * Prints a line per completed round (from the server's status file) until the server exits, then
    * checks that it and every party exited 0 and returns the final status.
    */
-  static ServerStatus followUntilFinished(LocalFederation federation, PrintWriter out, List<Double> roundSeconds,
+  public static ServerStatus followUntilFinished(LocalFederation federation, PrintWriter out, List<Double> roundSeconds,
       long startedNanos, Duration budget) {
     long deadline = startedNanos + budget.toNanos();
     long lastRoundNanos = System.nanoTime();
