@@ -50,7 +50,7 @@ class LocalTrainingParityTest {
     ImageDataset train = FashionMnist.train(RealServer.fashionMnistDirectory()).head(SAMPLES);
     float[] initial = flatten(ModelSpecs.initialWeights("cnn", 42));
     float[] party;
-    try (LocalModel model = LocalModel.create(Architecture.CNN, 42)) {
+    try (LocalModel model = LocalModel.create(Architecture.forName("cnn"), 42)) {
       model.setWeights(ModelSpecs.initialWeights("cnn", 42));
       party = flatten(model.train(train, new TrainingOptions(1, 64, 0.01f, 0.9f, 0f, ORDER_SEED)).weights());
     }
