@@ -37,6 +37,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the parties' sample order (default: the partition file's seed, as the party uses --seed for both)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    p.add_argument("--conv-kernels", choices=rc.CONV_KERNELS, default="default",
+                   help="default: PyTorch's convolution kernels (oneDNN); native: oneDNN off (see reference_common)")
     p.add_argument("--out", required=True, help="JSON result file")
     return p.parse_args(argv)
 
@@ -58,6 +60,7 @@ def load_partition(path, train_size):
 def main(argv):
     args = parse_args(argv)
     rc.set_threads(args.threads)
+    rc.set_conv_kernels(args.conv_kernels)
     train_x, train_y = rc.load_fashion_mnist(args.data, "train")
     test_x, test_y = rc.load_fashion_mnist(args.data, "t10k")
     spec, parts = load_partition(args.partition_file, len(train_y))
@@ -68,7 +71,7 @@ def main(argv):
     model.load_state_dict(global_state)
     loss, accuracy = rc.evaluate(model, test_x, test_y)
     rounds = [{"round": 0, "accuracy": accuracy, "loss": loss}]
-    print(f"reference {spec['partition']}: round 0 (initial model) accuracy {accuracy:.4f}", flush=True)
+    print(f"reference {spec['partition']} ({args.conv_kernels} conv kernels): round 0 (initial model) accuracy {accuracy:.4f}", flush=True)
     train_seconds = 0.0
     trained_samples = 0
     for round_number in range(1, args.rounds + 1):
@@ -90,11 +93,11 @@ def main(argv):
         loss, accuracy = rc.evaluate(model, test_x, test_y)
         rounds.append({"round": round_number, "accuracy": accuracy, "loss": loss,
                        "train_loss": sum(l * len(p) for l, p in zip(train_losses, parts)) / total})
-        print(f"reference {spec['partition']}: round {round_number}/{args.rounds} accuracy {accuracy:.4f}", flush=True)
+        print(f"reference {spec['partition']} ({args.conv_kernels} conv kernels): round {round_number}/{args.rounds} accuracy {accuracy:.4f}", flush=True)
     rc.write_json(args.out, {
         "partition": spec["partition"], "parties": len(parts), "seed": seed, "rounds": rounds,
         "local_epochs": args.local_epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
-        "threads": args.threads, "torch": torch.__version__,
+        "threads": args.threads, "torch": torch.__version__, "conv_kernels": args.conv_kernels,
         "train_samples_per_second": trained_samples / train_seconds if train_seconds > 0 else None,
     })
     return 0

@@ -11,6 +11,12 @@ in the engine (PyTorch in Python against DJL's PyTorch engine in the JVM), never
 - the optimiser: SGD with momentum whose buffer starts at zero every round (LocalModel builds a new
   DJL Trainer and optimiser per round); mean cross-entropy over each batch, the last batch partial.
 
+What remains different is rounding: two PyTorch builds (Debian's 1.13 here, DJL's libtorch 2.7.1 in the
+party) pick their convolution kernels by their own heuristics (the thread count among them). Where they
+pick the same, a party's round ends within about 1e-6 (relative) of the party's weights; where not, the
+weights drift apart by rounding as far as they do between PyTorch's two CPU kernel choices, which
+set_conv_kernels selects (oneDNN, the default, or PyTorch's native kernels).
+
 Needs torch, numpy (Debian's python3-torch, python3-numpy) and the safetensors wheel; run with /usr/bin/python3.
 """
 
@@ -170,6 +176,17 @@ def evaluate(model, x, y, batch_size=1000):
         loss_sum += F.cross_entropy(logits, target, reduction="sum").item()
         correct += (logits.argmax(dim=1) == target).sum().item()
     return loss_sum / len(y), correct / len(y)
+
+
+CONV_KERNELS = ("default", "native")
+
+
+def set_conv_kernels(kind):
+    """'default': PyTorch's choice (oneDNN/mkldnn convolutions on this CPU build); 'native': oneDNN off, so
+    convolutions run PyTorch's own CPU kernels. Both compute the same convolution; they differ in rounding."""
+    if kind not in CONV_KERNELS:
+        raise ValueError(f"conv kernels '{kind}': expected one of {CONV_KERNELS}")
+    torch.backends.mkldnn.enabled = kind == "default"
 
 
 def set_threads(threads):

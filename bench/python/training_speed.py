@@ -29,9 +29,11 @@ def main(argv):
     p.add_argument("--warm-up-epochs", type=int, default=1)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--conv-kernels", choices=rc.CONV_KERNELS, default="default")
     p.add_argument("--seed", type=int, default=42)
     args = p.parse_args(argv)
     rc.set_threads(args.threads)
+    rc.set_conv_kernels(args.conv_kernels)
     x, y = rc.load_fashion_mnist(args.data, "train")
     indices = list(range(min(args.samples, len(y))))
     model = rc.Cnn()
@@ -43,7 +45,7 @@ def main(argv):
         started = time.perf_counter()
         rc.train_local(model, x, y, indices, 1, args.batch_size, args.lr, args.momentum, args.seed + 1000 + epoch)
         seconds.append(time.perf_counter() - started)
-    print(json.dumps({"engine": f"PyTorch {torch.__version__} (Python)", "threads": torch.get_num_threads(),
+    print(json.dumps({"engine": f"PyTorch {torch.__version__} (Python, {args.conv_kernels} conv kernels)", "threads": torch.get_num_threads(),
                       "samples": len(indices), "batch_size": args.batch_size, "epoch_seconds": seconds,
                       "samples_per_second": len(indices) * len(seconds) / sum(seconds)}))
     return 0

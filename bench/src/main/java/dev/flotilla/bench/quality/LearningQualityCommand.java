@@ -31,7 +31,10 @@ import picocli.CommandLine.Option;
       "For each --partitions scheme: writes the parties' split (as bin/flotilla partition) and the initial model, runs "
           + "the PyTorch reference (bench/python/fedavg_reference.py) and then a real Flotilla federation (aggregator "
           + "and --parties party processes over mutual TLS), and compares the global model's test accuracy after "
-          + "every round. Then measures one party's training speed (DJL) against PyTorch in Python.",
+          + "every round. With --native-kernels (default) the reference runs a second time with PyTorch's native "
+          + "convolution kernels (oneDNN off), the same computation with other rounding: how far apart the two "
+          + "references end up is how far rounding alone moves the curve. Then measures one party's training speed (DJL) "
+          + "against PyTorch in Python, both kernel choices, same threads.",
       "Exit code 0 when every curve is within --limit-points of the reference at every round, 1 otherwise."})
 public final class LearningQualityCommand implements Callable<Integer> {
 
@@ -67,7 +70,12 @@ public final class LearningQualityCommand implements Callable<Integer> {
       description = "Largest accepted accuracy difference at equal rounds, in percentage points (default: ${DEFAULT-VALUE}).")
   double limitPoints;
 
-  @Option(names = "--speed-threads", split = ",", defaultValue = "1,2",
+  @Option(names = "--native-kernels", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Also run the reference with PyTorch's native convolution kernels (oneDNN off): the same computation "
+          + "with other rounding, to show how far rounding alone moves the curve (default: ${DEFAULT-VALUE}).")
+  boolean nativeKernels;
+
+  @Option(names = "--speed-threads", split = ",", defaultValue = "1",
       description = "PyTorch thread counts of the training-speed comparison; empty to skip it (default: ${DEFAULT-VALUE}).")
   List<Integer> speedThreads;
 
@@ -111,7 +119,7 @@ public final class LearningQualityCommand implements Callable<Integer> {
     Path initialModel = InitialModel.write(directory, model, seed);
     ImageDataset train = FashionMnist.train(recipe.data());
 
-    List<Comparison> comparisons = new ArrayList<>();
+    List<PartitionRun> partitionRuns = new ArrayList<>();
     JsonArray runs = new JsonArray();
     for (String partition : partitions) {
       Path runDirectory = directory.resolve(partition.replace(':', '-'));
@@ -120,8 +128,14 @@ public final class LearningQualityCommand implements Callable<Integer> {
       PartitionFile.of(train, partition, parties, seed).writeTo(partitionFile);
       out.printf(Locale.ROOT, "%n== %s: PyTorch reference%n", partition);
       long started = System.nanoTime();
-      Curve pytorch = reference.run(recipe, partitionFile, initialModel, threads, runDirectory.resolve("reference.json"));
+      Curve pytorch = reference.run(recipe, partitionFile, initialModel, threads, "default",
+          runDirectory.resolve("reference.json"));
       double referenceSeconds = (System.nanoTime() - started) / 1e9;
+      Curve pytorchNative = null;
+      if (nativeKernels) {
+        pytorchNative = reference.run(recipe, partitionFile, initialModel, threads, "native",
+            runDirectory.resolve("reference-native-conv.json"));
+      }
       out.printf(Locale.ROOT, "== %s: Flotilla federation (%d party processes over mutual TLS)%n", partition, parties);
       FlotillaFederation.Result flotilla = FlotillaFederation.run(jars, runDirectory.resolve("federation"), recipe,
           partition, initialModel, out);
@@ -129,28 +143,37 @@ public final class LearningQualityCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "WARNING: late or dropped parties %s: those rounds did not average every party%n",
             flotilla.lateOrDropped());
       }
-      Comparison comparison = new Comparison(partition, flotilla.curve(), pytorch, limitPoints);
-      comparisons.add(comparison);
-      runs.add(runJson(comparison, flotilla, referenceSeconds));
+      PartitionRun run = new PartitionRun(new Comparison(partition, flotilla.curve(), pytorch, limitPoints),
+          pytorchNative == null ? null : new Comparison(partition, flotilla.curve(), pytorchNative, limitPoints));
+      partitionRuns.add(run);
+      runs.add(runJson(run, flotilla, referenceSeconds));
     }
 
     List<SpeedComparison.Result> speeds = new ArrayList<>();
     for (int n : speedThreads) {
       out.printf(Locale.ROOT, "%n== training speed, %d thread(s)%n", n);
       SpeedComparison.Result speed = SpeedComparison.measure(reference, recipe, initialModel, n, speedSamples, speedEpochs);
-      out.printf(Locale.ROOT, "%s: %.0f samples/s; %s: %.0f samples/s%n", speed.flotilla().engine(),
-          speed.flotilla().samplesPerSecond(), speed.pytorch().engine(), speed.pytorch().samplesPerSecond());
+      out.printf(Locale.ROOT, "%s: %.0f samples/s; %s: %.0f samples/s; %s: %.0f samples/s%n", speed.flotilla().engine(),
+          speed.flotilla().samplesPerSecond(), speed.pytorch().engine(), speed.pytorch().samplesPerSecond(),
+          speed.pytorchNative().engine(), speed.pytorchNative().samplesPerSecond());
       speeds.add(speed);
     }
 
-    String table = QualityTable.markdown(comparisons, speeds, model);
+    String table = QualityTable.markdown(partitionRuns, speeds, model);
     out.println();
     out.print(table);
     out.printf(Locale.ROOT, "%n%s%n", Machine.describe());
-    boolean within = comparisons.stream().allMatch(Comparison::withinLimit);
-    for (Comparison c : comparisons) {
+    boolean within = partitionRuns.stream().allMatch(r -> r.reference().withinLimit());
+    for (PartitionRun run : partitionRuns) {
+      Comparison c = run.reference();
       out.printf(Locale.ROOT, "%s: max |Flotilla - PyTorch| over rounds 1-%d = %s (limit %.2f pt)%n", c.partition(),
           c.rounds(), QualityTable.verdict(c), limitPoints);
+      if (run.nativeKernels() != null) {
+        out.printf(Locale.ROOT, "%s: max |Flotilla - PyTorch, native conv| = %s pt; the two PyTorch runs, rounding "
+                + "apart, differ by up to %s pt%n", c.partition(),
+            QualityTable.points(run.nativeKernels().maxDifferencePoints()),
+            QualityTable.points(run.referencesApart().maxDifferencePoints()));
+      }
     }
     JsonObject result = new JsonObject();
     result.addProperty("date", Instant.now().toString());
@@ -164,6 +187,8 @@ public final class LearningQualityCommand implements Callable<Integer> {
       o.addProperty("flotilla_samples_per_second", s.flotilla().samplesPerSecond());
       o.addProperty("pytorch_engine", s.pytorch().engine());
       o.addProperty("pytorch_samples_per_second", s.pytorch().samplesPerSecond());
+      o.addProperty("pytorch_native_conv_engine", s.pytorchNative().engine());
+      o.addProperty("pytorch_native_conv_samples_per_second", s.pytorchNative().samplesPerSecond());
       speedJson.add(o);
     }
     result.add("training_speed", speedJson);
@@ -174,13 +199,19 @@ public final class LearningQualityCommand implements Callable<Integer> {
     return within ? 0 : 1;
   }
 
-  private static JsonObject runJson(Comparison c, FlotillaFederation.Result flotilla, double referenceSeconds) {
+  private static JsonObject runJson(PartitionRun run, FlotillaFederation.Result flotilla, double referenceSeconds) {
+    Comparison c = run.reference();
     JsonObject o = new JsonObject();
     o.addProperty("partition", c.partition());
     o.add("flotilla_accuracy", doubles(c.flotilla().accuracy()));
     o.add("pytorch_accuracy", doubles(c.reference().accuracy()));
     o.addProperty("max_difference_points", c.maxDifferencePoints());
     o.addProperty("within_limit", c.withinLimit());
+    if (run.nativeKernels() != null) {
+      o.add("pytorch_native_conv_accuracy", doubles(run.nativeKernels().reference().accuracy()));
+      o.addProperty("max_difference_to_native_conv_points", run.nativeKernels().maxDifferencePoints());
+      o.addProperty("max_difference_between_references_points", run.referencesApart().maxDifferencePoints());
+    }
     o.addProperty("flotilla_wall_seconds", flotilla.wallSeconds());
     o.add("flotilla_round_seconds", doubles(flotilla.roundSeconds()));
     o.addProperty("late_or_dropped", flotilla.lateOrDropped().toString());

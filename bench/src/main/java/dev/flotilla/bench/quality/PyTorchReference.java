@@ -38,8 +38,11 @@ final class PyTorchReference {
     return python;
   }
 
-  /** Runs every round of FedAvg with {@code threads} torch threads; the result JSON goes to {@code out}. */
-  Curve run(Recipe recipe, Path partitionFile, Path initialModel, int threads, Path out) {
+  /**
+   * Runs every round of FedAvg with {@code threads} torch threads and the given convolution kernels
+   * ({@code default}: PyTorch's choice, oneDNN; {@code native}: oneDNN off); the result JSON goes to {@code out}.
+   */
+  Curve run(Recipe recipe, Path partitionFile, Path initialModel, int threads, String convKernels, Path out) {
     List<String> command = List.of(python.toString(), script("fedavg_reference.py").toString(),
         "--data", recipe.data().toString(),
         "--partition-file", partitionFile.toString(),
@@ -51,6 +54,7 @@ final class PyTorchReference {
         "--momentum", Double.toString(recipe.momentum()),
         "--seed", Long.toString(recipe.seed()),
         "--threads", Integer.toString(threads),
+        "--conv-kernels", convKernels,
         "--out", out.toString());
     ChildProcesses.run(command, ChildProcesses.torchThreads(threads), Duration.ofHours(2));
     return curveOf(out);
@@ -72,6 +76,7 @@ final class PyTorchReference {
       }
       accuracy.add(r.get("accuracy").getAsDouble());
     }
-    return new Curve("PyTorch " + result.get("torch").getAsString(), accuracy);
+    return new Curve("PyTorch " + result.get("torch").getAsString() + ", " + result.get("conv_kernels").getAsString()
+        + " conv kernels", accuracy);
   }
 }

@@ -16,9 +16,17 @@ final class SpeedComparison {
 
   record Measurement(String engine, double samplesPerSecond) {}
 
-  record Result(int threads, Measurement flotilla, Measurement pytorch) {
+  /**
+   * @param pytorch PyTorch with its default convolution kernels (oneDNN)
+   * @param pytorchNative PyTorch with oneDNN off, the kernels whose results the party's libtorch reproduces
+   */
+  record Result(int threads, Measurement flotilla, Measurement pytorch, Measurement pytorchNative) {
     double ratio() {
       return flotilla.samplesPerSecond() / pytorch.samplesPerSecond();
+    }
+
+    double nativeRatio() {
+      return flotilla.samplesPerSecond() / pytorchNative.samplesPerSecond();
     }
   }
 
@@ -34,12 +42,18 @@ final class SpeedComparison {
         "-cp", System.getProperty("java.class.path"), TrainingSpeed.class.getName(), "--model", recipe.model()));
     java.addAll(common);
     Measurement flotilla = parse(ChildProcesses.output(java, ChildProcesses.torchThreads(threads), Duration.ofMinutes(30)));
+    Measurement pytorch = python(reference, initialModel, threads, "default", common);
+    Measurement pytorchNative = python(reference, initialModel, threads, "native", common);
+    return new Result(threads, flotilla, pytorch, pytorchNative);
+  }
+
+  private static Measurement python(PyTorchReference reference, Path initialModel, int threads, String convKernels,
+      List<String> common) {
     List<String> python = new ArrayList<>(List.of(reference.python().toString(),
         reference.script("training_speed.py").toString(), "--initial-model", initialModel.toString(),
-        "--threads", Integer.toString(threads)));
+        "--threads", Integer.toString(threads), "--conv-kernels", convKernels));
     python.addAll(common);
-    Measurement pytorch = parse(ChildProcesses.output(python, ChildProcesses.torchThreads(threads), Duration.ofMinutes(30)));
-    return new Result(threads, flotilla, pytorch);
+    return parse(ChildProcesses.output(python, ChildProcesses.torchThreads(threads), Duration.ofMinutes(30)));
   }
 
   /** The last line of a speed run's output: one JSON object. */

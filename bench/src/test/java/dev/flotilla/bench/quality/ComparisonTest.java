@@ -46,18 +46,25 @@ class ComparisonTest {
   @Test
   @DisplayName("the table puts both sides of every partition in one row per round, the speed in the same table")
   void tableSideBySide() {
-    Comparison dirichlet = new Comparison("dirichlet:0.5", curve(0.1, 0.55, 0.74), curve(0.1, 0.5515, 0.7426), 1.0);
-    Comparison labels = new Comparison("labels:2", curve(0.1, 0.30, 0.45), curve(0.1, 0.305, 0.444), 1.0);
-    SpeedComparison.Result speed = new SpeedComparison.Result(1,
-        new SpeedComparison.Measurement("DJL", 2800), new SpeedComparison.Measurement("PyTorch", 8400));
+    Curve dirichletFlotilla = curve(0.1, 0.55, 0.74);
+    PartitionRun dirichlet = new PartitionRun(
+        new Comparison("dirichlet:0.5", dirichletFlotilla, curve(0.1, 0.5515, 0.7426), 1.0),
+        new Comparison("dirichlet:0.5", dirichletFlotilla, curve(0.1, 0.5501, 0.7398), 1.0));
+    PartitionRun labels = new PartitionRun(
+        new Comparison("labels:2", curve(0.1, 0.30, 0.45), curve(0.1, 0.305, 0.444), 1.0), null);
+    SpeedComparison.Result speed = new SpeedComparison.Result(1, new SpeedComparison.Measurement("DJL", 2800),
+        new SpeedComparison.Measurement("PyTorch", 8400), new SpeedComparison.Measurement("PyTorch native", 3500));
     String table = QualityTable.markdown(List.of(dirichlet, labels), List.of(speed), "cnn");
     assertThat(table.lines()).containsExactly(
-        "| cnn | Flotilla dirichlet:0.5 | PyTorch dirichlet:0.5 | diff (pt) | Flotilla labels:2 | PyTorch labels:2 | diff (pt) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        "| round 0 (initial model) | 10.00% | 10.00% | 0.00 | 10.00% | 10.00% | 0.00 |",
-        "| round 1 | 55.00% | 55.15% | 0.15 | 30.00% | 30.50% | 0.50 |",
-        "| round 2 | 74.00% | 74.26% | 0.26 | 45.00% | 44.40% | 0.60 |",
-        "| **max diff, rounds 1-2** (limit 1.00 pt) | | | **0.26 within** | | | **0.60 within** |",
-        "| training speed of one party, samples/s, 1 thread | 2800 | 8400 | ratio 0.33 | | | |");
+        "| cnn | Flotilla dirichlet:0.5 | PyTorch dirichlet:0.5 | diff (pt) | diff to PyTorch, native conv (pt)"
+            + " | Flotilla labels:2 | PyTorch labels:2 | diff (pt) | diff to PyTorch, native conv (pt) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| round 0 (initial model) | 10.00% | 10.00% | 0.00 | 0.00 | 10.00% | 10.00% | 0.00 | - |",
+        "| round 1 | 55.00% | 55.15% | 0.15 | 0.01 | 30.00% | 30.50% | 0.50 | - |",
+        "| round 2 | 74.00% | 74.26% | 0.26 | 0.02 | 45.00% | 44.40% | 0.60 | - |",
+        "| **max diff, rounds 1-2** (limit 1.00 pt) | | | **0.26 within** | 0.02 | | | **0.60 within** | - |",
+        "| training speed of one party, samples/s, 1 thread | 2800 | 8400 | ratio 0.33 | native conv: 3500, ratio 0.80"
+            + " | | | | |");
+    assertThat(dirichlet.referencesApart().maxDifferencePoints()).isCloseTo(0.28, org.assertj.core.data.Offset.offset(1e-9));
   }
 }
