@@ -154,14 +154,15 @@ def train_local(model, x, y, indices, epochs, batch_size, lr, momentum, order_se
     for _ in range(epochs):
         java_shuffle(order, random)
         positions = indices[torch.as_tensor(order, dtype=torch.int64)]
+        epoch_x, epoch_y = x[positions], y[positions]  # one gather per epoch, then contiguous batches
         last_epoch_loss = 0.0
         for start in range(0, len(order), batch_size):
-            batch = positions[start:start + batch_size]
+            batch_x, batch_y = epoch_x[start:start + batch_size], epoch_y[start:start + batch_size]
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(x[batch]), y[batch])
+            loss = F.cross_entropy(model(batch_x), batch_y)
             loss.backward()
             optimizer.step()
-            last_epoch_loss += loss.item() * len(batch)
+            last_epoch_loss += loss.item() * len(batch_y)
     return last_epoch_loss / len(order)
 
 
