@@ -8,7 +8,6 @@ import dev.flotilla.party.client.FederationSession;
 import dev.flotilla.party.client.MutualTlsChannelFactory;
 import dev.flotilla.party.client.PartyIdentity;
 import dev.flotilla.party.client.RunnerSettings;
-import dev.flotilla.party.data.Partitioner;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -42,8 +41,7 @@ final class PartyModule extends AbstractModule {
   @Provides
   @Singleton
   PartyDataset dataset() {
-    return PartyDataset.load(options.data, Partitioner.parse(options.partition), options.partitionIndex,
-        options.partitionCount, options.seed);
+    return PartyDataset.load(options.datasetSettings());
   }
 
   @Provides

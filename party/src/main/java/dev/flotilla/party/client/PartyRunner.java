@@ -185,12 +185,14 @@ public final class PartyRunner {
       Architecture architecture;
       try {
         architecture = Architecture.forName(join.getModel());
-        layout = ModelSpecs.forName(join.getModel());
+        layout = join.getTensorsCount() > 0
+            ? join.getTensorsList().stream().map(TensorSpec::fromInfo).toList()
+            : ModelSpecs.forName(join.getModel());
+        model = LocalModel.create(architecture, layout, settings.seed());
       } catch (IllegalArgumentException e) {
         throw new FatalPartyException(FatalPartyException.REFUSED, "job " + jobId + " trains model '"
             + join.getModel() + "', which this party does not know (" + e.getMessage() + ")", e);
       }
-      model = LocalModel.create(architecture, settings.seed());
     }
     log.info("{} joined: strategy {}, model {}, {} rounds, {} completed, party index {}, {} local epoch(s), "
             + "batch {}, lr {}, momentum {}{}",
@@ -275,17 +277,15 @@ public final class PartyRunner {
     UpdateHeader header = UpdateHeader.newBuilder()
         .setRound(round)
         .setNumSamples(trained.result().samples())
-        .putMetrics("loss", trained.global().loss())
-        .putMetrics("accuracy", trained.global().accuracy())
+        .putAllMetrics(trained.global().metrics())
         .putMetrics("train_loss", trained.result().trainLoss())
         .setEncoding(Encoding.FLOAT32)
         .build();
     SubmitUpdateResponse response = session.submitUpdate(header, layout, trained.result().weights());
-    log.info("{} round {}/{}{}: global model v{} accuracy {} (loss {}) on {} test samples; {} on {} samples, "
+    log.info("{} round {}/{}{}: global model v{} {} on {} test samples; {} on {} samples, "
             + "train loss {}; update of {} values accepted; {} s",
         prefix(), round, currentJoin.getRounds(), request.getAttempt() > 1 ? " (attempt " + request.getAttempt() + ")" : "",
-        request.getModelVersion(), format(trained.global().accuracy()),
-        format(trained.global().loss()), trained.global().samples(),
+        request.getModelVersion(), trained.global().describe(), trained.global().samples(),
         reused ? "resubmitted the update trained before the reconnect" : "trained " + epochs(currentJoin) + " epoch(s)",
         trained.result().samples(), format(trained.result().trainLoss()), response.getValuesReceived(),
         String.format("%.1f", (System.nanoTime() - started) / 1e9));
@@ -302,8 +302,7 @@ public final class PartyRunner {
     Evaluation evaluation = model.evaluate(data.test(), EVALUATION_BATCH);
     EvaluationReport report = EvaluationReport.newBuilder()
         .setModelVersion(finished.getModelVersion())
-        .putMetrics("loss", evaluation.loss())
-        .putMetrics("accuracy", evaluation.accuracy())
+        .putAllMetrics(evaluation.metrics())
         .setNumSamples(evaluation.samples())
         .build();
     for (int attempt = 1; ; attempt++) {
@@ -318,10 +317,10 @@ public final class PartyRunner {
         stopped.await(500L * attempt, TimeUnit.MILLISECONDS);
       }
     }
-    log.info("{} job finished after {} rounds: final global model v{} accuracy {} (loss {}) on {} test samples",
-        prefix(), finished.getRoundsCompleted(), finished.getModelVersion(), format(evaluation.accuracy()),
-        format(evaluation.loss()), evaluation.samples());
-    return evaluation.accuracy();
+    log.info("{} job finished after {} rounds: final global model v{} {} on {} test samples",
+        prefix(), finished.getRoundsCompleted(), finished.getModelVersion(), evaluation.describe(),
+        evaluation.samples());
+    return evaluation.score();
   }
 
   private String prefix() {

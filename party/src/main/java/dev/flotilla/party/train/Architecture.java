@@ -7,82 +7,107 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
-import java.util.Locale;
+import dev.flotilla.protocol.model.ModelSpecs;
+import java.util.function.Supplier;
 
 /**
- * The two models of the federation, built as DJL blocks whose parameters come out of
+ * A built-in model of {@link ModelSpecs} as a DJL block whose parameters come out of
  * {@code Block.getParameters()} in exactly the order and with exactly the shapes of the wire layout
- * ({@code dev.flotilla.protocol.model.ModelSpecs}): DJL's Linear weight is [out, in] and Conv2d's
- * [out channels, in channels, kh, kw], as in PyTorch, and each layer lists weight before bias.
+ * (integer tensors such as a BatchNorm counter aside, see {@link LocalModel}): DJL's Linear weight is
+ * [out, in] and Conv2d's [out channels, in channels, kh, kw], as in PyTorch, and each layer lists
+ * weight before bias.
  */
-public enum Architecture {
-  /** 784 -> 200 -> 200 -> 10 with ReLU between; input [batch, 784]. */
-  MLP("mlp") {
-    @Override
-    public SequentialBlock newBlock() {
-      return new SequentialBlock()
-          .add(Linear.builder().setUnits(200).build())
-          .add(Activation::relu)
-          .add(Linear.builder().setUnits(200).build())
-          .add(Activation::relu)
-          .add(Linear.builder().setUnits(10).build());
-    }
+public final class Architecture {
+  private final String name;
+  private final long[] sampleShape;
+  private final Supplier<SequentialBlock> blocks;
 
-    @Override
-    public Shape inputShape(long batch) {
-      return new Shape(batch, 28 * 28);
+  private Architecture(String name, long[] sampleShape, Supplier<SequentialBlock> blocks) {
+    this.name = name;
+    this.sampleShape = sampleShape;
+    this.blocks = blocks;
+  }
+
+  /**
+   * The architecture of a built-in model name ("mlp", "mlp:30-64-2", "cnn").
+   *
+   * @throws IllegalArgumentException for a name {@link ModelSpecs} does not know
+   */
+  public static Architecture forName(String name) {
+    long[] sampleShape = ModelSpecs.inputShape(name);
+    if (ModelSpecs.CNN.equals(name)) {
+      return new Architecture(name, sampleShape, Architecture::lenet);
     }
-  },
+    long[] sizes = ModelSpecs.mlpSizes(name);
+    return new Architecture(name, sampleShape, () -> mlp(sizes));
+  }
+
+  /** Linear layers of sizes[1..] units with ReLU between; input [batch, sizes[0]]. */
+  private static SequentialBlock mlp(long[] sizes) {
+    SequentialBlock block = new SequentialBlock();
+    for (int layer = 1; layer < sizes.length; layer++) {
+      if (layer > 1) {
+        block.add(Activation::relu);
+      }
+      block.add(Linear.builder().setUnits(sizes[layer]).build());
+    }
+    return block;
+  }
+
   /**
    * The LeNet-style CNN of the federated-learning benchmarks: conv5(6) -> ReLU -> maxpool2 ->
    * conv5(16) -> ReLU -> maxpool2 -> 256 -> 120 -> 84 -> 10; input [batch, 1, 28, 28].
    */
-  CNN("cnn") {
-    @Override
-    public SequentialBlock newBlock() {
-      return new SequentialBlock()
-          .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(6).build())
-          .add(Activation::relu)
-          .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-          .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(16).build())
-          .add(Activation::relu)
-          .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-          .add(Blocks.batchFlattenBlock())
-          .add(Linear.builder().setUnits(120).build())
-          .add(Activation::relu)
-          .add(Linear.builder().setUnits(84).build())
-          .add(Activation::relu)
-          .add(Linear.builder().setUnits(10).build());
-    }
-
-    @Override
-    public Shape inputShape(long batch) {
-      return new Shape(batch, 1, 28, 28);
-    }
-  };
-
-  private final String wireName;
-
-  Architecture(String wireName) {
-    this.wireName = wireName;
+  private static SequentialBlock lenet() {
+    return new SequentialBlock()
+        .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(6).build())
+        .add(Activation::relu)
+        .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+        .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(16).build())
+        .add(Activation::relu)
+        .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+        .add(Blocks.batchFlattenBlock())
+        .add(Linear.builder().setUnits(120).build())
+        .add(Activation::relu)
+        .add(Linear.builder().setUnits(84).build())
+        .add(Activation::relu)
+        .add(Linear.builder().setUnits(10).build());
   }
 
-  /** The name used on the wire and on the command line: "mlp" or "cnn". */
-  public String wireName() {
-    return wireName;
+  /** The built-in's name as on the wire and on the command line. */
+  public String name() {
+    return name;
   }
 
-  public abstract SequentialBlock newBlock();
+  /** A new, uninitialised block. */
+  public SequentialBlock newBlock() {
+    return blocks.get();
+  }
 
-  public abstract Shape inputShape(long batch);
+  /** The shape of one input sample, without the batch dimension. */
+  public long[] sampleShape() {
+    return sampleShape.clone();
+  }
 
-  public static Architecture forName(String name) {
-    String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-    for (Architecture architecture : values()) {
-      if (architecture.wireName.equals(key)) {
-        return architecture;
-      }
+  /** Features per input sample. */
+  public int featuresPerSample() {
+    long n = 1;
+    for (long d : sampleShape) {
+      n *= d;
     }
-    throw new IllegalArgumentException("unknown model '" + name + "'; expected mlp or cnn");
+    return Math.toIntExact(n);
+  }
+
+  /** The input shape of a batch of {@code batch} samples. */
+  public Shape inputShape(long batch) {
+    long[] dims = new long[sampleShape.length + 1];
+    dims[0] = batch;
+    System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
+    return new Shape(dims);
+  }
+
+  @Override
+  public String toString() {
+    return name;
   }
 }

@@ -18,7 +18,10 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
-import dev.flotilla.party.data.ImageDataset;
+import dev.flotilla.party.data.Samples;
+import dev.flotilla.party.data.Task;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,22 +30,35 @@ import java.util.Random;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One model on DJL's PyTorch engine whose weights move in and out as {@code float[][]} in wire
- * order (tensor i = the i-th parameter of the block, flattened row-major). Not thread-safe: use it
- * from one thread, since PyTorch's autograd mode is per thread.
+ * One built-in model on DJL's PyTorch engine whose weights move in and out as {@code float[][]} in
+ * the order of the job's layout (one flattened row-major array per tensor).
+ *
+ * <p>The block's parameters map by position onto the layout's floating-point tensors; integer
+ * tensors (BatchNorm's {@code num_batches_tracked}) have no DJL parameter, so they are kept as they
+ * came in and go back unchanged. {@link #create} checks that names line up by count and shape.
+ *
+ * <p>Classification trains with softmax cross-entropy and reports loss and accuracy; regression
+ * (one output unit) trains with mean squared error and reports loss (MSE) and R². Not thread-safe:
+ * use it from one thread, since PyTorch's autograd mode is per thread.
  */
 public final class LocalModel implements AutoCloseable {
   /** DJL's PyTorch engine allows one gradient collector per JVM, so models in one JVM train in turn. */
   private static final ReentrantLock TRAINING = new ReentrantLock();
 
   private final Architecture architecture;
+  private final List<TensorSpec> layout;
   private final Model model;
   private final Block block;
   private final List<Parameter> parameters;
   private final List<String> parameterNames;
+  /** For each layout position, the index of its DJL parameter, or -1 for a tensor kept as it came in. */
+  private final int[] parameterOf;
+  private final float[][] keptValues;
+  private final int outputUnits;
 
-  private LocalModel(Architecture architecture, Model model) {
+  private LocalModel(Architecture architecture, List<TensorSpec> layout, Model model) {
     this.architecture = architecture;
+    this.layout = List.copyOf(layout);
     this.model = model;
     this.block = model.getBlock();
     List<Parameter> list = new ArrayList<>();
@@ -53,17 +69,64 @@ public final class LocalModel implements AutoCloseable {
     }
     this.parameters = List.copyOf(list);
     this.parameterNames = List.copyOf(names);
+    this.parameterOf = mapLayout(architecture, this.layout, parameters, parameterNames);
+    this.keptValues = new float[layout.size()][];
+    for (int t = 0; t < layout.size(); t++) {
+      if (parameterOf[t] < 0) {
+        keptValues[t] = new float[layout.get(t).numElements()];
+      }
+    }
+    this.outputUnits = Math.toIntExact(block.getOutputShapes(new Shape[] {architecture.inputShape(1)})[0].tail());
   }
 
-  /** A model with DJL's default initialisation drawn from {@code seed}; set real weights with {@link #setWeights}. */
+  /** Maps the layout's floating-point tensors, in order, onto the block's parameters, checking shapes. */
+  private static int[] mapLayout(Architecture architecture, List<TensorSpec> layout, List<Parameter> parameters,
+      List<String> names) {
+    int[] parameterOf = new int[layout.size()];
+    int next = 0;
+    for (int t = 0; t < layout.size(); t++) {
+      TensorSpec spec = layout.get(t);
+      if (spec.dtype().isInteger()) {
+        parameterOf[t] = -1;
+        continue;
+      }
+      if (next >= parameters.size()) {
+        throw new IllegalArgumentException("model " + architecture.name() + ": layout tensor " + spec
+            + " has no DJL parameter (the block has " + parameters.size() + ")");
+      }
+      long[] shape = parameters.get(next).getArray().getShape().getShape();
+      if (!Arrays.equals(shape, spec.shape())) {
+        throw new IllegalArgumentException("model " + architecture.name() + ": layout tensor " + t + " " + spec
+            + " does not fit DJL parameter " + names.get(next) + " " + Arrays.toString(shape));
+      }
+      parameterOf[t] = next++;
+    }
+    if (next != parameters.size()) {
+      throw new IllegalArgumentException("model " + architecture.name() + ": DJL parameter " + names.get(next)
+          + " has no tensor in the layout (" + layout.size() + " tensors)");
+    }
+    return parameterOf;
+  }
+
+  /** The built-in model with its {@link ModelSpecs} layout. */
   public static LocalModel create(Architecture architecture, long seed) {
+    return create(architecture, ModelSpecs.forName(architecture.name()), seed);
+  }
+
+  /**
+   * A model with DJL's default initialisation drawn from {@code seed}, whose weights move in the
+   * order of {@code layout}; set real weights with {@link #setWeights}.
+   *
+   * @throws IllegalArgumentException when the layout does not fit the block, naming the tensor
+   */
+  public static LocalModel create(Architecture architecture, List<TensorSpec> layout, long seed) {
     Engine engine = PyTorchEngine.get();
     engine.setRandomSeed((int) seed);
-    Model model = Model.newInstance(architecture.wireName(), Device.cpu(), engine.getEngineName());
+    Model model = Model.newInstance(architecture.name(), Device.cpu(), engine.getEngineName());
     try {
       model.setBlock(architecture.newBlock());
       model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, architecture.inputShape(1));
-      return new LocalModel(architecture, model);
+      return new LocalModel(architecture, layout, model);
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -74,38 +137,61 @@ public final class LocalModel implements AutoCloseable {
     return architecture;
   }
 
-  /** DJL's names of the parameters, in wire order (e.g. "01Linear_weight"), for logs and errors. */
+  public List<TensorSpec> layout() {
+    return layout;
+  }
+
+  /** DJL's names of the block's parameters, in block order (e.g. "01Linear_weight"), for logs and errors. */
   public List<String> parameterNames() {
     return parameterNames;
   }
 
-  /** The shapes of the parameters, in wire order. */
+  /** The shapes of the block's parameters, in block order. */
   public List<long[]> parameterShapes() {
     return parameters.stream().map(p -> p.getArray().getShape().getShape()).toList();
   }
 
-  /** Copies {@code weights} (one flattened array per tensor, wire order) into the parameters. */
+  /** The DJL parameter name behind each layout tensor, or null for a tensor kept as it came in. */
+  public List<String> parameterNamesByTensor() {
+    List<String> names = new ArrayList<>();
+    for (int index : parameterOf) {
+      names.add(index < 0 ? null : parameterNames.get(index));
+    }
+    return names;
+  }
+
+  /** Output units of the model: classes of a classifier, 1 for a regression. */
+  public int outputUnits() {
+    return outputUnits;
+  }
+
+  /** Copies {@code weights} (one flattened array per layout tensor) into the model. */
   public void setWeights(float[][] weights) {
-    if (weights.length != parameters.size()) {
-      throw new IllegalArgumentException("model " + architecture.wireName() + " has " + parameters.size()
+    if (weights.length != layout.size()) {
+      throw new IllegalArgumentException("model " + architecture.name() + " has " + layout.size()
           + " tensors, got " + weights.length);
     }
-    for (int i = 0; i < weights.length; i++) {
-      NDArray array = parameters.get(i).getArray();
-      long expected = array.getShape().size();
-      if (weights[i].length != expected) {
-        throw new IllegalArgumentException("tensor " + i + " (" + parameterNames.get(i) + ", shape "
-            + array.getShape() + ") needs " + expected + " values, got " + weights[i].length);
+    for (int t = 0; t < weights.length; t++) {
+      TensorSpec spec = layout.get(t);
+      if (weights[t].length != spec.numElements()) {
+        throw new IllegalArgumentException("tensor " + t + " (" + spec + ") needs " + spec.numElements()
+            + " values, got " + weights[t].length);
       }
-      array.set(FloatBuffer.wrap(weights[i]));
+    }
+    for (int t = 0; t < weights.length; t++) {
+      if (parameterOf[t] < 0) {
+        keptValues[t] = weights[t].clone();
+      } else {
+        parameters.get(parameterOf[t]).getArray().set(FloatBuffer.wrap(weights[t]));
+      }
     }
   }
 
-  /** A copy of the current weights, one flattened array per tensor in wire order. */
+  /** A copy of the current weights, one flattened array per layout tensor. */
   public float[][] weights() {
-    float[][] weights = new float[parameters.size()][];
-    for (int i = 0; i < weights.length; i++) {
-      weights[i] = parameters.get(i).getArray().toFloatArray();
+    float[][] weights = new float[layout.size()][];
+    for (int t = 0; t < weights.length; t++) {
+      weights[t] = parameterOf[t] < 0 ? keptValues[t].clone() : parameters.get(parameterOf[t]).getArray().toFloatArray();
     }
     return weights;
   }
@@ -113,21 +199,23 @@ public final class LocalModel implements AutoCloseable {
   /**
    * Trains from the current weights with SGD and returns the trained weights. With
    * {@code proximalMu > 0} the starting weights are the FedProx anchor w_global.
+   *
+   * @throws IllegalArgumentException when the samples do not fit the model (feature count, task, label range)
    */
-  public TrainResult train(ImageDataset data, TrainingOptions options) {
+  public TrainResult train(Samples data, TrainingOptions options) {
     if (data.size() == 0) {
       throw new IllegalArgumentException("no training samples");
     }
-    Loss loss = Loss.softmaxCrossEntropyLoss();
+    Objective objective = objectiveFor(data);
     Optimizer sgd = Optimizer.sgd()
         .setLearningRateTracker(Tracker.fixed(options.learningRate()))
         .optMomentum(options.momentum())
         .build();
-    DefaultTrainingConfig config = new DefaultTrainingConfig(loss)
+    DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
         .optOptimizer(sgd)
         .optDevices(new Device[] {Device.cpu()});
     Random order = new Random(options.shuffleSeed());
-    int pixels = data.pixelsPerImage();
+    int features = data.featuresPerSample();
     int steps = 0;
     double lastEpochLossSum = 0;
     TRAINING.lock();
@@ -144,7 +232,7 @@ public final class LocalModel implements AutoCloseable {
       }
       int[] indices = new int[data.size()];
       Arrays.setAll(indices, i -> i);
-      float[] batchPixels = new float[options.batchSize() * pixels];
+      float[] batchFeatures = new float[options.batchSize() * features];
       float[] batchLabels = new float[options.batchSize()];
       for (int epoch = 0; epoch < options.epochs(); epoch++) {
         shuffle(indices, order);
@@ -152,21 +240,22 @@ public final class LocalModel implements AutoCloseable {
         for (int start = 0; start < indices.length; start += options.batchSize()) {
           int size = Math.min(options.batchSize(), indices.length - start);
           for (int b = 0; b < size; b++) {
-            data.copyScaled(indices[start + b], batchPixels, b * pixels);
-            batchLabels[b] = data.label(indices[start + b]);
+            int index = indices[start + b];
+            data.copyFeatures(index, batchFeatures, b * features);
+            batchLabels[b] = objective.label(data, index);
           }
           try (NDManager batch = roundManager.newSubManager()) {
-            NDArray x = batch.create(FloatBuffer.wrap(batchPixels, 0, size * pixels), architecture.inputShape(size));
+            NDArray x = batch.create(FloatBuffer.wrap(batchFeatures, 0, size * features), architecture.inputShape(size));
             NDArray y = batch.create(Arrays.copyOf(batchLabels, size));
             try (GradientCollector collector = trainer.newGradientCollector()) {
-              NDArray logits = trainer.forward(new NDList(x)).singletonOrThrow();
-              NDArray crossEntropy = loss.evaluate(new NDList(y), new NDList(logits));
-              lastEpochLossSum += crossEntropy.getFloat() * size;
-              NDArray objective = crossEntropy;
+              NDArray output = trainer.forward(new NDList(x)).singletonOrThrow();
+              NDArray loss = objective.loss(y, output);
+              lastEpochLossSum += loss.getFloat() * size;
+              NDArray total = loss;
               if (!anchor.isEmpty()) {
-                objective = objective.add(proximalTerm(anchor, batch, options.proximalMu()));
+                total = total.add(proximalTerm(anchor, batch, options.proximalMu()));
               }
-              collector.backward(objective);
+              collector.backward(total);
             }
             trainer.step();
             steps++;
@@ -179,10 +268,13 @@ public final class LocalModel implements AutoCloseable {
     return new TrainResult(weights(), lastEpochLossSum / data.size(), data.size(), steps);
   }
 
-  /** mu/2 * sum_i ||w_i - anchor_i||^2, with every intermediate freed with the batch. */
+  /** mu/2 * sum_i ||w_i - anchor_i||^2 over the trained parameters, every intermediate freed with the batch. */
   private NDArray proximalTerm(List<NDArray> anchor, NDManager batch, float mu) {
     NDArray sum = null;
     for (int i = 0; i < parameters.size(); i++) {
+      if (!parameters.get(i).requiresGradient()) {
+        continue; // running statistics are not trained
+      }
       NDArray difference = parameters.get(i).getArray().sub(anchor.get(i));
       difference.attach(batch);
       NDArray squared = difference.square().sum();
@@ -191,41 +283,111 @@ public final class LocalModel implements AutoCloseable {
     return sum.mul(mu / 2f);
   }
 
-  /** Mean cross-entropy and accuracy of the current weights on {@code data}. */
-  public Evaluation evaluate(ImageDataset data, int batchSize) {
+  /**
+   * The model's quality on {@code data}: mean cross-entropy and accuracy for classification, mean
+   * squared error and R² for regression.
+   */
+  public Evaluation evaluate(Samples data, int batchSize) {
     if (data.size() == 0) {
       throw new IllegalArgumentException("no evaluation samples");
     }
-    int pixels = data.pixelsPerImage();
+    Objective objective = objectiveFor(data);
+    int features = data.featuresPerSample();
     int batchLimit = Math.max(1, batchSize);
-    float[] batchPixels = new float[batchLimit * pixels];
+    float[] batchFeatures = new float[batchLimit * features];
     float[] batchLabels = new float[batchLimit];
-    Loss loss = Loss.softmaxCrossEntropyLoss();
     double lossSum = 0;
     long correct = 0;
+    double labelSum = 0;
+    double labelSquares = 0;
     try (NDManager evaluation = model.getNDManager().newSubManager()) {
       ParameterStore store = new ParameterStore(evaluation, false);
       for (int start = 0; start < data.size(); start += batchLimit) {
         int size = Math.min(batchLimit, data.size() - start);
         for (int b = 0; b < size; b++) {
-          data.copyScaled(start + b, batchPixels, b * pixels);
-          batchLabels[b] = data.label(start + b);
+          data.copyFeatures(start + b, batchFeatures, b * features);
+          batchLabels[b] = objective.label(data, start + b);
+          labelSum += batchLabels[b];
+          labelSquares += (double) batchLabels[b] * batchLabels[b];
         }
         try (NDManager batch = evaluation.newSubManager()) {
-          NDArray x = batch.create(FloatBuffer.wrap(batchPixels, 0, size * pixels), architecture.inputShape(size));
+          NDArray x = batch.create(FloatBuffer.wrap(batchFeatures, 0, size * features), architecture.inputShape(size));
           NDArray y = batch.create(Arrays.copyOf(batchLabels, size));
-          NDArray logits = block.forward(store, new NDList(x), false).singletonOrThrow();
-          lossSum += loss.evaluate(new NDList(y), new NDList(logits)).getFloat() * size;
-          long[] predicted = logits.argMax(1).toLongArray();
-          for (int b = 0; b < size; b++) {
-            if (predicted[b] == (long) batchLabels[b]) {
-              correct++;
+          NDArray output = block.forward(store, new NDList(x), false).singletonOrThrow();
+          lossSum += objective.loss(y, output).getFloat() * size;
+          if (objective == Objective.CLASSIFICATION) {
+            long[] predicted = output.argMax(1).toLongArray();
+            for (int b = 0; b < size; b++) {
+              if (predicted[b] == (long) batchLabels[b]) {
+                correct++;
+              }
             }
           }
         }
       }
     }
-    return new Evaluation(lossSum / data.size(), (double) correct / data.size(), data.size());
+    int n = data.size();
+    if (objective == Objective.CLASSIFICATION) {
+      return Evaluation.classification(lossSum / n, (double) correct / n, n);
+    }
+    double squaredErrors = lossSum;
+    double totalSquares = labelSquares - labelSum * labelSum / n;
+    return Evaluation.regression(squaredErrors / n, r2(squaredErrors, totalSquares), n);
+  }
+
+  /** 1 - SSE/SST; as scikit-learn, 1 for a perfect fit of constant labels and 0 for an imperfect one. */
+  static double r2(double squaredErrors, double totalSquares) {
+    if (totalSquares <= 1e-12) {
+      return squaredErrors <= 1e-12 ? 1 : 0;
+    }
+    return 1 - squaredErrors / totalSquares;
+  }
+
+  /** How labels become a loss, by task. */
+  private enum Objective {
+    CLASSIFICATION {
+      @Override
+      NDArray loss(NDArray labels, NDArray output) {
+        return SOFTMAX_CROSS_ENTROPY.evaluate(new NDList(labels), new NDList(output));
+      }
+    },
+    REGRESSION {
+      @Override
+      NDArray loss(NDArray labels, NDArray output) {
+        return output.reshape(labels.getShape()).sub(labels).square().mean();
+      }
+    };
+
+    private static final Loss SOFTMAX_CROSS_ENTROPY = Loss.softmaxCrossEntropyLoss();
+
+    abstract NDArray loss(NDArray labels, NDArray output);
+
+    float label(Samples data, int index) {
+      return this == CLASSIFICATION ? data.classOf(index) : data.label(index);
+    }
+  }
+
+  /** Checks that {@code data} fits this model and picks the loss of its task. */
+  private Objective objectiveFor(Samples data) {
+    if (data.featuresPerSample() != architecture.featuresPerSample()) {
+      throw new IllegalArgumentException("model " + architecture.name() + " takes " + architecture.featuresPerSample()
+          + " features per sample " + Arrays.toString(architecture.sampleShape()) + ", the data has "
+          + data.featuresPerSample() + " " + Arrays.toString(data.sampleShape()));
+    }
+    Task task = data.task();
+    if (task instanceof Task.Regression) {
+      if (outputUnits != 1) {
+        throw new IllegalArgumentException("model " + architecture.name() + " has " + outputUnits
+            + " outputs; a regression task needs a model with one output unit (e.g. mlp:IN-...-1)");
+      }
+      return Objective.REGRESSION;
+    }
+    int classes = ((Task.Classification) task).classes();
+    if (classes > outputUnits) {
+      throw new IllegalArgumentException("model " + architecture.name() + " has " + outputUnits
+          + " outputs, the data has " + classes + " classes");
+    }
+    return Objective.CLASSIFICATION;
   }
 
   private static void shuffle(int[] values, Random random) {
@@ -237,7 +399,7 @@ public final class LocalModel implements AutoCloseable {
     }
   }
 
-  /** The input shape the model expects for a batch of {@code size} images. */
+  /** The input shape the model expects for a batch of {@code size} samples. */
   public Shape inputShape(int size) {
     return architecture.inputShape(size);
   }

@@ -1,25 +1,32 @@
 package dev.flotilla.protocol.model;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The fixed tensor layouts of the models every party and the server agree on, and the seeded
- * initial weights (version 0 of the global model).
+ * The catalogue of built-in models every party and the server agree on: their tensor layouts
+ * (PyTorch state_dict names and order), the shape of one input sample, and the seeded initial
+ * weights (version 0 of the global model).
+ *
+ * <ul>
+ *   <li>{@code mlp:IN-H1-...-OUT}: fully connected layers {@code fc1..fcN} with ReLU between; input [IN].
+ *       Plain {@code mlp} is {@code mlp:784-200-200-10}. One output unit makes it a regression model.
+ *   <li>{@code cnn}: LeNet-style, conv5(6), conv5(16), 256-120-84-10; input [1, 28, 28].
+ * </ul>
  */
 public final class ModelSpecs {
 
   public static final String MLP = "mlp";
   public static final String CNN = "cnn";
+  /** The fixed names; any {@code mlp:IN-H1-...-OUT} is built in too. */
   public static final List<String> NAMES = List.of(MLP, CNN);
 
-  private static final List<TensorSpec> MLP_LAYOUT = List.of(
-      new TensorSpec("fc1.weight", new long[] {200, 784}),
-      new TensorSpec("fc1.bias", new long[] {200}),
-      new TensorSpec("fc2.weight", new long[] {200, 200}),
-      new TensorSpec("fc2.bias", new long[] {200}),
-      new TensorSpec("fc3.weight", new long[] {10, 200}),
-      new TensorSpec("fc3.bias", new long[] {10}));
+  private static final String MLP_PREFIX = "mlp:";
+  private static final String DEFAULT_MLP = "mlp:784-200-200-10";
+  /** Bounds a parameterised MLP so that a typo cannot ask for a model larger than the wire carries. */
+  private static final long MAX_LAYER_UNITS = 1 << 20;
+  private static final int MAX_MLP_LAYERS = 64;
 
   private static final List<TensorSpec> CNN_LAYOUT = List.of(
       new TensorSpec("conv1.weight", new long[] {6, 1, 5, 5}),
@@ -35,24 +42,102 @@ public final class ModelSpecs {
 
   private ModelSpecs() {}
 
+  /** Whether {@code model} names a built-in model ("mlp", "cnn", "mlp:30-64-2", ...). */
+  public static boolean isBuiltIn(String model) {
+    try {
+      forName(model);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   /**
-   * The ordered tensors of a model.
+   * The ordered tensors of a built-in model.
    *
-   * @throws IllegalArgumentException for a name other than "mlp" or "cnn"
+   * @throws IllegalArgumentException for a name that is not built in, or a malformed mlp:... spec
    */
   public static List<TensorSpec> forName(String model) {
-    return switch (model) {
-      case MLP -> MLP_LAYOUT;
-      case CNN -> CNN_LAYOUT;
-      default -> throw new IllegalArgumentException("unknown model '" + model + "'; expected one of " + NAMES);
-    };
+    if (model == null) {
+      throw unknown(null);
+    }
+    if (model.equals(CNN)) {
+      return CNN_LAYOUT;
+    }
+    if (model.equals(MLP) || model.startsWith(MLP_PREFIX)) {
+      return mlpLayout(model, mlpSizes(model));
+    }
+    throw unknown(model);
+  }
+
+  /**
+   * The shape of one input sample of a built-in model, without the batch dimension: [IN] for an
+   * MLP, [1, 28, 28] for the CNN.
+   */
+  public static long[] inputShape(String model) {
+    if (CNN.equals(model)) {
+      return new long[] {1, 28, 28};
+    }
+    if (model != null && (model.equals(MLP) || model.startsWith(MLP_PREFIX))) {
+      return new long[] {mlpSizes(model)[0]};
+    }
+    throw unknown(model);
+  }
+
+  /**
+   * The layer sizes of an MLP spec, input first: {@code mlp} is [784, 200, 200, 10].
+   *
+   * @throws IllegalArgumentException naming the spec and what is wrong with it
+   */
+  public static long[] mlpSizes(String model) {
+    String spec = MLP.equals(model) ? DEFAULT_MLP : model;
+    if (spec == null || !spec.startsWith(MLP_PREFIX)) {
+      throw new IllegalArgumentException("'" + model + "' is not an MLP spec mlp:IN-H1-...-OUT");
+    }
+    String[] parts = spec.substring(MLP_PREFIX.length()).split("-", -1);
+    if (parts.length < 2 || parts.length > MAX_MLP_LAYERS + 1) {
+      throw new IllegalArgumentException("model '" + model + "' must be mlp:IN-H1-...-OUT with 2 to "
+          + (MAX_MLP_LAYERS + 1) + " sizes, e.g. mlp:30-64-2");
+    }
+    long[] sizes = new long[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        sizes[i] = Long.parseLong(parts[i]);
+      } catch (NumberFormatException e) {
+        sizes[i] = -1;
+      }
+      if (sizes[i] < 1 || sizes[i] > MAX_LAYER_UNITS || !parts[i].equals(Long.toString(sizes[i]))) {
+        throw new IllegalArgumentException("model '" + model + "': layer size '" + parts[i]
+            + "' is not a whole number from 1 to " + MAX_LAYER_UNITS);
+      }
+    }
+    return sizes;
+  }
+
+  private static List<TensorSpec> mlpLayout(String model, long[] sizes) {
+    List<TensorSpec> layout = new ArrayList<>();
+    for (int layer = 1; layer < sizes.length; layer++) {
+      TensorSpec weight = new TensorSpec("fc" + layer + ".weight", new long[] {sizes[layer], sizes[layer - 1]});
+      if (weight.elementCount() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("model '" + model + "': layer fc" + layer + " of " + weight.shapeString()
+            + " has more than 2^31 - 1 values");
+      }
+      layout.add(weight);
+      layout.add(new TensorSpec("fc" + layer + ".bias", new long[] {sizes[layer]}));
+    }
+    return List.copyOf(layout);
+  }
+
+  private static IllegalArgumentException unknown(String model) {
+    return new IllegalArgumentException("unknown model '" + model + "'; expected one of " + NAMES
+        + " or mlp:IN-H1-...-OUT (e.g. mlp:30-64-2)");
   }
 
   /** Total float values of a layout. */
   public static long totalElements(List<TensorSpec> specs) {
     long n = 0;
     for (TensorSpec s : specs) {
-      n += s.numElements();
+      n += s.elementCount();
     }
     return n;
   }

@@ -66,4 +66,41 @@ class ModelSpecsTest {
       }
     }
   }
+
+  @Test
+  @DisplayName("mlp:IN-H1-...-OUT gives fc1..fcN of [out, in] with biases; plain mlp is mlp:784-200-200-10")
+  void parameterisedMlp() {
+    List<TensorSpec> small = ModelSpecs.forName("mlp:30-64-2");
+    assertThat(small).containsExactly(
+        new TensorSpec("fc1.weight", new long[] {64, 30}), new TensorSpec("fc1.bias", new long[] {64}),
+        new TensorSpec("fc2.weight", new long[] {2, 64}), new TensorSpec("fc2.bias", new long[] {2}));
+    assertThat(ModelSpecs.forName("mlp:784-200-200-10")).isEqualTo(ModelSpecs.forName("mlp"));
+    assertThat(ModelSpecs.forName("mlp:13-1")).containsExactly(
+        new TensorSpec("fc1.weight", new long[] {1, 13}), new TensorSpec("fc1.bias", new long[] {1}));
+    assertThat(ModelSpecs.isBuiltIn("mlp:4-8-8-3")).isTrue();
+    assertThat(ModelSpecs.initialWeights("mlp:30-64-2", 1)[0]).hasSize(64 * 30);
+  }
+
+  @Test
+  @DisplayName("malformed mlp specs are refused naming the spec and the bad size")
+  void malformedMlp() {
+    assertThatThrownBy(() -> ModelSpecs.forName("mlp:30")).hasMessageContaining("mlp:30")
+        .hasMessageContaining("IN-H1-...-OUT");
+    assertThatThrownBy(() -> ModelSpecs.forName("mlp:30-0-2")).hasMessageContaining("'0'");
+    assertThatThrownBy(() -> ModelSpecs.forName("mlp:30-x-2")).hasMessageContaining("'x'");
+    assertThatThrownBy(() -> ModelSpecs.forName("mlp:30--2")).hasMessageContaining("''");
+    assertThatThrownBy(() -> ModelSpecs.forName("mlp:+30-2")).hasMessageContaining("'+30'");
+    assertThatThrownBy(() -> ModelSpecs.forName("mlp:1048576-1048576")).hasMessageContaining("2^31 - 1");
+    assertThat(ModelSpecs.isBuiltIn("mlp:")).isFalse();
+    assertThat(ModelSpecs.isBuiltIn("MLP")).isFalse();
+  }
+
+  @Test
+  @DisplayName("each built-in states the shape of one input sample")
+  void inputShapes() {
+    assertThat(ModelSpecs.inputShape("mlp")).containsExactly(784);
+    assertThat(ModelSpecs.inputShape("mlp:30-64-2")).containsExactly(30);
+    assertThat(ModelSpecs.inputShape("cnn")).containsExactly(1, 28, 28);
+    assertThatThrownBy(() -> ModelSpecs.inputShape("lenet")).hasMessageContaining("lenet");
+  }
 }
