@@ -367,6 +367,16 @@ public final class LocalModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that {@code data} fits this model: its feature count, and its task (a regression needs
+   * one output unit, a classification no more classes than outputs).
+   *
+   * @throws IllegalArgumentException saying what does not fit
+   */
+  public void requireFits(Samples data) {
+    objectiveFor(data);
+  }
+
   /** Checks that {@code data} fits this model and picks the loss of its task. */
   private Objective objectiveFor(Samples data) {
     if (data.featuresPerSample() != architecture.featuresPerSample()) {
