@@ -127,6 +127,12 @@ public final class PartyCommand implements Callable<Integer> {
       description = "SGD momentum, 0 <= M < 1 (default: ${DEFAULT-VALUE}).")
   float momentum;
 
+  @Option(names = "--torchscript", paramLabel = "FILE.pt",
+      description = "Train this TorchScript module (torch.jit.script or trace, saved with .save()) in the JVM "
+          + "instead of the job's built-in: its named parameters must be the job's tensors of the same names "
+          + "(buffers such as BatchNorm running statistics stay local; see the party README).")
+  Path torchScript;
+
   @Option(names = "--trainer-command", paramLabel = "CMD",
       description = "Train with this command instead of the built-in DJL model: every round it runs through "
           + "/bin/sh -c with the path of round.json appended, reads global.safetensors and writes update.safetensors "
@@ -207,6 +213,12 @@ public final class PartyCommand implements Callable<Integer> {
     }
     if (trainerCommand != null && trainerCommand.isBlank()) {
       throw new ParameterException(spec.commandLine(), "--trainer-command is empty");
+    }
+    if (trainerCommand != null && torchScript != null) {
+      throw new ParameterException(spec.commandLine(), "--torchscript and --trainer-command exclude each other");
+    }
+    if (torchScript != null) {
+      requireReadable("--torchscript", torchScript);
     }
     if (trainerCommand == null && workDir != null) {
       throw new ParameterException(spec.commandLine(), "--work-dir is for --trainer-command only");

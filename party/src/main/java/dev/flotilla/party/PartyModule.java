@@ -65,7 +65,7 @@ final class PartyModule extends AbstractModule {
           options.workDir, options.data, null, options.partition, options.partitionIndex, options.partitionCount,
           options.seed, null, null, defaults, List.of(options.ca, options.cert, options.key)));
     }
-    return new DjlTrainer(data.get(), options.seed);
+    return new DjlTrainer(data.get(), options.seed, options.torchScript);
   }
 
   @Provides
