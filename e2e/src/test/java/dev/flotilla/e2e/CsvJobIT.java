@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CsvJobIT {
   static final Path SKLEARN_CSV = Path.of("/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv");
   static final String MODEL = "mlp:30-16-2";
-  static final int ROUNDS = 10;
+  static final int ROUNDS = 20;
   static final double TEST_SHARE = 0.3;
 
   @Test
@@ -65,7 +65,7 @@ class CsvJobIT {
         .partition("iid")
         .dataDirectory(train)
         .batchSize(16)
-        .learningRate(0.01)
+        .learningRate(0.02)
         .partyArg("--test-data", test.toString())
         .partyArg("--label-column", "diagnosis")
         .partyArg("--classes", "malignant,benign");

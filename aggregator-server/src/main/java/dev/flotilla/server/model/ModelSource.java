@@ -17,6 +17,9 @@ import java.util.List;
  */
 public final class ModelSource {
 
+  /** The most values of one tensor: the longest Java array the JVM allocates. */
+  public static final long MAX_TENSOR_VALUES = Integer.MAX_VALUE - 8;
+
   private final String name;
   private final List<TensorSpec> layout;
   private final Path file;
@@ -40,6 +43,12 @@ public final class ModelSource {
    */
   public static ModelSource file(Path file) throws IOException {
     SafetensorsHeader header = Safetensors.readLayout(file);
+    for (TensorSpec t : header.layout()) {
+      if (t.elementCount() > MAX_TENSOR_VALUES) {
+        throw new SafetensorsException(file, "tensor '" + t.name() + "' has " + t.elementCount() + " values; the server "
+            + "holds each tensor in one Java array, at most " + MAX_TENSOR_VALUES + " values (8 GiB of float32)");
+      }
+    }
     return new ModelSource(header.model().orElse(""), header.layout(), file, 0);
   }
 

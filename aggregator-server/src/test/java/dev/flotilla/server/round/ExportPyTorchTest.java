@@ -10,13 +10,11 @@ import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.FakeParty;
 import dev.flotilla.server.Federation;
 import dev.flotilla.server.ServerConfig;
-import dev.flotilla.testing.PythonProbe;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
-import java.io.OutputStream;
+import dev.flotilla.testing.SystemPython;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +38,10 @@ class ExportPyTorchTest {
       + "load_file + load_state_dict(strict) accept, and the module computes what the server's values compute")
   void exportedModelLoadsIntoTheModule() throws Exception {
     Path init = dir.resolve("init.safetensors");
-    dev.flotilla.testing.PythonScripts.run(getClass(), dir, "net.py", "init", init.toString());
+    try (var in = getClass().getResourceAsStream("net.py")) {
+      Files.write(dir.resolve("net.py"), in.readAllBytes());
+    }
+    SystemPython.run(dir, Duration.ofMinutes(5), "net.py", "init", init.toString()).requireSuccess();
     SafetensorsHeader header = Safetensors.readLayout(init);
     List<TensorSpec> layout = header.layout();
     assertThat(layout).extracting(TensorSpec::name).contains("bn1.running_var", "fc3.bias");
@@ -76,26 +77,14 @@ class ExportPyTorchTest {
     String layoutJson = layout.stream().map(t -> "[\"" + t.name() + "\"," + java.util.Arrays.toString(t.shape()) + "]")
         .collect(Collectors.joining(",", "[", "]"));
 
-    String output = runWithStdin(dir, layoutJson, "check", cfg.exportTarget().toString(), raw.toString());
+    Path layoutFile = Files.writeString(dir.resolve("layout.json"), layoutJson);
+    String output = SystemPython.run(dir, Duration.ofMinutes(5), "net.py", "check", cfg.exportTarget().toString(),
+        raw.toString(), layoutFile.toString()).requireSuccess();
     Map<String, Double> figures = output.lines().filter(l -> l.contains(" ")).map(l -> l.split(" "))
         .collect(Collectors.toMap(p -> p[0], p -> Double.parseDouble(p[1])));
     assertThat(figures.get("num_batches_tracked")).isEqualTo(8.0);
     assertThat(figures.get("output_scale")).as("outputs are not trivially zero").isGreaterThan(0.01);
     assertThat(figures.get("max_abs_difference")).isCloseTo(0.0, within(1e-5));
-  }
-
-  private String runWithStdin(Path workDir, String stdin, String... args) throws Exception {
-    Path script = workDir.resolve("net.py");
-    List<String> command = new java.util.ArrayList<>(List.of(PythonProbe.PYTHON.toString(), script.toString()));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try (OutputStream in = p.getOutputStream()) {
-      in.write(stdin.getBytes(StandardCharsets.UTF_8));
-    }
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("net.py check; output:%n%s", output).isZero();
-    return output;
   }
 
   private static float[][] shifted(float[][] v, float delta) {

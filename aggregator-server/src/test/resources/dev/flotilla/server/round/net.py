@@ -3,10 +3,10 @@ the first convolution, so its state_dict has F32 parameters and buffers and Batc
 num_batches_tracked of shape [].
 
   python3 net.py init OUT.safetensors            the initial model (seeded), as safetensors
-  python3 net.py check EXPORTED.safetensors RAW  load_file + load_state_dict(strict) into Net, run
-      it on a fixed batch, and compare with the same network computed functionally from RAW (the
-      float32 values the server holds, little-endian, in the file's tensor order, which is given
-      as JSON on stdin: [[name, shape], ...]); prints the largest difference
+  python3 net.py check EXPORTED.safetensors RAW LAYOUT  load_file + load_state_dict(strict) into
+      Net, run it on a fixed batch, and compare with the same network computed functionally from RAW
+      (the float32 values the server holds, little-endian, in the file's tensor order, which the
+      JSON file LAYOUT gives: [[name, shape], ...]); prints the largest difference
 """
 import json
 import sys
@@ -62,7 +62,8 @@ def main():
     assert state["bn1.num_batches_tracked"].shape == torch.Size([]), state["bn1.num_batches_tracked"].shape
     net.load_state_dict(state, strict=True)
     net.eval()
-    layout = json.load(sys.stdin)
+    with open(sys.argv[4]) as f:
+        layout = json.load(f)
     raw = torch.from_numpy(np.fromfile(sys.argv[3], dtype="<f4"))
     params, at = {}, 0
     for name, shape in layout:
