@@ -1,5 +1,6 @@
 package dev.flotilla.bench.quality;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
@@ -10,7 +11,7 @@ import java.util.List;
 record Curve(String source, List<Double> accuracy) {
 
   Curve {
-    accuracy = Collections.unmodifiableList(new java.util.ArrayList<>(accuracy));
+    accuracy = Collections.unmodifiableList(new ArrayList<>(accuracy));
   }
 
   /** Rounds after the initial model. */
