@@ -35,6 +35,8 @@ TARGETS=(
   "cert-manager|dev.flotilla.certs.CsrFuzzTest|readPem|org.bouncycastle.**"
   "protocol|dev.flotilla.protocol.tls.CertificateIdentityFuzzTest|identityOfCertificate|"
   "protocol|dev.flotilla.protocol.tls.CertificateIdentityFuzzTest|forwardedCertificateHeader|"
+  "protocol|dev.flotilla.protocol.model.SafetensorsFuzzTest|safetensorsFileAsIs|"
+  "protocol|dev.flotilla.protocol.model.SafetensorsFuzzTest|safetensorsHeaderAndData|"
 )
 
 selected=()

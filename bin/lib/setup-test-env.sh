@@ -3,6 +3,8 @@
 #   nginx (+ stream module)      real proxy for the *IT tier (SNI routing)
 #   etcd-server, kube-apiserver  real API server for fabric8 kube-api-test (*IT)
 #   dataset-fashion-mnist        real training data
+#   python3-torch, python3-numpy PyTorch for Debian's /usr/bin/python3: the external-trainer examples
+#   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
 # kube-apiserver and kubectl are built from Debian's `kubernetes` source package
 # (about 6 minutes on 2 cores) and cached, so later runs skip the build.
 set -euo pipefail
@@ -10,7 +12,10 @@ set -euo pipefail
 K8S_VERSION=1.20.2
 KUBEAPITEST_DIR="${HOME}/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
 CACHE_DIR="${FLOTILLA_CACHE:-${HOME}/.cache/flotilla}"
-PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist)
+PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist
+  python3-torch python3-numpy python3-pip)
+SAFETENSORS_VERSION=0.8.0
+PYPI_FILES=/opt/pypi/files
 
 log() { echo "[setup] $*" >&2; }
 
@@ -72,6 +77,20 @@ install_packages() {
   fi
 }
 
+# The safetensors package for Debian's python3 (Debian packages none): the local wheel when there is
+# one, else PyPI. --break-system-packages because Debian marks its Python externally managed.
+install_safetensors() {
+  if /usr/bin/python3 -c 'import safetensors.torch' 2>/dev/null; then
+    return 0
+  fi
+  local source=(--index-url https://pypi.org/simple)
+  if compgen -G "${PYPI_FILES}/safetensors-${SAFETENSORS_VERSION}-*.whl" >/dev/null; then
+    source=(--no-index --find-links "$PYPI_FILES")
+  fi
+  log "installing safetensors ${SAFETENSORS_VERSION} for /usr/bin/python3"
+  as_root /usr/bin/python3 -m pip install -q --break-system-packages "${source[@]}" "safetensors==${SAFETENSORS_VERSION}"
+}
+
 # Bump when the build recipe changes, so cached binaries from an older recipe are rebuilt.
 BUILD_RECIPE=2
 K8S_OUT="${CACHE_DIR}/k8s-${K8S_VERSION}-recipe${BUILD_RECIPE}"
@@ -129,9 +148,10 @@ place_kubeapitest_binaries() {
 
 main() {
   install_packages
+  install_safetensors
   build_kubernetes
   place_kubeapitest_binaries
-  log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver ${K8S_VERSION}, fashion-mnist in /usr/share/datasets/fashion-mnist"
+  log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver ${K8S_VERSION}, fashion-mnist in /usr/share/datasets/fashion-mnist, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') with safetensors for /usr/bin/python3"
 }
 
 main "$@"

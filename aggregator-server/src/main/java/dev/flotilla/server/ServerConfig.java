@@ -29,7 +29,10 @@ public record ServerConfig(
     Path allowPartyFile,
     Duration reconnectGrace,
     int maxCallsPerConnection,
-    int maxCallsPerParty) {
+    int maxCallsPerParty,
+    Path initialModel,
+    Path exportFile,
+    boolean exportEveryRound) {
 
   /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
@@ -37,8 +40,17 @@ public record ServerConfig(
   public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 16;
   public static final int DEFAULT_MAX_CALLS_PER_PARTY = 8;
 
+  /** The final model's file unless --export names another. */
+  public static final String DEFAULT_EXPORT_FILE = "model-final.safetensors";
+
   public ServerConfig {
     Objects.requireNonNull(jobId, "jobId");
+    if ((model == null) == (initialModel == null)) {
+      throw new IllegalArgumentException(model == null ? "the job needs a model: --model NAME or --initial-model FILE"
+          : "--model " + model + " and --initial-model " + initialModel + " are exclusive: a built-in architecture, "
+              + "or a safetensors file (whose " + dev.flotilla.protocol.model.Safetensors.MODEL_KEY
+              + " metadata may name one)");
+    }
     Objects.requireNonNull(stateDir, "stateDir");
     allowedParties = List.copyOf(allowedParties);
     Objects.requireNonNull(admission, "admission");
@@ -67,6 +79,16 @@ public record ServerConfig(
     }
   }
 
+  /** Where the final global model is exported: --export, or {@code <state-dir>/model-final.safetensors}. */
+  public Path exportTarget() {
+    return exportFile != null ? exportFile : stateDir.resolve(DEFAULT_EXPORT_FILE);
+  }
+
+  /** Where every round's model goes with --export-every-round, else null. */
+  public Path roundModelsDirectory() {
+    return exportEveryRound ? stateDir.resolve("models") : null;
+  }
+
   /** A configuration with the command line's defaults, for tests and embedding. */
   public static Builder builder() {
     return new Builder();
@@ -83,7 +105,10 @@ public record ServerConfig(
     private String strategy = "fedavg";
     private double fedproxMu = 0.01;
     private double serverLr = 0.02;
-    private String model = "mlp";
+    private String model;
+    private Path initialModel;
+    private Path exportFile;
+    private boolean exportEveryRound;
     private long seed = 0;
     private int localEpochs = 0;
     private Path stateDir = Path.of("flotilla-state");
@@ -107,6 +132,9 @@ public record ServerConfig(
     public Builder fedproxMu(double v) { fedproxMu = v; return this; }
     public Builder serverLr(double v) { serverLr = v; return this; }
     public Builder model(String v) { model = v; return this; }
+    public Builder initialModel(Path v) { initialModel = v; return this; }
+    public Builder exportFile(Path v) { exportFile = v; return this; }
+    public Builder exportEveryRound(boolean v) { exportEveryRound = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
     public Builder localEpochs(int v) { localEpochs = v; return this; }
     public Builder stateDir(Path v) { stateDir = v; return this; }
@@ -121,9 +149,10 @@ public record ServerConfig(
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
-          joinGrace, roundTimeout, finalEvaluationWait, strategy, fedproxMu, serverLr, model, seed, localEpochs,
+          joinGrace, roundTimeout, finalEvaluationWait, strategy, fedproxMu, serverLr,
+          model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
-          maxCallsPerConnection, maxCallsPerParty);
+          maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound);
     }
   }
 }

@@ -93,12 +93,28 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--server-lr", defaultValue = "0.02", description = "Server learning rate of FedAdam/FedYogi (default ${DEFAULT-VALUE}).")
   double serverLr;
 
-  @Option(names = "--model", defaultValue = "mlp", completionCandidates = ModelNames.class,
-      description = "Model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  @Option(names = "--model", paramLabel = "NAME", completionCandidates = ModelNames.class,
+      description = "A built-in architecture: ${COMPLETION-CANDIDATES} (default mlp, unless --initial-model is given).")
   String model;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial global model (default ${DEFAULT-VALUE}).")
+  @Option(names = "--initial-model", paramLabel = "FILE",
+      description = "The job's initial model, safetensors (e.g. from safetensors.torch.save_file): its tensor names, "
+          + "shapes and dtypes are the layout every update must have; its 'flotilla.model' metadata, if any, names "
+          + "the architecture for the parties. Exclusive with --model.")
+  Path initialModel;
+
+  @Option(names = "--seed", defaultValue = "0",
+      description = "Seed of a built-in model's initial weights (default ${DEFAULT-VALUE}).")
   long seed;
+
+  @Option(names = "--export", paramLabel = "FILE",
+      description = "Where the final global model is written, safetensors with the initial model's names and dtypes "
+          + "(default <state-dir>/" + ServerConfig.DEFAULT_EXPORT_FILE + ").")
+  Path export;
+
+  @Option(names = "--export-every-round",
+      description = "Also write every round's global model to <state-dir>/models/round-NNNN.safetensors.")
+  boolean exportEveryRound;
 
   @Option(names = "--local-epochs", defaultValue = "0",
       description = "Local epochs per round announced to parties; 0 = each party's own setting (default ${DEFAULT-VALUE}).")
@@ -196,8 +212,23 @@ public final class ServerMain implements Callable<Integer> {
     if (!Strategies.NAMES.contains(strategy)) {
       throw new IllegalArgumentException("--strategy '" + strategy + "' is not one of " + Strategies.NAMES);
     }
-    if (!ModelSpecs.NAMES.contains(model)) {
-      throw new IllegalArgumentException("--model '" + model + "' is not one of " + ModelSpecs.NAMES);
+    if (model != null && initialModel != null) {
+      throw new IllegalArgumentException("--model and --initial-model are exclusive: give a built-in architecture "
+          + "or a safetensors file (its 'flotilla.model' metadata may name the architecture)");
+    }
+    String builtIn = initialModel == null && model == null ? ModelSpecs.MLP : model;
+    if (builtIn != null) {
+      try {
+        ModelSpecs.forName(builtIn);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--model: " + e.getMessage());
+      }
+    }
+    if (initialModel != null && !Files.isRegularFile(initialModel)) {
+      throw new IllegalArgumentException("--initial-model " + initialModel + " is not a readable file");
+    }
+    if (export != null && Files.isDirectory(export)) {
+      throw new IllegalArgumentException("--export " + export + " is a directory; name the file to write");
     }
     if (port < 0 || port > 65535 || metricsPort < 0 || metricsPort > 65535) {
       throw new IllegalArgumentException("ports must be in 0..65535");
@@ -220,9 +251,9 @@ public final class ServerMain implements Callable<Integer> {
     AdmissionLimits admission = AdmissionLimits.defaults().withMaxSamplesPerParty(maxSamplesPerParty)
         .withNormBound(maxUpdateNorm == null ? null : new NormBound(maxUpdateNorm, normAction));
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
-        roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, model, seed, localEpochs, stateDir, allowParty,
+        roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
-        maxCallsPerParty);
+        maxCallsPerParty, initialModel, export, exportEveryRound);
   }
 
   @Override

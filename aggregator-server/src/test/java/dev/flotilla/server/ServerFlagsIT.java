@@ -30,4 +30,21 @@ class ServerFlagsIT {
       assertThat(Files.readString(file)).isEqualTo("not a directory");
     }
   }
+
+  @Test
+  @DisplayName("the server jar refuses a hostile --initial-model at start-up: exit 1, one line naming the file and the problem")
+  void hostileInitialModel() throws Exception {
+    TestPki pki = new TestPki(dir, "flags-job");
+    byte[] header = "{\"w\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Path model = Files.write(dir.resolve("init.safetensors"), java.nio.ByteBuffer.allocate(8 + header.length + 4)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(header.length).put(header).array());
+    try (ServerProcess server = ServerProcess.start(dir.resolve("server.log"), List.of(), pki.server(),
+        "--port", Integer.toString(FreePorts.next()), "--bind", "127.0.0.1", "--state-dir", dir.resolve("state").toString(),
+        "--initial-model", model.toString())) {
+      assertThat(server.process().waitFor(30, TimeUnit.SECONDS)).as("the server exits at start-up").isTrue();
+      assertThat(server.process().exitValue()).isEqualTo(1);
+      assertThat(server.log()).contains("server: model file " + model + ": tensor 'w' has dtype U8, which Flotilla "
+          + "does not support (supported: F32, F16, BF16, F64, I64, I32)");
+    }
+  }
 }

@@ -39,7 +39,8 @@ class ServerMainTest {
         "--expected-parties", "--join-grace", "--round-timeout", "--strategy", "--fedprox-mu", "--server-lr", "--model",
         "--seed", "--state-dir", "--metrics-port", "--allow-party", "--allow-party-file", "--reconnect-grace",
         "--max-samples-per-party", "--max-update-norm", "--update-norm-action", "--max-message-kib",
-        "--max-calls-per-connection", "--max-calls-per-party", "--status-file"}) {
+        "--max-calls-per-connection", "--max-calls-per-party", "--status-file", "--initial-model", "--export",
+        "--export-every-round"}) {
       assertThat(r.out()).contains(flag);
     }
     assertThat(r.out()).contains("fedavg, fedprox, fedadam, fedyogi");
@@ -77,6 +78,22 @@ class ServerMainTest {
     assertThat(r.code()).isEqualTo(run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "scaffold").code())
         .isEqualTo(1);
     assertThat(r.err().strip()).isEqualTo("server: --state-dir " + file + " is not a directory");
+  }
+
+  @Test
+  @DisplayName("--model and --initial-model are exclusive; an unknown built-in or a missing file is refused with one line")
+  void modelFlags(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    Result both = run("--cert", "a", "--key", "b", "--ca", "c", "--model", "cnn", "--initial-model", "m.safetensors");
+    assertThat(both.code()).isEqualTo(1);
+    assertThat(both.err().strip()).isEqualTo("server: --model and --initial-model are exclusive: give a built-in "
+        + "architecture or a safetensors file (its 'flotilla.model' metadata may name the architecture)");
+    Result unknown = run("--cert", "a", "--key", "b", "--ca", "c", "--model", "gpt");
+    assertThat(unknown.err().strip()).startsWith("server: --model: unknown model 'gpt'");
+    Result missing = run("--cert", "a", "--key", "b", "--ca", "c", "--initial-model", dir.resolve("none.safetensors").toString());
+    assertThat(missing.err().strip()).isEqualTo("server: --initial-model " + dir.resolve("none.safetensors")
+        + " is not a readable file");
+    Result export = run("--cert", "a", "--key", "b", "--ca", "c", "--export", dir.toString());
+    assertThat(export.err().strip()).isEqualTo("server: --export " + dir + " is a directory; name the file to write");
   }
 
   @Test

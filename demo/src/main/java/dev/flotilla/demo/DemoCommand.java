@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
@@ -23,7 +25,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code bin/flotilla demo}: a whole federation on this machine. Makes a CA and certificates in a
  * temporary directory, starts an aggregator and N parties as separate JVMs over mutual TLS on
- * loopback, trains on a Dirichlet split of Fashion-MNIST, shows each round, and ends with a summary.
+ * loopback, trains on a split of the data (Fashion-MNIST, Dirichlet(0.5) by default), shows each
+ * round, and ends with a summary. {@code --model}, {@code --initial-model}, {@code --data} and
+ * {@code --trainer-command} try one's own model and data the same way.
  */
 @Command(
     name = "demo",
@@ -33,6 +37,8 @@ import picocli.CommandLine.Spec;
     description = {
         "Runs a federation on this machine: a throw-away CA, an aggregator and N parties as separate "
             + "processes over mutual TLS (BoringSSL) on loopback, training on Fashion-MNIST split Dirichlet(alpha).",
+        "Try your own model and data: --model (any built-in), --initial-model FILE.safetensors, --data, "
+            + "--trainer-command 'CMD' (e.g. examples/pytorch/fashion_mnist.py, see examples/README.md).",
         "Child logs go to <dir>/logs; every child process is ended when the demo exits."})
 public final class DemoCommand implements Callable<Integer> {
 
@@ -49,8 +55,20 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "5", description = "Federated rounds (default: ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Option(names = "--model", defaultValue = "mlp", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--model", paramLabel = "SPEC",
+      description = "A built-in architecture: mlp, mlp:IN-H1-...-OUT, cnn, resnet20 (default: mlp, "
+          + "or none with --initial-model).")
   String model;
+
+  @Option(names = "--initial-model", paramLabel = "FILE",
+      description = "The job's model as a safetensors file (the server's --initial-model): its tensor names, "
+          + "shapes and dtypes are the job's layout, its values version 0. Exclusive with --model.")
+  Path initialModel;
+
+  @Option(names = "--trainer-command", paramLabel = "CMD",
+      description = "Every party trains by running CMD (through /bin/sh -c, with the path of round.json appended, "
+          + "in a fresh round directory: give absolute paths), e.g. '/usr/bin/python3 $PWD/examples/pytorch/fashion_mnist.py'.")
+  String trainerCommand;
 
   @Option(names = "--strategy", defaultValue = "fedavg",
       description = "fedavg, fedprox, fedadam or fedyogi (default: ${DEFAULT-VALUE}).")
@@ -59,9 +77,29 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "Write the run's figures as JSON to FILE.")
   Path report;
 
-  @Option(names = "--data", paramLabel = "DIR",
-      description = "Fashion-MNIST idx files, gzipped or not (default: $" + DATASET_VARIABLE + " or " + DEFAULT_DATA + ").")
+  @Option(names = "--data", paramLabel = "PATH",
+      description = "The parties' data, passed to each party's --data: Fashion-MNIST idx files (gzipped or not) "
+          + "or any format the party (or --trainer-command) reads (default: $" + DATASET_VARIABLE + " or "
+          + DEFAULT_DATA + ").")
   Path data;
+
+  @Option(names = "--test-data", paramLabel = "PATH", description = "Each party's --test-data (held-out set).")
+  Path testData;
+
+  @Option(names = "--max-samples", paramLabel = "N", description = "Each party's --max-samples (cap on its training samples).")
+  Integer maxSamples;
+
+  @Option(names = "--eval-samples", paramLabel = "N", description = "Each party's --eval-samples (cap on its evaluation samples).")
+  Integer evalSamples;
+
+  @Option(names = "--party-option", paramLabel = "NAME=VALUE",
+      description = "Passes --NAME VALUE to every party, e.g. a data-format option (--party-option label-column=target) "
+          + "or --party-option trainer-timeout=10m; repeatable.")
+  Map<String, String> partyOptions = new LinkedHashMap<>();
+
+  @Option(names = "--partition", paramLabel = "SCHEME",
+      description = "How the data is split: iid, dirichlet:ALPHA or labels:K (default: dirichlet:<--alpha>).")
+  String partition;
 
   @Option(names = "--alpha", defaultValue = "0.5",
       description = "Dirichlet concentration of the label split; smaller is less IID (default: ${DEFAULT-VALUE}).")
@@ -121,7 +159,10 @@ public final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     validate();
-    Path dataDirectory = requireDataset(data != null ? data : defaultDataDirectory());
+    // the idx check is for the default data set; other data is the party's (or the trainer command's) to read
+    Path dataPath = data != null ? requireExisting("--data", data) : requireDataset(defaultDataDirectory());
+    String split = partition != null ? partition : "dirichlet:" + alpha;
+    String modelLabel = model != null ? model : initialModel.getFileName().toString();
     FlotillaJars jars = FlotillaJars.locate();
     jars.requirePresent("aggregator-server", "party");
 
@@ -129,25 +170,17 @@ public final class DemoCommand implements Callable<Integer> {
     Path workDirectory = directory != null
         ? Files.createDirectories(directory)
         : Files.createTempDirectory("flotilla-demo-");
-    LocalFederation.Settings settings = new LocalFederation.Settings()
-        .parties(parties)
-        .rounds(rounds)
-        .model(model)
-        .strategy(strategy)
-        .partition("dirichlet:" + alpha)
-        .seed(seed)
-        .dataDirectory(dataDirectory)
-        .localEpochs(localEpochs)
-        .batchSize(batchSize)
-        .learningRate(learningRate)
-        .roundTimeout(Duration.ofSeconds(roundTimeoutSeconds));
+    LocalFederation.Settings settings = settings(dataPath, split);
     Duration budget = Duration.ofSeconds(timeoutSeconds != null ? timeoutSeconds : 120 + rounds * roundTimeoutSeconds);
 
     boolean success = false;
     try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory);
         ViaIngress ingress = viaIngress ? ViaIngress.start(federation, out) : null) {
-      out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, Fashion-MNIST split Dirichlet(%s)%n",
-          parties, rounds, model, strategy, alpha);
+      out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, %s split %s%n",
+          parties, rounds, modelLabel, strategy, data != null ? data : "Fashion-MNIST", split);
+      if (trainerCommand != null) {
+        out.printf(Locale.ROOT, "  trainer       %s%n", trainerCommand);
+      }
       out.printf(Locale.ROOT, "  certificates  %s (CA, server %s, party-1..party-%d)%n",
           workDirectory.resolve("pki"), federation.pki().serverName(), parties);
       out.printf(Locale.ROOT, "  logs          %s%n", federation.logDirectory());
@@ -159,7 +192,7 @@ public final class DemoCommand implements Callable<Integer> {
 
       List<Double> roundSeconds = new ArrayList<>();
       ServerStatus finalStatus = followUntilFinished(federation, out, roundSeconds, started, budget);
-      DemoReport result = new DemoReport(model, strategy, "dirichlet:" + alpha, parties, finalStatus, roundSeconds,
+      DemoReport result = new DemoReport(modelLabel, strategy, split, parties, finalStatus, roundSeconds,
           (System.nanoTime() - started) / 1e9);
       out.println(result.summary());
       if (report != null) {
@@ -187,11 +220,40 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** The federation these options ask for. */
+  LocalFederation.Settings settings(Path dataPath, String split) {
+    LocalFederation.Settings settings = new LocalFederation.Settings()
+        .parties(parties)
+        .rounds(rounds)
+        .model(model != null || initialModel != null ? model : "mlp")
+        .initialModel(initialModel != null ? initialModel.toAbsolutePath() : null)
+        .trainerCommand(trainerCommand)
+        .strategy(strategy)
+        .partition(split)
+        .seed(seed)
+        .dataDirectory(dataPath.toAbsolutePath())
+        .localEpochs(localEpochs)
+        .batchSize(batchSize)
+        .learningRate(learningRate)
+        .roundTimeout(Duration.ofSeconds(roundTimeoutSeconds));
+    if (testData != null) {
+      settings.partyArg("--test-data", testData.toAbsolutePath().toString());
+    }
+    if (maxSamples != null) {
+      settings.partyArg("--max-samples", maxSamples.toString());
+    }
+    if (evalSamples != null) {
+      settings.partyArg("--eval-samples", evalSamples.toString());
+    }
+    partyOptions.forEach((name, value) -> settings.partyArg("--" + name, value));
+    return settings;
+  }
+
   /**
    * Prints a line per completed round (from the server's status file) until the server exits, then
    * checks that it and every party exited 0 and returns the final status.
    */
-  static ServerStatus followUntilFinished(LocalFederation federation, PrintWriter out, List<Double> roundSeconds,
+  public static ServerStatus followUntilFinished(LocalFederation federation, PrintWriter out, List<Double> roundSeconds,
       long startedNanos, Duration budget) {
     long deadline = startedNanos + budget.toNanos();
     long lastRoundNanos = System.nanoTime();
@@ -280,8 +342,35 @@ public final class DemoCommand implements Callable<Integer> {
     if (rounds < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1, not " + rounds);
     }
-    if (!List.of("mlp", "cnn").contains(model)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--model must be mlp or cnn, not " + model);
+    // the model spec is the server's to check: it names what it knows when it refuses one
+    if (model != null && model.isBlank()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--model must not be empty");
+    }
+    if (initialModel != null) {
+      requireExisting("--initial-model", initialModel);
+      if (model != null) {
+        // as the server's: the file's flotilla.model metadata names its architecture, if it has one
+        throw new CommandLine.ParameterException(spec.commandLine(), "--model and --initial-model are exclusive: the "
+            + "initial model's 'flotilla.model' metadata names its built-in architecture, if it has one");
+      }
+    }
+    if (testData != null) {
+      requireExisting("--test-data", testData);
+    }
+    if (trainerCommand != null && trainerCommand.isBlank()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--trainer-command must not be empty");
+    }
+    for (String name : partyOptions.keySet()) {
+      if (!name.matches("[a-z][a-z0-9-]*")) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--party-option takes NAME=VALUE with a party flag's name without its dashes (like label-column), not " + name);
+      }
+    }
+    if (maxSamples != null && maxSamples < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--max-samples must be at least 1, not " + maxSamples);
+    }
+    if (evalSamples != null && evalSamples < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--eval-samples must be at least 1, not " + evalSamples);
     }
     if (!List.of("fedavg", "fedprox", "fedadam", "fedyogi").contains(strategy)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
@@ -290,6 +379,13 @@ public final class DemoCommand implements Callable<Integer> {
     if (!(alpha > 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--alpha must be positive, not " + alpha);
     }
+  }
+
+  private Path requireExisting(String option, Path path) {
+    if (!Files.exists(path)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), option + " " + path + ": no such file or directory");
+    }
+    return path;
   }
 
   static Path defaultDataDirectory() {

@@ -68,42 +68,66 @@ public final class LocalFederation implements AutoCloseable {
     if (server != null && server.isAlive()) {
       throw new IllegalStateException("the server is already running: " + server);
     }
+    serverStarts++;
+    server = processes.start("server", jars.javaCommand("aggregator-server", settings.jvmOptions, serverArgs().toList()),
+        directory, Map.of());
+    return server;
+  }
+
+  /** The server's command line: the built-in model and/or the initial model file, and any extra flags. */
+  ServerArgs serverArgs() {
     ServerArgs args = ServerArgs.create(port, pki.server())
         .jobId(settings.jobId)
         .rounds(settings.rounds)
         .minParties(settings.minParties)
         .expectedParties(settings.parties)
         .roundTimeout(settings.roundTimeout.toSeconds() + "s")
-        .strategy(settings.strategy)
-        .model(settings.model)
-        .seed(settings.seed)
+        .strategy(settings.strategy);
+    if (settings.model != null) {
+      args.model(settings.model);
+    }
+    if (settings.initialModel != null) {
+      args.initialModel(settings.initialModel);
+    }
+    args.seed(settings.seed)
         .stateDir(stateDirectory())
         .statusFile(statusFile());
     settings.serverExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
-    serverStarts++;
-    server = processes.start("server", jars.javaCommand("aggregator-server", settings.jvmOptions, args.toList()),
-        directory, Map.of());
-    return server;
+    return args;
   }
 
   /** Starts the party with this 0-based partition index (named {@code party-<index+1>}). */
   public ChildProcess startParty(int index) {
     String name = FederationPki.partyName(index);
+    ChildProcess party = processes.start(name, jars.javaCommand("party", settings.jvmOptions, partyArgs(index).toList()),
+        directory, partyEnvironment());
+    parties.add(party);
+    return party;
+  }
+
+  /**
+   * The command line of the party with this index. With an external trainer the party gets no
+   * {@code --model}: the command trains whatever layout the job's Join answer carries.
+   */
+  PartyArgs partyArgs(int index) {
+    String name = FederationPki.partyName(index);
     String address = partyServerAddress != null ? partyServerAddress : "127.0.0.1:" + port;
     PartyArgs args = PartyArgs.create(address, pki.serverName(), pki.party(name))
         .data(settings.dataDirectory)
-        .partition(settings.partition, index, settings.parties, settings.seed)
-        .model(settings.model)
-        .localEpochs(settings.localEpochs)
+        .partition(settings.partition, index, settings.parties, settings.seed);
+    if (settings.model != null && settings.trainerCommand == null) {
+      args.model(settings.model);
+    }
+    if (settings.trainerCommand != null) {
+      args.trainerCommand(settings.trainerCommand);
+    }
+    args.localEpochs(settings.localEpochs)
         .batchSize(settings.batchSize);
     if (settings.learningRate != null) {
       args.learningRate(settings.learningRate);
     }
     settings.partyExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
-    ChildProcess party = processes.start(name, jars.javaCommand("party", settings.jvmOptions, args.toList()),
-        directory, partyEnvironment());
-    parties.add(party);
-    return party;
+    return args;
   }
 
   /**
@@ -240,7 +264,10 @@ public final class LocalFederation implements AutoCloseable {
     int parties = 3;
     int minParties = -1;
     int rounds = 5;
+    /** A built-in architecture; null when the job's model is only {@link #initialModel}. */
     String model = "mlp";
+    Path initialModel;
+    String trainerCommand;
     String strategy = "fedavg";
     String partition = "dirichlet:0.5";
     long seed = 42;
@@ -258,7 +285,12 @@ public final class LocalFederation implements AutoCloseable {
     /** Default: all parties. */
     public Settings minParties(int value) { minParties = value; return this; }
     public Settings rounds(int value) { rounds = value; return this; }
+    /** A built-in architecture (mlp, mlp:IN-H1-...-OUT, cnn, resnet20...), or null with an {@link #initialModel}. */
     public Settings model(String value) { model = value; return this; }
+    /** The server's {@code --initial-model}: a safetensors file whose tensors are the job's model. */
+    public Settings initialModel(Path value) { initialModel = value; return this; }
+    /** Every party's {@code --trainer-command}: trains in that command instead of DJL. */
+    public Settings trainerCommand(String value) { trainerCommand = value; return this; }
     public Settings strategy(String value) { strategy = value; return this; }
     public Settings partition(String value) { partition = value; return this; }
     public Settings seed(long value) { seed = value; return this; }
@@ -274,12 +306,17 @@ public final class LocalFederation implements AutoCloseable {
     public int parties() { return parties; }
     public int rounds() { return rounds; }
     public String model() { return model; }
+    public Path initialModel() { return initialModel; }
+    public String trainerCommand() { return trainerCommand; }
     public String strategy() { return strategy; }
     public String partition() { return partition; }
 
     Settings resolved() {
       if (minParties < 0) {
         minParties = parties;
+      }
+      if (model == null && initialModel == null) {
+        throw new IllegalArgumentException("a federation needs a built-in model or an initial model file");
       }
       return this;
     }

@@ -34,6 +34,11 @@ public final class PartyArgs {
     return add("--model", model);
   }
 
+  /** Train in this command (run through /bin/sh -c with round.json's path appended) instead of DJL. */
+  public PartyArgs trainerCommand(String command) {
+    return add("--trainer-command", command);
+  }
+
   public PartyArgs localEpochs(int epochs) {
     return add("--local-epochs", Integer.toString(epochs));
   }

@@ -47,6 +47,11 @@ public final class ServerArgs {
     return add("--model", model);
   }
 
+  /** A safetensors file: the job's model (names, shapes, dtypes) and its version 0. */
+  public ServerArgs initialModel(Path file) {
+    return add("--initial-model", file.toString());
+  }
+
   public ServerArgs seed(long seed) {
     return add("--seed", Long.toString(seed));
   }

@@ -1,10 +1,13 @@
 package dev.flotilla.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,22 +26,76 @@ class DemoCommandTest {
   }
 
   @Test
-  @DisplayName("--help lists the demo's flags")
+  @DisplayName("--help lists the demo's flags, its own-model flags included")
   void help() {
     assertThat(run("--help")).isZero();
-    assertThat(out.toString()).contains("--parties", "--rounds", "--model", "--strategy", "--report", "--data", "--keep-dir");
+    assertThat(out.toString()).contains("--parties", "--rounds", "--model", "--strategy", "--report", "--data", "--keep-dir",
+        "--initial-model", "--trainer-command", "--test-data", "--eval-samples", "--party-option", "--partition");
   }
 
   @Test
-  @DisplayName("a missing dataset is a one-line error naming the Debian package that installs it")
+  @DisplayName("without --data, a missing Fashion-MNIST is a one-line error naming the Debian package that installs it")
   void missingDataset(@TempDir Path empty) {
-    int code = run("--data", empty.toString(), "--rounds", "1");
+    assertThatThrownBy(() -> DemoCommand.requireDataset(empty))
+        .hasMessageStartingWith("Fashion-MNIST not found in " + empty)
+        .hasMessageContainingAll("dataset-fashion-mnist", "train-images-idx3-ubyte")
+        .hasMessageNotContaining("\n");
+  }
 
-    assertThat(code).isEqualTo(1);
-    assertThat(err.toString().strip())
-        .startsWith("flotilla demo: Fashion-MNIST not found in " + empty)
-        .contains("dataset-fashion-mnist", "train-images-idx3-ubyte")
-        .doesNotContain("\n");
+  @Test
+  @DisplayName("--data, --test-data and --initial-model that do not exist are refused before anything starts")
+  void missingPaths(@TempDir Path dir) {
+    Path missing = dir.resolve("nothing-here");
+    assertThat(run("--data", missing.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--data " + missing + ": no such file or directory");
+    assertThat(run("--initial-model", missing.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--initial-model " + missing + ": no such file or directory");
+    assertThat(run("--test-data", missing.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--test-data " + missing + ": no such file or directory");
+  }
+
+  @Test
+  @DisplayName("own-model options become the federation's settings: initial model, trainer command, data options")
+  void ownModelSettings(@TempDir Path dir) throws Exception {
+    Path model = Files.writeString(dir.resolve("model.safetensors"), "x");
+    DemoCommand command = new DemoCommand();
+    new CommandLine(command).parseArgs("--initial-model", model.toString(), "--trainer-command", "python3 /t.py --x",
+        "--eval-samples", "500", "--test-data", dir.toString(), "--party-option", "label-column=target",
+        "--partition", "iid");
+
+    LocalFederation.Settings settings = command.settings(dir, "iid");
+
+    assertThat(settings.model()).isNull();
+    assertThat(settings.initialModel()).isEqualTo(model.toAbsolutePath());
+    assertThat(settings.trainerCommand()).isEqualTo("python3 /t.py --x");
+    assertThat(settings.partition()).isEqualTo("iid");
+    assertThat(settings.partyExtraArgs).containsExactly(Map.entry("--test-data", dir.toAbsolutePath().toString()),
+        Map.entry("--eval-samples", "500"), Map.entry("--label-column", "target"));
+  }
+
+  @Test
+  @DisplayName("without --model or --initial-model the demo trains the built-in mlp, as before")
+  void defaultModel(@TempDir Path dir) {
+    DemoCommand command = new DemoCommand();
+    new CommandLine(command).parseArgs();
+
+    assertThat(command.settings(dir, "dirichlet:0.5").model()).isEqualTo("mlp");
+    assertThat(command.settings(dir, "dirichlet:0.5").initialModel()).isNull();
+  }
+
+  @Test
+  @DisplayName("--model and --initial-model together are refused, as the server refuses them")
+  void modelAndInitialModel(@TempDir Path dir) throws Exception {
+    Path model = Files.writeString(dir.resolve("model.safetensors"), "x");
+    assertThat(run("--model", "cnn", "--initial-model", model.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--model and --initial-model are exclusive");
+  }
+
+  @Test
+  @DisplayName("a --party-option that is not NAME=VALUE with a bare flag name is refused")
+  void badPartyOption() {
+    assertThat(run("--party-option", "--label-column=target")).isEqualTo(2);
+    assertThat(err.toString()).contains("--party-option takes NAME=VALUE");
   }
 
   @Test

@@ -4,12 +4,16 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import dev.flotilla.party.client.FatalPartyException;
 import dev.flotilla.party.client.PartyRunner;
-import dev.flotilla.party.data.DataMissingException;
+import dev.flotilla.party.data.BadDataException;
+import dev.flotilla.party.data.DataFormat;
+import dev.flotilla.party.data.DataOptions;
+import dev.flotilla.party.data.ImageShapes;
 import dev.flotilla.party.data.Partitioner;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -30,8 +34,8 @@ import picocli.CommandLine.Spec;
     usageHelpAutoWidth = true,
     description = {
       "Runs one party of a federated-learning job: joins the aggregator over mutual TLS, and every round "
-          + "fetches the global model, evaluates it on the Fashion-MNIST test set, trains it on this party's "
-          + "part of the training set with DJL (PyTorch, CPU) and uploads the trained weights.",
+          + "fetches the global model, evaluates it on this party's test data, trains it on this party's "
+          + "part of the training data with DJL (PyTorch, CPU) and uploads the trained weights.",
       "The party's identity is the one in its certificate (URI SAN spiffe://<domain>/job/<job>/party/<name>); "
           + "there is no --name. It talks only to the aggregator of that job: a server presenting any other "
           + "identity is refused in the TLS handshake. If the server goes away the party reconnects with backoff "
@@ -43,7 +47,8 @@ import picocli.CommandLine.Spec;
       "0:the job finished; the final model was evaluated and reported",
       "1:unexpected internal error",
       "2:invalid command line",
-      "3:bad input: missing or unreadable data, certificate or key file; --model differs from the job's",
+      "3:bad input: missing, unreadable or malformed data (the message names the file, line or image), certificate "
+          + "or key file; --model differs from the job's",
       "4:TLS failure: certificate, key, CA or --server-name do not fit the server, or it is not this job's aggregator",
       "5:refused by the server: unknown party, job finished, job full",
       "6:the server stayed unreachable for too long"
@@ -85,9 +90,63 @@ public final class PartyCommand implements Callable<Integer> {
       description = "PEM file of this party's private key (tls.key).")
   Path key;
 
-  @Option(names = "--data", paramLabel = "DIR", defaultValue = "/usr/share/datasets/fashion-mnist",
-      description = "Directory of the Fashion-MNIST idx files, gzipped or not (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--data", paramLabel = "PATH", defaultValue = "/usr/share/datasets/fashion-mnist",
+      description = "This party's training data: a directory of MNIST/Fashion-MNIST idx files, a directory with one "
+          + "sub-directory of PNG/JPEG images per class, a .csv file with a header row, an .npz file (or a directory) "
+          + "with arrays x and y, or a .safetensors file with tensors x and y (default: ${DEFAULT-VALUE}).")
   Path data;
+
+  @Option(names = "--data-format", paramLabel = "FORMAT",
+      description = "idx, image-folder, csv, numpy or safetensors (default: detected from --data: the file's "
+          + "extension, or what the directory holds).")
+  String dataFormat;
+
+  @Option(names = "--test-data", paramLabel = "PATH",
+      description = "This party's held-out test data, in the format of --data, read with what was learnt from "
+          + "--data (CSV columns, categories and standardisation; class folders) (default: the data's own test "
+          + "split for idx files and arrays with x_test/y_test, else a seeded --test-fraction of --data).")
+  Path testData;
+
+  @Option(names = "--test-fraction", paramLabel = "F", defaultValue = "0.2",
+      description = "Share of --data held out for testing when there is no test data, cut with --seed before the "
+          + "partition, so parties sharing one file share one test set (default: ${DEFAULT-VALUE}).")
+  double testFraction;
+
+  @Option(names = "--label-column", paramLabel = "NAME",
+      description = "CSV column holding the label (default: a column named label, target or class, else the last).")
+  String labelColumn;
+
+  @Option(names = "--classes", paramLabel = "A,B,...", split = ",",
+      description = "Class names in class-index order: needed for string labels in CSV files, so every party maps "
+          + "them to the same indices; fixes the indices of class folders (default: CSV labels are indices "
+          + "0..K-1; class folders are indexed in sorted name order).")
+  List<String> classes;
+
+  @Option(names = "--task", paramLabel = "classification|regression",
+      description = "What the labels are: classes (cross-entropy, accuracy) or real targets (mean squared error, "
+          + "r2) (default: classification; arrays with float y: regression).")
+  String task;
+
+  @Option(names = "--input-shape", paramLabel = "CxHxW",
+      description = "Channels (1 grey, 3 RGB), height and width images are converted and resized to, e.g. 3x32x32 "
+          + "(default: the input of the built-in --model: cnn 1x28x28, mlp:IN square grey images if IN is a square, "
+          + "else RGB if IN/3 is; images are decoded before the job's model is known, so an image folder needs "
+          + "this or --model).")
+  String inputShape;
+
+  @Option(names = "--resize", paramLabel = "area|bilinear", defaultValue = "area",
+      description = "How images of another size are resized: area averages the pixels each target pixel covers, "
+          + "bilinear interpolates (default: ${DEFAULT-VALUE}).")
+  String resize;
+
+  @Option(names = "--max-samples", paramLabel = "N",
+      description = "Train on at most N samples of this party's part (a seeded sample) (default: all).")
+  Integer maxSamples;
+
+  @Option(names = "--eval-samples", paramLabel = "N",
+      description = "Evaluate each global model on at most N test samples (a seeded sample, the same every "
+          + "round) (default: all; evaluating the whole test set every round can dominate small rounds).")
+  Integer evalSamples;
 
   @Option(names = "--partition", paramLabel = "SCHEME", defaultValue = "iid",
       description = "How the training set is split among the parties: iid, dirichlet:ALPHA (label skew, smaller "
@@ -188,10 +247,7 @@ public final class PartyCommand implements Callable<Integer> {
     requireReadable("--ca", ca);
     requireReadable("--cert", cert);
     requireReadable("--key", key);
-    if (!Files.isDirectory(data)) {
-      throw new ParameterException(spec.commandLine(), "--data " + data + " is not a directory; point it at the "
-          + "Fashion-MNIST idx files (Debian package dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist)");
-    }
+    validateData();
     try {
       Partitioner.parse(partition);
     } catch (IllegalArgumentException e) {
@@ -240,6 +296,68 @@ public final class PartyCommand implements Callable<Integer> {
     }
   }
 
+  /** Checks the data flags; the files themselves are read (and refused with exit 3) when the party starts. */
+  void validateData() {
+    if (!Files.exists(data)) {
+      throw new ParameterException(spec.commandLine(), "--data " + data + " does not exist; point it at idx files "
+          + "(Debian package dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist), class folders, "
+          + "a .csv, .npz or .safetensors file");
+    }
+    if (testData != null && !Files.exists(testData)) {
+      throw new ParameterException(spec.commandLine(), "--test-data " + testData + " does not exist");
+    }
+    if (!(testFraction > 0 && testFraction < 1)) {
+      throw new ParameterException(spec.commandLine(), "--test-fraction must be between 0 and 1, got " + testFraction);
+    }
+    if (maxSamples != null && maxSamples < 1) {
+      throw new ParameterException(spec.commandLine(), "--max-samples must be at least 1, got " + maxSamples);
+    }
+    if (evalSamples != null && evalSamples < 1) {
+      throw new ParameterException(spec.commandLine(), "--eval-samples must be at least 1, got " + evalSamples);
+    }
+    try {
+      dataOptions();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  /**
+   * The data flags as one value. An image folder's shape is {@code --input-shape}, else the built-in
+   * {@code --model}'s input; when both are given they must hold the same number of values.
+   */
+  DataOptions dataOptions() {
+    DataOptions options = DataOptions.defaults()
+        .withFormat(dataFormat == null ? null : DataFormat.parse(dataFormat))
+        .withLabelColumn(labelColumn)
+        .withClasses(classes == null ? List.of() : classes.stream().map(String::strip).toList())
+        .withTask(task == null ? null : DataOptions.TaskKind.parse(task))
+        .withResize(DataOptions.Resize.parse(resize));
+    if (new java.util.HashSet<>(options.classes()).size() != options.classes().size()) {
+      throw new IllegalArgumentException("--classes names a class twice: " + options.classes());
+    }
+    if (options.task() == DataOptions.TaskKind.REGRESSION && !options.classes().isEmpty()) {
+      throw new IllegalArgumentException("--classes is for classification; --task regression has no classes");
+    }
+    String builtIn = model != null && ModelSpecs.isBuiltIn(model.trim().toLowerCase(Locale.ROOT))
+        ? model.trim().toLowerCase(Locale.ROOT) : null;
+    if (inputShape != null) {
+      int[] shape = DataOptions.parseInputShape(inputShape);
+      if (builtIn != null && (long) shape[0] * shape[1] * shape[2] != ImageShapes.inputSize(builtIn)) {
+        throw new IllegalArgumentException("--input-shape " + inputShape + " gives " + (long) shape[0] * shape[1] * shape[2]
+            + " values per image but --model " + builtIn + " takes " + ImageShapes.inputSize(builtIn));
+      }
+      return options.withInputShape(shape);
+    }
+    return builtIn == null ? options : options.withInputShape(ImageShapes.forModel(builtIn).orElse(null));
+  }
+
+  /** What {@link PartyDataset#load} reads and keeps. */
+  PartyDataset.Settings datasetSettings() {
+    return new PartyDataset.Settings(data, testData, dataOptions(), testFraction, Partitioner.parse(partition),
+        partitionIndex, partitionCount, seed, maxSamples, evalSamples);
+  }
+
   private void requireReadable(String flag, Path file) {
     if (!Files.isRegularFile(file)) {
       throw new ParameterException(spec.commandLine(), flag + " " + file + " does not exist or is not a file");
@@ -255,7 +373,7 @@ public final class PartyCommand implements Callable<Integer> {
       commandLine.getErr().println("flotilla party: " + fatal.getMessage());
       return fatal.exitCode();
     }
-    if (e instanceof DataMissingException missing) {
+    if (e instanceof BadDataException missing) {
       commandLine.getErr().println("flotilla party: " + missing.getMessage());
       return FatalPartyException.BAD_INPUT;
     }
@@ -266,7 +384,7 @@ public final class PartyCommand implements Callable<Integer> {
         commandLine.getErr().println("flotilla party: " + fatal.getMessage());
         return fatal.exitCode();
       }
-      if (root instanceof DataMissingException || root instanceof IllegalArgumentException) {
+      if (root instanceof BadDataException || root instanceof IllegalArgumentException) {
         commandLine.getErr().println("flotilla party: " + root.getMessage());
         return FatalPartyException.BAD_INPUT;
       }

@@ -1,35 +1,109 @@
 package dev.flotilla.party;
 
-import dev.flotilla.party.data.FashionMnist;
+import dev.flotilla.party.data.DataFormat;
+import dev.flotilla.party.data.DataOptions;
+import dev.flotilla.party.data.DataSets;
 import dev.flotilla.party.data.ImageDataset;
 import dev.flotilla.party.data.Partitioner;
+import dev.flotilla.party.data.Samples;
+import dev.flotilla.party.data.Standardisation;
+import dev.flotilla.party.data.Subsets;
+import dev.flotilla.party.data.TabularSamples;
+import dev.flotilla.party.data.Task;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
- * The party's data: its slice of the training set, and the full test set on which it evaluates
- * every global model (all parties share the test set, so their reports average to the global
- * model's accuracy on it).
+ * The party's data: its part of the training data, and the test samples on which it evaluates
+ * every global model. The test samples are {@code --test-data} when given, else the data's own
+ * test split (idx files, arrays with x_test/y_test), else a seeded held-out fraction of
+ * {@code --data}, cut before the partition: parties that share one file then share one test set,
+ * disjoint from every party's training part.
  */
-public record PartyDataset(ImageDataset train, ImageDataset test, String description) {
+public record PartyDataset(Samples train, Samples test, String description) {
 
   /**
-   * Loads Fashion-MNIST from {@code directory} and keeps part {@code index} of {@code count}.
+   * What to load and which part to keep.
    *
-   * @throws dev.flotilla.party.data.DataMissingException naming a missing or broken file
+   * @param data {@code --data}
+   * @param testData {@code --test-data}, or null
+   * @param options format, label column, classes, task, image shape
+   * @param testFraction the held-out share of {@code --data} when there is no test data
+   * @param partitioner how the training data is split among the parties
+   * @param index this party's part
+   * @param count the number of parts
+   * @param seed the seed of the held-out split, the partition and the caps' samples
+   * @param maxSamples cap on training samples (a seeded sample of the part), or null
+   * @param evalSamples cap on test samples (a seeded sample, the same every round), or null
    */
-  public static PartyDataset load(Path directory, Partitioner partitioner, int index, int count, long seed) {
-    FashionMnist.requireFiles(directory);
-    ImageDataset fullTrain = FashionMnist.train(directory);
-    int[] part = partitioner.part(fullTrain, index, count, seed);
-    if (part.length == 0) {
-      throw new IllegalArgumentException("partition " + partitioner.describe() + " leaves part " + index + " of "
-          + count + " empty; use fewer parties or another partition");
+  public record Settings(Path data, Path testData, DataOptions options, double testFraction, Partitioner partitioner,
+      int index, int count, long seed, Integer maxSamples, Integer evalSamples) {}
+
+  /**
+   * Loads the data and keeps this party's part.
+   *
+   * @throws dev.flotilla.party.data.BadDataException naming a missing or broken file
+   * @throws IllegalArgumentException when the partition leaves this party nothing
+   */
+  public static PartyDataset load(Settings settings) {
+    DataSets.Loaded loaded = DataSets.load(settings.data(), settings.testData(), settings.options());
+    Samples all = loaded.train();
+    Samples test = loaded.test();
+    String testOrigin = settings.testData() != null ? "--test-data" : "the data's test split";
+    if (test == null) {
+      int[][] split = Subsets.heldOut(all.size(), settings.testFraction(), settings.seed());
+      if (split[1].length == 0 || split[0].length == 0) {
+        throw new IllegalArgumentException(settings.data() + ": " + all.size() + " samples are too few to hold out "
+            + settings.testFraction() + " of them for testing; give --test-data");
+      }
+      test = all.subset(split[1]);
+      all = all.subset(split[0]);
+      testOrigin = String.format(Locale.ROOT, "a held-out %.0f%% of --data (seed %d)", settings.testFraction() * 100,
+          settings.seed());
     }
-    ImageDataset train = fullTrain.subset(part);
-    ImageDataset test = FashionMnist.test(directory);
-    String description = String.format("%d training samples (part %d of %d, %s, seed %d; per label %s), %d test samples",
-        train.size(), index, count, partitioner.describe(), seed, Arrays.toString(train.labelCounts()), test.size());
+    int[] part = settings.partitioner().part(all, settings.index(), settings.count(), settings.seed());
+    if (part.length == 0) {
+      throw new IllegalArgumentException("partition " + settings.partitioner().describe() + " leaves part "
+          + settings.index() + " of " + settings.count() + " empty; use fewer parties or another partition");
+    }
+    Samples train = all.subset(part);
+    int partSize = train.size();
+    if (settings.maxSamples() != null && train.size() > settings.maxSamples()) {
+      train = train.subset(Subsets.sample(train.size(), settings.maxSamples(), settings.seed()));
+    }
+    int testSize = test.size();
+    if (settings.evalSamples() != null && test.size() > settings.evalSamples()) {
+      test = test.subset(Subsets.sample(test.size(), settings.evalSamples(), settings.seed() + 1));
+    }
+    String scaling = "";
+    if (train instanceof TabularSamples tabular && loaded.format() == DataFormat.CSV) {
+      // statistics of this party's own training rows, applied to its test rows too
+      Standardisation statistics = Standardisation.fit(tabular);
+      train = statistics.apply(tabular);
+      test = statistics.apply((TabularSamples) test);
+      scaling = "; " + statistics + " (this party's training rows)";
+    }
+    String description = String.format(Locale.ROOT,
+        "%s; %d training samples (part %d of %d, %s, seed %d%s%s), %d test samples from %s%s%s",
+        loaded.description(), train.size(), settings.index(), settings.count(), settings.partitioner().describe(),
+        settings.seed(), perClass(train),
+        train.size() < partSize ? ", --max-samples of " + partSize : "", test.size(), testOrigin,
+        test.size() < testSize ? " (--eval-samples of " + testSize + ")" : "", scaling);
     return new PartyDataset(train, test, description);
+  }
+
+  private static String perClass(Samples samples) {
+    if (!(samples.task() instanceof Task.Classification classification)) {
+      return "";
+    }
+    if (samples instanceof ImageDataset images) {
+      return "; per class " + Arrays.toString(images.labelCounts());
+    }
+    int[] counts = new int[classification.classes()];
+    for (int i = 0; i < samples.size(); i++) {
+      counts[samples.classOf(i)]++;
+    }
+    return "; per class " + Arrays.toString(counts);
   }
 }

@@ -8,7 +8,6 @@ import dev.flotilla.party.client.FederationSession;
 import dev.flotilla.party.client.MutualTlsChannelFactory;
 import dev.flotilla.party.client.PartyIdentity;
 import dev.flotilla.party.client.RunnerSettings;
-import dev.flotilla.party.data.Partitioner;
 import dev.flotilla.party.train.DjlTrainer;
 import dev.flotilla.party.train.LocalTrainer;
 import dev.flotilla.party.train.TrainingOptions;
@@ -50,8 +49,7 @@ final class PartyModule extends AbstractModule {
   @Provides
   @Singleton
   PartyDataset dataset() {
-    return PartyDataset.load(options.data, Partitioner.parse(options.partition), options.partitionIndex,
-        options.partitionCount, options.seed);
+    return PartyDataset.load(options.datasetSettings());
   }
 
   @Provides
@@ -62,8 +60,8 @@ final class PartyModule extends AbstractModule {
       TrainingOptions defaults = new TrainingOptions(options.localEpochs == null ? 1 : options.localEpochs,
           options.batchSize, options.learningRate, options.momentum, 0, options.seed);
       return new ExternalTrainer(new ExternalTrainerSettings(options.trainerCommand, options.trainerTimeout,
-          options.workDir, options.data, null, options.partition, options.partitionIndex, options.partitionCount,
-          options.seed, null, null, defaults, List.of(options.ca, options.cert, options.key)));
+          options.workDir, options.data, options.testData, options.partition, options.partitionIndex,
+          options.partitionCount, options.seed, options.maxSamples, options.evalSamples, defaults, List.of(options.ca, options.cert, options.key)));
     }
     return new DjlTrainer(data.get(), options.seed, options.torchScript);
   }

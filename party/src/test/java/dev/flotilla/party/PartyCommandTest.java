@@ -61,7 +61,9 @@ class PartyCommandTest {
     assertThat(run("--help")).isZero();
     assertThat(out.toString()).contains("--server=HOST:PORT", "--server-name", "--ca", "--cert", "--key", "--data",
         "--partition", "--partition-index", "--partition-count", "--seed", "--model", "--local-epochs",
-        "--batch-size", "--lr", "--momentum", "Exit codes", "dirichlet:ALPHA", "labels:K");
+        "--batch-size", "--lr", "--momentum", "Exit codes", "dirichlet:ALPHA", "labels:K", "--data-format",
+        "--test-data", "--test-fraction", "--label-column", "--classes", "--task", "--input-shape", "--resize",
+        "--max-samples", "--eval-samples");
     assertThat(out.toString()).doesNotContain("--name=");
   }
 
@@ -96,7 +98,17 @@ class PartyCommandTest {
       "--lr                | -0.1                | --lr must be a positive number",
       "--seed              | many                | Invalid value for option '--seed'",
       "--key               | /nonexistent/k.pem  | --key /nonexistent/k.pem does not exist",
-      "--data              | /nonexistent/data   | --data /nonexistent/data is not a directory",
+      "--data              | /nonexistent/data   | --data /nonexistent/data does not exist",
+      "--test-data         | /nonexistent/t.csv  | --test-data /nonexistent/t.csv does not exist",
+      "--data-format       | parquet             | --data-format must be one of idx, image-folder, csv, numpy, safetensors",
+      "--task              | clustering          | --task must be classification or regression",
+      "--input-shape       | 2x28x28             | input shape '2x28x28': 2 channels",
+      "--input-shape       | 1x28                | input shape '1x28'; expected CxHxW",
+      "--resize            | nearest             | --resize must be area or bilinear",
+      "--classes           | a,b,a               | --classes names a class twice",
+      "--max-samples       | 0                   | --max-samples must be at least 1",
+      "--eval-samples      | -5                  | --eval-samples must be at least 1",
+      "--test-fraction     | 1                   | --test-fraction must be between 0 and 1",
       "--name              | alice               | Unknown options: '--name'",
   })
   @DisplayName("bad input gives one line on stderr naming the problem, and exit code 2")
@@ -111,5 +123,35 @@ class PartyCommandTest {
   void missingData() {
     assertThat(run(validArgs().toArray(String[]::new))).isEqualTo(3);
     assertThat(err.toString()).contains(data.resolve("train-images-idx3-ubyte.gz").toString()).contains("--data");
+  }
+
+  @Test
+  @DisplayName("--input-shape must hold as many values as the built-in --model takes")
+  void inputShapeFitsModel() {
+    List<String> args = validArgs("--model", "cnn", "--input-shape", "3x28x28");
+    assertThat(run(args.toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("--input-shape 3x28x28 gives 2352 values per image but --model cnn takes 784");
+  }
+
+  @Test
+  @DisplayName("a CSV test file with a category the training file lacks exits 3 naming file, line, column and value, before any connection")
+  void unseenCategoryExitsThree() throws IOException {
+    Path train = Files.writeString(dir.resolve("train.csv"), "x,colour,label\n1,red,0\n2,blue,1\n3,red,1\n");
+    Path test = Files.writeString(dir.resolve("test.csv"), "x,colour,label\n1,green,0\n");
+    List<String> args = argsWith("--data", train.toString());
+    args.addAll(List.of("--test-data", test.toString()));
+    assertThat(run(args.toArray(String[]::new))).isEqualTo(3);
+    assertThat(err.toString().strip()).isEqualTo("flotilla party: " + test
+        + " line 2, column 'colour': category 'green' does not occur in the training file " + train
+        + " (its categories: [blue, red])");
+  }
+
+  @Test
+  @DisplayName("string CSV labels without --classes exit 3 with a message that asks for the class list")
+  void stringLabelsExitThree() throws IOException {
+    Path train = Files.writeString(dir.resolve("train.csv"), "x,label\n1,cat\n2,dog\n");
+    assertThat(run(argsWith("--data", train.toString()).toArray(String[]::new))).isEqualTo(3);
+    assertThat(err.toString()).contains(train + " line 2, column 'label': label 'cat' is not a class index")
+        .contains("--classes a,b,c");
   }
 }

@@ -2,6 +2,8 @@ package dev.flotilla.server.round;
 
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.server.model.ModelExport;
+import dev.flotilla.server.model.ModelSource;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tensor.TensorStreamDecoder;
@@ -67,7 +69,12 @@ public final class RoundCoordinator implements CallAuthorizer {
   private static final long HOUSEKEEPING_MILLIS = 1000;
 
   private final ServerConfig config;
+  /** The job's model: a built-in or --initial-model; its layout is what every update must have. */
+  private final ModelSource source;
   private final List<TensorSpec> specs;
+  private final ModelExport export;
+  /** The last exported final model, for the status document; null until written. */
+  private Path exportedFinal;
   private final Strategy strategy;
   private final CheckpointStore checkpoints;
   private final ServerMetrics metrics;
@@ -100,7 +107,10 @@ public final class RoundCoordinator implements CallAuthorizer {
   public RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints,
       ServerMetrics metrics, String tlsProvider, Clock clock) throws IOException {
     this.config = config;
-    this.specs = ModelSpecs.forName(config.model());
+    this.source = config.initialModel() != null ? ModelSource.file(config.initialModel())
+        : ModelSource.builtIn(config.model(), config.seed());
+    this.specs = source.layout();
+    this.export = new ModelExport(config.exportTarget(), config.roundModelsDirectory(), config.jobId(), source.name());
     this.strategy = strategy;
     this.checkpoints = checkpoints;
     this.metrics = metrics;
@@ -118,10 +128,11 @@ public final class RoundCoordinator implements CallAuthorizer {
     if (saved.isPresent()) {
       resume(saved.get());
     } else {
-      global = ModelSpecs.initialWeights(config.model(), config.seed());
-      log.info("job {}: new job, model {} (seed {}), strategy {}, {} rounds, min {} / expected {} parties",
-          config.jobId(), config.model(), config.seed(), strategy.name(), config.rounds(), config.minParties(),
-          config.expectedParties());
+      global = source.initialValues();
+      log.info("job {}: new job, {} ({} tensors, {} values{}), strategy {}, {} rounds, min {} / expected {} parties",
+          config.jobId(), source.describe(), specs.size(), ModelSpecs.totalElements(specs),
+          config.initialModel() == null ? ", seed " + config.seed() : "", strategy.name(), config.rounds(),
+          config.minParties(), config.expectedParties());
     }
     finished = roundsCompleted >= config.rounds();
     metrics.roundsCompleted(roundsCompleted);
@@ -135,17 +146,18 @@ public final class RoundCoordinator implements CallAuthorizer {
   }
 
   private void resume(Checkpoint c) throws IOException {
-    if (!c.jobId().equals(config.jobId()) || !c.model().equals(config.model()) || !c.strategy().equals(strategy.name())) {
+    if (!c.jobId().equals(config.jobId()) || !c.strategy().equals(strategy.name())) {
       throw new IOException("state in " + checkpoints.file() + " belongs to job " + c.jobId() + " (model " + c.model()
-          + ", strategy " + c.strategy() + "), not job " + config.jobId() + " (model " + config.model() + ", strategy "
+          + ", strategy " + c.strategy() + "), not job " + config.jobId() + " (" + source.describe() + ", strategy "
           + strategy.name() + "); use another --state-dir or the job's settings");
     }
-    global = c.global();
-    for (int t = 0; t < specs.size(); t++) {
-      if (global.length != specs.size() || global[t].length != specs.get(t).numElements()) {
-        throw new IOException(checkpoints.file() + " holds a model that does not match the layout of '" + config.model() + "'");
-      }
+    List<TensorSpec> recorded = c.layout().isEmpty() ? layoutOfOldCheckpoint(c) : c.layout();
+    String difference = ModelSource.firstDifference(recorded, "the checkpoint", specs, source.describe());
+    if (difference != null) {
+      throw new IOException("state in " + checkpoints.file() + " holds another model than job " + config.jobId()
+          + " is given: " + difference + "; use another --state-dir or the job's model");
     }
+    global = c.global();
     modelVersion = c.modelVersion();
     roundsCompleted = c.roundsCompleted();
     strategy.restore(c.strategyState());
@@ -157,6 +169,16 @@ public final class RoundCoordinator implements CallAuthorizer {
     metrics.restoreBytes(c.bytesUp(), c.bytesDown());
     log.info("job {}: resumed from {} at round {} of {} (model version {}), known parties {}", config.jobId(),
         checkpoints.file(), roundsCompleted, config.rounds(), modelVersion, slots.names());
+  }
+
+  /** A checkpoint from before layouts were recorded holds a built-in model, named in it. */
+  private List<TensorSpec> layoutOfOldCheckpoint(Checkpoint c) throws IOException {
+    try {
+      return ModelSpecs.forName(c.model());
+    } catch (IllegalArgumentException e) {
+      throw new IOException("state in " + checkpoints.file() + " records no layout and its model '" + c.model()
+          + "' is no built-in architecture; use another --state-dir");
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -189,7 +211,7 @@ public final class RoundCoordinator implements CallAuthorizer {
           .setJobId(config.jobId())
           .setStrategy(strategy.name())
           .setRounds(config.rounds())
-          .setModel(config.model())
+          .setModel(source.name())
           .setPartyIndex(party.index)
           .setCurrentRound(roundsCompleted)
           .setFedproxMu(strategy.proximalMu())
@@ -370,7 +392,7 @@ public final class RoundCoordinator implements CallAuthorizer {
       try {
         TensorChunks.checkLayout(header.getTensorsList(), specs);
       } catch (TensorStreamException e) {
-        throw reject(round, name, Status.INVALID_ARGUMENT, "update does not match model '" + config.model() + "': "
+        throw reject(round, name, Status.INVALID_ARGUMENT, "update does not match " + source.describe() + ": "
             + e.getMessage());
       }
       Upload upload = new Upload(name, round, header);
@@ -553,6 +575,7 @@ public final class RoundCoordinator implements CallAuthorizer {
           sendFinished(p);
         }
       }
+      exportFinal();
       log.info("job {}: finished {} rounds (model version {}); waiting up to {} for final evaluations from {}",
           config.jobId(), roundsCompleted, modelVersion, config.finalEvaluationWait(), awaitingFinalEvaluation);
       writeStatus();
@@ -679,6 +702,7 @@ public final class RoundCoordinator implements CallAuthorizer {
       metrics.roundDuration(duration);
       metrics.aggregationTime(aggregationSeconds);
       saveCheckpoint();
+      exportRound(round.number);
       writeStatus();
       log.info("job {}: round {} completed: aggregated {} ({} samples), late or dropped {}, metrics of model {} {}, "
               + "{} s (aggregation {} ms)", config.jobId(), round.number, record.parties(), samples, lateOrDropped,
@@ -719,11 +743,35 @@ public final class RoundCoordinator implements CallAuthorizer {
       known.add(new Checkpoint.PartyRecord(p.name, p.index, p.numSamples));
     }
     try {
-      checkpoints.save(new Checkpoint(config.jobId(), config.model(), strategy.name(), config.rounds(), roundsCompleted,
+      checkpoints.save(new Checkpoint(config.jobId(), source.name(), specs, strategy.name(), config.rounds(), roundsCompleted,
           modelVersion, global, strategy.state(), known, List.copyOf(history), new LinkedHashMap<>(finalEvaluations),
           metrics.bytesUp(), metrics.bytesDown()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the checkpoint " + checkpoints.file(), e);
+    }
+  }
+
+  /** Writes round's global model to <state-dir>/models/ with --export-every-round. */
+  private void exportRound(int round) {
+    try {
+      Path file = export.writeRound(specs, global, round, modelVersion);
+      if (file != null) {
+        log.info("job {}: round {}: exported the global model (version {}) to {}", config.jobId(), round, modelVersion,
+            file.toAbsolutePath());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export round " + round + "'s model", e);
+    }
+  }
+
+  /** Writes the final global model (--export); the job's result, so failing to write it is fatal. */
+  private void exportFinal() {
+    try {
+      exportedFinal = export.writeFinal(specs, global, roundsCompleted, modelVersion);
+      log.info("job {}: exported the final global model (round {}, version {}) to {}", config.jobId(), roundsCompleted,
+          modelVersion, exportedFinal.toAbsolutePath());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export the final model to " + export.finalFile(), e);
     }
   }
 
@@ -733,7 +781,11 @@ public final class RoundCoordinator implements CallAuthorizer {
     try {
       Map<String, Object> s = new LinkedHashMap<>();
       s.put("job_id", config.jobId());
-      s.put("model", config.model());
+      s.put("model", source.name());
+      s.put("initial_model", config.initialModel() == null ? null : config.initialModel().toAbsolutePath().toString());
+      s.put("exported_model", exportedFinal == null ? null : exportedFinal.toAbsolutePath().toString());
+      s.put("exported_rounds_directory", export.roundsDirectory() == null ? null
+          : export.roundsDirectory().toAbsolutePath().toString());
       s.put("strategy", strategy.name());
       s.put("rounds_completed", roundsCompleted);
       s.put("rounds_total", config.rounds());

@@ -114,9 +114,11 @@ final class SpooledUpdate implements AutoCloseable {
     if (scale < 1) {
       int piece = 1 << 16;
       for (int t = 0; t < base.length; t++) {
-        for (int off = 0; off < base[t].length; off += piece) {
+        // off advances by count, never past the length: off += piece would overflow for a tensor near 2^31 values
+        for (int off = 0; off < base[t].length; ) {
           int count = Math.min(piece, base[t].length - off);
           sum.fold(t, off, FloatBuffer.wrap(base[t], off, count), count, weight * (1 - scale));
+          off += count;
         }
       }
     }

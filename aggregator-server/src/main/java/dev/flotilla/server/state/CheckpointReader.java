@@ -191,7 +191,8 @@ final class CheckpointReader {
         return null;
       }
       checkShapedLikeGlobal(global, strategyState);
-      return Metadata.decode(file, json).toCheckpoint(global, strategyState);
+      Metadata meta = Metadata.decode(file, json);
+      return meta.toCheckpoint(CheckpointLayout.decode(file, meta.layout, global), global, strategyState);
     }
 
     /**
@@ -308,6 +309,7 @@ final class CheckpointReader {
   private static final class Metadata {
     String jobId;
     String model;
+    List<CheckpointLayout.Entry> layout;
     String strategy;
     int roundsTotal;
     int roundsCompleted;
@@ -379,8 +381,9 @@ final class CheckpointReader {
       return text.equals(new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
 
-    Checkpoint toCheckpoint(float[][] global, Map<String, float[][]> strategyState) {
-      return new Checkpoint(jobId, model, strategy, roundsTotal, roundsCompleted, modelVersion, global, strategyState,
+    Checkpoint toCheckpoint(List<dev.flotilla.protocol.model.TensorSpec> checkedLayout, float[][] global,
+        Map<String, float[][]> strategyState) {
+      return new Checkpoint(jobId, model, checkedLayout, strategy, roundsTotal, roundsCompleted, modelVersion, global, strategyState,
           List.copyOf(orEmpty(parties)), List.copyOf(orEmpty(history)),
           finalEvaluations == null ? Map.of() : finalEvaluations, bytesUp, bytesDown);
     }

@@ -19,7 +19,8 @@ import java.util.zip.CheckedOutputStream;
  * Layout (format 1, big-endian ints as {@link DataOutputStream} writes them):
  * <pre>
  *   "FLOTILLA-CKPT"  int format=1
- *   int n  n bytes of UTF-8 JSON metadata (everything but tensors)
+ *   int n  n bytes of UTF-8 JSON metadata (everything but tensors; "layout" lists each tensor's
+ *          name, shape and dtype, absent in checkpoints written before it was recorded)
  *   tensors: the global model
  *   int groups  groups x (writeUTF name, tensors): the strategy's named state, shaped like the model
  *   long CRC32 of every byte before it
@@ -53,6 +54,7 @@ public final class CheckpointStore {
       Map<String, Object> meta = new LinkedHashMap<>();
       meta.put("job_id", checkpoint.jobId());
       meta.put("model", checkpoint.model());
+      meta.put("layout", checkpoint.layout().isEmpty() ? null : CheckpointLayout.encode(checkpoint.layout()));
       meta.put("strategy", checkpoint.strategy());
       meta.put("rounds_total", checkpoint.roundsTotal());
       meta.put("rounds_completed", checkpoint.roundsCompleted());

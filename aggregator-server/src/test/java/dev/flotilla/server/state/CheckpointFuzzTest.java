@@ -99,6 +99,7 @@ class CheckpointFuzzTest {
   static void assertSame(Checkpoint actual, Checkpoint expected) {
     assertThat(actual.jobId()).isEqualTo(expected.jobId());
     assertThat(actual.model()).isEqualTo(expected.model());
+    assertThat(actual.layout()).isEqualTo(expected.layout());
     assertThat(actual.strategy()).isEqualTo(expected.strategy());
     assertThat(actual.roundsTotal()).isEqualTo(expected.roundsTotal());
     assertThat(actual.roundsCompleted()).isEqualTo(expected.roundsCompleted());

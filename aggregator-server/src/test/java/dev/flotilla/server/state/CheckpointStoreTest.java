@@ -3,7 +3,9 @@ package dev.flotilla.server.state;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.flotilla.protocol.model.DType;
 import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.round.RoundRecord;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -30,7 +32,7 @@ class CheckpointStoreTest {
     float[][] m = ModelSpecs.initialWeights("cnn", 4);
     RoundRecord r1 = new RoundRecord(1, 2, List.of("a", "b"), Map.of("c", "dropped"), 300, 0,
         Map.of("accuracy", 0.5, "loss", 1.2), 3.5, 0.01, 1234L);
-    return new Checkpoint("job7", "cnn", "fedadam", 5, 1, 1, global, Map.of("m", m, "v", m), List.of(
+    return new Checkpoint("job7", "cnn", ModelSpecs.forName("cnn"), "fedadam", 5, 1, 1, global, Map.of("m", m, "v", m), List.of(
         new Checkpoint.PartyRecord("a", 0, 100), new Checkpoint.PartyRecord("b", 1, 200)), List.of(r1),
         Map.of("a", Map.of("accuracy", 0.8, "num_samples", 10.0)), 12345, 67890);
   }
@@ -45,6 +47,7 @@ class CheckpointStoreTest {
     Checkpoint loaded = store.load().orElseThrow();
     assertThat(loaded.jobId()).isEqualTo("job7");
     assertThat(loaded.model()).isEqualTo("cnn");
+    assertThat(loaded.layout()).isEqualTo(ModelSpecs.forName("cnn"));
     assertThat(loaded.strategy()).isEqualTo("fedadam");
     assertThat(loaded.roundsCompleted()).isEqualTo(1);
     assertThat(loaded.modelVersion()).isEqualTo(1);
@@ -58,6 +61,29 @@ class CheckpointStoreTest {
     try (var files = Files.list(dir)) {
       assertThat(files).containsExactly(store.file()); // no temporary file left behind
     }
+  }
+
+  @Test
+  @DisplayName("the layout (names, shapes, dtypes) is recorded; one that disagrees with the tensors is refused as corrupt")
+  void layout() throws Exception {
+    CheckpointStore store = new CheckpointStore(dir);
+    List<TensorSpec> layout = List.of(new TensorSpec("conv.weight", new long[] {2, 1, 2}, DType.BF16),
+        new TensorSpec("bn.num_batches_tracked", new long[] {}, DType.I64));
+    Checkpoint c = sample();
+    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, new float[][] {{1, 2, 3, 4}, {7}}, Map.of(),
+        c.parties(), c.history(), c.finalEvaluations(), 1, 2));
+    assertThat(store.load().orElseThrow().layout()).isEqualTo(layout);
+    assertThat(store.load().orElseThrow().model()).isEmpty();
+
+    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, new float[][] {{1, 2, 3}, {7}}, Map.of(),
+        c.parties(), c.history(), c.finalEvaluations(), 1, 2));
+    assertThatThrownBy(store::load).isInstanceOf(InvalidCheckpointException.class).hasMessage("checkpoint "
+        + store.file() + " is corrupt: its layout gives tensor 'conv.weight' shape [2, 1, 2] (4 values) but the global "
+        + "model's tensor 0 has 3");
+    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, new float[][] {{1, 2, 3, 4}}, Map.of(),
+        c.parties(), c.history(), c.finalEvaluations(), 1, 2));
+    assertThatThrownBy(store::load).isInstanceOf(InvalidCheckpointException.class)
+        .hasMessageEndingWith("is corrupt: its layout lists 2 tensors but the global model has 1");
   }
 
   @Test
@@ -161,7 +187,7 @@ class CheckpointStoreTest {
       // a valid checkpoint of a 4 MiB model: its values are allocated once, never a second copy of the file
       float[][] big = {new float[1 << 20], {1, 2, 3}};
       Checkpoint c = sample();
-      new CheckpointStore(dir.resolve("big")).save(new Checkpoint(c.jobId(), c.model(), c.strategy(), c.roundsTotal(),
+      new CheckpointStore(dir.resolve("big")).save(new Checkpoint(c.jobId(), c.model(), List.of(), c.strategy(), c.roundsTotal(),
           c.roundsCompleted(), c.modelVersion(), big, Map.of(), c.parties(), c.history(), c.finalEvaluations(), 1, 2));
       long size = Files.size(dir.resolve("big").resolve(CheckpointStore.FILE_NAME));
       long before = threads.getCurrentThreadAllocatedBytes();

@@ -8,6 +8,7 @@ import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
 import io.fabric8.kubeapitest.junit.KubeConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -83,6 +85,7 @@ class ConfigManifestsIT {
   Stream<DynamicTest> dryRunEveryManifest() {
     assertThat(manifests()).extracting(p -> root().relativize(p).toString())
         .contains("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/samples/iflearnerjob-server.yaml",
+            "config/samples/flotilla-tabular-model.yaml", "config/samples/flotilla-tabular-party-a.yaml",
             "config/rbac/namespaced/job_role.yaml", "config/rbac/cluster/cluster_role.yaml", "config/manager/manager.yaml",
             "ingress-nginx/deploy.yaml");
     return manifests().stream().map(file -> DynamicTest.dynamicTest(root().relativize(file).toString(), () -> {
@@ -113,12 +116,29 @@ class ConfigManifestsIT {
         .contains("config/rbac/cluster/cluster_role.yaml", "config/rbac/cluster/secrets_role.yaml",
             "config/rbac/cluster/secrets_binding.yaml", "config/cluster-wide/watch.yaml")
         .noneMatch(p -> p.startsWith("config/rbac/namespaced/"));
-    assertThat(KubeApi.kustomizationFiles(root().resolve("config/samples"))).hasSize(6);
+    assertThat(KubeApi.kustomizationFiles(root().resolve("config/samples"))).extracting(p -> p.getFileName().toString())
+        .hasSize(11).contains("flotilla-tabular-model.yaml", "flotilla-tabular-server.yaml", "flotilla-tabular-data.yaml",
+            "flotilla-tabular-party-a.yaml", "flotilla-tabular-party-b.yaml");
     for (Path p : Stream.concat(namespaced.stream(), clusterWide.stream()).toList()) {
       for (HasMetadata o : KubeApi.loadAll(p)) {
         dryRun(o);
       }
     }
+  }
+
+  @Test
+  @DisplayName("the initial-model ConfigMap sample is stored by the API server with its binaryData byte for byte")
+  void initialModelConfigMapRoundTrips() throws IOException {
+    Path file = root().resolve("config/samples/flotilla-tabular-model.yaml");
+    ConfigMap sample = (ConfigMap) KubeApi.loadAll(file).get(0);
+    String namespace = "samples-binary";
+    KubeApi.namespace(client, namespace);
+
+    client.resource(sample).inNamespace(namespace).fieldManager("kubectl").forceConflicts().serverSideApply();
+    ConfigMap stored = client.configMaps().inNamespace(namespace).withName(sample.getMetadata().getName()).get();
+
+    byte[] expected = Base64.getDecoder().decode(sample.getBinaryData().get("model.safetensors"));
+    assertThat(Base64.getDecoder().decode(stored.getBinaryData().get("model.safetensors"))).isEqualTo(expected);
   }
 
   private static void dryRun(HasMetadata o) {

@@ -1,7 +1,7 @@
 package dev.flotilla.party.data;
 
 /** A data file is absent or unreadable; the message names the file and what to do about it. */
-public final class DataMissingException extends RuntimeException {
+public final class DataMissingException extends BadDataException {
   public DataMissingException(String message) {
     super(message);
   }

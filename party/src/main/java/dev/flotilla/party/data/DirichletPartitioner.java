@@ -32,9 +32,9 @@ public final class DirichletPartitioner implements Partitioner {
   }
 
   @Override
-  public List<int[]> split(ImageDataset data, int parts, long seed) {
+  public List<int[]> split(Samples data, int parts, long seed) {
     Random random = new Random(seed);
-    int classes = data.classCount();
+    int classes = Partitioner.classesOf(data, describe());
     int[][] byLabel = Shuffles.indicesByLabel(data, classes);
     int minimum = minimumPartSize(data.size(), parts);
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

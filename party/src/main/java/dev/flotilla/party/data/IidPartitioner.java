@@ -9,7 +9,7 @@ import java.util.Random;
 public final class IidPartitioner implements Partitioner {
 
   @Override
-  public List<int[]> split(ImageDataset data, int parts, long seed) {
+  public List<int[]> split(Samples data, int parts, long seed) {
     int n = data.size();
     int[] order = Shuffles.permutation(n, new Random(seed));
     List<int[]> result = new ArrayList<>(parts);

@@ -26,9 +26,9 @@ public final class LabelsPartitioner implements Partitioner {
   }
 
   @Override
-  public List<int[]> split(ImageDataset data, int parts, long seed) {
+  public List<int[]> split(Samples data, int parts, long seed) {
     Random random = new Random(seed);
-    int classes = data.classCount();
+    int classes = Partitioner.classesOf(data, describe());
     if (labelsPerParty > classes) {
       throw new IllegalArgumentException("labels:" + labelsPerParty + " asks for more classes than the "
           + classes + " the data set has");

@@ -10,13 +10,13 @@ import java.util.Locale;
 public interface Partitioner {
 
   /** The sample indices of every part, each sorted ascending; parts are disjoint. */
-  List<int[]> split(ImageDataset data, int parts, long seed);
+  List<int[]> split(Samples data, int parts, long seed);
 
   /** The spelling accepted by {@link #parse}, for logs. */
   String describe();
 
   /** The indices of part {@code index} of {@code parts}. */
-  default int[] part(ImageDataset data, int index, int parts, long seed) {
+  default int[] part(Samples data, int index, int parts, long seed) {
     if (parts < 1) {
       throw new IllegalArgumentException("--partition-count must be at least 1, got " + parts);
     }
@@ -25,6 +25,19 @@ public interface Partitioner {
           "--partition-index must be in [0, " + parts + "), got " + index);
     }
     return split(data, parts, seed).get(index);
+  }
+
+  /**
+   * The class count of a classification data set, for the schemes that deal out classes.
+   *
+   * @throws IllegalArgumentException for a regression data set, naming the scheme that does work
+   */
+  static int classesOf(Samples data, String scheme) {
+    if (data.task() instanceof Task.Classification classification) {
+      return classification.classes();
+    }
+    throw new IllegalArgumentException("partition " + scheme + " deals out classes, but the data is a regression "
+        + "task; use --partition iid");
   }
 
   /**

@@ -25,7 +25,7 @@ final class Shuffles {
   }
 
   /** The indices of every label, in index order. */
-  static int[][] indicesByLabel(ImageDataset data, int classes) {
+  static int[][] indicesByLabel(Samples data, int classes) {
     int[] counts = new int[classes];
     for (int i = 0; i < data.size(); i++) {
       counts[data.classOf(i)]++;

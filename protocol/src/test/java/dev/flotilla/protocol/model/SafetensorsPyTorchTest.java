@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
+import dev.flotilla.testing.SystemPython;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,7 +29,7 @@ class SafetensorsPyTorchTest {
   @Test
   @DisplayName("a file PyTorch wrote in F32, F16, BF16, F64, I64 and I32 reads as the float32 values PyTorch converts it to, bit for bit")
   void readsWhatPyTorchWrites() throws Exception {
-    PythonScripts.run(dir, "torch_writes.py", dir.toString());
+    python("torch_writes.py", dir.toString());
     ModelFile model = Safetensors.read(dir.resolve("torch.safetensors"));
 
     Map<String, DType> dtypes = model.layout().stream().collect(Collectors.toMap(TensorSpec::name, TensorSpec::dtype));
@@ -77,7 +78,18 @@ class SafetensorsPyTorchTest {
     String expected = "{\"metadata\":{\"flotilla.model\":\"custom\",\"job\":\"fmnist\"},\"tensors\":["
         + layout.stream().map(s -> "[\"" + s.name() + "\",\"" + s.dtype().safetensorsName() + "\","
             + java.util.Arrays.toString(s.shape()) + "]").collect(Collectors.joining(",")) + "]}";
-    assertThat(PythonScripts.run(dir, "torch_reads.py", dir.toString(), expected)).contains("OK 6");
+    assertThat(python("torch_reads.py", dir.toString(), expected)).contains("OK 6");
+  }
+
+  /** Runs a script of this package's test resources with Debian's python3; its output, or an AssertionError. */
+  private String python(String script, String... args) throws IOException {
+    try (var in = getClass().getResourceAsStream(script)) {
+      Files.write(dir.resolve(script), in.readAllBytes());
+    }
+    String[] command = new String[args.length + 1];
+    command[0] = script;
+    System.arraycopy(args, 0, command, 1, args.length);
+    return SystemPython.run(dir, java.time.Duration.ofMinutes(5), command).requireSuccess();
   }
 
   static float[] rawFloats(Path file) throws IOException {

@@ -1,0 +1,102 @@
+package dev.flotilla.server.model;
+
+import dev.flotilla.protocol.model.ModelFile;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.Safetensors;
+import dev.flotilla.protocol.model.SafetensorsException;
+import dev.flotilla.protocol.model.SafetensorsHeader;
+import dev.flotilla.protocol.model.TensorSpec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Where the job's model comes from: a built-in architecture of {@link ModelSpecs} (seeded initial
+ * weights) or an initial safetensors file (its layout and values). The one place the server learns
+ * the layout that updates, checkpoints and exports are checked against.
+ */
+public final class ModelSource {
+
+  /** The most values of one tensor: the longest Java array the JVM allocates. */
+  public static final long MAX_TENSOR_VALUES = Integer.MAX_VALUE - 8;
+
+  private final String name;
+  private final List<TensorSpec> layout;
+  private final Path file;
+  private final long seed;
+
+  private ModelSource(String name, List<TensorSpec> layout, Path file, long seed) {
+    this.name = name;
+    this.layout = List.copyOf(layout);
+    this.file = file;
+    this.seed = seed;
+  }
+
+  /** A built-in architecture ("mlp", "cnn", ...), initialised from {@code seed}. */
+  public static ModelSource builtIn(String name, long seed) {
+    return new ModelSource(name, ModelSpecs.forName(name), null, seed);
+  }
+
+  /**
+   * An initial model file: its header is read and checked now (the values when they are needed);
+   * its {@value Safetensors#MODEL_KEY} metadata, if any, names the architecture for the parties.
+   */
+  public static ModelSource file(Path file) throws IOException {
+    SafetensorsHeader header = Safetensors.readLayout(file);
+    for (TensorSpec t : header.layout()) {
+      if (t.elementCount() > MAX_TENSOR_VALUES) {
+        throw new SafetensorsException(file, "tensor '" + t.name() + "' has " + t.elementCount() + " values; the server "
+            + "holds each tensor in one Java array, at most " + MAX_TENSOR_VALUES + " values (8 GiB of float32)");
+      }
+    }
+    return new ModelSource(header.model().orElse(""), header.layout(), file, 0);
+  }
+
+  /** The built-in architecture's name, or "" for a file that names none (JoinResponse.model). */
+  public String name() {
+    return name;
+  }
+
+  public List<TensorSpec> layout() {
+    return layout;
+  }
+
+  /** For messages: "model 'cnn'" or "the model of /path/init.safetensors". */
+  public String describe() {
+    if (file == null) {
+      return "model '" + name + "'";
+    }
+    return "the model of " + file + (name.isEmpty() ? "" : " ('" + name + "')");
+  }
+
+  /** Version 0 of the global model: the built-in's seeded weights, or the file's values. */
+  public float[][] initialValues() throws IOException {
+    if (file == null) {
+      return ModelSpecs.initialWeights(name, seed);
+    }
+    ModelFile model = Safetensors.read(file);
+    if (!model.layout().equals(layout)) {
+      throw new SafetensorsException(file, "changed while the server was reading it");
+    }
+    return model.values();
+  }
+
+  /**
+   * The first difference between two layouts, e.g. "tensor 3 is fc1.weight[120, 256] in the
+   * checkpoint but fc1.weight[120, 400] in the model of init.safetensors", or null when they agree.
+   */
+  public static String firstDifference(List<TensorSpec> recorded, String recordedWhere, List<TensorSpec> now,
+      String nowWhere) {
+    for (int i = 0; i < Math.min(recorded.size(), now.size()); i++) {
+      if (!recorded.get(i).equals(now.get(i))) {
+        return "tensor " + i + " is " + recorded.get(i) + " in " + recordedWhere + " but " + now.get(i) + " in " + nowWhere;
+      }
+    }
+    if (recorded.size() != now.size()) {
+      return recordedWhere + " has " + recorded.size() + " tensors but " + nowWhere + " has " + now.size()
+          + (recorded.size() > now.size() ? " (no '" + recorded.get(now.size()).name() + "')"
+              : " (a new '" + now.get(recorded.size()).name() + "')");
+    }
+    return null;
+  }
+}

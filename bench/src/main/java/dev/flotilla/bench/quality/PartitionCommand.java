@@ -1,0 +1,79 @@
+package dev.flotilla.bench.quality;
+
+import dev.flotilla.party.data.DataMissingException;
+import dev.flotilla.party.data.FashionMnist;
+import dev.flotilla.party.data.ImageDataset;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bin/flotilla partition}: the parts of the training set that parties started with the same options train on. */
+@Command(
+    name = "flotilla partition",
+    mixinStandardHelpOptions = true,
+    version = "flotilla partition 0.1.0",
+    sortOptions = false,
+    description = {
+      "Writes the split of the Fashion-MNIST training set that parties started with the same --partition, "
+          + "--partition-count and --seed compute for themselves: per part its size, label counts and sample indices "
+          + "(JSON), and prints one line per part. The learning-quality benchmark trains its PyTorch reference on it."},
+    footerHeading = "%nExample:%n",
+    footer = {"  bin/flotilla partition --partition dirichlet:0.5 --count 10 --seed 42 --out parts.json"})
+public final class PartitionCommand implements Callable<Integer> {
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "/usr/share/datasets/fashion-mnist",
+      description = "Directory of the Fashion-MNIST idx files, gzipped or not (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--partition", paramLabel = "SCHEME", defaultValue = "iid",
+      description = "iid, dirichlet:ALPHA or labels:K, as the party's --partition (default: ${DEFAULT-VALUE}).")
+  String partition;
+
+  @Option(names = {"--count", "--partition-count"}, paramLabel = "N", required = true,
+      description = "Number of parts (the parties' --partition-count).")
+  int count;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
+      description = "The parties' --seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--out", paramLabel = "FILE", required = true, description = "JSON file to write.")
+  Path out;
+
+  @Override
+  public Integer call() {
+    FashionMnist.requireFiles(data);
+    ImageDataset train = FashionMnist.train(data);
+    PartitionFile file = PartitionFile.of(train, partition, count, seed);
+    file.writeTo(out);
+    PrintWriter stdout = new PrintWriter(System.out, true);
+    stdout.printf("%s of %d training samples into %d parts (seed %d) -> %s%n", file.partition(), file.samples(),
+        count, seed, out.toAbsolutePath());
+    for (int p = 0; p < count; p++) {
+      stdout.printf("  part %d: %d samples, per label %s%n", p, file.parts().get(p).length,
+          Arrays.toString(file.labelCounts().get(p)));
+    }
+    return 0;
+  }
+
+  static CommandLine commandLine() {
+    CommandLine commandLine = new CommandLine(new PartitionCommand());
+    commandLine.setParameterExceptionHandler((e, args) -> {
+      e.getCommandLine().getErr().println("flotilla partition: " + e.getMessage() + " (see --help)");
+      return 2;
+    });
+    commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+      cl.getErr().println("flotilla partition: " + e.getMessage());
+      return e instanceof IllegalArgumentException || e instanceof DataMissingException ? 3 : 1;
+    });
+    return commandLine;
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+}

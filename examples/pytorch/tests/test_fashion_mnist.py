@@ -1,0 +1,103 @@
+"""The Fashion-MNIST example's data handling: idx files, the parties' splits, model names."""
+
+import gzip
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import fashion_mnist as example  # noqa: E402
+import flotilla_trainer as flotilla  # noqa: E402
+
+LABELS = np.repeat(np.arange(10, dtype=np.uint8), 100)  # 1000 samples, 100 per class
+
+
+def parts(scheme, count=3, seed=42, labels=LABELS):
+    return [example.part_of(flotilla.Partition(scheme, i, count, seed), labels) for i in range(count)]
+
+
+class PartitionTest(unittest.TestCase):
+
+    def assertDisjointCover(self, split, n=len(LABELS)):
+        joined = np.concatenate(split)
+        self.assertEqual(len(joined), len(set(joined.tolist())), "parts overlap")
+        self.assertEqual(list(range(n)), sorted(joined.tolist()))
+
+    def test_iid_parts_are_disjoint_near_equal_and_cover_the_set(self):
+        split = parts("iid")
+        self.assertDisjointCover(split)
+        self.assertEqual([333, 333, 334], [len(p) for p in split])
+
+    def test_every_party_draws_the_same_split_from_the_seed_and_another_seed_differs(self):
+        self.assertTrue(all(np.array_equal(a, b) for a, b in zip(parts("iid"), parts("iid"))))
+        self.assertFalse(np.array_equal(parts("iid")[0], parts("iid", seed=43)[0]))
+
+    def test_dirichlet_parts_are_disjoint_cover_and_skewed(self):
+        split = parts("dirichlet:0.1", count=4)
+        self.assertDisjointCover(split)
+        self.assertTrue(all(len(p) >= 10 for p in split))
+        # with alpha 0.1 some class is (nearly) absent from some party
+        counts = [np.bincount(LABELS[p], minlength=10) for p in split]
+        self.assertLess(min(c.min() for c in counts), 5)
+
+    def test_labels_k_gives_each_party_exactly_k_classes(self):
+        split = parts("labels:2", count=5)
+        self.assertDisjointCover(split)
+        self.assertEqual([2] * 5, [len(set(LABELS[p].tolist())) for p in split])
+
+    def test_an_unknown_scheme_is_refused_with_the_accepted_ones(self):
+        with self.assertRaises(flotilla.ContractError) as refused:
+            parts("stratified")
+        self.assertIn("'stratified' is not iid, dirichlet:ALPHA or labels:K", str(refused.exception))
+
+    def test_no_partition_means_the_whole_set(self):
+        self.assertEqual(len(LABELS), len(example.part_of(None, LABELS)))
+
+
+class IdxTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, content, gz=False):
+        path = os.path.join(self.tmp.name, name + (".gz" if gz else ""))
+        with (gzip.open if gz else open)(path, "wb") as f:
+            f.write(content)
+
+    def test_a_gzipped_idx_file_is_read(self):
+        self.write("labels", bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]), gz=True)
+        self.assertEqual([7, 8, 9], example.read_idx(self.tmp.name, "labels").tolist())
+
+    def test_a_truncated_file_says_how_many_bytes_it_promised(self):
+        self.write("images", bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]) + bytes(5))
+        with self.assertRaises(flotilla.ContractError) as refused:
+            example.read_idx(self.tmp.name, "images")
+        self.assertIn("header promises 8 bytes of data for shape [2, 2, 2], the file holds 5", str(refused.exception))
+
+    def test_a_missing_file_names_the_directory(self):
+        with self.assertRaises(flotilla.ContractError) as refused:
+            example.read_idx(self.tmp.name, example.TRAIN_LABELS)
+        self.assertIn("train-labels-idx1-ubyte[.gz]: no such file", str(refused.exception))
+
+
+class ModelTest(unittest.TestCase):
+
+    def test_the_mlp_spec_names_its_widths(self):
+        model = example.build_model("mlp:784-64-10")
+        self.assertEqual({"fc1.weight": [64, 784], "fc1.bias": [64], "fc2.weight": [10, 64], "fc2.bias": [10]},
+                         {k: list(v.shape) for k, v in model.state_dict().items()})
+
+    def test_an_unknown_model_asks_for_model(self):
+        with self.assertRaises(flotilla.ContractError) as refused:
+            example.build_model("resnet20")
+        self.assertIn("pass --model", str(refused.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
