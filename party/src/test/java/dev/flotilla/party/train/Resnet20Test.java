@@ -33,7 +33,7 @@ class Resnet20Test {
   @TempDir Path dir;
 
   /** Fashion-MNIST images as 3x32x32 colour images: padded by 2 pixels, the grey value in every channel. */
-  static ArraySamples colour(ImageDataset images) {
+  static FloatSamples colour(ImageDataset images) {
     float[][] features = new float[images.size()][];
     float[] labels = new float[images.size()];
     float[] grey = new float[28 * 28];
@@ -48,7 +48,7 @@ class Resnet20Test {
       features[i] = rgb;
       labels[i] = images.classOf(i);
     }
-    return new ArraySamples(features, labels, Task.classification(10));
+    return new FloatSamples(features, labels, Task.classification(10));
   }
 
   @Test
@@ -71,7 +71,7 @@ class Resnet20Test {
   @DisplayName("a resnet20 trained a step by DJL, written as safetensors, loads into the PyTorch ResNet20 with strict=True and gives the same logits")
   void djlAndPyTorchAgree() throws Exception {
     List<TensorSpec> layout = ModelSpecs.forName("resnet20");
-    ArraySamples images = colour(FashionMnist.train(RealServer.fashionMnistDirectory()).head(64));
+    FloatSamples images = colour(FashionMnist.train(RealServer.fashionMnistDirectory()).head(64));
     float[][] trained;
     float[][] djlLogits;
     try (LocalModel model = LocalModel.create(Architecture.forName("resnet20"), layout, 3)) {
