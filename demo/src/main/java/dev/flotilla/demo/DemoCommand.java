@@ -77,6 +77,11 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "Write the run's figures as JSON to FILE.")
   Path report;
 
+  @Option(names = "--export", paramLabel = "FILE",
+      description = "Write the final global model to FILE as safetensors (the server's --export), ready for "
+          + "safetensors.torch.load_file and load_state_dict in PyTorch.")
+  Path export;
+
   @Option(names = "--data", paramLabel = "PATH",
       description = "The parties' data, passed to each party's --data: Fashion-MNIST idx files (gzipped or not) "
           + "or any format the party (or --trainer-command) reads (default: $" + DATASET_VARIABLE + " or "
@@ -195,6 +200,9 @@ public final class DemoCommand implements Callable<Integer> {
       DemoReport result = new DemoReport(modelLabel, strategy, split, parties, finalStatus, roundSeconds,
           (System.nanoTime() - started) / 1e9);
       out.println(result.summary());
+      if (export != null) {
+        out.printf(Locale.ROOT, "  final model      %s%n", export.toAbsolutePath());
+      }
       if (report != null) {
         result.writeTo(report);
         out.printf(Locale.ROOT, "  report           %s%n", report.toAbsolutePath());
@@ -246,6 +254,9 @@ public final class DemoCommand implements Callable<Integer> {
       settings.partyArg("--eval-samples", evalSamples.toString());
     }
     partyOptions.forEach((name, value) -> settings.partyArg("--" + name, value));
+    if (export != null) {
+      settings.serverArg("--export", export.toAbsolutePath().toString());
+    }
     return settings;
   }
 
