@@ -67,6 +67,7 @@ class DemoCommandTest {
     LocalFederation.Settings settings = command.settings(dir, "iid");
 
     assertThat(settings.model()).isNull();
+    assertThat(command.modelLabel()).isEqualTo("model.safetensors");
     assertThat(settings.initialModel()).isEqualTo(model.toAbsolutePath());
     assertThat(settings.trainerCommand()).isEqualTo("python3 /t.py --x");
     assertThat(settings.partition()).isEqualTo("iid");
@@ -84,6 +85,7 @@ class DemoCommandTest {
 
     assertThat(command.settings(dir, "dirichlet:0.5").model()).isEqualTo("mlp");
     assertThat(command.settings(dir, "dirichlet:0.5").initialModel()).isNull();
+    assertThat(command.modelLabel()).isEqualTo("mlp");
   }
 
   @Test
