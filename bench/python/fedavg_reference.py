@@ -28,7 +28,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist", help="Fashion-MNIST idx directory")
     p.add_argument("--partition-file", required=True, help="JSON of the parties' sample indices")
-    p.add_argument("--initial-model", required=True, help=".safetensors (or raw .f32) initial cnn weights")
+    p.add_argument("--initial-model", required=True, help="initial cnn weights (safetensors), the aggregator's version 0")
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--local-epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=64)

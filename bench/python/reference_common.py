@@ -11,7 +11,7 @@ in the engine (PyTorch in Python against DJL's PyTorch engine in the JVM), never
 - the optimiser: SGD with momentum whose buffer starts at zero every round (LocalModel builds a new
   DJL Trainer and optimiser per round); mean cross-entropy over each batch, the last batch partial.
 
-Needs only torch and numpy (Debian's python3-torch, python3-numpy); run with /usr/bin/python3.
+Needs torch, numpy (Debian's python3-torch, python3-numpy) and the safetensors wheel; run with /usr/bin/python3.
 """
 
 import gzip
@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 MASK_48 = (1 << 48) - 1
 MASK_64 = (1 << 64) - 1
@@ -121,31 +122,15 @@ class Cnn(nn.Module):
 
 
 def load_initial_model(path):
-    """The initial weights Flotilla's server starts from, as a state dict for Cnn.
-
-    A .safetensors file is read with the safetensors package; a .f32 file holds the tensors as raw
-    little-endian float32 in the layout's order (the format the benchmark wrote before the project
-    had a safetensors writer)."""
+    """The initial weights Flotilla's server starts from (a safetensors file), as a state dict for Cnn."""
+    state = load_file(path)
     template = Cnn().state_dict()
-    if path.endswith(".safetensors"):
-        from safetensors.torch import load_file
-        state = load_file(path)
-        if set(state) != set(template):
-            raise ValueError(f"{path}: tensors {sorted(state.keys())}, expected {list(template.keys())}")
-    else:
-        flat = np.fromfile(path, dtype="<f4")
-        needed = sum(t.numel() for t in template.values())
-        if flat.size != needed:
-            raise ValueError(f"{path}: {flat.size} float32 values, the cnn needs {needed}")
-        state, offset = {}, 0
-        for name, tensor in template.items():
-            n = tensor.numel()
-            state[name] = torch.from_numpy(flat[offset:offset + n].copy()).reshape(tensor.shape)
-            offset += n
+    if set(state) != set(template):
+        raise ValueError(f"{path}: tensors {sorted(state)}, the cnn has {list(template)}")
     for name, tensor in template.items():
-        if tuple(state[name].shape) != tuple(tensor.shape):
-            raise ValueError(f"{path}: {name} has shape {tuple(state[name].shape)}, expected {tuple(tensor.shape)}")
-        state[name] = state[name].to(torch.float32)
+        if tuple(state[name].shape) != tuple(tensor.shape) or state[name].dtype != torch.float32:
+            raise ValueError(f"{path}: {name} is {state[name].dtype}{list(state[name].shape)}, "
+                             f"expected torch.float32{list(tensor.shape)}")
     return {name: state[name] for name in template}
 
 

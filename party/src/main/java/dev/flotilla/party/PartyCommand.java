@@ -12,6 +12,7 @@ import dev.flotilla.party.data.Partitioner;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -185,6 +186,29 @@ public final class PartyCommand implements Callable<Integer> {
       description = "SGD momentum, 0 <= M < 1 (default: ${DEFAULT-VALUE}).")
   float momentum;
 
+  @Option(names = "--torchscript", paramLabel = "FILE.pt",
+      description = "Train this TorchScript module (torch.jit.script or trace, saved with .save()) in the JVM "
+          + "instead of the job's built-in: its named parameters must be the job's tensors of the same names "
+          + "(buffers such as BatchNorm running statistics stay local; see the party README).")
+  Path torchScript;
+
+  @Option(names = "--trainer-command", paramLabel = "CMD",
+      description = "Train with this command instead of the built-in DJL model: every round it runs through "
+          + "/bin/sh -c with the path of round.json appended, reads global.safetensors and writes update.safetensors "
+          + "and result.json (contract in the party README). It never gets the TLS files or the network.")
+  String trainerCommand;
+
+  @Option(names = "--trainer-timeout", paramLabel = "DURATION", defaultValue = "30m",
+      converter = DurationConverter.class,
+      description = "Longest run of the trainer command, e.g. 90s, 30m, 2h; then its process tree is killed and "
+          + "the round is skipped (default: ${DEFAULT-VALUE}).")
+  Duration trainerTimeout;
+
+  @Option(names = "--work-dir", paramLabel = "DIR",
+      description = "Where the trainer command's round directories go; the last 3 are kept for debugging "
+          + "(default: a new temporary directory).")
+  Path workDir;
+
   @Override
   public Integer call() throws Exception {
     validate();
@@ -242,6 +266,21 @@ public final class PartyCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "--model must be a built-in model (mlp, cnn or "
             + "mlp:IN-H1-...-OUT), got '" + model + "'");
       }
+    }
+    if (trainerCommand != null && trainerCommand.isBlank()) {
+      throw new ParameterException(spec.commandLine(), "--trainer-command is empty");
+    }
+    if (trainerCommand != null && torchScript != null) {
+      throw new ParameterException(spec.commandLine(), "--torchscript and --trainer-command exclude each other");
+    }
+    if (torchScript != null) {
+      requireReadable("--torchscript", torchScript);
+    }
+    if (trainerCommand == null && workDir != null) {
+      throw new ParameterException(spec.commandLine(), "--work-dir is for --trainer-command only");
+    }
+    if (workDir != null && Files.exists(workDir) && !Files.isDirectory(workDir)) {
+      throw new ParameterException(spec.commandLine(), "--work-dir " + workDir + " exists and is not a directory");
     }
     if (localEpochs != null && localEpochs < 1) {
       throw new ParameterException(spec.commandLine(), "--local-epochs must be at least 1, got " + localEpochs);

@@ -8,6 +8,14 @@ import dev.flotilla.party.client.FederationSession;
 import dev.flotilla.party.client.MutualTlsChannelFactory;
 import dev.flotilla.party.client.PartyIdentity;
 import dev.flotilla.party.client.RunnerSettings;
+import dev.flotilla.party.train.DjlTrainer;
+import dev.flotilla.party.train.LocalTrainer;
+import dev.flotilla.party.train.TrainingOptions;
+import dev.flotilla.party.train.external.ExternalTrainer;
+import dev.flotilla.party.train.external.ExternalTrainerSettings;
+import com.google.inject.Provider;
+import java.io.IOException;
+import java.util.List;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -42,6 +50,20 @@ final class PartyModule extends AbstractModule {
   @Singleton
   PartyDataset dataset() {
     return PartyDataset.load(options.datasetSettings());
+  }
+
+  @Provides
+  @Singleton
+  LocalTrainer trainer(Provider<PartyDataset> data) throws IOException {
+    if (options.trainerCommand != null) {
+      // the command reads the data itself: the party does not load it
+      TrainingOptions defaults = new TrainingOptions(options.localEpochs == null ? 1 : options.localEpochs,
+          options.batchSize, options.learningRate, options.momentum, 0, options.seed);
+      return new ExternalTrainer(new ExternalTrainerSettings(options.trainerCommand, options.trainerTimeout,
+          options.workDir, options.data, options.testData, options.partition, options.partitionIndex,
+          options.partitionCount, options.seed, options.maxSamples, options.evalSamples, defaults, List.of(options.ca, options.cert, options.key)));
+    }
+    return new DjlTrainer(data.get(), options.seed, options.torchScript);
   }
 
   @Provides

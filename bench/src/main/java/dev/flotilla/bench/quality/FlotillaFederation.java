@@ -13,7 +13,9 @@ import java.util.Map;
 
 /**
  * A real Flotilla federation on this machine: the aggregator and one party process per part, over mutual
- * TLS (the demo's {@link LocalFederation}), FedAvg on the built-in model. Each party evaluates the global
+ * TLS (the demo's {@link LocalFederation}), FedAvg from an initial model file ({@code --initial-model}, the
+ * file the PyTorch reference starts from; its metadata names the built-in architecture the parties build
+ * with DJL). Each party evaluates the global
  * model it receives on the whole test set; the aggregator's status file turns those reports into the
  * accuracy of the model after every round.
  */
@@ -24,11 +26,13 @@ final class FlotillaFederation {
 
   private FlotillaFederation() {}
 
-  static Result run(FlotillaJars jars, Path directory, Recipe recipe, String partition, PrintWriter out) {
+  static Result run(FlotillaJars jars, Path directory, Recipe recipe, String partition, Path initialModel,
+      PrintWriter out) {
     LocalFederation.Settings settings = new LocalFederation.Settings()
         .parties(recipe.parties())
         .rounds(recipe.rounds())
-        .model(recipe.model())
+        .model(null)
+        .initialModel(initialModel)
         .strategy("fedavg")
         .partition(partition)
         .seed(recipe.seed())

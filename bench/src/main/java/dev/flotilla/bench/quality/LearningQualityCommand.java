@@ -124,7 +124,7 @@ public final class LearningQualityCommand implements Callable<Integer> {
       double referenceSeconds = (System.nanoTime() - started) / 1e9;
       out.printf(Locale.ROOT, "== %s: Flotilla federation (%d party processes over mutual TLS)%n", partition, parties);
       FlotillaFederation.Result flotilla = FlotillaFederation.run(jars, runDirectory.resolve("federation"), recipe,
-          partition, out);
+          partition, initialModel, out);
       if (!flotilla.lateOrDropped().isEmpty()) {
         out.printf(Locale.ROOT, "WARNING: late or dropped parties %s: those rounds did not average every party%n",
             flotilla.lateOrDropped());

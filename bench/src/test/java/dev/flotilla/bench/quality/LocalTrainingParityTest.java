@@ -10,13 +10,12 @@ import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
+import dev.flotilla.testing.SystemPython;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The benchmark compares like with like only if the Python reference trains a party's round the way the
  * party does. This drives both from the same initial model on the same samples: Flotilla's LocalModel
- * (DJL) and reference_common.train_local (PyTorch in Python, through /usr/bin/python3 with python3-torch).
+ * (DJL) and reference_common.train_local (PyTorch in Python: Debian's /usr/bin/python3 with python3-torch).
  */
-@RequiresRealServers(RealServer.FASHION_MNIST)
+@RequiresRealServers({RealServer.FASHION_MNIST, RealServer.PYTORCH})
 class LocalTrainingParityTest {
   static final int SAMPLES = 1280; // 20 steps of 64
   static final long ORDER_SEED = 1234567;
@@ -70,10 +69,9 @@ class LocalTrainingParityTest {
   private static float[] pythonRound(Path dir, Path initialFile, long orderSeed) throws Exception {
     Path out = dir.resolve("python-" + orderSeed + ".f32");
     Path scripts = Path.of(System.getProperty("user.dir")).resolve("python").toAbsolutePath();
-    ChildProcesses.run(List.of("/usr/bin/python3", "-c", PYTHON_ROUND, scripts.toString(),
-            RealServer.fashionMnistDirectory().toString(), initialFile.toString(), Long.toString(orderSeed),
-            Integer.toString(SAMPLES), out.toString()),
-        Map.of("OMP_NUM_THREADS", "1"), Duration.ofMinutes(5));
+    SystemPython.run(dir, Duration.ofMinutes(5), "-c", PYTHON_ROUND, scripts.toString(),
+        RealServer.fashionMnistDirectory().toString(), initialFile.toString(), Long.toString(orderSeed),
+        Integer.toString(SAMPLES), out.toString()).requireSuccess();
     ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
     float[] values = new float[bytes.remaining() / Float.BYTES];
     bytes.asFloatBuffer().get(values);

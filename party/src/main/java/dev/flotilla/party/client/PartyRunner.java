@@ -1,10 +1,10 @@
 package dev.flotilla.party.client;
 
-import dev.flotilla.party.PartyDataset;
-import dev.flotilla.party.train.Architecture;
 import dev.flotilla.party.train.Evaluation;
-import dev.flotilla.party.train.LocalModel;
-import dev.flotilla.party.train.TrainResult;
+import dev.flotilla.party.train.LocalTrainer;
+import dev.flotilla.party.train.LocalUpdate;
+import dev.flotilla.party.train.RoundContext;
+import dev.flotilla.party.train.TrainerException;
 import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
@@ -34,21 +34,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The party's life: join, then for every TrainRequest fetch the global model, evaluate it on the
- * test set, train on the local data and submit the weights; on Finished evaluate the final model,
- * report it and stop. When the server goes away (a crash, a restart on the same state) the party
+ * The party's life: join, then for every TrainRequest fetch the global model, have the
+ * {@link LocalTrainer} evaluate it on the test data and train it on the local data, and submit the
+ * weights; on Finished evaluate the final model, report it and stop. A round the trainer fails
+ * (e.g. an external command that exits non-zero or writes a wrong tensor) is skipped with a log
+ * line naming it; the party waits for the next one. When the server goes away (a crash, a restart on the same state) the party
  * reconnects with backoff, joins again and carries on from the server's current round; an update
  * trained for a round the server asks for again is resubmitted without retraining.
  */
 public final class PartyRunner {
   private static final Logger log = LoggerFactory.getLogger(PartyRunner.class);
-  private static final int EVALUATION_BATCH = 1000;
   private static final int MAX_CONSECUTIVE_TLS_FAILURES = 3;
   private static final int MAX_REPORT_ATTEMPTS = 3;
 
   private final RunnerSettings settings;
   private final ChannelFactory channels;
-  private final PartyDataset data;
+  private final LocalTrainer trainer;
   private final PartyIdentity identity;
   private final Clock clock;
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -56,13 +57,13 @@ public final class PartyRunner {
 
   private String jobId = "?";
   private String partyName;
-  private LocalModel model;
+  private Integer trainingSamples;
   private List<TensorSpec> layout;
   private Trained lastTrained;
   private JoinResponse currentJoin;
 
   /** The weights trained for one round from one global model version, kept until they are accepted. */
-  private record Trained(int round, long modelVersion, TrainResult result, Evaluation global) {}
+  private record Trained(int round, long modelVersion, LocalUpdate update) {}
 
   /** How serving a session ended. */
   private sealed interface Outcome {
@@ -72,11 +73,11 @@ public final class PartyRunner {
   }
 
   @Inject
-  public PartyRunner(RunnerSettings settings, ChannelFactory channels, PartyDataset data, PartyIdentity identity,
+  public PartyRunner(RunnerSettings settings, ChannelFactory channels, LocalTrainer trainer, PartyIdentity identity,
       Clock clock) {
     this.settings = settings;
     this.channels = channels;
-    this.data = data;
+    this.trainer = trainer;
     this.identity = identity;
     this.clock = clock;
     this.partyName = identity.name();
@@ -85,7 +86,7 @@ public final class PartyRunner {
   /**
    * Runs until the job finishes.
    *
-   * @return the final global model's accuracy on the test set
+   * @return the final global model's accuracy (R² for a regression) on the test data
    * @throws FatalPartyException when the party cannot go on (refused, TLS failure, server gone too long)
    * @throws InterruptedException when stopped from another thread
    */
@@ -93,14 +94,15 @@ public final class PartyRunner {
     Backoff backoff = new Backoff(settings.initialBackoff(), settings.maxBackoff(), settings.seed() ^ identity.name().hashCode());
     Instant outageSince = null;
     int tlsFailures = 0;
-    log.info("{} using {}", prefix(), data.description());
+    jobId = identity.identity().job();
+    log.info("{} training {}", prefix(), trainer.description());
     try {
       while (stopped.getCount() > 0) {
         Status lost;
         boolean joined = false;
         try (FederationSession session = new FederationSession(channels.open(), settings.deadlines())) {
           current.set(session);
-          JoinResponse join = session.join(data.train().size());
+          JoinResponse join = session.join(trainingSamples());
           joined = true;
           backoff.reset();
           outageSince = null;
@@ -155,11 +157,21 @@ public final class PartyRunner {
       }
       throw new InterruptedException("party stopped");
     } finally {
-      if (model != null) {
-        model.close();
-        model = null;
+      trainer.close();
+    }
+  }
+
+  /** The sample count announced in Join, asked of the trainer once. */
+  private int trainingSamples() {
+    if (trainingSamples == null) {
+      try {
+        trainingSamples = trainer.trainingSamples(RoundContext.beforeRounds(jobId, partyName));
+      } catch (TrainerException e) {
+        throw new FatalPartyException(FatalPartyException.BAD_INPUT, "cannot count the training samples: "
+            + e.getMessage(), e);
       }
     }
+    return trainingSamples;
   }
 
   /** Stops a running {@link #run()} from another thread (e.g. a shutdown hook). */
@@ -176,30 +188,37 @@ public final class PartyRunner {
     if (!join.getPartyName().isEmpty()) {
       partyName = join.getPartyName();
     }
-    if (settings.model() != null && !settings.model().equals(join.getModel())) {
+    if (settings.model() != null && !sameBuiltIn(settings.model(), join.getModel())) {
       throw new FatalPartyException(FatalPartyException.BAD_INPUT, "this party was started with --model "
           + settings.model() + " but job " + jobId + " trains '" + join.getModel() + "'; use --model "
           + join.getModel() + " or leave --model out");
     }
-    if (model == null) {
-      Architecture architecture;
+    if (layout == null) {
       try {
-        architecture = Architecture.forName(join.getModel());
-        layout = join.getTensorsCount() > 0
+        // a server from before issue 12 sends no layout: its model is a built-in
+        List<TensorSpec> jobLayout = join.getTensorsCount() > 0
             ? join.getTensorsList().stream().map(TensorSpec::fromInfo).toList()
             : ModelSpecs.forName(join.getModel());
-        model = LocalModel.create(architecture, layout, settings.seed());
+        trainer.prepare(join.getModel(), jobLayout);
+        layout = jobLayout;
       } catch (IllegalArgumentException e) {
-        throw new FatalPartyException(FatalPartyException.REFUSED, "job " + jobId + " trains model '"
-            + join.getModel() + "', which this party does not know (" + e.getMessage() + ")", e);
+        throw new FatalPartyException(FatalPartyException.BAD_INPUT, "job " + jobId + " trains model '"
+            + join.getModel() + "', which this party cannot train: " + e.getMessage(), e);
       }
     }
     log.info("{} joined: strategy {}, model {}, {} rounds, {} completed, party index {}, {} local epoch(s), "
             + "batch {}, lr {}, momentum {}{}",
-        prefix(), join.getStrategy(), join.getModel(), join.getRounds(), join.getCurrentRound(),
+        prefix(), join.getStrategy(), join.getModel().isEmpty() ? "(from a file, " + layout.size() + " tensors)"
+            : join.getModel(), join.getRounds(), join.getCurrentRound(),
         join.getPartyIndex(), epochs(join), settings.batchSize(), settings.learningRate(), settings.momentum(),
         join.getFedproxMu() > 0 ? ", FedProx mu " + join.getFedproxMu() : "");
     currentJoin = join;
+  }
+
+  /** "mlp" and "mlp:784-200-200-10" are the same model. */
+  private static boolean sameBuiltIn(String expected, String jobModel) {
+    return expected.equals(jobModel)
+        || ModelSpecs.isBuiltIn(jobModel) && ModelSpecs.forName(expected).equals(ModelSpecs.forName(jobModel));
   }
 
   private int epochs(JoinResponse join) {
@@ -265,30 +284,34 @@ public final class PartyRunner {
     boolean reused = trained != null && trained.round() == round && trained.modelVersion() == request.getModelVersion();
     if (!reused) {
       ModelAssembler.Decoded global = session.fetchModel(request.getModelVersion(), layout);
-      model.setWeights(global.tensors());
-      Evaluation evaluation = model.evaluate(data.test(), EVALUATION_BATCH);
       TrainingOptions options = new TrainingOptions(epochs(currentJoin), settings.batchSize(),
           settings.learningRate(), settings.momentum(), (float) currentJoin.getFedproxMu(),
           shuffleSeed(round));
-      TrainResult result = model.train(data.train(), options);
-      trained = new Trained(round, request.getModelVersion(), result, evaluation);
+      RoundContext context = new RoundContext(jobId, partyName, round, request.getAttempt(), request.getModelVersion());
+      LocalUpdate update;
+      try {
+        update = trainer.train(context, global.tensors(), options);
+      } catch (TrainerException e) {
+        log.warn("{} round {}: skipped, training failed: {}; waiting for the next round", prefix(), round,
+            e.getMessage());
+        return;
+      }
+      trained = new Trained(round, request.getModelVersion(), update);
       lastTrained = trained;
     }
+    LocalUpdate update = trained.update();
     UpdateHeader header = UpdateHeader.newBuilder()
         .setRound(round)
-        .setNumSamples(trained.result().samples())
-        .putAllMetrics(trained.global().metrics())
-        .putMetrics("train_loss", trained.result().trainLoss())
+        .setNumSamples(update.samples())
+        .putAllMetrics(update.metrics())
         .setEncoding(Encoding.FLOAT32)
         .build();
-    SubmitUpdateResponse response = session.submitUpdate(header, layout, trained.result().weights());
-    log.info("{} round {}/{}{}: global model v{} {} on {} test samples; {} on {} samples, "
-            + "train loss {}; update of {} values accepted; {} s",
+    SubmitUpdateResponse response = session.submitUpdate(header, layout, update.weights());
+    log.info("{} round {}/{}{}: global model v{} {}; {} on {} samples; update of {} values accepted; {} s",
         prefix(), round, currentJoin.getRounds(), request.getAttempt() > 1 ? " (attempt " + request.getAttempt() + ")" : "",
-        request.getModelVersion(), trained.global().describe(), trained.global().samples(),
+        request.getModelVersion(), describe(update.metrics()),
         reused ? "resubmitted the update trained before the reconnect" : "trained " + epochs(currentJoin) + " epoch(s)",
-        trained.result().samples(), format(trained.result().trainLoss()), response.getValuesReceived(),
-        String.format("%.1f", (System.nanoTime() - started) / 1e9));
+        update.samples(), response.getValuesReceived(), String.format("%.1f", (System.nanoTime() - started) / 1e9));
   }
 
   private long shuffleSeed(int round) {
@@ -298,8 +321,15 @@ public final class PartyRunner {
 
   private double finish(FederationSession session, Finished finished) throws TensorStreamException, InterruptedException {
     ModelAssembler.Decoded global = session.fetchModel(finished.getModelVersion(), layout);
-    model.setWeights(global.tensors());
-    Evaluation evaluation = model.evaluate(data.test(), EVALUATION_BATCH);
+    RoundContext context = new RoundContext(jobId, partyName, finished.getRoundsCompleted(), 1,
+        finished.getModelVersion());
+    Evaluation evaluation;
+    try {
+      evaluation = trainer.evaluate(context, global.tensors());
+    } catch (TrainerException e) {
+      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "the final model v" + finished.getModelVersion()
+          + " could not be evaluated: " + e.getMessage() + " [job " + jobId + ", party " + partyName + "]", e);
+    }
     EvaluationReport report = EvaluationReport.newBuilder()
         .setModelVersion(finished.getModelVersion())
         .putAllMetrics(evaluation.metrics())
@@ -327,7 +357,10 @@ public final class PartyRunner {
     return "[job " + jobId + ", party " + partyName + "]";
   }
 
-  private static String format(double value) {
-    return String.format("%.4f", value);
+  private static String describe(java.util.Map<String, Double> metrics) {
+    StringBuilder text = new StringBuilder();
+    new java.util.TreeMap<>(metrics).forEach((name, value) -> text.append(text.length() > 0 ? ", " : "")
+        .append(name).append(' ').append(String.format(java.util.Locale.ROOT, "%.4f", value)));
+    return text.toString();
   }
 }

@@ -22,7 +22,12 @@ import dev.flotilla.party.data.Samples;
 import dev.flotilla.party.data.Task;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.EngineException;
+import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,7 +50,8 @@ public final class LocalModel implements AutoCloseable {
   /** DJL's PyTorch engine allows one gradient collector per JVM, so models in one JVM train in turn. */
   private static final ReentrantLock TRAINING = new ReentrantLock();
 
-  private final Architecture architecture;
+  private final String name;
+  private final long[] sampleShape;
   private final List<TensorSpec> layout;
   private final Model model;
   private final Block block;
@@ -56,8 +62,9 @@ public final class LocalModel implements AutoCloseable {
   private final float[][] keptValues;
   private final int outputUnits;
 
-  private LocalModel(Architecture architecture, List<TensorSpec> layout, Model model) {
-    this.architecture = architecture;
+  private LocalModel(String name, long[] sampleShape, List<TensorSpec> layout, Model model, boolean byName) {
+    this.name = name;
+    this.sampleShape = sampleShape.clone();
     this.layout = List.copyOf(layout);
     this.model = model;
     this.block = model.getBlock();
@@ -69,18 +76,32 @@ public final class LocalModel implements AutoCloseable {
     }
     this.parameters = List.copyOf(list);
     this.parameterNames = List.copyOf(names);
-    this.parameterOf = mapLayout(architecture, this.layout, parameters, parameterNames);
+    this.parameterOf = byName ? mapByName(name, this.layout, parameters, parameterNames)
+        : mapByPosition(name, this.layout, parameters, parameterNames);
     this.keptValues = new float[layout.size()][];
     for (int t = 0; t < layout.size(); t++) {
       if (parameterOf[t] < 0) {
         keptValues[t] = new float[layout.get(t).numElements()];
       }
     }
-    this.outputUnits = Math.toIntExact(block.getOutputShapes(new Shape[] {architecture.inputShape(1)})[0].tail());
+    this.outputUnits = probeOutputUnits();
+  }
+
+  /** Runs one sample of zeros through the block: checks that it takes the input and learns its output width. */
+  private int probeOutputUnits() {
+    try (NDManager probe = model.getNDManager().newSubManager()) {
+      NDArray output = block.forward(new ParameterStore(probe, false), new NDList(probe.zeros(inputShape(1))), false)
+          .singletonOrThrow();
+      if (output.getShape().dimension() != 2) {
+        throw new IllegalArgumentException("model " + name + " gives an output of shape " + output.getShape()
+            + " for one sample of " + Arrays.toString(sampleShape) + "; expected [1, outputs]");
+      }
+      return Math.toIntExact(output.getShape().get(1));
+    }
   }
 
   /** Maps the layout's floating-point tensors, in order, onto the block's parameters, checking shapes. */
-  private static int[] mapLayout(Architecture architecture, List<TensorSpec> layout, List<Parameter> parameters,
+  private static int[] mapByPosition(String model, List<TensorSpec> layout, List<Parameter> parameters,
       List<String> names) {
     int[] parameterOf = new int[layout.size()];
     int next = 0;
@@ -91,19 +112,51 @@ public final class LocalModel implements AutoCloseable {
         continue;
       }
       if (next >= parameters.size()) {
-        throw new IllegalArgumentException("model " + architecture.name() + ": layout tensor " + spec
+        throw new IllegalArgumentException("model " + model + ": layout tensor " + spec
             + " has no DJL parameter (the block has " + parameters.size() + ")");
       }
       long[] shape = parameters.get(next).getArray().getShape().getShape();
       if (!Arrays.equals(shape, spec.shape())) {
-        throw new IllegalArgumentException("model " + architecture.name() + ": layout tensor " + t + " " + spec
+        throw new IllegalArgumentException("model " + model + ": layout tensor " + t + " " + spec
             + " does not fit DJL parameter " + names.get(next) + " " + Arrays.toString(shape));
       }
       parameterOf[t] = next++;
     }
     if (next != parameters.size()) {
-      throw new IllegalArgumentException("model " + architecture.name() + ": DJL parameter " + names.get(next)
+      throw new IllegalArgumentException("model " + model + ": DJL parameter " + names.get(next)
           + " has no tensor in the layout (" + layout.size() + " tensors)");
+    }
+    return parameterOf;
+  }
+
+  /**
+   * Maps the layout's tensors onto the parameters of the same name (a TorchScript module's
+   * {@code named_parameters()}), checking shapes; every parameter must be in the layout, and a
+   * layout tensor without a parameter (a buffer, a counter) is kept as it came in.
+   */
+  private static int[] mapByName(String model, List<TensorSpec> layout, List<Parameter> parameters,
+      List<String> names) {
+    int[] parameterOf = new int[layout.size()];
+    java.util.Set<String> mapped = new java.util.HashSet<>();
+    for (int t = 0; t < layout.size(); t++) {
+      TensorSpec spec = layout.get(t);
+      int index = names.indexOf(spec.name());
+      parameterOf[t] = index;
+      if (index < 0) {
+        continue;
+      }
+      long[] shape = parameters.get(index).getArray().getShape().getShape();
+      if (!Arrays.equals(shape, spec.shape()) || spec.dtype().isInteger()) {
+        throw new IllegalArgumentException(model + ": parameter '" + spec.name() + "' is " + Arrays.toString(shape)
+            + " float, the job's model has " + spec.shapeString() + " " + spec.dtype().safetensorsName());
+      }
+      mapped.add(spec.name());
+    }
+    for (String parameter : names) {
+      if (!mapped.contains(parameter)) {
+        throw new IllegalArgumentException(model + ": parameter '" + parameter + "' is not in the job's model ("
+            + layout.size() + " tensors)");
+      }
     }
     return parameterOf;
   }
@@ -126,15 +179,53 @@ public final class LocalModel implements AutoCloseable {
     try {
       model.setBlock(architecture.newBlock());
       model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, architecture.inputShape(1));
-      return new LocalModel(architecture, layout, model);
+      return new LocalModel(architecture.name(), architecture.sampleShape(), layout, model, false);
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
   }
 
-  public Architecture architecture() {
-    return architecture;
+  /**
+   * A TorchScript module ({@code torch.jit.script} or {@code trace}, saved with {@code .save})
+   * loaded with trainable parameters; its {@code named_parameters()} map by name onto the layout.
+   * Buffers (BatchNorm's running statistics) are not reachable through DJL: they stay as in the
+   * file, evolve locally in training mode, and the layout's values for them go back unchanged.
+   *
+   * @param sampleShape the shape of one input sample, without the batch dimension
+   * @throws IllegalArgumentException when the file is not a TorchScript module, its parameters do
+   *     not fit the layout, or it does not take a batch of {@code sampleShape}
+   */
+  public static LocalModel loadTorchScript(Path file, long[] sampleShape, List<TensorSpec> layout) {
+    Engine engine = PyTorchEngine.get();
+    Path absolute = file.toAbsolutePath();
+    Model model = Model.newInstance(absolute.getFileName().toString(), Device.cpu(), engine.getEngineName());
+    try {
+      model.load(absolute.getParent(), absolute.getFileName().toString(), Map.of("trainParam", "true"));
+      return new LocalModel(absolute.toString(), sampleShape, layout, model, true);
+    } catch (IOException | MalformedModelException | EngineException e) {
+      model.close();
+      throw new IllegalArgumentException("cannot load " + absolute + " as a TorchScript module: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /** The built-in's name, or the TorchScript file. */
+  public String name() {
+    return name;
+  }
+
+  /** The layout tensors that have no parameter here and go back as they came in. */
+  public List<TensorSpec> keptTensors() {
+    List<TensorSpec> kept = new ArrayList<>();
+    for (int t = 0; t < parameterOf.length; t++) {
+      if (parameterOf[t] < 0) {
+        kept.add(layout.get(t));
+      }
+    }
+    return kept;
   }
 
   public List<TensorSpec> layout() {
@@ -168,7 +259,7 @@ public final class LocalModel implements AutoCloseable {
   /** Copies {@code weights} (one flattened array per layout tensor) into the model. */
   public void setWeights(float[][] weights) {
     if (weights.length != layout.size()) {
-      throw new IllegalArgumentException("model " + architecture.name() + " has " + layout.size()
+      throw new IllegalArgumentException("model " + name + " has " + layout.size()
           + " tensors, got " + weights.length);
     }
     for (int t = 0; t < weights.length; t++) {
@@ -245,7 +336,7 @@ public final class LocalModel implements AutoCloseable {
             batchLabels[b] = objective.label(data, index);
           }
           try (NDManager batch = roundManager.newSubManager()) {
-            NDArray x = batch.create(FloatBuffer.wrap(batchFeatures, 0, size * features), architecture.inputShape(size));
+            NDArray x = batch.create(FloatBuffer.wrap(batchFeatures, 0, size * features), inputShape(size));
             NDArray y = batch.create(Arrays.copyOf(batchLabels, size));
             try (GradientCollector collector = trainer.newGradientCollector()) {
               NDArray output = trainer.forward(new NDList(x)).singletonOrThrow();
@@ -311,7 +402,7 @@ public final class LocalModel implements AutoCloseable {
           labelSquares += (double) batchLabels[b] * batchLabels[b];
         }
         try (NDManager batch = evaluation.newSubManager()) {
-          NDArray x = batch.create(FloatBuffer.wrap(batchFeatures, 0, size * features), architecture.inputShape(size));
+          NDArray x = batch.create(FloatBuffer.wrap(batchFeatures, 0, size * features), inputShape(size));
           NDArray y = batch.create(Arrays.copyOf(batchLabels, size));
           NDArray output = block.forward(store, new NDList(x), false).singletonOrThrow();
           lossSum += objective.loss(y, output).getFloat() * size;
@@ -367,24 +458,34 @@ public final class LocalModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that {@code data} fits this model: its feature count, and its task (a regression needs
+   * one output unit, a classification no more classes than outputs).
+   *
+   * @throws IllegalArgumentException saying what does not fit
+   */
+  public void requireFits(Samples data) {
+    objectiveFor(data);
+  }
+
   /** Checks that {@code data} fits this model and picks the loss of its task. */
   private Objective objectiveFor(Samples data) {
-    if (data.featuresPerSample() != architecture.featuresPerSample()) {
-      throw new IllegalArgumentException("model " + architecture.name() + " takes " + architecture.featuresPerSample()
-          + " features per sample " + Arrays.toString(architecture.sampleShape()) + ", the data has "
+    if (data.featuresPerSample() != featuresPerSample()) {
+      throw new IllegalArgumentException("model " + name + " takes " + featuresPerSample()
+          + " features per sample " + Arrays.toString(sampleShape) + ", the data has "
           + data.featuresPerSample() + " " + Arrays.toString(data.sampleShape()));
     }
     Task task = data.task();
     if (task instanceof Task.Regression) {
       if (outputUnits != 1) {
-        throw new IllegalArgumentException("model " + architecture.name() + " has " + outputUnits
+        throw new IllegalArgumentException("model " + name + " has " + outputUnits
             + " outputs; a regression task needs a model with one output unit (e.g. mlp:IN-...-1)");
       }
       return Objective.REGRESSION;
     }
     int classes = ((Task.Classification) task).classes();
     if (classes > outputUnits) {
-      throw new IllegalArgumentException("model " + architecture.name() + " has " + outputUnits
+      throw new IllegalArgumentException("model " + name + " has " + outputUnits
           + " outputs, the data has " + classes + " classes");
     }
     return Objective.CLASSIFICATION;
@@ -400,8 +501,19 @@ public final class LocalModel implements AutoCloseable {
   }
 
   /** The input shape the model expects for a batch of {@code size} samples. */
-  public Shape inputShape(int size) {
-    return architecture.inputShape(size);
+  public Shape inputShape(long size) {
+    long[] dims = new long[sampleShape.length + 1];
+    dims[0] = size;
+    System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
+    return new Shape(dims);
+  }
+
+  private int featuresPerSample() {
+    long n = 1;
+    for (long d : sampleShape) {
+      n *= d;
+    }
+    return Math.toIntExact(n);
   }
 
   @Override

@@ -1,0 +1,18 @@
+package dev.flotilla.party.train;
+
+import java.util.Map;
+
+/**
+ * What a round of local training produced.
+ *
+ * @param weights the trained model, the job's full layout (tensors the trainer does not train as they came in)
+ * @param samples training samples the update was computed on (its weight in FedAvg)
+ * @param metrics "loss" and "accuracy" or "r2" of the global model on the test data, and "train_loss"
+ */
+public record LocalUpdate(float[][] weights, int samples, Map<String, Double> metrics) {
+  public static final String TRAIN_LOSS = "train_loss";
+
+  public LocalUpdate {
+    metrics = Map.copyOf(metrics);
+  }
+}
