@@ -4,6 +4,7 @@
 #   etcd-server, kube-apiserver  real API server for fabric8 kube-api-test (*IT)
 #   dataset-fashion-mnist        real training data
 #   python3-torch, python3-numpy PyTorch for Debian's /usr/bin/python3: the external-trainer examples
+#   python3-sklearn              small CSV data sets for the tabular (CSV) job tests
 #   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
 #   python3-sklearn              its bundled CSV data sets (breast cancer) for the CSV job tests
 # kube-apiserver and kubectl are built from Debian's `kubernetes` source package

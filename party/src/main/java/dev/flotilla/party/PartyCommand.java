@@ -116,7 +116,7 @@ public final class PartyCommand implements Callable<Integer> {
       description = "CSV column holding the label (default: a column named label, target or class, else the last).")
   String labelColumn;
 
-  @Option(names = "--classes", paramLabel = "A,B,...", split = ",",
+  @Option(names = "--classes", paramLabel = "NAME", split = ",", splitSynopsisLabel = ",",
       description = "Class names in class-index order: needed for string labels in CSV files, so every party maps "
           + "them to the same indices; fixes the indices of class folders (default: CSV labels are indices "
           + "0..K-1; class folders are indexed in sorted name order).")

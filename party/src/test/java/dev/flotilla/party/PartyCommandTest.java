@@ -154,4 +154,17 @@ class PartyCommandTest {
     assertThat(err.toString()).contains(train + " line 2, column 'label': label 'cat' is not a class index")
         .contains("--classes a,b,c");
   }
+
+  @Test
+  @DisplayName("an image folder without --input-shape or a built-in --model exits 3 saying how the shape is chosen")
+  void imageFolderNeedsShape() throws IOException {
+    for (String name : List.of("cat", "dog")) {
+      Path folder = Files.createDirectories(dir.resolve("images").resolve(name));
+      javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(4, 4, java.awt.image.BufferedImage.TYPE_BYTE_GRAY),
+          "png", folder.resolve("a.png").toFile());
+    }
+    assertThat(run(argsWith("--data", dir.resolve("images").toString()).toArray(String[]::new))).isEqualTo(3);
+    assertThat(err.toString()).contains("image folders need the model's input shape before decoding: give "
+        + "--input-shape CxHxW (e.g. 1x28x28 or 3x32x32) or a built-in --model");
+  }
 }

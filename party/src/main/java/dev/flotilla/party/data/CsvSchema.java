@@ -26,7 +26,7 @@ public record CsvSchema(Path trainingFile, List<String> header, int labelIndex, 
     classNames = List.copyOf(classNames);
   }
 
-  /** A feature column: its name and position in the training header. */
+  /** A feature column, found by its name in every file read with the schema. */
   public sealed interface Column {
     String name();
 

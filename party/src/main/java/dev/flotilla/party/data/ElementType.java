@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 /** The element types of NumPy arrays a party reads, each read from a little- or big-endian buffer as a float. */
 enum ElementType {
-  BOOL(1, false),
+  BOOL(1, true),
   INT8(1, true),
   UINT8(1, true),
   INT16(2, true),
@@ -31,7 +31,7 @@ enum ElementType {
 
   /** Integer types (and bool) hold class indices; float types hold measurements or regression targets. */
   boolean integral() {
-    return integer || this == BOOL;
+    return integer;
   }
 
   /** The element at byte {@code offset} of {@code buffer} (whose order is the array's). */

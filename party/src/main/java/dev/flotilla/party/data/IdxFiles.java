@@ -52,8 +52,10 @@ public final class IdxFiles {
       int second = raw.read();
       raw.reset();
       boolean gzip = first == 0x1f && second == 0x8b;
+      // a plain file's size bounds what its header may declare; a gzip stream's data is read as it arrives
+      long available = gzip ? -1 : Files.size(file);
       try (InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw) {
-        return read(new DataInputStream(in), file);
+        return read(new DataInputStream(in), file, available);
       }
     } catch (NoSuchFileException e) {
       throw new DataMissingException("data file missing: " + file, e);
@@ -64,7 +66,7 @@ public final class IdxFiles {
     }
   }
 
-  private static IdxArray read(DataInputStream in, Path file) throws IOException {
+  private static IdxArray read(DataInputStream in, Path file, long available) throws IOException {
     int magic = in.readInt();
     int type = (magic >>> 8) & 0xff;
     int dimensionCount = magic & 0xff;
@@ -85,11 +87,31 @@ public final class IdxFiles {
       }
       total *= dimensions[i];
     }
-    if (total > Integer.MAX_VALUE - 8) {
+    if (total > DataLimits.MAX_ELEMENTS) {
       throw new DataMissingException(file + " is too large (" + total + " elements)");
     }
-    byte[] data = new byte[(int) total];
-    in.readFully(data);
-    return new IdxArray(dimensions, data);
+    long header = 4L + 4L * dimensionCount;
+    if (available >= 0 && total > available - header) {
+      throw new DataMissingException(file + " declares " + total + " bytes of data " + java.util.Arrays.toString(dimensions)
+          + " but holds " + Math.max(0, available - header));
+    }
+    return new IdxArray(dimensions, readBounded(in, (int) total));
+  }
+
+  /** Reads exactly {@code total} bytes, growing the buffer only as data arrives. */
+  private static byte[] readBounded(DataInputStream in, int total) throws IOException {
+    byte[] data = new byte[Math.min(total, 1 << 20)];
+    int filled = 0;
+    while (filled < total) {
+      if (filled == data.length) {
+        data = java.util.Arrays.copyOf(data, (int) Math.min(total, 2L * data.length));
+      }
+      int n = in.read(data, filled, data.length - filled);
+      if (n < 0) {
+        throw new EOFException();
+      }
+      filled += n;
+    }
+    return data;
   }
 }

@@ -39,6 +39,17 @@ class DataFormatTest {
   }
 
   @Test
+  @DisplayName("--data-format overrides detection: a CSV file named .txt is read as CSV")
+  void formatOverride() throws IOException {
+    Path file = Files.writeString(dir.resolve("table.txt"), "a,label\n1,0\n2,1\n");
+    assertThatThrownBy(() -> DataSets.load(file, null, DataOptions.defaults())).hasMessageContaining("--data-format");
+    DataSets.Loaded loaded = DataSets.load(file, null, DataOptions.defaults().withFormat(DataFormat.CSV));
+    assertThat(loaded.format()).isEqualTo(DataFormat.CSV);
+    assertThat(loaded.train().size()).isEqualTo(2);
+    assertThat(loaded.test()).isNull();
+  }
+
+  @Test
   @DisplayName("a safetensors file without y is refused naming the file and the tensors it has")
   void safetensorsWithoutLabels() throws IOException {
     Path file = dir.resolve("data.safetensors");

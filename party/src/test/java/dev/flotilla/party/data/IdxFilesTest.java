@@ -101,14 +101,27 @@ class IdxFilesTest {
   }
 
   @Test
+  @DisplayName("a gzipped file whose header claims two billion bytes is read as its data arrives and refused as truncated")
+  void lyingGzipHeader() throws IOException {
+    write(dir.resolve("liar.gz"), idx(new int[] {2_000_000_000}, new byte[10]), true);
+    assertThatThrownBy(() -> IdxFiles.read(dir.resolve("liar.gz")))
+        .isInstanceOf(DataMissingException.class)
+        .hasMessage("data file " + dir.resolve("liar.gz") + " is truncated (ended before all its data was read)");
+  }
+
+  @Test
   @DisplayName("a truncated file, a non-idx file and mismatched image and label counts are refused with the file named")
   void corruptFilesAreRefused() throws IOException {
     byte[] content = idx(new int[] {4, 2, 3}, new byte[24]);
     write(dir.resolve("short"), java.util.Arrays.copyOf(content, content.length - 5), false);
     assertThatThrownBy(() -> IdxFiles.read(dir.resolve("short")))
         .isInstanceOf(DataMissingException.class)
+        .hasMessage(dir.resolve("short") + " declares 24 bytes of data [4, 2, 3] but holds 19");
+    write(dir.resolve("short.gz"), java.util.Arrays.copyOf(content, content.length - 5), true);
+    assertThatThrownBy(() -> IdxFiles.read(dir.resolve("short.gz")))
+        .isInstanceOf(DataMissingException.class)
         .hasMessageContaining("truncated")
-        .hasMessageContaining("short");
+        .hasMessageContaining("short.gz");
 
     write(dir.resolve("text"), "hello, world".getBytes(), false);
     assertThatThrownBy(() -> IdxFiles.read(dir.resolve("text")))
