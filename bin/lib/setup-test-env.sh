@@ -6,7 +6,6 @@
 #   python3-torch, python3-numpy PyTorch for Debian's /usr/bin/python3: the external-trainer examples
 #   python3-sklearn              small CSV data sets for the tabular (CSV) job tests
 #   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
-#   python3-sklearn              its bundled CSV data sets (breast cancer) for the CSV job tests
 # kube-apiserver and kubectl are built from Debian's `kubernetes` source package
 # (about 6 minutes on 2 cores) and cached, so later runs skip the build.
 set -euo pipefail

@@ -6,6 +6,8 @@ import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
 import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.testing.RealServer;
+import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
@@ -16,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * classes) on CSV files like the ones its volumes are meant to hold. So the samples name flags the
  * jars have, and a model and data that train together.
  */
+@RequiresRealServers(RealServer.SKLEARN_DATA)
 @DisplayName("config/samples: the tabular job 'cancer'")
 class TabularSampleIT {
 
@@ -62,7 +64,6 @@ class TabularSampleIT {
   @DisplayName("the server starts from the sample ConfigMap's model, the parties read CSV with the sample's arguments, "
       + "and 2 parties learn the sklearn breast-cancer table (> 90% on held-out rows)")
   void sampleJobTrains(@TempDir Path dir) throws IOException {
-    Assumptions.assumeTrue(Files.isRegularFile(CsvJobIT.SKLEARN_CSV), CsvJobIT.SKLEARN_CSV + " missing: apt-get install python3-sklearn");
     Path train = dir.resolve("train.csv");
     Path test = dir.resolve("test.csv");
     CsvJobIT.convert(CsvJobIT.SKLEARN_CSV, train, test);
