@@ -4,6 +4,7 @@
 #   etcd-server, kube-apiserver  real API server for fabric8 kube-api-test (*IT)
 #   dataset-fashion-mnist        real training data
 #   python3-torch, python3-numpy PyTorch for Debian's /usr/bin/python3: the external-trainer examples
+#   python3-sklearn              small CSV data sets for the tabular (CSV) job tests
 #   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
 # kube-apiserver and kubectl are built from Debian's `kubernetes` source package
 # (about 6 minutes on 2 cores) and cached, so later runs skip the build.
@@ -13,7 +14,7 @@ K8S_VERSION=1.20.2
 KUBEAPITEST_DIR="${HOME}/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
 CACHE_DIR="${FLOTILLA_CACHE:-${HOME}/.cache/flotilla}"
 PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist
-  python3-torch python3-numpy python3-pip)
+  python3-torch python3-numpy python3-pip python3-sklearn)
 SAFETENSORS_VERSION=0.8.0
 PYPI_FILES=/opt/pypi/files
 

@@ -1,5 +1,6 @@
 """The Fashion-MNIST example's data handling: idx files, the parties' splits, model names."""
 
+import dataclasses
 import gzip
 import os
 import sys
@@ -7,6 +8,7 @@ import tempfile
 import unittest
 
 import numpy as np
+import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import fashion_mnist as example  # noqa: E402
@@ -84,6 +86,80 @@ class IdxTest(unittest.TestCase):
         with self.assertRaises(flotilla.ContractError) as refused:
             example.read_idx(self.tmp.name, example.TRAIN_LABELS)
         self.assertIn("train-labels-idx1-ubyte[.gz]: no such file", str(refused.exception))
+
+
+def write_idx(directory, name, array):
+    """An idx file of unsigned bytes, gzipped, as the Debian package ships them."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with gzip.open(os.path.join(directory, name + ".gz"), "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+class TrainingTest(unittest.TestCase):
+    """The example's three functions on a small synthetic Fashion-MNIST-shaped set (90 train, 40 test images)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        rng = np.random.default_rng(0)
+        for prefix, n in (("train", 90), ("t10k", 40)):
+            labels = np.arange(n) % 10
+            # each class a brighter band of rows, plus noise: learnable in a few steps
+            images = rng.integers(0, 60, (n, 28, 28))
+            for i, c in enumerate(labels):
+                images[i, c * 2:c * 2 + 3, :] = 250
+            write_idx(self.tmp.name, f"{prefix}-images-idx3-ubyte", images)
+            write_idx(self.tmp.name, f"{prefix}-labels-idx1-ubyte", labels)
+        self.settings = flotilla.RoundSettings(
+            path="/r/round.json", action="train", job="j", party="p", round=1, attempt=1, model_version=0,
+            model="mlp:784-32-10", global_model="/r/g", output_model="/r/u", output_result="/r/r", epochs=3,
+            batch_size=8, lr=0.05, momentum=0.9, proximal_mu=0.0, seed=5, data=self.tmp.name, test_data=None,
+            partition=flotilla.Partition("iid", 1, 3, 42), max_samples=None, eval_samples=None)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def with_(self, **changes):
+        return dataclasses.replace(self.settings, **changes)
+
+    def test_describe_and_train_count_this_partys_part_capped_by_max_samples(self):
+        self.assertEqual(30, example.describe(self.settings))
+        self.assertEqual(12, example.describe(self.with_(max_samples=12)))
+        model = example.build_model(self.settings.model)
+        self.assertEqual(12, example.train(self.with_(max_samples=12), model).num_samples)
+
+    def test_training_lowers_the_loss_on_held_out_images(self):
+        torch.manual_seed(1)
+        model = example.build_model(self.settings.model)
+        before = example.evaluate(self.settings, model).metrics["loss"]
+        example.train(self.with_(partition=None, epochs=5), model)
+        after = example.evaluate(self.settings, model).metrics
+        self.assertLess(after["loss"], before * 0.5)
+        self.assertGreater(after["accuracy"], 0.5)
+
+    def test_the_proximal_term_keeps_the_weights_near_the_global_model(self):
+        def drift(mu):
+            torch.manual_seed(1)
+            model = example.build_model(self.settings.model)
+            start = [p.detach().clone() for p in model.parameters()]
+            example.train(self.with_(proximal_mu=mu), model)
+            return sum(float(((p - s) ** 2).sum()) for p, s in zip(model.parameters(), start))
+
+        self.assertLess(drift(10.0), drift(0.0) * 0.5)
+
+    def test_evaluation_takes_the_first_eval_samples_test_images(self):
+        model = example.build_model(self.settings.model)
+        self.assertEqual(40, example.evaluate(self.settings, model).num_samples)
+        self.assertEqual(7, example.evaluate(self.with_(eval_samples=7), model).num_samples)
+
+    def test_the_same_seed_trains_the_same_weights(self):
+        def trained():
+            torch.manual_seed(1)
+            model = example.build_model(self.settings.model)
+            example.train(self.settings, model)
+            return model.state_dict()
+
+        first, second = trained(), trained()
+        self.assertTrue(all(torch.equal(first[k], second[k]) for k in first))
 
 
 class ModelTest(unittest.TestCase):

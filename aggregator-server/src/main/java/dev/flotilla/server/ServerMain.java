@@ -94,7 +94,8 @@ public final class ServerMain implements Callable<Integer> {
   double serverLr;
 
   @Option(names = "--model", paramLabel = "NAME", completionCandidates = ModelNames.class,
-      description = "A built-in architecture: ${COMPLETION-CANDIDATES} (default mlp, unless --initial-model is given).")
+      description = "A built-in architecture: ${COMPLETION-CANDIDATES} or mlp:IN-H1-...-OUT (default mlp, unless "
+          + "--initial-model is given).")
   String model;
 
   @Option(names = "--initial-model", paramLabel = "FILE",

@@ -97,6 +97,28 @@ class ServerMainTest {
   }
 
   @Test
+  @DisplayName("the model and export flags reach the job's configuration: --initial-model, --export, --export-every-round")
+  void modelFlagsReachTheConfig(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path model = java.nio.file.Files.writeString(dir.resolve("m.safetensors"), "x");
+    ServerMain main = new ServerMain();
+    new CommandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--initial-model", model.toString(),
+        "--export", dir.resolve("out.safetensors").toString(), "--export-every-round", "--state-dir", dir.resolve("s").toString());
+    ServerConfig config = main.config("job1");
+    assertThat(config.model()).isNull();
+    assertThat(config.initialModel()).isEqualTo(model);
+    assertThat(config.exportTarget()).isEqualTo(dir.resolve("out.safetensors"));
+    assertThat(config.roundModelsDirectory()).isEqualTo(dir.resolve("s").resolve("models"));
+
+    ServerMain defaults = new ServerMain();
+    new CommandLine(defaults).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", dir.resolve("s").toString());
+    ServerConfig builtIn = defaults.config("job1");
+    assertThat(builtIn.model()).isEqualTo("mlp");
+    assertThat(builtIn.initialModel()).isNull();
+    assertThat(builtIn.exportTarget()).isEqualTo(dir.resolve("s").resolve("model-final.safetensors"));
+    assertThat(builtIn.roundModelsDirectory()).isNull();
+  }
+
+  @Test
   @DisplayName("durations read as 60s, 5m, 500ms, bare seconds or ISO-8601")
   void durations() {
     assertThat(DurationConverter.parse("60s")).isEqualTo(Duration.ofSeconds(60));

@@ -44,6 +44,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   static final String DATASET_VARIABLE = "FLOTILLA_FASHION_MNIST";
   static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
+  static final String DEFAULT_MODEL = "mlp";
   private static final List<String> DATA_FILES = List.of(
       "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
 
@@ -76,6 +77,11 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--report", paramLabel = "FILE", description = "Write the run's figures as JSON to FILE.")
   Path report;
+
+  @Option(names = "--export", paramLabel = "FILE",
+      description = "Write the final global model to FILE as safetensors (the server's --export), ready for "
+          + "safetensors.torch.load_file and load_state_dict in PyTorch.")
+  Path export;
 
   @Option(names = "--data", paramLabel = "PATH",
       description = "The parties' data, passed to each party's --data: Fashion-MNIST idx files (gzipped or not) "
@@ -162,7 +168,7 @@ public final class DemoCommand implements Callable<Integer> {
     // the idx check is for the default data set; other data is the party's (or the trainer command's) to read
     Path dataPath = data != null ? requireExisting("--data", data) : requireDataset(defaultDataDirectory());
     String split = partition != null ? partition : "dirichlet:" + alpha;
-    String modelLabel = model != null ? model : initialModel.getFileName().toString();
+    String modelLabel = modelLabel();
     FlotillaJars jars = FlotillaJars.locate();
     jars.requirePresent("aggregator-server", "party");
 
@@ -195,6 +201,9 @@ public final class DemoCommand implements Callable<Integer> {
       DemoReport result = new DemoReport(modelLabel, strategy, split, parties, finalStatus, roundSeconds,
           (System.nanoTime() - started) / 1e9);
       out.println(result.summary());
+      if (export != null) {
+        out.printf(Locale.ROOT, "  final model      %s%n", export.toAbsolutePath());
+      }
       if (report != null) {
         result.writeTo(report);
         out.printf(Locale.ROOT, "  report           %s%n", report.toAbsolutePath());
@@ -220,12 +229,20 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** How the banner and the report name the model: the built-in, or the initial model's file name. */
+  String modelLabel() {
+    if (model != null) {
+      return model;
+    }
+    return initialModel != null ? initialModel.getFileName().toString() : DEFAULT_MODEL;
+  }
+
   /** The federation these options ask for. */
   LocalFederation.Settings settings(Path dataPath, String split) {
     LocalFederation.Settings settings = new LocalFederation.Settings()
         .parties(parties)
         .rounds(rounds)
-        .model(model != null || initialModel != null ? model : "mlp")
+        .model(model != null || initialModel != null ? model : DEFAULT_MODEL)
         .initialModel(initialModel != null ? initialModel.toAbsolutePath() : null)
         .trainerCommand(trainerCommand)
         .strategy(strategy)
@@ -246,6 +263,9 @@ public final class DemoCommand implements Callable<Integer> {
       settings.partyArg("--eval-samples", evalSamples.toString());
     }
     partyOptions.forEach((name, value) -> settings.partyArg("--" + name, value));
+    if (export != null) {
+      settings.serverArg("--export", export.toAbsolutePath().toString());
+    }
     return settings;
   }
 

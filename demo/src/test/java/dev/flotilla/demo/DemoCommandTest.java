@@ -30,7 +30,8 @@ class DemoCommandTest {
   void help() {
     assertThat(run("--help")).isZero();
     assertThat(out.toString()).contains("--parties", "--rounds", "--model", "--strategy", "--report", "--data", "--keep-dir",
-        "--initial-model", "--trainer-command", "--test-data", "--eval-samples", "--party-option", "--partition");
+        "--initial-model", "--trainer-command", "--test-data", "--eval-samples", "--party-option", "--partition",
+        "--export");
   }
 
   @Test
@@ -61,16 +62,19 @@ class DemoCommandTest {
     DemoCommand command = new DemoCommand();
     new CommandLine(command).parseArgs("--initial-model", model.toString(), "--trainer-command", "python3 /t.py --x",
         "--eval-samples", "500", "--test-data", dir.toString(), "--party-option", "label-column=target",
-        "--partition", "iid");
+        "--partition", "iid", "--export", dir.resolve("final.safetensors").toString());
 
     LocalFederation.Settings settings = command.settings(dir, "iid");
 
     assertThat(settings.model()).isNull();
+    assertThat(command.modelLabel()).isEqualTo("model.safetensors");
     assertThat(settings.initialModel()).isEqualTo(model.toAbsolutePath());
     assertThat(settings.trainerCommand()).isEqualTo("python3 /t.py --x");
     assertThat(settings.partition()).isEqualTo("iid");
     assertThat(settings.partyExtraArgs).containsExactly(Map.entry("--test-data", dir.toAbsolutePath().toString()),
         Map.entry("--eval-samples", "500"), Map.entry("--label-column", "target"));
+    assertThat(settings.serverExtraArgs).containsExactly(
+        Map.entry("--export", dir.resolve("final.safetensors").toAbsolutePath().toString()));
   }
 
   @Test
@@ -81,6 +85,7 @@ class DemoCommandTest {
 
     assertThat(command.settings(dir, "dirichlet:0.5").model()).isEqualTo("mlp");
     assertThat(command.settings(dir, "dirichlet:0.5").initialModel()).isNull();
+    assertThat(command.modelLabel()).isEqualTo("mlp");
   }
 
   @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.offset;
 
 import dev.flotilla.demo.LocalFederation;
 import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.testing.RealServer;
+import dev.flotilla.testing.RequiresRealServers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,9 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and evaluation are one code path and the only difference is the federation (and DJL never runs
  * in this JVM).
  */
+@RequiresRealServers(RealServer.SKLEARN_DATA)
 @DisplayName("CSV job")
 class CsvJobIT {
-  static final Path SKLEARN_CSV = Path.of("/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv");
+  static final Path SKLEARN_CSV = RealServer.sklearnDataDirectory().resolve("breast_cancer.csv");
   static final String MODEL = "mlp:30-16-2";
   static final int ROUNDS = 20;
   static final double TEST_SHARE = 0.3;
@@ -37,7 +39,6 @@ class CsvJobIT {
   @Test
   @DisplayName("3 parties on a split sklearn CSV reach, on a held-out file, within 2 points of the same model trained centrally on the union")
   void federatedMatchesCentral(@TempDir Path dir) throws IOException {
-    Assumptions.assumeTrue(Files.isRegularFile(SKLEARN_CSV), SKLEARN_CSV + " missing: apt-get install python3-sklearn");
     Path train = dir.resolve("train.csv");
     Path test = dir.resolve("test.csv");
     int[] rows = convert(SKLEARN_CSV, train, test);

@@ -1,6 +1,7 @@
 package dev.flotilla.e2e;
 
 import static dev.flotilla.testing.RealServer.FASHION_MNIST;
+import static dev.flotilla.testing.RealServer.PYTORCH;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
@@ -10,6 +11,10 @@ import com.google.gson.JsonParser;
 import dev.flotilla.demo.ChildProcess;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.ProcessGroup;
+import dev.flotilla.protocol.model.ModelFile;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.Safetensors;
+import dev.flotilla.testing.PythonProbe;
 import dev.flotilla.testing.RequiresRealServers;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +72,37 @@ class DemoIT {
       assertThat(json.get("bytes_down").getAsLong()).isGreaterThanOrEqualTo(2 * 3 * MLP_BYTES);
       assertThat(json.get("wall_seconds").getAsDouble()).isPositive().isLessThanOrEqualTo(measuredSeconds);
       assertThat(processesUsing(dir)).as("processes left behind").isEmpty();
+    }
+  }
+
+  @Test
+  @RequiresRealServers(PYTORCH)
+  @DisplayName("with --trainer-command every party trains in the PyTorch example, and --export writes the final model "
+      + "in the job's layout")
+  void ownTrainerAndExport(@TempDir Path dir) throws Exception {
+    Path trainer = ExternalTrainerAcceptanceIT.copyExample(dir.resolve("trainer"));
+    Path exported = dir.resolve("final.safetensors");
+    Path report = dir.resolve("report.json");
+    try (ProcessGroup group = new ProcessGroup(dir.resolve("logs"))) {
+      ChildProcess demo = startDemo(group, dir, "--rounds", "1", "--model", "mlp", "--partition", "iid",
+          "--eval-samples", "2000", "--trainer-command", PythonProbe.PYTHON + " " + trainer.resolve("fashion_mnist.py"),
+          "--export", exported.toString(), "--report", report.toString(), "--keep-dir");
+
+      OptionalInt exit = demo.waitFor(10, TimeUnit.MINUTES);
+      if (exit.isEmpty() || exit.getAsInt() != 0) {
+        fail("demo " + (exit.isEmpty() ? "still running" : "exited " + exit.getAsInt()) + "\n" + demo.tail(80));
+      }
+
+      assertThat(demo.log()).contains("trainer       " + PythonProbe.PYTHON, "final model      " + exported);
+      for (int party = 1; party <= 3; party++) {
+        // the party's own log line for each run of the command (ExternalTrainer)
+        assertThat(dir.resolve("work/logs/party-" + party + ".log")).content()
+            .contains("trainer command describe", "trainer command train", "trainer command evaluate");
+      }
+      JsonObject json = JsonParser.parseString(Files.readString(report)).getAsJsonObject();
+      assertThat(json.get("final_accuracy").getAsDouble()).isGreaterThan(0.7);
+      ModelFile model = Safetensors.read(exported);
+      assertThat(model.layout()).containsExactlyElementsOf(ModelSpecs.forName("mlp"));
     }
   }
 

@@ -44,6 +44,13 @@ public enum RealServer {
       return PythonProbe.canImport("torch", "safetensors");
     }
   },
+  /** The small CSV data sets that Debian's python3-sklearn ships, for the tabular job tests. */
+  SKLEARN_DATA("sklearn-data", "CSV data sets in " + "/usr/lib/python3/dist-packages/sklearn/datasets/data (Debian package python3-sklearn)") {
+    @Override
+    boolean isPresent() {
+      return Files.isRegularFile(sklearnDataDirectory().resolve("breast_cancer.csv"));
+    }
+  },
   /**
    * A Docker engine, for the kind tier. No Debian package can give one inside this sandbox, so
    * this tier is the one exception to {@code FLOTILLA_REQUIRE_ALL_TIERS}: it reports a skip.
@@ -73,6 +80,11 @@ public enum RealServer {
 
   boolean installableBySetup() {
     return true;
+  }
+
+  /** Where python3-sklearn keeps its bundled CSV data sets. */
+  public static Path sklearnDataDirectory() {
+    return Path.of("/usr/lib/python3/dist-packages/sklearn/datasets/data");
   }
 
   public String shortName() {

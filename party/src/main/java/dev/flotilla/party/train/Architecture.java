@@ -1,13 +1,18 @@
 package dev.flotilla.party.train;
 
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
 import dev.flotilla.protocol.model.ModelSpecs;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +42,9 @@ public final class Architecture {
     long[] sampleShape = ModelSpecs.inputShape(name);
     if (ModelSpecs.CNN.equals(name)) {
       return new Architecture(name, sampleShape, Architecture::lenet);
+    }
+    if (ModelSpecs.RESNET20.equals(name)) {
+      return new Architecture(name, sampleShape, Architecture::resnet20);
     }
     long[] sizes = ModelSpecs.mlpSizes(name);
     return new Architecture(name, sampleShape, () -> mlp(sizes));
@@ -72,6 +80,58 @@ public final class Architecture {
         .add(Linear.builder().setUnits(84).build())
         .add(Activation::relu)
         .add(Linear.builder().setUnits(10).build());
+  }
+
+  /**
+   * He et al.'s CIFAR ResNet-20 (examples/pytorch/flotilla_models.py): conv3x3(16) -> BN -> ReLU,
+   * 3 stages of 3 basic blocks (16, 32, 64 channels; the first block of stages 2 and 3 has stride 2
+   * and a 1x1 conv + BN projection shortcut), global average pooling, fc 64 -> 10. DJL's BatchNorm
+   * lists gamma, beta, runningMean, runningVar: PyTorch's weight, bias, running_mean, running_var.
+   */
+  private static SequentialBlock resnet20() {
+    SequentialBlock net = new SequentialBlock()
+        .add(conv3x3(16, 1))
+        .add(batchNorm())
+        .add(Activation::relu);
+    int in = 16;
+    for (int width : new int[] {16, 32, 64}) {
+      for (int block = 0; block < 3; block++) {
+        int stride = block == 0 && width != 16 ? 2 : 1;
+        net.add(basicBlock(width, stride, in != width));
+        in = width;
+      }
+    }
+    return net.add(Pool.globalAvgPool2dBlock())
+        .add(Linear.builder().setUnits(10).build());
+  }
+
+  /** relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the main path's parameters come first, as in PyTorch. */
+  private static Block basicBlock(int width, int stride, boolean project) {
+    SequentialBlock main = new SequentialBlock()
+        .add(conv3x3(width, stride))
+        .add(batchNorm())
+        .add(Activation::relu)
+        .add(conv3x3(width, 1))
+        .add(batchNorm());
+    Block shortcut = project
+        ? new SequentialBlock()
+            .add(Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(width).optStride(new Shape(stride, stride))
+                .optBias(false).build())
+            .add(batchNorm())
+        : Blocks.identityBlock();
+    return new ParallelBlock(
+        outputs -> new NDList(Activation.relu(outputs.get(0).singletonOrThrow().add(outputs.get(1).singletonOrThrow()))),
+        List.of(main, shortcut));
+  }
+
+  private static Conv2d conv3x3(int filters, int stride) {
+    return Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(filters).optStride(new Shape(stride, stride))
+        .optPadding(new Shape(1, 1)).optBias(false).build();
+  }
+
+  /** PyTorch's BatchNorm2d defaults: eps 1e-5, running statistics moving by 0.1 of the batch's. */
+  private static BatchNorm batchNorm() {
+    return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
   }
 
   /** The built-in's name as on the wire and on the command line. */

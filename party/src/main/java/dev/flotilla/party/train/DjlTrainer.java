@@ -80,9 +80,22 @@ public final class DjlTrainer implements LocalTrainer {
   public LocalUpdate train(RoundContext round, float[][] global, TrainingOptions options) {
     Evaluation before = evaluate(round, global);
     TrainResult result = model.train(data.train(), options);
+    requireFinite(round, result.weights());
     Map<String, Double> metrics = new HashMap<>(before.metrics());
     metrics.put(LocalUpdate.TRAIN_LOSS, result.trainLoss());
     return new LocalUpdate(result.weights(), result.samples(), metrics);
+  }
+
+  /** A diverged training (too large a learning rate) fails the round instead of sending NaN to the server. */
+  private void requireFinite(RoundContext round, float[][] weights) {
+    for (int t = 0; t < weights.length; t++) {
+      for (int i = 0; i < weights[t].length; i++) {
+        if (!Float.isFinite(weights[t][i])) {
+          throw new TrainerException(round.describe() + " training diverged: tensor '" + model.layout().get(t).name()
+              + "' element " + i + " is " + weights[t][i] + "; try a smaller --lr");
+        }
+      }
+    }
   }
 
   @Override

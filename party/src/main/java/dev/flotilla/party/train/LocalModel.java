@@ -426,6 +426,34 @@ public final class LocalModel implements AutoCloseable {
     return Evaluation.regression(squaredErrors / n, r2(squaredErrors, totalSquares), n);
   }
 
+  /** The model's outputs (logits, or the regression's prediction) for every sample, in inference mode. */
+  public float[][] predict(Samples data, int batchSize) {
+    if (data.featuresPerSample() != featuresPerSample()) {
+      objectiveFor(data); // throws, naming both shapes
+    }
+    int features = data.featuresPerSample();
+    int batchLimit = Math.max(1, batchSize);
+    float[] batchFeatures = new float[batchLimit * features];
+    float[][] outputs = new float[data.size()][];
+    try (NDManager prediction = model.getNDManager().newSubManager()) {
+      ParameterStore store = new ParameterStore(prediction, false);
+      for (int start = 0; start < data.size(); start += batchLimit) {
+        int size = Math.min(batchLimit, data.size() - start);
+        for (int b = 0; b < size; b++) {
+          data.copyFeatures(start + b, batchFeatures, b * features);
+        }
+        try (NDManager batch = prediction.newSubManager()) {
+          NDArray x = batch.create(FloatBuffer.wrap(batchFeatures, 0, size * features), inputShape(size));
+          float[] flat = block.forward(store, new NDList(x), false).singletonOrThrow().toFloatArray();
+          for (int b = 0; b < size; b++) {
+            outputs[start + b] = Arrays.copyOfRange(flat, b * outputUnits, (b + 1) * outputUnits);
+          }
+        }
+      }
+    }
+    return outputs;
+  }
+
   /** 1 - SSE/SST; as scikit-learn, 1 for a perfect fit of constant labels and 0 for an imperfect one. */
   static double r2(double squaredErrors, double totalSquares) {
     if (totalSquares <= 1e-12) {

@@ -18,19 +18,19 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Two parties train a TorchScript MLP exported by python3-torch 1.13 in DJL, against the real aggregator over mTLS. */
+/** Two party jars train a TorchScript MLP exported by python3-torch 1.13 in DJL, against the real aggregator over mTLS. */
 @RequiresRealServers({RealServer.FASHION_MNIST, RealServer.PYTORCH})
 class TorchScriptFederationIT {
   @TempDir Path dir;
 
   @BeforeAll
-  static void serverJarBuilt() {
-    Assumptions.assumeTrue(Files.isRegularFile(Federation.serverJar()),
-        "SKIPPED: " + Federation.serverJar() + " is missing; build it with mvn -pl aggregator-server -am package -DskipTests");
+  static void jarsBuilt() {
+    Assumptions.assumeTrue(Files.isRegularFile(Federation.serverJar()) && Files.isRegularFile(RogueAggregatorIT.partyJar()),
+        "SKIPPED: the aggregator or party jar is missing; build them with mvn -pl party,aggregator-server -am package -DskipTests");
   }
 
   @Test
-  @DisplayName("two parties train a scripted TorchScript MLP for 2 rounds with --torchscript, exit 0, and the final model beats 0.7 accuracy")
+  @DisplayName("two party processes train a scripted TorchScript MLP for 2 rounds with --torchscript, exit 0, and the final model beats 0.7 accuracy")
   void torchScriptJob() throws Exception {
     Path script = dir.resolve("export_torchscript.py");
     try (InputStream in = getClass().getResourceAsStream("/dev/flotilla/party/train/export_torchscript.py")) {
@@ -43,25 +43,37 @@ class TorchScriptFederationIT {
     try (Federation federation = new Federation(dir, "it-torchscript")) {
       federation.serverArgs("--rounds", "2", "--min-parties", "2", "--model", "mlp");
       federation.startServer();
-      String[] common = {"--partition", "iid", "--partition-count", "6", "--seed", "7", "--torchscript", module.toString(),
-          "--model", "mlp"};
-      Federation.RunningParty alice = federation.startParty(federation.party("alice"), with(common, "0"));
-      Federation.RunningParty bob = federation.startParty(federation.party("bob"), with(common, "1"));
-
-      assertThat(alice.exitCode().get(5, TimeUnit.MINUTES)).as(alice.err().toString()).isZero();
-      assertThat(bob.exitCode().get(1, TimeUnit.MINUTES)).as(bob.err().toString()).isZero();
-      assertThat(federation.roundsCompleted()).as(federation.status()).isEqualTo(2);
-      await().atMost(Duration.ofSeconds(30)).until(() -> federation.status().contains("\"final_accuracy\""));
-      Matcher m = Pattern.compile("\"final_accuracy\"\\s*:\\s*([0-9.]+)").matcher(federation.status());
-      assertThat(m.find()).as(federation.status()).isTrue();
-      assertThat(Double.parseDouble(m.group(1))).isGreaterThan(0.7);
+      Process alice = party(federation, federation.party("alice"), module, 0);
+      Process bob = party(federation, federation.party("bob"), module, 1);
+      try {
+        assertThat(alice.waitFor(5, TimeUnit.MINUTES)).as("alice exited").isTrue();
+        assertThat(bob.waitFor(1, TimeUnit.MINUTES)).as("bob exited").isTrue();
+        String aliceLog = Files.readString(dir.resolve("party-0.log"));
+        assertThat(alice.exitValue()).as(aliceLog).isZero();
+        assertThat(bob.exitValue()).as(Files.readString(dir.resolve("party-1.log"))).isZero();
+        assertThat(aliceLog).contains("training the TorchScript module " + module + " in DJL");
+        assertThat(federation.roundsCompleted()).as(federation.status()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> federation.status().contains("\"final_accuracy\""));
+        Matcher m = Pattern.compile("\"final_accuracy\"\\s*:\\s*([0-9.]+)").matcher(federation.status());
+        assertThat(m.find()).as(federation.status()).isTrue();
+        assertThat(Double.parseDouble(m.group(1))).isGreaterThan(0.7);
+      } finally {
+        alice.destroyForcibly();
+        bob.destroyForcibly();
+      }
     }
   }
 
-  private static String[] with(String[] common, String index) {
-    String[] all = java.util.Arrays.copyOf(common, common.length + 2);
-    all[common.length] = "--partition-index";
-    all[common.length + 1] = index;
-    return all;
+  /** The party jar as a process, training {@code module} on part {@code index} of 6 of Fashion-MNIST. */
+  private Process party(Federation federation, Path partyDir, Path module, int index) throws java.io.IOException {
+    java.util.List<String> command = java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx768m", "-jar", RogueAggregatorIT.partyJar().toString(), "--server", "127.0.0.1:" + federation.port,
+        "--ca", federation.dir.resolve("ca").resolve("ca.crt").toString(),
+        "--cert", partyDir.resolve("tls.crt").toString(), "--key", partyDir.resolve("tls.key").toString(),
+        "--data", RealServer.fashionMnistDirectory().toString(), "--partition", "iid", "--partition-count", "6",
+        "--partition-index", Integer.toString(index), "--seed", "7", "--torchscript", module.toString(),
+        "--model", "mlp");
+    return new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("party-" + index + ".log").toFile()).start();
   }
 }

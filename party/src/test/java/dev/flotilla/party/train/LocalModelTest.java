@@ -176,7 +176,7 @@ class LocalModelTest {
           .hasMessageContaining("5 outputs, the data has 10 classes");
     }
     try (LocalModel model = model("mlp:10-8-2", 1)) {
-      assertThatThrownBy(() -> model.evaluate(ArraySamples.diabetes(), 10))
+      assertThatThrownBy(() -> model.evaluate(FloatSamples.diabetes(), 10))
           .hasMessageContaining("one output unit");
     }
   }
@@ -184,7 +184,7 @@ class LocalModelTest {
   @Test
   @DisplayName("regression: an mlp:10-32-1 trained with MSE on 342 diabetes patients explains > 30% of the variance of 100 others")
   void regressionLearns() throws Exception {
-    ArraySamples diabetes = ArraySamples.diabetes();
+    FloatSamples diabetes = FloatSamples.diabetes();
     int[] trainRows = java.util.stream.IntStream.range(0, 342).toArray();
     int[] testRows = java.util.stream.IntStream.range(342, 442).toArray();
     try (LocalModel model = model("mlp:10-32-1", 5)) {

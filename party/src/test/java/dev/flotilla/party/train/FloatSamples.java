@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /** Samples held as float arrays, for tests on small tabular data sets. */
-record ArraySamples(float[][] features, float[] labels, Task task) implements Samples {
+record FloatSamples(float[][] features, float[] labels, Task task) implements Samples {
   static final Path SKLEARN_DATA = Path.of("/usr/lib/python3/dist-packages/sklearn/datasets/data");
 
   @Override
@@ -43,18 +43,18 @@ record ArraySamples(float[][] features, float[] labels, Task task) implements Sa
       f[i] = features[indices[i]];
       l[i] = labels[indices[i]];
     }
-    return new ArraySamples(f, l, task);
+    return new FloatSamples(f, l, task);
   }
 
   /** scikit-learn's diabetes regression set (442 patients, 10 columns), columns and target standardised. */
-  static ArraySamples diabetes() throws IOException {
+  static FloatSamples diabetes() throws IOException {
     float[][] x = standardise(readRows(SKLEARN_DATA.resolve("diabetes_data_raw.csv.gz")));
     float[][] y = standardise(readRows(SKLEARN_DATA.resolve("diabetes_target.csv.gz")));
     float[] target = new float[y.length];
     for (int i = 0; i < y.length; i++) {
       target[i] = y[i][0];
     }
-    return new ArraySamples(x, target, Task.regression());
+    return new FloatSamples(x, target, Task.regression());
   }
 
   private static float[][] readRows(Path gz) throws IOException {

@@ -1,0 +1,215 @@
+package dev.flotilla.party;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import dev.flotilla.party.data.BadDataException;
+import dev.flotilla.party.data.DataFormat;
+import dev.flotilla.party.data.DataMissingException;
+import dev.flotilla.party.data.DataOptions;
+import dev.flotilla.party.data.DataSets;
+import dev.flotilla.party.data.ImageShapes;
+import dev.flotilla.party.data.Samples;
+import dev.flotilla.party.data.Standardisation;
+import dev.flotilla.party.data.Subsets;
+import dev.flotilla.party.data.TabularSamples;
+import dev.flotilla.party.train.Architecture;
+import dev.flotilla.party.train.Evaluation;
+import dev.flotilla.party.train.LocalModel;
+import dev.flotilla.protocol.model.ModelFile;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.Safetensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code bin/flotilla evaluate}: the quality of an exported model on a data set, in this JVM with DJL. */
+@Command(
+    name = "flotilla evaluate",
+    mixinStandardHelpOptions = true,
+    versionProvider = PartyCommand.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Evaluates a model file (safetensors, e.g. what the server exported) on a data set: loss and accuracy for "
+          + "classification, loss (mean squared error) and r2 for regression. The architecture is the built-in "
+          + "named by --model or by the file's flotilla.model metadata, or a TorchScript module (--torchscript) "
+          + "whose parameters take the file's tensors of the same names.",
+      "The samples are --test-data when given, else the data's own test split (idx t10k files, arrays with "
+          + "x_test/y_test), else all of --data. CSV columns are standardised with the statistics of --data's rows.",
+      ""
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:evaluated",
+      "1:unexpected internal error",
+      "2:invalid command line",
+      "3:bad input: unreadable model or data, or a model that does not fit the architecture or the data"
+    },
+    footerHeading = "%nExample:%n",
+    footer = {
+      "  bin/flotilla evaluate --model-file state/final.safetensors --data /usr/share/datasets/fashion-mnist --json"
+    })
+public final class EvaluateCommand implements Callable<Integer> {
+  static final int BAD_INPUT = 3;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model-file", required = true, paramLabel = "FILE.safetensors",
+      description = "The model to evaluate.")
+  Path modelFile;
+
+  @Option(names = "--model", paramLabel = "NAME",
+      description = "Built-in architecture of the file: mlp, mlp:IN-H1-...-OUT, cnn, resnet20 (default: the file's "
+          + "flotilla.model metadata).")
+  String model;
+
+  @Option(names = "--torchscript", paramLabel = "FILE.pt",
+      description = "A TorchScript module to evaluate with the file's tensors as its parameters, instead of a built-in.")
+  Path torchScript;
+
+  @Option(names = "--data", paramLabel = "PATH", defaultValue = "/usr/share/datasets/fashion-mnist",
+      description = "The data set, in any format the party reads (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--data-format", paramLabel = "FORMAT",
+      description = "idx, image-folder, csv, numpy or safetensors (default: detected from --data).")
+  String dataFormat;
+
+  @Option(names = "--test-data", paramLabel = "PATH",
+      description = "Evaluate on this data, read with what was learnt from --data (default: --data's test split, "
+          + "else all of --data).")
+  Path testData;
+
+  @Option(names = "--label-column", paramLabel = "NAME", description = "CSV label column (as for the party).")
+  String labelColumn;
+
+  @Option(names = "--classes", paramLabel = "A,B,...", split = ",",
+      description = "Class names in class-index order (as for the party).")
+  List<String> classes;
+
+  @Option(names = "--task", paramLabel = "classification|regression",
+      description = "What the labels are (as for the party; default: classification).")
+  String task;
+
+  @Option(names = "--input-shape", paramLabel = "CxHxW",
+      description = "Image size images are converted to (default: the built-in model's input).")
+  String inputShape;
+
+  @Option(names = "--eval-samples", paramLabel = "N",
+      description = "Evaluate on at most N samples (a sample seeded by --seed) (default: all).")
+  Integer evalSamples;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
+      description = "Seed of the --eval-samples sample (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "1000",
+      description = "Samples per forward pass (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--json", description = "Print the result as one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws IOException {
+    if (torchScript != null && model != null) {
+      throw new ParameterException(spec.commandLine(), "--model and --torchscript exclude each other");
+    }
+    if (evalSamples != null && evalSamples < 1) {
+      throw new ParameterException(spec.commandLine(), "--eval-samples must be at least 1, got " + evalSamples);
+    }
+    if (!Files.isRegularFile(modelFile)) {
+      throw new IllegalArgumentException("--model-file " + modelFile + " does not exist or is not a file");
+    }
+    ModelFile file = Safetensors.read(modelFile);
+    String builtIn = model != null ? model.trim().toLowerCase(Locale.ROOT) : file.model().orElse(null);
+    if (torchScript == null && builtIn == null) {
+      throw new IllegalArgumentException(modelFile + " names no built-in model (no flotilla.model metadata); give "
+          + "--model NAME or --torchscript FILE.pt");
+    }
+    Samples samples = samples(torchScript == null ? builtIn : null);
+    try (LocalModel local = torchScript != null
+        ? LocalModel.loadTorchScript(torchScript, samples.sampleShape(), file.layout())
+        : LocalModel.create(Architecture.forName(builtIn), file.layout(), seed)) {
+      local.setWeights(file.values());
+      Evaluation evaluation = local.evaluate(samples, batchSize);
+      String architecture = torchScript != null ? torchScript.toString() : builtIn;
+      if (json) {
+        JsonObject out = new JsonObject();
+        out.addProperty("model_file", modelFile.toAbsolutePath().toString());
+        out.addProperty("model", architecture);
+        out.addProperty("samples", evaluation.samples());
+        JsonObject metrics = new JsonObject();
+        new TreeMap<>(evaluation.metrics()).forEach(metrics::addProperty);
+        out.add("metrics", metrics);
+        spec.commandLine().getOut().println(new GsonBuilder().create().toJson(out));
+      } else {
+        spec.commandLine().getOut().println(modelFile + " (" + architecture + "): " + evaluation.describe() + " on "
+            + evaluation.samples() + " samples of " + (testData != null ? testData : data));
+      }
+      spec.commandLine().getOut().flush();
+    }
+    return 0;
+  }
+
+  /** The samples to evaluate: --test-data, else --data's test split, else all of --data. */
+  private Samples samples(String builtIn) {
+    DataOptions options = DataOptions.defaults()
+        .withFormat(dataFormat == null ? null : DataFormat.parse(dataFormat))
+        .withLabelColumn(labelColumn)
+        .withClasses(classes == null ? List.of() : classes.stream().map(String::strip).toList())
+        .withTask(task == null ? null : DataOptions.TaskKind.parse(task));
+    if (inputShape != null) {
+      options = options.withInputShape(DataOptions.parseInputShape(inputShape));
+    } else if (builtIn != null && ModelSpecs.isBuiltIn(builtIn)) {
+      options = options.withInputShape(ImageShapes.forModel(builtIn).orElse(null));
+    }
+    DataSets.Loaded loaded = DataSets.load(data, testData, options);
+    Samples samples = loaded.test() != null ? loaded.test() : loaded.train();
+    if (loaded.train() instanceof TabularSamples training && loaded.format() == DataFormat.CSV) {
+      samples = Standardisation.fit(training).apply((TabularSamples) samples);
+    }
+    if (evalSamples != null && samples.size() > evalSamples) {
+      samples = samples.subset(Subsets.sample(samples.size(), evalSamples, seed));
+    }
+    return samples;
+  }
+
+  /** Maps failures to one line on stderr and the exit codes of the help text. */
+  static int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    if (e instanceof IllegalArgumentException || e instanceof IOException || e instanceof BadDataException
+        || e instanceof DataMissingException) {
+      commandLine.getErr().println("flotilla evaluate: " + e.getMessage());
+      return BAD_INPUT;
+    }
+    commandLine.getErr().println("flotilla evaluate: internal error: " + e);
+    e.printStackTrace(commandLine.getErr());
+    return 1;
+  }
+
+  /** Builds the command line with Flotilla's error handling; tests call this too. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new EvaluateCommand())
+        .setExecutionExceptionHandler(EvaluateCommand::handleExecutionException)
+        .setParameterExceptionHandler((ex, args) -> {
+          ex.getCommandLine().getErr().println("flotilla evaluate: " + ex.getMessage()
+              + " (see bin/flotilla evaluate --help)");
+          return ex.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
+        });
+  }
+
+  public static void main(String[] args) {
+    PartyMain.configureLogging();
+    System.exit(commandLine().execute(args));
+  }
+}
