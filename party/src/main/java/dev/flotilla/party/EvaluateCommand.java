@@ -7,7 +7,6 @@ import dev.flotilla.party.data.DataFormat;
 import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.DataOptions;
 import dev.flotilla.party.data.DataSets;
-import dev.flotilla.party.data.ImageShapes;
 import dev.flotilla.party.data.Samples;
 import dev.flotilla.party.data.Standardisation;
 import dev.flotilla.party.data.Subsets;
@@ -16,18 +15,17 @@ import dev.flotilla.party.train.Architecture;
 import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalModel;
 import dev.flotilla.protocol.model.ModelFile;
-import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -77,33 +75,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       description = "A TorchScript module to evaluate with the file's tensors as its parameters, instead of a built-in.")
   Path torchScript;
 
-  @Option(names = "--data", paramLabel = "PATH", defaultValue = "/usr/share/datasets/fashion-mnist",
-      description = "The data set, in any format the party reads (default: ${DEFAULT-VALUE}).")
-  Path data;
-
-  @Option(names = "--data-format", paramLabel = "FORMAT",
-      description = "idx, image-folder, csv, numpy or safetensors (default: detected from --data).")
-  String dataFormat;
-
-  @Option(names = "--test-data", paramLabel = "PATH",
-      description = "Evaluate on this data, read with what was learnt from --data (default: --data's test split, "
-          + "else all of --data).")
-  Path testData;
-
-  @Option(names = "--label-column", paramLabel = "NAME", description = "CSV label column (as for the party).")
-  String labelColumn;
-
-  @Option(names = "--classes", paramLabel = "A,B,...", split = ",",
-      description = "Class names in class-index order (as for the party).")
-  List<String> classes;
-
-  @Option(names = "--task", paramLabel = "classification|regression",
-      description = "What the labels are (as for the party; default: classification).")
-  String task;
-
-  @Option(names = "--input-shape", paramLabel = "CxHxW",
-      description = "Image size images are converted to (default: the built-in model's input).")
-  String inputShape;
+  @Mixin DataFlags dataFlags;
 
   @Option(names = "--eval-samples", paramLabel = "N",
       description = "Evaluate on at most N samples (a sample seeded by --seed) (default: all).")
@@ -155,7 +127,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         spec.commandLine().getOut().println(new GsonBuilder().create().toJson(out));
       } else {
         spec.commandLine().getOut().println(modelFile + " (" + architecture + "): " + evaluation.describe() + " on "
-            + evaluation.samples() + " samples of " + (testData != null ? testData : data));
+            + evaluation.samples() + " samples of " + (dataFlags.testData() != null ? dataFlags.testData() : dataFlags.data()));
       }
       spec.commandLine().getOut().flush();
     }
@@ -164,17 +136,8 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   /** The samples to evaluate: --test-data, else --data's test split, else all of --data. */
   private Samples samples(String builtIn) {
-    DataOptions options = DataOptions.defaults()
-        .withFormat(dataFormat == null ? null : DataFormat.parse(dataFormat))
-        .withLabelColumn(labelColumn)
-        .withClasses(classes == null ? List.of() : classes.stream().map(String::strip).toList())
-        .withTask(task == null ? null : DataOptions.TaskKind.parse(task));
-    if (inputShape != null) {
-      options = options.withInputShape(DataOptions.parseInputShape(inputShape));
-    } else if (builtIn != null && ModelSpecs.isBuiltIn(builtIn)) {
-      options = options.withInputShape(ImageShapes.forModel(builtIn).orElse(null));
-    }
-    DataSets.Loaded loaded = DataSets.load(data, testData, options);
+    DataOptions options = dataFlags.options(builtIn);
+    DataSets.Loaded loaded = DataSets.load(dataFlags.data(), dataFlags.testData(), options);
     Samples samples = loaded.test() != null ? loaded.test() : loaded.train();
     if (loaded.train() instanceof TabularSamples training && loaded.format() == DataFormat.CSV) {
       samples = Standardisation.fit(training).apply((TabularSamples) samples);

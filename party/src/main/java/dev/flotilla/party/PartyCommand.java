@@ -5,15 +5,12 @@ import com.google.inject.Injector;
 import dev.flotilla.party.client.FatalPartyException;
 import dev.flotilla.party.client.PartyRunner;
 import dev.flotilla.party.data.BadDataException;
-import dev.flotilla.party.data.DataFormat;
 import dev.flotilla.party.data.DataOptions;
-import dev.flotilla.party.data.ImageShapes;
 import dev.flotilla.party.data.Partitioner;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -21,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -90,54 +88,12 @@ public final class PartyCommand implements Callable<Integer> {
       description = "PEM file of this party's private key (tls.key).")
   Path key;
 
-  @Option(names = "--data", paramLabel = "PATH", defaultValue = "/usr/share/datasets/fashion-mnist",
-      description = "This party's training data: a directory of MNIST/Fashion-MNIST idx files, a directory with one "
-          + "sub-directory of PNG/JPEG images per class, a .csv file with a header row, an .npz file (or a directory) "
-          + "with arrays x and y, or a .safetensors file with tensors x and y (default: ${DEFAULT-VALUE}).")
-  Path data;
-
-  @Option(names = "--data-format", paramLabel = "FORMAT",
-      description = "idx, image-folder, csv, numpy or safetensors (default: detected from --data: the file's "
-          + "extension, or what the directory holds).")
-  String dataFormat;
-
-  @Option(names = "--test-data", paramLabel = "PATH",
-      description = "This party's held-out test data, in the format of --data, read with what was learnt from "
-          + "--data (CSV columns, categories and standardisation; class folders) (default: the data's own test "
-          + "split for idx files and arrays with x_test/y_test, else a seeded --test-fraction of --data).")
-  Path testData;
+  @Mixin DataFlags dataFlags;
 
   @Option(names = "--test-fraction", paramLabel = "F", defaultValue = "0.2",
       description = "Share of --data held out for testing when there is no test data, cut with --seed before the "
           + "partition, so parties sharing one file share one test set (default: ${DEFAULT-VALUE}).")
   double testFraction;
-
-  @Option(names = "--label-column", paramLabel = "NAME",
-      description = "CSV column holding the label (default: a column named label, target or class, else the last).")
-  String labelColumn;
-
-  @Option(names = "--classes", paramLabel = "NAME", split = ",", splitSynopsisLabel = ",",
-      description = "Class names in class-index order: needed for string labels in CSV files, so every party maps "
-          + "them to the same indices; fixes the indices of class folders (default: CSV labels are indices "
-          + "0..K-1; class folders are indexed in sorted name order).")
-  List<String> classes;
-
-  @Option(names = "--task", paramLabel = "classification|regression",
-      description = "What the labels are: classes (cross-entropy, accuracy) or real targets (mean squared error, "
-          + "r2) (default: classification; arrays with float y: regression).")
-  String task;
-
-  @Option(names = "--input-shape", paramLabel = "CxHxW",
-      description = "Channels (1 grey, 3 RGB), height and width images are converted and resized to, e.g. 3x32x32 "
-          + "(default: the input of the built-in --model: cnn 1x28x28, mlp:IN square grey images if IN is a square, "
-          + "else RGB if IN/3 is; images are decoded before the job's model is known, so an image folder needs "
-          + "this or --model).")
-  String inputShape;
-
-  @Option(names = "--resize", paramLabel = "area|bilinear", defaultValue = "area",
-      description = "How images of another size are resized: area averages the pixels each target pixel covers, "
-          + "bilinear interpolates (default: ${DEFAULT-VALUE}).")
-  String resize;
 
   @Option(names = "--max-samples", paramLabel = "N",
       description = "Train on at most N samples of this party's part (a seeded sample) (default: all).")
@@ -298,13 +254,11 @@ public final class PartyCommand implements Callable<Integer> {
 
   /** Checks the data flags; the files themselves are read (and refused with exit 3) when the party starts. */
   void validateData() {
-    if (!Files.exists(data)) {
-      throw new ParameterException(spec.commandLine(), "--data " + data + " does not exist; point it at idx files "
-          + "(Debian package dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist), class folders, "
-          + "a .csv, .npz or .safetensors file");
-    }
-    if (testData != null && !Files.exists(testData)) {
-      throw new ParameterException(spec.commandLine(), "--test-data " + testData + " does not exist");
+    try {
+      dataFlags.checkPaths();
+      dataOptions();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     if (!(testFraction > 0 && testFraction < 1)) {
       throw new ParameterException(spec.commandLine(), "--test-fraction must be between 0 and 1, got " + testFraction);
@@ -315,46 +269,16 @@ public final class PartyCommand implements Callable<Integer> {
     if (evalSamples != null && evalSamples < 1) {
       throw new ParameterException(spec.commandLine(), "--eval-samples must be at least 1, got " + evalSamples);
     }
-    try {
-      dataOptions();
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
   }
 
-  /**
-   * The data flags as one value. An image folder's shape is {@code --input-shape}, else the built-in
-   * {@code --model}'s input; when both are given they must hold the same number of values.
-   */
+  /** The data flags as one value, for the built-in --model when one is given. */
   DataOptions dataOptions() {
-    DataOptions options = DataOptions.defaults()
-        .withFormat(dataFormat == null ? null : DataFormat.parse(dataFormat))
-        .withLabelColumn(labelColumn)
-        .withClasses(classes == null ? List.of() : classes.stream().map(String::strip).toList())
-        .withTask(task == null ? null : DataOptions.TaskKind.parse(task))
-        .withResize(DataOptions.Resize.parse(resize));
-    if (new java.util.HashSet<>(options.classes()).size() != options.classes().size()) {
-      throw new IllegalArgumentException("--classes names a class twice: " + options.classes());
-    }
-    if (options.task() == DataOptions.TaskKind.REGRESSION && !options.classes().isEmpty()) {
-      throw new IllegalArgumentException("--classes is for classification; --task regression has no classes");
-    }
-    String builtIn = model != null && ModelSpecs.isBuiltIn(model.trim().toLowerCase(Locale.ROOT))
-        ? model.trim().toLowerCase(Locale.ROOT) : null;
-    if (inputShape != null) {
-      int[] shape = DataOptions.parseInputShape(inputShape);
-      if (builtIn != null && (long) shape[0] * shape[1] * shape[2] != ImageShapes.inputSize(builtIn)) {
-        throw new IllegalArgumentException("--input-shape " + inputShape + " gives " + (long) shape[0] * shape[1] * shape[2]
-            + " values per image but --model " + builtIn + " takes " + ImageShapes.inputSize(builtIn));
-      }
-      return options.withInputShape(shape);
-    }
-    return builtIn == null ? options : options.withInputShape(ImageShapes.forModel(builtIn).orElse(null));
+    return dataFlags.options(model);
   }
 
   /** What {@link PartyDataset#load} reads and keeps. */
   PartyDataset.Settings datasetSettings() {
-    return new PartyDataset.Settings(data, testData, dataOptions(), testFraction, Partitioner.parse(partition),
+    return new PartyDataset.Settings(dataFlags.data(), dataFlags.testData(), dataOptions(), testFraction, Partitioner.parse(partition),
         partitionIndex, partitionCount, seed, maxSamples, evalSamples);
   }
 

@@ -60,7 +60,7 @@ final class PartyModule extends AbstractModule {
       TrainingOptions defaults = new TrainingOptions(options.localEpochs == null ? 1 : options.localEpochs,
           options.batchSize, options.learningRate, options.momentum, 0, options.seed);
       return new ExternalTrainer(new ExternalTrainerSettings(options.trainerCommand, options.trainerTimeout,
-          options.workDir, options.data, options.testData, options.partition, options.partitionIndex,
+          options.workDir, options.dataFlags.data(), options.dataFlags.testData(), options.partition, options.partitionIndex,
           options.partitionCount, options.seed, options.maxSamples, options.evalSamples, defaults, List.of(options.ca, options.cert, options.key)));
     }
     return new DjlTrainer(data.get(), options.seed, options.torchScript);
