@@ -24,10 +24,10 @@ import gzip
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
@@ -107,24 +107,9 @@ def load_fashion_mnist(directory, split):
     return x, y
 
 
-class Cnn(nn.Module):
-    """Flotilla's built-in "cnn"; state_dict() names and order are ModelSpecs' CNN layout."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(256, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+# The built-in cnn is defined once, in examples/pytorch/flotilla_models.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "pytorch"))
+from flotilla_models import Cnn  # noqa: E402
 
 
 def load_initial_model(path):

@@ -26,9 +26,9 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import flotilla_models  # noqa: E402
 import flotilla_trainer as flotilla  # noqa: E402
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
@@ -40,54 +40,14 @@ EVAL_BATCH = 1000
 
 
 # ------------------------------------------------------------------------------------- models
-
-class Cnn(nn.Module):
-    """Flotilla's built-in ``cnn``: conv5(6) -> ReLU -> maxpool2 -> conv5(16) -> ReLU -> maxpool2
-    -> 256 -> 120 -> 84 -> 10, on [batch, 1, 28, 28]."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 4 * 4, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, CLASSES)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
-
-
-class Mlp(nn.Module):
-    """Flotilla's built-in ``mlp`` (784-200-200-10) or ``mlp:IN-H1-...-OUT``: fc1..fcN with ReLU
-    between them, on [batch, IN]."""
-
-    def __init__(self, widths=(784, 200, 200, CLASSES)):
-        super().__init__()
-        self.widths = tuple(widths)
-        for i in range(len(widths) - 1):
-            setattr(self, f"fc{i + 1}", nn.Linear(widths[i], widths[i + 1]))
-
-    def forward(self, x):
-        x = torch.flatten(x, 1)
-        layers = len(self.widths) - 1
-        for i in range(layers):
-            x = getattr(self, f"fc{i + 1}")(x)
-            if i < layers - 1:
-                x = F.relu(x)
-        return x
-
+# The built-in architectures are defined once, in flotilla_models.py, with the layouts' names.
 
 def build_model(name):
     """The PyTorch module of a Flotilla built-in architecture name."""
     if name == "cnn":
-        return Cnn()
+        return flotilla_models.Cnn()
     if name == "mlp":
-        return Mlp()
+        return flotilla_models.Mlp()
     if name.startswith("mlp:"):
         try:
             widths = [int(w) for w in name[4:].split("-")]
@@ -97,7 +57,7 @@ def build_model(name):
             raise flotilla.ContractError(f"model '{name}': needs at least an input and an output width")
         if widths[0] != 28 * 28 or widths[-1] != CLASSES:
             raise flotilla.ContractError(f"model '{name}': Fashion-MNIST needs input 784 and output {CLASSES}")
-        return Mlp(widths)
+        return flotilla_models.Mlp(widths)
     raise flotilla.ContractError(f"model '{name or '(none)'}' is not one this example builds "
                                  f"(cnn, mlp, mlp:784-...-10); pass --model")
 
@@ -203,7 +163,7 @@ def training_indices(settings):
 def as_inputs(images, model):
     """Pixels / 255 in the shape the model takes."""
     x = torch.from_numpy(images.astype(np.float32) / 255.0)
-    return x.reshape(len(images), -1) if isinstance(model, Mlp) else x.unsqueeze(1)
+    return x.reshape(len(images), -1) if isinstance(model, flotilla_models.Mlp) else x.unsqueeze(1)
 
 
 # ------------------------------------------------------------------------- the three functions
