@@ -186,9 +186,7 @@ public final class ExternalTrainer implements LocalTrainer {
    * @throws IOException naming the file and the tensor that is wrong
    */
   static float[][] readUpdate(Path file, List<TensorSpec> layout) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new TrainerResult.InvalidOutputException(file + " was not written");
-    }
+    TrainerResult.requirePlainFile(file);
     SafetensorsHeader header = Safetensors.readLayout(file);
     Map<String, Integer> position = new HashMap<>();
     for (int t = 0; t < layout.size(); t++) {

@@ -9,6 +9,7 @@ import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.nio.charset.CharacterCodingException;
@@ -16,8 +17,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -52,19 +54,13 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
    * @throws InvalidOutputException saying what is wrong with which field
    */
   static TrainerResult read(Path file, Action action) throws IOException {
-    long size;
-    try {
-      size = Files.size(file);
-    } catch (NoSuchFileException e) {
-      throw new InvalidOutputException(file + " was not written");
+    requirePlainFile(file);
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      bytes = in.readNBytes((int) MAX_BYTES + 1);
     }
-    if (size > MAX_BYTES) {
-      throw new InvalidOutputException(file + " is " + size + " bytes, more than the " + MAX_BYTES
-          + " a result may have");
-    }
-    byte[] bytes = Files.readAllBytes(file);
     if (bytes.length > MAX_BYTES) {
-      throw new InvalidOutputException(file + " grew beyond " + MAX_BYTES + " bytes while it was read");
+      throw new InvalidOutputException(file + " is more than the " + MAX_BYTES + " bytes a result may have");
     }
     String text;
     try {
@@ -74,6 +70,25 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
       throw new InvalidOutputException(file + " is not UTF-8 text");
     }
     return parse(file, text, action);
+  }
+
+  /**
+   * Refuses an output that is missing, a symbolic link (its target may be anything: /dev/zero reads
+   * forever) or not a regular file (a FIFO blocks the party on open); checked without following links.
+   */
+  static void requirePlainFile(Path file) throws InvalidOutputException {
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      throw new InvalidOutputException(file + " was not written");
+    }
+    if (attributes.isSymbolicLink()) {
+      throw new InvalidOutputException(file + " is a symbolic link; the command must write the file itself");
+    }
+    if (!attributes.isRegularFile()) {
+      throw new InvalidOutputException(file + " is not a regular file");
+    }
   }
 
   static TrainerResult parse(Path file, String text, Action action) throws InvalidOutputException {

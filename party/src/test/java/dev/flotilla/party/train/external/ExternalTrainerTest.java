@@ -202,7 +202,7 @@ class ExternalTrainerTest {
       "extra-tensor   | tensor 'extra.weight' is not in the job's model",
       "no-update      | update.safetensors was not written",
       "bad-accuracy   | 'metrics.accuracy' is 1.5, not in [0.0, 1.0]",
-      "huge-result    | more than the 1048576 a result may have"})
+      "huge-result    | result.json is more than the 1048576 bytes a result may have"})
   @DisplayName("a wrong output fails the round naming the round, the file and what was wrong")
   void wrongOutputRefused(String mode, String problem) throws Exception {
     try (ExternalTrainer trainer = trainer(mode)) {
