@@ -215,6 +215,25 @@ class ExternalTrainerTest {
   }
 
   @Test
+  @DisplayName("a global model the party cannot write (NaN from a faulty server, 1e20 in an I64 counter) fails the round naming the tensor, without running the command")
+  void unwritableGlobalFailsTheRound() throws Exception {
+    float[][] nan = global();
+    nan[0][3] = Float.NaN;
+    float[][] beyondI64 = global();
+    beyondI64[2][0] = 1e20f;
+    try (ExternalTrainer trainer = trainer("ok")) {
+      assertThatThrownBy(() -> trainer.train(ROUND, nan, OPTIONS))
+          .isInstanceOf(TrainerException.class)
+          .hasMessageContaining("[job fmnist, party alice, round 2]")
+          .hasMessageContaining("tensor 'fc1.weight' element 3 is NaN");
+      assertThatThrownBy(() -> trainer.evaluate(ROUND, beyondI64))
+          .isInstanceOf(TrainerException.class)
+          .hasMessageContaining("tensor 'bn.num_batches_tracked' element 0 is 1.0E20, which I64 cannot hold");
+    }
+    assertThat(workDir.resolve("train-2-1").resolve("seen.json")).doesNotExist();
+  }
+
+  @Test
   @DisplayName("only the last 3 round directories are kept")
   void lastRoundsKept() throws Exception {
     try (ExternalTrainer trainer = trainer("ok")) {
