@@ -1,7 +1,8 @@
 package dev.flotilla.party.train.external;
 
-import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
@@ -37,7 +38,6 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
   static final long MAX_BYTES = 1 << 20;
   static final int MAX_METRICS = 32;
   private static final Pattern METRIC_NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
-  private static final Gson GSON = new Gson();
 
   /** What an action must report. */
   enum Action {
@@ -95,10 +95,12 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
     JsonElement root;
     try (JsonReader reader = new JsonReader(new StringReader(text))) {
       reader.setStrictness(Strictness.STRICT);
-      root = GSON.getAdapter(JsonElement.class).read(reader);
+      root = value(file, reader, "");
       if (reader.peek() != JsonToken.END_DOCUMENT) {
         throw new InvalidOutputException(file + " has more than one JSON value");
       }
+    } catch (InvalidOutputException e) {
+      throw e;
     } catch (IOException | JsonParseException | IllegalStateException e) {
       throw new InvalidOutputException(file + " is not valid JSON" + where(e.getMessage()));
     }
@@ -118,6 +120,57 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
       return new TrainerResult(numSamples, Map.of());
     }
     return new TrainerResult(numSamples, metrics(file, object.get("metrics"), action));
+  }
+
+  /**
+   * One JSON value as a tree, refusing a key repeated within an object (Gson's own tree keeps the
+   * last one silently). The reader's nesting limit bounds the recursion.
+   */
+  private static JsonElement value(Path file, JsonReader reader, String field) throws IOException {
+    switch (reader.peek()) {
+      case BEGIN_OBJECT -> {
+        JsonObject object = new JsonObject();
+        reader.beginObject();
+        while (reader.hasNext()) {
+          String key = reader.nextName();
+          String name = field.isEmpty() ? key : field + "." + key;
+          if (object.has(key)) {
+            throw new InvalidOutputException(file + ": '" + truncate(name) + "' is repeated");
+          }
+          object.add(key, value(file, reader, name));
+        }
+        reader.endObject();
+        return object;
+      }
+      case BEGIN_ARRAY -> {
+        JsonArray array = new JsonArray();
+        reader.beginArray();
+        while (reader.hasNext()) {
+          array.add(value(file, reader, field));
+        }
+        reader.endArray();
+        return array;
+      }
+      case STRING -> {
+        return new JsonPrimitive(reader.nextString());
+      }
+      case NUMBER -> {
+        String text = reader.nextString();
+        try {
+          return new JsonPrimitive(new BigDecimal(text));
+        } catch (NumberFormatException e) {
+          throw new InvalidOutputException(file + ": '" + truncate(field) + "' must be a number, got " + truncate(text));
+        }
+      }
+      case BOOLEAN -> {
+        return new JsonPrimitive(reader.nextBoolean());
+      }
+      case NULL -> {
+        reader.nextNull();
+        return JsonNull.INSTANCE;
+      }
+      default -> throw new IllegalStateException("unexpected " + reader.peek());
+    }
   }
 
   /** Gson's "at line 1 column 21" without its advice on lenient parsing. */
