@@ -49,7 +49,22 @@ public final class ModelSource {
             + "holds each tensor in one Java array, at most " + MAX_TENSOR_VALUES + " values (8 GiB of float32)");
       }
     }
-    return new ModelSource(header.model().orElse(""), header.layout(), file, 0);
+    String name = header.model().orElse("");
+    // parties build a built-in's block from the name alone: a file that names one must have its
+    // tensors (any storage dtype), or every party would fail at Join
+    if (ModelSpecs.isBuiltIn(name)) {
+      String difference = firstDifference(asF32(ModelSpecs.forName(name)), "the built-in", asF32(header.layout()),
+          "the file");
+      if (difference != null) {
+        throw new SafetensorsException(file, "its " + Safetensors.MODEL_KEY + " names the built-in '" + name
+            + "', but " + difference + "; drop the metadata or fix the model");
+      }
+    }
+    return new ModelSource(name, header.layout(), file, 0);
+  }
+
+  private static List<TensorSpec> asF32(List<TensorSpec> layout) {
+    return layout.stream().map(t -> t.withDtype(dev.flotilla.protocol.model.DType.F32)).toList();
   }
 
   /** The built-in architecture's name, or "" for a file that names none (JoinResponse.model). */

@@ -195,10 +195,7 @@ public final class PartyRunner {
     }
     if (layout == null) {
       try {
-        // a server from before issue 12 sends no layout: its model is a built-in
-        List<TensorSpec> jobLayout = join.getTensorsCount() > 0
-            ? join.getTensorsList().stream().map(TensorSpec::fromInfo).toList()
-            : ModelSpecs.forName(join.getModel());
+        List<TensorSpec> jobLayout = JobLayout.of(join, Runtime.getRuntime().maxMemory());
         trainer.prepare(join.getModel(), jobLayout);
         layout = jobLayout;
       } catch (IllegalArgumentException e) {

@@ -20,10 +20,9 @@ public final class ModelAssembler {
   public ModelAssembler(List<TensorSpec> specs) {
     this.specs = List.copyOf(specs);
     this.decoder = new TensorStreamDecoder(specs);
+    // a tensor's array is made when its first values arrive: the layout may come from the server
+    // (JoinResponse.tensors), so memory is spent only on values actually received and checked
     this.tensors = new float[specs.size()][];
-    for (int i = 0; i < specs.size(); i++) {
-      tensors[i] = new float[specs.get(i).numElements()];
-    }
   }
 
   /** Folds the next chunk of the stream in. */
@@ -40,7 +39,12 @@ public final class ModelAssembler {
         if (header == null) {
           throw new TensorStreamException("data chunk before the header chunk");
         }
-        decoder.accept(chunk.getData(), (t, off, values, n) -> values.get(tensors[t], off, n));
+        decoder.accept(chunk.getData(), (t, off, values, n) -> {
+          if (tensors[t] == null) {
+            tensors[t] = new float[specs.get(t).numElements()];
+          }
+          values.get(tensors[t], off, n);
+        });
       }
       default -> throw new TensorStreamException("empty chunk in the model stream");
     }

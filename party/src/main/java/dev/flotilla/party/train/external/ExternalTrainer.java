@@ -95,8 +95,7 @@ public final class ExternalTrainer implements LocalTrainer {
     try {
       dir = directories.next(action.jsonName(), round.round(), round.attempt());
       if (global != null) {
-        Safetensors.write(dir.resolve(GLOBAL_MODEL), layout, global,
-            model.isEmpty() ? Map.of() : Map.of(Safetensors.MODEL_KEY, model));
+        writeGlobal(round, dir.resolve(GLOBAL_MODEL), global);
       }
       Files.writeString(dir.resolve(ROUND_JSON), roundJson(round, action, dir, options), StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -137,6 +136,16 @@ public final class ExternalTrainer implements LocalTrainer {
         result.metrics().isEmpty() ? "" : ", " + new Evaluation(result.metrics(), result.numSamples()).describe(),
         String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9));
     return new Run(dir, result);
+  }
+
+  /** The server's values are not trusted to fit the file: a NaN or an out-of-range counter fails the round. */
+  private void writeGlobal(RoundContext round, Path file, float[][] global) throws IOException {
+    try {
+      Safetensors.write(file, layout, global, model.isEmpty() ? Map.of() : Map.of(Safetensors.MODEL_KEY, model));
+    } catch (IllegalArgumentException e) {
+      throw new TrainerException(round.describe() + " the global model from the server cannot be written to " + file
+          + ": " + e.getMessage(), e);
+    }
   }
 
   private String roundJson(RoundContext round, TrainerResult.Action action, Path dir, TrainingOptions options) {
@@ -186,9 +195,7 @@ public final class ExternalTrainer implements LocalTrainer {
    * @throws IOException naming the file and the tensor that is wrong
    */
   static float[][] readUpdate(Path file, List<TensorSpec> layout) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new TrainerResult.InvalidOutputException(file + " was not written");
-    }
+    TrainerResult.requirePlainFile(file);
     SafetensorsHeader header = Safetensors.readLayout(file);
     Map<String, Integer> position = new HashMap<>();
     for (int t = 0; t < layout.size(); t++) {

@@ -1,7 +1,8 @@
 package dev.flotilla.party.train.external;
 
-import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
@@ -9,6 +10,7 @@ import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.nio.charset.CharacterCodingException;
@@ -16,8 +18,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -35,7 +38,6 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
   static final long MAX_BYTES = 1 << 20;
   static final int MAX_METRICS = 32;
   private static final Pattern METRIC_NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
-  private static final Gson GSON = new Gson();
 
   /** What an action must report. */
   enum Action {
@@ -52,19 +54,13 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
    * @throws InvalidOutputException saying what is wrong with which field
    */
   static TrainerResult read(Path file, Action action) throws IOException {
-    long size;
-    try {
-      size = Files.size(file);
-    } catch (NoSuchFileException e) {
-      throw new InvalidOutputException(file + " was not written");
+    requirePlainFile(file);
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      bytes = in.readNBytes((int) MAX_BYTES + 1);
     }
-    if (size > MAX_BYTES) {
-      throw new InvalidOutputException(file + " is " + size + " bytes, more than the " + MAX_BYTES
-          + " a result may have");
-    }
-    byte[] bytes = Files.readAllBytes(file);
     if (bytes.length > MAX_BYTES) {
-      throw new InvalidOutputException(file + " grew beyond " + MAX_BYTES + " bytes while it was read");
+      throw new InvalidOutputException(file + " is more than the " + MAX_BYTES + " bytes a result may have");
     }
     String text;
     try {
@@ -76,14 +72,35 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
     return parse(file, text, action);
   }
 
+  /**
+   * Refuses an output that is missing, a symbolic link (its target may be anything: /dev/zero reads
+   * forever) or not a regular file (a FIFO blocks the party on open); checked without following links.
+   */
+  static void requirePlainFile(Path file) throws InvalidOutputException {
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      throw new InvalidOutputException(file + " was not written");
+    }
+    if (attributes.isSymbolicLink()) {
+      throw new InvalidOutputException(file + " is a symbolic link; the command must write the file itself");
+    }
+    if (!attributes.isRegularFile()) {
+      throw new InvalidOutputException(file + " is not a regular file");
+    }
+  }
+
   static TrainerResult parse(Path file, String text, Action action) throws InvalidOutputException {
     JsonElement root;
     try (JsonReader reader = new JsonReader(new StringReader(text))) {
       reader.setStrictness(Strictness.STRICT);
-      root = GSON.getAdapter(JsonElement.class).read(reader);
+      root = value(file, reader, "");
       if (reader.peek() != JsonToken.END_DOCUMENT) {
         throw new InvalidOutputException(file + " has more than one JSON value");
       }
+    } catch (InvalidOutputException e) {
+      throw e;
     } catch (IOException | JsonParseException | IllegalStateException e) {
       throw new InvalidOutputException(file + " is not valid JSON" + where(e.getMessage()));
     }
@@ -103,6 +120,57 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
       return new TrainerResult(numSamples, Map.of());
     }
     return new TrainerResult(numSamples, metrics(file, object.get("metrics"), action));
+  }
+
+  /**
+   * One JSON value as a tree, refusing a key repeated within an object (Gson's own tree keeps the
+   * last one silently). The reader's nesting limit bounds the recursion.
+   */
+  private static JsonElement value(Path file, JsonReader reader, String field) throws IOException {
+    switch (reader.peek()) {
+      case BEGIN_OBJECT -> {
+        JsonObject object = new JsonObject();
+        reader.beginObject();
+        while (reader.hasNext()) {
+          String key = reader.nextName();
+          String name = field.isEmpty() ? key : field + "." + key;
+          if (object.has(key)) {
+            throw new InvalidOutputException(file + ": '" + truncate(name) + "' is repeated");
+          }
+          object.add(key, value(file, reader, name));
+        }
+        reader.endObject();
+        return object;
+      }
+      case BEGIN_ARRAY -> {
+        JsonArray array = new JsonArray();
+        reader.beginArray();
+        while (reader.hasNext()) {
+          array.add(value(file, reader, field));
+        }
+        reader.endArray();
+        return array;
+      }
+      case STRING -> {
+        return new JsonPrimitive(reader.nextString());
+      }
+      case NUMBER -> {
+        String text = reader.nextString();
+        try {
+          return new JsonPrimitive(new BigDecimal(text));
+        } catch (NumberFormatException e) {
+          throw new InvalidOutputException(file + ": '" + truncate(field) + "' must be a number, got " + truncate(text));
+        }
+      }
+      case BOOLEAN -> {
+        return new JsonPrimitive(reader.nextBoolean());
+      }
+      case NULL -> {
+        reader.nextNull();
+        return JsonNull.INSTANCE;
+      }
+      default -> throw new IllegalStateException("unexpected " + reader.peek());
+    }
   }
 
   /** Gson's "at line 1 column 21" without its advice on lenient parsing. */

@@ -202,7 +202,7 @@ class ExternalTrainerTest {
       "extra-tensor   | tensor 'extra.weight' is not in the job's model",
       "no-update      | update.safetensors was not written",
       "bad-accuracy   | 'metrics.accuracy' is 1.5, not in [0.0, 1.0]",
-      "huge-result    | more than the 1048576 a result may have"})
+      "huge-result    | result.json is more than the 1048576 bytes a result may have"})
   @DisplayName("a wrong output fails the round naming the round, the file and what was wrong")
   void wrongOutputRefused(String mode, String problem) throws Exception {
     try (ExternalTrainer trainer = trainer(mode)) {
@@ -212,6 +212,25 @@ class ExternalTrainerTest {
           .hasMessageContaining(workDir.resolve("train-2-1").toString())
           .hasMessageContaining(problem);
     }
+  }
+
+  @Test
+  @DisplayName("a global model the party cannot write (NaN from a faulty server, 1e20 in an I64 counter) fails the round naming the tensor, without running the command")
+  void unwritableGlobalFailsTheRound() throws Exception {
+    float[][] nan = global();
+    nan[0][3] = Float.NaN;
+    float[][] beyondI64 = global();
+    beyondI64[2][0] = 1e20f;
+    try (ExternalTrainer trainer = trainer("ok")) {
+      assertThatThrownBy(() -> trainer.train(ROUND, nan, OPTIONS))
+          .isInstanceOf(TrainerException.class)
+          .hasMessageContaining("[job fmnist, party alice, round 2]")
+          .hasMessageContaining("tensor 'fc1.weight' element 3 is NaN");
+      assertThatThrownBy(() -> trainer.evaluate(ROUND, beyondI64))
+          .isInstanceOf(TrainerException.class)
+          .hasMessageContaining("tensor 'bn.num_batches_tracked' element 0 is 1.0E20, which I64 cannot hold");
+    }
+    assertThat(workDir.resolve("train-2-1").resolve("seen.json")).doesNotExist();
   }
 
   @Test

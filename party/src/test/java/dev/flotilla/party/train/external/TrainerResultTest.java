@@ -38,7 +38,8 @@ class TrainerResultTest {
       "string                | {\"num_samples\": \"12\"}                             | 'num_samples' must be a number, got a string",
       "missing               | {}                                                    | 'num_samples' is missing",
       "unknown field         | {\"num_samples\": 1, \"num_sample\": 2}                | unexpected field 'num_sample'",
-      "NaN literal           | {\"num_samples\": NaN}                                | is not valid JSON"})
+      "NaN literal           | {\"num_samples\": NaN}                                | is not valid JSON",
+      "repeated field        | {\"num_samples\": 1, \"num_samples\": 9}              | 'num_samples' is repeated"})
   @DisplayName("a malformed describe result is refused naming the file and the field")
   void malformedDescribe(String name, String text, String problem) {
     assertThatThrownBy(() -> TrainerResult.parse(FILE, text, Action.DESCRIBE))
@@ -55,7 +56,8 @@ class TrainerResultTest {
       "negative loss    | {\"num_samples\": 1, \"metrics\": {\"loss\": -1, \"accuracy\": 0.5, \"train_loss\": 1}} | 'metrics.loss' is -1.0, not in [0.0, inf]",
       "huge             | {\"num_samples\": 1, \"metrics\": {\"loss\": 1e999, \"accuracy\": 0.5, \"train_loss\": 1}} | beyond a double",
       "bad name         | {\"num_samples\": 1, \"metrics\": {\"Loss!\": 1}}                                    | metric name 'Loss!'",
-      "metric string    | {\"num_samples\": 1, \"metrics\": {\"loss\": \"low\"}}                              | 'metrics.loss' must be a number, got a string"})
+      "metric string    | {\"num_samples\": 1, \"metrics\": {\"loss\": \"low\"}}                              | 'metrics.loss' must be a number, got a string",
+      "repeated metric  | {\"num_samples\": 1, \"metrics\": {\"loss\": 1, \"loss\": 2, \"accuracy\": 0.5, \"train_loss\": 1}} | 'metrics.loss' is repeated"})
   @DisplayName("malformed train metrics are refused naming the metric")
   void malformedMetrics(String name, String text, String problem) {
     assertThatThrownBy(() -> TrainerResult.parse(FILE, text, Action.TRAIN))
