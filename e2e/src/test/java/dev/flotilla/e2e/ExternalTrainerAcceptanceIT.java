@@ -47,7 +47,7 @@ class ExternalTrainerAcceptanceIT {
   static Path copyExample(Path into) throws IOException {
     Path examples = FlotillaJars.locate().root().resolve("examples/pytorch");
     Files.createDirectories(into);
-    for (String file : List.of("flotilla_trainer.py", "fashion_mnist.py")) {
+    for (String file : List.of("flotilla_trainer.py", "flotilla_models.py", "fashion_mnist.py")) {
       Files.copy(examples.resolve(file), into.resolve(file));
     }
     try (InputStream script = ExternalTrainerAcceptanceIT.class.getResourceAsStream("evaluate_exported.py")) {
