@@ -64,6 +64,14 @@ public final class Standardisation {
     for (int i = 0; i < source.length; i++) {
       int j = i % width;
       result[i] = applies[j] ? (float) ((source[i] - mean[j]) / std[j]) : source[i];
+      if (!Float.isFinite(result[i])) {
+        // a column that is nearly constant in the training rows has a tiny std, so a value far from
+        // its mean no longer fits a float32: refuse rather than train on infinities
+        throw new BadDataException(String.format(Locale.ROOT, "column '%s' of row %d: %s standardised with the "
+                + "training rows' mean %s and std %s is not a finite float32; the column is (nearly) constant in "
+                + "the training data: drop it or rescale it", samples.featureNames().get(j), i / width + 1,
+            source[i], mean[j], std[j]));
+      }
     }
     return samples.withFeatures(result);
   }

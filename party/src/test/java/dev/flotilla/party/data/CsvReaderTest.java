@@ -259,4 +259,19 @@ class CsvReaderTest {
     assertThat(row(scaledTrain, 1)[3]).isEqualTo(0f); // a constant column is centred only
     assertThat(row(scaledTest, 0)[3]).isEqualTo(1f);
   }
+
+  @Test
+  @DisplayName("a value that a nearly constant training column cannot standardise into a finite float32 is refused, naming the column and row")
+  void standardisationOverflowIsRefused() throws IOException {
+    Path train = write("train.csv", "a,b,label\n0,1,0\n1.4E-45,2,1\n");
+    Path test = write("test.csv", "a,b,label\n3E38,1,1\n");
+    CsvSchema schema = CsvReader.learn(train, options());
+    Standardisation statistics = Standardisation.fit(CsvReader.read(train, schema));
+    TabularSamples rawTest = CsvReader.read(test, schema);
+
+    assertThatThrownBy(() -> statistics.apply(rawTest))
+        .isInstanceOf(BadDataException.class)
+        .hasMessageContaining("column 'a' of row 1")
+        .hasMessageContaining("not a finite float32");
+  }
 }
