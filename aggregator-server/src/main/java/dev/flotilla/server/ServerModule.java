@@ -11,8 +11,9 @@ import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.FatalErrorHandler;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
+import dev.flotilla.server.aggregation.Strategy;
+import dev.flotilla.server.round.LegacyStrategy;
 import dev.flotilla.server.strategy.Strategies;
-import dev.flotilla.server.strategy.Strategy;
 import dev.flotilla.server.transport.CallAdmission;
 import dev.flotilla.server.transport.RefusalStrikes;
 import dev.flotilla.server.transport.Connections;
@@ -58,7 +59,8 @@ public final class ServerModule extends AbstractModule {
   @Provides
   @Singleton
   Strategy strategy() {
-    return Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr());
+    return new LegacyStrategy(Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr()),
+        config.admission().normBound());
   }
 
   @Provides

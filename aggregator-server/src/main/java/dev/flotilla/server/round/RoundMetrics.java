@@ -1,6 +1,5 @@
 package dev.flotilla.server.round;
 
-import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.server.aggregate.WeightedMean;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -15,11 +14,11 @@ final class RoundMetrics {
   private RoundMetrics() {}
 
   /** Per metric name, the mean of the updates' values weighted by their num_samples. */
-  static Map<String, Double> weighted(Iterable<UpdateHeader> updates) {
+  static Map<String, Double> weighted(Iterable<PartyOutcome.Submitted> updates) {
     Map<String, WeightedMean> sums = new TreeMap<>();
-    for (UpdateHeader h : updates) {
-      for (Map.Entry<String, Double> e : h.getMetricsMap().entrySet()) {
-        sums.computeIfAbsent(e.getKey(), k -> new WeightedMean()).add(e.getValue(), h.getNumSamples());
+    for (PartyOutcome.Submitted u : updates) {
+      for (Map.Entry<String, Double> e : u.metrics().entrySet()) {
+        sums.computeIfAbsent(e.getKey(), k -> new WeightedMean()).add(e.getValue(), u.samples());
       }
     }
     Map<String, Double> means = new TreeMap<>();
