@@ -47,6 +47,12 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
 
   public RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints, ServerMetrics metrics,
       String tlsProvider, Clock clock) throws IOException {
+    this(config, strategy, checkpoints, new StateWriter(config.jobId(), config.statusFile()), metrics, tlsProvider, clock);
+  }
+
+  /** With the given state writer (tests block or break it). */
+  RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints, StateWriter writer,
+      ServerMetrics metrics, String tlsProvider, Clock clock) throws IOException {
     ModelSource source = config.initialModel() != null ? ModelSource.file(config.initialModel())
         : ModelSource.builtIn(config.model(), config.seed());
     AllowList allowList = new AllowList(config.jobId(), config.allowedParties(), config.allowPartyFile());
@@ -62,7 +68,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
         : new HeapModel(0, source.layout(), source.initialValues());
     this.rules = new UpdateAdmission(config.admission());
     this.job = new JobState(config, source, strategy, parties, new GlobalModelHolder(initial), checkpoints,
-        new StateWriter(config.jobId(), config.statusFile()), metrics, clock, tlsProvider);
+        writer, metrics, clock, tlsProvider);
     this.enrollment = new Enrollment(job, rules);
     this.uploads = new UploadDesk(job, new UploadAdmission(config.jobId(), rules, source.layout(), source.describe()));
     this.loop = new RoundLoop(job, enrollment, uploads, config.stateDir().resolve("spool"));

@@ -93,6 +93,7 @@ public final class StateWriter implements AutoCloseable {
     requireHealthy();
   }
 
+  /** One thread for the job's lifetime; a write that throws anything is recorded and the thread goes on. */
   private void drain() {
     while (true) {
       Task task;
@@ -105,7 +106,7 @@ public final class StateWriter implements AutoCloseable {
         if (task.statusSeq() == 0 || task.statusSeq() == statusSeq.get()) {
           task.write().run();
         }
-      } catch (IOException | RuntimeException e) {
+      } catch (Exception | Error e) {
         if (task.statusSeq() != 0) {
           log.error("job {}: cannot write {}: {}", jobId, task.what(), e.toString());
         } else {
