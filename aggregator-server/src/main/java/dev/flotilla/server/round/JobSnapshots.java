@@ -1,14 +1,17 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.server.model.GlobalModel;
 import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.state.Checkpoint;
-import dev.flotilla.server.state.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.nio.file.Path;
 
 /**
  * Snapshots of a job taken under its lock and written later by the {@link StateWriter}: the status
@@ -19,45 +22,48 @@ final class JobSnapshots {
 
   private JobSnapshots() {}
 
-  /** The status document (see the README of aggregator-server for its fields). */
-  static Map<String, Object> status(JobState job) {
+  /** The job's status (the status file's content; aggregator-server/README.md describes its fields). */
+  static JobStatus status(JobState job) {
     var config = job.config;
     var slots = job.parties;
-    Map<String, Object> s = new LinkedHashMap<>();
-    s.put("job_id", job.jobId);
-    s.put("model", job.source.name());
-    s.put("initial_model", config.initialModel() == null ? null : config.initialModel().toAbsolutePath().toString());
-    s.put("exported_model", job.exportedFinal == null ? null : job.exportedFinal.toAbsolutePath().toString());
-    s.put("exported_rounds_directory", job.export.roundsDirectory() == null ? null
-        : job.export.roundsDirectory().toAbsolutePath().toString());
-    s.put("strategy", job.strategy.name());
-    s.put("rounds_completed", job.roundsCompleted);
-    s.put("rounds_total", config.rounds());
-    s.put("finished", job.finished);
-    s.put("model_version", job.model.version());
-    s.put("enrollment", slots.allowList().isOpen() ? "open" : "allow-list");
-    s.put("allowed_parties", slots.allowList().isOpen() ? null : List.copyOf(slots.allowList().names()));
-    s.put("capacity", slots.capacity());
-    s.put("parties", List.copyOf(slots.names()));
-    s.put("parties_connected", slots.connectedNames());
-    s.put("current_round", job.current == null ? null : job.current.round.number());
     Double finalAccuracy = RoundMetrics.finalAccuracy(job.finalEvaluations.values());
-    s.put("initial_accuracy", job.history.isEmpty() ? null : job.history.get(0).metrics().get("accuracy"));
-    s.put("accuracy_per_round", RoundMetrics.accuracyPerRound(job.history, job.roundsCompleted, job.finished,
-        finalAccuracy));
-    s.put("final_accuracy", finalAccuracy);
-    s.put("late_or_dropped", RoundMetrics.lateOrDropped(job.history));
-    s.put("rounds", List.copyOf(job.history));
-    s.put("final_evaluations", new LinkedHashMap<>(job.finalEvaluations));
-    s.put("bytes_up", job.metrics.bytesUp());
-    s.put("bytes_down", job.metrics.bytesDown());
-    s.put("tls_provider", job.tlsProvider);
-    s.put("updated_unix_millis", job.clock.millis());
-    return s;
+    Map<String, Map<String, Double>> evaluations = new LinkedHashMap<>();
+    job.finalEvaluations.forEach((party, values) -> evaluations.put(party, new TreeMap<>(values)));
+    return new JobStatus(
+        job.jobId,
+        job.source.name(),
+        absolute(config.initialModel()),
+        absolute(job.exportedFinal),
+        absolute(job.export.roundsDirectory()),
+        job.strategy.name(),
+        job.roundsCompleted,
+        config.rounds(),
+        job.finished,
+        job.model.version(),
+        slots.allowList().isOpen() ? "open" : "allow-list",
+        slots.allowList().isOpen() ? null : List.copyOf(slots.allowList().names()),
+        slots.capacity(),
+        List.copyOf(slots.names()),
+        slots.connectedNames(),
+        job.current == null ? null : job.current.round.number(),
+        job.history.isEmpty() ? null : job.history.get(0).accuracy(),
+        RoundMetrics.accuracyPerRound(job.history, job.roundsCompleted, job.finished, finalAccuracy),
+        finalAccuracy,
+        RoundMetrics.lateOrDropped(job.history),
+        List.copyOf(job.history),
+        evaluations,
+        job.metrics.bytesUp(),
+        job.metrics.bytesDown(),
+        job.tlsProvider,
+        job.clock.millis());
+  }
+
+  private static String absolute(Path path) {
+    return path == null ? null : path.toAbsolutePath().toString();
   }
 
   static byte[] statusJson(JobState job) {
-    return Json.GSON.toJson(status(job)).getBytes(StandardCharsets.UTF_8);
+    return StatusJson.write(status(job)).getBytes(StandardCharsets.UTF_8);
   }
 
   /** Everything a restarted server needs, as of now. */

@@ -1,6 +1,7 @@
 package dev.flotilla.server.round;
 
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.metrics.ServerMetrics;

@@ -2,6 +2,9 @@ package dev.flotilla.server.round;
 
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.MetricNames;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.v1.EvaluationReport;
 import dev.flotilla.protocol.v1.JoinRequest;
 import dev.flotilla.protocol.v1.JoinResponse;
@@ -213,7 +216,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
       rules.checkEvaluationSamples(name, report.getNumSamples());
       rules.checkMetrics("evaluation of party '" + name + "'", report.getMetricsMap());
       Map<String, Double> values = new TreeMap<>(report.getMetricsMap());
-      values.put("num_samples", (double) report.getNumSamples());
+      values.put(MetricNames.NUM_SAMPLES, (double) report.getNumSamples());
       job.finalEvaluations.put(name, values);
       log.info("job {}: party {} reported the final model's evaluation {}", job.jobId, name, report.getMetricsMap());
       job.writeStatus();
@@ -270,8 +273,8 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     job.writer.close();
   }
 
-  /** The status document (see the README of aggregator-server for its fields). */
-  public Map<String, Object> status() {
+  /** The job's status (the status file's content; aggregator-server/README.md describes its fields). */
+  public JobStatus status() {
     return locked(() -> JobSnapshots.status(job));
   }
 

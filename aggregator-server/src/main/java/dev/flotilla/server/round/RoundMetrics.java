@@ -1,9 +1,12 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.protocol.status.LateOrDropped;
+import dev.flotilla.protocol.status.MetricNames;
+import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.status.RoundTimes;
 import dev.flotilla.server.aggregate.WeightedMean;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,11 +16,17 @@ final class RoundMetrics {
 
   private RoundMetrics() {}
 
-  /** Per metric name, the mean of the updates' values weighted by their num_samples. */
+  /**
+   * Per metric name, the mean of the updates' values weighted by their num_samples; the parties'
+   * times are left out (a sample-weighted mean of seconds means nothing: see {@link #times}).
+   */
   static Map<String, Double> weighted(Iterable<PartyOutcome.Submitted> updates) {
     Map<String, WeightedMean> sums = new TreeMap<>();
     for (PartyOutcome.Submitted u : updates) {
       for (Map.Entry<String, Double> e : u.metrics().entrySet()) {
+        if (e.getKey().equals(MetricNames.TRAIN_SECONDS) || e.getKey().equals(MetricNames.EVAL_SECONDS)) {
+          continue;
+        }
         sums.computeIfAbsent(e.getKey(), k -> new WeightedMean()).add(e.getValue(), u.samples());
       }
     }
@@ -30,13 +39,18 @@ final class RoundMetrics {
     return means;
   }
 
+  /** The round's duration split into training, evaluation and protocol time by the updates' reported times. */
+  static RoundTimes times(double durationSeconds, Collection<PartyOutcome.Submitted> updates) {
+    return RoundTimes.split(durationSeconds, updates.stream().map(PartyOutcome.Submitted::metrics).toList());
+  }
+
   /** Mean of the final evaluations' accuracy weighted by their num_samples (a report of 0 samples weighs 1); null if none. */
   static Double finalAccuracy(Collection<Map<String, Double>> finalEvaluations) {
     WeightedMean mean = new WeightedMean();
     for (Map<String, Double> e : finalEvaluations) {
-      Double acc = e.get("accuracy");
+      Double acc = e.get(MetricNames.ACCURACY);
       if (acc != null) {
-        double w = e.getOrDefault("num_samples", 0.0);
+        double w = e.getOrDefault(MetricNames.NUM_SAMPLES, 0.0);
         mean.add(acc, w > 0 ? w : 1);
       }
     }
@@ -55,7 +69,7 @@ final class RoundMetrics {
       Double acc = null;
       for (RoundRecord r : history) {
         if (r.evaluatedModelVersion() == v) {
-          acc = r.metrics().get("accuracy");
+          acc = r.accuracy();
         }
       }
       if (acc == null && v == roundsCompleted && finished) {
@@ -67,15 +81,7 @@ final class RoundMetrics {
   }
 
   /** The status file's late_or_dropped list: per completed round, who did not contribute and why. */
-  static List<Map<String, Object>> lateOrDropped(List<RoundRecord> history) {
-    List<Map<String, Object>> late = new ArrayList<>();
-    for (RoundRecord r : history) {
-      Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("round", r.round());
-      entry.put("parties", List.copyOf(r.lateOrDropped().keySet()));
-      entry.put("reasons", r.lateOrDropped());
-      late.add(entry);
-    }
-    return late;
+  static List<LateOrDropped> lateOrDropped(List<RoundRecord> history) {
+    return history.stream().map(LateOrDropped::of).toList();
   }
 }
