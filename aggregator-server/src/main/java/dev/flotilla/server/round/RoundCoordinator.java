@@ -154,12 +154,13 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
 
   /** A party's Rounds stream opened. */
   public void openRoundsStream(String name, PartyLink link) throws StatusException {
+    // registered first: a link that is gone before it was connected is then a no-op
+    link.whenGone(() -> locked(() -> {
+      enrollment.disconnected(name, link);
+      return null;
+    }));
     locked(() -> {
       enrollment.connect(name, link);
-      link.whenGone(() -> locked(() -> {
-        enrollment.disconnected(name, link);
-        return null;
-      }));
       return null;
     });
   }
@@ -193,10 +194,24 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     });
   }
 
-  /** Ends an upload that failed; see {@link UploadDesk#fail}. */
+  /**
+   * Ends an upload that failed: it is discarded first, without the lock (taking an update back may
+   * read it from disk), then recorded; see {@link UploadDesk#fail}.
+   */
   public void failUpload(Upload upload, Status status, boolean refused, boolean serverFault) {
+    boolean discarded = true;
+    boolean fault = serverFault;
+    try {
+      discarded = upload.discard();
+    } catch (IOException e) {
+      fault = true;
+      log.error("job {}: round {}: the update of party {} could not be taken back: {}", job.jobId,
+          upload.round().number(), upload.party(), e.toString());
+    }
+    boolean wasDiscarded = discarded;
+    boolean tainted = fault;
     locked(() -> {
-      uploads.fail(upload, status, refused, serverFault);
+      uploads.fail(upload, status, refused, tainted, wasDiscarded);
       return null;
     });
   }
@@ -261,8 +276,9 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   }
 
   private <T extends Throwable> T fatal(T t) {
-    log.error("job {}: round coordinator died at round {} of {} (model version {}): {}", job.jobId,
-        job.roundsCompleted + 1, job.config.rounds(), job.model.version(), t.toString(), t);
+    log.error("job {}: round coordinator died {} (model version {}): {}", job.jobId, job.finished
+        ? "after the last round" : "at round " + (job.roundsCompleted + 1) + " of " + job.config.rounds(),
+        job.model.version(), t.toString(), t);
     fatalErrorHandler.onFatal(job.jobId, t);
     return t;
   }

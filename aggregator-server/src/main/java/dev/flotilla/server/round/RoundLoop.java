@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -190,8 +191,24 @@ final class RoundLoop {
       job.awaitChange(deadline, HOUSEKEEPING);
       enrollment.tidy();
     }
-    uploads.closeUploads(collection);
+    List<Upload> inFlight = collection.close();
     job.current = null;
+    // taking an update back may read it from disk: without the lock
+    Map<Upload, Boolean> discarded = new HashMap<>();
+    Map<Upload, IOException> failed = new HashMap<>();
+    job.lock.unlock();
+    try {
+      for (Upload u : inFlight) {
+        try {
+          discarded.put(u, u.discard());
+        } catch (IOException e) {
+          failed.put(u, e);
+        }
+      }
+    } finally {
+      job.lock.lock();
+    }
+    uploads.closed(collection, discarded, failed);
   }
 
   /** Aggregate: the next global model from the committed updates, computed without the lock; null if it failed. */

@@ -5,6 +5,7 @@ import dev.flotilla.server.aggregation.UpdateSink;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import java.io.IOException;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,22 +76,14 @@ final class UploadDesk {
   }
 
   /**
-   * Ends an upload that failed: refused by the server ({@code refused}: the round stops waiting for
-   * the party), broken off by the client, or failed on the server's side ({@code serverFault}:
-   * whatever reached the aggregation may not be taken back, so the attempt is tainted).
+   * Records an upload that failed (the caller discarded it, {@code discarded} false when it had
+   * committed first): refused by the server ({@code refused}: the round stops waiting for the
+   * party), broken off by the client, or failed on the server's side ({@code serverFault}: whatever
+   * reached the aggregation may not have been taken back, so the attempt is tainted).
    */
-  void fail(Upload upload, Status status, boolean refused, boolean serverFault) {
+  void fail(Upload upload, Status status, boolean refused, boolean serverFault, boolean discarded) {
     RoundCollection open = job.current;
     boolean ours = open != null && open.round.equals(upload.round());
-    boolean discarded;
-    try {
-      discarded = upload.discard();
-    } catch (IOException e) {
-      discarded = true;
-      serverFault = true;
-      log.error("job {}: round {}: the update of party {} could not be taken back: {}", job.jobId,
-          upload.round().number(), upload.party(), e.toString());
-    }
     if (ours) {
       open.endUpload(upload);
     }
@@ -115,18 +108,18 @@ final class UploadDesk {
     job.changed.signalAll();
   }
 
-  /** Closes an attempt: in-flight uploads are discarded, or counted if they committed first. */
-  void closeUploads(RoundCollection collection) {
-    for (Upload u : collection.close()) {
-      try {
-        if (!u.discard()) {
-          accepted(collection, u, "");
-        }
-      } catch (IOException e) {
-        collection.taint(u.party(), "the update of party '" + u.party() + "' could not be taken back when round "
-            + collection.round.number() + " closed: " + e.getMessage());
+  /**
+   * Records how the uploads still in flight when an attempt closed ended: an upload that committed
+   * before its discard counts; one that could not be taken back taints the attempt.
+   */
+  void closed(RoundCollection collection, Map<Upload, Boolean> discarded, Map<Upload, IOException> failed) {
+    discarded.forEach((u, wasDiscarded) -> {
+      if (!wasDiscarded) {
+        accepted(collection, u, "");
       }
-    }
+    });
+    failed.forEach((u, e) -> collection.taint(u.party(), "the update of party '" + u.party() + "' could not be "
+        + "taken back when round " + collection.round.number() + " closed: " + e.getMessage()));
   }
 
   /** A refusal that does not change the party's standing in the round (e.g. a stale round). */
