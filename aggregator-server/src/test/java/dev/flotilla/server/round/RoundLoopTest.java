@@ -1,6 +1,7 @@
 package dev.flotilla.server.round;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
@@ -181,5 +182,29 @@ class RoundLoopTest {
     assertThat(outcome.get(20, java.util.concurrent.TimeUnit.SECONDS)).isNull();
     assertThat(c.history().get(0).parties()).containsExactly("alice");
     assertThat(c.history().get(0).lateOrDropped()).containsExactly(Map.entry("bob", "dropped"));
+  }
+
+  @Test
+  @DisplayName("an upload still in flight when the round's deadline passes is discarded (later chunks are "
+      + "DEADLINE_EXCEEDED), its party is late, and the round is retried")
+  void uploadInFlightAtTheDeadline() throws Exception {
+    ServerConfig config = ServerConfig.builder().jobId("jobL").model(MODEL).seed(3).rounds(1).minParties(1)
+        .expectedParties(1).joinGrace(Duration.ofSeconds(5)).roundTimeout(Duration.ofSeconds(2))
+        .finalEvaluationWait(Duration.ofMillis(1)).stateDir(dir.resolve("state")).build();
+    RoundCoordinator c = start(config, new StateWriter("jobL", null));
+    FakeLink alice = connect(c, "alice");
+    await().atMost(Duration.ofSeconds(10)).until(() -> alice.lastTrain() != null);
+    Upload upload = c.beginUpload("alice", UpdateHeader.newBuilder().setRound(1).setNumSamples(10)
+        .addAllTensors(TensorChunks.infos(SPECS)).build());
+    upload.accept(floats(new float[][] {{1, 2, 3}}));
+    await().atMost(Duration.ofSeconds(10)).until(() -> alice.trainRequests.size() == 2);
+    assertThat(alice.lastTrain().getAttempt()).isEqualTo(2);
+    assertThatThrownBy(() -> upload.accept(floats(new float[][] {{4, 5, 6}})))
+        .isInstanceOfSatisfying(io.grpc.StatusException.class, e -> assertThat(e.getStatus().getDescription())
+            .isEqualTo("round 1 of job jobL closed before the update of party 'alice' completed"));
+    submit(c, "alice", alice, ModelSpecs.initialWeights(MODEL, 3));
+    assertThat(outcome.get(20, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+    assertThat(c.history().get(0).attempts()).isGreaterThanOrEqualTo(2);
+    assertThat(c.history().get(0).lateOrDropped()).containsExactly(Map.entry("alice", "late"));
   }
 }
