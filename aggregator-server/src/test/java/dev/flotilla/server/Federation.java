@@ -1,10 +1,8 @@
 package dev.flotilla.server;
 
 import dev.flotilla.server.metrics.ServerMetrics;
-import dev.flotilla.server.round.LegacyStrategy;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.Strategies;
 import dev.flotilla.server.transport.CallAdmission;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -27,8 +25,7 @@ public final class Federation implements AutoCloseable {
   public Federation(ServerConfig config) throws Exception {
     String name = InProcessServerBuilder.generateName();
     coordinator = new RoundCoordinator(config,
-        new LegacyStrategy(Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr()),
-            config.admission().normBound()),
+        ServerModule.strategyOf(config),
         new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
     admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty());
     server = new FederationServer(InProcessServerBuilder.forName(name),

@@ -276,8 +276,8 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   }
 
   private <T extends Throwable> T fatal(T t) {
-    log.error("job {}: round coordinator died {} (model version {}): {}", job.jobId, job.finished
-        ? "after the last round" : "at round " + (job.roundsCompleted + 1) + " of " + job.config.rounds(),
+    log.error("job {}: round coordinator died {} (model version {}): {}", job.jobId,
+        job.roundsCompleted >= job.config.rounds() ? "after the last round" : "at round " + (job.roundsCompleted + 1) + " of " + job.config.rounds(),
         job.model.version(), t.toString(), t);
     fatalErrorHandler.onFatal(job.jobId, t);
     return t;

@@ -234,8 +234,20 @@ final class RoundLoop {
     return null;
   }
 
-  /** After the last round: Finished to every connected party, the final export (durable), final evaluations. */
+  /**
+   * After the last round: the final export (durable before anyone hears the job finished), then
+   * Finished to every connected party and the wait for final evaluations.
+   */
   private void finishJob(boolean finishedHere) throws InterruptedException, IOException {
+    GlobalModel last = job.model.current();
+    Path target = job.export.finalFile();
+    job.writer.submit("the final model " + target, () -> {
+      job.export.writeFinal(job.specs, JobSnapshots.values(last), job.roundsCompleted, last.version());
+      log.info("job {}: exported the final global model (round {}, version {}) to {}", job.jobId,
+          job.roundsCompleted, last.version(), target.toAbsolutePath());
+    });
+    awaitWritten();
+    job.exportedFinal = target;
     job.finished = true;
     if (finishedHere) {
       job.awaitingFinalEvaluation.clear();
@@ -249,15 +261,6 @@ final class RoundLoop {
         enrollment.finish(p);
       }
     }
-    GlobalModel last = job.model.current();
-    Path target = job.export.finalFile();
-    job.writer.submit("the final model " + target, () -> {
-      job.export.writeFinal(job.specs, JobSnapshots.values(last), job.roundsCompleted, last.version());
-      log.info("job {}: exported the final global model (round {}, version {}) to {}", job.jobId,
-          job.roundsCompleted, last.version(), target.toAbsolutePath());
-    });
-    awaitWritten();
-    job.exportedFinal = target;
     log.info("job {}: finished {} rounds (model version {}); waiting up to {} for final evaluations from {}",
         job.jobId, job.roundsCompleted, last.version(), job.config.finalEvaluationWait(), job.awaitingFinalEvaluation);
     job.writeStatus();

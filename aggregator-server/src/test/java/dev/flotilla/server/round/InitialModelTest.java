@@ -21,7 +21,6 @@ import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.Strategies;
 import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -213,7 +212,7 @@ class InitialModelTest {
   }
 
   private static RoundCoordinator coordinator(ServerConfig cfg) throws Exception {
-    return new RoundCoordinator(cfg, new LegacyStrategy(Strategies.byName(cfg.strategy(), cfg.fedproxMu(), cfg.serverLr()), null),
+    return new RoundCoordinator(cfg, dev.flotilla.server.ServerModule.strategyOf(cfg),
         new CheckpointStore(cfg.stateDir()), new ServerMetrics(), "none", Clock.systemUTC());
   }
 
