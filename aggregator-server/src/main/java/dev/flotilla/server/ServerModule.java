@@ -13,8 +13,6 @@ import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.aggregation.Strategies;
 import dev.flotilla.server.aggregation.Strategy;
-import dev.flotilla.server.aggregation.StrategyOptions;
-import dev.flotilla.server.round.LegacyStrategy;
 import dev.flotilla.server.transport.CallAdmission;
 import dev.flotilla.server.transport.RefusalStrikes;
 import dev.flotilla.server.transport.Connections;
@@ -63,18 +61,9 @@ public final class ServerModule extends AbstractModule {
     return strategyOf(config);
   }
 
-  /**
-   * The job's strategy (--strategy and its options): the streaming strategies of
-   * {@code aggregation/}; with --max-update-norm, for now, the earlier strategies behind the spooling
-   * norm bound of {@link LegacyStrategy}, until the norm-bounded wrapper of {@code aggregation/} is wired.
-   */
+  /** The job's strategy: --strategy with its options and --max-update-norm (aggregation/Strategies). */
   public static Strategy strategyOf(ServerConfig config) {
-    if (config.admission().normBound() != null) {
-      return new LegacyStrategy(dev.flotilla.server.strategy.Strategies.byName(config.strategy(), config.fedproxMu(),
-          config.serverLr()), config.admission().normBound());
-    }
-    return Strategies.byName(config.strategy(), StrategyOptions.defaults().withFedproxMu(config.fedproxMu())
-        .withServerLr(config.serverLr()));
+    return Strategies.byName(config.strategy(), config.strategyOptions());
   }
 
   @Provides

@@ -3,7 +3,6 @@ package dev.flotilla.server.round;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.server.model.GlobalModel;
-import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.state.Checkpoint;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -74,22 +73,9 @@ final class JobSnapshots {
     }
     GlobalModel global = job.model.current();
     return new Checkpoint(job.jobId, job.source.name(), job.specs, job.strategy.name(), job.config.rounds(),
-        job.roundsCompleted, global.version(), values(global), copy(job.strategy.state()), known,
+        job.roundsCompleted, global.version(), global, copy(job.strategy.state()), known,
         List.copyOf(job.history), new LinkedHashMap<>(job.finalEvaluations), job.metrics.bytesUp(),
         job.metrics.bytesDown());
-  }
-
-  /** The values of a model as arrays: a heap model's own (immutable), else read block by block. */
-  static float[][] values(GlobalModel model) {
-    if (model instanceof HeapModel heap) {
-      return heap.values();
-    }
-    float[][] out = new float[model.specs().size()][];
-    for (int t = 0; t < out.length; t++) {
-      out[t] = new float[model.specs().get(t).numElements()];
-      model.read(t, 0, out[t], 0, out[t].length);
-    }
-    return out;
   }
 
   /** The strategy's moments change every round: the writer gets a copy. */

@@ -67,7 +67,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
         config.reconnectGrace(), clock);
     var saved = checkpoints.load();
     Checkpoint resumed = saved.isPresent() ? checkResumable(saved.get(), config, source, strategy, checkpoints) : null;
-    GlobalModel initial = resumed != null ? new HeapModel(resumed.modelVersion(), source.layout(), resumed.global())
+    GlobalModel initial = resumed != null ? heapCopy(resumed, source)
         : new HeapModel(0, source.layout(), source.initialValues());
     this.rules = new UpdateAdmission(config.admission());
     this.job = new JobState(config, source, strategy, parties, new GlobalModelHolder(initial), checkpoints,
@@ -118,6 +118,24 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
           + " is given: " + difference + "; use another --state-dir or the job's model");
     }
     return c;
+  }
+
+  /** The checkpoint's model (read from the checkpoint file) as the job's current model. */
+  private static GlobalModel heapCopy(Checkpoint c, ModelSource source) throws IOException {
+    GlobalModel saved = c.global();
+    try {
+      return new HeapModel(c.modelVersion(), source.layout(), HeapModel.copyOf(saved).values());
+    } finally {
+      if (saved instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (IOException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IOException(e);
+        }
+      }
+    }
   }
 
   private void resume(Checkpoint c) {

@@ -242,7 +242,7 @@ final class RoundLoop {
     GlobalModel last = job.model.current();
     Path target = job.export.finalFile();
     job.writer.submit("the final model " + target, () -> {
-      job.export.writeFinal(job.specs, JobSnapshots.values(last), job.roundsCompleted, last.version());
+      job.export.writeFinal(last, job.roundsCompleted);
       log.info("job {}: exported the final global model (round {}, version {}) to {}", job.jobId,
           job.roundsCompleted, last.version(), target.toAbsolutePath());
     });
@@ -295,7 +295,7 @@ final class RoundLoop {
       return;
     }
     job.writer.submit("round " + round + "'s model", () -> {
-      Path file = job.export.writeRound(job.specs, JobSnapshots.values(model), round, model.version());
+      Path file = job.export.writeRound(model, round);
       log.info("job {}: round {}: exported the global model (version {}) to {}", job.jobId, round, model.version(),
           file.toAbsolutePath());
     });

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.Weights;
 import dev.flotilla.server.model.HeapModel;
-import dev.flotilla.server.strategy.FedAvg;
+import dev.flotilla.server.aggregation.FedAvg;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +26,7 @@ class GlobalModelHolderTest {
       + "unchanged until published, and versions only go forward")
   void nextAndPublish() throws Exception {
     GlobalModelHolder holder = new GlobalModelHolder(new HeapModel(3, SPECS, new float[][] {{1, 2}}));
-    var aggregation = new LegacyStrategy(new FedAvg(), null).begin(holder.current(), dir);
+    var aggregation = new FedAvg().begin(holder.current(), dir);
     var sink = aggregation.open("alice", 1);
     sink.accept(0, 0, FloatBuffer.wrap(new float[] {5, 6}), 2);
     sink.commit();

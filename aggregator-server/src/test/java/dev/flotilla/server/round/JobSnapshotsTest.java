@@ -10,7 +10,7 @@ import dev.flotilla.server.model.GlobalModel;
 import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.ModelSource;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.FedOpt;
+import dev.flotilla.server.aggregation.FedOpt;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,7 +36,7 @@ class JobSnapshotsTest {
     ModelSource source = ModelSource.builtIn("mlp:2-1", 1);
     List<TensorSpec> specs = source.layout();
     FedOpt adam = FedOpt.adam(0.1);
-    LegacyStrategy strategy = new LegacyStrategy(adam, null);
+    FedOpt strategy = adam;
     GlobalModelHolder holder = new GlobalModelHolder(new HeapModel(0, specs, source.initialValues()));
     JobState job = new JobState(config, source, strategy,
         new PartyRegistry("jobS", 1, AllowList.of("jobS", List.of()), Duration.ofMinutes(1), Clock.systemUTC()),
@@ -50,7 +50,7 @@ class JobSnapshotsTest {
     assertThat(adam.state().get("m")[0][0]).as("the live moment moved").isNotEqualTo(before);
     assertThat(snapshot.strategyState().get("m")[0][0]).isEqualTo(before);
     assertThat(snapshot.modelVersion()).isEqualTo(1);
-    assertThat(snapshot.global()).isSameAs(((HeapModel) v1).values());
+    assertThat(snapshot.global()).isSameAs(v1);
     assertThat(snapshot.parties()).extracting(p -> p.name()).containsExactly("alice");
     assertThat(JobSnapshots.status(job).modelVersion()).isEqualTo(2);
     assertThat(JobSnapshots.status(job).parties()).containsExactly("alice");

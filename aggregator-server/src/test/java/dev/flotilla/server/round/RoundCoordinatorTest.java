@@ -283,10 +283,10 @@ class RoundCoordinatorTest {
       assertThat(second.coordinator.history()).extracting(RoundRecord::round).containsExactly(1, 2, 3);
       assertThat(status().get("rounds_completed").getAsInt()).isEqualTo(3);
       // the restored FedAdam moments continue exactly as an uninterrupted optimiser would
-      dev.flotilla.server.strategy.FedOpt reference = dev.flotilla.server.strategy.FedOpt.adam(0.05);
+      dev.flotilla.server.aggregation.FedOpt reference = dev.flotilla.server.aggregation.FedOpt.adam(0.05);
       float[][] g = ModelSpecs.initialWeights("cnn", 11);
       for (int r = 0; r < 3; r++) {
-        g = reference.nextGlobal(g, shifted(g, 1f));
+        g = oneUpdateRound(reference, g, shifted(g, 1f));
       }
       float[][] actual = dev.flotilla.server.Weights.values(second.coordinator.globalModel());
       for (int t = 0; t < g.length; t++) {
@@ -367,6 +367,22 @@ class RoundCoordinatorTest {
       f.party("alice").join(1);
       f.party("bob").join(1);
       assertRefused(() -> f.party("carol").join(1), Status.Code.RESOURCE_EXHAUSTED, "job jobT is full");
+    }
+  }
+
+  /** The next model of {@code strategy} from {@code global} when one party sends {@code update}. */
+  private float[][] oneUpdateRound(dev.flotilla.server.aggregation.Strategy strategy, float[][] global,
+      float[][] update) throws Exception {
+    var base = new dev.flotilla.server.model.HeapModel(0, CNN, global);
+    try (var aggregation = strategy.begin(base, java.nio.file.Files.createTempDirectory(dir, "ref"))) {
+      var sink = aggregation.open("reference", 1);
+      for (int t = 0; t < update.length; t++) {
+        sink.accept(t, 0, java.nio.FloatBuffer.wrap(update[t]), update[t].length);
+      }
+      sink.commit();
+      var next = new dev.flotilla.server.model.HeapModel.Builder(CNN);
+      aggregation.finish(next);
+      return next.build(1).values();
     }
   }
 }

@@ -15,7 +15,7 @@ import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.Weights;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.FedAvg;
+import dev.flotilla.server.aggregation.FedAvg;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -55,7 +55,7 @@ class RoundLoopTest {
   }
 
   private RoundCoordinator start(ServerConfig config, StateWriter writer) throws Exception {
-    RoundCoordinator c = new RoundCoordinator(config, new LegacyStrategy(new FedAvg(), null),
+    RoundCoordinator c = new RoundCoordinator(config, new FedAvg(),
         new CheckpointStore(config.stateDir()), writer, new ServerMetrics(), "none", Clock.systemUTC())
         .onFatalError((job, cause) -> fatal.add(cause));
     runner = new Thread(() -> {
