@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 
 /**
@@ -18,6 +20,8 @@ import java.nio.file.Path;
  * is immutable once published; lists, maps and the strategy's moments are copied).
  */
 final class JobSnapshots {
+
+  private static final Logger log = LoggerFactory.getLogger(JobSnapshots.class);
 
   private JobSnapshots() {}
 
@@ -76,6 +80,24 @@ final class JobSnapshots {
         job.roundsCompleted, global.version(), global, copy(job.strategy.state()), known,
         List.copyOf(job.history), new LinkedHashMap<>(job.finalEvaluations), job.metrics.bytesUp(),
         job.metrics.bytesDown());
+  }
+
+  /** Queues a checkpoint of the job as of now (callers hold the lock). */
+  static void queueCheckpoint(JobState job, String what) {
+    Checkpoint checkpoint = checkpoint(job);
+    job.writer.submit(what, () -> job.checkpoints.save(checkpoint));
+  }
+
+  /** Queues round's global model for <state-dir>/models/ with --export-every-round. */
+  static void queueRoundExport(JobState job, int round, GlobalModel model) {
+    if (job.export.roundFile(round) == null) {
+      return;
+    }
+    job.writer.submit("round " + round + "'s model", () -> {
+      Path file = job.export.writeRound(model, round);
+      log.info("job {}: round {}: exported the global model (version {}) to {}", job.jobId, round, model.version(),
+          file.toAbsolutePath());
+    });
   }
 
   /** The strategy's moments change every round: the writer gets a copy. */

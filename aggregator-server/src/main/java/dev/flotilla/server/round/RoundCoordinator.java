@@ -1,7 +1,6 @@
 package dev.flotilla.server.round;
 
 import dev.flotilla.protocol.model.ModelSpecs;
-import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.MetricNames;
 import dev.flotilla.protocol.status.RoundRecord;
@@ -66,8 +65,8 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     PartyRegistry parties = new PartyRegistry(config.jobId(), config.expectedParties(), allowList,
         config.reconnectGrace(), clock);
     var saved = checkpoints.load();
-    Checkpoint resumed = saved.isPresent() ? checkResumable(saved.get(), config, source, strategy, checkpoints) : null;
-    GlobalModel initial = resumed != null ? heapCopy(resumed, source)
+    Checkpoint resumed = saved.isPresent() ? Resume.check(saved.get(), config, source, strategy, checkpoints) : null;
+    GlobalModel initial = resumed != null ? Resume.model(resumed, source)
         : new HeapModel(0, source.layout(), source.initialValues());
     this.rules = new UpdateAdmission(config.admission());
     this.job = new JobState(config, source, strategy, parties, new GlobalModelHolder(initial), checkpoints,
@@ -76,7 +75,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     this.uploads = new UploadDesk(job, new UploadAdmission(config.jobId(), rules, source.layout(), source.describe()));
     this.loop = new RoundLoop(job, enrollment, uploads, config.stateDir().resolve("spool"));
     if (resumed != null) {
-      resume(resumed);
+      Resume.apply(resumed, job);
     } else {
       log.info("job {}: new job, {} ({} tensors, {} values{}), strategy {}, {} rounds, min {} / expected {} parties",
           config.jobId(), source.describe(), source.layout().size(), ModelSpecs.totalElements(source.layout()),
@@ -92,63 +91,6 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     } else {
       log.info("job {}: enrollment by allow-list ({}): {}", config.jobId(), allowList.source(), allowList.names());
     }
-  }
-
-  /** A checkpoint of this job, strategy and model layout; anything else is refused with what differs. */
-  private static Checkpoint checkResumable(Checkpoint c, ServerConfig config, ModelSource source, Strategy strategy,
-      CheckpointStore checkpoints) throws IOException {
-    if (!c.jobId().equals(config.jobId()) || !c.strategy().equals(strategy.name())) {
-      throw new IOException("state in " + checkpoints.file() + " belongs to job " + c.jobId() + " (model " + c.model()
-          + ", strategy " + c.strategy() + "), not job " + config.jobId() + " (" + source.describe() + ", strategy "
-          + strategy.name() + "); use another --state-dir or the job's settings");
-    }
-    List<TensorSpec> recorded = c.layout();
-    if (recorded.isEmpty()) {
-      // a checkpoint from before layouts were recorded holds a built-in model, named in it
-      try {
-        recorded = ModelSpecs.forName(c.model());
-      } catch (IllegalArgumentException e) {
-        throw new IOException("state in " + checkpoints.file() + " records no layout and its model '" + c.model()
-            + "' is no built-in architecture; use another --state-dir");
-      }
-    }
-    String difference = ModelSource.firstDifference(recorded, "the checkpoint", source.layout(), source.describe());
-    if (difference != null) {
-      throw new IOException("state in " + checkpoints.file() + " holds another model than job " + config.jobId()
-          + " is given: " + difference + "; use another --state-dir or the job's model");
-    }
-    return c;
-  }
-
-  /** The checkpoint's model (read from the checkpoint file) as the job's current model. */
-  private static GlobalModel heapCopy(Checkpoint c, ModelSource source) throws IOException {
-    GlobalModel saved = c.global();
-    try {
-      return new HeapModel(c.modelVersion(), source.layout(), HeapModel.copyOf(saved).values());
-    } finally {
-      if (saved instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (IOException e) {
-          throw e;
-        } catch (Exception e) {
-          throw new IOException(e);
-        }
-      }
-    }
-  }
-
-  private void resume(Checkpoint c) {
-    job.roundsCompleted = c.roundsCompleted();
-    job.strategy.restore(c.strategyState());
-    for (Checkpoint.PartyRecord p : c.parties()) {
-      job.parties.restore(p.name(), p.index(), p.numSamples());
-    }
-    job.history.addAll(c.history());
-    job.finalEvaluations.putAll(c.finalEvaluations());
-    job.metrics.restoreBytes(c.bytesUp(), c.bytesDown());
-    log.info("job {}: resumed from {} at round {} of {} (model version {}), known parties {}", job.jobId,
-        job.checkpoints.file(), job.roundsCompleted, job.config.rounds(), c.modelVersion(), job.parties.names());
   }
 
   // ---------------------------------------------------------------------------------------------

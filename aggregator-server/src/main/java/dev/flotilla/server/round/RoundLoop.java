@@ -152,8 +152,8 @@ final class RoundLoop {
     job.metrics.roundsCompleted(job.roundsCompleted);
     job.metrics.roundDuration(duration);
     job.metrics.aggregationTime(aggregationSeconds);
-    saveCheckpoint("the checkpoint of round " + round);
-    exportRound(round, next);
+    JobSnapshots.queueCheckpoint(job, "the checkpoint of round " + round);
+    JobSnapshots.queueRoundExport(job, round, next);
     job.writeStatus();
     log.info("job {}: round {} completed: aggregated {} ({} samples), late or dropped {}, metrics of model {} {}, "
             + "{} s ({}aggregation {} ms)", job.jobId, round, record.parties(), samples, lateOrDropped,
@@ -268,7 +268,7 @@ final class RoundLoop {
     while (!job.finalEvaluations.keySet().containsAll(job.awaitingFinalEvaluation) && job.clock.instant().isBefore(end)) {
       job.awaitChange(end, job.config.finalEvaluationWait());
     }
-    saveCheckpoint("the final checkpoint");
+    JobSnapshots.queueCheckpoint(job, "the final checkpoint");
     job.writeStatus();
     awaitWritten();
     log.info("job {}: done; final accuracy {}", job.jobId, RoundMetrics.finalAccuracy(job.finalEvaluations.values()));
@@ -282,23 +282,6 @@ final class RoundLoop {
     } finally {
       job.lock.lock();
     }
-  }
-
-  private void saveCheckpoint(String what) {
-    var checkpoint = JobSnapshots.checkpoint(job);
-    job.writer.submit(what, () -> job.checkpoints.save(checkpoint));
-  }
-
-  /** Queues round's global model for <state-dir>/models/ with --export-every-round. */
-  private void exportRound(int round, GlobalModel model) {
-    if (job.export.roundFile(round) == null) {
-      return;
-    }
-    job.writer.submit("round " + round + "'s model", () -> {
-      Path file = job.export.writeRound(model, round);
-      log.info("job {}: round {}: exported the global model (version {}) to {}", job.jobId, round, model.version(),
-          file.toAbsolutePath());
-    });
   }
 
   /** The spill directory is empty when an attempt starts (files a failed attempt or process left go). */
