@@ -21,7 +21,8 @@ import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.Strategies;
+import dev.flotilla.server.aggregation.Strategies;
+import dev.flotilla.server.aggregation.StrategyOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
@@ -56,7 +57,7 @@ final class UploadBench {
         .expectedParties(n).joinGrace(Duration.ZERO).roundTimeout(Duration.ofMinutes(10))
         .finalEvaluationWait(Duration.ZERO).stateDir(work.resolve("state-" + n)).build();
     ServerMetrics metrics = new ServerMetrics();
-    RoundCoordinator coordinator = new RoundCoordinator(config, Strategies.byName("fedavg", 0, 0.01),
+    RoundCoordinator coordinator = new RoundCoordinator(config, Strategies.byName("fedavg", StrategyOptions.defaults()),
         new CheckpointStore(config.stateDir()), metrics, "BoringSSL", Clock.systemUTC());
     ExecutorService calls = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
     var builder = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", 0), serverFiles).executor(calls);
