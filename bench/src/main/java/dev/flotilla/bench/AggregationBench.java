@@ -3,9 +3,10 @@ package dev.flotilla.bench;
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.FloatKernels;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tensor.TensorStreamDecoder;
-import dev.flotilla.server.aggregate.WeightedSum;
+import dev.flotilla.protocol.tensor.TensorStreamException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -66,26 +67,32 @@ final class AggregationBench {
     return new Result(updates, floats, total / (serverNanos / 1e9), total / (plainNanos / 1e9));
   }
 
+  /**
+   * The server's receive path for each chunk ({@link TensorStreamDecoder#acceptFinite}: chunk checks,
+   * then block by block the NaN/Inf check and the hand-over) into the fold of the streaming
+   * strategies ({@link FloatKernels#addScaled} into a double-precision sum), then the average.
+   */
   private static double serverPath(List<TensorSpec> specs, List<List<ByteString>> encoded) {
-    WeightedSum sum = new WeightedSum(specs);
+    double[][] sum = new double[specs.size()][];
+    for (int t = 0; t < sum.length; t++) {
+      sum[t] = new double[specs.get(t).numElements()];
+    }
+    double total = 0;
     int weight = 1;
     for (List<ByteString> update : encoded) {
       TensorStreamDecoder decoder = new TensorStreamDecoder(specs);
       double w = weight++;
       try {
         for (ByteString chunk : update) {
-          decoder.check(chunk);
-          if (TensorChunks.firstNonFinite(chunk) >= 0) {
-            throw new IllegalStateException("non-finite value");
-          }
-          decoder.accept(chunk, (t, off, values, n) -> sum.fold(t, off, values, n, w));
+          decoder.acceptFinite(chunk, (t, off, values, n) -> FloatKernels.addScaled(sum[t], off, values, n, w));
         }
-      } catch (dev.flotilla.protocol.tensor.TensorStreamException e) {
+        decoder.requireComplete();
+      } catch (TensorStreamException e) {
         throw new IllegalStateException(e);
       }
-      sum.commit(w);
+      total += w;
     }
-    return sum.average()[0][0];
+    return average(sum, total)[0][0];
   }
 
   private static double plainPath(List<TensorSpec> specs, List<float[][]> weights) {
@@ -106,6 +113,10 @@ final class AggregationBench {
       }
       total += wt;
     }
+    return average(sum, total)[0][0];
+  }
+
+  private static float[][] average(double[][] sum, double total) {
     float[][] avg = new float[sum.length][];
     for (int t = 0; t < sum.length; t++) {
       avg[t] = new float[sum[t].length];
@@ -113,6 +124,6 @@ final class AggregationBench {
         avg[t][i] = (float) (sum[t][i] / total);
       }
     }
-    return avg[0][0];
+    return avg;
   }
 }

@@ -56,8 +56,9 @@ public final class BenchMain implements Callable<Integer> {
 
     System.out.println();
     System.out.println("(a) upload into the aggregator over mTLS, model " + model);
-    System.out.println("| parties | upload MB/s | raw TLS MB/s | ratio | upload MB per CPU-s | raw TLS MB per CPU-s | CPU ratio |");
-    System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+    System.out.println("| parties | upload MB/s | raw TLS MB/s | ratio | upload MB per CPU-s | raw TLS MB per CPU-s | CPU ratio "
+        + "| upload MB per CPU-s without JIT | raw TLS MB per CPU-s without JIT | CPU ratio without JIT |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : parties) {
       List<TlsFiles> files = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -67,10 +68,11 @@ public final class BenchMain implements Callable<Integer> {
       long perConnection = upload.bytesPerUpload() * upload.measuredRounds();
       RawTlsBench.run(server, files, perConnection, 64 * 1024); // warm-up
       RawTlsBench.Result raw = RawTlsBench.run(server, files, perConnection, 64 * 1024);
-      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |%n", n,
+      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |%n", n,
           upload.bytesPerSecond() / 1e6, raw.bytesPerSecond() / 1e6, upload.bytesPerSecond() / raw.bytesPerSecond(),
           upload.bytesPerCpuSecond() / 1e6, raw.bytesPerCpuSecond() / 1e6,
-          upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond());
+          upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond(), upload.bytesPerCpuSecondWithoutJit() / 1e6,
+          raw.bytesPerCpuSecondWithoutJit() / 1e6, upload.bytesPerCpuSecondWithoutJit() / raw.bytesPerCpuSecondWithoutJit());
     }
 
     System.out.println();

@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class UploadBench {
 
-  record Result(int parties, int measuredRounds, long bytesPerUpload, double bytesPerSecond, double bytesPerCpuSecond) {}
+  record Result(int parties, int measuredRounds, long bytesPerUpload, double bytesPerSecond, double bytesPerCpuSecond,
+      double bytesPerCpuSecondWithoutJit) {}
 
   static Result run(Path work, Pki pki, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds,
       int warmUpRounds) throws Exception {
@@ -109,6 +110,7 @@ final class UploadBench {
 
     double measuredSeconds = 0;
     double measuredCpuSeconds = 0;
+    double measuredJitSeconds = 0;
     int measured = 0;
     for (int r = 1; r <= rounds; r++) {
       if (!trainReceived.get(r).await(5, TimeUnit.MINUTES)) {
@@ -120,6 +122,7 @@ final class UploadBench {
       AtomicReference<Throwable> failure = new AtomicReference<>();
       long t0 = System.nanoTime();
       long cpu0 = CpuClock.process();
+      long jit0 = CpuClock.jitCompilers();
       for (FederationGrpc.FederationStub stub : stubs) {
         StreamObserver<UpdateChunk> out = stub.submitUpdate(new StreamObserver<>() {
           @Override
@@ -146,12 +149,14 @@ final class UploadBench {
       }
       long nanos = System.nanoTime() - t0;
       long cpuNanos = CpuClock.process() - cpu0;
+      long jitNanos = CpuClock.jitCompilers() - jit0;
       if (failure.get() != null) {
         throw new IllegalStateException("an upload failed in round " + r, failure.get());
       }
       if (r > warmUpRounds) { // the first rounds warm up the JIT, connections and buffers
         measuredSeconds += nanos / 1e9;
         measuredCpuSeconds += cpuNanos / 1e9;
+        measuredJitSeconds += jitNanos / 1e9;
         measured++;
       }
     }
@@ -162,6 +167,7 @@ final class UploadBench {
     server.stop(1000);
     calls.shutdownNow();
     double bytes = (double) bytesPerUpload * n * measured;
-    return new Result(n, measured, bytesPerUpload, bytes / measuredSeconds, bytes / measuredCpuSeconds);
+    return new Result(n, measured, bytesPerUpload, bytes / measuredSeconds, bytes / measuredCpuSeconds,
+        bytes / (measuredCpuSeconds - measuredJitSeconds));
   }
 }
