@@ -1,7 +1,7 @@
 package dev.flotilla.server.state;
 
 import dev.flotilla.protocol.model.TensorSpec;
-import dev.flotilla.server.round.RoundRecord;
+import dev.flotilla.protocol.status.RoundRecord;
 import java.util.List;
 import java.util.Map;
 

@@ -1,7 +1,7 @@
 package dev.flotilla.server.state;
 
 import com.google.gson.JsonParseException;
-import dev.flotilla.server.round.RoundRecord;
+import dev.flotilla.protocol.status.RoundRecord;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
