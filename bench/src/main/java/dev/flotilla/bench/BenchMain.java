@@ -76,12 +76,14 @@ public final class BenchMain implements Callable<Integer> {
     }
 
     System.out.println();
-    System.out.println("(b) aggregation (check + decode + fold into the running weighted sum + average), model " + model);
-    AggregationBench.Result agg = AggregationBench.run(model, aggregationUpdates, aggregationIterations);
-    System.out.println("| updates | Mfloat per CPU-s (server path) | Mfloat per CPU-s (plain float-array weighted sum) | ratio |");
-    System.out.println("|---:|---:|---:|---:|");
-    System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.2f |%n", agg.updates(), agg.serverFloatsPerSecond() / 1e6,
-        agg.plainFloatsPerSecond() / 1e6, agg.ratio());
+    System.out.println("(b) aggregation (chunk checks + NaN/Inf check + FedAvg round: fold, next model), model " + model);
+    AggregationBench.Result agg = AggregationBench.run(work, model, aggregationUpdates, aggregationIterations);
+    System.out.println("| updates | Mfloat per CPU-s (server path: FedAvg round) | Mfloat per CPU-s (receive path + fold kernel) "
+        + "| Mfloat per CPU-s (plain float-array weighted sum) | ratio | kernel ratio |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|");
+    System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.2f | %.2f |%n", agg.updates(),
+        agg.serverFloatsPerSecond() / 1e6, agg.kernelFloatsPerSecond() / 1e6, agg.plainFloatsPerSecond() / 1e6,
+        agg.ratio(), agg.kernelRatio());
     load = loadAverage();
     System.out.printf(Locale.ROOT, "%nload average at end: %.2f %.2f %.2f%n", load[0], load[1], load[2]);
     return 0;
