@@ -41,6 +41,16 @@ public final class HeapModel implements GlobalModel {
     System.arraycopy(values[tensor], offset, dst, at, count);
   }
 
+  /** A copy of {@code model} in the heap (for tests and small models). */
+  public static HeapModel copyOf(GlobalModel model) {
+    float[][] values = new float[model.specs().size()][];
+    for (int t = 0; t < values.length; t++) {
+      values[t] = new float[model.specs().get(t).numElements()];
+      model.read(t, 0, values[t], 0, values[t].length);
+    }
+    return new HeapModel(model.version(), model.specs(), values);
+  }
+
   /** The arrays themselves (read-only by contract). */
   public float[][] values() {
     return values;

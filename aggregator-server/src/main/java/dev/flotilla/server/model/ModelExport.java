@@ -1,11 +1,9 @@
 package dev.flotilla.server.model;
 
 import dev.flotilla.protocol.model.Safetensors;
-import dev.flotilla.protocol.model.TensorSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,19 +40,23 @@ public final class ModelExport {
     return roundsDirectory;
   }
 
-  /** Writes the final model atomically; returns the file. */
-  public Path writeFinal(List<TensorSpec> layout, float[][] values, int round, long modelVersion) throws IOException {
-    Safetensors.write(finalFile, layout, values, metadata(round, modelVersion));
+  /** Writes the final model atomically, streamed block by block from {@code model}; returns the file. */
+  public Path writeFinal(GlobalModel model, int round) throws IOException {
+    write(finalFile, model, round);
     return finalFile;
   }
 
   /** Writes a round's model atomically, if rounds are exported; returns the file or null. */
-  public Path writeRound(List<TensorSpec> layout, float[][] values, int round, long modelVersion) throws IOException {
+  public Path writeRound(GlobalModel model, int round) throws IOException {
     Path file = roundFile(round);
     if (file != null) {
-      Safetensors.write(file, layout, values, metadata(round, modelVersion));
+      write(file, model, round);
     }
     return file;
+  }
+
+  private void write(Path file, GlobalModel model, int round) throws IOException {
+    Safetensors.write(file, model.specs(), model::read, metadata(round, model.version()));
   }
 
   /** job, round, model_version and (for a built-in) flotilla.model: strings, as safetensors requires. */

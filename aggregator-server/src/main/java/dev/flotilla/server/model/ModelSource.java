@@ -1,6 +1,5 @@
 package dev.flotilla.server.model;
 
-import dev.flotilla.protocol.model.ModelFile;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.Safetensors;
 import dev.flotilla.protocol.model.SafetensorsException;
@@ -84,16 +83,30 @@ public final class ModelSource {
     return "the model of " + file + (name.isEmpty() ? "" : " ('" + name + "')");
   }
 
-  /** Version 0 of the global model: the built-in's seeded weights, or the file's values. */
+  /** Version 0 of the global model in memory (for tests and small models; the server streams it: {@link #writeInitial}). */
   public float[][] initialValues() throws IOException {
+    HeapModel.Builder values = new HeapModel.Builder(layout);
+    writeInitial(values);
+    return values.build(0).values();
+  }
+
+  /**
+   * Writes version 0 of the global model into {@code writer}, block by block: the built-in's seeded
+   * weights, or the file's values read through one buffer (never the whole file in memory).
+   */
+  public void writeInitial(ModelWriter writer) throws IOException {
     if (file == null) {
-      return ModelSpecs.initialWeights(name, seed);
+      float[][] values = ModelSpecs.initialWeights(name, seed);
+      for (int t = 0; t < values.length; t++) {
+        writer.write(t, 0, values[t], 0, values[t].length);
+      }
+      return;
     }
-    ModelFile model = Safetensors.read(file);
-    if (!model.layout().equals(layout)) {
-      throw new SafetensorsException(file, "changed while the server was reading it");
-    }
-    return model.values();
+    Safetensors.read(file, read -> {
+      if (!read.equals(layout)) {
+        throw new SafetensorsException(file, "changed while the server was reading it");
+      }
+    }, writer::write);
   }
 
   /**

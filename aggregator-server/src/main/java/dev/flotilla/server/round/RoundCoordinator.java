@@ -3,6 +3,8 @@ package dev.flotilla.server.round;
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.server.model.ModelExport;
+import dev.flotilla.server.model.FileModel;
+import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.ModelSource;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.JobStatus;
@@ -161,7 +163,9 @@ public final class RoundCoordinator implements CallAuthorizer {
       throw new IOException("state in " + checkpoints.file() + " holds another model than job " + config.jobId()
           + " is given: " + difference + "; use another --state-dir or the job's model");
     }
-    global = c.global();
+    try (FileModel saved = (FileModel) c.global()) {
+      global = HeapModel.copyOf(saved).values();
+    }
     modelVersion = c.modelVersion();
     roundsCompleted = c.roundsCompleted();
     strategy.restore(c.strategyState());
@@ -750,7 +754,7 @@ public final class RoundCoordinator implements CallAuthorizer {
     }
     try {
       checkpoints.save(new Checkpoint(config.jobId(), source.name(), specs, strategy.name(), config.rounds(), roundsCompleted,
-          modelVersion, global, strategy.state(), known, List.copyOf(history), new LinkedHashMap<>(finalEvaluations),
+          modelVersion, new HeapModel(modelVersion, specs, global), strategy.state(), known, List.copyOf(history), new LinkedHashMap<>(finalEvaluations),
           metrics.bytesUp(), metrics.bytesDown()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the checkpoint " + checkpoints.file(), e);
@@ -760,7 +764,7 @@ public final class RoundCoordinator implements CallAuthorizer {
   /** Writes round's global model to <state-dir>/models/ with --export-every-round. */
   private void exportRound(int round) {
     try {
-      Path file = export.writeRound(specs, global, round, modelVersion);
+      Path file = export.writeRound(new HeapModel(modelVersion, specs, global), round);
       if (file != null) {
         log.info("job {}: round {}: exported the global model (version {}) to {}", config.jobId(), round, modelVersion,
             file.toAbsolutePath());
@@ -773,7 +777,7 @@ public final class RoundCoordinator implements CallAuthorizer {
   /** Writes the final global model (--export); the job's result, so failing to write it is fatal. */
   private void exportFinal() {
     try {
-      exportedFinal = export.writeFinal(specs, global, roundsCompleted, modelVersion);
+      exportedFinal = export.writeFinal(new HeapModel(modelVersion, specs, global), roundsCompleted);
       log.info("job {}: exported the final global model (round {}, version {}) to {}", config.jobId(), roundsCompleted,
           modelVersion, exportedFinal.toAbsolutePath());
     } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.flotilla.server.state;
 
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.server.model.GlobalModel;
 import java.util.List;
 import java.util.Map;
 
@@ -11,6 +12,8 @@ import java.util.Map;
  * @param layout names, shapes and dtypes of the model's tensors; empty in a checkpoint written before
  *     layouts were recorded (then {@code model} names the built-in whose layout it has)
  * @param modelVersion version of {@code global} (= rounds completed)
+ * @param global the global model; a loaded checkpoint's is read from the checkpoint file (see
+ *     {@link CheckpointStore#load()}), with one-dimensional float32 specs when {@code layout} is empty
  * @param finalEvaluations party -> metrics of its final evaluation ("accuracy", "loss", "num_samples")
  */
 public record Checkpoint(
@@ -21,7 +24,7 @@ public record Checkpoint(
     int roundsTotal,
     int roundsCompleted,
     long modelVersion,
-    float[][] global,
+    GlobalModel global,
     Map<String, float[][]> strategyState,
     List<PartyRecord> parties,
     List<RoundRecord> history,

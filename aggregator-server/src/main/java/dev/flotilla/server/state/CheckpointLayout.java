@@ -34,10 +34,10 @@ final class CheckpointLayout {
   }
 
   /**
-   * The recorded layout, checked against the tensors of the global model (one entry per tensor,
-   * its element count the tensor's length); empty when the checkpoint recorded none.
+   * The recorded layout, checked against the lengths of the global model's tensors (one entry per
+   * tensor, its element count the tensor's length); empty when the checkpoint recorded none.
    */
-  static List<TensorSpec> decode(Path file, List<Entry> entries, float[][] global) throws InvalidCheckpointException {
+  static List<TensorSpec> decode(Path file, List<Entry> entries, int[] global) throws InvalidCheckpointException {
     if (entries == null) {
       return List.of();
     }
@@ -64,9 +64,9 @@ final class CheckpointLayout {
       } catch (IllegalArgumentException | ArithmeticException bad) {
         throw corrupt(file, "its layout gives tensor '" + e.name + "' the shape " + Arrays.toString(e.shape));
       }
-      if (elements != global[t].length) {
+      if (elements != global[t]) {
         throw corrupt(file, "its layout gives tensor '" + e.name + "' shape " + spec.shapeString() + " ("
-            + elements + " values) but the global model's tensor " + t + " has " + global[t].length);
+            + elements + " values) but the global model's tensor " + t + " has " + global[t]);
       }
       layout.add(spec);
     }

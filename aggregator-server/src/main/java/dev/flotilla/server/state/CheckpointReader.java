@@ -2,6 +2,10 @@ package dev.flotilla.server.state;
 
 import com.google.gson.JsonParseException;
 import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.model.DType;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.server.model.FileModel;
+import dev.flotilla.server.model.GlobalModel;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -27,7 +31,8 @@ import java.util.zip.CRC32;
  * Reads one checkpoint file without trusting it: the header first, then the CRC32 streamed over the
  * whole file (never the whole file in memory), and only then the content, with every length and
  * count checked against the bytes that remain before anything is allocated. So an input of N bytes
- * costs O(N) memory at most, whatever its length fields say. Layout: see {@link CheckpointStore}.
+ * costs O(N) memory at most, whatever its length fields say; the global model costs none (its
+ * values are read from the file when needed, see {@link FileModel}). Layout: see {@link CheckpointStore}.
  */
 final class CheckpointReader {
 
@@ -58,16 +63,25 @@ final class CheckpointReader {
     this.size = channel.size();
   }
 
-  /** Verifies and parses the checkpoint in {@code file}, which must exist. */
+  /**
+   * Verifies and parses the checkpoint in {@code file}, which must exist. The returned global model
+   * reads its values from the file through the channel opened here, which it owns (closing the model
+   * closes it).
+   */
   static Checkpoint read(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+    try {
       CheckpointReader reader = new CheckpointReader(file, channel);
       reader.checkHeader();
       reader.verifyChecksum();
       return reader.parse();
     } catch (EOFException e) {
+      channel.close();
       // every length was checked against the file's size, so only a file shrinking under us ends here
       throw new InvalidCheckpointException(file, "is truncated (it became shorter while being read)", e);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
     }
   }
 
@@ -173,7 +187,7 @@ final class CheckpointReader {
     Checkpoint read() throws IOException {
       int jsonLength = length("the metadata JSON", "bytes", 1, 1, MAX_METADATA_BYTES);
       byte[] json = bytes(jsonLength);
-      float[][] global = tensors("the global model");
+      Positions global = positions("the global model");
       int groups = length("the strategy state", "groups", MIN_GROUP_BYTES, 0, MAX_GROUPS);
       Map<String, float[][]> strategyState = new LinkedHashMap<>();
       for (int g = 0; g < groups; g++) {
@@ -190,9 +204,31 @@ final class CheckpointReader {
       if (!materialize) {
         return null;
       }
-      checkShapedLikeGlobal(global, strategyState);
+      checkShapedLikeGlobal(global.lengths, strategyState);
       Metadata meta = Metadata.decode(file, json);
-      return meta.toCheckpoint(CheckpointLayout.decode(file, meta.layout, global), global, strategyState);
+      List<TensorSpec> layout = CheckpointLayout.decode(file, meta.layout, global.lengths);
+      FileModel model = FileModel.section(meta.modelVersion, layout.isEmpty() ? legacySpecs(global.lengths) : layout,
+          file, channel, global.starts);
+      return meta.toCheckpoint(layout, model, strategyState);
+    }
+
+    /**
+     * Where each tensor of a model section starts in the file and how many values it has; the
+     * values themselves are skipped (they are read when needed, never all at once).
+     */
+    private Positions positions(String what) throws IOException {
+      int count = length(what, "tensors", MIN_TENSOR_BYTES, 0, Integer.MAX_VALUE);
+      Positions positions = new Positions(materialize ? new long[count] : null, materialize ? new int[count] : null);
+      for (int t = 0; t < count; t++) {
+        int values = length("tensor " + t + " of " + what, "float32 values", Float.BYTES, 1, Integer.MAX_VALUE - 8);
+        if (materialize) {
+          positions.starts[t] = size - TRAILER_BYTES - remaining;
+          positions.lengths[t] = values;
+        }
+        remaining -= (long) values * Float.BYTES;
+        in.skipNBytes((long) values * Float.BYTES);
+      }
+      return positions;
     }
 
     /**
@@ -289,13 +325,13 @@ final class CheckpointReader {
       }
     }
 
-    private void checkShapedLikeGlobal(float[][] global, Map<String, float[][]> strategyState)
+    private void checkShapedLikeGlobal(int[] global, Map<String, float[][]> strategyState)
         throws InvalidCheckpointException {
       for (Map.Entry<String, float[][]> group : strategyState.entrySet()) {
         float[][] tensors = group.getValue();
         boolean same = tensors.length == global.length;
         for (int t = 0; same && t < tensors.length; t++) {
-          same = tensors[t].length == global[t].length;
+          same = tensors[t].length == global[t];
         }
         if (!same) {
           throw new InvalidCheckpointException(file, "is corrupt: strategy state '" + group.getKey()
@@ -303,6 +339,18 @@ final class CheckpointReader {
         }
       }
     }
+  }
+
+  /** Each tensor's first byte in the file and its number of values (null arrays when only walking the lengths). */
+  private record Positions(long[] starts, int[] lengths) {}
+
+  /** A checkpoint from before layouts were recorded: one-dimensional float32 tensors, named by index. */
+  private static List<TensorSpec> legacySpecs(int[] lengths) {
+    List<TensorSpec> specs = new ArrayList<>(lengths.length);
+    for (int t = 0; t < lengths.length; t++) {
+      specs.add(new TensorSpec("tensor" + t, new long[] {lengths[t]}, DType.F32));
+    }
+    return specs;
   }
 
   /** The metadata JSON, field by field; every field a resumed job relies on is checked. */
@@ -381,7 +429,7 @@ final class CheckpointReader {
       return text.equals(new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
 
-    Checkpoint toCheckpoint(List<dev.flotilla.protocol.model.TensorSpec> checkedLayout, float[][] global,
+    Checkpoint toCheckpoint(List<TensorSpec> checkedLayout, GlobalModel global,
         Map<String, float[][]> strategyState) {
       return new Checkpoint(jobId, model, checkedLayout, strategy, roundsTotal, roundsCompleted, modelVersion, global, strategyState,
           List.copyOf(orEmpty(parties)), List.copyOf(orEmpty(history)),

@@ -1,5 +1,7 @@
 package dev.flotilla.server.state;
 
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.server.model.GlobalModel;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32;
@@ -68,7 +71,7 @@ public final class CheckpointStore {
       out.writeInt(json.length);
       out.write(json);
       ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      writeTensors(out, checkpoint.global(), buffer);
+      writeModel(out, checkpoint.global(), buffer);
       out.writeInt(checkpoint.strategyState().size());
       for (Map.Entry<String, float[][]> e : checkpoint.strategyState().entrySet()) {
         out.writeUTF(e.getKey());
@@ -81,7 +84,9 @@ public final class CheckpointStore {
   }
 
   /**
-   * The last checkpoint, or empty when the state directory has none.
+   * The last checkpoint, or empty when the state directory has none. Its global model is read from
+   * the checkpoint file when it is needed (never loaded into memory): the file stays open until the
+   * model is closed, so it is read consistently even after a newer checkpoint replaced it.
    *
    * @throws InvalidCheckpointException when the file is there but is no valid checkpoint: the
    *     message names the file and what is wrong (never silently ignored or replaced)
@@ -99,6 +104,23 @@ public final class CheckpointStore {
     return Optional.of(CheckpointReader.read(file));
   }
 
+  /** The global model as count, then per tensor its length and its values, streamed block by block from wherever it lives. */
+  private static void writeModel(DataOutputStream out, GlobalModel model, ByteBuffer buffer) throws IOException {
+    List<TensorSpec> specs = model.specs();
+    float[] block = new float[BUFFER_BYTES / Float.BYTES];
+    out.writeInt(specs.size());
+    for (int t = 0; t < specs.size(); t++) {
+      int length = specs.get(t).numElements();
+      out.writeInt(length);
+      for (int done = 0; done < length; ) {
+        int n = Math.min(length - done, block.length);
+        model.read(t, done, block, 0, n);
+        writeFloats(out, block, 0, n, buffer);
+        done += n;
+      }
+    }
+  }
+
   /** Tensors as count, then per tensor its length and its float32 values, through one small buffer. */
   private static void writeTensors(DataOutputStream out, float[][] tensors, ByteBuffer buffer) throws IOException {
     out.writeInt(tensors.length);
@@ -106,11 +128,16 @@ public final class CheckpointStore {
       out.writeInt(t.length);
       for (int done = 0; done < t.length; ) {
         int n = Math.min(t.length - done, BUFFER_BYTES / Float.BYTES);
-        buffer.clear();
-        buffer.asFloatBuffer().put(t, done, n);
-        out.write(buffer.array(), 0, n * Float.BYTES);
+        writeFloats(out, t, done, n, buffer);
         done += n;
       }
     }
+  }
+
+  private static void writeFloats(DataOutputStream out, float[] values, int from, int n, ByteBuffer buffer)
+      throws IOException {
+    buffer.clear();
+    buffer.asFloatBuffer().put(values, from, n);
+    out.write(buffer.array(), 0, n * Float.BYTES);
   }
 }

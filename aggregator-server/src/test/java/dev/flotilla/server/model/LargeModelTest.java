@@ -96,7 +96,7 @@ class LargeModelTest {
 
     start = System.nanoTime();
     CheckpointStore store = new CheckpointStore(dir.resolve("state"));
-    store.save(new Checkpoint("jobL", "huge", LAYOUT, "fedavg", 3, 1, 1, values, Map.of(), List.of(), List.of(),
+    store.save(new Checkpoint("jobL", "huge", LAYOUT, "fedavg", 3, 1, 1, new HeapModel(1, LAYOUT, values), Map.of(), List.of(), List.of(),
         Map.of(), 0, 0));
     long checkpointBytes = Files.size(store.file());
     assertThat(checkpointBytes).isGreaterThan(2L << 30);
@@ -105,15 +105,17 @@ class LargeModelTest {
     Checkpoint loaded = store.load().orElseThrow();
     log.info("checkpoint verified and read in {} s", seconds(start));
     assertThat(loaded.layout()).isEqualTo(LAYOUT);
-    assertBoundaries(loaded.global()[0], huge, "checkpoint tensor 0");
-    assertBoundaries(loaded.global()[1], huge, "checkpoint tensor 1");
-    assertThat(loaded.global()[3]).containsExactly(12f);
+    assertThat(loaded.global().version()).isEqualTo(1);
+    assertBoundaries(TestModels.tensor(loaded.global(), 0), huge, "checkpoint tensor 0");
+    assertBoundaries(TestModels.tensor(loaded.global(), 1), huge, "checkpoint tensor 1");
+    assertThat(TestModels.tensor(loaded.global(), 3)).containsExactly(12f);
+    ((FileModel) loaded.global()).close();
     loaded = null;
     Files.delete(store.file());
 
     start = System.nanoTime();
     Path exported = new ModelExport(dir.resolve("final.safetensors"), null, "jobL", "huge")
-        .writeFinal(LAYOUT, values, 1, 1);
+        .writeFinal(new HeapModel(1, LAYOUT, values), 1);
     log.info("exported in {} s", seconds(start));
     ModelFile back = Safetensors.read(exported);
     assertThat(back.metadata()).containsEntry("job", "jobL").containsEntry("model_version", "1")

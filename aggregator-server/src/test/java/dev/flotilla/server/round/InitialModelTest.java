@@ -19,6 +19,8 @@ import dev.flotilla.server.FakeParty;
 import dev.flotilla.server.Federation;
 import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.model.HeapModel;
+import dev.flotilla.server.model.TestModels;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.strategy.Strategies;
@@ -174,7 +176,7 @@ class InitialModelTest {
   @Test
   @DisplayName("a resume whose model differs from the checkpoint's in a shape, a dtype or a tensor is refused, naming the first difference")
   void resumeWithAnotherLayout() throws Exception {
-    Checkpoint saved = new Checkpoint("jobM", "tiny", LAYOUT, "fedavg", 2, 1, 1, initialValues(), Map.of(), List.of(),
+    Checkpoint saved = new Checkpoint("jobM", "tiny", LAYOUT, "fedavg", 2, 1, 1, new HeapModel(1, LAYOUT, initialValues()), Map.of(), List.of(),
         List.of(), Map.of(), 0, 0);
     new CheckpointStore(dir.resolve("state")).save(saved);
     Path checkpoint = dir.resolve("state").resolve(CheckpointStore.FILE_NAME);
@@ -204,7 +206,7 @@ class InitialModelTest {
   @DisplayName("a checkpoint from before layouts were recorded resumes under its built-in model and refuses another")
   void checkpointWithoutLayout() throws Exception {
     float[][] cnn = ModelSpecs.initialWeights("cnn", 5);
-    new CheckpointStore(dir.resolve("state")).save(new Checkpoint("jobM", "cnn", List.of(), "fedavg", 2, 1, 1, cnn,
+    new CheckpointStore(dir.resolve("state")).save(new Checkpoint("jobM", "cnn", List.of(), "fedavg", 2, 1, 1, TestModels.of(1, cnn),
         Map.of(), List.of(), List.of(), Map.of(), 0, 0));
     ServerConfig.Builder builtIn = config(null).model("cnn");
     assertThat(coordinator(builtIn.build()).globalModel().tensors()).isDeepEqualTo(cnn);

@@ -4,6 +4,8 @@ import dev.flotilla.protocol.model.DType;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.status.RoundTimes;
+import dev.flotilla.server.model.HeapModel;
+import dev.flotilla.server.model.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,11 +32,11 @@ final class CheckpointSeeds {
     RoundRecord round = new RoundRecord(1, 2, List.of("alice", "bob"), Map.of("carol", "late"), 300, 0,
         Map.of("accuracy", 0.5, "loss", 1.25), 3.5, 0.01, RoundTimes.UNKNOWN, 1234L);
     List<TensorSpec> layout = List.of(new TensorSpec("w", new long[] {3}), new TensorSpec("steps", new long[] {}, DType.I64));
-    Checkpoint fedadam = new Checkpoint("job7", "cnn", layout, "fedadam", 5, 1, 1, global, Map.of("m", m, "v", v),
+    Checkpoint fedadam = new Checkpoint("job7", "cnn", layout, "fedadam", 5, 1, 1, new HeapModel(1, layout, global), Map.of("m", m, "v", v),
         List.of(new Checkpoint.PartyRecord("alice", 0, 100), new Checkpoint.PartyRecord("bob", 1, 200)), List.of(round),
         Map.of("alice", Map.of("accuracy", 0.8, "num_samples", 10.0)), 12345, 67890);
     // no layout: as written before layouts were recorded
-    Checkpoint fresh = new Checkpoint("job1", "mlp", List.of(), "fedavg", 3, 0, 0, new float[][] {{1f}}, Map.of(), List.of(),
+    Checkpoint fresh = new Checkpoint("job1", "mlp", List.of(), "fedavg", 3, 0, 0, TestModels.of(0, new float[][] {{1f}}), Map.of(), List.of(),
         List.of(), Map.of(), 0, 0);
 
     byte[] fedadamFile = saved(work.resolve("a"), fedadam);

@@ -8,6 +8,9 @@ import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.status.RoundTimes;
+import dev.flotilla.server.model.FileModel;
+import dev.flotilla.server.model.HeapModel;
+import dev.flotilla.server.model.TestModels;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +36,7 @@ class CheckpointStoreTest {
     float[][] m = ModelSpecs.initialWeights("cnn", 4);
     RoundRecord r1 = new RoundRecord(1, 2, List.of("a", "b"), Map.of("c", "dropped"), 300, 0,
         Map.of("accuracy", 0.5, "loss", 1.2), 3.5, 0.01, RoundTimes.UNKNOWN, 1234L);
-    return new Checkpoint("job7", "cnn", ModelSpecs.forName("cnn"), "fedadam", 5, 1, 1, global, Map.of("m", m, "v", m), List.of(
+    return new Checkpoint("job7", "cnn", ModelSpecs.forName("cnn"), "fedadam", 5, 1, 1, new HeapModel(1, ModelSpecs.forName("cnn"), global), Map.of("m", m, "v", m), List.of(
         new Checkpoint.PartyRecord("a", 0, 100), new Checkpoint.PartyRecord("b", 1, 200)), List.of(r1),
         Map.of("a", Map.of("accuracy", 0.8, "num_samples", 10.0)), 12345, 67890);
   }
@@ -52,7 +55,9 @@ class CheckpointStoreTest {
     assertThat(loaded.strategy()).isEqualTo("fedadam");
     assertThat(loaded.roundsCompleted()).isEqualTo(1);
     assertThat(loaded.modelVersion()).isEqualTo(1);
-    assertThat(loaded.global()).isDeepEqualTo(saved.global());
+    assertThat(TestModels.values(loaded.global())).isDeepEqualTo(TestModels.values(saved.global()));
+    assertThat(loaded.global().specs()).isEqualTo(ModelSpecs.forName("cnn"));
+    assertThat(loaded.global().version()).isEqualTo(1);
     assertThat(loaded.strategyState().get("m")).isDeepEqualTo(saved.strategyState().get("m"));
     assertThat(loaded.parties()).isEqualTo(saved.parties());
     assertThat(loaded.history()).isEqualTo(saved.history());
@@ -65,23 +70,39 @@ class CheckpointStoreTest {
   }
 
   @Test
+  @DisplayName("a loaded checkpoint's model is read from its file, and still reads the same once a newer checkpoint replaced it")
+  void modelReadFromTheFile() throws Exception {
+    CheckpointStore store = new CheckpointStore(dir);
+    Checkpoint first = sample();
+    store.save(first);
+    Checkpoint loaded = store.load().orElseThrow();
+    assertThat(loaded.global()).isInstanceOf(FileModel.class);
+    store.save(new Checkpoint("job7", "cnn", ModelSpecs.forName("cnn"), "fedadam", 5, 2, 2,
+        new HeapModel(2, ModelSpecs.forName("cnn"), ModelSpecs.initialWeights("cnn", 9)), first.strategyState(),
+        first.parties(), first.history(), first.finalEvaluations(), 1, 2));
+    assertThat(TestModels.values(loaded.global())).isDeepEqualTo(TestModels.values(first.global()));
+    assertThat(TestModels.values(store.load().orElseThrow().global())).isDeepEqualTo(ModelSpecs.initialWeights("cnn", 9));
+    ((FileModel) loaded.global()).close();
+  }
+
+  @Test
   @DisplayName("the layout (names, shapes, dtypes) is recorded; one that disagrees with the tensors is refused as corrupt")
   void layout() throws Exception {
     CheckpointStore store = new CheckpointStore(dir);
     List<TensorSpec> layout = List.of(new TensorSpec("conv.weight", new long[] {2, 1, 2}, DType.BF16),
         new TensorSpec("bn.num_batches_tracked", new long[] {}, DType.I64));
     Checkpoint c = sample();
-    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, new float[][] {{1, 2, 3, 4}, {7}}, Map.of(),
+    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, TestModels.of(1, new float[][] {{1, 2, 3, 4}, {7}}), Map.of(),
         c.parties(), c.history(), c.finalEvaluations(), 1, 2));
     assertThat(store.load().orElseThrow().layout()).isEqualTo(layout);
     assertThat(store.load().orElseThrow().model()).isEmpty();
 
-    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, new float[][] {{1, 2, 3}, {7}}, Map.of(),
+    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, TestModels.of(1, new float[][] {{1, 2, 3}, {7}}), Map.of(),
         c.parties(), c.history(), c.finalEvaluations(), 1, 2));
     assertThatThrownBy(store::load).isInstanceOf(InvalidCheckpointException.class).hasMessage("checkpoint "
         + store.file() + " is corrupt: its layout gives tensor 'conv.weight' shape [2, 1, 2] (4 values) but the global "
         + "model's tensor 0 has 3");
-    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, new float[][] {{1, 2, 3, 4}}, Map.of(),
+    store.save(new Checkpoint("job7", "", layout, "fedavg", 5, 1, 1, TestModels.of(1, new float[][] {{1, 2, 3, 4}}), Map.of(),
         c.parties(), c.history(), c.finalEvaluations(), 1, 2));
     assertThatThrownBy(store::load).isInstanceOf(InvalidCheckpointException.class)
         .hasMessageEndingWith("is corrupt: its layout lists 2 tensors but the global model has 1");
@@ -189,12 +210,12 @@ class CheckpointStoreTest {
       float[][] big = {new float[1 << 20], {1, 2, 3}};
       Checkpoint c = sample();
       new CheckpointStore(dir.resolve("big")).save(new Checkpoint(c.jobId(), c.model(), List.of(), c.strategy(), c.roundsTotal(),
-          c.roundsCompleted(), c.modelVersion(), big, Map.of(), c.parties(), c.history(), c.finalEvaluations(), 1, 2));
+          c.roundsCompleted(), c.modelVersion(), TestModels.of(c.modelVersion(), big), Map.of(), c.parties(), c.history(), c.finalEvaluations(), 1, 2));
       long size = Files.size(dir.resolve("big").resolve(CheckpointStore.FILE_NAME));
       long before = threads.getCurrentThreadAllocatedBytes();
       Checkpoint loaded = new CheckpointStore(dir.resolve("big")).load().orElseThrow();
       long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-      assertThat(loaded.global()).isDeepEqualTo(big);
+      assertThat(TestModels.values(loaded.global())).isDeepEqualTo(big);
       assertThat(allocated).as("allocated to load a %d-byte checkpoint", size).isLessThan(size + (1 << 20));
     }
 

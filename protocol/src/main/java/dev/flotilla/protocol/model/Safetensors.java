@@ -54,8 +54,45 @@ public final class Safetensors {
     }
   }
 
-  /** The whole model: checked header, then every value converted to float32 and checked finite. */
+  /** Values of a model, read block by block (a model in memory, in a file, ...). */
+  @FunctionalInterface
+  public interface ValueSource {
+    /** Copies {@code count} values of {@code tensor} from element {@code offset} into {@code dst[at..]}. */
+    void read(int tensor, int offset, float[] dst, int at, int count) throws IOException;
+  }
+
+  /** Receives a model's values block by block, tensor by tensor in layout order, offsets ascending. */
+  @FunctionalInterface
+  public interface ValueSink {
+    /** Takes {@code count} values of {@code tensor} from element {@code offset}, copied from {@code src[at..]}. */
+    void write(int tensor, int offset, float[] src, int at, int count) throws IOException;
+  }
+
+  /** The whole model in memory: checked header, then every value converted to float32 and checked finite. */
   public static ModelFile read(Path file) throws IOException {
+    SafetensorsHeader[] header = new SafetensorsHeader[1];
+    float[][][] values = new float[1][][];
+    header[0] = read(file, layout -> {
+      values[0] = new float[layout.size()][];
+      for (int t = 0; t < layout.size(); t++) {
+        values[0][t] = new float[layout.get(t).numElements()];
+      }
+    }, (t, offset, src, at, count) -> System.arraycopy(src, at, values[0][t], offset, count));
+    return new ModelFile(header[0].layout(), values[0], header[0].metadata());
+  }
+
+  /** Told the checked layout before the first value arrives (e.g. to size what receives them). */
+  @FunctionalInterface
+  public interface LayoutListener {
+    void layout(List<TensorSpec> layout) throws IOException;
+  }
+
+  /**
+   * Streams the model through one buffer: the checked header, then every value converted to float32
+   * and checked finite, block by block into {@code sink}; memory is one block, whatever the model's
+   * size. Returns the header.
+   */
+  public static SafetensorsHeader read(Path file, LayoutListener onLayout, ValueSink sink) throws IOException {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       SafetensorsHeader header = readHeader(file, channel);
       List<TensorSpec> layout = header.layout();
@@ -65,33 +102,34 @@ public final class Safetensors {
               + " values, more than one Java array holds (2^31 - 9)");
         }
       }
-      float[][] values = new float[layout.size()][];
+      onLayout.layout(layout);
       ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      float[] block = new float[BUFFER_BYTES / Float.BYTES];
       long position = header.dataStart();
       for (int t = 0; t < layout.size(); t++) {
         TensorSpec spec = layout.get(t);
         DType dtype = spec.dtype();
-        float[] v = new float[spec.numElements()];
+        int length = spec.numElements();
         int perBuffer = BUFFER_BYTES / dtype.bytes();
-        for (int done = 0; done < v.length; ) {
-          int n = Math.min(perBuffer, v.length - done);
+        for (int done = 0; done < length; ) {
+          int n = Math.min(perBuffer, length - done);
           buffer.clear().limit(n * dtype.bytes());
           readFully(file, channel, buffer, position);
           buffer.flip();
-          StoredValues.decode(dtype, buffer, v, done, n);
-          for (int i = done; i < done + n; i++) {
-            if (!Float.isFinite(v[i])) {
-              throw new SafetensorsException(file, "tensor '" + spec.name() + "' element " + i + " is "
-                  + (Float.isNaN(v[i]) ? "NaN" : dtype == DType.F64 ? "infinite or beyond the float32 range" : "infinite")
+          StoredValues.decode(dtype, buffer, block, 0, n);
+          for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(block[i])) {
+              throw new SafetensorsException(file, "tensor '" + spec.name() + "' element " + (done + i) + " is "
+                  + (Float.isNaN(block[i]) ? "NaN" : dtype == DType.F64 ? "infinite or beyond the float32 range" : "infinite")
                   + "; a model holds finite values only");
             }
           }
+          sink.write(t, done, block, 0, n);
           position += (long) n * dtype.bytes();
           done += n;
         }
-        values[t] = v;
       }
-      return new ModelFile(layout, values, header.metadata());
+      return header;
     }
   }
 
@@ -106,7 +144,17 @@ public final class Safetensors {
    */
   public static void write(Path file, List<TensorSpec> layout, float[][] values, Map<String, String> metadata)
       throws IOException {
-    checkWritable(layout, values, metadata);
+    checkWritable(layout, values);
+    write(file, layout, (t, offset, dst, at, count) -> System.arraycopy(values[t], offset, dst, at, count), metadata);
+  }
+
+  /**
+   * Writes a model atomically as {@link #write(Path, List, float[][], Map)} does, reading its values
+   * block by block from {@code values}: memory is one block, whatever the model's size.
+   */
+  public static void write(Path file, List<TensorSpec> layout, ValueSource values, Map<String, String> metadata)
+      throws IOException {
+    checkWritable(layout, metadata);
     byte[] header = headerJson(layout, metadata);
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
@@ -118,17 +166,25 @@ public final class Safetensors {
         prefix.putLong(header.length).put(header).flip();
         writeFully(channel, prefix);
         ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        float[] block = new float[BUFFER_BYTES / Float.BYTES];
         for (int t = 0; t < layout.size(); t++) {
           TensorSpec spec = layout.get(t);
-          float[] v = values[t];
+          int length = spec.numElements();
           int perBuffer = BUFFER_BYTES / spec.dtype().bytes();
-          for (int done = 0; done < v.length; ) {
-            int n = Math.min(perBuffer, v.length - done);
+          for (int done = 0; done < length; ) {
+            int n = Math.min(perBuffer, length - done);
+            values.read(t, done, block, 0, n);
+            for (int i = 0; i < n; i++) {
+              if (!Float.isFinite(block[i])) {
+                throw new IllegalArgumentException("tensor '" + spec.name() + "' element " + (done + i) + " is "
+                    + block[i] + "; a model holds finite values only");
+              }
+            }
             buffer.clear();
-            int bad = StoredValues.encode(spec.dtype(), v, done, n, buffer);
+            int bad = StoredValues.encode(spec.dtype(), block, 0, n, buffer);
             if (bad >= 0) {
               throw new IllegalArgumentException("tensor '" + spec.name() + "' element " + (done + bad) + " is "
-                  + v[done + bad] + ", which " + spec.dtype().safetensorsName() + " cannot hold");
+                  + block[bad] + ", which " + spec.dtype().safetensorsName() + " cannot hold");
             }
             buffer.flip();
             writeFully(channel, buffer);
@@ -329,30 +385,34 @@ public final class Safetensors {
 
   // ---- writing ----
 
-  private static void checkWritable(List<TensorSpec> layout, float[][] values, Map<String, String> metadata) {
-    if (layout.isEmpty()) {
-      throw new IllegalArgumentException("a model file needs at least one tensor");
-    }
+  /** The values match the layout, element by element count. */
+  private static void checkWritable(List<TensorSpec> layout, float[][] values) {
     if (values.length != layout.size()) {
       throw new IllegalArgumentException("layout has " + layout.size() + " tensors, values " + values.length);
     }
-    Set<String> names = new HashSet<>();
     for (int t = 0; t < layout.size(); t++) {
-      TensorSpec spec = layout.get(t);
+      if (values[t].length != layout.get(t).elementCount()) {
+        throw new IllegalArgumentException("tensor '" + layout.get(t).name() + "' has " + values[t].length
+            + " values, its shape " + layout.get(t).shapeString() + " needs " + layout.get(t).elementCount());
+      }
+    }
+  }
+
+  /** Names unique, non-empty, not reserved, not too long; metadata without nulls (values are checked as written). */
+  private static void checkWritable(List<TensorSpec> layout, Map<String, String> metadata) {
+    if (layout.isEmpty()) {
+      throw new IllegalArgumentException("a model file needs at least one tensor");
+    }
+    Set<String> names = new HashSet<>();
+    for (TensorSpec spec : layout) {
       String name = spec.name();
       if (name.isEmpty() || name.length() > MAX_NAME_LENGTH || name.equals(METADATA) || !names.add(name)) {
         throw new IllegalArgumentException("tensor name '" + HeaderJson.abbreviate(name)
             + "' is empty, longer than " + MAX_NAME_LENGTH + ", reserved or repeated");
       }
-      if (values[t].length != spec.elementCount()) {
-        throw new IllegalArgumentException("tensor '" + name + "' has " + values[t].length + " values, its shape "
-            + spec.shapeString() + " needs " + spec.elementCount());
-      }
-      for (int i = 0; i < values[t].length; i++) {
-        if (!Float.isFinite(values[t][i])) {
-          throw new IllegalArgumentException("tensor '" + name + "' element " + i + " is " + values[t][i]
-              + "; a model holds finite values only");
-        }
+      if (spec.elementCount() > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException("tensor '" + name + "' has " + spec.elementCount()
+            + " values, more than one Java array holds (2^31 - 9)");
       }
     }
     metadata.forEach((k, v) -> {
