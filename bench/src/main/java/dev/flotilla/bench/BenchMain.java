@@ -26,10 +26,10 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "mlp", description = "Model whose updates are sent: mlp or cnn (default ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--rounds", defaultValue = "8", description = "Rounds per level, warm-up included (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "20", description = "Rounds per level, warm-up included (default ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Option(names = "--warm-up-rounds", defaultValue = "3", description = "Rounds not measured (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warm-up-rounds", defaultValue = "12", description = "Rounds not measured (default ${DEFAULT-VALUE}).")
   int warmUpRounds;
 
   @Option(names = "--aggregation-updates", defaultValue = "20", description = "Updates per aggregation pass (default ${DEFAULT-VALUE}).")
