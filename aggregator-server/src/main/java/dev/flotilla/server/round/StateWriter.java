@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * (a status queued behind a newer one is skipped) but is never written before the durable writes
  * submitted ahead of it, so the status file never names a round whose checkpoint is not yet on
  * disk. The first failure of a durable write is kept and reported by {@link #requireHealthy()} and
- * {@link #awaitWritten()}; a status file that cannot be written is logged (the job goes on).
+ * {@link #awaitWritten()}, and no status is written after it (the job ends with the status of its
+ * last durable state); a status file that cannot be written is logged (the job goes on).
  */
 public final class StateWriter implements AutoCloseable {
 
@@ -103,7 +104,9 @@ public final class StateWriter implements AutoCloseable {
         return;
       }
       try {
-        if (task.statusSeq() == 0 || task.statusSeq() == statusSeq.get()) {
+        // a status behind a failed durable write would name a round whose checkpoint is not on disk
+        boolean statusWanted = task.statusSeq() == statusSeq.get() && failure == null;
+        if (task.statusSeq() == 0 || statusWanted) {
           task.write().run();
         }
       } catch (Exception | Error e) {

@@ -24,7 +24,8 @@ import java.util.Map;
  */
 public final class Upload {
 
-  private enum State { OPEN, COMMITTED, DISCARDED }
+  /** BROKEN: a discard failed part-way, so part of the update may still be in the aggregation. */
+  private enum State { OPEN, COMMITTED, DISCARDED, BROKEN }
 
   private final String jobId;
   private final String party;
@@ -121,6 +122,9 @@ public final class Upload {
     } catch (StatusException refused) {
       state = State.DISCARDED; // a sink that refuses its update has discarded it
       throw refused;
+    } catch (IOException | RuntimeException e) {
+      state = State.BROKEN; // failed half-way: what reached the aggregation is unknown, so no discard can vouch for it
+      throw e;
     }
     state = State.COMMITTED;
     return note;
@@ -136,9 +140,15 @@ public final class Upload {
     if (state == State.COMMITTED) {
       return false;
     }
+    if (state == State.BROKEN) {
+      // whoever discards next (the round's close racing the party's failure) must taint the attempt too
+      throw new IOException("the update of party '" + party + "' could not be taken back from round "
+          + round.number() + " earlier");
+    }
     if (state == State.OPEN) {
-      state = State.DISCARDED;
+      state = State.BROKEN;
       sink.discard();
+      state = State.DISCARDED;
     }
     return true;
   }

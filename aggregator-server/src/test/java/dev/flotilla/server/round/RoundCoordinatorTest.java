@@ -281,7 +281,9 @@ class RoundCoordinatorTest {
       train(b, 300, 1f, 0.1);
       await().atMost(Duration.ofSeconds(10)).until(() -> second.coordinator.roundsCompleted() == 3);
       assertThat(second.coordinator.history()).extracting(RoundRecord::round).containsExactly(1, 2, 3);
-      assertThat(status().get("rounds_completed").getAsInt()).isEqualTo(3);
+      // the status file is written asynchronously, after round 3's checkpoint
+      await().atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(status().get("rounds_completed").getAsInt()).isEqualTo(3));
       // the restored FedAdam moments continue exactly as an uninterrupted optimiser would
       dev.flotilla.server.aggregation.FedOpt reference = dev.flotilla.server.aggregation.FedOpt.adam(0.05);
       float[][] g = ModelSpecs.initialWeights("cnn", 11);
