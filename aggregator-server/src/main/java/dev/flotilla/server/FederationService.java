@@ -1,6 +1,5 @@
 package dev.flotilla.server;
 
-import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.EvaluationReport;
 import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.protocol.v1.FetchModelRequest;
@@ -13,7 +12,7 @@ import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
-import dev.flotilla.server.round.UpdateReceiver;
+import dev.flotilla.server.model.GlobalModel;
 import com.google.protobuf.Empty;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -55,7 +54,9 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
   @Override
   public void rounds(RoundsRequest request, StreamObserver<RoundEvent> response) {
     try {
-      coordinator.openRoundsStream(caller(), (ServerCallStreamObserver<RoundEvent>) response);
+      String party = caller();
+      coordinator.openRoundsStream(party, new GrpcPartyLink(coordinator.jobId(), party,
+          (ServerCallStreamObserver<RoundEvent>) response));
     } catch (StatusException e) {
       response.onError(e);
     }
@@ -65,14 +66,14 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
   @Override
   public void fetchModel(FetchModelRequest request, StreamObserver<ModelChunk> response) {
     ServerCallStreamObserver<ModelChunk> stream = (ServerCallStreamObserver<ModelChunk>) response;
-    RoundCoordinator.ModelSnapshot model;
+    GlobalModel model;
     try {
       model = coordinator.model(caller(), request.getModelVersion());
     } catch (StatusException e) {
       response.onError(e);
       return;
     }
-    Iterator<ModelChunk> chunks = TensorChunks.modelStream(model.version(), model.specs(), model.tensors());
+    Iterator<ModelChunk> chunks = new GlobalModelChunks(model);
     AtomicBoolean completed = new AtomicBoolean();
     stream.setOnCancelHandler(() -> completed.set(true));
     stream.setOnReadyHandler(() -> {
