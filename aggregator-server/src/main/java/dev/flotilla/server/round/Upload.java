@@ -10,7 +10,6 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Map;
 
@@ -82,14 +81,9 @@ public final class Upload {
           ? Status.INVALID_ARGUMENT : Status.RESOURCE_EXHAUSTED;
       throw code.withDescription("update of party '" + party + "' refused: " + e.getMessage()).asException();
     }
-    int bad = TensorChunks.firstNonFinite(data);
-    if (bad >= 0) {
-      float value = data.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getFloat(bad * Float.BYTES);
-      throw Status.INVALID_ARGUMENT.withDescription("update of party '" + party + "' refused: "
-          + decoder.describe(decoder.valuesReceived() + bad) + " is " + value).asException();
-    }
     try {
-      decoder.accept(data, (tensor, offset, values, count) -> {
+      // block by block: each block is checked for NaN/Inf just before the sink folds it (in cache)
+      decoder.acceptFinite(data, (tensor, offset, values, count) -> {
         try {
           sink.accept(tensor, offset, values, count);
         } catch (IOException e) {
@@ -97,7 +91,9 @@ public final class Upload {
         }
       });
     } catch (TensorStreamException e) {
-      throw new IllegalStateException("chunk was checked before it was decoded", e);
+      // the chunk passed the checks above, so a NaN or infinity: what of it went before is discarded with the upload
+      throw Status.INVALID_ARGUMENT.withDescription("update of party '" + party + "' refused: " + e.getMessage())
+          .asException();
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
