@@ -21,6 +21,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the parts of the coordinator share about one job, and the one lock that guards it: the
@@ -29,6 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * global model lives in its {@link GlobalModelHolder} (read without the lock).
  */
 final class JobState {
+
+  private static final Logger log = LoggerFactory.getLogger(JobState.class);
 
   final ReentrantLock lock = new ReentrantLock();
   /** Signalled whenever something the round loop waits for changed (a party, an upload, a report). */
@@ -79,8 +83,14 @@ final class JobState {
 
   /** Queues the status document built now (callers hold the lock). */
   void writeStatus() {
-    if (config.statusFile() != null) {
+    if (config.statusFile() == null) {
+      return;
+    }
+    try {
       writer.status(JobSnapshots.statusJson(this));
+    } catch (IllegalArgumentException e) {
+      // a non-finite number, which strict JSON cannot hold: the job goes on without this write
+      log.error("job {}: cannot write the status file {}: {}", jobId, config.statusFile(), e.toString());
     }
   }
 
