@@ -21,8 +21,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the parts of the coordinator share about one job, and the one lock that guards it: the
@@ -32,7 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 final class JobState {
 
-  private static final Logger log = LoggerFactory.getLogger(JobState.class);
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobState.class);
 
   final ReentrantLock lock = new ReentrantLock();
   /** Signalled whenever something the round loop waits for changed (a party, an upload, a report). */
@@ -90,7 +88,7 @@ final class JobState {
       writer.status(JobSnapshots.statusJson(this));
     } catch (IllegalArgumentException e) {
       // a non-finite number, which strict JSON cannot hold: the job goes on without this write
-      log.error("job {}: cannot write the status file {}: {}", jobId, config.statusFile(), e.toString());
+      log.error("job {}: cannot write the status file {}: {}", config.jobId(), config.statusFile(), e.toString());
     }
   }
 
