@@ -48,7 +48,8 @@ final class BenchAggregator implements AutoCloseable {
         new CheckpointStore(config.stateDir()), metrics, "BoringSSL", Clock.systemUTC());
     calls = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
     var builder = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", 0), serverFiles).executor(calls);
-    server = new FederationServer(builder, new FederationService(coordinator, new PeerIdentityCaller(), metrics),
+    server = new FederationServer(builder, new FederationService(coordinator, new PeerIdentityCaller(), metrics,
+        new dev.flotilla.server.transport.UploadPermits(config.maxConcurrentUploads())),
         List.of(PeerIdentityInterceptor.partiesOf(Pki.SERVER)), metrics, config.maxMessageBytes()).start();
     job = CompletableFuture.runAsync(() -> {
       try {
