@@ -12,6 +12,7 @@ import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.transport.UploadPermits;
 import dev.flotilla.server.model.GlobalModel;
 import com.google.protobuf.Empty;
 import io.grpc.Status;
@@ -28,12 +29,15 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
   private final RoundCoordinator coordinator;
   private final CallerIdentity identity;
   private final ServerMetrics metrics;
+  private final UploadPermits uploadPermits;
 
   @Inject
-  public FederationService(RoundCoordinator coordinator, CallerIdentity identity, ServerMetrics metrics) {
+  public FederationService(RoundCoordinator coordinator, CallerIdentity identity, ServerMetrics metrics,
+      UploadPermits uploadPermits) {
     this.coordinator = coordinator;
     this.identity = identity;
     this.metrics = metrics;
+    this.uploadPermits = uploadPermits;
   }
 
   private String caller() throws StatusException {
@@ -106,7 +110,8 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
         public void onCompleted() {}
       };
     }
-    return new UpdateReceiver(coordinator, party, response, metrics);
+    return new UpdateReceiver(coordinator, party, (ServerCallStreamObserver<SubmitUpdateResponse>) response, metrics,
+        uploadPermits);
   }
 
   @Override

@@ -36,7 +36,8 @@ public record ServerConfig(
     int maxCallsPerParty,
     Path initialModel,
     Path exportFile,
-    boolean exportEveryRound) {
+    boolean exportEveryRound,
+    int maxConcurrentUploads) {
 
   /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
@@ -65,6 +66,9 @@ public record ServerConfig(
     }
     if (reconnectGrace.isNegative()) {
       throw new IllegalArgumentException("--reconnect-grace must not be negative");
+    }
+    if (maxConcurrentUploads < 1) {
+      throw new IllegalArgumentException("--max-concurrent-uploads must be >= 1, got " + maxConcurrentUploads);
     }
     if (maxCallsPerConnection < 1 || maxCallsPerParty < 1) {
       throw new IllegalArgumentException("--max-calls-per-connection and --max-calls-per-party must be >= 1");
@@ -132,6 +136,7 @@ public record ServerConfig(
     private Duration reconnectGrace = DEFAULT_RECONNECT_GRACE;
     private int maxCallsPerConnection = DEFAULT_MAX_CALLS_PER_CONNECTION;
     private int maxCallsPerParty = DEFAULT_MAX_CALLS_PER_PARTY;
+    private int maxConcurrentUploads = dev.flotilla.server.transport.UploadPermits.DEFAULT_PERMITS;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -161,6 +166,7 @@ public record ServerConfig(
     public Builder reconnectGrace(Duration v) { reconnectGrace = v; return this; }
     public Builder maxCallsPerConnection(int v) { maxCallsPerConnection = v; return this; }
     public Builder maxCallsPerParty(int v) { maxCallsPerParty = v; return this; }
+    public Builder maxConcurrentUploads(int v) { maxConcurrentUploads = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -168,7 +174,7 @@ public record ServerConfig(
           byzantineParties, krumSelect,
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
-          maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound);
+          maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads);
     }
   }
 }

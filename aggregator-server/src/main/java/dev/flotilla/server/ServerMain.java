@@ -193,6 +193,12 @@ public final class ServerMain implements Callable<Integer> {
           + "of them a SubmitUpdate (default ${DEFAULT-VALUE}).")
   int maxCallsPerParty;
 
+  @Option(names = "--max-concurrent-uploads", defaultValue = "16", paramLabel = "N",
+      description = "SubmitUpdate streams read at once; each may keep up to one model on disk (its undo journal) until "
+          + "it ends, so the disk needed is N x the model's size. Further uploads wait, in arrival order, without "
+          + "being read (default ${DEFAULT-VALUE}).")
+  int maxConcurrentUploads;
+
   @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every "
       + "round and at the end; 'bin/flotilla status FILE' prints it (with <state-dir>/status.json, "
       + "'bin/flotilla status --state-dir DIR' finds it).")
@@ -276,7 +282,7 @@ public final class ServerMain implements Callable<Integer> {
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
-        maxCallsPerParty, initialModel, export, exportEveryRound);
+        maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads);
   }
 
   @Override

@@ -15,6 +15,7 @@ import dev.flotilla.server.aggregation.Strategies;
 import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.transport.CallAdmission;
 import dev.flotilla.server.transport.RefusalStrikes;
+import dev.flotilla.server.transport.UploadPermits;
 import dev.flotilla.server.transport.Connections;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,6 +65,12 @@ public final class ServerModule extends AbstractModule {
   /** The job's strategy: --strategy with its options and --max-update-norm (aggregation/Strategies). */
   public static Strategy strategyOf(ServerConfig config) {
     return Strategies.byName(config.strategy(), config.strategyOptions());
+  }
+
+  @Provides
+  @Singleton
+  UploadPermits uploadPermits() {
+    return new UploadPermits(config.maxConcurrentUploads());
   }
 
   @Provides

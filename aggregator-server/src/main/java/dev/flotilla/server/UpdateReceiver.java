@@ -7,29 +7,45 @@ import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.round.Upload;
 import io.grpc.Status;
 import io.grpc.StatusException;
+import dev.flotilla.server.transport.UploadPermits;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One SubmitUpdate stream: its header opens an {@link Upload} (admitted by the coordinator), its
  * data chunks go to the upload as they arrive, its end commits the upload. A refusal ends the stream
  * with the gRPC status that says what was wrong; the round goes on for everyone else.
+ *
+ * <p>Messages are pulled one at a time (manual flow control): the header at once, the data only
+ * while the stream holds one of the {@link UploadPermits}, which bound how many uploads (and so
+ * undo journals on disk) are in progress at once.
  */
 final class UpdateReceiver implements StreamObserver<UpdateChunk> {
 
+  private static final Logger log = LoggerFactory.getLogger(UpdateReceiver.class);
+
   private final RoundCoordinator coordinator;
   private final String party;
-  private final StreamObserver<SubmitUpdateResponse> response;
+  private final ServerCallStreamObserver<SubmitUpdateResponse> response;
   private final ServerMetrics metrics;
+  private final UploadPermits permits;
+  private UploadPermits.Permit permit;
   private Upload upload;
   private boolean done;
 
-  UpdateReceiver(RoundCoordinator coordinator, String party, StreamObserver<SubmitUpdateResponse> response,
-      ServerMetrics metrics) {
+  /** Must be made inside the service method: it switches the call to manual flow control. */
+  UpdateReceiver(RoundCoordinator coordinator, String party, ServerCallStreamObserver<SubmitUpdateResponse> response,
+      ServerMetrics metrics, UploadPermits permits) {
     this.coordinator = coordinator;
     this.party = party;
     this.response = response;
     this.metrics = metrics;
+    this.permits = permits;
+    response.disableAutoRequest();
+    response.request(1); // the header
   }
 
   @Override
@@ -45,12 +61,22 @@ final class UpdateReceiver implements StreamObserver<UpdateChunk> {
             throw refusal("a second header chunk arrived in the update stream");
           }
           upload = coordinator.beginUpload(party, chunk.getHeader());
+          permit = permits.request(() -> response.request(1));
+          if (permit.granted()) {
+            log.debug("job {}: round {}: the upload of party {} is being read", upload.jobId(), upload.round().number(),
+                party);
+          } else {
+            log.info("job {}: round {}: the upload of party {} waits for one of the --max-concurrent-uploads ({} in "
+                + "progress, {} waiting)", upload.jobId(), upload.round().number(), party, permits.inUse(),
+                permits.waiting());
+          }
         }
         case DATA -> {
           if (upload == null) {
             throw refusal("the first chunk of an update stream must be its header");
           }
           upload.accept(chunk.getData());
+          response.request(1);
         }
         default -> throw refusal("an update chunk carried neither header nor data");
       }
@@ -67,6 +93,7 @@ final class UpdateReceiver implements StreamObserver<UpdateChunk> {
       return;
     }
     done = true;
+    releasePermit();
     if (upload != null) {
       coordinator.failUpload(upload, Status.fromThrowable(t), false, false);
     }
@@ -84,6 +111,7 @@ final class UpdateReceiver implements StreamObserver<UpdateChunk> {
       String note = upload.commit();
       coordinator.completeUpload(upload, note);
       done = true;
+      releasePermit();
       response.onNext(SubmitUpdateResponse.newBuilder().setRound(upload.round().number())
           .setValuesReceived(upload.valuesReceived()).build());
       response.onCompleted();
@@ -105,8 +133,15 @@ final class UpdateReceiver implements StreamObserver<UpdateChunk> {
         + e.getMessage()).withCause(e);
   }
 
+  private void releasePermit() {
+    if (permit != null) {
+      permit.release();
+    }
+  }
+
   private void fail(Status status, boolean serverFault) {
     done = true;
+    releasePermit();
     if (upload != null) {
       // refusals of the content count against the party in this round; a closed round or a server fault does not
       Status.Code code = status.getCode();

@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.server.transport.UploadPermits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -106,7 +107,8 @@ class CoordinatorFatalErrorTest {
     String name = InProcessServerBuilder.generateName();
     ServerMetrics metrics = new ServerMetrics();
     FederationServer server = new FederationServer(InProcessServerBuilder.forName(name),
-        new FederationService(coordinator, new TestIdentity(), metrics), List.of(TestIdentity.interceptor()), metrics,
+        new FederationService(coordinator, new TestIdentity(), metrics,
+            new UploadPermits(UploadPermits.DEFAULT_PERMITS)), List.of(TestIdentity.interceptor()), metrics,
         4 << 20).start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
     CompletableFuture<Throwable> outcome = new CompletableFuture<>();

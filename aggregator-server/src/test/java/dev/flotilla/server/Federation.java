@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.server.transport.UploadPermits;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
@@ -29,7 +30,8 @@ public final class Federation implements AutoCloseable {
         new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
     admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty());
     server = new FederationServer(InProcessServerBuilder.forName(name),
-        new FederationService(coordinator, new TestIdentity(), metrics),
+        new FederationService(coordinator, new TestIdentity(), metrics,
+            new UploadPermits(config.maxConcurrentUploads())),
         List.of(admission, TestIdentity.interceptor()), metrics, config.maxMessageBytes()).start();
     channel = InProcessChannelBuilder.forName(name).build();
     runner = new Thread(() -> {

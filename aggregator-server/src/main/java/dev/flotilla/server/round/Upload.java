@@ -50,6 +50,10 @@ public final class Upload {
     return party;
   }
 
+  public String jobId() {
+    return jobId;
+  }
+
   public Round round() {
     return round;
   }
