@@ -194,7 +194,7 @@ public final class ServerMain implements Callable<Integer> {
   int maxCallsPerParty;
 
   @Option(names = "--max-concurrent-uploads", defaultValue = "16", paramLabel = "N",
-      description = "SubmitUpdate streams read at once; each may keep up to one model on disk (its undo journal) until "
+      description = "SubmitUpdate streams read at once; each keeps up to one model on disk (its spool file) until "
           + "it ends, so the disk needed is N x the model's size. Further uploads wait, in arrival order, without "
           + "being read (default ${DEFAULT-VALUE}).")
   int maxConcurrentUploads;

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Messages are pulled one at a time (manual flow control): the header at once, the data only
  * while the stream holds one of the {@link UploadPermits}, which bound how many uploads (and so
- * undo journals on disk) are in progress at once.
+ * spool files on disk) are in progress at once.
  */
 final class UpdateReceiver implements StreamObserver<UpdateChunk> {
 

@@ -35,8 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * global model it fetched; the 2 attackers train the same way and then poison what they send,
  * either scaling their step by -10 (g - 10 (w - g)) or flipping the sign of their model and
  * scaling it (-10 w). Accuracy is measured on 169 held-out rows: FedAvg is ruined; median,
- * trimmed mean, Krum, multi-Krum and norm-bounded FedAvg (clip at L2 1.0) are not. No spill file or
- * undo journal is left behind.
+ * trimmed mean, Krum, multi-Krum and norm-bounded FedAvg (clip at L2 1.0) are not. No spill or
+ * spool file is left behind.
  */
 @RequiresRealServers(RealServer.SKLEARN_DATA)
 class PoisonedPartiesIT {
@@ -168,7 +168,7 @@ class PoisonedPartiesIT {
       }
       assertThat(finalVersion).isEqualTo(ROUNDS);
       try (Stream<Path> left = Files.list(dir.resolve("state").resolve("spool"))) {
-        assertThat(left).as("spill files and undo journals left behind").isEmpty();
+        assertThat(left).as("spool and spill files left behind").isEmpty();
       }
       double accuracy = accuracy(parties.get(0).fetch(SPECS, finalVersion).tensors(), testX, testY);
       System.out.printf("PoisonedPartiesIT: %s %s, %s: held-out accuracy %.3f%n", strategy, options,

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * --max-concurrent-uploads on the server jar over mutual TLS: with one permit, a second party's
- * upload is not read while the first is in progress (its undo journal would be a second model on
+ * upload is not read while the first is in progress (its spool file would be a second model on
  * disk), then goes through in turn; both count in the round.
  */
 class UploadPermitsIT {

@@ -14,7 +14,7 @@ import java.nio.file.StandardOpenOption;
  * values) that goes to the file when full or on {@link #flush()}: chunks arrive in blocks of a few
  * thousand values, and one write per block would cost a system call each. The values read back are
  * the file's plus the buffer's, so nothing appended is ever out of reach, also after a failed write
- * (an undo journal relies on that). Reads go through one direct buffer per thread: NIO would
+ * (a spool file relies on that). Reads go through one direct buffer per thread: NIO would
  * otherwise copy into a cached direct buffer as large as the largest read, per thread.
  * Not thread-safe: one writer (the party's upload), then readers one at a time or after commit.
  */

@@ -11,35 +11,23 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One attempt of a streaming strategy: every chunk is folded into a {@link RunningSum} as it
- * arrives, and {@link MeanStrategy#step} turns the weighted mean into the next model in {@link
- * #finish}. Memory is the sum (one model of doubles) plus a block.
+ * One attempt of a streaming strategy (FedAvg, FedProx, FedAdam, FedYogi): each update is folded
+ * into one {@link RunningSum} when it is committed, and {@link MeanStrategy#step} turns the weighted
+ * mean into the next model in {@link #finish}. Memory is the sum (one model of doubles) plus a block,
+ * whatever the number of parties.
  *
- * <h2>Taking back a discarded update</h2>
- * Each sink appends the values it folded to an undo journal in the spill directory (float32, layout
- * order, so no index) before folding them; commit deletes the journal, discard reads it back and
- * folds the same values with the negated weight, then deletes it. Memory stays O(model) and disk
- * holds at most the uploads in flight; the journal is usually deleted before the page cache writes
- * it back, so an honest round costs no reads. Its price is the write into the page cache: measured
- * at about three times the CPU of the fold itself (0.116 s vs 0.041 s per 256 MB, one thread).
- *
- * <p>Why the subtraction is exact enough: the kernel adds the double product {@code w * x} (w the
- * weight, x a float32) and the undo adds {@code -(w * x)}, the very same product negated, so the only
- * residue is the rounding of the additions in between: at most about 2^-53 times the largest partial
- * sum the coordinate held per fold while the update was in. Float32 results have 24 bits, so as long
- * as the discarded values are within some 2^20 of the honest sums (any update that training could
- * produce), the next model equals the model without that party to within one float32 ulp (asserted
- * by StreamingStrategiesTest). An update large enough to swamp the honest sums would ruin FedAvg just
- * as well when committed; the defences against such updates (--max-update-norm, a robust strategy)
- * spill each update and feed nothing to a sum before its commit, so their discards are exact.
- *
- * <p>Alternatives weighed: folding only at commit (spill, then read back and fold) makes every
- * discard exact but reads every update back once and does not overlap folding with the upload;
- * keeping a per-upload copy in memory is O(parties x model); an exact (fixed-point) sum of float32
- * values times 40-bit weights would need some 330 bits per coordinate; no journal at all, retrying
- * the round whenever a folded update is discarded, would make every straggler caught mid-upload by
- * the deadline (and every party that ends its upload with a non-finite value) cost everyone a
- * round of training.
+ * <h2>Nothing of a discarded update reaches the sum</h2>
+ * While an update streams in, its checked values are appended to a spool file in the spill
+ * directory (float32, layout order); commit reads the file back block by block, folds it and deletes
+ * it; discard only deletes it. So a refused or broken-off update leaves no trace, exactly: an earlier
+ * design folded each chunk on arrival and subtracted a journal of it on discard, which a hostile party
+ * defeated by sending huge finite values before breaking off (subtracting 3e38 back does not restore
+ * the honest sums it swamped; review of issue 13, HostileDiscardTest). The file is read back while it
+ * is still in the page cache (it was written moments before), so the price is one extra pass over the
+ * update in memory; disk holds one update per upload in progress, which --max-concurrent-uploads
+ * bounds. Keeping each upload in memory instead would be O(parties x model); an exact (fixed-point)
+ * sum of float32 values times 40-bit weights would need some 330 bits per coordinate; retrying the
+ * round whenever an upload is discarded would let any one party void everyone's round.
  */
 final class StreamingRound implements RoundAggregation {
 
@@ -64,7 +52,7 @@ final class StreamingRound implements RoundAggregation {
     if (!(weight > 0) || Double.isInfinite(weight)) {
       throw new IllegalArgumentException("update of party '" + party + "' has weight " + weight + "; expected > 0");
     }
-    Sink sink = new Sink(party, weight, Float32File.create(spillDirectory, "undo-"));
+    Sink sink = new Sink(party, weight, Float32File.create(spillDirectory, "update-"));
     open.add(sink);
     return sink;
   }
@@ -108,25 +96,25 @@ final class StreamingRound implements RoundAggregation {
       }
     }
     if (!failures.isEmpty()) {
-      IOException e = new IOException("could not delete " + failures.size() + " undo journal(s)", failures.get(0));
+      IOException e = new IOException("could not delete " + failures.size() + " spool file(s)", failures.get(0));
       failures.stream().skip(1).forEach(e::addSuppressed);
       throw e;
     }
   }
 
-  /** One party's update: folded as it arrives, journaled so a discard can take it back. */
+  /** One party's update: spooled as it arrives, folded when committed. */
   private final class Sink implements UpdateSink {
 
     private final String party;
     private final double weight;
-    private final Float32File journal;
+    private final Float32File spool;
     private final LayoutCursor cursor;
     private boolean ended;
 
-    Sink(String party, double weight, Float32File journal) {
+    Sink(String party, double weight, Float32File spool) {
       this.party = party;
       this.weight = weight;
-      this.journal = journal;
+      this.spool = spool;
       this.cursor = new LayoutCursor(base.specs());
     }
 
@@ -139,51 +127,51 @@ final class StreamingRound implements RoundAggregation {
       while (done < count) {
         int piece = Math.min(scratch.length, count - done);
         values.get(values.position() + done, scratch, 0, piece);
-        // journal first: what was folded is always in the journal, so a discard finds all of it
-        journal.append(scratch, 0, piece);
-        sum.fold(tensor, offset + done, scratch, 0, piece, weight);
+        spool.append(scratch, 0, piece);
         done += piece;
       }
     }
 
+    /** Folds the whole spooled update into the sum; a failure half-way leaves the attempt unusable (the caller's business). */
     @Override
     public synchronized String commit() throws IOException {
       requireOpen();
       if (!cursor.complete()) {
-        throw new IllegalStateException("update of party '" + party + "' was committed after " + journal.values()
+        throw new IllegalStateException("update of party '" + party + "' was committed after " + spool.values()
             + " of " + cursor.total() + " values");
+      }
+      float[] block = SCRATCH.get();
+      long index = 0;
+      for (int t = 0; t < cursor.tensors(); t++) {
+        int length = cursor.length(t);
+        // off advances by count, never past the length: off += BLOCK would overflow near 2^31 values
+        for (int off = 0; off < length; ) {
+          int count = Math.min(block.length, length - off);
+          spool.read(index, block, 0, count);
+          sum.fold(t, off, block, 0, count, weight);
+          index += count;
+          off += count;
+        }
       }
       sum.commit(weight);
       try {
         end();
       } catch (IOException e) {
-        // the update counts from here on; a journal left behind only costs disk until the attempt's directory goes
-        return "could not delete its undo journal " + journal.path() + ": " + e.getMessage();
+        // the update counts from here on; a spool file left behind only costs disk until the attempt's directory goes
+        return "could not delete its spool file " + spool.path() + ": " + e.getMessage();
       }
       return "";
     }
 
+    /** Nothing of the update was folded: deleting its spool file is all there is to take back. */
     @Override
     public synchronized void discard() throws IOException {
-      if (ended) {
-        return;
+      if (!ended) {
+        end();
       }
-      float[] block = new float[BLOCK_VALUES];
-      long index = 0;
-      for (int t = 0; t < cursor.tensors() && index < journal.values(); t++) {
-        int length = cursor.length(t);
-        for (int off = 0; off < length && index < journal.values(); ) {
-          int count = (int) Math.min(Math.min(BLOCK_VALUES, length - off), journal.values() - index);
-          journal.read(index, block, 0, count);
-          sum.fold(t, off, block, 0, count, -weight);
-          index += count;
-          off += count;
-        }
-      }
-      end();
     }
 
-    /** Deletes the journal of a sink the attempt is closed under (its sum is dropped anyway). */
+    /** Deletes the spool file of a sink the attempt is closed under (its sum is dropped anyway). */
     synchronized void abandon() throws IOException {
       if (!ended) {
         end();
@@ -193,7 +181,7 @@ final class StreamingRound implements RoundAggregation {
     private void end() throws IOException {
       ended = true;
       open.remove(this);
-      journal.close();
+      spool.close();
     }
 
     private void requireOpen() {

@@ -5,7 +5,7 @@ import java.util.Deque;
 
 /**
  * How many SubmitUpdate streams are read at once ({@code --max-concurrent-uploads}). An upload
- * being read keeps up to one model on disk until it ends (the undo journal of a streaming strategy,
+ * being read keeps up to one model on disk until it ends (the spool file of a streaming strategy,
  * or the spool of the norm bound), so this bound keeps that disk at permits x model instead of
  * parties x model. A stream waiting for a permit is simply not read: gRPC's flow control stalls its
  * sender once the stream's window is full, so waiting costs one flow-control window, no disk.
