@@ -82,6 +82,9 @@ public record ServerConfig(
     if (expectedParties < minParties) {
       throw new IllegalArgumentException("--expected-parties (" + expectedParties + ") must be >= --min-parties (" + minParties + ")");
     }
+    // every way of making a configuration checks this, so a Krum round can never end with too few updates
+    dev.flotilla.server.aggregation.Strategies.requireEnoughParties(strategy, new StrategyOptions(fedproxMu, serverLr,
+        trimFraction, byzantineParties, krumSelect, admission.normBound()), minParties);
     if (!allowedParties.isEmpty() && allowedParties.size() < minParties) {
       throw new IllegalArgumentException("--allow-party lists " + allowedParties.size() + " parties, fewer than --min-parties " + minParties);
     }

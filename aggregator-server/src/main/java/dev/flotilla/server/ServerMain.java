@@ -278,7 +278,6 @@ public final class ServerMain implements Callable<Integer> {
     StrategyOptions options = new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect,
         admission.normBound());
     Strategies.byName(strategy, options); // validates the options the strategy uses
-    Strategies.requireEnoughParties(strategy, options, minParties);
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
