@@ -1,6 +1,7 @@
 package dev.flotilla.server;
 
 import dev.flotilla.server.admission.AdmissionLimits;
+import dev.flotilla.server.aggregation.StrategyOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +19,9 @@ public record ServerConfig(
     String strategy,
     double fedproxMu,
     double serverLr,
+    double trimFraction,
+    int byzantineParties,
+    int krumSelect,
     String model,
     long seed,
     int localEpochs,
@@ -94,6 +98,11 @@ public record ServerConfig(
     return new Builder();
   }
 
+  /** The options of --strategy, with the norm bound of the admission limits. */
+  public StrategyOptions strategyOptions() {
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, admission.normBound());
+  }
+
   public static final class Builder {
     private String jobId = "job1";
     private int rounds = 5;
@@ -105,6 +114,9 @@ public record ServerConfig(
     private String strategy = "fedavg";
     private double fedproxMu = 0.01;
     private double serverLr = 0.02;
+    private double trimFraction = StrategyOptions.DEFAULT_TRIM_FRACTION;
+    private int byzantineParties = StrategyOptions.DEFAULT_BYZANTINE_PARTIES;
+    private int krumSelect = StrategyOptions.DEFAULT_KRUM_SELECT;
     private String model;
     private Path initialModel;
     private Path exportFile;
@@ -131,6 +143,9 @@ public record ServerConfig(
     public Builder strategy(String v) { strategy = v; return this; }
     public Builder fedproxMu(double v) { fedproxMu = v; return this; }
     public Builder serverLr(double v) { serverLr = v; return this; }
+    public Builder trimFraction(double v) { trimFraction = v; return this; }
+    public Builder byzantineParties(int v) { byzantineParties = v; return this; }
+    public Builder krumSelect(int v) { krumSelect = v; return this; }
     public Builder model(String v) { model = v; return this; }
     public Builder initialModel(Path v) { initialModel = v; return this; }
     public Builder exportFile(Path v) { exportFile = v; return this; }
@@ -149,7 +164,8 @@ public record ServerConfig(
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
-          joinGrace, roundTimeout, finalEvaluationWait, strategy, fedproxMu, serverLr,
+          joinGrace, roundTimeout, finalEvaluationWait, strategy, fedproxMu, serverLr, trimFraction,
+          byzantineParties, krumSelect,
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
           maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound);

@@ -11,7 +11,8 @@ import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.admission.NormBound;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
-import dev.flotilla.server.strategy.Strategies;
+import dev.flotilla.server.aggregation.Strategies;
+import dev.flotilla.server.aggregation.StrategyOptions;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -84,7 +85,9 @@ public final class ServerMain implements Callable<Integer> {
   Duration finalEvalWait;
 
   @Option(names = "--strategy", defaultValue = "fedavg", completionCandidates = StrategyNames.class,
-      description = "Aggregation: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+      description = "Aggregation: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}). fedavg, fedprox, fedadam and "
+          + "fedyogi fold updates as they stream (RAM O(model)); median, trimmed-mean, krum and multi-krum tolerate "
+          + "poisoned updates and spill every update to <state-dir> (disk parties x model).")
   String strategy;
 
   @Option(names = "--fedprox-mu", defaultValue = "0.01", description = "FedProx proximal coefficient sent to parties (default ${DEFAULT-VALUE}).")
@@ -92,6 +95,20 @@ public final class ServerMain implements Callable<Integer> {
 
   @Option(names = "--server-lr", defaultValue = "0.02", description = "Server learning rate of FedAdam/FedYogi (default ${DEFAULT-VALUE}).")
   double serverLr;
+
+  @Option(names = "--trim-fraction", defaultValue = "0.1", paramLabel = "FRACTION",
+      description = "trimmed-mean: share of the parties whose values are dropped at each end of every coordinate, "
+          + "in [0, 0.5); set it at least to the share of parties that may be poisoned (default ${DEFAULT-VALUE}).")
+  double trimFraction;
+
+  @Option(names = "--byzantine-parties", defaultValue = "1", paramLabel = "F",
+      description = "krum, multi-krum: parties assumed Byzantine; rounds need more than 2F + 2 updates, so "
+          + "--min-parties must be at least 2F + 3 (default ${DEFAULT-VALUE}).")
+  int byzantineParties;
+
+  @Option(names = "--krum-select", defaultValue = "0", paramLabel = "M",
+      description = "multi-krum: how many lowest-scored updates are averaged; 0 = all but F (default ${DEFAULT-VALUE}).")
+  int krumSelect;
 
   @Option(names = "--model", paramLabel = "NAME", completionCandidates = ModelNames.class,
       description = "A built-in architecture: ${COMPLETION-CANDIDATES} or mlp:IN-H1-...-OUT (default mlp, unless "
@@ -247,12 +264,15 @@ public final class ServerMain implements Callable<Integer> {
     if (allowPartyFile != null && !Files.isReadable(allowPartyFile)) {
       throw new IllegalArgumentException("cannot read --allow-party-file " + allowPartyFile);
     }
-    Strategies.byName(strategy, fedproxMu, serverLr); // validates mu and lr
     NormBound.Action normAction = NormBound.Action.parse(updateNormAction);
     AdmissionLimits admission = AdmissionLimits.defaults().withMaxSamplesPerParty(maxSamplesPerParty)
         .withNormBound(maxUpdateNorm == null ? null : new NormBound(maxUpdateNorm, normAction));
+    StrategyOptions options = new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect,
+        admission.normBound());
+    Strategies.byName(strategy, options); // validates the options the strategy uses
+    Strategies.requireEnoughParties(strategy, options, minParties);
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
-        roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, builtIn, seed, localEpochs, stateDir, allowParty,
+        roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
         maxCallsPerParty, initialModel, export, exportEveryRound);
   }

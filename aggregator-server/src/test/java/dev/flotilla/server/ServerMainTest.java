@@ -40,10 +40,30 @@ class ServerMainTest {
         "--seed", "--state-dir", "--metrics-port", "--allow-party", "--allow-party-file", "--reconnect-grace",
         "--max-samples-per-party", "--max-update-norm", "--update-norm-action", "--max-message-kib",
         "--max-calls-per-connection", "--max-calls-per-party", "--status-file", "--initial-model", "--export",
-        "--export-every-round"}) {
+        "--export-every-round", "--trim-fraction", "--byzantine-parties", "--krum-select"}) {
       assertThat(r.out()).contains(flag);
     }
-    assertThat(r.out()).contains("fedavg, fedprox, fedadam, fedyogi");
+    assertThat(r.out().replaceAll("\\s+", " "))
+        .contains("fedavg, fedprox, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum");
+  }
+
+  @Test
+  @DisplayName("robust strategy options out of range, and Krum with too few parties per round, are refused with one line")
+  void robustStrategyFlags() {
+    Result trim = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "trimmed-mean", "--trim-fraction", "0.5");
+    assertThat(trim.code()).isEqualTo(1);
+    assertThat(trim.err().strip()).isEqualTo("server: --trim-fraction must be in [0, 0.5), got 0.5");
+    Result f = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "krum", "--byzantine-parties", "-1");
+    assertThat(f.err().strip()).isEqualTo("server: --byzantine-parties must be >= 0, got -1");
+    Result few = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "krum", "--byzantine-parties", "2",
+        "--min-parties", "6");
+    assertThat(few.code()).isEqualTo(1);
+    assertThat(few.err().strip()).isEqualTo("server: --strategy krum with --byzantine-parties 2 needs at least 7 "
+        + "updates per round (more than 2f + 2); --min-parties is 6");
+    Result select = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "multi-krum", "--byzantine-parties", "1",
+        "--krum-select", "5", "--min-parties", "5", "--expected-parties", "10");
+    assertThat(select.err().strip()).isEqualTo("server: --strategy multi-krum with --byzantine-parties 1 and "
+        + "--krum-select 5 needs at least 6 updates per round (more than 2f + 2, and m + f); --min-parties is 5");
   }
 
   @Test

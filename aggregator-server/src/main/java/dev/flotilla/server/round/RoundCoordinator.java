@@ -7,6 +7,11 @@ import dev.flotilla.server.model.FileModel;
 import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.ModelSource;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.MetricNames;
+import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.status.RoundTimes;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tensor.TensorStreamDecoder;
 import dev.flotilla.protocol.tensor.TensorStreamException;
@@ -27,7 +32,6 @@ import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.state.AtomicFiles;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.state.Json;
 import dev.flotilla.server.strategy.Strategy;
 import dev.flotilla.server.transport.CallAuthorizer;
 import io.grpc.Status;
@@ -519,7 +523,7 @@ public final class RoundCoordinator implements CallAuthorizer {
       admission.checkEvaluationSamples(name, report.getNumSamples());
       admission.checkMetrics("evaluation of party '" + name + "'", report.getMetricsMap());
       Map<String, Double> values = new TreeMap<>(report.getMetricsMap());
-      values.put("num_samples", (double) report.getNumSamples());
+      values.put(MetricNames.NUM_SAMPLES, (double) report.getNumSamples());
       finalEvaluations.put(name, values);
       log.info("job {}: party {} reported the final model's evaluation {}", config.jobId(), name, report.getMetricsMap());
       writeStatus();
@@ -695,9 +699,10 @@ public final class RoundCoordinator implements CallAuthorizer {
         // each count is at most --max-samples-per-party (<= 2^40); saturate rather than wrap all the same
         samples = saturatedAdd(samples, h.getNumSamples());
       }
+      RoundTimes times = RoundMetrics.times(duration, round.accepted.values());
       RoundRecord record = new RoundRecord(round.number, round.attempt, List.copyOf(round.accepted.keySet()),
           lateOrDropped, samples, round.number - 1, RoundMetrics.weighted(round.accepted.values()), duration,
-          aggregationSeconds, clock.millis());
+          aggregationSeconds, times, clock.millis());
       history.add(record);
       retriedLateOrDropped.clear();
       excludedUntilRoundCompletes.clear();
@@ -709,8 +714,9 @@ public final class RoundCoordinator implements CallAuthorizer {
       exportRound(round.number);
       writeStatus();
       log.info("job {}: round {} completed: aggregated {} ({} samples), late or dropped {}, metrics of model {} {}, "
-              + "{} s (aggregation {} ms)", config.jobId(), round.number, record.parties(), samples, lateOrDropped,
-          round.number - 1, record.metrics(), String.format("%.1f", duration), String.format("%.2f", aggregationSeconds * 1000));
+              + "{} s ({}aggregation {} ms)", config.jobId(), round.number, record.parties(), samples, lateOrDropped,
+          round.number - 1, record.metrics(), String.format("%.1f", duration), timesForLog(times),
+          String.format("%.2f", aggregationSeconds * 1000));
     } else {
       retriedLateOrDropped.putAll(lateOrDropped);
       if (round.taintedBy != null) {
@@ -779,45 +785,58 @@ public final class RoundCoordinator implements CallAuthorizer {
     }
   }
 
-  /** The status document (see the README of aggregator-server for its fields). */
-  public Map<String, Object> status() {
+  /** The job's status (the status file's content; aggregator-server/README.md describes its fields). */
+  public JobStatus status() {
     lock.lock();
     try {
-      Map<String, Object> s = new LinkedHashMap<>();
-      s.put("job_id", config.jobId());
-      s.put("model", source.name());
-      s.put("initial_model", config.initialModel() == null ? null : config.initialModel().toAbsolutePath().toString());
-      s.put("exported_model", exportedFinal == null ? null : exportedFinal.toAbsolutePath().toString());
-      s.put("exported_rounds_directory", export.roundsDirectory() == null ? null
-          : export.roundsDirectory().toAbsolutePath().toString());
-      s.put("strategy", strategy.name());
-      s.put("rounds_completed", roundsCompleted);
-      s.put("rounds_total", config.rounds());
-      s.put("finished", finished);
-      s.put("model_version", modelVersion);
-      s.put("enrollment", slots.allowList().isOpen() ? "open" : "allow-list");
-      s.put("allowed_parties", slots.allowList().isOpen() ? null : List.copyOf(slots.allowList().names()));
-      s.put("capacity", slots.capacity());
-      s.put("parties", List.copyOf(slots.names()));
       List<String> connected = new ArrayList<>();
       slots.all().stream().filter(p -> p.stream != null).forEach(p -> connected.add(p.name));
-      s.put("parties_connected", connected);
-      s.put("current_round", current == null ? null : current.number);
       Double finalAccuracy = RoundMetrics.finalAccuracy(finalEvaluations.values());
-      s.put("initial_accuracy", history.isEmpty() ? null : history.get(0).metrics().get("accuracy"));
-      s.put("accuracy_per_round", RoundMetrics.accuracyPerRound(history, roundsCompleted, finished, finalAccuracy));
-      s.put("final_accuracy", finalAccuracy);
-      s.put("late_or_dropped", RoundMetrics.lateOrDropped(history));
-      s.put("rounds", List.copyOf(history));
-      s.put("final_evaluations", new LinkedHashMap<>(finalEvaluations));
-      s.put("bytes_up", metrics.bytesUp());
-      s.put("bytes_down", metrics.bytesDown());
-      s.put("tls_provider", tlsProvider);
-      s.put("updated_unix_millis", clock.millis());
-      return s;
+      Map<String, Map<String, Double>> evaluations = new LinkedHashMap<>();
+      finalEvaluations.forEach((party, values) -> evaluations.put(party, new TreeMap<>(values)));
+      return new JobStatus(
+          config.jobId(),
+          source.name(),
+          absolute(config.initialModel()),
+          absolute(exportedFinal),
+          absolute(export.roundsDirectory()),
+          strategy.name(),
+          roundsCompleted,
+          config.rounds(),
+          finished,
+          modelVersion,
+          slots.allowList().isOpen() ? "open" : "allow-list",
+          slots.allowList().isOpen() ? null : List.copyOf(slots.allowList().names()),
+          slots.capacity(),
+          List.copyOf(slots.names()),
+          List.copyOf(connected),
+          current == null ? null : current.number,
+          history.isEmpty() ? null : history.get(0).accuracy(),
+          RoundMetrics.accuracyPerRound(history, roundsCompleted, finished, finalAccuracy),
+          finalAccuracy,
+          RoundMetrics.lateOrDropped(history),
+          List.copyOf(history),
+          evaluations,
+          metrics.bytesUp(),
+          metrics.bytesDown(),
+          tlsProvider,
+          clock.millis());
     } finally {
       lock.unlock();
     }
+  }
+
+  private static String absolute(Path path) {
+    return path == null ? null : path.toAbsolutePath().toString();
+  }
+
+  /** "training 3.9 s, evaluation 0.2 s, protocol 0.1 s, " for the round's log line; "" when unknown. */
+  private static String timesForLog(RoundTimes times) {
+    if (times.trainingSeconds() == null) {
+      return "";
+    }
+    return String.format("training %.1f s, evaluation %.1f s, protocol %.1f s, ", times.trainingSeconds(),
+        times.evaluationSeconds(), times.protocolSeconds());
   }
 
   private void writeStatus() {
@@ -825,7 +844,7 @@ public final class RoundCoordinator implements CallAuthorizer {
       return;
     }
     try {
-      byte[] json = Json.GSON.toJson(status()).getBytes(StandardCharsets.UTF_8);
+      byte[] json = StatusJson.write(status()).getBytes(StandardCharsets.UTF_8);
       AtomicFiles.write(config.statusFile(), out -> out.write(json));
     } catch (IOException e) {
       log.error("job {}: cannot write the status file {}: {}", config.jobId(), config.statusFile(), e.toString());

@@ -1,10 +1,13 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.protocol.status.LateOrDropped;
+import dev.flotilla.protocol.status.MetricNames;
+import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.status.RoundTimes;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.server.aggregate.WeightedMean;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,11 +17,17 @@ final class RoundMetrics {
 
   private RoundMetrics() {}
 
-  /** Per metric name, the mean of the updates' values weighted by their num_samples. */
+  /**
+   * Per metric name, the mean of the updates' values weighted by their num_samples; the parties'
+   * times are left out (a sample-weighted mean of seconds means nothing: see {@link #times}).
+   */
   static Map<String, Double> weighted(Iterable<UpdateHeader> updates) {
     Map<String, WeightedMean> sums = new TreeMap<>();
     for (UpdateHeader h : updates) {
       for (Map.Entry<String, Double> e : h.getMetricsMap().entrySet()) {
+        if (e.getKey().equals(MetricNames.TRAIN_SECONDS) || e.getKey().equals(MetricNames.EVAL_SECONDS)) {
+          continue;
+        }
         sums.computeIfAbsent(e.getKey(), k -> new WeightedMean()).add(e.getValue(), h.getNumSamples());
       }
     }
@@ -31,13 +40,18 @@ final class RoundMetrics {
     return means;
   }
 
+  /** The round's duration split into training, evaluation and protocol time by the updates' reported times. */
+  static RoundTimes times(double durationSeconds, Collection<UpdateHeader> updates) {
+    return RoundTimes.split(durationSeconds, updates.stream().map(UpdateHeader::getMetricsMap).toList());
+  }
+
   /** Mean of the final evaluations' accuracy weighted by their num_samples (a report of 0 samples weighs 1); null if none. */
   static Double finalAccuracy(Collection<Map<String, Double>> finalEvaluations) {
     WeightedMean mean = new WeightedMean();
     for (Map<String, Double> e : finalEvaluations) {
-      Double acc = e.get("accuracy");
+      Double acc = e.get(MetricNames.ACCURACY);
       if (acc != null) {
-        double w = e.getOrDefault("num_samples", 0.0);
+        double w = e.getOrDefault(MetricNames.NUM_SAMPLES, 0.0);
         mean.add(acc, w > 0 ? w : 1);
       }
     }
@@ -56,7 +70,7 @@ final class RoundMetrics {
       Double acc = null;
       for (RoundRecord r : history) {
         if (r.evaluatedModelVersion() == v) {
-          acc = r.metrics().get("accuracy");
+          acc = r.accuracy();
         }
       }
       if (acc == null && v == roundsCompleted && finished) {
@@ -68,15 +82,7 @@ final class RoundMetrics {
   }
 
   /** The status file's late_or_dropped list: per completed round, who did not contribute and why. */
-  static List<Map<String, Object>> lateOrDropped(List<RoundRecord> history) {
-    List<Map<String, Object>> late = new ArrayList<>();
-    for (RoundRecord r : history) {
-      Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("round", r.round());
-      entry.put("parties", List.copyOf(r.lateOrDropped().keySet()));
-      entry.put("reasons", r.lateOrDropped());
-      late.add(entry);
-    }
-    return late;
+  static List<LateOrDropped> lateOrDropped(List<RoundRecord> history) {
+    return history.stream().map(LateOrDropped::of).toList();
   }
 }

@@ -1,8 +1,8 @@
 package dev.flotilla.server.state;
 
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.server.model.GlobalModel;
-import dev.flotilla.server.round.RoundRecord;
 import java.util.List;
 import java.util.Map;
 

@@ -1,11 +1,11 @@
 package dev.flotilla.server.state;
 
 import com.google.gson.JsonParseException;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.model.DType;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.model.FileModel;
 import dev.flotilla.server.model.GlobalModel;
-import dev.flotilla.server.round.RoundRecord;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;

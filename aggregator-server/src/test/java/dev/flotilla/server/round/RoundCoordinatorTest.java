@@ -11,6 +11,7 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.Encoding;
 import dev.flotilla.protocol.v1.JoinResponse;
@@ -356,7 +357,7 @@ class RoundCoordinatorTest {
           "party 'mallory' is not allowed in job jobT");
       a.connect(10);
       await().atMost(Duration.ofSeconds(5)).until(() ->
-          ((List<?>) f.coordinator.status().get("parties_connected")).contains("alice"));
+          f.coordinator.status().partiesConnected().contains("alice"));
       assertRefused(() -> f.party("alice").join(10), Status.Code.ALREADY_EXISTS,
           "party 'alice' is already connected to job jobT");
       a.dropRounds();

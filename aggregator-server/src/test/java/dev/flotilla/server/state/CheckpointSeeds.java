@@ -2,9 +2,10 @@ package dev.flotilla.server.state;
 
 import dev.flotilla.protocol.model.DType;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.status.RoundTimes;
 import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.TestModels;
-import dev.flotilla.server.round.RoundRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ final class CheckpointSeeds {
     float[][] m = {{0.01f, 0.02f, 0.03f}, {0f}};
     float[][] v = {{1e-8f, 2e-8f, 3e-8f}, {-0f}};
     RoundRecord round = new RoundRecord(1, 2, List.of("alice", "bob"), Map.of("carol", "late"), 300, 0,
-        Map.of("accuracy", 0.5, "loss", 1.25), 3.5, 0.01, 1234L);
+        Map.of("accuracy", 0.5, "loss", 1.25), 3.5, 0.01, RoundTimes.UNKNOWN, 1234L);
     List<TensorSpec> layout = List.of(new TensorSpec("w", new long[] {3}), new TensorSpec("steps", new long[] {}, DType.I64));
     Checkpoint fedadam = new Checkpoint("job7", "cnn", layout, "fedadam", 5, 1, 1, new HeapModel(1, layout, global), Map.of("m", m, "v", v),
         List.of(new Checkpoint.PartyRecord("alice", 0, 100), new Checkpoint.PartyRecord("bob", 1, 200)), List.of(round),

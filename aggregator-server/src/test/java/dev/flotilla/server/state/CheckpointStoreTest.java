@@ -6,10 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flotilla.protocol.model.DType;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.status.RoundTimes;
 import dev.flotilla.server.model.FileModel;
 import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.TestModels;
-import dev.flotilla.server.round.RoundRecord;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,7 @@ class CheckpointStoreTest {
     float[][] global = ModelSpecs.initialWeights("cnn", 3);
     float[][] m = ModelSpecs.initialWeights("cnn", 4);
     RoundRecord r1 = new RoundRecord(1, 2, List.of("a", "b"), Map.of("c", "dropped"), 300, 0,
-        Map.of("accuracy", 0.5, "loss", 1.2), 3.5, 0.01, 1234L);
+        Map.of("accuracy", 0.5, "loss", 1.2), 3.5, 0.01, RoundTimes.UNKNOWN, 1234L);
     return new Checkpoint("job7", "cnn", ModelSpecs.forName("cnn"), "fedadam", 5, 1, 1, new HeapModel(1, ModelSpecs.forName("cnn"), global), Map.of("m", m, "v", m), List.of(
         new Checkpoint.PartyRecord("a", 0, 100), new Checkpoint.PartyRecord("b", 1, 200)), List.of(r1),
         Map.of("a", Map.of("accuracy", 0.8, "num_samples", 10.0)), 12345, 67890);

@@ -1,0 +1,88 @@
+package dev.flotilla.server.aggregation;
+
+import dev.flotilla.protocol.model.TensorSpec;
+import java.util.List;
+
+/**
+ * The sample-weighted sum of one attempt's updates in double precision, folded chunk by chunk as
+ * they arrive: memory is one model of doubles however many parties submit. Thread-safe: each
+ * stripe of {@value #STRIPE_VALUES} values of a tensor has its own lock, so parties uploading
+ * different parts of the model fold in parallel.
+ */
+final class RunningSum {
+
+  static final int STRIPE_SHIFT = 16;
+  static final int STRIPE_VALUES = 1 << STRIPE_SHIFT;
+
+  private final double[][] sum;
+  private final Object[][] stripeLocks;
+  private double totalWeight;
+  private int committed;
+
+  RunningSum(List<TensorSpec> specs) {
+    sum = new double[specs.size()][];
+    stripeLocks = new Object[specs.size()][];
+    for (int t = 0; t < specs.size(); t++) {
+      int n = specs.get(t).numElements();
+      sum[t] = new double[n];
+      stripeLocks[t] = new Object[(int) (((long) n + STRIPE_VALUES - 1) >> STRIPE_SHIFT)];
+      for (int s = 0; s < stripeLocks[t].length; s++) {
+        stripeLocks[t][s] = new Object();
+      }
+    }
+  }
+
+  /** Adds {@code weight * src[at..at+count)} to tensor {@code tensor} from element {@code offset}. */
+  void fold(int tensor, int offset, float[] src, int at, int count, double weight) {
+    double[] target = sum[tensor];
+    int done = 0;
+    while (done < count) {
+      int position = offset + done;
+      int stripe = position >>> STRIPE_SHIFT;
+      // long arithmetic: the end of the last stripe of a tensor near 2^31 values does not fit an int
+      int piece = (int) Math.min(count - done, ((long) (stripe + 1) << STRIPE_SHIFT) - position);
+      synchronized (stripeLocks[tensor][stripe]) {
+        FoldKernel.addScaled(target, position, src, at + done, piece, weight);
+      }
+      done += piece;
+    }
+  }
+
+  /** Counts a completely folded update's weight into the denominator. */
+  synchronized void commit(double weight) {
+    totalWeight += weight;
+    committed++;
+  }
+
+  synchronized int committed() {
+    return committed;
+  }
+
+  synchronized double totalWeight() {
+    return totalWeight;
+  }
+
+  /**
+   * Writes {@code (float) (sum / total weight)} of {@code count} values of a tensor from {@code
+   * offset} into {@code dst} (each stripe read under its lock, so what other threads folded is seen).
+   */
+  void mean(int tensor, int offset, float[] dst, int count) {
+    double total = totalWeight();
+    if (!(total > 0)) {
+      throw new IllegalStateException("no update was committed");
+    }
+    double[] s = sum[tensor];
+    int done = 0;
+    while (done < count) {
+      int position = offset + done;
+      int stripe = position >>> STRIPE_SHIFT;
+      int piece = (int) Math.min(count - done, ((long) (stripe + 1) << STRIPE_SHIFT) - position);
+      synchronized (stripeLocks[tensor][stripe]) {
+        for (int i = 0; i < piece; i++) {
+          dst[done + i] = (float) (s[position + i] / total);
+        }
+      }
+      done += piece;
+    }
+  }
+}

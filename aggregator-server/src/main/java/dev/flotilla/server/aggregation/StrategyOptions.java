@@ -1,0 +1,55 @@
+package dev.flotilla.server.aggregation;
+
+import dev.flotilla.server.admission.NormBound;
+
+/**
+ * The settings of every strategy in one place, as the command line gives them; each strategy reads
+ * the ones it needs and {@link Strategies#byName} checks them.
+ *
+ * @param fedproxMu FedProx's proximal coefficient sent to parties (>= 0)
+ * @param serverLr FedAdam's and FedYogi's server learning rate (> 0)
+ * @param trimFraction the share of parties trimmed at each end by the trimmed mean, in [0, 0.5)
+ * @param byzantineParties Krum's f, the number of parties assumed Byzantine (>= 0)
+ * @param krumSelect multi-Krum's m, how many best-scored updates are averaged (>= 1; 0 = n - f)
+ * @param normBound the bound on each update's L2 distance from the base model (--max-update-norm),
+ *     which wraps the strategy in {@link NormBounded}; null for none
+ */
+public record StrategyOptions(double fedproxMu, double serverLr, double trimFraction, int byzantineParties,
+    int krumSelect, NormBound normBound) {
+
+  public static final double DEFAULT_FEDPROX_MU = 0.01;
+  public static final double DEFAULT_SERVER_LR = 0.02;
+  public static final double DEFAULT_TRIM_FRACTION = 0.1;
+  public static final int DEFAULT_BYZANTINE_PARTIES = 1;
+  public static final int DEFAULT_KRUM_SELECT = 0;
+
+  /** The command line's defaults. */
+  public static StrategyOptions defaults() {
+    return new StrategyOptions(DEFAULT_FEDPROX_MU, DEFAULT_SERVER_LR, DEFAULT_TRIM_FRACTION, DEFAULT_BYZANTINE_PARTIES,
+        DEFAULT_KRUM_SELECT, null);
+  }
+
+  public StrategyOptions withFedproxMu(double v) {
+    return new StrategyOptions(v, serverLr, trimFraction, byzantineParties, krumSelect, normBound);
+  }
+
+  public StrategyOptions withServerLr(double v) {
+    return new StrategyOptions(fedproxMu, v, trimFraction, byzantineParties, krumSelect, normBound);
+  }
+
+  public StrategyOptions withTrimFraction(double v) {
+    return new StrategyOptions(fedproxMu, serverLr, v, byzantineParties, krumSelect, normBound);
+  }
+
+  public StrategyOptions withByzantineParties(int v) {
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, v, krumSelect, normBound);
+  }
+
+  public StrategyOptions withKrumSelect(int v) {
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, v, normBound);
+  }
+
+  public StrategyOptions withNormBound(NormBound v) {
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, v);
+  }
+}
