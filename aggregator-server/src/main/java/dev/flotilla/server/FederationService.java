@@ -1,6 +1,5 @@
 package dev.flotilla.server;
 
-import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.EvaluationReport;
 import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.protocol.v1.FetchModelRequest;
@@ -12,6 +11,8 @@ import dev.flotilla.protocol.v1.RoundsRequest;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.model.HeapModel;
+import dev.flotilla.server.model.ModelChunks;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.round.UpdateReceiver;
 import com.google.protobuf.Empty;
@@ -72,7 +73,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
       response.onError(e);
       return;
     }
-    Iterator<ModelChunk> chunks = TensorChunks.modelStream(model.version(), model.specs(), model.tensors());
+    Iterator<ModelChunk> chunks = ModelChunks.stream(new HeapModel(model.version(), model.specs(), model.tensors()));
     AtomicBoolean completed = new AtomicBoolean();
     stream.setOnCancelHandler(() -> completed.set(true));
     stream.setOnReadyHandler(() -> {

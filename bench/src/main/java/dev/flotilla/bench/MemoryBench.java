@@ -62,6 +62,14 @@ final class MemoryBench implements Callable<Integer> {
           + "launcher sets).")
   List<String> serverJvm;
 
+  @Option(names = "--nmt", description = "Start the server with native memory tracking and print its summary at the end "
+      + "(committed KiB per category: heap, threads, GC, code, internal, other = direct buffers, ...).")
+  boolean nmt;
+
+  @Option(names = "--server-env", description = "An environment variable of the server process, KEY=VALUE, repeatable "
+      + "(e.g. MALLOC_ARENA_MAX=2).")
+  Map<String, String> serverEnv = new java.util.LinkedHashMap<>();
+
   @Option(names = "--server-arg", description = "A further argument of the server, repeatable.")
   List<String> serverArgs = new ArrayList<>();
 
@@ -107,6 +115,7 @@ final class MemoryBench implements Callable<Integer> {
             + "fetch %s%n", layout.size(), modelBytes / 4, modelBytes / 1048576.0, parties, strategy, rounds, fetch);
 
     Path stateDir = work.resolve("state");
+    BenchFiles.deleteTree(stateDir); // a job of its own each run, never a resumed one
     List<String> args = new ArrayList<>(List.of("--cert", serverFiles.certificateChain().toString(),
         "--key", serverFiles.privateKey().toString(), "--ca", serverFiles.trustedCa().toString(),
         "--bind", "127.0.0.1", "--port", Integer.toString(BenchFiles.freePort()),
@@ -116,11 +125,14 @@ final class MemoryBench implements Callable<Integer> {
         "--round-timeout", timeoutMinutes + "m", "--final-eval-wait", "0s"));
     args.addAll(serverArgs);
     int port = Integer.parseInt(args.get(args.indexOf("--port") + 1));
-    List<String> jvm = serverJvm.stream().filter(s -> !s.isBlank()).toList();
-    try (ServerUnderTest server = ServerUnderTest.start(serverJar, jvm, args, work.resolve("server.log"), stateDir);
-         PartyFleet fleet = PartyFleet.connect(port, partyFiles, modelFile, header)) {
-      System.out.printf(Locale.ROOT, "server pid %d, JVM options %s; %d parties joined; RSS after joins %.0f MiB%n",
-          server.pid(), jvm.isEmpty() ? "(none)" : jvm, parties, server.rssKib() / 1024.0);
+    List<String> jvm = new ArrayList<>(serverJvm.stream().filter(s -> !s.isBlank()).toList());
+    if (nmt) {
+      jvm.add("-XX:NativeMemoryTracking=summary");
+    }
+    try (ServerUnderTest server = ServerUnderTest.start(serverJar, jvm, serverEnv, args, work.resolve("server.log"), stateDir);
+         PartyFleet fleet = PartyFleet.connect(port, partyFiles, modelFile, header, server)) {
+      System.out.printf(Locale.ROOT, "server pid %d, JVM options %s, environment %s; %d parties joined; RSS after joins "
+          + "%.0f MiB%n", server.pid(), jvm.isEmpty() ? "(none)" : jvm, serverEnv, parties, server.rssKib() / 1024.0);
       long start = System.nanoTime();
       fleet.runJob(fetch, rounds, TimeUnit.MINUTES.toNanos(timeoutMinutes), server);
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -140,6 +152,9 @@ final class MemoryBench implements Callable<Integer> {
           (3 * modelBytes + (512L << 20)) / 1048576.0, server.peakStateBytes() / 1073741824.0, load[0], load[1], load[2]);
       System.out.println();
       System.out.println("smaps_rollup at the end (KiB): " + rollup);
+      if (nmt) {
+        System.out.println("native memory tracking at the end (committed KiB): " + server.nativeMemoryCommittedKib());
+      }
       System.out.println("exported " + exported + ": " + Files.size(exported) + " bytes");
       BigModel.checkExport(exported, modelFile);
       System.out.println("export checked: every value equals the parties' identical update");

@@ -57,7 +57,8 @@ final class PartyFleet implements AutoCloseable {
   }
 
   /** Maps the model, connects every party and joins it (waiting for the server to listen). */
-  static PartyFleet connect(int port, List<TlsFiles> parties, Path modelFile, SafetensorsHeader model) throws IOException {
+  static PartyFleet connect(int port, List<TlsFiles> parties, Path modelFile, SafetensorsHeader model,
+      ServerUnderTest server) throws IOException {
     List<ByteString> chunks = new ArrayList<>();
     try (FileChannel file = FileChannel.open(modelFile, StandardOpenOption.READ)) {
       long end = model.dataStart() + model.dataBytes();
@@ -78,8 +79,18 @@ final class PartyFleet implements AutoCloseable {
         ManagedChannel channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, Pki.SERVER_NAME, files, Pki.AGGREGATOR)
             .build();
         channels.add(channel);
-        FederationGrpc.newBlockingStub(channel).withWaitForReady().withDeadlineAfter(5, TimeUnit.MINUTES)
-            .join(JoinRequest.newBuilder().setNumSamples(100).build());
+        for (int attempt = 1; ; attempt++) {
+          try {
+            FederationGrpc.newBlockingStub(channel).withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS)
+                .join(JoinRequest.newBuilder().setNumSamples(100).build());
+            break;
+          } catch (io.grpc.StatusRuntimeException e) {
+            server.requireAlive(); // still starting: try again; gone: say why
+            if (attempt == 30) {
+              throw e;
+            }
+          }
+        }
       }
     } catch (RuntimeException e) {
       fleet.close();
@@ -113,7 +124,7 @@ final class PartyFleet implements AutoCloseable {
 
         @Override
         public void onError(Throwable t) {
-          failure.compareAndSet(null, t);
+          failure.compareAndSet(null, new IllegalStateException("Rounds stream of " + channel.authority(), t));
           finished.countDown();
         }
 
@@ -149,7 +160,7 @@ final class PartyFleet implements AutoCloseable {
 
       @Override
       public void onError(Throwable t) {
-        failure.compareAndSet(null, t);
+        failure.compareAndSet(null, new IllegalStateException("FetchModel of round " + train.getRound(), t));
       }
 
       @Override
@@ -186,7 +197,7 @@ final class PartyFleet implements AutoCloseable {
 
       @Override
       public void onError(Throwable t) {
-        failure.compareAndSet(null, t);
+        failure.compareAndSet(null, new IllegalStateException("SubmitUpdate of round " + round, t));
       }
 
       @Override

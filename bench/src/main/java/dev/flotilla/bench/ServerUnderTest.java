@@ -37,7 +37,8 @@ final class ServerUnderTest implements AutoCloseable {
         0, 250, TimeUnit.MILLISECONDS);
   }
 
-  static ServerUnderTest start(Path jar, List<String> jvmOptions, List<String> args, Path log, Path stateDir)
+  static ServerUnderTest start(Path jar, List<String> jvmOptions, Map<String, String> env, List<String> args, Path log,
+      Path stateDir)
       throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar.toAbsolutePath() + " is missing: mvn -pl bench -am package -DskipTests");
@@ -47,7 +48,9 @@ final class ServerUnderTest implements AutoCloseable {
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
     command.addAll(args);
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    Process p = builder.start();
     return new ServerUnderTest(p, log, stateDir);
   }
 
@@ -94,6 +97,28 @@ final class ServerUnderTest implements AutoCloseable {
       }
     }
     return values;
+  }
+
+  /** jcmd VM.native_memory summary: committed KiB per category (the server must run with -XX:NativeMemoryTracking). */
+  Map<String, Long> nativeMemoryCommittedKib() throws IOException, InterruptedException {
+    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
+    String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    jcmd.waitFor();
+    Map<String, Long> committed = new LinkedHashMap<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("(?m)^-?\\s*(Total|[A-Z][A-Za-z ]+?) \\(reserved=\\d+KB, committed=(\\d+)KB\\)").matcher(out);
+    while (m.find()) {
+      committed.put(m.group(1).trim(), Long.parseLong(m.group(2)));
+    }
+    m = java.util.regex.Pattern.compile("(?m)^Total: reserved=\\d+KB, committed=(\\d+)KB").matcher(out);
+    if (m.find()) {
+      committed.put("Total", Long.parseLong(m.group(1)));
+    }
+    if (committed.isEmpty()) {
+      throw new IllegalStateException("jcmd VM.native_memory gave no summary:\n" + out);
+    }
+    return committed;
   }
 
   private long status(String key) {
