@@ -122,7 +122,7 @@ final class MemoryBench implements Callable<Integer> {
         "--state-dir", stateDir.toString(), "--initial-model", modelFile.toString(),
         "--rounds", Integer.toString(rounds), "--min-parties", Integer.toString(parties),
         "--expected-parties", Integer.toString(parties), "--strategy", strategy,
-        "--round-timeout", timeoutMinutes + "m", "--final-eval-wait", "0s"));
+        "--round-timeout", timeoutMinutes + "m", "--final-eval-wait", "120s"));
     args.addAll(serverArgs);
     int port = Integer.parseInt(args.get(args.indexOf("--port") + 1));
     List<String> jvm = new ArrayList<>(serverJvm.stream().filter(s -> !s.isBlank()).toList());
@@ -136,7 +136,9 @@ final class MemoryBench implements Callable<Integer> {
       long start = System.nanoTime();
       fleet.runJob(fetch, rounds, TimeUnit.MINUTES.toNanos(timeoutMinutes), server);
       double seconds = (System.nanoTime() - start) / 1e9;
+      // the server now waits for final evaluations (none come): it is measured before it exits
       Map<String, Long> rollup = server.smapsRollupKib();
+      Map<String, Long> nativeMemory = nmt ? server.nativeMemoryCommittedKib() : Map.of();
       long peakKib = server.peakRssKib();
       Path exported = stateDir.resolve("model-final.safetensors");
       server.awaitFile(exported);
@@ -153,7 +155,7 @@ final class MemoryBench implements Callable<Integer> {
       System.out.println();
       System.out.println("smaps_rollup at the end (KiB): " + rollup);
       if (nmt) {
-        System.out.println("native memory tracking at the end (committed KiB): " + server.nativeMemoryCommittedKib());
+        System.out.println("native memory tracking at the end (committed KiB): " + nativeMemory);
       }
       System.out.println("exported " + exported + ": " + Files.size(exported) + " bytes");
       BigModel.checkExport(exported, modelFile);
