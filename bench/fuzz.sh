@@ -37,6 +37,7 @@ TARGETS=(
   "protocol|dev.flotilla.protocol.tls.CertificateIdentityFuzzTest|forwardedCertificateHeader|"
   "protocol|dev.flotilla.protocol.model.SafetensorsFuzzTest|safetensorsFileAsIs|"
   "protocol|dev.flotilla.protocol.model.SafetensorsFuzzTest|safetensorsHeaderAndData|"
+  "protocol|dev.flotilla.protocol.status.StatusJsonFuzzTest|statusFile|com.google.gson.**"
 )
 
 selected=()

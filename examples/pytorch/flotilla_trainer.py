@@ -29,6 +29,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
@@ -41,8 +42,9 @@ FORMAT = 1
 ACTIONS = ("describe", "train", "evaluate")
 # round.json is a few hundred bytes; anything much larger is not one the party wrote
 MAX_ROUND_FILE_BYTES = 64 * 1024
-# the party's own bounds on what it forwards to the server (update admission)
-MAX_METRICS = 32
+# the party's own bounds on what it forwards to the server (update admission: 32 metrics, of which
+# the party adds two, train_seconds and eval_seconds)
+MAX_METRICS = 30
 METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_NUM_SAMPLES = 10 ** 8
 
@@ -314,7 +316,8 @@ def write_result(settings, num_samples, metrics=None):
 
 def _checked_metrics(path, action, metrics):
     if len(metrics) > MAX_METRICS:
-        raise ContractError(f"{path}: {len(metrics)} metrics, more than the {MAX_METRICS} the server accepts")
+        raise ContractError(f"{path}: {len(metrics)} metrics, more than the {MAX_METRICS} a result may hold "
+                            f"(the server accepts 32, the party adds train_seconds and eval_seconds)")
     checked = {}
     for name, value in metrics.items():
         if not isinstance(name, str) or not METRIC_NAME.fullmatch(name):
@@ -325,6 +328,9 @@ def _checked_metrics(path, action, metrics):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ContractError(f"{path}: metric '{name}' must be a finite number, not {value!r}")
         checked[name] = float(value)
+    if action == "train" and "train_seconds" in checked:
+        raise ContractError(f"{path}: metric 'train_seconds' is measured by the party around the command; "
+                            f"leave it out")
     # what the party requires: the loss, the task's metric, and for train the training loss
     required = [("loss", 0.0, math.inf)] + ([("train_loss", 0.0, math.inf)] if action == "train" else [])
     if "accuracy" in checked or "r2" not in checked:
@@ -375,12 +381,16 @@ def run(settings, build_model, describe, train, evaluate):
         write_result(settings, evaluation.num_samples, evaluation.metrics)
         return
     # train: the metrics of the global model on this party's test data come first, as the
-    # built-in trainers report them, then local training
+    # built-in trainers report them, then local training; the party measures the whole run and
+    # takes eval_seconds as the evaluation's share of it
+    started = time.monotonic()
     before = _expect(evaluate(settings, model), Evaluation, "evaluate")
+    eval_seconds = time.monotonic() - started
     training = _expect(train(settings, model), Training, "train")
     metrics = dict(before.metrics)
     metrics.update(training.metrics)
     metrics["train_loss"] = training.train_loss
+    metrics["eval_seconds"] = eval_seconds
     write_update(settings, model, layout)
     write_result(settings, training.num_samples, metrics)
 

@@ -193,7 +193,9 @@ public final class ServerMain implements Callable<Integer> {
           + "of them a SubmitUpdate (default ${DEFAULT-VALUE}).")
   int maxCallsPerParty;
 
-  @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every round and at the end.")
+  @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every "
+      + "round and at the end; 'bin/flotilla status FILE' prints it (with <state-dir>/status.json, "
+      + "'bin/flotilla status --state-dir DIR' finds it).")
   Path statusFile;
 
   static final class StrategyNames extends ArrayList<String> {

@@ -3,7 +3,7 @@ package dev.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonParser;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.v1.RoundEvent;
@@ -136,8 +136,7 @@ class FloodIT {
         assertThat(roundFailure).as("the round under attack").isNull();
         assertThat(roundCompleted).isTrue();
         assertThat(healthy).as("server alive and SERVING after the attack").isTrue();
-        assertThat(JsonParser.parseString(Files.readString(dir.resolve("status.json"))).getAsJsonObject()
-            .get("rounds_completed").getAsInt()).isEqualTo(1);
+        assertThat(StatusJson.readFile(dir.resolve("status.json")).roundsCompleted()).isEqualTo(1);
         assertThat(server.log()).doesNotContain("OutOfDirectMemoryError").doesNotContain("OutOfMemoryError");
         // --max-calls-per-connection (16) held on every connection, and the server closed the misbehaving ones
         assertThat(flood.advertisedMaxConcurrentStreams.get()).isEqualTo(16);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.Role;
@@ -111,12 +111,12 @@ class MutualTlsServerIT {
       p.reportEvaluation(fin.getFinished().getModelVersion(), 0.75, 1000);
     }
     assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
-    JsonObject s = JsonParser.parseString(Files.readString(status)).getAsJsonObject();
-    assertThat(s.get("tls_provider").getAsString()).isEqualTo("BoringSSL");
-    assertThat(s.get("rounds_completed").getAsInt()).isEqualTo(1);
-    assertThat(s.get("finished").getAsBoolean()).isTrue();
-    assertThat(s.getAsJsonArray("parties").toString()).isEqualTo("[\"alice\",\"bob\"]");
-    assertThat(s.get("final_accuracy").getAsDouble()).isEqualTo(0.75);
-    assertThat(s.get("bytes_up").getAsLong()).isGreaterThan(2L * 44_426 * 4);
+    JobStatus s = StatusJson.readFile(status);
+    assertThat(s.tlsProvider()).isEqualTo("BoringSSL");
+    assertThat(s.roundsCompleted()).isEqualTo(1);
+    assertThat(s.finished()).isTrue();
+    assertThat(s.parties()).containsExactly("alice", "bob");
+    assertThat(s.finalAccuracy()).isEqualTo(0.75);
+    assertThat(s.bytesUp()).isGreaterThan(2L * 44_426 * 4);
   }
 }

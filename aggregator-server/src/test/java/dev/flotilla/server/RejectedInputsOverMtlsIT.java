@@ -6,9 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import com.google.protobuf.ByteString;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
@@ -180,13 +179,11 @@ class RejectedInputsOverMtlsIT {
     }
     assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
 
-    JsonObject s = JsonParser.parseString(Files.readString(status)).getAsJsonObject();
-    assertThat(s.get("rounds_completed").getAsInt()).isEqualTo(2);
-    assertThat(s.get("parties").toString()).isEqualTo("[\"alice\",\"bob\",\"carol\"]");
-    JsonArray rounds = s.getAsJsonArray("rounds");
-    assertThat(rounds.get(0).getAsJsonObject().get("parties").toString()).isEqualTo("[\"alice\",\"bob\"]");
-    assertThat(rounds.get(0).getAsJsonObject().getAsJsonObject("late_or_dropped").get("carol").getAsString())
-        .startsWith("rejected: ").contains("exceeds the limit");
-    assertThat(rounds.get(1).getAsJsonObject().get("parties").toString()).isEqualTo("[\"alice\",\"bob\",\"carol\"]");
+    JobStatus s = StatusJson.readFile(status);
+    assertThat(s.roundsCompleted()).isEqualTo(2);
+    assertThat(s.parties()).containsExactly("alice", "bob", "carol");
+    assertThat(s.round(1).orElseThrow().parties()).containsExactly("alice", "bob");
+    assertThat(s.round(1).orElseThrow().lateOrDropped().get("carol")).startsWith("rejected: ").contains("exceeds the limit");
+    assertThat(s.round(2).orElseThrow().parties()).containsExactly("alice", "bob", "carol");
   }
 }

@@ -3,8 +3,8 @@ package dev.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.Role;
@@ -110,11 +110,11 @@ class ServerRestartIT {
     }
     assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(second.exitValue()).isZero();
-    JsonObject s = JsonParser.parseString(Files.readString(dir.resolve("status.json"))).getAsJsonObject();
-    assertThat(s.get("rounds_completed").getAsInt()).isEqualTo(3);
-    assertThat(s.get("finished").getAsBoolean()).isTrue();
-    assertThat(s.getAsJsonArray("rounds")).hasSize(3);
-    assertThat(s.get("final_accuracy").getAsDouble()).isEqualTo(0.9);
+    JobStatus s = StatusJson.readFile(dir.resolve("status.json"));
+    assertThat(s.roundsCompleted()).isEqualTo(3);
+    assertThat(s.finished()).isTrue();
+    assertThat(s.rounds()).hasSize(3);
+    assertThat(s.finalAccuracy()).isEqualTo(0.9);
     assertThat(Files.readString(dir.resolve("server.log"))).contains("resumed from").contains("at round 1 of 3");
   }
 }

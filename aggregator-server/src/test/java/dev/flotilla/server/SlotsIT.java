@@ -4,8 +4,8 @@ import static dev.flotilla.server.GrpcAssertions.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.v1.TrainRequest;
@@ -48,8 +48,8 @@ class SlotsIT {
     return server;
   }
 
-  private JsonObject status() throws Exception {
-    return JsonParser.parseString(Files.readString(dir.resolve("status.json"))).getAsJsonObject();
+  private JobStatus status() throws Exception {
+    return StatusJson.readFile(dir.resolve("status.json"));
   }
 
   /** Replaces the file the way a ConfigMap volume or an editor does: a new file renamed over the old one. */
@@ -70,8 +70,8 @@ class SlotsIT {
     int port = FreePorts.next();
     try (ServerProcess server = start(pki, port, "--allow-party-file", allow.toString())) {
       await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(dir.resolve("status.json")));
-      assertThat(status().get("enrollment").getAsString()).isEqualTo("allow-list");
-      assertThat(status().get("allowed_parties").toString()).isEqualTo("[\"alice\",\"bob\"]");
+      assertThat(status().enrollment()).isEqualTo("allow-list");
+      assertThat(status().allowedParties()).containsExactly("alice", "bob");
 
       FakeParty carol = channels.party(pki, port, "carol");
       assertRefused(() -> carol.join(100), Status.Code.PERMISSION_DENIED,
@@ -83,7 +83,7 @@ class SlotsIT {
 
       replace(allow, "alice\nbob\ncarol\n");
       assertThat(carol.join(100).getPartyIndex()).isEqualTo(2);
-      assertThat(status().get("allowed_parties").toString()).isEqualTo("[\"alice\",\"bob\",\"carol\"]");
+      assertThat(status().allowedParties()).containsExactly("alice", "bob", "carol");
 
       replace(allow, "alice\ncarol\n");
       assertRefused(() -> b.join(100), Status.Code.PERMISSION_DENIED, "party 'bob' is not allowed in job slot-job");
@@ -91,7 +91,7 @@ class SlotsIT {
       assertThat(Status.fromThrowable(b.roundsError).getDescription())
           .isEqualTo("party 'bob' lost its slot in job slot-job: it is no longer on its --allow-party-file " + allow
               + " list");
-      assertThat(status().get("parties").toString()).isEqualTo("[\"alice\",\"carol\"]");
+      assertThat(status().parties()).containsExactly("alice", "carol");
       assertThat(server.log()).contains("job slot-job: enrollment by allow-list (--allow-party-file " + allow
           + "): [alice, bob]").contains("job slot-job: party bob lost its slot (index 1): it is no longer on the "
           + "allow-list");
@@ -110,7 +110,7 @@ class SlotsIT {
           .singleElement().asString().contains("job slot-job: enrollment is open: any party identity of the job may take "
               + "one of its 2 slots (--expected-parties)");
       await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(dir.resolve("status.json")));
-      assertThat(status().get("enrollment").getAsString()).isEqualTo("open");
+      assertThat(status().enrollment()).isEqualTo("open");
 
       FakeParty a = channels.party(pki, port, "alice");
       FakeParty b = channels.party(pki, port, "bob");
@@ -135,10 +135,9 @@ class SlotsIT {
         assertThat(p.nextEvent().hasFinished()).isTrue();
       }
       assertThat(server.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
-      JsonObject s = status();
-      assertThat(s.get("parties").toString()).isEqualTo("[\"bob\",\"carol\"]");
-      assertThat(s.getAsJsonArray("rounds").get(0).getAsJsonObject().get("parties").toString())
-          .isEqualTo("[\"bob\",\"carol\"]");
+      JobStatus s = status();
+      assertThat(s.parties()).containsExactly("bob", "carol");
+      assertThat(s.round(1).orElseThrow().parties()).containsExactly("bob", "carol");
     }
   }
 }

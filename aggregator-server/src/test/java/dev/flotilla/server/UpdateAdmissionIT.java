@@ -5,10 +5,9 @@ import static dev.flotilla.server.Weights.shifted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.Strictness;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
@@ -56,11 +55,9 @@ class UpdateAdmissionIT {
     return server;
   }
 
-  /** The status file, parsed as strict JSON (NaN or Infinity would fail). */
-  private JsonObject strictStatus() throws Exception {
-    String text = Files.readString(dir.resolve("status.json"));
-    JsonElement json = new GsonBuilder().setStrictness(Strictness.STRICT).create().fromJson(text, JsonElement.class);
-    return json.getAsJsonObject();
+  /** The status file, read strictly (NaN or Infinity would be refused). */
+  private JobStatus strictStatus() throws Exception {
+    return StatusJson.readFile(dir.resolve("status.json"));
   }
 
   @Test
@@ -152,14 +149,14 @@ class UpdateAdmissionIT {
       assertThat(server.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(server.process().exitValue()).isZero();
 
-      JsonObject s = strictStatus();
-      assertThat(s.get("enrollment").getAsString()).isEqualTo("open");
-      JsonObject round1 = s.getAsJsonArray("rounds").get(0).getAsJsonObject();
-      assertThat(round1.get("samples").getAsLong()).isEqualTo(600);
-      assertThat(round1.get("attempts").getAsInt()).isEqualTo(1);
-      assertThat(s.getAsJsonArray("rounds").get(1).getAsJsonObject().getAsJsonObject("metrics").get("loss")
-          .getAsDouble()).isCloseTo(1e307, org.assertj.core.api.Assertions.withinPercentage(1e-9));
-      assertThat(s.get("final_accuracy").getAsDouble()).isEqualTo(0.5);
+      JobStatus s = strictStatus();
+      assertThat(s.enrollment()).isEqualTo("open");
+      RoundRecord round1 = s.round(1).orElseThrow();
+      assertThat(round1.samples()).isEqualTo(600);
+      assertThat(round1.attempts()).isEqualTo(1);
+      assertThat(s.round(2).orElseThrow().metrics().get("loss"))
+          .isCloseTo(1e307, org.assertj.core.api.Assertions.withinPercentage(1e-9));
+      assertThat(s.finalAccuracy()).isEqualTo(0.5);
     }
   }
 
@@ -252,8 +249,8 @@ class UpdateAdmissionIT {
           assertThat((double) v1[k][i]).isCloseTo(expected, within(1e-6));
         }
       }
-      JsonObject round1 = strictStatus().getAsJsonArray("rounds").get(0).getAsJsonObject();
-      assertThat(round1.get("attempts").getAsInt()).as("no retry: the refused update was never folded").isEqualTo(1);
+      RoundRecord round1 = strictStatus().round(1).orElseThrow();
+      assertThat(round1.attempts()).as("no retry: the refused update was never folded").isEqualTo(1);
       try (var spool = Files.list(dir.resolve("state").resolve("spool"))) {
         assertThat(spool).as("spool files left behind").isEmpty();
       }

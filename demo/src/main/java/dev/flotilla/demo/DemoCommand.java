@@ -2,6 +2,8 @@ package dev.flotilla.demo;
 
 import dev.flotilla.demo.LocalFederation.FederationFailure;
 import dev.flotilla.demo.ingress.ViaIngress;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.RoundRecord;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -197,7 +199,7 @@ public final class DemoCommand implements Callable<Integer> {
       out.flush();
 
       List<Double> roundSeconds = new ArrayList<>();
-      ServerStatus finalStatus = followUntilFinished(federation, out, roundSeconds, started, budget);
+      JobStatus finalStatus = followUntilFinished(federation, out, roundSeconds, started, budget);
       DemoReport result = new DemoReport(modelLabel, strategy, split, parties, finalStatus, roundSeconds,
           (System.nanoTime() - started) / 1e9);
       out.println(result.summary());
@@ -273,14 +275,14 @@ public final class DemoCommand implements Callable<Integer> {
    * Prints a line per completed round (from the server's status file) until the server exits, then
    * checks that it and every party exited 0 and returns the final status.
    */
-  public static ServerStatus followUntilFinished(LocalFederation federation, PrintWriter out, List<Double> roundSeconds,
+  public static JobStatus followUntilFinished(LocalFederation federation, PrintWriter out, List<Double> roundSeconds,
       long startedNanos, Duration budget) {
     long deadline = startedNanos + budget.toNanos();
     long lastRoundNanos = System.nanoTime();
     int shownRounds = 0;
-    ServerStatus last = null;
+    JobStatus last = null;
     while (true) {
-      Optional<ServerStatus> status = federation.status();
+      Optional<JobStatus> status = federation.status();
       if (status.isPresent()) {
         last = status.get();
         while (shownRounds < last.roundsCompleted()) {
@@ -288,8 +290,7 @@ public final class DemoCommand implements Callable<Integer> {
           long now = System.nanoTime();
           // several rounds in one poll share the elapsed time: only the last one gets it
           double measured = shownRounds == last.roundsCompleted() ? (now - lastRoundNanos) / 1e9 : 0.0;
-          double seconds = last.round(shownRounds).map(ServerStatus.RoundInfo::durationSeconds)
-              .filter(d -> !d.isNaN()).orElse(measured);
+          double seconds = last.round(shownRounds).map(RoundRecord::durationSeconds).orElse(measured);
           roundSeconds.add(seconds);
           out.println(roundLine(last, shownRounds, measured));
           out.flush();
@@ -328,7 +329,7 @@ public final class DemoCommand implements Callable<Integer> {
         throw new FederationFailure(party.name() + " exited with code " + code.getAsInt(), federation.logTails(30));
       }
     }
-    ServerStatus done = federation.status().orElse(last);
+    JobStatus done = federation.status().orElse(last);
     if (done == null || !done.finished()) {
       throw new FederationFailure("the server exited without reporting a finished job in " + federation.statusFile(),
           federation.logTails(30));
@@ -341,17 +342,21 @@ public final class DemoCommand implements Callable<Integer> {
    * model they trained from (the previous round's global model): the newest round's model is only
    * evaluated when the next round, or the final evaluation, reports it.
    */
-  static String roundLine(ServerStatus status, int round, double measuredSeconds) {
-    Optional<ServerStatus.RoundInfo> info = status.round(round);
+  static String roundLine(JobStatus status, int round, double measuredSeconds) {
+    Optional<RoundRecord> info = status.round(round);
     int parties = info.map(r -> r.parties().size()).orElse(status.parties().size());
-    double seconds = info.map(ServerStatus.RoundInfo::durationSeconds).filter(d -> !d.isNaN()).orElse(measuredSeconds);
-    String accuracy = info.filter(r -> r.accuracy().isPresent())
-        .map(r -> DemoReport.percent(r.accuracy().getAsDouble())
+    double seconds = info.map(RoundRecord::durationSeconds).orElse(measuredSeconds);
+    String accuracy = info.filter(r -> r.accuracy() != null)
+        .map(r -> DemoReport.percent(r.accuracy())
             + (r.evaluatedModelVersion() == 0 ? " (initial model)" : " (model after round " + r.evaluatedModelVersion() + ")"))
         .orElse("-");
-    List<String> late = status.lateOrDropped().getOrDefault(round, List.of());
-    return String.format(Locale.ROOT, "round %d/%d  parties %d  accuracy %s  time %.1f s%s",
-        round, status.roundsTotal(), parties, accuracy, seconds,
+    String times = info.filter(r -> r.trainingSeconds() != null)
+        .map(r -> String.format(Locale.ROOT, " (training %.1f s, evaluation %.1f s, protocol %.1f s)",
+            r.trainingSeconds(), r.evaluationSeconds(), r.protocolSeconds()))
+        .orElse("");
+    List<String> late = status.lateOrDroppedByRound().getOrDefault(round, List.of());
+    return String.format(Locale.ROOT, "round %d/%d  parties %d  accuracy %s  time %.1f s%s%s",
+        round, status.roundsTotal(), parties, accuracy, seconds, times,
         late.isEmpty() ? "" : "  late or dropped: " + String.join(", ", late));
   }
 

@@ -2,7 +2,10 @@ package dev.flotilla.demo;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.RoundRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /** What {@code bin/flotilla demo --report FILE} writes: the run's settings and the server's final status. */
 public record DemoReport(
@@ -19,7 +23,7 @@ public record DemoReport(
     String strategy,
     String partition,
     int parties,
-    ServerStatus status,
+    JobStatus status,
     List<Double> roundSeconds,
     double wallSeconds) {
 
@@ -33,19 +37,29 @@ public record DemoReport(
     o.addProperty("rounds_total", status.roundsTotal());
     o.addProperty("parties", parties);
     o.add("party_names", strings(status.parties()));
-    if (status.finalAccuracy().isPresent()) {
-      o.addProperty("final_accuracy", status.finalAccuracy().getAsDouble());
-    } else {
-      o.add("final_accuracy", com.google.gson.JsonNull.INSTANCE);
-    }
+    o.addProperty("final_accuracy", status.finalAccuracy());
     JsonArray accuracies = new JsonArray();
     status.accuracyPerRound().forEach(accuracies::add);
     o.add("accuracy_per_round", accuracies);
     JsonArray seconds = new JsonArray();
     roundSeconds.forEach(s -> seconds.add(round3(s)));
     o.add("round_seconds", seconds);
+    JsonArray times = new JsonArray();
+    for (RoundRecord r : status.rounds()) {
+      JsonObject t = new JsonObject();
+      t.addProperty("round", r.round());
+      t.addProperty("duration_seconds", round3(r.durationSeconds()));
+      t.add("training_seconds", round3OrNull(r.trainingSeconds()));
+      t.add("evaluation_seconds", round3OrNull(r.evaluationSeconds()));
+      t.add("protocol_seconds", round3OrNull(r.protocolSeconds()));
+      times.add(t);
+    }
+    o.add("round_times", times);
+    o.add("training_seconds", round3OrNull(total(RoundRecord::trainingSeconds)));
+    o.add("evaluation_seconds", round3OrNull(total(RoundRecord::evaluationSeconds)));
+    o.add("protocol_seconds", round3OrNull(total(RoundRecord::protocolSeconds)));
     JsonObject late = new JsonObject();
-    for (Map.Entry<Integer, List<String>> entry : status.lateOrDropped().entrySet()) {
+    for (Map.Entry<Integer, List<String>> entry : status.lateOrDroppedByRound().entrySet()) {
       late.add(Integer.toString(entry.getKey()), strings(entry.getValue()));
     }
     o.add("late_or_dropped", late);
@@ -64,8 +78,8 @@ public record DemoReport(
         Files.createDirectories(target.getParent());
       }
       Path temporary = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-      Files.writeString(temporary, new GsonBuilder().setPrettyPrinting().create().toJson(toJson()) + "\n",
-          StandardCharsets.UTF_8);
+      Files.writeString(temporary, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(toJson())
+          + "\n", StandardCharsets.UTF_8);
       Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report " + target + ": " + e.getMessage(), e);
@@ -78,16 +92,31 @@ public record DemoReport(
     s.append(String.format(Locale.ROOT, "Federation %s finished: %d/%d rounds, %d parties, %s, %s, %s%n",
         status.jobId(), status.roundsCompleted(), status.roundsTotal(), parties, model, strategy, partition));
     s.append(String.format(Locale.ROOT, "  final accuracy   %s (global model on the test set)%n",
-        status.finalAccuracy().isPresent() ? percent(status.finalAccuracy().getAsDouble()) : "not reported"));
+        status.finalAccuracy() != null ? percent(status.finalAccuracy()) : "not reported"));
     s.append(String.format(Locale.ROOT, "  per round        %s%n",
         status.accuracyPerRound().stream().map(DemoReport::percent).reduce((a, b) -> a + " " + b).orElse("-")));
+    Double training = total(RoundRecord::trainingSeconds);
+    if (training != null) {
+      s.append(String.format(Locale.ROOT, "  round times      training %.1f s, evaluation %.1f s, protocol %.1f s "
+              + "over %d rounds (protocol %.3f s a round)%n", training, total(RoundRecord::evaluationSeconds),
+          total(RoundRecord::protocolSeconds), status.rounds().size(),
+          total(RoundRecord::protocolSeconds) / status.rounds().size()));
+    }
     s.append(String.format(Locale.ROOT, "  traffic          %s up, %s down over mTLS (%s)%n",
         bytes(status.bytesUp()), bytes(status.bytesDown()), status.tlsProvider()));
-    if (!status.lateOrDropped().isEmpty()) {
-      s.append(String.format(Locale.ROOT, "  late or dropped  %s%n", status.lateOrDropped()));
+    if (!status.lateOrDroppedByRound().isEmpty()) {
+      s.append(String.format(Locale.ROOT, "  late or dropped  %s%n", status.lateOrDroppedByRound()));
     }
     s.append(String.format(Locale.ROOT, "  wall time        %.1f s", wallSeconds));
     return s.toString();
+  }
+
+  /** The sum of a round time over the completed rounds; null when a round does not know it (an older server's). */
+  private Double total(Function<RoundRecord, Double> time) {
+    if (status.rounds().isEmpty() || status.rounds().stream().map(time).anyMatch(t -> t == null)) {
+      return null;
+    }
+    return status.rounds().stream().map(time).mapToDouble(Double::doubleValue).sum();
   }
 
   static String percent(Double fraction) {
@@ -103,6 +132,10 @@ public record DemoReport(
 
   private static double round3(double value) {
     return Math.round(value * 1000.0) / 1000.0;
+  }
+
+  private static com.google.gson.JsonElement round3OrNull(Double value) {
+    return value == null ? JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(round3(value));
   }
 
   private static JsonArray strings(List<String> values) {

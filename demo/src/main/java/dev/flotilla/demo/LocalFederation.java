@@ -1,5 +1,7 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -7,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -170,8 +173,19 @@ public final class LocalFederation implements AutoCloseable {
         processes.tails(30));
   }
 
-  public Optional<ServerStatus> status() {
-    return ServerStatus.read(statusFile());
+  /**
+   * The server's status file, empty before the server wrote one. The server replaces it atomically,
+   * so a file it cannot read as a status is a failure (UncheckedIOException saying why), not a
+   * moment to wait out.
+   */
+  public Optional<JobStatus> status() {
+    try {
+      return Optional.of(StatusJson.readFile(statusFile()));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
+    }
   }
 
   public ChildProcess server() {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
 import dev.flotilla.demo.LocalFederation;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import java.io.IOException;
@@ -43,17 +43,17 @@ class CsvJobIT {
     Path test = dir.resolve("test.csv");
     int[] rows = convert(SKLEARN_CSV, train, test);
 
-    ServerStatus federated = run(settings(3, train, test), dir.resolve("federated"));
-    ServerStatus central = run(settings(1, train, test), dir.resolve("central"));
+    JobStatus federated = run(settings(3, train, test), dir.resolve("federated"));
+    JobStatus central = run(settings(1, train, test), dir.resolve("central"));
 
     System.out.printf("%d training rows, %d test rows; federated %s, central %s%n", rows[0], rows[1],
         federated.accuracyPerRound(), central.accuracyPerRound());
     assertThat(federated.parties()).hasSize(3);
     assertThat(federated.roundsCompleted()).isEqualTo(ROUNDS);
     assertThat(central.roundsCompleted()).isEqualTo(ROUNDS);
-    double centralAccuracy = central.finalAccuracy().orElseThrow();
+    double centralAccuracy = central.finalAccuracy();
     assertThat(centralAccuracy).as("the central model learnt (the majority class is 0.63)").isGreaterThan(0.9);
-    assertThat(federated.finalAccuracy().orElseThrow())
+    assertThat(federated.finalAccuracy())
         .as("federated %s against central %s", federated.accuracyPerRound(), central.accuracyPerRound())
         .isCloseTo(centralAccuracy, offset(0.02));
   }
@@ -72,9 +72,9 @@ class CsvJobIT {
         .partyArg("--classes", "malignant,benign");
   }
 
-  static ServerStatus run(LocalFederation.Settings settings, Path dir) {
+  static JobStatus run(LocalFederation.Settings settings, Path dir) {
     try (LocalFederation federation = Federations.start(settings, dir)) {
-      ServerStatus status = Federations.awaitFinished(federation, Duration.ofMinutes(8));
+      JobStatus status = Federations.awaitFinished(federation, Duration.ofMinutes(8));
       assertThat(federation.parties()).allSatisfy(party -> assertThat(party.log())
           .contains("label column 'diagnosis' (2 classes [malignant, benign]); 30 numeric and 0 categorical columns")
           .contains("standardised 30 numeric of 30 features (this party's training rows)"));

@@ -44,7 +44,8 @@ class DemoIT {
   }
 
   @Test
-  @DisplayName("the demo runs a 2-round federation as processes over mTLS and writes a report with every field, sane")
+  @DisplayName("the demo runs a 2-round federation as processes over mTLS and writes a report with every field, sane, "
+      + "with each round's training, evaluation and protocol time")
   void reportIsComplete(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("report.json");
     long started = System.nanoTime();
@@ -71,6 +72,16 @@ class DemoIT {
       assertThat(json.get("bytes_up").getAsLong()).isGreaterThanOrEqualTo(2 * 3 * MLP_BYTES);
       assertThat(json.get("bytes_down").getAsLong()).isGreaterThanOrEqualTo(2 * 3 * MLP_BYTES);
       assertThat(json.get("wall_seconds").getAsDouble()).isPositive().isLessThanOrEqualTo(measuredSeconds);
+      // each round's time split as the parties measured it: training and evaluation took time, protocol is the rest
+      assertThat(json.getAsJsonArray("round_times")).hasSize(2).allSatisfy(t -> {
+        JsonObject round = t.getAsJsonObject();
+        double duration = round.get("duration_seconds").getAsDouble();
+        assertThat(round.get("training_seconds").getAsDouble()).isPositive().isLessThanOrEqualTo(duration);
+        assertThat(round.get("evaluation_seconds").getAsDouble()).isPositive();
+        assertThat(round.get("protocol_seconds").getAsDouble()).isGreaterThanOrEqualTo(0);
+      });
+      assertThat(demo.log()).containsPattern("round 2/2 .* time [0-9.]+ s \\(training [0-9.]+ s, evaluation [0-9.]+ s, "
+          + "protocol [0-9.]+ s\\)");
       assertThat(processesUsing(dir)).as("processes left behind").isEmpty();
     }
   }

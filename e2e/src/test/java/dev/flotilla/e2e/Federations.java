@@ -7,7 +7,8 @@ import static org.awaitility.Awaitility.await;
 import dev.flotilla.demo.ChildProcess;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.testing.RealServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,7 +73,7 @@ final class Federations {
   }
 
   /** Waits until the status file satisfies {@code condition}; fails at once (with logs) if the server exits. */
-  static ServerStatus awaitStatus(LocalFederation federation, String what, Predicate<ServerStatus> condition,
+  static JobStatus awaitStatus(LocalFederation federation, String what, Predicate<JobStatus> condition,
       Duration timeout) {
     try {
       return await(what)
@@ -83,7 +84,7 @@ final class Federations {
           .until(() -> federation.status().filter(condition), Optional::isPresent)
           .orElseThrow();
     } catch (ConditionTimeoutException | org.awaitility.core.TerminalFailureException e) {
-      return fail(e.getMessage() + "\nstatus: " + federation.status().map(s -> s.raw().toString()).orElse("none")
+      return fail(e.getMessage() + "\nstatus: " + federation.status().map(StatusJson::write).orElse("none")
           + "\n" + federation.logTails(40));
     }
   }
@@ -92,12 +93,12 @@ final class Federations {
    * Waits for the server to exit 0 and then for every party (but those the test killed) to exit 0; returns the
    * final status, which must say the job finished.
    */
-  static ServerStatus awaitFinished(LocalFederation federation, Duration timeout, ChildProcess... killedByTheTest) {
+  static JobStatus awaitFinished(LocalFederation federation, Duration timeout, ChildProcess... killedByTheTest) {
     ChildProcess server = federation.server();
     OptionalInt serverExit = server.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (serverExit.isEmpty() || serverExit.getAsInt() != 0) {
       fail("server " + (serverExit.isEmpty() ? "still running after " + timeout : "exited " + serverExit.getAsInt())
-          + "\nstatus: " + federation.status().map(s -> s.raw().toString()).orElse("none")
+          + "\nstatus: " + federation.status().map(StatusJson::write).orElse("none")
           + "\n" + federation.logTails(60));
     }
     for (ChildProcess party : federation.parties()) {
@@ -110,8 +111,8 @@ final class Federations {
             + "\n" + federation.logTails(40));
       }
     }
-    ServerStatus status = federation.status().orElseGet(() -> fail("no status file " + federation.statusFile()));
-    assertThat(status.finished()).as("finished in %s", status.raw()).isTrue();
+    JobStatus status = federation.status().orElseGet(() -> fail("no status file " + federation.statusFile()));
+    assertThat(status.finished()).as("finished in %s", StatusJson.write(status)).isTrue();
     return status;
   }
 }

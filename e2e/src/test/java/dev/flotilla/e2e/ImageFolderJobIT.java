@@ -4,7 +4,7 @@ import static dev.flotilla.testing.RealServer.FASHION_MNIST;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.demo.LocalFederation;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.party.data.FashionMnist;
 import dev.flotilla.party.data.ImageDataset;
 import dev.flotilla.testing.RealServer;
@@ -51,8 +51,8 @@ class ImageFolderJobIT {
     writeIdx(train, idx.resolve(FashionMnist.TRAIN_IMAGES), idx.resolve(FashionMnist.TRAIN_LABELS));
     writeIdx(test, idx.resolve(FashionMnist.TEST_IMAGES), idx.resolve(FashionMnist.TEST_LABELS));
 
-    ServerStatus fromIdx = run(settings().dataDirectory(idx), dir.resolve("run-idx"), "idx files in " + idx);
-    ServerStatus fromFolders = run(settings().dataDirectory(folders)
+    JobStatus fromIdx = run(settings().dataDirectory(idx), dir.resolve("run-idx"), "idx files in " + idx);
+    JobStatus fromFolders = run(settings().dataDirectory(folders)
         .partyArg("--test-data", testFolders.toString())
         .partyArg("--classes", String.join(",", CLASSES)), dir.resolve("run-folders"),
         "image folders in " + folders + " (test: " + testFolders + "): 10 classes");
@@ -60,8 +60,8 @@ class ImageFolderJobIT {
     System.out.printf("idx: %s; image folders: %s%n", fromIdx.accuracyPerRound(), fromFolders.accuracyPerRound());
     assertThat(fromIdx.roundsCompleted()).isEqualTo(ROUNDS);
     assertThat(fromFolders.roundsCompleted()).isEqualTo(ROUNDS);
-    double idxAccuracy = fromIdx.finalAccuracy().orElseThrow();
-    double folderAccuracy = fromFolders.finalAccuracy().orElseThrow();
+    double idxAccuracy = fromIdx.finalAccuracy();
+    double folderAccuracy = fromFolders.finalAccuracy();
     assertThat(idxAccuracy).as("the idx run learnt (chance is 0.1)").isGreaterThan(0.5);
     assertThat(folderAccuracy).as("image folders %s against idx %s", fromFolders.accuracyPerRound(),
         fromIdx.accuracyPerRound()).isCloseTo(idxAccuracy, org.assertj.core.data.Offset.offset(0.01));
@@ -72,9 +72,9 @@ class ImageFolderJobIT {
   }
 
   /** Runs a federation to its end; every party's log must show it read {@code dataDescription}. */
-  static ServerStatus run(LocalFederation.Settings settings, Path dir, String dataDescription) {
+  static JobStatus run(LocalFederation.Settings settings, Path dir, String dataDescription) {
     try (LocalFederation federation = Federations.start(settings, dir)) {
-      ServerStatus status = Federations.awaitFinished(federation, Duration.ofMinutes(8));
+      JobStatus status = Federations.awaitFinished(federation, Duration.ofMinutes(8));
       assertThat(federation.parties()).allSatisfy(party -> assertThat(party.log()).contains(dataDescription));
       return status;
     }

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.demo.ChildProcess;
 import dev.flotilla.demo.LocalFederation;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.testing.RequiresRealServers;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,18 +28,18 @@ class PartyDropIT {
         .minParties(2)
         .roundTimeout(Duration.ofSeconds(300));
     try (LocalFederation federation = Federations.start(settings, dir)) {
-      ServerStatus firstRound = Federations.awaitStatus(federation, "a first round completed",
+      JobStatus firstRound = Federations.awaitStatus(federation, "a first round completed",
           s -> s.roundsCompleted() >= 1, Duration.ofMinutes(5));
       assertThat(firstRound.roundsCompleted()).isLessThan(ROUNDS);
       ChildProcess victim = federation.parties().get(2);
 
       victim.kill();
 
-      ServerStatus done = Federations.awaitFinished(federation, Duration.ofMinutes(8), victim);
+      JobStatus done = Federations.awaitFinished(federation, Duration.ofMinutes(8), victim);
       assertThat(done.roundsCompleted()).isEqualTo(ROUNDS);
-      assertThat(done.lateOrDroppedParties()).as("late_or_dropped in %s", done.raw()).contains(victim.name());
-      assertThat(done.lateOrDropped().keySet()).allMatch(round -> round > firstRound.roundsCompleted());
-      assertThat(done.finalAccuracy()).isPresent();
+      assertThat(done.lateOrDroppedParties()).as("late_or_dropped in %s", StatusJson.write(done)).contains(victim.name());
+      assertThat(done.lateOrDroppedByRound().keySet()).allMatch(round -> round > firstRound.roundsCompleted());
+      assertThat(done.finalAccuracy()).isNotNull();
       assertThat(federation.parties().subList(0, 2)).allSatisfy(party -> assertThat(party.exitCode()).hasValue(0));
     }
   }

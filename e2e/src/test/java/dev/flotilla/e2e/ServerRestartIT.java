@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.demo.ChildProcess;
 import dev.flotilla.demo.LocalFederation;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.testing.RequiresRealServers;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +28,7 @@ class ServerRestartIT {
     try (LocalFederation federation = Federations.start(settings, dir)) {
       List<ChildProcess> parties = federation.parties();
       List<Long> pids = parties.stream().map(ChildProcess::pid).toList();
-      ServerStatus beforeCrash = Federations.awaitStatus(federation, "a first round completed",
+      JobStatus beforeCrash = Federations.awaitStatus(federation, "a first round completed",
           s -> s.roundsCompleted() >= 1, Duration.ofMinutes(5));
       assertThat(beforeCrash.roundsCompleted()).isLessThan(ROUNDS);
 
@@ -37,7 +37,7 @@ class ServerRestartIT {
       assertThat(parties).allMatch(ChildProcess::isAlive, "party still running while the server is down");
       federation.startServer();
 
-      ServerStatus done = Federations.awaitFinished(federation, Duration.ofMinutes(8));
+      JobStatus done = Federations.awaitFinished(federation, Duration.ofMinutes(8));
 
       assertThat(federation.serverStarts()).isEqualTo(2);
       assertThat(done.roundsCompleted()).isEqualTo(ROUNDS);
@@ -45,7 +45,7 @@ class ServerRestartIT {
       // resumed, not restarted: the rounds finished before the crash are the ones in the final record
       assertThat(done.rounds()).hasSize(ROUNDS);
       assertThat(done.rounds().subList(0, beforeCrash.roundsCompleted())).isEqualTo(beforeCrash.rounds());
-      assertThat(done.finalAccuracy()).isPresent();
+      assertThat(done.finalAccuracy()).isNotNull();
       assertThat(federation.parties()).isEqualTo(parties);
       assertThat(federation.parties()).extracting(ChildProcess::pid).isEqualTo(pids);
       assertThat(parties).allSatisfy(party -> assertThat(party.exitCode()).hasValue(0));

@@ -846,7 +846,8 @@ public final class RoundCoordinator implements CallAuthorizer {
     try {
       byte[] json = StatusJson.write(status()).getBytes(StandardCharsets.UTF_8);
       AtomicFiles.write(config.statusFile(), out -> out.write(json));
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
+      // IllegalArgumentException: a non-finite number, which strict JSON cannot hold; the job goes on without this write
       log.error("job {}: cannot write the status file {}: {}", config.jobId(), config.statusFile(), e.toString());
     }
   }

@@ -3,7 +3,8 @@ package dev.flotilla.bench.quality;
 import dev.flotilla.demo.DemoCommand;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.RoundRecord;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,17 +48,16 @@ final class FlotillaFederation {
     List<Double> roundSeconds = new ArrayList<>();
     try (LocalFederation federation = LocalFederation.prepare(settings, jars, directory)) {
       federation.start();
-      ServerStatus status = DemoCommand.followUntilFinished(federation, out, roundSeconds, started,
+      JobStatus status = DemoCommand.followUntilFinished(federation, out, roundSeconds, started,
           Duration.ofHours(3));
       List<Double> accuracy = new ArrayList<>();
       // round 1's reports are of version 0, the initial model
-      accuracy.add(status.round(1).filter(r -> r.evaluatedModelVersion() == 0 && r.accuracy().isPresent())
-          .map(r -> r.accuracy().getAsDouble()).orElse(null));
+      accuracy.add(status.round(1).filter(r -> r.evaluatedModelVersion() == 0).map(RoundRecord::accuracy).orElse(null));
       for (int round = 1; round <= recipe.rounds(); round++) {
         var after = status.accuracyAfterRound(round);
         accuracy.add(after.isPresent() ? after.getAsDouble() : null);
       }
-      return new Result(new Curve("Flotilla", accuracy), status.lateOrDropped(), (System.nanoTime() - started) / 1e9,
+      return new Result(new Curve("Flotilla", accuracy), status.lateOrDroppedByRound(), (System.nanoTime() - started) / 1e9,
           roundSeconds);
     } catch (LocalFederation.FederationFailure failure) {
       throw new IllegalStateException("the Flotilla federation (" + partition + ") failed: " + failure.getMessage()

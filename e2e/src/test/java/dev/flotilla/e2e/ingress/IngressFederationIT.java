@@ -14,7 +14,8 @@ import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
 import dev.flotilla.demo.PartyArgs;
 import dev.flotilla.demo.ProcessGroup;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.NginxProcess;
 import dev.flotilla.testing.RealServer;
@@ -67,7 +68,7 @@ class IngressFederationIT {
       federation.routePartiesThrough(nginx.address()).start();
       ChildProcess intruder = startForeignParty(others, jars, federation, nginx, dir.resolve("foreign"));
 
-      ServerStatus status = awaitFinished(federation, nginx);
+      JobStatus status = awaitFinished(federation, nginx);
 
       assertThat(status.parties()).as("identities the aggregator saw")
           .containsExactlyInAnyOrder("party-1", "party-2", "party-3");
@@ -97,7 +98,7 @@ class IngressFederationIT {
             Map.of())) {
       federation.routePartiesThrough(nginx.address()).start();
 
-      ServerStatus status = awaitFinished(federation, nginx);
+      JobStatus status = awaitFinished(federation, nginx);
 
       assertThat(status.roundsCompleted()).isEqualTo(2);
       assertThat(status.parties()).as("identities the aggregator saw")
@@ -125,11 +126,11 @@ class IngressFederationIT {
     return group.start("intruder", jars.javaCommand("party", List.of(), args.toList()), dir, Map.of());
   }
 
-  static ServerStatus awaitFinished(LocalFederation federation, NginxProcess nginx) {
+  static JobStatus awaitFinished(LocalFederation federation, NginxProcess nginx) {
     OptionalInt serverExit = federation.server().waitFor(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     if (serverExit.isEmpty() || serverExit.getAsInt() != 0) {
       fail("server " + (serverExit.isEmpty() ? "still running after " + RUN_TIMEOUT : "exited " + serverExit.getAsInt())
-          + "\nstatus: " + federation.status().map(s -> s.raw().toString()).orElse("none")
+          + "\nstatus: " + federation.status().map(StatusJson::write).orElse("none")
           + "\n" + federation.logTails(40) + "\nnginx error log:\n" + nginx.errorLog());
     }
     for (ChildProcess party : federation.parties()) {
@@ -139,8 +140,8 @@ class IngressFederationIT {
             + code.getAsInt()) + "\n" + federation.logTails(40) + "\nnginx error log:\n" + nginx.errorLog());
       }
     }
-    ServerStatus status = federation.status().orElseGet(() -> fail("no status file " + federation.statusFile()));
-    assertThat(status.finished()).as("finished in %s", status.raw()).isTrue();
+    JobStatus status = federation.status().orElseGet(() -> fail("no status file " + federation.statusFile()));
+    assertThat(status.finished()).as("finished in %s", StatusJson.write(status)).isTrue();
     return status;
   }
 }

@@ -4,7 +4,8 @@ import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
-import dev.flotilla.demo.ServerStatus;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.demo.ingress.NginxProcess;
 import dev.flotilla.protocol.tls.MutualTlsServers;
 import dev.flotilla.testing.FreePorts;
@@ -205,8 +206,8 @@ public final class ProxyCostBenchmark {
         if (federation.server().waitFor(20, TimeUnit.MINUTES).orElse(-1) != 0) {
           throw new IllegalStateException("the federation failed:\n" + federation.logTails(30));
         }
-        ServerStatus status = federation.status().orElseThrow();
-        double inRounds = status.rounds().stream().mapToDouble(ServerStatus.RoundInfo::durationSeconds).sum();
+        JobStatus status = federation.status().orElseThrow();
+        double inRounds = status.rounds().stream().mapToDouble(RoundRecord::durationSeconds).sum();
         return String.format(Locale.ROOT, "| %s | %d | %.1f | %.3f | %.1f |", viaNginx ? "through nginx passthrough" : "direct",
             status.roundsCompleted(), inRounds, status.roundsCompleted() / inRounds, (System.nanoTime() - started) / 1e9);
       } finally {

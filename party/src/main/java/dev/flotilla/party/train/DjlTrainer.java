@@ -2,6 +2,7 @@ package dev.flotilla.party.train;
 
 import dev.flotilla.party.PartyDataset;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.MetricNames;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -78,11 +79,16 @@ public final class DjlTrainer implements LocalTrainer {
 
   @Override
   public LocalUpdate train(RoundContext round, float[][] global, TrainingOptions options) {
+    long started = System.nanoTime();
     Evaluation before = evaluate(round, global);
+    long evaluated = System.nanoTime();
     TrainResult result = model.train(data.train(), options);
+    long trained = System.nanoTime();
     requireFinite(round, result.weights());
     Map<String, Double> metrics = new HashMap<>(before.metrics());
-    metrics.put(LocalUpdate.TRAIN_LOSS, result.trainLoss());
+    metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());
+    metrics.put(MetricNames.EVAL_SECONDS, (evaluated - started) / 1e9);
+    metrics.put(MetricNames.TRAIN_SECONDS, (trained - evaluated) / 1e9);
     return new LocalUpdate(result.weights(), result.samples(), metrics);
   }
 

@@ -1,5 +1,9 @@
 package dev.flotilla.party.train;
 
+import static dev.flotilla.protocol.status.MetricNames.ACCURACY;
+import static dev.flotilla.protocol.status.MetricNames.LOSS;
+import static dev.flotilla.protocol.status.MetricNames.R2;
+
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -11,9 +15,6 @@ import java.util.TreeMap;
  * @param samples samples evaluated
  */
 public record Evaluation(Map<String, Double> metrics, int samples) {
-  public static final String LOSS = "loss";
-  public static final String ACCURACY = "accuracy";
-  public static final String R2 = "r2";
 
   public Evaluation {
     metrics = Map.copyOf(metrics);

@@ -5,21 +5,26 @@ import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.party.PartyCommand;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.MetricNames;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.RealServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import org.assertj.core.api.Assertions;
+import org.awaitility.Awaitility;
 import picocli.CommandLine;
 
 /**
@@ -123,20 +128,49 @@ final class Federation implements AutoCloseable {
   }
 
   /** rounds_completed from the server's status file, 0 before it exists. */
-  int roundsCompleted() {
+  int roundsCompleted() throws IOException {
+    return status().map(JobStatus::roundsCompleted).orElse(0);
+  }
+
+  /** The server's status file (written atomically, so never half a file), empty before it exists. */
+  Optional<JobStatus> status() throws IOException {
     try {
-      if (!Files.exists(statusFile)) {
-        return 0;
-      }
-      Matcher m = Pattern.compile("\"rounds_completed\"\\s*:\\s*(\\d+)").matcher(Files.readString(statusFile));
-      return m.find() ? Integer.parseInt(m.group(1)) : 0;
-    } catch (IOException e) {
-      return 0;
+      return Optional.of(StatusJson.readFile(statusFile));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
     }
   }
 
-  String status() throws IOException {
-    return Files.exists(statusFile) ? Files.readString(statusFile) : "";
+  /** The final model's accuracy, once the parties' final evaluations are in the status (waits up to 30 s). */
+  double awaitFinalAccuracy() {
+    return Awaitility.await().atMost(Duration.ofSeconds(30)).until(
+        () -> status().map(JobStatus::finalAccuracy).orElse(null), accuracy -> accuracy != null);
+  }
+
+  /**
+   * Every completed round's times came from the parties' own measurements: training (and, where the
+   * trainer can tell it apart, evaluation) took time, protocol time is the rest and never negative.
+   */
+  void assertRoundTimes(boolean evaluationMeasured) throws IOException {
+    JobStatus status = status().orElseThrow();
+    Assertions.assertThat(status.rounds()).as(statusText()).isNotEmpty().allSatisfy(r -> {
+      Assertions.assertThat(r.trainingSeconds()).isPositive().isLessThanOrEqualTo(r.durationSeconds());
+      if (evaluationMeasured) {
+        Assertions.assertThat(r.evaluationSeconds()).isPositive();
+      } else {
+        Assertions.assertThat(r.evaluationSeconds()).isNotNull().isGreaterThanOrEqualTo(0);
+      }
+      Assertions.assertThat(r.protocolSeconds()).isGreaterThanOrEqualTo(0);
+      Assertions.assertThat(r.trainingSeconds() + r.evaluationSeconds() + r.protocolSeconds())
+          .isCloseTo(r.durationSeconds(), Assertions.within(1e-9));
+      // the times are not averaged into the learning metrics
+      Assertions.assertThat(r.metrics()).doesNotContainKeys(MetricNames.TRAIN_SECONDS, MetricNames.EVAL_SECONDS);
+    });
+  }
+
+  /** The status file's text, for assertion messages. */
+  String statusText() throws IOException {
+    return Files.exists(statusFile) ? Files.readString(statusFile) : "(no status file)";
   }
 
   /** A running party command and what it printed on stderr. */

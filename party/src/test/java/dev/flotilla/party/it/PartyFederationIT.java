@@ -41,7 +41,8 @@ class PartyFederationIT {
   }
 
   @Test
-  @DisplayName("two parties run a 3-round MLP job to the end, exit 0, and the final model beats 0.7 accuracy")
+  @DisplayName("two parties run a 3-round MLP job to the end, exit 0, the final model beats 0.7 accuracy, and each "
+      + "round's training and evaluation time is the parties' measurement")
   void jobCompletes() throws Exception {
     try (Federation federation = new Federation(dir, "it-complete")) {
       federation.serverArgs("--rounds", "3", "--min-parties", "2", "--model", "mlp");
@@ -51,14 +52,10 @@ class PartyFederationIT {
 
       assertThat(alice.exitCode().get(4, TimeUnit.MINUTES)).as(alice.err().toString()).isZero();
       assertThat(bob.exitCode().get(1, TimeUnit.MINUTES)).as(bob.err().toString()).isZero();
-      String status = federation.status();
-      assertThat(federation.roundsCompleted()).as(status).isEqualTo(3);
-      assertThat(status).contains("alice", "bob");
-      await().atMost(Duration.ofSeconds(30)).until(() -> federation.status().contains("\"final_accuracy\""));
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"final_accuracy\"\\s*:\\s*([0-9.]+)")
-          .matcher(federation.status());
-      assertThat(m.find()).as(federation.status()).isTrue();
-      assertThat(Double.parseDouble(m.group(1))).isGreaterThan(0.7);
+      assertThat(federation.roundsCompleted()).as(federation.statusText()).isEqualTo(3);
+      assertThat(federation.status().orElseThrow().parties()).containsExactlyInAnyOrder("alice", "bob");
+      assertThat(federation.awaitFinalAccuracy()).isGreaterThan(0.7);
+      federation.assertRoundTimes(true);
     }
   }
 
@@ -79,7 +76,7 @@ class PartyFederationIT {
 
       assertThat(alice.exitCode().get(5, TimeUnit.MINUTES)).as(alice.err().toString()).isZero();
       assertThat(bob.exitCode().get(1, TimeUnit.MINUTES)).as(bob.err().toString()).isZero();
-      assertThat(federation.roundsCompleted()).as(federation.status()).isEqualTo(4);
+      assertThat(federation.roundsCompleted()).as(federation.statusText()).isEqualTo(4);
       assertThat(federation.serverStarts()).isEqualTo(2);
     }
   }

@@ -89,7 +89,7 @@ class Resnet20FederationIT {
         System.out.println("---- alice ----\n" + output);
         assertThat(alice.exitValue()).as(output).isZero();
         assertThat(output).contains("model resnet20", "round 2/2", "update of 274063 values accepted");
-        assertThat(federation.roundsCompleted()).as(federation.status()).isEqualTo(2);
+        assertThat(federation.roundsCompleted()).as(federation.statusText()).isEqualTo(2);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("final global model v2 accuracy ([0-9.]+)")
             .matcher(output);
         assertThat(m.find()).as(output).isTrue();

@@ -1,7 +1,6 @@
 package dev.flotilla.party.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
@@ -10,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -52,11 +49,9 @@ class TorchScriptFederationIT {
         assertThat(alice.exitValue()).as(aliceLog).isZero();
         assertThat(bob.exitValue()).as(Files.readString(dir.resolve("party-1.log"))).isZero();
         assertThat(aliceLog).contains("training the TorchScript module " + module + " in DJL");
-        assertThat(federation.roundsCompleted()).as(federation.status()).isEqualTo(2);
-        await().atMost(Duration.ofSeconds(30)).until(() -> federation.status().contains("\"final_accuracy\""));
-        Matcher m = Pattern.compile("\"final_accuracy\"\\s*:\\s*([0-9.]+)").matcher(federation.status());
-        assertThat(m.find()).as(federation.status()).isTrue();
-        assertThat(Double.parseDouble(m.group(1))).isGreaterThan(0.7);
+        assertThat(federation.roundsCompleted()).as(federation.statusText()).isEqualTo(2);
+        assertThat(federation.awaitFinalAccuracy()).isGreaterThan(0.7);
+        federation.assertRoundTimes(true);
       } finally {
         alice.destroyForcibly();
         bob.destroyForcibly();

@@ -21,7 +21,7 @@ class DjlTrainerTest {
   }
 
   @Test
-  @DisplayName("a round evaluates the global model, trains it, and reports loss, accuracy and train_loss with the full layout")
+  @DisplayName("a round evaluates the global model, trains it, and reports loss, accuracy, train_loss and the seconds it evaluated and trained, with the full layout")
   void trainsTheJobsBuiltIn() {
     try (DjlTrainer trainer = new DjlTrainer(data(), 1, null)) {
       assertThat(trainer.trainingSamples(RoundContext.beforeRounds("fmnist", "alice"))).isEqualTo(500);
@@ -29,7 +29,10 @@ class DjlTrainerTest {
       float[][] global = ModelSpecs.initialWeights("mlp", 1);
       LocalUpdate update = trainer.train(ROUND, global, new TrainingOptions(1, 32, 0.01f, 0.9f, 0, 1));
       assertThat(update.samples()).isEqualTo(500);
-      assertThat(update.metrics()).containsOnlyKeys("loss", "accuracy", "train_loss");
+      assertThat(update.metrics()).containsOnlyKeys("loss", "accuracy", "train_loss", "train_seconds", "eval_seconds");
+      // measured around the evaluation of the global model and the training
+      assertThat(update.metrics().get("train_seconds")).isPositive();
+      assertThat(update.metrics().get("eval_seconds")).isPositive();
       assertThat(update.metrics().get("accuracy")).isEqualTo(trainer.evaluate(ROUND, global).metrics().get("accuracy"));
       assertThat(update.weights().length).isEqualTo(6);
       assertThat(update.weights()[0]).isNotEqualTo(global[0]);

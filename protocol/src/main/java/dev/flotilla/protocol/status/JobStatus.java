@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The aggregator's status of a job: what its {@code --status-file} holds (written and read by
@@ -70,6 +71,14 @@ public record JobStatus(
   /** The record of a completed 1-based round. */
   public Optional<RoundRecord> round(int round) {
     return rounds.stream().filter(r -> r.round() == round).findFirst();
+  }
+
+  /** Completed round -> who was late, dropped or refused in it; rounds where everyone contributed are left out. */
+  public Map<Integer, List<String>> lateOrDroppedByRound() {
+    Map<Integer, List<String>> byRound = new TreeMap<>();
+    lateOrDropped.stream().filter(entry -> !entry.parties().isEmpty())
+        .forEach(entry -> byRound.put(entry.round(), entry.parties()));
+    return byRound;
   }
 
   /** Every party that was late, dropped or refused in any completed round, in order of first appearance. */

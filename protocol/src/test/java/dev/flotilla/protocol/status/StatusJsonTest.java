@@ -109,6 +109,7 @@ class StatusJsonTest {
       JobStatus s = StatusJson.read(fixture(DROPPED_AND_LATE));
 
       assertThat(s.lateOrDroppedParties()).containsExactly("carol", "bob");
+      assertThat(s.lateOrDroppedByRound()).isEqualTo(Map.of(1, List.of("carol"), 2, List.of("bob")));
       assertThat(s.lateOrDropped().get(0)).isEqualTo(new LateOrDropped(1, List.of("carol"), Map.of("carol", "dropped")));
       assertThat(s.round(2).orElseThrow().lateOrDropped()).isEqualTo(Map.of("bob", "late"));
       assertThat(s.accuracyAfterRound(1)).isEmpty();

@@ -9,6 +9,7 @@ import dev.flotilla.party.train.LocalUpdate;
 import dev.flotilla.party.train.RoundContext;
 import dev.flotilla.party.train.TrainerException;
 import dev.flotilla.party.train.TrainingOptions;
+import dev.flotilla.protocol.status.MetricNames;
 import dev.flotilla.protocol.model.ModelFile;
 import dev.flotilla.protocol.model.Safetensors;
 import dev.flotilla.protocol.model.SafetensorsHeader;
@@ -73,8 +74,15 @@ public final class ExternalTrainer implements LocalTrainer {
     return new Evaluation(result.metrics(), result.numSamples());
   }
 
+  /**
+   * Runs the train action. The party measures the whole run (writing the global model, the command,
+   * reading the update); the command evaluates and trains in one process, so the evaluation's share
+   * is what it reports as {@code eval_seconds} (at most the run; 0 when it does not say), and the
+   * rest is training.
+   */
   @Override
   public LocalUpdate train(RoundContext round, float[][] global, TrainingOptions options) {
+    long started = System.nanoTime();
     Run run = run(round, TrainerResult.Action.TRAIN, global, options);
     Path update = run.directory().resolve(UPDATE_MODEL);
     float[][] weights;
@@ -83,7 +91,11 @@ public final class ExternalTrainer implements LocalTrainer {
     } catch (IOException e) {
       throw new TrainerException(round.describe() + " " + e.getMessage(), e);
     }
+    double seconds = (System.nanoTime() - started) / 1e9;
     Map<String, Double> metrics = new HashMap<>(run.result().metrics());
+    double evaluation = Math.min(metrics.getOrDefault(MetricNames.EVAL_SECONDS, 0.0), seconds);
+    metrics.put(MetricNames.EVAL_SECONDS, evaluation);
+    metrics.put(MetricNames.TRAIN_SECONDS, seconds - evaluation);
     return new LocalUpdate(weights, run.result().numSamples(), metrics);
   }
 

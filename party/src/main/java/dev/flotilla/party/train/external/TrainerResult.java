@@ -9,6 +9,7 @@ import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
+import dev.flotilla.protocol.status.MetricNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
@@ -36,7 +37,8 @@ import java.util.regex.Pattern;
  */
 record TrainerResult(int numSamples, Map<String, Double> metrics) {
   static final long MAX_BYTES = 1 << 20;
-  static final int MAX_METRICS = 32;
+  /** The server accepts 32 metrics per update; the party adds train_seconds and eval_seconds to a train result's. */
+  static final int MAX_METRICS = 30;
   private static final Pattern METRIC_NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
 
   /** What an action must report. */
@@ -222,14 +224,22 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
       }
       metrics.put(name, v);
     }
-    require(file, metrics, "loss", 0, Double.MAX_VALUE);
+    require(file, metrics, MetricNames.LOSS, 0, Double.MAX_VALUE);
     if (action == Action.TRAIN) {
-      require(file, metrics, "train_loss", 0, Double.MAX_VALUE);
+      require(file, metrics, MetricNames.TRAIN_LOSS, 0, Double.MAX_VALUE);
+      if (metrics.containsKey(MetricNames.TRAIN_SECONDS)) {
+        throw new InvalidOutputException(file + ": 'metrics." + MetricNames.TRAIN_SECONDS + "' is measured by the "
+            + "party around the command; leave it out (report '" + MetricNames.EVAL_SECONDS + "', the evaluation's "
+            + "share of the run, if you like)");
+      }
+      if (metrics.containsKey(MetricNames.EVAL_SECONDS)) {
+        require(file, metrics, MetricNames.EVAL_SECONDS, 0, Double.MAX_VALUE);
+      }
     }
-    if (metrics.containsKey("accuracy")) {
-      require(file, metrics, "accuracy", 0, 1);
-    } else if (metrics.containsKey("r2")) {
-      require(file, metrics, "r2", -Double.MAX_VALUE, 1);
+    if (metrics.containsKey(MetricNames.ACCURACY)) {
+      require(file, metrics, MetricNames.ACCURACY, 0, 1);
+    } else if (metrics.containsKey(MetricNames.R2)) {
+      require(file, metrics, MetricNames.R2, -Double.MAX_VALUE, 1);
     } else {
       throw new InvalidOutputException(file + ": 'metrics' needs 'accuracy' (classification) or 'r2' "
           + "(regression), got " + metrics.keySet());

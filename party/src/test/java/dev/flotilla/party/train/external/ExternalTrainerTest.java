@@ -1,5 +1,7 @@
 package dev.flotilla.party.train.external;
 
+import static dev.flotilla.protocol.status.MetricNames.EVAL_SECONDS;
+import static dev.flotilla.protocol.status.MetricNames.TRAIN_SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -119,7 +121,11 @@ class ExternalTrainerTest {
     }
     assertThat(update.weights()).isDeepEqualTo(expected);
     assertThat(update.samples()).isEqualTo(123);
-    assertThat(update.metrics()).isEqualTo(Map.of("loss", 0.5, "accuracy", 0.75, "train_loss", 0.25));
+    assertThat(update.metrics()).containsOnlyKeys("loss", "accuracy", "train_loss", TRAIN_SECONDS, EVAL_SECONDS)
+        .containsAllEntriesOf(Map.of("loss", 0.5, "accuracy", 0.75, "train_loss", 0.25));
+    // the command did not say how long it evaluated: the party's measurement of the run is all training
+    assertThat(update.metrics().get(TRAIN_SECONDS)).isPositive();
+    assertThat(update.metrics().get(EVAL_SECONDS)).isZero();
     Path round = workDir.resolve("train-2-1");
     ModelFile written = Safetensors.read(round.resolve("global.safetensors"));
     assertThat(written.layout()).isEqualTo(LAYOUT);
@@ -139,6 +145,22 @@ class ExternalTrainerTest {
     assertThat(r.get("momentum").getAsFloat()).isEqualTo(0.5f);
     assertThat(r.get("proximal_mu").getAsFloat()).isEqualTo(0.1f);
     assertThat(r.get("seed").getAsLong()).isEqualTo(987654321L);
+  }
+
+  @Test
+  @DisplayName("train: the party measures the run; the command's eval_seconds is the evaluation's share, at most the run")
+  void trainTimes() throws Exception {
+    try (ExternalTrainer trainer = trainer("eval-seconds")) {
+      Map<String, Double> metrics = trainer.train(ROUND, global(), OPTIONS).metrics();
+      assertThat(metrics.get(EVAL_SECONDS)).isEqualTo(0.001);
+      assertThat(metrics.get(TRAIN_SECONDS)).isPositive();
+    }
+    try (ExternalTrainer trainer = trainer("eval-seconds-inflated")) {
+      Map<String, Double> metrics = trainer.train(ROUND, global(), OPTIONS).metrics();
+      // a day of evaluation claimed: clamped to the run the party measured, which leaves no training time
+      assertThat(metrics.get(EVAL_SECONDS)).isPositive().isLessThan(600.0);
+      assertThat(metrics.get(TRAIN_SECONDS)).isZero();
+    }
   }
 
   @Test
@@ -202,6 +224,7 @@ class ExternalTrainerTest {
       "extra-tensor   | tensor 'extra.weight' is not in the job's model",
       "no-update      | update.safetensors was not written",
       "bad-accuracy   | 'metrics.accuracy' is 1.5, not in [0.0, 1.0]",
+      "train-seconds  | 'metrics.train_seconds' is measured by the party around the command; leave it out",
       "huge-result    | result.json is more than the 1048576 bytes a result may have"})
   @DisplayName("a wrong output fails the round naming the round, the file and what was wrong")
   void wrongOutputRefused(String mode, String problem) throws Exception {

@@ -57,11 +57,28 @@ class TrainerResultTest {
       "huge             | {\"num_samples\": 1, \"metrics\": {\"loss\": 1e999, \"accuracy\": 0.5, \"train_loss\": 1}} | beyond a double",
       "bad name         | {\"num_samples\": 1, \"metrics\": {\"Loss!\": 1}}                                    | metric name 'Loss!'",
       "metric string    | {\"num_samples\": 1, \"metrics\": {\"loss\": \"low\"}}                              | 'metrics.loss' must be a number, got a string",
-      "repeated metric  | {\"num_samples\": 1, \"metrics\": {\"loss\": 1, \"loss\": 2, \"accuracy\": 0.5, \"train_loss\": 1}} | 'metrics.loss' is repeated"})
+      "repeated metric  | {\"num_samples\": 1, \"metrics\": {\"loss\": 1, \"loss\": 2, \"accuracy\": 0.5, \"train_loss\": 1}} | 'metrics.loss' is repeated",
+      "train_seconds    | {\"num_samples\": 1, \"metrics\": {\"loss\": 1, \"accuracy\": 0.5, \"train_loss\": 1, \"train_seconds\": 2}} | 'metrics.train_seconds' is measured by the party",
+      "negative eval    | {\"num_samples\": 1, \"metrics\": {\"loss\": 1, \"accuracy\": 0.5, \"train_loss\": 1, \"eval_seconds\": -2}} | 'metrics.eval_seconds' is -2.0, not in [0.0, inf]"})
   @DisplayName("malformed train metrics are refused naming the metric")
   void malformedMetrics(String name, String text, String problem) {
     assertThatThrownBy(() -> TrainerResult.parse(FILE, text, Action.TRAIN))
         .hasMessageStartingWith(FILE.toString())
         .hasMessageContaining(problem);
+  }
+
+  @Test
+  @DisplayName("a result of more than 30 metrics is refused: the party adds its 2 times and the server accepts 32")
+  void metricCount() throws Exception {
+    StringBuilder metrics = new StringBuilder("\"loss\": 1, \"accuracy\": 0.5, \"train_loss\": 1");
+    for (int i = 3; i < 30; i++) {
+      metrics.append(", \"m").append(i).append("\": 1");
+    }
+    String thirty = "{\"num_samples\": 1, \"metrics\": {" + metrics + "}}";
+    assertThat(TrainerResult.parse(FILE, thirty, Action.TRAIN).metrics()).hasSize(30);
+
+    String thirtyOne = "{\"num_samples\": 1, \"metrics\": {" + metrics + ", \"m30\": 1}}";
+    assertThatThrownBy(() -> TrainerResult.parse(FILE, thirtyOne, Action.TRAIN))
+        .hasMessage(FILE + ": 'metrics' has 31 entries, at most 30 are accepted");
   }
 }

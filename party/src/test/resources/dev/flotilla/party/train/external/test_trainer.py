@@ -167,6 +167,12 @@ def main():
                 write_safetensors(r["output_model"], update, dtypes)
         if mode == "bad-accuracy":
             result["metrics"]["accuracy"] = 1.5
+        elif mode == "eval-seconds":
+            result["metrics"]["eval_seconds"] = 0.001
+        elif mode == "eval-seconds-inflated":
+            result["metrics"]["eval_seconds"] = 86400.0
+        elif mode == "train-seconds":
+            result["metrics"]["train_seconds"] = 1.0
     if mode == "huge-result":
         with open(r["output_result"], "w") as f:
             f.write('{"num_samples": 1, "pad": "' + "x" * (2 << 20) + '"}')
