@@ -53,6 +53,11 @@ final class MemoryBench implements Callable<Integer> {
   @Option(names = "--strategy", defaultValue = "fedavg", description = "The server's --strategy (default ${DEFAULT-VALUE}).")
   String strategy;
 
+  @Option(names = "--upload-chunk-kib", defaultValue = "1024",
+      description = "Bytes of values per uploaded data chunk, in KiB (default ${DEFAULT-VALUE}: the protocol's maximum, "
+          + "what parties send today).")
+  int uploadChunkKib;
+
   @Option(names = "--fetch", defaultValue = "true", negatable = true, fallbackValue = "true",
       description = "Whether every party fetches the global model before uploading (default ${DEFAULT-VALUE}).")
   boolean fetch;
@@ -112,7 +117,8 @@ final class MemoryBench implements Callable<Integer> {
     SafetensorsHeader header = Safetensors.readLayout(modelFile);
     long modelBytes = header.dataBytes();
     System.out.printf(Locale.ROOT, "model: %d tensors, %d float32 values, %.1f MiB; %d parties, strategy %s, %d round(s), "
-            + "fetch %s%n", layout.size(), modelBytes / 4, modelBytes / 1048576.0, parties, strategy, rounds, fetch);
+            + "fetch %s, upload chunks of %d KiB%n", layout.size(), modelBytes / 4, modelBytes / 1048576.0, parties, strategy,
+        rounds, fetch, uploadChunkKib);
 
     Path stateDir = work.resolve("state");
     BenchFiles.deleteTree(stateDir); // a job of its own each run, never a resumed one
@@ -130,7 +136,7 @@ final class MemoryBench implements Callable<Integer> {
       jvm.add("-XX:NativeMemoryTracking=summary");
     }
     try (ServerUnderTest server = ServerUnderTest.start(serverJar, jvm, serverEnv, args, work.resolve("server.log"), stateDir);
-         PartyFleet fleet = PartyFleet.connect(port, partyFiles, modelFile, header, server)) {
+         PartyFleet fleet = PartyFleet.connect(port, partyFiles, modelFile, header, uploadChunkKib << 10, server)) {
       System.out.printf(Locale.ROOT, "server pid %d, JVM options %s, environment %s; %d parties joined; RSS after joins "
           + "%.0f MiB%n", server.pid(), jvm.isEmpty() ? "(none)" : jvm, serverEnv, parties, server.rssKib() / 1024.0);
       long start = System.nanoTime();

@@ -57,15 +57,20 @@ final class PartyFleet implements AutoCloseable {
   }
 
   /** Maps the model, connects every party and joins it (waiting for the server to listen). */
-  static PartyFleet connect(int port, List<TlsFiles> parties, Path modelFile, SafetensorsHeader model,
+  static PartyFleet connect(int port, List<TlsFiles> parties, Path modelFile, SafetensorsHeader model, int chunkBytes,
       ServerUnderTest server) throws IOException {
+    if (chunkBytes <= 0 || chunkBytes > TensorChunks.MAX_CHUNK_BYTES || chunkBytes % Float.BYTES != 0
+        || SEGMENT_BYTES % chunkBytes != 0) {
+      throw new IllegalArgumentException("chunk size " + chunkBytes + " must divide " + TensorChunks.MAX_CHUNK_BYTES
+          + " into whole float32 values");
+    }
     List<ByteString> chunks = new ArrayList<>();
     try (FileChannel file = FileChannel.open(modelFile, StandardOpenOption.READ)) {
       long end = model.dataStart() + model.dataBytes();
       for (long segment = model.dataStart(); segment < end; segment += SEGMENT_BYTES) {
         MappedByteBuffer mapped = file.map(FileChannel.MapMode.READ_ONLY, segment, Math.min(SEGMENT_BYTES, end - segment));
-        for (int at = 0; at < mapped.capacity(); at += TensorChunks.MAX_CHUNK_BYTES) {
-          int n = Math.min(TensorChunks.MAX_CHUNK_BYTES, mapped.capacity() - at);
+        for (int at = 0; at < mapped.capacity(); at += chunkBytes) {
+          int n = Math.min(chunkBytes, mapped.capacity() - at);
           chunks.add(UnsafeByteOperations.unsafeWrap(mapped.slice(at, n).asReadOnlyBuffer()));
         }
       }
