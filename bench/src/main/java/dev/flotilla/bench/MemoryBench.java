@@ -105,6 +105,7 @@ final class MemoryBench implements Callable<Integer> {
 
   private int run(Path work) throws Exception {
     System.out.println(BenchMain.machine());
+    BenchFiles.deleteTree(work.resolve("pki")); // one CA per run: certificates of an earlier run's CA are not trusted
     Pki pki = new Pki(work.resolve("pki"));
     TlsFiles serverFiles = pki.server();
     List<TlsFiles> partyFiles = new ArrayList<>();
