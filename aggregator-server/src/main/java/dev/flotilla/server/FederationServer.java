@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.protocol.tensor.UpdateChunkMarshaller;
 import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.server.metrics.ServerMetrics;
 import io.grpc.Server;
@@ -37,7 +38,8 @@ public final class FederationServer {
    */
   public FederationServer(ServerBuilder<?> builder, FederationService service, List<ServerInterceptor> interceptors,
       List<ServerInterceptor> healthInterceptors, ServerMetrics metrics, int maxMessageBytes, AutoCloseable transport) {
-    builder.addService(ServerInterceptors.intercept(service, interceptors))
+    // SubmitUpdate's chunks are parsed with one copy instead of two (UpdateChunkMarshaller)
+    builder.addService(ServerInterceptors.intercept(UpdateChunkMarshaller.install(service.bindService()), interceptors))
         .addService(ServerInterceptors.intercept(health.getHealthService(), healthInterceptors))
         .maxInboundMessageSize(maxMessageBytes);
     this.server = builder.build();

@@ -11,10 +11,9 @@ import dev.flotilla.protocol.v1.RoundsRequest;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.server.metrics.ServerMetrics;
-import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.ModelChunks;
 import dev.flotilla.server.round.RoundCoordinator;
-import dev.flotilla.server.round.UpdateReceiver;
+import dev.flotilla.server.model.GlobalModel;
 import com.google.protobuf.Empty;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -56,7 +55,9 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
   @Override
   public void rounds(RoundsRequest request, StreamObserver<RoundEvent> response) {
     try {
-      coordinator.openRoundsStream(caller(), (ServerCallStreamObserver<RoundEvent>) response);
+      String party = caller();
+      coordinator.openRoundsStream(party, new GrpcPartyLink(coordinator.jobId(), party,
+          (ServerCallStreamObserver<RoundEvent>) response));
     } catch (StatusException e) {
       response.onError(e);
     }
@@ -66,14 +67,14 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
   @Override
   public void fetchModel(FetchModelRequest request, StreamObserver<ModelChunk> response) {
     ServerCallStreamObserver<ModelChunk> stream = (ServerCallStreamObserver<ModelChunk>) response;
-    RoundCoordinator.ModelSnapshot model;
+    GlobalModel model;
     try {
       model = coordinator.model(caller(), request.getModelVersion());
     } catch (StatusException e) {
       response.onError(e);
       return;
     }
-    Iterator<ModelChunk> chunks = ModelChunks.stream(new HeapModel(model.version(), model.specs(), model.tensors()));
+    Iterator<ModelChunk> chunks = ModelChunks.stream(model);
     AtomicBoolean completed = new AtomicBoolean();
     stream.setOnCancelHandler(() -> completed.set(true));
     stream.setOnReadyHandler(() -> {

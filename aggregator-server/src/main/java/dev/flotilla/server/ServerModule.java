@@ -11,8 +11,8 @@ import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.FatalErrorHandler;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.Strategies;
-import dev.flotilla.server.strategy.Strategy;
+import dev.flotilla.server.aggregation.Strategies;
+import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.transport.CallAdmission;
 import dev.flotilla.server.transport.RefusalStrikes;
 import dev.flotilla.server.transport.Connections;
@@ -58,7 +58,12 @@ public final class ServerModule extends AbstractModule {
   @Provides
   @Singleton
   Strategy strategy() {
-    return Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr());
+    return strategyOf(config);
+  }
+
+  /** The job's strategy: --strategy with its options and --max-update-norm (aggregation/Strategies). */
+  public static Strategy strategyOf(ServerConfig config) {
+    return Strategies.byName(config.strategy(), config.strategyOptions());
   }
 
   @Provides

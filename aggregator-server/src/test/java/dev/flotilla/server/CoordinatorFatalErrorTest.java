@@ -9,7 +9,12 @@ import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.Strategy;
+import dev.flotilla.server.aggregation.RoundAggregation;
+import dev.flotilla.server.aggregation.Strategy;
+import dev.flotilla.server.aggregation.UpdateSink;
+import dev.flotilla.server.model.GlobalModel;
+import dev.flotilla.server.model.ModelWriter;
+import java.nio.FloatBuffer;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -41,9 +46,42 @@ class CoordinatorFatalErrorTest {
       return "fedavg";
     }
 
+    /** Takes every update and dies when asked for the next model. */
     @Override
-    public float[][] nextGlobal(float[][] global, float[][] average) {
-      throw error;
+    public RoundAggregation begin(GlobalModel base, Path spillDirectory) {
+      return new RoundAggregation() {
+        private int committed;
+
+        @Override
+        public UpdateSink open(String party, double weight) {
+          return new UpdateSink() {
+            @Override
+            public void accept(int tensor, int offset, FloatBuffer values, int count) {}
+
+            @Override
+            public String commit() {
+              committed++;
+              return "";
+            }
+
+            @Override
+            public void discard() {}
+          };
+        }
+
+        @Override
+        public int committed() {
+          return committed;
+        }
+
+        @Override
+        public void finish(ModelWriter next) {
+          throw error;
+        }
+
+        @Override
+        public void close() {}
+      };
     }
   }
 

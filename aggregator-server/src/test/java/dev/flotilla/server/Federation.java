@@ -3,7 +3,6 @@ package dev.flotilla.server;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.Strategies;
 import dev.flotilla.server.transport.CallAdmission;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -26,7 +25,7 @@ public final class Federation implements AutoCloseable {
   public Federation(ServerConfig config) throws Exception {
     String name = InProcessServerBuilder.generateName();
     coordinator = new RoundCoordinator(config,
-        Strategies.byName(config.strategy(), config.fedproxMu(), config.serverLr()),
+        ServerModule.strategyOf(config),
         new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
     admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty());
     server = new FederationServer(InProcessServerBuilder.forName(name),
@@ -55,5 +54,6 @@ public final class Federation implements AutoCloseable {
     channel.shutdownNow();
     server.stop(1000);
     runner.join(5000);
+    coordinator.close();
   }
 }

@@ -83,7 +83,9 @@ class SlotsIT {
 
       replace(allow, "alice\nbob\ncarol\n");
       assertThat(carol.join(100).getPartyIndex()).isEqualTo(2);
-      assertThat(status().allowedParties()).containsExactly("alice", "bob", "carol");
+      // the status is written by the state writer, shortly after the change
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(status().allowedParties()).containsExactly("alice", "bob", "carol"));
 
       replace(allow, "alice\ncarol\n");
       assertRefused(() -> b.join(100), Status.Code.PERMISSION_DENIED, "party 'bob' is not allowed in job slot-job");
@@ -91,7 +93,8 @@ class SlotsIT {
       assertThat(Status.fromThrowable(b.roundsError).getDescription())
           .isEqualTo("party 'bob' lost its slot in job slot-job: it is no longer on its --allow-party-file " + allow
               + " list");
-      assertThat(status().parties()).containsExactly("alice", "carol");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(status().parties()).containsExactly("alice", "carol"));
       assertThat(server.log()).contains("job slot-job: enrollment by allow-list (--allow-party-file " + allow
           + "): [alice, bob]").contains("job slot-job: party bob lost its slot (index 1): it is no longer on the "
           + "allow-list");

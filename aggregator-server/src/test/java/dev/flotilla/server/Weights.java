@@ -5,6 +5,16 @@ public final class Weights {
 
   private Weights() {}
 
+  /** A global model's values, copied into arrays. */
+  public static float[][] values(dev.flotilla.server.model.GlobalModel model) {
+    float[][] out = new float[model.specs().size()][];
+    for (int t = 0; t < out.length; t++) {
+      out[t] = new float[model.specs().get(t).numElements()];
+      model.read(t, 0, out[t], 0, out[t].length);
+    }
+    return out;
+  }
+
   /** base + delta everywhere: a recognisable "trained" model. */
   public static float[][] shifted(float[][] base, float delta) {
     float[][] out = new float[base.length][];

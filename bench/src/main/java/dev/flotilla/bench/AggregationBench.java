@@ -3,29 +3,57 @@ package dev.flotilla.bench;
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.FloatKernels;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tensor.TensorStreamDecoder;
-import dev.flotilla.server.aggregate.WeightedSum;
+import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.server.aggregation.RoundAggregation;
+import dev.flotilla.server.aggregation.Strategies;
+import dev.flotilla.server.aggregation.Strategy;
+import dev.flotilla.server.aggregation.StrategyOptions;
+import dev.flotilla.server.aggregation.UpdateSink;
+import dev.flotilla.server.model.HeapModel;
+import io.grpc.StatusException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
- * Aggregation throughput: the server's path for received update chunks (size and finiteness
- * checks, decode, fold into the running weighted sum) against a plain weighted float-array sum in
- * the same JVM (the limit: the same arithmetic with nothing around it).
+ * Aggregation throughput, three ways over the same updates, measured alternately in one thread:
+ * <ul>
+ *   <li>the server's path: each received data chunk through {@link TensorStreamDecoder#acceptFinite}
+ *       (chunk checks, then block by block the NaN/Inf check) into the sink of a FedAvg round
+ *       ({@code Strategy.begin}, {@code open}, {@code commit}, {@code finish}: the strategy's copy,
+ *       undo journal, striped locks and fold), then the next model;
+ *   <li>the receive path and the fold kernel alone ({@code acceptFinite} into
+ *       {@link FloatKernels#addScaled} on a double array), then the mean;
+ *   <li>the limit: a plain weighted sum of the same updates held as float arrays, then the mean.
+ * </ul>
  */
 final class AggregationBench {
 
-  record Result(int updates, long floatsPerUpdate, double serverFloatsPerSecond, double plainFloatsPerSecond) {
+  record Result(int updates, long floatsPerUpdate, double serverFloatsPerSecond, double kernelFloatsPerSecond,
+      double plainFloatsPerSecond) {
     double ratio() {
       return serverFloatsPerSecond / plainFloatsPerSecond;
     }
+
+    double kernelRatio() {
+      return kernelFloatsPerSecond / plainFloatsPerSecond;
+    }
   }
 
-  static Result run(String model, int updates, int iterations) {
+  static Result run(Path work, String model, int updates, int iterations) throws IOException {
     List<TensorSpec> specs = ModelSpecs.forName(model);
     long floats = ModelSpecs.totalElements(specs);
+    HeapModel base = new HeapModel(0, specs, ModelSpecs.initialWeights(model, 1000));
+    Strategy fedavg = Strategies.byName("fedavg", StrategyOptions.defaults());
     Random random = new Random(1);
     List<float[][]> weights = new ArrayList<>();
     List<List<ByteString>> encoded = new ArrayList<>();
@@ -41,58 +69,96 @@ final class AggregationBench {
       TensorChunks.dataChunks(w, TensorChunks.MAX_CHUNK_BYTES).forEachRemaining(chunks::add);
       encoded.add(chunks);
     }
+    Path spill = Files.createDirectories(work.resolve("aggregation-spill"));
     double sink = 0;
-    // warm-up both paths, then measure alternately so that both see the same machine state
+    // warm-up all paths, then measure alternately so that they see the same machine state
     for (int i = 0; i < Math.max(3, iterations / 2); i++) {
-      sink += serverPath(specs, encoded);
+      sink += serverPath(fedavg, base, spill, encoded);
+      sink += kernelPath(specs, encoded);
       sink += plainPath(specs, weights);
     }
     long serverNanos = 0;
+    long kernelNanos = 0;
     long plainNanos = 0;
     for (int i = 0; i < iterations; i++) {
       // thread CPU time: the work is single-threaded, and CPU time ignores other load on the machine
       long t0 = CpuClock.thread();
-      sink += serverPath(specs, encoded);
+      sink += serverPath(fedavg, base, spill, encoded);
       long t1 = CpuClock.thread();
-      sink += plainPath(specs, weights);
+      sink += kernelPath(specs, encoded);
       long t2 = CpuClock.thread();
+      sink += plainPath(specs, weights);
+      long t3 = CpuClock.thread();
       serverNanos += t1 - t0;
-      plainNanos += t2 - t1;
+      kernelNanos += t2 - t1;
+      plainNanos += t3 - t2;
     }
     if (sink == 42.4242) {
       System.out.println(sink); // keeps the JIT from dropping the work
     }
     double total = (double) floats * updates * iterations;
-    return new Result(updates, floats, total / (serverNanos / 1e9), total / (plainNanos / 1e9));
+    return new Result(updates, floats, total / (serverNanos / 1e9), total / (kernelNanos / 1e9),
+        total / (plainNanos / 1e9));
   }
 
-  private static double serverPath(List<TensorSpec> specs, List<List<ByteString>> encoded) {
-    WeightedSum sum = new WeightedSum(specs);
+  /** One FedAvg round over the updates, as the server runs it, into a heap model. */
+  private static double serverPath(Strategy strategy, HeapModel base, Path spill, List<List<ByteString>> encoded)
+      throws IOException {
+    Path attempt = Files.createTempDirectory(spill, "attempt-");
+    try (RoundAggregation round = strategy.begin(base, attempt)) {
+      int weight = 1;
+      for (List<ByteString> update : encoded) {
+        UpdateSink sink = round.open("party-" + weight, weight++);
+        TensorStreamDecoder decoder = new TensorStreamDecoder(base.specs());
+        for (ByteString chunk : update) {
+          decoder.acceptFinite(chunk, (t, off, values, n) -> {
+            try {
+              sink.accept(t, off, values, n);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
+        }
+        decoder.requireComplete();
+        sink.commit();
+      }
+      HeapModel.Builder next = new HeapModel.Builder(base.specs());
+      round.finish(next);
+      return next.build(1).values()[0][0];
+    } catch (TensorStreamException | StatusException e) {
+      throw new IllegalStateException("a benchmark update was refused", e);
+    } finally {
+      try (Stream<Path> files = Files.walk(attempt)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  /** The receive path into the fold kernel on a double array, then the mean. */
+  private static double kernelPath(List<TensorSpec> specs, List<List<ByteString>> encoded) {
+    double[][] sum = zeros(specs);
+    double total = 0;
     int weight = 1;
     for (List<ByteString> update : encoded) {
       TensorStreamDecoder decoder = new TensorStreamDecoder(specs);
       double w = weight++;
       try {
         for (ByteString chunk : update) {
-          decoder.check(chunk);
-          if (TensorChunks.firstNonFinite(chunk) >= 0) {
-            throw new IllegalStateException("non-finite value");
-          }
-          decoder.accept(chunk, (t, off, values, n) -> sum.fold(t, off, values, n, w));
+          decoder.acceptFinite(chunk, (t, off, values, n) -> FloatKernels.addScaled(sum[t], off, values, n, w));
         }
-      } catch (dev.flotilla.protocol.tensor.TensorStreamException e) {
+        decoder.requireComplete();
+      } catch (TensorStreamException e) {
         throw new IllegalStateException(e);
       }
-      sum.commit(w);
+      total += w;
     }
-    return sum.average()[0][0];
+    return mean(sum, total)[0][0];
   }
 
   private static double plainPath(List<TensorSpec> specs, List<float[][]> weights) {
-    double[][] sum = new double[specs.size()][];
-    for (int t = 0; t < sum.length; t++) {
-      sum[t] = new double[specs.get(t).numElements()];
-    }
+    double[][] sum = zeros(specs);
     double total = 0;
     int weight = 1;
     for (float[][] w : weights) {
@@ -106,6 +172,18 @@ final class AggregationBench {
       }
       total += wt;
     }
+    return mean(sum, total)[0][0];
+  }
+
+  private static double[][] zeros(List<TensorSpec> specs) {
+    double[][] sum = new double[specs.size()][];
+    for (int t = 0; t < sum.length; t++) {
+      sum[t] = new double[specs.get(t).numElements()];
+    }
+    return sum;
+  }
+
+  private static float[][] mean(double[][] sum, double total) {
     float[][] avg = new float[sum.length][];
     for (int t = 0; t < sum.length; t++) {
       avg[t] = new float[sum[t].length];
@@ -113,6 +191,6 @@ final class AggregationBench {
         avg[t][i] = (float) (sum[t][i] / total);
       }
     }
-    return avg[0][0];
+    return avg;
   }
 }

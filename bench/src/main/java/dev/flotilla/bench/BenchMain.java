@@ -26,10 +26,10 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "mlp", description = "Model whose updates are sent: mlp or cnn (default ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--rounds", defaultValue = "8", description = "Rounds per level, warm-up included (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "20", description = "Rounds per level, warm-up included (default ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Option(names = "--warm-up-rounds", defaultValue = "3", description = "Rounds not measured (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warm-up-rounds", defaultValue = "12", description = "Rounds not measured (default ${DEFAULT-VALUE}).")
   int warmUpRounds;
 
   @Option(names = "--aggregation-updates", defaultValue = "20", description = "Updates per aggregation pass (default ${DEFAULT-VALUE}).")
@@ -37,6 +37,26 @@ public final class BenchMain implements Callable<Integer> {
 
   @Option(names = "--aggregation-iterations", defaultValue = "20", description = "Measured aggregation passes (default ${DEFAULT-VALUE}).")
   int aggregationIterations;
+
+  @Option(names = "--sections", split = ",", defaultValue = "upload,aggregation,protocol",
+      description = "Which benchmarks to run: upload, aggregation, protocol (default ${DEFAULT-VALUE}).")
+  List<String> sections;
+
+  @Option(names = "--protocol-parties", split = ",", defaultValue = "10,100",
+      description = "Party counts of the protocol-time benchmark (default ${DEFAULT-VALUE}).")
+  List<Integer> protocolParties;
+
+  @Option(names = "--protocol-model", defaultValue = "mlp:16-16-2",
+      description = "The tiny model of the protocol-time benchmark (default ${DEFAULT-VALUE}).")
+  String protocolModel;
+
+  @Option(names = "--protocol-rounds", defaultValue = "40",
+      description = "Rounds of the protocol-time benchmark, warm-up included (default ${DEFAULT-VALUE}).")
+  int protocolRounds;
+
+  @Option(names = "--protocol-warm-up-rounds", defaultValue = "10",
+      description = "Rounds of the protocol-time benchmark not measured (default ${DEFAULT-VALUE}).")
+  int protocolWarmUpRounds;
 
   @Override
   public Integer call() throws Exception {
@@ -54,10 +74,26 @@ public final class BenchMain implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
         System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, BoringSsl.providerName());
 
+    if (sections.contains("upload")) {
+      upload(work, pki, server);
+    }
+    if (sections.contains("aggregation")) {
+      aggregation(work);
+    }
+    if (sections.contains("protocol")) {
+      protocol(work, pki, server);
+    }
+    load = loadAverage();
+    System.out.printf(Locale.ROOT, "%nload average at end: %.2f %.2f %.2f%n", load[0], load[1], load[2]);
+    return 0;
+  }
+
+  private void upload(Path work, Pki pki, TlsFiles server) throws Exception {
     System.out.println();
     System.out.println("(a) upload into the aggregator over mTLS, model " + model);
-    System.out.println("| parties | upload MB/s | raw TLS MB/s | ratio | upload MB per CPU-s | raw TLS MB per CPU-s | CPU ratio |");
-    System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+    System.out.println("| parties | upload MB/s | raw TLS MB/s | ratio | upload MB per CPU-s | raw TLS MB per CPU-s | CPU ratio "
+        + "| upload MB per CPU-s without JIT | raw TLS MB per CPU-s without JIT | CPU ratio without JIT |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : parties) {
       List<TlsFiles> files = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -67,22 +103,50 @@ public final class BenchMain implements Callable<Integer> {
       long perConnection = upload.bytesPerUpload() * upload.measuredRounds();
       RawTlsBench.run(server, files, perConnection, 64 * 1024); // warm-up
       RawTlsBench.Result raw = RawTlsBench.run(server, files, perConnection, 64 * 1024);
-      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |%n", n,
+      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |%n", n,
           upload.bytesPerSecond() / 1e6, raw.bytesPerSecond() / 1e6, upload.bytesPerSecond() / raw.bytesPerSecond(),
           upload.bytesPerCpuSecond() / 1e6, raw.bytesPerCpuSecond() / 1e6,
-          upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond());
+          upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond(), upload.bytesPerCpuSecondWithoutJit() / 1e6,
+          raw.bytesPerCpuSecondWithoutJit() / 1e6, upload.bytesPerCpuSecondWithoutJit() / raw.bytesPerCpuSecondWithoutJit());
     }
 
+  }
+
+  private void aggregation(Path work) throws Exception {
     System.out.println();
-    System.out.println("(b) aggregation (check + decode + fold into the running weighted sum + average), model " + model);
-    AggregationBench.Result agg = AggregationBench.run(model, aggregationUpdates, aggregationIterations);
-    System.out.println("| updates | Mfloat per CPU-s (server path) | Mfloat per CPU-s (plain float-array weighted sum) | ratio |");
-    System.out.println("|---:|---:|---:|---:|");
-    System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.2f |%n", agg.updates(), agg.serverFloatsPerSecond() / 1e6,
-        agg.plainFloatsPerSecond() / 1e6, agg.ratio());
-    load = loadAverage();
-    System.out.printf(Locale.ROOT, "%nload average at end: %.2f %.2f %.2f%n", load[0], load[1], load[2]);
-    return 0;
+    System.out.println("(b) aggregation (chunk checks + NaN/Inf check + FedAvg round: fold, next model), model " + model);
+    AggregationBench.Result agg = AggregationBench.run(work, model, aggregationUpdates, aggregationIterations);
+    System.out.println("| updates | Mfloat per CPU-s (server path: FedAvg round) | Mfloat per CPU-s (receive path + fold kernel) "
+        + "| Mfloat per CPU-s (plain float-array weighted sum) | ratio | kernel ratio |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|");
+    System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.2f | %.2f |%n", agg.updates(),
+        agg.serverFloatsPerSecond() / 1e6, agg.kernelFloatsPerSecond() / 1e6, agg.plainFloatsPerSecond() / 1e6,
+        agg.ratio(), agg.kernelRatio());
+  }
+
+  private void protocol(Path work, Pki pki, TlsFiles server) throws Exception {
+    if (protocolWarmUpRounds < 0 || protocolRounds <= protocolWarmUpRounds + 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--protocol-rounds must exceed --protocol-warm-up-rounds by at least 2");
+    }
+    ModelSpecs.forName(protocolModel);
+    System.out.println();
+    System.out.println("(c) protocol time per round, parties that train instantly, model " + protocolModel + " ("
+        + ModelSpecs.totalElements(ModelSpecs.forName(protocolModel)) + " values)");
+    System.out.println("| parties | rounds measured | round cycle ms (median) | round cycle ms (max) "
+        + "| server protocol time ms (median) | server protocol time ms (max) |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|");
+    for (int n : protocolParties) {
+      List<TlsFiles> files = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        files.add(pki.party(i));
+      }
+      ProtocolTimeBench.Result r = ProtocolTimeBench.run(work, server, files, protocolModel, protocolRounds,
+          protocolWarmUpRounds);
+      System.out.printf(Locale.ROOT, "| %d | %d | %.1f | %.1f | %.1f | %.1f |%n", n, r.measuredRounds(),
+          ProtocolTimeBench.Result.median(r.cycleMillis()), ProtocolTimeBench.Result.max(r.cycleMillis()),
+          ProtocolTimeBench.Result.median(r.serverProtocolMillis()), ProtocolTimeBench.Result.max(r.serverProtocolMillis()));
+    }
   }
 
   /** One line naming the machine and the JVM, printed with every benchmark. */

@@ -1,13 +1,16 @@
 package dev.flotilla.server.aggregation;
 
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.FloatKernels;
 import java.util.List;
 
 /**
  * The sample-weighted sum of one attempt's updates in double precision, folded chunk by chunk as
  * they arrive: memory is one model of doubles however many parties submit. Thread-safe: each
  * stripe of {@value #STRIPE_VALUES} values of a tensor has its own lock, so parties uploading
- * different parts of the model fold in parallel.
+ * different parts of the model fold in parallel. The inner loop is {@link FloatKernels#addScaled},
+ * which adds the double product {@code weight * value} once per element: folding the same values
+ * with {@code -weight} takes back exactly the products that were added (see {@link StreamingRound}).
  */
 final class RunningSum {
 
@@ -42,7 +45,7 @@ final class RunningSum {
       // long arithmetic: the end of the last stripe of a tensor near 2^31 values does not fit an int
       int piece = (int) Math.min(count - done, ((long) (stripe + 1) << STRIPE_SHIFT) - position);
       synchronized (stripeLocks[tensor][stripe]) {
-        FoldKernel.addScaled(target, position, src, at + done, piece, weight);
+        FloatKernels.addScaled(target, position, src, at + done, piece, weight);
       }
       done += piece;
     }

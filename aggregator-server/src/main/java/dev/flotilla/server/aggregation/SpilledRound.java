@@ -116,12 +116,13 @@ final class SpilledRound implements RoundAggregation {
     }
 
     @Override
-    public synchronized String commit() {
+    public synchronized String commit() throws IOException {
       requireOpen();
       if (!cursor.complete()) {
         throw new IllegalStateException("update of party '" + party + "' was committed after " + file.values()
             + " of " + cursor.total() + " values");
       }
+      file.flush(); // its append buffer goes: committed files wait for finish without one
       ended = true;
       synchronized (SpilledRound.this) {
         committed.add(new SpilledUpdates.Update(party, weight, file));

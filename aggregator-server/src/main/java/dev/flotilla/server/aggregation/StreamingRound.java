@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * order, so no index) before folding them; commit deletes the journal, discard reads it back and
  * folds the same values with the negated weight, then deletes it. Memory stays O(model) and disk
  * holds at most the uploads in flight; the journal is usually deleted before the page cache writes
- * it back, so an honest round costs little disk traffic and no reads.
+ * it back, so an honest round costs no reads. Its price is the write into the page cache: measured
+ * at about three times the CPU of the fold itself (0.116 s vs 0.041 s per 256 MB, one thread).
  *
  * <p>Why the subtraction is exact enough: the kernel adds the double product {@code w * x} (w the
  * weight, x a float32) and the undo adds {@code -(w * x)}, the very same product negated, so the only
@@ -35,7 +36,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Alternatives weighed: folding only at commit (spill, then read back and fold) makes every
  * discard exact but reads every update back once and does not overlap folding with the upload;
  * keeping a per-upload copy in memory is O(parties x model); an exact (fixed-point) sum of float32
- * values times 40-bit weights would need some 330 bits per coordinate.
+ * values times 40-bit weights would need some 330 bits per coordinate; no journal at all, retrying
+ * the round whenever a folded update is discarded, would make every straggler caught mid-upload by
+ * the deadline (and every party that ends its upload with a non-finite value) cost everyone a
+ * round of training.
  */
 final class StreamingRound implements RoundAggregation {
 

@@ -4,7 +4,6 @@ import dev.flotilla.protocol.status.LateOrDropped;
 import dev.flotilla.protocol.status.MetricNames;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.status.RoundTimes;
-import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.server.aggregate.WeightedMean;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,14 +20,14 @@ final class RoundMetrics {
    * Per metric name, the mean of the updates' values weighted by their num_samples; the parties'
    * times are left out (a sample-weighted mean of seconds means nothing: see {@link #times}).
    */
-  static Map<String, Double> weighted(Iterable<UpdateHeader> updates) {
+  static Map<String, Double> weighted(Iterable<PartyOutcome.Submitted> updates) {
     Map<String, WeightedMean> sums = new TreeMap<>();
-    for (UpdateHeader h : updates) {
-      for (Map.Entry<String, Double> e : h.getMetricsMap().entrySet()) {
+    for (PartyOutcome.Submitted u : updates) {
+      for (Map.Entry<String, Double> e : u.metrics().entrySet()) {
         if (e.getKey().equals(MetricNames.TRAIN_SECONDS) || e.getKey().equals(MetricNames.EVAL_SECONDS)) {
           continue;
         }
-        sums.computeIfAbsent(e.getKey(), k -> new WeightedMean()).add(e.getValue(), h.getNumSamples());
+        sums.computeIfAbsent(e.getKey(), k -> new WeightedMean()).add(e.getValue(), u.samples());
       }
     }
     Map<String, Double> means = new TreeMap<>();
@@ -41,8 +40,8 @@ final class RoundMetrics {
   }
 
   /** The round's duration split into training, evaluation and protocol time by the updates' reported times. */
-  static RoundTimes times(double durationSeconds, Collection<UpdateHeader> updates) {
-    return RoundTimes.split(durationSeconds, updates.stream().map(UpdateHeader::getMetricsMap).toList());
+  static RoundTimes times(double durationSeconds, Collection<PartyOutcome.Submitted> updates) {
+    return RoundTimes.split(durationSeconds, updates.stream().map(PartyOutcome.Submitted::metrics).toList());
   }
 
   /** Mean of the final evaluations' accuracy weighted by their num_samples (a report of 0 samples weighs 1); null if none. */

@@ -63,7 +63,7 @@ class ExportPyTorchTest {
       a.submit(1, 100, Map.of(), layout, shifted(v0, 0.25f));
       b.submit(1, 300, Map.of(), layout, shifted(v0, 1.25f));
       f.done.get(30, TimeUnit.SECONDS);
-      global = f.coordinator.globalModel().tensors();
+      global = dev.flotilla.server.Weights.values(f.coordinator.globalModel());
     }
     Path raw = dir.resolve("global.f32");
     ByteBuffer bytes = ByteBuffer.allocate(4 * java.util.Arrays.stream(global).mapToInt(t -> t.length).sum())

@@ -23,7 +23,6 @@ import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.TestModels;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.strategy.Strategies;
 import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,13 +117,13 @@ class InitialModelTest {
       a.submit(1, 100, Map.of(), LAYOUT, plus(v0, 1));
       b.submit(1, 300, Map.of(), LAYOUT, plus(v0, 3));
       await().atMost(Duration.ofSeconds(20)).until(() -> f.coordinator.roundsCompleted() == 1);
-      float[][] v1 = f.coordinator.globalModel().tensors();
+      float[][] v1 = dev.flotilla.server.Weights.values(f.coordinator.globalModel());
       a.awaitTrain();
       b.awaitTrain();
       a.submit(2, 100, Map.of(), LAYOUT, plus(v1, -1));
       b.submit(2, 300, Map.of(), LAYOUT, plus(v1, -1));
       f.done.get(20, TimeUnit.SECONDS);
-      float[][] v2 = f.coordinator.globalModel().tensors();
+      float[][] v2 = dev.flotilla.server.Weights.values(f.coordinator.globalModel());
       assertThat(v2[2][0]).isEqualTo(41.5f);
 
       Path exported = dir.resolve("state").resolve("model-final.safetensors");
@@ -199,7 +198,7 @@ class InitialModelTest {
     Path same = initialModel(LAYOUT, Map.of());
     RoundCoordinator resumed = coordinator(config(same).build());
     assertThat(resumed.roundsCompleted()).isEqualTo(1);
-    assertThat(resumed.globalModel().tensors()).isDeepEqualTo(initialValues());
+    assertThat(dev.flotilla.server.Weights.values(resumed.globalModel())).isDeepEqualTo(initialValues());
   }
 
   @Test
@@ -209,13 +208,13 @@ class InitialModelTest {
     new CheckpointStore(dir.resolve("state")).save(new Checkpoint("jobM", "cnn", List.of(), "fedavg", 2, 1, 1, TestModels.of(1, cnn),
         Map.of(), List.of(), List.of(), Map.of(), 0, 0));
     ServerConfig.Builder builtIn = config(null).model("cnn");
-    assertThat(coordinator(builtIn.build()).globalModel().tensors()).isDeepEqualTo(cnn);
+    assertThat(dev.flotilla.server.Weights.values(coordinator(builtIn.build()).globalModel())).isDeepEqualTo(cnn);
     assertThatThrownBy(() -> coordinator(config(null).model("mlp").build()))
         .hasMessageContaining("tensor 0 is conv1.weight[6, 1, 5, 5] in the checkpoint but fc1.weight[200, 784] in model 'mlp'");
   }
 
   private static RoundCoordinator coordinator(ServerConfig cfg) throws Exception {
-    return new RoundCoordinator(cfg, Strategies.byName(cfg.strategy(), cfg.fedproxMu(), cfg.serverLr()),
+    return new RoundCoordinator(cfg, dev.flotilla.server.ServerModule.strategyOf(cfg),
         new CheckpointStore(cfg.stateDir()), new ServerMetrics(), "none", Clock.systemUTC());
   }
 

@@ -5,11 +5,17 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
+import java.math.BigDecimal;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -27,9 +33,9 @@ import java.util.Map;
  * explicit), strict JSON (no NaN or Infinity; a non-finite value cannot be written).
  *
  * <p>Reading is strict about what it knows and tolerant of what it does not: every field of the
- * record must be present with a value of its type (null only where the record allows it; fields added
- * later may be absent in older files), and unknown fields are ignored, so a newer server's file still
- * reads. A status file is input too: {@link #readFile} refuses one above {@link #MAX_FILE_BYTES}.
+ * record must be present once with a value of its type (null only where the record allows it; fields
+ * added later may be absent in older files; a number its field cannot hold is refused, not narrowed),
+ * and unknown fields are ignored, so a newer server's file still reads. A status file is input too: {@link #readFile} refuses one above {@link #MAX_FILE_BYTES}.
  */
 public final class StatusJson {
 
@@ -52,19 +58,30 @@ public final class StatusJson {
 
   /** The status of a document, or InvalidStatusException saying what is wrong with it. */
   public static JobStatus read(String json) throws InvalidStatusException {
+    if (json.isBlank()) {
+      throw new InvalidStatusException("is empty");
+    }
     JsonElement tree;
-    try {
-      tree = GSON.fromJson(json, JsonElement.class);
-    } catch (JsonParseException | IllegalStateException e) {
+    try (JsonReader reader = new JsonReader(new StringReader(json))) {
+      reader.setStrictness(Strictness.STRICT);
+      tree = tree(reader, "");
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new InvalidStatusException("is not strict JSON: more than one value");
+      }
+    } catch (InvalidStatusException e) {
+      throw e;
+    } catch (IOException | JsonParseException | IllegalStateException e) {
       throw new InvalidStatusException("is not strict JSON: " + rootMessage(e), e);
     }
-    if (tree == null || !tree.isJsonObject()) {
+    if (!tree.isJsonObject()) {
       throw new InvalidStatusException("is not a JSON object");
     }
     requireFields(tree.getAsJsonObject(), JobStatus.class, "");
     JobStatus status;
     try {
-      status = GSON.fromJson(tree, JobStatus.class);
+      // from the text, not the tree: the streaming reader refuses a number its field cannot hold (1e30 for a
+      // long), where a tree's number would be narrowed silently
+      status = GSON.fromJson(json, JobStatus.class);
     } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
       throw new InvalidStatusException("holds a value of the wrong type: " + rootMessage(e), e);
     }
@@ -99,6 +116,57 @@ public final class StatusJson {
       return read(text);
     } catch (InvalidStatusException e) {
       throw new InvalidStatusException("status file " + file + " " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * One JSON value as a tree, refusing a key repeated within an object (Gson's own tree keeps the
+   * last one silently). The reader's nesting limit bounds the recursion.
+   */
+  private static JsonElement tree(JsonReader reader, String path) throws IOException {
+    switch (reader.peek()) {
+      case BEGIN_OBJECT -> {
+        JsonObject object = new JsonObject();
+        reader.beginObject();
+        while (reader.hasNext()) {
+          String key = reader.nextName();
+          String at = path.isEmpty() ? key : path + "." + key;
+          if (object.has(key)) {
+            throw new InvalidStatusException("repeats the field '" + at + "'");
+          }
+          object.add(key, tree(reader, at));
+        }
+        reader.endObject();
+        return object;
+      }
+      case BEGIN_ARRAY -> {
+        JsonArray array = new JsonArray();
+        reader.beginArray();
+        for (int i = 0; reader.hasNext(); i++) {
+          array.add(tree(reader, path + "[" + i + "]"));
+        }
+        reader.endArray();
+        return array;
+      }
+      case STRING -> {
+        return new JsonPrimitive(reader.nextString());
+      }
+      case NUMBER -> {
+        String text = reader.nextString();
+        try {
+          return new JsonPrimitive(new BigDecimal(text));
+        } catch (NumberFormatException e) {
+          throw new InvalidStatusException("has a number beyond range at '" + path + "'", e);
+        }
+      }
+      case BOOLEAN -> {
+        return new JsonPrimitive(reader.nextBoolean());
+      }
+      case NULL -> {
+        reader.nextNull();
+        return JsonNull.INSTANCE;
+      }
+      default -> throw new InvalidStatusException("is not strict JSON: unexpected " + reader.peek() + " at '" + path + "'");
     }
   }
 

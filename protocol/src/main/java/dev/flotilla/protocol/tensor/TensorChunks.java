@@ -1,6 +1,7 @@
 package dev.flotilla.protocol.tensor;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.v1.ModelChunk;
 import dev.flotilla.protocol.v1.ModelHeader;
@@ -76,8 +77,8 @@ public final class TensorChunks {
           remaining -= n;
         }
         emitted += count;
-        buffer.flip();
-        return ByteString.copyFrom(buffer);
+        // the array is this chunk's alone and never written again: wrapped, not copied
+        return UnsafeByteOperations.unsafeWrap(buffer.array());
       }
     };
   }

@@ -92,8 +92,10 @@ public final class TensorStreamDecoder {
   /**
    * Checks the chunk (see {@link #check}) then hands its values to the sink in blocks of at most
    * {@link FloatKernels#BLOCK_VALUES}, each checked for NaN and infinity just before it is handed on
-   * (so it is still in cache when the sink folds it). The sink sees a buffer over a per-thread array,
-   * valid only during the call.
+   * (so it is still in cache when the sink folds it). The sink sees a little-endian view of the
+   * chunk's bytes (or of a per-thread buffer, for a block that straddles two buffers of the chunk),
+   * valid only during the call: the check reads a copy of the bit patterns, and each value is copied
+   * once more only by a sink that wants an array ({@link FloatKernels#addScaled} does it block-wise).
    *
    * @throws TensorStreamException naming the first NaN or infinite value ("tensor 'fc1.weight' element
    *     17 is NaN"); the blocks before it were handed to the sink already, so the caller discards the
@@ -108,13 +110,12 @@ public final class TensorStreamDecoder {
       int tensorSize = specs.get(tensor).numElements();
       int n = (int) Math.min(Math.min(remaining, FloatKernels.BLOCK_VALUES), tensorSize - offset);
       if (n > 0) {
-        cursor.read(block, n);
+        FloatBuffer values = cursor.read(block, n);
         int bad = FloatKernels.firstNonFinite(block.bits, 0, n);
         if (bad >= 0) {
           throw new TensorStreamException(describe(received + bad) + " is " + Float.intBitsToFloat(block.bits[bad]));
         }
-        block.view.limit(n).position(0);
-        sink.accept(tensor, offset, block.view, n);
+        sink.accept(tensor, offset, values, n);
         offset += n;
         received += n;
         remaining -= n;
@@ -126,11 +127,9 @@ public final class TensorStreamDecoder {
     }
   }
 
-  /** One block of a chunk: its bit patterns (for the finiteness check) and its values (for the sink). */
+  /** Per-thread room for one block: its bit patterns (for the finiteness check). */
   private static final class Block {
     final int[] bits = new int[FloatKernels.BLOCK_VALUES];
-    final float[] values = new float[FloatKernels.BLOCK_VALUES];
-    final FloatBuffer view = FloatBuffer.wrap(values);
     /** Joins a block that straddles two buffers of a chunk (a chunk parsed without copying is a list of them). */
     final ByteBuffer joined = ByteBuffer.allocate(FloatKernels.BLOCK_VALUES * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
   }
@@ -147,15 +146,16 @@ public final class TensorStreamDecoder {
       this.parts = parts;
     }
 
-    void read(Block block, int n) {
+    /** Copies the next n values' bit patterns into the block and returns a view of the values. */
+    FloatBuffer read(Block block, int n) {
       int bytes = n * Float.BYTES;
       while (!current.hasRemaining() && part + 1 < parts.size()) {
         current = parts.get(++part).order(ByteOrder.LITTLE_ENDIAN);
       }
       if (current.remaining() >= bytes) {
-        copy(current, block, n); // the common case: the block lies in one buffer
+        FloatBuffer values = bitsAndView(current, block, n); // the common case: the block lies in one buffer
         current.position(current.position() + bytes);
-        return;
+        return values;
       }
       ByteBuffer joined = block.joined;
       joined.clear();
@@ -168,13 +168,13 @@ public final class TensorStreamDecoder {
         current.position(current.position() + take);
       }
       joined.flip();
-      copy(joined, block, n);
+      return bitsAndView(joined, block, n);
     }
 
-    /** Bulk copies (views take the buffer's little-endian order); they run at memory speed, unlike getInt in a loop. */
-    private static void copy(ByteBuffer source, Block block, int n) {
+    /** A bulk copy of the bits (views take the buffer's little-endian order; it runs at memory speed, unlike getInt in a loop). */
+    private static FloatBuffer bitsAndView(ByteBuffer source, Block block, int n) {
       source.asIntBuffer().get(0, block.bits, 0, n);
-      source.asFloatBuffer().get(0, block.values, 0, n);
+      return source.asFloatBuffer().limit(n);
     }
   }
 

@@ -196,14 +196,29 @@ class StatusJsonTest {
           + "model_version 2, capacity 3, bytes_up -5, bytes_down " + JsonParser.parseString(fixture(DROPPED_AND_LATE))
           .getAsJsonObject().get("bytes_down").getAsLong() + ")");
       assertRefused("[1, 2]", "is not a JSON object");
-      assertRefused("", "is not a JSON object");
+      assertRefused(" ", "is empty");
+      assertThatThrownBy(() -> StatusJson.read(edited(j -> j.add("initial_accuracy", JsonParser.parseString("1e999")))))
+          .isInstanceOf(InvalidStatusException.class).hasMessageStartingWith("holds a value of the wrong type: ")
+          .hasMessageContaining("Infinity");
+      assertThatThrownBy(() -> StatusJson.read(edited(j -> j.add("bytes_up", JsonParser.parseString("1e30")))))
+          .isInstanceOf(InvalidStatusException.class).hasMessageStartingWith("holds a value of the wrong type: ")
+          .hasMessageContaining("bytes_up");
+    }
+
+    @Test
+    @DisplayName("a field given twice, at any depth (which one would count?)")
+    void repeatedField() throws Exception {
+      String twice = fixture(FINISHED).replaceFirst("\"job_id\": \"jobT\",", "\"job_id\": \"jobT\", \"job_id\": \"jobU\",");
+      assertRefused(twice, "repeats the field 'job_id'");
+      String inRound = fixture(FINISHED).replaceFirst("\"attempts\": 1,", "\"attempts\": 1, \"attempts\": 2,");
+      assertRefused(inRound, "repeats the field 'rounds[0].attempts'");
     }
 
     @Test
     @DisplayName("what is not strict JSON: NaN, a comment, text after the document")
     void notStrictJson() throws Exception {
       for (String bad : List.of(fixture(FINISHED).replace("0.26", "NaN"), "// status\n" + fixture(FINISHED),
-          fixture(FINISHED) + " {}")) {
+          fixture(FINISHED) + " {}", "{\"job_id\": 'jobT'}")) {
         assertThatThrownBy(() -> StatusJson.read(bad)).isInstanceOf(InvalidStatusException.class)
             .hasMessageStartingWith("is not strict JSON: ");
       }

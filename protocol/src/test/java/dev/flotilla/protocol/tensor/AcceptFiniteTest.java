@@ -15,13 +15,16 @@ import org.junit.jupiter.api.Test;
 
 class AcceptFiniteTest {
 
-  /** Tensors of 5, 1, 9000 and 3 values: one longer than two blocks. */
+  private static final int B = FloatKernels.BLOCK_VALUES;
+  private static final int BIG = 2 * B + 808;
+
+  /** Tensors of 5, 1, 2 blocks + 808 and 3 values. */
   private static final List<TensorSpec> SPECS = List.of(new TensorSpec("a", new long[] {5}),
-      new TensorSpec("one", new long[] {1}), new TensorSpec("big", new long[] {9000}),
+      new TensorSpec("one", new long[] {1}), new TensorSpec("big", new long[] {BIG}),
       new TensorSpec("c", new long[] {3}));
 
   private static float[][] tensors() {
-    float[][] t = {new float[5], new float[1], new float[9000], new float[3]};
+    float[][] t = {new float[5], new float[1], new float[BIG], new float[3]};
     int k = 0;
     for (float[] x : t) {
       for (int i = 0; i < x.length; i++) {
@@ -54,7 +57,7 @@ class AcceptFiniteTest {
 
   /** Records what a sink received, value by value, into arrays shaped like the layout. */
   private static final class Recorder implements TensorStreamDecoder.Sink {
-    final float[][] got = {new float[5], new float[1], new float[9000], new float[3]};
+    final float[][] got = {new float[5], new float[1], new float[BIG], new float[3]};
     int calls;
     int largest;
 
@@ -73,7 +76,7 @@ class AcceptFiniteTest {
   void sameValuesAsTheLayout() throws Exception {
     float[][] tensors = tensors();
     byte[] bytes = encode(tensors);
-    int[][] cuts = {{bytes.length}, {1}, {3, 5, 7}, {4096 * 4 + 1, 2}, {16384, 16384}, {13, 16_000}};
+    int[][] cuts = {{bytes.length}, {1}, {3, 5, 7}, {B * 4 + 1, 2}, {B * 4, B * 4}, {13, 16_000}, {65_537}};
     for (int[] pieces : cuts) {
       TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS);
       Recorder sink = new Recorder();
@@ -91,16 +94,16 @@ class AcceptFiniteTest {
   @DisplayName("a NaN or infinity is refused naming its tensor, element and value; the blocks before it were handed on, none after")
   void nonFiniteRefused() {
     float[][] tensors = tensors();
-    tensors[2][8500] = Float.NEGATIVE_INFINITY;
+    tensors[2][2 * B + 308] = Float.NEGATIVE_INFINITY;
     byte[] bytes = encode(tensors);
     TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS);
     Recorder sink = new Recorder();
     assertThatThrownBy(() -> decoder.acceptFinite(rope(bytes, 0, bytes.length, 999), sink))
         .isInstanceOf(TensorStreamException.class)
-        .hasMessage("tensor 'big' element 8500 is -Infinity");
-    // blocks of 'big' start at elements 0, 4096, 8192: the third holds the bad value and was not handed on
-    assertThat(sink.got[2][8191]).isEqualTo(tensors[2][8191]);
-    assertThat(sink.got[2][8192]).isZero();
+        .hasMessage("tensor 'big' element " + (2 * B + 308) + " is -Infinity");
+    // blocks of 'big' start at elements 0, B, 2B: the third holds the bad value and was not handed on
+    assertThat(sink.got[2][2 * B - 1]).isEqualTo(tensors[2][2 * B - 1]);
+    assertThat(sink.got[2][2 * B]).isZero();
 
     float[][] nan = tensors();
     nan[0][0] = Float.NaN;

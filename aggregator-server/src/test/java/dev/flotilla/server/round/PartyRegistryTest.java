@@ -14,7 +14,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class PartySlotsTest {
+class PartyRegistryTest {
 
   @TempDir
   Path dir;
@@ -45,13 +45,13 @@ class PartySlotsTest {
   @DisplayName("open enrollment has --expected-parties slots; a party gone longer than the grace loses its slot, one "
       + "with a live stream or marked busy keeps it; a newcomer gets the lowest free index")
   void releaseAfterGrace() {
-    PartySlots slots = new PartySlots("j", 2, AllowList.of("j", List.of()), Duration.ofMinutes(10), clock);
+    PartyRegistry slots = new PartyRegistry("j", 2, AllowList.of("j", List.of()), Duration.ofMinutes(10), clock);
     Party alice = slots.take("alice", 10);
     Party bob = slots.take("bob", 10);
     assertThat(List.of(alice.index, bob.index)).containsExactly(0, 1);
     assertThat(slots.isFull()).isTrue();
 
-    bob.stream = null;
+    bob.link = new FakeLink();
     bob.goneSince = null; // connected: a live stream clears goneSince
     clock.now = clock.now.plus(Duration.ofMinutes(10));
     assertThat(slots.releaseExpired(p -> false)).as("exactly the grace is not longer than it").isEmpty();
@@ -68,7 +68,7 @@ class PartySlotsTest {
   void allowList() throws Exception {
     Path file = Files.writeString(dir.resolve("allow"), "alice\nbob\ncarol\n");
     AllowList list = new AllowList("j", List.of(), file);
-    PartySlots slots = new PartySlots("j", 1, list, Duration.ofHours(1), clock);
+    PartyRegistry slots = new PartyRegistry("j", 1, list, Duration.ofHours(1), clock);
     assertThat(slots.capacity()).isEqualTo(3);
     slots.take("alice", 1);
     slots.take("bob", 1);
@@ -82,7 +82,7 @@ class PartySlotsTest {
   @Test
   @DisplayName("parties restored from a checkpoint keep their index and get the whole grace from the restart")
   void restore() {
-    PartySlots slots = new PartySlots("j", 3, AllowList.of("j", List.of()), Duration.ofMinutes(1), clock);
+    PartyRegistry slots = new PartyRegistry("j", 3, AllowList.of("j", List.of()), Duration.ofMinutes(1), clock);
     slots.restore("bob", 1, 7);
     assertThat(slots.take("alice", 1).index).isZero();
     assertThat(slots.take("carol", 1).index).isEqualTo(2);

@@ -18,15 +18,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The job's party slots: who holds one, how many there are (the allow-list's size, or
+ * The job's party registry: its slots: who holds one, how many there are (the allow-list's size, or
  * --expected-parties under open enrollment), and when one is given back: a party that has had no
  * live Rounds stream for longer than --reconnect-grace, or that the allow-list no longer names,
  * loses its slot (and may join again while a slot is free). A new party gets the lowest free
  * index. Not thread-safe: the coordinator's lock guards it.
  */
-final class PartySlots {
+final class PartyRegistry {
 
-  private static final Logger log = LoggerFactory.getLogger(PartySlots.class);
+  private static final Logger log = LoggerFactory.getLogger(PartyRegistry.class);
 
   private final String jobId;
   private final int expectedParties;
@@ -35,7 +35,7 @@ final class PartySlots {
   private final Clock clock;
   private final Map<String, Party> parties = new LinkedHashMap<>();
 
-  PartySlots(String jobId, int expectedParties, AllowList allowList, Duration reconnectGrace, Clock clock) {
+  PartyRegistry(String jobId, int expectedParties, AllowList allowList, Duration reconnectGrace, Clock clock) {
     this.jobId = jobId;
     this.expectedParties = expectedParties;
     this.allowList = allowList;
@@ -67,6 +67,22 @@ final class PartySlots {
     return parties.size();
   }
 
+  /** Parties with a live Rounds stream. */
+  int connectedCount() {
+    return (int) parties.values().stream().filter(Party::connected).count();
+  }
+
+  /** Names of the parties with a live Rounds stream, in order of joining. */
+  List<String> connectedNames() {
+    return parties.values().stream().filter(Party::connected).map(p -> p.name).toList();
+  }
+
+  /** Whether the party holds a slot and has a live Rounds stream. */
+  boolean isConnected(String name) {
+    Party p = parties.get(name);
+    return p != null && p.connected();
+  }
+
   /** How many parties may hold a slot at once. */
   int capacity() {
     return allowList.isOpen() ? expectedParties : allowList.names().size();
@@ -96,20 +112,20 @@ final class PartySlots {
   Party take(String name, long numSamples) {
     BitSet used = new BitSet();
     parties.values().forEach(p -> used.set(p.index));
-    Party party = new Party(jobId, name, used.nextClearBit(0), numSamples, clock.instant());
+    Party party = new Party(name, used.nextClearBit(0), numSamples, clock.instant());
     parties.put(name, party);
     return party;
   }
 
   /** A party known from the checkpoint: it holds its slot, gone since now (so it has the whole grace to come back). */
   void restore(String name, int index, long numSamples) {
-    parties.put(name, new Party(jobId, name, index, numSamples, clock.instant()));
+    parties.put(name, new Party(name, index, numSamples, clock.instant()));
   }
 
   /**
    * Takes the slots of parties the allow-list no longer names and of parties gone longer than the
    * reconnect grace (except those {@code busy} says must stay, e.g. with an upload in flight);
-   * returns them, their Rounds streams still set (the caller ends those).
+   * returns them, their links still set (the caller ends those).
    */
   List<Party> releaseExpired(Predicate<Party> busy) {
     Instant now = clock.instant();
@@ -118,7 +134,7 @@ final class PartySlots {
       if (!allowList.allows(p.name)) {
         log.warn("job {}: party {} lost its slot (index {}): it is no longer on the allow-list ({})", jobId, p.name,
             p.index, allowList.source());
-      } else if (p.stream == null && p.goneSince != null && !busy.test(p)
+      } else if (!p.connected() && p.goneSince != null && !busy.test(p)
           && Duration.between(p.goneSince, now).compareTo(reconnectGrace) > 0) {
         log.warn("job {}: party {} lost its slot (index {}): gone since {}, longer than --reconnect-grace {}", jobId,
             p.name, p.index, p.goneSince, reconnectGrace);

@@ -1,0 +1,104 @@
+package dev.flotilla.server.round;
+
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.server.ServerConfig;
+import dev.flotilla.server.aggregation.Strategy;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.model.ModelExport;
+import dev.flotilla.server.model.ModelSource;
+import dev.flotilla.server.state.CheckpointStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What the parts of the coordinator share about one job, and the one lock that guards it: the
+ * gRPC handlers ({@link Enrollment}, {@link UploadDesk}) and the {@link RoundLoop} each take the
+ * lock for short steps; nothing blocks on the disk or on an aggregation while holding it. The
+ * global model lives in its {@link GlobalModelHolder} (read without the lock).
+ */
+final class JobState {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobState.class);
+
+  final ReentrantLock lock = new ReentrantLock();
+  /** Signalled whenever something the round loop waits for changed (a party, an upload, a report). */
+  final Condition changed = lock.newCondition();
+
+  final ServerConfig config;
+  final String jobId;
+  final ModelSource source;
+  final List<TensorSpec> specs;
+  final Strategy strategy;
+  final PartyRegistry parties;
+  final GlobalModelHolder model;
+  final ModelExport export;
+  final CheckpointStore checkpoints;
+  final StateWriter writer;
+  final ServerMetrics metrics;
+  final Clock clock;
+  final String tlsProvider;
+
+  int roundsCompleted;
+  boolean finished;
+  final List<RoundRecord> history = new ArrayList<>();
+  final Map<String, Map<String, Double>> finalEvaluations = new LinkedHashMap<>();
+  final Set<String> awaitingFinalEvaluation = new LinkedHashSet<>();
+  /** Parties whose update could not be taken back from an attempt: not asked again until the round completes. */
+  final Set<String> excludedUntilRoundCompletes = new LinkedHashSet<>();
+  /** The attempt collecting updates, or null between attempts. */
+  RoundCollection current;
+  /** The exported final model once written, else null. */
+  Path exportedFinal;
+
+  JobState(ServerConfig config, ModelSource source, Strategy strategy, PartyRegistry parties, GlobalModelHolder model,
+      CheckpointStore checkpoints, StateWriter writer, ServerMetrics metrics, Clock clock, String tlsProvider) {
+    this.config = config;
+    this.jobId = config.jobId();
+    this.source = source;
+    this.specs = source.layout();
+    this.strategy = strategy;
+    this.parties = parties;
+    this.model = model;
+    this.export = new ModelExport(config.exportTarget(), config.roundModelsDirectory(), config.jobId(), source.name());
+    this.checkpoints = checkpoints;
+    this.writer = writer;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.tlsProvider = tlsProvider;
+  }
+
+  /** Queues the status document built now (callers hold the lock). */
+  void writeStatus() {
+    if (config.statusFile() == null) {
+      return;
+    }
+    try {
+      writer.status(JobSnapshots.statusJson(this));
+    } catch (IllegalArgumentException e) {
+      // a non-finite number, which strict JSON cannot hold: the job goes on without this write
+      log.error("job {}: cannot write the status file {}: {}", config.jobId(), config.statusFile(), e.toString());
+    }
+  }
+
+  void updateConnectedGauge() {
+    metrics.partiesConnected(parties.connectedCount());
+  }
+
+  /** Waits on {@link #changed} until {@code until} at the latest, waking at least every {@code most}. */
+  void awaitChange(Instant until, Duration most) throws InterruptedException {
+    long millis = Math.max(1, Duration.between(clock.instant(), until).toMillis());
+    changed.await(Math.min(millis, most.toMillis()), TimeUnit.MILLISECONDS);
+  }
+}

@@ -1,0 +1,85 @@
+package dev.flotilla.server.round;
+
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.server.ServerConfig;
+import dev.flotilla.server.aggregation.Strategy;
+import dev.flotilla.server.model.GlobalModel;
+import dev.flotilla.server.model.HeapModel;
+import dev.flotilla.server.model.ModelSource;
+import dev.flotilla.server.state.Checkpoint;
+import dev.flotilla.server.state.CheckpointStore;
+import java.io.IOException;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Going on from a checkpoint: only one of this job, strategy and model layout (anything else is
+ * refused naming what differs, never silently replaced), its model as the current one, and its
+ * progress, strategy state, parties and history restored.
+ */
+final class Resume {
+
+  private static final Logger log = LoggerFactory.getLogger(Resume.class);
+
+  private Resume() {}
+
+  /** A checkpoint of this job, strategy and model layout; anything else is refused with what differs. */
+  static Checkpoint check(Checkpoint c, ServerConfig config, ModelSource source, Strategy strategy,
+      CheckpointStore checkpoints) throws IOException {
+    if (!c.jobId().equals(config.jobId()) || !c.strategy().equals(strategy.name())) {
+      throw new IOException("state in " + checkpoints.file() + " belongs to job " + c.jobId() + " (model " + c.model()
+          + ", strategy " + c.strategy() + "), not job " + config.jobId() + " (" + source.describe() + ", strategy "
+          + strategy.name() + "); use another --state-dir or the job's settings");
+    }
+    List<TensorSpec> recorded = c.layout();
+    if (recorded.isEmpty()) {
+      // a checkpoint from before layouts were recorded holds a built-in model, named in it
+      try {
+        recorded = ModelSpecs.forName(c.model());
+      } catch (IllegalArgumentException e) {
+        throw new IOException("state in " + checkpoints.file() + " records no layout and its model '" + c.model()
+            + "' is no built-in architecture; use another --state-dir");
+      }
+    }
+    String difference = ModelSource.firstDifference(recorded, "the checkpoint", source.layout(), source.describe());
+    if (difference != null) {
+      throw new IOException("state in " + checkpoints.file() + " holds another model than job " + config.jobId()
+          + " is given: " + difference + "; use another --state-dir or the job's model");
+    }
+    return c;
+  }
+
+  /** The checkpoint's model (read from the checkpoint file) as the job's current model. */
+  static GlobalModel model(Checkpoint c, ModelSource source) throws IOException {
+    GlobalModel saved = c.global();
+    try {
+      return new HeapModel(c.modelVersion(), source.layout(), HeapModel.copyOf(saved).values());
+    } finally {
+      if (saved instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (IOException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IOException(e);
+        }
+      }
+    }
+  }
+
+  /** Restores the job's progress, strategy state, parties and history from the checkpoint. */
+  static void apply(Checkpoint c, JobState job) {
+    job.roundsCompleted = c.roundsCompleted();
+    job.strategy.restore(c.strategyState());
+    for (Checkpoint.PartyRecord p : c.parties()) {
+      job.parties.restore(p.name(), p.index(), p.numSamples());
+    }
+    job.history.addAll(c.history());
+    job.finalEvaluations.putAll(c.finalEvaluations());
+    job.metrics.restoreBytes(c.bytesUp(), c.bytesDown());
+    log.info("job {}: resumed from {} at round {} of {} (model version {}), known parties {}", job.jobId,
+        job.checkpoints.file(), job.roundsCompleted, job.config.rounds(), c.modelVersion(), job.parties.names());
+  }
+}

@@ -1,0 +1,21 @@
+package dev.flotilla.server.round;
+
+import dev.flotilla.protocol.v1.TrainRequest;
+import java.time.Instant;
+
+/**
+ * One attempt of one round: which round (1-based), which attempt of it (more than 1 when retried)
+ * and until when updates are collected.
+ */
+public record Round(int number, int attempt, Instant deadline) {
+
+  /** What a participant is sent: train this round from the global model of {@code modelVersion}. */
+  TrainRequest trainRequest(long modelVersion) {
+    return TrainRequest.newBuilder()
+        .setRound(number)
+        .setModelVersion(modelVersion)
+        .setDeadlineUnixMillis(deadline.toEpochMilli())
+        .setAttempt(attempt)
+        .build();
+  }
+}

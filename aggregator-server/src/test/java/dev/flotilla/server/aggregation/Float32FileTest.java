@@ -1,0 +1,51 @@
+package dev.flotilla.server.aggregation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Float32FileTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  @DisplayName("appends small and large, buffered and not, read back from any index: the values in order, whether in the file or still in its buffer")
+  void appendAndRead() throws Exception {
+    int n = 3 * Float32File.PENDING_VALUES + 5 * Float32File.PIECE_VALUES / 2;
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = i * 0.5f - 7;
+    }
+    try (Float32File f = Float32File.create(dir, "t-")) {
+      int[] sizes = {1, 4096, Float32File.PENDING_VALUES - 100, 5 * Float32File.PIECE_VALUES / 2, 4096};
+      int at = 0;
+      for (int size : sizes) {
+        f.append(values, at, size);
+        at += size;
+        assertThat(f.values()).isEqualTo(at);
+        float[] back = new float[at];
+        f.read(0, back, 0, at);
+        assertThat(back).isEqualTo(java.util.Arrays.copyOf(values, at));
+      }
+      f.append(values, at, n - at);
+      float[] middle = new float[70_000];
+      f.read(12_345, middle, 0, middle.length);
+      assertThat(middle).isEqualTo(java.util.Arrays.copyOfRange(values, 12_345, 12_345 + 70_000));
+      assertThatThrownBy(() -> f.read(n - 1, new float[2], 0, 2)).hasMessageContaining("of a file of " + n);
+      f.flush();
+      ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(f.path())).order(ByteOrder.LITTLE_ENDIAN);
+      float[] onDisk = new float[n];
+      bytes.asFloatBuffer().get(onDisk);
+      assertThat(onDisk).as("float32 little-endian, in order").isEqualTo(values);
+    }
+    assertThat(StreamingStrategiesTest.filesIn(dir)).as("close deletes the file").isEmpty();
+  }
+}
