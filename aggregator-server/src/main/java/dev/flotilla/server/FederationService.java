@@ -11,6 +11,7 @@ import dev.flotilla.protocol.v1.RoundsRequest;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.model.ModelChunks;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.transport.UploadPermits;
 import dev.flotilla.server.model.GlobalModel;
@@ -77,7 +78,7 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
       response.onError(e);
       return;
     }
-    Iterator<ModelChunk> chunks = new GlobalModelChunks(model);
+    Iterator<ModelChunk> chunks = ModelChunks.stream(model);
     AtomicBoolean completed = new AtomicBoolean();
     stream.setOnCancelHandler(() -> completed.set(true));
     stream.setOnReadyHandler(() -> {

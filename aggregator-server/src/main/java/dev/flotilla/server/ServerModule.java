@@ -98,9 +98,10 @@ public final class ServerModule extends AbstractModule {
     });
     var builder = MutualTlsServers.forAddress(address, tls)
         .executor(executor)
-        // a party that vanished without closing its connection is noticed within ~30 s
+        // a party that vanished without closing its connection is noticed within ~40 s; the ping's answer
+        // may wait 20 s, since a server busy with a thousand uploads reads it late (10 s dropped healthy parties)
         .keepAliveTime(20, TimeUnit.SECONDS)
-        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true);
     connections.configure(builder, config.maxCallsPerConnection());

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code java -jar bench/target/bench.jar}: the runtime benchmarks of issue 4, each against its limit. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = MemoryBench.class,
     description = {"Upload throughput into the aggregator over mTLS (1, 10, 100 parties) and aggregation throughput,",
         "each as a ratio to a limit measured in the same run: raw TLS socket throughput on loopback (same",
         "BoringSSL stack and certificates), and a plain weighted float-array sum in the same JVM."})
@@ -149,7 +149,29 @@ public final class BenchMain implements Callable<Integer> {
     }
   }
 
-  private static double[] loadAverage() {
+  /** One line naming the machine and the JVM, printed with every benchmark. */
+  static String machine() {
+    double[] load = loadAverage();
+    return String.format(Locale.ROOT, "machine: %d cores, %.1f GiB RAM, %s %s, Java %s, bench max heap %d MiB, TLS %s; "
+            + "load average %.2f %.2f %.2f", Runtime.getRuntime().availableProcessors(), totalMemoryGib(),
+        System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"),
+        Runtime.getRuntime().maxMemory() >> 20, BoringSsl.providerName(), load[0], load[1], load[2]);
+  }
+
+  private static double totalMemoryGib() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1048576.0;
+        }
+      }
+    } catch (Exception e) {
+      // not Linux: unknown
+    }
+    return Double.NaN;
+  }
+
+  static double[] loadAverage() {
     try {
       String[] f = Files.readString(Path.of("/proc/loadavg")).split("\\s+");
       return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};

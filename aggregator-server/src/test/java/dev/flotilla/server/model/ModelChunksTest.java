@@ -1,0 +1,60 @@
+package dev.flotilla.server.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flotilla.protocol.model.DType;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.ModelAssembler;
+import dev.flotilla.protocol.v1.ModelChunk;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelChunksTest {
+
+  private static final List<TensorSpec> LAYOUT = List.of(
+      new TensorSpec("a", new long[] {100_000}),
+      new TensorSpec("b", new long[] {7}, DType.BF16),
+      new TensorSpec("c", new long[] {3, 20_001}));
+
+  @TempDir
+  Path dir;
+
+  @Test
+  @DisplayName("a model in a file is served as a header and chunks of at most 128 KiB that a party reassembles value for value")
+  void servesAFileModel() throws Exception {
+    float[][] values = new float[LAYOUT.size()][];
+    for (int t = 0; t < values.length; t++) {
+      values[t] = new float[LAYOUT.get(t).numElements()];
+      for (int i = 0; i < values[t].length; i++) {
+        values[t][i] = t * 1e6f + i;
+      }
+    }
+    ModelStore store = new ModelStore(dir);
+    ModelStore.Writer writer = store.writer(LAYOUT);
+    for (int t = 0; t < values.length; t++) {
+      writer.write(t, 0, values[t], 0, values[t].length);
+    }
+    FileModel model = writer.publish(5);
+
+    List<ModelChunk> chunks = new ArrayList<>();
+    ModelChunks.stream(model).forEachRemaining(chunks::add);
+    assertThat(chunks.get(0).getHeader().getModelVersion()).isEqualTo(5);
+    assertThat(chunks.get(0).getHeader().getTensorsCount()).isEqualTo(3);
+    long values32 = 100_000 + 7 + 60_003;
+    assertThat(chunks).hasSize(1 + (int) ((values32 * 4 + ModelChunks.CHUNK_BYTES - 1) / ModelChunks.CHUNK_BYTES));
+    assertThat(chunks.subList(1, chunks.size()))
+        .allSatisfy(c -> assertThat(c.getData().size()).isPositive().isLessThanOrEqualTo(ModelChunks.CHUNK_BYTES));
+
+    ModelAssembler assembler = new ModelAssembler(LAYOUT);
+    for (ModelChunk c : chunks) {
+      assembler.accept(c);
+    }
+    assertThat(assembler.isComplete()).isTrue();
+    assertThat(assembler.tensors()).isDeepEqualTo(values);
+    store.close();
+  }
+}
