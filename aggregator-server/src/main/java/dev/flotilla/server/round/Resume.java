@@ -5,7 +5,8 @@ import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.model.GlobalModel;
-import dev.flotilla.server.model.HeapModel;
+import dev.flotilla.server.model.FileModel;
+import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.model.ModelSource;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
@@ -51,23 +52,21 @@ final class Resume {
     return c;
   }
 
-  /** The checkpoint's model (read from the checkpoint file) as the job's current model. */
-  static GlobalModel model(Checkpoint c, ModelSource source) throws IOException {
+  /**
+   * The checkpoint's model as the job's current model: read from the checkpoint file itself (its
+   * open channel keeps reading the same bytes after the next checkpoint replaced the file), else
+   * copied into the store.
+   */
+  static GlobalModel model(Checkpoint c, ModelSource source, ModelStore store) throws IOException {
     GlobalModel saved = c.global();
-    try {
-      return new HeapModel(c.modelVersion(), source.layout(), HeapModel.copyOf(saved).values());
-    } finally {
-      if (saved instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (IOException e) {
-          throw e;
-        } catch (Exception e) {
-          throw new IOException(e);
-        }
-      }
+    if (saved instanceof FileModel file) {
+      FileModel model = file.withSpecs(source.layout());
+      store.adopt(model);
+      return model;
     }
+    return store.copyOf(saved);
   }
+
 
   /** Restores the job's progress, strategy state, parties and history from the checkpoint. */
   static void apply(Checkpoint c, JobState job) {

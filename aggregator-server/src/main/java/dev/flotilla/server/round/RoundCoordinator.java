@@ -14,7 +14,7 @@ import dev.flotilla.server.admission.UpdateAdmission;
 import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.model.GlobalModel;
-import dev.flotilla.server.model.HeapModel;
+import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.model.ModelSource;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
@@ -66,10 +66,10 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
         config.reconnectGrace(), clock);
     var saved = checkpoints.load();
     Checkpoint resumed = saved.isPresent() ? Resume.check(saved.get(), config, source, strategy, checkpoints) : null;
-    GlobalModel initial = resumed != null ? Resume.model(resumed, source)
-        : new HeapModel(0, source.layout(), source.initialValues());
+    ModelStore store = new ModelStore(config.stateDir().resolve("global"));
+    GlobalModel initial = resumed != null ? Resume.model(resumed, source, store) : initialModel(source, store);
     this.rules = new UpdateAdmission(config.admission());
-    this.job = new JobState(config, source, strategy, parties, new GlobalModelHolder(initial), checkpoints,
+    this.job = new JobState(config, source, strategy, parties, new GlobalModelHolder(store, initial), checkpoints,
         writer, metrics, clock, tlsProvider);
     this.enrollment = new Enrollment(job, rules);
     this.uploads = new UploadDesk(job, new UploadAdmission(config.jobId(), rules, source.layout(), source.describe()));
@@ -247,6 +247,23 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     job.writer.close();
+    try {
+      job.model.close();
+    } catch (IOException e) {
+      log.warn("job {}: cannot close the global model's files: {}", job.jobId, e.toString());
+    }
+  }
+
+  /** Version 0, streamed into the store from the built-in's seeded weights or the --initial-model file. */
+  private static GlobalModel initialModel(ModelSource source, ModelStore store) throws IOException {
+    ModelStore.Writer writer = store.writer(source.layout());
+    try {
+      source.writeInitial(writer);
+    } catch (IOException | RuntimeException e) {
+      writer.abort();
+      throw e;
+    }
+    return writer.publish(0);
   }
 
   /** The job's status (the status file's content; aggregator-server/README.md describes its fields). */

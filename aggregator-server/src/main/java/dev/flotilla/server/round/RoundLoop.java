@@ -38,6 +38,9 @@ final class RoundLoop {
   private final Map<String, String> retriedLateOrDropped = new TreeMap<>();
   private int attemptsOfCurrentRound;
   private boolean firstRoundOfProcess = true;
+  /** Completes when the state writer has written everything of the versions before the current one. */
+  private java.util.concurrent.CompletableFuture<Void> writtenBeforeCurrentVersion =
+      java.util.concurrent.CompletableFuture.completedFuture(null);
 
   RoundLoop(JobState job, Enrollment enrollment, UploadDesk uploads, Path spillDirectory) {
     this.job = job;
@@ -118,6 +121,9 @@ final class RoundLoop {
     String failure = collection.taint() != null ? collection.taint()
         : submitted.size() < job.config.minParties()
             ? submitted.size() + " updates arrived, --min-parties is " + job.config.minParties() : null;
+    if (failure == null) {
+      awaitWrittenBeforeCurrentVersion();
+    }
     long aggStart = System.nanoTime();
     GlobalModel next = failure == null ? aggregate(collection) : discardAttempt(collection);
     if (next == null) {
@@ -134,6 +140,8 @@ final class RoundLoop {
     }
     double aggregationSeconds = (System.nanoTime() - aggStart) / 1e9;
     job.model.publish(next);
+    // taken before this version's own snapshots are queued: everything of older versions
+    writtenBeforeCurrentVersion = job.writer.barrier();
     job.roundsCompleted++;
     double duration = (System.nanoTime() - startedNanos) / 1e9;
     long samples = 0;
@@ -272,6 +280,28 @@ final class RoundLoop {
     job.writeStatus();
     awaitWritten();
     log.info("job {}: done; final accuracy {}", job.jobId, RoundMetrics.finalAccuracy(job.finalEvaluations.values()));
+  }
+
+  /**
+   * The model store keeps two versions open, so publishing the next one closes the one before the
+   * current: whatever the state writer still has to write of it (its checkpoint, its export) must be
+   * on disk first. Usually long done (a round takes longer than its checkpoint); the current version's
+   * own snapshots may still be on their way, so the next round never waits for the disk.
+   */
+  private void awaitWrittenBeforeCurrentVersion() throws InterruptedException, IOException {
+    if (writtenBeforeCurrentVersion.isDone()) {
+      job.writer.requireHealthy();
+      return;
+    }
+    job.lock.unlock();
+    try {
+      writtenBeforeCurrentVersion.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("a barrier cannot fail", e);
+    } finally {
+      job.lock.lock();
+    }
+    job.writer.requireHealthy();
   }
 
   /** Waits, without the lock, until everything queued is on disk; a failed write ends the job. */

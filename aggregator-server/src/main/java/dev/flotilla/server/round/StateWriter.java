@@ -54,6 +54,11 @@ public final class StateWriter implements AutoCloseable {
     enqueue(new Task(what, write, 0, new CompletableFuture<>()));
   }
 
+  /** Completes once everything queued before this call is written (or failed); does not wait. */
+  public CompletableFuture<Void> barrier() {
+    return enqueue(new Task("a barrier", () -> {}, 0, new CompletableFuture<>()));
+  }
+
   /** Queues the status document; only the newest queued one is written. */
   public void status(byte[] json) {
     if (statusFile == null) {

@@ -37,7 +37,8 @@ class JobSnapshotsTest {
     List<TensorSpec> specs = source.layout();
     FedOpt adam = FedOpt.adam(0.1);
     FedOpt strategy = adam;
-    GlobalModelHolder holder = new GlobalModelHolder(new HeapModel(0, specs, source.initialValues()));
+    GlobalModelHolder holder = new GlobalModelHolder(new dev.flotilla.server.model.ModelStore(dir.resolve("global")),
+        new HeapModel(0, specs, source.initialValues()));
     JobState job = new JobState(config, source, strategy,
         new PartyRegistry("jobS", 1, AllowList.of("jobS", List.of()), Duration.ofMinutes(1), Clock.systemUTC()),
         holder, new CheckpointStore(dir), new StateWriter("jobS", null), new ServerMetrics(), Clock.systemUTC(), "none");
