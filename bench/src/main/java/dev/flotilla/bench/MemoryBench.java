@@ -37,11 +37,11 @@ final class MemoryBench implements Callable<Integer> {
   long modelMib;
 
   @Option(names = "--large-tensors", defaultValue = "4",
-      description = "Tensors that share 90% of the model (default ${DEFAULT-VALUE}).")
+      description = "Tensors that share 90%% of the model (default ${DEFAULT-VALUE}).")
   int largeTensors;
 
   @Option(names = "--small-tensors", defaultValue = "400",
-      description = "Tensors that share the other 10% (default ${DEFAULT-VALUE}).")
+      description = "Tensors that share the other 10%% (default ${DEFAULT-VALUE}).")
   int smallTensors;
 
   @Option(names = "--parties", defaultValue = "100", description = "Parties, each with its own certificate and connection (default ${DEFAULT-VALUE}).")
