@@ -67,8 +67,9 @@ public record ServerConfig(
     if (reconnectGrace.isNegative()) {
       throw new IllegalArgumentException("--reconnect-grace must not be negative");
     }
-    if (maxConcurrentUploads < 1) {
-      throw new IllegalArgumentException("--max-concurrent-uploads must be >= 1, got " + maxConcurrentUploads);
+    if (maxConcurrentUploads < 0) {
+      throw new IllegalArgumentException("--max-concurrent-uploads must be >= 0 (0: as 16 GiB of spool hold), got "
+          + maxConcurrentUploads);
     }
     if (maxCallsPerConnection < 1 || maxCallsPerParty < 1) {
       throw new IllegalArgumentException("--max-calls-per-connection and --max-calls-per-party must be >= 1");
@@ -139,7 +140,7 @@ public record ServerConfig(
     private Duration reconnectGrace = DEFAULT_RECONNECT_GRACE;
     private int maxCallsPerConnection = DEFAULT_MAX_CALLS_PER_CONNECTION;
     private int maxCallsPerParty = DEFAULT_MAX_CALLS_PER_PARTY;
-    private int maxConcurrentUploads = dev.flotilla.server.transport.UploadPermits.DEFAULT_PERMITS;
+    private int maxConcurrentUploads = 0;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }

@@ -193,10 +193,11 @@ public final class ServerMain implements Callable<Integer> {
           + "of them a SubmitUpdate (default ${DEFAULT-VALUE}).")
   int maxCallsPerParty;
 
-  @Option(names = "--max-concurrent-uploads", defaultValue = "16", paramLabel = "N",
+  @Option(names = "--max-concurrent-uploads", defaultValue = "0", paramLabel = "N",
       description = "SubmitUpdate streams read at once; each keeps up to one model on disk (its spool file) until "
           + "it ends, so the disk needed is N x the model's size. Further uploads wait, in arrival order, without "
-          + "being read (default ${DEFAULT-VALUE}).")
+          + "being read (each holding one flow-control window of memory). 0, the default: as many as 16 GiB of "
+          + "spool hold (16 for a 1 GiB model; at least 4).")
   int maxConcurrentUploads;
 
   @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every "

@@ -69,8 +69,14 @@ public final class ServerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  UploadPermits uploadPermits() {
-    return new UploadPermits(config.maxConcurrentUploads());
+  UploadPermits uploadPermits(RoundCoordinator coordinator) {
+    return uploadPermitsOf(config, coordinator);
+  }
+
+  /** --max-concurrent-uploads for the job's model (see {@link UploadPermits#forModel}). */
+  public static UploadPermits uploadPermitsOf(ServerConfig config, RoundCoordinator coordinator) {
+    long values = dev.flotilla.protocol.model.ModelSpecs.totalElements(coordinator.globalModel().specs());
+    return UploadPermits.forModel(config.maxConcurrentUploads(), Float.BYTES * values);
   }
 
   @Provides

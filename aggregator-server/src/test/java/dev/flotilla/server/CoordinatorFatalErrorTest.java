@@ -108,7 +108,7 @@ class CoordinatorFatalErrorTest {
     ServerMetrics metrics = new ServerMetrics();
     FederationServer server = new FederationServer(InProcessServerBuilder.forName(name),
         new FederationService(coordinator, new TestIdentity(), metrics,
-            new UploadPermits(UploadPermits.DEFAULT_PERMITS)), List.of(TestIdentity.interceptor()), metrics,
+            new UploadPermits(4)), List.of(TestIdentity.interceptor()), metrics,
         4 << 20).start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
     CompletableFuture<Throwable> outcome = new CompletableFuture<>();

@@ -31,7 +31,7 @@ public final class Federation implements AutoCloseable {
     admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty());
     server = new FederationServer(InProcessServerBuilder.forName(name),
         new FederationService(coordinator, new TestIdentity(), metrics,
-            new UploadPermits(config.maxConcurrentUploads())),
+            ServerModule.uploadPermitsOf(config, coordinator)),
         List.of(admission, TestIdentity.interceptor()), metrics, config.maxMessageBytes()).start();
     channel = InProcessChannelBuilder.forName(name).build();
     runner = new Thread(() -> {

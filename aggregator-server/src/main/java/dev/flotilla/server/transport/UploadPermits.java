@@ -15,7 +15,29 @@ import java.util.Deque;
  */
 public final class UploadPermits {
 
-  public static final int DEFAULT_PERMITS = 16;
+  /** What --max-concurrent-uploads 0 (the default) allows on disk: uploads of this many bytes in all. */
+  public static final long AUTO_SPOOL_BYTES = 16L << 30;
+  /** ... but never fewer uploads at once than this. */
+  public static final int AUTO_MINIMUM = 4;
+
+  /**
+   * The permits of {@code --max-concurrent-uploads}: {@code configured} when above 0; else as many
+   * uploads as {@link #AUTO_SPOOL_BYTES} of spool hold for a model of {@code modelBytes} (at least
+   * {@link #AUTO_MINIMUM}): 16 of a 1 GiB model, every party of a job with a 1 MiB one (waiting
+   * streams cost a flow-control window of memory each, so small models should not wait).
+   */
+  public static UploadPermits forModel(int configured, long modelBytes) {
+    if (configured > 0) {
+      return new UploadPermits(configured);
+    }
+    long fit = AUTO_SPOOL_BYTES / Math.max(1, modelBytes);
+    return new UploadPermits((int) Math.max(AUTO_MINIMUM, Math.min(Integer.MAX_VALUE, fit)));
+  }
+
+  /** The number of permits. */
+  public int permits() {
+    return permits;
+  }
 
   private final int permits;
   private final Deque<Permit> waiting = new ArrayDeque<>();

@@ -66,6 +66,16 @@ class UploadPermitsTest {
   }
 
   @Test
+  @DisplayName("by default as many uploads as 16 GiB of spool hold for the model, at least 4; a configured count wins")
+  void sizedByTheModel() {
+    assertThat(UploadPermits.forModel(0, 1L << 30).permits()).isEqualTo(16);
+    assertThat(UploadPermits.forModel(0, 1L << 20).permits()).isEqualTo(16384);
+    assertThat(UploadPermits.forModel(0, 8L << 30).permits()).isEqualTo(4);
+    assertThat(UploadPermits.forModel(0, 3).permits()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(UploadPermits.forModel(3, 1L << 20).permits()).isEqualTo(3);
+  }
+
+  @Test
   @DisplayName("fewer than one permit is refused with the flag's name")
   void refusesZero() {
     assertThatThrownBy(() -> new UploadPermits(0)).hasMessageContaining("--max-concurrent-uploads must be >= 1");
