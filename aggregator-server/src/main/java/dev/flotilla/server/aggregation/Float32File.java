@@ -3,6 +3,7 @@ package dev.flotilla.server.aggregation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,19 @@ final class Float32File implements AutoCloseable {
 
   private int pendingValues() {
     return pending == null ? 0 : pending.position() / Float.BYTES;
+  }
+
+  private static final ThreadLocal<float[]> FROM_BUFFER = ThreadLocal.withInitial(() -> new float[PIECE_VALUES]);
+
+  /** Appends {@code count} values read from {@code values} at its position (which does not move), piece by piece. */
+  void append(FloatBuffer values, int count) throws IOException {
+    float[] piece = FROM_BUFFER.get();
+    for (int done = 0; done < count; ) {
+      int n = Math.min(piece.length, count - done);
+      values.get(values.position() + done, piece, 0, n);
+      append(piece, 0, n);
+      done += n;
+    }
   }
 
   /**

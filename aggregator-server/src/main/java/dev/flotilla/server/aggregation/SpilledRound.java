@@ -17,8 +17,6 @@ import java.util.List;
  */
 final class SpilledRound implements RoundAggregation {
 
-  private static final int SCRATCH_VALUES = Float32File.PIECE_VALUES;
-  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[SCRATCH_VALUES]);
 
   private final SpilledStrategy strategy;
   private final List<TensorSpec> specs;
@@ -106,13 +104,7 @@ final class SpilledRound implements RoundAggregation {
     public synchronized void accept(int tensor, int offset, FloatBuffer values, int count) throws IOException {
       requireOpen();
       cursor.advance(tensor, offset, count);
-      float[] scratch = SCRATCH.get();
-      for (int done = 0; done < count; ) {
-        int piece = Math.min(scratch.length, count - done);
-        values.get(values.position() + done, scratch, 0, piece);
-        file.append(scratch, 0, piece);
-        done += piece;
-      }
+      file.append(values, count);
     }
 
     @Override

@@ -122,14 +122,7 @@ final class StreamingRound implements RoundAggregation {
     public synchronized void accept(int tensor, int offset, FloatBuffer values, int count) throws IOException {
       requireOpen();
       cursor.advance(tensor, offset, count);
-      float[] scratch = SCRATCH.get();
-      int done = 0;
-      while (done < count) {
-        int piece = Math.min(scratch.length, count - done);
-        values.get(values.position() + done, scratch, 0, piece);
-        spool.append(scratch, 0, piece);
-        done += piece;
-      }
+      spool.append(values, count);
     }
 
     /** Folds the whole spooled update into the sum; a failure half-way leaves the attempt unusable (the caller's business). */

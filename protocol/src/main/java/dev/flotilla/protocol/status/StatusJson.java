@@ -1,21 +1,16 @@
 package dev.flotilla.protocol.status;
 
+import dev.flotilla.protocol.json.StrictJson;
 import com.google.gson.FieldNamingPolicy;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringReader;
-import java.math.BigDecimal;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -62,14 +57,14 @@ public final class StatusJson {
       throw new InvalidStatusException("is empty");
     }
     JsonElement tree;
-    try (JsonReader reader = new JsonReader(new StringReader(json))) {
-      reader.setStrictness(Strictness.STRICT);
-      tree = tree(reader, "");
-      if (reader.peek() != JsonToken.END_DOCUMENT) {
-        throw new InvalidStatusException("is not strict JSON: more than one value");
-      }
-    } catch (InvalidStatusException e) {
-      throw e;
+    try {
+      tree = StrictJson.parse(json);
+    } catch (StrictJson.Problem p) {
+      throw new InvalidStatusException(switch (p.kind()) {
+        case REPEATED_KEY -> "repeats the field '" + p.path() + "'";
+        case BAD_NUMBER -> "has a number beyond range at '" + p.path() + "'";
+        case TRAILING_VALUE -> "is not strict JSON: more than one value";
+      }, p);
     } catch (IOException | JsonParseException | IllegalStateException e) {
       throw new InvalidStatusException("is not strict JSON: " + rootMessage(e), e);
     }
@@ -116,57 +111,6 @@ public final class StatusJson {
       return read(text);
     } catch (InvalidStatusException e) {
       throw new InvalidStatusException("status file " + file + " " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * One JSON value as a tree, refusing a key repeated within an object (Gson's own tree keeps the
-   * last one silently). The reader's nesting limit bounds the recursion.
-   */
-  private static JsonElement tree(JsonReader reader, String path) throws IOException {
-    switch (reader.peek()) {
-      case BEGIN_OBJECT -> {
-        JsonObject object = new JsonObject();
-        reader.beginObject();
-        while (reader.hasNext()) {
-          String key = reader.nextName();
-          String at = path.isEmpty() ? key : path + "." + key;
-          if (object.has(key)) {
-            throw new InvalidStatusException("repeats the field '" + at + "'");
-          }
-          object.add(key, tree(reader, at));
-        }
-        reader.endObject();
-        return object;
-      }
-      case BEGIN_ARRAY -> {
-        JsonArray array = new JsonArray();
-        reader.beginArray();
-        for (int i = 0; reader.hasNext(); i++) {
-          array.add(tree(reader, path + "[" + i + "]"));
-        }
-        reader.endArray();
-        return array;
-      }
-      case STRING -> {
-        return new JsonPrimitive(reader.nextString());
-      }
-      case NUMBER -> {
-        String text = reader.nextString();
-        try {
-          return new JsonPrimitive(new BigDecimal(text));
-        } catch (NumberFormatException e) {
-          throw new InvalidStatusException("has a number beyond range at '" + path + "'", e);
-        }
-      }
-      case BOOLEAN -> {
-        return new JsonPrimitive(reader.nextBoolean());
-      }
-      case NULL -> {
-        reader.nextNull();
-        return JsonNull.INSTANCE;
-      }
-      default -> throw new InvalidStatusException("is not strict JSON: unexpected " + reader.peek() + " at '" + path + "'");
     }
   }
 

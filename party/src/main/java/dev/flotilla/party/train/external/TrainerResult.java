@@ -1,18 +1,13 @@
 package dev.flotilla.party.train.external;
 
-import com.google.gson.JsonArray;
+import dev.flotilla.protocol.json.StrictJson;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
 import dev.flotilla.protocol.status.MetricNames;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringReader;
 import java.math.BigDecimal;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -95,14 +90,14 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
 
   static TrainerResult parse(Path file, String text, Action action) throws InvalidOutputException {
     JsonElement root;
-    try (JsonReader reader = new JsonReader(new StringReader(text))) {
-      reader.setStrictness(Strictness.STRICT);
-      root = value(file, reader, "");
-      if (reader.peek() != JsonToken.END_DOCUMENT) {
-        throw new InvalidOutputException(file + " has more than one JSON value");
-      }
-    } catch (InvalidOutputException e) {
-      throw e;
+    try {
+      root = StrictJson.parse(text);
+    } catch (StrictJson.Problem p) {
+      throw new InvalidOutputException(switch (p.kind()) {
+        case REPEATED_KEY -> file + ": '" + truncate(p.path()) + "' is repeated";
+        case BAD_NUMBER -> file + ": '" + truncate(p.path()) + "' must be a number, got " + truncate(p.text());
+        case TRAILING_VALUE -> file + " has more than one JSON value";
+      });
     } catch (IOException | JsonParseException | IllegalStateException e) {
       throw new InvalidOutputException(file + " is not valid JSON" + where(e.getMessage()));
     }
@@ -122,57 +117,6 @@ record TrainerResult(int numSamples, Map<String, Double> metrics) {
       return new TrainerResult(numSamples, Map.of());
     }
     return new TrainerResult(numSamples, metrics(file, object.get("metrics"), action));
-  }
-
-  /**
-   * One JSON value as a tree, refusing a key repeated within an object (Gson's own tree keeps the
-   * last one silently). The reader's nesting limit bounds the recursion.
-   */
-  private static JsonElement value(Path file, JsonReader reader, String field) throws IOException {
-    switch (reader.peek()) {
-      case BEGIN_OBJECT -> {
-        JsonObject object = new JsonObject();
-        reader.beginObject();
-        while (reader.hasNext()) {
-          String key = reader.nextName();
-          String name = field.isEmpty() ? key : field + "." + key;
-          if (object.has(key)) {
-            throw new InvalidOutputException(file + ": '" + truncate(name) + "' is repeated");
-          }
-          object.add(key, value(file, reader, name));
-        }
-        reader.endObject();
-        return object;
-      }
-      case BEGIN_ARRAY -> {
-        JsonArray array = new JsonArray();
-        reader.beginArray();
-        while (reader.hasNext()) {
-          array.add(value(file, reader, field));
-        }
-        reader.endArray();
-        return array;
-      }
-      case STRING -> {
-        return new JsonPrimitive(reader.nextString());
-      }
-      case NUMBER -> {
-        String text = reader.nextString();
-        try {
-          return new JsonPrimitive(new BigDecimal(text));
-        } catch (NumberFormatException e) {
-          throw new InvalidOutputException(file + ": '" + truncate(field) + "' must be a number, got " + truncate(text));
-        }
-      }
-      case BOOLEAN -> {
-        return new JsonPrimitive(reader.nextBoolean());
-      }
-      case NULL -> {
-        reader.nextNull();
-        return JsonNull.INSTANCE;
-      }
-      default -> throw new IllegalStateException("unexpected " + reader.peek());
-    }
   }
 
   /** Gson's "at line 1 column 21" without its advice on lenient parsing. */
