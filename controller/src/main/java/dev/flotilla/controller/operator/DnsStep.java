@@ -74,8 +74,8 @@ public final class DnsStep {
     } catch (CoreDnsUpdateException e) {
       if (config.podHostAliases() && e.reason() == CoreDnsUpdateException.Reason.CONFIGMAP_NOT_FOUND) {
         // a cluster without CoreDNS: the pods carry the records as hostAliases instead
-        return new Observation(StatusModel.DNS_READY, true, "HostAliases", config.coreDns() + " does not exist; "
-            + records + " are given to the pods as hostAliases (--pod-host-aliases)");
+        return new Observation(StatusModel.DNS_READY, true, "HostAliases", "no CoreDNS ConfigMap " + config.coreDns().namespace() + "/"
+            + config.coreDns().name() + ": " + records + " are given to the pods as hostAliases (--pod-host-aliases)");
       }
       throw e;
     } catch (NameClaimedException e) {
