@@ -149,6 +149,7 @@ def main():
         if action != "describe":
             result["metrics"] = {"loss": 0.5, "accuracy": 0.75}
         if action == "train":
+            result["metrics"]["train_loss"] = 0.25
             dtypes = header_dtypes(r["global_model"])
             rng = np.random.default_rng(1000 + 10 * index + r["round"])
             update = {k: (v + rng.normal(0, 0.01, v.shape)).astype(np.float32)
