@@ -126,21 +126,19 @@ public final class IflearnerJobReconciler {
 
     // 3. ingress
     Ingress ingress = null;
-    {
-      try {
-        Ingress desired = IngressModel.desired(model);
-        if (desired == null) {
-          observations.add(new Observation(StatusModel.INGRESS_READY, true, "NoHost", "spec.host is empty: no Ingress"));
-        } else {
-          applier.apply(desired);
-          ingress = client.resource(desired).get();
-          observations.add(new Observation(StatusModel.INGRESS_READY, true, "Applied",
-              "Ingress " + model.ingressName() + " routes " + model.host() + " (" + model.tlsMode().wireName() + ") to "
-                  + model.serviceName() + ":" + model.grpcPort()));
-        }
-      } catch (RuntimeException e) {
-        errors.add(fail(job, observations, StatusModel.INGRESS_READY, "IngressFailed", e));
+    try {
+      Ingress desired = IngressModel.desired(model);
+      if (desired == null) {
+        observations.add(new Observation(StatusModel.INGRESS_READY, true, "NoHost", "spec.host is empty: no Ingress"));
+      } else {
+        applier.apply(desired);
+        ingress = client.resource(desired).get();
+        observations.add(new Observation(StatusModel.INGRESS_READY, true, "Applied",
+            "Ingress " + model.ingressName() + " routes " + model.host() + " (" + model.tlsMode().wireName() + ") to "
+                + model.serviceName() + ":" + model.grpcPort()));
       }
+    } catch (RuntimeException e) {
+      errors.add(fail(job, observations, StatusModel.INGRESS_READY, "IngressFailed", e));
     }
 
     IngressAddressChoice address = IngressAddressChoice.choose(model, config.publish(), config.ingressAddress(), statusAddress(ingress));
