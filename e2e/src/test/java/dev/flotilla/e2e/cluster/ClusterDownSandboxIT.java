@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code cluster.sh down} on a node that kube-proxy and the kubelet left as they leave it, in a
- * sandbox of its own (network, mount and pid namespaces, an empty /run/flotilla-cluster and state
+ * sandbox of its own (network, mount and pid namespaces, an empty tmpfs over /run, its own state
  * directory): the real cluster, which other test JVMs may be using, is neither seen nor touched.
  */
 @RequiresRealServers(RealServer.CONTAINERD)
@@ -32,7 +32,9 @@ class ClusterDownSandboxIT {
     // from reaching 127.0.0.0/8 through it. down removes the KUBE-* chains, so it must turn route_localnet off too.
     String sandbox = String.join("\n",
         "set -eu",
-        "mkdir -p /run/flotilla-cluster && mount -t tmpfs tmpfs /run/flotilla-cluster",
+        // all of /run: down unlinks /run/netns/cni-*, and unlinking a mount point detaches it in every mount
+        // namespace, so the real pods' network namespace files must not be visible here
+        "mount -t tmpfs tmpfs /run",
         "sysctl -qw net.ipv4.conf.all.route_localnet=1",
         "iptables -N KUBE-FIREWALL",
         "iptables -A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment 'block incoming localnet connections' -j DROP",
