@@ -28,6 +28,7 @@ final class BenchAggregator implements AutoCloseable {
   final RoundCoordinator coordinator;
   final FederationServer server;
   final CompletableFuture<Void> job;
+  private final Thread loop;
   final List<ManagedChannel> channels = new ArrayList<>();
 
   BenchAggregator(Path stateDir, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds)
@@ -40,17 +41,27 @@ final class BenchAggregator implements AutoCloseable {
         serverFiles));
     coordinator = injector.getInstance(RoundCoordinator.class);
     server = injector.getInstance(FederationServer.class).start();
-    job = CompletableFuture.runAsync(() -> {
+    job = new CompletableFuture<>();
+    loop = new Thread(() -> {
       try {
         coordinator.run();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        job.complete(null);
+      } catch (Throwable t) {
+        job.completeExceptionally(t);
       }
-    });
+    }, "bench-round-loop");
+    loop.setDaemon(true);
+    loop.start();
     for (TlsFiles files : partyFiles) {
       channels.add(MutualTlsChannels.forTarget("127.0.0.1:" + server.port(), Pki.SERVER_NAME, files, Pki.AGGREGATOR)
           .build());
     }
+  }
+
+  /** Stops the job's round loop (a benchmark that failed: its rounds would wait for their deadline). */
+  void abort() throws InterruptedException {
+    loop.interrupt();
+    loop.join(TimeUnit.MINUTES.toMillis(1));
   }
 
   /** Waits for the job to end, then stops the channels and the server (its call executor's daemon threads stay idle). */

@@ -26,11 +26,20 @@ final class CpuClock {
    * its queue minutes into the run: a start-up cost that lands on whichever phase runs first.
    */
   static long jitCompilers() {
+    return threads(name -> name.contains("CompilerThre"));
+  }
+
+  /**
+   * CPU time so far of the live threads whose name (Linux: /proc/self/task/N/comm, the first 15
+   * characters) {@code named} accepts, nanoseconds; 0 where /proc is absent. Threads that ended are
+   * not counted: measure pools whose threads live through the measurement.
+   */
+  static long threads(java.util.function.Predicate<String> named) {
     long total = 0;
     try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
         try {
-          if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+          if (named.test(Files.readString(task.resolve("comm")).strip())) {
             total += Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
           }
         } catch (IOException | RuntimeException e) {

@@ -24,9 +24,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Protocol time per round: the real aggregator runs a job with n parties that speak the protocol
@@ -38,11 +39,22 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Two figures per round: the party-side cycle (from the first TrainRequest of round r to the
  * first of round r+1, everything included) and the server's own protocolSeconds in the round
- * record (duration minus the critical update's reported training and evaluation time).
+ * record (duration minus the critical update's reported training and evaluation time). And, since
+ * wall-clock latency on a shared 2-core machine stretches with everyone else's load, the CPU time
+ * per round of the server's threads and of the parties' ({@link CpuPerRound}).
  */
 final class ProtocolTimeBench {
 
-  record Result(int parties, int measuredRounds, double[] cycleMillis, double[] serverProtocolMillis) {
+  /**
+   * CPU milliseconds per measured round: the server's threads (its call executor, event loops,
+   * state writer and round loop), the parties' (their gRPC client threads, all n in this JVM), and
+   * the whole process (JIT and GC included). CPU time is what the load of other work on the machine
+   * does not stretch, unlike the wall-clock cycle.
+   */
+  record CpuPerRound(double serverMillis, double partiesMillis, double processMillis) {}
+
+  record Result(int parties, int measuredRounds, double[] cycleMillis, double[] serverProtocolMillis,
+      CpuPerRound cpu) {
     static double median(double[] v) {
       double[] s = v.clone();
       Arrays.sort(s);
@@ -60,18 +72,30 @@ final class ProtocolTimeBench {
     List<TensorSpec> specs = ModelSpecs.forName(model);
     // index r: nanoTime of the first TrainRequest of round r that any party saw
     AtomicLongArray firstTrain = new AtomicLongArray(rounds + 2);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
+    // CPU clocks (server, parties, process) at the first TrainRequest of the first and the last measured round
+    int cpuFrom = warmUpRounds + 1;
+    java.util.concurrent.atomic.AtomicReferenceArray<long[]> cpuAt = new java.util.concurrent.atomic.AtomicReferenceArray<>(2);
+    java.util.function.IntConsumer roundStarted = r -> {
+      if (r == cpuFrom || r == rounds) {
+        cpuAt.set(r == cpuFrom ? 0 : 1, new long[] {CpuClock.threads(ProtocolTimeBench::serverThread),
+            CpuClock.threads(ProtocolTimeBench::partyThread), CpuClock.process()});
+      }
+    };
+    CompletableFuture<Void> failure = new CompletableFuture<>();
     try (BenchAggregator aggregator = new BenchAggregator(work.resolve("protocol-state-" + n), serverFiles,
         partyFiles, model, rounds)) {
       for (ManagedChannel ch : aggregator.channels) {
         FederationGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS)
             .join(JoinRequest.newBuilder().setNumSamples(100).build());
-        InstantParty party = new InstantParty(FederationGrpc.newStub(ch), specs, firstTrain, failure);
+        InstantParty party = new InstantParty(FederationGrpc.newStub(ch), specs, firstTrain, roundStarted, failure);
         FederationGrpc.newStub(ch).rounds(RoundsRequest.getDefaultInstance(), party);
       }
-      aggregator.job.get(10, TimeUnit.MINUTES);
-      if (failure.get() != null) {
-        throw new IllegalStateException("a party failed", failure.get());
+      // a failed party call ends the benchmark at once instead of leaving its round to the deadline
+      try {
+        CompletableFuture.anyOf(aggregator.job, failure).get(10, TimeUnit.MINUTES);
+      } catch (ExecutionException e) {
+        aggregator.abort();
+        throw new IllegalStateException("the job or one of its parties failed", e.getCause());
       }
       List<RoundRecord> records = aggregator.coordinator.status().rounds();
       int measured = rounds - warmUpRounds - 1; // the last round has no next TrainRequest
@@ -83,22 +107,46 @@ final class ProtocolTimeBench {
         RoundRecord record = records.stream().filter(x -> x.round() == r).findFirst().orElseThrow();
         server[i] = record.protocolSeconds() == null ? Double.NaN : record.protocolSeconds() * 1e3;
       }
-      return new Result(n, measured, cycle, server);
+      int cpuRounds = rounds - cpuFrom;
+      long[] from = cpuAt.get(0);
+      long[] to = cpuAt.get(1);
+      CpuPerRound cpu = new CpuPerRound((to[0] - from[0]) / 1e6 / cpuRounds, (to[1] - from[1]) / 1e6 / cpuRounds,
+          (to[2] - from[2]) / 1e6 / cpuRounds);
+      return new Result(n, measured, cycle, server, cpu);
     }
   }
 
-  /** A party that trains instantly: fetch the model, send it back. Fully asynchronous, like n processes. */
+  /** Threads of the aggregator under test (Linux thread names are cut to 15 characters). */
+  private static boolean serverThread(String name) {
+    return name.startsWith("grpc-call") || name.startsWith("flotilla-") || name.startsWith("state-writer")
+        || name.startsWith("bench-round-loo");
+  }
+
+  /** The parties' gRPC client threads (grpc-java's default executor and event loops). */
+  private static boolean partyThread(String name) {
+    return name.startsWith("grpc-default-ex") || name.startsWith("grpc-nio-worker");
+  }
+
+  /**
+   * A party that trains instantly: fetch the model, send it back. Fully asynchronous, like n
+   * processes, and like the real party one round at a time: a TrainRequest that arrives before the
+   * previous round's SubmitUpdate was answered waits for that answer (the server admits one upload
+   * per party at a time). Any failed call fails the benchmark at once.
+   */
   private static final class InstantParty implements StreamObserver<RoundEvent> {
     private final FederationGrpc.FederationStub stub;
     private final List<TensorSpec> specs;
     private final AtomicLongArray firstTrain;
-    private final AtomicReference<Throwable> failure;
+    private final java.util.function.IntConsumer roundStarted;
+    private final CompletableFuture<Void> failure;
+    private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
 
     InstantParty(FederationGrpc.FederationStub stub, List<TensorSpec> specs, AtomicLongArray firstTrain,
-        AtomicReference<Throwable> failure) {
+        java.util.function.IntConsumer roundStarted, CompletableFuture<Void> failure) {
       this.stub = stub;
       this.specs = specs;
       this.firstTrain = firstTrain;
+      this.roundStarted = roundStarted;
       this.failure = failure;
     }
 
@@ -108,7 +156,20 @@ final class ProtocolTimeBench {
         return;
       }
       TrainRequest train = event.getTrain();
-      firstTrain.compareAndSet(train.getRound(), 0, System.nanoTime());
+      if (firstTrain.compareAndSet(train.getRound(), 0, System.nanoTime())) {
+        roundStarted.accept(train.getRound());
+      }
+      previous = previous.thenCompose(done -> round(train));
+    }
+
+    /** Completes when the server answered the round's SubmitUpdate. */
+    private CompletableFuture<Void> round(TrainRequest train) {
+      CompletableFuture<Void> answered = new CompletableFuture<>();
+      answered.whenComplete((v, t) -> {
+        if (t != null) {
+          failure.completeExceptionally(t);
+        }
+      });
       List<ModelChunk> model = new ArrayList<>();
       stub.fetchModel(FetchModelRequest.newBuilder().setModelVersion(train.getModelVersion()).build(),
           new StreamObserver<>() {
@@ -119,34 +180,39 @@ final class ProtocolTimeBench {
 
             @Override
             public void onError(Throwable t) {
-              failure.compareAndSet(null, t);
+              answered.completeExceptionally(new IllegalStateException("FetchModel of round " + train.getRound()
+                  + " failed", t));
             }
 
             @Override
             public void onCompleted() {
               try {
-                submit(train.getRound(), ModelAssembler.readAll(specs, model.iterator()).tensors());
+                submit(train.getRound(), ModelAssembler.readAll(specs, model.iterator()).tensors(), answered);
               } catch (Exception e) {
-                failure.compareAndSet(null, e);
+                answered.completeExceptionally(e);
               }
             }
           });
+      return answered;
     }
 
-    private void submit(int round, float[][] weights) {
+    private void submit(int round, float[][] weights, CompletableFuture<Void> answered) {
       UpdateHeader header = UpdateHeader.newBuilder().setRound(round).setNumSamples(100)
           .putMetrics(MetricNames.TRAIN_SECONDS, 0).putMetrics(MetricNames.EVAL_SECONDS, 0).build();
       StreamObserver<UpdateChunk> out = stub.submitUpdate(new StreamObserver<>() {
         @Override
-        public void onNext(SubmitUpdateResponse value) {}
-
-        @Override
-        public void onError(Throwable t) {
-          failure.compareAndSet(null, t);
+        public void onNext(SubmitUpdateResponse value) {
         }
 
         @Override
-        public void onCompleted() {}
+        public void onError(Throwable t) {
+          answered.completeExceptionally(new IllegalStateException("SubmitUpdate of round " + round + " failed", t));
+        }
+
+        @Override
+        public void onCompleted() {
+          answered.complete(null);
+        }
       });
       for (Iterator<UpdateChunk> chunks = TensorChunks.updateStream(header, specs, weights); chunks.hasNext(); ) {
         out.onNext(chunks.next());
@@ -155,7 +221,9 @@ final class ProtocolTimeBench {
     }
 
     @Override
-    public void onError(Throwable t) {}
+    public void onError(Throwable t) {
+      failure.completeExceptionally(new IllegalStateException("the Rounds stream failed", t));
+    }
 
     @Override
     public void onCompleted() {}

@@ -108,12 +108,16 @@ public final class ModelStore implements AutoCloseable {
     private final List<TensorSpec> specs;
     private final Path file;
     private final FileChannel channel;
-    private final ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer buffer;
     private int tensor;
     private long offset;
 
     private Writer(List<TensorSpec> specs) throws IOException {
       this.specs = List.copyOf(specs);
+      // 1 MiB, or the model if smaller: a new buffer per version, and a small model's rounds come fast
+      long bytes = Float.BYTES * dev.flotilla.protocol.model.ModelSpecs.totalElements(this.specs);
+      this.buffer = ByteBuffer.allocateDirect((int) Math.max(Float.BYTES, Math.min(1 << 20, bytes)))
+          .order(ByteOrder.LITTLE_ENDIAN);
       this.file = Files.createTempFile(directory, "next-", SUFFIX);
       this.channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ);
     }

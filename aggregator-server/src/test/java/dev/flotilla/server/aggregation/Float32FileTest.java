@@ -48,4 +48,34 @@ class Float32FileTest {
     }
     assertThat(StreamingStrategiesTest.filesIn(dir)).as("close deletes the file").isEmpty();
   }
+
+  @Test
+  @DisplayName("values that fit the append buffer never touch the disk: no file until the first write, then one in the directory")
+  void noFileUntilTheFirstWrite() throws Exception {
+    float[] values = new float[Float32File.PENDING_VALUES + 1];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i - 3.25f;
+    }
+    try (Float32File f = Float32File.create(dir, "t-")) {
+      f.append(java.nio.FloatBuffer.wrap(values), Float32File.PENDING_VALUES);
+      assertThat(f.path()).isNull();
+      assertThat(StreamingStrategiesTest.filesIn(dir)).as("a full buffer, no file").isEmpty();
+      float[] back = new float[Float32File.PENDING_VALUES];
+      f.read(0, back, 0, back.length);
+      assertThat(back).isEqualTo(java.util.Arrays.copyOf(values, back.length));
+
+      f.append(java.nio.FloatBuffer.wrap(values, Float32File.PENDING_VALUES, 1).slice(), 1);
+      assertThat(StreamingStrategiesTest.filesIn(dir)).as("the buffer went to the file to make room")
+          .containsExactly(f.path());
+      assertThat(Files.size(f.path())).isEqualTo((long) Float32File.PENDING_VALUES * Float.BYTES);
+      back = new float[values.length];
+      f.read(0, back, 0, back.length);
+      assertThat(back).isEqualTo(values);
+    }
+    assertThat(StreamingStrategiesTest.filesIn(dir)).as("close deletes the file").isEmpty();
+    try (Float32File never = Float32File.create(dir, "t-")) {
+      never.append(values, 0, 10);
+    }
+    assertThat(StreamingStrategiesTest.filesIn(dir)).as("closing one never written leaves nothing").isEmpty();
+  }
 }
