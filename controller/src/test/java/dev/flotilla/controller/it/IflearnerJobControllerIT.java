@@ -80,7 +80,7 @@ class IflearnerJobControllerIT {
         .withIngressAddress(INGRESS_IP).withResync(Duration.ofMinutes(10));
     controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()));
     controller.start();
-    for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml", "iflearnerjob-client2.yaml")) {
+    for (String sample : List.of("iflearner/iflearnerjob-server.yaml", "iflearner/iflearnerjob-client1.yaml", "iflearner/iflearnerjob-client2.yaml")) {
       KubeApi.createSample(client, sample, NS);
     }
   }
@@ -276,10 +276,10 @@ class IflearnerJobControllerIT {
   @Order(6)
   @DisplayName("Flotilla samples: passthrough Ingress without TLS termination, and NetworkPolicies with spec.isolation")
   void flotillaSamples() {
-    for (String sample : List.of("flotilla-server.yaml", "flotilla-party-a.yaml", "flotilla-party-b.yaml")) {
+    for (String sample : List.of("flotilla-fashion-mnist/server.yaml", "flotilla-fashion-mnist/party-a.yaml", "flotilla-fashion-mnist/party-b.yaml")) {
       KubeApi.createSample(client, sample, FLO);
     }
-    for (String name : List.of("mnist-server", "mnist-party-a", "mnist-party-b")) {
+    for (String name : List.of("fashion-server", "fashion-party-a", "fashion-party-b")) {
       awaitSettled(FLO, name);
       Ingress i = client.network().v1().ingresses().inNamespace(FLO).withName(name).get();
       assertThat(i.getMetadata().getAnnotations()).containsExactly(entry("nginx.ingress.kubernetes.io/ssl-passthrough", "true"));
@@ -292,18 +292,18 @@ class IflearnerJobControllerIT {
       assertThat(job(FLO, name).getStatus().getTlsMode()).isEqualTo("passthrough");
     }
     assertThat(client.configMaps().inNamespace(FLO).withName("server-iflearner-crt").get()).isNull();
-    assertThat(KubeApi.corefile(client)).contains("template IN A mnist.server.fl.example.org", "template IN A mnist.a.party.fl.example.org");
+    assertThat(KubeApi.corefile(client)).contains("template IN A fashion.server.fl.example.org", "template IN A fashion.a.party.fl.example.org");
     // the aggregator's allow-list: the two party samples of its job
     await("parties file").atMost(WAIT).untilAsserted(() -> assertThat(client.configMaps().inNamespace(FLO)
-        .withName("mnist-server-parties").get().getData()).containsExactly(entry("parties", "a\nb\n")));
+        .withName("fashion-server-parties").get().getData()).containsExactly(entry("parties", "a\nb\n")));
 
     // switching isolation off removes the policy
-    client.resources(IflearnerJob.class).inNamespace(FLO).withName("mnist-party-b").edit(j -> {
+    client.resources(IflearnerJob.class).inNamespace(FLO).withName("fashion-party-b").edit(j -> {
       j.getSpec().getIsolation().setEnabled(false);
       return j;
     });
     await("policy removed").atMost(WAIT).until(() ->
-        client.network().v1().networkPolicies().inNamespace(FLO).withName("mnist-party-b-isolation").get() == null);
+        client.network().v1().networkPolicies().inNamespace(FLO).withName("fashion-party-b-isolation").get() == null);
   }
 
   @Test

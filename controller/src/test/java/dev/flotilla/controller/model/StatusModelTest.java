@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class StatusModelTest {
 
-  private static final JobModel JOB = new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"));
+  private static final JobModel JOB = new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"));
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   private static List<Observation> allReady() {
