@@ -1,7 +1,10 @@
 package dev.flotilla.e2e.cluster;
 
+import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.NginxIngressConfig;
 import dev.flotilla.demo.ingress.NginxProcess;
+import dev.flotilla.testing.FreePorts;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
@@ -11,17 +14,27 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressLoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressLoadBalancerIngressBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressServiceBackend;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressTLS;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,10 +50,9 @@ import org.slf4j.LoggerFactory;
  * to the current pod, so a replaced pod needs no new configuration), listens on the node's address,
  * reloads nginx when the routes change, and publishes that address in each served Ingress's
  * {@code status.loadBalancer}, as ingress-nginx does. The controller (without {@code --ingress-address})
- * takes its DNS records' address from there.
- *
- * <p>Terminate-mode Ingresses (iflearner's images) are not served: they would need the job's Secrets
- * as files, and no pod of that kind runs in this tier (its image cannot be pulled here).
+ * takes its DNS records' address from there. Terminate-mode Ingresses (iflearner's images) are served
+ * too: the Secrets they name (spec.tls, auth-tls-secret, proxy-ssl-secret) are written as files
+ * (0600) under the prefix, as ingress-nginx keeps them on its disk.
  */
 final class NodeIngress implements AutoCloseable {
 
@@ -52,6 +64,8 @@ final class NodeIngress implements AutoCloseable {
   private final String address;
   private final int port;
   private final Path prefix;
+  /** Where the HTTPS server of terminate-mode Ingresses listens when passthrough ones own the public port. */
+  private final int internalHttpsPort = FreePorts.next();
   private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "node-ingress");
     t.setDaemon(true);
@@ -60,6 +74,7 @@ final class NodeIngress implements AutoCloseable {
   private final AtomicBoolean syncPending = new AtomicBoolean();
   private SharedIndexInformer<Ingress> ingresses;
   private SharedIndexInformer<Service> services;
+  private SharedIndexInformer<Secret> secrets;
   private volatile Map<String, String> routes = Map.of();
   private NginxProcess nginx;
   private String rendered;
@@ -93,8 +108,15 @@ final class NodeIngress implements AutoCloseable {
         ingress.requestSync();
       }
     };
-    ingress.ingresses = client.network().v1().ingresses().inAnyNamespace().inform(cast(onChange), 0);
-    ingress.services = client.services().inAnyNamespace().inform(cast(onChange), 0);
+    // all three handlers call sync(), which reads all three stores: start them once all exist
+    ingress.ingresses = client.network().v1().ingresses().inAnyNamespace().runnableInformer(0);
+    ingress.services = client.services().inAnyNamespace().runnableInformer(0);
+    // a terminating Ingress waits for the Secrets it names; their arrival (or reissue) renders again
+    ingress.secrets = client.secrets().inAnyNamespace().runnableInformer(0);
+    for (SharedIndexInformer<?> informer : List.of(ingress.ingresses, ingress.services, ingress.secrets)) {
+      informer.addEventHandler(cast(onChange));
+      informer.run();
+    }
     ingress.requestSync();
     return ingress;
   }
@@ -133,14 +155,17 @@ final class NodeIngress implements AutoCloseable {
           .filter(NodeIngress::servedHere)
           .sorted(Comparator.comparing((Ingress i) -> i.getMetadata().getNamespace()).thenComparing(i -> i.getMetadata().getName()))
           .toList();
-      NginxIngressConfig.Builder config = NginxIngressConfig.builder(prefix, port).nodeAddress(address);
+      NginxIngressConfig.Builder config = NginxIngressConfig.builder(prefix, port).nodeAddress(address)
+          .internalHttpsPort(internalHttpsPort);
       Map<String, String> next = new LinkedHashMap<>();
       List<Ingress> routed = new java.util.ArrayList<>();
       for (Ingress ingress : served) {
         Map<String, String> backends = backends(ingress);
-        if (backends == null || backends.keySet().stream().anyMatch(next::containsKey)) {
+        Map<String, TlsPaths> secrets = passthrough(ingress) ? Map.of() : secretFiles(ingress);
+        if (backends == null || secrets == null || backends.keySet().stream().anyMatch(next::containsKey)) {
           continue;
         }
+        secrets.forEach(config::secret);
         routed.add(ingress);
         config.ingress(ingress);
         backends.forEach(config::backend);
@@ -156,10 +181,64 @@ final class NodeIngress implements AutoCloseable {
   }
 
   private static boolean servedHere(Ingress ingress) {
-    Map<String, String> annotations = ingress.getMetadata().getAnnotations();
     return ingress.getMetadata().getDeletionTimestamp() == null
-        && ingress.getSpec() != null && INGRESS_CLASS.equals(ingress.getSpec().getIngressClassName())
-        && annotations != null && "true".equalsIgnoreCase(annotations.get(NginxIngressConfig.SSL_PASSTHROUGH));
+        && ingress.getSpec() != null && INGRESS_CLASS.equals(ingress.getSpec().getIngressClassName());
+  }
+
+  private static boolean passthrough(Ingress ingress) {
+    Map<String, String> annotations = ingress.getMetadata().getAnnotations();
+    return annotations != null && "true".equalsIgnoreCase(annotations.get(NginxIngressConfig.SSL_PASSTHROUGH));
+  }
+
+  /**
+   * The Secrets a terminating Ingress names, written as files under {@code prefix/secrets/<ns>/<name>};
+   * null while one of them does not exist yet.
+   */
+  private Map<String, TlsPaths> secretFiles(Ingress ingress) {
+    String namespace = ingress.getMetadata().getNamespace();
+    Set<String> names = new TreeSet<>();
+    if (ingress.getSpec().getTls() != null) {
+      ingress.getSpec().getTls().stream().map(IngressTLS::getSecretName).filter(Objects::nonNull).forEach(names::add);
+    }
+    Map<String, String> annotations = ingress.getMetadata().getAnnotations() == null ? Map.of() : ingress.getMetadata().getAnnotations();
+    for (String key : List.of(NginxIngressConfig.AUTH_TLS_SECRET, NginxIngressConfig.PROXY_SSL_SECRET)) {
+      if (annotations.get(key) != null) {
+        names.add(annotations.get(key));
+      }
+    }
+    Map<String, TlsPaths> files = new LinkedHashMap<>();
+    for (String name : names) {
+      String ns = name.contains("/") ? name.substring(0, name.indexOf('/')) : namespace;
+      String simple = name.substring(name.indexOf('/') + 1);
+      Secret secret = secrets.getStore().getByKey(ns + "/" + simple);
+      if (secret == null || secret.getData() == null) {
+        return null;
+      }
+      Path dir = prefix.resolve("secrets").resolve(ns).resolve(simple);
+      for (String key : List.of("tls.crt", "tls.key", "ca.crt")) {
+        String value = secret.getData().get(key);
+        if (value != null) {
+          writePrivately(dir.resolve(key), Base64.getDecoder().decode(value));
+        }
+      }
+      files.put(ns + "/" + simple, TlsPaths.inDirectory(dir));
+    }
+    return files;
+  }
+
+  private static void writePrivately(Path file, byte[] content) {
+    try {
+      Files.createDirectories(file.getParent(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      if (Files.exists(file) && Arrays.equals(Files.readAllBytes(file), content)) {
+        return;
+      }
+      Path temp = Files.createTempFile(file.getParent(), ".secret", ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.write(temp, content);
+      Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
   }
 
   /** Host to ClusterIP:port for every rule of {@code ingress}; null while a Service or its ClusterIP is missing. */
@@ -248,6 +327,9 @@ final class NodeIngress implements AutoCloseable {
     }
     if (services != null) {
       services.close();
+    }
+    if (secrets != null) {
+      secrets.close();
     }
     worker.shutdownNow();
     try {
