@@ -271,7 +271,6 @@ make_pki() {
   for component in admin kubelet kube-proxy kube-scheduler kube-controller-manager; do
     write_kubeconfig "$STATE/$component.kubeconfig" "$component"
   done
-  mv "$STATE/admin.kubeconfig" "$KUBECONFIG_ADMIN" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- the control plane and the node
@@ -353,7 +352,7 @@ start_node() {
 }
 
 node_ready() {
-  [ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+  [ "$(kubectl_admin --request-timeout 5s get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
 require_binaries() {

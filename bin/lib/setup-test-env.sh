@@ -6,8 +6,11 @@
 #   python3-torch, python3-numpy PyTorch for Debian's /usr/bin/python3: the external-trainer examples
 #   python3-sklearn              small CSV data sets for the tabular (CSV) job tests
 #   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
-# kube-apiserver and kubectl are built from Debian's `kubernetes` source package
-# (about 6 minutes on 2 cores) and cached, so later runs skip the build.
+#   containerd, runc, containernetworking-plugins, conntrack, iptables, busybox-static
+#                                the single-node cluster of bin/lib/cluster.sh (*ClusterIT)
+# kube-apiserver and kubectl, and the node's kubelet, kube-proxy, kube-scheduler and
+# kube-controller-manager, are built from Debian's `kubernetes` source package (about 6 minutes on
+# 2 cores for the first, 8 for all) and cached, so later runs skip the build.
 set -euo pipefail
 
 # shellcheck source=bin/lib/kubernetes-binaries.sh
@@ -164,7 +167,7 @@ main() {
   # shellcheck disable=SC2046
   build_kubernetes $(kubernetes_binaries)
   place_kubeapitest_binaries
-  log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver ${K8S_VERSION}, fashion-mnist in /usr/share/datasets/fashion-mnist, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') with safetensors for /usr/bin/python3"
+  log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver and the node's binaries ${K8S_VERSION}, containerd $(containerd --version | awk '{print $3}'), fashion-mnist in /usr/share/datasets/fashion-mnist, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') with safetensors for /usr/bin/python3"
 }
 
 main "$@"
