@@ -395,11 +395,18 @@ delete_all_pods() {
     || kubectl_admin delete pods --all --all-namespaces --force --grace-period 0 >/dev/null 2>&1 || true
   # a force-deleted pod leaves the kubelet to stop its sandbox on its own
   local deadline=$((SECONDS + 60))
-  while [ -n "$(ctr_k8s tasks ls -q 2>/dev/null)" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+  while [ -n "$(running_pod_tasks)" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
 }
 
-# Whatever the kubelet did not stop: tasks, containers, network namespaces and shims of this
-# containerd only (shims name its socket on their command line).
+# Running tasks of the kubelet's containers and sandboxes (CRI labels them), not those that
+# someone started with `ctr run` in the same namespace.
+running_pod_tasks() {
+  comm -12 <(ctr_k8s containers ls -q 'labels."io.cri-containerd.kind"' 2>/dev/null | sort) \
+    <(ctr_k8s tasks ls 2>/dev/null | awk 'NR > 1 && $3 == "RUNNING" {print $1}' | sort)
+}
+
+# Whatever the kubelet did not stop, and containers started with `ctr run`: tasks, containers,
+# network namespaces and shims of this containerd only (shims name its socket on their command line).
 remove_leftover_containers() {
   if ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; then
     local id
