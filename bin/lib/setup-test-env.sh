@@ -8,6 +8,7 @@
 #   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
 #   containerd, runc, containernetworking-plugins, conntrack, iptables, busybox-static
 #                                the single-node cluster of bin/lib/cluster.sh (*ClusterIT)
+#   debootstrap                  the runtime images' base image (bin/lib/base-image.sh, cached)
 # kube-apiserver and kubectl, and the node's kubelet, kube-proxy, kube-scheduler and
 # kube-controller-manager, are built from Debian's `kubernetes` source package (about 6 minutes on
 # 2 cores for the first, 8 for all) and cached, so later runs skip the build.
@@ -18,7 +19,7 @@ set -euo pipefail
 KUBEAPITEST_DIR="${HOME}/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
 PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist
   python3-torch python3-numpy python3-pip python3-sklearn
-  containerd runc containernetworking-plugins conntrack iptables busybox-static)
+  containerd runc containernetworking-plugins conntrack iptables busybox-static debootstrap)
 SAFETENSORS_VERSION=0.8.0
 PYPI_FILES=/opt/pypi/files
 
@@ -167,6 +168,8 @@ main() {
   # shellcheck disable=SC2046
   build_kubernetes $(kubernetes_binaries)
   place_kubeapitest_binaries
+  # the runtime images' base (debootstrap + JRE 17, docker-archive tarball), rebuilt when its recipe changes
+  bash "$(dirname "${BASH_SOURCE[0]}")/base-image.sh" >/dev/null
   log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver and the node's binaries ${K8S_VERSION}, containerd $(containerd --version | awk '{print $3}'), fashion-mnist in /usr/share/datasets/fashion-mnist, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') with safetensors for /usr/bin/python3"
 }
 

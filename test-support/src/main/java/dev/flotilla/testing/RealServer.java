@@ -53,6 +53,30 @@ public enum RealServer {
     }
   },
   /**
+   * Debian's containerd, ctr and runc, and root: {@code bin/lib/cluster.sh containerd-up} starts the
+   * cluster's containerd from them, and images run there with {@code ctr run} (no kubelet needed).
+   */
+  CONTAINERD("containerd", "containerd, ctr and runc as root (Debian packages containerd, runc), with tar and jq") {
+    @Override
+    boolean isPresent() {
+      return "root".equals(System.getProperty("user.name"))
+          && Stream.of("/usr/bin/containerd", "/usr/bin/ctr", "/usr/sbin/runc")
+              .allMatch(binary -> Files.isExecutable(Path.of(binary)))
+          && onPath("tar") && onPath("jq");
+    }
+  },
+  /**
+   * The runtime image of the module under test, {@code target/jib-image.tar}, which its profile
+   * {@code images} writes ({@code bin/flotilla test} builds with it; {@code bin/lib/images.sh build}).
+   */
+  RUNTIME_IMAGE("runtime-image", "this module's runtime image target/jib-image.tar (mvn -Pimages package, on the base "
+      + "image of bin/lib/base-image.sh)") {
+    @Override
+    boolean isPresent() {
+      return Files.isRegularFile(RuntimeImage.moduleTarball());
+    }
+  },
+  /**
    * The single-node cluster of {@code bin/lib/cluster.sh} (the *ClusterIT tier): Debian's containerd,
    * runc, CNI plugins, conntrack, iptables, busybox-static and etcd, the kubelet, kube-proxy,
    * kube-scheduler and kube-controller-manager built by {@code bin/lib/setup-test-env.sh}, and root.
