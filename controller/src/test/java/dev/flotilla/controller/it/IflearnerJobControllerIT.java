@@ -109,7 +109,8 @@ class IflearnerJobControllerIT {
       assertThat(j.getStatus()).isNotNull();
       assertThat(j.getStatus().getObservedGeneration()).isEqualTo(j.getMetadata().getGeneration());
       assertThat(j.getStatus().getConditions()).extracting(c -> c.getType() + "=" + c.getStatus())
-          .containsExactly("HostAccepted=True", "CertificatesReady=True", "DNSReady=True", "IngressReady=True", "PodReady=False");
+          .containsExactly("HostAccepted=True", "CertificatesReady=True", "DNSReady=True", "ServiceReady=True", "IngressReady=True",
+              "NetworkPolicyReady=True", "PodReady=False");
       assertThat(client.pods().inNamespace(ns).withName(name).get()).isNotNull();
     });
   }
@@ -348,7 +349,7 @@ class IflearnerJobControllerIT {
 
   @Test
   @Order(8)
-  @DisplayName("the API server's Table for a job (what kubectl get ifj prints) has Name, Role, Host, Phase, Round, Age in that order, with the job's values")
+  @DisplayName("the API server's Table for a job (what kubectl get ifj prints) has Name, Role, Phase, Round, Accuracy, Age in that order, with the job's values")
   void printerColumns() throws Exception {
     awaitSettled(NS, "iflearnerjob-server");
     io.fabric8.kubernetes.client.http.HttpClient http = client.getHttpClient();
@@ -360,10 +361,11 @@ class IflearnerJobControllerIT {
     Map<?, ?> table = Serialization.unmarshal(response.body(), Map.class);
     assertThat(table.get("kind")).isEqualTo("Table");
     assertThat(((List<?>) table.get("columnDefinitions")).stream().map(c -> String.valueOf(((Map<?, ?>) c).get("name"))).toList())
-        .containsExactly("Name", "Role", "Host", "Phase", "Round", "Age");
+        .containsExactly("Name", "Role", "Phase", "Round", "Accuracy", "Age");
     List<Object> cells = (List<Object>) ((Map<?, ?>) ((List<?>) table.get("rows")).get(0)).get("cells");
-    assertThat(cells.subList(0, 4)).containsExactly("iflearnerjob-server", "server", "job1.server.iflearner.com", "Pending");
-    assertThat(cells.get(4)).isNull(); // round: not reported yet
+    assertThat(cells.subList(0, 3)).containsExactly("iflearnerjob-server", "server", "Pending");
+    assertThat(cells.get(3)).isNull(); // round: not reported yet
+    assertThat(cells.get(4)).isNull(); // accuracy: not reported yet
     assertThat((String) cells.get(5)).isNotBlank(); // age
   }
 
