@@ -41,7 +41,7 @@ PAUSE_IMAGE=localhost/flotilla/pause:1
 BUSYBOX_IMAGE=localhost/flotilla/busybox:1
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-log() { echo "[cluster] $*" >&2; }
+log() { echo "[cluster $(date -u +%H:%M:%S)] $*" >&2; }
 die() { echo "[cluster] error: $*" >&2; exit 1; }
 
 kubectl_admin() { "$K8S_OUT/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
@@ -390,12 +390,16 @@ cluster_up() {
 delete_all_pods() {
   kubectl_admin get --raw /readyz >/dev/null 2>&1 || return 0
   is_running kubelet kubelet || return 0
+  # The cluster is going away: the pods leave the API at once, and the kubelet, still running,
+  # stops their containers and sandboxes (networks, volumes) within seconds (2 s of grace);
+  # a graceful delete waited 10-25 s more for the kubelet's status round trips.
   log "deleting every pod (the kubelet stops their containers and networks)"
-  kubectl_admin delete pods --all --all-namespaces --grace-period 10 --timeout 60s --wait >/dev/null 2>&1 \
-    || kubectl_admin delete pods --all --all-namespaces --force --grace-period 0 >/dev/null 2>&1 || true
-  # a force-deleted pod leaves the kubelet to stop its sandbox on its own
+  kubectl_admin delete pods --all --all-namespaces --force --grace-period 0 >/dev/null 2>&1 || true
   local deadline=$((SECONDS + 60))
-  while [ -n "$(running_pod_tasks)" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+  while [ -n "$(running_pod_tasks)" ]; do
+    [ $SECONDS -ge $deadline ] && { log "the kubelet left pods running after 60 s: removing them"; break; }
+    sleep 0.5
+  done
 }
 
 # Running tasks of the kubelet's containers and sandboxes (CRI labels them), not those that
@@ -436,7 +440,8 @@ kill_leftover_shims() {
 remove_iptables_chains() {
   local table chain rule
   for table in nat filter mangle; do
-    iptables -t "$table" -S 2>/dev/null | grep -E '^-A ' | grep -E -- 'KUBE-|CNI-HOSTPORT|name: \\?"flotilla\\?"' |
+    # (`|| true`: no rule to remove is no failure, under pipefail)
+    { iptables -t "$table" -S 2>/dev/null | grep -E -- '^-A .*(KUBE-|CNI-HOSTPORT|name: \\?"flotilla\\?")' | grep -v -- '^-A KUBE-' || true; } |
       while read -r rule; do
         # shellcheck disable=SC2086
         eval iptables -t "$table" ${rule/-A/-D} 2>/dev/null || true

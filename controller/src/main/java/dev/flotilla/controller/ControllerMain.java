@@ -109,7 +109,7 @@ public final class ControllerMain implements Callable<Integer> {
       description = "ConfigMap holding the Corefile (default: ${DEFAULT-VALUE})")
   String coreDnsConfigMap;
 
-  @Option(names = "--pod-host-aliases", defaultValue = "false",
+  @Option(names = "--pod-host-aliases", negatable = true, defaultValue = "false", fallbackValue = "true",
       description = "give each job's pod its DNS records as hostAliases (its own host and its job's server host -> the ingress "
           + "address), for clusters whose pods cannot resolve the job hosts (no CoreDNS); a missing CoreDNS ConfigMap is "
           + "then no error (default: off)")

@@ -186,7 +186,13 @@ public final class IflearnerJobReconciler {
       }
       Pod desired = PodModel.desired(model, config.podHostAliases() ? address.address() : null);
       Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
-      if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
+      if (actual == null && config.podHostAliases() && model.dnsEnabled() && address.address() == null) {
+        // its host aliases need the address, and a pod cannot gain them later without being replaced:
+        // the Ingress status (an event on a child) brings the job back
+        observations.add(new Observation(StatusModel.POD_READY, false, "WaitingForIngressAddress", "the pod is made once the "
+            + "ingress address is known (--pod-host-aliases): set --ingress-address, or wait for the ingress controller to "
+            + "publish it in the status of Ingress " + model.ingressName()));
+      } else if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
         requeue = true;
         pod = actual;
       } else if (actual != null && !Objects.equals(annotation(actual), annotation(desired))) {

@@ -100,8 +100,8 @@ class ConfigManifestsIT {
   }
 
   @Test
-  @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped) and config/cluster-wide reach the CRD, "
-      + "their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
+  @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped), config/single-node (the same "
+      + "with --pod-host-aliases) and config/cluster-wide reach the CRD, their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
   void kustomizationsResolve() {
     List<String> common = List.of("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/service_account.yaml",
         "config/rbac/ca_role.yaml", "config/rbac/coredns_role.yaml", "config/rbac/leader_election_role.yaml",
@@ -117,6 +117,13 @@ class ConfigManifestsIT {
         .contains("config/rbac/cluster/cluster_role.yaml", "config/rbac/cluster/secrets_role.yaml",
             "config/rbac/cluster/secrets_binding.yaml", "config/cluster-wide/watch.yaml")
         .noneMatch(p -> p.startsWith("config/rbac/namespaced/"));
+    List<Path> singleNode = KubeApi.kustomizationFiles(root().resolve("config/single-node"));
+    assertThat(singleNode).extracting(p -> root().relativize(p).toString()).containsAll(common)
+        .contains("config/rbac/namespaced/job_role.yaml", "config/single-node/watch.yaml");
+    assertThat(singleNode.stream().flatMap(p -> KubeApi.loadAll(p).stream())).noneMatch(o -> o.getKind().startsWith("Cluster"));
+    assertThat(KubeApi.shippedConfig(root().resolve("config/single-node")).podHostAliases()).isTrue();
+    assertThat(KubeApi.shippedConfig(root().resolve("config/default")).podHostAliases()).isFalse();
+    assertThat(KubeApi.shippedConfig(root().resolve("config/cluster-wide")).podHostAliases()).isFalse();
     Path samples = root().resolve("config/samples");
     assertThat(KubeApi.kustomizationFiles(samples)).extracting(p -> samples.relativize(p).toString())
         .hasSize(12).contains("iflearner/iflearnerjob-server.yaml", "flotilla-fashion-mnist/server.yaml",
