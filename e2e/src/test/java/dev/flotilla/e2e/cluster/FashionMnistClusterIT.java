@@ -57,14 +57,13 @@ class FashionMnistClusterIT {
   static final List<String> PARTIES = List.of("fashion-party-a", "fashion-party-b", "fashion-party-c");
   static final List<String> JOBS = List.of(SERVER, "fashion-party-a", "fashion-party-b", "fashion-party-c");
   static final String SERVER_HOST = "fashion.server.fl.example.org";
-  static final int ROUNDS = 5;
+  static final int ROUNDS = 3;
   static final int SERVER_METRICS_PORT = 9090;
   static final int CONTROLLER_HEALTH_PORT = 8081;
   static final Duration START = Duration.ofMinutes(4);
-  static final Duration TRAINING = Duration.ofMinutes(10);
+  static final Duration TRAINING = Duration.ofMinutes(15);
   static final String INSTANCE = "app.kubernetes.io/instance";
 
-  @TempDir Path work;
   SingleNodeCluster node;
   FlotillaOnNode flotilla;
   KubernetesClient client;
@@ -74,7 +73,7 @@ class FashionMnistClusterIT {
   Map<String, String> childrenBeforeRestart;
 
   @BeforeAll
-  void install(SingleNodeCluster cluster) {
+  void install(SingleNodeCluster cluster, @TempDir Path work) {
     node = cluster;
     client = cluster.newClient();
     flotilla = FlotillaOnNode.install(cluster, client, work);

@@ -42,12 +42,11 @@ class IflearnerManifestsClusterIT {
   static final Set<String> KUBELET_PULL_REASONS = Set.of("ErrImagePull", "ImagePullBackOff");
   static final Duration WAIT = Duration.ofMinutes(3);
 
-  @TempDir Path work;
   KubernetesClient client;
   FlotillaOnNode flotilla;
 
   @BeforeAll
-  void install(SingleNodeCluster cluster) {
+  void install(SingleNodeCluster cluster, @TempDir Path work) {
     client = cluster.newClient();
     flotilla = FlotillaOnNode.install(cluster, client, work);
   }
