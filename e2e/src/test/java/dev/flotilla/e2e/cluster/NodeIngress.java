@@ -136,6 +136,19 @@ final class NodeIngress implements AutoCloseable {
     return address + ":" + port;
   }
 
+  /**
+   * nginx's stream (passthrough) access log, one line per ended session with its SNI and bytes; kept
+   * when nginx stops for lack of Ingresses (which ends, and so logs, every session).
+   */
+  String streamAccessLog() {
+    Path log = prefix.resolve("logs/stream-access.log");
+    try {
+      return Files.exists(log) ? Files.readString(log) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + log, e);
+    }
+  }
+
   /** The running nginx (its logs); null while no Ingress can be served. */
   synchronized NginxProcess nginx() {
     return nginx;
