@@ -74,7 +74,7 @@ class FashionMnistSamplesTest {
   }
 
   @Test
-  @DisplayName("the server checkpoints into an emptyDir mounted at its --state-dir, and runs 5 rounds with the 3 parties")
+  @DisplayName("the server checkpoints into an emptyDir mounted at its --state-dir, and runs 3 rounds with the 3 parties")
   void serverState() {
     Pod pod = pod("server.yaml");
     Container c = pod.getSpec().getContainers().get(0);
@@ -82,7 +82,7 @@ class FashionMnistSamplesTest {
     VolumeMount mount = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(stateDir)).findFirst().orElseThrow();
     Volume volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
     assertThat(volume.getEmptyDir()).isNotNull();
-    assertThat(argument(c, "--rounds")).isEqualTo("5");
+    assertThat(argument(c, "--rounds")).isEqualTo("3");
     assertThat(argument(c, "--min-parties")).isEqualTo("3");
     assertThat(argument(c, "--expected-parties")).isEqualTo("3");
   }

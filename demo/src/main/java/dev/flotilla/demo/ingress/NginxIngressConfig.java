@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressTLS;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -67,6 +68,7 @@ public final class NginxIngressConfig {
   private static final Pattern SIZE = Pattern.compile("\\d+[kKmMgG]?");
   private static final Pattern SECONDS = Pattern.compile("\\d+");
   private static final Pattern HOST = Pattern.compile("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
   private final Path prefix;
   private final String listenAddress;
@@ -392,6 +394,21 @@ public final class NginxIngressConfig {
     public Builder listenAddress(String address) {
       if (!address.startsWith("127.") && !address.equals("::1")) {
         throw new IllegalArgumentException("nginx listens on loopback only, not " + address);
+      }
+      listenAddress = address;
+      return this;
+    }
+
+    /**
+     * Listens on one address of a node instead of loopback: nginx standing in for ingress-nginx in
+     * front of a single-node cluster, where pods dial the node's address. An IPv4 literal of one
+     * interface (the caller checks that this machine has it); never the wildcard, so nginx is never
+     * reachable on every interface by accident.
+     */
+    public Builder nodeAddress(String address) {
+      if (address == null || !IPV4.matcher(address).matches() || address.equals("0.0.0.0")
+          || Arrays.stream(address.split("\\.")).anyMatch(octet -> Integer.parseInt(octet) > 255)) {
+        throw new IllegalArgumentException("a node address is one IPv4 address of an interface, not " + address);
       }
       listenAddress = address;
       return this;

@@ -21,14 +21,18 @@ import java.util.concurrent.TimeUnit;
 public final class NginxProcess implements AutoCloseable {
 
   public static final Path DEBIAN_BINARY = Path.of("/usr/sbin/nginx");
+  /** What the master logs (at notice level, as the rendered configuration asks) when it takes a new configuration. */
+  static final String RECONFIGURING = "reconfiguring";
 
   private final Process process;
   private final Path prefix;
+  private final String host;
   private final int port;
 
-  private NginxProcess(Process process, Path prefix, int port) {
+  private NginxProcess(Process process, Path prefix, String host, int port) {
     this.process = process;
     this.prefix = prefix;
+    this.host = host;
     this.port = port;
   }
 
@@ -43,6 +47,14 @@ public final class NginxProcess implements AutoCloseable {
    * nginx and waits until {@code port} on loopback accepts connections.
    */
   public static NginxProcess start(Path prefix, String config, int port, Duration timeout) {
+    return start(prefix, config, "127.0.0.1", port, timeout);
+  }
+
+  /**
+   * As {@link #start(Path, String, int, Duration)}, for a configuration that listens on {@code host}
+   * (an address of this machine, see {@link NginxIngressConfig.Builder#nodeAddress}).
+   */
+  public static NginxProcess start(Path prefix, String config, String host, int port, Duration timeout) {
     if (!available()) {
       throw new IllegalStateException("nginx not found: install the Debian packages nginx and libnginx-mod-stream"
           + " (" + DEBIAN_BINARY + ", " + NginxIngressConfig.DEBIAN_MODULES.resolve("ngx_stream_module.so") + ")");
@@ -65,7 +77,7 @@ public final class NginxProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + DEBIAN_BINARY, e);
     }
-    NginxProcess nginx = new NginxProcess(process, dir, port);
+    NginxProcess nginx = new NginxProcess(process, dir, host, port);
     nginx.awaitListening(timeout);
     return nginx;
   }
@@ -98,11 +110,11 @@ public final class NginxProcess implements AutoCloseable {
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("nginx exited with code " + process.exitValue() + " before listening on 127.0.0.1:"
-            + port + ": " + errorLog());
+        throw new IllegalStateException("nginx exited with code " + process.exitValue() + " before listening on " + address()
+            + ": " + errorLog());
       }
       try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        socket.connect(new InetSocketAddress(host, port), 200);
         return;
       } catch (IOException notYet) {
         try {
@@ -115,16 +127,60 @@ public final class NginxProcess implements AutoCloseable {
       }
     }
     close();
-    throw new IllegalStateException("nginx did not listen on 127.0.0.1:" + port + " within " + timeout + ": " + errorLog());
+    throw new IllegalStateException("nginx did not listen on " + address() + " within " + timeout + ": " + errorLog());
+  }
+
+  /**
+   * Replaces the configuration of the running nginx: writes {@code config}, checks it with
+   * {@code nginx -t} (a refused one leaves the running configuration in place and throws), signals
+   * the master ({@code nginx -s reload}) and waits until it logged that it reconfigured. Connections
+   * in flight stay with the old workers until they close, as in ingress-nginx.
+   */
+  public void reload(String config, Duration timeout) {
+    Path conf = prefix.resolve("nginx.conf");
+    Path previous = prefix.resolve("nginx.conf.previous");
+    long reconfiguredBefore = errorLog().lines().filter(l -> l.contains(RECONFIGURING)).count();
+    try {
+      Files.copy(conf, previous, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.writeString(conf, config, StandardCharsets.UTF_8);
+      try {
+        check(prefix);
+      } catch (IllegalStateException refused) {
+        Files.copy(previous, conf, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        throw refused;
+      }
+      Process signal = new ProcessBuilder(command(prefix, "-s", "reload")).redirectErrorStream(true).start();
+      String output = new String(signal.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!signal.waitFor(30, TimeUnit.SECONDS) || signal.exitValue() != 0) {
+        throw new IllegalStateException("nginx -s reload failed: " + output);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot reload nginx in " + prefix, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reloading nginx", e);
+    }
+    Instant deadline = Instant.now().plus(timeout);
+    while (errorLog().lines().filter(l -> l.contains(RECONFIGURING)).count() <= reconfiguredBefore) {
+      if (!process.isAlive() || Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException("nginx did not reconfigure within " + timeout + ": " + errorLog());
+      }
+      try {
+        process.waitFor(50, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for nginx to reload", e);
+      }
+    }
   }
 
   public int port() {
     return port;
   }
 
-  /** {@code 127.0.0.1:<port>}, what clients dial. */
+  /** {@code <host>:<port>} ({@code 127.0.0.1:<port>} unless started on a node address), what clients dial. */
   public String address() {
-    return "127.0.0.1:" + port;
+    return host + ":" + port;
   }
 
   public long pid() {

@@ -100,4 +100,33 @@ class NginxConfigIT {
     assertThat(Files.readString(dir.resolve("run/nginx.conf")).lines().filter(l -> l.trim().startsWith("listen ")))
         .containsExactly("    listen 127.0.0.1:" + port + ";");
   }
+
+  @Test
+  @DisplayName("a reload swaps the routes of a running nginx (same process, the new host served), and a refused "
+      + "configuration leaves the running one in place")
+  void reloadSwapsRoutes() throws IOException {
+    int port = FreePorts.next();
+    Path prefix = dir.resolve("reload");
+    Ingress job1 = ServerIngress.forJob("job1", FederationPki.DOMAIN, TlsMode.PASSTHROUGH, 50051);
+    Ingress job2 = ServerIngress.forJob("job2", FederationPki.DOMAIN, TlsMode.PASSTHROUGH, 50052);
+    String job2Host = "job2.server." + FederationPki.DOMAIN;
+    try (NginxProcess nginx = NginxProcess.start(prefix, NginxIngressConfig.builder(prefix, port).ingress(job1)
+        .backend(pki.serverName(), "127.0.0.1:50051").build().render(), port, Duration.ofSeconds(20))) {
+      long pid = nginx.pid();
+      String both = NginxIngressConfig.builder(prefix, port).ingress(job1).ingress(job2)
+          .backend(pki.serverName(), "127.0.0.1:50051").backend(job2Host, "127.0.0.1:50052").build().render();
+      nginx.reload(both, Duration.ofSeconds(20));
+      assertThat(nginx.pid()).isEqualTo(pid);
+      assertThat(nginx.isAlive()).isTrue();
+      assertThat(Files.readString(prefix.resolve("nginx.conf"))).contains(job2Host + " 127.0.0.1:50052;");
+      assertThat(nginx.errorLog()).contains("reconfiguring");
+
+      assertThatThrownBy(() -> nginx.reload("events {}\nstream { server { listen 127.0.0.1:1; proxy_pass; } }\n",
+          Duration.ofSeconds(20))).hasMessageContaining("nginx refused the rendered configuration");
+      assertThat(Files.readString(prefix.resolve("nginx.conf"))).isEqualTo(both);
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      }
+    }
+  }
 }

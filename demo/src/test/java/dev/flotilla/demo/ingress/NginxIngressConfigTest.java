@@ -222,5 +222,25 @@ class NginxIngressConfigTest {
       assertThatThrownBy(() -> NginxIngressConfig.builder(PREFIX, 18443).listenAddress("0.0.0.0"))
           .hasMessageContaining("loopback only");
     }
+
+    @Test
+    @DisplayName("a node address that is the wildcard, a name or not IPv4")
+    void nodeAddressIsOneInterface() {
+      for (String bad : new String[] {"0.0.0.0", "node1", "10.0.0.256", "::1", "10.0.0"}) {
+        assertThatThrownBy(() -> NginxIngressConfig.builder(PREFIX, 18443).nodeAddress(bad))
+            .as(bad).hasMessageContaining("one IPv4 address of an interface, not " + bad);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("on a node address, the passthrough server listens there and only there")
+  void listensOnNodeAddress() {
+    Ingress ingress = ServerIngress.forJob("job1", "flotilla.local", TlsMode.PASSTHROUGH, 50051);
+    String conf = NginxIngressConfig.builder(PREFIX, 443).nodeAddress("10.22.0.1").ingress(ingress)
+        .backend(HOST, "10.96.0.12:8443").build().render();
+    assertThat(conf.lines().map(String::trim).filter(l -> l.startsWith("listen ")))
+        .containsExactly("listen 10.22.0.1:443;");
+    assertThat(conf).contains(HOST + " 10.96.0.12:8443;");
   }
 }
