@@ -6,15 +6,20 @@
 #   python3-torch, python3-numpy PyTorch for Debian's /usr/bin/python3: the external-trainer examples
 #   python3-sklearn              small CSV data sets for the tabular (CSV) job tests
 #   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
-# kube-apiserver and kubectl are built from Debian's `kubernetes` source package
-# (about 6 minutes on 2 cores) and cached, so later runs skip the build.
+#   containerd, runc, containernetworking-plugins, conntrack, iptables, busybox-static
+#                                the single-node cluster of bin/lib/cluster.sh (*ClusterIT)
+#   debootstrap                  the runtime images' base image (bin/lib/base-image.sh, cached)
+# kube-apiserver and kubectl, and the node's kubelet, kube-proxy, kube-scheduler and
+# kube-controller-manager, are built from Debian's `kubernetes` source package (about 6 minutes on
+# 2 cores for the first, 8 for all) and cached, so later runs skip the build.
 set -euo pipefail
 
-K8S_VERSION=1.20.2
+# shellcheck source=bin/lib/kubernetes-binaries.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kubernetes-binaries.sh"
 KUBEAPITEST_DIR="${HOME}/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
-CACHE_DIR="${FLOTILLA_CACHE:-${HOME}/.cache/flotilla}"
 PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist
-  python3-torch python3-numpy python3-pip python3-sklearn)
+  python3-torch python3-numpy python3-pip python3-sklearn
+  containerd runc containernetworking-plugins conntrack iptables busybox-static debootstrap)
 SAFETENSORS_VERSION=0.8.0
 PYPI_FILES=/opt/pypi/files
 
@@ -92,10 +97,6 @@ install_safetensors() {
   as_root /usr/bin/python3 -m pip install -q --break-system-packages "${source[@]}" "safetensors==${SAFETENSORS_VERSION}"
 }
 
-# Bump when the build recipe changes, so cached binaries from an older recipe are rebuilt.
-BUILD_RECIPE=2
-K8S_OUT="${CACHE_DIR}/k8s-${K8S_VERSION}-recipe${BUILD_RECIPE}"
-
 # The source vendors modern-go/reflect2 1.0.1, which breaks under Go >= 1.18: the API server
 # dies with SIGSEGV on the first custom-resource write. Debian packages 1.0.2, which fixes it.
 replace_reflect2() {
@@ -110,11 +111,14 @@ replace_reflect2() {
     "$srcdir/vendor/modules.txt" "$srcdir/go.mod"
 }
 
+# Builds, in one `make` of Debian's kubernetes source, every binary missing from its cache
+# directory: "dir:name" pairs, e.g. ~/.cache/flotilla/k8s-1.20.2-node-recipe2:kubelet.
 build_kubernetes() {
-  local out="$K8S_OUT"
-  if [ -x "${out}/kube-apiserver" ] && [ -x "${out}/kubectl" ]; then
-    return 0
-  fi
+  local wanted=() pair
+  for pair in "$@"; do
+    [ -x "${pair%%:*}/${pair##*:}" ] || wanted+=("$pair")
+  done
+  [ ${#wanted[@]} -eq 0 ] && return 0
   ensure_deb_src
   apt_update_once
   local work="${CACHE_DIR}/k8s-build"
@@ -124,19 +128,30 @@ build_kubernetes() {
   local srcdir
   srcdir=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | head -n1)
   replace_reflect2 "$srcdir" "$work"
-  log "building cmd/kube-apiserver and cmd/kubectl in ${srcdir} (about 6 minutes)"
+  local what=""
+  for pair in "${wanted[@]}"; do what+="cmd/${pair##*:} "; done
+  log "building ${what}in ${srcdir} (about 6 minutes for the first binary, 1-2 more for each other)"
   (
     cd "$srcdir"
     # As debian/rules does: a GOPATH inside the tree with k8s.io/kubernetes linked to it.
     export GOPATH="$srcdir/.go" PATH="/usr/lib/go/bin:$PATH" CGO_ENABLED=0
     mkdir -p .go/src/k8s.io
     [ -L .go/src/k8s.io/kubernetes ] || ln -s ../../.. .go/src/k8s.io/kubernetes
-    env HOME="$work/home" make WHAT="cmd/kube-apiserver cmd/kubectl" >"$work/build.log" 2>&1 \
+    env HOME="$work/home" make WHAT="${what% }" >"$work/build.log" 2>&1 \
       || { tail -n 40 "$work/build.log" >&2; exit 1; }
   )
-  mkdir -p "$out"
-  cp "$srcdir/_output/bin/kube-apiserver" "$srcdir/_output/bin/kubectl" "$out/"
+  for pair in "${wanted[@]}"; do
+    mkdir -p "${pair%%:*}"
+    cp "$srcdir/_output/bin/${pair##*:}" "${pair%%:*}/"
+  done
   rm -rf "$work"
+}
+
+# "dir:name" pairs of every binary the tiers use, for build_kubernetes.
+kubernetes_binaries() {
+  local name
+  for name in "${API_BINARIES[@]}"; do echo "${K8S_OUT}:${name}"; done
+  for name in "${NODE_BINARIES[@]}"; do echo "${K8S_NODE_OUT}:${name}"; done
 }
 
 place_kubeapitest_binaries() {
@@ -150,9 +165,12 @@ place_kubeapitest_binaries() {
 main() {
   install_packages
   install_safetensors
-  build_kubernetes
+  # shellcheck disable=SC2046
+  build_kubernetes $(kubernetes_binaries)
   place_kubeapitest_binaries
-  log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver ${K8S_VERSION}, fashion-mnist in /usr/share/datasets/fashion-mnist, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') with safetensors for /usr/bin/python3"
+  # the runtime images' base (debootstrap + JRE 17, docker-archive tarball), rebuilt when its recipe changes
+  bash "$(dirname "${BASH_SOURCE[0]}")/base-image.sh" >/dev/null
+  log "ready: nginx $(nginx -v 2>&1 | sed 's/.*\///'), etcd $(etcd --version | head -n1 | awk '{print $3}'), kube-apiserver and the node's binaries ${K8S_VERSION}, containerd $(containerd --version | awk '{print $3}'), fashion-mnist in /usr/share/datasets/fashion-mnist, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') with safetensors for /usr/bin/python3"
 }
 
 main "$@"

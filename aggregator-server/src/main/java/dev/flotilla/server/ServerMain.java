@@ -200,6 +200,11 @@ public final class ServerMain implements Callable<Integer> {
           + "spool hold (16 for a 1 GiB model; at least 4).")
   int maxConcurrentUploads;
 
+  @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
+      + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
+      + "Kubernetes keeps in the pod's status for the IflearnerJob controller (default: none).")
+  Path terminationMessage;
+
   @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every "
       + "round and at the end; 'bin/flotilla status FILE' prints it (with <state-dir>/status.json, "
       + "'bin/flotilla status --state-dir DIR' finds it).")
@@ -317,6 +322,9 @@ public final class ServerMain implements Callable<Integer> {
         bind, server.port(), dev.flotilla.protocol.tls.BoringSsl.providerName(), self.job(), self.trustDomain(),
         stateDir.toAbsolutePath());
     coordinator.run();
+    if (terminationMessage != null) {
+      dev.flotilla.server.status.TerminationMessage.write(terminationMessage, coordinator.status());
+    }
     server.stop(5000);
     if (metricsServer != null) {
       metricsServer.close();

@@ -137,11 +137,12 @@ final class MemoryBench implements Callable<Integer> {
       jvm.add("-XX:NativeMemoryTracking=summary");
     }
     try (ServerUnderTest server = ServerUnderTest.start(serverJar, jvm, serverEnv, args, work.resolve("server.log"), stateDir);
-         PartyFleet fleet = PartyFleet.connect(port, partyFiles, modelFile, header, uploadChunkKib << 10, server)) {
+         PartyFleet fleet = PartyFleet.connect(port, partyFiles, header.layout(),
+             MappedUpdate.of(modelFile, header, uploadChunkKib << 10), server)) {
       System.out.printf(Locale.ROOT, "server pid %d, JVM options %s, environment %s; %d parties joined; RSS after joins "
           + "%.0f MiB%n", server.pid(), jvm.isEmpty() ? "(none)" : jvm, serverEnv, parties, server.rssKib() / 1024.0);
       long start = System.nanoTime();
-      fleet.runJob(fetch, rounds, TimeUnit.MINUTES.toNanos(timeoutMinutes), server);
+      fleet.runJob(fetch, TimeUnit.MINUTES.toNanos(timeoutMinutes), server);
       double seconds = (System.nanoTime() - start) / 1e9;
       // the server now waits for final evaluations (none come): it is measured before it exits
       Map<String, Long> rollup = server.smapsRollupKib();

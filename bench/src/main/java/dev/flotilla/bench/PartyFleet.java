@@ -1,8 +1,7 @@
 package dev.flotilla.bench;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
-import dev.flotilla.protocol.model.SafetensorsHeader;
+import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
 import dev.flotilla.protocol.tls.TlsFiles;
@@ -20,12 +19,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -34,60 +29,43 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Parties as lightweight gRPC clients in one process: each its own certificate and mTLS
- * connection; each round each fetches the global model (counting and dropping the bytes) and
- * uploads the same update, sliced from one read-only mapping of the initial model's data section,
- * flow-controlled (a chunk is handed to gRPC only while the stream is ready).
+ * connection; each round each fetches the global model (counting its bytes and handing each chunk
+ * to the {@link FleetScript}) and uploads the script's update, flow-controlled (a chunk is made and
+ * handed to gRPC only while the stream is ready), checking that the server received every value.
  */
 final class PartyFleet implements AutoCloseable {
 
-  /** Bytes per mapping of the model file: a multiple of the chunk size, so no chunk straddles two. */
-  private static final long SEGMENT_BYTES = 1024L * TensorChunks.MAX_CHUNK_BYTES;
-
   private final List<ManagedChannel> channels;
-  private final List<ByteString> dataChunks;
+  private final FleetScript script;
   private final UpdateHeader header;
+  private final long modelBytes;
   private final AtomicLong uploaded = new AtomicLong();
   private final AtomicLong fetched = new AtomicLong();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-  private PartyFleet(List<ManagedChannel> channels, List<ByteString> dataChunks, UpdateHeader header) {
+  private PartyFleet(List<ManagedChannel> channels, FleetScript script, List<TensorSpec> layout) {
     this.channels = channels;
-    this.dataChunks = dataChunks;
-    this.header = header;
+    this.script = script;
+    this.header = UpdateHeader.newBuilder().addAllTensors(TensorChunks.infos(layout)).build();
+    this.modelBytes = layout.stream().mapToLong(TensorSpec::elementCount).sum() * Float.BYTES;
   }
 
-  /** Maps the model, connects every party and joins it (waiting for the server to listen). */
-  static PartyFleet connect(int port, List<TlsFiles> parties, Path modelFile, SafetensorsHeader model, int chunkBytes,
-      ServerUnderTest server) throws IOException {
-    if (chunkBytes <= 0 || chunkBytes > TensorChunks.MAX_CHUNK_BYTES || chunkBytes % Float.BYTES != 0
-        || SEGMENT_BYTES % chunkBytes != 0) {
-      throw new IllegalArgumentException("chunk size " + chunkBytes + " must divide " + TensorChunks.MAX_CHUNK_BYTES
-          + " into whole float32 values");
-    }
-    List<ByteString> chunks = new ArrayList<>();
-    try (FileChannel file = FileChannel.open(modelFile, StandardOpenOption.READ)) {
-      long end = model.dataStart() + model.dataBytes();
-      for (long segment = model.dataStart(); segment < end; segment += SEGMENT_BYTES) {
-        MappedByteBuffer mapped = file.map(FileChannel.MapMode.READ_ONLY, segment, Math.min(SEGMENT_BYTES, end - segment));
-        for (int at = 0; at < mapped.capacity(); at += chunkBytes) {
-          int n = Math.min(chunkBytes, mapped.capacity() - at);
-          chunks.add(UnsafeByteOperations.unsafeWrap(mapped.slice(at, n).asReadOnlyBuffer()));
-        }
-      }
-    }
-    UpdateHeader header = UpdateHeader.newBuilder().setNumSamples(100)
-        .addAllTensors(TensorChunks.infos(model.layout())).build();
+  /** Connects every party and joins it (waiting for the server to listen) to a job of this model layout. */
+  static PartyFleet connect(int port, List<TlsFiles> parties, List<TensorSpec> layout, FleetScript script,
+      ServerUnderTest server) throws InterruptedException {
+    server.awaitListening(port);
     List<ManagedChannel> channels = new ArrayList<>();
-    PartyFleet fleet = new PartyFleet(channels, chunks, header);
+    PartyFleet fleet = new PartyFleet(channels, script, layout);
     try {
       for (TlsFiles files : parties) {
         ManagedChannel channel = MutualTlsChannels.forTarget("127.0.0.1:" + port, Pki.SERVER_NAME, files, Pki.AGGREGATOR)
             .build();
+        long samples = script.samples(channels.size());
         channels.add(channel);
         for (int attempt = 1; ; attempt++) {
           try {
             FederationGrpc.newBlockingStub(channel).withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS)
-                .join(JoinRequest.newBuilder().setNumSamples(100).build());
+                .join(JoinRequest.newBuilder().setNumSamples(samples).build());
             break;
           } catch (io.grpc.StatusRuntimeException e) {
             server.requireAlive(); // still starting: try again; gone: say why
@@ -113,15 +91,17 @@ final class PartyFleet implements AutoCloseable {
   }
 
   /** Opens every party's Rounds stream and trains (fetch, upload) each round until the job finishes. */
-  void runJob(boolean fetch, int rounds, long timeoutNanos, ServerUnderTest server) throws InterruptedException {
+  void runJob(boolean fetch, long timeoutNanos, ServerUnderTest server) throws InterruptedException {
     CountDownLatch finished = new CountDownLatch(channels.size());
-    for (ManagedChannel channel : channels) {
+    for (int party = 0; party < channels.size(); party++) {
+      ManagedChannel channel = channels.get(party);
       FederationGrpc.FederationStub stub = FederationGrpc.newStub(channel);
+      int p = party;
       stub.rounds(RoundsRequest.getDefaultInstance(), new StreamObserver<>() {
         @Override
         public void onNext(RoundEvent event) {
           if (event.hasTrain()) {
-            train(stub, event.getTrain(), fetch);
+            train(stub, p, event.getTrain(), fetch);
           } else if (event.hasFinished()) {
             finished.countDown();
           }
@@ -152,45 +132,76 @@ final class PartyFleet implements AutoCloseable {
     }
   }
 
-  private void train(FederationGrpc.FederationStub stub, TrainRequest train, boolean fetch) {
+  private void train(FederationGrpc.FederationStub stub, int party, TrainRequest train, boolean fetch) {
+    int round = train.getRound();
     if (!fetch) {
-      upload(stub, train.getRound());
+      upload(stub, party, round);
       return;
     }
-    stub.fetchModel(FetchModelRequest.newBuilder().setModelVersion(train.getModelVersion()).build(), new StreamObserver<>() {
+    ClientResponseObserver<FetchModelRequest, ModelChunk> download = new ClientResponseObserver<>() {
+      private ClientCallStreamObserver<FetchModelRequest> call;
+      private long offset;
+
+      @Override
+      public void beforeStart(ClientCallStreamObserver<FetchModelRequest> call) {
+        this.call = call;
+      }
+
       @Override
       public void onNext(ModelChunk chunk) {
-        fetched.addAndGet(chunk.getData().size());
+        ByteString data = chunk.getData();
+        try {
+          script.fetched(party, round, offset, data);
+        } catch (RuntimeException | AssertionError wrong) {
+          failure.compareAndSet(null, new IllegalStateException("party " + party + " fetched a wrong model in round "
+              + round, wrong));
+          call.cancel("the fetched model is not what the party expected", wrong);
+        }
+        offset += data.size();
+        fetched.addAndGet(data.size());
       }
 
       @Override
       public void onError(Throwable t) {
-        failure.compareAndSet(null, new IllegalStateException("FetchModel of round " + train.getRound(), t));
+        failure.compareAndSet(null, new IllegalStateException("FetchModel of round " + round, t));
       }
 
       @Override
       public void onCompleted() {
-        upload(stub, train.getRound());
+        if (offset != modelBytes) {
+          failure.compareAndSet(null, new IllegalStateException("party " + party + " fetched " + offset
+              + " bytes of values in round " + round + ", the model has " + modelBytes));
+          return;
+        }
+        upload(stub, party, round);
       }
-    });
+    };
+    stub.fetchModel(FetchModelRequest.newBuilder().setModelVersion(train.getModelVersion()).build(), download);
   }
 
-  private void upload(FederationGrpc.FederationStub stub, int round) {
+  private void upload(FederationGrpc.FederationStub stub, int party, int round) {
+    Iterator<ByteString> chunks = script.update(party, round);
+    UpdateChunk first = UpdateChunk.newBuilder()
+        .setHeader(header.toBuilder().setRound(round).setNumSamples(script.samples(party))).build();
     stub.submitUpdate(new ClientResponseObserver<UpdateChunk, SubmitUpdateResponse>() {
-      private int next = -1; // -1: the header
+      private boolean headerSent;
+      private boolean completed;
+      private volatile long bytes; // written by the ready handler, read when the answer arrives
 
       @Override
       public void beforeStart(ClientCallStreamObserver<UpdateChunk> out) {
         out.setOnReadyHandler(() -> {
-          while (out.isReady() && next < dataChunks.size()) {
-            if (next < 0) {
-              out.onNext(UpdateChunk.newBuilder().setHeader(header.toBuilder().setRound(round)).build());
-            } else {
-              ByteString data = dataChunks.get(next);
+          while (out.isReady() && !completed) {
+            if (!headerSent) {
+              out.onNext(first);
+              headerSent = true;
+            } else if (chunks.hasNext()) {
+              ByteString data = chunks.next();
               out.onNext(UpdateChunk.newBuilder().setData(data).build());
+              bytes += data.size();
               uploaded.addAndGet(data.size());
-            }
-            if (++next == dataChunks.size()) {
+            } else {
+              completed = true;
               out.onCompleted();
             }
           }
@@ -198,7 +209,13 @@ final class PartyFleet implements AutoCloseable {
       }
 
       @Override
-      public void onNext(SubmitUpdateResponse response) {}
+      public void onNext(SubmitUpdateResponse response) {
+        // read after onCompleted was sent: the server answers only once the stream has ended
+        if (response.getValuesReceived() * Float.BYTES != bytes) {
+          failure.compareAndSet(null, new IllegalStateException("party " + party + " sent " + bytes / Float.BYTES
+              + " values in round " + round + " but the server received " + response.getValuesReceived()));
+        }
+      }
 
       @Override
       public void onError(Throwable t) {

@@ -23,6 +23,7 @@ final class ServerUnderTest implements AutoCloseable {
   private final Path log;
   private final Path stateDir;
   private final AtomicLong peakStateBytes = new AtomicLong();
+  private final AtomicLong sampledPeakRssKib = new AtomicLong();
   private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "state-dir-sampler");
     t.setDaemon(true);
@@ -33,8 +34,14 @@ final class ServerUnderTest implements AutoCloseable {
     this.process = process;
     this.log = log;
     this.stateDir = stateDir;
-    sampler.scheduleWithFixedDelay(() -> peakStateBytes.accumulateAndGet(BenchFiles.bytesUnder(stateDir), Math::max),
-        0, 250, TimeUnit.MILLISECONDS);
+    sampler.scheduleWithFixedDelay(() -> {
+      peakStateBytes.accumulateAndGet(BenchFiles.bytesUnder(stateDir), Math::max);
+      try {
+        sampledPeakRssKib.set(peakRssKib());
+      } catch (RuntimeException exited) {
+        // the last sample stays
+      }
+    }, 0, 250, TimeUnit.MILLISECONDS);
   }
 
   static ServerUnderTest start(Path jar, List<String> jvmOptions, Map<String, String> env, List<String> args, Path log,
@@ -81,6 +88,11 @@ final class ServerUnderTest implements AutoCloseable {
   /** The peak resident set size (VmHWM), in KiB. */
   long peakRssKib() {
     return status("VmHWM:");
+  }
+
+  /** The peak resident set size as last sampled (also after the process exited), in KiB. */
+  long sampledPeakRssKib() {
+    return sampledPeakRssKib.get();
   }
 
   long peakStateBytes() {
@@ -139,6 +151,27 @@ final class ServerUnderTest implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits (up to 2 minutes) until something accepts connections on 127.0.0.1:{@code port}: a
+   * channel that tried earlier would sit in gRPC's reconnect backoff for seconds after the server
+   * came up (at a 2 GiB model, the server needs half a minute to check and store the initial model).
+   */
+  void awaitListening(int port) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (true) {
+      requireAlive();
+      try (java.net.Socket probe = new java.net.Socket()) {
+        probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException notYet) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the server does not listen on port " + port + "; its log:\n" + tail());
+        }
+      }
+      Thread.sleep(100); // polling a port another process opens; no event to wait on
+    }
+  }
+
   /** Waits (up to 10 minutes) for a file the server writes, e.g. its export. */
   void awaitFile(Path file) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
@@ -149,6 +182,14 @@ final class ServerUnderTest implements AutoCloseable {
       }
       Thread.sleep(200); // polling a file another process writes; no event to wait on
     }
+  }
+
+  /** Waits (up to {@code limit}) for the server to exit; returns its exit code. */
+  int awaitExit(java.time.Duration limit) throws InterruptedException {
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("the server did not exit within " + limit + "; its log:\n" + tail());
+    }
+    return process.exitValue();
   }
 
   @Override

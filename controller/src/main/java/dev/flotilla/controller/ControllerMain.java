@@ -109,6 +109,12 @@ public final class ControllerMain implements Callable<Integer> {
       description = "ConfigMap holding the Corefile (default: ${DEFAULT-VALUE})")
   String coreDnsConfigMap;
 
+  @Option(names = "--pod-host-aliases", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "give each job's pod its DNS records as hostAliases (its own host and its job's server host -> the ingress "
+          + "address), for clusters whose pods cannot resolve the job hosts (no CoreDNS); a missing CoreDNS ConfigMap is "
+          + "then no error (default: off)")
+  boolean podHostAliases;
+
   @Option(names = "--health-port", defaultValue = "8081", description = "port of /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}; 0 = off)")
   int healthPort;
 
@@ -212,7 +218,7 @@ public final class ControllerMain implements Callable<Integer> {
    * $POD_NAMESPACE names the controller's own namespace.
    */
   ControllerConfig buildConfig(Supplier<String> clientNamespace) {
-    ControllerConfig config = ControllerConfig.defaults().withResync(resync);
+    ControllerConfig config = ControllerConfig.defaults().withResync(resync).withPodHostAliases(podHostAliases);
     if (ingressAddress != null) {
       // validates the literal with the dns module's rules
       config = config.withIngressAddress(DnsRecord.of("probe.invalid", ingressAddress).address());

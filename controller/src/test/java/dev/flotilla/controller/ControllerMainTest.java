@@ -78,6 +78,14 @@ class ControllerMainTest {
   }
 
   @Test
+  @DisplayName("--pod-host-aliases is off by default, on with the flag, off again with --no-pod-host-aliases (what config/default passes)")
+  void podHostAliases() {
+    assertThat(config("--controller-namespace", "x").podHostAliases()).isFalse();
+    assertThat(config("--controller-namespace", "x", "--pod-host-aliases").podHostAliases()).isTrue();
+    assertThat(config("--controller-namespace", "x", "--no-pod-host-aliases").podHostAliases()).isFalse();
+  }
+
+  @Test
   @DisplayName("without --namespace the controller watches its own namespace, where the CA Secrets live")
   void ownNamespaceByDefault() {
     ControllerConfig c = config("--controller-namespace", "flotilla-system");

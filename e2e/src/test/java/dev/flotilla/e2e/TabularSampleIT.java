@@ -67,11 +67,11 @@ class TabularSampleIT {
     Path train = dir.resolve("train.csv");
     Path test = dir.resolve("test.csv");
     CsvJobIT.convert(CsvJobIT.SKLEARN_CSV, train, test);
-    ConfigMap configMap = Serialization.unmarshal(Files.readString(sample("flotilla-tabular-model.yaml")), ConfigMap.class);
+    ConfigMap configMap = Serialization.unmarshal(Files.readString(sample("flotilla-tabular/model.yaml")), ConfigMap.class);
     Path initialModel = Files.write(dir.resolve("model.safetensors"),
         Base64.getDecoder().decode(configMap.getBinaryData().get("model.safetensors")));
-    List<String> serverArgs = containerArgs("flotilla-tabular-server.yaml");
-    List<String> partyArgs = containerArgs("flotilla-tabular-party-a.yaml");
+    List<String> serverArgs = containerArgs("flotilla-tabular/server.yaml");
+    List<String> partyArgs = containerArgs("flotilla-tabular/party-a.yaml");
     assertThat(serverArgs).contains("--initial-model=/etc/flotilla/model/model.safetensors").noneMatch(a -> a.startsWith("--model"));
     assertThat(partyArgs).contains("--data=/data/train.csv", "--test-data=/data/test.csv");
 

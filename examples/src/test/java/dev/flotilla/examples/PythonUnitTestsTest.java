@@ -3,6 +3,7 @@ package dev.flotilla.examples;
 import static dev.flotilla.testing.RealServer.PYTORCH;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.flotilla.testing.ProcessRun;
 import dev.flotilla.testing.RequiresRealServers;
 import dev.flotilla.testing.SystemPython;
 import java.io.IOException;
@@ -25,7 +26,7 @@ class PythonUnitTestsTest {
   void pythonUnitTestsPass() throws IOException {
     long written = countTestFunctions(PyTorchExample.TESTS);
 
-    SystemPython.Result result = SystemPython.run(PyTorchExample.DIRECTORY, Duration.ofMinutes(5),
+    ProcessRun.Result result = SystemPython.run(PyTorchExample.DIRECTORY, Duration.ofMinutes(5),
         "-m", "unittest", "discover", "-v", "-s", PyTorchExample.TESTS.toString(), "-t", PyTorchExample.TESTS.toString());
 
     assertThat(result.exitCode()).as(result.output()).isZero();

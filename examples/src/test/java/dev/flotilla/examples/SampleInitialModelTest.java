@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SampleInitialModelTest {
 
-  private static final Path SAMPLE = Path.of("..", "config", "samples", "flotilla-tabular-model.yaml");
+  private static final Path SAMPLE = Path.of("..", "config", "samples", "flotilla-tabular/model.yaml");
   private static final Pattern BINARY_ENTRY = Pattern.compile("(?m)^  model\\.safetensors: ([A-Za-z0-9+/=]+)$");
 
   @Test

@@ -3,6 +3,7 @@ package dev.flotilla.testing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * A real component that an integration tier needs. Each knows how to tell whether it is present
@@ -52,6 +53,51 @@ public enum RealServer {
     }
   },
   /**
+   * Debian's containerd, ctr and runc, and root: {@code bin/lib/cluster.sh containerd-up} starts the
+   * cluster's containerd from them, and images run there with {@code ctr run} (no kubelet needed).
+   */
+  CONTAINERD("containerd", "containerd, ctr and runc as root (Debian packages containerd, runc), with tar and jq") {
+    @Override
+    boolean isPresent() {
+      return "root".equals(System.getProperty("user.name"))
+          && Stream.of("/usr/bin/containerd", "/usr/bin/ctr", "/usr/sbin/runc")
+              .allMatch(binary -> Files.isExecutable(Path.of(binary)))
+          && onPath("tar") && onPath("jq");
+    }
+  },
+  /**
+   * The runtime image of the module under test, {@code target/jib-image.tar}, which its profile
+   * {@code images} writes ({@code bin/flotilla test} builds with it; {@code bin/lib/images.sh build}).
+   */
+  RUNTIME_IMAGE("runtime-image", "this module's runtime image target/jib-image.tar (mvn -Pimages package, on the base "
+      + "image of bin/lib/base-image.sh)") {
+    @Override
+    boolean isPresent() {
+      return Files.isRegularFile(RuntimeImage.moduleTarball());
+    }
+  },
+  /**
+   * The single-node cluster of {@code bin/lib/cluster.sh} (the *ClusterIT tier): Debian's containerd,
+   * runc, CNI plugins, conntrack, iptables, busybox-static and etcd, the kubelet, kube-proxy,
+   * kube-scheduler and kube-controller-manager built by {@code bin/lib/setup-test-env.sh}, and root.
+   */
+  SINGLE_NODE_CLUSTER("single-node-cluster", "a single-node cluster as root: containerd, runc, containernetworking-plugins,"
+      + " conntrack, iptables, busybox-static, etcd and kubelet, kube-proxy, kube-scheduler, kube-controller-manager"
+      + " 1.20.2 in " + kubernetesNodeBinaries()) {
+    @Override
+    boolean isPresent() {
+      Path node = kubernetesNodeBinaries();
+      return "root".equals(System.getProperty("user.name"))
+          && KUBE_API_SERVER.isPresent()
+          && Stream.of("kubelet", "kube-proxy", "kube-scheduler", "kube-controller-manager")
+              .allMatch(binary -> Files.isExecutable(node.resolve(binary)))
+          && Stream.of("/usr/bin/containerd", "/usr/bin/ctr", "/usr/sbin/runc", "/usr/sbin/conntrack", "/bin/busybox",
+                  "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback", "/usr/lib/cni/portmap")
+              .allMatch(binary -> Files.isExecutable(Path.of(binary)))
+          && onPath("iptables");
+    }
+  },
+  /**
    * A Docker engine, for the kind tier. No Debian package can give one inside this sandbox, so
    * this tier is the one exception to {@code FLOTILLA_REQUIRE_ALL_TIERS}: it reports a skip.
    */
@@ -93,6 +139,16 @@ public enum RealServer {
 
   public String description() {
     return description;
+  }
+
+  /**
+   * Where {@code bin/lib/setup-test-env.sh} caches the node's binaries: the cache directory
+   * ({@code FLOTILLA_CACHE}, else ~/.cache/flotilla) and the name bin/lib/kubernetes-binaries.sh gives it.
+   */
+  public static Path kubernetesNodeBinaries() {
+    String cache = System.getenv("FLOTILLA_CACHE");
+    Path cacheDirectory = cache != null ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "flotilla");
+    return cacheDirectory.resolve("k8s-1.20.2-node-recipe2");
   }
 
   /** Where fabric8 kube-api-test looks for the 1.20.2 binaries. */

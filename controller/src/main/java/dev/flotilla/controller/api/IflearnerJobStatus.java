@@ -11,13 +11,15 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class IflearnerJobStatus {
 
-  @JsonPropertyDescription("Pending, Running, Succeeded or Failed (the pod's phase), or Error when reconciling failed.")
+  @JsonPropertyDescription("Pending (no pod yet, or its containers are not running: PodReady says why), Running, "
+      + "Succeeded (the pod ended with exit 0; for a Flotilla aggregator also with all its rounds), Failed (the pod "
+      + "failed for good, or the aggregator ended without finishing), Error (reconciling failed), Refused (not served).")
   private String phase;
 
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
-  @JsonPropertyDescription("CertificatesReady, DNSReady, IngressReady, PodReady.")
+  @JsonPropertyDescription("HostAccepted, CertificatesReady, DNSReady, ServiceReady, IngressReady, NetworkPolicyReady, PodReady.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Where peers reach the job: host:443 through the ingress.")
@@ -26,8 +28,29 @@ public class IflearnerJobStatus {
   @JsonPropertyDescription("The TLS mode in effect (spec.tls.mode or its default).")
   private String tlsMode;
 
-  @JsonPropertyDescription("Learning round reported by the runtime, once known.")
+  @JsonPropertyDescription("Rounds completed, as the Flotilla aggregator reported.")
   private Integer round;
+
+  @JsonPropertyDescription("Rounds the job runs, as the Flotilla aggregator reported.")
+  private Integer rounds;
+
+  @JsonPropertyDescription("Parties connected to the aggregator when it last reported.")
+  private Integer partiesConnected;
+
+  @JsonPropertyDescription("Parties the aggregator expects (its slots).")
+  private Integer partiesExpected;
+
+  @JsonPropertyDescription("Accuracy of the newest global model the parties reported, in [0, 1].")
+  private Double accuracy;
+
+  @JsonPropertyDescription("Loss of the newest evaluated global model the parties reported.")
+  private Double loss;
+
+  @JsonPropertyDescription("Sample-weighted accuracy of the final model's evaluations, once the job finished.")
+  private Double finalAccuracy;
+
+  @JsonPropertyDescription("When the last round completed (RFC 3339).")
+  private String lastRoundTime;
 
   public String getPhase() {
     return phase;
@@ -77,6 +100,62 @@ public class IflearnerJobStatus {
     this.round = round;
   }
 
+  public Integer getRounds() {
+    return rounds;
+  }
+
+  public void setRounds(Integer rounds) {
+    this.rounds = rounds;
+  }
+
+  public Integer getPartiesConnected() {
+    return partiesConnected;
+  }
+
+  public void setPartiesConnected(Integer partiesConnected) {
+    this.partiesConnected = partiesConnected;
+  }
+
+  public Integer getPartiesExpected() {
+    return partiesExpected;
+  }
+
+  public void setPartiesExpected(Integer partiesExpected) {
+    this.partiesExpected = partiesExpected;
+  }
+
+  public Double getAccuracy() {
+    return accuracy;
+  }
+
+  public void setAccuracy(Double accuracy) {
+    this.accuracy = accuracy;
+  }
+
+  public Double getLoss() {
+    return loss;
+  }
+
+  public void setLoss(Double loss) {
+    this.loss = loss;
+  }
+
+  public Double getFinalAccuracy() {
+    return finalAccuracy;
+  }
+
+  public void setFinalAccuracy(Double finalAccuracy) {
+    this.finalAccuracy = finalAccuracy;
+  }
+
+  public String getLastRoundTime() {
+    return lastRoundTime;
+  }
+
+  public void setLastRoundTime(String lastRoundTime) {
+    this.lastRoundTime = lastRoundTime;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -88,11 +167,15 @@ public class IflearnerJobStatus {
     IflearnerJobStatus s = (IflearnerJobStatus) o;
     return Objects.equals(phase, s.phase) && Objects.equals(observedGeneration, s.observedGeneration)
         && Objects.equals(conditions, s.conditions) && Objects.equals(endpoint, s.endpoint)
-        && Objects.equals(tlsMode, s.tlsMode) && Objects.equals(round, s.round);
+        && Objects.equals(tlsMode, s.tlsMode) && Objects.equals(round, s.round) && Objects.equals(rounds, s.rounds)
+        && Objects.equals(partiesConnected, s.partiesConnected) && Objects.equals(partiesExpected, s.partiesExpected)
+        && Objects.equals(accuracy, s.accuracy) && Objects.equals(loss, s.loss)
+        && Objects.equals(finalAccuracy, s.finalAccuracy) && Objects.equals(lastRoundTime, s.lastRoundTime);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(phase, observedGeneration, conditions, endpoint, tlsMode, round);
+    return Objects.hash(phase, observedGeneration, conditions, endpoint, tlsMode, round, rounds, partiesConnected,
+        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime);
   }
 }

@@ -164,7 +164,11 @@ public final class JobModel {
     return isFlotillaRuntimeImage(firstContainer().getImage());
   }
 
-  /** True when the image's repository (its last path segment, without tag or digest) starts with {@code flotilla}. */
+  /**
+   * True when the image's repository is a Flotilla runtime image: its last path segment (without tag
+   * or digest) starts with {@code flotilla} ({@code ghcr.io/x/flotilla-server}), or the segment before
+   * it is {@code flotilla} ({@code flotilla/server}, the names the build gives its images).
+   */
   public static boolean isFlotillaRuntimeImage(String image) {
     if (image == null) {
       return false;
@@ -174,7 +178,8 @@ public final class JobModel {
     String last = repository.substring(slash + 1);
     int colon = last.indexOf(':');
     last = colon >= 0 ? last.substring(0, colon) : last;
-    return last.startsWith("flotilla");
+    String parent = slash < 0 ? "" : repository.substring(repository.lastIndexOf('/', slash - 1) + 1, slash);
+    return last.startsWith("flotilla") || parent.equals("flotilla");
   }
 
   public Container firstContainer() {

@@ -30,6 +30,10 @@ import java.util.Map;
  * iflearner's README passes to --cert and --peer-cert. The template runs under the restrictive
  * defaults of {@link PodSecurityModel} (what it sets itself wins), and a Flotilla aggregator behind
  * a terminating ingress trusts ingress-nginx as its proxy ({@link IngressClientModel#trustIngress}).
+ * A template without a restartPolicy gets {@value #DEFAULT_RESTART_POLICY}; the runtime container
+ * reports its end through its termination message (its log's end when it wrote none); a Flotilla
+ * aggregator gets a state volume and writes its summary there ({@link ServerRuntimeModel}); with
+ * {@code --pod-host-aliases} the pod resolves the job hosts itself ({@link HostAliasesModel}).
  */
 public final class PodModel {
 
@@ -40,12 +44,23 @@ public final class PodModel {
   public static final String PARTY_CRT_CONFIGMAP = "party-iflearner-crt";
   public static final String PARTY_CRT_FILE = "party-iflearner-secret.crt";
   public static final String TEMPLATE_HASH_ANNOTATION = "flotilla.dev/template-hash";
+  /** A template without a restartPolicy: a failed container comes back, a finished one stays finished. */
+  public static final String DEFAULT_RESTART_POLICY = "OnFailure";
   /** 0440: readable by the owner and the pod's fsGroup, never by others. */
   public static final int SECRET_MODE = 0440;
 
   private PodModel() {}
 
+  /** The pod without host aliases. */
   public static Pod desired(JobModel job) {
+    return desired(job, null);
+  }
+
+  /**
+   * The pod; with {@code hostAliasAddress} (the controller's {@code --pod-host-aliases}) the job's DNS
+   * records as hostAliases pointing there ({@link HostAliasesModel}).
+   */
+  public static Pod desired(JobModel job, String hostAliasAddress) {
     ObjectMeta templateMeta = job.spec().getTemplate().getMetadata();
     Map<String, String> labels = new LinkedHashMap<>();
     Map<String, String> annotations = new LinkedHashMap<>();
@@ -90,6 +105,21 @@ public final class PodModel {
     }
     spec.setContainers(containers);
     IngressClientModel.trustIngress(job, spec);
+    ServerRuntimeModel.addTo(job, spec);
+    if (spec.getRestartPolicy() == null) {
+      // Kubernetes' default, Always, would start a finished job again, forever
+      spec.setRestartPolicy(DEFAULT_RESTART_POLICY);
+    }
+    Container runtime = spec.getContainers().get(0);
+    if (runtime.getTerminationMessagePolicy() == null) {
+      // a runtime that dies without writing a message still says why: the end of its log
+      runtime.setTerminationMessagePolicy("FallbackToLogsOnError");
+    }
+    if (hostAliasAddress != null) {
+      List<io.fabric8.kubernetes.api.model.HostAlias> aliases = new ArrayList<>(spec.getHostAliases() == null ? List.of() : spec.getHostAliases());
+      aliases.addAll(HostAliasesModel.aliases(job, hostAliasAddress));
+      spec.setHostAliases(aliases);
+    }
 
     Pod pod = new PodBuilder()
         .withNewMetadata()

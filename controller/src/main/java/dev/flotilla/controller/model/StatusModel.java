@@ -1,24 +1,31 @@
 package dev.flotilla.controller.model;
 
 import dev.flotilla.controller.api.IflearnerJobStatus;
+import dev.flotilla.protocol.status.JobSummary;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Builds the job's status from what a reconcile found; keeps transition times of unchanged conditions. */
+/**
+ * Builds the job's status from what a reconcile found; keeps transition times of unchanged
+ * conditions, and the learning progress last reported until a newer report replaces it, so the same
+ * observations give an equal status (and no write).
+ */
 public final class StatusModel {
 
   /** Whether the controller serves the job at all ({@link HostAdmission}); False: nothing else is made. */
   public static final String HOST_ACCEPTED = "HostAccepted";
   public static final String CERTIFICATES_READY = "CertificatesReady";
-  public static final String DNS_READY = "DNSReady";
+  public static final String SERVICE_READY = "ServiceReady";
   public static final String INGRESS_READY = "IngressReady";
+  public static final String NETWORK_POLICY_READY = "NetworkPolicyReady";
+  public static final String DNS_READY = "DNSReady";
   public static final String POD_READY = "PodReady";
-  public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, CERTIFICATES_READY, DNS_READY, INGRESS_READY, POD_READY);
+  public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
+      INGRESS_READY, NETWORK_POLICY_READY, POD_READY);
 
   public static final String PHASE_ERROR = "Error";
   public static final String PHASE_PENDING = "Pending";
@@ -31,11 +38,12 @@ public final class StatusModel {
   public record Observation(String type, boolean ready, String reason, String message) {}
 
   /**
-   * The status after a reconcile. {@code previous} may be null; {@code pod} may be null (not
-   * created yet); {@code failed} says the reconcile hit an error (phase Error).
+   * The status after a reconcile. {@code previous} may be null; {@code outcome} may be null (the pod
+   * step did not run); {@code failed} says the reconcile hit an error (phase Error, unless the pod
+   * already ended: a finished job stays Succeeded or Failed whatever happens to its children).
    */
   public static IflearnerJobStatus build(JobModel job, IflearnerJobStatus previous, List<Observation> observations,
-      Pod pod, boolean failed, Instant now) {
+      PodOutcome outcome, boolean failed, Instant now) {
     IflearnerJobStatus status = new IflearnerJobStatus();
     status.setObservedGeneration(job.job().getMetadata().getGeneration());
     boolean refused = observations.stream().anyMatch(o -> o.type().equals(HOST_ACCEPTED) && !o.ready());
@@ -43,7 +51,10 @@ public final class StatusModel {
     if (!refused) {
       status.setEndpoint(job.hasHost() ? job.host() + ":443" : job.serviceName() + "." + job.namespace() + ".svc:" + job.grpcPort());
     }
-    status.setRound(previous == null ? null : previous.getRound());
+    copyProgress(previous, status);
+    if (outcome != null) {
+      outcome.summary().ifPresent(s -> progress(s, status));
+    }
     List<Condition> conditions = new ArrayList<>();
     List<Condition> before = previous == null || previous.getConditions() == null ? List.of() : previous.getConditions();
     for (String type : CONDITION_TYPES) {
@@ -51,35 +62,44 @@ public final class StatusModel {
           .ifPresent(o -> conditions.add(condition(o, before, job.job().getMetadata().getGeneration(), now)));
     }
     status.setConditions(conditions);
+    boolean ended = outcome != null && (outcome.phase().equals(PodOutcome.SUCCEEDED) || outcome.phase().equals(PodOutcome.FAILED));
     if (refused) {
       status.setPhase(PHASE_REFUSED);
+    } else if (ended) {
+      status.setPhase(outcome.phase());
     } else if (failed) {
       status.setPhase(PHASE_ERROR);
-    } else if (pod == null || pod.getStatus() == null || pod.getStatus().getPhase() == null) {
-      status.setPhase(PHASE_PENDING);
     } else {
-      status.setPhase(pod.getStatus().getPhase());
+      status.setPhase(outcome == null ? PHASE_PENDING : outcome.phase());
     }
     return status;
   }
 
-  /** The PodReady observation from the pod's own Ready condition. */
-  public static Observation podReady(Pod pod) {
-    if (pod == null) {
-      return new Observation(POD_READY, false, "PodMissing", "the pod does not exist yet");
+  /** The progress fields of a summary: rounds done and total, parties, newest accuracy and loss, final accuracy. */
+  static void progress(JobSummary s, IflearnerJobStatus status) {
+    status.setRound(s.roundsCompleted());
+    status.setRounds(s.roundsTotal());
+    status.setPartiesConnected(s.partiesConnected());
+    status.setPartiesExpected(s.partiesExpected());
+    status.setAccuracy(s.lastAccuracy());
+    status.setLoss(s.lastLoss());
+    status.setFinalAccuracy(s.finalAccuracy());
+    status.setLastRoundTime(s.lastRoundUnixMillis() == null ? null
+        : Instant.ofEpochMilli(s.lastRoundUnixMillis()).truncatedTo(ChronoUnit.SECONDS).toString());
+  }
+
+  private static void copyProgress(IflearnerJobStatus from, IflearnerJobStatus to) {
+    if (from == null) {
+      return;
     }
-    if (pod.getStatus() != null && pod.getStatus().getConditions() != null) {
-      for (var c : pod.getStatus().getConditions()) {
-        if ("Ready".equals(c.getType())) {
-          boolean ready = "True".equals(c.getStatus());
-          return new Observation(POD_READY, ready, ready ? "PodReady" : "PodNotReady",
-              c.getMessage() != null ? c.getMessage() : "pod " + pod.getMetadata().getName() + " Ready=" + c.getStatus());
-        }
-      }
-    }
-    String phase = pod.getStatus() == null || pod.getStatus().getPhase() == null ? "Pending" : pod.getStatus().getPhase();
-    return new Observation(POD_READY, false, "PodNotReady",
-        "pod " + pod.getMetadata().getName() + " is " + phase + " and has not reported Ready (not scheduled or not started)");
+    to.setRound(from.getRound());
+    to.setRounds(from.getRounds());
+    to.setPartiesConnected(from.getPartiesConnected());
+    to.setPartiesExpected(from.getPartiesExpected());
+    to.setAccuracy(from.getAccuracy());
+    to.setLoss(from.getLoss());
+    to.setFinalAccuracy(from.getFinalAccuracy());
+    to.setLastRoundTime(from.getLastRoundTime());
   }
 
   private static Condition condition(Observation o, List<Condition> before, Long generation, Instant now) {

@@ -20,9 +20,12 @@ import java.util.Objects;
  * @param maxBackoff the longest wait before retrying a job whose reconcile failed
  * @param isolation who the jobs' NetworkPolicies let in besides their peers
  * @param publish which hosts jobs may have and where they may choose their DNS address
+ * @param podHostAliases whether pods get the job's DNS records as hostAliases (a cluster whose pods
+ *     cannot resolve the job hosts: no CoreDNS, or one the controller may not edit)
  */
 public record ControllerConfig(WatchScope scope, String controllerNamespace, String ingressAddress, CoreDnsConfigMapRef coreDns,
-    Duration resync, Duration maxBackoff, IsolationDefaults isolation, PublishPolicy publish) {
+    Duration resync, Duration maxBackoff, IsolationDefaults isolation, PublishPolicy publish,
+    boolean podHostAliases) {
 
   public ControllerConfig {
     Objects.requireNonNull(scope, "scope");
@@ -34,34 +37,38 @@ public record ControllerConfig(WatchScope scope, String controllerNamespace, Str
   /** Watches its own namespace, {@code default}, as the command line does when its namespace is {@code default}. */
   public static ControllerConfig defaults() {
     return new ControllerConfig(WatchScope.of("default"), "default", null, CoreDnsConfigMapRef.defaults(),
-        Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults());
+        Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults(), false);
   }
 
   public ControllerConfig withScope(WatchScope s) {
-    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish);
+    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases);
   }
 
   public ControllerConfig withControllerNamespace(String ns) {
-    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish);
+    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases);
   }
 
   public ControllerConfig withIngressAddress(String address) {
-    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish);
+    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish, podHostAliases);
   }
 
   public ControllerConfig withCoreDns(CoreDnsConfigMapRef ref) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish, podHostAliases);
   }
 
   public ControllerConfig withResync(Duration d) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish, podHostAliases);
   }
 
   public ControllerConfig withIsolation(IsolationDefaults i) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish, podHostAliases);
   }
 
   public ControllerConfig withPublish(PublishPolicy policy) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy, podHostAliases);
+  }
+
+  public ControllerConfig withPodHostAliases(boolean on) {
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, on);
   }
 }

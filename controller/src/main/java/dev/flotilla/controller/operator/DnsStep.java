@@ -6,6 +6,7 @@ import dev.flotilla.controller.model.IngressAddressChoice;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
+import dev.flotilla.dns.CoreDnsUpdateException;
 import dev.flotilla.dns.CoreDnsUpdater;
 import dev.flotilla.dns.CorefileEditor;
 import dev.flotilla.dns.DnsRecord;
@@ -70,6 +71,13 @@ public final class DnsStep {
     UpdateResult result;
     try {
       result = dns.claimRecords(model.dnsOwner(), records);
+    } catch (CoreDnsUpdateException e) {
+      if (config.podHostAliases() && e.reason() == CoreDnsUpdateException.Reason.CONFIGMAP_NOT_FOUND) {
+        // a cluster without CoreDNS: the pods carry the records as hostAliases instead
+        return new Observation(StatusModel.DNS_READY, true, "HostAliases", "no CoreDNS ConfigMap " + config.coreDns().namespace() + "/"
+            + config.coreDns().name() + ": " + records + " are given to the pods as hostAliases (--pod-host-aliases)");
+      }
+      throw e;
     } catch (NameClaimedException e) {
       removeRecords(model.dnsOwner()); // a region of ours further down (an older claim) answers nothing and must go
       Observation claimed = new Observation(StatusModel.DNS_READY, false, NAME_CLAIMED,

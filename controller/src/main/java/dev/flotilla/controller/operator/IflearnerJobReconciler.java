@@ -12,6 +12,7 @@ import dev.flotilla.controller.model.IngressModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.NetworkPolicyModel;
 import dev.flotilla.controller.model.PodModel;
+import dev.flotilla.controller.model.PodOutcome;
 import dev.flotilla.controller.model.ServiceModel;
 import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
@@ -117,13 +118,15 @@ public final class IflearnerJobReconciler {
     // 2. service
     try {
       applier.apply(ServiceModel.desired(model));
+      observations.add(new Observation(StatusModel.SERVICE_READY, true, "Applied", "Service " + model.serviceName()
+          + " selects the job's pod on port " + model.grpcPort()));
     } catch (RuntimeException e) {
-      errors.add(fail(job, observations, StatusModel.INGRESS_READY, "ServiceFailed", e));
+      errors.add(fail(job, observations, StatusModel.SERVICE_READY, "ServiceFailed", e));
     }
 
     // 3. ingress
     Ingress ingress = null;
-    if (errors.isEmpty() || observations.stream().noneMatch(o -> o.type().equals(StatusModel.INGRESS_READY))) {
+    {
       try {
         Ingress desired = IngressModel.desired(model);
         if (desired == null) {
@@ -147,11 +150,14 @@ public final class IflearnerJobReconciler {
       NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address(), config.isolation());
       if (policy != null) {
         applier.apply(policy);
+        observations.add(new Observation(StatusModel.NETWORK_POLICY_READY, true, "Applied",
+            "NetworkPolicy " + model.networkPolicyName() + " lets in only the job's peers, the ingress and metrics scrapers"));
       } else {
         applier.delete(NetworkPolicy.class, namespace, model.networkPolicyName(), job.getMetadata().getUid());
+        observations.add(new Observation(StatusModel.NETWORK_POLICY_READY, true, "Disabled", "spec.isolation.enabled is false"));
       }
     } catch (RuntimeException e) {
-      errors.add(fail(job, observations, StatusModel.POD_READY, "NetworkPolicyFailed", e));
+      errors.add(fail(job, observations, StatusModel.NETWORK_POLICY_READY, "NetworkPolicyFailed", e));
     }
 
     // 5. DNS
@@ -168,8 +174,9 @@ public final class IflearnerJobReconciler {
       errors.add(fail(job, observations, StatusModel.POD_READY, "PartiesFailed", e));
     }
 
-    // 7. pod (after its Secret exists, so it can mount it)
+    // 7. pod (after its Secret exists, so it can mount it), and what it says about the job
     Pod pod = null;
+    PodOutcome outcome = null;
     try {
       Optional<String> refused = ControllerNamespaceCheck.refusal(model, config.controllerNamespace());
       if (refused.isPresent()) {
@@ -177,9 +184,15 @@ public final class IflearnerJobReconciler {
         applier.delete(Pod.class, namespace, model.podName(), job.getMetadata().getUid());
         throw new TemplateRefused(refused.get());
       }
-      Pod desired = PodModel.desired(model);
+      Pod desired = PodModel.desired(model, config.podHostAliases() ? address.address() : null);
       Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
-      if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
+      if (actual == null && config.podHostAliases() && model.dnsEnabled() && address.address() == null) {
+        // its host aliases need the address, and a pod cannot gain them later without being replaced:
+        // the Ingress status (an event on a child) brings the job back
+        observations.add(new Observation(StatusModel.POD_READY, false, "WaitingForIngressAddress", "the pod is made once the "
+            + "ingress address is known (--pod-host-aliases): set --ingress-address, or wait for the ingress controller to "
+            + "publish it in the status of Ingress " + model.ingressName()));
+      } else if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
         requeue = true;
         pod = actual;
       } else if (actual != null && !Objects.equals(annotation(actual), annotation(desired))) {
@@ -192,8 +205,10 @@ public final class IflearnerJobReconciler {
         applyPod(desired);
         pod = client.pods().inNamespace(namespace).withName(model.podName()).get();
       }
+      outcome = PodOutcome.of(model, pod);
       if (observations.stream().noneMatch(o -> o.type().equals(StatusModel.POD_READY))) {
-        observations.add(StatusModel.podReady(pod));
+        observations.add(outcome.podReady());
+        reportOutcome(job, model, outcome);
       }
     } catch (TemplateRefused e) {
       errors.add(fail(job, observations, StatusModel.POD_READY, "TemplateRefused", e));
@@ -201,7 +216,7 @@ public final class IflearnerJobReconciler {
       errors.add(fail(job, observations, StatusModel.POD_READY, "PodFailed", e));
     }
 
-    writeStatus(job, model, observations, pod, !errors.isEmpty());
+    writeStatus(job, model, observations, outcome, !errors.isEmpty());
     if (errors.isEmpty() && dns.nameClaimed(observations)) {
       // not an error of the job, but the holder may go without an event this job sees (a person removes a region): retry with backoff
       return new Result(true, requeue, "DNS name held by another owner");
@@ -283,13 +298,30 @@ public final class IflearnerJobReconciler {
     return reason + ": " + message;
   }
 
-  private void writeStatus(IflearnerJob job, JobModel model, List<Observation> observations, Pod pod, boolean failed) {
+  /**
+   * Events for what the pod says: a Warning for an image that cannot be pulled, a crash loop or a
+   * failure (once while the status reports it), a Normal event when the job first shows Succeeded.
+   */
+  private void reportOutcome(IflearnerJob job, JobModel model, PodOutcome outcome) {
+    String reason = outcome.podReady().reason();
+    if (PodOutcome.WARNINGS.contains(reason)) {
+      LOG.info("{}: {}: {}", model.ref(), reason, outcome.podReady().message());
+      events.warningUnlessReported(job, outcome.podReady());
+    }
+    String before = job.getStatus() == null ? null : job.getStatus().getPhase();
+    if (PodOutcome.SUCCEEDED.equals(outcome.phase()) && !PodOutcome.SUCCEEDED.equals(before)) {
+      LOG.info("{}: succeeded: {}", model.ref(), outcome.podReady().message());
+      events.normal(job, "Succeeded", outcome.podReady().message());
+    }
+  }
+
+  private void writeStatus(IflearnerJob job, JobModel model, List<Observation> observations, PodOutcome outcome, boolean failed) {
     IflearnerJob latest = client.resources(IflearnerJob.class).inNamespace(job.getMetadata().getNamespace())
         .withName(job.getMetadata().getName()).get();
     if (latest == null) {
       return;
     }
-    IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, pod, failed, clock.instant());
+    IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, outcome, failed, clock.instant());
     if (status.equals(latest.getStatus())) {
       return;
     }

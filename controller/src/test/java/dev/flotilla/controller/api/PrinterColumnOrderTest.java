@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class PrinterColumnOrderTest {
 
   @Test
-  @DisplayName("kubectl get ifj shows Role, Host, Phase, Round, Age in that order, from spec.role, spec.host, status.phase, status.round and the creation time")
+  @DisplayName("kubectl get ifj shows Role, Phase, Round, Accuracy, Age in that order, from spec.role, status.phase, status.round, status.accuracy and the creation time")
   void columnsInIssueOrder() throws Exception {
     Path file = Samples.repoRoot().resolve("config/crd/iflearnerjobs.git.iflytek.com-v1.yml");
     CustomResourceDefinition crd = Serialization.unmarshal(Files.readString(file), CustomResourceDefinition.class);
@@ -25,9 +25,9 @@ class PrinterColumnOrderTest {
     assertThat(columns).extracting(c -> c.getName() + " " + c.getType() + " " + c.getJsonPath() + " " + c.getPriority())
         .containsExactly(
             "Role string ..spec.role 0",
-            "Host string ..spec['host'] 0",
             "Phase string ..status.phase 0",
             "Round integer ..status.round 0",
+            "Accuracy number ..status['accuracy'] 0",
             "Age date .metadata.creationTimestamp 0");
   }
 }

@@ -80,7 +80,7 @@ class IflearnerJobKindE2E {
   @Test
   @DisplayName("the iflearner server sample runs: certificates issued, Ingress admitted by ingress-nginx, CoreDNS record at its address, pod ready")
   void iflearnerServerRuns() throws Exception {
-    HasMetadata sample = loadAll(Samples.sample("iflearnerjob-server.yaml")).get(0);
+    HasMetadata sample = loadAll(Samples.sample("iflearner/iflearnerjob-server.yaml")).get(0);
     client.resource(sample).inNamespace("default").create();
     await("job ready").atMost(Duration.ofMinutes(10)).untilAsserted(() -> {
       IflearnerJob job = client.resources(IflearnerJob.class).inNamespace("default").withName("iflearnerjob-server").get();

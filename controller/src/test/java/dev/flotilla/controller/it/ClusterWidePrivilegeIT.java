@@ -49,8 +49,8 @@ class ClusterWidePrivilegeIT {
     config = deployment.startController("--ingress-address=172.31.164.52");
     asController = deployment.asController();
     assertThat(config.scope().allNamespaces()).isTrue();
-    KubeApi.createSample(admin, "iflearnerjob-server.yaml", BOUND);
-    KubeApi.createSample(admin, "iflearnerjob-server.yaml", UNBOUND);
+    KubeApi.createSample(admin, "iflearner/iflearnerjob-server.yaml", BOUND);
+    KubeApi.createSample(admin, "iflearner/iflearnerjob-server.yaml", UNBOUND);
   }
 
   @AfterAll

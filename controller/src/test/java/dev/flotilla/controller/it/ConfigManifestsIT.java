@@ -84,8 +84,9 @@ class ConfigManifestsIT {
   @DisplayName("each object of each manifest passes a server-side dry run")
   Stream<DynamicTest> dryRunEveryManifest() {
     assertThat(manifests()).extracting(p -> root().relativize(p).toString())
-        .contains("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/samples/iflearnerjob-server.yaml",
-            "config/samples/flotilla-tabular-model.yaml", "config/samples/flotilla-tabular-party-a.yaml",
+        .contains("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/samples/iflearner/iflearnerjob-server.yaml",
+            "config/samples/flotilla-tabular/model.yaml", "config/samples/flotilla-tabular/party-a.yaml",
+            "config/samples/flotilla-fashion-mnist/server.yaml", "config/samples/flotilla-fashion-mnist/party-c.yaml",
             "config/rbac/namespaced/job_role.yaml", "config/rbac/cluster/cluster_role.yaml", "config/manager/manager.yaml",
             "ingress-nginx/deploy.yaml");
     return manifests().stream().map(file -> DynamicTest.dynamicTest(root().relativize(file).toString(), () -> {
@@ -99,8 +100,8 @@ class ConfigManifestsIT {
   }
 
   @Test
-  @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped) and config/cluster-wide reach the CRD, "
-      + "their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
+  @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped), config/single-node (the same "
+      + "with --pod-host-aliases) and config/cluster-wide reach the CRD, their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
   void kustomizationsResolve() {
     List<String> common = List.of("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/service_account.yaml",
         "config/rbac/ca_role.yaml", "config/rbac/coredns_role.yaml", "config/rbac/leader_election_role.yaml",
@@ -116,9 +117,19 @@ class ConfigManifestsIT {
         .contains("config/rbac/cluster/cluster_role.yaml", "config/rbac/cluster/secrets_role.yaml",
             "config/rbac/cluster/secrets_binding.yaml", "config/cluster-wide/watch.yaml")
         .noneMatch(p -> p.startsWith("config/rbac/namespaced/"));
-    assertThat(KubeApi.kustomizationFiles(root().resolve("config/samples"))).extracting(p -> p.getFileName().toString())
-        .hasSize(11).contains("flotilla-tabular-model.yaml", "flotilla-tabular-server.yaml", "flotilla-tabular-data.yaml",
-            "flotilla-tabular-party-a.yaml", "flotilla-tabular-party-b.yaml");
+    List<Path> singleNode = KubeApi.kustomizationFiles(root().resolve("config/single-node"));
+    assertThat(singleNode).extracting(p -> root().relativize(p).toString()).containsAll(common)
+        .contains("config/rbac/namespaced/job_role.yaml", "config/single-node/watch.yaml");
+    assertThat(singleNode.stream().flatMap(p -> KubeApi.loadAll(p).stream())).noneMatch(o -> o.getKind().startsWith("Cluster"));
+    assertThat(KubeApi.shippedConfig(root().resolve("config/single-node")).podHostAliases()).isTrue();
+    assertThat(KubeApi.shippedConfig(root().resolve("config/default")).podHostAliases()).isFalse();
+    assertThat(KubeApi.shippedConfig(root().resolve("config/cluster-wide")).podHostAliases()).isFalse();
+    Path samples = root().resolve("config/samples");
+    assertThat(KubeApi.kustomizationFiles(samples)).extracting(p -> samples.relativize(p).toString())
+        .hasSize(12).contains("iflearner/iflearnerjob-server.yaml", "flotilla-fashion-mnist/server.yaml",
+            "flotilla-fashion-mnist/party-a.yaml", "flotilla-fashion-mnist/party-b.yaml", "flotilla-fashion-mnist/party-c.yaml",
+            "flotilla-tabular/model.yaml", "flotilla-tabular/server.yaml", "flotilla-tabular/data.yaml",
+            "flotilla-tabular/party-a.yaml", "flotilla-tabular/party-b.yaml");
     for (Path p : Stream.concat(namespaced.stream(), clusterWide.stream()).toList()) {
       for (HasMetadata o : KubeApi.loadAll(p)) {
         dryRun(o);
@@ -129,7 +140,7 @@ class ConfigManifestsIT {
   @Test
   @DisplayName("the initial-model ConfigMap sample is stored by the API server with its binaryData byte for byte")
   void initialModelConfigMapRoundTrips() throws IOException {
-    Path file = root().resolve("config/samples/flotilla-tabular-model.yaml");
+    Path file = root().resolve("config/samples/flotilla-tabular/model.yaml");
     ConfigMap sample = (ConfigMap) KubeApi.loadAll(file).get(0);
     String namespace = "samples-binary";
     KubeApi.namespace(client, namespace);

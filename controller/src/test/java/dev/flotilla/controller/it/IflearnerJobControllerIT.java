@@ -80,7 +80,7 @@ class IflearnerJobControllerIT {
         .withIngressAddress(INGRESS_IP).withResync(Duration.ofMinutes(10));
     controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()));
     controller.start();
-    for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml", "iflearnerjob-client2.yaml")) {
+    for (String sample : List.of("iflearner/iflearnerjob-server.yaml", "iflearner/iflearnerjob-client1.yaml", "iflearner/iflearnerjob-client2.yaml")) {
       KubeApi.createSample(client, sample, NS);
     }
   }
@@ -109,7 +109,8 @@ class IflearnerJobControllerIT {
       assertThat(j.getStatus()).isNotNull();
       assertThat(j.getStatus().getObservedGeneration()).isEqualTo(j.getMetadata().getGeneration());
       assertThat(j.getStatus().getConditions()).extracting(c -> c.getType() + "=" + c.getStatus())
-          .containsExactly("HostAccepted=True", "CertificatesReady=True", "DNSReady=True", "IngressReady=True", "PodReady=False");
+          .containsExactly("HostAccepted=True", "CertificatesReady=True", "DNSReady=True", "ServiceReady=True", "IngressReady=True",
+              "NetworkPolicyReady=True", "PodReady=False");
       assertThat(client.pods().inNamespace(ns).withName(name).get()).isNotNull();
     });
   }
@@ -276,10 +277,10 @@ class IflearnerJobControllerIT {
   @Order(6)
   @DisplayName("Flotilla samples: passthrough Ingress without TLS termination, and NetworkPolicies with spec.isolation")
   void flotillaSamples() {
-    for (String sample : List.of("flotilla-server.yaml", "flotilla-party-a.yaml", "flotilla-party-b.yaml")) {
+    for (String sample : List.of("flotilla-fashion-mnist/server.yaml", "flotilla-fashion-mnist/party-a.yaml", "flotilla-fashion-mnist/party-b.yaml")) {
       KubeApi.createSample(client, sample, FLO);
     }
-    for (String name : List.of("mnist-server", "mnist-party-a", "mnist-party-b")) {
+    for (String name : List.of("fashion-server", "fashion-party-a", "fashion-party-b")) {
       awaitSettled(FLO, name);
       Ingress i = client.network().v1().ingresses().inNamespace(FLO).withName(name).get();
       assertThat(i.getMetadata().getAnnotations()).containsExactly(entry("nginx.ingress.kubernetes.io/ssl-passthrough", "true"));
@@ -292,18 +293,18 @@ class IflearnerJobControllerIT {
       assertThat(job(FLO, name).getStatus().getTlsMode()).isEqualTo("passthrough");
     }
     assertThat(client.configMaps().inNamespace(FLO).withName("server-iflearner-crt").get()).isNull();
-    assertThat(KubeApi.corefile(client)).contains("template IN A mnist.server.fl.example.org", "template IN A mnist.a.party.fl.example.org");
+    assertThat(KubeApi.corefile(client)).contains("template IN A fashion.server.fl.example.org", "template IN A fashion.a.party.fl.example.org");
     // the aggregator's allow-list: the two party samples of its job
     await("parties file").atMost(WAIT).untilAsserted(() -> assertThat(client.configMaps().inNamespace(FLO)
-        .withName("mnist-server-parties").get().getData()).containsExactly(entry("parties", "a\nb\n")));
+        .withName("fashion-server-parties").get().getData()).containsExactly(entry("parties", "a\nb\n")));
 
     // switching isolation off removes the policy
-    client.resources(IflearnerJob.class).inNamespace(FLO).withName("mnist-party-b").edit(j -> {
+    client.resources(IflearnerJob.class).inNamespace(FLO).withName("fashion-party-b").edit(j -> {
       j.getSpec().getIsolation().setEnabled(false);
       return j;
     });
     await("policy removed").atMost(WAIT).until(() ->
-        client.network().v1().networkPolicies().inNamespace(FLO).withName("mnist-party-b-isolation").get() == null);
+        client.network().v1().networkPolicies().inNamespace(FLO).withName("fashion-party-b-isolation").get() == null);
   }
 
   @Test
@@ -348,7 +349,7 @@ class IflearnerJobControllerIT {
 
   @Test
   @Order(8)
-  @DisplayName("the API server's Table for a job (what kubectl get ifj prints) has Name, Role, Host, Phase, Round, Age in that order, with the job's values")
+  @DisplayName("the API server's Table for a job (what kubectl get ifj prints) has Name, Role, Phase, Round, Accuracy, Age in that order, with the job's values")
   void printerColumns() throws Exception {
     awaitSettled(NS, "iflearnerjob-server");
     io.fabric8.kubernetes.client.http.HttpClient http = client.getHttpClient();
@@ -360,10 +361,11 @@ class IflearnerJobControllerIT {
     Map<?, ?> table = Serialization.unmarshal(response.body(), Map.class);
     assertThat(table.get("kind")).isEqualTo("Table");
     assertThat(((List<?>) table.get("columnDefinitions")).stream().map(c -> String.valueOf(((Map<?, ?>) c).get("name"))).toList())
-        .containsExactly("Name", "Role", "Host", "Phase", "Round", "Age");
+        .containsExactly("Name", "Role", "Phase", "Round", "Accuracy", "Age");
     List<Object> cells = (List<Object>) ((Map<?, ?>) ((List<?>) table.get("rows")).get(0)).get("cells");
-    assertThat(cells.subList(0, 4)).containsExactly("iflearnerjob-server", "server", "job1.server.iflearner.com", "Pending");
-    assertThat(cells.get(4)).isNull(); // round: not reported yet
+    assertThat(cells.subList(0, 3)).containsExactly("iflearnerjob-server", "server", "Pending");
+    assertThat(cells.get(3)).isNull(); // round: not reported yet
+    assertThat(cells.get(4)).isNull(); // accuracy: not reported yet
     assertThat((String) cells.get(5)).isNotBlank(); // age
   }
 

@@ -182,13 +182,13 @@ final class KubeApi {
     io.fabric8.kubernetes.api.model.apps.Deployment deployment = objects.stream()
         .filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
         .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow();
-    String watch = objects.stream().filter(io.fabric8.kubernetes.api.model.ConfigMap.class::isInstance)
+    Map<String, String> values = objects.stream().filter(io.fabric8.kubernetes.api.model.ConfigMap.class::isInstance)
         .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
         .filter(c -> c.getMetadata().getName().equals("flotilla-controller-watch")).findFirst().orElseThrow()
-        .getData().get("watch");
+        .getData();
     List<String> args = new java.util.ArrayList<>();
     for (String a : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()) {
-      args.add(a.replace("$(FLOTILLA_WATCH)", watch));
+      args.add(a.replace("$(FLOTILLA_WATCH)", values.get("watch")).replace("$(FLOTILLA_HOSTS)", values.get("hosts")));
     }
     args.addAll(List.of(extraArgs));
     return dev.flotilla.controller.ControllerMain.configOf(deployment.getMetadata().getNamespace(), args.toArray(String[]::new));

@@ -91,7 +91,7 @@ class LeastPrivilegeIT {
     asController = deployment.asController();
     assertThat(config.scope().namespaces()).containsExactly(JOBS);
     assertThat(config.controllerNamespace()).isEqualTo(CONTROLLER_NS);
-    for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml")) {
+    for (String sample : List.of("iflearner/iflearnerjob-server.yaml", "iflearner/iflearnerjob-client1.yaml")) {
       KubeApi.createSample(admin, sample, JOBS);
     }
     admin.genericKubernetesResources("git.iflytek.com/v1", "IflearnerJob").inNamespace(JOBS)
@@ -176,7 +176,7 @@ class LeastPrivilegeIT {
     try (Controller local = new Controller(admin, ControllerConfig.defaults().withScope(WatchScope.of(own)).withControllerNamespace(own)
         .withIngressAddress(INGRESS_IP), new ControllerMetrics(new PrometheusRegistry()))) {
       local.start();
-      KubeApi.createSample(admin, "iflearnerjob-server.yaml", own);
+      KubeApi.createSample(admin, "iflearner/iflearnerjob-server.yaml", own);
       await("sample reconciled in the controller's namespace").atMost(WAIT).until(() ->
           admin.pods().inNamespace(own).withName("iflearnerjob-server").get() != null);
       admin.genericKubernetesResources("git.iflytek.com/v1", "IflearnerJob").inNamespace(own)

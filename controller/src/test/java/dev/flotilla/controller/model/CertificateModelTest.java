@@ -26,8 +26,8 @@ class CertificateModelTest {
 
   private static CertificateAuthority ca;
   private static CertificateAuthority otherCa;
-  private static final JobModel SERVER = new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"));
-  private static final JobModel PARTY_B = new JobModel(Samples.load("iflearnerjob-client2.yaml", "fl"));
+  private static final JobModel SERVER = new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"));
+  private static final JobModel PARTY_B = new JobModel(Samples.load("iflearner/iflearnerjob-client2.yaml", "fl"));
 
   @BeforeAll
   static void cas() {
@@ -69,7 +69,7 @@ class CertificateModelTest {
     Secret foreign = secretFor(SERVER, otherCa, dir.resolve("foreign"));
     assertThat(CertificateModel.reissueReason(SERVER, foreign, ca.certificate(), now)).get().asString().contains("another CA");
 
-    IflearnerJob moved = Samples.load("iflearnerjob-server.yaml", "fl");
+    IflearnerJob moved = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
     moved.getSpec().setHost("job2.server.iflearner.com");
     assertThat(CertificateModel.reissueReason(new JobModel(moved), good, ca.certificate(), now)).get().asString()
         .contains("names changed");

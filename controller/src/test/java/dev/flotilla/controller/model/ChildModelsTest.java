@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 
 class ChildModelsTest {
 
-  private static final JobModel IFL_SERVER = new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"));
-  private static final JobModel IFL_PARTY_A = new JobModel(Samples.load("iflearnerjob-client1.yaml", "fl"));
-  private static final JobModel FLO_SERVER = new JobModel(Samples.load("flotilla-server.yaml", "fl"));
-  private static final JobModel FLO_PARTY_A = new JobModel(Samples.load("flotilla-party-a.yaml", "fl"));
+  private static final JobModel IFL_SERVER = new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"));
+  private static final JobModel IFL_PARTY_A = new JobModel(Samples.load("iflearner/iflearnerjob-client1.yaml", "fl"));
+  private static final JobModel FLO_SERVER = new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "fl"));
+  private static final JobModel FLO_PARTY_A = new JobModel(Samples.load("flotilla-fashion-mnist/party-a.yaml", "fl"));
 
   static void assertOwnedChild(io.fabric8.kubernetes.api.model.HasMetadata child, JobModel job, String name) {
     assertThat(child.getMetadata().getName()).isEqualTo(name);
@@ -48,10 +48,10 @@ class ChildModelsTest {
     @DisplayName("a server's Service exposes the gRPC port and the aggregator's metrics port and selects only its pod")
     void server() {
       Service s = ServiceModel.desired(FLO_SERVER);
-      assertOwnedChild(s, FLO_SERVER, "mnist-server");
+      assertOwnedChild(s, FLO_SERVER, "fashion-server");
       assertThat(s.getSpec().getType()).isEqualTo("ClusterIP");
       assertThat(s.getSpec().getSelector()).containsExactly(
-          entry("app.kubernetes.io/name", "iflearnerjob"), entry("app.kubernetes.io/instance", "mnist-server"));
+          entry("app.kubernetes.io/name", "iflearnerjob"), entry("app.kubernetes.io/instance", "fashion-server"));
       assertThat(s.getSpec().getPorts()).hasSize(2);
       assertThat(s.getSpec().getPorts().get(0).getName()).isEqualTo("grpc");
       assertThat(s.getSpec().getPorts().get(0).getPort()).isEqualTo(8443);
@@ -80,16 +80,16 @@ class ChildModelsTest {
     @DisplayName("passthrough: class nginx, ssl-passthrough on, no TLS section, no HTTP proxy annotations, host routed to the Service")
     void passthrough() {
       Ingress i = IngressModel.desired(FLO_PARTY_A);
-      assertOwnedChild(i, FLO_PARTY_A, "mnist-party-a");
+      assertOwnedChild(i, FLO_PARTY_A, "fashion-party-a");
       assertThat(i.getSpec().getIngressClassName()).isEqualTo("nginx");
       assertThat(i.getMetadata().getAnnotations()).containsExactly(entry("nginx.ingress.kubernetes.io/ssl-passthrough", "true"));
       assertThat(i.getSpec().getTls()).isEmpty();
       assertThat(i.getSpec().getRules()).singleElement().satisfies(r -> {
-        assertThat(r.getHost()).isEqualTo("mnist.a.party.fl.example.org");
+        assertThat(r.getHost()).isEqualTo("fashion.a.party.fl.example.org");
         assertThat(r.getHttp().getPaths()).singleElement().satisfies(p -> {
           assertThat(p.getPath()).isEqualTo("/");
           assertThat(p.getPathType()).isEqualTo("Prefix");
-          assertThat(p.getBackend().getService().getName()).isEqualTo("mnist-party-a");
+          assertThat(p.getBackend().getService().getName()).isEqualTo("fashion-party-a");
           assertThat(p.getBackend().getService().getPort().getNumber()).isEqualTo(8443);
         });
       });
@@ -121,7 +121,7 @@ class ChildModelsTest {
     @DisplayName("terminate, Flotilla image: nginx verifies the client certificate against the job's CA, passes it "
         + "upstream, and speaks gRPC over mutual TLS to the pod with the ingress's own client certificate")
     void terminateFlotillaRuntime() {
-      var job = Samples.load("flotilla-server.yaml", "fl");
+      var job = Samples.load("flotilla-fashion-mnist/server.yaml", "fl");
       job.getSpec().setTls(new dev.flotilla.controller.api.TlsSpec(dev.flotilla.controller.api.TlsMode.TERMINATE));
       JobModel model = new JobModel(job);
       Ingress i = IngressModel.desired(model);
@@ -148,7 +148,7 @@ class ChildModelsTest {
     @Test
     @DisplayName("a job without a host gets no Ingress")
     void noHost() {
-      IflearnerJob job = Samples.load("iflearnerjob-server.yaml", "fl");
+      IflearnerJob job = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
       job.getSpec().setHost(" ");
       assertThat(IngressModel.desired(new JobModel(job))).isNull();
     }
@@ -162,17 +162,17 @@ class ChildModelsTest {
         + "and, for a Flotilla server, its parties file")
     void flotillaPod() {
       Pod p = PodModel.desired(FLO_SERVER);
-      assertOwnedChild(p, FLO_SERVER, "mnist-server");
+      assertOwnedChild(p, FLO_SERVER, "fashion-server");
       assertThat(p.getSpec().getSecurityContext().getFsGroup()).isEqualTo(10001L);
       assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("state", "flotilla-tls", "flotilla-parties", "flotilla-tmp");
-      assertThat(p.getSpec().getVolumes().get(1).getSecret().getSecretName()).isEqualTo("mnist-server-tls");
+      assertThat(p.getSpec().getVolumes().get(1).getSecret().getSecretName()).isEqualTo("fashion-server-tls");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getDefaultMode()).isEqualTo(0440);
       Container c = p.getSpec().getContainers().get(0);
-      assertThat(c.getImage()).isEqualTo("ghcr.io/flotilla-dev/flotilla-server:0.1.0");
+      assertThat(c.getImage()).isEqualTo("flotilla/server:0.1.0-SNAPSHOT");
       assertThat(c.getArgs()).contains("--cert=/etc/flotilla/tls/tls.crt", "--key=/etc/flotilla/tls/tls.key", "--ca=/etc/flotilla/tls/ca.crt");
       assertThat(c.getArgs()).endsWith("--allow-party-file=/etc/flotilla/parties/parties");
       assertThat(c.getVolumeMounts()).extracting(VolumeMount::getName, VolumeMount::getMountPath, VolumeMount::getReadOnly)
-          .containsExactly(org.assertj.core.groups.Tuple.tuple("state", "/var/lib/flotilla", null),
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("state", "/var/lib/flotilla/state", null),
               org.assertj.core.groups.Tuple.tuple("flotilla-tls", "/etc/flotilla/tls", true),
               org.assertj.core.groups.Tuple.tuple("flotilla-parties", "/etc/flotilla/parties", true),
               org.assertj.core.groups.Tuple.tuple("flotilla-tmp", "/tmp", null));
@@ -210,7 +210,7 @@ class ChildModelsTest {
     @Test
     @DisplayName("spec.schedulername becomes the pod's schedulerName; template labels are kept")
     void schedulerNameAndLabels() {
-      IflearnerJob job = Samples.load("iflearnerjob-server.yaml", "fl");
+      IflearnerJob job = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
       job.getSpec().setSchedulerName("volcano");
       job.getSpec().getTemplate().setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
           .withLabels(Map.of("team", "blue")).withAnnotations(Map.of("note", "x")).build());
@@ -224,9 +224,9 @@ class ChildModelsTest {
     @DisplayName("the template hash is stable for the same template and changes when the template changes")
     void templateHash() {
       String a = PodModel.desired(IFL_SERVER).getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION);
-      String b = PodModel.desired(new JobModel(Samples.load("iflearnerjob-server.yaml", "fl")))
+      String b = PodModel.desired(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl")))
           .getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION);
-      IflearnerJob changed = Samples.load("iflearnerjob-server.yaml", "fl");
+      IflearnerJob changed = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
       changed.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("ghcr.io/iflytek/iflearner:v0.2.0");
       String c = PodModel.desired(new JobModel(changed)).getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION);
       assertThat(a).isEqualTo(b).hasSize(16);
@@ -241,9 +241,9 @@ class ChildModelsTest {
     @DisplayName("isolation: in only from ingress-nginx pods on the gRPC port; out only to kube-dns on 53 and to the ingress (pods and address)")
     void isolation() {
       NetworkPolicy np = NetworkPolicyModel.desired(FLO_PARTY_A, "10.0.0.7", IsolationDefaults.defaults());
-      assertOwnedChild(np, FLO_PARTY_A, "mnist-party-a-isolation");
+      assertOwnedChild(np, FLO_PARTY_A, "fashion-party-a-isolation");
       assertThat(np.getSpec().getPodSelector().getMatchLabels()).containsExactly(
-          entry("app.kubernetes.io/name", "iflearnerjob"), entry("app.kubernetes.io/instance", "mnist-party-a"));
+          entry("app.kubernetes.io/name", "iflearnerjob"), entry("app.kubernetes.io/instance", "fashion-party-a"));
       assertThat(np.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
       assertThat(np.getSpec().getIngress()).singleElement().satisfies(rule -> {
         assertThat(rule.getFrom()).singleElement().satisfies(peer -> {
@@ -285,7 +285,7 @@ class ChildModelsTest {
       });
       // parties have no metrics port, so no scraper rule
       assertThat(NetworkPolicyModel.desired(IFL_PARTY_A, null, IsolationDefaults.defaults()).getSpec().getIngress()).hasSize(1);
-      IflearnerJob noMetrics = Samples.load("iflearnerjob-server.yaml", "fl");
+      IflearnerJob noMetrics = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
       noMetrics.getSpec().setMetricsPort(0);
       assertThat(NetworkPolicyModel.desired(new JobModel(noMetrics), null, IsolationDefaults.defaults()).getSpec().getIngress()).hasSize(1);
     }
@@ -303,7 +303,7 @@ class ChildModelsTest {
       var scraper = np.getSpec().getIngress().get(1).getFrom().get(0);
       assertThat(scraper.getNamespaceSelector().getMatchLabels()).containsExactly(entry("team", "observability"), entry("tier", "infra"));
       assertThat(scraper.getPodSelector().getMatchLabels()).containsExactly(entry("app.kubernetes.io/name", "prometheus"));
-      IflearnerJob own = Samples.load("iflearnerjob-server.yaml", "fl");
+      IflearnerJob own = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
       own.getSpec().setIsolation(new dev.flotilla.controller.api.IsolationSpec(null, "nginx-internal"));
       assertThat(NetworkPolicyModel.desired(new JobModel(own), null, custom).getSpec().getIngress().get(0).getFrom().get(0)
           .getNamespaceSelector().getMatchLabels()).containsExactly(entry("kubernetes.io/metadata.name", "nginx-internal"));
@@ -319,7 +319,7 @@ class ChildModelsTest {
     @Test
     @DisplayName("a job that switches isolation off explicitly gets no policy; without a known address the egress rule names only the ingress pods")
     void offAndNoAddress() {
-      IflearnerJob off = Samples.load("flotilla-party-a.yaml", "fl");
+      IflearnerJob off = Samples.load("flotilla-fashion-mnist/party-a.yaml", "fl");
       off.getSpec().getIsolation().setEnabled(false);
       assertThat(NetworkPolicyModel.desired(new JobModel(off), "10.0.0.7", IsolationDefaults.defaults())).isNull();
       assertThat(NetworkPolicyModel.desired(FLO_PARTY_A, null, IsolationDefaults.defaults()).getSpec().getEgress().get(1).getTo()).hasSize(1);
@@ -341,7 +341,7 @@ class ChildModelsTest {
     @Test
     @DisplayName("an IPv6 address gives an AAAA record; no address or DNS switched off gives no record")
     void ipv6AndNone() {
-      IflearnerJob job = Samples.load("iflearnerjob-server.yaml", "fl");
+      IflearnerJob job = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
       assertThat(DnsModel.records(new JobModel(job), "fd00::7")).singleElement()
           .satisfies(r -> assertThat(r.type()).isEqualTo(dev.flotilla.dns.RecordType.AAAA))
           .hasToString("job1.server.iflearner.com=fd00::7");

@@ -19,7 +19,7 @@ class ControllerNamespaceCheckTest {
   static final String CONTROLLER_NS = "flotilla-system";
 
   static Optional<String> check(String namespace, Consumer<PodSpec> edit) {
-    IflearnerJob job = Samples.load("flotilla-server.yaml", namespace);
+    IflearnerJob job = Samples.load("flotilla-fashion-mnist/server.yaml", namespace);
     edit.accept(job.getSpec().getTemplate().getSpec());
     return ControllerNamespaceCheck.refusal(new JobModel(job), CONTROLLER_NS);
   }
@@ -29,12 +29,14 @@ class ControllerNamespaceCheckTest {
   }
 
   @Test
-  @DisplayName("every shipped sample may run in the controller's namespace")
+  @DisplayName("the shipped samples may run in the controller's namespace, except parties that read their data from the node")
   void samplesPass() {
-    for (String sample : List.of("iflearnerjob-server.yaml", "iflearnerjob-client1.yaml", "iflearnerjob-client2.yaml",
-        "flotilla-server.yaml", "flotilla-party-a.yaml", "flotilla-party-b.yaml")) {
+    for (String sample : List.of("iflearner/iflearnerjob-server.yaml", "iflearner/iflearnerjob-client1.yaml", "iflearner/iflearnerjob-client2.yaml",
+        "flotilla-fashion-mnist/server.yaml")) {
       assertThat(ControllerNamespaceCheck.refusal(new JobModel(Samples.load(sample, CONTROLLER_NS)), CONTROLLER_NS)).as(sample).isEmpty();
     }
+    assertThat(ControllerNamespaceCheck.refusal(new JobModel(Samples.load("flotilla-fashion-mnist/party-a.yaml", CONTROLLER_NS)),
+        CONTROLLER_NS)).hasValueSatisfying(m -> assertThat(m).contains("(volumes[0].hostPath)"));
   }
 
   @Test
@@ -50,7 +52,7 @@ class ControllerNamespaceCheckTest {
   @DisplayName("in the controller's namespace a Secret volume, projected Secret, env secretKeyRef, envFrom secretRef or CSI secret is refused, each named by its path")
   void secretReferencesRefused() {
     assertThat(check(CONTROLLER_NS, ControllerNamespaceCheckTest::secretVolume)).hasValueSatisfying(m -> assertThat(m)
-        .startsWith(CONTROLLER_NS + "/mnist-server: spec.template refers to Secrets (volumes[0].secret)")
+        .startsWith(CONTROLLER_NS + "/fashion-server: spec.template refers to Secrets (volumes[0].secret)")
         .contains("where the CA keys are kept").contains("Run the job in another namespace"));
     assertThat(check(CONTROLLER_NS, s -> s.setVolumes(List.of(new VolumeBuilder().withName("p").withNewProjected()
         .addNewSource().withNewSecret().withName("x").endSecret().endSource().endProjected().build()))))

@@ -25,8 +25,8 @@ class HostAdmissionTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"iflearnerjob-server.yaml", "iflearnerjob-client1.yaml", "iflearnerjob-client2.yaml",
-      "flotilla-server.yaml", "flotilla-party-a.yaml", "flotilla-party-b.yaml"})
+  @ValueSource(strings = {"iflearner/iflearnerjob-server.yaml", "iflearner/iflearnerjob-client1.yaml", "iflearner/iflearnerjob-client2.yaml",
+      "flotilla-fashion-mnist/server.yaml", "flotilla-fashion-mnist/party-a.yaml", "flotilla-fashion-mnist/party-b.yaml"})
   @DisplayName("every shipped sample is admitted in the default configuration")
   void samplesAdmitted(String sample) {
     JobModel m = new JobModel(Samples.load(sample, "team"));
@@ -40,10 +40,10 @@ class HostAdmissionTest {
   @Test
   @DisplayName("the accepted condition says which role, job, party and domain the host stands for")
   void acceptedMessage() {
-    assertThat(HostAdmission.observe(new JobModel(Samples.load("iflearnerjob-client2.yaml", "team")), DEFAULTS).message())
+    assertThat(HostAdmission.observe(new JobModel(Samples.load("iflearner/iflearnerjob-client2.yaml", "team")), DEFAULTS).message())
         .isEqualTo("job1.b.party.iflearner.com: party b of job job1 in domain iflearner.com");
-    assertThat(HostAdmission.observe(new JobModel(Samples.load("flotilla-server.yaml", "team")), DEFAULTS).message())
-        .isEqualTo("mnist.server.fl.example.org: server of job mnist in domain fl.example.org");
+    assertThat(HostAdmission.observe(new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "team")), DEFAULTS).message())
+        .isEqualTo("fashion.server.fl.example.org: server of job fashion in domain fl.example.org");
   }
 
   @ParameterizedTest
@@ -58,7 +58,7 @@ class HostAdmissionTest {
   })
   @DisplayName("each refusal carries its reason and a message naming the role, the host and the rule")
   void refusals(Role role, String host, String reason, String message) {
-    Observation o = HostAdmission.observe(job("iflearnerjob-server.yaml", role, host), DEFAULTS);
+    Observation o = HostAdmission.observe(job("iflearner/iflearnerjob-server.yaml", role, host), DEFAULTS);
     assertThat(o.reason()).isEqualTo(reason);
     assertThat(o.ready()).isEqualTo(reason.equals("Accepted"));
     assertThat(o.message()).contains(message);
@@ -68,16 +68,16 @@ class HostAdmissionTest {
   @DisplayName("with an allow-list, another domain is refused as DomainNotAllowed, pointing at --allowed-domain")
   void allowList() {
     HostPolicy policy = HostPolicy.of(List.of(), List.of("fl.example.org"));
-    Observation o = HostAdmission.observe(job("iflearnerjob-server.yaml", Role.SERVER, "job1.server.iflearner.com"), policy);
+    Observation o = HostAdmission.observe(job("iflearner/iflearnerjob-server.yaml", Role.SERVER, "job1.server.iflearner.com"), policy);
     assertThat(o.reason()).isEqualTo("DomainNotAllowed");
     assertThat(o.message()).contains("iflearner.com", "[fl.example.org]", "--allowed-domain");
-    assertThat(HostAdmission.observe(new JobModel(Samples.load("flotilla-server.yaml", "team")), policy).ready()).isTrue();
+    assertThat(HostAdmission.observe(new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "team")), policy).ready()).isTrue();
   }
 
   @Test
   @DisplayName("spec.domain must be the host's domain (trailing dot and case aside): otherwise DomainMismatch, and nothing is admitted")
   void domainMismatch() {
-    IflearnerJob j = Samples.load("flotilla-party-a.yaml", "team");
+    IflearnerJob j = Samples.load("flotilla-fashion-mnist/party-a.yaml", "team");
     j.getSpec().setDomain("FL.example.org.");
     assertThat(HostAdmission.observe(new JobModel(j), DEFAULTS).ready()).isTrue();
     j.getSpec().setDomain("other.example");

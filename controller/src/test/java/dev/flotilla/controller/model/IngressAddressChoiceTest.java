@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class IngressAddressChoiceTest {
 
   private static JobModel jobIn(String namespace, String specAddress) {
-    IflearnerJob j = Samples.load("flotilla-server.yaml", namespace);
+    IflearnerJob j = Samples.load("flotilla-fashion-mnist/server.yaml", namespace);
     j.getSpec().setDns(specAddress == null ? null : new DnsSpec(null, specAddress));
     return new JobModel(j);
   }

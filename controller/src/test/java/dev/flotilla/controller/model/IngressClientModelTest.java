@@ -44,7 +44,7 @@ class IngressClientModelTest {
 
   /** The Flotilla server sample behind a terminating ingress. */
   static JobModel terminateServer(Consumer<IflearnerJob> edit) {
-    IflearnerJob job = Samples.load("flotilla-server.yaml", "fl");
+    IflearnerJob job = Samples.load("flotilla-fashion-mnist/server.yaml", "fl");
     job.getSpec().setTls(new TlsSpec(TlsMode.TERMINATE));
     edit.accept(job);
     return new JobModel(job);
@@ -71,9 +71,9 @@ class IngressClientModelTest {
     assertThat(IngressClientModel.required(SERVER)).isTrue();
     assertThat(IngressModel.desired(SERVER).getMetadata().getAnnotations())
         .containsEntry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/" + SERVER.ingressClientSecretName());
-    assertThat(IngressClientModel.required(new JobModel(Samples.load("flotilla-server.yaml", "fl")))).as("passthrough").isFalse();
-    assertThat(IngressClientModel.required(new JobModel(Samples.load("iflearnerjob-server.yaml", "fl")))).as("iflearner image").isFalse();
-    assertThat(IngressModel.desired(new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"))).getMetadata().getAnnotations())
+    assertThat(IngressClientModel.required(new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "fl")))).as("passthrough").isFalse();
+    assertThat(IngressClientModel.required(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl")))).as("iflearner image").isFalse();
+    assertThat(IngressModel.desired(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"))).getMetadata().getAnnotations())
         .doesNotContainKey("nginx.ingress.kubernetes.io/proxy-ssl-secret");
     assertThat(IngressClientModel.required(terminateServer(j -> j.getSpec().setHost(null)))).as("no host").isFalse();
   }
@@ -163,19 +163,19 @@ class IngressClientModelTest {
     void added() {
       Pod p = PodModel.desired(SERVER);
       List<String> args = p.getSpec().getContainers().get(0).getArgs();
-      assertThat(args).containsSubsequence("--port=8443", "--state-dir=/var/lib/flotilla", "--trusted-proxy=ingress-nginx");
+      assertThat(args).containsSubsequence("--port=8443", "--state-dir=/var/lib/flotilla/state", "--trusted-proxy=ingress-nginx");
       assertThat(args).filteredOn(a -> a.startsWith("--trusted-proxy")).hasSize(1);
     }
 
     @Test
     @DisplayName("not for passthrough, iflearner images or parties; never twice, and not when the template names its trusted proxies itself")
     void notAdded() {
-      assertThat(PodModel.desired(new JobModel(Samples.load("flotilla-server.yaml", "fl"))).getSpec().getContainers().get(0).getArgs())
+      assertThat(PodModel.desired(new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "fl"))).getSpec().getContainers().get(0).getArgs())
           .noneMatch(a -> a.startsWith("--trusted-proxy"));
-      IflearnerJob iflearner = Samples.load("iflearnerjob-server.yaml", "fl");
+      IflearnerJob iflearner = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
       assertThat(PodModel.desired(new JobModel(iflearner)).getSpec().getContainers().get(0).getArgs())
           .noneMatch(a -> a.startsWith("--trusted-proxy"));
-      IflearnerJob party = Samples.load("flotilla-party-a.yaml", "fl");
+      IflearnerJob party = Samples.load("flotilla-fashion-mnist/party-a.yaml", "fl");
       party.getSpec().setTls(new TlsSpec(TlsMode.TERMINATE));
       assertThat(PodModel.desired(new JobModel(party)).getSpec().getContainers().get(0).getArgs())
           .noneMatch(a -> a.startsWith("--trusted-proxy"));

@@ -15,7 +15,7 @@ class JobModelTest {
   @Test
   @DisplayName("the iflearner server sample resolves to domain iflearner.com, identity job1 of job job1, terminate mode, port 50051")
   void iflearnerServerDefaults() {
-    JobModel m = new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"));
+    JobModel m = new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"));
     assertThat(m.role()).isEqualTo(Role.SERVER);
     assertThat(m.host()).isEqualTo("job1.server.iflearner.com");
     assertThat(m.domain()).isEqualTo("iflearner.com");
@@ -35,7 +35,7 @@ class JobModelTest {
   @Test
   @DisplayName("an iflearner party's identity is its party label in its host's job, its port iflearner's peer port 50001, and it has no metrics port")
   void iflearnerPartyDefaults() {
-    JobModel m = new JobModel(Samples.load("iflearnerjob-client2.yaml", "fl"));
+    JobModel m = new JobModel(Samples.load("iflearner/iflearnerjob-client2.yaml", "fl"));
     assertThat(m.domain()).isEqualTo("iflearner.com");
     assertThat(m.identityJob()).isEqualTo("job1");
     assertThat(m.identityName()).isEqualTo("b");
@@ -47,12 +47,12 @@ class JobModelTest {
   @Test
   @DisplayName("a Flotilla runtime image defaults to passthrough; spec.tls.mode overrides the default either way")
   void tlsModeDefaultAndOverride() {
-    IflearnerJob job = Samples.load("flotilla-server.yaml", "fl");
+    IflearnerJob job = Samples.load("flotilla-fashion-mnist/server.yaml", "fl");
     job.getSpec().setTls(null);
     assertThat(new JobModel(job).tlsMode()).isEqualTo(TlsMode.PASSTHROUGH);
     job.getSpec().setTls(new TlsSpec(TlsMode.TERMINATE));
     assertThat(new JobModel(job).tlsMode()).isEqualTo(TlsMode.TERMINATE);
-    IflearnerJob iflearner = Samples.load("iflearnerjob-server.yaml", "fl");
+    IflearnerJob iflearner = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
     iflearner.getSpec().setTls(new TlsSpec(TlsMode.PASSTHROUGH));
     assertThat(new JobModel(iflearner).tlsMode()).isEqualTo(TlsMode.PASSTHROUGH);
   }
@@ -60,7 +60,7 @@ class JobModelTest {
   @Test
   @DisplayName("spec.port wins over the containerPort, which wins over the role's default; the host, not spec.domain, gives the identity's domain")
   void portAndDomainPrecedence() {
-    IflearnerJob job = Samples.load("flotilla-party-a.yaml", "fl");
+    IflearnerJob job = Samples.load("flotilla-fashion-mnist/party-a.yaml", "fl");
     assertThat(new JobModel(job).grpcPort()).isEqualTo(8443);
     job.getSpec().setPort(null);
     assertThat(new JobModel(job).grpcPort()).isEqualTo(8443);
@@ -71,13 +71,13 @@ class JobModelTest {
     assertThat(new JobModel(job).domain()).isEqualTo("fl.example.org");
     job.getSpec().setDomain("Other.Example");
     assertThat(new JobModel(job).domain()).isEqualTo("fl.example.org"); // HostAdmission refuses the job for the mismatch
-    assertThat(new JobModel(job).identityUri()).isEqualTo("spiffe://fl.example.org/job/mnist/party/a");
+    assertThat(new JobModel(job).identityUri()).isEqualTo("spiffe://fl.example.org/job/fashion/party/a");
   }
 
   @Test
   @DisplayName("a job without a host gets a namespace domain, its object name as identity, and no DNS")
   void noHost() {
-    IflearnerJob job = Samples.load("iflearnerjob-server.yaml", "team1");
+    IflearnerJob job = Samples.load("iflearner/iflearnerjob-server.yaml", "team1");
     job.getSpec().setHost(null);
     JobModel m = new JobModel(job);
     assertThat(m.domain()).isEqualTo("team1.flotilla.local");
@@ -88,7 +88,7 @@ class JobModelTest {
   @Test
   @DisplayName("a job without containers is refused with a message naming the job and the field")
   void noContainers() {
-    IflearnerJob job = Samples.load("iflearnerjob-server.yaml", "fl");
+    IflearnerJob job = Samples.load("iflearner/iflearnerjob-server.yaml", "fl");
     job.getSpec().getTemplate().getSpec().setContainers(java.util.List.of());
     assertThatThrownBy(() -> new JobModel(job))
         .hasMessageContaining("fl/iflearnerjob-server").hasMessageContaining("spec.template.spec.containers");

@@ -16,11 +16,11 @@ import org.junit.jupiter.api.Test;
 
 class PartiesModelTest {
 
-  private static final JobModel SERVER = new JobModel(Samples.load("flotilla-server.yaml", "team"));
+  private static final JobModel SERVER = new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "team"));
   private static final HostPolicy DEFAULTS = HostPolicy.defaults();
 
   private static IflearnerJob party(String name, String host, String namespace) {
-    IflearnerJob j = Samples.load("flotilla-party-a.yaml", namespace);
+    IflearnerJob j = Samples.load("flotilla-fashion-mnist/party-a.yaml", namespace);
     j.getMetadata().setName(name);
     j.getSpec().setHost(host);
     return j;
@@ -30,18 +30,18 @@ class PartiesModelTest {
   @DisplayName("the parties are the client jobs of the server's namespace with its job and domain, sorted, each once")
   void partiesOfTheJob() {
     List<IflearnerJob> jobs = new ArrayList<>(List.of(
-        party("p-b", "mnist.b.party.fl.example.org", "team"),
-        party("p-a", "mnist.a.party.fl.example.org", "team"),
+        party("p-b", "fashion.b.party.fl.example.org", "team"),
+        party("p-a", "fashion.a.party.fl.example.org", "team"),
         party("p-a-again", "MNIST.a.party.fl.example.org.", "team"),
         party("other-job", "cifar.c.party.fl.example.org", "team"),
-        party("other-domain", "mnist.d.party.other.example", "team"),
-        party("other-namespace", "mnist.e.party.fl.example.org", "elsewhere"),
-        party("server-shaped", "mnist.server.fl.example.org", "team"),
-        Samples.load("flotilla-server.yaml", "team")));
-    IflearnerJob deleting = party("p-gone", "mnist.g.party.fl.example.org", "team");
+        party("other-domain", "fashion.d.party.other.example", "team"),
+        party("other-namespace", "fashion.e.party.fl.example.org", "elsewhere"),
+        party("server-shaped", "fashion.server.fl.example.org", "team"),
+        Samples.load("flotilla-fashion-mnist/server.yaml", "team")));
+    IflearnerJob deleting = party("p-gone", "fashion.g.party.fl.example.org", "team");
     deleting.getMetadata().setDeletionTimestamp("2026-01-01T00:00:00Z");
     jobs.add(deleting);
-    IflearnerJob serverRole = party("wrong-role", "mnist.s.party.fl.example.org", "team");
+    IflearnerJob serverRole = party("wrong-role", "fashion.s.party.fl.example.org", "team");
     serverRole.getSpec().setRole(Role.SERVER);
     jobs.add(serverRole);
 
@@ -51,19 +51,19 @@ class PartiesModelTest {
   @Test
   @DisplayName("a party the controller refuses (domain not allowed, spec.domain mismatch) is not declared; a refused server declares nobody")
   void refusedJobsDeclareNothing() {
-    IflearnerJob mismatched = party("p-m", "mnist.m.party.fl.example.org", "team");
+    IflearnerJob mismatched = party("p-m", "fashion.m.party.fl.example.org", "team");
     mismatched.getSpec().setDomain("other.example");
-    assertThat(PartiesModel.parties(SERVER, List.of(mismatched, party("p-a", "mnist.a.party.fl.example.org", "team")), DEFAULTS))
+    assertThat(PartiesModel.parties(SERVER, List.of(mismatched, party("p-a", "fashion.a.party.fl.example.org", "team")), DEFAULTS))
         .containsExactly("a");
     HostPolicy elsewhere = HostPolicy.of(List.of(), List.of("other.example"));
-    assertThat(PartiesModel.parties(SERVER, List.of(party("p-a", "mnist.a.party.fl.example.org", "team")), elsewhere)).isEmpty();
+    assertThat(PartiesModel.parties(SERVER, List.of(party("p-a", "fashion.a.party.fl.example.org", "team")), elsewhere)).isEmpty();
   }
 
   @Test
   @DisplayName("the ConfigMap <server>-parties holds one name per line under 'parties', owned and labelled like every child")
   void configMap() {
     ConfigMap cm = PartiesModel.configMap(SERVER, List.of("b", "a"));
-    ChildModelsTest.assertOwnedChild(cm, SERVER, "mnist-server-parties");
+    ChildModelsTest.assertOwnedChild(cm, SERVER, "fashion-server-parties");
     assertThat(cm.getData()).containsExactly(entry("parties", "a\nb\n"));
     assertThat(PartiesModel.configMap(SERVER, List.of()).getData()).containsExactly(entry("parties", ""));
   }
@@ -72,8 +72,8 @@ class PartiesModelTest {
   @DisplayName("only Flotilla servers get the file: iflearner servers and all clients do not")
   void appliesTo() {
     assertThat(PartiesModel.appliesTo(SERVER)).isTrue();
-    assertThat(PartiesModel.appliesTo(new JobModel(Samples.load("iflearnerjob-server.yaml", "team")))).isFalse();
-    assertThat(PartiesModel.appliesTo(new JobModel(Samples.load("flotilla-party-a.yaml", "team")))).isFalse();
+    assertThat(PartiesModel.appliesTo(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "team")))).isFalse();
+    assertThat(PartiesModel.appliesTo(new JobModel(Samples.load("flotilla-fashion-mnist/party-a.yaml", "team")))).isFalse();
   }
 
   @Test
@@ -81,7 +81,7 @@ class PartiesModelTest {
   void podMount() {
     Pod pod = PodModel.desired(SERVER);
     assertThat(pod.getSpec().getVolumes()).filteredOn(v -> v.getName().equals("flotilla-parties")).singleElement()
-        .satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("mnist-server-parties"));
+        .satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("fashion-server-parties"));
     Container c = pod.getSpec().getContainers().get(0);
     assertThat(c.getVolumeMounts()).filteredOn(m -> m.getName().equals("flotilla-parties")).singleElement().satisfies(m -> {
       assertThat(m.getMountPath()).isEqualTo("/etc/flotilla/parties");
@@ -90,7 +90,7 @@ class PartiesModelTest {
     });
     assertThat(c.getArgs()).filteredOn(a -> a.startsWith("--allow-party-file")).containsExactly("--allow-party-file=/etc/flotilla/parties/parties");
 
-    IflearnerJob own = Samples.load("flotilla-server.yaml", "team");
+    IflearnerJob own = Samples.load("flotilla-fashion-mnist/server.yaml", "team");
     own.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().add("--allow-party-file=/data/mine");
     assertThat(PodModel.desired(new JobModel(own)).getSpec().getContainers().get(0).getArgs())
         .filteredOn(a -> a.startsWith("--allow-party-file")).containsExactly("--allow-party-file=/data/mine");

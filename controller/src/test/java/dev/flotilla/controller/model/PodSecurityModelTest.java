@@ -41,7 +41,7 @@ class PodSecurityModelTest {
     @DisplayName("an iflearner pod: no service-account token, RuntimeDefault seccomp, no privilege escalation, every capability "
         + "dropped; neither runAsNonRoot nor a read-only root (its image runs as root and writes its dataset beside its code)")
     void iflearnerImage() {
-      Pod p = pod("iflearnerjob-server.yaml", j -> { });
+      Pod p = pod("iflearner/iflearnerjob-server.yaml", j -> { });
       assertThat(p.getSpec().getAutomountServiceAccountToken()).isFalse();
       assertThat(p.getSpec().getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
       assertThat(p.getSpec().getSecurityContext().getRunAsNonRoot()).isNull();
@@ -60,7 +60,7 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("a Flotilla pod also runs as non-root on a read-only root filesystem, with an emptyDir at /tmp; the template's fsGroup and UID stay")
     void flotillaImage() {
-      Pod p = pod("flotilla-server.yaml", j -> { });
+      Pod p = pod("flotilla-fashion-mnist/server.yaml", j -> { });
       assertThat(p.getSpec().getAutomountServiceAccountToken()).isFalse();
       assertThat(p.getSpec().getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
       assertThat(p.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(10001L);
@@ -85,7 +85,7 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("init containers are hardened like the others")
     void initContainers() {
-      Pod p = pod("flotilla-party-a.yaml", j -> j.getSpec().getTemplate().getSpec().setInitContainers(List.of(
+      Pod p = pod("flotilla-fashion-mnist/party-a.yaml", j -> j.getSpec().getTemplate().getSpec().setInitContainers(List.of(
           new ContainerBuilder().withName("fetch").withImage("busybox:1.36").build())));
       SecurityContext sc = p.getSpec().getInitContainers().get(0).getSecurityContext();
       assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
@@ -96,7 +96,7 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("building the pod leaves the job's template untouched")
     void templateUntouched() {
-      IflearnerJob job = Samples.load("flotilla-server.yaml", "fl");
+      IflearnerJob job = Samples.load("flotilla-fashion-mnist/server.yaml", "fl");
       PodModel.desired(new JobModel(job));
       assertThat(job.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isNull();
       assertThat(job.getSpec().getTemplate().getSpec().getSecurityContext().getSeccompProfile()).isNull();
@@ -111,7 +111,7 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("automountServiceAccountToken: true and an Unconfined seccomp profile are kept")
     void podLevelChoicesWin() {
-      Pod p = pod("iflearnerjob-server.yaml", j -> {
+      Pod p = pod("iflearner/iflearnerjob-server.yaml", j -> {
         j.getSpec().getTemplate().getSpec().setAutomountServiceAccountToken(true);
         j.getSpec().getTemplate().getSpec().setSecurityContext(new PodSecurityContextBuilder()
             .withSeccompProfile(new SeccompProfileBuilder().withType("Unconfined").build()).build());
@@ -123,7 +123,7 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("a template still using the seccomp annotation gets no seccomp field (the API server refuses the two disagreeing)")
     void seccompAnnotation() {
-      Pod p = pod("iflearnerjob-server.yaml", j -> j.getSpec().getTemplate().setMetadata(new ObjectMetaBuilder()
+      Pod p = pod("iflearner/iflearnerjob-server.yaml", j -> j.getSpec().getTemplate().setMetadata(new ObjectMetaBuilder()
           .withAnnotations(Map.of("seccomp.security.alpha.kubernetes.io/pod", "unconfined")).build()));
       assertThat(p.getSpec().getSecurityContext().getSeccompProfile()).isNull();
       assertThat(p.getMetadata().getAnnotations()).containsEntry("seccomp.security.alpha.kubernetes.io/pod", "unconfined");
@@ -132,7 +132,7 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("allowPrivilegeEscalation, dropped and added capabilities and readOnlyRootFilesystem: false are the template's; no /tmp volume then")
     void containerChoicesWin() {
-      Pod p = pod("flotilla-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
+      Pod p = pod("flotilla-fashion-mnist/server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
           .withAllowPrivilegeEscalation(true)
           .withCapabilities(new CapabilitiesBuilder().withDrop("NET_RAW").withAdd("NET_BIND_SERVICE").build())
           .withReadOnlyRootFilesystem(false)
@@ -150,7 +150,7 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("capabilities.add without drop keeps the addition and still drops the rest")
     void addOnly() {
-      Pod p = pod("iflearnerjob-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
+      Pod p = pod("iflearner/iflearnerjob-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
           .withCapabilities(new CapabilitiesBuilder().withAdd("NET_BIND_SERVICE").build()).build()));
       assertThat(first(p).getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
       assertThat(first(p).getSecurityContext().getCapabilities().getAdd()).containsExactly("NET_BIND_SERVICE");
@@ -160,12 +160,12 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("privileged: true or an added SYS_ADMIN leave allowPrivilegeEscalation unset (the API server refuses false beside them)")
     void privilegedCombinations() {
-      Pod privileged = pod("iflearnerjob-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
+      Pod privileged = pod("iflearner/iflearnerjob-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
           .withPrivileged(true).build()));
       assertThat(first(privileged).getSecurityContext().getAllowPrivilegeEscalation()).isNull();
       assertThat(first(privileged).getSecurityContext().getPrivileged()).isTrue();
       for (String cap : List.of("SYS_ADMIN", "CAP_SYS_ADMIN")) {
-        Pod sysAdmin = pod("iflearnerjob-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
+        Pod sysAdmin = pod("iflearner/iflearnerjob-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder()
             .withCapabilities(new CapabilitiesBuilder().withAdd(cap).build()).build()));
         assertThat(first(sysAdmin).getSecurityContext().getAllowPrivilegeEscalation()).as(cap).isNull();
       }
@@ -174,21 +174,21 @@ class PodSecurityModelTest {
     @Test
     @DisplayName("runAsNonRoot chosen at pod level (even false), or UID 0 chosen at pod or container level, keeps runAsNonRoot off the Flotilla container")
     void rootChoices() {
-      Pod podFalse = pod("flotilla-server.yaml", j -> j.getSpec().getTemplate().getSpec().getSecurityContext().setRunAsNonRoot(false));
+      Pod podFalse = pod("flotilla-fashion-mnist/server.yaml", j -> j.getSpec().getTemplate().getSpec().getSecurityContext().setRunAsNonRoot(false));
       assertThat(first(podFalse).getSecurityContext().getRunAsNonRoot()).isNull();
       assertThat(podFalse.getSpec().getSecurityContext().getRunAsNonRoot()).isFalse();
-      Pod podRoot = pod("flotilla-server.yaml", j -> j.getSpec().getTemplate().getSpec().getSecurityContext().setRunAsUser(0L));
+      Pod podRoot = pod("flotilla-fashion-mnist/server.yaml", j -> j.getSpec().getTemplate().getSpec().getSecurityContext().setRunAsUser(0L));
       assertThat(first(podRoot).getSecurityContext().getRunAsNonRoot()).isNull();
-      Pod containerRoot = pod("flotilla-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder().withRunAsUser(0L).build()));
+      Pod containerRoot = pod("flotilla-fashion-mnist/server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder().withRunAsUser(0L).build()));
       assertThat(first(containerRoot).getSecurityContext().getRunAsNonRoot()).isNull();
-      Pod containerUser = pod("flotilla-server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder().withRunAsUser(2000L).build()));
+      Pod containerUser = pod("flotilla-fashion-mnist/server.yaml", j -> first(j).setSecurityContext(new SecurityContextBuilder().withRunAsUser(2000L).build()));
       assertThat(first(containerUser).getSecurityContext().getRunAsNonRoot()).isTrue();
     }
 
     @Test
     @DisplayName("a container that already mounts something at /tmp keeps it, and no second /tmp volume is added")
     void ownTmp() {
-      Pod p = pod("flotilla-party-a.yaml", j -> first(j).setVolumeMounts(List.of(
+      Pod p = pod("flotilla-fashion-mnist/party-a.yaml", j -> first(j).setVolumeMounts(List.of(
           new VolumeMountBuilder().withName("scratch").withMountPath("/tmp").build())));
       assertThat(first(p).getVolumeMounts()).filteredOn(m -> m.getMountPath().equals("/tmp")).extracting(VolumeMount::getName)
           .containsExactly("scratch");

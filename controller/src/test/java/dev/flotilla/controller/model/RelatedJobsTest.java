@@ -16,11 +16,11 @@ class RelatedJobsTest {
     return j;
   }
 
-  private static final IflearnerJob SERVER = job("flotilla-server.yaml", "team", "mnist-server", "mnist.server.fl.example.org");
-  private static final IflearnerJob OTHER_SERVER = job("flotilla-server.yaml", "team", "cifar-server", "cifar.server.fl.example.org");
-  private static final IflearnerJob FOREIGN_SERVER = job("flotilla-server.yaml", "elsewhere", "mnist-server", "mnist.server.fl.example.org");
-  private static final IflearnerJob PARTY_A = job("flotilla-party-a.yaml", "team", "mnist-party-a", "mnist.a.party.fl.example.org");
-  private static final IflearnerJob SAME_HOST = job("flotilla-party-a.yaml", "other", "copy", "mnist.a.party.fl.example.org");
+  private static final IflearnerJob SERVER = job("flotilla-fashion-mnist/server.yaml", "team", "mnist-server", "mnist.server.fl.example.org");
+  private static final IflearnerJob OTHER_SERVER = job("flotilla-fashion-mnist/server.yaml", "team", "cifar-server", "cifar.server.fl.example.org");
+  private static final IflearnerJob FOREIGN_SERVER = job("flotilla-fashion-mnist/server.yaml", "elsewhere", "mnist-server", "mnist.server.fl.example.org");
+  private static final IflearnerJob PARTY_A = job("flotilla-fashion-mnist/party-a.yaml", "team", "mnist-party-a", "mnist.a.party.fl.example.org");
+  private static final IflearnerJob SAME_HOST = job("flotilla-fashion-mnist/party-a.yaml", "other", "copy", "mnist.a.party.fl.example.org");
   private static final List<IflearnerJob> ALL = List.of(SERVER, OTHER_SERVER, FOREIGN_SERVER, PARTY_A, SAME_HOST);
 
   @Test
@@ -39,7 +39,7 @@ class RelatedJobsTest {
   @Test
   @DisplayName("a job without a host or with an invalid host relates to nothing")
   void noHost() {
-    assertThat(RelatedJobs.of(job("flotilla-party-a.yaml", "team", "x", null), ALL)).isEmpty();
-    assertThat(RelatedJobs.of(job("flotilla-party-a.yaml", "team", "x", "bad_host.a.party.fl.example.org"), ALL)).isEmpty();
+    assertThat(RelatedJobs.of(job("flotilla-fashion-mnist/party-a.yaml", "team", "x", null), ALL)).isEmpty();
+    assertThat(RelatedJobs.of(job("flotilla-fashion-mnist/party-a.yaml", "team", "x", "bad_host.a.party.fl.example.org"), ALL)).isEmpty();
   }
 }

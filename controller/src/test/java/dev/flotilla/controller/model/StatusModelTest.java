@@ -11,9 +11,10 @@ import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+@DisplayName("StatusModel: conditions, phase and learning progress of a job")
 class StatusModelTest {
 
-  private static final JobModel JOB = new JobModel(Samples.load("iflearnerjob-server.yaml", "fl"));
+  private static final JobModel JOB = new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"));
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   private static List<Observation> allReady() {
@@ -24,10 +25,10 @@ class StatusModelTest {
   }
 
   @Test
-  @DisplayName("status carries observedGeneration, endpoint, TLS mode, the four conditions in order, and the pod's phase")
+  @DisplayName("status carries observedGeneration, endpoint, TLS mode, the conditions in order, and the pod's phase")
   void fields() {
     Pod pod = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Running").endStatus().build();
-    IflearnerJobStatus s = StatusModel.build(JOB, null, allReady(), pod, false, T0);
+    IflearnerJobStatus s = StatusModel.build(JOB, null, allReady(), PodOutcome.of(JOB, pod), false, T0);
     assertThat(s.getObservedGeneration()).isEqualTo(1L);
     assertThat(s.getEndpoint()).isEqualTo("job1.server.iflearner.com:443");
     assertThat(s.getTlsMode()).isEqualTo("terminate");
@@ -72,22 +73,37 @@ class StatusModelTest {
   }
 
   @Test
-  @DisplayName("a failed reconcile shows phase Error; no pod yet shows Pending")
+  @DisplayName("a failed reconcile shows phase Error, unless the pod already ended; no pod yet shows Pending")
   void phases() {
     assertThat(StatusModel.build(JOB, null, allReady(), null, true, T0).getPhase()).isEqualTo("Error");
     assertThat(StatusModel.build(JOB, null, allReady(), null, false, T0).getPhase()).isEqualTo("Pending");
+    assertThat(StatusModel.build(JOB, null, allReady(), PodOutcome.of(JOB, null), false, T0).getPhase()).isEqualTo("Pending");
+    Pod done = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Succeeded").endStatus().build();
+    assertThat(StatusModel.build(JOB, null, allReady(), PodOutcome.of(JOB, done), true, T0).getPhase()).isEqualTo("Succeeded");
   }
 
   @Test
-  @DisplayName("PodReady follows the pod's Ready condition, and says plainly when the pod has not reported one")
-  void podReady() {
-    assertThat(StatusModel.podReady(null).ready()).isFalse();
-    assertThat(StatusModel.podReady(null).reason()).isEqualTo("PodMissing");
-    Pod pending = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Pending").endStatus().build();
-    assertThat(StatusModel.podReady(pending).ready()).isFalse();
-    assertThat(StatusModel.podReady(pending).message()).contains("Pending").contains("not scheduled or not started");
-    Pod ready = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Running")
-        .addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build();
-    assertThat(StatusModel.podReady(ready).ready()).isTrue();
+  @DisplayName("an aggregator's summary fills round, rounds, parties, accuracy, loss, final accuracy and the last round's time; "
+      + "later passes without a summary keep them, so the status stays equal")
+  void progress() {
+    JobModel server = new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "fl"));
+    Pod done = PodOutcomeTest.terminated("Succeeded", 0,
+        "{\"job_id\":\"fashion\",\"rounds_completed\":5,\"rounds_total\":5,\"finished\":true,\"parties_connected\":3,"
+            + "\"parties_expected\":3,\"last_accuracy\":0.8312,\"last_loss\":0.47,\"final_accuracy\":0.8301,"
+            + "\"last_round_unix_millis\":1796408234999,\"updated_unix_millis\":1796408235000}");
+    IflearnerJobStatus s = StatusModel.build(server, null, allReady(), PodOutcome.of(server, done), false, T0);
+    assertThat(s.getPhase()).isEqualTo("Succeeded");
+    assertThat(s.getRound()).isEqualTo(5);
+    assertThat(s.getRounds()).isEqualTo(5);
+    assertThat(s.getPartiesConnected()).isEqualTo(3);
+    assertThat(s.getPartiesExpected()).isEqualTo(3);
+    assertThat(s.getAccuracy()).isEqualTo(0.8312);
+    assertThat(s.getLoss()).isEqualTo(0.47);
+    assertThat(s.getFinalAccuracy()).isEqualTo(0.8301);
+    assertThat(s.getLastRoundTime()).isEqualTo("2026-12-04T18:17:14Z");
+    IflearnerJobStatus again = StatusModel.build(server, s, allReady(), PodOutcome.of(server, null), false, T0.plusSeconds(60));
+    assertThat(again.getRound()).isEqualTo(5);
+    assertThat(again.getAccuracy()).isEqualTo(0.8312);
+    assertThat(StatusModel.build(server, s, allReady(), PodOutcome.of(server, done), false, T0.plusSeconds(60))).isEqualTo(s);
   }
 }

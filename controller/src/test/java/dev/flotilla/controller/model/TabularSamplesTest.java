@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @DisplayName("the tabular samples: initial model from a ConfigMap, party data from a volume")
 class TabularSamplesTest {
 
-  private static final JobModel SERVER = new JobModel(Samples.load("flotilla-tabular-server.yaml", "hospital"));
+  private static final JobModel SERVER = new JobModel(Samples.load("flotilla-tabular/server.yaml", "hospital"));
 
   private static Container container(Pod pod) {
     return pod.getSpec().getContainers().get(0);
@@ -64,7 +64,7 @@ class TabularSamplesTest {
     String path = argument(server, "--initial-model");
     Volume model = volume(pod, "initial-model");
     VolumeMount mount = mountOf(server, "initial-model");
-    ConfigMap configMap = objects("flotilla-tabular-model.yaml", ConfigMap.class).get(0);
+    ConfigMap configMap = objects("flotilla-tabular/model.yaml", ConfigMap.class).get(0);
 
     assertThat(model.getConfigMap().getName()).isEqualTo(configMap.getMetadata().getName());
     assertThat(mount.getReadOnly()).isTrue();
@@ -79,11 +79,11 @@ class TabularSamplesTest {
   @ValueSource(strings = {"a", "b"})
   @DisplayName("each party mounts its own PersistentVolumeClaim read-only at /data and reads its train and test CSV from it")
   void partyDataFromItsVolume(String party) throws IOException {
-    Pod pod = PodModel.desired(new JobModel(Samples.load("flotilla-tabular-party-" + party + ".yaml", "hospital")));
+    Pod pod = PodModel.desired(new JobModel(Samples.load("flotilla-tabular/party-" + party + ".yaml", "hospital")));
     Container container = container(pod);
     Volume data = volume(pod, "data");
     VolumeMount mount = mountOf(container, "data");
-    List<String> claims = objects("flotilla-tabular-data.yaml", PersistentVolumeClaim.class).stream()
+    List<String> claims = objects("flotilla-tabular/data.yaml", PersistentVolumeClaim.class).stream()
         .map(c -> c.getMetadata().getName()).toList();
 
     assertThat(data.getPersistentVolumeClaim().getClaimName()).isEqualTo("cancer-" + party + "-data").isIn(claims);
@@ -95,7 +95,7 @@ class TabularSamplesTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"flotilla-tabular-server.yaml", "flotilla-tabular-party-a.yaml", "flotilla-tabular-party-b.yaml"})
+  @ValueSource(strings = {"flotilla-tabular/server.yaml", "flotilla-tabular/party-a.yaml", "flotilla-tabular/party-b.yaml"})
   @DisplayName("neither a ConfigMap nor a PersistentVolumeClaim volume is refused in the controller's own namespace")
   void allowedInTheControllerNamespace(String file) {
     JobModel job = new JobModel(Samples.load(file, "flotilla-system"));

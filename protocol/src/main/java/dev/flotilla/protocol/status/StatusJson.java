@@ -37,6 +37,19 @@ public final class StatusJson {
   /** The largest status file read: room for thousands of parties over hundreds of rounds. */
   public static final int MAX_FILE_BYTES = 64 << 20;
 
+  /**
+   * The largest summary read: a Kubernetes termination message holds at most 4096 bytes, and a
+   * summary (a job id of at most 253 characters and a few numbers) needs well under 1 KiB.
+   */
+  public static final int MAX_SUMMARY_BYTES = 4096;
+
+  /** Compact: a summary travels in a termination message and a status field. */
+  private static final Gson COMPACT = new GsonBuilder()
+      .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+      .serializeNulls()
+      .setStrictness(Strictness.STRICT)
+      .create();
+
   private static final Gson GSON = new GsonBuilder()
       .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
       .serializeNulls()
@@ -51,8 +64,42 @@ public final class StatusJson {
     return GSON.toJson(status);
   }
 
+  /** The one-line document of {@code summary}; a non-finite number in it is an IllegalArgumentException. */
+  public static String writeSummary(JobSummary summary) {
+    return COMPACT.toJson(summary);
+  }
+
+  /**
+   * The summary in {@code json} (a termination message, so input from a pod), or
+   * InvalidStatusException saying what is wrong: longer than {@link #MAX_SUMMARY_BYTES}, not strict
+   * JSON, a field missing or of the wrong type, a negative count.
+   */
+  public static JobSummary readSummary(String json) throws InvalidStatusException {
+    if (json.length() > MAX_SUMMARY_BYTES) {
+      throw new InvalidStatusException("is longer than " + MAX_SUMMARY_BYTES + " characters, more than any summary");
+    }
+    JobSummary summary = parse(json, JobSummary.class);
+    if (summary.roundsCompleted() < 0 || summary.roundsTotal() < 0 || summary.partiesConnected() < 0
+        || summary.partiesExpected() < 0) {
+      throw new InvalidStatusException("holds a negative count (rounds_completed " + summary.roundsCompleted()
+          + ", rounds_total " + summary.roundsTotal() + ", parties_connected " + summary.partiesConnected()
+          + ", parties_expected " + summary.partiesExpected() + ")");
+    }
+    return summary;
+  }
+
   /** The status of a document, or InvalidStatusException saying what is wrong with it. */
   public static JobStatus read(String json) throws InvalidStatusException {
+    JobStatus status = parse(json, JobStatus.class);
+    String problem = problem(status);
+    if (problem != null) {
+      throw new InvalidStatusException(problem);
+    }
+    return status;
+  }
+
+  /** {@code json} as a {@code type}: strict JSON, every field present with a value of its type. */
+  private static <T extends Record> T parse(String json, Class<T> type) throws InvalidStatusException {
     if (json.isBlank()) {
       throw new InvalidStatusException("is empty");
     }
@@ -71,20 +118,14 @@ public final class StatusJson {
     if (!tree.isJsonObject()) {
       throw new InvalidStatusException("is not a JSON object");
     }
-    requireFields(tree.getAsJsonObject(), JobStatus.class, "");
-    JobStatus status;
+    requireFields(tree.getAsJsonObject(), type, "");
     try {
       // from the text, not the tree: the streaming reader refuses a number its field cannot hold (1e30 for a
       // long), where a tree's number would be narrowed silently
-      status = GSON.fromJson(json, JobStatus.class);
+      return GSON.fromJson(json, type);
     } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
       throw new InvalidStatusException("holds a value of the wrong type: " + rootMessage(e), e);
     }
-    String problem = problem(status);
-    if (problem != null) {
-      throw new InvalidStatusException(problem);
-    }
-    return status;
   }
 
   /**
@@ -134,12 +175,46 @@ public final class StatusJson {
         continue;
       }
       Class<?> raw = c.getType();
+      String kind = scalarKind(raw);
+      if (kind != null && !isScalarOfKind(value, kind)) {
+        // Gson would read "yes" as the boolean false and "3" as the number 3
+        throw new InvalidStatusException("holds a value of the wrong type: '" + where + "' is " + abbreviated(value) + ", "
+            + kind + " expected");
+      }
       if (List.class.isAssignableFrom(raw)) {
         requireList(value, elementType(c.getGenericType(), 0), c.isAnnotationPresent(NullElements.class), where);
       } else if (Map.class.isAssignableFrom(raw)) {
         requireMap(value, elementType(c.getGenericType(), 1), where);
       }
     }
+  }
+
+  private static String abbreviated(JsonElement value) {
+    String text = value.toString();
+    return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+  }
+
+  /** "a boolean", "a number" or "a string" for a scalar component type, else null. */
+  private static String scalarKind(Class<?> type) {
+    if (type == boolean.class || type == Boolean.class) {
+      return "a boolean";
+    }
+    if (type.isPrimitive() || Number.class.isAssignableFrom(type)) {
+      return "a number";
+    }
+    return type == String.class ? "a string" : null;
+  }
+
+  private static boolean isScalarOfKind(JsonElement value, String kind) {
+    if (!value.isJsonPrimitive()) {
+      return false;
+    }
+    var p = value.getAsJsonPrimitive();
+    return switch (kind) {
+      case "a boolean" -> p.isBoolean();
+      case "a number" -> p.isNumber();
+      default -> p.isString();
+    };
   }
 
   private static void requireList(JsonElement value, Type element, boolean nullElements, String where)
