@@ -6,7 +6,7 @@
 #   python3-torch, python3-numpy PyTorch for Debian's /usr/bin/python3: the external-trainer examples
 #   python3-sklearn              small CSV data sets for the tabular (CSV) job tests
 #   safetensors (wheel)          from /opt/pypi/files (or PyPI) into /usr/bin/python3, for those examples
-#   containerd, runc, containernetworking-plugins, conntrack, iptables, busybox-static
+#   containerd, runc, containernetworking-plugins, conntrack, iptables, busybox-static, curl, iproute2, procps
 #                                the single-node cluster of bin/lib/cluster.sh (*ClusterIT)
 #   debootstrap                  the runtime images' base image (bin/lib/base-image.sh, cached)
 # kube-apiserver and kubectl, and the node's kubelet, kube-proxy, kube-scheduler and
@@ -19,7 +19,7 @@ set -euo pipefail
 KUBEAPITEST_DIR="${HOME}/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
 PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist
   python3-torch python3-numpy python3-pip python3-sklearn
-  containerd runc containernetworking-plugins conntrack iptables busybox-static debootstrap)
+  containerd runc containernetworking-plugins conntrack iptables busybox-static curl iproute2 procps debootstrap)
 SAFETENSORS_VERSION=0.8.0
 PYPI_FILES=/opt/pypi/files
 

@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.aggregation.StrategyOptions;
 import java.nio.file.Path;
@@ -37,7 +38,8 @@ public record ServerConfig(
     Path initialModel,
     Path exportFile,
     boolean exportEveryRound,
-    int maxConcurrentUploads) {
+    int maxConcurrentUploads,
+    WireEncoding updateEncoding) {
 
   /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
@@ -60,6 +62,7 @@ public record ServerConfig(
     allowedParties = List.copyOf(allowedParties);
     Objects.requireNonNull(admission, "admission");
     Objects.requireNonNull(reconnectGrace, "reconnectGrace");
+    Objects.requireNonNull(updateEncoding, "updateEncoding");
     if (maxMessageBytes <= (1 << 20)) {
       throw new IllegalArgumentException("the largest message must exceed the 1 MiB data chunks, got " + maxMessageBytes
           + " bytes");
@@ -141,6 +144,7 @@ public record ServerConfig(
     private int maxCallsPerConnection = DEFAULT_MAX_CALLS_PER_CONNECTION;
     private int maxCallsPerParty = DEFAULT_MAX_CALLS_PER_PARTY;
     private int maxConcurrentUploads = 0;
+    private WireEncoding updateEncoding = WireEncoding.FLOAT32;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -171,6 +175,7 @@ public record ServerConfig(
     public Builder maxCallsPerConnection(int v) { maxCallsPerConnection = v; return this; }
     public Builder maxCallsPerParty(int v) { maxCallsPerParty = v; return this; }
     public Builder maxConcurrentUploads(int v) { maxConcurrentUploads = v; return this; }
+    public Builder updateEncoding(WireEncoding v) { updateEncoding = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -178,7 +183,8 @@ public record ServerConfig(
           byzantineParties, krumSelect,
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
-          maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads);
+          maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads,
+          updateEncoding);
     }
   }
 }

@@ -6,6 +6,7 @@ import com.google.inject.ProvisionException;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.admission.NormBound;
@@ -200,6 +201,16 @@ public final class ServerMain implements Callable<Integer> {
           + "spool hold (16 for a 1 GiB model; at least 4).")
   int maxConcurrentUploads;
 
+  @Option(names = "--update-encoding", defaultValue = "float32", paramLabel = "float32|bf16|fp16",
+      converter = UpdateEncodingConverter.class,
+      description = "How parties encode their updates' values on the wire, announced at Join: float32 (4 bytes a "
+          + "value), bf16 (bfloat16: 2 bytes, float32's range, 8 significant bits) or fp16 (IEEE half: 2 bytes, "
+          + "11 significant bits, |values| up to 65504; a party whose update holds a larger one skips the round). "
+          + "2-byte encodings halve the bytes uploaded; the server widens values back to float32 before it "
+          + "aggregates them; an update in another encoding is refused. The global model is always sent as "
+          + "float32 (default ${DEFAULT-VALUE}).")
+  WireEncoding updateEncoding;
+
   @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
       + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
       + "Kubernetes keeps in the pod's status for the IflearnerJob controller (default: none).")
@@ -209,6 +220,17 @@ public final class ServerMain implements Callable<Integer> {
       + "round and at the end; 'bin/flotilla status FILE' prints it (with <state-dir>/status.json, "
       + "'bin/flotilla status --state-dir DIR' finds it).")
   Path statusFile;
+
+  static final class UpdateEncodingConverter implements CommandLine.ITypeConverter<WireEncoding> {
+    @Override
+    public WireEncoding convert(String value) {
+      try {
+        return WireEncoding.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
 
   static final class StrategyNames extends ArrayList<String> {
     StrategyNames() {
@@ -287,7 +309,7 @@ public final class ServerMain implements Callable<Integer> {
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
-        maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads);
+        maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding);
   }
 
   @Override

@@ -40,7 +40,7 @@ class ServerMainTest {
         "--seed", "--state-dir", "--metrics-port", "--allow-party", "--allow-party-file", "--reconnect-grace",
         "--max-samples-per-party", "--max-update-norm", "--update-norm-action", "--max-message-kib",
         "--max-calls-per-connection", "--max-calls-per-party", "--status-file", "--initial-model", "--export",
-        "--export-every-round", "--trim-fraction", "--byzantine-parties", "--krum-select"}) {
+        "--export-every-round", "--trim-fraction", "--byzantine-parties", "--krum-select", "--update-encoding"}) {
       assertThat(r.out()).contains(flag);
     }
     assertThat(r.out().replaceAll("\\s+", " "))
@@ -148,5 +148,23 @@ class ServerMainTest {
     assertThat(DurationConverter.parse("PT2M")).isEqualTo(Duration.ofMinutes(2));
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> DurationConverter.parse("-PT1S"))
         .isInstanceOf(CommandLine.TypeConversionException.class);
+  }
+
+  @Test
+  @DisplayName("--update-encoding reaches the job's configuration (float32 by default, bf16, fp16); another value is a one-line usage error")
+  void updateEncodingFlag(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    String state = dir.resolve("s").toString();
+    ServerMain defaults = new ServerMain();
+    new CommandLine(defaults).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", state);
+    assertThat(defaults.config("job1").updateEncoding()).isEqualTo(dev.flotilla.protocol.tensor.WireEncoding.FLOAT32);
+    for (String flag : new String[] {"bf16", "fp16"}) {
+      ServerMain main = new ServerMain();
+      new CommandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", state,
+          "--update-encoding", flag);
+      assertThat(main.config("job1").updateEncoding().flagName()).isEqualTo(flag);
+    }
+    Result bad = run("--cert", "a", "--key", "b", "--ca", "c", "--update-encoding", "int8");
+    assertThat(bad.code()).isNotZero();
+    assertThat(bad.err().strip()).doesNotContain("\n").contains("update encoding 'int8' is not one of [float32, bf16, fp16]");
   }
 }

@@ -77,6 +77,12 @@ public final class DemoCommand implements Callable<Integer> {
       description = "fedavg, fedprox, fedadam or fedyogi (default: ${DEFAULT-VALUE}).")
   String strategy;
 
+  @Option(names = "--update-encoding", defaultValue = "float32", paramLabel = "float32|bf16|fp16",
+      description = "How the parties encode their updates (the server's --update-encoding): bf16 and fp16 send 2 "
+          + "bytes a value instead of 4, halving the bytes uploaded, at the cost of precision in every update "
+          + "(default: ${DEFAULT-VALUE}).")
+  String updateEncoding;
+
   @Option(names = "--report", paramLabel = "FILE", description = "Write the run's figures as JSON to FILE.")
   Path report;
 
@@ -184,8 +190,8 @@ public final class DemoCommand implements Callable<Integer> {
     boolean success = false;
     try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory);
         ViaIngress ingress = viaIngress ? ViaIngress.start(federation, out) : null) {
-      out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, %s split %s%n",
-          parties, rounds, modelLabel, strategy, data != null ? data : "Fashion-MNIST", split);
+      out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, %s split %s, updates in %s%n",
+          parties, rounds, modelLabel, strategy, data != null ? data : "Fashion-MNIST", split, updateEncoding);
       if (trainerCommand != null) {
         out.printf(Locale.ROOT, "  trainer       %s%n", trainerCommand);
       }
@@ -248,6 +254,7 @@ public final class DemoCommand implements Callable<Integer> {
         .initialModel(initialModel != null ? initialModel.toAbsolutePath() : null)
         .trainerCommand(trainerCommand)
         .strategy(strategy)
+        .updateEncoding(updateEncoding)
         .partition(split)
         .seed(seed)
         .dataDirectory(dataPath.toAbsolutePath())
@@ -400,6 +407,10 @@ public final class DemoCommand implements Callable<Integer> {
     if (!List.of("fedavg", "fedprox", "fedadam", "fedyogi").contains(strategy)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--strategy must be fedavg, fedprox, fedadam or fedyogi, not " + strategy);
+    }
+    if (!dev.flotilla.protocol.tensor.WireEncoding.NAMES.contains(updateEncoding)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--update-encoding must be one of "
+          + dev.flotilla.protocol.tensor.WireEncoding.NAMES + ", not " + updateEncoding);
     }
     if (!(alpha > 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--alpha must be positive, not " + alpha);

@@ -85,7 +85,8 @@ public final class LocalFederation implements AutoCloseable {
         .minParties(settings.minParties)
         .expectedParties(settings.parties)
         .roundTimeout(settings.roundTimeout.toSeconds() + "s")
-        .strategy(settings.strategy);
+        .strategy(settings.strategy)
+        .updateEncoding(settings.updateEncoding);
     if (settings.model != null) {
       args.model(settings.model);
     }
@@ -283,6 +284,7 @@ public final class LocalFederation implements AutoCloseable {
     Path initialModel;
     String trainerCommand;
     String strategy = "fedavg";
+    String updateEncoding = "float32";
     String partition = "dirichlet:0.5";
     long seed = 42;
     Path dataDirectory = Path.of("/usr/share/datasets/fashion-mnist");
@@ -306,6 +308,8 @@ public final class LocalFederation implements AutoCloseable {
     /** Every party's {@code --trainer-command}: trains in that command instead of DJL. */
     public Settings trainerCommand(String value) { trainerCommand = value; return this; }
     public Settings strategy(String value) { strategy = value; return this; }
+    /** The server's {@code --update-encoding}: float32, bf16 or fp16. */
+    public Settings updateEncoding(String value) { updateEncoding = value; return this; }
     public Settings partition(String value) { partition = value; return this; }
     public Settings seed(long value) { seed = value; return this; }
     public Settings dataDirectory(Path value) { dataDirectory = value; return this; }

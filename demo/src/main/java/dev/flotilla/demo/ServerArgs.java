@@ -43,6 +43,11 @@ public final class ServerArgs {
     return add("--strategy", strategy);
   }
 
+  /** float32, bf16 or fp16. */
+  public ServerArgs updateEncoding(String encoding) {
+    return add("--update-encoding", encoding);
+  }
+
   public ServerArgs model(String model) {
     return add("--model", model);
   }

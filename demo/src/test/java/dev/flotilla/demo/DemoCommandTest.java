@@ -31,7 +31,14 @@ class DemoCommandTest {
     assertThat(run("--help")).isZero();
     assertThat(out.toString()).contains("--parties", "--rounds", "--model", "--strategy", "--report", "--data", "--keep-dir",
         "--initial-model", "--trainer-command", "--test-data", "--eval-samples", "--party-option", "--partition",
-        "--export");
+        "--export", "--update-encoding");
+  }
+
+  @Test
+  @DisplayName("--update-encoding takes float32, bf16 or fp16; anything else is refused before anything starts")
+  void updateEncoding() {
+    assertThat(run("--update-encoding", "int8")).isEqualTo(2);
+    assertThat(err.toString()).contains("--update-encoding must be one of [float32, bf16, fp16], not int8");
   }
 
   @Test

@@ -72,6 +72,19 @@ class LocalFederationTest {
   }
 
   @Test
+  @DisplayName("the update encoding reaches the server as --update-encoding (float32 unless chosen)")
+  void updateEncoding(@TempDir Path root, @TempDir Path dir) throws IOException {
+    FlotillaJars jars = jars(root);
+    try (LocalFederation federation = LocalFederation.prepare(new LocalFederation.Settings(), jars, dir)) {
+      assertThat(valueOf(federation.serverArgs().toList(), "--update-encoding")).isEqualTo("float32");
+    }
+    try (LocalFederation federation = LocalFederation.prepare(new LocalFederation.Settings().updateEncoding("bf16"),
+        jars, dir.resolve("bf16"))) {
+      assertThat(valueOf(federation.serverArgs().toList(), "--update-encoding")).isEqualTo("bf16");
+    }
+  }
+
+  @Test
   @DisplayName("a federation with neither a built-in model nor an initial model file is refused")
   void noModel(@TempDir Path root, @TempDir Path dir) throws IOException {
     FlotillaJars jars = jars(root);

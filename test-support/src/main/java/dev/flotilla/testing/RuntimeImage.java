@@ -42,6 +42,14 @@ public final class RuntimeImage {
     return Path.of("target", "jib-image.tar").toAbsolutePath();
   }
 
+  /**
+   * The image that {@code module}'s profile "images" wrote in this checkout, e.g. {@code party} ->
+   * {@code <checkout>/party/target/jib-image.tar} (for tests outside the module, such as the cluster tier).
+   */
+  public static Path checkoutTarball(String module) {
+    return imagesScript().getParent().getParent().getParent().resolve(module).resolve("target").resolve("jib-image.tar");
+  }
+
   /** Imports the tarball (a no-op when containerd holds that manifest already) and reads its config. */
   public static RuntimeImage importFrom(Path tarball) {
     String output = ProcessRun.run(Path.of("."), IMPORT_TIMEOUT, Map.of(),

@@ -87,7 +87,15 @@ public final class SingleNodeCluster {
 
   /** Imports an image archive (OCI or docker-archive tar) into the node's containerd (namespace k8s.io). */
   public void importImage(Path archive) {
-    run(script, COMMAND_TIMEOUT, "ctr", "images", "import", archive.toAbsolutePath().toString()).requireSuccess();
+    runScript("ctr", "images", "import", archive.toAbsolutePath().toString()).requireSuccess();
+  }
+
+  /**
+   * Runs {@code bin/lib/cluster.sh args...} (up, status, ctr ...), for tests of the script itself;
+   * {@code down} would take the cluster from the other tests of this JVM.
+   */
+  public ProcessRun.Result runScript(String... args) {
+    return run(script, UP_TIMEOUT, args);
   }
 
   private void downIfStartedHere() {

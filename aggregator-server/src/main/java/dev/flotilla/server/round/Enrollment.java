@@ -59,6 +59,7 @@ final class Enrollment {
         .setLocalEpochs(job.config.localEpochs())
         .setPartyName(name)
         .setMaxMessageBytes(job.config.maxMessageBytes())
+        .setUpdateEncoding(job.config.updateEncoding().proto())
         .addAllTensors(TensorChunks.infos(job.specs))
         .build();
   }

@@ -72,15 +72,17 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     this.job = new JobState(config, source, strategy, parties, new GlobalModelHolder(store, initial), checkpoints,
         writer, metrics, clock, tlsProvider);
     this.enrollment = new Enrollment(job, rules);
-    this.uploads = new UploadDesk(job, new UploadAdmission(config.jobId(), rules, source.layout(), source.describe()));
+    this.uploads = new UploadDesk(job, new UploadAdmission(config.jobId(), rules, source.layout(), source.describe(),
+        config.updateEncoding()));
     this.loop = new RoundLoop(job, enrollment, uploads, config.stateDir().resolve("spool"));
     if (resumed != null) {
       Resume.apply(resumed, job);
     } else {
-      log.info("job {}: new job, {} ({} tensors, {} values{}), strategy {}, {} rounds, min {} / expected {} parties",
+      log.info("job {}: new job, {} ({} tensors, {} values{}), strategy {}, {} rounds, min {} / expected {} parties, "
+              + "updates in {}",
           config.jobId(), source.describe(), source.layout().size(), ModelSpecs.totalElements(source.layout()),
           config.initialModel() == null ? ", seed " + config.seed() : "", strategy.name(), config.rounds(),
-          config.minParties(), config.expectedParties());
+          config.minParties(), config.expectedParties(), config.updateEncoding().describe());
     }
     job.finished = job.roundsCompleted >= config.rounds();
     metrics.roundsCompleted(job.roundsCompleted);

@@ -5,6 +5,7 @@ import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tensor.TensorStreamDecoder;
 import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.server.aggregation.UpdateSink;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -15,8 +16,9 @@ import java.util.Map;
 
 /**
  * One party's admitted update on its way into the round's aggregation: the place where chunks
- * arrive. Each data chunk is checked (size, alignment, room in the model, finite values) and then
- * handed, tensor by tensor, to the strategy's {@link UpdateSink}; at the end the sink is committed,
+ * arrive. Each data chunk is checked (size, alignment, room in the model, finite values; values of a
+ * 2-byte encoding widened to float32 first) and then handed, tensor by tensor, to the strategy's
+ * {@link UpdateSink}; at the end the sink is committed,
  * or discarded (which leaves no trace in the next model). Its own monitor orders the chunk thread
  * against the round loop closing the round: an upload is either committed before the close or
  * discarded by it, never half.
@@ -31,18 +33,26 @@ public final class Upload {
   private final Round round;
   private final long samples;
   private final Map<String, Double> metrics;
+  private final WireEncoding encoding;
   private final TensorStreamDecoder decoder;
   private final UpdateSink sink;
   private State state = State.OPEN;
 
   Upload(String jobId, String party, Round round, long samples, Map<String, Double> metrics, List<TensorSpec> specs,
       UpdateSink sink) {
+    this(jobId, party, round, samples, metrics, specs, WireEncoding.FLOAT32, sink);
+  }
+
+  /** An upload whose values arrive in {@code encoding} (the job's, checked at admission) and reach the sink as float32. */
+  Upload(String jobId, String party, Round round, long samples, Map<String, Double> metrics, List<TensorSpec> specs,
+      WireEncoding encoding, UpdateSink sink) {
     this.jobId = jobId;
     this.party = party;
     this.round = round;
     this.samples = samples;
     this.metrics = Map.copyOf(metrics);
-    this.decoder = new TensorStreamDecoder(specs);
+    this.encoding = encoding;
+    this.decoder = new TensorStreamDecoder(specs, encoding);
     this.sink = sink;
   }
 
@@ -81,7 +91,7 @@ public final class Upload {
     try {
       decoder.check(data);
     } catch (TensorStreamException e) {
-      Status code = data.size() % Float.BYTES != 0 && data.size() <= TensorChunks.MAX_CHUNK_BYTES
+      Status code = data.size() % encoding.bytesPerValue() != 0 && data.size() <= TensorChunks.MAX_CHUNK_BYTES
           ? Status.INVALID_ARGUMENT : Status.RESOURCE_EXHAUSTED;
       throw code.withDescription("update of party '" + party + "' refused: " + e.getMessage()).asException();
     }
@@ -114,7 +124,7 @@ public final class Upload {
     requireOpen();
     if (!decoder.isComplete()) {
       throw Status.INVALID_ARGUMENT.withDescription("update of party '" + party + "' ended after "
-          + decoder.valuesReceived() + " of " + decoder.valuesExpected() + " float32 values").asException();
+          + decoder.valuesReceived() + " of " + decoder.valuesExpected() + " " + encoding.describe() + " values").asException();
     }
     String note;
     try {

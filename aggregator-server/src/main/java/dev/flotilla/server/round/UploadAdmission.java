@@ -3,6 +3,7 @@ package dev.flotilla.server.round;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.v1.Encoding;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.server.admission.UpdateAdmission;
@@ -43,9 +44,17 @@ final class UploadAdmission {
   private final UpdateAdmission rules;
   private final List<TensorSpec> specs;
   private final String modelDescription;
+  private final WireEncoding encoding;
 
   UploadAdmission(String jobId, UpdateAdmission rules, List<TensorSpec> specs, String modelDescription) {
+    this(jobId, rules, specs, modelDescription, WireEncoding.FLOAT32);
+  }
+
+  /** With the job's update encoding (--update-encoding): an update in any other is refused. */
+  UploadAdmission(String jobId, UpdateAdmission rules, List<TensorSpec> specs, String modelDescription,
+      WireEncoding encoding) {
     this.jobId = jobId;
+    this.encoding = encoding;
     this.rules = rules;
     this.specs = List.copyOf(specs);
     this.modelDescription = modelDescription;
@@ -78,9 +87,16 @@ final class UploadAdmission {
       throw new Refusal(Status.Code.FAILED_PRECONDITION, "party '" + party + "' was not asked to train round " + number
           + " (it has no Rounds stream)", false);
     }
-    if (header.getEncoding() != Encoding.FLOAT32) {
+    if (header.getEncoding() == Encoding.FIXED_POINT_MOD_2_32) {
       throw new Refusal(Status.Code.UNIMPLEMENTED, "update encoding " + header.getEncoding()
-          + " is not supported by this server; send FLOAT32", true);
+          + " is not supported by this server; send " + encoding.proto(), true);
+    }
+    if (header.getEncoding() != encoding.proto()) {
+      String sent = header.getEncoding() == Encoding.UNRECOGNIZED ? "unknown (" + header.getEncodingValue() + ")"
+          : header.getEncoding().name();
+      throw new Refusal(Status.Code.INVALID_ARGUMENT, "update of party '" + party + "' is encoded as " + sent
+          + " but job " + jobId + " takes " + encoding.proto() + " updates (--update-encoding "
+          + encoding.flagName() + ", announced at Join)", true);
     }
     try {
       rules.checkUpdateSamples(party, header.getNumSamples(), announced);

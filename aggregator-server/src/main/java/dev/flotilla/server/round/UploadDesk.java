@@ -48,7 +48,7 @@ final class UploadDesk {
           + e.getMessage()).withCause(e).asException();
     }
     Upload upload = new Upload(job.jobId, name, open.round, header.getNumSamples(), header.getMetricsMap(), job.specs,
-        sink);
+        job.config.updateEncoding(), sink);
     open.startUpload(upload);
     return upload;
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.v1.Encoding;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.server.admission.AdmissionLimits;
@@ -81,5 +82,31 @@ class UploadAdmissionTest {
         "update of party 'alice': metric 'loss' is NaN; metrics must be finite numbers", true);
     assertRefusal("alice", header(3, 1).setTensors(0, TensorChunks.infos(SPECS).get(0).toBuilder().setName("v")), open,
         Status.Code.INVALID_ARGUMENT, "update does not match model 'tiny': tensor 0 is named 'v', expected 'w'", true);
+  }
+
+  @Test
+  @DisplayName("in a bf16 job an update in another encoding is refused with INVALID_ARGUMENT naming both (ending the party's part); a bf16 one is admitted")
+  void encodingOfTheJob() throws Exception {
+    UploadAdmission bf16 = new UploadAdmission("jobA", new UpdateAdmission(AdmissionLimits.defaults()), SPECS,
+        "model 'tiny'", WireEncoding.BFLOAT16);
+    open.addParticipant("alice");
+    for (Encoding other : List.of(Encoding.FLOAT32, Encoding.FLOAT16)) {
+      assertThatThrownBy(() -> bf16.check("alice", header(3, 1).setEncoding(other).build(), open, 100, ""))
+          .isInstanceOfSatisfying(UploadAdmission.Refusal.class, r -> {
+            assertThat(r.status().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(r.status().getDescription()).isEqualTo("update of party 'alice' is encoded as " + other.name()
+                + " but job jobA takes BFLOAT16 updates (--update-encoding bf16, announced at Join)");
+            assertThat(r.endsParticipation()).isTrue();
+          });
+    }
+    assertThatThrownBy(() -> bf16.check("alice", header(3, 1).setEncodingValue(9).build(), open, 100, ""))
+        .isInstanceOfSatisfying(UploadAdmission.Refusal.class, r -> assertThat(r.status().getDescription())
+            .isEqualTo("update of party 'alice' is encoded as unknown (9) but job jobA takes BFLOAT16 updates "
+                + "(--update-encoding bf16, announced at Join)"));
+    bf16.check("alice", header(3, 1).setEncoding(Encoding.BFLOAT16).build(), open, 100, "");
+    // and a float32 job refuses a bf16 update the same way
+    assertRefusal("alice", header(3, 1).setEncoding(Encoding.BFLOAT16), open, Status.Code.INVALID_ARGUMENT,
+        "update of party 'alice' is encoded as BFLOAT16 but job jobA takes FLOAT32 updates (--update-encoding float32, "
+            + "announced at Join)", true);
   }
 }

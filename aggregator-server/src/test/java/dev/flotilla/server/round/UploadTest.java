@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import java.nio.ByteBuffer;
@@ -93,5 +94,24 @@ class UploadTest {
     assertStatus(upload::commit, Status.Code.DEADLINE_EXCEEDED,
         "round 4 of job jobU closed before the update of party 'alice' completed");
     assertThat(sink.committed).isFalse();
+  }
+
+  @Test
+  @DisplayName("a bf16 upload takes 2 bytes a value: values reach the sink widened to float32; an odd-length chunk is INVALID_ARGUMENT, one beyond the model RESOURCE_EXHAUSTED, an infinity INVALID_ARGUMENT")
+  void bfloat16Upload() throws Exception {
+    RecordingSink halves = new RecordingSink();
+    Upload bf16 = new Upload("jobU", "alice", new Round(4, 1, Instant.EPOCH), 10, Map.of(), SPECS,
+        WireEncoding.BFLOAT16, halves);
+    assertStatus(() -> bf16.accept(ByteString.copyFrom(new byte[5])), Status.Code.INVALID_ARGUMENT,
+        "update of party 'alice' refused: data chunk of 5 bytes is not a whole number of bfloat16 values");
+    assertStatus(() -> bf16.accept(ByteString.copyFrom(new byte[18])), Status.Code.RESOURCE_EXHAUSTED,
+        "update of party 'alice' refused: stream carries more than the 8 bfloat16 values of the model (9 so far)");
+    // 1, -2, 1 + 2^-7, and 0.5 as bfloat16, then 3 more and an infinity
+    bf16.accept(ByteString.copyFrom(new byte[] {(byte) 0x80, 0x3f, 0x00, (byte) 0xc0, (byte) 0x81, 0x3f, 0x00, 0x3f}));
+    assertThat(halves.blocks.get(0).values()).containsExactly(1f, -2f, 1.0078125f, 0.5f);
+    assertStatus(() -> bf16.accept(ByteString.copyFrom(new byte[] {0, 0, 0, 0, (byte) 0x80, 0x7f, 0, 0})),
+        Status.Code.INVALID_ARGUMENT, "update of party 'alice' refused: tensor 'b' element 0 is Infinity");
+    assertStatus(bf16::commit, Status.Code.INVALID_ARGUMENT,
+        "update of party 'alice' ended after 6 of 8 bfloat16 values");
   }
 }

@@ -39,6 +39,7 @@ public record PodOutcome(String phase, Observation podReady, Optional<JobSummary
   public static final String UNFINISHED = "Unfinished";
   public static final String NO_SUMMARY = "NoSummary";
   public static final String POD_FAILED = "PodFailed";
+  public static final String ENDED = "Ended";
 
   /** PodReady reasons that are failures or refusals the job's owner must act on: each is a Warning Event. */
   public static final Set<String> WARNINGS = Set.of(IMAGE_PULL_FAILED, CRASH_LOOP, UNFINISHED, NO_SUMMARY, POD_FAILED);
@@ -49,6 +50,23 @@ public record PodOutcome(String phase, Observation podReady, Optional<JobSummary
 
   /** The most of a container's own message (or its log tail) copied into a condition. */
   static final int MAX_DETAIL = 300;
+
+  /**
+   * True when the job's status says it ended (Succeeded or Failed) for its current generation: its
+   * pod is then left as it is, and not made again when it is gone.
+   */
+  public static boolean ended(dev.flotilla.controller.api.IflearnerJob job) {
+    var status = job.getStatus();
+    return status != null && (SUCCEEDED.equals(status.getPhase()) || FAILED.equals(status.getPhase()))
+        && java.util.Objects.equals(status.getObservedGeneration(), job.getMetadata().getGeneration());
+  }
+
+  /** The outcome of an ended job whose pod is gone: the phase it ended with. */
+  public static PodOutcome endedWithoutPod(dev.flotilla.controller.api.IflearnerJob job) {
+    return new PodOutcome(job.getStatus().getPhase(), new Observation(StatusModel.POD_READY, false, ENDED, "the job ended ("
+        + job.getStatus().getPhase() + ") and its pod is gone; it is not made again: edit spec.template or re-create the job "
+        + "to run it again"), Optional.empty());
+  }
 
   /** The outcome of {@code pod} (null: not made yet) for {@code job}. */
   public static PodOutcome of(JobModel job, Pod pod) {

@@ -126,21 +126,19 @@ public final class IflearnerJobReconciler {
 
     // 3. ingress
     Ingress ingress = null;
-    {
-      try {
-        Ingress desired = IngressModel.desired(model);
-        if (desired == null) {
-          observations.add(new Observation(StatusModel.INGRESS_READY, true, "NoHost", "spec.host is empty: no Ingress"));
-        } else {
-          applier.apply(desired);
-          ingress = client.resource(desired).get();
-          observations.add(new Observation(StatusModel.INGRESS_READY, true, "Applied",
-              "Ingress " + model.ingressName() + " routes " + model.host() + " (" + model.tlsMode().wireName() + ") to "
-                  + model.serviceName() + ":" + model.grpcPort()));
-        }
-      } catch (RuntimeException e) {
-        errors.add(fail(job, observations, StatusModel.INGRESS_READY, "IngressFailed", e));
+    try {
+      Ingress desired = IngressModel.desired(model);
+      if (desired == null) {
+        observations.add(new Observation(StatusModel.INGRESS_READY, true, "NoHost", "spec.host is empty: no Ingress"));
+      } else {
+        applier.apply(desired);
+        ingress = client.resource(desired).get();
+        observations.add(new Observation(StatusModel.INGRESS_READY, true, "Applied",
+            "Ingress " + model.ingressName() + " routes " + model.host() + " (" + model.tlsMode().wireName() + ") to "
+                + model.serviceName() + ":" + model.grpcPort()));
       }
+    } catch (RuntimeException e) {
+      errors.add(fail(job, observations, StatusModel.INGRESS_READY, "IngressFailed", e));
     }
 
     IngressAddressChoice address = IngressAddressChoice.choose(model, config.publish(), config.ingressAddress(), statusAddress(ingress));
@@ -186,7 +184,14 @@ public final class IflearnerJobReconciler {
       }
       Pod desired = PodModel.desired(model, config.podHostAliases() ? address.address() : null);
       Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
-      if (actual == null && config.podHostAliases() && model.dnsEnabled() && address.address() == null) {
+      if (PodOutcome.ended(job)) {
+        // a job that ended stays ended: its pod is neither replaced (a new controller's defaults) nor made again
+        // (deleted); editing spec (a new generation) or re-creating the job runs it again
+        pod = actual;
+        if (actual == null) {
+          outcome = PodOutcome.endedWithoutPod(job);
+        }
+      } else if (actual == null && config.podHostAliases() && model.dnsEnabled() && address.address() == null) {
         // its host aliases need the address, and a pod cannot gain them later without being replaced:
         // the Ingress status (an event on a child) brings the job back
         observations.add(new Observation(StatusModel.POD_READY, false, "WaitingForIngressAddress", "the pod is made once the "
@@ -205,7 +210,9 @@ public final class IflearnerJobReconciler {
         applyPod(desired);
         pod = client.pods().inNamespace(namespace).withName(model.podName()).get();
       }
-      outcome = PodOutcome.of(model, pod);
+      if (outcome == null) {
+        outcome = PodOutcome.of(model, pod);
+      }
       if (observations.stream().noneMatch(o -> o.type().equals(StatusModel.POD_READY))) {
         observations.add(outcome.podReady());
         reportOutcome(job, model, outcome);
@@ -213,7 +220,7 @@ public final class IflearnerJobReconciler {
     } catch (TemplateRefused e) {
       errors.add(fail(job, observations, StatusModel.POD_READY, "TemplateRefused", e));
     } catch (RuntimeException e) {
-      errors.add(fail(job, observations, StatusModel.POD_READY, "PodFailed", e));
+      errors.add(fail(job, observations, StatusModel.POD_READY, "PodApplyFailed", e));
     }
 
     writeStatus(job, model, observations, outcome, !errors.isEmpty());

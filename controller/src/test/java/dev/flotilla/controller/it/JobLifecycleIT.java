@@ -227,6 +227,24 @@ class JobLifecycleIT {
 
   @Test
   @Order(3)
+  @DisplayName("a job that ended stays ended: its pod deleted is not made again, the phase stays Succeeded, PodReady says why")
+  void endedStaysEnded() {
+    client.pods().inNamespace(NS).withName("fashion-server").withGracePeriod(0).delete();
+    await("PodReady Ended").atMost(WAIT).untilAsserted(() -> {
+      Condition pod = condition("fashion-server", "PodReady");
+      assertThat(pod.getReason()).isEqualTo("Ended");
+      assertThat(pod.getMessage()).startsWith("the job ended (Succeeded) and its pod is gone");
+    });
+    await("no new pod").during(Duration.ofSeconds(5)).atMost(WAIT).until(() ->
+        client.pods().inNamespace(NS).withName("fashion-server").get() == null);
+    var s = job("fashion-server").getStatus();
+    assertThat(s.getPhase()).isEqualTo("Succeeded");
+    assertThat(s.getRound()).isEqualTo(5);
+    assertThat(s.getFinalAccuracy()).isEqualTo(0.8301);
+  }
+
+  @Test
+  @Order(4)
   @DisplayName("kubectl apply -k config/samples/iflearner, image not pullable: Pending, PodReady=False ImagePullFailed naming "
       + "ghcr.io/iflytek/iflearner:v0.1.0, and one Warning Event while the kubelet alternates ErrImagePull and ImagePullBackOff")
   void imagePullFailure() {
@@ -254,7 +272,7 @@ class JobLifecycleIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   @DisplayName("the controller restarted mid-job: the same children (names, uids, resourceVersions), none duplicated, and a "
       + "party pod that failed while it was down is reported Failed with a Warning Event")
   void controllerRestart() {

@@ -93,6 +93,25 @@ class PodOutcomeTest {
     }
   }
 
+  @Test
+  @DisplayName("a job whose status says Succeeded or Failed for its current generation has ended; a new generation has not")
+  void ended() {
+    var job = Samples.load("flotilla-fashion-mnist/server.yaml", "fl");
+    assertThat(PodOutcome.ended(job)).isFalse();
+    job.setStatus(new dev.flotilla.controller.api.IflearnerJobStatus());
+    job.getStatus().setObservedGeneration(1L);
+    job.getStatus().setPhase("Running");
+    assertThat(PodOutcome.ended(job)).isFalse();
+    job.getStatus().setPhase("Succeeded");
+    assertThat(PodOutcome.ended(job)).isTrue();
+    assertThat(PodOutcome.endedWithoutPod(job).phase()).isEqualTo("Succeeded");
+    assertThat(PodOutcome.endedWithoutPod(job).podReady().reason()).isEqualTo("Ended");
+    job.getStatus().setPhase("Failed");
+    assertThat(PodOutcome.ended(job)).isTrue();
+    job.getMetadata().setGeneration(2L);
+    assertThat(PodOutcome.ended(job)).as("spec edited since").isFalse();
+  }
+
   @Nested
   @DisplayName("a pod that has not ended")
   class NotEnded {

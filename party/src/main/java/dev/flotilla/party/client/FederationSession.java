@@ -5,6 +5,7 @@ import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.ModelAssembler;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.v1.EvaluationReport;
 import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.protocol.v1.FetchModelRequest;
@@ -72,7 +73,7 @@ public final class FederationSession implements AutoCloseable {
 
   public JoinResponse join(long numSamples) {
     return blockingStub.withDeadlineAfter(deadlines.join().toMillis(), TimeUnit.MILLISECONDS)
-        .join(JoinRequest.newBuilder().setNumSamples(numSamples).addCapabilities("float32").build());
+        .join(JoinRequest.newBuilder().setNumSamples(numSamples).addAllCapabilities(WireEncoding.NAMES).build());
   }
 
   /** Opens the Rounds stream; its events and its end arrive through {@link #nextIncoming}. */
@@ -128,7 +129,10 @@ public final class FederationSession implements AutoCloseable {
     return decoded;
   }
 
-  /** Uploads an update (header, then chunks as flow control allows) and waits for the server's answer. */
+  /**
+   * Uploads an update (header, then chunks as flow control allows, its values in the header's
+   * encoding) and waits for the server's answer.
+   */
   public SubmitUpdateResponse submitUpdate(UpdateHeader header, List<TensorSpec> layout, float[][] weights)
       throws InterruptedException {
     Iterator<UpdateChunk> chunks = TensorChunks.updateStream(header, layout, weights);

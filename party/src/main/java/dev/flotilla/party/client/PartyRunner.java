@@ -10,6 +10,7 @@ import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.ModelAssembler;
 import dev.flotilla.protocol.tensor.TensorStreamException;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.v1.Encoding;
 import dev.flotilla.protocol.v1.EvaluationReport;
 import dev.flotilla.protocol.v1.Finished;
@@ -61,6 +62,7 @@ public final class PartyRunner {
   private List<TensorSpec> layout;
   private Trained lastTrained;
   private JoinResponse currentJoin;
+  private WireEncoding updateEncoding = WireEncoding.FLOAT32;
 
   /** The weights trained for one round from one global model version, kept until they are accepted. */
   private record Trained(int round, long modelVersion, LocalUpdate update) {}
@@ -193,6 +195,13 @@ public final class PartyRunner {
           + settings.model() + " but job " + jobId + " trains '" + join.getModel() + "'; use --model "
           + join.getModel() + " or leave --model out");
     }
+    try {
+      updateEncoding = WireEncoding.of(join.getUpdateEncoding());
+    } catch (IllegalArgumentException e) {
+      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "job " + jobId + " asks for updates encoded as "
+          + (join.getUpdateEncoding() == Encoding.UNRECOGNIZED ? "unknown (" + join.getUpdateEncodingValue() + ")"
+              : join.getUpdateEncoding()) + ", which this party cannot send; it sends " + WireEncoding.NAMES, e);
+    }
     if (layout == null) {
       try {
         List<TensorSpec> jobLayout = JobLayout.of(join, Runtime.getRuntime().maxMemory());
@@ -204,11 +213,11 @@ public final class PartyRunner {
       }
     }
     log.info("{} joined: strategy {}, model {}, {} rounds, {} completed, party index {}, {} local epoch(s), "
-            + "batch {}, lr {}, momentum {}{}",
+            + "batch {}, lr {}, momentum {}{}, updates in {}",
         prefix(), join.getStrategy(), join.getModel().isEmpty() ? "(from a file, " + layout.size() + " tensors)"
             : join.getModel(), join.getRounds(), join.getCurrentRound(),
         join.getPartyIndex(), epochs(join), settings.batchSize(), settings.learningRate(), settings.momentum(),
-        join.getFedproxMu() > 0 ? ", FedProx mu " + join.getFedproxMu() : "");
+        join.getFedproxMu() > 0 ? ", FedProx mu " + join.getFedproxMu() : "", updateEncoding.describe());
     currentJoin = join;
   }
 
@@ -297,11 +306,19 @@ public final class PartyRunner {
       lastTrained = trained;
     }
     LocalUpdate update = trained.update();
+    try {
+      // whatever trained it: the one place an update leaves the party
+      updateEncoding.requireEncodable(layout, update.weights());
+    } catch (TensorStreamException e) {
+      log.warn("{} round {}: skipped, the update cannot be sent as {} (the job's --update-encoding {}): {}; waiting "
+          + "for the next round", prefix(), round, updateEncoding.describe(), updateEncoding.flagName(), e.getMessage());
+      return;
+    }
     UpdateHeader header = UpdateHeader.newBuilder()
         .setRound(round)
         .setNumSamples(update.samples())
         .putAllMetrics(update.metrics())
-        .setEncoding(Encoding.FLOAT32)
+        .setEncoding(updateEncoding.proto())
         .build();
     SubmitUpdateResponse response = session.submitUpdate(header, layout, update.weights());
     log.info("{} round {}/{}{}: global model v{} {}; {} on {} samples; update of {} values accepted; {} s",

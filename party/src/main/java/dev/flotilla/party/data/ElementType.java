@@ -1,5 +1,6 @@
 package dev.flotilla.party.data;
 
+import dev.flotilla.protocol.tensor.HalfFloats;
 import java.nio.ByteBuffer;
 
 /** The element types of NumPy arrays a party reads, each read from a little- or big-endian buffer as a float. */
@@ -49,28 +50,9 @@ enum ElementType {
         long v = buffer.getLong(offset);
         yield v >= 0 ? v : (double) (v >>> 1) * 2 + (v & 1);
       }
-      case FLOAT16 -> halfToFloat(buffer.getShort(offset));
+      case FLOAT16 -> HalfFloats.float16ToFloat(buffer.getShort(offset)); // Java 17 has no Float.float16ToFloat
       case FLOAT32 -> buffer.getFloat(offset);
       case FLOAT64 -> buffer.getDouble(offset);
     };
-  }
-
-  /** IEEE 754 binary16 to float (Java 17 has no Float.float16ToFloat). */
-  static float halfToFloat(short half) {
-    int h = half & 0xffff;
-    int sign = (h & 0x8000) << 16;
-    int exponent = (h >>> 10) & 0x1f;
-    int mantissa = h & 0x3ff;
-    if (exponent == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-    }
-    if (exponent == 0) {
-      if (mantissa == 0) {
-        return Float.intBitsToFloat(sign);
-      }
-      float value = mantissa / 1024f / 16384f; // 2^-14 * m/1024
-      return sign != 0 ? -value : value;
-    }
-    return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
   }
 }

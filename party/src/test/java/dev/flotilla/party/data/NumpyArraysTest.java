@@ -3,6 +3,7 @@ package dev.flotilla.party.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.flotilla.protocol.tensor.HalfFloats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -182,10 +183,10 @@ class NumpyArraysTest {
   @Test
   @DisplayName("float16 values convert exactly")
   void half() {
-    assertThat(ElementType.halfToFloat((short) 0x3c00)).isEqualTo(1f);
-    assertThat(ElementType.halfToFloat((short) 0xc000)).isEqualTo(-2f);
-    assertThat(ElementType.halfToFloat((short) 0x0001)).isEqualTo((float) Math.pow(2, -24));
-    assertThat(ElementType.halfToFloat((short) 0x7bff)).isEqualTo(65504f);
+    assertThat(HalfFloats.float16ToFloat((short) 0x3c00)).isEqualTo(1f);
+    assertThat(HalfFloats.float16ToFloat((short) 0xc000)).isEqualTo(-2f);
+    assertThat(HalfFloats.float16ToFloat((short) 0x0001)).isEqualTo((float) Math.pow(2, -24));
+    assertThat(HalfFloats.float16ToFloat((short) 0x7bff)).isEqualTo(65504f);
   }
 
 }

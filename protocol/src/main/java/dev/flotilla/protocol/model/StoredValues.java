@@ -1,10 +1,12 @@
 package dev.flotilla.protocol.model;
 
+import dev.flotilla.protocol.tensor.HalfFloats;
 import java.nio.ByteBuffer;
 
 /**
  * Converts between float32 values and the little-endian bytes of a stored dtype. Floating types
- * round to nearest even (as PyTorch's {@code .to(dtype)} does); integer types round to the
+ * round to nearest even (as PyTorch's {@code .to(dtype)} does; the 2-byte ones through
+ * {@link HalfFloats}, the conversions of the wire's reduced-precision updates too); integer types round to the
  * nearest integer, halves to even ({@link Math#rint}).
  */
 final class StoredValues {
@@ -17,12 +19,12 @@ final class StoredValues {
       case F32 -> src.asFloatBuffer().get(dst, off, n);
       case F16 -> {
         for (int i = 0; i < n; i++) {
-          dst[off + i] = halfToFloat(src.getShort(src.position() + 2 * i));
+          dst[off + i] = HalfFloats.float16ToFloat(src.getShort(src.position() + 2 * i));
         }
       }
       case BF16 -> {
         for (int i = 0; i < n; i++) {
-          dst[off + i] = Float.intBitsToFloat((src.getShort(src.position() + 2 * i) & 0xffff) << 16);
+          dst[off + i] = HalfFloats.bfloat16ToFloat(src.getShort(src.position() + 2 * i));
         }
       }
       case F64 -> {
@@ -56,7 +58,7 @@ final class StoredValues {
       }
       case F16 -> {
         for (int i = 0; i < n; i++) {
-          short h = floatToHalf(src[off + i]);
+          short h = HalfFloats.toFloat16(src[off + i]);
           if ((h & 0x7c00) == 0x7c00) {
             return i; // overflowed to infinity
           }
@@ -65,7 +67,7 @@ final class StoredValues {
       }
       case BF16 -> {
         for (int i = 0; i < n; i++) {
-          short b = floatToBfloat16(src[off + i]);
+          short b = HalfFloats.toBfloat16(src[off + i]);
           if ((b & 0x7f80) == 0x7f80) {
             return i;
           }
@@ -97,65 +99,5 @@ final class StoredValues {
       }
     }
     return -1;
-  }
-
-  /** IEEE 754 binary16 to float32 (exact). */
-  static float halfToFloat(short half) {
-    int h = half & 0xffff;
-    int sign = (h & 0x8000) << 16;
-    int exp = (h >>> 10) & 0x1f;
-    int mant = h & 0x3ff;
-    if (exp == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-    }
-    if (exp == 0) {
-      float v = mant * 0x1p-24f; // subnormal (or zero)
-      return sign != 0 ? -v : v;
-    }
-    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-  }
-
-  /** float32 to IEEE 754 binary16, rounding to nearest even; too large becomes infinity. */
-  static short floatToHalf(float f) {
-    int bits = Float.floatToRawIntBits(f);
-    int sign = (bits >>> 16) & 0x8000;
-    int exp = (bits >>> 23) & 0xff;
-    int mant = bits & 0x7fffff;
-    if (exp == 0xff) {
-      return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 : 0));
-    }
-    int e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      return (short) (sign | 0x7c00);
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        return (short) sign;
-      }
-      int full = mant | 0x800000;
-      int shift = 14 - e;
-      int m = full >> shift;
-      int rest = full & ((1 << shift) - 1);
-      int halfway = 1 << (shift - 1);
-      if (rest > halfway || (rest == halfway && (m & 1) != 0)) {
-        m++; // a carry makes it the smallest normal, which is right
-      }
-      return (short) (sign | m);
-    }
-    int h = sign | (e << 10) | (mant >> 13);
-    int rest = mant & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (h & 1) != 0)) {
-      h++; // a carry into the exponent is right, up to infinity
-    }
-    return (short) h;
-  }
-
-  /** float32 to bfloat16, rounding to nearest even. */
-  static short floatToBfloat16(float f) {
-    int bits = Float.floatToRawIntBits(f);
-    if ((bits & 0x7f800000) == 0x7f800000) {
-      return (short) ((bits >>> 16) | ((bits & 0xffff) != 0 ? 0x40 : 0));
-    }
-    return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
   }
 }

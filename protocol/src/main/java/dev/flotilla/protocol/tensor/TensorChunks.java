@@ -17,8 +17,8 @@ import java.util.NoSuchElementException;
 import java.util.function.Function;
 
 /**
- * Encodes tensors as the chunk streams of the wire protocol: float32 little-endian values,
- * concatenated in tensor order, cut into data chunks of at most {@link #MAX_CHUNK_BYTES}.
+ * Encodes tensors as the chunk streams of the wire protocol: little-endian values (float32, or an
+ * update's 2-byte {@link WireEncoding}), concatenated in tensor order, cut into data chunks of at most {@link #MAX_CHUNK_BYTES}.
  * Encoding is lazy (one chunk at a time), so a sender that respects flow control holds one chunk.
  */
 public final class TensorChunks {
@@ -36,17 +36,22 @@ public final class TensorChunks {
     return infos;
   }
 
-  /** Lazily cut the tensors into data chunks of at most maxChunkBytes (rounded down to whole floats). */
+  /** Lazily cut the tensors into float32 data chunks of at most maxChunkBytes (rounded down to whole floats). */
   public static Iterator<ByteString> dataChunks(float[][] tensors, int maxChunkBytes) {
-    int floatsPerChunk = maxChunkBytes / Float.BYTES;
-    if (floatsPerChunk <= 0) {
-      throw new IllegalArgumentException("chunk size must hold at least one float32: " + maxChunkBytes);
+    return dataChunks(tensors, maxChunkBytes, WireEncoding.FLOAT32);
+  }
+
+  /** Lazily cut the tensors into data chunks of at most maxChunkBytes (rounded down to whole values) in the encoding. */
+  public static Iterator<ByteString> dataChunks(float[][] tensors, int maxChunkBytes, WireEncoding encoding) {
+    int valuesPerChunk = maxChunkBytes / encoding.bytesPerValue();
+    if (valuesPerChunk <= 0) {
+      throw new IllegalArgumentException("chunk size must hold at least one value: " + maxChunkBytes);
     }
     long total = 0;
     for (float[] t : tensors) {
       total += t.length;
     }
-    final long totalFloats = total;
+    final long totalValues = total;
     return new Iterator<>() {
       private int tensor = 0;
       private int offset = 0;
@@ -54,7 +59,7 @@ public final class TensorChunks {
 
       @Override
       public boolean hasNext() {
-        return emitted < totalFloats;
+        return emitted < totalValues;
       }
 
       @Override
@@ -62,8 +67,8 @@ public final class TensorChunks {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        int count = (int) Math.min(floatsPerChunk, totalFloats - emitted);
-        ByteBuffer buffer = ByteBuffer.allocate(count * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        int count = (int) Math.min(valuesPerChunk, totalValues - emitted);
+        ByteBuffer buffer = ByteBuffer.allocate(count * encoding.bytesPerValue()).order(ByteOrder.LITTLE_ENDIAN);
         int remaining = count;
         while (remaining > 0) {
           while (offset == tensors[tensor].length) {
@@ -71,8 +76,7 @@ public final class TensorChunks {
             offset = 0;
           }
           int n = Math.min(remaining, tensors[tensor].length - offset);
-          buffer.asFloatBuffer().put(tensors[tensor], offset, n);
-          buffer.position(buffer.position() + n * Float.BYTES);
+          encoding.encode(tensors[tensor], offset, n, buffer);
           offset += n;
           remaining -= n;
         }
@@ -95,14 +99,18 @@ public final class TensorChunks {
 
   /**
    * The SubmitUpdate stream: the given header (round, num_samples, metrics, encoding) completed
-   * with the tensor list of specs, then data chunks of at most 1 MiB.
+   * with the tensor list of specs, then data chunks of at most 1 MiB with the values in the
+   * header's encoding (float32, bfloat16 or float16).
+   *
+   * @throws IllegalArgumentException when the header's encoding carries no float values
    */
   public static Iterator<UpdateChunk> updateStream(UpdateHeader header, List<TensorSpec> specs, float[][] tensors) {
     checkMatches(specs, tensors);
+    WireEncoding encoding = WireEncoding.of(header.getEncoding());
     UpdateChunk first = UpdateChunk.newBuilder()
         .setHeader(header.toBuilder().clearTensors().addAllTensors(infos(specs)))
         .build();
-    return headerThenData(first, dataChunks(tensors, MAX_CHUNK_BYTES),
+    return headerThenData(first, dataChunks(tensors, MAX_CHUNK_BYTES, encoding),
         data -> UpdateChunk.newBuilder().setData(data).build());
   }
 

@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * Decodes the data chunks of a tensor stream incrementally: each chunk is handed to a {@link Sink}
- * tensor by tensor, so the receiver can fold it and drop it. Not thread-safe; one per stream.
+ * tensor by tensor, so the receiver can fold it and drop it. Values of a 2-byte {@link WireEncoding}
+ * are widened to float32 first (sinks always see float32). Not thread-safe; one per stream.
  */
 public final class TensorStreamDecoder {
 
@@ -27,6 +28,7 @@ public final class TensorStreamDecoder {
 
   private final List<TensorSpec> specs;
   private final int maxChunkBytes;
+  private final WireEncoding encoding;
   private final long expectedValues;
   private int tensor;
   private int offset;
@@ -37,8 +39,18 @@ public final class TensorStreamDecoder {
   }
 
   public TensorStreamDecoder(List<TensorSpec> specs, int maxChunkBytes) {
+    this(specs, maxChunkBytes, WireEncoding.FLOAT32);
+  }
+
+  /** A decoder of a stream whose values are in the given encoding (an update's header names it). */
+  public TensorStreamDecoder(List<TensorSpec> specs, WireEncoding encoding) {
+    this(specs, TensorChunks.MAX_CHUNK_BYTES, encoding);
+  }
+
+  public TensorStreamDecoder(List<TensorSpec> specs, int maxChunkBytes, WireEncoding encoding) {
     this.specs = List.copyOf(specs);
     this.maxChunkBytes = maxChunkBytes;
+    this.encoding = encoding;
     this.expectedValues = ModelSpecs.totalElements(specs);
   }
 
@@ -60,20 +72,22 @@ public final class TensorStreamDecoder {
     if (data.size() > maxChunkBytes) {
       throw new TensorStreamException("data chunk of " + data.size() + " bytes exceeds the limit of " + maxChunkBytes + " bytes");
     }
-    if (data.size() % Float.BYTES != 0) {
-      throw new TensorStreamException("data chunk of " + data.size() + " bytes is not a whole number of float32 values");
+    if (data.size() % encoding.bytesPerValue() != 0) {
+      throw new TensorStreamException("data chunk of " + data.size() + " bytes is not a whole number of "
+          + encoding.describe() + " values");
     }
-    long values = data.size() / Float.BYTES;
+    long values = data.size() / encoding.bytesPerValue();
     if (received + pendingValues + values > expectedValues) {
       throw new TensorStreamException("stream carries more than the " + expectedValues
-          + " float32 values of the model (" + (received + pendingValues + values) + " so far)");
+          + " " + encoding.describe() + " values of the model (" + (received + pendingValues + values) + " so far)");
     }
   }
 
   /** Checks the chunk (see {@link #check}) then hands its values to the sink. */
   public void accept(ByteString data, Sink sink) throws TensorStreamException {
     check(data);
-    FloatBuffer values = data.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    FloatBuffer values = encoding == WireEncoding.FLOAT32
+        ? data.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer() : widened(data);
     while (values.hasRemaining()) {
       int tensorSize = specs.get(tensor).numElements();
       int n = Math.min(values.remaining(), tensorSize - offset);
@@ -89,6 +103,20 @@ public final class TensorStreamDecoder {
     }
   }
 
+  /** A 2-byte chunk's values as float32. */
+  private FloatBuffer widened(ByteString data) {
+    int n = data.size() / encoding.bytesPerValue();
+    short[] halves = new short[n];
+    data.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(halves);
+    int[] bits = new int[n];
+    encoding.widen(halves, n, bits);
+    FloatBuffer values = FloatBuffer.allocate(n);
+    for (int i = 0; i < n; i++) {
+      values.put(i, Float.intBitsToFloat(bits[i]));
+    }
+    return values;
+  }
+
   /**
    * Checks the chunk (see {@link #check}) then hands its values to the sink in blocks of at most
    * {@link FloatKernels#BLOCK_VALUES}, each checked for NaN and infinity just before it is handed on
@@ -96,6 +124,8 @@ public final class TensorStreamDecoder {
    * chunk's bytes (or of a per-thread buffer, for a block that straddles two buffers of the chunk),
    * valid only during the call: the check reads a copy of the bit patterns, and each value is copied
    * once more only by a sink that wants an array ({@link FloatKernels#addScaled} does it block-wise).
+   * Values of a 2-byte encoding are widened into a per-thread float32 block, checked there (a NaN or
+   * infinity stays one when widened) and handed on from it.
    *
    * @throws TensorStreamException naming the first NaN or infinite value ("tensor 'fc1.weight' element
    *     17 is NaN"); the blocks before it were handed to the sink already, so the caller discards the
@@ -105,12 +135,12 @@ public final class TensorStreamDecoder {
     check(data);
     Block block = BLOCK.get();
     Cursor cursor = new Cursor(data.asReadOnlyByteBufferList());
-    long remaining = data.size() / Float.BYTES;
+    long remaining = data.size() / encoding.bytesPerValue();
     while (remaining > 0) {
       int tensorSize = specs.get(tensor).numElements();
       int n = (int) Math.min(Math.min(remaining, FloatKernels.BLOCK_VALUES), tensorSize - offset);
       if (n > 0) {
-        FloatBuffer values = cursor.read(block, n);
+        FloatBuffer values = encoding == WireEncoding.FLOAT32 ? cursor.read(block, n) : cursor.widen(block, n, encoding);
         int bad = FloatKernels.firstNonFinite(block.bits, 0, n);
         if (bad >= 0) {
           throw new TensorStreamException(describe(received + bad) + " is " + Float.intBitsToFloat(block.bits[bad]));
@@ -130,6 +160,9 @@ public final class TensorStreamDecoder {
   /** Per-thread room for one block: its bit patterns (for the finiteness check). */
   private static final class Block {
     final int[] bits = new int[FloatKernels.BLOCK_VALUES];
+    /** A 2-byte encoding's values of the block, and the same widened to float32 (allocated on first use). */
+    short[] halves;
+    float[] widened;
     /** Joins a block that straddles two buffers of a chunk (a chunk parsed without copying is a list of them). */
     final ByteBuffer joined = ByteBuffer.allocate(FloatKernels.BLOCK_VALUES * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
   }
@@ -148,14 +181,35 @@ public final class TensorStreamDecoder {
 
     /** Copies the next n values' bit patterns into the block and returns a view of the values. */
     FloatBuffer read(Block block, int n) {
-      int bytes = n * Float.BYTES;
+      return bitsAndView(next(block, n * Float.BYTES), block, n);
+    }
+
+    /** Widens the next n 2-byte values into the block's float32 bits and values, and returns a view of the values. */
+    FloatBuffer widen(Block block, int n, WireEncoding encoding) {
+      if (block.halves == null) {
+        block.halves = new short[FloatKernels.BLOCK_VALUES];
+        block.widened = new float[FloatKernels.BLOCK_VALUES];
+      }
+      next(block, n * encoding.bytesPerValue()).asShortBuffer().get(0, block.halves, 0, n);
+      encoding.widen(block.halves, n, block.bits);
+      for (int i = 0; i < n; i++) {
+        block.widened[i] = Float.intBitsToFloat(block.bits[i]);
+      }
+      return FloatBuffer.wrap(block.widened, 0, n).slice();
+    }
+
+    /**
+     * The next {@code bytes} bytes of the chunk, little-endian, from the buffer's position: a view of
+     * the current buffer when they lie in it (the common case), else joined in the block's buffer.
+     */
+    private ByteBuffer next(Block block, int bytes) {
       while (!current.hasRemaining() && part + 1 < parts.size()) {
         current = parts.get(++part).order(ByteOrder.LITTLE_ENDIAN);
       }
       if (current.remaining() >= bytes) {
-        FloatBuffer values = bitsAndView(current, block, n); // the common case: the block lies in one buffer
+        ByteBuffer view = current.slice().order(ByteOrder.LITTLE_ENDIAN);
         current.position(current.position() + bytes);
-        return values;
+        return view;
       }
       ByteBuffer joined = block.joined;
       joined.clear();
@@ -168,7 +222,7 @@ public final class TensorStreamDecoder {
         current.position(current.position() + take);
       }
       joined.flip();
-      return bitsAndView(joined, block, n);
+      return joined;
     }
 
     /** A bulk copy of the bits (views take the buffer's little-endian order; it runs at memory speed, unlike getInt in a loop). */
@@ -205,7 +259,8 @@ public final class TensorStreamDecoder {
   /** @throws TensorStreamException if the stream ended before all values arrived */
   public void requireComplete() throws TensorStreamException {
     if (!isComplete()) {
-      throw new TensorStreamException("stream ended after " + received + " of " + expectedValues + " float32 values");
+      throw new TensorStreamException("stream ended after " + received + " of " + expectedValues + " "
+          + encoding.describe() + " values");
     }
   }
 }

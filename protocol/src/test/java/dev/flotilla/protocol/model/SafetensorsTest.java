@@ -3,6 +3,7 @@ package dev.flotilla.protocol.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.flotilla.protocol.tensor.HalfFloats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -95,19 +96,19 @@ class SafetensorsTest {
     @Test
     @DisplayName("F16 and BF16 round to nearest even, as PyTorch does")
     void halfRounding() {
-      assertThat(StoredValues.floatToHalf(1f / 3)).isEqualTo((short) 0x3555);
-      assertThat(StoredValues.floatToHalf(65504f)).isEqualTo((short) 0x7bff);
-      assertThat(StoredValues.floatToHalf(65520f)).as("halfway above the largest half rounds to infinity").isEqualTo((short) 0x7c00);
-      assertThat(StoredValues.floatToHalf(1f + 0x1p-11f)).as("a tie rounds to even").isEqualTo((short) 0x3c00);
-      assertThat(StoredValues.floatToHalf(1f + 0x1.8p-11f)).isEqualTo((short) 0x3c01);
-      assertThat(StoredValues.floatToHalf(0x1p-25f)).as("a tie with the smallest subnormal rounds to zero").isEqualTo((short) 0);
-      assertThat(StoredValues.floatToHalf(0x1.8p-25f)).isEqualTo((short) 1);
-      assertThat(StoredValues.floatToHalf(-0x1p-14f)).isEqualTo((short) 0x8400);
-      assertThat(StoredValues.floatToBfloat16(1f / 3)).isEqualTo((short) 0x3eab);
+      assertThat(HalfFloats.toFloat16(1f / 3)).isEqualTo((short) 0x3555);
+      assertThat(HalfFloats.toFloat16(65504f)).isEqualTo((short) 0x7bff);
+      assertThat(HalfFloats.toFloat16(65520f)).as("halfway above the largest half rounds to infinity").isEqualTo((short) 0x7c00);
+      assertThat(HalfFloats.toFloat16(1f + 0x1p-11f)).as("a tie rounds to even").isEqualTo((short) 0x3c00);
+      assertThat(HalfFloats.toFloat16(1f + 0x1.8p-11f)).isEqualTo((short) 0x3c01);
+      assertThat(HalfFloats.toFloat16(0x1p-25f)).as("a tie with the smallest subnormal rounds to zero").isEqualTo((short) 0);
+      assertThat(HalfFloats.toFloat16(0x1.8p-25f)).isEqualTo((short) 1);
+      assertThat(HalfFloats.toFloat16(-0x1p-14f)).isEqualTo((short) 0x8400);
+      assertThat(HalfFloats.toBfloat16(1f / 3)).isEqualTo((short) 0x3eab);
       for (int h = 0; h < 0x10000; h++) {
-        float f = StoredValues.halfToFloat((short) h);
+        float f = HalfFloats.float16ToFloat((short) h);
         if (Float.isFinite(f)) {
-          assertThat(StoredValues.floatToHalf(f)).as("half %04x survives float32", h).isEqualTo((short) h);
+          assertThat(HalfFloats.toFloat16(f)).as("half %04x survives float32", h).isEqualTo((short) h);
         }
       }
     }

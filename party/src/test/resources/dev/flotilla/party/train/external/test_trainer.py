@@ -1,6 +1,8 @@
 """A trainer command for the party's tests: python3 test_trainer.py MODE ROUND_JSON.
 
 MODE torch trains the mlp/cnn built-ins for real with PyTorch on Fashion-MNIST (the party's --data);
+MODE noise adds seeded Gaussian noise to the global model (weight 100 x (partition index + 1)), noise-huge
+also writes 70000 into the first tensor;
 the other modes misbehave on purpose (fail, hang, wrong shape, NaN, ...). Safetensors files are read
 and written with numpy only, so no package beyond numpy (and torch for MODE torch) is needed.
 """
@@ -139,6 +141,24 @@ def main():
             f.write(str(os.getpid()))
         time.sleep(600)
         return
+    elif mode in ("noise", "noise-huge"):
+        # weights 100, 200, ... by partition index; the update is the global model plus N(0, 0.01) noise in
+        # float32, whose values a 2-byte encoding has to round
+        index = r["partition"]["index"]
+        result = {"num_samples": 100 * (index + 1)}
+        if action != "describe":
+            result["metrics"] = {"loss": 0.5, "accuracy": 0.75}
+        if action == "train":
+            result["metrics"]["train_loss"] = 0.25
+            dtypes = header_dtypes(r["global_model"])
+            rng = np.random.default_rng(1000 + 10 * index + r["round"])
+            update = {k: (v + rng.normal(0, 0.01, v.shape)).astype(np.float32)
+                      for k, v in read_safetensors(r["global_model"]).items()}
+            if mode == "noise-huge":
+                # beyond float16's largest finite value (65504), well inside bfloat16's range
+                first = next(iter(update))
+                update[first].flat[7] = 70000.0
+            write_safetensors(r["output_model"], update, dtypes)
     elif action == "describe":
         result = {"num_samples": 123}
     else:
