@@ -9,7 +9,8 @@
 #   cluster.sh up              the whole node (starts containerd too); prints the admin kubeconfig
 #                              path; a second `up` reuses a healthy cluster and restarts only what died
 #   cluster.sh down            deletes every pod, stops all components, removes KUBE-* chains,
-#                              cni0 and the kubelet's mounts; keeps the imported images
+#                              cni0 and the kubelet's mounts, turns route_localnet off again;
+#                              keeps the imported images
 #   cluster.sh status          one line per component; exit 0 only when the node is Ready
 #   cluster.sh kubeconfig      prints the admin kubeconfig path
 #   cluster.sh ctr ARGS...     ctr on this cluster's containerd, namespace k8s.io
@@ -483,6 +484,11 @@ cluster_down() {
     rm -f "$netns"
   done
   remove_iptables_chains
+  # kube-proxy turned route_localnet on (NodePorts on 127.0.0.1); the kubelet's KUBE-FIREWALL rule,
+  # removed above, was what kept other hosts from reaching 127.0.0.0/8 services through it
+  # (CVE-2020-8558), so it goes off with the rule
+  sysctl -qw net.ipv4.conf.all.route_localnet=0 2>/dev/null \
+    || log "warning: cannot turn net.ipv4.conf.all.route_localnet off: 127.0.0.0/8 services stay reachable from this host's neighbours"
   ip link delete cni0 2>/dev/null || true
   unmount_under "$STATE/kubelet"
   unmount_under "$RUN/containerd"
