@@ -19,7 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <h2>Nothing of a discarded update reaches the sum</h2>
  * While an update streams in, its checked values are appended to a spool file in the spill
  * directory (float32, layout order); commit reads the file back block by block, folds it and deletes
- * it; discard only deletes it. So a refused or broken-off update leaves no trace, exactly: an earlier
+ * it; discard only deletes it. The spool files of a round keep up to {@value #SPOOL_MEMORY_BYTES}
+ * bytes on the heap instead of the disk (one 64 KiB block at a time, first come first served), so
+ * a model of some MB spools without system calls while memory stays bounded whatever the parties. So a refused or broken-off update leaves no trace, exactly: an earlier
  * design folded each chunk on arrival and subtracted a journal of it on discard, which a hostile party
  * defeated by sending huge finite values before breaking off (subtracting 3e38 back does not restore
  * the honest sums it swamped; review of issue 13, HostileDiscardTest). The file is read back while it
@@ -32,15 +34,23 @@ import java.util.concurrent.ConcurrentHashMap;
 final class StreamingRound implements RoundAggregation {
 
   private static final int BLOCK_VALUES = 1 << 16;
-  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[BLOCK_VALUES]);
+  /** Heap the round's spool files may hold; 32 MiB is small next to the server's other memory even at 1 000 parties. */
+  static final long SPOOL_MEMORY_BYTES = 32L << 20;
 
   private final MeanStrategy strategy;
   private final GlobalModel base;
   private final Path spillDirectory;
   private final RunningSum sum;
   private final Set<Sink> open = ConcurrentHashMap.newKeySet();
+  private final SpoolMemory spoolMemory;
 
   StreamingRound(MeanStrategy strategy, GlobalModel base, Path spillDirectory) {
+    this(strategy, base, spillDirectory, SPOOL_MEMORY_BYTES);
+  }
+
+  /** With {@code spoolMemoryBytes} of heap for the spool files (0: every full buffer to disk). */
+  StreamingRound(MeanStrategy strategy, GlobalModel base, Path spillDirectory, long spoolMemoryBytes) {
+    this.spoolMemory = new SpoolMemory(spoolMemoryBytes);
     this.strategy = strategy;
     this.base = base;
     this.spillDirectory = spillDirectory;
@@ -52,7 +62,7 @@ final class StreamingRound implements RoundAggregation {
     if (!(weight > 0) || Double.isInfinite(weight)) {
       throw new IllegalArgumentException("update of party '" + party + "' has weight " + weight + "; expected > 0");
     }
-    Sink sink = new Sink(party, weight, Float32File.create(spillDirectory, "update-"));
+    Sink sink = new Sink(party, weight, Float32File.create(spillDirectory, "update-", spoolMemory));
     open.add(sink);
     return sink;
   }
@@ -133,19 +143,21 @@ final class StreamingRound implements RoundAggregation {
         throw new IllegalStateException("update of party '" + party + "' was committed after " + spool.values()
             + " of " + cursor.total() + " values");
       }
-      float[] block = SCRATCH.get();
-      long index = 0;
-      for (int t = 0; t < cursor.tensors(); t++) {
-        int length = cursor.length(t);
-        // off advances by count, never past the length: off += BLOCK would overflow near 2^31 values
-        for (int off = 0; off < length; ) {
-          int count = Math.min(block.length, length - off);
-          spool.read(index, block, 0, count);
-          sum.fold(t, off, block, 0, count, weight);
-          index += count;
-          off += count;
+      // the spool's pieces follow layout order but not tensor boundaries
+      int[] at = {0, 0}; // tensor, offset
+      spool.readAll((values, from, count) -> {
+        while (count > 0) {
+          while (at[1] == cursor.length(at[0])) {
+            at[0]++;
+            at[1] = 0;
+          }
+          int n = Math.min(count, cursor.length(at[0]) - at[1]);
+          sum.fold(at[0], at[1], values, from, n, weight);
+          at[1] += n;
+          from += n;
+          count -= n;
         }
-      }
+      });
       sum.commit(weight);
       try {
         end();

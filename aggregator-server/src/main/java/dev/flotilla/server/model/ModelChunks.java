@@ -35,8 +35,10 @@ public final class ModelChunks {
         .setHeader(ModelHeader.newBuilder().setModelVersion(model.version())
             .addAllTensors(TensorChunks.infos(model.specs())))
         .build();
+    // no larger than the model: a small model's download is one small chunk, and every download allocates its block
+    int blockValues = (int) Math.max(1, Math.min(perChunk, dev.flotilla.protocol.model.ModelSpecs.totalElements(model.specs())));
     return new Iterator<>() {
-      private final float[] block = new float[perChunk];
+      private final float[] block = new float[blockValues];
       private boolean headerSent;
       private int tensor;
       private int offset;
@@ -58,8 +60,8 @@ public final class ModelChunks {
         }
         // a chunk runs across tensor boundaries, as the wire's concatenated float32 values do
         int filled = 0;
-        while (filled < perChunk && tensor < model.specs().size()) {
-          int n = Math.min(perChunk - filled, model.specs().get(tensor).numElements() - offset);
+        while (filled < block.length && tensor < model.specs().size()) {
+          int n = Math.min(block.length - filled, model.specs().get(tensor).numElements() - offset);
           model.read(tensor, offset, block, filled, n);
           filled += n;
           offset += n;

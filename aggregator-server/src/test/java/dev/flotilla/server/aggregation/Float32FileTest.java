@@ -78,4 +78,54 @@ class Float32FileTest {
     }
     assertThat(StreamingStrategiesTest.filesIn(dir)).as("closing one never written leaves nothing").isEmpty();
   }
+
+  @Test
+  @DisplayName("with spool memory, full buffers stay on the heap while it has room; then everything goes to the file, in order, and the memory is given back")
+  void memoryThenFile() throws Exception {
+    int block = Float32File.PENDING_VALUES;
+    float[] values = new float[3 * block + block / 2];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i * 0.25f + 1;
+    }
+    SpoolMemory memory = new SpoolMemory(2L * block * Float.BYTES);
+    try (Float32File f = Float32File.create(dir, "t-", memory)) {
+      int at = 0;
+      while (at < 2 * block + 4096) {
+        f.append(values, at, 4096);
+        at += 4096;
+      }
+      assertThat(memory.used()).as("two full buffers held").isEqualTo(2L * block * Float.BYTES);
+      assertThat(StreamingStrategiesTest.filesIn(dir)).as("nothing on disk yet").isEmpty();
+      float[] back = new float[at];
+      f.read(0, back, 0, at);
+      assertThat(back).isEqualTo(java.util.Arrays.copyOf(values, at));
+
+      while (at < values.length) {
+        f.append(values, at, 4096);
+        at += 4096;
+      }
+      assertThat(memory.used()).as("the third full buffer found no room: all of memory went to the file").isZero();
+      assertThat(Files.size(f.path())).isEqualTo(3L * block * Float.BYTES);
+      float[] middle = new float[block + 10];
+      f.read(block - 5, middle, 0, middle.length);
+      assertThat(middle).isEqualTo(java.util.Arrays.copyOfRange(values, block - 5, 2 * block + 5));
+      java.util.List<Float> all = new java.util.ArrayList<>();
+      f.readAll((v, from, count) -> {
+        for (int i = 0; i < count; i++) {
+          all.add(v[from + i]);
+        }
+      });
+      assertThat(all).hasSize(values.length);
+      for (int i = 0; i < values.length; i++) {
+        assertThat(all.get(i)).as("value %d", i).isEqualTo(values[i]);
+      }
+    }
+    try (Float32File held = Float32File.create(dir, "t-", memory)) {
+      held.append(values, 0, block);
+      held.append(values, 0, 1);
+      assertThat(memory.used()).isEqualTo((long) block * Float.BYTES);
+    }
+    assertThat(memory.used()).as("close gives the memory back").isZero();
+    assertThat(StreamingStrategiesTest.filesIn(dir)).isEmpty();
+  }
 }

@@ -156,7 +156,8 @@ class StreamingStrategiesTest {
   @Test
   @DisplayName("spool files live in the spill directory only while their upload is open; close deletes those left open")
   void spoolFilesAreDeleted() throws Exception {
-    try (RoundAggregation round = new FedAvg().begin(Plain.zeros(specs), dir)) {
+    // no spool memory: every full buffer goes to disk
+    try (RoundAggregation round = new StreamingRound(new FedAvg(), Plain.zeros(specs), dir, 0)) {
       UpdateSink committed = round.open("a", 1);
       UpdateSink discarded = round.open("b", 1);
       UpdateSink leftOpen = round.open("c", 1);

@@ -57,4 +57,34 @@ class ModelChunksTest {
     assertThat(assembler.tensors()).isDeepEqualTo(values);
     store.close();
   }
+
+  @Test
+  @DisplayName("a model smaller than a chunk is served as its header and one chunk holding exactly its values, across tensors")
+  void servesASmallModelInOneChunk() throws Exception {
+    List<TensorSpec> layout = List.of(new TensorSpec("w", new long[] {4, 3}), new TensorSpec("b", new long[] {5}));
+    float[][] values = {new float[12], new float[5]};
+    for (int t = 0; t < values.length; t++) {
+      for (int i = 0; i < values[t].length; i++) {
+        values[t][i] = -t - i / 8f;
+      }
+    }
+    ModelStore store = new ModelStore(dir);
+    ModelStore.Writer writer = store.writer(layout);
+    for (int t = 0; t < values.length; t++) {
+      writer.write(t, 0, values[t], 0, values[t].length);
+    }
+    FileModel model = writer.publish(2);
+
+    List<ModelChunk> chunks = new ArrayList<>();
+    ModelChunks.stream(model).forEachRemaining(chunks::add);
+    assertThat(chunks).hasSize(2);
+    assertThat(chunks.get(1).getData().size()).isEqualTo(17 * Float.BYTES);
+    ModelAssembler assembler = new ModelAssembler(layout);
+    for (ModelChunk c : chunks) {
+      assembler.accept(c);
+    }
+    assertThat(assembler.isComplete()).isTrue();
+    assertThat(assembler.tensors()).isDeepEqualTo(values);
+    store.close();
+  }
 }
