@@ -9,8 +9,9 @@
 #                                  tarballs (default: the three); prints each image reference, one a line
 #   images.sh                      build, then import
 #
-# Images: flotilla/server, flotilla/party, flotilla/controller, tagged with the project version (never
-# "latest": pods with imagePullPolicy IfNotPresent use the imported image and never pull).
+# Images: localhost/flotilla/server, localhost/flotilla/party, localhost/flotilla/controller, tagged with the
+# project version (never "latest": pods with imagePullPolicy IfNotPresent use the imported image and never pull).
+# "localhost/" so that no node can pull them from a public registry (a short flotilla/party means docker.io).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,8 +30,9 @@ build() {
     -pl "$(IFS=,; echo "${MODULES[*]}")" -am "$@")
 }
 
-# Jib names the image in its OCI index (org.opencontainers.image.ref.name) as it was given, e.g.
-# flotilla/party:0.1.0; the kubelet asks for the normalized name (docker.io/flotilla/party:0.1.0).
+# Jib names the image in its OCI index (org.opencontainers.image.ref.name) as it was given; the kubelet asks for
+# the normalized name. The default localhost/flotilla/party:0.1.0 is already normalized; a short name given with
+# -Dflotilla.image.repository (e.g. ml/party:0.1.0) is stored as docker.io/ml/party:0.1.0.
 normalized() {
   local ref="$1" first="${1%%/*}"
   if [ "$ref" = "$first" ]; then

@@ -64,7 +64,7 @@ class ServerImageIT {
     try (JarFile jar = new JarFile("target/aggregator-server.jar")) {
       mainClass = jar.getManifest().getMainAttributes().getValue("Main-Class");
     }
-    assertThat(image.reference()).startsWith("docker.io/flotilla/server:").doesNotEndWith(":latest");
+    assertThat(image.reference()).startsWith("localhost/flotilla/server:").doesNotEndWith(":latest");
     assertThat(image.entrypoint()).containsExactly("java", "-cp", "@/app/jib-classpath-file", mainClass);
     assertThat(image.user()).isEqualTo(RUNTIME_UID + ":" + RUNTIME_UID);
     assertThat(image.environment()).containsEntry("MALLOC_ARENA_MAX", "2");

@@ -62,7 +62,7 @@ public final class RuntimeImage {
     return new RuntimeImage(tarball, reference, config.path("config"));
   }
 
-  /** The normalized reference containerd holds it under, e.g. {@code docker.io/flotilla/party:0.1.0-SNAPSHOT}. */
+  /** The normalized reference containerd holds it under, e.g. {@code localhost/flotilla/party:0.1.0-SNAPSHOT}. */
   public String reference() {
     return reference;
   }

@@ -167,7 +167,7 @@ public final class JobModel {
   /**
    * True when the image's repository is a Flotilla runtime image: its last path segment (without tag
    * or digest) starts with {@code flotilla} ({@code ghcr.io/x/flotilla-server}), or the segment before
-   * it is {@code flotilla} ({@code flotilla/server}, the names the build gives its images).
+   * it is {@code flotilla} ({@code localhost/flotilla/server}, the names the build gives its images).
    */
   public static boolean isFlotillaRuntimeImage(String image) {
     if (image == null) {

@@ -29,7 +29,7 @@ class ControllerImageIT {
     try (JarFile jar = new JarFile("target/controller.jar")) {
       mainClass = jar.getManifest().getMainAttributes().getValue("Main-Class");
     }
-    assertThat(image.reference()).startsWith("docker.io/flotilla/controller:").doesNotEndWith(":latest");
+    assertThat(image.reference()).startsWith("localhost/flotilla/controller:").doesNotEndWith(":latest");
     assertThat(image.entrypoint()).containsExactly("java", "-cp", "@/app/jib-classpath-file", mainClass);
     assertThat(image.user()).isEqualTo("10001:10001");
 

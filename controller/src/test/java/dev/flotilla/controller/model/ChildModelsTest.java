@@ -168,7 +168,7 @@ class ChildModelsTest {
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getSecretName()).isEqualTo("fashion-server-tls");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getDefaultMode()).isEqualTo(0440);
       Container c = p.getSpec().getContainers().get(0);
-      assertThat(c.getImage()).isEqualTo("flotilla/server:0.1.0-SNAPSHOT");
+      assertThat(c.getImage()).isEqualTo("localhost/flotilla/server:0.1.0-SNAPSHOT");
       assertThat(c.getArgs()).contains("--cert=/etc/flotilla/tls/tls.crt", "--key=/etc/flotilla/tls/tls.key", "--ca=/etc/flotilla/tls/ca.crt");
       assertThat(c.getArgs()).endsWith("--allow-party-file=/etc/flotilla/parties/parties");
       assertThat(c.getVolumeMounts()).extracting(VolumeMount::getName, VolumeMount::getMountPath, VolumeMount::getReadOnly)

@@ -61,12 +61,12 @@ class FashionMnistSamplesTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"server.yaml", "party-a.yaml", "party-b.yaml", "party-c.yaml"})
-  @DisplayName("flotilla/<role>:<project version> with IfNotPresent and restartPolicy OnFailure, so a finished pod stays finished")
+  @DisplayName("localhost/flotilla/<role>:<project version> with IfNotPresent and restartPolicy OnFailure, so a finished pod stays finished")
   void imagesAndRestartPolicy(String file) throws IOException {
     Pod pod = pod(file);
     Container c = pod.getSpec().getContainers().get(0);
     String role = file.startsWith("server") ? "server" : "party";
-    assertThat(c.getImage()).isEqualTo("flotilla/" + role + ":" + projectVersion());
+    assertThat(c.getImage()).isEqualTo("localhost/flotilla/" + role + ":" + projectVersion());
     assertThat(c.getImagePullPolicy()).isEqualTo("IfNotPresent");
     assertThat(pod.getSpec().getRestartPolicy()).isEqualTo("OnFailure");
     assertThat(JobModel.isFlotillaRuntimeImage(c.getImage())).isTrue();

@@ -20,7 +20,7 @@ class PodOutcomeTest {
   /** A pod whose first container ("server") terminated with {@code exitCode} and {@code message}. */
   static Pod terminated(String phase, int exitCode, String message) {
     return new PodBuilder().withNewMetadata().withName("fashion-server").endMetadata().withNewStatus().withPhase(phase)
-        .addNewContainerStatus().withName("server").withImage("flotilla/server:0.1.0-SNAPSHOT").withNewState().withNewTerminated()
+        .addNewContainerStatus().withName("server").withImage("localhost/flotilla/server:0.1.0-SNAPSHOT").withNewState().withNewTerminated()
         .withExitCode(exitCode).withReason(exitCode == 0 ? "Completed" : "Error").withMessage(message)
         .endTerminated().endState().endContainerStatus().endStatus().build();
   }
@@ -133,7 +133,7 @@ class PodOutcomeTest {
     @Test
     @DisplayName("a container in CrashLoopBackOff under restartPolicy OnFailure: still Running, the reason and its last exit")
     void crashLoop() {
-      Pod pod = new PodBuilder(waiting("Running", "server", "flotilla/server:0.1.0-SNAPSHOT", "CrashLoopBackOff", "back-off 40s"))
+      Pod pod = new PodBuilder(waiting("Running", "server", "localhost/flotilla/server:0.1.0-SNAPSHOT", "CrashLoopBackOff", "back-off 40s"))
           .editStatus().editContainerStatus(0).withNewLastState().withNewTerminated().withExitCode(137).withReason("OOMKilled")
           .endTerminated().endLastState().endContainerStatus().endStatus().build();
       PodOutcome o = PodOutcome.of(SERVER, pod);

@@ -53,8 +53,8 @@ class PartyImageIT {
     try (JarFile jar = new JarFile("target/party.jar")) {
       mainClass = jar.getManifest().getMainAttributes().getValue("Main-Class");
     }
-    // the name the samples' `image: flotilla/party:<version>` resolves to; never "latest", so IfNotPresent never pulls
-    assertThat(image.reference()).startsWith("docker.io/flotilla/party:").doesNotEndWith(":latest");
+    // the name the samples' `image: localhost/flotilla/party:<version>` resolves to; never "latest", so IfNotPresent never pulls
+    assertThat(image.reference()).startsWith("localhost/flotilla/party:").doesNotEndWith(":latest");
     assertThat(image.entrypoint()).containsExactly("java", "-cp", "@/app/jib-classpath-file", mainClass);
     assertThat(image.user()).isEqualTo("10001:10001");
 
