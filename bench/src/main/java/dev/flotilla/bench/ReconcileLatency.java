@@ -60,11 +60,23 @@ public final class ReconcileLatency {
   private final String namespace;
   private final Duration timeout;
   private final Map<String, Tracker> trackers = new ConcurrentHashMap<>();
+  private String ingressAddress;
 
   public ReconcileLatency(KubernetesClient client, String namespace, Duration timeout) {
     this.client = client;
     this.namespace = namespace;
     this.timeout = timeout;
+  }
+
+  /**
+   * Stands in for the ingress controller: writes {@code address} into each measured job's Ingress
+   * status as soon as the Ingress appears, as ingress-nginx does. Needed where the controller runs
+   * with --pod-host-aliases and no --ingress-address (config/single-node): it makes the pod only once
+   * the address is known, so the measured chain includes that round trip.
+   */
+  public ReconcileLatency publishingIngressAddress(String address) {
+    this.ingressAddress = address;
+    return this;
   }
 
   /**
@@ -151,6 +163,11 @@ public final class ReconcileLatency {
         if (tracker != null && (!kind.equals("Secret") || obj.getMetadata().getName().endsWith("-tls"))) {
           tracker.seen.putIfAbsent(kind, now);
           tracker.check();
+          if (kind.equals("Ingress") && ingressAddress != null) {
+            client.network().v1().ingresses().inNamespace(namespace).withName(obj.getMetadata().getName())
+                .editStatus(i -> new io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder(i).editOrNewStatus()
+                    .withNewLoadBalancer().addNewIngress().withIp(ingressAddress).endIngress().endLoadBalancer().endStatus().build());
+          }
         }
       }
 

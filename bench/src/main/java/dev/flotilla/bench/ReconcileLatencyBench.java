@@ -40,6 +40,11 @@ public final class ReconcileLatencyBench implements Callable<Integer> {
       description = "Longest wait for one job's children, status or deletion, ISO-8601 (default ${DEFAULT-VALUE}).")
   Duration timeout;
 
+  @Option(names = "--publish-ingress-address", paramLabel = "IP",
+      description = "Write IP into each job's Ingress status when it appears, standing in for the ingress controller "
+          + "(the controller of config/single-node makes a pod only once that address is known); default: none.")
+  String publishIngressAddress;
+
   @Override
   public Integer call() throws Exception {
     Config config = kubeconfig == null ? Config.autoConfigure(null) : Config.fromKubeconfig(Files.readString(kubeconfig));
@@ -49,6 +54,9 @@ public final class ReconcileLatencyBench implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "cluster %s, namespace %s, %d jobs after %d warm-up jobs, one at a time%n",
           client.getMasterUrl(), namespace, jobs, warmUpJobs);
       ReconcileLatency latency = new ReconcileLatency(client, namespace, timeout);
+      if (publishIngressAddress != null) {
+        latency.publishingIngressAddress(publishIngressAddress);
+      }
       if (warmUpJobs > 0) {
         latency.run(prefix + "-warm", warmUpJobs, s -> { });
       }
