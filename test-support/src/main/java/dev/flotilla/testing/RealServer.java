@@ -83,7 +83,9 @@ public enum RealServer {
    */
   SINGLE_NODE_CLUSTER("single-node-cluster", "a single-node cluster as root: containerd, runc, containernetworking-plugins,"
       + " conntrack, iptables, busybox-static, etcd and kubelet, kube-proxy, kube-scheduler, kube-controller-manager"
-      + " 1.20.2 in " + kubernetesNodeBinaries()) {
+      + " 1.20.2 in " + kubernetesNodeBinaries() + ", and /usr/bin/kubectl with kustomize v4 or later (for apply -k of"
+      + " config/: the kubectl built with kube-apiserver 1.20.2 embeds kustomize 2.0.3, and Debian serves no newer"
+      + " kubectl; this machine image has one from the Google Cloud SDK)") {
     @Override
     boolean isPresent() {
       Path node = kubernetesNodeBinaries();
@@ -94,7 +96,8 @@ public enum RealServer {
           && Stream.of("/usr/bin/containerd", "/usr/bin/ctr", "/usr/sbin/runc", "/usr/sbin/conntrack", "/bin/busybox",
                   "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback", "/usr/lib/cni/portmap")
               .allMatch(binary -> Files.isExecutable(Path.of(binary)))
-          && onPath("iptables");
+          && onPath("iptables")
+          && Files.isExecutable(Path.of("/usr/bin/kubectl"));
     }
   },
   /**
