@@ -38,6 +38,8 @@ KUBERNETES_SERVICE_IP=10.96.0.1
 APISERVER_PORT=6443
 ETCD_CLIENT_PORT=12379
 ETCD_PEER_PORT=12380
+# the API server's identity towards the kubelet (logs, exec, port-forward): its client certificate's CN
+KUBELET_CLIENT_USER=kube-apiserver-kubelet-client
 PAUSE_IMAGE=localhost/flotilla/pause:1
 BUSYBOX_IMAGE=localhost/flotilla/busybox:1
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -262,7 +264,8 @@ make_pki() {
   openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
   issue_cert apiserver "/CN=kube-apiserver" \
     "IP:127.0.0.1,IP:$ip,IP:$KUBERNETES_SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-  issue_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
+  # no system:masters: the kubelet lets this identity in through the binding of grant_kubelet_api_access
+  issue_cert apiserver-kubelet-client "/CN=$KUBELET_CLIENT_USER"
   issue_cert admin "/O=system:masters/CN=flotilla-admin"
   issue_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
   issue_cert kube-proxy "/CN=system:kube-proxy"
@@ -276,18 +279,24 @@ make_pki() {
 
 # ---------------------------------------------------------------- the control plane and the node
 
+# Writes the kubelet's configuration; a running kubelet started with another one is stopped, so that
+# start_node starts it with this one (its pods keep running under containerd meanwhile).
 write_kubelet_config() {
-  cat >"$STATE/kubelet-config.yaml" <<EOF
+  local config="$STATE/kubelet-config.yaml"
+  cat >"$config.new" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # PID 1 is not systemd; the machine may have swap
 cgroupDriver: cgroupfs
 failSwapOn: false
+# the kubelet listens on *:10250 and every component's certificate is of the cluster CA: each request
+# is authenticated (certificate or bearer token, TokenReview) and authorized by the API server
+# (SubjectAccessReview on nodes/proxy, nodes/log, ...; the Node authorizer lets system:nodes create both)
 authentication:
   anonymous: {enabled: false}
-  webhook: {enabled: false}
+  webhook: {enabled: true}
   x509: {clientCAFile: "$PKI/ca.crt"}
-authorization: {mode: AlwaysAllow}
+authorization: {mode: Webhook}
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
 clusterDomain: cluster.local
@@ -299,6 +308,24 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 # the node turns Ready at its first status update after registering: 2 s instead of 10 s
 nodeStatusUpdateFrequency: 2s
+EOF
+  if ! cmp -s "$config.new" "$config"; then
+    stop_daemon kubelet "$K8S_NODE_OUT/kubelet"
+  fi
+  mv "$config.new" "$config"
+}
+
+# The kubelet authorizes the API server's requests (pod logs, exec, port-forward) by SubjectAccessReview:
+# its kubelet-client identity gets the built-in system:kubelet-api-admin role (nodes/proxy, log, stats, ...).
+grant_kubelet_api_access() {
+  kubectl_admin apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: flotilla:kube-apiserver-kubelet-api-admin
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:kubelet-api-admin}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: $KUBELET_CLIENT_USER}
 EOF
 }
 
@@ -323,6 +350,7 @@ start_control_plane() {
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction
   wait_for 60 kube-apiserver "$LOGS/kube-apiserver.log" kubectl_admin get --raw /readyz
+  grant_kubelet_api_access
   start_daemon kube-controller-manager "$K8S_NODE_OUT/kube-controller-manager" \
     --kubeconfig "$STATE/kube-controller-manager.kubeconfig" \
     --authentication-kubeconfig "$STATE/kube-controller-manager.kubeconfig" \

@@ -5,14 +5,17 @@ import static dev.flotilla.testing.SingleNodeCluster.NODE_NAME;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.flotilla.testing.ProcessRun;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import dev.flotilla.testing.SingleNodeCluster;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -20,7 +23,13 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -145,6 +154,56 @@ class SingleNodeClusterIT {
     assertThat(itself.getMetadata().getNamespace()).isEqualTo(namespace);
     assertThat(itself.getMetadata().getName()).isEqualTo("in-cluster");
     assertThat(itself.getSpec().getServiceAccountName()).isEqualTo("default");
+  }
+
+  @Test
+  @DisplayName("the kubelet's API on :10250 refuses kube-proxy's and kube-scheduler's certificates (403) and callers "
+      + "without one (401); it serves the API server's kubelet client, through which pod logs are read")
+  void kubeletAuthorizesThroughTheApiServer(SingleNodeCluster cluster) throws IOException {
+    // the components' certificates, of the cluster CA, that cluster.sh keeps beside the admin kubeconfig
+    Path pki = cluster.kubeconfig().resolveSibling("pki");
+    String node = client.nodes().withName(NODE_NAME).get().getStatus().getAddresses().stream()
+        .filter(address -> address.getType().equals("InternalIP")).map(NodeAddress::getAddress).findFirst().orElseThrow();
+
+    KubeletAnswer proxy = kubeletPods(node, pki, "kube-proxy");
+    KubeletAnswer scheduler = kubeletPods(node, pki, "kube-scheduler");
+    KubeletAnswer anonymous = kubeletPods(node, pki, null);
+    KubeletAnswer apiServer = kubeletPods(node, pki, "apiserver-kubelet-client");
+
+    assertThat(proxy.status()).as(proxy.body()).isEqualTo(403);
+    assertThat(proxy.body()).contains("user=system:kube-proxy", "verb=get", "resource=nodes", "subresource=proxy");
+    assertThat(scheduler.status()).as(scheduler.body()).isEqualTo(403);
+    assertThat(scheduler.body()).contains("user=system:kube-scheduler");
+    assertThat(anonymous.status()).as(anonymous.body()).isEqualTo(401);
+    // the API server's identity (no system:masters) is let in by its system:kubelet-api-admin binding
+    assertThat(apiServer.status()).as(apiServer.body()).isEqualTo(200);
+    assertThat(Serialization.unmarshal(apiServer.body(), PodList.class).getKind())
+        .isEqualTo("PodList");
+    assertThat(client.rbac().clusterRoleBindings().withName("flotilla:kube-apiserver-kubelet-api-admin").get()
+        .getRoleRef().getName()).isEqualTo("system:kubelet-api-admin");
+  }
+
+  private record KubeletAnswer(int status, String body) {}
+
+  /**
+   * GET https://node:10250/pods with {@code pki/<certificate>.crt} (none when null). {@code -k}: the kubelet
+   * serves a certificate it signed itself; what is under test is whom it lets in.
+   */
+  private static KubeletAnswer kubeletPods(String node, Path pki, String certificate) throws IOException {
+    Path body = Files.createTempFile("kubelet-pods-", ".json");
+    try {
+      List<String> curl = new ArrayList<>(List.of("curl", "-sS", "-k", "--max-time", "20", "-o", body.toString(),
+          "-w", "%{http_code}"));
+      if (certificate != null) {
+        curl.addAll(List.of("--cert", pki.resolve(certificate + ".crt").toString(),
+            "--key", pki.resolve(certificate + ".key").toString()));
+      }
+      curl.add("https://" + node + ":10250/pods");
+      String status = ProcessRun.run(Path.of("."), Duration.ofSeconds(30), Map.of(), curl).requireSuccess().strip();
+      return new KubeletAnswer(Integer.parseInt(status), Files.readString(body, StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(body);
+    }
   }
 
   /** A pod of the busybox image running {@code sh -c script} once. */
