@@ -8,6 +8,7 @@ import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.testing.KubeadmCorefile;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -36,28 +37,7 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 final class KubeApi {
 
   /** kubeadm's Corefile, as a fresh cluster has it. */
-  static final String KUBEADM_COREFILE = """
-      .:53 {
-          errors
-          health {
-             lameduck 5s
-          }
-          ready
-          kubernetes cluster.local in-addr.arpa ip6.arpa {
-             pods insecure
-             fallthrough in-addr.arpa ip6.arpa
-             ttl 30
-          }
-          prometheus :9153
-          forward . /etc/resolv.conf {
-             max_concurrent 1000
-          }
-          cache 30
-          loop
-          reload
-          loadbalance
-      }
-      """;
+  static final String KUBEADM_COREFILE = KubeadmCorefile.TEXT;
 
   private KubeApi() {}
 

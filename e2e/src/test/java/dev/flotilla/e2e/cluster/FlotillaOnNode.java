@@ -2,6 +2,7 @@ package dev.flotilla.e2e.cluster;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.flotilla.testing.KubeadmCorefile;
 import dev.flotilla.testing.ProcessRun;
 import dev.flotilla.testing.RuntimeImage;
 import dev.flotilla.testing.SingleNodeCluster;
@@ -36,28 +37,7 @@ final class FlotillaOnNode implements AutoCloseable {
   static final List<String> RUNTIME_IMAGE_MODULES = List.of("aggregator-server", "party", "controller");
 
   /** kubeadm's Corefile, as a fresh cluster has it. */
-  static final String KUBEADM_COREFILE = """
-      .:53 {
-          errors
-          health {
-             lameduck 5s
-          }
-          ready
-          kubernetes cluster.local in-addr.arpa ip6.arpa {
-             pods insecure
-             fallthrough in-addr.arpa ip6.arpa
-             ttl 30
-          }
-          prometheus :9153
-          forward . /etc/resolv.conf {
-             max_concurrent 1000
-          }
-          cache 30
-          loop
-          reload
-          loadbalance
-      }
-      """;
+  static final String KUBEADM_COREFILE = KubeadmCorefile.TEXT;
 
   final KubernetesClient client;
   final Kubectl kubectl;
