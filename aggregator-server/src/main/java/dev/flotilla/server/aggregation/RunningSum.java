@@ -7,10 +7,8 @@ import java.util.List;
 /**
  * The sample-weighted sum of one attempt's updates in double precision, folded chunk by chunk as
  * they arrive: memory is one model of doubles however many parties submit. Thread-safe: each
- * stripe of {@value #STRIPE_VALUES} values of a tensor is an array of its own and its own lock, so
- * parties uploading different parts of the model fold in parallel, and a multi-GiB tensor never needs
- * one contiguous multi-GiB array (the heap of a 2 GiB model's job has room for the sum, not always for
- * a contiguous 4 GiB of it: ModelAboveTwoGiBIT saw an OutOfMemoryError at a round's start). The inner loop is {@link FloatKernels#addScaled},
+ * stripe of {@value #STRIPE_VALUES} values of a tensor has its own lock, so parties uploading
+ * different parts of the model fold in parallel. The inner loop is {@link FloatKernels#addScaled},
  * which adds the double product {@code weight * value} once per element: folding the same values
  * with {@code -weight} takes back exactly the products that were added (see {@link StreamingRound}).
  */
@@ -19,33 +17,35 @@ final class RunningSum {
   static final int STRIPE_SHIFT = 16;
   static final int STRIPE_VALUES = 1 << STRIPE_SHIFT;
 
-  /** sum[tensor][stripe]: each stripe's array is also the lock of its values. */
-  private final double[][][] sum;
+  private final double[][] sum;
+  private final Object[][] stripeLocks;
   private double totalWeight;
   private int committed;
 
   RunningSum(List<TensorSpec> specs) {
-    sum = new double[specs.size()][][];
+    sum = new double[specs.size()][];
+    stripeLocks = new Object[specs.size()][];
     for (int t = 0; t < specs.size(); t++) {
-      long n = specs.get(t).numElements();
-      sum[t] = new double[(int) ((n + STRIPE_VALUES - 1) >> STRIPE_SHIFT)][];
-      for (int s = 0; s < sum[t].length; s++) {
-        sum[t][s] = new double[(int) Math.min(STRIPE_VALUES, n - ((long) s << STRIPE_SHIFT))];
+      int n = specs.get(t).numElements();
+      sum[t] = new double[n];
+      stripeLocks[t] = new Object[(int) (((long) n + STRIPE_VALUES - 1) >> STRIPE_SHIFT)];
+      for (int s = 0; s < stripeLocks[t].length; s++) {
+        stripeLocks[t][s] = new Object();
       }
     }
   }
 
   /** Adds {@code weight * src[at..at+count)} to tensor {@code tensor} from element {@code offset}. */
   void fold(int tensor, int offset, float[] src, int at, int count, double weight) {
+    double[] target = sum[tensor];
     int done = 0;
     while (done < count) {
       int position = offset + done;
       int stripe = position >>> STRIPE_SHIFT;
       // long arithmetic: the end of the last stripe of a tensor near 2^31 values does not fit an int
       int piece = (int) Math.min(count - done, ((long) (stripe + 1) << STRIPE_SHIFT) - position);
-      double[] target = sum[tensor][stripe];
-      synchronized (target) {
-        FloatKernels.addScaled(target, position & (STRIPE_VALUES - 1), src, at + done, piece, weight);
+      synchronized (stripeLocks[tensor][stripe]) {
+        FloatKernels.addScaled(target, position, src, at + done, piece, weight);
       }
       done += piece;
     }
@@ -74,16 +74,15 @@ final class RunningSum {
     if (!(total > 0)) {
       throw new IllegalStateException("no update was committed");
     }
+    double[] s = sum[tensor];
     int done = 0;
     while (done < count) {
       int position = offset + done;
       int stripe = position >>> STRIPE_SHIFT;
       int piece = (int) Math.min(count - done, ((long) (stripe + 1) << STRIPE_SHIFT) - position);
-      double[] s = sum[tensor][stripe];
-      int from = position & (STRIPE_VALUES - 1);
-      synchronized (s) {
+      synchronized (stripeLocks[tensor][stripe]) {
         for (int i = 0; i < piece; i++) {
-          dst[done + i] = (float) (s[from + i] / total);
+          dst[done + i] = (float) (s[position + i] / total);
         }
       }
       done += piece;
