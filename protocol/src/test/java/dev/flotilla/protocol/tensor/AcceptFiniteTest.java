@@ -1,11 +1,12 @@
 package dev.flotilla.protocol.tensor;
 
+import static dev.flotilla.protocol.tensor.DecoderFixtures.rope;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.DecoderFixtures.Recorder;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -41,36 +42,6 @@ class AcceptFiniteTest {
     return chunks.get(0).toByteArray();
   }
 
-  /** The bytes as a chunk made of buffers of the given sizes (as a chunk parsed without copying is), direct and heap alternating. */
-  private static ByteString rope(byte[] bytes, int from, int to, int... pieces) {
-    ByteString out = ByteString.EMPTY;
-    int at = from;
-    for (int i = 0; at < to; i++) {
-      int n = Math.min(pieces[i % pieces.length], to - at);
-      ByteBuffer b = i % 2 == 0 ? ByteBuffer.allocateDirect(n) : ByteBuffer.allocate(n);
-      b.put(bytes, at, n).flip();
-      out = out.concat(UnsafeByteOperations.unsafeWrap(b));
-      at += n;
-    }
-    return out;
-  }
-
-  /** Records what a sink received, value by value, into arrays shaped like the layout. */
-  private static final class Recorder implements TensorStreamDecoder.Sink {
-    final float[][] got = {new float[5], new float[1], new float[BIG], new float[3]};
-    int calls;
-    int largest;
-
-    @Override
-    public void accept(int tensor, int offset, java.nio.FloatBuffer values, int count) {
-      calls++;
-      largest = Math.max(largest, count);
-      for (int i = 0; i < count; i++) {
-        got[tensor][offset + i] = values.get(values.position() + i);
-      }
-    }
-  }
-
   @Test
   @DisplayName("acceptFinite hands every value to the right tensor and offset, in blocks of at most BLOCK_VALUES that never cross a tensor, whatever the chunk's buffer boundaries")
   void sameValuesAsTheLayout() throws Exception {
@@ -79,7 +50,7 @@ class AcceptFiniteTest {
     int[][] cuts = {{bytes.length}, {1}, {3, 5, 7}, {B * 4 + 1, 2}, {B * 4, B * 4}, {13, 16_000}, {65_537}};
     for (int[] pieces : cuts) {
       TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS);
-      Recorder sink = new Recorder();
+      Recorder sink = new Recorder(5, 1, BIG, 3);
       // two chunks, cut at a value that is not a tensor boundary
       int split = 4 * 1234;
       decoder.acceptFinite(rope(bytes, 0, split, pieces), sink);
@@ -97,7 +68,7 @@ class AcceptFiniteTest {
     tensors[2][2 * B + 308] = Float.NEGATIVE_INFINITY;
     byte[] bytes = encode(tensors);
     TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS);
-    Recorder sink = new Recorder();
+    Recorder sink = new Recorder(5, 1, BIG, 3);
     assertThatThrownBy(() -> decoder.acceptFinite(rope(bytes, 0, bytes.length, 999), sink))
         .isInstanceOf(TensorStreamException.class)
         .hasMessage("tensor 'big' element " + (2 * B + 308) + " is -Infinity");
@@ -108,7 +79,7 @@ class AcceptFiniteTest {
     float[][] nan = tensors();
     nan[0][0] = Float.NaN;
     TensorStreamDecoder second = new TensorStreamDecoder(SPECS);
-    Recorder nothing = new Recorder();
+    Recorder nothing = new Recorder(5, 1, BIG, 3);
     assertThatThrownBy(() -> second.acceptFinite(ByteString.copyFrom(encode(nan)), nothing))
         .hasMessage("tensor 'a' element 0 is NaN");
     assertThat(nothing.calls).isZero();
@@ -118,7 +89,7 @@ class AcceptFiniteTest {
   @DisplayName("acceptFinite applies the chunk checks first: an oversize or misaligned chunk is refused before any value is handed on")
   void checksFirst() {
     TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS, 64);
-    Recorder sink = new Recorder();
+    Recorder sink = new Recorder(5, 1, BIG, 3);
     assertThatThrownBy(() -> decoder.acceptFinite(ByteString.copyFrom(new byte[68]), sink))
         .hasMessage("data chunk of 68 bytes exceeds the limit of 64 bytes");
     assertThatThrownBy(() -> decoder.acceptFinite(ByteString.copyFrom(new byte[6]), sink))

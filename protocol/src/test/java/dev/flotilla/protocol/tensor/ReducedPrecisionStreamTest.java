@@ -1,11 +1,12 @@
 package dev.flotilla.protocol.tensor;
 
+import static dev.flotilla.protocol.tensor.DecoderFixtures.rope;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.DecoderFixtures.Recorder;
 import dev.flotilla.protocol.v1.Encoding;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
@@ -60,35 +61,6 @@ class ReducedPrecisionStreamTest {
     return chunks.get(0).toByteArray();
   }
 
-  /** The bytes as a chunk made of buffers of the given sizes, direct and heap alternating (as a chunk parsed without copying is). */
-  private static ByteString rope(byte[] bytes, int from, int to, int... pieces) {
-    ByteString out = ByteString.EMPTY;
-    int at = from;
-    for (int i = 0; at < to; i++) {
-      int n = Math.min(pieces[i % pieces.length], to - at);
-      ByteBuffer b = i % 2 == 0 ? ByteBuffer.allocateDirect(n) : ByteBuffer.allocate(n);
-      b.put(bytes, at, n).flip();
-      out = out.concat(UnsafeByteOperations.unsafeWrap(b));
-      at += n;
-    }
-    return out;
-  }
-
-  private static final class Recorder implements TensorStreamDecoder.Sink {
-    final float[][] got = {new float[5], new float[1], new float[BIG], new float[3]};
-    int calls;
-    int largest;
-
-    @Override
-    public void accept(int tensor, int offset, FloatBuffer values, int count) {
-      calls++;
-      largest = Math.max(largest, count);
-      for (int i = 0; i < count; i++) {
-        got[tensor][offset + i] = values.get(values.position() + i);
-      }
-    }
-  }
-
   @ParameterizedTest
   @EnumSource(value = WireEncoding.class, names = {"BFLOAT16", "FLOAT16"})
   @DisplayName("the chunker writes 2 little-endian bytes per value, each the rounded value's pattern")
@@ -120,7 +92,7 @@ class ReducedPrecisionStreamTest {
     int[] cuts = {2 * 7, 2 * (7 + B + 3), bytes.length};
     for (int[] piece : pieces) {
       TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS, encoding);
-      Recorder sink = new Recorder();
+      Recorder sink = new Recorder(5, 1, BIG, 3);
       int from = 0;
       for (int cut : cuts) {
         decoder.acceptFinite(rope(bytes, from, cut, piece), sink);
@@ -140,7 +112,7 @@ class ReducedPrecisionStreamTest {
     float[][] tensors = tensors();
     byte[] bytes = encode(tensors, encoding);
     TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS, encoding);
-    Recorder sink = new Recorder();
+    Recorder sink = new Recorder(5, 1, BIG, 3);
     decoder.accept(rope(bytes, 0, 998, 3), sink);
     decoder.accept(rope(bytes, 998, bytes.length, 5), sink);
     assertThat(sink.got).isDeepEqualTo(rounded(tensors, encoding));
@@ -156,7 +128,7 @@ class ReducedPrecisionStreamTest {
     byte[] bytes = encode(tensors, encoding);
     ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putShort(2 * (6 + B + 17), inf);
     TensorStreamDecoder decoder = new TensorStreamDecoder(SPECS, encoding);
-    Recorder sink = new Recorder();
+    Recorder sink = new Recorder(5, 1, BIG, 3);
     assertThatThrownBy(() -> decoder.acceptFinite(rope(bytes, 0, bytes.length, 999), sink))
         .isInstanceOf(TensorStreamException.class)
         .hasMessage("tensor 'big' element " + (B + 17) + " is -Infinity");
@@ -165,7 +137,7 @@ class ReducedPrecisionStreamTest {
 
     byte[] withNan = encode(tensors, encoding);
     ByteBuffer.wrap(withNan).order(ByteOrder.LITTLE_ENDIAN).putShort(2 * 3, nan);
-    Recorder nothing = new Recorder();
+    Recorder nothing = new Recorder(5, 1, BIG, 3);
     assertThatThrownBy(() -> new TensorStreamDecoder(SPECS, encoding).acceptFinite(ByteString.copyFrom(withNan), nothing))
         .hasMessage("tensor 'a' element 3 is NaN");
     assertThat(nothing.calls).isZero();
