@@ -54,20 +54,21 @@ public final class FlotillaChart {
 
   public static String template(Map<String, Object> values) {
     TemplateCommand template = new Helm(directory()).template().withName(RELEASE).withNamespace(NAMESPACE);
-    Path file = null;
+    if (!values.isEmpty()) {
+      template.withValuesFile(valuesFile(values));
+    }
+    return template.call();
+  }
+
+  /** {@code values} as a file for {@code --values} (deleted when the JVM exits). */
+  public static Path valuesFile(Map<String, Object> values) {
     try {
-      if (!values.isEmpty()) {
-        file = Files.createTempFile("flotilla-values", ".yaml");
-        Files.writeString(file, yaml(values));
-        template.withValuesFile(file);
-      }
-      return template.call();
+      Path file = Files.createTempFile("flotilla-values", ".yaml");
+      file.toFile().deleteOnExit();
+      Files.writeString(file, yaml(values));
+      return file;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } finally {
-      if (file != null) {
-        file.toFile().delete();
-      }
     }
   }
 
