@@ -11,6 +11,7 @@ import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.PrivilegeCheck;
 import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
+import dev.flotilla.protocol.cli.DurationConverter;
 import dev.flotilla.dns.HostPolicy;
 import dev.flotilla.dns.DnsRecord;
 import io.fabric8.kubernetes.client.Config;
@@ -126,8 +127,8 @@ public final class ControllerMain implements Callable<Integer> {
       description = "namespace of the Lease (default: the controller's own namespace)")
   String leaseNamespace;
 
-  @Option(names = "--resync", paramLabel = "DURATION", defaultValue = "PT10M",
-      description = "reconcile every job at least this often, ISO-8601 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--resync", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.Positive.class,
+      description = "reconcile every job at least this often: 10m, 30s, 1h or ISO-8601 PT10M (default: ${DEFAULT-VALUE})")
   Duration resync;
 
   public static void main(String[] args) {
