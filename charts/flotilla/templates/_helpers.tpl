@@ -17,13 +17,9 @@ app.kubernetes.io/part-of: flotilla
   namespace: {{ .Release.Namespace }}
 {{- end -}}
 
-{{/* The CoreDNS ConfigMap's namespace and name, checked. */}}
+{{/* The CoreDNS ConfigMap's namespace and name (values.schema.json checks the NAMESPACE/NAME form). */}}
 {{- define "flotilla.coreDnsNamespace" -}}
-{{- $parts := splitList "/" .Values.coreDnsConfigMap -}}
-{{- if ne (len $parts) 2 -}}
-{{- fail (printf "coreDnsConfigMap must be NAMESPACE/NAME, got %q" .Values.coreDnsConfigMap) -}}
-{{- end -}}
-{{- index $parts 0 -}}
+{{- index (splitList "/" .Values.coreDnsConfigMap) 0 -}}
 {{- end -}}
 
 {{- define "flotilla.coreDnsName" -}}

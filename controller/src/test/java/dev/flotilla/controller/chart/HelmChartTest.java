@@ -15,9 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** charts/flotilla linted and rendered by Helm's own library (no cluster needed). */
 @DisplayName("the Helm chart charts/flotilla")
@@ -128,12 +132,30 @@ class HelmChartTest {
   }
 
   @Test
-  @DisplayName("refuses values that cannot work, saying which: no namespace to watch, a CoreDNS ConfigMap without its namespace")
+  @DisplayName("refuses values that cannot work, naming the value: no namespace to watch, a CoreDNS ConfigMap without its namespace")
   void refusals() {
     assertThatThrownBy(() -> FlotillaChart.render(Map.of("watch", Map.of("namespaces", List.of()))))
         .hasMessageContaining("watch.namespaces must name at least one namespace");
     assertThatThrownBy(() -> FlotillaChart.render(Map.of("coreDnsConfigMap", "coredns")))
-        .hasMessageContaining("coreDnsConfigMap must be NAMESPACE/NAME, got \"coredns\"");
+        .hasMessageContaining("coreDnsConfigMap");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("hostileValues")
+  @DisplayName("values.schema.json refuses values of the wrong shape before anything is rendered, naming the key")
+  void schemaRefuses(String key, Map<String, Object> values) {
+    assertThatThrownBy(() -> FlotillaChart.render(values)).hasMessageContaining("schema").hasMessageContaining(key);
+  }
+
+  static Stream<Arguments> hostileValues() {
+    return Stream.of(
+        Arguments.of("replicas", Map.of("replicas", 0)),
+        Arguments.of("tag", Map.of("image", Map.of("tag", "latest"))),
+        Arguments.of("pullPolicy", Map.of("image", Map.of("pullPolicy", "Sometimes"))),
+        Arguments.of("namespaces", Map.of("watch", Map.of("namespaces", List.of("Team_A")))),
+        Arguments.of("extraArgs", Map.of("extraArgs", List.of("; rm -rf /"))),
+        Arguments.of("healthPort", Map.of("healthPort", 70000)),
+        Arguments.of("wacth", Map.of("wacth", Map.of("allNamespaces", true))));
   }
 
   @Test
