@@ -97,9 +97,31 @@ class HelmInstallIT {
 
   @Test
   @Order(3)
+  @DisplayName("helm upgrade with watch.namespaces [default, team-a]: a Role and RoleBinding in team-a, the ConfigMap says --namespace=default,team-a, and the Deployment's pod template changes (its checksum), so the pods roll")
+  void upgradeAddsANamespace() {
+    KubeApi.namespace(admin, "team-a");
+    var before = admin.apps().deployments().inNamespace(NS).withName("flotilla-controller").require();
+    Release release = new Helm(FlotillaChart.directory()).upgrade().withName(FlotillaChart.RELEASE).withNamespace(NS)
+        .withKubeConfigContents(kubeConfigYaml)
+        .withValuesFile(FlotillaChart.valuesFile(Map.of("watch", Map.of("namespaces", List.of("default", "team-a"))))).call();
+    assertThat(release.getStatus()).isEqualTo("deployed");
+    assertThat(release.getRevision()).isEqualTo("2");
+    assertThat(admin.rbac().roles().inNamespace("team-a").withName("flotilla-controller").get()).isNotNull();
+    assertThat(admin.rbac().roleBindings().inNamespace("team-a").withName("flotilla-controller").get()).isNotNull();
+    assertThat(admin.configMaps().inNamespace(NS).withName("flotilla-controller-watch").require().getData())
+        .containsEntry("watch", "--namespace=default,team-a");
+    var after = admin.apps().deployments().inNamespace(NS).withName("flotilla-controller").require();
+    assertThat(after.getMetadata().getGeneration()).isGreaterThan(before.getMetadata().getGeneration());
+    assertThat(after.getSpec().getTemplate().getMetadata().getAnnotations().get(FlotillaChart.CHECKSUM_ANNOTATION))
+        .isNotEqualTo(before.getSpec().getTemplate().getMetadata().getAnnotations().get(FlotillaChart.CHECKSUM_ANNOTATION));
+    assertThat(KubeApi.installedConfig(admin, NS).scope().namespaces()).containsExactly("default", "team-a");
+  }
+
+  @Test
+  @Order(4)
   @DisplayName("helm uninstall removes every templated object and keeps the CRD (and so the jobs); reinstalled with watch.allNamespaces the ClusterRoles and bindings are in place and the controller reconciles a new job")
   void uninstallThenClusterWide() {
-    List<Map<String, Object>> namespaced = FlotillaChart.render();
+    List<Map<String, Object>> namespaced = FlotillaChart.render(Map.of("watch", Map.of("namespaces", List.of("default", "team-a"))));
     Helm.uninstall(FlotillaChart.RELEASE).withNamespace(NS).withKubeConfigContents(kubeConfigYaml).call();
     await("templated objects deleted").atMost(WAIT).until(() -> namespaced.stream()
         .filter(o -> !"CustomResourceDefinition".equals(o.get("kind"))).allMatch(o -> get(o) == null));
