@@ -13,8 +13,9 @@ import java.nio.FloatBuffer;
  * <p>In a JVM started with {@code --add-modules jdk.incubator.vector} (the server's launchers do
  * it: bin/flotilla, the image, the tests' server processes) the fold and the receive path's check
  * run as {@link VectorKernels}: Java 17's C2 does not vectorise the float-to-double widening
- * of the fold, which ran 2.5-2.7x faster with the Vector API (BENCHMARKS.md, "Speed (issue 13)",
- * session 5). Elsewhere they are the plain loops below, with the same results bit for bit.
+ * of the fold; with the Vector API the fold alone ran 2.5-2.8x faster (data in cache) and a FedAvg
+ * round's aggregation 1.6-1.7x (BENCHMARKS.md, "Speed (issue 13)", session 5). Elsewhere they are
+ * the plain loops below, with the same results bit for bit.
  */
 public final class FloatKernels {
 
