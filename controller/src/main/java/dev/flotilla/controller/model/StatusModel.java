@@ -21,11 +21,13 @@ public final class StatusModel {
   public static final String CERTIFICATES_READY = "CertificatesReady";
   public static final String SERVICE_READY = "ServiceReady";
   public static final String INGRESS_READY = "IngressReady";
+  /** The route step's condition for a job with {@code spec.route: gateway}, in place of IngressReady. */
+  public static final String TLS_ROUTE_READY = "TLSRouteReady";
   public static final String NETWORK_POLICY_READY = "NetworkPolicyReady";
   public static final String DNS_READY = "DNSReady";
   public static final String POD_READY = "PodReady";
   public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
-      INGRESS_READY, NETWORK_POLICY_READY, POD_READY);
+      INGRESS_READY, TLS_ROUTE_READY, NETWORK_POLICY_READY, POD_READY);
 
   public static final String PHASE_ERROR = "Error";
   public static final String PHASE_PENDING = "Pending";

@@ -8,7 +8,6 @@ import dev.flotilla.controller.model.HostAdmission;
 import dev.flotilla.controller.model.IngressAddressChoice;
 import dev.flotilla.controller.model.ControllerNamespaceCheck;
 import dev.flotilla.controller.model.IngressClientModel;
-import dev.flotilla.controller.model.IngressModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.NetworkPolicyModel;
 import dev.flotilla.controller.model.PodModel;
@@ -18,8 +17,6 @@ import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
-import io.fabric8.kubernetes.api.model.networking.v1.IngressLoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -51,6 +48,7 @@ public final class IflearnerJobReconciler {
   private final CertificateStore certificates;
   private final DnsStep dns;
   private final PartiesStep parties;
+  private final RouteStep routes;
   private final EventRecorder events;
   private final Clock clock;
 
@@ -63,6 +61,7 @@ public final class IflearnerJobReconciler {
     this.events = new EventRecorder(client, clock);
     this.dns = new DnsStep(client, config, events);
     this.parties = new PartiesStep(client, applier, config);
+    this.routes = new RouteStep(client, applier, config.gateway());
   }
 
   public Result reconcile(String namespace, String name) {
@@ -124,28 +123,24 @@ public final class IflearnerJobReconciler {
       errors.add(fail(job, observations, StatusModel.SERVICE_READY, "ServiceFailed", e));
     }
 
-    // 3. ingress
-    Ingress ingress = null;
+    // 3. route: an Ingress, or a Gateway API TLSRoute (spec.route)
+    RouteStep.Outcome route = null;
     try {
-      Ingress desired = IngressModel.desired(model);
-      if (desired == null) {
-        observations.add(new Observation(StatusModel.INGRESS_READY, true, "NoHost", "spec.host is empty: no Ingress"));
-      } else {
-        applier.apply(desired);
-        ingress = client.resource(desired).get();
-        observations.add(new Observation(StatusModel.INGRESS_READY, true, "Applied",
-            "Ingress " + model.ingressName() + " routes " + model.host() + " (" + model.tlsMode().wireName() + ") to "
-                + model.serviceName() + ":" + model.grpcPort()));
-      }
+      route = routes.apply(model);
+      observations.add(route.observation());
+    } catch (RouteStep.Refused e) {
+      errors.add(fail(job, observations, RouteStep.conditionType(model), e.reason(), e));
     } catch (RuntimeException e) {
-      errors.add(fail(job, observations, StatusModel.INGRESS_READY, "IngressFailed", e));
+      errors.add(fail(job, observations, RouteStep.conditionType(model), RouteStep.failureReason(model), e));
     }
 
-    IngressAddressChoice address = IngressAddressChoice.choose(model, config.publish(), config.ingressAddress(), statusAddress(ingress));
+    IngressAddressChoice address = route == null
+        ? IngressAddressChoice.choose(model, config.publish(), config.ingressAddress(), null)
+        : IngressAddressChoice.choose(model, config.publish(), config.ingressAddress(), route.statusAddress(), route.statusSource());
 
     // 4. isolation
     try {
-      NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address(), config.isolation());
+      NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address(), config.isolation(), config.gateway());
       if (policy != null) {
         applier.apply(policy);
         observations.add(new Observation(StatusModel.NETWORK_POLICY_READY, true, "Applied",
@@ -281,19 +276,6 @@ public final class IflearnerJobReconciler {
     dns.editFinalizer(job, false);
     LOG.info("{}/{}: removed its CoreDNS records and the finalizer", job.getMetadata().getNamespace(), job.getMetadata().getName());
     return new Result(false, false, "finalized");
-  }
-
-  /** The address ingress-nginx published in the Ingress status, or null. */
-  private static String statusAddress(Ingress ingress) {
-    if (ingress != null && ingress.getStatus() != null && ingress.getStatus().getLoadBalancer() != null
-        && ingress.getStatus().getLoadBalancer().getIngress() != null) {
-      for (IngressLoadBalancerIngress lb : ingress.getStatus().getLoadBalancer().getIngress()) {
-        if (lb.getIp() != null && !lb.getIp().isBlank()) {
-          return lb.getIp();
-        }
-      }
-    }
-    return null;
   }
 
   private String fail(IflearnerJob job, List<Observation> observations, String conditionType, String reason, RuntimeException e) {
