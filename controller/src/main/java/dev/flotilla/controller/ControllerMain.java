@@ -96,10 +96,11 @@ public final class ControllerMain implements Callable<Integer> {
           + "a job's spec.isolation.ingressNamespace wins (default: ${DEFAULT-VALUE})")
   String ingressNamespace;
 
-  @Option(names = "--gateway", paramLabel = "NS/NAME",
+  @Option(names = "--gateway", paramLabel = "NS/NAME", defaultValue = "${env:FLOTILLA_GATEWAY}",
       description = "the Gateway (Gateway API) whose TLS passthrough listener carries the jobs with spec.route: gateway, "
           + "each through its own TLSRoute; the API server must serve TLSRoute gateway.networking.k8s.io/v1 (Gateway API "
-          + "v1.5 or later, standard channel) (default: none: such jobs are refused with TLSRouteReady=False)")
+          + "v1.5 or later, standard channel) (default: $FLOTILLA_GATEWAY, else none: such jobs are refused with "
+          + "TLSRouteReady=False)")
   String gateway;
 
   @Option(names = "--gateway-listener", paramLabel = "NAME",

@@ -60,7 +60,8 @@ public final class TLSRouteModel {
     parent.setSectionName(gateway.listener());
 
     BackendRefs backend = new BackendRefs();
-    backend.setGroup("");
+    // the core group is the API's default (""); left out because kube-apiserver 1.20's server-side apply reads "" as null
+    backend.setGroup(null);
     backend.setKind("Service");
     backend.setName(job.serviceName());
     backend.setPort(job.grpcPort());
