@@ -165,7 +165,11 @@ final class KubeApi {
     for (Path file : kustomizationFiles(dir)) {
       all.addAll(loadAll(file));
     }
-    // namespaces and CRDs first: the rest may live in them or be of their kinds
+    // namespaces and CRDs first: the rest may live in them or be of their kinds; Gateway API's CRDs are a
+    // prerequisite the user installs (config/gateway's README line), so they are installed here as well
+    if (all.stream().anyMatch(o -> o.getApiVersion().startsWith("gateway.networking.k8s.io/"))) {
+      installGatewayApiCrds(client);
+    }
     all.stream().filter(o -> o instanceof io.fabric8.kubernetes.api.model.Namespace).forEach(o -> namespace(client, o.getMetadata().getName()));
     all.stream().filter(o -> o instanceof CustomResourceDefinition).forEach(o -> installCrd(client));
     for (HasMetadata o : all) {
