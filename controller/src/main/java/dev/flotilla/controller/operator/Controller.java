@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.Route;
+import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.RelatedJobs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -45,8 +46,8 @@ public final class Controller implements AutoCloseable {
   private final IflearnerJobReconciler reconciler;
   private final WorkQueue queue;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
-  /** One job informer per watched namespace (or one across all): together they list every job the controller serves. */
-  private final List<SharedIndexInformer<IflearnerJob>> jobInformers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** What the informers hold: the jobs (one informer per watched namespace, or one across all) and the CA Secrets. */
+  private final InformerState observed = new InformerState();
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
 
@@ -54,7 +55,7 @@ public final class Controller implements AutoCloseable {
     this.client = client;
     this.config = config;
     this.metrics = metrics;
-    this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC());
+    this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC(), observed);
     this.queue = new WorkQueue("flotilla-reconciler", this::handle);
   }
 
@@ -70,11 +71,18 @@ public final class Controller implements AutoCloseable {
       return;
     }
     started = true;
+    // the CA Secrets first: a job's first reconcile may need its namespace's CA bundle from this cache
+    SharedIndexInformer<Secret> cas = client.secrets().inNamespace(config.controllerNamespace())
+        .withLabel(CertificateAuthorityModel.NAMESPACE_LABEL).runnableInformer(0);
+    observed.certificateAuthorities(cas);
+    cas.addEventHandler(new Handler<>(this::enqueueServedJobs));
+    cas.run();
+    informers.add(cas);
     for (var scopedJobs : scoped(client.resources(IflearnerJob.class))) {
       SharedIndexInformer<IflearnerJob> jobs = scopedJobs.runnableInformer(config.resync().toMillis());
+      observed.addJobs(jobs);
       jobs.addEventHandler(new JobHandler());
       jobs.run();
-      jobInformers.add(jobs);
       informers.add(jobs);
     }
     if (config.gateway() != null) {
@@ -130,8 +138,7 @@ public final class Controller implements AutoCloseable {
   /** The job, and the jobs whose outcome depends on it before and after the change ({@link RelatedJobs}). */
   private void enqueueJobAndRelated(IflearnerJob before, IflearnerJob after) {
     enqueueJob(after);
-    List<IflearnerJob> all = new ArrayList<>();
-    jobInformers.forEach(informer -> all.addAll(informer.getStore().list()));
+    List<IflearnerJob> all = observed.allJobs();
     for (IflearnerJob changed : before == null ? List.of(after) : List.of(before, after)) {
       RelatedJobs.of(changed, all).forEach(queue::add);
     }
@@ -140,9 +147,9 @@ public final class Controller implements AutoCloseable {
 
   /** Every job routed through the Gateway, from the informers' caches. */
   private void enqueueGatewayJobs() {
-    jobInformers.forEach(informer -> informer.getStore().list().stream()
+    observed.allJobs().stream()
         .filter(job -> job.getSpec() != null && job.getSpec().getRoute() == Route.GATEWAY)
-        .forEach(this::enqueueJob));
+        .forEach(this::enqueueJob);
   }
 
   private void enqueueOwner(HasMetadata child) {
@@ -154,9 +161,15 @@ public final class Controller implements AutoCloseable {
     if (child instanceof ConfigMap || child instanceof Secret) {
       // shared CA objects carry no owner: every job of the namespace in terminate mode may need them back
       if (child.getMetadata().getOwnerReferences().isEmpty()) {
-        client.resources(IflearnerJob.class).inNamespace(child.getMetadata().getNamespace()).list().getItems()
-            .forEach(this::enqueueJob);
+        observed.jobsIn(child.getMetadata().getNamespace()).forEach(this::enqueueJob);
       }
+    }
+  }
+
+  /** A CA Secret changed: every job of the namespace it serves (their certificates and CA bundles come from it). */
+  private void enqueueServedJobs(HasMetadata caSecret) {
+    for (String namespace : InformerState.servedNamespace((Secret) caSecret)) {
+      observed.jobsIn(namespace).forEach(this::enqueueJob);
     }
   }
 
