@@ -291,6 +291,8 @@ class GatewayRouteIT {
   @Order(6)
   @DisplayName("switching the job back to route ingress deletes its TLSRoute and makes its Ingress; NetworkPolicy back to ingress-nginx")
   void backToIngress() {
+    // no --pod-host-aliases here, so nothing of the pod depends on the route: it is neither replaced nor edited
+    String podUid = client.pods().inNamespace(NS).withName("gw-server").get().getMetadata().getUid();
     client.resources(IflearnerJob.class).inNamespace(NS).withName("gw-server").edit(j -> {
       j.getSpec().setRoute(dev.flotilla.controller.api.Route.INGRESS);
       return j;
@@ -316,5 +318,6 @@ class GatewayRouteIT {
       assertThat(route("gw-server")).isNotNull();
       assertThat(client.network().v1().ingresses().inNamespace(NS).withName("gw-server").get()).isNull();
     });
+    assertThat(client.pods().inNamespace(NS).withName("gw-server").get().getMetadata().getUid()).isEqualTo(podUid);
   }
 }
