@@ -8,6 +8,7 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.GatewayApiCheck;
 import dev.flotilla.controller.operator.HealthServer;
 import dev.flotilla.controller.operator.LeaderElection;
 import dev.flotilla.controller.model.PublishPolicy;
@@ -182,6 +183,11 @@ public final class ControllerMain implements Callable<Integer> {
     try (ApiProbe probe = new ApiProbe(clientConfig, Duration.ofSeconds(2), java.time.Clock.systemUTC())) {
       // before anything else talks to the API server: one line and an exit code instead of retries and stack traces
       probe.preflight(config.scope());
+      if (config.gateway() != null) {
+        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build()) {
+          GatewayApiCheck.requireServed(client);
+        }
+      }
       return run(config, clientConfig, probe);
     }
   }

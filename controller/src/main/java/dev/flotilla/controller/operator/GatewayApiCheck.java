@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.controller.ControllerExit;
 import io.fabric8.kubernetes.api.model.APIResource;
 import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,21 +13,21 @@ import java.util.stream.Collectors;
  * {@code gateway.networking.k8s.io/v1} TLSRoutes and Gateways, else the informers would fail with
  * a 404 deep in a stack trace. Discovery is readable by every authenticated identity.
  */
-final class GatewayApiCheck {
+public final class GatewayApiCheck {
 
   static final String GROUP_VERSION = "gateway.networking.k8s.io/v1";
 
   private GatewayApiCheck() {}
 
-  /** Throws with one line naming what is missing and how to install it. */
-  static void requireServed(KubernetesClient client) {
+  /** Throws a {@link ControllerExit} (exit 4, like a missing IflearnerJob CRD) with one line naming what is missing and how to install it. */
+  public static void requireServed(KubernetesClient client) {
     APIResourceList list = client.getApiResources(GROUP_VERSION);
     Set<String> served = list == null || list.getResources() == null ? Set.of()
         : list.getResources().stream().map(APIResource::getName).collect(Collectors.toSet());
     List<String> missing = List.of("tlsroutes", "gateways").stream().filter(r -> !served.contains(r)).toList();
     if (!missing.isEmpty()) {
-      throw new IllegalStateException("--gateway is set, but the API server does not serve " + missing + " in " + GROUP_VERSION
-          + ": install the Gateway API standard channel CRDs, v1.5 or later (TLSRoute v1), or drop --gateway");
+      throw new ControllerExit(ControllerExit.CRD_MISSING, "--gateway is set, but the API server does not serve " + missing + " in "
+          + GROUP_VERSION + ": install the Gateway API standard channel CRDs, v1.5 or later (TLSRoute v1), or drop --gateway");
     }
   }
 }
