@@ -13,6 +13,8 @@ import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.NetworkPolicyModel;
 import dev.flotilla.controller.model.PodModel;
 import dev.flotilla.controller.model.PodOutcome;
+import dev.flotilla.controller.model.ProgressTarget;
+import dev.flotilla.protocol.status.JobSummary;
 import dev.flotilla.controller.model.ServiceModel;
 import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
@@ -53,8 +55,15 @@ public final class IflearnerJobReconciler {
   private final PartiesStep parties;
   private final EventRecorder events;
   private final Clock clock;
+  /** Live progress of running aggregators, or null when the controller does not poll them. */
+  private final ProgressPoller progress;
 
   public IflearnerJobReconciler(KubernetesClient client, ControllerConfig config, Clock clock) {
+    this(client, config, clock, null);
+  }
+
+  public IflearnerJobReconciler(KubernetesClient client, ControllerConfig config, Clock clock, ProgressPoller progress) {
+    this.progress = progress;
     this.client = client;
     this.config = config;
     this.clock = clock;
@@ -223,6 +232,9 @@ public final class IflearnerJobReconciler {
       errors.add(fail(job, observations, StatusModel.POD_READY, "PodApplyFailed", e));
     }
 
+    if (progress != null) {
+      progress.observe(model.namespace() + "/" + model.name(), ProgressTarget.of(model, pod));
+    }
     writeStatus(job, model, observations, outcome, !errors.isEmpty());
     if (errors.isEmpty() && dns.nameClaimed(observations)) {
       // not an error of the job, but the holder may go without an event this job sees (a person removes a region): retry with backoff
@@ -328,7 +340,8 @@ public final class IflearnerJobReconciler {
     if (latest == null) {
       return;
     }
-    IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, outcome, failed, clock.instant());
+    JobSummary live = progress == null ? null : progress.latest(model.namespace() + "/" + model.name()).orElse(null);
+    IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, outcome, live, failed, clock.instant());
     if (status.equals(latest.getStatus())) {
       return;
     }
