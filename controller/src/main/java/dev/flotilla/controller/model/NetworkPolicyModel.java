@@ -31,11 +31,22 @@ public final class NetworkPolicyModel {
   public static final Map<String, String> INGRESS_POD_LABELS = Map.of("app.kubernetes.io/name", "ingress-nginx");
   public static final Map<String, String> DNS_POD_LABELS = Map.of("k8s-app", "kube-dns");
   public static final String DNS_NAMESPACE = "kube-system";
+  /** The controller's pods (config/manager): they read running aggregators' progress. */
+  public static final Map<String, String> CONTROLLER_POD_LABELS = Map.of("app.kubernetes.io/name", "flotilla-controller");
 
   private NetworkPolicyModel() {}
 
   /** The policy, or null when the job switched isolation off. {@code ingressAddress} may be null. */
   public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults) {
+    return desired(job, ingressAddress, defaults, null);
+  }
+
+  /**
+   * The same; when {@code controllerNamespace} is given (the controller polls progress), a Flotilla
+   * aggregator also lets in the controller's pods of that namespace on its gRPC port, where it
+   * answers them JobObserver.Progress and nothing else.
+   */
+  public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults, String controllerNamespace) {
     if (!job.isolationEnabled()) {
       return null;
     }
@@ -49,6 +60,13 @@ public final class NetworkPolicyModel {
     }
     List<NetworkPolicyIngressRule> in = new ArrayList<>();
     in.add(new NetworkPolicyIngressRuleBuilder().withFrom(ingressPods).withPorts(port("TCP", job.grpcPort())).build());
+    if (controllerNamespace != null && job.role() == dev.flotilla.controller.api.Role.SERVER && job.usesFlotillaRuntime()
+        && job.tlsMode() == dev.flotilla.controller.api.TlsMode.PASSTHROUGH) {
+      in.add(new NetworkPolicyIngressRuleBuilder()
+          .withFrom(peer(Map.of(NAMESPACE_NAME_LABEL, controllerNamespace), CONTROLLER_POD_LABELS))
+          .withPorts(port("TCP", job.grpcPort()))
+          .build());
+    }
     if (job.metricsPort() > 0) {
       in.add(new NetworkPolicyIngressRuleBuilder()
           .withFrom(peer(defaults.scraperNamespaceLabels(), defaults.scraperPodLabels()))

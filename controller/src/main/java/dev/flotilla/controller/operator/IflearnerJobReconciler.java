@@ -154,7 +154,8 @@ public final class IflearnerJobReconciler {
 
     // 4. isolation
     try {
-      NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address(), config.isolation());
+      NetworkPolicy policy = NetworkPolicyModel.desired(model, address.address(), config.isolation(),
+          progress == null ? null : config.controllerNamespace());
       if (policy != null) {
         applier.apply(policy);
         observations.add(new Observation(StatusModel.NETWORK_POLICY_READY, true, "Applied",
