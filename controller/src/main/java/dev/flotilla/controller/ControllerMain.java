@@ -156,6 +156,12 @@ public final class ControllerMain implements Callable<Integer> {
       description = "reconcile every job at least this often: 10m, 30s, 1h or ISO-8601 PT10M (default: ${DEFAULT-VALUE})")
   Duration resync;
 
+  @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+      description = "ask each running Flotilla aggregator for its progress (round, accuracy, loss, parties) this often, over "
+          + "mutual TLS as the controller identity, and write it to the job's status when it moved; 0 = never, status then "
+          + "shows the numbers when the aggregator ends (default: ${DEFAULT-VALUE})")
+  Duration progressInterval;
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
@@ -199,7 +205,7 @@ public final class ControllerMain implements Callable<Integer> {
     AtomicBoolean leading = new AtomicBoolean(!leaderElection);
     CountDownLatch stopped = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
-         Controller controller = new Controller(client, config, metrics);
+         Controller controller = new Controller(client, config, metrics, progressInterval);
          HealthServer health = healthPort > 0
              ? new HealthServer("0.0.0.0", healthPort,
                  () -> Readiness.of(probe.problem(), leaderElection, leading.get(), controller.isSynced()), registry) : null) {

@@ -32,21 +32,26 @@ public final class NetworkPolicyModel {
   public static final Map<String, String> INGRESS_POD_LABELS = Map.of("app.kubernetes.io/name", "ingress-nginx");
   public static final Map<String, String> DNS_POD_LABELS = Map.of("k8s-app", "kube-dns");
   public static final String DNS_NAMESPACE = "kube-system";
+  /** The controller's pods (config/manager): they read running aggregators' progress. */
+  public static final Map<String, String> CONTROLLER_POD_LABELS = Map.of("app.kubernetes.io/name", "flotilla-controller");
 
   private NetworkPolicyModel() {}
 
   /** The policy of a job routed through ingress-nginx, or null when the job switched isolation off. */
   public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults) {
-    return desired(job, ingressAddress, defaults, null);
+    return desired(job, ingressAddress, defaults, null, null);
   }
 
   /**
    * The policy, or null when the job switched isolation off. {@code ingressAddress} may be null.
    * A job with {@code spec.route: gateway} lets in the Gateway's proxy pods ({@code gateway}'s
    * proxy namespace and pod labels) instead of ingress-nginx's; its {@code spec.isolation.ingressNamespace}
-   * still wins, for either route.
+   * still wins, for either route. When {@code controllerNamespace} is given (the controller polls
+   * progress), a Flotilla aggregator also lets in the controller's pods of that namespace on its
+   * gRPC port, where it answers them JobObserver.Progress and nothing else.
    */
-  public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults, GatewayRef gateway) {
+  public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults, GatewayRef gateway,
+      String controllerNamespace) {
     if (!job.isolationEnabled()) {
       return null;
     }
@@ -62,6 +67,13 @@ public final class NetworkPolicyModel {
     }
     List<NetworkPolicyIngressRule> in = new ArrayList<>();
     in.add(new NetworkPolicyIngressRuleBuilder().withFrom(ingressPods).withPorts(port("TCP", job.grpcPort())).build());
+    if (controllerNamespace != null && job.role() == dev.flotilla.controller.api.Role.SERVER && job.usesFlotillaRuntime()
+        && job.tlsMode() == dev.flotilla.controller.api.TlsMode.PASSTHROUGH) {
+      in.add(new NetworkPolicyIngressRuleBuilder()
+          .withFrom(peer(Map.of(NAMESPACE_NAME_LABEL, controllerNamespace), CONTROLLER_POD_LABELS))
+          .withPorts(port("TCP", job.grpcPort()))
+          .build());
+    }
     if (job.metricsPort() > 0) {
       in.add(new NetworkPolicyIngressRuleBuilder()
           .withFrom(peer(defaults.scraperNamespaceLabels(), defaults.scraperPodLabels()))

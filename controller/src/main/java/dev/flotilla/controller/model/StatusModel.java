@@ -49,6 +49,17 @@ public final class StatusModel {
    */
   public static IflearnerJobStatus build(JobModel job, IflearnerJobStatus previous, List<Observation> observations,
       PodOutcome outcome, boolean failed, Instant now) {
+    return build(job, previous, observations, outcome, null, failed, now);
+  }
+
+  /**
+   * The same, with {@code live}: the aggregator's progress as the controller last polled it while the
+   * job runs (null when there is none). The pod's termination summary, the final word, wins over it.
+   * A summary's own time ({@code updatedUnixMillis}) is not copied, so polling an aggregator whose
+   * progress did not move gives an equal status, and no write.
+   */
+  public static IflearnerJobStatus build(JobModel job, IflearnerJobStatus previous, List<Observation> observations,
+      PodOutcome outcome, JobSummary live, boolean failed, Instant now) {
     IflearnerJobStatus status = new IflearnerJobStatus();
     status.setObservedGeneration(job.job().getMetadata().getGeneration());
     boolean refused = observations.stream().anyMatch(o -> o.type().equals(HOST_ACCEPTED) && !o.ready());
@@ -57,6 +68,9 @@ public final class StatusModel {
       status.setEndpoint(job.hasHost() ? job.host() + ":443" : job.serviceName() + "." + job.namespace() + ".svc:" + job.grpcPort());
     }
     copyProgress(previous, status);
+    if (live != null) {
+      progress(live, status);
+    }
     if (outcome != null) {
       outcome.summary().ifPresent(s -> progress(s, status));
     }

@@ -39,6 +39,7 @@ public final class Controller implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   private static final Duration REQUEUE = Duration.ofSeconds(2);
+  private static final Duration PROGRESS_TIMEOUT = Duration.ofSeconds(5);
 
   private final KubernetesClient client;
   private final ControllerConfig config;
@@ -51,12 +52,34 @@ public final class Controller implements AutoCloseable {
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
 
+  /** How often running aggregators are asked for their progress; zero: never. */
+  private final Duration progressInterval;
+  private final ProgressPoller progress;
+
+  /** A controller that learns a job's progress only from its aggregator's termination message. */
   public Controller(KubernetesClient client, ControllerConfig config, ControllerMetrics metrics) {
+    this(client, config, metrics, Duration.ZERO);
+  }
+
+  /**
+   * A controller that also asks each running Flotilla aggregator for its progress every
+   * {@code progressInterval} (JobObserver.Progress over mutual TLS as the controller identity, with
+   * {@code min(interval, 5 s)} to answer), and writes it to the job's status when it moved.
+   */
+  public Controller(KubernetesClient client, ControllerConfig config, ControllerMetrics metrics, Duration progressInterval) {
     this.client = client;
     this.config = config;
     this.metrics = metrics;
-    this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC(), observed);
+    this.progressInterval = progressInterval;
     this.queue = new WorkQueue("flotilla-reconciler", this::handle);
+    if (progressInterval.isZero()) {
+      this.progress = null;
+    } else {
+      Duration timeout = progressInterval.compareTo(PROGRESS_TIMEOUT) < 0 ? progressInterval : PROGRESS_TIMEOUT;
+      this.progress = new ProgressPoller(new GrpcProgressSource(new ObserverCredentials(
+          new CertificateAuthorities(client, config.controllerNamespace(), observed), Clock.systemUTC()), timeout), queue::add);
+    }
+    this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC(), observed, progress);
   }
 
   /**
@@ -100,8 +123,12 @@ public final class Controller implements AutoCloseable {
     if (!config.scope().allNamespaces()) {
       children(client.resources(Secret.class));
     }
-    LOG.info("controller started: watching IflearnerJobs in {}; CA Secrets in namespace {}", config.scope(),
-        config.controllerNamespace());
+    if (progress != null) {
+      progress.start(progressInterval);
+    }
+    LOG.info("controller started: watching IflearnerJobs in {}; CA Secrets in namespace {}; {}", config.scope(),
+        config.controllerNamespace(), progress == null ? "progress from termination messages only"
+            : "running aggregators asked for their progress every " + progressInterval.toMillis() + " ms");
   }
 
   /** True once every informer has listed what exists. */
@@ -210,6 +237,9 @@ public final class Controller implements AutoCloseable {
   public synchronized void close() {
     informers.forEach(SharedIndexInformer::close);
     informers.clear();
+    if (progress != null) {
+      progress.close();
+    }
     queue.close();
     started = false;
   }

@@ -53,6 +53,12 @@ public final class IflearnerJobReconciler {
 
   /** A reconciler that reads other jobs and the CA Secrets from {@code observed} (the controller's informers). */
   public IflearnerJobReconciler(KubernetesClient client, ControllerConfig config, Clock clock, ObservedState observed) {
+    this(client, config, clock, observed, null);
+  }
+
+  /** The same, and {@code progress} (null: none): running aggregators' progress into status, and their NetworkPolicy letting the controller in. */
+  public IflearnerJobReconciler(KubernetesClient client, ControllerConfig config, Clock clock, ObservedState observed,
+      ProgressPoller progress) {
     this.client = client;
     this.config = config;
     this.events = new EventRecorder(client, clock);
@@ -62,13 +68,14 @@ public final class IflearnerJobReconciler {
     CertificatesStep certificatesStep = new CertificatesStep(certificates, applier, events);
     ServiceStep service = new ServiceStep(applier);
     RouteStep route = new RouteStep(service, routeKinds(client, applier, config));
-    NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation(), config.gateway());
+    NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation(), config.gateway(),
+        progress == null ? null : config.controllerNamespace());
     this.dns = new DnsStep(client, config, events, route);
     PartiesFileStep parties = new PartiesFileStep(applier, observed, config.publish().hosts());
     PodStep pod = new PodStep(client, applier, events, config.controllerNamespace(), config.podHostAliases(),
         List.of(certificatesStep, isolation, parties));
     this.steps = new StepChain(events, List.of(certificatesStep, service, route, isolation, dns, parties, pod));
-    this.status = new StatusStep(client, clock);
+    this.status = new StatusStep(client, clock, progress);
   }
 
   /** The kinds of route a job may have, the default last. */

@@ -269,6 +269,25 @@ class ChildModelsTest {
     }
 
     @Test
+    @DisplayName("when the controller polls progress, a Flotilla aggregator lets in the controller's pods of its namespace on the gRPC "
+        + "port; an iflearner server and a party do not, nor any job when the controller does not poll")
+    void controllerReadsProgress() {
+      NetworkPolicy np = NetworkPolicyModel.desired(FLO_SERVER, null, IsolationDefaults.defaults(), null, "flotilla-system");
+      assertThat(np.getSpec().getIngress()).hasSize(3);
+      var controller = np.getSpec().getIngress().get(1);
+      assertThat(controller.getFrom()).singleElement().satisfies(peer -> {
+        assertThat(peer.getNamespaceSelector().getMatchLabels()).containsExactly(entry("kubernetes.io/metadata.name", "flotilla-system"));
+        assertThat(peer.getPodSelector().getMatchLabels()).containsExactly(entry("app.kubernetes.io/name", "flotilla-controller"));
+      });
+      assertThat(controller.getPorts()).extracting(p -> p.getProtocol() + "/" + p.getPort().getIntVal()).containsExactly("TCP/8443");
+      assertThat(NetworkPolicyModel.desired(FLO_SERVER, null, IsolationDefaults.defaults()).getSpec().getIngress()).hasSize(2);
+      assertThat(NetworkPolicyModel.desired(IFL_SERVER, null, IsolationDefaults.defaults(), null, "flotilla-system").getSpec().getIngress())
+          .hasSize(2);
+      assertThat(NetworkPolicyModel.desired(FLO_PARTY_A, null, IsolationDefaults.defaults(), null, "flotilla-system").getSpec().getIngress())
+          .hasSize(1);
+    }
+
+    @Test
     @DisplayName("isolation is on by default; an aggregator's metrics port is open to the scraper's namespaces (default: the one named monitoring)")
     void metricsScraper() {
       NetworkPolicy np = NetworkPolicyModel.desired(IFL_SERVER, null, IsolationDefaults.defaults());

@@ -106,4 +106,29 @@ class StatusModelTest {
     assertThat(again.getAccuracy()).isEqualTo(0.8312);
     assertThat(StatusModel.build(server, s, allReady(), PodOutcome.of(server, done), false, T0.plusSeconds(60))).isEqualTo(s);
   }
+
+  @Test
+  @DisplayName("live progress fills round, rounds, parties, accuracy, loss and last round time; polled again with only a newer "
+      + "making time it gives an equal status (no write); the pod's termination summary wins over it")
+  void liveProgress() {
+    Pod running = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Running").endStatus().build();
+    dev.flotilla.protocol.status.JobSummary live = new dev.flotilla.protocol.status.JobSummary("job1", 2, 5, false, 3, 3, 0.74,
+        0.61, null, Instant.parse("2026-01-01T00:05:00.250Z").toEpochMilli(), 1L);
+    IflearnerJobStatus first = StatusModel.build(JOB, null, allReady(), PodOutcome.of(JOB, running), live, false, T0);
+    assertThat(first.getRound()).isEqualTo(2);
+    assertThat(first.getRounds()).isEqualTo(5);
+    assertThat(first.getPartiesConnected()).isEqualTo(3);
+    assertThat(first.getPartiesExpected()).isEqualTo(3);
+    assertThat(first.getAccuracy()).isEqualTo(0.74);
+    assertThat(first.getLoss()).isEqualTo(0.61);
+    assertThat(first.getLastRoundTime()).isEqualTo("2026-01-01T00:05:00Z");
+    assertThat(first.getPhase()).isEqualTo("Running");
+
+    dev.flotilla.protocol.status.JobSummary again = new dev.flotilla.protocol.status.JobSummary("job1", 2, 5, false, 3, 3, 0.74,
+        0.61, null, live.lastRoundUnixMillis(), 99_999L);
+    assertThat(StatusModel.build(JOB, first, allReady(), PodOutcome.of(JOB, running), again, false, T0.plusSeconds(10)))
+        .isEqualTo(first);
+    IflearnerJobStatus noLive = StatusModel.build(JOB, first, allReady(), PodOutcome.of(JOB, running), null, false, T0.plusSeconds(20));
+    assertThat(noLive).as("without a poll the last numbers stay").isEqualTo(first);
+  }
 }

@@ -242,7 +242,7 @@ class TLSRouteModelTest {
     @DisplayName("lets in the Gateway's proxy namespace (any pod, or the configured labels) instead of ingress-nginx's, in and out")
     void proxyPeers() {
       JobModel party = viaGateway("flotilla-fashion-mnist/party-a.yaml");
-      NetworkPolicy np = NetworkPolicyModel.desired(party, "203.0.113.9", IsolationDefaults.defaults(), GATEWAY);
+      NetworkPolicy np = NetworkPolicyModel.desired(party, "203.0.113.9", IsolationDefaults.defaults(), GATEWAY, null);
       var in = np.getSpec().getIngress().get(0).getFrom().get(0);
       assertThat(in.getNamespaceSelector().getMatchLabels()).containsExactly(entry("kubernetes.io/metadata.name", "gateway-system"));
       assertThat(in.getPodSelector()).isNull();
@@ -252,7 +252,7 @@ class TLSRouteModelTest {
 
       GatewayRef envoy = new GatewayRef("gateway-system", "shared", "fl-passthrough", "envoy-gateway-system",
           Map.of("gateway.envoyproxy.io/owning-gateway-name", "shared"));
-      var labelled = NetworkPolicyModel.desired(party, null, IsolationDefaults.defaults(), envoy).getSpec().getIngress().get(0).getFrom().get(0);
+      var labelled = NetworkPolicyModel.desired(party, null, IsolationDefaults.defaults(), envoy, null).getSpec().getIngress().get(0).getFrom().get(0);
       assertThat(labelled.getNamespaceSelector().getMatchLabels()).containsExactly(entry("kubernetes.io/metadata.name", "envoy-gateway-system"));
       assertThat(labelled.getPodSelector().getMatchLabels()).containsExactly(entry("gateway.envoyproxy.io/owning-gateway-name", "shared"));
     }
@@ -261,7 +261,7 @@ class TLSRouteModelTest {
     @DisplayName("an ingress job keeps ingress-nginx's peers even when a Gateway is configured")
     void ingressJobUnchanged() {
       JobModel party = new JobModel(Samples.load("flotilla-fashion-mnist/party-a.yaml", "fl"));
-      assertThat(NetworkPolicyModel.desired(party, null, IsolationDefaults.defaults(), GATEWAY))
+      assertThat(NetworkPolicyModel.desired(party, null, IsolationDefaults.defaults(), GATEWAY, null))
           .isEqualTo(NetworkPolicyModel.desired(party, null, IsolationDefaults.defaults()));
       assertThat(NetworkPolicyModel.desired(party, null, IsolationDefaults.defaults()).getSpec().getIngress().get(0).getFrom().get(0)
           .getNamespaceSelector().getMatchLabels()).containsExactly(entry("kubernetes.io/metadata.name", "ingress-nginx"));

@@ -27,6 +27,7 @@ public final class JobContext {
   private String routeStatusAddress;
   private String routeStatusSource = IngressAddressChoice.FROM_INGRESS_STATUS;
   private PodOutcome outcome;
+  private io.fabric8.kubernetes.api.model.Pod pod;
   private boolean requeue;
 
   /**
@@ -95,6 +96,16 @@ public final class JobContext {
   /** What the pod says about the job, or null when the pod step did not look. */
   public PodOutcome outcome() {
     return outcome;
+  }
+
+  /** The pod step tells the job's pod as it found or made it (null: none). */
+  public void pod(io.fabric8.kubernetes.api.model.Pod pod) {
+    this.pod = pod;
+  }
+
+  /** The job's pod as the pod step left it, or null (no pod, or the step did not run). */
+  public io.fabric8.kubernetes.api.model.Pod pod() {
+    return pod;
   }
 
   /** Come back soon even without an event (a pod is being replaced). */

@@ -20,12 +20,19 @@ public final class NetworkPolicyStep implements ReconcileStep {
   private final ChildApplier applier;
   private final IsolationDefaults isolation;
   private final GatewayRef gateway;
+  /** Whose controller pods a Flotilla aggregator lets in to read its progress; null when the controller does not poll. */
+  private final String controllerNamespace;
+
+  public NetworkPolicyStep(ChildApplier applier, IsolationDefaults isolation) {
+    this(applier, isolation, null, null);
+  }
 
   /** {@code gateway}: the controller's {@code --gateway} (whose proxies gateway jobs let in), or null. */
-  public NetworkPolicyStep(ChildApplier applier, IsolationDefaults isolation, GatewayRef gateway) {
+  public NetworkPolicyStep(ChildApplier applier, IsolationDefaults isolation, GatewayRef gateway, String controllerNamespace) {
     this.applier = applier;
     this.isolation = isolation;
     this.gateway = gateway;
+    this.controllerNamespace = controllerNamespace;
   }
 
   @Override
@@ -41,7 +48,7 @@ public final class NetworkPolicyStep implements ReconcileStep {
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
-    NetworkPolicy policy = NetworkPolicyModel.desired(model, context.address().address(), isolation, gateway);
+    NetworkPolicy policy = NetworkPolicyModel.desired(model, context.address().address(), isolation, gateway, controllerNamespace);
     if (policy == null) {
       applier.delete(NetworkPolicy.class, model.namespace(), model.networkPolicyName(), model.job().getMetadata().getUid());
       return new Observation(StatusModel.NETWORK_POLICY_READY, true, "Disabled", "spec.isolation.enabled is false");

@@ -112,6 +112,7 @@ public final class PodStep implements ReconcileStep {
       applyPod(desired);
       pod = client.pods().inNamespace(namespace).withName(model.podName()).get();
     }
+    context.pod(pod);
     return report(context, PodOutcome.of(model, pod));
   }
 

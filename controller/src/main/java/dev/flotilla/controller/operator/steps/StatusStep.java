@@ -4,6 +4,9 @@ import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.IflearnerJobStatus;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.PodOutcome;
+import dev.flotilla.controller.model.ProgressTarget;
+import dev.flotilla.controller.operator.ProgressPoller;
+import dev.flotilla.protocol.status.JobSummary;
 import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -19,24 +22,45 @@ public final class StatusStep {
 
   private final KubernetesClient client;
   private final Clock clock;
+  /** Live progress of running aggregators, or null when the controller does not poll them. */
+  private final ProgressPoller progress;
 
   public StatusStep(KubernetesClient client, Clock clock) {
-    this.client = client;
-    this.clock = clock;
+    this(client, clock, null);
   }
 
-  /** Writes the status after a chain of steps; {@code context.failures()} non-empty makes the phase Error (unless the pod ended). */
+  public StatusStep(KubernetesClient client, Clock clock, ProgressPoller progress) {
+    this.client = client;
+    this.clock = clock;
+    this.progress = progress;
+  }
+
+  /**
+   * Writes the status after a chain of steps; {@code context.failures()} non-empty makes the phase Error (unless the pod ended).
+   * Tells the progress poller whether the job has a running aggregator to ask ({@link ProgressTarget}), and puts the
+   * progress it last heard into the status.
+   */
   public void write(JobContext context) {
-    write(context.model(), context.observations(), context.outcome(), !context.failures().isEmpty());
+    JobSummary live = null;
+    if (progress != null) {
+      String key = context.model().namespace() + "/" + context.model().name();
+      progress.observe(key, ProgressTarget.of(context.model(), context.pod()));
+      live = progress.latest(key).orElse(null);
+    }
+    write(context.model(), context.observations(), context.outcome(), live, !context.failures().isEmpty());
   }
 
   /** Writes the status from explicit observations (a refused job reports only its HostAccepted). */
   public void write(JobModel model, List<Observation> observations, PodOutcome outcome, boolean failed) {
+    write(model, observations, outcome, null, failed);
+  }
+
+  private void write(JobModel model, List<Observation> observations, PodOutcome outcome, JobSummary live, boolean failed) {
     IflearnerJob latest = client.resources(IflearnerJob.class).inNamespace(model.namespace()).withName(model.name()).get();
     if (latest == null) {
       return;
     }
-    IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, outcome, failed, clock.instant());
+    IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, outcome, live, failed, clock.instant());
     if (status.equals(latest.getStatus())) {
       return;
     }
