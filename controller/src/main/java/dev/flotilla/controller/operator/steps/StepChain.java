@@ -3,6 +3,7 @@ package dev.flotilla.controller.operator.steps;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.EventRecorder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -65,6 +66,17 @@ public final class StepChain {
     }
   }
 
+  /**
+   * What went wrong, for a condition and an Event: for a refusal by the API server its code and its
+   * own message (the client's text adds the request URL and a dump of the Status object).
+   */
+  static String describe(RuntimeException e) {
+    if (e instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null) {
+      return "the API server refused it (" + k.getCode() + "): " + k.getStatus().getMessage();
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+
   /** The condition of a step that waits: False, reason {@code WaitingFor<first unmet type>}, naming every unmet one and why. */
   static Observation waiting(String type, List<Observation> unmet) {
     List<String> parts = new ArrayList<>();
@@ -75,7 +87,7 @@ public final class StepChain {
   }
 
   private void fail(JobContext context, String type, String reason, RuntimeException e) {
-    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    String message = describe(e);
     LOG.warn("{}: {}: {}", context.model().ref(), reason, message, e);
     context.observe(new Observation(type, false, reason, message));
     events.warning(context.job(), reason, message);
