@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs a job's steps in order. Each step either acts and reports its condition, or waits (a step it
  * needs reported False: its condition says what it waits for), or fails (its condition False with
- * the failure's reason, a Warning Event, and the reconcile reports failure so it is retried with
- * backoff). A failure of one step never stops the steps that do not need it.
+ * the failure's reason, a Warning Event unless the job's status already reports that same failure,
+ * and the reconcile reports failure so it is retried with backoff). A failure of one step never stops the steps that do not need it.
  */
 public final class StepChain {
 
@@ -89,8 +89,10 @@ public final class StepChain {
   private void fail(JobContext context, String type, String reason, RuntimeException e) {
     String message = describe(e);
     LOG.warn("{}: {}: {}", context.model().ref(), reason, message, e);
-    context.observe(new Observation(type, false, reason, message));
-    events.warning(context.job(), reason, message);
+    Observation failed = new Observation(type, false, reason, message);
+    context.observe(failed);
+    // one Event per failure: a retry that fails the same way, already in the status, adds none
+    events.warningUnlessReported(context.job(), failed);
     context.failed(reason + ": " + message);
   }
 }

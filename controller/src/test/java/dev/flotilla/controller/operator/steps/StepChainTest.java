@@ -121,6 +121,25 @@ class StepChainTest {
   }
 
   @Test
+  @DisplayName("a failure the job's status already reports (a retry failing the same way) adds no second Event; a new message does")
+  void oneEventPerStandingFailure() {
+    Fake service = throwing("ServiceReady", new IllegalStateException("port clash"));
+    JobModel reported = StepFixtures.model("flotilla-fashion-mnist/server.yaml");
+    dev.flotilla.controller.api.IflearnerJobStatus status = new dev.flotilla.controller.api.IflearnerJobStatus();
+    status.setConditions(List.of(new io.fabric8.kubernetes.api.model.ConditionBuilder().withType("ServiceReady").withStatus("False")
+        .withReason("ServiceFailed").withMessage("port clash").build()));
+    reported.job().setStatus(status);
+    new StepChain(events, List.of(service)).run(StepFixtures.context(reported));
+    assertThat(events()).isEmpty();
+
+    Fake other = throwing("ServiceReady", new IllegalStateException("quota exceeded"));
+    JobContext context = StepFixtures.context(reported);
+    new StepChain(events, List.of(other)).run(context);
+    assertThat(events()).extracting(Event::getMessage).containsExactly("quota exceeded");
+    assertThat(context.failures()).containsExactly("ServiceFailed: quota exceeded");
+  }
+
+  @Test
   @DisplayName("a StepFailure names its own reason; a waiting step names every step it waits for; waiting is not a failure")
   void stepFailureReasonAndSeveralUnmet() {
     Fake certificates = new Fake("CertificatesReady", List.of(), c -> {
