@@ -166,6 +166,23 @@ final class KubeApi {
         .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
         .filter(c -> c.getMetadata().getName().equals("flotilla-controller-watch")).findFirst().orElseThrow()
         .getData();
+    return configOf(deployment, values, extraArgs);
+  }
+
+  /**
+   * The configuration of the controller as installed in the API server (by Helm, say): the Deployment
+   * {@code flotilla-controller} and ConfigMap {@code flotilla-controller-watch} of {@code namespace}.
+   */
+  static ControllerConfig installedConfig(KubernetesClient client, String namespace, String... extraArgs) {
+    io.fabric8.kubernetes.api.model.apps.Deployment deployment = client.apps().deployments().inNamespace(namespace)
+        .withName("flotilla-controller").require();
+    Map<String, String> values = client.configMaps().inNamespace(namespace).withName("flotilla-controller-watch")
+        .require().getData();
+    return configOf(deployment, values, extraArgs);
+  }
+
+  private static ControllerConfig configOf(io.fabric8.kubernetes.api.model.apps.Deployment deployment,
+      Map<String, String> values, String... extraArgs) {
     List<String> args = new java.util.ArrayList<>();
     for (String a : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()) {
       args.add(a.replace("$(FLOTILLA_WATCH)", values.get("watch")).replace("$(FLOTILLA_HOSTS)", values.get("hosts")));
