@@ -74,4 +74,8 @@ only with "secrets" true: cluster-wide they come from flotilla-controller-secret
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses", "networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# spec.route: gateway: the job's TLSRoute (deleted when the job goes back to an Ingress)
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["tlsroutes"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 {{- end -}}

@@ -48,6 +48,13 @@ class ChartMatchesKustomizeTest {
     assertSameObjects(FlotillaChart.render(Map.of("podHostAliases", true)), "config/single-node");
   }
 
+  @Test
+  @DisplayName("gateway.name=flotilla-gateway/flotilla, gateway.create=true = config/gateway (the Gateway, the Role reading it, --gateway)")
+  void gatewayMatchesConfigGateway() {
+    assertSameObjects(FlotillaChart.render(Map.of("gateway", Map.of("name", "flotilla-gateway/flotilla", "create", true))),
+        "config/gateway");
+  }
+
   private static void assertSameObjects(List<Map<String, Object>> chart, String overlay) {
     List<Map<String, Object>> kustomize = Kustomize.build(Samples.repoRoot().resolve(overlay));
     assertThat(kustomize).extracting(FlotillaChart::id).contains("Namespace/flotilla-system");

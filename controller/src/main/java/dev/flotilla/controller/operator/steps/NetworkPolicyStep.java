@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator.steps;
 
+import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.NetworkPolicyModel;
@@ -18,10 +19,13 @@ public final class NetworkPolicyStep implements ReconcileStep {
 
   private final ChildApplier applier;
   private final IsolationDefaults isolation;
+  private final GatewayRef gateway;
 
-  public NetworkPolicyStep(ChildApplier applier, IsolationDefaults isolation) {
+  /** {@code gateway}: the controller's {@code --gateway} (whose proxies gateway jobs let in), or null. */
+  public NetworkPolicyStep(ChildApplier applier, IsolationDefaults isolation, GatewayRef gateway) {
     this.applier = applier;
     this.isolation = isolation;
+    this.gateway = gateway;
   }
 
   @Override
@@ -36,7 +40,7 @@ public final class NetworkPolicyStep implements ReconcileStep {
 
   /** The policy for the job, letting its pod reach the context's ingress address; null when the job switched isolation off. */
   NetworkPolicy desired(JobContext context) {
-    return NetworkPolicyModel.desired(context.model(), context.address().address(), isolation);
+    return NetworkPolicyModel.desired(context.model(), context.address().address(), isolation, gateway);
   }
 
   @Override

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 @DisplayName("NetworkPolicyStep: the policy around the pod, from the address the earlier steps found")
 class NetworkPolicyStepTest {
 
-  final NetworkPolicyStep step = new NetworkPolicyStep(new ChildApplier(null), IsolationDefaults.defaults());
+  final NetworkPolicyStep step = new NetworkPolicyStep(new ChildApplier(null), IsolationDefaults.defaults(), null);
 
   static List<String> cidrs(NetworkPolicy policy) {
     return policy.getSpec().getEgress().stream().flatMap(e -> e.getTo().stream())
