@@ -10,6 +10,7 @@ import dev.flotilla.controller.operator.CertificateStore;
 import dev.flotilla.controller.operator.ChildApplier;
 import dev.flotilla.controller.operator.EventRecorder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import java.util.List;
 
 /**
  * The job's certificates: its leaf in {@code <job>-tls} (issued by the CA of its namespace and
@@ -40,6 +41,11 @@ public final class CertificatesStep implements ReconcileStep {
     return FAILED;
   }
 
+  /** iflearner's CA ConfigMaps holding {@code bundle}, for a job in terminate mode; none in passthrough. Pure. */
+  static List<ConfigMap> caConfigMaps(JobModel job, String bundle) {
+    return job.tlsMode() == TlsMode.TERMINATE ? CertificateModel.iflearnerCaConfigMaps(job.namespace(), bundle) : List.of();
+  }
+
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
@@ -49,7 +55,7 @@ public final class CertificatesStep implements ReconcileStep {
           + " (" + leaf.reason() + ")");
     }
     if (model.tlsMode() == TlsMode.TERMINATE) {
-      for (ConfigMap cm : CertificateModel.iflearnerCaConfigMaps(model.namespace(), certificates.namespaceCaBundle(model.namespace()))) {
+      for (ConfigMap cm : caConfigMaps(model, certificates.namespaceCaBundle(model.namespace()))) {
         applier.apply(cm);
       }
     }

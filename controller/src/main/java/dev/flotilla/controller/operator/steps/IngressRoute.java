@@ -41,10 +41,15 @@ public final class IngressRoute implements RouteKind {
     return FAILED;
   }
 
+  /** The job's Ingress, or null when it has no host. Pure. */
+  static Ingress desired(JobModel job) {
+    return IngressModel.desired(job);
+  }
+
   @Override
   public Observation apply(JobContext context) {
     JobModel model = context.model();
-    Ingress desired = IngressModel.desired(model);
+    Ingress desired = desired(model);
     if (desired == null) {
       return new Observation(StatusModel.INGRESS_READY, true, "NoHost", "spec.host is empty: no Ingress");
     }

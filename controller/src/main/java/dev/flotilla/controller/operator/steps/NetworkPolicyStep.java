@@ -45,10 +45,15 @@ public final class NetworkPolicyStep implements ReconcileStep {
     return FAILED;
   }
 
+  /** The policy for the job, letting its pod reach the context's ingress address; null when the job switched isolation off. */
+  NetworkPolicy desired(JobContext context) {
+    return NetworkPolicyModel.desired(context.model(), context.address().address(), isolation, gateway, controllerNamespace);
+  }
+
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
-    NetworkPolicy policy = NetworkPolicyModel.desired(model, context.address().address(), isolation, gateway, controllerNamespace);
+    NetworkPolicy policy = desired(context);
     if (policy == null) {
       applier.delete(NetworkPolicy.class, model.namespace(), model.networkPolicyName(), model.job().getMetadata().getUid());
       return new Observation(StatusModel.NETWORK_POLICY_READY, true, "Disabled", "spec.isolation.enabled is false");

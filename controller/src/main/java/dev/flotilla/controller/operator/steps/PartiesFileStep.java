@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator.steps;
 
+import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.PartiesModel;
 import dev.flotilla.controller.model.StatusModel;
@@ -8,7 +9,7 @@ import dev.flotilla.controller.operator.ChildApplier;
 import dev.flotilla.controller.operator.ObservedState;
 import dev.flotilla.dns.HostPolicy;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import java.util.SortedSet;
+import java.util.Collection;
 
 /**
  * A Flotilla aggregator's ConfigMap {@code <job>-parties}: the parties its job declares
@@ -48,9 +49,15 @@ public final class PartiesFileStep implements ReconcileStep {
       applier.delete(ConfigMap.class, model.namespace(), PartiesModel.configMapName(model), model.job().getMetadata().getUid());
       return null;
     }
-    SortedSet<String> parties = PartiesModel.parties(model, observed.jobsIn(model.namespace()), hosts);
-    applier.apply(PartiesModel.configMap(model, parties));
+    ConfigMap desired = desired(model, observed.jobsIn(model.namespace()));
+    applier.apply(desired);
+    int parties = (int) desired.getData().get(PartiesModel.KEY).lines().count();
     return new Observation(StatusModel.PARTIES_FILE_READY, true, "Applied", "ConfigMap " + PartiesModel.configMapName(model)
-        + " lists " + parties.size() + (parties.size() == 1 ? " party" : " parties") + " of the namespace's jobs");
+        + " lists " + parties + (parties == 1 ? " party" : " parties") + " of the namespace's jobs");
+  }
+
+  /** The parties file of a Flotilla server from the jobs of its namespace. Pure. */
+  ConfigMap desired(JobModel server, Collection<IflearnerJob> namespaceJobs) {
+    return PartiesModel.configMap(server, PartiesModel.parties(server, namespaceJobs, hosts));
   }
 }

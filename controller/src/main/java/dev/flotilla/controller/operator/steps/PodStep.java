@@ -81,39 +81,78 @@ public final class PodStep implements ReconcileStep {
       applier.delete(Pod.class, namespace, model.podName(), job.getMetadata().getUid());
       throw new StepFailure(TEMPLATE_REFUSED, refused.get());
     }
-    String address = context.address().address();
-    Pod desired = PodModel.desired(model, podHostAliases ? address : null);
+    Pod desired = desired(context);
     Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
     Pod pod;
-    if (PodOutcome.ended(job)) {
-      // a job that ended stays ended: its pod is neither replaced (a new controller's defaults) nor made again
-      // (deleted); editing spec (a new generation) or re-creating the job runs it again
-      if (actual == null) {
+    switch (action(context, actual, desired)) {
+      case ENDED_WITHOUT_POD:
         return report(context, PodOutcome.endedWithoutPod(job));
-      }
-      pod = actual;
-    } else if (actual == null && podHostAliases && model.dnsEnabled() && address == null) {
-      // its host aliases need the address, and a pod cannot gain them later without being replaced:
-      // the route's status (an event on a child) brings the job back
-      context.outcome(PodOutcome.of(model, null));
-      return new Observation(StatusModel.POD_READY, false, WAITING_FOR_INGRESS_ADDRESS, "the pod is made once the "
-          + "ingress address is known (--pod-host-aliases): set --ingress-address, or wait for the ingress controller to "
-          + "publish it in the status of Ingress " + model.ingressName());
-    } else if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
-      context.requeue();
-      pod = actual;
-    } else if (actual != null && !Objects.equals(templateHash(actual), templateHash(desired))) {
-      LOG.info("{}: spec.template changed, replacing pod {}", model.ref(), model.podName());
-      events.normal(job, "PodReplaced", "spec.template changed: deleting pod " + model.podName() + " to create it anew");
-      client.pods().inNamespace(namespace).withName(model.podName()).delete();
-      context.requeue();
-      pod = null;
-    } else {
-      applyPod(desired);
-      pod = client.pods().inNamespace(namespace).withName(model.podName()).get();
+      case WAIT_FOR_ADDRESS:
+        context.outcome(PodOutcome.of(model, null));
+        return new Observation(StatusModel.POD_READY, false, WAITING_FOR_INGRESS_ADDRESS, "the pod is made once the "
+            + "ingress address is known (--pod-host-aliases): set --ingress-address, or wait for the ingress controller to "
+            + "publish it in the status of Ingress " + model.ingressName());
+      case WAIT_FOR_DELETION:
+        context.requeue();
+        pod = actual;
+        break;
+      case REPLACE:
+        LOG.info("{}: spec.template changed, replacing pod {}", model.ref(), model.podName());
+        events.normal(job, "PodReplaced", "spec.template changed: deleting pod " + model.podName() + " to create it anew");
+        client.pods().inNamespace(namespace).withName(model.podName()).delete();
+        context.requeue();
+        pod = null;
+        break;
+      case APPLY:
+        applyPod(desired);
+        pod = client.pods().inNamespace(namespace).withName(model.podName()).get();
+        break;
+      case KEEP_ENDED:
+      default:
+        pod = actual;
     }
     context.pod(pod);
     return report(context, PodOutcome.of(model, pod));
+  }
+
+  /** What to do with the job's pod. */
+  enum Action {
+    /** The job ended and its pod is there: leave it as it is. */
+    KEEP_ENDED,
+    /** The job ended and its pod is gone: it is not made again. */
+    ENDED_WITHOUT_POD,
+    /** No pod yet, and its host aliases need the ingress address, not known yet. */
+    WAIT_FOR_ADDRESS,
+    /** The pod is being deleted (replaced): come back when it is gone. */
+    WAIT_FOR_DELETION,
+    /** The template changed: delete the pod so it is made anew. */
+    REPLACE,
+    /** Make the pod, or bring it to the desired state. */
+    APPLY
+  }
+
+  /** The pod the job should have: its template under the controller's defaults, with host aliases when asked for. */
+  Pod desired(JobContext context) {
+    return PodModel.desired(context.model(), podHostAliases ? context.address().address() : null);
+  }
+
+  /** What to do, from the job, the pod that exists (or null) and the desired pod. Pure. */
+  Action action(JobContext context, Pod actual, Pod desired) {
+    if (PodOutcome.ended(context.job())) {
+      // a job that ended stays ended: its pod is neither replaced (a new controller's defaults) nor made again
+      // (deleted); editing spec (a new generation) or re-creating the job runs it again
+      return actual == null ? Action.ENDED_WITHOUT_POD : Action.KEEP_ENDED;
+    }
+    if (actual == null) {
+      // its host aliases need the address, and a pod cannot gain them later without being replaced:
+      // the route's status (an event on a child) brings the job back
+      boolean needsAddress = podHostAliases && context.model().dnsEnabled() && context.address().address() == null;
+      return needsAddress ? Action.WAIT_FOR_ADDRESS : Action.APPLY;
+    }
+    if (actual.getMetadata().getDeletionTimestamp() != null) {
+      return Action.WAIT_FOR_DELETION;
+    }
+    return Objects.equals(templateHash(actual), templateHash(desired)) ? Action.APPLY : Action.REPLACE;
   }
 
   /** Makes and changes nothing; reads the pod that exists, and reports it when the job ended (waiting is moot then). */

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The job's route into the cluster through the {@link RouteKind} that serves it (the first that
- * does); routes of the other kinds that the job owns are removed. It needs the Service the route
+ * does); routes of the other kinds that the job owns are removed once it is applied. It needs the Service the route
  * points at. Its condition is the serving kind's (IngressReady for an Ingress).
  */
 public final class RouteStep implements ReconcileStep {
@@ -47,11 +47,13 @@ public final class RouteStep implements ReconcileStep {
   @Override
   public Observation reconcile(JobContext context) {
     RouteKind chosen = kindFor(context.model());
+    // make before break: a job switching kinds keeps its old route until the new one is applied
+    Observation applied = chosen.apply(context);
     for (RouteKind other : kinds) {
       if (other != chosen) {
         other.remove(context);
       }
     }
-    return chosen.apply(context);
+    return applied;
   }
 }

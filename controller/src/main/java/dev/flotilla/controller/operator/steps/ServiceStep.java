@@ -5,6 +5,7 @@ import dev.flotilla.controller.model.ServiceModel;
 import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.ChildApplier;
+import io.fabric8.kubernetes.api.model.Service;
 
 /** The job's Service ({@link ServiceModel}): its pod on the gRPC port (and metrics for a server). Condition {@value StatusModel#SERVICE_READY}. */
 public final class ServiceStep implements ReconcileStep {
@@ -27,10 +28,15 @@ public final class ServiceStep implements ReconcileStep {
     return FAILED;
   }
 
+  /** The Service of the job. Pure. */
+  static Service desired(JobModel job) {
+    return ServiceModel.desired(job);
+  }
+
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
-    applier.apply(ServiceModel.desired(model));
+    applier.apply(desired(model));
     return new Observation(StatusModel.SERVICE_READY, true, "Applied", "Service " + model.serviceName()
         + " selects the job's pod on port " + model.grpcPort());
   }

@@ -3,6 +3,7 @@ package dev.flotilla.controller.operator.steps;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.EventRecorder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -13,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs a job's steps in order. Each step either acts and reports its condition, or waits (a step it
  * needs reported False: its condition says what it waits for), or fails (its condition False with
- * the failure's reason, a Warning Event, and the reconcile reports failure so it is retried with
- * backoff). A failure of one step never stops the steps that do not need it.
+ * the failure's reason, a Warning Event unless the job's status already reports that same failure,
+ * and the reconcile reports failure so it is retried with backoff). A failure of one step never stops the steps that do not need it.
  */
 public final class StepChain {
 
@@ -65,6 +66,17 @@ public final class StepChain {
     }
   }
 
+  /**
+   * What went wrong, for a condition and an Event: for a refusal by the API server its code and its
+   * own message (the client's text adds the request URL and a dump of the Status object).
+   */
+  static String describe(RuntimeException e) {
+    if (e instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null) {
+      return "the API server refused it (" + k.getCode() + "): " + k.getStatus().getMessage();
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+
   /** The condition of a step that waits: False, reason {@code WaitingFor<first unmet type>}, naming every unmet one and why. */
   static Observation waiting(String type, List<Observation> unmet) {
     List<String> parts = new ArrayList<>();
@@ -75,10 +87,12 @@ public final class StepChain {
   }
 
   private void fail(JobContext context, String type, String reason, RuntimeException e) {
-    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    String message = describe(e);
     LOG.warn("{}: {}: {}", context.model().ref(), reason, message, e);
-    context.observe(new Observation(type, false, reason, message));
-    events.warning(context.job(), reason, message);
+    Observation failed = new Observation(type, false, reason, message);
+    context.observe(failed);
+    // one Event per failure: a retry that fails the same way, already in the status, adds none
+    events.warningUnlessReported(context.job(), failed);
     context.failed(reason + ": " + message);
   }
 }
