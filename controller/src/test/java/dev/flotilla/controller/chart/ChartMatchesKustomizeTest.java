@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
  * The chart and config/ are two ways to install one thing: each mode the chart has must make exactly
  * the objects of its kustomize overlay. Allowed differences, and nothing else: the labels Helm adds to
  * every object's metadata, the pod template's checksum annotation (a Helm upgrade that changes the
- * ConfigMap rolls the pods), and the Namespace, which a Helm release does not own (its namespace must
- * exist before the release's first Secret is written; the chart's README makes and labels it first).
+ * ConfigMap rolls the pods), and the Namespaces, which the chart does not make: the release's must exist
+ * before the release's first Secret is written (the chart's README makes and labels it first), and a
+ * Gateway's namespace is the Gateway owner's (gateway.name says it must exist).
  */
 @RequiresRealServers(RealServer.KUBECTL_KUSTOMIZE)
 @DisplayName("the chart and kustomize make the same objects")

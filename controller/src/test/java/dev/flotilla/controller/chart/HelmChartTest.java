@@ -117,6 +117,28 @@ class HelmChartTest {
   }
 
   @Test
+  @DisplayName("gateway.name edge/fl: a Role reading that one Gateway in edge and its NS/NAME in the ConfigMap, no Gateway made; with gateway.create the Gateway too (TLS passthrough on 443, TLSRoutes from the job namespaces only)")
+  void gateway() {
+    assertThat(watch(FlotillaChart.byId(FlotillaChart.render()))).doesNotContainKey("gateway");
+    Map<String, Map<String, Object>> existing = FlotillaChart.byId(FlotillaChart.render(Map.of("gateway", Map.of("name", "edge/fl"))));
+    assertThat(existing).containsKeys("Role/edge/flotilla-controller-gateway", "RoleBinding/edge/flotilla-controller-gateway")
+        .doesNotContainKey("Gateway/edge/fl");
+    assertThat(watch(existing)).containsEntry("gateway", "edge/fl");
+    assertThat(rules(existing.get("Role/edge/flotilla-controller-gateway")).get(0))
+        .containsEntry("resources", List.of("gateways")).containsEntry("resourceNames", List.of("fl"))
+        .containsEntry("verbs", List.of("get", "list", "watch"));
+
+    Map<String, Map<String, Object>> made = FlotillaChart.byId(FlotillaChart.render(Map.of(
+        "gateway", Map.of("name", "edge/fl", "create", true, "className", "eg"),
+        "watch", Map.of("namespaces", List.of("default", "team-a")))));
+    Map<String, Object> gateway = made.get("Gateway/edge/fl");
+    assertThat(gateway).as("the Gateway").isNotNull();
+    assertThat(map(gateway, "spec")).containsEntry("gatewayClassName", "eg");
+    assertThat(FlotillaChart.yaml(map(gateway, "spec").get("listeners"))).contains("name: \"tls-passthrough\"",
+        "mode: \"Passthrough\"", "port: 443", "kind: \"TLSRoute\"", "- \"default\"\n", "- \"team-a\"\n");
+  }
+
+  @Test
   @DisplayName("podHostAliases, coreDnsConfigMap and extraArgs reach the controller's arguments; a changed ConfigMap changes the pods' checksum")
   void controllerOptions() {
     Map<String, Map<String, Object>> defaults = FlotillaChart.byId(FlotillaChart.render());
@@ -132,12 +154,14 @@ class HelmChartTest {
   }
 
   @Test
-  @DisplayName("refuses values that cannot work, naming the value: no namespace to watch, a CoreDNS ConfigMap without its namespace")
+  @DisplayName("refuses values that cannot work, naming the value: no namespace to watch, a CoreDNS ConfigMap without its namespace, gateway.create without gateway.name")
   void refusals() {
     assertThatThrownBy(() -> FlotillaChart.render(Map.of("watch", Map.of("namespaces", List.of()))))
         .hasMessageContaining("watch.namespaces must name at least one namespace");
     assertThatThrownBy(() -> FlotillaChart.render(Map.of("coreDnsConfigMap", "coredns")))
         .hasMessageContaining("coreDnsConfigMap");
+    assertThatThrownBy(() -> FlotillaChart.render(Map.of("gateway", Map.of("create", true))))
+        .hasMessageContaining("gateway.create needs gateway.name");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -155,7 +179,8 @@ class HelmChartTest {
         Arguments.of("namespaces", Map.of("watch", Map.of("namespaces", List.of("Team_A")))),
         Arguments.of("extraArgs", Map.of("extraArgs", List.of("; rm -rf /"))),
         Arguments.of("healthPort", Map.of("healthPort", 70000)),
-        Arguments.of("wacth", Map.of("wacth", Map.of("allNamespaces", true))));
+        Arguments.of("wacth", Map.of("wacth", Map.of("allNamespaces", true))),
+        Arguments.of("name", Map.of("gateway", Map.of("name", "flotilla"))));
   }
 
   @Test
