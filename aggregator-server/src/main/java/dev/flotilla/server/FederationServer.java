@@ -7,6 +7,7 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
@@ -38,10 +39,21 @@ public final class FederationServer {
    */
   public FederationServer(ServerBuilder<?> builder, FederationService service, List<ServerInterceptor> interceptors,
       List<ServerInterceptor> healthInterceptors, ServerMetrics metrics, int maxMessageBytes, AutoCloseable transport) {
+    this(builder, service, interceptors, healthInterceptors, List.of(), metrics, maxMessageBytes, transport);
+  }
+
+  /**
+   * The same, and {@code others}: services with interceptors of their own (the controller's read-only
+   * JobObserver behind ControllerIdentityInterceptor).
+   */
+  public FederationServer(ServerBuilder<?> builder, FederationService service, List<ServerInterceptor> interceptors,
+      List<ServerInterceptor> healthInterceptors, List<ServerServiceDefinition> others, ServerMetrics metrics,
+      int maxMessageBytes, AutoCloseable transport) {
     // SubmitUpdate's chunks are parsed with one copy instead of two (UpdateChunkMarshaller)
     builder.addService(ServerInterceptors.intercept(UpdateChunkMarshaller.install(service.bindService()), interceptors))
         .addService(ServerInterceptors.intercept(health.getHealthService(), healthInterceptors))
         .maxInboundMessageSize(maxMessageBytes);
+    others.forEach(builder::addService);
     this.server = builder.build();
     this.transport = transport;
   }

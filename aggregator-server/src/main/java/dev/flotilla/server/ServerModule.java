@@ -5,7 +5,11 @@ import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import dev.flotilla.protocol.tls.BoringSsl;
 import dev.flotilla.protocol.tls.MutualTlsServers;
+import dev.flotilla.protocol.tls.ControllerIdentityInterceptor;
 import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
+import dev.flotilla.server.status.ProgressService;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.FatalErrorHandler;
@@ -115,8 +119,11 @@ public final class ServerModule extends AbstractModule {
     PeerIdentityInterceptor identities = PeerIdentityInterceptor.partiesOf(tls.identity(), trustedProxies, tls.trustedCa());
     RefusalStrikes strikes = new RefusalStrikes(connections);
     // interceptors run last to first: strikes watch identity, then admission, before any message is read;
-    // the health service answers parties of the job only, too
+    // the health service answers parties of the job only, too; the job's progress, the controller of the trust domain only
+    ServerServiceDefinition progress = ServerInterceptors.intercept(
+        new ProgressService(coordinator::status, Clock.systemUTC()).bindService(),
+        ControllerIdentityInterceptor.controllersOf(tls.identity()), strikes);
     return new FederationServer(builder, service, List.of(admission, identities, strikes), List.of(identities, strikes),
-        metrics, config.maxMessageBytes(), connections);
+        List.of(progress), metrics, config.maxMessageBytes(), connections);
   }
 }

@@ -139,15 +139,16 @@ class ServerMainTest {
   }
 
   @Test
-  @DisplayName("durations read as 60s, 5m, 500ms, bare seconds or ISO-8601")
-  void durations() {
-    assertThat(DurationConverter.parse("60s")).isEqualTo(Duration.ofSeconds(60));
-    assertThat(DurationConverter.parse("5m")).isEqualTo(Duration.ofMinutes(5));
-    assertThat(DurationConverter.parse("500ms")).isEqualTo(Duration.ofMillis(500));
-    assertThat(DurationConverter.parse("90")).isEqualTo(Duration.ofSeconds(90));
-    assertThat(DurationConverter.parse("PT2M")).isEqualTo(Duration.ofMinutes(2));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DurationConverter.parse("-PT1S"))
-        .isInstanceOf(CommandLine.TypeConversionException.class);
+  @DisplayName("every duration flag reads 60s, 5m, 500ms, bare seconds or ISO-8601 (protocol's one parser)")
+  void durations(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    ServerMain main = new ServerMain();
+    new CommandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--join-grace", "500ms",
+        "--round-timeout", "PT2M", "--final-eval-wait", "90", "--reconnect-grace", "1h30m", "--state-dir", dir.toString());
+    ServerConfig c = main.config("j");
+    assertThat(c.joinGrace()).isEqualTo(Duration.ofMillis(500));
+    assertThat(c.roundTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(c.finalEvaluationWait()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(c.reconnectGrace()).isEqualTo(Duration.ofMinutes(90));
   }
 
   @Test

@@ -36,8 +36,8 @@ public final class ReconcileLatencyBench implements Callable<Integer> {
   @Option(names = "--warm-up-jobs", defaultValue = "5", description = "Jobs made first and not counted (default ${DEFAULT-VALUE}).")
   int warmUpJobs;
 
-  @Option(names = "--timeout", defaultValue = "PT60S",
-      description = "Longest wait for one job's children, status or deletion, ISO-8601 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--timeout", defaultValue = "60s", converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+      description = "Longest wait for one job's children, status or deletion: 60s, 2m, PT60S (default ${DEFAULT-VALUE}).")
   Duration timeout;
 
   @Option(names = "--publish-ingress-address", paramLabel = "IP",

@@ -106,15 +106,36 @@ public final class CertificateAuthority implements CertificateIssuer {
     }
     X509Certificate cert = Pem.readCertificate(dir.resolve(CERTIFICATE_FILE));
     PrivateKey key = Pem.readPrivateKey(dir.resolve(KEY_FILE));
-    if (!Certificates.isCa(cert)) {
-      throw new PkiException(dir.resolve(CERTIFICATE_FILE) + " is not a CA certificate (no basicConstraints CA:TRUE)");
-    }
-    if (!keyMatches(cert.getPublicKey(), key)) {
-      throw new PkiException(dir.resolve(KEY_FILE) + " does not belong to " + dir.resolve(CERTIFICATE_FILE));
-    }
     Path chainFile = dir.resolve(CHAIN_FILE);
     List<X509Certificate> parents = Files.exists(chainFile) ? Pem.readCertificates(chainFile) : List.of();
+    return checked(cert, key, parents, dir.resolve(CERTIFICATE_FILE).toString(), dir.resolve(KEY_FILE).toString());
+  }
+
+  /**
+   * A root CA from PEM text held in memory (a Kubernetes Secret's {@code ca.crt} and {@code ca.key}),
+   * so the key never touches a file; same checks as {@link #load}. {@code source} names the text in
+   * error messages.
+   */
+  public static CertificateAuthority fromPem(String certificatePem, String privateKeyPem, String source) {
+    X509Certificate cert = Pem.parseCertificates(certificatePem, source + " " + CERTIFICATE_FILE).get(0);
+    PrivateKey key = Pem.parsePrivateKey(privateKeyPem, source + " " + KEY_FILE);
+    return checked(cert, key, List.of(), source + " " + CERTIFICATE_FILE, source + " " + KEY_FILE);
+  }
+
+  private static CertificateAuthority checked(X509Certificate cert, PrivateKey key, List<X509Certificate> parents,
+      String certSource, String keySource) {
+    if (!Certificates.isCa(cert)) {
+      throw new PkiException(certSource + " is not a CA certificate (no basicConstraints CA:TRUE)");
+    }
+    if (!keyMatches(cert.getPublicKey(), key)) {
+      throw new PkiException(keySource + " does not belong to " + certSource);
+    }
     return new CertificateAuthority(cert, key, parents);
+  }
+
+  /** The private key as PKCS#8 PEM, for a store that keeps it in memory (a Kubernetes Secret); never log it. */
+  public String privateKeyPem() {
+    return Pem.encode(privateKey);
   }
 
   /** Writes dir/ca.crt, dir/ca.key (mode 0600) and, for an intermediate, dir/ca-chain.crt; all or none. */

@@ -149,6 +149,30 @@ class CertificateAuthorityTest {
   }
 
   @Test
+  @DisplayName("a root CA round-trips through PEM text in memory: the same certificate and key, and it issues leaves that verify")
+  void pemRoundTripInMemory() throws Exception {
+    CertificateAuthority loaded = CertificateAuthority.fromPem(Pem.encode(root.certificate()), root.privateKeyPem(), "Secret ns/ca");
+    assertThat(root.privateKeyPem()).startsWith("-----BEGIN PRIVATE KEY-----");
+    assertThat(loaded.certificate()).isEqualTo(root.certificate());
+    assertThat(loaded.privateKeyPem()).isEqualTo(root.privateKeyPem());
+    IssuedCertificate leaf = loaded.issue(LeafRequest.builder(Identity.server("example.org", "x", "x")).dnsNames("x.server.example.org").build());
+    leaf.certificate().verify(root.certificate().getPublicKey());
+  }
+
+  @Test
+  @DisplayName("PEM text whose key belongs to another CA, or whose certificate is no CA, is refused naming the source")
+  void pemRefusals() {
+    CertificateAuthority other = CertificateAuthority.createRoot("Other", Duration.ofDays(1), KeyType.EC_P256);
+    assertThatThrownBy(() -> CertificateAuthority.fromPem(Pem.encode(root.certificate()), other.privateKeyPem(), "Secret ns/ca"))
+        .isInstanceOf(PkiException.class)
+        .hasMessageContaining("Secret ns/ca ca.key does not belong to Secret ns/ca ca.crt");
+    IssuedCertificate leaf = root.issue(LeafRequest.builder(Identity.server("example.org", "x", "x")).dnsNames("x.server.example.org").build());
+    assertThatThrownBy(() -> CertificateAuthority.fromPem(Pem.encode(leaf.certificate()), Pem.encode(leaf.privateKey()), "Secret ns/leaf"))
+        .isInstanceOf(PkiException.class)
+        .hasMessageContaining("Secret ns/leaf ca.crt is not a CA certificate");
+  }
+
+  @Test
   @DisplayName("invalid names are refused when the request is built, naming the value")
   void invalidNames() {
     LeafRequest.Builder server = LeafRequest.builder(Identity.server("example.org", "s", "s"));

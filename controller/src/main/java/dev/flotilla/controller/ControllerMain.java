@@ -2,7 +2,9 @@ package dev.flotilla.controller;
 
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.NetworkPolicyModel;
+import dev.flotilla.controller.operator.ApiProbe;
 import dev.flotilla.controller.operator.Controller;
+import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.HealthServer;
@@ -11,6 +13,7 @@ import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.PrivilegeCheck;
 import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
+import dev.flotilla.protocol.cli.DurationConverter;
 import dev.flotilla.dns.HostPolicy;
 import dev.flotilla.dns.DnsRecord;
 import io.fabric8.kubernetes.client.Config;
@@ -126,8 +129,8 @@ public final class ControllerMain implements Callable<Integer> {
       description = "namespace of the Lease (default: the controller's own namespace)")
   String leaseNamespace;
 
-  @Option(names = "--resync", paramLabel = "DURATION", defaultValue = "PT10M",
-      description = "reconcile every job at least this often, ISO-8601 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--resync", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.Positive.class,
+      description = "reconcile every job at least this often: 10m, 30s, 1h or ISO-8601 PT10M (default: ${DEFAULT-VALUE})")
   Duration resync;
 
   public static void main(String[] args) {
@@ -143,7 +146,7 @@ public final class ControllerMain implements Callable<Integer> {
     });
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       commandLine.getErr().println("flotilla controller: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-      return 1;
+      return ex instanceof ControllerExit exit ? exit.code() : 1;
     });
     return cl;
   }
@@ -154,6 +157,14 @@ public final class ControllerMain implements Callable<Integer> {
   public Integer call() throws Exception {
     ControllerConfig config = buildConfig(() -> clientConfig().getNamespace());
     Config clientConfig = clientConfig();
+    try (ApiProbe probe = new ApiProbe(clientConfig, Duration.ofSeconds(2), java.time.Clock.systemUTC())) {
+      // before anything else talks to the API server: one line and an exit code instead of retries and stack traces
+      probe.preflight(config.scope());
+      return run(config, clientConfig, probe);
+    }
+  }
+
+  private int run(ControllerConfig config, Config clientConfig, ApiProbe probe) throws Exception {
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
     ControllerMetrics metrics = new ControllerMetrics(registry);
@@ -162,7 +173,8 @@ public final class ControllerMain implements Callable<Integer> {
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
          Controller controller = new Controller(client, config, metrics);
          HealthServer health = healthPort > 0
-             ? new HealthServer("0.0.0.0", healthPort, () -> !leading.get() || controller.isSynced(), registry) : null) {
+             ? new HealthServer("0.0.0.0", healthPort,
+                 () -> Readiness.of(probe.problem(), leaderElection, leading.get(), controller.isSynced()), registry) : null) {
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "flotilla-shutdown"));
       LOG.info("connected to {}{}", clientConfig.getMasterUrl(), health == null ? "" : "; probes and metrics on :" + health.port());
       PublishPolicy publish = config.publish();

@@ -165,4 +165,20 @@ class ControllerMainTest {
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err().trim()).startsWith("flotilla controller: ").contains("svc.cluster.local", "cluster domain").doesNotContain("\n");
   }
+
+  @Test
+  @DisplayName("--resync takes 10m, 30s, 1h and ISO-8601 alike (default 10m); a bad or zero value is a one-line usage error, exit 2")
+  void resyncDurations() {
+    assertThat(ControllerMain.configOf("ns").resync()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(ControllerMain.configOf("ns", "--resync", "10m").resync()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(ControllerMain.configOf("ns", "--resync", "30s").resync()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(ControllerMain.configOf("ns", "--resync", "1h").resync()).isEqualTo(java.time.Duration.ofHours(1));
+    assertThat(ControllerMain.configOf("ns", "--resync", "PT10M").resync()).isEqualTo(java.time.Duration.ofMinutes(10));
+    for (String bad : List.of("soon", "0s")) {
+      Run r = run("--resync", bad, "--kubeconfig", "/nonexistent");
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.err().lines().findFirst().orElseThrow()).startsWith("flotilla controller: ").contains("--resync")
+          .contains(bad);
+    }
+  }
 }

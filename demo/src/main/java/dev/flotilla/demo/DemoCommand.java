@@ -131,13 +131,14 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--lr", description = "Local learning rate (default: the party's own).")
   Double learningRate;
 
-  @Option(names = "--round-timeout", defaultValue = "300", paramLabel = "SECONDS",
-      description = "Seconds a round waits for late updates (default: ${DEFAULT-VALUE}).")
-  long roundTimeoutSeconds;
+  @Option(names = "--round-timeout", defaultValue = "5m", paramLabel = "DURATION",
+      converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+      description = "How long a round waits for late updates: 90s, 5m, PT5M, or seconds (default: ${DEFAULT-VALUE}).")
+  Duration roundTimeout;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS",
-      description = "Give up after this many seconds in total (default: 120 + rounds x round timeout).")
-  Long timeoutSeconds;
+  @Option(names = "--timeout", paramLabel = "DURATION", converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+      description = "Give up after this long in total: 20m, PT20M, or seconds (default: 2m + rounds x round timeout).")
+  Duration timeout;
 
   @Option(names = "--dir", paramLabel = "DIR",
       description = "Working directory for certificates, checkpoints and logs (default: a new temporary directory).")
@@ -185,7 +186,7 @@ public final class DemoCommand implements Callable<Integer> {
         ? Files.createDirectories(directory)
         : Files.createTempDirectory("flotilla-demo-");
     LocalFederation.Settings settings = settings(dataPath, split);
-    Duration budget = Duration.ofSeconds(timeoutSeconds != null ? timeoutSeconds : 120 + rounds * roundTimeoutSeconds);
+    Duration budget = timeout != null ? timeout : Duration.ofMinutes(2).plus(roundTimeout.multipliedBy(rounds));
 
     boolean success = false;
     try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory);
@@ -261,7 +262,7 @@ public final class DemoCommand implements Callable<Integer> {
         .localEpochs(localEpochs)
         .batchSize(batchSize)
         .learningRate(learningRate)
-        .roundTimeout(Duration.ofSeconds(roundTimeoutSeconds));
+        .roundTimeout(roundTimeout);
     if (testData != null) {
       settings.partyArg("--test-data", testData.toAbsolutePath().toString());
     }

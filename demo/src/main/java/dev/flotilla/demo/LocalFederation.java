@@ -84,7 +84,7 @@ public final class LocalFederation implements AutoCloseable {
         .rounds(settings.rounds)
         .minParties(settings.minParties)
         .expectedParties(settings.parties)
-        .roundTimeout(settings.roundTimeout.toSeconds() + "s")
+        .roundTimeout(dev.flotilla.protocol.cli.Durations.format(settings.roundTimeout))
         .strategy(settings.strategy)
         .updateEncoding(settings.updateEncoding);
     if (settings.model != null) {

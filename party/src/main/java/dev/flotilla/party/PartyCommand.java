@@ -155,8 +155,8 @@ public final class PartyCommand implements Callable<Integer> {
   String trainerCommand;
 
   @Option(names = "--trainer-timeout", paramLabel = "DURATION", defaultValue = "30m",
-      converter = DurationConverter.class,
-      description = "Longest run of the trainer command, e.g. 90s, 30m, 2h; then its process tree is killed and "
+      converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+      description = "Longest run of the trainer command, e.g. 90s, 30m, 2h or PT30M; then its process tree is killed and "
           + "the round is skipped (default: ${DEFAULT-VALUE}).")
   Duration trainerTimeout;
 

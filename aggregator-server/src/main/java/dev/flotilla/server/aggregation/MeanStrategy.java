@@ -11,10 +11,37 @@ import java.util.List;
  */
 abstract class MeanStrategy implements Strategy {
 
+  /** The sum of the last attempt that ended; attempts never overlap, so a job allocates one. */
+  private final Object idleSumLock = new Object();
+  private RunningSum idleSum;
+
   @Override
   public final RoundAggregation begin(GlobalModel base, Path spillDirectory) {
     prepare(base.specs());
     return new StreamingRound(this, base, spillDirectory);
+  }
+
+  /**
+   * The running sum for a new attempt: the previous attempt's (already empty, see {@link
+   * StreamingRound#close}) when it has ended and has this layout, else a new one. A model of several
+   * GiB thus allocates its sum once per process instead of at every round's start.
+   */
+  RunningSum takeSum(List<TensorSpec> specs) {
+    synchronized (idleSumLock) {
+      RunningSum sum = idleSum;
+      idleSum = null;
+      if (sum != null && sum.fits(specs)) {
+        return sum;
+      }
+    }
+    return new RunningSum(specs);
+  }
+
+  /** Keeps an ended attempt's sum, emptied, for the next attempt. */
+  void giveBack(RunningSum emptied) {
+    synchronized (idleSumLock) {
+      idleSum = emptied;
+    }
   }
 
   /** Sizes state (if any) to the layout before an attempt starts. */

@@ -2,6 +2,7 @@ package dev.flotilla.server.aggregation;
 
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.FloatKernels;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -11,6 +12,11 @@ import java.util.List;
  * different parts of the model fold in parallel. The inner loop is {@link FloatKernels#addScaled},
  * which adds the double product {@code weight * value} once per element: folding the same values
  * with {@code -weight} takes back exactly the products that were added (see {@link StreamingRound}).
+ *
+ * <p>One sum serves every attempt of a job ({@link MeanStrategy#takeSum}): {@link #takeMean} zeroes
+ * what it reads and {@link #restart} zeroes the rest, so a sum of several GiB is allocated once per
+ * process. A new {@code double[]} of 4 GiB per round needs ~1025 contiguous free G1 regions at every
+ * round's start, which the documented heap (8 B/value + 384 MiB) did not always have.
  */
 final class RunningSum {
 
@@ -67,9 +73,10 @@ final class RunningSum {
 
   /**
    * Writes {@code (float) (sum / total weight)} of {@code count} values of a tensor from {@code
-   * offset} into {@code dst} (each stripe read under its lock, so what other threads folded is seen).
+   * offset} into {@code dst} and zeroes those sums (each stripe under its lock, so what other threads
+   * folded is seen): a finish that reads every value once leaves the sum ready for the next attempt.
    */
-  void mean(int tensor, int offset, float[] dst, int count) {
+  void takeMean(int tensor, int offset, float[] dst, int count) {
     double total = totalWeight();
     if (!(total > 0)) {
       throw new IllegalStateException("no update was committed");
@@ -83,9 +90,45 @@ final class RunningSum {
       synchronized (stripeLocks[tensor][stripe]) {
         for (int i = 0; i < piece; i++) {
           dst[done + i] = (float) (s[position + i] / total);
+          s[position + i] = 0;
         }
       }
       done += piece;
+    }
+  }
+
+  /** Whether this sum has the layout {@code other} (same tensors, same element counts). */
+  boolean fits(List<TensorSpec> other) {
+    if (other.size() != sum.length) {
+      return false;
+    }
+    for (int t = 0; t < sum.length; t++) {
+      if (other.get(t).numElements() != sum[t].length) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Makes the sum empty for the next attempt: no weight, no update, and, unless {@code
+   * valuesAlreadyZero} (every value was taken by {@link #takeMean}), every value zeroed.
+   */
+  void restart(boolean valuesAlreadyZero) {
+    if (!valuesAlreadyZero) {
+      for (int t = 0; t < sum.length; t++) {
+        for (int stripe = 0; stripe < stripeLocks[t].length; stripe++) {
+          int from = stripe << STRIPE_SHIFT;
+          int to = (int) Math.min(sum[t].length, ((long) stripe + 1) << STRIPE_SHIFT);
+          synchronized (stripeLocks[t][stripe]) {
+            Arrays.fill(sum[t], from, to, 0);
+          }
+        }
+      }
+    }
+    synchronized (this) {
+      totalWeight = 0;
+      committed = 0;
     }
   }
 }

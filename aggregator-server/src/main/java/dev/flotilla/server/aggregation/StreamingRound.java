@@ -43,6 +43,10 @@ final class StreamingRound implements RoundAggregation {
   private final RunningSum sum;
   private final Set<Sink> open = ConcurrentHashMap.newKeySet();
   private final SpoolMemory spoolMemory;
+  /** Set once: no sink opens after close (the sum then belongs to the next attempt). */
+  private boolean closed;
+  /** Whether finish took every value of the sum (and so left it zero). */
+  private volatile boolean drained;
 
   StreamingRound(MeanStrategy strategy, GlobalModel base, Path spillDirectory) {
     this(strategy, base, spillDirectory, SPOOL_MEMORY_BYTES);
@@ -54,7 +58,7 @@ final class StreamingRound implements RoundAggregation {
     this.strategy = strategy;
     this.base = base;
     this.spillDirectory = spillDirectory;
-    this.sum = new RunningSum(base.specs());
+    this.sum = strategy.takeSum(base.specs());
   }
 
   @Override
@@ -62,9 +66,14 @@ final class StreamingRound implements RoundAggregation {
     if (!(weight > 0) || Double.isInfinite(weight)) {
       throw new IllegalArgumentException("update of party '" + party + "' has weight " + weight + "; expected > 0");
     }
-    Sink sink = new Sink(party, weight, Float32File.create(spillDirectory, "update-", spoolMemory));
-    open.add(sink);
-    return sink;
+    synchronized (this) {
+      if (closed) {
+        throw new IllegalStateException("update of party '" + party + "' opened after its attempt was closed");
+      }
+      Sink sink = new Sink(party, weight, Float32File.create(spillDirectory, "update-", spoolMemory));
+      open.add(sink);
+      return sink;
+    }
   }
 
   @Override
@@ -84,7 +93,7 @@ final class StreamingRound implements RoundAggregation {
       // off advances by count, never past the length: off += BLOCK would overflow near 2^31 values
       for (int off = 0; off < length; ) {
         int count = Math.min(BLOCK_VALUES, length - off);
-        sum.mean(t, off, mean, count);
+        sum.takeMean(t, off, mean, count);
         if (from != null) {
           base.read(t, off, from, 0, count);
         }
@@ -93,10 +102,21 @@ final class StreamingRound implements RoundAggregation {
         off += count;
       }
     }
+    drained = true;
   }
 
+  /**
+   * Ends every open sink (waiting for a commit in progress), then empties the sum and gives it back
+   * to the strategy for the next attempt: a finished attempt left it zero, any other is zeroed here.
+   */
   @Override
   public void close() throws IOException {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
     List<IOException> failures = new ArrayList<>();
     for (Sink s : open) {
       try {
@@ -105,6 +125,8 @@ final class StreamingRound implements RoundAggregation {
         failures.add(e);
       }
     }
+    sum.restart(drained);
+    strategy.giveBack(sum);
     if (!failures.isEmpty()) {
       IOException e = new IOException("could not delete " + failures.size() + " spool file(s)", failures.get(0));
       failures.stream().skip(1).forEach(e::addSuppressed);

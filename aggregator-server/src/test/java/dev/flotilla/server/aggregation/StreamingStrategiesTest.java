@@ -154,6 +154,36 @@ class StreamingStrategiesTest {
   }
 
   @Test
+  @DisplayName("attempts of one strategy share its sum: after a finished attempt and a failed one (committed, never "
+      + "finished) the next model is the weighted mean of that attempt's updates alone, value for value; a sink "
+      + "cannot open on a closed attempt")
+  void consecutiveAttemptsShareOneSum() throws Exception {
+    FedAvg fedavg = new FedAvg();
+    Random random = new Random(11);
+    HeapModel base = Plain.zeros(specs);
+    float[][] a = Plain.gaussian(specs, random, 0, 1);
+    float[][] b = Plain.gaussian(specs, random, 3, 1);
+    float[][] c = Plain.gaussian(specs, random, -5, 2);
+    Plain.aggregate(fedavg, base, dir, new double[] {1, 3}, a, b);
+    RoundAggregation failed = fedavg.begin(base, dir);
+    UpdateSink sink = failed.open("p0", 5);
+    Plain.send(sink, c, 777);
+    sink.commit();
+    Plain.send(failed.open("p1", 2), b, 1000, 1); // still open when the attempt closes
+    failed.close();
+    assertThatThrownBy(() -> failed.open("p2", 1)).hasMessageContaining("opened after its attempt was closed");
+    for (int attempt = 0; attempt < 2; attempt++) {
+      float[][] next = Plain.aggregate(fedavg, base, dir, new double[] {2, 5}, c, a);
+      for (int t = 0; t < specs.size(); t++) {
+        for (int i = 0; i < a[t].length; i++) {
+          assertThat(next[t][i]).as("attempt %d tensor %d value %d", attempt, t, i)
+              .isEqualTo((float) ((2.0 * c[t][i] + 5.0 * a[t][i]) / 7));
+        }
+      }
+    }
+  }
+
+  @Test
   @DisplayName("spool files live in the spill directory only while their upload is open; close deletes those left open")
   void spoolFilesAreDeleted() throws Exception {
     // no spool memory: every full buffer goes to disk

@@ -23,9 +23,12 @@ public final class StatusModel {
   public static final String INGRESS_READY = "IngressReady";
   public static final String NETWORK_POLICY_READY = "NetworkPolicyReady";
   public static final String DNS_READY = "DNSReady";
+  /** A Flotilla server's parties file (the ConfigMap its pod mounts); other jobs have none and no such condition. */
+  public static final String PARTIES_FILE_READY = "PartiesFileReady";
   public static final String POD_READY = "PodReady";
+  /** The order conditions are listed in; a type not listed here (a newer step's) follows them in the order it was observed. */
   public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
-      INGRESS_READY, NETWORK_POLICY_READY, POD_READY);
+      INGRESS_READY, NETWORK_POLICY_READY, PARTIES_FILE_READY, POD_READY);
 
   public static final String PHASE_ERROR = "Error";
   public static final String PHASE_PENDING = "Pending";
@@ -61,6 +64,9 @@ public final class StatusModel {
       observations.stream().filter(o -> o.type().equals(type)).findFirst()
           .ifPresent(o -> conditions.add(condition(o, before, job.job().getMetadata().getGeneration(), now)));
     }
+    observations.stream().filter(o -> !CONDITION_TYPES.contains(o.type())).map(Observation::type).distinct()
+        .forEach(type -> observations.stream().filter(o -> o.type().equals(type)).findFirst()
+            .ifPresent(o -> conditions.add(condition(o, before, job.job().getMetadata().getGeneration(), now))));
     status.setConditions(conditions);
     boolean ended = outcome != null && (outcome.phase().equals(PodOutcome.SUCCEEDED) || outcome.phase().equals(PodOutcome.FAILED));
     if (refused) {

@@ -1,19 +1,17 @@
 package dev.flotilla.controller.operator;
 
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Keeps the CAs in the controller's namespace, one per job namespace and domain
  * ({@link CertificateAuthorityModel}), creating one when missing and adopting a CA Secret left in
  * a job namespace by an earlier release: copied with the same key and certificate, checked, then
- * deleted from the job namespace, before any new CA could be made for it.
+ * deleted from the job namespace, before any new CA could be made for it. Keys stay in memory and
+ * in the Secrets: PEM text goes straight between the two, never through a file.
  */
 public final class CertificateAuthorities {
 
@@ -33,39 +32,40 @@ public final class CertificateAuthorities {
 
   private final KubernetesClient client;
   private final String controllerNamespace;
+  private final ObservedState observed;
   private final Map<String, LoadedCa> cache = new ConcurrentHashMap<>();
+  /** Job namespaces already checked for CA Secrets of the earlier layout by this process (an upgrade step, done once). */
+  private final Set<String> adoptionChecked = ConcurrentHashMap.newKeySet();
 
-  public CertificateAuthorities(KubernetesClient client, String controllerNamespace) {
+  public CertificateAuthorities(KubernetesClient client, String controllerNamespace, ObservedState observed) {
     this.client = client;
     this.controllerNamespace = controllerNamespace;
+    this.observed = observed;
   }
 
   /** The CA of a job namespace and domain: adopted from the earlier layout, else the existing one, else a new one. */
   public LoadedCa ensure(String jobNamespace, String domain) {
-    adoptLegacy(jobNamespace);
+    if (!adoptionChecked.contains(jobNamespace)) {
+      adoptLegacy(jobNamespace);
+      adoptionChecked.add(jobNamespace);
+    }
     String name = CertificateAuthorityModel.secretName(jobNamespace, domain);
     Secret secret = client.secrets().inNamespace(controllerNamespace).withName(name).get();
     if (secret == null) {
       CertificateAuthority created = CertificateAuthority.createRoot(
           CertificateModel.caCommonName(jobNamespace, domain), CertificateModel.CA_LIFETIME, CertificateModel.KEY_TYPE);
-      Path dir = KeyFiles.privateTempDir();
-      try {
-        created.writeTo(dir);
-        secret = createOrGet(CertificateAuthorityModel.secret(controllerNamespace, jobNamespace, domain,
-            KeyFiles.read(dir.resolve(CertificateAuthority.CERTIFICATE_FILE)), KeyFiles.read(dir.resolve(CertificateAuthority.KEY_FILE))));
-        LOG.info("{}/{}: CA for namespace {} and domain {} in place", controllerNamespace, name, jobNamespace, domain);
-      } finally {
-        KeyFiles.deleteRecursively(dir);
-      }
+      secret = createOrGet(CertificateAuthorityModel.secret(controllerNamespace, jobNamespace, domain,
+          Pem.encode(created.certificate()), created.privateKeyPem()));
+      LOG.info("{}/{}: CA for namespace {} and domain {} in place", controllerNamespace, name, jobNamespace, domain);
     }
     return load(secret);
   }
 
   /** Every CA of a job namespace (one per domain), as one PEM bundle in a stable order. */
   public String bundle(String jobNamespace) {
-    List<Secret> cas = client.secrets().inNamespace(controllerNamespace)
-        .withLabel(CertificateAuthorityModel.NAMESPACE_LABEL, jobNamespace).list().getItems().stream()
-        .filter(s -> s.getMetadata().getName().startsWith(CertificateAuthorityModel.PREFIX) && s.getData() != null
+    List<Secret> cas = observed.certificateAuthoritiesFor(jobNamespace).stream()
+        .filter(s -> controllerNamespace.equals(s.getMetadata().getNamespace())
+            && s.getMetadata().getName().startsWith(CertificateAuthorityModel.PREFIX) && s.getData() != null
             && s.getData().get(CertificateModel.CA_CRT) != null)
         .sorted(Comparator.comparing(s -> s.getMetadata().getName()))
         .toList();
@@ -81,7 +81,8 @@ public final class CertificateAuthorities {
    * Moves every CA Secret of the earlier layout out of {@code jobNamespace}: the copy in the
    * controller's namespace is made (or found) and compared byte for byte before the original is
    * deleted. A different CA already in the controller's namespace for the same namespace and domain
-   * is a conflict the controller does not guess about: it stops and says so.
+   * is a conflict the controller does not guess about: it stops and says so (and checks again on the
+   * next reconcile).
    */
   void adoptLegacy(String jobNamespace) {
     List<Secret> legacy = client.secrets().inNamespace(jobNamespace)
@@ -126,17 +127,9 @@ public final class CertificateAuthorities {
       throw new IllegalStateException("Secret " + ref + " lacks ca.crt or ca.key; delete it to let the controller make a new CA");
     }
     String pem = CertificateModel.decode(data.get(CertificateModel.CA_CRT));
-    Path dir = KeyFiles.privateTempDir();
-    try {
-      Files.writeString(dir.resolve(CertificateAuthority.CERTIFICATE_FILE), pem);
-      Files.writeString(dir.resolve(CertificateAuthority.KEY_FILE), CertificateModel.decode(data.get(CertificateModel.CA_KEY)));
-      LoadedCa loaded = new LoadedCa(secret.getMetadata().getResourceVersion(), ref, CertificateAuthority.load(dir), pem);
-      cache.put(ref, loaded);
-      return loaded;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      KeyFiles.deleteRecursively(dir);
-    }
+    CertificateAuthority ca = CertificateAuthority.fromPem(pem, CertificateModel.decode(data.get(CertificateModel.CA_KEY)), "Secret " + ref);
+    LoadedCa loaded = new LoadedCa(secret.getMetadata().getResourceVersion(), ref, ca, pem);
+    cache.put(ref, loaded);
+    return loaded;
   }
 }

@@ -2,13 +2,13 @@ package dev.flotilla.controller.operator;
 
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.IngressClientModel;
 import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.function.Function;
@@ -83,14 +83,7 @@ public final class CertificateStore {
     }
     LOG.info("{}: issuing certificate for {} ({})", job.ref(), request.uri(), reason.get());
     IssuedCertificate issued = ca.ca().issue(request);
-    Path dir = KeyFiles.privateTempDir();
-    try {
-      issued.writeTo(dir);
-      applier.apply(secret.apply(new KeyPair(KeyFiles.read(dir.resolve(IssuedCertificate.CERTIFICATE_FILE)),
-          KeyFiles.read(dir.resolve(IssuedCertificate.KEY_FILE)))));
-    } finally {
-      KeyFiles.deleteRecursively(dir);
-    }
+    applier.apply(secret.apply(new KeyPair(Pem.encode(issued.certificateChain()), Pem.encode(issued.privateKey()))));
     return new LeafResult(true, reason.get(), ca.pem(), ca.secretRef());
   }
 

@@ -1,6 +1,7 @@
 package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.RelatedJobs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -42,8 +43,8 @@ public final class Controller implements AutoCloseable {
   private final IflearnerJobReconciler reconciler;
   private final WorkQueue queue;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
-  /** One job informer per watched namespace (or one across all): together they list every job the controller serves. */
-  private final List<SharedIndexInformer<IflearnerJob>> jobInformers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** What the informers hold: the jobs (one informer per watched namespace, or one across all) and the CA Secrets. */
+  private final InformerState observed = new InformerState();
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
 
@@ -51,7 +52,7 @@ public final class Controller implements AutoCloseable {
     this.client = client;
     this.config = config;
     this.metrics = metrics;
-    this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC());
+    this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC(), observed);
     this.queue = new WorkQueue("flotilla-reconciler", this::handle);
   }
 
@@ -67,11 +68,18 @@ public final class Controller implements AutoCloseable {
       return;
     }
     started = true;
+    // the CA Secrets first: a job's first reconcile may need its namespace's CA bundle from this cache
+    SharedIndexInformer<Secret> cas = client.secrets().inNamespace(config.controllerNamespace())
+        .withLabel(CertificateAuthorityModel.NAMESPACE_LABEL).runnableInformer(0);
+    observed.certificateAuthorities(cas);
+    cas.addEventHandler(new Handler<>(this::enqueueServedJobs));
+    cas.run();
+    informers.add(cas);
     for (var scopedJobs : scoped(client.resources(IflearnerJob.class))) {
       SharedIndexInformer<IflearnerJob> jobs = scopedJobs.runnableInformer(config.resync().toMillis());
+      observed.addJobs(jobs);
       jobs.addEventHandler(new JobHandler());
       jobs.run();
-      jobInformers.add(jobs);
       informers.add(jobs);
     }
     children(client.resources(Pod.class));
@@ -120,8 +128,7 @@ public final class Controller implements AutoCloseable {
   /** The job, and the jobs whose outcome depends on it before and after the change ({@link RelatedJobs}). */
   private void enqueueJobAndRelated(IflearnerJob before, IflearnerJob after) {
     enqueueJob(after);
-    List<IflearnerJob> all = new ArrayList<>();
-    jobInformers.forEach(informer -> all.addAll(informer.getStore().list()));
+    List<IflearnerJob> all = observed.allJobs();
     for (IflearnerJob changed : before == null ? List.of(after) : List.of(before, after)) {
       RelatedJobs.of(changed, all).forEach(queue::add);
     }
@@ -137,9 +144,15 @@ public final class Controller implements AutoCloseable {
     if (child instanceof ConfigMap || child instanceof Secret) {
       // shared CA objects carry no owner: every job of the namespace in terminate mode may need them back
       if (child.getMetadata().getOwnerReferences().isEmpty()) {
-        client.resources(IflearnerJob.class).inNamespace(child.getMetadata().getNamespace()).list().getItems()
-            .forEach(this::enqueueJob);
+        observed.jobsIn(child.getMetadata().getNamespace()).forEach(this::enqueueJob);
       }
+    }
+  }
+
+  /** A CA Secret changed: every job of the namespace it serves (their certificates and CA bundles come from it). */
+  private void enqueueServedJobs(HasMetadata caSecret) {
+    for (String namespace : InformerState.servedNamespace((Secret) caSecret)) {
+      observed.jobsIn(namespace).forEach(this::enqueueJob);
     }
   }
 

@@ -10,17 +10,18 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * {@code /healthz} (the process answers), {@code /readyz} (informers synced, or standing by
- * as a non-leader replica) and {@code /metrics} (Prometheus text) on one port.
+ * {@code /healthz} (the process answers), {@code /readyz} ({@link Readiness}: the API server
+ * reachable, and the leader's informers synced or a standby) and {@code /metrics} (Prometheus
+ * text) on one port.
  */
 public final class HealthServer implements AutoCloseable {
 
   private final HttpServer server;
 
-  public HealthServer(String bindAddress, int port, BooleanSupplier ready, PrometheusRegistry registry) throws IOException {
+  public HealthServer(String bindAddress, int port, Supplier<Readiness> ready, PrometheusRegistry registry) throws IOException {
     server = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "flotilla-health");
@@ -29,8 +30,8 @@ public final class HealthServer implements AutoCloseable {
     }));
     server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8)));
     server.createContext("/readyz", ex -> {
-      boolean ok = ready.getAsBoolean();
-      respond(ex, ok ? 200 : 503, "text/plain", (ok ? "ready\n" : "informers not synced\n").getBytes(StandardCharsets.UTF_8));
+      Readiness r = ready.get();
+      respond(ex, r.ready() ? 200 : 503, "text/plain", (r.text() + "\n").getBytes(StandardCharsets.UTF_8));
     });
     PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
     server.createContext("/metrics", ex -> {

@@ -92,7 +92,8 @@ class ClusterWidePrivilegeIT {
   }
 
   @Test
-  @DisplayName("a job in a namespace without the binding gets its Service, Ingress and pod, and CertificatesReady=False naming the missing binding")
+  @DisplayName("a job in a namespace without the binding gets its Service and Ingress, CertificatesReady=False naming the missing "
+      + "binding, and no pod: PodReady says it waits for the certificates it would mount")
   void unboundNamespaceSaysWhy() {
     await("job in " + UNBOUND).atMost(WAIT).untilAsserted(() -> {
       Condition c = condition(UNBOUND, "CertificatesReady");
@@ -102,7 +103,14 @@ class ClusterWidePrivilegeIT {
       assertThat(c.getMessage()).contains("flotilla-controller-secrets", "namespace " + UNBOUND, "config/cluster-wide",
           "system:serviceaccount:" + CONTROLLER_NS + ":flotilla-controller");
       assertThat(admin.services().inNamespace(UNBOUND).withName("iflearnerjob-server").get()).isNotNull();
+      assertThat(admin.network().v1().ingresses().inNamespace(UNBOUND).withName("iflearnerjob-server").get()).isNotNull();
+      Condition pod = condition(UNBOUND, "PodReady");
+      assertThat(pod).isNotNull();
+      assertThat(pod.getStatus()).isEqualTo("False");
+      assertThat(pod.getReason()).isEqualTo("WaitingForCertificatesReady");
+      assertThat(pod.getMessage()).startsWith("waits for CertificatesReady (CertificateFailed: ").contains("flotilla-controller-secrets");
     });
+    assertThat(admin.pods().inNamespace(UNBOUND).withName("iflearnerjob-server").get()).isNull();
     assertThat(admin.secrets().inNamespace(UNBOUND).list().getItems()).extracting(Secret::getMetadata)
         .extracting(m -> m.getName()).containsExactly("db-password");
   }

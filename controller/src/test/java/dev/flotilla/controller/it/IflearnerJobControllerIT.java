@@ -104,13 +104,22 @@ class IflearnerJobControllerIT {
   }
 
   static void awaitSettled(String ns, String name) {
+    awaitSettled(ns, name, false);
+  }
+
+  /** {@code flotillaServer}: the job runs a Flotilla aggregator, so it also reports its parties file. */
+  static void awaitSettled(String ns, String name, boolean flotillaServer) {
+    List<String> expected = new java.util.ArrayList<>(List.of("HostAccepted=True", "CertificatesReady=True", "DNSReady=True",
+        "ServiceReady=True", "IngressReady=True", "NetworkPolicyReady=True", "PodReady=False"));
+    if (flotillaServer) {
+      expected.add(expected.size() - 1, "PartiesFileReady=True");
+    }
     await(ns + "/" + name + " reconciled").atMost(WAIT).untilAsserted(() -> {
       IflearnerJob j = job(ns, name);
       assertThat(j.getStatus()).isNotNull();
       assertThat(j.getStatus().getObservedGeneration()).isEqualTo(j.getMetadata().getGeneration());
       assertThat(j.getStatus().getConditions()).extracting(c -> c.getType() + "=" + c.getStatus())
-          .containsExactly("HostAccepted=True", "CertificatesReady=True", "DNSReady=True", "ServiceReady=True", "IngressReady=True",
-              "NetworkPolicyReady=True", "PodReady=False");
+          .containsExactlyElementsOf(expected);
       assertThat(client.pods().inNamespace(ns).withName(name).get()).isNotNull();
     });
   }
@@ -281,7 +290,7 @@ class IflearnerJobControllerIT {
       KubeApi.createSample(client, sample, FLO);
     }
     for (String name : List.of("fashion-server", "fashion-party-a", "fashion-party-b")) {
-      awaitSettled(FLO, name);
+      awaitSettled(FLO, name, name.equals("fashion-server"));
       Ingress i = client.network().v1().ingresses().inNamespace(FLO).withName(name).get();
       assertThat(i.getMetadata().getAnnotations()).containsExactly(entry("nginx.ingress.kubernetes.io/ssl-passthrough", "true"));
       assertThat(i.getSpec().getTls()).isEmpty();
@@ -295,8 +304,12 @@ class IflearnerJobControllerIT {
     assertThat(client.configMaps().inNamespace(FLO).withName("server-iflearner-crt").get()).isNull();
     assertThat(KubeApi.corefile(client)).contains("template IN A fashion.server.fl.example.org", "template IN A fashion.a.party.fl.example.org");
     // the aggregator's allow-list: the two party samples of its job
-    await("parties file").atMost(WAIT).untilAsserted(() -> assertThat(client.configMaps().inNamespace(FLO)
-        .withName("fashion-server-parties").get().getData()).containsExactly(entry("parties", "a\nb\n")));
+    await("parties file").atMost(WAIT).untilAsserted(() -> {
+      assertThat(client.configMaps().inNamespace(FLO).withName("fashion-server-parties").get().getData())
+          .containsExactly(entry("parties", "a\nb\n"));
+      assertThat(condition(job(FLO, "fashion-server"), "PartiesFileReady").getMessage())
+          .isEqualTo("ConfigMap fashion-server-parties lists 2 parties of the namespace's jobs");
+    });
 
     // switching isolation off removes the policy
     client.resources(IflearnerJob.class).inNamespace(FLO).withName("fashion-party-b").edit(j -> {

@@ -29,16 +29,20 @@ class HealthServerTest {
     ControllerMetrics metrics = new ControllerMetrics(new PrometheusRegistry());
     metrics.setLeader(true);
     metrics.reconciles.labelValues("success").inc();
-    try (HealthServer server = new HealthServer("127.0.0.1", FreePorts.next(), ready::get, metrics.registry())) {
+    try (HealthServer server = new HealthServer("127.0.0.1", FreePorts.next(),
+        () -> ready.get() ? new Readiness(true, "ready: leader") : new Readiness(false, "not ready: informers not synced yet"),
+        metrics.registry())) {
       HttpResponse<String> healthz = get(server.port(), "/healthz");
       assertThat(healthz.statusCode()).isEqualTo(200);
       assertThat(healthz.body()).isEqualTo("ok\n");
 
-      assertThat(get(server.port(), "/readyz").statusCode()).isEqualTo(503);
+      HttpResponse<String> notReady = get(server.port(), "/readyz");
+      assertThat(notReady.statusCode()).isEqualTo(503);
+      assertThat(notReady.body()).isEqualTo("not ready: informers not synced yet\n");
       ready.set(true);
       HttpResponse<String> readyz = get(server.port(), "/readyz");
       assertThat(readyz.statusCode()).isEqualTo(200);
-      assertThat(readyz.body()).isEqualTo("ready\n");
+      assertThat(readyz.body()).isEqualTo("ready: leader\n");
 
       HttpResponse<String> scrape = get(server.port(), "/metrics");
       assertThat(scrape.statusCode()).isEqualTo(200);

@@ -33,6 +33,15 @@ public final class ExpectedPeer {
     return new ExpectedPeer(Role.SERVER, self, null);
   }
 
+  /**
+   * The aggregator of job {@code job} in {@code trustDomain}, for a client that belongs to no job
+   * (the controller reading an aggregator's progress).
+   */
+  public static ExpectedPeer aggregatorOf(String trustDomain, String job) {
+    // a stand-in identity of the job only carries the trust domain and job to compare with; nothing presents it
+    return new ExpectedPeer(Role.SERVER, Identity.server(trustDomain, job, job), null);
+  }
+
   /** The same, and only the holder named {@code name} (the last segment of its identity URI). */
   public ExpectedPeer named(String name) {
     return new ExpectedPeer(role, self, Objects.requireNonNull(name, "name"));

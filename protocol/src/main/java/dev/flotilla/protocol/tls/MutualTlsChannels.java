@@ -27,6 +27,38 @@ public final class MutualTlsChannels {
         .overrideAuthority(Objects.requireNonNull(serverName, "serverName"));
   }
 
+  /**
+   * The same from credentials held in memory (the controller issues its own and writes no key to
+   * disk): {@code chain} is presented with {@code key}; the server must chain to one of {@code trustedCas}.
+   */
+  public static SslContext sslContext(java.security.PrivateKey key, java.util.List<java.security.cert.X509Certificate> chain,
+      java.util.List<java.security.cert.X509Certificate> trustedCas, ExpectedPeer expected) {
+    BoringSsl.requireAvailable();
+    try {
+      java.security.KeyStore anchors = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+      anchors.load(null, null);
+      for (int i = 0; i < trustedCas.size(); i++) {
+        anchors.setCertificateEntry("ca-" + i, trustedCas.get(i));
+      }
+      javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+      factory.init(anchors);
+      javax.net.ssl.X509ExtendedTrustManager pkix = null;
+      for (javax.net.ssl.TrustManager tm : factory.getTrustManagers()) {
+        if (tm instanceof javax.net.ssl.X509ExtendedTrustManager x) {
+          pkix = x;
+        }
+      }
+      SslContextBuilder builder = SslContextBuilder.forClient()
+          .keyManager(key, chain.toArray(new java.security.cert.X509Certificate[0]))
+          .trustManager(new IdentityCheckingTrustManager(Objects.requireNonNull(pkix, "PKIX trust manager"),
+              Objects.requireNonNull(expected, "expected")))
+          .endpointIdentificationAlgorithm("HTTPS");
+      return GrpcSslContexts.configure(builder, SslProvider.OPENSSL).build();
+    } catch (java.security.GeneralSecurityException | java.io.IOException e) {
+      throw new IllegalArgumentException("cannot build the TLS client context for " + expected + ": " + e.getMessage(), e);
+    }
+  }
+
   /** The client-side SSL context: BoringSSL, client certificate, server verification with endpoint identification and identity. */
   public static SslContext sslContext(TlsFiles files, ExpectedPeer expected) {
     BoringSsl.requireAvailable();

@@ -1,4 +1,4 @@
-package dev.flotilla.controller.operator;
+package dev.flotilla.controller.operator.steps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

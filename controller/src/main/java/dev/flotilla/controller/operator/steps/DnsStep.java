@@ -1,4 +1,4 @@
-package dev.flotilla.controller.operator;
+package dev.flotilla.controller.operator.steps;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.DnsModel;
@@ -6,6 +6,8 @@ import dev.flotilla.controller.model.IngressAddressChoice;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
+import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.EventRecorder;
 import dev.flotilla.dns.CoreDnsUpdateException;
 import dev.flotilla.dns.CoreDnsUpdater;
 import dev.flotilla.dns.CorefileEditor;
@@ -25,13 +27,14 @@ import org.slf4j.LoggerFactory;
  * answers stays with that owner, which the Corefile itself records, so two controllers (or
  * replicas) racing for a name cannot both publish it. A refused claim is the job's
  * {@value StatusModel#DNS_READY}=False condition and one Warning Event; the job's own region, if
- * it had one, is removed.
+ * it had one, is removed. It needs the job's route: a name is published only for a host that is routed.
  */
-public final class DnsStep {
+public final class DnsStep implements ReconcileStep {
 
   public static final String FINALIZER = "flotilla.dev/coredns-records";
   public static final String NAME_CLAIMED = "NameClaimed";
   public static final String INGRESS_ADDRESS_OVERRIDE_REFUSED = "IngressAddressOverrideRefused";
+  public static final String FAILED = "DNSFailed";
 
   private static final Logger LOG = LoggerFactory.getLogger(DnsStep.class);
 
@@ -39,16 +42,38 @@ public final class DnsStep {
   private final ControllerConfig config;
   private final CoreDnsUpdater dns;
   private final EventRecorder events;
+  private final RouteStep route;
 
-  public DnsStep(KubernetesClient client, ControllerConfig config, EventRecorder events) {
+  public DnsStep(KubernetesClient client, ControllerConfig config, EventRecorder events, RouteStep route) {
     this.client = client;
     this.config = config;
     this.events = events;
+    this.route = route;
     this.dns = new CoreDnsUpdater(client, config.coreDns(), new CorefileEditor(), CoreDnsUpdater.DEFAULT_MAX_ATTEMPTS);
   }
 
+  @Override
+  public String conditionType(JobModel job) {
+    return StatusModel.DNS_READY;
+  }
+
+  @Override
+  public String failureReason(JobModel job) {
+    return FAILED;
+  }
+
+  @Override
+  public List<ReconcileStep> needs(JobModel job) {
+    return List.of(route);
+  }
+
+  @Override
+  public Observation reconcile(JobContext context) {
+    return publish(context.job(), context.model(), context.address());
+  }
+
   /** Publishes the job's record (or removes it when DNS is off), and says how that went. */
-  public Observation publish(IflearnerJob job, JobModel model, IngressAddressChoice address) {
+  Observation publish(IflearnerJob job, JobModel model, IngressAddressChoice address) {
     boolean hasFinalizer = job.getMetadata().getFinalizers().contains(FINALIZER);
     if (!model.dnsEnabled()) {
       if (hasFinalizer) {

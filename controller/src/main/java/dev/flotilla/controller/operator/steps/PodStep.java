@@ -1,0 +1,177 @@
+package dev.flotilla.controller.operator.steps;
+
+import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.model.ControllerNamespaceCheck;
+import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.PodModel;
+import dev.flotilla.controller.model.PodOutcome;
+import dev.flotilla.controller.model.StatusModel;
+import dev.flotilla.controller.model.StatusModel.Observation;
+import dev.flotilla.controller.operator.ChildApplier;
+import dev.flotilla.controller.operator.EventRecorder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The job's pod ({@link PodModel}) and what it says about the job ({@link PodOutcome}): made when
+ * missing, replaced when {@code spec.template} changed (the template hash), left alone once the job
+ * ended. It needs the certificates it mounts, the NetworkPolicy that fences it in, and for a
+ * Flotilla server the parties file it mounts; while one of them is not ready it makes and changes no
+ * pod, and still reads the pod that exists for the job's phase. Condition
+ * {@value StatusModel#POD_READY}.
+ */
+public final class PodStep implements ReconcileStep {
+
+  public static final String FAILED = "PodApplyFailed";
+  public static final String TEMPLATE_REFUSED = "TemplateRefused";
+  public static final String WAITING_FOR_INGRESS_ADDRESS = "WaitingForIngressAddress";
+
+  private static final Logger LOG = LoggerFactory.getLogger(PodStep.class);
+
+  private final KubernetesClient client;
+  private final ChildApplier applier;
+  private final EventRecorder events;
+  private final String controllerNamespace;
+  private final boolean podHostAliases;
+  private final List<ReconcileStep> needs;
+
+  /**
+   * @param podHostAliases whether pods get the job's DNS records as hostAliases (then a new pod waits for the ingress address)
+   * @param needs the certificates, NetworkPolicy and parties-file steps
+   */
+  public PodStep(KubernetesClient client, ChildApplier applier, EventRecorder events, String controllerNamespace,
+      boolean podHostAliases, List<ReconcileStep> needs) {
+    this.client = client;
+    this.applier = applier;
+    this.events = events;
+    this.controllerNamespace = controllerNamespace;
+    this.podHostAliases = podHostAliases;
+    this.needs = List.copyOf(needs);
+  }
+
+  @Override
+  public String conditionType(JobModel job) {
+    return StatusModel.POD_READY;
+  }
+
+  @Override
+  public String failureReason(JobModel job) {
+    return FAILED;
+  }
+
+  @Override
+  public List<ReconcileStep> needs(JobModel job) {
+    return needs;
+  }
+
+  @Override
+  public Observation reconcile(JobContext context) {
+    JobModel model = context.model();
+    IflearnerJob job = context.job();
+    String namespace = model.namespace();
+    Optional<String> refused = ControllerNamespaceCheck.refusal(model, controllerNamespace);
+    if (refused.isPresent()) {
+      // not even an older pod of the job may keep running there
+      applier.delete(Pod.class, namespace, model.podName(), job.getMetadata().getUid());
+      throw new StepFailure(TEMPLATE_REFUSED, refused.get());
+    }
+    String address = context.address().address();
+    Pod desired = PodModel.desired(model, podHostAliases ? address : null);
+    Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
+    Pod pod;
+    if (PodOutcome.ended(job)) {
+      // a job that ended stays ended: its pod is neither replaced (a new controller's defaults) nor made again
+      // (deleted); editing spec (a new generation) or re-creating the job runs it again
+      if (actual == null) {
+        return report(context, PodOutcome.endedWithoutPod(job));
+      }
+      pod = actual;
+    } else if (actual == null && podHostAliases && model.dnsEnabled() && address == null) {
+      // its host aliases need the address, and a pod cannot gain them later without being replaced:
+      // the route's status (an event on a child) brings the job back
+      context.outcome(PodOutcome.of(model, null));
+      return new Observation(StatusModel.POD_READY, false, WAITING_FOR_INGRESS_ADDRESS, "the pod is made once the "
+          + "ingress address is known (--pod-host-aliases): set --ingress-address, or wait for the ingress controller to "
+          + "publish it in the status of Ingress " + model.ingressName());
+    } else if (actual != null && actual.getMetadata().getDeletionTimestamp() != null) {
+      context.requeue();
+      pod = actual;
+    } else if (actual != null && !Objects.equals(templateHash(actual), templateHash(desired))) {
+      LOG.info("{}: spec.template changed, replacing pod {}", model.ref(), model.podName());
+      events.normal(job, "PodReplaced", "spec.template changed: deleting pod " + model.podName() + " to create it anew");
+      client.pods().inNamespace(namespace).withName(model.podName()).delete();
+      context.requeue();
+      pod = null;
+    } else {
+      applyPod(desired);
+      pod = client.pods().inNamespace(namespace).withName(model.podName()).get();
+    }
+    return report(context, PodOutcome.of(model, pod));
+  }
+
+  /** Makes and changes nothing; reads the pod that exists, and reports it when the job ended (waiting is moot then). */
+  @Override
+  public Observation whileWaiting(JobContext context, Observation waiting) {
+    JobModel model = context.model();
+    Pod actual = client.pods().inNamespace(model.namespace()).withName(model.podName()).get();
+    PodOutcome outcome = PodOutcome.ended(context.job()) && actual == null
+        ? PodOutcome.endedWithoutPod(context.job()) : PodOutcome.of(model, actual);
+    if (isEnd(outcome)) {
+      return report(context, outcome);
+    }
+    context.outcome(outcome);
+    return waiting;
+  }
+
+  private static boolean isEnd(PodOutcome outcome) {
+    return PodOutcome.SUCCEEDED.equals(outcome.phase()) || PodOutcome.FAILED.equals(outcome.phase());
+  }
+
+  private Observation report(JobContext context, PodOutcome outcome) {
+    context.outcome(outcome);
+    reportOutcome(context.job(), context.model(), outcome);
+    return outcome.podReady();
+  }
+
+  private void applyPod(Pod desired) {
+    try {
+      applier.apply(desired);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 422) {
+        throw e;
+      }
+      // an edit the API server refuses to apply in place (an immutable field): make it anew
+      client.pods().inNamespace(desired.getMetadata().getNamespace()).withName(desired.getMetadata().getName()).delete();
+      throw new IllegalStateException("pod " + desired.getMetadata().getName() + " could not be patched in place ("
+          + e.getStatus().getMessage() + "); deleted it, it is made again on the next pass", e);
+    }
+  }
+
+  static String templateHash(Pod pod) {
+    return pod.getMetadata().getAnnotations() == null ? null
+        : pod.getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION);
+  }
+
+  /**
+   * Events for what the pod says: a Warning for an image that cannot be pulled, a crash loop or a
+   * failure (once while the status reports it), a Normal event when the job first shows Succeeded.
+   */
+  private void reportOutcome(IflearnerJob job, JobModel model, PodOutcome outcome) {
+    String reason = outcome.podReady().reason();
+    if (PodOutcome.WARNINGS.contains(reason)) {
+      LOG.info("{}: {}: {}", model.ref(), reason, outcome.podReady().message());
+      events.warningUnlessReported(job, outcome.podReady());
+    }
+    String before = job.getStatus() == null ? null : job.getStatus().getPhase();
+    if (PodOutcome.SUCCEEDED.equals(outcome.phase()) && !PodOutcome.SUCCEEDED.equals(before)) {
+      LOG.info("{}: succeeded: {}", model.ref(), outcome.podReady().message());
+      events.normal(job, "Succeeded", outcome.podReady().message());
+    }
+  }
+}
