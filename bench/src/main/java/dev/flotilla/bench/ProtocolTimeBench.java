@@ -123,10 +123,9 @@ final class ProtocolTimeBench {
         || name.startsWith("bench-round-loo");
   }
 
-  /** The parties' gRPC client threads (grpc-java's default executor and event loops, NIO or epoll). */
+  /** The parties' gRPC client threads (grpc-java's default executor and event loops). */
   private static boolean partyThread(String name) {
-    return name.startsWith("grpc-default-ex") || name.startsWith("grpc-nio-worker") // NIO
-        || name.startsWith("grpc-default-wo"); // grpc-default-worker-ELG: epoll
+    return name.startsWith("grpc-default-ex") || name.startsWith("grpc-nio-worker");
   }
 
   /**
