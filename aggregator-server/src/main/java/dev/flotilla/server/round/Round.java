@@ -10,12 +10,10 @@ import java.time.Instant;
  */
 public record Round(int number, int attempt, Instant deadline) {
 
-  /** What a participant is sent: train this round from the global model of {@code modelVersion}. */
-  TrainRequest trainRequest(long modelVersion) {
-    return trainRequest(modelVersion, ByteString.EMPTY);
-  }
-
-  /** As {@link #trainRequest(long)}, with that model's values inline (empty: the party fetches them). */
+  /**
+   * What a participant is sent: train this round from the global model of {@code modelVersion},
+   * whose values ride along when not empty (else the party fetches them).
+   */
   TrainRequest trainRequest(long modelVersion, ByteString modelValues) {
     return TrainRequest.newBuilder()
         .setRound(number)
