@@ -351,6 +351,7 @@ public final class ServerMain implements Callable<Integer> {
     log.info("job {}: aggregator {} on {}:{} (TLS {}), admitting parties of job {} in {}, state in {}", config.jobId(), self.name(),
         bind, server.port(), dev.flotilla.protocol.tls.BoringSsl.providerName(), self.job(), self.trustDomain(),
         stateDir.toAbsolutePath());
+    log.info("job {}: aggregation kernels: {}", config.jobId(), dev.flotilla.protocol.tensor.FloatKernels.describe());
     coordinator.run();
     if (terminationMessage != null) {
       dev.flotilla.server.status.TerminationMessage.write(terminationMessage, coordinator.status());

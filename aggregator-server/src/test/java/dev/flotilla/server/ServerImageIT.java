@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.tensor.FloatKernels;
 import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.ProcessRun;
 import dev.flotilla.testing.RealServer;
@@ -68,6 +69,8 @@ class ServerImageIT {
     assertThat(image.entrypoint()).containsExactly("java", "-cp", "@/app/jib-classpath-file", mainClass);
     assertThat(image.user()).isEqualTo(RUNTIME_UID + ":" + RUNTIME_UID);
     assertThat(image.environment()).containsEntry("MALLOC_ARENA_MAX", "2");
+    // read by the java launcher: the Vector API for aggregation, as bin/flotilla server passes it
+    assertThat(image.environment()).containsEntry("JDK_JAVA_OPTIONS", FloatKernels.VECTOR_API_JVM_OPTION);
 
     ProcessRun.Result help = image.run(RUN_TIMEOUT, List.of(), List.of("--help"));
 

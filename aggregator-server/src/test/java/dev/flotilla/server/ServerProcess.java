@@ -2,6 +2,7 @@ package dev.flotilla.server;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.flotilla.protocol.tensor.FloatKernels;
 import dev.flotilla.protocol.tls.TlsFiles;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -35,6 +36,7 @@ final class ServerProcess implements AutoCloseable {
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(FloatKernels.VECTOR_API_JVM_OPTION); // as bin/flotilla server and the image
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", jar.toString(), "--cert", server.certificateChain().toString(),
         "--key", server.privateKey().toString(), "--ca", server.trustedCa().toString()));

@@ -25,27 +25,36 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * Aggregation throughput, three ways over the same updates, measured alternately in one thread:
+ * Aggregation throughput, four ways over the same updates, measured alternately in one thread:
  * <ul>
  *   <li>the server's path: each received data chunk through {@link TensorStreamDecoder#acceptFinite}
  *       (chunk checks, then block by block the NaN/Inf check) into the sink of a FedAvg round
- *       ({@code Strategy.begin}, {@code open}, {@code commit}, {@code finish}: the strategy's copy,
- *       undo journal, striped locks and fold), then the next model;
+ *       ({@code Strategy.begin}, {@code open}, {@code commit}, {@code finish}: the spool, striped
+ *       locks and fold), then the next model;
  *   <li>the receive path and the fold kernel alone ({@code acceptFinite} into
  *       {@link FloatKernels#addScaled} on a double array), then the mean;
- *   <li>the limit: a plain weighted sum of the same updates held as float arrays, then the mean.
+ *   <li>the target's limit: a plain weighted sum (a Java loop) of the same updates held as float
+ *       arrays, then the mean;
+ *   <li>the same single pass through {@link FloatKernels#addScaled}, which is the Vector API when the
+ *       JVM has {@code --add-modules jdk.incubator.vector}: the fastest single pass this JVM has, so
+ *       that the figure does not flatter the server's path by comparing it with a scalar loop only.
  * </ul>
  */
 final class AggregationBench {
 
   record Result(int updates, long floatsPerUpdate, double serverFloatsPerSecond, double kernelFloatsPerSecond,
-      double plainFloatsPerSecond) {
+      double plainFloatsPerSecond, double singlePassKernelFloatsPerSecond) {
     double ratio() {
       return serverFloatsPerSecond / plainFloatsPerSecond;
     }
 
     double kernelRatio() {
       return kernelFloatsPerSecond / plainFloatsPerSecond;
+    }
+
+    /** The server's path against the single pass through the fold kernel. */
+    double ratioToSinglePassKernel() {
+      return serverFloatsPerSecond / singlePassKernelFloatsPerSecond;
     }
   }
 
@@ -76,10 +85,12 @@ final class AggregationBench {
       sink += serverPath(fedavg, base, spill, encoded);
       sink += kernelPath(specs, encoded);
       sink += plainPath(specs, weights);
+      sink += singlePassKernel(specs, weights);
     }
     long serverNanos = 0;
     long kernelNanos = 0;
     long plainNanos = 0;
+    long singlePassNanos = 0;
     for (int i = 0; i < iterations; i++) {
       // thread CPU time: the work is single-threaded, and CPU time ignores other load on the machine
       long t0 = CpuClock.thread();
@@ -89,16 +100,19 @@ final class AggregationBench {
       long t2 = CpuClock.thread();
       sink += plainPath(specs, weights);
       long t3 = CpuClock.thread();
+      sink += singlePassKernel(specs, weights);
+      long t4 = CpuClock.thread();
       serverNanos += t1 - t0;
       kernelNanos += t2 - t1;
       plainNanos += t3 - t2;
+      singlePassNanos += t4 - t3;
     }
     if (sink == 42.4242) {
       System.out.println(sink); // keeps the JIT from dropping the work
     }
     double total = (double) floats * updates * iterations;
     return new Result(updates, floats, total / (serverNanos / 1e9), total / (kernelNanos / 1e9),
-        total / (plainNanos / 1e9));
+        total / (plainNanos / 1e9), total / (singlePassNanos / 1e9));
   }
 
   /** One FedAvg round over the updates, as the server runs it, into a heap model. */
@@ -169,6 +183,21 @@ final class AggregationBench {
         for (int i = 0; i < x.length; i++) {
           s[i] += wt * x[i];
         }
+      }
+      total += wt;
+    }
+    return mean(sum, total)[0][0];
+  }
+
+  /** The plain path's single pass, through the fold kernel. */
+  private static double singlePassKernel(List<TensorSpec> specs, List<float[][]> weights) {
+    double[][] sum = zeros(specs);
+    double total = 0;
+    int weight = 1;
+    for (float[][] w : weights) {
+      double wt = weight++;
+      for (int t = 0; t < w.length; t++) {
+        FloatKernels.addScaled(sum[t], 0, w[t], 0, w[t].length, wt);
       }
       total += wt;
     }

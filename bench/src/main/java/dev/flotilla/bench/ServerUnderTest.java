@@ -1,5 +1,6 @@
 package dev.flotilla.bench;
 
+import dev.flotilla.protocol.tensor.FloatKernels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,6 +53,7 @@ final class ServerUnderTest implements AutoCloseable {
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(FloatKernels.VECTOR_API_JVM_OPTION); // as bin/flotilla server and the image
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
     command.addAll(args);

@@ -1,5 +1,6 @@
 package dev.flotilla.controller;
 
+import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.NetworkPolicyModel;
 import dev.flotilla.controller.operator.ApiProbe;
@@ -7,6 +8,7 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.GatewayApiCheck;
 import dev.flotilla.controller.operator.HealthServer;
 import dev.flotilla.controller.operator.LeaderElection;
 import dev.flotilla.controller.model.PublishPolicy;
@@ -46,8 +48,8 @@ import picocli.CommandLine.Option;
 @Command(name = "flotilla controller", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Runs the IflearnerJob controller: for each job it issues certificates, publishes CoreDNS records,",
-        "and keeps a Service, an Ingress, a Pod and a NetworkPolicy in place. It reconciles the namespaces it",
-        "is given (default: its own), and keeps the CA keys in its own namespace.",
+        "and keeps a Service, an Ingress (or a Gateway API TLSRoute), a Pod and a NetworkPolicy in place. It",
+        "reconciles the namespaces it is given (default: its own), and keeps the CA keys in its own namespace.",
         "Two replicas may run: one leads through a Lease, the other stands by."})
 public final class ControllerMain implements Callable<Integer> {
 
@@ -97,6 +99,27 @@ public final class ControllerMain implements Callable<Integer> {
       description = "namespace of the ingress controller's pods, let in by every job's NetworkPolicy on its gRPC port; "
           + "a job's spec.isolation.ingressNamespace wins (default: ${DEFAULT-VALUE})")
   String ingressNamespace;
+
+  @Option(names = "--gateway", paramLabel = "NS/NAME", defaultValue = "${env:FLOTILLA_GATEWAY}",
+      description = "the Gateway (Gateway API) whose TLS passthrough listener carries the jobs with spec.route: gateway, "
+          + "each through its own TLSRoute; the API server must serve TLSRoute gateway.networking.k8s.io/v1 (Gateway API "
+          + "v1.5 or later, standard channel) (default: $FLOTILLA_GATEWAY, else none: such jobs are refused with "
+          + "TLSRouteReady=False)")
+  String gateway;
+
+  @Option(names = "--gateway-listener", paramLabel = "NAME",
+      description = "name of that Gateway's listener (protocol TLS, tls.mode Passthrough) the TLSRoutes attach to, their "
+          + "parentRefs' sectionName (default: " + GatewayRef.DEFAULT_LISTENER + ")")
+  String gatewayListener;
+
+  @Option(names = "--gateway-proxy-namespace", paramLabel = "NS",
+      description = "namespace of the pods that carry the Gateway's traffic, let in by the NetworkPolicies of jobs with "
+          + "spec.route: gateway in place of --ingress-namespace (default: the Gateway's namespace)")
+  String gatewayProxyNamespace;
+
+  @Option(names = "--gateway-proxy-pod-label", paramLabel = "KEY=VALUE",
+      description = "labels of those pods (repeatable; default: any pod in that namespace)")
+  Map<String, String> gatewayProxyPodLabels = new LinkedHashMap<>();
 
   @Option(names = "--metrics-scraper-namespace-label", paramLabel = "KEY=VALUE",
       defaultValue = NetworkPolicyModel.NAMESPACE_NAME_LABEL + "=monitoring",
@@ -160,6 +183,11 @@ public final class ControllerMain implements Callable<Integer> {
     try (ApiProbe probe = new ApiProbe(clientConfig, Duration.ofSeconds(2), java.time.Clock.systemUTC())) {
       // before anything else talks to the API server: one line and an exit code instead of retries and stack traces
       probe.preflight(config.scope());
+      if (config.gateway() != null) {
+        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build()) {
+          GatewayApiCheck.requireServed(client);
+        }
+      }
       return run(config, clientConfig, probe);
     }
   }
@@ -246,6 +274,13 @@ public final class ControllerMain implements Callable<Integer> {
     }
     config = config.withIsolation(new IsolationDefaults(ingressNamespace, scraperNamespaceLabels, scraperPodLabels))
         .withPublish(publishPolicy());
+    if (gateway != null) {
+      config = config.withGateway(GatewayRef.parse(gateway, gatewayListener == null ? GatewayRef.DEFAULT_LISTENER : gatewayListener,
+          gatewayProxyNamespace, gatewayProxyPodLabels));
+    } else if (gatewayListener != null || gatewayProxyNamespace != null || !gatewayProxyPodLabels.isEmpty()) {
+      throw new IllegalArgumentException("--gateway-listener, --gateway-proxy-namespace and --gateway-proxy-pod-label "
+          + "need --gateway NAMESPACE/NAME");
+    }
     // last: it may read the kubeconfig, and every flag should be checked before that
     String own = ownNamespace(clientNamespace);
     WatchScope scope = allNamespaces ? WatchScope.all() : new WatchScope(false, namespaces.isEmpty() ? List.of(own) : namespaces);

@@ -167,6 +167,37 @@ class ControllerMainTest {
   }
 
   @Test
+  @DisplayName("without --gateway no Gateway is configured; --gateway NS/NAME with the default listener tls-passthrough, proxies in its namespace")
+  void gatewayFlags() {
+    assertThat(config("--controller-namespace=ctl").gateway()).isNull();
+    var g = config("--controller-namespace=ctl", "--gateway", "gateway-system/shared").gateway();
+    assertThat(g.ref()).isEqualTo("gateway-system/shared");
+    assertThat(g.listener()).isEqualTo("tls-passthrough");
+    assertThat(g.proxyNamespace()).isEqualTo("gateway-system");
+    assertThat(g.proxyPodLabels()).isEmpty();
+    var custom = config("--controller-namespace=ctl", "--gateway=gs/shared", "--gateway-listener=fl",
+        "--gateway-proxy-namespace=envoy-gateway-system", "--gateway-proxy-pod-label=gateway.envoyproxy.io/owning-gateway-name=shared")
+        .gateway();
+    assertThat(custom.listener()).isEqualTo("fl");
+    assertThat(custom.proxyNamespace()).isEqualTo("envoy-gateway-system");
+    assertThat(custom.proxyPodLabels()).containsExactly(entry("gateway.envoyproxy.io/owning-gateway-name", "shared"));
+  }
+
+  @Test
+  @DisplayName("a malformed --gateway, or a gateway option without --gateway, is refused before connecting in one line naming it")
+  void gatewayFlagsRefused() {
+    Run bad = run("--gateway", "shared", "--kubeconfig", "/nonexistent");
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.err().trim()).startsWith("flotilla controller: ").contains("--gateway must be NAMESPACE/NAME", "'shared'")
+        .doesNotContain("\n");
+    Run orphan = run("--gateway-listener", "fl", "--kubeconfig", "/nonexistent");
+    assertThat(orphan.exit()).isEqualTo(1);
+    assertThat(orphan.err().trim()).contains("need --gateway NAMESPACE/NAME").doesNotContain("\n");
+    assertThat(run("--help").out()).contains("--gateway=NS/NAME", "--gateway-listener=NAME", "--gateway-proxy-namespace=NS",
+        "--gateway-proxy-pod-label=KEY=VALUE");
+  }
+
+  @Test
   @DisplayName("--resync takes 10m, 30s, 1h and ISO-8601 alike (default 10m); a bad or zero value is a one-line usage error, exit 2")
   void resyncDurations() {
     assertThat(ControllerMain.configOf("ns").resync()).isEqualTo(java.time.Duration.ofMinutes(10));

@@ -77,6 +77,20 @@ public enum RealServer {
     }
   },
   /**
+   * The kubectl a user types for {@code apply -k config/...}: {@code /usr/bin/kubectl} with kustomize v4 or
+   * later, which takes directories in {@code resources}. The kubectl built with kube-apiserver 1.20.2 embeds
+   * kustomize 2.0.3, which does not, and Debian serves no newer kubectl; this machine image has one from the
+   * Google Cloud SDK. Tests that use it check the kustomize version it reports.
+   */
+  KUBECTL_KUSTOMIZE("kubectl-kustomize", "/usr/bin/kubectl with kustomize v4 or later (the kubectl built with"
+      + " kube-apiserver 1.20.2 embeds kustomize 2.0.3, and Debian serves no newer kubectl; this machine image has one"
+      + " from the Google Cloud SDK)") {
+    @Override
+    boolean isPresent() {
+      return Files.isExecutable(kubectlWithKustomize());
+    }
+  },
+  /**
    * The single-node cluster of {@code bin/lib/cluster.sh} (the *ClusterIT tier): Debian's containerd,
    * runc, CNI plugins, conntrack, iptables, busybox-static and etcd, the kubelet, kube-proxy,
    * kube-scheduler and kube-controller-manager built by {@code bin/lib/setup-test-env.sh}, and root.
@@ -97,7 +111,7 @@ public enum RealServer {
                   "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback", "/usr/lib/cni/portmap")
               .allMatch(binary -> Files.isExecutable(Path.of(binary)))
           && onPath("iptables")
-          && Files.isExecutable(Path.of("/usr/bin/kubectl"));
+          && KUBECTL_KUSTOMIZE.isPresent();
     }
   },
   /**
@@ -152,6 +166,11 @@ public enum RealServer {
     String cache = System.getenv("FLOTILLA_CACHE");
     Path cacheDirectory = cache != null ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "flotilla");
     return cacheDirectory.resolve("k8s-1.20.2-node-recipe2");
+  }
+
+  /** The kubectl of {@link #KUBECTL_KUSTOMIZE}. */
+  public static Path kubectlWithKustomize() {
+    return Path.of("/usr/bin/kubectl");
   }
 
   /** Where fabric8 kube-api-test looks for the 1.20.2 binaries. */

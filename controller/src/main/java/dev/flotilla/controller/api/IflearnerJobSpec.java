@@ -37,6 +37,10 @@ public class IflearnerJobSpec {
   @JsonPropertyDescription("TLS mode and certificate lifetime.")
   private TlsSpec tls;
 
+  @JsonPropertyDescription("How connections from outside the cluster reach the job: ingress (default; an Ingress for "
+      + "ingress-nginx) or gateway (a Gateway API TLSRoute on the controller's --gateway listener, TLS passthrough only).")
+  private Route route;
+
   @Size(max = 253)
   @JsonPropertyDescription("Federation domain; certificates carry spiffe://<domain>/job/<job>/... identities. "
       + "Always the host without its job label and its server / <party>.party labels; if given, it must be that.")
@@ -97,6 +101,14 @@ public class IflearnerJobSpec {
 
   public void setTls(TlsSpec tls) {
     this.tls = tls;
+  }
+
+  public Route getRoute() {
+    return route;
+  }
+
+  public void setRoute(Route route) {
+    this.route = route;
   }
 
   public String getDomain() {

@@ -6,6 +6,7 @@ import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.IflearnerJobSpec;
 import dev.flotilla.controller.api.IsolationSpec;
 import dev.flotilla.controller.api.Role;
+import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.dns.FederationHost;
 import io.fabric8.kubernetes.api.model.Container;
@@ -159,6 +160,11 @@ public final class JobModel {
     return usesFlotillaRuntime() ? TlsMode.PASSTHROUGH : TlsMode.TERMINATE;
   }
 
+  /** {@code spec.route}, else {@link Route#INGRESS}: iflearner-operator's manifests name none and keep their Ingress. */
+  public Route route() {
+    return spec.getRoute() == null ? Route.INGRESS : spec.getRoute();
+  }
+
   /** True when the first container's image repository is a Flotilla runtime image. */
   public boolean usesFlotillaRuntime() {
     return isFlotillaRuntimeImage(firstContainer().getImage());
@@ -243,6 +249,10 @@ public final class JobModel {
   }
 
   public String ingressName() {
+    return name();
+  }
+
+  public String tlsRouteName() {
     return name();
   }
 

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.model;
 
+import dev.flotilla.controller.api.Route;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -34,13 +35,25 @@ public final class NetworkPolicyModel {
 
   private NetworkPolicyModel() {}
 
-  /** The policy, or null when the job switched isolation off. {@code ingressAddress} may be null. */
+  /** The policy of a job routed through ingress-nginx, or null when the job switched isolation off. */
   public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults) {
+    return desired(job, ingressAddress, defaults, null);
+  }
+
+  /**
+   * The policy, or null when the job switched isolation off. {@code ingressAddress} may be null.
+   * A job with {@code spec.route: gateway} lets in the Gateway's proxy pods ({@code gateway}'s
+   * proxy namespace and pod labels) instead of ingress-nginx's; its {@code spec.isolation.ingressNamespace}
+   * still wins, for either route.
+   */
+  public static NetworkPolicy desired(JobModel job, String ingressAddress, IsolationDefaults defaults, GatewayRef gateway) {
     if (!job.isolationEnabled()) {
       return null;
     }
-    NetworkPolicyPeer ingressPods = peer(Map.of(NAMESPACE_NAME_LABEL, job.ingressNamespace(defaults.ingressNamespace())),
-        INGRESS_POD_LABELS);
+    boolean viaGateway = job.route() == Route.GATEWAY && gateway != null;
+    String routerNamespace = job.ingressNamespace(viaGateway ? gateway.proxyNamespace() : defaults.ingressNamespace());
+    NetworkPolicyPeer ingressPods = peer(Map.of(NAMESPACE_NAME_LABEL, routerNamespace),
+        viaGateway ? gateway.proxyPodLabels() : INGRESS_POD_LABELS);
     NetworkPolicyPeer dnsPods = peer(Map.of(NAMESPACE_NAME_LABEL, DNS_NAMESPACE), DNS_POD_LABELS);
     List<NetworkPolicyPeer> toIngress = new ArrayList<>(List.of(ingressPods));
     if (ingressAddress != null) {

@@ -21,6 +21,8 @@ public final class StatusModel {
   public static final String CERTIFICATES_READY = "CertificatesReady";
   public static final String SERVICE_READY = "ServiceReady";
   public static final String INGRESS_READY = "IngressReady";
+  /** The route step's condition for a job with {@code spec.route: gateway}, in place of IngressReady. */
+  public static final String TLS_ROUTE_READY = "TLSRouteReady";
   public static final String NETWORK_POLICY_READY = "NetworkPolicyReady";
   public static final String DNS_READY = "DNSReady";
   /** A Flotilla server's parties file (the ConfigMap its pod mounts); other jobs have none and no such condition. */
@@ -28,7 +30,7 @@ public final class StatusModel {
   public static final String POD_READY = "PodReady";
   /** The order conditions are listed in; a type not listed here (a newer step's) follows them in the order it was observed. */
   public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
-      INGRESS_READY, NETWORK_POLICY_READY, PARTIES_FILE_READY, POD_READY);
+      INGRESS_READY, TLS_ROUTE_READY, NETWORK_POLICY_READY, PARTIES_FILE_READY, POD_READY);
 
   public static final String PHASE_ERROR = "Error";
   public static final String PHASE_PENDING = "Pending";

@@ -1,6 +1,7 @@
 package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.RelatedJobs;
@@ -10,6 +11,7 @@ import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,6 +19,7 @@ import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.k8s.networking.gateway.v1.TLSRoute;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,6 +85,13 @@ public final class Controller implements AutoCloseable {
       jobs.run();
       informers.add(jobs);
     }
+    if (config.gateway() != null) {
+      GatewayApiCheck.requireServed(client);
+      children(client.resources(TLSRoute.class));
+      // one named Gateway: its status addresses and listeners decide every gateway job's DNS record and route condition
+      informers.add(client.resources(Gateway.class).inNamespace(config.gateway().namespace()).withName(config.gateway().name())
+          .inform(new Handler<>(gateway -> enqueueGatewayJobs()), 0));
+    }
     children(client.resources(Pod.class));
     children(client.resources(Service.class));
     children(client.resources(Ingress.class));
@@ -133,6 +143,13 @@ public final class Controller implements AutoCloseable {
       RelatedJobs.of(changed, all).forEach(queue::add);
     }
     metrics.queueDepth.set(queue.size());
+  }
+
+  /** Every job routed through the Gateway, from the informers' caches. */
+  private void enqueueGatewayJobs() {
+    observed.allJobs().stream()
+        .filter(job -> job.getSpec() != null && job.getSpec().getRoute() == Route.GATEWAY)
+        .forEach(this::enqueueJob);
   }
 
   private void enqueueOwner(HasMetadata child) {

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
@@ -22,10 +23,12 @@ import java.util.Objects;
  * @param publish which hosts jobs may have and where they may choose their DNS address
  * @param podHostAliases whether pods get the job's DNS records as hostAliases (a cluster whose pods
  *     cannot resolve the job hosts: no CoreDNS, or one the controller may not edit)
+ * @param gateway the Gateway listener that jobs with {@code spec.route: gateway} attach their TLSRoutes
+ *     to, or null (then such jobs are refused, and TLSRoutes are not watched)
  */
 public record ControllerConfig(WatchScope scope, String controllerNamespace, String ingressAddress, CoreDnsConfigMapRef coreDns,
     Duration resync, Duration maxBackoff, IsolationDefaults isolation, PublishPolicy publish,
-    boolean podHostAliases) {
+    boolean podHostAliases, GatewayRef gateway) {
 
   public ControllerConfig {
     Objects.requireNonNull(scope, "scope");
@@ -37,38 +40,42 @@ public record ControllerConfig(WatchScope scope, String controllerNamespace, Str
   /** Watches its own namespace, {@code default}, as the command line does when its namespace is {@code default}. */
   public static ControllerConfig defaults() {
     return new ControllerConfig(WatchScope.of("default"), "default", null, CoreDnsConfigMapRef.defaults(),
-        Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults(), false);
+        Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults(), false, null);
   }
 
   public ControllerConfig withScope(WatchScope s) {
-    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases);
+    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
   }
 
   public ControllerConfig withControllerNamespace(String ns) {
-    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases);
+    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
   }
 
   public ControllerConfig withIngressAddress(String address) {
-    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish, podHostAliases);
+    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
   }
 
   public ControllerConfig withCoreDns(CoreDnsConfigMapRef ref) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish, podHostAliases);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
   }
 
   public ControllerConfig withResync(Duration d) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish, podHostAliases);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish, podHostAliases, gateway);
   }
 
   public ControllerConfig withIsolation(IsolationDefaults i) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish, podHostAliases);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish, podHostAliases, gateway);
   }
 
   public ControllerConfig withPublish(PublishPolicy policy) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy, podHostAliases);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy, podHostAliases, gateway);
   }
 
   public ControllerConfig withPodHostAliases(boolean on) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, on);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, on, gateway);
+  }
+
+  public ControllerConfig withGateway(GatewayRef g) {
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, g);
   }
 }

@@ -6,6 +6,7 @@ import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.steps.CertificatesStep;
 import dev.flotilla.controller.operator.steps.DnsStep;
+import dev.flotilla.controller.operator.steps.GatewayRoute;
 import dev.flotilla.controller.operator.steps.IngressRoute;
 import dev.flotilla.controller.operator.steps.JobContext;
 import dev.flotilla.controller.operator.steps.NetworkPolicyStep;
@@ -60,8 +61,8 @@ public final class IflearnerJobReconciler {
         new CertificateAuthorities(client, config.controllerNamespace(), observed), clock);
     CertificatesStep certificatesStep = new CertificatesStep(certificates, applier, events);
     ServiceStep service = new ServiceStep(applier);
-    RouteStep route = new RouteStep(service, routeKinds(client, applier));
-    NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation());
+    RouteStep route = new RouteStep(service, routeKinds(client, applier, config));
+    NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation(), config.gateway());
     this.dns = new DnsStep(client, config, events, route);
     PartiesFileStep parties = new PartiesFileStep(applier, observed, config.publish().hosts());
     PodStep pod = new PodStep(client, applier, events, config.controllerNamespace(), config.podHostAliases(),
@@ -71,8 +72,8 @@ public final class IflearnerJobReconciler {
   }
 
   /** The kinds of route a job may have, the default last. */
-  private static List<RouteKind> routeKinds(KubernetesClient client, ChildApplier applier) {
-    return List.of(new IngressRoute(client, applier));
+  private static List<RouteKind> routeKinds(KubernetesClient client, ChildApplier applier, ControllerConfig config) {
+    return List.of(new GatewayRoute(client, applier, config.gateway()), new IngressRoute(client, applier));
   }
 
   public Result reconcile(String namespace, String name) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.PrivilegeCheck;
 import dev.flotilla.testing.RealServer;
@@ -11,8 +12,12 @@ import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
 import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.k8s.networking.gateway.v1.TLSRoute;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,12 +51,37 @@ class ClusterWidePrivilegeIT {
     deployment = new KubeApi.ShippedDeployment(kubeConfigYaml, "config/cluster-wide");
     admin = deployment.admin;
     KubeApi.namespaceWithSecret(admin, UNBOUND);
-    config = deployment.startController("--ingress-address=172.31.164.52");
+    // Gateway API routing as config/gateway adds it: the CRDs (a prerequisite), the Gateway and the Role to read it
+    KubeApi.installGatewayApiCrds(admin);
+    Path gatewayYaml = Samples.repoRoot().resolve("config/gateway/gateway.yaml");
+    KubeApi.loadAll(gatewayYaml).forEach(o -> admin.resource(o).fieldManager("kubectl").forceConflicts().serverSideApply());
+    KubeApi.applyKustomization(admin, Samples.repoRoot().resolve("config/rbac/gateway"));
+    config = deployment.startController("--ingress-address=172.31.164.52", "--gateway=flotilla-gateway/flotilla");
     asController = deployment.asController();
     assertThat(config.scope().allNamespaces()).isTrue();
     KubeApi.createSample(admin, "iflearner/iflearnerjob-server.yaml", BOUND);
     KubeApi.createSample(admin, "iflearner/iflearnerjob-server.yaml", UNBOUND);
+    admin.genericKubernetesResources("git.iflytek.com/v1", "IflearnerJob").inNamespace(BOUND)
+        .resource(Serialization.unmarshal(GATEWAY_JOB, GenericKubernetesResource.class)).create();
   }
+
+  /** A passthrough server routed through the Gateway. */
+  static final String GATEWAY_JOB = """
+      apiVersion: git.iflytek.com/v1
+      kind: IflearnerJob
+      metadata:
+        name: cw-gateway
+      spec:
+        role: server
+        host: cw.server.fl.example.org
+        route: gateway
+        port: 8443
+        template:
+          spec:
+            containers:
+            - name: server
+              image: localhost/flotilla/server:0.1.0-SNAPSHOT
+      """;
 
   @AfterAll
   static void stop() {
@@ -124,5 +154,22 @@ class ClusterWidePrivilegeIT {
     KubeApi.assertForbidden(() -> asController.secrets().inAnyNamespace().list(), "list Secrets in all namespaces");
     assertThat(PrivilegeCheck.excess(asController, config.scope())).isEmpty();
     assertThat(PrivilegeCheck.excess(admin, config.scope())).containsExactly("list Secrets in all namespaces", "read Secrets in kube-system");
+  }
+
+  @Test
+  @DisplayName("with --gateway, the ClusterRole lets it watch TLSRoutes in every namespace and make a job's TLSRoute on the shipped listener")
+  void gatewayRoute() {
+    await("cw-gateway routed").atMost(WAIT).untilAsserted(() -> {
+      IflearnerJob job = admin.resources(IflearnerJob.class).inNamespace(BOUND).withName("cw-gateway").get();
+      assertThat(job.getStatus()).isNotNull();
+      assertThat(job.getStatus().getConditions()).extracting(c -> c.getType() + "=" + c.getStatus() + " " + c.getReason())
+          .contains("TLSRouteReady=True Applied");
+      TLSRoute route = admin.resources(TLSRoute.class).inNamespace(BOUND).withName("cw-gateway").get();
+      assertThat(route).isNotNull();
+      assertThat(route.getSpec().getParentRefs().get(0).getSectionName()).isEqualTo("tls-passthrough");
+    });
+    assertThat(admin.network().v1().ingresses().inNamespace(BOUND).withName("cw-gateway").get()).isNull();
+    KubeApi.assertForbidden(() -> asController.resources(io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class)
+        .inAnyNamespace().list(), "list Gateways in all namespaces");
   }
 }

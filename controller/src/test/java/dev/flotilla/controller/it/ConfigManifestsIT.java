@@ -44,6 +44,7 @@ class ConfigManifestsIT {
     KubeApi.coreDnsConfigMap(client);
     // CRDs and Namespaces for real first: what the other manifests' dry runs depend on
     KubeApi.installCrd(client);
+    KubeApi.installGatewayApiCrds(client);
     for (Path file : manifests()) {
       for (HasMetadata o : KubeApi.loadAll(file)) {
         if (o instanceof Namespace ns) {
@@ -101,7 +102,8 @@ class ConfigManifestsIT {
 
   @Test
   @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped), config/single-node (the same "
-      + "with --pod-host-aliases) and config/cluster-wide reach the CRD, their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
+      + "with --pod-host-aliases), config/gateway (the same with the Gateway, the Role reading it and --gateway) and config/cluster-wide "
+      + "reach the CRD, their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
   void kustomizationsResolve() {
     List<String> common = List.of("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/service_account.yaml",
         "config/rbac/ca_role.yaml", "config/rbac/coredns_role.yaml", "config/rbac/leader_election_role.yaml",
@@ -124,6 +126,13 @@ class ConfigManifestsIT {
     assertThat(KubeApi.shippedConfig(root().resolve("config/single-node")).podHostAliases()).isTrue();
     assertThat(KubeApi.shippedConfig(root().resolve("config/default")).podHostAliases()).isFalse();
     assertThat(KubeApi.shippedConfig(root().resolve("config/cluster-wide")).podHostAliases()).isFalse();
+    List<Path> gateway = KubeApi.kustomizationFiles(root().resolve("config/gateway"));
+    assertThat(gateway).extracting(p -> root().relativize(p).toString()).containsAll(common)
+        .contains("config/rbac/namespaced/job_role.yaml", "config/rbac/gateway/gateway_role.yaml", "config/gateway/gateway.yaml",
+            "config/gateway/watch.yaml");
+    assertThat(gateway.stream().flatMap(p -> KubeApi.loadAll(p).stream())).noneMatch(o -> o.getKind().startsWith("Cluster"));
+    assertThat(KubeApi.shippedConfig(root().resolve("config/gateway")).gateway().ref()).isEqualTo("flotilla-gateway/flotilla");
+    assertThat(KubeApi.shippedConfig(root().resolve("config/default")).gateway()).isNull();
     Path samples = root().resolve("config/samples");
     assertThat(KubeApi.kustomizationFiles(samples)).extracting(p -> samples.relativize(p).toString())
         .hasSize(12).contains("iflearner/iflearnerjob-server.yaml", "flotilla-fashion-mnist/server.yaml",

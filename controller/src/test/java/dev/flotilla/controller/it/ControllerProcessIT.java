@@ -23,7 +23,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 @EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
 @RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("the controller as a process fails fast: one line on stderr and an exit code that says why")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ControllerProcessIT {
 
   @KubeConfig static String kubeConfigYaml;
@@ -99,6 +103,23 @@ class ControllerProcessIT {
     assertThat(stderr().lines().toList()).singleElement().asString()
         .startsWith("flotilla controller: the API server at ")
         .contains("serves no IflearnerJobs (git.iflytek.com/v1)", "kubectl apply -f config/crd/iflearnerjobs.git.iflytek.com-v1.yml");
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE) // last: it installs the IflearnerJob CRD that crdMissing needs absent
+  @DisplayName("--gateway on an API server without Gateway API's CRDs: exit 4, stderr one line naming tlsroutes and gateways and what to install")
+  void gatewayApiMissing() throws Exception {
+    try (KubernetesClient admin = admin()) {
+      KubeApi.installCrd(admin);
+    }
+    Path file = Files.writeString(dir.resolve("kubeconfig"), kubeConfigYaml);
+    Process p = start(List.of("--kubeconfig", file.toString(), "--namespace", "default", "--health-port", "0",
+        "--gateway", "gateway-system/shared"));
+    assertThat(exitOf(p)).isEqualTo(ControllerExit.CRD_MISSING);
+    assertThat(stderr().lines().toList()).singleElement().asString()
+        .startsWith("flotilla controller: --gateway is set, but the API server does not serve [tlsroutes, gateways] in "
+            + "gateway.networking.k8s.io/v1")
+        .contains("Gateway API standard channel CRDs, v1.5 or later");
   }
 
   private KubernetesClient admin() {

@@ -56,6 +56,48 @@ final class KubeApi {
     });
   }
 
+  /** The Gateway API CRDs the controller's TLSRoute classes are generated from (vendored from upstream, see their header). */
+  static List<Path> gatewayApiCrds() {
+    Path dir = Samples.repoRoot().resolve("controller/src/main/crd/gateway-api");
+    return List.of(dir.resolve("gateway.networking.k8s.io_tlsroutes.yaml"), dir.resolve("gateway.networking.k8s.io_gateways.yaml"));
+  }
+
+  /**
+   * Installs the vendored TLSRoute and Gateway CRDs (Gateway API standard channel) and waits until
+   * both are served. Two things this tier's kube-apiserver 1.20 cannot take are taken out first:
+   * the CEL rules ({@code x-kubernetes-validations}; CEL validation came in 1.25) and empty-string
+   * defaults ({@code default: ""}, backendRefs' group: 1.20 reads an empty string in a schema or an
+   * applied object as null and refuses it; the API means the core group when the field is absent,
+   * and the controller leaves it out). So here the OpenAPI schema (types, patterns, lengths,
+   * bounds, required fields, enums and the other defaults) is enforced, and the CEL rules are not.
+   */
+  static void installGatewayApiCrds(KubernetesClient client) {
+    for (Path file : gatewayApiCrds()) {
+      com.fasterxml.jackson.databind.JsonNode tree = Serialization.unmarshal(read(file), com.fasterxml.jackson.databind.JsonNode.class);
+      withoutWhat120Refuses(tree);
+      // untyped: fabric8's JSONSchemaProps turns the schema's `default: ""` into null, which the API server refuses
+      GenericKubernetesResource crd = Serialization.jsonMapper().convertValue(tree, GenericKubernetesResource.class);
+      if (client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get() == null) {
+        client.resource(crd).create();
+      }
+      await(crd.getMetadata().getName() + " established").atMost(Duration.ofSeconds(60)).until(() -> {
+        CustomResourceDefinition c = client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get();
+        return c.getStatus() != null && c.getStatus().getConditions() != null && c.getStatus().getConditions().stream()
+            .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
+      });
+    }
+  }
+
+  private static void withoutWhat120Refuses(com.fasterxml.jackson.databind.JsonNode node) {
+    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+      object.remove("x-kubernetes-validations");
+      if (object.path("default").isTextual() && object.get("default").asText().isEmpty()) {
+        object.remove("default");
+      }
+    }
+    node.forEach(KubeApi::withoutWhat120Refuses);
+  }
+
   static void namespace(KubernetesClient client, String name) {
     if (client.namespaces().withName(name).get() == null) {
       client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
@@ -123,7 +165,11 @@ final class KubeApi {
     for (Path file : kustomizationFiles(dir)) {
       all.addAll(loadAll(file));
     }
-    // namespaces and CRDs first: the rest may live in them or be of their kinds
+    // namespaces and CRDs first: the rest may live in them or be of their kinds; Gateway API's CRDs are a
+    // prerequisite the user installs (config/gateway's README line), so they are installed here as well
+    if (all.stream().anyMatch(o -> o.getApiVersion().startsWith("gateway.networking.k8s.io/"))) {
+      installGatewayApiCrds(client);
+    }
     all.stream().filter(o -> o instanceof io.fabric8.kubernetes.api.model.Namespace).forEach(o -> namespace(client, o.getMetadata().getName()));
     all.stream().filter(o -> o instanceof CustomResourceDefinition).forEach(o -> installCrd(client));
     for (HasMetadata o : all) {
@@ -166,9 +212,30 @@ final class KubeApi {
         .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
         .filter(c -> c.getMetadata().getName().equals("flotilla-controller-watch")).findFirst().orElseThrow()
         .getData();
+    return configOf(deployment, values, extraArgs);
+  }
+
+  /**
+   * The configuration of the controller as installed in the API server (by Helm, say): the Deployment
+   * {@code flotilla-controller} and ConfigMap {@code flotilla-controller-watch} of {@code namespace}.
+   */
+  static ControllerConfig installedConfig(KubernetesClient client, String namespace, String... extraArgs) {
+    io.fabric8.kubernetes.api.model.apps.Deployment deployment = client.apps().deployments().inNamespace(namespace)
+        .withName("flotilla-controller").require();
+    Map<String, String> values = client.configMaps().inNamespace(namespace).withName("flotilla-controller-watch")
+        .require().getData();
+    return configOf(deployment, values, extraArgs);
+  }
+
+  private static ControllerConfig configOf(io.fabric8.kubernetes.api.model.apps.Deployment deployment,
+      Map<String, String> values, String... extraArgs) {
     List<String> args = new java.util.ArrayList<>();
     for (String a : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()) {
       args.add(a.replace("$(FLOTILLA_WATCH)", values.get("watch")).replace("$(FLOTILLA_HOSTS)", values.get("hosts")));
+    }
+    if (values.containsKey("gateway")) {
+      // what the Deployment's env FLOTILLA_GATEWAY gives --gateway as its default
+      args.add("--gateway=" + values.get("gateway"));
     }
     args.addAll(List.of(extraArgs));
     return dev.flotilla.controller.ControllerMain.configOf(deployment.getMetadata().getNamespace(), args.toArray(String[]::new));

@@ -1,5 +1,7 @@
 package dev.flotilla.protocol.tensor;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -8,8 +10,12 @@ import java.nio.FloatBuffer;
  * aggregation benchmark measures them. They work on blocks of at most {@link #BLOCK_VALUES} values,
  * so a block that was just checked is still in the cache when it is folded.
  *
- * <p>Plain loops that C2 vectorises. The Vector API (jdk.incubator.vector) was measured on Java 17
- * and is slower here: its float-to-double conversion ran at a third of the plain loop's speed.
+ * <p>In a JVM started with {@code --add-modules jdk.incubator.vector} (the server's launchers do
+ * it: bin/flotilla, the image, the tests' server processes) the fold and the receive path's check
+ * run as {@link VectorKernels}: Java 17's C2 does not vectorise the float-to-double widening
+ * of the fold; with the Vector API the fold alone ran 2.5-2.8x faster (data in cache) and a FedAvg
+ * round's aggregation 1.6-1.7x (BENCHMARKS.md, "Speed (issue 13)", session 5). Elsewhere they are
+ * the plain loops below, with the same results bit for bit.
  */
 public final class FloatKernels {
 
@@ -19,6 +25,12 @@ public final class FloatKernels {
    * strategies' sinks pay a fixed cost per block (a journal write, a lock), so larger blocks won.
    */
   public static final int BLOCK_VALUES = 16384;
+
+  /** The JVM option that lets these loops use the Vector API; the server's launchers pass it. */
+  public static final String VECTOR_API_JVM_OPTION = "--add-modules=jdk.incubator.vector";
+
+  /** Whether the Vector API serves these loops: the JVM was started with {@code --add-modules jdk.incubator.vector}. */
+  public static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
   private static final int EXPONENT = 0x7f800000;
   private static final int EXPONENT_LSB = 0x00800000;
@@ -50,8 +62,44 @@ public final class FloatKernels {
     throw new AssertionError("unreachable: a non-finite value was seen");
   }
 
-  /** {@code sum[at + i] += weight * values[from + i]} for i in [0, count). */
+  /** Which loops run, for the server's start-up log line. */
+  public static String describe() {
+    return VECTOR_API ? VectorKernels.describe()
+        : "plain loops (start the JVM with --add-modules jdk.incubator.vector for the Vector API)";
+  }
+
+  /**
+   * The index of the first NaN or infinity among {@code count} float32 values, little-endian, of
+   * {@code src} from its position (which does not move), or -1. With the Vector API it reads the bytes
+   * once; the receive path uses it only then (the plain check is fast only over an int array).
+   */
+  public static int firstNonFinite(ByteBuffer src, int count) {
+    if (src.order() != ByteOrder.LITTLE_ENDIAN) {
+      throw new IllegalArgumentException("float32 values on the wire are little-endian; the buffer is " + src.order());
+    }
+    if (VECTOR_API) {
+      return VectorKernels.firstNonFinite(src, count);
+    }
+    int base = src.position();
+    for (int i = 0; i < count; i++) {
+      if ((src.getInt(base + i * Float.BYTES) & EXPONENT) == EXPONENT) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** {@code sum[at + i] += weight * values[from + i]} for i in [0, count), in this order of rounding: product, then sum. */
   public static void addScaled(double[] sum, int at, float[] values, int from, int count, double weight) {
+    if (VECTOR_API) {
+      VectorKernels.addScaled(sum, at, values, from, count, weight);
+      return;
+    }
+    plainAddScaled(sum, at, values, from, count, weight);
+  }
+
+  /** The plain loop of {@link #addScaled(double[], int, float[], int, int, double)} (tests compare the two). */
+  static void plainAddScaled(double[] sum, int at, float[] values, int from, int count, double weight) {
     for (int i = 0; i < count; i++) {
       sum[at + i] += weight * values[from + i];
     }

@@ -124,6 +124,8 @@ public final class TensorStreamDecoder {
    * chunk's bytes (or of a per-thread buffer, for a block that straddles two buffers of the chunk),
    * valid only during the call: the check reads a copy of the bit patterns, and each value is copied
    * once more only by a sink that wants an array ({@link FloatKernels#addScaled} does it block-wise).
+   * With the Vector API ({@link FloatKernels#VECTOR_API}) the check reads the chunk's bytes themselves,
+   * so the sink's copy (if any) is the only one.
    * Values of a 2-byte encoding are widened into a per-thread float32 block, checked there (a NaN or
    * infinity stays one when widened) and handed on from it.
    *
@@ -140,10 +142,22 @@ public final class TensorStreamDecoder {
       int tensorSize = specs.get(tensor).numElements();
       int n = (int) Math.min(Math.min(remaining, FloatKernels.BLOCK_VALUES), tensorSize - offset);
       if (n > 0) {
-        FloatBuffer values = encoding == WireEncoding.FLOAT32 ? cursor.read(block, n) : cursor.widen(block, n, encoding);
-        int bad = FloatKernels.firstNonFinite(block.bits, 0, n);
+        FloatBuffer values;
+        int bad;
+        if (encoding != WireEncoding.FLOAT32) {
+          values = cursor.widen(block, n, encoding);
+          bad = FloatKernels.firstNonFinite(block.bits, 0, n);
+        } else if (FloatKernels.VECTOR_API) {
+          // checked on the bytes themselves: no copy before the sink's own
+          ByteBuffer bytes = cursor.next(block, n * Float.BYTES);
+          bad = FloatKernels.firstNonFinite(bytes, n);
+          values = bytes.asFloatBuffer().limit(n);
+        } else {
+          values = cursor.read(block, n);
+          bad = FloatKernels.firstNonFinite(block.bits, 0, n);
+        }
         if (bad >= 0) {
-          throw new TensorStreamException(describe(received + bad) + " is " + Float.intBitsToFloat(block.bits[bad]));
+          throw new TensorStreamException(describe(received + bad) + " is " + values.get(bad));
         }
         sink.accept(tensor, offset, values, n);
         offset += n;
@@ -157,7 +171,7 @@ public final class TensorStreamDecoder {
     }
   }
 
-  /** Per-thread room for one block: its bit patterns (for the finiteness check). */
+  /** Per-thread room for one block: its bit patterns (for the plain finiteness check). */
   private static final class Block {
     final int[] bits = new int[FloatKernels.BLOCK_VALUES];
     /** A 2-byte encoding's values of the block, and the same widened to float32 (allocated on first use). */
@@ -202,7 +216,7 @@ public final class TensorStreamDecoder {
      * The next {@code bytes} bytes of the chunk, little-endian, from the buffer's position: a view of
      * the current buffer when they lie in it (the common case), else joined in the block's buffer.
      */
-    private ByteBuffer next(Block block, int bytes) {
+    ByteBuffer next(Block block, int bytes) {
       while (!current.hasRemaining() && part + 1 < parts.size()) {
         current = parts.get(++part).order(ByteOrder.LITTLE_ENDIAN);
       }

@@ -1,10 +1,12 @@
 package dev.flotilla.protocol.tensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -71,5 +73,84 @@ class FloatKernelsTest {
     double[] viaArray = new double[n + 2];
     FloatKernels.addScaled(viaArray, 2, FloatBuffer.wrap(array).position(1), n, 0.5);
     assertThat(viaArray).containsExactly(expected);
+  }
+
+  @Test
+  @DisplayName("this test JVM runs the kernels it was configured for: the Vector API with --add-modules (protocol's "
+      + "surefire), the plain loops without (its plain-kernels execution)")
+  void kernelsOfThisJvm() {
+    boolean expected = Boolean.parseBoolean(System.getProperty("flotilla.test.vector-api", "true"));
+    assertThat(FloatKernels.VECTOR_API).isEqualTo(expected);
+    assertThat(FloatKernels.describe()).contains(expected ? "Vector API" : "plain loops");
+  }
+
+  @Test
+  @DisplayName("addScaled gives the plain loop's sums bit for bit (product rounded, then the sum; no fused multiply-add), "
+      + "at every offset and for counts around the vector width")
+  void addScaledEqualsThePlainLoop() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    float[] values = new float[300];
+    for (int i = 0; i < values.length; i++) {
+      // wide exponents, subnormals and signed zeros: rounding differences would show
+      values[i] = i % 50 == 7 ? -0f : i % 50 == 9 ? Float.MIN_VALUE * i
+          : (float) (random.nextDouble(-1, 1) * Math.pow(2, random.nextInt(-140, 120)));
+    }
+    for (int count : new int[] {0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 250}) {
+      for (int from = 0; from < 9; from++) {
+        int at = (from * 5) % 7;
+        double weight = random.nextDouble(1, 1e6);
+        double[] viaKernel = new double[count + 10];
+        double[] viaPlain = new double[count + 10];
+        for (int i = 0; i < viaKernel.length; i++) {
+          viaKernel[i] = viaPlain[i] = random.nextDouble(-1e30, 1e30) * (i % 3 == 0 ? 1e-300 : 1);
+        }
+        FloatKernels.addScaled(viaKernel, at, values, from, count, weight);
+        FloatKernels.plainAddScaled(viaPlain, at, values, from, count, weight);
+        for (int i = 0; i < viaKernel.length; i++) {
+          assertThat(Double.doubleToRawLongBits(viaKernel[i])).as("count %d from %d element %d", count, from, i)
+              .isEqualTo(Double.doubleToRawLongBits(viaPlain[i]));
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("firstNonFinite on little-endian bytes (heap, read-only, direct; from the buffer's position, which does "
+      + "not move) passes every finite pattern and finds the first NaN or infinity at every position, also in the tail "
+      + "shorter than a vector")
+  void nonFiniteOnBytes() {
+    int n = 3 * 64 + 5;
+    ByteBuffer heap = ByteBuffer.allocate(8 + n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer direct = ByteBuffer.allocateDirect(8 + n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    int[] bits = new int[n];
+    for (int i = 0; i < n; i++) {
+      // signed zeros, subnormals, the largest finite values and ordinary ones
+      bits[i] = i % 11 == 0 ? 0x80000000 : i % 13 == 0 ? 0x00000001 : i % 17 == 0 ? 0xff7fffff
+          : Float.floatToRawIntBits((float) Math.sin(i) * i);
+      heap.putInt(8 + i * Float.BYTES, bits[i]);
+      direct.putInt(8 + i * Float.BYTES, bits[i]);
+    }
+    for (ByteBuffer source : List.of(heap, heap.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN), direct)) {
+      for (int count : new int[] {n, n - 5, 1, 0}) {
+        assertThat(FloatKernels.firstNonFinite(source.position(8), count)).isEqualTo(-1);
+        assertThat(source.position()).isEqualTo(8);
+      }
+    }
+    int[] bad = {0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffffffff};
+    for (ByteBuffer source : List.of(heap, direct)) {
+      for (int at = 0; at < n; at += 7) {
+        source.putInt(8 + at * Float.BYTES, bad[at % bad.length]);
+        source.putInt(8 + (n - 1) * Float.BYTES, 0x7f800000); // a later bad value does not hide the first
+        assertThat(FloatKernels.firstNonFinite(source.position(8), n)).as("bad value at %d", at).isEqualTo(at);
+        source.putInt(8 + at * Float.BYTES, bits[at]);
+        source.putInt(8 + (n - 1) * Float.BYTES, bits[n - 1]);
+      }
+      source.putInt(8 + (n - 1) * Float.BYTES, 0x7f800000);
+      assertThat(FloatKernels.firstNonFinite(source.position(8), n)).as("in the tail").isEqualTo(n - 1);
+      assertThat(FloatKernels.firstNonFinite(source.position(8), n - 1)).as("beyond the count").isEqualTo(-1);
+      source.putInt(8 + (n - 1) * Float.BYTES, bits[n - 1]);
+    }
+    assertThatThrownBy(() -> FloatKernels.firstNonFinite(ByteBuffer.allocate(8), 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("little-endian");
   }
 }

@@ -1,6 +1,7 @@
 package dev.flotilla.controller.operator.steps;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.model.DnsModel;
 import dev.flotilla.controller.model.IngressAddressChoice;
 import dev.flotilla.controller.model.JobModel;
@@ -86,7 +87,9 @@ public final class DnsStep implements ReconcileStep {
     if (address.address() == null) {
       return new Observation(StatusModel.DNS_READY, false, "NoIngressAddress",
           "no address for " + model.host() + ": set the controller's --ingress-address, "
-              + "or wait for the ingress controller to publish one in the Ingress status" + (refusal == null ? "" : "; " + refusal));
+              + (model.route() == Route.GATEWAY && config.gateway() != null
+                  ? "or wait for the Gateway " + config.gateway().ref() + " to publish an IP address in its status"
+                  : "or wait for the ingress controller to publish one in the Ingress status") + (refusal == null ? "" : "; " + refusal));
     }
     List<DnsRecord> records = DnsModel.records(model, address.address());
     if (!hasFinalizer) {

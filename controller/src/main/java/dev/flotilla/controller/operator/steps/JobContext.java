@@ -25,6 +25,7 @@ public final class JobContext {
   private final Map<String, Observation> observations = new LinkedHashMap<>();
   private final List<String> failures = new ArrayList<>();
   private String routeStatusAddress;
+  private String routeStatusSource = IngressAddressChoice.FROM_INGRESS_STATUS;
   private PodOutcome outcome;
   private boolean requeue;
 
@@ -73,12 +74,18 @@ public final class JobContext {
 
   /** The route step tells the address its controller published in the route's status (null: none yet). */
   public void routeStatusAddress(String address) {
+    routeStatusAddress(address, IngressAddressChoice.FROM_INGRESS_STATUS);
+  }
+
+  /** As above, naming where the address comes from (the Ingress status, the Gateway status) for messages. */
+  public void routeStatusAddress(String address, String source) {
     this.routeStatusAddress = address;
+    this.routeStatusSource = source;
   }
 
   /** The address the job's DNS record answers and its pod may reach: spec, controller flag, or route status. */
   public IngressAddressChoice address() {
-    return IngressAddressChoice.choose(model, publish, controllerIngressAddress, routeStatusAddress);
+    return IngressAddressChoice.choose(model, publish, controllerIngressAddress, routeStatusAddress, routeStatusSource);
   }
 
   public void outcome(PodOutcome outcome) {

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator.steps;
 
+import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.NetworkPolicyModel;
@@ -18,10 +19,13 @@ public final class NetworkPolicyStep implements ReconcileStep {
 
   private final ChildApplier applier;
   private final IsolationDefaults isolation;
+  private final GatewayRef gateway;
 
-  public NetworkPolicyStep(ChildApplier applier, IsolationDefaults isolation) {
+  /** {@code gateway}: the controller's {@code --gateway} (whose proxies gateway jobs let in), or null. */
+  public NetworkPolicyStep(ChildApplier applier, IsolationDefaults isolation, GatewayRef gateway) {
     this.applier = applier;
     this.isolation = isolation;
+    this.gateway = gateway;
   }
 
   @Override
@@ -37,7 +41,7 @@ public final class NetworkPolicyStep implements ReconcileStep {
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
-    NetworkPolicy policy = NetworkPolicyModel.desired(model, context.address().address(), isolation);
+    NetworkPolicy policy = NetworkPolicyModel.desired(model, context.address().address(), isolation, gateway);
     if (policy == null) {
       applier.delete(NetworkPolicy.class, model.namespace(), model.networkPolicyName(), model.job().getMetadata().getUid());
       return new Observation(StatusModel.NETWORK_POLICY_READY, true, "Disabled", "spec.isolation.enabled is false");

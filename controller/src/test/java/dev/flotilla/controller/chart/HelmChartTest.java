@@ -1,0 +1,199 @@
+package dev.flotilla.controller.chart;
+
+import static dev.flotilla.controller.chart.FlotillaChart.id;
+import static dev.flotilla.controller.chart.FlotillaChart.map;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import dev.flotilla.controller.model.Samples;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** charts/flotilla linted and rendered by Helm's own library (no cluster needed). */
+@DisplayName("the Helm chart charts/flotilla")
+class HelmChartTest {
+
+  @Test
+  @DisplayName("passes helm lint --strict with no error or warning")
+  void lintsClean() {
+    LintResult result = new Helm(FlotillaChart.directory()).lint().strict().call();
+    assertThat(result.isFailed()).as("lint failed: %s", result.getMessages()).isFalse();
+    assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+  }
+
+  @Test
+  @DisplayName("ships the CRD the build generates, byte for byte the one in config/crd (both written by crd-generator)")
+  void crdIsTheGeneratedOne() throws IOException {
+    Path chartCrds = FlotillaChart.directory().resolve("crds");
+    try (var files = Files.list(chartCrds)) {
+      assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("iflearnerjobs.git.iflytek.com-v1.yml");
+    }
+    assertThat(Files.readString(chartCrds.resolve("iflearnerjobs.git.iflytek.com-v1.yml")))
+        .isEqualTo(Files.readString(Samples.repoRoot().resolve("config/crd/iflearnerjobs.git.iflytek.com-v1.yml")));
+  }
+
+  @Test
+  @DisplayName("appVersion is the project version, so the default image is localhost/flotilla/controller:<project version>")
+  void appVersionIsTheProjectVersion() throws IOException {
+    String version = projectVersion();
+    assertThat(Files.readString(FlotillaChart.directory().resolve("Chart.yaml"))).contains("\nappVersion: " + version + "\n");
+    Map<String, Object> container = container(FlotillaChart.byId(FlotillaChart.render())
+        .get("Deployment/flotilla-system/flotilla-controller"));
+    assertThat(container).containsEntry("image", "localhost/flotilla/controller:" + version);
+  }
+
+  @Nested
+  @DisplayName("with the default values")
+  class Defaults {
+    final Map<String, Map<String, Object>> objects = FlotillaChart.byId(FlotillaChart.render());
+
+    @Test
+    @DisplayName("renders the CRD, the ServiceAccount, the Roles of flotilla-system, kube-system and default, the ConfigMap and the Deployment, and no cluster-scoped RBAC")
+    void namespaceScoped() {
+      assertThat(objects.keySet()).containsExactlyInAnyOrder(
+          "CustomResourceDefinition/iflearnerjobs.git.iflytek.com",
+          "ServiceAccount/flotilla-system/flotilla-controller",
+          "Role/flotilla-system/flotilla-controller-ca", "RoleBinding/flotilla-system/flotilla-controller-ca",
+          "Role/flotilla-system/flotilla-controller-leader-election",
+          "RoleBinding/flotilla-system/flotilla-controller-leader-election",
+          "Role/kube-system/flotilla-controller-coredns", "RoleBinding/kube-system/flotilla-controller-coredns",
+          "Role/default/flotilla-controller", "RoleBinding/default/flotilla-controller",
+          "ConfigMap/flotilla-system/flotilla-controller-watch",
+          "Deployment/flotilla-system/flotilla-controller");
+      assertThat(watch(objects)).containsEntry("watch", "--namespace=default").containsEntry("hosts", "--no-pod-host-aliases");
+    }
+
+    @Test
+    @DisplayName("labels every object it templates as Helm's (chart, instance, version, managed-by Helm)")
+    void helmLabels() {
+      objects.values().stream().filter(o -> !"CustomResourceDefinition".equals(o.get("kind"))).forEach(o ->
+          assertThat(map(o, "metadata", "labels")).as(id(o))
+              .containsEntry("app.kubernetes.io/managed-by", "Helm")
+              .containsEntry("app.kubernetes.io/instance", "flotilla")
+              .containsEntry("helm.sh/chart", "flotilla-0.1.0")
+              .containsKeys(FlotillaChart.HELM_LABELS.toArray(String[]::new)));
+    }
+  }
+
+  @Test
+  @DisplayName("watch.namespaces [team-a, team-b]: a Role and RoleBinding in each, --namespace=team-a,team-b, none in default")
+  void severalNamespaces() {
+    Map<String, Map<String, Object>> objects = FlotillaChart.byId(FlotillaChart.render(Map.of("watch", Map.of("namespaces", List.of("team-a", "team-b")))));
+    assertThat(objects).containsKeys("Role/team-a/flotilla-controller", "RoleBinding/team-a/flotilla-controller",
+        "Role/team-b/flotilla-controller", "RoleBinding/team-b/flotilla-controller")
+        .doesNotContainKeys("Role/default/flotilla-controller");
+    assertThat(watch(objects)).containsEntry("watch", "--namespace=team-a,team-b");
+    assertThat(rules(objects.get("Role/team-b/flotilla-controller"))).anyMatch(r -> r.get("resources").equals(List.of("secrets")));
+  }
+
+  @Test
+  @DisplayName("watch.allNamespaces: a ClusterRole without Secrets bound cluster-wide, Secrets only through a RoleBinding per listed namespace, --all-namespaces")
+  void clusterWide() {
+    Map<String, Map<String, Object>> objects = FlotillaChart.byId(FlotillaChart.render(Map.of("watch",
+        Map.of("allNamespaces", true, "namespaces", List.of("default", "team-a")))));
+    assertThat(objects).containsKeys("ClusterRole/flotilla-controller", "ClusterRoleBinding/flotilla-controller",
+        "ClusterRole/flotilla-controller-secrets", "RoleBinding/default/flotilla-controller-secrets",
+        "RoleBinding/team-a/flotilla-controller-secrets")
+        .doesNotContainKeys("Role/default/flotilla-controller", "RoleBinding/default/flotilla-controller");
+    assertThat(rules(objects.get("ClusterRole/flotilla-controller")))
+        .noneMatch(r -> ((List<?>) r.get("resources")).contains("secrets"));
+    assertThat(map(objects.get("RoleBinding/team-a/flotilla-controller-secrets"), "roleRef"))
+        .containsEntry("kind", "ClusterRole").containsEntry("name", "flotilla-controller-secrets");
+    assertThat(watch(objects)).containsEntry("watch", "--all-namespaces");
+  }
+
+  @Test
+  @DisplayName("podHostAliases, coreDnsConfigMap and extraArgs reach the controller's arguments; a changed ConfigMap changes the pods' checksum")
+  void controllerOptions() {
+    Map<String, Map<String, Object>> defaults = FlotillaChart.byId(FlotillaChart.render());
+    Map<String, Map<String, Object>> objects = FlotillaChart.byId(FlotillaChart.render(Map.of("podHostAliases", true,
+        "coreDnsConfigMap", "dns/corefile", "extraArgs", List.of("--ingress-address=10.0.0.7", "--allowed-domain=fl.example.org"))));
+    assertThat(watch(objects)).containsEntry("hosts", "--pod-host-aliases");
+    Map<String, Object> deployment = objects.get("Deployment/flotilla-system/flotilla-controller");
+    assertThat(container(deployment).get("args")).isEqualTo(List.of("--health-port=8081", "$(FLOTILLA_WATCH)",
+        "$(FLOTILLA_HOSTS)", "--coredns-configmap=dns/corefile", "--ingress-address=10.0.0.7", "--allowed-domain=fl.example.org"));
+    assertThat(objects).containsKeys("Role/dns/flotilla-controller-coredns", "RoleBinding/dns/flotilla-controller-coredns");
+    assertThat(rules(objects.get("Role/dns/flotilla-controller-coredns")).get(0)).containsEntry("resourceNames", List.of("corefile"));
+    assertThat(checksum(deployment)).isNotEqualTo(checksum(defaults.get("Deployment/flotilla-system/flotilla-controller")));
+  }
+
+  @Test
+  @DisplayName("refuses values that cannot work, naming the value: no namespace to watch, a CoreDNS ConfigMap without its namespace")
+  void refusals() {
+    assertThatThrownBy(() -> FlotillaChart.render(Map.of("watch", Map.of("namespaces", List.of()))))
+        .hasMessageContaining("watch.namespaces must name at least one namespace");
+    assertThatThrownBy(() -> FlotillaChart.render(Map.of("coreDnsConfigMap", "coredns")))
+        .hasMessageContaining("coreDnsConfigMap");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("hostileValues")
+  @DisplayName("values.schema.json refuses values of the wrong shape before anything is rendered, naming the key")
+  void schemaRefuses(String key, Map<String, Object> values) {
+    assertThatThrownBy(() -> FlotillaChart.render(values)).hasMessageContaining("schema").hasMessageContaining(key);
+  }
+
+  static Stream<Arguments> hostileValues() {
+    return Stream.of(
+        Arguments.of("replicas", Map.of("replicas", 0)),
+        Arguments.of("tag", Map.of("image", Map.of("tag", "latest"))),
+        Arguments.of("pullPolicy", Map.of("image", Map.of("pullPolicy", "Sometimes"))),
+        Arguments.of("namespaces", Map.of("watch", Map.of("namespaces", List.of("Team_A")))),
+        Arguments.of("extraArgs", Map.of("extraArgs", List.of("; rm -rf /"))),
+        Arguments.of("healthPort", Map.of("healthPort", 70000)),
+        Arguments.of("wacth", Map.of("wacth", Map.of("allNamespaces", true))));
+  }
+
+  @Test
+  @DisplayName("documents every value: a comment above each key of values.yaml and a row in the README's table")
+  void valuesDocumented() throws IOException {
+    List<String> lines = Files.readAllLines(FlotillaChart.directory().resolve("values.yaml"));
+    String readme = Files.readString(FlotillaChart.directory().resolve("README.md"));
+    List<String> keys = ValuesKeys.of(lines);
+    assertThat(keys).contains("image.repository", "image.tag", "watch.allNamespaces", "watch.namespaces", "podHostAliases",
+        "extraArgs", "resources");
+    for (String key : keys) {
+      assertThat(readme).as("README.md row for " + key).contains("| `" + key + "` |");
+      assertThat(ValuesKeys.commented(lines, key)).as("comment above " + key + " in values.yaml").isTrue();
+    }
+  }
+
+  static Map<String, Object> watch(Map<String, Map<String, Object>> objects) {
+    return map(objects.get("ConfigMap/flotilla-system/flotilla-controller-watch"), "data");
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> rules(Map<String, Object> role) {
+    return (List<Map<String, Object>>) role.get("rules");
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> container(Map<String, Object> deployment) {
+    return ((List<Map<String, Object>>) map(deployment, "spec", "template", "spec").get("containers")).get(0);
+  }
+
+  static Object checksum(Map<String, Object> deployment) {
+    return map(deployment, "spec", "template", "metadata", "annotations").get(FlotillaChart.CHECKSUM_ANNOTATION);
+  }
+
+  static String projectVersion() throws IOException {
+    Matcher m = Pattern.compile("<artifactId>flotilla-parent</artifactId>\\s*<version>([^<]+)</version>")
+        .matcher(Files.readString(Samples.repoRoot().resolve("pom.xml")));
+    assertThat(m.find()).as("the parent pom's version").isTrue();
+    return m.group(1);
+  }
+}
