@@ -39,13 +39,19 @@ public record ServerConfig(
     Path exportFile,
     boolean exportEveryRound,
     int maxConcurrentUploads,
-    WireEncoding updateEncoding) {
+    WireEncoding updateEncoding,
+    int inlineModelBytes) {
 
   /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
   public static final Duration DEFAULT_RECONNECT_GRACE = Duration.ofMinutes(10);
   public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 16;
   public static final int DEFAULT_MAX_CALLS_PER_PARTY = 8;
+  /**
+   * A global model of at most this many bytes rides inside each TrainRequest (no FetchModel call per
+   * party and round); at 1 000 parties a round's TrainRequests then hold at most 64 MiB in flight.
+   */
+  public static final int DEFAULT_INLINE_MODEL_BYTES = 64 << 10;
 
   /** The final model's file unless --export names another. */
   public static final String DEFAULT_EXPORT_FILE = "model-final.safetensors";
@@ -73,6 +79,11 @@ public record ServerConfig(
     if (maxConcurrentUploads < 0) {
       throw new IllegalArgumentException("--max-concurrent-uploads must be >= 0 (0: as 16 GiB of spool hold), got "
           + maxConcurrentUploads);
+    }
+    if (inlineModelBytes < 0 || inlineModelBytes > dev.flotilla.protocol.tensor.TensorChunks.MAX_CHUNK_BYTES) {
+      throw new IllegalArgumentException("--inline-model-bytes must be in 0.."
+          + dev.flotilla.protocol.tensor.TensorChunks.MAX_CHUNK_BYTES + " (one data chunk at most), got "
+          + inlineModelBytes);
     }
     if (maxCallsPerConnection < 1 || maxCallsPerParty < 1) {
       throw new IllegalArgumentException("--max-calls-per-connection and --max-calls-per-party must be >= 1");
@@ -145,6 +156,7 @@ public record ServerConfig(
     private int maxCallsPerParty = DEFAULT_MAX_CALLS_PER_PARTY;
     private int maxConcurrentUploads = 0;
     private WireEncoding updateEncoding = WireEncoding.FLOAT32;
+    private int inlineModelBytes = DEFAULT_INLINE_MODEL_BYTES;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -176,6 +188,7 @@ public record ServerConfig(
     public Builder maxCallsPerParty(int v) { maxCallsPerParty = v; return this; }
     public Builder maxConcurrentUploads(int v) { maxConcurrentUploads = v; return this; }
     public Builder updateEncoding(WireEncoding v) { updateEncoding = v; return this; }
+    public Builder inlineModelBytes(int v) { inlineModelBytes = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -184,7 +197,7 @@ public record ServerConfig(
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
           maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads,
-          updateEncoding);
+          updateEncoding, inlineModelBytes);
     }
   }
 }

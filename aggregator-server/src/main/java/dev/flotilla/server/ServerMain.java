@@ -211,6 +211,13 @@ public final class ServerMain implements Callable<Integer> {
           + "float32 (default ${DEFAULT-VALUE}).")
   WireEncoding updateEncoding;
 
+  @Option(names = "--inline-model-bytes", defaultValue = "65536", paramLabel = "BYTES",
+      description = "A global model of at most this many bytes (float32) is sent inside each TrainRequest, so "
+          + "parties need no FetchModel call per round; larger models are fetched. At most one data chunk "
+          + "(1048576); 0 never inlines (default ${DEFAULT-VALUE}: at 1000 parties a round's TrainRequests hold "
+          + "at most 64 MiB in flight).")
+  int inlineModelBytes;
+
   @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
       + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
       + "Kubernetes keeps in the pod's status for the IflearnerJob controller (default: none).")
@@ -309,7 +316,8 @@ public final class ServerMain implements Callable<Integer> {
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
-        maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding);
+        maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding,
+        inlineModelBytes);
   }
 
   @Override

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Protocol time per round: the real aggregator runs a job with n parties that speak the protocol
- * and train instantly. On each TrainRequest a party fetches the global model (FetchModel), and
+ * and train instantly. On each TrainRequest a party takes the global model (inside the TrainRequest
+ * when the server sent it along, as it does for small models, else with FetchModel), and
  * submits it back at once as its update (train_seconds and eval_seconds 0). All of a round's time
  * is then protocol time: the round's start and its TrainRequests, the model downloads, the
  * uploads, their checks and folds, the aggregation, the checkpoint and whatever the coordinator
@@ -170,6 +171,15 @@ final class ProtocolTimeBench {
           failure.completeExceptionally(t);
         }
       });
+      if (!train.getModelValues().isEmpty()) { // the server sent the (small) model along, as the real party uses it
+        try {
+          submit(train.getRound(), ModelAssembler.fromValues(specs, train.getModelVersion(), train.getModelValues())
+              .tensors(), answered);
+        } catch (Exception e) {
+          answered.completeExceptionally(e);
+        }
+        return answered;
+      }
       List<ModelChunk> model = new ArrayList<>();
       stub.fetchModel(FetchModelRequest.newBuilder().setModelVersion(train.getModelVersion()).build(),
           new StreamObserver<>() {

@@ -1,5 +1,6 @@
 package dev.flotilla.server.model;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.ModelChunk;
@@ -27,6 +28,25 @@ public final class ModelChunks {
 
   public static Iterator<ModelChunk> stream(GlobalModel model) {
     return stream(model, CHUNK_BYTES);
+  }
+
+  /**
+   * The whole model as FetchModel's data would carry it (float32 little-endian, layout order) when it
+   * is at most {@code maxBytes}, for TrainRequest.model_values; else empty (the party fetches it).
+   */
+  public static ByteString inlineValues(GlobalModel model, int maxBytes) {
+    long values = dev.flotilla.protocol.model.ModelSpecs.totalElements(model.specs());
+    if (values * Float.BYTES > maxBytes) {
+      return ByteString.EMPTY;
+    }
+    ByteBuffer bytes = ByteBuffer.allocate((int) values * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    for (int t = 0; t < model.specs().size(); t++) {
+      float[] tensor = new float[model.specs().get(t).numElements()];
+      model.read(t, 0, tensor, 0, tensor.length);
+      bytes.asFloatBuffer().put(tensor);
+      bytes.position(bytes.position() + tensor.length * Float.BYTES);
+    }
+    return UnsafeByteOperations.unsafeWrap(bytes.array());
   }
 
   static Iterator<ModelChunk> stream(GlobalModel model, int chunkBytes) {

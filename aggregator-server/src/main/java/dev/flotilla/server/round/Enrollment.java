@@ -144,7 +144,7 @@ final class Enrollment {
         && !job.excludedUntilRoundCompletes.contains(name)) {
       // a late joiner or a party back from a broken connection takes part in the open round
       open.addParticipant(name);
-      link.train(open.round.trainRequest(job.model.version()));
+      job.train(link, job.trainRequest(open.round));
     }
     job.changed.signalAll();
   }

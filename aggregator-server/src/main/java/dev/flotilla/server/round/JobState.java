@@ -79,6 +79,24 @@ final class JobState {
     this.tlsProvider = tlsProvider;
   }
 
+  /**
+   * What a participant of {@code round} is sent: train from the current global model, which rides
+   * along when it is at most --inline-model-bytes (callers hold the lock).
+   */
+  dev.flotilla.protocol.v1.TrainRequest trainRequest(Round round) {
+    var global = model.current();
+    return round.trainRequest(global.version(),
+        dev.flotilla.server.model.ModelChunks.inlineValues(global, config.inlineModelBytes()));
+  }
+
+  /** Asks a party to train; the model values riding along count as bytes sent, as a download's would. */
+  void train(PartyLink link, dev.flotilla.protocol.v1.TrainRequest request) {
+    link.train(request);
+    if (!request.getModelValues().isEmpty()) {
+      metrics.bytesOut(request.getModelValues().size());
+    }
+  }
+
   /** Queues the status document built now (callers hold the lock). */
   void writeStatus() {
     if (config.statusFile() == null) {

@@ -1,5 +1,6 @@
 package dev.flotilla.server.round;
 
+import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.v1.TrainRequest;
 import java.time.Instant;
 
@@ -9,13 +10,17 @@ import java.time.Instant;
  */
 public record Round(int number, int attempt, Instant deadline) {
 
-  /** What a participant is sent: train this round from the global model of {@code modelVersion}. */
-  TrainRequest trainRequest(long modelVersion) {
+  /**
+   * What a participant is sent: train this round from the global model of {@code modelVersion},
+   * whose values ride along when not empty (else the party fetches them).
+   */
+  TrainRequest trainRequest(long modelVersion, ByteString modelValues) {
     return TrainRequest.newBuilder()
         .setRound(number)
         .setModelVersion(modelVersion)
         .setDeadlineUnixMillis(deadline.toEpochMilli())
         .setAttempt(attempt)
+        .setModelValues(modelValues)
         .build();
   }
 }

@@ -70,9 +70,18 @@ final class UploadDesk {
     }
     collection.record(upload.party(), new PartyOutcome.Submitted(upload.samples(), upload.metrics()));
     job.metrics.updateAccepted();
-    log.info("job {}: round {}: update of party {} accepted ({} samples, {} values, metrics {}{})", job.jobId,
-        upload.round().number(), upload.party(), upload.samples(), upload.valuesReceived(), upload.metrics(),
-        note.isEmpty() ? "" : ", " + note);
+    // the round's line names every aggregated party; a line per update is for debugging, unless the
+    // strategy changed the update (e.g. clipped it), which an operator should see
+    if (!note.isEmpty() || log.isDebugEnabled()) {
+      String line = "job {}: round {}: update of party {} accepted ({} samples, {} values, metrics {}{})";
+      Object[] args = {job.jobId, upload.round().number(), upload.party(), upload.samples(), upload.valuesReceived(),
+          upload.metrics(), note.isEmpty() ? "" : ", " + note};
+      if (note.isEmpty()) {
+        log.debug(line, args);
+      } else {
+        log.info(line, args);
+      }
+    }
   }
 
   /**

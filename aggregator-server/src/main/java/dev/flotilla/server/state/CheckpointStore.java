@@ -1,9 +1,12 @@
 package dev.flotilla.server.state;
 
+import com.google.gson.stream.JsonWriter;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.server.model.GlobalModel;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +42,10 @@ public final class CheckpointStore {
   private static final int BUFFER_BYTES = 1 << 16;
 
   private final Path file;
+  /** Round records as serialized by earlier saves, in history order (see {@link #metadataJson}). */
+  private final List<SerializedRecord> historyJson = new java.util.ArrayList<>();
+
+  private record SerializedRecord(RoundRecord record, String json) {}
 
   public CheckpointStore(Path stateDir) {
     this.file = stateDir.resolve(FILE_NAME);
@@ -63,11 +70,10 @@ public final class CheckpointStore {
       meta.put("rounds_completed", checkpoint.roundsCompleted());
       meta.put("model_version", checkpoint.modelVersion());
       meta.put("parties", checkpoint.parties());
-      meta.put("history", checkpoint.history());
       meta.put("final_evaluations", checkpoint.finalEvaluations());
       meta.put("bytes_up", checkpoint.bytesUp());
       meta.put("bytes_down", checkpoint.bytesDown());
-      byte[] json = Json.GSON.toJson(meta).getBytes(StandardCharsets.UTF_8);
+      byte[] json = metadataJson(meta, checkpoint.history()).getBytes(StandardCharsets.UTF_8);
       out.writeInt(json.length);
       out.write(json);
       ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -81,6 +87,37 @@ public final class CheckpointStore {
       long crc = checked.getChecksum().getValue();
       new DataOutputStream(raw).writeLong(crc);
     });
+  }
+
+  /**
+   * The metadata object with its "history": each round's record is serialized once, when it first
+   * appears in a checkpoint, and spliced in as it is afterwards (records never change once made), so
+   * a checkpoint after round n does not serialize n records again.
+   */
+  private String metadataJson(Map<String, Object> meta, List<RoundRecord> history) throws IOException {
+    StringWriter text = new StringWriter();
+    JsonWriter out = Json.GSON.newJsonWriter(text);
+    out.beginObject();
+    for (Map.Entry<String, Object> e : meta.entrySet()) {
+      out.name(e.getKey());
+      Json.GSON.toJson(e.getValue(), e.getValue() == null ? Object.class : e.getValue().getClass(), out);
+    }
+    out.name("history");
+    out.beginArray();
+    synchronized (historyJson) {
+      for (int i = 0; i < history.size(); i++) {
+        RoundRecord record = history.get(i);
+        if (i >= historyJson.size() || historyJson.get(i).record() != record) {
+          historyJson.subList(i, historyJson.size()).clear(); // another history (a test, a restart): start over here
+          historyJson.add(new SerializedRecord(record, Json.GSON.toJson(record)));
+        }
+        out.jsonValue(historyJson.get(i).json());
+      }
+    }
+    out.endArray();
+    out.endObject();
+    out.flush();
+    return text.toString();
   }
 
   /**

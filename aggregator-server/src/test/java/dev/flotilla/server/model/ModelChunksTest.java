@@ -87,4 +87,23 @@ class ModelChunksTest {
     assertThat(assembler.tensors()).isDeepEqualTo(values);
     store.close();
   }
+  @Test
+  @DisplayName("a model of at most the inline limit becomes TrainRequest values equal to its download; above the limit, none")
+  void inlineValuesEqualTheDownload() throws Exception {
+    List<TensorSpec> layout = List.of(new TensorSpec("w", new long[] {4, 3}), new TensorSpec("b", new long[] {5}));
+    ModelStore store = new ModelStore(dir);
+    ModelStore.Writer writer = store.writer(layout);
+    writer.write(0, 0, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 0, 12);
+    writer.write(1, 0, new float[] {-1, -2, -3, -4, Float.MIN_VALUE}, 0, 5);
+    FileModel model = writer.publish(3);
+
+    List<ModelChunk> chunks = new ArrayList<>();
+    ModelChunks.stream(model).forEachRemaining(chunks::add);
+    assertThat(ModelChunks.inlineValues(model, 17 * Float.BYTES)).isEqualTo(chunks.get(1).getData());
+    assertThat(ModelAssembler.fromValues(layout, 3, ModelChunks.inlineValues(model, 1 << 20)).tensors())
+        .isDeepEqualTo(new float[][] {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {-1, -2, -3, -4, Float.MIN_VALUE}});
+    assertThat(ModelChunks.inlineValues(model, 17 * Float.BYTES - 1).isEmpty()).isTrue();
+    assertThat(ModelChunks.inlineValues(model, 0).isEmpty()).isTrue();
+    store.close();
+  }
 }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.tensor.ModelAssembler;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.JoinRequest;
 import dev.flotilla.protocol.v1.TrainRequest;
@@ -163,6 +164,46 @@ class RoundLoopTest {
     assertThat(failure).isInstanceOf(UncheckedIOException.class)
         .hasMessageStartingWith("cannot write the checkpoint of round 1: ");
     assertThat(fatal).containsExactly(failure);
+  }
+
+  @Test
+  @DisplayName("a model within --inline-model-bytes rides in every TrainRequest, the late joiner's too, equal value for "
+      + "value to the version it names; one byte more and the parties fetch it")
+  void smallModelRidesInTheTrainRequest() throws Exception {
+    long bytes = ModelSpecs.totalElements(SPECS) * Float.BYTES;
+    ServerConfig config = ServerConfig.builder().jobId("jobL").model(MODEL).seed(3).rounds(2).minParties(1)
+        .expectedParties(2).joinGrace(Duration.ofMillis(1)).roundTimeout(Duration.ofSeconds(30))
+        .finalEvaluationWait(Duration.ofMillis(1)).stateDir(dir.resolve("state")).inlineModelBytes((int) bytes).build();
+    RoundCoordinator c = start(config, new StateWriter("jobL", null));
+    FakeLink alice = connect(c, "alice");
+    await().atMost(Duration.ofSeconds(10)).until(() -> alice.lastTrain() != null);
+    FakeLink bob = connect(c, "bob");
+    for (TrainRequest t : List.of(alice.lastTrain(), bob.lastTrain())) {
+      assertThat(t.getModelVersion()).isEqualTo(0);
+      assertThat(ModelAssembler.fromValues(SPECS, 0, t.getModelValues()).tensors())
+          .isDeepEqualTo(ModelSpecs.initialWeights(MODEL, 3));
+    }
+    float[][] trained = {{1, 2, 3, 4, 5, 6}, {-1, 0.5f}};
+    submit(c, "alice", alice, trained);
+    submit(c, "bob", bob, trained);
+    await().atMost(Duration.ofSeconds(10)).until(() -> alice.trainRequests.size() == 2);
+    TrainRequest second = alice.lastTrain();
+    assertThat(second.getModelVersion()).isEqualTo(1);
+    assertThat(ModelAssembler.fromValues(SPECS, 1, second.getModelValues()).tensors()).isDeepEqualTo(trained);
+  }
+
+  @Test
+  @DisplayName("a model one byte above --inline-model-bytes is not sent along: the TrainRequest carries no values")
+  void largerModelIsFetched() throws Exception {
+    long bytes = ModelSpecs.totalElements(SPECS) * Float.BYTES;
+    ServerConfig config = ServerConfig.builder().jobId("jobL").model(MODEL).seed(3).rounds(1).minParties(1)
+        .expectedParties(1).joinGrace(Duration.ofMillis(1)).roundTimeout(Duration.ofSeconds(30))
+        .finalEvaluationWait(Duration.ofMillis(1)).stateDir(dir.resolve("state")).inlineModelBytes((int) bytes - 1)
+        .build();
+    RoundCoordinator c = start(config, new StateWriter("jobL", null));
+    FakeLink alice = connect(c, "alice");
+    await().atMost(Duration.ofSeconds(10)).until(() -> alice.lastTrain() != null);
+    assertThat(alice.lastTrain().getModelValues().isEmpty()).isTrue();
   }
 
   @Test

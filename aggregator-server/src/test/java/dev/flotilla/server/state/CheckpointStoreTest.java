@@ -41,6 +41,36 @@ class CheckpointStoreTest {
         Map.of("a", Map.of("accuracy", 0.8, "num_samples", 10.0)), 12345, 67890);
   }
 
+  private Checkpoint withHistory(List<RoundRecord> history) {
+    Checkpoint c = sample();
+    return new Checkpoint(c.jobId(), c.model(), c.layout(), c.strategy(), c.roundsTotal(), history.size(),
+        c.modelVersion(), c.global(), c.strategyState(), c.parties(), history, c.finalEvaluations(), c.bytesUp(),
+        c.bytesDown());
+  }
+
+  private static RoundRecord record(int round, String party) {
+    return new RoundRecord(round, 1, List.of(party), Map.of(), 10L * round, round - 1, Map.of("loss", 1.0 / round),
+        0.25 * round, 0.001, new RoundTimes(0.1 * round, 0.01, 0.2), 1000L + round);
+  }
+
+  @Test
+  @DisplayName("each save holds the whole history: records serialized by an earlier save are written again unchanged, "
+      + "and a store given another history (a restart, another job) writes that one")
+  void historyAcrossSaves() throws Exception {
+    CheckpointStore store = new CheckpointStore(dir);
+    RoundRecord r1 = record(1, "a");
+    RoundRecord r2 = record(2, "b");
+    store.save(withHistory(List.of(r1)));
+    assertThat(store.load().orElseThrow().history()).containsExactly(r1);
+    store.save(withHistory(List.of(r1, r2)));
+    assertThat(store.load().orElseThrow().history()).containsExactly(r1, r2);
+    RoundRecord other = record(1, "z");
+    store.save(withHistory(List.of(other, r2)));
+    assertThat(store.load().orElseThrow().history()).containsExactly(other, r2);
+    store.save(withHistory(List.of()));
+    assertThat(store.load().orElseThrow().history()).isEmpty();
+  }
+
   @Test
   @DisplayName("a checkpoint reads back equal: model, strategy state, parties, history, byte totals")
   void roundTrip() throws Exception {

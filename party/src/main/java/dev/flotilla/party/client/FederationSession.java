@@ -113,6 +113,20 @@ public final class FederationSession implements AutoCloseable {
   }
 
   /**
+   * The global model a TrainRequest names: the values it carries when the server sent the model
+   * along (small models), else downloaded with {@link #fetchModel}; checked against the layout.
+   *
+   * @throws TensorStreamException if the values do not match the layout
+   */
+  public ModelAssembler.Decoded modelFor(dev.flotilla.protocol.v1.TrainRequest request, List<TensorSpec> layout)
+      throws TensorStreamException {
+    if (!request.getModelValues().isEmpty()) {
+      return ModelAssembler.fromValues(layout, request.getModelVersion(), request.getModelValues());
+    }
+    return fetchModel(request.getModelVersion(), layout);
+  }
+
+  /**
    * Downloads a model version and checks it against the layout.
    *
    * @throws TensorStreamException if the stream does not match the layout

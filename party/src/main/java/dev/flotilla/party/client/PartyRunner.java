@@ -35,7 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The party's life: join, then for every TrainRequest fetch the global model, have the
+ * The party's life: join, then for every TrainRequest take the global model (sent along or fetched), have the
  * {@link LocalTrainer} evaluate it on the test data and train it on the local data, and submit the
  * weights; on Finished evaluate the final model, report it and stop. A round the trainer fails
  * (e.g. an external command that exits non-zero or writes a wrong tensor) is skipped with a log
@@ -289,7 +289,7 @@ public final class PartyRunner {
     Trained trained = lastTrained;
     boolean reused = trained != null && trained.round() == round && trained.modelVersion() == request.getModelVersion();
     if (!reused) {
-      ModelAssembler.Decoded global = session.fetchModel(request.getModelVersion(), layout);
+      ModelAssembler.Decoded global = session.modelFor(request, layout);
       TrainingOptions options = new TrainingOptions(epochs(currentJoin), settings.batchSize(),
           settings.learningRate(), settings.momentum(), (float) currentJoin.getFedproxMu(),
           shuffleSeed(round));

@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.tensor;
 
+import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.v1.ModelChunk;
 import dev.flotilla.protocol.v1.ModelHeader;
@@ -77,6 +78,18 @@ public final class ModelAssembler {
       assembler.accept(stream.next());
     }
     return new Decoded(assembler.modelVersion(), assembler.tensors());
+  }
+
+  /**
+   * A whole model sent inline (TrainRequest.model_values): float32 values that must fill the layout
+   * exactly, checked as a FetchModel stream's data would be.
+   */
+  public static Decoded fromValues(List<TensorSpec> specs, long modelVersion, ByteString values)
+      throws TensorStreamException {
+    ModelAssembler assembler = new ModelAssembler(specs);
+    assembler.header = ModelHeader.newBuilder().setModelVersion(modelVersion).build();
+    assembler.accept(ModelChunk.newBuilder().setData(values).build());
+    return new Decoded(modelVersion, assembler.tensors());
   }
 
   public record Decoded(long modelVersion, float[][] tensors) {}
