@@ -162,6 +162,11 @@ public final class ControllerMain implements Callable<Integer> {
           + "shows the numbers when the aggregator ends (default: ${DEFAULT-VALUE})")
   Duration progressInterval;
 
+  @Option(names = "--startup-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
+      description = "how long to keep trying to reach the API server at start before exiting with code 3 (a CRD that is "
+          + "missing or a Role that is lacking ends it at once) (default: ${DEFAULT-VALUE})")
+  Duration startupTimeout;
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
@@ -188,7 +193,7 @@ public final class ControllerMain implements Callable<Integer> {
     Config clientConfig = clientConfig();
     try (ApiProbe probe = new ApiProbe(clientConfig, Duration.ofSeconds(2), java.time.Clock.systemUTC())) {
       // before anything else talks to the API server: one line and an exit code instead of retries and stack traces
-      probe.preflight(config.scope());
+      probe.preflight(config.scope(), startupTimeout);
       if (config.gateway() != null) {
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build()) {
           GatewayApiCheck.requireServed(client);

@@ -22,6 +22,7 @@ import java.util.Optional;
 public final class ApiProbe implements AutoCloseable {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration RETRY = Duration.ofSeconds(2);
 
   private final KubernetesClient client;
   private final String server;
@@ -44,13 +45,25 @@ public final class ApiProbe implements AutoCloseable {
 
   /**
    * Throws a {@link ControllerExit} with one line saying what stops the controller: the API server
-   * unreachable or refusing the credentials, the CRD not installed, or no right to list
-   * IflearnerJobs in a watched namespace.
+   * unreachable (still, after {@code wait}: a pod just started may find its Service address not yet
+   * routed, a busy API server may be slow) or refusing the credentials, the CRD not installed, or no
+   * right to list IflearnerJobs in a watched namespace (those two at once: waiting does not mend them).
    */
-  public void preflight(WatchScope scope) {
+  public void preflight(WatchScope scope, Duration wait) {
+    Instant giveUp = clock.instant().plus(wait);
     Optional<String> unreachable = reach();
+    while (unreachable.isPresent() && !unreachable.get().contains("401") && clock.instant().isBefore(giveUp)) {
+      try {
+        Thread.sleep(RETRY.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      unreachable = reach();
+    }
     if (unreachable.isPresent()) {
-      throw new ControllerExit(ControllerExit.API_UNREACHABLE, unreachable.get());
+      throw new ControllerExit(ControllerExit.API_UNREACHABLE, unreachable.get()
+          + (wait.isZero() ? "" : " (tried for " + wait.toSeconds() + " s, --startup-timeout)"));
     }
     List<String> namespaces = scope.allNamespaces() ? java.util.Collections.singletonList(null) : scope.namespaces();
     for (String ns : namespaces) {

@@ -80,14 +80,16 @@ class ControllerProcessIT {
   }
 
   @Test
-  @DisplayName("no API server at the kubeconfig's address: exit 3 within a minute, stderr one line naming the address")
+  @DisplayName("no API server at the kubeconfig's address: exit 3 once --startup-timeout (5s here) passed, stderr one line "
+      + "naming the address and the timeout")
   void unreachable() throws Exception {
     int nobody = FreePorts.next();
-    Process p = start(List.of("--kubeconfig", kubeconfig(nobody).toString(), "--namespace", "default", "--health-port", "0"));
+    Process p = start(List.of("--kubeconfig", kubeconfig(nobody).toString(), "--namespace", "default", "--health-port", "0",
+        "--startup-timeout", "5s"));
     assertThat(exitOf(p)).isEqualTo(ControllerExit.API_UNREACHABLE).isEqualTo(3);
     assertThat(stderr().lines().toList()).singleElement().asString()
         .startsWith("flotilla controller: cannot reach the API server at https://127.0.0.1:" + nobody)
-        .contains("ConnectException");
+        .contains("ConnectException", "(tried for 5 s, --startup-timeout)");
   }
 
   @Test

@@ -117,7 +117,7 @@ class LiveProgressIT {
     return TlsFiles.inDirectory(out);
   }
 
-  /** A real aggregator's observer endpoint: answers {@code answer}'s JSON to the controllers it admits; records who asked. */
+  /** A real aggregator's observer endpoint: answers {@code answer}'s JSON (null: never) to the controllers it admits; records who asked. */
   private Server observer(TlsFiles tls, int port, AtomicReference<String> answer, AtomicInteger asked,
       ConcurrentLinkedQueue<String> callers) throws Exception {
     JobObserverGrpc.JobObserverImplBase service = new JobObserverGrpc.JobObserverImplBase() {
@@ -125,6 +125,9 @@ class LiveProgressIT {
       public void progress(ProgressRequest request, StreamObserver<ProgressReply> response) {
         asked.incrementAndGet();
         callers.add(PeerIdentity.current().uri());
+        if (answer.get() == null) {
+          return; // a silent aggregator: never answers, the caller's deadline ends the call
+        }
         response.onNext(ProgressReply.newBuilder().setSummaryJson(answer.get()).build());
         response.onCompleted();
       }
@@ -204,8 +207,8 @@ class LiveProgressIT {
   }
 
   @Test
-  @DisplayName("an aggregator answering 64 KiB is refused (gRPC's size limit) and one answering garbage is refused by the strict "
-      + "reader: their jobs get no round in status, while the controller keeps serving a good one")
+  @DisplayName("an aggregator answering 64 KiB is refused (gRPC's size limit), one answering garbage by the strict reader, a "
+      + "silent one by the deadline, each asked again and again: their jobs get no round in status, while a good one beside them does")
   void hostileAggregatorsAreRefused() throws Exception {
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
     KubeApi.installCrd(client);
@@ -219,25 +222,30 @@ class LiveProgressIT {
     int bigPort = FreePorts.next();
     int junkPort = FreePorts.next();
     int goodPort = FreePorts.next();
+    int silentPort = FreePorts.next();
     createServerJob("big-server", "big.server.fl.example.org", bigPort);
     createServerJob("junk-server", "junk.server.fl.example.org", junkPort);
     createServerJob("good-server", "good.server.fl.example.org", goodPort);
+    createServerJob("silent-server", "silent.server.fl.example.org", silentPort);
     AtomicInteger bigAsked = new AtomicInteger();
     AtomicInteger junkAsked = new AtomicInteger();
+    AtomicInteger silentAsked = new AtomicInteger();
     Server big = observer(tlsOf("big-server-tls"), bigPort, new AtomicReference<>("x".repeat(64 * 1024)), bigAsked,
         new ConcurrentLinkedQueue<>());
     Server junk = observer(tlsOf("junk-server-tls"), junkPort, new AtomicReference<>("{\"job_id\":\"junk\",\"rounds_completed\":\"many\"}"),
         junkAsked, new ConcurrentLinkedQueue<>());
+    Server silent = observer(tlsOf("silent-server-tls"), silentPort, new AtomicReference<>(null), silentAsked,
+        new ConcurrentLinkedQueue<>());
     aggregator = observer(tlsOf("good-server-tls"), goodPort, new AtomicReference<>(summary(1, 0.5, 1.1, 1_796_400_000_000L)),
         new AtomicInteger(), new ConcurrentLinkedQueue<>());
     try {
-      for (String job : List.of("big-server", "junk-server", "good-server")) {
+      for (String job : List.of("big-server", "junk-server", "good-server", "silent-server")) {
         podRunning(job);
       }
       await("the good job's round").atMost(WAIT).untilAsserted(() -> assertThat(status("good-server").getRound()).isEqualTo(1));
       await("the hostile aggregators were asked a few times").atMost(WAIT)
-          .until(() -> bigAsked.get() >= 3 && junkAsked.get() >= 3);
-      for (String job : List.of("big-server", "junk-server")) {
+          .until(() -> bigAsked.get() >= 3 && junkAsked.get() >= 3 && silentAsked.get() >= 3);
+      for (String job : List.of("big-server", "junk-server", "silent-server")) {
         IflearnerJobStatus s = status(job);
         assertThat(s.getRound()).as(job).isNull();
         assertThat(s.getAccuracy()).as(job).isNull();
@@ -246,6 +254,7 @@ class LiveProgressIT {
     } finally {
       big.shutdownNow();
       junk.shutdownNow();
+      silent.shutdownNow();
     }
   }
 }

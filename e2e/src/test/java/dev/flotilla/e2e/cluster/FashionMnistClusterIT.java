@@ -140,11 +140,22 @@ class FashionMnistClusterIT {
 
   @Test
   @Order(2)
-  @DisplayName("the first round completes, the parties dialling the job's host, which nginx on the node routes by SNI")
+  @DisplayName("the first round completes, the parties dialling the job's host, which nginx on the node routes by SNI; the job's "
+      + "status shows round 1 of 3 while it still runs (the controller polls the aggregator)")
   void firstRound() {
     await("round 1 completed").atMost(TRAINING).pollInterval(Duration.ofSeconds(1))
         .until(() -> roundsCompleted().orElse(0) >= 1);
     milestones.put("first round", Duration.between(applied, Instant.now()));
+    await("status.round 1 while Running").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      IflearnerJob server = job(SERVER);
+      assertThat(server.getStatus().getRound()).as("status.round").isNotNull().isGreaterThanOrEqualTo(1);
+      assertThat(server.getStatus().getPhase()).as("phase while training").isEqualTo("Running");
+      assertThat(server.getStatus().getRounds()).isEqualTo(ROUNDS);
+      assertThat(server.getStatus().getPartiesExpected()).isEqualTo(PARTIES.size());
+      assertThat(server.getStatus().getLoss()).as("loss the parties reported in round 1").isNotNull();
+      assertThat(server.getStatus().getLastRoundTime()).isNotNull();
+    });
+    milestones.put("status.round 1 (live)", Duration.between(applied, Instant.now()));
     assertThat(flotilla.ingress.routes()).containsKey(SERVER_HOST);
     PARTIES.forEach(p -> partyIps.add(pod(p).getStatus().getPodIP()));
   }
@@ -177,11 +188,21 @@ class FashionMnistClusterIT {
 
   @Test
   @Order(4)
-  @DisplayName("the server killed mid-training (SIGKILL) is restarted by the kubelet (restartPolicy OnFailure), resumes "
-      + "from the checkpoint in its state volume and the job goes on")
+  @DisplayName("status shows round 2 with the accuracy of round 1's model while the job runs; the server killed mid-training "
+      + "(SIGKILL) is restarted by the kubelet (restartPolicy OnFailure), resumes from the checkpoint in its state volume and "
+      + "the job goes on")
   void serverKilledResumes() {
     await("round 2 completed").atMost(TRAINING).pollInterval(Duration.ofSeconds(1))
         .until(() -> roundsCompleted().orElse(0) >= 2);
+    // the parties evaluate round 1's model when they start round 2: its accuracy is known once round 2 is in
+    await("status.round 2 with the accuracy of round 1's model, while Running").atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+          IflearnerJob job = job(SERVER);
+          assertThat(job.getStatus().getRound()).as("status.round").isNotNull().isGreaterThanOrEqualTo(2);
+          assertThat(job.getStatus().getPhase()).isEqualTo("Running");
+          assertThat(job.getStatus().getAccuracy()).as("status.accuracy").isNotNull().isBetween(0.0, 1.0);
+        });
+    milestones.put("status.round 2 with accuracy (live)", Duration.between(applied, Instant.now()));
     int completed = (int) roundsCompleted().orElseThrow();
     Pod server = pod(SERVER);
     assertThat(completed).as("killed before the job ended").isLessThan(ROUNDS);
