@@ -1,6 +1,5 @@
 package dev.flotilla.server;
 
-import dev.flotilla.protocol.tensor.UpdateChunkMarshaller;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.server.metrics.ServerMetrics;
@@ -51,14 +50,6 @@ final class UpdateReceiver implements StreamObserver<UpdateChunk> {
 
   @Override
   public void onNext(UpdateChunk chunk) {
-    try {
-      receive(chunk);
-    } finally {
-      UpdateChunkMarshaller.release(chunk); // its data may be a view of transport buffers, consumed by now
-    }
-  }
-
-  private void receive(UpdateChunk chunk) {
     metrics.bytesIn(chunk.getSerializedSize());
     if (done) {
       return;

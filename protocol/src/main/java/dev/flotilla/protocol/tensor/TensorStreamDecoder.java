@@ -147,20 +147,14 @@ public final class TensorStreamDecoder {
         if (encoding != WireEncoding.FLOAT32) {
           values = cursor.widen(block, n, encoding);
           bad = FloatKernels.firstNonFinite(block.bits, 0, n);
+        } else if (FloatKernels.VECTOR_API) {
+          // checked on the bytes themselves: no copy before the sink's own
+          ByteBuffer bytes = cursor.next(block, n * Float.BYTES);
+          bad = FloatKernels.firstNonFinite(bytes, n);
+          values = bytes.asFloatBuffer().limit(n);
         } else {
-          // a block ends where the chunk's buffer does (a chunk parsed without copying is one buffer per
-          // HTTP/2 frame); a value that straddles two buffers is joined alone, so no block is copied whole
-          int inPlace = cursor.valuesInPlace(Float.BYTES);
-          n = inPlace == 0 ? 1 : Math.min(n, inPlace);
-          if (FloatKernels.VECTOR_API && inPlace > 0) {
-            // checked on the bytes themselves: no copy before the sink's own
-            ByteBuffer bytes = cursor.next(block, n * Float.BYTES);
-            bad = FloatKernels.firstNonFinite(bytes, n);
-            values = bytes.asFloatBuffer().limit(n);
-          } else {
-            values = cursor.read(block, n);
-            bad = FloatKernels.firstNonFinite(block.bits, 0, n);
-          }
+          values = cursor.read(block, n);
+          bad = FloatKernels.firstNonFinite(block.bits, 0, n);
         }
         if (bad >= 0) {
           throw new TensorStreamException(describe(received + bad) + " is " + values.get(bad));
@@ -197,14 +191,6 @@ public final class TensorStreamDecoder {
 
     Cursor(List<ByteBuffer> parts) {
       this.parts = parts;
-    }
-
-    /** Whole values of {@code bytesPerValue} left in the current buffer (0: the next value straddles two buffers). */
-    int valuesInPlace(int bytesPerValue) {
-      while (!current.hasRemaining() && part + 1 < parts.size()) {
-        current = parts.get(++part).order(ByteOrder.LITTLE_ENDIAN);
-      }
-      return current.remaining() / bytesPerValue;
     }
 
     /** Copies the next n values' bit patterns into the block and returns a view of the values. */

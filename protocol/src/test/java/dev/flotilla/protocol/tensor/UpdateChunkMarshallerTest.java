@@ -10,10 +10,6 @@ import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import io.grpc.KnownLength;
-import io.grpc.internal.CompositeReadableBuffer;
-import io.grpc.internal.ForwardingReadableBuffer;
-import io.grpc.internal.ReadableBuffer;
-import io.grpc.internal.ReadableBuffers;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -21,8 +17,6 @@ import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -98,69 +92,6 @@ class UpdateChunkMarshallerTest {
     // a length varint longer than the message is not the fast path; protobuf refuses it
     assertThatThrownBy(() -> parse(new byte[] {0x12, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f}))
         .isInstanceOf(StatusRuntimeException.class);
-  }
-
-  /** A transport buffer that counts its releases. */
-  private static final class Counted extends ForwardingReadableBuffer {
-    int closed;
-
-    Counted(ReadableBuffer buffer) {
-      super(buffer);
-    }
-
-    @Override
-    public void close() {
-      closed++;
-      super.close();
-    }
-  }
-
-  @Test
-  @DisplayName("from the transport's buffers a data chunk's data is a view of them (no copy), which stay held until release and are freed once by it")
-  void zeroCopyFromTransportBuffers() throws Exception {
-    byte[] payload = data(100_003);
-    byte[] message = UpdateChunk.newBuilder().setData(ByteString.copyFrom(payload)).build().toByteArray();
-    // the message in pieces as HTTP/2 DATA frames bring it: direct buffers, boundaries anywhere
-    List<ByteBuffer> direct = new ArrayList<>();
-    List<Counted> pieces = new ArrayList<>();
-    CompositeReadableBuffer composite = new CompositeReadableBuffer();
-    for (int at = 0, size = 3; at < message.length; at += size, size = Math.min(16_384, size * 7)) {
-      int n = Math.min(size, message.length - at);
-      ByteBuffer piece = ByteBuffer.allocateDirect(n).put(message, at, n).flip();
-      direct.add(piece);
-      Counted counted = new Counted(ReadableBuffers.wrap(piece));
-      pieces.add(counted);
-      composite.addBuffer(counted);
-    }
-    int heldBefore = UpdateChunkMarshaller.held();
-    InputStream stream = ReadableBuffers.openStream(composite, true);
-    UpdateChunk chunk = new UpdateChunkMarshaller().parse(stream);
-    stream.close(); // grpc closes the stream it handed over once the listener has the message
-
-    assertThat(chunk).isEqualTo(UpdateChunk.parseFrom(message));
-    // the first piece (3 bytes) is all tag and length: read and freed; every piece with data is held
-    assertThat(pieces.get(0).closed).isEqualTo(1);
-    assertThat(pieces.subList(1, pieces.size())).allSatisfy(p -> assertThat(p.closed).isZero());
-    assertThat(UpdateChunkMarshaller.held()).isEqualTo(heldBefore + 1);
-    // a view, not a copy: a byte changed in the transport's last buffer shows in the chunk's data
-    ByteBuffer last = direct.get(direct.size() - 1);
-    last.put(last.limit() - 1, (byte) (payload[payload.length - 1] + 1));
-    assertThat(chunk.getData().byteAt(payload.length - 1)).isEqualTo((byte) (payload[payload.length - 1] + 1));
-
-    UpdateChunkMarshaller.release(chunk);
-    UpdateChunkMarshaller.release(chunk); // a second release frees nothing twice
-    assertThat(pieces).allSatisfy(p -> assertThat(p.closed).isEqualTo(1));
-    assertThat(UpdateChunkMarshaller.held()).isEqualTo(heldBefore);
-  }
-
-  @Test
-  @DisplayName("a header from the transport's buffers is parsed by protobuf and holds none of them")
-  void headerFromTransportBuffers() throws Exception {
-    UpdateChunk header = UpdateChunk.newBuilder().setHeader(UpdateHeader.newBuilder().setRound(3).setNumSamples(12)).build();
-    int heldBefore = UpdateChunkMarshaller.held();
-    InputStream stream = ReadableBuffers.openStream(ReadableBuffers.wrap(ByteBuffer.wrap(header.toByteArray())), true);
-    assertThat(new UpdateChunkMarshaller().parse(stream)).isEqualTo(header);
-    assertThat(UpdateChunkMarshaller.held()).isEqualTo(heldBefore);
   }
 
   @Test
