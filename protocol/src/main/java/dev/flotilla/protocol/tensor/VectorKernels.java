@@ -31,6 +31,7 @@ final class VectorKernels {
   private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
   private static final int EXPONENT = 0x7f800000;
   private static final int EXPONENT_LSB = 0x00800000;
+  private static final int MAGNITUDE = 0x7fffffff;
 
   private VectorKernels() {}
 
@@ -52,6 +53,36 @@ final class VectorKernels {
     for (; i < count; i++) {
       sum[at + i] += weight * values[from + i];
     }
+  }
+
+  /**
+   * {@code sum[at + i] += weight * x[i]} for the little-endian float32 values {@code x} of {@code
+   * values} from its position, in order, up to the first whose bit pattern without its sign exceeds
+   * {@code limitBits} (NaN and infinity always do); returns that value's index, or -1 after all.
+   * Decoding, the check and the fold are one loop over the bytes: a vector whose lanes are all within
+   * the limit is folded, the first that is not is walked one value at a time.
+   */
+  static int addScaledWithin(double[] sum, int at, ByteBuffer values, int count, double weight, int limitBits) {
+    int base = values.position();
+    DoubleVector w = DoubleVector.broadcast(DOUBLES, weight);
+    int step = DOUBLES.length();
+    int i = 0;
+    for (int bound = count - step; i <= bound; i += step) {
+      FloatVector x = FloatVector.fromByteBuffer(HALF_FLOATS, values, base + i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+      if (((IntVector) x.reinterpretAsInts()).and(MAGNITUDE).compare(VectorOperators.GT, limitBits).anyTrue()) {
+        break;
+      }
+      DoubleVector v = (DoubleVector) x.convertShape(VectorOperators.F2D, DOUBLES, 0);
+      DoubleVector.fromArray(DOUBLES, sum, at + i).add(v.mul(w)).intoArray(sum, at + i);
+    }
+    for (; i < count; i++) {
+      float x = values.getFloat(base + i * Float.BYTES);
+      if ((Float.floatToRawIntBits(x) & MAGNITUDE) > limitBits) {
+        return i;
+      }
+      sum[at + i] += weight * x;
+    }
+    return -1;
   }
 
   /**
