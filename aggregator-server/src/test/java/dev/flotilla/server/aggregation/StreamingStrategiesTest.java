@@ -135,7 +135,7 @@ class StreamingStrategiesTest {
         UpdateSink sRefused = round.open("refused", 7);
         Plain.send(sBroken, broken, 999, 1); // breaks off after its first tensor, folded between the others
         Plain.send(sa, a, 4096);
-        Plain.send(sRefused, refused, 5000);
+        Plain.sendChecked(sRefused, refused, 5000, specs.size()); // checked values: copied, folded at commit
         sBroken.discard();
         sRefused.discard();
         sa.commit();
