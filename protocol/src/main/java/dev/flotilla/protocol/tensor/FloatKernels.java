@@ -108,14 +108,13 @@ public final class FloatKernels {
     if (!(limit >= 0) || Float.isInfinite(limit)) {
       throw new IllegalArgumentException("limit " + limit + " is not a finite magnitude");
     }
-    int limitBits = Float.floatToRawIntBits(limit);
     if (VECTOR_API) {
-      return VectorKernels.addScaledWithin(sum, at, values, count, weight, limitBits);
+      return VectorKernels.addScaledWithin(sum, at, values, count, weight, limit);
     }
     int base = values.position();
     for (int i = 0; i < count; i++) {
       float x = values.getFloat(base + i * Float.BYTES);
-      if ((Float.floatToRawIntBits(x) & 0x7fffffff) > limitBits) {
+      if (!(Math.abs(x) <= limit)) {
         return i;
       }
       sum[at + i] += weight * x;

@@ -31,7 +31,6 @@ final class VectorKernels {
   private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
   private static final int EXPONENT = 0x7f800000;
   private static final int EXPONENT_LSB = 0x00800000;
-  private static final int MAGNITUDE = 0x7fffffff;
 
   private VectorKernels() {}
 
@@ -57,19 +56,21 @@ final class VectorKernels {
 
   /**
    * {@code sum[at + i] += weight * x[i]} for the little-endian float32 values {@code x} of {@code
-   * values} from its position, in order, up to the first whose bit pattern without its sign exceeds
-   * {@code limitBits} (NaN and infinity always do); returns that value's index, or -1 after all.
-   * Decoding, the check and the fold are one loop over the bytes: a vector whose lanes are all within
-   * the limit is folded, the first that is not is walked one value at a time.
+   * values} from its position, in order, up to the first that is not within {@code [-limit, limit]}
+   * (NaN never is); returns that value's index, or -1 after all. Decoding, the check and the fold are
+   * one loop over the bytes: a vector whose lanes are all within the limit is folded, the first that
+   * is not is walked one value at a time. The check compares floats of the fold's own species: an
+   * integer view of half the preferred width beside {@link #firstNonFinite}'s would be a second int
+   * shape, which made C2 fall back to the API's Java code for both (a third of the speed).
    */
-  static int addScaledWithin(double[] sum, int at, ByteBuffer values, int count, double weight, int limitBits) {
+  static int addScaledWithin(double[] sum, int at, ByteBuffer values, int count, double weight, float limit) {
     int base = values.position();
     DoubleVector w = DoubleVector.broadcast(DOUBLES, weight);
     int step = DOUBLES.length();
     int i = 0;
     for (int bound = count - step; i <= bound; i += step) {
       FloatVector x = FloatVector.fromByteBuffer(HALF_FLOATS, values, base + i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-      if (((IntVector) x.reinterpretAsInts()).and(MAGNITUDE).compare(VectorOperators.GT, limitBits).anyTrue()) {
+      if (!x.abs().compare(VectorOperators.LE, limit).allTrue()) {
         break;
       }
       DoubleVector v = (DoubleVector) x.convertShape(VectorOperators.F2D, DOUBLES, 0);
@@ -77,7 +78,7 @@ final class VectorKernels {
     }
     for (; i < count; i++) {
       float x = values.getFloat(base + i * Float.BYTES);
-      if ((Float.floatToRawIntBits(x) & MAGNITUDE) > limitBits) {
+      if (!(Math.abs(x) <= limit)) {
         return i;
       }
       sum[at + i] += weight * x;
