@@ -101,6 +101,7 @@ class WebViewIT {
           .isEqualTo(Map.of("accuracy", rounds, "loss", rounds, "time", rounds, "up", rounds, "down", rounds));
     }
     List<Integer> progression = rendered.stream().map(StatusViewPage::roundsCompleted).distinct().toList();
+    System.out.printf("WebViewIT: %d looks at the live page showed rounds completed %s%n", rendered.size(), progression);
     assertThat(progression).as("rounds completed, in the order the page showed them").isSorted();
     // each round's point appeared on the live page; the last may land as the server exits, the report has it
     for (int round = 1; round < ROUNDS; round++) {
