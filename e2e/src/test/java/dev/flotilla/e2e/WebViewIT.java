@@ -54,14 +54,14 @@ class WebViewIT {
           Integer.toString(ROUNDS), "--report", report.toString(),
           "--dir", dir.resolve("work").toString())));
       ChildProcess demo = group.start("demo", command, dir, Map.of(FlotillaJars.HOME_VARIABLE, jars.root().toString()));
-      String address = await("the demo prints its live view").atMost(Duration.ofMinutes(3))
+      String address = await("the demo prints its live view").atMost(Duration.ofMinutes(5))
           .failFast("the demo exited", () -> !demo.isAlive())
           .until(() -> liveView(demo.log()), Optional::isPresent).orElseThrow();
 
       ChromeDriver browser = HeadlessChromium.start();
       try {
         browser.get(address);
-        await("the demo finishes while Chromium shows its page").atMost(Duration.ofMinutes(10))
+        await("the demo finishes while Chromium shows its page").atMost(Duration.ofMinutes(15))
             .pollInterval(Duration.ofMillis(200))
             .until(() -> {
               seen.add(StatusViewPage.read(browser));
