@@ -1,0 +1,168 @@
+package dev.flotilla.cli;
+
+import java.io.FileNotFoundException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * The one look of every Flotilla command line: {@code --help}/{@code -h} and {@code --version}/{@code -V}
+ * on every command and sub-command, help fitted to the terminal (words are never cut), the exit code
+ * table at the end of every help, a usage error as one line naming the command and its help, and every
+ * failure as one line with its {@link ExitCode}.
+ */
+public final class Cli {
+  /** Help width when the terminal's is unknown (not a terminal, or {@code stty} absent). */
+  static final int DEFAULT_WIDTH = 100;
+
+  private Cli() {}
+
+  /** {@code command} as a configured command line whose failures map to the table by {@link #classify}. */
+  public static CommandLine commandLine(Object command) {
+    return configure(new CommandLine(command), t -> null);
+  }
+
+  /**
+   * {@code command} as a configured command line; {@code domain} maps a command's own exceptions to
+   * their exit code (null: not one of them), before the common rules of {@link #classify}.
+   */
+  public static CommandLine commandLine(Object command, Function<Throwable, ExitCode> domain) {
+    return configure(new CommandLine(command), domain);
+  }
+
+  /** Configures {@code cl} and all its sub-commands; returns it. */
+  public static CommandLine configure(CommandLine cl, Function<Throwable, ExitCode> domain) {
+    configureSpecs(cl);
+    cl.setParameterExceptionHandler((e, args) -> {
+      CommandLine cmd = e.getCommandLine();
+      String name = displayName(cmd.getCommandSpec());
+      PrintWriter err = cmd.getErr();
+      err.println(name + ": " + oneLine(e.getMessage()) + " (see '" + name + " --help')");
+      err.flush();
+      return ExitCode.USAGE.code();
+    });
+    cl.setExecutionExceptionHandler((e, cmd, parseResult) -> report(e, cmd, domain));
+    return cl;
+  }
+
+  private static void configureSpecs(CommandLine cl) {
+    CommandSpec spec = cl.getCommandSpec();
+    if (spec.optionsMap().get("--version") == null) {
+      spec.mixinStandardHelpOptions(true);
+    }
+    spec.versionProvider(new FlotillaVersion(spec));
+    spec.exitCodeOnInvalidInput(ExitCode.USAGE.code());
+    spec.exitCodeOnExecutionException(ExitCode.INTERNAL.code());
+    spec.usageMessage()
+        .autoWidth(true)
+        .width(DEFAULT_WIDTH)
+        .exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(ExitCode.helpList());
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      if (sub.getCommandSpec() != spec) {
+        configureSpecs(sub);
+      }
+    }
+  }
+
+  /** Configures {@code command} and runs it with {@code args}: the exit code of the table. */
+  public static int run(Object command, String... args) {
+    return commandLine(command).execute(args);
+  }
+
+  /** What {@code cmd} is called in messages and version lines, e.g. "flotilla certs issue". */
+  public static String displayName(CommandSpec spec) {
+    return spec.qualifiedName();
+  }
+
+  /** The exit code of {@code failure}: the command's own mapping first, then the common rules. */
+  static ExitCode classify(Throwable failure, Function<Throwable, ExitCode> domain) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof CommandFailure f) {
+        return f.exitCode();
+      }
+      if (t instanceof CommandLine.ParameterException) {
+        return ExitCode.USAGE;
+      }
+      ExitCode own = domain.apply(t);
+      if (own != null) {
+        return own;
+      }
+      if (t instanceof NoSuchFileException || t instanceof FileNotFoundException) {
+        return ExitCode.MISSING;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return ExitCode.INTERNAL;
+  }
+
+  private static int report(Exception e, CommandLine cmd, Function<Throwable, ExitCode> domain) {
+    String name = displayName(cmd.getCommandSpec());
+    PrintWriter err = cmd.getErr();
+    if (e instanceof InterruptedException) {
+      err.println(name + ": stopped before it was done");
+      err.flush();
+      return 130;
+    }
+    ExitCode code = classify(e, domain);
+    Throwable shown = innermostWithMessage(e, code, domain);
+    if (code == ExitCode.INTERNAL) {
+      err.println(name + ": internal error: " + oneLine(String.valueOf(shown)));
+      e.printStackTrace(err);
+    } else {
+      err.println(name + ": " + oneLine(shown.getMessage() != null ? shown.getMessage() : shown.toString()));
+    }
+    err.flush();
+    return code.code();
+  }
+
+  /** The throwable that decided the code (wrappers such as Guice's carry the message second hand). */
+  private static Throwable innermostWithMessage(Throwable e, ExitCode code, Function<Throwable, ExitCode> domain) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof CommandFailure || t instanceof CommandLine.ParameterException || domain.apply(t) != null
+          || t instanceof NoSuchFileException || t instanceof FileNotFoundException) {
+        return t;
+      }
+      if (t.getCause() == null || t.getCause() == t) {
+        return code == ExitCode.INTERNAL ? e : t;
+      }
+    }
+    return e;
+  }
+
+  /** {@code message} on one line (stderr is read by people and by scripts that take the first line). */
+  public static String oneLine(String message) {
+    return message == null ? "unknown error" : message.replaceAll("\\s*\\R\\s*", " ").trim();
+  }
+
+  /**
+   * {@code file} if it is a readable regular file; else a failure naming {@code flag}: {@link ExitCode#MISSING}
+   * when nothing is there, {@link ExitCode#BAD_INPUT} when it is a directory or not readable.
+   */
+  public static Path requireFile(String flag, Path file) {
+    if (!Files.exists(file)) {
+      throw new CommandFailure(ExitCode.MISSING, flag + " " + file + ": no such file");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new CommandFailure(ExitCode.BAD_INPUT, flag + " " + file + " is not a file");
+    }
+    if (!Files.isReadable(file)) {
+      throw new CommandFailure(ExitCode.BAD_INPUT, flag + " " + file + " is not readable by this user");
+    }
+    return file;
+  }
+
+  /** {@code path} if something is there (a file or a directory); else a {@link ExitCode#MISSING} failure naming {@code flag}. */
+  public static Path requireExisting(String flag, Path path) {
+    if (!Files.exists(path)) {
+      throw new CommandFailure(ExitCode.MISSING, flag + " " + path + ": no such file or directory");
+    }
+    return path;
+  }
+}
