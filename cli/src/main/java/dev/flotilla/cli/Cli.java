@@ -51,8 +51,11 @@ public final class Cli {
 
   private static void configureSpecs(CommandLine cl) {
     CommandSpec spec = cl.getCommandSpec();
-    if (spec.optionsMap().get("--version") == null) {
+    if (spec.optionsMap().get("--help") == null && spec.optionsMap().get("--version") == null) {
       spec.mixinStandardHelpOptions(true);
+    } else if (spec.optionsMap().get("--version") == null) {
+      spec.addOption(CommandLine.Model.OptionSpec.builder("-V", "--version").versionHelp(true)
+          .description("Print version information and exit.").build());
     }
     spec.versionProvider(new FlotillaVersion(spec));
     spec.exitCodeOnInvalidInput(ExitCode.USAGE.code());
@@ -79,24 +82,28 @@ public final class Cli {
     return spec.qualifiedName();
   }
 
-  /** The exit code of {@code failure}: the command's own mapping first, then the common rules. */
+  /**
+   * The exit code of {@code failure}: a {@link CommandFailure} (or a usage error) anywhere in the cause
+   * chain decides; else a missing file; else the command's own mapping; else {@link ExitCode#INTERNAL}.
+   */
   static ExitCode classify(Throwable failure, Function<Throwable, ExitCode> domain) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
+    for (Throwable t : chain(failure)) {
       if (t instanceof CommandFailure f) {
         return f.exitCode();
       }
       if (t instanceof CommandLine.ParameterException) {
         return ExitCode.USAGE;
       }
-      ExitCode own = domain.apply(t);
-      if (own != null) {
-        return own;
-      }
+    }
+    for (Throwable t : chain(failure)) {
       if (t instanceof NoSuchFileException || t instanceof FileNotFoundException) {
         return ExitCode.MISSING;
       }
-      if (t.getCause() == t) {
-        break;
+    }
+    for (Throwable t : chain(failure)) {
+      ExitCode own = domain.apply(t);
+      if (own != null) {
+        return own;
       }
     }
     return ExitCode.INTERNAL;
@@ -111,29 +118,40 @@ public final class Cli {
       return 130;
     }
     ExitCode code = classify(e, domain);
-    Throwable shown = innermostWithMessage(e, code, domain);
     if (code == ExitCode.INTERNAL) {
-      err.println(name + ": internal error: " + oneLine(String.valueOf(shown)));
+      err.println(name + ": internal error: " + oneLine(String.valueOf(e)));
       e.printStackTrace(err);
     } else {
-      err.println(name + ": " + oneLine(shown.getMessage() != null ? shown.getMessage() : shown.toString()));
+      err.println(name + ": " + oneLine(message(e, domain)));
     }
     err.flush();
     return code.code();
   }
 
-  /** The throwable that decided the code (wrappers such as Guice's carry the message second hand). */
-  private static Throwable innermostWithMessage(Throwable e, ExitCode code, Function<Throwable, ExitCode> domain) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof CommandFailure || t instanceof CommandLine.ParameterException || domain.apply(t) != null
-          || t instanceof NoSuchFileException || t instanceof FileNotFoundException) {
-        return t;
-      }
-      if (t.getCause() == null || t.getCause() == t) {
-        return code == ExitCode.INTERNAL ? e : t;
+  /** The message of the exception that says what went wrong (wrappers such as Guice's carry it second hand). */
+  private static String message(Throwable e, Function<Throwable, ExitCode> domain) {
+    for (Throwable t : chain(e)) {
+      if (t instanceof CommandFailure || t instanceof CommandLine.ParameterException || domain.apply(t) != null) {
+        return t.getMessage() != null ? t.getMessage() : t.toString();
       }
     }
-    return e;
+    for (Throwable t : chain(e)) {
+      if (t instanceof NoSuchFileException missing) {
+        return "no such file: " + missing.getFile();
+      }
+      if (t instanceof FileNotFoundException) {
+        return t.getMessage();
+      }
+    }
+    return e.getMessage() != null ? e.getMessage() : e.toString();
+  }
+
+  private static java.util.List<Throwable> chain(Throwable e) {
+    java.util.List<Throwable> chain = new java.util.ArrayList<>();
+    for (Throwable t = e; t != null && chain.size() < 32 && !chain.contains(t); t = t.getCause()) {
+      chain.add(t);
+    }
+    return chain;
   }
 
   /** {@code message} on one line (stderr is read by people and by scripts that take the first line). */

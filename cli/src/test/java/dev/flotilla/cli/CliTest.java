@@ -94,7 +94,7 @@ class CliTest {
   void failures() {
     Run missing = run("--fail", "missing");
     assertThat(missing.code()).isEqualTo(4);
-    assertThat(missing.err().strip()).isEqualTo("flotilla sample: /nonexistent/data");
+    assertThat(missing.err().strip()).isEqualTo("flotilla sample: no such file: /nonexistent/data");
     Run refused = run("--fail", "refused");
     assertThat(refused.code()).isEqualTo(5);
     assertThat(refused.err().strip()).isEqualTo("flotilla sample: the server refused party alice: job full");
