@@ -131,15 +131,29 @@ public final class Cli {
   /** The message of the exception that says what went wrong (wrappers such as Guice's carry it second hand). */
   private static String message(Throwable e, Function<Throwable, ExitCode> domain) {
     for (Throwable t : chain(e)) {
-      if (t instanceof CommandFailure || t instanceof CommandLine.ParameterException || domain.apply(t) != null) {
-        return t.getMessage() != null ? t.getMessage() : t.toString();
+      if (t instanceof CommandFailure || t instanceof CommandLine.ParameterException) {
+        return t.getMessage();
+      }
+    }
+    // a domain exception that wraps the missing file says more than the file's name
+    for (Throwable t : chain(e)) {
+      if (t instanceof NoSuchFileException || t instanceof FileNotFoundException) {
+        break;
+      }
+      if (domain.apply(t) != null && t.getMessage() != null) {
+        return t.getMessage();
       }
     }
     for (Throwable t : chain(e)) {
       if (t instanceof NoSuchFileException missing) {
-        return "no such file: " + missing.getFile();
+        return missing.getReason() != null ? missing.getReason() : "no such file: " + missing.getFile();
       }
       if (t instanceof FileNotFoundException) {
+        return t.getMessage();
+      }
+    }
+    for (Throwable t : chain(e)) {
+      if (domain.apply(t) != null && t.getMessage() != null) {
         return t.getMessage();
       }
     }
