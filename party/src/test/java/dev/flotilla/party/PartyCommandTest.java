@@ -198,4 +198,20 @@ class PartyCommandTest {
     assertThat(err.toString()).contains("image folders need the model's input shape before decoding: give "
         + "--input-shape CxHxW (e.g. 1x28x28 or 3x32x32) or a built-in --model");
   }
+
+  @Test
+  @DisplayName("a server that stays unreachable past --give-up-after ends the party with exit 3 (unreachable), naming the server and the times")
+  void givesUpAfterTheBudget() throws IOException {
+    Path train = Files.writeString(dir.resolve("train.csv"), "x,label\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n");
+    int port = dev.flotilla.testing.FreePorts.next(); // nothing listens there
+    List<String> args = argsWith("--data", train.toString());
+    args.set(args.indexOf("--server") + 1, "127.0.0.1:" + port);
+    args.addAll(List.of("--give-up-after", "2s", "--model", "mlp:1-4-2"));
+    assertThat(run(args.toArray(String[]::new))).as(err.toString()).isEqualTo(3);
+    assertThat(err.toString().strip()).startsWith("flotilla party: gave up at ")
+        .contains(" at 127.0.0.1:" + port + " (job1.server.flotilla.test) has been unreachable since ")
+        .contains("has been unreachable since ")
+        .contains("longer than --give-up-after 2s")
+        .contains("check that the server runs");
+  }
 }
