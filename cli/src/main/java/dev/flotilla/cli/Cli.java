@@ -28,7 +28,9 @@ public final class Cli {
 
   /**
    * {@code command} as a configured command line; {@code domain} maps a command's own exceptions to
-   * their exit code (null: not one of them), before the common rules of {@link #classify}.
+   * their exit code (null: not one of them), before the common rules of {@link #classify}. A failure the
+   * domain knows is printed as its message alone, even with {@link ExitCode#INTERNAL}; only unknown
+   * failures get "internal error" and a stack trace.
    */
   public static CommandLine commandLine(Object command, Function<Throwable, ExitCode> domain) {
     return configure(new CommandLine(command), domain);
@@ -118,7 +120,8 @@ public final class Cli {
       return 130;
     }
     ExitCode code = classify(e, domain);
-    if (code == ExitCode.INTERNAL) {
+    boolean known = chain(e).stream().anyMatch(t -> domain.apply(t) != null);
+    if (code == ExitCode.INTERNAL && !known) {
       err.println(name + ": internal error: " + oneLine(String.valueOf(e)));
       e.printStackTrace(err);
     } else {
