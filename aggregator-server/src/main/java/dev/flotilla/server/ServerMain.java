@@ -383,8 +383,13 @@ public final class ServerMain implements Callable<Integer> {
 
   /** Runs the command line and returns the exit code of the table (for tests and embedding). */
   public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The command line with the project's look and exit codes. */
+  public static CommandLine commandLine() {
     // flags the configuration refuses are usage errors (call()); what the files hold is input
     return Cli.commandLine(new ServerMain(), t -> t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException
-        || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null).execute(args);
+        || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null);
   }
 }

@@ -67,6 +67,9 @@ public final class Cli {
         .width(DEFAULT_WIDTH)
         .exitCodeListHeading("%nExit codes:%n")
         .exitCodeList(ExitCode.helpList());
+    java.util.Map<String, CommandLine.IHelpSectionRenderer> sections = new java.util.LinkedHashMap<>();
+    spec.usageMessage().sectionMap().forEach((key, section) -> sections.put(key, HelpWrap.wrapping(key, section)));
+    spec.usageMessage().sectionMap(sections);
     for (CommandLine sub : cl.getSubcommands().values()) {
       if (sub.getCommandSpec() != spec) {
         configureSpecs(sub);

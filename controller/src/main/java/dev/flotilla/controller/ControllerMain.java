@@ -174,7 +174,7 @@ public final class ControllerMain implements Callable<Integer> {
   }
 
   /** The command line with the project's look and exit codes (ApiProbe's failures carry theirs). */
-  static CommandLine commandLine() {
+  public static CommandLine commandLine() {
     return Cli.commandLine(new ControllerMain(), t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }
 

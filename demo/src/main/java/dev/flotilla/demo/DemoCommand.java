@@ -160,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   /** The command line with the project's look and exit codes; a federation that failed exits 1 with its logs' tails. */
-  static CommandLine commandLine() {
+  public static CommandLine commandLine() {
     return Cli.commandLine(new DemoCommand(), t -> t instanceof FederationFailure ? ExitCode.INTERNAL : null);
   }
 

@@ -61,7 +61,7 @@ public final class PartitionCommand implements Callable<Integer> {
   }
 
   /** The command line with the project's look: a bad scheme or count is a usage error (2), missing data 4. */
-  static CommandLine commandLine() {
+  public static CommandLine commandLine() {
     return Cli.commandLine(new PartitionCommand(), t -> t instanceof DataMissingException ? ExitCode.MISSING
         : t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }

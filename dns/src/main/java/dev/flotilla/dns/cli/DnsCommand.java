@@ -40,15 +40,21 @@ public final class DnsCommand implements Runnable {
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     }
-    CommandLine cli = Cli.commandLine(new DnsCommand());
+    CommandLine cli = commandLine();
     cli.setOut(out);
     cli.setErr(err);
+    return cli.execute(args);
+  }
+
+  /** The command line with the project's look and exit codes. */
+  public static CommandLine commandLine() {
+    CommandLine cli = Cli.commandLine(new DnsCommand());
     // the table's codes, and messages that name the I/O failure under a cluster error
     cli.setExecutionExceptionHandler((e, c, parseResult) -> {
       c.getErr().println(qualifiedName(c) + ": " + message(e));
       return exitCode(e).code();
     });
-    return cli.execute(args);
+    return cli;
   }
 
   private static String qualifiedName(CommandLine c) {
