@@ -2,8 +2,10 @@ package dev.flotilla.server;
 
 import com.google.inject.Guice;
 import com.google.inject.Injector;
-import com.google.inject.ProvisionException;
+import dev.flotilla.certs.CaLocation;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.tensor.WireEncoding;
@@ -28,10 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code flotilla server}: the aggregator of one federated job, over mutual TLS. */
-@Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "flotilla server", sortOptions = false,
     description = {
         "Run the aggregator of one federated-learning job over mutual TLS (BoringSSL).",
         "Parties are identified by their client certificates; at most --expected-parties (or the parties of the "
@@ -55,7 +59,8 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--key", required = true, paramLabel = "FILE", description = "Server private key, PEM (tls.key).")
   Path key;
 
-  @Option(names = "--ca", required = true, paramLabel = "FILE", description = "CA certificate(s) that party certificates must chain to, PEM.")
+  @Option(names = "--ca", required = true, paramLabel = "CA",
+      description = "The CA that party certificates must chain to: its ca.crt (PEM, may hold several), or the directory holding it.")
   Path ca;
 
   @Option(names = "--job-id", paramLabel = "JOB",
@@ -260,7 +265,7 @@ public final class ServerMain implements Callable<Integer> {
    * are admitted, so it must be a server identity of --job-id.
    */
   Identity ownIdentity() {
-    Identity self = new TlsFiles(cert, key, ca).identity();
+    Identity self = tlsFiles().identity();
     if (self.role() != Role.SERVER) {
       throw new IllegalArgumentException("--cert " + cert + " holds the " + self.role().pathSegment() + " identity " + self
           + "; the aggregator needs a server certificate (bin/flotilla certs issue --role server ...)");
@@ -289,8 +294,8 @@ public final class ServerMain implements Callable<Integer> {
         throw new IllegalArgumentException("--model: " + e.getMessage());
       }
     }
-    if (initialModel != null && !Files.isRegularFile(initialModel)) {
-      throw new IllegalArgumentException("--initial-model " + initialModel + " is not a readable file");
+    if (initialModel != null) {
+      Cli.requireFile("--initial-model", initialModel);
     }
     if (export != null && Files.isDirectory(export)) {
       throw new IllegalArgumentException("--export " + export + " is a directory; name the file to write");
@@ -324,18 +329,22 @@ public final class ServerMain implements Callable<Integer> {
         inlineModelBytes);
   }
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
-    config(jobId == null ? "unknown" : jobId);
-    for (Path p : List.of(cert, key, ca)) {
-      if (!Files.isReadable(p)) {
-        throw new IllegalArgumentException("cannot read " + p);
-      }
+    try {
+      config(jobId == null ? "unknown" : jobId);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
+    Cli.requireFile("--cert", cert);
+    Cli.requireFile("--key", key);
+    Cli.requireFile("--ca", CaLocation.certificate(ca));
     Identity self = ownIdentity();
     ServerConfig config = config(self.job());
     Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress(bind, port),
-        new TlsFiles(cert, key, ca), new java.util.LinkedHashSet<>(trustedProxy)));
+        tlsFiles(), new java.util.LinkedHashSet<>(trustedProxy)));
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     FederationServer server = injector.getInstance(FederationServer.class).start();
     ServerMetrics metrics = injector.getInstance(ServerMetrics.class);
@@ -369,28 +378,23 @@ public final class ServerMain implements Callable<Integer> {
     return 0;
   }
 
+  private TlsFiles tlsFiles() {
+    return new TlsFiles(cert, key, CaLocation.certificate(ca));
+  }
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
-  /** Runs the command line and returns the exit code (for tests and embedding). */
+  /** Runs the command line and returns the exit code of the table (for tests and embedding). */
   public static int run(String... args) {
-    CommandLine cli = new CommandLine(new ServerMain());
-    cli.setParameterExceptionHandler((e, a) -> {
-      e.getCommandLine().getErr().println("server: " + e.getMessage() + " (see --help)");
-      return 2;
-    });
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      Throwable cause = e;
-      while ((cause instanceof ProvisionException || cause instanceof com.google.inject.CreationException
-          || cause instanceof java.io.UncheckedIOException) && cause.getCause() != null) {
-        cause = cause.getCause();
-      }
-      String message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
-      commandLine.getErr().println("server: " + message.lines().findFirst().orElse(message));
-      log.debug("fatal", e);
-      return 1;
-    });
-    return cli.execute(args);
+    return commandLine().execute(args);
+  }
+
+  /** The command line with the project's look and exit codes. */
+  public static CommandLine commandLine() {
+    // flags the configuration refuses are usage errors (call()); what the files hold is input
+    return Cli.commandLine(new ServerMain(), t -> t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException
+        || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null);
   }
 }

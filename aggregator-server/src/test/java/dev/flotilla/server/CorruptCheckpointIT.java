@@ -83,7 +83,7 @@ class CorruptCheckpointIT {
   }
 
   @Test
-  @DisplayName("a checkpoint whose tensor count says 2^31-1 stops the server with exit 1 and a line naming the file "
+  @DisplayName("a checkpoint whose tensor count says 2^31-1 stops the server with exit 6 (bad input) and a line naming the file "
       + "and the field; the port never opens and the file stays as it was")
   void corruptCheckpointStopsTheServer() throws Exception {
     Path stateDir = Files.createDirectories(dir.resolve("state"));
@@ -94,7 +94,7 @@ class CorruptCheckpointIT {
 
     Exit exit = run(stateDir, port);
 
-    assertThat(exit.code()).as(exit.output()).isEqualTo(1);
+    assertThat(exit.code()).as(exit.output()).isEqualTo(6);
     assertThat(exit.output()).contains("server: checkpoint " + checkpoint
         + " is truncated or corrupt: the global model declares 2147483647 tensors");
     assertThat(exit.output()).doesNotContain("OutOfMemoryError").doesNotContain("new job");
@@ -115,7 +115,7 @@ class CorruptCheckpointIT {
 
     Exit exit = run(stateDir, FreePorts.next());
 
-    assertThat(exit.code()).as(exit.output()).isEqualTo(1);
+    assertThat(exit.code()).as(exit.output()).isEqualTo(6);
     assertThat(exit.output()).contains("server: checkpoint " + checkpoint + " cannot be read");
     assertThat(Files.isSymbolicLink(checkpoint)).isTrue();
   }

@@ -51,19 +51,19 @@ class ServerMainTest {
   @DisplayName("robust strategy options out of range, and Krum with too few parties per round, are refused with one line")
   void robustStrategyFlags() {
     Result trim = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "trimmed-mean", "--trim-fraction", "0.5");
-    assertThat(trim.code()).isEqualTo(1);
-    assertThat(trim.err().strip()).isEqualTo("server: --trim-fraction must be in [0, 0.5), got 0.5");
+    assertThat(trim.code()).isEqualTo(2);
+    assertThat(trim.err().strip()).isEqualTo("flotilla server: --trim-fraction must be in [0, 0.5), got 0.5 (see 'flotilla server --help')");
     Result f = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "krum", "--byzantine-parties", "-1");
-    assertThat(f.err().strip()).isEqualTo("server: --byzantine-parties must be >= 0, got -1");
+    assertThat(f.err().strip()).isEqualTo("flotilla server: --byzantine-parties must be >= 0, got -1 (see 'flotilla server --help')");
     Result few = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "krum", "--byzantine-parties", "2",
         "--min-parties", "6");
-    assertThat(few.code()).isEqualTo(1);
-    assertThat(few.err().strip()).isEqualTo("server: --strategy krum with --byzantine-parties 2 needs at least 7 "
-        + "updates per round (more than 2f + 2); --min-parties is 6");
+    assertThat(few.code()).isEqualTo(2);
+    assertThat(few.err().strip()).isEqualTo("flotilla server: --strategy krum with --byzantine-parties 2 needs at least 7 "
+        + "updates per round (more than 2f + 2); --min-parties is 6 (see 'flotilla server --help')");
     Result select = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "multi-krum", "--byzantine-parties", "1",
         "--krum-select", "5", "--min-parties", "5", "--expected-parties", "10");
-    assertThat(select.err().strip()).isEqualTo("server: --strategy multi-krum with --byzantine-parties 1 and "
-        + "--krum-select 5 needs at least 6 updates per round (more than 2f + 2, and m + f); --min-parties is 5");
+    assertThat(select.err().strip()).isEqualTo("flotilla server: --strategy multi-krum with --byzantine-parties 1 and "
+        + "--krum-select 5 needs at least 6 updates per round (more than 2f + 2, and m + f); --min-parties is 5 (see 'flotilla server --help')");
   }
 
   @Test
@@ -82,8 +82,8 @@ class ServerMainTest {
     assertThat(parties.err().strip()).contains("--expected-parties (2) must be >= --min-parties (3)");
 
     Result files = run("--cert", "/nonexistent/tls.crt", "--key", "b", "--ca", "c");
-    assertThat(files.code()).isNotZero();
-    assertThat(files.err().strip()).isEqualTo("server: cannot read /nonexistent/tls.crt");
+    assertThat(files.code()).isEqualTo(4);
+    assertThat(files.err().strip()).isEqualTo("flotilla server: --cert /nonexistent/tls.crt: no such file");
 
     Result timeout = run("--cert", "a", "--key", "b", "--ca", "c", "--round-timeout", "soon");
     assertThat(timeout.code()).isNotZero();
@@ -91,29 +91,30 @@ class ServerMainTest {
   }
 
   @Test
-  @DisplayName("a --state-dir that is a file is refused at start-up, with exit code 1 like the other usage errors")
+  @DisplayName("a --state-dir that is a file is refused at start-up, with exit code 2 like the other usage errors")
   void stateDirMustBeADirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir"), "x");
     Result r = run("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", file.toString());
     assertThat(r.code()).isEqualTo(run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "scaffold").code())
-        .isEqualTo(1);
-    assertThat(r.err().strip()).isEqualTo("server: --state-dir " + file + " is not a directory");
+        .isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("flotilla server: --state-dir " + file + " is not a directory (see 'flotilla server --help')");
   }
 
   @Test
   @DisplayName("--model and --initial-model are exclusive; an unknown built-in or a missing file is refused with one line")
   void modelFlags(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
     Result both = run("--cert", "a", "--key", "b", "--ca", "c", "--model", "cnn", "--initial-model", "m.safetensors");
-    assertThat(both.code()).isEqualTo(1);
-    assertThat(both.err().strip()).isEqualTo("server: --model and --initial-model are exclusive: give a built-in "
-        + "architecture or a safetensors file (its 'flotilla.model' metadata may name the architecture)");
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err().strip()).isEqualTo("flotilla server: --model and --initial-model are exclusive: give a built-in "
+        + "architecture or a safetensors file (its 'flotilla.model' metadata may name the architecture) (see 'flotilla server --help')");
     Result unknown = run("--cert", "a", "--key", "b", "--ca", "c", "--model", "gpt");
-    assertThat(unknown.err().strip()).startsWith("server: --model: unknown model 'gpt'");
+    assertThat(unknown.err().strip()).startsWith("flotilla server: --model: unknown model 'gpt'");
     Result missing = run("--cert", "a", "--key", "b", "--ca", "c", "--initial-model", dir.resolve("none.safetensors").toString());
-    assertThat(missing.err().strip()).isEqualTo("server: --initial-model " + dir.resolve("none.safetensors")
-        + " is not a readable file");
+    assertThat(missing.code()).isEqualTo(4);
+    assertThat(missing.err().strip()).isEqualTo("flotilla server: --initial-model " + dir.resolve("none.safetensors")
+        + ": no such file");
     Result export = run("--cert", "a", "--key", "b", "--ca", "c", "--export", dir.toString());
-    assertThat(export.err().strip()).isEqualTo("server: --export " + dir + " is a directory; name the file to write");
+    assertThat(export.err().strip()).isEqualTo("flotilla server: --export " + dir + " is a directory; name the file to write (see 'flotilla server --help')");
   }
 
   @Test

@@ -102,7 +102,7 @@ public final class CertificateAuthority implements CertificateIssuer {
   /** Reads dir/ca.crt, dir/ca.key and, when present, dir/ca-chain.crt; checks that key and certificate belong together. */
   public static CertificateAuthority load(Path dir) {
     if (!Files.isDirectory(dir)) {
-      throw new PkiException("CA directory does not exist: " + dir);
+      throw new PkiException("CA directory does not exist: " + dir, new java.nio.file.NoSuchFileException(dir.toString()));
     }
     X509Certificate cert = Pem.readCertificate(dir.resolve(CERTIFICATE_FILE));
     PrivateKey key = Pem.readPrivateKey(dir.resolve(KEY_FILE));

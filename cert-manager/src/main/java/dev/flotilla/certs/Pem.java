@@ -116,7 +116,7 @@ public final class Pem {
 
   static String readText(Path file) {
     if (!Files.exists(file)) {
-      throw new PkiException("missing file: " + file);
+      throw new PkiException("missing file: " + file, new java.nio.file.NoSuchFileException(file.toString()));
     }
     if (!Files.isRegularFile(file)) {
       throw new PkiException("not a regular file: " + file);

@@ -17,6 +17,8 @@ import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
 import dev.flotilla.protocol.cli.DurationConverter;
 import dev.flotilla.dns.HostPolicy;
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.dns.DnsRecord;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -45,7 +47,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code bin/flotilla controller}: runs the IflearnerJob controller in or outside a cluster. */
-@Command(name = "flotilla controller", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "flotilla controller", sortOptions = false,
     description = {
         "Runs the IflearnerJob controller: for each job it issues certificates, publishes CoreDNS records,",
         "and keeps a Service, an Ingress (or a Gateway API TLSRoute), a Pod and a NetworkPolicy in place. It",
@@ -171,18 +173,9 @@ public final class ControllerMain implements Callable<Integer> {
     System.exit(commandLine().execute(args));
   }
 
-  static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new ControllerMain());
-    cl.setParameterExceptionHandler((ex, args) -> {
-      ex.getCommandLine().getErr().println("flotilla controller: " + ex.getMessage());
-      ex.getCommandLine().getErr().println("Run 'bin/flotilla controller --help' for the options.");
-      return 2;
-    });
-    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-      commandLine.getErr().println("flotilla controller: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-      return ex instanceof ControllerExit exit ? exit.code() : 1;
-    });
-    return cl;
+  /** The command line with the project's look and exit codes (ApiProbe's failures carry theirs). */
+  public static CommandLine commandLine() {
+    return Cli.commandLine(new ControllerMain(), t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }
 
   private Config clientConfig;
@@ -324,9 +317,7 @@ public final class ControllerMain implements Callable<Integer> {
       clientConfig = Config.autoConfigure(null);
       return clientConfig;
     }
-    if (!Files.isReadable(kubeconfig)) {
-      throw new IllegalArgumentException("--kubeconfig " + kubeconfig + ": no such readable file");
-    }
+    Cli.requireFile("--kubeconfig", kubeconfig);
     try {
       clientConfig = Config.fromKubeconfig(Files.readString(kubeconfig));
     } catch (IOException e) {

@@ -53,16 +53,16 @@ class ControllerMainTest {
   @DisplayName("an --ingress-address that is not an IP literal is refused before connecting")
   void badIngressAddress() {
     Run r = run("--ingress-address", "ingress.example.org", "--kubeconfig", "/nonexistent");
-    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err().trim()).startsWith("flotilla controller: ").contains("ingress.example.org").doesNotContain("\n");
   }
 
   @Test
-  @DisplayName("a missing --kubeconfig file is named in a one-line error")
+  @DisplayName("a missing --kubeconfig file is named in a one-line error, exit 4 (missing)")
   void missingKubeconfig() {
     Run r = run("--kubeconfig", "/nonexistent/kubeconfig", "--health-port", "0");
-    assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err().trim()).isEqualTo("flotilla controller: --kubeconfig /nonexistent/kubeconfig: no such readable file");
+    assertThat(r.exit()).isEqualTo(4);
+    assertThat(r.err().trim()).isEqualTo("flotilla controller: --kubeconfig /nonexistent/kubeconfig: no such file");
   }
 
   @Test
@@ -162,7 +162,7 @@ class ControllerMainTest {
   @DisplayName("an --allowed-domain under the cluster domain is refused before connecting, in one line naming it")
   void reservedAllowedDomain() {
     Run r = run("--allowed-domain", "svc.cluster.local", "--kubeconfig", "/nonexistent");
-    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err().trim()).startsWith("flotilla controller: ").contains("svc.cluster.local", "cluster domain").doesNotContain("\n");
   }
 
@@ -187,11 +187,11 @@ class ControllerMainTest {
   @DisplayName("a malformed --gateway, or a gateway option without --gateway, is refused before connecting in one line naming it")
   void gatewayFlagsRefused() {
     Run bad = run("--gateway", "shared", "--kubeconfig", "/nonexistent");
-    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.exit()).isEqualTo(2);
     assertThat(bad.err().trim()).startsWith("flotilla controller: ").contains("--gateway must be NAMESPACE/NAME", "'shared'")
         .doesNotContain("\n");
     Run orphan = run("--gateway-listener", "fl", "--kubeconfig", "/nonexistent");
-    assertThat(orphan.exit()).isEqualTo(1);
+    assertThat(orphan.exit()).isEqualTo(2);
     assertThat(orphan.err().trim()).contains("need --gateway NAMESPACE/NAME").doesNotContain("\n");
     assertThat(run("--help").out()).contains("--gateway=NS/NAME", "--gateway-listener=NAME", "--gateway-proxy-namespace=NS",
         "--gateway-proxy-pod-label=KEY=VALUE");

@@ -1,5 +1,8 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.CommandFailure;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.demo.LocalFederation.FederationFailure;
 import dev.flotilla.demo.ingress.ViaIngress;
 import dev.flotilla.protocol.status.JobStatus;
@@ -32,9 +35,7 @@ import picocli.CommandLine.Spec;
  * {@code --trainer-command} try one's own model and data the same way.
  */
 @Command(
-    name = "demo",
-    mixinStandardHelpOptions = true,
-    version = "flotilla demo 0.1.0",
+    name = "flotilla demo",
     sortOptions = false,
     description = {
         "Runs a federation on this machine: a throw-away CA, an aggregator and N parties as separate "
@@ -47,6 +48,8 @@ public final class DemoCommand implements Callable<Integer> {
   static final String DATASET_VARIABLE = "FLOTILLA_FASHION_MNIST";
   static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
   static final String DEFAULT_MODEL = "mlp";
+  /** The one command that installs the default data set (bin/lib/demo-data.sh runs it, as root). */
+  static final String INSTALL_DATASET = "sudo apt-get install -y dataset-fashion-mnist";
   private static final List<String> DATA_FILES = List.of(
       "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
 
@@ -158,17 +161,9 @@ public final class DemoCommand implements Callable<Integer> {
     System.exit(commandLine().execute(args));
   }
 
-  static CommandLine commandLine() {
-    CommandLine commandLine = new CommandLine(new DemoCommand());
-    commandLine.setParameterExceptionHandler((e, args) -> {
-      e.getCommandLine().getErr().println("flotilla demo: " + e.getMessage() + " (see --help)");
-      return 2;
-    });
-    commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
-      cl.getErr().println("flotilla demo: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-      return 1;
-    });
-    return commandLine;
+  /** The command line with the project's look and exit codes; a federation that failed exits 1 with its logs' tails. */
+  public static CommandLine commandLine() {
+    return Cli.commandLine(new DemoCommand(), t -> t instanceof FederationFailure ? ExitCode.INTERNAL : null);
   }
 
   @Override
@@ -177,7 +172,7 @@ public final class DemoCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     validate();
     // the idx check is for the default data set; other data is the party's (or the trainer command's) to read
-    Path dataPath = data != null ? requireExisting("--data", data) : requireDataset(defaultDataDirectory());
+    Path dataPath = data != null ? Cli.requireExisting("--data", data) : requireDataset(defaultDataDirectory());
     String split = partition != null ? partition : "dirichlet:" + alpha;
     String modelLabel = modelLabel();
     FlotillaJars jars = FlotillaJars.locate();
@@ -386,7 +381,7 @@ public final class DemoCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--model must not be empty");
     }
     if (initialModel != null) {
-      requireExisting("--initial-model", initialModel);
+      Cli.requireExisting("--initial-model", initialModel);
       if (model != null) {
         // as the server's: the file's flotilla.model metadata names its architecture, if it has one
         throw new CommandLine.ParameterException(spec.commandLine(), "--model and --initial-model are exclusive: the "
@@ -394,7 +389,7 @@ public final class DemoCommand implements Callable<Integer> {
       }
     }
     if (testData != null) {
-      requireExisting("--test-data", testData);
+      Cli.requireExisting("--test-data", testData);
     }
     if (trainerCommand != null && trainerCommand.isBlank()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--trainer-command must not be empty");
@@ -424,13 +419,6 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private Path requireExisting(String option, Path path) {
-    if (!Files.exists(path)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), option + " " + path + ": no such file or directory");
-    }
-    return path;
-  }
-
   static Path defaultDataDirectory() {
     String override = System.getenv(DATASET_VARIABLE);
     return Path.of(override != null && !override.isBlank() ? override : DEFAULT_DATA);
@@ -445,9 +433,9 @@ public final class DemoCommand implements Callable<Integer> {
       }
     }
     if (!missing.isEmpty()) {
-      throw new IllegalStateException("Fashion-MNIST not found in " + dir + " (missing " + String.join(", ", missing)
-          + "); install the Debian package dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist)"
-          + " or pass --data DIR");
+      throw new CommandFailure(ExitCode.MISSING, "Fashion-MNIST not found in " + dir + " (missing "
+          + String.join(", ", missing) + "); install it with: " + INSTALL_DATASET + " (bin/flotilla demo does it "
+          + "itself when run as root), or pass --data DIR");
     }
     return dir;
   }

@@ -42,23 +42,25 @@ class DemoCommandTest {
   }
 
   @Test
-  @DisplayName("without --data, a missing Fashion-MNIST is a one-line error naming the Debian package that installs it")
+  @DisplayName("without --data, a missing Fashion-MNIST is a one-line error naming the command that installs it, exit 4")
   void missingDataset(@TempDir Path empty) {
     assertThatThrownBy(() -> DemoCommand.requireDataset(empty))
         .hasMessageStartingWith("Fashion-MNIST not found in " + empty)
-        .hasMessageContainingAll("dataset-fashion-mnist", "train-images-idx3-ubyte")
-        .hasMessageNotContaining("\n");
+        .hasMessageContainingAll("install it with: sudo apt-get install -y dataset-fashion-mnist", "train-images-idx3-ubyte")
+        .hasMessageNotContaining("\n")
+        .isInstanceOfSatisfying(dev.flotilla.cli.CommandFailure.class,
+            f -> assertThat(f.exitCode()).isEqualTo(dev.flotilla.cli.ExitCode.MISSING));
   }
 
   @Test
-  @DisplayName("--data, --test-data and --initial-model that do not exist are refused before anything starts")
+  @DisplayName("--data, --test-data and --initial-model that do not exist are refused before anything starts, exit 4")
   void missingPaths(@TempDir Path dir) {
     Path missing = dir.resolve("nothing-here");
-    assertThat(run("--data", missing.toString())).isEqualTo(2);
+    assertThat(run("--data", missing.toString())).isEqualTo(4);
     assertThat(err.toString()).contains("--data " + missing + ": no such file or directory");
-    assertThat(run("--initial-model", missing.toString())).isEqualTo(2);
+    assertThat(run("--initial-model", missing.toString())).isEqualTo(4);
     assertThat(err.toString()).contains("--initial-model " + missing + ": no such file or directory");
-    assertThat(run("--test-data", missing.toString())).isEqualTo(2);
+    assertThat(run("--test-data", missing.toString())).isEqualTo(4);
     assertThat(err.toString()).contains("--test-data " + missing + ": no such file or directory");
   }
 

@@ -386,14 +386,14 @@ class CoreDnsUpdaterIT {
     }
 
     @Test
-    @DisplayName("apply against a ConfigMap that does not exist exits 1 naming it")
+    @DisplayName("apply against a ConfigMap that does not exist exits 4 (missing) naming it")
     void applyMissingConfigMap() throws Exception {
       client.configMaps().inNamespace(NAMESPACE).withName(ref.name()).delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> configMap() == null);
 
       ProcessResult result = dnsApply("--record", "server.example.org=10.0.0.1");
 
-      assertThat(result.code).isEqualTo(1);
+      assertThat(result.code).isEqualTo(4);
       assertThat(result.err).contains("configmap kube-system/" + ref.name() + " key Corefile not found");
     }
   }

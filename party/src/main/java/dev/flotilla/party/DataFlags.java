@@ -77,12 +77,12 @@ public final class DataFlags {
    */
   void checkPaths() {
     if (!Files.exists(data)) {
-      throw new IllegalArgumentException("--data " + data + " does not exist; point it at idx files "
+      throw new dev.flotilla.party.data.DataMissingException("--data " + data + " does not exist; point it at idx files "
           + "(Debian package dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist), class folders, "
           + "a .csv, .npz or .safetensors file");
     }
     if (testData != null && !Files.exists(testData)) {
-      throw new IllegalArgumentException("--test-data " + testData + " does not exist");
+      throw new dev.flotilla.party.data.DataMissingException("--test-data " + testData + " does not exist");
     }
   }
 

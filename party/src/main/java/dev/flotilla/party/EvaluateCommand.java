@@ -1,6 +1,8 @@
 package dev.flotilla.party;
 
 import com.google.gson.GsonBuilder;
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import com.google.gson.JsonObject;
 import dev.flotilla.party.data.BadDataException;
 import dev.flotilla.party.data.DataFormat;
@@ -33,10 +35,7 @@ import picocli.CommandLine.Spec;
 /** {@code bin/flotilla evaluate}: the quality of an exported model on a data set, in this JVM with DJL. */
 @Command(
     name = "flotilla evaluate",
-    mixinStandardHelpOptions = true,
-    versionProvider = PartyCommand.Version.class,
     sortOptions = false,
-    usageHelpAutoWidth = true,
     description = {
       "Evaluates a model file (safetensors, e.g. what the server exported) on a data set: loss and accuracy for "
           + "classification, loss (mean squared error) and r2 for regression. The architecture is the built-in "
@@ -46,19 +45,11 @@ import picocli.CommandLine.Spec;
           + "x_test/y_test), else all of --data. CSV columns are standardised with the statistics of --data's rows.",
       ""
     },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:evaluated",
-      "1:unexpected internal error",
-      "2:invalid command line",
-      "3:bad input: unreadable model or data, or a model that does not fit the architecture or the data"
-    },
     footerHeading = "%nExample:%n",
     footer = {
       "  bin/flotilla evaluate --model-file state/final.safetensors --data /usr/share/datasets/fashion-mnist --json"
     })
 public final class EvaluateCommand implements Callable<Integer> {
-  static final int BAD_INPUT = 3;
 
   @Spec CommandSpec spec;
 
@@ -100,9 +91,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (evalSamples != null && evalSamples < 1) {
       throw new ParameterException(spec.commandLine(), "--eval-samples must be at least 1, got " + evalSamples);
     }
-    if (!Files.isRegularFile(modelFile)) {
-      throw new IllegalArgumentException("--model-file " + modelFile + " does not exist or is not a file");
-    }
+    Cli.requireFile("--model-file", modelFile);
     ModelFile file = Safetensors.read(modelFile);
     String builtIn = model != null ? model.trim().toLowerCase(Locale.ROOT) : file.model().orElse(null);
     if (torchScript == null && builtIn == null) {
@@ -148,27 +137,11 @@ public final class EvaluateCommand implements Callable<Integer> {
     return samples;
   }
 
-  /** Maps failures to one line on stderr and the exit codes of the help text. */
-  static int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
-    if (e instanceof IllegalArgumentException || e instanceof IOException || e instanceof BadDataException
-        || e instanceof DataMissingException) {
-      commandLine.getErr().println("flotilla evaluate: " + e.getMessage());
-      return BAD_INPUT;
-    }
-    commandLine.getErr().println("flotilla evaluate: internal error: " + e);
-    e.printStackTrace(commandLine.getErr());
-    return 1;
-  }
-
-  /** Builds the command line with Flotilla's error handling; tests call this too. */
+  /** The command line with the project's look and exit codes; tests call this too. */
   public static CommandLine commandLine() {
-    return new CommandLine(new EvaluateCommand())
-        .setExecutionExceptionHandler(EvaluateCommand::handleExecutionException)
-        .setParameterExceptionHandler((ex, args) -> {
-          ex.getCommandLine().getErr().println("flotilla evaluate: " + ex.getMessage()
-              + " (see bin/flotilla evaluate --help)");
-          return ex.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
-        });
+    return Cli.commandLine(new EvaluateCommand(), t -> t instanceof DataMissingException ? ExitCode.MISSING
+        : t instanceof IllegalArgumentException || t instanceof IOException || t instanceof BadDataException
+        ? ExitCode.BAD_INPUT : null);
   }
 
   public static void main(String[] args) {

@@ -2,11 +2,15 @@ package dev.flotilla.party;
 
 import com.google.inject.Guice;
 import com.google.inject.Injector;
-import dev.flotilla.party.client.FatalPartyException;
+import dev.flotilla.certs.CaLocation;
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.party.client.PartyRunner;
 import dev.flotilla.party.data.BadDataException;
+import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.DataOptions;
 import dev.flotilla.party.data.Partitioner;
+import dev.flotilla.protocol.cli.DurationConverter;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,10 +30,7 @@ import picocli.CommandLine.Spec;
 /** {@code bin/flotilla party}: one party of a federation, over mutual TLS to the aggregator. */
 @Command(
     name = "flotilla party",
-    mixinStandardHelpOptions = true,
-    versionProvider = PartyCommand.Version.class,
     sortOptions = false,
-    usageHelpAutoWidth = true,
     description = {
       "Runs one party of a federated-learning job: joins the aggregator over mutual TLS, and every round "
           + "fetches the global model, evaluates it on this party's test data, trains it on this party's "
@@ -40,21 +41,10 @@ import picocli.CommandLine.Spec;
           + "and carries on from the server's current round.",
       ""
     },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:the job finished; the final model was evaluated and reported",
-      "1:unexpected internal error",
-      "2:invalid command line",
-      "3:bad input: missing, unreadable or malformed data (the message names the file, line or image), certificate "
-          + "or key file; --model differs from the job's",
-      "4:TLS failure: certificate, key, CA or --server-name do not fit the server, or it is not this job's aggregator",
-      "5:refused by the server: unknown party, job finished, job full",
-      "6:the server stayed unreachable for too long"
-    },
     footerHeading = "%nExample:%n",
     footer = {
       "  bin/flotilla party --server 10.0.0.5:8443 \\",
-      "      --ca pki/ca.crt --cert pki/alice/tls.crt --key pki/alice/tls.key \\",
+      "      --ca pki/alice/ca.crt --cert pki/alice/tls.crt --key pki/alice/tls.key \\",
       "      --partition dirichlet:0.5 --partition-index 0 --partition-count 3 --seed 42"
     })
 public final class PartyCommand implements Callable<Integer> {
@@ -76,8 +66,8 @@ public final class PartyCommand implements Callable<Integer> {
           + "(default: any aggregator identity of this party's job).")
   String serverIdentity;
 
-  @Option(names = "--ca", required = true, paramLabel = "FILE",
-      description = "PEM file of the CA that signed the server's certificate (ca.crt).")
+  @Option(names = "--ca", required = true, paramLabel = "CA",
+      description = "The CA that signed the server's certificate: its ca.crt (PEM), or the directory holding it.")
   Path ca;
 
   @Option(names = "--cert", required = true, paramLabel = "FILE",
@@ -155,10 +145,16 @@ public final class PartyCommand implements Callable<Integer> {
   String trainerCommand;
 
   @Option(names = "--trainer-timeout", paramLabel = "DURATION", defaultValue = "30m",
-      converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+      converter = DurationConverter.Positive.class,
       description = "Longest run of the trainer command, e.g. 90s, 30m, 2h or PT30M; then its process tree is killed and "
           + "the round is skipped (default: ${DEFAULT-VALUE}).")
   Duration trainerTimeout;
+
+  @Option(names = "--give-up-after", paramLabel = "DURATION", defaultValue = "30m",
+      converter = DurationConverter.Positive.class,
+      description = "How long the server may stay unreachable (at the start or after losing it) before the party "
+          + "gives up with exit 3, naming the server and since when: 90s, 30m, 2h or PT30M (default: ${DEFAULT-VALUE}).")
+  Duration giveUpAfter;
 
   @Option(names = "--work-dir", paramLabel = "DIR",
       description = "Where the trainer command's round directories go; the last 3 are kept for debugging "
@@ -200,9 +196,9 @@ public final class PartyCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new ParameterException(spec.commandLine(), "--server '" + server + "' has no valid port (1-65535)");
     }
-    requireReadable("--ca", ca);
-    requireReadable("--cert", cert);
-    requireReadable("--key", key);
+    Cli.requireFile("--ca", caCertificate());
+    Cli.requireFile("--cert", cert);
+    Cli.requireFile("--key", key);
     validateData();
     try {
       Partitioner.parse(partition);
@@ -230,7 +226,7 @@ public final class PartyCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--torchscript and --trainer-command exclude each other");
     }
     if (torchScript != null) {
-      requireReadable("--torchscript", torchScript);
+      Cli.requireFile("--torchscript", torchScript);
     }
     if (trainerCommand == null && workDir != null) {
       throw new ParameterException(spec.commandLine(), "--work-dir is for --trainer-command only");
@@ -252,7 +248,7 @@ public final class PartyCommand implements Callable<Integer> {
     }
   }
 
-  /** Checks the data flags; the files themselves are read (and refused with exit 3) when the party starts. */
+  /** Checks the data flags; the files themselves are read (and refused with exit 6) when the party starts. */
   void validateData() {
     try {
       dataFlags.checkPaths();
@@ -282,68 +278,21 @@ public final class PartyCommand implements Callable<Integer> {
         partitionIndex, partitionCount, seed, maxSamples, evalSamples);
   }
 
-  private void requireReadable(String flag, Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new ParameterException(spec.commandLine(), flag + " " + file + " does not exist or is not a file");
-    }
-    if (!Files.isReadable(file)) {
-      throw new ParameterException(spec.commandLine(), flag + " " + file + " is not readable by this user");
-    }
+  /** The CA certificate that --ca names (CaLocation: the file, or ca.crt in the directory). */
+  Path caCertificate() {
+    return CaLocation.certificate(ca);
   }
 
-  /** Maps failures to one line on stderr and the exit codes of the help text. */
-  static int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
-    if (e instanceof FatalPartyException fatal) {
-      commandLine.getErr().println("flotilla party: " + fatal.getMessage());
-      return fatal.exitCode();
-    }
-    if (e instanceof BadDataException missing) {
-      commandLine.getErr().println("flotilla party: " + missing.getMessage());
-      return FatalPartyException.BAD_INPUT;
-    }
-    Throwable root = e;
-    if (e instanceof com.google.inject.ProvisionException || e instanceof com.google.inject.CreationException) {
-      root = e.getCause() != null ? e.getCause() : e;
-      if (root instanceof FatalPartyException fatal) {
-        commandLine.getErr().println("flotilla party: " + fatal.getMessage());
-        return fatal.exitCode();
-      }
-      if (root instanceof BadDataException || root instanceof IllegalArgumentException) {
-        commandLine.getErr().println("flotilla party: " + root.getMessage());
-        return FatalPartyException.BAD_INPUT;
-      }
-    }
-    if (e instanceof IllegalArgumentException) {
-      commandLine.getErr().println("flotilla party: " + e.getMessage());
-      return FatalPartyException.BAD_INPUT;
-    }
-    if (e instanceof InterruptedException) {
-      commandLine.getErr().println("flotilla party: stopped before the job finished");
-      return 130;
-    }
-    commandLine.getErr().println("flotilla party: internal error: " + root);
-    root.printStackTrace(commandLine.getErr());
-    return 1;
-  }
-
-  static int handleParameterException(ParameterException e, String[] args) {
-    CommandLine commandLine = e.getCommandLine();
-    commandLine.getErr().println("flotilla party: " + e.getMessage() + " (see bin/flotilla party --help)");
-    return commandLine.getCommandSpec().exitCodeOnInvalidInput();
-  }
-
-  /** Builds the command line with Flotilla's error handling; tests call this too. */
+  /** The command line with the project's look and exit codes (cli.ExitCode); tests call this too. */
   public static CommandLine commandLine() {
-    return new CommandLine(new PartyCommand())
-        .setExecutionExceptionHandler(PartyCommand::handleExecutionException)
-        .setParameterExceptionHandler(PartyCommand::handleParameterException);
+    return Cli.commandLine(new PartyCommand(), PartyCommand::exitCode);
   }
 
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String version = PartyCommand.class.getPackage().getImplementationVersion();
-      return new String[] {"flotilla party " + (version == null ? "(development build)" : version)};
+  /** Data that is not there is missing (4); data, flags or files the party cannot use are bad input (6). */
+  private static ExitCode exitCode(Throwable t) {
+    if (t instanceof DataMissingException) {
+      return ExitCode.MISSING;
     }
+    return t instanceof BadDataException || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null;
   }
 }

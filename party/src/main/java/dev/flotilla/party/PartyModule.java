@@ -37,7 +37,7 @@ final class PartyModule extends AbstractModule {
   RunnerSettings settings() {
     return new RunnerSettings(options.model, options.localEpochs, options.batchSize, options.learningRate,
         options.momentum, options.seed, options.partitionIndex, FederationSession.Deadlines.defaults(),
-        Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofMinutes(30));
+        Duration.ofMillis(500), Duration.ofSeconds(30), options.giveUpAfter);
   }
 
   @Provides
@@ -61,7 +61,7 @@ final class PartyModule extends AbstractModule {
           options.batchSize, options.learningRate, options.momentum, 0, options.seed);
       return new ExternalTrainer(new ExternalTrainerSettings(options.trainerCommand, options.trainerTimeout,
           options.workDir, options.dataFlags.data(), options.dataFlags.testData(), options.partition, options.partitionIndex,
-          options.partitionCount, options.seed, options.maxSamples, options.evalSamples, defaults, List.of(options.ca, options.cert, options.key)));
+          options.partitionCount, options.seed, options.maxSamples, options.evalSamples, defaults, List.of(options.caCertificate(), options.cert, options.key)));
     }
     return new DjlTrainer(data.get(), options.seed, options.torchScript);
   }
@@ -70,6 +70,6 @@ final class PartyModule extends AbstractModule {
   @Singleton
   ChannelFactory channels(PartyIdentity identity) {
     return new MutualTlsChannelFactory(options.server, options.serverName, options.serverIdentity, options.cert,
-        options.key, options.ca, identity.identity());
+        options.key, options.caCertificate(), identity.identity());
   }
 }

@@ -78,22 +78,22 @@ class EvaluateCommandTest {
   }
 
   @Test
-  @DisplayName("a model file that does not fit the named architecture, or names none, exits 3 saying why")
+  @DisplayName("a model file that does not fit the named architecture, or names none, exits 6 (bad input) saying why; a missing file 4")
   void misfitsRefused() throws Exception {
     Run cnn = run("--model-file", modelFile.toString(), "--model", "cnn", "--data",
         RealServer.fashionMnistDirectory().toString());
-    assertThat(cnn.exit()).isEqualTo(3);
+    assertThat(cnn.exit()).isEqualTo(6);
     assertThat(cnn.err()).contains("flotilla evaluate: model cnn: layout tensor 0 fc1.weight[200, 784] does not fit "
         + "DJL parameter 01Conv2d_weight [6, 1, 5, 5]");
 
     Path anonymous = dir.resolve("anonymous.safetensors");
     Safetensors.write(anonymous, ModelSpecs.forName("mlp"), ModelSpecs.initialWeights("mlp", 1), Map.of());
     Run unnamed = run("--model-file", anonymous.toString(), "--data", RealServer.fashionMnistDirectory().toString());
-    assertThat(unnamed.exit()).isEqualTo(3);
+    assertThat(unnamed.exit()).isEqualTo(6);
     assertThat(unnamed.err()).contains("names no built-in model (no flotilla.model metadata); give --model NAME");
 
     Run missing = run("--model-file", dir.resolve("nope.safetensors").toString());
-    assertThat(missing.exit()).isEqualTo(3);
-    assertThat(missing.err()).contains("nope.safetensors does not exist");
+    assertThat(missing.exit()).isEqualTo(4);
+    assertThat(missing.err()).contains("--model-file " + dir.resolve("nope.safetensors") + ": no such file");
   }
 }

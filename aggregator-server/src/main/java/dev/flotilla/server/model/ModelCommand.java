@@ -4,6 +4,8 @@ import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.Safetensors;
 import dev.flotilla.protocol.model.SafetensorsHeader;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,7 +21,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code bin/flotilla model}: write a built-in's initial model, show a safetensors file's layout. */
-@Command(name = "model", mixinStandardHelpOptions = true, version = "flotilla model 0.1.0",
+@Command(name = "flotilla model",
     description = "Model files (safetensors): write a built-in architecture's initial model, show a file's layout.",
     subcommands = {ModelCommand.Init.class, ModelCommand.Show.class, CommandLine.HelpCommand.class})
 public final class ModelCommand implements Runnable {
@@ -120,25 +122,9 @@ public final class ModelCommand implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  /** Usage errors exit 2, refused files and failed writes 1, each with one line on stderr. */
+  /** Usage errors exit 2, a missing file 4, a file that is not safetensors 6, each with one line on stderr. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new ModelCommand());
-    cl.setParameterExceptionHandler((ex, args) -> {
-      CommandLine cmd = ex.getCommandLine();
-      String name = cmd.getCommandSpec().qualifiedName();
-      cmd.getErr().println(name + ": " + ex.getMessage() + " (see '" + name + " --help')");
-      cmd.getErr().flush();
-      return cmd.getCommandSpec().exitCodeOnInvalidInput();
-    });
-    cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-      String message = ex instanceof IOException || ex instanceof IllegalArgumentException ? ex.getMessage() : ex.toString();
-      if (ex instanceof java.nio.file.NoSuchFileException) {
-        message = "no such file " + ex.getMessage();
-      }
-      cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + message);
-      cmd.getErr().flush();
-      return 1;
-    });
-    return cl;
+    return Cli.commandLine(new ModelCommand(),
+        t -> t instanceof IOException || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null);
   }
 }

@@ -2,6 +2,8 @@ package dev.flotilla.server.status;
 
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.StatusJson;
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
@@ -16,12 +18,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code bin/flotilla status}: a job's status file as a readable summary, or checked JSON. */
-@Command(name = "status", mixinStandardHelpOptions = true, version = "flotilla status 0.1.0",
+@Command(name = "flotilla status",
     description = "Print the aggregator's status file (--status-file): the job, round x of y, the parties and who "
-        + "is connected, each round's accuracy, late or dropped parties and times (training, evaluation, protocol).",
-    exitCodeListHeading = "Exit codes:%n",
-    exitCodeList = {"0:printed", "1:no status file, or a file that is not a job status (the reason on stderr)",
-        "2:usage error"})
+        + "is connected, each round's accuracy, late or dropped parties and times (training, evaluation, protocol).")
 public final class StatusCommand implements Callable<Integer> {
 
   /** Where {@code --state-dir DIR} looks: the server writes it there when started with --status-file DIR/status.json. */
@@ -66,26 +65,9 @@ public final class StatusCommand implements Callable<Integer> {
     System.exit(commandLine().execute(args));
   }
 
-  /** Usage errors exit 2, a missing or refused file 1, each with one line on stderr. */
+  /** Usage errors exit 2, no status file 4, a file that is not a job status 6, each with one line on stderr. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new StatusCommand());
-    cl.setParameterExceptionHandler((ex, args) -> {
-      CommandLine cmd = ex.getCommandLine();
-      cmd.getErr().println("status: " + ex.getMessage() + " (see 'status --help')");
-      cmd.getErr().flush();
-      return cmd.getCommandSpec().exitCodeOnInvalidInput();
-    });
-    cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-      String message;
-      if (ex instanceof NoSuchFileException missing) {
-        message = missing.getReason() != null ? missing.getReason() : "no such file " + missing.getFile();
-      } else {
-        message = ex instanceof IOException ? ex.getMessage() : ex.toString();
-      }
-      cmd.getErr().println("status: " + message);
-      cmd.getErr().flush();
-      return 1;
-    });
-    return cl;
+    return Cli.commandLine(new StatusCommand(),
+        t -> t instanceof IOException || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null);
   }
 }

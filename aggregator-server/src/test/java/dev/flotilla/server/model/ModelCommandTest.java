@@ -71,18 +71,18 @@ class ModelCommandTest {
   }
 
   @Test
-  @DisplayName("a refused file, a missing file and an unknown model each end with one line and a non-zero exit")
+  @DisplayName("a refused file (6), a missing file (4) and an unknown model (2) each end with one line")
   void refusals() throws Exception {
     Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[] {1, 2, 3});
     Result r = run("show", bad.toString());
-    assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).isEqualTo("model show: model file " + bad + ": is 3 bytes long, too short for the 8-byte header length\n");
+    assertThat(r.code()).isEqualTo(6);
+    assertThat(r.err()).isEqualTo("flotilla model show: model file " + bad + ": is 3 bytes long, too short for the 8-byte header length\n");
     Result missing = run("show", dir.resolve("none").toString());
-    assertThat(missing.code()).isEqualTo(1);
-    assertThat(missing.err()).isEqualTo("model show: no such file " + dir.resolve("none") + "\n");
+    assertThat(missing.code()).isEqualTo(4);
+    assertThat(missing.err()).isEqualTo("flotilla model show: no such file: " + dir.resolve("none") + "\n");
     Result unknown = run("init", "--model", "gpt", "--out", dir.resolve("x").toString());
     assertThat(unknown.code()).isEqualTo(2);
-    assertThat(unknown.err()).startsWith("model init: --model: unknown model 'gpt'");
+    assertThat(unknown.err()).startsWith("flotilla model init: --model: unknown model 'gpt'");
     assertThat(dir.resolve("x")).doesNotExist();
   }
 

@@ -122,32 +122,32 @@ class StatusCommandTest {
   }
 
   @Test
-  @DisplayName("a missing status file exits 1 with one line naming it (and, for --state-dir, how the server writes it)")
+  @DisplayName("a missing status file exits 4 (missing) with one line naming it (and, for --state-dir, how the server writes it)")
   void missing() {
     Path absent = dir.resolve("absent.json");
     Result r = run(absent.toString());
-    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.code()).isEqualTo(4);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).isEqualTo("status: no status file at " + absent + "\n");
+    assertThat(r.err()).isEqualTo("flotilla status: no status file at " + absent + "\n");
 
     Result inDir = run("--state-dir", dir.resolve("nowhere").toString());
-    assertThat(inDir.code()).isEqualTo(1);
+    assertThat(inDir.code()).isEqualTo(4);
     Path expected = dir.resolve("nowhere").resolve("status.json");
-    assertThat(inDir.err()).isEqualTo("status: no status file at " + expected
+    assertThat(inDir.err()).isEqualTo("flotilla status: no status file at " + expected
         + ": the server writes it there when started with --status-file " + expected + "\n");
   }
 
   @Test
-  @DisplayName("a file that is not a status exits 1 saying what is wrong with it")
+  @DisplayName("a file that is not a status exits 6 (bad input) saying what is wrong with it")
   void notAStatus() throws Exception {
     Path file = dir.resolve("other.json");
     Files.writeString(file, "{\"job_id\": \"x\"}");
 
     Result r = run(file.toString());
 
-    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.code()).isEqualTo(6);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).isEqualTo("status: status file " + file + " lacks the field 'model'\n");
+    assertThat(r.err()).isEqualTo("flotilla status: status file " + file + " lacks the field 'model'\n");
   }
 
   @Test
@@ -156,6 +156,6 @@ class StatusCommandTest {
     assertThat(run().code()).isEqualTo(2);
     Result both = run(dir.resolve("a.json").toString(), "--state-dir", dir.toString());
     assertThat(both.code()).isEqualTo(2);
-    assertThat(both.err()).startsWith("status: ").contains("mutually exclusive");
+    assertThat(both.err()).startsWith("flotilla status: ").contains("mutually exclusive");
   }
 }

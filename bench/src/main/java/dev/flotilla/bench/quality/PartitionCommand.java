@@ -1,5 +1,7 @@
 package dev.flotilla.bench.quality;
 
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.FashionMnist;
 import dev.flotilla.party.data.ImageDataset;
@@ -14,8 +16,6 @@ import picocli.CommandLine.Option;
 /** {@code bin/flotilla partition}: the parts of the training set that parties started with the same options train on. */
 @Command(
     name = "flotilla partition",
-    mixinStandardHelpOptions = true,
-    version = "flotilla partition 0.1.0",
     sortOptions = false,
     description = {
       "Writes the split of the Fashion-MNIST training set that parties started with the same --partition, "
@@ -60,17 +60,10 @@ public final class PartitionCommand implements Callable<Integer> {
     return 0;
   }
 
-  static CommandLine commandLine() {
-    CommandLine commandLine = new CommandLine(new PartitionCommand());
-    commandLine.setParameterExceptionHandler((e, args) -> {
-      e.getCommandLine().getErr().println("flotilla partition: " + e.getMessage() + " (see --help)");
-      return 2;
-    });
-    commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
-      cl.getErr().println("flotilla partition: " + e.getMessage());
-      return e instanceof IllegalArgumentException || e instanceof DataMissingException ? 3 : 1;
-    });
-    return commandLine;
+  /** The command line with the project's look: a bad scheme or count is a usage error (2), missing data 4. */
+  public static CommandLine commandLine() {
+    return Cli.commandLine(new PartitionCommand(), t -> t instanceof DataMissingException ? ExitCode.MISSING
+        : t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }
 
   public static void main(String[] args) {

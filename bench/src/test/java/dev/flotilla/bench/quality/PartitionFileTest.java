@@ -76,18 +76,18 @@ class PartitionFileTest {
   }
 
   @Test
-  @DisplayName("a bad scheme or count is refused with the accepted forms, before anything is written")
+  @DisplayName("a bad scheme or count is a usage error (2) naming the accepted forms, before anything is written")
   void refusals(@TempDir Path dir) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     CommandLine commandLine = PartitionCommand.commandLine().setErr(new PrintWriter(err, true));
     int code = commandLine.execute("--data", RealServer.fashionMnistDirectory().toString(), "--partition", "dirichlet:-1",
         "--count", "10", "--out", dir.resolve("a.json").toString());
-    assertThat(code).isEqualTo(3);
+    assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("ALPHA must be a positive finite number").contains("labels:K");
     err.reset();
     code = commandLine.execute("--data", RealServer.fashionMnistDirectory().toString(), "--count", "0",
         "--out", dir.resolve("b.json").toString());
-    assertThat(code).isEqualTo(3);
+    assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--count must be at least 1");
     assertThat(dir).isEmptyDirectory();
   }

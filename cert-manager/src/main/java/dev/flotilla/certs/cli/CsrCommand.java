@@ -2,6 +2,8 @@ package dev.flotilla.certs.cli;
 
 import dev.flotilla.certs.CertificateSigningRequest;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.cli.CommandFailure;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.PkiException;
@@ -17,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "csr", mixinStandardHelpOptions = true,
     description = "Make a key and a certificate signing request locally: writes DIR/tls.key (0600) and "
         + "DIR/tls.csr asking for the identity spiffe://DOMAIN/job/JOB/ROLE/NAME (or /ROLE/NAME for ingress "
-        + "and controller). Send only tls.csr to the CA ('certs sign'); the key never leaves this host.")
+        + "and controller). Send only tls.csr to the CA ('certs sign'), and put the tls.crt and ca.crt it returns in DIR beside the key, which never leaves this host.")
 final class CsrCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -29,7 +31,8 @@ final class CsrCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (Files.exists(out.resolve(IssuedCertificate.KEY_FILE))) {
-      throw new PkiException(out.resolve(IssuedCertificate.KEY_FILE) + " already exists: refusing to overwrite a private key");
+      throw new CommandFailure(ExitCode.REFUSED, out.resolve(IssuedCertificate.KEY_FILE)
+          + " already exists: refusing to overwrite a private key");
     }
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new PkiException("--out " + out + " is not a directory");

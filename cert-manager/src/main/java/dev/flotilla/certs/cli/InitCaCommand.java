@@ -2,6 +2,8 @@ package dev.flotilla.certs.cli;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Fingerprints;
+import dev.flotilla.cli.CommandFailure;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.PkiException;
 import java.nio.file.Files;
@@ -37,7 +39,8 @@ final class InitCaCommand implements Callable<Integer> {
   public Integer call() {
     var lifetime = Options.days(spec, days);
     if (Files.exists(out.resolve(CertificateAuthority.KEY_FILE))) {
-      throw new PkiException(out.resolve(CertificateAuthority.KEY_FILE) + " already exists: refusing to overwrite a CA key");
+      throw new CommandFailure(ExitCode.REFUSED, out.resolve(CertificateAuthority.KEY_FILE)
+          + " already exists: refusing to overwrite a CA key");
     }
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new PkiException("--out " + out + " is not a directory");

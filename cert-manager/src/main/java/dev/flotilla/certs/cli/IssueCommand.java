@@ -1,5 +1,6 @@
 package dev.flotilla.certs.cli;
 
+import dev.flotilla.certs.CaLocation;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.LeafRequest;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Spec;
 final class IssueCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--ca", required = true, paramLabel = "DIR", description = "CA directory (ca.crt, ca.key).")
+  @Option(names = "--ca", required = true, paramLabel = "CA",
+      description = "The CA: its directory from 'certs init-ca' (ca.crt, ca.key), or its ca.crt with ca.key beside it.")
   Path caDir;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.crt, tls.key, ca.crt.")
@@ -44,7 +46,7 @@ final class IssueCommand implements Callable<Integer> {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new PkiException("--out " + out + " is not a directory");
     }
-    CertificateAuthority ca = CertificateAuthority.load(caDir);
+    CertificateAuthority ca = CertificateAuthority.load(CaLocation.signingDirectory(caDir));
     IssuedCertificate issued = ca.issue(builder.keyType(ca.keyType()).build());
     issued.writeTo(out);
     spec.commandLine().getOut().printf("wrote %s, %s and %s%n", out.resolve(IssuedCertificate.CERTIFICATE_FILE),

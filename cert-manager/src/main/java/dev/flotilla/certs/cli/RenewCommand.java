@@ -1,10 +1,12 @@
 package dev.flotilla.certs.cli;
 
+import dev.flotilla.certs.CaLocation;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.CertificateRenewer;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.RenewalPolicy;
+import dev.flotilla.cli.Cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,7 +21,8 @@ import picocli.CommandLine.Spec;
 final class RenewCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--ca", required = true, paramLabel = "DIR", description = "CA directory (ca.crt, ca.key).")
+  @Option(names = "--ca", required = true, paramLabel = "CA",
+      description = "The CA: its directory from 'certs init-ca' (ca.crt, ca.key), or its ca.crt with ca.key beside it.")
   Path caDir;
 
   @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory with tls.crt, tls.key, ca.crt.")
@@ -30,8 +33,9 @@ final class RenewCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Cli.requireExisting("--dir", dir);
     var current = Pem.readCertificate(dir.resolve(IssuedCertificate.CERTIFICATE_FILE));
-    CertificateAuthority ca = CertificateAuthority.load(caDir);
+    CertificateAuthority ca = CertificateAuthority.load(CaLocation.signingDirectory(caDir));
     var renewed = new CertificateRenewer(ca).renewIfDue(dir, force);
     if (renewed.isEmpty()) {
       spec.commandLine().getOut().printf("not due: %s renews after %s (use --force to renew now)%n",

@@ -8,6 +8,7 @@ import dev.flotilla.certs.Fingerprints;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.RenewalPolicy;
+import dev.flotilla.cli.Cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ final class ShowCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    Cli.requireFile("FILE", file);
     String text = Files.exists(file) && Files.isRegularFile(file) && Files.isReadable(file) ? Files.readString(file) : "";
     if (text.contains("CERTIFICATE REQUEST")) {
       CertificateSigningRequest csr = CertificateSigningRequest.read(file);

@@ -1,7 +1,11 @@
 package dev.flotilla.certs.cli;
 
+import dev.flotilla.certs.CaLocation;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.CertificateSigningRequest;
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.CommandFailure;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
@@ -15,20 +19,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "sign", mixinStandardHelpOptions = true,
-    description = "Sign a CSR with the CA: writes DIR/tls.crt and DIR/ca.crt (the key stays with the "
-        + "requester). The CSR must ask for exactly one identity of --role in --domain (and of --job when "
+    description = "Sign a CSR with the CA: writes tls.crt and ca.crt beside the CSR (or in --out DIR); the "
+        + "key stays with the requester. The CSR must ask for exactly one identity of --role in --domain (and of --job when "
         + "given), and only DNS names in that role's zone (servers: .server.DOMAIN, parties: .party.DOMAIN); "
         + "anything else is refused, naming it. The CSR's signature must verify. Lifetime: 90 days.")
 final class SignCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--ca", required = true, paramLabel = "DIR", description = "CA directory (ca.crt, ca.key).")
+  @Option(names = "--ca", required = true, paramLabel = "CA",
+      description = "The CA: its directory from 'certs init-ca' (ca.crt, ca.key), or its ca.crt with ca.key beside it.")
   Path caDir;
 
   @Option(names = "--csr", required = true, paramLabel = "FILE", description = "The PEM certificate signing request.")
   Path csrFile;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.crt and ca.crt.")
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Directory for tls.crt and ca.crt (default: the CSR's directory, so that key, CSR and certificate "
+          + "of one identity live together).")
   Path out;
 
   @Option(names = "--role", required = true, paramLabel = "ROLE", converter = Options.RoleConverter.class,
@@ -48,12 +55,21 @@ final class SignCommand implements Callable<Integer> {
     if (job != null) {
       policy = policy.onlyJob(job);
     }
+    Cli.requireFile("--csr", csrFile);
+    if (out == null) {
+      out = csrFile.toAbsolutePath().getParent();
+    }
     CertificateSigningRequest csr = CertificateSigningRequest.read(csrFile);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new PkiException("--out " + out + " is not a directory");
     }
-    CertificateAuthority ca = CertificateAuthority.load(caDir);
-    IssuedCertificate signed = ca.sign(csr, role, policy);
+    CertificateAuthority ca = CertificateAuthority.load(CaLocation.signingDirectory(caDir));
+    IssuedCertificate signed;
+    try {
+      signed = ca.sign(csr, role, policy);
+    } catch (PkiException e) {
+      throw new CommandFailure(ExitCode.REFUSED, e.getMessage(), e);
+    }
     signed.writeTo(out);
     spec.commandLine().getOut().printf("wrote %s and %s%n", out.resolve(IssuedCertificate.CERTIFICATE_FILE),
         out.resolve(IssuedCertificate.CA_FILE));

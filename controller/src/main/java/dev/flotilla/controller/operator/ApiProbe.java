@@ -1,6 +1,7 @@
 package dev.flotilla.controller.operator;
 
-import dev.flotilla.controller.ControllerExit;
+import dev.flotilla.cli.CommandFailure;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.controller.api.IflearnerJob;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -44,7 +45,7 @@ public final class ApiProbe implements AutoCloseable {
   }
 
   /**
-   * Throws a {@link ControllerExit} with one line saying what stops the controller: the API server
+   * Throws a {@link CommandFailure} with one line saying what stops the controller: the API server
    * unreachable (still, after {@code wait}: a pod just started may find its Service address not yet
    * routed, a busy API server may be slow) or refusing the credentials, the CRD not installed, or no
    * right to list IflearnerJobs in a watched namespace (those two at once: waiting does not mend them).
@@ -62,7 +63,7 @@ public final class ApiProbe implements AutoCloseable {
       unreachable = reach();
     }
     if (unreachable.isPresent()) {
-      throw new ControllerExit(ControllerExit.API_UNREACHABLE, unreachable.get()
+      throw new CommandFailure(ExitCode.UNREACHABLE, unreachable.get()
           + (wait.isZero() ? "" : " (tried for " + wait.toSeconds() + " s, --startup-timeout)"));
     }
     List<String> namespaces = scope.allNamespaces() ? java.util.Collections.singletonList(null) : scope.namespaces();
@@ -78,17 +79,17 @@ public final class ApiProbe implements AutoCloseable {
       } catch (KubernetesClientException e) {
         String where = ns == null ? "across all namespaces" : "in namespace " + ns;
         if (e.getCode() == 404) {
-          throw new ControllerExit(ControllerExit.CRD_MISSING, "the API server at " + server + " serves no IflearnerJobs ("
+          throw new CommandFailure(ExitCode.MISSING, "the API server at " + server + " serves no IflearnerJobs ("
               + IflearnerJob.GROUP + "/" + IflearnerJob.VERSION + "): install the CRD with kubectl apply -f "
               + "config/crd/iflearnerjobs.git.iflytek.com-v1.yml (or kubectl apply -k config/default)");
         }
         if (e.getCode() == 403) {
-          throw new ControllerExit(ControllerExit.FORBIDDEN, "the controller's identity may not list IflearnerJobs " + where
+          throw new CommandFailure(ExitCode.REFUSED, "the controller's identity may not list IflearnerJobs " + where
               + " (403 from " + server + "): " + (ns == null
                   ? "bind the ClusterRole of config/cluster-wide"
                   : "apply the Role and RoleBinding of config/rbac/namespaced in " + ns));
         }
-        throw new ControllerExit(ControllerExit.API_UNREACHABLE, "cannot list IflearnerJobs " + where + " at " + server
+        throw new CommandFailure(ExitCode.UNREACHABLE, "cannot list IflearnerJobs " + where + " at " + server
             + ": " + reason(e));
       }
     }

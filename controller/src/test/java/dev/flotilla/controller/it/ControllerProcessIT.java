@@ -3,7 +3,8 @@ package dev.flotilla.controller.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.controller.ControllerExit;
+import dev.flotilla.cli.CommandFailure;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.controller.ControllerMain;
 import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.RealServer;
@@ -86,7 +87,7 @@ class ControllerProcessIT {
     int nobody = FreePorts.next();
     Process p = start(List.of("--kubeconfig", kubeconfig(nobody).toString(), "--namespace", "default", "--health-port", "0",
         "--startup-timeout", "5s"));
-    assertThat(exitOf(p)).isEqualTo(ControllerExit.API_UNREACHABLE).isEqualTo(3);
+    assertThat(exitOf(p)).isEqualTo(ExitCode.UNREACHABLE.code()).isEqualTo(3);
     assertThat(stderr().lines().toList()).singleElement().asString()
         .startsWith("flotilla controller: cannot reach the API server at https://127.0.0.1:" + nobody)
         .contains("ConnectException", "(tried for 5 s, --startup-timeout)");
@@ -101,7 +102,7 @@ class ControllerProcessIT {
     }
     Path file = Files.writeString(dir.resolve("kubeconfig"), kubeConfigYaml);
     Process p = start(List.of("--kubeconfig", file.toString(), "--namespace", "default", "--health-port", "0"));
-    assertThat(exitOf(p)).isEqualTo(ControllerExit.CRD_MISSING).isEqualTo(4);
+    assertThat(exitOf(p)).isEqualTo(ExitCode.MISSING.code()).isEqualTo(4);
     assertThat(stderr().lines().toList()).singleElement().asString()
         .startsWith("flotilla controller: the API server at ")
         .contains("serves no IflearnerJobs (git.iflytek.com/v1)", "kubectl apply -f config/crd/iflearnerjobs.git.iflytek.com-v1.yml");
@@ -117,7 +118,7 @@ class ControllerProcessIT {
     Path file = Files.writeString(dir.resolve("kubeconfig"), kubeConfigYaml);
     Process p = start(List.of("--kubeconfig", file.toString(), "--namespace", "default", "--health-port", "0",
         "--gateway", "gateway-system/shared"));
-    assertThat(exitOf(p)).isEqualTo(ControllerExit.CRD_MISSING);
+    assertThat(exitOf(p)).isEqualTo(ExitCode.MISSING.code());
     assertThat(stderr().lines().toList()).singleElement().asString()
         .startsWith("flotilla controller: --gateway is set, but the API server does not serve [tlsroutes, gateways] in "
             + "gateway.networking.k8s.io/v1")

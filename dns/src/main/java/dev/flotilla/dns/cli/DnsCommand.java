@@ -1,5 +1,7 @@
 package dev.flotilla.dns.cli;
 
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.dns.CoreDnsUpdateException;
 import dev.flotilla.dns.CorefileEditException;
 import dev.flotilla.dns.CorefileParseException;
@@ -17,27 +19,16 @@ import picocli.CommandLine;
 /** {@code flotilla dns}: CoreDNS template records for the cluster and /etc/hosts blocks for bare metal. */
 @Command(
     name = "flotilla dns",
-    mixinStandardHelpOptions = true,
-    version = "flotilla dns 0.1.0",
     description = "CoreDNS template records (A/AAAA, wildcards such as *.server.example.org) in managed "
         + "regions of a Corefile, and /etc/hosts blocks for hosts without cluster DNS.",
-    subcommands = {RenderCommand.class, HostsCommand.class, ApplyCommand.class, CommandLine.HelpCommand.class},
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:done",
-      "1:cluster error (unreachable API server, ConfigMap or key missing, conflicts without end)",
-      "2:bad input (Corefile that does not parse, invalid host or IP, misplaced wildcard, unknown option)"
-    })
+    subcommands = {RenderCommand.class, HostsCommand.class, ApplyCommand.class, CommandLine.HelpCommand.class})
 public final class DnsCommand implements Runnable {
-
-  static final int EXIT_CLUSTER = 1;
-  static final int EXIT_BAD_INPUT = 2;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: render, hosts or apply (see --help)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: render, hosts or apply");
   }
 
   public static void main(String[] args) {
@@ -49,18 +40,21 @@ public final class DnsCommand implements Runnable {
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     }
-    CommandLine cli = new CommandLine(new DnsCommand());
+    CommandLine cli = commandLine();
     cli.setOut(out);
     cli.setErr(err);
-    cli.setParameterExceptionHandler((e, a) -> {
-      e.getCommandLine().getErr().println(qualifiedName(e.getCommandLine()) + ": " + e.getMessage());
-      return EXIT_BAD_INPUT;
-    });
+    return cli.execute(args);
+  }
+
+  /** The command line with the project's look and exit codes. */
+  public static CommandLine commandLine() {
+    CommandLine cli = Cli.commandLine(new DnsCommand());
+    // the table's codes, and messages that name the I/O failure under a cluster error
     cli.setExecutionExceptionHandler((e, c, parseResult) -> {
       c.getErr().println(qualifiedName(c) + ": " + message(e));
-      return exitCode(e);
+      return exitCode(e).code();
     });
-    return cli.execute(args);
+    return cli;
   }
 
   private static String qualifiedName(CommandLine c) {
@@ -90,17 +84,46 @@ public final class DnsCommand implements Runnable {
     return message.replace('\n', ' ').replaceAll("\\s+", " ").strip();
   }
 
-  private static int exitCode(Exception e) {
+  static ExitCode exitCode(Exception e) {
+    if (e instanceof InvalidRecordException) {
+      return ExitCode.USAGE; // a flag's value or a combination of flags
+    }
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      if (t instanceof java.nio.file.NoSuchFileException) {
+        return ExitCode.MISSING;
+      }
+    }
     if (e instanceof CorefileParseException
         || e instanceof CorefileEditException
-        || e instanceof InvalidRecordException
         || e instanceof UncheckedIOException) {
-      return EXIT_BAD_INPUT;
+      return ExitCode.BAD_INPUT;
     }
-    if (e instanceof CoreDnsUpdateException || e instanceof KubernetesClientException) {
-      return EXIT_CLUSTER;
+    if (e instanceof CoreDnsUpdateException update) {
+      return switch (update.reason()) {
+        case CONFIGMAP_NOT_FOUND, KEY_NOT_FOUND -> ExitCode.MISSING;
+        case API_ERROR -> update.getCause() instanceof KubernetesClientException k ? ofApi(k) : ExitCode.UNREACHABLE;
+        default -> ExitCode.INTERNAL;
+      };
     }
-    return EXIT_CLUSTER;
+    if (e instanceof KubernetesClientException k) {
+      return ofApi(k);
+    }
+    return ExitCode.INTERNAL;
+  }
+
+  /** 401/403: refused; 404: missing; no HTTP answer at all: unreachable. */
+  private static ExitCode ofApi(KubernetesClientException e) {
+    for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+      if (t instanceof IOException) {
+        return ExitCode.UNREACHABLE;
+      }
+    }
+    return switch (e.getCode()) {
+      case 401, 403 -> ExitCode.REFUSED;
+      case 404 -> ExitCode.MISSING;
+      case 0, -1 -> ExitCode.UNREACHABLE;
+      default -> ExitCode.INTERNAL;
+    };
   }
 
   /** {@code HOST=IP} on the command line. */

@@ -127,26 +127,26 @@ class DnsCommandTest {
   }
 
   @Test
-  @DisplayName("a Corefile that does not parse exits 2 naming the line, and prints nothing")
+  @DisplayName("a Corefile that does not parse exits 6 (bad input) naming the line, and prints nothing")
   void unparseableCorefile() throws IOException {
     Files.writeString(corefile, ".:53 {\n    errors\n    forward . \"8.8.8.8\n}\n");
 
     int code = run("render", "--corefile", corefile.toString(), "--record", "server.example.org=10.0.0.1");
 
-    assertThat(code).isEqualTo(2);
+    assertThat(code).isEqualTo(6);
     assertThat(out.toString()).isEmpty();
     assertThat(err.toString()).isEqualTo("flotilla dns render: Corefile line 3: unterminated quoted string\n");
   }
 
   @Test
-  @DisplayName("a missing Corefile or server block exits 2 with the problem named")
+  @DisplayName("a missing Corefile exits 4 (missing), a missing server block 6 (bad input), with the problem named")
   void missingInputs() {
-    assertThat(run("render", "--corefile", dir.resolve("nope").toString())).isEqualTo(2);
+    assertThat(run("render", "--corefile", dir.resolve("nope").toString())).isEqualTo(4);
     assertThat(err.toString()).contains("cannot read '" + dir.resolve("nope") + "': no such file");
     err.getBuffer().setLength(0);
 
     assertThat(run("render", "--corefile", corefile.toString(), "--server-block", "cluster.local:53",
-        "--record", "a.example.org=10.0.0.1")).isEqualTo(2);
+        "--record", "a.example.org=10.0.0.1")).isEqualTo(6);
     assertThat(err.toString()).contains("no server block for 'cluster.local:53'");
     assertThat(out.toString()).isEmpty();
   }
@@ -158,11 +158,11 @@ class DnsCommandTest {
     assertThat(err.toString()).contains("Unknown option: '--bogus'");
     err.getBuffer().setLength(0);
     assertThat(run()).isEqualTo(2);
-    assertThat(err.toString()).isEqualTo("flotilla dns: missing command: render, hosts or apply (see --help)\n");
+    assertThat(err.toString()).isEqualTo("flotilla dns: missing command: render, hosts or apply (see 'flotilla dns --help')\n");
   }
 
   @Test
-  @DisplayName("apply against an API server that is not there exits 1 naming the ConfigMap and the connection failure")
+  @DisplayName("apply against an API server that is not there exits 3 (unreachable) naming the ConfigMap and the connection failure")
   void applyUnreachable() throws IOException {
     Path kubeconfig = dir.resolve("kubeconfig");
     Files.writeString(kubeconfig, "apiVersion: v1\nkind: Config\n"
@@ -173,7 +173,7 @@ class DnsCommandTest {
 
     int code = run("apply", "--kubeconfig", kubeconfig.toString(), "--record", "server.example.org=10.0.0.1");
 
-    assertThat(code).isEqualTo(1);
+    assertThat(code).isEqualTo(3);
     assertThat(out.toString()).isEmpty();
     assertThat(err.toString()).startsWith("flotilla dns apply: cannot read configmap kube-system/coredns key Corefile")
         .contains("ConnectException");

@@ -1,5 +1,6 @@
 package dev.flotilla.party.client;
 
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.protocol.tls.ExpectedPeer;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
@@ -53,9 +54,9 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
           .keepAliveTimeout(20, TimeUnit.SECONDS)
           .build();
     } catch (IllegalStateException e) {
-      throw new FatalPartyException(FatalPartyException.TLS_FAILURE, e.getMessage(), e);
+      throw new FatalPartyException(ExitCode.TLS, e.getMessage(), e);
     } catch (IllegalArgumentException | UncheckedIOException e) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "cannot use the TLS files (--cert "
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "cannot use the TLS files (--cert "
           + files.certificateChain() + ", --key " + files.privateKey() + ", --ca " + files.trustedCa() + "): "
           + e.getMessage(), e);
     }

@@ -1,5 +1,6 @@
 package dev.flotilla.party.client;
 
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
@@ -40,33 +41,33 @@ public record PartyIdentity(Identity identity, X509Certificate certificate) {
       Collection<? extends java.security.cert.Certificate> all =
           CertificateFactory.getInstance("X.509").generateCertificates(in);
       if (all.isEmpty()) {
-        throw new FatalPartyException(FatalPartyException.BAD_INPUT, "--cert " + file + " holds no certificate");
+        throw new FatalPartyException(ExitCode.BAD_INPUT, "--cert " + file + " holds no certificate");
       }
       leaf = (X509Certificate) all.iterator().next();
     } catch (IOException e) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "cannot read --cert " + file + ": " + e.getMessage(), e);
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "cannot read --cert " + file + ": " + e.getMessage(), e);
     } catch (CertificateException e) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT,
+      throw new FatalPartyException(ExitCode.BAD_INPUT,
           "--cert " + file + " is not a PEM X.509 certificate: " + e.getMessage(), e);
     }
     try {
       leaf.checkValidity();
     } catch (CertificateExpiredException e) {
-      throw new FatalPartyException(FatalPartyException.TLS_FAILURE, "the certificate in --cert " + file
+      throw new FatalPartyException(ExitCode.TLS, "the certificate in --cert " + file
           + " expired on " + leaf.getNotAfter().toInstant() + "; issue a new one (bin/flotilla certs issue)", e);
     } catch (CertificateNotYetValidException e) {
-      throw new FatalPartyException(FatalPartyException.TLS_FAILURE, "the certificate in --cert " + file
+      throw new FatalPartyException(ExitCode.TLS, "the certificate in --cert " + file
           + " is not valid before " + leaf.getNotBefore().toInstant() + "; check this host's clock", e);
     }
     Identity identity;
     try {
       identity = Identity.of(leaf);
     } catch (PkiException e) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "the certificate in --cert " + file
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "the certificate in --cert " + file
           + " names no party: " + e.getMessage(), e);
     }
     if (identity.role() != Role.PARTY) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "the certificate in --cert " + file + " holds the "
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "the certificate in --cert " + file + " holds the "
           + identity.role().pathSegment() + " identity " + identity + "; a party needs a party certificate "
           + "(spiffe://<domain>/job/<job>/party/<name>)");
     }

@@ -1,5 +1,6 @@
 package dev.flotilla.party.client;
 
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalTrainer;
 import dev.flotilla.party.train.LocalUpdate;
@@ -122,7 +123,7 @@ public final class PartyRunner {
           if (tls.isPresent()) {
             tlsFailures++;
             if (Failures.looksLikeCertificateProblem(tls.get()) || tlsFailures >= MAX_CONSECUTIVE_TLS_FAILURES) {
-              throw new FatalPartyException(FatalPartyException.TLS_FAILURE, "TLS handshake with "
+              throw new FatalPartyException(ExitCode.TLS, "TLS handshake with "
                   + channels.describe() + " failed: " + Failures.rootMessage(tls.get())
                   + "; check that --ca is the CA that signed the server's certificate, that --cert/--key are a "
                   + "party certificate from the job's CA, and that --server-name matches a DNS name in the "
@@ -132,7 +133,7 @@ public final class PartyRunner {
             tlsFailures = 0;
             Optional<String> refusal = Failures.refusalAtJoin(status);
             if (refusal.isPresent()) {
-              throw new FatalPartyException(FatalPartyException.REFUSED, refusal.get() + " [job " + jobId + ", party "
+              throw new FatalPartyException(ExitCode.REFUSED, refusal.get() + " [job " + jobId + ", party "
                   + partyName + ", server " + channels.describe() + "]", e);
             }
           }
@@ -148,8 +149,9 @@ public final class PartyRunner {
           outageSince = now;
         }
         if (Duration.between(outageSince, now).compareTo(settings.maxOutage()) > 0) {
-          throw new FatalPartyException(FatalPartyException.UNREACHABLE, "gave up: " + channels.describe()
-              + " has been unreachable since " + outageSince + " (last error " + Failures.describe(lost)
+          throw new FatalPartyException(ExitCode.UNREACHABLE, "gave up at " + now + ": the server "
+              + channels.describe() + " has been unreachable since " + outageSince + ", longer than --give-up-after "
+              + dev.flotilla.protocol.cli.Durations.format(settings.maxOutage()) + " (last error " + Failures.describe(lost)
               + "); check that the server runs and that --server points at it");
         }
         Duration delay = backoff.nextDelay();
@@ -169,7 +171,7 @@ public final class PartyRunner {
       try {
         trainingSamples = trainer.trainingSamples(RoundContext.beforeRounds(jobId, partyName));
       } catch (TrainerException e) {
-        throw new FatalPartyException(FatalPartyException.BAD_INPUT, "cannot count the training samples: "
+        throw new FatalPartyException(ExitCode.BAD_INPUT, "cannot count the training samples: "
             + e.getMessage(), e);
       }
     }
@@ -191,14 +193,14 @@ public final class PartyRunner {
       partyName = join.getPartyName();
     }
     if (settings.model() != null && !sameBuiltIn(settings.model(), join.getModel())) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "this party was started with --model "
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "this party was started with --model "
           + settings.model() + " but job " + jobId + " trains '" + join.getModel() + "'; use --model "
           + join.getModel() + " or leave --model out");
     }
     try {
       updateEncoding = WireEncoding.of(join.getUpdateEncoding());
     } catch (IllegalArgumentException e) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "job " + jobId + " asks for updates encoded as "
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "job " + jobId + " asks for updates encoded as "
           + (join.getUpdateEncoding() == Encoding.UNRECOGNIZED ? "unknown (" + join.getUpdateEncodingValue() + ")"
               : join.getUpdateEncoding()) + ", which this party cannot send; it sends " + WireEncoding.NAMES, e);
     }
@@ -208,7 +210,7 @@ public final class PartyRunner {
         trainer.prepare(join.getModel(), jobLayout);
         layout = jobLayout;
       } catch (IllegalArgumentException e) {
-        throw new FatalPartyException(FatalPartyException.BAD_INPUT, "job " + jobId + " trains model '"
+        throw new FatalPartyException(ExitCode.BAD_INPUT, "job " + jobId + " trains model '"
             + join.getModel() + "', which this party cannot train: " + e.getMessage(), e);
       }
     }
@@ -341,7 +343,7 @@ public final class PartyRunner {
     try {
       evaluation = trainer.evaluate(context, global.tensors());
     } catch (TrainerException e) {
-      throw new FatalPartyException(FatalPartyException.BAD_INPUT, "the final model v" + finished.getModelVersion()
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "the final model v" + finished.getModelVersion()
           + " could not be evaluated: " + e.getMessage() + " [job " + jobId + ", party " + partyName + "]", e);
     }
     EvaluationReport report = EvaluationReport.newBuilder()

@@ -1,5 +1,6 @@
 package dev.flotilla.party.client;
 
+import dev.flotilla.cli.ExitCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -42,7 +43,7 @@ class PartyIdentityTest {
     ca.issue(LeafRequest.builder(Identity.server("flotilla.test", "mnist", "mnist")).build()).writeTo(dir);
     assertThatThrownBy(() -> PartyIdentity.fromCertificateFile(dir.resolve("tls.crt")))
         .isInstanceOfSatisfying(FatalPartyException.class,
-            e -> assertThat(e.exitCode()).isEqualTo(FatalPartyException.BAD_INPUT))
+            e -> assertThat(e.exitCode()).isEqualTo(ExitCode.BAD_INPUT))
         .hasMessageContaining("holds the server identity spiffe://flotilla.test/job/mnist/server/mnist");
   }
 
@@ -61,7 +62,7 @@ class PartyIdentityTest {
     Path file = Files.writeString(dir.resolve("tls.crt"), "-----BEGIN NOTHING-----\n");
     assertThatThrownBy(() -> PartyIdentity.fromCertificateFile(file))
         .isInstanceOfSatisfying(FatalPartyException.class,
-            e -> assertThat(e.exitCode()).isEqualTo(FatalPartyException.BAD_INPUT))
+            e -> assertThat(e.exitCode()).isEqualTo(ExitCode.BAD_INPUT))
         .hasMessageContaining("--cert")
         .hasMessageContaining(file.toString());
   }

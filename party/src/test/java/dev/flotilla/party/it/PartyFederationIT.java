@@ -97,21 +97,21 @@ class PartyFederationIT {
   }
 
   @Test
-  @DisplayName("a party whose certificate comes from another CA exits 4 with a message about TLS")
+  @DisplayName("a party whose certificate comes from another CA exits 7 (TLS) with a message about TLS")
   void foreignCertificate() throws Exception {
     try (Federation federation = new Federation(dir, "it-foreign")) {
       federation.serverArgs("--rounds", "1", "--min-parties", "1");
       federation.startServer();
       Federation.RunningParty stranger = federation.startParty(federation.strangerParty("stranger"), args(0));
 
-      assertThat(stranger.exitCode().get(2, TimeUnit.MINUTES)).as(stranger.err().toString()).isEqualTo(4);
+      assertThat(stranger.exitCode().get(2, TimeUnit.MINUTES)).as(stranger.err().toString()).isEqualTo(7);
       System.out.println("foreign party's stderr: " + stranger.err());
       assertThat(stranger.err().toString()).contains("TLS").contains("--cert");
     }
   }
 
   @Test
-  @DisplayName("a party expecting another server name exits 4 naming --server-name")
+  @DisplayName("a party expecting another server name exits 7 (TLS) naming --server-name")
   void wrongServerName() throws Exception {
     try (Federation federation = new Federation(dir, "it-name")) {
       federation.serverArgs("--rounds", "1", "--min-parties", "1");
@@ -119,7 +119,7 @@ class PartyFederationIT {
       Federation.RunningParty alice = federation.startParty(federation.party("alice"),
           "impostor.flotilla.test", args(0));
 
-      assertThat(alice.exitCode().get(2, TimeUnit.MINUTES)).as(alice.err().toString()).isEqualTo(4);
+      assertThat(alice.exitCode().get(2, TimeUnit.MINUTES)).as(alice.err().toString()).isEqualTo(7);
       System.out.println("misdirected party's stderr: " + alice.err());
       assertThat(alice.err().toString()).contains("--server-name");
     }

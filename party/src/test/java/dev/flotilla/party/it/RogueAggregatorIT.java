@@ -93,7 +93,7 @@ class RogueAggregatorIT {
       assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("party exited").isTrue();
       String output = Files.readString(log);
       System.out.println("party against " + rogueFiles.getFileName() + ": exit " + process.exitValue() + "\n" + output);
-      assertThat(process.exitValue()).as(output).isEqualTo(4);
+      assertThat(process.exitValue()).as(output).isEqualTo(7);
       assertThat(output).contains("the peer presented " + presented
           + "; expected the aggregator of job it-rogue in flotilla.test (spiffe://flotilla.test/job/it-rogue/server/"
           + expectedName + ")");
@@ -104,7 +104,7 @@ class RogueAggregatorIT {
   }
 
   @Test
-  @DisplayName("a party refuses a rogue aggregator holding a party certificate of its CA with the aggregator's host name, exits 4 and never calls it")
+  @DisplayName("a party refuses a rogue aggregator holding a party certificate of its CA with the aggregator's host name, exits 7 (TLS) and never calls it")
   void partyCertificateAsAggregator() throws Exception {
     CertificateAuthority ca = CertificateAuthority.createRoot("rogue-it-ca", Duration.ofHours(1), KeyType.EC_P256);
     ca.writeTo(dir.resolve("ca"));
