@@ -1,5 +1,9 @@
 package dev.flotilla.server;
 
+import picocli.CommandLine.Mixin;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.common.logging.Logging;
+import dev.flotilla.common.logging.LogContext;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.ProvisionException;
@@ -38,6 +42,7 @@ import picocli.CommandLine.Option;
             + "parties reconnect by themselves.",
         "Exits 0 once all rounds are done and the final evaluations arrived (or --final-eval-wait passed).", ""})
 public final class ServerMain implements Callable<Integer> {
+  @Mixin LogOptions logOptions;
 
   private static final Logger log = LoggerFactory.getLogger(ServerMain.class);
 
@@ -365,6 +370,7 @@ public final class ServerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Logging.start(LogContext.ROLE_SERVER);
     System.exit(run(args));
   }
 

@@ -1,5 +1,6 @@
 package dev.flotilla.certs;
 
+import dev.flotilla.common.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -122,10 +123,14 @@ public final class CertificateSigningRequest {
 
   /** Writes dir/tls.key (mode 0600) and dir/tls.csr, all or none. */
   public void writeTo(Path dir) {
-    new AtomicFiles()
-        .addSecret(dir.resolve(IssuedCertificate.KEY_FILE), Pem.encode(privateKey()))
-        .add(dir.resolve(CSR_FILE), pem())
-        .write();
+    try {
+      AtomicFiles.batch()
+          .addSecret(dir.resolve(IssuedCertificate.KEY_FILE), Pem.encode(privateKey()))
+          .add(dir.resolve(CSR_FILE), pem())
+          .write();
+    } catch (IOException e) {
+      throw PkiException.io(e);
+    }
   }
 
   /** True when the CSR is signed by the key it carries (proof of possession, and not tampered with). */

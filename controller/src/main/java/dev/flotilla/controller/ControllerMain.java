@@ -1,5 +1,9 @@
 package dev.flotilla.controller;
 
+import picocli.CommandLine.Mixin;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.common.logging.Logging;
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.NetworkPolicyModel;
@@ -52,6 +56,7 @@ import picocli.CommandLine.Option;
         "reconciles the namespaces it is given (default: its own), and keeps the CA keys in its own namespace.",
         "Two replicas may run: one leads through a Lease, the other stands by."})
 public final class ControllerMain implements Callable<Integer> {
+  @Mixin LogOptions logOptions;
 
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
 
@@ -168,6 +173,7 @@ public final class ControllerMain implements Callable<Integer> {
   Duration startupTimeout;
 
   public static void main(String[] args) {
+    Logging.start(LogContext.ROLE_CONTROLLER);
     System.exit(commandLine().execute(args));
   }
 

@@ -1,5 +1,9 @@
 package dev.flotilla.demo;
 
+import picocli.CommandLine.Mixin;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.common.logging.Logging;
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.demo.LocalFederation.FederationFailure;
 import dev.flotilla.demo.ingress.ViaIngress;
 import dev.flotilla.protocol.status.JobStatus;
@@ -43,6 +47,7 @@ import picocli.CommandLine.Spec;
             + "--trainer-command 'CMD' (e.g. examples/pytorch/fashion_mnist.py, see examples/README.md).",
         "Child logs go to <dir>/logs; every child process is ended when the demo exits."})
 public final class DemoCommand implements Callable<Integer> {
+  @Mixin LogOptions logOptions;
 
   static final String DATASET_VARIABLE = "FLOTILLA_FASHION_MNIST";
   static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -153,6 +158,7 @@ public final class DemoCommand implements Callable<Integer> {
   boolean keepDirectory;
 
   public static void main(String[] args) {
+    Logging.start(LogContext.ROLE_DEMO);
     System.exit(commandLine().execute(args));
   }
 

@@ -1,5 +1,6 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.common.AtomicFiles;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
@@ -8,10 +9,8 @@ import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.RoundRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -74,13 +73,8 @@ public record DemoReport(
   public void writeTo(Path file) {
     Path target = file.toAbsolutePath();
     try {
-      if (target.getParent() != null) {
-        Files.createDirectories(target.getParent());
-      }
-      Path temporary = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-      Files.writeString(temporary, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(toJson())
-          + "\n", StandardCharsets.UTF_8);
-      Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeString(target, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(toJson())
+          + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report " + target + ": " + e.getMessage(), e);
     }

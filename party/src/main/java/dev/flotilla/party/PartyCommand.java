@@ -1,5 +1,6 @@
 package dev.flotilla.party;
 
+import dev.flotilla.common.logging.LogOptions;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import dev.flotilla.party.client.FatalPartyException;
@@ -89,6 +90,7 @@ public final class PartyCommand implements Callable<Integer> {
   Path key;
 
   @Mixin DataFlags dataFlags;
+  @Mixin LogOptions logOptions;
 
   @Option(names = "--test-fraction", paramLabel = "F", defaultValue = "0.2",
       description = "Share of --data held out for testing when there is no test data, cut with --seed before the "

@@ -1,5 +1,6 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.MetricNames;
@@ -55,6 +56,8 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   /** With the given state writer (tests block or break it). */
   RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints, StateWriter writer,
       ServerMetrics metrics, String tlsProvider, Clock clock) throws IOException {
+    LogContext.set(LogContext.ROLE, LogContext.ROLE_SERVER);
+    LogContext.set(LogContext.JOB, config.jobId());
     ModelSource source = config.initialModel() != null ? ModelSource.file(config.initialModel())
         : ModelSource.builtIn(config.model(), config.seed());
     AllowList allowList = new AllowList(config.jobId(), config.allowedParties(), config.allowPartyFile());

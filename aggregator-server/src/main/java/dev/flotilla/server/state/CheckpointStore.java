@@ -1,5 +1,6 @@
 package dev.flotilla.server.state;
 
+import dev.flotilla.common.AtomicFiles;
 import com.google.gson.stream.JsonWriter;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.RoundRecord;
@@ -56,7 +57,7 @@ public final class CheckpointStore {
   }
 
   public void save(Checkpoint checkpoint) throws IOException {
-    AtomicFiles.write(file, raw -> {
+    AtomicFiles.writeStream(file, raw -> {
       CheckedOutputStream checked = new CheckedOutputStream(raw, new CRC32());
       DataOutputStream out = new DataOutputStream(checked);
       out.write(MAGIC);

@@ -5,6 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.ParameterizedTest;
+import java.nio.charset.StandardCharsets;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
+import dev.flotilla.common.logging.LogSettings;
+import dev.flotilla.common.logging.LogFormat;
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.ModelAssembler;
@@ -107,6 +115,34 @@ class RoundLoopTest {
     FakeLink link = new FakeLink();
     c.openRoundsStream(party, link);
     return link;
+  }
+
+  @ParameterizedTest
+  @EnumSource(LogFormat.class)
+  @DisplayName("the server's log lines name its role, the job and the round, in either format")
+  void logLinesNameJobRoleAndRound(LogFormat format) throws Exception {
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    LogFormat before = LogSettings.format();
+    LogContext.clear();
+    LogSettings.setFormat(format);
+    LogSettings.output(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      RoundCoordinator c = start(config(1), new StateWriter("jobL", dir.resolve("status.json")));
+      FakeLink alice = connect(c, "alice");
+      submit(c, "alice", alice, Weights.shifted(ModelSpecs.initialWeights(MODEL, 3), 1f));
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.roundsCompleted() == 1);
+    } finally {
+      LogSettings.output(null);
+      LogSettings.setFormat(before);
+    }
+    String completed = captured.toString(StandardCharsets.UTF_8).lines()
+        .filter(l -> l.contains("round 1 completed")).findFirst().orElseThrow();
+    if (format == LogFormat.HUMAN) {
+      assertThat(completed).matches("\\S+Z INFO  \\[server job=jobL party=- round=1\\] RoundLoop: job jobL: round 1 completed.*");
+    } else {
+      assertThat(completed).startsWith("{\"time\":").contains("\"level\":\"INFO\",\"role\":\"server\",\"job\":\"jobL\","
+          + "\"party\":null,\"round\":1,\"logger\":\"dev.flotilla.server.round.RoundLoop\",\"message\":\"job jobL: round 1 completed");
+    }
   }
 
   @Test

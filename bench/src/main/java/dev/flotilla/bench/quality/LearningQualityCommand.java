@@ -1,5 +1,7 @@
 package dev.flotilla.bench.quality;
 
+import org.slf4j.event.Level;
+import dev.flotilla.common.logging.LogSettings;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -226,7 +228,7 @@ public final class LearningQualityCommand implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "warn");
+    LogSettings.levelUnlessSet("ai.djl", Level.WARN);
     CommandLine commandLine = new CommandLine(new LearningQualityCommand());
     commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
       cl.getErr().println("learning-quality: " + e.getMessage());

@@ -1,5 +1,7 @@
 package dev.flotilla.bench.quality;
 
+import org.slf4j.event.Level;
+import dev.flotilla.common.logging.LogSettings;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.flotilla.party.data.FashionMnist;
@@ -89,7 +91,7 @@ public final class TrainingSpeed implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "warn");
+    LogSettings.levelUnlessSet("ai.djl", Level.WARN);
     System.exit(new CommandLine(new TrainingSpeed()).execute(args));
   }
 }

@@ -1,5 +1,7 @@
 package dev.flotilla.certs.cli;
 
+import org.slf4j.event.Level;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.certs.PkiException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -32,8 +34,7 @@ public final class CertsCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
-        System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+    LogSettings.defaultLevelUnlessSet(Level.WARN);
     System.exit(commandLine().execute(args));
   }
 

@@ -1,5 +1,7 @@
 package dev.flotilla.dns.cli;
 
+import org.slf4j.event.Level;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.dns.CoreDnsUpdateException;
 import dev.flotilla.dns.CorefileEditException;
 import dev.flotilla.dns.CorefileParseException;
@@ -46,9 +48,7 @@ public final class DnsCommand implements Runnable {
 
   /** Runs the command line with the given streams; returns the exit code. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
+    LogSettings.defaultLevelUnlessSet(Level.WARN);
     CommandLine cli = new CommandLine(new DnsCommand());
     cli.setOut(out);
     cli.setErr(err);

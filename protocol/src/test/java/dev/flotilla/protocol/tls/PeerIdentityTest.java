@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.tls;
 
+import dev.flotilla.certs.Pem;
 import static dev.flotilla.protocol.tls.TlsFixtures.DOMAIN;
 import static dev.flotilla.protocol.tls.TlsFixtures.JOB;
 import static dev.flotilla.protocol.tls.TlsFixtures.SERVER;
@@ -48,7 +49,7 @@ class PeerIdentityTest {
     CA.writeTo(tmp.resolve("ca-" + n));
     Path out = RogueCertificates.issue(tmp.resolve("ca-" + n), tmp.resolve("rogue-" + n), cn, sans);
     try {
-      return PemFiles.certificates(out.resolve("tls.crt")).get(0);
+      return Pem.readCertificates(out.resolve("tls.crt")).get(0);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
