@@ -1,5 +1,6 @@
 package dev.flotilla.controller.it;
 
+import dev.flotilla.controller.model.NginxAnnotations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -337,7 +338,7 @@ class LeastPrivilegeIT {
   void terminateClientSecret() throws Exception {
     awaitReconciled("tmnist-server");
     Ingress ingress = admin.network().v1().ingresses().inNamespace(JOBS).withName("tmnist-server").get();
-    String ref = ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-ssl-secret");
+    String ref = ingress.getMetadata().getAnnotations().get(NginxAnnotations.PROXY_SSL_SECRET);
     assertThat(ref).startsWith(JOBS + "/");
     Secret client = await("proxy-ssl-secret").atMost(WAIT).until(() ->
         admin.secrets().inNamespace(JOBS).withName(ref.substring(JOBS.length() + 1)).get(), s -> s != null);

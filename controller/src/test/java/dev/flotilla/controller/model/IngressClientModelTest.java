@@ -70,11 +70,11 @@ class IngressClientModelTest {
   void required() {
     assertThat(IngressClientModel.required(SERVER)).isTrue();
     assertThat(IngressModel.desired(SERVER).getMetadata().getAnnotations())
-        .containsEntry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/" + SERVER.ingressClientSecretName());
+        .containsEntry(NginxAnnotations.PROXY_SSL_SECRET, "fl/" + SERVER.ingressClientSecretName());
     assertThat(IngressClientModel.required(new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "fl")))).as("passthrough").isFalse();
     assertThat(IngressClientModel.required(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl")))).as("iflearner image").isFalse();
     assertThat(IngressModel.desired(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"))).getMetadata().getAnnotations())
-        .doesNotContainKey("nginx.ingress.kubernetes.io/proxy-ssl-secret");
+        .doesNotContainKey(NginxAnnotations.PROXY_SSL_SECRET);
     assertThat(IngressClientModel.required(terminateServer(j -> j.getSpec().setHost(null)))).as("no host").isFalse();
   }
 

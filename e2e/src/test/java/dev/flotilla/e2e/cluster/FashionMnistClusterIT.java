@@ -1,5 +1,7 @@
 package dev.flotilla.e2e.cluster;
 
+import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.server.metrics.ServerMetrics;
 import static dev.flotilla.testing.RealServer.FASHION_MNIST;
 import static dev.flotilla.testing.RealServer.NGINX;
 import static dev.flotilla.testing.RealServer.SINGLE_NODE_CLUSTER;
@@ -176,7 +178,7 @@ class FashionMnistClusterIT {
           continue;
         }
         OptionalDouble reconciled = PrometheusScrape.sum(p.getStatus().getPodIP(), CONTROLLER_HEALTH_PORT,
-            "flotilla_controller_reconciles_total");
+            ControllerMetrics.RECONCILES);
         if (reconciled.isPresent() && reconciled.getAsDouble() >= JOBS.size()) {
           return true;
         }
@@ -293,7 +295,7 @@ class FashionMnistClusterIT {
     if (server == null || server.getStatus().getPodIP() == null) {
       return OptionalDouble.empty();
     }
-    return PrometheusScrape.sum(server.getStatus().getPodIP(), SERVER_METRICS_PORT, "flotilla_rounds_completed");
+    return PrometheusScrape.sum(server.getStatus().getPodIP(), SERVER_METRICS_PORT, ServerMetrics.ROUNDS_COMPLETED);
   }
 
   String serverLog() {

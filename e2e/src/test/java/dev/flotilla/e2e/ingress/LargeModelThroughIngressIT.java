@@ -1,5 +1,6 @@
 package dev.flotilla.e2e.ingress;
 
+import dev.flotilla.controller.model.NginxAnnotations;
 import static dev.flotilla.testing.RealServer.NGINX;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -125,7 +126,7 @@ class LargeModelThroughIngressIT {
     backend = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", backendPort), Ingresses.files(pki.server()))
         .addService(service).build().start();
     nginx = Ingresses.start(dir.resolve("nginx"), TlsMode.TERMINATE, pki, backendPort,
-        ingress -> new IngressBuilder(ingress).editMetadata().removeFromAnnotations(IngressModel.PROXY_BODY_SIZE)
+        ingress -> new IngressBuilder(ingress).editMetadata().removeFromAnnotations(NginxAnnotations.PROXY_BODY_SIZE)
             .endMetadata().build(),
         Map.of());
     channel = Ingresses.partyChannel(nginx.address(), pki, "party-1");
