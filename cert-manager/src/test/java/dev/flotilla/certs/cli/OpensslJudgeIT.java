@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Real openssl as an independent judge of what the certs CLI and the library write. */
 @RequiresRealServers(RealServer.OPENSSL)
-class OpensslJudgeTest {
+class OpensslJudgeIT {
   @TempDir Path tmp;
 
   record Result(int exitCode, String output) {}

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 @RequiresRealServers(RealServer.PYTORCH)
 @DisplayName("the exported model works in PyTorch")
-class ExportPyTorchTest {
+class ExportPyTorchIT {
 
   @TempDir
   Path dir;
