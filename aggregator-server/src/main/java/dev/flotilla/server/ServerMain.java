@@ -1,23 +1,22 @@
 package dev.flotilla.server;
 
-import picocli.CommandLine.Mixin;
-import dev.flotilla.common.logging.LogOptions;
-import dev.flotilla.common.logging.Logging;
-import dev.flotilla.common.logging.LogContext;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.ProvisionException;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.Role;
+import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.common.logging.Logging;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.admission.NormBound;
-import dev.flotilla.server.metrics.ServerMetrics;
-import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.aggregation.Strategies;
 import dev.flotilla.server.aggregation.StrategyOptions;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.round.RoundCoordinator;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -28,9 +27,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code flotilla server}: the aggregator of one federated job, over mutual TLS. */
 @Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,

@@ -1,16 +1,16 @@
 package dev.flotilla.server;
 
-import dev.flotilla.server.metrics.ServerMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.protocol.status.JobStatus;
-import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;

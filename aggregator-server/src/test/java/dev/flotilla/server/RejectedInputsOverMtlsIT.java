@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.protocol.status.JobStatus;
-import dev.flotilla.protocol.status.StatusJson;
 import com.google.protobuf.ByteString;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;

@@ -1,10 +1,10 @@
 package dev.flotilla.server;
 
-import dev.flotilla.server.metrics.ServerMetrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.protocol.tensor.FloatKernels;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.ProcessRun;
 import dev.flotilla.testing.RealServer;

@@ -3,10 +3,10 @@ package dev.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.protocol.status.JobStatus;
-import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.v1.JoinResponse;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;

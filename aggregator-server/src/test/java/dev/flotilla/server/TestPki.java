@@ -1,7 +1,7 @@
 package dev.flotilla.server;
 
-import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.protocol.tls.ExpectedPeer;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
 import dev.flotilla.protocol.tls.TlsFiles;

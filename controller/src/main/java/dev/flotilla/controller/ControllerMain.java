@@ -1,27 +1,26 @@
 package dev.flotilla.controller;
 
-import picocli.CommandLine.Mixin;
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.common.logging.Logging;
-import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.NetworkPolicyModel;
+import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.ApiProbe;
 import dev.flotilla.controller.operator.Controller;
-import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.GatewayApiCheck;
 import dev.flotilla.controller.operator.HealthServer;
 import dev.flotilla.controller.operator.LeaderElection;
-import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.PrivilegeCheck;
+import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
-import dev.flotilla.protocol.cli.DurationConverter;
-import dev.flotilla.dns.HostPolicy;
 import dev.flotilla.dns.DnsRecord;
+import dev.flotilla.dns.HostPolicy;
+import dev.flotilla.protocol.cli.DurationConverter;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -44,9 +43,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code bin/flotilla controller}: runs the IflearnerJob controller in or outside a cluster. */
 @Command(name = "flotilla controller", mixinStandardHelpOptions = true, sortOptions = false,

@@ -1,9 +1,8 @@
 package dev.flotilla.demo;
 
-import picocli.CommandLine.Mixin;
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.common.logging.Logging;
-import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.demo.LocalFederation.FederationFailure;
 import dev.flotilla.demo.ingress.ViaIngress;
 import dev.flotilla.protocol.status.JobStatus;
@@ -22,11 +21,12 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code bin/flotilla demo}: a whole federation on this machine. Makes a CA and certificates in a

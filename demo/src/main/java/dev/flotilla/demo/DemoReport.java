@@ -1,10 +1,10 @@
 package dev.flotilla.demo;
 
-import dev.flotilla.common.AtomicFiles;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.AtomicFiles;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.RoundRecord;
 import java.io.IOException;

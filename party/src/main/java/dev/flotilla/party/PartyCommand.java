@@ -1,8 +1,8 @@
 package dev.flotilla.party;
 
-import dev.flotilla.common.logging.LogOptions;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
+import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.party.client.FatalPartyException;
 import dev.flotilla.party.client.PartyRunner;
 import dev.flotilla.party.data.BadDataException;
@@ -16,13 +16,13 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code bin/flotilla party}: one party of a federation, over mutual TLS to the aggregator. */
 @Command(

@@ -15,8 +15,8 @@ import dev.flotilla.server.admission.UpdateAdmission;
 import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.model.GlobalModel;
-import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.model.ModelSource;
+import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.transport.CallAuthorizer;
@@ -58,6 +58,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
       ServerMetrics metrics, String tlsProvider, Clock clock) throws IOException {
     LogContext.set(LogContext.ROLE, LogContext.ROLE_SERVER);
     LogContext.set(LogContext.JOB, config.jobId());
+    LogContext.set(LogContext.ROUND, null); // until the first round starts
     ModelSource source = config.initialModel() != null ? ModelSource.file(config.initialModel())
         : ModelSource.builtIn(config.model(), config.seed());
     AllowList allowList = new AllowList(config.jobId(), config.allowedParties(), config.allowPartyFile());

@@ -1,7 +1,7 @@
 package dev.flotilla.server.state;
 
-import dev.flotilla.common.AtomicFiles;
 import com.google.gson.stream.JsonWriter;
+import dev.flotilla.common.AtomicFiles;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.server.model.GlobalModel;

@@ -1,10 +1,9 @@
 package dev.flotilla.bench.quality;
 
-import org.slf4j.event.Level;
-import dev.flotilla.common.logging.LogSettings;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.party.data.FashionMnist;
 import dev.flotilla.party.data.ImageDataset;
@@ -18,9 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code bench/learning-quality.sh}: Flotilla's FedAvg against a plain PyTorch FedAvg written for the

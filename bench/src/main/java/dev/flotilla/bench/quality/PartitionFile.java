@@ -1,9 +1,9 @@
 package dev.flotilla.bench.quality;
 
-import dev.flotilla.common.AtomicFiles;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.AtomicFiles;
 import dev.flotilla.party.data.ImageDataset;
 import dev.flotilla.party.data.Partitioner;
 import java.io.IOException;

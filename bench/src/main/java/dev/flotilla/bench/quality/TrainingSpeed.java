@@ -1,9 +1,8 @@
 package dev.flotilla.bench.quality;
 
-import org.slf4j.event.Level;
-import dev.flotilla.common.logging.LogSettings;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.party.data.FashionMnist;
 import dev.flotilla.party.data.ImageDataset;
 import dev.flotilla.party.train.Architecture;
@@ -13,9 +12,10 @@ import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Training speed of one Flotilla party: the party's own trainer ({@link LocalModel}, DJL on PyTorch) on

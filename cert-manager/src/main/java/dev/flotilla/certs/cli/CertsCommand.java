@@ -1,13 +1,13 @@
 package dev.flotilla.certs.cli;
 
-import org.slf4j.event.Level;
-import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.certs.PkiException;
+import dev.flotilla.common.logging.LogSettings;
 import java.io.PrintWriter;
-import picocli.CommandLine;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code bin/flotilla certs}: the PKI at a terminal. */
 @Command(

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Fingerprints;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
-import dev.flotilla.certs.Identity;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import java.io.IOException;

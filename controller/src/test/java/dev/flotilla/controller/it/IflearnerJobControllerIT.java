@@ -1,6 +1,5 @@
 package dev.flotilla.controller.it;
 
-import dev.flotilla.controller.model.NginxAnnotations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
@@ -8,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.controller.model.PodModel;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;

@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.testing.RogueCertificates;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.api.TlsSpec;
+import dev.flotilla.testing.RogueCertificates;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.file.Files;

@@ -1,11 +1,11 @@
 package dev.flotilla.demo.ingress;
 
-import dev.flotilla.controller.model.NginxAnnotations;
 import static dev.flotilla.testing.RealServer.NGINX;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.controller.api.TlsMode;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.testing.FreePorts;

@@ -1,11 +1,11 @@
 package dev.flotilla.demo.ingress;
 
-import dev.flotilla.controller.model.NginxAnnotations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.model.IngressModel;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.TlsPaths;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;

@@ -1,6 +1,5 @@
 package dev.flotilla.dns.cli;
 
-import org.slf4j.event.Level;
 import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.dns.CoreDnsUpdateException;
 import dev.flotilla.dns.CorefileEditException;
@@ -11,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;

@@ -1,7 +1,5 @@
 package dev.flotilla.e2e.cluster;
 
-import dev.flotilla.controller.operator.ControllerMetrics;
-import dev.flotilla.server.metrics.ServerMetrics;
 import static dev.flotilla.testing.RealServer.FASHION_MNIST;
 import static dev.flotilla.testing.RealServer.NGINX;
 import static dev.flotilla.testing.RealServer.SINGLE_NODE_CLUSTER;
@@ -9,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.RequiresRealServers;
 import dev.flotilla.testing.SingleNodeCluster;
 import io.fabric8.kubernetes.api.model.ContainerStatus;

@@ -1,6 +1,5 @@
 package dev.flotilla.e2e.ingress;
 
-import dev.flotilla.controller.model.NginxAnnotations;
 import static dev.flotilla.testing.RealServer.NGINX;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.model.IngressModel;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.ingress.NginxProcess;
 import dev.flotilla.protocol.tls.MutualTlsServers;

@@ -1,7 +1,7 @@
 package dev.flotilla.party.client;
 
-import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
 import java.nio.file.Path;

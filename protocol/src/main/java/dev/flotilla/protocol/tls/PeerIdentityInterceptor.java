@@ -1,7 +1,7 @@
 package dev.flotilla.protocol.tls;
 
-import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
 import io.grpc.Context;

@@ -1,7 +1,7 @@
 package dev.flotilla.protocol.tls;
 
-import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Pem;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.Principal;

@@ -1,8 +1,8 @@
 package dev.flotilla.protocol.tls;
 
-import dev.flotilla.certs.PkiException;
-import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.PkiException;
 import java.nio.file.Path;
 import java.util.Objects;
 

@@ -1,6 +1,5 @@
 package dev.flotilla.protocol.tls;
 
-import dev.flotilla.certs.Pem;
 import static dev.flotilla.protocol.tls.TlsFixtures.DOMAIN;
 import static dev.flotilla.protocol.tls.TlsFixtures.JOB;
 import static dev.flotilla.protocol.tls.TlsFixtures.SERVER;
@@ -11,6 +10,7 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.Role;
 import dev.flotilla.testing.RogueCertificates;
 import io.grpc.Status;
