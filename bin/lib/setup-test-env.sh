@@ -9,6 +9,7 @@
 #   containerd, runc, containernetworking-plugins, conntrack, iptables, busybox-static, curl, iproute2, procps
 #                                the single-node cluster of bin/lib/cluster.sh (*ClusterIT)
 #   debootstrap                  the runtime images' base image (bin/lib/base-image.sh, cached)
+#   chromium, chromium-driver    a real browser for the web view's tests (Selenium, *IT)
 # kube-apiserver and kubectl, and the node's kubelet, kube-proxy, kube-scheduler and
 # kube-controller-manager, are built from Debian's `kubernetes` source package (about 6 minutes on
 # 2 cores for the first, 8 for all) and cached, so later runs skip the build.
@@ -19,7 +20,8 @@ set -euo pipefail
 KUBEAPITEST_DIR="${HOME}/.kubeapitest/k8s/${K8S_VERSION}-linux-amd64"
 PACKAGES=(nginx libnginx-mod-stream etcd-server golang-go rsync jq dpkg-dev openssl dataset-fashion-mnist
   python3-torch python3-numpy python3-pip python3-sklearn
-  containerd runc containernetworking-plugins conntrack iptables busybox-static curl iproute2 procps debootstrap)
+  containerd runc containernetworking-plugins conntrack iptables busybox-static curl iproute2 procps debootstrap
+  chromium chromium-driver)
 SAFETENSORS_VERSION=0.8.0
 PYPI_FILES=/opt/pypi/files
 

@@ -17,6 +17,8 @@ import dev.flotilla.server.aggregation.Strategies;
 import dev.flotilla.server.aggregation.StrategyOptions;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.status.RecentStatus;
+import dev.flotilla.server.status.WebView;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -147,7 +149,9 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--state-dir", defaultValue = "./flotilla-state", description = "Checkpoint directory (default ${DEFAULT-VALUE}).")
   Path stateDir;
 
-  @Option(names = "--metrics-port", defaultValue = "0", description = "Prometheus /metrics port; 0 = off (default ${DEFAULT-VALUE}).")
+  @Option(names = "--metrics-port", defaultValue = "0",
+      description = "Port of Prometheus /metrics and of the job's web view (/, /status.json), on --bind; 0 = off "
+          + "(default ${DEFAULT-VALUE}).")
   int metricsPort;
 
   @Option(names = "--allow-party", paramLabel = "NAME", split = ",", arity = "1..*",
@@ -341,9 +345,10 @@ public final class ServerMain implements Callable<Integer> {
     FederationServer server = injector.getInstance(FederationServer.class).start();
     ServerMetrics metrics = injector.getInstance(ServerMetrics.class);
     HTTPServer metricsServer = metricsPort == 0 ? null
-        : HTTPServer.builder().hostname(bind).port(metricsPort).registry(metrics.registry()).buildAndStart();
+        : WebView.serve(bind, metricsPort, metrics.registry(), injector.getInstance(RecentStatus.class));
     if (metricsServer != null) {
-      log.info("job {}: Prometheus metrics on http://{}:{}/metrics", config.jobId(), bind, metricsServer.getPort());
+      log.info("job {}: web view on http://{}:{}/ (status at /status.json), Prometheus metrics at /metrics",
+          config.jobId(), bind, metricsServer.getPort());
     }
     Thread hook = new Thread(() -> {
       try {

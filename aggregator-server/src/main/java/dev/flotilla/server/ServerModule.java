@@ -8,6 +8,7 @@ import dev.flotilla.protocol.tls.MutualTlsServers;
 import dev.flotilla.protocol.tls.ControllerIdentityInterceptor;
 import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
 import dev.flotilla.server.status.ProgressService;
+import dev.flotilla.server.status.RecentStatus;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import dev.flotilla.protocol.tls.TlsFiles;
@@ -94,10 +95,17 @@ public final class ServerModule extends AbstractModule {
     }
   }
 
+  /** The status that readers outside the round loop (the controller, the web view) get: at most one snapshot a second. */
+  @Provides
+  @Singleton
+  RecentStatus recentStatus(RoundCoordinator coordinator) {
+    return new RecentStatus(coordinator::status, Clock.systemUTC());
+  }
+
   @Provides
   @Singleton
   FederationServer server(FederationService service, ServerMetrics metrics, RoundCoordinator coordinator,
-      CallerIdentity identity) {
+      CallerIdentity identity, RecentStatus recentStatus) {
     BoringSsl.requireAvailable();
     Connections connections = Connections.netty(config.jobId());
     int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
@@ -121,7 +129,7 @@ public final class ServerModule extends AbstractModule {
     // interceptors run last to first: strikes watch identity, then admission, before any message is read;
     // the health service answers parties of the job only, too; the job's progress, the controller of the trust domain only
     ServerServiceDefinition progress = ServerInterceptors.intercept(
-        new ProgressService(coordinator::status, Clock.systemUTC()).bindService(),
+        new ProgressService(recentStatus).bindService(),
         ControllerIdentityInterceptor.controllersOf(tls.identity()), strikes);
     return new FederationServer(builder, service, List.of(admission, identities, strikes), List.of(identities, strikes),
         List.of(progress), metrics, config.maxMessageBytes(), connections);

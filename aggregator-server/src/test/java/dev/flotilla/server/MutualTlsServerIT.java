@@ -8,6 +8,7 @@ import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.StatusJson;
+import dev.flotilla.protocol.status.StatusView;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.server.metrics.ServerMetrics;
@@ -99,6 +100,16 @@ class MutualTlsServerIT {
     // --bind 127.0.0.1 holds for the metrics endpoint too: another loopback address of this host gets no answer
     assertThatThrownBy(() -> new java.net.Socket("127.0.0.2", metricsPort).close())
         .isInstanceOf(java.net.ConnectException.class);
+    // the web view shares that port (so --bind): its page, and the status file's document naming both parties
+    HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + metricsPort + "/")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(page.body()).contains("<script src=\"view.js\"></script>");
+    assertThat(page.headers().firstValue("Content-Security-Policy")).hasValue(StatusView.LIVE_POLICY);
+    JobStatus live = StatusJson.read(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + metricsPort + "/status.json")).build(), HttpResponse.BodyHandlers.ofString())
+        .body());
+    assertThat(live.jobId()).isEqualTo("tls-job");
+    assertThat(live.parties()).containsExactly("alice", "bob");
 
     for (FakeParty p : List.of(a, b)) {
       RoundEvent fin = p.nextEvent();
@@ -113,5 +124,8 @@ class MutualTlsServerIT {
     assertThat(s.parties()).containsExactly("alice", "bob");
     assertThat(s.finalAccuracy()).isEqualTo(0.75);
     assertThat(s.bytesUp()).isGreaterThan(2L * 44_426 * 4);
+    // the round's record holds the job's byte totals at its end: every upload came before it
+    assertThat(s.rounds().get(0).bytesUpTotal()).isEqualTo(s.bytesUp());
+    assertThat(s.rounds().get(0).bytesDownTotal()).isPositive().isLessThanOrEqualTo(s.bytesDown());
   }
 }

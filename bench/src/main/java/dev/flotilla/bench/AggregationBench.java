@@ -19,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -27,10 +26,10 @@ import java.util.stream.Stream;
 /**
  * Aggregation throughput, four ways over the same updates, measured alternately in one thread:
  * <ul>
- *   <li>the server's path: each received data chunk through {@link TensorStreamDecoder#acceptFinite}
- *       (chunk checks, then block by block the NaN/Inf check) into the sink of a FedAvg round
- *       ({@code Strategy.begin}, {@code open}, {@code commit}, {@code finish}: the spool, striped
- *       locks and fold), then the next model;
+ *   <li>the server's path, as {@code Upload} runs it: each received data chunk through {@link
+ *       TensorStreamDecoder#acceptChecking} (chunk checks) into the sink of a FedAvg round ({@code
+ *       Strategy.begin}, {@code open}, {@code acceptChecking}: block by block the NaN/Inf check and the
+ *       fold in one pass, the bytes kept in the spool; {@code commit}, {@code finish}), then the next model;
  *   <li>the receive path and the fold kernel alone ({@code acceptFinite} into
  *       {@link FloatKernels#addScaled} on a double array), then the mean;
  *   <li>the target's limit: a plain weighted sum (a Java loop) of the same updates held as float
@@ -115,19 +114,23 @@ final class AggregationBench {
         total / (plainNanos / 1e9), total / (singlePassNanos / 1e9));
   }
 
-  /** One FedAvg round over the updates, as the server runs it, into a heap model. */
+  /**
+   * One FedAvg round over the updates, as the server runs it, into a heap model: one spill directory
+   * for every attempt, emptied before each (as the round loop does; a FedAvg round within its spool
+   * memory writes no file there).
+   */
   private static double serverPath(Strategy strategy, HeapModel base, Path spill, List<List<ByteString>> encoded)
       throws IOException {
-    Path attempt = Files.createTempDirectory(spill, "attempt-");
-    try (RoundAggregation round = strategy.begin(base, attempt)) {
+    emptySpillDirectory(spill);
+    try (RoundAggregation round = strategy.begin(base, spill)) {
       int weight = 1;
       for (List<ByteString> update : encoded) {
         UpdateSink sink = round.open("party-" + weight, weight++);
         TensorStreamDecoder decoder = new TensorStreamDecoder(base.specs());
         for (ByteString chunk : update) {
-          decoder.acceptFinite(chunk, (t, off, values, n) -> {
+          decoder.acceptChecking(chunk, (t, off, values, n) -> {
             try {
-              sink.accept(t, off, values, n);
+              return sink.acceptChecking(t, off, values, n);
             } catch (IOException e) {
               throw new UncheckedIOException(e);
             }
@@ -141,11 +144,15 @@ final class AggregationBench {
       return next.build(1).values()[0][0];
     } catch (TensorStreamException | StatusException e) {
       throw new IllegalStateException("a benchmark update was refused", e);
-    } finally {
-      try (Stream<Path> files = Files.walk(attempt)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
+    }
+  }
+
+  /** What the round loop does before each attempt: the spill directory exists and is empty. */
+  private static void emptySpillDirectory(Path spill) throws IOException {
+    Files.createDirectories(spill);
+    try (Stream<Path> stale = Files.list(spill)) {
+      for (Path p : stale.toList()) {
+        Files.deleteIfExists(p);
       }
     }
   }

@@ -88,7 +88,9 @@ public final class DemoCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   String updateEncoding;
 
-  @Option(names = "--report", paramLabel = "FILE", description = "Write the run's figures as JSON to FILE.")
+  @Option(names = "--report", paramLabel = "FILE",
+      description = "Write the run's figures as JSON to FILE, and the live view's charts of the final status as a "
+          + "self-contained HTML file beside it (FILE with .html for .json).")
   Path report;
 
   @Option(names = "--export", paramLabel = "FILE",
@@ -209,6 +211,8 @@ public final class DemoCommand implements Callable<Integer> {
       federation.start();
       out.printf(Locale.ROOT, "  aggregator on 127.0.0.1:%d (pid %d); parties started%n",
           federation.port(), federation.server().pid());
+      out.printf(Locale.ROOT, "  live view     %s (the job, its parties, charts per round; open it in a browser)%n",
+          federation.webView());
       out.flush();
 
       List<Double> roundSeconds = new ArrayList<>();
@@ -222,6 +226,8 @@ public final class DemoCommand implements Callable<Integer> {
       if (report != null) {
         result.writeTo(report);
         out.printf(Locale.ROOT, "  report           %s%n", report.toAbsolutePath());
+        out.printf(Locale.ROOT, "  HTML report      %s (the live view's charts, self-contained)%n",
+            DemoReport.htmlBeside(report).toAbsolutePath());
       }
       out.flush();
       success = true;

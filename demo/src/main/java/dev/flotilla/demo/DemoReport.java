@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import dev.flotilla.common.AtomicFiles;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.status.StatusView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -69,12 +70,27 @@ public record DemoReport(
     return o;
   }
 
-  /** Writes the report atomically (a temporary file beside it, then a move). */
+  /**
+   * Writes the JSON report to {@code file} and the HTML report (the aggregator's web view of the final
+   * status, self-contained) beside it ({@link #htmlBeside}), each atomically (a temporary file beside
+   * it, then a move).
+   */
   public void writeTo(Path file) {
+    writeAtomically(file, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(toJson()) + "\n");
+    writeAtomically(htmlBeside(file), StatusView.report(status));
+  }
+
+  /** Where the HTML report of the JSON report {@code json} goes: the same name with .html for .json (or added). */
+  public static Path htmlBeside(Path json) {
+    String name = json.getFileName().toString();
+    String base = name.toLowerCase(Locale.ROOT).endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+    return json.resolveSibling(base + ".html");
+  }
+
+  private static void writeAtomically(Path file, String content) {
     Path target = file.toAbsolutePath();
     try {
-      AtomicFiles.writeString(target, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(toJson())
-          + "\n");
+      AtomicFiles.writeString(target, content);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report " + target + ": " + e.getMessage(), e);
     }

@@ -32,6 +32,7 @@ public final class LocalFederation implements AutoCloseable {
   private final FederationPki pki;
   private final ProcessGroup processes;
   private final int port;
+  private final int webPort;
   private final List<ChildProcess> parties = new ArrayList<>();
   private ChildProcess server;
   private int serverStarts;
@@ -45,6 +46,7 @@ public final class LocalFederation implements AutoCloseable {
     this.pki = FederationPki.create(directory.resolve("pki"), settings.jobId);
     this.processes = new ProcessGroup(directory.resolve("logs"));
     this.port = freeLoopbackPort();
+    this.webPort = freeLoopbackPort();
   }
 
   /** Makes the PKI in {@code directory}; starts nothing yet. */
@@ -97,7 +99,8 @@ public final class LocalFederation implements AutoCloseable {
     }
     args.seed(settings.seed)
         .stateDir(stateDirectory())
-        .statusFile(statusFile());
+        .statusFile(statusFile())
+        .metricsPort(webPort);
     settings.serverExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
     return args;
   }
@@ -206,6 +209,11 @@ public final class LocalFederation implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The server's web view of the job (live charts, parties; /metrics beside it). */
+  public java.net.URI webView() {
+    return java.net.URI.create("http://127.0.0.1:" + webPort + "/");
   }
 
   public FederationPki pki() {

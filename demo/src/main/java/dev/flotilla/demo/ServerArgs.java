@@ -69,6 +69,11 @@ public final class ServerArgs {
     return add("--status-file", file.toString());
   }
 
+  /** The port of Prometheus /metrics and of the job's web view (on the server's --bind). */
+  public ServerArgs metricsPort(int port) {
+    return add("--metrics-port", Integer.toString(port));
+  }
+
   /** Any other flag of the server, such as {@code --server-lr 0.05}. */
   public ServerArgs add(String flag, String value) {
     args.add(flag);

@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.StatusJson;
+import dev.flotilla.protocol.status.StatusView;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -95,16 +96,27 @@ class DemoReportTest {
   }
 
   @Test
-  @DisplayName("the report file is written whole and parses back to the same JSON")
+  @DisplayName("the report file is written whole and parses back to the same JSON; beside it the HTML report, the web "
+      + "view of the same status with the status inlined")
   void writes(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("reports/run.json");
 
     report().writeTo(file);
 
     assertThat(JsonParser.parseString(Files.readString(file))).isEqualTo(report().toJson());
+    Path html = dir.resolve("reports/run.html");
+    assertThat(Files.readString(html)).isEqualTo(StatusView.report(finished()));
     try (var files = Files.list(file.getParent())) {
-      assertThat(files).containsExactly(file);
+      assertThat(files).containsExactlyInAnyOrder(file, html);
     }
+  }
+
+  @Test
+  @DisplayName("the HTML report goes beside the JSON one: .json becomes .html, another name gets .html added")
+  void htmlBeside() {
+    assertThat(DemoReport.htmlBeside(Path.of("/r/report.json"))).isEqualTo(Path.of("/r/report.html"));
+    assertThat(DemoReport.htmlBeside(Path.of("/r/REPORT.JSON"))).isEqualTo(Path.of("/r/REPORT.html"));
+    assertThat(DemoReport.htmlBeside(Path.of("report.out"))).isEqualTo(Path.of("report.out.html"));
   }
 
   @Test

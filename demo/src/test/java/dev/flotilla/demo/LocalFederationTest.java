@@ -46,6 +46,10 @@ class LocalFederationTest {
       assertThat(valueOf(party, "--partition-index")).isEqualTo("1");
       assertThat(valueOf(server, "--model")).isEqualTo("cnn");
       assertThat(server).doesNotContain("--initial-model");
+      // the web view the demo prints: the server's metrics port, on its loopback --bind
+      assertThat(valueOf(server, "--bind")).isEqualTo("127.0.0.1");
+      assertThat(federation.webView().toString())
+          .isEqualTo("http://127.0.0.1:" + valueOf(server, "--metrics-port") + "/");
     }
   }
 

@@ -114,6 +114,13 @@ public enum RealServer {
           && KUBECTL_KUSTOMIZE.isPresent();
     }
   },
+  /** Debian's chromium and its chromedriver, the real browser of the web view's tests ({@link HeadlessChromium}). */
+  CHROMIUM("chromium", "chromium and chromedriver (Debian packages chromium, chromium-driver)") {
+    @Override
+    boolean isPresent() {
+      return Files.isExecutable(HeadlessChromium.BROWSER) && Files.isExecutable(HeadlessChromium.DRIVER);
+    }
+  },
   /**
    * A Docker engine, for the kind tier. No Debian package can give one inside this sandbox, so
    * this tier is the one exception to {@code FLOTILLA_REQUIRE_ALL_TIERS}: it reports a skip.

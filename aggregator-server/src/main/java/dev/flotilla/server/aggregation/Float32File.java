@@ -46,8 +46,11 @@ final class Float32File implements AutoCloseable {
     void accept(float[] values, int at, int count) throws IOException;
   }
 
-  /** A buffer kept on the heap, its first {@code count} values in use. */
-  private record Held(float[] values, int count) {}
+  /**
+   * Values kept on the heap: the first {@code count} of a full append buffer ({@code values}), or of
+   * received bytes kept as they are ({@code kept}, little-endian float32, never changed by anyone).
+   */
+  private record Held(float[] values, ByteBuffer kept, int count) {}
 
   private final Path directory;
   private final String prefix;
@@ -116,6 +119,34 @@ final class Float32File implements AutoCloseable {
   }
 
   /**
+   * Appends {@code count} little-endian float32 values of {@code values} from its position (which
+   * does not move), all or nothing. The caller promises that those bytes never change (a received
+   * chunk's): while the memory budget has room and nothing went to the file yet, they are kept as
+   * they are, without a copy (and with them the chunk's memory); otherwise they are copied as by
+   * {@link #append(FloatBuffer, int)}.
+   */
+  void appendKept(ByteBuffer values, int count) throws IOException {
+    requireOpen();
+    if (memory == null || written > 0) {
+      append(values.asFloatBuffer(), count);
+      return;
+    }
+    if (pendingCount > 0) {
+      retirePending(); // the values before these keep their place in order
+      if (written > 0) {
+        append(values.asFloatBuffer(), count);
+        return;
+      }
+    }
+    long bytes = (long) count * Float.BYTES;
+    if (!memory.reserve(bytes)) {
+      append(values.asFloatBuffer(), count);
+      return;
+    }
+    held.add(new Held(null, values.slice(values.position(), count * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN), count));
+  }
+
+  /**
    * Appends {@code src[at..at+count)}, all or nothing: on failure (the file cannot be written) the
    * count does not move and the values appended before stay readable.
    */
@@ -127,7 +158,7 @@ final class Float32File implements AutoCloseable {
   private void retirePending() throws IOException {
     float[] fresh = memory != null && written == 0 ? memory.take() : null;
     if (fresh != null) {
-      held.add(new Held(pending, pendingCount));
+      held.add(new Held(pending, null, pendingCount));
       pending = fresh;
       pendingCount = 0;
       return;
@@ -169,7 +200,7 @@ final class Float32File implements AutoCloseable {
     long position = written * Float.BYTES;
     long values = 0;
     for (Held h : held) {
-      position = writeValues(h.values(), h.count(), position);
+      position = h.kept() != null ? writeKept(h.kept(), h.count(), position) : writeValues(h.values(), h.count(), position);
       values += h.count();
     }
     position = writeValues(pending, pendingCount, position);
@@ -185,6 +216,19 @@ final class Float32File implements AutoCloseable {
       buffer.clear();
       buffer.asFloatBuffer().put(values, done, piece);
       buffer.limit(piece * Float.BYTES);
+      position = writeFully(buffer, position);
+      done += piece;
+    }
+    return position;
+  }
+
+  private long writeKept(ByteBuffer kept, int count, long position) throws IOException {
+    ByteBuffer buffer = IO_BUFFER.get();
+    for (int done = 0; done < count; ) {
+      int piece = Math.min(PIECE_VALUES, count - done);
+      buffer.clear();
+      buffer.put(kept.slice(done * Float.BYTES, piece * Float.BYTES));
+      buffer.flip();
       position = writeFully(buffer, position);
       done += piece;
     }
@@ -226,10 +270,19 @@ final class Float32File implements AutoCloseable {
     });
   }
 
-  /** Hands every value over in order, without copying what is in memory. */
+  /** Hands every value over in order, without copying what is in memory (but for kept bytes). */
   void readAll(Pieces pieces) throws IOException {
     requireOpen();
     visit(0, values(), pieces);
+  }
+
+  /** Hands values [from, from+count) over in order, as {@link #readAll} does. */
+  void read(long from, long count, Pieces pieces) throws IOException {
+    requireOpen();
+    if (from < 0 || count < 0 || from + count > values()) {
+      throw new IllegalArgumentException("values " + from + ".." + (from + count) + " of a file of " + values());
+    }
+    visit(from, count, pieces);
   }
 
   /** Values [from, from+count) in order: from the file piece by piece through a buffer, from memory as they are. */
@@ -247,7 +300,8 @@ final class Float32File implements AutoCloseable {
     }
     long base = written;
     for (Held h : held) {
-      index = visitBlock(h.values(), h.count(), base, index, end, pieces);
+      index = h.kept() != null ? visitKept(h.kept(), h.count(), base, index, end, pieces)
+          : visitBlock(h.values(), h.count(), base, index, end, pieces);
       base += h.count();
     }
     visitBlock(pending, pendingCount, base, index, end, pieces);
@@ -263,6 +317,20 @@ final class Float32File implements AutoCloseable {
     int n = (int) Math.min(count - start, end - index);
     pieces.accept(values, start, n);
     return index + n;
+  }
+
+  /** As {@link #visitBlock}, for kept bytes: copied piece by piece into a per-thread array (only a discard or a late fold reads them). */
+  private static long visitKept(ByteBuffer kept, int count, long base, long index, long end, Pieces pieces)
+      throws IOException {
+    float[] piece = READ_PIECE.get();
+    while (index < end && index < base + count) {
+      int start = (int) (index - base);
+      int n = (int) Math.min(Math.min(count - start, end - index), piece.length);
+      kept.asFloatBuffer().get(start, piece, 0, n);
+      pieces.accept(piece, 0, n);
+      index += n;
+    }
+    return index;
   }
 
   private void readFile(long from, float[] dst, int count) throws IOException {
@@ -283,7 +351,11 @@ final class Float32File implements AutoCloseable {
   /** Each held block stands for one taken from the memory (the buffer it replaced): they go back as many. */
   private void releaseHeld() {
     for (Held h : held) {
-      memory.giveBack(h.values());
+      if (h.kept() != null) {
+        memory.release((long) h.count() * Float.BYTES);
+      } else {
+        memory.giveBack(h.values());
+      }
     }
     held.clear();
   }

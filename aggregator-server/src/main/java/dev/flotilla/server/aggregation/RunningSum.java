@@ -2,6 +2,8 @@ package dev.flotilla.server.aggregation;
 
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.FloatKernels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
@@ -55,6 +57,34 @@ final class RunningSum {
       }
       done += piece;
     }
+  }
+
+  /**
+   * Adds {@code weight * x} for the little-endian float32 values {@code x} of {@code values} (from its
+   * position, which does not move) to tensor {@code tensor} from element {@code offset}, in order, up
+   * to the first value whose magnitude exceeds {@code limit} or that is NaN or infinite: returns its
+   * index (nothing from it on is added), or -1 after adding all ({@link FloatKernels#addScaledWithin}).
+   */
+  int foldWithin(int tensor, int offset, ByteBuffer values, int count, double weight, float limit) {
+    double[] target = sum[tensor];
+    int base = values.position();
+    int done = 0;
+    while (done < count) {
+      int position = offset + done;
+      int stripe = position >>> STRIPE_SHIFT;
+      int piece = (int) Math.min(count - done, ((long) (stripe + 1) << STRIPE_SHIFT) - position);
+      ByteBuffer part = done == 0 ? values
+          : values.slice(base + done * Float.BYTES, piece * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      int stop;
+      synchronized (stripeLocks[tensor][stripe]) {
+        stop = FloatKernels.addScaledWithin(target, position, part, piece, weight, limit);
+      }
+      if (stop >= 0) {
+        return done + stop;
+      }
+      done += piece;
+    }
+    return -1;
   }
 
   /** Counts a completely folded update's weight into the denominator. */

@@ -1,8 +1,11 @@
 package dev.flotilla.server.aggregation;
 
+import dev.flotilla.protocol.tensor.FloatKernels;
 import dev.flotilla.server.model.GlobalModel;
 import dev.flotilla.server.model.ModelWriter;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,28 +15,39 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One attempt of a streaming strategy (FedAvg, FedProx, FedAdam, FedYogi): each update is folded
- * into one {@link RunningSum} when it is committed, and {@link MeanStrategy#step} turns the weighted
- * mean into the next model in {@link #finish}. Memory is the sum (one model of doubles) plus a block,
+ * into one {@link RunningSum} as it arrives, and {@link MeanStrategy#step} turns the weighted mean
+ * into the next model in {@link #finish}. Memory is the sum (one model of doubles) plus a block,
  * whatever the number of parties.
  *
- * <h2>Nothing of a discarded update reaches the sum</h2>
- * While an update streams in, its checked values are appended to a spool file in the spill
- * directory (float32, layout order); commit reads the file back block by block, folds it and deletes
- * it; discard only deletes it. The spool files of a round keep up to {@value #SPOOL_MEMORY_BYTES}
- * bytes on the heap instead of the disk (one 64 KiB block at a time, first come first served), so
- * a model of some MB spools without system calls while memory stays bounded whatever the parties. So a refused or broken-off update leaves no trace, exactly: an earlier
- * design folded each chunk on arrival and subtracted a journal of it on discard, which a hostile party
- * defeated by sending huge finite values before breaking off (subtracting 3e38 back does not restore
- * the honest sums it swamped; review of issue 13, HostileDiscardTest). The file is read back while it
- * is still in the page cache (it was written moments before), so the price is one extra pass over the
- * update in memory; disk holds one update per upload in progress, which --max-concurrent-uploads
- * bounds. Keeping each upload in memory instead would be O(parties x model); an exact (fixed-point)
- * sum of float32 values times 40-bit weights would need some 330 bits per coordinate; retrying the
- * round whenever an upload is discarded would let any one party void everyone's round.
+ * <h2>One pass over each value</h2>
+ * A block of received bytes is decoded, checked (NaN, infinity) and folded in one loop ({@link
+ * RunningSum#foldWithin}); the sink keeps the block's bytes (a reference to the received chunk, no
+ * copy) in the update's spool, so that a discard can take the update back. The spool files of a
+ * round keep up to {@value #SPOOL_MEMORY_BYTES} bytes on the heap (kept chunks and 64 KiB copies,
+ * first come first served); beyond that the values are copied to the spool file in the spill
+ * directory, so memory stays bounded whatever the parties. Commit only counts the weight.
+ *
+ * <h2>What a discarded update leaves behind</h2>
+ * Discard subtracts the update's folded values again ({@code sum += -weight * x}, read back from the
+ * spool). That is exact only where no sum was rounded meanwhile; otherwise each sum keeps an error
+ * of at most a few units in the last place of a double at the magnitudes it passed through, i.e.
+ * below {@code 2^-50 (k + 2) (s + m)} for a sum that reached {@code s} while the update was in, {@code
+ * k} updates folded meanwhile and {@code m} the update's largest {@code |weight * x|}: some 2^-26 of
+ * a float32 unit at the values of an ordinary model. A hostile party could make {@code m} huge
+ * (3e38, finite, then break off: subtracting it back would not restore the honest sums it swamped;
+ * review of issue 13, HostileDiscardTest), so only values with {@code |weight * x| <= }{@value
+ * #FOLD_ON_ARRIVAL_LIMIT} are folded on arrival: from the first value beyond, the rest of that update
+ * waits in the spool and is folded at commit (exactly as an earlier design did for every update), so
+ * {@code m} is bounded and a discard of that rest is exact. Keeping each upload in memory instead
+ * would be O(parties x model); an exact (fixed-point) sum of float32 values times 40-bit weights would
+ * need some 330 bits per coordinate; retrying the round whenever an upload is discarded would let any
+ * one party void everyone's round.
  */
 final class StreamingRound implements RoundAggregation {
 
   private static final int BLOCK_VALUES = 1 << 16;
+  /** The largest {@code |weight * value|} folded on arrival (see the class comment). */
+  static final double FOLD_ON_ARRIVAL_LIMIT = 0x1p24;
   /** Heap the round's spool files may hold; 32 MiB is small next to the server's other memory even at 1 000 parties. */
   static final long SPOOL_MEMORY_BYTES = 32L << 20;
 
@@ -134,30 +148,62 @@ final class StreamingRound implements RoundAggregation {
     }
   }
 
-  /** One party's update: spooled as it arrives, folded when committed. */
+  /** One party's update: folded and kept (spooled) as it arrives, counted when committed. */
   private final class Sink implements UpdateSink {
 
     private final String party;
     private final double weight;
+    /** Values with a larger magnitude are not folded on arrival: {@link #FOLD_ON_ARRIVAL_LIMIT} / weight. */
+    private final float limit;
     private final Float32File spool;
     private final LayoutCursor cursor;
+    /** The first {@code folded} values of the spool are in the sum; the rest (if any) is folded at commit. */
+    private long folded;
+    /** A value beyond the limit arrived: every later value waits for the commit. */
+    private boolean foldAtCommit;
     private boolean ended;
 
     Sink(String party, double weight, Float32File spool) {
       this.party = party;
       this.weight = weight;
+      this.limit = (float) Math.min(Float.MAX_VALUE, FOLD_ON_ARRIVAL_LIMIT / weight);
       this.spool = spool;
       this.cursor = new LayoutCursor(base.specs());
     }
 
+    /** Checked values (tests, other receivers): kept as a copy and folded at commit. */
     @Override
     public synchronized void accept(int tensor, int offset, FloatBuffer values, int count) throws IOException {
       requireOpen();
       cursor.advance(tensor, offset, count);
       spool.append(values, count);
+      foldAtCommit = true;
     }
 
-    /** Folds the whole spooled update into the sum; a failure half-way leaves the attempt unusable (the caller's business). */
+    /** The receive path: checks and folds in one pass, keeping the bytes to take them back on discard. */
+    @Override
+    public synchronized int acceptChecking(int tensor, int offset, ByteBuffer values, int count) throws IOException {
+      requireOpen();
+      cursor.advance(tensor, offset, count);
+      // spooled before any of it is folded: whatever reaches the sum can always be taken back
+      spool.appendKept(values, count);
+      if (foldAtCommit) {
+        return FloatKernels.firstNonFinite(values, count);
+      }
+      int stop = sum.foldWithin(tensor, offset, values, count, weight, limit);
+      if (stop < 0) {
+        folded += count;
+        return -1;
+      }
+      folded += stop;
+      foldAtCommit = true; // a NaN refuses the update; a large finite value sends the rest to the commit
+      ByteBuffer rest = values.slice(values.position() + stop * Float.BYTES, (count - stop) * Float.BYTES)
+          .order(ByteOrder.LITTLE_ENDIAN);
+      int bad = FloatKernels.firstNonFinite(rest, count - stop);
+      return bad < 0 ? -1 : stop + bad;
+    }
+
+    /** Folds what waits in the spool (if anything) and counts the weight; a failure half-way leaves the attempt unusable (the caller's business). */
     @Override
     public synchronized String commit() throws IOException {
       requireOpen();
@@ -165,21 +211,7 @@ final class StreamingRound implements RoundAggregation {
         throw new IllegalStateException("update of party '" + party + "' was committed after " + spool.values()
             + " of " + cursor.total() + " values");
       }
-      // the spool's pieces follow layout order but not tensor boundaries
-      int[] at = {0, 0}; // tensor, offset
-      spool.readAll((values, from, count) -> {
-        while (count > 0) {
-          while (at[1] == cursor.length(at[0])) {
-            at[0]++;
-            at[1] = 0;
-          }
-          int n = Math.min(count, cursor.length(at[0]) - at[1]);
-          sum.fold(at[0], at[1], values, from, n, weight);
-          at[1] += n;
-          from += n;
-          count -= n;
-        }
-      });
+      foldSpooled(folded, spool.values() - folded, weight);
       sum.commit(weight);
       try {
         end();
@@ -190,15 +222,43 @@ final class StreamingRound implements RoundAggregation {
       return "";
     }
 
-    /** Nothing of the update was folded: deleting its spool file is all there is to take back. */
+    /** Subtracts what was folded on arrival and deletes the spool. */
     @Override
     public synchronized void discard() throws IOException {
       if (!ended) {
+        foldSpooled(0, folded, -weight);
         end();
       }
     }
 
-    /** Deletes the spool file of a sink the attempt is closed under (its sum is dropped anyway). */
+    /** Folds {@code count} spooled values from index {@code from} into the sum with {@code w}; the spool follows layout order but not tensor boundaries. */
+    private void foldSpooled(long from, long count, double w) throws IOException {
+      if (count == 0) {
+        return;
+      }
+      int[] at = {0, 0}; // tensor, offset of value index from
+      long skip = from;
+      while (skip >= cursor.length(at[0])) {
+        skip -= cursor.length(at[0]);
+        at[0]++;
+      }
+      at[1] = (int) skip;
+      spool.read(from, count, (values, start, n) -> {
+        while (n > 0) {
+          while (at[1] == cursor.length(at[0])) {
+            at[0]++;
+            at[1] = 0;
+          }
+          int piece = Math.min(n, cursor.length(at[0]) - at[1]);
+          sum.fold(at[0], at[1], values, start, piece, w);
+          at[1] += piece;
+          start += piece;
+          n -= piece;
+        }
+      });
+    }
+
+    /** Deletes the spool file of a sink the attempt is closed under (its sum is zeroed anyway). */
     synchronized void abandon() throws IOException {
       if (!ended) {
         end();

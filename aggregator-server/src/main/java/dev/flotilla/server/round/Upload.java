@@ -96,10 +96,10 @@ public final class Upload {
       throw code.withDescription("update of party '" + party + "' refused: " + e.getMessage()).asException();
     }
     try {
-      // block by block: each block is checked for NaN/Inf just before the sink folds it (in cache)
-      decoder.acceptFinite(data, (tensor, offset, values, count) -> {
+      // block by block: the sink checks each block for NaN/Inf as it folds it (one pass over the bytes)
+      decoder.acceptChecking(data, (tensor, offset, values, count) -> {
         try {
-          sink.accept(tensor, offset, values, count);
+          return sink.acceptChecking(tensor, offset, values, count);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

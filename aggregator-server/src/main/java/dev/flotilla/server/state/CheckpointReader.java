@@ -414,6 +414,9 @@ final class CheckpointReader {
             || hasNull(r.metrics())) {
           return "holds an incomplete round record: " + r;
         }
+        if (isNegative(r.bytesUpTotal()) || isNegative(r.bytesDownTotal())) {
+          return "holds a negative byte total in round record " + r.round();
+        }
       }
       if (finalEvaluations != null) {
         for (Map.Entry<String, Map<String, Double>> e : finalEvaluations.entrySet()) {
@@ -423,6 +426,10 @@ final class CheckpointReader {
         }
       }
       return null;
+    }
+
+    private static boolean isNegative(Long value) {
+      return value != null && value < 0;
     }
 
     private static boolean survivesUtf8(String text) {

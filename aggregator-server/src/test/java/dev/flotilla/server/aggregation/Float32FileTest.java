@@ -128,4 +128,54 @@ class Float32FileTest {
     assertThat(memory.used()).as("close gives the memory back").isZero();
     assertThat(StreamingStrategiesTest.filesIn(dir)).isEmpty();
   }
+
+  @Test
+  @DisplayName("kept bytes are held as they are (no copy) while the memory has room, between copied values in order; "
+      + "past the budget they are copied to the file; read from any index, then the memory is given back")
+  void keptBytesThenFile() throws Exception {
+    int block = Float32File.PENDING_VALUES;
+    float[] values = new float[4 * block];
+    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i * 0.75f - 3;
+      bytes.putFloat(i * Float.BYTES, values[i]);
+    }
+    SpoolMemory memory = new SpoolMemory(2L * block * Float.BYTES);
+    try (Float32File f = Float32File.create(dir, "t-", memory)) {
+      f.append(values, 0, 100);
+      f.appendKept(bytes.slice(100 * Float.BYTES, block * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN), block);
+      assertThat(memory.used()).as("the pending 100 values' buffer held, then the kept bytes")
+          .isEqualTo(2L * block * Float.BYTES);
+      bytes.putFloat(200 * Float.BYTES, 42f); // the promise is broken on purpose: kept, not copied
+      float[] back = new float[block + 100];
+      f.read(0, back, 0, back.length);
+      assertThat(back[200]).isEqualTo(42f);
+      bytes.putFloat(200 * Float.BYTES, values[200]);
+      assertThat(StreamingStrategiesTest.filesIn(dir)).as("nothing on disk yet").isEmpty();
+
+      f.appendKept(bytes.slice((block + 100) * Float.BYTES, block * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN), block);
+      assertThat(memory.used()).as("no room for more: copied into the append buffer").isEqualTo(2L * block * Float.BYTES);
+      f.append(values, 2 * block + 100, block);
+      assertThat(memory.used()).as("the full append buffer found no room: all of memory went to the file").isZero();
+      f.appendKept(bytes.slice((3 * block + 100) * Float.BYTES, (block - 100) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN),
+          block - 100);
+      assertThat(f.values()).isEqualTo(values.length);
+      java.util.List<Float> tail = new java.util.ArrayList<>();
+      f.read(block - 7, values.length - (block - 7), (v, from, count) -> {
+        for (int i = 0; i < count; i++) {
+          tail.add(v[from + i]);
+        }
+      });
+      for (int i = 0; i < tail.size(); i++) {
+        assertThat(tail.get(i)).as("value %d", block - 7 + i).isEqualTo(values[block - 7 + i]);
+      }
+      assertThat(tail).hasSize(values.length - (block - 7));
+    }
+    try (Float32File kept = Float32File.create(dir, "t-", memory)) {
+      kept.appendKept(bytes.slice(0, 64).order(ByteOrder.LITTLE_ENDIAN), 16);
+      assertThat(memory.used()).isEqualTo(64);
+    }
+    assertThat(memory.used()).as("close gives the memory back").isZero();
+    assertThat(StreamingStrategiesTest.filesIn(dir)).isEmpty();
+  }
 }

@@ -3,6 +3,8 @@ package dev.flotilla.server.aggregation;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.model.HeapModel;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,12 +45,34 @@ final class Plain {
     return v;
   }
 
-  /** Sends tensors {@code [0, tensors)} of {@code update} in chunks of {@code chunk} values (the last of a tensor shorter). */
+  /**
+   * Sends tensors {@code [0, tensors)} of {@code update} in chunks of {@code chunk} values (the last of
+   * a tensor shorter) as the receive path does: little-endian bytes through {@link UpdateSink#acceptChecking},
+   * each chunk in a new buffer (the sink may keep it).
+   */
   static void send(UpdateSink sink, float[][] update, int chunk, int tensors) throws IOException {
     for (int t = 0; t < tensors; t++) {
       for (int off = 0; off < update[t].length; off += chunk) {
         int n = Math.min(chunk, update[t].length - off);
-        sink.accept(t, off, FloatBuffer.wrap(update[t], off, n), n);
+        ByteBuffer bytes = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(update[t], off, n);
+        int bad = sink.acceptChecking(t, off, bytes.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN), n);
+        if (bad >= 0) {
+          throw new IllegalArgumentException("tensor " + t + " element " + (off + bad) + " is not finite");
+        }
+      }
+    }
+  }
+
+  /** As {@link #send(UpdateSink, float[][], int, int)}, through {@link UpdateSink#accept} (checked float values, valid during the call). */
+  static void sendChecked(UpdateSink sink, float[][] update, int chunk, int tensors) throws IOException {
+    float[] scratch = new float[chunk];
+    for (int t = 0; t < tensors; t++) {
+      for (int off = 0; off < update[t].length; off += chunk) {
+        int n = Math.min(chunk, update[t].length - off);
+        System.arraycopy(update[t], off, scratch, 0, n);
+        sink.accept(t, off, FloatBuffer.wrap(scratch, 0, n), n);
+        java.util.Arrays.fill(scratch, Float.NaN); // the sink may not keep what accept handed it
       }
     }
   }

@@ -273,7 +273,7 @@ class CheckpointStoreTest {
 
     @Test
     @DisplayName("metadata a server never writes is refused even under a valid checksum: not JSON, missing fields, "
-        + "null or duplicate parties, incomplete rounds, text the next save could not write back (lone surrogates)")
+        + "null or duplicate parties, incomplete rounds, negative byte totals, text the next save could not write back (lone surrogates)")
     void invalidMetadata() throws Exception {
       String[][] cases = {
           {"not-json", "{\"job_id\": [", "is not the expected JSON"},
@@ -290,6 +290,9 @@ class CheckpointStoreTest {
               "not valid Unicode"},
           {"round-without-metrics", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[{\"round\":1,\"parties\":[]}]"),
               "incomplete round record"},
+          {"negative-byte-total", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[{\"round\":1,"
+              + "\"parties\":[],\"late_or_dropped\":{},\"metrics\":{},\"bytes_up_total\":-5}]"),
+              "negative byte total in round record 1"},
       };
       for (String[] c : cases) {
         String message = refusal(stateDir(c[0], CheckpointBytes.withModel(c[1], ONE).withChecksum()));

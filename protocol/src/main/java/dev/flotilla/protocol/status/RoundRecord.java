@@ -21,6 +21,9 @@ import java.util.Map;
  *     no aggregated update reported {@value MetricNames#TRAIN_SECONDS}
  * @param evaluationSeconds evaluation time of the same update; null like {@code trainingSeconds}
  * @param protocolSeconds duration - training - evaluation, at least 0; null like {@code trainingSeconds}
+ * @param bytesUpTotal the job's {@code bytes_up} when the round completed (so a round's own traffic is the
+ *     difference with the round before); null in records of servers that did not count it per round
+ * @param bytesDownTotal the job's {@code bytes_down} when the round completed; null like {@code bytesUpTotal}
  * @param completedUnixMillis when the round completed
  */
 public record RoundRecord(
@@ -36,6 +39,8 @@ public record RoundRecord(
     @MayBeAbsent @Nullable Double trainingSeconds,
     @MayBeAbsent @Nullable Double evaluationSeconds,
     @MayBeAbsent @Nullable Double protocolSeconds,
+    @MayBeAbsent @Nullable Long bytesUpTotal,
+    @MayBeAbsent @Nullable Long bytesDownTotal,
     long completedUnixMillis) {
 
   /** A record whose times are split by {@code times}. */
@@ -43,7 +48,14 @@ public record RoundRecord(
       long evaluatedModelVersion, Map<String, Double> metrics, double durationSeconds, double aggregationSeconds,
       RoundTimes times, long completedUnixMillis) {
     this(round, attempts, parties, lateOrDropped, samples, evaluatedModelVersion, metrics, durationSeconds,
-        aggregationSeconds, times.trainingSeconds(), times.evaluationSeconds(), times.protocolSeconds(),
+        aggregationSeconds, times.trainingSeconds(), times.evaluationSeconds(), times.protocolSeconds(), null, null,
+        completedUnixMillis);
+  }
+
+  /** This record with the job's byte totals at the round's completion. */
+  public RoundRecord withBytesTotals(long up, long down) {
+    return new RoundRecord(round, attempts, parties, lateOrDropped, samples, evaluatedModelVersion, metrics,
+        durationSeconds, aggregationSeconds, trainingSeconds, evaluationSeconds, protocolSeconds, up, down,
         completedUnixMillis);
   }
 

@@ -37,6 +37,8 @@ public final class FloatKernels {
 
   /** Per-thread block buffer for folding from a buffer that has no accessible array. */
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[BLOCK_VALUES]);
+  /** Per-thread block of bit patterns for the plain finiteness check of bytes. */
+  private static final ThreadLocal<int[]> BITS = ThreadLocal.withInitial(() -> new int[BLOCK_VALUES]);
 
   private FloatKernels() {}
 
@@ -71,22 +73,59 @@ public final class FloatKernels {
   /**
    * The index of the first NaN or infinity among {@code count} float32 values, little-endian, of
    * {@code src} from its position (which does not move), or -1. With the Vector API it reads the bytes
-   * once; the receive path uses it only then (the plain check is fast only over an int array).
+   * once; the plain check copies them block by block into a per-thread int array first (a loop of
+   * getInt over a buffer does not vectorise).
    */
   public static int firstNonFinite(ByteBuffer src, int count) {
-    if (src.order() != ByteOrder.LITTLE_ENDIAN) {
-      throw new IllegalArgumentException("float32 values on the wire are little-endian; the buffer is " + src.order());
-    }
+    requireLittleEndian(src);
     if (VECTOR_API) {
       return VectorKernels.firstNonFinite(src, count);
     }
+    int[] bits = BITS.get();
     int base = src.position();
-    for (int i = 0; i < count; i++) {
-      if ((src.getInt(base + i * Float.BYTES) & EXPONENT) == EXPONENT) {
-        return i;
+    for (int done = 0; done < count; ) {
+      int n = Math.min(BLOCK_VALUES, count - done);
+      src.asIntBuffer().get(done, bits, 0, n);
+      int bad = firstNonFinite(bits, 0, n);
+      if (bad >= 0) {
+        return done + bad;
       }
+      done += n;
     }
     return -1;
+  }
+
+  /**
+   * {@code sum[at + i] += weight * x[i]}, rounded as {@link #addScaled(double[], int, float[], int, int,
+   * double)} does, for the little-endian float32 values {@code x} of {@code values} from its position
+   * (which does not move), in order, up to the first value whose magnitude exceeds {@code limit} or
+   * that is NaN or infinite: returns its index (that value and the rest are not added), or -1 after
+   * adding all. The receive path's single pass: decoding, the finiteness check and the fold in one
+   * loop over the bytes (with the Vector API).
+   */
+  public static int addScaledWithin(double[] sum, int at, ByteBuffer values, int count, double weight, float limit) {
+    requireLittleEndian(values);
+    if (!(limit >= 0) || Float.isInfinite(limit)) {
+      throw new IllegalArgumentException("limit " + limit + " is not a finite magnitude");
+    }
+    if (VECTOR_API) {
+      return VectorKernels.addScaledWithin(sum, at, values, count, weight, limit);
+    }
+    int base = values.position();
+    for (int i = 0; i < count; i++) {
+      float x = values.getFloat(base + i * Float.BYTES);
+      if (!(Math.abs(x) <= limit)) {
+        return i;
+      }
+      sum[at + i] += weight * x;
+    }
+    return -1;
+  }
+
+  private static void requireLittleEndian(ByteBuffer values) {
+    if (values.order() != ByteOrder.LITTLE_ENDIAN) {
+      throw new IllegalArgumentException("float32 values on the wire are little-endian; the buffer is " + values.order());
+    }
   }
 
   /** {@code sum[at + i] += weight * values[from + i]} for i in [0, count), in this order of rounding: product, then sum. */

@@ -118,48 +118,47 @@ public final class TensorStreamDecoder {
   }
 
   /**
-   * Checks the chunk (see {@link #check}) then hands its values to the sink in blocks of at most
-   * {@link FloatKernels#BLOCK_VALUES}, each checked for NaN and infinity just before it is handed on
-   * (so it is still in cache when the sink folds it). The sink sees a little-endian view of the
-   * chunk's bytes (or of a per-thread buffer, for a block that straddles two buffers of the chunk),
-   * valid only during the call: the check reads a copy of the bit patterns, and each value is copied
-   * once more only by a sink that wants an array ({@link FloatKernels#addScaled} does it block-wise).
-   * With the Vector API ({@link FloatKernels#VECTOR_API}) the check reads the chunk's bytes themselves,
-   * so the sink's copy (if any) is the only one.
-   * Values of a 2-byte encoding are widened into a per-thread float32 block, checked there (a NaN or
-   * infinity stays one when widened) and handed on from it.
-   *
-   * @throws TensorStreamException naming the first NaN or infinite value ("tensor 'fc1.weight' element
-   *     17 is NaN"); the blocks before it were handed to the sink already, so the caller discards the
-   *     update
+   * Receives the values of one chunk that fall into one tensor as float32 bytes, and checks them for
+   * NaN and infinity itself: a sink that folds them can check in the same pass (see {@link
+   * #acceptChecking}).
    */
-  public void acceptFinite(ByteString data, Sink sink) throws TensorStreamException {
+  @FunctionalInterface
+  public interface CheckingSink {
+    /**
+     * @param tensor index of the tensor in the layout
+     * @param offset index in the tensor of the first value
+     * @param values {@code count} little-endian float32 values from its position: a read-only view of
+     *     the chunk's own bytes (or of a copy made for this call), which never change, so the sink may
+     *     keep it (and with it the chunk's memory)
+     * @return the index (from the position) of the first NaN or infinite value, the update then being
+     *     refused (what the sink took of it the caller discards); or -1 when every value is finite
+     */
+    int accept(int tensor, int offset, ByteBuffer values, int count);
+  }
+
+  /**
+   * Checks the chunk (see {@link #check}) then hands its values, unchecked, to the sink in blocks of
+   * at most {@link FloatKernels#BLOCK_VALUES} that never cross a tensor; the sink checks them for NaN
+   * and infinity (the receive path's single pass: it checks while it folds). Values of a 2-byte
+   * encoding are widened into a new float32 block first (a NaN or infinity stays one when widened).
+   *
+   * @throws TensorStreamException naming the first NaN or infinite value the sink reported ("tensor
+   *     'fc1.weight' element 17 is NaN"); the blocks before it were handed to the sink already, so the
+   *     caller discards the update
+   */
+  public void acceptChecking(ByteString data, CheckingSink sink) throws TensorStreamException {
     check(data);
-    Block block = BLOCK.get();
     Cursor cursor = new Cursor(data.asReadOnlyByteBufferList());
     long remaining = data.size() / encoding.bytesPerValue();
     while (remaining > 0) {
       int tensorSize = specs.get(tensor).numElements();
       int n = (int) Math.min(Math.min(remaining, FloatKernels.BLOCK_VALUES), tensorSize - offset);
       if (n > 0) {
-        FloatBuffer values;
-        int bad;
-        if (encoding != WireEncoding.FLOAT32) {
-          values = cursor.widen(block, n, encoding);
-          bad = FloatKernels.firstNonFinite(block.bits, 0, n);
-        } else if (FloatKernels.VECTOR_API) {
-          // checked on the bytes themselves: no copy before the sink's own
-          ByteBuffer bytes = cursor.next(block, n * Float.BYTES);
-          bad = FloatKernels.firstNonFinite(bytes, n);
-          values = bytes.asFloatBuffer().limit(n);
-        } else {
-          values = cursor.read(block, n);
-          bad = FloatKernels.firstNonFinite(block.bits, 0, n);
-        }
+        ByteBuffer values = encoding == WireEncoding.FLOAT32 ? cursor.next(n * Float.BYTES) : cursor.widen(n, encoding);
+        int bad = sink.accept(tensor, offset, values, n);
         if (bad >= 0) {
-          throw new TensorStreamException(describe(received + bad) + " is " + values.get(bad));
+          throw new TensorStreamException(describe(received + bad) + " is " + values.getFloat(values.position() + bad * Float.BYTES));
         }
-        sink.accept(tensor, offset, values, n);
         offset += n;
         received += n;
         remaining -= n;
@@ -171,19 +170,26 @@ public final class TensorStreamDecoder {
     }
   }
 
-  /** Per-thread room for one block: its bit patterns (for the plain finiteness check). */
-  private static final class Block {
-    final int[] bits = new int[FloatKernels.BLOCK_VALUES];
-    /** A 2-byte encoding's values of the block, and the same widened to float32 (allocated on first use). */
-    short[] halves;
-    float[] widened;
-    /** Joins a block that straddles two buffers of a chunk (a chunk parsed without copying is a list of them). */
-    final ByteBuffer joined = ByteBuffer.allocate(FloatKernels.BLOCK_VALUES * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  /**
+   * Like {@link #acceptChecking}, for a sink that wants checked values: each block is checked for NaN
+   * and infinity just before it is handed on (so it is still in cache when the sink reads it); a block
+   * that holds one is not handed on. The sink sees a little-endian view of the chunk's bytes, valid
+   * only during the call.
+   *
+   * @throws TensorStreamException naming the first NaN or infinite value; the blocks before it were
+   *     handed to the sink already, so the caller discards the update
+   */
+  public void acceptFinite(ByteString data, Sink sink) throws TensorStreamException {
+    acceptChecking(data, (tensor, offset, values, count) -> {
+      int bad = FloatKernels.firstNonFinite(values, count);
+      if (bad < 0) {
+        sink.accept(tensor, offset, values.asFloatBuffer().limit(count), count);
+      }
+      return bad;
+    });
   }
 
-  private static final ThreadLocal<Block> BLOCK = ThreadLocal.withInitial(Block::new);
-
-  /** Reads little-endian float32 blocks from the buffers of a chunk, in order. */
+  /** Reads little-endian blocks from the buffers of a chunk, in order. */
   private static final class Cursor {
     private final List<ByteBuffer> parts;
     private int part = -1;
@@ -193,40 +199,31 @@ public final class TensorStreamDecoder {
       this.parts = parts;
     }
 
-    /** Copies the next n values' bit patterns into the block and returns a view of the values. */
-    FloatBuffer read(Block block, int n) {
-      return bitsAndView(next(block, n * Float.BYTES), block, n);
-    }
-
-    /** Widens the next n 2-byte values into the block's float32 bits and values, and returns a view of the values. */
-    FloatBuffer widen(Block block, int n, WireEncoding encoding) {
-      if (block.halves == null) {
-        block.halves = new short[FloatKernels.BLOCK_VALUES];
-        block.widened = new float[FloatKernels.BLOCK_VALUES];
-      }
-      next(block, n * encoding.bytesPerValue()).asShortBuffer().get(0, block.halves, 0, n);
-      encoding.widen(block.halves, n, block.bits);
-      for (int i = 0; i < n; i++) {
-        block.widened[i] = Float.intBitsToFloat(block.bits[i]);
-      }
-      return FloatBuffer.wrap(block.widened, 0, n).slice();
+    /** Widens the next n 2-byte values into a new little-endian float32 block. */
+    ByteBuffer widen(int n, WireEncoding encoding) {
+      short[] halves = new short[n];
+      next(n * encoding.bytesPerValue()).asShortBuffer().get(0, halves, 0, n);
+      int[] bits = new int[n];
+      encoding.widen(halves, n, bits);
+      ByteBuffer widened = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      widened.asIntBuffer().put(bits, 0, n);
+      return widened;
     }
 
     /**
      * The next {@code bytes} bytes of the chunk, little-endian, from the buffer's position: a view of
-     * the current buffer when they lie in it (the common case), else joined in the block's buffer.
+     * the current buffer when they lie in it (the common case), else a copy joining the buffers.
      */
-    ByteBuffer next(Block block, int bytes) {
+    ByteBuffer next(int bytes) {
       while (!current.hasRemaining() && part + 1 < parts.size()) {
         current = parts.get(++part).order(ByteOrder.LITTLE_ENDIAN);
       }
       if (current.remaining() >= bytes) {
-        ByteBuffer view = current.slice().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer view = current.slice().limit(bytes).order(ByteOrder.LITTLE_ENDIAN);
         current.position(current.position() + bytes);
         return view;
       }
-      ByteBuffer joined = block.joined;
-      joined.clear();
+      ByteBuffer joined = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
       while (joined.position() < bytes) {
         while (!current.hasRemaining()) {
           current = parts.get(++part).order(ByteOrder.LITTLE_ENDIAN);
@@ -237,12 +234,6 @@ public final class TensorStreamDecoder {
       }
       joined.flip();
       return joined;
-    }
-
-    /** A bulk copy of the bits (views take the buffer's little-endian order; it runs at memory speed, unlike getInt in a loop). */
-    private static FloatBuffer bitsAndView(ByteBuffer source, Block block, int n) {
-      source.asIntBuffer().get(0, block.bits, 0, n);
-      return source.asFloatBuffer().limit(n);
     }
   }
 

@@ -55,6 +55,38 @@ final class VectorKernels {
   }
 
   /**
+   * {@code sum[at + i] += weight * x[i]} for the little-endian float32 values {@code x} of {@code
+   * values} from its position, in order, up to the first that is not within {@code [-limit, limit]}
+   * (NaN never is); returns that value's index, or -1 after all. Decoding, the check and the fold are
+   * one loop over the bytes: a vector whose lanes are all within the limit is folded, the first that
+   * is not is walked one value at a time. The check compares floats of the fold's own species: an
+   * integer view of half the preferred width beside {@link #firstNonFinite}'s would be a second int
+   * shape, which made C2 fall back to the API's Java code for both (a third of the speed).
+   */
+  static int addScaledWithin(double[] sum, int at, ByteBuffer values, int count, double weight, float limit) {
+    int base = values.position();
+    DoubleVector w = DoubleVector.broadcast(DOUBLES, weight);
+    int step = DOUBLES.length();
+    int i = 0;
+    for (int bound = count - step; i <= bound; i += step) {
+      FloatVector x = FloatVector.fromByteBuffer(HALF_FLOATS, values, base + i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+      if (!x.abs().compare(VectorOperators.LE, limit).allTrue()) {
+        break;
+      }
+      DoubleVector v = (DoubleVector) x.convertShape(VectorOperators.F2D, DOUBLES, 0);
+      DoubleVector.fromArray(DOUBLES, sum, at + i).add(v.mul(w)).intoArray(sum, at + i);
+    }
+    for (; i < count; i++) {
+      float x = values.getFloat(base + i * Float.BYTES);
+      if (!(Math.abs(x) <= limit)) {
+        return i;
+      }
+      sum[at + i] += weight * x;
+    }
+    return -1;
+  }
+
+  /**
    * The index of the first NaN or infinity among {@code count} little-endian float32 values of {@code
    * src} from its position (which does not move), or -1: the branch-free test of {@link
    * FloatKernels#firstNonFinite} straight on the bytes, so no copy is made for the check.

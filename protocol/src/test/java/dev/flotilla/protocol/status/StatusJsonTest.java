@@ -38,7 +38,7 @@ class StatusJsonTest {
   static JobStatus everyField() {
     RoundRecord r1 = new RoundRecord(1, 2, List.of("alice", "bob"), Map.of("carol", "rejected: tensor 'w' element 3 is NaN"),
         300, 0, Map.of(MetricNames.ACCURACY, 0.25, MetricNames.LOSS, 1.5, MetricNames.TRAIN_LOSS, 1.25), 4.25, 0.0625,
-        3.5, 0.5, 0.25, 1_796_408_234_451L);
+        3.5, 0.5, 0.25, 9_000_001L, 12_000_002L, 1_796_408_234_451L);
     RoundRecord r2 = new RoundRecord(2, 1, List.of("alice", "bob", "carol"), Map.of(), 600, 1,
         Map.of(MetricNames.ACCURACY, 0.5), 2.0, 0.03125, RoundTimes.UNKNOWN, 1_796_408_234_999L);
     return new JobStatus("job7", "cnn", "/models/cnn.safetensors", "/state/model-final.safetensors", "/state/models",
@@ -69,11 +69,13 @@ class StatusJsonTest {
         "tls_provider", "updated_unix_millis");
     assertThat(json.getAsJsonArray("rounds").get(0).getAsJsonObject().keySet()).containsExactly("round", "attempts",
         "parties", "late_or_dropped", "samples", "evaluated_model_version", "metrics", "duration_seconds",
-        "aggregation_seconds", "training_seconds", "evaluation_seconds", "protocol_seconds", "completed_unix_millis");
+        "aggregation_seconds", "training_seconds", "evaluation_seconds", "protocol_seconds", "bytes_up_total",
+        "bytes_down_total", "completed_unix_millis");
     assertThat(json.getAsJsonArray("late_or_dropped").get(0)).isEqualTo(JsonParser.parseString(
         "{\"round\":1,\"parties\":[\"carol\"],\"reasons\":{\"carol\":\"rejected: tensor 'w' element 3 is NaN\"}}"));
-    // unknown times are written as null, not left out
+    // unknown times and byte totals are written as null, not left out
     assertThat(json.getAsJsonArray("rounds").get(1).getAsJsonObject().get("training_seconds").isJsonNull()).isTrue();
+    assertThat(json.getAsJsonArray("rounds").get(1).getAsJsonObject().get("bytes_up_total").isJsonNull()).isTrue();
   }
 
   @Nested
@@ -130,10 +132,11 @@ class StatusJsonTest {
       }
     }
 
-    /** The rounds without the times added since (written as null: nothing in these files says them). */
+    /** The rounds without the times and byte totals added since (written as null: nothing in these files says them). */
     private JsonElement withoutRoundTimes(JsonElement rounds) {
       rounds.getAsJsonArray().forEach(round -> {
-        for (String added : List.of("training_seconds", "evaluation_seconds", "protocol_seconds")) {
+        for (String added : List.of("training_seconds", "evaluation_seconds", "protocol_seconds", "bytes_up_total",
+            "bytes_down_total")) {
           assertThat(round.getAsJsonObject().remove(added).isJsonNull()).isTrue();
         }
       });

@@ -153,4 +153,48 @@ class FloatKernelsTest {
     assertThatThrownBy(() -> FloatKernels.firstNonFinite(ByteBuffer.allocate(8), 2))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("little-endian");
   }
+
+  @Test
+  @DisplayName("addScaledWithin folds little-endian bytes as the plain loop does, bit for bit, and stops before the first "
+      + "value beyond the limit or non-finite (at every position, also in the tail shorter than a vector), adding "
+      + "nothing from it on")
+  void addScaledWithinStopsAtTheFirstValueBeyondTheLimit() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+    int n = 3 * 64 + 5;
+    float[] values = new float[n];
+    ByteBuffer bytes = ByteBuffer.allocate(8 + n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      values[i] = i % 11 == 0 ? -0f : i % 13 == 0 ? Float.MIN_VALUE * i : (float) random.nextDouble(-100, 100);
+      bytes.putFloat(8 + i * Float.BYTES, values[i]);
+    }
+    ByteBuffer view = bytes.position(8).slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer()
+        .order(ByteOrder.LITTLE_ENDIAN);
+    for (int count : new int[] {n, n - 5, 7, 1, 0}) {
+      double[] viaKernel = new double[count + 3];
+      double[] viaPlain = new double[count + 3];
+      for (int i = 0; i < viaKernel.length; i++) {
+        viaKernel[i] = viaPlain[i] = random.nextDouble(-1e3, 1e3);
+      }
+      assertThat(FloatKernels.addScaledWithin(viaKernel, 3, view, count, 7.25, 100f)).isEqualTo(-1);
+      FloatKernels.plainAddScaled(viaPlain, 3, values, 0, count, 7.25);
+      assertThat(viaKernel).as("count %d", count).containsExactly(viaPlain);
+      assertThat(view.position()).isZero();
+    }
+    float[] beyond = {100.5f, -1e30f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0xffc00001)};
+    for (int at = 0; at < n; at += 5) {
+      float kept = values[at];
+      bytes.putFloat(8 + at * Float.BYTES, beyond[at % beyond.length]);
+      bytes.putFloat(8 + (n - 1) * Float.BYTES, Float.NaN); // a later bad value does not hide the first
+      double[] sum = new double[n];
+      assertThat(FloatKernels.addScaledWithin(sum, 0, view, n, 2, 100f)).as("bad value at %d", at).isEqualTo(at);
+      for (int i = 0; i < n; i++) {
+        assertThat(sum[i]).as("bad value at %d, element %d", at, i).isEqualTo(i < at ? 2.0 * values[i] : 0);
+      }
+      bytes.putFloat(8 + at * Float.BYTES, kept);
+      bytes.putFloat(8 + (n - 1) * Float.BYTES, values[n - 1]);
+    }
+    assertThat(FloatKernels.addScaledWithin(new double[1], 0, view, 1, 1, 0f)).as("-0 is within 0").isEqualTo(-1);
+    assertThatThrownBy(() -> FloatKernels.addScaledWithin(new double[1], 0, ByteBuffer.allocate(4), 1, 1, 1f))
+        .hasMessageContaining("little-endian");
+  }
 }

@@ -1,0 +1,122 @@
+package dev.flotilla.e2e;
+
+import static dev.flotilla.testing.RealServer.CHROMIUM;
+import static dev.flotilla.testing.RealServer.FASHION_MNIST;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+import dev.flotilla.demo.ChildProcess;
+import dev.flotilla.demo.FlotillaJars;
+import dev.flotilla.demo.ProcessGroup;
+import dev.flotilla.testing.HeadlessChromium;
+import dev.flotilla.testing.RequiresRealServers;
+import dev.flotilla.testing.StatusViewPage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+/**
+ * The aggregator's web view in a real browser during a real federation: the demo jar runs the server
+ * and three party jars training an MLP on Fashion-MNIST over mutual TLS, Chromium watches the page
+ * the demo prints, and afterwards opens the HTML report the demo writes beside its JSON report.
+ */
+@RequiresRealServers({FASHION_MNIST, CHROMIUM})
+@DisplayName("the web view in Chromium during a real federation (bin/flotilla demo)")
+class WebViewIT {
+
+  private static final int ROUNDS = 3;
+  private static final Pattern LIVE_VIEW = Pattern.compile("live view +(http://127\\.0\\.0\\.1:[0-9]+/)");
+
+  private final FlotillaJars jars = Federations.jars();
+
+  @Test
+  @DisplayName("the page the demo prints lists the three parties, connected, and each chart gains one point per completed "
+      + "round while the job runs; the HTML report beside report.json shows the finished job with a point per round")
+  void livePageAndReport(@TempDir Path dir) throws Exception {
+    Path report = dir.resolve("report.json");
+    List<StatusViewPage> seen = new ArrayList<>();
+    try (ProcessGroup group = new ProcessGroup(dir.resolve("logs"))) {
+      jars.requirePresent("demo", "aggregator-server", "party");
+      List<String> command = new ArrayList<>(jars.javaCommand("demo", List.of(), List.of("--rounds",
+          Integer.toString(ROUNDS), "--report", report.toString(),
+          "--dir", dir.resolve("work").toString())));
+      ChildProcess demo = group.start("demo", command, dir, Map.of(FlotillaJars.HOME_VARIABLE, jars.root().toString()));
+      String address = await("the demo prints its live view").atMost(Duration.ofMinutes(5))
+          .failFast("the demo exited", () -> !demo.isAlive())
+          .until(() -> liveView(demo.log()), Optional::isPresent).orElseThrow();
+
+      ChromeDriver browser = HeadlessChromium.start();
+      try {
+        browser.get(address);
+        await("the demo finishes while Chromium shows its page").atMost(Duration.ofMinutes(15))
+            .pollInterval(Duration.ofMillis(200))
+            .until(() -> {
+              seen.add(StatusViewPage.read(browser));
+              return !demo.isAlive();
+            });
+        OptionalInt exit = demo.waitFor(10, TimeUnit.SECONDS);
+        if (exit.isEmpty() || exit.getAsInt() != 0) {
+          fail("demo " + (exit.isEmpty() ? "still running" : "exited " + exit.getAsInt()) + "\n" + demo.tail(80));
+        }
+
+        assertLivePage(seen);
+
+        Path html = dir.resolve("report.html");
+        assertThat(demo.log()).contains("HTML report      " + html);
+        browser.get(HeadlessChromium.fileUrl(html));
+        StatusViewPage offline = StatusViewPage.read(browser);
+        assertThat(offline.progress()).startsWith("finished: 3 of 3 rounds, final accuracy ");
+        assertThat(offline.roundsCompleted()).isEqualTo(ROUNDS);
+        assertThat(offline.points()).isEqualTo(Map.of("accuracy", ROUNDS, "loss", ROUNDS, "time", ROUNDS, "up", ROUNDS,
+            "down", ROUNDS));
+        assertThat(offline.partyNames()).containsExactlyInAnyOrder("party-1", "party-2", "party-3");
+        assertThat(offline.source()).startsWith("report of the status of");
+        assertThat(offline.chartWidth()).as("the inlined style sheet applied").isEqualTo(420);
+      } finally {
+        browser.quit();
+      }
+    }
+  }
+
+  /** Every look at the page: as many points as rounds completed; every round seen; the parties listed, connected. */
+  private static void assertLivePage(List<StatusViewPage> seen) {
+    List<StatusViewPage> rendered = seen.stream().filter(page -> page.roundsCompleted() >= 0).toList();
+    assertThat(rendered).as("looks at the rendered page").isNotEmpty();
+    for (StatusViewPage page : rendered) {
+      int rounds = page.roundsCompleted();
+      assertThat(page.points()).as("points while %s", page.progress())
+          .isEqualTo(Map.of("accuracy", rounds, "loss", rounds, "time", rounds, "up", rounds, "down", rounds));
+    }
+    List<Integer> progression = rendered.stream().map(StatusViewPage::roundsCompleted).distinct().toList();
+    System.out.printf("WebViewIT: %d looks at the live page showed rounds completed %s%n", rendered.size(), progression);
+    assertThat(progression).as("rounds completed, in the order the page showed them").isSorted();
+    // each round's point appeared on the live page; the last may land as the server exits, the report has it
+    for (int round = 1; round < ROUNDS; round++) {
+      assertThat(progression).as("rounds completed, in the order the page showed them").contains(round);
+    }
+    assertThat(rendered).as("a look with the three parties connected").anySatisfy(page -> {
+      assertThat(page.partyNames()).containsExactlyInAnyOrder("party-1", "party-2", "party-3");
+      assertThat(page.parties()).allSatisfy(row -> assertThat(row.get(1)).isEqualTo("connected"));
+      assertThat(page.source()).startsWith("live: updated");
+      assertThat(page.chartWidth()).isEqualTo(420);
+    });
+  }
+
+  private static Optional<String> liveView(String log) {
+    Matcher m = LIVE_VIEW.matcher(log);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+}
