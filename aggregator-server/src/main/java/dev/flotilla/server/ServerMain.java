@@ -7,17 +7,20 @@ import dev.flotilla.certs.Identity;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.Role;
+import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.common.logging.Logging;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.admission.NormBound;
+import dev.flotilla.server.aggregation.Strategies;
+import dev.flotilla.server.aggregation.StrategyOptions;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.status.RecentStatus;
 import dev.flotilla.server.status.WebView;
-import dev.flotilla.server.aggregation.Strategies;
-import dev.flotilla.server.aggregation.StrategyOptions;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -28,11 +31,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine;
 
 /** {@code flotilla server}: the aggregator of one federated job, over mutual TLS. */
 @Command(name = "flotilla server", sortOptions = false,
@@ -44,6 +48,7 @@ import picocli.CommandLine.Spec;
             + "parties reconnect by themselves.",
         "Exits 0 once all rounds are done and the final evaluations arrived (or --final-eval-wait passed).", ""})
 public final class ServerMain implements Callable<Integer> {
+  @Mixin LogOptions logOptions;
 
   private static final Logger log = LoggerFactory.getLogger(ServerMain.class);
 
@@ -383,6 +388,7 @@ public final class ServerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Logging.start(LogContext.ROLE_SERVER);
     System.exit(run(args));
   }
 

@@ -2,9 +2,6 @@ package dev.flotilla.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.Role;
 import dev.flotilla.testing.FreePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -13,7 +10,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +35,7 @@ class CorruptCheckpointIT {
 
   @BeforeEach
   void certificates() {
-    CertificateAuthority ca = CertificateAuthority.createRoot("ckpt-ca", Duration.ofDays(1), KeyType.EC_P256);
-    server = TestPki.issue(ca, dir, "ckpt-job", Role.SERVER, "ckpt-job");
+    server = new TestPki(dir, "ckpt-job").serverDir();
   }
 
   @AfterEach

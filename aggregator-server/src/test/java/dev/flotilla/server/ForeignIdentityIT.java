@@ -59,7 +59,7 @@ class ForeignIdentityIT {
       assertThat(refused).isEqualTo(calls);
       String log = Files.readString(dir.resolve("server.log"));
       long closed = log.lines().filter(l -> l.contains("closing the connection from")).count();
-      long refusalLines = log.lines().filter(l -> l.contains("WARN PeerIdentityInterceptor")).count();
+      long refusalLines = log.lines().filter(l -> l.contains(" WARN  [server ") && l.contains("] PeerIdentityInterceptor: ")).count();
       System.out.printf("foreign identity: %d calls refused, %d connections closed, %d refusal log lines%n",
           refused, closed, refusalLines);
       // 5 refusals close a connection; a call that meets one being closed fails UNAVAILABLE, not a strike

@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.v1.FederationGrpc;
 import dev.flotilla.protocol.v1.JoinRequest;
 import dev.flotilla.testing.FreePorts;
@@ -74,18 +70,15 @@ class IdentityRefusalsIT {
     return ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
-  private Path issue(CertificateAuthority ca, Identity identity) {
-    Path out = dir.resolve(identity.uri().replaceAll("[^a-z0-9]+", "-"));
-    ca.issue(LeafRequest.builder(identity).build()).writeTo(out);
-    return out;
+  private Path issue(TestPki pki, Identity identity) {
+    return pki.issue(identity, identity.uri().replaceAll("[^a-z0-9]+", "-"));
   }
 
   @Test
   @DisplayName("only a party of the server's own trust domain and job is admitted; every other certificate of its CA is refused, naming what it presented")
   void onlyPartiesOfTheJob() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("identity-it-ca", Duration.ofDays(1), KeyType.EC_P256);
-    ca.writeTo(dir.resolve("ca"));
-    Path serverDir = TestPki.issue(ca, dir, JOB, Role.SERVER, JOB);
+    TestPki ca = new TestPki(dir, JOB); // its CA in dir/ca, where RogueCertificates finds it
+    Path serverDir = ca.serverDir();
     int port = FreePorts.next();
     // -Dflotilla.server.jar=... runs another build (e.g. the previous one, to show this test fails there)
     Path jar = Path.of(System.getProperty("flotilla.server.jar", "target/aggregator-server.jar")).toAbsolutePath();
@@ -97,13 +90,13 @@ class IdentityRefusalsIT {
         "--state-dir", dir.resolve("state").toString(), "--status-file", dir.resolve("status.json").toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
 
-    Path alice = TestPki.issue(ca, dir, JOB, Role.PARTY, "alice");
+    Path alice = ca.partyDir("alice");
     Path otherJob = issue(ca, Identity.party(TestPki.DOMAIN, "other-job", "alice"));
     Path otherDomain = issue(ca, Identity.party("elsewhere.test", JOB, "alice"));
     Path otherServer = issue(ca, Identity.server(TestPki.DOMAIN, JOB, "second"));
     Path controller = issue(ca, Identity.controller(TestPki.DOMAIN, "flotilla"));
     Path ingress = issue(ca, Identity.ingress(TestPki.DOMAIN, "ingress-nginx"));
-    Path partyNamedLikeIngress = TestPki.issue(ca, dir, JOB, Role.PARTY, "ingress-nginx");
+    Path partyNamedLikeIngress = ca.partyDir("ingress-nginx");
     Path cnOnly = RogueCertificates.issue(dir.resolve("ca"), dir.resolve("cn-only"), "alice");
     Path cnOnlyIngress = RogueCertificates.issue(dir.resolve("ca"), dir.resolve("cn-ingress"), "ingress-nginx");
     Path twoUris = RogueCertificates.issue(dir.resolve("ca"), dir.resolve("two-uris"), "alice",

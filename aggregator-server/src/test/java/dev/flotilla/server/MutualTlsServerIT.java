@@ -4,16 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.status.StatusView;
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.Role;
-import dev.flotilla.protocol.model.ModelSpecs;
-import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -48,20 +46,17 @@ class MutualTlsServerIT {
   @RegisterExtension
   final OpenChannels channels = new OpenChannels();
 
-  private Path issue(CertificateAuthority ca, Role role, String name) {
-    return TestPki.issue(ca, dir, "tls-job", role, name);
-  }
 
   @Test
   @DisplayName("over mTLS the party is the one in its certificate; a foreign CA is refused at the handshake; the metrics "
       + "endpoint listens on --bind only; the job runs to exit 0")
   void jobOverMutualTls() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofDays(1), KeyType.EC_P256);
-    CertificateAuthority rogue = CertificateAuthority.createRoot("rogue-ca", Duration.ofDays(1), KeyType.EC_P256);
-    Path server = issue(ca, Role.SERVER, "aggregator");
-    Path alice = issue(ca, Role.PARTY, "alice");
-    Path bob = issue(ca, Role.PARTY, "bob");
-    Path mallory = issue(rogue, Role.PARTY, "mallory");
+    TestPki pki = new TestPki(dir, "tls-job");
+    TestPki rogue = new TestPki(dir.resolve("rogue"), "tls-job"); // the same job's names, another CA
+    Path server = pki.serverDir();
+    Path alice = pki.partyDir("alice");
+    Path bob = pki.partyDir("bob");
+    Path mallory = rogue.partyDir("mallory");
     int port = FreePorts.next();
     int metricsPort = FreePorts.next();
     Path status = dir.resolve("status.json");
@@ -100,8 +95,8 @@ class MutualTlsServerIT {
 
     String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-    assertThat(metrics).contains("flotilla_rounds_completed", "flotilla_bytes_received_total",
-        "flotilla_round_duration_seconds", "flotilla_aggregation_seconds", "flotilla_parties_connected");
+    assertThat(metrics).contains(ServerMetrics.ROUNDS_COMPLETED, ServerMetrics.BYTES_RECEIVED + "_total",
+        ServerMetrics.ROUND_DURATION, ServerMetrics.AGGREGATION_TIME, ServerMetrics.PARTIES_CONNECTED);
     // --bind 127.0.0.1 holds for the metrics endpoint too: another loopback address of this host gets no answer
     assertThatThrownBy(() -> new java.net.Socket("127.0.0.2", metricsPort).close())
         .isInstanceOf(java.net.ConnectException.class);

@@ -6,14 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.protocol.status.JobStatus;
-import dev.flotilla.protocol.status.StatusJson;
 import com.google.protobuf.ByteString;
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
@@ -54,9 +51,6 @@ class RejectedInputsOverMtlsIT {
   @RegisterExtension
   final OpenChannels channels = new OpenChannels();
 
-  private Path issue(CertificateAuthority ca, Role role, String name) {
-    return TestPki.issue(ca, dir, JOB, role, name);
-  }
 
   private static List<UpdateChunk> chunks(int round, long samples, float[][] weights) {
     List<UpdateChunk> out = new ArrayList<>();
@@ -69,12 +63,12 @@ class RejectedInputsOverMtlsIT {
   @DisplayName("over mTLS each bad input gets its status code and a description of the fault; the round completes "
       + "with the good updates and the next round completes with every party")
   void rejectedInputsOverMutualTls() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofDays(1), KeyType.EC_P256);
-    Path server = issue(ca, Role.SERVER, "aggregator");
-    Path alice = issue(ca, Role.PARTY, "alice");
-    Path bob = issue(ca, Role.PARTY, "bob");
-    Path carol = issue(ca, Role.PARTY, "carol");
-    Path eve = issue(ca, Role.PARTY, "eve"); // a valid certificate of the job's CA, but not on --allow-party
+    TestPki pki = new TestPki(dir, JOB);
+    Path server = pki.serverDir();
+    Path alice = pki.partyDir("alice");
+    Path bob = pki.partyDir("bob");
+    Path carol = pki.partyDir("carol");
+    Path eve = pki.partyDir("eve"); // a valid certificate of the job's CA, but not on --allow-party
     int port = FreePorts.next();
     Path status = dir.resolve("status.json");
 

@@ -3,10 +3,8 @@ package dev.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.tensor.FloatKernels;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.ProcessRun;
 import dev.flotilla.testing.RealServer;
@@ -85,9 +83,9 @@ class ServerImageIT {
   @DisplayName("the server in the container (read-only root; state, /tmp and certificates owned by uid 10001) reports "
       + "SERVING to a party over mutual TLS on BoringSSL and serves its Prometheus metrics")
   void serverAnswersFromTheContainer() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("flotilla-image-ca", Duration.ofDays(1), KeyType.EC_P256);
-    Path tls = TestPki.issue(ca, dir, "image-job", Role.SERVER, "aggregator");
-    Path alice = TestPki.issue(ca, dir, "image-job", Role.PARTY, "alice");
+    TestPki pki = new TestPki(dir, "image-job");
+    Path tls = pki.serverDir();
+    Path alice = pki.partyDir("alice");
     Path state = Files.createDirectories(dir.resolve("state"));
     // the pod's emptyDir at /tmp (PodSecurityModel): netty-tcnative unpacks BoringSSL there
     Path tmp = Files.createDirectories(dir.resolve("tmp"));
@@ -121,7 +119,7 @@ class ServerImageIT {
       HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(metrics.statusCode()).isEqualTo(200);
-      assertThat(metrics.body()).contains("flotilla_rounds_completed", "flotilla_parties_connected");
+      assertThat(metrics.body()).contains(ServerMetrics.ROUNDS_COMPLETED, ServerMetrics.PARTIES_CONNECTED);
       // the state directory is the server's: it wrote there as uid 10001 on a read-only root
       try (Stream<Path> written = Files.list(state)) {
         assertThat(written).isNotEmpty();

@@ -3,13 +3,10 @@ package dev.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.flotilla.protocol.status.JobStatus;
-import dev.flotilla.protocol.status.StatusJson;
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.protocol.v1.JoinResponse;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.TrainRequest;
@@ -79,10 +76,10 @@ class ServerRestartIT {
   @Test
   @DisplayName("a server killed with SIGKILL after round 1 restarts on the same state dir and port, and the job completes all rounds")
   void killAndResume() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("restart-ca", Duration.ofDays(1), KeyType.EC_P256);
-    Path server = TestPki.issue(ca, dir, "restart-job", Role.SERVER, "server");
-    Path alice = TestPki.issue(ca, dir, "restart-job", Role.PARTY, "alice");
-    Path bob = TestPki.issue(ca, dir, "restart-job", Role.PARTY, "bob");
+    TestPki pki = new TestPki(dir, "restart-job");
+    Path server = pki.serverDir();
+    Path alice = pki.partyDir("alice");
+    Path bob = pki.partyDir("bob");
     int port = FreePorts.next();
 
     Process first = start(server, port);

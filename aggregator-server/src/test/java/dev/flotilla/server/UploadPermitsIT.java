@@ -55,7 +55,7 @@ class UploadPermitsIT {
     TestPki pki = new TestPki(dir, "permit-job");
     int port = FreePorts.next();
     try (ServerProcess server = ServerProcess.onLoopback(dir, pki, port,
-        List.of("-Dorg.slf4j.simpleLogger.log.dev.flotilla.server.UpdateReceiver=debug"), "--rounds", "1", "--min-parties", "2",
+        List.of("-Dflotilla.log.level.dev.flotilla.server.UpdateReceiver=debug"), "--rounds", "1", "--min-parties", "2",
         "--model", "mlp", "--max-concurrent-uploads", "1", "--final-eval-wait", "1s")) {
       server.awaitServing(channels.open(pki, port, "probe"));
       FakeParty alice = channels.party(pki, port, "alice");

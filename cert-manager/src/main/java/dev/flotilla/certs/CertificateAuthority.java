@@ -1,5 +1,7 @@
 package dev.flotilla.certs;
 
+import dev.flotilla.common.AtomicFiles;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,13 +142,17 @@ public final class CertificateAuthority implements CertificateIssuer {
 
   /** Writes dir/ca.crt, dir/ca.key (mode 0600) and, for an intermediate, dir/ca-chain.crt; all or none. */
   public void writeTo(Path dir) {
-    AtomicFiles files = new AtomicFiles()
+    AtomicFiles.Batch files = AtomicFiles.batch()
         .add(dir.resolve(CERTIFICATE_FILE), Pem.encode(certificate))
         .addSecret(dir.resolve(KEY_FILE), Pem.encode(privateKey));
     if (!issuers.isEmpty()) {
       files.add(dir.resolve(CHAIN_FILE), Pem.encode(issuers));
     }
-    files.write();
+    try {
+      files.write();
+    } catch (IOException e) {
+      throw PkiException.io(e);
+    }
   }
 
   public X509Certificate certificate() {
@@ -287,7 +293,7 @@ public final class CertificateAuthority implements CertificateIssuer {
   }
 
   /** True when the private key signs what the public key verifies. */
-  static boolean keyMatches(PublicKey publicKey, PrivateKey privateKey) {
+  public static boolean keyMatches(PublicKey publicKey, PrivateKey privateKey) {
     try {
       KeyType type = KeyType.of(publicKey);
       if (KeyType.of(privateKey).isRsa() != type.isRsa()) {

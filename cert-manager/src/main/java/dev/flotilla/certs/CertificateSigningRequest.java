@@ -1,5 +1,6 @@
 package dev.flotilla.certs;
 
+import dev.flotilla.common.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -14,6 +15,7 @@ import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.DERIA5String;
 import org.bouncycastle.asn1.pkcs.Attribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.IETFUtils;
@@ -24,7 +26,6 @@ import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -122,10 +123,14 @@ public final class CertificateSigningRequest {
 
   /** Writes dir/tls.key (mode 0600) and dir/tls.csr, all or none. */
   public void writeTo(Path dir) {
-    new AtomicFiles()
-        .addSecret(dir.resolve(IssuedCertificate.KEY_FILE), Pem.encode(privateKey()))
-        .add(dir.resolve(CSR_FILE), pem())
-        .write();
+    try {
+      AtomicFiles.batch()
+          .addSecret(dir.resolve(IssuedCertificate.KEY_FILE), Pem.encode(privateKey()))
+          .add(dir.resolve(CSR_FILE), pem())
+          .write();
+    } catch (IOException e) {
+      throw PkiException.io(e);
+    }
   }
 
   /** True when the CSR is signed by the key it carries (proof of possession, and not tampered with). */

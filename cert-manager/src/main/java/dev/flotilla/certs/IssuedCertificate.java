@@ -1,5 +1,7 @@
 package dev.flotilla.certs;
 
+import dev.flotilla.common.AtomicFiles;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -78,13 +80,17 @@ public final class IssuedCertificate {
    * dir/ca.crt, all or none.
    */
   public void writeTo(Path dir) {
-    AtomicFiles files = new AtomicFiles()
+    AtomicFiles.Batch files = AtomicFiles.batch()
         .add(dir.resolve(CERTIFICATE_FILE), Pem.encode(certificateChain()))
         .add(dir.resolve(CA_FILE), Pem.encode(trustAnchor));
     if (privateKey != null) {
       files.addSecret(dir.resolve(KEY_FILE), Pem.encode(privateKey));
     }
-    files.write();
+    try {
+      files.write();
+    } catch (IOException e) {
+      throw PkiException.io(e);
+    }
   }
 
   /** From PEM text: the certificate chain (leaf first), the key (null when unknown) and the root CA. */

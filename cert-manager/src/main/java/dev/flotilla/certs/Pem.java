@@ -127,7 +127,7 @@ public final class Pem {
     try {
       return Files.readString(file, StandardCharsets.US_ASCII);
     } catch (IOException e) {
-      throw new PkiException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
+      throw new PkiException("cannot read " + file + ": " + PkiException.describe(e), e);
     } catch (RuntimeException e) {
       throw new PkiException("corrupt PEM in " + file + " (not ASCII text)", e);
     }

@@ -3,8 +3,8 @@ package dev.flotilla.certs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.flotilla.testing.ScratchDirectories;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +43,7 @@ class CsrFuzzTest {
   static final String JOB = "job1";
   private static final List<SigningPolicy> POLICIES =
       List.of(SigningPolicy.forTrustDomain(DOMAIN), SigningPolicy.forTrustDomain(DOMAIN).onlyJob(JOB));
-  private static final Path DIR = tempDir();
+  private static final Path DIR = ScratchDirectories.deletedAtExit("csr-fuzz");
 
   @FuzzTest
   @DisplayName("a CSR in any bytes, as sent and re-signed by its holder, is signed or refused with PkiException only; "
@@ -175,22 +175,6 @@ class CsrFuzzTest {
       return new JcaContentSignerBuilder(KeyType.EC_P256.signatureAlgorithm()).build(key);
     } catch (org.bouncycastle.operator.OperatorCreationException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static Path tempDir() {
-    try {
-      Path dir = Files.createTempDirectory("csr-fuzz");
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try (var files = Files.walk(dir)) {
-          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-          // a temporary directory left behind is harmless
-        }
-      }));
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

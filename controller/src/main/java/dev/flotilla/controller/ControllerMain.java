@@ -1,18 +1,21 @@
 package dev.flotilla.controller;
 
+import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.common.logging.Logging;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.NetworkPolicyModel;
+import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.ApiProbe;
 import dev.flotilla.controller.operator.Controller;
-import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.GatewayApiCheck;
 import dev.flotilla.controller.operator.HealthServer;
 import dev.flotilla.controller.operator.LeaderElection;
-import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.PrivilegeCheck;
+import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
 import dev.flotilla.protocol.cli.DurationConverter;
@@ -20,6 +23,8 @@ import dev.flotilla.dns.HostPolicy;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
 import dev.flotilla.dns.DnsRecord;
+import dev.flotilla.dns.HostPolicy;
+import dev.flotilla.protocol.cli.DurationConverter;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -42,9 +47,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code bin/flotilla controller}: runs the IflearnerJob controller in or outside a cluster. */
 @Command(name = "flotilla controller", sortOptions = false,
@@ -54,6 +60,7 @@ import picocli.CommandLine.Option;
         "reconciles the namespaces it is given (default: its own), and keeps the CA keys in its own namespace.",
         "Two replicas may run: one leads through a Lease, the other stands by."})
 public final class ControllerMain implements Callable<Integer> {
+  @Mixin LogOptions logOptions;
 
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
 
@@ -170,6 +177,7 @@ public final class ControllerMain implements Callable<Integer> {
   Duration startupTimeout;
 
   public static void main(String[] args) {
+    Logging.start(LogContext.ROLE_CONTROLLER);
     System.exit(commandLine().execute(args));
   }
 

@@ -3,6 +3,9 @@ package dev.flotilla.demo;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.CommandFailure;
 import dev.flotilla.cli.ExitCode;
+import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.common.logging.Logging;
 import dev.flotilla.demo.LocalFederation.FederationFailure;
 import dev.flotilla.demo.ingress.ViaIngress;
 import dev.flotilla.protocol.status.JobStatus;
@@ -21,11 +24,12 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code bin/flotilla demo}: a whole federation on this machine. Makes a CA and certificates in a
@@ -44,6 +48,7 @@ import picocli.CommandLine.Spec;
             + "--trainer-command 'CMD' (e.g. examples/pytorch/fashion_mnist.py, see examples/README.md).",
         "Child logs go to <dir>/logs; every child process is ended when the demo exits."})
 public final class DemoCommand implements Callable<Integer> {
+  @Mixin LogOptions logOptions;
 
   static final String DATASET_VARIABLE = "FLOTILLA_FASHION_MNIST";
   static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
@@ -158,6 +163,7 @@ public final class DemoCommand implements Callable<Integer> {
   boolean keepDirectory;
 
   public static void main(String[] args) {
+    Logging.start(LogContext.ROLE_DEMO);
     System.exit(commandLine().execute(args));
   }
 

@@ -4,15 +4,14 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.AtomicFiles;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.status.StatusView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -91,12 +90,7 @@ public record DemoReport(
   private static void writeAtomically(Path file, String content) {
     Path target = file.toAbsolutePath();
     try {
-      if (target.getParent() != null) {
-        Files.createDirectories(target.getParent());
-      }
-      Path temporary = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-      Files.writeString(temporary, content, StandardCharsets.UTF_8);
-      Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeString(target, content);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report " + target + ": " + e.getMessage(), e);
     }

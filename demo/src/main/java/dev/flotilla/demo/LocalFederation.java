@@ -1,5 +1,6 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.StatusJson;
 import java.io.IOException;
@@ -41,6 +42,7 @@ public final class LocalFederation implements AutoCloseable {
     this.settings = settings.resolved();
     this.jars = jars;
     this.directory = directory;
+    LogContext.set(LogContext.JOB, settings.jobId);
     this.pki = FederationPki.create(directory.resolve("pki"), settings.jobId);
     this.processes = new ProcessGroup(directory.resolve("logs"));
     this.port = freeLoopbackPort();

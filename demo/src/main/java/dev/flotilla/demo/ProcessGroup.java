@@ -1,5 +1,6 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.common.logging.LogSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -48,6 +49,8 @@ public final class ProcessGroup implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(Redirect.appendTo(log.toFile()))
         .redirectInput(Redirect.PIPE);
+    // the children log as the demo does (--log-format or FLOTILLA_LOG_FORMAT)
+    builder.environment().put(LogSettings.FORMAT_ENV, LogSettings.format().flagValue());
     builder.environment().putAll(environment);
     try {
       ChildProcess child = new ChildProcess(name, builder.start(), log, command);

@@ -5,6 +5,8 @@ import com.google.inject.Injector;
 import dev.flotilla.certs.CaLocation;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
+import dev.flotilla.common.logging.LogOptions;
+import dev.flotilla.party.client.FatalPartyException;
 import dev.flotilla.party.client.PartyRunner;
 import dev.flotilla.party.data.BadDataException;
 import dev.flotilla.party.data.DataMissingException;
@@ -19,13 +21,13 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code bin/flotilla party}: one party of a federation, over mutual TLS to the aggregator. */
 @Command(
@@ -79,6 +81,7 @@ public final class PartyCommand implements Callable<Integer> {
   Path key;
 
   @Mixin DataFlags dataFlags;
+  @Mixin LogOptions logOptions;
 
   @Option(names = "--test-fraction", paramLabel = "F", defaultValue = "0.2",
       description = "Share of --data held out for testing when there is no test data, cut with --seed before the "

@@ -1,5 +1,10 @@
 package dev.flotilla.party;
 
+import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.common.logging.LogSettings;
+import dev.flotilla.common.logging.Logging;
+import org.slf4j.event.Level;
+
 /** Entry point of the party jar: {@code java -jar party/target/party.jar --help}. */
 public final class PartyMain {
   private PartyMain() {}
@@ -9,20 +14,11 @@ public final class PartyMain {
     System.exit(PartyCommand.commandLine().execute(args));
   }
 
-  /** slf4j-simple settings, unless the person set their own with -D. */
+  /** The party's role on every line; DJL quieter, unless the person chose levels with -D. */
   static void configureLogging() {
-    setDefault("org.slf4j.simpleLogger.showDateTime", "true");
-    setDefault("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
-    setDefault("org.slf4j.simpleLogger.showThreadName", "false");
-    setDefault("org.slf4j.simpleLogger.showShortLogName", "true");
+    Logging.start(LogContext.ROLE_PARTY);
     // DJL explains its native library lookup at INFO and warns that this host has no GPU
-    setDefault("org.slf4j.simpleLogger.log.ai.djl", "warn");
-    setDefault("org.slf4j.simpleLogger.log.ai.djl.util.cuda", "error");
-  }
-
-  private static void setDefault(String key, String value) {
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, value);
-    }
+    LogSettings.levelUnlessSet("ai.djl", Level.WARN);
+    LogSettings.levelUnlessSet("ai.djl.util.cuda", Level.ERROR);
   }
 }

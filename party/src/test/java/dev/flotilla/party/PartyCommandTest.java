@@ -2,16 +2,12 @@ package dev.flotilla.party;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.Identity;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.JobPki;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,11 +29,10 @@ class PartyCommandTest {
 
   @BeforeEach
   void files() throws IOException {
-    CertificateAuthority authority = CertificateAuthority.createRoot("party-cli-ca", Duration.ofHours(1), KeyType.EC_P256);
-    authority.issue(LeafRequest.builder(Identity.party("flotilla.test", "job1", "alice")).build()).writeTo(dir);
-    ca = dir.resolve("ca.crt");
-    cert = dir.resolve("tls.crt");
-    key = dir.resolve("tls.key");
+    Path alice = JobPki.create(dir, "flotilla.test", "job1").party("alice");
+    ca = alice.resolve("ca.crt");
+    cert = alice.resolve("tls.crt");
+    key = alice.resolve("tls.key");
     data = Files.createDirectory(dir.resolve("data"));
   }
 

@@ -1,5 +1,6 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.MetricNames;
@@ -14,8 +15,8 @@ import dev.flotilla.server.admission.UpdateAdmission;
 import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.model.GlobalModel;
-import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.model.ModelSource;
+import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.transport.CallAuthorizer;
@@ -55,6 +56,9 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   /** With the given state writer (tests block or break it). */
   RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints, StateWriter writer,
       ServerMetrics metrics, String tlsProvider, Clock clock) throws IOException {
+    LogContext.set(LogContext.ROLE, LogContext.ROLE_SERVER);
+    LogContext.set(LogContext.JOB, config.jobId());
+    LogContext.set(LogContext.ROUND, null); // until the first round starts
     ModelSource source = config.initialModel() != null ? ModelSource.file(config.initialModel())
         : ModelSource.builtIn(config.model(), config.seed());
     AllowList allowList = new AllowList(config.jobId(), config.allowedParties(), config.allowPartyFile());

@@ -1,5 +1,6 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.status.RoundTimes;
 import dev.flotilla.server.aggregation.RoundAggregation;
@@ -174,6 +175,7 @@ final class RoundLoop {
     attemptsOfCurrentRound++;
     Round round = new Round(job.roundsCompleted + 1, attemptsOfCurrentRound,
         job.clock.instant().plus(job.config.roundTimeout()));
+    LogContext.round(round.number());
     emptySpillDirectory();
     RoundAggregation aggregation = job.strategy.begin(job.model.current(), spillDirectory);
     RoundCollection collection = new RoundCollection(round, aggregation);

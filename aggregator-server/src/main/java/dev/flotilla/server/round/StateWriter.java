@@ -1,6 +1,6 @@
 package dev.flotilla.server.round;
 
-import dev.flotilla.server.state.AtomicFiles;
+import dev.flotilla.common.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;
@@ -69,7 +69,7 @@ public final class StateWriter implements AutoCloseable {
   }
 
   private Write out(byte[] json) {
-    return () -> AtomicFiles.write(statusFile, o -> o.write(json));
+    return () -> AtomicFiles.writeStream(statusFile, o -> o.write(json));
   }
 
   private CompletableFuture<Void> enqueue(Task task) {

@@ -1,6 +1,7 @@
 package dev.flotilla.server.state;
 
 import com.google.gson.stream.JsonWriter;
+import dev.flotilla.common.AtomicFiles;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.server.model.GlobalModel;
@@ -56,7 +57,7 @@ public final class CheckpointStore {
   }
 
   public void save(Checkpoint checkpoint) throws IOException {
-    AtomicFiles.write(file, raw -> {
+    AtomicFiles.writeStream(file, raw -> {
       CheckedOutputStream checked = new CheckedOutputStream(raw, new CRC32());
       DataOutputStream out = new DataOutputStream(checked);
       out.write(MAGIC);

@@ -18,6 +18,7 @@ import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.server.FakeParty;
 import dev.flotilla.server.Federation;
 import dev.flotilla.server.ServerConfig;
+import dev.flotilla.server.Weights;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.TestModels;
@@ -77,17 +78,6 @@ class InitialModelTest {
         .finalEvaluationWait(Duration.ofMillis(200)).stateDir(dir.resolve("state")).statusFile(dir.resolve("status.json"));
   }
 
-  private static float[][] plus(float[][] v, float delta) {
-    float[][] out = new float[v.length][];
-    for (int t = 0; t < v.length; t++) {
-      out[t] = v[t].clone();
-      for (int i = 0; i < out[t].length; i++) {
-        out[t][i] += delta;
-      }
-    }
-    return out;
-  }
-
   @Test
   @DisplayName("the file's layout and values are what parties get; its flotilla.model names the model; an update in "
       + "another dtype is refused; every round and the final model are exported with the original names, dtypes and metadata")
@@ -110,20 +100,20 @@ class InitialModelTest {
       List<TensorSpec> asFloat32 = LAYOUT.stream().map(s -> s.withDtype(DType.F32)).toList();
       assertRefused(() -> b.submit(1, 300, Map.of(), asFloat32, v0), Status.Code.INVALID_ARGUMENT,
           "update does not match the model of " + init + " ('tiny'): tensor 'conv.bias' has dtype FLOAT32, expected FLOAT16");
-      a.submit(1, 100, Map.of(), LAYOUT, plus(v0, 1));
+      a.submit(1, 100, Map.of(), LAYOUT, Weights.shifted(v0, 1));
       // attempt 2 (one update is fewer than --min-parties): both submit; v1 = v0 + (100 * 1 + 300 * 3) / 400
       assertThat(a.awaitTrain().getAttempt()).isEqualTo(2);
       b.awaitTrain();
-      a.submit(1, 100, Map.of(), LAYOUT, plus(v0, 1));
-      b.submit(1, 300, Map.of(), LAYOUT, plus(v0, 3));
+      a.submit(1, 100, Map.of(), LAYOUT, Weights.shifted(v0, 1));
+      b.submit(1, 300, Map.of(), LAYOUT, Weights.shifted(v0, 3));
       await().atMost(Duration.ofSeconds(20)).until(() -> f.coordinator.roundsCompleted() == 1);
-      float[][] v1 = dev.flotilla.server.Weights.values(f.coordinator.globalModel());
+      float[][] v1 = Weights.values(f.coordinator.globalModel());
       a.awaitTrain();
       b.awaitTrain();
-      a.submit(2, 100, Map.of(), LAYOUT, plus(v1, -1));
-      b.submit(2, 300, Map.of(), LAYOUT, plus(v1, -1));
+      a.submit(2, 100, Map.of(), LAYOUT, Weights.shifted(v1, -1));
+      b.submit(2, 300, Map.of(), LAYOUT, Weights.shifted(v1, -1));
       f.done.get(20, TimeUnit.SECONDS);
-      float[][] v2 = dev.flotilla.server.Weights.values(f.coordinator.globalModel());
+      float[][] v2 = Weights.values(f.coordinator.globalModel());
       assertThat(v2[2][0]).isEqualTo(41.5f);
 
       Path exported = dir.resolve("state").resolve("model-final.safetensors");
@@ -198,7 +188,7 @@ class InitialModelTest {
     Path same = initialModel(LAYOUT, Map.of());
     RoundCoordinator resumed = coordinator(config(same).build());
     assertThat(resumed.roundsCompleted()).isEqualTo(1);
-    assertThat(dev.flotilla.server.Weights.values(resumed.globalModel())).isDeepEqualTo(initialValues());
+    assertThat(Weights.values(resumed.globalModel())).isDeepEqualTo(initialValues());
   }
 
   @Test
@@ -208,7 +198,7 @@ class InitialModelTest {
     new CheckpointStore(dir.resolve("state")).save(new Checkpoint("jobM", "cnn", List.of(), "fedavg", 2, 1, 1, TestModels.of(1, cnn),
         Map.of(), List.of(), List.of(), Map.of(), 0, 0));
     ServerConfig.Builder builtIn = config(null).model("cnn");
-    assertThat(dev.flotilla.server.Weights.values(coordinator(builtIn.build()).globalModel())).isDeepEqualTo(cnn);
+    assertThat(Weights.values(coordinator(builtIn.build()).globalModel())).isDeepEqualTo(cnn);
     assertThatThrownBy(() -> coordinator(config(null).model("mlp").build()))
         .hasMessageContaining("tensor 0 is conv1.weight[6, 1, 5, 5] in the checkpoint but fc1.weight[200, 784] in model 'mlp'");
   }

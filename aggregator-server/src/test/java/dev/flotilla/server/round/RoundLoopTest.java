@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.common.logging.LogFormat;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.ModelAssembler;
@@ -14,13 +17,16 @@ import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.Weights;
+import dev.flotilla.server.aggregation.FedAvg;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.state.CheckpointStore;
-import dev.flotilla.server.aggregation.FedAvg;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -28,12 +34,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The coordinator without gRPC: parties are {@link FakeLink}s, updates go straight into {@link Upload}s. */
 class RoundLoopTest {
@@ -107,6 +115,34 @@ class RoundLoopTest {
     FakeLink link = new FakeLink();
     c.openRoundsStream(party, link);
     return link;
+  }
+
+  @ParameterizedTest
+  @EnumSource(LogFormat.class)
+  @DisplayName("the server's log lines name its role, the job and the round, in either format")
+  void logLinesNameJobRoleAndRound(LogFormat format) throws Exception {
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    LogFormat before = LogSettings.format();
+    LogContext.clear();
+    LogSettings.setFormat(format);
+    LogSettings.output(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      RoundCoordinator c = start(config(1), new StateWriter("jobL", dir.resolve("status.json")));
+      FakeLink alice = connect(c, "alice");
+      submit(c, "alice", alice, Weights.shifted(ModelSpecs.initialWeights(MODEL, 3), 1f));
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.roundsCompleted() == 1);
+    } finally {
+      LogSettings.output(null);
+      LogSettings.setFormat(before);
+    }
+    String completed = captured.toString(StandardCharsets.UTF_8).lines()
+        .filter(l -> l.contains("round 1 completed")).findFirst().orElseThrow();
+    if (format == LogFormat.HUMAN) {
+      assertThat(completed).matches("\\S+Z INFO  \\[server job=jobL party=- round=1\\] RoundLoop: job jobL: round 1 completed.*");
+    } else {
+      assertThat(completed).startsWith("{\"time\":").contains("\"level\":\"INFO\",\"role\":\"server\",\"job\":\"jobL\","
+          + "\"party\":null,\"round\":1,\"logger\":\"dev.flotilla.server.round.RoundLoop\",\"message\":\"job jobL: round 1 completed");
+    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.flotilla.server.model.FileModel;
 import dev.flotilla.server.model.TestModels;
+import dev.flotilla.testing.ScratchDirectories;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -29,7 +30,7 @@ class CheckpointFuzzTest {
   private static final long FIXED_ALLOCATION = 2 << 20;
   private static final long ALLOCATION_PER_FILE_BYTE = 16;
 
-  private static final Path DIR = tempDir();
+  private static final Path DIR = stateParent();
   private static final com.sun.management.ThreadMXBean THREADS =
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
@@ -140,20 +141,14 @@ class CheckpointFuzzTest {
     }
   }
 
-  private static Path tempDir() {
+  /** A scratch directory with the state/ subdirectory the checkpoint store reads. */
+  private static Path stateParent() {
+    Path dir = ScratchDirectories.deletedAtExit("checkpoint-fuzz");
     try {
-      Path dir = Files.createTempDirectory("checkpoint-fuzz");
       Files.createDirectories(dir.resolve("state"));
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try (var files = Files.walk(dir)) {
-          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-          // a temporary directory left behind is harmless
-        }
-      }));
-      return dir;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return dir;
   }
 }

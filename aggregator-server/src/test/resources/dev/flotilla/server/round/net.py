@@ -1,4 +1,4 @@
-"""The network of ExportPyTorchTest: a LeNet-style CNN for 1x28x28 images with a BatchNorm after
+"""The network of ExportPyTorchIT: a LeNet-style CNN for 1x28x28 images with a BatchNorm after
 the first convolution, so its state_dict has F32 parameters and buffers and BatchNorm's I64
 num_batches_tracked of shape [].
 

@@ -3,6 +3,7 @@ package dev.flotilla.bench.quality;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.party.data.FashionMnist;
 import dev.flotilla.party.data.ImageDataset;
@@ -16,9 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code bench/learning-quality.sh}: Flotilla's FedAvg against a plain PyTorch FedAvg written for the
@@ -226,7 +228,7 @@ public final class LearningQualityCommand implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "warn");
+    LogSettings.levelUnlessSet("ai.djl", Level.WARN);
     CommandLine commandLine = new CommandLine(new LearningQualityCommand());
     commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
       cl.getErr().println("learning-quality: " + e.getMessage());

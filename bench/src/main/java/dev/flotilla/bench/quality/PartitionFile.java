@@ -3,14 +3,13 @@ package dev.flotilla.bench.quality;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.AtomicFiles;
 import dev.flotilla.party.data.ImageDataset;
 import dev.flotilla.party.data.Partitioner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -67,10 +66,7 @@ public record PartitionFile(String partition, long seed, int samples, List<int[]
   public void writeTo(Path file) {
     Path target = file.toAbsolutePath();
     try {
-      Files.createDirectories(target.getParent());
-      Path temporary = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-      Files.writeString(temporary, new GsonBuilder().create().toJson(toJson()) + "\n", StandardCharsets.UTF_8);
-      Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeString(target, new GsonBuilder().create().toJson(toJson()) + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the partition file " + target + ": " + e.getMessage(), e);
     }

@@ -2,6 +2,7 @@ package dev.flotilla.bench.quality;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.party.data.FashionMnist;
 import dev.flotilla.party.data.ImageDataset;
 import dev.flotilla.party.train.Architecture;
@@ -11,9 +12,10 @@ import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Training speed of one Flotilla party: the party's own trainer ({@link LocalModel}, DJL on PyTorch) on
@@ -89,7 +91,7 @@ public final class TrainingSpeed implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "warn");
+    LogSettings.levelUnlessSet("ai.djl", Level.WARN);
     System.exit(new CommandLine(new TrainingSpeed()).execute(args));
   }
 }

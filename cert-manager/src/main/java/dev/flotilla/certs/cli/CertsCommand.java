@@ -4,9 +4,13 @@ import dev.flotilla.certs.PkiException;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
 import picocli.CommandLine;
+import dev.flotilla.common.logging.LogSettings;
+import java.io.PrintWriter;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code bin/flotilla certs}: the PKI at a terminal. */
 @Command(
@@ -31,8 +35,7 @@ public final class CertsCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
-        System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+    LogSettings.defaultLevelUnlessSet(Level.WARN);
     System.exit(commandLine().execute(args));
   }
 

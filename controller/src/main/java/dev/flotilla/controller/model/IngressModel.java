@@ -25,21 +25,6 @@ import java.util.Map;
 public final class IngressModel {
 
   public static final String INGRESS_CLASS = "nginx";
-  public static final String PREFIX = "nginx.ingress.kubernetes.io/";
-  public static final String SSL_PASSTHROUGH = PREFIX + "ssl-passthrough";
-  public static final String BACKEND_PROTOCOL = PREFIX + "backend-protocol";
-  public static final String SSL_REDIRECT = PREFIX + "ssl-redirect";
-  public static final String PROXY_BODY_SIZE = PREFIX + "proxy-body-size";
-  public static final String PROXY_READ_TIMEOUT = PREFIX + "proxy-read-timeout";
-  public static final String PROXY_SEND_TIMEOUT = PREFIX + "proxy-send-timeout";
-  public static final String PROXY_CONNECT_TIMEOUT = PREFIX + "proxy-connect-timeout";
-  public static final String AUTH_TLS_SECRET = PREFIX + "auth-tls-secret";
-  public static final String AUTH_TLS_VERIFY_CLIENT = PREFIX + "auth-tls-verify-client";
-  public static final String AUTH_TLS_PASS_CERTIFICATE = PREFIX + "auth-tls-pass-certificate-to-upstream";
-  public static final String PROXY_SSL_SECRET = PREFIX + "proxy-ssl-secret";
-  public static final String PROXY_SSL_VERIFY = PREFIX + "proxy-ssl-verify";
-  public static final String PROXY_SSL_NAME = PREFIX + "proxy-ssl-name";
-  public static final String PROXY_SSL_SERVER_NAME = PREFIX + "proxy-ssl-server-name";
   /** The identity of ingress-nginx's client certificate; Flotilla aggregators trust it as a proxy. */
   public static final String PROXY_IDENTITY = "ingress-nginx";
 
@@ -59,26 +44,26 @@ public final class IngressModel {
     Map<String, String> annotations = new LinkedHashMap<>();
     IngressBuilder builder = new IngressBuilder();
     if (job.tlsMode() == TlsMode.PASSTHROUGH) {
-      annotations.put(SSL_PASSTHROUGH, "true");
+      annotations.put(NginxAnnotations.SSL_PASSTHROUGH, "true");
     } else {
       if (IngressClientModel.required(job)) {
         String namespace = job.namespace();
-        annotations.put(BACKEND_PROTOCOL, "GRPCS");
-        annotations.put(AUTH_TLS_SECRET, namespace + "/" + job.tlsSecretName());
-        annotations.put(AUTH_TLS_VERIFY_CLIENT, "on");
-        annotations.put(AUTH_TLS_PASS_CERTIFICATE, "true");
-        annotations.put(PROXY_SSL_SECRET, namespace + "/" + job.ingressClientSecretName());
-        annotations.put(PROXY_SSL_VERIFY, "on");
-        annotations.put(PROXY_SSL_NAME, job.host());
-        annotations.put(PROXY_SSL_SERVER_NAME, "on");
+        annotations.put(NginxAnnotations.BACKEND_PROTOCOL, "GRPCS");
+        annotations.put(NginxAnnotations.AUTH_TLS_SECRET, namespace + "/" + job.tlsSecretName());
+        annotations.put(NginxAnnotations.AUTH_TLS_VERIFY_CLIENT, "on");
+        annotations.put(NginxAnnotations.AUTH_TLS_PASS_CERTIFICATE, "true");
+        annotations.put(NginxAnnotations.PROXY_SSL_SECRET, namespace + "/" + job.ingressClientSecretName());
+        annotations.put(NginxAnnotations.PROXY_SSL_VERIFY, "on");
+        annotations.put(NginxAnnotations.PROXY_SSL_NAME, job.host());
+        annotations.put(NginxAnnotations.PROXY_SSL_SERVER_NAME, "on");
       } else {
-        annotations.put(BACKEND_PROTOCOL, "GRPC");
+        annotations.put(NginxAnnotations.BACKEND_PROTOCOL, "GRPC");
       }
-      annotations.put(SSL_REDIRECT, "true");
-      annotations.put(PROXY_BODY_SIZE, BODY_SIZE);
-      annotations.put(PROXY_READ_TIMEOUT, STREAM_TIMEOUT_SECONDS);
-      annotations.put(PROXY_SEND_TIMEOUT, STREAM_TIMEOUT_SECONDS);
-      annotations.put(PROXY_CONNECT_TIMEOUT, CONNECT_TIMEOUT_SECONDS);
+      annotations.put(NginxAnnotations.SSL_REDIRECT, "true");
+      annotations.put(NginxAnnotations.PROXY_BODY_SIZE, BODY_SIZE);
+      annotations.put(NginxAnnotations.PROXY_READ_TIMEOUT, STREAM_TIMEOUT_SECONDS);
+      annotations.put(NginxAnnotations.PROXY_SEND_TIMEOUT, STREAM_TIMEOUT_SECONDS);
+      annotations.put(NginxAnnotations.PROXY_CONNECT_TIMEOUT, CONNECT_TIMEOUT_SECONDS);
     }
     builder.withNewMetadata()
         .withName(job.ingressName())

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.HostAdmission;
 import dev.flotilla.controller.model.JobModel;
@@ -22,6 +23,7 @@ import java.time.Clock;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One reconcile of one job: admission of its host, then a flat chain of named steps
@@ -83,7 +85,14 @@ public final class IflearnerJobReconciler {
     return List.of(new GatewayRoute(client, applier, config.gateway()), new IngressRoute(client, applier));
   }
 
+  /** One pass over the job; its log lines name it (namespace/name) in their job field. */
   public Result reconcile(String namespace, String name) {
+    try (MDC.MDCCloseable ignored = MDC.putCloseable(LogContext.JOB, namespace + "/" + name)) {
+      return reconcileJob(namespace, name);
+    }
+  }
+
+  private Result reconcileJob(String namespace, String name) {
     IflearnerJob job = client.resources(IflearnerJob.class).inNamespace(namespace).withName(name).get();
     if (job == null) {
       return new Result(false, false, "gone");

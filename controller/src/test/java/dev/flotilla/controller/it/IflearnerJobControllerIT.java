@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.controller.model.PodModel;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
@@ -145,8 +146,8 @@ class IflearnerJobControllerIT {
     assertOwnedByJob(ingress, "iflearnerjob-server");
     assertThat(ingress.getSpec().getIngressClassName()).isEqualTo("nginx");
     assertThat(ingress.getMetadata().getAnnotations()).contains(
-        entry("nginx.ingress.kubernetes.io/backend-protocol", "GRPC"),
-        entry("nginx.ingress.kubernetes.io/proxy-body-size", "512m"));
+        entry(NginxAnnotations.BACKEND_PROTOCOL, "GRPC"),
+        entry(NginxAnnotations.PROXY_BODY_SIZE, "512m"));
     assertThat(ingress.getSpec().getTls().get(0).getSecretName()).isEqualTo("iflearnerjob-server-tls");
     assertThat(ingress.getSpec().getRules().get(0).getHost()).isEqualTo("job1.server.iflearner.com");
 
@@ -229,7 +230,7 @@ class IflearnerJobControllerIT {
     Service oldService = client.services().inNamespace(NS).withName("iflearnerjob-server").get();
     client.services().inNamespace(NS).withName("iflearnerjob-server").delete();
     Ingress edited = client.network().v1().ingresses().inNamespace(NS).withName("iflearnerjob-client1").edit(i -> {
-      i.getMetadata().getAnnotations().put("nginx.ingress.kubernetes.io/backend-protocol", "HTTP");
+      i.getMetadata().getAnnotations().put(NginxAnnotations.BACKEND_PROTOCOL, "HTTP");
       i.getSpec().getRules().get(0).setHost("evil.example.org");
       return i;
     });
@@ -242,7 +243,7 @@ class IflearnerJobControllerIT {
       assertThat(s).isNotNull();
       assertThat(s.getMetadata().getUid()).isNotEqualTo(oldService.getMetadata().getUid());
       Ingress i = client.network().v1().ingresses().inNamespace(NS).withName("iflearnerjob-client1").get();
-      assertThat(i.getMetadata().getAnnotations()).containsEntry("nginx.ingress.kubernetes.io/backend-protocol", "GRPC");
+      assertThat(i.getMetadata().getAnnotations()).containsEntry(NginxAnnotations.BACKEND_PROTOCOL, "GRPC");
       assertThat(i.getSpec().getRules()).singleElement().satisfies(r -> assertThat(r.getHost()).isEqualTo("job1.a.party.iflearner.com"));
       Secret t = client.secrets().inNamespace(NS).withName("iflearnerjob-client2-tls").get();
       assertThat(t).isNotNull();
@@ -292,7 +293,7 @@ class IflearnerJobControllerIT {
     for (String name : List.of("fashion-server", "fashion-party-a", "fashion-party-b")) {
       awaitSettled(FLO, name, name.equals("fashion-server"));
       Ingress i = client.network().v1().ingresses().inNamespace(FLO).withName(name).get();
-      assertThat(i.getMetadata().getAnnotations()).containsExactly(entry("nginx.ingress.kubernetes.io/ssl-passthrough", "true"));
+      assertThat(i.getMetadata().getAnnotations()).containsExactly(entry(NginxAnnotations.SSL_PASSTHROUGH, "true"));
       assertThat(i.getSpec().getTls()).isEmpty();
       NetworkPolicy np = client.network().v1().networkPolicies().inNamespace(FLO).withName(name + "-isolation").get();
       assertOwnedByJob(np, name);

@@ -7,6 +7,7 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
@@ -337,7 +338,7 @@ class LeastPrivilegeIT {
   void terminateClientSecret() throws Exception {
     awaitReconciled("tmnist-server");
     Ingress ingress = admin.network().v1().ingresses().inNamespace(JOBS).withName("tmnist-server").get();
-    String ref = ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-ssl-secret");
+    String ref = ingress.getMetadata().getAnnotations().get(NginxAnnotations.PROXY_SSL_SECRET);
     assertThat(ref).startsWith(JOBS + "/");
     Secret client = await("proxy-ssl-secret").atMost(WAIT).until(() ->
         admin.secrets().inNamespace(JOBS).withName(ref.substring(JOBS.length() + 1)).get(), s -> s != null);

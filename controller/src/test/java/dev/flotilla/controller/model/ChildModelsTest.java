@@ -82,7 +82,7 @@ class ChildModelsTest {
       Ingress i = IngressModel.desired(FLO_PARTY_A);
       assertOwnedChild(i, FLO_PARTY_A, "fashion-party-a");
       assertThat(i.getSpec().getIngressClassName()).isEqualTo("nginx");
-      assertThat(i.getMetadata().getAnnotations()).containsExactly(entry("nginx.ingress.kubernetes.io/ssl-passthrough", "true"));
+      assertThat(i.getMetadata().getAnnotations()).containsExactly(entry(NginxAnnotations.SSL_PASSTHROUGH, "true"));
       assertThat(i.getSpec().getTls()).isEmpty();
       assertThat(i.getSpec().getRules()).singleElement().satisfies(r -> {
         assertThat(r.getHost()).isEqualTo("fashion.a.party.fl.example.org");
@@ -101,12 +101,12 @@ class ChildModelsTest {
       Ingress i = IngressModel.desired(IFL_SERVER);
       assertThat(i.getSpec().getIngressClassName()).isEqualTo("nginx");
       assertThat(i.getMetadata().getAnnotations()).containsOnly(
-          entry("nginx.ingress.kubernetes.io/backend-protocol", "GRPC"),
-          entry("nginx.ingress.kubernetes.io/ssl-redirect", "true"),
-          entry("nginx.ingress.kubernetes.io/proxy-body-size", "512m"),
-          entry("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600"),
-          entry("nginx.ingress.kubernetes.io/proxy-send-timeout", "3600"),
-          entry("nginx.ingress.kubernetes.io/proxy-connect-timeout", "30"));
+          entry(NginxAnnotations.BACKEND_PROTOCOL, "GRPC"),
+          entry(NginxAnnotations.SSL_REDIRECT, "true"),
+          entry(NginxAnnotations.PROXY_BODY_SIZE, "512m"),
+          entry(NginxAnnotations.PROXY_READ_TIMEOUT, "3600"),
+          entry(NginxAnnotations.PROXY_SEND_TIMEOUT, "3600"),
+          entry(NginxAnnotations.PROXY_CONNECT_TIMEOUT, "30"));
       assertThat(i.getSpec().getTls()).singleElement().satisfies(t -> {
         assertThat(t.getHosts()).containsExactly("job1.server.iflearner.com");
         assertThat(t.getSecretName()).isEqualTo("iflearnerjob-server-tls");
@@ -126,19 +126,19 @@ class ChildModelsTest {
       JobModel model = new JobModel(job);
       Ingress i = IngressModel.desired(model);
       assertThat(i.getMetadata().getAnnotations()).containsOnly(
-          entry("nginx.ingress.kubernetes.io/backend-protocol", "GRPCS"),
-          entry("nginx.ingress.kubernetes.io/auth-tls-secret", "fl/" + model.tlsSecretName()),
-          entry("nginx.ingress.kubernetes.io/auth-tls-verify-client", "on"),
-          entry("nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true"),
-          entry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/flotilla-ingress-client." + model.domain()),
-          entry("nginx.ingress.kubernetes.io/proxy-ssl-verify", "on"),
-          entry("nginx.ingress.kubernetes.io/proxy-ssl-name", model.host()),
-          entry("nginx.ingress.kubernetes.io/proxy-ssl-server-name", "on"),
-          entry("nginx.ingress.kubernetes.io/ssl-redirect", "true"),
-          entry("nginx.ingress.kubernetes.io/proxy-body-size", "512m"),
-          entry("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600"),
-          entry("nginx.ingress.kubernetes.io/proxy-send-timeout", "3600"),
-          entry("nginx.ingress.kubernetes.io/proxy-connect-timeout", "30"));
+          entry(NginxAnnotations.BACKEND_PROTOCOL, "GRPCS"),
+          entry(NginxAnnotations.AUTH_TLS_SECRET, "fl/" + model.tlsSecretName()),
+          entry(NginxAnnotations.AUTH_TLS_VERIFY_CLIENT, "on"),
+          entry(NginxAnnotations.AUTH_TLS_PASS_CERTIFICATE, "true"),
+          entry(NginxAnnotations.PROXY_SSL_SECRET, "fl/flotilla-ingress-client." + model.domain()),
+          entry(NginxAnnotations.PROXY_SSL_VERIFY, "on"),
+          entry(NginxAnnotations.PROXY_SSL_NAME, model.host()),
+          entry(NginxAnnotations.PROXY_SSL_SERVER_NAME, "on"),
+          entry(NginxAnnotations.SSL_REDIRECT, "true"),
+          entry(NginxAnnotations.PROXY_BODY_SIZE, "512m"),
+          entry(NginxAnnotations.PROXY_READ_TIMEOUT, "3600"),
+          entry(NginxAnnotations.PROXY_SEND_TIMEOUT, "3600"),
+          entry(NginxAnnotations.PROXY_CONNECT_TIMEOUT, "30"));
       assertThat(i.getSpec().getTls()).singleElement().satisfies(t -> {
         assertThat(t.getHosts()).containsExactly(model.host());
         assertThat(t.getSecretName()).isEqualTo(model.tlsSecretName());

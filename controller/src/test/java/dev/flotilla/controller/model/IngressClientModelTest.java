@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
 import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.testing.RogueCertificates;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.api.TlsSpec;
+import dev.flotilla.testing.RogueCertificates;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.file.Files;
@@ -70,11 +70,11 @@ class IngressClientModelTest {
   void required() {
     assertThat(IngressClientModel.required(SERVER)).isTrue();
     assertThat(IngressModel.desired(SERVER).getMetadata().getAnnotations())
-        .containsEntry("nginx.ingress.kubernetes.io/proxy-ssl-secret", "fl/" + SERVER.ingressClientSecretName());
+        .containsEntry(NginxAnnotations.PROXY_SSL_SECRET, "fl/" + SERVER.ingressClientSecretName());
     assertThat(IngressClientModel.required(new JobModel(Samples.load("flotilla-fashion-mnist/server.yaml", "fl")))).as("passthrough").isFalse();
     assertThat(IngressClientModel.required(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl")))).as("iflearner image").isFalse();
     assertThat(IngressModel.desired(new JobModel(Samples.load("iflearner/iflearnerjob-server.yaml", "fl"))).getMetadata().getAnnotations())
-        .doesNotContainKey("nginx.ingress.kubernetes.io/proxy-ssl-secret");
+        .doesNotContainKey(NginxAnnotations.PROXY_SSL_SECRET);
     assertThat(IngressClientModel.required(terminateServer(j -> j.getSpec().setHost(null)))).as("no host").isFalse();
   }
 

@@ -48,9 +48,9 @@ class HealthServerTest {
       assertThat(scrape.statusCode()).isEqualTo(200);
       assertThat(scrape.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
       assertThat(scrape.body()).contains(
-          "flotilla_controller_leader 1.0",
-          "flotilla_controller_reconciles_total{result=\"success\"} 1.0",
-          "# TYPE flotilla_controller_reconcile_duration_seconds histogram");
+          ControllerMetrics.LEADER + " 1.0",
+          ControllerMetrics.RECONCILES + "{result=\"success\"} 1.0",
+          "# TYPE " + ControllerMetrics.RECONCILE_DURATION + " histogram");
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.flotilla.demo.ingress;
 
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.TlsPaths;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
@@ -38,20 +39,6 @@ import java.util.regex.Pattern;
  */
 public final class NginxIngressConfig {
 
-  public static final String PREFIX = "nginx.ingress.kubernetes.io/";
-  public static final String SSL_PASSTHROUGH = PREFIX + "ssl-passthrough";
-  public static final String BACKEND_PROTOCOL = PREFIX + "backend-protocol";
-  public static final String PROXY_BODY_SIZE = PREFIX + "proxy-body-size";
-  public static final String PROXY_READ_TIMEOUT = PREFIX + "proxy-read-timeout";
-  public static final String PROXY_SEND_TIMEOUT = PREFIX + "proxy-send-timeout";
-  public static final String PROXY_CONNECT_TIMEOUT = PREFIX + "proxy-connect-timeout";
-  public static final String AUTH_TLS_SECRET = PREFIX + "auth-tls-secret";
-  public static final String AUTH_TLS_VERIFY_CLIENT = PREFIX + "auth-tls-verify-client";
-  public static final String AUTH_TLS_VERIFY_DEPTH = PREFIX + "auth-tls-verify-depth";
-  public static final String AUTH_TLS_PASS_CERTIFICATE = PREFIX + "auth-tls-pass-certificate-to-upstream";
-  public static final String PROXY_SSL_SECRET = PREFIX + "proxy-ssl-secret";
-  public static final String PROXY_SSL_NAME = PREFIX + "proxy-ssl-name";
-  public static final String PROXY_SSL_VERIFY = PREFIX + "proxy-ssl-verify";
 
   /** ingress-nginx's defaults for what an Ingress does not annotate (its ConfigMap defaults). */
   static final String DEFAULT_BODY_SIZE = "1m";
@@ -103,7 +90,7 @@ public final class NginxIngressConfig {
     List<Route> routes = new ArrayList<>();
     for (Ingress ingress : ingresses) {
       Map<String, String> annotations = annotations(ingress);
-      boolean passthrough = "true".equalsIgnoreCase(annotations.getOrDefault(SSL_PASSTHROUGH, "false"));
+      boolean passthrough = "true".equalsIgnoreCase(annotations.getOrDefault(NginxAnnotations.SSL_PASSTHROUGH, "false"));
       for (IngressRule rule : rules(ingress)) {
         String host = rule.getHost();
         if (host == null || host.isBlank()) {
@@ -212,44 +199,44 @@ public final class NginxIngressConfig {
     c.line("ssl_certificate " + serverTls.certificate() + ";");
     c.line("ssl_certificate_key " + serverTls.privateKey() + ";");
     c.line("ssl_protocols TLSv1.2 TLSv1.3;");
-    String authTlsSecret = a.get(AUTH_TLS_SECRET);
+    String authTlsSecret = a.get(NginxAnnotations.AUTH_TLS_SECRET);
     if (authTlsSecret != null) {
-      TlsPaths clientCa = secret(ingress, authTlsSecret, AUTH_TLS_SECRET);
-      String verify = a.getOrDefault(AUTH_TLS_VERIFY_CLIENT, "on");
+      TlsPaths clientCa = secret(ingress, authTlsSecret, NginxAnnotations.AUTH_TLS_SECRET);
+      String verify = a.getOrDefault(NginxAnnotations.AUTH_TLS_VERIFY_CLIENT, "on");
       if (!List.of("on", "off", "optional", "optional_no_ca").contains(verify)) {
-        throw new IllegalArgumentException(ref(ingress) + ": " + AUTH_TLS_VERIFY_CLIENT + " must be on, off, optional or"
+        throw new IllegalArgumentException(ref(ingress) + ": " + NginxAnnotations.AUTH_TLS_VERIFY_CLIENT + " must be on, off, optional or"
             + " optional_no_ca, not '" + verify + "'");
       }
       c.line("ssl_client_certificate " + clientCa.trustedCa() + ";");
       c.line("ssl_verify_client " + verify + ";");
-      c.line("ssl_verify_depth " + seconds(ingress, a, AUTH_TLS_VERIFY_DEPTH, 1) + ";");
+      c.line("ssl_verify_depth " + seconds(ingress, a, NginxAnnotations.AUTH_TLS_VERIFY_DEPTH, 1) + ";");
     }
     c.line("client_max_body_size " + size(ingress, a) + ";");
-    String protocol = a.getOrDefault(BACKEND_PROTOCOL, "HTTP").toUpperCase(Locale.ROOT);
+    String protocol = a.getOrDefault(NginxAnnotations.BACKEND_PROTOCOL, "HTTP").toUpperCase(Locale.ROOT);
     if (!protocol.equals("GRPC") && !protocol.equals("GRPCS")) {
-      throw new IllegalArgumentException(ref(ingress) + ": " + BACKEND_PROTOCOL + " must be GRPC or GRPCS for a gRPC"
+      throw new IllegalArgumentException(ref(ingress) + ": " + NginxAnnotations.BACKEND_PROTOCOL + " must be GRPC or GRPCS for a gRPC"
           + " federation endpoint, not '" + protocol + "'");
     }
     for (HTTPIngressPath path : route.paths()) {
       c.open("location " + location(ingress, path));
-      c.line("grpc_connect_timeout " + seconds(ingress, a, PROXY_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT_SECONDS) + "s;");
-      c.line("grpc_send_timeout " + seconds(ingress, a, PROXY_SEND_TIMEOUT, DEFAULT_PROXY_TIMEOUT_SECONDS) + "s;");
-      c.line("grpc_read_timeout " + seconds(ingress, a, PROXY_READ_TIMEOUT, DEFAULT_PROXY_TIMEOUT_SECONDS) + "s;");
-      if (authTlsSecret != null && "true".equalsIgnoreCase(a.get(AUTH_TLS_PASS_CERTIFICATE))) {
+      c.line("grpc_connect_timeout " + seconds(ingress, a, NginxAnnotations.PROXY_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT_SECONDS) + "s;");
+      c.line("grpc_send_timeout " + seconds(ingress, a, NginxAnnotations.PROXY_SEND_TIMEOUT, DEFAULT_PROXY_TIMEOUT_SECONDS) + "s;");
+      c.line("grpc_read_timeout " + seconds(ingress, a, NginxAnnotations.PROXY_READ_TIMEOUT, DEFAULT_PROXY_TIMEOUT_SECONDS) + "s;");
+      if (authTlsSecret != null && "true".equalsIgnoreCase(a.get(NginxAnnotations.AUTH_TLS_PASS_CERTIFICATE))) {
         c.line("grpc_set_header ssl-client-cert $ssl_client_escaped_cert;");
         c.line("grpc_set_header ssl-client-verify $ssl_client_verify;");
       }
       if (protocol.equals("GRPCS")) {
-        String proxySecret = a.get(PROXY_SSL_SECRET);
+        String proxySecret = a.get(NginxAnnotations.PROXY_SSL_SECRET);
         if (proxySecret != null) {
-          TlsPaths upstream = secret(ingress, proxySecret, PROXY_SSL_SECRET);
+          TlsPaths upstream = secret(ingress, proxySecret, NginxAnnotations.PROXY_SSL_SECRET);
           c.line("grpc_ssl_certificate " + upstream.certificate() + ";");
           c.line("grpc_ssl_certificate_key " + upstream.privateKey() + ";");
           c.line("grpc_ssl_trusted_certificate " + upstream.trustedCa() + ";");
-          c.line("grpc_ssl_verify " + ("off".equalsIgnoreCase(a.get(PROXY_SSL_VERIFY)) ? "off" : "on") + ";");
+          c.line("grpc_ssl_verify " + ("off".equalsIgnoreCase(a.get(NginxAnnotations.PROXY_SSL_VERIFY)) ? "off" : "on") + ";");
         }
         c.line("grpc_ssl_server_name on;");
-        c.line("grpc_ssl_name " + a.getOrDefault(PROXY_SSL_NAME, route.host()) + ";");
+        c.line("grpc_ssl_name " + a.getOrDefault(NginxAnnotations.PROXY_SSL_NAME, route.host()) + ";");
       }
       c.line("grpc_pass " + (protocol.equals("GRPCS") ? "grpcs://" : "grpc://") + route.backend() + ";");
       c.close();
@@ -296,9 +283,9 @@ public final class NginxIngressConfig {
   }
 
   private static String size(Ingress ingress, Map<String, String> a) {
-    String value = a.getOrDefault(PROXY_BODY_SIZE, DEFAULT_BODY_SIZE).trim();
+    String value = a.getOrDefault(NginxAnnotations.PROXY_BODY_SIZE, DEFAULT_BODY_SIZE).trim();
     if (!SIZE.matcher(value).matches()) {
-      throw new IllegalArgumentException(ref(ingress) + ": " + PROXY_BODY_SIZE + " '" + value
+      throw new IllegalArgumentException(ref(ingress) + ": " + NginxAnnotations.PROXY_BODY_SIZE + " '" + value
           + "' is not a size like 8m, 512m or 0 (no limit)");
     }
     return value;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.controller.api.TlsMode;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.testing.FreePorts;
@@ -58,10 +59,10 @@ class NginxConfigIT {
     check("terminate", builder(terminate, dir.resolve("terminate")).build());
 
     Ingress secured = new IngressBuilder(terminate).editMetadata()
-        .addToAnnotations(NginxIngressConfig.BACKEND_PROTOCOL, "GRPCS")
-        .addToAnnotations(NginxIngressConfig.PROXY_SSL_SECRET, "flotilla/ingress-client")
-        .addToAnnotations(NginxIngressConfig.AUTH_TLS_SECRET, "flotilla/ca")
-        .addToAnnotations(NginxIngressConfig.AUTH_TLS_PASS_CERTIFICATE, "true")
+        .addToAnnotations(NginxAnnotations.BACKEND_PROTOCOL, "GRPCS")
+        .addToAnnotations(NginxAnnotations.PROXY_SSL_SECRET, "flotilla/ingress-client")
+        .addToAnnotations(NginxAnnotations.AUTH_TLS_SECRET, "flotilla/ca")
+        .addToAnnotations(NginxAnnotations.AUTH_TLS_PASS_CERTIFICATE, "true")
         .endMetadata().build();
     TlsPaths ca = new TlsPaths(pki.caCertificate(), pki.caCertificate(), pki.caCertificate());
     check("secured", builder(secured, dir.resolve("secured")).secret("flotilla/ingress-client", pki.ingress("ingress"))

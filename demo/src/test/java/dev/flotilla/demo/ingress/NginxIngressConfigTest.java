@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.model.IngressModel;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.TlsPaths;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
@@ -36,7 +37,7 @@ class NginxIngressConfigTest {
     @Test
     @DisplayName("routes the job's host by SNI to its backend in a stream server on loopback, never decrypting")
     void routesBySni() {
-      assertThat(ingress.getMetadata().getAnnotations()).containsEntry(IngressModel.SSL_PASSTHROUGH, "true");
+      assertThat(ingress.getMetadata().getAnnotations()).containsEntry(NginxAnnotations.SSL_PASSTHROUGH, "true");
       assertThat(conf)
           .contains("load_module /usr/lib/nginx/modules/ngx_stream_module.so;")
           .contains("map $ssl_preread_server_name $flotilla_backend {")
@@ -102,10 +103,10 @@ class NginxIngressConfigTest {
     @DisplayName("falls back to ingress-nginx's defaults (1m, 60 s, 5 s) when the annotations are absent")
     void defaultsWithoutAnnotations() {
       Ingress bare = new IngressBuilder(ingress).editMetadata()
-          .removeFromAnnotations(IngressModel.PROXY_BODY_SIZE)
-          .removeFromAnnotations(IngressModel.PROXY_READ_TIMEOUT)
-          .removeFromAnnotations(IngressModel.PROXY_SEND_TIMEOUT)
-          .removeFromAnnotations(IngressModel.PROXY_CONNECT_TIMEOUT)
+          .removeFromAnnotations(NginxAnnotations.PROXY_BODY_SIZE)
+          .removeFromAnnotations(NginxAnnotations.PROXY_READ_TIMEOUT)
+          .removeFromAnnotations(NginxAnnotations.PROXY_SEND_TIMEOUT)
+          .removeFromAnnotations(NginxAnnotations.PROXY_CONNECT_TIMEOUT)
           .endMetadata().build();
       assertThat(builder(bare).build().render())
           .contains("client_max_body_size 1m;")
@@ -124,9 +125,9 @@ class NginxIngressConfigTest {
     @DisplayName("does not ask for client certificates unless auth-tls-secret says so, as ingress-nginx")
     void noClientCertificatesByDefault() {
       Ingress plain = new IngressBuilder(ingress).editMetadata()
-          .removeFromAnnotations(IngressModel.AUTH_TLS_SECRET)
-          .removeFromAnnotations(IngressModel.AUTH_TLS_VERIFY_CLIENT)
-          .removeFromAnnotations(IngressModel.AUTH_TLS_PASS_CERTIFICATE)
+          .removeFromAnnotations(NginxAnnotations.AUTH_TLS_SECRET)
+          .removeFromAnnotations(NginxAnnotations.AUTH_TLS_VERIFY_CLIENT)
+          .removeFromAnnotations(NginxAnnotations.AUTH_TLS_PASS_CERTIFICATE)
           .endMetadata().build();
       assertThat(builder(plain).build().render()).doesNotContain("ssl_verify_client").doesNotContain("ssl_client_certificate")
           .doesNotContain("ssl-client-cert");
@@ -158,7 +159,7 @@ class NginxIngressConfigTest {
     @DisplayName("an iflearner-style Ingress (backend-protocol GRPC) passes plaintext gRPC to the backend")
     void plaintextBackend() {
       Ingress grpc = new IngressBuilder(ingress).editMetadata()
-          .addToAnnotations(IngressModel.BACKEND_PROTOCOL, "GRPC")
+          .addToAnnotations(NginxAnnotations.BACKEND_PROTOCOL, "GRPC")
           .endMetadata().build();
       assertThat(builder(grpc).build().render()).contains("grpc_pass grpc://127.0.0.1:50051;")
           .doesNotContain("grpc_ssl_certificate");
@@ -204,7 +205,7 @@ class NginxIngressConfigTest {
     @DisplayName("a body size that is not an nginx size")
     void badBodySize() {
       Ingress ingress = new IngressBuilder(ServerIngress.forJob("job1", "flotilla.local", TlsMode.TERMINATE, 50051))
-          .editMetadata().addToAnnotations(IngressModel.PROXY_BODY_SIZE, "512 MiB").endMetadata().build();
+          .editMetadata().addToAnnotations(NginxAnnotations.PROXY_BODY_SIZE, "512 MiB").endMetadata().build();
       assertThatThrownBy(() -> builder(ingress).build().render()).hasMessageContaining("proxy-body-size '512 MiB'");
     }
 
@@ -212,7 +213,7 @@ class NginxIngressConfigTest {
     @DisplayName("a terminating backend that does not speak gRPC")
     void notGrpc() {
       Ingress ingress = new IngressBuilder(ServerIngress.forJob("job1", "flotilla.local", TlsMode.TERMINATE, 50051))
-          .editMetadata().addToAnnotations(IngressModel.BACKEND_PROTOCOL, "HTTP").endMetadata().build();
+          .editMetadata().addToAnnotations(NginxAnnotations.BACKEND_PROTOCOL, "HTTP").endMetadata().build();
       assertThatThrownBy(() -> builder(ingress).build().render()).hasMessageContaining("must be GRPC or GRPCS");
     }
 

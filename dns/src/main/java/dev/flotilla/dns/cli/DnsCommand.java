@@ -2,6 +2,7 @@ package dev.flotilla.dns.cli;
 
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
+import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.dns.CoreDnsUpdateException;
 import dev.flotilla.dns.CorefileEditException;
 import dev.flotilla.dns.CorefileParseException;
@@ -11,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -37,9 +39,7 @@ public final class DnsCommand implements Runnable {
 
   /** Runs the command line with the given streams; returns the exit code. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
+    LogSettings.defaultLevelUnlessSet(Level.WARN);
     CommandLine cli = commandLine();
     cli.setOut(out);
     cli.setErr(err);

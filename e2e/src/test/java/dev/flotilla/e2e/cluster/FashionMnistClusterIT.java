@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.RequiresRealServers;
 import dev.flotilla.testing.SingleNodeCluster;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -176,7 +178,7 @@ class FashionMnistClusterIT {
           continue;
         }
         OptionalDouble reconciled = PrometheusScrape.sum(p.getStatus().getPodIP(), CONTROLLER_HEALTH_PORT,
-            "flotilla_controller_reconciles_total");
+            ControllerMetrics.RECONCILES);
         if (reconciled.isPresent() && reconciled.getAsDouble() >= JOBS.size()) {
           return true;
         }
@@ -293,7 +295,7 @@ class FashionMnistClusterIT {
     if (server == null || server.getStatus().getPodIP() == null) {
       return OptionalDouble.empty();
     }
-    return PrometheusScrape.sum(server.getStatus().getPodIP(), SERVER_METRICS_PORT, "flotilla_rounds_completed");
+    return PrometheusScrape.sum(server.getStatus().getPodIP(), SERVER_METRICS_PORT, ServerMetrics.ROUNDS_COMPLETED);
   }
 
   String serverLog() {

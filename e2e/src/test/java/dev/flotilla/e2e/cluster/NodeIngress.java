@@ -1,5 +1,7 @@
 package dev.flotilla.e2e.cluster;
 
+import dev.flotilla.common.AtomicFiles;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.NginxIngressConfig;
 import dev.flotilla.demo.ingress.NginxProcess;
@@ -23,7 +25,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
@@ -200,7 +201,7 @@ final class NodeIngress implements AutoCloseable {
 
   private static boolean passthrough(Ingress ingress) {
     Map<String, String> annotations = ingress.getMetadata().getAnnotations();
-    return annotations != null && "true".equalsIgnoreCase(annotations.get(NginxIngressConfig.SSL_PASSTHROUGH));
+    return annotations != null && "true".equalsIgnoreCase(annotations.get(NginxAnnotations.SSL_PASSTHROUGH));
   }
 
   /**
@@ -214,7 +215,7 @@ final class NodeIngress implements AutoCloseable {
       ingress.getSpec().getTls().stream().map(IngressTLS::getSecretName).filter(Objects::nonNull).forEach(names::add);
     }
     Map<String, String> annotations = ingress.getMetadata().getAnnotations() == null ? Map.of() : ingress.getMetadata().getAnnotations();
-    for (String key : List.of(NginxIngressConfig.AUTH_TLS_SECRET, NginxIngressConfig.PROXY_SSL_SECRET)) {
+    for (String key : List.of(NginxAnnotations.AUTH_TLS_SECRET, NginxAnnotations.PROXY_SSL_SECRET)) {
       if (annotations.get(key) != null) {
         names.add(annotations.get(key));
       }
@@ -245,10 +246,7 @@ final class NodeIngress implements AutoCloseable {
       if (Files.exists(file) && Arrays.equals(Files.readAllBytes(file), content)) {
         return;
       }
-      Path temp = Files.createTempFile(file.getParent(), ".secret", ".tmp",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.write(temp, content);
-      Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeBytes(file, content);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }

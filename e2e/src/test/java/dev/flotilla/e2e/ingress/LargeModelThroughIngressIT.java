@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.model.IngressModel;
+import dev.flotilla.controller.model.NginxAnnotations;
 import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.ingress.NginxProcess;
 import dev.flotilla.protocol.tls.MutualTlsServers;
@@ -125,7 +126,7 @@ class LargeModelThroughIngressIT {
     backend = MutualTlsServers.forAddress(new InetSocketAddress("127.0.0.1", backendPort), Ingresses.files(pki.server()))
         .addService(service).build().start();
     nginx = Ingresses.start(dir.resolve("nginx"), TlsMode.TERMINATE, pki, backendPort,
-        ingress -> new IngressBuilder(ingress).editMetadata().removeFromAnnotations(IngressModel.PROXY_BODY_SIZE)
+        ingress -> new IngressBuilder(ingress).editMetadata().removeFromAnnotations(NginxAnnotations.PROXY_BODY_SIZE)
             .endMetadata().build(),
         Map.of());
     channel = Ingresses.partyChannel(nginx.address(), pki, "party-1");

@@ -2,18 +2,13 @@ package dev.flotilla.party.client;
 
 import dev.flotilla.cli.ExitCode;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
-import java.util.Collection;
 
 /**
  * The party's own identity as its certificate states it (the server sees the same one):
@@ -37,18 +32,10 @@ public record PartyIdentity(Identity identity, X509Certificate certificate) {
    */
   public static PartyIdentity fromCertificateFile(Path file) {
     X509Certificate leaf;
-    try (InputStream in = Files.newInputStream(file)) {
-      Collection<? extends java.security.cert.Certificate> all =
-          CertificateFactory.getInstance("X.509").generateCertificates(in);
-      if (all.isEmpty()) {
-        throw new FatalPartyException(ExitCode.BAD_INPUT, "--cert " + file + " holds no certificate");
-      }
-      leaf = (X509Certificate) all.iterator().next();
-    } catch (IOException e) {
-      throw new FatalPartyException(ExitCode.BAD_INPUT, "cannot read --cert " + file + ": " + e.getMessage(), e);
-    } catch (CertificateException e) {
-      throw new FatalPartyException(ExitCode.BAD_INPUT,
-          "--cert " + file + " is not a PEM X.509 certificate: " + e.getMessage(), e);
+    try {
+      leaf = Pem.readCertificate(file);
+    } catch (PkiException e) {
+      throw new FatalPartyException(ExitCode.BAD_INPUT, "--cert " + file + ": " + e.getMessage(), e);
     }
     try {
       leaf.checkValidity();

@@ -1,6 +1,7 @@
 package dev.flotilla.party.client;
 
 import dev.flotilla.cli.ExitCode;
+import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalTrainer;
 import dev.flotilla.party.train.LocalUpdate;
@@ -98,6 +99,9 @@ public final class PartyRunner {
     Instant outageSince = null;
     int tlsFailures = 0;
     jobId = identity.identity().job();
+    LogContext.set(LogContext.ROLE, LogContext.ROLE_PARTY);
+    LogContext.set(LogContext.JOB, jobId);
+    LogContext.set(LogContext.PARTY, partyName);
     log.info("{} training {}", prefix(), trainer.description());
     try {
       while (stopped.getCount() > 0) {
@@ -192,6 +196,8 @@ public final class PartyRunner {
     if (!join.getPartyName().isEmpty()) {
       partyName = join.getPartyName();
     }
+    LogContext.set(LogContext.JOB, jobId);
+    LogContext.set(LogContext.PARTY, partyName);
     if (settings.model() != null && !sameBuiltIn(settings.model(), join.getModel())) {
       throw new FatalPartyException(ExitCode.BAD_INPUT, "this party was started with --model "
           + settings.model() + " but job " + jobId + " trains '" + join.getModel() + "'; use --model "
@@ -277,6 +283,7 @@ public final class PartyRunner {
 
   private void train(FederationSession session, TrainRequest request) throws TensorStreamException, InterruptedException {
     int round = request.getRound();
+    LogContext.round(round);
     if (session.peekIncoming() instanceof FederationSession.Incoming.Event next && next.event().hasTrain()) {
       log.info("{} round {}: skipped, the server has already asked for round {}", prefix(), round,
           next.event().getTrain().getRound());

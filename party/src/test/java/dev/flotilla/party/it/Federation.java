@@ -1,9 +1,6 @@
 package dev.flotilla.party.it;
 
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.party.PartyCommand;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.MetricNames;
@@ -39,7 +36,7 @@ final class Federation implements AutoCloseable {
   final Path statusFile;
   final int port = FreePorts.next();
   private final String job;
-  private final CertificateAuthority ca;
+  private final JobPki pki;
   private final List<String> serverArgs = new ArrayList<>();
   private final ExecutorService parties = Executors.newCachedThreadPool();
   private Process server;
@@ -51,14 +48,7 @@ final class Federation implements AutoCloseable {
     this.job = job;
     this.stateDir = dir.resolve("state");
     this.statusFile = dir.resolve("status.json");
-    this.ca = CertificateAuthority.createRoot("flotilla-test-ca", Duration.ofHours(2), KeyType.EC_P256);
-    ca.writeTo(dir.resolve("ca"));
-    ca.issue(LeafRequest.builder(Identity.server(DOMAIN, job, job))
-            .dnsNames(serverName())
-            .lifetime(Duration.ofHours(1))
-            .keyType(KeyType.EC_P256)
-            .build())
-        .writeTo(dir.resolve("server"));
+    this.pki = JobPki.create(dir, DOMAIN, job);
   }
 
   /** The aggregator jar: {@code -Dflotilla.server.jar=...}, else aggregator-server/target/ of this checkout. */
@@ -71,24 +61,14 @@ final class Federation implements AutoCloseable {
     return Path.of(root, "aggregator-server", "target", "aggregator-server.jar");
   }
 
-  /** A party certificate from this federation's CA, in dir/name/. */
+  /** A party certificate from this federation's CA (issued on first use). */
   Path party(String name) throws IOException {
-    Path partyDir = dir.resolve(name);
-    ca.issue(LeafRequest.builder(Identity.party(DOMAIN, job, name))
-            .lifetime(Duration.ofHours(1))
-            .keyType(KeyType.EC_P256)
-            .build())
-        .writeTo(partyDir);
-    return partyDir;
+    return pki.party(name);
   }
 
   /** A party certificate from a CA the server does not trust, in dir/name/. */
   Path strangerParty(String name) throws IOException {
-    CertificateAuthority other = CertificateAuthority.createRoot("other-ca", Duration.ofHours(2), KeyType.EC_P256);
-    Path partyDir = dir.resolve(name);
-    other.issue(LeafRequest.builder(Identity.party(DOMAIN, job, name)).build())
-        .writeTo(partyDir);
-    return partyDir;
+    return JobPki.create(dir.resolve("stranger-" + name), DOMAIN, job).party(name);
   }
 
   Federation serverArgs(String... args) {
@@ -178,7 +158,7 @@ final class Federation implements AutoCloseable {
 
   /** The name the aggregator's certificate carries, and the parties' default --server-name. */
   String serverName() {
-    return job + ".server." + DOMAIN;
+    return pki.serverName();
   }
 
   /** A party with the default --server-name, which it derives from its certificate's job. */

@@ -1,5 +1,7 @@
 package dev.flotilla.protocol.model;
 
+import dev.flotilla.common.AtomicFiles;
+import dev.flotilla.common.JsonText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -7,10 +9,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -156,56 +156,39 @@ public final class Safetensors {
       throws IOException {
     checkWritable(layout, metadata);
     byte[] header = headerJson(layout, metadata);
-    Path target = file.toAbsolutePath();
-    Path dir = target.getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-    try {
-      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer prefix = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
-        prefix.putLong(header.length).put(header).flip();
-        writeFully(channel, prefix);
-        ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        float[] block = new float[BUFFER_BYTES / Float.BYTES];
-        for (int t = 0; t < layout.size(); t++) {
-          TensorSpec spec = layout.get(t);
-          int length = spec.numElements();
-          int perBuffer = BUFFER_BYTES / spec.dtype().bytes();
-          for (int done = 0; done < length; ) {
-            int n = Math.min(perBuffer, length - done);
-            values.read(t, done, block, 0, n);
-            for (int i = 0; i < n; i++) {
-              if (!Float.isFinite(block[i])) {
-                throw new IllegalArgumentException("tensor '" + spec.name() + "' element " + (done + i) + " is "
-                    + block[i] + "; a model holds finite values only");
-              }
-            }
-            buffer.clear();
-            int bad = StoredValues.encode(spec.dtype(), block, 0, n, buffer);
-            if (bad >= 0) {
-              throw new IllegalArgumentException("tensor '" + spec.name() + "' element " + (done + bad) + " is "
-                  + block[bad] + ", which " + spec.dtype().safetensorsName() + " cannot hold");
-            }
-            buffer.flip();
-            writeFully(channel, buffer);
-            done += n;
+    AtomicFiles.write(file, channel -> writeBody(channel, header, layout, values));
+  }
+
+  private static void writeBody(FileChannel channel, byte[] header, List<TensorSpec> layout, ValueSource values)
+      throws IOException {
+    ByteBuffer prefix = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
+    prefix.putLong(header.length).put(header).flip();
+    AtomicFiles.writeFully(channel, prefix);
+    ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    float[] block = new float[BUFFER_BYTES / Float.BYTES];
+    for (int t = 0; t < layout.size(); t++) {
+      TensorSpec spec = layout.get(t);
+      int length = spec.numElements();
+      int perBuffer = BUFFER_BYTES / spec.dtype().bytes();
+      for (int done = 0; done < length; ) {
+        int n = Math.min(perBuffer, length - done);
+        values.read(t, done, block, 0, n);
+        for (int i = 0; i < n; i++) {
+          if (!Float.isFinite(block[i])) {
+            throw new IllegalArgumentException("tensor '" + spec.name() + "' element " + (done + i) + " is "
+                + block[i] + "; a model holds finite values only");
           }
         }
-        channel.force(true);
+        buffer.clear();
+        int bad = StoredValues.encode(spec.dtype(), block, 0, n, buffer);
+        if (bad >= 0) {
+          throw new IllegalArgumentException("tensor '" + spec.name() + "' element " + (done + bad) + " is "
+              + block[bad] + ", which " + spec.dtype().safetensorsName() + " cannot hold");
+        }
+        buffer.flip();
+        AtomicFiles.writeFully(channel, buffer);
+        done += n;
       }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      // the rename is durable only once the directory is synced
-      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-        d.force(true);
-      } catch (IOException ignored) {
-        // some file systems do not open directories; the rename is still atomic
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
     }
   }
 
@@ -459,25 +442,7 @@ public final class Safetensors {
   }
 
   private static String quote(String s) {
-    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
+    return JsonText.quote(new StringBuilder(s.length() + 2), s).toString();
   }
 
   private static void readFully(Path file, FileChannel channel, ByteBuffer buffer, long position) throws IOException {
@@ -488,12 +453,6 @@ public final class Safetensors {
         throw new SafetensorsException(file, "ends at byte " + at + " while reading (was it truncated while being read?)");
       }
       at += n;
-    }
-  }
-
-  private static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
-    while (buffer.hasRemaining()) {
-      channel.write(buffer);
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.flotilla.protocol.tls;
 
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
 import io.grpc.Context;
@@ -185,7 +186,7 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
     }
     X509Certificate leaf = (X509Certificate) certificates.get(0);
     Set<TrustAnchor> anchors = new HashSet<>();
-    for (X509Certificate ca : PemFiles.certificates(trustedCa)) {
+    for (X509Certificate ca : Pem.readCertificates(trustedCa)) {
       anchors.add(new TrustAnchor(ca, null));
     }
     PKIXParameters parameters = new PKIXParameters(anchors);

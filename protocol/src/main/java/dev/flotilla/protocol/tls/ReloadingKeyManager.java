@@ -1,5 +1,7 @@
 package dev.flotilla.protocol.tls;
 
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.Pem;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.Principal;
@@ -67,9 +69,9 @@ final class ReloadingKeyManager extends X509ExtendedKeyManager {
 
   private Material load(FileStamp stamp, boolean failHard) {
     try {
-      List<X509Certificate> chain = PemFiles.certificates(chainFile);
-      PrivateKey key = PemFiles.privateKey(keyFile);
-      if (!PemFiles.matches(chain.get(0).getPublicKey(), key)) {
+      List<X509Certificate> chain = Pem.readCertificates(chainFile);
+      PrivateKey key = Pem.readPrivateKey(keyFile);
+      if (!CertificateAuthority.keyMatches(chain.get(0).getPublicKey(), key)) {
         throw new IllegalStateException("private key " + keyFile + " does not belong to certificate " + chainFile);
       }
       return new Material("flotilla-" + generation.incrementAndGet(), stamp, chain.toArray(X509Certificate[]::new), key);

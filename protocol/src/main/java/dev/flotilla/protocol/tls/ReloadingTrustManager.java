@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.tls;
 
+import dev.flotilla.certs.Pem;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -51,7 +52,7 @@ final class ReloadingTrustManager extends X509ExtendedTrustManager {
 
   private Trust load(FileStamp stamp, boolean failHard) {
     try {
-      List<X509Certificate> cas = PemFiles.certificates(caFile);
+      List<X509Certificate> cas = Pem.readCertificates(caFile);
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
       for (int i = 0; i < cas.size(); i++) {

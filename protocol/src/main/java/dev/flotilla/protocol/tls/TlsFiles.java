@@ -1,9 +1,9 @@
 package dev.flotilla.protocol.tls;
 
 import dev.flotilla.certs.Identity;
-import java.io.IOException;
+import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.PkiException;
 import java.nio.file.Path;
-import java.security.cert.CertificateException;
 import java.util.Objects;
 
 /**
@@ -29,12 +29,12 @@ public record TlsFiles(Path certificateChain, Path privateKey, Path trustedCa) {
    */
   public Identity identity() {
     try {
-      var chain = PemFiles.certificates(certificateChain);
+      var chain = Pem.readCertificates(certificateChain);
       if (chain.isEmpty()) {
         throw new IllegalArgumentException(certificateChain + " holds no certificate");
       }
       return Identity.of(chain.get(0));
-    } catch (IOException | CertificateException | dev.flotilla.certs.PkiException e) {
+    } catch (PkiException e) {
       throw new IllegalArgumentException("cannot read the identity of " + certificateChain + ": " + e.getMessage(), e);
     }
   }

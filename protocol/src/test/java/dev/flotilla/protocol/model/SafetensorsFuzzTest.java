@@ -3,8 +3,8 @@ package dev.flotilla.protocol.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.flotilla.testing.ScratchDirectories;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,7 +27,7 @@ class SafetensorsFuzzTest {
   private static final long FIXED_ALLOCATION = 2 << 20;
   private static final long ALLOCATION_PER_FILE_BYTE = 32;
 
-  private static final Path DIR = tempDir();
+  private static final Path DIR = ScratchDirectories.deletedAtExit("safetensors-fuzz");
   private static final com.sun.management.ThreadMXBean THREADS =
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
@@ -98,21 +98,4 @@ class SafetensorsFuzzTest {
     assertThat(allocated).as("bytes allocated to read a %d-byte file", size)
         .isLessThanOrEqualTo(ALLOCATION_PER_FILE_BYTE * size + FIXED_ALLOCATION);
   }
-
-  private static Path tempDir() {
-    try {
-      Path dir = Files.createTempDirectory("safetensors-fuzz");
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try (var files = Files.walk(dir)) {
-          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-          // a temporary directory left behind is harmless
-        }
-      }));
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
 }

@@ -10,6 +10,7 @@ import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.Role;
 import dev.flotilla.testing.RogueCertificates;
 import io.grpc.Status;
@@ -48,7 +49,7 @@ class PeerIdentityTest {
     CA.writeTo(tmp.resolve("ca-" + n));
     Path out = RogueCertificates.issue(tmp.resolve("ca-" + n), tmp.resolve("rogue-" + n), cn, sans);
     try {
-      return PemFiles.certificates(out.resolve("tls.crt")).get(0);
+      return Pem.readCertificates(out.resolve("tls.crt")).get(0);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The external-trainer contract against a real Python command that behaves or misbehaves on purpose. */
-class ExternalTrainerTest {
+class ExternalTrainerCommandIT {
   static final String PYTHON = "/usr/bin/python3";
   static final List<TensorSpec> LAYOUT = List.of(
       new TensorSpec("fc1.weight", new long[] {3, 4}),
@@ -52,7 +52,7 @@ class ExternalTrainerTest {
   @BeforeEach
   void copyScript() throws IOException {
     script = dir.resolve("test_trainer.py");
-    try (InputStream in = ExternalTrainerTest.class.getResourceAsStream("test_trainer.py")) {
+    try (InputStream in = ExternalTrainerCommandIT.class.getResourceAsStream("test_trainer.py")) {
       Files.copy(in, script);
     }
     workDir = dir.resolve("work");

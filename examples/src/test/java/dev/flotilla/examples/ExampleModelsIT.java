@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * shapes, dtypes, in order), so a global model of a built-in job loads with strict=True.
  */
 @RequiresRealServers(PYTORCH)
-class ExampleModelsTest {
+class ExampleModelsIT {
 
   private static final String PRINT_STATE_DICT = String.join("\n",
       "import json, sys",
@@ -49,7 +49,7 @@ class ExampleModelsTest {
       }
       python.add(entry.get(0).getAsString() + " " + Arrays.toString(shape) + " " + entry.get(2).getAsString());
     }
-    List<String> builtIn = ModelSpecs.forName(model).stream().map(ExampleModelsTest::describe).toList();
+    List<String> builtIn = ModelSpecs.forName(model).stream().map(ExampleModelsIT::describe).toList();
 
     assertThat(python).containsExactlyElementsOf(builtIn);
   }

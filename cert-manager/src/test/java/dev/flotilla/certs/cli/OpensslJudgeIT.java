@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Fingerprints;
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
-import dev.flotilla.certs.Identity;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import java.io.IOException;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Real openssl as an independent judge of what the certs CLI and the library write. */
 @RequiresRealServers(RealServer.OPENSSL)
-class OpensslJudgeTest {
+class OpensslJudgeIT {
   @TempDir Path tmp;
 
   record Result(int exitCode, String output) {}

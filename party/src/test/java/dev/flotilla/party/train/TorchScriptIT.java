@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** TorchScript modules exported by PyTorch 1.13 (Debian's python3-torch), trained in DJL 0.36 on PyTorch 2.7.1. */
 @RequiresRealServers({RealServer.FASHION_MNIST, RealServer.PYTORCH})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TorchScriptTest {
+class TorchScriptIT {
   static final List<TensorSpec> BN_LAYOUT = List.of(
       new TensorSpec("conv1.weight", new long[] {6, 1, 5, 5}),
       new TensorSpec("conv1.bias", new long[] {6}),

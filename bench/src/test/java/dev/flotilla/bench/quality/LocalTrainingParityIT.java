@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (DJL) and reference_common.train_local (PyTorch in Python: Debian's /usr/bin/python3 with python3-torch).
  */
 @RequiresRealServers({RealServer.FASHION_MNIST, RealServer.PYTORCH})
-class LocalTrainingParityTest {
+class LocalTrainingParityIT {
   static final int SAMPLES = 1280; // 20 steps of 64
   static final long ORDER_SEED = 1234567;
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The resnet20 built-in: its layout, its DJL block, and its PyTorch twin in examples/pytorch/flotilla_models.py. */
 @RequiresRealServers({RealServer.FASHION_MNIST, RealServer.PYTORCH})
-class Resnet20Test {
+class Resnet20IT {
   static final Path MODELS = Path.of("..", "examples", "pytorch").toAbsolutePath().normalize();
 
   @TempDir Path dir;

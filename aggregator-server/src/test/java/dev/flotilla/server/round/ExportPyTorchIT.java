@@ -10,6 +10,7 @@ import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.FakeParty;
 import dev.flotilla.server.Federation;
 import dev.flotilla.server.ServerConfig;
+import dev.flotilla.server.Weights;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import dev.flotilla.testing.SystemPython;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 @RequiresRealServers(RealServer.PYTORCH)
 @DisplayName("the exported model works in PyTorch")
-class ExportPyTorchTest {
+class ExportPyTorchIT {
 
   @TempDir
   Path dir;
@@ -60,10 +61,10 @@ class ExportPyTorchTest {
       float[][] v0 = a.fetch(layout, a.awaitTrain().getModelVersion()).tensors();
       b.awaitTrain();
       // the parties move every value, the counter too: 7 + (100 * 0.25 + 300 * 1.25) / 400 = 8.0
-      a.submit(1, 100, Map.of(), layout, shifted(v0, 0.25f));
-      b.submit(1, 300, Map.of(), layout, shifted(v0, 1.25f));
+      a.submit(1, 100, Map.of(), layout, Weights.shifted(v0, 0.25f));
+      b.submit(1, 300, Map.of(), layout, Weights.shifted(v0, 1.25f));
       f.done.get(30, TimeUnit.SECONDS);
-      global = dev.flotilla.server.Weights.values(f.coordinator.globalModel());
+      global = Weights.values(f.coordinator.globalModel());
     }
     Path raw = dir.resolve("global.f32");
     ByteBuffer bytes = ByteBuffer.allocate(4 * java.util.Arrays.stream(global).mapToInt(t -> t.length).sum())
@@ -85,16 +86,5 @@ class ExportPyTorchTest {
     assertThat(figures.get("num_batches_tracked")).isEqualTo(8.0);
     assertThat(figures.get("output_scale")).as("outputs are not trivially zero").isGreaterThan(0.01);
     assertThat(figures.get("max_abs_difference")).isCloseTo(0.0, within(1e-5));
-  }
-
-  private static float[][] shifted(float[][] v, float delta) {
-    float[][] out = new float[v.length][];
-    for (int t = 0; t < v.length; t++) {
-      out[t] = v[t].clone();
-      for (int i = 0; i < out[t].length; i++) {
-        out[t][i] += delta;
-      }
-    }
-    return out;
   }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Arrays written by NumPy and by PyTorch's safetensors package, read back by the party's readers. */
 @RequiresRealServers(RealServer.PYTORCH)
 @DisplayName("Arrays written by NumPy and PyTorch")
-class ArraysFromPythonTest {
+class ArraysFromPythonIT {
   @TempDir static Path dir;
 
   /** x[i] = (4i + j) / 7 for j < 4, shape [5, 1, 2, 2]; y = [0, 3, 1, 2, 3]. */

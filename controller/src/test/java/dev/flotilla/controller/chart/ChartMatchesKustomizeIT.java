@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 @RequiresRealServers(RealServer.KUBECTL_KUSTOMIZE)
 @DisplayName("the chart and kustomize make the same objects")
-class ChartMatchesKustomizeTest {
+class ChartMatchesKustomizeIT {
 
   @Test
   @DisplayName("the kubectl used embeds kustomize 4 or later (directories in resources, as config/ lists them)")
@@ -103,7 +103,7 @@ class ChartMatchesKustomizeTest {
       return out;
     }
     if (value instanceof List<?> l) {
-      return l.stream().map(ChartMatchesKustomizeTest::sorted).toList();
+      return l.stream().map(ChartMatchesKustomizeIT::sorted).toList();
     }
     return value;
   }
@@ -115,7 +115,7 @@ class ChartMatchesKustomizeTest {
       return out;
     }
     if (value instanceof List<?> l) {
-      return new java.util.ArrayList<>(l.stream().map(ChartMatchesKustomizeTest::deepCopy).toList());
+      return new java.util.ArrayList<>(l.stream().map(ChartMatchesKustomizeIT::deepCopy).toList());
     }
     return value;
   }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 @RequiresRealServers(RealServer.PYTORCH)
 @DisplayName("safetensors files agree with PyTorch's safetensors package")
-class SafetensorsPyTorchTest {
+class SafetensorsPyTorchIT {
 
   @TempDir
   Path dir;

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ProcessGroupTest {
+class ProcessGroupIT {
 
   @Test
   @DisplayName("closing the group ends every child still running, even one that ignores SIGTERM")

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** Runs the Python unit tests of examples/pytorch (the helper's validation paths, the example's data handling). */
 @RequiresRealServers(PYTORCH)
-class PythonUnitTestsTest {
+class PythonUnitTestsIT {
 
   private static final Pattern TEST_FUNCTION = Pattern.compile("^\\s+def test_", Pattern.MULTILINE);
 
