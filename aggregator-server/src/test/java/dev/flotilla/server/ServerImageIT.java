@@ -75,7 +75,7 @@ class ServerImageIT {
     assertThat(help.exitCode()).as(help.output()).isZero();
     // before the usage, the java launcher names the options it picked up and the JVM its incubator module (stderr)
     assertThat(help.output()).startsWith("NOTE: Picked up JDK_JAVA_OPTIONS: " + FloatKernels.VECTOR_API_JVM_OPTION + "\n"
-            + "WARNING: Using incubator modules: jdk.incubator.vector\nUsage: server")
+            + "WARNING: Using incubator modules: jdk.incubator.vector\nUsage: flotilla server")
         .contains("--job-id", "--min-parties");
   }
 
