@@ -127,7 +127,7 @@ class PartyCommandTest {
   @Test
   @DisplayName("--ca may name the CA's directory (its ca.crt), as in every command")
   void caDirectory() {
-    List<String> args = argsWith("--ca", dir.toString());
+    List<String> args = argsWith("--ca", ca.getParent().toString());
     assertThat(run(args.toArray(String[]::new))).as(err.toString()).isEqualTo(4); // gets as far as the data
     assertThat(err.toString()).contains("data file missing");
   }
