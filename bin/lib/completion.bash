@@ -305,11 +305,17 @@ function _picocli_flotilla_demo() {
 
   local commands=""
   local flag_opts="'--via-ingress' '--keep-dir' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--parties' '--rounds' '--model' '--initial-model' '--trainer-command' '--strategy' '--update-encoding' '--report' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--partition' '--alpha' '--seed' '--local-epochs' '--batch-size' '--lr' '--round-timeout' '--timeout' '--dir'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--initial-model' '--trainer-command' '--strategy' '--update-encoding' '--report' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--partition' '--alpha' '--seed' '--local-epochs' '--batch-size' '--lr' '--round-timeout' '--timeout' '--dir'"
+  local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
 
   case ${prev_word} in
+    '--log-format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${FORMAT_option_args[@]}" ) )
+      return $?
+      ;;
     '--parties')
       return
       ;;
@@ -416,7 +422,8 @@ function _picocli_flotilla_server() {
 
   local commands=""
   local flag_opts="'--export-every-round' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--port' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--termination-message' '--status-file'"
+  local arg_opts="'--log-format' '--port' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--termination-message' '--status-file'"
+  local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local strategy_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
   local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values
@@ -424,6 +431,11 @@ function _picocli_flotilla_server() {
   type compopt &>/dev/null && compopt +o default
 
   case ${prev_word} in
+    '--log-format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${FORMAT_option_args[@]}" ) )
+      return $?
+      ;;
     '--port')
       return
       ;;
@@ -596,7 +608,8 @@ function _picocli_flotilla_party() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--server' '--server-name' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
+  local arg_opts="'--server' '--server-name' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
+  local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
 
@@ -657,6 +670,11 @@ function _picocli_flotilla_party() {
       ;;
     '--resize')
       return
+      ;;
+    '--log-format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${FORMAT_option_args[@]}" ) )
+      return $?
       ;;
     '--test-fraction')
       return
@@ -948,11 +966,17 @@ function _picocli_flotilla_controller() {
 
   local commands=""
   local flag_opts="'--all-namespaces' '--allow-ingress-address-override' '--pod-host-aliases' '--leader-election' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--health-port' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
+  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--health-port' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
+  local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
 
   case ${prev_word} in
+    '--log-format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${FORMAT_option_args[@]}" ) )
+      return $?
+      ;;
     '--kubeconfig')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
