@@ -55,6 +55,21 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "8443", description = "gRPC port (default ${DEFAULT-VALUE}).")
   int port;
 
+  @Option(names = "--bulk-port", defaultValue = "0", paramLabel = "PORT",
+      description = "Also listen for update bytes on this port (same TLS identity and client-certificate check, "
+          + "ALPN flotilla-bulk/1, no HTTP/2): parties that can use it get a one-time ticket per round and upload "
+          + "there, the rest use SubmitUpdate on --port. Parties reach it at the host they reached --port at, so it "
+          + "must be reachable there too (an SNI-routing ingress routes only --port: leave it off behind one) "
+          + "(default ${DEFAULT-VALUE}: off).")
+  int bulkPort;
+
+  @Option(names = "--bulk-idle-timeout", defaultValue = "60s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
+      paramLabel = "DURATION",
+      description = "On the bulk-upload port: how long a connection may take to send its ticket and header, and "
+          + "how long an upload may go without a byte, before it is refused with DEADLINE_EXCEEDED (default "
+          + "${DEFAULT-VALUE}).")
+  Duration bulkIdleTimeout;
+
   @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String bind;
 
@@ -305,12 +320,15 @@ public final class ServerMain implements Callable<Integer> {
     if (export != null && Files.isDirectory(export)) {
       throw new IllegalArgumentException("--export " + export + " is a directory; name the file to write");
     }
-    if (port < 0 || port > 65535 || metricsPort < 0 || metricsPort > 65535) {
+    if (port < 0 || port > 65535 || metricsPort < 0 || metricsPort > 65535 || bulkPort < 0 || bulkPort > 65535) {
       throw new IllegalArgumentException("ports must be in 0..65535");
     }
     if (maxMessageKib <= 1024 || maxMessageKib > 2_097_151) {
       throw new IllegalArgumentException("--max-message-kib must be in 1025..2097151 (data chunks are up to 1 MiB), got "
           + maxMessageKib);
+    }
+    if (bulkIdleTimeout.isZero() || bulkIdleTimeout.isNegative()) {
+      throw new IllegalArgumentException("--bulk-idle-timeout must be positive");
     }
     if (roundTimeout.isZero() || roundTimeout.isNegative()) {
       throw new IllegalArgumentException("--round-timeout must be positive");
@@ -348,9 +366,13 @@ public final class ServerMain implements Callable<Integer> {
     Cli.requireFile("--ca", CaLocation.certificate(ca));
     Identity self = ownIdentity();
     ServerConfig config = config(self.job());
-    Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress(bind, port),
-        tlsFiles(), new java.util.LinkedHashSet<>(trustedProxy)));
+    ServerModule module = new ServerModule(config, new InetSocketAddress(bind, port), tlsFiles(),
+        new java.util.LinkedHashSet<>(trustedProxy));
+    Injector injector = Guice.createInjector(module);
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
+    // before the gRPC port, so every party that joins is offered it
+    BulkUploadServer bulk = bulkPort == 0 ? null : module.openBulkPort(injector,
+        new InetSocketAddress(bind, bulkPort), bulkIdleTimeout);
     FederationServer server = injector.getInstance(FederationServer.class).start();
     ServerMetrics metrics = injector.getInstance(ServerMetrics.class);
     HTTPServer metricsServer = metricsPort == 0 ? null
@@ -376,6 +398,9 @@ public final class ServerMain implements Callable<Integer> {
       dev.flotilla.server.status.TerminationMessage.write(terminationMessage, coordinator.status());
     }
     server.stop(5000);
+    if (bulk != null) {
+      bulk.close();
+    }
     if (metricsServer != null) {
       metricsServer.close();
     }

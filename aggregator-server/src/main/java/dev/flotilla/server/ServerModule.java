@@ -102,6 +102,19 @@ public final class ServerModule extends AbstractModule {
     return new RecentStatus(coordinator::status, Clock.systemUTC());
   }
 
+  /**
+   * Opens the bulk-upload port on {@code bulkAddress} with the gRPC port's certificate, CA and
+   * party rules, bounds (header as --max-message-kib, one connection per expected party and some
+   * to spare, --bulk-idle-timeout) and upload permits; from then on parties that can use it are offered it.
+   */
+  public BulkUploadServer openBulkPort(com.google.inject.Injector injector, InetSocketAddress bulkAddress,
+      java.time.Duration idleTimeout) throws InterruptedException {
+    return new BulkUploadServer(bulkAddress, tls, injector.getInstance(RoundCoordinator.class),
+        PeerIdentityInterceptor.partiesOf(tls.identity()), injector.getInstance(UploadPermits.class),
+        injector.getInstance(ServerMetrics.class), config.maxMessageBytes(), config.expectedParties() + 16,
+        idleTimeout);
+  }
+
   @Provides
   @Singleton
   FederationServer server(FederationService service, ServerMetrics metrics, RoundCoordinator coordinator,

@@ -129,8 +129,21 @@ final class UpdateReceiver implements StreamObserver<UpdateChunk> {
 
   /** The server could not keep or fold the update: not the party's fault, so not a refusal of it. */
   private Status serverFailure(IOException e) {
+    return serverFailure(party, e);
+  }
+
+  static Status serverFailure(String party, IOException e) {
     return Status.UNAVAILABLE.withDescription("the server could not take the update of party '" + party + "': "
         + e.getMessage()).withCause(e);
+  }
+
+  /**
+   * Whether a failed upload's status refuses its content (it counts against the party in this
+   * round); a closed round or a server fault does not.
+   */
+  static boolean refusesContent(Status status) {
+    Status.Code code = status.getCode();
+    return code != Status.Code.DEADLINE_EXCEEDED && code != Status.Code.UNAVAILABLE;
   }
 
   private void releasePermit() {
@@ -143,10 +156,7 @@ final class UpdateReceiver implements StreamObserver<UpdateChunk> {
     done = true;
     releasePermit();
     if (upload != null) {
-      // refusals of the content count against the party in this round; a closed round or a server fault does not
-      Status.Code code = status.getCode();
-      boolean refused = code != Status.Code.DEADLINE_EXCEEDED && code != Status.Code.UNAVAILABLE;
-      coordinator.failUpload(upload, status, refused, serverFault);
+      coordinator.failUpload(upload, status, refusesContent(status), serverFault);
     }
     response.onError(status.asException());
   }

@@ -46,8 +46,9 @@ public final class FakeParty {
     this.async = FederationGrpc.newStub(ch);
   }
 
-  public JoinResponse join(long samples) {
-    return blocking.withDeadlineAfter(10, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setNumSamples(samples).build());
+  public JoinResponse join(long samples, String... capabilities) {
+    return blocking.withDeadlineAfter(10, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setNumSamples(samples)
+        .addAllCapabilities(List.of(capabilities)).build());
   }
 
   /** Opens the Rounds stream; events land in {@link #events}. */
@@ -91,8 +92,8 @@ public final class FakeParty {
     return e.getTrain();
   }
 
-  public JoinResponse connect(long samples) {
-    JoinResponse r = join(samples);
+  public JoinResponse connect(long samples, String... capabilities) {
+    JoinResponse r = join(samples, capabilities);
     openRounds();
     return r;
   }

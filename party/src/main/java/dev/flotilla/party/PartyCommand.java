@@ -63,6 +63,18 @@ public final class PartyCommand implements Callable<Integer> {
           + "<job>.server.<domain> from this party's certificate, so --server may be an IP address or a proxy).")
   String serverName;
 
+  @Option(names = "--bulk-upload", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Send updates on the aggregator's bulk-upload port when it offers one (its --bulk-port: raw "
+          + "frames over mutual TLS with a one-time ticket, less CPU than gRPC's HTTP/2); if the port cannot be "
+          + "reached the party uses SubmitUpdate for the rest of the connection. --no-bulk-upload: always "
+          + "SubmitUpdate (default: on).")
+  boolean bulkUpload;
+
+  @Option(names = "--bulk-server", paramLabel = "HOST:PORT",
+      description = "Where the bulk-upload port is reached, when not at --server's host and the port the "
+          + "aggregator offers (e.g. a second route through a proxy); the TLS server name is --server-name's.")
+  String bulkServer;
+
   @Option(names = "--server-identity", paramLabel = "NAME",
       description = "Accept only the aggregator whose identity is spiffe://<domain>/job/<job>/server/NAME "
           + "(default: any aggregator identity of this party's job).")
@@ -185,19 +197,26 @@ public final class PartyCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Checks what can be checked before any I/O, so that a typo costs one line, not a stack trace. */
-  void validate() {
-    int colon = server.lastIndexOf(':');
-    if (colon <= 0 || colon == server.length() - 1) {
-      throw new ParameterException(spec.commandLine(), "--server '" + server + "' must be HOST:PORT, e.g. 127.0.0.1:8443");
+  private void requireHostAndPort(String flag, String target) {
+    int colon = target.lastIndexOf(':');
+    if (colon <= 0 || colon == target.length() - 1) {
+      throw new ParameterException(spec.commandLine(), flag + " '" + target + "' must be HOST:PORT, e.g. 127.0.0.1:8443");
     }
     try {
-      int port = Integer.parseInt(server.substring(colon + 1));
+      int port = Integer.parseInt(target.substring(colon + 1));
       if (port < 1 || port > 65535) {
         throw new NumberFormatException();
       }
     } catch (NumberFormatException e) {
-      throw new ParameterException(spec.commandLine(), "--server '" + server + "' has no valid port (1-65535)");
+      throw new ParameterException(spec.commandLine(), flag + " '" + target + "' has no valid port (1-65535)");
+    }
+  }
+
+  /** Checks what can be checked before any I/O, so that a typo costs one line, not a stack trace. */
+  void validate() {
+    requireHostAndPort("--server", server);
+    if (bulkServer != null) {
+      requireHostAndPort("--bulk-server", bulkServer);
     }
     Cli.requireFile("--ca", caCertificate());
     Cli.requireFile("--cert", cert);

@@ -69,7 +69,8 @@ final class PartyModule extends AbstractModule {
   @Provides
   @Singleton
   ChannelFactory channels(PartyIdentity identity) {
-    return new MutualTlsChannelFactory(options.server, options.serverName, options.serverIdentity, options.cert,
-        options.key, options.caCertificate(), identity.identity());
+    MutualTlsChannelFactory channels = new MutualTlsChannelFactory(options.server, options.serverName,
+        options.serverIdentity, options.cert, options.key, options.caCertificate(), identity.identity());
+    return options.bulkUpload ? channels.withBulkUploads(options.bulkServer) : channels;
   }
 }

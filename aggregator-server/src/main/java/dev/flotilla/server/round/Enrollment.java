@@ -47,6 +47,7 @@ final class Enrollment {
       log.info("job {}: party {} rejoined (index {}, {} samples)", job.jobId, name, party.index,
           request.getNumSamples());
     }
+    party.bulkUpload = request.getCapabilitiesList().contains(dev.flotilla.protocol.bulk.BulkWire.CAPABILITY);
     job.changed.signalAll();
     return JoinResponse.newBuilder()
         .setJobId(job.jobId)
@@ -61,6 +62,7 @@ final class Enrollment {
         .setMaxMessageBytes(job.config.maxMessageBytes())
         .setUpdateEncoding(job.config.updateEncoding().proto())
         .addAllTensors(TensorChunks.infos(job.specs))
+        .setBulkUploadPort(party.bulkUpload ? job.tickets.port() : 0)
         .build();
   }
 
@@ -144,7 +146,7 @@ final class Enrollment {
         && !job.excludedUntilRoundCompletes.contains(name)) {
       // a late joiner or a party back from a broken connection takes part in the open round
       open.addParticipant(name);
-      job.train(link, job.trainRequest(open.round));
+      job.train(party, open.round, job.trainRequest(open.round));
     }
     job.changed.signalAll();
   }

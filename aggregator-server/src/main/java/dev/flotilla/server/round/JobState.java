@@ -59,6 +59,8 @@ final class JobState {
   final Set<String> excludedUntilRoundCompletes = new LinkedHashSet<>();
   /** The attempt collecting updates, or null between attempts. */
   RoundCollection current;
+  /** Tickets for the bulk-upload port, offered to the parties that can use it. */
+  final UploadTickets tickets;
   /** The exported final model once written, else null. */
   Path exportedFinal;
 
@@ -66,6 +68,7 @@ final class JobState {
       CheckpointStore checkpoints, StateWriter writer, ServerMetrics metrics, Clock clock, String tlsProvider) {
     this.config = config;
     this.jobId = config.jobId();
+    this.tickets = new UploadTickets(config.jobId());
     this.source = source;
     this.specs = source.layout();
     this.strategy = strategy;
@@ -89,9 +92,13 @@ final class JobState {
         dev.flotilla.server.model.ModelChunks.inlineValues(global, config.inlineModelBytes()));
   }
 
-  /** Asks a party to train; the model values riding along count as bytes sent, as a download's would. */
-  void train(PartyLink link, dev.flotilla.protocol.v1.TrainRequest request) {
-    link.train(request);
+  /**
+   * Asks a party to train {@code round}, with a ticket for the bulk-upload port when the party
+   * can use one; the model values riding along count as bytes sent, as a download's would.
+   */
+  void train(Party party, Round round, dev.flotilla.protocol.v1.TrainRequest request) {
+    party.link.train(party.bulkUpload && tickets.port() > 0
+        ? request.toBuilder().setUploadTicket(tickets.issue(party.name, round)).build() : request);
     if (!request.getModelValues().isEmpty()) {
       metrics.bytesOut(request.getModelValues().size());
     }

@@ -9,6 +9,8 @@ final class Party {
   final int index;
   /** The count announced at its last Join: the most an update of it may claim. */
   long numSamples;
+  /** It announced the bulk-upload capability at its last Join. */
+  boolean bulkUpload;
   /** Its live Rounds stream, or null while it is gone. */
   PartyLink link;
   /** Since when it has had no live Rounds stream (join, disconnect or server start); null while connected. */

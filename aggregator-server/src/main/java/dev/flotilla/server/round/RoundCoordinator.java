@@ -1,5 +1,7 @@
 package dev.flotilla.server.round;
 
+import com.google.protobuf.ByteString;
+
 import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.status.JobStatus;
@@ -148,6 +150,44 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   public Upload beginUpload(String name, UpdateHeader header) throws StatusException {
     return locked(() -> {
       requireMember(name);
+      return uploads.begin(name, header);
+    });
+  }
+
+  /**
+   * Offers the bulk-upload port to parties that join with its capability from now on (0: none);
+   * their TrainRequests carry tickets for it.
+   */
+  public void offerBulkUploads(int port) {
+    locked(() -> {
+      job.tickets.offer(port);
+      return null;
+    });
+  }
+
+  /**
+   * Admits an update that came on the bulk-upload port: {@code ticket} must be one issued to
+   * {@code name} (the identity of the TLS connection) for the open attempt, and the header must
+   * name the ticket's round; then the header is admitted as SubmitUpdate's is.
+   */
+  public Upload beginBulkUpload(String name, ByteString ticket, UpdateHeader header) throws StatusException {
+    return locked(() -> {
+      requireMember(name);
+      UploadTickets.Ticket t;
+      try {
+        t = job.tickets.redeem(ticket, name, job.clock.instant());
+      } catch (StatusException e) {
+        throw uploads.refused(e.getStatus());
+      }
+      RoundCollection open = job.current;
+      if (header.getRound() != t.round()) {
+        throw uploads.refused(Status.INVALID_ARGUMENT.withDescription("update of party '" + name + "' is for round "
+            + header.getRound() + " but its bulk-upload ticket is for round " + t.round()));
+      }
+      if (open == null || open.round.number() != t.round() || open.round.attempt() != t.attempt()) {
+        throw uploads.refused(Status.FAILED_PRECONDITION.withDescription("the bulk-upload ticket of party '" + name
+            + "' is for attempt " + t.attempt() + " of round " + t.round() + ", which is over"));
+      }
       return uploads.begin(name, header);
     });
   }

@@ -180,11 +180,12 @@ final class RoundLoop {
     RoundAggregation aggregation = job.strategy.begin(job.model.current(), spillDirectory);
     RoundCollection collection = new RoundCollection(round, aggregation);
     job.current = collection;
+    job.tickets.startAttempt();
     dev.flotilla.protocol.v1.TrainRequest request = job.trainRequest(round); // one message (and model copy) for all
     for (Party p : job.parties.all()) {
       if (p.connected() && !job.excludedUntilRoundCompletes.contains(p.name)) {
         collection.addParticipant(p.name);
-        job.train(p.link, request);
+        job.train(p, round, request);
       }
     }
     log.info("job {}: round {} (attempt {}) started with parties {}, deadline in {}", job.jobId, round.number(),

@@ -7,6 +7,11 @@ import io.grpc.ManagedChannel;
 public interface ChannelFactory {
   ManagedChannel open();
 
+  /** The bulk-upload side of the aggregator, or null when this party does not use it (--no-bulk-upload). */
+  default BulkUploader bulkUploads() {
+    return null;
+  }
+
   /** Where the channel goes, for log lines and error messages. */
   default String describe() {
     return "the aggregator";

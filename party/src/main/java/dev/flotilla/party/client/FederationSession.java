@@ -1,5 +1,6 @@
 package dev.flotilla.party.client;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.tensor.ModelAssembler;
@@ -18,6 +19,7 @@ import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -57,7 +59,12 @@ public final class FederationSession implements AutoCloseable {
     }
   }
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FederationSession.class);
+
   private final ManagedChannel channel;
+  private final BulkUploader bulk;
+  /** The bulk-upload port offered at Join; 0 when none is, or once it could not be reached. */
+  private volatile int bulkPort;
   private final Deadlines deadlines;
   private final FederationGrpc.FederationStub asyncStub;
   private final FederationGrpc.FederationBlockingStub blockingStub;
@@ -65,6 +72,12 @@ public final class FederationSession implements AutoCloseable {
   private final AtomicReference<ClientCallStreamObserver<RoundsRequest>> roundsCall = new AtomicReference<>();
 
   public FederationSession(ManagedChannel channel, Deadlines deadlines) {
+    this(channel, deadlines, null);
+  }
+
+  /** Also uploading on the aggregator's bulk-upload port when it offers one ({@code bulk} null: never). */
+  public FederationSession(ManagedChannel channel, Deadlines deadlines, BulkUploader bulk) {
+    this.bulk = bulk;
     this.channel = channel;
     this.deadlines = deadlines;
     this.asyncStub = FederationGrpc.newStub(channel);
@@ -72,8 +85,14 @@ public final class FederationSession implements AutoCloseable {
   }
 
   public JoinResponse join(long numSamples) {
-    return blockingStub.withDeadlineAfter(deadlines.join().toMillis(), TimeUnit.MILLISECONDS)
-        .join(JoinRequest.newBuilder().setNumSamples(numSamples).addAllCapabilities(WireEncoding.NAMES).build());
+    JoinRequest.Builder request = JoinRequest.newBuilder().setNumSamples(numSamples).addAllCapabilities(WireEncoding.NAMES);
+    if (bulk != null) {
+      request.addCapabilities(dev.flotilla.protocol.bulk.BulkWire.CAPABILITY);
+    }
+    JoinResponse response = blockingStub.withDeadlineAfter(deadlines.join().toMillis(), TimeUnit.MILLISECONDS)
+        .join(request.build());
+    bulkPort = bulk == null ? 0 : response.getBulkUploadPort();
+    return response;
   }
 
   /** Opens the Rounds stream; its events and its end arrive through {@link #nextIncoming}. */
@@ -149,6 +168,28 @@ public final class FederationSession implements AutoCloseable {
    */
   public SubmitUpdateResponse submitUpdate(UpdateHeader header, List<TensorSpec> layout, float[][] weights)
       throws InterruptedException {
+    return submitUpdate(header, layout, weights, ByteString.EMPTY);
+  }
+
+  /**
+   * The same on the bulk-upload port when the server offered one and {@code ticket} (the
+   * TrainRequest's) is not empty; a refusal there is thrown as SubmitUpdate's would be. When the
+   * port cannot be reached the update goes by SubmitUpdate, as do the rest of this session's.
+   */
+  public SubmitUpdateResponse submitUpdate(UpdateHeader header, List<TensorSpec> layout, float[][] weights,
+      ByteString ticket) throws InterruptedException {
+    int port = bulkPort;
+    if (port > 0 && !ticket.isEmpty()) {
+      try {
+        return bulk.upload(port, ticket, TensorChunks.updateStream(header, layout, weights), deadlines.submit());
+      } catch (StatusException e) {
+        throw e.getStatus().asRuntimeException();
+      } catch (java.io.IOException e) {
+        bulkPort = 0;
+        log.warn("the bulk-upload port {} failed ({}); this and later updates go by SubmitUpdate",
+            bulk.describe(port), e.getMessage());
+      }
+    }
     Iterator<UpdateChunk> chunks = TensorChunks.updateStream(header, layout, weights);
     CompletableFuture<SubmitUpdateResponse> result = new CompletableFuture<>();
     asyncStub.withDeadlineAfter(deadlines.submit().toMillis(), TimeUnit.MILLISECONDS)

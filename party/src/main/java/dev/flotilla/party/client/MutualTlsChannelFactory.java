@@ -29,6 +29,7 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
   private final String serverName;
   private final TlsFiles files;
   private final ExpectedPeer aggregator;
+  private BulkUploader bulk;
 
   /**
    * {@code serverName} null means the conventional host of the party's job, {@code <job>.server.<domain>};
@@ -60,6 +61,22 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
           + files.certificateChain() + ", --key " + files.privateKey() + ", --ca " + files.trustedCa() + "): "
           + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Uploads on the aggregator's bulk-upload port from now on, when the server offers one: at
+   * {@code bulkServer} (HOST:PORT) if given, else at --server's host and the offered port.
+   */
+  public MutualTlsChannelFactory withBulkUploads(String bulkServer) {
+    String host = BulkUploader.hostOf(bulkServer != null ? bulkServer : target);
+    Integer port = bulkServer == null ? null : Integer.valueOf(bulkServer.substring(bulkServer.lastIndexOf(':') + 1));
+    this.bulk = new BulkUploader(host, port, serverName, files, aggregator);
+    return this;
+  }
+
+  @Override
+  public BulkUploader bulkUploads() {
+    return bulk;
   }
 
   @Override

@@ -107,7 +107,7 @@ public final class PartyRunner {
       while (stopped.getCount() > 0) {
         Status lost;
         boolean joined = false;
-        try (FederationSession session = new FederationSession(channels.open(), settings.deadlines())) {
+        try (FederationSession session = new FederationSession(channels.open(), settings.deadlines(), channels.bulkUploads())) {
           current.set(session);
           JoinResponse join = session.join(trainingSamples());
           joined = true;
@@ -329,7 +329,7 @@ public final class PartyRunner {
         .putAllMetrics(update.metrics())
         .setEncoding(updateEncoding.proto())
         .build();
-    SubmitUpdateResponse response = session.submitUpdate(header, layout, update.weights());
+    SubmitUpdateResponse response = session.submitUpdate(header, layout, update.weights(), request.getUploadTicket());
     log.info("{} round {}/{}{}: global model v{} {}; {} on {} samples; update of {} values accepted; {} s",
         prefix(), round, currentJoin.getRounds(), request.getAttempt() > 1 ? " (attempt " + request.getAttempt() + ")" : "",
         request.getModelVersion(), describe(update.metrics()),

@@ -63,14 +63,27 @@ public final class MutualTlsChannels {
   public static SslContext sslContext(TlsFiles files, ExpectedPeer expected) {
     BoringSsl.requireAvailable();
     try {
-      SslContextBuilder builder = SslContextBuilder.forClient()
-          .keyManager(new ReloadingKeyManager(files.certificateChain(), files.privateKey()))
-          .trustManager(new IdentityCheckingTrustManager(new ReloadingTrustManager(files.trustedCa()),
-              Objects.requireNonNull(expected, "expected")))
-          .endpointIdentificationAlgorithm("HTTPS");
-      return GrpcSslContexts.configure(builder, SslProvider.OPENSSL).build();
+      return GrpcSslContexts.configure(builder(files, expected), SslProvider.OPENSSL).build();
     } catch (SSLException e) {
       throw new IllegalArgumentException("cannot build the TLS client context from " + files + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The same client identity and server verification for the bulk-upload port: ALPN {@link BulkTls#PROTOCOL}. */
+  public static SslContext bulkSslContext(TlsFiles files, ExpectedPeer expected) {
+    BoringSsl.requireAvailable();
+    try {
+      return BulkTls.configure(builder(files, expected)).build();
+    } catch (SSLException e) {
+      throw new IllegalArgumentException("cannot build the TLS client context from " + files + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static SslContextBuilder builder(TlsFiles files, ExpectedPeer expected) {
+    return SslContextBuilder.forClient()
+        .keyManager(new ReloadingKeyManager(files.certificateChain(), files.privateKey()))
+        .trustManager(new IdentityCheckingTrustManager(new ReloadingTrustManager(files.trustedCa()),
+            Objects.requireNonNull(expected, "expected")))
+        .endpointIdentificationAlgorithm("HTTPS");
   }
 }

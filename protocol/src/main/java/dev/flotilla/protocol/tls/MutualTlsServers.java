@@ -27,13 +27,29 @@ public final class MutualTlsServers {
   public static SslContext sslContext(TlsFiles files) {
     BoringSsl.requireAvailable();
     try {
-      SslContextBuilder builder = SslContextBuilder
-          .forServer(new ReloadingKeyManager(files.certificateChain(), files.privateKey()))
-          .trustManager(new ReloadingTrustManager(files.trustedCa()))
-          .clientAuth(ClientAuth.REQUIRE);
-      return GrpcSslContexts.configure(builder, SslProvider.OPENSSL).build();
+      return GrpcSslContexts.configure(builder(files), SslProvider.OPENSSL).build();
     } catch (SSLException e) {
       throw new IllegalArgumentException("cannot build the TLS server context from " + files + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The same server identity and client-certificate check for the bulk-upload port, with ALPN
+   * {@link BulkTls#PROTOCOL} instead of h2 (the ciphers are gRPC's).
+   */
+  public static SslContext bulkSslContext(TlsFiles files) {
+    BoringSsl.requireAvailable();
+    try {
+      return BulkTls.configure(builder(files)).build();
+    } catch (SSLException e) {
+      throw new IllegalArgumentException("cannot build the TLS server context from " + files + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static SslContextBuilder builder(TlsFiles files) {
+    return SslContextBuilder
+        .forServer(new ReloadingKeyManager(files.certificateChain(), files.privateKey()))
+        .trustManager(new ReloadingTrustManager(files.trustedCa()))
+        .clientAuth(ClientAuth.REQUIRE);
   }
 }

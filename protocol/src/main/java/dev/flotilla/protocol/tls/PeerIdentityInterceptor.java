@@ -113,6 +113,21 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
     return Contexts.interceptCall(context, call, headers, next);
   }
 
+  /**
+   * The party on the other end of a TLS connection that is no gRPC call (the bulk-upload port): the
+   * same rules as for a call with no forwarded certificate, so only a party of this job, connected
+   * directly, is admitted.
+   *
+   * @throws io.grpc.StatusException UNAUTHENTICATED or PERMISSION_DENIED, saying what the peer presented
+   */
+  public PeerIdentity directParty(SSLSession session) throws io.grpc.StatusException {
+    Decision decision = decide(leafOf(session), null);
+    if (decision.refusal != null) {
+      throw decision.refusal.asException();
+    }
+    return decision.caller;
+  }
+
   /** The caller a call acts as, or why it is refused. */
   record Decision(PeerIdentity caller, Status refusal) {
     static Decision refuse(Status code, String description) {

@@ -1,0 +1,356 @@
+package dev.flotilla.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.flotilla.protocol.bulk.BulkWire;
+import dev.flotilla.protocol.cli.Durations;
+import dev.flotilla.protocol.tls.BulkTls;
+import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
+import dev.flotilla.protocol.v1.SubmitUpdateResponse;
+import dev.flotilla.protocol.v1.UpdateHeader;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.round.Upload;
+import dev.flotilla.server.transport.UploadPermits;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection to the bulk-upload port: after the TLS handshake the peer must be a party of the
+ * job (the gRPC port's rules); its preamble's ticket must be its own for the open attempt, and its
+ * header passes the same admission as SubmitUpdate's; each data frame goes to the same
+ * {@link Upload} (decoder, checks, fold), the end frame commits it. Everything is bounded before it
+ * is buffered: the preamble, each frame (1 MiB), the bytes read ahead (two frames), the total (the
+ * decoder refuses values beyond the model), the time without a byte and the time to the preamble.
+ * A refusal is answered with its status code and description, then the connection closes; the
+ * round goes on for everyone else.
+ *
+ * <p>The event loop decrypts and frames; admission, checks and the fold run on the executor, one
+ * step at a time per connection (the next frame is read meanwhile).
+ */
+final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(BulkUploadConnection.class);
+  /** Read ahead at most this much while a frame is being folded: then the socket's own buffers hold the rest. */
+  private static final int READ_AHEAD_BYTES = 2 * (BulkWire.MAX_FRAME_BYTES + 4);
+
+  private enum Phase { HANDSHAKE, PREAMBLE, FRAMES, ENDED }
+
+  private final RoundCoordinator coordinator;
+  private final PeerIdentityInterceptor identities;
+  private final UploadPermits permits;
+  private final ServerMetrics metrics;
+  private final Executor executor;
+  private final int maxHeaderBytes;
+  private final Duration idleTimeout;
+  private ByteBuf pending;
+  private Phase phase = Phase.HANDSHAKE;
+  private String party;
+  private Upload upload;
+  private UploadPermits.Permit permit;
+  /** A step (admission, a frame, the commit) is on the executor, or the upload waits for a permit. */
+  private boolean busy;
+
+  BulkUploadConnection(RoundCoordinator coordinator, PeerIdentityInterceptor identities, UploadPermits permits,
+      ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout) {
+    this.coordinator = coordinator;
+    this.identities = identities;
+    this.permits = permits;
+    this.metrics = metrics;
+    this.executor = executor;
+    this.maxHeaderBytes = maxHeaderBytes;
+    this.idleTimeout = idleTimeout;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    pending = ctx.alloc().buffer(64 * 1024);
+    ctx.executor().schedule(() -> {
+      if (phase == Phase.HANDSHAKE || phase == Phase.PREAMBLE) {
+        refuse(ctx, Status.DEADLINE_EXCEEDED.withDescription("no complete ticket and update header within "
+            + Durations.format(idleTimeout) + " of connecting (--bulk-idle-timeout)"));
+      }
+    }, idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    pending.release();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof SslHandshakeCompletionEvent done) {
+      if (!done.isSuccess()) {
+        ctx.close(); // the TLS stack has said why to the peer; nothing was read
+        return;
+      }
+      SslHandler tls = ctx.pipeline().get(SslHandler.class);
+      if (!BulkTls.PROTOCOL.equals(tls.applicationProtocol())) {
+        refuse(ctx, Status.FAILED_PRECONDITION.withDescription("the bulk-upload port speaks ALPN " + BulkTls.PROTOCOL
+            + ", the client offered " + (tls.applicationProtocol() == null ? "none" : tls.applicationProtocol())));
+        return;
+      }
+      try {
+        party = identities.directParty(tls.engine().getSession()).name();
+      } catch (StatusException e) {
+        refuse(ctx, e.getStatus());
+        return;
+      }
+      phase = Phase.PREAMBLE;
+      parse(ctx);
+    } else if (event instanceof IdleStateEvent && !busy && phase != Phase.ENDED) {
+      refuse(ctx, Status.DEADLINE_EXCEEDED.withDescription("no bytes from party '" + party + "' for "
+          + Durations.format(idleTimeout) + " (--bulk-idle-timeout)"));
+    } else {
+      ctx.fireUserEventTriggered(event);
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf in = (ByteBuf) msg;
+    try {
+      if (phase != Phase.ENDED) {
+        pending.writeBytes(in);
+      }
+    } finally {
+      in.release();
+    }
+    if (pending.readableBytes() > READ_AHEAD_BYTES) {
+      ctx.channel().config().setAutoRead(false);
+    }
+    parse(ctx);
+  }
+
+  /** Takes the next complete item off the bytes read, unless a step is in flight. On the event loop. */
+  private void parse(ChannelHandlerContext ctx) {
+    if (busy || phase == Phase.HANDSHAKE || phase == Phase.ENDED) {
+      return;
+    }
+    if (phase == Phase.PREAMBLE) {
+      preamble(ctx);
+    } else {
+      frame(ctx);
+    }
+    if (!busy && phase != Phase.ENDED && pending.readableBytes() <= READ_AHEAD_BYTES) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  private void preamble(ChannelHandlerContext ctx) {
+    int magic = BulkWire.MAGIC.length;
+    if (pending.readableBytes() < magic + 1) {
+      return;
+    }
+    int start = pending.readerIndex();
+    byte[] head = new byte[magic];
+    pending.getBytes(start, head);
+    if (!Arrays.equals(head, BulkWire.MAGIC)) {
+      refuse(ctx, Status.INVALID_ARGUMENT.withDescription("the bulk-upload stream must start with \"FLB1\""));
+      return;
+    }
+    int ticketBytes = pending.getUnsignedByte(start + magic);
+    if (ticketBytes == 0 || ticketBytes > BulkWire.MAX_TICKET_BYTES) {
+      refuse(ctx, Status.INVALID_ARGUMENT.withDescription("a bulk-upload ticket has 1.." + BulkWire.MAX_TICKET_BYTES
+          + " bytes, the stream announced " + ticketBytes));
+      return;
+    }
+    int lengthAt = start + magic + 1 + ticketBytes;
+    if (pending.writerIndex() < lengthAt + 4) {
+      return;
+    }
+    long headerBytes = pending.getUnsignedInt(lengthAt);
+    if (headerBytes > maxHeaderBytes) {
+      refuse(ctx, Status.RESOURCE_EXHAUSTED.withDescription("the update header announced " + headerBytes
+          + " bytes, more than the " + maxHeaderBytes + " the server accepts (--max-message-kib)"));
+      return;
+    }
+    if (pending.writerIndex() < lengthAt + 4 + headerBytes) {
+      return;
+    }
+    byte[] ticket = new byte[ticketBytes];
+    pending.getBytes(start + magic + 1, ticket);
+    byte[] header = new byte[(int) headerBytes];
+    pending.getBytes(lengthAt + 4, header);
+    pending.readerIndex(lengthAt + 4 + (int) headerBytes);
+    UpdateHeader parsed;
+    try {
+      parsed = UpdateHeader.parseFrom(header);
+    } catch (InvalidProtocolBufferException e) {
+      refuse(ctx, Status.INVALID_ARGUMENT.withDescription("the update header is no UpdateHeader: " + e.getMessage()));
+      return;
+    }
+    metrics.bytesIn(ticketBytes + header.length);
+    phase = Phase.FRAMES;
+    step(ctx, () -> {
+      upload = coordinator.beginBulkUpload(party, ByteString.copyFrom(ticket), parsed);
+      // the connection closes by the round's deadline at the latest: the upload cannot count after it
+      long untilDeadline = Duration.between(Instant.now(), upload.round().deadline()).toMillis();
+      ctx.executor().schedule(() -> {
+        if (phase != Phase.ENDED) {
+          refuse(ctx, Status.DEADLINE_EXCEEDED.withDescription("round " + upload.round().number()
+              + " reached its deadline before the update of party '" + party + "' ended"));
+        }
+      }, Math.max(0, untilDeadline), TimeUnit.MILLISECONDS);
+      return null;
+    }, ignored -> {
+      busy = true; // until the permit is granted (at once, or when another upload ends): no data is read before
+      permit = permits.request(() -> ctx.executor().execute(() -> {
+        if (phase != Phase.ENDED) {
+          busy = false;
+          parse(ctx);
+        }
+      }));
+      if (!permit.granted()) {
+        log.info("job {}: round {}: the bulk upload of party {} waits for one of the --max-concurrent-uploads",
+            upload.jobId(), upload.round().number(), party);
+      }
+    });
+  }
+
+  private void frame(ChannelHandlerContext ctx) {
+    if (pending.readableBytes() < 4) {
+      return;
+    }
+    long length = pending.getUnsignedInt(pending.readerIndex());
+    if (length > BulkWire.MAX_FRAME_BYTES) {
+      refuse(ctx, Status.RESOURCE_EXHAUSTED.withDescription("update of party '" + party + "' refused: a data frame of "
+          + length + " bytes, more than " + BulkWire.MAX_FRAME_BYTES));
+      return;
+    }
+    if (pending.readableBytes() < 4 + length) {
+      return;
+    }
+    pending.skipBytes(4);
+    if (length == 0) {
+      step(ctx, () -> {
+        String note = upload.commit();
+        coordinator.completeUpload(upload, note);
+        return SubmitUpdateResponse.newBuilder().setRound(upload.round().number())
+            .setValuesReceived(upload.valuesReceived()).build();
+      }, response -> {
+        phase = Phase.ENDED;
+        releasePermit();
+        answer(ctx, BulkWire.OK, response.toByteArray());
+      });
+      return;
+    }
+    // an array of its own: the fold may keep views of the bytes until the round ends
+    byte[] data = new byte[(int) length];
+    pending.readBytes(data);
+    pending.discardSomeReadBytes();
+    metrics.bytesIn(4 + data.length);
+    step(ctx, () -> {
+      upload.accept(UnsafeByteOperations.unsafeWrap(data));
+      return null;
+    }, ignored -> { });
+  }
+
+  /** A step that may block (the job's lock, the spool): on the executor; {@code then} back on the event loop. */
+  private <T> void step(ChannelHandlerContext ctx, Step<T> work, java.util.function.Consumer<T> then) {
+    busy = true;
+    executor.execute(() -> {
+      try {
+        T result = work.run();
+        ctx.executor().execute(() -> {
+          if (phase == Phase.ENDED) {
+            return; // refused meanwhile (e.g. the round's deadline): the refusal has answered
+          }
+          busy = false;
+          then.accept(result);
+          parse(ctx);
+        });
+      } catch (StatusException e) {
+        ctx.executor().execute(() -> refuse(ctx, e.getStatus()));
+      } catch (IOException e) {
+        // the commit or the spool failed on the server's side: not a refusal of the update
+        Status status = UpdateReceiver.serverFailure(party, e);
+        ctx.executor().execute(() -> fail(ctx, status, true));
+      } catch (RuntimeException e) {
+        log.error("job {}: the bulk upload of party {} failed", coordinator.jobId(), party, e);
+        Status status = Status.INTERNAL.withDescription("the server failed on the update of party '" + party + "'");
+        ctx.executor().execute(() -> fail(ctx, status, true));
+      }
+    });
+  }
+
+  @FunctionalInterface
+  private interface Step<T> {
+    T run() throws StatusException, IOException;
+  }
+
+  private void refuse(ChannelHandlerContext ctx, Status status) {
+    fail(ctx, status, false);
+  }
+
+  /** Ends the upload (if any) with {@code status}, answers it and closes. On the event loop. */
+  private void fail(ChannelHandlerContext ctx, Status status, boolean serverFault) {
+    if (phase == Phase.ENDED) {
+      return;
+    }
+    phase = Phase.ENDED;
+    releasePermit();
+    Upload begun = upload;
+    if (begun != null) {
+      executor.execute(() -> coordinator.failUpload(begun, status, UpdateReceiver.refusesContent(status), serverFault));
+    } else if (party != null) {
+      log.warn("job {}: bulk upload of party {} refused: {} {}", coordinator.jobId(), party, status.getCode(),
+          status.getDescription());
+    } else {
+      log.warn("job {}: bulk-upload connection from {} refused: {} {}", coordinator.jobId(), ctx.channel().remoteAddress(),
+          status.getCode(), status.getDescription());
+    }
+    answer(ctx, status.getCode().value(), BulkWire.description(status.getDescription()));
+  }
+
+  private void answer(ChannelHandlerContext ctx, int code, byte[] body) {
+    ctx.channel().config().setAutoRead(true); // read (and drop) until the peer sees the answer and closes
+    ByteBuf out = ctx.alloc().buffer(5 + body.length).writeByte(code).writeInt(body.length).writeBytes(body);
+    ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (phase != Phase.ENDED) {
+      phase = Phase.ENDED;
+      releasePermit();
+      Upload begun = upload;
+      if (begun != null) {
+        Status lost = Status.UNAVAILABLE.withDescription("the bulk-upload connection of party '" + party
+            + "' closed before the update ended");
+        executor.execute(() -> coordinator.failUpload(begun, lost, false, false));
+      }
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("job {}: bulk-upload connection of {}: {}", coordinator.jobId(), party, cause.toString());
+    ctx.close();
+  }
+
+  private void releasePermit() {
+    if (permit != null) {
+      permit.release();
+      permit = null;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package dev.flotilla.server;
+
+import dev.flotilla.protocol.tls.MutualTlsServers;
+import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.transport.UploadPermits;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bulk-upload port (--bulk-port): a TLS listener beside the gRPC port with the same server
+ * certificate and client-certificate check, on which parties holding a ticket send an update's
+ * bytes without HTTP/2 ({@link BulkUploadConnection}). Once open, the coordinator offers it to the
+ * parties that announce the capability; gRPC keeps everything else.
+ */
+public final class BulkUploadServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(BulkUploadServer.class);
+  private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+  private final ExecutorService executor;
+  private final Channel listener;
+  private final AtomicInteger open = new AtomicInteger();
+
+  /**
+   * Listens on {@code address} and offers the port to the coordinator's parties; at most
+   * {@code maxConnections} connections at once (more are closed before their handshake);
+   * {@code idleTimeout} bounds the time from connecting to a complete ticket and header, and the
+   * time an upload may go without a byte (slowloris).
+   */
+  public BulkUploadServer(InetSocketAddress address, TlsFiles tls, RoundCoordinator coordinator,
+      PeerIdentityInterceptor identities, UploadPermits permits, ServerMetrics metrics, int maxHeaderBytes,
+      int maxConnections, Duration idleTimeout) throws InterruptedException {
+    SslContext context = MutualTlsServers.bulkSslContext(tls);
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    this.executor = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "bulk-upload");
+      t.setDaemon(true);
+      return t;
+    });
+    this.listener = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            if (open.incrementAndGet() > maxConnections) {
+              log.warn("job {}: bulk-upload connection from {} closed: {} connections are open already",
+                  coordinator.jobId(), ch.remoteAddress(), maxConnections);
+              open.decrementAndGet();
+              ch.close();
+              return;
+            }
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            ch.pipeline().addLast(context.newHandler(ch.alloc()),
+                new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
+                new BulkUploadConnection(coordinator, identities, permits, metrics, executor, maxHeaderBytes,
+                    idleTimeout));
+          }
+        }).bind(address).sync().channel();
+    coordinator.offerBulkUploads(port());
+    log.info("job {}: bulk-upload port {} open (TLS, ALPN {})", coordinator.jobId(), port(),
+        dev.flotilla.protocol.tls.BulkTls.PROTOCOL);
+  }
+
+  public int port() {
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  @Override
+  public void close() {
+    listener.close().syncUninterruptibly();
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    executor.shutdown();
+  }
+}
