@@ -422,7 +422,7 @@ function _picocli_flotilla_server() {
 
   local commands=""
   local flag_opts="'--export-every-round' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--port' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--termination-message' '--status-file'"
+  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local strategy_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
@@ -437,6 +437,12 @@ function _picocli_flotilla_server() {
       return $?
       ;;
     '--port')
+      return
+      ;;
+    '--bulk-port')
+      return
+      ;;
+    '--bulk-idle-timeout')
       return
       ;;
     '--bind')
@@ -607,8 +613,8 @@ function _picocli_flotilla_party() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--server' '--server-name' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
+  local flag_opts="'--bulk-upload' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--server' '--server-name' '--bulk-server' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -618,6 +624,9 @@ function _picocli_flotilla_party() {
       return
       ;;
     '--server-name')
+      return
+      ;;
+    '--bulk-server')
       return
       ;;
     '--server-identity')

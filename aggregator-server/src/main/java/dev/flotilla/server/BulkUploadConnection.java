@@ -37,9 +37,11 @@ import org.slf4j.LoggerFactory;
  * header passes the same admission as SubmitUpdate's; each data frame goes to the same
  * {@link Upload} (decoder, checks, fold), the end frame commits it. Everything is bounded before it
  * is buffered: the preamble, each frame (1 MiB), the bytes read ahead (two frames), the total (the
- * decoder refuses values beyond the model), the time without a byte and the time to the preamble.
+ * decoder refuses values beyond the model), the time without a byte and the time to a complete
+ * preamble.
  * A refusal is answered with its status code and description, then the connection closes; the
- * round goes on for everyone else.
+ * round goes on for everyone else. An accepted update is answered and the connection stays open for
+ * the party's next one (one TLS handshake per party, not per round) until it idles.
  *
  * <p>The event loop decrypts and frames; admission, checks and the fold run on the executor, one
  * step at a time per connection (the next frame is read meanwhile).
@@ -66,6 +68,11 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private UploadPermits.Permit permit;
   /** A step (admission, a frame, the commit) is on the executor, or the upload waits for a permit. */
   private boolean busy;
+  /** Uploads accepted on this connection; and the upload in progress's number (timers of earlier ones do nothing). */
+  private int uploads;
+  private int generation;
+  /** When the current preamble's first byte arrived (the connection, for the first). */
+  private long preambleSince;
 
   BulkUploadConnection(RoundCoordinator coordinator, PeerIdentityInterceptor identities, UploadPermits permits,
       ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout) {
@@ -81,12 +88,33 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     pending = ctx.alloc().buffer(64 * 1024);
+    preambleSince = System.nanoTime();
+    armPreambleDeadline(ctx, idleTimeout.toNanos());
+  }
+
+  /**
+   * A preamble must be complete within the idle timeout of its first byte (of connecting, for the
+   * first upload); a connection kept after an accepted upload that stays silent that long is closed
+   * without a word, since no upload is in progress.
+   */
+  private void armPreambleDeadline(ChannelHandlerContext ctx, long delayNanos) {
+    int armedFor = generation;
     ctx.executor().schedule(() -> {
-      if (phase == Phase.HANDSHAKE || phase == Phase.PREAMBLE) {
-        refuse(ctx, Status.DEADLINE_EXCEEDED.withDescription("no complete ticket and update header within "
-            + Durations.format(idleTimeout) + " of connecting (--bulk-idle-timeout)"));
+      if (generation != armedFor || (phase != Phase.HANDSHAKE && phase != Phase.PREAMBLE)) {
+        return;
       }
-    }, idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (phase == Phase.PREAMBLE && uploads > 0 && pending.readableBytes() == 0) {
+        ctx.close();
+        return;
+      }
+      long left = preambleSince + idleTimeout.toNanos() - System.nanoTime();
+      if (left > 0) {
+        armPreambleDeadline(ctx, left);
+        return;
+      }
+      refuse(ctx, Status.DEADLINE_EXCEEDED.withDescription("no complete ticket and update header within "
+          + Durations.format(idleTimeout) + " (--bulk-idle-timeout)"));
+    }, delayNanos, TimeUnit.NANOSECONDS);
   }
 
   @Override
@@ -115,7 +143,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       }
       phase = Phase.PREAMBLE;
       parse(ctx);
-    } else if (event instanceof IdleStateEvent && !busy && phase != Phase.ENDED) {
+    } else if (event instanceof IdleStateEvent && !busy && phase == Phase.FRAMES) {
       refuse(ctx, Status.DEADLINE_EXCEEDED.withDescription("no bytes from party '" + party + "' for "
           + Durations.format(idleTimeout) + " (--bulk-idle-timeout)"));
     } else {
@@ -127,6 +155,9 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf in = (ByteBuf) msg;
     try {
+      if (phase == Phase.PREAMBLE && pending.readableBytes() == 0 && uploads > 0) {
+        preambleSince = System.nanoTime(); // the next upload's first byte
+      }
       if (phase != Phase.ENDED) {
         pending.writeBytes(in);
       }
@@ -201,10 +232,11 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     phase = Phase.FRAMES;
     step(ctx, () -> {
       upload = coordinator.beginBulkUpload(party, ByteString.copyFrom(ticket), parsed);
-      // the connection closes by the round's deadline at the latest: the upload cannot count after it
+      // the upload ends by the round's deadline at the latest: it cannot count after it
       long untilDeadline = Duration.between(Instant.now(), upload.round().deadline()).toMillis();
+      int armedFor = generation;
       ctx.executor().schedule(() -> {
-        if (phase != Phase.ENDED) {
+        if (generation == armedFor && phase != Phase.ENDED) {
           refuse(ctx, Status.DEADLINE_EXCEEDED.withDescription("round " + upload.round().number()
               + " reached its deadline before the update of party '" + party + "' ended"));
         }
@@ -246,9 +278,16 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
         return SubmitUpdateResponse.newBuilder().setRound(upload.round().number())
             .setValuesReceived(upload.valuesReceived()).build();
       }, response -> {
-        phase = Phase.ENDED;
+        // the connection stays for the party's next upload
         releasePermit();
-        answer(ctx, BulkWire.OK, response.toByteArray());
+        upload = null;
+        uploads++;
+        generation++;
+        phase = Phase.PREAMBLE;
+        preambleSince = System.nanoTime();
+        armPreambleDeadline(ctx, idleTimeout.toNanos());
+        ctx.writeAndFlush(ctx.alloc().buffer(5 + response.getSerializedSize()).writeByte(BulkWire.OK)
+            .writeInt(response.getSerializedSize()).writeBytes(response.toByteArray()));
       });
       return;
     }
@@ -320,6 +359,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     answer(ctx, status.getCode().value(), BulkWire.description(status.getDescription()));
   }
 
+  /** A refusal's answer; the connection closes once it is written. */
   private void answer(ChannelHandlerContext ctx, int code, byte[] body) {
     ctx.channel().config().setAutoRead(true); // read (and drop) until the peer sees the answer and closes
     ByteBuf out = ctx.alloc().buffer(5 + body.length).writeByte(code).writeInt(body.length).writeBytes(body);

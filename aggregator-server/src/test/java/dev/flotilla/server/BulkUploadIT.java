@@ -90,11 +90,16 @@ class BulkUploadIT {
   private SubmitUpdateResponse bulkUpload(String party, ByteString ticket, int round, long samples, float[][] weights)
       throws Exception {
     try (BulkUploadClient client = bulkClient(party)) {
-      UpdateHeader header = UpdateHeader.newBuilder().setRound(round).setNumSamples(samples).putAllMetrics(METRICS)
-          .build();
-      return client.upload("127.0.0.1", bulkPort, pki.serverName(), ticket, TensorChunks.updateStream(header, CNN,
-          weights), Duration.ofMinutes(1));
+      return bulkUpload(client, ticket, round, samples, weights);
     }
+  }
+
+  private SubmitUpdateResponse bulkUpload(BulkUploadClient client, ByteString ticket, int round, long samples,
+      float[][] weights) throws Exception {
+    UpdateHeader header = UpdateHeader.newBuilder().setRound(round).setNumSamples(samples).putAllMetrics(METRICS)
+        .build();
+    return client.upload("127.0.0.1", bulkPort, pki.serverName(), ticket, () -> TensorChunks.updateStream(header,
+        CNN, weights), Duration.ofMinutes(1));
   }
 
   private static byte[] preamble(ByteString ticket, int round, long samples) throws IOException {
@@ -132,6 +137,9 @@ class BulkUploadIT {
     assertThat(aliceJoin.getBulkUploadPort()).isEqualTo(bulkPort);
     assertThat(carolJoin.getBulkUploadPort()).isZero();
 
+    // one client per party for the whole job: round 2's upload goes on the connection round 1's left open
+    BulkUploadClient aliceClient = bulkClient("alice");
+    BulkUploadClient bobClient = bulkClient("bob");
     float[][] global = null;
     for (int round = 1; round <= 2; round++) {
       TrainRequest ra = alice.awaitTrain();
@@ -149,14 +157,16 @@ class BulkUploadIT {
         assertThat(base[9][2]).isCloseTo(global[9][2] + mean, within(1e-4f));
       }
       global = base;
-      assertThat(bulkUpload("alice", ra.getUploadTicket(), round, 100, shifted(base, 1f)).getValuesReceived())
+      assertThat(bulkUpload(aliceClient, ra.getUploadTicket(), round, 100, shifted(base, 1f)).getValuesReceived())
           .isEqualTo(44_426);
-      assertThat(bulkUpload("bob", rb.getUploadTicket(), round, 300, shifted(base, 2f)).getValuesReceived())
+      assertThat(bulkUpload(bobClient, rb.getUploadTicket(), round, 300, shifted(base, 2f)).getValuesReceived())
           .isEqualTo(44_426);
       assertThat(carol.submit(round, 200, METRICS, CNN, shifted(base, 3f)).getValuesReceived()).isEqualTo(44_426);
     }
     assertThat(alice.nextEvent().hasFinished()).isTrue();
     assertThat(exit.get(2, TimeUnit.MINUTES)).isZero();
+    aliceClient.close();
+    bobClient.close();
   }
 
   @Test
@@ -207,7 +217,7 @@ class BulkUploadIT {
       raw.write(new byte[] {'F', 'L'});
       RawBulkConnection.Answer answer = raw.answer();
       assertThat(answer.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED.value());
-      assertThat(answer.description()).isEqualTo("no complete ticket and update header within 3s of connecting "
+      assertThat(answer.description()).isEqualTo("no complete ticket and update header within 3s "
           + "(--bulk-idle-timeout)");
     }
     try (RawBulkConnection raw = new RawBulkConnection(bulkPort, pki.party("dave"))) {

@@ -4,6 +4,7 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
 import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.server.BulkUploadServer;
 import dev.flotilla.server.FederationServer;
 import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.ServerModule;
@@ -30,16 +31,26 @@ final class BenchAggregator implements AutoCloseable {
   final CompletableFuture<Void> job;
   private final Thread loop;
   final List<ManagedChannel> channels = new ArrayList<>();
+  /** The bulk-upload port, or null when the aggregator has none. */
+  final BulkUploadServer bulk;
 
   BenchAggregator(Path stateDir, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds)
       throws Exception {
+    this(stateDir, serverFiles, partyFiles, model, rounds, false);
+  }
+
+  /** {@code bulkPort}: also open the bulk-upload port (--bulk-port) on loopback. */
+  BenchAggregator(Path stateDir, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds,
+      boolean bulkPort) throws Exception {
     int n = partyFiles.size();
     ServerConfig config = ServerConfig.builder().jobId(Pki.JOB).model(model).rounds(rounds).minParties(n)
         .expectedParties(n).joinGrace(Duration.ZERO).roundTimeout(Duration.ofMinutes(10))
         .finalEvaluationWait(Duration.ZERO).stateDir(stateDir).build();
-    Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress("127.0.0.1", 0),
-        serverFiles));
+    ServerModule module = new ServerModule(config, new InetSocketAddress("127.0.0.1", 0), serverFiles);
+    Injector injector = Guice.createInjector(module);
     coordinator = injector.getInstance(RoundCoordinator.class);
+    bulk = bulkPort ? module.openBulkPort(injector, new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(60))
+        : null;
     server = injector.getInstance(FederationServer.class).start();
     job = new CompletableFuture<>();
     loop = new Thread(() -> {
@@ -74,6 +85,9 @@ final class BenchAggregator implements AutoCloseable {
         ch.shutdownNow();
       }
       server.stop(1000);
+      if (bulk != null) {
+        bulk.close();
+      }
     }
   }
 }

@@ -33,6 +33,12 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--warm-up-rounds", defaultValue = "12", description = "Rounds not measured (default ${DEFAULT-VALUE}).")
   int warmUpRounds;
 
+  @Option(names = "--upload-paths", split = ",", defaultValue = "bulk,grpc",
+      description = "How the parties of the upload benchmark send their updates, each measured in turn against the "
+          + "same raw TLS limit: bulk (the aggregator's bulk-upload port) and grpc (SubmitUpdate) (default "
+          + "${DEFAULT-VALUE}).")
+  List<String> uploadPaths;
+
   @Option(names = "--aggregation-updates", defaultValue = "20", description = "Updates per aggregation pass (default ${DEFAULT-VALUE}).")
   int aggregationUpdates;
 
@@ -93,23 +99,31 @@ public final class BenchMain implements Callable<Integer> {
   private void upload(Path work, Pki pki, TlsFiles server) throws Exception {
     System.out.println();
     System.out.println("(a) upload into the aggregator over mTLS, model " + model);
-    System.out.println("| parties | upload MB/s | raw TLS MB/s | ratio | upload MB per CPU-s | raw TLS MB per CPU-s | CPU ratio "
-        + "| upload MB per CPU-s without JIT | raw TLS MB per CPU-s without JIT | CPU ratio without JIT |");
-    System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    System.out.println("| parties | path | upload MB/s | raw TLS MB/s | ratio | upload MB per CPU-s | raw TLS MB per CPU-s "
+        + "| CPU ratio | upload MB per CPU-s without JIT | raw TLS MB per CPU-s without JIT | CPU ratio without JIT |");
+    System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    List<UploadBench.Path> paths = uploadPaths.stream().map(UploadBench.Path::parse).toList();
     for (int n : parties) {
       List<TlsFiles> files = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         files.add(pki.party(i));
       }
-      UploadBench.Result upload = UploadBench.run(work, pki, server, files, model, rounds, warmUpRounds);
-      long perConnection = upload.bytesPerUpload() * upload.measuredRounds();
+      List<UploadBench.Result> uploads = new ArrayList<>();
+      for (UploadBench.Path path : paths) {
+        uploads.add(UploadBench.run(work, pki, server, files, model, rounds, warmUpRounds, path));
+      }
+      long perConnection = uploads.get(0).bytesPerUpload() * uploads.get(0).measuredRounds();
       RawTlsBench.run(server, files, perConnection, 64 * 1024); // warm-up
       RawTlsBench.Result raw = RawTlsBench.run(server, files, perConnection, 64 * 1024);
-      System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |%n", n,
-          upload.bytesPerSecond() / 1e6, raw.bytesPerSecond() / 1e6, upload.bytesPerSecond() / raw.bytesPerSecond(),
-          upload.bytesPerCpuSecond() / 1e6, raw.bytesPerCpuSecond() / 1e6,
-          upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond(), upload.bytesPerCpuSecondWithoutJit() / 1e6,
-          raw.bytesPerCpuSecondWithoutJit() / 1e6, upload.bytesPerCpuSecondWithoutJit() / raw.bytesPerCpuSecondWithoutJit());
+      for (int i = 0; i < paths.size(); i++) {
+        UploadBench.Result upload = uploads.get(i);
+        System.out.printf(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |%n", n,
+            paths.get(i).name().toLowerCase(Locale.ROOT), upload.bytesPerSecond() / 1e6, raw.bytesPerSecond() / 1e6,
+            upload.bytesPerSecond() / raw.bytesPerSecond(), upload.bytesPerCpuSecond() / 1e6,
+            raw.bytesPerCpuSecond() / 1e6, upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond(),
+            upload.bytesPerCpuSecondWithoutJit() / 1e6, raw.bytesPerCpuSecondWithoutJit() / 1e6,
+            upload.bytesPerCpuSecondWithoutJit() / raw.bytesPerCpuSecondWithoutJit());
+      }
     }
 
   }

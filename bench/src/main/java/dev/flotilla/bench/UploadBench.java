@@ -11,9 +11,15 @@ import dev.flotilla.protocol.v1.RoundsRequest;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
+import com.google.protobuf.ByteString;
+import dev.flotilla.protocol.bulk.BulkUploadClient;
+import dev.flotilla.protocol.bulk.BulkWire;
+import dev.flotilla.protocol.tls.MutualTlsChannels;
 import io.grpc.ManagedChannel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.grpc.stub.StreamObserver;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,19 +30,40 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Upload throughput into the real aggregator over mutual TLS: n parties with their own
  * certificates and connections join a job; each round, once every party holds its TrainRequest,
- * all submit their full update at once; the time until the last SubmitUpdate response is the
- * round's upload time. The server folds and aggregates exactly as in production.
+ * all submit their full update at once; the time until the last answer is the round's upload
+ * time. The server folds and aggregates exactly as in production. {@link Path#GRPC}: SubmitUpdate
+ * on each party's gRPC channel; {@link Path#BULK}: the aggregator's bulk-upload port, one TLS
+ * connection per update with the round's ticket (parties on one shared event loop group, as grpc's
+ * channels share theirs).
  */
 final class UploadBench {
+
+  /** How the parties upload. */
+  enum Path {
+    GRPC, BULK;
+
+    static Path parse(String name) {
+      return valueOf(name.toUpperCase(java.util.Locale.ROOT));
+    }
+  }
 
   record Result(int parties, int measuredRounds, long bytesPerUpload, double bytesPerSecond, double bytesPerCpuSecond,
       double bytesPerCpuSecondWithoutJit) {}
 
-  static Result run(Path work, Pki pki, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds,
-      int warmUpRounds) throws Exception {
+  static Result run(java.nio.file.Path work, Pki pki, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model,
+      int rounds, int warmUpRounds, Path path) throws Exception {
     int n = partyFiles.size();
     List<TensorSpec> specs = ModelSpecs.forName(model);
-    BenchAggregator aggregator = new BenchAggregator(work.resolve("state-" + n), serverFiles, partyFiles, model, rounds);
+    boolean bulk = path == Path.BULK;
+    BenchAggregator aggregator = new BenchAggregator(work.resolve("state-" + n + "-" + path), serverFiles, partyFiles,
+        model, rounds, bulk);
+    EventLoopGroup bulkLoops = bulk ? new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory()) : null;
+    List<BulkUploadClient> bulkClients = new ArrayList<>();
+    if (bulk) {
+      for (TlsFiles files : partyFiles) {
+        bulkClients.add(new BulkUploadClient(MutualTlsChannels.bulkSslContext(files, Pki.AGGREGATOR), bulkLoops));
+      }
+    }
 
     // one update, encoded once and shared by every party (only the header's round differs)
     float[][] weights = ModelSpecs.initialWeights(model, 99);
@@ -49,16 +76,29 @@ final class UploadBench {
     for (int r = 1; r <= rounds; r++) {
       trainReceived.put(r, new CountDownLatch(n));
     }
+    // the bulk path's tickets, by party and round
+    List<ConcurrentHashMap<Integer, ByteString>> tickets = new ArrayList<>();
     List<FederationGrpc.FederationStub> stubs = new ArrayList<>();
+    int bulkPort = 0;
     for (ManagedChannel ch : aggregator.channels) {
-      FederationGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS)
-          .join(JoinRequest.newBuilder().setNumSamples(100).build());
+      JoinRequest.Builder join = JoinRequest.newBuilder().setNumSamples(100);
+      if (bulk) {
+        join.addCapabilities(BulkWire.CAPABILITY);
+      }
+      bulkPort = FederationGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS).join(join.build())
+          .getBulkUploadPort();
+      if (bulk && bulkPort == 0) {
+        throw new IllegalStateException("the aggregator offered no bulk-upload port");
+      }
       FederationGrpc.FederationStub stub = FederationGrpc.newStub(ch);
       stubs.add(stub);
+      ConcurrentHashMap<Integer, ByteString> own = new ConcurrentHashMap<>();
+      tickets.add(own);
       stub.rounds(RoundsRequest.getDefaultInstance(), new StreamObserver<>() {
         @Override
         public void onNext(RoundEvent e) {
           if (e.hasTrain()) {
+            own.put(e.getTrain().getRound(), e.getTrain().getUploadTicket());
             trainReceived.get(e.getTrain().getRound()).countDown();
           }
         }
@@ -86,7 +126,16 @@ final class UploadBench {
       long t0 = System.nanoTime();
       long cpu0 = CpuClock.process();
       long jit0 = CpuClock.jitCompilers();
-      for (FederationGrpc.FederationStub stub : stubs) {
+      for (int i = 0; bulk && i < n; i++) {
+        bulkClients.get(i).start("127.0.0.1", bulkPort, Pki.SERVER_NAME, tickets.get(i).get(r), chunks::iterator)
+            .whenComplete((response, t) -> {
+              if (t != null) {
+                failure.set(t);
+              }
+              done.countDown();
+            });
+      }
+      for (FederationGrpc.FederationStub stub : bulk ? List.<FederationGrpc.FederationStub>of() : stubs) {
         StreamObserver<UpdateChunk> out = stub.submitUpdate(new StreamObserver<>() {
           @Override
           public void onNext(SubmitUpdateResponse value) {}
@@ -124,6 +173,9 @@ final class UploadBench {
       }
     }
     aggregator.close();
+    if (bulkLoops != null) {
+      bulkLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
     double bytes = (double) bytesPerUpload * n * measured;
     return new Result(n, measured, bytesPerUpload, bytes / measuredSeconds, bytes / measuredCpuSeconds,
         bytes / (measuredCpuSeconds - measuredJitSeconds));

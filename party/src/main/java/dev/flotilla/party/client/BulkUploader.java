@@ -11,6 +11,7 @@ import io.grpc.StatusException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.function.Supplier;
 
 /**
  * Uploads on the aggregator's bulk-upload port: the host the party reaches the aggregator at (or
@@ -39,7 +40,8 @@ public final class BulkUploader implements AutoCloseable {
   }
 
   /** See {@link BulkUploadClient#upload}. */
-  SubmitUpdateResponse upload(int offeredPort, ByteString ticket, Iterator<UpdateChunk> chunks, Duration timeout)
+  SubmitUpdateResponse upload(int offeredPort, ByteString ticket, Supplier<Iterator<UpdateChunk>> chunks,
+      Duration timeout)
       throws IOException, StatusException, InterruptedException {
     return client.upload(host, fixedPort != null ? fixedPort : offeredPort, serverName, ticket, chunks, timeout);
   }

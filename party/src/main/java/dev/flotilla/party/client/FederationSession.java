@@ -181,7 +181,8 @@ public final class FederationSession implements AutoCloseable {
     int port = bulkPort;
     if (port > 0 && !ticket.isEmpty()) {
       try {
-        return bulk.upload(port, ticket, TensorChunks.updateStream(header, layout, weights), deadlines.submit());
+        return bulk.upload(port, ticket, () -> TensorChunks.updateStream(header, layout, weights),
+            deadlines.submit());
       } catch (StatusException e) {
         throw e.getStatus().asRuntimeException();
       } catch (java.io.IOException e) {

@@ -2,6 +2,7 @@ package dev.flotilla.protocol.bulk;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.flotilla.protocol.tls.BulkTls;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import io.grpc.Status;
@@ -10,7 +11,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -31,19 +32,25 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
- * The party's side of the bulk-upload port: one TLS connection per update, the ticket and header,
- * then the data chunks as frames, written only while the connection is writable (no unbounded
- * buffering), and the server's one answer. Failing to reach the port at all is an IOException (the
- * caller may upload with SubmitUpdate instead); a refusal is a StatusException with the server's
- * code and description, as SubmitUpdate would have given.
+ * The party's side of the bulk-upload port: the ticket and header, then the data chunks as frames,
+ * written only while the connection is writable (no unbounded buffering), and the server's one
+ * answer. After an accepted update the connection stays open for the next one (the server closes
+ * it when it idles), so a party pays for one TLS handshake, not one per round. Failing to reach the
+ * port at all is an IOException (the caller may upload with SubmitUpdate instead); a refusal is a
+ * StatusException with the server's code and description, as SubmitUpdate would have given. One
+ * upload at a time.
  */
 public final class BulkUploadClient implements AutoCloseable {
 
   private final SslContext context;
   private final EventLoopGroup group;
   private final boolean ownsGroup;
+  /** The connection an accepted upload left open, and where it goes; null when none. */
+  private Channel kept;
+  private String keptTarget;
 
   /** With an event loop of its own (one daemon thread), closed with the client. */
   public BulkUploadClient(SslContext context) {
@@ -63,41 +70,24 @@ public final class BulkUploadClient implements AutoCloseable {
   }
 
   /**
-   * Uploads one update: {@code chunks} is an UpdateChunk stream (header first) as SubmitUpdate
-   * would send it; pulled on the connection's event loop as the connection drains.
+   * Uploads one update: {@code chunks} gives an UpdateChunk stream (header first) as SubmitUpdate
+   * would send it, pulled on the connection's event loop as the connection drains (asked again if
+   * a kept connection turns out closed before the server read anything, and the upload is sent on a
+   * new one).
    *
    * @throws IOException the port could not be reached, or the connection ended without an answer
    * @throws StatusException the server refused the update (or DEADLINE_EXCEEDED after {@code timeout})
    */
   public SubmitUpdateResponse upload(String host, int port, String serverName, ByteString ticket,
-      Iterator<UpdateChunk> chunks, Duration timeout) throws IOException, StatusException, InterruptedException {
-    if (ticket.isEmpty() || ticket.size() > BulkWire.MAX_TICKET_BYTES) {
-      throw new IllegalArgumentException("a bulk-upload ticket has 1.." + BulkWire.MAX_TICKET_BYTES + " bytes, got "
-          + ticket.size());
-    }
-    Sender sender = new Sender(ticket, chunks);
-    Channel channel;
+      Supplier<Iterator<UpdateChunk>> chunks, Duration timeout) throws IOException, StatusException, InterruptedException {
+    CompletableFuture<SubmitUpdateResponse> answer = start(host, port, serverName, ticket, chunks);
     try {
-      channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
-          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
-          .handler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              ch.pipeline().addLast(context.newHandler(ch.alloc(), serverName, port), sender);
-            }
-          }).connect(host, port).sync().channel();
-      channel.pipeline().get(SslHandler.class).handshakeFuture().sync();
-    } catch (Exception e) {
-      if (e instanceof InterruptedException i) {
-        throw i;
-      }
-      throw new IOException("cannot reach the bulk-upload port " + host + ":" + port + ": " + e.getMessage(), e);
-    }
-    try {
-      channel.eventLoop().execute(() -> sender.pump(channel));
-      return sender.answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      throw Status.DEADLINE_EXCEEDED.withDescription("no answer on the bulk-upload port within " + timeout).asException();
+      StatusException late = Status.DEADLINE_EXCEEDED.withDescription("no answer on the bulk-upload port within "
+          + timeout).asException();
+      answer.completeExceptionally(late);
+      throw late;
     } catch (ExecutionException e) {
       if (e.getCause() instanceof StatusException s) {
         throw s;
@@ -106,26 +96,148 @@ public final class BulkUploadClient implements AutoCloseable {
         throw io;
       }
       throw new IOException("the bulk upload failed: " + e.getCause(), e.getCause());
-    } finally {
-      channel.close();
     }
   }
 
+  /**
+   * The same without waiting: the answer completes with the server's response, a StatusException
+   * (refused) or an IOException (not reached, or no answer).
+   */
+  public synchronized CompletableFuture<SubmitUpdateResponse> start(String host, int port, String serverName,
+      ByteString ticket, Supplier<Iterator<UpdateChunk>> chunks) {
+    if (ticket.isEmpty() || ticket.size() > BulkWire.MAX_TICKET_BYTES) {
+      throw new IllegalArgumentException("a bulk-upload ticket has 1.." + BulkWire.MAX_TICKET_BYTES + " bytes, got "
+          + ticket.size());
+    }
+    String target = serverName + "@" + host + ":" + port;
+    Channel reuse = kept;
+    kept = null;
+    if (reuse != null && reuse.isActive() && target.equals(keptTarget)) {
+      Sender sender = new Sender(ticket, chunks.get());
+      reuse.pipeline().get(Connection.class).current = sender;
+      finish(sender, reuse, target);
+      reuse.eventLoop().execute(() -> sender.pump(reuse));
+      // closed by the server's idle timeout before it read a byte: the ticket is unused, so send it on a new connection
+      return sender.answer.handle((response, failure) -> failure == null ? CompletableFuture.completedFuture(response)
+          : failure instanceof IOException && !sender.answerStarted
+              ? connect(host, port, serverName, ticket, chunks, target)
+              : CompletableFuture.<SubmitUpdateResponse>failedFuture(failure)).thenCompose(f -> f);
+    }
+    if (reuse != null) {
+      reuse.close();
+    }
+    return connect(host, port, serverName, ticket, chunks, target);
+  }
+
+  private CompletableFuture<SubmitUpdateResponse> connect(String host, int port, String serverName, ByteString ticket,
+      Supplier<Iterator<UpdateChunk>> chunks, String target) {
+    Sender sender = new Sender(ticket, chunks.get());
+    Connection connection = new Connection(sender);
+    ChannelFuture connect = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(context.newHandler(ch.alloc(), serverName, port), connection);
+          }
+        }).connect(host, port);
+    Channel channel = connect.channel();
+    finish(sender, channel, target);
+    connect.addListener(connected -> {
+      if (!connected.isSuccess()) {
+        sender.answer.completeExceptionally(new IOException("cannot reach the bulk-upload port " + host + ":" + port
+            + ": " + connected.cause().getMessage(), connected.cause()));
+        return;
+      }
+      SslHandler tls = channel.pipeline().get(SslHandler.class);
+      tls.handshakeFuture().addListener(handshake -> {
+        if (handshake.isSuccess() && !BulkTls.PROTOCOL.equals(tls.applicationProtocol())) {
+          // e.g. an SNI-routing proxy that sent this connection to the gRPC port: nothing is sent
+          sender.answer.completeExceptionally(new IOException(host + ":" + port + " did not negotiate ALPN "
+              + BulkTls.PROTOCOL + " (" + tls.applicationProtocol() + "): no bulk-upload port there"));
+        } else if (handshake.isSuccess()) {
+          sender.pump(channel);
+        } else {
+          sender.answer.completeExceptionally(new IOException("TLS handshake with the bulk-upload port " + host + ":"
+              + port + " failed: " + handshake.cause().getMessage(), handshake.cause()));
+        }
+      });
+    });
+    return sender.answer;
+  }
+
+  /** An accepted upload leaves its connection for the next one; any other end closes it. */
+  private void finish(Sender sender, Channel channel, String target) {
+    sender.answer.whenComplete((response, failure) -> {
+      if (failure == null && channel.isActive()) {
+        synchronized (this) {
+          if (kept == null) {
+            kept = channel;
+            keptTarget = target;
+            return;
+          }
+        }
+      }
+      channel.close();
+    });
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (kept != null) {
+      kept.close();
+      kept = null;
+    }
     if (ownsGroup) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 
-  /** Writes the preamble and frames while the channel is writable; reads the answer. */
-  private static final class Sender extends ChannelInboundHandlerAdapter {
+  /** The connection's handler: hands events to the upload in progress. */
+  private static final class Connection extends ChannelInboundHandlerAdapter {
+    volatile Sender current;
+
+    Connection(Sender first) {
+      this.current = first;
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable()) {
+        current.pump(ctx.channel());
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      current.read(ctx, (ByteBuf) msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      current.answer.completeExceptionally(
+          new IOException("the aggregator closed the bulk-upload connection without an answer"));
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      current.answer.completeExceptionally(new IOException("bulk upload: " + cause.getMessage(), cause));
+      ctx.close();
+    }
+  }
+
+  /** One upload: writes the preamble and frames while the channel is writable; reads the answer. */
+  private static final class Sender {
     final CompletableFuture<SubmitUpdateResponse> answer = new CompletableFuture<>();
     private final ByteString ticket;
     private final Iterator<UpdateChunk> chunks;
     private final ByteBuf received = Unpooled.buffer(64);
     private boolean started;
     private boolean ended;
+    /** A byte of the server's answer arrived (so the server read the upload). */
+    volatile boolean answerStarted;
 
     Sender(ByteString ticket, Iterator<UpdateChunk> chunks) {
       this.ticket = ticket;
@@ -133,6 +245,9 @@ public final class BulkUploadClient implements AutoCloseable {
     }
 
     void pump(Channel ch) {
+      if (answer.isDone()) {
+        return;
+      }
       if (!started) {
         started = true;
         if (!chunks.hasNext()) {
@@ -145,7 +260,7 @@ public final class BulkUploadClient implements AutoCloseable {
             .writeInt(header.length).writeBytes(header);
         ch.write(preamble);
       }
-      while (!ended && !answer.isDone() && ch.isWritable()) {
+      while (!ended && ch.isWritable()) {
         if (chunks.hasNext()) {
           ByteString data = chunks.next().getData();
           ch.write(ch.alloc().buffer(4).writeInt(data.size()));
@@ -158,18 +273,12 @@ public final class BulkUploadClient implements AutoCloseable {
       ch.flush();
     }
 
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (started && ctx.channel().isWritable()) {
-        pump(ctx.channel());
-      }
-      ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf in = (ByteBuf) msg;
+    void read(ChannelHandlerContext ctx, ByteBuf in) {
       try {
+        if (answer.isDone()) {
+          return; // nothing is due between uploads
+        }
+        answerStarted = true;
         if (received.readableBytes() + in.readableBytes() > 5 + BulkWire.MAX_ANSWER_BYTES) {
           answer.completeExceptionally(new IOException("the bulk-upload port answered more than "
               + BulkWire.MAX_ANSWER_BYTES + " bytes"));
@@ -205,19 +314,6 @@ public final class BulkUploadClient implements AutoCloseable {
         answer.completeExceptionally(Status.fromCodeValue(code)
             .withDescription(new String(body, StandardCharsets.UTF_8)).asException());
       }
-      ctx.close();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      answer.completeExceptionally(new IOException("the aggregator closed the bulk-upload connection without an answer"));
-      ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      answer.completeExceptionally(new IOException("bulk upload: " + cause.getMessage(), cause));
-      ctx.close();
     }
   }
 }
