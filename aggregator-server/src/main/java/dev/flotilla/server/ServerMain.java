@@ -15,6 +15,7 @@ import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.admission.NormBound;
+import dev.flotilla.server.privacy.PrivacyBudget;
 import dev.flotilla.server.aggregation.Strategies;
 import dev.flotilla.server.aggregation.StrategyOptions;
 import dev.flotilla.server.metrics.ServerMetrics;
@@ -232,6 +233,36 @@ public final class ServerMain implements Callable<Integer> {
           + "at most 64 MiB in flight).")
   int inlineModelBytes;
 
+  @Option(names = "--privacy-budget", paramLabel = "EPSILON",
+      description = "Run DP-FedAvg with this (epsilon, --dp-delta) budget: each update is clipped to --dp-clip-norm, "
+          + "every party weighs the same, Gaussian noise of std --dp-noise-multiplier x --dp-clip-norm / (expected "
+          + "participants) is added to the average, parties are sampled per round with --dp-sampling-rate; a Renyi-DP "
+          + "accountant charges each round, and a round that would take epsilon beyond the budget does not start: "
+          + "the job ends there, with the reason in its status. Off by default; needs --dp-clip-norm and "
+          + "--dp-noise-multiplier, --strategy fedavg and no --max-update-norm.")
+  Double privacyBudget;
+
+  @Option(names = "--dp-delta", defaultValue = "1e-5", paramLabel = "DELTA",
+      description = "The delta of the privacy budget, in (0, 0.1]; choose it below 1 / (number of parties) "
+          + "(default ${DEFAULT-VALUE}).")
+  double dpDelta;
+
+  @Option(names = "--dp-clip-norm", paramLabel = "L2",
+      description = "With --privacy-budget: each update's L2 distance from the round's global model (over all "
+          + "tensors) is clipped to this bound, in (0, 1e6].")
+  Double dpClipNorm;
+
+  @Option(names = "--dp-noise-multiplier", paramLabel = "Z",
+      description = "With --privacy-budget: noise std over --dp-clip-norm on the sum of updates, in [0.01, 1000]; "
+          + "larger means fewer epsilon per round and noisier models.")
+  Double dpNoiseMultiplier;
+
+  @Option(names = "--dp-sampling-rate", defaultValue = "1", paramLabel = "Q",
+      description = "With --privacy-budget: probability that each connected party is asked to train in a round "
+          + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties "
+          + "(default ${DEFAULT-VALUE}).")
+  double dpSamplingRate;
+
   @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
       + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
       + "Kubernetes keeps in the pod's status for the IflearnerJob controller (default: none).")
@@ -327,11 +358,27 @@ public final class ServerMain implements Callable<Integer> {
     StrategyOptions options = new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect,
         admission.normBound());
     Strategies.byName(strategy, options); // validates the options the strategy uses
+    PrivacyBudget privacy = privacyBudget();
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
         maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding,
-        inlineModelBytes);
+        inlineModelBytes, privacy);
+  }
+
+  /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag but the defaults). */
+  private PrivacyBudget privacyBudget() {
+    if (privacyBudget == null) {
+      if (dpClipNorm != null || dpNoiseMultiplier != null) {
+        throw new IllegalArgumentException("--dp-clip-norm and --dp-noise-multiplier take effect with "
+            + "--privacy-budget EPSILON; give the budget too");
+      }
+      return null;
+    }
+    if (dpClipNorm == null || dpNoiseMultiplier == null) {
+      throw new IllegalArgumentException("--privacy-budget needs --dp-clip-norm and --dp-noise-multiplier");
+    }
+    return new PrivacyBudget(privacyBudget, dpDelta, dpClipNorm, dpNoiseMultiplier, dpSamplingRate);
   }
 
   @Spec CommandSpec spec;
@@ -371,6 +418,13 @@ public final class ServerMain implements Callable<Integer> {
         bind, server.port(), dev.flotilla.protocol.tls.BoringSsl.providerName(), self.job(), self.trustDomain(),
         stateDir.toAbsolutePath());
     log.info("job {}: aggregation kernels: {}", config.jobId(), dev.flotilla.protocol.tensor.FloatKernels.describe());
+    PrivacyBudget privacy = config.privacy();
+    if (privacy != null) {
+      log.info("job {}: DP-FedAvg: updates clipped to L2 {}, noise multiplier {}, parties sampled at rate {}; the "
+              + "budget epsilon {} at delta {} allows {} of the {} rounds", config.jobId(), privacy.clipNorm(),
+          privacy.noiseMultiplier(), privacy.samplingRate(), privacy.epsilonBudget(), privacy.delta(),
+          privacy.roundsAllowed(config.rounds()), config.rounds());
+    }
     coordinator.run();
     if (terminationMessage != null) {
       dev.flotilla.server.status.TerminationMessage.write(terminationMessage, coordinator.status());

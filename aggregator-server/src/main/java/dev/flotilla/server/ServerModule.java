@@ -69,6 +69,10 @@ public final class ServerModule extends AbstractModule {
 
   /** The job's strategy: --strategy with its options and --max-update-norm (aggregation/Strategies). */
   public static Strategy strategyOf(ServerConfig config) {
+    if (config.privacy() != null) {
+      return new dev.flotilla.server.aggregation.DpFedAvg(config.privacy(),
+          config.privacy().samplingRate() * config.expectedParties(), dev.flotilla.server.privacy.GaussianNoise::fresh);
+    }
     return Strategies.byName(config.strategy(), config.strategyOptions());
   }
 

@@ -144,7 +144,7 @@ class LiveProgressIT {
 
   private static String summary(int round, Double accuracy, Double loss, Long lastRound) {
     return StatusJson.writeSummary(new JobSummary("fashion", round, 3, false, round == 0 ? 2 : 3, 3, accuracy, loss, null,
-        lastRound, System.currentTimeMillis()));
+        lastRound, System.currentTimeMillis(), null, null));
   }
 
   @Test
