@@ -242,10 +242,10 @@ public final class ServerMain implements Callable<Integer> {
           + "--dp-noise-multiplier, --strategy fedavg and no --max-update-norm.")
   Double privacyBudget;
 
-  @Option(names = "--dp-delta", defaultValue = "1e-5", paramLabel = "DELTA",
-      description = "The delta of the privacy budget, in (0, 0.1]; choose it below 1 / (number of parties) "
-          + "(default ${DEFAULT-VALUE}).")
-  double dpDelta;
+  @Option(names = "--dp-delta", paramLabel = "DELTA",
+      description = "With --privacy-budget: the delta of the budget, in (0, 0.1]; choose it below 1 / (number of "
+          + "parties) (default 1e-5).")
+  Double dpDelta;
 
   @Option(names = "--dp-clip-norm", paramLabel = "L2",
       description = "With --privacy-budget: each update's L2 distance from the round's global model (over all "
@@ -257,11 +257,10 @@ public final class ServerMain implements Callable<Integer> {
           + "larger means fewer epsilon per round and noisier models.")
   Double dpNoiseMultiplier;
 
-  @Option(names = "--dp-sampling-rate", defaultValue = "1", paramLabel = "Q",
+  @Option(names = "--dp-sampling-rate", paramLabel = "Q",
       description = "With --privacy-budget: probability that each connected party is asked to train in a round "
-          + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties "
-          + "(default ${DEFAULT-VALUE}).")
-  double dpSamplingRate;
+          + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties (default 1).")
+  Double dpSamplingRate;
 
   @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
       + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
@@ -366,19 +365,20 @@ public final class ServerMain implements Callable<Integer> {
         inlineModelBytes, privacy);
   }
 
-  /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag but the defaults). */
+  /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */
   private PrivacyBudget privacyBudget() {
     if (privacyBudget == null) {
-      if (dpClipNorm != null || dpNoiseMultiplier != null) {
-        throw new IllegalArgumentException("--dp-clip-norm and --dp-noise-multiplier take effect with "
-            + "--privacy-budget EPSILON; give the budget too");
+      if (dpDelta != null || dpClipNorm != null || dpNoiseMultiplier != null || dpSamplingRate != null) {
+        throw new IllegalArgumentException("the --dp-* flags take effect with --privacy-budget EPSILON; give the "
+            + "budget too");
       }
       return null;
     }
     if (dpClipNorm == null || dpNoiseMultiplier == null) {
       throw new IllegalArgumentException("--privacy-budget needs --dp-clip-norm and --dp-noise-multiplier");
     }
-    return new PrivacyBudget(privacyBudget, dpDelta, dpClipNorm, dpNoiseMultiplier, dpSamplingRate);
+    return new PrivacyBudget(privacyBudget, dpDelta == null ? PrivacyBudget.DEFAULT_DELTA : dpDelta, dpClipNorm,
+        dpNoiseMultiplier, dpSamplingRate == null ? PrivacyBudget.DEFAULT_SAMPLING_RATE : dpSamplingRate);
   }
 
   @Spec CommandSpec spec;
