@@ -281,17 +281,26 @@ public final class SecAggAggregator {
             throw new SecAggException("the round fails: " + shares.size() + " shares of party " + owner + "'s " + secret
                     + " were revealed, fewer than the threshold " + params.threshold() + " (too many of its neighbours dropped)");
         }
-        int[] holders = new int[params.threshold()];
-        BigInteger[] values = new BigInteger[params.threshold()];
-        int i = 0;
-        for (Map.Entry<Integer, BigInteger> share : shares.entrySet()) {
-            if (i == holders.length) {
-                break;
-            }
-            holders[i] = share.getKey();
-            values[i++] = share.getValue();
+        List<Map.Entry<Integer, BigInteger>> all = new ArrayList<>(shares.entrySet());
+        byte[] secretFromFirst = combine(all.subList(0, params.threshold()), owner, secret);
+        // with more than t shares, a second interpolation over another subset catches a corrupted share
+        if (all.size() > params.threshold()
+                && !Arrays.equals(secretFromFirst, combine(all.subList(all.size() - params.threshold(), all.size()), owner, secret))) {
+            throw new SecAggException("the round fails: the revealed shares of party " + owner + "'s " + secret
+                    + " disagree (a neighbour revealed a wrong share)");
         }
-        return Shamir.combine(holders, values);
+        return secretFromFirst;
+    }
+
+    private static byte[] combine(List<Map.Entry<Integer, BigInteger>> shares, int owner, String secret) {
+        int[] holders = shares.stream().mapToInt(Map.Entry::getKey).toArray();
+        BigInteger[] values = shares.stream().map(Map.Entry::getValue).toArray(BigInteger[]::new);
+        try {
+            return Shamir.combine(holders, values);
+        } catch (SecAggException e) {
+            throw new SecAggException("the round fails: the revealed shares of party " + owner + "'s " + secret
+                    + " disagree (a neighbour revealed a wrong share)");
+        }
     }
 
     private void requireAtLeast(int parties, String what) {

@@ -181,6 +181,26 @@ class SecAggHostileMessagesTest {
         }
     }
 
+    @Test
+    @DisplayName("a survivor that reveals a wrong share of a neighbour's self-mask seed makes the round fail, not the sum wrong")
+    void wrongRevealedShareFailsTheRound() {
+        SecAggUnmaskRequest request = maskAllButLast();
+        for (int p : request.getSurvivorsList()) {
+            SecAggUnmaskResponse response = parties[p].unmask(request);
+            if (p == 0) {
+                SecAggRevealedShare first = response.getShares(0);
+                byte[] value = first.getValue().toByteArray();
+                value[value.length - 1] ^= 1;
+                response = response.toBuilder().setShares(0, first.toBuilder().setValue(ByteString.copyFrom(value))).build();
+            }
+            aggregator.acceptUnmask(p, response);
+        }
+
+        assertThatThrownBy(aggregator::unmaskedSum).isInstanceOf(SecAggException.class)
+                .hasMessageMatching("the round fails: the revealed shares of party \\d's (self-mask seed|mask key) disagree"
+                        + " \\(a neighbour revealed a wrong share\\)");
+    }
+
     @Nested
     @DisplayName("a party refuses")
     class Party {
