@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.NginxAnnotations;
@@ -75,8 +75,7 @@ class LeastPrivilegeIT {
     KubeApi.namespaceWithSecret(admin, VICTIM);
 
     // today's layout: the namespace's CA, private key included, in an Opaque Secret beside the jobs
-    CertificateAuthority ca = CertificateAuthority.createRoot("Flotilla CA iflearner.com (" + JOBS + ")",
-        Duration.ofDays(3650), KeyType.EC_P256);
+    CertificateAuthority ca = JobPki.newAuthority("Flotilla CA iflearner.com (" + JOBS + ")", Duration.ofDays(3650));
     ca.writeTo(tmp);
     legacyCa = ca.certificate();
     legacyCaSecret = admin.secrets().inNamespace(JOBS).resource(new SecretBuilder()
