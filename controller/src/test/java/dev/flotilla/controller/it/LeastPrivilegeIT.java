@@ -14,10 +14,7 @@ import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
 import dev.flotilla.controller.operator.PrivilegeCheck;
 import dev.flotilla.controller.operator.WatchScope;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -48,12 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (config/default) applied as is, and the controller running as its ServiceAccount with a token
  * the API server issued, so every request it makes is authorised by the shipped Roles.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("least privilege: the default deployment's identity, CA custody, pod hardening, isolation, terminate-mode client Secret")
-class LeastPrivilegeIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class LeastPrivilegeIT extends OnKubeApiServer {
 
   static final String CONTROLLER_NS = "flotilla-system";
   static final String JOBS = "default";

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.flotilla.certs.JobPki;
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.demo.ChildProcess;
+import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
 import dev.flotilla.demo.PartyArgs;
@@ -111,8 +112,8 @@ class IngressFederationIT {
   static ChildProcess startForeignParty(ProcessGroup group, FlotillaJars jars, LocalFederation federation,
       NginxProcess nginx, Path dir) {
     // the same party identity, from a CA of its own
-    Path foreign = JobPki.create(dir.resolve("other-ca"), federation.pki().domain(), federation.pki().job())
-        .party("intruder");
+    Path foreign = JobPki.create(dir.resolve("other-ca"), FederationPki.DOMAIN, "other")
+        .issue(federation.pki().partyIdentity("intruder"), "intruder");
     TlsPaths tls = new TlsPaths(foreign.resolve("tls.crt"), foreign.resolve("tls.key"), federation.pki().caCertificate());
     PartyArgs args = PartyArgs.create(nginx.address(), federation.pki().serverName(), tls)
         .data(RealServer.fashionMnistDirectory())
