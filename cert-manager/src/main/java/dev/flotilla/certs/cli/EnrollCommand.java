@@ -76,14 +76,13 @@ final class EnrollCommand implements Callable<Integer> {
   @Option(names = "--force", description = "With --renew: renew even when not due.")
   boolean force;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-      description = "Connect and read timeout in seconds (default: ${DEFAULT-VALUE}).")
-  int timeoutSeconds;
+  /** Connect and read timeout of each request. */
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   @Override
   public Integer call() {
     EnrollmentClient client = new EnrollmentClient(endpoint != null ? endpoint : EnrollmentClient.defaultEndpoint(domain),
-        domain, Duration.ofSeconds(timeoutSeconds));
+        domain, TIMEOUT);
     return mode.renewDir != null ? renew(client, mode.renewDir) : enroll(client, mode.first);
   }
 

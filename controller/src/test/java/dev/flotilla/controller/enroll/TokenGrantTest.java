@@ -46,9 +46,9 @@ class TokenGrantTest {
   @DisplayName("a wrong secret, or another token's id, is refused as not valid, naming the id only")
   void wrongSecret() {
     assertThat(refusal(() -> grant(1).check(EnrollmentToken.parse("abcdef.0123456789abcdee"), NOW)))
-        .isEqualTo("401 token abcdef is not valid");
+        .isEqualTo("403 token abcdef is not valid");
     assertThat(refusal(() -> grant(1).check(EnrollmentToken.parse("zzzzzz.0123456789abcdef"), NOW)))
-        .isEqualTo("401 token zzzzzz is not valid");
+        .isEqualTo("403 token zzzzzz is not valid");
   }
 
   @Test
@@ -57,7 +57,7 @@ class TokenGrantTest {
     Instant end = NOW.plus(Duration.ofHours(24));
     assertThat(refusal(() -> grant(1).check(TOKEN, end.minusMillis(1)))).isEqualTo("accepted");
     assertThat(refusal(() -> grant(1).check(TOKEN, end)))
-        .isEqualTo("401 token abcdef expired at 2026-12-06T06:00:00Z; ask the coordinator for a new one");
+        .isEqualTo("403 token abcdef expired at 2026-12-06T06:00:00Z; ask the coordinator for a new one");
   }
 
   @Test
@@ -69,7 +69,7 @@ class TokenGrantTest {
     g.check(TOKEN, NOW);
     TokenGrant spent = g.afterUse();
     assertThat(refusal(() -> spent.check(TOKEN, NOW)))
-        .isEqualTo("401 token abcdef is used up (2 of 2 uses); ask the coordinator for a new one");
+        .isEqualTo("403 token abcdef is used up (2 of 2 uses); ask the coordinator for a new one");
     assertThatThrownBy(spent::afterUse).isInstanceOf(IllegalArgumentException.class);
   }
 
