@@ -170,6 +170,12 @@ public final class ServerMain implements Callable<Integer> {
           + "enrollment is open: any party identity of the job may take a slot, up to --expected-parties.")
   Path allowPartyFile;
 
+  @Option(names = "--revoked-serials", paramLabel = "FILE",
+      description = "Revoked client certificates: one hex serial per line ('#' comments), as 'controller enroll revoke' "
+          + "writes them into the ConfigMap flotilla-revoked.DOMAIN; read again whenever the file changes. A listed "
+          + "certificate fails its next TLS handshake (alert certificate_revoked).")
+  Path revokedSerials;
+
   @Option(names = "--reconnect-grace", defaultValue = "10m", converter = dev.flotilla.protocol.cli.DurationConverter.class,
       description = "A party without a live Rounds stream for longer than this loses its slot (it may join again "
           + "while one is free) (default ${DEFAULT-VALUE}).")
@@ -348,6 +354,9 @@ public final class ServerMain implements Callable<Integer> {
     if (Files.exists(stateDir) && !Files.isDirectory(stateDir)) {
       throw new IllegalArgumentException("--state-dir " + stateDir + " is not a directory");
     }
+    if (revokedSerials != null && !Files.isReadable(revokedSerials)) {
+      throw new IllegalArgumentException("cannot read --revoked-serials " + revokedSerials);
+    }
     if (allowPartyFile != null && !Files.isReadable(allowPartyFile)) {
       throw new IllegalArgumentException("cannot read --allow-party-file " + allowPartyFile);
     }
@@ -396,7 +405,7 @@ public final class ServerMain implements Callable<Integer> {
     Identity self = ownIdentity();
     ServerConfig config = config(self.job());
     Injector injector = Guice.createInjector(new ServerModule(config, new InetSocketAddress(bind, port),
-        tlsFiles(), new java.util.LinkedHashSet<>(trustedProxy)));
+        tlsFiles(), new java.util.LinkedHashSet<>(trustedProxy)).revokedSerials(revokedSerials));
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     FederationServer server = injector.getInstance(FederationServer.class).start();
     ServerMetrics metrics = injector.getInstance(ServerMetrics.class);

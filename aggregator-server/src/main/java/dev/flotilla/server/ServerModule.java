@@ -38,6 +38,7 @@ public final class ServerModule extends AbstractModule {
   private final InetSocketAddress address;
   private final TlsFiles tls;
   private final java.util.Set<String> trustedProxies;
+  private java.nio.file.Path revokedSerials;
 
   public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
     this(config, address, tls, java.util.Set.of());
@@ -52,6 +53,15 @@ public final class ServerModule extends AbstractModule {
     this.address = address;
     this.tls = tls;
     this.trustedProxies = java.util.Set.copyOf(trustedProxies);
+  }
+
+  /**
+   * Refuse, in the TLS handshake, client certificates whose serial this file lists (re-read when it
+   * changes: the coordinator's revocations, see cert-manager's RevokedSerials); null: none.
+   */
+  public ServerModule revokedSerials(java.nio.file.Path file) {
+    this.revokedSerials = file;
+    return this;
   }
 
   @Override
@@ -118,7 +128,7 @@ public final class ServerModule extends AbstractModule {
       t.setDaemon(true);
       return t;
     });
-    var builder = MutualTlsServers.forAddress(address, tls)
+    var builder = MutualTlsServers.forAddress(address, tls, revokedSerials)
         .executor(executor)
         // a party that vanished without closing its connection is noticed within ~40 s; the ping's answer
         // may wait 20 s, since a server busy with a thousand uploads reads it late (10 s dropped healthy parties)

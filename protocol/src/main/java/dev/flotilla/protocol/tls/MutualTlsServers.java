@@ -7,6 +7,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import javax.net.ssl.SSLException;
 
 /**
@@ -20,16 +21,29 @@ public final class MutualTlsServers {
 
   /** A server builder on {@code address}; add services (and {@link PeerIdentityInterceptor}) and build it. */
   public static NettyServerBuilder forAddress(InetSocketAddress address, TlsFiles files) {
-    return NettyServerBuilder.forAddress(address).sslContext(sslContext(files));
+    return forAddress(address, files, null);
+  }
+
+  /**
+   * The same, refusing in the handshake every client certificate whose serial the file
+   * {@code revokedSerials} lists (re-read when it changes; null: no revocation list).
+   */
+  public static NettyServerBuilder forAddress(InetSocketAddress address, TlsFiles files, Path revokedSerials) {
+    return NettyServerBuilder.forAddress(address).sslContext(sslContext(files, revokedSerials));
   }
 
   /** The server-side SSL context: BoringSSL, client certificate required, reloading key material. */
   public static SslContext sslContext(TlsFiles files) {
+    return sslContext(files, null);
+  }
+
+  /** The same, with a revocation list file (null: none). */
+  public static SslContext sslContext(TlsFiles files, Path revokedSerials) {
     BoringSsl.requireAvailable();
     try {
       SslContextBuilder builder = SslContextBuilder
           .forServer(new ReloadingKeyManager(files.certificateChain(), files.privateKey()))
-          .trustManager(new ReloadingTrustManager(files.trustedCa()))
+          .trustManager(new ReloadingTrustManager(files.trustedCa(), revokedSerials))
           .clientAuth(ClientAuth.REQUIRE);
       return GrpcSslContexts.configure(builder, SslProvider.OPENSSL).build();
     } catch (SSLException e) {
