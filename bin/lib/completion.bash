@@ -175,6 +175,7 @@ function _complete_flotilla() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} certs sign" ];    then _picocli_flotilla_certs; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} certs show" ];    then _picocli_flotilla_certs; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} certs renew" ];    then _picocli_flotilla_certs; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} certs enroll" ];    then _picocli_flotilla_certs; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} certs help" ];    then _picocli_flotilla_certs; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} model init" ];    then _picocli_flotilla_model; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} model show" ];    then _picocli_flotilla_model; return $?; fi
@@ -183,6 +184,10 @@ function _complete_flotilla() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} dns hosts" ];    then _picocli_flotilla_dns; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} dns apply" ];    then _picocli_flotilla_dns; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} dns help" ];    then _picocli_flotilla_dns; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll" ];    then _picocli_flotilla_controller; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll token" ];    then _picocli_flotilla_controller_enroll; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll revoke" ];    then _picocli_flotilla_controller_enroll; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll token create" ];    then _picocli_flotilla_controller_enroll_token; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster up" ];    then _picocli_flotilla_cluster; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster down" ];    then _picocli_flotilla_cluster; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster status" ];    then _picocli_flotilla_cluster; return $?; fi
@@ -216,43 +221,53 @@ function _complete_flotilla() {
   local cmds18=(certs sign)
   local cmds19=(certs show)
   local cmds20=(certs renew)
-  local cmds21=(certs help)
-  local cmds22=(model init)
-  local cmds23=(model show)
-  local cmds24=(model help)
-  local cmds25=(dns render)
-  local cmds26=(dns hosts)
-  local cmds27=(dns apply)
-  local cmds28=(dns help)
-  local cmds29=(cluster up)
-  local cmds30=(cluster down)
-  local cmds31=(cluster status)
-  local cmds32=(cluster kubeconfig)
-  local cmds33=(cluster containerd-up)
-  local cmds34=(cluster ctr)
-  local cmds35=(images build)
-  local cmds36=(images import)
-  local cmds37=(completion bash)
-  local cmds38=(completion zsh)
+  local cmds21=(certs enroll)
+  local cmds22=(certs help)
+  local cmds23=(model init)
+  local cmds24=(model show)
+  local cmds25=(model help)
+  local cmds26=(dns render)
+  local cmds27=(dns hosts)
+  local cmds28=(dns apply)
+  local cmds29=(dns help)
+  local cmds30=(controller enroll)
+  local cmds31=(controller enroll token)
+  local cmds32=(controller enroll revoke)
+  local cmds33=(controller enroll token create)
+  local cmds34=(cluster up)
+  local cmds35=(cluster down)
+  local cmds36=(cluster status)
+  local cmds37=(cluster kubeconfig)
+  local cmds38=(cluster containerd-up)
+  local cmds39=(cluster ctr)
+  local cmds40=(images build)
+  local cmds41=(images import)
+  local cmds42=(completion bash)
+  local cmds43=(completion zsh)
 
-  if CompWordsContainsArray "${cmds38[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
-  if CompWordsContainsArray "${cmds37[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
-  if CompWordsContainsArray "${cmds36[@]}"; then _picocli_flotilla_images_import; return $?; fi
-  if CompWordsContainsArray "${cmds35[@]}"; then _picocli_flotilla_images_build; return $?; fi
-  if CompWordsContainsArray "${cmds34[@]}"; then _picocli_flotilla_cluster_ctr; return $?; fi
-  if CompWordsContainsArray "${cmds33[@]}"; then _picocli_flotilla_cluster_containerdup; return $?; fi
-  if CompWordsContainsArray "${cmds32[@]}"; then _picocli_flotilla_cluster_kubeconfig; return $?; fi
-  if CompWordsContainsArray "${cmds31[@]}"; then _picocli_flotilla_cluster_status; return $?; fi
-  if CompWordsContainsArray "${cmds30[@]}"; then _picocli_flotilla_cluster_down; return $?; fi
-  if CompWordsContainsArray "${cmds29[@]}"; then _picocli_flotilla_cluster_up; return $?; fi
-  if CompWordsContainsArray "${cmds28[@]}"; then _picocli_flotilla_dns_help; return $?; fi
-  if CompWordsContainsArray "${cmds27[@]}"; then _picocli_flotilla_dns_apply; return $?; fi
-  if CompWordsContainsArray "${cmds26[@]}"; then _picocli_flotilla_dns_hosts; return $?; fi
-  if CompWordsContainsArray "${cmds25[@]}"; then _picocli_flotilla_dns_render; return $?; fi
-  if CompWordsContainsArray "${cmds24[@]}"; then _picocli_flotilla_model_help; return $?; fi
-  if CompWordsContainsArray "${cmds23[@]}"; then _picocli_flotilla_model_show; return $?; fi
-  if CompWordsContainsArray "${cmds22[@]}"; then _picocli_flotilla_model_init; return $?; fi
-  if CompWordsContainsArray "${cmds21[@]}"; then _picocli_flotilla_certs_help; return $?; fi
+  if CompWordsContainsArray "${cmds43[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
+  if CompWordsContainsArray "${cmds42[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
+  if CompWordsContainsArray "${cmds41[@]}"; then _picocli_flotilla_images_import; return $?; fi
+  if CompWordsContainsArray "${cmds40[@]}"; then _picocli_flotilla_images_build; return $?; fi
+  if CompWordsContainsArray "${cmds39[@]}"; then _picocli_flotilla_cluster_ctr; return $?; fi
+  if CompWordsContainsArray "${cmds38[@]}"; then _picocli_flotilla_cluster_containerdup; return $?; fi
+  if CompWordsContainsArray "${cmds37[@]}"; then _picocli_flotilla_cluster_kubeconfig; return $?; fi
+  if CompWordsContainsArray "${cmds36[@]}"; then _picocli_flotilla_cluster_status; return $?; fi
+  if CompWordsContainsArray "${cmds35[@]}"; then _picocli_flotilla_cluster_down; return $?; fi
+  if CompWordsContainsArray "${cmds34[@]}"; then _picocli_flotilla_cluster_up; return $?; fi
+  if CompWordsContainsArray "${cmds33[@]}"; then _picocli_flotilla_controller_enroll_token_create; return $?; fi
+  if CompWordsContainsArray "${cmds32[@]}"; then _picocli_flotilla_controller_enroll_revoke; return $?; fi
+  if CompWordsContainsArray "${cmds31[@]}"; then _picocli_flotilla_controller_enroll_token; return $?; fi
+  if CompWordsContainsArray "${cmds30[@]}"; then _picocli_flotilla_controller_enroll; return $?; fi
+  if CompWordsContainsArray "${cmds29[@]}"; then _picocli_flotilla_dns_help; return $?; fi
+  if CompWordsContainsArray "${cmds28[@]}"; then _picocli_flotilla_dns_apply; return $?; fi
+  if CompWordsContainsArray "${cmds27[@]}"; then _picocli_flotilla_dns_hosts; return $?; fi
+  if CompWordsContainsArray "${cmds26[@]}"; then _picocli_flotilla_dns_render; return $?; fi
+  if CompWordsContainsArray "${cmds25[@]}"; then _picocli_flotilla_model_help; return $?; fi
+  if CompWordsContainsArray "${cmds24[@]}"; then _picocli_flotilla_model_show; return $?; fi
+  if CompWordsContainsArray "${cmds23[@]}"; then _picocli_flotilla_model_init; return $?; fi
+  if CompWordsContainsArray "${cmds22[@]}"; then _picocli_flotilla_certs_help; return $?; fi
+  if CompWordsContainsArray "${cmds21[@]}"; then _picocli_flotilla_certs_enroll; return $?; fi
   if CompWordsContainsArray "${cmds20[@]}"; then _picocli_flotilla_certs_renew; return $?; fi
   if CompWordsContainsArray "${cmds19[@]}"; then _picocli_flotilla_certs_show; return $?; fi
   if CompWordsContainsArray "${cmds18[@]}"; then _picocli_flotilla_certs_sign; return $?; fi
@@ -422,7 +437,7 @@ function _picocli_flotilla_server() {
 
   local commands=""
   local flag_opts="'--export-every-round' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--termination-message' '--status-file'"
+  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local strategy_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
@@ -548,6 +563,12 @@ function _picocli_flotilla_server() {
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
       ;;
+    '--revoked-serials')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--reconnect-grace')
       return
       ;;
@@ -581,6 +602,21 @@ function _picocli_flotilla_server() {
       return $?
       ;;
     '--inline-model-bytes')
+      return
+      ;;
+    '--privacy-budget')
+      return
+      ;;
+    '--dp-delta')
+      return
+      ;;
+    '--dp-clip-norm')
+      return
+      ;;
+    '--dp-noise-multiplier')
+      return
+      ;;
+    '--dp-sampling-rate')
       return
       ;;
     '--termination-message')
@@ -758,7 +794,7 @@ function _picocli_flotilla_certs() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="init-ca issue csr sign show renew help"
+  local commands="init-ca issue csr sign show renew enroll help"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -973,9 +1009,9 @@ function _picocli_flotilla_controller() {
   local curr_word=${COMP_WORDS[COMP_CWORD]}
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
-  local commands=""
+  local commands="enroll"
   local flag_opts="'--all-namespaces' '--allow-ingress-address-override' '--pod-host-aliases' '--leader-election' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--health-port' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
+  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--health-port' '--enroll-federation' '--enroll-port' '--enroll-attempts-per-minute' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -1035,6 +1071,15 @@ function _picocli_flotilla_controller() {
       return
       ;;
     '--health-port')
+      return
+      ;;
+    '--enroll-federation')
+      return
+      ;;
+    '--enroll-port')
+      return
+      ;;
+    '--enroll-attempts-per-minute')
       return
       ;;
     '--lease-namespace')
@@ -1412,12 +1457,66 @@ function _picocli_flotilla_certs_renew() {
   fi
 }
 
+# Generates completions for the options and subcommands of the `enroll` subcommand.
+function _picocli_flotilla_certs_enroll() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'--force' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--domain' '--endpoint' '--renew' '--token-file' '--job' '--name' '--out'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--domain')
+      return
+      ;;
+    '--endpoint')
+      return
+      ;;
+    '--renew')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--token-file')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--job')
+      return
+      ;;
+    '--name')
+      return
+      ;;
+    '--out')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
 # Generates completions for the options and subcommands of the `help` subcommand.
 function _picocli_flotilla_certs_help() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="init-ca issue csr sign show renew"
+  local commands="init-ca issue csr sign show renew enroll"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -1637,6 +1736,129 @@ function _picocli_flotilla_dns_help() {
   local commands="render hosts apply"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `enroll` subcommand.
+function _picocli_flotilla_controller_enroll() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+
+  local commands="token revoke"
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts=""
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `token` subcommand.
+function _picocli_flotilla_controller_enroll_token() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+
+  local commands="create"
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts=""
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `revoke` subcommand.
+function _picocli_flotilla_controller_enroll_revoke() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--kubeconfig' '--controller-namespace' '--federation' '--organisation'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--kubeconfig')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--controller-namespace')
+      return
+      ;;
+    '--federation')
+      return
+      ;;
+    '--organisation')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `create` subcommand.
+function _picocli_flotilla_controller_enroll_token_create() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--kubeconfig' '--controller-namespace' '--federation' '--job' '--organisation' '--ttl' '--uses'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--kubeconfig')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--controller-namespace')
+      return
+      ;;
+    '--federation')
+      return
+      ;;
+    '--job')
+      return
+      ;;
+    '--organisation')
+      return
+      ;;
+    '--ttl')
+      return
+      ;;
+    '--uses')
+      return
+      ;;
+  esac
 
   if [[ "${curr_word}" == -* ]]; then
     COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )

@@ -46,10 +46,11 @@ public final class BulkUploadServer implements AutoCloseable {
    * {@code idleTimeout} bounds the time from connecting to a complete ticket and header, and the
    * time an upload may go without a byte (slowloris).
    */
-  public BulkUploadServer(InetSocketAddress address, TlsFiles tls, RoundCoordinator coordinator,
+  public BulkUploadServer(InetSocketAddress address, TlsFiles tls, java.nio.file.Path revokedSerials,
+      RoundCoordinator coordinator,
       PeerIdentityInterceptor identities, UploadPermits permits, ServerMetrics metrics, int maxHeaderBytes,
       int maxConnections, Duration idleTimeout) throws InterruptedException {
-    SslContext context = MutualTlsServers.bulkSslContext(tls);
+    SslContext context = MutualTlsServers.bulkSslContext(tls, revokedSerials);
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     this.executor = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "bulk-upload");

@@ -3,6 +3,7 @@ package dev.flotilla.server;
 import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.aggregation.StrategyOptions;
+import dev.flotilla.server.privacy.PrivacyBudget;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -40,7 +41,8 @@ public record ServerConfig(
     boolean exportEveryRound,
     int maxConcurrentUploads,
     WireEncoding updateEncoding,
-    int inlineModelBytes) {
+    int inlineModelBytes,
+    PrivacyBudget privacy) {
 
   /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
@@ -100,6 +102,14 @@ public record ServerConfig(
     // every way of making a configuration checks this, so a Krum round can never end with too few updates
     dev.flotilla.server.aggregation.Strategies.requireEnoughParties(strategy, new StrategyOptions(fedproxMu, serverLr,
         trimFraction, byzantineParties, krumSelect, admission.normBound()), minParties);
+    if (privacy != null && !strategy.equals("fedavg")) {
+      throw new IllegalArgumentException("--privacy-budget runs DP-FedAvg (clipped updates, each party weighing the "
+          + "same, Gaussian noise); it cannot be combined with --strategy " + strategy);
+    }
+    if (privacy != null && admission.normBound() != null) {
+      throw new IllegalArgumentException("--privacy-budget clips every update to --dp-clip-norm; drop "
+          + "--max-update-norm");
+    }
     if (!allowedParties.isEmpty() && allowedParties.size() < minParties) {
       throw new IllegalArgumentException("--allow-party lists " + allowedParties.size() + " parties, fewer than --min-parties " + minParties);
     }
@@ -157,6 +167,7 @@ public record ServerConfig(
     private int maxConcurrentUploads = 0;
     private WireEncoding updateEncoding = WireEncoding.FLOAT32;
     private int inlineModelBytes = DEFAULT_INLINE_MODEL_BYTES;
+    private PrivacyBudget privacy;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -189,6 +200,7 @@ public record ServerConfig(
     public Builder maxConcurrentUploads(int v) { maxConcurrentUploads = v; return this; }
     public Builder updateEncoding(WireEncoding v) { updateEncoding = v; return this; }
     public Builder inlineModelBytes(int v) { inlineModelBytes = v; return this; }
+    public Builder privacy(PrivacyBudget v) { privacy = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -197,7 +209,7 @@ public record ServerConfig(
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
           maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads,
-          updateEncoding, inlineModelBytes);
+          updateEncoding, inlineModelBytes, privacy);
     }
   }
 }

@@ -15,6 +15,7 @@ import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.admission.NormBound;
+import dev.flotilla.server.privacy.PrivacyBudget;
 import dev.flotilla.server.aggregation.Strategies;
 import dev.flotilla.server.aggregation.StrategyOptions;
 import dev.flotilla.server.metrics.ServerMetrics;
@@ -184,6 +185,12 @@ public final class ServerMain implements Callable<Integer> {
           + "enrollment is open: any party identity of the job may take a slot, up to --expected-parties.")
   Path allowPartyFile;
 
+  @Option(names = "--revoked-serials", paramLabel = "FILE",
+      description = "Revoked client certificates: one hex serial per line ('#' comments), as 'controller enroll revoke' "
+          + "writes them into the ConfigMap flotilla-revoked.DOMAIN; read again whenever the file changes. A listed "
+          + "certificate fails its next TLS handshake (alert certificate_revoked).")
+  Path revokedSerials;
+
   @Option(names = "--reconnect-grace", defaultValue = "10m", converter = dev.flotilla.protocol.cli.DurationConverter.class,
       description = "A party without a live Rounds stream for longer than this loses its slot (it may join again "
           + "while one is free) (default ${DEFAULT-VALUE}).")
@@ -246,6 +253,35 @@ public final class ServerMain implements Callable<Integer> {
           + "(1048576); 0 never inlines (default ${DEFAULT-VALUE}: at 1000 parties a round's TrainRequests hold "
           + "at most 64 MiB in flight).")
   int inlineModelBytes;
+
+  @Option(names = "--privacy-budget", paramLabel = "EPSILON",
+      description = "Run DP-FedAvg with this (epsilon, --dp-delta) budget: each update is clipped to --dp-clip-norm, "
+          + "every party weighs the same, Gaussian noise of std --dp-noise-multiplier x --dp-clip-norm / (expected "
+          + "participants) is added to the average, parties are sampled per round with --dp-sampling-rate; a Renyi-DP "
+          + "accountant charges each round, and a round that would take epsilon beyond the budget does not start: "
+          + "the job ends there, with the reason in its status. Off by default; needs --dp-clip-norm and "
+          + "--dp-noise-multiplier, --strategy fedavg and no --max-update-norm.")
+  Double privacyBudget;
+
+  @Option(names = "--dp-delta", paramLabel = "DELTA",
+      description = "With --privacy-budget: the delta of the budget, in (0, 0.1]; choose it below 1 / (number of "
+          + "parties) (default 1e-5).")
+  Double dpDelta;
+
+  @Option(names = "--dp-clip-norm", paramLabel = "L2",
+      description = "With --privacy-budget: each update's L2 distance from the round's global model (over all "
+          + "tensors) is clipped to this bound, in (0, 1e6].")
+  Double dpClipNorm;
+
+  @Option(names = "--dp-noise-multiplier", paramLabel = "Z",
+      description = "With --privacy-budget: noise std over --dp-clip-norm on the sum of updates, in [0.01, 1000]; "
+          + "larger means fewer epsilon per round and noisier models.")
+  Double dpNoiseMultiplier;
+
+  @Option(names = "--dp-sampling-rate", paramLabel = "Q",
+      description = "With --privacy-budget: probability that each connected party is asked to train in a round "
+          + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties (default 1).")
+  Double dpSamplingRate;
 
   @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
       + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
@@ -336,6 +372,9 @@ public final class ServerMain implements Callable<Integer> {
     if (Files.exists(stateDir) && !Files.isDirectory(stateDir)) {
       throw new IllegalArgumentException("--state-dir " + stateDir + " is not a directory");
     }
+    if (revokedSerials != null && !Files.isReadable(revokedSerials)) {
+      throw new IllegalArgumentException("cannot read --revoked-serials " + revokedSerials);
+    }
     if (allowPartyFile != null && !Files.isReadable(allowPartyFile)) {
       throw new IllegalArgumentException("cannot read --allow-party-file " + allowPartyFile);
     }
@@ -345,11 +384,28 @@ public final class ServerMain implements Callable<Integer> {
     StrategyOptions options = new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect,
         admission.normBound());
     Strategies.byName(strategy, options); // validates the options the strategy uses
+    PrivacyBudget privacy = privacyBudget();
     return new ServerConfig(job, rounds, minParties, expectedParties == null ? minParties : expectedParties, joinGrace,
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
         maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding,
-        inlineModelBytes);
+        inlineModelBytes, privacy);
+  }
+
+  /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */
+  private PrivacyBudget privacyBudget() {
+    if (privacyBudget == null) {
+      if (dpDelta != null || dpClipNorm != null || dpNoiseMultiplier != null || dpSamplingRate != null) {
+        throw new IllegalArgumentException("the --dp-* flags take effect with --privacy-budget EPSILON; give the "
+            + "budget too");
+      }
+      return null;
+    }
+    if (dpClipNorm == null || dpNoiseMultiplier == null) {
+      throw new IllegalArgumentException("--privacy-budget needs --dp-clip-norm and --dp-noise-multiplier");
+    }
+    return new PrivacyBudget(privacyBudget, dpDelta == null ? PrivacyBudget.DEFAULT_DELTA : dpDelta, dpClipNorm,
+        dpNoiseMultiplier, dpSamplingRate == null ? PrivacyBudget.DEFAULT_SAMPLING_RATE : dpSamplingRate);
   }
 
   @Spec CommandSpec spec;
@@ -367,7 +423,7 @@ public final class ServerMain implements Callable<Integer> {
     Identity self = ownIdentity();
     ServerConfig config = config(self.job());
     ServerModule module = new ServerModule(config, new InetSocketAddress(bind, port), tlsFiles(),
-        new java.util.LinkedHashSet<>(trustedProxy));
+        new java.util.LinkedHashSet<>(trustedProxy)).revokedSerials(revokedSerials);
     Injector injector = Guice.createInjector(module);
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     // before the gRPC port, so every party that joins is offered it
@@ -393,6 +449,13 @@ public final class ServerMain implements Callable<Integer> {
         bind, server.port(), dev.flotilla.protocol.tls.BoringSsl.providerName(), self.job(), self.trustDomain(),
         stateDir.toAbsolutePath());
     log.info("job {}: aggregation kernels: {}", config.jobId(), dev.flotilla.protocol.tensor.FloatKernels.describe());
+    PrivacyBudget privacy = config.privacy();
+    if (privacy != null) {
+      log.info("job {}: DP-FedAvg: updates clipped to L2 {}, noise multiplier {}, parties sampled at rate {}; the "
+              + "budget epsilon {} at delta {} allows {} of the {} rounds", config.jobId(), privacy.clipNorm(),
+          privacy.noiseMultiplier(), privacy.samplingRate(), privacy.epsilonBudget(), privacy.delta(),
+          privacy.roundsAllowed(config.rounds()), config.rounds());
+    }
     coordinator.run();
     if (terminationMessage != null) {
       dev.flotilla.server.status.TerminationMessage.write(terminationMessage, coordinator.status());

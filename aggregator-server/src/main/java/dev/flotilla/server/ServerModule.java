@@ -38,6 +38,7 @@ public final class ServerModule extends AbstractModule {
   private final InetSocketAddress address;
   private final TlsFiles tls;
   private final java.util.Set<String> trustedProxies;
+  private java.nio.file.Path revokedSerials;
 
   public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
     this(config, address, tls, java.util.Set.of());
@@ -52,6 +53,15 @@ public final class ServerModule extends AbstractModule {
     this.address = address;
     this.tls = tls;
     this.trustedProxies = java.util.Set.copyOf(trustedProxies);
+  }
+
+  /**
+   * Refuse, in the TLS handshake, client certificates whose serial this file lists (re-read when it
+   * changes: the coordinator's revocations, see cert-manager's RevokedSerials); null: none.
+   */
+  public ServerModule revokedSerials(java.nio.file.Path file) {
+    this.revokedSerials = file;
+    return this;
   }
 
   @Override
@@ -69,6 +79,10 @@ public final class ServerModule extends AbstractModule {
 
   /** The job's strategy: --strategy with its options and --max-update-norm (aggregation/Strategies). */
   public static Strategy strategyOf(ServerConfig config) {
+    if (config.privacy() != null) {
+      return new dev.flotilla.server.aggregation.DpFedAvg(config.privacy(),
+          config.privacy().samplingRate() * config.expectedParties(), dev.flotilla.server.privacy.GaussianNoise::fresh);
+    }
     return Strategies.byName(config.strategy(), config.strategyOptions());
   }
 
@@ -103,13 +117,13 @@ public final class ServerModule extends AbstractModule {
   }
 
   /**
-   * Opens the bulk-upload port on {@code bulkAddress} with the gRPC port's certificate, CA and
-   * party rules, bounds (header as --max-message-kib, one connection per expected party and some
+   * Opens the bulk-upload port on {@code bulkAddress} with the gRPC port's certificate, CA,
+   * revocations and party rules, bounds (header as --max-message-kib, one connection per expected party and some
    * to spare, --bulk-idle-timeout) and upload permits; from then on parties that can use it are offered it.
    */
   public BulkUploadServer openBulkPort(com.google.inject.Injector injector, InetSocketAddress bulkAddress,
       java.time.Duration idleTimeout) throws InterruptedException {
-    return new BulkUploadServer(bulkAddress, tls, injector.getInstance(RoundCoordinator.class),
+    return new BulkUploadServer(bulkAddress, tls, revokedSerials, injector.getInstance(RoundCoordinator.class),
         PeerIdentityInterceptor.partiesOf(tls.identity()), injector.getInstance(UploadPermits.class),
         injector.getInstance(ServerMetrics.class), config.maxMessageBytes(), config.expectedParties() + 16,
         idleTimeout);
@@ -127,7 +141,7 @@ public final class ServerModule extends AbstractModule {
       t.setDaemon(true);
       return t;
     });
-    var builder = MutualTlsServers.forAddress(address, tls)
+    var builder = MutualTlsServers.forAddress(address, tls, revokedSerials)
         .executor(executor)
         // a party that vanished without closing its connection is noticed within ~40 s; the ping's answer
         // may wait 20 s, since a server busy with a thousand uploads reads it late (10 s dropped healthy parties)

@@ -48,6 +48,33 @@ class ServerMainTest {
   }
 
   @Test
+  @DisplayName("privacy flags: a budget without clip norm or noise multiplier, a --dp-* flag without a budget, values out "
+      + "of range and a budget beside another strategy or --max-update-norm are usage errors (exit 2) with one line")
+  void privacyFlags() {
+    String[] tls = {"--cert", "a", "--key", "b", "--ca", "c"};
+    java.util.function.Function<String[], String> refusal = extra -> {
+      String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(tls), java.util.Arrays.stream(extra))
+          .toArray(String[]::new);
+      Result r = run(args);
+      assertThat(r.code()).isEqualTo(2);
+      return r.err().strip();
+    };
+    assertThat(refusal.apply(new String[] {"--privacy-budget", "4"})).isEqualTo("flotilla server: --privacy-budget needs "
+        + "--dp-clip-norm and --dp-noise-multiplier (see 'flotilla server --help')");
+    assertThat(refusal.apply(new String[] {"--dp-delta", "1e-6"})).isEqualTo("flotilla server: the --dp-* flags take "
+        + "effect with --privacy-budget EPSILON; give the budget too (see 'flotilla server --help')");
+    assertThat(refusal.apply(new String[] {"--privacy-budget", "4", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1",
+        "--dp-sampling-rate", "0"})).isEqualTo("flotilla server: --dp-sampling-rate must be in (0, 1], got 0.0 "
+            + "(see 'flotilla server --help')");
+    assertThat(refusal.apply(new String[] {"--privacy-budget", "4", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1",
+        "--strategy", "median"})).startsWith("flotilla server: --privacy-budget runs DP-FedAvg").endsWith(
+            "it cannot be combined with --strategy median (see 'flotilla server --help')");
+    assertThat(refusal.apply(new String[] {"--privacy-budget", "4", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1",
+        "--max-update-norm", "3"})).isEqualTo("flotilla server: --privacy-budget clips every update to --dp-clip-norm; "
+            + "drop --max-update-norm (see 'flotilla server --help')");
+  }
+
+  @Test
   @DisplayName("robust strategy options out of range, and Krum with too few parties per round, are refused with one line")
   void robustStrategyFlags() {
     Result trim = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "trimmed-mean", "--trim-fraction", "0.5");

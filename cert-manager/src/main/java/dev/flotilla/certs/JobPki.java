@@ -29,12 +29,20 @@ public final class JobPki {
 
   /** A new CA (written to {@code directory/ca}) and the aggregator's credentials ({@code directory/server}). */
   public static JobPki create(Path directory, String domain, String job) {
-    CertificateAuthority authority = CertificateAuthority.createRoot("Flotilla CA of job " + job, LIFETIME,
-        KeyType.EC_P256);
+    CertificateAuthority authority = newAuthority("Flotilla CA of job " + job, LIFETIME);
     authority.writeTo(directory.resolve("ca"));
     JobPki pki = new JobPki(directory, domain, job, authority);
     pki.issue(LeafRequest.builder(Identity.server(domain, job, job)).dnsNames(pki.serverName()), "server");
     return pki;
+  }
+
+  /**
+   * A root CA of the kind every JobPki has (EC P-256), in memory only: for tests that need a CA object
+   * rather than a job's files, a second CA to be refused, or a lifetime other than {@link #LIFETIME}
+   * (leaves are cut to their CA's expiry).
+   */
+  public static CertificateAuthority newAuthority(String commonName, Duration lifetime) {
+    return CertificateAuthority.createRoot(commonName, lifetime, KeyType.EC_P256);
   }
 
   public String domain() {
@@ -91,7 +99,11 @@ public final class JobPki {
     return issue(LeafRequest.builder(identity), dirName);
   }
 
-  private Path issue(LeafRequest.Builder request, String dirName) {
+  /**
+   * Credentials of any request (extra DNS names, a wildcard, an identity of another job), signed by the
+   * job's CA with the job's lifetime and key type, written to {@code directory/dirName}.
+   */
+  public Path issue(LeafRequest.Builder request, String dirName) {
     Path dir = directory.resolve(dirName);
     authority.issue(request.lifetime(LIFETIME).keyType(KeyType.EC_P256).build()).writeTo(dir);
     return dir;

@@ -106,12 +106,17 @@ public final class Pem {
   }
 
   public static PKCS10CertificationRequest readCsr(Path file) {
-    for (Object o : parseObjects(readText(file), file.toString())) {
+    return parseCsr(readText(file), file.toString());
+  }
+
+  /** The first certificate signing request in PEM text (e.g. a request body); {@code source} names it in refusals. */
+  public static PKCS10CertificationRequest parseCsr(String pem, String source) {
+    for (Object o : parseObjects(pem, source)) {
       if (o instanceof PKCS10CertificationRequest) {
         return (PKCS10CertificationRequest) o;
       }
     }
-    throw new PkiException("no certificate signing request in " + file);
+    throw new PkiException("no certificate signing request in " + source);
   }
 
   static String readText(Path file) {

@@ -37,7 +37,7 @@ class CsrFuzzTest {
 
   static final String DOMAIN = "fuzz.example.org";
   private static final CertificateAuthority CA =
-      CertificateAuthority.createRoot("fuzz-ca", Duration.ofDays(2), KeyType.EC_P256);
+      JobPki.newAuthority("fuzz-ca", Duration.ofDays(2));
   private static final KeyPair HOLDER = KeyType.EC_P256.generate();
   private static final ContentSigner HOLDER_SIGNER = signer(HOLDER.getPrivate());
   static final String JOB = "job1";

@@ -32,7 +32,7 @@ final class CsrSeeds {
     write(csrs.resolve("rsa-2048"), der(CertificateSigningRequest.create(Identity.party(d, "job2", "carol"),
         List.of("carol.party." + d), KeyType.RSA_2048)));
 
-    CertificateAuthority ca = CertificateAuthority.createRoot("seed-ca", Duration.ofDays(1), KeyType.EC_P256);
+    CertificateAuthority ca = JobPki.newAuthority("seed-ca", Duration.ofDays(1));
     IssuedCertificate leaf = ca.issue(LeafRequest.builder(Identity.party(d, job, "alice"))
         .dnsNames("alice.party." + d).build());
     IssuedCertificate server = ca.issue(LeafRequest.builder(Identity.server(d, job, job))

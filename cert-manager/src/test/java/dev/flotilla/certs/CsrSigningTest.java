@@ -20,7 +20,7 @@ class CsrSigningTest {
 
   @BeforeAll
   static void createCa() {
-    ca = CertificateAuthority.createRoot("CSR CA", Duration.ofDays(30), KeyType.EC_P256);
+    ca = JobPki.newAuthority("CSR CA", Duration.ofDays(30));
   }
 
   private static CertificateSigningRequest partyCsr(String name, String... dns) {

@@ -57,10 +57,10 @@ class IdentityTest {
   @Test
   @DisplayName("a certificate's identity is its one URI SAN; none, or several, give no identity")
   void ofCertificate() {
-    CertificateAuthority ca = CertificateAuthority.createRoot("Id CA", Duration.ofDays(1), KeyType.EC_P256);
+    CertificateAuthority ca = JobPki.newAuthority("Id CA", Duration.ofDays(1));
     var cert = ca.issue(LeafRequest.builder(Identity.party("example.org", "j", "a")).build()).certificate();
     assertThat(Identity.of(cert)).isEqualTo(Identity.party("example.org", "j", "a"));
-    var ca2 = CertificateAuthority.createRoot("No URI", Duration.ofDays(1), KeyType.EC_P256);
+    var ca2 = JobPki.newAuthority("No URI", Duration.ofDays(1));
     assertThatThrownBy(() -> Identity.of(ca2.certificate()))
         .hasMessageContaining("carries 0 URI SANs; a Flotilla identity is exactly one spiffe:// URI");
   }

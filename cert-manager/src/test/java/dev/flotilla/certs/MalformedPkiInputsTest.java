@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 class MalformedPkiInputsTest {
   private static final KeyPair REQUESTER = KeyType.EC_P256.generate();
   private static final CertificateAuthority CA =
-      CertificateAuthority.createRoot("malformed-inputs-ca", Duration.ofDays(1), KeyType.EC_P256);
+      JobPki.newAuthority("malformed-inputs-ca", Duration.ofDays(1));
 
   @Test
   @DisplayName("a CSR signed by its key whose SAN extension is not valid DER is refused with PkiException naming the SANs")

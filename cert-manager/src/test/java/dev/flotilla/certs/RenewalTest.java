@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RenewalTest {
-  private final CertificateAuthority ca = CertificateAuthority.createRoot("Renew CA", Duration.ofDays(365), KeyType.EC_P256);
+  private final CertificateAuthority ca = JobPki.newAuthority("Renew CA", Duration.ofDays(365));
 
   @Test
   @DisplayName("a certificate is due for renewal at two thirds of its lifetime, not before")
@@ -84,7 +84,7 @@ class RenewalTest {
   void forceAndForeign(@TempDir Path dir) {
     ca.issue(LeafRequest.builder(Identity.server("example.org", "s", "s")).dnsNames("s.server.example.org").build()).writeTo(dir);
     assertThat(new CertificateRenewer(ca).renewIfDue(dir, true)).isPresent();
-    CertificateAuthority other = CertificateAuthority.createRoot("Other", Duration.ofDays(1), KeyType.EC_P256);
+    CertificateAuthority other = JobPki.newAuthority("Other", Duration.ofDays(1));
     assertThatThrownBy(() -> new CertificateRenewer(other).renewIfDue(dir, true))
         .isInstanceOf(PkiException.class)
         .hasMessageContaining("tls.crt was not issued by the CA 'Other'");

@@ -3,6 +3,11 @@ package dev.flotilla.controller;
 import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.common.logging.Logging;
+import dev.flotilla.controller.enroll.AttemptLimiter;
+import dev.flotilla.controller.enroll.EnrollCommand;
+import dev.flotilla.controller.enroll.EnrollmentServer;
+import dev.flotilla.controller.enroll.EnrollmentService;
+import dev.flotilla.controller.enroll.EnrollmentStore;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.NetworkPolicyModel;
@@ -33,6 +38,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,7 +59,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
 /** {@code bin/flotilla controller}: runs the IflearnerJob controller in or outside a cluster. */
-@Command(name = "flotilla controller", sortOptions = false,
+@Command(name = "flotilla controller", sortOptions = false, subcommands = EnrollCommand.class,
     description = {
         "Runs the IflearnerJob controller: for each job it issues certificates, publishes CoreDNS records,",
         "and keeps a Service, an Ingress (or a Gateway API TLSRoute), a Pod and a NetworkPolicy in place. It",
@@ -153,6 +159,19 @@ public final class ControllerMain implements Callable<Integer> {
   @Option(names = "--health-port", defaultValue = "8081", description = "port of /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}; 0 = off)")
   int healthPort;
 
+  @Option(names = "--enroll-federation", paramLabel = "NS/DOMAIN",
+      description = "serve the enrollment endpoint of this federation (the job namespace whose CA signs, and the trust "
+          + "domain): https://flotilla-enroll.server.DOMAIN, routed to --enroll-port like an aggregator's host; parties "
+          + "enroll with tokens from 'controller enroll token create' (default: no endpoint)")
+  String enrollFederation;
+
+  @Option(names = "--enroll-port", defaultValue = "8443", description = "port of the enrollment endpoint (default: ${DEFAULT-VALUE})")
+  int enrollPort;
+
+  @Option(names = "--enroll-attempts-per-minute", paramLabel = "N", defaultValue = "30",
+      description = "enrollment and renewal attempts allowed per client address and minute (default: ${DEFAULT-VALUE})")
+  int enrollAttemptsPerMinute;
+
   @Option(names = "--leader-election", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "hold a Lease so only one replica reconciles (default: on)")
   boolean leaderElection;
@@ -214,7 +233,8 @@ public final class ControllerMain implements Callable<Integer> {
          Controller controller = new Controller(client, config, metrics, progressInterval);
          HealthServer health = healthPort > 0
              ? new HealthServer("0.0.0.0", healthPort,
-                 () -> Readiness.of(probe.problem(), leaderElection, leading.get(), controller.isSynced()), registry) : null) {
+                 () -> Readiness.of(probe.problem(), leaderElection, leading.get(), controller.isSynced()), registry) : null;
+         EnrollmentServer enrollment = enrollmentServer(client, config)) {
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "flotilla-shutdown"));
       LOG.info("connected to {}{}", clientConfig.getMasterUrl(), health == null ? "" : "; probes and metrics on :" + health.port());
       PublishPolicy publish = config.publish();
@@ -252,6 +272,20 @@ public final class ControllerMain implements Callable<Integer> {
       election.close(); // releases the Lease on a clean stop, so a standby takes over at once
       return leading.get() ? 0 : 1;
     }
+  }
+
+  /** The enrollment endpoint when --enroll-federation names one (every replica serves it: its state is in the API server). */
+  private EnrollmentServer enrollmentServer(KubernetesClient client, ControllerConfig config) throws IOException {
+    if (enrollFederation == null) {
+      return null;
+    }
+    java.time.Clock clock = java.time.Clock.systemUTC();
+    EnrollmentService service = new EnrollmentService(EnrollmentService.Federation.parse(enrollFederation),
+        new dev.flotilla.controller.operator.CertificateAuthorities(client, config.controllerNamespace(),
+            dev.flotilla.controller.operator.ObservedState.direct(client, config.controllerNamespace())),
+        new EnrollmentStore(client, config.controllerNamespace()), clock);
+    return new EnrollmentServer(new InetSocketAddress("0.0.0.0", enrollPort), service,
+        new AttemptLimiter(enrollAttemptsPerMinute, Duration.ofMinutes(1), clock), clock);
   }
 
   /**

@@ -4,7 +4,6 @@ import static dev.flotilla.testing.RealServer.CHROMIUM;
 import static dev.flotilla.testing.RealServer.FASHION_MNIST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.demo.ChildProcess;
 import dev.flotilla.demo.FlotillaJars;
@@ -12,17 +11,13 @@ import dev.flotilla.demo.ProcessGroup;
 import dev.flotilla.testing.HeadlessChromium;
 import dev.flotilla.testing.RequiresRealServers;
 import dev.flotilla.testing.StatusViewPage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +33,6 @@ import org.openqa.selenium.chrome.ChromeDriver;
 class WebViewIT {
 
   private static final int ROUNDS = 3;
-  private static final Pattern LIVE_VIEW = Pattern.compile("live view +(http://127\\.0\\.0\\.1:[0-9]+/)");
 
   private final FlotillaJars jars = Federations.jars();
 
@@ -47,32 +41,23 @@ class WebViewIT {
       + "round while the job runs; the HTML report beside report.json shows the finished job with a point per round")
   void livePageAndReport(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("report.json");
-    List<StatusViewPage> seen = new ArrayList<>();
     try (ProcessGroup group = new ProcessGroup(dir.resolve("logs"))) {
       jars.requirePresent("demo", "aggregator-server", "party");
       List<String> command = new ArrayList<>(jars.javaCommand("demo", List.of(), List.of("--rounds",
           Integer.toString(ROUNDS), "--report", report.toString(),
           "--dir", dir.resolve("work").toString())));
       ChildProcess demo = group.start("demo", command, dir, Map.of(FlotillaJars.HOME_VARIABLE, jars.root().toString()));
-      String address = await("the demo prints its live view").atMost(Duration.ofMinutes(5))
-          .failFast("the demo exited", () -> !demo.isAlive())
-          .until(() -> liveView(demo.log()), Optional::isPresent).orElseThrow();
+      String address = LiveViewWatch.address(demo, Duration.ofMinutes(5));
 
       ChromeDriver browser = HeadlessChromium.start();
       try {
-        browser.get(address);
-        await("the demo finishes while Chromium shows its page").atMost(Duration.ofMinutes(15))
-            .pollInterval(Duration.ofMillis(200))
-            .until(() -> {
-              seen.add(StatusViewPage.read(browser));
-              return !demo.isAlive();
-            });
+        List<StatusViewPage> seen = LiveViewWatch.lookUntilExit(browser, address, demo, Duration.ofMinutes(15));
         OptionalInt exit = demo.waitFor(10, TimeUnit.SECONDS);
         if (exit.isEmpty() || exit.getAsInt() != 0) {
           fail("demo " + (exit.isEmpty() ? "still running" : "exited " + exit.getAsInt()) + "\n" + demo.tail(80));
         }
 
-        assertLivePage(seen);
+        LiveViewWatch.assertPointPerRound(seen, ROUNDS, List.of("party-1", "party-2", "party-3"));
 
         Path html = dir.resolve("report.html");
         assertThat(demo.log()).contains("HTML report      " + html);
@@ -89,34 +74,5 @@ class WebViewIT {
         browser.quit();
       }
     }
-  }
-
-  /** Every look at the page: as many points as rounds completed; every round seen; the parties listed, connected. */
-  private static void assertLivePage(List<StatusViewPage> seen) {
-    List<StatusViewPage> rendered = seen.stream().filter(page -> page.roundsCompleted() >= 0).toList();
-    assertThat(rendered).as("looks at the rendered page").isNotEmpty();
-    for (StatusViewPage page : rendered) {
-      int rounds = page.roundsCompleted();
-      assertThat(page.points()).as("points while %s", page.progress())
-          .isEqualTo(Map.of("accuracy", rounds, "loss", rounds, "time", rounds, "up", rounds, "down", rounds));
-    }
-    List<Integer> progression = rendered.stream().map(StatusViewPage::roundsCompleted).distinct().toList();
-    System.out.printf("WebViewIT: %d looks at the live page showed rounds completed %s%n", rendered.size(), progression);
-    assertThat(progression).as("rounds completed, in the order the page showed them").isSorted();
-    // each round's point appeared on the live page; the last may land as the server exits, the report has it
-    for (int round = 1; round < ROUNDS; round++) {
-      assertThat(progression).as("rounds completed, in the order the page showed them").contains(round);
-    }
-    assertThat(rendered).as("a look with the three parties connected").anySatisfy(page -> {
-      assertThat(page.partyNames()).containsExactlyInAnyOrder("party-1", "party-2", "party-3");
-      assertThat(page.parties()).allSatisfy(row -> assertThat(row.get(1)).isEqualTo("connected"));
-      assertThat(page.source()).startsWith("live: updated");
-      assertThat(page.chartWidth()).isEqualTo(420);
-    });
-  }
-
-  private static Optional<String> liveView(String log) {
-    Matcher m = LIVE_VIEW.matcher(log);
-    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 }

@@ -143,7 +143,9 @@ final class Enrollment {
       job.awaitingFinalEvaluation.add(name);
       finish(party);
     } else if (open != null && !open.isClosed() && !open.hasSubmitted(name)
-        && !job.excludedUntilRoundCompletes.contains(name)) {
+        && !job.excludedUntilRoundCompletes.contains(name)
+        && (job.sampling == null || open.isParticipant(name))) {
+      // (in a DP round only a sampled party, back from a broken connection: a second draw would raise its chance)
       // a late joiner or a party back from a broken connection takes part in the open round
       open.addParticipant(name);
       job.train(party, open.round, job.trainRequest(open.round));

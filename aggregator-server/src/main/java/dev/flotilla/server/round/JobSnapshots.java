@@ -58,7 +58,9 @@ final class JobSnapshots {
         job.metrics.bytesUp(),
         job.metrics.bytesDown(),
         job.tlsProvider,
-        job.clock.millis());
+        job.clock.millis(),
+        job.privacy == null ? null : job.privacy.status(job.roundsCompleted, config.rounds()),
+        job.endReason);
   }
 
   private static String absolute(Path path) {

@@ -49,6 +49,10 @@ final class JobState {
   final ServerMetrics metrics;
   final Clock clock;
   final String tlsProvider;
+  /** The job's differential-privacy budget, or null for a job without one. */
+  final dev.flotilla.server.privacy.PrivacyBudget privacy;
+  /** Who is asked to train in a DP round (null without a budget: every connected party). */
+  final dev.flotilla.server.privacy.PartySampling sampling;
 
   int roundsCompleted;
   boolean finished;
@@ -63,6 +67,8 @@ final class JobState {
   final UploadTickets tickets;
   /** The exported final model once written, else null. */
   Path exportedFinal;
+  /** Why the job ended before its last round (its privacy budget), else null. */
+  String endReason;
 
   JobState(ServerConfig config, ModelSource source, Strategy strategy, PartyRegistry parties, GlobalModelHolder model,
       CheckpointStore checkpoints, StateWriter writer, ServerMetrics metrics, Clock clock, String tlsProvider) {
@@ -80,6 +86,9 @@ final class JobState {
     this.metrics = metrics;
     this.clock = clock;
     this.tlsProvider = tlsProvider;
+    this.privacy = config.privacy();
+    this.sampling = privacy == null ? null
+        : new dev.flotilla.server.privacy.PartySampling(privacy.samplingRate(), new java.security.SecureRandom());
   }
 
   /**

@@ -57,6 +57,9 @@ final class RoundLoop {
       job.writeStatus();
       boolean finishedHere = false;
       while (job.roundsCompleted < job.config.rounds()) {
+        if (budgetExhausted()) {
+          break;
+        }
         job.writer.requireHealthy();
         awaitQuorum();
         runRound();
@@ -66,6 +69,22 @@ final class RoundLoop {
     } finally {
       job.lock.unlock();
     }
+  }
+
+  /**
+   * Whether the next round would take epsilon beyond the job's privacy budget; if so, the job ends
+   * here with that reason (in its status and termination message). Epsilon depends only on the
+   * rounds completed, so a restarted job ends at the same round.
+   */
+  private boolean budgetExhausted() {
+    String refusal = job.privacy == null ? null : job.privacy.refusal(job.roundsCompleted + 1);
+    if (refusal == null) {
+      return false;
+    }
+    job.endReason = refusal;
+    log.warn("job {}: {}; the job ends after {} of {} rounds", job.jobId, refusal, job.roundsCompleted,
+        job.config.rounds());
+    return true;
   }
 
   private void awaitQuorum() throws InterruptedException {
@@ -119,8 +138,10 @@ final class RoundLoop {
     lateOrDropped.putAll(collection.lateOrDropped(job.parties::isConnected));
     Map<String, PartyOutcome.Submitted> submitted = collection.submitted();
     int round = collection.round.number();
+    // a DP round is released whatever arrived (its fixed denominator needs no quorum): retrying until
+    // enough parties answered would make a party's chance of being in the released round exceed the sampling rate
     String failure = collection.taint() != null ? collection.taint()
-        : submitted.size() < job.config.minParties()
+        : job.privacy == null && submitted.size() < job.config.minParties()
             ? submitted.size() + " updates arrived, --min-parties is " + job.config.minParties() : null;
     if (failure == null) {
       awaitWrittenBeforeCurrentVersion();
@@ -183,7 +204,8 @@ final class RoundLoop {
     job.tickets.startAttempt();
     dev.flotilla.protocol.v1.TrainRequest request = job.trainRequest(round); // one message (and model copy) for all
     for (Party p : job.parties.all()) {
-      if (p.connected() && !job.excludedUntilRoundCompletes.contains(p.name)) {
+      if (p.connected() && !job.excludedUntilRoundCompletes.contains(p.name)
+          && (job.sampling == null || job.sampling.draw())) {
         collection.addParticipant(p.name);
         job.train(p, round, request);
       }

@@ -24,6 +24,15 @@ final class StatusSummary {
     line(out, "  accuracy initial %s, final %s%s", percent(s.initialAccuracy()), percent(s.finalAccuracy()),
         s.finalEvaluations().isEmpty() ? "" : " (" + s.finalEvaluations().size() + " final evaluations)");
     line(out, "  traffic %s up, %s down", bytes(s.bytesUp()), bytes(s.bytesDown()));
+    if (s.privacy() != null) {
+      var p = s.privacy();
+      line(out, "  privacy: epsilon %.4g spent of %s (delta %s), %d rounds allowed; clip norm %s, noise multiplier "
+          + "%s, sampling rate %s", p.epsilonSpent(), p.epsilonBudget(), p.delta(), p.roundsAllowed(), p.clipNorm(),
+          p.noiseMultiplier(), p.samplingRate());
+    }
+    if (s.endReason() != null) {
+      line(out, "  ended early: %s", s.endReason());
+    }
     if (s.exportedModel() != null) {
       line(out, "  exported %s", s.exportedModel());
     }

@@ -9,12 +9,10 @@ import dev.flotilla.protocol.model.Safetensors;
 import dev.flotilla.protocol.model.TensorSpec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,23 +82,5 @@ class ModelCommandTest {
     assertThat(unknown.code()).isEqualTo(2);
     assertThat(unknown.err()).startsWith("flotilla model init: --model: unknown model 'gpt'");
     assertThat(dir.resolve("x")).doesNotExist();
-  }
-
-  @Test
-  @DisplayName("bin/flotilla model --help prints the usage without Maven or a built jar")
-  void scriptHelp() throws Exception {
-    Path script = Path.of("..", "bin", "flotilla").toAbsolutePath().normalize();
-    // a PATH with only what the help path needs: no mvn, no java
-    Path bin = Files.createDirectories(dir.resolve("bin"));
-    for (String tool : List.of("dirname", "cat")) {
-      Files.createSymbolicLink(bin.resolve(tool), Path.of("/usr/bin", tool));
-    }
-    ProcessBuilder pb = new ProcessBuilder("/bin/bash", script.toString(), "model", "--help").redirectErrorStream(true);
-    pb.environment().put("PATH", bin.toString());
-    Process p = pb.start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(output).isZero();
-    assertThat(output).contains("bin/flotilla model init --model NAME [--seed S] --out FILE", "bin/flotilla model show FILE");
   }
 }

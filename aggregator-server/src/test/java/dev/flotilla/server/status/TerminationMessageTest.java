@@ -26,7 +26,7 @@ class TerminationMessageTest {
         Map.of(MetricNames.ACCURACY, 0.78, MetricNames.LOSS, 0.6), 3.0, 0.01, RoundTimes.UNKNOWN, 2_000L);
     return new JobStatus("fashion", "mlp", null, "/state/model-final.safetensors", null, "fedavg", 2, 2, true, 2,
         "allow-list", List.of("a", "b", "c"), 3, List.of("a", "b", "c"), List.of("a", "b", "c"), null, 0.1,
-        List.of(0.78, 0.83), 0.83, List.of(), List.of(r1, r2), Map.of(), 10L, 20L, "BoringSSL", 3_000L);
+        List.of(0.78, 0.83), 0.83, List.of(), List.of(r1, r2), Map.of(), 10L, 20L, "BoringSSL", 3_000L, null, null);
   }
 
   @Test
@@ -36,7 +36,7 @@ class TerminationMessageTest {
     Files.writeString(file, "x".repeat(5000));
     TerminationMessage.write(file, finished());
     assertThat(StatusJson.readSummary(Files.readString(file)))
-        .isEqualTo(new JobSummary("fashion", 2, 2, true, 3, 3, 0.83, 0.6, 0.83, 2_000L, 3_000L));
+        .isEqualTo(new JobSummary("fashion", 2, 2, true, 3, 3, 0.83, 0.6, 0.83, 2_000L, 3_000L, null, null));
   }
 
   @Test

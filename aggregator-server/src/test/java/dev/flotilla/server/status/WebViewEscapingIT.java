@@ -60,7 +60,7 @@ class WebViewEscapingIT {
     return new JobStatus("<i>job</i>", "mlp", null, null, null, "fedavg", 2, 4, false, 2, "open", null, 3, parties,
         List.of(SCRIPT_NAME, IMAGE_NAME), 3, 0.1, Arrays.asList(0.6, null), null,
         List.of(LateOrDropped.of(r1), LateOrDropped.of(r2)), List.of(r1, r2), Map.of(), 2_500_000, 4_000_000,
-        "BoringSSL", 3_000L);
+        "BoringSSL", 3_000L, null, null);
   }
 
   @BeforeEach

@@ -23,6 +23,7 @@ import picocli.CommandLine;
       SignCommand.class,
       ShowCommand.class,
       RenewCommand.class,
+      EnrollCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class CertsCommand implements Runnable {
@@ -31,7 +32,7 @@ public final class CertsCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing subcommand (init-ca, issue, csr, sign, show, renew)");
+        "missing subcommand (init-ca, issue, csr, sign, show, renew, enroll)");
   }
 
   public static void main(String[] args) {

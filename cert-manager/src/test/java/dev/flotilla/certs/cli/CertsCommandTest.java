@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Certificates;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.Pem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -238,7 +238,7 @@ class CertsCommandTest {
     @Test
     @DisplayName("an expired CA")
     void expiredCa() throws Exception {
-      CertificateAuthority shortLived = CertificateAuthority.createRoot("Brief CA", Duration.ofSeconds(1), KeyType.EC_P256);
+      CertificateAuthority shortLived = JobPki.newAuthority("Brief CA", Duration.ofSeconds(1));
       Path expiredDir = tmp.resolve("expired-ca");
       shortLived.writeTo(expiredDir);
       Instant notAfter = shortLived.certificate().getNotAfter().toInstant();

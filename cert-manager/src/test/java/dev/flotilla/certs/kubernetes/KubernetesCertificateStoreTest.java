@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.IssuedCertificate;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.JobPki;
+import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.kubernetes.KubernetesCertificateStore.Outcome;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -37,7 +37,7 @@ class KubernetesCertificateStoreTest {
 
   @BeforeAll
   static void issue() {
-    ca = CertificateAuthority.createRoot("Store CA", Duration.ofDays(30), KeyType.EC_P256);
+    ca = JobPki.newAuthority("Store CA", Duration.ofDays(30));
     server = ca.issue(LeafRequest.builder(Identity.server("example.org", "job1", "job1")).dnsNames("*.server.example.org").build());
   }
 
@@ -96,7 +96,7 @@ class KubernetesCertificateStoreTest {
   @Test
   @DisplayName("a CA bundle ConfigMap holds ca.crt in PEM, is idempotent and labelled, and reads back every CA")
   void caBundle() {
-    CertificateAuthority next = CertificateAuthority.createRoot("Next CA", Duration.ofDays(30), KeyType.EC_P256);
+    CertificateAuthority next = JobPki.newAuthority("Next CA", Duration.ofDays(30));
     List<java.security.cert.X509Certificate> bundle = List.of(ca.certificate(), next.certificate());
     assertThat(store().writeCaBundle("ns4", "flotilla-ca", bundle, Map.of(), OWNER)).isEqualTo(Outcome.CREATED);
     assertThat(store().writeCaBundle("ns4", "flotilla-ca", bundle, Map.of(), OWNER)).isEqualTo(Outcome.UNCHANGED);

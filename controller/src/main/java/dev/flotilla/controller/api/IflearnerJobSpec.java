@@ -63,6 +63,10 @@ public class IflearnerJobSpec {
   @JsonPropertyDescription("Port of the aggregator's Prometheus metrics (server role; default 9090, 0 = none).")
   private Integer metricsPort;
 
+  @JsonPropertyDescription("A differential-privacy budget the aggregator keeps (server role, Flotilla image): "
+      + "DP-FedAvg with clipping, Gaussian noise and a Renyi-DP accountant; no round starts beyond the budget.")
+  private PrivacySpec privacy;
+
   public String getSchedulerName() {
     return schedulerName;
   }
@@ -149,5 +153,13 @@ public class IflearnerJobSpec {
 
   public void setMetricsPort(Integer metricsPort) {
     this.metricsPort = metricsPort;
+  }
+
+  public PrivacySpec getPrivacy() {
+    return privacy;
+  }
+
+  public void setPrivacy(PrivacySpec privacy) {
+    this.privacy = privacy;
   }
 }

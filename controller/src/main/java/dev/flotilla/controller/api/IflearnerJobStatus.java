@@ -19,7 +19,7 @@ public class IflearnerJobStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
-  @JsonPropertyDescription("HostAccepted, CertificatesReady, DNSReady, ServiceReady, IngressReady, NetworkPolicyReady, PodReady.")
+  @JsonPropertyDescription("HostAccepted, PrivacyAccepted (with spec.privacy), CertificatesReady, DNSReady, ServiceReady, IngressReady, NetworkPolicyReady, PodReady.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Where peers reach the job: host:443 through the ingress.")
@@ -51,6 +51,28 @@ public class IflearnerJobStatus {
 
   @JsonPropertyDescription("When the last round completed (RFC 3339).")
   private String lastRoundTime;
+
+  @JsonPropertyDescription("Differential-privacy epsilon the completed rounds have spent (jobs with spec.privacy).")
+  private Double epsilonSpent;
+
+  @JsonPropertyDescription("Why the aggregator ended the job before its last round (e.g. its privacy budget).")
+  private String endReason;
+
+  public Double getEpsilonSpent() {
+    return epsilonSpent;
+  }
+
+  public void setEpsilonSpent(Double epsilonSpent) {
+    this.epsilonSpent = epsilonSpent;
+  }
+
+  public String getEndReason() {
+    return endReason;
+  }
+
+  public void setEndReason(String endReason) {
+    this.endReason = endReason;
+  }
 
   public String getPhase() {
     return phase;
@@ -170,12 +192,13 @@ public class IflearnerJobStatus {
         && Objects.equals(tlsMode, s.tlsMode) && Objects.equals(round, s.round) && Objects.equals(rounds, s.rounds)
         && Objects.equals(partiesConnected, s.partiesConnected) && Objects.equals(partiesExpected, s.partiesExpected)
         && Objects.equals(accuracy, s.accuracy) && Objects.equals(loss, s.loss)
-        && Objects.equals(finalAccuracy, s.finalAccuracy) && Objects.equals(lastRoundTime, s.lastRoundTime);
+        && Objects.equals(finalAccuracy, s.finalAccuracy) && Objects.equals(lastRoundTime, s.lastRoundTime)
+        && Objects.equals(epsilonSpent, s.epsilonSpent) && Objects.equals(endReason, s.endReason);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(phase, observedGeneration, conditions, endpoint, tlsMode, round, rounds, partiesConnected,
-        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime);
+        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason);
   }
 }

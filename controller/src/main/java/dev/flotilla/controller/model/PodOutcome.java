@@ -131,6 +131,7 @@ public record PodOutcome(String phase, Observation podReady, Optional<JobSummary
     }
     return new PodOutcome(SUCCEEDED, new Observation(StatusModel.POD_READY, false, COMPLETED, "the aggregator in pod " + name
         + " finished " + s.roundsCompleted() + " of " + s.roundsTotal() + " rounds"
+        + (s.endReason() == null ? "" : " (" + s.endReason() + ")")
         + (s.finalAccuracy() == null ? "" : String.format(Locale.ROOT, ", final accuracy %.4f", s.finalAccuracy()))), read.summary());
   }
 

@@ -18,7 +18,9 @@ import java.util.List;
  *       the pod: a deleted or evicted pod starts its job again; mount a PersistentVolumeClaim at the
  *       template's own --state-dir to outlive that;</li>
  *   <li>{@code --termination-message=/dev/termination-log}: the job's summary, which Kubernetes keeps
- *       in the pod's status and {@link PodOutcome} reads.</li>
+ *       in the pod's status and {@link PodOutcome} reads;</li>
+ *   <li>with {@code spec.privacy}: {@code --privacy-budget}, {@code --dp-delta}, {@code --dp-clip-norm},
+ *       {@code --dp-noise-multiplier}, {@code --dp-sampling-rate} ({@link PrivacyModel}).</li>
  * </ul>
  */
 public final class ServerRuntimeModel {
@@ -56,6 +58,8 @@ public final class ServerRuntimeModel {
       String path = c.getTerminationMessagePath() == null ? TERMINATION_LOG : c.getTerminationMessagePath();
       args.add("--termination-message=" + path);
     }
+    // a job whose spec.privacy is refused gets no pod at all, so here it is accepted
+    args.addAll(PrivacyModel.serverArgs(job.spec().getPrivacy()));
     c.setArgs(args);
   }
 

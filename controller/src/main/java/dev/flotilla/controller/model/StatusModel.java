@@ -18,6 +18,8 @@ public final class StatusModel {
 
   /** Whether the controller serves the job at all ({@link HostAdmission}); False: nothing else is made. */
   public static final String HOST_ACCEPTED = "HostAccepted";
+  /** Only for a job with spec.privacy: whether its budget can be kept (see {@link PrivacyModel}). */
+  public static final String PRIVACY_ACCEPTED = "PrivacyAccepted";
   public static final String CERTIFICATES_READY = "CertificatesReady";
   public static final String SERVICE_READY = "ServiceReady";
   public static final String INGRESS_READY = "IngressReady";
@@ -29,12 +31,12 @@ public final class StatusModel {
   public static final String PARTIES_FILE_READY = "PartiesFileReady";
   public static final String POD_READY = "PodReady";
   /** The order conditions are listed in; a type not listed here (a newer step's) follows them in the order it was observed. */
-  public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
+  public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, PRIVACY_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
       INGRESS_READY, TLS_ROUTE_READY, NETWORK_POLICY_READY, PARTIES_FILE_READY, POD_READY);
 
   public static final String PHASE_ERROR = "Error";
   public static final String PHASE_PENDING = "Pending";
-  /** The job was refused ({@value #HOST_ACCEPTED} False): the controller made nothing for it. */
+  /** The job was refused ({@value #HOST_ACCEPTED} or {@value #PRIVACY_ACCEPTED} False): the controller made nothing for it. */
   public static final String PHASE_REFUSED = "Refused";
 
   private StatusModel() {}
@@ -62,7 +64,8 @@ public final class StatusModel {
       PodOutcome outcome, JobSummary live, boolean failed, Instant now) {
     IflearnerJobStatus status = new IflearnerJobStatus();
     status.setObservedGeneration(job.job().getMetadata().getGeneration());
-    boolean refused = observations.stream().anyMatch(o -> o.type().equals(HOST_ACCEPTED) && !o.ready());
+    boolean refused = observations.stream()
+        .anyMatch(o -> (o.type().equals(HOST_ACCEPTED) || o.type().equals(PRIVACY_ACCEPTED)) && !o.ready());
     status.setTlsMode(job.tlsMode().wireName());
     if (!refused) {
       status.setEndpoint(job.hasHost() ? job.host() + ":443" : job.serviceName() + "." + job.namespace() + ".svc:" + job.grpcPort());
@@ -108,6 +111,8 @@ public final class StatusModel {
     status.setFinalAccuracy(s.finalAccuracy());
     status.setLastRoundTime(s.lastRoundUnixMillis() == null ? null
         : Instant.ofEpochMilli(s.lastRoundUnixMillis()).truncatedTo(ChronoUnit.SECONDS).toString());
+    status.setEpsilonSpent(s.epsilonSpent());
+    status.setEndReason(s.endReason());
   }
 
   private static void copyProgress(IflearnerJobStatus from, IflearnerJobStatus to) {
@@ -122,6 +127,8 @@ public final class StatusModel {
     to.setLoss(from.getLoss());
     to.setFinalAccuracy(from.getFinalAccuracy());
     to.setLastRoundTime(from.getLastRoundTime());
+    to.setEpsilonSpent(from.getEpsilonSpent());
+    to.setEndReason(from.getEndReason());
   }
 
   private static Condition condition(Observation o, List<Condition> before, Long generation, Instant now) {

@@ -4,6 +4,7 @@ import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.HostAdmission;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.PrivacyModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.steps.CertificatesStep;
 import dev.flotilla.controller.operator.steps.DnsStep;
@@ -112,8 +113,15 @@ public final class IflearnerJobReconciler {
     if (!host.ready()) {
       return refuse(job, model, host);
     }
+    Observation privacy = PrivacyModel.observe(model);
+    if (privacy != null && !privacy.ready()) {
+      return refuse(job, model, privacy, host);
+    }
     JobContext context = new JobContext(model, config.publish(), config.ingressAddress());
     context.observe(host);
+    if (privacy != null) {
+      context.observe(privacy);
+    }
     steps.run(context);
     status.write(context);
     List<String> failures = context.failures();
@@ -125,12 +133,14 @@ public final class IflearnerJobReconciler {
   }
 
   /** A job the controller does not serve: no records in the Corefile, the refusal in its status and one Event. */
-  private Result refuse(IflearnerJob job, JobModel model, Observation host) {
-    LOG.info("{}: refused: {}", model.ref(), host.message());
-    events.warningUnlessReported(job, host);
+  private Result refuse(IflearnerJob job, JobModel model, Observation refusal, Observation... accepted) {
+    LOG.info("{}: refused: {}", model.ref(), refusal.message());
+    events.warningUnlessReported(job, refusal);
     dns.withdraw(job, model.dnsOwner());
-    status.write(model, List.of(host), null, false);
-    return new Result(false, false, "refused: " + host.message());
+    List<Observation> observations = new java.util.ArrayList<>(List.of(accepted));
+    observations.add(refusal);
+    status.write(model, observations, null, false);
+    return new Result(false, false, "refused: " + refusal.message());
   }
 
   private Result finalizeDeletion(IflearnerJob job) {

@@ -130,7 +130,7 @@ public final class ProgressPoller implements AutoCloseable {
   static boolean sameProgress(JobSummary a, JobSummary b) {
     return a != null && b != null && a.equals(new JobSummary(b.jobId(), b.roundsCompleted(), b.roundsTotal(), b.finished(),
         b.partiesConnected(), b.partiesExpected(), b.lastAccuracy(), b.lastLoss(), b.finalAccuracy(), b.lastRoundUnixMillis(),
-        a.updatedUnixMillis()));
+        a.updatedUnixMillis(), b.epsilonSpent(), b.endReason()));
   }
 
   @Override

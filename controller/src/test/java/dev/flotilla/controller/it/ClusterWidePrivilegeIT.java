@@ -7,10 +7,7 @@ import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.PrivilegeCheck;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -29,12 +26,8 @@ import org.junit.jupiter.api.Test;
  * RBAC, the controller running as its ServiceAccount: jobs are reconciled in every namespace, but
  * Secrets only where a RoleBinding of flotilla-controller-secrets grants them.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("least privilege, cluster-wide: every namespace's jobs, no Secret outside the namespaces bound for them")
-class ClusterWidePrivilegeIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class ClusterWidePrivilegeIT extends OnKubeApiServer {
 
   static final String CONTROLLER_NS = "flotilla-system";
   static final String BOUND = "default";

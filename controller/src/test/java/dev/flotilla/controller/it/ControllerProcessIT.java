@@ -7,10 +7,7 @@ import dev.flotilla.cli.CommandFailure;
 import dev.flotilla.cli.ExitCode;
 import dev.flotilla.controller.ControllerMain;
 import dev.flotilla.testing.FreePorts;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -35,13 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * main) against a real kube-apiserver: what it says and how it exits when it cannot work (before,
  * it retried with LeaderElector stack traces forever).
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("the controller as a process fails fast: one line on stderr and an exit code that says why")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ControllerProcessIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class ControllerProcessIT extends OnKubeApiServer {
 
   @TempDir Path dir;
 

@@ -5,10 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.ControllerMain;
 import dev.flotilla.testing.FreePorts;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -33,12 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * cut: {@code /readyz} says leader and ready while the API server answers and not ready (naming
  * why) once it does not; {@code --namespace=a,b} reconciles jobs in both and none elsewhere.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("the controller as a process: /readyz follows the API server and the Lease; --namespace with several namespaces")
-class ControllerReadinessIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class ControllerReadinessIT extends OnKubeApiServer {
 
   @TempDir Path dir;
 

@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flotilla.controller.chart.FlotillaChart;
 import dev.flotilla.controller.chart.Kustomize;
 import dev.flotilla.controller.model.Samples;
+import dev.flotilla.testing.OnKubeApiServer;
 import dev.flotilla.testing.ProcessRun;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -37,12 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * generated CRD, and every object it names must then be there. A refusal (schema, name, type) fails
  * with kubectl's message. What runs in the pods needs a node: the cluster tier does that.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
 @RequiresRealServers({RealServer.KUBE_API_SERVER, RealServer.KUBECTL_KUSTOMIZE})
 @DisplayName("ExamplesIT: every sample of the repository is accepted by a real kube-apiserver as pasted")
-class ExamplesIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class ExamplesIT extends OnKubeApiServer {
 
   static final Duration TIMEOUT = Duration.ofSeconds(120);
   static final Pattern YAML_BLOCK = Pattern.compile("(?s)```ya?ml\\n(.*?)```");

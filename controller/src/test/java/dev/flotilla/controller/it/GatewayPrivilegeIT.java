@@ -6,10 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.operator.ControllerConfig;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatusBuilder;
@@ -32,13 +29,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * token the API server issued and the --gateway the overlay's ConfigMap gives: the shipped RBAC
  * lets it route a job through the Gateway and nothing more.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("least privilege with Gateway API: config/gateway's identity makes, watches and deletes TLSRoutes and reads only its Gateway")
-class GatewayPrivilegeIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class GatewayPrivilegeIT extends OnKubeApiServer {
 
   static final String JOBS = "default";
   static final String GATEWAY_NS = "flotilla-gateway";

@@ -10,10 +10,7 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.WatchScope;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
@@ -42,13 +39,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * controller writes against the published OpenAPI schema. No Gateway implementation runs here,
  * so the test writes the Gateway's and the route's status as one would.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("spec.route: gateway — a TLSRoute v1 on the Gateway's passthrough listener, accepted by a real kube-apiserver")
-class GatewayRouteIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class GatewayRouteIT extends OnKubeApiServer {
 
   static final String NS = "fl";
   static final String GATEWAY_NS = "gateway-system";

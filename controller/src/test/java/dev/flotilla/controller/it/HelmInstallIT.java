@@ -9,10 +9,7 @@ import dev.flotilla.controller.chart.FlotillaChart;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -37,13 +34,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * release put in the API server: the Deployment's arguments, the ConfigMap's values and the
  * ServiceAccount's token, so each request it makes is authorised by the chart's RBAC.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("helm install charts/flotilla into a real kube-apiserver")
-class HelmInstallIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class HelmInstallIT extends OnKubeApiServer {
 
   static final String NS = FlotillaChart.NAMESPACE;
   static final String CRD = "iflearnerjobs.git.iflytek.com";

@@ -14,10 +14,7 @@ import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
 import dev.flotilla.controller.operator.WatchScope;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -50,13 +47,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("IflearnerJob controller against a real kube-apiserver and etcd")
-class IflearnerJobControllerIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class IflearnerJobControllerIT extends OnKubeApiServer {
 
   static final String NS = "iflearner";
   static final String FLO = "flotilla";

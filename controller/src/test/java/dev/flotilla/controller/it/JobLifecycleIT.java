@@ -10,10 +10,7 @@ import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.WatchScope;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -45,13 +42,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * cluster has no CoreDNS ConfigMap and the controller runs with --pod-host-aliases, as on the
  * single-node cluster tier.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("a job's life in its status and Events: samples applied with kustomize, progress, image pulls, a controller restart")
-class JobLifecycleIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class JobLifecycleIT extends OnKubeApiServer {
 
   static final String NS = "default";
   static final String CONTROLLER_NS = "flotilla-system";

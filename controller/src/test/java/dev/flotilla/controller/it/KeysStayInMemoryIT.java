@@ -16,10 +16,7 @@ import dev.flotilla.controller.operator.CertificateStore;
 import dev.flotilla.controller.operator.ChildApplier;
 import dev.flotilla.controller.operator.ObservedState;
 import dev.flotilla.controller.operator.ObserverCredentials;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.Config;
@@ -50,16 +47,12 @@ import org.junit.jupiter.api.Test;
  * library unpacked elsewhere: a temporary file or directory the issuing paths make appears there. The
  * entries there before issuing are the data and WAL directories of the test's own etcd (kube-api-test).
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("the controller issues CAs, leaf and ingress-client certificates and its observer identity without a file in the temp directory")
-class KeysStayInMemoryIT {
+class KeysStayInMemoryIT extends OnKubeApiServer {
 
   static final String TMPDIR_NAME = "keys-in-memory-tmp";
   static final String CONTROLLER_NAMESPACE = "flotilla-system";
   static final String JOB_NAMESPACE = "team";
-
-  @KubeConfig static String kubeConfigYaml;
 
   static KubernetesClient client;
   static Path tmpdir;

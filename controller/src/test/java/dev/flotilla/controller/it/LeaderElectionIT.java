@@ -8,10 +8,7 @@ import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.LeaderElection;
 import dev.flotilla.controller.operator.WatchScope;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -27,12 +24,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("two controller replicas sharing the Lease on a real kube-apiserver")
-class LeaderElectionIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class LeaderElectionIT extends OnKubeApiServer {
 
   static final String NS = "leader";
   static final String LEASE_NS = "flotilla-system";

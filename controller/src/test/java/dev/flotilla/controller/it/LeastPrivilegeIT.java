@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.NginxAnnotations;
@@ -14,10 +14,7 @@ import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
 import dev.flotilla.controller.operator.PrivilegeCheck;
 import dev.flotilla.controller.operator.WatchScope;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -48,12 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (config/default) applied as is, and the controller running as its ServiceAccount with a token
  * the API server issued, so every request it makes is authorised by the shipped Roles.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("least privilege: the default deployment's identity, CA custody, pod hardening, isolation, terminate-mode client Secret")
-class LeastPrivilegeIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class LeastPrivilegeIT extends OnKubeApiServer {
 
   static final String CONTROLLER_NS = "flotilla-system";
   static final String JOBS = "default";
@@ -75,8 +68,7 @@ class LeastPrivilegeIT {
     KubeApi.namespaceWithSecret(admin, VICTIM);
 
     // today's layout: the namespace's CA, private key included, in an Opaque Secret beside the jobs
-    CertificateAuthority ca = CertificateAuthority.createRoot("Flotilla CA iflearner.com (" + JOBS + ")",
-        Duration.ofDays(3650), KeyType.EC_P256);
+    CertificateAuthority ca = JobPki.newAuthority("Flotilla CA iflearner.com (" + JOBS + ")", Duration.ofDays(3650));
     ca.writeTo(tmp);
     legacyCa = ca.certificate();
     legacyCaSecret = admin.secrets().inNamespace(JOBS).resource(new SecretBuilder()

@@ -22,10 +22,7 @@ import dev.flotilla.protocol.v1.JobObserverGrpc;
 import dev.flotilla.protocol.v1.ProgressReply;
 import dev.flotilla.protocol.v1.ProgressRequest;
 import dev.flotilla.testing.FreePorts;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.Config;
@@ -56,12 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * over mutual TLS on loopback with that certificate, the protocol's ControllerIdentityInterceptor
  * in front of JobObserver), and the job's status follows the rounds it reports.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("live progress: the controller copies a running aggregator's progress into the job's status")
-class LiveProgressIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class LiveProgressIT extends OnKubeApiServer {
 
   static final String NS = "live";
   static final String CONTROLLER_NS = "flotilla-system";
@@ -144,7 +137,7 @@ class LiveProgressIT {
 
   private static String summary(int round, Double accuracy, Double loss, Long lastRound) {
     return StatusJson.writeSummary(new JobSummary("fashion", round, 3, false, round == 0 ? 2 : 3, 3, accuracy, loss, null,
-        lastRound, System.currentTimeMillis()));
+        lastRound, System.currentTimeMillis(), null, null));
   }
 
   @Test

@@ -3,10 +3,9 @@ package dev.flotilla.controller.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.controller.chart.FlotillaChart;
+import dev.flotilla.testing.OnKubeApiServer;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -18,12 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The README's Helm block ("Deploying on Kubernetes", second block), run as written on a real kube-apiserver. */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
 @RequiresRealServers({RealServer.KUBE_API_SERVER, RealServer.KUBECTL_KUSTOMIZE})
 @DisplayName("the README's Helm block runs as written on a real kube-apiserver")
-class ReadmeHelmIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class ReadmeHelmIT extends OnKubeApiServer {
 
   @Test
   @DisplayName("namespace made and labelled restricted, helm install deployed: the CRD, the controller Deployment and the Role in default are there, labelled by the release")

@@ -5,10 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.testing.OnKubeApiServer;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,12 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * controller's pods never start: before the first {@code kubectl get}, the controller runs in this
  * JVM with the arguments and the ServiceAccount token the applied Deployment gives it.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
 @RequiresRealServers({RealServer.KUBE_API_SERVER, RealServer.KUBECTL_KUSTOMIZE})
 @DisplayName("the README's kubectl block runs as written on a real kube-apiserver")
-class ReadmeKubernetesIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class ReadmeKubernetesIT extends OnKubeApiServer {
 
   @Test
   @DisplayName("ingress-nginx, config/default and the Fashion-MNIST sample apply; kubectl get iflearnerjobs shows the four jobs with role and phase Pending")

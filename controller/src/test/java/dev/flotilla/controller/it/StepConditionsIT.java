@@ -8,10 +8,7 @@ import dev.flotilla.controller.api.IsolationSpec;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -38,12 +35,8 @@ import org.junit.jupiter.api.Test;
  * the steps that need it say they wait and do nothing; the others still run; the same state gives the
  * same status (no write). One reconcile at a time, so each assertion is about one pass.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("each step of a reconcile reports its own failure, and the steps that need it wait")
-class StepConditionsIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class StepConditionsIT extends OnKubeApiServer {
 
   static final String INGRESS_IP = "172.31.164.52";
   static final String IFLEARNER_IMAGE = "ghcr.io/iflytek/iflearner:v0.1.0";

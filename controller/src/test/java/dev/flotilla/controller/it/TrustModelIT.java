@@ -15,10 +15,7 @@ import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.IflearnerJobReconciler;
 import dev.flotilla.dns.HostPolicy;
-import dev.flotilla.testing.RealServer;
-import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -51,12 +48,8 @@ import org.junit.jupiter.api.Test;
  * allow-list. Most tests drive one reconcile at a time (the outcome of a given state, without
  * waiting on watches); the slots test runs the controller, because it is about what its watches do.
  */
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
-@RequiresRealServers(RealServer.KUBE_API_SERVER)
 @DisplayName("trust model of the IflearnerJob controller against a real kube-apiserver")
-class TrustModelIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class TrustModelIT extends OnKubeApiServer {
 
   static final String INGRESS_IP = "172.31.164.52";
   static final Duration WAIT = Duration.ofSeconds(60);

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.entry;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.testing.RogueCertificates;
 import dev.flotilla.certs.Role;
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.testing.RogueCertificates;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.file.Files;
@@ -31,8 +31,8 @@ class CertificateModelTest {
 
   @BeforeAll
   static void cas() {
-    ca = CertificateAuthority.createRoot("test CA", Duration.ofDays(365), KeyType.EC_P256);
-    otherCa = CertificateAuthority.createRoot("other CA", Duration.ofDays(365), KeyType.EC_P256);
+    ca = JobPki.newAuthority("test CA", Duration.ofDays(365));
+    otherCa = JobPki.newAuthority("other CA", Duration.ofDays(365));
   }
 
   @Test

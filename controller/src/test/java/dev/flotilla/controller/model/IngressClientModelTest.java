@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.entry;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.controller.api.IflearnerJob;
@@ -36,8 +37,8 @@ class IngressClientModelTest {
 
   @BeforeAll
   static void cas(@TempDir Path dir) throws Exception {
-    ca = CertificateAuthority.createRoot("test CA", Duration.ofDays(365), KeyType.EC_P256);
-    otherCa = CertificateAuthority.createRoot("other CA", Duration.ofDays(365), KeyType.EC_P256);
+    ca = JobPki.newAuthority("test CA", Duration.ofDays(365));
+    otherCa = JobPki.newAuthority("other CA", Duration.ofDays(365));
     ca.writeTo(dir);
     caPem = Files.readString(dir.resolve(CertificateAuthority.CERTIFICATE_FILE));
   }

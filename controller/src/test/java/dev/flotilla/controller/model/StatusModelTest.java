@@ -113,7 +113,7 @@ class StatusModelTest {
   void liveProgress() {
     Pod running = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Running").endStatus().build();
     dev.flotilla.protocol.status.JobSummary live = new dev.flotilla.protocol.status.JobSummary("job1", 2, 5, false, 3, 3, 0.74,
-        0.61, null, Instant.parse("2026-01-01T00:05:00.250Z").toEpochMilli(), 1L);
+        0.61, null, Instant.parse("2026-01-01T00:05:00.250Z").toEpochMilli(), 1L, null, null);
     IflearnerJobStatus first = StatusModel.build(JOB, null, allReady(), PodOutcome.of(JOB, running), live, false, T0);
     assertThat(first.getRound()).isEqualTo(2);
     assertThat(first.getRounds()).isEqualTo(5);
@@ -125,7 +125,7 @@ class StatusModelTest {
     assertThat(first.getPhase()).isEqualTo("Running");
 
     dev.flotilla.protocol.status.JobSummary again = new dev.flotilla.protocol.status.JobSummary("job1", 2, 5, false, 3, 3, 0.74,
-        0.61, null, live.lastRoundUnixMillis(), 99_999L);
+        0.61, null, live.lastRoundUnixMillis(), 99_999L, null, null);
     assertThat(StatusModel.build(JOB, first, allReady(), PodOutcome.of(JOB, running), again, false, T0.plusSeconds(10)))
         .isEqualTo(first);
     IflearnerJobStatus noLive = StatusModel.build(JOB, first, allReady(), PodOutcome.of(JOB, running), null, false, T0.plusSeconds(20));

@@ -20,7 +20,7 @@ class ProgressPollerTest {
 
   private static JobSummary summary(int round, Double accuracy, long madeAt) {
     return new JobSummary("fashion", round, 3, false, 3, 3, accuracy, accuracy == null ? null : 1 - accuracy, null,
-        round == 0 ? null : 1_000L * round, madeAt);
+        round == 0 ? null : 1_000L * round, madeAt, null, null);
   }
 
   /** Answers with what the test puts in, one answer per fetch, synchronously. */

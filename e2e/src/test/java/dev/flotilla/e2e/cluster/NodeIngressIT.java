@@ -10,9 +10,8 @@ import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.ServerIngress;
 import dev.flotilla.testing.FreePorts;
+import dev.flotilla.testing.OnKubeApiServer;
 import dev.flotilla.testing.RequiresRealServers;
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -30,12 +29,9 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-@EnableKubeAPIServer(kubeAPIVersion = "1.20.2")
 @RequiresRealServers({KUBE_API_SERVER, NGINX})
 @DisplayName("The node's ingress (Debian nginx from Ingress objects) against a real kube-apiserver")
-class NodeIngressIT {
-
-  @KubeConfig static String kubeConfigYaml;
+class NodeIngressIT extends OnKubeApiServer {
 
   static final String DOMAIN = "fl.example.org";
   static final Duration WAIT = Duration.ofSeconds(30);

@@ -5,19 +5,18 @@ import static dev.flotilla.testing.RealServer.NGINX;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.demo.ChildProcess;
+import dev.flotilla.demo.FederationPki;
 import dev.flotilla.demo.FlotillaJars;
 import dev.flotilla.demo.LocalFederation;
 import dev.flotilla.demo.PartyArgs;
 import dev.flotilla.demo.ProcessGroup;
-import dev.flotilla.protocol.status.JobStatus;
-import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.NginxProcess;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.status.StatusJson;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
@@ -112,13 +111,10 @@ class IngressFederationIT {
   /** A party whose certificate comes from another CA (it still trusts the job's CA for the server). */
   static ChildProcess startForeignParty(ProcessGroup group, FlotillaJars jars, LocalFederation federation,
       NginxProcess nginx, Path dir) {
-    CertificateAuthority other = CertificateAuthority.createRoot("Some other CA", Duration.ofDays(1), KeyType.EC_P256);
-    other.issue(LeafRequest.builder(federation.pki().partyIdentity("intruder"))
-            .lifetime(Duration.ofDays(1))
-            .keyType(KeyType.EC_P256)
-            .build())
-        .writeTo(dir);
-    TlsPaths tls = new TlsPaths(dir.resolve("tls.crt"), dir.resolve("tls.key"), federation.pki().caCertificate());
+    // the same party identity, from a CA of its own
+    Path foreign = JobPki.create(dir.resolve("other-ca"), FederationPki.DOMAIN, "other")
+        .issue(federation.pki().partyIdentity("intruder"), "intruder");
+    TlsPaths tls = new TlsPaths(foreign.resolve("tls.crt"), foreign.resolve("tls.key"), federation.pki().caCertificate());
     PartyArgs args = PartyArgs.create(nginx.address(), federation.pki().serverName(), tls)
         .data(RealServer.fashionMnistDirectory())
         .partition("iid", 0, 3, 42)

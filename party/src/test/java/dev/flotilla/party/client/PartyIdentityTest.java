@@ -1,37 +1,32 @@
 package dev.flotilla.party.client;
 
-import dev.flotilla.cli.ExitCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
-import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.JobPki;
+import dev.flotilla.cli.ExitCode;
 import dev.flotilla.testing.RogueCertificates;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PartyIdentityTest {
-  static CertificateAuthority ca;
   @TempDir Path dir;
+  private JobPki pki;
 
-  @BeforeAll
-  static void makeCa() {
-    ca = CertificateAuthority.createRoot("identity-test-ca", Duration.ofHours(1), KeyType.EC_P256);
+  @BeforeEach
+  void jobPki() {
+    pki = JobPki.create(dir, "flotilla.test", "mnist");
   }
 
   @Test
   @DisplayName("the identity is the certificate's spiffe party URI, naming the job whose aggregator the party accepts")
   void fromUri() {
-    ca.issue(LeafRequest.builder(Identity.party("flotilla.test", "mnist", "alice")).build()).writeTo(dir);
-    PartyIdentity identity = PartyIdentity.fromCertificateFile(dir.resolve("tls.crt"));
+    PartyIdentity identity = PartyIdentity.fromCertificateFile(pki.party("alice").resolve("tls.crt"));
     assertThat(identity.name()).isEqualTo("alice");
     assertThat(identity.uri()).isEqualTo("spiffe://flotilla.test/job/mnist/party/alice");
     assertThat(identity.identity().serverHost()).isEqualTo("mnist.server.flotilla.test");
@@ -40,8 +35,7 @@ class PartyIdentityTest {
   @Test
   @DisplayName("a server certificate is bad input: a party needs a party certificate")
   void serverCertificateRefused() {
-    ca.issue(LeafRequest.builder(Identity.server("flotilla.test", "mnist", "mnist")).build()).writeTo(dir);
-    assertThatThrownBy(() -> PartyIdentity.fromCertificateFile(dir.resolve("tls.crt")))
+    assertThatThrownBy(() -> PartyIdentity.fromCertificateFile(pki.server().resolve("tls.crt")))
         .isInstanceOfSatisfying(FatalPartyException.class,
             e -> assertThat(e.exitCode()).isEqualTo(ExitCode.BAD_INPUT))
         .hasMessageContaining("holds the server identity spiffe://flotilla.test/job/mnist/server/mnist");
@@ -50,8 +44,7 @@ class PartyIdentityTest {
   @Test
   @DisplayName("a certificate with only a CN names no party: the CN is never used")
   void commonNameOnlyRefused() {
-    ca.writeTo(dir.resolve("ca"));
-    RogueCertificates.issue(dir.resolve("ca"), dir.resolve("rogue"), "bob");
+    RogueCertificates.issue(pki.caCertificate().getParent(), dir.resolve("rogue"), "bob");
     assertThatThrownBy(() -> PartyIdentity.fromCertificateFile(dir.resolve("rogue/tls.crt")))
         .hasMessageContaining("names no party").hasMessageContaining("0 URI SANs");
   }

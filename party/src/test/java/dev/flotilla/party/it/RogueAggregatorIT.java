@@ -2,9 +2,8 @@ package dev.flotilla.party.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.protocol.tls.MutualTlsServers;
 import dev.flotilla.protocol.tls.TlsFiles;
@@ -17,12 +16,12 @@ import io.grpc.ServerMethodDefinition;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +38,12 @@ class RogueAggregatorIT {
   private static final String JOB = "it-rogue";
 
   @TempDir Path dir;
+  private JobPki pki;
+
+  @BeforeEach
+  void jobPki() {
+    pki = JobPki.create(dir, DOMAIN, JOB);
+  }
 
   @BeforeAll
   static void partyJarBuilt() {
@@ -84,7 +89,7 @@ class RogueAggregatorIT {
   }
 
   private void assertRefused(Path rogueFiles, String presented, List<String> extra, String expectedName) throws Exception {
-    Path alice = dir.resolve("alice");
+    Path alice = pki.party("alice");
     List<String> calls = new CopyOnWriteArrayList<>();
     Server rogue = recordingServer(TlsFiles.inDirectory(rogueFiles), calls);
     Path log = dir.resolve("party-" + rogueFiles.getFileName() + ".log");
@@ -106,34 +111,27 @@ class RogueAggregatorIT {
   @Test
   @DisplayName("a party refuses a rogue aggregator holding a party certificate of its CA with the aggregator's host name, exits 7 (TLS) and never calls it")
   void partyCertificateAsAggregator() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("rogue-it-ca", Duration.ofHours(1), KeyType.EC_P256);
-    ca.writeTo(dir.resolve("ca"));
-    ca.issue(LeafRequest.builder(Identity.party(DOMAIN, JOB, "alice")).build()).writeTo(dir.resolve("alice"));
     // what the old CSR policy signed for any party: serverAuth, the aggregator's name, a party identity
-    Path mallory = RogueCertificates.issue(dir.resolve("ca"), dir.resolve("mallory"), "mallory",
-        "DNS:" + JOB + ".server." + DOMAIN, "URI:spiffe://" + DOMAIN + "/job/" + JOB + "/party/mallory");
+    Path mallory = RogueCertificates.issue(pki.caCertificate().getParent(), dir.resolve("mallory"), "mallory",
+        "DNS:" + pki.serverName(), "URI:spiffe://" + DOMAIN + "/job/" + JOB + "/party/mallory");
     assertRefused(mallory, "spiffe://flotilla.test/job/it-rogue/party/mallory, a party identity");
   }
 
   @Test
   @DisplayName("a party refuses the aggregator of another job of the same CA and domain")
   void aggregatorOfAnotherJob() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("rogue-it-ca", Duration.ofHours(1), KeyType.EC_P256);
-    ca.issue(LeafRequest.builder(Identity.party(DOMAIN, JOB, "alice")).build()).writeTo(dir.resolve("alice"));
     // a wildcard lets the other job's aggregator match this job's host name: only the identity tells them apart
-    ca.issue(LeafRequest.builder(Identity.server(DOMAIN, "other", "other")).dnsNames("*.server." + DOMAIN).build())
-        .writeTo(dir.resolve("other"));
-    assertRefused(dir.resolve("other"), "spiffe://flotilla.test/job/other/server/other, of job other in flotilla.test");
+    Path other = pki.issue(LeafRequest.builder(Identity.server(DOMAIN, "other", "other")).dnsNames("*.server." + DOMAIN),
+        "other");
+    assertRefused(other, "spiffe://flotilla.test/job/other/server/other, of job other in flotilla.test");
   }
 
   @Test
   @DisplayName("with --server-identity, a party refuses an aggregator of its own job under another name")
   void expectedServerIdentity() throws Exception {
-    CertificateAuthority ca = CertificateAuthority.createRoot("rogue-it-ca", Duration.ofHours(1), KeyType.EC_P256);
-    ca.issue(LeafRequest.builder(Identity.party(DOMAIN, JOB, "alice")).build()).writeTo(dir.resolve("alice"));
-    ca.issue(LeafRequest.builder(Identity.server(DOMAIN, JOB, "impostor")).dnsNames(JOB + ".server." + DOMAIN).build())
-        .writeTo(dir.resolve("impostor"));
-    assertRefused(dir.resolve("impostor"), "spiffe://flotilla.test/job/it-rogue/server/impostor, named impostor",
+    Path impostor = pki.issue(LeafRequest.builder(Identity.server(DOMAIN, JOB, "impostor")).dnsNames(pki.serverName()),
+        "impostor");
+    assertRefused(impostor, "spiffe://flotilla.test/job/it-rogue/server/impostor, named impostor",
         List.of("--server-identity", JOB), JOB);
   }
 }

@@ -33,6 +33,8 @@ import java.util.TreeMap;
  * @param bytesUp protobuf bytes of update chunks received over the whole job
  * @param bytesDown protobuf bytes of model chunks sent over the whole job
  * @param updatedUnixMillis time of writing
+ * @param privacy the differential-privacy budget and what was spent of it, null for a job without one
+ * @param endReason why the job ended before its last round (e.g. its privacy budget), else null
  */
 public record JobStatus(
     String jobId,
@@ -60,7 +62,9 @@ public record JobStatus(
     long bytesUp,
     long bytesDown,
     String tlsProvider,
-    long updatedUnixMillis) {
+    long updatedUnixMillis,
+    @Nullable @MayBeAbsent PrivacyStatus privacy,
+    @Nullable @MayBeAbsent String endReason) {
 
   /** The accuracy of the global model produced by this 1-based round, once reported. */
   public OptionalDouble accuracyAfterRound(int round) {

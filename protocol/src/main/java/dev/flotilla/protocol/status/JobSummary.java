@@ -13,7 +13,7 @@ import java.util.Map;
  * @param jobId the job
  * @param roundsCompleted rounds aggregated and checkpointed
  * @param roundsTotal rounds the job runs
- * @param finished whether the job ended with all its rounds
+ * @param finished whether the job ended: with all its rounds, or early ({@code endReason} says why)
  * @param partiesConnected parties with a live Rounds stream
  * @param partiesExpected slots of the job (its --expected-parties)
  * @param lastAccuracy accuracy of the newest global model reported ({@link MetricNames#ACCURACY}), or null
@@ -21,6 +21,8 @@ import java.util.Map;
  * @param finalAccuracy sample-weighted accuracy of the final model's evaluations, or null
  * @param lastRoundUnixMillis when the last round completed, or null before the first
  * @param updatedUnixMillis when the summary was made
+ * @param epsilonSpent the differential-privacy epsilon spent by the rounds completed, null without a budget
+ * @param endReason why the job ended before its last round (e.g. its privacy budget), else null
  */
 public record JobSummary(
     String jobId,
@@ -33,7 +35,9 @@ public record JobSummary(
     @Nullable Double lastLoss,
     @Nullable Double finalAccuracy,
     @Nullable Long lastRoundUnixMillis,
-    long updatedUnixMillis) {
+    long updatedUnixMillis,
+    @Nullable @MayBeAbsent Double epsilonSpent,
+    @Nullable @MayBeAbsent String endReason) {
 
   /** The summary of a full status. */
   public static JobSummary of(JobStatus status) {
@@ -58,6 +62,7 @@ public record JobSummary(
     }
     return new JobSummary(status.jobId(), status.roundsCompleted(), status.roundsTotal(), status.finished(),
         status.partiesConnected().size(), status.capacity(), lastAccuracy, lastLoss, status.finalAccuracy(), lastRound,
-        status.updatedUnixMillis());
+        status.updatedUnixMillis(), status.privacy() == null ? null : status.privacy().epsilonSpent(),
+        status.endReason());
   }
 }

@@ -61,12 +61,27 @@ public final class StatusJson {
 
   /** The document of {@code status}; a non-finite number in it is an IllegalArgumentException. */
   public static String write(JobStatus status) {
-    return GSON.toJson(status);
+    return GSON.toJson(withoutAbsentNulls(GSON.toJsonTree(status), JobStatus.class));
+  }
+
+  /**
+   * Drops the top-level fields that may be absent and are null (e.g. {@code privacy} of a job without
+   * a budget): a job that does not use a later feature writes the same document as before it existed.
+   */
+  private static JsonElement withoutAbsentNulls(JsonElement tree, Class<? extends Record> type) {
+    JsonObject object = tree.getAsJsonObject();
+    for (RecordComponent c : type.getRecordComponents()) {
+      String name = jsonName(type, c);
+      if (c.isAnnotationPresent(MayBeAbsent.class) && object.has(name) && object.get(name).isJsonNull()) {
+        object.remove(name);
+      }
+    }
+    return object;
   }
 
   /** The one-line document of {@code summary}; a non-finite number in it is an IllegalArgumentException. */
   public static String writeSummary(JobSummary summary) {
-    return COMPACT.toJson(summary);
+    return COMPACT.toJson(withoutAbsentNulls(COMPACT.toJsonTree(summary), JobSummary.class));
   }
 
   /**
@@ -185,6 +200,12 @@ public final class StatusJson {
         requireList(value, elementType(c.getGenericType(), 0), c.isAnnotationPresent(NullElements.class), where);
       } else if (Map.class.isAssignableFrom(raw)) {
         requireMap(value, elementType(c.getGenericType(), 1), where);
+      } else if (raw.isRecord()) {
+        if (!value.isJsonObject()) {
+          throw new InvalidStatusException("holds a value of the wrong type: '" + where + "' is " + abbreviated(value)
+              + ", an object expected");
+        }
+        requireFields(value.getAsJsonObject(), raw, where + ".");
       }
     }
   }

@@ -7,6 +7,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import javax.net.ssl.SSLException;
 
 /**
@@ -20,14 +21,27 @@ public final class MutualTlsServers {
 
   /** A server builder on {@code address}; add services (and {@link PeerIdentityInterceptor}) and build it. */
   public static NettyServerBuilder forAddress(InetSocketAddress address, TlsFiles files) {
-    return NettyServerBuilder.forAddress(address).sslContext(sslContext(files));
+    return forAddress(address, files, null);
+  }
+
+  /**
+   * The same, refusing in the handshake every client certificate whose serial the file
+   * {@code revokedSerials} lists (re-read when it changes; null: no revocation list).
+   */
+  public static NettyServerBuilder forAddress(InetSocketAddress address, TlsFiles files, Path revokedSerials) {
+    return NettyServerBuilder.forAddress(address).sslContext(sslContext(files, revokedSerials));
   }
 
   /** The server-side SSL context: BoringSSL, client certificate required, reloading key material. */
   public static SslContext sslContext(TlsFiles files) {
+    return sslContext(files, null);
+  }
+
+  /** The same, with a revocation list file (null: none). */
+  public static SslContext sslContext(TlsFiles files, Path revokedSerials) {
     BoringSsl.requireAvailable();
     try {
-      return GrpcSslContexts.configure(builder(files), SslProvider.OPENSSL).build();
+      return GrpcSslContexts.configure(builder(files, revokedSerials), SslProvider.OPENSSL).build();
     } catch (SSLException e) {
       throw new IllegalArgumentException("cannot build the TLS server context from " + files + ": " + e.getMessage(), e);
     }
@@ -37,19 +51,19 @@ public final class MutualTlsServers {
    * The same server identity and client-certificate check for the bulk-upload port, with ALPN
    * {@link BulkTls#PROTOCOL} instead of h2 (the ciphers are gRPC's).
    */
-  public static SslContext bulkSslContext(TlsFiles files) {
+  public static SslContext bulkSslContext(TlsFiles files, Path revokedSerials) {
     BoringSsl.requireAvailable();
     try {
-      return BulkTls.configure(builder(files)).build();
+      return BulkTls.configure(builder(files, revokedSerials)).build();
     } catch (SSLException e) {
       throw new IllegalArgumentException("cannot build the TLS server context from " + files + ": " + e.getMessage(), e);
     }
   }
 
-  private static SslContextBuilder builder(TlsFiles files) {
+  private static SslContextBuilder builder(TlsFiles files, Path revokedSerials) {
     return SslContextBuilder
         .forServer(new ReloadingKeyManager(files.certificateChain(), files.privateKey()))
-        .trustManager(new ReloadingTrustManager(files.trustedCa()))
+        .trustManager(new ReloadingTrustManager(files.trustedCa(), revokedSerials))
         .clientAuth(ClientAuth.REQUIRE);
   }
 }

@@ -25,11 +25,24 @@ final class ReloadingTrustManager extends X509ExtendedTrustManager {
   private record Trust(FileStamp stamp, X509ExtendedTrustManager delegate) {}
 
   private final Path caFile;
+  private final RevocationCheck revocations;
   private volatile Trust current;
 
   ReloadingTrustManager(Path caFile) {
+    this(caFile, null);
+  }
+
+  /** Also refuses client certificates whose serial {@code revokedSerials} lists (null: none). */
+  ReloadingTrustManager(Path caFile, Path revokedSerials) {
     this.caFile = caFile;
+    this.revocations = revokedSerials == null ? null : new RevocationCheck(revokedSerials);
     this.current = load(FileStamp.of(caFile), true);
+  }
+
+  private void checkRevoked(X509Certificate[] chain) throws CertificateException {
+    if (revocations != null) {
+      revocations.check(chain);
+    }
   }
 
   private X509ExtendedTrustManager delegate() {
@@ -78,6 +91,7 @@ final class ReloadingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
     delegate().checkClientTrusted(chain, authType, socket);
+    checkRevoked(chain);
   }
 
   @Override
@@ -88,6 +102,7 @@ final class ReloadingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
     delegate().checkClientTrusted(chain, authType, engine);
+    checkRevoked(chain);
   }
 
   @Override
@@ -98,6 +113,7 @@ final class ReloadingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
     delegate().checkClientTrusted(chain, authType);
+    checkRevoked(chain);
   }
 
   @Override

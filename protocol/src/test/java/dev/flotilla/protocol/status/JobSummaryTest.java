@@ -14,7 +14,8 @@ class JobSummaryTest {
   @DisplayName("of(status): newest known accuracy, newest reported loss, connected and expected parties, last round's time")
   void ofStatus() {
     JobSummary s = JobSummary.of(StatusJsonTest.everyField());
-    assertThat(s).isEqualTo(new JobSummary("job7", 2, 3, true, 1, 3, 0.5, 1.5, 0.75, 1_796_408_234_999L, 1_796_408_235_000L));
+    assertThat(s).isEqualTo(new JobSummary("job7", 2, 3, true, 1, 3, 0.5, 1.5, 0.75, 1_796_408_234_999L, 1_796_408_235_000L,
+        3.25, "the privacy budget allows 2 of 3 rounds"));
   }
 
   @Test
@@ -25,7 +26,7 @@ class JobSummaryTest {
     assertThat(json).doesNotContain("\n").contains("\"rounds_completed\":2", "\"final_accuracy\":0.75");
     assertThat(json.getBytes(StandardCharsets.UTF_8).length).isLessThan(1024);
     assertThat(StatusJson.readSummary(json)).isEqualTo(s);
-    JobSummary early = new JobSummary("j", 0, 5, false, 0, 3, null, null, null, null, 1L);
+    JobSummary early = new JobSummary("j", 0, 5, false, 0, 3, null, null, null, null, 1L, null, null);
     assertThat(StatusJson.readSummary(StatusJson.writeSummary(early))).isEqualTo(early);
   }
 

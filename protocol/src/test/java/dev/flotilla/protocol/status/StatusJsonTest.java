@@ -46,7 +46,8 @@ class StatusJsonTest {
         List.of("bob"), 3, 0.25, Arrays.asList(0.5, null), 0.75,
         List.of(LateOrDropped.of(r1), LateOrDropped.of(r2)), List.of(r1, r2),
         Map.of("alice", Map.of(MetricNames.ACCURACY, 0.75, MetricNames.NUM_SAMPLES, 1000.0)), 123_456_789_012L, 987_654_321L,
-        "BoringSSL", 1_796_408_235_000L);
+        "BoringSSL", 1_796_408_235_000L, new PrivacyStatus(4.0, 1e-5, 3.25, 1.1, 0.5, 0.25, 2),
+        "the privacy budget allows 2 of 3 rounds");
   }
 
   @Test
@@ -66,7 +67,7 @@ class StatusJsonTest {
         "exported_rounds_directory", "strategy", "rounds_completed", "rounds_total", "finished", "model_version",
         "enrollment", "allowed_parties", "capacity", "parties", "parties_connected", "current_round", "initial_accuracy",
         "accuracy_per_round", "final_accuracy", "late_or_dropped", "rounds", "final_evaluations", "bytes_up", "bytes_down",
-        "tls_provider", "updated_unix_millis");
+        "tls_provider", "updated_unix_millis", "privacy", "end_reason");
     assertThat(json.getAsJsonArray("rounds").get(0).getAsJsonObject().keySet()).containsExactly("round", "attempts",
         "parties", "late_or_dropped", "samples", "evaluated_model_version", "metrics", "duration_seconds",
         "aggregation_seconds", "training_seconds", "evaluation_seconds", "protocol_seconds", "bytes_up_total",
@@ -284,7 +285,7 @@ class StatusJsonTest {
         s.strategy(), s.roundsCompleted(), s.roundsTotal(), s.finished(), s.modelVersion(), s.enrollment(),
         s.allowedParties(), s.capacity(), s.parties(), s.partiesConnected(), s.currentRound(), Double.NaN,
         s.accuracyPerRound(), s.finalAccuracy(), s.lateOrDropped(), s.rounds(), s.finalEvaluations(), s.bytesUp(),
-        s.bytesDown(), s.tlsProvider(), s.updatedUnixMillis());
+        s.bytesDown(), s.tlsProvider(), s.updatedUnixMillis(), s.privacy(), s.endReason());
 
     assertThatThrownBy(() -> StatusJson.write(nan)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NaN");
   }

@@ -31,7 +31,7 @@ class StatusViewTest {
         List.of(SCRIPT_NAME), null, 0.1, java.util.Arrays.asList(0.5, 0.75), 0.75,
         List.of(LateOrDropped.of(r1), LateOrDropped.of(r2)), List.of(r1, r2),
         Map.of(IMAGE_NAME, Map.of(MetricNames.ACCURACY, 0.75, MetricNames.NUM_SAMPLES, 100.0)), 2_500_000, 4_000_000,
-        "BoringSSL", 3_000L);
+        "BoringSSL", 3_000L, null, null);
   }
 
   @Test

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
 import io.grpc.ManagedChannel;
@@ -29,7 +29,7 @@ class CertificateHotReloadTest {
   private ManagedChannel fresh;
 
   private final CertificateAuthority ca =
-      CertificateAuthority.createRoot("Reload CA", Duration.ofDays(30), KeyType.EC_P256);
+      JobPki.newAuthority("Reload CA", Duration.ofDays(30));
   private final LeafRequest serverRequest = LeafRequest.builder(TlsFixtures.SERVER)
       .dnsNames("*.server.example.org").lifetime(Duration.ofDays(1)).build();
 

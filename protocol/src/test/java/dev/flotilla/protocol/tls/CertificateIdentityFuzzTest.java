@@ -6,7 +6,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Certificates;
 import dev.flotilla.certs.Identity;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
@@ -39,7 +39,7 @@ import org.junit.jupiter.api.DisplayName;
 class CertificateIdentityFuzzTest {
 
   private static final CertificateAuthority CA =
-      CertificateAuthority.createRoot("identity-fuzz-ca", Duration.ofDays(2), KeyType.EC_P256);
+      JobPki.newAuthority("identity-fuzz-ca", Duration.ofDays(2));
   private static final Identity SERVER = Identity.server("example.org", "job1", "job1");
   private static final PeerIdentityInterceptor INTERCEPTOR =
       PeerIdentityInterceptor.partiesOf(SERVER, Set.of("ingress-nginx"), caFile());

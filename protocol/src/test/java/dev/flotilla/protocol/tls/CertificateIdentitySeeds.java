@@ -1,10 +1,10 @@
 package dev.flotilla.protocol.tls;
 
-import dev.flotilla.testing.NginxEscapedCertificate;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.testing.NginxEscapedCertificate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,7 @@ final class CertificateIdentitySeeds {
 
   public static void main(String[] args) throws Exception {
     Path inputs = Path.of(args[0], "dev/flotilla/protocol/tls/CertificateIdentityFuzzTestInputs");
-    CertificateAuthority ca = CertificateAuthority.createRoot("seed-ca", Duration.ofDays(1), KeyType.EC_P256);
+    CertificateAuthority ca = JobPki.newAuthority("seed-ca", Duration.ofDays(1));
     X509Certificate party = ca.issue(LeafRequest.builder(Identity.party("example.org", "job1", "alice"))
         .dnsNames("alice.party.example.org").build()).certificate();
     X509Certificate server = ca.issue(LeafRequest.builder(Identity.server("example.org", "job1", "job1"))
@@ -34,7 +34,6 @@ final class CertificateIdentitySeeds {
     write(header.resolve("foreign-party"), NginxEscapedCertificate.of(party).getBytes(StandardCharsets.US_ASCII));
     write(header.resolve("truncated-escape"), "-----BEGIN%20CERTIFICATE-----%0AMIIB%2".getBytes(StandardCharsets.US_ASCII));
   }
-
 
   private static void write(Path file, byte[] bytes) throws Exception {
     Files.createDirectories(file.getParent());

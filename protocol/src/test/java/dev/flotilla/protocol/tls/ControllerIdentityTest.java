@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.LeafRequest;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -45,7 +45,7 @@ class ControllerIdentityTest {
 
   @BeforeAll
   static void createCa() {
-    ca = CertificateAuthority.createRoot("Flotilla Test CA", Duration.ofDays(30), KeyType.EC_P256);
+    ca = JobPki.newAuthority("Flotilla Test CA", Duration.ofDays(30));
   }
 
   @BeforeEach

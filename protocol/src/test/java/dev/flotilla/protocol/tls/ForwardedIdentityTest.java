@@ -7,12 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.JobPki;
+import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.testing.NginxEscapedCertificate;
 import dev.flotilla.testing.RogueCertificates;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -25,6 +24,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Set;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,8 +43,8 @@ class ForwardedIdentityTest {
 
   @BeforeAll
   static void createCas() {
-    ca = CertificateAuthority.createRoot("Flotilla Test CA", Duration.ofDays(30), KeyType.EC_P256);
-    otherCa = CertificateAuthority.createRoot("Someone Else's CA", Duration.ofDays(30), KeyType.EC_P256);
+    ca = JobPki.newAuthority("Flotilla Test CA", Duration.ofDays(30));
+    otherCa = JobPki.newAuthority("Someone Else's CA", Duration.ofDays(30));
   }
 
   @BeforeEach
@@ -85,7 +85,6 @@ class ForwardedIdentityTest {
       assertThat(e.getStatus().getDescription()).contains(fragments);
     });
   }
-
 
   private static X509Certificate partyCert(CertificateAuthority issuer, String job, String name) {
     return issuer.issue(LeafRequest.builder(Identity.party(TlsFixtures.DOMAIN, job, name)).build()).certificate();

@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.certs.CertificateAuthority;
-import dev.flotilla.certs.IssuedCertificate;
-import dev.flotilla.certs.KeyType;
-import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.JobPki;
+import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.testing.RogueCertificates;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -45,8 +45,8 @@ class MutualTlsHandshakeTest {
 
   @BeforeAll
   static void createCas() {
-    ca = CertificateAuthority.createRoot("Flotilla Test CA", Duration.ofDays(30), KeyType.EC_P256);
-    otherCa = CertificateAuthority.createRoot("Someone Else's CA", Duration.ofDays(30), KeyType.EC_P256);
+    ca = JobPki.newAuthority("Flotilla Test CA", Duration.ofDays(30));
+    otherCa = JobPki.newAuthority("Someone Else's CA", Duration.ofDays(30));
   }
 
   @BeforeEach

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
-import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.Role;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** What the aggregator's interceptor admits, decided from the verified certificate alone (no network). */
 class PeerIdentityTest {
   private static final CertificateAuthority CA =
-      CertificateAuthority.createRoot("Identity CA", Duration.ofDays(1), KeyType.EC_P256);
+      JobPki.newAuthority("Identity CA", Duration.ofDays(1));
   @TempDir static Path tmp;
   private static int rogues;
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.JobPki;
 import dev.flotilla.certs.Pem;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.IngressClientModel;
@@ -32,7 +33,7 @@ class CertificatesStepTest {
 
   @BeforeAll
   static void ca() {
-    ca = CertificateAuthority.createRoot("test CA", CertificateModel.CA_LIFETIME, CertificateModel.KEY_TYPE);
+    ca = JobPki.newAuthority("test CA", CertificateModel.CA_LIFETIME);
     caPem = Pem.encode(ca.certificate());
   }
 

@@ -10,13 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command's output files are read only when they are plain files in the round directory. */
+/** The command's output files are read only when they are plain files in the round directory (a FIFO: TrainerOutputFilesIT). */
 class TrainerOutputFilesTest {
   private static final List<TensorSpec> LAYOUT = List.of(new TensorSpec("w", new long[] {2}));
 
@@ -30,16 +28,6 @@ class TrainerOutputFilesTest {
     assertThatThrownBy(() -> TrainerResult.read(result, Action.DESCRIBE))
         .isInstanceOf(TrainerResult.InvalidOutputException.class)
         .hasMessage(result + " is a symbolic link; the command must write the file itself");
-  }
-
-  @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // guards the old behaviour: reading a FIFO blocked forever
-  @DisplayName("a result.json that is a FIFO is refused without opening it")
-  void resultFifoRefused() throws Exception {
-    Path result = dir.resolve("result.json");
-    assertThat(new ProcessBuilder("mkfifo", result.toString()).start().waitFor()).isZero();
-    assertThatThrownBy(() -> TrainerResult.read(result, Action.DESCRIBE))
-        .hasMessage(result + " is not a regular file");
   }
 
   @Test

@@ -1,0 +1,176 @@
+package dev.flotilla.controller.enroll;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import dev.flotilla.certs.enroll.EnrollmentEndpoint;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's enrollment endpoint, HTTPS (TLS 1.3) on the controller: {@code POST /v1/enroll}
+ * with a token, {@code POST /v1/renew} with the current certificate as TLS client certificate; the body
+ * is a PEM CSR of at most {@value EnrollmentEndpoint#MAX_CSR_BYTES} bytes, the answer the certificate
+ * chain then the CA, or a status with a one-line reason. Attempts are bounded per client address
+ * ({@link AttemptLimiter}), requests run on a small bounded pool (a full queue is refused, not queued).
+ * The client certificate is asked for, not required: enrollment has none yet. It is verified against
+ * the federation's CA when presented.
+ */
+public final class EnrollmentServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EnrollmentServer.class);
+
+  private final HttpsServer server;
+  private final ExecutorService executor;
+  private final EnrollmentService service;
+  private final AttemptLimiter limiter;
+
+  public EnrollmentServer(InetSocketAddress address, EnrollmentService service, AttemptLimiter limiter, Clock clock)
+      throws IOException {
+    this.service = service;
+    this.limiter = limiter;
+    SSLContext tls = tls(service, clock);
+    server = HttpsServer.create(address, 16);
+    server.setHttpsConfigurator(new HttpsConfigurator(tls) {
+      @Override
+      public void configure(HttpsParameters params) {
+        SSLParameters p = tls.getDefaultSSLParameters();
+        p.setProtocols(new String[] {"TLSv1.3"});
+        p.setWantClientAuth(true);
+        params.setSSLParameters(p);
+      }
+    });
+    executor = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(32), r -> {
+      Thread t = new Thread(r, "flotilla-enroll");
+      t.setDaemon(true);
+      return t;
+    }, new ThreadPoolExecutor.AbortPolicy());
+    server.setExecutor(executor);
+    server.createContext(EnrollmentEndpoint.ENROLL_PATH, ex -> handle(ex, false));
+    server.createContext(EnrollmentEndpoint.RENEW_PATH, ex -> handle(ex, true));
+    server.start();
+    LOG.info("enrollment endpoint for {} on {} (https://{}{} and {}); at most {} attempts per {} per client address",
+        service.federation(), server.getAddress(), EnrollmentEndpoint.host(service.federation().domain()),
+        EnrollmentEndpoint.ENROLL_PATH, EnrollmentEndpoint.RENEW_PATH, limiter.perWindow(), limiter.window());
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private static SSLContext tls(EnrollmentService service, Clock clock) {
+    try {
+      EndpointCredentials credentials = new EndpointCredentials(service::ca, service.federation().domain(), clock);
+      KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+      trusted.load(null, null);
+      trusted.setCertificateEntry("federation-ca", service.ca().rootCertificate());
+      TrustManagerFactory trust = TrustManagerFactory.getInstance("PKIX");
+      trust.init(trusted);
+      SSLContext context = SSLContext.getInstance("TLSv1.3");
+      context.init(new KeyManager[] {credentials}, trust.getTrustManagers(), null);
+      return context;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("cannot set up the enrollment endpoint's TLS: " + e.getMessage(), e);
+    }
+  }
+
+  private void handle(HttpExchange ex, boolean renewal) throws IOException {
+    String client = ex.getRemoteAddress().getAddress().getHostAddress();
+    try {
+      if (!"POST".equals(ex.getRequestMethod())) {
+        respond(ex, 405, "use POST with a PEM CSR");
+        return;
+      }
+      if (!limiter.tryAcquire(client)) {
+        LOG.warn("{}: refused an attempt from {}: more than {} in {}", service.federation(), client, limiter.perWindow(),
+            limiter.window());
+        respond(ex, EnrollmentRefusal.TOO_MANY, "too many attempts from " + client + "; try again later");
+        return;
+      }
+      try {
+        String csr = body(ex);
+        String answer = renewal
+            ? service.renew(peerCertificates((HttpsExchange) ex), csr)
+            : service.enroll(ex.getRequestHeaders().getFirst("Authorization"), csr);
+        ex.getResponseHeaders().set("Content-Type", "application/x-pem-file");
+        respond(ex, 200, answer);
+      } catch (EnrollmentRefusal e) {
+        LOG.warn("{}: refused {} from {} ({}): {}", service.federation(), renewal ? "a renewal" : "an enrollment", client,
+            e.status(), e.getMessage());
+        respond(ex, e.status(), e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.error("{}: {} from {} failed", service.federation(), renewal ? "a renewal" : "an enrollment", client, e);
+        respond(ex, 500, "the coordinator could not complete the request; it is logged there");
+      }
+    } finally {
+      ex.close();
+    }
+  }
+
+  private static X509Certificate[] peerCertificates(HttpsExchange ex) {
+    try {
+      return (X509Certificate[]) ex.getSSLSession().getPeerCertificates();
+    } catch (SSLPeerUnverifiedException | ClassCastException e) {
+      return null;
+    }
+  }
+
+  private static String body(HttpExchange ex) throws IOException {
+    String length = ex.getRequestHeaders().getFirst("Content-Length");
+    if (length != null) {
+      long declared;
+      try {
+        declared = Long.parseLong(length.strip());
+      } catch (NumberFormatException e) {
+        throw new EnrollmentRefusal(EnrollmentRefusal.BAD_REQUEST, "Content-Length is not a number");
+      }
+      if (declared > EnrollmentEndpoint.MAX_CSR_BYTES) {
+        throw new EnrollmentRefusal(EnrollmentRefusal.TOO_LARGE, "a CSR is at most " + EnrollmentEndpoint.MAX_CSR_BYTES
+            + " bytes; this one declares " + declared);
+      }
+    }
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] bytes = in.readNBytes(EnrollmentEndpoint.MAX_CSR_BYTES + 1);
+      if (bytes.length > EnrollmentEndpoint.MAX_CSR_BYTES) {
+        throw new EnrollmentRefusal(EnrollmentRefusal.TOO_LARGE, "a CSR is at most " + EnrollmentEndpoint.MAX_CSR_BYTES + " bytes");
+      }
+      return new String(bytes, StandardCharsets.US_ASCII);
+    }
+  }
+
+  private static void respond(HttpExchange ex, int status, String text) throws IOException {
+    byte[] body = (text.endsWith("\n") ? text : text + "\n").getBytes(StandardCharsets.UTF_8);
+    if (!ex.getResponseHeaders().containsKey("Content-Type")) {
+      ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    }
+    ex.sendResponseHeaders(status, body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

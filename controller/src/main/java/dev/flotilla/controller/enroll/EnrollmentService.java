@@ -1,0 +1,161 @@
+package dev.flotilla.controller.enroll;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.CertificateSigningRequest;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.LeafRequest;
+import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
+import dev.flotilla.certs.SigningPolicy;
+import dev.flotilla.certs.enroll.EnrollmentToken;
+import dev.flotilla.certs.enroll.RevokedSerials;
+import dev.flotilla.controller.operator.CertificateAuthorities;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's decisions, without HTTP: enroll a party organisation against a token, renew a
+ * certificate its holder presents, each from a CSR only. A certificate is signed by the CA of the
+ * federation's job namespace and domain (the CA its aggregators trust), for exactly the identity the
+ * token names ({@code spiffe://<domain>/job/<job>/party/<organisation>}) or the presented certificate
+ * carries, with the signing policy every CSR passes ({@link SigningPolicy}: party role, names in the
+ * party zone). The answer is the certificate chain followed by the CA certificate, as PEM.
+ */
+public final class EnrollmentService {
+  private static final Logger LOG = LoggerFactory.getLogger(EnrollmentService.class);
+
+  private final Federation federation;
+  private final CertificateAuthorities authorities;
+  private final EnrollmentStore store;
+  private final Clock clock;
+
+  /** The federation one coordinator serves: its trust domain, and the job namespace whose CA signs. */
+  public record Federation(String namespace, String domain) {
+    /** Parses {@code NAMESPACE/DOMAIN}. */
+    public static Federation parse(String text) {
+      int slash = text.indexOf('/');
+      if (slash <= 0 || slash == text.length() - 1) {
+        throw new IllegalArgumentException("a federation is NAMESPACE/DOMAIN (the job namespace whose CA signs, and the "
+            + "trust domain), got '" + text + "'");
+      }
+      Federation f = new Federation(text.substring(0, slash), text.substring(slash + 1));
+      Identity.party(f.domain, "probe", "probe");
+      return f;
+    }
+
+    @Override
+    public String toString() {
+      return namespace + "/" + domain;
+    }
+  }
+
+  public EnrollmentService(Federation federation, CertificateAuthorities authorities, EnrollmentStore store, Clock clock) {
+    this.federation = federation;
+    this.authorities = authorities;
+    this.store = store;
+    this.clock = clock;
+  }
+
+  public Federation federation() {
+    return federation;
+  }
+
+  public CertificateAuthority ca() {
+    return authorities.ensure(federation.namespace(), federation.domain()).ca();
+  }
+
+  /** First enrollment: {@code authorization} is {@code Bearer <id>.<secret>}. */
+  public String enroll(String authorization, String csrPem) {
+    EnrollmentToken token = bearer(authorization);
+    CertificateSigningRequest csr = parse(csrPem);
+    List<IssuedCertificate> signed = new ArrayList<>(1);
+    TokenGrant grant = store.spend(token, clock.instant(), g -> {
+      if (!g.domain().equals(federation.domain()) || !g.namespace().equals(federation.namespace())) {
+        throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + g.id() + " is for the federation "
+            + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
+      }
+      signed.add(sign(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity()));
+    });
+    IssuedCertificate issued = signed.get(0);
+    store.recordIssued(grant.domain(), grant.organisation(), issued.certificate().getSerialNumber(),
+        issued.certificate().getNotAfter().toInstant());
+    LOG.info("{}: enrolled {} with token {} (use {} of {}), serial {}", federation, grant.identity(), token,
+        grant.used() + 1, grant.uses(), RevokedSerials.hex(issued.certificate().getSerialNumber()));
+    return answer(issued);
+  }
+
+  /** Renewal: {@code presented} is the client certificate chain TLS already verified against the CA. */
+  public String renew(X509Certificate[] presented, String csrPem) {
+    if (presented == null || presented.length == 0) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED,
+          "renewal needs the current certificate as the TLS client certificate");
+    }
+    X509Certificate current = presented[0];
+    Identity identity;
+    try {
+      identity = Identity.of(current);
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "the client certificate carries no identity: " + e.getMessage());
+    }
+    if (identity.role() != Role.PARTY || !identity.trustDomain().equals(federation.domain())) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "only parties of " + federation.domain()
+          + " renew here, not " + identity);
+    }
+    RevokedSerials revoked = store.revoked(federation.namespace(), federation.domain());
+    if (revoked.isRevoked(current.getSerialNumber())) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "the certificate of " + identity + " (serial "
+          + RevokedSerials.hex(current.getSerialNumber()) + ") is revoked; enroll again with a new token");
+    }
+    CertificateSigningRequest csr = parse(csrPem);
+    IssuedCertificate issued = sign(csr, identity, "the current certificate is " + identity);
+    store.recordIssued(identity.trustDomain(), identity.name(), issued.certificate().getSerialNumber(),
+        issued.certificate().getNotAfter().toInstant());
+    LOG.info("{}: renewed {} (serial {} -> {})", federation, identity, RevokedSerials.hex(current.getSerialNumber()),
+        RevokedSerials.hex(issued.certificate().getSerialNumber()));
+    return answer(issued);
+  }
+
+  private IssuedCertificate sign(CertificateSigningRequest csr, Identity allowed, String why) {
+    SigningPolicy policy = SigningPolicy.forTrustDomain(federation.domain()).onlyJob(allowed.job()).onlyRoles(Role.PARTY);
+    IssuedCertificate issued;
+    try {
+      issued = ca().sign(csr, Role.PARTY, policy, LeafRequest.DEFAULT_LIFETIME);
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
+    }
+    Identity asked = Identity.of(issued.certificate());
+    if (!asked.equals(allowed)) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: it asks for " + asked + ", but " + why);
+    }
+    return issued;
+  }
+
+  private static String answer(IssuedCertificate issued) {
+    return Pem.encode(issued.certificateChain()) + Pem.encode(issued.caCertificate());
+  }
+
+  private static EnrollmentToken bearer(String authorization) {
+    if (authorization == null || !authorization.startsWith("Bearer ")) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "enrollment needs 'Authorization: Bearer <id>.<secret>'");
+    }
+    try {
+      return EnrollmentToken.parse(authorization.substring("Bearer ".length()).strip());
+    } catch (IllegalArgumentException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, e.getMessage());
+    }
+  }
+
+  private static CertificateSigningRequest parse(String pem) {
+    try {
+      return CertificateSigningRequest.of(Pem.parseCsr(pem, "the request body"));
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.BAD_REQUEST, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package dev.flotilla.controller.enroll;
+
+import dev.flotilla.certs.enroll.EnrollmentToken;
+import dev.flotilla.certs.enroll.RevokedSerials;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Enrollment's state in the coordinator's API server ({@link EnrollmentModel}). Every change is a
+ * read-modify-write under the object's resourceVersion, retried on conflict: two controllers, or two
+ * parties racing with one token, cannot both spend its last use.
+ */
+public final class EnrollmentStore {
+  private static final int ATTEMPTS = 5;
+
+  private final KubernetesClient client;
+  private final String controllerNamespace;
+
+  public EnrollmentStore(KubernetesClient client, String controllerNamespace) {
+    this.client = client;
+    this.controllerNamespace = controllerNamespace;
+  }
+
+  public void create(TokenGrant grant) {
+    client.secrets().inNamespace(controllerNamespace).resource(EnrollmentModel.tokenSecret(controllerNamespace, grant)).create();
+  }
+
+  /**
+   * Checks {@code presented} against its stored grant at {@code now}, runs {@code beforeSpending} on
+   * the grant (it may refuse), then spends one use. Returns the grant as it was checked.
+   */
+  public TokenGrant spend(EnrollmentToken presented, Instant now, java.util.function.Consumer<TokenGrant> beforeSpending) {
+    return retrying(() -> {
+      Secret secret = client.secrets().inNamespace(controllerNamespace).withName(EnrollmentModel.tokenSecretName(presented.id())).get();
+      if (secret == null || !EnrollmentModel.TOKEN_TYPE.equals(secret.getType())) {
+        throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + presented.id() + " is not valid");
+      }
+      TokenGrant grant = EnrollmentModel.grantOf(secret);
+      grant.check(presented, now);
+      beforeSpending.accept(grant);
+      client.secrets().inNamespace(controllerNamespace).resource(EnrollmentModel.updated(secret, grant.afterUse())).update();
+      return grant;
+    });
+  }
+
+  /** Notes that {@code serial} was issued to {@code organisation} of {@code domain} (what revocation finds later). */
+  public void recordIssued(String domain, String organisation, BigInteger serial, Instant notAfter) {
+    retrying(() -> {
+      ConfigMap current = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
+      if (current == null) {
+        client.configMaps().inNamespace(controllerNamespace)
+            .resource(EnrollmentModel.withIssued(EnrollmentModel.enrolled(controllerNamespace, domain), organisation, serial, notAfter))
+            .create();
+      } else {
+        client.configMaps().inNamespace(controllerNamespace)
+            .resource(EnrollmentModel.withIssued(current, organisation, serial, notAfter)).update();
+      }
+      return null;
+    });
+  }
+
+  /** The revoked serials of {@code domain}'s job namespace (none when nothing was revoked). */
+  public RevokedSerials revoked(String namespace, String domain) {
+    return EnrollmentModel.revokedOf(client.configMaps().inNamespace(namespace).withName(EnrollmentModel.revokedName(domain)).get());
+  }
+
+  /**
+   * Revokes every certificate issued to {@code organisation} in {@code domain}: their serials go into
+   * {@code flotilla-revoked.<domain>} in {@code namespace}. Returns the serials newly revoked.
+   */
+  public List<BigInteger> revoke(String namespace, String domain, String organisation) {
+    ConfigMap enrolled = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
+    List<BigInteger> issued = EnrollmentModel.issuedTo(enrolled, organisation);
+    return retrying(() -> {
+      ConfigMap current = client.configMaps().inNamespace(namespace).withName(EnrollmentModel.revokedName(domain)).get();
+      RevokedSerials serials = EnrollmentModel.revokedOf(current);
+      List<BigInteger> fresh = issued.stream().filter(s -> !serials.isRevoked(s)).toList();
+      RevokedSerials next = serials;
+      for (BigInteger serial : fresh) {
+        next = next.with(serial, organisation);
+      }
+      ConfigMap desired = EnrollmentModel.revoked(namespace, domain, next);
+      if (current == null) {
+        client.configMaps().inNamespace(namespace).resource(desired).create();
+      } else if (!fresh.isEmpty()) {
+        desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+        client.configMaps().inNamespace(namespace).resource(desired).update();
+      }
+      return fresh;
+    });
+  }
+
+  /** Runs {@code step} again when its write lost a race (409 Conflict) or its create found the object made meanwhile. */
+  private static <T> T retrying(Supplier<T> step) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return step.get();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
+  }
+}

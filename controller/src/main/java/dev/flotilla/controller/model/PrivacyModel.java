@@ -1,0 +1,100 @@
+package dev.flotilla.controller.model;
+
+import dev.flotilla.controller.api.PrivacySpec;
+import dev.flotilla.controller.api.Role;
+import dev.flotilla.controller.model.StatusModel.Observation;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code spec.privacy}: whether the job's budget can be kept, and the aggregator flags that keep it.
+ * Only a Flotilla aggregator can (it runs DP-FedAvg and its accountant); a budget on a party, on
+ * iflearner's server image, with a value out of the server's bounds or beside the same flags in the
+ * template is refused ({@value StatusModel#PRIVACY_ACCEPTED} False, phase Refused, nothing made):
+ * a job must not run without the privacy it asked for. The bounds repeat the server's (the CRD's
+ * schema has them too, but a job may reach the controller without that schema). Pure.
+ */
+public final class PrivacyModel {
+
+  public static final String ACCEPTED = "Accepted";
+  public static final String PRIVACY_INVALID = "PrivacyInvalid";
+  public static final double DEFAULT_DELTA = 1e-5;
+  public static final double DEFAULT_SAMPLING_RATE = 1.0;
+  /** The server's flags that spec.privacy sets. */
+  static final List<String> FLAGS =
+      List.of("--privacy-budget", "--dp-delta", "--dp-clip-norm", "--dp-noise-multiplier", "--dp-sampling-rate");
+
+  private PrivacyModel() {}
+
+  /** The {@value StatusModel#PRIVACY_ACCEPTED} observation, or null for a job without spec.privacy. */
+  public static Observation observe(JobModel job) {
+    PrivacySpec p = job.spec().getPrivacy();
+    if (p == null) {
+      return null;
+    }
+    List<String> problems = problems(job, p);
+    if (!problems.isEmpty()) {
+      return new Observation(StatusModel.PRIVACY_ACCEPTED, false, PRIVACY_INVALID, String.join("; ", problems));
+    }
+    return new Observation(StatusModel.PRIVACY_ACCEPTED, true, ACCEPTED, String.format(java.util.Locale.ROOT,
+        "DP-FedAvg at the aggregator: budget epsilon %s at delta %s, clip norm %s, noise multiplier %s, sampling rate %s",
+        p.getBudget(), delta(p), p.getClipNorm(), p.getNoiseMultiplier(), samplingRate(p)));
+  }
+
+  /** The aggregator's arguments for an accepted spec.privacy (none without one). */
+  static List<String> serverArgs(PrivacySpec p) {
+    if (p == null) {
+      return List.of();
+    }
+    return List.of("--privacy-budget=" + p.getBudget(), "--dp-delta=" + delta(p), "--dp-clip-norm=" + p.getClipNorm(),
+        "--dp-noise-multiplier=" + p.getNoiseMultiplier(), "--dp-sampling-rate=" + samplingRate(p));
+  }
+
+  private static List<String> problems(JobModel job, PrivacySpec p) {
+    List<String> problems = new ArrayList<>();
+    if (job.role() != Role.SERVER) {
+      problems.add("spec.privacy is kept by the aggregator: set it on the job of spec.role server, not on a party");
+    } else if (!job.usesFlotillaRuntime()) {
+      problems.add("spec.privacy needs a Flotilla aggregator image (flotilla/server); this image cannot keep a budget");
+    }
+    within(problems, "budget", p.getBudget(), true, 0, false, 100);
+    within(problems, "delta", delta(p), false, 0, false, 0.1);
+    within(problems, "clipNorm", p.getClipNorm(), true, 0, false, 1e6);
+    within(problems, "noiseMultiplier", p.getNoiseMultiplier(), true, 0.01, true, 1000);
+    within(problems, "samplingRate", samplingRate(p), false, 0, false, 1);
+    List<String> args = job.spec().getTemplate() == null || job.spec().getTemplate().getSpec() == null
+        || job.spec().getTemplate().getSpec().getContainers().isEmpty()
+        || job.spec().getTemplate().getSpec().getContainers().get(0).getArgs() == null ? List.of()
+        : job.spec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    for (String flag : FLAGS) {
+      if (ServerRuntimeModel.hasFlag(args, flag)) {
+        problems.add("the template's args set " + flag + " and spec.privacy sets it too: keep spec.privacy only");
+      }
+    }
+    return problems;
+  }
+
+  /** Adds "spec.privacy.NAME ..." when {@code value} is missing (and required) or outside its range. */
+  private static void within(List<String> problems, String name, Double value, boolean required, double min,
+      boolean minInclusive, double max) {
+    String range = (minInclusive ? "[" : "(") + min + ", " + max + "]";
+    if (value == null) {
+      if (required) {
+        problems.add("spec.privacy." + name + " is required, in " + range);
+      }
+      return;
+    }
+    boolean above = minInclusive ? value >= min : value > min;
+    if (!above || !(value <= max)) { // NaN fails both
+      problems.add("spec.privacy." + name + " must be in " + range + ", got " + value);
+    }
+  }
+
+  private static double delta(PrivacySpec p) {
+    return p.getDelta() == null ? DEFAULT_DELTA : p.getDelta();
+  }
+
+  private static double samplingRate(PrivacySpec p) {
+    return p.getSamplingRate() == null ? DEFAULT_SAMPLING_RATE : p.getSamplingRate();
+  }
+}

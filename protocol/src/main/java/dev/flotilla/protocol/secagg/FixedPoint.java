@@ -1,0 +1,63 @@
+package dev.flotilla.protocol.secagg;
+
+/**
+ * Values as fixed-point integers modulo 2^32, the encoding that masks can be added to.
+ *
+ * <p>A party clips each value to [-clipRange, clipRange], multiplies it by its weight (its share of
+ * the roster's samples, so the weights of a round add up to at most 1) and rounds it to a multiple of
+ * clipRange / 2^30. The sum of a round is therefore within [-clipRange, clipRange] plus one unit of
+ * rounding per party: at most 2^30 + parties in magnitude, so the signed 32-bit reading of the modular
+ * sum is the true sum for up to 2^30 parties.
+ */
+public final class FixedPoint {
+    private static final double UNITS_PER_CLIP_RANGE = 0x1p30;
+    /** Large enough for any model weight, small enough that one unit stays well above float noise. */
+    public static final double MAX_CLIP_RANGE = 1e6;
+
+    private final double clipRange;
+    private final double scale;
+
+    public FixedPoint(double clipRange) {
+        if (!(clipRange > 0 && clipRange <= MAX_CLIP_RANGE)) {
+            throw new SecAggException("clip range " + clipRange + " is not in (0, " + MAX_CLIP_RANGE + "]");
+        }
+        this.clipRange = clipRange;
+        this.scale = UNITS_PER_CLIP_RANGE / clipRange;
+    }
+
+    public double clipRange() {
+        return clipRange;
+    }
+
+    /** The largest rounding error of a decoded sum of {@code parties} encoded values, before dividing by the weight. */
+    public double maxSumError(int parties) {
+        return parties * 0.5 / scale;
+    }
+
+    /** Encodes clip(values) x weight; NaN encodes as 0, infinities clip. */
+    public int[] encode(float[] values, double weight) {
+        if (!(weight > 0 && weight <= 1)) {
+            throw new SecAggException("weight " + weight + " is not in (0, 1]");
+        }
+        int[] encoded = new int[values.length];
+        double unitsPerValue = weight * scale;
+        for (int i = 0; i < values.length; i++) {
+            double clipped = Math.max(-clipRange, Math.min(clipRange, Float.isNaN(values[i]) ? 0 : values[i]));
+            encoded[i] = (int) Math.round(clipped * unitsPerValue);
+        }
+        return encoded;
+    }
+
+    /** The weighted mean of a round: the unmasked modular sum divided by the survivors' total weight. */
+    public float[] decodeMean(int[] sum, double totalWeight) {
+        if (!(totalWeight > 0 && totalWeight <= 1 + 1e-9)) {
+            throw new SecAggException("total weight " + totalWeight + " is not in (0, 1]");
+        }
+        float[] mean = new float[sum.length];
+        double divisor = scale * totalWeight;
+        for (int i = 0; i < sum.length; i++) {
+            mean[i] = (float) (sum[i] / divisor);
+        }
+        return mean;
+    }
+}

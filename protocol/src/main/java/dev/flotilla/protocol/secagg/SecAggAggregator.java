@@ -1,0 +1,320 @@
+package dev.flotilla.protocol.secagg;
+
+import dev.flotilla.protocol.v1.SecAggEncryptedShare;
+import dev.flotilla.protocol.v1.SecAggKeyRoster;
+import dev.flotilla.protocol.v1.SecAggPublicKeys;
+import dev.flotilla.protocol.v1.SecAggRevealedShare;
+import dev.flotilla.protocol.v1.SecAggShareBundle;
+import dev.flotilla.protocol.v1.SecAggUnmaskRequest;
+import dev.flotilla.protocol.v1.SecAggUnmaskResponse;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.math.BigInteger;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.bouncycastle.math.ec.rfc7748.X25519;
+
+/**
+ * The aggregator's side of a SecAgg+ round: it relays keys and sealed shares, folds every masked
+ * chunk into one modular sum as it streams (memory O(model), never an individual update), then
+ * collects revealed shares, reconstructs the survivors' self-mask seeds and the dropped parties' mask
+ * keys, and takes those masks out of the sum. Callers pass the sender of each message from the
+ * authenticated connection. Thread-safe; one object per round.
+ */
+public final class SecAggAggregator {
+    private enum Stage { KEYS, SHARES, MASKED_INPUTS, UNMASKING, DONE }
+
+    private static final VarHandle LITTLE_ENDIAN_INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final SecAggParams params;
+    private final NeighbourGraph graph;
+    private final int[] sum;
+    private final TreeMap<Integer, SecAggPublicKeys> keys = new TreeMap<>();
+    private final TreeMap<Integer, List<SecAggEncryptedShare>> sharesTo = new TreeMap<>();
+    private final TreeSet<Integer> sharedKeys = new TreeSet<>();
+    /** Values folded so far per party that began its masked input; complete when it reaches the model length. */
+    private final TreeMap<Integer, Integer> maskedValues = new TreeMap<>();
+    private final TreeSet<Integer> survivors = new TreeSet<>();
+    private final TreeSet<Integer> dropped = new TreeSet<>();
+    private final TreeSet<Integer> answered = new TreeSet<>();
+    /** Revealed shares: owner -> holder -> share value. */
+    private final Map<Integer, TreeMap<Integer, BigInteger>> revealed = new HashMap<>();
+    private Stage stage = Stage.KEYS;
+
+    public SecAggAggregator(SecAggParams params, int modelValues) {
+        if (modelValues <= 0) {
+            throw new IllegalArgumentException("a model has at least one value");
+        }
+        this.params = params;
+        this.graph = params.graph();
+        this.sum = new int[modelValues];
+    }
+
+    public SecAggParams params() {
+        return params;
+    }
+
+    /** Round 0: a party's public keys. */
+    public synchronized void acceptKeys(int from, SecAggPublicKeys advertised) {
+        expect(Stage.KEYS, from, "advertise keys");
+        params.checkParty(from, "");
+        if (advertised.getParty() != from) {
+            throw new SecAggException("party " + from + " advertised keys under index " + advertised.getParty());
+        }
+        if (advertised.getEncryptionKey().size() != KeyAgreement25519.KEY_BYTES
+                || advertised.getMaskKey().size() != KeyAgreement25519.KEY_BYTES) {
+            throw new SecAggException("party " + from + " advertised keys of " + advertised.getEncryptionKey().size()
+                    + " and " + advertised.getMaskKey().size() + " bytes; X25519 public keys are 32 bytes");
+        }
+        if (keys.putIfAbsent(from, advertised) != null) {
+            throw new SecAggException("party " + from + " advertised keys twice");
+        }
+    }
+
+    /** Ends round 0: the roster of keys every party receives. */
+    public synchronized SecAggKeyRoster closeKeys() {
+        expect(Stage.KEYS, -1, "close the key round");
+        requireAtLeast(keys.size(), "advertised keys");
+        stage = Stage.SHARES;
+        return SecAggKeyRoster.newBuilder().addAllKeys(keys.values()).build();
+    }
+
+    /** Round 1: exactly one sealed share for every neighbour of the sender that advertised keys. */
+    public synchronized void acceptShares(int from, SecAggShareBundle bundle) {
+        expect(Stage.SHARES, from, "share keys");
+        if (!keys.containsKey(from)) {
+            throw new SecAggException("party " + from + " sent shares but advertised no keys");
+        }
+        if (sharedKeys.contains(from)) {
+            throw new SecAggException("party " + from + " sent shares twice");
+        }
+        TreeSet<Integer> expected = new TreeSet<>();
+        for (int neighbour : graph.neighbours(from)) {
+            if (keys.containsKey(neighbour)) {
+                expected.add(neighbour);
+            }
+        }
+        if (bundle.getSharesCount() != expected.size()) {
+            throw new SecAggException("party " + from + " sent " + bundle.getSharesCount() + " shares; it has "
+                    + expected.size() + " neighbours with keys " + expected);
+        }
+        TreeSet<Integer> recipients = new TreeSet<>();
+        for (SecAggEncryptedShare share : bundle.getSharesList()) {
+            if (share.getFrom() != from) {
+                throw new SecAggException("party " + from + " sent a share marked as from party " + share.getFrom());
+            }
+            if (!expected.contains(share.getTo())) {
+                throw new SecAggException("party " + from + " sent a share for party " + share.getTo()
+                        + ", which is not one of its neighbours with keys " + expected);
+            }
+            if (!recipients.add(share.getTo())) {
+                throw new SecAggException("party " + from + " sent two shares for party " + share.getTo());
+            }
+            if (share.getCiphertext().size() != ShareCipher.CIPHERTEXT_BYTES) {
+                throw new SecAggException("party " + from + " sent a share of " + share.getCiphertext().size()
+                        + " bytes; a sealed share is " + ShareCipher.CIPHERTEXT_BYTES);
+            }
+        }
+        sharedKeys.add(from);
+        for (SecAggEncryptedShare share : bundle.getSharesList()) {
+            sharesTo.computeIfAbsent(share.getTo(), to -> new ArrayList<>()).add(share);
+        }
+    }
+
+    /** Ends round 1. Shares addressed to parties that then sent none themselves are never relayed. */
+    public synchronized void closeShares() {
+        expect(Stage.SHARES, -1, "close the share round");
+        requireAtLeast(sharedKeys.size(), "shared keys");
+        stage = Stage.MASKED_INPUTS;
+    }
+
+    /** The sealed shares relayed to {@code party} (only those of parties that shared keys, as it was). */
+    public synchronized List<SecAggEncryptedShare> sharesFor(int party) {
+        if (stage.compareTo(Stage.MASKED_INPUTS) < 0) {
+            throw new SecAggException("shares are relayed once the share round has closed");
+        }
+        if (!sharedKeys.contains(party)) {
+            throw new SecAggException("party " + party + " shared no keys, so it takes no part in the masked input");
+        }
+        return List.copyOf(sharesTo.getOrDefault(party, List.of()));
+    }
+
+    /**
+     * Round 2: folds the next chunk of {@code from}'s masked input (little-endian 32-bit values,
+     * continuing where its previous chunk stopped) into the modular sum.
+     */
+    public synchronized void foldMasked(int from, byte[] chunk) {
+        expect(Stage.MASKED_INPUTS, from, "send masked input");
+        if (!sharedKeys.contains(from)) {
+            throw new SecAggException("party " + from + " sent a masked input but shared no keys");
+        }
+        if (chunk.length % 4 != 0) {
+            throw new SecAggException("party " + from + " sent a masked chunk of " + chunk.length
+                    + " bytes, not a whole number of 32-bit values");
+        }
+        int start = maskedValues.getOrDefault(from, 0);
+        int values = chunk.length / 4;
+        if (values > sum.length - start) {
+            throw new SecAggException("party " + from + "'s masked input runs past the model's " + sum.length + " values");
+        }
+        for (int i = 0; i < values; i++) {
+            sum[start + i] += (int) LITTLE_ENDIAN_INT.get(chunk, i * 4);
+        }
+        maskedValues.put(from, start + values);
+    }
+
+    /** Ends round 2: who survived (sent a whole masked input) and who dropped after sharing keys. */
+    public synchronized SecAggUnmaskRequest closeInputs() {
+        expect(Stage.MASKED_INPUTS, -1, "close the masked input round");
+        maskedValues.forEach((party, values) -> {
+            if (values != sum.length) {
+                stage = Stage.DONE;
+                throw new SecAggException("the round fails: party " + party + "'s masked input stopped after " + values
+                        + " of " + sum.length + " values, and a partial masked input cannot be taken out of the modular sum");
+            }
+        });
+        survivors.addAll(maskedValues.keySet());
+        dropped.addAll(sharedKeys);
+        dropped.removeAll(survivors);
+        if (survivors.size() < params.threshold()) {
+            stage = Stage.DONE;
+            throw new SecAggException("the round fails: " + survivors.size() + " of " + params.rosterSize()
+                    + " parties sent masked inputs, fewer than the threshold " + params.threshold());
+        }
+        stage = Stage.UNMASKING;
+        return SecAggUnmaskRequest.newBuilder().addAllSurvivors(survivors).addAllDropped(dropped).build();
+    }
+
+    /**
+     * Round 3: a survivor's revealed shares, each of a neighbour that shared keys with it, of the kind
+     * the request asked for. A response with both kinds of share of one party is refused whole.
+     */
+    public synchronized void acceptUnmask(int from, SecAggUnmaskResponse response) {
+        expect(Stage.UNMASKING, from, "reveal shares");
+        if (!survivors.contains(from)) {
+            throw new SecAggException("party " + from + " revealed shares but is not a survivor");
+        }
+        if (answered.contains(from)) {
+            throw new SecAggException("party " + from + " revealed shares twice");
+        }
+        if (response.getSharesCount() > params.neighbours()) {
+            throw new SecAggException("party " + from + " revealed " + response.getSharesCount() + " shares; it has "
+                    + params.neighbours() + " neighbours");
+        }
+        Map<Integer, BigInteger> checked = new HashMap<>();
+        Map<Integer, SecAggRevealedShare.Kind> kinds = new HashMap<>();
+        for (SecAggRevealedShare share : response.getSharesList()) {
+            int owner = share.getOwner();
+            params.checkParty(owner, "party " + from + " revealed a share of it");
+            SecAggRevealedShare.Kind earlier = kinds.put(owner, share.getKind());
+            if (earlier != null && earlier != share.getKind()) {
+                throw new SecAggException("party " + from + " revealed both the self-mask seed share and the mask key share"
+                        + " of party " + owner + "; refused, together they would unmask party " + owner + "'s update");
+            }
+            if (earlier != null) {
+                throw new SecAggException("party " + from + " revealed two shares of party " + owner);
+            }
+            if (!graph.adjacent(from, owner) || !sharedKeys.contains(owner)) {
+                throw new SecAggException("party " + from + " revealed a share of party " + owner
+                        + ", which shared no keys with it");
+            }
+            SecAggRevealedShare.Kind wanted = survivors.contains(owner)
+                    ? SecAggRevealedShare.Kind.SELF_MASK_SEED : SecAggRevealedShare.Kind.MASK_KEY;
+            if (share.getKind() != wanted) {
+                throw new SecAggException("party " + from + " revealed a " + share.getKind() + " share of party " + owner
+                        + ", which " + (survivors.contains(owner) ? "survived" : "dropped") + " (wanted " + wanted + ")");
+            }
+            checked.put(owner, Shamir.fromBytes(share.getValue().toByteArray(),
+                    "party " + from + "'s share of party " + owner));
+        }
+        answered.add(from);
+        checked.forEach((owner, value) -> revealed.computeIfAbsent(owner, o -> new TreeMap<>()).put(from, value));
+    }
+
+    /**
+     * Ends the round: the sum of the survivors' encoded updates modulo 2^32. Fails, naming the party,
+     * when fewer than the threshold of shares arrived for a secret.
+     */
+    public synchronized int[] unmaskedSum() {
+        expect(Stage.UNMASKING, -1, "unmask the sum");
+        stage = Stage.DONE;
+        for (int party : dropped) {
+            byte[] maskKey = reconstruct(party, "mask key");
+            byte[] publicKey = new byte[KeyAgreement25519.KEY_BYTES];
+            X25519.generatePublicKey(maskKey, 0, publicKey, 0);
+            if (!Arrays.equals(publicKey, keys.get(party).getMaskKey().toByteArray())) {
+                throw new SecAggException("the round fails: the revealed shares of dropped party " + party
+                        + "'s mask key do not give the key it advertised");
+            }
+            for (int neighbour : graph.neighbours(party)) {
+                if (survivors.contains(neighbour)) {
+                    byte[] seed = KeyAgreement25519.derive(maskKey, keys.get(neighbour).getMaskKey().toByteArray(),
+                            params.roundSeed(), SecAggParty.MASK_KEY, party, neighbour);
+                    MaskStream.apply(seed, -SecAggParty.pairwiseSign(neighbour, party), sum);
+                }
+            }
+        }
+        for (int party : survivors) {
+            MaskStream.apply(reconstruct(party, "self-mask seed"), -1, sum);
+        }
+        return sum;
+    }
+
+    public synchronized List<Integer> survivors() {
+        return List.copyOf(survivors);
+    }
+
+    public synchronized List<Integer> dropped() {
+        return List.copyOf(dropped);
+    }
+
+    private byte[] reconstruct(int owner, String secret) {
+        TreeMap<Integer, BigInteger> shares = revealed.getOrDefault(owner, new TreeMap<>());
+        if (shares.size() < params.threshold()) {
+            throw new SecAggException("the round fails: " + shares.size() + " shares of party " + owner + "'s " + secret
+                    + " were revealed, fewer than the threshold " + params.threshold() + " (too many of its neighbours dropped)");
+        }
+        List<Map.Entry<Integer, BigInteger>> all = new ArrayList<>(shares.entrySet());
+        byte[] secretFromFirst = combine(all.subList(0, params.threshold()), owner, secret);
+        // with more than t shares, a second interpolation over another subset catches a corrupted share
+        if (all.size() > params.threshold()
+                && !Arrays.equals(secretFromFirst, combine(all.subList(all.size() - params.threshold(), all.size()), owner, secret))) {
+            throw new SecAggException("the round fails: the revealed shares of party " + owner + "'s " + secret
+                    + " disagree (a neighbour revealed a wrong share)");
+        }
+        return secretFromFirst;
+    }
+
+    private static byte[] combine(List<Map.Entry<Integer, BigInteger>> shares, int owner, String secret) {
+        int[] holders = shares.stream().mapToInt(Map.Entry::getKey).toArray();
+        BigInteger[] values = shares.stream().map(Map.Entry::getValue).toArray(BigInteger[]::new);
+        try {
+            return Shamir.combine(holders, values);
+        } catch (SecAggException e) {
+            throw new SecAggException("the round fails: the revealed shares of party " + owner + "'s " + secret
+                    + " disagree (a neighbour revealed a wrong share)");
+        }
+    }
+
+    private void requireAtLeast(int parties, String what) {
+        if (parties < params.threshold()) {
+            stage = Stage.DONE;
+            throw new SecAggException("the round fails: " + parties + " of " + params.rosterSize() + " parties " + what
+                    + ", fewer than the threshold " + params.threshold());
+        }
+    }
+
+    private void expect(Stage expected, int from, String action) {
+        if (stage != expected) {
+            throw new SecAggException((from >= 0 ? "party " + from + " cannot " : "cannot ") + action
+                    + " now: the round is at " + stage);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.flotilla.protocol.secagg;
+
+import com.google.protobuf.ByteString;
+import dev.flotilla.protocol.secagg.KeyAgreement25519.KeyPair;
+import dev.flotilla.protocol.secagg.ShareCipher.Shares;
+import dev.flotilla.protocol.v1.SecAggEncryptedShare;
+import dev.flotilla.protocol.v1.SecAggKeyRoster;
+import dev.flotilla.protocol.v1.SecAggPublicKeys;
+import dev.flotilla.protocol.v1.SecAggRevealedShare;
+import dev.flotilla.protocol.v1.SecAggShareBundle;
+import dev.flotilla.protocol.v1.SecAggUnmaskRequest;
+import dev.flotilla.protocol.v1.SecAggUnmaskResponse;
+import java.math.BigInteger;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One party's side of a SecAgg+ round, in the order the rounds run: advertise two public keys, share
+ * the self-mask seed and the mask key with its neighbours, mask its encoded update, reveal shares for
+ * the unmasking. Every message from the aggregator is checked before the party acts on it, and the
+ * party never reveals both secrets of one neighbour. Single use: one object per round.
+ */
+public final class SecAggParty {
+    private enum Stage { NEW, KEYS_ADVERTISED, SHARES_SENT, INPUT_MASKED, UNMASKED }
+
+    static final String SHARE_KEY = "share encryption";
+    static final String MASK_KEY = "pairwise mask";
+
+    private final SecAggParams params;
+    private final int self;
+    private final SecureRandom random;
+    private final NeighbourGraph graph;
+    private final KeyPair encryptionKeys;
+    private final KeyPair maskKeys;
+    private final byte[] selfMaskSeed = new byte[Shamir.SECRET_BYTES];
+    /** Per neighbour that advertised keys: the share encryption key and the pairwise mask seed. */
+    private final TreeMap<Integer, byte[]> shareKeys = new TreeMap<>();
+    private final TreeMap<Integer, byte[]> maskSeeds = new TreeMap<>();
+    /** Shares of neighbours' secrets, for the neighbours whose shares arrived. */
+    private final TreeMap<Integer, Shares> heldShares = new TreeMap<>();
+    private Stage stage = Stage.NEW;
+
+    public SecAggParty(SecAggParams params, int self, SecureRandom random) {
+        params.checkParty(self, "");
+        this.params = params;
+        this.self = self;
+        this.random = random;
+        this.graph = params.graph();
+        this.encryptionKeys = KeyPair.generate(random);
+        this.maskKeys = KeyPair.generate(random);
+        random.nextBytes(selfMaskSeed);
+    }
+
+    public int[] neighbours() {
+        return graph.neighbours(self);
+    }
+
+    public SecAggPublicKeys advertiseKeys() {
+        advance(Stage.NEW, Stage.KEYS_ADVERTISED, "advertise its keys");
+        return ownKeys();
+    }
+
+    /** Round 1: the sealed shares for each neighbour on the roster. */
+    public SecAggShareBundle shareKeys(SecAggKeyRoster roster) {
+        advance(Stage.KEYS_ADVERTISED, Stage.SHARES_SENT, "share its keys");
+        if (roster.getKeysCount() > params.rosterSize()) {
+            throw new SecAggException("the key roster has " + roster.getKeysCount() + " entries for a roster of "
+                    + params.rosterSize());
+        }
+        Set<Integer> seen = new HashSet<>();
+        boolean ownKeysListed = false;
+        for (SecAggPublicKeys keys : roster.getKeysList()) {
+            int party = keys.getParty();
+            params.checkParty(party, "named in the key roster");
+            if (!seen.add(party)) {
+                throw new SecAggException("the key roster lists party " + party + " twice");
+            }
+            if (party == self) {
+                if (!keys.equals(ownKeys())) {
+                    throw new SecAggException("the key roster carries other keys for this party (" + self + ") than it advertised");
+                }
+                ownKeysListed = true;
+            } else if (graph.adjacent(self, party)) {
+                byte[] roundSeed = params.roundSeed();
+                shareKeys.put(party, KeyAgreement25519.derive(encryptionKeys.privateKey(),
+                        keys.getEncryptionKey().toByteArray(), roundSeed, SHARE_KEY, self, party));
+                maskSeeds.put(party, KeyAgreement25519.derive(maskKeys.privateKey(),
+                        keys.getMaskKey().toByteArray(), roundSeed, MASK_KEY, self, party));
+            }
+        }
+        if (!ownKeysListed) {
+            throw new SecAggException("the key roster does not list this party (" + self + ")");
+        }
+        if (shareKeys.size() < params.threshold()) {
+            throw new SecAggException("only " + shareKeys.size() + " of this party's " + params.neighbours()
+                    + " neighbours advertised keys; " + params.threshold() + " are needed to recover its secrets");
+        }
+        int[] holders = shareKeys.keySet().stream().mapToInt(Integer::intValue).toArray();
+        BigInteger[] seedShares = Shamir.split(selfMaskSeed, params.threshold(), holders, random);
+        BigInteger[] keyShares = Shamir.split(maskKeys.privateKey(), params.threshold(), holders, random);
+        SecAggShareBundle.Builder bundle = SecAggShareBundle.newBuilder();
+        for (int h = 0; h < holders.length; h++) {
+            byte[] sealed = ShareCipher.seal(shareKeys.get(holders[h]), params.roundSeed(), self, holders[h],
+                    new Shares(seedShares[h], keyShares[h]), random);
+            bundle.addShares(SecAggEncryptedShare.newBuilder().setFrom(self).setTo(holders[h])
+                    .setCiphertext(ByteString.copyFrom(sealed)));
+        }
+        return bundle.build();
+    }
+
+    /**
+     * Round 2: opens the shares relayed to this party and masks {@code encoded} in place with the
+     * self-mask and a pairwise mask for every neighbour whose shares arrived.
+     */
+    public void maskInput(List<SecAggEncryptedShare> received, int[] encoded) {
+        advance(Stage.SHARES_SENT, Stage.INPUT_MASKED, "mask its input");
+        if (received.size() > shareKeys.size()) {
+            throw new SecAggException(received.size() + " shares were relayed to this party, which has "
+                    + shareKeys.size() + " neighbours with keys");
+        }
+        for (SecAggEncryptedShare share : received) {
+            int from = share.getFrom();
+            if (share.getTo() != self) {
+                throw new SecAggException("a share for party " + share.getTo() + " was relayed to party " + self);
+            }
+            byte[] key = shareKeys.get(from);
+            if (key == null) {
+                throw new SecAggException("a share came from party " + from + ", which is not a neighbour with keys");
+            }
+            if (heldShares.containsKey(from)) {
+                throw new SecAggException("two shares came from party " + from);
+            }
+            heldShares.put(from, ShareCipher.open(key, params.roundSeed(), from, self, share.getCiphertext().toByteArray()));
+        }
+        if (heldShares.size() < params.threshold()) {
+            throw new SecAggException("only " + heldShares.size() + " neighbours' shares arrived; "
+                    + params.threshold() + " are needed");
+        }
+        MaskStream.apply(selfMaskSeed, +1, encoded);
+        for (int neighbour : heldShares.keySet()) {
+            MaskStream.apply(maskSeeds.get(neighbour), pairwiseSign(self, neighbour), encoded);
+        }
+    }
+
+    /**
+     * Round 3: the self-mask seed shares of the neighbours that survived and the mask key shares of
+     * those that dropped. A request that names a party as both is refused: answering it would let the
+     * aggregator remove that party's every mask and read its update.
+     */
+    public SecAggUnmaskResponse unmask(SecAggUnmaskRequest request) {
+        advance(Stage.INPUT_MASKED, Stage.UNMASKED, "reveal shares");
+        Set<Integer> survivors = distinctParties(request.getSurvivorsList(), "survivor");
+        Set<Integer> dropped = distinctParties(request.getDroppedList(), "dropped party");
+        for (int party : dropped) {
+            if (survivors.contains(party)) {
+                throw new SecAggException("party " + party + " is listed both as a survivor and as dropped; revealing"
+                        + " both of its secrets would unmask its update");
+            }
+        }
+        if (!survivors.contains(self)) {
+            throw new SecAggException("this party (" + self + ") sent its masked input but is not listed as a survivor");
+        }
+        if (survivors.size() < params.threshold()) {
+            throw new SecAggException("only " + survivors.size() + " survivors; at least " + params.threshold()
+                    + " are needed before any share is revealed");
+        }
+        SecAggUnmaskResponse.Builder response = SecAggUnmaskResponse.newBuilder();
+        heldShares.forEach((owner, shares) -> {
+            if (survivors.contains(owner)) {
+                response.addShares(revealed(owner, SecAggRevealedShare.Kind.SELF_MASK_SEED, shares.selfMaskSeed()));
+            } else if (dropped.contains(owner)) {
+                response.addShares(revealed(owner, SecAggRevealedShare.Kind.MASK_KEY, shares.maskKey()));
+            }
+        });
+        return response.build();
+    }
+
+    /** The lower-numbered party of a pair adds their mask, the other subtracts it, so it cancels in the sum. */
+    static int pairwiseSign(int party, int peer) {
+        return party < peer ? +1 : -1;
+    }
+
+    private Set<Integer> distinctParties(List<Integer> parties, String what) {
+        if (parties.size() > params.rosterSize()) {
+            throw new SecAggException("the unmask request lists " + parties.size() + " " + what + "s for a roster of "
+                    + params.rosterSize());
+        }
+        Set<Integer> distinct = new HashSet<>();
+        for (int party : parties) {
+            params.checkParty(party, "named as " + what + " in the unmask request");
+            if (!distinct.add(party)) {
+                throw new SecAggException("the unmask request lists " + what + " " + party + " twice");
+            }
+        }
+        return distinct;
+    }
+
+    private static SecAggRevealedShare revealed(int owner, SecAggRevealedShare.Kind kind, BigInteger value) {
+        return SecAggRevealedShare.newBuilder().setOwner(owner).setKind(kind)
+                .setValue(ByteString.copyFrom(Shamir.toBytes(value))).build();
+    }
+
+    private SecAggPublicKeys ownKeys() {
+        return SecAggPublicKeys.newBuilder().setParty(self)
+                .setEncryptionKey(ByteString.copyFrom(encryptionKeys.publicKey()))
+                .setMaskKey(ByteString.copyFrom(maskKeys.publicKey())).build();
+    }
+
+    private void advance(Stage expected, Stage next, String action) {
+        if (stage != expected) {
+            throw new SecAggException("party " + self + " cannot " + action + " at stage " + stage
+                    + " (expected " + expected + ")");
+        }
+        stage = next;
+    }
+
+    @Override
+    public String toString() {
+        return "SecAggParty[" + self + ", neighbours " + Arrays.toString(neighbours()) + ", " + stage + "]";
+    }
+}
