@@ -53,6 +53,7 @@ class RoundLoopTest {
   Path dir;
 
   private Thread runner;
+  private StateWriter writer;
   private final CompletableFuture<Throwable> outcome = new CompletableFuture<>();
   private final List<Throwable> fatal = new CopyOnWriteArrayList<>();
 
@@ -64,6 +65,7 @@ class RoundLoopTest {
   }
 
   private RoundCoordinator start(ServerConfig config, StateWriter writer) throws Exception {
+    this.writer = writer;
     RoundCoordinator c = new RoundCoordinator(config, new FedAvg(),
         new CheckpointStore(config.stateDir()), writer, new ServerMetrics(), "none", Clock.systemUTC())
         .onFatalError((job, cause) -> fatal.add(cause));
@@ -84,6 +86,17 @@ class RoundLoopTest {
   void stop() throws Exception {
     runner.interrupt();
     runner.join(5000);
+    // The writer's thread may still be renaming a status file into the @TempDir, whose clean-up then fails.
+    Thread closer = new Thread(() -> {
+      try {
+        writer.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "writer-closer");
+    closer.setDaemon(true);
+    closer.start();
+    closer.join(10_000);
   }
 
   private static ByteString floats(float[][] tensors) {
