@@ -85,15 +85,15 @@ public final class ServerMain implements Callable<Integer> {
           + "this many joined, or after --join-grace with at least --min-parties (default: --min-parties).")
   Integer expectedParties;
 
-  @Option(names = "--join-grace", defaultValue = "30s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
+  @Option(names = "--join-grace", defaultValue = "30s", converter = dev.flotilla.cli.DurationConverter.class,
       description = "How long to wait for --expected-parties once --min-parties are connected (default ${DEFAULT-VALUE}).")
   Duration joinGrace;
 
-  @Option(names = "--round-timeout", defaultValue = "300s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
+  @Option(names = "--round-timeout", defaultValue = "300s", converter = dev.flotilla.cli.DurationConverter.class,
       description = "Deadline for a round's updates, e.g. 60s, 5m or PT5M (default ${DEFAULT-VALUE}).")
   Duration roundTimeout;
 
-  @Option(names = "--final-eval-wait", defaultValue = "60s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
+  @Option(names = "--final-eval-wait", defaultValue = "60s", converter = dev.flotilla.cli.DurationConverter.class,
       description = "After the last round, how long to wait for the parties' final evaluations (default ${DEFAULT-VALUE}).")
   Duration finalEvalWait;
 
@@ -169,7 +169,7 @@ public final class ServerMain implements Callable<Integer> {
           + "enrollment is open: any party identity of the job may take a slot, up to --expected-parties.")
   Path allowPartyFile;
 
-  @Option(names = "--reconnect-grace", defaultValue = "10m", converter = dev.flotilla.protocol.cli.DurationConverter.class,
+  @Option(names = "--reconnect-grace", defaultValue = "10m", converter = dev.flotilla.cli.DurationConverter.class,
       description = "A party without a live Rounds stream for longer than this loses its slot (it may join again "
           + "while one is free) (default ${DEFAULT-VALUE}).")
   Duration reconnectGrace;

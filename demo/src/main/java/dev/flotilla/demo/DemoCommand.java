@@ -142,11 +142,11 @@ public final class DemoCommand implements Callable<Integer> {
   Double learningRate;
 
   @Option(names = "--round-timeout", defaultValue = "5m", paramLabel = "DURATION",
-      converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+      converter = dev.flotilla.cli.DurationConverter.Positive.class,
       description = "How long a round waits for late updates: 90s, 5m, PT5M, or seconds (default: ${DEFAULT-VALUE}).")
   Duration roundTimeout;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+  @Option(names = "--timeout", paramLabel = "DURATION", converter = dev.flotilla.cli.DurationConverter.Positive.class,
       description = "Give up after this long in total: 20m, PT20M, or seconds (default: 2m + rounds x round timeout).")
   Duration timeout;
 

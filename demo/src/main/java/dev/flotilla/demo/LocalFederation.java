@@ -88,7 +88,7 @@ public final class LocalFederation implements AutoCloseable {
         .rounds(settings.rounds)
         .minParties(settings.minParties)
         .expectedParties(settings.parties)
-        .roundTimeout(dev.flotilla.protocol.cli.Durations.format(settings.roundTimeout))
+        .roundTimeout(dev.flotilla.cli.Durations.format(settings.roundTimeout))
         .strategy(settings.strategy)
         .updateEncoding(settings.updateEncoding);
     if (settings.model != null) {

@@ -12,7 +12,7 @@ import dev.flotilla.party.data.BadDataException;
 import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.DataOptions;
 import dev.flotilla.party.data.Partitioner;
-import dev.flotilla.protocol.cli.DurationConverter;
+import dev.flotilla.cli.DurationConverter;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;

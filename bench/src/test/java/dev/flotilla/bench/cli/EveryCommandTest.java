@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.cli.ExitCode;
 import dev.flotilla.cli.FlotillaVersion;
-import dev.flotilla.protocol.cli.DurationConverter;
+import dev.flotilla.cli.DurationConverter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

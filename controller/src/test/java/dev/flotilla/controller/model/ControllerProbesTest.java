@@ -3,7 +3,7 @@ package dev.flotilla.controller.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.controller.ControllerMain;
-import dev.flotilla.protocol.cli.DurationConverter;
+import dev.flotilla.cli.DurationConverter;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
