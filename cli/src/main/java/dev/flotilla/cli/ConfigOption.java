@@ -74,6 +74,12 @@ public final class ConfigOption<T> {
         String::valueOf, true);
   }
 
+  /** A single-precision number (learning rates, momentum: what the trainer computes with). */
+  public static Builder<Float> float32(String flag) {
+    return new Builder<>(flag, "X", text -> number(() -> finite(Float.valueOf(text.strip())), "a number", text),
+        String::valueOf, true);
+  }
+
   public static Builder<String> string(String flag) {
     return new Builder<>(flag, "VALUE", Function.identity(), Function.identity(), false);
   }
@@ -215,11 +221,11 @@ public final class ConfigOption<T> {
     }
   }
 
-  private static Double finite(Double d) {
-    if (d.isNaN() || d.isInfinite()) {
+  private static <N extends Number> N finite(N n) {
+    if (!Double.isFinite(n.doubleValue())) {
       throw new NumberFormatException();
     }
-    return d;
+    return n;
   }
 
   static String printable(String value) {

@@ -2,8 +2,7 @@ package dev.flotilla.controller.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flotilla.controller.ControllerMain;
-import dev.flotilla.cli.DurationConverter;
+import dev.flotilla.controller.ControllerOptions;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -13,7 +12,6 @@ import java.nio.file.Files;
 import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * The controller's Deployment lets a starting controller live: on the single-node cluster under load, a pod whose
@@ -45,8 +43,7 @@ class ControllerProbesTest {
     assertThat(startup).as("startupProbe").isNotNull();
     assertThat(startup.getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(startup.getHttpGet().getPort().getStrVal()).isEqualTo("health");
-    String declared = new CommandLine(new ControllerMain()).getCommandSpec().findOption("--startup-timeout").defaultValue();
-    Duration startupTimeout = new DurationConverter().convert(declared);
+    Duration startupTimeout = ControllerOptions.STARTUP_TIMEOUT.defaultValue();
     assertThat(budget(startup)).as("what the startup probe allows").isGreaterThanOrEqualTo(startupTimeout.plusMinutes(2));
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
   }
