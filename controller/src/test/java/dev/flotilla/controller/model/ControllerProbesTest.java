@@ -36,6 +36,18 @@ class ControllerProbesTest {
   }
 
   @Test
+  @DisplayName("the manifest runs the controller on its default --health-port and names that port for the probes")
+  void healthPortIsTheDefault() throws Exception {
+    Container c = controller();
+    int port = ControllerOptions.HEALTH_PORT.defaultValue();
+    assertThat(c.getArgs()).contains(ControllerOptions.HEALTH_PORT.assignment(port));
+    assertThat(c.getPorts()).anySatisfy(p -> {
+      assertThat(p.getName()).isEqualTo("health");
+      assertThat(p.getContainerPort()).isEqualTo(port);
+    });
+  }
+
+  @Test
   @DisplayName("startupProbe on /healthz (the health port), allowing at least 2 minutes beyond the default --startup-timeout")
   void startupProbeOutlastsTheStartupTimeout() throws Exception {
     Container c = controller();
