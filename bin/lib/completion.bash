@@ -322,6 +322,7 @@ function _picocli_flotilla_demo() {
   local flag_opts="'--via-ingress' '--keep-dir' '-h' '--help' '-V' '--version'"
   local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--initial-model' '--trainer-command' '--strategy' '--update-encoding' '--report' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--partition' '--alpha' '--seed' '--local-epochs' '--batch-size' '--lr' '--round-timeout' '--timeout' '--dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
+  local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values
 
   type compopt &>/dev/null && compopt +o default
 
@@ -353,7 +354,9 @@ function _picocli_flotilla_demo() {
       return
       ;;
     '--update-encoding')
-      return
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${float32bf16fp16_option_args[@]}" ) )
+      return $?
       ;;
     '--report')
       local IFS=$'\n'
@@ -439,7 +442,7 @@ function _picocli_flotilla_server() {
   local flag_opts="'--export-every-round' '-h' '--help' '-V' '--version'"
   local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
-  local strategy_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
+  local STRATEGY_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
   local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values
 
@@ -504,7 +507,7 @@ function _picocli_flotilla_server() {
       ;;
     '--strategy')
       local IFS=$'\n'
-      COMPREPLY=( $( compReplyArray "${strategy_option_args[@]}" ) )
+      COMPREPLY=( $( compReplyArray "${STRATEGY_option_args[@]}" ) )
       return $?
       ;;
     '--fedprox-mu')

@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.flotilla.protocol.bulk.BulkWire;
-import dev.flotilla.protocol.cli.Durations;
+import dev.flotilla.cli.Durations;
 import dev.flotilla.protocol.tls.BulkTls;
 import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
 import dev.flotilla.protocol.v1.SubmitUpdateResponse;

@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.protocol.options.ServerOptions;
 import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.server.admission.AdmissionLimits;
 import dev.flotilla.server.aggregation.StrategyOptions;
@@ -44,19 +45,13 @@ public record ServerConfig(
     int inlineModelBytes,
     PrivacyBudget privacy) {
 
-  /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
-  public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
-  public static final Duration DEFAULT_RECONNECT_GRACE = Duration.ofMinutes(10);
-  public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 16;
-  public static final int DEFAULT_MAX_CALLS_PER_PARTY = 8;
-  /**
-   * A global model of at most this many bytes rides inside each TrainRequest (no FetchModel call per
-   * party and round); at 1 000 parties a round's TrainRequests then hold at most 64 MiB in flight.
-   */
-  public static final int DEFAULT_INLINE_MODEL_BYTES = 64 << 10;
-
-  /** The final model's file unless --export names another. */
-  public static final String DEFAULT_EXPORT_FILE = "model-final.safetensors";
+  // the defaults are ServerOptions'; these names stay for the code that reads them
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = ServerOptions.MAX_MESSAGE_KIB.defaultValue() << 10;
+  public static final Duration DEFAULT_RECONNECT_GRACE = ServerOptions.RECONNECT_GRACE.defaultValue();
+  public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = ServerOptions.MAX_CALLS_PER_CONNECTION.defaultValue();
+  public static final int DEFAULT_MAX_CALLS_PER_PARTY = ServerOptions.MAX_CALLS_PER_PARTY.defaultValue();
+  public static final int DEFAULT_INLINE_MODEL_BYTES = ServerOptions.INLINE_MODEL_BYTES.defaultValue();
+  public static final String DEFAULT_EXPORT_FILE = ServerOptions.DEFAULT_EXPORT_FILE;
 
   public ServerConfig {
     Objects.requireNonNull(jobId, "jobId");
@@ -137,15 +132,15 @@ public record ServerConfig(
 
   public static final class Builder {
     private String jobId = "job1";
-    private int rounds = 5;
-    private int minParties = 2;
+    private int rounds = ServerOptions.ROUNDS.defaultValue();
+    private int minParties = ServerOptions.MIN_PARTIES.defaultValue();
     private Integer expectedParties;
-    private Duration joinGrace = Duration.ofSeconds(30);
-    private Duration roundTimeout = Duration.ofSeconds(300);
-    private Duration finalEvaluationWait = Duration.ofSeconds(60);
-    private String strategy = "fedavg";
-    private double fedproxMu = 0.01;
-    private double serverLr = 0.02;
+    private Duration joinGrace = ServerOptions.JOIN_GRACE.defaultValue();
+    private Duration roundTimeout = ServerOptions.ROUND_TIMEOUT.defaultValue();
+    private Duration finalEvaluationWait = ServerOptions.FINAL_EVAL_WAIT.defaultValue();
+    private String strategy = ServerOptions.STRATEGY.defaultValue();
+    private double fedproxMu = StrategyOptions.DEFAULT_FEDPROX_MU;
+    private double serverLr = StrategyOptions.DEFAULT_SERVER_LR;
     private double trimFraction = StrategyOptions.DEFAULT_TRIM_FRACTION;
     private int byzantineParties = StrategyOptions.DEFAULT_BYZANTINE_PARTIES;
     private int krumSelect = StrategyOptions.DEFAULT_KRUM_SELECT;
@@ -153,8 +148,8 @@ public record ServerConfig(
     private Path initialModel;
     private Path exportFile;
     private boolean exportEveryRound;
-    private long seed = 0;
-    private int localEpochs = 0;
+    private long seed = ServerOptions.SEED.defaultValue();
+    private int localEpochs = ServerOptions.LOCAL_EPOCHS.defaultValue();
     private Path stateDir = Path.of("flotilla-state");
     private List<String> allowedParties = List.of();
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
@@ -164,8 +159,8 @@ public record ServerConfig(
     private Duration reconnectGrace = DEFAULT_RECONNECT_GRACE;
     private int maxCallsPerConnection = DEFAULT_MAX_CALLS_PER_CONNECTION;
     private int maxCallsPerParty = DEFAULT_MAX_CALLS_PER_PARTY;
-    private int maxConcurrentUploads = 0;
-    private WireEncoding updateEncoding = WireEncoding.FLOAT32;
+    private int maxConcurrentUploads = ServerOptions.MAX_CONCURRENT_UPLOADS.defaultValue();
+    private WireEncoding updateEncoding = ServerOptions.UPDATE_ENCODING.defaultValue();
     private int inlineModelBytes = DEFAULT_INLINE_MODEL_BYTES;
     private PrivacyBudget privacy;
 

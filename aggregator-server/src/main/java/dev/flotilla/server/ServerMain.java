@@ -11,6 +11,7 @@ import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.common.logging.Logging;
 import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.options.ServerOptions;
 import dev.flotilla.protocol.tensor.WireEncoding;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.admission.AdmissionLimits;
@@ -39,7 +40,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 
-/** {@code flotilla server}: the aggregator of one federated job, over mutual TLS. */
+/**
+ * {@code flotilla server}: the aggregator of one federated job, over mutual TLS. Each option's description,
+ * default and parser is in {@link ServerOptions}; a field here only says where its value goes.
+ */
 @Command(name = "flotilla server", sortOptions = false,
     description = {
         "Run the aggregator of one federated-learning job over mutual TLS (BoringSSL).",
@@ -53,256 +57,152 @@ public final class ServerMain implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(ServerMain.class);
 
-  @Option(names = "--port", defaultValue = "8443", description = "gRPC port (default ${DEFAULT-VALUE}).")
+  @Option(names = "--port")
   int port;
 
-  @Option(names = "--bulk-port", defaultValue = "0", paramLabel = "PORT",
-      description = "Also listen for update bytes on this port (same TLS identity and client-certificate check, "
-          + "ALPN flotilla-bulk/1, no HTTP/2): parties that can use it get a one-time ticket per round and upload "
-          + "there, the rest use SubmitUpdate on --port. Parties reach it at the host they reached --port at, so it "
-          + "must be reachable there too (an SNI-routing ingress routes only --port: leave it off behind one) "
-          + "(default ${DEFAULT-VALUE}: off).")
+  @Option(names = "--bulk-port")
   int bulkPort;
 
-  @Option(names = "--bulk-idle-timeout", defaultValue = "60s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
-      paramLabel = "DURATION",
-      description = "On the bulk-upload port: how long a connection may take to send its ticket and header, and "
-          + "how long an upload may go without a byte, before it is refused with DEADLINE_EXCEEDED (default "
-          + "${DEFAULT-VALUE}).")
+  @Option(names = "--bulk-idle-timeout")
   Duration bulkIdleTimeout;
 
-  @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  @Option(names = "--bind")
   String bind;
 
-  @Option(names = "--cert", required = true, paramLabel = "FILE", description = "Server certificate chain, PEM (tls.crt).")
+  @Option(names = "--cert", required = true)
   Path cert;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE", description = "Server private key, PEM (tls.key).")
+  @Option(names = "--key", required = true)
   Path key;
 
-  @Option(names = "--ca", required = true, paramLabel = "CA",
-      description = "The CA that party certificates must chain to: its ca.crt (PEM, may hold several), or the directory holding it.")
+  @Option(names = "--ca", required = true)
   Path ca;
 
-  @Option(names = "--job-id", paramLabel = "JOB",
-      description = "The job, in logs and status; must be the job of --cert's identity "
-          + "(spiffe://<domain>/job/<job>/server/<name>), which is the default.")
+  @Option(names = "--job-id")
   String jobId;
 
-  @Option(names = "--rounds", defaultValue = "5", description = "Rounds to run (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds")
   int rounds;
 
-  @Option(names = "--min-parties", defaultValue = "2",
-      description = "Updates needed to aggregate a round; fewer and the round is retried (default ${DEFAULT-VALUE}).")
+  @Option(names = "--min-parties")
   int minParties;
 
-  @Option(names = "--expected-parties", paramLabel = "N",
-      description = "Parties the job is for (more are refused with RESOURCE_EXHAUSTED); the first round starts when "
-          + "this many joined, or after --join-grace with at least --min-parties (default: --min-parties).")
+  @Option(names = "--expected-parties")
   Integer expectedParties;
 
-  @Option(names = "--join-grace", defaultValue = "30s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
-      description = "How long to wait for --expected-parties once --min-parties are connected (default ${DEFAULT-VALUE}).")
+  @Option(names = "--join-grace")
   Duration joinGrace;
 
-  @Option(names = "--round-timeout", defaultValue = "300s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
-      description = "Deadline for a round's updates, e.g. 60s, 5m or PT5M (default ${DEFAULT-VALUE}).")
+  @Option(names = "--round-timeout")
   Duration roundTimeout;
 
-  @Option(names = "--final-eval-wait", defaultValue = "60s", converter = dev.flotilla.protocol.cli.DurationConverter.class,
-      description = "After the last round, how long to wait for the parties' final evaluations (default ${DEFAULT-VALUE}).")
+  @Option(names = "--final-eval-wait")
   Duration finalEvalWait;
 
-  @Option(names = "--strategy", defaultValue = "fedavg", completionCandidates = StrategyNames.class,
-      description = "Aggregation: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}). fedavg, fedprox, fedadam and "
-          + "fedyogi fold updates as they stream (RAM O(model)); median, trimmed-mean, krum and multi-krum tolerate "
-          + "poisoned updates and spill every update to <state-dir> (disk parties x model).")
+  @Option(names = "--strategy", completionCandidates = StrategyNames.class)
   String strategy;
 
-  @Option(names = "--fedprox-mu", defaultValue = "0.01", description = "FedProx proximal coefficient sent to parties (default ${DEFAULT-VALUE}).")
+  @Option(names = "--fedprox-mu")
   double fedproxMu;
 
-  @Option(names = "--server-lr", defaultValue = "0.02", description = "Server learning rate of FedAdam/FedYogi (default ${DEFAULT-VALUE}).")
+  @Option(names = "--server-lr")
   double serverLr;
 
-  @Option(names = "--trim-fraction", defaultValue = "0.1", paramLabel = "FRACTION",
-      description = "trimmed-mean: share of the parties whose values are dropped at each end of every coordinate, "
-          + "in [0, 0.5); set it at least to the share of parties that may be poisoned (default ${DEFAULT-VALUE}).")
+  @Option(names = "--trim-fraction")
   double trimFraction;
 
-  @Option(names = "--byzantine-parties", defaultValue = "1", paramLabel = "F",
-      description = "krum, multi-krum: parties assumed Byzantine; rounds need more than 2F + 2 updates, so "
-          + "--min-parties must be at least 2F + 3 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--byzantine-parties")
   int byzantineParties;
 
-  @Option(names = "--krum-select", defaultValue = "0", paramLabel = "M",
-      description = "multi-krum: how many lowest-scored updates are averaged; 0 = all but F (default ${DEFAULT-VALUE}).")
+  @Option(names = "--krum-select")
   int krumSelect;
 
-  @Option(names = "--model", paramLabel = "NAME", completionCandidates = ModelNames.class,
-      description = "A built-in architecture: ${COMPLETION-CANDIDATES} or mlp:IN-H1-...-OUT (default mlp, unless "
-          + "--initial-model is given).")
+  @Option(names = "--model", completionCandidates = ModelNames.class)
   String model;
 
-  @Option(names = "--initial-model", paramLabel = "FILE",
-      description = "The job's initial model, safetensors (e.g. from safetensors.torch.save_file): its tensor names, "
-          + "shapes and dtypes are the layout every update must have; its 'flotilla.model' metadata, if any, names "
-          + "the architecture for the parties. Exclusive with --model.")
+  @Option(names = "--initial-model")
   Path initialModel;
 
-  @Option(names = "--seed", defaultValue = "0",
-      description = "Seed of a built-in model's initial weights (default ${DEFAULT-VALUE}).")
+  @Option(names = "--seed")
   long seed;
 
-  @Option(names = "--export", paramLabel = "FILE",
-      description = "Where the final global model is written, safetensors with the initial model's names and dtypes "
-          + "(default <state-dir>/" + ServerConfig.DEFAULT_EXPORT_FILE + ").")
+  @Option(names = "--export")
   Path export;
 
-  @Option(names = "--export-every-round",
-      description = "Also write every round's global model to <state-dir>/models/round-NNNN.safetensors.")
+  @Option(names = "--export-every-round")
   boolean exportEveryRound;
 
-  @Option(names = "--local-epochs", defaultValue = "0",
-      description = "Local epochs per round announced to parties; 0 = each party's own setting (default ${DEFAULT-VALUE}).")
+  @Option(names = "--local-epochs")
   int localEpochs;
 
-  @Option(names = "--state-dir", defaultValue = "./flotilla-state", description = "Checkpoint directory (default ${DEFAULT-VALUE}).")
+  @Option(names = "--state-dir")
   Path stateDir;
 
-  @Option(names = "--metrics-port", defaultValue = "0",
-      description = "Port of Prometheus /metrics and of the job's web view (/, /status.json), on --bind; 0 = off "
-          + "(default ${DEFAULT-VALUE}).")
+  @Option(names = "--metrics-port")
   int metricsPort;
 
-  @Option(names = "--allow-party", paramLabel = "NAME", split = ",", arity = "1..*",
-      description = "Only these party identities may join (repeatable or comma-separated).")
+  @Option(names = "--allow-party", split = ",", arity = "1..*")
   List<String> allowParty = new ArrayList<>();
 
-  @Option(names = "--allow-party-file", paramLabel = "FILE",
-      description = "Party identities that may join, one per line ('#' comments), in addition to --allow-party; "
-          + "read again whenever the file changes (e.g. a Kubernetes ConfigMap volume). Without either list "
-          + "enrollment is open: any party identity of the job may take a slot, up to --expected-parties.")
+  @Option(names = "--allow-party-file")
   Path allowPartyFile;
 
-  @Option(names = "--revoked-serials", paramLabel = "FILE",
-      description = "Revoked client certificates: one hex serial per line ('#' comments), as 'controller enroll revoke' "
-          + "writes them into the ConfigMap flotilla-revoked.DOMAIN; read again whenever the file changes. A listed "
-          + "certificate fails its next TLS handshake (alert certificate_revoked).")
+  @Option(names = "--revoked-serials")
   Path revokedSerials;
 
-  @Option(names = "--reconnect-grace", defaultValue = "10m", converter = dev.flotilla.protocol.cli.DurationConverter.class,
-      description = "A party without a live Rounds stream for longer than this loses its slot (it may join again "
-          + "while one is free) (default ${DEFAULT-VALUE}).")
+  @Option(names = "--reconnect-grace")
   Duration reconnectGrace;
 
-  @Option(names = "--max-samples-per-party", defaultValue = "100000000", paramLabel = "N",
-      description = "Most training samples a party may announce at Join; an update may claim 1..the announced count "
-          + "(default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-samples-per-party")
   long maxSamplesPerParty;
 
-  @Option(names = "--max-update-norm", paramLabel = "L2",
-      description = "Bound on the L2 distance of an update from the global model of its round (off by default); "
-          + "see --update-norm-action.")
+  @Option(names = "--max-update-norm")
   Double maxUpdateNorm;
 
-  @Option(names = "--update-norm-action", defaultValue = "clip", paramLabel = "clip|refuse",
-      description = "What happens to an update beyond --max-update-norm: clip (it is folded as global + "
-          + "d * bound / ||d||) or refuse (INVALID_ARGUMENT) (default ${DEFAULT-VALUE}).")
+  @Option(names = "--update-norm-action")
   String updateNormAction;
 
-  @Option(names = "--trusted-proxy", paramLabel = "NAME", split = ",",
-      description = "Identity of a TLS-terminating proxy (e.g. ingress-nginx) allowed to forward the caller's "
-          + "verified client certificate in the ssl-client-cert header (repeatable or comma-separated).")
+  @Option(names = "--trusted-proxy", split = ",")
   List<String> trustedProxy = new ArrayList<>();
 
-  @Option(names = "--max-message-kib", defaultValue = "1088",
-      description = "Largest gRPC message accepted, KiB: a 1 MiB data chunk plus room for an update's header "
-          + "(default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-message-kib")
   int maxMessageKib;
 
-  @Option(names = "--max-calls-per-connection", defaultValue = "16",
-      description = "Concurrent calls (HTTP/2 streams) one connection may have open (default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-calls-per-connection")
   int maxCallsPerConnection;
 
-  @Option(names = "--max-calls-per-party", defaultValue = "8",
-      description = "Concurrent calls one party identity may have in flight over all its connections; at most one "
-          + "of them a SubmitUpdate (default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-calls-per-party")
   int maxCallsPerParty;
 
-  @Option(names = "--max-concurrent-uploads", defaultValue = "0", paramLabel = "N",
-      description = "SubmitUpdate streams read at once; each keeps up to one model on disk (its spool file) until "
-          + "it ends, so the disk needed is N x the model's size. Further uploads wait, in arrival order, without "
-          + "being read (each holding one flow-control window of memory). 0, the default: as many as 16 GiB of "
-          + "spool hold (16 for a 1 GiB model; at least 4).")
+  @Option(names = "--max-concurrent-uploads")
   int maxConcurrentUploads;
 
-  @Option(names = "--update-encoding", defaultValue = "float32", paramLabel = "float32|bf16|fp16",
-      converter = UpdateEncodingConverter.class,
-      description = "How parties encode their updates' values on the wire, announced at Join: float32 (4 bytes a "
-          + "value), bf16 (bfloat16: 2 bytes, float32's range, 8 significant bits) or fp16 (IEEE half: 2 bytes, "
-          + "11 significant bits, |values| up to 65504; a party whose update holds a larger one skips the round). "
-          + "2-byte encodings halve the bytes uploaded; the server widens values back to float32 before it "
-          + "aggregates them; an update in another encoding is refused. The global model is always sent as "
-          + "float32 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--update-encoding")
   WireEncoding updateEncoding;
 
-  @Option(names = "--inline-model-bytes", defaultValue = "65536", paramLabel = "BYTES",
-      description = "A global model of at most this many bytes (float32) is sent inside each TrainRequest, so "
-          + "parties need no FetchModel call per round; larger models are fetched. At most one data chunk "
-          + "(1048576); 0 never inlines (default ${DEFAULT-VALUE}: at 1000 parties a round's TrainRequests hold "
-          + "at most 64 MiB in flight).")
+  @Option(names = "--inline-model-bytes")
   int inlineModelBytes;
 
-  @Option(names = "--privacy-budget", paramLabel = "EPSILON",
-      description = "Run DP-FedAvg with this (epsilon, --dp-delta) budget: each update is clipped to --dp-clip-norm, "
-          + "every party weighs the same, Gaussian noise of std --dp-noise-multiplier x --dp-clip-norm / (expected "
-          + "participants) is added to the average, parties are sampled per round with --dp-sampling-rate; a Renyi-DP "
-          + "accountant charges each round, and a round that would take epsilon beyond the budget does not start: "
-          + "the job ends there, with the reason in its status. Off by default; needs --dp-clip-norm and "
-          + "--dp-noise-multiplier, --strategy fedavg and no --max-update-norm.")
+  @Option(names = "--privacy-budget")
   Double privacyBudget;
 
-  @Option(names = "--dp-delta", paramLabel = "DELTA",
-      description = "With --privacy-budget: the delta of the budget, in (0, 0.1]; choose it below 1 / (number of "
-          + "parties) (default 1e-5).")
+  @Option(names = "--dp-delta")
   Double dpDelta;
 
-  @Option(names = "--dp-clip-norm", paramLabel = "L2",
-      description = "With --privacy-budget: each update's L2 distance from the round's global model (over all "
-          + "tensors) is clipped to this bound, in (0, 1e6].")
+  @Option(names = "--dp-clip-norm")
   Double dpClipNorm;
 
-  @Option(names = "--dp-noise-multiplier", paramLabel = "Z",
-      description = "With --privacy-budget: noise std over --dp-clip-norm on the sum of updates, in [0.01, 1000]; "
-          + "larger means fewer epsilon per round and noisier models.")
+  @Option(names = "--dp-noise-multiplier")
   Double dpNoiseMultiplier;
 
-  @Option(names = "--dp-sampling-rate", paramLabel = "Q",
-      description = "With --privacy-budget: probability that each connected party is asked to train in a round "
-          + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties (default 1).")
+  @Option(names = "--dp-sampling-rate")
   Double dpSamplingRate;
 
-  @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
-      + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
-      + "Kubernetes keeps in the pod's status for the IflearnerJob controller (default: none).")
+  @Option(names = "--termination-message")
   Path terminationMessage;
 
-  @Option(names = "--status-file", paramLabel = "FILE", description = "JSON status, rewritten atomically after every "
-      + "round and at the end; 'bin/flotilla status FILE' prints it (with <state-dir>/status.json, "
-      + "'bin/flotilla status --state-dir DIR' finds it).")
+  @Option(names = "--status-file")
   Path statusFile;
-
-  static final class UpdateEncodingConverter implements CommandLine.ITypeConverter<WireEncoding> {
-    @Override
-    public WireEncoding convert(String value) {
-      try {
-        return WireEncoding.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
-    }
-  }
 
   static final class StrategyNames extends ArrayList<String> {
     StrategyNames() {
@@ -355,19 +255,6 @@ public final class ServerMain implements Callable<Integer> {
     }
     if (export != null && Files.isDirectory(export)) {
       throw new IllegalArgumentException("--export " + export + " is a directory; name the file to write");
-    }
-    if (port < 0 || port > 65535 || metricsPort < 0 || metricsPort > 65535 || bulkPort < 0 || bulkPort > 65535) {
-      throw new IllegalArgumentException("ports must be in 0..65535");
-    }
-    if (maxMessageKib <= 1024 || maxMessageKib > 2_097_151) {
-      throw new IllegalArgumentException("--max-message-kib must be in 1025..2097151 (data chunks are up to 1 MiB), got "
-          + maxMessageKib);
-    }
-    if (bulkIdleTimeout.isZero() || bulkIdleTimeout.isNegative()) {
-      throw new IllegalArgumentException("--bulk-idle-timeout must be positive");
-    }
-    if (roundTimeout.isZero() || roundTimeout.isNegative()) {
-      throw new IllegalArgumentException("--round-timeout must be positive");
     }
     if (Files.exists(stateDir) && !Files.isDirectory(stateDir)) {
       throw new IllegalArgumentException("--state-dir " + stateDir + " is not a directory");
@@ -487,8 +374,13 @@ public final class ServerMain implements Callable<Integer> {
 
   /** The command line with the project's look and exit codes. */
   public static CommandLine commandLine() {
+    return commandLine(new ServerMain());
+  }
+
+  /** {@code main} as a command line whose options are {@link ServerOptions#SET} (tests read its fields). */
+  static CommandLine commandLine(ServerMain main) {
     // flags the configuration refuses are usage errors (call()); what the files hold is input
-    return Cli.commandLine(new ServerMain(), t -> t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException
+    return Cli.commandLine(main, ServerOptions.SET, t -> t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException
         || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null);
   }
 }

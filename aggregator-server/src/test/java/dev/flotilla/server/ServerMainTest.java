@@ -118,6 +118,21 @@ class ServerMainTest {
   }
 
   @Test
+  @DisplayName("a value its option refuses is a usage error (exit 2) whose one line names the flag and the accepted range")
+  void optionChecks() {
+    Result port = run("--cert", "a", "--key", "b", "--ca", "c", "--port", "70000");
+    assertThat(port.code()).isEqualTo(2);
+    assertThat(port.err().strip()).isEqualTo("flotilla server: Invalid value for option '--port': must be a port, "
+        + "0..65535, not '70000' (see 'flotilla server --help')");
+    Result kib = run("--cert", "a", "--key", "b", "--ca", "c", "--max-message-kib", "1024");
+    assertThat(kib.code()).isEqualTo(2);
+    assertThat(kib.err()).contains("option '--max-message-kib': must be in 1025..2097151");
+    Result zero = run("--cert", "a", "--key", "b", "--ca", "c", "--round-timeout", "0");
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err()).contains("option '--round-timeout'").contains("zero");
+  }
+
+  @Test
   @DisplayName("a --state-dir that is a file is refused at start-up, with exit code 2 like the other usage errors")
   void stateDirMustBeADirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir"), "x");
@@ -149,7 +164,7 @@ class ServerMainTest {
   void modelFlagsReachTheConfig(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path model = java.nio.file.Files.writeString(dir.resolve("m.safetensors"), "x");
     ServerMain main = new ServerMain();
-    new CommandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--initial-model", model.toString(),
+    ServerMain.commandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--initial-model", model.toString(),
         "--export", dir.resolve("out.safetensors").toString(), "--export-every-round", "--state-dir", dir.resolve("s").toString());
     ServerConfig config = main.config("job1");
     assertThat(config.model()).isNull();
@@ -158,7 +173,7 @@ class ServerMainTest {
     assertThat(config.roundModelsDirectory()).isEqualTo(dir.resolve("s").resolve("models"));
 
     ServerMain defaults = new ServerMain();
-    new CommandLine(defaults).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", dir.resolve("s").toString());
+    ServerMain.commandLine(defaults).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", dir.resolve("s").toString());
     ServerConfig builtIn = defaults.config("job1");
     assertThat(builtIn.model()).isEqualTo("mlp");
     assertThat(builtIn.initialModel()).isNull();
@@ -170,7 +185,7 @@ class ServerMainTest {
   @DisplayName("every duration flag reads 60s, 5m, 500ms, bare seconds or ISO-8601 (protocol's one parser)")
   void durations(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
     ServerMain main = new ServerMain();
-    new CommandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--join-grace", "500ms",
+    ServerMain.commandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--join-grace", "500ms",
         "--round-timeout", "PT2M", "--final-eval-wait", "90", "--reconnect-grace", "1h30m", "--state-dir", dir.toString());
     ServerConfig c = main.config("j");
     assertThat(c.joinGrace()).isEqualTo(Duration.ofMillis(500));
@@ -184,11 +199,11 @@ class ServerMainTest {
   void updateEncodingFlag(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
     String state = dir.resolve("s").toString();
     ServerMain defaults = new ServerMain();
-    new CommandLine(defaults).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", state);
+    ServerMain.commandLine(defaults).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", state);
     assertThat(defaults.config("job1").updateEncoding()).isEqualTo(dev.flotilla.protocol.tensor.WireEncoding.FLOAT32);
     for (String flag : new String[] {"bf16", "fp16"}) {
       ServerMain main = new ServerMain();
-      new CommandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", state,
+      ServerMain.commandLine(main).parseArgs("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", state,
           "--update-encoding", flag);
       assertThat(main.config("job1").updateEncoding().flagName()).isEqualTo(flag);
     }

@@ -36,7 +36,7 @@ public final class ReconcileLatencyBench implements Callable<Integer> {
   @Option(names = "--warm-up-jobs", defaultValue = "5", description = "Jobs made first and not counted (default ${DEFAULT-VALUE}).")
   int warmUpJobs;
 
-  @Option(names = "--timeout", defaultValue = "60s", converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
+  @Option(names = "--timeout", defaultValue = "60s", converter = dev.flotilla.cli.DurationConverter.Positive.class,
       description = "Longest wait for one job's children, status or deletion: 60s, 2m, PT60S (default ${DEFAULT-VALUE}).")
   Duration timeout;
 

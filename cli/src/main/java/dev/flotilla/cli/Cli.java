@@ -36,6 +36,16 @@ public final class Cli {
     return configure(new CommandLine(command), domain);
   }
 
+  /**
+   * {@code command} as a configured command line whose options of {@code options} take their description,
+   * default and parser from there ({@link OptionSet#bind}); {@code domain} as above.
+   */
+  public static CommandLine commandLine(Object command, OptionSet options, Function<Throwable, ExitCode> domain) {
+    CommandLine cl = new CommandLine(command);
+    options.bind(cl.getCommandSpec());
+    return configure(cl, domain);
+  }
+
   /** Configures {@code cl} and all its sub-commands; returns it. */
   public static CommandLine configure(CommandLine cl, Function<Throwable, ExitCode> domain) {
     configureSpecs(cl);

@@ -10,7 +10,6 @@ import dev.flotilla.controller.enroll.EnrollmentService;
 import dev.flotilla.controller.enroll.EnrollmentStore;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
-import dev.flotilla.controller.model.NetworkPolicyModel;
 import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.ApiProbe;
 import dev.flotilla.controller.operator.Controller;
@@ -23,13 +22,10 @@ import dev.flotilla.controller.operator.PrivilegeCheck;
 import dev.flotilla.controller.operator.Readiness;
 import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
-import dev.flotilla.protocol.cli.DurationConverter;
-import dev.flotilla.dns.HostPolicy;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
 import dev.flotilla.dns.DnsRecord;
 import dev.flotilla.dns.HostPolicy;
-import dev.flotilla.protocol.cli.DurationConverter;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -58,7 +54,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
-/** {@code bin/flotilla controller}: runs the IflearnerJob controller in or outside a cluster. */
+/**
+ * {@code bin/flotilla controller}: runs the IflearnerJob controller in or outside a cluster. Each option's
+ * description, default and parser is in {@link ControllerOptions}; a field here only says where its value goes.
+ */
 @Command(name = "flotilla controller", sortOptions = false, subcommands = EnrollCommand.class,
     description = {
         "Runs the IflearnerJob controller: for each job it issues certificates, publishes CoreDNS records,",
@@ -70,129 +69,84 @@ public final class ControllerMain implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
 
-  @Option(names = "--kubeconfig", paramLabel = "FILE",
-      description = "kubeconfig to use (default: in-cluster service account, then $KUBECONFIG or ~/.kube/config)")
+  @Option(names = "--kubeconfig")
   Path kubeconfig;
 
-  @Option(names = "--namespace", paramLabel = "NS", split = ",",
-      description = "reconcile IflearnerJobs in this namespace (repeatable or comma-separated; each needs the Role of "
-          + "config/rbac/namespaced; default: the controller's own namespace)")
+  @Option(names = "--namespace", split = ",")
   List<String> namespaces = new ArrayList<>();
 
-  @Option(names = "--all-namespaces",
-      description = "reconcile IflearnerJobs in every namespace (needs config/cluster-wide's ClusterRole, and a RoleBinding "
-          + "of flotilla-controller-secrets in each job namespace; Secrets are then not watched, only read per job)")
+  @Option(names = "--all-namespaces")
   boolean allNamespaces;
 
-  @Option(names = "--controller-namespace", paramLabel = "NS",
-      description = "the controller's own namespace, where the CA Secrets (with their keys) and the Lease live "
-          + "(default: $POD_NAMESPACE, else the service account's or the kubeconfig context's namespace, else default)")
+  @Option(names = "--controller-namespace")
   String controllerNamespace;
 
-  @Option(names = "--ingress-address", paramLabel = "IP",
-      description = "address of the ingress controller for DNS records when a job gives none "
-          + "(default: the address in each job's Ingress status)")
+  @Option(names = "--ingress-address")
   String ingressAddress;
 
-  @Option(names = "--cluster-domain", paramLabel = "DOMAIN", defaultValue = HostPolicy.DEFAULT_CLUSTER_DOMAIN,
-      description = "the cluster's DNS domain: no job host may be under it, nor under cluster.local (default: ${DEFAULT-VALUE})")
+  @Option(names = "--cluster-domain")
   String clusterDomain;
 
-  @Option(names = "--allowed-domain", paramLabel = "DOMAIN",
-      description = "a federation domain jobs may use, with its subdomains; repeatable "
-          + "(default: none, so any domain that passes the name rules)")
+  @Option(names = "--allowed-domain")
   List<String> allowedDomains = new ArrayList<>();
 
-  @Option(names = "--allow-ingress-address-override",
-      description = "honour spec.dns.ingressAddress in every namespace (default: in none; the records answer --ingress-address)")
+  @Option(names = "--allow-ingress-address-override")
   boolean allowIngressAddressOverride;
 
-  @Option(names = "--ingress-address-override-namespace", paramLabel = "NS",
-      description = "honour spec.dns.ingressAddress in this namespace; repeatable (default: none)")
+  @Option(names = "--ingress-address-override-namespace")
   List<String> ingressAddressOverrideNamespaces = new ArrayList<>();
-  @Option(names = "--ingress-namespace", paramLabel = "NS", defaultValue = IsolationDefaults.DEFAULT_INGRESS_NAMESPACE,
-      description = "namespace of the ingress controller's pods, let in by every job's NetworkPolicy on its gRPC port; "
-          + "a job's spec.isolation.ingressNamespace wins (default: ${DEFAULT-VALUE})")
+  @Option(names = "--ingress-namespace")
   String ingressNamespace;
 
-  @Option(names = "--gateway", paramLabel = "NS/NAME", defaultValue = "${env:FLOTILLA_GATEWAY}",
-      description = "the Gateway (Gateway API) whose TLS passthrough listener carries the jobs with spec.route: gateway, "
-          + "each through its own TLSRoute; the API server must serve TLSRoute gateway.networking.k8s.io/v1 (Gateway API "
-          + "v1.5 or later, standard channel) (default: $FLOTILLA_GATEWAY, else none: such jobs are refused with "
-          + "TLSRouteReady=False)")
+  @Option(names = "--gateway")
   String gateway;
 
-  @Option(names = "--gateway-listener", paramLabel = "NAME",
-      description = "name of that Gateway's listener (protocol TLS, tls.mode Passthrough) the TLSRoutes attach to, their "
-          + "parentRefs' sectionName (default: " + GatewayRef.DEFAULT_LISTENER + ")")
+  @Option(names = "--gateway-listener")
   String gatewayListener;
 
-  @Option(names = "--gateway-proxy-namespace", paramLabel = "NS",
-      description = "namespace of the pods that carry the Gateway's traffic, let in by the NetworkPolicies of jobs with "
-          + "spec.route: gateway in place of --ingress-namespace (default: the Gateway's namespace)")
+  @Option(names = "--gateway-proxy-namespace")
   String gatewayProxyNamespace;
 
-  @Option(names = "--gateway-proxy-pod-label", paramLabel = "KEY=VALUE",
-      description = "labels of those pods (repeatable; default: any pod in that namespace)")
+  @Option(names = "--gateway-proxy-pod-label")
   Map<String, String> gatewayProxyPodLabels = new LinkedHashMap<>();
 
-  @Option(names = "--metrics-scraper-namespace-label", paramLabel = "KEY=VALUE",
-      defaultValue = NetworkPolicyModel.NAMESPACE_NAME_LABEL + "=monitoring",
-      description = "labels of the namespaces whose pods may scrape the aggregators' metrics port through their "
-          + "NetworkPolicy (repeatable; default: ${DEFAULT-VALUE})")
+  @Option(names = "--metrics-scraper-namespace-label")
   Map<String, String> scraperNamespaceLabels;
 
-  @Option(names = "--metrics-scraper-pod-label", paramLabel = "KEY=VALUE",
-      description = "labels of the scraper's pods in those namespaces (repeatable; default: any pod there)")
+  @Option(names = "--metrics-scraper-pod-label")
   Map<String, String> scraperPodLabels = new LinkedHashMap<>();
 
-  @Option(names = "--coredns-configmap", paramLabel = "NS/NAME", defaultValue = "kube-system/coredns",
-      description = "ConfigMap holding the Corefile (default: ${DEFAULT-VALUE})")
+  @Option(names = "--coredns-configmap")
   String coreDnsConfigMap;
 
-  @Option(names = "--pod-host-aliases", negatable = true, defaultValue = "false", fallbackValue = "true",
-      description = "give each job's pod its DNS records as hostAliases (its own host and its job's server host -> the ingress "
-          + "address), for clusters whose pods cannot resolve the job hosts (no CoreDNS); a missing CoreDNS ConfigMap is "
-          + "then no error (default: off)")
+  @Option(names = "--pod-host-aliases", negatable = true, fallbackValue = "true")
   boolean podHostAliases;
 
-  @Option(names = "--health-port", defaultValue = "8081", description = "port of /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}; 0 = off)")
+  @Option(names = "--health-port")
   int healthPort;
 
-  @Option(names = "--enroll-federation", paramLabel = "NS/DOMAIN",
-      description = "serve the enrollment endpoint of this federation (the job namespace whose CA signs, and the trust "
-          + "domain): https://flotilla-enroll.server.DOMAIN, routed to --enroll-port like an aggregator's host; parties "
-          + "enroll with tokens from 'controller enroll token create' (default: no endpoint)")
+  @Option(names = "--enroll-federation")
   String enrollFederation;
 
-  @Option(names = "--enroll-port", defaultValue = "8443", description = "port of the enrollment endpoint (default: ${DEFAULT-VALUE})")
+  @Option(names = "--enroll-port")
   int enrollPort;
 
-  @Option(names = "--enroll-attempts-per-minute", paramLabel = "N", defaultValue = "30",
-      description = "enrollment and renewal attempts allowed per client address and minute (default: ${DEFAULT-VALUE})")
+  @Option(names = "--enroll-attempts-per-minute")
   int enrollAttemptsPerMinute;
 
-  @Option(names = "--leader-election", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "hold a Lease so only one replica reconciles (default: on)")
+  @Option(names = "--leader-election", negatable = true, fallbackValue = "true")
   boolean leaderElection;
 
-  @Option(names = "--lease-namespace", paramLabel = "NS",
-      description = "namespace of the Lease (default: the controller's own namespace)")
+  @Option(names = "--lease-namespace")
   String leaseNamespace;
 
-  @Option(names = "--resync", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.Positive.class,
-      description = "reconcile every job at least this often: 10m, 30s, 1h or ISO-8601 PT10M (default: ${DEFAULT-VALUE})")
+  @Option(names = "--resync")
   Duration resync;
 
-  @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
-      description = "ask each running Flotilla aggregator for its progress (round, accuracy, loss, parties) this often, over "
-          + "mutual TLS as the controller identity, and write it to the job's status when it moved; 0 = never, status then "
-          + "shows the numbers when the aggregator ends (default: ${DEFAULT-VALUE})")
+  @Option(names = "--progress-interval")
   Duration progressInterval;
 
-  @Option(names = "--startup-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
-      description = "how long to keep trying to reach the API server at start before exiting with code 3 (a CRD that is "
-          + "missing or a Role that is lacking ends it at once) (default: ${DEFAULT-VALUE})")
+  @Option(names = "--startup-timeout")
   Duration startupTimeout;
 
   public static void main(String[] args) {
@@ -202,7 +156,12 @@ public final class ControllerMain implements Callable<Integer> {
 
   /** The command line with the project's look and exit codes (ApiProbe's failures carry theirs). */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new ControllerMain(), t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
+    return commandLine(new ControllerMain());
+  }
+
+  /** {@code main} as a command line whose options are {@link ControllerOptions#SET} (tests read its fields). */
+  static CommandLine commandLine(ControllerMain main) {
+    return Cli.commandLine(main, ControllerOptions.SET, t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }
 
   private Config clientConfig;

@@ -8,8 +8,11 @@ import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.common.logging.Logging;
 import dev.flotilla.demo.LocalFederation.FederationFailure;
 import dev.flotilla.demo.ingress.ViaIngress;
+import dev.flotilla.protocol.options.PartyOptions;
+import dev.flotilla.protocol.options.ServerOptions;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.tensor.WireEncoding;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -48,11 +51,11 @@ import picocli.CommandLine;
             + "--trainer-command 'CMD' (e.g. examples/pytorch/fashion_mnist.py, see examples/README.md).",
         "Child logs go to <dir>/logs; every child process is ended when the demo exits."})
 public final class DemoCommand implements Callable<Integer> {
+  // each option's description, default and parser: DemoOptions
   @Mixin LogOptions logOptions;
 
-  static final String DATASET_VARIABLE = "FLOTILLA_FASHION_MNIST";
-  static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
-  static final String DEFAULT_MODEL = "mlp";
+  static final String DATASET_VARIABLE = DemoOptions.DATASET_VARIABLE;
+  static final String DEFAULT_MODEL = DemoOptions.DEFAULT_MODEL;
   /** The one command that installs the default data set (bin/lib/demo-data.sh runs it, as root). */
   static final String INSTALL_DATASET = "sudo apt-get install -y dataset-fashion-mnist";
   private static final List<String> DATA_FILES = List.of(
@@ -60,106 +63,79 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--parties", defaultValue = "3", description = "Number of parties (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--parties")
   int parties;
 
-  @Option(names = "--rounds", defaultValue = "5", description = "Federated rounds (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds")
   int rounds;
 
-  @Option(names = "--model", paramLabel = "SPEC",
-      description = "A built-in architecture: mlp, mlp:IN-H1-...-OUT, cnn, resnet20 (default: mlp, "
-          + "or none with --initial-model).")
+  @Option(names = "--model")
   String model;
 
-  @Option(names = "--initial-model", paramLabel = "FILE",
-      description = "The job's model as a safetensors file (the server's --initial-model): its tensor names, "
-          + "shapes and dtypes are the job's layout, its values version 0. Exclusive with --model.")
+  @Option(names = "--initial-model")
   Path initialModel;
 
-  @Option(names = "--trainer-command", paramLabel = "CMD",
-      description = "Every party trains by running CMD (through /bin/sh -c, with the path of round.json appended, "
-          + "in a fresh round directory: give absolute paths), e.g. '/usr/bin/python3 $PWD/examples/pytorch/fashion_mnist.py'.")
+  @Option(names = "--trainer-command")
   String trainerCommand;
 
-  @Option(names = "--strategy", defaultValue = "fedavg",
-      description = "fedavg, fedprox, fedadam or fedyogi (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--strategy")
   String strategy;
 
-  @Option(names = "--update-encoding", defaultValue = "float32", paramLabel = "float32|bf16|fp16",
-      description = "How the parties encode their updates (the server's --update-encoding): bf16 and fp16 send 2 "
-          + "bytes a value instead of 4, halving the bytes uploaded, at the cost of precision in every update "
-          + "(default: ${DEFAULT-VALUE}).")
-  String updateEncoding;
+  @Option(names = "--update-encoding")
+  WireEncoding updateEncoding;
 
-  @Option(names = "--report", paramLabel = "FILE",
-      description = "Write the run's figures as JSON to FILE, and the live view's charts of the final status as a "
-          + "self-contained HTML file beside it (FILE with .html for .json).")
+  @Option(names = "--report")
   Path report;
 
-  @Option(names = "--export", paramLabel = "FILE",
-      description = "Write the final global model to FILE as safetensors (the server's --export), ready for "
-          + "safetensors.torch.load_file and load_state_dict in PyTorch.")
+  @Option(names = "--export")
   Path export;
 
-  @Option(names = "--data", paramLabel = "PATH",
-      description = "The parties' data, passed to each party's --data: Fashion-MNIST idx files (gzipped or not) "
-          + "or any format the party (or --trainer-command) reads (default: $" + DATASET_VARIABLE + " or "
-          + DEFAULT_DATA + ").")
+  @Option(names = "--data")
   Path data;
 
-  @Option(names = "--test-data", paramLabel = "PATH", description = "Each party's --test-data (held-out set).")
+  @Option(names = "--test-data")
   Path testData;
 
-  @Option(names = "--max-samples", paramLabel = "N", description = "Each party's --max-samples (cap on its training samples).")
+  @Option(names = "--max-samples")
   Integer maxSamples;
 
-  @Option(names = "--eval-samples", paramLabel = "N", description = "Each party's --eval-samples (cap on its evaluation samples).")
+  @Option(names = "--eval-samples")
   Integer evalSamples;
 
-  @Option(names = "--party-option", paramLabel = "NAME=VALUE",
-      description = "Passes --NAME VALUE to every party, e.g. a data-format option (--party-option label-column=target) "
-          + "or --party-option trainer-timeout=10m; repeatable.")
+  @Option(names = "--party-option")
   Map<String, String> partyOptions = new LinkedHashMap<>();
 
-  @Option(names = "--partition", paramLabel = "SCHEME",
-      description = "How the data is split: iid, dirichlet:ALPHA or labels:K (default: dirichlet:<--alpha>).")
+  @Option(names = "--partition")
   String partition;
 
-  @Option(names = "--alpha", defaultValue = "0.5",
-      description = "Dirichlet concentration of the label split; smaller is less IID (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--alpha")
   double alpha;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Seed of the split and of the initial model (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed")
   long seed;
 
-  @Option(names = "--local-epochs", defaultValue = "1", description = "Local epochs per round (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--local-epochs")
   int localEpochs;
 
-  @Option(names = "--batch-size", defaultValue = "32", description = "Local batch size (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch-size")
   int batchSize;
 
-  @Option(names = "--lr", description = "Local learning rate (default: the party's own).")
+  @Option(names = "--lr")
   Double learningRate;
 
-  @Option(names = "--round-timeout", defaultValue = "5m", paramLabel = "DURATION",
-      converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
-      description = "How long a round waits for late updates: 90s, 5m, PT5M, or seconds (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--round-timeout")
   Duration roundTimeout;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", converter = dev.flotilla.protocol.cli.DurationConverter.Positive.class,
-      description = "Give up after this long in total: 20m, PT20M, or seconds (default: 2m + rounds x round timeout).")
+  @Option(names = "--timeout")
   Duration timeout;
 
-  @Option(names = "--dir", paramLabel = "DIR",
-      description = "Working directory for certificates, checkpoints and logs (default: a new temporary directory).")
+  @Option(names = "--dir")
   Path directory;
 
-  @Option(names = "--via-ingress",
-      description = "Parties dial <job>.server.<domain> through a local nginx configured from the controller's "
-          + "passthrough Ingress (SNI routing, TLS ends in the aggregator), as through ingress-nginx in a cluster.")
+  @Option(names = "--via-ingress")
   boolean viaIngress;
 
-  @Option(names = "--keep-dir", description = "Keep the working directory after a successful run (it is always kept after a failure).")
+  @Option(names = "--keep-dir")
   boolean keepDirectory;
 
   public static void main(String[] args) {
@@ -169,7 +145,12 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** The command line with the project's look and exit codes; a federation that failed exits 1 with its logs' tails. */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new DemoCommand(), t -> t instanceof FederationFailure ? ExitCode.INTERNAL : null);
+    return commandLine(new DemoCommand());
+  }
+
+  /** {@code demo} as a command line whose options are {@link DemoOptions#SET} (tests read its fields). */
+  static CommandLine commandLine(DemoCommand demo) {
+    return Cli.commandLine(demo, DemoOptions.SET, t -> t instanceof FederationFailure ? ExitCode.INTERNAL : null);
   }
 
   @Override
@@ -179,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
     validate();
     // the idx check is for the default data set; other data is the party's (or the trainer command's) to read
     Path dataPath = data != null ? Cli.requireExisting("--data", data) : requireDataset(defaultDataDirectory());
-    String split = partition != null ? partition : "dirichlet:" + alpha;
+    String split = partition != null ? partition : DemoOptions.defaultPartition(alpha);
     String modelLabel = modelLabel();
     FlotillaJars jars = FlotillaJars.locate();
     jars.requirePresent("aggregator-server", "party");
@@ -195,7 +176,7 @@ public final class DemoCommand implements Callable<Integer> {
     try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory);
         ViaIngress ingress = viaIngress ? ViaIngress.start(federation, out) : null) {
       out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, %s split %s, updates in %s%n",
-          parties, rounds, modelLabel, strategy, data != null ? data : "Fashion-MNIST", split, updateEncoding);
+          parties, rounds, modelLabel, strategy, data != null ? data : "Fashion-MNIST", split, updateEncoding.flagName());
       if (trainerCommand != null) {
         out.printf(Locale.ROOT, "  trainer       %s%n", trainerCommand);
       }
@@ -262,7 +243,7 @@ public final class DemoCommand implements Callable<Integer> {
         .initialModel(initialModel != null ? initialModel.toAbsolutePath() : null)
         .trainerCommand(trainerCommand)
         .strategy(strategy)
-        .updateEncoding(updateEncoding)
+        .updateEncoding(updateEncoding.flagName())
         .partition(split)
         .seed(seed)
         .dataDirectory(dataPath.toAbsolutePath())
@@ -271,17 +252,17 @@ public final class DemoCommand implements Callable<Integer> {
         .learningRate(learningRate)
         .roundTimeout(roundTimeout);
     if (testData != null) {
-      settings.partyArg("--test-data", testData.toAbsolutePath().toString());
+      settings.partyArg(PartyOptions.TEST_DATA.flag(), testData.toAbsolutePath().toString());
     }
     if (maxSamples != null) {
-      settings.partyArg("--max-samples", maxSamples.toString());
+      settings.partyArg(PartyOptions.MAX_SAMPLES.flag(), maxSamples.toString());
     }
     if (evalSamples != null) {
-      settings.partyArg("--eval-samples", evalSamples.toString());
+      settings.partyArg(PartyOptions.EVAL_SAMPLES.flag(), evalSamples.toString());
     }
     partyOptions.forEach((name, value) -> settings.partyArg("--" + name, value));
     if (export != null) {
-      settings.serverArg("--export", export.toAbsolutePath().toString());
+      settings.serverArg(ServerOptions.EXPORT.flag(), export.toAbsolutePath().toString());
     }
     return settings;
   }
@@ -416,10 +397,6 @@ public final class DemoCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--strategy must be fedavg, fedprox, fedadam or fedyogi, not " + strategy);
     }
-    if (!dev.flotilla.protocol.tensor.WireEncoding.NAMES.contains(updateEncoding)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--update-encoding must be one of "
-          + dev.flotilla.protocol.tensor.WireEncoding.NAMES + ", not " + updateEncoding);
-    }
     if (!(alpha > 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--alpha must be positive, not " + alpha);
     }
@@ -427,7 +404,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   static Path defaultDataDirectory() {
     String override = System.getenv(DATASET_VARIABLE);
-    return Path.of(override != null && !override.isBlank() ? override : DEFAULT_DATA);
+    return override != null && !override.isBlank() ? Path.of(override) : PartyOptions.DATA.defaultValue();
   }
 
   /** The dataset directory if it holds the four idx files (gzipped or not); else an error that says how to get them. */

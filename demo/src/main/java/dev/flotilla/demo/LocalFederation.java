@@ -1,6 +1,8 @@
 package dev.flotilla.demo;
 
 import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.protocol.options.PartyOptions;
+import dev.flotilla.protocol.options.ServerOptions;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.status.StatusJson;
 import java.io.IOException;
@@ -88,7 +90,7 @@ public final class LocalFederation implements AutoCloseable {
         .rounds(settings.rounds)
         .minParties(settings.minParties)
         .expectedParties(settings.parties)
-        .roundTimeout(dev.flotilla.protocol.cli.Durations.format(settings.roundTimeout))
+        .roundTimeout(settings.roundTimeout)
         .strategy(settings.strategy)
         .updateEncoding(settings.updateEncoding);
     if (settings.model != null) {
@@ -286,22 +288,22 @@ public final class LocalFederation implements AutoCloseable {
   /** How to run the federation; defaults are those of the demo. */
   public static final class Settings {
     String jobId = "job1";
-    int parties = 3;
+    int parties = DemoOptions.PARTIES.defaultValue();
     int minParties = -1;
-    int rounds = 5;
+    int rounds = ServerOptions.ROUNDS.defaultValue();
     /** A built-in architecture; null when the job's model is only {@link #initialModel}. */
-    String model = "mlp";
+    String model = DemoOptions.DEFAULT_MODEL;
     Path initialModel;
     String trainerCommand;
-    String strategy = "fedavg";
-    String updateEncoding = "float32";
-    String partition = "dirichlet:0.5";
-    long seed = 42;
-    Path dataDirectory = Path.of("/usr/share/datasets/fashion-mnist");
-    int localEpochs = 1;
-    int batchSize = 32;
+    String strategy = ServerOptions.STRATEGY.defaultValue();
+    String updateEncoding = ServerOptions.UPDATE_ENCODING.defaultValue().flagName();
+    String partition = DemoOptions.defaultPartition(DemoOptions.ALPHA.defaultValue());
+    long seed = PartyOptions.SEED.defaultValue();
+    Path dataDirectory = PartyOptions.DATA.defaultValue();
+    int localEpochs = DemoOptions.LOCAL_EPOCHS.defaultValue();
+    int batchSize = PartyOptions.BATCH_SIZE.defaultValue();
     Double learningRate;
-    Duration roundTimeout = Duration.ofSeconds(300);
+    Duration roundTimeout = ServerOptions.ROUND_TIMEOUT.defaultValue();
     List<String> jvmOptions = new ArrayList<>();
     List<Map.Entry<String, String>> serverExtraArgs = new ArrayList<>();
     List<Map.Entry<String, String>> partyExtraArgs = new ArrayList<>();

@@ -1,80 +1,88 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.cli.ConfigOption;
+import dev.flotilla.protocol.options.ServerOptions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The command line of {@code bin/flotilla server}, as fixed in the contract between the modules. */
+/** The command line of {@code bin/flotilla server}, written with the server's own options ({@link ServerOptions}). */
 public final class ServerArgs {
 
   private final List<String> args = new ArrayList<>();
 
   public static ServerArgs create(int port, TlsPaths tls) {
-    ServerArgs server = new ServerArgs();
-    server.add("--bind", "127.0.0.1").add("--port", Integer.toString(port));
-    server.add("--cert", tls.certificate().toString())
-        .add("--key", tls.privateKey().toString())
-        .add("--ca", tls.trustedCa().toString());
-    return server;
+    return new ServerArgs()
+        .set(ServerOptions.BIND, "127.0.0.1")
+        .set(ServerOptions.PORT, port)
+        .set(ServerOptions.CERT, tls.certificate())
+        .set(ServerOptions.KEY, tls.privateKey())
+        .set(ServerOptions.CA, tls.trustedCa());
   }
 
   public ServerArgs jobId(String jobId) {
-    return add("--job-id", jobId);
+    return set(ServerOptions.JOB_ID, jobId);
   }
 
   public ServerArgs rounds(int rounds) {
-    return add("--rounds", Integer.toString(rounds));
+    return set(ServerOptions.ROUNDS, rounds);
   }
 
   public ServerArgs minParties(int parties) {
-    return add("--min-parties", Integer.toString(parties));
+    return set(ServerOptions.MIN_PARTIES, parties);
   }
 
   public ServerArgs expectedParties(int parties) {
-    return add("--expected-parties", Integer.toString(parties));
+    return set(ServerOptions.EXPECTED_PARTIES, parties);
   }
 
-  /** Like 60s, or ISO-8601. */
-  public ServerArgs roundTimeout(String timeout) {
-    return add("--round-timeout", timeout);
+  public ServerArgs roundTimeout(Duration timeout) {
+    return set(ServerOptions.ROUND_TIMEOUT, timeout);
   }
 
   public ServerArgs strategy(String strategy) {
-    return add("--strategy", strategy);
+    return set(ServerOptions.STRATEGY, strategy);
   }
 
   /** float32, bf16 or fp16. */
   public ServerArgs updateEncoding(String encoding) {
-    return add("--update-encoding", encoding);
+    return set(ServerOptions.UPDATE_ENCODING, ServerOptions.UPDATE_ENCODING.parse(encoding));
   }
 
   public ServerArgs model(String model) {
-    return add("--model", model);
+    return set(ServerOptions.MODEL, model);
   }
 
   /** A safetensors file: the job's model (names, shapes, dtypes) and its version 0. */
   public ServerArgs initialModel(Path file) {
-    return add("--initial-model", file.toString());
+    return set(ServerOptions.INITIAL_MODEL, file);
   }
 
   public ServerArgs seed(long seed) {
-    return add("--seed", Long.toString(seed));
+    return set(ServerOptions.SEED, seed);
   }
 
   public ServerArgs stateDir(Path dir) {
-    return add("--state-dir", dir.toString());
+    return set(ServerOptions.STATE_DIR, dir);
   }
 
   public ServerArgs statusFile(Path file) {
-    return add("--status-file", file.toString());
+    return set(ServerOptions.STATUS_FILE, file);
   }
 
   /** The port of Prometheus /metrics and of the job's web view (on the server's --bind). */
   public ServerArgs metricsPort(int port) {
-    return add("--metrics-port", Integer.toString(port));
+    return set(ServerOptions.METRICS_PORT, port);
   }
 
-  /** Any other flag of the server, such as {@code --server-lr 0.05}. */
+  /** {@code option} with {@code value}, written as the server reads it. */
+  public <T> ServerArgs set(ConfigOption<T> option, T value) {
+    args.addAll(option.arg(value));
+    return this;
+  }
+
+  /** Any other flag of the server, such as {@code --server-lr 0.05} (the demo's pass-through). */
   public ServerArgs add(String flag, String value) {
     args.add(flag);
     args.add(value);

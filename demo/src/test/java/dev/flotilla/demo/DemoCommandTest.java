@@ -38,7 +38,7 @@ class DemoCommandTest {
   @DisplayName("--update-encoding takes float32, bf16 or fp16; anything else is refused before anything starts")
   void updateEncoding() {
     assertThat(run("--update-encoding", "int8")).isEqualTo(2);
-    assertThat(err.toString()).contains("--update-encoding must be one of [float32, bf16, fp16], not int8");
+    assertThat(err.toString()).contains("option '--update-encoding': update encoding 'int8' is not one of [float32, bf16, fp16]");
   }
 
   @Test
@@ -69,7 +69,7 @@ class DemoCommandTest {
   void ownModelSettings(@TempDir Path dir) throws Exception {
     Path model = Files.writeString(dir.resolve("model.safetensors"), "x");
     DemoCommand command = new DemoCommand();
-    new CommandLine(command).parseArgs("--initial-model", model.toString(), "--trainer-command", "python3 /t.py --x",
+    DemoCommand.commandLine(command).parseArgs("--initial-model", model.toString(), "--trainer-command", "python3 /t.py --x",
         "--eval-samples", "500", "--test-data", dir.toString(), "--party-option", "label-column=target",
         "--partition", "iid", "--export", dir.resolve("final.safetensors").toString());
 
@@ -90,7 +90,7 @@ class DemoCommandTest {
   @DisplayName("without --model or --initial-model the demo trains the built-in mlp, as before")
   void defaultModel(@TempDir Path dir) {
     DemoCommand command = new DemoCommand();
-    new CommandLine(command).parseArgs();
+    DemoCommand.commandLine(command).parseArgs();
 
     assertThat(command.settings(dir, "dirichlet:0.5").model()).isEqualTo("mlp");
     assertThat(command.settings(dir, "dirichlet:0.5").initialModel()).isNull();

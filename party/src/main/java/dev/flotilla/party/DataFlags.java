@@ -13,52 +13,33 @@ import picocli.CommandLine.Option;
 
 /**
  * The flags that say where a party's data is and how to read it, shared by {@code bin/flotilla
- * party} and {@code bin/flotilla evaluate} (a picocli mixin), so both read a data set the same way.
+ * party} and {@code bin/flotilla evaluate} (a picocli mixin), so both read a data set the same way. Their
+ * descriptions and defaults are {@link dev.flotilla.protocol.options.PartyOptions#DATA_OPTIONS}.
  */
 public final class DataFlags {
 
-  @Option(names = "--data", paramLabel = "PATH", defaultValue = "/usr/share/datasets/fashion-mnist",
-      description = "The data: a directory of MNIST/Fashion-MNIST idx files, a directory with one "
-          + "sub-directory of PNG/JPEG images per class, a .csv file with a header row, an .npz file (or a directory) "
-          + "with arrays x and y, or a .safetensors file with tensors x and y (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--data")
   Path data;
 
-  @Option(names = "--data-format", paramLabel = "FORMAT",
-      description = "idx, image-folder, csv, numpy or safetensors (default: detected from --data: the file's "
-          + "extension, or what the directory holds).")
+  @Option(names = "--data-format")
   String dataFormat;
 
-  @Option(names = "--test-data", paramLabel = "PATH",
-      description = "Held-out test data, in the format of --data, read with what was learnt from "
-          + "--data (CSV columns, categories and standardisation; class folders) (default: the data's own test "
-          + "split for idx files and arrays with x_test/y_test, else a seeded --test-fraction of --data).")
+  @Option(names = "--test-data")
   Path testData;
 
-  @Option(names = "--label-column", paramLabel = "NAME",
-      description = "CSV column holding the label (default: a column named label, target or class, else the last).")
+  @Option(names = "--label-column")
   String labelColumn;
 
-  @Option(names = "--classes", paramLabel = "NAME", split = ",", splitSynopsisLabel = ",",
-      description = "Class names in class-index order: needed for string labels in CSV files, so every party maps "
-          + "them to the same indices; fixes the indices of class folders (default: CSV labels are indices "
-          + "0..K-1; class folders are indexed in sorted name order).")
+  @Option(names = "--classes", split = ",", splitSynopsisLabel = ",")
   List<String> classes;
 
-  @Option(names = "--task", paramLabel = "classification|regression",
-      description = "What the labels are: classes (cross-entropy, accuracy) or real targets (mean squared error, "
-          + "r2) (default: classification; arrays with float y: regression).")
+  @Option(names = "--task")
   String task;
 
-  @Option(names = "--input-shape", paramLabel = "CxHxW",
-      description = "Channels (1 grey, 3 RGB), height and width images are converted and resized to, e.g. 3x32x32 "
-          + "(default: the input of the built-in --model: cnn 1x28x28, resnet20 3x32x32, mlp:IN square grey images "
-          + "if IN is a square, else RGB if IN/3 is; images are decoded before the job's model is known, so an "
-          + "image folder needs this or --model).")
+  @Option(names = "--input-shape")
   String inputShape;
 
-  @Option(names = "--resize", paramLabel = "area|bilinear", defaultValue = "area",
-      description = "How images of another size are resized: area averages the pixels each target pixel covers, "
-          + "bilinear interpolates (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--resize")
   String resize;
 
   public Path data() {

@@ -3,6 +3,7 @@ package dev.flotilla.party;
 import com.google.gson.GsonBuilder;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
+import dev.flotilla.cli.OptionSet;
 import com.google.gson.JsonObject;
 import dev.flotilla.party.data.BadDataException;
 import dev.flotilla.party.data.DataFormat;
@@ -18,6 +19,7 @@ import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalModel;
 import dev.flotilla.protocol.model.ModelFile;
 import dev.flotilla.protocol.model.Safetensors;
+import dev.flotilla.protocol.options.PartyOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,7 +141,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   /** The command line with the project's look and exit codes; tests call this too. */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new EvaluateCommand(), t -> t instanceof DataMissingException ? ExitCode.MISSING
+    return Cli.commandLine(new EvaluateCommand(), OptionSet.of("flotilla evaluate", PartyOptions.DATA_OPTIONS), t -> t instanceof DataMissingException ? ExitCode.MISSING
         : t instanceof IllegalArgumentException || t instanceof IOException || t instanceof BadDataException
         ? ExitCode.BAD_INPUT : null);
   }

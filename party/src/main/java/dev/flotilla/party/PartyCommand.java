@@ -12,7 +12,7 @@ import dev.flotilla.party.data.BadDataException;
 import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.DataOptions;
 import dev.flotilla.party.data.Partitioner;
-import dev.flotilla.protocol.cli.DurationConverter;
+import dev.flotilla.protocol.options.PartyOptions;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,126 +54,82 @@ public final class PartyCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--server", required = true, paramLabel = "HOST:PORT",
-      description = "Address of the aggregator, e.g. 10.0.0.5:8443 or aggregator.example.org:443.")
+  @Option(names = "--server", required = true)
   String server;
 
-  @Option(names = "--server-name", paramLabel = "NAME",
-      description = "Name to expect in the server's certificate, also sent as SNI and :authority (default: "
-          + "<job>.server.<domain> from this party's certificate, so --server may be an IP address or a proxy).")
+  @Option(names = "--server-name")
   String serverName;
 
-  @Option(names = "--bulk-upload", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Send updates on the aggregator's bulk-upload port when it offers one (its --bulk-port: raw "
-          + "frames over mutual TLS with a one-time ticket, less CPU than gRPC's HTTP/2); if the port cannot be "
-          + "reached the party uses SubmitUpdate for the rest of the connection. --no-bulk-upload: always "
-          + "SubmitUpdate (default: on).")
+  @Option(names = "--bulk-upload", negatable = true, fallbackValue = "true")
   boolean bulkUpload;
 
-  @Option(names = "--bulk-server", paramLabel = "HOST:PORT",
-      description = "Where the bulk-upload port is reached, when not at --server's host and the port the "
-          + "aggregator offers (e.g. a second route through a proxy); the TLS server name is --server-name's.")
+  @Option(names = "--bulk-server")
   String bulkServer;
 
-  @Option(names = "--server-identity", paramLabel = "NAME",
-      description = "Accept only the aggregator whose identity is spiffe://<domain>/job/<job>/server/NAME "
-          + "(default: any aggregator identity of this party's job).")
+  @Option(names = "--server-identity")
   String serverIdentity;
 
-  @Option(names = "--ca", required = true, paramLabel = "CA",
-      description = "The CA that signed the server's certificate: its ca.crt (PEM), or the directory holding it.")
+  @Option(names = "--ca", required = true)
   Path ca;
 
-  @Option(names = "--cert", required = true, paramLabel = "FILE",
-      description = "PEM file of this party's certificate, leaf first (tls.crt).")
+  @Option(names = "--cert", required = true)
   Path cert;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE",
-      description = "PEM file of this party's private key (tls.key).")
+  @Option(names = "--key", required = true)
   Path key;
 
   @Mixin DataFlags dataFlags;
   @Mixin LogOptions logOptions;
 
-  @Option(names = "--test-fraction", paramLabel = "F", defaultValue = "0.2",
-      description = "Share of --data held out for testing when there is no test data, cut with --seed before the "
-          + "partition, so parties sharing one file share one test set (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--test-fraction")
   double testFraction;
 
-  @Option(names = "--max-samples", paramLabel = "N",
-      description = "Train on at most N samples of this party's part (a seeded sample) (default: all).")
+  @Option(names = "--max-samples")
   Integer maxSamples;
 
-  @Option(names = "--eval-samples", paramLabel = "N",
-      description = "Evaluate each global model on at most N test samples (a seeded sample, the same every "
-          + "round) (default: all; evaluating the whole test set every round can dominate small rounds).")
+  @Option(names = "--eval-samples")
   Integer evalSamples;
 
-  @Option(names = "--partition", paramLabel = "SCHEME", defaultValue = "iid",
-      description = "How the training set is split among the parties: iid, dirichlet:ALPHA (label skew, smaller "
-          + "ALPHA = more skew, e.g. dirichlet:0.5) or labels:K (each party holds K classes) (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--partition")
   String partition;
 
-  @Option(names = "--partition-index", paramLabel = "I", defaultValue = "0",
-      description = "This party's part, 0 <= I < N (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--partition-index")
   int partitionIndex;
 
-  @Option(names = "--partition-count", paramLabel = "N", defaultValue = "1",
-      description = "Number of parts; all parties of a job use the same N, --partition and --seed so their "
-          + "parts are disjoint (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--partition-count")
   int partitionCount;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
-      description = "Seed of the split and of the local sample order (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed")
   long seed;
 
-  @Option(names = "--model", paramLabel = "NAME",
-      description = "Model this party expects; the party stops if the job trains another (default: the job's model).")
+  @Option(names = "--model")
   String model;
 
-  @Option(names = "--local-epochs", paramLabel = "E",
-      description = "Passes over the local data per round (default: the server's suggestion, else 1).")
+  @Option(names = "--local-epochs")
   Integer localEpochs;
 
-  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "32",
-      description = "Samples per SGD step (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch-size")
   int batchSize;
 
-  @Option(names = "--lr", paramLabel = "RATE", defaultValue = "0.01",
-      description = "SGD learning rate (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--lr")
   float learningRate;
 
-  @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9",
-      description = "SGD momentum, 0 <= M < 1 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--momentum")
   float momentum;
 
-  @Option(names = "--torchscript", paramLabel = "FILE.pt",
-      description = "Train this TorchScript module (torch.jit.script or trace, saved with .save()) in the JVM "
-          + "instead of the job's built-in: its named parameters must be the job's tensors of the same names "
-          + "(buffers such as BatchNorm running statistics stay local; see the party README).")
+  @Option(names = "--torchscript")
   Path torchScript;
 
-  @Option(names = "--trainer-command", paramLabel = "CMD",
-      description = "Train with this command instead of the built-in DJL model: every round it runs through "
-          + "/bin/sh -c with the path of round.json appended, reads global.safetensors and writes update.safetensors "
-          + "and result.json (contract in the party README). It never gets the TLS files or the network.")
+  @Option(names = "--trainer-command")
   String trainerCommand;
 
-  @Option(names = "--trainer-timeout", paramLabel = "DURATION", defaultValue = "30m",
-      converter = DurationConverter.Positive.class,
-      description = "Longest run of the trainer command, e.g. 90s, 30m, 2h or PT30M; then its process tree is killed and "
-          + "the round is skipped (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--trainer-timeout")
   Duration trainerTimeout;
 
-  @Option(names = "--give-up-after", paramLabel = "DURATION", defaultValue = "30m",
-      converter = DurationConverter.Positive.class,
-      description = "How long the server may stay unreachable (at the start or after losing it) before the party "
-          + "gives up with exit 3, naming the server and since when: 90s, 30m, 2h or PT30M (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--give-up-after")
   Duration giveUpAfter;
 
-  @Option(names = "--work-dir", paramLabel = "DIR",
-      description = "Where the trainer command's round directories go; the last 3 are kept for debugging "
-          + "(default: a new temporary directory).")
+  @Option(names = "--work-dir")
   Path workDir;
 
   @Override
@@ -307,7 +263,12 @@ public final class PartyCommand implements Callable<Integer> {
 
   /** The command line with the project's look and exit codes (cli.ExitCode); tests call this too. */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new PartyCommand(), PartyCommand::exitCode);
+    return commandLine(new PartyCommand());
+  }
+
+  /** {@code party} as a command line whose options are {@link PartyOptions#SET} (tests read its fields). */
+  static CommandLine commandLine(PartyCommand party) {
+    return Cli.commandLine(party, PartyOptions.SET, PartyCommand::exitCode);
   }
 
   /** Data that is not there is missing (4); data, flags or files the party cannot use are bad input (6). */

@@ -136,9 +136,9 @@ class PartyCommandTest {
   @DisplayName("--give-up-after takes the one duration syntax and refuses zero")
   void giveUpAfter() {
     PartyCommand party = new PartyCommand();
-    new CommandLine(party).parseArgs(validArgs("--give-up-after", "1h30m").toArray(String[]::new));
+    PartyCommand.commandLine(party).parseArgs(validArgs("--give-up-after", "1h30m").toArray(String[]::new));
     assertThat(party.giveUpAfter).isEqualTo(java.time.Duration.ofMinutes(90));
-    new CommandLine(party).parseArgs(validArgs().toArray(String[]::new));
+    PartyCommand.commandLine(party).parseArgs(validArgs().toArray(String[]::new));
     assertThat(party.giveUpAfter).isEqualTo(java.time.Duration.ofMinutes(30));
     assertThat(run(validArgs("--give-up-after", "0s").toArray(String[]::new))).isEqualTo(2);
     assertThat(err.toString()).contains("'0s' is zero");

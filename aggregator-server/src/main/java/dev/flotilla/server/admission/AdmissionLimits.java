@@ -12,7 +12,8 @@ package dev.flotilla.server.admission;
 public record AdmissionLimits(long maxSamplesPerParty, int maxMetrics, int maxMetricKeyLength, NormBound normBound) {
 
   /** Default of --max-samples-per-party: far above any one organisation's training set, far below overflow. */
-  public static final long DEFAULT_MAX_SAMPLES_PER_PARTY = 100_000_000L;
+  public static final long DEFAULT_MAX_SAMPLES_PER_PARTY =
+      dev.flotilla.protocol.options.ServerOptions.MAX_SAMPLES_PER_PARTY.defaultValue();
   /** Upper bound of --max-samples-per-party: with it, sums over any number of parties stay exact in a long and a double. */
   public static final long MAX_SAMPLES_PER_PARTY_LIMIT = 1L << 40;
   public static final int DEFAULT_MAX_METRICS = 32;

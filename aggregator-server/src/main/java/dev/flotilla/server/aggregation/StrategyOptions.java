@@ -1,5 +1,6 @@
 package dev.flotilla.server.aggregation;
 
+import dev.flotilla.protocol.options.ServerOptions;
 import dev.flotilla.server.admission.NormBound;
 
 /**
@@ -17,11 +18,11 @@ import dev.flotilla.server.admission.NormBound;
 public record StrategyOptions(double fedproxMu, double serverLr, double trimFraction, int byzantineParties,
     int krumSelect, NormBound normBound) {
 
-  public static final double DEFAULT_FEDPROX_MU = 0.01;
-  public static final double DEFAULT_SERVER_LR = 0.02;
-  public static final double DEFAULT_TRIM_FRACTION = 0.1;
-  public static final int DEFAULT_BYZANTINE_PARTIES = 1;
-  public static final int DEFAULT_KRUM_SELECT = 0;
+  public static final double DEFAULT_FEDPROX_MU = ServerOptions.FEDPROX_MU.defaultValue();
+  public static final double DEFAULT_SERVER_LR = ServerOptions.SERVER_LR.defaultValue();
+  public static final double DEFAULT_TRIM_FRACTION = ServerOptions.TRIM_FRACTION.defaultValue();
+  public static final int DEFAULT_BYZANTINE_PARTIES = ServerOptions.BYZANTINE_PARTIES.defaultValue();
+  public static final int DEFAULT_KRUM_SELECT = ServerOptions.KRUM_SELECT.defaultValue();
 
   /** The command line's defaults. */
   public static StrategyOptions defaults() {

@@ -95,6 +95,9 @@ class ScriptCommandsIT {
     assertThat(complete("flotilla certs is")).isEqualTo("issue");
     assertThat(complete("flotilla party --give-up")).isEqualTo("--give-up-after");
     assertThat(complete("flotilla cluster u")).isEqualTo("up");
+    // completion values are keyed by the value's label: two options with one label would share them
+    assertThat(complete("flotilla server --strategy med")).isEqualTo("median");
+    assertThat(complete("flotilla server --model res")).isEqualTo("resnet20");
   }
 
   /** What bash completes for the last word of {@code line}, with the generated script loaded. */

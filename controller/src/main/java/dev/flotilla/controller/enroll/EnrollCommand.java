@@ -9,7 +9,7 @@ import dev.flotilla.certs.enroll.RevokedSerials;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.controller.operator.CertificateAuthorities;
 import dev.flotilla.controller.operator.ObservedState;
-import dev.flotilla.protocol.cli.DurationConverter;
+import dev.flotilla.cli.DurationConverter;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;

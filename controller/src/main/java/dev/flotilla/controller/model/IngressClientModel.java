@@ -4,6 +4,7 @@ import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.LeafRequest;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.api.TlsMode;
+import dev.flotilla.protocol.options.ServerOptions;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -30,7 +31,6 @@ import java.util.stream.Stream;
  */
 public final class IngressClientModel {
 
-  public static final String TRUSTED_PROXY_OPTION = "--trusted-proxy";
   public static final String CLIENT_AUTH_OID = "1.3.6.1.5.5.7.3.2";
   public static final Duration LIFETIME = Duration.ofDays(JobModel.DEFAULT_VALIDITY_DAYS);
 
@@ -113,10 +113,10 @@ public final class IngressClientModel {
     }
     Container runtime = spec.getContainers().get(0);
     List<String> args = new ArrayList<>(runtime.getArgs() == null ? List.of() : runtime.getArgs());
-    boolean named = Stream.concat(args.stream(), runtime.getCommand() == null ? Stream.empty() : runtime.getCommand().stream())
-        .anyMatch(a -> a.equals(TRUSTED_PROXY_OPTION) || a.startsWith(TRUSTED_PROXY_OPTION + "="));
-    if (!named) {
-      args.add(TRUSTED_PROXY_OPTION + "=" + IngressModel.PROXY_IDENTITY);
+    List<String> argsAndCommand = Stream.concat(args.stream(),
+        runtime.getCommand() == null ? Stream.empty() : runtime.getCommand().stream()).toList();
+    if (!ServerOptions.TRUSTED_PROXY.isIn(argsAndCommand)) {
+      args.add(ServerOptions.TRUSTED_PROXY.assignment(IngressModel.PROXY_IDENTITY));
       runtime.setArgs(args);
     }
   }

@@ -4,6 +4,7 @@ import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.dns.FederationHost;
 import dev.flotilla.dns.HostPolicy;
+import dev.flotilla.protocol.options.ServerOptions;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
@@ -12,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -26,12 +28,11 @@ import java.util.TreeSet;
  * ({@code mnist.a.party.fl.example.org} is party {@code a} of the server {@code mnist.server.fl.example.org}).
  * They go into the ConfigMap {@code <server-job>-parties}, one name per line, which the server's
  * pod mounts as a directory (not a subPath: the kubelet then updates the file in place) and reads
- * with {@value #FLAG}. Adding or deleting a party job rewrites the ConfigMap; the pod stays.
+ * with the server's {@code --allow-party-file}. Adding or deleting a party job rewrites the ConfigMap; the pod stays.
  * iflearner images get none of this. Pure.
  */
 public final class PartiesModel {
 
-  public static final String FLAG = "--allow-party-file";
   public static final String KEY = "parties";
   public static final String VOLUME = "flotilla-parties";
   public static final String MOUNT_PATH = "/etc/flotilla/parties";
@@ -95,7 +96,7 @@ public final class PartiesModel {
   }
 
   /**
-   * Mounts the ConfigMap into the server's pod and adds {@value #FLAG} to its first container's
+   * Mounts the ConfigMap into the server's pod and adds {@code --allow-party-file} to its first container's
    * arguments (unless the template already passes one). Nothing for other jobs.
    */
   public static void addTo(JobModel job, PodSpec spec) {
@@ -114,8 +115,8 @@ public final class PartiesModel {
     }
     server.setVolumeMounts(mounts);
     List<String> args = new ArrayList<>(server.getArgs() == null ? List.of() : server.getArgs());
-    if (args.stream().noneMatch(a -> a.equals(FLAG) || a.startsWith(FLAG + "="))) {
-      args.add(FLAG + "=" + FILE);
+    if (!ServerOptions.ALLOW_PARTY_FILE.isIn(args)) {
+      args.add(ServerOptions.ALLOW_PARTY_FILE.assignment(Path.of(FILE)));
     }
     server.setArgs(args);
   }

@@ -3,6 +3,8 @@ package dev.flotilla.controller.model;
 import dev.flotilla.controller.api.PrivacySpec;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.model.StatusModel.Observation;
+import dev.flotilla.cli.ConfigOption;
+import dev.flotilla.protocol.options.ServerOptions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,8 +23,8 @@ public final class PrivacyModel {
   public static final double DEFAULT_DELTA = 1e-5;
   public static final double DEFAULT_SAMPLING_RATE = 1.0;
   /** The server's flags that spec.privacy sets. */
-  static final List<String> FLAGS =
-      List.of("--privacy-budget", "--dp-delta", "--dp-clip-norm", "--dp-noise-multiplier", "--dp-sampling-rate");
+  static final List<ConfigOption<Double>> FLAGS = List.of(ServerOptions.PRIVACY_BUDGET, ServerOptions.DP_DELTA,
+      ServerOptions.DP_CLIP_NORM, ServerOptions.DP_NOISE_MULTIPLIER, ServerOptions.DP_SAMPLING_RATE);
 
   private PrivacyModel() {}
 
@@ -46,8 +48,10 @@ public final class PrivacyModel {
     if (p == null) {
       return List.of();
     }
-    return List.of("--privacy-budget=" + p.getBudget(), "--dp-delta=" + delta(p), "--dp-clip-norm=" + p.getClipNorm(),
-        "--dp-noise-multiplier=" + p.getNoiseMultiplier(), "--dp-sampling-rate=" + samplingRate(p));
+    return List.of(ServerOptions.PRIVACY_BUDGET.assignment(p.getBudget()), ServerOptions.DP_DELTA.assignment(delta(p)),
+        ServerOptions.DP_CLIP_NORM.assignment(p.getClipNorm()),
+        ServerOptions.DP_NOISE_MULTIPLIER.assignment(p.getNoiseMultiplier()),
+        ServerOptions.DP_SAMPLING_RATE.assignment(samplingRate(p)));
   }
 
   private static List<String> problems(JobModel job, PrivacySpec p) {
@@ -66,9 +70,9 @@ public final class PrivacyModel {
         || job.spec().getTemplate().getSpec().getContainers().isEmpty()
         || job.spec().getTemplate().getSpec().getContainers().get(0).getArgs() == null ? List.of()
         : job.spec().getTemplate().getSpec().getContainers().get(0).getArgs();
-    for (String flag : FLAGS) {
-      if (ServerRuntimeModel.hasFlag(args, flag)) {
-        problems.add("the template's args set " + flag + " and spec.privacy sets it too: keep spec.privacy only");
+    for (ConfigOption<Double> flag : FLAGS) {
+      if (flag.isIn(args)) {
+        problems.add("the template's args set " + flag.flag() + " and spec.privacy sets it too: keep spec.privacy only");
       }
     }
     return problems;

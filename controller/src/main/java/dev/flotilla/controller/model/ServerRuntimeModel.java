@@ -1,10 +1,12 @@
 package dev.flotilla.controller.model;
 
 import dev.flotilla.controller.api.Role;
+import dev.flotilla.protocol.options.ServerOptions;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,8 +46,8 @@ public final class ServerRuntimeModel {
     }
     Container c = spec.getContainers().get(0);
     List<String> args = new ArrayList<>(c.getArgs() == null ? List.of() : c.getArgs());
-    if (!hasFlag(args, "--state-dir")) {
-      args.add("--state-dir=" + STATE_DIR);
+    if (!ServerOptions.STATE_DIR.isIn(args)) {
+      args.add(ServerOptions.STATE_DIR.assignment(Path.of(STATE_DIR)));
       List<io.fabric8.kubernetes.api.model.Volume> volumes = new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
       volumes.add(new VolumeBuilder().withName(STATE_VOLUME).withNewEmptyDir().endEmptyDir().build());
       spec.setVolumes(volumes);
@@ -54,17 +56,12 @@ public final class ServerRuntimeModel {
       mounts.add(new VolumeMountBuilder().withName(STATE_VOLUME).withMountPath(STATE_DIR).build());
       c.setVolumeMounts(mounts);
     }
-    if (!hasFlag(args, "--termination-message")) {
+    if (!ServerOptions.TERMINATION_MESSAGE.isIn(args)) {
       String path = c.getTerminationMessagePath() == null ? TERMINATION_LOG : c.getTerminationMessagePath();
-      args.add("--termination-message=" + path);
+      args.add(ServerOptions.TERMINATION_MESSAGE.assignment(Path.of(path)));
     }
     // a job whose spec.privacy is refused gets no pod at all, so here it is accepted
     args.addAll(PrivacyModel.serverArgs(job.spec().getPrivacy()));
     c.setArgs(args);
-  }
-
-  /** True when {@code flag} is among the args, as {@code --flag=value} or {@code --flag value}. */
-  static boolean hasFlag(List<String> args, String flag) {
-    return args.stream().anyMatch(a -> a.equals(flag) || a.startsWith(flag + "="));
   }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.flotilla.controller.ControllerOptions;
 import dev.flotilla.controller.model.Samples;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -146,7 +147,9 @@ class HelmChartTest {
         "coreDnsConfigMap", "dns/corefile", "extraArgs", List.of("--ingress-address=10.0.0.7", "--allowed-domain=fl.example.org"))));
     assertThat(watch(objects)).containsEntry("hosts", "--pod-host-aliases");
     Map<String, Object> deployment = objects.get("Deployment/flotilla-system/flotilla-controller");
-    assertThat(container(deployment).get("args")).isEqualTo(List.of("--health-port=8081", "$(FLOTILLA_WATCH)",
+    // the chart's healthPort default is the controller's own --health-port default
+    String healthPort = ControllerOptions.HEALTH_PORT.assignment(ControllerOptions.HEALTH_PORT.defaultValue());
+    assertThat(container(deployment).get("args")).isEqualTo(List.of(healthPort, "$(FLOTILLA_WATCH)",
         "$(FLOTILLA_HOSTS)", "--coredns-configmap=dns/corefile", "--ingress-address=10.0.0.7", "--allowed-domain=fl.example.org"));
     assertThat(objects).containsKeys("Role/dns/flotilla-controller-coredns", "RoleBinding/dns/flotilla-controller-coredns");
     assertThat(rules(objects.get("Role/dns/flotilla-controller-coredns")).get(0)).containsEntry("resourceNames", List.of("corefile"));

@@ -2,8 +2,7 @@ package dev.flotilla.controller.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flotilla.controller.ControllerMain;
-import dev.flotilla.protocol.cli.DurationConverter;
+import dev.flotilla.controller.ControllerOptions;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -13,7 +12,6 @@ import java.nio.file.Files;
 import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * The controller's Deployment lets a starting controller live: on the single-node cluster under load, a pod whose
@@ -38,6 +36,18 @@ class ControllerProbesTest {
   }
 
   @Test
+  @DisplayName("the manifest runs the controller on its default --health-port and names that port for the probes")
+  void healthPortIsTheDefault() throws Exception {
+    Container c = controller();
+    int port = ControllerOptions.HEALTH_PORT.defaultValue();
+    assertThat(c.getArgs()).contains(ControllerOptions.HEALTH_PORT.assignment(port));
+    assertThat(c.getPorts()).anySatisfy(p -> {
+      assertThat(p.getName()).isEqualTo("health");
+      assertThat(p.getContainerPort()).isEqualTo(port);
+    });
+  }
+
+  @Test
   @DisplayName("startupProbe on /healthz (the health port), allowing at least 2 minutes beyond the default --startup-timeout")
   void startupProbeOutlastsTheStartupTimeout() throws Exception {
     Container c = controller();
@@ -45,8 +55,7 @@ class ControllerProbesTest {
     assertThat(startup).as("startupProbe").isNotNull();
     assertThat(startup.getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(startup.getHttpGet().getPort().getStrVal()).isEqualTo("health");
-    String declared = new CommandLine(new ControllerMain()).getCommandSpec().findOption("--startup-timeout").defaultValue();
-    Duration startupTimeout = new DurationConverter().convert(declared);
+    Duration startupTimeout = ControllerOptions.STARTUP_TIMEOUT.defaultValue();
     assertThat(budget(startup)).as("what the startup probe allows").isGreaterThanOrEqualTo(startupTimeout.plusMinutes(2));
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
   }

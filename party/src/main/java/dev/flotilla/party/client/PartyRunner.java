@@ -155,7 +155,7 @@ public final class PartyRunner {
         if (Duration.between(outageSince, now).compareTo(settings.maxOutage()) > 0) {
           throw new FatalPartyException(ExitCode.UNREACHABLE, "gave up at " + now + ": the server "
               + channels.describe() + " has been unreachable since " + outageSince + ", longer than --give-up-after "
-              + dev.flotilla.protocol.cli.Durations.format(settings.maxOutage()) + " (last error " + Failures.describe(lost)
+              + dev.flotilla.cli.Durations.format(settings.maxOutage()) + " (last error " + Failures.describe(lost)
               + "); check that the server runs and that --server points at it");
         }
         Duration delay = backoff.nextDelay();

@@ -1,4 +1,4 @@
-package dev.flotilla.protocol.cli;
+package dev.flotilla.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

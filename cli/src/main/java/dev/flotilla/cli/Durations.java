@@ -1,4 +1,4 @@
-package dev.flotilla.protocol.cli;
+package dev.flotilla.cli;
 
 import java.math.BigDecimal;
 import java.time.Duration;

@@ -1,0 +1,273 @@
+package dev.flotilla.protocol.options;
+
+import dev.flotilla.cli.ConfigOption;
+import dev.flotilla.cli.OptionSet;
+import dev.flotilla.protocol.tensor.WireEncoding;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Every option of {@code flotilla server}, defined once: the server reads them, the demo passes them to its
+ * server, the IflearnerJob controller adds some to the aggregator's pod. Here (not in aggregator-server)
+ * because those callers do not depend on the server.
+ */
+public final class ServerOptions {
+  private ServerOptions() {}
+
+  /** Where the final model goes without --export, in --state-dir. */
+  public static final String DEFAULT_EXPORT_FILE = "model-final.safetensors";
+
+  public static final ConfigOption<Integer> PORT = ConfigOption.integer("--port").paramLabel("PORT")
+      .check(p -> p >= 0 && p <= 65535, "a port, 0..65535")
+      .defaultValue(8443)
+      .description("gRPC port.");
+
+  public static final ConfigOption<Integer> BULK_PORT = ConfigOption.integer("--bulk-port").paramLabel("PORT")
+      .check(p -> p >= 0 && p <= 65535, "a port, 0..65535")
+      .defaultValue(0)
+      .description("Also listen for update bytes on this port (same TLS identity and client-certificate check, "
+          + "ALPN flotilla-bulk/1, no HTTP/2): parties that can use it get a one-time ticket per round and upload "
+          + "there, the rest use SubmitUpdate on --port. Parties reach it at the host they reached --port at, so it "
+          + "must be reachable there too (an SNI-routing ingress routes only --port: leave it off behind one); "
+          + "0 = off.");
+
+  public static final ConfigOption<Duration> BULK_IDLE_TIMEOUT = ConfigOption.positiveDuration("--bulk-idle-timeout")
+      .defaultValue(Duration.ofSeconds(60))
+      .description("On the bulk-upload port: how long a connection may take to send its ticket and header, and "
+          + "how long an upload may go without a byte, before it is refused with DEADLINE_EXCEEDED.");
+
+  public static final ConfigOption<String> BIND = ConfigOption.string("--bind").paramLabel("ADDRESS")
+      .defaultValue("0.0.0.0")
+      .description("Address to listen on (of the gRPC port and of --metrics-port).");
+
+  public static final ConfigOption<Path> CERT = ConfigOption.path("--cert")
+      .description("Server certificate chain, PEM (tls.crt). Required.");
+
+  public static final ConfigOption<Path> KEY = ConfigOption.path("--key")
+      .description("Server private key, PEM (tls.key). Required.");
+
+  public static final ConfigOption<Path> CA = ConfigOption.path("--ca").paramLabel("CA")
+      .description("The CA that party certificates must chain to: its ca.crt (PEM, may hold several), or the "
+          + "directory holding it. Required.");
+
+  public static final ConfigOption<String> JOB_ID = ConfigOption.string("--job-id").paramLabel("JOB")
+      .defaultText("the job of --cert's identity")
+      .description("The job, in logs and status; must be the job of --cert's identity "
+          + "(spiffe://<domain>/job/<job>/server/<name>).");
+
+  public static final ConfigOption<Integer> ROUNDS = ConfigOption.integer("--rounds")
+      .defaultValue(5)
+      .description("Rounds to run.");
+
+  public static final ConfigOption<Integer> MIN_PARTIES = ConfigOption.integer("--min-parties")
+      .defaultValue(2)
+      .description("Updates needed to aggregate a round; fewer and the round is retried.");
+
+  public static final ConfigOption<Integer> EXPECTED_PARTIES = ConfigOption.integer("--expected-parties")
+      .defaultText("--min-parties")
+      .description("Parties the job is for (more are refused with RESOURCE_EXHAUSTED); the first round starts when "
+          + "this many joined, or after --join-grace with at least --min-parties.");
+
+  public static final ConfigOption<Duration> JOIN_GRACE = ConfigOption.duration("--join-grace")
+      .defaultValue(Duration.ofSeconds(30))
+      .description("How long to wait for --expected-parties once --min-parties are connected.");
+
+  public static final ConfigOption<Duration> ROUND_TIMEOUT = ConfigOption.positiveDuration("--round-timeout")
+      .defaultValue(Duration.ofMinutes(5))
+      .description("Deadline for a round's updates, e.g. 60s, 5m or PT5M.");
+
+  public static final ConfigOption<Duration> FINAL_EVAL_WAIT = ConfigOption.duration("--final-eval-wait")
+      .defaultValue(Duration.ofSeconds(60))
+      .description("After the last round, how long to wait for the parties' final evaluations.");
+
+  public static final ConfigOption<String> STRATEGY = ConfigOption.string("--strategy").paramLabel("STRATEGY")
+      .defaultValue("fedavg")
+      .description("Aggregation: fedavg, fedprox, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum. "
+          + "fedavg, fedprox, fedadam and fedyogi fold updates as they stream (RAM O(model)); median, trimmed-mean, "
+          + "krum and multi-krum tolerate poisoned updates and spill every update to <state-dir> (disk parties x model).");
+
+  public static final ConfigOption<Double> FEDPROX_MU = ConfigOption.decimal("--fedprox-mu").paramLabel("MU")
+      .defaultValue(0.01)
+      .description("FedProx proximal coefficient sent to parties.");
+
+  public static final ConfigOption<Double> SERVER_LR = ConfigOption.decimal("--server-lr").paramLabel("RATE")
+      .defaultValue(0.02)
+      .description("Server learning rate of FedAdam/FedYogi.");
+
+  public static final ConfigOption<Double> TRIM_FRACTION = ConfigOption.decimal("--trim-fraction").paramLabel("FRACTION")
+      .defaultValue(0.1)
+      .description("trimmed-mean: share of the parties whose values are dropped at each end of every coordinate, "
+          + "in [0, 0.5); set it at least to the share of parties that may be poisoned.");
+
+  public static final ConfigOption<Integer> BYZANTINE_PARTIES = ConfigOption.integer("--byzantine-parties").paramLabel("F")
+      .defaultValue(1)
+      .description("krum, multi-krum: parties assumed Byzantine; rounds need more than 2F + 2 updates, so "
+          + "--min-parties must be at least 2F + 3.");
+
+  public static final ConfigOption<Integer> KRUM_SELECT = ConfigOption.integer("--krum-select").paramLabel("M")
+      .defaultValue(0)
+      .description("multi-krum: how many lowest-scored updates are averaged; 0 = all but F.");
+
+  public static final ConfigOption<String> MODEL = ConfigOption.string("--model").paramLabel("NAME")
+      .defaultText("mlp, unless --initial-model is given")
+      .description("A built-in architecture: mlp, cnn, resnet20 or mlp:IN-H1-...-OUT.");
+
+  public static final ConfigOption<Path> INITIAL_MODEL = ConfigOption.path("--initial-model")
+      .description("The job's initial model, safetensors (e.g. from safetensors.torch.save_file): its tensor names, "
+          + "shapes and dtypes are the layout every update must have; its 'flotilla.model' metadata, if any, names "
+          + "the architecture for the parties. Exclusive with --model.");
+
+  public static final ConfigOption<Long> SEED = ConfigOption.longInteger("--seed")
+      .defaultValue(0L)
+      .description("Seed of a built-in model's initial weights.");
+
+  public static final ConfigOption<Path> EXPORT = ConfigOption.path("--export")
+      .defaultText("<state-dir>/" + DEFAULT_EXPORT_FILE)
+      .description("Where the final global model is written, safetensors with the initial model's names and dtypes.");
+
+  public static final ConfigOption<Boolean> EXPORT_EVERY_ROUND = ConfigOption.onOff("--export-every-round")
+      .description("Also write every round's global model to <state-dir>/models/round-NNNN.safetensors.");
+
+  public static final ConfigOption<Integer> LOCAL_EPOCHS = ConfigOption.integer("--local-epochs")
+      .defaultValue(0)
+      .description("Local epochs per round announced to parties; 0 = each party's own setting.");
+
+  public static final ConfigOption<Path> STATE_DIR = ConfigOption.path("--state-dir").paramLabel("DIR")
+      .defaultValue(Path.of("./flotilla-state"))
+      .description("Checkpoint directory (and spool/: the undo journals and spill files of the round in progress); "
+          + "an existing file there is a usage error.");
+
+  public static final ConfigOption<Integer> METRICS_PORT = ConfigOption.integer("--metrics-port").paramLabel("PORT")
+      .check(p -> p >= 0 && p <= 65535, "a port, 0..65535")
+      .defaultValue(0)
+      .description("Port of Prometheus /metrics and of the job's web view (/, /status.json), on --bind; 0 = off.");
+
+  public static final ConfigOption<String> ALLOW_PARTY = ConfigOption.string("--allow-party").paramLabel("NAME")
+      .repeatable()
+      .description("Only these party identities may join (repeatable or comma-separated).");
+
+  public static final ConfigOption<Path> ALLOW_PARTY_FILE = ConfigOption.path("--allow-party-file")
+      .description("Party identities that may join, one per line ('#' comments), in addition to --allow-party; "
+          + "read again whenever the file changes (e.g. a Kubernetes ConfigMap volume). Without either list "
+          + "enrollment is open: any party identity of the job may take a slot, up to --expected-parties.");
+
+  public static final ConfigOption<Path> REVOKED_SERIALS = ConfigOption.path("--revoked-serials")
+      .description("Revoked client certificates: one hex serial per line ('#' comments), as 'controller enroll "
+          + "revoke' writes them into the ConfigMap flotilla-revoked.DOMAIN; read again whenever the file changes. "
+          + "A listed certificate fails its next TLS handshake (alert certificate_revoked).");
+
+  public static final ConfigOption<Duration> RECONNECT_GRACE = ConfigOption.duration("--reconnect-grace")
+      .defaultValue(Duration.ofMinutes(10))
+      .description("A party without a live Rounds stream for longer than this loses its slot (it may join again "
+          + "while one is free).");
+
+  public static final ConfigOption<Long> MAX_SAMPLES_PER_PARTY = ConfigOption.longInteger("--max-samples-per-party")
+      .defaultValue(100_000_000L)
+      .description("Most training samples a party may announce at Join (1..2^40); an update may claim 1..the "
+          + "announced count.");
+
+  public static final ConfigOption<Double> MAX_UPDATE_NORM = ConfigOption.decimal("--max-update-norm").paramLabel("L2")
+      .defaultText("off")
+      .description("Bound on the L2 distance of an update from the global model of its round; see "
+          + "--update-norm-action.");
+
+  public static final ConfigOption<String> UPDATE_NORM_ACTION = ConfigOption.string("--update-norm-action")
+      .paramLabel("clip|refuse")
+      .defaultValue("clip")
+      .description("What happens to an update beyond --max-update-norm: clip (it is folded as global + "
+          + "d * bound / ||d||) or refuse (INVALID_ARGUMENT).");
+
+  public static final ConfigOption<String> TRUSTED_PROXY = ConfigOption.string("--trusted-proxy").paramLabel("NAME")
+      .repeatable()
+      .description("Identity of a TLS-terminating proxy (e.g. ingress-nginx) allowed to forward the caller's "
+          + "verified client certificate in the ssl-client-cert header (repeatable or comma-separated); the "
+          + "forwarded certificate must chain to --ca. The header from any other peer is refused.");
+
+  public static final ConfigOption<Integer> MAX_MESSAGE_KIB = ConfigOption.integer("--max-message-kib")
+      .check(k -> k > 1024 && k <= 2_097_151, "in 1025..2097151 (data chunks are up to 1 MiB)")
+      .defaultValue(1088)
+      .description("Largest gRPC message accepted, KiB: a 1 MiB data chunk plus room for an update's header.");
+
+  public static final ConfigOption<Integer> MAX_CALLS_PER_CONNECTION = ConfigOption.integer("--max-calls-per-connection")
+      .defaultValue(16)
+      .description("Concurrent calls (HTTP/2 streams) one connection may have open.");
+
+  public static final ConfigOption<Integer> MAX_CALLS_PER_PARTY = ConfigOption.integer("--max-calls-per-party")
+      .defaultValue(8)
+      .description("Concurrent calls one party identity may have in flight over all its connections; at most one "
+          + "of them a SubmitUpdate.");
+
+  public static final ConfigOption<Integer> MAX_CONCURRENT_UPLOADS = ConfigOption.integer("--max-concurrent-uploads")
+      .defaultValue(0)
+      .description("SubmitUpdate streams read at once; each keeps up to one model on disk (its spool file) until "
+          + "it ends, so the disk needed is N x the model's size. Further uploads wait, in arrival order, without "
+          + "being read (each holding one flow-control window of memory). 0: as many as 16 GiB of spool hold "
+          + "(16 for a 1 GiB model; at least 4).");
+
+  public static final ConfigOption<WireEncoding> UPDATE_ENCODING = ConfigOption.of("--update-encoding",
+          "float32|bf16|fp16", WireEncoding::parse, WireEncoding::flagName)
+      .defaultValue(WireEncoding.FLOAT32)
+      .description("How parties encode their updates' values on the wire, announced at Join: float32 (4 bytes a "
+          + "value), bf16 (bfloat16: 2 bytes, float32's range, 8 significant bits) or fp16 (IEEE half: 2 bytes, "
+          + "11 significant bits, |values| up to 65504; a party whose update holds a larger one skips the round). "
+          + "2-byte encodings halve the bytes uploaded; the server widens values back to float32 before it "
+          + "aggregates them; an update in another encoding is refused. The global model is always sent as "
+          + "float32.");
+
+  public static final ConfigOption<Integer> INLINE_MODEL_BYTES = ConfigOption.integer("--inline-model-bytes")
+      .paramLabel("BYTES")
+      .defaultValue(65536)
+      .description("A global model of at most this many bytes (float32) is sent inside each TrainRequest, so "
+          + "parties need no FetchModel call per round; larger models are fetched. At most one data chunk "
+          + "(1048576); 0 never inlines. With 65536, at 1000 parties a round's TrainRequests hold at most 64 MiB "
+          + "in flight.");
+
+  public static final ConfigOption<Double> PRIVACY_BUDGET = ConfigOption.decimal("--privacy-budget")
+      .paramLabel("EPSILON")
+      .defaultText("off")
+      .description("Run DP-FedAvg with this (epsilon, --dp-delta) budget: each update is clipped to --dp-clip-norm, "
+          + "every party weighs the same, Gaussian noise of std --dp-noise-multiplier x --dp-clip-norm / (expected "
+          + "participants) is added to the average, parties are sampled per round with --dp-sampling-rate; a Renyi-DP "
+          + "accountant charges each round, and a round that would take epsilon beyond the budget does not start: "
+          + "the job ends there, with the reason in its status. Needs --dp-clip-norm and --dp-noise-multiplier, "
+          + "--strategy fedavg and no --max-update-norm.");
+
+  public static final ConfigOption<Double> DP_DELTA = ConfigOption.decimal("--dp-delta").paramLabel("DELTA")
+      .defaultText("1e-5")
+      .description("With --privacy-budget: the delta of the budget, in (0, 0.1]; choose it below 1 / (number of "
+          + "parties).");
+
+  public static final ConfigOption<Double> DP_CLIP_NORM = ConfigOption.decimal("--dp-clip-norm").paramLabel("L2")
+      .description("With --privacy-budget: each update's L2 distance from the round's global model (over all "
+          + "tensors) is clipped to this bound, in (0, 1e6].");
+
+  public static final ConfigOption<Double> DP_NOISE_MULTIPLIER = ConfigOption.decimal("--dp-noise-multiplier")
+      .paramLabel("Z")
+      .description("With --privacy-budget: noise std over --dp-clip-norm on the sum of updates, in [0.01, 1000]; "
+          + "larger means fewer epsilon per round and noisier models.");
+
+  public static final ConfigOption<Double> DP_SAMPLING_RATE = ConfigOption.decimal("--dp-sampling-rate")
+      .paramLabel("Q")
+      .defaultText("1")
+      .description("With --privacy-budget: probability that each connected party is asked to train in a round "
+          + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties.");
+
+  public static final ConfigOption<Path> TERMINATION_MESSAGE = ConfigOption.path("--termination-message")
+      .description("When the job ends, write a one-line JSON summary (rounds, parties, last and final accuracy, "
+          + "last loss) to FILE; in a pod /dev/termination-log, which Kubernetes keeps in the pod's status for the "
+          + "IflearnerJob controller.");
+
+  public static final ConfigOption<Path> STATUS_FILE = ConfigOption.path("--status-file")
+      .description("JSON status, rewritten atomically after every round and at the end; 'bin/flotilla status FILE' "
+          + "prints it (with <state-dir>/status.json, 'bin/flotilla status --state-dir DIR' finds it).");
+
+  /** The server's options in the order of its help. */
+  public static final OptionSet SET = OptionSet.of("flotilla server", PORT, BULK_PORT, BULK_IDLE_TIMEOUT, BIND, CERT, KEY, CA, JOB_ID, ROUNDS,
+      MIN_PARTIES, EXPECTED_PARTIES, JOIN_GRACE, ROUND_TIMEOUT, FINAL_EVAL_WAIT, STRATEGY, FEDPROX_MU, SERVER_LR,
+      TRIM_FRACTION, BYZANTINE_PARTIES, KRUM_SELECT, MODEL, INITIAL_MODEL, SEED, EXPORT, EXPORT_EVERY_ROUND,
+      LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
+      MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
+      MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
+      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, TERMINATION_MESSAGE,
+      STATUS_FILE);
+}
