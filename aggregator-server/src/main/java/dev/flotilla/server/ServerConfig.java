@@ -40,7 +40,8 @@ public record ServerConfig(
     boolean exportEveryRound,
     int maxConcurrentUploads,
     WireEncoding updateEncoding,
-    int inlineModelBytes) {
+    int inlineModelBytes,
+    double fraction) {
 
   /** Largest gRPC message by default: a 1 MiB data chunk plus room for an update header (tensor list, metrics). */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = (1 << 20) + (64 << 10);
@@ -87,6 +88,9 @@ public record ServerConfig(
     }
     if (maxCallsPerConnection < 1 || maxCallsPerParty < 1) {
       throw new IllegalArgumentException("--max-calls-per-connection and --max-calls-per-party must be >= 1");
+    }
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new IllegalArgumentException("--fraction must be in (0, 1], got " + fraction);
     }
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
@@ -157,6 +161,7 @@ public record ServerConfig(
     private int maxConcurrentUploads = 0;
     private WireEncoding updateEncoding = WireEncoding.FLOAT32;
     private int inlineModelBytes = DEFAULT_INLINE_MODEL_BYTES;
+    private double fraction = 1.0;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -189,6 +194,7 @@ public record ServerConfig(
     public Builder maxConcurrentUploads(int v) { maxConcurrentUploads = v; return this; }
     public Builder updateEncoding(WireEncoding v) { updateEncoding = v; return this; }
     public Builder inlineModelBytes(int v) { inlineModelBytes = v; return this; }
+    public Builder fraction(double v) { fraction = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -197,7 +203,7 @@ public record ServerConfig(
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
           maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads,
-          updateEncoding, inlineModelBytes);
+          updateEncoding, inlineModelBytes, fraction);
     }
   }
 }

@@ -232,6 +232,11 @@ public final class ServerMain implements Callable<Integer> {
           + "at most 64 MiB in flight).")
   int inlineModelBytes;
 
+  @Option(names = "--fraction", paramLabel = "F", defaultValue = "1.0",
+      description = "Share of the connected parties asked to train each round, 0 < F <= 1, drawn afresh every round "
+          + "from --seed and the round (at least --min-parties; default ${DEFAULT-VALUE}: all).")
+  double fraction;
+
   @Option(names = "--termination-message", paramLabel = "FILE", description = "When the job ends, write a one-line JSON "
       + "summary (rounds, parties, last and final accuracy, last loss) to FILE; in a pod /dev/termination-log, which "
       + "Kubernetes keeps in the pod's status for the IflearnerJob controller (default: none).")
@@ -331,7 +336,7 @@ public final class ServerMain implements Callable<Integer> {
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
         maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding,
-        inlineModelBytes);
+        inlineModelBytes, fraction);
   }
 
   @Spec CommandSpec spec;

@@ -299,7 +299,7 @@ public final class LocalFederation implements AutoCloseable {
     long seed = 42;
     Path dataDirectory = Path.of("/usr/share/datasets/fashion-mnist");
     int localEpochs = 1;
-    int batchSize = 32;
+    int batchSize = dev.flotilla.cli.FederationOptions.DEFAULT_BATCH_SIZE;
     Double learningRate;
     Duration roundTimeout = Duration.ofSeconds(300);
     List<String> jvmOptions = new ArrayList<>();

@@ -123,17 +123,21 @@ public final class PartyCommand implements Callable<Integer> {
       description = "Passes over the local data per round (default: the server's suggestion, else 1).")
   Integer localEpochs;
 
-  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "32",
+  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + dev.flotilla.cli.FederationOptions.DEFAULT_BATCH_SIZE,
       description = "Samples per SGD step (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--lr", paramLabel = "RATE", defaultValue = "0.01",
+  @Option(names = "--lr", paramLabel = "RATE", defaultValue = dev.flotilla.cli.FederationOptions.DEFAULT_LR,
       description = "SGD learning rate (default: ${DEFAULT-VALUE}).")
   float learningRate;
 
-  @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9",
+  @Option(names = "--momentum", paramLabel = "M", defaultValue = dev.flotilla.cli.FederationOptions.DEFAULT_MOMENTUM,
       description = "SGD momentum, 0 <= M < 1 (default: ${DEFAULT-VALUE}).")
   float momentum;
+
+  @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = dev.flotilla.cli.FederationOptions.DEFAULT_WEIGHT_DECAY,
+      description = "SGD weight decay (L2 added to every gradient, as torch.optim.SGD's), >= 0 (default: ${DEFAULT-VALUE}).")
+  float weightDecay;
 
   @Option(names = "--torchscript", paramLabel = "FILE.pt",
       description = "Train this TorchScript module (torch.jit.script or trace, saved with .save()) in the JVM "
@@ -248,6 +252,9 @@ public final class PartyCommand implements Callable<Integer> {
     }
     if (!(momentum >= 0 && momentum < 1)) {
       throw new ParameterException(spec.commandLine(), "--momentum must be in [0, 1), got " + momentum);
+    }
+    if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
+      throw new ParameterException(spec.commandLine(), "--weight-decay must be >= 0, got " + weightDecay);
     }
   }
 

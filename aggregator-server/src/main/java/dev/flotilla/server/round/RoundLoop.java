@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The job's rounds, each shaped configure, collect, aggregate (as Flower's strategies are):
- * configure asks every connected party to train (TrainRequest over its {@link PartyLink}); collect
+ * configure asks every connected party (or a --fraction of them, {@link PartySampling}) to train (TrainRequest over its {@link PartyLink}); collect
  * waits until every participant submitted, was refused or is gone, or the deadline; aggregate
  * turns the committed updates into the next global model when at least --min-parties arrived, else
  * the round is retried. After the last round: Finished, the final export, the wait for final
@@ -181,8 +181,13 @@ final class RoundLoop {
     RoundCollection collection = new RoundCollection(round, aggregation);
     job.current = collection;
     dev.flotilla.protocol.v1.TrainRequest request = job.trainRequest(round); // one message (and model copy) for all
-    for (Party p : job.parties.all()) {
-      if (p.connected() && !job.excludedUntilRoundCompletes.contains(p.name)) {
+    List<Party> eligible = job.parties.all().stream()
+        .filter(p -> p.connected() && !job.excludedUntilRoundCompletes.contains(p.name)).toList();
+    java.util.Set<String> chosen = new java.util.HashSet<>(PartySampling.choose(
+        eligible.stream().map(p -> p.name).toList(), job.config.fraction(), job.config.minParties(),
+        job.config.seed(), round.number()));
+    for (Party p : eligible) {
+      if (chosen.contains(p.name)) {
         collection.addParticipant(p.name);
         job.train(p.link, request);
       }
