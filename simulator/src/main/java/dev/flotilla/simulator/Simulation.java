@@ -87,6 +87,8 @@ final class Simulation {
         .seed(seed)
         .localEpochs(settings.localEpochs())
         .stateDir(settings.stateDir())
+        // 'bin/flotilla status <state-dir>/status.json' reads it as a deployed job's
+        .statusFile(settings.stateDir().resolve("status.json"))
         .exportEveryRound(true)
         // in-process: the global model rides in each TrainRequest when it fits one chunk (no FetchModel per party)
         .inlineModelBytes(TensorChunks.MAX_CHUNK_BYTES)
@@ -120,6 +122,7 @@ final class Simulation {
           List.of(admission, identity.interceptor()), metrics, config.maxMessageBytes()).start();
       CompletableFuture<Void> done = new CompletableFuture<>();
       Thread loop = new Thread(() -> {
+        serverLogFields();
         try {
           coordinator.run();
           done.complete(null);
@@ -201,9 +204,19 @@ final class Simulation {
     }
   }
 
+  /** The aggregator's threads log as the server (the virtual parties' threads name their party). */
+  private static void serverLogFields() {
+    org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.ROLE, dev.flotilla.common.logging.LogContext.ROLE_SERVER);
+    org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.JOB, JOB);
+    org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.PARTY, "");
+  }
+
   private static java.util.concurrent.ThreadFactory daemon(String name) {
     return r -> {
-      Thread t = new Thread(r, name);
+      Thread t = new Thread(() -> {
+        serverLogFields();
+        r.run();
+      }, name);
       t.setDaemon(true);
       return t;
     };

@@ -48,6 +48,10 @@ final class VirtualParties implements AutoCloseable {
           trainer, PartyIdentity.inProcess(Identity.party(trustDomain, jobId, name)), Clock.systemUTC());
       runners.add(runner);
       Thread thread = new Thread(() -> {
+        // the runner's log fields are process-wide (one party a process); here each party thread names its own
+        org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.ROLE, dev.flotilla.common.logging.LogContext.ROLE_PARTY);
+        org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.JOB, jobId);
+        org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.PARTY, name);
         try {
           runner.run();
         } catch (InterruptedException e) {
