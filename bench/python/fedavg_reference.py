@@ -34,6 +34,7 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the parties' sample order (default: the partition file's seed, as the party uses --seed for both)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
@@ -82,7 +83,8 @@ def main(argv):
             model.load_state_dict(global_state)
             started = time.perf_counter()
             train_losses.append(rc.train_local(model, train_x, train_y, indices, args.local_epochs, args.batch_size,
-                                               args.lr, args.momentum, rc.shuffle_seed(seed, index, round_number)))
+                                               args.lr, args.momentum, rc.shuffle_seed(seed, index, round_number),
+                                               weight_decay=args.weight_decay))
             train_seconds += time.perf_counter() - started
             trained_samples += len(indices) * args.local_epochs
             for name, tensor in model.state_dict().items():
@@ -96,7 +98,7 @@ def main(argv):
         print(f"reference {spec['partition']} ({args.conv_kernels} conv kernels): round {round_number}/{args.rounds} accuracy {accuracy:.4f}", flush=True)
     rc.write_json(args.out, {
         "partition": spec["partition"], "parties": len(parts), "seed": seed, "rounds": rounds,
-        "local_epochs": args.local_epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
+        "local_epochs": args.local_epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum, "weight_decay": args.weight_decay,
         "threads": args.threads, "torch": torch.__version__, "conv_kernels": args.conv_kernels,
         "train_samples_per_second": trained_samples / train_seconds if train_seconds > 0 else None,
     })

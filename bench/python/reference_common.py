@@ -125,12 +125,13 @@ def load_initial_model(path):
     return {name: state[name] for name in template}
 
 
-def train_local(model, x, y, indices, epochs, batch_size, lr, momentum, order_seed):
+def train_local(model, x, y, indices, epochs, batch_size, lr, momentum, order_seed, weight_decay=0.0):
     """One party's local training as LocalModel.train does it; returns the mean loss of the last epoch.
 
     indices are the party's sample indices in ascending order (its ImageDataset subset); the order is
-    shuffled in place each epoch with one JavaRandom(order_seed), the momentum buffer starts at zero."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    shuffled in place each epoch with one JavaRandom(order_seed), the momentum buffer starts at zero;
+    weight_decay is SGD's L2 term, as the party's --weight-decay (DJL's SGD adds it to the gradient likewise)."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     random = JavaRandom(order_seed)
     order = list(range(len(indices)))
     indices = torch.as_tensor(indices, dtype=torch.int64)

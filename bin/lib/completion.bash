@@ -155,6 +155,7 @@ function compReplyArray() {
 function _complete_flotilla() {
   # Edge case: if command line has no space after subcommand, then don't assume this subcommand is selected (remkop/picocli#1468).
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} demo" ];    then _picocli_flotilla; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} simulate" ];    then _picocli_flotilla; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} server" ];    then _picocli_flotilla; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} party" ];    then _picocli_flotilla; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} certs" ];    then _picocli_flotilla; return $?; fi
@@ -201,93 +202,95 @@ function _complete_flotilla() {
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
   local cmds0=(demo)
-  local cmds1=(server)
-  local cmds2=(party)
-  local cmds3=(certs)
-  local cmds4=(model)
-  local cmds5=(status)
-  local cmds6=(evaluate)
-  local cmds7=(partition)
-  local cmds8=(dns)
-  local cmds9=(controller)
-  local cmds10=(build)
-  local cmds11=(test)
-  local cmds12=(cluster)
-  local cmds13=(images)
-  local cmds14=(completion)
-  local cmds15=(certs init-ca)
-  local cmds16=(certs issue)
-  local cmds17=(certs csr)
-  local cmds18=(certs sign)
-  local cmds19=(certs show)
-  local cmds20=(certs renew)
-  local cmds21=(certs enroll)
-  local cmds22=(certs help)
-  local cmds23=(model init)
-  local cmds24=(model show)
-  local cmds25=(model help)
-  local cmds26=(dns render)
-  local cmds27=(dns hosts)
-  local cmds28=(dns apply)
-  local cmds29=(dns help)
-  local cmds30=(controller enroll)
-  local cmds31=(controller enroll token)
-  local cmds32=(controller enroll revoke)
-  local cmds33=(controller enroll token create)
-  local cmds34=(cluster up)
-  local cmds35=(cluster down)
-  local cmds36=(cluster status)
-  local cmds37=(cluster kubeconfig)
-  local cmds38=(cluster containerd-up)
-  local cmds39=(cluster ctr)
-  local cmds40=(images build)
-  local cmds41=(images import)
-  local cmds42=(completion bash)
-  local cmds43=(completion zsh)
+  local cmds1=(simulate)
+  local cmds2=(server)
+  local cmds3=(party)
+  local cmds4=(certs)
+  local cmds5=(model)
+  local cmds6=(status)
+  local cmds7=(evaluate)
+  local cmds8=(partition)
+  local cmds9=(dns)
+  local cmds10=(controller)
+  local cmds11=(build)
+  local cmds12=(test)
+  local cmds13=(cluster)
+  local cmds14=(images)
+  local cmds15=(completion)
+  local cmds16=(certs init-ca)
+  local cmds17=(certs issue)
+  local cmds18=(certs csr)
+  local cmds19=(certs sign)
+  local cmds20=(certs show)
+  local cmds21=(certs renew)
+  local cmds22=(certs enroll)
+  local cmds23=(certs help)
+  local cmds24=(model init)
+  local cmds25=(model show)
+  local cmds26=(model help)
+  local cmds27=(dns render)
+  local cmds28=(dns hosts)
+  local cmds29=(dns apply)
+  local cmds30=(dns help)
+  local cmds31=(controller enroll)
+  local cmds32=(controller enroll token)
+  local cmds33=(controller enroll revoke)
+  local cmds34=(controller enroll token create)
+  local cmds35=(cluster up)
+  local cmds36=(cluster down)
+  local cmds37=(cluster status)
+  local cmds38=(cluster kubeconfig)
+  local cmds39=(cluster containerd-up)
+  local cmds40=(cluster ctr)
+  local cmds41=(images build)
+  local cmds42=(images import)
+  local cmds43=(completion bash)
+  local cmds44=(completion zsh)
 
-  if CompWordsContainsArray "${cmds43[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
-  if CompWordsContainsArray "${cmds42[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
-  if CompWordsContainsArray "${cmds41[@]}"; then _picocli_flotilla_images_import; return $?; fi
-  if CompWordsContainsArray "${cmds40[@]}"; then _picocli_flotilla_images_build; return $?; fi
-  if CompWordsContainsArray "${cmds39[@]}"; then _picocli_flotilla_cluster_ctr; return $?; fi
-  if CompWordsContainsArray "${cmds38[@]}"; then _picocli_flotilla_cluster_containerdup; return $?; fi
-  if CompWordsContainsArray "${cmds37[@]}"; then _picocli_flotilla_cluster_kubeconfig; return $?; fi
-  if CompWordsContainsArray "${cmds36[@]}"; then _picocli_flotilla_cluster_status; return $?; fi
-  if CompWordsContainsArray "${cmds35[@]}"; then _picocli_flotilla_cluster_down; return $?; fi
-  if CompWordsContainsArray "${cmds34[@]}"; then _picocli_flotilla_cluster_up; return $?; fi
-  if CompWordsContainsArray "${cmds33[@]}"; then _picocli_flotilla_controller_enroll_token_create; return $?; fi
-  if CompWordsContainsArray "${cmds32[@]}"; then _picocli_flotilla_controller_enroll_revoke; return $?; fi
-  if CompWordsContainsArray "${cmds31[@]}"; then _picocli_flotilla_controller_enroll_token; return $?; fi
-  if CompWordsContainsArray "${cmds30[@]}"; then _picocli_flotilla_controller_enroll; return $?; fi
-  if CompWordsContainsArray "${cmds29[@]}"; then _picocli_flotilla_dns_help; return $?; fi
-  if CompWordsContainsArray "${cmds28[@]}"; then _picocli_flotilla_dns_apply; return $?; fi
-  if CompWordsContainsArray "${cmds27[@]}"; then _picocli_flotilla_dns_hosts; return $?; fi
-  if CompWordsContainsArray "${cmds26[@]}"; then _picocli_flotilla_dns_render; return $?; fi
-  if CompWordsContainsArray "${cmds25[@]}"; then _picocli_flotilla_model_help; return $?; fi
-  if CompWordsContainsArray "${cmds24[@]}"; then _picocli_flotilla_model_show; return $?; fi
-  if CompWordsContainsArray "${cmds23[@]}"; then _picocli_flotilla_model_init; return $?; fi
-  if CompWordsContainsArray "${cmds22[@]}"; then _picocli_flotilla_certs_help; return $?; fi
-  if CompWordsContainsArray "${cmds21[@]}"; then _picocli_flotilla_certs_enroll; return $?; fi
-  if CompWordsContainsArray "${cmds20[@]}"; then _picocli_flotilla_certs_renew; return $?; fi
-  if CompWordsContainsArray "${cmds19[@]}"; then _picocli_flotilla_certs_show; return $?; fi
-  if CompWordsContainsArray "${cmds18[@]}"; then _picocli_flotilla_certs_sign; return $?; fi
-  if CompWordsContainsArray "${cmds17[@]}"; then _picocli_flotilla_certs_csr; return $?; fi
-  if CompWordsContainsArray "${cmds16[@]}"; then _picocli_flotilla_certs_issue; return $?; fi
-  if CompWordsContainsArray "${cmds15[@]}"; then _picocli_flotilla_certs_initca; return $?; fi
-  if CompWordsContainsArray "${cmds14[@]}"; then _picocli_flotilla_completion; return $?; fi
-  if CompWordsContainsArray "${cmds13[@]}"; then _picocli_flotilla_images; return $?; fi
-  if CompWordsContainsArray "${cmds12[@]}"; then _picocli_flotilla_cluster; return $?; fi
-  if CompWordsContainsArray "${cmds11[@]}"; then _picocli_flotilla_test; return $?; fi
-  if CompWordsContainsArray "${cmds10[@]}"; then _picocli_flotilla_build; return $?; fi
-  if CompWordsContainsArray "${cmds9[@]}"; then _picocli_flotilla_controller; return $?; fi
-  if CompWordsContainsArray "${cmds8[@]}"; then _picocli_flotilla_dns; return $?; fi
-  if CompWordsContainsArray "${cmds7[@]}"; then _picocli_flotilla_partition; return $?; fi
-  if CompWordsContainsArray "${cmds6[@]}"; then _picocli_flotilla_evaluate; return $?; fi
-  if CompWordsContainsArray "${cmds5[@]}"; then _picocli_flotilla_status; return $?; fi
-  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_flotilla_model; return $?; fi
-  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_flotilla_certs; return $?; fi
-  if CompWordsContainsArray "${cmds2[@]}"; then _picocli_flotilla_party; return $?; fi
-  if CompWordsContainsArray "${cmds1[@]}"; then _picocli_flotilla_server; return $?; fi
+  if CompWordsContainsArray "${cmds44[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
+  if CompWordsContainsArray "${cmds43[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
+  if CompWordsContainsArray "${cmds42[@]}"; then _picocli_flotilla_images_import; return $?; fi
+  if CompWordsContainsArray "${cmds41[@]}"; then _picocli_flotilla_images_build; return $?; fi
+  if CompWordsContainsArray "${cmds40[@]}"; then _picocli_flotilla_cluster_ctr; return $?; fi
+  if CompWordsContainsArray "${cmds39[@]}"; then _picocli_flotilla_cluster_containerdup; return $?; fi
+  if CompWordsContainsArray "${cmds38[@]}"; then _picocli_flotilla_cluster_kubeconfig; return $?; fi
+  if CompWordsContainsArray "${cmds37[@]}"; then _picocli_flotilla_cluster_status; return $?; fi
+  if CompWordsContainsArray "${cmds36[@]}"; then _picocli_flotilla_cluster_down; return $?; fi
+  if CompWordsContainsArray "${cmds35[@]}"; then _picocli_flotilla_cluster_up; return $?; fi
+  if CompWordsContainsArray "${cmds34[@]}"; then _picocli_flotilla_controller_enroll_token_create; return $?; fi
+  if CompWordsContainsArray "${cmds33[@]}"; then _picocli_flotilla_controller_enroll_revoke; return $?; fi
+  if CompWordsContainsArray "${cmds32[@]}"; then _picocli_flotilla_controller_enroll_token; return $?; fi
+  if CompWordsContainsArray "${cmds31[@]}"; then _picocli_flotilla_controller_enroll; return $?; fi
+  if CompWordsContainsArray "${cmds30[@]}"; then _picocli_flotilla_dns_help; return $?; fi
+  if CompWordsContainsArray "${cmds29[@]}"; then _picocli_flotilla_dns_apply; return $?; fi
+  if CompWordsContainsArray "${cmds28[@]}"; then _picocli_flotilla_dns_hosts; return $?; fi
+  if CompWordsContainsArray "${cmds27[@]}"; then _picocli_flotilla_dns_render; return $?; fi
+  if CompWordsContainsArray "${cmds26[@]}"; then _picocli_flotilla_model_help; return $?; fi
+  if CompWordsContainsArray "${cmds25[@]}"; then _picocli_flotilla_model_show; return $?; fi
+  if CompWordsContainsArray "${cmds24[@]}"; then _picocli_flotilla_model_init; return $?; fi
+  if CompWordsContainsArray "${cmds23[@]}"; then _picocli_flotilla_certs_help; return $?; fi
+  if CompWordsContainsArray "${cmds22[@]}"; then _picocli_flotilla_certs_enroll; return $?; fi
+  if CompWordsContainsArray "${cmds21[@]}"; then _picocli_flotilla_certs_renew; return $?; fi
+  if CompWordsContainsArray "${cmds20[@]}"; then _picocli_flotilla_certs_show; return $?; fi
+  if CompWordsContainsArray "${cmds19[@]}"; then _picocli_flotilla_certs_sign; return $?; fi
+  if CompWordsContainsArray "${cmds18[@]}"; then _picocli_flotilla_certs_csr; return $?; fi
+  if CompWordsContainsArray "${cmds17[@]}"; then _picocli_flotilla_certs_issue; return $?; fi
+  if CompWordsContainsArray "${cmds16[@]}"; then _picocli_flotilla_certs_initca; return $?; fi
+  if CompWordsContainsArray "${cmds15[@]}"; then _picocli_flotilla_completion; return $?; fi
+  if CompWordsContainsArray "${cmds14[@]}"; then _picocli_flotilla_images; return $?; fi
+  if CompWordsContainsArray "${cmds13[@]}"; then _picocli_flotilla_cluster; return $?; fi
+  if CompWordsContainsArray "${cmds12[@]}"; then _picocli_flotilla_test; return $?; fi
+  if CompWordsContainsArray "${cmds11[@]}"; then _picocli_flotilla_build; return $?; fi
+  if CompWordsContainsArray "${cmds10[@]}"; then _picocli_flotilla_controller; return $?; fi
+  if CompWordsContainsArray "${cmds9[@]}"; then _picocli_flotilla_dns; return $?; fi
+  if CompWordsContainsArray "${cmds8[@]}"; then _picocli_flotilla_partition; return $?; fi
+  if CompWordsContainsArray "${cmds7[@]}"; then _picocli_flotilla_evaluate; return $?; fi
+  if CompWordsContainsArray "${cmds6[@]}"; then _picocli_flotilla_status; return $?; fi
+  if CompWordsContainsArray "${cmds5[@]}"; then _picocli_flotilla_model; return $?; fi
+  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_flotilla_certs; return $?; fi
+  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_flotilla_party; return $?; fi
+  if CompWordsContainsArray "${cmds2[@]}"; then _picocli_flotilla_server; return $?; fi
+  if CompWordsContainsArray "${cmds1[@]}"; then _picocli_flotilla_simulate; return $?; fi
   if CompWordsContainsArray "${cmds0[@]}"; then _picocli_flotilla_demo; return $?; fi
 
   # No subcommands were specified; generate completions for the top-level command.
@@ -299,7 +302,7 @@ function _picocli_flotilla() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="demo server party certs model status evaluate partition dns controller build test cluster images completion"
+  local commands="demo simulate server party certs model status evaluate partition dns controller build test cluster images completion"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -320,7 +323,7 @@ function _picocli_flotilla_demo() {
 
   local commands=""
   local flag_opts="'--via-ingress' '--keep-dir' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--initial-model' '--trainer-command' '--strategy' '--update-encoding' '--report' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--partition' '--alpha' '--seed' '--local-epochs' '--batch-size' '--lr' '--round-timeout' '--timeout' '--dir'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--initial-model' '--trainer-command' '--update-encoding' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--alpha' '--round-timeout' '--timeout' '--dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values
 
@@ -341,6 +344,39 @@ function _picocli_flotilla_demo() {
     '--model')
       return
       ;;
+    '--strategy')
+      return
+      ;;
+    '--partition')
+      return
+      ;;
+    '--local-epochs')
+      return
+      ;;
+    '--batch-size')
+      return
+      ;;
+    '--lr')
+      return
+      ;;
+    '--momentum')
+      return
+      ;;
+    '--weight-decay')
+      return
+      ;;
+    '--seed')
+      return
+      ;;
+    '--fraction')
+      return
+      ;;
+    '--report')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--initial-model')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -350,18 +386,9 @@ function _picocli_flotilla_demo() {
     '--trainer-command')
       return
       ;;
-    '--strategy')
-      return
-      ;;
     '--update-encoding')
       local IFS=$'\n'
       COMPREPLY=( $( compReplyArray "${float32bf16fp16_option_args[@]}" ) )
-      return $?
-      ;;
-    '--report')
-      local IFS=$'\n'
-      type compopt &>/dev/null && compopt -o filenames
-      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
       ;;
     '--export')
@@ -391,22 +418,7 @@ function _picocli_flotilla_demo() {
     '--party-option')
       return
       ;;
-    '--partition')
-      return
-      ;;
     '--alpha')
-      return
-      ;;
-    '--seed')
-      return
-      ;;
-    '--local-epochs')
-      return
-      ;;
-    '--batch-size')
-      return
-      ;;
-    '--lr')
       return
       ;;
     '--round-timeout')
@@ -432,6 +444,96 @@ function _picocli_flotilla_demo() {
   fi
 }
 
+# Generates completions for the options and subcommands of the `simulate` subcommand.
+function _picocli_flotilla_simulate() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--data' '--trainers' '--state-dir' '--round-timeout'"
+  local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--log-format')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${FORMAT_option_args[@]}" ) )
+      return $?
+      ;;
+    '--parties')
+      return
+      ;;
+    '--rounds')
+      return
+      ;;
+    '--model')
+      return
+      ;;
+    '--strategy')
+      return
+      ;;
+    '--partition')
+      return
+      ;;
+    '--local-epochs')
+      return
+      ;;
+    '--batch-size')
+      return
+      ;;
+    '--lr')
+      return
+      ;;
+    '--momentum')
+      return
+      ;;
+    '--weight-decay')
+      return
+      ;;
+    '--seed')
+      return
+      ;;
+    '--fraction')
+      return
+      ;;
+    '--report')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--data')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--trainers')
+      return
+      ;;
+    '--state-dir')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--round-timeout')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
 # Generates completions for the options and subcommands of the `server` subcommand.
 function _picocli_flotilla_server() {
   # Get completion data
@@ -440,7 +542,7 @@ function _picocli_flotilla_server() {
 
   local commands=""
   local flag_opts="'--export-every-round' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--termination-message' '--status-file'"
+  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--fraction' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local STRATEGY_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
@@ -622,6 +724,9 @@ function _picocli_flotilla_server() {
     '--dp-sampling-rate')
       return
       ;;
+    '--fraction')
+      return
+      ;;
     '--termination-message')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -653,7 +758,7 @@ function _picocli_flotilla_party() {
 
   local commands=""
   local flag_opts="'--bulk-upload' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--server' '--server-name' '--bulk-server' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
+  local arg_opts="'--server' '--server-name' '--bulk-server' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -758,6 +863,9 @@ function _picocli_flotilla_party() {
       return
       ;;
     '--momentum')
+      return
+      ;;
+    '--weight-decay')
       return
       ;;
     '--torchscript')

@@ -43,7 +43,8 @@ public record ServerConfig(
     int maxConcurrentUploads,
     WireEncoding updateEncoding,
     int inlineModelBytes,
-    PrivacyBudget privacy) {
+    PrivacyBudget privacy,
+    double fraction) {
 
   // the defaults are ServerOptions'; these names stay for the code that reads them
   public static final int DEFAULT_MAX_MESSAGE_BYTES = ServerOptions.MAX_MESSAGE_KIB.defaultValue() << 10;
@@ -85,6 +86,9 @@ public record ServerConfig(
     if (maxCallsPerConnection < 1 || maxCallsPerParty < 1) {
       throw new IllegalArgumentException("--max-calls-per-connection and --max-calls-per-party must be >= 1");
     }
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new IllegalArgumentException("--fraction must be in (0, 1], got " + fraction);
+    }
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
     }
@@ -100,6 +104,10 @@ public record ServerConfig(
     if (privacy != null && !strategy.equals("fedavg")) {
       throw new IllegalArgumentException("--privacy-budget runs DP-FedAvg (clipped updates, each party weighing the "
           + "same, Gaussian noise); it cannot be combined with --strategy " + strategy);
+    }
+    if (privacy != null && fraction < 1) {
+      throw new IllegalArgumentException("--privacy-budget samples parties with --dp-sampling-rate (Poisson sampling, "
+          + "which its accountant assumes); drop --fraction");
     }
     if (privacy != null && admission.normBound() != null) {
       throw new IllegalArgumentException("--privacy-budget clips every update to --dp-clip-norm; drop "
@@ -163,6 +171,7 @@ public record ServerConfig(
     private WireEncoding updateEncoding = ServerOptions.UPDATE_ENCODING.defaultValue();
     private int inlineModelBytes = DEFAULT_INLINE_MODEL_BYTES;
     private PrivacyBudget privacy;
+    private double fraction = 1.0;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -196,6 +205,7 @@ public record ServerConfig(
     public Builder updateEncoding(WireEncoding v) { updateEncoding = v; return this; }
     public Builder inlineModelBytes(int v) { inlineModelBytes = v; return this; }
     public Builder privacy(PrivacyBudget v) { privacy = v; return this; }
+    public Builder fraction(double v) { fraction = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -204,7 +214,7 @@ public record ServerConfig(
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
           maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads,
-          updateEncoding, inlineModelBytes, privacy);
+          updateEncoding, inlineModelBytes, privacy, fraction);
     }
   }
 }

@@ -198,6 +198,9 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--dp-sampling-rate")
   Double dpSamplingRate;
 
+  @Option(names = "--fraction")
+  double fraction;
+
   @Option(names = "--termination-message")
   Path terminationMessage;
 
@@ -276,7 +279,7 @@ public final class ServerMain implements Callable<Integer> {
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
         maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding,
-        inlineModelBytes, privacy);
+        inlineModelBytes, privacy, fraction);
   }
 
   /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */

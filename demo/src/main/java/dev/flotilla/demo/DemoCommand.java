@@ -3,6 +3,7 @@ package dev.flotilla.demo;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.CommandFailure;
 import dev.flotilla.cli.ExitCode;
+import dev.flotilla.protocol.options.FederationFlags;
 import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.common.logging.Logging;
@@ -53,6 +54,8 @@ import picocli.CommandLine;
 public final class DemoCommand implements Callable<Integer> {
   // each option's description, default and parser: DemoOptions
   @Mixin LogOptions logOptions;
+  /** --parties, --rounds, --model, --strategy, --partition, the training options and --report: the simulator's too. */
+  @Mixin FederationFlags shared;
 
   static final String DATASET_VARIABLE = DemoOptions.DATASET_VARIABLE;
   static final String DEFAULT_MODEL = DemoOptions.DEFAULT_MODEL;
@@ -63,29 +66,14 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--parties")
-  int parties;
-
-  @Option(names = "--rounds")
-  int rounds;
-
-  @Option(names = "--model")
-  String model;
-
   @Option(names = "--initial-model")
   Path initialModel;
 
   @Option(names = "--trainer-command")
   String trainerCommand;
 
-  @Option(names = "--strategy")
-  String strategy;
-
   @Option(names = "--update-encoding")
   WireEncoding updateEncoding;
-
-  @Option(names = "--report")
-  Path report;
 
   @Option(names = "--export")
   Path export;
@@ -105,23 +93,8 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--party-option")
   Map<String, String> partyOptions = new LinkedHashMap<>();
 
-  @Option(names = "--partition")
-  String partition;
-
   @Option(names = "--alpha")
   double alpha;
-
-  @Option(names = "--seed")
-  long seed;
-
-  @Option(names = "--local-epochs")
-  int localEpochs;
-
-  @Option(names = "--batch-size")
-  int batchSize;
-
-  @Option(names = "--lr")
-  Double learningRate;
 
   @Option(names = "--round-timeout")
   Duration roundTimeout;
@@ -160,7 +133,7 @@ public final class DemoCommand implements Callable<Integer> {
     validate();
     // the idx check is for the default data set; other data is the party's (or the trainer command's) to read
     Path dataPath = data != null ? Cli.requireExisting("--data", data) : requireDataset(defaultDataDirectory());
-    String split = partition != null ? partition : DemoOptions.defaultPartition(alpha);
+    String split = shared.partitionOr(DemoOptions.defaultPartition(alpha));
     String modelLabel = modelLabel();
     FlotillaJars jars = FlotillaJars.locate();
     jars.requirePresent("aggregator-server", "party");
@@ -170,18 +143,18 @@ public final class DemoCommand implements Callable<Integer> {
         ? Files.createDirectories(directory)
         : Files.createTempDirectory("flotilla-demo-");
     LocalFederation.Settings settings = settings(dataPath, split);
-    Duration budget = timeout != null ? timeout : Duration.ofMinutes(2).plus(roundTimeout.multipliedBy(rounds));
+    Duration budget = timeout != null ? timeout : Duration.ofMinutes(2).plus(roundTimeout.multipliedBy(shared.rounds));
 
     boolean success = false;
     try (LocalFederation federation = LocalFederation.prepare(settings, jars, workDirectory);
         ViaIngress ingress = viaIngress ? ViaIngress.start(federation, out) : null) {
       out.printf(Locale.ROOT, "Flotilla demo: %d parties, %d rounds, %s, %s, %s split %s, updates in %s%n",
-          parties, rounds, modelLabel, strategy, data != null ? data : "Fashion-MNIST", split, updateEncoding.flagName());
+          shared.parties, shared.rounds, modelLabel, shared.strategy, data != null ? data : "Fashion-MNIST", split, updateEncoding.flagName());
       if (trainerCommand != null) {
         out.printf(Locale.ROOT, "  trainer       %s%n", trainerCommand);
       }
       out.printf(Locale.ROOT, "  certificates  %s (CA, server %s, party-1..party-%d)%n",
-          workDirectory.resolve("pki"), federation.pki().serverName(), parties);
+          workDirectory.resolve("pki"), federation.pki().serverName(), shared.parties);
       out.printf(Locale.ROOT, "  logs          %s%n", federation.logDirectory());
       out.flush();
       federation.start();
@@ -193,17 +166,17 @@ public final class DemoCommand implements Callable<Integer> {
 
       List<Double> roundSeconds = new ArrayList<>();
       JobStatus finalStatus = followUntilFinished(federation, out, roundSeconds, started, budget);
-      DemoReport result = new DemoReport(modelLabel, strategy, split, parties, finalStatus, roundSeconds,
+      DemoReport result = new DemoReport(modelLabel, shared.strategy, split, shared.parties, finalStatus, roundSeconds,
           (System.nanoTime() - started) / 1e9);
       out.println(result.summary());
       if (export != null) {
         out.printf(Locale.ROOT, "  final model      %s%n", export.toAbsolutePath());
       }
-      if (report != null) {
-        result.writeTo(report);
-        out.printf(Locale.ROOT, "  report           %s%n", report.toAbsolutePath());
+      if (shared.report != null) {
+        result.writeTo(shared.report);
+        out.printf(Locale.ROOT, "  report           %s%n", shared.report.toAbsolutePath());
         out.printf(Locale.ROOT, "  HTML report      %s (the live view's charts, self-contained)%n",
-            DemoReport.htmlBeside(report).toAbsolutePath());
+            DemoReport.htmlBeside(shared.report).toAbsolutePath());
       }
       out.flush();
       success = true;
@@ -228,8 +201,8 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** How the banner and the report name the model: the built-in, or the initial model's file name. */
   String modelLabel() {
-    if (model != null) {
-      return model;
+    if (shared.model != null) {
+      return shared.model;
     }
     return initialModel != null ? initialModel.getFileName().toString() : DEFAULT_MODEL;
   }
@@ -237,20 +210,27 @@ public final class DemoCommand implements Callable<Integer> {
   /** The federation these options ask for. */
   LocalFederation.Settings settings(Path dataPath, String split) {
     LocalFederation.Settings settings = new LocalFederation.Settings()
-        .parties(parties)
-        .rounds(rounds)
-        .model(model != null || initialModel != null ? model : DEFAULT_MODEL)
+        .parties(shared.parties)
+        .rounds(shared.rounds)
+        .model(shared.model != null || initialModel != null ? shared.model : DEFAULT_MODEL)
         .initialModel(initialModel != null ? initialModel.toAbsolutePath() : null)
         .trainerCommand(trainerCommand)
-        .strategy(strategy)
+        .strategy(shared.strategy)
         .updateEncoding(updateEncoding.flagName())
         .partition(split)
-        .seed(seed)
+        .seed(shared.seed)
         .dataDirectory(dataPath.toAbsolutePath())
-        .localEpochs(localEpochs)
-        .batchSize(batchSize)
-        .learningRate(learningRate)
+        .localEpochs(shared.localEpochs)
+        .batchSize(shared.batchSize)
+        .learningRate((double) shared.learningRate)
         .roundTimeout(roundTimeout);
+    settings.partyArg("--momentum", Float.toString(shared.momentum))
+        .partyArg("--weight-decay", Float.toString(shared.weightDecay));
+    if (shared.fraction < 1) {
+      // a round needs only the parties it samples
+      settings.minParties(Math.max(1, (int) Math.ceil(shared.fraction * shared.parties)))
+          .serverArg("--fraction", Double.toString(shared.fraction));
+    }
     if (testData != null) {
       settings.partyArg(PartyOptions.TEST_DATA.flag(), testData.toAbsolutePath().toString());
     }
@@ -281,7 +261,9 @@ public final class DemoCommand implements Callable<Integer> {
       Optional<JobStatus> status = federation.status();
       if (status.isPresent()) {
         last = status.get();
-        while (shownRounds < last.roundsCompleted()) {
+        // a round's line waits until its own model's accuracy is known (the next round's or the final evaluations)
+        while (shownRounds < last.roundsCompleted()
+            && (last.accuracyAfterRound(shownRounds + 1).isPresent() || last.finished())) {
           shownRounds++;
           long now = System.nanoTime();
           // several rounds in one poll share the elapsed time: only the last one gets it
@@ -334,18 +316,17 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   /**
-   * A progress line for a completed round. The accuracy is the one the parties measured for the
-   * model they trained from (the previous round's global model): the newest round's model is only
-   * evaluated when the next round, or the final evaluation, reports it.
+   * A progress line for a completed round: the accuracy of the global model that round produced (as the
+   * parties measured it when they next evaluated it: in the next round, or in the final evaluations),
+   * "-" while nobody has reported it.
    */
   static String roundLine(JobStatus status, int round, double measuredSeconds) {
     Optional<RoundRecord> info = status.round(round);
     int parties = info.map(r -> r.parties().size()).orElse(status.parties().size());
     double seconds = info.map(RoundRecord::durationSeconds).orElse(measuredSeconds);
-    String accuracy = info.filter(r -> r.accuracy() != null)
-        .map(r -> DemoReport.percent(r.accuracy())
-            + (r.evaluatedModelVersion() == 0 ? " (initial model)" : " (model after round " + r.evaluatedModelVersion() + ")"))
-        .orElse("-");
+    java.util.OptionalDouble after = status.accuracyAfterRound(round);
+    String accuracy = after.isPresent() ? DemoReport.percent(after.getAsDouble()) + " (model after round " + round + ")"
+        : "-";
     String times = info.filter(r -> r.trainingSeconds() != null)
         .map(r -> String.format(Locale.ROOT, " (training %.1f s, evaluation %.1f s, protocol %.1f s)",
             r.trainingSeconds(), r.evaluationSeconds(), r.protocolSeconds()))
@@ -357,19 +338,11 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private void validate() {
-    if (parties < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--parties must be at least 1, not " + parties);
-    }
-    if (rounds < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1, not " + rounds);
-    }
+    shared.validate();
     // the model spec is the server's to check: it names what it knows when it refuses one
-    if (model != null && model.isBlank()) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--model must not be empty");
-    }
     if (initialModel != null) {
       Cli.requireExisting("--initial-model", initialModel);
-      if (model != null) {
+      if (shared.model != null) {
         // as the server's: the file's flotilla.model metadata names its architecture, if it has one
         throw new CommandLine.ParameterException(spec.commandLine(), "--model and --initial-model are exclusive: the "
             + "initial model's 'flotilla.model' metadata names its built-in architecture, if it has one");
@@ -393,22 +366,18 @@ public final class DemoCommand implements Callable<Integer> {
     if (evalSamples != null && evalSamples < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--eval-samples must be at least 1, not " + evalSamples);
     }
-    if (!List.of("fedavg", "fedprox", "fedadam", "fedyogi").contains(strategy)) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--strategy must be fedavg, fedprox, fedadam or fedyogi, not " + strategy);
-    }
     if (!(alpha > 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--alpha must be positive, not " + alpha);
     }
   }
 
-  static Path defaultDataDirectory() {
+  public static Path defaultDataDirectory() {
     String override = System.getenv(DATASET_VARIABLE);
     return override != null && !override.isBlank() ? Path.of(override) : PartyOptions.DATA.defaultValue();
   }
 
   /** The dataset directory if it holds the four idx files (gzipped or not); else an error that says how to get them. */
-  static Path requireDataset(Path dir) {
+  public static Path requireDataset(Path dir) {
     List<String> missing = new ArrayList<>();
     for (String name : DATA_FILES) {
       if (!Files.isRegularFile(dir.resolve(name)) && !Files.isRegularFile(dir.resolve(name + ".gz"))) {

@@ -3,6 +3,7 @@ package dev.flotilla.demo;
 import dev.flotilla.cli.ConfigOption;
 import dev.flotilla.cli.OptionSet;
 import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.options.FederationOptions;
 import dev.flotilla.protocol.options.PartyOptions;
 import dev.flotilla.protocol.options.ServerOptions;
 import java.nio.file.Path;
@@ -20,15 +21,6 @@ public final class DemoOptions {
   static final String DATASET_VARIABLE = "FLOTILLA_FASHION_MNIST";
   static final String DEFAULT_MODEL = ModelSpecs.MLP;
 
-  public static final ConfigOption<Integer> PARTIES = ConfigOption.integer("--parties")
-      .defaultValue(3)
-      .description("Number of parties.");
-
-  public static final ConfigOption<Integer> ROUNDS = ServerOptions.ROUNDS.withDescription("Federated rounds.");
-
-  public static final ConfigOption<String> MODEL = ServerOptions.MODEL.withDescription(
-      "A built-in architecture: mlp, mlp:IN-H1-...-OUT, cnn, resnet20.");
-
   public static final ConfigOption<Path> INITIAL_MODEL = ServerOptions.INITIAL_MODEL.withDescription(
       "The job's model as a safetensors file (the server's --initial-model): its tensor names, shapes and dtypes "
           + "are the job's layout, its values version 0. Exclusive with --model.");
@@ -37,17 +29,10 @@ public final class DemoOptions {
       "Every party trains by running CMD (through /bin/sh -c, with the path of round.json appended, in a fresh round "
           + "directory: give absolute paths), e.g. '/usr/bin/python3 $PWD/examples/pytorch/fashion_mnist.py'.");
 
-  public static final ConfigOption<String> STRATEGY = ServerOptions.STRATEGY.withDescription(
-      "fedavg, fedprox, fedadam or fedyogi (the server's --strategy; the demo runs the streaming ones).");
-
   public static final ConfigOption<dev.flotilla.protocol.tensor.WireEncoding> UPDATE_ENCODING =
       ServerOptions.UPDATE_ENCODING.withDescription("How the parties encode their updates (the server's "
           + "--update-encoding): bf16 and fp16 send 2 bytes a value instead of 4, halving the bytes uploaded, at the "
           + "cost of precision in every update.");
-
-  public static final ConfigOption<Path> REPORT = ConfigOption.path("--report")
-      .description("Write the run's figures as JSON to FILE, and the live view's charts of the final status as a "
-          + "self-contained HTML file beside it (FILE with .html for .json).");
 
   public static final ConfigOption<Path> EXPORT = ConfigOption.path("--export")
       .description("Write the final global model to FILE as safetensors (the server's --export), ready for "
@@ -72,26 +57,13 @@ public final class DemoOptions {
       .description("Passes --NAME VALUE to every party, e.g. a data-format option (--party-option label-column=target) "
           + "or --party-option trainer-timeout=10m.");
 
-  public static final ConfigOption<String> PARTITION = ConfigOption.string("--partition").paramLabel("SCHEME")
-      .defaultText(defaultPartition("<--alpha>"))
-      .description("How the data is split: iid, dirichlet:ALPHA or labels:K.");
+  public static final ConfigOption<String> PARTITION = FederationOptions.PARTITION.withDescription(
+      "How the training set is split among the parties: iid, dirichlet:ALPHA (per class, capped at an equal share "
+          + "per party) or labels:K (K classes per party); without it, dirichlet:<--alpha>.");
 
   public static final ConfigOption<Double> ALPHA = ConfigOption.decimal("--alpha")
       .defaultValue(0.5)
       .description("Dirichlet concentration of the label split; smaller is less IID.");
-
-  public static final ConfigOption<Long> SEED = PartyOptions.SEED.withDescription(
-      "Seed of the split and of the initial model.");
-
-  public static final ConfigOption<Integer> LOCAL_EPOCHS = ConfigOption.integer("--local-epochs")
-      .defaultValue(1)
-      .description("Local epochs per round (each party's --local-epochs).");
-
-  public static final ConfigOption<Integer> BATCH_SIZE = PartyOptions.BATCH_SIZE.withDescription("Local batch size.");
-
-  public static final ConfigOption<Double> LR = ConfigOption.decimal("--lr").paramLabel("RATE")
-      .defaultText("the party's own, " + PartyOptions.LR.defaultValue())
-      .description("Local learning rate.");
 
   public static final ConfigOption<Duration> ROUND_TIMEOUT = ServerOptions.ROUND_TIMEOUT.withDescription(
       "How long a round waits for late updates: 90s, 5m, PT5M, or seconds.");
@@ -111,9 +83,10 @@ public final class DemoOptions {
   public static final ConfigOption<Boolean> KEEP_DIR = ConfigOption.onOff("--keep-dir")
       .description("Keep the working directory after a successful run (it is always kept after a failure).");
 
-  public static final OptionSet SET = OptionSet.of("flotilla demo", PARTIES, ROUNDS, MODEL, INITIAL_MODEL,
-      TRAINER_COMMAND, STRATEGY, UPDATE_ENCODING, REPORT, EXPORT, DATA, TEST_DATA, MAX_SAMPLES, EVAL_SAMPLES,
-      PARTY_OPTION, PARTITION, ALPHA, SEED, LOCAL_EPOCHS, BATCH_SIZE, LR, ROUND_TIMEOUT, TIMEOUT, DIR, VIA_INGRESS,
+  public static final OptionSet SET = OptionSet.of("flotilla demo", FederationOptions.PARTIES, FederationOptions.ROUNDS, FederationOptions.MODEL, INITIAL_MODEL,
+      TRAINER_COMMAND, FederationOptions.STRATEGY, UPDATE_ENCODING, FederationOptions.REPORT, EXPORT, DATA, TEST_DATA, MAX_SAMPLES, EVAL_SAMPLES,
+      PARTY_OPTION, PARTITION, ALPHA, FederationOptions.SEED, FederationOptions.LOCAL_EPOCHS, FederationOptions.BATCH_SIZE, FederationOptions.LR, FederationOptions.MOMENTUM,
+      FederationOptions.WEIGHT_DECAY, FederationOptions.FRACTION, ROUND_TIMEOUT, TIMEOUT, DIR, VIA_INGRESS,
       KEEP_DIR);
 
   /** The split without --partition: Dirichlet with --alpha. */

@@ -76,7 +76,12 @@ public record DemoReport(
    * it, then a move).
    */
   public void writeTo(Path file) {
-    writeAtomically(file, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(toJson()) + "\n");
+    writeTo(file, toJson());
+  }
+
+  /** The same with {@code json} as the JSON report: {@link #toJson()} amended (the simulator's central accuracy). */
+  public void writeTo(Path file, JsonObject json) {
+    writeAtomically(file, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(json) + "\n");
     writeAtomically(htmlBeside(file), StatusView.report(status));
   }
 
@@ -129,7 +134,7 @@ public record DemoReport(
     return status.rounds().stream().map(time).mapToDouble(Double::doubleValue).sum();
   }
 
-  static String percent(Double fraction) {
+  public static String percent(Double fraction) {
     return fraction == null ? "-" : String.format(Locale.ROOT, "%.2f%%", fraction * 100);
   }
 

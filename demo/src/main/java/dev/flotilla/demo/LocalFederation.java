@@ -1,6 +1,7 @@
 package dev.flotilla.demo;
 
 import dev.flotilla.common.logging.LogContext;
+import dev.flotilla.protocol.options.FederationOptions;
 import dev.flotilla.protocol.options.PartyOptions;
 import dev.flotilla.protocol.options.ServerOptions;
 import dev.flotilla.protocol.status.JobStatus;
@@ -288,7 +289,7 @@ public final class LocalFederation implements AutoCloseable {
   /** How to run the federation; defaults are those of the demo. */
   public static final class Settings {
     String jobId = "job1";
-    int parties = DemoOptions.PARTIES.defaultValue();
+    int parties = FederationOptions.PARTIES.defaultValue();
     int minParties = -1;
     int rounds = ServerOptions.ROUNDS.defaultValue();
     /** A built-in architecture; null when the job's model is only {@link #initialModel}. */
@@ -300,7 +301,7 @@ public final class LocalFederation implements AutoCloseable {
     String partition = DemoOptions.defaultPartition(DemoOptions.ALPHA.defaultValue());
     long seed = PartyOptions.SEED.defaultValue();
     Path dataDirectory = PartyOptions.DATA.defaultValue();
-    int localEpochs = DemoOptions.LOCAL_EPOCHS.defaultValue();
+    int localEpochs = FederationOptions.LOCAL_EPOCHS.defaultValue();
     int batchSize = PartyOptions.BATCH_SIZE.defaultValue();
     Double learningRate;
     Duration roundTimeout = ServerOptions.ROUND_TIMEOUT.defaultValue();

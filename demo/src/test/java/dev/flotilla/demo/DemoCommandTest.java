@@ -80,7 +80,9 @@ class DemoCommandTest {
     assertThat(settings.initialModel()).isEqualTo(model.toAbsolutePath());
     assertThat(settings.trainerCommand()).isEqualTo("python3 /t.py --x");
     assertThat(settings.partition()).isEqualTo("iid");
-    assertThat(settings.partyExtraArgs).containsExactly(Map.entry("--test-data", dir.toAbsolutePath().toString()),
+    // the shared SGD settings go to every party, then the demo's own party flags
+    assertThat(settings.partyExtraArgs).containsExactly(Map.entry("--momentum", "0.9"), Map.entry("--weight-decay", "0.0"),
+        Map.entry("--test-data", dir.toAbsolutePath().toString()),
         Map.entry("--eval-samples", "500"), Map.entry("--label-column", "target"));
     assertThat(settings.serverExtraArgs).containsExactly(
         Map.entry("--export", dir.resolve("final.safetensors").toAbsolutePath().toString()));

@@ -128,13 +128,13 @@ class DemoReportTest {
   }
 
   @Test
-  @DisplayName("a round line shows the round, the parties aggregated, the accuracy the parties measured and the round's times")
+  @DisplayName("a round line shows the round, the parties aggregated, the accuracy of the model that round produced and its times")
   void roundLine() throws Exception {
     assertThat(DemoCommand.roundLine(finished(), 2, 9.25))
-        .isEqualTo("round 2/3  parties 2  accuracy 61.00% (model after round 1)  time 9.3 s (training 8.0 s, "
+        .isEqualTo("round 2/3  parties 2  accuracy 74.00% (model after round 2)  time 9.3 s (training 8.0 s, "
             + "evaluation 0.5 s, protocol 0.8 s)  late or dropped: party-3");
     assertThat(DemoCommand.roundLine(finished(), 1, 3.0))
-        .isEqualTo("round 1/3  parties 3  accuracy 10.00% (initial model)  time 12.5 s (training 11.0 s, "
+        .isEqualTo("round 1/3  parties 3  accuracy 61.00% (model after round 1)  time 12.5 s (training 11.0 s, "
             + "evaluation 0.8 s, protocol 0.8 s)");
   }
 }

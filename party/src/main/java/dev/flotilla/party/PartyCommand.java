@@ -117,6 +117,9 @@ public final class PartyCommand implements Callable<Integer> {
   @Option(names = "--momentum")
   float momentum;
 
+  @Option(names = "--weight-decay")
+  float weightDecay;
+
   @Option(names = "--torchscript")
   Path torchScript;
 
@@ -223,6 +226,9 @@ public final class PartyCommand implements Callable<Integer> {
     }
     if (!(momentum >= 0 && momentum < 1)) {
       throw new ParameterException(spec.commandLine(), "--momentum must be in [0, 1), got " + momentum);
+    }
+    if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
+      throw new ParameterException(spec.commandLine(), "--weight-decay must be >= 0, got " + weightDecay);
     }
   }
 

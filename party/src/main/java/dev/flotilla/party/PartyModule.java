@@ -36,7 +36,7 @@ final class PartyModule extends AbstractModule {
   @Singleton
   RunnerSettings settings() {
     return new RunnerSettings(options.model, options.localEpochs, options.batchSize, options.learningRate,
-        options.momentum, options.seed, options.partitionIndex, FederationSession.Deadlines.defaults(),
+        options.momentum, options.weightDecay, options.seed, options.partitionIndex, FederationSession.Deadlines.defaults(),
         Duration.ofMillis(500), Duration.ofSeconds(30), options.giveUpAfter);
   }
 
@@ -58,7 +58,7 @@ final class PartyModule extends AbstractModule {
     if (options.trainerCommand != null) {
       // the command reads the data itself: the party does not load it
       TrainingOptions defaults = new TrainingOptions(options.localEpochs == null ? 1 : options.localEpochs,
-          options.batchSize, options.learningRate, options.momentum, 0, options.seed);
+          options.batchSize, options.learningRate, options.momentum, 0, options.seed, options.weightDecay);
       return new ExternalTrainer(new ExternalTrainerSettings(options.trainerCommand, options.trainerTimeout,
           options.workDir, options.dataFlags.data(), options.dataFlags.testData(), options.partition, options.partitionIndex,
           options.partitionCount, options.seed, options.maxSamples, options.evalSamples, defaults, List.of(options.caCertificate(), options.cert, options.key)));

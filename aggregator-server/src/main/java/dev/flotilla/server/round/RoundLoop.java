@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The job's rounds, each shaped configure, collect, aggregate (as Flower's strategies are):
- * configure asks every connected party to train (TrainRequest over its {@link PartyLink}); collect
+ * configure asks every connected party (or a --fraction of them, {@link PartySampling}) to train (TrainRequest over its {@link PartyLink}); collect
  * waits until every participant submitted, was refused or is gone, or the deadline; aggregate
  * turns the committed updates into the next global model when at least --min-parties arrived, else
  * the round is retried. After the last round: Finished, the final export, the wait for final
@@ -203,9 +203,16 @@ final class RoundLoop {
     job.current = collection;
     job.tickets.startAttempt();
     dev.flotilla.protocol.v1.TrainRequest request = job.trainRequest(round); // one message (and model copy) for all
-    for (Party p : job.parties.all()) {
-      if (p.connected() && !job.excludedUntilRoundCompletes.contains(p.name)
-          && (job.sampling == null || job.sampling.draw())) {
+    List<Party> eligible = job.parties.all().stream()
+        .filter(p -> p.connected() && !job.excludedUntilRoundCompletes.contains(p.name)).toList();
+    // DP-FedAvg samples each party on its own (Poisson, as its accountant assumes); otherwise --fraction
+    // picks a seeded share of the parties
+    java.util.Set<String> chosen = job.sampling != null
+        ? eligible.stream().filter(p -> job.sampling.draw()).map(p -> p.name).collect(java.util.stream.Collectors.toSet())
+        : new java.util.HashSet<>(PartySampling.choose(eligible.stream().map(p -> p.name).toList(),
+            job.config.fraction(), job.config.minParties(), job.config.seed(), round.number()));
+    for (Party p : eligible) {
+      if (chosen.contains(p.name)) {
         collection.addParticipant(p.name);
         job.train(p, round, request);
       }

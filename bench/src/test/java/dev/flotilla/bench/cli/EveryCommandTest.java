@@ -114,6 +114,8 @@ class EveryCommandTest {
     Map<String, Supplier<CommandLine>> c = FlotillaCommands.jarCommands();
     return Stream.of(
         Arguments.of(c.get("demo"), List.of("--data", MISSING), "flotilla demo: --data " + MISSING + ": no such file or directory"),
+        Arguments.of(c.get("simulate"), List.of("--data", MISSING), "flotilla simulate: --data " + MISSING
+            + ": no such file or directory"),
         Arguments.of(c.get("server"), List.of("--cert", MISSING, "--key", "k", "--ca", "c"),
             "flotilla server: --cert " + MISSING + ": no such file"),
         Arguments.of(c.get("party"), List.of("--server", "127.0.0.1:8443", "--ca", MISSING, "--cert", "c", "--key", "k"),

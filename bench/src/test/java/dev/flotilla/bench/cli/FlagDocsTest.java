@@ -10,6 +10,8 @@ import dev.flotilla.controller.ControllerMain;
 import dev.flotilla.controller.ControllerOptions;
 import dev.flotilla.demo.DemoCommand;
 import dev.flotilla.demo.DemoOptions;
+import dev.flotilla.simulator.SimulateCommand;
+import dev.flotilla.simulator.SimulateOptions;
 import dev.flotilla.party.PartyCommand;
 import dev.flotilla.protocol.options.PartyOptions;
 import dev.flotilla.protocol.options.ServerOptions;
@@ -46,7 +48,8 @@ class FlagDocsTest {
       new Role(ServerOptions.SET, ServerMain::commandLine),
       new Role(PartyOptions.SET, PartyCommand::commandLine),
       new Role(DemoOptions.SET, DemoCommand::commandLine),
-      new Role(ControllerOptions.SET, ControllerMain::commandLine));
+      new Role(ControllerOptions.SET, ControllerMain::commandLine),
+      new Role(SimulateOptions.SET, SimulateCommand::commandLine));
 
   static Stream<Arguments> roles() {
     return ROLES.stream().map(r -> Arguments.of(r.options().command(), r));

@@ -33,6 +33,7 @@ final class FlotillaCommands {
   static Map<String, Supplier<CommandLine>> jarCommands() {
     Map<String, Supplier<CommandLine>> commands = new LinkedHashMap<>();
     commands.put("demo", DemoCommand::commandLine);
+    commands.put("simulate", dev.flotilla.simulator.SimulateCommand::commandLine);
     commands.put("server", ServerMain::commandLine);
     commands.put("party", PartyCommand::commandLine);
     commands.put("certs", CertsCommand::commandLine);

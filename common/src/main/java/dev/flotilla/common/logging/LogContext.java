@@ -20,6 +20,7 @@ public final class LogContext {
   public static final String ROLE_PARTY = "party";
   public static final String ROLE_CONTROLLER = "controller";
   public static final String ROLE_DEMO = "demo";
+  public static final String ROLE_SIMULATOR = "simulator";
 
   private static final Map<String, String> PROCESS = new ConcurrentHashMap<>();
 

@@ -26,6 +26,17 @@ public record PartyIdentity(Identity identity, X509Certificate certificate) {
   }
 
   /**
+   * A party with no certificate: a virtual party of {@code bin/flotilla simulate}, which reaches its
+   * aggregator over in-process gRPC only (the simulator's server names the caller the same way).
+   */
+  public static PartyIdentity inProcess(Identity identity) {
+    if (identity.role() != Role.PARTY) {
+      throw new IllegalArgumentException(identity + " is not a party identity");
+    }
+    return new PartyIdentity(identity, null);
+  }
+
+  /**
    * Reads the leaf (first) certificate of a PEM file and checks that it is valid now and a party's.
    *
    * @throws FatalPartyException naming the file and the problem

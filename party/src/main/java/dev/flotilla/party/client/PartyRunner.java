@@ -221,10 +221,10 @@ public final class PartyRunner {
       }
     }
     log.info("{} joined: strategy {}, model {}, {} rounds, {} completed, party index {}, {} local epoch(s), "
-            + "batch {}, lr {}, momentum {}{}, updates in {}",
+            + "batch {}, lr {}, momentum {}, weight decay {}{}, updates in {}",
         prefix(), join.getStrategy(), join.getModel().isEmpty() ? "(from a file, " + layout.size() + " tensors)"
             : join.getModel(), join.getRounds(), join.getCurrentRound(),
-        join.getPartyIndex(), epochs(join), settings.batchSize(), settings.learningRate(), settings.momentum(),
+        join.getPartyIndex(), epochs(join), settings.batchSize(), settings.learningRate(), settings.momentum(), settings.weightDecay(),
         join.getFedproxMu() > 0 ? ", FedProx mu " + join.getFedproxMu() : "", updateEncoding.describe());
     currentJoin = join;
   }
@@ -301,7 +301,7 @@ public final class PartyRunner {
       ModelAssembler.Decoded global = session.modelFor(request, layout);
       TrainingOptions options = new TrainingOptions(epochs(currentJoin), settings.batchSize(),
           settings.learningRate(), settings.momentum(), (float) currentJoin.getFedproxMu(),
-          shuffleSeed(round));
+          shuffleSeed(round), settings.weightDecay());
       RoundContext context = new RoundContext(jobId, partyName, round, request.getAttempt(), request.getModelVersion());
       LocalUpdate update;
       try {

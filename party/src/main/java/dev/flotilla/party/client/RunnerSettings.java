@@ -10,6 +10,7 @@ import java.time.Duration;
  * @param batchSize SGD batch size
  * @param learningRate SGD learning rate
  * @param momentum SGD momentum
+ * @param weightDecay SGD weight decay (L2)
  * @param seed seed of the partition and of the sample order
  * @param partitionIndex this party's part, mixed into the sample-order seed
  * @param deadlines per-call deadlines
@@ -23,6 +24,7 @@ public record RunnerSettings(
     int batchSize,
     float learningRate,
     float momentum,
+    float weightDecay,
     long seed,
     int partitionIndex,
     FederationSession.Deadlines deadlines,

@@ -10,7 +10,9 @@ import java.util.Random;
  * Dirichlet(alpha, ..., alpha) and the class's samples are dealt out in those shares. A small alpha
  * gives each party a few dominant classes; a large one approaches IID. Draws are repeated (from the
  * same seeded stream, so every party repeats them identically) until each party has at least
- * {@link #minimumPartSize} samples, as the common benchmark implementations do.
+ * {@link #minimumPartSize} samples, as the common benchmark implementations do. As in NIID-Bench
+ * (Li et al. 2021), a party that already holds an equal share (samples / parties) gets no more of
+ * the classes still to deal, so no party ends with most of the data set.
  */
 public final class DirichletPartitioner implements Partitioner {
   private static final int MAX_ATTEMPTS = 1000;
@@ -37,6 +39,7 @@ public final class DirichletPartitioner implements Partitioner {
     int classes = Partitioner.classesOf(data, describe());
     int[][] byLabel = Shuffles.indicesByLabel(data, classes);
     int minimum = minimumPartSize(data.size(), parts);
+    int cap = data.size() / parts;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       List<List<Integer>> assigned = new ArrayList<>(parts);
       for (int p = 0; p < parts; p++) {
@@ -45,7 +48,7 @@ public final class DirichletPartitioner implements Partitioner {
       for (int c = 0; c < classes; c++) {
         int[] members = byLabel[c].clone();
         Shuffles.shuffle(members, random);
-        double[] shares = Gamma.dirichlet(alpha, parts, random);
+        double[] shares = capped(Gamma.dirichlet(alpha, parts, random), assigned, cap);
         double cumulative = 0;
         int from = 0;
         for (int p = 0; p < parts; p++) {
@@ -70,6 +73,25 @@ public final class DirichletPartitioner implements Partitioner {
     throw new IllegalArgumentException("dirichlet:" + alpha + " could not give each of " + parts
         + " parties at least " + minimum + " of " + data.size() + " samples in " + MAX_ATTEMPTS
         + " draws; use a larger ALPHA or fewer parties");
+  }
+
+  /** The shares with every party at or over the cap set to zero, renormalised; as drawn when every party is. */
+  static double[] capped(double[] shares, List<List<Integer>> assigned, int cap) {
+    double[] result = shares.clone();
+    double sum = 0;
+    for (int p = 0; p < result.length; p++) {
+      if (assigned.get(p).size() >= cap) {
+        result[p] = 0;
+      }
+      sum += result[p];
+    }
+    if (sum == 0) {
+      return shares;
+    }
+    for (int p = 0; p < result.length; p++) {
+      result[p] /= sum;
+    }
+    return result;
   }
 
   @Override

@@ -301,6 +301,7 @@ public final class LocalModel implements AutoCloseable {
     Optimizer sgd = Optimizer.sgd()
         .setLearningRateTracker(Tracker.fixed(options.learningRate()))
         .optMomentum(options.momentum())
+        .optWeightDecays(options.weightDecay())
         .build();
     DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
         .optOptimizer(sgd)

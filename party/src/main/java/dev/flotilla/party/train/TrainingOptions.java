@@ -9,9 +9,17 @@ package dev.flotilla.party.train;
  * @param momentum SGD momentum (0 = plain SGD); the momentum buffer starts at zero every round
  * @param proximalMu FedProx coefficient: the loss gains mu/2 * ||w - w_global||^2 when mu > 0
  * @param shuffleSeed seed of the order in which samples are visited
+ * @param weightDecay L2 coefficient added to every gradient (SGD's weight_decay as in torch.optim.SGD; 0 = none)
  */
 public record TrainingOptions(
-    int epochs, int batchSize, float learningRate, float momentum, float proximalMu, long shuffleSeed) {
+    int epochs, int batchSize, float learningRate, float momentum, float proximalMu, long shuffleSeed,
+    float weightDecay) {
+
+  /** Without weight decay. */
+  public TrainingOptions(int epochs, int batchSize, float learningRate, float momentum, float proximalMu, long shuffleSeed) {
+    this(epochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, 0f);
+  }
+
   public TrainingOptions {
     if (epochs < 1) {
       throw new IllegalArgumentException("local epochs must be at least 1, got " + epochs);
@@ -28,17 +36,20 @@ public record TrainingOptions(
     if (!(proximalMu >= 0) || Float.isInfinite(proximalMu)) {
       throw new IllegalArgumentException("FedProx mu must be >= 0, got " + proximalMu);
     }
+    if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
+      throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+    }
   }
 
   public TrainingOptions withProximalMu(float mu) {
-    return new TrainingOptions(epochs, batchSize, learningRate, momentum, mu, shuffleSeed);
+    return new TrainingOptions(epochs, batchSize, learningRate, momentum, mu, shuffleSeed, weightDecay);
   }
 
   public TrainingOptions withEpochs(int newEpochs) {
-    return new TrainingOptions(newEpochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed);
+    return new TrainingOptions(newEpochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, weightDecay);
   }
 
   public TrainingOptions withShuffleSeed(long seed) {
-    return new TrainingOptions(epochs, batchSize, learningRate, momentum, proximalMu, seed);
+    return new TrainingOptions(epochs, batchSize, learningRate, momentum, proximalMu, seed, weightDecay);
   }
 }

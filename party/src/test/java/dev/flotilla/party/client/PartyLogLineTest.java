@@ -107,7 +107,7 @@ class PartyLogLineTest {
       }
     }).build().start();
     Path alice = JobPki.create(dir, "flotilla.test", "mnist").party("alice");
-    RunnerSettings settings = new RunnerSettings(null, null, 8, 0.1f, 0f, 1, 0,
+    RunnerSettings settings = new RunnerSettings(null, null, 8, 0.1f, 0f, 0f, 1, 0,
         FederationSession.Deadlines.defaults(), Duration.ofMillis(10), Duration.ofMillis(10), Duration.ofMinutes(1));
     PartyRunner runner = new PartyRunner(settings, () -> InProcessChannelBuilder.forName(name).directExecutor().build(),
         new Untrained(), PartyIdentity.fromCertificateFile(alice.resolve("tls.crt")), Clock.systemUTC());

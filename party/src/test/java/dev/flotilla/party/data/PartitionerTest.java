@@ -126,6 +126,33 @@ class PartitionerTest {
     }
 
     @Test
+    @DisplayName("caps parties as NIID-Bench does: none passes an equal share by more than the one class it was dealt last")
+    void cappedAtAnEqualShare() {
+      // 10 classes of 600: the cap is 600 samples, so a party ends below 600 + 600
+      int largest = 0;
+      for (long seed = 0; seed < 20; seed++) {
+        for (int[] part : new DirichletPartitioner(0.1).split(DATA, 10, seed)) {
+          largest = Math.max(largest, part.length);
+          assertThat(part.length).isLessThan(1200);
+        }
+      }
+      assertThat(largest).as("the cap binds at alpha 0.1").isGreaterThan(600);
+    }
+
+    @Test
+    @DisplayName("a party at or over the cap gets no share of the next class; the others' shares are renormalised")
+    void capShares() {
+      List<List<Integer>> assigned = List.of(List.of(1, 2, 3), List.of(4), List.of());
+      assertThat(DirichletPartitioner.capped(new double[] {0.5, 0.25, 0.25}, assigned, 3))
+          .containsExactly(0.0, 0.5, 0.5);
+      assertThat(DirichletPartitioner.capped(new double[] {0.5, 0.25, 0.25}, assigned, 10))
+          .containsExactly(0.5, 0.25, 0.25);
+      List<List<Integer>> full = List.of(List.of(1), List.of(2), List.of(3));
+      assertThat(DirichletPartitioner.capped(new double[] {0.5, 0.25, 0.25}, full, 1))
+          .as("every party at the cap: the draw as it was").containsExactly(0.5, 0.25, 0.25);
+    }
+
+    @Test
     @DisplayName("Gamma draws have the mean of their shape, including shapes below 1")
     void gammaMean() {
       Random random = new Random(5);

@@ -132,7 +132,7 @@ public final class PartyOptions {
       .description("Passes over the local data per round.");
 
   public static final ConfigOption<Integer> BATCH_SIZE = ConfigOption.integer("--batch-size").paramLabel("B")
-      .defaultValue(32)
+      .defaultValue(64)
       .description("Samples per SGD step.");
 
   public static final ConfigOption<Float> LR = ConfigOption.float32("--lr").paramLabel("RATE")
@@ -142,6 +142,10 @@ public final class PartyOptions {
   public static final ConfigOption<Float> MOMENTUM = ConfigOption.float32("--momentum").paramLabel("M")
       .defaultValue(0.9f)
       .description("SGD momentum, 0 <= M < 1.");
+
+  public static final ConfigOption<Float> WEIGHT_DECAY = ConfigOption.float32("--weight-decay").paramLabel("WD")
+      .defaultValue(0f)
+      .description("SGD weight decay (L2 added to every gradient, as torch.optim.SGD's), >= 0.");
 
   public static final ConfigOption<Path> TORCHSCRIPT = ConfigOption.path("--torchscript").paramLabel("FILE.pt")
       .description("Train this TorchScript module (torch.jit.script or trace, saved with .save()) in the JVM instead "
@@ -170,6 +174,6 @@ public final class PartyOptions {
   /** The party's options in the order of its help. */
   public static final OptionSet SET = OptionSet.of("flotilla party", SERVER, SERVER_NAME, BULK_UPLOAD, BULK_SERVER, SERVER_IDENTITY, CA, CERT,
       KEY).with(DATA_OPTIONS).with(TEST_FRACTION, MAX_SAMPLES, EVAL_SAMPLES, PARTITION, PARTITION_INDEX,
-      PARTITION_COUNT, SEED, MODEL, LOCAL_EPOCHS, BATCH_SIZE, LR, MOMENTUM, TORCHSCRIPT, TRAINER_COMMAND,
+      PARTITION_COUNT, SEED, MODEL, LOCAL_EPOCHS, BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, TORCHSCRIPT, TRAINER_COMMAND,
       TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR);
 }

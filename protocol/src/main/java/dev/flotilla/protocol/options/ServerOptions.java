@@ -252,6 +252,12 @@ public final class ServerOptions {
       .description("With --privacy-budget: probability that each connected party is asked to train in a round "
           + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties.");
 
+  public static final ConfigOption<Double> FRACTION = ConfigOption.decimal("--fraction").paramLabel("F")
+      .check(f -> f > 0 && f <= 1, "in (0, 1]")
+      .defaultValue(1.0)
+      .description("Share of the connected parties asked to train each round, 0 < F <= 1, drawn afresh every round "
+          + "from --seed and the round (at least --min-parties); 1 = all.");
+
   public static final ConfigOption<Path> TERMINATION_MESSAGE = ConfigOption.path("--termination-message")
       .description("When the job ends, write a one-line JSON summary (rounds, parties, last and final accuracy, "
           + "last loss) to FILE; in a pod /dev/termination-log, which Kubernetes keeps in the pod's status for the "
@@ -268,6 +274,6 @@ public final class ServerOptions {
       LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
       MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
-      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, TERMINATION_MESSAGE,
+      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, FRACTION, TERMINATION_MESSAGE,
       STATUS_FILE);
 }

@@ -181,6 +181,7 @@ public final class ExternalTrainer implements LocalTrainer {
     json.addProperty("batch_size", options.batchSize());
     json.addProperty("lr", options.learningRate());
     json.addProperty("momentum", options.momentum());
+    json.addProperty("weight_decay", options.weightDecay());
     json.addProperty("proximal_mu", options.proximalMu());
     json.addProperty("seed", options.shuffleSeed());
     json.addProperty("data", settings.data().toAbsolutePath().toString());

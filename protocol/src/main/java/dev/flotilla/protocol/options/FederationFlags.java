@@ -1,0 +1,93 @@
+package dev.flotilla.protocol.options;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Where the values of {@link FederationOptions} go in {@code flotilla demo} and {@code flotilla simulate} (a
+ * picocli mixin); descriptions, defaults and parsers come from the options when the command's set is bound.
+ */
+public final class FederationFlags {
+
+  private static final Pattern PARTITION = Pattern.compile("iid|dirichlet:[0-9.eE+-]+|labels:[0-9]+");
+
+  @Spec(Spec.Target.MIXEE) CommandSpec spec;
+
+  @Option(names = "--parties")
+  public int parties;
+
+  @Option(names = "--rounds")
+  public int rounds;
+
+  @Option(names = "--model")
+  public String model;
+
+  @Option(names = "--strategy")
+  public String strategy;
+
+  @Option(names = "--partition")
+  public String partition;
+
+  @Option(names = "--local-epochs")
+  public int localEpochs;
+
+  @Option(names = "--batch-size")
+  public int batchSize;
+
+  @Option(names = "--lr")
+  public float learningRate;
+
+  @Option(names = "--momentum")
+  public float momentum;
+
+  @Option(names = "--weight-decay")
+  public float weightDecay;
+
+  @Option(names = "--seed")
+  public long seed;
+
+  @Option(names = "--fraction")
+  public double fraction;
+
+  @Option(names = "--report")
+  public Path report;
+
+  /** The partition scheme asked for, else {@code fallback}, lower-cased. */
+  public String partitionOr(String fallback) {
+    return (partition != null ? partition : fallback).trim().toLowerCase(Locale.ROOT);
+  }
+
+  /** The model spec asked for, else the default. */
+  public String modelOrDefault() {
+    return model != null ? model : "mlp";
+  }
+
+  /** Refuses values no run could use, naming the option (exit 2). */
+  public void validate() {
+    CommandLine line = spec.commandLine();
+    require(line, parties >= 1, "--parties must be at least 1, not " + parties);
+    require(line, rounds >= 1, "--rounds must be at least 1, not " + rounds);
+    require(line, model == null || !model.isBlank(), "--model must not be empty");
+    require(line, FederationOptions.STRATEGIES.contains(strategy),
+        "--strategy must be fedavg, fedprox, fedadam or fedyogi, not " + strategy);
+    require(line, partition == null || PARTITION.matcher(partitionOr("")).matches(),
+        "--partition must be iid, dirichlet:ALPHA or labels:K, not " + partition);
+    require(line, localEpochs >= 1, "--local-epochs must be at least 1, not " + localEpochs);
+    require(line, batchSize >= 1, "--batch-size must be at least 1, not " + batchSize);
+    require(line, learningRate > 0 && Float.isFinite(learningRate), "--lr must be a positive number, not " + learningRate);
+    require(line, momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), not " + momentum);
+    require(line, weightDecay >= 0 && Float.isFinite(weightDecay), "--weight-decay must be >= 0, not " + weightDecay);
+    require(line, fraction > 0 && fraction <= 1, "--fraction must be in (0, 1], not " + fraction);
+  }
+
+  private static void require(CommandLine line, boolean condition, String message) {
+    if (!condition) {
+      throw new CommandLine.ParameterException(line, message);
+    }
+  }
+}

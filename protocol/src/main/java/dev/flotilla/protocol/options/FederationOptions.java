@@ -1,0 +1,65 @@
+package dev.flotilla.protocol.options;
+
+import dev.flotilla.cli.ConfigOption;
+import java.nio.file.Path;
+
+/**
+ * The options of a whole federation that {@code flotilla demo} and {@code flotilla simulate} share, defined
+ * once: the same flag means the same in both and has one default, which is the server's or the party's where
+ * the option is passed on to them. {@link FederationFlags} is where their values go.
+ */
+public final class FederationOptions {
+  private FederationOptions() {}
+
+  /** The strategies whose aggregation streams (memory O(model)); the robust ones take options of their own. */
+  public static final java.util.List<String> STRATEGIES = java.util.List.of("fedavg", "fedprox", "fedadam", "fedyogi");
+
+  public static final String DEFAULT_PARTITION = "dirichlet:0.5";
+
+  public static final ConfigOption<Integer> PARTIES = ConfigOption.integer("--parties")
+      .check(n -> n >= 1, "at least 1")
+      .defaultValue(3)
+      .description("Number of parties.");
+
+  public static final ConfigOption<Integer> ROUNDS = ServerOptions.ROUNDS.withDescription("Federated rounds.");
+
+  public static final ConfigOption<String> MODEL = ServerOptions.MODEL.withDescription(
+      "A built-in architecture: mlp, mlp:IN-H1-...-OUT, cnn, resnet20.");
+
+  public static final ConfigOption<String> STRATEGY = ServerOptions.STRATEGY.withDescription(
+      "fedavg, fedprox, fedadam or fedyogi (the server's --strategy; these stream updates).");
+
+  public static final ConfigOption<String> PARTITION = ConfigOption.string("--partition").paramLabel("SCHEME")
+      .defaultText(DEFAULT_PARTITION)
+      .description("How the training set is split among the parties: iid, dirichlet:ALPHA (per class, capped at an "
+          + "equal share per party) or labels:K (K classes per party).");
+
+  public static final ConfigOption<Integer> LOCAL_EPOCHS = ConfigOption.integer("--local-epochs")
+      .defaultValue(1)
+      .description("Local epochs per round (each party's --local-epochs).");
+
+  public static final ConfigOption<Integer> BATCH_SIZE = PartyOptions.BATCH_SIZE.withDescription(
+      "Samples per local SGD step.");
+
+  public static final ConfigOption<Float> LR = PartyOptions.LR.withDescription("Local SGD learning rate.");
+
+  public static final ConfigOption<Float> MOMENTUM = PartyOptions.MOMENTUM.withDescription(
+      "Local SGD momentum, 0 <= M < 1.");
+
+  public static final ConfigOption<Float> WEIGHT_DECAY = PartyOptions.WEIGHT_DECAY.withDescription(
+      "Local SGD weight decay (L2, as torch.optim.SGD's), >= 0.");
+
+  public static final ConfigOption<Long> SEED = PartyOptions.SEED.withDescription(
+      "Seed of the split, of the initial model, of the sample order and of party sampling.");
+
+  public static final ConfigOption<Double> FRACTION = ServerOptions.FRACTION.withDescription(
+      "Share of the parties asked to train each round, 0 < F <= 1 (the server's --fraction).");
+
+  public static final ConfigOption<Path> REPORT = ConfigOption.path("--report")
+      .description("Write the run's figures as JSON to FILE, and the charts of the final status as a "
+          + "self-contained HTML file beside it (FILE with .html for .json).");
+
+  /** In the order of the commands' help. */
+  public static final ConfigOption<?>[] ALL = {PARTIES, ROUNDS, MODEL, STRATEGY, PARTITION, LOCAL_EPOCHS,
+      BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, SEED, FRACTION, REPORT};
+}

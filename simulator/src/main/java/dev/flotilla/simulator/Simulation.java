@@ -1,0 +1,235 @@
+package dev.flotilla.simulator;
+
+import dev.flotilla.party.train.Architecture;
+import dev.flotilla.party.train.Evaluation;
+import dev.flotilla.party.train.LocalModel;
+import dev.flotilla.party.train.TrainingOptions;
+import dev.flotilla.protocol.model.ModelFile;
+import dev.flotilla.protocol.model.Safetensors;
+import dev.flotilla.protocol.status.JobStatus;
+import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.server.FederationServer;
+import dev.flotilla.server.FederationService;
+import dev.flotilla.server.ServerConfig;
+import dev.flotilla.server.ServerModule;
+import dev.flotilla.server.metrics.ServerMetrics;
+import dev.flotilla.server.model.ModelExport;
+import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.state.CheckpointStore;
+import dev.flotilla.server.transport.CallAdmission;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * One simulated job: the aggregator's own {@link RoundCoordinator} (round loop, strategy, admission,
+ * checkpoints, every round's model exported) behind its gRPC service on an in-process server, N
+ * {@link VirtualParties} as its clients, and the central evaluation of every round's global model
+ * on the whole test set, in the order the rounds complete.
+ */
+final class Simulation {
+
+  static final String TRUST_DOMAIN = "simulation.local";
+  static final String JOB = "sim";
+  private static final int EVALUATION_BATCH = 1000;
+
+  /**
+   * What to simulate.
+   *
+   * @param stateDir the aggregator's --state-dir (checkpoints, every round's model)
+   * @param trainers size of the trainer pool
+   * @param roundTimeout how long a round waits for its parties
+   */
+  record Settings(int rounds, String model, String strategy, int localEpochs, double fraction,
+      TrainingOptions training, int trainers, Path stateDir, Duration roundTimeout) {}
+
+  /** A round's central evaluation. */
+  record RoundEvaluation(int round, Evaluation evaluation, long samplesTrained, double roundSeconds) {}
+
+  /** What a run produced. */
+  record Outcome(JobStatus status, List<RoundEvaluation> rounds, double wallSeconds) {
+
+    long samplesTrained() {
+      return rounds.stream().mapToLong(RoundEvaluation::samplesTrained).sum();
+    }
+  }
+
+  private Simulation() {}
+
+  /** The aggregator's configuration for these settings: all parties expected, each round's model exported. */
+  static ServerConfig serverConfig(Settings settings, int parties, long seed) {
+    return ServerConfig.builder()
+        .jobId(JOB)
+        .rounds(settings.rounds())
+        .minParties(Math.max(1, (int) Math.ceil(settings.fraction() * parties)))
+        .expectedParties(parties)
+        // admission closed to the virtual parties by name, as a deployed job names its parties
+        .allowedParties(java.util.stream.IntStream.range(0, parties).mapToObj(VirtualParties::name).toList())
+        .fraction(settings.fraction())
+        .joinGrace(Duration.ofMinutes(5))
+        .roundTimeout(settings.roundTimeout())
+        .finalEvaluationWait(Duration.ofMinutes(5))
+        .strategy(settings.strategy())
+        .model(settings.model())
+        .seed(seed)
+        .localEpochs(settings.localEpochs())
+        .stateDir(settings.stateDir())
+        // 'bin/flotilla status <state-dir>/status.json' reads it as a deployed job's
+        .statusFile(settings.stateDir().resolve("status.json"))
+        .exportEveryRound(true)
+        // in-process: the global model rides in each TrainRequest when it fits one chunk (no FetchModel per party)
+        .inlineModelBytes(TensorChunks.MAX_CHUNK_BYTES)
+        .build();
+  }
+
+  /**
+   * Runs the job to its end, calling {@code onRound} with each round's central evaluation as it is made.
+   *
+   * @throws SimulationFailure when the aggregator or a party fails, or a round does not complete in time
+   */
+  static Outcome run(Settings settings, VirtualData data, Consumer<RoundEvaluation> onRound)
+      throws IOException, InterruptedException {
+    long started = System.nanoTime();
+    int parties = data.partyTrain().size();
+    ServerConfig config = serverConfig(settings, parties, data.seed());
+    Files.createDirectories(settings.stateDir());
+    ServerMetrics metrics = new ServerMetrics();
+    InProcessIdentity identity = new InProcessIdentity();
+    String serverName = "flotilla-simulation-" + InProcessServerBuilder.generateName();
+    ExecutorService calls = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+        daemon("grpc-call"));
+    List<RoundEvaluation> evaluations = new ArrayList<>();
+    try (RoundCoordinator coordinator = new RoundCoordinator(config, ServerModule.strategyOf(config),
+            new CheckpointStore(config.stateDir()), metrics, "none (in-process simulation)", Clock.systemUTC());
+        TrainerPool pool = new TrainerPool(settings.trainers());
+        LocalModel central = LocalModel.create(Architecture.forName(settings.model()), data.seed())) {
+      CallAdmission admission = new CallAdmission(JOB, identity, coordinator, config.maxCallsPerParty());
+      FederationServer server = new FederationServer(InProcessServerBuilder.forName(serverName).executor(calls),
+          new FederationService(coordinator, identity, metrics, ServerModule.uploadPermitsOf(config, coordinator)),
+          List.of(admission, identity.interceptor()), metrics, config.maxMessageBytes()).start();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      Thread loop = new Thread(() -> {
+        serverLogFields();
+        try {
+          coordinator.run();
+          done.complete(null);
+        } catch (Throwable t) {
+          done.completeExceptionally(t);
+        }
+      }, "round-loop");
+      loop.setDaemon(true);
+      loop.start();
+      ModelExport export = new ModelExport(config.exportTarget(), config.roundModelsDirectory(), JOB, settings.model());
+      try (VirtualParties virtual = new VirtualParties(serverName, TRUST_DOMAIN, JOB, data, pool, settings.model(),
+          settings.training(), settings.localEpochs())) {
+        virtual.start();
+        for (int round = 1; round <= settings.rounds(); round++) {
+          Path file = export.roundFile(round);
+          awaitRoundModel(file, round, done, virtual, settings.roundTimeout());
+          ModelFile model = Safetensors.read(file);
+          central.setWeights(model.values());
+          Evaluation evaluation = central.evaluate(data.test(), EVALUATION_BATCH);
+          int r = round;
+          var record = coordinator.history().stream().filter(h -> h.round() == r).findFirst();
+          RoundEvaluation result = new RoundEvaluation(round, evaluation,
+              record.map(h -> h.samples()).orElse(0L), record.map(h -> h.durationSeconds()).orElse(0.0));
+          evaluations.add(result);
+          onRound.accept(result);
+        }
+        awaitDone(done, virtual);
+        virtual.awaitEnd(Duration.ofMinutes(1));
+        requireNoFailures(virtual);
+      } finally {
+        loop.interrupt();
+        server.stop(1000);
+        loop.join(10_000);
+      }
+      return new Outcome(coordinator.status(), List.copyOf(evaluations), (System.nanoTime() - started) / 1e9);
+    } finally {
+      calls.shutdownNow();
+    }
+  }
+
+  /** Waits for round {@code round}'s exported model; fails when the job or a party failed first. */
+  private static void awaitRoundModel(Path file, int round, CompletableFuture<Void> done, VirtualParties parties,
+      Duration roundTimeout) throws InterruptedException {
+    long deadline = System.nanoTime() + roundTimeout.plusMinutes(1).toNanos();
+    while (!Files.isRegularFile(file)) {
+      requireNoFailures(parties);
+      if (done.isCompletedExceptionally()) {
+        awaitDone(done, parties);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new SimulationFailure("round " + round + " did not complete within " + roundTimeout.plusMinutes(1));
+      }
+      try {
+        // the round loop's completion is the only event to wait for besides the file, which a writer thread makes
+        done.get(100, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        // looked at above, on the next pass
+      }
+    }
+  }
+
+  private static void awaitDone(CompletableFuture<Void> done, VirtualParties parties) throws InterruptedException {
+    try {
+      done.get(10, TimeUnit.MINUTES);
+    } catch (ExecutionException e) {
+      throw new SimulationFailure("the round loop failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      requireNoFailures(parties);
+      throw new SimulationFailure("the job did not finish within 10 minutes of its last round");
+    }
+  }
+
+  private static void requireNoFailures(VirtualParties parties) {
+    Map<String, Throwable> failures = parties.failures();
+    if (!failures.isEmpty()) {
+      var first = failures.entrySet().iterator().next();
+      throw new SimulationFailure(failures.size() + " virtual part" + (failures.size() == 1 ? "y" : "ies")
+          + " failed, " + first.getKey() + ": " + first.getValue().getMessage(), first.getValue());
+    }
+  }
+
+  /** The aggregator's threads log as the server (the virtual parties' threads name their party). */
+  private static void serverLogFields() {
+    org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.ROLE, dev.flotilla.common.logging.LogContext.ROLE_SERVER);
+    org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.JOB, JOB);
+    org.slf4j.MDC.put(dev.flotilla.common.logging.LogContext.PARTY, "");
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(() -> {
+        serverLogFields();
+        r.run();
+      }, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** A simulation that could not complete; the message says what failed. */
+  static final class SimulationFailure extends RuntimeException {
+    SimulationFailure(String message) {
+      super(message);
+    }
+
+    SimulationFailure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.flotilla.simulator;
+
+import dev.flotilla.party.data.Samples;
+import dev.flotilla.party.train.Evaluation;
+import dev.flotilla.party.train.LocalTrainer;
+import dev.flotilla.party.train.LocalUpdate;
+import dev.flotilla.party.train.RoundContext;
+import dev.flotilla.party.train.TrainResult;
+import dev.flotilla.party.train.TrainingOptions;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.status.MetricNames;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A virtual party's trainer: its own slice of the shared training set, trained on a model borrowed
+ * from the {@link TrainerPool}. Unlike a deployed party it does not evaluate the global model on a
+ * test set before every round (the simulation evaluates once per round, centrally); at the end it
+ * evaluates the final model on its shard of the test set (federated evaluation, the shards disjoint).
+ */
+final class VirtualTrainer implements LocalTrainer {
+
+  private static final int EVALUATION_BATCH = 1000;
+
+  private final String name;
+  private final Samples train;
+  private final Samples testShard;
+  private final TrainerPool pool;
+  private final long seed;
+
+  VirtualTrainer(String name, Samples train, Samples testShard, TrainerPool pool, long seed) {
+    this.name = name;
+    this.train = train;
+    this.testShard = testShard;
+    this.pool = pool;
+    this.seed = seed;
+  }
+
+  @Override
+  public String description() {
+    return "virtual party " + name + ": " + train.size() + " training samples, " + testShard.size()
+        + " test samples, one of " + pool.slots() + " pooled DJL trainers";
+  }
+
+  @Override
+  public int trainingSamples(RoundContext context) {
+    return train.size();
+  }
+
+  @Override
+  public void prepare(String model, List<TensorSpec> layout) {
+    if (model.isEmpty()) {
+      throw new IllegalArgumentException("the simulator trains built-in models only");
+    }
+    pool.prepare(model, layout, seed);
+  }
+
+  @Override
+  public Evaluation evaluate(RoundContext round, float[][] global) {
+    return pool.withModel(model -> {
+      model.setWeights(global);
+      return model.evaluate(testShard, EVALUATION_BATCH);
+    });
+  }
+
+  @Override
+  public LocalUpdate train(RoundContext round, float[][] global, TrainingOptions options) {
+    long started = System.nanoTime();
+    TrainResult result = pool.withModel(model -> {
+      model.setWeights(global);
+      return model.train(train, options);
+    });
+    double seconds = (System.nanoTime() - started) / 1e9;
+    return new LocalUpdate(result.weights(), result.samples(), Map.of(
+        MetricNames.TRAIN_LOSS, result.trainLoss(),
+        MetricNames.TRAIN_SECONDS, seconds,
+        MetricNames.EVAL_SECONDS, 0.0));
+  }
+
+  @Override
+  public void close() {
+    // the pool's models outlive the party: the simulation closes them
+  }
+}

@@ -1,0 +1,85 @@
+package dev.flotilla.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.flotilla.demo.DemoReport;
+import dev.flotilla.protocol.status.StatusJson;
+import dev.flotilla.testing.RealServer;
+import dev.flotilla.testing.RequiresRealServers;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code flotilla simulate} end to end on the real Fashion-MNIST: virtual parties, the real round loop, central evaluation. */
+@RequiresRealServers({RealServer.FASHION_MNIST})
+class SimulationIT {
+
+  /** The demo's report keys as demo/README.md lists them. */
+  private static final List<String> DEMO_KEYS = List.of("job_id", "model", "strategy", "partition", "rounds_completed",
+      "rounds_total", "parties", "party_names", "final_accuracy", "accuracy_per_round", "round_seconds", "round_times",
+      "training_seconds", "evaluation_seconds", "protocol_seconds", "late_or_dropped", "tls_provider", "bytes_up",
+      "bytes_down", "wall_seconds");
+
+  @Test
+  @DisplayName("4 virtual parties, half of them sampled a round, learn Fashion-MNIST through the aggregator's round loop; "
+      + "the report has the demo's keys, the central accuracies and the split")
+  void simulates(@TempDir Path dir) throws Exception {
+    Path report = dir.resolve("report.json");
+    Path state = dir.resolve("state");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine command = SimulateCommand.commandLine();
+    command.setOut(new PrintWriter(out, true));
+    command.setErr(new PrintWriter(err, true));
+    int code = command.execute("--data", RealServer.fashionMnistDirectory().toString(), "--parties", "4",
+        "--rounds", "3", "--model", "mlp", "--partition", "iid", "--fraction", "0.5", "--lr", "0.05",
+        "--weight-decay", "0.0001", "--seed", "7", "--state-dir", state.toString(), "--report", report.toString());
+    assertThat(code).as(out + "\n" + err).isZero();
+    assertThat(out.toString()).contains("round 1/3  accuracy ", "round 3/3  accuracy ", "(model after round 3, central, "
+        + "10000 test samples)");
+
+    JsonObject json = JsonParser.parseString(Files.readString(report)).getAsJsonObject();
+    assertThat(json.get("rounds_completed").getAsInt()).isEqualTo(3);
+    // IID: 15 000 samples a party; two of the four parties train each round
+    assertThat(json.get("samples_trained").getAsLong()).isEqualTo(3 * 2 * 15_000);
+    assertThat(json.getAsJsonObject("late_or_dropped").keySet()).isEmpty();
+    double accuracy = json.get("final_accuracy").getAsDouble();
+    assertThat(accuracy).as("central accuracy on the 10 000 held-out images").isGreaterThan(0.75).isLessThan(1.0);
+    assertThat(json.getAsJsonArray("accuracy_per_round")).hasSize(3);
+    assertThat(json.getAsJsonArray("accuracy_per_round").get(2).getAsDouble()).isEqualTo(accuracy);
+    assertThat(json.getAsJsonArray("accuracy_per_round").get(0).getAsDouble()).isGreaterThan(0.5);
+    assertThat(json.getAsJsonObject("training").get("weight_decay").getAsDouble()).isEqualTo(1e-4, org.assertj.core.data.Offset.offset(1e-9));
+
+    // the split: four disjoint IID parts of the 60 000 training images
+    JsonObject split = json.getAsJsonObject("partition_split");
+    assertThat(split.get("scheme").getAsString()).isEqualTo("iid");
+    Set<Integer> indices = new HashSet<>();
+    for (JsonElement party : split.getAsJsonArray("parties")) {
+      assertThat(party.getAsJsonObject().get("samples").getAsInt()).isEqualTo(15_000);
+      party.getAsJsonObject().getAsJsonArray("indices").forEach(i -> indices.add(i.getAsInt()));
+    }
+    assertThat(indices).hasSize(60_000);
+
+    // the same keys as the demo's report of the same status, plus the simulator's own
+    var status = StatusJson.readFile(state.resolve("status.json"));
+    Set<String> demoKeys = new DemoReport("mlp", "fedavg", "iid", 4, status, List.of(), 0).toJson().keySet();
+    assertThat(demoKeys).containsExactlyInAnyOrderElementsOf(DEMO_KEYS);
+    Set<String> expected = new HashSet<>(DEMO_KEYS);
+    expected.addAll(SimulateCommand.EXTRA_KEYS);
+    assertThat(json.keySet()).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(Files.isRegularFile(dir.resolve("report.html"))).isTrue();
+    // the aggregator's own checkpoints and every round's model are in its state directory
+    assertThat(state.resolve("models/round-0003.safetensors")).isRegularFile();
+  }
+}
