@@ -118,7 +118,7 @@ class DemoCommandTest {
   @DisplayName("bad numbers and unknown names are refused before anything starts")
   void badInput() {
     assertThat(run("--parties", "0")).isEqualTo(2);
-    assertThat(err.toString()).contains("--parties must be at least 1");
+    assertThat(err.toString()).contains("--parties").contains("must be at least 1, not '0'");
     assertThat(run("--strategy", "fedmagic")).isEqualTo(2);
     assertThat(err.toString()).contains("--strategy must be fedavg, fedprox, fedadam or fedyogi, not fedmagic");
     assertThat(run("--rounds", "many")).isEqualTo(2);

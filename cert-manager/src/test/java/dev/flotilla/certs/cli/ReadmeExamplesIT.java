@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The README's certs examples, run as written in a fresh directory; the party README's example uses what they made. */
-class ReadmeExamplesTest {
+class ReadmeExamplesIT {
   private static final Path README = Path.of("README.md");
   private static final Path PARTY_README = Path.of("..", "party", "README.md");
   /** Flags whose values are paths, resolved in the test's directory (the README's commands run in a fresh one). */
