@@ -1,14 +1,13 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.testing.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.server.admission.AllowList;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -20,26 +19,8 @@ class PartyRegistryTest {
   Path dir;
 
   /** A clock the test moves. */
-  private static final class TestClock extends Clock {
-    Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  private final TestClock clock = new TestClock();
+  private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
 
   @Test
   @DisplayName("open enrollment has --expected-parties slots; a party gone longer than the grace loses its slot, one "
@@ -53,9 +34,9 @@ class PartyRegistryTest {
 
     bob.link = new FakeLink();
     bob.goneSince = null; // connected: a live stream clears goneSince
-    clock.now = clock.now.plus(Duration.ofMinutes(10));
+    clock.advance(Duration.ofMinutes(10));
     assertThat(slots.releaseExpired(p -> false)).as("exactly the grace is not longer than it").isEmpty();
-    clock.now = clock.now.plusMillis(1);
+    clock.advance(Duration.ofMillis(1));
     assertThat(slots.releaseExpired(p -> p.name.equals("alice"))).as("busy").isEmpty();
     assertThat(slots.releaseExpired(p -> false)).extracting(p -> p.name).containsExactly("alice");
     assertThat(slots.names()).containsExactly("bob");
@@ -86,7 +67,7 @@ class PartyRegistryTest {
     slots.restore("bob", 1, 7);
     assertThat(slots.take("alice", 1).index).isZero();
     assertThat(slots.take("carol", 1).index).isEqualTo(2);
-    clock.now = clock.now.plusSeconds(61);
+    clock.advance(Duration.ofSeconds(61));
     assertThat(slots.releaseExpired(p -> false)).extracting(p -> p.name).containsExactlyInAnyOrder("alice", "bob", "carol");
   }
 }

@@ -1,12 +1,11 @@
 package dev.flotilla.server.status;
 
+import dev.flotilla.testing.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.protocol.status.JobStatus;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -15,29 +14,11 @@ import org.junit.jupiter.api.Test;
 class RecentStatusTest {
 
   /** A clock the test moves by hand. */
-  static final class ManualClock extends Clock {
-    Instant now = Instant.parse("2026-12-05T00:00:00Z");
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   @Test
   @DisplayName("the same snapshot within a second, a new one once a second has passed")
   void reusesForOneSecond() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock(Instant.parse("2026-12-05T00:00:00Z"));
     AtomicInteger snapshots = new AtomicInteger();
     RecentStatus recent = new RecentStatus(() -> {
       snapshots.incrementAndGet();
@@ -45,11 +26,11 @@ class RecentStatusTest {
     }, clock);
 
     JobStatus first = recent.get();
-    clock.now = clock.now.plus(Duration.ofMillis(999));
+    clock.advance(Duration.ofMillis(999));
     assertThat(recent.get()).isSameAs(first);
     assertThat(snapshots).hasValue(1);
 
-    clock.now = clock.now.plus(Duration.ofMillis(1));
+    clock.advance(Duration.ofMillis(1));
     assertThat(recent.get()).isNotSameAs(first);
     assertThat(snapshots).hasValue(2);
   }

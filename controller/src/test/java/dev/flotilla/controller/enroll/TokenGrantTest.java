@@ -1,15 +1,14 @@
 package dev.flotilla.controller.enroll;
 
+import dev.flotilla.testing.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.certs.enroll.EnrollmentToken;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -119,21 +118,21 @@ class TokenGrantTest {
     @Test
     @DisplayName("allows N attempts per address and window, other addresses apart, and again in the next window")
     void perAddress() {
-      MutableClock clock = new MutableClock(NOW);
+      ManualClock clock = new ManualClock(NOW);
       AttemptLimiter limiter = new AttemptLimiter(3, Duration.ofMinutes(1), clock);
       for (int i = 0; i < 3; i++) {
         assertThat(limiter.tryAcquire("10.0.0.1")).isTrue();
       }
       assertThat(limiter.tryAcquire("10.0.0.1")).isFalse();
       assertThat(limiter.tryAcquire("10.0.0.2")).isTrue();
-      clock.now = NOW.plus(Duration.ofMinutes(1));
+      clock.set(NOW.plus(Duration.ofMinutes(1)));
       assertThat(limiter.tryAcquire("10.0.0.1")).isTrue();
     }
 
     @Test
     @DisplayName("tracks at most 10 000 addresses per window: a flood of sources is refused, not remembered")
     void boundedAddresses() {
-      AttemptLimiter limiter = new AttemptLimiter(1, Duration.ofMinutes(1), new MutableClock(NOW));
+      AttemptLimiter limiter = new AttemptLimiter(1, Duration.ofMinutes(1), new ManualClock(NOW));
       for (int i = 0; i < AttemptLimiter.MAX_ADDRESSES; i++) {
         assertThat(limiter.tryAcquire("a" + i)).isTrue();
       }
@@ -141,26 +140,4 @@ class TokenGrantTest {
     }
   }
 
-  static final class MutableClock extends Clock {
-    Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 }

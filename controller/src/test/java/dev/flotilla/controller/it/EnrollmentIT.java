@@ -1,5 +1,6 @@
 package dev.flotilla.controller.it;
 
+import dev.flotilla.testing.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -58,11 +59,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -100,7 +98,7 @@ class EnrollmentIT {
   static CertificateAuthorities authorities;
 
   @TempDir Path tmp;
-  final MovableClock clock = new MovableClock(Instant.now());
+  final ManualClock clock = new ManualClock(Instant.now());
   final List<AutoCloseable> closing = new ArrayList<>();
 
   @BeforeAll
@@ -311,7 +309,7 @@ class EnrollmentIT {
 
     // expired: the same endpoint an hour and a minute later
     JoinToken late = JoinToken.parse(createToken("dave", "1h", 3));
-    clock.now = clock.now.plus(Duration.ofMinutes(61));
+    clock.advance(Duration.ofMinutes(61));
     Identity dave = Identity.party(DOMAIN, JOB, "dave");
     assertThatThrownBy(() -> party.enroll(late, dave, CertificateSigningRequest.create(dave, List.of(), KeyType.EC_P256)))
         .isInstanceOf(EnrollmentException.class).hasMessageContaining("HTTP 403")
@@ -384,26 +382,4 @@ class EnrollmentIT {
     assertThat(keysSeen).as("private keys found by the scan (the CA's at least)").isPositive();
   }
 
-  static final class MovableClock extends Clock {
-    volatile Instant now;
-
-    MovableClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 }
