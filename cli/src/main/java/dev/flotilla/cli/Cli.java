@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,6 +45,41 @@ public final class Cli {
     CommandLine cl = new CommandLine(command);
     options.bind(cl.getCommandSpec());
     return configure(cl, domain);
+  }
+
+  /**
+   * {@code command} and its sub-commands as a configured command line: each set of {@code sets} binds to
+   * the command its name names ({@link Cli#displayName}, e.g. "flotilla certs issue"); {@code domain} as above.
+   *
+   * @throws IllegalStateException when a set names no command of the tree (a typo fails the first test)
+   */
+  public static CommandLine commandLine(Object command, List<OptionSet> sets, Function<Throwable, ExitCode> domain) {
+    CommandLine cl = new CommandLine(command);
+    for (OptionSet set : sets) {
+      set.bind(named(cl, set.command()).getCommandSpec());
+    }
+    return configure(cl, domain);
+  }
+
+  private static CommandLine named(CommandLine tree, String name) {
+    CommandLine found = find(tree, name);
+    if (found == null) {
+      throw new IllegalStateException("no command " + name + " under " + displayName(tree.getCommandSpec()));
+    }
+    return found;
+  }
+
+  private static CommandLine find(CommandLine tree, String name) {
+    if (displayName(tree.getCommandSpec()).equals(name)) {
+      return tree;
+    }
+    for (CommandLine sub : tree.getSubcommands().values()) {
+      CommandLine found = sub == tree ? null : find(sub, name);
+      if (found != null) {
+        return found;
+      }
+    }
+    return null;
   }
 
   /** Configures {@code cl} and all its sub-commands; returns it. */

@@ -103,6 +103,41 @@ class ConfigOptionTest {
     assertThat(err3.toString()).contains("option '--rounds': 'many' is not an integer");
   }
 
+  @Command(name = "flotilla tree", subcommands = Sample.class)
+  static final class Tree implements Runnable {
+    @Option(names = "--rounds") int rounds;
+
+    @Override
+    public void run() {}
+  }
+
+  static final OptionSet SUB = OptionSet.of("flotilla tree flotilla sample", TIMEOUT, ROUNDS, NAME, TAG, ELECT);
+  static final OptionSet TOP = OptionSet.of("flotilla tree",
+      ConfigOption.integer("--rounds").defaultValue(7).description("The tree's own rounds."));
+
+  @Test
+  @DisplayName("each set binds to the sub-command it names; a set naming no command fails at once")
+  void subCommands() {
+    Tree tree = new Tree();
+    CommandLine cl = Cli.commandLine(tree, List.of(TOP, SUB), t -> null);
+    CommandLine sample = cl.getSubcommands().get("flotilla sample");
+    assertThat(sample.getUsageMessage(CommandLine.Help.Ansi.OFF)).contains("Rounds to run, 100% of them.");
+    assertThat(cl.getUsageMessage(CommandLine.Help.Ansi.OFF)).contains("The tree's own rounds.")
+        .doesNotContain("Rounds to run");
+    assertThat(cl.execute("flotilla sample", "--rounds", "3")).isZero();
+    assertThat(tree.rounds).isEqualTo(7);
+    Sample bound = sample.getCommand();
+    assertThat(bound.rounds).isEqualTo(3);
+    assertThat(bound.timeout).isEqualTo(Duration.ofMinutes(5));
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err, true));
+    assertThat(cl.execute("flotilla sample", "--timeout", "soon")).isEqualTo(ExitCode.USAGE.code());
+    assertThat(err.toString()).startsWith("flotilla tree flotilla sample: Invalid value for option '--timeout'");
+    OptionSet nowhere = OptionSet.of("flotilla tree nothing", TIMEOUT);
+    assertThatThrownBy(() -> Cli.commandLine(new Tree(), List.of(nowhere), t -> null))
+        .isInstanceOf(IllegalStateException.class).hasMessage("no command flotilla tree nothing under flotilla tree");
+  }
+
   @Test
   @DisplayName("an option of the set that the command does not declare fails at once, naming it")
   void undeclared() {

@@ -5,6 +5,7 @@ import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.common.logging.Logging;
 import dev.flotilla.controller.enroll.AttemptLimiter;
 import dev.flotilla.controller.enroll.EnrollCommand;
+import dev.flotilla.controller.enroll.EnrollOptions;
 import dev.flotilla.controller.enroll.EnrollmentServer;
 import dev.flotilla.controller.enroll.EnrollmentService;
 import dev.flotilla.controller.enroll.EnrollmentStore;
@@ -161,7 +162,7 @@ public final class ControllerMain implements Callable<Integer> {
 
   /** {@code main} as a command line whose options are {@link ControllerOptions#SET} (tests read its fields). */
   static CommandLine commandLine(ControllerMain main) {
-    return Cli.commandLine(main, ControllerOptions.SET, t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
+    return Cli.commandLine(main, List.of(ControllerOptions.SET, EnrollOptions.CREATE, EnrollOptions.REVOKE), t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }
 
   private Config clientConfig;

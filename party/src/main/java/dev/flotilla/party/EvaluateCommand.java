@@ -3,7 +3,6 @@ package dev.flotilla.party;
 import com.google.gson.GsonBuilder;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.cli.ExitCode;
-import dev.flotilla.cli.OptionSet;
 import com.google.gson.JsonObject;
 import dev.flotilla.party.data.BadDataException;
 import dev.flotilla.party.data.DataFormat;
@@ -19,7 +18,6 @@ import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalModel;
 import dev.flotilla.protocol.model.ModelFile;
 import dev.flotilla.protocol.model.Safetensors;
-import dev.flotilla.protocol.options.PartyOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,34 +53,27 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model-file", required = true, paramLabel = "FILE.safetensors",
-      description = "The model to evaluate.")
+  @Option(names = "--model-file", required = true)
   Path modelFile;
 
-  @Option(names = "--model", paramLabel = "NAME",
-      description = "Built-in architecture of the file: mlp, mlp:IN-H1-...-OUT, cnn, resnet20 (default: the file's "
-          + "flotilla.model metadata).")
+  @Option(names = "--model")
   String model;
 
-  @Option(names = "--torchscript", paramLabel = "FILE.pt",
-      description = "A TorchScript module to evaluate with the file's tensors as its parameters, instead of a built-in.")
+  @Option(names = "--torchscript")
   Path torchScript;
 
   @Mixin DataFlags dataFlags;
 
-  @Option(names = "--eval-samples", paramLabel = "N",
-      description = "Evaluate on at most N samples (a sample seeded by --seed) (default: all).")
+  @Option(names = "--eval-samples")
   Integer evalSamples;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
-      description = "Seed of the --eval-samples sample (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed")
   long seed;
 
-  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "1000",
-      description = "Samples per forward pass (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch-size")
   int batchSize;
 
-  @Option(names = "--json", description = "Print the result as one JSON object.")
+  @Option(names = "--json")
   boolean json;
 
   @Override
@@ -141,7 +132,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   /** The command line with the project's look and exit codes; tests call this too. */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new EvaluateCommand(), OptionSet.of("flotilla evaluate", PartyOptions.DATA_OPTIONS), t -> t instanceof DataMissingException ? ExitCode.MISSING
+    return Cli.commandLine(new EvaluateCommand(), EvaluateOptions.SET, t -> t instanceof DataMissingException ? ExitCode.MISSING
         : t instanceof IllegalArgumentException || t instanceof IOException || t instanceof BadDataException
         ? ExitCode.BAD_INPUT : null);
   }

@@ -41,14 +41,13 @@ public final class ModelCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "NAME",
-        description = "The built-in architecture, e.g. " + ModelSpecs.MLP + " or " + ModelSpecs.CNN + ".")
+    @Option(names = "--model", required = true)
     String model;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial weights (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed")
     long seed;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The safetensors file to write.")
+    @Option(names = "--out", required = true)
     Path out;
 
     @Override
@@ -124,7 +123,7 @@ public final class ModelCommand implements Runnable {
 
   /** Usage errors exit 2, a missing file 4, a file that is not safetensors 6, each with one line on stderr. */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new ModelCommand(),
+    return Cli.commandLine(new ModelCommand(), ModelOptions.SETS,
         t -> t instanceof IOException || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null);
   }
 }

@@ -10,7 +10,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -29,30 +28,23 @@ public final class StatusCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  Source source;
+  @Parameters(paramLabel = "FILE", arity = "0..1", description = "The status file (the server's --status-file).")
+  Path file;
 
-  static final class Source {
-    @Parameters(paramLabel = "FILE", description = "The status file (the server's --status-file).")
-    Path file;
+  @Option(names = "--state-dir")
+  Path stateDir;
 
-    @Option(names = "--state-dir", paramLabel = "DIR",
-        description = "The server's --state-dir: reads DIR/" + FILE_IN_STATE_DIR + " (start the server with "
-            + "--status-file DIR/" + FILE_IN_STATE_DIR + ").")
-    Path stateDir;
-  }
-
-  @Option(names = "--json", description = "Print the status as JSON (the file's fields, checked and re-encoded).")
+  @Option(names = "--json")
   boolean json;
 
   @Override
   public Integer call() throws IOException {
-    Path file = source.file != null ? source.file : source.stateDir.resolve(FILE_IN_STATE_DIR);
+    Path file = source();
     JobStatus status;
     try {
       status = StatusJson.readFile(file);
     } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(file.toString(), null, "no status file at " + file + (source.stateDir == null ? ""
+      throw new NoSuchFileException(file.toString(), null, "no status file at " + file + (stateDir == null ? ""
           : ": the server writes it there when started with --status-file " + file));
     }
     PrintWriter out = spec.commandLine().getOut();
@@ -61,13 +53,28 @@ public final class StatusCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * FILE or --state-dir, exactly one (a usage error otherwise). Not picocli's argument group: its options
+   * cannot take the words of {@link StatusOptions#SET}.
+   */
+  private Path source() {
+    if (file != null && stateDir != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "Error: FILE, --state-dir=DIR are mutually exclusive (specify only one)");
+    }
+    if (file == null && stateDir == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Error: Missing required argument (specify one of these): (FILE | --state-dir=DIR)");
+    }
+    return file != null ? file : stateDir.resolve(FILE_IN_STATE_DIR);
+  }
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
 
   /** Usage errors exit 2, no status file 4, a file that is not a job status 6, each with one line on stderr. */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new StatusCommand(),
+    return Cli.commandLine(new StatusCommand(), StatusOptions.SET,
         t -> t instanceof IOException || t instanceof IllegalArgumentException ? ExitCode.BAD_INPUT : null);
   }
 }

@@ -25,23 +25,19 @@ import picocli.CommandLine.Option;
     footer = {"  bin/flotilla partition --partition dirichlet:0.5 --count 10 --seed 42 --out parts.json"})
 public final class PartitionCommand implements Callable<Integer> {
 
-  @Option(names = "--data", paramLabel = "DIR", defaultValue = "/usr/share/datasets/fashion-mnist",
-      description = "Directory of the Fashion-MNIST idx files, gzipped or not (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--data")
   Path data;
 
-  @Option(names = "--partition", paramLabel = "SCHEME", defaultValue = "iid",
-      description = "iid, dirichlet:ALPHA or labels:K, as the party's --partition (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--partition")
   String partition;
 
-  @Option(names = {"--count", "--partition-count"}, paramLabel = "N", required = true,
-      description = "Number of parts (the parties' --partition-count).")
+  @Option(names = {"--count", "--partition-count"}, required = true)
   int count;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
-      description = "The parties' --seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed")
   long seed;
 
-  @Option(names = "--out", paramLabel = "FILE", required = true, description = "JSON file to write.")
+  @Option(names = "--out", required = true)
   Path out;
 
   @Override
@@ -62,7 +58,7 @@ public final class PartitionCommand implements Callable<Integer> {
 
   /** The command line with the project's look: a bad scheme or count is a usage error (2), missing data 4. */
   public static CommandLine commandLine() {
-    return Cli.commandLine(new PartitionCommand(), t -> t instanceof DataMissingException ? ExitCode.MISSING
+    return Cli.commandLine(new PartitionCommand(), PartitionOptions.SET, t -> t instanceof DataMissingException ? ExitCode.MISSING
         : t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }
 

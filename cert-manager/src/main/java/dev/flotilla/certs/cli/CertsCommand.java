@@ -45,7 +45,7 @@ public final class CertsCommand implements Runnable {
    * problem, with the exit code of the project's table (2 usage, 4 missing file, 5 refused, 6 unusable input).
    */
   public static CommandLine commandLine() {
-    CommandLine cl = Cli.commandLine(new CertsCommand(), CertsCommand::exitCode);
+    CommandLine cl = Cli.commandLine(new CertsCommand(), CertsOptions.SETS, CertsCommand::exitCode);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl;
   }

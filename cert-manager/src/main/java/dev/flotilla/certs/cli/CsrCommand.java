@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 final class CsrCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.key and tls.csr.")
+  @Option(names = "--out", required = true)
   Path out;
 
   @Mixin IdentityOptions identity;

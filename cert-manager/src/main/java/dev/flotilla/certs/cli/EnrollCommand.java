@@ -21,9 +21,11 @@ import java.security.cert.CertificateParsingException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -37,43 +39,29 @@ import picocli.CommandLine.Spec;
 final class EnrollCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--domain", required = true, paramLabel = "DOMAIN", description = "The federation's trust domain.")
+  @Option(names = "--domain", required = true)
   String domain;
 
-  @Option(names = "--endpoint", paramLabel = "URL",
-      description = "The enrollment endpoint (default: https://flotilla-enroll.server.DOMAIN). An address that reaches "
-          + "it also works (https://203.0.113.7:443): TLS still asks for and checks flotilla-enroll.server.DOMAIN.")
+  @Option(names = "--endpoint")
   URI endpoint;
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  Mode mode;
+  /** Renewal: exclusive with the first enrollment's four flags (checked in {@link #checkMode}). */
+  @Option(names = "--renew")
+  Path renewDir;
 
-  static final class Mode {
-    @ArgGroup(exclusive = false)
-    First first;
+  @Option(names = "--token-file")
+  Path tokenFile;
 
-    @Option(names = "--renew", paramLabel = "DIR", required = true,
-        description = "Renew the certificate in DIR (tls.crt, tls.key, ca.crt) with a fresh key when due (two thirds "
-            + "of its lifetime), or always with --force.")
-    Path renewDir;
-  }
+  @Option(names = "--job")
+  String job;
 
-  static final class First {
-    @Option(names = "--token-file", required = true, paramLabel = "FILE",
-        description = "File holding the join token <id>.<secret>:sha256:<hex> (a file, so the secret is not in ps).")
-    Path tokenFile;
+  @Option(names = "--name")
+  String name;
 
-    @Option(names = "--job", required = true, paramLabel = "JOB", description = "The job the token admits this party to.")
-    String job;
+  @Option(names = "--out")
+  Path out;
 
-    @Option(names = "--name", required = true, paramLabel = "ORG", description = "The organisation the token was made for.")
-    String name;
-
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.key, tls.crt, ca.crt.")
-    Path out;
-  }
-
-  @Option(names = "--force", description = "With --renew: renew even when not due.")
+  @Option(names = "--force")
   boolean force;
 
   /** Connect and read timeout of each request. */
@@ -81,25 +69,48 @@ final class EnrollCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    checkMode();
     EnrollmentClient client = new EnrollmentClient(endpoint != null ? endpoint : EnrollmentClient.defaultEndpoint(domain),
         domain, TIMEOUT);
-    return mode.renewDir != null ? renew(client, mode.renewDir) : enroll(client, mode.first);
+    return renewDir != null ? renew(client, renewDir) : enroll(client);
   }
 
-  private int enroll(EnrollmentClient client, First first) {
-    Path keyFile = first.out.resolve(IssuedCertificate.KEY_FILE);
+  /**
+   * Either --renew or all four flags of a first enrollment (a usage error otherwise). Not picocli's
+   * argument groups: their options cannot take the words and parsers of {@link CertsOptions#ENROLL}.
+   */
+  private void checkMode() {
+    Map<String, Object> first = new LinkedHashMap<>();
+    first.put("--token-file", tokenFile);
+    first.put("--job", job);
+    first.put("--name", name);
+    first.put("--out", out);
+    List<String> given = first.keySet().stream().filter(flag -> first.get(flag) != null).toList();
+    if (renewDir != null && !given.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--renew and " + String.join(", ", given) + " are mutually exclusive (renewal needs no token)");
+    }
+    List<String> missing = first.keySet().stream().filter(flag -> first.get(flag) == null).toList();
+    if (renewDir == null && !missing.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "Missing required option(s): " + String.join(", ", missing) + " (or --renew DIR)");
+    }
+  }
+
+  private int enroll(EnrollmentClient client) {
+    Path keyFile = out.resolve(IssuedCertificate.KEY_FILE);
     if (Files.exists(keyFile)) {
       throw new CommandFailure(ExitCode.REFUSED, keyFile + " already exists: refusing to overwrite a private key "
-          + "(renew it with --renew " + first.out + ")");
+          + "(renew it with --renew " + out + ")");
     }
-    JoinToken token = JoinToken.parse(readToken(first.tokenFile));
-    Identity identity = Identity.party(domain, first.job, first.name);
+    JoinToken token = JoinToken.parse(readToken(tokenFile));
+    Identity identity = Identity.party(domain, job, name);
     CertificateSigningRequest csr = CertificateSigningRequest.create(identity,
-        List.of(first.job + "." + first.name + ".party." + domain), KeyType.EC_P256);
+        List.of(job + "." + name + ".party." + domain), KeyType.EC_P256);
     IssuedCertificate issued = refusalsAsExitCodes(() -> client.enroll(token, identity, csr));
-    issued.writeTo(first.out);
+    issued.writeTo(out);
     spec.commandLine().getOut().printf("enrolled %s: wrote %s, %s and %s%n", identity, keyFile,
-        first.out.resolve(IssuedCertificate.CERTIFICATE_FILE), first.out.resolve(IssuedCertificate.CA_FILE));
+        out.resolve(IssuedCertificate.CERTIFICATE_FILE), out.resolve(IssuedCertificate.CA_FILE));
     ShowCommand.describe(issued.certificate(), spec.commandLine().getOut());
     return 0;
   }

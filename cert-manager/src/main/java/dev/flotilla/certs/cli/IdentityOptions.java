@@ -8,25 +8,19 @@ import picocli.CommandLine.Option;
 
 /** The identity a certificate or CSR is for, and its DNS names: shared by 'issue' and 'csr'. */
 final class IdentityOptions {
-  @Option(names = "--role", required = true, paramLabel = "ROLE", converter = Options.RoleConverter.class,
-      description = "server, party, ingress (a TLS-terminating proxy) or controller.")
+  @Option(names = "--role", required = true)
   Role role;
 
-  @Option(names = "--domain", required = true, paramLabel = "DOMAIN",
-      description = "The federation's trust domain, e.g. fl.example.org: the identity is spiffe://DOMAIN/...")
+  @Option(names = "--domain", required = true)
   String domain;
 
-  @Option(names = "--job", paramLabel = "JOB",
-      description = "The job a server or party belongs to (required for those roles; none for ingress and controller).")
+  @Option(names = "--job")
   String job;
 
-  @Option(names = "--name", required = true, paramLabel = "NAME",
-      description = "Name of the holder (a DNS label; also the CN). By convention a server is named after its job.")
+  @Option(names = "--name", required = true)
   String name;
 
-  @Option(names = "--dns", arity = "1..*", paramLabel = "NAME",
-      description = "DNS names within the role's zone (default for a server: JOB.server.DOMAIN; for a party: "
-          + "JOB.NAME.party.DOMAIN; ingress and controller certificates carry none).")
+  @Option(names = "--dns", arity = "1..*")
   List<String> dns = new ArrayList<>();
 
   Identity identity() {

@@ -20,19 +20,16 @@ import picocli.CommandLine.Spec;
 final class InitCaCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for ca.crt and ca.key.")
+  @Option(names = "--out", required = true)
   Path out;
 
-  @Option(names = "--name", paramLabel = "NAME", defaultValue = "Flotilla CA",
-      description = "Common name of the CA (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--name")
   String name;
 
-  @Option(names = "--days", paramLabel = "N", defaultValue = "1825",
-      description = "Lifetime in days (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--days")
   int days;
 
-  @Option(names = "--key-type", paramLabel = "TYPE", defaultValue = "ec", converter = Options.KeyTypeConverter.class,
-      description = "ec (ECDSA P-256), rsa2048 or rsa3072 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--key-type")
   KeyType keyType;
 
   @Override

@@ -24,16 +24,15 @@ import picocli.CommandLine.Spec;
 final class IssueCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--ca", required = true, paramLabel = "CA",
-      description = "The CA: its directory from 'certs init-ca' (ca.crt, ca.key), or its ca.crt with ca.key beside it.")
+  @Option(names = "--ca", required = true)
   Path caDir;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for tls.crt, tls.key, ca.crt.")
+  @Option(names = "--out", required = true)
   Path out;
 
   @Mixin IdentityOptions identity;
 
-  @Option(names = "--days", paramLabel = "N", defaultValue = "90", description = "Lifetime in days (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--days")
   int days;
 
   @Override

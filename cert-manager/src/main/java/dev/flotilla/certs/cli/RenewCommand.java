@@ -21,14 +21,13 @@ import picocli.CommandLine.Spec;
 final class RenewCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--ca", required = true, paramLabel = "CA",
-      description = "The CA: its directory from 'certs init-ca' (ca.crt, ca.key), or its ca.crt with ca.key beside it.")
+  @Option(names = "--ca", required = true)
   Path caDir;
 
-  @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory with tls.crt, tls.key, ca.crt.")
+  @Option(names = "--dir", required = true)
   Path dir;
 
-  @Option(names = "--force", description = "Renew even when not due.")
+  @Option(names = "--force")
   boolean force;
 
   @Override

@@ -26,27 +26,22 @@ import picocli.CommandLine.Spec;
 final class SignCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--ca", required = true, paramLabel = "CA",
-      description = "The CA: its directory from 'certs init-ca' (ca.crt, ca.key), or its ca.crt with ca.key beside it.")
+  @Option(names = "--ca", required = true)
   Path caDir;
 
-  @Option(names = "--csr", required = true, paramLabel = "FILE", description = "The PEM certificate signing request.")
+  @Option(names = "--csr", required = true)
   Path csrFile;
 
-  @Option(names = "--out", paramLabel = "DIR",
-      description = "Directory for tls.crt and ca.crt (default: the CSR's directory, so that key, CSR and certificate "
-          + "of one identity live together).")
+  @Option(names = "--out")
   Path out;
 
-  @Option(names = "--role", required = true, paramLabel = "ROLE", converter = Options.RoleConverter.class,
-      description = "The role the CSR's identity must have: server, party, ingress or controller.")
+  @Option(names = "--role", required = true)
   Role role;
 
-  @Option(names = "--domain", required = true, paramLabel = "DOMAIN",
-      description = "The federation's trust domain: the identity and every DNS name must belong to it.")
+  @Option(names = "--domain", required = true)
   String domain;
 
-  @Option(names = "--job", paramLabel = "JOB", description = "Sign only identities of this job.")
+  @Option(names = "--job")
   String job;
 
   @Override

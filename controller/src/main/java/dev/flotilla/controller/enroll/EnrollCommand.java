@@ -9,7 +9,6 @@ import dev.flotilla.certs.enroll.RevokedSerials;
 import dev.flotilla.cli.Cli;
 import dev.flotilla.controller.operator.CertificateAuthorities;
 import dev.flotilla.controller.operator.ObservedState;
-import dev.flotilla.cli.DurationConverter;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -43,16 +42,13 @@ public final class EnrollCommand implements Runnable {
 
   /** Where the coordinator's state is: its API server and the controller's namespace. */
   static final class Cluster {
-    @Option(names = "--kubeconfig", paramLabel = "FILE",
-        description = "kubeconfig of the coordinator's cluster (default: in-cluster, then $KUBECONFIG or ~/.kube/config)")
+    @Option(names = "--kubeconfig")
     Path kubeconfig;
 
-    @Option(names = "--controller-namespace", paramLabel = "NS", required = true,
-        description = "the controller's namespace, where the CAs and the token Secrets live")
+    @Option(names = "--controller-namespace", required = true)
     String controllerNamespace;
 
-    @Option(names = "--federation", paramLabel = "NS/DOMAIN", required = true,
-        description = "the federation: the job namespace whose CA signs (the aggregators' namespace) and the trust domain")
+    @Option(names = "--federation", required = true)
     String federation;
 
     KubernetesClient client() {
@@ -95,19 +91,16 @@ public final class EnrollCommand implements Runnable {
     @Spec CommandSpec spec;
     @Mixin Cluster cluster;
 
-    @Option(names = "--job", required = true, paramLabel = "JOB", description = "the job the organisation's party joins")
+    @Option(names = "--job", required = true)
     String job;
 
-    @Option(names = "--organisation", required = true, paramLabel = "ORG",
-        description = "the organisation's name (a DNS label): its certificate is spiffe://DOMAIN/job/JOB/party/ORG")
+    @Option(names = "--organisation", required = true)
     String organisation;
 
-    @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "24h", converter = DurationConverter.Positive.class,
-        description = "how long the token may be used (default: ${DEFAULT-VALUE}; at most 7d)")
+    @Option(names = "--ttl")
     Duration ttl;
 
-    @Option(names = "--uses", paramLabel = "N", defaultValue = "1",
-        description = "how many enrollments it allows (default: ${DEFAULT-VALUE})")
+    @Option(names = "--uses")
     int uses;
 
     @Override
@@ -141,7 +134,7 @@ public final class EnrollCommand implements Runnable {
     @Spec CommandSpec spec;
     @Mixin Cluster cluster;
 
-    @Option(names = "--organisation", required = true, paramLabel = "ORG", description = "the organisation to revoke")
+    @Option(names = "--organisation", required = true)
     String organisation;
 
     @Override

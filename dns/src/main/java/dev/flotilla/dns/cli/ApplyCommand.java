@@ -26,22 +26,16 @@ final class ApplyCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--kubeconfig",
-      paramLabel = "FILE",
-      description = "Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account).")
+  @Option(names = "--kubeconfig")
   String kubeconfig;
 
-  @Option(names = "--namespace", paramLabel = "NS", defaultValue = CoreDnsConfigMapRef.DEFAULT_NAMESPACE,
-      description = "Namespace of the ConfigMap (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--namespace")
   String namespace;
 
-  @Option(names = "--configmap", paramLabel = "NAME", defaultValue = CoreDnsConfigMapRef.DEFAULT_NAME,
-      description = "Name of the ConfigMap (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--configmap")
   String configMap;
 
-  @Option(names = "--key", paramLabel = "KEY", defaultValue = CoreDnsConfigMapRef.DEFAULT_KEY,
-      description = "Data key holding the Corefile (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--key")
   String key;
 
   @Mixin RecordOptions records;

@@ -6,7 +6,6 @@ import dev.flotilla.common.logging.LogSettings;
 import dev.flotilla.dns.CoreDnsUpdateException;
 import dev.flotilla.dns.CorefileEditException;
 import dev.flotilla.dns.CorefileParseException;
-import dev.flotilla.dns.DnsRecord;
 import dev.flotilla.dns.InvalidRecordException;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
@@ -14,8 +13,6 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import org.slf4j.event.Level;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine;
 
 /** {@code flotilla dns}: CoreDNS template records for the cluster and /etc/hosts blocks for bare metal. */
@@ -48,7 +45,7 @@ public final class DnsCommand implements Runnable {
 
   /** The command line with the project's look and exit codes. */
   public static CommandLine commandLine() {
-    CommandLine cli = Cli.commandLine(new DnsCommand());
+    CommandLine cli = Cli.commandLine(new DnsCommand(), DnsOptions.SETS, t -> null);
     // the table's codes, and messages that name the I/O failure under a cluster error
     cli.setExecutionExceptionHandler((e, c, parseResult) -> {
       c.getErr().println(qualifiedName(c) + ": " + message(e));
@@ -124,29 +121,5 @@ public final class DnsCommand implements Runnable {
       case 0, -1 -> ExitCode.UNREACHABLE;
       default -> ExitCode.INTERNAL;
     };
-  }
-
-  /** {@code HOST=IP} on the command line. */
-  static final class RecordConverter implements ITypeConverter<DnsRecord> {
-    @Override
-    public DnsRecord convert(String value) {
-      try {
-        return DnsRecord.parse(value);
-      } catch (InvalidRecordException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
-    }
-  }
-
-  /** A host name (exact or wildcard) on the command line. */
-  static final class HostConverter implements ITypeConverter<String> {
-    @Override
-    public String convert(String value) {
-      try {
-        return DnsRecord.normaliseHost(value);
-      } catch (InvalidRecordException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
-    }
   }
 }

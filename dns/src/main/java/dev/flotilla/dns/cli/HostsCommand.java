@@ -21,27 +21,13 @@ final class HostsCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--record",
-      paramLabel = "HOST=IP",
-      required = true,
-      converter = DnsCommand.RecordConverter.class,
-      description = "A record, e.g. 'server.example.org=10.0.0.1' or '*.server.example.org=10.0.0.1'. Repeatable.")
+  @Option(names = "--record", required = true)
   List<DnsRecord> records = new ArrayList<>();
 
-  @Option(
-      names = "--name",
-      paramLabel = "HOST",
-      converter = DnsCommand.HostConverter.class,
-      description = "A concrete host name to list for the wildcard records that cover it, e.g. "
-          + "job1.server.example.org. Repeatable.")
+  @Option(names = "--name")
   List<String> names = new ArrayList<>();
 
-  @Option(
-      names = "--hosts-file",
-      paramLabel = "FILE",
-      description = "Print this hosts file with its flotilla-dns block replaced (or appended) instead of "
-          + "the block alone. The file itself is not written.")
+  @Option(names = "--hosts-file")
   String hostsFile;
 
   @Override

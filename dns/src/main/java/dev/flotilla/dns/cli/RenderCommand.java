@@ -26,7 +26,7 @@ final class RenderCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--corefile", paramLabel = "FILE", required = true, description = "The Corefile to edit ('-' for stdin).")
+  @Option(names = "--corefile", required = true)
   String corefile;
 
   @Mixin RecordOptions records;
