@@ -18,8 +18,8 @@ public final class FlagDocs {
         .append("     (cli/README.md, \"How to add an option\") and run\n")
         .append("     mvn -B -o -q -pl bench -am test -Dtest=FlagDocsTest -Dsurefire.failIfNoSpecifiedTests=false -Dflotilla.regenerate=true -->\n\n")
         .append("Every flag of the commands below, with its default, as `--help` prints it. Durations take `500ms`, ")
-        .append("`30s`, `10m`, `1h30m`, `2d`, ISO-8601 (`PT10M`) or seconds (`300`). Every command also takes `--help`, ")
-        .append("`--version` and `--log-format human|json`; exit codes: see the top-level README.\n\n");
+        .append("`30s`, `10m`, `1h30m`, `2d`, ISO-8601 (`PT10M`) or seconds (`300`). Every command also takes `--help` ")
+        .append("and `--version`; exit codes: see the top-level README.\n\n");
     for (OptionSet set : sets) {
       out.append("- [").append(set.command()).append("](#").append(anchor(set.command())).append(")\n");
     }

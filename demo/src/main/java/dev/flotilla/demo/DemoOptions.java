@@ -1,5 +1,6 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.cli.ConfigOption;
 import dev.flotilla.cli.OptionSet;
 import dev.flotilla.protocol.model.ModelSpecs;
@@ -87,7 +88,8 @@ public final class DemoOptions {
       TRAINER_COMMAND, FederationOptions.STRATEGY, UPDATE_ENCODING, FederationOptions.REPORT, EXPORT, DATA, TEST_DATA, MAX_SAMPLES, EVAL_SAMPLES,
       PARTY_OPTION, PARTITION, ALPHA, FederationOptions.SEED, FederationOptions.LOCAL_EPOCHS, FederationOptions.BATCH_SIZE, FederationOptions.LR, FederationOptions.MOMENTUM,
       FederationOptions.WEIGHT_DECAY, FederationOptions.FRACTION, ROUND_TIMEOUT, TIMEOUT, DIR, VIA_INGRESS,
-      KEEP_DIR);
+      KEEP_DIR)
+      .with(LogOptions.FORMAT);
 
   /** The split without --partition: Dirichlet with --alpha. */
   static String defaultPartition(Object alpha) {

@@ -1,5 +1,6 @@
 package dev.flotilla.simulator;
 
+import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.cli.ConfigOption;
 import dev.flotilla.cli.OptionSet;
 import dev.flotilla.protocol.options.FederationOptions;
@@ -29,5 +30,6 @@ public final class SimulateOptions {
       .description("How long a round waits for its parties: 90s, 5m, PT5M, or seconds.");
 
   public static final OptionSet SET = OptionSet.of("flotilla simulate", FederationOptions.ALL)
-      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT);
+      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT)
+      .with(LogOptions.FORMAT);
 }

@@ -52,8 +52,8 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 class FlagDocsTest {
   private static final Path DOCS = Path.of("..").toAbsolutePath().normalize().resolve("docs/flags.md");
-  /** Flags every command has that are not a role's configuration (picocli's and the log mixin's). */
-  private static final Set<String> COMMON = Set.of("--help", "--version", "--log-format");
+  /** Flags every command has (picocli's). */
+  private static final Set<String> COMMON = Set.of("--help", "--version");
 
   record Role(OptionSet options, Supplier<CommandLine> command) {}
 

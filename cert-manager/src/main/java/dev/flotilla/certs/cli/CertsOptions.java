@@ -71,7 +71,8 @@ public final class CertsOptions {
       DOMAIN.withDescription("The federation's trust domain."), ENDPOINT,
       ConfigOption.path("--renew").paramLabel("DIR")
           .description("Renew the certificate in DIR (tls.crt, tls.key, ca.crt) with a fresh key when due (two thirds "
-              + "of its lifetime), or always with --force."),
+              + "of its lifetime), or always with --force. Exclusive with --token-file, --job, --name and --out, which "
+              + "a first enrollment needs all of."),
       ConfigOption.path("--token-file")
           .description("File holding the join token <id>.<secret>:sha256:<hex> (a file, so the secret is not in ps)."),
       JOB.withDescription("The job the token admits this party to."),

@@ -1,27 +1,23 @@
 package dev.flotilla.common.logging;
 
-import picocli.CommandLine.ITypeConverter;
+import dev.flotilla.cli.ConfigOption;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
-/** The {@code --log-format} flag, one definition for every command ({@code @Mixin LogOptions logOptions;}). */
+/**
+ * The {@code --log-format} flag, one definition for every command ({@code @Mixin LogOptions logOptions;}, and
+ * {@link #FORMAT} in the command's option set, which gives it its words and parser).
+ */
 public final class LogOptions {
 
-  @Option(names = "--log-format", paramLabel = "FORMAT", converter = FormatConverter.class,
-      description = "Log lines as 'human' (default) or 'json' (one object a line); also the environment variable "
-          + LogSettings.FORMAT_ENV + ". Every line names the job, role, party and round.")
+  /** No default value: picocli sets the format only when the flag is given, so the variable still counts. */
+  public static final ConfigOption<LogFormat> FORMAT =
+      ConfigOption.of("--log-format", "FORMAT", LogFormat::parse, LogFormat::flagValue)
+          .defaultText("human, or the environment variable " + LogSettings.FORMAT_ENV)
+          .description("Log lines as 'human' or 'json' (one object a line). Every line names the job, role, party and "
+              + "round.");
+
+  @Option(names = "--log-format")
   void setFormat(LogFormat format) {
     LogSettings.setFormat(format);
-  }
-
-  static final class FormatConverter implements ITypeConverter<LogFormat> {
-    @Override
-    public LogFormat convert(String value) {
-      try {
-        return LogFormat.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
-    }
   }
 }

@@ -1,5 +1,7 @@
 package dev.flotilla.common.logging;
 
+import dev.flotilla.cli.Cli;
+import dev.flotilla.cli.OptionSet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -142,14 +144,19 @@ class LoggingTest {
     }
   }
 
+  /** The tool bound to the flag's one definition, as every command binds it (its option set). */
+  private static CommandLine tool() {
+    return Cli.commandLine(new Tool(), OptionSet.of("tool", LogOptions.FORMAT), t -> null);
+  }
+
   @Test
   @DisplayName("--log-format json switches the format; any other value is a usage error naming the choices")
   void flag() {
     LogSettings.setFormat(LogFormat.HUMAN);
-    assertThat(new CommandLine(new Tool()).execute("--log-format", "JSON")).isZero();
+    assertThat(tool().execute("--log-format", "JSON")).isZero();
     assertThat(lines()).singleElement().asString().startsWith("{\"time\":").endsWith("\"message\":\"ran\"}");
     java.io.StringWriter err = new java.io.StringWriter();
-    CommandLine cli = new CommandLine(new Tool());
+    CommandLine cli = tool();
     cli.setErr(new java.io.PrintWriter(err));
     assertThat(cli.execute("--log-format", "xml")).isEqualTo(2);
     assertThat(err.toString()).contains("log format 'xml' is not one of: human, json");

@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.options;
 
+import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.cli.ConfigOption;
 import dev.flotilla.cli.OptionSet;
 import java.nio.file.Path;
@@ -175,5 +176,6 @@ public final class PartyOptions {
   public static final OptionSet SET = OptionSet.of("flotilla party", SERVER, SERVER_NAME, BULK_UPLOAD, BULK_SERVER, SERVER_IDENTITY, CA, CERT,
       KEY).with(DATA_OPTIONS).with(TEST_FRACTION, MAX_SAMPLES, EVAL_SAMPLES, PARTITION, PARTITION_INDEX,
       PARTITION_COUNT, SEED, MODEL, LOCAL_EPOCHS, BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, TORCHSCRIPT, TRAINER_COMMAND,
-      TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR);
+      TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR)
+      .with(LogOptions.FORMAT);
 }

@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.options;
 
+import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.cli.ConfigOption;
 import dev.flotilla.cli.OptionSet;
 import dev.flotilla.protocol.tensor.WireEncoding;
@@ -275,5 +276,6 @@ public final class ServerOptions {
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
       MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
       DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, FRACTION, TERMINATION_MESSAGE,
-      STATUS_FILE);
+      STATUS_FILE)
+      .with(LogOptions.FORMAT);
 }
