@@ -267,6 +267,20 @@ class CertsCommandTest {
     }
 
     @Test
+    @DisplayName("enroll takes --renew or all four flags of a first enrollment: anything else is a usage error before any request")
+    void enrollModes() {
+      CliRun both = certs("enroll", "--domain", "example.org", "--renew", s(out), "--job", "a", "--out", s(out));
+      assertThat(both.exitCode()).isEqualTo(2);
+      assertThat(both.err()).isEqualTo("flotilla certs enroll: --renew and --job, --out are mutually exclusive "
+          + "(renewal needs no token) (see 'flotilla certs enroll --help')\n");
+      CliRun partial = certs("enroll", "--domain", "example.org", "--job", "a", "--name", "alice");
+      assertThat(partial.exitCode()).isEqualTo(2);
+      assertThat(partial.err()).isEqualTo("flotilla certs enroll: Missing required option(s): --token-file, --out "
+          + "(or --renew DIR) (see 'flotilla certs enroll --help')\n");
+      assertThat(out).doesNotExist();
+    }
+
+    @Test
     @DisplayName("init-ca refuses to overwrite an existing CA key")
     void noOverwrite() throws Exception {
       String before = Files.readString(caDir.resolve("ca.key"));
