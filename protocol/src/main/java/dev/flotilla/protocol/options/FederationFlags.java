@@ -70,7 +70,6 @@ public final class FederationFlags {
   /** Refuses values no run could use, naming the option (exit 2). */
   public void validate() {
     CommandLine line = spec.commandLine();
-    require(line, parties >= 1, "--parties must be at least 1, not " + parties);
     require(line, rounds >= 1, "--rounds must be at least 1, not " + rounds);
     require(line, model == null || !model.isBlank(), "--model must not be empty");
     require(line, FederationOptions.STRATEGIES.contains(strategy),
