@@ -60,6 +60,14 @@ public record Identity(String trustDomain, Role role, String job, String name) {
     return role.jobBound() ? job + ".server." + trustDomain : null;
   }
 
+  /**
+   * The host of a party by the iflearner convention, {@code <job>.<party>.party.<trust-domain>}: the name its
+   * peer endpoint answers to (and an SNI-routing proxy routes on); null for any other role.
+   */
+  public String partyHost() {
+    return role == Role.PARTY ? job + "." + name + ".party." + trustDomain : null;
+  }
+
   /** True when both identities belong to the same job of the same trust domain. */
   public boolean sameJobAs(Identity other) {
     return role.jobBound() && other.role.jobBound() && trustDomain.equals(other.trustDomain) && job.equals(other.job);

@@ -12,7 +12,9 @@ import dev.flotilla.party.data.BadDataException;
 import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.DataOptions;
 import dev.flotilla.party.data.Partitioner;
+import dev.flotilla.party.peer.PeerChannels;
 import dev.flotilla.protocol.options.PartyOptions;
+import dev.flotilla.protocol.peer.PeerAddresses;
 import dev.flotilla.protocol.model.ModelSpecs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,11 +137,23 @@ public final class PartyCommand implements Callable<Integer> {
   @Option(names = "--work-dir")
   Path workDir;
 
+  @Option(names = "--peer-port")
+  int peerPort;
+
+  @Option(names = "--peer-address")
+  String peerAddress;
+
+  @Option(names = "--peer-host")
+  String peerHost;
+
   @Override
   public Integer call() throws Exception {
     validate();
     Injector injector = Guice.createInjector(new PartyModule(this));
     PartyRunner runner = injector.getInstance(PartyRunner.class);
+    if (peerPort != 0) {
+      runner.usePeerChannel(PeerChannels.start(peerPort, peerAddress, peerHost, cert, key, caCertificate()));
+    }
     Thread main = Thread.currentThread();
     Thread hook = new Thread(() -> {
       runner.stop();
@@ -177,6 +191,7 @@ public final class PartyCommand implements Callable<Integer> {
     if (bulkServer != null) {
       requireHostAndPort("--bulk-server", bulkServer);
     }
+    validatePeerFlags();
     Cli.requireFile("--ca", caCertificate());
     Cli.requireFile("--cert", cert);
     Cli.requireFile("--key", key);
@@ -229,6 +244,32 @@ public final class PartyCommand implements Callable<Integer> {
     }
     if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
       throw new ParameterException(spec.commandLine(), "--weight-decay must be >= 0, got " + weightDecay);
+    }
+  }
+
+  /** --peer-*: a port in range, and the address and name bounded as the aggregator and the peers check them. */
+  void validatePeerFlags() {
+    if (peerPort < 0 || peerPort > 65535) {
+      throw new ParameterException(spec.commandLine(), "--peer-port must be in 0..65535 (0: no peer endpoint), got "
+          + peerPort);
+    }
+    if (peerPort == 0 && (peerAddress != null || peerHost != null)) {
+      throw new ParameterException(spec.commandLine(), "--peer-address and --peer-host describe the peer endpoint; "
+          + "give --peer-port too");
+    }
+    try {
+      if (peerAddress != null) {
+        PeerAddresses.checkAddress(peerAddress);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--peer-address: " + e.getMessage());
+    }
+    try {
+      if (peerHost != null) {
+        peerHost = PeerAddresses.checkServerName(peerHost);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--peer-host: " + e.getMessage());
     }
   }
 

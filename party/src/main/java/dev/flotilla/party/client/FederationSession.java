@@ -70,6 +70,7 @@ public final class FederationSession implements AutoCloseable {
   private final FederationGrpc.FederationBlockingStub blockingStub;
   private final BlockingQueue<Incoming> incoming = new LinkedBlockingQueue<>();
   private final AtomicReference<ClientCallStreamObserver<RoundsRequest>> roundsCall = new AtomicReference<>();
+  private java.util.function.Consumer<JoinRequest.Builder> peerAnnouncement;
 
   public FederationSession(ManagedChannel channel, Deadlines deadlines) {
     this(channel, deadlines, null);
@@ -84,8 +85,16 @@ public final class FederationSession implements AutoCloseable {
     this.blockingStub = FederationGrpc.newBlockingStub(channel);
   }
 
+  /** Adds what the party announces about its peer endpoint to every Join of this session. */
+  public void announcePeer(java.util.function.Consumer<JoinRequest.Builder> announcement) {
+    this.peerAnnouncement = announcement;
+  }
+
   public JoinResponse join(long numSamples) {
     JoinRequest.Builder request = JoinRequest.newBuilder().setNumSamples(numSamples).addAllCapabilities(WireEncoding.NAMES);
+    if (peerAnnouncement != null) {
+      peerAnnouncement.accept(request);
+    }
     if (bulk != null) {
       request.addCapabilities(dev.flotilla.protocol.bulk.BulkWire.CAPABILITY);
     }

@@ -56,6 +56,8 @@ public final class PartyRunner {
   private final PartyIdentity identity;
   private final Clock clock;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** The peer channel, when the party serves a peer endpoint (--peer-port), else null. */
+  private dev.flotilla.party.peer.PeerChannel peers;
   private final AtomicReference<FederationSession> current = new AtomicReference<>();
 
   private String jobId = "?";
@@ -87,6 +89,11 @@ public final class PartyRunner {
     this.partyName = identity.name();
   }
 
+  /** Serves and uses the party-to-party channel: announced at every Join, rosters taken from every TrainRequest. */
+  public void usePeerChannel(dev.flotilla.party.peer.PeerChannel peers) {
+    this.peers = peers;
+  }
+
   /**
    * Runs until the job finishes.
    *
@@ -109,6 +116,9 @@ public final class PartyRunner {
         boolean joined = false;
         try (FederationSession session = new FederationSession(channels.open(), settings.deadlines(), channels.bulkUploads())) {
           current.set(session);
+          if (peers != null) {
+            session.announcePeer(peers::announce);
+          }
           JoinResponse join = session.join(trainingSamples());
           joined = true;
           backoff.reset();
@@ -166,6 +176,9 @@ public final class PartyRunner {
       throw new InterruptedException("party stopped");
     } finally {
       trainer.close();
+      if (peers != null) {
+        peers.close();
+      }
     }
   }
 
@@ -284,6 +297,9 @@ public final class PartyRunner {
   private void train(FederationSession session, TrainRequest request) throws TensorStreamException, InterruptedException {
     int round = request.getRound();
     LogContext.round(round);
+    if (peers != null) {
+      peers.onRound(request);
+    }
     if (session.peekIncoming() instanceof FederationSession.Incoming.Event next && next.event().hasTrain()) {
       log.info("{} round {}: skipped, the server has already asked for round {}", prefix(), round,
           next.event().getTrain().getRound());

@@ -44,6 +44,24 @@ public final class PartyOptions {
   public static final ConfigOption<Path> KEY = ConfigOption.path("--key")
       .description("PEM file of this party's private key (tls.key). Required.");
 
+  // the party-to-party channel
+
+  public static final ConfigOption<Integer> PEER_PORT = ConfigOption.integer("--peer-port").paramLabel("PORT")
+      .defaultValue(0)
+      .description("Serve the peer endpoint (party-to-party channel) on this port, over mutual TLS with this party's "
+          + "certificate, to the other parties of its job only; announced to the aggregator at Join, which lists it in "
+          + "the rosters of the rounds. 0: no peer endpoint.");
+
+  public static final ConfigOption<String> PEER_ADDRESS = ConfigOption.string("--peer-address").paramLabel("HOST:PORT")
+      .defaultText("--peer-host and --peer-port")
+      .description("Where the other parties reach this party's peer endpoint (what it announces), e.g. a proxy "
+          + "routing by SNI (ingress.example.org:443) or this host's address on bare metal.");
+
+  public static final ConfigOption<String> PEER_HOST = ConfigOption.string("--peer-host").paramLabel("NAME")
+      .defaultText("<job>.<party>.party.<domain> from this party's certificate")
+      .description("The TLS server name the peer endpoint answers to (peers send it as SNI and check it against this "
+          + "party's certificate, which must carry it as a DNS name).");
+
   // the data, shared with flotilla evaluate
 
   public static final ConfigOption<Path> DATA = ConfigOption.path("--data").paramLabel("PATH")
@@ -176,6 +194,6 @@ public final class PartyOptions {
   public static final OptionSet SET = OptionSet.of("flotilla party", SERVER, SERVER_NAME, BULK_UPLOAD, BULK_SERVER, SERVER_IDENTITY, CA, CERT,
       KEY).with(DATA_OPTIONS).with(TEST_FRACTION, MAX_SAMPLES, EVAL_SAMPLES, PARTITION, PARTITION_INDEX,
       PARTITION_COUNT, SEED, MODEL, LOCAL_EPOCHS, BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, TORCHSCRIPT, TRAINER_COMMAND,
-      TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR)
+      TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR, PEER_PORT, PEER_ADDRESS, PEER_HOST)
       .with(LogOptions.FORMAT);
 }

@@ -73,7 +73,7 @@ public final class ExpectedPeer {
   }
 
   private String refusal(String presented) {
-    return "the peer presented " + presented + "; expected the " + (role == Role.SERVER ? "aggregator" : "a party")
+    return "the peer presented " + presented + "; expected " + (role == Role.SERVER ? "the aggregator" : "a party")
         + " of job " + self.job() + " in " + self.trustDomain() + " (spiffe://" + self.trustDomain() + "/job/"
         + self.job() + "/" + role.pathSegment() + "/" + (name == null ? "..." : name) + ")";
   }

@@ -1,0 +1,99 @@
+package dev.flotilla.party.peer;
+
+import dev.flotilla.certs.Identity;
+import dev.flotilla.protocol.tls.MutualTlsServers;
+import dev.flotilla.protocol.tls.PartyPeerInterceptor;
+import dev.flotilla.protocol.tls.TlsFiles;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A party's peer endpoint: the {@code Peer} service over mutual TLS with the party's own certificate
+ * (clientAuth and serverAuth, DNS name its party host), admitting only the other parties of its job
+ * ({@link PartyPeerInterceptor}). Small by design: a message is at most a payload and its framing,
+ * few calls run at once, on a bounded pool.
+ */
+public final class PeerEndpoint implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PeerEndpoint.class);
+  static final int MAX_MESSAGE_BYTES = PeerInbox.MAX_PAYLOAD_BYTES + 1024;
+  static final int MAX_CALLS_PER_CONNECTION = 16;
+
+  private final Identity self;
+  private final PeerInbox inbox;
+  private final Server server;
+  private final ExecutorService executor;
+
+  private PeerEndpoint(Identity self, PeerInbox inbox, Server server, ExecutorService executor) {
+    this.self = self;
+    this.inbox = inbox;
+    this.server = server;
+    this.executor = executor;
+  }
+
+  /**
+   * Listens on {@code address} with the party's {@code files}; {@code self} is the identity of their certificate.
+   *
+   * @throws IOException when the port cannot be bound
+   */
+  public static PeerEndpoint start(InetSocketAddress address, TlsFiles files, Identity self) throws IOException {
+    ExecutorService executor = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(256),
+        r -> {
+          Thread t = new Thread(r, "peer-endpoint");
+          t.setDaemon(true);
+          return t;
+        }, new ThreadPoolExecutor.AbortPolicy());
+    PeerInbox inbox = new PeerInbox();
+    Server server;
+    try {
+      server = MutualTlsServers.forAddress(address, files)
+          .executor(executor)
+          .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+          .maxInboundMetadataSize(8 * 1024)
+          .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+          .addService(ServerInterceptors.intercept(new PeerService(self, inbox), PartyPeerInterceptor.peersOf(self)))
+          .build()
+          .start();
+    } catch (IOException | RuntimeException e) {
+      executor.shutdownNow();
+      throw e;
+    }
+    log.info("job {}: party {} serves its peer endpoint on port {} ({})", self.job(), self.name(), server.getPort(),
+        self.partyHost());
+    return new PeerEndpoint(self, inbox, server, executor);
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public Identity identity() {
+    return self;
+  }
+
+  /** What the other parties left for this one. */
+  public PeerInbox inbox() {
+    return inbox;
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    executor.shutdownNow();
+  }
+}
