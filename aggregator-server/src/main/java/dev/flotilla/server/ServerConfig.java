@@ -44,7 +44,8 @@ public record ServerConfig(
     WireEncoding updateEncoding,
     int inlineModelBytes,
     PrivacyBudget privacy,
-    double fraction) {
+    double fraction,
+    boolean checkPeers) {
 
   // the defaults are ServerOptions'; these names stay for the code that reads them
   public static final int DEFAULT_MAX_MESSAGE_BYTES = ServerOptions.MAX_MESSAGE_KIB.defaultValue() << 10;
@@ -172,6 +173,7 @@ public record ServerConfig(
     private int inlineModelBytes = DEFAULT_INLINE_MODEL_BYTES;
     private PrivacyBudget privacy;
     private double fraction = 1.0;
+    private boolean checkPeers;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -206,6 +208,7 @@ public record ServerConfig(
     public Builder inlineModelBytes(int v) { inlineModelBytes = v; return this; }
     public Builder privacy(PrivacyBudget v) { privacy = v; return this; }
     public Builder fraction(double v) { fraction = v; return this; }
+    public Builder checkPeers(boolean v) { checkPeers = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -214,7 +217,7 @@ public record ServerConfig(
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
           maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads,
-          updateEncoding, inlineModelBytes, privacy, fraction);
+          updateEncoding, inlineModelBytes, privacy, fraction, checkPeers);
     }
   }
 }

@@ -201,6 +201,9 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--fraction")
   double fraction;
 
+  @Option(names = "--check-peers", negatable = true, fallbackValue = "true")
+  boolean checkPeers;
+
   @Option(names = "--termination-message")
   Path terminationMessage;
 
@@ -279,7 +282,7 @@ public final class ServerMain implements Callable<Integer> {
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
         maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding,
-        inlineModelBytes, privacy, fraction);
+        inlineModelBytes, privacy, fraction, checkPeers);
   }
 
   /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */

@@ -92,6 +92,13 @@ public final class FakeParty {
     return e.getTrain();
   }
 
+  /** Joins with a request of the test's making (e.g. announcing a peer endpoint) and opens the Rounds stream. */
+  public JoinResponse connect(JoinRequest request) {
+    JoinResponse r = blocking.withDeadlineAfter(10, TimeUnit.SECONDS).join(request);
+    openRounds();
+    return r;
+  }
+
   public JoinResponse connect(long samples, String... capabilities) {
     JoinResponse r = join(samples, capabilities);
     openRounds();

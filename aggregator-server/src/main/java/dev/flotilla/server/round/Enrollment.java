@@ -32,6 +32,7 @@ final class Enrollment {
     tidy();
     job.parties.requireAllowed(name);
     rules.checkJoin(name, request.getNumSamples());
+    PeerDirectory.Published peerEndpoint = PeerDirectory.announced(request);
     Party party = job.parties.get(name);
     if (party == null) {
       requireRoomFor(name);
@@ -47,6 +48,7 @@ final class Enrollment {
       log.info("job {}: party {} rejoined (index {}, {} samples)", job.jobId, name, party.index,
           request.getNumSamples());
     }
+    job.peers.put(name, peerEndpoint);
     party.bulkUpload = request.getCapabilitiesList().contains(dev.flotilla.protocol.bulk.BulkWire.CAPABILITY);
     job.changed.signalAll();
     return JoinResponse.newBuilder()
@@ -107,6 +109,7 @@ final class Enrollment {
     List<Party> released = job.parties.releaseExpired(p -> job.finished || (open != null && open.isUploading(p.name)));
     for (Party p : released) {
       job.awaitingFinalEvaluation.remove(p.name);
+      job.peers.forget(p.name);
       job.excludedUntilRoundCompletes.remove(p.name);
       PartyLink link = p.unlink(job.clock.instant());
       if (link != null) {
@@ -148,7 +151,7 @@ final class Enrollment {
       // (in a DP round only a sampled party, back from a broken connection: a second draw would raise its chance)
       // a late joiner or a party back from a broken connection takes part in the open round
       open.addParticipant(name);
-      job.train(party, open.round, job.trainRequest(open.round));
+      job.train(party, open.round, job.peers.withRoster(job.trainRequest(open.round), open.participants()));
     }
     job.changed.signalAll();
   }

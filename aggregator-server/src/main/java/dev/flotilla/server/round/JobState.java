@@ -63,6 +63,8 @@ final class JobState {
   final Set<String> excludedUntilRoundCompletes = new LinkedHashSet<>();
   /** The attempt collecting updates, or null between attempts. */
   RoundCollection current;
+  /** Where the parties' peer endpoints are, for the rounds' rosters. */
+  final PeerDirectory peers;
   /** Tickets for the bulk-upload port, offered to the parties that can use it. */
   final UploadTickets tickets;
   /** The exported final model once written, else null. */
@@ -75,6 +77,7 @@ final class JobState {
     this.config = config;
     this.jobId = config.jobId();
     this.tickets = new UploadTickets(config.jobId());
+    this.peers = new PeerDirectory(config.checkPeers());
     this.source = source;
     this.specs = source.layout();
     this.strategy = strategy;

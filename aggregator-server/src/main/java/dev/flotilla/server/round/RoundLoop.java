@@ -211,11 +211,11 @@ final class RoundLoop {
         ? eligible.stream().filter(p -> job.sampling.draw()).map(p -> p.name).collect(java.util.stream.Collectors.toSet())
         : new java.util.HashSet<>(PartySampling.choose(eligible.stream().map(p -> p.name).toList(),
             job.config.fraction(), job.config.minParties(), job.config.seed(), round.number()));
-    for (Party p : eligible) {
-      if (chosen.contains(p.name)) {
-        collection.addParticipant(p.name);
-        job.train(p, round, request);
-      }
+    List<Party> participants = eligible.stream().filter(p -> chosen.contains(p.name)).toList();
+    request = job.peers.withRoster(request, participants.stream().map(p -> p.name).toList());
+    for (Party p : participants) {
+      collection.addParticipant(p.name);
+      job.train(p, round, request);
     }
     log.info("job {}: round {} (attempt {}) started with parties {}, deadline in {}", job.jobId, round.number(),
         round.attempt(), collection.participants(), job.config.roundTimeout());

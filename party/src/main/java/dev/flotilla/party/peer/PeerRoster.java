@@ -2,7 +2,6 @@ package dev.flotilla.party.peer;
 
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.PkiException;
-import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.peer.PeerAddresses;
 import dev.flotilla.protocol.v1.PeerEntry;
 import java.util.ArrayList;
@@ -10,8 +9,9 @@ import java.util.List;
 
 /**
  * The peers of one round as the aggregator listed them, checked before the party dials anyone: at
- * most {@link PeerAddresses#MAX_ROSTER_PEERS} entries, each a party of this party's own job with a
- * bounded {@code HOST:PORT} and server name. This party's own entry is left out.
+ * most {@link PeerAddresses#MAX_ROSTER_PEERS} entries, each naming a party of this party's own job (the
+ * roster carries names; the trust domain and job are this party's) with a bounded {@code HOST:PORT}
+ * and server name. This party's own entry is left out.
  */
 public record PeerRoster(int round, List<Peer> peers, boolean checkReachability) {
 
@@ -32,8 +32,8 @@ public record PeerRoster(int round, List<Peer> peers, boolean checkReachability)
   }
 
   /**
-   * @throws IllegalArgumentException naming the entry and what is wrong with it (a roster too long, an
-   *     entry of another job, a bad address): the whole roster is refused, as its sender cannot be trusted with it
+   * @throws IllegalArgumentException naming the entry and what is wrong with it (a roster too long, a
+   *     name that is no DNS label, a bad address): the whole roster is refused, as its sender cannot be trusted with it
    */
   public static PeerRoster of(int round, dev.flotilla.protocol.v1.PeerRoster roster, Identity self) {
     if (roster.getPeersCount() > PeerAddresses.MAX_ROSTER_PEERS) {
@@ -45,16 +45,9 @@ public record PeerRoster(int round, List<Peer> peers, boolean checkReachability)
       PeerEntry entry = roster.getPeers(i);
       Identity identity;
       try {
-        if (entry.getIdentity().length() > Identity.MAX_URI_LENGTH) {
-          throw new PkiException("identity longer than " + Identity.MAX_URI_LENGTH + " characters");
-        }
-        identity = Identity.parse(entry.getIdentity());
+        identity = Identity.party(self.trustDomain(), self.job(), entry.getName());
       } catch (PkiException e) {
         throw new IllegalArgumentException("roster entry " + i + " of round " + round + ": " + e.getMessage(), e);
-      }
-      if (identity.role() != Role.PARTY || !identity.sameJobAs(self)) {
-        throw new IllegalArgumentException("roster entry " + i + " of round " + round + " names " + identity
-            + ", not a party of job " + self.job() + " in " + self.trustDomain());
       }
       if (identity.equals(self)) {
         continue;

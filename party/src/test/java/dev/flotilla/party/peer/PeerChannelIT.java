@@ -80,7 +80,7 @@ class PeerChannelIT {
 
   private PeerEntry entry(String name, String address) {
     Identity id = pki.partyIdentity(name);
-    return PeerEntry.newBuilder().setIdentity(id.uri()).setAddress(address).setServerName(id.partyHost()).build();
+    return PeerEntry.newBuilder().setName(name).setAddress(address).setServerName(id.partyHost()).build();
   }
 
   private PeerRoster roster(String self, PeerEntry... entries) {

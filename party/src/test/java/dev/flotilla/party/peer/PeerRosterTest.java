@@ -12,12 +12,12 @@ import org.junit.jupiter.api.Test;
 class PeerRosterTest {
   private static final Identity ALICE = Identity.party("example.org", "job1", "alice");
 
-  private static PeerEntry entry(String uri, String address, String name) {
-    return PeerEntry.newBuilder().setIdentity(uri).setAddress(address).setServerName(name).build();
+  private static PeerEntry entry(String party, String address, String name) {
+    return PeerEntry.newBuilder().setName(party).setAddress(address).setServerName(name).build();
   }
 
   private static PeerEntry party(String name) {
-    return entry("spiffe://example.org/job/job1/party/" + name, "10.0.0.1:50002", "job1." + name + ".party.example.org");
+    return entry(name, "10.0.0.1:50002", "job1." + name + ".party.example.org");
   }
 
   @Test
@@ -35,7 +35,7 @@ class PeerRosterTest {
   @DisplayName("a roster of more than 10000 peers is refused whole, before any entry is read")
   void tooManyPeers() {
     var builder = dev.flotilla.protocol.v1.PeerRoster.newBuilder();
-    PeerEntry bad = entry("not an identity", "", "");
+    PeerEntry bad = entry("not a name", "", "");
     for (int i = 0; i <= PeerAddresses.MAX_ROSTER_PEERS; i++) {
       builder.addPeers(bad);
     }
@@ -54,28 +54,31 @@ class PeerRosterTest {
   }
 
   @Test
-  @DisplayName("an entry of another job, a server identity or an unparseable identity refuses the roster, naming the entry")
-  void foreignEntries() {
+  @DisplayName("an entry whose name is no identity name (not a DNS label, too long) refuses the roster, naming the entry")
+  void badNames() {
     assertThatThrownBy(() -> PeerRoster.of(2, dev.flotilla.protocol.v1.PeerRoster.newBuilder().addPeers(party("bob"))
-        .addPeers(entry("spiffe://example.org/job/job2/party/eve", "10.0.0.9:1", "x.org")).build(), ALICE))
-        .hasMessage("roster entry 1 of round 2 names spiffe://example.org/job/job2/party/eve, not a party of job job1 in "
-            + "example.org");
-    assertThatThrownBy(() -> PeerRoster.of(2, dev.flotilla.protocol.v1.PeerRoster.newBuilder()
-        .addPeers(entry("spiffe://example.org/job/job1/server/job1", "10.0.0.9:1", "x.org")).build(), ALICE))
-        .hasMessageContaining("not a party of job job1");
+        .addPeers(entry("Eve/../server", "10.0.0.9:1", "x.org")).build(), ALICE))
+        .hasMessageStartingWith("roster entry 1 of round 2: invalid name 'Eve/../server'");
     assertThatThrownBy(() -> PeerRoster.of(2, dev.flotilla.protocol.v1.PeerRoster.newBuilder()
         .addPeers(entry("x".repeat(5000), "10.0.0.9:1", "x.org")).build(), ALICE))
-        .hasMessage("roster entry 0 of round 2: identity longer than 2048 characters");
+        .hasMessageStartingWith("roster entry 0 of round 2: invalid name 'xxxx");
+  }
+
+  @Test
+  @DisplayName("the peers are parties of this party's own trust domain and job, whatever the aggregator is")
+  void identitiesAreOfOwnJob() {
+    PeerRoster roster = PeerRoster.of(1, dev.flotilla.protocol.v1.PeerRoster.newBuilder().addPeers(party("bob")).build(), ALICE);
+    assertThat(roster.peers().get(0).identity().uri()).isEqualTo("spiffe://example.org/job/job1/party/bob");
   }
 
   @Test
   @DisplayName("an entry whose address or server name is out of bounds refuses the roster, naming the peer")
   void badAddresses() {
     assertThatThrownBy(() -> PeerRoster.of(2, dev.flotilla.protocol.v1.PeerRoster.newBuilder()
-        .addPeers(entry("spiffe://example.org/job/job1/party/bob", "h".repeat(300) + ":1", "x.org")).build(), ALICE))
+        .addPeers(entry("bob", "h".repeat(300) + ":1", "x.org")).build(), ALICE))
         .hasMessage("roster entry 0 of round 2 (bob): the peer address is 302 characters long, more than 261");
     assertThatThrownBy(() -> PeerRoster.of(2, dev.flotilla.protocol.v1.PeerRoster.newBuilder()
-        .addPeers(entry("spiffe://example.org/job/job1/party/bob", "10.0.0.1:1", "no_name")).build(), ALICE))
+        .addPeers(entry("bob", "10.0.0.1:1", "no_name")).build(), ALICE))
         .hasMessageContaining("(bob): the peer's TLS server name 'no_name' is not a DNS name");
   }
 }

@@ -259,6 +259,12 @@ public final class ServerOptions {
       .description("Share of the connected parties asked to train each round, 0 < F <= 1, drawn afresh every round "
           + "from --seed and the round (at least --min-parties); 1 = all.");
 
+  public static final ConfigOption<Boolean> CHECK_PEERS = ConfigOption.onOff("--check-peers")
+      .defaultValue(false)
+      .description("Ask every participant to check, at the start of each round, that it reaches the peer endpoints "
+          + "of the round's other participants (the roster in its TrainRequest), and to log which it cannot reach and "
+          + "why. Parties announce their endpoints at Join (their --peer-port); without any, there is no roster.");
+
   public static final ConfigOption<Path> TERMINATION_MESSAGE = ConfigOption.path("--termination-message")
       .description("When the job ends, write a one-line JSON summary (rounds, parties, last and final accuracy, "
           + "last loss) to FILE; in a pod /dev/termination-log, which Kubernetes keeps in the pod's status for the "
@@ -275,7 +281,7 @@ public final class ServerOptions {
       LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
       MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
-      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, FRACTION, TERMINATION_MESSAGE,
+      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, FRACTION, CHECK_PEERS, TERMINATION_MESSAGE,
       STATUS_FILE)
       .with(LogOptions.FORMAT);
 }
