@@ -67,6 +67,10 @@ public class IflearnerJobSpec {
       + "DP-FedAvg with clipping, Gaussian noise and a Renyi-DP accountant; no round starts beyond the budget.")
   private PrivacySpec privacy;
 
+  @JsonPropertyDescription("The party-to-party channel (client: serve a peer endpoint at the job's host through its "
+      + "route; server: ask the parties to check their peers each round). Flotilla images in passthrough mode.")
+  private PeerSpec peer;
+
   public String getSchedulerName() {
     return schedulerName;
   }
@@ -161,5 +165,13 @@ public class IflearnerJobSpec {
 
   public void setPrivacy(PrivacySpec privacy) {
     this.privacy = privacy;
+  }
+
+  public PeerSpec getPeer() {
+    return peer;
+  }
+
+  public void setPeer(PeerSpec peer) {
+    this.peer = peer;
   }
 }

@@ -84,7 +84,7 @@ public final class IngressModel {
         .withNewService()
         .withName(job.serviceName())
         .withNewPort()
-        .withNumber(job.grpcPort())
+        .withNumber(PeerModel.routedPort(job))
         .endPort()
         .endService()
         .endBackend()

@@ -66,7 +66,7 @@ public final class NetworkPolicyModel {
       toIngress.add(new NetworkPolicyPeerBuilder().withNewIpBlock().withCidr(cidr).endIpBlock().build());
     }
     List<NetworkPolicyIngressRule> in = new ArrayList<>();
-    in.add(new NetworkPolicyIngressRuleBuilder().withFrom(ingressPods).withPorts(port("TCP", job.grpcPort())).build());
+    in.add(new NetworkPolicyIngressRuleBuilder().withFrom(ingressPods).withPorts(port("TCP", PeerModel.routedPort(job))).build());
     if (controllerNamespace != null && job.role() == dev.flotilla.controller.api.Role.SERVER && job.usesFlotillaRuntime()
         && job.tlsMode() == dev.flotilla.controller.api.TlsMode.PASSTHROUGH) {
       in.add(new NetworkPolicyIngressRuleBuilder()
@@ -74,6 +74,7 @@ public final class NetworkPolicyModel {
           .withPorts(port("TCP", job.grpcPort()))
           .build());
     }
+    in.addAll(peerMeshIngress(job));
     if (job.metricsPort() > 0) {
       in.add(new NetworkPolicyIngressRuleBuilder()
           .withFrom(peer(defaults.scraperNamespaceLabels(), defaults.scraperPodLabels()))
@@ -99,9 +100,43 @@ public final class NetworkPolicyModel {
         .withPodSelector(new LabelSelectorBuilder().withMatchLabels(job.selectorLabels()).build())
         .withPolicyTypes("Ingress", "Egress")
         .withIngress(in)
-        .withEgress(dns, ingress)
+        .withEgress(egress(dns, ingress, job))
         .endSpec()
         .build();
+  }
+
+  /**
+   * The peer mesh, in: a party's peer port to the other parties of its federation job, and an
+   * aggregator's gRPC port to its parties, connected directly (pods of the namespace labelled by {@link PeerModel}).
+   */
+  private static List<NetworkPolicyIngressRule> peerMeshIngress(JobModel job) {
+    if (!PeerModel.enabled(job)) {
+      return List.of();
+    }
+    NetworkPolicyPeer parties = new NetworkPolicyPeerBuilder()
+        .withPodSelector(PeerModel.podsOf(job, dev.flotilla.controller.api.Role.CLIENT)).build();
+    int port = job.role() == dev.flotilla.controller.api.Role.CLIENT ? PeerModel.port(job) : job.grpcPort();
+    return List.of(new NetworkPolicyIngressRuleBuilder().withFrom(parties).withPorts(port("TCP", port)).build());
+  }
+
+  /**
+   * Out: DNS and the ingress controller; for a party in the peer mesh also the other parties of its
+   * federation job on their peer port and its aggregator's pod, connected directly. The party's job
+   * does not know the port the aggregator's job chose, so that rule names the pod, not a port.
+   */
+  private static List<NetworkPolicyEgressRule> egress(NetworkPolicyEgressRule dns, NetworkPolicyEgressRule ingress,
+      JobModel job) {
+    List<NetworkPolicyEgressRule> out = new ArrayList<>(List.of(dns, ingress));
+    if (PeerModel.servesEndpoint(job)) {
+      out.add(new NetworkPolicyEgressRuleBuilder()
+          .withTo(new NetworkPolicyPeerBuilder().withPodSelector(PeerModel.podsOf(job, dev.flotilla.controller.api.Role.CLIENT)).build())
+          .withPorts(port("TCP", PeerModel.port(job)))
+          .build());
+      out.add(new NetworkPolicyEgressRuleBuilder()
+          .withTo(new NetworkPolicyPeerBuilder().withPodSelector(PeerModel.podsOf(job, dev.flotilla.controller.api.Role.SERVER)).build())
+          .build());
+    }
+    return out;
   }
 
   /** Pods matching {@code podLabels} (any pod when empty) in namespaces matching {@code namespaceLabels}. */

@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The job's ClusterIP Service: the gRPC port, and the aggregator's metrics port. */
+/** The job's ClusterIP Service: the gRPC port, the aggregator's metrics port, a party's peer port ({@link PeerModel}). */
 public final class ServiceModel {
 
   public static final String GRPC_PORT_NAME = "grpc";
@@ -21,6 +21,9 @@ public final class ServiceModel {
     ports.add(port(GRPC_PORT_NAME, job.grpcPort()));
     if (job.metricsPort() > 0) {
       ports.add(port(METRICS_PORT_NAME, job.metricsPort()));
+    }
+    if (PeerModel.servesEndpoint(job)) {
+      ports.add(port(PeerModel.PORT_NAME, PeerModel.port(job)));
     }
     return new ServiceBuilder()
         .withNewMetadata()

@@ -64,7 +64,7 @@ public final class TLSRouteModel {
     backend.setGroup(null);
     backend.setKind("Service");
     backend.setName(job.serviceName());
-    backend.setPort(job.grpcPort());
+    backend.setPort(PeerModel.routedPort(job));
     backend.setWeight(1);
     Rules rule = new Rules();
     rule.setBackendRefs(List.of(backend));
