@@ -541,7 +541,7 @@ function _picocli_flotilla_server() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'--export-every-round' '-h' '--help' '-V' '--version'"
+  local flag_opts="'--export-every-round' '--check-peers' '-h' '--help' '-V' '--version'"
   local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--fraction' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local STRATEGY_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
@@ -758,7 +758,7 @@ function _picocli_flotilla_party() {
 
   local commands=""
   local flag_opts="'--bulk-upload' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--server' '--server-name' '--bulk-server' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
+  local arg_opts="'--server' '--server-name' '--bulk-server' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir' '--peer-port' '--peer-address' '--peer-host'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -888,6 +888,15 @@ function _picocli_flotilla_party() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+    '--peer-port')
+      return
+      ;;
+    '--peer-address')
+      return
+      ;;
+    '--peer-host')
+      return
       ;;
   esac
 
