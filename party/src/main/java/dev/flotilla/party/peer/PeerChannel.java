@@ -73,6 +73,12 @@ public final class PeerChannel implements AutoCloseable {
       return;
     }
     if (roster.checkReachability()) {
+      CompletableFuture<List<PeerReachability.Result>> previous = lastCheck;
+      if (previous != null && !previous.isDone()) {
+        // one check at a time: a roster of many slow peers must not pile up probes round after round
+        log.warn("round {}: peers not checked, the check of an earlier round is still running", roster.round());
+        return;
+      }
       log.info("round {}: checking that {} peers are reachable", roster.round(), roster.peers().size());
       lastCheck = reachability.check(roster);
     }
