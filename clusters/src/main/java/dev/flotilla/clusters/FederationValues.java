@@ -47,8 +47,9 @@ public final class FederationValues {
   }
 
   /**
-   * The Federation resource's spec, the same in every cluster: the domain, and each member with its role, region
-   * and public ingress address, in the spec's order. {@code addresses}: organisation name to ingress address.
+   * The Federation resource's spec, the same in every cluster: the domain, and each member with its role and the
+   * public address of its ingress, in the spec's order (the fields of the Federation CRD in the making: name, role,
+   * address; trustBundle is the members' to add). {@code addresses}: organisation name to ingress address.
    */
   public static Map<String, Object> federationSpec(FederationSpec spec, Map<String, String> addresses) {
     List<Map<String, Object>> members = new ArrayList<>();
@@ -56,8 +57,7 @@ public final class FederationValues {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("name", org.name());
       m.put("role", org.role().wireName());
-      m.put("region", org.region());
-      m.put("ingressAddress", addresses.get(org.name()));
+      m.put("address", addresses.get(org.name()));
       members.add(m);
     }
     Map<String, Object> out = new LinkedHashMap<>();

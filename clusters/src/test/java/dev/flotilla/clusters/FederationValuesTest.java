@@ -38,14 +38,14 @@ class FederationValuesTest {
   }
 
   @Test
-  @DisplayName("the Federation spec: the domain and every member with role, region and address, in order")
+  @DisplayName("the Federation spec: the domain and every member with role and address, in order")
   void federationSpec() {
     Map<String, Object> spec = FederationValues.federationSpec(SPEC,
         Map.of("coord", "203.0.113.1", "alice", "203.0.113.2", "bob", "203.0.113.3"));
     assertThat(spec).isEqualTo(Map.of("domain", "fl.example.org", "members", List.of(
-        Map.of("name", "coord", "role", "coordinator", "region", "europe-west1", "ingressAddress", "203.0.113.1"),
-        Map.of("name", "alice", "role", "party", "region", "europe-west4", "ingressAddress", "203.0.113.2"),
-        Map.of("name", "bob", "role", "party", "region", "us-central1", "ingressAddress", "203.0.113.3"))));
+        Map.of("name", "coord", "role", "coordinator", "address", "203.0.113.1"),
+        Map.of("name", "alice", "role", "party", "address", "203.0.113.2"),
+        Map.of("name", "bob", "role", "party", "address", "203.0.113.3"))));
   }
 
   @Test
