@@ -71,6 +71,11 @@ public class IflearnerJobSpec {
       + "route; server: ask the parties to check their peers each round). Flotilla images in passthrough mode.")
   private PeerSpec peer;
 
+  @JsonPropertyDescription("Member clusters to run the job in, through the controller's multi-cluster engine "
+      + "(--placement karmada: a Karmada PropagationPolicy; --placement ocm: an OCM Placement and a ManifestWork per "
+      + "chosen cluster). Ignored with --placement none (the default): the job runs in this cluster.")
+  private PlacementSpec placement;
+
   public String getSchedulerName() {
     return schedulerName;
   }
@@ -173,5 +178,13 @@ public class IflearnerJobSpec {
 
   public void setPeer(PeerSpec peer) {
     this.peer = peer;
+  }
+
+  public PlacementSpec getPlacement() {
+    return placement;
+  }
+
+  public void setPlacement(PlacementSpec placement) {
+    this.placement = placement;
   }
 }
