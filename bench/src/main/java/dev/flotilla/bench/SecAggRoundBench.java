@@ -134,10 +134,11 @@ final class SecAggRoundBench implements Callable<Integer> {
           }
           masking.acquire();
           try {
-            client.submit(update, 100, java.util.Map.of());
+            client.sendMasked(update, 100, java.util.Map.of());
           } finally {
             masking.release();
           }
+          client.finish();
           return null;
         }));
       }

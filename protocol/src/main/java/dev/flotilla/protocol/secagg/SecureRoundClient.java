@@ -94,10 +94,15 @@ public final class SecureRoundClient implements AutoCloseable {
   }
 
   /**
-   * Rounds 2 to 4: masks {@code weights} (every tensor, in layout order) and streams them, signs the
-   * survivor list, reveals the shares asked for; returns how many parties' updates the sum holds.
+   * Rounds 2 to 4: {@link #sendMasked}, then {@link #finish}; returns how many parties' updates the sum holds.
    */
   public int submit(float[][] weights, long samples, Map<String, Double> metrics) throws InterruptedException {
+    sendMasked(weights, samples, metrics);
+    return finish();
+  }
+
+  /** Round 2: masks {@code weights} (every tensor, in layout order) and streams them as flow control allows. */
+  public void sendMasked(float[][] weights, long samples, Map<String, Double> metrics) throws InterruptedException {
     int total = 0;
     for (float[] tensor : weights) {
       total += tensor.length;
@@ -119,6 +124,13 @@ public final class SecureRoundClient implements AutoCloseable {
       awaitReady();
       send(SecAggPartyMessage.newBuilder().setMasked(ByteString.copyFrom(chunk.array())).build());
     }
+  }
+
+  /**
+   * Rounds 3 and 4, once every party's masked input is in: signs the survivor list, reveals the shares
+   * asked for; returns how many parties' updates the sum holds.
+   */
+  public int finish() throws InterruptedException {
     var lists = next(SecAggServerMessage.PayloadCase.CONSISTENCY_CHECK).getConsistencyCheck();
     send(SecAggPartyMessage.newBuilder().setSignature(SecAggSignature.newBuilder().setParty(assignment.getParty())
         .setSignature(ByteString.copyFrom(party.signSurvivors(lists)))).build());
