@@ -94,7 +94,8 @@ final class SecAggRoundBench implements Callable<Integer> {
     ExecutorService pool = Executors.newCachedThreadPool();
     Semaphore masking = new Semaphore(maskers);
     try (BenchAggregator aggregator = new BenchAggregator(state, serverFiles, partyFiles, model, 1, false,
-        b -> secure ? b.secureAggregation(100.0) : b)) {
+        // the killed parties' updates never arrive: the round needs only the survivors
+        b -> secure ? b.secureAggregation(100.0).minParties(partyFiles.size() - killed) : b)) {
       List<FederationSession> sessions = new ArrayList<>();
       for (ManagedChannel channel : aggregator.channels) {
         FederationSession session = new FederationSession(channel, FederationSession.Deadlines.defaults());
