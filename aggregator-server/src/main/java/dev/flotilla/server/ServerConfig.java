@@ -45,7 +45,8 @@ public record ServerConfig(
     int inlineModelBytes,
     PrivacyBudget privacy,
     double fraction,
-    boolean checkPeers) {
+    boolean checkPeers,
+    Double secureAggregationClipRange) {
 
   // the defaults are ServerOptions'; these names stay for the code that reads them
   public static final int DEFAULT_MAX_MESSAGE_BYTES = ServerOptions.MAX_MESSAGE_KIB.defaultValue() << 10;
@@ -114,9 +115,17 @@ public record ServerConfig(
       throw new IllegalArgumentException("--privacy-budget clips every update to --dp-clip-norm; drop "
           + "--max-update-norm");
     }
+    if (secureAggregationClipRange != null) {
+      SecureAggregationRules.check(strategy, admission, privacy, minParties);
+    }
     if (!allowedParties.isEmpty() && allowedParties.size() < minParties) {
       throw new IllegalArgumentException("--allow-party lists " + allowedParties.size() + " parties, fewer than --min-parties " + minParties);
     }
+  }
+
+  /** Whether rounds run SecAgg+ (--secure-aggregation). */
+  public boolean secureAggregation() {
+    return secureAggregationClipRange != null;
   }
 
   /** Where the final global model is exported: --export, or {@code <state-dir>/model-final.safetensors}. */
@@ -174,6 +183,7 @@ public record ServerConfig(
     private PrivacyBudget privacy;
     private double fraction = 1.0;
     private boolean checkPeers;
+    private Double secureAggregationClipRange;
 
     public Builder jobId(String v) { jobId = v; return this; }
     public Builder rounds(int v) { rounds = v; return this; }
@@ -209,6 +219,8 @@ public record ServerConfig(
     public Builder privacy(PrivacyBudget v) { privacy = v; return this; }
     public Builder fraction(double v) { fraction = v; return this; }
     public Builder checkPeers(boolean v) { checkPeers = v; return this; }
+    /** --secure-aggregation with this --secagg-clip-range; null: off. */
+    public Builder secureAggregation(Double clipRange) { secureAggregationClipRange = clipRange; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(jobId, rounds, minParties, expectedParties == null ? minParties : expectedParties,
@@ -217,7 +229,7 @@ public record ServerConfig(
           model == null && initialModel == null ? "mlp" : model, seed, localEpochs,
           stateDir, allowedParties, maxMessageBytes, statusFile, admission, allowPartyFile, reconnectGrace,
           maxCallsPerConnection, maxCallsPerParty, initialModel, exportFile, exportEveryRound, maxConcurrentUploads,
-          updateEncoding, inlineModelBytes, privacy, fraction, checkPeers);
+          updateEncoding, inlineModelBytes, privacy, fraction, checkPeers, secureAggregationClipRange);
     }
   }
 }

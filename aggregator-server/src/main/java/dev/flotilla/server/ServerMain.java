@@ -198,6 +198,12 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--dp-sampling-rate")
   Double dpSamplingRate;
 
+  @Option(names = "--secure-aggregation")
+  boolean secureAggregation;
+
+  @Option(names = "--secagg-clip-range")
+  double secaggClipRange;
+
   @Option(names = "--fraction")
   double fraction;
 
@@ -282,7 +288,7 @@ public final class ServerMain implements Callable<Integer> {
         roundTimeout, finalEvalWait, strategy, fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, builtIn, seed, localEpochs, stateDir, allowParty,
         maxMessageKib << 10, statusFile, admission, allowPartyFile, reconnectGrace, maxCallsPerConnection,
         maxCallsPerParty, initialModel, export, exportEveryRound, maxConcurrentUploads, updateEncoding,
-        inlineModelBytes, privacy, fraction, checkPeers);
+        inlineModelBytes, privacy, fraction, checkPeers, secureAggregation ? secaggClipRange : null);
   }
 
   /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */

@@ -131,8 +131,8 @@ public final class ServerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  FederationServer server(FederationService service, ServerMetrics metrics, RoundCoordinator coordinator,
-      CallerIdentity identity, RecentStatus recentStatus) {
+  FederationServer server(FederationService service, SecureAggregationService secure, ServerMetrics metrics,
+      RoundCoordinator coordinator, CallerIdentity identity, RecentStatus recentStatus) {
     BoringSsl.requireAvailable();
     Connections connections = Connections.netty(config.jobId());
     int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
@@ -158,7 +158,9 @@ public final class ServerModule extends AbstractModule {
     ServerServiceDefinition progress = ServerInterceptors.intercept(
         new ProgressService(recentStatus).bindService(),
         ControllerIdentityInterceptor.controllersOf(tls.identity()), strikes);
+    // the masked rounds of --secure-aggregation, behind the same interceptors as Federation
+    ServerServiceDefinition masked = ServerInterceptors.intercept(secure.bindService(), admission, identities, strikes);
     return new FederationServer(builder, service, List.of(admission, identities, strikes), List.of(identities, strikes),
-        List.of(progress), metrics, config.maxMessageBytes(), connections);
+        List.of(progress, masked), metrics, config.maxMessageBytes(), connections);
   }
 }

@@ -75,6 +75,32 @@ class ServerMainTest {
   }
 
   @Test
+  @DisplayName("--secure-aggregation is refused, saying why, with strategies and flags that need individual updates, "
+      + "with --privacy-budget and with fewer than 3 parties; --secagg-clip-range out of (0, 1e6] is refused")
+  void secureAggregationFlags() {
+    java.util.function.Function<String, String> refusal = extra -> {
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--cert", "a", "--key", "b", "--ca", "c",
+          "--secure-aggregation"));
+      args.addAll(java.util.List.of(extra.split(" ")));
+      Result r = run(args.toArray(String[]::new));
+      assertThat(r.code()).isEqualTo(2);
+      return r.err().strip();
+    };
+    assertThat(refusal.apply("--min-parties 3 --strategy median")).isEqualTo("flotilla server: --secure-aggregation "
+        + "reveals only the sum of the updates, and --strategy median needs each party's update (to rank, trim or "
+        + "score it); use one of [fedavg, fedprox, fedadam, fedyogi] (see 'flotilla server --help')");
+    assertThat(refusal.apply("--min-parties 3 --max-update-norm 3")).isEqualTo("flotilla server: --secure-aggregation "
+        + "hides each party's update, so --max-update-norm cannot measure it; drop --max-update-norm "
+        + "(see 'flotilla server --help')");
+    assertThat(refusal.apply("--min-parties 3 --privacy-budget 4 --dp-clip-norm 1 --dp-noise-multiplier 1"))
+        .startsWith("flotilla server: --privacy-budget clips each update at the aggregator, which "
+            + "--secure-aggregation never sees");
+    assertThat(refusal.apply("--min-parties 2")).isEqualTo("flotilla server: --secure-aggregation needs --min-parties "
+        + "of at least 3 (with two, the sum minus one's own update is the other's), got 2 (see 'flotilla server --help')");
+    assertThat(refusal.apply("--min-parties 3 --secagg-clip-range 0")).contains("--secagg-clip-range");
+  }
+
+  @Test
   @DisplayName("robust strategy options out of range, and Krum with too few parties per round, are refused with one line")
   void robustStrategyFlags() {
     Result trim = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "trimmed-mean", "--trim-fraction", "0.5");

@@ -42,10 +42,16 @@ final class BenchAggregator implements AutoCloseable {
   /** {@code bulkPort}: also open the bulk-upload port (--bulk-port) on loopback. */
   BenchAggregator(Path stateDir, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds,
       boolean bulkPort) throws Exception {
+    this(stateDir, serverFiles, partyFiles, model, rounds, bulkPort, b -> b);
+  }
+
+  /** {@code tune}: further settings of the job (e.g. --secure-aggregation). */
+  BenchAggregator(Path stateDir, TlsFiles serverFiles, List<TlsFiles> partyFiles, String model, int rounds,
+      boolean bulkPort, java.util.function.UnaryOperator<ServerConfig.Builder> tune) throws Exception {
     int n = partyFiles.size();
-    ServerConfig config = ServerConfig.builder().jobId(Pki.JOB).model(model).rounds(rounds).minParties(n)
+    ServerConfig config = tune.apply(ServerConfig.builder().jobId(Pki.JOB).model(model).rounds(rounds).minParties(n)
         .expectedParties(n).joinGrace(Duration.ZERO).roundTimeout(Duration.ofMinutes(10))
-        .finalEvaluationWait(Duration.ZERO).stateDir(stateDir).build();
+        .finalEvaluationWait(Duration.ZERO).stateDir(stateDir)).build();
     ServerModule module = new ServerModule(config, new InetSocketAddress("127.0.0.1", 0), serverFiles);
     Injector injector = Guice.createInjector(module);
     coordinator = injector.getInstance(RoundCoordinator.class);

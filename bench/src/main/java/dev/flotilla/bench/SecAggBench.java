@@ -131,8 +131,12 @@ final class SecAggBench implements Callable<Integer> {
       aggregatorTime += System.nanoTime() - start;
     }
     long start = System.nanoTime();
-    SecAggUnmaskRequest request = aggregator.closeInputs();
+    SecAggUnmaskRequest lists = aggregator.closeInputs();
     long closing = System.nanoTime() - start;
+    for (int p : lists.getSurvivorsList()) {
+      aggregator.acceptSignature(p, party[p].signSurvivors(lists));
+    }
+    SecAggUnmaskRequest request = aggregator.closeConsistency();
     for (int p : request.getSurvivorsList()) {
       aggregator.acceptUnmask(p, party[p].unmask(request));
     }

@@ -8,8 +8,10 @@ import dev.flotilla.protocol.model.ModelFile;
 import dev.flotilla.protocol.model.Safetensors;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.options.ServerOptions;
 import dev.flotilla.server.FederationServer;
 import dev.flotilla.server.FederationService;
+import dev.flotilla.server.SecureAggregationService;
 import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.ServerModule;
 import dev.flotilla.server.metrics.ServerMetrics;
@@ -54,7 +56,7 @@ final class Simulation {
    * @param roundTimeout how long a round waits for its parties
    */
   record Settings(int rounds, String model, String strategy, int localEpochs, double fraction,
-      TrainingOptions training, int trainers, Path stateDir, Duration roundTimeout) {}
+      TrainingOptions training, int trainers, Path stateDir, Duration roundTimeout, boolean secureAggregation) {}
 
   /** A round's central evaluation. */
   record RoundEvaluation(int round, Evaluation evaluation, long samplesTrained, double roundSeconds) {}
@@ -92,6 +94,7 @@ final class Simulation {
         .exportEveryRound(true)
         // in-process: the global model rides in each TrainRequest when it fits one chunk (no FetchModel per party)
         .inlineModelBytes(TensorChunks.MAX_CHUNK_BYTES)
+        .secureAggregation(settings.secureAggregation() ? ServerOptions.SECAGG_CLIP_RANGE.defaultValue() : null)
         .build();
   }
 
@@ -119,7 +122,10 @@ final class Simulation {
       CallAdmission admission = new CallAdmission(JOB, identity, coordinator, config.maxCallsPerParty());
       FederationServer server = new FederationServer(InProcessServerBuilder.forName(serverName).executor(calls),
           new FederationService(coordinator, identity, metrics, ServerModule.uploadPermitsOf(config, coordinator)),
-          List.of(admission, identity.interceptor()), metrics, config.maxMessageBytes()).start();
+          List.of(admission, identity.interceptor()), List.of(),
+          List.of(io.grpc.ServerInterceptors.intercept(new SecureAggregationService(coordinator, identity, metrics)
+              .bindService(), admission, identity.interceptor())),
+          metrics, config.maxMessageBytes(), () -> { }).start();
       CompletableFuture<Void> done = new CompletableFuture<>();
       Thread loop = new Thread(() -> {
         serverLogFields();

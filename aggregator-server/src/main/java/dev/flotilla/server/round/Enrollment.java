@@ -32,6 +32,12 @@ final class Enrollment {
     tidy();
     job.parties.requireAllowed(name);
     rules.checkJoin(name, request.getNumSamples());
+    if (job.config.secureAggregation()
+        && !request.getCapabilitiesList().contains(dev.flotilla.protocol.secagg.SecAggParams.CAPABILITY)) {
+      throw Status.INVALID_ARGUMENT.withDescription("job " + job.jobId + " runs --secure-aggregation and party '" + name
+          + "' did not announce the capability " + dev.flotilla.protocol.secagg.SecAggParams.CAPABILITY
+          + " at Join: it cannot mask its updates; run a party version that can").asException();
+    }
     PeerDirectory.Published peerEndpoint = PeerDirectory.announced(request);
     Party party = job.parties.get(name);
     if (party == null) {

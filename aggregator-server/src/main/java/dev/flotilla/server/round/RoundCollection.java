@@ -27,6 +27,8 @@ final class RoundCollection {
   /** Why this attempt cannot be aggregated (an update that could not be taken back), or null. */
   private String taint;
   private String taintedBy;
+  /** The attempt's masked round under --secure-aggregation, else null (updates come by SubmitUpdate). */
+  SecureRound secure;
 
   RoundCollection(Round round, RoundAggregation aggregation) {
     this.round = round;

@@ -150,6 +150,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   public Upload beginUpload(String name, UpdateHeader header) throws StatusException {
     return locked(() -> {
       requireMember(name);
+      requirePlainUpdates(name);
       return uploads.begin(name, header);
     });
   }
@@ -173,6 +174,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   public Upload beginBulkUpload(String name, ByteString ticket, UpdateHeader header) throws StatusException {
     return locked(() -> {
       requireMember(name);
+      requirePlainUpdates(name);
       UploadTickets.Ticket t;
       try {
         t = job.tickets.redeem(ticket, name, job.clock.instant());
@@ -244,6 +246,39 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
       job.changed.signalAll();
       return null;
     });
+  }
+
+  /**
+   * The masked round that {@code name} opens a MaskedRound stream for (its first message names the
+   * round and attempt of its TrainRequest); refused when none is open for it.
+   */
+  public SecureRound secureRound(String name, int round, int attempt) throws StatusException {
+    return locked(() -> {
+      requireMember(name);
+      SecureRound secure = job.current == null ? null : job.current.secure;
+      if (secure == null) {
+        throw Status.FAILED_PRECONDITION.withDescription(job.config.secureAggregation()
+            ? "no masked round of job " + job.jobId + " is open now (asked for round " + round + " attempt " + attempt + ")"
+            : "job " + job.jobId + " does not run --secure-aggregation; send updates with SubmitUpdate").asException();
+      }
+      if (secure.round().number() != round || secure.round().attempt() != attempt) {
+        throw Status.FAILED_PRECONDITION.withDescription("asked for the masked round of round " + round + " attempt "
+            + attempt + " but round " + secure.round().number() + " attempt " + secure.round().attempt() + " is open")
+            .asException();
+      }
+      if (!secure.isRosterMember(name)) {
+        throw Status.FAILED_PRECONDITION.withDescription("party '" + name + "' is not in the roster of round " + round
+            + " attempt " + attempt + " (it was not asked to train it)").asException();
+      }
+      return secure;
+    });
+  }
+
+  private void requirePlainUpdates(String name) throws StatusException {
+    if (job.config.secureAggregation()) {
+      throw uploads.refused(Status.FAILED_PRECONDITION.withDescription("job " + job.jobId + " runs --secure-aggregation: "
+          + "party '" + name + "' sends its update masked, in SecureAggregation.MaskedRound, never in the clear"));
+    }
   }
 
   private void requireMember(String name) throws StatusException {

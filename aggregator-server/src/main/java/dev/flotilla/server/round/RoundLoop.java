@@ -211,11 +211,14 @@ final class RoundLoop {
         ? eligible.stream().filter(p -> job.sampling.draw()).map(p -> p.name).collect(java.util.stream.Collectors.toSet())
         : new java.util.HashSet<>(PartySampling.choose(eligible.stream().map(p -> p.name).toList(),
             job.config.fraction(), job.config.minParties(), job.config.seed(), round.number()));
+    SecureRound secure = job.config.secureAggregation() ? SecureRounds.start(job, round, eligible, chosen) : null;
+    collection.secure = secure;
     List<Party> participants = eligible.stream().filter(p -> chosen.contains(p.name)).toList();
     request = job.peers.withRoster(request, participants.stream().map(p -> p.name).toList());
     for (Party p : participants) {
       collection.addParticipant(p.name);
-      job.train(p, round, request);
+      job.train(p, round, secure == null ? request
+          : request.toBuilder().setSecureAggregation(secure.assignment(p.name)).build());
     }
     log.info("job {}: round {} (attempt {}) started with parties {}, deadline in {}", job.jobId, round.number(),
         round.attempt(), collection.participants(), job.config.roundTimeout());
@@ -228,7 +231,16 @@ final class RoundLoop {
    */
   private void collect(RoundCollection collection) throws InterruptedException {
     Instant deadline = collection.round.deadline();
-    while (!collection.allDone(job.parties::isConnected) && job.clock.instant().isBefore(deadline)) {
+    if (collection.secure != null) {
+      // the masked round's phases each close on their own deadline; tick drives them
+      while (!collection.secure.tick(job.clock.instant(), job.parties::isConnected)) {
+        job.awaitChange(job.clock.instant().plus(HOUSEKEEPING), HOUSEKEEPING);
+        enrollment.tidy();
+      }
+      SecureRounds.record(collection);
+    }
+    while (collection.secure == null && !collection.allDone(job.parties::isConnected)
+        && job.clock.instant().isBefore(deadline)) {
       job.awaitChange(deadline, HOUSEKEEPING);
       enrollment.tidy();
     }
@@ -256,6 +268,9 @@ final class RoundLoop {
   private GlobalModel aggregate(RoundCollection collection) throws InterruptedException {
     job.lock.unlock();
     try (RoundAggregation aggregation = collection.aggregation) {
+      if (collection.secure != null) {
+        SecureRounds.feedMean(collection.secure, aggregation, job.specs);
+      }
       return job.model.next(aggregation);
     } catch (IOException e) {
       log.error("job {}: round {}: the aggregation failed: {}", job.jobId, collection.round.number(), e.toString(), e);

@@ -91,7 +91,8 @@ public final class FederationSession implements AutoCloseable {
   }
 
   public JoinResponse join(long numSamples) {
-    JoinRequest.Builder request = JoinRequest.newBuilder().setNumSamples(numSamples).addAllCapabilities(WireEncoding.NAMES);
+    JoinRequest.Builder request = JoinRequest.newBuilder().setNumSamples(numSamples).addAllCapabilities(WireEncoding.NAMES)
+        .addCapabilities(dev.flotilla.protocol.secagg.SecAggParams.CAPABILITY);
     if (peerAnnouncement != null) {
       peerAnnouncement.accept(request);
     }
@@ -237,6 +238,16 @@ public final class FederationSession implements AutoCloseable {
           }
         });
     return await(result, deadlines.submit().plusMinutes(1));
+  }
+
+  /**
+   * Opens the masked round of a TrainRequest that carries a secure-aggregation assignment; each of its
+   * waits lasts at most until the round's deadline plus the submit deadline.
+   */
+  public dev.flotilla.protocol.secagg.SecureRoundClient openMaskedRound(dev.flotilla.protocol.v1.TrainRequest request) {
+    long untilDeadline = Math.max(0, request.getDeadlineUnixMillis() - System.currentTimeMillis());
+    Duration wait = Duration.ofMillis(untilDeadline).plus(deadlines.submit());
+    return new dev.flotilla.protocol.secagg.SecureRoundClient(channel, request, wait.plus(deadlines.submit()), wait);
   }
 
   public void reportEvaluation(EvaluationReport report) {

@@ -310,6 +310,10 @@ public final class PartyRunner {
       log.warn("{} round {}: skipped, its deadline {} has passed", prefix(), round, Instant.ofEpochMilli(deadline));
       return;
     }
+    if (request.hasSecureAggregation()) {
+      trainMasked(session, request);
+      return;
+    }
     long started = System.nanoTime();
     Trained trained = lastTrained;
     boolean reused = trained != null && trained.round() == round && trained.modelVersion() == request.getModelVersion();
@@ -351,6 +355,44 @@ public final class PartyRunner {
         request.getModelVersion(), describe(update.metrics()),
         reused ? "resubmitted the update trained before the reconnect" : "trained " + epochs(currentJoin) + " epoch(s)",
         update.samples(), response.getValuesReceived(), String.format("%.1f", (System.nanoTime() - started) / 1e9));
+  }
+
+  /**
+   * A round of a --secure-aggregation job: keys and shares first (so the neighbours hold this party's
+   * secrets before anyone trains), then training, then the masked update and the unmasking.
+   */
+  private void trainMasked(FederationSession session, TrainRequest request) throws TensorStreamException,
+      InterruptedException {
+    int round = request.getRound();
+    long started = System.nanoTime();
+    try (dev.flotilla.protocol.secagg.SecureRoundClient masked = session.openMaskedRound(request)) {
+      masked.shareKeys();
+      Trained trained = lastTrained;
+      if (trained == null || trained.round() != round || trained.modelVersion() != request.getModelVersion()) {
+        ModelAssembler.Decoded global = session.modelFor(request, layout);
+        TrainingOptions options = new TrainingOptions(epochs(currentJoin), settings.batchSize(),
+            settings.learningRate(), settings.momentum(), (float) currentJoin.getFedproxMu(),
+            shuffleSeed(round), settings.weightDecay());
+        RoundContext context = new RoundContext(jobId, partyName, round, request.getAttempt(), request.getModelVersion());
+        try {
+          trained = new Trained(round, request.getModelVersion(), trainer.train(context, global.tensors(), options));
+        } catch (TrainerException e) {
+          log.warn("{} round {}: skipped, training failed: {}; waiting for the next round", prefix(), round,
+              e.getMessage());
+          return;
+        }
+        lastTrained = trained;
+      }
+      LocalUpdate update = trained.update();
+      int survivors = masked.submit(update.weights(), update.samples(), update.metrics());
+      log.info("{} round {}/{}{}: global model v{} {}; trained on {} samples; masked update summed with {} parties' "
+              + "(secure aggregation); {} s", prefix(), round, currentJoin.getRounds(),
+          request.getAttempt() > 1 ? " (attempt " + request.getAttempt() + ")" : "", request.getModelVersion(),
+          describe(update.metrics()), update.samples(), survivors,
+          String.format("%.1f", (System.nanoTime() - started) / 1e9));
+    } catch (dev.flotilla.protocol.secagg.SecAggException e) {
+      log.warn("{} round {}: left the masked round: {}; waiting for the next round", prefix(), round, e.getMessage());
+    }
   }
 
   private long shuffleSeed(int round) {

@@ -253,6 +253,23 @@ public final class ServerOptions {
       .description("With --privacy-budget: probability that each connected party is asked to train in a round "
           + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties.");
 
+  public static final ConfigOption<Boolean> SECURE_AGGREGATION = ConfigOption.onOff("--secure-aggregation")
+      .description("Aggregate with SecAgg+ (Bell et al. 2020): each party masks its update (clipped to "
+          + "--secagg-clip-range, weighted by its share of the announced samples, fixed point modulo 2^32) with pairwise "
+          + "masks and a self-mask whose seeds are Shamir-shared among its neighbours; the aggregator relays keys and "
+          + "shares (encrypted end to end), folds the masked inputs into one modular sum and unmasks only the sum, so it "
+          + "never sees an individual update. A round survives dropouts after key sharing up to its threshold (a "
+          + "majority of each party's 2 log2(n) neighbours). Every party must announce the capability secagg+/1; needs "
+          + "--strategy fedavg, fedprox, fedadam or fedyogi (robust strategies and --max-update-norm need individual "
+          + "updates) and at least 3 parties.");
+
+  public static final ConfigOption<Double> SECAGG_CLIP_RANGE = ConfigOption.decimal("--secagg-clip-range")
+      .paramLabel("R")
+      .check(r -> r > 0 && r <= 1e6, "in (0, 1e6]")
+      .defaultValue(100.0)
+      .description("With --secure-aggregation: every value of an update is clipped to [-R, R] before it is encoded; "
+          + "the sum's resolution is R / 2^30.");
+
   public static final ConfigOption<Double> FRACTION = ConfigOption.decimal("--fraction").paramLabel("F")
       .check(f -> f > 0 && f <= 1, "in (0, 1]")
       .defaultValue(1.0)
@@ -281,7 +298,8 @@ public final class ServerOptions {
       LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
       MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
-      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, FRACTION, CHECK_PEERS, TERMINATION_MESSAGE,
+      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, SECURE_AGGREGATION, SECAGG_CLIP_RANGE, FRACTION,
+      CHECK_PEERS, TERMINATION_MESSAGE,
       STATUS_FILE)
       .with(LogOptions.FORMAT);
 }

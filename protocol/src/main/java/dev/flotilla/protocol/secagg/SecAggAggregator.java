@@ -28,7 +28,7 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * authenticated connection. Thread-safe; one object per round.
  */
 public final class SecAggAggregator {
-    private enum Stage { KEYS, SHARES, MASKED_INPUTS, UNMASKING, DONE }
+    private enum Stage { KEYS, SHARES, MASKED_INPUTS, CONSISTENCY, UNMASKING, DONE }
 
     private static final VarHandle LITTLE_ENDIAN_INT =
             MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -44,6 +44,9 @@ public final class SecAggAggregator {
     private final TreeSet<Integer> survivors = new TreeSet<>();
     private final TreeSet<Integer> dropped = new TreeSet<>();
     private final TreeSet<Integer> answered = new TreeSet<>();
+    /** Survivors' valid signatures of the lists, in the consistency check. */
+    private final TreeMap<Integer, byte[]> signatures = new TreeMap<>();
+    private SecAggUnmaskRequest lists;
     /** Revealed shares: owner -> holder -> share value. */
     private final Map<Integer, TreeMap<Integer, BigInteger>> revealed = new HashMap<>();
     private Stage stage = Stage.KEYS;
@@ -69,9 +72,11 @@ public final class SecAggAggregator {
             throw new SecAggException("party " + from + " advertised keys under index " + advertised.getParty());
         }
         if (advertised.getEncryptionKey().size() != KeyAgreement25519.KEY_BYTES
-                || advertised.getMaskKey().size() != KeyAgreement25519.KEY_BYTES) {
+                || advertised.getMaskKey().size() != KeyAgreement25519.KEY_BYTES
+                || advertised.getSigningKey().size() != SurvivorSignatures.KEY_BYTES) {
             throw new SecAggException("party " + from + " advertised keys of " + advertised.getEncryptionKey().size()
-                    + " and " + advertised.getMaskKey().size() + " bytes; X25519 public keys are 32 bytes");
+                    + ", " + advertised.getMaskKey().size() + " and " + advertised.getSigningKey().size()
+                    + " bytes; X25519 and Ed25519 public keys are 32 bytes");
         }
         if (keys.putIfAbsent(from, advertised) != null) {
             throw new SecAggException("party " + from + " advertised keys twice");
@@ -188,8 +193,41 @@ public final class SecAggAggregator {
             throw new SecAggException("the round fails: " + survivors.size() + " of " + params.rosterSize()
                     + " parties sent masked inputs, fewer than the threshold " + params.threshold());
         }
+        stage = Stage.CONSISTENCY;
+        lists = SecAggUnmaskRequest.newBuilder().addAllSurvivors(survivors).addAllDropped(dropped).build();
+        return lists;
+    }
+
+    /** Round 3, the consistency check: a survivor's signature of the lists, kept only if it verifies. */
+    public synchronized void acceptSignature(int from, byte[] signature) {
+        expect(Stage.CONSISTENCY, from, "sign the survivor list");
+        if (!survivors.contains(from)) {
+            throw new SecAggException("party " + from + " signed the survivor list but is not a survivor");
+        }
+        if (signatures.containsKey(from)) {
+            throw new SecAggException("party " + from + " signed the survivor list twice");
+        }
+        if (!SurvivorSignatures.verify(keys.get(from).getSigningKey().toByteArray(), params.roundSeed(), lists, signature)) {
+            throw new SecAggException("party " + from + "'s signature of the survivor list does not verify with the key it"
+                    + " advertised");
+        }
+        signatures.put(from, signature.clone());
+    }
+
+    /** Ends round 3: the lists with every signature, for the survivors that signed; at least threshold of them. */
+    public synchronized SecAggUnmaskRequest closeConsistency() {
+        expect(Stage.CONSISTENCY, -1, "close the consistency check");
+        requireAtLeast(signatures.size(), "signed the survivor list");
         stage = Stage.UNMASKING;
-        return SecAggUnmaskRequest.newBuilder().addAllSurvivors(survivors).addAllDropped(dropped).build();
+        SecAggUnmaskRequest.Builder signed = lists.toBuilder();
+        signatures.forEach((party, signature) -> signed.addSignatures(dev.flotilla.protocol.v1.SecAggSignature.newBuilder()
+                .setParty(party).setSignature(com.google.protobuf.ByteString.copyFrom(signature))));
+        return signed.build();
+    }
+
+    /** The survivors whose signatures were accepted (only they are asked to reveal shares). */
+    public synchronized List<Integer> signers() {
+        return List.copyOf(signatures.keySet());
     }
 
     /**
@@ -198,8 +236,8 @@ public final class SecAggAggregator {
      */
     public synchronized void acceptUnmask(int from, SecAggUnmaskResponse response) {
         expect(Stage.UNMASKING, from, "reveal shares");
-        if (!survivors.contains(from)) {
-            throw new SecAggException("party " + from + " revealed shares but is not a survivor");
+        if (!signatures.containsKey(from)) {
+            throw new SecAggException("party " + from + " revealed shares but did not sign the survivor list");
         }
         if (answered.contains(from)) {
             throw new SecAggException("party " + from + " revealed shares twice");

@@ -12,6 +12,8 @@ import dev.flotilla.protocol.v1.SecAggSetup;
  */
 public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int threshold, double clipRange) {
     public static final int SEED_BYTES = 32;
+    /** What a party that can take part in masked rounds announces at Join. */
+    public static final String CAPABILITY = "secagg+/1";
     /** Fewer than 3 parties: the sum minus one's own update is the other's update. */
     public static final int MIN_ROSTER = 3;
     public static final int MAX_ROSTER = 10_000;

@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * party never reveals both secrets of one neighbour. Single use: one object per round.
  */
 public final class SecAggParty {
-    private enum Stage { NEW, KEYS_ADVERTISED, SHARES_SENT, INPUT_MASKED, UNMASKED }
+    private enum Stage { NEW, KEYS_ADVERTISED, SHARES_SENT, INPUT_MASKED, SIGNED, UNMASKED }
 
     static final String SHARE_KEY = "share encryption";
     static final String MASK_KEY = "pairwise mask";
@@ -36,6 +36,12 @@ public final class SecAggParty {
     private final NeighbourGraph graph;
     private final KeyPair encryptionKeys;
     private final KeyPair maskKeys;
+    /** Ed25519 {private, public}: signs the survivor list of the consistency check. */
+    private final byte[][] signingKeys;
+    /** Every roster party's signing key, from the key roster. */
+    private final TreeMap<Integer, byte[]> signingKeysOf = new TreeMap<>();
+    /** The lists this party signed in the consistency check. */
+    private SecAggUnmaskRequest signedLists;
     private final byte[] selfMaskSeed = new byte[Shamir.SECRET_BYTES];
     /** Per neighbour that advertised keys: the share encryption key and the pairwise mask seed. */
     private final TreeMap<Integer, byte[]> shareKeys = new TreeMap<>();
@@ -52,6 +58,7 @@ public final class SecAggParty {
         this.graph = params.graph();
         this.encryptionKeys = KeyPair.generate(random);
         this.maskKeys = KeyPair.generate(random);
+        this.signingKeys = SurvivorSignatures.generate(random);
         random.nextBytes(selfMaskSeed);
     }
 
@@ -79,6 +86,7 @@ public final class SecAggParty {
             if (!seen.add(party)) {
                 throw new SecAggException("the key roster lists party " + party + " twice");
             }
+            signingKeysOf.put(party, keys.getSigningKey().toByteArray());
             if (party == self) {
                 if (!keys.equals(ownKeys())) {
                     throw new SecAggException("the key roster carries other keys for this party (" + self + ") than it advertised");
@@ -147,12 +155,69 @@ public final class SecAggParty {
     }
 
     /**
-     * Round 3: the self-mask seed shares of the neighbours that survived and the mask key shares of
-     * those that dropped. A request that names a party as both is refused: answering it would let the
-     * aggregator remove that party's every mask and read its update.
+     * Round 3, the consistency check: this party's signature of the survivor and dropped lists. Lists
+     * that name a party as both, leave this party out, or hold fewer than threshold survivors are
+     * refused: answering them could let the aggregator remove some party's every mask.
+     */
+    public byte[] signSurvivors(SecAggUnmaskRequest request) {
+        advance(Stage.INPUT_MASKED, Stage.SIGNED, "sign the survivor list");
+        SecAggUnmaskRequest lists = SecAggUnmaskRequest.newBuilder().addAllSurvivors(request.getSurvivorsList())
+                .addAllDropped(request.getDroppedList()).build();
+        checkLists(lists);
+        signedLists = lists;
+        return SurvivorSignatures.sign(signingKeys[0], params.roundSeed(), lists);
+    }
+
+    /**
+     * Round 4: the self-mask seed shares of the neighbours that survived and the mask key shares of
+     * those that dropped, given only when the request carries the lists this party signed and at least
+     * threshold valid signatures of them by distinct survivors.
      */
     public SecAggUnmaskResponse unmask(SecAggUnmaskRequest request) {
-        advance(Stage.INPUT_MASKED, Stage.UNMASKED, "reveal shares");
+        advance(Stage.SIGNED, Stage.UNMASKED, "reveal shares");
+        if (!request.getSurvivorsList().equals(signedLists.getSurvivorsList())
+                || !request.getDroppedList().equals(signedLists.getDroppedList())) {
+            throw new SecAggException("the unmask request's survivor and dropped lists differ from the ones this party ("
+                    + self + ") signed in the consistency check; no share is revealed");
+        }
+        if (request.getSignaturesCount() > params.rosterSize()) {
+            throw new SecAggException("the unmask request carries " + request.getSignaturesCount()
+                    + " signatures for a roster of " + params.rosterSize());
+        }
+        Set<Integer> survivors = new HashSet<>(signedLists.getSurvivorsList());
+        Set<Integer> signers = new HashSet<>();
+        for (var signature : request.getSignaturesList()) {
+            int signer = signature.getParty();
+            byte[] key = signingKeysOf.get(signer);
+            if (!survivors.contains(signer) || key == null) {
+                throw new SecAggException("the unmask request carries a signature of party " + signer
+                        + ", which is not a survivor with keys");
+            }
+            if (!signers.add(signer)) {
+                throw new SecAggException("the unmask request carries two signatures of party " + signer);
+            }
+            if (!SurvivorSignatures.verify(key, params.roundSeed(), signedLists, signature.getSignature().toByteArray())) {
+                throw new SecAggException("party " + signer + "'s signature of the survivor list does not verify: it"
+                        + " signed other lists, or the aggregator altered them; no share is revealed");
+            }
+        }
+        if (signers.size() < params.threshold()) {
+            throw new SecAggException("only " + signers.size() + " survivors signed the survivor list; "
+                    + params.threshold() + " are needed before any share is revealed");
+        }
+        Set<Integer> dropped = new HashSet<>(signedLists.getDroppedList());
+        SecAggUnmaskResponse.Builder response = SecAggUnmaskResponse.newBuilder();
+        heldShares.forEach((owner, shares) -> {
+            if (survivors.contains(owner)) {
+                response.addShares(revealed(owner, SecAggRevealedShare.Kind.SELF_MASK_SEED, shares.selfMaskSeed()));
+            } else if (dropped.contains(owner)) {
+                response.addShares(revealed(owner, SecAggRevealedShare.Kind.MASK_KEY, shares.maskKey()));
+            }
+        });
+        return response.build();
+    }
+
+    private void checkLists(SecAggUnmaskRequest request) {
         Set<Integer> survivors = distinctParties(request.getSurvivorsList(), "survivor");
         Set<Integer> dropped = distinctParties(request.getDroppedList(), "dropped party");
         for (int party : dropped) {
@@ -168,15 +233,6 @@ public final class SecAggParty {
             throw new SecAggException("only " + survivors.size() + " survivors; at least " + params.threshold()
                     + " are needed before any share is revealed");
         }
-        SecAggUnmaskResponse.Builder response = SecAggUnmaskResponse.newBuilder();
-        heldShares.forEach((owner, shares) -> {
-            if (survivors.contains(owner)) {
-                response.addShares(revealed(owner, SecAggRevealedShare.Kind.SELF_MASK_SEED, shares.selfMaskSeed()));
-            } else if (dropped.contains(owner)) {
-                response.addShares(revealed(owner, SecAggRevealedShare.Kind.MASK_KEY, shares.maskKey()));
-            }
-        });
-        return response.build();
     }
 
     /** The lower-numbered party of a pair adds their mask, the other subtracts it, so it cancels in the sum. */
@@ -207,7 +263,8 @@ public final class SecAggParty {
     private SecAggPublicKeys ownKeys() {
         return SecAggPublicKeys.newBuilder().setParty(self)
                 .setEncryptionKey(ByteString.copyFrom(encryptionKeys.publicKey()))
-                .setMaskKey(ByteString.copyFrom(maskKeys.publicKey())).build();
+                .setMaskKey(ByteString.copyFrom(maskKeys.publicKey()))
+                .setSigningKey(ByteString.copyFrom(signingKeys[1])).build();
     }
 
     private void advance(Stage expected, Stage next, String action) {

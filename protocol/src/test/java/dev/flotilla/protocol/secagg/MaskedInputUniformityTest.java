@@ -1,5 +1,8 @@
 package dev.flotilla.protocol.secagg;
 
+import static dev.flotilla.testing.ByteUniformity.CRITICAL_255;
+import static dev.flotilla.testing.ByteUniformity.chiSquare;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.protocol.v1.SecAggEncryptedShare;
@@ -12,18 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** What the aggregator receives from one party, byte by byte, against the uniform distribution. */
 class MaskedInputUniformityTest {
-    /** The chi-square quantile at p = 0.999 for 255 degrees of freedom. */
-    private static final double CRITICAL_255 = 330.52;
     private static final int VALUES = 1 << 18;
-
-    private static double chiSquare(byte[] bytes) {
-        long[] counts = new long[256];
-        for (byte b : bytes) {
-            counts[b & 0xff]++;
-        }
-        double expected = bytes.length / 256.0;
-        return Arrays.stream(counts).mapToDouble(c -> (c - expected) * (c - expected) / expected).sum();
-    }
 
     private static byte[] concat(List<byte[]> chunks) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -49,8 +49,13 @@ class SecAggHostileMessagesTest {
         aggregator.closeShares();
     }
 
-    /** Parties 0..N-2 send masked inputs; the last drops. */
+    /** Parties 0..N-2 send masked inputs, the last drops; then the survivors sign: the request of round 4. */
     private SecAggUnmaskRequest maskAllButLast() {
+        return SecAggSimulation.consistencyCheck(aggregator, parties, maskAllButLastUnsigned());
+    }
+
+    /** Parties 0..N-2 send masked inputs; the last drops. The lists of the consistency check. */
+    private SecAggUnmaskRequest maskAllButLastUnsigned() {
         shareAll();
         for (int p = 0; p < N - 1; p++) {
             int[] encoded = new int[VALUES];
@@ -87,7 +92,10 @@ class SecAggHostileMessagesTest {
             assertThatThrownBy(() -> aggregator.acceptKeys(1, keys)).hasMessage("party 1 advertised keys twice");
             SecAggPublicKeys shortKey = keys.toBuilder().setParty(3).setMaskKey(ByteString.copyFrom(new byte[31])).build();
             assertThatThrownBy(() -> aggregator.acceptKeys(3, shortKey))
-                    .hasMessage("party 3 advertised keys of 32 and 31 bytes; X25519 public keys are 32 bytes");
+                    .hasMessage("party 3 advertised keys of 32, 31 and 32 bytes; X25519 and Ed25519 public keys are 32 bytes");
+            SecAggPublicKeys noSigningKey = keys.toBuilder().setParty(3).clearSigningKey().build();
+            assertThatThrownBy(() -> aggregator.acceptKeys(3, noSigningKey))
+                    .hasMessage("party 3 advertised keys of 32, 32 and 0 bytes; X25519 and Ed25519 public keys are 32 bytes");
             assertThatThrownBy(() -> aggregator.acceptKeys(N, keys.toBuilder().setParty(N).build()))
                     .hasMessage("party 8 is not in the roster (0..7)");
             assertThatThrownBy(() -> aggregator.acceptKeys(-1, keys)).hasMessage("party -1 is not in the roster (0..7)");
@@ -171,7 +179,7 @@ class SecAggHostileMessagesTest {
                     .addShares(wrongKind.toBuilder().setOwner(neighbour).setValue(ByteString.copyFrom(new byte[67]))).build()))
                     .hasMessage("party 0's share of party " + neighbour + " is 67 bytes; a share is 1 to 66 bytes");
             assertThatThrownBy(() -> aggregator.acceptUnmask(dropped, SecAggUnmaskResponse.getDefaultInstance()))
-                    .hasMessage("party 7 revealed shares but is not a survivor");
+                    .hasMessage("party 7 revealed shares but did not sign the survivor list");
             assertThatThrownBy(() -> aggregator.acceptUnmask(0, SecAggUnmaskResponse.newBuilder()
                     .addShares(wrongKind.toBuilder().setOwner(99)).build()))
                     .hasMessage("party 99 is not in the roster (0..7): party 0 revealed a share of it");
@@ -205,23 +213,51 @@ class SecAggHostileMessagesTest {
     @DisplayName("a party refuses")
     class Party {
         @Test
-        @DisplayName("an unmask request that lists a party both as survivor and as dropped, that leaves it out, or has too few survivors")
-        void badUnmaskRequests() {
-            SecAggUnmaskRequest request = maskAllButLast();
+        @DisplayName("to sign lists that name a party both as survivor and as dropped, that leave it out, or have too few survivors")
+        void badSurvivorLists() {
+            SecAggUnmaskRequest request = maskAllButLastUnsigned();
             int neighbour = firstNeighbour(0);
             SecAggUnmaskRequest both = request.toBuilder().addDropped(neighbour).build();
 
-            assertThatThrownBy(() -> parties[0].unmask(both)).hasMessage("party " + neighbour
+            assertThatThrownBy(() -> parties[0].signSurvivors(both)).hasMessage("party " + neighbour
                     + " is listed both as a survivor and as dropped; revealing both of its secrets would unmask its update");
-            assertThatThrownBy(() -> parties[1].unmask(SecAggUnmaskRequest.newBuilder().addSurvivors(0).addSurvivors(2)
+            assertThatThrownBy(() -> parties[1].signSurvivors(SecAggUnmaskRequest.newBuilder().addSurvivors(0).addSurvivors(2)
                     .addSurvivors(3).addSurvivors(4).build()))
                     .hasMessage("this party (1) sent its masked input but is not listed as a survivor");
-            assertThatThrownBy(() -> parties[2].unmask(SecAggUnmaskRequest.newBuilder().addSurvivors(2).addSurvivors(3).build()))
+            assertThatThrownBy(() -> parties[2].signSurvivors(SecAggUnmaskRequest.newBuilder().addSurvivors(2).addSurvivors(3).build()))
                     .hasMessage("only 2 survivors; at least 4 are needed before any share is revealed");
-            assertThatThrownBy(() -> parties[3].unmask(request.toBuilder().addSurvivors(3).build()))
+            assertThatThrownBy(() -> parties[3].signSurvivors(request.toBuilder().addSurvivors(3).build()))
                     .hasMessage("the unmask request lists survivor 3 twice");
-            assertThatThrownBy(() -> parties[4].unmask(request.toBuilder().addDropped(1000).build()))
+            assertThatThrownBy(() -> parties[4].signSurvivors(request.toBuilder().addDropped(1000).build()))
                     .hasMessage("party 1000 is not in the roster (0..7): named as dropped party in the unmask request");
+        }
+
+        @Test
+        @DisplayName("to reveal shares for lists other than those it signed, with too few signatures, or with a forged one "
+                + "(the consistency check); the aggregator refuses a signature that does not verify")
+        void consistencyCheck() {
+            SecAggUnmaskRequest lists = maskAllButLastUnsigned();
+            assertThatThrownBy(() -> aggregator.acceptSignature(0, new byte[64]))
+                    .hasMessage("party 0's signature of the survivor list does not verify with the key it advertised");
+            assertThatThrownBy(() -> aggregator.acceptSignature(N - 1, new byte[64]))
+                    .hasMessage("party 7 signed the survivor list but is not a survivor");
+            SecAggUnmaskRequest signed = SecAggSimulation.consistencyCheck(aggregator, parties, lists);
+            int other = signed.getSurvivors(1);
+
+            // told 7 dropped when it signed, now told 7 survived: the lists differ
+            SecAggUnmaskRequest.Builder swapped = signed.toBuilder().clearDropped().addSurvivors(N - 1);
+            assertThatThrownBy(() -> parties[0].unmask(swapped.build()))
+                    .hasMessage("the unmask request's survivor and dropped lists differ from the ones this party (0) signed"
+                            + " in the consistency check; no share is revealed");
+            SecAggUnmaskRequest few = signed.toBuilder().clearSignatures().addAllSignatures(signed.getSignaturesList().subList(0, 3)).build();
+            assertThatThrownBy(() -> parties[1].unmask(few))
+                    .hasMessage("only 3 survivors signed the survivor list; 4 are needed before any share is revealed");
+            var forged = signed.getSignatures(1).toBuilder().setSignature(signed.getSignatures(2).getSignature()).build();
+            assertThatThrownBy(() -> parties[2].unmask(signed.toBuilder().setSignatures(1, forged).build()))
+                    .hasMessage("party " + other + "'s signature of the survivor list does not verify: it signed other lists,"
+                            + " or the aggregator altered them; no share is revealed");
+            assertThatThrownBy(() -> parties[3].unmask(signed.toBuilder().addSignatures(signed.getSignatures(0)).build()))
+                    .hasMessage("the unmask request carries two signatures of party 0");
         }
 
         @Test

@@ -101,7 +101,7 @@ class SecAggRoundTest {
                 aggregator.foldMasked(p, chunk);
             }
         }
-        var request = aggregator.closeInputs();
+        var request = SecAggSimulation.consistencyCheck(aggregator, parties, aggregator.closeInputs());
         for (int p : request.getSurvivorsList()) {
             if (p != 7) {
                 aggregator.acceptUnmask(p, parties[p].unmask(request));

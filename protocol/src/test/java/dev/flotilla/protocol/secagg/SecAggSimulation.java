@@ -98,7 +98,7 @@ final class SecAggSimulation {
                 aggregator.foldMasked(p, chunk);
             }
         }
-        SecAggUnmaskRequest request = aggregator.closeInputs();
+        SecAggUnmaskRequest request = consistencyCheck(aggregator, parties, aggregator.closeInputs());
         for (int p : request.getSurvivorsList()) {
             aggregator.acceptUnmask(p, parties[p].unmask(request));
         }
@@ -107,6 +107,14 @@ final class SecAggSimulation {
             plainMean[v] = (float) (weightedSum[v] / survivorWeight);
         }
         return new Outcome(aggregator.unmaskedSum(), expected, aggregator.survivors(), survivorWeight, plainMean);
+    }
+
+    /** Round 3: every survivor signs the lists; the signed request that round 4 sends. */
+    static SecAggUnmaskRequest consistencyCheck(SecAggAggregator aggregator, SecAggParty[] parties, SecAggUnmaskRequest lists) {
+        for (int p : lists.getSurvivorsList()) {
+            aggregator.acceptSignature(p, parties[p].signSurvivors(lists));
+        }
+        return aggregator.closeConsistency();
     }
 
     /** The wire form of a masked input: little-endian 32-bit values in chunks. */

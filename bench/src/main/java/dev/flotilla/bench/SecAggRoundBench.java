@@ -1,0 +1,176 @@
+package dev.flotilla.bench;
+
+import dev.flotilla.party.client.FederationSession;
+import dev.flotilla.protocol.model.ModelSpecs;
+import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.secagg.SecureRoundClient;
+import dev.flotilla.protocol.status.RoundRecord;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.protocol.v1.TrainRequest;
+import dev.flotilla.protocol.v1.UpdateHeader;
+import io.grpc.ManagedChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench secagg-round}: one round through the wired path (the server's own module over mTLS
+ * in this JVM, every party a real TLS channel running the party's {@link SecureRoundClient}) against
+ * a plain FedAvg round of the same parties and model measured in the same run; then a masked round
+ * with --dropout of the parties killed after sharing keys. Parties train nothing (they send a fixed
+ * update), and they share this machine's cores with the aggregator: the round time includes every
+ * party's masking, which real parties do in parallel on their own machines; the aggregator's own CPU
+ * time (its threads) is printed too.
+ */
+@Command(name = "secagg-round", mixinStandardHelpOptions = true,
+    description = {"Round time of SecAgg+ through the wired path (server module over mTLS, in-process parties with",
+        "the party's SecureRoundClient) against plain FedAvg with the same parties, as a ratio; then with --dropout",
+        "of the parties killed after sharing keys. Parties mask at most --maskers at once (they share the cores)."})
+final class SecAggRoundBench implements Callable<Integer> {
+
+  @Option(names = "--parties", defaultValue = "100", description = "Parties (default ${DEFAULT-VALUE}).")
+  int parties;
+
+  @Option(names = "--model", defaultValue = "mlp:784-1024-200-10",
+      description = "Built-in model (default ${DEFAULT-VALUE}: 1,010,850 values).")
+  String model;
+
+  @Option(names = "--dropout", defaultValue = "0.1", description = "Share killed after key sharing (default ${DEFAULT-VALUE}).")
+  double dropout;
+
+  @Option(names = "--maskers", defaultValue = "2", description = "Parties encoding and masking at once (default ${DEFAULT-VALUE}).")
+  int maskers;
+
+  /** One measured round: wall seconds from the first TrainRequest to the round's record, and the aggregator's CPU seconds. */
+  record Measured(double wallSeconds, double serverCpuSeconds, double recordSeconds) {}
+
+  @Override
+  public Integer call() throws Exception {
+    double[] load = BenchMain.loadAverage();
+    List<TensorSpec> specs = ModelSpecs.forName(model);
+    System.out.printf(Locale.ROOT, "secagg-round: %d parties, model %s (%d values), load average %.1f%n", parties,
+        model, ModelSpecs.totalElements(specs), load[0]);
+    Path work = Files.createTempDirectory("flotilla-secagg-round");
+    Pki pki = new Pki(work.resolve("pki"));
+    TlsFiles server = pki.server();
+    List<TlsFiles> partyFiles = new ArrayList<>();
+    for (int i = 0; i < parties; i++) {
+      partyFiles.add(pki.party(i));
+    }
+    float[][] update = update(specs);
+    Measured plain = round(work.resolve("plain"), server, partyFiles, specs, update, false, 0);
+    Measured masked = round(work.resolve("masked"), server, partyFiles, specs, update, true, 0);
+    int killed = (int) Math.round(parties * dropout);
+    Measured dropped = round(work.resolve("dropped"), server, partyFiles, specs, update, true, killed);
+    report("plain FedAvg", plain, plain);
+    report("SecAgg+", masked, plain);
+    report("SecAgg+, " + killed + " killed after key sharing", dropped, plain);
+    System.out.printf(Locale.ROOT, "recovery: round with %d dropped / without = %.2f (aggregator CPU %.2f)%n", killed,
+        dropped.wallSeconds() / masked.wallSeconds(), dropped.serverCpuSeconds() / masked.serverCpuSeconds());
+    System.out.printf(Locale.ROOT, "load average at the end %.1f%n", BenchMain.loadAverage()[0]);
+    return 0;
+  }
+
+  private static void report(String what, Measured m, Measured plain) {
+    System.out.printf(Locale.ROOT, "%s: round %.2f s (server's record %.2f s), ratio to plain %.2f; aggregator CPU "
+            + "%.2f s, ratio %.2f%n", what, m.wallSeconds(), m.recordSeconds(), m.wallSeconds() / plain.wallSeconds(),
+        m.serverCpuSeconds(), m.serverCpuSeconds() / plain.serverCpuSeconds());
+  }
+
+  private Measured round(Path state, TlsFiles serverFiles, List<TlsFiles> partyFiles, List<TensorSpec> specs,
+      float[][] update, boolean secure, int killed) throws Exception {
+    ExecutorService pool = Executors.newCachedThreadPool();
+    Semaphore masking = new Semaphore(maskers);
+    try (BenchAggregator aggregator = new BenchAggregator(state, serverFiles, partyFiles, model, 1, false,
+        // the killed parties' updates never arrive: the round needs only the survivors
+        b -> secure ? b.secureAggregation(100.0).minParties(partyFiles.size() - killed) : b)) {
+      List<FederationSession> sessions = new ArrayList<>();
+      for (ManagedChannel channel : aggregator.channels) {
+        FederationSession session = new FederationSession(channel, FederationSession.Deadlines.defaults());
+        session.join(100);
+        session.openRounds();
+        sessions.add(session);
+      }
+      List<TrainRequest> trains = new ArrayList<>();
+      for (FederationSession session : sessions) {
+        FederationSession.Incoming in = session.nextIncoming(Duration.ofMinutes(5));
+        trains.add(((FederationSession.Incoming.Event) in).event().getTrain());
+      }
+      long started = System.nanoTime();
+      long cpuFrom = CpuClock.threads(SecAggRoundBench::serverThread);
+      List<Future<?>> done = new ArrayList<>();
+      for (int p = 0; p < sessions.size(); p++) {
+        FederationSession session = sessions.get(p);
+        TrainRequest train = trains.get(p);
+        ManagedChannel channel = aggregator.channels.get(p);
+        boolean dies = p < killed;
+        done.add(pool.submit(() -> {
+          if (!secure) {
+            masking.acquire();
+            try {
+              session.submitUpdate(UpdateHeader.newBuilder().setRound(train.getRound()).setNumSamples(100).build(),
+                  specs, update);
+            } finally {
+              masking.release();
+            }
+            return null;
+          }
+          SecureRoundClient client = session.openMaskedRound(train);
+          client.shareKeys();
+          if (dies) {
+            channel.shutdownNow();
+            return null;
+          }
+          masking.acquire();
+          try {
+            client.sendMasked(update, 100, java.util.Map.of());
+          } finally {
+            masking.release();
+          }
+          client.finish();
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(30, TimeUnit.MINUTES);
+      }
+      aggregator.job.get(30, TimeUnit.MINUTES);
+      long cpuTo = CpuClock.threads(SecAggRoundBench::serverThread);
+      double wall = (System.nanoTime() - started) / 1e9;
+      RoundRecord record = aggregator.coordinator.status().rounds().get(0);
+      return new Measured(wall, (cpuTo - cpuFrom) / 1e9, record.durationSeconds());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** The aggregator's threads (as ProtocolTimeBench names them). */
+  private static boolean serverThread(String name) {
+    return name.startsWith("grpc-call") || name.startsWith("flotilla-") || name.startsWith("state-writer")
+        || name.startsWith("bench-round-loo");
+  }
+
+  private static float[][] update(List<TensorSpec> specs) {
+    Random random = new Random(1);
+    float[][] update = new float[specs.size()][];
+    for (int t = 0; t < specs.size(); t++) {
+      update[t] = new float[specs.get(t).numElements()];
+      for (int i = 0; i < update[t].length; i++) {
+        update[t][i] = (float) (random.nextGaussian() * 0.1);
+      }
+    }
+    return update;
+  }
+}

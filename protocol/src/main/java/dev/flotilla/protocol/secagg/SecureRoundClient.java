@@ -1,0 +1,193 @@
+package dev.flotilla.protocol.secagg;
+
+import com.google.protobuf.ByteString;
+import dev.flotilla.protocol.tensor.TensorChunks;
+import dev.flotilla.protocol.v1.SecAggAssignment;
+import dev.flotilla.protocol.v1.SecAggHello;
+import dev.flotilla.protocol.v1.SecAggMaskedHeader;
+import dev.flotilla.protocol.v1.SecAggPartyMessage;
+import dev.flotilla.protocol.v1.SecAggServerMessage;
+import dev.flotilla.protocol.v1.SecAggSignature;
+import dev.flotilla.protocol.v1.SecureAggregationGrpc;
+import dev.flotilla.protocol.v1.TrainRequest;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A party's side of one masked round (--secure-aggregation) over its MaskedRound stream, in two
+ * calls: {@link #shareKeys} before training (advertise keys, then Shamir-share the self-mask seed and
+ * mask key with the neighbours, sealed end to end, relayed by the aggregator), {@link #submit} after
+ * it (mask the weighted fixed-point update and stream it, sign the survivor list, reveal shares). Every
+ * message of the aggregator is checked by {@link SecAggParty} before the party acts on it; a party
+ * never sends its update in the clear. Masked chunks go out only while the transport is ready.
+ */
+public final class SecureRoundClient implements AutoCloseable {
+
+  private static final int CHUNK_VALUES = TensorChunks.MAX_CHUNK_BYTES / 4;
+
+  private final SecAggParams params;
+  private final SecAggAssignment assignment;
+  private final SecAggParty party;
+  private final Duration phaseWait;
+  private final BlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
+  private final Object ready = new Object();
+  private ClientCallStreamObserver<SecAggPartyMessage> stream;
+  private List<dev.flotilla.protocol.v1.SecAggEncryptedShare> relayed;
+  private boolean ended;
+
+  /** Opens the MaskedRound stream of {@code request} (which carries the assignment) on {@code channel}. */
+  public SecureRoundClient(Channel channel, TrainRequest request, Duration callDeadline, Duration phaseWait) {
+    this.assignment = request.getSecureAggregation();
+    this.params = SecAggParams.from(assignment.getSetup());
+    this.party = new SecAggParty(params, assignment.getParty(), new SecureRandom());
+    this.phaseWait = phaseWait;
+    SecureAggregationGrpc.newStub(channel).withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
+        .maskedRound(new ClientResponseObserver<SecAggPartyMessage, SecAggServerMessage>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<SecAggPartyMessage> requestStream) {
+            stream = requestStream;
+            requestStream.setOnReadyHandler(() -> {
+              synchronized (ready) {
+                ready.notifyAll();
+              }
+            });
+          }
+
+          @Override
+          public void onNext(SecAggServerMessage message) {
+            incoming.add(message);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            incoming.add(Status.fromThrowable(t));
+            synchronized (ready) {
+              ready.notifyAll();
+            }
+          }
+
+          @Override
+          public void onCompleted() {
+            incoming.add(Status.UNAVAILABLE.withDescription("the aggregator ended the MaskedRound stream"));
+          }
+        });
+    stream.onNext(SecAggPartyMessage.newBuilder().setHello(SecAggHello.newBuilder().setRound(request.getRound())
+        .setAttempt(request.getAttempt()).setKeys(party.advertiseKeys())).build());
+  }
+
+  /** Rounds 0 and 1: waits for the key roster, sends the sealed shares, waits for the ones relayed to this party. */
+  public void shareKeys() throws InterruptedException {
+    SecAggServerMessage roster = next(SecAggServerMessage.PayloadCase.ROSTER);
+    send(SecAggPartyMessage.newBuilder().setShares(party.shareKeys(roster.getRoster())).build());
+    relayed = next(SecAggServerMessage.PayloadCase.RELAYED).getRelayed().getSharesList();
+  }
+
+  /**
+   * Rounds 2 to 4: {@link #sendMasked}, then {@link #finish}; returns how many parties' updates the sum holds.
+   */
+  public int submit(float[][] weights, long samples, Map<String, Double> metrics) throws InterruptedException {
+    sendMasked(weights, samples, metrics);
+    return finish();
+  }
+
+  /** Round 2: masks {@code weights} (every tensor, in layout order) and streams them as flow control allows. */
+  public void sendMasked(float[][] weights, long samples, Map<String, Double> metrics) throws InterruptedException {
+    int total = 0;
+    for (float[] tensor : weights) {
+      total += tensor.length;
+    }
+    float[] values = new float[total];
+    int offset = 0;
+    for (float[] tensor : weights) {
+      System.arraycopy(tensor, 0, values, offset, tensor.length);
+      offset += tensor.length;
+    }
+    int[] masked = new FixedPoint(params.clipRange()).encode(values, assignment.getWeight());
+    party.maskInput(relayed, masked);
+    send(SecAggPartyMessage.newBuilder().setMaskedHeader(SecAggMaskedHeader.newBuilder().setNumSamples(samples)
+        .putAllMetrics(metrics)).build());
+    for (int start = 0; start < masked.length; start += CHUNK_VALUES) {
+      int count = Math.min(CHUNK_VALUES, masked.length - start);
+      ByteBuffer chunk = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+      chunk.asIntBuffer().put(masked, start, count);
+      awaitReady();
+      send(SecAggPartyMessage.newBuilder().setMasked(ByteString.copyFrom(chunk.array())).build());
+    }
+  }
+
+  /**
+   * Rounds 3 and 4, once every party's masked input is in: signs the survivor list, reveals the shares
+   * asked for; returns how many parties' updates the sum holds.
+   */
+  public int finish() throws InterruptedException {
+    var lists = next(SecAggServerMessage.PayloadCase.CONSISTENCY_CHECK).getConsistencyCheck();
+    send(SecAggPartyMessage.newBuilder().setSignature(SecAggSignature.newBuilder().setParty(assignment.getParty())
+        .setSignature(ByteString.copyFrom(party.signSurvivors(lists)))).build());
+    var unmask = next(SecAggServerMessage.PayloadCase.UNMASK).getUnmask();
+    send(SecAggPartyMessage.newBuilder().setUnmask(party.unmask(unmask)).build());
+    int survivors = next(SecAggServerMessage.PayloadCase.DONE).getDone().getSurvivors();
+    ended = true;
+    stream.onCompleted();
+    return survivors;
+  }
+
+  private void send(SecAggPartyMessage message) {
+    stream.onNext(message);
+  }
+
+  /** Waits (up to the phase wait) until the transport takes more, so at most a chunk or so is buffered. */
+  private void awaitReady() throws InterruptedException {
+    long end = System.nanoTime() + phaseWait.toNanos();
+    synchronized (ready) {
+      while (!stream.isReady() && incoming.isEmpty()) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          throw Status.DEADLINE_EXCEEDED.withDescription("the aggregator took no masked input for " + phaseWait)
+              .asRuntimeException();
+        }
+        ready.wait(Math.max(1, left / 1_000_000));
+      }
+    }
+    if (incoming.peek() instanceof Status status) {
+      throw status.asRuntimeException();
+    }
+  }
+
+  /** The aggregator's next message, which must be of {@code wanted}; its refusal or the stream's end is thrown. */
+  private SecAggServerMessage next(SecAggServerMessage.PayloadCase wanted) throws InterruptedException {
+    Object got = incoming.poll(phaseWait.toMillis(), TimeUnit.MILLISECONDS);
+    if (got == null) {
+      throw Status.DEADLINE_EXCEEDED.withDescription("no " + wanted + " from the aggregator within " + phaseWait)
+          .asRuntimeException();
+    }
+    if (got instanceof Status status) {
+      ended = true;
+      throw status.asRuntimeException();
+    }
+    SecAggServerMessage message = (SecAggServerMessage) got;
+    if (message.getPayloadCase() != wanted) {
+      throw new SecAggException("the aggregator sent " + message.getPayloadCase() + " where " + wanted + " was due");
+    }
+    return message;
+  }
+
+  /** Cancels the stream unless the round ended (a party that stops here counts as dropped). */
+  @Override
+  public void close() {
+    if (!ended) {
+      ended = true;
+      stream.cancel("the party left the masked round", null);
+    }
+  }
+}
