@@ -28,8 +28,8 @@ public final class EnrollmentModel {
   public static final String TOKEN_PREFIX = "flotilla-enroll-token.";
   public static final String TOKEN_TYPE = "flotilla.dev/enrollment-token";
   public static final String ENROLLED_PREFIX = "flotilla-enrolled.";
-  public static final String REVOKED_PREFIX = "flotilla-revoked.";
-  public static final String REVOKED_KEY = "serials";
+  public static final String REVOKED_PREFIX = dev.flotilla.controller.model.RevocationListModel.PREFIX;
+  public static final String REVOKED_KEY = dev.flotilla.controller.model.RevocationListModel.KEY;
   public static final String COMPONENT_LABEL = "app.kubernetes.io/component";
   public static final String COMPONENT = "enrollment";
 

@@ -12,7 +12,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -23,7 +22,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * chain then the CA, or a status with a one-line reason. Attempts are bounded per client address
  * ({@link AttemptLimiter}), requests run on a small bounded pool (a full queue is refused, not queued).
  * The client certificate is asked for, not required: enrollment has none yet. It is verified against
- * the federation's CA when presented.
+ * the federation's CA of the moment when presented: a rotated CA needs no restart ({@link FederationCaTrust}).
  */
 public final class EnrollmentServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EnrollmentServer.class);
@@ -80,15 +79,10 @@ public final class EnrollmentServer implements AutoCloseable {
   private static SSLContext tls(EnrollmentService service, Clock clock) {
     try {
       EndpointCredentials credentials = new EndpointCredentials(service::ca, service.federation().domain(), clock);
-      KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-      trusted.load(null, null);
-      trusted.setCertificateEntry("federation-ca", service.ca().rootCertificate());
-      TrustManagerFactory trust = TrustManagerFactory.getInstance("PKIX");
-      trust.init(trusted);
       SSLContext context = SSLContext.getInstance("TLSv1.3");
-      context.init(new KeyManager[] {credentials}, trust.getTrustManagers(), null);
+      context.init(new KeyManager[] {credentials}, new TrustManager[] {new FederationCaTrust(service::ca)}, null);
       return context;
-    } catch (GeneralSecurityException | IOException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot set up the enrollment endpoint's TLS: " + e.getMessage(), e);
     }
   }

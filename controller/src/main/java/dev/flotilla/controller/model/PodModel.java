@@ -132,6 +132,7 @@ public final class PodModel {
         .withSpec(spec)
         .build();
     PartiesModel.addTo(job, pod.getSpec());
+    RevocationListModel.addTo(job, pod.getSpec());
     PodSecurityModel.harden(pod);
     pod.getMetadata().getAnnotations().put(TEMPLATE_HASH_ANNOTATION, hash(pod));
     return pod;
