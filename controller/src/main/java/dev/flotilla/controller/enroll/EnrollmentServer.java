@@ -66,6 +66,7 @@ public final class EnrollmentServer implements AutoCloseable {
     server.setExecutor(executor);
     server.createContext(EnrollmentEndpoint.ENROLL_PATH, ex -> handle(ex, false));
     server.createContext(EnrollmentEndpoint.RENEW_PATH, ex -> handle(ex, true));
+    server.createContext(EnrollmentEndpoint.FEDERATION_PATH, this::members);
     server.start();
     LOG.info("enrollment endpoint for {} on {} (https://{}{} and {}); at most {} attempts per {} per client address",
         service.federation(), server.getAddress(), EnrollmentEndpoint.host(service.federation().domain()),
@@ -113,6 +114,34 @@ public final class EnrollmentServer implements AutoCloseable {
         respond(ex, e.status(), e.getMessage());
       } catch (RuntimeException e) {
         LOG.error("{}: {} from {} failed", service.federation(), renewal ? "a renewal" : "an enrollment", client, e);
+        respond(ex, 500, "the coordinator could not complete the request; it is logged there");
+      }
+    } finally {
+      ex.close();
+    }
+  }
+
+  /** GET the federation's members (an enrolled party's certificate required); bounded like the other calls. */
+  private void members(HttpExchange ex) throws IOException {
+    String client = ex.getRemoteAddress().getAddress().getHostAddress();
+    try {
+      if (!"GET".equals(ex.getRequestMethod())) {
+        respond(ex, 405, "use GET");
+        return;
+      }
+      if (!limiter.tryAcquire(client)) {
+        respond(ex, EnrollmentRefusal.TOO_MANY, "too many attempts from " + client + "; try again later");
+        return;
+      }
+      try {
+        String json = service.federation(peerCertificates((HttpsExchange) ex));
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        respond(ex, 200, json);
+      } catch (EnrollmentRefusal e) {
+        LOG.warn("{}: refused the members list to {} ({}): {}", service.federation(), client, e.status(), e.getMessage());
+        respond(ex, e.status(), e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.error("{}: the members list for {} failed", service.federation(), client, e);
         respond(ex, 500, "the coordinator could not complete the request; it is logged there");
       }
     } finally {
