@@ -15,6 +15,7 @@ import dev.flotilla.dns.CoreDnsUpdater;
 import dev.flotilla.dns.CorefileEditor;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
+import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.ApiProbe;
 import dev.flotilla.controller.operator.Controller;
@@ -126,6 +127,9 @@ public final class ControllerMain implements Callable<Integer> {
 
   @Option(names = "--pod-host-aliases", negatable = true, fallbackValue = "true")
   boolean podHostAliases;
+
+  @Option(names = "--placement")
+  PlacementEngine placement;
 
   @Option(names = "--health-port")
   int healthPort;
@@ -282,7 +286,8 @@ public final class ControllerMain implements Callable<Integer> {
    * $POD_NAMESPACE names the controller's own namespace.
    */
   ControllerConfig buildConfig(Supplier<String> clientNamespace) {
-    ControllerConfig config = ControllerConfig.defaults().withResync(resync).withPodHostAliases(podHostAliases);
+    ControllerConfig config = ControllerConfig.defaults().withResync(resync).withPodHostAliases(podHostAliases)
+        .withPlacement(placement);
     if (ingressAddress != null) {
       // validates the literal with the dns module's rules
       config = config.withIngressAddress(DnsRecord.of("probe.invalid", ingressAddress).address());
