@@ -9,6 +9,10 @@ import dev.flotilla.controller.enroll.EnrollOptions;
 import dev.flotilla.controller.enroll.EnrollmentServer;
 import dev.flotilla.controller.enroll.EnrollmentService;
 import dev.flotilla.controller.enroll.EnrollmentStore;
+import dev.flotilla.controller.join.JoinController;
+import dev.flotilla.controller.federation.FederationController;
+import dev.flotilla.dns.CoreDnsUpdater;
+import dev.flotilla.dns.CorefileEditor;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.PlacementEngine;
@@ -139,6 +143,15 @@ public final class ControllerMain implements Callable<Integer> {
   @Option(names = "--enroll-attempts-per-minute")
   int enrollAttemptsPerMinute;
 
+  @Option(names = "--join")
+  boolean join;
+
+  @Option(names = "--federation-refresh")
+  Duration federationRefresh;
+
+  @Option(names = "--federation-member")
+  String federationMember;
+
   @Option(names = "--leader-election", negatable = true, fallbackValue = "true")
   boolean leaderElection;
 
@@ -166,7 +179,7 @@ public final class ControllerMain implements Callable<Integer> {
 
   /** {@code main} as a command line whose options are {@link ControllerOptions#SET} (tests read its fields). */
   static CommandLine commandLine(ControllerMain main) {
-    return Cli.commandLine(main, List.of(ControllerOptions.SET, EnrollOptions.CREATE, EnrollOptions.REVOKE), t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
+    return Cli.commandLine(main, List.of(ControllerOptions.SET, EnrollOptions.CREATE, EnrollOptions.REVOKE_TOKEN, EnrollOptions.REVOKE), t -> t instanceof IllegalArgumentException ? ExitCode.USAGE : null);
   }
 
   private Config clientConfig;
@@ -198,7 +211,12 @@ public final class ControllerMain implements Callable<Integer> {
          HealthServer health = healthPort > 0
              ? new HealthServer("0.0.0.0", healthPort,
                  () -> Readiness.of(probe.problem(), leaderElection, leading.get(), controller.isSynced()), registry) : null;
-         EnrollmentServer enrollment = enrollmentServer(client, config)) {
+         EnrollmentServer enrollment = enrollmentServer(client, config);
+         JoinController joins = join ? new JoinController(client, config.controllerNamespace(), java.time.Clock.systemUTC(),
+             federationRefresh).start() : null;
+         FederationController routes = federationMember != null ? new FederationController(client, config.controllerNamespace(),
+             federationMember, config.scope().allNamespaces() ? List.of() : config.scope().namespaces(),
+             new CoreDnsUpdater(client, config.coreDns(), new CorefileEditor(), CoreDnsUpdater.DEFAULT_MAX_ATTEMPTS)).start() : null) {
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "flotilla-shutdown"));
       LOG.info("connected to {}{}", clientConfig.getMasterUrl(), health == null ? "" : "; probes and metrics on :" + health.port());
       PublishPolicy publish = config.publish();

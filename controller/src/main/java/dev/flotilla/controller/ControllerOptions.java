@@ -131,6 +131,21 @@ public final class ControllerOptions {
           + "domain): https://flotilla-enroll.server.DOMAIN, routed to --enroll-port like an aggregator's host; parties "
           + "enroll with tokens from 'controller enroll token create'");
 
+  public static final ConfigOption<Boolean> JOIN = ConfigOption.onOff("--join")
+      .description("as a party organisation: enroll and renew the identity each join Secret (type flotilla.dev/join) of "
+          + "the controller's namespace asks for, the key made and kept in this cluster (needs config/rbac/join)");
+
+  public static final ConfigOption<Duration> FEDERATION_REFRESH = ConfigOption.duration("--federation-refresh")
+      .defaultValue(Duration.ofSeconds(30))
+      .description("with --join: how often an enrolled organisation asks the coordinator for its federation's members "
+          + "and applies them as the Federation <domain> here (0: never)");
+
+  public static final ConfigOption<String> FEDERATION_MEMBER = ConfigOption.string("--federation-member").paramLabel("NAME")
+      .defaultText("none: Federations are not turned into routes")
+      .description("this cluster's member name in the Federations of the controller's namespace: their other members "
+          + "become CoreDNS records (*.server.<domain>, *.<party>.party.<domain>) and their CAs the ConfigMap "
+          + "flotilla-federation-trust.<domain> in each watched namespace");
+
   public static final ConfigOption<Integer> ENROLL_PORT = ConfigOption.integer("--enroll-port").paramLabel("PORT")
       .check(p -> p > 0 && p <= 65535, "a port, 1..65535")
       .defaultValue(8443)
@@ -169,6 +184,6 @@ public final class ControllerOptions {
       CONTROLLER_NAMESPACE, INGRESS_ADDRESS, CLUSTER_DOMAIN, ALLOWED_DOMAIN, ALLOW_INGRESS_ADDRESS_OVERRIDE,
       INGRESS_ADDRESS_OVERRIDE_NAMESPACE, INGRESS_NAMESPACE, GATEWAY, GATEWAY_LISTENER, GATEWAY_PROXY_NAMESPACE,
       GATEWAY_PROXY_POD_LABEL, METRICS_SCRAPER_NAMESPACE_LABEL, METRICS_SCRAPER_POD_LABEL, COREDNS_CONFIGMAP,
-      POD_HOST_ALIASES, PLACEMENT, HEALTH_PORT, ENROLL_FEDERATION, ENROLL_PORT, ENROLL_ATTEMPTS_PER_MINUTE, LEADER_ELECTION, LEASE_NAMESPACE, RESYNC, PROGRESS_INTERVAL, STARTUP_TIMEOUT)
+      POD_HOST_ALIASES, PLACEMENT, HEALTH_PORT, ENROLL_FEDERATION, ENROLL_PORT, ENROLL_ATTEMPTS_PER_MINUTE, JOIN, FEDERATION_REFRESH, FEDERATION_MEMBER, LEADER_ELECTION, LEASE_NAMESPACE, RESYNC, PROGRESS_INTERVAL, STARTUP_TIMEOUT)
       .with(LogOptions.FORMAT);
 }

@@ -20,4 +20,17 @@ public abstract class OnKubeApiServer {
   @KubeConfig protected static String kubeConfigYaml;
 
   protected OnKubeApiServer() {}
+
+  /**
+   * One more kube-apiserver and etcd of the same version, for a test of several clusters (one per
+   * organisation): started here, on ports of their own, with their own etcd data; the caller stops it.
+   * The class's own server (and its skip or failure when the binaries are missing) comes first.
+   */
+  protected static io.fabric8.kubeapitest.KubeAPIServer startAnother() {
+    io.fabric8.kubeapitest.KubeAPIServer server = new io.fabric8.kubeapitest.KubeAPIServer(
+        io.fabric8.kubeapitest.KubeAPIServerConfigBuilder.anAPIServerConfig().withApiServerVersion(KUBE_API_VERSION)
+            .withUpdateKubeConfig(false).build());
+    server.start();
+    return server;
+  }
 }

@@ -77,6 +77,7 @@ class FlagDocsTest {
       new Role(DnsOptions.HOSTS, sub(DnsCommand::commandLine, "hosts")),
       new Role(DnsOptions.APPLY, sub(DnsCommand::commandLine, "apply")),
       new Role(EnrollOptions.CREATE, sub(ControllerMain::commandLine, "enroll", "token", "create")),
+      new Role(EnrollOptions.REVOKE_TOKEN, sub(ControllerMain::commandLine, "enroll", "token", "revoke")),
       new Role(EnrollOptions.REVOKE, sub(ControllerMain::commandLine, "enroll", "revoke")));
 
   /** The sub-command at {@code path} of the command line {@code root} makes, configured as the root configures it. */

@@ -71,6 +71,15 @@ public final class EnrollmentClient {
     return accept(answer, identity, csr, cas::contains, "the current ca.crt");
   }
 
+  /**
+   * The federation's members as the coordinator publishes them (JSON, at most
+   * {@value EnrollmentEndpoint#MAX_FEDERATION_BYTES} bytes), asked over mutual TLS with {@code current}.
+   */
+  public String federation(IssuedCertificate current) {
+    SSLContext tls = context(keyManagers(current), EndpointTrust.trusting(List.of(current.caCertificate()), domain));
+    return request("GET", EnrollmentEndpoint.FEDERATION_PATH, tls, null, null, EnrollmentEndpoint.MAX_FEDERATION_BYTES);
+  }
+
   private IssuedCertificate accept(String answer, Identity identity, CertificateSigningRequest csr,
       java.util.function.Predicate<X509Certificate> trustedCa, String trustedWhat) {
     List<X509Certificate> certs = Pem.parseCertificates(answer, "the enrollment endpoint's answer");
@@ -98,8 +107,12 @@ public final class EnrollmentClient {
   }
 
   private String post(String path, SSLContext tls, String authorization, CertificateSigningRequest csr) {
+    return request("POST", path, tls, authorization, csr.pem().getBytes(StandardCharsets.US_ASCII),
+        EnrollmentEndpoint.MAX_RESPONSE_BYTES);
+  }
+
+  private String request(String method, String path, SSLContext tls, String authorization, byte[] body, int maxBytes) {
     URI target = endpoint.resolve(path);
-    byte[] body = csr.pem().getBytes(StandardCharsets.US_ASCII);
     HttpsURLConnection connection;
     try {
       connection = (HttpsURLConnection) target.toURL().openConnection();
@@ -113,20 +126,22 @@ public final class EnrollmentClient {
     connection.setReadTimeout((int) timeout.toMillis());
     connection.setInstanceFollowRedirects(false);
     connection.setUseCaches(false);
-    connection.setDoOutput(true);
+    connection.setDoOutput(body != null);
     try {
-      connection.setRequestMethod("POST");
-      connection.setRequestProperty("Content-Type", "application/pkcs10");
+      connection.setRequestMethod(method);
       if (authorization != null) {
         connection.setRequestProperty("Authorization", authorization);
       }
-      connection.setFixedLengthStreamingMode(body.length);
-      try (OutputStream out = connection.getOutputStream()) {
-        out.write(body);
+      if (body != null) {
+        connection.setRequestProperty("Content-Type", "application/pkcs10");
+        connection.setFixedLengthStreamingMode(body.length);
+        try (OutputStream out = connection.getOutputStream()) {
+          out.write(body);
+        }
       }
       int status = connection.getResponseCode();
       InputStream in = status == HttpURLConnection.HTTP_OK ? connection.getInputStream() : connection.getErrorStream();
-      String text = in == null ? "" : readBounded(in);
+      String text = in == null ? "" : readBounded(in, maxBytes);
       if (status != HttpURLConnection.HTTP_OK) {
         String reason = text.isBlank() ? "HTTP " + status : text.strip().lines().findFirst().orElse("");
         throw new EnrollmentException(status, "the enrollment endpoint refused (HTTP " + status + "): "
@@ -150,14 +165,14 @@ public final class EnrollmentClient {
     return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
   }
 
-  private static String readBounded(InputStream in) throws IOException {
+  private static String readBounded(InputStream in, int maxBytes) throws IOException {
     try (in) {
-      byte[] bytes = in.readNBytes(EnrollmentEndpoint.MAX_RESPONSE_BYTES + 1);
-      if (bytes.length > EnrollmentEndpoint.MAX_RESPONSE_BYTES) {
+      byte[] bytes = in.readNBytes(maxBytes + 1);
+      if (bytes.length > maxBytes) {
         throw new EnrollmentException(EnrollmentException.UNREACHABLE, "the enrollment endpoint's answer exceeds "
-            + EnrollmentEndpoint.MAX_RESPONSE_BYTES + " bytes");
+            + maxBytes + " bytes");
       }
-      return new String(bytes, StandardCharsets.US_ASCII);
+      return new String(bytes, StandardCharsets.UTF_8);
     }
   }
 

@@ -14,6 +14,9 @@ public final class EnrollmentEndpoint {
   public static final String ENROLL_PATH = "/v1/enroll";
   /** POST a PEM CSR over mutual TLS with the current certificate. */
   public static final String RENEW_PATH = "/v1/renew";
+  /** GET over mutual TLS with an enrolled party's certificate: the federation's members, as JSON. */
+  public static final String FEDERATION_PATH = "/v1/federation";
+  public static final int MAX_FEDERATION_BYTES = 1024 * 1024;
   public static final int MAX_CSR_BYTES = 16 * 1024;
   public static final int MAX_RESPONSE_BYTES = 64 * 1024;
   public static final int DEFAULT_PORT = 443;

@@ -72,13 +72,13 @@ public final class EnrollCommand implements Runnable {
   }
 
   @Command(name = "token", mixinStandardHelpOptions = true, description = "Enrollment tokens.",
-      subcommands = {Create.class})
+      subcommands = {Create.class, RevokeToken.class})
   static final class Token implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
     public void run() {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand (create)");
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand (create, revoke)");
     }
   }
 
@@ -121,6 +121,31 @@ public final class EnrollCommand implements Runnable {
         spec.commandLine().getOut().println(new JoinToken(token, pin).value());
         spec.commandLine().getErr().printf("token %s enrolls %s until %s (%d use%s); endpoint https://%s%n", token.id(),
             grant.identity(), expires, uses, uses == 1 ? "" : "s", EnrollmentEndpoint.host(federation.domain()));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true,
+      description = {"Revoke an enrollment token before it is used up or expires: a later enrollment with it is refused",
+          "(403, naming the revocation). Certificates it already gave stay valid: revoke those with 'enroll revoke'."})
+  static final class RevokeToken implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin Cluster cluster;
+
+    @Option(names = "--id", required = true)
+    String id;
+
+    @Override
+    public Integer call() {
+      EnrollmentService.Federation federation = cluster.parsed();
+      try (KubernetesClient client = cluster.client()) {
+        if (!new EnrollmentStore(client, cluster.controllerNamespace).revokeToken(id, federation.namespace(), federation.domain(),
+            Instant.now())) {
+          throw new dev.flotilla.cli.CommandFailure(dev.flotilla.cli.ExitCode.REFUSED, "no enrollment token " + id + " in "
+              + cluster.controllerNamespace);
+        }
+        spec.commandLine().getOut().printf("revoked token %s of %s%n", id, federation);
       }
       return 0;
     }

@@ -33,6 +33,9 @@ public final class EnrollOptions {
 
   public static final OptionSet CREATE = OptionSet.of("flotilla controller enroll token create", CLUSTER)
       .with(JOB, ORGANISATION, TTL, USES);
+  public static final ConfigOption<String> TOKEN_ID = ConfigOption.string("--id").paramLabel("ID")
+      .description("the token's id: the 6 characters before the dot of the join token (what 'token create' logs)");
+  public static final OptionSet REVOKE_TOKEN = OptionSet.of("flotilla controller enroll token revoke", CLUSTER).with(TOKEN_ID);
   public static final OptionSet REVOKE = OptionSet.of("flotilla controller enroll revoke", CLUSTER)
       .with(ORGANISATION.withDescription("the organisation to revoke"));
 }

@@ -28,8 +28,8 @@ public final class EnrollmentModel {
   public static final String TOKEN_PREFIX = "flotilla-enroll-token.";
   public static final String TOKEN_TYPE = "flotilla.dev/enrollment-token";
   public static final String ENROLLED_PREFIX = "flotilla-enrolled.";
-  public static final String REVOKED_PREFIX = "flotilla-revoked.";
-  public static final String REVOKED_KEY = "serials";
+  public static final String REVOKED_PREFIX = dev.flotilla.controller.model.RevocationListModel.PREFIX;
+  public static final String REVOKED_KEY = dev.flotilla.controller.model.RevocationListModel.KEY;
   public static final String COMPONENT_LABEL = "app.kubernetes.io/component";
   public static final String COMPONENT = "enrollment";
 
@@ -83,6 +83,24 @@ public final class EnrollmentModel {
     } catch (RuntimeException e) {
       throw new IllegalStateException("Secret " + ref + " is not a usable enrollment token: " + e.getMessage(), e);
     }
+  }
+
+  /** Data key of a token Secret marking the token revoked (its value: when); the grant itself is kept, to say why. */
+  public static final String TOKEN_REVOKED = "revoked";
+
+  /** When the coordinator revoked the token of {@code secret}, or null. */
+  public static String revokedAt(Secret secret) {
+    String value = secret.getData() == null ? null : secret.getData().get(TOKEN_REVOKED);
+    return value == null ? null : new String(java.util.Base64.getDecoder().decode(value), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** {@code current} marked revoked at {@code when}, under its resourceVersion. */
+  public static Secret revokedToken(Secret current, Instant when) {
+    Secret next = new SecretBuilder(current).build();
+    Map<String, String> data = new LinkedHashMap<>(next.getData());
+    data.put(TOKEN_REVOKED, java.util.Base64.getEncoder().encodeToString(when.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    next.setData(data);
+    return next;
   }
 
   /** The Secret of {@code grant} replacing {@code current} (same resourceVersion, so a concurrent use fails the write). */

@@ -9,6 +9,7 @@ public final class EnrollmentRefusal extends RuntimeException {
    */
   public static final int UNAUTHENTICATED = 403;
   public static final int FORBIDDEN = 403;
+  public static final int NOT_FOUND = 404;
   public static final int TOO_LARGE = 413;
   public static final int TOO_MANY = 429;
 

@@ -12,7 +12,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -23,7 +22,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * chain then the CA, or a status with a one-line reason. Attempts are bounded per client address
  * ({@link AttemptLimiter}), requests run on a small bounded pool (a full queue is refused, not queued).
  * The client certificate is asked for, not required: enrollment has none yet. It is verified against
- * the federation's CA when presented.
+ * the federation's CA of the moment when presented: a rotated CA needs no restart ({@link FederationCaTrust}).
  */
 public final class EnrollmentServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EnrollmentServer.class);
@@ -67,6 +66,7 @@ public final class EnrollmentServer implements AutoCloseable {
     server.setExecutor(executor);
     server.createContext(EnrollmentEndpoint.ENROLL_PATH, ex -> handle(ex, false));
     server.createContext(EnrollmentEndpoint.RENEW_PATH, ex -> handle(ex, true));
+    server.createContext(EnrollmentEndpoint.FEDERATION_PATH, this::members);
     server.start();
     LOG.info("enrollment endpoint for {} on {} (https://{}{} and {}); at most {} attempts per {} per client address",
         service.federation(), server.getAddress(), EnrollmentEndpoint.host(service.federation().domain()),
@@ -80,15 +80,10 @@ public final class EnrollmentServer implements AutoCloseable {
   private static SSLContext tls(EnrollmentService service, Clock clock) {
     try {
       EndpointCredentials credentials = new EndpointCredentials(service::ca, service.federation().domain(), clock);
-      KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-      trusted.load(null, null);
-      trusted.setCertificateEntry("federation-ca", service.ca().rootCertificate());
-      TrustManagerFactory trust = TrustManagerFactory.getInstance("PKIX");
-      trust.init(trusted);
       SSLContext context = SSLContext.getInstance("TLSv1.3");
-      context.init(new KeyManager[] {credentials}, trust.getTrustManagers(), null);
+      context.init(new KeyManager[] {credentials}, new TrustManager[] {new FederationCaTrust(service::ca)}, null);
       return context;
-    } catch (GeneralSecurityException | IOException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot set up the enrollment endpoint's TLS: " + e.getMessage(), e);
     }
   }
@@ -119,6 +114,34 @@ public final class EnrollmentServer implements AutoCloseable {
         respond(ex, e.status(), e.getMessage());
       } catch (RuntimeException e) {
         LOG.error("{}: {} from {} failed", service.federation(), renewal ? "a renewal" : "an enrollment", client, e);
+        respond(ex, 500, "the coordinator could not complete the request; it is logged there");
+      }
+    } finally {
+      ex.close();
+    }
+  }
+
+  /** GET the federation's members (an enrolled party's certificate required); bounded like the other calls. */
+  private void members(HttpExchange ex) throws IOException {
+    String client = ex.getRemoteAddress().getAddress().getHostAddress();
+    try {
+      if (!"GET".equals(ex.getRequestMethod())) {
+        respond(ex, 405, "use GET");
+        return;
+      }
+      if (!limiter.tryAcquire(client)) {
+        respond(ex, EnrollmentRefusal.TOO_MANY, "too many attempts from " + client + "; try again later");
+        return;
+      }
+      try {
+        String json = service.federation(peerCertificates((HttpsExchange) ex));
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        respond(ex, 200, json);
+      } catch (EnrollmentRefusal e) {
+        LOG.warn("{}: refused the members list to {} ({}): {}", service.federation(), client, e.status(), e.getMessage());
+        respond(ex, e.status(), e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.error("{}: the members list for {} failed", service.federation(), client, e);
         respond(ex, 500, "the coordinator could not complete the request; it is logged there");
       }
     } finally {

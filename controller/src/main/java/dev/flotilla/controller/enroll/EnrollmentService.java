@@ -90,6 +90,42 @@ public final class EnrollmentService {
     return answer(issued);
   }
 
+  /**
+   * The federation's members as JSON (the Federation of this domain), for an enrolled, unrevoked party:
+   * how the members' controllers learn the route table from the one place it is kept.
+   */
+  public String federation(X509Certificate[] presented) {
+    Identity identity = enrolledParty(presented, "the members list");
+    var spec = store.federation(federation.domain());
+    if (spec == null) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.NOT_FOUND, "the coordinator keeps no Federation of " + federation.domain());
+    }
+    LOG.debug("{}: members list for {}", federation, identity);
+    return io.fabric8.kubernetes.client.utils.Serialization.asJson(spec);
+  }
+
+  /** The party identity of a verified client certificate of this federation that is not revoked; refused otherwise. */
+  private Identity enrolledParty(X509Certificate[] presented, String what) {
+    if (presented == null || presented.length == 0) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, what + " needs an enrolled certificate as the TLS client certificate");
+    }
+    Identity identity;
+    try {
+      identity = Identity.of(presented[0]);
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "the client certificate carries no identity: " + e.getMessage());
+    }
+    if (identity.role() != Role.PARTY || !identity.trustDomain().equals(federation.domain())) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "only parties of " + federation.domain() + " get " + what
+          + ", not " + identity);
+    }
+    if (store.revoked(federation.namespace(), federation.domain()).isRevoked(presented[0].getSerialNumber())) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "the certificate of " + identity + " (serial "
+          + RevokedSerials.hex(presented[0].getSerialNumber()) + ") is revoked");
+    }
+    return identity;
+  }
+
   /** Renewal: {@code presented} is the client certificate chain TLS already verified against the CA. */
   public String renew(X509Certificate[] presented, String csrPem) {
     if (presented == null || presented.length == 0) {

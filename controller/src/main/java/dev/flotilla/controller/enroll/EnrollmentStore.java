@@ -43,10 +43,44 @@ public final class EnrollmentStore {
       }
       TokenGrant grant = EnrollmentModel.grantOf(secret);
       grant.check(presented, now);
+      String revokedAt = EnrollmentModel.revokedAt(secret);
+      if (revokedAt != null) {
+        throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + presented.id()
+            + " was revoked by the coordinator at " + revokedAt + "; ask it for a new one");
+      }
       beforeSpending.accept(grant);
       client.secrets().inNamespace(controllerNamespace).resource(EnrollmentModel.updated(secret, grant.afterUse())).update();
       return grant;
     });
+  }
+
+  /**
+   * Revokes the token {@code id} of {@code federation}: later enrollments with it are refused, naming
+   * the revocation. Returns false when there is no such token. Certificates it already gave are revoked
+   * with {@link #revoke}.
+   */
+  public boolean revokeToken(String id, String namespace, String domain, Instant now) {
+    return retrying(() -> {
+      Secret secret = client.secrets().inNamespace(controllerNamespace).withName(EnrollmentModel.tokenSecretName(id)).get();
+      if (secret == null || !EnrollmentModel.TOKEN_TYPE.equals(secret.getType())) {
+        return false;
+      }
+      TokenGrant grant = EnrollmentModel.grantOf(secret);
+      if (!grant.namespace().equals(namespace) || !grant.domain().equals(domain)) {
+        throw new IllegalArgumentException("token " + id + " is for the federation " + grant.namespace() + "/" + grant.domain());
+      }
+      if (EnrollmentModel.revokedAt(secret) == null) {
+        client.secrets().inNamespace(controllerNamespace).resource(EnrollmentModel.revokedToken(secret, now)).update();
+      }
+      return true;
+    });
+  }
+
+  /** The spec of the Federation of {@code domain} in the controller's namespace, or null when there is none. */
+  public dev.flotilla.controller.api.FederationSpec federation(String domain) {
+    return client.resources(dev.flotilla.controller.api.Federation.class).inNamespace(controllerNamespace).list().getItems().stream()
+        .filter(f -> f.getSpec() != null && domain.equals(f.getSpec().getDomain()))
+        .map(dev.flotilla.controller.api.Federation::getSpec).findFirst().orElse(null);
   }
 
   /** Notes that {@code serial} was issued to {@code organisation} of {@code domain} (what revocation finds later). */

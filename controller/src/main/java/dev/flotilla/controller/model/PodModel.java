@@ -133,6 +133,7 @@ public final class PodModel {
         .build();
     PartiesModel.addTo(job, pod.getSpec());
     PeerModel.addTo(job, pod);
+    RevocationListModel.addTo(job, pod.getSpec());
     PodSecurityModel.harden(pod);
     pod.getMetadata().getAnnotations().put(TEMPLATE_HASH_ANNOTATION, hash(pod));
     return pod;

@@ -26,6 +26,25 @@ public final class ChildApplier {
     return actual == null ? ApplyOutcome.CREATED : ApplyOutcome.PATCHED;
   }
 
+  /**
+   * Creates {@code desired} unless an object of its name exists (made by another replica meanwhile
+   * counts as existing); never writes over one: for shared objects others edit, such as a revocation list.
+   */
+  public <T extends HasMetadata> ApplyOutcome createIfAbsent(T desired) {
+    if (client.resource(desired).get() != null) {
+      return ApplyOutcome.UNCHANGED;
+    }
+    try {
+      client.resource(desired).create();
+      return ApplyOutcome.CREATED;
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      return ApplyOutcome.UNCHANGED;
+    }
+  }
+
   /** Deletes a child the job no longer wants (for example its NetworkPolicy when isolation is switched off). */
   public <T extends HasMetadata> ApplyOutcome delete(Class<T> type, String namespace, String name, String ownerUid) {
     T actual = client.resources(type).inNamespace(namespace).withName(name).get();

@@ -302,7 +302,8 @@ class IflearnerJobControllerIT extends OnKubeApiServer {
       assertThat(client.configMaps().inNamespace(FLO).withName("fashion-server-parties").get().getData())
           .containsExactly(entry("parties", "a\nb\n"));
       assertThat(condition(job(FLO, "fashion-server"), "PartiesFileReady").getMessage())
-          .isEqualTo("ConfigMap fashion-server-parties lists 2 parties of the namespace's jobs");
+          .isEqualTo("ConfigMap fashion-server-parties lists 2 parties of the namespace's jobs; revocation list "
+              + "ConfigMap flotilla-revoked.fl.example.org in place");
     });
 
     // switching isolation off removes the policy

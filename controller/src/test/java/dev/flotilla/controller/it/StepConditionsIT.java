@@ -136,7 +136,8 @@ class StepConditionsIT extends OnKubeApiServer {
     assertThat(reconciler.reconcile(ns, "agg").failed()).isFalse();
     assertThat(conditions(ns, "agg")).contains("PartiesFileReady=True Applied", "PodReady=False PodNotReady");
     assertThat(condition(ns, "agg", "PartiesFileReady").getMessage())
-        .isEqualTo("ConfigMap agg-parties lists 0 parties of the namespace's jobs");
+        .isEqualTo("ConfigMap agg-parties lists 0 parties of the namespace's jobs; revocation list ConfigMap "
+            + "flotilla-revoked.iflearner.com in place");
     assertThat(client.configMaps().inNamespace(ns).withName("agg-parties").get().getData()).containsEntry("parties", "");
     assertThat(client.pods().inNamespace(ns).withName("agg").get()).isNotNull();
     assertThat(job(ns, "agg").getStatus().getPhase()).isEqualTo("Pending");

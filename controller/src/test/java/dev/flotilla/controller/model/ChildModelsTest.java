@@ -164,17 +164,20 @@ class ChildModelsTest {
       Pod p = PodModel.desired(FLO_SERVER);
       assertOwnedChild(p, FLO_SERVER, "fashion-server");
       assertThat(p.getSpec().getSecurityContext().getFsGroup()).isEqualTo(10001L);
-      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("state", "flotilla-tls", "flotilla-parties", "flotilla-tmp");
+      assertThat(p.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("state", "flotilla-tls", "flotilla-parties", "flotilla-revoked",
+          "flotilla-tmp");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getSecretName()).isEqualTo("fashion-server-tls");
       assertThat(p.getSpec().getVolumes().get(1).getSecret().getDefaultMode()).isEqualTo(0440);
       Container c = p.getSpec().getContainers().get(0);
       assertThat(c.getImage()).isEqualTo("localhost/flotilla/server:0.1.0-SNAPSHOT");
       assertThat(c.getArgs()).contains("--cert=/etc/flotilla/tls/tls.crt", "--key=/etc/flotilla/tls/tls.key", "--ca=/etc/flotilla/tls/ca.crt");
-      assertThat(c.getArgs()).endsWith("--allow-party-file=/etc/flotilla/parties/parties");
+      assertThat(c.getArgs()).endsWith("--allow-party-file=/etc/flotilla/parties/parties",
+          "--revoked-serials=/etc/flotilla/revoked/serials");
       assertThat(c.getVolumeMounts()).extracting(VolumeMount::getName, VolumeMount::getMountPath, VolumeMount::getReadOnly)
           .containsExactly(org.assertj.core.groups.Tuple.tuple("state", "/var/lib/flotilla/state", null),
               org.assertj.core.groups.Tuple.tuple("flotilla-tls", "/etc/flotilla/tls", true),
               org.assertj.core.groups.Tuple.tuple("flotilla-parties", "/etc/flotilla/parties", true),
+              org.assertj.core.groups.Tuple.tuple("flotilla-revoked", "/etc/flotilla/revoked", true),
               org.assertj.core.groups.Tuple.tuple("flotilla-tmp", "/tmp", null));
       assertThat(p.getMetadata().getAnnotations()).containsKey("flotilla.dev/template-hash");
       // the job's own template is not modified by building the pod

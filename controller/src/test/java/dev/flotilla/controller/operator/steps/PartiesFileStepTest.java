@@ -70,4 +70,25 @@ class PartiesFileStepTest {
     assertThat(step(List.of()).reconcile(StepFixtures.context(iflearner))).isNull();
     assertThat(client.configMaps().inNamespace(StepFixtures.NAMESPACE).withName("iflearnerjob-server-parties").get()).isNotNull();
   }
+
+  @Test
+  @DisplayName("a Flotilla server's reconcile creates its domain's revocation list empty, and leaves an existing one (with revocations) as it is")
+  void revocationList() {
+    JobModel server = StepFixtures.model("flotilla-fashion-mnist/server.yaml");
+    String name = "flotilla-revoked.fl.example.org";
+    // the mock server applies (server-side) only over an existing object
+    client.configMaps().inNamespace(StepFixtures.NAMESPACE).resource(PartiesModel.configMap(server, List.of())).create();
+    assertThat(step(List.of(server.job())).reconcile(StepFixtures.context(server)).message())
+        .isEqualTo("ConfigMap fashion-server-parties lists 0 parties of the namespace's jobs; revocation list ConfigMap "
+            + name + " in place");
+    ConfigMap made = client.configMaps().inNamespace(StepFixtures.NAMESPACE).withName(name).get();
+    assertThat(made.getData()).containsExactly(entry("serials", ""));
+    assertThat(made.getMetadata().getOwnerReferences()).isEmpty();
+
+    made.setData(java.util.Map.of("serials", "3f9a alice\n"));
+    client.configMaps().inNamespace(StepFixtures.NAMESPACE).resource(made).update();
+    step(List.of(server.job())).reconcile(StepFixtures.context(server));
+    assertThat(client.configMaps().inNamespace(StepFixtures.NAMESPACE).withName(name).get().getData())
+        .containsExactly(entry("serials", "3f9a alice\n"));
+  }
 }

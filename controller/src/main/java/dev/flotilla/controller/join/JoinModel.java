@@ -1,0 +1,146 @@
+package dev.flotilla.controller.join;
+
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.RenewalPolicy;
+import dev.flotilla.certs.enroll.JoinToken;
+import dev.flotilla.certs.enroll.RevokedSerials;
+import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.JobModel;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The party organisation's side of enrollment, as objects in its own cluster, built and read without I/O:
+ * <ul>
+ *   <li>the join Secret (type {@value #TYPE}, in the controller's namespace), written by a person: the
+ *       join token from the coordinator, the enrollment endpoint's address, the domain, job and
+ *       organisation. The controller writes back only annotations: {@value #STATE} and {@value #MESSAGE};</li>
+ *   <li>the identity Secret {@code flotilla-enrolled.<job>.<organisation>} (type kubernetes.io/tls, beside
+ *       it): {@code tls.key} made by this controller and never sent anywhere, {@code tls.crt} and
+ *       {@code ca.crt} as the coordinator answered them.</li>
+ * </ul>
+ */
+public final class JoinModel {
+  public static final String TYPE = "flotilla.dev/join";
+  public static final String TOKEN = "token";
+  public static final String ENDPOINT = "endpoint";
+  public static final String DOMAIN = "domain";
+  public static final String JOB = "job";
+  public static final String ORGANISATION = "organisation";
+  public static final String STATE = "flotilla.dev/join-state";
+  public static final String MESSAGE = "flotilla.dev/join-message";
+  /** The id (never the secret) of the token the state is about: a refused token is not tried again, a new one is. */
+  public static final String TOKEN_ID = "flotilla.dev/join-token-id";
+  public static final String SERIAL = "flotilla.dev/serial";
+  public static final String RENEW_AFTER = "flotilla.dev/renew-after";
+  public static final String IDENTITY_PREFIX = "flotilla-enrolled.";
+  /** A join Secret's values are short: anything longer is refused before it is parsed. */
+  static final int MAX_VALUE_BYTES = 1024;
+
+  private JoinModel() {}
+
+  /** What one join Secret asks for. */
+  public record Join(String namespace, String name, JoinToken token, URI endpoint, Identity identity) {
+    public String domain() {
+      return identity.trustDomain();
+    }
+
+    /** The identity Secret's name, beside the join Secret. */
+    public String identitySecretName() {
+      return IDENTITY_PREFIX + identity.job() + "." + identity.name();
+    }
+
+    /** The DNS name the party serves under, in its zone ({@code <job>.<organisation>.party.<domain>}). */
+    public String partyHost() {
+      return identity.job() + "." + identity.name() + ".party." + domain();
+    }
+
+    @Override
+    public String toString() {
+      return namespace + "/" + name + " (" + identity + " via " + endpoint + ")";
+    }
+  }
+
+  /** The join a Secret describes; refuses, naming the key, anything missing, oversized or malformed. */
+  public static Join parse(Secret secret) {
+    String ref = secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName();
+    if (!TYPE.equals(secret.getType())) {
+      throw new IllegalArgumentException("Secret " + ref + " is not of type " + TYPE);
+    }
+    Map<String, String> data = secret.getData() == null ? Map.of() : secret.getData();
+    String tokenText = value(data, TOKEN, ref);
+    JoinToken token;
+    try {
+      token = JoinToken.parse(tokenText);
+    } catch (IllegalArgumentException e) {
+      // the message never repeats the value: it is a secret
+      throw new IllegalArgumentException("Secret " + ref + ": key token: " + e.getMessage(), e);
+    }
+    String endpointText = value(data, ENDPOINT, ref);
+    URI endpoint;
+    try {
+      endpoint = URI.create(endpointText);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Secret " + ref + ": key endpoint is not a URL", e);
+    }
+    if (!"https".equals(endpoint.getScheme()) || endpoint.getHost() == null) {
+      throw new IllegalArgumentException("Secret " + ref + ": key endpoint must be https://HOST[:PORT], not " + endpoint);
+    }
+    String domain = value(data, DOMAIN, ref);
+    String job = value(data, JOB, ref);
+    String organisation = value(data, ORGANISATION, ref);
+    Identity identity;
+    try {
+      identity = Identity.party(domain, job, organisation);
+    } catch (dev.flotilla.certs.PkiException e) {
+      throw new IllegalArgumentException("Secret " + ref + ": " + e.getMessage(), e);
+    }
+    return new Join(secret.getMetadata().getNamespace(), secret.getMetadata().getName(), token, endpoint, identity);
+  }
+
+  private static String value(Map<String, String> data, String key, String ref) {
+    String encoded = data.get(key);
+    if (encoded == null) {
+      throw new IllegalArgumentException("Secret " + ref + " has no key " + key);
+    }
+    if (encoded.length() > MAX_VALUE_BYTES * 4 / 3 + 4) {
+      throw new IllegalArgumentException("Secret " + ref + ": key " + key + " is longer than " + MAX_VALUE_BYTES + " bytes");
+    }
+    return CertificateModel.decode(encoded).strip();
+  }
+
+  /** The identity Secret holding {@code issued} (with its key), for {@code join}. */
+  public static Secret identitySecret(Join join, IssuedCertificate issued) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER);
+    labels.put("app.kubernetes.io/component", "enrollment");
+    Map<String, String> annotations = new LinkedHashMap<>();
+    annotations.put(SERIAL, RevokedSerials.hex(issued.certificate().getSerialNumber()));
+    annotations.put(RENEW_AFTER, RenewalPolicy.renewalTime(issued.certificate()).toString());
+    annotations.put("flotilla.dev/identity", Identity.of(issued.certificate()).toString());
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put(IssuedCertificate.CERTIFICATE_FILE, CertificateModel.encode(Pem.encode(issued.certificateChain())));
+    data.put(IssuedCertificate.KEY_FILE, CertificateModel.encode(Pem.encode(issued.privateKey())));
+    data.put(IssuedCertificate.CA_FILE, CertificateModel.encode(Pem.encode(issued.caCertificate())));
+    return new SecretBuilder().withNewMetadata().withName(join.identitySecretName()).withNamespace(join.namespace())
+        .withLabels(labels).withAnnotations(annotations).endMetadata()
+        .withType("kubernetes.io/tls").withData(data).build();
+  }
+
+  /** The certificate, key and CA an identity Secret holds. */
+  public static IssuedCertificate identityOf(Secret secret) {
+    Map<String, String> data = secret.getData();
+    String ref = secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName();
+    if (data == null || data.get(IssuedCertificate.CERTIFICATE_FILE) == null || data.get(IssuedCertificate.KEY_FILE) == null
+        || data.get(IssuedCertificate.CA_FILE) == null) {
+      throw new IllegalStateException("Secret " + ref + " lacks tls.crt, tls.key or ca.crt");
+    }
+    return IssuedCertificate.fromPem(CertificateModel.decode(data.get(IssuedCertificate.CERTIFICATE_FILE)),
+        CertificateModel.decode(data.get(IssuedCertificate.KEY_FILE)), CertificateModel.decode(data.get(IssuedCertificate.CA_FILE)));
+  }
+}
