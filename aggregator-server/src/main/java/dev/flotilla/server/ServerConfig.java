@@ -136,7 +136,8 @@ public record ServerConfig(
 
   /** The options of --strategy, with the norm bound of the admission limits. */
   public StrategyOptions strategyOptions() {
-    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, admission.normBound());
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, admission.normBound(),
+        fraction);
   }
 
   public static final class Builder {

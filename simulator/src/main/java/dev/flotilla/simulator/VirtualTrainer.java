@@ -80,6 +80,11 @@ final class VirtualTrainer implements LocalTrainer {
   }
 
   @Override
+  public boolean appliesCorrection() {
+    return true;
+  }
+
+  @Override
   public void close() {
     // the pool's models outlive the party: the simulation closes them
   }

@@ -7,7 +7,7 @@ public final class Strategies {
 
   /** Streaming first (memory O(model)), then the spilled robust ones (disk O(parties x model)). */
   public static final List<String> NAMES =
-      List.of("fedavg", "fedprox", "fednova", "fedadam", "fedyogi", "median", "trimmed-mean", "krum", "multi-krum");
+      List.of("fedavg", "fedprox", "fednova", "scaffold", "fedadam", "fedyogi", "median", "trimmed-mean", "krum", "multi-krum");
 
   private Strategies() {}
 
@@ -22,6 +22,7 @@ public final class Strategies {
       case "fedavg" -> new FedAvg();
       case "fedprox" -> new FedProx(options.fedproxMu());
       case "fednova" -> new FedNova();
+      case "scaffold" -> new Scaffold(options.fraction());
       case "fedadam" -> FedOpt.adam(options.serverLr());
       case "fedyogi" -> FedOpt.yogi(options.serverLr());
       case "median" -> new Median();
@@ -39,7 +40,12 @@ public final class Strategies {
 
   /** Whether the strategy {@code name} reads the update's header beyond its sample count. */
   private static boolean weighsByClaims(String name) {
-    return name.equals("fednova");
+    return name.equals("fednova") || carriesControlVariates(name);
+  }
+
+  /** Whether the strategy {@code name} sends SCAFFOLD's control variates with the model ({@code ControlVariates}). */
+  public static boolean carriesControlVariates(String name) {
+    return name.equals("scaffold");
   }
 
   /**

@@ -106,6 +106,11 @@ public final class DjlTrainer implements LocalTrainer {
   }
 
   @Override
+  public boolean appliesCorrection() {
+    return true;
+  }
+
+  @Override
   public void close() {
     if (model != null) {
       model.close();

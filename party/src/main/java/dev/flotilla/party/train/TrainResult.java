@@ -15,6 +15,8 @@ public record TrainResult(float[][] weights, double trainLoss, int samples, int 
 
   /** The steps taken and the momentum they took them with, which FedNova normalises each update by. */
   public Map<String, Double> stepMetrics(TrainingOptions options) {
-    return Map.of(MetricNames.LOCAL_STEPS, (double) steps, MetricNames.SGD_MOMENTUM, (double) options.momentum());
+    return Map.of(MetricNames.LOCAL_STEPS, (double) steps, MetricNames.SGD_MOMENTUM,
+        // the float's shortest decimal (0.9, not 0.8999999761581421): what the party was given
+        Double.parseDouble(Float.toString(options.momentum())));
   }
 }
