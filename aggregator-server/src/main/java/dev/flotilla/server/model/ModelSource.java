@@ -108,22 +108,23 @@ public final class ModelSource {
    * weights, or the file's values read through one buffer (never the whole file in memory).
    */
   public void writeInitial(ModelWriter writer) throws IOException {
-    for (int t = modelTensors; t < layout.size(); t++) {
-      float[] zeros = new float[layout.get(t).numElements()];
-      writer.write(t, 0, zeros, 0, zeros.length);
-    }
     if (file == null) {
       float[][] values = ModelSpecs.initialWeights(name, seed);
       for (int t = 0; t < values.length; t++) {
         writer.write(t, 0, values[t], 0, values[t].length);
       }
-      return;
+    } else {
+      Safetensors.read(file, read -> {
+        if (!read.equals(layout.subList(0, modelTensors))) {
+          throw new SafetensorsException(file, "changed while the server was reading it");
+        }
+      }, writer::write);
     }
-    Safetensors.read(file, read -> {
-      if (!read.equals(layout.subList(0, modelTensors))) {
-        throw new SafetensorsException(file, "changed while the server was reading it");
-      }
-    }, writer::write);
+    // then SCAFFOLD's control variates, if any: zeros, in layout order after the model
+    for (int t = modelTensors; t < layout.size(); t++) {
+      float[] zeros = new float[layout.get(t).numElements()];
+      writer.write(t, 0, zeros, 0, zeros.length);
+    }
   }
 
   /**

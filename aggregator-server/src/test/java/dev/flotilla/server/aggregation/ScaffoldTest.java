@@ -58,6 +58,14 @@ class ScaffoldTest {
         assertThat(v).isZero();
       }
     }
+    // the model store takes values in layout order only: the control variates come after the model
+    List<Integer> order = new java.util.ArrayList<>();
+    source.writeInitial((tensor, offset, src, at, count) -> {
+      if (order.isEmpty() || order.get(order.size() - 1) != tensor) {
+        order.add(tensor);
+      }
+    });
+    assertThat(order).isSorted().hasSize(layout.size());
     assertThatThrownBy(() -> ControlVariates.modelTensors(List.of(layout.get(0), layout.get(n + 1))))
         .hasMessageContaining("not the control variate of");
     assertThatThrownBy(() -> new Scaffold(1).begin(Plain.model(Plain.layout(2), new float[][] {{1, 2}}), dir))
