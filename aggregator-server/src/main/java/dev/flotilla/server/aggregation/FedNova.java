@@ -38,10 +38,7 @@ public final class FedNova extends MeanStrategy {
 
   /** The L1 norm of FedNova's a_i for {@code steps} steps of SGD with momentum {@code rho} (0: plain SGD). */
   static double normalisedSteps(long steps, double rho) {
-    if (rho == 0) {
-      return steps;
-    }
-    return (steps - rho * (1 - Math.pow(rho, steps)) / (1 - rho)) / (1 - rho);
+    return dev.flotilla.protocol.model.SgdSteps.normalised(steps, rho);
   }
 
   @Override
