@@ -103,6 +103,7 @@ public record ServerConfig(
     // every way of making a configuration checks this, so a Krum round can never end with too few updates
     dev.flotilla.server.aggregation.Strategies.requireEnoughParties(strategy, new StrategyOptions(fedproxMu, serverLr,
         trimFraction, byzantineParties, krumSelect, admission.normBound()), minParties);
+    dev.flotilla.server.aggregation.Strategies.requireAnnouncedEpochs(strategy, localEpochs);
     if (privacy != null && !strategy.equals("fedavg")) {
       throw new IllegalArgumentException("--privacy-budget runs DP-FedAvg (clipped updates, each party weighing the "
           + "same, Gaussian noise); it cannot be combined with --strategy " + strategy);
@@ -145,7 +146,8 @@ public record ServerConfig(
 
   /** The options of --strategy, with the norm bound of the admission limits. */
   public StrategyOptions strategyOptions() {
-    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, admission.normBound());
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, admission.normBound(),
+        fraction);
   }
 
   public static final class Builder {

@@ -93,6 +93,7 @@ public final class LocalFederation implements AutoCloseable {
         .expectedParties(settings.parties)
         .roundTimeout(settings.roundTimeout)
         .strategy(settings.strategy)
+        .localEpochs(settings.localEpochs)
         .updateEncoding(settings.updateEncoding);
     if (settings.model != null) {
       args.model(settings.model);

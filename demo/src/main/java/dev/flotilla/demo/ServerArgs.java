@@ -45,6 +45,11 @@ public final class ServerArgs {
     return set(ServerOptions.STRATEGY, strategy);
   }
 
+  /** The local epochs announced to parties (FedNova bounds their claimed steps by them). */
+  public ServerArgs localEpochs(int epochs) {
+    return set(ServerOptions.LOCAL_EPOCHS, epochs);
+  }
+
   /** float32, bf16 or fp16. */
   public ServerArgs updateEncoding(String encoding) {
     return set(ServerOptions.UPDATE_ENCODING, ServerOptions.UPDATE_ENCODING.parse(encoding));

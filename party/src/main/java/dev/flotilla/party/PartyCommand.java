@@ -224,9 +224,6 @@ public final class PartyCommand implements Callable<Integer> {
     if (torchScript != null) {
       Cli.requireFile("--torchscript", torchScript);
     }
-    if (trainerCommand == null && workDir != null) {
-      throw new ParameterException(spec.commandLine(), "--work-dir is for --trainer-command only");
-    }
     if (workDir != null && Files.exists(workDir) && !Files.isDirectory(workDir)) {
       throw new ParameterException(spec.commandLine(), "--work-dir " + workDir + " exists and is not a directory");
     }

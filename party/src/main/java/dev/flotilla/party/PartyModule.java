@@ -10,6 +10,8 @@ import dev.flotilla.party.client.PartyIdentity;
 import dev.flotilla.party.client.RunnerSettings;
 import dev.flotilla.party.train.DjlTrainer;
 import dev.flotilla.party.train.LocalTrainer;
+import dev.flotilla.party.train.scaffold.ControlVariateStore;
+import dev.flotilla.party.train.scaffold.ScaffoldTrainer;
 import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.party.train.external.ExternalTrainer;
 import dev.flotilla.party.train.external.ExternalTrainerSettings;
@@ -55,6 +57,13 @@ final class PartyModule extends AbstractModule {
   @Provides
   @Singleton
   LocalTrainer trainer(Provider<PartyDataset> data) throws IOException {
+    // SCAFFOLD's c_i goes beside the trainer's files when the party has a --work-dir
+    ControlVariateStore controls = options.workDir == null ? ControlVariateStore.inMemory()
+        : ControlVariateStore.inDirectory(options.workDir);
+    return new ScaffoldTrainer(trainerOf(data), controls);
+  }
+
+  private LocalTrainer trainerOf(Provider<PartyDataset> data) throws IOException {
     if (options.trainerCommand != null) {
       // the command reads the data itself: the party does not load it
       TrainingOptions defaults = new TrainingOptions(options.localEpochs == null ? 1 : options.localEpochs,

@@ -146,7 +146,9 @@ final class Simulation {
           Path file = export.roundFile(round);
           awaitRoundModel(file, round, done, virtual, settings.roundTimeout());
           ModelFile model = Safetensors.read(file);
-          central.setWeights(model.values());
+          // a SCAFFOLD job's model is followed by its control variates, which are not evaluated
+          central.setWeights(java.util.Arrays.copyOf(model.values(),
+              dev.flotilla.protocol.model.ControlVariates.modelTensors(model.layout())));
           Evaluation evaluation = central.evaluate(data.test(), EVALUATION_BATCH);
           int r = round;
           var record = coordinator.history().stream().filter(h -> h.round() == r).findFirst();

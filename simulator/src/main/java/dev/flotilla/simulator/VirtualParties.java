@@ -1,5 +1,8 @@
 package dev.flotilla.simulator;
 
+import dev.flotilla.party.train.scaffold.ControlVariateStore;
+import dev.flotilla.party.train.scaffold.ScaffoldTrainer;
+
 import dev.flotilla.certs.Identity;
 import dev.flotilla.party.client.FederationSession;
 import dev.flotilla.party.client.PartyIdentity;
@@ -45,7 +48,7 @@ final class VirtualParties implements AutoCloseable {
           data.seed());
       PartyRunner runner = new PartyRunner(settings,
           () -> InProcessChannelBuilder.forName(serverName).intercept(InProcessIdentity.as(name)).build(),
-          trainer, PartyIdentity.inProcess(Identity.party(trustDomain, jobId, name)), Clock.systemUTC());
+          new ScaffoldTrainer(trainer, ControlVariateStore.inMemory()), PartyIdentity.inProcess(Identity.party(trustDomain, jobId, name)), Clock.systemUTC());
       runners.add(runner);
       Thread thread = new Thread(() -> {
         // the runner's log fields are process-wide (one party a process); here each party thread names its own

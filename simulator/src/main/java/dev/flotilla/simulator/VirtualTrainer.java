@@ -9,6 +9,7 @@ import dev.flotilla.party.train.TrainResult;
 import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.status.MetricNames;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -71,10 +72,16 @@ final class VirtualTrainer implements LocalTrainer {
       return model.train(train, options);
     });
     double seconds = (System.nanoTime() - started) / 1e9;
-    return new LocalUpdate(result.weights(), result.samples(), Map.of(
-        MetricNames.TRAIN_LOSS, result.trainLoss(),
-        MetricNames.TRAIN_SECONDS, seconds,
-        MetricNames.EVAL_SECONDS, 0.0));
+    Map<String, Double> metrics = new HashMap<>(result.stepMetrics(options));
+    metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());
+    metrics.put(MetricNames.TRAIN_SECONDS, seconds);
+    metrics.put(MetricNames.EVAL_SECONDS, 0.0);
+    return new LocalUpdate(result.weights(), result.samples(), metrics);
+  }
+
+  @Override
+  public boolean appliesCorrection() {
+    return true;
   }
 
   @Override

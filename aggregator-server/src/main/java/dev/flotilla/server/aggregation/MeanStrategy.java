@@ -2,6 +2,7 @@ package dev.flotilla.server.aggregation;
 
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.model.GlobalModel;
+import io.grpc.StatusException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -46,6 +47,18 @@ abstract class MeanStrategy implements Strategy {
 
   /** Sizes state (if any) to the layout before an attempt starts. */
   void prepare(List<TensorSpec> specs) {}
+
+  /**
+   * What an update counts for in the mean, from its header: by default its sample count, one step.
+   *
+   * @throws StatusException when the header lacks what the strategy needs or claims more than it could
+   */
+  Weighing weigh(String party, UpdateFacts facts) throws StatusException {
+    return new Weighing(facts.samples(), facts.samples(), 1);
+  }
+
+  /** Called once per finish, before the first {@link #step}, with what the committed updates claimed. */
+  void beforeSteps(RoundTally tally) {}
 
   /** Whether {@link #step} reads the base model (FedAvg does not). */
   abstract boolean movesFromBase();

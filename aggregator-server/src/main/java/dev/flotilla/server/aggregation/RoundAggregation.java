@@ -1,6 +1,7 @@
 package dev.flotilla.server.aggregation;
 
 import dev.flotilla.server.model.ModelWriter;
+import io.grpc.StatusException;
 import java.io.IOException;
 
 /**
@@ -14,6 +15,16 @@ public interface RoundAggregation extends AutoCloseable {
    * checked (finite, in the job's layout), in layout order, chunk by chunk.
    */
   UpdateSink open(String party, double weight) throws IOException;
+
+  /**
+   * A sink for one party's update, knowing its header: what the receive path calls. Strategies that
+   * weigh by more than the sample count (FedNova: by the local steps taken) override it.
+   *
+   * @throws StatusException when the header lacks what the strategy needs or claims more than it could
+   */
+  default UpdateSink open(String party, UpdateFacts facts) throws IOException, StatusException {
+    return open(party, (double) facts.samples());
+  }
 
   /** Updates committed so far. */
   int committed();

@@ -7,7 +7,7 @@ public final class Strategies {
 
   /** Streaming first (memory O(model)), then the spilled robust ones (disk O(parties x model)). */
   public static final List<String> NAMES =
-      List.of("fedavg", "fedprox", "fedadam", "fedyogi", "median", "trimmed-mean", "krum", "multi-krum");
+      List.of("fedavg", "fedprox", "fednova", "scaffold", "fedadam", "fedyogi", "median", "trimmed-mean", "krum", "multi-krum");
 
   private Strategies() {}
 
@@ -21,6 +21,8 @@ public final class Strategies {
     Strategy strategy = switch (name) {
       case "fedavg" -> new FedAvg();
       case "fedprox" -> new FedProx(options.fedproxMu());
+      case "fednova" -> new FedNova();
+      case "scaffold" -> new Scaffold(options.fraction());
       case "fedadam" -> FedOpt.adam(options.serverLr());
       case "fedyogi" -> FedOpt.yogi(options.serverLr());
       case "median" -> new Median();
@@ -29,7 +31,33 @@ public final class Strategies {
       case "multi-krum" -> Krum.multiKrum(options.byzantineParties(), options.krumSelect());
       default -> throw new IllegalArgumentException("--strategy '" + name + "' is not one of " + NAMES);
     };
+    if (options.normBound() != null && weighsByClaims(name)) {
+      throw new IllegalArgumentException("--max-update-norm cannot be combined with --strategy " + name
+          + " (it weighs each update by what its header claims, which the norm bound's re-read does not carry)");
+    }
     return options.normBound() == null ? strategy : new NormBounded(strategy, options.normBound());
+  }
+
+  /** Whether the strategy {@code name} reads the update's header beyond its sample count. */
+  private static boolean weighsByClaims(String name) {
+    return name.equals("fednova") || carriesControlVariates(name);
+  }
+
+  /** Whether the strategy {@code name} sends SCAFFOLD's control variates with the model ({@code ControlVariates}). */
+  public static boolean carriesControlVariates(String name) {
+    return name.equals("scaffold");
+  }
+
+  /**
+   * Checks that a strategy bounding the parties' claimed local steps has epochs to bound them by.
+   *
+   * @throws IllegalArgumentException naming the flag to set
+   */
+  public static void requireAnnouncedEpochs(String name, int localEpochs) {
+    if (name.equals("fednova") && localEpochs <= 0) {
+      throw new IllegalArgumentException("--strategy fednova needs --local-epochs >= 1 on the server: a party's "
+          + "claimed local steps are bounded by the epochs announced to it");
+    }
   }
 
   /**

@@ -14,9 +14,16 @@ import dev.flotilla.server.admission.NormBound;
  * @param krumSelect multi-Krum's m, how many best-scored updates are averaged (>= 1; 0 = n - f)
  * @param normBound the bound on each update's L2 distance from the base model (--max-update-norm),
  *     which wraps the strategy in {@link NormBounded}; null for none
+ * @param fraction the share of parties sampled per round (--fraction, in (0, 1]): SCAFFOLD's |S|/N
  */
 public record StrategyOptions(double fedproxMu, double serverLr, double trimFraction, int byzantineParties,
-    int krumSelect, NormBound normBound) {
+    int krumSelect, NormBound normBound, double fraction) {
+
+  /** Every party each round (--fraction 1). */
+  public StrategyOptions(double fedproxMu, double serverLr, double trimFraction, int byzantineParties, int krumSelect,
+      NormBound normBound) {
+    this(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, normBound, 1);
+  }
 
   public static final double DEFAULT_FEDPROX_MU = ServerOptions.FEDPROX_MU.defaultValue();
   public static final double DEFAULT_SERVER_LR = ServerOptions.SERVER_LR.defaultValue();
@@ -31,26 +38,30 @@ public record StrategyOptions(double fedproxMu, double serverLr, double trimFrac
   }
 
   public StrategyOptions withFedproxMu(double v) {
-    return new StrategyOptions(v, serverLr, trimFraction, byzantineParties, krumSelect, normBound);
+    return new StrategyOptions(v, serverLr, trimFraction, byzantineParties, krumSelect, normBound, fraction);
   }
 
   public StrategyOptions withServerLr(double v) {
-    return new StrategyOptions(fedproxMu, v, trimFraction, byzantineParties, krumSelect, normBound);
+    return new StrategyOptions(fedproxMu, v, trimFraction, byzantineParties, krumSelect, normBound, fraction);
   }
 
   public StrategyOptions withTrimFraction(double v) {
-    return new StrategyOptions(fedproxMu, serverLr, v, byzantineParties, krumSelect, normBound);
+    return new StrategyOptions(fedproxMu, serverLr, v, byzantineParties, krumSelect, normBound, fraction);
   }
 
   public StrategyOptions withByzantineParties(int v) {
-    return new StrategyOptions(fedproxMu, serverLr, trimFraction, v, krumSelect, normBound);
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, v, krumSelect, normBound, fraction);
   }
 
   public StrategyOptions withKrumSelect(int v) {
-    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, v, normBound);
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, v, normBound, fraction);
   }
 
   public StrategyOptions withNormBound(NormBound v) {
-    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, v);
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, v, fraction);
+  }
+
+  public StrategyOptions withFraction(double v) {
+    return new StrategyOptions(fedproxMu, serverLr, trimFraction, byzantineParties, krumSelect, normBound, v);
   }
 }

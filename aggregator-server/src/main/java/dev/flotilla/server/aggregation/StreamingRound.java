@@ -3,6 +3,7 @@ package dev.flotilla.server.aggregation;
 import dev.flotilla.protocol.tensor.FloatKernels;
 import dev.flotilla.server.model.GlobalModel;
 import dev.flotilla.server.model.ModelWriter;
+import io.grpc.StatusException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -59,6 +60,8 @@ final class StreamingRound implements RoundAggregation {
   private final SpoolMemory spoolMemory;
   /** Set once: no sink opens after close (the sum then belongs to the next attempt). */
   private boolean closed;
+  /** What the committed updates claimed (guarded by this). */
+  private RoundTally tally = RoundTally.EMPTY;
   /** Whether finish took every value of the sum (and so left it zero). */
   private volatile boolean drained;
 
@@ -77,6 +80,16 @@ final class StreamingRound implements RoundAggregation {
 
   @Override
   public UpdateSink open(String party, double weight) throws IOException {
+    return open(party, new Weighing(weight, weight, 1));
+  }
+
+  @Override
+  public UpdateSink open(String party, UpdateFacts facts) throws IOException, StatusException {
+    return open(party, strategy.weigh(party, facts));
+  }
+
+  private UpdateSink open(String party, Weighing weighing) throws IOException {
+    double weight = weighing.weight();
     if (!(weight > 0) || Double.isInfinite(weight)) {
       throw new IllegalArgumentException("update of party '" + party + "' has weight " + weight + "; expected > 0");
     }
@@ -84,7 +97,7 @@ final class StreamingRound implements RoundAggregation {
       if (closed) {
         throw new IllegalStateException("update of party '" + party + "' opened after its attempt was closed");
       }
-      Sink sink = new Sink(party, weight, Float32File.create(spillDirectory, "update-", spoolMemory));
+      Sink sink = new Sink(party, weighing, Float32File.create(spillDirectory, "update-", spoolMemory));
       open.add(sink);
       return sink;
     }
@@ -99,6 +112,9 @@ final class StreamingRound implements RoundAggregation {
   public void finish(ModelWriter next) throws IOException {
     if (sum.committed() == 0) {
       throw new IllegalStateException("no update was committed");
+    }
+    synchronized (this) {
+      strategy.beforeSteps(tally);
     }
     float[] mean = new float[BLOCK_VALUES];
     float[] from = strategy.movesFromBase() ? new float[BLOCK_VALUES] : null;
@@ -152,6 +168,7 @@ final class StreamingRound implements RoundAggregation {
   private final class Sink implements UpdateSink {
 
     private final String party;
+    private final Weighing weighing;
     private final double weight;
     /** Values with a larger magnitude are not folded on arrival: {@link #FOLD_ON_ARRIVAL_LIMIT} / weight. */
     private final float limit;
@@ -163,9 +180,10 @@ final class StreamingRound implements RoundAggregation {
     private boolean foldAtCommit;
     private boolean ended;
 
-    Sink(String party, double weight, Float32File spool) {
+    Sink(String party, Weighing weighing, Float32File spool) {
       this.party = party;
-      this.weight = weight;
+      this.weighing = weighing;
+      this.weight = weighing.weight();
       this.limit = (float) Math.min(Float.MAX_VALUE, FOLD_ON_ARRIVAL_LIMIT / weight);
       this.spool = spool;
       this.cursor = new LayoutCursor(base.specs());
@@ -213,6 +231,9 @@ final class StreamingRound implements RoundAggregation {
       }
       foldSpooled(folded, spool.values() - folded, weight);
       sum.commit(weight);
+      synchronized (StreamingRound.this) {
+        tally = tally.plus(weighing);
+      }
       try {
         end();
       } catch (IOException e) {

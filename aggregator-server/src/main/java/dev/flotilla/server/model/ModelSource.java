@@ -1,5 +1,6 @@
 package dev.flotilla.server.model;
 
+import dev.flotilla.protocol.model.ControlVariates;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.Safetensors;
 import dev.flotilla.protocol.model.SafetensorsException;
@@ -23,12 +24,24 @@ public final class ModelSource {
   private final List<TensorSpec> layout;
   private final Path file;
   private final long seed;
+  /** Tensors of the model itself; the rest of the layout are SCAFFOLD's control variates, zero at first. */
+  private final int modelTensors;
 
   private ModelSource(String name, List<TensorSpec> layout, Path file, long seed) {
+    this(name, layout, file, seed, layout.size());
+  }
+
+  private ModelSource(String name, List<TensorSpec> layout, Path file, long seed, int modelTensors) {
     this.name = name;
     this.layout = List.copyOf(layout);
     this.file = file;
     this.seed = seed;
+    this.modelTensors = modelTensors;
+  }
+
+  /** This model followed by SCAFFOLD's global control variate, one zero tensor per model tensor ({@link ControlVariates}). */
+  public ModelSource withControlVariates() {
+    return new ModelSource(name, ControlVariates.append(layout), file, seed, layout.size());
   }
 
   /** A built-in architecture ("mlp", "cnn", ...), initialised from {@code seed}. */
@@ -100,13 +113,18 @@ public final class ModelSource {
       for (int t = 0; t < values.length; t++) {
         writer.write(t, 0, values[t], 0, values[t].length);
       }
-      return;
+    } else {
+      Safetensors.read(file, read -> {
+        if (!read.equals(layout.subList(0, modelTensors))) {
+          throw new SafetensorsException(file, "changed while the server was reading it");
+        }
+      }, writer::write);
     }
-    Safetensors.read(file, read -> {
-      if (!read.equals(layout)) {
-        throw new SafetensorsException(file, "changed while the server was reading it");
-      }
-    }, writer::write);
+    // then SCAFFOLD's control variates, if any: zeros, in layout order after the model
+    for (int t = modelTensors; t < layout.size(); t++) {
+      float[] zeros = new float[layout.get(t).numElements()];
+      writer.write(t, 0, zeros, 0, zeros.length);
+    }
   }
 
   /**

@@ -18,6 +18,7 @@ import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.model.GlobalModel;
 import dev.flotilla.server.model.ModelSource;
+import dev.flotilla.server.aggregation.Strategies;
 import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
@@ -61,8 +62,9 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     LogContext.set(LogContext.ROLE, LogContext.ROLE_SERVER);
     LogContext.set(LogContext.JOB, config.jobId());
     LogContext.set(LogContext.ROUND, null); // until the first round starts
-    ModelSource source = config.initialModel() != null ? ModelSource.file(config.initialModel())
+    ModelSource model = config.initialModel() != null ? ModelSource.file(config.initialModel())
         : ModelSource.builtIn(config.model(), config.seed());
+    ModelSource source = Strategies.carriesControlVariates(config.strategy()) ? model.withControlVariates() : model;
     AllowList allowList = new AllowList(config.jobId(), config.allowedParties(), config.allowPartyFile());
     if (!allowList.isOpen() && allowList.names().size() < config.minParties()) {
       throw new IllegalArgumentException(allowList.source() + " names " + allowList.names().size()

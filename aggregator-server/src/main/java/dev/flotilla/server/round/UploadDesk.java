@@ -1,6 +1,7 @@
 package dev.flotilla.server.round;
 
 import dev.flotilla.protocol.v1.UpdateHeader;
+import dev.flotilla.server.aggregation.UpdateFacts;
 import dev.flotilla.server.aggregation.UpdateSink;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -42,7 +43,12 @@ final class UploadDesk {
     }
     UpdateSink sink;
     try {
-      sink = open.aggregation.open(name, header.getNumSamples());
+      sink = open.aggregation.open(name, new UpdateFacts(header.getNumSamples(), header.getMetricsMap(),
+          job.config.localEpochs()));
+    } catch (StatusException e) {
+      open.record(name, new PartyOutcome.Refused(e.getStatus().getDescription()));
+      job.changed.signalAll();
+      throw refused(e.getStatus());
     } catch (IOException e) {
       throw Status.UNAVAILABLE.withDescription("the server cannot take the update of party '" + name + "' now: "
           + e.getMessage()).withCause(e).asException();

@@ -89,6 +89,7 @@ public final class DjlTrainer implements LocalTrainer {
     metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());
     metrics.put(MetricNames.EVAL_SECONDS, (evaluated - started) / 1e9);
     metrics.put(MetricNames.TRAIN_SECONDS, (trained - evaluated) / 1e9);
+    metrics.putAll(result.stepMetrics(options));
     return new LocalUpdate(result.weights(), result.samples(), metrics);
   }
 
@@ -102,6 +103,11 @@ public final class DjlTrainer implements LocalTrainer {
         }
       }
     }
+  }
+
+  @Override
+  public boolean appliesCorrection() {
+    return true;
   }
 
   @Override

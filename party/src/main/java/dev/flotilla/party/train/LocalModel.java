@@ -322,6 +322,7 @@ public final class LocalModel implements AutoCloseable {
           anchor.add(copy);
         }
       }
+      List<NDArray> correction = correctionArrays(options.correction(), roundManager);
       int[] indices = new int[data.size()];
       Arrays.setAll(indices, i -> i);
       float[] batchFeatures = new float[options.batchSize() * features];
@@ -347,6 +348,9 @@ public final class LocalModel implements AutoCloseable {
               if (!anchor.isEmpty()) {
                 total = total.add(proximalTerm(anchor, batch, options.proximalMu()));
               }
+              if (!correction.isEmpty()) {
+                total = total.add(correctionTerm(correction, batch));
+              }
               collector.backward(total);
             }
             trainer.step();
@@ -358,6 +362,42 @@ public final class LocalModel implements AutoCloseable {
       TRAINING.unlock();
     }
     return new TrainResult(weights(), lastEpochLossSum / data.size(), data.size(), steps);
+  }
+
+  /** SCAFFOLD's c - c_i per parameter (null where a parameter is not trained), or empty without a correction. */
+  private List<NDArray> correctionArrays(float[][] correction, NDManager manager) {
+    if (correction == null) {
+      return List.of();
+    }
+    if (correction.length != layout.size()) {
+      throw new IllegalArgumentException("the gradient correction has " + correction.length + " tensors; the model has "
+          + layout.size());
+    }
+    List<NDArray> arrays = new ArrayList<>(java.util.Collections.nCopies(parameters.size(), (NDArray) null));
+    for (int t = 0; t < layout.size(); t++) {
+      int p = parameterOf[t];
+      if (p >= 0 && parameters.get(p).requiresGradient()) {
+        NDArray c = manager.create(correction[t], parameters.get(p).getArray().getShape());
+        c.setRequiresGradient(false);
+        arrays.set(p, c);
+      }
+    }
+    return arrays;
+  }
+
+  /** sum_i <w_i, correction_i>: its gradient adds the correction to every trained parameter's gradient. */
+  private NDArray correctionTerm(List<NDArray> correction, NDManager batch) {
+    NDArray sum = null;
+    for (int i = 0; i < parameters.size(); i++) {
+      if (correction.get(i) == null) {
+        continue;
+      }
+      NDArray product = parameters.get(i).getArray().mul(correction.get(i));
+      product.attach(batch); // freed with the batch, like every intermediate
+      NDArray term = product.sum();
+      sum = sum == null ? term : sum.add(term);
+    }
+    return sum;
   }
 
   /** mu/2 * sum_i ||w_i - anchor_i||^2 over the trained parameters, every intermediate freed with the batch. */

@@ -46,6 +46,11 @@ public interface LocalTrainer extends AutoCloseable {
    */
   LocalUpdate train(RoundContext round, float[][] global, TrainingOptions options);
 
+  /** Whether {@link #train} adds {@link TrainingOptions#correction()} to its gradients (SCAFFOLD needs it). */
+  default boolean appliesCorrection() {
+    return false;
+  }
+
   @Override
   void close();
 }

@@ -10,14 +10,22 @@ package dev.flotilla.party.train;
  * @param proximalMu FedProx coefficient: the loss gains mu/2 * ||w - w_global||^2 when mu > 0
  * @param shuffleSeed seed of the order in which samples are visited
  * @param weightDecay L2 coefficient added to every gradient (SGD's weight_decay as in torch.optim.SGD; 0 = none)
+ * @param correction SCAFFOLD's c - c_i, added to every gradient, one array per model tensor in layout order; null
+ *     for none
  */
 public record TrainingOptions(
     int epochs, int batchSize, float learningRate, float momentum, float proximalMu, long shuffleSeed,
-    float weightDecay) {
+    float weightDecay, float[][] correction) {
+
+  /** Without a gradient correction. */
+  public TrainingOptions(int epochs, int batchSize, float learningRate, float momentum, float proximalMu,
+      long shuffleSeed, float weightDecay) {
+    this(epochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, weightDecay, null);
+  }
 
   /** Without weight decay. */
   public TrainingOptions(int epochs, int batchSize, float learningRate, float momentum, float proximalMu, long shuffleSeed) {
-    this(epochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, 0f);
+    this(epochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, 0f, null);
   }
 
   public TrainingOptions {
@@ -42,14 +50,19 @@ public record TrainingOptions(
   }
 
   public TrainingOptions withProximalMu(float mu) {
-    return new TrainingOptions(epochs, batchSize, learningRate, momentum, mu, shuffleSeed, weightDecay);
+    return new TrainingOptions(epochs, batchSize, learningRate, momentum, mu, shuffleSeed, weightDecay, correction);
   }
 
   public TrainingOptions withEpochs(int newEpochs) {
-    return new TrainingOptions(newEpochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, weightDecay);
+    return new TrainingOptions(newEpochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, weightDecay,
+        correction);
   }
 
   public TrainingOptions withShuffleSeed(long seed) {
-    return new TrainingOptions(epochs, batchSize, learningRate, momentum, proximalMu, seed, weightDecay);
+    return new TrainingOptions(epochs, batchSize, learningRate, momentum, proximalMu, seed, weightDecay, correction);
+  }
+
+  public TrainingOptions withCorrection(float[][] c) {
+    return new TrainingOptions(epochs, batchSize, learningRate, momentum, proximalMu, shuffleSeed, weightDecay, c);
   }
 }

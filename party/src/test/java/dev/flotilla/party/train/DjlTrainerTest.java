@@ -29,7 +29,11 @@ class DjlTrainerTest {
       float[][] global = ModelSpecs.initialWeights("mlp", 1);
       LocalUpdate update = trainer.train(ROUND, global, new TrainingOptions(1, 32, 0.01f, 0.9f, 0, 1));
       assertThat(update.samples()).isEqualTo(500);
-      assertThat(update.metrics()).containsOnlyKeys("loss", "accuracy", "train_loss", "train_seconds", "eval_seconds");
+      assertThat(update.metrics()).containsOnlyKeys("loss", "accuracy", "train_loss", "train_seconds", "eval_seconds",
+          "local_steps", "sgd_momentum");
+      // what FedNova normalises by: 500 samples in batches of 32 are 16 steps, at momentum 0.9
+      assertThat(update.metrics().get("local_steps")).isEqualTo(16.0);
+      assertThat(update.metrics().get("sgd_momentum")).isEqualTo(0.9);
       // measured around the evaluation of the global model and the training
       assertThat(update.metrics().get("train_seconds")).isPositive();
       assertThat(update.metrics().get("eval_seconds")).isPositive();

@@ -165,6 +165,30 @@ class LocalModelTest {
   }
 
   @Test
+  @DisplayName("SCAFFOLD's correction is added to every gradient: one plain SGD step moves each weight by -lr x correction more")
+  void correctionAddsToGradient() {
+    try (LocalModel model = LocalModel.create(Architecture.forName("mlp"), 3)) {
+      float[][] start = ModelSpecs.initialWeights("mlp", 3);
+      float[][] correction = new float[start.length][];
+      for (int t = 0; t < start.length; t++) {
+        correction[t] = new float[start[t].length];
+        java.util.Arrays.fill(correction[t], t % 2 == 0 ? 0.5f : -2f);
+      }
+      TrainingOptions oneStep = new TrainingOptions(1, 50, 0.1f, 0, 0, 1); // 50 samples, batch 50: one step
+      model.setWeights(start);
+      float[][] plain = model.train(train.head(50), oneStep).weights();
+      model.setWeights(start);
+      float[][] corrected = model.train(train.head(50), oneStep.withCorrection(correction)).weights();
+      for (int t = 0; t < start.length; t++) {
+        for (int i = 0; i < start[t].length; i++) {
+          assertThat(corrected[t][i] - plain[t][i]).as("tensor %d element %d", t, i)
+              .isCloseTo(-0.1f * correction[t][i], org.assertj.core.data.Offset.offset(1e-5f));
+        }
+      }
+    }
+  }
+
+  @Test
   @DisplayName("data whose features do not fit the model, or with more classes than outputs, is refused")
   void dataMustFitModel() throws Exception {
     try (LocalModel model = model("mlp:30-64-2", 1)) {

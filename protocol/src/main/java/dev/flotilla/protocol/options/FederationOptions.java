@@ -12,7 +12,8 @@ public final class FederationOptions {
   private FederationOptions() {}
 
   /** The strategies whose aggregation streams (memory O(model)); the robust ones take options of their own. */
-  public static final java.util.List<String> STRATEGIES = java.util.List.of("fedavg", "fedprox", "fedadam", "fedyogi");
+  public static final java.util.List<String> STRATEGIES = java.util.List.of("fedavg", "fedprox", "fednova", "scaffold",
+      "fedadam", "fedyogi");
 
   public static final String DEFAULT_PARTITION = "dirichlet:0.5";
 
@@ -27,7 +28,7 @@ public final class FederationOptions {
       "A built-in architecture: mlp, mlp:IN-H1-...-OUT, cnn, resnet20.");
 
   public static final ConfigOption<String> STRATEGY = ServerOptions.STRATEGY.withDescription(
-      "fedavg, fedprox, fedadam or fedyogi (the server's --strategy; these stream updates).");
+      "fedavg, fedprox, fednova, scaffold, fedadam or fedyogi (the server's --strategy; these stream updates).");
 
   public static final ConfigOption<String> PARTITION = ConfigOption.string("--partition").paramLabel("SCHEME")
       .defaultText(DEFAULT_PARTITION)

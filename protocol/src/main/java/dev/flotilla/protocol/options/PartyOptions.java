@@ -188,7 +188,8 @@ public final class PartyOptions {
 
   public static final ConfigOption<Path> WORK_DIR = ConfigOption.path("--work-dir").paramLabel("DIR")
       .defaultText("a new temporary directory")
-      .description("Where the trainer command's round directories go; the last 3 are kept for debugging.");
+      .description("Where the trainer command's round directories go (the last 3 are kept for debugging) and where a "
+          + "SCAFFOLD job's control variate c_i is kept between rounds (without it, c_i is in memory only).");
 
   /** The party's options in the order of its help. */
   public static final OptionSet SET = OptionSet.of("flotilla party", SERVER, SERVER_NAME, BULK_UPLOAD, BULK_SERVER, SERVER_IDENTITY, CA, CERT,

@@ -83,8 +83,10 @@ public final class ServerOptions {
 
   public static final ConfigOption<String> STRATEGY = ConfigOption.string("--strategy").paramLabel("STRATEGY")
       .defaultValue("fedavg")
-      .description("Aggregation: fedavg, fedprox, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum. "
-          + "fedavg, fedprox, fedadam and fedyogi fold updates as they stream (RAM O(model)); median, trimmed-mean, "
+      .description("Aggregation: fedavg, fedprox, fednova, scaffold, fedadam, fedyogi, median, trimmed-mean, krum, "
+          + "multi-krum. fedavg, fedprox, fednova, scaffold, fedadam and fedyogi fold updates as they stream (RAM "
+          + "O(model)); fednova normalises each update by its local SGD steps and needs --local-epochs >= 1; scaffold "
+          + "sends a control variate with the model (twice the model's bytes each way); median, trimmed-mean, "
           + "krum and multi-krum tolerate poisoned updates and spill every update to <state-dir> (disk parties x model).");
 
   public static final ConfigOption<Double> FEDPROX_MU = ConfigOption.decimal("--fedprox-mu").paramLabel("MU")

@@ -22,5 +22,10 @@ public final class MetricNames {
   /** Seconds the party spent evaluating the received global model in this round, measured by the party. */
   public static final String EVAL_SECONDS = "eval_seconds";
 
+  /** SGD steps the party's local training took in this round (FedNova's tau_i), a whole number >= 1. */
+  public static final String LOCAL_STEPS = "local_steps";
+  /** The momentum of the party's local SGD (FedNova normalises its steps by it), in [0, 1). */
+  public static final String SGD_MOMENTUM = "sgd_momentum";
+
   private MetricNames() {}
 }
