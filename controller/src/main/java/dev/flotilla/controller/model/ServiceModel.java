@@ -8,11 +8,12 @@ import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The job's ClusterIP Service: the gRPC port, and the aggregator's metrics port. */
+/** The job's ClusterIP Service: the gRPC port, and the aggregator's metrics and bulk-upload ports. */
 public final class ServiceModel {
 
   public static final String GRPC_PORT_NAME = "grpc";
   public static final String METRICS_PORT_NAME = "metrics";
+  public static final String BULK_PORT_NAME = "bulk";
 
   private ServiceModel() {}
 
@@ -21,6 +22,9 @@ public final class ServiceModel {
     ports.add(port(GRPC_PORT_NAME, job.grpcPort()));
     if (job.metricsPort() > 0) {
       ports.add(port(METRICS_PORT_NAME, job.metricsPort()));
+    }
+    if (job.bulkPort() > 0) {
+      ports.add(port(BULK_PORT_NAME, job.bulkPort()));
     }
     return new ServiceBuilder()
         .withNewMetadata()
