@@ -758,7 +758,7 @@ function _picocli_flotilla_party() {
 
   local commands=""
   local flag_opts="'--bulk-upload' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--server' '--server-name' '--bulk-server' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
+  local arg_opts="'--server' '--server-name' '--bulk-server' '--bulk-server-name' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -771,6 +771,9 @@ function _picocli_flotilla_party() {
       return
       ;;
     '--bulk-server')
+      return
+      ;;
+    '--bulk-server-name')
       return
       ;;
     '--server-identity')
