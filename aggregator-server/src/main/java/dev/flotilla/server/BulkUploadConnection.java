@@ -61,7 +61,13 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private final Executor executor;
   private final int maxHeaderBytes;
   private final Duration idleTimeout;
+  private final BulkConnectionSlots slots;
+  /** This connection's hold on its party's one slot, once the party is known. */
+  private BulkConnectionSlots.Slot slot;
   private ByteBuf pending;
+  /** The data frame being read (null between frames) and how many of its bytes arrived. */
+  private byte[] frame;
+  private int frameFilled;
   private Phase phase = Phase.HANDSHAKE;
   private String party;
   private Upload upload;
@@ -75,7 +81,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private long preambleSince;
 
   BulkUploadConnection(RoundCoordinator coordinator, PeerIdentityInterceptor identities, UploadPermits permits,
-      ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout) {
+      ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout, BulkConnectionSlots slots) {
     this.coordinator = coordinator;
     this.identities = identities;
     this.permits = permits;
@@ -83,6 +89,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     this.executor = executor;
     this.maxHeaderBytes = maxHeaderBytes;
     this.idleTimeout = idleTimeout;
+    this.slots = slots;
   }
 
   @Override
@@ -141,6 +148,12 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
         refuse(ctx, e.getStatus());
         return;
       }
+      slot = slots.claim(party, ctx.channel());
+      if (slot == null) {
+        refuse(ctx, Status.RESOURCE_EXHAUSTED.withDescription("party '" + party + "' has an upload in progress on "
+            + "another bulk-upload connection; the port takes one connection per party"));
+        return;
+      }
       phase = Phase.PREAMBLE;
       parse(ctx);
     } else if (event instanceof IdleStateEvent && !busy && phase == Phase.FRAMES) {
@@ -159,12 +172,18 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
         preambleSince = System.nanoTime(); // the next upload's first byte
       }
       if (phase != Phase.ENDED) {
+        if (frame != null && frameFilled < frame.length) {
+          // straight from the decrypted buffer into the frame's own array: one copy of every byte
+          int n = Math.min(in.readableBytes(), frame.length - frameFilled);
+          in.readBytes(frame, frameFilled, n);
+          frameFilled += n;
+        }
         pending.writeBytes(in);
       }
     } finally {
       in.release();
     }
-    if (pending.readableBytes() > READ_AHEAD_BYTES) {
+    if (heldBytes() > READ_AHEAD_BYTES) {
       ctx.channel().config().setAutoRead(false);
     }
     parse(ctx);
@@ -172,17 +191,22 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
 
   /** Takes the next complete item off the bytes read, unless a step is in flight. On the event loop. */
   private void parse(ChannelHandlerContext ctx) {
-    if (busy || phase == Phase.HANDSHAKE || phase == Phase.ENDED) {
+    if (phase == Phase.HANDSHAKE || phase == Phase.ENDED) {
       return;
     }
-    if (phase == Phase.PREAMBLE) {
+    if (phase == Phase.FRAMES) {
+      frame(ctx); // the next frame is read while a step is in flight; it is handed on after
+    } else if (!busy) {
       preamble(ctx);
-    } else {
-      frame(ctx);
     }
-    if (!busy && phase != Phase.ENDED && pending.readableBytes() <= READ_AHEAD_BYTES) {
+    if (phase != Phase.ENDED && heldBytes() <= READ_AHEAD_BYTES) {
       ctx.channel().config().setAutoRead(true);
     }
+  }
+
+  /** Bytes read and not yet handed on: those waiting in {@code pending} and those of the frame being read. */
+  private int heldBytes() {
+    return pending.readableBytes() + frameFilled;
   }
 
   private void preamble(ChannelHandlerContext ctx) {
@@ -228,6 +252,10 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       refuse(ctx, Status.INVALID_ARGUMENT.withDescription("the update header is no UpdateHeader: " + e.getMessage()));
       return;
     }
+    if (!slot.beginUpload()) {
+      ctx.close(); // a newer connection of the party took its slot and is closing this one
+      return;
+    }
     metrics.bytesIn(ticketBytes + header.length);
     phase = Phase.FRAMES;
     step(ctx, () -> {
@@ -258,48 +286,68 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void frame(ChannelHandlerContext ctx) {
-    if (pending.readableBytes() < 4) {
+    if (frame == null && !startFrame(ctx)) {
       return;
     }
-    long length = pending.getUnsignedInt(pending.readerIndex());
-    if (length > BulkWire.MAX_FRAME_BYTES) {
-      refuse(ctx, Status.RESOURCE_EXHAUSTED.withDescription("update of party '" + party + "' refused: a data frame of "
-          + length + " bytes, more than " + BulkWire.MAX_FRAME_BYTES));
+    if (busy || frameFilled < frame.length) {
       return;
     }
-    if (pending.readableBytes() < 4 + length) {
-      return;
-    }
-    pending.skipBytes(4);
-    if (length == 0) {
-      step(ctx, () -> {
-        String note = upload.commit();
-        coordinator.completeUpload(upload, note);
-        return SubmitUpdateResponse.newBuilder().setRound(upload.round().number())
-            .setValuesReceived(upload.valuesReceived()).build();
-      }, response -> {
-        // the connection stays for the party's next upload
-        releasePermit();
-        upload = null;
-        uploads++;
-        generation++;
-        phase = Phase.PREAMBLE;
-        preambleSince = System.nanoTime();
-        armPreambleDeadline(ctx, idleTimeout.toNanos());
-        ctx.writeAndFlush(ctx.alloc().buffer(5 + response.getSerializedSize()).writeByte(BulkWire.OK)
-            .writeInt(response.getSerializedSize()).writeBytes(response.toByteArray()));
-      });
-      return;
-    }
-    // an array of its own: the fold may keep views of the bytes until the round ends
-    byte[] data = new byte[(int) length];
-    pending.readBytes(data);
-    pending.discardSomeReadBytes();
+    byte[] data = frame;
+    frame = null;
+    frameFilled = 0;
     metrics.bytesIn(4 + data.length);
     step(ctx, () -> {
       upload.accept(UnsafeByteOperations.unsafeWrap(data));
       return null;
     }, ignored -> { });
+  }
+
+  /**
+   * Takes the next frame's length off the bytes read: the end frame commits (once no step is in
+   * flight); a data frame gets an array of its own (the fold may keep views of its bytes until the
+   * round ends), filled with what was read of it already. Returns whether a data frame is now being read.
+   */
+  private boolean startFrame(ChannelHandlerContext ctx) {
+    if (pending.readableBytes() < 4) {
+      return false;
+    }
+    long length = pending.getUnsignedInt(pending.readerIndex());
+    if (length > BulkWire.MAX_FRAME_BYTES) {
+      refuse(ctx, Status.RESOURCE_EXHAUSTED.withDescription("update of party '" + party + "' refused: a data frame of "
+          + length + " bytes, more than " + BulkWire.MAX_FRAME_BYTES));
+      return false;
+    }
+    if (length > 0) {
+      pending.skipBytes(4);
+      frame = new byte[(int) length];
+      frameFilled = Math.min(pending.readableBytes(), frame.length);
+      pending.readBytes(frame, 0, frameFilled);
+      pending.discardSomeReadBytes();
+      return true;
+    }
+    if (busy) {
+      return false;
+    }
+    pending.skipBytes(4);
+    step(ctx, () -> {
+      String note = upload.commit();
+      coordinator.completeUpload(upload, note);
+      return SubmitUpdateResponse.newBuilder().setRound(upload.round().number())
+          .setValuesReceived(upload.valuesReceived()).build();
+    }, response -> {
+      // the connection stays for the party's next upload
+      releasePermit();
+      slot.endUpload();
+      upload = null;
+      uploads++;
+      generation++;
+      phase = Phase.PREAMBLE;
+      preambleSince = System.nanoTime();
+      armPreambleDeadline(ctx, idleTimeout.toNanos());
+      ctx.writeAndFlush(ctx.alloc().buffer(5 + response.getSerializedSize()).writeByte(BulkWire.OK)
+          .writeInt(response.getSerializedSize()).writeBytes(response.toByteArray()));
+    });
+    return false;
   }
 
   /** A step that may block (the job's lock, the spool): on the executor; {@code then} back on the event loop. */
@@ -368,6 +416,9 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (slot != null) {
+      slots.release(party, slot);
+    }
     if (phase != Phase.ENDED) {
       phase = Phase.ENDED;
       releasePermit();

@@ -39,10 +39,12 @@ public final class BulkUploadServer implements AutoCloseable {
   private final ExecutorService executor;
   private final Channel listener;
   private final AtomicInteger open = new AtomicInteger();
+  private final BulkConnectionSlots slots = new BulkConnectionSlots();
 
   /**
    * Listens on {@code address} and offers the port to the coordinator's parties; at most
-   * {@code maxConnections} connections at once (more are closed before their handshake);
+   * {@code maxConnections} connections at once (more are closed before their handshake), and one
+   * per party once its handshake named it ({@link BulkConnectionSlots});
    * {@code idleTimeout} bounds the time from connecting to a complete ticket and header, and the
    * time an upload may go without a byte (slowloris).
    */
@@ -72,7 +74,7 @@ public final class BulkUploadServer implements AutoCloseable {
             ch.pipeline().addLast(context.newHandler(ch.alloc()),
                 new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                 new BulkUploadConnection(coordinator, identities, permits, metrics, executor, maxHeaderBytes,
-                    idleTimeout));
+                    idleTimeout, slots));
           }
         }).bind(address).sync().channel();
     coordinator.offerBulkUploads(port());

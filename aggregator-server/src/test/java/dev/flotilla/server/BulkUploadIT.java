@@ -20,6 +20,7 @@ import dev.flotilla.protocol.v1.SubmitUpdateResponse;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateChunk;
 import dev.flotilla.protocol.v1.UpdateHeader;
+import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -29,6 +30,11 @@ import io.grpc.health.v1.HealthGrpc;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -61,15 +67,22 @@ class BulkUploadIT {
   private TestPki pki;
   private int port;
   private int bulkPort;
+  private int metricsPort;
 
   private CompletableFuture<Integer> startServer(String parties, int minParties, int expected, int rounds) {
+    return startServer(parties, minParties, expected, rounds, "3s");
+  }
+
+  private CompletableFuture<Integer> startServer(String parties, int minParties, int expected, int rounds,
+      String idleTimeout) {
     pki = new TestPki(dir, JOB);
     Path server = pki.serverDir();
     port = FreePorts.next();
     bulkPort = FreePorts.next();
+    metricsPort = FreePorts.next();
     CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> ServerMain.run(
-        "--port", String.valueOf(port), "--bulk-port", String.valueOf(bulkPort), "--bulk-idle-timeout", "3s",
-        "--bind", "127.0.0.1",
+        "--port", String.valueOf(port), "--bulk-port", String.valueOf(bulkPort), "--bulk-idle-timeout", idleTimeout,
+        "--bind", "127.0.0.1", "--metrics-port", String.valueOf(metricsPort),
         "--cert", server.resolve("tls.crt").toString(), "--key", server.resolve("tls.key").toString(),
         "--ca", server.resolve("ca.crt").toString(), "--allow-party", parties,
         "--job-id", JOB, "--rounds", String.valueOf(rounds), "--min-parties", String.valueOf(minParties),
@@ -113,6 +126,14 @@ class BulkUploadIT {
     out.writeInt(header.length);
     out.write(header);
     return bytes.toByteArray();
+  }
+
+  /** The update bytes the server has taken in (flotilla_bytes_received_total). */
+  private double bytesReceived() throws Exception {
+    String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort
+        + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return text.lines().filter(l -> l.startsWith(ServerMetrics.BYTES_RECEIVED + "_total"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   private static byte[] frame(int length) throws IOException {
@@ -236,5 +257,54 @@ class BulkUploadIT {
         .resolve(ServerConfig.DEFAULT_EXPORT_FILE)).values();
     assertThat(exported[4][17]).isCloseTo(base[4][17] + 2f, within(1e-4f)); // (1 + 3) / 2 with 100 samples each
     assertThat(exported[0][0]).isCloseTo(base[0][0] + 2f, within(1e-4f));
+  }
+
+  @Test
+  @DisplayName("a party that floods the bulk port keeps one connection: each newer idle one replaces the older, one "
+      + "more during its upload is refused with the reason, and the other parties still upload over the port")
+  void aFloodingPartyHoldsOneConnection() throws Exception {
+    // the port's global cap: 2 + 16 connections; idle ones are kept for a minute
+    CompletableFuture<Integer> exit = startServer("alice,bob", 2, 2, 1, "60s");
+    FakeParty alice = channels.party(pki, port, "alice");
+    FakeParty bob = channels.party(pki, port, "bob");
+    alice.connect(100, BulkWire.CAPABILITY);
+    bob.connect(100, BulkWire.CAPABILITY);
+    TrainRequest ra = alice.awaitTrain();
+    TrainRequest rb = bob.awaitTrain();
+    float[][] base = alice.fetch(CNN, ra.getModelVersion()).tensors();
+
+    // bob opens more connections than the global cap and keeps them all open: the server closes every older one
+    List<RawBulkConnection> flood = new ArrayList<>();
+    try {
+      for (int i = 0; i < 30; i++) {
+        flood.add(new RawBulkConnection(bulkPort, pki.party("bob")));
+      }
+      RawBulkConnection last = flood.get(flood.size() - 1);
+      await().atMost(Duration.ofMinutes(1)).until(() -> flood.stream().filter(RawBulkConnection::isOpen).count() == 1);
+      assertThat(last.isOpen()).isTrue();
+
+      // alice's update goes over the bulk port (no fallback to SubmitUpdate needed)
+      assertThat(bulkUpload("alice", ra.getUploadTicket(), 1, 100, shifted(base, 1f)).getValuesReceived())
+          .isEqualTo(44_426);
+
+      // bob starts his upload on his one connection; once the server has its first frame, another is refused
+      double before = bytesReceived();
+      byte[] preamble = preamble(rb.getUploadTicket(), 1, 100);
+      last.write(preamble).write(frame(4096));
+      await().atMost(Duration.ofMinutes(1)).until(() -> bytesReceived() >= before + 4 + 4096);
+      try (RawBulkConnection extra = new RawBulkConnection(bulkPort, pki.party("bob"))) {
+        RawBulkConnection.Answer answer = extra.answer();
+        assertThat(answer.code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED.value());
+        assertThat(answer.description()).isEqualTo("party 'bob' has an upload in progress on another bulk-upload "
+            + "connection; the port takes one connection per party");
+      }
+      // ... and the upload in progress is untouched: the rest of the model, the end frame, accepted
+      last.write(frame(44_426 * 4 - 4096)).write(new byte[4]);
+      assertThat(last.answer().code()).isEqualTo(BulkWire.OK);
+    } finally {
+      flood.forEach(RawBulkConnection::close);
+    }
+    assertThat(alice.nextEvent().hasFinished()).isTrue();
+    assertThat(exit.get(2, TimeUnit.MINUTES)).isZero();
   }
 }

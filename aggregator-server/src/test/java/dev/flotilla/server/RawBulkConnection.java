@@ -73,6 +73,11 @@ final class RawBulkConnection implements AutoCloseable {
     return this;
   }
 
+  /** Whether the connection is still open (the server has not closed it). */
+  boolean isOpen() {
+    return channel.isActive();
+  }
+
   /** The server's answer, waiting up to a minute. */
   Answer answer() throws Exception {
     return answer.get(1, TimeUnit.MINUTES);

@@ -68,6 +68,9 @@ public final class PartyCommand implements Callable<Integer> {
   @Option(names = "--bulk-server")
   String bulkServer;
 
+  @Option(names = "--bulk-server-name")
+  String bulkServerName;
+
   @Option(names = "--server-identity")
   String serverIdentity;
 

@@ -80,6 +80,6 @@ final class PartyModule extends AbstractModule {
   ChannelFactory channels(PartyIdentity identity) {
     MutualTlsChannelFactory channels = new MutualTlsChannelFactory(options.server, options.serverName,
         options.serverIdentity, options.cert, options.key, options.caCertificate(), identity.identity());
-    return options.bulkUpload ? channels.withBulkUploads(options.bulkServer) : channels;
+    return options.bulkUpload ? channels.withBulkUploads(options.bulkServer, options.bulkServerName) : channels;
   }
 }

@@ -63,6 +63,13 @@ public class IflearnerJobSpec {
   @JsonPropertyDescription("Port of the aggregator's Prometheus metrics (server role; default 9090, 0 = none).")
   private Integer metricsPort;
 
+  @Min(0)
+  @Max(65535)
+  @JsonPropertyDescription("Port of the aggregator's bulk-upload listener in the pod (server role, the runtime's "
+      + "--bulk-port; default 0 = none). When set, the Service, the route, the DNS record and the certificate carry a "
+      + "second name, <job>-bulk.server.<domain>, routed by SNI to this port (the parties' --bulk-server-name).")
+  private Integer bulkPort;
+
   @JsonPropertyDescription("A differential-privacy budget the aggregator keeps (server role, Flotilla image): "
       + "DP-FedAvg with clipping, Gaussian noise and a Renyi-DP accountant; no round starts beyond the budget.")
   private PrivacySpec privacy;
@@ -162,6 +169,14 @@ public class IflearnerJobSpec {
 
   public void setMetricsPort(Integer metricsPort) {
     this.metricsPort = metricsPort;
+  }
+
+  public Integer getBulkPort() {
+    return bulkPort;
+  }
+
+  public void setBulkPort(Integer bulkPort) {
+    this.bulkPort = bulkPort;
   }
 
   public PrivacySpec getPrivacy() {

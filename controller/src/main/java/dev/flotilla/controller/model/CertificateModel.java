@@ -59,13 +59,16 @@ public final class CertificateModel {
   }
 
   /**
-   * The host, and nothing else: a server's certificate names only {@code *.server.<domain>} hosts, a
+   * The host (and the bulk-upload port's name, {@link JobModel#bulkHost()}), and nothing else: a server's certificate names only {@code *.server.<domain>} hosts, a
    * party's only {@code *.party.<domain>} ones. In-cluster {@code .svc} names would let the
    * certificate serve as any Service of that name; nothing connects by them (ingress-nginx
    * verifies a GRPCS backend against the host, {@code proxy-ssl-name}).
    */
   public static List<String> dnsNames(JobModel job) {
-    return job.hasHost() ? List.of(job.host()) : List.of();
+    if (!job.hasHost()) {
+      return List.of();
+    }
+    return job.bulkHost() != null ? List.of(job.host(), job.bulkHost()) : List.of(job.host());
   }
 
   public static String caCommonName(String namespace, String domain) {

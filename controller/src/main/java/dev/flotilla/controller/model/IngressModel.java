@@ -3,14 +3,17 @@ package dev.flotilla.controller.model;
 import dev.flotilla.controller.api.TlsMode;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressRuleBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressTLSBuilder;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The job's Ingress for ingress-nginx. Passthrough: nginx routes the TLS connection by SNI and
- * never decrypts it. Terminate: nginx ends TLS with the job's certificate and speaks gRPC to
+ * never decrypts it (a job with a bulk-upload port has a second rule, its name to that port). Terminate: nginx ends TLS with the job's certificate and speaks gRPC to
  * the pod, with body size and timeouts sized for 256 MiB models and rounds that last an hour.
  *
  * <p>Terminate mode for a Flotilla runtime image: nginx verifies the party's client certificate
@@ -74,23 +77,7 @@ public final class IngressModel {
         .endMetadata()
         .withNewSpec()
         .withIngressClassName(INGRESS_CLASS)
-        .addNewRule()
-        .withHost(job.host())
-        .withNewHttp()
-        .addNewPath()
-        .withPath("/")
-        .withPathType("Prefix")
-        .withNewBackend()
-        .withNewService()
-        .withName(job.serviceName())
-        .withNewPort()
-        .withNumber(PeerModel.routedPort(job))
-        .endPort()
-        .endService()
-        .endBackend()
-        .endPath()
-        .endHttp()
-        .endRule()
+        .withRules(rules(job))
         .endSpec();
     if (job.tlsMode() == TlsMode.TERMINATE) {
       builder.editSpec()
@@ -98,5 +85,38 @@ public final class IngressModel {
           .endSpec();
     }
     return builder.build();
+  }
+
+  /**
+   * The host to the gRPC port; in passthrough mode also the bulk-upload port's name to that port
+   * (its bytes are no gRPC, so only a route that leaves TLS to the pod can carry them).
+   */
+  private static List<IngressRule> rules(JobModel job) {
+    List<IngressRule> rules = new ArrayList<>();
+    rules.add(rule(job.host(), job.serviceName(), PeerModel.routedPort(job)));
+    if (job.bulkHost() != null && job.tlsMode() == TlsMode.PASSTHROUGH) {
+      rules.add(rule(job.bulkHost(), job.serviceName(), job.bulkPort()));
+    }
+    return rules;
+  }
+
+  private static IngressRule rule(String host, String service, int port) {
+    return new IngressRuleBuilder()
+        .withHost(host)
+        .withNewHttp()
+        .addNewPath()
+        .withPath("/")
+        .withPathType("Prefix")
+        .withNewBackend()
+        .withNewService()
+        .withName(service)
+        .withNewPort()
+        .withNumber(port)
+        .endPort()
+        .endService()
+        .endBackend()
+        .endPath()
+        .endHttp()
+        .build();
   }
 }

@@ -39,6 +39,8 @@ public final class JobModel {
   public static final int DEFAULT_CLIENT_PORT = 50001;
   public static final int DEFAULT_METRICS_PORT = 9090;
   public static final int DEFAULT_VALIDITY_DAYS = 90;
+  /** Appended to the host's first label for the bulk-upload port's name ({@link #bulkHost()}). */
+  public static final String BULK_LABEL_SUFFIX = "-bulk";
 
   private final IflearnerJob job;
   private final IflearnerJobSpec spec;
@@ -212,6 +214,29 @@ public final class JobModel {
     return spec.getMetricsPort() != null ? spec.getMetricsPort() : DEFAULT_METRICS_PORT;
   }
 
+  /** The aggregator's bulk-upload port; 0 for a client or when the job has none. */
+  public int bulkPort() {
+    if (role() != Role.SERVER || spec.getBulkPort() == null) {
+      return 0;
+    }
+    return spec.getBulkPort();
+  }
+
+  /**
+   * The name the bulk-upload port is routed by (SNI) beside the host: the host's first label with
+   * {@value #BULK_LABEL_SUFFIX} ({@code job1.server.d} gives {@code job1-bulk.server.d}), so it stays
+   * one label under {@code .server.<domain>}, the only names a server certificate may carry; null
+   * when the job has no host or no bulk port.
+   */
+  public String bulkHost() {
+    if (!hasHost() || bulkPort() == 0) {
+      return null;
+    }
+    String h = host();
+    int dot = h.indexOf('.');
+    return dot < 0 ? h + BULK_LABEL_SUFFIX : h.substring(0, dot) + BULK_LABEL_SUFFIX + h.substring(dot);
+  }
+
   public boolean dnsEnabled() {
     DnsSpec dns = spec.getDns();
     return hasHost() && (dns == null || dns.getEnabled() == null || dns.getEnabled());
@@ -254,6 +279,11 @@ public final class JobModel {
 
   public String tlsRouteName() {
     return name();
+  }
+
+  /** The second TLSRoute, of the bulk-upload port's name (a TLSRoute's rules cannot tell its hostnames apart). */
+  public String bulkTlsRouteName() {
+    return name() + BULK_LABEL_SUFFIX;
   }
 
   public String podName() {

@@ -81,6 +81,10 @@ public final class NetworkPolicyModel {
           .withPorts(port("TCP", job.metricsPort()))
           .build());
     }
+    if (job.bulkPort() > 0) {
+      // the bulk-upload port comes through the same router as the gRPC port, by its second name
+      in.add(new NetworkPolicyIngressRuleBuilder().withFrom(ingressPods).withPorts(port("TCP", job.bulkPort())).build());
+    }
     NetworkPolicyEgressRule dns = new NetworkPolicyEgressRuleBuilder()
         .withTo(dnsPods)
         .withPorts(port("UDP", 53), port("TCP", 53))

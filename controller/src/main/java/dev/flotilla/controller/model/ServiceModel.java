@@ -8,11 +8,13 @@ import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The job's ClusterIP Service: the gRPC port, the aggregator's metrics port, a party's peer port ({@link PeerModel}). */
+/** The job's ClusterIP Service: the gRPC port, the aggregator's metrics and bulk-upload ports, a party's peer port
+ * ({@link PeerModel}). */
 public final class ServiceModel {
 
   public static final String GRPC_PORT_NAME = "grpc";
   public static final String METRICS_PORT_NAME = "metrics";
+  public static final String BULK_PORT_NAME = "bulk";
 
   private ServiceModel() {}
 
@@ -24,6 +26,9 @@ public final class ServiceModel {
     }
     if (PeerModel.servesEndpoint(job)) {
       ports.add(port(PeerModel.PORT_NAME, PeerModel.port(job)));
+    }
+    if (job.bulkPort() > 0) {
+      ports.add(port(BULK_PORT_NAME, job.bulkPort()));
     }
     return new ServiceBuilder()
         .withNewMetadata()

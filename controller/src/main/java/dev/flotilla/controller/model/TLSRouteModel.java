@@ -52,6 +52,21 @@ public final class TLSRouteModel {
     if (!job.hasHost()) {
       return null;
     }
+    return route(job, gateway, job.tlsRouteName(), job.host(), PeerModel.routedPort(job));
+  }
+
+  /**
+   * The second TLSRoute, of the bulk-upload port's name to that port, or null when the job has no
+   * bulk port (or no host). A second object because a TLSRoute's rules cannot match on the hostname.
+   */
+  public static TLSRoute desiredBulk(JobModel job, GatewayRef gateway) {
+    if (job.bulkHost() == null) {
+      return null;
+    }
+    return route(job, gateway, job.bulkTlsRouteName(), job.bulkHost(), job.bulkPort());
+  }
+
+  private static TLSRoute route(JobModel job, GatewayRef gateway, String name, String hostname, int port) {
     ParentRefs parent = new ParentRefs();
     parent.setGroup(GATEWAY_GROUP);
     parent.setKind(GATEWAY_KIND);
@@ -64,19 +79,19 @@ public final class TLSRouteModel {
     backend.setGroup(null);
     backend.setKind("Service");
     backend.setName(job.serviceName());
-    backend.setPort(PeerModel.routedPort(job));
+    backend.setPort(port);
     backend.setWeight(1);
     Rules rule = new Rules();
     rule.setBackendRefs(List.of(backend));
 
     TLSRouteSpec spec = new TLSRouteSpec();
     spec.setParentRefs(List.of(parent));
-    spec.setHostnames(List.of(job.host()));
+    spec.setHostnames(List.of(hostname));
     spec.setRules(List.of(rule));
 
     TLSRoute route = new TLSRoute();
     route.setMetadata(new ObjectMetaBuilder()
-        .withName(job.tlsRouteName())
+        .withName(name)
         .withNamespace(job.namespace())
         .withLabels(job.labels())
         .withOwnerReferences(job.ownerReference())

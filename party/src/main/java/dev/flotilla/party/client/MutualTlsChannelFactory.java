@@ -65,12 +65,13 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
 
   /**
    * Uploads on the aggregator's bulk-upload port from now on, when the server offers one: at
-   * {@code bulkServer} (HOST:PORT) if given, else at --server's host and the offered port.
+   * {@code bulkServer} (HOST:PORT) if given, else at --server's host and the offered port; with
+   * {@code bulkServerName} as TLS server name (SNI) if given, else the gRPC channel's.
    */
-  public MutualTlsChannelFactory withBulkUploads(String bulkServer) {
+  public MutualTlsChannelFactory withBulkUploads(String bulkServer, String bulkServerName) {
     String host = BulkUploader.hostOf(bulkServer != null ? bulkServer : target);
     Integer port = bulkServer == null ? null : Integer.valueOf(bulkServer.substring(bulkServer.lastIndexOf(':') + 1));
-    this.bulk = new BulkUploader(host, port, serverName, files, aggregator);
+    this.bulk = new BulkUploader(host, port, bulkServerName != null ? bulkServerName : serverName, files, aggregator);
     return this;
   }
 

@@ -31,6 +31,12 @@ public final class PartyOptions {
       .description("Where the bulk-upload port is reached, when not at --server's host and the port the "
           + "aggregator offers (e.g. a second route through a proxy); the TLS server name is --server-name's.");
 
+  public static final ConfigOption<String> BULK_SERVER_NAME = ConfigOption.string("--bulk-server-name").paramLabel("NAME")
+      .defaultText("--server-name's")
+      .description("TLS server name (SNI) of the bulk-upload port, for a proxy that routes it by name: through the "
+          + "controller's Ingress or TLSRoute of a job with spec.bulkPort it is <job>-bulk.server.<domain>, with "
+          + "--bulk-server the proxy's HOST:PORT. The server's certificate must carry the name.");
+
   public static final ConfigOption<String> SERVER_IDENTITY = ConfigOption.string("--server-identity").paramLabel("NAME")
       .defaultText("any aggregator identity of this party's job")
       .description("Accept only the aggregator whose identity is spiffe://<domain>/job/<job>/server/NAME.");
@@ -192,7 +198,8 @@ public final class PartyOptions {
           + "SCAFFOLD job's control variate c_i is kept between rounds (without it, c_i is in memory only).");
 
   /** The party's options in the order of its help. */
-  public static final OptionSet SET = OptionSet.of("flotilla party", SERVER, SERVER_NAME, BULK_UPLOAD, BULK_SERVER, SERVER_IDENTITY, CA, CERT,
+  public static final OptionSet SET = OptionSet.of("flotilla party", SERVER, SERVER_NAME, BULK_UPLOAD, BULK_SERVER, BULK_SERVER_NAME,
+      SERVER_IDENTITY, CA, CERT,
       KEY).with(DATA_OPTIONS).with(TEST_FRACTION, MAX_SAMPLES, EVAL_SAMPLES, PARTITION, PARTITION_INDEX,
       PARTITION_COUNT, SEED, MODEL, LOCAL_EPOCHS, BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, TORCHSCRIPT, TRAINER_COMMAND,
       TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR, PEER_PORT, PEER_ADDRESS, PEER_HOST)

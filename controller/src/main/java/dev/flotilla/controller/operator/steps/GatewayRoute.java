@@ -70,6 +70,12 @@ public final class GatewayRoute implements RouteKind {
       return new Observation(StatusModel.TLS_ROUTE_READY, true, "NoHost", "spec.host is empty: no TLSRoute");
     }
     applier.apply(desired);
+    TLSRoute bulk = TLSRouteModel.desiredBulk(model, gateway);
+    if (bulk != null) {
+      applier.apply(bulk);
+    } else {
+      applier.delete(TLSRoute.class, model.namespace(), model.bulkTlsRouteName(), model.job().getMetadata().getUid());
+    }
     TLSRoute actual = client.resources(TLSRoute.class).inNamespace(model.namespace()).withName(model.tlsRouteName()).get();
     Gateway gw = client.resources(Gateway.class).inNamespace(gateway.namespace()).withName(gateway.name()).get();
     context.routeStatusAddress(GatewayModel.statusAddress(gw), IngressAddressChoice.FROM_GATEWAY_STATUS);
@@ -100,5 +106,6 @@ public final class GatewayRoute implements RouteKind {
     }
     JobModel model = context.model();
     applier.delete(TLSRoute.class, model.namespace(), model.tlsRouteName(), model.job().getMetadata().getUid());
+    applier.delete(TLSRoute.class, model.namespace(), model.bulkTlsRouteName(), model.job().getMetadata().getUid());
   }
 }
