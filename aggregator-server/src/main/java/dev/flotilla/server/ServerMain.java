@@ -341,10 +341,12 @@ public final class ServerMain implements Callable<Integer> {
     log.info("job {}: aggregation kernels: {}", config.jobId(), dev.flotilla.protocol.tensor.FloatKernels.describe());
     PrivacyBudget privacy = config.privacy();
     if (privacy != null) {
+      // from the coordinator's ledger: a resumed job's rounds were charged with the settings they ran
+      dev.flotilla.protocol.status.PrivacyStatus spent = coordinator.status().privacy();
       log.info("job {}: DP-FedAvg: updates clipped to L2 {}, noise multiplier {}, parties sampled at rate {}; the "
-              + "budget epsilon {} at delta {} allows {} of the {} rounds", config.jobId(), privacy.clipNorm(),
+              + "budget epsilon {} at delta {} allows {} of the {} rounds ({} spent)", config.jobId(), privacy.clipNorm(),
           privacy.noiseMultiplier(), privacy.samplingRate(), privacy.epsilonBudget(), privacy.delta(),
-          privacy.roundsAllowed(config.rounds()), config.rounds());
+          spent.roundsAllowed(), config.rounds(), String.format(java.util.Locale.ROOT, "%.4g", spent.epsilonSpent()));
     }
     coordinator.run();
     if (terminationMessage != null) {
