@@ -323,7 +323,7 @@ function _picocli_flotilla_demo() {
 
   local commands=""
   local flag_opts="'--via-ingress' '--keep-dir' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--initial-model' '--trainer-command' '--update-encoding' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--alpha' '--round-timeout' '--timeout' '--dir'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--initial-model' '--trainer-command' '--update-encoding' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--alpha' '--round-timeout' '--timeout' '--dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values
 
@@ -376,6 +376,21 @@ function _picocli_flotilla_demo() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+    '--privacy-budget')
+      return
+      ;;
+    '--dp-delta')
+      return
+      ;;
+    '--dp-clip-norm')
+      return
+      ;;
+    '--dp-noise-multiplier')
+      return
+      ;;
+    '--dp-sampling-rate')
+      return
       ;;
     '--initial-model')
       local IFS=$'\n'
@@ -452,7 +467,7 @@ function _picocli_flotilla_simulate() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--data' '--trainers' '--state-dir' '--round-timeout'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--data' '--trainers' '--state-dir' '--round-timeout'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -504,6 +519,21 @@ function _picocli_flotilla_simulate() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+    '--privacy-budget')
+      return
+      ;;
+    '--dp-delta')
+      return
+      ;;
+    '--dp-clip-norm')
+      return
+      ;;
+    '--dp-noise-multiplier')
+      return
+      ;;
+    '--dp-sampling-rate')
+      return
       ;;
     '--data')
       local IFS=$'\n'

@@ -284,18 +284,9 @@ public final class ServerMain implements Callable<Integer> {
 
   /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */
   private PrivacyBudget privacyBudget() {
-    if (privacyBudget == null) {
-      if (dpDelta != null || dpClipNorm != null || dpNoiseMultiplier != null || dpSamplingRate != null) {
-        throw new IllegalArgumentException("the --dp-* flags take effect with --privacy-budget EPSILON; give the "
-            + "budget too");
-      }
-      return null;
-    }
-    if (dpClipNorm == null || dpNoiseMultiplier == null) {
-      throw new IllegalArgumentException("--privacy-budget needs --dp-clip-norm and --dp-noise-multiplier");
-    }
-    return new PrivacyBudget(privacyBudget, dpDelta == null ? PrivacyBudget.DEFAULT_DELTA : dpDelta, dpClipNorm,
-        dpNoiseMultiplier, dpSamplingRate == null ? PrivacyBudget.DEFAULT_SAMPLING_RATE : dpSamplingRate);
+    var flags = dev.flotilla.protocol.options.PrivacySettings.fromFlags(privacyBudget, dpDelta, dpClipNorm,
+        dpNoiseMultiplier, dpSamplingRate);
+    return flags == null ? null : PrivacyBudget.of(flags);
   }
 
   @Spec CommandSpec spec;

@@ -1,5 +1,6 @@
 package dev.flotilla.server.privacy;
 
+import dev.flotilla.protocol.options.PrivacySettings;
 import dev.flotilla.protocol.status.PrivacyStatus;
 import java.util.Locale;
 
@@ -20,22 +21,15 @@ import java.util.Locale;
 public record PrivacyBudget(double epsilonBudget, double delta, double clipNorm, double noiseMultiplier,
     double samplingRate) {
 
-  public static final double DEFAULT_DELTA = 1e-5;
-  public static final double DEFAULT_SAMPLING_RATE = 1.0;
-
   public PrivacyBudget {
-    require(epsilonBudget > 0 && epsilonBudget <= 100, "--privacy-budget", epsilonBudget, "in (0, 100]");
-    require(delta > 0 && delta <= 0.1, "--dp-delta", delta, "in (0, 0.1]");
-    require(clipNorm > 0 && clipNorm <= 1e6, "--dp-clip-norm", clipNorm, "in (0, 1e6]");
-    require(noiseMultiplier >= 0.01 && noiseMultiplier <= 1000, "--dp-noise-multiplier", noiseMultiplier,
-        "in [0.01, 1000]");
-    require(samplingRate > 0 && samplingRate <= 1, "--dp-sampling-rate", samplingRate, "in (0, 1]");
+    // the bounds of the flags, checked in one place
+    new PrivacySettings(epsilonBudget, delta, clipNorm, noiseMultiplier, samplingRate);
   }
 
-  private static void require(boolean ok, String flag, double value, String range) {
-    if (!ok) { // NaN fails every comparison above, so it lands here too
-      throw new IllegalArgumentException(flag + " must be " + range + ", got " + value);
-    }
+  /** The budget of the checked flags. */
+  public static PrivacyBudget of(PrivacySettings flags) {
+    return new PrivacyBudget(flags.epsilonBudget(), flags.delta(), flags.clipNorm(), flags.noiseMultiplier(),
+        flags.samplingRate());
   }
 
   /** Epsilon (at {@link #delta}) after {@code rounds} rounds of these settings from the job's start. */
