@@ -1,6 +1,7 @@
 package dev.flotilla.simulator;
 
 import dev.flotilla.party.data.Samples;
+import dev.flotilla.party.train.Divergence;
 import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalTrainer;
 import dev.flotilla.party.train.LocalUpdate;
@@ -27,6 +28,7 @@ final class VirtualTrainer implements LocalTrainer {
   private final Samples testShard;
   private final TrainerPool pool;
   private final long seed;
+  private List<TensorSpec> layout;
 
   VirtualTrainer(String name, Samples train, Samples testShard, TrainerPool pool, long seed) {
     this.name = name;
@@ -53,6 +55,7 @@ final class VirtualTrainer implements LocalTrainer {
       throw new IllegalArgumentException("the simulator trains built-in models only");
     }
     pool.prepare(model, layout, seed);
+    this.layout = layout;
   }
 
   @Override
@@ -70,6 +73,8 @@ final class VirtualTrainer implements LocalTrainer {
       model.setWeights(global);
       return model.train(train, options);
     });
+    // as a deployed party: a diverged update is never sent, the party skips the round and the round goes on
+    Divergence.requireFinite(round, layout, result.weights());
     double seconds = (System.nanoTime() - started) / 1e9;
     return new LocalUpdate(result.weights(), result.samples(), Map.of(
         MetricNames.TRAIN_LOSS, result.trainLoss(),
