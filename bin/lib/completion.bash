@@ -1152,8 +1152,9 @@ function _picocli_flotilla_controller() {
 
   local commands="enroll"
   local flag_opts="'--all-namespaces' '--allow-ingress-address-override' '--pod-host-aliases' '--leader-election' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--health-port' '--enroll-federation' '--enroll-port' '--enroll-attempts-per-minute' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
+  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--placement' '--health-port' '--enroll-federation' '--enroll-port' '--enroll-attempts-per-minute' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
+  local nonekarmadaocm_option_args=("NONE" "KARMADA" "OCM") # --placement values
 
   type compopt &>/dev/null && compopt +o default
 
@@ -1210,6 +1211,11 @@ function _picocli_flotilla_controller() {
       ;;
     '--coredns-configmap')
       return
+      ;;
+    '--placement')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${nonekarmadaocm_option_args[@]}" ) )
+      return $?
       ;;
     '--health-port')
       return

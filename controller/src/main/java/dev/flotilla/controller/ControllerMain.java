@@ -11,6 +11,7 @@ import dev.flotilla.controller.enroll.EnrollmentService;
 import dev.flotilla.controller.enroll.EnrollmentStore;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
+import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.controller.operator.ApiProbe;
 import dev.flotilla.controller.operator.Controller;
@@ -122,6 +123,9 @@ public final class ControllerMain implements Callable<Integer> {
 
   @Option(names = "--pod-host-aliases", negatable = true, fallbackValue = "true")
   boolean podHostAliases;
+
+  @Option(names = "--placement")
+  PlacementEngine placement;
 
   @Option(names = "--health-port")
   int healthPort;
@@ -264,7 +268,8 @@ public final class ControllerMain implements Callable<Integer> {
    * $POD_NAMESPACE names the controller's own namespace.
    */
   ControllerConfig buildConfig(Supplier<String> clientNamespace) {
-    ControllerConfig config = ControllerConfig.defaults().withResync(resync).withPodHostAliases(podHostAliases);
+    ControllerConfig config = ControllerConfig.defaults().withResync(resync).withPodHostAliases(podHostAliases)
+        .withPlacement(placement);
     if (ingressAddress != null) {
       // validates the literal with the dns module's rules
       config = config.withIngressAddress(DnsRecord.of("probe.invalid", ingressAddress).address());

@@ -6,6 +6,7 @@ import dev.flotilla.cli.OptionSet;
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
 import dev.flotilla.controller.model.NetworkPolicyModel;
+import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.dns.HostPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,6 +111,14 @@ public final class ControllerOptions {
           + "ingress address), for clusters whose pods cannot resolve the job hosts (no CoreDNS); a missing CoreDNS "
           + "ConfigMap is then no error");
 
+  public static final ConfigOption<PlacementEngine> PLACEMENT = ConfigOption.of("--placement", "none|karmada|ocm",
+          PlacementEngine::parse, PlacementEngine::flagName)
+      .defaultValue(PlacementEngine.NONE)
+      .description("hand jobs with spec.placement to a multi-cluster engine instead of running them here: karmada (a "
+          + "PropagationPolicy per job; run the controller against karmada-apiserver) or ocm (an Open Cluster Management "
+          + "Placement per job and a ManifestWork per cluster it chose; run it on the hub). none: spec.placement is "
+          + "ignored and every job runs in this cluster, as on the member clusters");
+
   public static final ConfigOption<Integer> HEALTH_PORT = ConfigOption.integer("--health-port").paramLabel("PORT")
       .check(p -> p >= 0 && p <= 65535, "a port, 0..65535")
       .defaultValue(8081)
@@ -160,6 +169,6 @@ public final class ControllerOptions {
       CONTROLLER_NAMESPACE, INGRESS_ADDRESS, CLUSTER_DOMAIN, ALLOWED_DOMAIN, ALLOW_INGRESS_ADDRESS_OVERRIDE,
       INGRESS_ADDRESS_OVERRIDE_NAMESPACE, INGRESS_NAMESPACE, GATEWAY, GATEWAY_LISTENER, GATEWAY_PROXY_NAMESPACE,
       GATEWAY_PROXY_POD_LABEL, METRICS_SCRAPER_NAMESPACE_LABEL, METRICS_SCRAPER_POD_LABEL, COREDNS_CONFIGMAP,
-      POD_HOST_ALIASES, HEALTH_PORT, ENROLL_FEDERATION, ENROLL_PORT, ENROLL_ATTEMPTS_PER_MINUTE, LEADER_ELECTION, LEASE_NAMESPACE, RESYNC, PROGRESS_INTERVAL, STARTUP_TIMEOUT)
+      POD_HOST_ALIASES, PLACEMENT, HEALTH_PORT, ENROLL_FEDERATION, ENROLL_PORT, ENROLL_ATTEMPTS_PER_MINUTE, LEADER_ELECTION, LEASE_NAMESPACE, RESYNC, PROGRESS_INTERVAL, STARTUP_TIMEOUT)
       .with(LogOptions.FORMAT);
 }

@@ -67,6 +67,11 @@ public class IflearnerJobSpec {
       + "DP-FedAvg with clipping, Gaussian noise and a Renyi-DP accountant; no round starts beyond the budget.")
   private PrivacySpec privacy;
 
+  @JsonPropertyDescription("Member clusters to run the job in, through the controller's multi-cluster engine "
+      + "(--placement karmada: a Karmada PropagationPolicy; --placement ocm: an OCM Placement and a ManifestWork per "
+      + "chosen cluster). Ignored with --placement none (the default): the job runs in this cluster.")
+  private PlacementSpec placement;
+
   public String getSchedulerName() {
     return schedulerName;
   }
@@ -161,5 +166,13 @@ public class IflearnerJobSpec {
 
   public void setPrivacy(PrivacySpec privacy) {
     this.privacy = privacy;
+  }
+
+  public PlacementSpec getPlacement() {
+    return placement;
+  }
+
+  public void setPlacement(PlacementSpec placement) {
+    this.placement = placement;
   }
 }

@@ -38,6 +38,8 @@ public final class StatusModel {
   public static final String PHASE_PENDING = "Pending";
   /** The job was refused ({@value #HOST_ACCEPTED} or {@value #PRIVACY_ACCEPTED} False): the controller made nothing for it. */
   public static final String PHASE_REFUSED = "Refused";
+  /** Handed to a multi-cluster engine ({@value PlacementModel#PLACEMENT_READY} True): it runs in member clusters. */
+  public static final String PHASE_PLACED = "Placed";
 
   private StatusModel() {}
 
@@ -94,6 +96,8 @@ public final class StatusModel {
       status.setPhase(outcome.phase());
     } else if (failed) {
       status.setPhase(PHASE_ERROR);
+    } else if (observations.stream().anyMatch(o -> o.type().equals(PlacementModel.PLACEMENT_READY) && o.ready())) {
+      status.setPhase(PHASE_PLACED);
     } else {
       status.setPhase(outcome == null ? PHASE_PENDING : outcome.phase());
     }

@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.model.GatewayRef;
 import dev.flotilla.controller.model.IsolationDefaults;
+import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PublishPolicy;
 import dev.flotilla.dns.CoreDnsConfigMapRef;
 import java.time.Duration;
@@ -23,59 +24,67 @@ import java.util.Objects;
  * @param publish which hosts jobs may have and where they may choose their DNS address
  * @param podHostAliases whether pods get the job's DNS records as hostAliases (a cluster whose pods
  *     cannot resolve the job hosts: no CoreDNS, or one the controller may not edit)
+ * @param placement the multi-cluster engine jobs with {@code spec.placement} are handed to ({@code --placement}),
+ *     or {@link PlacementEngine#NONE}: such jobs then run here
  * @param gateway the Gateway listener that jobs with {@code spec.route: gateway} attach their TLSRoutes
  *     to, or null (then such jobs are refused, and TLSRoutes are not watched)
  */
 public record ControllerConfig(WatchScope scope, String controllerNamespace, String ingressAddress, CoreDnsConfigMapRef coreDns,
     Duration resync, Duration maxBackoff, IsolationDefaults isolation, PublishPolicy publish,
-    boolean podHostAliases, GatewayRef gateway) {
+    boolean podHostAliases, GatewayRef gateway, PlacementEngine placement) {
 
   public ControllerConfig {
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(controllerNamespace, "controllerNamespace");
     Objects.requireNonNull(isolation, "isolation");
     Objects.requireNonNull(publish, "publish");
+    Objects.requireNonNull(placement, "placement");
   }
 
   /** Watches its own namespace, {@code default}, as the command line does when its namespace is {@code default}. */
   public static ControllerConfig defaults() {
     return new ControllerConfig(WatchScope.of("default"), "default", null, CoreDnsConfigMapRef.defaults(),
-        Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults(), false, null);
+        Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults(), false, null,
+        PlacementEngine.NONE);
   }
 
   public ControllerConfig withScope(WatchScope s) {
-    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
+    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
   }
 
   public ControllerConfig withControllerNamespace(String ns) {
-    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
+    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
   }
 
   public ControllerConfig withIngressAddress(String address) {
-    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
+    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
   }
 
   public ControllerConfig withCoreDns(CoreDnsConfigMapRef ref) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish, podHostAliases, gateway);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
   }
 
   public ControllerConfig withResync(Duration d) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish, podHostAliases, gateway);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
   }
 
   public ControllerConfig withIsolation(IsolationDefaults i) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish, podHostAliases, gateway);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish, podHostAliases, gateway, placement);
   }
 
   public ControllerConfig withPublish(PublishPolicy policy) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy, podHostAliases, gateway);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy, podHostAliases, gateway, placement);
   }
 
   public ControllerConfig withPodHostAliases(boolean on) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, on, gateway);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, on, gateway, placement);
   }
 
   public ControllerConfig withGateway(GatewayRef g) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, g);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, g, placement);
+  }
+
+  public ControllerConfig withPlacement(PlacementEngine p) {
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, p);
   }
 }

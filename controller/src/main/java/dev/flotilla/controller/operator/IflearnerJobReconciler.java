@@ -4,6 +4,9 @@ import dev.flotilla.common.logging.LogContext;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.HostAdmission;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.OcmPlacementModel;
+import dev.flotilla.controller.model.PlacementEngine;
+import dev.flotilla.controller.model.PlacementModel;
 import dev.flotilla.controller.model.PrivacyModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.steps.CertificatesStep;
@@ -13,6 +16,7 @@ import dev.flotilla.controller.operator.steps.IngressRoute;
 import dev.flotilla.controller.operator.steps.JobContext;
 import dev.flotilla.controller.operator.steps.NetworkPolicyStep;
 import dev.flotilla.controller.operator.steps.PartiesFileStep;
+import dev.flotilla.controller.operator.steps.PlacementStep;
 import dev.flotilla.controller.operator.steps.PodStep;
 import dev.flotilla.controller.operator.steps.RouteKind;
 import dev.flotilla.controller.operator.steps.RouteStep;
@@ -48,6 +52,9 @@ public final class IflearnerJobReconciler {
   private final DnsStep dns;
   private final StepChain steps;
   private final StatusStep status;
+  /** Null with {@code --placement none}. */
+  private final PlacementStep placement;
+  private final StepChain placementChain;
 
   /** A reconciler that lists what it needs through the API server: for driving it one job at a time without informers. */
   public IflearnerJobReconciler(KubernetesClient client, ControllerConfig config, Clock clock) {
@@ -79,6 +86,8 @@ public final class IflearnerJobReconciler {
         List.of(certificatesStep, isolation, parties));
     this.steps = new StepChain(events, List.of(certificatesStep, service, route, isolation, dns, parties, pod));
     this.status = new StatusStep(client, clock, progress);
+    this.placement = config.placement() == PlacementEngine.NONE ? null : new PlacementStep(client, applier, config.placement());
+    this.placementChain = placement == null ? null : new StepChain(events, List.of(placement));
   }
 
   /** The kinds of route a job may have, the default last. */
@@ -122,6 +131,16 @@ public final class IflearnerJobReconciler {
     if (privacy != null) {
       context.observe(privacy);
     }
+    if (PlacementModel.placed(model, config.placement())) {
+      // handed to the multi-cluster engine: a member cluster's controller makes the children, not this one
+      placementChain.run(context);
+      status.write(context);
+      List<String> failures = context.failures();
+      return new Result(!failures.isEmpty(), false, failures.isEmpty() ? "placed" : String.join("; ", failures));
+    }
+    if (placement != null) {
+      placement.remove(job, model);
+    }
     steps.run(context);
     status.write(context);
     List<String> failures = context.failures();
@@ -144,6 +163,16 @@ public final class IflearnerJobReconciler {
   }
 
   private Result finalizeDeletion(IflearnerJob job) {
+    if (placement != null && job.getMetadata().getFinalizers().contains(OcmPlacementModel.FINALIZER)) {
+      try {
+        placement.finalizeDeletion(job, new JobModel(job));
+      } catch (RuntimeException e) {
+        String message = "cannot remove the ManifestWorks of " + job.getMetadata().getNamespace() + "/"
+            + job.getMetadata().getName() + ": " + e.getMessage();
+        events.warning(job, "PlacementCleanupFailed", message);
+        return new Result(true, false, message);
+      }
+    }
     if (!job.getMetadata().getFinalizers().contains(FINALIZER)) {
       return new Result(false, false, "deleting");
     }

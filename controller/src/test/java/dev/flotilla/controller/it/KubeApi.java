@@ -72,7 +72,21 @@ final class KubeApi {
    * bounds, required fields, enums and the other defaults) is enforced, and the CEL rules are not.
    */
   static void installGatewayApiCrds(KubernetesClient client) {
-    for (Path file : gatewayApiCrds()) {
+    installVendoredCrds(client, gatewayApiCrds());
+  }
+
+  /** The Karmada and OCM CRDs of {@code --placement} (vendored from upstream: SOURCES.md beside them). */
+  static List<Path> placementCrds() {
+    Path dir = Samples.repoRoot().resolve("controller/src/test/resources/crd/placement");
+    return List.of(dir.resolve("policy.karmada.io_propagationpolicies.yaml"),
+        dir.resolve("cluster.open-cluster-management.io_placements.yaml"),
+        dir.resolve("cluster.open-cluster-management.io_placementdecisions.yaml"),
+        dir.resolve("work.open-cluster-management.io_manifestworks.yaml"));
+  }
+
+  /** Installs upstream CRDs as 1.20 can take them (see {@link #installGatewayApiCrds}) and waits until each is served. */
+  static void installVendoredCrds(KubernetesClient client, List<Path> files) {
+    for (Path file : files) {
       com.fasterxml.jackson.databind.JsonNode tree = Serialization.unmarshal(read(file), com.fasterxml.jackson.databind.JsonNode.class);
       withoutWhat120Refuses(tree);
       // untyped: fabric8's JSONSchemaProps turns the schema's `default: ""` into null, which the API server refuses
