@@ -14,7 +14,7 @@ drawn from the partition seed so that every party computes the same disjoint spl
 evaluates on the test set of "test_data" (else of "data"), the first "eval_samples" images when
 set. Pixels are scaled to [0, 1], as the built-in trainers do.
 
-Training: SGD with momentum, round.json's epochs, batch size and learning rate, batches shuffled
+Training: SGD with momentum and weight decay, round.json's epochs, batch size and learning rate, batches shuffled
 from the round's seed; with "proximal_mu" > 0 the FedProx term mu/2 * ||w - w_global||^2.
 """
 
@@ -177,7 +177,8 @@ def train(settings, model):
     indices = training_indices(settings)
     x = as_inputs(images[indices], model)
     y = torch.from_numpy(labels[indices].astype(np.int64))
-    optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
+    optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
+                                weight_decay=settings.weight_decay)
     global_params = [p.detach().clone() for p in model.parameters()]
     generator = torch.Generator().manual_seed(settings.seed)
     model.train()

@@ -90,6 +90,8 @@ class RoundSettings:
     partition: Optional[Partition]
     max_samples: Optional[int]
     eval_samples: Optional[int]
+    # L2 weight decay as torch.optim.SGD's (the party's --weight-decay); 0 when a party before it sent none
+    weight_decay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ def read_round(path):
         partition=fields.partition("partition"),
         max_samples=fields.optional_integer("max_samples", minimum=1),
         eval_samples=fields.optional_integer("eval_samples", minimum=1),
+        weight_decay=fields.number("weight_decay", minimum=0.0) if "weight_decay" in raw else 0.0,
     )
 
 

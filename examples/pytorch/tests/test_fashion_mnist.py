@@ -146,6 +146,35 @@ class TrainingTest(unittest.TestCase):
 
         self.assertLess(drift(10.0), drift(0.0) * 0.5)
 
+    def test_weight_decay_shrinks_the_trained_weights_as_torch_sgds(self):
+        def norm_and_model(weight_decay):
+            torch.manual_seed(1)
+            model = example.build_model(self.settings.model)
+            example.train(self.with_(weight_decay=weight_decay), model)
+            return sum(float((p ** 2).sum()) for p in model.parameters()), model
+
+        plain, _ = norm_and_model(0.0)
+        decayed, model = norm_and_model(0.5)
+        self.assertLess(decayed, plain * 0.9)
+        # the same as torch.optim.SGD(weight_decay=...) on the same batches: the example passes it through
+        torch.manual_seed(1)
+        reference = example.build_model(self.settings.model)
+        images, labels = example.read_set(self.settings.data, example.TRAIN_IMAGES, example.TRAIN_LABELS)
+        indices = example.training_indices(self.settings)
+        x = example.as_inputs(images[indices], reference)
+        y = torch.from_numpy(labels[indices].astype(np.int64))
+        optimizer = torch.optim.SGD(reference.parameters(), lr=self.settings.lr, momentum=self.settings.momentum,
+                                    weight_decay=0.5)
+        generator = torch.Generator().manual_seed(self.settings.seed)
+        reference.train()
+        for _ in range(self.settings.epochs):
+            for batch in torch.randperm(len(y), generator=generator).split(self.settings.batch_size):
+                optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(reference(x[batch]), y[batch]).backward()
+                optimizer.step()
+        for name, value in reference.state_dict().items():
+            self.assertTrue(torch.equal(value, model.state_dict()[name]), name)
+
     def test_evaluation_takes_the_first_eval_samples_test_images(self):
         model = example.build_model(self.settings.model)
         self.assertEqual(40, example.evaluate(self.settings, model).num_samples)

@@ -51,7 +51,7 @@ class RoundDirectory(unittest.TestCase):
             "output_result": os.path.join(self.dir, "result.json"),
             "epochs": 1, "batch_size": 32, "lr": 0.01, "momentum": 0.9, "proximal_mu": 0.0, "seed": 123456789,
             "data": "/data", "test_data": None, "partition": {"scheme": "iid", "index": 0, "count": 3, "seed": 42},
-            "max_samples": None, "eval_samples": None,
+            "max_samples": None, "eval_samples": None, "weight_decay": 0.0,
         }
         for key, new in changes.items():
             if new is REMOVE:
@@ -92,6 +92,13 @@ class ReadRoundTest(RoundDirectory):
         self.assertEqual((500, 1000, "/test", "/data"),
                          (settings.max_samples, settings.eval_samples, settings.test_data, settings.data))
         self.assertEqual(self.global_model, settings.global_model)
+        self.assertEqual(0.0, settings.weight_decay)
+
+    def test_weight_decay_is_read_and_a_round_file_without_it_means_none(self):
+        self.assertEqual(1e-4, self.settings(weight_decay=1e-4).weight_decay)
+        self.assertEqual(0.0, self.settings(weight_decay=REMOVE).weight_decay)
+        self.assertRefused("field 'weight_decay' must be at least 0.0, not -0.1", self.settings, weight_decay=-0.1)
+        self.assertRefused("field 'weight_decay' must be a finite number, not \"x\"", self.settings, weight_decay="x")
 
     def test_describe_needs_neither_a_global_model_nor_an_output_model(self):
         settings = self.settings("describe", global_model=REMOVE, output_model=REMOVE)

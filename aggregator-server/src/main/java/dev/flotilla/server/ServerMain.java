@@ -293,18 +293,9 @@ public final class ServerMain implements Callable<Integer> {
 
   /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */
   private PrivacyBudget privacyBudget() {
-    if (privacyBudget == null) {
-      if (dpDelta != null || dpClipNorm != null || dpNoiseMultiplier != null || dpSamplingRate != null) {
-        throw new IllegalArgumentException("the --dp-* flags take effect with --privacy-budget EPSILON; give the "
-            + "budget too");
-      }
-      return null;
-    }
-    if (dpClipNorm == null || dpNoiseMultiplier == null) {
-      throw new IllegalArgumentException("--privacy-budget needs --dp-clip-norm and --dp-noise-multiplier");
-    }
-    return new PrivacyBudget(privacyBudget, dpDelta == null ? PrivacyBudget.DEFAULT_DELTA : dpDelta, dpClipNorm,
-        dpNoiseMultiplier, dpSamplingRate == null ? PrivacyBudget.DEFAULT_SAMPLING_RATE : dpSamplingRate);
+    var flags = dev.flotilla.protocol.options.PrivacySettings.fromFlags(privacyBudget, dpDelta, dpClipNorm,
+        dpNoiseMultiplier, dpSamplingRate);
+    return flags == null ? null : PrivacyBudget.of(flags);
   }
 
   @Spec CommandSpec spec;
@@ -350,10 +341,12 @@ public final class ServerMain implements Callable<Integer> {
     log.info("job {}: aggregation kernels: {}", config.jobId(), dev.flotilla.protocol.tensor.FloatKernels.describe());
     PrivacyBudget privacy = config.privacy();
     if (privacy != null) {
+      // from the coordinator's ledger: a resumed job's rounds were charged with the settings they ran
+      dev.flotilla.protocol.status.PrivacyStatus spent = coordinator.status().privacy();
       log.info("job {}: DP-FedAvg: updates clipped to L2 {}, noise multiplier {}, parties sampled at rate {}; the "
-              + "budget epsilon {} at delta {} allows {} of the {} rounds", config.jobId(), privacy.clipNorm(),
+              + "budget epsilon {} at delta {} allows {} of the {} rounds ({} spent)", config.jobId(), privacy.clipNorm(),
           privacy.noiseMultiplier(), privacy.samplingRate(), privacy.epsilonBudget(), privacy.delta(),
-          privacy.roundsAllowed(config.rounds()), config.rounds());
+          spent.roundsAllowed(), config.rounds(), String.format(java.util.Locale.ROOT, "%.4g", spent.epsilonSpent()));
     }
     coordinator.run();
     if (terminationMessage != null) {

@@ -153,6 +153,9 @@ public final class DemoCommand implements Callable<Integer> {
       if (trainerCommand != null) {
         out.printf(Locale.ROOT, "  trainer       %s%n", trainerCommand);
       }
+      if (shared.privacy() != null) {
+        out.printf(Locale.ROOT, "  privacy       %s%n", DemoReport.describe(shared.privacy()));
+      }
       out.printf(Locale.ROOT, "  certificates  %s (CA, server %s, party-1..party-%d)%n",
           workDirectory.resolve("pki"), federation.pki().serverName(), shared.parties);
       out.printf(Locale.ROOT, "  logs          %s%n", federation.logDirectory());
@@ -230,6 +233,14 @@ public final class DemoCommand implements Callable<Integer> {
       // a round needs only the parties it samples
       settings.minParties(Math.max(1, (int) Math.ceil(shared.fraction * shared.parties)))
           .serverArg("--fraction", Double.toString(shared.fraction));
+    }
+    dev.flotilla.protocol.options.PrivacySettings privacy = shared.privacy();
+    if (privacy != null) {
+      // the server keeps the budget: its flags as the server reads them
+      List<String> flags = privacy.serverArgs();
+      for (int i = 0; i < flags.size(); i += 2) {
+        settings.serverArg(flags.get(i), flags.get(i + 1));
+      }
     }
     if (testData != null) {
       settings.partyArg(PartyOptions.TEST_DATA.flag(), testData.toAbsolutePath().toString());

@@ -89,6 +89,7 @@ public final class DemoOptions {
       PARTY_OPTION, PARTITION, ALPHA, FederationOptions.SEED, FederationOptions.LOCAL_EPOCHS, FederationOptions.BATCH_SIZE, FederationOptions.LR, FederationOptions.MOMENTUM,
       FederationOptions.WEIGHT_DECAY, FederationOptions.FRACTION, ROUND_TIMEOUT, TIMEOUT, DIR, VIA_INGRESS,
       KEEP_DIR)
+      .with(FederationOptions.PRIVACY)
       .with(LogOptions.FORMAT);
 
   /** The split without --partition: Dirichlet with --alpha. */

@@ -67,6 +67,8 @@ public record DemoReport(
     o.addProperty("bytes_up", status.bytesUp());
     o.addProperty("bytes_down", status.bytesDown());
     o.addProperty("wall_seconds", round3(wallSeconds));
+    o.addProperty("epsilon_spent", status.privacy() == null ? null : status.privacy().epsilonSpent());
+    o.addProperty("end_reason", status.endReason());
     return o;
   }
 
@@ -122,6 +124,7 @@ public record DemoReport(
     if (!status.lateOrDroppedByRound().isEmpty()) {
       s.append(String.format(Locale.ROOT, "  late or dropped  %s%n", status.lateOrDroppedByRound()));
     }
+    s.append(privacyLines(status));
     s.append(String.format(Locale.ROOT, "  wall time        %.1f s", wallSeconds));
     return s.toString();
   }
@@ -132,6 +135,26 @@ public record DemoReport(
       return null;
     }
     return status.rounds().stream().map(time).mapToDouble(Double::doubleValue).sum();
+  }
+
+  /** Epsilon spent of a DP job's budget, and why a job ended early: a line each, or nothing. */
+  public static String privacyLines(JobStatus status) {
+    StringBuilder s = new StringBuilder();
+    if (status.privacy() != null) {
+      s.append(String.format(Locale.ROOT, "  privacy          epsilon %.4g spent of %s (delta %s)%n",
+          status.privacy().epsilonSpent(), status.privacy().epsilonBudget(), status.privacy().delta()));
+    }
+    if (status.endReason() != null) {
+      s.append(String.format(Locale.ROOT, "  ended early      %s%n", status.endReason()));
+    }
+    return s.toString();
+  }
+
+  /** The DP settings of a run, for its banner. */
+  public static String describe(dev.flotilla.protocol.options.PrivacySettings p) {
+    return String.format(Locale.ROOT, "DP-FedAvg: budget epsilon %s at delta %s, updates clipped to L2 %s, noise "
+        + "multiplier %s, parties sampled at rate %s", p.epsilonBudget(), p.delta(), p.clipNorm(), p.noiseMultiplier(),
+        p.samplingRate());
   }
 
   public static String percent(Double fraction) {

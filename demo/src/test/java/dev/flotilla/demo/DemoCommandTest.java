@@ -124,4 +124,47 @@ class DemoCommandTest {
     assertThat(run("--rounds", "many")).isEqualTo(2);
     assertThat(err.toString()).contains("--rounds");
   }
+
+  @Test
+  @DisplayName("--privacy-budget and the --dp-* flags reach the server's command line as the server reads them "
+      + "(defaults for delta and sampling rate written out); the parties get none of them")
+  void privacyFlagsReachTheServer(@TempDir Path root, @TempDir Path dir) throws Exception {
+    DemoCommand command = new DemoCommand();
+    DemoCommand.commandLine(command).parseArgs("--parties", "4", "--privacy-budget", "3.5", "--dp-clip-norm", "0.5",
+        "--dp-noise-multiplier", "1.1", "--dp-sampling-rate", "0.5");
+
+    LocalFederation.Settings settings = command.settings(dir, "iid");
+    try (LocalFederation federation = LocalFederation.prepare(settings, LocalFederationTest.jars(root), dir)) {
+      java.util.List<String> server = federation.serverArgs().toList();
+      int at = server.indexOf("--privacy-budget");
+      assertThat(server.subList(at, at + 10)).containsExactly("--privacy-budget", "3.5", "--dp-delta", "1.0E-5",
+          "--dp-clip-norm", "0.5", "--dp-noise-multiplier", "1.1", "--dp-sampling-rate", "0.5");
+      // the server's own parser reads them back to the same values
+      assertThat(dev.flotilla.protocol.options.ServerOptions.DP_DELTA.parse(server.get(at + 3))).isEqualTo(1e-5);
+      assertThat(String.join(" ", federation.partyArgs(0).toList())).doesNotContain("--dp-", "--privacy-budget");
+    }
+    DemoCommand plain = new DemoCommand();
+    DemoCommand.commandLine(plain).parseArgs();
+    assertThat(plain.settings(dir, "iid").serverExtraArgs).isEmpty();
+  }
+
+  @Test
+  @DisplayName("privacy flags the server would refuse are refused before anything starts (exit 2), with the server's "
+      + "words: --dp-* without a budget, a budget without clip norm or noise, values out of range, another strategy, "
+      + "--fraction")
+  void privacyRefusals() {
+    assertThat(run("--dp-noise-multiplier", "1")).isEqualTo(2);
+    assertThat(err.toString()).contains("the --dp-* flags take effect with --privacy-budget EPSILON");
+    assertThat(run("--privacy-budget", "2", "--dp-clip-norm", "1")).isEqualTo(2);
+    assertThat(err.toString()).contains("--privacy-budget needs --dp-clip-norm and --dp-noise-multiplier");
+    assertThat(run("--privacy-budget", "2", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1", "--dp-delta", "0.5"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--dp-delta must be in (0, 0.1], got 0.5");
+    assertThat(run("--privacy-budget", "2", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1", "--strategy",
+        "fedprox")).isEqualTo(2);
+    assertThat(err.toString()).contains("--privacy-budget runs DP-FedAvg; it cannot be combined with --strategy fedprox");
+    assertThat(run("--privacy-budget", "2", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1", "--fraction", "0.5"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("drop --fraction");
+  }
 }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalFederationTest {
 
   /** A checkout whose server and party jars exist (the command lines are built, nothing is started). */
-  private static FlotillaJars jars(Path root) throws IOException {
+  static FlotillaJars jars(Path root) throws IOException {
     for (String module : List.of("aggregator-server", "party")) {
       Path jar = root.resolve(module).resolve("target").resolve(module + ".jar");
       Files.createDirectories(jar.getParent());

@@ -104,12 +104,16 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     Path state = stateDir != null ? Files.createDirectories(stateDir) : Files.createTempDirectory("flotilla-simulate-");
     Simulation.Settings settings = new Simulation.Settings(federation.rounds, model, federation.strategy,
-        federation.localEpochs, federation.fraction, training(), pool, state, roundTimeout, secureAggregation);
+        federation.localEpochs, federation.fraction, training(), pool, state, roundTimeout, secureAggregation,
+        federation.privacy());
     out.printf(Locale.ROOT, "Flotilla simulation: %d virtual parties, %d rounds, %s, %s, Fashion-MNIST split %s, "
             + "fraction %s, %d local epoch(s), batch %d, lr %s, momentum %s, weight decay %s, %d trainers%n",
         federation.parties, federation.rounds, model, federation.strategy, scheme, federation.fraction,
         federation.localEpochs, federation.batchSize, federation.learningRate, federation.momentum,
         federation.weightDecay, pool);
+    if (federation.privacy() != null) {
+      out.printf(Locale.ROOT, "  privacy: %s%n", DemoReport.describe(federation.privacy()));
+    }
     out.flush();
     Simulation.Outcome outcome;
     try {
@@ -123,12 +127,15 @@ public final class SimulateCommand implements Callable<Integer> {
       }
     }
     double wall = (System.nanoTime() - started) / 1e9;
-    Simulation.RoundEvaluation last = outcome.rounds().get(outcome.rounds().size() - 1);
-    double best = outcome.rounds().stream().mapToDouble(r -> r.evaluation().score()).max().orElse(Double.NaN);
     out.printf(Locale.ROOT, "Simulation finished: %d rounds, %d virtual parties, %s, %s, %s%n",
         outcome.status().roundsCompleted(), federation.parties, model, federation.strategy, scheme);
-    out.printf(Locale.ROOT, "  final accuracy   %s (central, the final global model on %d test samples); best %s%n",
-        DemoReport.percent(last.evaluation().score()), last.evaluation().samples(), DemoReport.percent(best));
+    if (!outcome.rounds().isEmpty()) {
+      Simulation.RoundEvaluation last = outcome.rounds().get(outcome.rounds().size() - 1);
+      double best = outcome.rounds().stream().mapToDouble(r -> r.evaluation().score()).max().orElse(Double.NaN);
+      out.printf(Locale.ROOT, "  final accuracy   %s (central, the final global model on %d test samples); best %s%n",
+          DemoReport.percent(last.evaluation().score()), last.evaluation().samples(), DemoReport.percent(best));
+    }
+    out.print(DemoReport.privacyLines(outcome.status()));
     out.printf(Locale.ROOT, "  training         %d samples in %.1f s of simulation: %.0f samples/s%n",
         outcome.samplesTrained(), outcome.wallSeconds(), outcome.samplesTrained() / outcome.wallSeconds());
     out.printf(Locale.ROOT, "  peak memory      %s RSS%n", PeakMemory.describe());
@@ -161,7 +168,8 @@ public final class SimulateCommand implements Callable<Integer> {
     JsonArray accuracies = new JsonArray();
     outcome.rounds().forEach(r -> accuracies.add(r.evaluation().score()));
     json.add("accuracy_per_round", accuracies);
-    json.addProperty("final_accuracy", outcome.rounds().get(outcome.rounds().size() - 1).evaluation().score());
+    json.addProperty("final_accuracy", outcome.rounds().isEmpty() ? null
+        : outcome.rounds().get(outcome.rounds().size() - 1).evaluation().score());
     json.addProperty("evaluation", "central: each round's global model on the whole test set ("
         + split.test().size() + " samples)");
     json.addProperty("samples_trained", outcome.samplesTrained());

@@ -6,6 +6,7 @@ import dev.flotilla.party.train.LocalModel;
 import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.protocol.model.ModelFile;
 import dev.flotilla.protocol.model.Safetensors;
+import dev.flotilla.protocol.options.PrivacySettings;
 import dev.flotilla.protocol.status.JobStatus;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.options.ServerOptions;
@@ -16,6 +17,7 @@ import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.ServerModule;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.model.ModelExport;
+import dev.flotilla.server.privacy.PrivacyBudget;
 import dev.flotilla.server.round.RoundCoordinator;
 import dev.flotilla.server.state.CheckpointStore;
 import dev.flotilla.server.transport.CallAdmission;
@@ -54,9 +56,11 @@ final class Simulation {
    * @param stateDir the aggregator's --state-dir (checkpoints, every round's model)
    * @param trainers size of the trainer pool
    * @param roundTimeout how long a round waits for its parties
+   * @param privacy the DP-FedAvg budget and settings the aggregator keeps, or null for none
    */
   record Settings(int rounds, String model, String strategy, int localEpochs, double fraction,
-      TrainingOptions training, int trainers, Path stateDir, Duration roundTimeout, boolean secureAggregation) {}
+      TrainingOptions training, int trainers, Path stateDir, Duration roundTimeout, boolean secureAggregation,
+      PrivacySettings privacy) {}
 
   /** A round's central evaluation. */
   record RoundEvaluation(int round, Evaluation evaluation, long samplesTrained, double roundSeconds) {}
@@ -95,6 +99,7 @@ final class Simulation {
         // in-process: the global model rides in each TrainRequest when it fits one chunk (no FetchModel per party)
         .inlineModelBytes(TensorChunks.MAX_CHUNK_BYTES)
         .secureAggregation(settings.secureAggregation() ? ServerOptions.SECAGG_CLIP_RANGE.defaultValue() : null)
+        .privacy(settings.privacy() == null ? null : PrivacyBudget.of(settings.privacy()))
         .build();
   }
 
@@ -144,7 +149,9 @@ final class Simulation {
         virtual.start();
         for (int round = 1; round <= settings.rounds(); round++) {
           Path file = export.roundFile(round);
-          awaitRoundModel(file, round, done, virtual, settings.roundTimeout());
+          if (!awaitRoundModel(file, round, done, virtual, settings.roundTimeout())) {
+            break; // the job ended before this round: its privacy budget (the status says why)
+          }
           ModelFile model = Safetensors.read(file);
           // a SCAFFOLD job's model is followed by its control variates, which are not evaluated
           central.setWeights(java.util.Arrays.copyOf(model.values(),
@@ -171,14 +178,20 @@ final class Simulation {
     }
   }
 
-  /** Waits for round {@code round}'s exported model; fails when the job or a party failed first. */
-  private static void awaitRoundModel(Path file, int round, CompletableFuture<Void> done, VirtualParties parties,
+  /**
+   * Waits for round {@code round}'s exported model: true once it is there, false when the job ended without it
+   * (its exports are written before it ends); fails when the job or a party failed first.
+   */
+  private static boolean awaitRoundModel(Path file, int round, CompletableFuture<Void> done, VirtualParties parties,
       Duration roundTimeout) throws InterruptedException {
     long deadline = System.nanoTime() + roundTimeout.plusMinutes(1).toNanos();
     while (!Files.isRegularFile(file)) {
       requireNoFailures(parties);
       if (done.isCompletedExceptionally()) {
         awaitDone(done, parties);
+      }
+      if (done.isDone()) {
+        return Files.isRegularFile(file);
       }
       if (System.nanoTime() > deadline) {
         throw new SimulationFailure("round " + round + " did not complete within " + roundTimeout.plusMinutes(1));
@@ -190,6 +203,7 @@ final class Simulation {
         // looked at above, on the next pass
       }
     }
+    return true;
   }
 
   private static void awaitDone(CompletableFuture<Void> done, VirtualParties parties) throws InterruptedException {

@@ -1,6 +1,7 @@
 package dev.flotilla.simulator;
 
 import dev.flotilla.party.data.Samples;
+import dev.flotilla.party.train.Divergence;
 import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalTrainer;
 import dev.flotilla.party.train.LocalUpdate;
@@ -28,6 +29,7 @@ final class VirtualTrainer implements LocalTrainer {
   private final Samples testShard;
   private final TrainerPool pool;
   private final long seed;
+  private List<TensorSpec> layout;
 
   VirtualTrainer(String name, Samples train, Samples testShard, TrainerPool pool, long seed) {
     this.name = name;
@@ -54,6 +56,7 @@ final class VirtualTrainer implements LocalTrainer {
       throw new IllegalArgumentException("the simulator trains built-in models only");
     }
     pool.prepare(model, layout, seed);
+    this.layout = layout;
   }
 
   @Override
@@ -71,6 +74,8 @@ final class VirtualTrainer implements LocalTrainer {
       model.setWeights(global);
       return model.train(train, options);
     });
+    // as a deployed party: a diverged update is never sent, the party skips the round and the round goes on
+    Divergence.requireFinite(round, layout, result.weights());
     double seconds = (System.nanoTime() - started) / 1e9;
     Map<String, Double> metrics = new HashMap<>(result.stepMetrics(options));
     metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());

@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.flotilla.demo.DemoReport;
 import dev.flotilla.protocol.status.StatusJson;
+import dev.flotilla.server.privacy.PrivacyBudget;
 import dev.flotilla.testing.RealServer;
 import dev.flotilla.testing.RequiresRealServers;
 import java.io.PrintWriter;
@@ -29,7 +30,7 @@ class SimulationIT {
   private static final List<String> DEMO_KEYS = List.of("job_id", "model", "strategy", "partition", "rounds_completed",
       "rounds_total", "parties", "party_names", "final_accuracy", "accuracy_per_round", "round_seconds", "round_times",
       "training_seconds", "evaluation_seconds", "protocol_seconds", "late_or_dropped", "tls_provider", "bytes_up",
-      "bytes_down", "wall_seconds");
+      "bytes_down", "wall_seconds", "epsilon_spent", "end_reason");
 
   @Test
   @DisplayName("4 virtual parties, half of them sampled a round, learn Fashion-MNIST through the aggregator's round loop; "
@@ -81,5 +82,36 @@ class SimulationIT {
     assertThat(Files.isRegularFile(dir.resolve("report.html"))).isTrue();
     // the aggregator's own checkpoints and every round's model are in its state directory
     assertThat(state.resolve("models/round-0003.safetensors")).isRegularFile();
+  }
+
+  @Test
+  @DisplayName("--privacy-budget between the epsilon of 2 and 3 rounds: the aggregator's DP-FedAvg runs 2 of 10 rounds, "
+      + "the simulation ends early (exit 0) and its output and report carry the reason and the epsilon spent")
+  void privacyBudgetEndsEarly(@TempDir Path dir) throws Exception {
+    PrivacyBudget reference = new PrivacyBudget(50, 1e-4, 1.0, 1.0, 0.5);
+    double budget = (reference.epsilonAfter(2) + reference.epsilonAfter(3)) / 2;
+    Path report = dir.resolve("report.json");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine command = SimulateCommand.commandLine();
+    command.setOut(new PrintWriter(out, true));
+    command.setErr(new PrintWriter(err, true));
+    int code = command.execute("--data", RealServer.fashionMnistDirectory().toString(), "--parties", "4",
+        "--rounds", "10", "--model", "mlp", "--partition", "iid", "--seed", "7", "--privacy-budget",
+        Double.toString(budget), "--dp-delta", "1e-4", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1",
+        "--dp-sampling-rate", "0.5", "--report", report.toString());
+    assertThat(code).as(out + "\n" + err).isZero();
+    assertThat(out.toString()).contains("privacy: DP-FedAvg: budget epsilon " + budget, "round 2/10  accuracy ",
+        "Simulation finished: 2 rounds", "ended early      privacy budget exhausted: round 3 would take epsilon to ")
+        .doesNotContain("round 3/10");
+
+    JsonObject json = JsonParser.parseString(Files.readString(report)).getAsJsonObject();
+    assertThat(json.get("rounds_completed").getAsInt()).isEqualTo(2);
+    assertThat(json.get("rounds_total").getAsInt()).isEqualTo(10);
+    assertThat(json.get("strategy").getAsString()).isEqualTo("fedavg");
+    assertThat(json.getAsJsonArray("accuracy_per_round")).hasSize(2);
+    assertThat(json.get("epsilon_spent").getAsDouble()).isEqualTo(reference.epsilonAfter(2)).isLessThan(budget);
+    assertThat(json.get("end_reason").getAsString()).startsWith("privacy budget exhausted: round 3 would take epsilon "
+        + "to ").contains("beyond --privacy-budget " + budget);
   }
 }

@@ -1,18 +1,16 @@
 package dev.flotilla.server.privacy;
 
+import dev.flotilla.protocol.options.PrivacySettings;
 import dev.flotilla.protocol.status.PrivacyStatus;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A DP-FedAvg job's privacy settings and the budget they are charged against: each round is one
  * step of the sampled Gaussian mechanism (every party sampled with {@code samplingRate}, the sum of
  * clipped updates noised with std {@code noiseMultiplier x clipNorm}), so the rounds' epsilon at
  * {@code delta} follows from the {@link RdpAccountant} with the {@link RdpAccountant.Conversion#IMPROVED
- * improved conversion}. Epsilon depends only on the number of rounds, so a resumed job is charged for
- * the rounds of its checkpoint.
+ * improved conversion}. The rounds a job has completed are in its {@link PrivacyLedger} (kept in the
+ * checkpoint with the settings each round ran), so a resumed job is charged for what its rounds used.
  *
  * @param epsilonBudget --privacy-budget: epsilon no round may take the job beyond, in (0, 100]
  * @param delta --dp-delta, in (0, 0.1]
@@ -23,64 +21,80 @@ import java.util.concurrent.ConcurrentHashMap;
 public record PrivacyBudget(double epsilonBudget, double delta, double clipNorm, double noiseMultiplier,
     double samplingRate) {
 
-  public static final double DEFAULT_DELTA = 1e-5;
-  public static final double DEFAULT_SAMPLING_RATE = 1.0;
-
   public PrivacyBudget {
-    require(epsilonBudget > 0 && epsilonBudget <= 100, "--privacy-budget", epsilonBudget, "in (0, 100]");
-    require(delta > 0 && delta <= 0.1, "--dp-delta", delta, "in (0, 0.1]");
-    require(clipNorm > 0 && clipNorm <= 1e6, "--dp-clip-norm", clipNorm, "in (0, 1e6]");
-    require(noiseMultiplier >= 0.01 && noiseMultiplier <= 1000, "--dp-noise-multiplier", noiseMultiplier,
-        "in [0.01, 1000]");
-    require(samplingRate > 0 && samplingRate <= 1, "--dp-sampling-rate", samplingRate, "in (0, 1]");
+    // the bounds of the flags, checked in one place
+    new PrivacySettings(epsilonBudget, delta, clipNorm, noiseMultiplier, samplingRate);
   }
 
-  private static void require(boolean ok, String flag, double value, String range) {
-    if (!ok) { // NaN fails every comparison above, so it lands here too
-      throw new IllegalArgumentException(flag + " must be " + range + ", got " + value);
-    }
+  /** The budget of the checked flags. */
+  public static PrivacyBudget of(PrivacySettings flags) {
+    return new PrivacyBudget(flags.epsilonBudget(), flags.delta(), flags.clipNorm(), flags.noiseMultiplier(),
+        flags.samplingRate());
   }
 
-  /** One round's RDP at each order, by (sampling rate, noise multiplier): the series are summed once per job. */
-  private static final Map<List<Double>, double[]> PER_ROUND = new ConcurrentHashMap<>();
-
-  /** Epsilon (at {@link #delta}) after {@code rounds} rounds. */
+  /** Epsilon (at {@link #delta}) after {@code rounds} rounds of these settings from the job's start. */
   public double epsilonAfter(int rounds) {
-    double[] perRound = PER_ROUND.computeIfAbsent(List.of(samplingRate, noiseMultiplier),
-        k -> RdpAccountant.rdpPerStep(samplingRate, noiseMultiplier, RdpAccountant.DEFAULT_ORDERS));
-    return RdpAccountant.epsilon(perRound, RdpAccountant.DEFAULT_ORDERS, rounds, delta,
-        RdpAccountant.Conversion.IMPROVED).epsilon();
+    return PrivacyLedger.empty(this).epsilonAfter(this, rounds);
   }
 
-  /** The most rounds, at most {@code rounds}, whose epsilon stays within the budget (epsilon grows with rounds). */
+  /** The most rounds, at most {@code rounds}, whose epsilon stays within the budget, from the job's start. */
   public int roundsAllowed(int rounds) {
-    int within = 0; // epsilonAfter(within) <= budget
-    int beyond = rounds + 1; // beyond the job or the budget
+    return roundsAllowed(PrivacyLedger.empty(this), rounds);
+  }
+
+  /**
+   * The most rounds, at most {@code rounds} in all, that stay within the budget when the ledger's rounds are
+   * followed by rounds of these settings (epsilon grows with rounds); never fewer than the ledger's.
+   */
+  public int roundsAllowed(PrivacyLedger spent, int rounds) {
+    int past = spent.rounds();
+    int within = 0; // further rounds whose epsilon stays within the budget
+    int beyond = Math.max(0, rounds - past) + 1; // beyond the job or the budget
     while (beyond - within > 1) {
       int mid = (within + beyond) >>> 1;
-      if (epsilonAfter(mid) <= epsilonBudget) {
+      if (spent.epsilonAfter(this, mid) <= epsilonBudget) {
         within = mid;
       } else {
         beyond = mid;
       }
     }
-    return within;
+    return past + within;
   }
 
-  /** Why round {@code round} may not start, or null when its epsilon stays within the budget. */
-  public String refusal(int round) {
-    double after = epsilonAfter(round);
+  /** Why the round after the ledger's may not start, or null when its epsilon stays within the budget. */
+  public String refusal(PrivacyLedger spent) {
+    int round = spent.rounds() + 1;
+    double after = spent.epsilonAfter(this, 1);
     if (after <= epsilonBudget) {
       return null;
     }
     return String.format(Locale.ROOT, "privacy budget exhausted: round %d would take epsilon to %.4g, beyond "
         + "--privacy-budget %s (delta %s; %.4g spent by %d rounds)", round, after, epsilonBudget, delta,
-        epsilonAfter(round - 1), round - 1);
+        spent.epsilon(), round - 1);
   }
 
-  /** The status of the budget after {@code roundsCompleted} rounds of a job of {@code rounds}. */
-  public PrivacyStatus status(int roundsCompleted, int rounds) {
-    return new PrivacyStatus(epsilonBudget, delta, epsilonAfter(roundsCompleted), noiseMultiplier, clipNorm,
-        samplingRate, roundsAllowed(rounds));
+  /**
+   * Why a job whose completed rounds are {@code spent} may not go on with these settings, or null: epsilons at
+   * different deltas do not add up, and a budget below what was spent cannot be kept.
+   */
+  public String resumeRefusal(PrivacyLedger spent) {
+    if (spent.delta() != delta) {
+      return String.format(Locale.ROOT, "its %d rounds were charged at --dp-delta %s, and this server is given "
+          + "--dp-delta %s: epsilons at different deltas do not add up; restart with --dp-delta %s", spent.rounds(),
+          spent.delta(), delta, spent.delta());
+    }
+    double epsilon = spent.epsilon();
+    if (epsilon > epsilonBudget) {
+      return String.format(Locale.ROOT, "its %d rounds already spent epsilon %.4g (delta %s), more than "
+          + "--privacy-budget %s: a budget cannot be lowered below what was spent; give at least %.4g",
+          spent.rounds(), epsilon, delta, epsilonBudget, epsilon);
+    }
+    return null;
+  }
+
+  /** The status of the budget once the ledger's rounds are done, in a job of {@code rounds}. */
+  public PrivacyStatus status(PrivacyLedger spent, int rounds) {
+    return new PrivacyStatus(epsilonBudget, delta, spent.epsilon(), noiseMultiplier, clipNorm, samplingRate,
+        roundsAllowed(spent, rounds));
   }
 }

@@ -59,7 +59,7 @@ final class JobSnapshots {
         job.metrics.bytesDown(),
         job.tlsProvider,
         job.clock.millis(),
-        job.privacy == null ? null : job.privacy.status(job.roundsCompleted, config.rounds()),
+        job.privacy == null ? null : job.privacy.status(job.spent, config.rounds()),
         job.endReason);
   }
 
@@ -81,7 +81,7 @@ final class JobSnapshots {
     return new Checkpoint(job.jobId, job.source.name(), job.specs, job.strategy.name(), job.config.rounds(),
         job.roundsCompleted, global.version(), global, copy(job.strategy.state()), known,
         List.copyOf(job.history), new LinkedHashMap<>(job.finalEvaluations), job.metrics.bytesUp(),
-        job.metrics.bytesDown());
+        job.metrics.bytesDown(), job.spent);
   }
 
   /** Queues a checkpoint of the job as of now (callers hold the lock). */

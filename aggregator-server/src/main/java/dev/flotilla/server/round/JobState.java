@@ -51,6 +51,8 @@ final class JobState {
   final String tlsProvider;
   /** The job's differential-privacy budget, or null for a job without one. */
   final dev.flotilla.server.privacy.PrivacyBudget privacy;
+  /** What the completed rounds spent of the budget, with their settings (null without a budget). */
+  dev.flotilla.server.privacy.PrivacyLedger spent;
   /** Who is asked to train in a DP round (null without a budget: every connected party). */
   final dev.flotilla.server.privacy.PartySampling sampling;
 
@@ -90,6 +92,7 @@ final class JobState {
     this.clock = clock;
     this.tlsProvider = tlsProvider;
     this.privacy = config.privacy();
+    this.spent = privacy == null ? null : dev.flotilla.server.privacy.PrivacyLedger.empty(privacy);
     this.sampling = privacy == null ? null
         : new dev.flotilla.server.privacy.PartySampling(privacy.samplingRate(), new java.security.SecureRandom());
   }

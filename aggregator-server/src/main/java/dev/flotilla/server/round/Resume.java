@@ -8,6 +8,8 @@ import dev.flotilla.server.model.GlobalModel;
 import dev.flotilla.server.model.FileModel;
 import dev.flotilla.server.model.ModelStore;
 import dev.flotilla.server.model.ModelSource;
+import dev.flotilla.server.privacy.PrivacyBudget;
+import dev.flotilla.server.privacy.PrivacyLedger;
 import dev.flotilla.server.state.Checkpoint;
 import dev.flotilla.server.state.CheckpointStore;
 import java.io.IOException;
@@ -49,7 +51,20 @@ final class Resume {
       throw new IOException("state in " + checkpoints.file() + " holds another model than job " + config.jobId()
           + " is given: " + difference + "; use another --state-dir or the job's model");
     }
+    String privacy = config.privacy() == null ? null : config.privacy().resumeRefusal(ledger(c, config));
+    if (privacy != null) {
+      throw new IOException("state in " + checkpoints.file() + " cannot go on with this privacy budget: " + privacy
+          + " (or use another --state-dir)");
+    }
     return c;
+  }
+
+  /**
+   * What the checkpoint's rounds spent; a checkpoint written before ledgers were recorded is assumed to have
+   * run every round with the settings given now (what such a server charged).
+   */
+  private static PrivacyLedger ledger(Checkpoint c, ServerConfig config) {
+    return c.privacy() != null ? c.privacy() : PrivacyLedger.assumed(config.privacy(), c.roundsCompleted());
   }
 
   /**
@@ -78,7 +93,27 @@ final class Resume {
     job.history.addAll(c.history());
     job.finalEvaluations.putAll(c.finalEvaluations());
     job.metrics.restoreBytes(c.bytesUp(), c.bytesDown());
+    if (job.privacy != null) {
+      restorePrivacy(c, job);
+    }
     log.info("job {}: resumed from {} at round {} of {} (model version {}), known parties {}", job.jobId,
         job.checkpoints.file(), job.roundsCompleted, job.config.rounds(), c.modelVersion(), job.parties.names());
+  }
+
+  private static void restorePrivacy(Checkpoint c, JobState job) {
+    PrivacyBudget now = job.privacy;
+    PrivacyLedger saved = ledger(c, job.config);
+    if (c.privacy() == null) {
+      log.warn("job {}: the checkpoint records no privacy ledger (written by an older server): its {} rounds are "
+          + "charged as if they ran with the settings given now", job.jobId, c.roundsCompleted());
+    } else if (saved.epsilonBudget() != now.epsilonBudget()) {
+      log.warn("job {}: --privacy-budget is {} now, {} before this restart", job.jobId, now.epsilonBudget(),
+          saved.epsilonBudget());
+    }
+    job.spent = new PrivacyLedger(now.epsilonBudget(), saved.delta(), saved.runs());
+    log.info("job {}: privacy ledger: {}; epsilon {} spent at delta {}; the next rounds run at noise multiplier {}, "
+            + "sampling rate {}, clip norm {}", job.jobId, job.spent.describe(),
+        String.format(java.util.Locale.ROOT, "%.4g", job.spent.epsilon()), job.spent.delta(), now.noiseMultiplier(),
+        now.samplingRate(), now.clipNorm());
   }
 }

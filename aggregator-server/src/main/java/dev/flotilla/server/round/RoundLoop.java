@@ -73,11 +73,11 @@ final class RoundLoop {
 
   /**
    * Whether the next round would take epsilon beyond the job's privacy budget; if so, the job ends
-   * here with that reason (in its status and termination message). Epsilon depends only on the
-   * rounds completed, so a restarted job ends at the same round.
+   * here with that reason (in its status and termination message). The rounds completed are charged
+   * with the settings each ran (the ledger, kept in the checkpoint), the next one with the current settings.
    */
   private boolean budgetExhausted() {
-    String refusal = job.privacy == null ? null : job.privacy.refusal(job.roundsCompleted + 1);
+    String refusal = job.privacy == null ? null : job.privacy.refusal(job.spent);
     if (refusal == null) {
       return false;
     }
@@ -165,6 +165,9 @@ final class RoundLoop {
     // taken before this version's own snapshots are queued: everything of older versions
     writtenBeforeCurrentVersion = job.writer.barrier();
     job.roundsCompleted++;
+    if (job.privacy != null) {
+      job.spent = job.spent.charged(job.privacy);
+    }
     double duration = (System.nanoTime() - startedNanos) / 1e9;
     long samples = 0;
     for (PartyOutcome.Submitted s : submitted.values()) {

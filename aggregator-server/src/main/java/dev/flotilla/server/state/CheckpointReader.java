@@ -5,6 +5,8 @@ import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.model.DType;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.model.FileModel;
+import dev.flotilla.server.privacy.PrivacyBudget;
+import dev.flotilla.server.privacy.PrivacyLedger;
 import dev.flotilla.server.model.GlobalModel;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -367,6 +369,14 @@ final class CheckpointReader {
     Map<String, Map<String, Double>> finalEvaluations;
     long bytesUp;
     long bytesDown;
+    LedgerJson privacy;
+
+    /** The ledger as read, every field nullable until checked (see {@link PrivacyLedger}). */
+    private static final class LedgerJson {
+      Double epsilonBudget;
+      Double delta;
+      List<PrivacyLedger.Run> runs;
+    }
 
     static Metadata decode(Path file, byte[] json) throws InvalidCheckpointException {
       Metadata meta;
@@ -418,12 +428,40 @@ final class CheckpointReader {
           return "holds a negative byte total in round record " + r.round();
         }
       }
+      String ledger = privacy == null ? null : ledgerProblem(privacy, roundsCompleted);
+      if (ledger != null) {
+        return ledger;
+      }
       if (finalEvaluations != null) {
         for (Map.Entry<String, Map<String, Double>> e : finalEvaluations.entrySet()) {
           if (e.getKey() == null || hasNull(e.getValue())) {
             return "holds an incomplete final evaluation: " + e;
           }
         }
+      }
+      return null;
+    }
+
+    /** What is wrong with a DP job's ledger, or null: settings no server accepts, or other rounds than completed. */
+    private static String ledgerProblem(LedgerJson ledger, int roundsCompleted) {
+      if (ledger.epsilonBudget == null || ledger.delta == null || ledger.runs == null || ledger.runs.contains(null)) {
+        return "holds an incomplete privacy ledger";
+      }
+      long rounds = 0;
+      for (PrivacyLedger.Run run : ledger.runs) {
+        try {
+          new PrivacyBudget(ledger.epsilonBudget, ledger.delta, run.clipNorm(), run.noiseMultiplier(),
+              run.samplingRate());
+        } catch (IllegalArgumentException e) {
+          return "holds privacy settings no server accepts: " + e.getMessage();
+        }
+        if (run.rounds() < 1) {
+          return "holds a privacy ledger run of " + run.rounds() + " rounds";
+        }
+        rounds += run.rounds();
+      }
+      if (rounds != roundsCompleted) {
+        return "charges " + rounds + " rounds to its privacy ledger but completed " + roundsCompleted;
       }
       return null;
     }
@@ -440,7 +478,8 @@ final class CheckpointReader {
         Map<String, float[][]> strategyState) {
       return new Checkpoint(jobId, model, checkedLayout, strategy, roundsTotal, roundsCompleted, modelVersion, global, strategyState,
           List.copyOf(orEmpty(parties)), List.copyOf(orEmpty(history)),
-          finalEvaluations == null ? Map.of() : finalEvaluations, bytesUp, bytesDown);
+          finalEvaluations == null ? Map.of() : finalEvaluations, bytesUp, bytesDown,
+          privacy == null ? null : new PrivacyLedger(privacy.epsilonBudget, privacy.delta, privacy.runs));
     }
 
     private static <T> List<T> orEmpty(List<T> list) {

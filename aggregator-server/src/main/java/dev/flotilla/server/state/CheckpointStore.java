@@ -27,7 +27,8 @@ import java.util.zip.CheckedOutputStream;
  * <pre>
  *   "FLOTILLA-CKPT"  int format=1
  *   int n  n bytes of UTF-8 JSON metadata (everything but tensors; "layout" lists each tensor's
- *          name, shape and dtype, absent in checkpoints written before it was recorded)
+ *          name, shape and dtype, absent in checkpoints written before it was recorded; "privacy" is a
+ *          DP job's ledger: delta, budget and the settings of each run of rounds, else null or absent)
  *   tensors: the global model
  *   int groups  groups x (writeUTF name, tensors): the strategy's named state, shaped like the model
  *   long CRC32 of every byte before it
@@ -74,6 +75,7 @@ public final class CheckpointStore {
       meta.put("final_evaluations", checkpoint.finalEvaluations());
       meta.put("bytes_up", checkpoint.bytesUp());
       meta.put("bytes_down", checkpoint.bytesDown());
+      meta.put("privacy", checkpoint.privacy());
       byte[] json = metadataJson(meta, checkpoint.history()).getBytes(StandardCharsets.UTF_8);
       out.writeInt(json.length);
       out.write(json);

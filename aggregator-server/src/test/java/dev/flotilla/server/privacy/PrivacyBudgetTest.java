@@ -17,11 +17,12 @@ class PrivacyBudgetTest {
 
     assertThat(budget.epsilonAfter(allowed)).isLessThanOrEqualTo(5.0);
     assertThat(budget.epsilonAfter(allowed + 1)).isGreaterThan(5.0);
-    assertThat(budget.refusal(allowed)).isNull();
-    assertThat(budget.refusal(allowed + 1)).startsWith("privacy budget exhausted: round " + (allowed + 1)
-        + " would take epsilon to ").contains("beyond --privacy-budget 5.0 (delta 1.0E-5;");
+    assertThat(budget.refusal(PrivacyLedger.assumed(budget, allowed - 1))).isNull();
+    assertThat(budget.refusal(PrivacyLedger.assumed(budget, allowed))).startsWith("privacy budget exhausted: round "
+        + (allowed + 1) + " would take epsilon to ").contains("beyond --privacy-budget 5.0 (delta 1.0E-5;")
+        .endsWith(String.format(java.util.Locale.ROOT, "%.4g spent by %d rounds)", budget.epsilonAfter(allowed), allowed));
     assertThat(budget.roundsAllowed(3)).isEqualTo(Math.min(3, allowed));
-    assertThat(budget.status(2, 10).epsilonSpent()).isEqualTo(budget.epsilonAfter(2));
+    assertThat(budget.status(PrivacyLedger.assumed(budget, 2), 10).epsilonSpent()).isEqualTo(budget.epsilonAfter(2));
   }
 
   @Test

@@ -11,6 +11,8 @@ import dev.flotilla.protocol.status.RoundTimes;
 import dev.flotilla.server.model.FileModel;
 import dev.flotilla.server.model.HeapModel;
 import dev.flotilla.server.model.TestModels;
+import dev.flotilla.server.privacy.PrivacyBudget;
+import dev.flotilla.server.privacy.PrivacyLedger;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -137,6 +139,26 @@ class CheckpointStoreTest {
   }
 
   @Test
+  @DisplayName("a DP job's privacy ledger (budget, delta, the settings of each run of rounds) reads back equal; a "
+      + "checkpoint without one reads back with none")
+  void privacyLedger() throws Exception {
+    CheckpointStore store = new CheckpointStore(dir);
+    PrivacyBudget loud = new PrivacyBudget(8, 1e-5, 1.0, 2.0, 0.5);
+    PrivacyBudget quiet = new PrivacyBudget(8, 1e-5, 0.5, 0.8, 0.25);
+    PrivacyLedger ledger = PrivacyLedger.empty(loud).charged(loud).charged(quiet).charged(quiet);
+    Checkpoint c = sample();
+    store.save(new Checkpoint(c.jobId(), c.model(), c.layout(), "dp-fedavg", 5, 3, 3, c.global(), Map.of(), c.parties(),
+        List.of(), c.finalEvaluations(), 1, 2, ledger));
+    Checkpoint loaded = store.load().orElseThrow();
+    assertThat(loaded.privacy()).isEqualTo(ledger);
+    assertThat(loaded.privacy().runs()).containsExactly(new PrivacyLedger.Run(1, 2.0, 0.5, 1.0),
+        new PrivacyLedger.Run(2, 0.8, 0.25, 0.5));
+    assertThat(loaded.privacy().epsilon()).isEqualTo(ledger.epsilon());
+    store.save(sample());
+    assertThat(store.load().orElseThrow().privacy()).isNull();
+  }
+
+  @Test
   @DisplayName("a corrupted or truncated checkpoint is reported, never silently replaced by a fresh start")
   void corruption() throws Exception {
     CheckpointStore store = new CheckpointStore(dir);
@@ -252,6 +274,22 @@ class CheckpointStoreTest {
           {"negative-byte-total", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[{\"round\":1,"
               + "\"parties\":[],\"late_or_dropped\":{},\"metrics\":{},\"bytes_up_total\":-5}]"),
               "negative byte total in round record 1"},
+          {"ledger-without-runs", CheckpointBytes.VALID_JSON.replace("\"history\":[]",
+              "\"history\":[],\"privacy\":{\"epsilon_budget\":4,\"delta\":1e-5}"), "incomplete privacy ledger"},
+          {"ledger-of-other-rounds", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[],"
+              + "\"privacy\":{\"epsilon_budget\":4,\"delta\":1e-5,\"runs\":[{\"rounds\":2,\"noise_multiplier\":1,"
+              + "\"sampling_rate\":1,\"clip_norm\":1}]}"), "charges 2 rounds to its privacy ledger but completed 1"},
+          {"ledger-empty-run", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[],"
+              + "\"privacy\":{\"epsilon_budget\":4,\"delta\":1e-5,\"runs\":[{\"rounds\":0,\"noise_multiplier\":1,"
+              + "\"sampling_rate\":1,\"clip_norm\":1},{\"rounds\":1,\"noise_multiplier\":1,"
+              + "\"sampling_rate\":1,\"clip_norm\":1}]}"), "privacy ledger run of 0 rounds"},
+          {"ledger-without-noise", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[],"
+              + "\"privacy\":{\"epsilon_budget\":4,\"delta\":1e-5,\"runs\":[{\"rounds\":1,"
+              + "\"sampling_rate\":1,\"clip_norm\":1}]}"),
+              "privacy settings no server accepts: --dp-noise-multiplier must be in [0.01, 1000], got 0.0"},
+          {"ledger-huge-delta", CheckpointBytes.VALID_JSON.replace("\"history\":[]", "\"history\":[],"
+              + "\"privacy\":{\"epsilon_budget\":4,\"delta\":0.5,\"runs\":[{\"rounds\":1,\"noise_multiplier\":1,"
+              + "\"sampling_rate\":1,\"clip_norm\":1}]}"), "--dp-delta must be in (0, 0.1]"},
       };
       for (String[] c : cases) {
         String message = refusal(stateDir(c[0], CheckpointBytes.withModel(c[1], ONE).withChecksum()));

@@ -84,25 +84,13 @@ public final class DjlTrainer implements LocalTrainer {
     long evaluated = System.nanoTime();
     TrainResult result = model.train(data.train(), options);
     long trained = System.nanoTime();
-    requireFinite(round, result.weights());
+    Divergence.requireFinite(round, model.layout(), result.weights());
     Map<String, Double> metrics = new HashMap<>(before.metrics());
     metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());
     metrics.put(MetricNames.EVAL_SECONDS, (evaluated - started) / 1e9);
     metrics.put(MetricNames.TRAIN_SECONDS, (trained - evaluated) / 1e9);
     metrics.putAll(result.stepMetrics(options));
     return new LocalUpdate(result.weights(), result.samples(), metrics);
-  }
-
-  /** A diverged training (too large a learning rate) fails the round instead of sending NaN to the server. */
-  private void requireFinite(RoundContext round, float[][] weights) {
-    for (int t = 0; t < weights.length; t++) {
-      for (int i = 0; i < weights[t].length; i++) {
-        if (!Float.isFinite(weights[t][i])) {
-          throw new TrainerException(round.describe() + " training diverged: tensor '" + model.layout().get(t).name()
-              + "' element " + i + " is " + weights[t][i] + "; try a smaller --lr");
-        }
-      }
-    }
   }
 
   @Override

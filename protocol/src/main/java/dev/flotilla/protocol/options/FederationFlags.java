@@ -57,6 +57,21 @@ public final class FederationFlags {
   @Option(names = "--report")
   public Path report;
 
+  @Option(names = "--privacy-budget")
+  public Double privacyBudget;
+
+  @Option(names = "--dp-delta")
+  public Double dpDelta;
+
+  @Option(names = "--dp-clip-norm")
+  public Double dpClipNorm;
+
+  @Option(names = "--dp-noise-multiplier")
+  public Double dpNoiseMultiplier;
+
+  @Option(names = "--dp-sampling-rate")
+  public Double dpSamplingRate;
+
   /** The partition scheme asked for, else {@code fallback}, lower-cased. */
   public String partitionOr(String fallback) {
     return (partition != null ? partition : fallback).trim().toLowerCase(Locale.ROOT);
@@ -82,6 +97,28 @@ public final class FederationFlags {
     require(line, momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), not " + momentum);
     require(line, weightDecay >= 0 && Float.isFinite(weightDecay), "--weight-decay must be >= 0, not " + weightDecay);
     require(line, fraction > 0 && fraction <= 1, "--fraction must be in (0, 1], not " + fraction);
+    validatePrivacy(line);
+  }
+
+  /** The differential-privacy settings asked for, or null without --privacy-budget (call after {@link #validate}). */
+  public PrivacySettings privacy() {
+    return PrivacySettings.fromFlags(privacyBudget, dpDelta, dpClipNorm, dpNoiseMultiplier, dpSamplingRate);
+  }
+
+  /** The --dp-* flags as the server checks them, and what a budget excludes (as the server refuses it). */
+  private void validatePrivacy(CommandLine line) {
+    PrivacySettings privacy;
+    try {
+      privacy = privacy();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(line, e.getMessage());
+    }
+    if (privacy != null) {
+      require(line, strategy.equals("fedavg"), "--privacy-budget runs DP-FedAvg; it cannot be combined with "
+          + "--strategy " + strategy);
+      require(line, fraction == 1, "--privacy-budget samples parties with --dp-sampling-rate (Poisson sampling, "
+          + "which its accountant assumes); drop --fraction");
+    }
   }
 
   private static void require(CommandLine line, boolean condition, String message) {

@@ -60,7 +60,36 @@ public final class FederationOptions {
       .description("Write the run's figures as JSON to FILE, and the charts of the final status as a "
           + "self-contained HTML file beside it (FILE with .html for .json).");
 
+  // Differential privacy: the server's flags, handed to it (the demo's server, the simulator's aggregator)
+
+  public static final ConfigOption<Double> PRIVACY_BUDGET = ServerOptions.PRIVACY_BUDGET.withDescription(
+      "Run DP-FedAvg under this (epsilon, --dp-delta) budget (the server's --privacy-budget): each update is clipped "
+          + "to --dp-clip-norm, every party weighs the same, Gaussian noise of std --dp-noise-multiplier x "
+          + "--dp-clip-norm / (expected participants) is added at the aggregator, parties are sampled each round with "
+          + "--dp-sampling-rate; a round that would take epsilon beyond the budget does not start and the run ends "
+          + "there, with the reason and epsilon in its report. Needs --dp-clip-norm, --dp-noise-multiplier, "
+          + "--strategy fedavg and no --fraction.");
+
+  public static final ConfigOption<Double> DP_DELTA = ServerOptions.DP_DELTA.withDescription(
+      "With --privacy-budget: the budget's delta, in (0, 0.1]; choose it below 1 / --parties.");
+
+  public static final ConfigOption<Double> DP_CLIP_NORM = ServerOptions.DP_CLIP_NORM.withDescription(
+      "With --privacy-budget: bound on each update's L2 distance from the round's global model, in (0, 1e6].");
+
+  public static final ConfigOption<Double> DP_NOISE_MULTIPLIER = ServerOptions.DP_NOISE_MULTIPLIER.withDescription(
+      "With --privacy-budget: noise std over --dp-clip-norm, in [0.01, 1000]; larger spends less epsilon per round "
+          + "and makes noisier models.");
+
+  public static final ConfigOption<Double> DP_SAMPLING_RATE = ServerOptions.DP_SAMPLING_RATE.withDescription(
+      "With --privacy-budget: probability that each party is asked to train in a round (Poisson sampling, which "
+          + "the accountant assumes), in (0, 1]; it replaces --fraction.");
+
+  /** The privacy options, in the order of the commands' help (after the others). */
+  public static final ConfigOption<?>[] PRIVACY = {PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER,
+      DP_SAMPLING_RATE};
+
   /** In the order of the commands' help. */
   public static final ConfigOption<?>[] ALL = {PARTIES, ROUNDS, MODEL, STRATEGY, PARTITION, LOCAL_EPOCHS,
-      BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, SEED, FRACTION, REPORT};
+      BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, SEED, FRACTION, REPORT,
+      PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE};
 }
