@@ -189,6 +189,7 @@ function _complete_flotilla() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll token" ];    then _picocli_flotilla_controller_enroll; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll revoke" ];    then _picocli_flotilla_controller_enroll; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll token create" ];    then _picocli_flotilla_controller_enroll_token; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller enroll token revoke" ];    then _picocli_flotilla_controller_enroll_token; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster up" ];    then _picocli_flotilla_cluster; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster down" ];    then _picocli_flotilla_cluster; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster status" ];    then _picocli_flotilla_cluster; return $?; fi
@@ -236,27 +237,29 @@ function _complete_flotilla() {
   local cmds32=(controller enroll token)
   local cmds33=(controller enroll revoke)
   local cmds34=(controller enroll token create)
-  local cmds35=(cluster up)
-  local cmds36=(cluster down)
-  local cmds37=(cluster status)
-  local cmds38=(cluster kubeconfig)
-  local cmds39=(cluster containerd-up)
-  local cmds40=(cluster ctr)
-  local cmds41=(images build)
-  local cmds42=(images import)
-  local cmds43=(completion bash)
-  local cmds44=(completion zsh)
+  local cmds35=(controller enroll token revoke)
+  local cmds36=(cluster up)
+  local cmds37=(cluster down)
+  local cmds38=(cluster status)
+  local cmds39=(cluster kubeconfig)
+  local cmds40=(cluster containerd-up)
+  local cmds41=(cluster ctr)
+  local cmds42=(images build)
+  local cmds43=(images import)
+  local cmds44=(completion bash)
+  local cmds45=(completion zsh)
 
-  if CompWordsContainsArray "${cmds44[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
-  if CompWordsContainsArray "${cmds43[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
-  if CompWordsContainsArray "${cmds42[@]}"; then _picocli_flotilla_images_import; return $?; fi
-  if CompWordsContainsArray "${cmds41[@]}"; then _picocli_flotilla_images_build; return $?; fi
-  if CompWordsContainsArray "${cmds40[@]}"; then _picocli_flotilla_cluster_ctr; return $?; fi
-  if CompWordsContainsArray "${cmds39[@]}"; then _picocli_flotilla_cluster_containerdup; return $?; fi
-  if CompWordsContainsArray "${cmds38[@]}"; then _picocli_flotilla_cluster_kubeconfig; return $?; fi
-  if CompWordsContainsArray "${cmds37[@]}"; then _picocli_flotilla_cluster_status; return $?; fi
-  if CompWordsContainsArray "${cmds36[@]}"; then _picocli_flotilla_cluster_down; return $?; fi
-  if CompWordsContainsArray "${cmds35[@]}"; then _picocli_flotilla_cluster_up; return $?; fi
+  if CompWordsContainsArray "${cmds45[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
+  if CompWordsContainsArray "${cmds44[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
+  if CompWordsContainsArray "${cmds43[@]}"; then _picocli_flotilla_images_import; return $?; fi
+  if CompWordsContainsArray "${cmds42[@]}"; then _picocli_flotilla_images_build; return $?; fi
+  if CompWordsContainsArray "${cmds41[@]}"; then _picocli_flotilla_cluster_ctr; return $?; fi
+  if CompWordsContainsArray "${cmds40[@]}"; then _picocli_flotilla_cluster_containerdup; return $?; fi
+  if CompWordsContainsArray "${cmds39[@]}"; then _picocli_flotilla_cluster_kubeconfig; return $?; fi
+  if CompWordsContainsArray "${cmds38[@]}"; then _picocli_flotilla_cluster_status; return $?; fi
+  if CompWordsContainsArray "${cmds37[@]}"; then _picocli_flotilla_cluster_down; return $?; fi
+  if CompWordsContainsArray "${cmds36[@]}"; then _picocli_flotilla_cluster_up; return $?; fi
+  if CompWordsContainsArray "${cmds35[@]}"; then _picocli_flotilla_controller_enroll_token_revoke; return $?; fi
   if CompWordsContainsArray "${cmds34[@]}"; then _picocli_flotilla_controller_enroll_token_create; return $?; fi
   if CompWordsContainsArray "${cmds33[@]}"; then _picocli_flotilla_controller_enroll_revoke; return $?; fi
   if CompWordsContainsArray "${cmds32[@]}"; then _picocli_flotilla_controller_enroll_token; return $?; fi
@@ -466,7 +469,7 @@ function _picocli_flotilla_simulate() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-h' '--help' '-V' '--version'"
+  local flag_opts="'--secure-aggregation' '-h' '--help' '-V' '--version'"
   local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--data' '--trainers' '--state-dir' '--round-timeout'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
@@ -571,10 +574,10 @@ function _picocli_flotilla_server() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'--export-every-round' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--fraction' '--termination-message' '--status-file'"
+  local flag_opts="'--export-every-round' '--secure-aggregation' '--check-peers' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--secagg-clip-range' '--fraction' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
-  local STRATEGY_option_args=("fedavg" "fedprox" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
+  local STRATEGY_option_args=("fedavg" "fedprox" "fednova" "scaffold" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
   local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values
 
@@ -754,6 +757,9 @@ function _picocli_flotilla_server() {
     '--dp-sampling-rate')
       return
       ;;
+    '--secagg-clip-range')
+      return
+      ;;
     '--fraction')
       return
       ;;
@@ -788,7 +794,7 @@ function _picocli_flotilla_party() {
 
   local commands=""
   local flag_opts="'--bulk-upload' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--server' '--server-name' '--bulk-server' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir'"
+  local arg_opts="'--server' '--server-name' '--bulk-server' '--bulk-server-name' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir' '--peer-port' '--peer-address' '--peer-host'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -801,6 +807,9 @@ function _picocli_flotilla_party() {
       return
       ;;
     '--bulk-server')
+      return
+      ;;
+    '--bulk-server-name')
       return
       ;;
     '--server-identity')
@@ -918,6 +927,15 @@ function _picocli_flotilla_party() {
       type compopt &>/dev/null && compopt -o filenames
       COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
       return $?
+      ;;
+    '--peer-port')
+      return
+      ;;
+    '--peer-address')
+      return
+      ;;
+    '--peer-host')
+      return
       ;;
   esac
 
@@ -1151,8 +1169,8 @@ function _picocli_flotilla_controller() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands="enroll"
-  local flag_opts="'--all-namespaces' '--allow-ingress-address-override' '--pod-host-aliases' '--leader-election' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--placement' '--health-port' '--enroll-federation' '--enroll-port' '--enroll-attempts-per-minute' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
+  local flag_opts="'--all-namespaces' '--allow-ingress-address-override' '--pod-host-aliases' '--join' '--leader-election' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--placement' '--health-port' '--enroll-federation' '--enroll-port' '--enroll-attempts-per-minute' '--federation-refresh' '--federation-member' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local nonekarmadaocm_option_args=("NONE" "KARMADA" "OCM") # --placement values
 
@@ -1227,6 +1245,12 @@ function _picocli_flotilla_controller() {
       return
       ;;
     '--enroll-attempts-per-minute')
+      return
+      ;;
+    '--federation-refresh')
+      return
+      ;;
+    '--federation-member')
       return
       ;;
     '--lease-namespace')
@@ -1916,7 +1940,7 @@ function _picocli_flotilla_controller_enroll_token() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="create"
+  local commands="create revoke"
   local flag_opts="'-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -2003,6 +2027,45 @@ function _picocli_flotilla_controller_enroll_token_create() {
       return
       ;;
     '--uses')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `revoke` subcommand.
+function _picocli_flotilla_controller_enroll_token_revoke() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts="'--kubeconfig' '--controller-namespace' '--federation' '--id'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--kubeconfig')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--controller-namespace')
+      return
+      ;;
+    '--federation')
+      return
+      ;;
+    '--id')
       return
       ;;
   esac
