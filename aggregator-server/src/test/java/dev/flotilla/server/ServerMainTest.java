@@ -44,7 +44,7 @@ class ServerMainTest {
       assertThat(r.out()).contains(flag);
     }
     assertThat(r.out().replaceAll("\\s+", " "))
-        .contains("fedavg, fedprox, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum");
+        .contains("fedavg, fedprox, fednova, scaffold, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum");
   }
 
   @Test
@@ -126,9 +126,9 @@ class ServerMainTest {
     assertThat(missing.code()).isNotZero();
     assertThat(missing.err().strip()).doesNotContain("\n").contains("--cert");
 
-    Result strategy = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "scaffold");
+    Result strategy = run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "fedsgd");
     assertThat(strategy.code()).isNotZero();
-    assertThat(strategy.err().strip()).doesNotContain("\n").contains("--strategy 'scaffold'");
+    assertThat(strategy.err().strip()).doesNotContain("\n").contains("--strategy 'fedsgd'");
 
     Result parties = run("--cert", "a", "--key", "b", "--ca", "c", "--min-parties", "3", "--expected-parties", "2");
     assertThat(parties.code()).isNotZero();
@@ -163,7 +163,7 @@ class ServerMainTest {
   void stateDirMustBeADirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir"), "x");
     Result r = run("--cert", "a", "--key", "b", "--ca", "c", "--state-dir", file.toString());
-    assertThat(r.code()).isEqualTo(run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "scaffold").code())
+    assertThat(r.code()).isEqualTo(run("--cert", "a", "--key", "b", "--ca", "c", "--strategy", "fedsgd").code())
         .isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("flotilla server: --state-dir " + file + " is not a directory (see 'flotilla server --help')");
   }

@@ -37,14 +37,17 @@ class HelmChartTest {
   }
 
   @Test
-  @DisplayName("ships the CRD the build generates, byte for byte the one in config/crd (both written by crd-generator)")
+  @DisplayName("ships the CRDs the build generates, byte for byte those in config/crd (both written by crd-generator)")
   void crdIsTheGeneratedOne() throws IOException {
     Path chartCrds = FlotillaChart.directory().resolve("crds");
+    List<String> crds = List.of("federations.flotilla.dev-v1.yml", "iflearnerjobs.git.iflytek.com-v1.yml");
     try (var files = Files.list(chartCrds)) {
-      assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("iflearnerjobs.git.iflytek.com-v1.yml");
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactlyElementsOf(crds);
     }
-    assertThat(Files.readString(chartCrds.resolve("iflearnerjobs.git.iflytek.com-v1.yml")))
-        .isEqualTo(Files.readString(Samples.repoRoot().resolve("config/crd/iflearnerjobs.git.iflytek.com-v1.yml")));
+    for (String crd : crds) {
+      assertThat(Files.readString(chartCrds.resolve(crd)))
+          .isEqualTo(Files.readString(Samples.repoRoot().resolve("config/crd/" + crd)));
+    }
   }
 
   @Test
@@ -63,10 +66,11 @@ class HelmChartTest {
     final Map<String, Map<String, Object>> objects = FlotillaChart.byId(FlotillaChart.render());
 
     @Test
-    @DisplayName("renders the CRD, the ServiceAccount, the Roles of flotilla-system, kube-system and default, the ConfigMap and the Deployment, and no cluster-scoped RBAC")
+    @DisplayName("renders the CRDs, the ServiceAccount, the Roles of flotilla-system, kube-system and default, the ConfigMap and the Deployment, and no cluster-scoped RBAC")
     void namespaceScoped() {
       assertThat(objects.keySet()).containsExactlyInAnyOrder(
           "CustomResourceDefinition/iflearnerjobs.git.iflytek.com",
+          "CustomResourceDefinition/federations.flotilla.dev",
           "ServiceAccount/flotilla-system/flotilla-controller",
           "Role/flotilla-system/flotilla-controller-ca", "RoleBinding/flotilla-system/flotilla-controller-ca",
           "Role/flotilla-system/flotilla-controller-leader-election",
