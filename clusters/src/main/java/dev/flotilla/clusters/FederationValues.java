@@ -11,8 +11,8 @@ import java.util.Map;
  */
 public final class FederationValues {
 
-  /** The placeholder API of the Federation resource until its CRD is merged (see clusters/README.md). */
-  public static final String FEDERATION_API_VERSION = "placeholder.flotilla.dev/v1alpha1";
+  /** The API of the Federation resource (controller dev.flotilla.controller.api.Federation; its CRD ships in the chart). */
+  public static final String FEDERATION_API_VERSION = "flotilla.dev/v1alpha1";
   public static final String FEDERATION_KIND = "Federation";
   public static final String CONTROLLER_NAMESPACE = "flotilla-system";
   public static final int DNS_TTL_SECONDS = 300;

@@ -92,7 +92,7 @@ class FederationStackTest {
     assertThat(CREATED.stream().map(a -> a.type).distinct().sorted().toList()).containsExactly(
         "gcp:compute/address:Address", "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool",
         "gcp:dns/recordSet:RecordSet", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release",
-        "kubernetes:placeholder.flotilla.dev/v1alpha1:Federation", "pulumi:providers:kubernetes");
+        "kubernetes:flotilla.dev/v1alpha1:Federation", "pulumi:providers:kubernetes");
     CREATED.stream().collect(java.util.stream.Collectors.groupingBy(a -> a.type, java.util.stream.Collectors.counting()))
         .forEach((type, count) -> assertThat(count).as(type).isEqualTo(3L));
   }
@@ -175,9 +175,9 @@ class FederationStackTest {
       + "with role and address")
   void federation() {
     for (String org : List.of("coord", "alice", "bob")) {
-      Mocks.ResourceArgs f = named("kubernetes:placeholder.flotilla.dev/v1alpha1:Federation", org + "-federation");
+      Mocks.ResourceArgs f = named("kubernetes:flotilla.dev/v1alpha1:Federation", org + "-federation");
       assertThat(f.provider).contains("::" + org + "-k8s::");
-      assertThat(f.inputs.get("apiVersion")).isEqualTo("placeholder.flotilla.dev/v1alpha1");
+      assertThat(f.inputs.get("apiVersion")).isEqualTo("flotilla.dev/v1alpha1");
       assertThat(f.inputs.get("kind")).isEqualTo("Federation");
       assertThat(f.inputs.get("metadata")).isEqualTo(Map.of("name", "federation", "namespace", "flotilla-system"));
       assertThat((String) at(f.inputs, "spec", "domain")).isEqualTo("fl.example.org");
