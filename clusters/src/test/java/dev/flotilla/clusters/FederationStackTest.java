@@ -91,8 +91,8 @@ class FederationStackTest {
     assertThat(result.exceptions()).isEmpty();
     assertThat(CREATED.stream().map(a -> a.type).distinct().sorted().toList()).containsExactly(
         "gcp:compute/address:Address", "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool",
-        "gcp:dns/recordSet:RecordSet", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release",
-        "kubernetes:flotilla.dev/v1alpha1:Federation", "pulumi:providers:kubernetes");
+        "gcp:dns/recordSet:RecordSet", "kubernetes:core/v1:Namespace", "kubernetes:flotilla.dev/v1alpha1:Federation",
+        "kubernetes:helm.sh/v3:Release", "pulumi:providers:kubernetes");
     CREATED.stream().collect(java.util.stream.Collectors.groupingBy(a -> a.type, java.util.stream.Collectors.counting()))
         .forEach((type, count) -> assertThat(count).as(type).isEqualTo(3L));
   }
