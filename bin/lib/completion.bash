@@ -470,7 +470,7 @@ function _picocli_flotilla_simulate() {
 
   local commands=""
   local flag_opts="'--secure-aggregation' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--data' '--trainers' '--state-dir' '--round-timeout'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--data' '--trainers' '--state-dir' '--round-timeout' '--evaluate-fraction'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -554,6 +554,9 @@ function _picocli_flotilla_simulate() {
       return $?
       ;;
     '--round-timeout')
+      return
+      ;;
+    '--evaluate-fraction')
       return
       ;;
   esac

@@ -66,6 +66,9 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--secure-aggregation")
   boolean secureAggregation;
 
+  @Option(names = "--evaluate-fraction")
+  double evaluateFraction;
+
   public static void main(String[] args) {
     Logging.start(LogContext.ROLE_SIMULATOR);
     // one line per round from the aggregator; the virtual parties and DJL only when something is wrong
@@ -98,19 +101,25 @@ public final class SimulateCommand implements Callable<Integer> {
     ImageDataset test = FashionMnist.test(dataDirectory);
     VirtualData split;
     try {
-      split = VirtualData.split(train, test, scheme, federation.parties, federation.seed);
+      split = VirtualData.split(train, test, scheme, federation.parties, federation.seed, evaluateFraction > 0);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     Path state = stateDir != null ? Files.createDirectories(stateDir) : Files.createTempDirectory("flotilla-simulate-");
     Simulation.Settings settings = new Simulation.Settings(federation.rounds, model, federation.strategy,
         federation.localEpochs, federation.fraction, training(), pool, state, roundTimeout, secureAggregation,
-        federation.privacy());
+        federation.privacy(), evaluateFraction);
     out.printf(Locale.ROOT, "Flotilla simulation: %d virtual parties, %d rounds, %s, %s, Fashion-MNIST split %s, "
             + "fraction %s, %d local epoch(s), batch %d, lr %s, momentum %s, weight decay %s, %d trainers%n",
         federation.parties, federation.rounds, model, federation.strategy, scheme, federation.fraction,
         federation.localEpochs, federation.batchSize, federation.learningRate, federation.momentum,
         federation.weightDecay, pool);
+    if (evaluateFraction > 0) {
+      out.printf(Locale.ROOT, "  federated evaluation: %d of %d parties a round, on their held-out split "
+              + "(%d %% of each part, at most %d samples)%n",
+          FederatedEvaluation.sample(federation.parties, evaluateFraction, federation.seed, 1).length,
+          federation.parties, VirtualData.HELD_OUT_PERCENT, VirtualData.HELD_OUT_MAX);
+    }
     if (federation.privacy() != null) {
       out.printf(Locale.ROOT, "  privacy: %s%n", DemoReport.describe(federation.privacy()));
     }
@@ -159,6 +168,10 @@ public final class SimulateCommand implements Callable<Integer> {
   static final List<String> EXTRA_KEYS = List.of("evaluation", "samples_trained", "samples_per_second",
       "peak_rss_bytes", "training", "partition_split");
 
+  /** The keys {@code --evaluate-fraction} adds to the report. */
+  static final List<String> FEDERATED_KEYS = List.of("federated_accuracy_per_round", "federated_loss_per_round",
+      "federated_evaluation");
+
   /**
    * The demo's report of the same run, its accuracies those of the central evaluation (the global model
    * of each round on the whole test set), and {@link #EXTRA_KEYS}.
@@ -185,14 +198,61 @@ public final class SimulateCommand implements Callable<Integer> {
     training.addProperty("seed", federation.seed);
     json.add("training", training);
     json.add("partition_split", split.toJson());
+    if (evaluateFraction > 0) {
+      addFederated(json, outcome);
+    }
     return json;
+  }
+
+  /**
+   * {@link #FEDERATED_KEYS}: per round the sample-weighted mean accuracy and loss (null for a round whose
+   * sample held out nothing), and the per-party figures they were computed from.
+   */
+  private static void addFederated(JsonObject json, Simulation.Outcome outcome) {
+    JsonArray accuracies = new JsonArray();
+    JsonArray losses = new JsonArray();
+    JsonArray rounds = new JsonArray();
+    for (Simulation.RoundEvaluation r : outcome.rounds()) {
+      var mean = r.federated().mean();
+      accuracies.add(mean == null ? null : mean.score());
+      losses.add(mean == null ? null : mean.loss());
+      JsonObject round = new JsonObject();
+      round.addProperty("round", r.round());
+      JsonArray parties = new JsonArray();
+      for (FederatedEvaluation.PartyEvaluation p : r.federated().parties()) {
+        JsonObject party = new JsonObject();
+        party.addProperty("party", p.party());
+        party.addProperty("samples", p.evaluation().samples());
+        party.addProperty("accuracy", p.evaluation().score());
+        party.addProperty("loss", p.evaluation().loss());
+        parties.add(party);
+      }
+      round.add("parties", parties);
+      rounds.add(round);
+    }
+    json.add("federated_accuracy_per_round", accuracies);
+    json.add("federated_loss_per_round", losses);
+    json.add("federated_evaluation", rounds);
   }
 
   static String roundLine(Simulation.RoundEvaluation round, int rounds) {
     return String.format(Locale.ROOT, "round %d/%d  accuracy %s  loss %.4f (model after round %d, central, %d test "
             + "samples)  trained %d samples  time %.1f s",
         round.round(), rounds, DemoReport.percent(round.evaluation().score()), round.evaluation().loss(), round.round(),
-        round.evaluation().samples(), round.samplesTrained(), round.roundSeconds());
+        round.evaluation().samples(), round.samplesTrained(), round.roundSeconds()) + federatedPart(round.federated());
+  }
+
+  /** The round line's federated figures: empty without --evaluate-fraction. */
+  private static String federatedPart(FederatedEvaluation federated) {
+    if (federated == null) {
+      return "";
+    }
+    if (federated.mean() == null) {
+      return "  federated: no held-out sample in this round's sample";
+    }
+    return String.format(Locale.ROOT, "  federated accuracy %s  loss %.4f (%d parties, %d held-out samples)",
+        DemoReport.percent(federated.mean().score()), federated.mean().loss(), federated.parties().size(),
+        federated.mean().samples());
   }
 
   private static void deleteRecursively(Path root) {

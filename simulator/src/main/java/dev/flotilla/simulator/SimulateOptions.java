@@ -35,7 +35,17 @@ public final class SimulateOptions {
           + "and a mean strategy): the virtual parties mask their updates with the party's own client, the "
           + "aggregator only unmasks their sum.");
 
+  public static final ConfigOption<Double> EVALUATE_FRACTION = ConfigOption.decimal("--evaluate-fraction")
+      .paramLabel("F")
+      .defaultValue(0.0)
+      .check(f -> f >= 0 && f <= 1, "in [0, 1]")
+      .description("Federated evaluation on a sample: each round ceil(F x parties) virtual parties (at least one), "
+          + "drawn from --seed and the round, evaluate the global model on their local held-out split, and the "
+          + "sample-weighted mean accuracy and loss are printed and reported beside the central figures. The "
+          + "partition has no per-party test split, so with F > 0 each party holds out 10 % of its part (at most "
+          + "1000 samples, drawn by --seed) from training. 0 (the default) is off.");
+
   public static final OptionSet SET = OptionSet.of("flotilla simulate", FederationOptions.ALL)
-      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT, SECURE_AGGREGATION)
+      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT, SECURE_AGGREGATION, EVALUATE_FRACTION)
       .with(LogOptions.FORMAT);
 }

@@ -57,13 +57,20 @@ final class Simulation {
    * @param trainers size of the trainer pool
    * @param roundTimeout how long a round waits for its parties
    * @param privacy the DP-FedAvg budget and settings the aggregator keeps, or null for none
+   * @param evaluateFraction share of the virtual parties that evaluate each round's global model on their
+   *     held-out split (federated evaluation), 0 for none
    */
   record Settings(int rounds, String model, String strategy, int localEpochs, double fraction,
       TrainingOptions training, int trainers, Path stateDir, Duration roundTimeout, boolean secureAggregation,
-      PrivacySettings privacy) {}
+      PrivacySettings privacy, double evaluateFraction) {}
 
-  /** A round's central evaluation. */
-  record RoundEvaluation(int round, Evaluation evaluation, long samplesTrained, double roundSeconds) {}
+  /**
+   * A round's central evaluation, and its federated evaluation on a sample.
+   *
+   * @param federated null without --evaluate-fraction
+   */
+  record RoundEvaluation(int round, Evaluation evaluation, long samplesTrained, double roundSeconds,
+      FederatedEvaluation federated) {}
 
   /** What a run produced. */
   record Outcome(JobStatus status, List<RoundEvaluation> rounds, double wallSeconds) {
@@ -159,8 +166,10 @@ final class Simulation {
           Evaluation evaluation = central.evaluate(data.test(), EVALUATION_BATCH);
           int r = round;
           var record = coordinator.history().stream().filter(h -> h.round() == r).findFirst();
+          FederatedEvaluation federated = settings.evaluateFraction() > 0
+              ? evaluateOnSample(central, data, settings.evaluateFraction(), round) : null;
           RoundEvaluation result = new RoundEvaluation(round, evaluation,
-              record.map(h -> h.samples()).orElse(0L), record.map(h -> h.durationSeconds()).orElse(0.0));
+              record.map(h -> h.samples()).orElse(0L), record.map(h -> h.durationSeconds()).orElse(0.0), federated);
           evaluations.add(result);
           onRound.accept(result);
         }
@@ -176,6 +185,23 @@ final class Simulation {
     } finally {
       calls.shutdownNow();
     }
+  }
+
+  /**
+   * The global model already in {@code central}, evaluated on the held-out split of each party sampled for
+   * this round (one model for all: the figures are those each party would compute). A sampled party
+   * that holds out no sample (a part under 10 samples) has nothing to evaluate and is left out.
+   */
+  private static FederatedEvaluation evaluateOnSample(LocalModel central, VirtualData data, double fraction,
+      int round) {
+    List<FederatedEvaluation.PartyEvaluation> parties = new ArrayList<>();
+    for (int p : FederatedEvaluation.sample(data.partyTrain().size(), fraction, data.seed(), round)) {
+      if (data.partyHeldOut().get(p).size() > 0) {
+        parties.add(new FederatedEvaluation.PartyEvaluation(VirtualParties.name(p),
+            central.evaluate(data.partyHeldOut().get(p), EVALUATION_BATCH)));
+      }
+    }
+    return FederatedEvaluation.of(round, parties);
   }
 
   /**

@@ -122,4 +122,45 @@ class VirtualDataTest {
     assertThatThrownBy(() -> VirtualData.split(images(5, 1), TEST, "iid", 8, 1))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaves party");
   }
+
+  @Test
+  @DisplayName("with a hold-out each party keeps 10 % of its part (at most 1000) out of training, drawn by the seed: "
+      + "held-out and training samples are disjoint and together the part, held-out pixels those of the training set")
+  void holdOut() {
+    VirtualData data = VirtualData.split(TRAIN, TEST, "dirichlet:0.5", 7, 3, true);
+    for (int p = 0; p < 7; p++) {
+      int[] part = data.parts().get(p);
+      int[] held = data.heldOut().get(p);
+      assertThat(held).hasSize(part.length / 10);
+      assertThat(data.partyHeldOut().get(p).size()).isEqualTo(held.length);
+      assertThat(data.partyTrain().get(p).size()).isEqualTo(part.length - held.length);
+      Set<Integer> partSet = new HashSet<>();
+      Arrays.stream(part).forEach(partSet::add);
+      Set<Integer> seen = new HashSet<>();
+      for (int i = 0; i < held.length; i++) {
+        assertThat(partSet).contains(held[i]);
+        assertThat(seen.add(held[i])).isTrue();
+        // the held-out image is the training set's image at that index (pixel 0 holds the index's low byte)
+        assertThat(data.partyHeldOut().get(p).imageBytes(i)[0]).isEqualTo((byte) held[i]);
+      }
+      // training and held-out samples together carry the part's classes exactly
+      int[] together = data.partyTrain().get(p).labelCounts();
+      int[] heldCounts = data.partyHeldOut().get(p).labelCounts();
+      for (int c = 0; c < together.length; c++) {
+        together[c] += heldCounts[c];
+      }
+      assertThat(together).containsExactly(data.classCounts()[p]);
+    }
+    // drawn by the seed: the same seed holds out the same samples, another seed others
+    assertThat(VirtualData.split(TRAIN, TEST, "dirichlet:0.5", 7, 3, true).heldOut().get(0))
+        .containsExactly(data.heldOut().get(0));
+    assertThat(VirtualData.split(TRAIN, TEST, "iid", 7, 4, true).heldOut().get(0))
+        .isNotEqualTo(VirtualData.split(TRAIN, TEST, "iid", 7, 5, true).heldOut().get(0));
+    // bounded, and none without a hold-out
+    assertThat(VirtualData.heldOutCount(60_000)).isEqualTo(1000);
+    assertThat(VirtualData.heldOutCount(9)).isZero();
+    assertThat(VirtualData.split(TRAIN, TEST, "iid", 7, 3).heldOut()).allSatisfy(h -> assertThat(h).isEmpty());
+    assertThat(data.toJson().getAsJsonArray("parties").get(0).getAsJsonObject().getAsJsonArray("held_out_indices"))
+        .hasSize(data.heldOut().get(0).length);
+  }
 }
