@@ -30,12 +30,7 @@ public final class SimulateOptions {
       .defaultValue(Duration.ofMinutes(30))
       .description("How long a round waits for its parties: 90s, 5m, PT5M, or seconds.");
 
-  public static final ConfigOption<Boolean> SECURE_AGGREGATION = ServerOptions.SECURE_AGGREGATION.withDescription(
-      "Aggregate every round with SecAgg+ as the server's --secure-aggregation does (needs at least 3 parties a round "
-          + "and a mean strategy): the virtual parties mask their updates with the party's own client, the "
-          + "aggregator only unmasks their sum.");
-
   public static final OptionSet SET = OptionSet.of("flotilla simulate", FederationOptions.ALL)
-      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT, SECURE_AGGREGATION)
+      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT)
       .with(LogOptions.FORMAT);
 }
