@@ -325,7 +325,7 @@ function _picocli_flotilla_demo() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'--via-ingress' '--keep-dir' '-h' '--help' '-V' '--version'"
+  local flag_opts="'--secure-aggregation' '--via-ingress' '--keep-dir' '-h' '--help' '-V' '--version'"
   local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--initial-model' '--trainer-command' '--update-encoding' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--alpha' '--round-timeout' '--timeout' '--dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values

@@ -71,6 +71,11 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private Phase phase = Phase.HANDSHAKE;
   private String party;
   private Upload upload;
+  /**
+   * Set on the event loop once the coordinator has begun {@link #upload}: until then no frame is
+   * looked at, so a refused frame always ends a begun upload (and the round records the refusal).
+   */
+  private boolean uploadBegun;
   private UploadPermits.Permit permit;
   /** A step (admission, a frame, the commit) is on the executor, or the upload waits for a permit. */
   private boolean busy;
@@ -271,6 +276,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       }, Math.max(0, untilDeadline), TimeUnit.MILLISECONDS);
       return null;
     }, ignored -> {
+      uploadBegun = true;
       busy = true; // until the permit is granted (at once, or when another upload ends): no data is read before
       permit = permits.request(() -> ctx.executor().execute(() -> {
         if (phase != Phase.ENDED) {
@@ -286,6 +292,9 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void frame(ChannelHandlerContext ctx) {
+    if (!uploadBegun) {
+      return; // admission is still on the executor; the step's end parses again
+    }
     if (frame == null && !startFrame(ctx)) {
       return;
     }
@@ -339,6 +348,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       releasePermit();
       slot.endUpload();
       upload = null;
+      uploadBegun = false;
       uploads++;
       generation++;
       phase = Phase.PREAMBLE;

@@ -6,8 +6,7 @@ import java.util.List;
 /** What --secure-aggregation cannot be combined with, and why (the aggregator never sees an individual update). */
 final class SecureAggregationRules {
 
-  /** Strategies that aggregate the mean of the updates, which is all a masked round reveals. */
-  static final List<String> STRATEGIES = List.of("fedavg", "fedprox", "fedadam", "fedyogi");
+  static final List<String> STRATEGIES = SecAggParams.MEAN_STRATEGIES;
 
   private SecureAggregationRules() {}
 

@@ -156,6 +156,9 @@ public final class DemoCommand implements Callable<Integer> {
       if (shared.privacy() != null) {
         out.printf(Locale.ROOT, "  privacy       %s%n", DemoReport.describe(shared.privacy()));
       }
+      if (shared.secureAggregation) {
+        out.printf(Locale.ROOT, "  aggregation   SecAgg+: the aggregator sees only the masked sum of the updates%n");
+      }
       out.printf(Locale.ROOT, "  certificates  %s (CA, server %s, party-1..party-%d)%n",
           workDirectory.resolve("pki"), federation.pki().serverName(), shared.parties);
       out.printf(Locale.ROOT, "  logs          %s%n", federation.logDirectory());
@@ -226,7 +229,8 @@ public final class DemoCommand implements Callable<Integer> {
         .localEpochs(shared.localEpochs)
         .batchSize(shared.batchSize)
         .learningRate((double) shared.learningRate)
-        .roundTimeout(roundTimeout);
+        .roundTimeout(roundTimeout)
+        .secureAggregation(shared.secureAggregation);
     settings.partyArg("--momentum", Float.toString(shared.momentum))
         .partyArg("--weight-decay", Float.toString(shared.weightDecay));
     if (shared.fraction < 1) {

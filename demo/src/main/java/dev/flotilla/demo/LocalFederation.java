@@ -105,6 +105,9 @@ public final class LocalFederation implements AutoCloseable {
         .stateDir(stateDirectory())
         .statusFile(statusFile())
         .metricsPort(webPort);
+    if (settings.secureAggregation) {
+      args.set(ServerOptions.SECURE_AGGREGATION, true);
+    }
     settings.serverExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
     return args;
   }
@@ -307,6 +310,7 @@ public final class LocalFederation implements AutoCloseable {
     Double learningRate;
     Duration roundTimeout = ServerOptions.ROUND_TIMEOUT.defaultValue();
     List<String> jvmOptions = new ArrayList<>();
+    boolean secureAggregation;
     List<Map.Entry<String, String>> serverExtraArgs = new ArrayList<>();
     List<Map.Entry<String, String>> partyExtraArgs = new ArrayList<>();
 
@@ -331,6 +335,8 @@ public final class LocalFederation implements AutoCloseable {
     public Settings batchSize(int value) { batchSize = value; return this; }
     public Settings learningRate(Double value) { learningRate = value; return this; }
     public Settings roundTimeout(Duration value) { roundTimeout = value; return this; }
+    /** The server's {@code --secure-aggregation} (the parties always announce that they can mask). */
+    public Settings secureAggregation(boolean value) { secureAggregation = value; return this; }
     public Settings jvmOption(String value) { jvmOptions.add(value); return this; }
     public Settings serverArg(String flag, String value) { serverExtraArgs.add(Map.entry(flag, value)); return this; }
     public Settings partyArg(String flag, String value) { partyExtraArgs.add(Map.entry(flag, value)); return this; }

@@ -149,6 +149,40 @@ class DemoCommandTest {
   }
 
   @Test
+  @DisplayName("--secure-aggregation reaches the server's command line as the server reads it, and the parties get "
+      + "no flag for it (they always announce that they can mask)")
+  void secureAggregationReachesTheServer(@TempDir Path root, @TempDir Path dir) throws Exception {
+    DemoCommand command = new DemoCommand();
+    DemoCommand.commandLine(command).parseArgs("--parties", "3", "--secure-aggregation");
+    LocalFederation.Settings settings = command.settings(dir, "iid");
+    try (LocalFederation federation = LocalFederation.prepare(settings, LocalFederationTest.jars(root), dir)) {
+      assertThat(federation.serverArgs().toList()).containsOnlyOnce("--secure-aggregation");
+      assertThat(federation.partyArgs(0).toList()).doesNotContain("--secure-aggregation");
+    }
+    DemoCommand plain = new DemoCommand();
+    DemoCommand.commandLine(plain).parseArgs("--parties", "3");
+    try (LocalFederation federation = LocalFederation.prepare(plain.settings(dir, "iid"), LocalFederationTest.jars(root), dir)) {
+      assertThat(federation.serverArgs().toList()).doesNotContain("--secure-aggregation");
+    }
+  }
+
+  @Test
+  @DisplayName("--secure-aggregation with what the server would refuse is refused before anything starts (exit 2): "
+      + "a strategy that needs each update, a privacy budget, fewer than 3 parties a round")
+  void secureAggregationRefusals() {
+    assertThat(run("--secure-aggregation", "--parties", "4", "--strategy", "fednova")).isEqualTo(2);
+    assertThat(err.toString()).contains("--secure-aggregation reveals only the sum of the updates; --strategy fednova");
+    assertThat(run("--secure-aggregation", "--parties", "4", "--privacy-budget", "2", "--dp-clip-norm", "1",
+        "--dp-noise-multiplier", "1")).isEqualTo(2);
+    assertThat(err.toString()).contains("distributed noise is not built yet");
+    assertThat(run("--secure-aggregation", "--parties", "2")).isEqualTo(2);
+    assertThat(err.toString()).contains("--secure-aggregation needs at least 3 parties a round")
+        .contains("--parties 2 and --fraction 1.0 give 2");
+    assertThat(run("--secure-aggregation", "--parties", "10", "--fraction", "0.2")).isEqualTo(2);
+    assertThat(err.toString()).contains("--parties 10 and --fraction 0.2 give 2");
+  }
+
+  @Test
   @DisplayName("privacy flags the server would refuse are refused before anything starts (exit 2), with the server's "
       + "words: --dp-* without a budget, a budget without clip norm or noise, values out of range, another strategy, "
       + "--fraction")

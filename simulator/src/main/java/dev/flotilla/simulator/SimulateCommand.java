@@ -63,9 +63,6 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--round-timeout")
   Duration roundTimeout;
 
-  @Option(names = "--secure-aggregation")
-  boolean secureAggregation;
-
   @Option(names = "--evaluate-fraction")
   double evaluateFraction;
 
@@ -107,7 +104,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     Path state = stateDir != null ? Files.createDirectories(stateDir) : Files.createTempDirectory("flotilla-simulate-");
     Simulation.Settings settings = new Simulation.Settings(federation.rounds, model, federation.strategy,
-        federation.localEpochs, federation.fraction, training(), pool, state, roundTimeout, secureAggregation,
+        federation.localEpochs, federation.fraction, training(), pool, state, roundTimeout, federation.secureAggregation,
         federation.privacy(), evaluateFraction);
     out.printf(Locale.ROOT, "Flotilla simulation: %d virtual parties, %d rounds, %s, %s, Fashion-MNIST split %s, "
             + "fraction %s, %d local epoch(s), batch %d, lr %s, momentum %s, weight decay %s, %d trainers%n",

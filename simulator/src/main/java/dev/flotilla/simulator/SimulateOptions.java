@@ -4,7 +4,6 @@ import dev.flotilla.common.logging.LogOptions;
 import dev.flotilla.cli.ConfigOption;
 import dev.flotilla.cli.OptionSet;
 import dev.flotilla.protocol.options.FederationOptions;
-import dev.flotilla.protocol.options.ServerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -30,11 +29,6 @@ public final class SimulateOptions {
       .defaultValue(Duration.ofMinutes(30))
       .description("How long a round waits for its parties: 90s, 5m, PT5M, or seconds.");
 
-  public static final ConfigOption<Boolean> SECURE_AGGREGATION = ServerOptions.SECURE_AGGREGATION.withDescription(
-      "Aggregate every round with SecAgg+ as the server's --secure-aggregation does (needs at least 3 parties a round "
-          + "and a mean strategy): the virtual parties mask their updates with the party's own client, the "
-          + "aggregator only unmasks their sum.");
-
   public static final ConfigOption<Double> EVALUATE_FRACTION = ConfigOption.decimal("--evaluate-fraction")
       .paramLabel("F")
       .defaultValue(0.0)
@@ -46,6 +40,6 @@ public final class SimulateOptions {
           + "1000 samples, drawn by --seed) from training. 0 (the default) is off.");
 
   public static final OptionSet SET = OptionSet.of("flotilla simulate", FederationOptions.ALL)
-      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT, SECURE_AGGREGATION, EVALUATE_FRACTION)
+      .with(DATA, TRAINERS, STATE_DIR, ROUND_TIMEOUT, EVALUATE_FRACTION)
       .with(LogOptions.FORMAT);
 }

@@ -72,6 +72,9 @@ public final class FederationFlags {
   @Option(names = "--dp-sampling-rate")
   public Double dpSamplingRate;
 
+  @Option(names = "--secure-aggregation")
+  public boolean secureAggregation;
+
   /** The partition scheme asked for, else {@code fallback}, lower-cased. */
   public String partitionOr(String fallback) {
     return (partition != null ? partition : fallback).trim().toLowerCase(Locale.ROOT);
@@ -98,6 +101,23 @@ public final class FederationFlags {
     require(line, weightDecay >= 0 && Float.isFinite(weightDecay), "--weight-decay must be >= 0, not " + weightDecay);
     require(line, fraction > 0 && fraction <= 1, "--fraction must be in (0, 1], not " + fraction);
     validatePrivacy(line);
+    validateSecureAggregation(line);
+  }
+
+  /** What the server's --secure-aggregation refuses, refused before anything starts. */
+  private void validateSecureAggregation(CommandLine line) {
+    if (!secureAggregation) {
+      return;
+    }
+    require(line, dev.flotilla.protocol.secagg.SecAggParams.MEAN_STRATEGIES.contains(strategy),
+        "--secure-aggregation reveals only the sum of the updates; --strategy " + strategy + " needs each update (use one of "
+            + dev.flotilla.protocol.secagg.SecAggParams.MEAN_STRATEGIES + ")");
+    require(line, privacyBudget == null, "--privacy-budget clips each update at the aggregator, which "
+        + "--secure-aggregation never sees; distributed noise is not built yet: drop one of them");
+    int perRound = (int) Math.ceil(fraction * parties);
+    require(line, perRound >= dev.flotilla.protocol.secagg.SecAggParams.MIN_ROSTER, "--secure-aggregation needs at least "
+        + dev.flotilla.protocol.secagg.SecAggParams.MIN_ROSTER + " parties a round (with two, the sum minus one's own "
+        + "update is the other's); --parties " + parties + " and --fraction " + fraction + " give " + perRound);
   }
 
   /** The differential-privacy settings asked for, or null without --privacy-budget (call after {@link #validate}). */

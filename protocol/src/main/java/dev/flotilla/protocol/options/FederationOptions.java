@@ -84,12 +84,18 @@ public final class FederationOptions {
       "With --privacy-budget: probability that each party is asked to train in a round (Poisson sampling, which "
           + "the accountant assumes), in (0, 1]; it replaces --fraction.");
 
+  public static final ConfigOption<Boolean> SECURE_AGGREGATION = ServerOptions.SECURE_AGGREGATION.withDescription(
+      "Aggregate every round with SecAgg+ (the server's --secure-aggregation): each party masks its update with "
+          + "pairwise masks and a self-mask whose seeds are Shamir-shared among its neighbours, and the aggregator "
+          + "unmasks only their sum. Needs at least 3 parties a round, --strategy fedavg, fedprox, fedadam or fedyogi, "
+          + "and no --privacy-budget (distributed noise is not built yet).");
+
   /** The privacy options, in the order of the commands' help (after the others). */
   public static final ConfigOption<?>[] PRIVACY = {PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER,
-      DP_SAMPLING_RATE};
+      DP_SAMPLING_RATE, SECURE_AGGREGATION};
 
   /** In the order of the commands' help. */
   public static final ConfigOption<?>[] ALL = {PARTIES, ROUNDS, MODEL, STRATEGY, PARTITION, LOCAL_EPOCHS,
       BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, SEED, FRACTION, REPORT,
-      PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE};
+      PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, SECURE_AGGREGATION};
 }

@@ -16,6 +16,8 @@ public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int
     public static final String CAPABILITY = "secagg+/1";
     /** Fewer than 3 parties: the sum minus one's own update is the other's update. */
     public static final int MIN_ROSTER = 3;
+    /** Strategies that aggregate the mean of the updates, which is all a masked round reveals. */
+    public static final java.util.List<String> MEAN_STRATEGIES = java.util.List.of("fedavg", "fedprox", "fedadam", "fedyogi");
     public static final int MAX_ROSTER = 10_000;
 
     public SecAggParams {
