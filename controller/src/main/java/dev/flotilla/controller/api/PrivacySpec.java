@@ -43,6 +43,11 @@ public class PrivacySpec {
   @JsonPropertyDescription("Where the noise is added: server (the aggregator; the default and, for now, the only mode).")
   private PrivacyMode mode;
 
+  @JsonPropertyDescription("Aggregate with SecAgg+ (the server's --secure-aggregation): parties mask their updates and "
+      + "the aggregator sees only their sum. Needs a mean strategy and at least 3 parties a round; set it without "
+      + "budget (noise shared among the parties, which a budget would need with it, is not built yet).")
+  private Boolean secureAggregation;
+
   public PrivacySpec() {}
 
   public PrivacySpec(Double budget, Double delta, Double clipNorm, Double noiseMultiplier) {
@@ -98,5 +103,13 @@ public class PrivacySpec {
 
   public void setMode(PrivacyMode mode) {
     this.mode = mode;
+  }
+
+  public Boolean getSecureAggregation() {
+    return secureAggregation;
+  }
+
+  public void setSecureAggregation(Boolean secureAggregation) {
+    this.secureAggregation = secureAggregation;
   }
 }

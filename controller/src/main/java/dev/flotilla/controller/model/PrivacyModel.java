@@ -38,6 +38,10 @@ public final class PrivacyModel {
     if (!problems.isEmpty()) {
       return new Observation(StatusModel.PRIVACY_ACCEPTED, false, PRIVACY_INVALID, String.join("; ", problems));
     }
+    if (!differentialPrivacy(p)) {
+      return new Observation(StatusModel.PRIVACY_ACCEPTED, true, ACCEPTED,
+          "SecAgg+: the aggregator sees only the masked sum of the parties' updates");
+    }
     return new Observation(StatusModel.PRIVACY_ACCEPTED, true, ACCEPTED, String.format(java.util.Locale.ROOT,
         "DP-FedAvg at the aggregator: budget epsilon %s at delta %s, clip norm %s, noise multiplier %s, sampling rate %s",
         p.getBudget(), delta(p), p.getClipNorm(), p.getNoiseMultiplier(), samplingRate(p)));
@@ -48,10 +52,27 @@ public final class PrivacyModel {
     if (p == null) {
       return List.of();
     }
-    return List.of(ServerOptions.PRIVACY_BUDGET.assignment(p.getBudget()), ServerOptions.DP_DELTA.assignment(delta(p)),
-        ServerOptions.DP_CLIP_NORM.assignment(p.getClipNorm()),
-        ServerOptions.DP_NOISE_MULTIPLIER.assignment(p.getNoiseMultiplier()),
-        ServerOptions.DP_SAMPLING_RATE.assignment(samplingRate(p)));
+    List<String> args = new ArrayList<>();
+    if (secureAggregation(p)) {
+      args.addAll(ServerOptions.SECURE_AGGREGATION.arg(true));
+    }
+    if (differentialPrivacy(p)) {
+      args.addAll(List.of(ServerOptions.PRIVACY_BUDGET.assignment(p.getBudget()),
+          ServerOptions.DP_DELTA.assignment(delta(p)), ServerOptions.DP_CLIP_NORM.assignment(p.getClipNorm()),
+          ServerOptions.DP_NOISE_MULTIPLIER.assignment(p.getNoiseMultiplier()),
+          ServerOptions.DP_SAMPLING_RATE.assignment(samplingRate(p))));
+    }
+    return args;
+  }
+
+  private static boolean secureAggregation(PrivacySpec p) {
+    return Boolean.TRUE.equals(p.getSecureAggregation());
+  }
+
+  /** Whether spec.privacy asks for DP-FedAvg: always, unless it asks for secure aggregation and sets no DP field. */
+  private static boolean differentialPrivacy(PrivacySpec p) {
+    return !secureAggregation(p) || p.getBudget() != null || p.getDelta() != null || p.getClipNorm() != null
+        || p.getNoiseMultiplier() != null || p.getSamplingRate() != null;
   }
 
   private static List<String> problems(JobModel job, PrivacySpec p) {
@@ -61,11 +82,16 @@ public final class PrivacyModel {
     } else if (!job.usesFlotillaRuntime()) {
       problems.add("spec.privacy needs a Flotilla aggregator image (flotilla/server); this image cannot keep a budget");
     }
-    within(problems, "budget", p.getBudget(), true, 0, false, 100);
-    within(problems, "delta", delta(p), false, 0, false, 0.1);
-    within(problems, "clipNorm", p.getClipNorm(), true, 0, false, 1e6);
-    within(problems, "noiseMultiplier", p.getNoiseMultiplier(), true, 0.01, true, 1000);
-    within(problems, "samplingRate", samplingRate(p), false, 0, false, 1);
+    if (secureAggregation(p) && differentialPrivacy(p)) {
+      problems.add("spec.privacy.secureAggregation cannot be combined with a budget yet: the aggregator adds the noise "
+          + "and clips each update, and under SecAgg+ it never sees one (noise shared among the parties is not built)");
+    } else if (differentialPrivacy(p)) {
+      within(problems, "budget", p.getBudget(), true, 0, false, 100);
+      within(problems, "delta", delta(p), false, 0, false, 0.1);
+      within(problems, "clipNorm", p.getClipNorm(), true, 0, false, 1e6);
+      within(problems, "noiseMultiplier", p.getNoiseMultiplier(), true, 0.01, true, 1000);
+      within(problems, "samplingRate", samplingRate(p), false, 0, false, 1);
+    }
     List<String> args = job.spec().getTemplate() == null || job.spec().getTemplate().getSpec() == null
         || job.spec().getTemplate().getSpec().getContainers().isEmpty()
         || job.spec().getTemplate().getSpec().getContainers().get(0).getArgs() == null ? List.of()
@@ -74,6 +100,10 @@ public final class PrivacyModel {
       if (flag.isIn(args)) {
         problems.add("the template's args set " + flag.flag() + " and spec.privacy sets it too: keep spec.privacy only");
       }
+    }
+    if (secureAggregation(p) && ServerOptions.SECURE_AGGREGATION.isIn(args)) {
+      problems.add("the template's args set " + ServerOptions.SECURE_AGGREGATION.flag()
+          + " and spec.privacy sets it too: keep spec.privacy only");
     }
     return problems;
   }

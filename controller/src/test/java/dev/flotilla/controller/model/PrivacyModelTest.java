@@ -64,6 +64,48 @@ class PrivacyModelTest {
   }
 
   @Nested
+  @DisplayName("with spec.privacy.secureAggregation")
+  class SecureAggregation {
+
+    private PrivacySpec secure() {
+      PrivacySpec p = new PrivacySpec();
+      p.setSecureAggregation(true);
+      return p;
+    }
+
+    @Test
+    @DisplayName("alone, the aggregator gets --secure-aggregation and no DP flag; PrivacyAccepted says what runs")
+    void alone() {
+      IflearnerJob job = server(secure());
+      assertThat(args(job)).containsOnlyOnce("--secure-aggregation")
+          .noneMatch(a -> a.startsWith("--dp-") || a.startsWith("--privacy-budget"));
+      assertThat(PrivacyModel.observe(new JobModel(job))).isEqualTo(new Observation(StatusModel.PRIVACY_ACCEPTED, true,
+          PrivacyModel.ACCEPTED, "SecAgg+: the aggregator sees only the masked sum of the parties' updates"));
+      PrivacySpec off = new PrivacySpec(4.0, null, 0.5, 1.1);
+      off.setSecureAggregation(false);
+      assertThat(args(server(off))).doesNotContain("--secure-aggregation").contains("--privacy-budget=4.0");
+    }
+
+    @Test
+    @DisplayName("with a budget, or beside the same flag in the template, it is refused with the reason")
+    void refusals() {
+      PrivacySpec both = secure();
+      both.setBudget(4.0);
+      Observation o = PrivacyModel.observe(new JobModel(server(both)));
+      assertThat(o.ready()).isFalse();
+      assertThat(o.message()).startsWith("spec.privacy.secureAggregation cannot be combined with a budget yet");
+
+      IflearnerJob job = server(secure());
+      var c = job.getSpec().getTemplate().getSpec().getContainers().get(0);
+      List<String> args = new ArrayList<>(c.getArgs());
+      args.add("--secure-aggregation");
+      c.setArgs(args);
+      assertThat(PrivacyModel.observe(new JobModel(job)).message())
+          .isEqualTo("the template's args set --secure-aggregation and spec.privacy sets it too: keep spec.privacy only");
+    }
+  }
+
+  @Nested
   @DisplayName("when spec.privacy cannot be kept")
   class Refused {
 
