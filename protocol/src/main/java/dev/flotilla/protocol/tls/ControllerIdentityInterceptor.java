@@ -3,8 +3,6 @@ package dev.flotilla.protocol.tls;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
-import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -50,18 +48,7 @@ public final class ControllerIdentityInterceptor implements ServerInterceptor {
     PeerIdentityInterceptor.Decision decision = decide(
         PeerIdentityInterceptor.leafOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
         headers.containsKey(PeerIdentityInterceptor.FORWARDED_CERT));
-    if (decision.refusal() != null) {
-      long suppressed = refusalLog.admit();
-      if (suppressed >= 0) {
-        log.warn("job {}: refused {} from {}: {}{}", server.job(), call.getMethodDescriptor().getBareMethodName(),
-            call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), decision.refusal().getDescription(),
-            suppressed == 0 ? "" : " (and " + suppressed + " refusals not logged in the last minute)");
-      }
-      call.close(decision.refusal(), new Metadata());
-      return new ServerCall.Listener<>() {};
-    }
-    Context context = Context.current().withValue(PeerIdentity.CONTEXT_KEY, decision.caller());
-    return Contexts.interceptCall(context, call, headers, next);
+    return decision.apply(call, headers, next, refusalLog, log, "job " + server.job());
   }
 
   /** Pure: whether the connection's verified leaf is a controller of this trust domain. */

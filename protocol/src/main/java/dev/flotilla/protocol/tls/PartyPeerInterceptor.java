@@ -4,7 +4,6 @@ import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
 import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -50,19 +49,8 @@ public final class PartyPeerInterceptor implements ServerInterceptor {
     PeerIdentityInterceptor.Decision decision = decide(
         PeerIdentityInterceptor.leafOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
         headers.containsKey(PeerIdentityInterceptor.FORWARDED_CERT));
-    if (decision.refusal() != null) {
-      long suppressed = refusalLog.admit();
-      if (suppressed >= 0) {
-        log.warn("job {}: peer endpoint of {} refused {} from {}: {}{}", self.job(), self.name(),
-            call.getMethodDescriptor().getBareMethodName(), call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
-            decision.refusal().getDescription(),
-            suppressed == 0 ? "" : " (and " + suppressed + " refusals not logged in the last minute)");
-      }
-      call.close(decision.refusal(), new Metadata());
-      return new ServerCall.Listener<>() {};
-    }
-    Context context = Context.current().withValue(PeerIdentity.CONTEXT_KEY, decision.caller());
-    return Contexts.interceptCall(context, call, headers, next);
+    return decision.apply(call, headers, next, refusalLog, log,
+        "job " + self.job() + ": peer endpoint of " + self.name());
   }
 
   /** Pure: who the call is from, given the connection's verified leaf and whether a certificate was forwarded. */

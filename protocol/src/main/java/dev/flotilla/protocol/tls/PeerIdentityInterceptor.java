@@ -99,18 +99,7 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
       ServerCallHandler<ReqT, RespT> next) {
     Decision decision = decide(leafOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
         headers.get(FORWARDED_CERT));
-    if (decision.refusal != null) {
-      long suppressed = refusalLog.admit();
-      if (suppressed >= 0) {
-        log.warn("job {}: refused {} from {}: {}{}", server.job(), call.getMethodDescriptor().getBareMethodName(),
-            call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), decision.refusal.getDescription(),
-            suppressed == 0 ? "" : " (and " + suppressed + " refusals not logged in the last minute)");
-      }
-      call.close(decision.refusal, new Metadata());
-      return new ServerCall.Listener<>() {};
-    }
-    Context context = Context.current().withValue(PeerIdentity.CONTEXT_KEY, decision.caller);
-    return Contexts.interceptCall(context, call, headers, next);
+    return decision.apply(call, headers, next, refusalLog, log, "job " + server.job());
   }
 
   /**
@@ -132,6 +121,27 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
   record Decision(PeerIdentity caller, Status refusal) {
     static Decision refuse(Status code, String description) {
       return new Decision(null, code.withDescription(description));
+    }
+
+    /**
+     * Goes on with the call, the caller in its context; or closes it with the refusal, logged as
+     * "{@code where}: refused METHOD from ADDRESS: why" within {@code budget}. The one way the
+     * interceptors of this package act on their decision.
+     */
+    <ReqT, RespT> ServerCall.Listener<ReqT> apply(ServerCall<ReqT, RespT> call, Metadata headers,
+        ServerCallHandler<ReqT, RespT> next, LogBudget budget, Logger log, String where) {
+      if (refusal == null) {
+        Context context = Context.current().withValue(PeerIdentity.CONTEXT_KEY, caller);
+        return Contexts.interceptCall(context, call, headers, next);
+      }
+      long suppressed = budget.admit();
+      if (suppressed >= 0) {
+        log.warn("{}: refused {} from {}: {}{}", where, call.getMethodDescriptor().getBareMethodName(),
+            call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), refusal.getDescription(),
+            suppressed == 0 ? "" : " (and " + suppressed + " refusals not logged in the last minute)");
+      }
+      call.close(refusal, new Metadata());
+      return new ServerCall.Listener<>() {};
     }
   }
 
