@@ -137,7 +137,16 @@ class ExamplesIT extends OnKubeApiServer {
   private static DynamicTest applyFile(String name, Path file) {
     return DynamicTest.dynamicTest("kubectl apply -f " + name, () -> {
       KubeApi.namespace(client, "samples-other");
-      kubectl("apply", "-f", file.toString(), "--namespace", "samples-other");
+      // a manifest that names its namespace (e.g. the controller's own, for a Federation) is applied there, as a
+      // user's kubectl would; the others go to samples-other
+      List<String> named = KubeApi.loadAll(file).stream().map(o -> o.getMetadata().getNamespace())
+          .filter(java.util.Objects::nonNull).distinct().toList();
+      named.forEach(ns -> KubeApi.namespace(client, ns));
+      if (named.isEmpty()) {
+        kubectl("apply", "-f", file.toString(), "--namespace", "samples-other");
+      } else {
+        kubectl("apply", "-f", file.toString());
+      }
       for (var o : KubeApi.loadAll(file)) {
         String namespace = o.getMetadata().getNamespace() != null ? o.getMetadata().getNamespace() : "samples-other";
         assertThat(client.genericKubernetesResources(o.getApiVersion(), o.getKind()).inNamespace(namespace)
