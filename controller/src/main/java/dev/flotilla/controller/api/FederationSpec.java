@@ -51,10 +51,15 @@ public class FederationSpec {
     @JsonPropertyDescription("coordinator (runs the aggregators: *.server.<domain> answers its address) or party.")
     private String role;
 
-    @Required
     @Size(max = 45)
-    @JsonPropertyDescription("The public address (an IP) of the member's ingress or Gateway, where its hosts are reached.")
+    @JsonPropertyDescription("The public address (an IP) of the member's ingress or Gateway, where its hosts are reached. "
+        + "Required unless addressFrom names where the coordinator's address is published.")
     private String address;
+
+    @JsonPropertyDescription("The coordinator only, instead of address: the Gateway (its status.addresses) or Ingress (its "
+        + "status.loadBalancer) in the coordinator's own cluster that publishes its public address; read there each time "
+        + "the members are served, so a changed status reaches every member.")
+    private AddressFrom addressFrom;
 
     @Size(max = 65536)
     @JsonPropertyDescription("PEM CA certificates the member's certificates chain to; they join every member's trust bundle.")
@@ -93,12 +98,79 @@ public class FederationSpec {
       this.address = address;
     }
 
+    public AddressFrom getAddressFrom() {
+      return addressFrom;
+    }
+
+    public void setAddressFrom(AddressFrom addressFrom) {
+      this.addressFrom = addressFrom;
+    }
+
     public String getTrustBundle() {
       return trustBundle;
     }
 
     public void setTrustBundle(String trustBundle) {
       this.trustBundle = trustBundle;
+    }
+  }
+
+  /** Where a member's address is published: a Gateway or an Ingress of its own cluster. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class AddressFrom {
+    public static final String GATEWAY = "Gateway";
+    public static final String INGRESS = "Ingress";
+
+    @Required
+    @Pattern("^(Gateway|Ingress)$")
+    @JsonPropertyDescription("Gateway (gateway.networking.k8s.io) or Ingress (networking.k8s.io).")
+    private String kind;
+
+    @Required
+    @Pattern("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    @JsonPropertyDescription("Its namespace.")
+    private String namespace;
+
+    @Required
+    @Size(max = 253)
+    @JsonPropertyDescription("Its name.")
+    private String name;
+
+    public AddressFrom() {}
+
+    public AddressFrom(String kind, String namespace, String name) {
+      this.kind = kind;
+      this.namespace = namespace;
+      this.name = name;
+    }
+
+    public String getKind() {
+      return kind;
+    }
+
+    public void setKind(String kind) {
+      this.kind = kind;
+    }
+
+    public String getNamespace() {
+      return namespace;
+    }
+
+    public void setNamespace(String namespace) {
+      this.namespace = namespace;
+    }
+
+    public String getName() {
+      return name;
+    }
+
+    public void setName(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String toString() {
+      return kind + " " + namespace + "/" + name;
     }
   }
 }

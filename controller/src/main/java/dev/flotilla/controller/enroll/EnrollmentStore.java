@@ -76,11 +76,17 @@ public final class EnrollmentStore {
     });
   }
 
-  /** The spec of the Federation of {@code domain} in the controller's namespace, or null when there is none. */
+  /**
+   * The spec of the Federation of {@code domain} in the controller's namespace, or null when there is none; a
+   * member's {@code addressFrom} is read now, from the status of the Gateway or Ingress it names
+   * ({@link dev.flotilla.controller.federation.MemberAddresses}).
+   */
   public dev.flotilla.controller.api.FederationSpec federation(String domain) {
     return client.resources(dev.flotilla.controller.api.Federation.class).inNamespace(controllerNamespace).list().getItems().stream()
         .filter(f -> f.getSpec() != null && domain.equals(f.getSpec().getDomain()))
-        .map(dev.flotilla.controller.api.Federation::getSpec).findFirst().orElse(null);
+        .map(f -> dev.flotilla.controller.federation.MemberAddresses.resolve(f.getSpec(),
+            new dev.flotilla.controller.federation.PublishedAddresses(client)))
+        .findFirst().orElse(null);
   }
 
   /** Notes that {@code serial} was issued to {@code organisation} of {@code domain} (what revocation finds later). */

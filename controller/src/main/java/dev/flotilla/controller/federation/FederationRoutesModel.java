@@ -28,7 +28,7 @@ import java.util.TreeSet;
  *       member's CA certificates, each once, in member order.</li>
  * </ul>
  * A federation that is not whole (no or two coordinators, a member named twice, an address that is no
- * IP, a bundle that is no PEM) is refused as a whole, naming the problem: half a route table is worse than
+ * IP or is missing, {@code addressFrom} on a party, a bundle that is no PEM) is refused as a whole, naming the problem: half a route table is worse than
  * the last whole one.
  */
 public final class FederationRoutesModel {
@@ -56,7 +56,8 @@ public final class FederationRoutesModel {
     }
     SortedSet<DnsRecord> records = new TreeSet<>();
     for (FederationSpec.Member m : spec.getMembers()) {
-      if (m.getName().equals(self)) {
+      if (m.getName().equals(self) || m.getAddress() == null) {
+        // a coordinator whose Gateway or Ingress has not published its address yet has no record
         continue;
       }
       String host = COORDINATOR.equals(m.getRole()) ? "*.server." + spec.getDomain() : "*." + m.getName() + ".party." + spec.getDomain();
@@ -120,7 +121,16 @@ public final class FederationRoutesModel {
       } else {
         Identity.party(spec.getDomain(), "probe", m.getName()); // a party's name is a label of its hosts
       }
-      DnsRecord.of("probe." + spec.getDomain(), m.getAddress()); // an IP literal, or refused naming it
+      if (m.getAddressFrom() != null && !COORDINATOR.equals(m.getRole())) {
+        throw new IllegalArgumentException("member " + m.getName() + " names addressFrom; only the coordinator may (its "
+            + "cluster reads it), a party gives its address");
+      }
+      if (m.getAddressFrom() == null && m.getAddress() == null) {
+        throw new IllegalArgumentException("member " + m.getName() + " has neither address nor addressFrom");
+      }
+      if (m.getAddress() != null) {
+        DnsRecord.of("probe." + spec.getDomain(), m.getAddress()); // an IP literal, or refused naming it
+      }
     }
     if (coordinators != 1) {
       throw new IllegalArgumentException(spec.getDomain() + " has " + coordinators + " coordinators; exactly one");
