@@ -16,6 +16,10 @@ public class IflearnerJobStatus {
       + "failed for good, or the aggregator ended without finishing), Error (reconciling failed), Refused (not served).")
   private String phase;
 
+  @JsonPropertyDescription("A placed job (--placement ocm): each member cluster the engine chose, with the job's phase "
+      + "there as the cluster's work agent reports it back.")
+  private List<MemberStatus> members;
+
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
@@ -178,6 +182,14 @@ public class IflearnerJobStatus {
     this.lastRoundTime = lastRoundTime;
   }
 
+  public List<MemberStatus> getMembers() {
+    return members;
+  }
+
+  public void setMembers(List<MemberStatus> members) {
+    this.members = members;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -193,12 +205,13 @@ public class IflearnerJobStatus {
         && Objects.equals(partiesConnected, s.partiesConnected) && Objects.equals(partiesExpected, s.partiesExpected)
         && Objects.equals(accuracy, s.accuracy) && Objects.equals(loss, s.loss)
         && Objects.equals(finalAccuracy, s.finalAccuracy) && Objects.equals(lastRoundTime, s.lastRoundTime)
-        && Objects.equals(epsilonSpent, s.epsilonSpent) && Objects.equals(endReason, s.endReason);
+        && Objects.equals(epsilonSpent, s.epsilonSpent) && Objects.equals(endReason, s.endReason)
+        && Objects.equals(members, s.members);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(phase, observedGeneration, conditions, endpoint, tlsMode, round, rounds, partiesConnected,
-        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason);
+        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason, members);
   }
 }

@@ -116,7 +116,8 @@ public final class OcmPlacementModel {
         .withNamespace(cluster)
         .withLabels(workLabels(job))
         .build());
-    work.setAdditionalProperty("spec", Map.of("workload", Map.of("manifests", List.of(PlacementModel.memberCopy(job)))));
+    work.setAdditionalProperty("spec", Map.of("workload", Map.of("manifests", List.of(PlacementModel.memberCopy(job))),
+        "manifestConfigs", List.of(PlacementStatusModel.manifestConfig(job))));
     return work;
   }
 }

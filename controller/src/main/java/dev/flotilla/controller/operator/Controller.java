@@ -5,6 +5,9 @@ import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.OcmPlacementModel;
+import dev.flotilla.controller.model.PlacementEngine;
+import dev.flotilla.controller.model.PlacementStatusModel;
 import dev.flotilla.controller.model.RelatedJobs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -121,6 +124,9 @@ public final class Controller implements AutoCloseable {
       informers.add(client.resources(Gateway.class).inNamespace(config.gateway().namespace()).withName(config.gateway().name())
           .inform(new Handler<>(gateway -> enqueueGatewayJobs()), 0));
     }
+    if (config.placement() == PlacementEngine.OCM) {
+      watchOcm();
+    }
     children(client.resources(Pod.class));
     children(client.resources(Service.class));
     children(client.resources(Ingress.class));
@@ -135,6 +141,26 @@ public final class Controller implements AutoCloseable {
     LOG.info("controller started: watching IflearnerJobs in {}; CA Secrets in namespace {}; {}", config.scope(),
         config.controllerNamespace(), progress == null ? "progress from termination messages only"
             : "running aggregators asked for their progress every " + progressInterval.toMillis() + " ms");
+  }
+
+  /**
+   * OCM's side of a placed job: a PlacementDecision (new clusters chosen) brings back the jobs of its Placement, a
+   * ManifestWork (its status fed back from the cluster) the job it carries.
+   */
+  private void watchOcm() {
+    for (var decisions : scoped(client.genericKubernetesResources(OcmPlacementModel.DECISION_API_VERSION,
+        OcmPlacementModel.DECISION_KIND))) {
+      informers.add(decisions.withLabel(OcmPlacementModel.DECISION_PLACEMENT_LABEL).inform(new Handler<>(decision ->
+          PlacementStatusModel.jobsDecidedBy(decision, observed.jobsIn(decision.getMetadata().getNamespace()))
+              .forEach(this::enqueueJob)), 0));
+    }
+    informers.add(client.genericKubernetesResources(OcmPlacementModel.WORK_API_VERSION, OcmPlacementModel.WORK_KIND).inAnyNamespace()
+        .withLabel(OcmPlacementModel.PLACED_JOB_LABEL).inform(new Handler<>(work -> {
+          String job = PlacementStatusModel.jobOfWork(work);
+          if (job != null) {
+            queue.add(job);
+          }
+        }), 0));
   }
 
   /** True once every informer has listed what exists. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.MemberStatus;
 import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
@@ -286,20 +287,93 @@ class PlacementIT extends OnKubeApiServer {
     }
 
     static void decide(String name, String placement, String... clusters) {
-      var decisions = of(PLACEMENT, "PlacementDecision").inNamespace(NS);
-      GenericKubernetesResource d = decisions.withName(name).get();
-      if (d == null) {
-        d = decisions.resource(yaml("""
-            apiVersion: cluster.open-cluster-management.io/v1beta1
-            kind: PlacementDecision
-            metadata:
-              name: %s
-              labels: {cluster.open-cluster-management.io/placement: %s}
-            """.formatted(name, placement))).create();
+      decideIn(NS, name, placement, clusters);
+    }
+  }
+
+  /** What OCM's placement controller writes: a decision labelled with the Placement, its clusters in status. */
+  static void decideIn(String ns, String name, String placement, String... clusters) {
+    var decisions = of(Ocm.PLACEMENT, "PlacementDecision").inNamespace(ns);
+    GenericKubernetesResource d = decisions.withName(name).get();
+    if (d == null) {
+      d = decisions.resource(yaml("""
+          apiVersion: cluster.open-cluster-management.io/v1beta1
+          kind: PlacementDecision
+          metadata:
+            name: %s
+            labels: {cluster.open-cluster-management.io/placement: %s}
+          """.formatted(name, placement))).create();
+    }
+    d.setAdditionalProperty("status", Map.of("decisions",
+        java.util.Arrays.stream(clusters).map(c -> Map.of("clusterName", c, "reason", "written by the test")).toList()));
+    decisions.resource(d).updateStatus();
+  }
+
+  @Nested
+  @DisplayName("OCM, with the controller running")
+  class OcmWatched {
+
+    static final String NS = "hub-ocm-watch";
+
+    @Test
+    @DisplayName("decisions are watched (a decision written later brings the works with no other event); each work's status "
+        + "feedback becomes that cluster's phase in the hub job's status.members, and follows it")
+    void statusFlowsBack() {
+      KubeApi.namespace(client, NS);
+      KubeApi.namespace(client, "ap-east");
+      KubeApi.namespace(client, "ap-south");
+      Controller controller = new Controller(client, ControllerConfig.defaults().withScope(WatchScope.of(NS))
+          .withControllerNamespace(NS).withIngressAddress("203.0.113.7").withPlacement(PlacementEngine.OCM),
+          new ControllerMetrics(new PrometheusRegistry()));
+      controller.start();
+      try {
+        createJob(NS, job("dora", "{clusters: [ap-east, ap-south], clusterSet: hospitals}"));
+        await("NoDecision").atMost(WAIT).until(() -> condition(NS, "dora", "PlacementReady") != null
+            && "NoDecision".equals(condition(NS, "dora", "PlacementReady").getReason()));
+
+        decideIn(NS, "dora-placement-decision-1", "dora-placement", "ap-east", "ap-south");
+        await("works from the watched decision").atMost(WAIT).until(() -> work("ap-east") != null && work("ap-south") != null);
+        assertThat((Object) at(work("ap-east").getAdditionalProperties(), "spec", "manifestConfigs", 0, "feedbackRules", 0, "jsonPaths", 0))
+            .isEqualTo(Map.of("name", "phase", "path", ".phase"));
+        await("members pending").atMost(WAIT).until(() -> List.of(new MemberStatus("ap-east", "Pending"),
+            new MemberStatus("ap-south", "Pending")).equals(getJob(NS, "dora").getStatus().getMembers()));
+
+        // what each cluster's work agent writes back
+        workStatus("ap-east", "Running");
+        workStatus("ap-south", null);
+        await("fed back").atMost(WAIT).until(() -> List.of(new MemberStatus("ap-east", "Running"),
+            new MemberStatus("ap-south", "Applied")).equals(getJob(NS, "dora").getStatus().getMembers()));
+        workStatus("ap-south", "Succeeded");
+        await("follows").atMost(WAIT).until(() -> List.of(new MemberStatus("ap-east", "Running"),
+            new MemberStatus("ap-south", "Succeeded")).equals(getJob(NS, "dora").getStatus().getMembers()));
+        assertThat(getJob(NS, "dora").getStatus().getPhase()).isEqualTo("Placed");
+      } finally {
+        controller.close();
       }
-      d.setAdditionalProperty("status", Map.of("decisions",
-          java.util.Arrays.stream(clusters).map(c -> Map.of("clusterName", c, "reason", "written by the test")).toList()));
-      decisions.resource(d).updateStatus();
+    }
+
+    static GenericKubernetesResource work(String cluster) {
+      return of(Ocm.WORK, "ManifestWork").inNamespace(cluster).withName(NS + ".dora").get();
+    }
+
+    /** The work agent's status: Applied, and with {@code phase} the job's phase as a JSONPaths feedback value. */
+    static void workStatus(String cluster, String phase) {
+      GenericKubernetesResource w = work(cluster);
+      String now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+      Map<String, Object> applied = Map.of("type", "Applied", "status", "True", "reason", "AppliedManifestWorkComplete",
+          "message", "Apply manifest work complete", "lastTransitionTime", now);
+      Map<String, Object> manifest = new java.util.LinkedHashMap<>();
+      manifest.put("resourceMeta", Map.of("group", "git.iflytek.com", "version", "v1", "kind", "IflearnerJob",
+          "resource", "iflearnerjobs", "name", "dora", "namespace", NS, "ordinal", 0));
+      manifest.put("conditions", List.of(Map.of("type", "Available", "status", "True", "reason", "ResourceAvailable",
+          "message", "Resource is available", "lastTransitionTime", now)));
+      if (phase != null) {
+        manifest.put("statusFeedback", Map.of("values", List.of(Map.of("name", "phase",
+            "fieldValue", Map.of("type", "String", "string", phase)))));
+      }
+      w.setAdditionalProperty("status", Map.of("conditions", List.of(applied),
+          "resourceStatus", Map.of("manifests", List.of(manifest))));
+      of(Ocm.WORK, "ManifestWork").inNamespace(cluster).resource(w).updateStatus();
     }
   }
 }

@@ -30,6 +30,7 @@ public final class JobContext {
   private io.fabric8.kubernetes.api.model.Pod pod;
   private boolean requeue;
   private String tlsSecretName;
+  private List<dev.flotilla.controller.api.MemberStatus> members;
 
   /**
    * @param publish where the job may choose its own DNS address
@@ -49,6 +50,15 @@ public final class JobContext {
 
   public void tlsSecretName(String name) {
     this.tlsSecretName = name;
+  }
+
+  /** A placed job's member clusters and their phases, for its status; null when not placed. */
+  public List<dev.flotilla.controller.api.MemberStatus> members() {
+    return members;
+  }
+
+  public void members(List<dev.flotilla.controller.api.MemberStatus> members) {
+    this.members = members;
   }
 
   public IflearnerJob job() {

@@ -5,6 +5,7 @@ import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.OcmPlacementModel;
 import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PlacementModel;
+import dev.flotilla.controller.model.PlacementStatusModel;
 import dev.flotilla.controller.model.PropagationPolicyModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.ChildApplier;
@@ -19,7 +20,8 @@ import java.util.Optional;
  * Karmada's PropagationPolicy ({@link PropagationPolicyModel}), or OCM's Placement and one ManifestWork per cluster
  * its placement controller chose ({@link OcmPlacementModel}). Condition {@value PlacementModel#PLACEMENT_READY}:
  * True once the policy or the works are written; False {@code NoDecision} while OCM has chosen no cluster;
- * {@code PlacementRefused} for a placement the engine cannot express (each problem named).
+ * {@code PlacementRefused} for a placement the engine cannot express (each problem named). For OCM the works' status
+ * feedback becomes the job's {@code status.members} ({@link PlacementStatusModel}).
  */
 public final class PlacementStep implements ReconcileStep {
 
@@ -62,7 +64,7 @@ public final class PlacementStep implements ReconcileStep {
     if (refusal.isPresent()) {
       throw new StepFailure(REFUSED, refusal.get());
     }
-    return engine == PlacementEngine.KARMADA ? propagate(model) : placeWithOcm(context.job(), model);
+    return engine == PlacementEngine.KARMADA ? propagate(model) : placeWithOcm(context, model);
   }
 
   private Observation propagate(JobModel model) {
@@ -72,7 +74,8 @@ public final class PlacementStep implements ReconcileStep {
         + " (Karmada schedules it and writes it into each)");
   }
 
-  private Observation placeWithOcm(IflearnerJob job, JobModel model) {
+  private Observation placeWithOcm(JobContext context, JobModel model) {
+    IflearnerJob job = context.job();
     String placement = PlacementModel.objectName(model);
     applier.apply(OcmPlacementModel.placement(model));
     List<GenericKubernetesResource> decisions = client.genericKubernetesResources(OcmPlacementModel.DECISION_API_VERSION,
@@ -86,11 +89,13 @@ public final class PlacementStep implements ReconcileStep {
     for (String cluster : clusters) {
       applier.apply(OcmPlacementModel.manifestWork(model, cluster));
     }
-    for (GenericKubernetesResource stale : works(model)) {
+    List<GenericKubernetesResource> works = works(model);
+    for (GenericKubernetesResource stale : works) {
       if (!clusters.contains(stale.getMetadata().getNamespace())) {
         client.resource(stale).delete();
       }
     }
+    context.members(clusters.isEmpty() ? null : PlacementStatusModel.members(clusters, works));
     if (clusters.isEmpty()) {
       editFinalizer(job, false);
       return new Observation(PlacementModel.PLACEMENT_READY, false, NO_DECISION, "Placement " + placement + " (cluster set "

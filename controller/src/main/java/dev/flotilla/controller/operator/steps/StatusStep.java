@@ -47,20 +47,22 @@ public final class StatusStep {
       progress.observe(key, ProgressTarget.of(context.model(), context.pod()));
       live = progress.latest(key).orElse(null);
     }
-    write(context.model(), context.observations(), context.outcome(), live, !context.failures().isEmpty());
+    write(context.model(), context.observations(), context.outcome(), live, !context.failures().isEmpty(), context.members());
   }
 
   /** Writes the status from explicit observations (a refused job reports only its HostAccepted). */
   public void write(JobModel model, List<Observation> observations, PodOutcome outcome, boolean failed) {
-    write(model, observations, outcome, null, failed);
+    write(model, observations, outcome, null, failed, null);
   }
 
-  private void write(JobModel model, List<Observation> observations, PodOutcome outcome, JobSummary live, boolean failed) {
+  private void write(JobModel model, List<Observation> observations, PodOutcome outcome, JobSummary live, boolean failed,
+      List<dev.flotilla.controller.api.MemberStatus> members) {
     IflearnerJob latest = client.resources(IflearnerJob.class).inNamespace(model.namespace()).withName(model.name()).get();
     if (latest == null) {
       return;
     }
     IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, outcome, live, failed, clock.instant());
+    status.setMembers(members);
     if (status.equals(latest.getStatus())) {
       return;
     }

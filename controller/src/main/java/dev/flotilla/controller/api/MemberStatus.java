@@ -1,0 +1,54 @@
+package dev.flotilla.controller.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.Objects;
+
+/** One member cluster's view of a placed job, as the multi-cluster engine reports it back to the hub. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MemberStatus {
+  @JsonPropertyDescription("The member cluster (OCM: the ManagedCluster's namespace on the hub).")
+  private String cluster;
+
+  @JsonPropertyDescription("The job's status.phase in that cluster (status feedback), Applied while the work is applied "
+      + "but no phase came back yet, Pending before that.")
+  private String phase;
+
+  public MemberStatus() {}
+
+  public MemberStatus(String cluster, String phase) {
+    this.cluster = cluster;
+    this.phase = phase;
+  }
+
+  public String getCluster() {
+    return cluster;
+  }
+
+  public void setCluster(String cluster) {
+    this.cluster = cluster;
+  }
+
+  public String getPhase() {
+    return phase;
+  }
+
+  public void setPhase(String phase) {
+    this.phase = phase;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof MemberStatus m && Objects.equals(cluster, m.cluster) && Objects.equals(phase, m.phase);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(cluster, phase);
+  }
+
+  @Override
+  public String toString() {
+    return cluster + "=" + phase;
+  }
+}
