@@ -16,6 +16,9 @@
 #   cluster.sh ctr ARGS...     ctr on this cluster's containerd, namespace k8s.io
 #                              (e.g. `cluster.sh ctr images import image.tar`)
 #   cluster.sh names           the named clusters that exist (one a line)
+#   cluster.sh address         a named cluster's own address, 10.220.0.I on the loopback interface:
+#                              where its organisation's ingress listens; every pod of every cluster
+#                              reaches it (pods cannot reach the host's 127.0.0.0/8)
 #
 # Several independent clusters on one machine: `cluster.sh --name NAME COMMAND` (or
 # FLOTILLA_CLUSTER_NAME=NAME, which bin/lib/images.sh passes on) works on the cluster NAME
@@ -69,6 +72,7 @@ configure_single() {
   CNI_NETWORK=flotilla
   CGROUP_ROOT=/
   RUN_KUBE_PROXY=1
+  ORGANISATION_ADDRESS=
   configure_paths
 }
 
@@ -94,6 +98,7 @@ configure_named() {
   CGROUP_ROOT="/flotilla-$CLUSTER_NAME"
   RUN_KUBE_PROXY=0
   K8S_SERVICE_CHAIN="FLOTILLA-K8S-$index"
+  ORGANISATION_ADDRESS="10.220.0.$index"
   configure_paths
 }
 
@@ -133,6 +138,7 @@ configure() {
   index=$(named_index "$allocate")
   # a name never brought up: its commands find nothing running (index 0 is no cluster's)
   configure_named "${index:-0}"
+  [ -n "$index" ] || ORGANISATION_ADDRESS=
 }
 
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -535,6 +541,17 @@ kubernetes_service_dnat() {
   done
 }
 
+# A named cluster's own address on lo: a host address (not 127.0.0.0/8), so pods reach it.
+add_organisation_address() {
+  [ -n "$ORGANISATION_ADDRESS" ] || return 0
+  ip -4 addr show dev lo | grep -q " $ORGANISATION_ADDRESS/32 " || ip addr add "$ORGANISATION_ADDRESS/32" dev lo
+}
+
+remove_organisation_address() {
+  [ -n "$ORGANISATION_ADDRESS" ] || return 0
+  ip addr del "$ORGANISATION_ADDRESS/32" dev lo 2>/dev/null || true
+}
+
 remove_kubernetes_service_dnat() {
   [ "$RUN_KUBE_PROXY" = 1 ] && return 0
   local hook
@@ -551,6 +568,7 @@ start_node() {
   mkdir -p "$STATE/kubelet"
   make_cgroup_root
   kubernetes_service_dnat "$ip"
+  add_organisation_address
   start_node_daemon kubelet "$K8S_NODE_OUT/kubelet" --config "$STATE/kubelet-config.yaml" \
     --kubeconfig "$STATE/kubelet.kubeconfig" --root-dir "$STATE/kubelet" --cert-dir "$STATE/kubelet/pki" \
     --hostname-override "$NODE_NAME" --node-ip "$ip" \
@@ -706,6 +724,7 @@ cluster_down() {
   # a named cluster's netns and kubelet mounts end with its mount namespace
   stop_daemon mountns sleep
   remove_kubernetes_service_dnat
+  remove_organisation_address
   local netns
   for netns in /run/netns/cni-*; do
     [ -e "$netns" ] || continue
@@ -785,6 +804,8 @@ main() {
   configure "${1:-}"
   case "${1:-}" in
     names) list_names ;;
+    address) [ -n "$ORGANISATION_ADDRESS" ] || die "address: only a named cluster that was brought up (--name NAME up) has one"
+      echo "$ORGANISATION_ADDRESS" ;;
     containerd-up) with_lock containerd_up ;;
     up) with_lock cluster_up ;;
     down) with_lock cluster_down ;;
