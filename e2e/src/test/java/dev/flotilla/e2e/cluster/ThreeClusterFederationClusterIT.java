@@ -19,6 +19,7 @@ import dev.flotilla.dns.DnsRecord;
 import dev.flotilla.testing.KubeadmCorefile;
 import dev.flotilla.testing.NamedCluster;
 import dev.flotilla.testing.RequiresRealServers;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -33,6 +34,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,6 +88,8 @@ class ThreeClusterFederationClusterIT {
   static final String ENROLL_HOST = "flotilla-enroll.server." + DOMAIN;
   static final Duration WAIT = Duration.ofMinutes(4);
   static final Duration REFRESH = Duration.ofSeconds(1);
+  /** Three controller JVMs starting at once on a loaded 2-core machine took 3.5 minutes. */
+  static final Duration CONTROLLER_START = Duration.ofMinutes(8);
   /** Where the edited coordinator address points: an address of no cluster (the records are what is checked). */
   static final String MOVED_ADDRESS = "10.220.0.99";
 
@@ -90,6 +97,7 @@ class ThreeClusterFederationClusterIT {
   final Map<String, KubernetesClient> clients = new LinkedHashMap<>();
   final List<Process> controllers = new ArrayList<>();
   final Map<String, Path> controllerLogs = new LinkedHashMap<>();
+  final Map<String, Integer> healthPorts = new LinkedHashMap<>();
   NginxProcess coordinatorIngress;
   Path work;
   String caPem;
@@ -127,6 +135,19 @@ class ThreeClusterFederationClusterIT {
     String config = NginxIngressConfig.builder(prefix, 443).nodeAddress(coordinator.address()).ingress(enroll)
         .backend(ENROLL_HOST, "127.0.0.1:" + enrollPort).build().render();
     coordinatorIngress = NginxProcess.start(prefix, config, coordinator.address(), 443, Duration.ofSeconds(30));
+    // the person acts once the controllers run (their start is the JVM's, not the federation's, time)
+    HttpClient http = HttpClient.newHttpClient();
+    await("the three controllers ready").atMost(CONTROLLER_START).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> {
+          for (int port : healthPorts.values()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+              return false;
+            }
+          }
+          return true;
+        });
   }
 
   @AfterAll
@@ -200,8 +221,10 @@ class ThreeClusterFederationClusterIT {
         partyKeys.forEach(key -> assertThat(text).as("Secret " + s.getMetadata().getName()).doesNotContain(key));
       }
     }
-    // every party session went through the coordinator's nginx, by the enrollment host's SNI
-    assertThat(coordinatorIngress.streamAccessLog()).contains("sni=\"" + ENROLL_HOST + "\"");
+    // the parties reached the endpoint only through the coordinator's nginx, by the enrollment host's SNI (nginx logs a
+    // session when it ends: the clients' keep-alive connections close within seconds)
+    await("enrollment sessions in the coordinator nginx's stream log").atMost(Duration.ofMinutes(1))
+        .until(() -> coordinatorIngress.streamAccessLog().contains("sni=\"" + ENROLL_HOST + "\""));
   }
 
   @Test
@@ -214,12 +237,12 @@ class ThreeClusterFederationClusterIT {
       for (String party : PARTIES) {
         String other = PARTIES.get(1 - PARTIES.indexOf(party));
         assertThat(records(party)).as(party).isEqualTo(expected(coordinatorAddress, other));
+        ConfigMap trust = clients.get(party).configMaps().inNamespace(JOB_NS).withName("flotilla-federation-trust." + DOMAIN)
+            .get();
+        assertThat(trust).as(party + ": trust bundle").isNotNull();
+        assertThat(trust.getData()).containsEntry("ca.crt", caPem);
       }
     });
-    for (String party : PARTIES) {
-      assertThat(clients.get(party).configMaps().inNamespace(JOB_NS).withName("flotilla-federation-trust." + DOMAIN).get()
-          .getData()).containsEntry("ca.crt", caPem);
-    }
 
     long edit = System.nanoTime();
     clients.get(COORDINATOR).resources(Federation.class).inNamespace(NS).withName("fl").edit(f -> {
@@ -264,10 +287,13 @@ class ThreeClusterFederationClusterIT {
   /** The organisation's controller: a process of its own, on its cluster's admin kubeconfig. */
   void startController(String name, String... more) throws IOException {
     NamedCluster c = clusters.get(name);
+    int healthPort = freePort();
+    healthPorts.put(name, healthPort);
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m",
         "-cp", System.getProperty("java.class.path"), ControllerMain.class.getName(),
         "--kubeconfig", c.kubeconfig().toString(), "--namespace", JOB_NS, "--controller-namespace", NS,
-        "--pod-host-aliases", "--ingress-address", c.address(), "--health-port", "0", "--federation-member", name));
+        "--pod-host-aliases", "--ingress-address", c.address(), "--health-port", Integer.toString(healthPort),
+        "--federation-member", name));
     command.addAll(List.of(more));
     Path log = work.resolve("controller-" + name + ".log");
     controllerLogs.put(name, log);
