@@ -61,6 +61,14 @@ public final class PodModel {
    * records as hostAliases pointing there ({@link HostAliasesModel}).
    */
   public static Pod desired(JobModel job, String hostAliasAddress) {
+    return desired(job, hostAliasAddress, job.tlsSecretName());
+  }
+
+  /**
+   * The pod, mounting the identity in Secret {@code tlsSecret} at {@value #TLS_MOUNT_PATH}: the job's
+   * {@code <job>-tls}, or the identity its organisation enrolled with ({@link EnrolledIdentityModel}).
+   */
+  public static Pod desired(JobModel job, String hostAliasAddress, String tlsSecret) {
     ObjectMeta templateMeta = job.spec().getTemplate().getMetadata();
     Map<String, String> labels = new LinkedHashMap<>();
     Map<String, String> annotations = new LinkedHashMap<>();
@@ -80,7 +88,7 @@ public final class PodModel {
     }
     List<Volume> volumes = new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
     addVolume(volumes, new VolumeBuilder().withName(TLS_VOLUME)
-        .withNewSecret().withSecretName(job.tlsSecretName()).withDefaultMode(SECRET_MODE).endSecret().build());
+        .withNewSecret().withSecretName(tlsSecret).withDefaultMode(SECRET_MODE).endSecret().build());
     boolean iflearnerPaths = job.tlsMode() == TlsMode.TERMINATE && job.role() == Role.CLIENT;
     if (iflearnerPaths) {
       addVolume(volumes, new VolumeBuilder().withName(SERVER_CRT_CONFIGMAP)

@@ -3,6 +3,7 @@ package dev.flotilla.controller.operator;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
+import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.RelatedJobs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -101,6 +102,11 @@ public final class Controller implements AutoCloseable {
     cas.addEventHandler(new Handler<>(this::enqueueServedJobs));
     cas.run();
     informers.add(cas);
+    // identities enrolled or renewed by --join: the party jobs mounting one follow it (their copy, their pod)
+    informers.add(client.secrets().inNamespace(config.controllerNamespace())
+        .withLabel(EnrolledIdentityModel.COMPONENT_LABEL, EnrolledIdentityModel.COMPONENT)
+        .inform(new Handler<>(identity -> EnrolledIdentityModel.jobsUsing(observed.allJobs(), identity.getMetadata().getName())
+            .forEach(this::enqueueJob)), 0));
     for (var scopedJobs : scoped(client.resources(IflearnerJob.class))) {
       SharedIndexInformer<IflearnerJob> jobs = scopedJobs.runnableInformer(config.resync().toMillis());
       observed.addJobs(jobs);

@@ -75,7 +75,8 @@ public final class IflearnerJobReconciler {
     ChildApplier applier = new ChildApplier(client);
     CertificateStore certificates = new CertificateStore(client, applier,
         new CertificateAuthorities(client, config.controllerNamespace(), observed), clock);
-    CertificatesStep certificatesStep = new CertificatesStep(certificates, applier, events);
+    CertificatesStep certificatesStep = new CertificatesStep(certificates, applier, events,
+        new EnrolledIdentities(client, applier, config.controllerNamespace()));
     ServiceStep service = new ServiceStep(applier);
     RouteStep route = new RouteStep(service, routeKinds(client, applier, config));
     NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation(), config.gateway(),

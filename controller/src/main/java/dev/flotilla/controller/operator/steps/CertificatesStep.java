@@ -8,14 +8,19 @@ import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.CertificateStore;
 import dev.flotilla.controller.operator.ChildApplier;
+import dev.flotilla.controller.operator.EnrolledIdentities;
 import dev.flotilla.controller.operator.EventRecorder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The job's certificates: its leaf in {@code <job>-tls} (issued by the CA of its namespace and
  * domain), for terminate mode iflearner's CA ConfigMaps, and for a terminating ingress in front of a
- * Flotilla runtime ingress-nginx's client certificate. Condition {@value StatusModel#CERTIFICATES_READY}.
+ * Flotilla runtime ingress-nginx's client certificate. A party whose organisation enrolled with a
+ * federation mounts that identity instead, and gets no {@code <job>-tls} ({@link EnrolledIdentities}).
+ * Condition {@value StatusModel#CERTIFICATES_READY}.
  */
 public final class CertificatesStep implements ReconcileStep {
 
@@ -24,11 +29,18 @@ public final class CertificatesStep implements ReconcileStep {
   private final CertificateStore certificates;
   private final ChildApplier applier;
   private final EventRecorder events;
+  private final EnrolledIdentities enrolled;
 
   public CertificatesStep(CertificateStore certificates, ChildApplier applier, EventRecorder events) {
+    this(certificates, applier, events, null);
+  }
+
+  /** @param enrolled the enrolled identities parties may mount (null: none) */
+  public CertificatesStep(CertificateStore certificates, ChildApplier applier, EventRecorder events, EnrolledIdentities enrolled) {
     this.certificates = certificates;
     this.applier = applier;
     this.events = events;
+    this.enrolled = enrolled;
   }
 
   @Override
@@ -49,6 +61,15 @@ public final class CertificatesStep implements ReconcileStep {
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
+    Optional<EnrolledIdentities.Mounted> identity = enrolled == null ? Optional.empty() : enrolled.mount(model);
+    if (identity.isPresent()) {
+      // a certificate of this cluster's own CA would only be refused by the federation's aggregator
+      applier.delete(Secret.class, model.namespace(), model.tlsSecretName(), context.job().getMetadata().getUid());
+      context.tlsSecretName(identity.get().secretName());
+      return new Observation(StatusModel.CERTIFICATES_READY, true, "Enrolled", "Secret " + identity.get().secretName()
+          + " holds " + model.identityUri() + " as enrolled with the federation (serial " + identity.get().serial() + ", from "
+          + identity.get().source() + ")");
+    }
     CertificateStore.LeafResult leaf = certificates.ensureLeaf(model);
     if (leaf.issued()) {
       events.normal(context.job(), "CertificateIssued", "issued " + model.identityUri() + " for " + CertificateModel.dnsNames(model)

@@ -29,6 +29,7 @@ public final class JobContext {
   private PodOutcome outcome;
   private io.fabric8.kubernetes.api.model.Pod pod;
   private boolean requeue;
+  private String tlsSecretName;
 
   /**
    * @param publish where the job may choose its own DNS address
@@ -39,6 +40,15 @@ public final class JobContext {
     this.model = model;
     this.publish = publish;
     this.controllerIngressAddress = controllerIngressAddress;
+  }
+
+  /** The Secret the pod mounts as its identity: {@code <job>-tls} unless the certificates step chose an enrolled one. */
+  public String tlsSecretName() {
+    return tlsSecretName != null ? tlsSecretName : model.tlsSecretName();
+  }
+
+  public void tlsSecretName(String name) {
+    this.tlsSecretName = name;
   }
 
   public IflearnerJob job() {

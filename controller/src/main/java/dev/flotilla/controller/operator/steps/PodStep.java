@@ -133,7 +133,7 @@ public final class PodStep implements ReconcileStep {
 
   /** The pod the job should have: its template under the controller's defaults, with host aliases when asked for. */
   Pod desired(JobContext context) {
-    return PodModel.desired(context.model(), podHostAliases ? context.address().address() : null);
+    return PodModel.desired(context.model(), podHostAliases ? context.address().address() : null, context.tlsSecretName());
   }
 
   /** What to do, from the job, the pod that exists (or null) and the desired pod. Pure. */

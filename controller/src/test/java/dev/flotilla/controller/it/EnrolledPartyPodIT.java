@@ -1,0 +1,224 @@
+package dev.flotilla.controller.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.flotilla.certs.CertificateAuthority;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.Pem;
+import dev.flotilla.controller.ControllerMain;
+import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.enroll.AttemptLimiter;
+import dev.flotilla.controller.enroll.EnrollmentServer;
+import dev.flotilla.controller.enroll.EnrollmentService;
+import dev.flotilla.controller.enroll.EnrollmentStore;
+import dev.flotilla.controller.join.JoinController;
+import dev.flotilla.controller.join.JoinModel;
+import dev.flotilla.controller.join.PartyEnroller;
+import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.EnrolledIdentityModel;
+import dev.flotilla.controller.model.PodModel;
+import dev.flotilla.controller.model.StatusModel;
+import dev.flotilla.controller.operator.CertificateAuthorities;
+import dev.flotilla.controller.operator.Controller;
+import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.IflearnerJobReconciler;
+import dev.flotilla.controller.operator.ObservedState;
+import dev.flotilla.controller.operator.WatchScope;
+import dev.flotilla.testing.ManualClock;
+import dev.flotilla.testing.OnKubeApiServer;
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The coordinator's cluster (the class's own kube-apiserver: the enrollment endpoint, the aggregator's job)
+ * and party organisation a's cluster (a second kube-apiserver: its controller with {@code --join} and the
+ * job controller, both in this JVM). Organisation a enrolls through its join Secret; its party job's pod
+ * mounts the enrolled identity, whose CA is the one the coordinator's aggregator was issued from, and a
+ * renewal reaches the pod's Secret without replacing the pod. No kubelet runs: the Pod is asserted as the
+ * API server holds it.
+ */
+@DisplayName("a party job's pod mounts the identity its organisation enrolled with, across two clusters; renewal changes the mounted Secret in place")
+class EnrolledPartyPodIT extends OnKubeApiServer {
+  static final String CONTROLLER_NS = "flotilla-system";
+  static final String SERVER_NS = "fl";
+  static final String PARTY_NS = "hospital";
+  static final String DOMAIN = "fl.example.org";
+  static final String JOB = "fashion";
+  static final String ENROLLED = "flotilla-enrolled.fashion.a";
+  static final String PARTY_JOB = "fashion-party-a";
+  static final Duration WAIT = Duration.ofSeconds(120);
+
+  static KubeAPIServer partyApi;
+  static KubernetesClient coordinator;
+  static KubernetesClient party;
+  static Path coordinatorKubeconfig;
+  static CertificateAuthorities authorities;
+  static EnrollmentServer endpoint;
+  static JoinController joins;
+  static Controller partyController;
+
+  @BeforeAll
+  static void twoClusters() throws Exception {
+    coordinator = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+    partyApi = startAnother();
+    party = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(partyApi.getKubeConfigYaml())).build();
+    assertThat(party.getMasterUrl()).as("two API servers").isNotEqualTo(coordinator.getMasterUrl());
+    for (KubernetesClient c : List.of(coordinator, party)) {
+      KubeApi.coreDnsConfigMap(c);
+      KubeApi.installCrd(c);
+      KubeApi.namespace(c, CONTROLLER_NS);
+    }
+    KubeApi.namespace(coordinator, SERVER_NS);
+    KubeApi.namespace(party, PARTY_NS);
+    coordinatorKubeconfig = Files.createTempFile("coordinator", ".kubeconfig");
+    Files.writeString(coordinatorKubeconfig, kubeConfigYaml);
+
+    authorities = new CertificateAuthorities(coordinator, CONTROLLER_NS, ObservedState.direct(coordinator, CONTROLLER_NS));
+    Clock clock = Clock.systemUTC();
+    endpoint = new EnrollmentServer(new InetSocketAddress("127.0.0.1", 0), new EnrollmentService(
+        EnrollmentService.Federation.parse(SERVER_NS + "/" + DOMAIN), authorities, new EnrollmentStore(coordinator, CONTROLLER_NS), clock),
+        new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock);
+    joins = new JoinController(party, CONTROLLER_NS, clock, Duration.ZERO).start();
+    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(PARTY_NS)).withControllerNamespace(CONTROLLER_NS)
+        .withIngressAddress("127.0.0.21").withResync(Duration.ofMinutes(10));
+    partyController = new Controller(party, config, new ControllerMetrics(new PrometheusRegistry()));
+    partyController.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (AutoCloseable c : new AutoCloseable[] {partyController, joins, endpoint, party, coordinator}) {
+      if (c != null) {
+        c.close();
+      }
+    }
+    if (partyApi != null) {
+      partyApi.stop();
+    }
+    if (coordinatorKubeconfig != null) {
+      Files.deleteIfExists(coordinatorKubeconfig);
+    }
+  }
+
+  static Pod partyPod() {
+    return party.pods().inNamespace(PARTY_NS).withName(PARTY_JOB).get();
+  }
+
+  static Secret partySecret(String namespace, String name) {
+    return party.secrets().inNamespace(namespace).withName(name).get();
+  }
+
+  static Volume tlsVolume(Pod pod) {
+    return pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(PodModel.TLS_VOLUME)).findFirst().orElseThrow();
+  }
+
+  static String serial(Secret s) {
+    return s.getMetadata().getAnnotations().get("flotilla.dev/serial");
+  }
+
+  @Test
+  @DisplayName("the pod mounts flotilla-enrolled.fashion.a (the very bytes the enroller stored), not a <job>-tls of its own CA; its CA issued "
+      + "the coordinator's aggregator; the key is in no object of the coordinator; a renewal updates the mounted Secret, the pod stays")
+  void podMountsTheEnrolledIdentity() throws Exception {
+    // what the two people do: the coordinator makes a token, organisation a writes it into a join Secret
+    EnrollmentIT.Run made = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
+        coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
+        "--job", JOB, "--organisation", "a", "--ttl", "1h", "--uses", "1");
+    assertThat(made.exit()).as(made.err()).isZero();
+    String token = made.out().strip();
+    party.secrets().inNamespace(CONTROLLER_NS).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("join-fashion").endMetadata().withType(JoinModel.TYPE)
+        .addToStringData(JoinModel.TOKEN, token)
+        .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + endpoint.port())
+        .addToStringData(JoinModel.DOMAIN, DOMAIN)
+        .addToStringData(JoinModel.JOB, JOB)
+        .addToStringData(JoinModel.ORGANISATION, "a").build()).create();
+    await("enrolled").atMost(WAIT).until(() -> partySecret(CONTROLLER_NS, ENROLLED) != null);
+    KubeApi.createSample(party, "flotilla-fashion-mnist/party-a.yaml", PARTY_NS);
+    await("the party's pod").atMost(WAIT).until(() -> partyPod() != null);
+
+    Pod pod = partyPod();
+    assertThat(tlsVolume(pod).getSecret().getSecretName()).isEqualTo(ENROLLED);
+    assertThat(pod.getSpec().getContainers().get(0).getVolumeMounts())
+        .anySatisfy(m -> assertThat(m.getName() + " " + m.getMountPath() + " " + m.getSubPath())
+            .isEqualTo(PodModel.TLS_VOLUME + " " + PodModel.TLS_MOUNT_PATH + " null"));
+    assertThat(pod.getSpec().getContainers().get(0).getArgs())
+        .contains("--cert=/etc/flotilla/tls/tls.crt", "--key=/etc/flotilla/tls/tls.key", "--ca=/etc/flotilla/tls/ca.crt");
+    assertThat(partySecret(PARTY_NS, PARTY_JOB + "-tls")).as("no certificate of the party cluster's own CA").isNull();
+    Secret source = partySecret(CONTROLLER_NS, ENROLLED);
+    Secret copy = partySecret(PARTY_NS, ENROLLED);
+    assertThat(copy.getData()).isEqualTo(source.getData());
+    assertThat(copy.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getName()).isEqualTo(PARTY_JOB));
+    await("CertificatesReady").atMost(WAIT).until(() -> condition(StatusModel.CERTIFICATES_READY) != null
+        && "Enrolled".equals(condition(StatusModel.CERTIFICATES_READY).getReason()));
+    assertThat(condition(StatusModel.CERTIFICATES_READY).getMessage()).contains(ENROLLED).contains(serial(source));
+
+    // the coordinator's aggregator is issued by the CA the party was enrolled by: each trusts the other
+    IflearnerJobReconciler.Result server = new IflearnerJobReconciler(coordinator, ControllerConfig.defaults()
+        .withScope(WatchScope.of(SERVER_NS)).withControllerNamespace(CONTROLLER_NS).withIngressAddress("127.0.0.20"), Clock.systemUTC())
+        .reconcile(SERVER_NS, KubeApi.createSample(coordinator, "flotilla-fashion-mnist/server.yaml", SERVER_NS).getMetadata().getName());
+    assertThat(server.failed()).as(server.summary()).isFalse();
+    Secret serverTls = coordinator.secrets().inNamespace(SERVER_NS).withName("fashion-server-tls").get();
+    assertThat(CertificateModel.decode(serverTls.getData().get("ca.crt"))).isEqualTo(CertificateModel.decode(copy.getData().get("ca.crt")));
+    CertificateAuthority federationCa = authorities.ensure(SERVER_NS, DOMAIN).ca();
+    IssuedCertificate mounted = JoinModel.identityOf(copy);
+    mounted.certificate().verify(federationCa.rootCertificate().getPublicKey());
+    CertificateModel.parse(CertificateModel.decode(serverTls.getData().get("tls.crt"))).get(0)
+        .verify(mounted.caCertificate().getPublicKey());
+
+    // renewal at two thirds of the lifetime, as the enroller does it: the copy follows, the pod is not replaced
+    String podUid = pod.getMetadata().getUid();
+    String hash = pod.getMetadata().getAnnotations().get(PodModel.TEMPLATE_HASH_ANNOTATION);
+    PartyEnroller.Result renewed = new PartyEnroller(party, PartyEnroller::clientFor, new ManualClock(Instant.now().plus(Duration.ofDays(61))))
+        .reconcile(CONTROLLER_NS, "join-fashion");
+    assertThat(renewed.state()).as(renewed.message()).isEqualTo("Renewed");
+    Secret renewedSource = partySecret(CONTROLLER_NS, ENROLLED);
+    assertThat(serial(renewedSource)).isNotEqualTo(serial(source));
+    await("the copy follows the renewal").atMost(WAIT).until(() -> serial(partySecret(PARTY_NS, ENROLLED)).equals(serial(renewedSource)));
+    assertThat(partySecret(PARTY_NS, ENROLLED).getData()).isEqualTo(renewedSource.getData());
+    Pod after = partyPod();
+    assertThat(after.getMetadata().getUid()).as("the same pod: its mounted Secret changed in place").isEqualTo(podUid);
+    assertThat(after.getMetadata().getAnnotations()).containsEntry(PodModel.TEMPLATE_HASH_ANNOTATION, hash);
+    assertThat(tlsVolume(after).getSecret().getSecretName()).isEqualTo(ENROLLED);
+
+    // no key travelled: neither the first nor the renewed key is in any Secret or ConfigMap of the coordinator
+    String coordinatorHolds = PartyEnrollmentIT.everything(coordinator);
+    List<String> partyKeys = new ArrayList<>();
+    partyKeys.addAll(PartyEnrollmentIT.forms(Pem.encode(mounted.privateKey())));
+    partyKeys.addAll(PartyEnrollmentIT.forms(Pem.encode(JoinModel.identityOf(renewedSource).privateKey())));
+    for (String form : partyKeys) {
+      assertThat(coordinatorHolds).as("a party key in the coordinator's API server").doesNotContain(form);
+    }
+    assertThat(coordinatorHolds).as("the scan sees keys: the aggregator's own is there").contains("PRIVATE KEY");
+  }
+
+  static Condition condition(String type) {
+    IflearnerJob job = party.resources(IflearnerJob.class).inNamespace(PARTY_NS).withName(PARTY_JOB).get();
+    if (job == null || job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return null;
+    }
+    return job.getStatus().getConditions().stream().filter(c -> c.getType().equals(type)).findFirst().orElse(null);
+  }
+}
