@@ -15,6 +15,26 @@
 #   cluster.sh kubeconfig      prints the admin kubeconfig path
 #   cluster.sh ctr ARGS...     ctr on this cluster's containerd, namespace k8s.io
 #                              (e.g. `cluster.sh ctr images import image.tar`)
+#   cluster.sh names           the named clusters that exist (one a line)
+#   cluster.sh address         a named cluster's own address, 10.220.0.I on the loopback interface:
+#                              where its organisation's ingress listens; every pod of every cluster
+#                              reaches it (pods cannot reach the host's 127.0.0.0/8)
+#
+# Several independent clusters on one machine: `cluster.sh --name NAME COMMAND` (or
+# FLOTILLA_CLUSTER_NAME=NAME, which bin/lib/images.sh passes on) works on the cluster NAME
+# ([a-z][a-z0-9-]{0,19}, e.g. coordinator, hospital-a), with its own etcd, API server, kubelet and
+# containerd, state under /var/lib/flotilla/clusters/NAME and sockets under /run/flotilla-cluster-NAME.
+# Without a name it is the single cluster described above, unchanged. Each named cluster gets an
+# index I (1-8, kept in its state): ports 20I43 (API server), 20I79/20I80 (etcd), 20I50/20I48
+# (kubelet, its healthz), 20I57/20I59 (controller-manager, scheduler); pods 10.(200+I).0.0/16 on
+# bridge flcni<I>; Services 10.(210+I).0.0/16; node flotilla-NAME; kubelet cgroups under /flotilla-NAME.
+# Named clusters run no kube-proxy (its KUBE-* chains are one per machine, and two would overwrite
+# each other): only the `kubernetes` Service works there, through a DNAT of their own (chain
+# FLOTILLA-K8S-I), which is what in-cluster clients (the controller) need; pods reach everything
+# else by address (hostAliases). The kubelet and containerd of a named cluster share a mount
+# namespace in which /var/log/pods, /var/log/containers and /run/netns are the cluster's own: a
+# kubelet removes every pod log directory of pods it does not know, so shared ones would lose
+# the other clusters' logs.
 #
 # Paths: state (PKI, kubeconfigs, etcd, kubelet, images) under FLOTILLA_CLUSTER_DIR
 # (default /var/lib/flotilla/cluster), logs of each component in <state>/logs/<component>.log,
@@ -25,23 +45,102 @@ set -euo pipefail
 # shellcheck source=bin/lib/kubernetes-binaries.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kubernetes-binaries.sh"
 
-STATE="${FLOTILLA_CLUSTER_DIR:-/var/lib/flotilla/cluster}"
-RUN=/run/flotilla-cluster
-LOGS="$STATE/logs"
-PKI="$STATE/pki"
-CONTAINERD_SOCK="$RUN/containerd/containerd.sock"
-KUBECONFIG_ADMIN="$STATE/admin.kubeconfig"
-NODE_NAME=flotilla-node
-POD_CIDR=10.88.0.0/16
-SERVICE_CIDR=10.96.0.0/16
-KUBERNETES_SERVICE_IP=10.96.0.1
-APISERVER_PORT=6443
-ETCD_CLIENT_PORT=12379
-ETCD_PEER_PORT=12380
-# the API server's identity towards the kubelet (logs, exec, port-forward): its client certificate's CN
-KUBELET_CLIENT_USER=kube-apiserver-kubelet-client
+CLUSTER_NAME="${FLOTILLA_CLUSTER_NAME:-}"
 PAUSE_IMAGE=localhost/flotilla/pause:1
 BUSYBOX_IMAGE=localhost/flotilla/busybox:1
+# the API server's identity towards the kubelet (logs, exec, port-forward): its client certificate's CN
+KUBELET_CLIENT_USER=kube-apiserver-kubelet-client
+CLUSTERS_ROOT=/var/lib/flotilla/clusters
+MAX_NAMED=8
+
+# The single cluster's settings, as before named clusters existed.
+configure_single() {
+  STATE="${FLOTILLA_CLUSTER_DIR:-/var/lib/flotilla/cluster}"
+  RUN=/run/flotilla-cluster
+  NODE_NAME=flotilla-node
+  POD_CIDR=10.88.0.0/16
+  SERVICE_CIDR=10.96.0.0/16
+  KUBERNETES_SERVICE_IP=10.96.0.1
+  APISERVER_PORT=6443
+  ETCD_CLIENT_PORT=12379
+  ETCD_PEER_PORT=12380
+  KUBELET_PORT=10250
+  KUBELET_HEALTHZ_PORT=10248
+  CONTROLLER_MANAGER_PORT=10257
+  SCHEDULER_PORT=10259
+  BRIDGE=cni0
+  CNI_NETWORK=flotilla
+  CGROUP_ROOT=/
+  RUN_KUBE_PROXY=1
+  ORGANISATION_ADDRESS=
+  configure_paths
+}
+
+# A named cluster's settings, all derived from its index.
+configure_named() {
+  local index="$1"
+  STATE="$CLUSTERS_ROOT/$CLUSTER_NAME"
+  RUN="/run/flotilla-cluster-$CLUSTER_NAME"
+  NODE_NAME="flotilla-$CLUSTER_NAME"
+  POD_CIDR="10.$((200 + index)).0.0/16"
+  SERVICE_CIDR="10.$((210 + index)).0.0/16"
+  KUBERNETES_SERVICE_IP="10.$((210 + index)).0.1"
+  local base=$((20000 + index * 100))
+  APISERVER_PORT=$((base + 43))
+  ETCD_CLIENT_PORT=$((base + 79))
+  ETCD_PEER_PORT=$((base + 80))
+  KUBELET_PORT=$((base + 50))
+  KUBELET_HEALTHZ_PORT=$((base + 48))
+  CONTROLLER_MANAGER_PORT=$((base + 57))
+  SCHEDULER_PORT=$((base + 59))
+  BRIDGE="flcni$index"
+  CNI_NETWORK="flotilla-$CLUSTER_NAME"
+  CGROUP_ROOT="/flotilla-$CLUSTER_NAME"
+  RUN_KUBE_PROXY=0
+  K8S_SERVICE_CHAIN="FLOTILLA-K8S-$index"
+  ORGANISATION_ADDRESS="10.220.0.$index"
+  configure_paths
+}
+
+configure_paths() {
+  LOGS="$STATE/logs"
+  PKI="$STATE/pki"
+  CONTAINERD_SOCK="$RUN/containerd/containerd.sock"
+  KUBECONFIG_ADMIN="$STATE/admin.kubeconfig"
+}
+
+# The index of the named cluster: kept in its state, else (allocate=1) the lowest one no other named
+# cluster holds, chosen under a machine-wide lock. Prints nothing when the cluster does not exist.
+named_index() {
+  local allocate="$1" file="$CLUSTERS_ROOT/$CLUSTER_NAME/index"
+  if [ -f "$file" ]; then cat "$file"; return 0; fi
+  [ "$allocate" = 1 ] || return 0
+  mkdir -p "$CLUSTERS_ROOT"
+  (
+    flock 8
+    [ -f "$file" ] && { cat "$file"; exit 0; }
+    local i
+    for i in $(seq 1 "$MAX_NAMED"); do
+      if ! grep -qx "$i" "$CLUSTERS_ROOT"/*/index 2>/dev/null; then
+        mkdir -p "$CLUSTERS_ROOT/$CLUSTER_NAME" && echo "$i" >"$file" && echo "$i" && exit 0
+      fi
+    done
+    echo "[cluster] error: already $MAX_NAMED named clusters (see cluster.sh names)" >&2; exit 1
+  ) 8>"$CLUSTERS_ROOT/.index.lock"
+}
+
+configure() {
+  local command="$1"
+  if [ -z "$CLUSTER_NAME" ]; then configure_single; return 0; fi
+  [[ "$CLUSTER_NAME" =~ ^[a-z][a-z0-9-]{0,19}$ ]] || die "cluster name '$CLUSTER_NAME': want [a-z][a-z0-9-]{0,19}"
+  local allocate=0 index
+  case "$command" in up|containerd-up) allocate=1 ;; esac
+  index=$(named_index "$allocate")
+  # a name never brought up: its commands find nothing running (index 0 is no cluster's)
+  configure_named "${index:-0}"
+  [ -n "$index" ] || ORGANISATION_ADDRESS=
+}
+
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 log() { echo "[cluster $(date -u +%H:%M:%S)] $*" >&2; }
@@ -88,6 +187,39 @@ start_daemon() {
   echo $! >"$RUN/$name.pid"
 }
 
+# A named cluster's containerd and kubelet run in its mount namespace, held by a sleeping process
+# (so that a restarted containerd joins the kubelet's): /var/log/pods, /var/log/containers and
+# /run/netns there are the cluster's own (the kubelet removes log directories of pods it does not
+# know). Private propagation: the kubelet's volume mounts stay inside and end with the namespace.
+mountns_up() {
+  [ -n "$CLUSTER_NAME" ] || return 0
+  is_running mountns sleep && return 0
+  mkdir -p "$STATE/pod-logs" "$STATE/container-logs" /var/log/pods /var/log/containers /run/netns
+  log "starting the mount namespace (log: $LOGS/mountns.log)"
+  setsid unshare --mount --propagation private -- sh -c 'mount --bind "$1" /var/log/pods &&
+    mount --bind "$2" /var/log/containers && mount -t tmpfs -o mode=755 flotilla-netns /run/netns &&
+    exec sleep infinity' sh "$STATE/pod-logs" "$STATE/container-logs" >"$LOGS/mountns.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$RUN/mountns.pid"
+  wait_for 10 "the mount namespace" "$LOGS/mountns.log" mountns_ready
+}
+
+mountns_ready() {
+  local pid
+  pid=$(pid_of mountns sleep) && [ "$(readlink "/proc/$pid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+}
+
+# start_node_daemon NAME BINARY ARGS...: start_daemon, in the named cluster's mount namespace if any.
+start_node_daemon() {
+  local name="$1"; shift
+  if [ -z "$CLUSTER_NAME" ]; then start_daemon "$name" "$@"; return 0; fi
+  is_running "$name" "$1" && return 0
+  local holder
+  holder=$(pid_of mountns sleep) || die "the mount namespace of cluster $CLUSTER_NAME is not running"
+  log "starting $name in the cluster's mount namespace (log: $LOGS/$name.log)"
+  setsid nsenter --mount="/proc/$holder/ns/mnt" -- "$@" >"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$RUN/$name.pid"
+}
+
 stop_daemon() {
   local name="$1" binary="$2" pid
   if pid=$(pid_of "$name" "$binary"); then
@@ -131,11 +263,11 @@ EOF
   cat >"$STATE/cni/net.d/10-flotilla.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
-  "name": "flotilla",
+  "name": "$CNI_NETWORK",
   "plugins": [
     {
       "type": "bridge",
-      "bridge": "cni0",
+      "bridge": "$BRIDGE",
       "isGateway": true,
       "ipMasq": true,
       "hairpinMode": true,
@@ -196,9 +328,10 @@ containerd_up() {
   sysctl -qw net.ipv4.ip_forward=1
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter 2>/dev/null || true
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && sysctl -qw net.bridge.bridge-nf-call-iptables=1
+  mountns_up
   if ! is_running containerd containerd; then
     write_containerd_config
-    start_daemon containerd containerd --config "$STATE/containerd/config.toml"
+    start_node_daemon containerd containerd --config "$STATE/containerd/config.toml"
   fi
   wait_for 30 containerd "$LOGS/containerd.log" ctr --address "$CONTAINERD_SOCK" version
   import_busybox_image "$PAUSE_IMAGE" '{"Entrypoint": ["/bin/sleep", "infinity"]}'
@@ -289,7 +422,11 @@ kind: KubeletConfiguration
 # PID 1 is not systemd; the machine may have swap
 cgroupDriver: cgroupfs
 failSwapOn: false
-# the kubelet listens on *:10250 and every component's certificate is of the cluster CA: each request
+port: $KUBELET_PORT
+healthzPort: $KUBELET_HEALTHZ_PORT
+# pods' cgroups under <cgroupRoot>/kubepods: one tree per cluster on this machine
+cgroupRoot: $CGROUP_ROOT
+# the kubelet listens on *:$KUBELET_PORT and every component's certificate is of the cluster CA: each request
 # is authenticated (certificate or bearer token, TokenReview) and authorized by the API server
 # (SubjectAccessReview on nodes/proxy, nodes/log, ...; the Node authorizer lets system:nodes create both)
 authentication:
@@ -355,7 +492,8 @@ start_control_plane() {
     --kubeconfig "$STATE/kube-controller-manager.kubeconfig" \
     --authentication-kubeconfig "$STATE/kube-controller-manager.kubeconfig" \
     --authorization-kubeconfig "$STATE/kube-controller-manager.kubeconfig" \
-    --bind-address 127.0.0.1 --port 0 --leader-elect=false --use-service-account-credentials=true \
+    --bind-address 127.0.0.1 --port 0 --secure-port "$CONTROLLER_MANAGER_PORT" --leader-elect=false \
+    --use-service-account-credentials=true \
     --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
     --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
     --service-cluster-ip-range "$SERVICE_CIDR"
@@ -363,18 +501,80 @@ start_control_plane() {
     --kubeconfig "$STATE/kube-scheduler.kubeconfig" \
     --authentication-kubeconfig "$STATE/kube-scheduler.kubeconfig" \
     --authorization-kubeconfig "$STATE/kube-scheduler.kubeconfig" \
-    --bind-address 127.0.0.1 --port 0 --leader-elect=false
+    --bind-address 127.0.0.1 --port 0 --secure-port "$SCHEDULER_PORT" --leader-elect=false
+}
+
+# The v1 hierarchies' <cgroupRoot> must exist before the kubelet starts (it checks); cpuset needs
+# its cpus and mems set before anything joins.
+make_cgroup_root() {
+  [ "$CGROUP_ROOT" = / ] && return 0
+  local hierarchy
+  for hierarchy in /sys/fs/cgroup/*/; do
+    [ "${hierarchy%/}" = /sys/fs/cgroup/unified ] && continue
+    mkdir -p "$hierarchy${CGROUP_ROOT#/}"
+  done
+  if [ -d "/sys/fs/cgroup/cpuset$CGROUP_ROOT" ]; then
+    cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset$CGROUP_ROOT/cpuset.cpus"
+    cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset$CGROUP_ROOT/cpuset.mems"
+  fi
+}
+
+remove_cgroup_root() {
+  [ "$CGROUP_ROOT" = / ] && return 0
+  local hierarchy
+  for hierarchy in /sys/fs/cgroup/*/; do
+    [ -d "$hierarchy${CGROUP_ROOT#/}" ] || continue
+    find "$hierarchy${CGROUP_ROOT#/}" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+}
+
+# A named cluster has no kube-proxy: its `kubernetes` Service (what in-cluster clients dial) is one
+# DNAT of its own to the API server.
+kubernetes_service_dnat() {
+  local ip="$1" hook
+  [ "$RUN_KUBE_PROXY" = 1 ] && return 0
+  iptables -t nat -N "$K8S_SERVICE_CHAIN" 2>/dev/null || iptables -t nat -F "$K8S_SERVICE_CHAIN"
+  iptables -t nat -A "$K8S_SERVICE_CHAIN" -d "$KUBERNETES_SERVICE_IP/32" -p tcp --dport 443 \
+    -j DNAT --to-destination "$ip:$APISERVER_PORT"
+  for hook in PREROUTING OUTPUT; do
+    iptables -t nat -C "$hook" -j "$K8S_SERVICE_CHAIN" 2>/dev/null || iptables -t nat -I "$hook" -j "$K8S_SERVICE_CHAIN"
+  done
+}
+
+# A named cluster's own address on lo: a host address (not 127.0.0.0/8), so pods reach it.
+add_organisation_address() {
+  [ -n "$ORGANISATION_ADDRESS" ] || return 0
+  ip -4 addr show dev lo | grep -q " $ORGANISATION_ADDRESS/32 " || ip addr add "$ORGANISATION_ADDRESS/32" dev lo
+}
+
+remove_organisation_address() {
+  [ -n "$ORGANISATION_ADDRESS" ] || return 0
+  ip addr del "$ORGANISATION_ADDRESS/32" dev lo 2>/dev/null || true
+}
+
+remove_kubernetes_service_dnat() {
+  [ "$RUN_KUBE_PROXY" = 1 ] && return 0
+  local hook
+  for hook in PREROUTING OUTPUT; do
+    while iptables -t nat -D "$hook" -j "$K8S_SERVICE_CHAIN" 2>/dev/null; do :; done
+  done
+  iptables -t nat -F "$K8S_SERVICE_CHAIN" 2>/dev/null || true
+  iptables -t nat -X "$K8S_SERVICE_CHAIN" 2>/dev/null || true
 }
 
 start_node() {
   local ip="$1"
   write_kubelet_config
   mkdir -p "$STATE/kubelet"
-  start_daemon kubelet "$K8S_NODE_OUT/kubelet" --config "$STATE/kubelet-config.yaml" \
+  make_cgroup_root
+  kubernetes_service_dnat "$ip"
+  add_organisation_address
+  start_node_daemon kubelet "$K8S_NODE_OUT/kubelet" --config "$STATE/kubelet-config.yaml" \
     --kubeconfig "$STATE/kubelet.kubeconfig" --root-dir "$STATE/kubelet" --cert-dir "$STATE/kubelet/pki" \
     --hostname-override "$NODE_NAME" --node-ip "$ip" \
     --container-runtime remote --container-runtime-endpoint "unix://$CONTAINERD_SOCK" \
     --pod-infra-container-image "$PAUSE_IMAGE"
+  [ "$RUN_KUBE_PROXY" = 1 ] || return 0
   # iptables mode; conntrack limits left as the host has them (sysctls are read-only here)
   start_daemon kube-proxy "$K8S_NODE_OUT/kube-proxy" --kubeconfig "$STATE/kube-proxy.kubeconfig" \
     --hostname-override "$NODE_NAME" --proxy-mode iptables --cluster-cidr "$POD_CIDR" \
@@ -409,7 +609,7 @@ cluster_up() {
   start_control_plane "$ip"
   start_node "$ip"
   wait_for 90 "node $NODE_NAME Ready" "$LOGS/kubelet.log" node_ready
-  wait_for 30 "kube-proxy" "$LOGS/kube-proxy.log" curl -fsS http://127.0.0.1:10256/healthz
+  [ "$RUN_KUBE_PROXY" = 1 ] && wait_for 30 "kube-proxy" "$LOGS/kube-proxy.log" curl -fsS http://127.0.0.1:10256/healthz
   # pods are refused until the namespace's default ServiceAccount exists
   wait_for 60 "the default ServiceAccount" "$LOGS/kube-controller-manager.log" \
     kubectl_admin get serviceaccount default -n default
@@ -466,22 +666,38 @@ kill_leftover_shims() {
   done
 }
 
-# KUBE-* chains of kube-proxy and the kubelet, and CNI chains of this network: `kube-proxy
-# --cleanup` needs ipset, which is not installed.
+# Whether a kubelet of another cluster on this machine (single or named) still runs: the KUBE-*
+# chains (every kubelet writes the same ones) and portmap's CNI-HOSTPORT chains are then theirs too.
+other_kubelet_running() {
+  local pidfile pid
+  for pidfile in /run/flotilla-cluster*/kubelet.pid; do
+    [ -f "$pidfile" ] && [ "${pidfile%/kubelet.pid}" != "$RUN" ] || continue
+    pid=$(cat "$pidfile")
+    [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n1 | sed 's|.*/||')" = kubelet ] && return 0
+  done
+  return 1
+}
+
+# KUBE-* chains of kube-proxy and the kubelet (unless another cluster's kubelet runs), and CNI
+# chains of this network: `kube-proxy --cleanup` needs ipset, which is not installed.
 remove_iptables_chains() {
-  local table chain rule
+  local table chain rule shared='KUBE-|CNI-HOSTPORT|'
+  if other_kubelet_running; then
+    log "another cluster's kubelet runs: keeping the KUBE-* and CNI-HOSTPORT chains"
+    shared=''
+  fi
   for table in nat filter mangle; do
     # (`|| true`: no rule to remove is no failure, under pipefail)
-    { iptables -t "$table" -S 2>/dev/null | grep -E -- '^-A .*(KUBE-|CNI-HOSTPORT|name: \\?"flotilla\\?")' | grep -v -- '^-A KUBE-' || true; } |
+    { iptables -t "$table" -S 2>/dev/null | grep -E -- "^-A .*(${shared}name: \\\\?\"$CNI_NETWORK\\\\?\")" | grep -v -- '^-A KUBE-' || true; } |
       while read -r rule; do
         # shellcheck disable=SC2086
         eval iptables -t "$table" ${rule/-A/-D} 2>/dev/null || true
       done
-    for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
+    [ -n "$shared" ] && for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
       iptables -t "$table" -F "$chain" 2>/dev/null || true
     done
     # a CNI chain goes only once empty, i.e. when it was this network's
-    for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
+    for chain in $(iptables -t "$table" -S 2>/dev/null | awk -v kube="${shared:+KUBE-|}" '$0 ~ "^-N (" kube "CNI-)" {print $2}'); do
       iptables -t "$table" -X "$chain" 2>/dev/null || true
     done
   done
@@ -505,6 +721,10 @@ cluster_down() {
   stop_daemon etcd etcd
   stop_daemon containerd containerd
   kill_leftover_shims
+  # a named cluster's netns and kubelet mounts end with its mount namespace
+  stop_daemon mountns sleep
+  remove_kubernetes_service_dnat
+  remove_organisation_address
   local netns
   for netns in /run/netns/cni-*; do
     [ -e "$netns" ] || continue
@@ -515,13 +735,16 @@ cluster_down() {
   # kube-proxy turned route_localnet on (NodePorts on 127.0.0.1); the kubelet's KUBE-FIREWALL rule,
   # removed above, was what kept other hosts from reaching 127.0.0.0/8 services through it
   # (CVE-2020-8558), so it goes off with the rule
-  sysctl -qw net.ipv4.conf.all.route_localnet=0 2>/dev/null \
-    || log "warning: cannot turn net.ipv4.conf.all.route_localnet off: 127.0.0.0/8 services stay reachable from this host's neighbours"
-  ip link delete cni0 2>/dev/null || true
+  if [ "$RUN_KUBE_PROXY" = 1 ]; then
+    sysctl -qw net.ipv4.conf.all.route_localnet=0 2>/dev/null \
+      || log "warning: cannot turn net.ipv4.conf.all.route_localnet off: 127.0.0.0/8 services stay reachable from this host's neighbours"
+  fi
+  ip link delete "$BRIDGE" 2>/dev/null || true
   unmount_under "$STATE/kubelet"
   unmount_under "$RUN/containerd"
+  remove_cgroup_root
   # the next `up` starts from an empty API and node; images and the PKI stay
-  rm -rf "$STATE/etcd" "$STATE/kubelet" "$STATE/cni/networks" "$RUN/containerd"
+  rm -rf "$STATE/etcd" "$STATE/kubelet" "$STATE/cni/networks" "$RUN/containerd" "$STATE/pod-logs" "$STATE/container-logs"
   log "down: nothing of the cluster is running"
 }
 
@@ -529,8 +752,10 @@ cluster_down() {
 
 cluster_status() {
   local healthy=0 name binary
-  for name in containerd:containerd etcd:etcd kube-apiserver:kube-apiserver \
-    kube-controller-manager:kube-controller-manager kube-scheduler:kube-scheduler kubelet:kubelet kube-proxy:kube-proxy; do
+  local components="containerd:containerd etcd:etcd kube-apiserver:kube-apiserver"
+  components+=" kube-controller-manager:kube-controller-manager kube-scheduler:kube-scheduler kubelet:kubelet"
+  [ "$RUN_KUBE_PROXY" = 1 ] && components+=" kube-proxy:kube-proxy" || components="mountns:sleep $components"
+  for name in $components; do
     binary=${name##*:}; name=${name%%:*}
     if pid=$(pid_of "$name" "$binary"); then
       printf '%-24s running (pid %s)\n' "$name" "$pid"
@@ -558,10 +783,29 @@ usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
 }
 
+# The named clusters that exist, with their index.
+list_names() {
+  local file
+  for file in "$CLUSTERS_ROOT"/*/index; do
+    [ -f "$file" ] || continue
+    file=${file%/index}
+    echo "${file##*/}"
+  done
+}
+
 main() {
+  if [ "${1:-}" = --name ]; then
+    [ $# -ge 2 ] || die "--name needs a value"
+    CLUSTER_NAME="$2"; shift 2
+  fi
+  export FLOTILLA_CLUSTER_NAME="$CLUSTER_NAME"
   [ "$(id -u)" -eq 0 ] || [ "${1:-}" = kubeconfig ] || [ "${1:-}" = help ] || [ "${1:-}" = --help ] \
     || die "needs root (containerd, the kubelet and kube-proxy manage cgroups, mounts and iptables)"
+  configure "${1:-}"
   case "${1:-}" in
+    names) list_names ;;
+    address) [ -n "$ORGANISATION_ADDRESS" ] || die "address: only a named cluster that was brought up (--name NAME up) has one"
+      echo "$ORGANISATION_ADDRESS" ;;
     containerd-up) with_lock containerd_up ;;
     up) with_lock cluster_up ;;
     down) with_lock cluster_down ;;

@@ -174,7 +174,7 @@ public final class RuntimeImage {
     return ProcessRun.run(Path.of("."), timeout, Map.of(), command);
   }
 
-  private static Path imagesScript() {
+  static Path imagesScript() {
     return SingleNodeCluster.clusterScript().resolveSibling("images.sh");
   }
 
