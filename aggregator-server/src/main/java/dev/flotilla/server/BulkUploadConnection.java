@@ -62,13 +62,11 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private final int maxHeaderBytes;
   private final Duration idleTimeout;
   private final BulkConnectionSlots slots;
-  private final FramePool frames;
   /** This connection's hold on its party's one slot, once the party is known. */
   private BulkConnectionSlots.Slot slot;
   private ByteBuf pending;
-  /** The data frame being read (null between frames): its array from the pool, its length, how many of its bytes arrived. */
+  /** The data frame being read (null between frames) and how many of its bytes arrived. */
   private byte[] frame;
-  private int frameLength;
   private int frameFilled;
   private Phase phase = Phase.HANDSHAKE;
   private String party;
@@ -88,8 +86,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private long preambleSince;
 
   BulkUploadConnection(RoundCoordinator coordinator, PeerIdentityInterceptor identities, UploadPermits permits,
-      ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout, BulkConnectionSlots slots,
-      FramePool frames) {
+      ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout, BulkConnectionSlots slots) {
     this.coordinator = coordinator;
     this.identities = identities;
     this.permits = permits;
@@ -98,7 +95,6 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     this.maxHeaderBytes = maxHeaderBytes;
     this.idleTimeout = idleTimeout;
     this.slots = slots;
-    this.frames = frames;
   }
 
   @Override
@@ -181,9 +177,9 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
         preambleSince = System.nanoTime(); // the next upload's first byte
       }
       if (phase != Phase.ENDED) {
-        if (frame != null && frameFilled < frameLength) {
-          // straight from the decrypted buffer into the frame's array: one copy of every byte
-          int n = Math.min(in.readableBytes(), frameLength - frameFilled);
+        if (frame != null && frameFilled < frame.length) {
+          // straight from the decrypted buffer into the frame's own array: one copy of every byte
+          int n = Math.min(in.readableBytes(), frame.length - frameFilled);
           in.readBytes(frame, frameFilled, n);
           frameFilled += n;
         }
@@ -302,25 +298,23 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     if (frame == null && !startFrame(ctx)) {
       return;
     }
-    if (busy || frameFilled < frameLength) {
+    if (busy || frameFilled < frame.length) {
       return;
     }
     byte[] data = frame;
-    int length = frameLength;
     frame = null;
     frameFilled = 0;
-    metrics.bytesIn(4 + length);
+    metrics.bytesIn(4 + data.length);
     step(ctx, () -> {
-      upload.acceptLent(UnsafeByteOperations.unsafeWrap(data, 0, length));
+      upload.accept(UnsafeByteOperations.unsafeWrap(data));
       return null;
-    }, ignored -> frames.giveBack(data)); // folded and, where kept, copied: nobody reads it any more
+    }, ignored -> { });
   }
 
   /**
    * Takes the next frame's length off the bytes read: the end frame commits (once no step is in
-   * flight); a data frame gets an array from the pool (its bytes are lent to the upload for the call
-   * only; a frame refused or cut off is not given back), filled with what was read of it already.
-   * Returns whether a data frame is now being read.
+   * flight); a data frame gets an array of its own (the fold may keep views of its bytes until the
+   * round ends), filled with what was read of it already. Returns whether a data frame is now being read.
    */
   private boolean startFrame(ChannelHandlerContext ctx) {
     if (pending.readableBytes() < 4) {
@@ -334,9 +328,8 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     }
     if (length > 0) {
       pending.skipBytes(4);
-      frame = frames.take();
-      frameLength = (int) length;
-      frameFilled = Math.min(pending.readableBytes(), frameLength);
+      frame = new byte[(int) length];
+      frameFilled = Math.min(pending.readableBytes(), frame.length);
       pending.readBytes(frame, 0, frameFilled);
       pending.discardSomeReadBytes();
       return true;

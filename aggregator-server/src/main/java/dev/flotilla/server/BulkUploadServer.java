@@ -40,7 +40,6 @@ public final class BulkUploadServer implements AutoCloseable {
   private final Channel listener;
   private final AtomicInteger open = new AtomicInteger();
   private final BulkConnectionSlots slots = new BulkConnectionSlots();
-  private final FramePool frames = new FramePool(FramePool.DEFAULT_CAPACITY);
 
   /**
    * Listens on {@code address} and offers the port to the coordinator's parties; at most
@@ -75,7 +74,7 @@ public final class BulkUploadServer implements AutoCloseable {
             ch.pipeline().addLast(context.newHandler(ch.alloc()),
                 new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                 new BulkUploadConnection(coordinator, identities, permits, metrics, executor, maxHeaderBytes,
-                    idleTimeout, slots, frames));
+                    idleTimeout, slots));
           }
         }).bind(address).sync().channel();
     coordinator.offerBulkUploads(port());

@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <h2>One pass over each value</h2>
  * A block of received bytes is decoded, checked (NaN, infinity) and folded in one loop ({@link
  * RunningSum#foldWithin}); the sink keeps the block's bytes (a reference to the received chunk, no
- * copy; a copy of bytes only lent for the call, the bulk-upload port's reused frames) in the update's spool, so that a discard can take the update back. The spool files of a
+ * copy) in the update's spool, so that a discard can take the update back. The spool files of a
  * round keep up to {@value #SPOOL_MEMORY_BYTES} bytes on the heap (kept chunks and 64 KiB copies,
  * first come first served); beyond that the values are copied to the spool file in the spill
  * directory, so memory stays bounded whatever the parties. Commit only counts the weight.
@@ -201,24 +201,10 @@ final class StreamingRound implements RoundAggregation {
     /** The receive path: checks and folds in one pass, keeping the bytes to take them back on discard. */
     @Override
     public synchronized int acceptChecking(int tensor, int offset, ByteBuffer values, int count) throws IOException {
-      return checkAndFold(tensor, offset, values, count, true);
-    }
-
-    /** The same for lent bytes (valid during the call only): the spool copies them instead of keeping them. */
-    @Override
-    public synchronized int acceptCheckingLent(int tensor, int offset, ByteBuffer values, int count) throws IOException {
-      return checkAndFold(tensor, offset, values, count, false);
-    }
-
-    private int checkAndFold(int tensor, int offset, ByteBuffer values, int count, boolean keep) throws IOException {
       requireOpen();
       cursor.advance(tensor, offset, count);
       // spooled before any of it is folded: whatever reaches the sum can always be taken back
-      if (keep) {
-        spool.appendKept(values, count);
-      } else {
-        spool.append(values.asFloatBuffer(), count);
-      }
+      spool.appendKept(values, count);
       if (foldAtCommit) {
         return FloatKernels.firstNonFinite(values, count);
       }

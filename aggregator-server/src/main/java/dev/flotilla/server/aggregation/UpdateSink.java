@@ -36,16 +36,6 @@ public interface UpdateSink {
   }
 
   /**
-   * As {@link #acceptChecking}, for bytes that are valid during this call only (the bulk-upload port
-   * reuses its frame arrays): a sink that keeps values copies them. The default {@link
-   * #acceptChecking} keeps nothing, so it serves both; a sink that overrides it to keep the bytes
-   * overrides this too.
-   */
-  default int acceptCheckingLent(int tensor, int offset, ByteBuffer values, int count) throws IOException {
-    return acceptChecking(tensor, offset, values, count);
-  }
-
-  /**
    * The whole update arrived: from now on it counts. Returns a note for the log (e.g. "clipped from
    * L2 distance 12.3 to 5"), or "".
    *

@@ -87,18 +87,6 @@ public final class Upload {
    *     what was wrong, or DEADLINE_EXCEEDED when the round closed without this upload
    */
   public synchronized void accept(ByteString data) throws StatusException, IOException {
-    accept(data, false);
-  }
-
-  /**
-   * As {@link #accept}, for a chunk whose bytes are lent for this call only (the bulk-upload port
-   * reuses its frame arrays): the sink copies what it keeps ({@link UpdateSink#acceptCheckingLent}).
-   */
-  public synchronized void acceptLent(ByteString data) throws StatusException, IOException {
-    accept(data, true);
-  }
-
-  private void accept(ByteString data, boolean lent) throws StatusException, IOException {
     requireOpen();
     try {
       decoder.check(data);
@@ -111,8 +99,7 @@ public final class Upload {
       // block by block: the sink checks each block for NaN/Inf as it folds it (one pass over the bytes)
       decoder.acceptChecking(data, (tensor, offset, values, count) -> {
         try {
-          return lent ? sink.acceptCheckingLent(tensor, offset, values, count)
-              : sink.acceptChecking(tensor, offset, values, count);
+          return sink.acceptChecking(tensor, offset, values, count);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }

@@ -77,28 +77,6 @@ final class Plain {
     }
   }
 
-  /**
-   * As {@link #send(UpdateSink, float[][], int, int)}, through {@link UpdateSink#acceptCheckingLent} with one reused
-   * buffer over an array (as the bulk-upload port's frames), overwritten with NaNs after each call: the sink may not
-   * keep it.
-   */
-  static void sendLent(UpdateSink sink, float[][] update, int chunk, int tensors) throws IOException {
-    ByteBuffer frame = ByteBuffer.allocate(chunk * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    for (int t = 0; t < tensors; t++) {
-      for (int off = 0; off < update[t].length; off += chunk) {
-        int n = Math.min(chunk, update[t].length - off);
-        frame.asFloatBuffer().put(update[t], off, n);
-        int bad = sink.acceptCheckingLent(t, off, frame.duplicate().order(ByteOrder.LITTLE_ENDIAN), n);
-        if (bad >= 0) {
-          throw new IllegalArgumentException("tensor " + t + " element " + (off + bad) + " is not finite");
-        }
-        for (int i = 0; i < chunk; i++) {
-          frame.putFloat(i * Float.BYTES, Float.NaN);
-        }
-      }
-    }
-  }
-
   static void send(UpdateSink sink, float[][] update, int chunk) throws IOException {
     send(sink, update, chunk, update.length);
   }
