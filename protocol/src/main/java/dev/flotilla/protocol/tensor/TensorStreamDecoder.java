@@ -127,9 +127,10 @@ public final class TensorStreamDecoder {
     /**
      * @param tensor index of the tensor in the layout
      * @param offset index in the tensor of the first value
-     * @param values {@code count} little-endian float32 values from its position: a read-only view of
-     *     the chunk's own bytes (or of a copy made for this call), which never change, so the sink may
-     *     keep it (and with it the chunk's memory)
+     * @param values {@code count} little-endian float32 values from its position: a view of the
+     *     chunk's own bytes (or of a copy made for this call), which never change, so the sink may keep
+     *     it (and with it the chunk's memory); over the chunk's array where it has one ({@link
+     *     ChunkViews}), so the sink must not write into it
      * @return the index (from the position) of the first NaN or infinite value, the update then being
      *     refused (what the sink took of it the caller discards); or -1 when every value is finite
      */
@@ -148,7 +149,7 @@ public final class TensorStreamDecoder {
    */
   public void acceptChecking(ByteString data, CheckingSink sink) throws TensorStreamException {
     check(data);
-    Cursor cursor = new Cursor(data.asReadOnlyByteBufferList());
+    Cursor cursor = new Cursor(ChunkViews.of(data));
     long remaining = data.size() / encoding.bytesPerValue();
     while (remaining > 0) {
       int tensorSize = specs.get(tensor).numElements();

@@ -155,20 +155,28 @@ class FloatKernelsTest {
   }
 
   @Test
-  @DisplayName("addScaledWithin folds little-endian bytes as the plain loop does, bit for bit, and stops before the first "
-      + "value beyond the limit or non-finite (at every position, also in the tail shorter than a vector), adding "
-      + "nothing from it on")
+  @DisplayName("addScaledWithin folds little-endian bytes (a read-only view, or a view over an array at an offset as the "
+      + "receive path hands them) as the plain loop does, bit for bit, and stops before the first value beyond the limit "
+      + "or non-finite (at every position, also in the tail shorter than a vector), adding nothing from it on")
   void addScaledWithinStopsAtTheFirstValueBeyondTheLimit() {
+    ByteBuffer bytes = ByteBuffer.allocate(8 + (3 * 64 + 5) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer readOnly = bytes.position(8).slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer()
+        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer overArray = bytes.position(8).slice().order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(overArray.hasArray()).isTrue();
+    assertThat(overArray.arrayOffset()).isEqualTo(8);
+    addScaledWithinStopsAtTheFirstValueBeyondTheLimit(bytes, readOnly);
+    addScaledWithinStopsAtTheFirstValueBeyondTheLimit(bytes, overArray);
+  }
+
+  private static void addScaledWithinStopsAtTheFirstValueBeyondTheLimit(ByteBuffer bytes, ByteBuffer view) {
     java.util.SplittableRandom random = new java.util.SplittableRandom(5);
     int n = 3 * 64 + 5;
     float[] values = new float[n];
-    ByteBuffer bytes = ByteBuffer.allocate(8 + n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       values[i] = i % 11 == 0 ? -0f : i % 13 == 0 ? Float.MIN_VALUE * i : (float) random.nextDouble(-100, 100);
       bytes.putFloat(8 + i * Float.BYTES, values[i]);
     }
-    ByteBuffer view = bytes.position(8).slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer()
-        .order(ByteOrder.LITTLE_ENDIAN);
     for (int count : new int[] {n, n - 5, 7, 1, 0}) {
       double[] viaKernel = new double[count + 3];
       double[] viaPlain = new double[count + 3];
