@@ -94,8 +94,10 @@ final class SecAggRoundBench implements Callable<Integer> {
     ExecutorService pool = Executors.newCachedThreadPool();
     Semaphore masking = new Semaphore(maskers);
     try (BenchAggregator aggregator = new BenchAggregator(state, serverFiles, partyFiles, model, 1, false,
-        // the killed parties' updates never arrive: the round needs only the survivors
-        b -> secure ? b.secureAggregation(100.0).minParties(partyFiles.size() - killed) : b)) {
+        // the killed parties' updates never arrive: the round needs only the survivors; but it starts only
+        // once all have connected (the join grace), or it would start with the first n - killed of them
+        b -> secure ? b.secureAggregation(100.0).minParties(partyFiles.size() - killed).joinGrace(Duration.ofMinutes(10))
+            : b)) {
       List<FederationSession> sessions = new ArrayList<>();
       for (ManagedChannel channel : aggregator.channels) {
         FederationSession session = new FederationSession(channel, FederationSession.Deadlines.defaults());

@@ -151,6 +151,11 @@ final class Enrollment {
     if (job.finished) {
       job.awaitingFinalEvaluation.add(name);
       finish(party);
+    } else if (open != null && open.secure != null && !open.isClosed()) {
+      // a masked round's roster, keys and neighbour graph are fixed when it starts: a TrainRequest now
+      // would carry no assignment, and the party would be counted in the round while in neither of its lists
+      log.info("job {}: party {} connected during the masked round {} (attempt {}); it takes part from the next one",
+          job.jobId, name, open.round.number(), open.round.attempt());
     } else if (open != null && !open.isClosed() && !open.hasSubmitted(name)
         && !job.excludedUntilRoundCompletes.contains(name)
         && (job.sampling == null || open.isParticipant(name))) {
