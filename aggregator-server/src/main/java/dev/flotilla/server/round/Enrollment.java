@@ -32,11 +32,11 @@ final class Enrollment {
     tidy();
     job.parties.requireAllowed(name);
     rules.checkJoin(name, request.getNumSamples());
-    if (job.config.secureAggregation()
-        && !request.getCapabilitiesList().contains(dev.flotilla.protocol.secagg.SecAggParams.CAPABILITY)) {
+    String maskRefusal = job.config.secureAggregation()
+        ? dev.flotilla.protocol.secagg.SecAggParams.joinRefusal(request.getCapabilitiesList()) : null;
+    if (maskRefusal != null) {
       throw Status.INVALID_ARGUMENT.withDescription("job " + job.jobId + " runs --secure-aggregation and party '" + name
-          + "' did not announce the capability " + dev.flotilla.protocol.secagg.SecAggParams.CAPABILITY
-          + " at Join: it cannot mask its updates; run a party version that can").asException();
+          + "' " + maskRefusal).asException();
     }
     PeerDirectory.Published peerEndpoint = PeerDirectory.announced(request);
     Party party = job.parties.get(name);

@@ -1,6 +1,7 @@
 package dev.flotilla.server.round;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
@@ -13,6 +14,8 @@ import dev.flotilla.server.Federation;
 import dev.flotilla.server.ServerConfig;
 import dev.flotilla.server.TestIdentity;
 import io.grpc.ClientInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,6 +88,26 @@ class SecureRoundsTest {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("a party that announces another SecAgg+ version (secagg+/1: ChaCha20 masks) is refused at Join with "
+      + "INVALID_ARGUMENT naming both versions, and takes no slot")
+  void otherMaskVersionRefused() throws Exception {
+    ServerConfig config = ServerConfig.builder().jobId("jobV").model(MODEL).rounds(1).minParties(3).expectedParties(3)
+        .roundTimeout(Duration.ofMinutes(10)).secureAggregation(100.0).stateDir(dir.resolve("state")).build();
+    try (Federation f = new Federation(config)) {
+      FakeParty old = f.party("old");
+      assertThatThrownBy(() -> old.join(10, "secagg+/1"))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).isEqualTo("job jobV runs --secure-aggregation and party 'old' "
+                + "did not announce the capability secagg+/2 at Join (it announced secagg+/1; secagg+/2 masks with "
+                + "AES-256-CTR, secagg+/1 with ChaCha20, and every party of a round must use the same): it cannot "
+                + "mask its updates; run a party version that can");
+          });
+      assertThat(f.coordinator.status().parties()).isEmpty();
     }
   }
 
