@@ -29,10 +29,15 @@ public final class Federation implements AutoCloseable {
         ServerModule.strategyOf(config),
         new CheckpointStore(config.stateDir()), metrics, "none (in-process test)", Clock.systemUTC());
     admission = new CallAdmission(config.jobId(), new TestIdentity(), coordinator, config.maxCallsPerParty());
+    // the masked rounds of --secure-aggregation, behind the same interceptors as Federation (as ServerModule does)
+    io.grpc.ServerServiceDefinition masked = io.grpc.ServerInterceptors.intercept(
+        new SecureAggregationService(coordinator, new TestIdentity(), metrics).bindService(), admission,
+        TestIdentity.interceptor());
     server = new FederationServer(InProcessServerBuilder.forName(name),
         new FederationService(coordinator, new TestIdentity(), metrics,
             ServerModule.uploadPermitsOf(config, coordinator)),
-        List.of(admission, TestIdentity.interceptor()), metrics, config.maxMessageBytes()).start();
+        List.of(admission, TestIdentity.interceptor()), List.of(), List.of(masked), metrics, config.maxMessageBytes(),
+        () -> { }).start();
     channel = InProcessChannelBuilder.forName(name).build();
     runner = new Thread(() -> {
       try {

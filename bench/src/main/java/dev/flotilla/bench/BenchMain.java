@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** {@code java -jar bench/target/bench.jar}: the runtime benchmarks of issue 4, each against its limit. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    subcommands = {MemoryBench.class, ReconcileLatencyBench.class, SecAggBench.class, SecAggRoundBench.class, DpAccuracyBench.class,
+    subcommands = {MemoryBench.class, ReconcileLatencyBench.class, SecAggBench.class, SecAggRoundBench.class, MaskPrgBench.class, DpAccuracyBench.class,
         dev.flotilla.bench.quality.SimulationBench.class},
     description = {"Upload throughput into the aggregator over mTLS (1, 10, 100 parties) and aggregation throughput,",
         "each as a ratio to a limit measured in the same run: raw TLS socket throughput on loopback (same",

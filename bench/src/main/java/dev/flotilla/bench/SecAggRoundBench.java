@@ -94,8 +94,10 @@ final class SecAggRoundBench implements Callable<Integer> {
     ExecutorService pool = Executors.newCachedThreadPool();
     Semaphore masking = new Semaphore(maskers);
     try (BenchAggregator aggregator = new BenchAggregator(state, serverFiles, partyFiles, model, 1, false,
-        // the killed parties' updates never arrive: the round needs only the survivors
-        b -> secure ? b.secureAggregation(100.0).minParties(partyFiles.size() - killed) : b)) {
+        // the killed parties' updates never arrive: the round needs only the survivors; but it starts only
+        // once all have connected (the join grace), or it would start with the first n - killed of them
+        b -> secure ? b.secureAggregation(100.0).minParties(partyFiles.size() - killed).joinGrace(Duration.ofMinutes(10))
+            : b)) {
       List<FederationSession> sessions = new ArrayList<>();
       for (ManagedChannel channel : aggregator.channels) {
         FederationSession session = new FederationSession(channel, FederationSession.Deadlines.defaults());
@@ -149,10 +151,31 @@ final class SecAggRoundBench implements Callable<Integer> {
       aggregator.job.get(30, TimeUnit.MINUTES);
       long cpuTo = CpuClock.threads(SecAggRoundBench::serverThread);
       double wall = (System.nanoTime() - started) / 1e9;
+      requireMeanOf(aggregator.coordinator.globalModel(), update, secure ? killed : 0);
       RoundRecord record = aggregator.coordinator.status().rounds().get(0);
       return new Measured(wall, (cpuTo - cpuFrom) / 1e9, record.durationSeconds());
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /**
+   * Every party sent the same update, so the survivors' weighted mean is that update: the round's
+   * model must equal it (to the fixed-point resolution of the masked sum), or the figure is not counted.
+   */
+  private static void requireMeanOf(dev.flotilla.server.model.GlobalModel model, float[][] update, int killed) {
+    double worst = 0;
+    for (int t = 0; t < update.length; t++) {
+      float[] got = new float[update[t].length];
+      model.read(t, 0, got, 0, got.length);
+      for (int i = 0; i < got.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i] - update[t][i]));
+      }
+    }
+    System.out.printf(Locale.ROOT, "round with %d killed: model version %d, largest difference to the survivors' mean "
+        + "%.2e%n", killed, model.version(), worst);
+    if (!(worst <= 1e-4)) {
+      throw new IllegalStateException("the round's model differs from the survivors' mean by " + worst);
     }
   }
 

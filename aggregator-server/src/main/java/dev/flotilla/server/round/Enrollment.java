@@ -32,11 +32,11 @@ final class Enrollment {
     tidy();
     job.parties.requireAllowed(name);
     rules.checkJoin(name, request.getNumSamples());
-    if (job.config.secureAggregation()
-        && !request.getCapabilitiesList().contains(dev.flotilla.protocol.secagg.SecAggParams.CAPABILITY)) {
+    String maskRefusal = job.config.secureAggregation()
+        ? dev.flotilla.protocol.secagg.SecAggParams.joinRefusal(request.getCapabilitiesList()) : null;
+    if (maskRefusal != null) {
       throw Status.INVALID_ARGUMENT.withDescription("job " + job.jobId + " runs --secure-aggregation and party '" + name
-          + "' did not announce the capability " + dev.flotilla.protocol.secagg.SecAggParams.CAPABILITY
-          + " at Join: it cannot mask its updates; run a party version that can").asException();
+          + "' " + maskRefusal).asException();
     }
     PeerDirectory.Published peerEndpoint = PeerDirectory.announced(request);
     Party party = job.parties.get(name);
@@ -151,6 +151,11 @@ final class Enrollment {
     if (job.finished) {
       job.awaitingFinalEvaluation.add(name);
       finish(party);
+    } else if (open != null && open.secure != null && !open.isClosed()) {
+      // a masked round's roster, keys and neighbour graph are fixed when it starts: a TrainRequest now
+      // would carry no assignment, and the party would be counted in the round while in neither of its lists
+      log.info("job {}: party {} connected during the masked round {} (attempt {}); it takes part from the next one",
+          job.jobId, name, open.round.number(), open.round.attempt());
     } else if (open != null && !open.isClosed() && !open.hasSubmitted(name)
         && !job.excludedUntilRoundCompletes.contains(name)
         && (job.sampling == null || open.isParticipant(name))) {

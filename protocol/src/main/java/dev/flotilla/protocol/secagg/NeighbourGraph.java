@@ -60,7 +60,7 @@ public final class NeighbourGraph {
         return Arrays.binarySearch(neighbours[a], b) >= 0;
     }
 
-    /** Fisher-Yates with uniform draws (rejection sampling) from a ChaCha20 stream keyed by the round seed. */
+    /** Fisher-Yates with uniform draws (rejection sampling) from the mask keystream (AES-256-CTR) keyed by the round seed. */
     private static int[] permutation(byte[] roundSeed, int size) {
         Cipher stream = MaskStream.keystream(KeyAgreement25519.hkdf(roundSeed, new byte[0], "neighbour graph"));
         int[] order = new int[size];

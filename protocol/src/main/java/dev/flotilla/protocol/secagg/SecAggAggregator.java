@@ -283,6 +283,8 @@ public final class SecAggAggregator {
     public synchronized int[] unmaskedSum() {
         expect(Stage.UNMASKING, -1, "unmask the sum");
         stage = Stage.DONE;
+        // every mask to take out, expanded in one pass over the sum
+        List<MaskStream.Term> masks = new ArrayList<>();
         for (int party : dropped) {
             byte[] maskKey = reconstruct(party, "mask key");
             byte[] publicKey = new byte[KeyAgreement25519.KEY_BYTES];
@@ -295,13 +297,14 @@ public final class SecAggAggregator {
                 if (survivors.contains(neighbour)) {
                     byte[] seed = KeyAgreement25519.derive(maskKey, keys.get(neighbour).getMaskKey().toByteArray(),
                             params.roundSeed(), SecAggParty.MASK_KEY, party, neighbour);
-                    MaskStream.apply(seed, -SecAggParty.pairwiseSign(neighbour, party), sum);
+                    masks.add(new MaskStream.Term(seed, -SecAggParty.pairwiseSign(neighbour, party)));
                 }
             }
         }
         for (int party : survivors) {
-            MaskStream.apply(reconstruct(party, "self-mask seed"), -1, sum);
+            masks.add(new MaskStream.Term(reconstruct(party, "self-mask seed"), -1));
         }
+        MaskStream.applyAll(masks, sum);
         return sum;
     }
 

@@ -12,8 +12,11 @@ import dev.flotilla.protocol.v1.SecAggSetup;
  */
 public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int threshold, double clipRange) {
     public static final int SEED_BYTES = 32;
-    /** What a party that can take part in masked rounds announces at Join. */
-    public static final String CAPABILITY = "secagg+/1";
+    /**
+     * What a party that can take part in masked rounds announces at Join; the version names the mask
+     * PRG, which every party and the aggregator must share (2: AES-256-CTR; 1 was ChaCha20).
+     */
+    public static final String CAPABILITY = "secagg+/2";
     /** Fewer than 3 parties: the sum minus one's own update is the other's update. */
     public static final int MIN_ROSTER = 3;
     /** Strategies that aggregate the mean of the updates, which is all a masked round reveals. */
@@ -37,6 +40,21 @@ public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int
                     + " neighbours and at most all of them");
         }
         new FixedPoint(clipRange);
+    }
+
+    /**
+     * Why a party that announced {@code capabilities} at Join cannot take part in this aggregator's
+     * masked rounds, or null when it can: it announced no SecAgg+ version, or another one.
+     */
+    public static String joinRefusal(java.util.List<String> capabilities) {
+        if (capabilities.contains(CAPABILITY)) {
+            return null;
+        }
+        java.util.List<String> others = capabilities.stream().filter(c -> c.startsWith("secagg+/")).toList();
+        return "did not announce the capability " + CAPABILITY + " at Join" + (others.isEmpty() ? ""
+                : " (it announced " + String.join(", ", others) + "; " + CAPABILITY + " masks with AES-256-CTR, "
+                + "secagg+/1 with ChaCha20, and every party of a round must use the same)")
+                + ": it cannot mask its updates; run a party version that can";
     }
 
     /** O(log n) neighbours and a threshold of a bare majority of them. */

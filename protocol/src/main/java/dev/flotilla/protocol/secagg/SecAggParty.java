@@ -12,6 +12,7 @@ import dev.flotilla.protocol.v1.SecAggUnmaskRequest;
 import dev.flotilla.protocol.v1.SecAggUnmaskResponse;
 import java.math.BigInteger;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -148,10 +149,12 @@ public final class SecAggParty {
             throw new SecAggException("only " + heldShares.size() + " neighbours' shares arrived; "
                     + params.threshold() + " are needed");
         }
-        MaskStream.apply(selfMaskSeed, +1, encoded);
+        List<MaskStream.Term> masks = new ArrayList<>();
+        masks.add(new MaskStream.Term(selfMaskSeed, +1));
         for (int neighbour : heldShares.keySet()) {
-            MaskStream.apply(maskSeeds.get(neighbour), pairwiseSign(self, neighbour), encoded);
+            masks.add(new MaskStream.Term(maskSeeds.get(neighbour), pairwiseSign(self, neighbour)));
         }
+        MaskStream.applyAll(masks, encoded);
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -95,7 +96,7 @@ class SecAggPrimitivesTest {
     }
 
     @Test
-    @DisplayName("a ChaCha20 mask added and subtracted again leaves the values as they were; another seed gives another mask")
+    @DisplayName("an AES-256-CTR mask added and subtracted again leaves the values as they were; another seed gives another mask")
     void masksCancel() {
         int[] values = {1, 2, 3, Integer.MAX_VALUE, Integer.MIN_VALUE};
         int[] masked = values.clone();
@@ -108,11 +109,38 @@ class SecAggPrimitivesTest {
     }
 
     @Test
-    @DisplayName("the mask is RFC 8439's ChaCha20 keystream read as little-endian integers (appendix A.1, test vector 1)")
-    void chachaKnownAnswer() {
-        // all-zero key and nonce, block counter 0: keystream 76 b8 e0 ad a0 f1 3d 90 40 5d 6a e5 53 86 bd 28
-        int[] mask = new int[4];
+    @DisplayName("the mask is the AES-256-CTR keystream of the seed from counter block 0, read as little-endian "
+            + "integers (all-zero key: AES-256 of blocks 0 and 1)")
+    void aesKnownAnswer() {
+        // AES-256 with the all-zero key: E(0^128) = dc95c078a2408989ad48a21492842087, E(0^120 01) = 530f8afbc74536b9...
+        int[] mask = new int[6];
         MaskStream.apply(new byte[32], +1, mask);
-        assertThat(mask).containsExactly(0xade0b876, 0x903df1a0, 0xe56a5d40, 0x28bd8653);
+        assertThat(mask).containsExactly(0x78c095dc, 0x898940a2, 0x14a248ad, 0x87208492, 0xfb8a0f53, 0xb93645c7);
+    }
+
+    @Test
+    @DisplayName("masks folded in one pass over ranges (each range's keystream started at its own counter block) "
+            + "equal each keystream expanded whole from block 0 and added one after another")
+    void onePassEqualsWholeKeystreams() throws Exception {
+        int values = 600_001; // three ranges, the last one short and not a whole AES block
+        int[] expected = new int[values];
+        List<MaskStream.Term> terms = new java.util.ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            byte[] seed = new byte[32];
+            random.nextBytes(seed);
+            int sign = t == 1 ? -1 : +1;
+            terms.add(new MaskStream.Term(seed, sign));
+            javax.crypto.Cipher aes = javax.crypto.Cipher.getInstance("AES/CTR/NoPadding");
+            aes.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(seed, "AES"),
+                    new javax.crypto.spec.IvParameterSpec(new byte[16]));
+            java.nio.IntBuffer stream = java.nio.ByteBuffer.wrap(aes.doFinal(new byte[values * 4]))
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+            for (int i = 0; i < values; i++) {
+                expected[i] += sign * stream.get(i);
+            }
+        }
+        int[] folded = new int[values];
+        MaskStream.applyAll(terms, folded);
+        assertThat(folded).isEqualTo(expected);
     }
 }
