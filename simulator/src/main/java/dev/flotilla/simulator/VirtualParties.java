@@ -47,15 +47,17 @@ final class VirtualParties implements AutoCloseable {
   VirtualParties(String serverName, String trustDomain, String jobId, VirtualData data, TrainerPool pool,
       String model, TrainingOptions training, int localEpochs, SpillingControlVariates controlVariates) {
     this.controlVariates = controlVariates;
+    // a fetched model is held until a pooled trainer is free: at most two a trainer wait at once
+    ModelFetchGate fetches = new ModelFetchGate(2 * pool.slots());
     for (int p = 0; p < data.partyTrain().size(); p++) {
       String name = name(p);
       RunnerSettings settings = new RunnerSettings(model, localEpochs, training.batchSize(), training.learningRate(),
           training.momentum(), training.weightDecay(), data.seed(), p, FederationSession.Deadlines.defaults(),
           Duration.ofMillis(200), Duration.ofSeconds(5), GIVE_UP_AFTER);
       VirtualTrainer trainer = new VirtualTrainer(name, data.partyTrain().get(p), data.partyTest().get(p), pool,
-          data.seed());
+          data.seed(), fetches);
       PartyRunner runner = new PartyRunner(settings,
-          () -> InProcessChannelBuilder.forName(serverName).intercept(InProcessIdentity.as(name)).build(),
+          () -> InProcessChannelBuilder.forName(serverName).intercept(InProcessIdentity.as(name), fetches).build(),
           new ScaffoldTrainer(trainer, controlVariates), PartyIdentity.inProcess(Identity.party(trustDomain, jobId, name)), Clock.systemUTC());
       runners.add(runner);
       Thread thread = new Thread(() -> {
