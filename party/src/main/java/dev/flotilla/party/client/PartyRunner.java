@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * (e.g. an external command that exits non-zero or writes a wrong tensor) is skipped with a log
  * line naming it; the party waits for the next one. When the server goes away (a crash, a restart on the same state) the party
  * reconnects with backoff, joins again and carries on from the server's current round; an update
- * trained for a round the server asks for again is resubmitted without retraining.
+ * trained for a round the server asks for again, and not yet accepted, is resubmitted without retraining.
  */
 public final class PartyRunner {
   private static final Logger log = LoggerFactory.getLogger(PartyRunner.class);
