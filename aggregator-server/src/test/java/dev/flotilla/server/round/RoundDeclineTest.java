@@ -78,8 +78,12 @@ class RoundDeclineTest {
       assertThat(r1.attempts()).isEqualTo(1);
       assertThat(r1.parties()).containsExactlyInAnyOrder("alice", "bob");
       assertThat(r1.lateOrDropped()).containsExactly(Map.entry("carol", "declined: training failed: NaN in fc1.weight"));
-      JsonObject status = JsonParser.parseString(Files.readString(dir.resolve("status.json"))).getAsJsonObject();
-      assertThat(status.toString()).contains("declined: training failed: NaN in fc1.weight");
+      // the state writer writes the status file on its own thread
+      await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
+        JsonObject status = JsonParser.parseString(Files.readString(dir.resolve("status.json"))).getAsJsonObject();
+        assertThat(status.getAsJsonArray("rounds").get(0).getAsJsonObject().getAsJsonObject("late_or_dropped")
+            .get("carol").getAsString()).isEqualTo("declined: training failed: NaN in fc1.weight");
+      });
     }
   }
 
