@@ -116,6 +116,19 @@ public final class FederationService extends FederationGrpc.FederationImplBase {
   }
 
   @Override
+  public void declineRound(dev.flotilla.protocol.v1.DeclineRoundRequest request,
+      StreamObserver<dev.flotilla.protocol.v1.DeclineRoundResponse> response) {
+    try {
+      coordinator.declineRound(caller(), request);
+      response.onNext(dev.flotilla.protocol.v1.DeclineRoundResponse.newBuilder().setRound(request.getRound())
+          .setAttempt(request.getAttempt()).build());
+      response.onCompleted();
+    } catch (StatusException e) {
+      response.onError(e);
+    }
+  }
+
+  @Override
   public void reportEvaluation(EvaluationReport request, StreamObserver<Empty> response) {
     try {
       coordinator.reportEvaluation(caller(), request);

@@ -170,6 +170,11 @@ public final class FakeParty {
     }
   }
 
+  public dev.flotilla.protocol.v1.DeclineRoundResponse decline(int round, int attempt, String reason) {
+    return blocking.withDeadlineAfter(10, TimeUnit.SECONDS).declineRound(dev.flotilla.protocol.v1.DeclineRoundRequest
+        .newBuilder().setRound(round).setAttempt(attempt).setReason(reason).build());
+  }
+
   public void reportEvaluation(long version, double accuracy, long samples) {
     blocking.withDeadlineAfter(10, TimeUnit.SECONDS).reportEvaluation(EvaluationReport.newBuilder()
         .setModelVersion(version).putMetrics("accuracy", accuracy).setNumSamples(samples).build());

@@ -145,6 +145,10 @@ public final class SimulateCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "  training         %d samples in %.1f s of simulation: %.0f samples/s%n",
         outcome.samplesTrained(), outcome.wallSeconds(), outcome.samplesTrained() / outcome.wallSeconds());
     out.printf(Locale.ROOT, "  peak memory      %s RSS%n", PeakMemory.describe());
+    VirtualParties.Retained retained = outcome.retained();
+    out.printf(Locale.ROOT, "  kept by parties  %d unaccepted updates; SCAFFOLD control variates: %d on the heap "
+            + "(%.1f MiB), %d on disk%n", retained.updateValues().size(), retained.controlVariatesInMemory(),
+        retained.controlVariateBytes() / 1048576.0, retained.controlVariatesOnDisk());
     out.printf(Locale.ROOT, "  wall time        %.1f s%n", wall);
     if (federation.report != null) {
       DemoReport report = new DemoReport(model, federation.strategy, scheme, federation.parties, outcome.status(),

@@ -73,7 +73,8 @@ final class Simulation {
       FederatedEvaluation federated) {}
 
   /** What a run produced. */
-  record Outcome(JobStatus status, List<RoundEvaluation> rounds, double wallSeconds) {
+  record Outcome(JobStatus status, List<RoundEvaluation> rounds, double wallSeconds,
+      VirtualParties.Retained retained) {
 
     long samplesTrained() {
       return rounds.stream().mapToLong(RoundEvaluation::samplesTrained).sum();
@@ -151,8 +152,12 @@ final class Simulation {
       loop.setDaemon(true);
       loop.start();
       ModelExport export = new ModelExport(config.exportTarget(), config.roundModelsDirectory(), JOB, settings.model());
+      // SCAFFOLD's c_i is a model's worth per party: on the heap up to a quarter of it, the rest on disk
+      SpillingControlVariates controlVariates = new SpillingControlVariates(Runtime.getRuntime().maxMemory() / 4,
+          settings.stateDir().resolve("control-variates"));
+      VirtualParties.Retained retained;
       try (VirtualParties virtual = new VirtualParties(serverName, TRUST_DOMAIN, JOB, data, pool, settings.model(),
-          settings.training(), settings.localEpochs())) {
+          settings.training(), settings.localEpochs(), controlVariates)) {
         virtual.start();
         for (int round = 1; round <= settings.rounds(); round++) {
           Path file = export.roundFile(round);
@@ -176,12 +181,14 @@ final class Simulation {
         awaitDone(done, virtual);
         virtual.awaitEnd(Duration.ofMinutes(1));
         requireNoFailures(virtual);
+        retained = virtual.retained();
       } finally {
         loop.interrupt();
         server.stop(1000);
         loop.join(10_000);
       }
-      return new Outcome(coordinator.status(), List.copyOf(evaluations), (System.nanoTime() - started) / 1e9);
+      return new Outcome(coordinator.status(), List.copyOf(evaluations), (System.nanoTime() - started) / 1e9,
+          retained);
     } finally {
       calls.shutdownNow();
     }

@@ -1,6 +1,5 @@
 package dev.flotilla.simulator;
 
-import dev.flotilla.party.train.scaffold.ControlVariateStore;
 import dev.flotilla.party.train.scaffold.ScaffoldTrainer;
 
 import dev.flotilla.certs.Identity;
@@ -31,6 +30,14 @@ final class VirtualParties implements AutoCloseable {
   private final List<PartyRunner> runners = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final Map<String, Throwable> failures = new ConcurrentHashMap<>();
+  private final SpillingControlVariates controlVariates;
+
+  /**
+   * What the virtual parties keep between rounds: the trained updates not yet accepted (values, per
+   * party that keeps one) and the SCAFFOLD control variates (on the heap up to their budget, else on disk).
+   */
+  record Retained(Map<String, Long> updateValues, long controlVariateBytes, int controlVariatesInMemory,
+      int controlVariatesOnDisk) {}
 
   static String name(int index) {
     return "party-" + (index + 1);
@@ -38,17 +45,20 @@ final class VirtualParties implements AutoCloseable {
 
   /** Starts one runner per party of {@code data}. */
   VirtualParties(String serverName, String trustDomain, String jobId, VirtualData data, TrainerPool pool,
-      String model, TrainingOptions training, int localEpochs) {
+      String model, TrainingOptions training, int localEpochs, SpillingControlVariates controlVariates) {
+    this.controlVariates = controlVariates;
+    // a fetched model is held until a pooled trainer is free: at most two a trainer wait at once
+    ModelFetchGate fetches = new ModelFetchGate(2 * pool.slots());
     for (int p = 0; p < data.partyTrain().size(); p++) {
       String name = name(p);
       RunnerSettings settings = new RunnerSettings(model, localEpochs, training.batchSize(), training.learningRate(),
           training.momentum(), training.weightDecay(), data.seed(), p, FederationSession.Deadlines.defaults(),
           Duration.ofMillis(200), Duration.ofSeconds(5), GIVE_UP_AFTER);
       VirtualTrainer trainer = new VirtualTrainer(name, data.partyTrain().get(p), data.partyTest().get(p), pool,
-          data.seed());
+          data.seed(), fetches);
       PartyRunner runner = new PartyRunner(settings,
-          () -> InProcessChannelBuilder.forName(serverName).intercept(InProcessIdentity.as(name)).build(),
-          new ScaffoldTrainer(trainer, ControlVariateStore.inMemory()), PartyIdentity.inProcess(Identity.party(trustDomain, jobId, name)), Clock.systemUTC());
+          () -> InProcessChannelBuilder.forName(serverName).intercept(InProcessIdentity.as(name), fetches).build(),
+          new ScaffoldTrainer(trainer, controlVariates), PartyIdentity.inProcess(Identity.party(trustDomain, jobId, name)), Clock.systemUTC());
       runners.add(runner);
       Thread thread = new Thread(() -> {
         // the runner's log fields are process-wide (one party a process); here each party thread names its own
@@ -78,6 +88,18 @@ final class VirtualParties implements AutoCloseable {
     for (Thread t : threads) {
       t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
     }
+  }
+
+  Retained retained() {
+    Map<String, Long> updates = new java.util.TreeMap<>();
+    for (int p = 0; p < runners.size(); p++) {
+      long values = runners.get(p).retainedUpdateValues();
+      if (values > 0) {
+        updates.put(name(p), values);
+      }
+    }
+    return new Retained(updates, controlVariates.bytesInMemory(), controlVariates.partiesInMemory(),
+        controlVariates.partiesOnDisk());
   }
 
   /** The parties that stopped with an error, and why. */

@@ -29,9 +29,11 @@ final class VirtualTrainer implements LocalTrainer {
   private final Samples testShard;
   private final TrainerPool pool;
   private final long seed;
+  private final ModelFetchGate fetches;
   private List<TensorSpec> layout;
 
-  VirtualTrainer(String name, Samples train, Samples testShard, TrainerPool pool, long seed) {
+  VirtualTrainer(String name, Samples train, Samples testShard, TrainerPool pool, long seed, ModelFetchGate fetches) {
+    this.fetches = fetches;
     this.name = name;
     this.train = train;
     this.testShard = testShard;
@@ -61,19 +63,28 @@ final class VirtualTrainer implements LocalTrainer {
 
   @Override
   public Evaluation evaluate(RoundContext round, float[][] global) {
-    return pool.withModel(model -> {
-      model.setWeights(global);
-      return model.evaluate(testShard, EVALUATION_BATCH);
-    });
+    try {
+      return pool.withModel(model -> {
+        model.setWeights(global);
+        return model.evaluate(testShard, EVALUATION_BATCH);
+      });
+    } finally {
+      fetches.release(); // the model this party fetched is no longer needed
+    }
   }
 
   @Override
   public LocalUpdate train(RoundContext round, float[][] global, TrainingOptions options) {
     long started = System.nanoTime();
-    TrainResult result = pool.withModel(model -> {
-      model.setWeights(global);
-      return model.train(train, options);
-    });
+    TrainResult result;
+    try {
+      result = pool.withModel(model -> {
+        model.setWeights(global);
+        return model.train(train, options);
+      });
+    } finally {
+      fetches.release(); // a model too large to ride in the TrainRequest was fetched
+    }
     // as a deployed party: a diverged update is never sent, the party skips the round and the round goes on
     Divergence.requireFinite(round, layout, result.weights());
     double seconds = (System.nanoTime() - started) / 1e9;

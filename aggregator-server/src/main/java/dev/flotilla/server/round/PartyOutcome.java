@@ -4,7 +4,7 @@ import java.util.Map;
 
 /**
  * How a participant's part in a round attempt ended. The status file and the checkpoint keep the
- * text of {@link #describe()} ("late", "dropped", "rejected: ...") for those that did not submit.
+ * text of {@link #describe()} ("late", "dropped", "declined: ...", "rejected: ...") for those that did not submit.
  */
 public sealed interface PartyOutcome {
 
@@ -39,6 +39,14 @@ public sealed interface PartyOutcome {
     @Override
     public String describe() {
       return "dropped";
+    }
+  }
+
+  /** It said it will not submit (DeclineRound), and why; the round stopped waiting for it. */
+  record Declined(String reason) implements PartyOutcome {
+    @Override
+    public String describe() {
+      return "declined: " + reason;
     }
   }
 

@@ -89,6 +89,21 @@ final class RoundCollection {
     return true;
   }
 
+  /**
+   * True when declines leave fewer than {@code minParties} participants that may still send an update. (A party
+   * that is gone may come back within its grace and resubmit; one that was refused is not counted out here
+   * either, so closing early is the decliners' doing only.)
+   */
+  boolean declinesLeaveTooFew(int minParties) {
+    int declined = 0;
+    for (PartyOutcome o : outcomes.values()) {
+      if (o instanceof PartyOutcome.Declined) {
+        declined++;
+      }
+    }
+    return declined > 0 && participants.size() - declined < minParties;
+  }
+
   /** Closes collection: no upload may start or commit from now on; returns the uploads still in flight. */
   List<Upload> close() {
     closed = true;

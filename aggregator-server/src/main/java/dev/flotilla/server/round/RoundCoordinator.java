@@ -49,6 +49,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
   private final UploadDesk uploads;
   private final RoundLoop loop;
   private final UpdateAdmission rules;
+  private final RoundDeclines declines;
   private volatile FatalErrorHandler fatalErrorHandler = FatalErrorHandler.rethrow();
 
   public RoundCoordinator(ServerConfig config, Strategy strategy, CheckpointStore checkpoints, ServerMetrics metrics,
@@ -83,6 +84,7 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     this.uploads = new UploadDesk(job, new UploadAdmission(config.jobId(), rules, source.layout(), source.describe(),
         config.updateEncoding()));
     this.loop = new RoundLoop(job, enrollment, uploads, config.stateDir().resolve("spool"));
+    this.declines = new RoundDeclines(job);
     if (resumed != null) {
       Resume.apply(resumed, job);
     } else {
@@ -222,6 +224,16 @@ public final class RoundCoordinator implements CallAuthorizer, AutoCloseable {
     boolean tainted = fault;
     locked(() -> {
       uploads.fail(upload, status, refused, tainted, wasDiscarded);
+      return null;
+    });
+  }
+
+  /** {@code name} will not submit for the attempt it names: the round stops waiting for it (see {@link RoundDeclines}). */
+  public void declineRound(String name, dev.flotilla.protocol.v1.DeclineRoundRequest request) throws StatusException {
+    locked(() -> {
+      requireMember(name);
+      declines.decline(name, request);
+      job.writeStatus();
       return null;
     });
   }

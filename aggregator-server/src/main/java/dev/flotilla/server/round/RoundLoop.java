@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The job's rounds, each shaped configure, collect, aggregate (as Flower's strategies are):
  * configure asks every connected party (or a --fraction of them, {@link PartySampling}) to train (TrainRequest over its {@link PartyLink}); collect
- * waits until every participant submitted, was refused or is gone, or the deadline; aggregate
+ * waits until every participant submitted, declined, was refused or is gone, or declines leave too few for
+ * --min-parties, or the deadline; aggregate
  * turns the committed updates into the next global model when at least --min-parties arrived, else
  * the round is retried. After the last round: Finished, the final export, the wait for final
  * evaluations. Holds the job's lock except while waiting, aggregating or waiting for the disk.
@@ -242,7 +243,10 @@ final class RoundLoop {
       }
       SecureRounds.record(collection);
     }
+    // a DP round has no quorum to miss; any other closes as soon as declines leave too few for --min-parties (the
+    // retry starts at once instead of at the deadline)
     while (collection.secure == null && !collection.allDone(job.parties::isConnected)
+        && !(job.privacy == null && collection.declinesLeaveTooFew(job.config.minParties()))
         && job.clock.instant().isBefore(deadline)) {
       job.awaitChange(deadline, HOUSEKEEPING);
       enrollment.tidy();

@@ -79,6 +79,10 @@ final class UploadAdmission {
       throw new Refusal(Status.Code.ALREADY_EXISTS, "party '" + party + "' already submitted an update for round "
           + number, false);
     }
+    if (open.outcome(party) instanceof PartyOutcome.Declined declined) {
+      throw new Refusal(Status.Code.FAILED_PRECONDITION, "party '" + party + "' declined round " + number + " ("
+          + declined.reason() + "); it sends no update for it", false);
+    }
     if (open.isUploading(party)) {
       throw new Refusal(Status.Code.ALREADY_EXISTS, "party '" + party + "' is already uploading an update for round "
           + number, false);

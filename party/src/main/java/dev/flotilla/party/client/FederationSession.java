@@ -250,6 +250,14 @@ public final class FederationSession implements AutoCloseable {
     return new dev.flotilla.protocol.secagg.SecureRoundClient(channel, request, wait.plus(deadlines.submit()), wait);
   }
 
+  /** Tells the server this party will not submit for the round attempt (its reason at most 500 characters). */
+  public void declineRound(int round, int attempt, String reason) {
+    dev.flotilla.protocol.v1.DeclineRoundResponse ignored = blockingStub
+        .withDeadlineAfter(deadlines.report().toMillis(), TimeUnit.MILLISECONDS)
+        .declineRound(dev.flotilla.protocol.v1.DeclineRoundRequest.newBuilder().setRound(round).setAttempt(attempt)
+            .setReason(reason).build());
+  }
+
   public void reportEvaluation(EvaluationReport report) {
     Empty ignored = blockingStub.withDeadlineAfter(deadlines.report().toMillis(), TimeUnit.MILLISECONDS)
         .reportEvaluation(report);

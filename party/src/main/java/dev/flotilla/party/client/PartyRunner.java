@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * (e.g. an external command that exits non-zero or writes a wrong tensor) is skipped with a log
  * line naming it; the party waits for the next one. When the server goes away (a crash, a restart on the same state) the party
  * reconnects with backoff, joins again and carries on from the server's current round; an update
- * trained for a round the server asks for again is resubmitted without retraining.
+ * trained for a round the server asks for again, and not yet accepted, is resubmitted without retraining.
  */
 public final class PartyRunner {
   private static final Logger log = LoggerFactory.getLogger(PartyRunner.class);
@@ -64,7 +64,7 @@ public final class PartyRunner {
   private String partyName;
   private Integer trainingSamples;
   private List<TensorSpec> layout;
-  private Trained lastTrained;
+  private volatile Trained lastTrained;
   private JoinResponse currentJoin;
   private WireEncoding updateEncoding = WireEncoding.FLOAT32;
 
@@ -193,6 +193,22 @@ public final class PartyRunner {
       }
     }
     return trainingSamples;
+  }
+
+  /**
+   * Values of the trained update this party still keeps (0 once it was accepted): kept only to resubmit it,
+   * without retraining, after a reconnect or in a retry of its round.
+   */
+  public long retainedUpdateValues() {
+    Trained trained = lastTrained;
+    if (trained == null) {
+      return 0;
+    }
+    long values = 0;
+    for (float[] tensor : trained.update().weights()) {
+      values += tensor.length;
+    }
+    return values;
   }
 
   /** Stops a running {@link #run()} from another thread (e.g. a shutdown hook). */
@@ -329,6 +345,7 @@ public final class PartyRunner {
       } catch (TrainerException e) {
         log.warn("{} round {}: skipped, training failed: {}; waiting for the next round", prefix(), round,
             e.getMessage());
+        decline(session, request, "training failed: " + e.getMessage());
         return;
       }
       trained = new Trained(round, request.getModelVersion(), update);
@@ -341,6 +358,7 @@ public final class PartyRunner {
     } catch (TensorStreamException e) {
       log.warn("{} round {}: skipped, the update cannot be sent as {} (the job's --update-encoding {}): {}; waiting "
           + "for the next round", prefix(), round, updateEncoding.describe(), updateEncoding.flagName(), e.getMessage());
+      decline(session, request, "the update cannot be sent as " + updateEncoding.describe() + ": " + e.getMessage());
       return;
     }
     UpdateHeader header = UpdateHeader.newBuilder()
@@ -350,6 +368,8 @@ public final class PartyRunner {
         .setEncoding(updateEncoding.proto())
         .build();
     SubmitUpdateResponse response = session.submitUpdate(header, layout, update.weights(), request.getUploadTicket());
+    // accepted: never resubmitted, so not kept (a party of the simulator keeps nothing between the rounds it is sampled for)
+    lastTrained = null;
     log.info("{} round {}/{}{}: global model v{} {}; {} on {} samples; update of {} values accepted; {} s",
         prefix(), round, currentJoin.getRounds(), request.getAttempt() > 1 ? " (attempt " + request.getAttempt() + ")" : "",
         request.getModelVersion(), describe(update.metrics()),
@@ -385,6 +405,7 @@ public final class PartyRunner {
       }
       LocalUpdate update = trained.update();
       int survivors = masked.submit(update.weights(), update.samples(), update.metrics());
+      lastTrained = null;
       log.info("{} round {}/{}{}: global model v{} {}; trained on {} samples; masked update summed with {} parties' "
               + "(secure aggregation); {} s", prefix(), round, currentJoin.getRounds(),
           request.getAttempt() > 1 ? " (attempt " + request.getAttempt() + ")" : "", request.getModelVersion(),
@@ -392,6 +413,27 @@ public final class PartyRunner {
           String.format("%.1f", (System.nanoTime() - started) / 1e9));
     } catch (dev.flotilla.protocol.secagg.SecAggException e) {
       log.warn("{} round {}: left the masked round: {}; waiting for the next round", prefix(), round, e.getMessage());
+    }
+  }
+
+  /**
+   * Tells the server this party skips the round attempt, so the round does not wait for it until its deadline. An
+   * older server without DeclineRound answers UNIMPLEMENTED: the round then waits, as it always did.
+   */
+  private void decline(FederationSession session, TrainRequest request, String reason) {
+    try {
+      session.declineRound(request.getRound(), request.getAttempt(), DeclineReason.of(reason));
+      log.info("{} round {}: declined; the server does not wait for this party's update", prefix(), request.getRound());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
+        log.warn("{} round {}: the server takes no DeclineRound (an older version); the round waits for its deadline",
+            prefix(), request.getRound());
+      } else if (isConnectionLoss(e.getStatus())) {
+        throw e;
+      } else {
+        log.warn("{} round {}: the server refused the decline: {}", prefix(), request.getRound(),
+            Failures.describe(e.getStatus()));
+      }
     }
   }
 

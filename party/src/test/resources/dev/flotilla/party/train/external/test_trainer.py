@@ -133,6 +133,10 @@ def main():
         print("loading data", flush=True)
         sys.stderr.write("Traceback (most recent call last):\n  File \"train.py\", line 7\nValueError: broken on purpose\n")
         sys.exit(3)
+    elif mode == "fail-train" and action == "train":
+        # describes and evaluates as the default mode does; only its training fails
+        sys.stderr.write("Traceback (most recent call last):\n  File \"train.py\", line 9\nFloatingPointError: loss is nan\n")
+        sys.exit(3)
     elif mode == "hang":
         child = subprocess.Popen(["sleep", "600"])
         with open("child.pid", "w") as f:
