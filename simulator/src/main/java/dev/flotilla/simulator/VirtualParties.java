@@ -1,5 +1,8 @@
 package dev.flotilla.simulator;
 
+import dev.flotilla.party.virtual.TrainerPool;
+import dev.flotilla.party.virtual.VirtualTrainer;
+
 import dev.flotilla.party.train.scaffold.ControlVariateStore;
 import dev.flotilla.party.train.scaffold.ScaffoldTrainer;
 

@@ -1,4 +1,4 @@
-package dev.flotilla.simulator;
+package dev.flotilla.party.virtual;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
