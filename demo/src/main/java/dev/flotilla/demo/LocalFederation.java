@@ -137,7 +137,7 @@ public final class LocalFederation implements AutoCloseable {
     if (settings.learningRate != null) {
       args.learningRate(settings.learningRate);
     }
-    args.add(dev.flotilla.protocol.options.PartyOptions.VIRTUAL_PARTIES.name(), Integer.toString(count));
+    args.add(dev.flotilla.protocol.options.PartyOptions.VIRTUAL_PARTIES.flag(), Integer.toString(count));
     settings.partyExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
     ChildProcess host = processes.start(name, jars.javaCommand("party", settings.jvmOptions, args.toList()),
         directory, Map.of());

@@ -78,12 +78,16 @@ class VirtualPartyPodsIT {
         .localEpochs(1)
         .batchSize(64)
         .roundTimeout(Duration.ofMinutes(10))
-        .serverArg(ServerOptions.VIRTUAL_PARTIES_PER_HOST.name(), Integer.toString(PER_HOST));
+        .serverArg(ServerOptions.VIRTUAL_PARTIES_PER_HOST.flag(), Integer.toString(PER_HOST));
     Path jars = Files.createDirectories(dir.resolve("jars"));
     try (LocalFederation federation = LocalFederation.prepare(settings,
         FlotillaJars.locate().snapshot(jars, "aggregator-server", "party"), dir.resolve("federation"))) {
       federation.startServer();
-      federation.awaitServerListening(Duration.ofMinutes(3));
+      try {
+        federation.awaitServerListening(Duration.ofMinutes(3));
+      } catch (LocalFederation.FederationFailure e) {
+        fail(e.getMessage() + "\n" + e.logs());
+      }
       List<ChildProcess> hosts = new ArrayList<>();
       for (int h = 0; h < HOSTS; h++) {
         hosts.add(federation.startVirtualPartyHost("pod-" + (char) ('a' + h), PER_HOST, h * PER_HOST));
