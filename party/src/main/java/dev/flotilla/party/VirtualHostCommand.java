@@ -18,7 +18,7 @@ import picocli.CommandLine.ParameterException;
  * {@code bin/flotilla party --virtual-parties K}: this process hosts K virtual parties of a study
  * ({@link VirtualPartyHost}) instead of being one party. The flags mean what they mean for one party,
  * except that --partition-index is the study's part of the first virtual party and --partition-count the
- * study's total.
+ * study's total. Virtual parties upload by SubmitUpdate only (the bulk port sees no header to tell them apart).
  */
 final class VirtualHostCommand {
   private static final Logger log = LoggerFactory.getLogger(VirtualHostCommand.class);
@@ -36,7 +36,6 @@ final class VirtualHostCommand {
         : party.torchScript != null ? "--torchscript is not supported"
         : party.trainerCommand != null ? "--trainer-command is not supported"
         : party.peerPort != 0 ? "--peer-port is not supported (secure aggregation needs one party a process)"
-        : party.bulkUpload ? "--bulk-upload is not supported (the bulk port cannot tell the virtual parties apart)"
         : party.maxSamples != null || party.evalSamples != null ? "--max-samples and --eval-samples are not supported"
         : null;
     if (refused != null) {

@@ -53,7 +53,7 @@ class VirtualPartyPodsIT {
   static final int HOSTS = 2;
   static final int PER_HOST = 5;
   static final int PARTIES = HOSTS * PER_HOST;
-  static final int ROUNDS = 3;
+  static final int ROUNDS = 2;
   static final String PARTITION = "dirichlet:0.5";
   static final long SEED = 42;
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(25);
@@ -61,7 +61,7 @@ class VirtualPartyPodsIT {
       "virtual party (\\S+): part (\\d+) of " + PARTIES + " \\(([^,]+), seed " + SEED + "\\), (\\d+) training samples");
 
   @Test
-  @DisplayName("10 virtual parties in 2 processes: 3 rounds of 10 parties, accuracy rises, per-party samples and "
+  @DisplayName("10 virtual parties in 2 processes: 2 rounds of 10 parties, accuracy rises, per-party samples and "
       + "final accuracy as the simulator's; pod-a's certificate cannot act as pod-a-v5 or pod-b-v0")
   void studyOverTwoPods(@TempDir Path dir) throws Exception {
     JsonObject simulated = simulate(dir.resolve("simulator"));
