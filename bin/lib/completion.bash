@@ -578,7 +578,7 @@ function _picocli_flotilla_server() {
 
   local commands=""
   local flag_opts="'--export-every-round' '--secure-aggregation' '--check-peers' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--secagg-clip-range' '--fraction' '--termination-message' '--status-file'"
+  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--secagg-clip-range' '--fraction' '--virtual-parties-per-host' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local STRATEGY_option_args=("fedavg" "fedprox" "fednova" "scaffold" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
@@ -766,6 +766,9 @@ function _picocli_flotilla_server() {
     '--fraction')
       return
       ;;
+    '--virtual-parties-per-host')
+      return
+      ;;
     '--termination-message')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -797,7 +800,7 @@ function _picocli_flotilla_party() {
 
   local commands=""
   local flag_opts="'--bulk-upload' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--server' '--server-name' '--bulk-server' '--bulk-server-name' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir' '--peer-port' '--peer-address' '--peer-host'"
+  local arg_opts="'--server' '--server-name' '--bulk-server' '--bulk-server-name' '--server-identity' '--ca' '--cert' '--key' '--data' '--data-format' '--test-data' '--label-column' '--classes' '--task' '--input-shape' '--resize' '--log-format' '--test-fraction' '--max-samples' '--eval-samples' '--partition' '--partition-index' '--partition-count' '--seed' '--model' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--torchscript' '--trainer-command' '--trainer-timeout' '--give-up-after' '--work-dir' '--peer-port' '--peer-address' '--peer-host' '--virtual-parties' '--virtual-trainers'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -938,6 +941,12 @@ function _picocli_flotilla_party() {
       return
       ;;
     '--peer-host')
+      return
+      ;;
+    '--virtual-parties')
+      return
+      ;;
+    '--virtual-trainers')
       return
       ;;
   esac
@@ -1419,7 +1428,7 @@ function _picocli_flotilla_certs_issue() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--ca' '--out' '--role' '--domain' '--job' '--name' '--dns' '--days'"
+  local arg_opts="'--ca' '--out' '--role' '--domain' '--job' '--name' '--virtual-parties' '--dns' '--days'"
   local ROLE_option_args=("SERVER" "PARTY" "INGRESS" "CONTROLLER") # --role values
 
   type compopt &>/dev/null && compopt +o default
@@ -1451,6 +1460,9 @@ function _picocli_flotilla_certs_issue() {
     '--name')
       return
       ;;
+    '--virtual-parties')
+      return
+      ;;
     '--dns')
       return
       ;;
@@ -1476,7 +1488,7 @@ function _picocli_flotilla_certs_csr() {
 
   local commands=""
   local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts="'--out' '--role' '--domain' '--job' '--name' '--dns'"
+  local arg_opts="'--out' '--role' '--domain' '--job' '--name' '--virtual-parties' '--dns'"
   local ROLE_option_args=("SERVER" "PARTY" "INGRESS" "CONTROLLER") # --role values
 
   type compopt &>/dev/null && compopt +o default
@@ -1500,6 +1512,9 @@ function _picocli_flotilla_certs_csr() {
       return
       ;;
     '--name')
+      return
+      ;;
+    '--virtual-parties')
       return
       ;;
     '--dns')

@@ -210,6 +210,9 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--check-peers", negatable = true, fallbackValue = "true")
   boolean checkPeers;
 
+  @Option(names = "--virtual-parties-per-host")
+  int virtualPartiesPerHost;
+
   @Option(names = "--termination-message")
   Path terminationMessage;
 
@@ -313,7 +316,8 @@ public final class ServerMain implements Callable<Integer> {
     Identity self = ownIdentity();
     ServerConfig config = config(self.job());
     ServerModule module = new ServerModule(config, new InetSocketAddress(bind, port), tlsFiles(),
-        new java.util.LinkedHashSet<>(trustedProxy)).revokedSerials(revokedSerials);
+        new java.util.LinkedHashSet<>(trustedProxy)).revokedSerials(revokedSerials)
+        .virtualPartiesPerHost(virtualPartiesPerHost);
     Injector injector = Guice.createInjector(module);
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     // before the gRPC port, so every party that joins is offered it

@@ -39,6 +39,7 @@ public final class ServerModule extends AbstractModule {
   private final TlsFiles tls;
   private final java.util.Set<String> trustedProxies;
   private java.nio.file.Path revokedSerials;
+  private int virtualPartiesPerHost;
 
   public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
     this(config, address, tls, java.util.Set.of());
@@ -59,6 +60,12 @@ public final class ServerModule extends AbstractModule {
    * Refuse, in the TLS handshake, client certificates whose serial this file lists (re-read when it
    * changes: the coordinator's revocations, see cert-manager's RevokedSerials); null: none.
    */
+  /** Admits virtual-party hosts of at most {@code perHost} virtual parties (--virtual-parties-per-host; 0: none). */
+  public ServerModule virtualPartiesPerHost(int perHost) {
+    this.virtualPartiesPerHost = perHost;
+    return this;
+  }
+
   public ServerModule revokedSerials(java.nio.file.Path file) {
     this.revokedSerials = file;
     return this;
@@ -124,7 +131,7 @@ public final class ServerModule extends AbstractModule {
   public BulkUploadServer openBulkPort(com.google.inject.Injector injector, InetSocketAddress bulkAddress,
       java.time.Duration idleTimeout) throws InterruptedException {
     return new BulkUploadServer(bulkAddress, tls, revokedSerials, injector.getInstance(RoundCoordinator.class),
-        PeerIdentityInterceptor.partiesOf(tls.identity()), injector.getInstance(UploadPermits.class),
+        PeerIdentityInterceptor.partiesOf(tls.identity()).withVirtualPartiesPerHost(virtualPartiesPerHost), injector.getInstance(UploadPermits.class),
         injector.getInstance(ServerMetrics.class), config.maxMessageBytes(), config.expectedParties() + 16,
         idleTimeout);
   }
@@ -151,7 +158,8 @@ public final class ServerModule extends AbstractModule {
         .permitKeepAliveWithoutCalls(true);
     connections.configure(builder, config.maxCallsPerConnection());
     CallAdmission admission = new CallAdmission(config.jobId(), identity, coordinator, config.maxCallsPerParty());
-    PeerIdentityInterceptor identities = PeerIdentityInterceptor.partiesOf(tls.identity(), trustedProxies, tls.trustedCa());
+    PeerIdentityInterceptor identities = PeerIdentityInterceptor.partiesOf(tls.identity(), trustedProxies, tls.trustedCa())
+        .withVirtualPartiesPerHost(virtualPartiesPerHost);
     RefusalStrikes strikes = new RefusalStrikes(connections);
     // interceptors run last to first: strikes watch identity, then admission, before any message is read;
     // the health service answers parties of the job only, too; the job's progress, the controller of the trust domain only

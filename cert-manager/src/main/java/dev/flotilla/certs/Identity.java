@@ -16,12 +16,27 @@ import java.util.Objects;
  * The trust domain is the federation's DNS domain; job and name are DNS labels (they appear in
  * hosts such as {@code <job>.server.<domain>} and {@code <job>.<name>.party.<domain>}). A
  * certificate carries exactly one URI SAN, this one; there is no fallback to the subject CN.
+ *
+ * <p>A party that hosts virtual parties (one pod running many parties of a study) holds a
+ * <em>virtual-party host</em> identity, {@code spiffe://<td>/job/<job>/party/<name>/virtual/<count>}:
+ * it authorises exactly the parties {@code <name>-v0} .. {@code <name>-v<count-1>} and never {@code <name>}
+ * itself. The count is part of the identity, so a host cannot widen what its certificate covers.
+ *
+ * @param virtualParties 0 for every ordinary identity; for a virtual-party host, how many parties it may run
  */
-public record Identity(String trustDomain, Role role, String job, String name) {
+public record Identity(String trustDomain, Role role, String job, String name, int virtualParties) {
+  /** The most virtual parties one certificate may authorise (a bound on what a hostile URI can claim). */
+  public static final int MAX_VIRTUAL_PARTIES = 10_000;
+  private static final String VIRTUAL_SEGMENT = "virtual";
+
   /** The longest identity URI accepted (the SPIFFE specification's limit). */
   public static final int MAX_URI_LENGTH = 2048;
 
   private static final String SCHEME = "spiffe://";
+
+  public Identity(String trustDomain, Role role, String job, String name) {
+    this(trustDomain, role, job, name, 0);
+  }
 
   public Identity {
     Objects.requireNonNull(role, "role");
@@ -31,6 +46,61 @@ public record Identity(String trustDomain, Role role, String job, String name) {
       job = checkLabel("job", job);
     } else if (job != null) {
       throw new PkiException("a " + role.pathSegment() + " identity belongs to no job, but job '" + job + "' was given");
+    }
+    if (virtualParties != 0) {
+      checkVirtualHost(role, name, virtualParties);
+    }
+  }
+
+  /**
+   * A party of {@code job} that hosts {@code count} virtual parties, {@code <name>-v0} .. {@code <name>-v<count-1>}.
+   *
+   * @throws PkiException when the count is out of 1..{@value #MAX_VIRTUAL_PARTIES} or the virtual names are no DNS labels
+   */
+  public static Identity virtualPartyHost(String trustDomain, String job, String name, int count) {
+    if (count < 1) {
+      throw new PkiException("a virtual-party host hosts at least 1 virtual party, got " + count);
+    }
+    return new Identity(trustDomain, Role.PARTY, job, name, count);
+  }
+
+  /** The name of a host's virtual party {@code index}: {@code <host>-v<index>}. */
+  public static String virtualPartyName(String host, int index) {
+    return host + "-v" + index;
+  }
+
+  /** True for a virtual-party host identity (one with a count of virtual parties). */
+  public boolean isVirtualPartyHost() {
+    return virtualParties > 0;
+  }
+
+  /**
+   * Whether this host identity authorises the virtual party {@code party}: {@code <name>-v<i>}, i a decimal
+   * without leading zeros below the count. False for any other identity and any other name.
+   */
+  public boolean coversVirtualParty(String party) {
+    if (!isVirtualPartyHost() || party == null || !party.startsWith(name + "-v")) {
+      return false;
+    }
+    String index = party.substring(name.length() + 2);
+    if (index.isEmpty() || index.length() > 5 || (index.length() > 1 && index.charAt(0) == '0')
+        || !index.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return false;
+    }
+    return Integer.parseInt(index) < virtualParties;
+  }
+
+  private static void checkVirtualHost(Role role, String name, int count) {
+    if (role != Role.PARTY) {
+      throw new PkiException("only a party may host virtual parties, not a " + role.pathSegment());
+    }
+    if (count < 0 || count > MAX_VIRTUAL_PARTIES) {
+      throw new PkiException("a virtual-party host hosts 1.." + MAX_VIRTUAL_PARTIES + " virtual parties, got " + count);
+    }
+    String last = virtualPartyName(name, count - 1);
+    if (!Names.isLabel(last)) {
+      throw new PkiException("virtual party name '" + last + "' is no DNS label (at most 63 characters): "
+          + "shorten the host's name '" + name + "'");
     }
   }
 
@@ -50,9 +120,13 @@ public record Identity(String trustDomain, Role role, String job, String name) {
     return new Identity(trustDomain, Role.CONTROLLER, null, name);
   }
 
-  /** The SPIFFE ID, e.g. {@code spiffe://fl.example.org/job/mnist/party/a}. */
+  /**
+   * The SPIFFE ID, e.g. {@code spiffe://fl.example.org/job/mnist/party/a}, or for a virtual-party host
+   * {@code spiffe://fl.example.org/job/mnist/party/a/virtual/5}.
+   */
   public String uri() {
-    return SCHEME + trustDomain + (role.jobBound() ? "/job/" + job : "") + "/" + role.pathSegment() + "/" + name;
+    return SCHEME + trustDomain + (role.jobBound() ? "/job/" + job : "") + "/" + role.pathSegment() + "/" + name
+        + (isVirtualPartyHost() ? "/" + VIRTUAL_SEGMENT + "/" + virtualParties : "");
   }
 
   /** The host of this job's aggregator by convention, {@code <job>.server.<trust-domain>}; null for cluster roles. */
@@ -110,6 +184,12 @@ public record Identity(String trustDomain, Role role, String job, String name) {
         }
         return new Identity(trustDomain, role, path[1], path[3]);
       }
+      if (path.length == 6 && path[0].equals("job") && path[4].equals(VIRTUAL_SEGMENT)) {
+        if (Role.ofPathSegment(path[2]) != Role.PARTY) {
+          throw new PkiException("only a party may host virtual parties, not '" + path[2] + "'");
+        }
+        return virtualPartyHost(trustDomain, path[1], path[3], parseCount(path[5]));
+      }
       if (path.length == 2) {
         Role role = Role.ofPathSegment(path[0]);
         if (role == null || role.jobBound()) {
@@ -119,7 +199,8 @@ public record Identity(String trustDomain, Role role, String job, String name) {
         }
         return new Identity(trustDomain, role, null, path[1]);
       }
-      throw new PkiException("the path must be /job/<job>/server|party/<name> or /ingress|controller/<name>");
+      throw new PkiException("the path must be /job/<job>/server|party/<name>, /job/<job>/party/<name>/virtual/<count> "
+          + "or /ingress|controller/<name>");
     } catch (PkiException e) {
       throw new PkiException("identity URI '" + shown + "' is not a Flotilla identity: " + e.getMessage(), e);
     }
@@ -168,6 +249,14 @@ public record Identity(String trustDomain, Role role, String job, String name) {
         + trustDomain + ": " + (role == Role.SERVER
             ? "server names are <job>.server." + trustDomain
             : "party names are <job>.<party>.party." + trustDomain + " or <party>.party." + trustDomain));
+  }
+
+  /** A count of virtual parties as the URI writes it: 1..{@value #MAX_VIRTUAL_PARTIES}, decimal, no leading zero. */
+  private static int parseCount(String text) {
+    if (text.isEmpty() || text.length() > 5 || text.charAt(0) == '0' || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      throw new PkiException("virtual-party count '" + printable(text) + "' is not a number in 1.." + MAX_VIRTUAL_PARTIES);
+    }
+    return Integer.parseInt(text);
   }
 
   private static String checkTrustDomain(String trustDomain) {

@@ -53,6 +53,16 @@ public final class FederationPki {
   }
 
   /**
+   * Issues and returns the certificate of a virtual-party host {@code name} for {@code count} virtual parties,
+   * {@code spiffe://<domain>/job/<job>/party/<name>/virtual/<count>} (what a party started with
+   * {@code --virtual-parties count} presents).
+   */
+  public TlsPaths virtualPartyHost(String name, int count) {
+    return TlsPaths.inDirectory(pki.issue(
+        dev.flotilla.certs.Identity.virtualPartyHost(DOMAIN, pki.job(), name, count), "hosts/" + name));
+  }
+
+  /**
    * Issues (once) and returns the client certificate of a TLS-terminating ingress,
    * {@code spiffe://<domain>/ingress/<name>}: what ingress-nginx presents to the aggregator.
    */

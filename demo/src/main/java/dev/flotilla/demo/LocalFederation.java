@@ -122,6 +122,30 @@ public final class LocalFederation implements AutoCloseable {
   }
 
   /**
+   * Starts a party process hosting {@code count} virtual parties, {@code <name>-v0..}, of parts {@code firstPart}
+   * .. {@code firstPart + count - 1} of the job's {@link Settings#parties} (a party pod of a study split over
+   * pods), with a virtual-party host certificate for exactly {@code count}.
+   */
+  public ChildProcess startVirtualPartyHost(String name, int count, int firstPart) {
+    String address = partyServerAddress != null ? partyServerAddress : "127.0.0.1:" + port;
+    PartyArgs args = PartyArgs.create(address, pki.serverName(), pki.virtualPartyHost(name, count))
+        .data(settings.dataDirectory)
+        .partition(settings.partition, firstPart, settings.parties, settings.seed)
+        .model(settings.model)
+        .localEpochs(settings.localEpochs)
+        .batchSize(settings.batchSize);
+    if (settings.learningRate != null) {
+      args.learningRate(settings.learningRate);
+    }
+    args.add(dev.flotilla.protocol.options.PartyOptions.VIRTUAL_PARTIES.flag(), Integer.toString(count));
+    settings.partyExtraArgs.forEach(flag -> args.add(flag.getKey(), flag.getValue()));
+    ChildProcess host = processes.start(name, jars.javaCommand("party", settings.jvmOptions, args.toList()),
+        directory, Map.of());
+    parties.add(host);
+    return host;
+  }
+
+  /**
    * The command line of the party with this index. With an external trainer the party gets no
    * {@code --model}: the command trains whatever layout the job's Join answer carries.
    */

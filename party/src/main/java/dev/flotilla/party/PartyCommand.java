@@ -149,9 +149,18 @@ public final class PartyCommand implements Callable<Integer> {
   @Option(names = "--peer-host")
   String peerHost;
 
+  @Option(names = "--virtual-parties")
+  int virtualParties;
+
+  @Option(names = "--virtual-trainers")
+  Integer virtualTrainers;
+
   @Override
   public Integer call() throws Exception {
     validate();
+    if (virtualParties > 0) {
+      return VirtualHostCommand.run(this);
+    }
     Injector injector = Guice.createInjector(new PartyModule(this));
     PartyRunner runner = injector.getInstance(PartyRunner.class);
     if (peerPort != 0) {
@@ -207,7 +216,9 @@ public final class PartyCommand implements Callable<Integer> {
     if (partitionCount < 1) {
       throw new ParameterException(spec.commandLine(), "--partition-count must be at least 1, got " + partitionCount);
     }
-    if (partitionIndex < 0 || partitionIndex >= partitionCount) {
+    if (virtualParties > 0) {
+      VirtualHostCommand.validate(this, spec);
+    } else if (partitionIndex < 0 || partitionIndex >= partitionCount) {
       throw new ParameterException(spec.commandLine(), "--partition-index must be in [0, " + partitionCount
           + ") for --partition-count " + partitionCount + ", got " + partitionIndex);
     }

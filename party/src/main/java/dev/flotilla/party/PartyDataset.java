@@ -47,21 +47,11 @@ public record PartyDataset(Samples train, Samples test, String description) {
    * @throws IllegalArgumentException when the partition leaves this party nothing
    */
   public static PartyDataset load(Settings settings) {
-    DataSets.Loaded loaded = DataSets.load(settings.data(), settings.testData(), settings.options());
-    Samples all = loaded.train();
-    Samples test = loaded.test();
-    String testOrigin = settings.testData() != null ? "--test-data" : "the data's test split";
-    if (test == null) {
-      int[][] split = Subsets.heldOut(all.size(), settings.testFraction(), settings.seed());
-      if (split[1].length == 0 || split[0].length == 0) {
-        throw new IllegalArgumentException(settings.data() + ": " + all.size() + " samples are too few to hold out "
-            + settings.testFraction() + " of them for testing; give --test-data");
-      }
-      test = all.subset(split[1]);
-      all = all.subset(split[0]);
-      testOrigin = String.format(Locale.ROOT, "a held-out %.0f%% of --data (seed %d)", settings.testFraction() * 100,
-          settings.seed());
-    }
+    Shared shared = loadShared(settings);
+    DataSets.Loaded loaded = shared.loaded();
+    Samples all = shared.train();
+    Samples test = shared.test();
+    String testOrigin = shared.testOrigin();
     int[] part = settings.partitioner().part(all, settings.index(), settings.count(), settings.seed());
     if (part.length == 0) {
       throw new IllegalArgumentException("partition " + settings.partitioner().describe() + " leaves part "
@@ -91,6 +81,32 @@ public record PartyDataset(Samples train, Samples test, String description) {
         train.size() < partSize ? ", --max-samples of " + partSize : "", test.size(), testOrigin,
         test.size() < testSize ? " (--eval-samples of " + testSize + ")" : "", scaling);
     return new PartyDataset(train, test, description);
+  }
+
+  /**
+   * The data every party of the job sees before the partition: the whole training set and the test samples
+   * (the held-out fraction cut first when the data has no test split).
+   */
+  record Shared(DataSets.Loaded loaded, Samples train, Samples test, String testOrigin) {}
+
+  /** Loads the data and cuts the test samples, before any partition (a virtual-party host shares it among its parties). */
+  static Shared loadShared(Settings settings) {
+    DataSets.Loaded loaded = DataSets.load(settings.data(), settings.testData(), settings.options());
+    Samples all = loaded.train();
+    Samples test = loaded.test();
+    String testOrigin = settings.testData() != null ? "--test-data" : "the data's test split";
+    if (test == null) {
+      int[][] split = Subsets.heldOut(all.size(), settings.testFraction(), settings.seed());
+      if (split[1].length == 0 || split[0].length == 0) {
+        throw new IllegalArgumentException(settings.data() + ": " + all.size() + " samples are too few to hold out "
+            + settings.testFraction() + " of them for testing; give --test-data");
+      }
+      test = all.subset(split[1]);
+      all = all.subset(split[0]);
+      testOrigin = String.format(Locale.ROOT, "a held-out %.0f%% of --data (seed %d)", settings.testFraction() * 100,
+          settings.seed());
+    }
+    return new Shared(loaded, all, test, testOrigin);
   }
 
   private static String perClass(Samples samples) {

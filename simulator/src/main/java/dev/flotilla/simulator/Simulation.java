@@ -1,5 +1,7 @@
 package dev.flotilla.simulator;
 
+import dev.flotilla.party.virtual.TrainerPool;
+
 import dev.flotilla.party.train.Architecture;
 import dev.flotilla.party.train.Evaluation;
 import dev.flotilla.party.train.LocalModel;

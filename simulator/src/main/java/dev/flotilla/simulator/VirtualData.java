@@ -53,7 +53,7 @@ record VirtualData(String scheme, long seed, ImageDataset train, ImageDataset te
       partyTrain.add(train.subset(kept[0]));
       heldOut.add(kept[1]);
       partyHeldOut.add(train.subset(kept[1]));
-      partyTest.add(test.subset(shard(test.size(), p, parties)));
+      partyTest.add(test.subset(dev.flotilla.party.virtual.TestShards.of(test.size(), p, parties)));
     }
     return new VirtualData(partitioner.describe(), seed, train, test, List.copyOf(parts), List.copyOf(heldOut),
         partyTrain, partyTest, partyHeldOut);
@@ -75,16 +75,6 @@ record VirtualData(String scheme, long seed, ImageDataset train, ImageDataset te
     int[] held = order.subList(0, count).stream().mapToInt(Integer::intValue).sorted().toArray();
     int[] kept = order.subList(count, order.size()).stream().mapToInt(Integer::intValue).sorted().toArray();
     return new int[][] {kept, held};
-  }
-
-  /** Test samples p, p + n, p + 2n, ...: disjoint shards covering the set, empty for p >= size. */
-  static int[] shard(int size, int p, int n) {
-    int count = p < size ? (size - p + n - 1) / n : 0;
-    int[] indices = new int[count];
-    for (int i = 0; i < count; i++) {
-      indices[i] = p + i * n;
-    }
-    return indices;
   }
 
   /** Per party, how many samples of each class the partition dealt it (held-out ones included). */

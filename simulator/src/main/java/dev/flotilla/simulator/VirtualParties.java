@@ -1,5 +1,9 @@
 package dev.flotilla.simulator;
 
+import dev.flotilla.party.virtual.ModelFetchGate;
+import dev.flotilla.party.virtual.TrainerPool;
+import dev.flotilla.party.virtual.VirtualTrainer;
+
 import dev.flotilla.party.train.scaffold.ScaffoldTrainer;
 
 import dev.flotilla.certs.Identity;
@@ -55,7 +59,7 @@ final class VirtualParties implements AutoCloseable {
           training.momentum(), training.weightDecay(), data.seed(), p, FederationSession.Deadlines.defaults(),
           Duration.ofMillis(200), Duration.ofSeconds(5), GIVE_UP_AFTER);
       VirtualTrainer trainer = new VirtualTrainer(name, data.partyTrain().get(p), data.partyTest().get(p), pool,
-          data.seed(), fetches);
+          data.seed(), fetches, false);
       PartyRunner runner = new PartyRunner(settings,
           () -> InProcessChannelBuilder.forName(serverName).intercept(InProcessIdentity.as(name), fetches).build(),
           new ScaffoldTrainer(trainer, controlVariates), PartyIdentity.inProcess(Identity.party(trustDomain, jobId, name)), Clock.systemUTC());

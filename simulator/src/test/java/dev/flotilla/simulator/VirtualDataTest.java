@@ -88,14 +88,14 @@ class VirtualDataTest {
     VirtualData data = VirtualData.split(TRAIN, TEST, "iid", 3, 1);
     Set<Integer> indices = new HashSet<>();
     for (int p = 0; p < 3; p++) {
-      int[] shard = VirtualData.shard(500, p, 3);
+      int[] shard = dev.flotilla.party.virtual.TestShards.of(500, p, 3);
       assertThat(data.partyTest().get(p).size()).isEqualTo(shard.length);
       Arrays.stream(shard).forEach(i -> assertThat(indices.add(i)).isTrue());
     }
     assertThat(indices).hasSize(500).allSatisfy(i -> assertThat(i).isBetween(0, 499));
     assertThat(data.partyTest().stream().mapToInt(ImageDataset::size).sum()).isEqualTo(500);
-    assertThat(VirtualData.shard(2, 3, 4)).isEmpty();
-    assertThat(VirtualData.shard(10, 1, 4)).containsExactly(1, 5, 9);
+    assertThat(dev.flotilla.party.virtual.TestShards.of(2, 3, 4)).isEmpty();
+    assertThat(dev.flotilla.party.virtual.TestShards.of(10, 1, 4)).containsExactly(1, 5, 9);
   }
 
   @Test

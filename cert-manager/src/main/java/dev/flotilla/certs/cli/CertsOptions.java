@@ -28,6 +28,12 @@ public final class CertsOptions {
       .defaultText("for a server: JOB.server.DOMAIN; for a party: JOB.NAME.party.DOMAIN; ingress and controller "
           + "certificates carry none")
       .description("DNS names within the role's zone.");
+  public static final ConfigOption<Integer> VIRTUAL_PARTIES = ConfigOption.integer("--virtual-parties").paramLabel("K")
+      .defaultValue(0)
+      .check(k -> k >= 0 && k <= 10_000, "in 0..10000")
+      .description("For a party: a virtual-party host certificate for K virtual parties, "
+          + "spiffe://DOMAIN/job/JOB/party/NAME/virtual/K, covering NAME-v0 .. NAME-v<K-1> (what 'party --virtual-parties K' "
+          + "presents). 0: an ordinary party.");
   /** A lifetime in days (a non-positive one is refused by the command, naming it). */
   static ConfigOption<Integer> days(int days) {
     return ConfigOption.integer("--days").defaultValue(days).description("Lifetime in days.");
@@ -45,10 +51,10 @@ public final class CertsOptions {
   public static final OptionSet INIT_CA = OptionSet.of("flotilla certs init-ca", INIT_CA_OUT, CA_NAME, days(1825), KEY_TYPE);
 
   public static final OptionSet ISSUE = OptionSet.of("flotilla certs issue", CA,
-      INIT_CA_OUT.withDescription("Directory for tls.crt, tls.key, ca.crt."), ROLE, DOMAIN, JOB, NAME, DNS, days(90));
+      INIT_CA_OUT.withDescription("Directory for tls.crt, tls.key, ca.crt."), ROLE, DOMAIN, JOB, NAME, VIRTUAL_PARTIES, DNS, days(90));
 
   public static final OptionSet CSR = OptionSet.of("flotilla certs csr",
-      INIT_CA_OUT.withDescription("Directory for tls.key and tls.csr."), ROLE, DOMAIN, JOB, NAME, DNS);
+      INIT_CA_OUT.withDescription("Directory for tls.key and tls.csr."), ROLE, DOMAIN, JOB, NAME, VIRTUAL_PARTIES, DNS);
 
   public static final OptionSet SIGN = OptionSet.of("flotilla certs sign", CA,
       ConfigOption.path("--csr").description("The PEM certificate signing request."),

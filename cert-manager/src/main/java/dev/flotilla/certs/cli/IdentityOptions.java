@@ -20,6 +20,9 @@ final class IdentityOptions {
   @Option(names = "--name", required = true)
   String name;
 
+  @Option(names = "--virtual-parties")
+  int virtualParties;
+
   @Option(names = "--dns", arity = "1..*")
   List<String> dns = new ArrayList<>();
 
@@ -27,7 +30,7 @@ final class IdentityOptions {
     if (role.jobBound() && job == null) {
       throw new IllegalArgumentException("--job is required for role " + role.pathSegment());
     }
-    return new Identity(domain, role, role.jobBound() ? job : null, name);
+    return new Identity(domain, role, role.jobBound() ? job : null, name, virtualParties);
   }
 
   /** The DNS names given, else the conventional host of the identity. */

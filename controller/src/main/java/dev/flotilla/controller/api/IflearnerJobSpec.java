@@ -74,6 +74,17 @@ public class IflearnerJobSpec {
       + "DP-FedAvg with clipping, Gaussian noise and a Renyi-DP accountant; no round starts beyond the budget.")
   private PrivacySpec privacy;
 
+  @Min(1)
+  @Max(10000)
+  @JsonPropertyDescription("Virtual parties of a study too big for one machine (Flotilla images). On a client job: its "
+      + "pod hosts this many virtual parties, <party>-v0 .. <party>-v<K-1>, each a party of its own to the aggregator "
+      + "(the runtime's --virtual-parties K; its certificate is a virtual-party host identity "
+      + "spiffe://<domain>/job/<job>/party/<party>/virtual/K that covers exactly those names). N such client jobs are "
+      + "the study's N party pods; give each its --partition-index (its first part) and --partition-count (the study's "
+      + "total) in the template. On a server job: the aggregator admits hosts of up to this many virtual parties "
+      + "(--virtual-parties-per-host K). Unset: one party per pod, as before.")
+  private Integer virtualParties;
+
   @JsonPropertyDescription("The party-to-party channel (client: serve a peer endpoint at the job's host through its "
       + "route; server: ask the parties to check their peers each round). Flotilla images in passthrough mode.")
   private PeerSpec peer;
@@ -185,6 +196,14 @@ public class IflearnerJobSpec {
 
   public void setPrivacy(PrivacySpec privacy) {
     this.privacy = privacy;
+  }
+
+  public Integer getVirtualParties() {
+    return virtualParties;
+  }
+
+  public void setVirtualParties(Integer virtualParties) {
+    this.virtualParties = virtualParties;
   }
 
   public PeerSpec getPeer() {

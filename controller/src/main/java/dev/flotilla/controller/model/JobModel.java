@@ -133,12 +133,16 @@ public final class JobModel {
 
   /**
    * The identity the certificate carries: {@code spiffe://<domain>/job/<job>/server/<job>} or
-   * {@code spiffe://<domain>/job/<job>/party/<party>}.
+   * {@code spiffe://<domain>/job/<job>/party/<party>}, or for a client with spec.virtualParties K
+   * {@code spiffe://<domain>/job/<job>/party/<party>/virtual/K}.
    */
   public Identity identity() {
-    return role() == Role.SERVER
-        ? Identity.server(domain(), identityJob(), identityName())
-        : Identity.party(domain(), identityJob(), identityName());
+    if (role() == Role.SERVER) {
+      return Identity.server(domain(), identityJob(), identityName());
+    }
+    Integer virtual = VirtualPartiesModel.hostedBy(this);
+    return virtual == null ? Identity.party(domain(), identityJob(), identityName())
+        : Identity.virtualPartyHost(domain(), identityJob(), identityName(), virtual);
   }
 
   public String identityUri() {

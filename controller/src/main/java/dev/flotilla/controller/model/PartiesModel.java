@@ -28,7 +28,8 @@ import java.util.TreeSet;
  * ({@code mnist.a.party.fl.example.org} is party {@code a} of the server {@code mnist.server.fl.example.org}).
  * They go into the ConfigMap {@code <server-job>-parties}, one name per line, which the server's
  * pod mounts as a directory (not a subPath: the kubelet then updates the file in place) and reads
- * with the server's {@code --allow-party-file}. Adding or deleting a party job rewrites the ConfigMap; the pod stays.
+ * with the server's {@code --allow-party-file}. A client job hosting virtual parties declares those
+ * ({@link VirtualPartiesModel#partyNames}), not itself. Adding or deleting a party job rewrites the ConfigMap; the pod stays.
  * iflearner images get none of this. Pure.
  */
 public final class PartiesModel {
@@ -73,7 +74,7 @@ public final class PartiesModel {
       }
       HostAdmission.admitted(party, policy)
           .filter(h -> h.job().equals(serverHost.get().job()) && h.domain().equals(serverHost.get().domain()))
-          .ifPresent(h -> parties.add(h.party()));
+          .ifPresent(h -> parties.addAll(VirtualPartiesModel.partyNames(party, h.party())));
     }
     return parties;
   }

@@ -113,6 +113,7 @@ public final class PodModel {
     }
     spec.setContainers(containers);
     IngressClientModel.trustIngress(job, spec);
+    VirtualPartiesModel.addTo(job, spec);
     ServerRuntimeModel.addTo(job, spec);
     if (spec.getRestartPolicy() == null) {
       // Kubernetes' default, Always, would start a finished job again, forever

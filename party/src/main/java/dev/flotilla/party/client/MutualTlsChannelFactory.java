@@ -49,10 +49,39 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
    */
   @Override
   public ManagedChannel open() {
+    return open(new io.grpc.ClientInterceptor[0]);
+  }
+
+  /**
+   * Channels of this host's certificate that act as its virtual party {@code name}: every call names it in the
+   * {@value dev.flotilla.protocol.tls.VirtualPartyRule#HEADER_NAME} header, which the aggregator checks against
+   * the certificate. One connection per virtual party, so one party's refusals never close another's calls;
+   * no bulk uploads (that port sees no headers).
+   */
+  public ChannelFactory forVirtualParty(String name) {
+    io.grpc.Metadata headers = new io.grpc.Metadata();
+    headers.put(io.grpc.Metadata.Key.of(dev.flotilla.protocol.tls.VirtualPartyRule.HEADER_NAME,
+        io.grpc.Metadata.ASCII_STRING_MARSHALLER), name);
+    io.grpc.ClientInterceptor header = io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers);
+    return new ChannelFactory() {
+      @Override
+      public ManagedChannel open() {
+        return MutualTlsChannelFactory.this.open(header);
+      }
+
+      @Override
+      public String describe() {
+        return MutualTlsChannelFactory.this.describe() + " as virtual party " + name;
+      }
+    };
+  }
+
+  private ManagedChannel open(io.grpc.ClientInterceptor... interceptors) {
     try {
       return MutualTlsChannels.forTarget(target, serverName, files, aggregator)
           .keepAliveTime(KEEPALIVE_MINUTES, TimeUnit.MINUTES)
           .keepAliveTimeout(20, TimeUnit.SECONDS)
+          .intercept(interceptors)
           .build();
     } catch (IllegalStateException e) {
       throw new FatalPartyException(ExitCode.TLS, e.getMessage(), e);

@@ -71,4 +71,18 @@ public record PartyIdentity(Identity identity, X509Certificate certificate) {
     }
     return new PartyIdentity(identity, leaf);
   }
+
+  /**
+   * Virtual party {@code index} of this virtual-party host: {@code <name>-v<index>} of the host's job, presenting the
+   * host's certificate (the aggregator admits the name only when that certificate covers it).
+   *
+   * @throws IllegalArgumentException when this certificate hosts no virtual parties or not that many
+   */
+  public PartyIdentity virtualParty(int index) {
+    String name = Identity.virtualPartyName(identity.name(), index);
+    if (!identity.coversVirtualParty(name)) {
+      throw new IllegalArgumentException("the certificate of " + identity + " does not cover virtual party " + name);
+    }
+    return new PartyIdentity(Identity.party(identity.trustDomain(), identity.job(), name), certificate);
+  }
 }

@@ -197,11 +197,28 @@ public final class PartyOptions {
       .description("Where the trainer command's round directories go (the last 3 are kept for debugging) and where a "
           + "SCAFFOLD job's control variate c_i is kept between rounds (without it, c_i is in memory only).");
 
+  public static final ConfigOption<Integer> VIRTUAL_PARTIES = ConfigOption.integer("--virtual-parties").paramLabel("K")
+      .check(k -> k >= 0 && k <= 10_000, "in 0..10000")
+      .defaultValue(0)
+      .description("Host K virtual parties in this process (one party pod of a study too big for one machine): one DJL "
+          + "engine, one in-memory copy of the data and a pool of --virtual-trainers trainers serve them, and each is a "
+          + "party of its own to the aggregator, <name>-v0 .. <name>-v<K-1> (<name> from the certificate). Virtual party "
+          + "i trains part --partition-index + i of --partition-count (the study's total), with the simulator's "
+          + "partitions and seeds, so pods that together host all parts train what 'bin/flotilla simulate' would. "
+          + "Needs a virtual-party host certificate for exactly K (spiffe://<domain>/job/<job>/party/<name>/virtual/K) "
+          + "and an aggregator started with --virtual-parties-per-host >= K; a built-in --model; every virtual party "
+          + "evaluates the global model on its shard of the test data each round. 0: this process is one party.");
+
+  public static final ConfigOption<Integer> VIRTUAL_TRAINERS = ConfigOption.integer("--virtual-trainers").paramLabel("N")
+      .check(n -> n >= 1, "at least 1")
+      .defaultText("the number of cores")
+      .description("With --virtual-parties: size of the trainer pool the virtual parties share (one DJL model each).");
+
   /** The party's options in the order of its help. */
   public static final OptionSet SET = OptionSet.of("flotilla party", SERVER, SERVER_NAME, BULK_UPLOAD, BULK_SERVER, BULK_SERVER_NAME,
       SERVER_IDENTITY, CA, CERT,
       KEY).with(DATA_OPTIONS).with(TEST_FRACTION, MAX_SAMPLES, EVAL_SAMPLES, PARTITION, PARTITION_INDEX,
       PARTITION_COUNT, SEED, MODEL, LOCAL_EPOCHS, BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, TORCHSCRIPT, TRAINER_COMMAND,
-      TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR, PEER_PORT, PEER_ADDRESS, PEER_HOST)
+      TRAINER_TIMEOUT, GIVE_UP_AFTER, WORK_DIR, PEER_PORT, PEER_ADDRESS, PEER_HOST, VIRTUAL_PARTIES, VIRTUAL_TRAINERS)
       .with(LogOptions.FORMAT);
 }

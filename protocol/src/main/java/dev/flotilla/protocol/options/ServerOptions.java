@@ -285,6 +285,16 @@ public final class ServerOptions {
           + "of the round's other participants (the roster in its TrainRequest), and to log which it cannot reach and "
           + "why. Parties announce their endpoints at Join (their --peer-port); without any, there is no roster.");
 
+  public static final ConfigOption<Integer> VIRTUAL_PARTIES_PER_HOST = ConfigOption.integer("--virtual-parties-per-host")
+      .paramLabel("K")
+      .check(k -> k >= 0 && k <= 10_000, "in 0..10000")
+      .defaultValue(0)
+      .description("Admit virtual-party hosts (party processes started with --virtual-parties, e.g. the party pods of "
+          + "a study too big for one machine) whose certificate declares at most K virtual parties "
+          + "(spiffe://<domain>/job/<job>/party/<host>/virtual/<count>); each call of a host acts as the virtual party "
+          + "<host>-v<i> it names, i below the certificate's count, and is a party of its own to the round loop. A name "
+          + "the certificate does not cover is refused with PERMISSION_DENIED. 0: no hosts.");
+
   public static final ConfigOption<Path> TERMINATION_MESSAGE = ConfigOption.path("--termination-message")
       .description("When the job ends, write a one-line JSON summary (rounds, parties, last and final accuracy, "
           + "last loss) to FILE; in a pod /dev/termination-log, which Kubernetes keeps in the pod's status for the "
@@ -302,7 +312,7 @@ public final class ServerOptions {
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
       MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
       DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, SECURE_AGGREGATION, SECAGG_CLIP_RANGE, FRACTION,
-      CHECK_PEERS, TERMINATION_MESSAGE,
+      CHECK_PEERS, VIRTUAL_PARTIES_PER_HOST, TERMINATION_MESSAGE,
       STATUS_FILE)
       .with(LogOptions.FORMAT);
 }

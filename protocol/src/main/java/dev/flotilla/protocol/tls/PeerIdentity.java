@@ -42,6 +42,16 @@ public final class PeerIdentity {
     return new PeerIdentity(Identity.of(certificate), certificate);
   }
 
+  /**
+   * The virtual party {@code name} acting through its host's connection: a party identity of the host's job
+   * and the host's certificate. Only {@link VirtualPartyRule} makes one, after checking that the host's
+   * certificate covers the name.
+   */
+  static PeerIdentity virtualParty(PeerIdentity host, String name) {
+    Identity h = host.identity;
+    return new PeerIdentity(Identity.party(h.trustDomain(), h.job(), name), host.certificate);
+  }
+
   public Identity identity() {
     return identity;
   }

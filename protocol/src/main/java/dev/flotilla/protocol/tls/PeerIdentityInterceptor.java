@@ -67,8 +67,14 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
   private final LogBudget refusalLog = new LogBudget(60, java.time.Duration.ofMinutes(1));
   private final Set<String> trustedProxies;
   private final Path trustedCa;
+  private final VirtualPartyRule virtualParties;
 
   private PeerIdentityInterceptor(Identity server, Set<String> trustedProxies, Path trustedCa) {
+    this(server, trustedProxies, trustedCa, VirtualPartyRule.none());
+  }
+
+  private PeerIdentityInterceptor(Identity server, Set<String> trustedProxies, Path trustedCa,
+      VirtualPartyRule virtualParties) {
     if (Objects.requireNonNull(server, "server").role() != Role.SERVER) {
       throw new IllegalArgumentException("the interceptor guards an aggregator: " + server + " is no server identity");
     }
@@ -78,6 +84,16 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
       throw new IllegalArgumentException("trusted proxies need the trusted CA file to verify forwarded certificates");
     }
     this.trustedCa = trustedCa;
+    this.virtualParties = virtualParties;
+  }
+
+  /**
+   * The same interceptor that also admits virtual-party hosts whose certificate declares at most
+   * {@code perHost} virtual parties, each call acting as the virtual party its header names
+   * ({@link VirtualPartyRule}); 0 admits none (the default).
+   */
+  public PeerIdentityInterceptor withVirtualPartiesPerHost(int perHost) {
+    return new PeerIdentityInterceptor(server, trustedProxies, trustedCa, VirtualPartyRule.upTo(perHost));
   }
 
   /** Admits the parties of {@code server}'s trust domain and job, connected directly. */
@@ -97,8 +113,8 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
-    Decision decision = decide(leafOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
-        headers.get(FORWARDED_CERT));
+    Decision decision = virtualParties.apply(decide(leafOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)),
+        headers.get(FORWARDED_CERT)), headers.get(VirtualPartyRule.HEADER));
     return decision.apply(call, headers, next, refusalLog, log, "job " + server.job());
   }
 
@@ -110,7 +126,8 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
    * @throws io.grpc.StatusException UNAUTHENTICATED or PERMISSION_DENIED, saying what the peer presented
    */
   public PeerIdentity directParty(SSLSession session) throws io.grpc.StatusException {
-    Decision decision = decide(leafOf(session), null);
+    // no header on this port, so a virtual-party host (who must name its virtual party) is refused here
+    Decision decision = virtualParties.apply(decide(leafOf(session), null), null);
     if (decision.refusal != null) {
       throw decision.refusal.asException();
     }

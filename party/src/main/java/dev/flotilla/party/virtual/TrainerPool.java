@@ -1,4 +1,4 @@
-package dev.flotilla.simulator;
+package dev.flotilla.party.virtual;
 
 import dev.flotilla.party.train.Architecture;
 import dev.flotilla.party.train.LocalModel;
@@ -14,13 +14,13 @@ import java.util.function.Function;
  * its own between rounds (each round starts from the global weights and a zero momentum buffer), so
  * memory grows with the slots, not with the parties.
  */
-final class TrainerPool implements AutoCloseable {
+public final class TrainerPool implements AutoCloseable {
 
   private final int slots;
   private final BlockingQueue<LocalModel> idle;
   private List<LocalModel> all;
 
-  TrainerPool(int slots) {
+  public TrainerPool(int slots) {
     if (slots < 1) {
       throw new IllegalArgumentException("the trainer pool needs at least one slot, got " + slots);
     }
@@ -28,12 +28,12 @@ final class TrainerPool implements AutoCloseable {
     this.idle = new ArrayBlockingQueue<>(slots);
   }
 
-  int slots() {
+  public int slots() {
     return slots;
   }
 
   /** Creates the slots' models for the job's layout, once (every virtual party calls it when it joins). */
-  synchronized void prepare(String model, List<TensorSpec> layout, long seed) {
+  public synchronized void prepare(String model, List<TensorSpec> layout, long seed) {
     if (all != null) {
       return;
     }
@@ -47,7 +47,7 @@ final class TrainerPool implements AutoCloseable {
   }
 
   /** Runs {@code work} on a model of the pool, waiting for a free slot. */
-  <T> T withModel(Function<LocalModel, T> work) {
+  public <T> T withModel(Function<LocalModel, T> work) {
     LocalModel model;
     try {
       model = idle.take();

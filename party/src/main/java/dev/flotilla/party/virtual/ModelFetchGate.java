@@ -1,4 +1,4 @@
-package dev.flotilla.simulator;
+package dev.flotilla.party.virtual;
 
 import dev.flotilla.protocol.v1.FederationGrpc;
 import io.grpc.CallOptions;
@@ -19,13 +19,21 @@ import java.util.concurrent.Semaphore;
  * a permit here; the party gives it back when its trainer is done with the model ({@link #release()},
  * called by {@link VirtualTrainer}), or when the call fails.
  */
-final class ModelFetchGate implements ClientInterceptor {
+public final class ModelFetchGate implements ClientInterceptor {
 
   private final Semaphore permits;
   /** The party threads that hold a permit (a party fetches on its own thread). */
   private final java.util.Set<Thread> holding = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  ModelFetchGate(int permits) {
+  /**
+   * A gate for parties whose channels it does not intercept: {@link #release()} is then a no-op. A party process
+   * hosts its K virtual parties on channels of their own, and K is small beside the simulator's thousands.
+   */
+  public static ModelFetchGate notIntercepting() {
+    return new ModelFetchGate(1);
+  }
+
+  public ModelFetchGate(int permits) {
     this.permits = new Semaphore(permits, true);
   }
 
@@ -57,7 +65,7 @@ final class ModelFetchGate implements ClientInterceptor {
   }
 
   /** The calling party is done with the model it fetched (a no-op when it holds no permit). */
-  void release() {
+  public void release() {
     release(Thread.currentThread());
   }
 

@@ -1,4 +1,4 @@
-package dev.flotilla.simulator;
+package dev.flotilla.party.virtual;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,7 +24,7 @@ class VirtualTrainerTest {
     var train = FashionMnist.train(RealServer.fashionMnistDirectory()).head(256);
     var test = FashionMnist.test(RealServer.fashionMnistDirectory()).head(64);
     try (TrainerPool pool = new TrainerPool(1)) {
-      VirtualTrainer trainer = new VirtualTrainer("party-1", train, test, pool, 1, new ModelFetchGate(1));
+      VirtualTrainer trainer = new VirtualTrainer("party-1", train, test, pool, 1, new ModelFetchGate(1), false);
       trainer.prepare("mlp", ModelSpecs.forName("mlp"));
       float[][] global = ModelSpecs.initialWeights("mlp", 1);
       assertThatThrownBy(() -> trainer.train(ROUND, global, new TrainingOptions(1, 32, 1e30f, 0.9f, 0, 1)))

@@ -1,4 +1,4 @@
-package dev.flotilla.simulator;
+package dev.flotilla.party.virtual;
 
 import dev.flotilla.party.data.Samples;
 import dev.flotilla.party.train.Divergence;
@@ -16,11 +16,13 @@ import java.util.Map;
 
 /**
  * A virtual party's trainer: its own slice of the shared training set, trained on a model borrowed
- * from the {@link TrainerPool}. Unlike a deployed party it does not evaluate the global model on a
- * test set before every round (the simulation evaluates once per round, centrally); at the end it
- * evaluates the final model on its shard of the test set (federated evaluation, the shards disjoint).
+ * from the {@link TrainerPool}. In the simulator it does not evaluate the global model before every
+ * round (the simulation evaluates once per round, centrally); hosted in a party process
+ * ({@link VirtualPartyHost}, no central evaluation) it does, on its shard of the test set, as a deployed
+ * party does, so the aggregator's per-round accuracy is the mean over the disjoint shards. At the end it
+ * evaluates the final model on its shard (federated evaluation, the shards disjoint).
  */
-final class VirtualTrainer implements LocalTrainer {
+public final class VirtualTrainer implements LocalTrainer {
 
   private static final int EVALUATION_BATCH = 1000;
 
@@ -30,10 +32,19 @@ final class VirtualTrainer implements LocalTrainer {
   private final TrainerPool pool;
   private final long seed;
   private final ModelFetchGate fetches;
+  private final boolean evaluateEachRound;
   private List<TensorSpec> layout;
 
-  VirtualTrainer(String name, Samples train, Samples testShard, TrainerPool pool, long seed, ModelFetchGate fetches) {
+  /**
+   * @param fetches the gate the party's channel acquires a permit from when it fetches a model; released here when
+   *     the pooled trainer is done with that model
+   * @param evaluateEachRound every round's update carries the global model's metrics on the test shard (a virtual
+   *     party hosted in a party process); the simulator evaluates centrally instead
+   */
+  public VirtualTrainer(String name, Samples train, Samples testShard, TrainerPool pool, long seed,
+      ModelFetchGate fetches, boolean evaluateEachRound) {
     this.fetches = fetches;
+    this.evaluateEachRound = evaluateEachRound;
     this.name = name;
     this.train = train;
     this.testShard = testShard;
@@ -64,20 +75,28 @@ final class VirtualTrainer implements LocalTrainer {
   @Override
   public Evaluation evaluate(RoundContext round, float[][] global) {
     try {
-      return pool.withModel(model -> {
-        model.setWeights(global);
-        return model.evaluate(testShard, EVALUATION_BATCH);
-      });
+      return evaluateOn(global);
     } finally {
       fetches.release(); // the model this party fetched is no longer needed
     }
   }
 
+  private Evaluation evaluateOn(float[][] global) {
+    return pool.withModel(model -> {
+      model.setWeights(global);
+      return model.evaluate(testShard, EVALUATION_BATCH);
+    });
+  }
+
   @Override
   public LocalUpdate train(RoundContext round, float[][] global, TrainingOptions options) {
     long started = System.nanoTime();
+    Evaluation before;
+    long evaluated;
     TrainResult result;
     try {
+      before = evaluateEachRound && testShard.size() > 0 ? evaluateOn(global) : null;
+      evaluated = System.nanoTime();
       result = pool.withModel(model -> {
         model.setWeights(global);
         return model.train(train, options);
@@ -87,11 +106,14 @@ final class VirtualTrainer implements LocalTrainer {
     }
     // as a deployed party: a diverged update is never sent, the party skips the round and the round goes on
     Divergence.requireFinite(round, layout, result.weights());
-    double seconds = (System.nanoTime() - started) / 1e9;
+    double seconds = (System.nanoTime() - evaluated) / 1e9;
     Map<String, Double> metrics = new HashMap<>(result.stepMetrics(options));
+    if (before != null) {
+      metrics.putAll(before.metrics());
+    }
     metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());
     metrics.put(MetricNames.TRAIN_SECONDS, seconds);
-    metrics.put(MetricNames.EVAL_SECONDS, 0.0);
+    metrics.put(MetricNames.EVAL_SECONDS, (evaluated - started) / 1e9);
     return new LocalUpdate(result.weights(), result.samples(), metrics);
   }
 

@@ -1,0 +1,125 @@
+package dev.flotilla.controller.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
+import static org.awaitility.Awaitility.await;
+
+import dev.flotilla.certs.Identity;
+import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.Samples;
+import dev.flotilla.controller.operator.Controller;
+import dev.flotilla.controller.operator.ControllerConfig;
+import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.WatchScope;
+import dev.flotilla.testing.OnKubeApiServer;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * spec.virtualParties on the real kube-apiserver: a study of 10 virtual parties in two party pods of 5, whose
+ * aggregator admits hosts of 5. The generated CRD keeps the field; the controller builds the pods' arguments,
+ * the host certificates and the aggregator's allow-list of the virtual names.
+ */
+@DisplayName("IflearnerJob spec.virtualParties against a real kube-apiserver: two party pods of 5 virtual parties")
+class VirtualPartiesIT extends OnKubeApiServer {
+
+  static final String NS = "study";
+  static final String CONTROLLER_NS = "flotilla-system";
+  static final Duration WAIT = Duration.ofSeconds(90);
+
+  static KubernetesClient client;
+  static Controller controller;
+
+  @BeforeAll
+  static void startController() {
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+    KubeApi.coreDnsConfigMap(client);
+    KubeApi.installCrd(client);
+    KubeApi.namespace(client, NS);
+    KubeApi.namespace(client, CONTROLLER_NS);
+    controller = new Controller(client, ControllerConfig.defaults().withScope(WatchScope.of(NS))
+        .withControllerNamespace(CONTROLLER_NS).withIngressAddress("172.31.164.52").withResync(Duration.ofMinutes(10)),
+        new ControllerMetrics(new PrometheusRegistry()));
+    controller.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (controller != null) {
+      controller.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  private static IflearnerJob party(String letter, int firstPart) {
+    IflearnerJob j = Samples.load("flotilla-fashion-mnist/party-a.yaml", NS);
+    j.getMetadata().setName("fashion-party-" + letter);
+    j.getSpec().setHost("fashion." + letter + ".party.fl.example.org");
+    j.getSpec().setVirtualParties(5);
+    List<String> args = j.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    args.replaceAll(a -> a.startsWith("--partition-index=") ? "--partition-index=" + firstPart
+        : a.startsWith("--partition-count=") ? "--partition-count=10" : a);
+    return j;
+  }
+
+  private static List<String> podArgs(String name) {
+    Pod pod = client.pods().inNamespace(NS).withName(name).get();
+    assertThat(pod).as("pod " + name).isNotNull();
+    return pod.getSpec().getContainers().get(0).getArgs();
+  }
+
+  private static Identity certificateIdentity(String job) throws Exception {
+    Secret secret = client.secrets().inNamespace(NS).withName(job + "-tls").get();
+    assertThat(secret).as("TLS Secret of " + job).isNotNull();
+    X509Certificate leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+        new ByteArrayInputStream(CertificateModel.decode(secret.getData().get(CertificateModel.TLS_CRT))
+            .getBytes(StandardCharsets.US_ASCII)));
+    return Identity.of(leaf);
+  }
+
+  @Test
+  @DisplayName("the party pods run --virtual-parties=5 with their parts, their certificates cover <party>-v0..v4, the "
+      + "aggregator runs --virtual-parties-per-host=5 and its allow-list names the 10 virtual parties")
+  void twoPodsOfFive() throws Exception {
+    IflearnerJob server = Samples.load("flotilla-fashion-mnist/server.yaml", NS);
+    server.getSpec().setVirtualParties(5);
+    client.resource(server).create();
+    client.resource(party("a", 0)).create();
+    client.resource(party("b", 5)).create();
+    // the field survived the API server's structural pruning: the generated CRD has it
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("fashion-party-a").get().getSpec()
+        .getVirtualParties()).isEqualTo(5);
+
+    await("pods and certificates").atMost(WAIT).untilAsserted(() -> {
+      assertThat(podArgs("fashion-party-a")).containsOnlyOnce("--virtual-parties=5")
+          .contains("--partition-index=0", "--partition-count=10");
+      assertThat(podArgs("fashion-party-b")).containsOnlyOnce("--virtual-parties=5")
+          .contains("--partition-index=5", "--partition-count=10");
+      assertThat(podArgs("fashion-server")).containsOnlyOnce("--virtual-parties-per-host=5");
+      assertThat(certificateIdentity("fashion-party-a").uri())
+          .isEqualTo("spiffe://fl.example.org/job/fashion/party/a/virtual/5");
+      assertThat(certificateIdentity("fashion-party-b").coversVirtualParty("b-v4")).isTrue();
+      assertThat(certificateIdentity("fashion-party-b").coversVirtualParty("b-v5")).isFalse();
+    });
+    await("allow-list").atMost(WAIT).untilAsserted(() ->
+        assertThat(client.configMaps().inNamespace(NS).withName("fashion-server-parties").get().getData())
+            .containsExactly(entry("parties", "a-v0\na-v1\na-v2\na-v3\na-v4\nb-v0\nb-v1\nb-v2\nb-v3\nb-v4\n")));
+  }
+}
