@@ -3,7 +3,10 @@ package dev.flotilla.server;
 import dev.flotilla.protocol.secagg.SecAggParams;
 import java.util.List;
 
-/** What --secure-aggregation cannot be combined with, and why (the aggregator never sees an individual update). */
+/**
+ * What --secure-aggregation cannot be combined with, and why (the aggregator never sees an individual update);
+ * --privacy-budget's rules with it are PrivacySettings#secureAggregationRefusal.
+ */
 final class SecureAggregationRules {
 
   static final List<String> STRATEGIES = SecAggParams.MEAN_STRATEGIES;
@@ -11,8 +14,7 @@ final class SecureAggregationRules {
   private SecureAggregationRules() {}
 
   /** The checks of ServerConfig's constructor (the record's fields are not set yet there, so they come one by one). */
-  static void check(String strategy, dev.flotilla.server.admission.AdmissionLimits admission,
-      dev.flotilla.server.privacy.PrivacyBudget privacy, int minParties) {
+  static void check(String strategy, dev.flotilla.server.admission.AdmissionLimits admission, int minParties) {
     if (!STRATEGIES.contains(strategy)) {
       throw new IllegalArgumentException("--secure-aggregation reveals only the sum of the updates, and --strategy "
           + strategy + " needs each party's update (to rank, trim or score it); use one of " + STRATEGIES);
@@ -20,10 +22,6 @@ final class SecureAggregationRules {
     if (admission.normBound() != null) {
       throw new IllegalArgumentException("--secure-aggregation hides each party's update, so --max-update-norm cannot "
           + "measure it; drop --max-update-norm");
-    }
-    if (privacy != null) {
-      throw new IllegalArgumentException("--privacy-budget clips each update at the aggregator, which --secure-aggregation"
-          + " never sees; distributed noise (each party adding its share before masking) is not built yet");
     }
     if (minParties < SecAggParams.MIN_ROSTER) {
       throw new IllegalArgumentException("--secure-aggregation needs --min-parties of at least " + SecAggParams.MIN_ROSTER

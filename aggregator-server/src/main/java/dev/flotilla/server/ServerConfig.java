@@ -117,7 +117,14 @@ public record ServerConfig(
           + "--max-update-norm");
     }
     if (secureAggregationClipRange != null) {
-      SecureAggregationRules.check(strategy, admission, privacy, minParties);
+      SecureAggregationRules.check(strategy, admission, minParties);
+    }
+    if (privacy != null) {
+      String refusal = privacy.settings().secureAggregationRefusal(secureAggregationClipRange != null,
+          secureAggregationClipRange == null ? 1 : secureAggregationClipRange);
+      if (refusal != null) {
+        throw new IllegalArgumentException(refusal);
+      }
     }
     if (!allowedParties.isEmpty() && allowedParties.size() < minParties) {
       throw new IllegalArgumentException("--allow-party lists " + allowedParties.size() + " parties, fewer than --min-parties " + minParties);

@@ -198,6 +198,12 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--dp-sampling-rate")
   Double dpSamplingRate;
 
+  @Option(names = "--dp-mode")
+  String dpMode;
+
+  @Option(names = "--dp-dropout-tolerance")
+  Double dpDropoutTolerance;
+
   @Option(names = "--secure-aggregation")
   boolean secureAggregation;
 
@@ -297,7 +303,7 @@ public final class ServerMain implements Callable<Integer> {
   /** --privacy-budget and its --dp-* settings, or null without a budget (then no --dp-* flag may be given). */
   private PrivacyBudget privacyBudget() {
     var flags = dev.flotilla.protocol.options.PrivacySettings.fromFlags(privacyBudget, dpDelta, dpClipNorm,
-        dpNoiseMultiplier, dpSamplingRate);
+        dpNoiseMultiplier, dpSamplingRate, dpMode, dpDropoutTolerance);
     return flags == null ? null : PrivacyBudget.of(flags);
   }
 

@@ -86,9 +86,13 @@ public final class ServerModule extends AbstractModule {
 
   /** The job's strategy: --strategy with its options and --max-update-norm (aggregation/Strategies). */
   public static Strategy strategyOf(ServerConfig config) {
+    if (config.privacy() != null && config.privacy().distributed()) {
+      // the parties clip and noise; the unmasked noised sum reaches FedAvg as one update (SecureRounds.feedNoisedSum)
+      return Strategies.byName("fedavg", config.strategyOptions());
+    }
     if (config.privacy() != null) {
       return new dev.flotilla.server.aggregation.DpFedAvg(config.privacy(),
-          config.privacy().samplingRate() * config.expectedParties(), dev.flotilla.server.privacy.GaussianNoise::fresh);
+          config.privacy().samplingRate() * config.expectedParties(), dev.flotilla.protocol.privacy.GaussianNoise::fresh);
     }
     return Strategies.byName(config.strategy(), config.strategyOptions());
   }

@@ -76,7 +76,8 @@ class ServerMainTest {
 
   @Test
   @DisplayName("--secure-aggregation is refused, saying why, with strategies and flags that need individual updates, "
-      + "with --privacy-budget and with fewer than 3 parties; --secagg-clip-range out of (0, 1e6] is refused")
+      + "with --privacy-budget in central mode and with fewer than 3 parties; --secagg-clip-range out of (0, 1e6] is "
+      + "refused")
   void secureAggregationFlags() {
     java.util.function.Function<String, String> refusal = extra -> {
       java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--cert", "a", "--key", "b", "--ca", "c",
@@ -93,11 +94,42 @@ class ServerMainTest {
         + "hides each party's update, so --max-update-norm cannot measure it; drop --max-update-norm "
         + "(see 'flotilla server --help')");
     assertThat(refusal.apply("--min-parties 3 --privacy-budget 4 --dp-clip-norm 1 --dp-noise-multiplier 1"))
-        .startsWith("flotilla server: --privacy-budget clips each update at the aggregator, which "
-            + "--secure-aggregation never sees");
+        .startsWith("flotilla server: --privacy-budget with --dp-mode central clips each update at the aggregator, "
+            + "which --secure-aggregation never sees; give --dp-mode distributed");
     assertThat(refusal.apply("--min-parties 2")).isEqualTo("flotilla server: --secure-aggregation needs --min-parties "
         + "of at least 3 (with two, the sum minus one's own update is the other's), got 2 (see 'flotilla server --help')");
     assertThat(refusal.apply("--min-parties 3 --secagg-clip-range 0")).contains("--secagg-clip-range");
+  }
+
+  @Test
+  @DisplayName("--dp-mode distributed: refused without --secure-aggregation, with --dp-sampling-rate below 1, with a "
+      + "clip range the noised sum could overflow, and --dp-dropout-tolerance without it or out of [0, 0.9]; --help "
+      + "explains both flags")
+  void distributedNoiseFlags() {
+    java.util.function.Function<String, String> refusal = extra -> {
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--cert", "a", "--key", "b", "--ca", "c",
+          "--min-parties", "3", "--privacy-budget", "4", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1"));
+      args.addAll(java.util.List.of(extra.split(" ")));
+      Result r = run(args.toArray(String[]::new));
+      assertThat(r.code()).isEqualTo(2);
+      return r.err().strip();
+    };
+    assertThat(refusal.apply("--dp-mode distributed")).isEqualTo("flotilla server: --dp-mode distributed adds the "
+        + "noise in shares before SecAgg+ masks each update; it needs --secure-aggregation (without it, use --dp-mode "
+        + "central) (see 'flotilla server --help')");
+    assertThat(refusal.apply("--dp-mode distributed --secure-aggregation --dp-sampling-rate 0.5")).startsWith(
+        "flotilla server: --dp-mode distributed needs --dp-sampling-rate 1");
+    assertThat(refusal.apply("--dp-mode distributed --secure-aggregation --secagg-clip-range 1")).startsWith(
+        "flotilla server: the noised sum of clipped updates reaches").contains("give --secagg-clip-range");
+    assertThat(refusal.apply("--dp-dropout-tolerance 0.2")).startsWith("flotilla server: --dp-dropout-tolerance "
+        + "sizes the parties' noise shares; it takes effect with --dp-mode distributed");
+    assertThat(refusal.apply("--dp-mode distributed --secure-aggregation --dp-dropout-tolerance 0.95")).isEqualTo(
+        "flotilla server: --dp-dropout-tolerance must be in [0, 0.9], got 0.95 (see 'flotilla server --help')");
+    assertThat(refusal.apply("--dp-mode local")).isEqualTo("flotilla server: --dp-mode must be central or "
+        + "distributed, got 'local' (see 'flotilla server --help')");
+    String help = run("--help").out().replaceAll("\\s+", " ");
+    assertThat(help).contains("--dp-mode=central|distributed", "no one, the aggregator included, sees the sum "
+        + "without it", "--dp-dropout-tolerance=P", "parties sign no survivor list shorter than m");
   }
 
   @Test

@@ -9,7 +9,7 @@ import dev.flotilla.server.aggregation.Strategy;
 import dev.flotilla.server.aggregation.StrategyOptions;
 import dev.flotilla.server.aggregation.UpdateSink;
 import dev.flotilla.server.model.HeapModel;
-import dev.flotilla.server.privacy.GaussianNoise;
+import dev.flotilla.protocol.privacy.GaussianNoise;
 import dev.flotilla.server.privacy.PrivacyBudget;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;

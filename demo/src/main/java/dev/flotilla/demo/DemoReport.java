@@ -153,8 +153,9 @@ public record DemoReport(
   /** The DP settings of a run, for its banner. */
   public static String describe(dev.flotilla.protocol.options.PrivacySettings p) {
     return String.format(Locale.ROOT, "DP-FedAvg: budget epsilon %s at delta %s, updates clipped to L2 %s, noise "
-        + "multiplier %s, parties sampled at rate %s", p.epsilonBudget(), p.delta(), p.clipNorm(), p.noiseMultiplier(),
-        p.samplingRate());
+        + "multiplier %s, parties sampled at rate %s%s", p.epsilonBudget(), p.delta(), p.clipNorm(), p.noiseMultiplier(),
+        p.samplingRate(), p.distributed() ? ", noise added by the parties in shares under SecAgg+ (dropout tolerance "
+            + p.dropoutTolerance() + ")" : "");
   }
 
   public static String percent(Double fraction) {

@@ -4,7 +4,7 @@ import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.admission.NormBound;
 import dev.flotilla.server.model.GlobalModel;
 import dev.flotilla.server.model.ModelWriter;
-import dev.flotilla.server.privacy.GaussianNoise;
+import dev.flotilla.protocol.privacy.GaussianNoise;
 import dev.flotilla.server.privacy.PrivacyBudget;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -17,19 +17,47 @@ import java.util.Locale;
  * @param clipNorm --dp-clip-norm: bound on an update's L2 distance from the round's global model, in (0, 1e6]
  * @param noiseMultiplier --dp-noise-multiplier: noise std over the clipping norm, in [0.01, 1000]
  * @param samplingRate --dp-sampling-rate: probability that a party is asked to train in a round, in (0, 1]
+ * @param mode --dp-mode: the aggregator adds the noise, or the parties their shares under SecAgg+
+ * @param dropoutTolerance --dp-dropout-tolerance: in distributed mode, what the noise shares are sized for
  */
 public record PrivacyBudget(double epsilonBudget, double delta, double clipNorm, double noiseMultiplier,
-    double samplingRate) {
+    double samplingRate, PrivacySettings.NoiseMode mode, double dropoutTolerance) {
 
   public PrivacyBudget {
     // the bounds of the flags, checked in one place
-    new PrivacySettings(epsilonBudget, delta, clipNorm, noiseMultiplier, samplingRate);
+    new PrivacySettings(epsilonBudget, delta, clipNorm, noiseMultiplier, samplingRate, mode, dropoutTolerance);
+  }
+
+  /** Central noise. */
+  public PrivacyBudget(double epsilonBudget, double delta, double clipNorm, double noiseMultiplier,
+      double samplingRate) {
+    this(epsilonBudget, delta, clipNorm, noiseMultiplier, samplingRate, PrivacySettings.NoiseMode.CENTRAL,
+        PrivacySettings.DEFAULT_DROPOUT_TOLERANCE);
   }
 
   /** The budget of the checked flags. */
   public static PrivacyBudget of(PrivacySettings flags) {
     return new PrivacyBudget(flags.epsilonBudget(), flags.delta(), flags.clipNorm(), flags.noiseMultiplier(),
-        flags.samplingRate());
+        flags.samplingRate(), flags.mode(), flags.dropoutTolerance());
+  }
+
+  /** The flags these settings came from. */
+  public PrivacySettings settings() {
+    return new PrivacySettings(epsilonBudget, delta, clipNorm, noiseMultiplier, samplingRate, mode, dropoutTolerance);
+  }
+
+  public boolean distributed() {
+    return mode == PrivacySettings.NoiseMode.DISTRIBUTED;
+  }
+
+  /**
+   * These settings with the noise a round actually carried (a distributed round with more survivors than its
+   * shares were sized for carries more), which is what its ledger entry is charged with; capped at the flag's
+   * largest multiplier, which charges a little more than was spent, never less.
+   */
+  public PrivacyBudget withPresentNoise(double presentMultiplier) {
+    return new PrivacyBudget(epsilonBudget, delta, clipNorm, Math.min(1000, presentMultiplier), samplingRate, mode,
+        dropoutTolerance);
   }
 
   /** Epsilon (at {@link #delta}) after {@code rounds} rounds of these settings from the job's start. */

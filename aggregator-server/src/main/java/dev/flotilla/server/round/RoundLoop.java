@@ -167,7 +167,7 @@ final class RoundLoop {
     writtenBeforeCurrentVersion = job.writer.barrier();
     job.roundsCompleted++;
     if (job.privacy != null) {
-      job.spent = job.spent.charged(job.privacy);
+      job.spent = job.spent.charged(SecureRounds.charged(job, collection));
     }
     double duration = (System.nanoTime() - startedNanos) / 1e9;
     long samples = 0;
@@ -276,7 +276,8 @@ final class RoundLoop {
     job.lock.unlock();
     try (RoundAggregation aggregation = collection.aggregation) {
       if (collection.secure != null) {
-        SecureRounds.feedMean(collection.secure, aggregation, job.specs);
+        SecureRounds.feedMean(collection.secure, aggregation, job.specs, job.model.current(),
+            job.privacy == null ? 1 : job.privacy.samplingRate() * job.config.expectedParties());
       }
       return job.model.next(aggregation);
     } catch (IOException e) {

@@ -1,11 +1,13 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.protocol.secagg.DistributedNoise;
 import dev.flotilla.protocol.secagg.FixedPoint;
 import dev.flotilla.protocol.secagg.SecAggAggregator;
 import dev.flotilla.protocol.secagg.SecAggException;
 import dev.flotilla.protocol.secagg.SecAggParams;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.SecAggAssignment;
+import dev.flotilla.protocol.v1.SecAggDistributedNoise;
 import dev.flotilla.protocol.v1.SecAggDone;
 import dev.flotilla.protocol.v1.SecAggPartyMessage;
 import dev.flotilla.protocol.v1.SecAggServerMessage;
@@ -56,6 +58,8 @@ public final class SecureRound {
   private final Map<String, Integer> indexOf = new LinkedHashMap<>();
   private final String[] names;
   private final double[] weights;
+  /** The distributed-DP noise of the round, or null for a round without. */
+  private final SecAggDistributedNoise noise;
   private final Duration phaseTimeout;
   private final Runnable changed;
   private final java.time.Clock clock;
@@ -80,6 +84,16 @@ public final class SecureRound {
    */
   SecureRound(String jobId, Round round, Map<String, Long> roster, int modelValues, double clipRange,
       Duration phaseTimeout, java.time.Clock clock, Runnable changed) {
+    this(jobId, round, roster, modelValues, clipRange, null, phaseTimeout, clock, changed);
+  }
+
+  /**
+   * A distributed-DP round when {@code privacy} is given (its --dp-mode distributed): every party weighs
+   * 1 / roster size and sends its clipped difference plus its noise share (see DistributedNoise).
+   */
+  SecureRound(String jobId, Round round, Map<String, Long> roster, int modelValues, double clipRange,
+      dev.flotilla.server.privacy.PrivacyBudget privacy, Duration phaseTimeout, java.time.Clock clock,
+      Runnable changed) {
     this.clock = clock;
     this.jobId = jobId;
     this.round = round;
@@ -94,8 +108,11 @@ public final class SecureRound {
     double total = roster.values().stream().mapToDouble(Long::doubleValue).sum();
     for (int i = 0; i < names.length; i++) {
       indexOf.put(names[i], i);
-      weights[i] = roster.get(names[i]) / total;
+      // DP-FedAvg: every party weighs the same, whatever its samples, so one party moves the sum by at most S
+      weights[i] = privacy != null ? 1.0 / names.length : roster.get(names[i]) / total;
     }
+    this.noise = privacy == null ? null : DistributedNoise.of(privacy.noiseMultiplier(), privacy.clipNorm(),
+        DistributedNoise.minSurvivors(names.length, privacy.dropoutTolerance()));
     this.phaseTimeout = phaseTimeout;
     this.changed = changed;
     for (int i = 0; i < names.length; i++) {
@@ -107,7 +124,12 @@ public final class SecureRound {
   /** What the TrainRequest of {@code party} carries. */
   SecAggAssignment assignment(String party) {
     int index = indexOf.get(party);
-    return SecAggAssignment.newBuilder().setSetup(params.toSetup()).setParty(index).setWeight(weights[index]).build();
+    SecAggAssignment.Builder assignment = SecAggAssignment.newBuilder().setSetup(params.toSetup()).setParty(index)
+        .setWeight(weights[index]);
+    if (noise != null) {
+      assignment.setDistributedNoise(noise);
+    }
+    return assignment.build();
   }
 
   Round round() {
@@ -218,6 +240,23 @@ public final class SecureRound {
       total += weights[survivor];
     }
     return fixedPoint.decodeMean(sum, Math.min(1.0, total));
+  }
+
+  /**
+   * After a distributed-DP round that is done: the sum of the survivors' clipped differences with their noise
+   * shares (each was encoded with weight 1 / roster size).
+   */
+  synchronized float[] noisedSum() {
+    return fixedPoint.decodeSum(sum, 1.0 / names.length);
+  }
+
+  /** After a distributed-DP round that is done: the noise multiplier its unmasked sum carries. */
+  synchronized double presentNoiseMultiplier() {
+    return DistributedNoise.presentMultiplier(noise, aggregator.survivors().size());
+  }
+
+  boolean distributedNoise() {
+    return noise != null;
   }
 
   /** After a round that is done: each survivor's samples and metrics, by name. */
@@ -384,6 +423,12 @@ public final class SecureRound {
         }
         case MASKED -> {
           SecAggUnmaskRequest lists = aggregator.closeInputs();
+          if (noise != null && lists.getSurvivorsCount() < noise.getMinSurvivors()) {
+            // the parties would refuse to sign these lists: their noise shares were sized for more survivors
+            throw new SecAggException("the round fails: " + lists.getSurvivorsCount() + " of " + names.length
+                + " parties sent masked inputs, fewer than the " + noise.getMinSurvivors() + " the distributed noise "
+                + "shares were sized for (--dp-dropout-tolerance); the sum is not unmasked");
+          }
           log.info("job {}: round {}: masked inputs from {} parties, dropped after sharing keys: {}", jobId,
               round.number(), lists.getSurvivorsCount(), namesOf(lists.getDroppedList()));
           advance(Phase.CONSISTENCY, new TreeSet<>(lists.getSurvivorsList()), now);

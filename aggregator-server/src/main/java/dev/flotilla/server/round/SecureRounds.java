@@ -4,6 +4,7 @@ import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.aggregation.RoundAggregation;
 import dev.flotilla.server.aggregation.UpdateSink;
+import dev.flotilla.server.model.GlobalModel;
 import io.grpc.StatusException;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -38,7 +39,8 @@ final class SecureRounds {
       }
     }
     return new SecureRound(job.jobId, round, roster, Math.toIntExact(ModelSpecs.totalElements(job.specs)),
-        job.config.secureAggregationClipRange(), phaseTimeout(job.config.roundTimeout()), job.clock, () -> {
+        job.config.secureAggregationClipRange(), job.privacy != null && job.privacy.distributed() ? job.privacy : null,
+        phaseTimeout(job.config.roundTimeout()), job.clock, () -> {
           job.lock.lock();
           try {
             job.changed.signalAll();
@@ -46,6 +48,31 @@ final class SecureRounds {
             job.lock.unlock();
           }
         });
+  }
+
+  private static float[] nextFromNoisedSum(float[] sum, GlobalModel base, List<TensorSpec> specs,
+      double expectedParticipants) {
+    float[] next = new float[sum.length];
+    int offset = 0;
+    for (int t = 0; t < specs.size(); t++) {
+      int count = specs.get(t).numElements();
+      base.read(t, 0, next, offset, count);
+      offset += count;
+    }
+    for (int i = 0; i < next.length; i++) {
+      next[i] = (float) (next[i] + sum[i] / expectedParticipants);
+    }
+    return next;
+  }
+
+  /**
+   * What a completed round is charged with: in a distributed-DP round the noise its unmasked sum actually carried
+   * (at least the calibrated noise, more with more survivors than the shares were sized for), else the settings.
+   */
+  static dev.flotilla.server.privacy.PrivacyBudget charged(JobState job, RoundCollection collection) {
+    SecureRound secure = collection.secure;
+    return secure != null && secure.distributedNoise()
+        ? job.privacy.withPresentNoise(secure.presentNoiseMultiplier()) : job.privacy;
   }
 
   /** After the masked round: the survivors as submitted, or the attempt tainted with why the round failed. */
@@ -59,9 +86,15 @@ final class SecureRounds {
         collection.record(name, new PartyOutcome.Submitted(c.samples(), c.metrics())));
   }
 
-  /** The unmasked mean, tensor by tensor, as the one update of the strategy's aggregation. */
-  static void feedMean(SecureRound secure, RoundAggregation aggregation, List<TensorSpec> specs) throws IOException {
-    float[] mean = secure.mean();
+  /**
+   * The unmasked mean, tensor by tensor, as the one update of the strategy's aggregation. In a distributed-DP
+   * round that is DP-FedAvg's next model {@code base + (noised sum) / E}, with {@code E} the expected participants
+   * (a fixed denominator, as DpFedAvg's: the count of survivors would depend on who took part).
+   */
+  static void feedMean(SecureRound secure, RoundAggregation aggregation, List<TensorSpec> specs, GlobalModel base,
+      double expectedParticipants) throws IOException {
+    float[] mean = secure.distributedNoise() ? nextFromNoisedSum(secure.noisedSum(), base, specs, expectedParticipants)
+        : secure.mean();
     UpdateSink sink = aggregation.open("secure-aggregation", 1.0);
     int offset = 0;
     for (int t = 0; t < specs.size(); t++) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.server.model.HeapModel;
-import dev.flotilla.server.privacy.GaussianNoise;
+import dev.flotilla.protocol.privacy.GaussianNoise;
 import dev.flotilla.server.privacy.PrivacyBudget;
 import java.nio.file.Path;
 import java.util.List;

@@ -40,12 +40,14 @@ public class PrivacySpec {
   @JsonPropertyDescription("Probability that a party is asked to train in a round, in (0, 1] (default 1).")
   private Double samplingRate;
 
-  @JsonPropertyDescription("Where the noise is added: server (the aggregator; the default and, for now, the only mode).")
+  @JsonPropertyDescription("Where the noise is added: server (the aggregator, the default) or distributed (each party "
+      + "clips its update and adds its share of the noise before SecAgg+ masks it, so no one sees the sum without "
+      + "noise; needs secureAggregation and samplingRate 1).")
   private PrivacyMode mode;
 
   @JsonPropertyDescription("Aggregate with SecAgg+ (the server's --secure-aggregation): parties mask their updates and "
-      + "the aggregator sees only their sum. Needs a mean strategy and at least 3 parties a round; set it without "
-      + "budget (noise shared among the parties, which a budget would need with it, is not built yet).")
+      + "the aggregator sees only their sum. Needs a mean strategy and at least 3 parties a round; with a budget, "
+      + "needs mode distributed.")
   private Boolean secureAggregation;
 
   public PrivacySpec() {}

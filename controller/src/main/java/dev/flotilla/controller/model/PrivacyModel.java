@@ -1,9 +1,11 @@
 package dev.flotilla.controller.model;
 
+import dev.flotilla.controller.api.PrivacyMode;
 import dev.flotilla.controller.api.PrivacySpec;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.cli.ConfigOption;
+import dev.flotilla.protocol.options.PrivacySettings;
 import dev.flotilla.protocol.options.ServerOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +45,9 @@ public final class PrivacyModel {
           "SecAgg+: the aggregator sees only the masked sum of the parties' updates");
     }
     return new Observation(StatusModel.PRIVACY_ACCEPTED, true, ACCEPTED, String.format(java.util.Locale.ROOT,
-        "DP-FedAvg at the aggregator: budget epsilon %s at delta %s, clip norm %s, noise multiplier %s, sampling rate %s",
-        p.getBudget(), delta(p), p.getClipNorm(), p.getNoiseMultiplier(), samplingRate(p)));
+        "DP-FedAvg %s: budget epsilon %s at delta %s, clip norm %s, noise multiplier %s, sampling rate %s",
+        distributed(p) ? "with noise added by the parties in shares under SecAgg+" : "at the aggregator", p.getBudget(), delta(p),
+        p.getClipNorm(), p.getNoiseMultiplier(), samplingRate(p)));
   }
 
   /** The aggregator's arguments for an accepted spec.privacy (none without one). */
@@ -61,8 +64,15 @@ public final class PrivacyModel {
           ServerOptions.DP_DELTA.assignment(delta(p)), ServerOptions.DP_CLIP_NORM.assignment(p.getClipNorm()),
           ServerOptions.DP_NOISE_MULTIPLIER.assignment(p.getNoiseMultiplier()),
           ServerOptions.DP_SAMPLING_RATE.assignment(samplingRate(p))));
+      if (distributed(p)) {
+        args.add(ServerOptions.DP_MODE.assignment(PrivacySettings.NoiseMode.DISTRIBUTED.flagValue()));
+      }
     }
     return args;
+  }
+
+  private static boolean distributed(PrivacySpec p) {
+    return p.getMode() == PrivacyMode.DISTRIBUTED;
   }
 
   private static boolean secureAggregation(PrivacySpec p) {
@@ -82,15 +92,28 @@ public final class PrivacyModel {
     } else if (!job.usesFlotillaRuntime()) {
       problems.add("spec.privacy needs a Flotilla aggregator image (flotilla/server); this image cannot keep a budget");
     }
-    if (secureAggregation(p) && differentialPrivacy(p)) {
-      problems.add("spec.privacy.secureAggregation cannot be combined with a budget yet: the aggregator adds the noise "
-          + "and clips each update, and under SecAgg+ it never sees one (noise shared among the parties is not built)");
+    if (secureAggregation(p) && differentialPrivacy(p) && !distributed(p)) {
+      problems.add("spec.privacy.secureAggregation with a budget needs spec.privacy.mode: distributed: with mode server "
+          + "the aggregator clips each update and adds the noise, and under SecAgg+ it never sees one");
+    } else if (distributed(p) && !secureAggregation(p)) {
+      problems.add("spec.privacy.mode: distributed needs spec.privacy.secureAggregation: true (the parties add the "
+          + "noise in shares before SecAgg+ masks their updates; without it the aggregator would see each one)");
     } else if (differentialPrivacy(p)) {
+      int before = problems.size();
       within(problems, "budget", p.getBudget(), true, 0, false, 100);
       within(problems, "delta", delta(p), false, 0, false, 0.1);
       within(problems, "clipNorm", p.getClipNorm(), true, 0, false, 1e6);
       within(problems, "noiseMultiplier", p.getNoiseMultiplier(), true, 0.01, true, 1000);
       within(problems, "samplingRate", samplingRate(p), false, 0, false, 1);
+      if (distributed(p) && problems.size() == before) {
+        // the server's own rules for distributed noise (sampling rate 1, the fixed-point range at the default R)
+        String refusal = new PrivacySettings(p.getBudget(), delta(p), p.getClipNorm(), p.getNoiseMultiplier(),
+            samplingRate(p), PrivacySettings.NoiseMode.DISTRIBUTED, PrivacySettings.DEFAULT_DROPOUT_TOLERANCE)
+            .secureAggregationRefusal(true, ServerOptions.SECAGG_CLIP_RANGE.defaultValue());
+        if (refusal != null) {
+          problems.add("spec.privacy.mode distributed: " + refusal);
+        }
+      }
     }
     List<String> args = job.spec().getTemplate() == null || job.spec().getTemplate().getSpec() == null
         || job.spec().getTemplate().getSpec().getContainers().isEmpty()
@@ -100,6 +123,10 @@ public final class PrivacyModel {
       if (flag.isIn(args)) {
         problems.add("the template's args set " + flag.flag() + " and spec.privacy sets it too: keep spec.privacy only");
       }
+    }
+    if (distributed(p) && ServerOptions.DP_MODE.isIn(args)) {
+      problems.add("the template's args set " + ServerOptions.DP_MODE.flag() + " and spec.privacy sets it too: keep "
+          + "spec.privacy only");
     }
     if (secureAggregation(p) && ServerOptions.SECURE_AGGREGATION.isIn(args)) {
       problems.add("the template's args set " + ServerOptions.SECURE_AGGREGATION.flag()

@@ -87,13 +87,44 @@ class PrivacyModelTest {
     }
 
     @Test
-    @DisplayName("with a budget, or beside the same flag in the template, it is refused with the reason")
+    @DisplayName("with a budget and mode distributed, the aggregator gets --secure-aggregation, the five DP flags and "
+        + "--dp-mode=distributed; PrivacyAccepted says the parties add the noise")
+    void distributed() {
+      PrivacySpec p = new PrivacySpec(4.0, null, 0.5, 1.1);
+      p.setSecureAggregation(true);
+      p.setMode(dev.flotilla.controller.api.PrivacyMode.DISTRIBUTED);
+      IflearnerJob job = server(p);
+      assertThat(args(job)).containsOnlyOnce("--secure-aggregation", "--dp-mode=distributed")
+          .contains("--privacy-budget=4.0", "--dp-delta=1.0E-5", "--dp-clip-norm=0.5", "--dp-noise-multiplier=1.1",
+              "--dp-sampling-rate=1.0");
+      Observation o = PrivacyModel.observe(new JobModel(job));
+      assertThat(o.ready()).isTrue();
+      assertThat(o.message()).startsWith("DP-FedAvg with noise added by the parties in shares under SecAgg+: budget "
+          + "epsilon 4.0");
+    }
+
+    @Test
+    @DisplayName("a budget with mode server (or none), mode distributed without secure aggregation or with sampling, "
+        + "or beside the same flag in the template, is refused with the reason")
     void refusals() {
       PrivacySpec both = secure();
       both.setBudget(4.0);
+      both.setClipNorm(1.0);
+      both.setNoiseMultiplier(1.0);
       Observation o = PrivacyModel.observe(new JobModel(server(both)));
       assertThat(o.ready()).isFalse();
-      assertThat(o.message()).startsWith("spec.privacy.secureAggregation cannot be combined with a budget yet");
+      assertThat(o.message()).startsWith("spec.privacy.secureAggregation with a budget needs spec.privacy.mode: "
+          + "distributed");
+
+      PrivacySpec alone = new PrivacySpec(4.0, null, 1.0, 1.0);
+      alone.setMode(dev.flotilla.controller.api.PrivacyMode.DISTRIBUTED);
+      assertThat(PrivacyModel.observe(new JobModel(server(alone))).message())
+          .startsWith("spec.privacy.mode: distributed needs spec.privacy.secureAggregation: true");
+
+      both.setMode(dev.flotilla.controller.api.PrivacyMode.DISTRIBUTED);
+      both.setSamplingRate(0.5);
+      assertThat(PrivacyModel.observe(new JobModel(server(both))).message())
+          .startsWith("spec.privacy.mode distributed: --dp-mode distributed needs --dp-sampling-rate 1");
 
       IflearnerJob job = server(secure());
       var c = job.getSpec().getTemplate().getSpec().getContainers().get(0);

@@ -388,8 +388,10 @@ public final class PartyRunner {
     try (dev.flotilla.protocol.secagg.SecureRoundClient masked = session.openMaskedRound(request)) {
       masked.shareKeys();
       Trained trained = lastTrained;
+      float[][] base = null; // the global model trained from: a distributed-DP input is the difference from it
       if (trained == null || trained.round() != round || trained.modelVersion() != request.getModelVersion()) {
         ModelAssembler.Decoded global = session.modelFor(request, layout);
+        base = masked.needsGlobalModel() ? deepCopy(global.tensors()) : null;
         TrainingOptions options = new TrainingOptions(epochs(currentJoin), settings.batchSize(),
             settings.learningRate(), settings.momentum(), (float) currentJoin.getFedproxMu(),
             shuffleSeed(round), settings.weightDecay());
@@ -404,7 +406,10 @@ public final class PartyRunner {
         lastTrained = trained;
       }
       LocalUpdate update = trained.update();
-      int survivors = masked.submit(update.weights(), update.samples(), update.metrics());
+      if (masked.needsGlobalModel() && base == null) {
+        base = session.modelFor(request, layout).tensors();
+      }
+      int survivors = masked.submit(update.weights(), base, update.samples(), update.metrics());
       lastTrained = null;
       log.info("{} round {}/{}{}: global model v{} {}; trained on {} samples; masked update summed with {} parties' "
               + "(secure aggregation); {} s", prefix(), round, currentJoin.getRounds(),
@@ -435,6 +440,15 @@ public final class PartyRunner {
             Failures.describe(e.getStatus()));
       }
     }
+  }
+
+  /** A copy the trainer cannot change (it may train in the arrays it is given). */
+  private static float[][] deepCopy(float[][] tensors) {
+    float[][] copy = new float[tensors.length][];
+    for (int t = 0; t < tensors.length; t++) {
+      copy[t] = tensors[t].clone();
+    }
+    return copy;
   }
 
   private long shuffleSeed(int round) {

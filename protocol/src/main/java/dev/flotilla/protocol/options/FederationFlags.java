@@ -72,6 +72,12 @@ public final class FederationFlags {
   @Option(names = "--dp-sampling-rate")
   public Double dpSamplingRate;
 
+  @Option(names = "--dp-mode")
+  public String dpMode;
+
+  @Option(names = "--dp-dropout-tolerance")
+  public Double dpDropoutTolerance;
+
   @Option(names = "--secure-aggregation")
   public boolean secureAggregation;
 
@@ -112,8 +118,6 @@ public final class FederationFlags {
     require(line, dev.flotilla.protocol.secagg.SecAggParams.MEAN_STRATEGIES.contains(strategy),
         "--secure-aggregation reveals only the sum of the updates; --strategy " + strategy + " needs each update (use one of "
             + dev.flotilla.protocol.secagg.SecAggParams.MEAN_STRATEGIES + ")");
-    require(line, privacyBudget == null, "--privacy-budget clips each update at the aggregator, which "
-        + "--secure-aggregation never sees; distributed noise is not built yet: drop one of them");
     int perRound = (int) Math.ceil(fraction * parties);
     require(line, perRound >= dev.flotilla.protocol.secagg.SecAggParams.MIN_ROSTER, "--secure-aggregation needs at least "
         + dev.flotilla.protocol.secagg.SecAggParams.MIN_ROSTER + " parties a round (with two, the sum minus one's own "
@@ -122,7 +126,8 @@ public final class FederationFlags {
 
   /** The differential-privacy settings asked for, or null without --privacy-budget (call after {@link #validate}). */
   public PrivacySettings privacy() {
-    return PrivacySettings.fromFlags(privacyBudget, dpDelta, dpClipNorm, dpNoiseMultiplier, dpSamplingRate);
+    return PrivacySettings.fromFlags(privacyBudget, dpDelta, dpClipNorm, dpNoiseMultiplier, dpSamplingRate, dpMode,
+        dpDropoutTolerance);
   }
 
   /** The --dp-* flags as the server checks them, and what a budget excludes (as the server refuses it). */
@@ -138,6 +143,10 @@ public final class FederationFlags {
           + "--strategy " + strategy);
       require(line, fraction == 1, "--privacy-budget samples parties with --dp-sampling-rate (Poisson sampling, "
           + "which its accountant assumes); drop --fraction");
+      // the server's --secagg-clip-range is left at its default by the demo and the simulator
+      String refusal = privacy.secureAggregationRefusal(secureAggregation,
+          ServerOptions.SECAGG_CLIP_RANGE.defaultValue());
+      require(line, refusal == null, refusal);
     }
   }
 

@@ -87,15 +87,25 @@ public final class FederationOptions {
   public static final ConfigOption<Boolean> SECURE_AGGREGATION = ServerOptions.SECURE_AGGREGATION.withDescription(
       "Aggregate every round with SecAgg+ (the server's --secure-aggregation): each party masks its update with "
           + "pairwise masks and a self-mask whose seeds are Shamir-shared among its neighbours, and the aggregator "
-          + "unmasks only their sum. Needs at least 3 parties a round, --strategy fedavg, fedprox, fedadam or fedyogi, "
-          + "and no --privacy-budget (distributed noise is not built yet).");
+          + "unmasks only their sum. Needs at least 3 parties a round and --strategy fedavg, fedprox, fedadam or "
+          + "fedyogi; with --privacy-budget, needs --dp-mode distributed.");
+
+  public static final ConfigOption<String> DP_MODE = ServerOptions.DP_MODE.withDescription(
+      "With --privacy-budget: central (the aggregator adds the noise) or distributed (with --secure-aggregation: each "
+          + "party clips its update's difference from the global model and adds its share of the noise before "
+          + "masking, so no one sees the sum without noise; the server's --dp-mode).");
+
+  public static final ConfigOption<Double> DP_DROPOUT_TOLERANCE = ServerOptions.DP_DROPOUT_TOLERANCE.withDescription(
+      "With --dp-mode distributed: the share of a round's parties that may drop with the sum still carrying the "
+          + "calibrated noise, in [0, 0.9] (the server's --dp-dropout-tolerance).");
 
   /** The privacy options, in the order of the commands' help (after the others). */
   public static final ConfigOption<?>[] PRIVACY = {PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER,
-      DP_SAMPLING_RATE, SECURE_AGGREGATION};
+      DP_SAMPLING_RATE, DP_MODE, DP_DROPOUT_TOLERANCE, SECURE_AGGREGATION};
 
   /** In the order of the commands' help. */
   public static final ConfigOption<?>[] ALL = {PARTIES, ROUNDS, MODEL, STRATEGY, PARTITION, LOCAL_EPOCHS,
       BATCH_SIZE, LR, MOMENTUM, WEIGHT_DECAY, SEED, FRACTION, REPORT,
-      PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, SECURE_AGGREGATION};
+      PRIVACY_BUDGET, DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, DP_MODE, DP_DROPOUT_TOLERANCE,
+      SECURE_AGGREGATION};
 }

@@ -255,6 +255,25 @@ public final class ServerOptions {
       .description("With --privacy-budget: probability that each connected party is asked to train in a round "
           + "(Poisson sampling), in (0, 1]; the expected participants are Q x --expected-parties.");
 
+  public static final ConfigOption<String> DP_MODE = ConfigOption.string("--dp-mode")
+      .paramLabel("central|distributed")
+      .defaultText("central")
+      .description("With --privacy-budget: who adds the Gaussian noise. central: the aggregator, to the average of "
+          + "the clipped updates it sees. distributed (needs --secure-aggregation): each party clips its update's "
+          + "difference from the round's global model to --dp-clip-norm and adds its share of the noise in the "
+          + "fixed-point domain before masking, so the unmasked sum carries noise of std --dp-noise-multiplier x "
+          + "--dp-clip-norm and no one, the aggregator included, sees the sum without it. The shares are sized for "
+          + "--dp-dropout-tolerance; with more survivors the sum carries more noise, and the accountant is charged "
+          + "with the noise actually present.");
+
+  public static final ConfigOption<Double> DP_DROPOUT_TOLERANCE = ConfigOption.decimal("--dp-dropout-tolerance")
+      .paramLabel("P")
+      .defaultText("0.1")
+      .description("With --dp-mode distributed: the share of a round's parties that may drop with the unmasked sum "
+          + "still carrying the calibrated noise, in [0, 0.9]. Each party's share has std --dp-noise-multiplier x "
+          + "--dp-clip-norm / sqrt(m), m = the round's parties less P of them (at least SecAgg+'s threshold); parties "
+          + "sign no survivor list shorter than m, so a round with more dropouts fails and is retried.");
+
   public static final ConfigOption<Boolean> SECURE_AGGREGATION = ConfigOption.onOff("--secure-aggregation")
       .description("Aggregate with SecAgg+ (Bell et al. 2020): each party masks its update (clipped to "
           + "--secagg-clip-range, weighted by its share of the announced samples, fixed point modulo 2^32) with pairwise "
@@ -311,8 +330,8 @@ public final class ServerOptions {
       LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
       MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
-      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, SECURE_AGGREGATION, SECAGG_CLIP_RANGE, FRACTION,
-      CHECK_PEERS, VIRTUAL_PARTIES_PER_HOST, TERMINATION_MESSAGE,
+      DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, DP_MODE, DP_DROPOUT_TOLERANCE, SECURE_AGGREGATION,
+      SECAGG_CLIP_RANGE, FRACTION, CHECK_PEERS, VIRTUAL_PARTIES_PER_HOST, TERMINATION_MESSAGE,
       STATUS_FILE)
       .with(LogOptions.FORMAT);
 }

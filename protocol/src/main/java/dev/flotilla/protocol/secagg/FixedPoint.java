@@ -48,6 +48,30 @@ public final class FixedPoint {
         return encoded;
     }
 
+    /**
+     * Adds N(0, std^2) noise (in value units, before weighting) to each encoded value, rounded to whole units
+     * and wrapping modulo 2^32 like the masks: the distributed-DP share of a party ({@link DistributedNoise}).
+     */
+    public void addNoise(int[] encoded, double std, double weight, dev.flotilla.protocol.privacy.GaussianNoise gaussian) {
+        double unitsStd = std * weight * scale;
+        for (int i = 0; i < encoded.length; i++) {
+            encoded[i] += (int) Math.round(unitsStd * gaussian.next());
+        }
+    }
+
+    /** The sum of the survivors' values when each was encoded with the same {@code weight}: sum / (scale x weight). */
+    public float[] decodeSum(int[] sum, double weight) {
+        if (!(weight > 0 && weight <= 1)) {
+            throw new SecAggException("weight " + weight + " is not in (0, 1]");
+        }
+        float[] values = new float[sum.length];
+        double divisor = scale * weight;
+        for (int i = 0; i < sum.length; i++) {
+            values[i] = (float) (sum[i] / divisor);
+        }
+        return values;
+    }
+
     /** The weighted mean of a round: the unmasked modular sum divided by the survivors' total weight. */
     public float[] decodeMean(int[] sum, double totalWeight) {
         if (!(totalWeight > 0 && totalWeight <= 1 + 1e-9)) {

@@ -50,6 +50,8 @@ public final class SecAggParty {
     /** Shares of neighbours' secrets, for the neighbours whose shares arrived. */
     private final TreeMap<Integer, Shares> heldShares = new TreeMap<>();
     private Stage stage = Stage.NEW;
+    /** Survivors below which this party signs no list: the distributed-DP noise shares were sized for that many. */
+    private int minSurvivors;
 
     public SecAggParty(SecAggParams params, int self, SecureRandom random) {
         params.checkParty(self, "");
@@ -61,6 +63,14 @@ public final class SecAggParty {
         this.maskKeys = KeyPair.generate(random);
         this.signingKeys = SurvivorSignatures.generate(random);
         random.nextBytes(selfMaskSeed);
+    }
+
+    /**
+     * With distributed DP noise: sign no survivor list shorter than {@code survivors}, so that no sum with
+     * less than the calibrated noise is ever unmasked.
+     */
+    public void requireSurvivors(int survivors) {
+        minSurvivors = survivors;
     }
 
     public int[] neighbours() {
@@ -235,6 +245,11 @@ public final class SecAggParty {
         if (survivors.size() < params.threshold()) {
             throw new SecAggException("only " + survivors.size() + " survivors; at least " + params.threshold()
                     + " are needed before any share is revealed");
+        }
+        if (survivors.size() < minSurvivors) {
+            throw new SecAggException("only " + survivors.size() + " survivors; the distributed noise shares were sized"
+                    + " for at least " + minSurvivors + ", so fewer would unmask a sum with less than the calibrated"
+                    + " noise; this party signs no such list");
         }
     }
 

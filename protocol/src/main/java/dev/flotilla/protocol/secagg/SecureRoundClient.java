@@ -51,6 +51,10 @@ public final class SecureRoundClient implements AutoCloseable {
     this.assignment = request.getSecureAggregation();
     this.params = SecAggParams.from(assignment.getSetup());
     this.party = new SecAggParty(params, assignment.getParty(), new SecureRandom());
+    if (assignment.hasDistributedNoise()) {
+      party.requireSurvivors(DistributedNoise.check(assignment.getDistributedNoise(), params.rosterSize())
+          .getMinSurvivors());
+    }
     this.phaseWait = phaseWait;
     SecureAggregationGrpc.newStub(channel).withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
         .maskedRound(new ClientResponseObserver<SecAggPartyMessage, SecAggServerMessage>() {
@@ -97,23 +101,48 @@ public final class SecureRoundClient implements AutoCloseable {
    * Rounds 2 to 4: {@link #sendMasked}, then {@link #finish}; returns how many parties' updates the sum holds.
    */
   public int submit(float[][] weights, long samples, Map<String, Double> metrics) throws InterruptedException {
-    sendMasked(weights, samples, metrics);
+    return submit(weights, null, samples, metrics);
+  }
+
+  /**
+   * The same, for a round that may carry distributed DP noise ({@link #needsGlobalModel}): {@code base} is the
+   * round's global model the party trained from (null when the round has no noise).
+   */
+  public int submit(float[][] weights, float[][] base, long samples, Map<String, Double> metrics)
+      throws InterruptedException {
+    sendMasked(weights, base, samples, metrics);
     return finish();
+  }
+
+  /** Whether this round is a distributed-DP round, whose input is the difference from the round's global model. */
+  public boolean needsGlobalModel() {
+    return assignment.hasDistributedNoise();
   }
 
   /** Round 2: masks {@code weights} (every tensor, in layout order) and streams them as flow control allows. */
   public void sendMasked(float[][] weights, long samples, Map<String, Double> metrics) throws InterruptedException {
-    int total = 0;
-    for (float[] tensor : weights) {
-      total += tensor.length;
+    sendMasked(weights, null, samples, metrics);
+  }
+
+  /**
+   * Round 2 with the round's global model {@code base} (needed, and only used, in a distributed-DP round:
+   * the input is then the clipped difference plus this party's noise share, {@link DistributedNoise}).
+   */
+  public void sendMasked(float[][] weights, float[][] base, long samples, Map<String, Double> metrics)
+      throws InterruptedException {
+    float[] values = flatten(weights);
+    FixedPoint fixedPoint = new FixedPoint(params.clipRange());
+    int[] masked;
+    if (assignment.hasDistributedNoise()) {
+      if (base == null) {
+        throw new SecAggException("a distributed-DP round needs the round's global model to clip the update's "
+            + "difference from it");
+      }
+      masked = DistributedNoise.encode(values, flatten(base), assignment.getDistributedNoise(), fixedPoint,
+          assignment.getWeight(), dev.flotilla.protocol.privacy.GaussianNoise.fresh());
+    } else {
+      masked = fixedPoint.encode(values, assignment.getWeight());
     }
-    float[] values = new float[total];
-    int offset = 0;
-    for (float[] tensor : weights) {
-      System.arraycopy(tensor, 0, values, offset, tensor.length);
-      offset += tensor.length;
-    }
-    int[] masked = new FixedPoint(params.clipRange()).encode(values, assignment.getWeight());
     party.maskInput(relayed, masked);
     send(SecAggPartyMessage.newBuilder().setMaskedHeader(SecAggMaskedHeader.newBuilder().setNumSamples(samples)
         .putAllMetrics(metrics)).build());
@@ -140,6 +169,20 @@ public final class SecureRoundClient implements AutoCloseable {
     ended = true;
     stream.onCompleted();
     return survivors;
+  }
+
+  private static float[] flatten(float[][] tensors) {
+    int total = 0;
+    for (float[] tensor : tensors) {
+      total += tensor.length;
+    }
+    float[] values = new float[total];
+    int offset = 0;
+    for (float[] tensor : tensors) {
+      System.arraycopy(tensor, 0, values, offset, tensor.length);
+      offset += tensor.length;
+    }
+    return values;
   }
 
   private void send(SecAggPartyMessage message) {

@@ -1,4 +1,4 @@
-package dev.flotilla.server.privacy;
+package dev.flotilla.protocol.privacy;
 
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
