@@ -326,7 +326,7 @@ function _picocli_flotilla_demo() {
 
   local commands=""
   local flag_opts="'--secure-aggregation' '--via-ingress' '--keep-dir' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--initial-model' '--trainer-command' '--update-encoding' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--alpha' '--round-timeout' '--timeout' '--dir'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--dp-mode' '--dp-dropout-tolerance' '--initial-model' '--trainer-command' '--update-encoding' '--export' '--data' '--test-data' '--max-samples' '--eval-samples' '--party-option' '--alpha' '--round-timeout' '--timeout' '--dir'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local float32bf16fp16_option_args=("FLOAT32" "BFLOAT16" "FLOAT16") # --update-encoding values
 
@@ -393,6 +393,12 @@ function _picocli_flotilla_demo() {
       return
       ;;
     '--dp-sampling-rate')
+      return
+      ;;
+    '--dp-mode')
+      return
+      ;;
+    '--dp-dropout-tolerance')
       return
       ;;
     '--initial-model')
@@ -470,7 +476,7 @@ function _picocli_flotilla_simulate() {
 
   local commands=""
   local flag_opts="'--secure-aggregation' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--data' '--trainers' '--state-dir' '--round-timeout' '--evaluate-fraction'"
+  local arg_opts="'--log-format' '--parties' '--rounds' '--model' '--strategy' '--partition' '--local-epochs' '--batch-size' '--lr' '--momentum' '--weight-decay' '--seed' '--fraction' '--report' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--dp-mode' '--dp-dropout-tolerance' '--data' '--trainers' '--state-dir' '--round-timeout' '--evaluate-fraction'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
 
   type compopt &>/dev/null && compopt +o default
@@ -538,6 +544,12 @@ function _picocli_flotilla_simulate() {
     '--dp-sampling-rate')
       return
       ;;
+    '--dp-mode')
+      return
+      ;;
+    '--dp-dropout-tolerance')
+      return
+      ;;
     '--data')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames
@@ -578,7 +590,7 @@ function _picocli_flotilla_server() {
 
   local commands=""
   local flag_opts="'--export-every-round' '--secure-aggregation' '--check-peers' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--secagg-clip-range' '--fraction' '--virtual-parties-per-host' '--termination-message' '--status-file'"
+  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--dp-mode' '--dp-dropout-tolerance' '--secagg-clip-range' '--fraction' '--virtual-parties-per-host' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local STRATEGY_option_args=("fedavg" "fedprox" "fednova" "scaffold" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
@@ -758,6 +770,12 @@ function _picocli_flotilla_server() {
       return
       ;;
     '--dp-sampling-rate')
+      return
+      ;;
+    '--dp-mode')
+      return
+      ;;
+    '--dp-dropout-tolerance')
       return
       ;;
     '--secagg-clip-range')
