@@ -18,13 +18,10 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -124,8 +121,8 @@ class SecretVolumeRenewalTest {
   private static final MethodDescriptor<String, String> SERIAL = MethodDescriptor.<String, String>newBuilder()
       .setType(MethodDescriptor.MethodType.UNARY)
       .setFullMethodName("flotilla.test.Serial/Of")
-      .setRequestMarshaller(new Utf8())
-      .setResponseMarshaller(new Utf8())
+      .setRequestMarshaller(new TlsFixtures.Utf8())
+      .setResponseMarshaller(new TlsFixtures.Utf8())
       .build();
 
   /** Answers with the serial of the client certificate the connection was made with. */
@@ -155,22 +152,6 @@ class SecretVolumeRenewalTest {
         throw new IllegalStateException(e);
       }
       return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(CLIENT_SERIAL, serial), call, headers, next);
-    }
-  }
-
-  private static final class Utf8 implements MethodDescriptor.Marshaller<String> {
-    @Override
-    public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public String parse(InputStream stream) {
-      try {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
     }
   }
 }

@@ -139,7 +139,8 @@ final class TlsFixtures {
     }
   }
 
-  private static final class Utf8 implements MethodDescriptor.Marshaller<String> {
+  /** A string as UTF-8 bytes: the test services' messages. */
+  static final class Utf8 implements MethodDescriptor.Marshaller<String> {
     @Override
     public InputStream stream(String value) {
       return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
