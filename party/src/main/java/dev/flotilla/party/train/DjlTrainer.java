@@ -2,11 +2,8 @@ package dev.flotilla.party.train;
 
 import dev.flotilla.party.PartyDataset;
 import dev.flotilla.protocol.model.TensorSpec;
-import dev.flotilla.protocol.status.MetricNames;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,12 +82,7 @@ public final class DjlTrainer implements LocalTrainer {
     TrainResult result = model.train(data.train(), options);
     long trained = System.nanoTime();
     Divergence.requireFinite(round, model.layout(), result.weights());
-    Map<String, Double> metrics = new HashMap<>(before.metrics());
-    metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());
-    metrics.put(MetricNames.EVAL_SECONDS, (evaluated - started) / 1e9);
-    metrics.put(MetricNames.TRAIN_SECONDS, (trained - evaluated) / 1e9);
-    metrics.putAll(result.stepMetrics(options));
-    return new LocalUpdate(result.weights(), result.samples(), metrics);
+    return result.toUpdate(options, before, (evaluated - started) / 1e9, (trained - evaluated) / 1e9);
   }
 
   @Override

@@ -9,10 +9,7 @@ import dev.flotilla.party.train.RoundContext;
 import dev.flotilla.party.train.TrainResult;
 import dev.flotilla.party.train.TrainingOptions;
 import dev.flotilla.protocol.model.TensorSpec;
-import dev.flotilla.protocol.status.MetricNames;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A virtual party's trainer: its own slice of the shared training set, trained on a model borrowed
@@ -106,15 +103,7 @@ public final class VirtualTrainer implements LocalTrainer {
     }
     // as a deployed party: a diverged update is never sent, the party skips the round and the round goes on
     Divergence.requireFinite(round, layout, result.weights());
-    double seconds = (System.nanoTime() - evaluated) / 1e9;
-    Map<String, Double> metrics = new HashMap<>(result.stepMetrics(options));
-    if (before != null) {
-      metrics.putAll(before.metrics());
-    }
-    metrics.put(MetricNames.TRAIN_LOSS, result.trainLoss());
-    metrics.put(MetricNames.TRAIN_SECONDS, seconds);
-    metrics.put(MetricNames.EVAL_SECONDS, (evaluated - started) / 1e9);
-    return new LocalUpdate(result.weights(), result.samples(), metrics);
+    return result.toUpdate(options, before, (evaluated - started) / 1e9, (System.nanoTime() - evaluated) / 1e9);
   }
 
   @Override
