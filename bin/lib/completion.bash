@@ -196,6 +196,8 @@ function _complete_flotilla() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster kubeconfig" ];    then _picocli_flotilla_cluster; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster containerd-up" ];    then _picocli_flotilla_cluster; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster ctr" ];    then _picocli_flotilla_cluster; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster names" ];    then _picocli_flotilla_cluster; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} cluster address" ];    then _picocli_flotilla_cluster; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} images build" ];    then _picocli_flotilla_images; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} images import" ];    then _picocli_flotilla_images; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} completion bash" ];    then _picocli_flotilla_completion; return $?; fi
@@ -244,15 +246,19 @@ function _complete_flotilla() {
   local cmds39=(cluster kubeconfig)
   local cmds40=(cluster containerd-up)
   local cmds41=(cluster ctr)
-  local cmds42=(images build)
-  local cmds43=(images import)
-  local cmds44=(completion bash)
-  local cmds45=(completion zsh)
+  local cmds42=(cluster names)
+  local cmds43=(cluster address)
+  local cmds44=(images build)
+  local cmds45=(images import)
+  local cmds46=(completion bash)
+  local cmds47=(completion zsh)
 
-  if CompWordsContainsArray "${cmds45[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
-  if CompWordsContainsArray "${cmds44[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
-  if CompWordsContainsArray "${cmds43[@]}"; then _picocli_flotilla_images_import; return $?; fi
-  if CompWordsContainsArray "${cmds42[@]}"; then _picocli_flotilla_images_build; return $?; fi
+  if CompWordsContainsArray "${cmds47[@]}"; then _picocli_flotilla_completion_zsh; return $?; fi
+  if CompWordsContainsArray "${cmds46[@]}"; then _picocli_flotilla_completion_bash; return $?; fi
+  if CompWordsContainsArray "${cmds45[@]}"; then _picocli_flotilla_images_import; return $?; fi
+  if CompWordsContainsArray "${cmds44[@]}"; then _picocli_flotilla_images_build; return $?; fi
+  if CompWordsContainsArray "${cmds43[@]}"; then _picocli_flotilla_cluster_address; return $?; fi
+  if CompWordsContainsArray "${cmds42[@]}"; then _picocli_flotilla_cluster_names; return $?; fi
   if CompWordsContainsArray "${cmds41[@]}"; then _picocli_flotilla_cluster_ctr; return $?; fi
   if CompWordsContainsArray "${cmds40[@]}"; then _picocli_flotilla_cluster_containerdup; return $?; fi
   if CompWordsContainsArray "${cmds39[@]}"; then _picocli_flotilla_cluster_kubeconfig; return $?; fi
@@ -1346,10 +1352,19 @@ function _picocli_flotilla_test() {
 function _picocli_flotilla_cluster() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
-  local commands="up down status kubeconfig containerd-up ctr"
+  local commands="up down status kubeconfig containerd-up ctr names address"
   local flag_opts="'-h' '--help' '-V' '--version'"
-  local arg_opts=""
+  local arg_opts="'--name'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--name')
+      return
+      ;;
+  esac
 
   if [[ "${curr_word}" == -* ]]; then
     COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
@@ -2207,6 +2222,42 @@ function _picocli_flotilla_cluster_containerdup() {
 
 # Generates completions for the options and subcommands of the `ctr` subcommand.
 function _picocli_flotilla_cluster_ctr() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts=""
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `names` subcommand.
+function _picocli_flotilla_cluster_names() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+
+  local commands=""
+  local flag_opts="'-h' '--help' '-V' '--version'"
+  local arg_opts=""
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `address` subcommand.
+function _picocli_flotilla_cluster_address() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
@@ -53,7 +54,7 @@ final class FlotillaCommands {
     Map<String, List<String>> commands = new LinkedHashMap<>();
     commands.put("build", List.of());
     commands.put("test", List.of());
-    commands.put("cluster", List.of("up", "down", "status", "kubeconfig", "containerd-up", "ctr"));
+    commands.put("cluster", List.of("up", "down", "status", "kubeconfig", "containerd-up", "ctr", "names", "address"));
     commands.put("images", List.of("build", "import"));
     commands.put("completion", List.of("bash", "zsh"));
     return commands;
@@ -67,6 +68,9 @@ final class FlotillaCommands {
       CommandSpec spec = CommandSpec.create().name(name);
       if (name.equals("build") || name.equals("test")) {
         spec.addPositional(PositionalParamSpec.builder().arity("0..*").paramLabel("MAVEN_ARGS").type(String[].class).build());
+      }
+      if (name.equals("cluster")) { // one of several named clusters on this machine (cluster.sh --name)
+        spec.addOption(OptionSpec.builder("--name").paramLabel("NAME").type(String.class).build());
       }
       CommandLine command = new CommandLine(spec);
       for (String sub : subs) {
