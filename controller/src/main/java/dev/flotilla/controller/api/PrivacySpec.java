@@ -45,6 +45,13 @@ public class PrivacySpec {
       + "noise; needs secureAggregation and samplingRate 1).")
   private PrivacyMode mode;
 
+  @Min(0)
+  @Max(dev.flotilla.protocol.options.PrivacySettings.MAX_DROPOUT_TOLERANCE)
+  @JsonPropertyDescription("With mode distributed: the share of a round's parties that may drop with the released sum "
+      + "still carrying the calibrated noise, in [0, 0.9] (default 0.1; the server's --dp-dropout-tolerance). Each "
+      + "party's noise share is sized for the parties less this share; a round with more dropouts fails and is retried.")
+  private Double dropoutTolerance;
+
   @JsonPropertyDescription("Aggregate with SecAgg+ (the server's --secure-aggregation): parties mask their updates and "
       + "the aggregator sees only their sum. Needs a mean strategy and at least 3 parties a round; with a budget, "
       + "needs mode distributed.")
@@ -97,6 +104,14 @@ public class PrivacySpec {
 
   public void setSamplingRate(Double samplingRate) {
     this.samplingRate = samplingRate;
+  }
+
+  public Double getDropoutTolerance() {
+    return dropoutTolerance;
+  }
+
+  public void setDropoutTolerance(Double dropoutTolerance) {
+    this.dropoutTolerance = dropoutTolerance;
   }
 
   public PrivacyMode getMode() {

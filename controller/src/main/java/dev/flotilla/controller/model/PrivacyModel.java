@@ -66,9 +66,14 @@ public final class PrivacyModel {
           ServerOptions.DP_SAMPLING_RATE.assignment(samplingRate(p))));
       if (distributed(p)) {
         args.add(ServerOptions.DP_MODE.assignment(PrivacySettings.NoiseMode.DISTRIBUTED.flagValue()));
+        args.add(ServerOptions.DP_DROPOUT_TOLERANCE.assignment(dropoutTolerance(p)));
       }
     }
     return args;
+  }
+
+  private static double dropoutTolerance(PrivacySpec p) {
+    return p.getDropoutTolerance() == null ? PrivacySettings.DEFAULT_DROPOUT_TOLERANCE : p.getDropoutTolerance();
   }
 
   private static boolean distributed(PrivacySpec p) {
@@ -105,10 +110,18 @@ public final class PrivacyModel {
       within(problems, "clipNorm", p.getClipNorm(), true, 0, false, 1e6);
       within(problems, "noiseMultiplier", p.getNoiseMultiplier(), true, 0.01, true, 1000);
       within(problems, "samplingRate", samplingRate(p), false, 0, false, 1);
+      if (p.getDropoutTolerance() != null && !distributed(p)) {
+        problems.add("spec.privacy.dropoutTolerance sizes the parties' noise shares: it needs spec.privacy.mode: "
+            + "distributed");
+      } else if (p.getDropoutTolerance() != null
+          && !(p.getDropoutTolerance() >= 0 && p.getDropoutTolerance() <= PrivacySettings.MAX_DROPOUT_TOLERANCE)) {
+        problems.add("spec.privacy.dropoutTolerance " + p.getDropoutTolerance() + " is outside [0, "
+            + PrivacySettings.MAX_DROPOUT_TOLERANCE + "]");
+      }
       if (distributed(p) && problems.size() == before) {
         // the server's own rules for distributed noise (sampling rate 1, the fixed-point range at the default R)
         String refusal = new PrivacySettings(p.getBudget(), delta(p), p.getClipNorm(), p.getNoiseMultiplier(),
-            samplingRate(p), PrivacySettings.NoiseMode.DISTRIBUTED, PrivacySettings.DEFAULT_DROPOUT_TOLERANCE)
+            samplingRate(p), PrivacySettings.NoiseMode.DISTRIBUTED, dropoutTolerance(p))
             .secureAggregationRefusal(true, ServerOptions.SECAGG_CLIP_RANGE.defaultValue());
         if (refusal != null) {
           problems.add("spec.privacy.mode distributed: " + refusal);
@@ -124,9 +137,10 @@ public final class PrivacyModel {
         problems.add("the template's args set " + flag.flag() + " and spec.privacy sets it too: keep spec.privacy only");
       }
     }
-    if (distributed(p) && ServerOptions.DP_MODE.isIn(args)) {
-      problems.add("the template's args set " + ServerOptions.DP_MODE.flag() + " and spec.privacy sets it too: keep "
-          + "spec.privacy only");
+    for (ConfigOption<?> flag : List.of(ServerOptions.DP_MODE, ServerOptions.DP_DROPOUT_TOLERANCE)) {
+      if (distributed(p) && flag.isIn(args)) {
+        problems.add("the template's args set " + flag.flag() + " and spec.privacy sets it too: keep spec.privacy only");
+      }
     }
     if (secureAggregation(p) && ServerOptions.SECURE_AGGREGATION.isIn(args)) {
       problems.add("the template's args set " + ServerOptions.SECURE_AGGREGATION.flag()

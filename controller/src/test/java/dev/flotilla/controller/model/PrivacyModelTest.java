@@ -96,7 +96,9 @@ class PrivacyModelTest {
       IflearnerJob job = server(p);
       assertThat(args(job)).containsOnlyOnce("--secure-aggregation", "--dp-mode=distributed")
           .contains("--privacy-budget=4.0", "--dp-delta=1.0E-5", "--dp-clip-norm=0.5", "--dp-noise-multiplier=1.1",
-              "--dp-sampling-rate=1.0");
+              "--dp-sampling-rate=1.0", "--dp-dropout-tolerance=0.1");
+      p.setDropoutTolerance(0.3);
+      assertThat(args(job)).containsOnlyOnce("--dp-dropout-tolerance=0.3");
       Observation o = PrivacyModel.observe(new JobModel(job));
       assertThat(o.ready()).isTrue();
       assertThat(o.message()).startsWith("DP-FedAvg with noise added by the parties in shares under SecAgg+: budget "
@@ -125,6 +127,16 @@ class PrivacyModelTest {
       both.setSamplingRate(0.5);
       assertThat(PrivacyModel.observe(new JobModel(server(both))).message())
           .startsWith("spec.privacy.mode distributed: --dp-mode distributed needs --dp-sampling-rate 1");
+
+      both.setSamplingRate(null);
+      both.setDropoutTolerance(0.95);
+      assertThat(PrivacyModel.observe(new JobModel(server(both))).message())
+          .isEqualTo("spec.privacy.dropoutTolerance 0.95 is outside [0, 0.9]");
+      PrivacySpec central = new PrivacySpec(4.0, null, 1.0, 1.0);
+      central.setDropoutTolerance(0.2);
+      assertThat(PrivacyModel.observe(new JobModel(server(central))).message())
+          .startsWith("spec.privacy.dropoutTolerance sizes the parties' noise shares: it needs spec.privacy.mode: "
+              + "distributed");
 
       IflearnerJob job = server(secure());
       var c = job.getSpec().getTemplate().getSpec().getContainers().get(0);

@@ -22,6 +22,7 @@ public record PrivacySettings(double epsilonBudget, double delta, double clipNor
   public static final double DEFAULT_DELTA = 1e-5;
   public static final double DEFAULT_SAMPLING_RATE = 1.0;
   public static final double DEFAULT_DROPOUT_TOLERANCE = 0.1;
+  public static final double MAX_DROPOUT_TOLERANCE = 0.9;
 
   /** Who adds the Gaussian noise of DP-FedAvg. */
   public enum NoiseMode {
@@ -59,8 +60,8 @@ public record PrivacySettings(double epsilonBudget, double delta, double clipNor
     require(noiseMultiplier >= 0.01 && noiseMultiplier <= 1000, "--dp-noise-multiplier", noiseMultiplier,
         "in [0.01, 1000]");
     require(samplingRate > 0 && samplingRate <= 1, "--dp-sampling-rate", samplingRate, "in (0, 1]");
-    require(dropoutTolerance >= 0 && dropoutTolerance <= 0.9, "--dp-dropout-tolerance", dropoutTolerance,
-        "in [0, 0.9]");
+    require(dropoutTolerance >= 0 && dropoutTolerance <= MAX_DROPOUT_TOLERANCE, "--dp-dropout-tolerance",
+        dropoutTolerance, "in [0, " + MAX_DROPOUT_TOLERANCE + "]");
     java.util.Objects.requireNonNull(mode, "mode");
   }
 
