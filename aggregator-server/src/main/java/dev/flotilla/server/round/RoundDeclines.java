@@ -1,5 +1,6 @@
 package dev.flotilla.server.round;
 
+import dev.flotilla.protocol.status.DeclineReasons;
 import dev.flotilla.protocol.v1.DeclineRoundRequest;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -14,8 +15,6 @@ import org.slf4j.LoggerFactory;
 final class RoundDeclines {
 
   private static final Logger log = LoggerFactory.getLogger(RoundDeclines.class);
-  /** The longest reason taken: a line of a log, not a party's stack trace. */
-  static final int MAX_REASON_CHARS = 500;
 
   private final JobState job;
 
@@ -63,9 +62,9 @@ final class RoundDeclines {
       throw Status.INVALID_ARGUMENT.withDescription("the decline of party '" + party + "' gives no reason")
           .asException();
     }
-    if (reason.length() > MAX_REASON_CHARS) {
+    if (reason.length() > DeclineReasons.MAX_CHARS) {
       throw Status.INVALID_ARGUMENT.withDescription("the decline of party '" + party + "' gives a reason of "
-          + reason.length() + " characters, more than " + MAX_REASON_CHARS).asException();
+          + reason.length() + " characters, more than " + DeclineReasons.MAX_CHARS).asException();
     }
     if (reason.chars().anyMatch(Character::isISOControl)) {
       throw Status.INVALID_ARGUMENT.withDescription("the decline of party '" + party + "' gives a reason with control "

@@ -7,8 +7,8 @@ package dev.flotilla.party.client;
  */
 final class DeclineReason {
 
-  /** The server's limit (federation.proto, DeclineRound). */
-  static final int MAX_CHARS = 500;
+  /** The server's limit. */
+  static final int MAX_CHARS = dev.flotilla.protocol.status.DeclineReasons.MAX_CHARS;
   private static final String CUT = " ...";
 
   private DeclineReason() {}
