@@ -27,13 +27,14 @@ import org.slf4j.LoggerFactory;
  * its neighbour's endpoint by {@code Peer.Exchange} (mutual TLS, the neighbour's party identity checked
  * in the handshake) under the topic {@code secagg/share/<attempt>}; what cannot be delivered (no
  * endpoint on the roster, DNS, refused, TLS, timeout, the peer's refusal) goes by the aggregator's relay,
- * and each such neighbour is logged with the reason. Shares the neighbours delivered are taken from this
+ * and each such neighbour is logged with the reason. All deliveries run at once (a party has at most
+ * 2 log2(n) neighbours), so silent peers cost one deadline, not one each, within the share phase
+ * of the round. Shares the neighbours delivered are taken from this
  * party's {@link PeerInbox}, where the sender is the identity of its connection.
  */
 public final class PeerShareCourier implements ShareCourier {
   private static final Logger log = LoggerFactory.getLogger(PeerShareCourier.class);
   static final Duration DELIVERY_DEADLINE = Duration.ofSeconds(10);
-  static final int PARALLEL_DELIVERIES = 4;
 
   private final PeerDialer dialer;
   private final PeerInbox inbox;
@@ -69,7 +70,7 @@ public final class PeerShareCourier implements ShareCourier {
   public Map<Integer, String> deliver(List<SecAggEncryptedShare> shares) {
     Map<Integer, String> undelivered = new LinkedHashMap<>();
     Map<Integer, CompletableFuture<String>> pending = new LinkedHashMap<>();
-    ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_DELIVERIES, r -> {
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, shares.size()), r -> {
       Thread t = new Thread(r, "secagg-share-delivery");
       t.setDaemon(true);
       return t;
@@ -160,6 +161,8 @@ public final class PeerShareCourier implements ShareCourier {
       return null;
     } catch (StatusRuntimeException e) {
       return "peer " + PeerReachability.classify(peer, e.getStatus());
+    } catch (RuntimeException e) {
+      return "peer " + peer + ": " + e;
     } finally {
       channel.shutdownNow();
     }
