@@ -289,7 +289,7 @@ class SecureAggregationIT {
   }
 
   @Test
-  @DisplayName("a party without the secagg+/2 capability is refused at Join with INVALID_ARGUMENT saying why; "
+  @DisplayName("a party without the secagg+/3 capability (an older secagg+/2 one included) is refused at Join with INVALID_ARGUMENT saying why; "
       + "a SubmitUpdate in the clear is refused with FAILED_PRECONDITION")
   void partiesThatCannotMaskAreRefused() throws Exception {
     TestPki pki = new TestPki(dir, "secagg-refuse");
@@ -300,16 +300,17 @@ class SecureAggregationIT {
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).isEqualTo("job secagg-refuse runs --secure-aggregation and "
-                + "party 'old' did not announce the capability secagg+/2 at Join: it cannot mask its updates; run a "
+                + "party 'old' did not announce the capability secagg+/3 at Join: it cannot mask its updates; run a "
                 + "party version that can");
           });
-      FakeParty chacha = channels.party(pki, port, "chacha");
-      assertThatThrownBy(() -> chacha.join(100, "secagg+/1"))
+      FakeParty relayOnly = channels.party(pki, port, "relay-only");
+      assertThatThrownBy(() -> relayOnly.join(100, "secagg+/2"))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
-              .isEqualTo("job secagg-refuse runs --secure-aggregation and party 'chacha' did not announce the "
-                  + "capability secagg+/2 at Join (it announced secagg+/1; secagg+/2 masks with AES-256-CTR, secagg+/1 "
-                  + "with ChaCha20, and every party of a round must use the same): it cannot mask its updates; run a "
-                  + "party version that can"));
+              .isEqualTo("job secagg-refuse runs --secure-aggregation and party 'relay-only' did not announce the "
+                  + "capability secagg+/3 at Join (it announced secagg+/2; secagg+/3 delivers shares over the peer "
+                  + "channel and reports their receipt, secagg+/2 had every share relayed, secagg+/1 masked with "
+                  + "ChaCha20, and every party of a round must use the same): it cannot mask its updates; run a party "
+                  + "version that can"));
       FakeParty clear = channels.party(pki, port, "clear");
       clear.join(100, SecAggParams.CAPABILITY);
       assertThatThrownBy(() -> clear.submit(1, 100, Map.of(), MLP, update(1)))

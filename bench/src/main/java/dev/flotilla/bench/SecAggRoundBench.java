@@ -129,7 +129,8 @@ final class SecAggRoundBench implements Callable<Integer> {
             }
             return null;
           }
-          SecureRoundClient client = session.openMaskedRound(train);
+          SecureRoundClient client = session.openMaskedRound(train,
+              dev.flotilla.protocol.secagg.ShareCourier.RELAY_ONLY);
           client.shareKeys();
           if (dies) {
             channel.shutdownNow();

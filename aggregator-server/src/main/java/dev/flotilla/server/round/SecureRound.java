@@ -129,6 +129,9 @@ public final class SecureRound {
     if (noise != null) {
       assignment.setDistributedNoise(noise);
     }
+    for (int neighbour : aggregator.neighboursOf(index)) {
+      assignment.putNeighbourNames(neighbour, names[neighbour]);
+    }
     return assignment.build();
   }
 
@@ -332,6 +335,7 @@ public final class SecureRound {
           throw new SecAggException("party " + index + "'s masked input header claims " + header.getNumSamples()
               + " samples and " + header.getMetricsCount() + " metrics (at least 1 sample, at most 16 metrics)");
         }
+        aggregator.acceptShareReceipt(index, header.getDirectSharesFromList());
         contributions.put(index, new Contribution(header.getNumSamples(), header.getMetricsMap()));
         return;
       }
@@ -417,8 +421,9 @@ public final class SecureRound {
           shared.removeAll(gone);
           advance(Phase.MASKED, shared, now);
           for (int party : shared) {
-            send(party, SecAggServerMessage.newBuilder().setRelayed(
-                SecAggShareBundle.newBuilder().addAllShares(aggregator.sharesFor(party))).build());
+            send(party, SecAggServerMessage.newBuilder().setRelayed(SecAggShareBundle.newBuilder()
+                .addAllShares(aggregator.sharesFor(party))
+                .addAllSharedNeighbours(aggregator.sharedNeighboursOf(party))).build());
           }
         }
         case MASKED -> {

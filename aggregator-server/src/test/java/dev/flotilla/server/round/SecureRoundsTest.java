@@ -7,6 +7,20 @@ import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.secagg.SecAggParams;
 import dev.flotilla.protocol.secagg.SecureRoundClient;
+import dev.flotilla.protocol.secagg.ShareCourier;
+import dev.flotilla.protocol.v1.SecAggEncryptedShare;
+import dev.flotilla.protocol.v1.SecAggPartyMessage;
+import dev.flotilla.protocol.v1.SecAggServerMessage;
+import dev.flotilla.protocol.v1.SecAggShareBundle;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import java.util.Set;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.server.FakeParty;
@@ -92,22 +106,222 @@ class SecureRoundsTest {
   }
 
   @Test
-  @DisplayName("a party that announces another SecAgg+ version (secagg+/1: ChaCha20 masks) is refused at Join with "
-      + "INVALID_ARGUMENT naming both versions, and takes no slot")
+  @DisplayName("a party that announces an older SecAgg+ version (secagg+/2: every share relayed, no share receipt) is "
+      + "refused at Join with INVALID_ARGUMENT naming both versions, and takes no slot")
   void otherMaskVersionRefused() throws Exception {
     ServerConfig config = ServerConfig.builder().jobId("jobV").model(MODEL).rounds(1).minParties(3).expectedParties(3)
         .roundTimeout(Duration.ofMinutes(10)).secureAggregation(100.0).stateDir(dir.resolve("state")).build();
     try (Federation f = new Federation(config)) {
       FakeParty old = f.party("old");
-      assertThatThrownBy(() -> old.join(10, "secagg+/1"))
+      assertThatThrownBy(() -> old.join(10, "secagg+/2"))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).isEqualTo("job jobV runs --secure-aggregation and party 'old' "
-                + "did not announce the capability secagg+/2 at Join (it announced secagg+/1; secagg+/2 masks with "
-                + "AES-256-CTR, secagg+/1 with ChaCha20, and every party of a round must use the same): it cannot "
-                + "mask its updates; run a party version that can");
+                + "did not announce the capability secagg+/3 at Join (it announced secagg+/2; secagg+/3 delivers "
+                + "shares over the peer channel and reports their receipt, secagg+/2 had every share relayed, "
+                + "secagg+/1 masked with ChaCha20, and every party of a round must use the same): it cannot mask its "
+                + "updates; run a party version that can");
           });
       assertThat(f.coordinator.status().parties()).isEmpty();
+    }
+  }
+
+  @Test
+  @DisplayName("secagg+/3: every share goes party to party, so the aggregator receives no share to relay (each party "
+      + "names its neighbours as delivered directly and relays none) and the round completes with the mean")
+  void sharesOverThePeerChannelAreNotRelayed() throws Exception {
+    PeerShares peers = new PeerShares(Set.of());
+    MaskedRun run = maskedRun("jobP", 6, Set.of(), peers);
+
+    for (SecAggShareBundle sent : run.sharesSent.values()) {
+      assertThat(sent.getSharesCount()).as("shares given to the aggregator to relay").isZero();
+      assertThat(sent.getDeliveredDirectlyCount()).isEqualTo(run.neighbours);
+    }
+    for (SecAggShareBundle relayed : run.relayedBack.values()) {
+      assertThat(relayed.getSharesCount()).as("shares the aggregator relayed").isZero();
+      assertThat(relayed.getSharedNeighboursCount()).isEqualTo(run.neighbours);
+    }
+    assertThat(peers.deliveries.get()).isEqualTo(6 * run.neighbours);
+    run.assertMean(3.5f);
+  }
+
+  @Test
+  @DisplayName("secagg+/3: a party whose peer endpoint cannot be reached gets its shares by the aggregator's relay "
+      + "(sealed end to end), the others party to party; the round completes with the mean")
+  void unreachablePeerGetsItsSharesByRelay() throws Exception {
+    PeerShares peers = new PeerShares(Set.of("p2"));
+    MaskedRun run = maskedRun("jobU", 6, Set.of(), peers);
+
+    int relayedToP2 = run.relayedBack.get("p2").getSharesCount();
+    assertThat(relayedToP2).isEqualTo(run.neighbours);
+    run.relayedBack.forEach((name, relayed) -> {
+      if (!name.equals("p2")) {
+        assertThat(relayed.getSharesCount()).as("shares relayed to " + name).isZero();
+      }
+    });
+    int given = run.sharesSent.values().stream().mapToInt(SecAggShareBundle::getSharesCount).sum();
+    assertThat(given).as("shares the aggregator received to relay").isEqualTo(run.neighbours);
+    run.assertMean(3.5f);
+  }
+
+  @Test
+  @DisplayName("secagg+/3: one of ten parties killed after sharing party to party: the round completes with the mean "
+      + "of the nine survivors (its masks come out by its neighbours' share receipts)")
+  void tenPercentKilledAfterDirectSharing() throws Exception {
+    PeerShares peers = new PeerShares(Set.of());
+    MaskedRun run = maskedRun("jobK", 10, Set.of("p9"), peers);
+
+    // survivors sent 1..9: their mean is 5
+    run.assertMean(5f);
+    assertThat(run.record.parties()).hasSize(9).doesNotContain("p9");
+  }
+
+  /** What went over a masked round: the bundles each party sent, the relayed bundles it got, the model after. */
+  private final class MaskedRun {
+    final Map<String, SecAggShareBundle> sharesSent = new java.util.concurrent.ConcurrentHashMap<>();
+    final Map<String, SecAggShareBundle> relayedBack = new java.util.concurrent.ConcurrentHashMap<>();
+    RoundRecord record;
+    int neighbours;
+    float[][] model;
+
+    void assertMean(float mean) {
+      for (float[] tensor : model) {
+        for (float v : tensor) {
+          assertThat(v).isCloseTo(mean, org.assertj.core.data.Offset.offset(1e-4f));
+        }
+      }
+    }
+  }
+
+  /**
+   * One masked round of {@code n} parties p0..p(n-1) whose update values are 1..n; those in {@code killed} die after
+   * sharing. Shares go by {@code peers} where it delivers them.
+   */
+  private MaskedRun maskedRun(String job, int n, Set<String> killed, PeerShares peers) throws Exception {
+    ServerConfig config = ServerConfig.builder().jobId(job).model(MODEL).seed(5).rounds(1).minParties(3)
+        .expectedParties(n).joinGrace(Duration.ofMinutes(5)).roundTimeout(Duration.ofMinutes(10))
+        .finalEvaluationWait(Duration.ZERO).secureAggregation(100.0).stateDir(dir.resolve(job)).build();
+    List<TensorSpec> specs = ModelSpecs.forName(MODEL);
+    ExecutorService pool = Executors.newCachedThreadPool();
+    MaskedRun run = new MaskedRun();
+    Federation f = new Federation(config);
+    try {
+      List<FakeParty> parties = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        FakeParty p = f.party("p" + i);
+        p.connect(10, SecAggParams.CAPABILITY);
+        parties.add(p);
+      }
+      List<Future<SecureRoundClient>> shared = new ArrayList<>();
+      for (FakeParty p : parties) {
+        TrainRequest train = p.awaitTrain();
+        run.neighbours = train.getSecureAggregation().getSetup().getNeighbours();
+        Channel recorded = ClientInterceptors.intercept(f.channel, TestIdentity.as(p.name), recorder(p.name, run));
+        shared.add(pool.submit(() -> {
+          SecureRoundClient client = new SecureRoundClient(recorded, train, Duration.ofMinutes(5),
+              Duration.ofMinutes(4), peers.courier(train));
+          client.shareKeys();
+          return client;
+        }));
+      }
+      List<Future<Integer>> done = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        SecureRoundClient client = shared.get(i).get(5, TimeUnit.MINUTES);
+        if (killed.contains(parties.get(i).name)) {
+          client.close();
+          parties.get(i).dropRounds();
+          continue;
+        }
+        float[][] update = constant(specs, i + 1);
+        done.add(pool.submit(() -> client.submit(update, 10, Map.of())));
+      }
+      for (Future<Integer> d : done) {
+        assertThat(d.get(5, TimeUnit.MINUTES)).as("survivors").isEqualTo(n - killed.size());
+      }
+      FakeParty reader = parties.get(0);
+      for (int waited = 0; ; waited++) {
+        var event = reader.nextEvent();
+        if (event != null && event.hasFinished()) {
+          break;
+        }
+        assertThat(waited).as("events before Finished").isLessThan(10);
+      }
+      run.model = reader.fetch(specs, 1).tensors();
+      run.record = f.coordinator.status().rounds().get(0);
+      return run;
+    } finally {
+      pool.shutdownNow();
+      f.close();
+    }
+  }
+
+  /** Records the share bundles a party sends and the relayed ones it receives on its MaskedRound stream. */
+  private static ClientInterceptor recorder(String name, MaskedRun run) {
+    return new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void sendMessage(Q message) {
+            if (message instanceof SecAggPartyMessage m && m.hasShares()) {
+              run.sharesSent.put(name, m.getShares());
+            }
+            super.sendMessage(message);
+          }
+
+          @Override
+          public void start(Listener<R> listener, Metadata headers) {
+            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              @Override
+              public void onMessage(R message) {
+                if (message instanceof SecAggServerMessage m && m.hasRelayed()) {
+                  run.relayedBack.put(name, m.getRelayed());
+                }
+                super.onMessage(message);
+              }
+            }, headers);
+          }
+        };
+      }
+    };
+  }
+
+  /**
+   * The peer channel between in-process parties (party's PeerShareCourier does this over mutual TLS; its own test
+   * covers that): a map of delivered shares; parties named {@code unreachable} cannot be delivered to.
+   */
+  private static final class PeerShares {
+    final Set<String> unreachable;
+    final Map<List<Integer>, SecAggEncryptedShare> delivered = new java.util.concurrent.ConcurrentHashMap<>();
+    final java.util.concurrent.atomic.AtomicInteger deliveries = new java.util.concurrent.atomic.AtomicInteger();
+
+    PeerShares(Set<String> unreachable) {
+      this.unreachable = unreachable;
+    }
+
+    ShareCourier courier(TrainRequest train) {
+      int self = train.getSecureAggregation().getParty();
+      Map<Integer, String> names = train.getSecureAggregation().getNeighbourNamesMap();
+      return new ShareCourier() {
+        @Override
+        public Map<Integer, String> deliver(List<SecAggEncryptedShare> shares) {
+          Map<Integer, String> undelivered = new java.util.HashMap<>();
+          for (SecAggEncryptedShare share : shares) {
+            if (unreachable.contains(names.get(share.getTo()))) {
+              undelivered.put(share.getTo(), "CONNECTION_REFUSED");
+            } else {
+              delivered.put(List.of(self, share.getTo()), share);
+              deliveries.incrementAndGet();
+            }
+          }
+          return undelivered;
+        }
+
+        @Override
+        public java.util.Optional<SecAggEncryptedShare> collect(int from) {
+          return java.util.Optional.ofNullable(delivered.remove(List.of(from, self)));
+        }
+      };
     }
   }
 

@@ -242,12 +242,15 @@ public final class FederationSession implements AutoCloseable {
 
   /**
    * Opens the masked round of a TrainRequest that carries a secure-aggregation assignment; each of its
-   * waits lasts at most until the round's deadline plus the submit deadline.
+   * waits lasts at most until the round's deadline plus the submit deadline; {@code shares} delivers its shares
+   * over the peer channel where it can.
    */
-  public dev.flotilla.protocol.secagg.SecureRoundClient openMaskedRound(dev.flotilla.protocol.v1.TrainRequest request) {
+  public dev.flotilla.protocol.secagg.SecureRoundClient openMaskedRound(dev.flotilla.protocol.v1.TrainRequest request,
+      dev.flotilla.protocol.secagg.ShareCourier shares) {
     long untilDeadline = Math.max(0, request.getDeadlineUnixMillis() - System.currentTimeMillis());
     Duration wait = Duration.ofMillis(untilDeadline).plus(deadlines.submit());
-    return new dev.flotilla.protocol.secagg.SecureRoundClient(channel, request, wait.plus(deadlines.submit()), wait);
+    return new dev.flotilla.protocol.secagg.SecureRoundClient(channel, request, wait.plus(deadlines.submit()), wait,
+        shares);
   }
 
   /** Tells the server this party will not submit for the round attempt (its reason at most 500 characters). */

@@ -292,11 +292,12 @@ public final class ServerOptions {
   public static final ConfigOption<Boolean> SECURE_AGGREGATION = ConfigOption.onOff("--secure-aggregation")
       .description("Aggregate with SecAgg+ (Bell et al. 2020): each party masks its update (clipped to "
           + "--secagg-clip-range, weighted by its share of the announced samples, fixed point modulo 2^32) with pairwise "
-          + "masks and a self-mask whose seeds are Shamir-shared among its neighbours; the aggregator relays keys and "
-          + "shares (encrypted end to end), folds the masked inputs into one modular sum and unmasks only the sum, so it "
+          + "masks and a self-mask whose seeds are Shamir-shared among its neighbours (the shares go party to party over "
+          + "the peer channel, or by the aggregator's relay, encrypted end to end, to a neighbour that cannot be "
+          + "reached); the aggregator relays keys, folds the masked inputs into one modular sum and unmasks only the sum, so it "
           + "never sees an individual update. A round survives dropouts after key sharing up to its threshold (a "
-          + "majority of each party's 2 log2(n) neighbours). Every party must announce the capability secagg+/2 "
-          + "(masks from AES-256-CTR); needs "
+          + "majority of each party's 2 log2(n) neighbours). Every party must announce the capability secagg+/3 "
+          + "(AES-256-CTR masks, share receipts); needs "
           + "--strategy fedavg, fedprox, fedadam or fedyogi (robust strategies and --max-update-norm need individual "
           + "updates) and at least 3 parties.");
 

@@ -21,7 +21,8 @@ import java.util.TreeSet;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /**
- * The aggregator's side of a SecAgg+ round: it relays keys and sealed shares, folds every masked
+ * The aggregator's side of a SecAgg+ round: it relays keys and the sealed shares that did not go over
+ * the peer channel, keeps who holds whose shares ({@link ShareHoldings}), folds every masked
  * chunk into one modular sum as it streams (memory O(model), never an individual update), then
  * collects revealed shares, reconstructs the survivors' self-mask seeds and the dropped parties' mask
  * keys, and takes those masks out of the sum. Callers pass the sender of each message from the
@@ -39,6 +40,7 @@ public final class SecAggAggregator {
     private final TreeMap<Integer, SecAggPublicKeys> keys = new TreeMap<>();
     private final TreeMap<Integer, List<SecAggEncryptedShare>> sharesTo = new TreeMap<>();
     private final TreeSet<Integer> sharedKeys = new TreeSet<>();
+    private final ShareHoldings holdings;
     /** Values folded so far per party that began its masked input; complete when it reaches the model length. */
     private final TreeMap<Integer, Integer> maskedValues = new TreeMap<>();
     private final TreeSet<Integer> survivors = new TreeSet<>();
@@ -57,11 +59,18 @@ public final class SecAggAggregator {
         }
         this.params = params;
         this.graph = params.graph();
+        this.holdings = new ShareHoldings(params, graph);
         this.sum = new int[modelValues];
     }
 
     public SecAggParams params() {
         return params;
+    }
+
+    /** {@code party}'s neighbours in the round's graph: whom it shares with (their names go into its assignment). */
+    public int[] neighboursOf(int party) {
+        params.checkParty(party, "");
+        return graph.neighbours(party);
     }
 
     /** Round 0: a party's public keys. */
@@ -91,7 +100,10 @@ public final class SecAggAggregator {
         return SecAggKeyRoster.newBuilder().addAllKeys(keys.values()).build();
     }
 
-    /** Round 1: exactly one sealed share for every neighbour of the sender that advertised keys. */
+    /**
+     * Round 1: exactly one delivery for every neighbour of the sender that advertised keys: a sealed share to
+     * relay, or the neighbour named as having taken it over the peer channel.
+     */
     public synchronized void acceptShares(int from, SecAggShareBundle bundle) {
         expect(Stage.SHARES, from, "share keys");
         if (!keys.containsKey(from)) {
@@ -106,9 +118,10 @@ public final class SecAggAggregator {
                 expected.add(neighbour);
             }
         }
-        if (bundle.getSharesCount() != expected.size()) {
-            throw new SecAggException("party " + from + " sent " + bundle.getSharesCount() + " shares; it has "
-                    + expected.size() + " neighbours with keys " + expected);
+        if (bundle.getSharesCount() + bundle.getDeliveredDirectlyCount() != expected.size()) {
+            throw new SecAggException("party " + from + " sent " + bundle.getSharesCount() + " shares"
+                    + (bundle.getDeliveredDirectlyCount() > 0 ? " and delivered " + bundle.getDeliveredDirectlyCount()
+                    + " over the peer channel" : "") + "; it has " + expected.size() + " neighbours with keys " + expected);
         }
         TreeSet<Integer> recipients = new TreeSet<>();
         for (SecAggEncryptedShare share : bundle.getSharesList()) {
@@ -127,7 +140,18 @@ public final class SecAggAggregator {
                         + " bytes; a sealed share is " + ShareCipher.CIPHERTEXT_BYTES);
             }
         }
+        TreeSet<Integer> direct = new TreeSet<>();
+        for (int to : bundle.getDeliveredDirectlyList()) {
+            if (!expected.contains(to)) {
+                throw new SecAggException("party " + from + " says it delivered shares over the peer channel to party "
+                        + to + ", which is not one of its neighbours with keys " + expected);
+            }
+            if (recipients.contains(to) || !direct.add(to)) {
+                throw new SecAggException("party " + from + " delivered shares to party " + to + " twice");
+            }
+        }
         sharedKeys.add(from);
+        holdings.shared(from, recipients, direct);
         for (SecAggEncryptedShare share : bundle.getSharesList()) {
             sharesTo.computeIfAbsent(share.getTo(), to -> new ArrayList<>()).add(share);
         }
@@ -138,6 +162,36 @@ public final class SecAggAggregator {
         expect(Stage.SHARES, -1, "close the share round");
         requireAtLeast(sharedKeys.size(), "shared keys");
         stage = Stage.MASKED_INPUTS;
+    }
+
+    /**
+     * Round 2, at the start of {@code party}'s masked input: its share receipt, the neighbours whose shares
+     * reached it over the peer channel ({@link ShareHoldings#receipt}, which says what is refused). A party
+     * that sends none holds only what was relayed to it.
+     */
+    public synchronized void acceptShareReceipt(int party, List<Integer> owners) {
+        expect(Stage.MASKED_INPUTS, party, "report its share receipt");
+        if (!sharedKeys.contains(party)) {
+            throw new SecAggException("party " + party + " reported a share receipt but shared no keys");
+        }
+        if (maskedValues.containsKey(party)) {
+            throw new SecAggException("party " + party + " reported its share receipt after its masked input began");
+        }
+        holdings.receipt(party, owners);
+    }
+
+    /** {@code party}'s neighbours that completed the share round (it takes shares over the peer channel only from these). */
+    public synchronized List<Integer> sharedNeighboursOf(int party) {
+        if (stage.compareTo(Stage.MASKED_INPUTS) < 0) {
+            throw new SecAggException("the parties that shared are known once the share round has closed");
+        }
+        List<Integer> shared = new ArrayList<>();
+        for (int neighbour : graph.neighbours(party)) {
+            if (sharedKeys.contains(neighbour)) {
+                shared.add(neighbour);
+            }
+        }
+        return shared;
     }
 
     /** The sealed shares relayed to {@code party} (only those of parties that shared keys, as it was). */
@@ -192,6 +246,12 @@ public final class SecAggAggregator {
             stage = Stage.DONE;
             throw new SecAggException("the round fails: " + survivors.size() + " of " + params.rosterSize()
                     + " parties sent masked inputs, fewer than the threshold " + params.threshold());
+        }
+        try {
+            holdings.checkRecoverable(survivors, dropped);
+        } catch (SecAggException e) {
+            stage = Stage.DONE;
+            throw e;
         }
         stage = Stage.CONSISTENCY;
         lists = SecAggUnmaskRequest.newBuilder().addAllSurvivors(survivors).addAllDropped(dropped).build();
@@ -263,6 +323,10 @@ public final class SecAggAggregator {
                 throw new SecAggException("party " + from + " revealed a share of party " + owner
                         + ", which shared no keys with it");
             }
+            if (!holdings.holds(from, owner)) {
+                throw new SecAggException("party " + from + " revealed a share of party " + owner + ", whose shares"
+                        + " it does not hold (neither relayed to it nor in its share receipt)");
+            }
             SecAggRevealedShare.Kind wanted = survivors.contains(owner)
                     ? SecAggRevealedShare.Kind.SELF_MASK_SEED : SecAggRevealedShare.Kind.MASK_KEY;
             if (share.getKind() != wanted) {
@@ -294,7 +358,8 @@ public final class SecAggAggregator {
                         + "'s mask key do not give the key it advertised");
             }
             for (int neighbour : graph.neighbours(party)) {
-                if (survivors.contains(neighbour)) {
+                // a survivor added the pairwise mask of a neighbour exactly when it held that neighbour's shares
+                if (survivors.contains(neighbour) && holdings.holds(neighbour, party)) {
                     byte[] seed = KeyAgreement25519.derive(maskKey, keys.get(neighbour).getMaskKey().toByteArray(),
                             params.roundSeed(), SecAggParty.MASK_KEY, party, neighbour);
                     masks.add(new MaskStream.Term(seed, -SecAggParty.pairwiseSign(neighbour, party)));

@@ -7,6 +7,7 @@ import dev.flotilla.protocol.v1.SecAggHello;
 import dev.flotilla.protocol.v1.SecAggMaskedHeader;
 import dev.flotilla.protocol.v1.SecAggPartyMessage;
 import dev.flotilla.protocol.v1.SecAggServerMessage;
+import dev.flotilla.protocol.v1.SecAggShareBundle;
 import dev.flotilla.protocol.v1.SecAggSignature;
 import dev.flotilla.protocol.v1.SecureAggregationGrpc;
 import dev.flotilla.protocol.v1.TrainRequest;
@@ -27,7 +28,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A party's side of one masked round (--secure-aggregation) over its MaskedRound stream, in two
  * calls: {@link #shareKeys} before training (advertise keys, then Shamir-share the self-mask seed and
- * mask key with the neighbours, sealed end to end, relayed by the aggregator), {@link #submit} after
+ * mask key with the neighbours, sealed end to end: over the peer channel ({@link ShareCourier}), and by
+ * the aggregator's relay to the neighbours it cannot reach), {@link #submit} after
  * it (mask the weighted fixed-point update and stream it, sign the survivor list, reveal shares). Every
  * message of the aggregator is checked by {@link SecAggParty} before the party acts on it; a party
  * never sends its update in the clear. Masked chunks go out only while the transport is ready.
@@ -43,11 +45,25 @@ public final class SecureRoundClient implements AutoCloseable {
   private final BlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
   private final Object ready = new Object();
   private ClientCallStreamObserver<SecAggPartyMessage> stream;
-  private List<dev.flotilla.protocol.v1.SecAggEncryptedShare> relayed;
+  private final ShareCourier courier;
+  /** The neighbours' shares this party holds: relayed, and delivered over the peer channel. */
+  private List<dev.flotilla.protocol.v1.SecAggEncryptedShare> held;
+  /** The neighbours whose shares came over the peer channel: this party's share receipt. */
+  private final List<Integer> directFrom = new java.util.ArrayList<>();
   private boolean ended;
 
-  /** Opens the MaskedRound stream of {@code request} (which carries the assignment) on {@code channel}. */
+  /** Opens the MaskedRound stream of {@code request}; every share goes by the aggregator's relay. */
   public SecureRoundClient(Channel channel, TrainRequest request, Duration callDeadline, Duration phaseWait) {
+    this(channel, request, callDeadline, phaseWait, ShareCourier.RELAY_ONLY);
+  }
+
+  /**
+   * Opens the MaskedRound stream of {@code request} (which carries the assignment) on {@code channel}; shares
+   * go to the neighbours by {@code courier} where it can deliver them.
+   */
+  public SecureRoundClient(Channel channel, TrainRequest request, Duration callDeadline, Duration phaseWait,
+      ShareCourier courier) {
+    this.courier = courier;
     this.assignment = request.getSecureAggregation();
     this.params = SecAggParams.from(assignment.getSetup());
     this.party = new SecAggParty(params, assignment.getParty(), new SecureRandom());
@@ -90,11 +106,47 @@ public final class SecureRoundClient implements AutoCloseable {
         .setAttempt(request.getAttempt()).setKeys(party.advertiseKeys())).build());
   }
 
-  /** Rounds 0 and 1: waits for the key roster, sends the sealed shares, waits for the ones relayed to this party. */
+  /**
+   * Rounds 0 and 1: waits for the key roster; delivers the sealed shares over the peer channel, and sends the
+   * aggregator the ones it could not deliver (to relay) with the neighbours it did deliver to; waits for the
+   * shares relayed to this party, then takes from the peer channel those of its neighbours that completed the
+   * share round (every one of them delivered before telling the aggregator, so they are there by now).
+   */
   public void shareKeys() throws InterruptedException {
     SecAggServerMessage roster = next(SecAggServerMessage.PayloadCase.ROSTER);
-    send(SecAggPartyMessage.newBuilder().setShares(party.shareKeys(roster.getRoster())).build());
-    relayed = next(SecAggServerMessage.PayloadCase.RELAYED).getRelayed().getSharesList();
+    SecAggShareBundle sealed = party.shareKeys(roster.getRoster());
+    Map<Integer, String> undelivered = courier.deliver(sealed.getSharesList());
+    SecAggShareBundle.Builder bundle = SecAggShareBundle.newBuilder();
+    for (var share : sealed.getSharesList()) {
+      if (undelivered.containsKey(share.getTo())) {
+        bundle.addShares(share);
+      } else {
+        bundle.addDeliveredDirectly(share.getTo());
+      }
+    }
+    send(SecAggPartyMessage.newBuilder().setShares(bundle).build());
+    SecAggShareBundle relayed = next(SecAggServerMessage.PayloadCase.RELAYED).getRelayed();
+    held = new java.util.ArrayList<>(relayed.getSharesList());
+    java.util.Set<Integer> relayedFrom = new java.util.HashSet<>();
+    relayed.getSharesList().forEach(share -> relayedFrom.add(share.getFrom()));
+    if (relayed.getSharedNeighboursCount() > params.neighbours()) {
+      throw new SecAggException("the aggregator named " + relayed.getSharedNeighboursCount() + " neighbours that "
+          + "shared; this party has " + params.neighbours());
+    }
+    java.util.Set<Integer> neighbours = new java.util.HashSet<>();
+    for (int n : party.neighbours()) {
+      neighbours.add(n);
+    }
+    for (int from : relayed.getSharedNeighboursList()) {
+      if (relayedFrom.contains(from) || !neighbours.contains(from) || directFrom.contains(from)) {
+        continue;
+      }
+      courier.collect(from).filter(share -> share.getFrom() == from && share.getTo() == assignment.getParty())
+          .ifPresent(share -> {
+            held.add(share);
+            directFrom.add(from);
+          });
+    }
   }
 
   /**
@@ -143,9 +195,9 @@ public final class SecureRoundClient implements AutoCloseable {
     } else {
       masked = fixedPoint.encode(values, assignment.getWeight());
     }
-    party.maskInput(relayed, masked);
+    party.maskInput(held, masked);
     send(SecAggPartyMessage.newBuilder().setMaskedHeader(SecAggMaskedHeader.newBuilder().setNumSamples(samples)
-        .putAllMetrics(metrics)).build());
+        .putAllMetrics(metrics).addAllDirectSharesFrom(directFrom)).build());
     for (int start = 0; start < masked.length; start += CHUNK_VALUES) {
       int count = Math.min(CHUNK_VALUES, masked.length - start);
       ByteBuffer chunk = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);

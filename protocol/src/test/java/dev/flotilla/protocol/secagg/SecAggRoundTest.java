@@ -58,7 +58,8 @@ class SecAggRoundTest {
     }
 
     @Test
-    @DisplayName("a round in which a dropped party lost too many neighbours to recover its mask key fails and names it")
+    @DisplayName("a round in which a dropped party lost too many neighbours to recover its mask key fails and names it, "
+            + "before any share is revealed")
     void tooManyDroppedNeighboursFail() {
         SecAggParams params = SecAggSimulation.params(20, 4);
         // the threshold's worth of survivors overall, but 12 of 20 dropped: some dropped party keeps fewer than t live neighbours
@@ -67,8 +68,9 @@ class SecAggRoundTest {
         assertThatThrownBy(() -> SecAggSimulation.run(params, SecAggSimulation.updates(20, 10, 4),
                 SecAggSimulation.weights(20, 4), dropped, 4))
                 .isInstanceOf(SecAggException.class)
-                .hasMessageMatching("the round fails: \\d shares of party \\d+'s (mask key|self-mask seed) were revealed, fewer than"
-                        + " the threshold " + params.threshold() + " \\(too many of its neighbours dropped\\)");
+                .hasMessageMatching("the round fails: \\d survivors hold shares of party \\d+'s (mask key|self-mask seed), fewer"
+                        + " than the threshold " + params.threshold() + " \\(too many of its neighbours dropped\\); no share is"
+                        + " revealed");
     }
 
     @Test

@@ -1,0 +1,186 @@
+package dev.flotilla.party.peer;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.protocol.secagg.ShareCourier;
+import dev.flotilla.protocol.v1.ExchangeRequest;
+import dev.flotilla.protocol.v1.PeerGrpc;
+import dev.flotilla.protocol.v1.SecAggEncryptedShare;
+import dev.flotilla.protocol.v1.TrainRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Secure aggregation's shares over the peer channel, for one round attempt: each sealed share goes to
+ * its neighbour's endpoint by {@code Peer.Exchange} (mutual TLS, the neighbour's party identity checked
+ * in the handshake) under the topic {@code secagg/share/<attempt>}; what cannot be delivered (no
+ * endpoint on the roster, DNS, refused, TLS, timeout, the peer's refusal) goes by the aggregator's relay,
+ * and each such neighbour is logged with the reason. All deliveries run at once (a party has at most
+ * 2 log2(n) neighbours), so silent peers cost one deadline, not one each, within the share phase
+ * of the round. Shares the neighbours delivered are taken from this
+ * party's {@link PeerInbox}, where the sender is the identity of its connection.
+ */
+public final class PeerShareCourier implements ShareCourier {
+  private static final Logger log = LoggerFactory.getLogger(PeerShareCourier.class);
+  static final Duration DELIVERY_DEADLINE = Duration.ofSeconds(10);
+
+  private final PeerDialer dialer;
+  private final PeerInbox inbox;
+  private final PeerRoster roster;
+  private final int round;
+  private final int attempt;
+  private final Map<Integer, String> neighbourNames;
+
+  PeerShareCourier(PeerDialer dialer, PeerInbox inbox, PeerRoster roster, int round, int attempt,
+      Map<Integer, String> neighbourNames) {
+    this.dialer = dialer;
+    this.inbox = inbox;
+    this.roster = roster;
+    this.round = round;
+    this.attempt = attempt;
+    this.neighbourNames = Map.copyOf(neighbourNames);
+  }
+
+  /** The courier of {@code request}'s masked round; without a peer channel every share is relayed. */
+  public static ShareCourier forRound(PeerChannel channel, TrainRequest request) {
+    if (channel == null) {
+      return ShareCourier.RELAY_ONLY;
+    }
+    return new PeerShareCourier(channel.dialer(), channel.endpoint().inbox(), channel.roster(), request.getRound(),
+        request.getAttempt(), request.getSecureAggregation().getNeighbourNamesMap());
+  }
+
+  static String topic(int attempt) {
+    return "secagg/share/" + attempt;
+  }
+
+  @Override
+  public Map<Integer, String> deliver(List<SecAggEncryptedShare> shares) {
+    Map<Integer, String> undelivered = new LinkedHashMap<>();
+    Map<Integer, CompletableFuture<String>> pending = new LinkedHashMap<>();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, shares.size()), r -> {
+      Thread t = new Thread(r, "secagg-share-delivery");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      for (SecAggEncryptedShare share : shares) {
+        PeerRoster.Peer peer = peerOf(share.getTo(), undelivered);
+        if (peer != null) {
+          pending.put(share.getTo(), CompletableFuture.supplyAsync(() -> send(peer, share), pool));
+        }
+      }
+      pending.forEach((to, outcome) -> {
+        String failure = outcome.join();
+        if (failure != null) {
+          undelivered.put(to, failure);
+        }
+      });
+    } finally {
+      pool.shutdownNow();
+    }
+    report(shares.size(), undelivered);
+    return undelivered;
+  }
+
+  @Override
+  public Optional<SecAggEncryptedShare> collect(int from) {
+    Identity sender = identityOf(from);
+    if (sender == null) {
+      return Optional.empty();
+    }
+    Optional<byte[]> payload = inbox.take(sender.uri(), round, topic(attempt));
+    if (payload.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(SecAggEncryptedShare.parseFrom(payload.get()));
+    } catch (InvalidProtocolBufferException e) {
+      log.warn("job {}: party {}: round {}: the share peer {} delivered is no share message ({}); ignored",
+          dialer.self().job(), dialer.self().name(), round, sender.name(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** The roster entry of neighbour {@code index}, or null with the reason put into {@code undelivered}. */
+  private PeerRoster.Peer peerOf(int index, Map<Integer, String> undelivered) {
+    Identity identity = identityOf(index);
+    if (identity == null) {
+      undelivered.put(index, "the assignment names no party for neighbour " + index);
+      return null;
+    }
+    if (roster == null) {
+      undelivered.put(index, "the round has no peer roster");
+      return null;
+    }
+    for (PeerRoster.Peer peer : roster.peers()) {
+      if (peer.identity().equals(identity)) {
+        return peer;
+      }
+    }
+    undelivered.put(index, "peer " + identity.name() + " announced no peer endpoint");
+    return null;
+  }
+
+  private Identity identityOf(int index) {
+    String name = neighbourNames.get(index);
+    if (name == null) {
+      return null;
+    }
+    try {
+      return Identity.party(dialer.self().trustDomain(), dialer.self().job(), name);
+    } catch (PkiException e) {
+      return null;
+    }
+  }
+
+  /** One Exchange; null when delivered, else why not. */
+  private String send(PeerRoster.Peer peer, SecAggEncryptedShare share) {
+    ManagedChannel channel;
+    try {
+      channel = dialer.open(peer);
+    } catch (RuntimeException e) {
+      return "peer " + peer + ": cannot open a channel: " + e.getMessage();
+    }
+    try {
+      PeerGrpc.newBlockingStub(channel).withDeadlineAfter(DELIVERY_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+          .exchange(ExchangeRequest.newBuilder().setRound(round).setTopic(topic(attempt))
+              .setPayload(share.toByteString()).build());
+      return null;
+    } catch (StatusRuntimeException e) {
+      return "peer " + PeerReachability.classify(peer, e.getStatus());
+    } catch (RuntimeException e) {
+      return "peer " + peer + ": " + e;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private void report(int shares, Map<Integer, String> undelivered) {
+    Identity self = dialer.self();
+    for (Map.Entry<Integer, String> e : undelivered.entrySet()) {
+      log.warn("job {}: party {}: round {} (attempt {}): the shares for neighbour {} go by the aggregator's relay "
+          + "(sealed end to end): {}", self.job(), self.name(), round, attempt, nameOf(e.getKey()), e.getValue());
+    }
+    log.info("job {}: party {}: round {} (attempt {}): shares delivered to {} of {} neighbours over the peer channel, "
+        + "{} by the aggregator's relay", self.job(), self.name(), round, attempt, shares - undelivered.size(), shares,
+        undelivered.size());
+  }
+
+  private String nameOf(int index) {
+    String name = neighbourNames.get(index);
+    return name == null ? "#" + index : name + " (#" + index + ")";
+  }
+}
