@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.secagg.SecAggParams;
+import dev.flotilla.protocol.secagg.RoundKeyBinding;
 import dev.flotilla.protocol.secagg.SecureRoundClient;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.SecAggPartyMessage;
@@ -74,9 +75,11 @@ class SecureAggregationIT {
     final FakeParty federation;
     final ByteArrayOutputStream maskedSent = new ByteArrayOutputStream();
     final Channel masked;
+    final RoundKeyBinding binding;
 
     Party(TestPki pki, int port, int index) {
       this.name = "party-" + index;
+      this.binding = RoundKeyBinding.of(pki.party(name));
       this.samples = 100 + 37L * index;
       this.channel = channels.open(pki, port, name);
       this.federation = new FakeParty(channel, name);
@@ -99,7 +102,7 @@ class SecureAggregationIT {
     }
 
     SecureRoundClient open(TrainRequest train) {
-      return new SecureRoundClient(masked, train, Duration.ofMinutes(10), Duration.ofMinutes(5));
+      return new SecureRoundClient(masked, train, Duration.ofMinutes(10), Duration.ofMinutes(5), binding);
     }
 
     /** Dies as a killed process does: every call and the connection go at once. */
@@ -289,7 +292,7 @@ class SecureAggregationIT {
   }
 
   @Test
-  @DisplayName("a party without the secagg+/2 capability is refused at Join with INVALID_ARGUMENT saying why; "
+  @DisplayName("a party without the secagg+/3 capability (none, or the unbound secagg+/2) is refused at Join with INVALID_ARGUMENT saying why; "
       + "a SubmitUpdate in the clear is refused with FAILED_PRECONDITION")
   void partiesThatCannotMaskAreRefused() throws Exception {
     TestPki pki = new TestPki(dir, "secagg-refuse");
@@ -300,14 +303,15 @@ class SecureAggregationIT {
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).isEqualTo("job secagg-refuse runs --secure-aggregation and "
-                + "party 'old' did not announce the capability secagg+/2 at Join: it cannot mask its updates; run a "
+                + "party 'old' did not announce the capability secagg+/3 at Join: it cannot mask its updates; run a "
                 + "party version that can");
           });
-      FakeParty chacha = channels.party(pki, port, "chacha");
-      assertThatThrownBy(() -> chacha.join(100, "secagg+/1"))
+      FakeParty unbound = channels.party(pki, port, "unbound");
+      assertThatThrownBy(() -> unbound.join(100, "secagg+/2"))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
-              .isEqualTo("job secagg-refuse runs --secure-aggregation and party 'chacha' did not announce the "
-                  + "capability secagg+/2 at Join (it announced secagg+/1; secagg+/2 masks with AES-256-CTR, secagg+/1 "
+              .isEqualTo("job secagg-refuse runs --secure-aggregation and party 'unbound' did not announce the "
+                  + "capability secagg+/3 at Join (it announced secagg+/2; secagg+/3 binds each party's round keys to "
+                  + "its certificate and masks with AES-256-CTR, secagg+/2 relays the keys unbound, secagg+/1 masks "
                   + "with ChaCha20, and every party of a round must use the same): it cannot mask its updates; run a "
                   + "party version that can"));
       FakeParty clear = channels.party(pki, port, "clear");

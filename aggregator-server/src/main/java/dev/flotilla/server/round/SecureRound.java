@@ -124,7 +124,9 @@ public final class SecureRound {
   /** What the TrainRequest of {@code party} carries. */
   SecAggAssignment assignment(String party) {
     int index = indexOf.get(party);
-    SecAggAssignment.Builder assignment = SecAggAssignment.newBuilder().setSetup(params.toSetup()).setParty(index)
+    SecAggAssignment.Builder assignment = SecAggAssignment.newBuilder()
+        // the names let each party check whose certificate must sign each index's keys (RoundKeyBinding)
+        .setSetup(params.toSetup().toBuilder().addAllPartyNames(java.util.List.of(names))).setParty(index)
         .setWeight(weights[index]);
     if (noise != null) {
       assignment.setDistributedNoise(noise);

@@ -92,20 +92,21 @@ class SecureRoundsTest {
   }
 
   @Test
-  @DisplayName("a party that announces another SecAgg+ version (secagg+/1: ChaCha20 masks) is refused at Join with "
+  @DisplayName("a party that announces another SecAgg+ version (secagg+/2: round keys unbound) is refused at Join with "
       + "INVALID_ARGUMENT naming both versions, and takes no slot")
   void otherMaskVersionRefused() throws Exception {
     ServerConfig config = ServerConfig.builder().jobId("jobV").model(MODEL).rounds(1).minParties(3).expectedParties(3)
         .roundTimeout(Duration.ofMinutes(10)).secureAggregation(100.0).stateDir(dir.resolve("state")).build();
     try (Federation f = new Federation(config)) {
       FakeParty old = f.party("old");
-      assertThatThrownBy(() -> old.join(10, "secagg+/1"))
+      assertThatThrownBy(() -> old.join(10, "secagg+/2"))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).isEqualTo("job jobV runs --secure-aggregation and party 'old' "
-                + "did not announce the capability secagg+/2 at Join (it announced secagg+/1; secagg+/2 masks with "
-                + "AES-256-CTR, secagg+/1 with ChaCha20, and every party of a round must use the same): it cannot "
-                + "mask its updates; run a party version that can");
+                + "did not announce the capability secagg+/3 at Join (it announced secagg+/2; secagg+/3 binds each "
+                + "party's round keys to its certificate and masks with AES-256-CTR, secagg+/2 relays the keys unbound, "
+                + "secagg+/1 masks with ChaCha20, and every party of a round must use the same): it cannot mask its "
+                + "updates; run a party version that can");
           });
       assertThat(f.coordinator.status().parties()).isEmpty();
     }
@@ -115,7 +116,7 @@ class SecureRoundsTest {
       float[][] update) {
     return pool.submit(() -> {
       SecureRoundClient client = new SecureRoundClient(ClientInterceptors.intercept(f.channel, TestIdentity.as(name)),
-          train, Duration.ofMinutes(5), Duration.ofMinutes(4));
+          train, Duration.ofMinutes(5), Duration.ofMinutes(4), null); // in-process: no TLS identity to bind keys to
       client.shareKeys();
       return client.submit(update, 10, Map.of());
     });

@@ -385,7 +385,7 @@ public final class PartyRunner {
       InterruptedException {
     int round = request.getRound();
     long started = System.nanoTime();
-    try (dev.flotilla.protocol.secagg.SecureRoundClient masked = session.openMaskedRound(request)) {
+    try (dev.flotilla.protocol.secagg.SecureRoundClient masked = session.openMaskedRound(request, channels.keyBinding())) {
       masked.shareKeys();
       Trained trained = lastTrained;
       float[][] base = null; // the global model trained from: a distributed-DP input is the difference from it

@@ -280,8 +280,8 @@ public final class ServerOptions {
           + "masks and a self-mask whose seeds are Shamir-shared among its neighbours; the aggregator relays keys and "
           + "shares (encrypted end to end), folds the masked inputs into one modular sum and unmasks only the sum, so it "
           + "never sees an individual update. A round survives dropouts after key sharing up to its threshold (a "
-          + "majority of each party's 2 log2(n) neighbours). Every party must announce the capability secagg+/2 "
-          + "(masks from AES-256-CTR); needs "
+          + "majority of each party's 2 log2(n) neighbours). Every party must announce the capability secagg+/3 "
+          + "(round keys signed with each party's TLS key and checked by every other party, masks from AES-256-CTR); needs "
           + "--strategy fedavg, fedprox, fedadam or fedyogi (robust strategies and --max-update-norm need individual "
           + "updates) and at least 3 parties.");
 

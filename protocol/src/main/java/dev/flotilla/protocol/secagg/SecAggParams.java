@@ -13,10 +13,11 @@ import dev.flotilla.protocol.v1.SecAggSetup;
 public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int threshold, double clipRange) {
     public static final int SEED_BYTES = 32;
     /**
-     * What a party that can take part in masked rounds announces at Join; the version names the mask
-     * PRG, which every party and the aggregator must share (2: AES-256-CTR; 1 was ChaCha20).
+     * What a party that can take part in masked rounds announces at Join; every party and the aggregator
+     * must share the version (3: round keys bound to the party's certificate, RoundKeyBinding; 2: masks
+     * from AES-256-CTR, keys unbound; 1: masks from ChaCha20).
      */
-    public static final String CAPABILITY = "secagg+/2";
+    public static final String CAPABILITY = "secagg+/3";
     /** Fewer than 3 parties: the sum minus one's own update is the other's update. */
     public static final int MIN_ROSTER = 3;
     /** Strategies that aggregate the mean of the updates, which is all a masked round reveals. */
@@ -52,8 +53,9 @@ public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int
         }
         java.util.List<String> others = capabilities.stream().filter(c -> c.startsWith("secagg+/")).toList();
         return "did not announce the capability " + CAPABILITY + " at Join" + (others.isEmpty() ? ""
-                : " (it announced " + String.join(", ", others) + "; " + CAPABILITY + " masks with AES-256-CTR, "
-                + "secagg+/1 with ChaCha20, and every party of a round must use the same)")
+                : " (it announced " + String.join(", ", others) + "; " + CAPABILITY + " binds each party's round "
+                + "keys to its certificate and masks with AES-256-CTR, secagg+/2 relays the keys unbound, secagg+/1 "
+                + "masks with ChaCha20, and every party of a round must use the same)")
                 + ": it cannot mask its updates; run a party version that can";
     }
 

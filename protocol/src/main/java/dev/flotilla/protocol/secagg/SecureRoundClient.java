@@ -29,8 +29,9 @@ import java.util.concurrent.TimeUnit;
  * calls: {@link #shareKeys} before training (advertise keys, then Shamir-share the self-mask seed and
  * mask key with the neighbours, sealed end to end, relayed by the aggregator), {@link #submit} after
  * it (mask the weighted fixed-point update and stream it, sign the survivor list, reveal shares). Every
- * message of the aggregator is checked by {@link SecAggParty} before the party acts on it; a party
- * never sends its update in the clear. Masked chunks go out only while the transport is ready.
+ * message of the aggregator is checked by {@link SecAggParty} before the party acts on it, and every
+ * party's round keys against its certificate ({@link RoundKeyBinding}); a party never sends its update in
+ * the clear. Masked chunks go out only while the transport is ready.
  */
 public final class SecureRoundClient implements AutoCloseable {
 
@@ -39,6 +40,9 @@ public final class SecureRoundClient implements AutoCloseable {
   private final SecAggParams params;
   private final SecAggAssignment assignment;
   private final SecAggParty party;
+  /** Null for a party without a TLS identity (in-process): it neither binds its keys nor checks others'. */
+  private final RoundKeyBinding binding;
+  private final RoundKeyBinding.Round round;
   private final Duration phaseWait;
   private final BlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
   private final Object ready = new Object();
@@ -46,8 +50,13 @@ public final class SecureRoundClient implements AutoCloseable {
   private List<dev.flotilla.protocol.v1.SecAggEncryptedShare> relayed;
   private boolean ended;
 
-  /** Opens the MaskedRound stream of {@code request} (which carries the assignment) on {@code channel}. */
-  public SecureRoundClient(Channel channel, TrainRequest request, Duration callDeadline, Duration phaseWait) {
+  /**
+   * Opens the MaskedRound stream of {@code request} (which carries the assignment) on {@code channel}; the
+   * party's round keys are bound to its TLS identity with {@code binding}, and every other party's are checked
+   * with it ({@link RoundKeyBinding}; null only for a party without a TLS identity, in-process).
+   */
+  public SecureRoundClient(Channel channel, TrainRequest request, Duration callDeadline, Duration phaseWait,
+      RoundKeyBinding binding) {
     this.assignment = request.getSecureAggregation();
     this.params = SecAggParams.from(assignment.getSetup());
     this.party = new SecAggParty(params, assignment.getParty(), new SecureRandom());
@@ -55,6 +64,15 @@ public final class SecureRoundClient implements AutoCloseable {
       party.requireSurvivors(DistributedNoise.check(assignment.getDistributedNoise(), params.rosterSize())
           .getMinSurvivors());
     }
+    this.binding = binding;
+    this.round = new RoundKeyBinding.Round(params.roundSeed(), request.getRound(), request.getAttempt(),
+        assignment.getSetup().getPartyNamesList());
+    if (binding != null && round.partyNames().size() != params.rosterSize()) {
+      throw new SecAggException("the aggregator names " + round.partyNames().size() + " parties for a roster of "
+          + params.rosterSize() + " (an aggregator without " + SecAggParams.CAPABILITY + "?); no key of this round"
+          + " can be checked, so this party refuses it");
+    }
+    var keys = binding == null ? party.advertiseKeys() : binding.bind(party.advertiseKeys(), round);
     this.phaseWait = phaseWait;
     SecureAggregationGrpc.newStub(channel).withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
         .maskedRound(new ClientResponseObserver<SecAggPartyMessage, SecAggServerMessage>() {
@@ -87,13 +105,14 @@ public final class SecureRoundClient implements AutoCloseable {
           }
         });
     stream.onNext(SecAggPartyMessage.newBuilder().setHello(SecAggHello.newBuilder().setRound(request.getRound())
-        .setAttempt(request.getAttempt()).setKeys(party.advertiseKeys())).build());
+        .setAttempt(request.getAttempt()).setKeys(keys)).build());
   }
 
   /** Rounds 0 and 1: waits for the key roster, sends the sealed shares, waits for the ones relayed to this party. */
   public void shareKeys() throws InterruptedException {
     SecAggServerMessage roster = next(SecAggServerMessage.PayloadCase.ROSTER);
-    send(SecAggPartyMessage.newBuilder().setShares(party.shareKeys(roster.getRoster())).build());
+    var keys = binding == null ? roster.getRoster() : binding.verified(roster.getRoster(), round);
+    send(SecAggPartyMessage.newBuilder().setShares(party.shareKeys(keys)).build());
     relayed = next(SecAggServerMessage.PayloadCase.RELAYED).getRelayed().getSharesList();
   }
 
