@@ -101,8 +101,8 @@ public final class ServerModule extends AbstractModule {
   /** The job's strategy: --strategy with its options and --max-update-norm (aggregation/Strategies). */
   public static Strategy strategyOf(ServerConfig config) {
     if (config.privacy() != null && config.privacy().distributed()) {
-      // the parties clip and noise; the unmasked noised sum reaches FedAvg as one update (SecureRounds.feedNoisedSum)
-      return Strategies.byName("fedavg", config.strategyOptions());
+      // the parties clip and noise; the unmasked noised sum reaches FedAvg as one update (SecureRounds.feedMean)
+      return new dev.flotilla.server.aggregation.DistributedDpFedAvg();
     }
     if (config.privacy() != null) {
       return new dev.flotilla.server.aggregation.DpFedAvg(config.privacy(),

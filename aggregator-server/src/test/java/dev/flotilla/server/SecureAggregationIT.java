@@ -9,7 +9,9 @@ import static org.awaitility.Awaitility.await;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.secagg.SecAggParams;
+import dev.flotilla.protocol.secagg.RoundKeyBinding;
 import dev.flotilla.protocol.secagg.SecureRoundClient;
+import dev.flotilla.protocol.secagg.ShareCourier;
 import dev.flotilla.protocol.v1.RoundEvent;
 import dev.flotilla.protocol.v1.SecAggPartyMessage;
 import dev.flotilla.protocol.v1.TrainRequest;
@@ -74,9 +76,11 @@ class SecureAggregationIT {
     final FakeParty federation;
     final ByteArrayOutputStream maskedSent = new ByteArrayOutputStream();
     final Channel masked;
+    final RoundKeyBinding binding;
 
     Party(TestPki pki, int port, int index) {
       this.name = "party-" + index;
+      this.binding = RoundKeyBinding.of(pki.party(name));
       this.samples = 100 + 37L * index;
       this.channel = channels.open(pki, port, name);
       this.federation = new FakeParty(channel, name);
@@ -99,7 +103,8 @@ class SecureAggregationIT {
     }
 
     SecureRoundClient open(TrainRequest train) {
-      return new SecureRoundClient(masked, train, Duration.ofMinutes(10), Duration.ofMinutes(5));
+      return new SecureRoundClient(masked, train, Duration.ofMinutes(10), Duration.ofMinutes(5), binding,
+          ShareCourier.RELAY_ONLY);
     }
 
     /** Dies as a killed process does: every call and the connection go at once. */
@@ -289,7 +294,7 @@ class SecureAggregationIT {
   }
 
   @Test
-  @DisplayName("a party without the secagg+/3 capability (an older secagg+/2 one included) is refused at Join with INVALID_ARGUMENT saying why; "
+  @DisplayName("a party without the secagg+/3 capability (none, or the older secagg+/2) is refused at Join with INVALID_ARGUMENT saying why; "
       + "a SubmitUpdate in the clear is refused with FAILED_PRECONDITION")
   void partiesThatCannotMaskAreRefused() throws Exception {
     TestPki pki = new TestPki(dir, "secagg-refuse");
@@ -303,14 +308,14 @@ class SecureAggregationIT {
                 + "party 'old' did not announce the capability secagg+/3 at Join: it cannot mask its updates; run a "
                 + "party version that can");
           });
-      FakeParty relayOnly = channels.party(pki, port, "relay-only");
-      assertThatThrownBy(() -> relayOnly.join(100, "secagg+/2"))
+      FakeParty older = channels.party(pki, port, "older");
+      assertThatThrownBy(() -> older.join(100, "secagg+/2"))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
-              .isEqualTo("job secagg-refuse runs --secure-aggregation and party 'relay-only' did not announce the "
+              .isEqualTo("job secagg-refuse runs --secure-aggregation and party 'older' did not announce the "
                   + "capability secagg+/3 at Join (it announced secagg+/2; secagg+/3 delivers shares over the peer "
-                  + "channel and reports their receipt, secagg+/2 had every share relayed, secagg+/1 masked with "
-                  + "ChaCha20, and every party of a round must use the same): it cannot mask its updates; run a party "
-                  + "version that can"));
+                  + "channel with receipts and binds each party's round keys to its certificate, secagg+/2 relays "
+                  + "every share and the keys unbound, secagg+/1 masks with ChaCha20, and every party of a round must "
+                  + "use the same): it cannot mask its updates; run a party version that can"));
       FakeParty clear = channels.party(pki, port, "clear");
       clear.join(100, SecAggParams.CAPABILITY);
       assertThatThrownBy(() -> clear.submit(1, 100, Map.of(), MLP, update(1)))

@@ -117,8 +117,6 @@ class ServerMainTest {
     assertThat(refusal.apply("--dp-mode distributed")).isEqualTo("flotilla server: --dp-mode distributed adds the "
         + "noise in shares before SecAgg+ masks each update; it needs --secure-aggregation (without it, use --dp-mode "
         + "central) (see 'flotilla server --help')");
-    assertThat(refusal.apply("--dp-mode distributed --secure-aggregation --dp-sampling-rate 0.5")).startsWith(
-        "flotilla server: --dp-mode distributed needs --dp-sampling-rate 1");
     assertThat(refusal.apply("--dp-mode distributed --secure-aggregation --secagg-clip-range 1")).startsWith(
         "flotilla server: the noised sum of clipped updates reaches").contains("give --secagg-clip-range");
     assertThat(refusal.apply("--dp-dropout-tolerance 0.2")).startsWith("flotilla server: --dp-dropout-tolerance "

@@ -3,6 +3,7 @@ package dev.flotilla.bench;
 import dev.flotilla.party.client.FederationSession;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
+import dev.flotilla.protocol.secagg.RoundKeyBinding;
 import dev.flotilla.protocol.secagg.SecureRoundClient;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.tls.TlsFiles;
@@ -118,6 +119,7 @@ final class SecAggRoundBench implements Callable<Integer> {
         TrainRequest train = trains.get(p);
         ManagedChannel channel = aggregator.channels.get(p);
         boolean dies = p < killed;
+        RoundKeyBinding binding = RoundKeyBinding.of(partyFiles.get(p));
         done.add(pool.submit(() -> {
           if (!secure) {
             masking.acquire();
@@ -129,7 +131,7 @@ final class SecAggRoundBench implements Callable<Integer> {
             }
             return null;
           }
-          SecureRoundClient client = session.openMaskedRound(train,
+          SecureRoundClient client = session.openMaskedRound(train, binding,
               dev.flotilla.protocol.secagg.ShareCourier.RELAY_ONLY);
           client.shareKeys();
           if (dies) {

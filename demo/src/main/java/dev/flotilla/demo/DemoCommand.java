@@ -172,8 +172,9 @@ public final class DemoCommand implements Callable<Integer> {
 
       List<Double> roundSeconds = new ArrayList<>();
       JobStatus finalStatus = followUntilFinished(federation, out, roundSeconds, started, budget);
-      DemoReport result = new DemoReport(modelLabel, shared.strategy, split, shared.parties, finalStatus, roundSeconds,
-          (System.nanoTime() - started) / 1e9);
+      // what ran (dp-fedavg with a privacy budget), not the flag
+      DemoReport result = new DemoReport(modelLabel, finalStatus.strategy(), split, shared.parties, finalStatus,
+          roundSeconds, (System.nanoTime() - started) / 1e9);
       out.println(result.summary());
       if (export != null) {
         out.printf(Locale.ROOT, "  final model      %s%n", export.toAbsolutePath());

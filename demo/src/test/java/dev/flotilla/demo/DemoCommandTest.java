@@ -168,7 +168,7 @@ class DemoCommandTest {
 
   @Test
   @DisplayName("--secure-aggregation with what the server would refuse is refused before anything starts (exit 2): "
-      + "a strategy that needs each update, a privacy budget with central noise (or distributed noise with sampling), "
+      + "a strategy that needs each update, a privacy budget with central noise, "
       + "fewer than 3 parties a round")
   void secureAggregationRefusals() {
     assertThat(run("--secure-aggregation", "--parties", "4", "--strategy", "fednova")).isEqualTo(2);
@@ -176,9 +176,6 @@ class DemoCommandTest {
     assertThat(run("--secure-aggregation", "--parties", "4", "--privacy-budget", "2", "--dp-clip-norm", "1",
         "--dp-noise-multiplier", "1")).isEqualTo(2);
     assertThat(err.toString()).contains("--privacy-budget with --dp-mode central clips each update at the aggregator");
-    assertThat(run("--secure-aggregation", "--parties", "4", "--privacy-budget", "2", "--dp-clip-norm", "1",
-        "--dp-noise-multiplier", "1", "--dp-mode", "distributed", "--dp-sampling-rate", "0.5")).isEqualTo(2);
-    assertThat(err.toString()).contains("--dp-mode distributed needs --dp-sampling-rate 1");
     assertThat(run("--secure-aggregation", "--parties", "2")).isEqualTo(2);
     assertThat(err.toString()).contains("--secure-aggregation needs at least 3 parties a round")
         .contains("--parties 2 and --fraction 1.0 give 2");

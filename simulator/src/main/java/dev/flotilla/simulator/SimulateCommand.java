@@ -134,7 +134,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     double wall = (System.nanoTime() - started) / 1e9;
     out.printf(Locale.ROOT, "Simulation finished: %d rounds, %d virtual parties, %s, %s, %s%n",
-        outcome.status().roundsCompleted(), federation.parties, model, federation.strategy, scheme);
+        outcome.status().roundsCompleted(), federation.parties, model, outcome.status().strategy(), scheme);
     if (!outcome.rounds().isEmpty()) {
       Simulation.RoundEvaluation last = outcome.rounds().get(outcome.rounds().size() - 1);
       double best = outcome.rounds().stream().mapToDouble(r -> r.evaluation().score()).max().orElse(Double.NaN);
@@ -151,7 +151,8 @@ public final class SimulateCommand implements Callable<Integer> {
         retained.controlVariateBytes() / 1048576.0, retained.controlVariatesOnDisk());
     out.printf(Locale.ROOT, "  wall time        %.1f s%n", wall);
     if (federation.report != null) {
-      DemoReport report = new DemoReport(model, federation.strategy, scheme, federation.parties, outcome.status(),
+      // what ran (dp-fedavg with a privacy budget), not the flag
+      DemoReport report = new DemoReport(model, outcome.status().strategy(), scheme, federation.parties, outcome.status(),
           outcome.rounds().stream().map(Simulation.RoundEvaluation::roundSeconds).toList(), wall);
       report.writeTo(federation.report, reportJson(report, outcome, split));
       out.printf(Locale.ROOT, "  report           %s%n", federation.report.toAbsolutePath());

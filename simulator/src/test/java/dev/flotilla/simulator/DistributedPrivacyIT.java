@@ -95,4 +95,24 @@ class DistributedPrivacyIT {
     // DistributedNoiseTest's variance bound
     assertThat(distributedAccuracy).isGreaterThan(centralAccuracy - 0.05);
   }
+
+  @Test
+  @DisplayName("with --dp-sampling-rate 0.5 distributed rounds run over Poisson samples (padded to 3 with noise-only "
+      + "parties when smaller), and the epsilon spent is the subsampled Gaussian's for q 0.5, less than at q 1")
+  void samplingAmplifies(@TempDir Path dir) throws Exception {
+    // no dropout tolerated: every share is sized for the whole roster and all survive, so each sum carries z S
+    PrivacyBudget sampled = new PrivacyBudget(100, 1e-4, 1.0, 1.0, 0.5);
+    PrivacyBudget everyone = new PrivacyBudget(100, 1e-4, 1.0, 1.0, 1.0);
+
+    Run run = simulate(dir, "sampled", "--parties", "8", "--rounds", "3", "--secure-aggregation", "--privacy-budget",
+        "100", "--dp-delta", "1e-4", "--dp-clip-norm", "1", "--dp-noise-multiplier", "1", "--dp-sampling-rate", "0.5",
+        "--dp-mode", "distributed", "--dp-dropout-tolerance", "0");
+
+    JsonObject json = run.report();
+    assertThat(json.get("strategy").getAsString()).isEqualTo("dp-fedavg-distributed");
+    assertThat(run.out()).contains("Simulation finished: 3 rounds, 8 virtual parties, mlp, dp-fedavg-distributed");
+    assertThat(json.get("rounds_completed").getAsInt()).isEqualTo(3);
+    assertThat(json.get("epsilon_spent").getAsDouble()).isCloseTo(sampled.epsilonAfter(3),
+        org.assertj.core.data.Offset.offset(1e-9)).isLessThan(everyone.epsilonAfter(3));
+  }
 }

@@ -215,7 +215,13 @@ final class RoundLoop {
         ? eligible.stream().filter(p -> job.sampling.draw()).map(p -> p.name).collect(java.util.stream.Collectors.toSet())
         : new java.util.HashSet<>(PartySampling.choose(eligible.stream().map(p -> p.name).toList(),
             job.config.fraction(), job.config.minParties(), job.config.seed(), round.number()));
-    SecureRound secure = job.config.secureAggregation() ? SecureRounds.start(job, round, eligible, chosen) : null;
+    // a distributed-DP sample of fewer than 3 is padded with parties that add noise only (DistributedSample)
+    java.util.Set<String> noiseOnly = job.sampling != null && job.privacy.distributed() && job.privacy.samplingRate() < 1
+        ? DistributedSample.padding(eligible.stream().map(p -> p.name).toList(), chosen, new java.security.SecureRandom())
+        : java.util.Set.of();
+    chosen.addAll(noiseOnly);
+    SecureRound secure = job.config.secureAggregation() ? SecureRounds.start(job, round, eligible, chosen, noiseOnly)
+        : null;
     collection.secure = secure;
     List<Party> participants = eligible.stream().filter(p -> chosen.contains(p.name)).toList();
     request = job.peers.withRoster(request, participants.stream().map(p -> p.name).toList());

@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
@@ -121,13 +122,29 @@ public final class SecureRound {
     this.phaseDeadline = clock.instant().plus(phaseTimeout);
   }
 
+  /** Parties that pad a distributed-DP sample: their assignment asks for their noise share only. */
+  private Set<String> noiseOnly = Set.of();
+
+  void noiseOnly(Set<String> parties) {
+    if (!parties.isEmpty() && noise == null) {
+      throw new IllegalArgumentException("only a distributed-DP round has noise-only parties");
+    }
+    noiseOnly = Set.copyOf(parties);
+  }
+
+  boolean isNoiseOnly(String party) {
+    return noiseOnly.contains(party);
+  }
+
   /** What the TrainRequest of {@code party} carries. */
   SecAggAssignment assignment(String party) {
     int index = indexOf.get(party);
-    SecAggAssignment.Builder assignment = SecAggAssignment.newBuilder().setSetup(params.toSetup()).setParty(index)
+    SecAggAssignment.Builder assignment = SecAggAssignment.newBuilder()
+        // the names let each party check whose certificate must sign each index's keys (RoundKeyBinding)
+        .setSetup(params.toSetup().toBuilder().addAllPartyNames(java.util.List.of(names))).setParty(index)
         .setWeight(weights[index]);
     if (noise != null) {
-      assignment.setDistributedNoise(noise);
+      assignment.setDistributedNoise(noiseOnly.contains(party) ? noise.toBuilder().setNoiseOnly(true).build() : noise);
     }
     for (int neighbour : aggregator.neighboursOf(index)) {
       assignment.putNeighbourNames(neighbour, names[neighbour]);

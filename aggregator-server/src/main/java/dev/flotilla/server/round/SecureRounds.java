@@ -30,15 +30,18 @@ final class SecureRounds {
     return fifth.compareTo(Duration.ofSeconds(5)) < 0 ? Duration.ofSeconds(5) : fifth;
   }
 
-  /** A masked round over the chosen parties, weighted by the samples they announced at Join. */
-  static SecureRound start(JobState job, Round round, List<Party> eligible, Set<String> chosen) {
+  /**
+   * A masked round over the chosen parties, weighted by the samples they announced at Join; those of {@code
+   * noiseOnly} (chosen too) pad a distributed-DP sample and send their noise share only.
+   */
+  static SecureRound start(JobState job, Round round, List<Party> eligible, Set<String> chosen, Set<String> noiseOnly) {
     Map<String, Long> roster = new LinkedHashMap<>();
     for (Party p : eligible) {
       if (chosen.contains(p.name)) {
         roster.put(p.name, Math.max(1, p.numSamples));
       }
     }
-    return new SecureRound(job.jobId, round, roster, Math.toIntExact(ModelSpecs.totalElements(job.specs)),
+    SecureRound secure = new SecureRound(job.jobId, round, roster, Math.toIntExact(ModelSpecs.totalElements(job.specs)),
         job.config.secureAggregationClipRange(), job.privacy != null && job.privacy.distributed() ? job.privacy : null,
         phaseTimeout(job.config.roundTimeout()), job.clock, () -> {
           job.lock.lock();
@@ -48,6 +51,8 @@ final class SecureRounds {
             job.lock.unlock();
           }
         });
+    secure.noiseOnly(noiseOnly);
+    return secure;
   }
 
   private static float[] nextFromNoisedSum(float[] sum, GlobalModel base, List<TensorSpec> specs,
@@ -82,8 +87,9 @@ final class SecureRounds {
       collection.taint(null, "the masked round failed: " + secure.failure());
       return;
     }
-    secure.contributions().forEach((name, c) ->
-        collection.record(name, new PartyOutcome.Submitted(c.samples(), c.metrics())));
+    // a party that only padded the roster with noise trained on nothing that is in the sum
+    secure.contributions().forEach((name, c) -> collection.record(name,
+        new PartyOutcome.Submitted(secure.isNoiseOnly(name) ? 0 : c.samples(), c.metrics())));
   }
 
   /**

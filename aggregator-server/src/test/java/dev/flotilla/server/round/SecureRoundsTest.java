@@ -106,8 +106,8 @@ class SecureRoundsTest {
   }
 
   @Test
-  @DisplayName("a party that announces an older SecAgg+ version (secagg+/2: every share relayed, no share receipt) is "
-      + "refused at Join with INVALID_ARGUMENT naming both versions, and takes no slot")
+  @DisplayName("a party that announces an older SecAgg+ version (secagg+/2: every share relayed, round keys unbound) "
+      + "is refused at Join with INVALID_ARGUMENT naming both versions, and takes no slot")
   void otherMaskVersionRefused() throws Exception {
     ServerConfig config = ServerConfig.builder().jobId("jobV").model(MODEL).rounds(1).minParties(3).expectedParties(3)
         .roundTimeout(Duration.ofMinutes(10)).secureAggregation(100.0).stateDir(dir.resolve("state")).build();
@@ -118,8 +118,9 @@ class SecureRoundsTest {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).isEqualTo("job jobV runs --secure-aggregation and party 'old' "
                 + "did not announce the capability secagg+/3 at Join (it announced secagg+/2; secagg+/3 delivers "
-                + "shares over the peer channel and reports their receipt, secagg+/2 had every share relayed, "
-                + "secagg+/1 masked with ChaCha20, and every party of a round must use the same): it cannot mask its "
+                + "shares over the peer channel with receipts and binds each party's round keys to its certificate, "
+                + "secagg+/2 relays every share and the keys unbound, secagg+/1 masks with ChaCha20, and every party "
+                + "of a round must use the same): it cannot mask its "
                 + "updates; run a party version that can");
           });
       assertThat(f.coordinator.status().parties()).isEmpty();
@@ -219,7 +220,7 @@ class SecureRoundsTest {
         Channel recorded = ClientInterceptors.intercept(f.channel, TestIdentity.as(p.name), recorder(p.name, run));
         shared.add(pool.submit(() -> {
           SecureRoundClient client = new SecureRoundClient(recorded, train, Duration.ofMinutes(5),
-              Duration.ofMinutes(4), peers.courier(train));
+              Duration.ofMinutes(4), null, peers.courier(train)); // in-process: no TLS identity
           client.shareKeys();
           return client;
         }));
@@ -329,7 +330,8 @@ class SecureRoundsTest {
       float[][] update) {
     return pool.submit(() -> {
       SecureRoundClient client = new SecureRoundClient(ClientInterceptors.intercept(f.channel, TestIdentity.as(name)),
-          train, Duration.ofMinutes(5), Duration.ofMinutes(4));
+          train, Duration.ofMinutes(5), Duration.ofMinutes(4), null, // in-process: no TLS identity to bind keys to
+          ShareCourier.RELAY_ONLY);
       client.shareKeys();
       return client.submit(update, 10, Map.of());
     });

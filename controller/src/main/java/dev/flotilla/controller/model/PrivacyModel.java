@@ -119,7 +119,7 @@ public final class PrivacyModel {
             + PrivacySettings.MAX_DROPOUT_TOLERANCE + "]");
       }
       if (distributed(p) && problems.size() == before) {
-        // the server's own rules for distributed noise (sampling rate 1, the fixed-point range at the default R)
+        // the server's own rules for distributed noise (the fixed-point range at the default R)
         String refusal = new PrivacySettings(p.getBudget(), delta(p), p.getClipNorm(), p.getNoiseMultiplier(),
             samplingRate(p), PrivacySettings.NoiseMode.DISTRIBUTED, dropoutTolerance(p))
             .secureAggregationRefusal(true, ServerOptions.SECAGG_CLIP_RANGE.defaultValue());

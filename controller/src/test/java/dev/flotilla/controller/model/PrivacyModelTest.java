@@ -124,11 +124,6 @@ class PrivacyModelTest {
           .startsWith("spec.privacy.mode: distributed needs spec.privacy.secureAggregation: true");
 
       both.setMode(dev.flotilla.controller.api.PrivacyMode.DISTRIBUTED);
-      both.setSamplingRate(0.5);
-      assertThat(PrivacyModel.observe(new JobModel(server(both))).message())
-          .startsWith("spec.privacy.mode distributed: --dp-mode distributed needs --dp-sampling-rate 1");
-
-      both.setSamplingRate(null);
       both.setDropoutTolerance(0.95);
       assertThat(PrivacyModel.observe(new JobModel(server(both))).message())
           .isEqualTo("spec.privacy.dropoutTolerance 0.95 is outside [0, 0.9]");

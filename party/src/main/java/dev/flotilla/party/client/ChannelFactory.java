@@ -12,6 +12,14 @@ public interface ChannelFactory {
     return null;
   }
 
+  /**
+   * What binds this party's SecAgg+ round keys to its TLS identity and checks the other parties' (from the same
+   * files as its channels); null only for an in-process party, which has no TLS identity.
+   */
+  default dev.flotilla.protocol.secagg.RoundKeyBinding keyBinding() {
+    return null;
+  }
+
   /** Where the channel goes, for log lines and error messages. */
   default String describe() {
     return "the aggregator";

@@ -242,15 +242,16 @@ public final class FederationSession implements AutoCloseable {
 
   /**
    * Opens the masked round of a TrainRequest that carries a secure-aggregation assignment; each of its
-   * waits lasts at most until the round's deadline plus the submit deadline; {@code shares} delivers its shares
-   * over the peer channel where it can.
+   * waits lasts at most until the round's deadline plus the submit deadline; {@code binding} binds the round keys
+   * to the party's TLS identity (null: an in-process party, see SecureRoundClient), and {@code shares} delivers
+   * its shares over the peer channel where it can.
    */
   public dev.flotilla.protocol.secagg.SecureRoundClient openMaskedRound(dev.flotilla.protocol.v1.TrainRequest request,
-      dev.flotilla.protocol.secagg.ShareCourier shares) {
+      dev.flotilla.protocol.secagg.RoundKeyBinding binding, dev.flotilla.protocol.secagg.ShareCourier shares) {
     long untilDeadline = Math.max(0, request.getDeadlineUnixMillis() - System.currentTimeMillis());
     Duration wait = Duration.ofMillis(untilDeadline).plus(deadlines.submit());
     return new dev.flotilla.protocol.secagg.SecureRoundClient(channel, request, wait.plus(deadlines.submit()), wait,
-        shares);
+        binding, shares);
   }
 
   /** Tells the server this party will not submit for the round attempt (its reason at most 500 characters). */

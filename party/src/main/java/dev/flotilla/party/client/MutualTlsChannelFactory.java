@@ -52,6 +52,11 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
     return open(new io.grpc.ClientInterceptor[0]);
   }
 
+  @Override
+  public dev.flotilla.protocol.secagg.RoundKeyBinding keyBinding() {
+    return dev.flotilla.protocol.secagg.RoundKeyBinding.of(files);
+  }
+
   /**
    * Channels of this host's certificate that act as its virtual party {@code name}: every call names it in the
    * {@value dev.flotilla.protocol.tls.VirtualPartyRule#HEADER_NAME} header, which the aggregator checks against
@@ -72,6 +77,11 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
       @Override
       public String describe() {
         return MutualTlsChannelFactory.this.describe() + " as virtual party " + name;
+      }
+
+      @Override
+      public dev.flotilla.protocol.secagg.RoundKeyBinding keyBinding() {
+        return MutualTlsChannelFactory.this.keyBinding();
       }
     };
   }

@@ -386,7 +386,7 @@ public final class PartyRunner {
     int round = request.getRound();
     long started = System.nanoTime();
     try (dev.flotilla.protocol.secagg.SecureRoundClient masked = session.openMaskedRound(request,
-        dev.flotilla.party.peer.PeerShareCourier.forRound(peers, request))) {
+        channels.keyBinding(), dev.flotilla.party.peer.PeerShareCourier.forRound(peers, request))) {
       masked.shareKeys();
       Trained trained = lastTrained;
       float[][] base = null; // the global model trained from: a distributed-DP input is the difference from it

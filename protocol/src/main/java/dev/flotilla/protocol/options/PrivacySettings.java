@@ -84,12 +84,6 @@ public record PrivacySettings(double epsilonBudget, double delta, double clipNor
       return "--privacy-budget with --dp-mode central clips each update at the aggregator, which --secure-aggregation "
           + "never sees; give --dp-mode distributed (each party clips and adds its share of the noise)";
     }
-    if (distributed() && samplingRate < 1) {
-      // a Poisson sample may hold fewer than the 3 parties a masked round needs, and skipping such rounds would
-      // make a party's chance of being in a released round exceed the rate the accountant assumes
-      return "--dp-mode distributed needs --dp-sampling-rate 1: a sampled round of fewer than 3 parties cannot be "
-          + "masked, and skipping it would break the sampling the accountant assumes";
-    }
     return distributed() ? dev.flotilla.protocol.secagg.DistributedNoise.rangeRefusal(noiseMultiplier, clipNorm,
         dropoutTolerance, clipRange) : null;
   }

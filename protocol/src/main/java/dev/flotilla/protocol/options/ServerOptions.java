@@ -297,7 +297,8 @@ public final class ServerOptions {
           + "reached); the aggregator relays keys, folds the masked inputs into one modular sum and unmasks only the sum, so it "
           + "never sees an individual update. A round survives dropouts after key sharing up to its threshold (a "
           + "majority of each party's 2 log2(n) neighbours). Every party must announce the capability secagg+/3 "
-          + "(AES-256-CTR masks, share receipts); needs "
+          + "(shares over the peer channel with share receipts, round keys signed with each party's TLS key and checked "
+          + "by every other party, masks from AES-256-CTR); needs "
           + "--strategy fedavg, fedprox, fedadam or fedyogi (robust strategies and --max-update-norm need individual "
           + "updates) and at least 3 parties.");
 

@@ -84,7 +84,8 @@ public final class DistributedNoise {
 
   /**
    * A party's input: its trained model's difference from the round's global model {@code base}, clipped to
-   * the L2 norm clip_norm over all values, encoded with {@code weight}, plus its share of the noise.
+   * the L2 norm clip_norm over all values, encoded with {@code weight}, plus its share of the noise; a party
+   * that only pads the roster (noise_only) sends its noise share alone.
    */
   static int[] encode(float[] trained, float[] base, SecAggDistributedNoise noise, FixedPoint fixedPoint,
       double weight, GaussianNoise gaussian) {
@@ -93,7 +94,7 @@ public final class DistributedNoise {
     }
     float[] delta = new float[trained.length];
     double squares = 0;
-    for (int i = 0; i < delta.length; i++) {
+    for (int i = 0; i < delta.length && !noise.getNoiseOnly(); i++) {
       // a value that is not finite moves nothing (as NaN encodes as 0 in a plain masked round)
       double d = Float.isFinite(trained[i]) && Float.isFinite(base[i]) ? (double) trained[i] - base[i] : 0;
       delta[i] = (float) d;

@@ -87,6 +87,10 @@ public final class SecAggAggregator {
                     + ", " + advertised.getMaskKey().size() + " and " + advertised.getSigningKey().size()
                     + " bytes; X25519 and Ed25519 public keys are 32 bytes");
         }
+        String oversize = advertised.hasBinding() ? RoundKeyBinding.boundsProblem(advertised.getBinding()) : null;
+        if (oversize != null) {
+            throw new SecAggException("party " + from + ": " + oversize);
+        }
         if (keys.putIfAbsent(from, advertised) != null) {
             throw new SecAggException("party " + from + " advertised keys twice");
         }

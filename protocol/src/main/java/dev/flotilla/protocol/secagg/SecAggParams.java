@@ -13,9 +13,10 @@ import dev.flotilla.protocol.v1.SecAggSetup;
 public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int threshold, double clipRange) {
     public static final int SEED_BYTES = 32;
     /**
-     * What a party that can take part in masked rounds announces at Join; the version names what every
-     * party and the aggregator must share (3: shares over the peer channel, with share receipts; 2 relayed
-     * every share through the aggregator; 1 masked with ChaCha20, since 2 with AES-256-CTR).
+     * What a party that can take part in masked rounds announces at Join; every party and the aggregator
+     * must share the version (3: shares over the peer channel with share receipts, and round keys bound to the
+     * party's certificate, RoundKeyBinding; 2: every share relayed, keys unbound, masks from AES-256-CTR;
+     * 1: masks from ChaCha20).
      */
     public static final String CAPABILITY = "secagg+/3";
     /** Fewer than 3 parties: the sum minus one's own update is the other's update. */
@@ -54,8 +55,9 @@ public record SecAggParams(byte[] roundSeed, int rosterSize, int neighbours, int
         java.util.List<String> others = capabilities.stream().filter(c -> c.startsWith("secagg+/")).toList();
         return "did not announce the capability " + CAPABILITY + " at Join" + (others.isEmpty() ? ""
                 : " (it announced " + String.join(", ", others) + "; " + CAPABILITY + " delivers shares over the "
-                + "peer channel and reports their receipt, secagg+/2 had every share relayed, secagg+/1 masked with "
-                + "ChaCha20, and every party of a round must use the same)")
+                + "peer channel with receipts and binds each party's round keys to its certificate, secagg+/2 relays "
+                + "every share and the keys unbound, secagg+/1 masks with ChaCha20, and every party of a round must "
+                + "use the same)")
                 + ": it cannot mask its updates; run a party version that can";
     }
 

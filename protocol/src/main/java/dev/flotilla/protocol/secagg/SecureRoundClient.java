@@ -31,8 +31,9 @@ import java.util.concurrent.TimeUnit;
  * mask key with the neighbours, sealed end to end: over the peer channel ({@link ShareCourier}), and by
  * the aggregator's relay to the neighbours it cannot reach), {@link #submit} after
  * it (mask the weighted fixed-point update and stream it, sign the survivor list, reveal shares). Every
- * message of the aggregator is checked by {@link SecAggParty} before the party acts on it; a party
- * never sends its update in the clear. Masked chunks go out only while the transport is ready.
+ * message of the aggregator is checked by {@link SecAggParty} before the party acts on it, and every
+ * party's round keys against its certificate ({@link RoundKeyBinding}); a party never sends its update in
+ * the clear. Masked chunks go out only while the transport is ready.
  */
 public final class SecureRoundClient implements AutoCloseable {
 
@@ -41,6 +42,9 @@ public final class SecureRoundClient implements AutoCloseable {
   private final SecAggParams params;
   private final SecAggAssignment assignment;
   private final SecAggParty party;
+  /** Null for a party without a TLS identity (in-process): it neither binds its keys nor checks others'. */
+  private final RoundKeyBinding binding;
+  private final RoundKeyBinding.Round round;
   private final Duration phaseWait;
   private final BlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
   private final Object ready = new Object();
@@ -52,17 +56,14 @@ public final class SecureRoundClient implements AutoCloseable {
   private final List<Integer> directFrom = new java.util.ArrayList<>();
   private boolean ended;
 
-  /** Opens the MaskedRound stream of {@code request}; every share goes by the aggregator's relay. */
-  public SecureRoundClient(Channel channel, TrainRequest request, Duration callDeadline, Duration phaseWait) {
-    this(channel, request, callDeadline, phaseWait, ShareCourier.RELAY_ONLY);
-  }
-
   /**
-   * Opens the MaskedRound stream of {@code request} (which carries the assignment) on {@code channel}; shares
-   * go to the neighbours by {@code courier} where it can deliver them.
+   * Opens the MaskedRound stream of {@code request} (which carries the assignment) on {@code channel}. The
+   * party's round keys are bound to its TLS identity with {@code binding}, and every other party's are checked
+   * with it ({@link RoundKeyBinding}; null only for a party without a TLS identity, in-process); shares go to the
+   * neighbours by {@code courier} where it can deliver them ({@link ShareCourier#RELAY_ONLY}: all by the relay).
    */
   public SecureRoundClient(Channel channel, TrainRequest request, Duration callDeadline, Duration phaseWait,
-      ShareCourier courier) {
+      RoundKeyBinding binding, ShareCourier courier) {
     this.courier = courier;
     this.assignment = request.getSecureAggregation();
     this.params = SecAggParams.from(assignment.getSetup());
@@ -71,6 +72,15 @@ public final class SecureRoundClient implements AutoCloseable {
       party.requireSurvivors(DistributedNoise.check(assignment.getDistributedNoise(), params.rosterSize())
           .getMinSurvivors());
     }
+    this.binding = binding;
+    this.round = new RoundKeyBinding.Round(params.roundSeed(), request.getRound(), request.getAttempt(),
+        assignment.getSetup().getPartyNamesList());
+    if (binding != null && round.partyNames().size() != params.rosterSize()) {
+      throw new SecAggException("the aggregator names " + round.partyNames().size() + " parties for a roster of "
+          + params.rosterSize() + " (an aggregator without " + SecAggParams.CAPABILITY + "?); no key of this round"
+          + " can be checked, so this party refuses it");
+    }
+    var keys = binding == null ? party.advertiseKeys() : binding.bind(party.advertiseKeys(), round);
     this.phaseWait = phaseWait;
     SecureAggregationGrpc.newStub(channel).withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
         .maskedRound(new ClientResponseObserver<SecAggPartyMessage, SecAggServerMessage>() {
@@ -103,7 +113,7 @@ public final class SecureRoundClient implements AutoCloseable {
           }
         });
     stream.onNext(SecAggPartyMessage.newBuilder().setHello(SecAggHello.newBuilder().setRound(request.getRound())
-        .setAttempt(request.getAttempt()).setKeys(party.advertiseKeys())).build());
+        .setAttempt(request.getAttempt()).setKeys(keys)).build());
   }
 
   /**
@@ -114,7 +124,8 @@ public final class SecureRoundClient implements AutoCloseable {
    */
   public void shareKeys() throws InterruptedException {
     SecAggServerMessage roster = next(SecAggServerMessage.PayloadCase.ROSTER);
-    SecAggShareBundle sealed = party.shareKeys(roster.getRoster());
+    var keys = binding == null ? roster.getRoster() : binding.verified(roster.getRoster(), round);
+    SecAggShareBundle sealed = party.shareKeys(keys);
     Map<Integer, String> undelivered = courier.deliver(sealed.getSharesList());
     SecAggShareBundle.Builder bundle = SecAggShareBundle.newBuilder();
     for (var share : sealed.getSharesList()) {

@@ -1,7 +1,6 @@
 package dev.flotilla.protocol.tls;
 
 import dev.flotilla.certs.Identity;
-import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
 import io.grpc.Context;
@@ -18,13 +17,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.cert.CertPathValidator;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
-import java.security.cert.PKIXParameters;
-import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -60,7 +55,6 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
       Metadata.Key.of(FORWARDED_CERT_HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
   private static final Logger log = LoggerFactory.getLogger(PeerIdentityInterceptor.class);
-  private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 
   private final Identity server;
   /** A refused peer chooses how often it is refused: the log keeps up to a line a second of it. */
@@ -226,24 +220,7 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
     if (certificates.isEmpty()) {
       throw new GeneralSecurityException("no certificate in the " + FORWARDED_CERT_HEADER + " header");
     }
-    X509Certificate leaf = (X509Certificate) certificates.get(0);
-    Set<TrustAnchor> anchors = new HashSet<>();
-    for (X509Certificate ca : Pem.readCertificates(trustedCa)) {
-      anchors.add(new TrustAnchor(ca, null));
-    }
-    PKIXParameters parameters = new PKIXParameters(anchors);
-    parameters.setRevocationEnabled(false);
-    try {
-      CertPathValidator.getInstance("PKIX").validate(factory.generateCertPath(List.of(leaf)), parameters);
-    } catch (GeneralSecurityException e) {
-      throw new GeneralSecurityException("'" + leaf.getSubjectX500Principal().getName()
-          + "' does not chain to a trusted CA in " + trustedCa + " or is not valid now (" + e.getMessage() + ")", e);
-    }
-    List<String> usages = leaf.getExtendedKeyUsage();
-    if (usages != null && !usages.contains(CLIENT_AUTH)) {
-      throw new GeneralSecurityException("'" + leaf.getSubjectX500Principal().getName() + "' is not a client certificate");
-    }
-    return PeerIdentity.of(leaf);
+    return TrustedChains.verifiedClient(List.of((X509Certificate) certificates.get(0)), trustedCa);
   }
 
   /** Undoes nginx's {@code $ssl_client_escaped_cert} escaping (%XX only; a '+' stays a '+', as base64 needs). */

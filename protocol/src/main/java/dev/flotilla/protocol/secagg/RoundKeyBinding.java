@@ -1,0 +1,232 @@
+package dev.flotilla.protocol.secagg;
+
+import com.google.protobuf.ByteString;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.tls.PeerIdentity;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.protocol.tls.TrustedChains;
+import dev.flotilla.protocol.v1.SecAggKeyBinding;
+import dev.flotilla.protocol.v1.SecAggKeyRoster;
+import dev.flotilla.protocol.v1.SecAggPublicKeys;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Binds a party's SecAgg+ round keys (the two X25519 keys and the Ed25519 key of the consistency check) to
+ * its mTLS identity, since {@code secagg+/3}. The aggregator relays the keys; without this it could hand
+ * parties keys of its own for some party, and then sign survivor lists as that party. Each party signs its
+ * advertisement with its TLS private key, over the round seed, round, attempt, its roster index and name,
+ * and sends its certificate chain; every receiver checks the chain against the job's CA, that the leaf is a
+ * party of its own trust domain and job naming the roster's party at that index, and the signature, so a
+ * substituted key, or one replayed from another round, attempt or party, is refused naming the party.
+ *
+ * <p>The TLS files are read at each round, so a renewed certificate or CA bundle is used at once. A party
+ * with no TLS identity (the simulator's in-process parties, whose aggregator is in the same JVM) binds
+ * nothing and checks nothing: that is decided by the party, never by what the aggregator sends.
+ */
+public final class RoundKeyBinding {
+  static final int MAX_CHAIN = 4;
+  static final int MAX_CERTIFICATE_BYTES = 8 * 1024;
+  static final int MAX_SIGNATURE_BYTES = 512;
+  static final int MAX_NAME_CHARS = 63;
+  private static final byte[] DOMAIN = "flotilla secagg+/3 round keys".getBytes(StandardCharsets.US_ASCII);
+
+  /** Where one round's keys belong: the receiver's own round, attempt and the aggregator's setup. */
+  public record Round(byte[] roundSeed, int round, int attempt, List<String> partyNames) {
+    public Round {
+      roundSeed = roundSeed.clone();
+      partyNames = List.copyOf(partyNames);
+    }
+  }
+
+  private final TlsFiles files;
+
+  private RoundKeyBinding(TlsFiles files) {
+    this.files = files;
+  }
+
+  /** Binding with (and checking against) the party's TLS files: its chain, key and the job's CA. */
+  public static RoundKeyBinding of(TlsFiles files) {
+    return new RoundKeyBinding(java.util.Objects.requireNonNull(files, "files"));
+  }
+
+  /** {@code keys} (of party {@code keys.getParty()}) with this party's binding for {@code round}. */
+  public SecAggPublicKeys bind(SecAggPublicKeys keys, Round round) {
+    List<X509Certificate> chain = Pem.readCertificates(files.certificateChain());
+    PrivateKey key = Pem.readPrivateKey(files.privateKey());
+    Identity self = identityOf(chain);
+    String name = nameAt(round, keys.getParty());
+    if (!names(self, name)) {
+      throw new SecAggException("the aggregator's roster names this party (index " + keys.getParty() + ") '" + name
+          + "', but its certificate is " + self + "; it takes no part in this round");
+    }
+    SecAggKeyBinding.Builder binding = SecAggKeyBinding.newBuilder();
+    try {
+      for (X509Certificate certificate : chain) {
+        binding.addCertificateChain(ByteString.copyFrom(certificate.getEncoded()));
+      }
+      Signature signer = Signature.getInstance(KeyType.of(key).signatureAlgorithm());
+      signer.initSign(key);
+      signer.update(message(round, keys.getParty(), name, keys));
+      binding.setSignature(ByteString.copyFrom(signer.sign()));
+    } catch (GeneralSecurityException | PkiException e) {
+      throw new SecAggException("cannot sign this party's round keys with " + files.privateKey() + ": "
+          + e.getMessage());
+    }
+    return keys.toBuilder().setBinding(binding).build();
+  }
+
+  /**
+   * The key roster with every binding verified and taken off (what {@link SecAggParty} reads).
+   *
+   * @throws SecAggException naming the first party whose keys are not bound to its identity, and why
+   */
+  public SecAggKeyRoster verified(SecAggKeyRoster roster, Round round) {
+    Identity self = identityOf(Pem.readCertificates(files.certificateChain()));
+    checkNames(round);
+    SecAggKeyRoster.Builder plain = SecAggKeyRoster.newBuilder();
+    for (SecAggPublicKeys keys : roster.getKeysList()) {
+      String name = nameAt(round, keys.getParty());
+      String problem = problem(keys, name, round, self);
+      if (problem != null) {
+        throw new SecAggException("party " + keys.getParty() + " ('" + name + "'): " + problem + "; this party refuses "
+            + "the round: the aggregator substituted that party's keys, or replayed keys of another round or party");
+      }
+      plain.addKeys(keys.toBuilder().clearBinding());
+    }
+    return plain.build();
+  }
+
+  /** Why {@code keys} are not bound to {@code name} for {@code round}, or null when they are. */
+  private String problem(SecAggPublicKeys keys, String name, Round round, Identity self) {
+    if (!keys.hasBinding()) {
+      return "its keys carry no binding to its certificate";
+    }
+    SecAggKeyBinding binding = keys.getBinding();
+    String oversize = boundsProblem(binding);
+    if (oversize != null) {
+      return oversize;
+    }
+    List<X509Certificate> chain = new ArrayList<>();
+    PeerIdentity signer;
+    try {
+      CertificateFactory factory = CertificateFactory.getInstance("X.509");
+      for (ByteString der : binding.getCertificateChainList()) {
+        chain.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(der.toByteArray())));
+      }
+      signer = TrustedChains.verifiedClient(chain, files.trustedCa());
+    } catch (GeneralSecurityException | PkiException | ClassCastException e) {
+      return "its binding's certificate is refused: " + e.getMessage();
+    }
+    Identity id = signer.identity();
+    if (id.role() != Role.PARTY || !id.sameJobAs(self)) {
+      return "its keys are signed by " + id + ", not a party of job " + self.job() + " in " + self.trustDomain();
+    }
+    if (!names(id, name)) {
+      return "its keys are signed by " + id + ", not by the party the roster names";
+    }
+    try {
+      Signature verifier = Signature.getInstance(KeyType.of(chain.get(0).getPublicKey()).signatureAlgorithm());
+      verifier.initVerify(chain.get(0).getPublicKey());
+      verifier.update(message(round, keys.getParty(), name, keys));
+      if (!verifier.verify(binding.getSignature().toByteArray())) {
+        return "the signature of " + id + " does not cover these keys for round " + round.round() + " attempt "
+            + round.attempt() + " at index " + keys.getParty();
+      }
+    } catch (GeneralSecurityException | PkiException e) {
+      return "the signature of " + id + " cannot be checked: " + e.getMessage();
+    }
+    return null;
+  }
+
+  /**
+   * Why {@code binding} is beyond its bounds (certificates, their sizes, the signature's), or null: checked by the
+   * aggregator before it relays a binding and by every receiver before it parses one.
+   */
+  public static String boundsProblem(SecAggKeyBinding binding) {
+    if (binding.getCertificateChainCount() < 1 || binding.getCertificateChainCount() > MAX_CHAIN) {
+      return "its binding carries " + binding.getCertificateChainCount() + " certificates, not 1.." + MAX_CHAIN;
+    }
+    for (ByteString der : binding.getCertificateChainList()) {
+      if (der.size() > MAX_CERTIFICATE_BYTES) {
+        return "a certificate of its binding is " + der.size() + " bytes, more than " + MAX_CERTIFICATE_BYTES;
+      }
+    }
+    if (binding.getSignature().size() > MAX_SIGNATURE_BYTES) {
+      return "its binding's signature is " + binding.getSignature().size() + " bytes, more than " + MAX_SIGNATURE_BYTES;
+    }
+    return null;
+  }
+
+  /** The aggregator's names: one per roster index, distinct, each a plausible name. */
+  private static void checkNames(Round round) {
+    Set<String> seen = new HashSet<>();
+    for (String name : round.partyNames()) {
+      if (name.isEmpty() || name.length() > MAX_NAME_CHARS || !seen.add(name)) {
+        throw new SecAggException("the aggregator's roster names " + (name.length() > MAX_NAME_CHARS ? "a party with "
+            + name.length() + " characters" : "'" + name + "'" + (name.isEmpty() ? "" : " twice"))
+            + "; this party refuses the round");
+      }
+    }
+  }
+
+  private static String nameAt(Round round, int index) {
+    if (index < 0 || index >= round.partyNames().size()) {
+      throw new SecAggException("the aggregator's roster names " + round.partyNames().size() + " parties; index "
+          + index + " has no name (an aggregator without secagg+/3?); this party refuses the round");
+    }
+    return round.partyNames().get(index);
+  }
+
+  /** Whether a certificate of {@code id} speaks for the roster's {@code name} (a virtual-party host for its parties). */
+  private static boolean names(Identity id, String name) {
+    return id.isVirtualPartyHost() ? id.coversVirtualParty(name) : id.name().equals(name);
+  }
+
+  private Identity identityOf(List<X509Certificate> chain) {
+    if (chain.isEmpty()) {
+      throw new SecAggException(files.certificateChain() + " holds no certificate");
+    }
+    return Identity.of(chain.get(0));
+  }
+
+  private static byte[] message(Round round, int index, String name, SecAggPublicKeys keys) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(DOMAIN);
+    out.writeBytes(round.roundSeed());
+    writeInt(out, round.round());
+    writeInt(out, round.attempt());
+    writeInt(out, index);
+    writeBytes(out, name.getBytes(StandardCharsets.UTF_8));
+    writeBytes(out, keys.getEncryptionKey().toByteArray());
+    writeBytes(out, keys.getMaskKey().toByteArray());
+    writeBytes(out, keys.getSigningKey().toByteArray());
+    return out.toByteArray();
+  }
+
+  private static void writeBytes(ByteArrayOutputStream out, byte[] bytes) {
+    writeInt(out, bytes.length);
+    out.writeBytes(bytes);
+  }
+
+  private static void writeInt(ByteArrayOutputStream out, int value) {
+    out.write(value >>> 24);
+    out.write(value >>> 16);
+    out.write(value >>> 8);
+    out.write(value);
+  }
+}

@@ -1,0 +1,178 @@
+package dev.flotilla.protocol.secagg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.JobPki;
+import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.protocol.v1.SecAggKeyRoster;
+import dev.flotilla.protocol.v1.SecAggPublicKeys;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Round keys bound to the mTLS identity (secagg+/3): an aggregator that substitutes a party's keys, or replays an
+ * advertisement of another round, attempt or party, is caught by every honest party before it shares anything,
+ * with a reason naming the party; an honest roster passes unchanged.
+ */
+class RoundKeyBindingTest {
+  private static final List<String> NAMES = List.of("alice", "bob", "carol");
+
+  @TempDir
+  static Path dir;
+  private static JobPki pki;
+  private static final List<RoundKeyBinding> bindings = new ArrayList<>();
+
+  @BeforeAll
+  static void issue() {
+    pki = JobPki.create(dir.resolve("job"), "flotilla.test", "mnist");
+    for (String name : NAMES) {
+      bindings.add(RoundKeyBinding.of(TlsFiles.inDirectory(pki.party(name))));
+    }
+  }
+
+  /** One round's parties: each advertised its keys bound to its certificate. */
+  private static final class Round {
+    final byte[] seed = new byte[SecAggParams.SEED_BYTES];
+    final RoundKeyBinding.Round where;
+    final List<SecAggParty> parties = new ArrayList<>();
+    final List<SecAggPublicKeys> advertised = new ArrayList<>();
+
+    Round(int round, int attempt) {
+      new SecureRandom().nextBytes(seed);
+      where = new RoundKeyBinding.Round(seed, round, attempt, NAMES);
+      SecAggParams params = SecAggParams.withDefaults(seed, NAMES.size(), 10);
+      for (int i = 0; i < NAMES.size(); i++) {
+        SecAggParty party = new SecAggParty(params, i, new SecureRandom());
+        parties.add(party);
+        advertised.add(bindings.get(i).bind(party.advertiseKeys(), where));
+      }
+    }
+
+    SecAggKeyRoster roster() {
+      return SecAggKeyRoster.newBuilder().addAllKeys(advertised).build();
+    }
+  }
+
+  @Test
+  @DisplayName("an honest roster verifies at every party, whose SecAgg+ round then shares its keys as before")
+  void honestRosterPasses() {
+    Round round = new Round(3, 1);
+    for (int i = 0; i < NAMES.size(); i++) {
+      SecAggKeyRoster plain = bindings.get(i).verified(round.roster(), round.where);
+      assertThat(plain.getKeysList()).allSatisfy(k -> assertThat(k.hasBinding()).isFalse());
+      assertThat(plain.getKeys(1).getSigningKey()).isEqualTo(round.advertised.get(1).getSigningKey());
+      assertThat(round.parties.get(i).shareKeys(plain).getSharesCount()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  @DisplayName("an aggregator that substitutes bob's consistency-check key (keeping bob's binding) is refused by "
+      + "alice and carol, naming bob")
+  void substitutedSigningKeyRefused() {
+    Round round = new Round(3, 1);
+    byte[][] forged = SurvivorSignatures.generate(new SecureRandom());
+    round.advertised.set(1, round.advertised.get(1).toBuilder().setSigningKey(ByteString.copyFrom(forged[1])).build());
+    for (int honest : new int[] {0, 2}) {
+      assertThatThrownBy(() -> bindings.get(honest).verified(round.roster(), round.where))
+          .isInstanceOf(SecAggException.class)
+          .hasMessageStartingWith("party 1 ('bob'): the signature of spiffe://flotilla.test/job/mnist/party/bob does "
+              + "not cover these keys for round 3 attempt 1 at index 1; this party refuses the round");
+    }
+  }
+
+  @Test
+  @DisplayName("bob's slot signed by a bob of another job (same CA) is refused: the identity must be a party of this job")
+  void partyOfAnotherJobRefused() {
+    Round round = new Round(3, 1);
+    RoundKeyBinding otherJob = RoundKeyBinding.of(TlsFiles.inDirectory(
+        pki.issue(Identity.party("flotilla.test", "other-job", "bob"), "other-job-bob")));
+    round.advertised.set(1, otherJob.bind(round.advertised.get(1).toBuilder().clearBinding().build(), round.where));
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+        .hasMessageStartingWith("party 1 ('bob'): its keys are signed by spiffe://flotilla.test/job/other-job/party/bob, "
+            + "not a party of job mnist in flotilla.test; this party refuses the round");
+  }
+
+  @Test
+  @DisplayName("keys without a binding are refused, naming the party")
+  void unboundKeysRefused() {
+    Round round = new Round(3, 1);
+    round.advertised.set(2, round.advertised.get(2).toBuilder().clearBinding().build());
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+        .hasMessageStartingWith("party 2 ('carol'): its keys carry no binding to its certificate; this party refuses");
+  }
+
+  @Test
+  @DisplayName("bob's advertisement of an earlier round (or attempt) replayed in this one is refused, naming bob")
+  void replayedRoundRefused() {
+    Round earlier = new Round(2, 1);
+    Round round = new Round(3, 1);
+    round.advertised.set(1, earlier.advertised.get(1));
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+        .hasMessageStartingWith("party 1 ('bob'): the signature of spiffe://flotilla.test/job/mnist/party/bob does "
+            + "not cover these keys for round 3 attempt 1");
+    Round retried = new Round(3, 2);
+    retried.advertised.set(1, round.advertised.get(1));
+    assertThatThrownBy(() -> bindings.get(0).verified(retried.roster(), retried.where))
+        .hasMessageStartingWith("party 1 ('bob'): the signature of spiffe://flotilla.test/job/mnist/party/bob does "
+            + "not cover these keys for round 3 attempt 2");
+  }
+
+  @Test
+  @DisplayName("carol's advertisement put at bob's index is refused: signed by carol, not by the party the roster names")
+  void otherPartysKeysRefused() {
+    Round round = new Round(3, 1);
+    round.advertised.set(1, round.advertised.get(2).toBuilder().setParty(1).build());
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+        .hasMessageStartingWith("party 1 ('bob'): its keys are signed by spiffe://flotilla.test/job/mnist/party/carol, "
+            + "not by the party the roster names");
+  }
+
+  @Test
+  @DisplayName("a certificate of another CA (another job's) is refused: it does not chain to this job's CA")
+  void otherCaRefused() {
+    JobPki other = JobPki.create(dir.resolve("other"), "flotilla.test", "mnist");
+    RoundKeyBinding impostor = RoundKeyBinding.of(TlsFiles.inDirectory(other.party("bob")));
+    Round round = new Round(3, 1);
+    round.advertised.set(1, impostor.bind(round.advertised.get(1).toBuilder().clearBinding().build(), round.where));
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+        .hasMessageStartingWith("party 1 ('bob'): its binding's certificate is refused: ")
+        .hasMessageContaining("does not chain to a trusted CA");
+  }
+
+  @Test
+  @DisplayName("a roster that names this party otherwise, or a name twice, is refused before anything is signed")
+  void rosterNamesChecked() {
+    byte[] seed = new byte[SecAggParams.SEED_BYTES];
+    SecAggParty alice = new SecAggParty(SecAggParams.withDefaults(seed, 3, 10), 0, new SecureRandom());
+    SecAggPublicKeys keys = alice.advertiseKeys();
+    assertThatThrownBy(() -> bindings.get(0).bind(keys, new RoundKeyBinding.Round(seed, 1, 1,
+        List.of("mallory", "bob", "carol"))))
+        .hasMessage("the aggregator's roster names this party (index 0) 'mallory', but its certificate is "
+            + "spiffe://flotilla.test/job/mnist/party/alice; it takes no part in this round");
+    Round round = new Round(3, 1);
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), new RoundKeyBinding.Round(round.seed, 3, 1,
+        List.of("alice", "bob", "bob"))))
+        .hasMessage("the aggregator's roster names 'bob' twice; this party refuses the round");
+  }
+
+  @Test
+  @DisplayName("the aggregator refuses to relay a binding beyond its bounds (5 certificates)")
+  void oversizeBindingBounded() {
+    Round round = new Round(3, 1);
+    var binding = round.advertised.get(0).getBinding().toBuilder();
+    for (int i = 0; i < 4; i++) {
+      binding.addCertificateChain(binding.getCertificateChain(0));
+    }
+    assertThat(RoundKeyBinding.boundsProblem(binding.build())).isEqualTo("its binding carries 5 certificates, not 1..4");
+    assertThat(RoundKeyBinding.boundsProblem(round.advertised.get(0).getBinding())).isNull();
+  }
+}
