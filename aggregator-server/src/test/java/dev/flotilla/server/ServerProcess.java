@@ -83,11 +83,24 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until the health service answers SERVING on this channel. */
+  /**
+   * Waits until the health service answers SERVING on this channel. On a loaded machine a JVM can take over a
+   * minute to serve, hence 3 minutes; when it does not, the process is stopped here, since the test that
+   * started it never gets a handle to close (an orphan server only adds to the load).
+   */
   void awaitServing(ManagedChannel channel) {
-    await().atMost(Duration.ofSeconds(60))
-        .failFast("the server exited; see " + log, () -> !process.isAlive())
-        .until(() -> serving(channel));
+    try {
+      await().atMost(Duration.ofMinutes(3))
+          .failFast("the server exited; see " + log, () -> !process.isAlive())
+          .until(() -> serving(channel));
+    } catch (RuntimeException | Error e) {
+      try {
+        close();
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      throw e;
+    }
   }
 
   /** Whether the health service answers SERVING within 5 s. */
