@@ -21,19 +21,20 @@ public final class FederationValues {
 
   /**
    * The Flotilla chart's values for one organisation's cluster: the controller image, the job namespace it watches,
-   * and its flags: the ingress address its DNS records answer, the federation domain as the only allowed one, and on
-   * the coordinator the enrollment endpoint.
+   * its flags (the ingress address its DNS records answer, the federation domain as the only allowed one), and the
+   * chart's {@code federation} values: the organisation as a member of the Federation (--federation-member, so its
+   * controller turns the Federation into this cluster's records), and on the coordinator the enrollment endpoint
+   * (--enroll-federation); the chart adds the Roles each needs.
    */
   public static Map<String, Object> chartValues(FederationSpec spec, Organisation org, String ingressAddress) {
     List<String> args = new ArrayList<>();
     args.add("--ingress-address=" + ingressAddress);
     args.add("--allowed-domain=" + spec.domain());
-    if (org.coordinator()) {
-      args.add("--enroll-federation=" + spec.jobNamespace() + "/" + spec.domain());
-    }
     Map<String, Object> values = new LinkedHashMap<>();
     values.put("image", Map.of("repository", spec.controllerImage(), "tag", spec.controllerTag()));
     values.put("watch", Map.of("allNamespaces", false, "namespaces", List.of(spec.jobNamespace())));
+    values.put("federation", Map.of("member", org.name(),
+        "enroll", org.coordinator() ? spec.jobNamespace() + "/" + spec.domain() : ""));
     values.put("extraArgs", args);
     return values;
   }

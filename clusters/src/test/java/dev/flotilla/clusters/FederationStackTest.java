@@ -135,7 +135,7 @@ class FederationStackTest {
 
   @Test
   @DisplayName("the Flotilla chart from charts/flotilla on each cluster through that cluster's provider, with its address in "
-      + "the controller's flags; only the coordinator's serves enrollment")
+      + "the controller's flags, each organisation a Federation member; only the coordinator's serves enrollment")
   void charts() {
     for (String[] org : new String[][] {{"coord", "203.0.113.1"}, {"alice", "203.0.113.2"}, {"bob", "203.0.113.3"}}) {
       Mocks.ResourceArgs release = named("kubernetes:helm.sh/v3:Release", org[0] + "-flotilla");
@@ -145,7 +145,10 @@ class FederationStackTest {
       assertThat(release.provider).contains("::" + org[0] + "-k8s::");
       List<String> args = at(release.inputs, "values", "extraArgs");
       assertThat(args).contains("--ingress-address=" + org[1], "--allowed-domain=fl.example.org");
-      assertThat(args.contains("--enroll-federation=flotilla-jobs/fl.example.org")).isEqualTo(org[0].equals("coord"));
+      assertThat(args).noneMatch(a -> a.startsWith("--enroll-federation") || a.startsWith("--federation-member"));
+      assertThat((String) at(release.inputs, "values", "federation", "member")).isEqualTo(org[0]);
+      assertThat((String) at(release.inputs, "values", "federation", "enroll"))
+          .isEqualTo(org[0].equals("coord") ? "flotilla-jobs/fl.example.org" : "");
       assertThat((List<String>) at(release.inputs, "values", "watch", "namespaces")).containsExactly("flotilla-jobs");
       assertThat((String) at(release.inputs, "values", "image", "repository"))
           .isEqualTo("europe-docker.pkg.dev/flotilla-fed/flotilla/controller");

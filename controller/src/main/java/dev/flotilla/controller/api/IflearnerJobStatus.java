@@ -16,8 +16,9 @@ public class IflearnerJobStatus {
       + "failed for good, or the aggregator ended without finishing), Error (reconciling failed), Refused (not served).")
   private String phase;
 
-  @JsonPropertyDescription("A placed job (--placement ocm): each member cluster the engine chose, with the job's phase "
-      + "there as the cluster's work agent reports it back.")
+  @JsonPropertyDescription("A placed job (--placement ocm|karmada): each member cluster the engine chose, with the job's "
+      + "phase there as the engine reports it back (OCM: the work's status feedback; Karmada: the ResourceBinding's "
+      + "aggregatedStatus).")
   private List<MemberStatus> members;
 
   @JsonPropertyDescription("The metadata.generation this status describes.")

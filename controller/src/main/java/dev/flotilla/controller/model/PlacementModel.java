@@ -34,6 +34,11 @@ public final class PlacementModel {
     return engine != PlacementEngine.NONE && job.spec().getPlacement() != null;
   }
 
+  /** Whether {@code name} can be a member cluster's name (a DNS label, as both engines require). */
+  static boolean isClusterName(String name) {
+    return name != null && DNS_LABEL.matcher(name).matches();
+  }
+
   /** The clusters the job names, in its order (empty when none). */
   public static List<String> clusters(JobModel job) {
     PlacementSpec p = job.spec().getPlacement();

@@ -5,6 +5,7 @@ import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.KarmadaStatusModel;
 import dev.flotilla.controller.model.OcmPlacementModel;
 import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PlacementStatusModel;
@@ -127,6 +128,9 @@ public final class Controller implements AutoCloseable {
     if (config.placement() == PlacementEngine.OCM) {
       watchOcm();
     }
+    if (config.placement() == PlacementEngine.KARMADA) {
+      watchKarmada();
+    }
     children(client.resources(Pod.class));
     children(client.resources(Service.class));
     children(client.resources(Ingress.class));
@@ -161,6 +165,19 @@ public final class Controller implements AutoCloseable {
             queue.add(job);
           }
         }), 0));
+  }
+
+  /** Karmada's side of a propagated job: its ResourceBinding (scheduled, applied, status aggregated) brings the job back. */
+  private void watchKarmada() {
+    for (var bindings : scoped(client.genericKubernetesResources(KarmadaStatusModel.BINDING_API_VERSION,
+        KarmadaStatusModel.BINDING_KIND))) {
+      informers.add(bindings.inform(new Handler<>(binding -> {
+        String job = KarmadaStatusModel.jobOfBinding(binding);
+        if (job != null) {
+          queue.add(job);
+        }
+      }), 0));
+    }
   }
 
   /** True once every informer has listed what exists. */

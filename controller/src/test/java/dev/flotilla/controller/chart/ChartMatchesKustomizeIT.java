@@ -56,6 +56,13 @@ class ChartMatchesKustomizeIT {
         "config/gateway");
   }
 
+  @Test
+  @DisplayName("addressFrom=[{Gateway gateway-system/public}] = config/address-from (the Role that may get that one Gateway)")
+  void addressFromMatchesConfigAddressFrom() {
+    assertSameObjects(FlotillaChart.render(Map.of("addressFrom", List.of(Map.of("kind", "Gateway", "namespace", "gateway-system",
+        "name", "public")))), "config/address-from");
+  }
+
   private static void assertSameObjects(List<Map<String, Object>> chart, String overlay) {
     List<Map<String, Object>> kustomize = Kustomize.build(Samples.repoRoot().resolve(overlay));
     assertThat(kustomize).extracting(FlotillaChart::id).contains("Namespace/flotilla-system");

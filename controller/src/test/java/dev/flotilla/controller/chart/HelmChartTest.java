@@ -144,6 +144,71 @@ class HelmChartTest {
   }
 
   @Test
+  @DisplayName("addressFrom: per entry a Role in its namespace that may only get that one Gateway or Ingress, bound to the "
+      + "controller's ServiceAccount; none by default")
+  void addressFrom() {
+    assertThat(FlotillaChart.byId(FlotillaChart.render()).keySet()).noneMatch(id -> id.contains("flotilla-controller-address-"));
+    Map<String, Map<String, Object>> objects = FlotillaChart.byId(FlotillaChart.render(Map.of("addressFrom", List.of(
+        Map.of("kind", "Gateway", "namespace", "gateway-system", "name", "public"),
+        Map.of("kind", "Ingress", "namespace", "edge", "name", "front")))));
+    assertThat(objects.keySet().stream().filter(id -> id.contains("flotilla-controller-address-")).toList()).containsExactlyInAnyOrder(
+        "Role/gateway-system/flotilla-controller-address-gateway-public",
+        "RoleBinding/gateway-system/flotilla-controller-address-gateway-public",
+        "Role/edge/flotilla-controller-address-ingress-front",
+        "RoleBinding/edge/flotilla-controller-address-ingress-front");
+    assertThat(rules(objects.get("Role/gateway-system/flotilla-controller-address-gateway-public"))).containsExactly(Map.of(
+        "apiGroups", List.of("gateway.networking.k8s.io"), "resources", List.of("gateways"), "resourceNames", List.of("public"),
+        "verbs", List.of("get")));
+    assertThat(rules(objects.get("Role/edge/flotilla-controller-address-ingress-front"))).containsExactly(Map.of(
+        "apiGroups", List.of("networking.k8s.io"), "resources", List.of("ingresses"), "resourceNames", List.of("front"),
+        "verbs", List.of("get")));
+    Map<String, Object> binding = objects.get("RoleBinding/edge/flotilla-controller-address-ingress-front");
+    assertThat(binding.get("subjects")).isEqualTo(List.of(Map.of("kind", "ServiceAccount", "name", "flotilla-controller",
+        "namespace", "flotilla-system")));
+    assertThat(map(binding, "roleRef")).containsEntry("kind", "Role").containsEntry("name", "flotilla-controller-address-ingress-front");
+  }
+
+  @Test
+  @DisplayName("federation.member: --federation-member and the Role of config/rbac/federation; federation.enroll: "
+      + "--enroll-federation and the Roles of config/rbac/enroll and config/rbac/federation, rule for rule; neither by default")
+  void federation() {
+    Map<String, Map<String, Object>> defaults = FlotillaChart.byId(FlotillaChart.render());
+    assertThat(defaults).doesNotContainKeys("Role/flotilla-system/flotilla-controller-federation",
+        "Role/flotilla-system/flotilla-controller-enroll");
+    Map<String, Object> shippedFederation = kustomizeRole("config/rbac/federation/federation_role.yaml");
+    Map<String, Object> shippedEnroll = kustomizeRole("config/rbac/enroll/enroll_role.yaml");
+
+    Map<String, Map<String, Object>> member = FlotillaChart.byId(FlotillaChart.render(Map.of("federation", Map.of("member", "alice"))));
+    assertThat(rules(member.get("Role/flotilla-system/flotilla-controller-federation"))).isEqualTo(rules(shippedFederation));
+    assertThat(member).containsKey("RoleBinding/flotilla-system/flotilla-controller-federation")
+        .doesNotContainKey("Role/flotilla-system/flotilla-controller-enroll");
+    assertThat((List<Object>) container(member.get("Deployment/flotilla-system/flotilla-controller")).get("args"))
+        .contains("--federation-member=alice").noneMatch(a -> a.toString().startsWith("--enroll-federation"));
+
+    Map<String, Map<String, Object>> coordinator = FlotillaChart.byId(FlotillaChart.render(Map.of("federation",
+        Map.of("member", "coord", "enroll", "flotilla-jobs/fl.example.org"))));
+    assertThat(rules(coordinator.get("Role/flotilla-system/flotilla-controller-enroll"))).isEqualTo(rules(shippedEnroll));
+    assertThat(rules(coordinator.get("Role/flotilla-system/flotilla-controller-federation"))).isEqualTo(rules(shippedFederation));
+    assertThat(coordinator).containsKey("RoleBinding/flotilla-system/flotilla-controller-enroll");
+    assertThat((List<Object>) container(coordinator.get("Deployment/flotilla-system/flotilla-controller")).get("args"))
+        .contains("--federation-member=coord", "--enroll-federation=flotilla-jobs/fl.example.org");
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> kustomizeRole(String file) {
+    return FlotillaChart.parse(readRepo(file)).stream()
+        .filter(o -> "Role".equals(o.get("kind"))).findFirst().orElseThrow();
+  }
+
+  static String readRepo(String file) {
+    try {
+      return Files.readString(Samples.repoRoot().resolve(file));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   @DisplayName("podHostAliases, coreDnsConfigMap and extraArgs reach the controller's arguments; a changed ConfigMap changes the pods' checksum")
   void controllerOptions() {
     Map<String, Map<String, Object>> defaults = FlotillaChart.byId(FlotillaChart.render());
@@ -187,7 +252,10 @@ class HelmChartTest {
         Arguments.of("extraArgs", Map.of("extraArgs", List.of("; rm -rf /"))),
         Arguments.of("healthPort", Map.of("healthPort", 70000)),
         Arguments.of("wacth", Map.of("wacth", Map.of("allNamespaces", true))),
-        Arguments.of("name", Map.of("gateway", Map.of("name", "flotilla"))));
+        Arguments.of("name", Map.of("gateway", Map.of("name", "flotilla"))),
+        Arguments.of("kind", Map.of("addressFrom", List.of(Map.of("kind", "Secret", "namespace", "kube-system", "name", "x")))),
+        Arguments.of("namespace", Map.of("addressFrom", List.of(Map.of("kind", "Gateway", "name", "public")))),
+        Arguments.of("enroll", Map.of("federation", Map.of("enroll", "fl.example.org"))));
   }
 
   @Test

@@ -45,6 +45,8 @@ class ConfigManifestsIT extends OnKubeApiServer {
         }
       }
     }
+    // config/rbac/address-from's Role lives beside the Gateway it reads, in a namespace the user already has
+    KubeApi.namespace(client, "gateway-system");
   }
 
   @AfterAll
@@ -95,7 +97,8 @@ class ConfigManifestsIT extends OnKubeApiServer {
 
   @Test
   @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped), config/single-node (the same "
-      + "with --pod-host-aliases), config/gateway (the same with the Gateway, the Role reading it and --gateway) and config/cluster-wide "
+      + "with --pod-host-aliases), config/gateway (the same with the Gateway, the Role reading it and --gateway), config/address-from (the same with "
+      + "the Role reading the addressFrom Gateway) and config/cluster-wide "
       + "reach the CRD, their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
   void kustomizationsResolve() {
     List<String> common = List.of("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/service_account.yaml",
@@ -126,6 +129,10 @@ class ConfigManifestsIT extends OnKubeApiServer {
     assertThat(gateway.stream().flatMap(p -> KubeApi.loadAll(p).stream())).noneMatch(o -> o.getKind().startsWith("Cluster"));
     assertThat(KubeApi.shippedConfig(root().resolve("config/gateway")).gateway().ref()).isEqualTo("flotilla-gateway/flotilla");
     assertThat(KubeApi.shippedConfig(root().resolve("config/default")).gateway()).isNull();
+    List<Path> addressFrom = KubeApi.kustomizationFiles(root().resolve("config/address-from"));
+    assertThat(addressFrom).extracting(p -> root().relativize(p).toString()).containsAll(common)
+        .contains("config/rbac/namespaced/job_role.yaml", "config/default/watch.yaml", "config/rbac/address-from/address_from_role.yaml");
+    assertThat(addressFrom.stream().flatMap(p -> KubeApi.loadAll(p).stream())).noneMatch(o -> o.getKind().startsWith("Cluster"));
     Path samples = root().resolve("config/samples");
     assertThat(KubeApi.kustomizationFiles(samples)).extracting(p -> samples.relativize(p).toString())
         .hasSize(12).contains("iflearner/iflearnerjob-server.yaml", "flotilla-fashion-mnist/server.yaml",

@@ -84,6 +84,7 @@ final class KubeApi {
   static List<Path> placementCrds() {
     Path dir = Samples.repoRoot().resolve("controller/src/test/resources/crd/placement");
     return List.of(dir.resolve("policy.karmada.io_propagationpolicies.yaml"),
+        dir.resolve("work.karmada.io_resourcebindings.yaml"),
         dir.resolve("cluster.open-cluster-management.io_placements.yaml"),
         dir.resolve("cluster.open-cluster-management.io_placementdecisions.yaml"),
         dir.resolve("work.open-cluster-management.io_manifestworks.yaml"));

@@ -35,11 +35,12 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --placement karmada|ocm} on a real kube-apiserver with the upstream CRDs installed (PropagationPolicy from
- * karmada-io/karmada; Placement, PlacementDecision, ManifestWork from open-cluster-management-io/api; vendored, see
+ * {@code --placement karmada|ocm} on a real kube-apiserver with the upstream CRDs installed (PropagationPolicy and
+ * ResourceBinding from karmada-io/karmada; Placement, PlacementDecision, ManifestWork from open-cluster-management-io/api; vendored, see
  * SOURCES.md beside them): every object the controller writes is validated by the published schema, and a wrong
  * field is refused, which shows the schema is the real one. No Karmada or OCM control plane runs here: nothing
- * schedules or delivers, so the test writes a PlacementDecision's status as OCM's placement controller would.
+ * schedules or delivers, so the test writes a PlacementDecision's status as OCM's placement controller would, and a
+ * ResourceBinding and its status as Karmada's detector and status controller would.
  */
 @DisplayName("--placement: Karmada PropagationPolicy, OCM Placement and ManifestWorks, accepted by the upstream schemas")
 class PlacementIT extends OnKubeApiServer {
@@ -187,6 +188,99 @@ class PlacementIT extends OnKubeApiServer {
             placement: {clusterAffinity: {clusterNames: eu-west}}
           """)).create()).isInstanceOf(KubernetesClientException.class)
           .hasMessageContaining("spec.placement.clusterAffinity.clusterNames").hasMessageContaining("array");
+    }
+  }
+
+  @Nested
+  @DisplayName("Karmada status, with the controller running")
+  class KarmadaWatched {
+
+    static final String NS = "hub-karmada-watch";
+    static final String BINDING = "work.karmada.io/v1alpha2";
+
+    @Test
+    @DisplayName("ResourceBindings are watched: the binding Karmada's detector makes (scheduled clusters) and each status its "
+        + "status controller writes (applied, health, the member job's reflected status) become the hub job's status.members "
+        + "with no other event; an apply failure shows with its message; a hostile status (a 20 000-character phase, 300 "
+        + "clusters) is bounded; the schema is Karmada's (a health outside its enum is refused)")
+    void statusFlowsBack() {
+      KubeApi.namespace(client, NS);
+      Controller controller = new Controller(client, ControllerConfig.defaults().withScope(WatchScope.of(NS))
+          .withControllerNamespace(NS).withIngressAddress("203.0.113.7").withPlacement(PlacementEngine.KARMADA),
+          new ControllerMetrics(new PrometheusRegistry()));
+      controller.start();
+      try {
+        createJob(NS, job("erin", "{clusters: [member1, member2]}"));
+        await("PolicyApplied").atMost(WAIT).until(() -> condition(NS, "erin", "PlacementReady") != null
+            && "PolicyApplied".equals(condition(NS, "erin", "PlacementReady").getReason()));
+        assertThat(getJob(NS, "erin").getStatus().getMembers()).as("no binding yet").isNull();
+
+        // what Karmada's detector writes once the policy matches: the binding, owned by the job, its scheduler's clusters
+        IflearnerJob erin = getJob(NS, "erin");
+        of(BINDING, "ResourceBinding").inNamespace(NS).resource(yaml("""
+            apiVersion: work.karmada.io/v1alpha2
+            kind: ResourceBinding
+            metadata:
+              name: erin-iflearnerjob
+              ownerReferences:
+              - {apiVersion: git.iflytek.com/v1, kind: IflearnerJob, name: erin, uid: %s, controller: true, blockOwnerDeletion: true}
+            spec:
+              resource: {apiVersion: git.iflytek.com/v1, kind: IflearnerJob, namespace: %s, name: erin, uid: %s}
+              clusters: [{name: member1}, {name: member2}]
+            """.formatted(erin.getMetadata().getUid(), NS, erin.getMetadata().getUid()))).create();
+        await("scheduled, pending").atMost(WAIT).until(() -> List.of(member("member1", "Pending", null, null),
+            member("member2", "Pending", null, null)).equals(getJob(NS, "erin").getStatus().getMembers()));
+
+        // what its status controller writes as the members report
+        bindingStatus(List.of(
+            Map.of("clusterName", "member1", "applied", true, "health", "Healthy", "status", Map.of("phase", "Running",
+                "partiesConnected", 2)),
+            Map.of("clusterName", "member2", "applied", false, "appliedMessage", "namespaces \"hub-karmada-watch\" not found")));
+        await("reported").atMost(WAIT).until(() -> List.of(member("member1", "Running", "Healthy", null),
+            member("member2", "ApplyFailed", null, "namespaces \"hub-karmada-watch\" not found"))
+            .equals(getJob(NS, "erin").getStatus().getMembers()));
+        bindingStatus(List.of(
+            Map.of("clusterName", "member1", "applied", true, "health", "Healthy", "status", Map.of("phase", "Succeeded")),
+            Map.of("clusterName", "member2", "applied", true, "health", "Unknown")));
+        await("follows").atMost(WAIT).until(() -> List.of(member("member1", "Succeeded", "Healthy", null),
+            member("member2", "Applied", "Unknown", null)).equals(getJob(NS, "erin").getStatus().getMembers()));
+        assertThat(getJob(NS, "erin").getStatus().getPhase()).isEqualTo("Placed");
+        nothingRunsHere(NS, "erin");
+
+        // a member (or whatever writes the binding) reports without bound: the hub job's status stays bounded
+        List<Map<String, Object>> flood = new java.util.ArrayList<>();
+        flood.add(Map.of("clusterName", "member1", "applied", true, "status", Map.of("phase", "R".repeat(20_000))));
+        for (int i = 0; i < 300; i++) {
+          flood.add(Map.of("clusterName", "z%03d".formatted(i), "applied", true));
+        }
+        bindingStatus(flood);
+        await("bounded").atMost(WAIT).until(() -> getJob(NS, "erin").getStatus().getMembers().size() == 100);
+        List<MemberStatus> members = getJob(NS, "erin").getStatus().getMembers();
+        assertThat(members.get(0).getCluster()).isEqualTo("member1");
+        assertThat(members.get(0).getPhase()).isEqualTo("R".repeat(63));
+        assertThat(members.get(1)).isEqualTo(member("member2", "Pending", null, null));
+        assertThat(members.get(99).getCluster()).isEqualTo("z097");
+      } finally {
+        controller.close();
+      }
+      GenericKubernetesResource b = of(BINDING, "ResourceBinding").inNamespace(NS).withName("erin-iflearnerjob").get();
+      b.setAdditionalProperty("status", Map.of("aggregatedStatus", List.of(Map.of("clusterName", "member1", "health", "Sick"))));
+      assertThatThrownBy(() -> of(BINDING, "ResourceBinding").inNamespace(NS).resource(b).updateStatus())
+          .isInstanceOf(KubernetesClientException.class).hasMessageContaining("health").hasMessageContaining("Unsupported value");
+    }
+
+    static MemberStatus member(String cluster, String phase, String health, String message) {
+      MemberStatus m = new MemberStatus(cluster, phase);
+      m.setHealth(health);
+      m.setMessage(message);
+      return m;
+    }
+
+    /** Karmada's status controller: the binding's aggregatedStatus, through the status subresource. */
+    static void bindingStatus(List<Map<String, Object>> aggregated) {
+      GenericKubernetesResource b = of(BINDING, "ResourceBinding").inNamespace(NS).withName("erin-iflearnerjob").get();
+      b.setAdditionalProperty("status", Map.of("aggregatedStatus", aggregated));
+      of(BINDING, "ResourceBinding").inNamespace(NS).resource(b).updateStatus();
     }
   }
 

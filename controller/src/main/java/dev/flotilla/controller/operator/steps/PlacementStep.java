@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator.steps;
 
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.KarmadaStatusModel;
 import dev.flotilla.controller.model.OcmPlacementModel;
 import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PlacementModel;
@@ -20,8 +21,9 @@ import java.util.Optional;
  * Karmada's PropagationPolicy ({@link PropagationPolicyModel}), or OCM's Placement and one ManifestWork per cluster
  * its placement controller chose ({@link OcmPlacementModel}). Condition {@value PlacementModel#PLACEMENT_READY}:
  * True once the policy or the works are written; False {@code NoDecision} while OCM has chosen no cluster;
- * {@code PlacementRefused} for a placement the engine cannot express (each problem named). For OCM the works' status
- * feedback becomes the job's {@code status.members} ({@link PlacementStatusModel}).
+ * {@code PlacementRefused} for a placement the engine cannot express (each problem named). The members' reports become
+ * the job's {@code status.members}: OCM's works' status feedback ({@link PlacementStatusModel}), Karmada's
+ * ResourceBinding's aggregatedStatus ({@link KarmadaStatusModel}).
  */
 public final class PlacementStep implements ReconcileStep {
 
@@ -64,11 +66,14 @@ public final class PlacementStep implements ReconcileStep {
     if (refusal.isPresent()) {
       throw new StepFailure(REFUSED, refusal.get());
     }
-    return engine == PlacementEngine.KARMADA ? propagate(model) : placeWithOcm(context, model);
+    return engine == PlacementEngine.KARMADA ? propagate(context, model) : placeWithOcm(context, model);
   }
 
-  private Observation propagate(JobModel model) {
+  private Observation propagate(JobContext context, JobModel model) {
     applier.apply(PropagationPolicyModel.desired(model));
+    GenericKubernetesResource binding = client.genericKubernetesResources(KarmadaStatusModel.BINDING_API_VERSION,
+        KarmadaStatusModel.BINDING_KIND).inNamespace(model.namespace()).withName(KarmadaStatusModel.bindingName(model)).get();
+    context.members(KarmadaStatusModel.members(binding, context.job().getMetadata().getUid()));
     return new Observation(PlacementModel.PLACEMENT_READY, true, "PolicyApplied", "PropagationPolicy "
         + PlacementModel.objectName(model) + " places the job in " + String.join(", ", PlacementModel.clusters(model))
         + " (Karmada schedules it and writes it into each)");
