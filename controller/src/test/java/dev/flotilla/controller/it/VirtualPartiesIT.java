@@ -194,7 +194,7 @@ class VirtualPartiesIT extends OnKubeApiServer {
       + "Refused, VirtualPartiesAccepted False naming both values, an Event, no pod and no certificate")
   void contradictingTemplateRefused() {
     IflearnerJob job = censusParty("census-party-d", 5, null);
-    job.getSpec().setHost("census.d.party.fl.example.org");
+    job.getSpec().setHost("survey.d.party.fl.example.org");
     job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().add("--virtual-parties=3");
     client.resource(job).create();
     await("refused").atMost(WAIT).untilAsserted(() -> {
