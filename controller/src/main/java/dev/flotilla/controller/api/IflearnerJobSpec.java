@@ -16,6 +16,11 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class IflearnerJobSpec {
 
+  /** The most virtual parties a job declares: per pod, and over all its pods. */
+  public static final int VIRTUAL_PARTIES_MAX = 10000;
+  /** The most party pods one client job makes (spec.virtualPartyPods). */
+  public static final int VIRTUAL_PARTY_PODS_MAX = 100;
+
   @JsonProperty("schedulername")
   @JsonPropertyDescription("Scheduler for the job's pod (iflearner-operator field).")
   private String schedulerName;
@@ -75,15 +80,24 @@ public class IflearnerJobSpec {
   private PrivacySpec privacy;
 
   @Min(1)
-  @Max(10000)
+  @Max(VIRTUAL_PARTIES_MAX)
   @JsonPropertyDescription("Virtual parties of a study too big for one machine (Flotilla images). On a client job: its "
       + "pod hosts this many virtual parties, <party>-v0 .. <party>-v<K-1>, each a party of its own to the aggregator "
       + "(the runtime's --virtual-parties K; its certificate is a virtual-party host identity "
-      + "spiffe://<domain>/job/<job>/party/<party>/virtual/K that covers exactly those names). N such client jobs are "
-      + "the study's N party pods; give each its --partition-index (its first part) and --partition-count (the study's "
-      + "total) in the template. On a server job: the aggregator admits hosts of up to this many virtual parties "
-      + "(--virtual-parties-per-host K). Unset: one party per pod, as before.")
+      + "spiffe://<domain>/job/<job>/party/<party>/virtual/K that covers exactly those names). With "
+      + "virtualPartyPods N the job makes N such pods instead (see there). On a server job: the aggregator admits "
+      + "hosts of up to this many virtual parties (--virtual-parties-per-host K). Unset: one party per pod, as before.")
   private Integer virtualParties;
+
+  @Min(1)
+  @Max(VIRTUAL_PARTY_PODS_MAX)
+  @JsonPropertyDescription("Client jobs with virtualParties K (Flotilla images): the number N of party pods the job "
+      + "makes, <job>-p0 .. <job>-p<N-1>, each hosting K virtual parties. Pod i is the host <party>-p<i> (its own "
+      + "certificate spiffe://<domain>/job/<job>/party/<party>-p<i>/virtual/K, Secret <job>-p<i>-tls) of "
+      + "<party>-p<i>-v0 .. v<K-1>, and trains the study's parts i*K .. i*K+K-1 of N*K (--partition-index i*K, "
+      + "--partition-count N*K); the aggregator's allow-list names all N*K. At most " + VIRTUAL_PARTIES_MAX
+      + " virtual parties in all. Unset: one pod, <job>, as before.")
+  private Integer virtualPartyPods;
 
   @JsonPropertyDescription("The party-to-party channel (client: serve a peer endpoint at the job's host through its "
       + "route; server: ask the parties to check their peers each round). Flotilla images in passthrough mode.")
@@ -204,6 +218,14 @@ public class IflearnerJobSpec {
 
   public void setVirtualParties(Integer virtualParties) {
     this.virtualParties = virtualParties;
+  }
+
+  public Integer getVirtualPartyPods() {
+    return virtualPartyPods;
+  }
+
+  public void setVirtualPartyPods(Integer virtualPartyPods) {
+    this.virtualPartyPods = virtualPartyPods;
   }
 
   public PeerSpec getPeer() {

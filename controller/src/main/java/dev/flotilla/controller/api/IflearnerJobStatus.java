@@ -24,7 +24,7 @@ public class IflearnerJobStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
-  @JsonPropertyDescription("HostAccepted, PrivacyAccepted (with spec.privacy), CertificatesReady, DNSReady, ServiceReady, IngressReady, NetworkPolicyReady, PodReady.")
+  @JsonPropertyDescription("HostAccepted, PrivacyAccepted (with spec.privacy), VirtualPartiesAccepted (with virtual parties), CertificatesReady, DNSReady, ServiceReady, IngressReady, NetworkPolicyReady, PodReady.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Where peers reach the job: host:443 through the ingress.")
@@ -62,6 +62,28 @@ public class IflearnerJobStatus {
 
   @JsonPropertyDescription("Why the aggregator ended the job before its last round (e.g. its privacy budget).")
   private String endReason;
+
+  @JsonPropertyDescription("A client job with spec.virtualPartyPods: how many of its party pods are ready.")
+  private Integer podsReady;
+
+  @JsonPropertyDescription("A client job with spec.virtualPartyPods: how many party pods it has (spec.virtualPartyPods).")
+  private Integer podsTotal;
+
+  public Integer getPodsReady() {
+    return podsReady;
+  }
+
+  public void setPodsReady(Integer podsReady) {
+    this.podsReady = podsReady;
+  }
+
+  public Integer getPodsTotal() {
+    return podsTotal;
+  }
+
+  public void setPodsTotal(Integer podsTotal) {
+    this.podsTotal = podsTotal;
+  }
 
   public Double getEpsilonSpent() {
     return epsilonSpent;
@@ -207,12 +229,13 @@ public class IflearnerJobStatus {
         && Objects.equals(accuracy, s.accuracy) && Objects.equals(loss, s.loss)
         && Objects.equals(finalAccuracy, s.finalAccuracy) && Objects.equals(lastRoundTime, s.lastRoundTime)
         && Objects.equals(epsilonSpent, s.epsilonSpent) && Objects.equals(endReason, s.endReason)
-        && Objects.equals(members, s.members);
+        && Objects.equals(members, s.members) && Objects.equals(podsReady, s.podsReady)
+        && Objects.equals(podsTotal, s.podsTotal);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(phase, observedGeneration, conditions, endpoint, tlsMode, round, rounds, partiesConnected,
-        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason, members);
+        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason, members, podsReady, podsTotal);
   }
 }

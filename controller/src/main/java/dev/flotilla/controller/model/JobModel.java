@@ -44,8 +44,15 @@ public final class JobModel {
 
   private final IflearnerJob job;
   private final IflearnerJobSpec spec;
+  /** Null for the job itself; i for the view of its party pod i ({@link #pods()}). */
+  private final Integer podIndex;
 
   public JobModel(IflearnerJob job) {
+    this(job, null);
+  }
+
+  private JobModel(IflearnerJob job, Integer podIndex) {
+    this.podIndex = podIndex;
     this.job = Objects.requireNonNull(job, "job");
     this.spec = Objects.requireNonNull(job.getSpec(), "spec");
     if (spec.getRole() == null) {
@@ -59,6 +66,28 @@ public final class JobModel {
 
   public IflearnerJob job() {
     return job;
+  }
+
+  /**
+   * The job's pods, each as a view that names its pod, its Secret and its identity: the job itself, or with
+   * spec.virtualPartyPods N its N party pods ({@link VirtualPartiesModel#podCount}).
+   */
+  public List<JobModel> pods() {
+    Integer n = VirtualPartiesModel.podCount(this);
+    if (n == null) {
+      return List.of(this);
+    }
+    return java.util.stream.IntStream.range(0, n).mapToObj(i -> new JobModel(job, i)).toList();
+  }
+
+  /** True when the job's pods are party pods {@code <job>-p<i>} (spec.virtualPartyPods), not the one pod {@code <job>}. */
+  public boolean podIndexed() {
+    return VirtualPartiesModel.podCount(this) != null;
+  }
+
+  /** The index of the party pod this view names, or null for the job itself. */
+  public Integer podIndex() {
+    return podIndex;
   }
 
   public IflearnerJobSpec spec() {
@@ -134,7 +163,8 @@ public final class JobModel {
   /**
    * The identity the certificate carries: {@code spiffe://<domain>/job/<job>/server/<job>} or
    * {@code spiffe://<domain>/job/<job>/party/<party>}, or for a client with spec.virtualParties K
-   * {@code spiffe://<domain>/job/<job>/party/<party>/virtual/K}.
+   * {@code spiffe://<domain>/job/<job>/party/<party>/virtual/K}; party pod i of spec.virtualPartyPods is the host
+   * {@code <party>-p<i>}.
    */
   public Identity identity() {
     if (role() == Role.SERVER) {
@@ -142,7 +172,7 @@ public final class JobModel {
     }
     Integer virtual = VirtualPartiesModel.hostedBy(this);
     return virtual == null ? Identity.party(domain(), identityJob(), identityName())
-        : Identity.virtualPartyHost(domain(), identityJob(), identityName(), virtual);
+        : Identity.virtualPartyHost(domain(), identityJob(), VirtualPartiesModel.hostName(identityName(), podIndex), virtual);
   }
 
   public String identityUri() {
@@ -290,12 +320,14 @@ public final class JobModel {
     return name() + BULK_LABEL_SUFFIX;
   }
 
+  /** {@code <job>}, or for party pod i of spec.virtualPartyPods {@code <job>-p<i>}. */
   public String podName() {
-    return name();
+    return podIndex == null ? name() : name() + VirtualPartiesModel.POD_SUFFIX + podIndex;
   }
 
+  /** The Secret of the pod's certificate: {@code <pod>-tls}. */
   public String tlsSecretName() {
-    return name() + "-tls";
+    return podName() + "-tls";
   }
 
   public String networkPolicyName() {

@@ -20,6 +20,10 @@ public final class StatusModel {
   public static final String HOST_ACCEPTED = "HostAccepted";
   /** Only for a job with spec.privacy: whether its budget can be kept (see {@link PrivacyModel}). */
   public static final String PRIVACY_ACCEPTED = "PrivacyAccepted";
+  /** Only for a job declaring virtual parties: whether its pods can be built as its spec says ({@link VirtualPartiesCheck}). */
+  public static final String VIRTUAL_PARTIES_ACCEPTED = "VirtualPartiesAccepted";
+  /** The conditions that, False, refuse the job: the controller made nothing for it. */
+  static final List<String> REFUSING = List.of(HOST_ACCEPTED, PRIVACY_ACCEPTED, VIRTUAL_PARTIES_ACCEPTED);
   public static final String CERTIFICATES_READY = "CertificatesReady";
   public static final String SERVICE_READY = "ServiceReady";
   public static final String INGRESS_READY = "IngressReady";
@@ -31,12 +35,12 @@ public final class StatusModel {
   public static final String PARTIES_FILE_READY = "PartiesFileReady";
   public static final String POD_READY = "PodReady";
   /** The order conditions are listed in; a type not listed here (a newer step's) follows them in the order it was observed. */
-  public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, PRIVACY_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
+  public static final List<String> CONDITION_TYPES = List.of(HOST_ACCEPTED, PRIVACY_ACCEPTED, VIRTUAL_PARTIES_ACCEPTED, CERTIFICATES_READY, DNS_READY, SERVICE_READY,
       INGRESS_READY, TLS_ROUTE_READY, NETWORK_POLICY_READY, PARTIES_FILE_READY, POD_READY);
 
   public static final String PHASE_ERROR = "Error";
   public static final String PHASE_PENDING = "Pending";
-  /** The job was refused ({@value #HOST_ACCEPTED} or {@value #PRIVACY_ACCEPTED} False): the controller made nothing for it. */
+  /** The job was refused (one of {@link #REFUSING} False): the controller made nothing for it. */
   public static final String PHASE_REFUSED = "Refused";
   /** Handed to a multi-cluster engine ({@value PlacementModel#PLACEMENT_READY} True): it runs in member clusters. */
   public static final String PHASE_PLACED = "Placed";
@@ -67,7 +71,7 @@ public final class StatusModel {
     IflearnerJobStatus status = new IflearnerJobStatus();
     status.setObservedGeneration(job.job().getMetadata().getGeneration());
     boolean refused = observations.stream()
-        .anyMatch(o -> (o.type().equals(HOST_ACCEPTED) || o.type().equals(PRIVACY_ACCEPTED)) && !o.ready());
+        .anyMatch(o -> REFUSING.contains(o.type()) && !o.ready());
     status.setTlsMode(job.tlsMode().wireName());
     if (!refused) {
       status.setEndpoint(job.hasHost() ? job.host() + ":443" : job.serviceName() + "." + job.namespace() + ".svc:" + job.grpcPort());

@@ -8,6 +8,7 @@ import dev.flotilla.controller.model.OcmPlacementModel;
 import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PlacementModel;
 import dev.flotilla.controller.model.PrivacyModel;
+import dev.flotilla.controller.model.VirtualPartiesCheck;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.steps.CertificatesStep;
 import dev.flotilla.controller.operator.steps.DnsStep;
@@ -127,10 +128,17 @@ public final class IflearnerJobReconciler {
     if (privacy != null && !privacy.ready()) {
       return refuse(job, model, privacy, host);
     }
+    Observation virtualParties = VirtualPartiesCheck.observe(model);
+    if (virtualParties != null && !virtualParties.ready()) {
+      return refuse(job, model, virtualParties, host);
+    }
     JobContext context = new JobContext(model, config.publish(), config.ingressAddress());
     context.observe(host);
     if (privacy != null) {
       context.observe(privacy);
+    }
+    if (virtualParties != null) {
+      context.observe(virtualParties);
     }
     if (PlacementModel.placed(model, config.placement())) {
       // handed to the multi-cluster engine: a member cluster's controller makes the children, not this one

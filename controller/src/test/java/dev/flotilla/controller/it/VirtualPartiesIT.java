@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Test;
 /**
  * spec.virtualParties on the real kube-apiserver: a study of 10 virtual parties in two party pods of 5, whose
  * aggregator admits hosts of 5. The generated CRD keeps the field; the controller builds the pods' arguments,
- * the host certificates and the aggregator's allow-list of the virtual names.
+ * the host certificates and the aggregator's allow-list of the virtual names. One client job with spec.virtualPartyPods
+ * makes its N pods itself; a template contradicting the spec is refused before anything is made.
  */
-@DisplayName("IflearnerJob spec.virtualParties against a real kube-apiserver: two party pods of 5 virtual parties")
+@DisplayName("IflearnerJob spec.virtualParties against a real kube-apiserver: party pods of virtual parties, one job or several")
 class VirtualPartiesIT extends OnKubeApiServer {
 
   static final String NS = "study";
@@ -121,5 +122,98 @@ class VirtualPartiesIT extends OnKubeApiServer {
     await("allow-list").atMost(WAIT).untilAsserted(() ->
         assertThat(client.configMaps().inNamespace(NS).withName("fashion-server-parties").get().getData())
             .containsExactly(entry("parties", "a-v0\na-v1\na-v2\na-v3\na-v4\nb-v0\nb-v1\nb-v2\nb-v3\nb-v4\n")));
+  }
+
+  private static IflearnerJob censusParty(String name, int k, Integer pods) {
+    IflearnerJob j = party("c", 0);
+    j.getMetadata().setName(name);
+    j.getSpec().setHost("census.c.party.fl.example.org");
+    j.getSpec().setVirtualParties(k);
+    j.getSpec().setVirtualPartyPods(pods);
+    j.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()
+        .removeIf(a -> a.startsWith("--partition-index") || a.startsWith("--partition-count"));
+    return j;
+  }
+
+  @Test
+  @DisplayName("one client job with virtualPartyPods 3 and virtualParties 4 makes pods <job>-p0..p2, each with its parts "
+      + "and its own host certificate; the allow-list names all 12; the status counts the pods; scaled to 2, p2 goes")
+  void oneJobOfThreePods() throws Exception {
+    IflearnerJob server = Samples.load("flotilla-fashion-mnist/server.yaml", NS);
+    server.getMetadata().setName("census-server");
+    server.getSpec().setHost("census.server.fl.example.org");
+    server.getSpec().setVirtualParties(4);
+    client.resource(server).create();
+    client.resource(censusParty("census-party-c", 4, 3)).create();
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("census-party-c").get().getSpec()
+        .getVirtualPartyPods()).as("kept by the generated CRD").isEqualTo(3);
+
+    await("three party pods and their certificates").atMost(WAIT).untilAsserted(() -> {
+      for (int p = 0; p < 3; p++) {
+        int i = p;
+        assertThat(podArgs("census-party-c-p" + i)).containsOnlyOnce("--virtual-parties=4", "--partition-index=" + 4 * i,
+            "--partition-count=12");
+        Pod pod = client.pods().inNamespace(NS).withName("census-party-c-p" + i).get();
+        assertThat(pod.getSpec().getVolumes()).anySatisfy(v -> assertThat(v.getSecret() == null ? null
+            : v.getSecret().getSecretName()).isEqualTo("census-party-c-p" + i + "-tls"));
+        Identity identity = certificateIdentity("census-party-c-p" + i);
+        assertThat(identity.uri()).isEqualTo("spiffe://fl.example.org/job/census/party/c-p" + i + "/virtual/4");
+        assertThat(identity.coversVirtualParty("c-p" + i + "-v3")).isTrue();
+        assertThat(identity.coversVirtualParty("c-p" + (i + 1) % 3 + "-v0")).isFalse();
+      }
+      assertThat(client.pods().inNamespace(NS).withName("census-party-c").get()).as("no pod <job>").isNull();
+    });
+    await("allow-list and status").atMost(WAIT).untilAsserted(() -> {
+      assertThat(client.configMaps().inNamespace(NS).withName("census-server-parties").get().getData())
+          .containsExactly(entry("parties", "c-p0-v0\nc-p0-v1\nc-p0-v2\nc-p0-v3\nc-p1-v0\nc-p1-v1\nc-p1-v2\nc-p1-v3\n"
+              + "c-p2-v0\nc-p2-v1\nc-p2-v2\nc-p2-v3\n"));
+      var status = client.resources(IflearnerJob.class).inNamespace(NS).withName("census-party-c").get().getStatus();
+      assertThat(status.getPodsTotal()).isEqualTo(3);
+      assertThat(status.getPodsReady()).as("no kubelet runs them").isZero();
+      assertThat(status.getConditions()).anySatisfy(c -> {
+        assertThat(c.getType()).isEqualTo("VirtualPartiesAccepted");
+        assertThat(c.getStatus()).isEqualTo("True");
+      });
+    });
+
+    client.resources(IflearnerJob.class).inNamespace(NS).withName("census-party-c").edit(j -> {
+      j.getSpec().setVirtualPartyPods(2);
+      return j;
+    });
+    await("p2 deleted, the allow-list cut to 8").atMost(WAIT).untilAsserted(() -> {
+      Pod p2 = client.pods().inNamespace(NS).withName("census-party-c-p2").get();
+      assertThat(p2 == null || p2.getMetadata().getDeletionTimestamp() != null).as("pod p2 gone or going").isTrue();
+      assertThat(podArgs("census-party-c-p1")).contains("--partition-index=4", "--partition-count=8");
+      assertThat(client.configMaps().inNamespace(NS).withName("census-server-parties").get().getData().get("parties"))
+          .isEqualTo("c-p0-v0\nc-p0-v1\nc-p0-v2\nc-p0-v3\nc-p1-v0\nc-p1-v1\nc-p1-v2\nc-p1-v3\n");
+    });
+  }
+
+  @Test
+  @DisplayName("a template whose --virtual-parties contradicts spec.virtualParties is refused at reconcile: phase "
+      + "Refused, VirtualPartiesAccepted False naming both values, an Event, no pod and no certificate")
+  void contradictingTemplateRefused() {
+    IflearnerJob job = censusParty("census-party-d", 5, null);
+    job.getSpec().setHost("survey.d.party.fl.example.org");
+    job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().add("--virtual-parties=3");
+    client.resource(job).create();
+    await("refused").atMost(WAIT).untilAsserted(() -> {
+      var status = client.resources(IflearnerJob.class).inNamespace(NS).withName("census-party-d").get().getStatus();
+      assertThat(status).isNotNull();
+      assertThat(status.getPhase()).isEqualTo("Refused");
+      assertThat(status.getConditions()).anySatisfy(c -> {
+        assertThat(c.getType()).isEqualTo("VirtualPartiesAccepted");
+        assertThat(c.getStatus()).isEqualTo("False");
+        assertThat(c.getReason()).isEqualTo("VirtualPartiesInvalid");
+        assertThat(c.getMessage()).isEqualTo("spec.template passes --virtual-parties=3 but spec.virtualParties 5 gives "
+            + "--virtual-parties=5: remove the flag from the template, the controller sets it");
+      });
+      assertThat(client.v1().events().inNamespace(NS).list().getItems()).anySatisfy(e -> {
+        assertThat(e.getInvolvedObject().getName()).isEqualTo("census-party-d");
+        assertThat(e.getReason()).isEqualTo("VirtualPartiesInvalid");
+      });
+    });
+    assertThat(client.pods().inNamespace(NS).withName("census-party-d").get()).isNull();
+    assertThat(client.secrets().inNamespace(NS).withName("census-party-d-tls").get()).isNull();
   }
 }

@@ -58,7 +58,7 @@ class VirtualPartiesModelTest {
   }
 
   @Test
-  @DisplayName("a template that passes the flag itself keeps its own, once")
+  @DisplayName("a template that passes the flag itself with the same value has it once")
   void templateWins() {
     IflearnerJob job = party(5);
     job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().add("--virtual-parties=5");

@@ -61,7 +61,9 @@ public final class CertificatesStep implements ReconcileStep {
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
-    Optional<EnrolledIdentities.Mounted> identity = enrolled == null ? Optional.empty() : enrolled.mount(model);
+    // an organisation enrols one identity, which cannot be the hosts of several party pods
+    Optional<EnrolledIdentities.Mounted> identity = enrolled == null || model.podIndexed() ? Optional.empty()
+        : enrolled.mount(model);
     if (identity.isPresent()) {
       // a certificate of this cluster's own CA would only be refused by the federation's aggregator
       applier.delete(Secret.class, model.namespace(), model.tlsSecretName(), context.job().getMetadata().getUid());
@@ -70,10 +72,14 @@ public final class CertificatesStep implements ReconcileStep {
           + " holds " + model.identityUri() + " as enrolled with the federation (serial " + identity.get().serial() + ", from "
           + identity.get().source() + ")");
     }
-    CertificateStore.LeafResult leaf = certificates.ensureLeaf(model);
-    if (leaf.issued()) {
-      events.normal(context.job(), "CertificateIssued", "issued " + model.identityUri() + " for " + CertificateModel.dnsNames(model)
-          + " (" + leaf.reason() + ")");
+    CertificateStore.LeafResult leaf = null;
+    for (JobModel pod : model.pods()) {
+      // one per pod: spec.virtualPartyPods gives each party pod a host identity of its own
+      leaf = certificates.ensureLeaf(pod);
+      if (leaf.issued()) {
+        events.normal(context.job(), "CertificateIssued", "issued " + pod.identityUri() + " for " + CertificateModel.dnsNames(pod)
+            + " (" + leaf.reason() + ")");
+      }
     }
     if (model.tlsMode() == TlsMode.TERMINATE) {
       for (ConfigMap cm : caConfigMaps(model, certificates.namespaceCaBundle(model.namespace()))) {
@@ -87,7 +93,11 @@ public final class CertificatesStep implements ReconcileStep {
             + " (ingress-nginx's client certificate) in Secret " + model.ingressClientSecretName() + " (" + ingressClient.reason() + ")");
       }
     }
-    return new Observation(StatusModel.CERTIFICATES_READY, true, "Issued",
-        "Secret " + model.tlsSecretName() + " holds " + model.identityUri() + ", signed by the CA in " + leaf.caRef());
+    List<JobModel> pods = model.pods();
+    JobModel last = pods.get(pods.size() - 1);
+    return new Observation(StatusModel.CERTIFICATES_READY, true, "Issued", pods.size() == 1 && last.podIndex() == null
+        ? "Secret " + model.tlsSecretName() + " holds " + model.identityUri() + ", signed by the CA in " + leaf.caRef()
+        : "Secrets " + pods.get(0).tlsSecretName() + " .. " + last.tlsSecretName() + " hold " + pods.get(0).identityUri()
+            + " .. " + last.identityUri() + ", signed by the CA in " + leaf.caRef());
   }
 }

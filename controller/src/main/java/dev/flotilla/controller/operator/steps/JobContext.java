@@ -30,6 +30,7 @@ public final class JobContext {
   private io.fabric8.kubernetes.api.model.Pod pod;
   private boolean requeue;
   private String tlsSecretName;
+  private dev.flotilla.controller.model.PartyPodsOutcome partyPods;
   private List<dev.flotilla.controller.api.MemberStatus> members;
 
   /**
@@ -126,6 +127,16 @@ public final class JobContext {
   /** The job's pod as the pod step left it, or null (no pod, or the step did not run). */
   public io.fabric8.kubernetes.api.model.Pod pod() {
     return pod;
+  }
+
+  /** The party pods of a job with spec.virtualPartyPods, counted for its status. */
+  public void partyPods(dev.flotilla.controller.model.PartyPodsOutcome pods) {
+    this.partyPods = pods;
+  }
+
+  /** The party pods' outcome, or null (a job of one pod, or the pod step did not look). */
+  public dev.flotilla.controller.model.PartyPodsOutcome partyPods() {
+    return partyPods;
   }
 
   /** Come back soon even without an event (a pod is being replaced). */

@@ -3,6 +3,7 @@ package dev.flotilla.controller.operator.steps;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.ControllerNamespaceCheck;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.PartyPodsOutcome;
 import dev.flotilla.controller.model.PodModel;
 import dev.flotilla.controller.model.PodOutcome;
 import dev.flotilla.controller.model.StatusModel;
@@ -12,9 +13,12 @@ import dev.flotilla.controller.operator.EventRecorder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,41 +82,91 @@ public final class PodStep implements ReconcileStep {
     Optional<String> refused = ControllerNamespaceCheck.refusal(model, controllerNamespace);
     if (refused.isPresent()) {
       // not even an older pod of the job may keep running there
-      applier.delete(Pod.class, namespace, model.podName(), job.getMetadata().getUid());
+      for (JobModel pod : model.pods()) {
+        applier.delete(Pod.class, namespace, pod.podName(), job.getMetadata().getUid());
+      }
       throw new StepFailure(TEMPLATE_REFUSED, refused.get());
     }
-    Pod desired = desired(context);
-    Pod actual = client.pods().inNamespace(namespace).withName(model.podName()).get();
+    List<PodResult> results = new ArrayList<>();
+    for (JobModel pod : model.pods()) {
+      results.add(reconcilePod(context, pod));
+    }
+    deleteStrayPods(context);
+    context.pod(results.get(0).pod());
+    PodOutcome outcome = combined(context, results.stream().map(PodResult::outcome).toList());
+    Optional<Observation> waiting = results.stream().map(PodResult::waiting).filter(Objects::nonNull).findFirst();
+    if (waiting.isPresent()) {
+      context.outcome(outcome);
+      return waiting.get();
+    }
+    return report(context, outcome);
+  }
+
+  /** One pod's state after its step: the pod (null: none), its outcome, and what it waits for (null: nothing). */
+  private record PodResult(Pod pod, PodOutcome outcome, Observation waiting) {}
+
+  /** Makes, replaces or keeps the pod of {@code podModel}, the job itself or one of its party pods. */
+  private PodResult reconcilePod(JobContext context, JobModel podModel) {
+    IflearnerJob job = context.job();
+    String namespace = podModel.namespace();
+    String name = podModel.podName();
+    Pod desired = desired(context, podModel);
+    Pod actual = client.pods().inNamespace(namespace).withName(name).get();
     Pod pod;
     switch (action(context, actual, desired)) {
       case ENDED_WITHOUT_POD:
-        return report(context, PodOutcome.endedWithoutPod(job));
+        return new PodResult(null, PodOutcome.endedWithoutPod(job), null);
       case WAIT_FOR_ADDRESS:
-        context.outcome(PodOutcome.of(model, null));
-        return new Observation(StatusModel.POD_READY, false, WAITING_FOR_INGRESS_ADDRESS, "the pod is made once the "
-            + "ingress address is known (--pod-host-aliases): set --ingress-address, or wait for the ingress controller to "
-            + "publish it in the status of Ingress " + model.ingressName());
+        return new PodResult(null, PodOutcome.of(podModel, null), new Observation(StatusModel.POD_READY, false,
+            WAITING_FOR_INGRESS_ADDRESS, "the pod is made once the ingress address is known (--pod-host-aliases): set "
+            + "--ingress-address, or wait for the ingress controller to publish it in the status of Ingress "
+            + podModel.ingressName()));
       case WAIT_FOR_DELETION:
         context.requeue();
         pod = actual;
         break;
       case REPLACE:
-        LOG.info("{}: spec.template changed, replacing pod {}", model.ref(), model.podName());
-        events.normal(job, "PodReplaced", "spec.template changed: deleting pod " + model.podName() + " to create it anew");
-        client.pods().inNamespace(namespace).withName(model.podName()).delete();
+        LOG.info("{}: spec.template changed, replacing pod {}", podModel.ref(), name);
+        events.normal(job, "PodReplaced", "spec.template changed: deleting pod " + name + " to create it anew");
+        client.pods().inNamespace(namespace).withName(name).delete();
         context.requeue();
         pod = null;
         break;
       case APPLY:
         applyPod(desired);
-        pod = client.pods().inNamespace(namespace).withName(model.podName()).get();
+        pod = client.pods().inNamespace(namespace).withName(name).get();
         break;
       case KEEP_ENDED:
       default:
         pod = actual;
     }
-    context.pod(pod);
-    return report(context, PodOutcome.of(model, pod));
+    return new PodResult(pod, PodOutcome.of(podModel, pod), null);
+  }
+
+  /**
+   * Deletes the job's pods it no longer has: {@code <job>-p<i>} beyond spec.virtualPartyPods, or all of them
+   * once the field is gone, and {@code <job>} once it is set. Only pods the job owns.
+   */
+  private void deleteStrayPods(JobContext context) {
+    JobModel model = context.model();
+    Set<String> wanted = model.pods().stream().map(JobModel::podName).collect(Collectors.toSet());
+    List<Pod> owned = client.pods().inNamespace(model.namespace()).withLabels(model.selectorLabels()).list().getItems();
+    for (Pod pod : owned) {
+      if (!wanted.contains(pod.getMetadata().getName())) {
+        LOG.info("{}: deleting pod {}, not one of the job's pods any more", model.ref(), pod.getMetadata().getName());
+        applier.delete(Pod.class, model.namespace(), pod.getMetadata().getName(), context.job().getMetadata().getUid());
+      }
+    }
+  }
+
+  /** The job's outcome: its one pod's, or its party pods' together (whose counts go to the status). */
+  private static PodOutcome combined(JobContext context, List<PodOutcome> outcomes) {
+    if (!context.model().podIndexed()) {
+      return outcomes.get(0);
+    }
+    PartyPodsOutcome pods = PartyPodsOutcome.of(outcomes);
+    context.partyPods(pods);
+    return pods.outcome();
   }
 
   /** What to do with the job's pod. */
@@ -133,7 +187,13 @@ public final class PodStep implements ReconcileStep {
 
   /** The pod the job should have: its template under the controller's defaults, with host aliases when asked for. */
   Pod desired(JobContext context) {
-    return PodModel.desired(context.model(), podHostAliases ? context.address().address() : null, context.tlsSecretName());
+    return desired(context, context.model());
+  }
+
+  /** The pod of {@code podModel} (the job, or one of its party pods); a party pod mounts its own Secret. */
+  Pod desired(JobContext context, JobModel podModel) {
+    String secret = podModel.podIndex() == null ? context.tlsSecretName() : podModel.tlsSecretName();
+    return PodModel.desired(podModel, podHostAliases ? context.address().address() : null, secret);
   }
 
   /** What to do, from the job, the pod that exists (or null) and the desired pod. Pure. */
@@ -159,9 +219,13 @@ public final class PodStep implements ReconcileStep {
   @Override
   public Observation whileWaiting(JobContext context, Observation waiting) {
     JobModel model = context.model();
-    Pod actual = client.pods().inNamespace(model.namespace()).withName(model.podName()).get();
-    PodOutcome outcome = PodOutcome.ended(context.job()) && actual == null
-        ? PodOutcome.endedWithoutPod(context.job()) : PodOutcome.of(model, actual);
+    List<PodOutcome> outcomes = new ArrayList<>();
+    for (JobModel podModel : model.pods()) {
+      Pod actual = client.pods().inNamespace(model.namespace()).withName(podModel.podName()).get();
+      outcomes.add(PodOutcome.ended(context.job()) && actual == null
+          ? PodOutcome.endedWithoutPod(context.job()) : PodOutcome.of(podModel, actual));
+    }
+    PodOutcome outcome = combined(context, outcomes);
     if (isEnd(outcome)) {
       return report(context, outcome);
     }

@@ -47,22 +47,27 @@ public final class StatusStep {
       progress.observe(key, ProgressTarget.of(context.model(), context.pod()));
       live = progress.latest(key).orElse(null);
     }
-    write(context.model(), context.observations(), context.outcome(), live, !context.failures().isEmpty(), context.members());
+    write(context.model(), context.observations(), context.outcome(), live, !context.failures().isEmpty(), context.members(),
+        context.partyPods());
   }
 
   /** Writes the status from explicit observations (a refused job reports only its HostAccepted). */
   public void write(JobModel model, List<Observation> observations, PodOutcome outcome, boolean failed) {
-    write(model, observations, outcome, null, failed, null);
+    write(model, observations, outcome, null, failed, null, null);
   }
 
   private void write(JobModel model, List<Observation> observations, PodOutcome outcome, JobSummary live, boolean failed,
-      List<dev.flotilla.controller.api.MemberStatus> members) {
+      List<dev.flotilla.controller.api.MemberStatus> members, dev.flotilla.controller.model.PartyPodsOutcome partyPods) {
     IflearnerJob latest = client.resources(IflearnerJob.class).inNamespace(model.namespace()).withName(model.name()).get();
     if (latest == null) {
       return;
     }
     IflearnerJobStatus status = StatusModel.build(model, latest.getStatus(), observations, outcome, live, failed, clock.instant());
     status.setMembers(members);
+    if (partyPods != null) {
+      status.setPodsReady(partyPods.ready());
+      status.setPodsTotal(partyPods.total());
+    }
     if (status.equals(latest.getStatus())) {
       return;
     }
