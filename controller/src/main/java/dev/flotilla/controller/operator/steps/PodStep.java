@@ -1,6 +1,9 @@
 package dev.flotilla.controller.operator.steps;
 
+import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.Role;
+import dev.flotilla.controller.federation.CoordinatorAddress;
 import dev.flotilla.controller.model.ControllerNamespaceCheck;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.PodModel;
@@ -25,6 +28,12 @@ import org.slf4j.LoggerFactory;
  * Flotilla server the parties file it mounts; while one of them is not ready it makes and changes no
  * pod, and still reads the pod that exists for the job's phase. Condition
  * {@value StatusModel#POD_READY}.
+ *
+ * <p>With host aliases, a party's server host points at the coordinator's address from the Federation of
+ * its domain held in the controller's namespace (a party organisation's mirror), else at this cluster's
+ * ingress. A running pod cannot change its hostAliases: when that address changes, the pod's template
+ * hash changes and the pod is replaced at the job's next reconcile (the resync at the latest); the new
+ * party rejoins the job. CoreDNS's records, rewritten at once, are the primary path.
  */
 public final class PodStep implements ReconcileStep {
 
@@ -133,7 +142,28 @@ public final class PodStep implements ReconcileStep {
 
   /** The pod the job should have: its template under the controller's defaults, with host aliases when asked for. */
   Pod desired(JobContext context) {
-    return PodModel.desired(context.model(), podHostAliases ? context.address().address() : null, context.tlsSecretName());
+    if (!podHostAliases) {
+      return PodModel.desired(context.model(), null, context.tlsSecretName());
+    }
+    return PodModel.desired(context.model(), context.address().address(), coordinatorAddress(context.model()),
+        context.tlsSecretName());
+  }
+
+  /** The coordinator's address for a party job's domain from the Federations in the controller's namespace, or null. */
+  private String coordinatorAddress(JobModel model) {
+    if (model.role() != Role.CLIENT || model.federationHost().isEmpty()) {
+      return null;
+    }
+    List<Federation> federations;
+    try {
+      federations = client.resources(Federation.class).inNamespace(controllerNamespace).list().getItems();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+      federations = List.of(); // no Federation CRD in this cluster: no federation
+    }
+    return CoordinatorAddress.of(model.federationHost().get().domain(), federations).orElse(null);
   }
 
   /** What to do, from the job, the pod that exists (or null) and the desired pod. Pure. */
