@@ -5,6 +5,7 @@ import dev.flotilla.protocol.tls.PeerIdentityInterceptor;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.server.round.RoundCoordinator;
+import dev.flotilla.server.transport.ConnectionGate;
 import dev.flotilla.server.transport.UploadPermits;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -21,7 +22,6 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,12 +38,11 @@ public final class BulkUploadServer implements AutoCloseable {
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private final ExecutorService executor;
   private final Channel listener;
-  private final AtomicInteger open = new AtomicInteger();
   private final BulkConnectionSlots slots = new BulkConnectionSlots();
 
   /**
-   * Listens on {@code address} and offers the port to the coordinator's parties; at most
-   * {@code maxConnections} connections at once (more are closed before their handshake), and one
+   * Listens on {@code address} and offers the port to the coordinator's parties; {@code gate} caps
+   * the connections at once, in all and per source (more are closed before their handshake), and one
    * per party once its handshake named it ({@link BulkConnectionSlots});
    * {@code idleTimeout} bounds the time from connecting to a complete ticket and header, and the
    * time an upload may go without a byte (slowloris).
@@ -51,7 +50,7 @@ public final class BulkUploadServer implements AutoCloseable {
   public BulkUploadServer(InetSocketAddress address, TlsFiles tls, java.nio.file.Path revokedSerials,
       RoundCoordinator coordinator,
       PeerIdentityInterceptor identities, UploadPermits permits, ServerMetrics metrics, int maxHeaderBytes,
-      int maxConnections, Duration idleTimeout) throws InterruptedException {
+      ConnectionGate gate, Duration idleTimeout) throws InterruptedException {
     SslContext context = MutualTlsServers.bulkSslContext(tls, revokedSerials);
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     this.executor = Executors.newFixedThreadPool(threads, r -> {
@@ -63,14 +62,12 @@ public final class BulkUploadServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            if (open.incrementAndGet() > maxConnections) {
-              log.warn("job {}: bulk-upload connection from {} closed: {} connections are open already",
-                  coordinator.jobId(), ch.remoteAddress(), maxConnections);
-              open.decrementAndGet();
+            java.net.SocketAddress remote = ch.remoteAddress();
+            if (!gate.admit(remote)) {
               ch.close();
               return;
             }
-            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            ch.closeFuture().addListener(f -> gate.release(remote));
             ch.pipeline().addLast(context.newHandler(ch.alloc()),
                 new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                 new BulkUploadConnection(coordinator, identities, permits, metrics, executor, maxHeaderBytes,

@@ -171,6 +171,12 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--max-calls-per-connection")
   int maxCallsPerConnection;
 
+  @Option(names = "--max-connections")
+  int maxConnections;
+
+  @Option(names = "--max-connections-per-source")
+  int maxConnectionsPerSource;
+
   @Option(names = "--max-calls-per-party")
   int maxCallsPerParty;
 
@@ -323,7 +329,7 @@ public final class ServerMain implements Callable<Integer> {
     ServerConfig config = config(self.job());
     ServerModule module = new ServerModule(config, new InetSocketAddress(bind, port), tlsFiles(),
         new java.util.LinkedHashSet<>(trustedProxy)).revokedSerials(revokedSerials)
-        .virtualPartiesPerHost(virtualPartiesPerHost);
+        .virtualPartiesPerHost(virtualPartiesPerHost).connectionCaps(maxConnections, maxConnectionsPerSource);
     Injector injector = Guice.createInjector(module);
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     // before the gRPC port, so every party that joins is offered it

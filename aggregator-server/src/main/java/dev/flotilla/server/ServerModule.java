@@ -22,6 +22,7 @@ import dev.flotilla.server.transport.CallAdmission;
 import dev.flotilla.server.transport.RefusalStrikes;
 import dev.flotilla.server.transport.UploadPermits;
 import dev.flotilla.server.transport.Connections;
+import dev.flotilla.server.transport.ConnectionGate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -40,6 +41,8 @@ public final class ServerModule extends AbstractModule {
   private final java.util.Set<String> trustedProxies;
   private java.nio.file.Path revokedSerials;
   private int virtualPartiesPerHost;
+  private int maxConnections;
+  private int maxConnectionsPerSource;
 
   public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
     this(config, address, tls, java.util.Set.of());
@@ -63,6 +66,17 @@ public final class ServerModule extends AbstractModule {
   /** Admits virtual-party hosts of at most {@code perHost} virtual parties (--virtual-parties-per-host; 0: none). */
   public ServerModule virtualPartiesPerHost(int perHost) {
     this.virtualPartiesPerHost = perHost;
+    return this;
+  }
+
+  /**
+   * Caps the connections open at once, counted before their TLS handshake ({@link ConnectionGate}):
+   * {@code total} on the gRPC port (--max-connections; 0: 4 per expected party and 64 to spare) and
+   * {@code perSource} per IP address on each port (--max-connections-per-source; 0: none).
+   */
+  public ServerModule connectionCaps(int total, int perSource) {
+    this.maxConnections = total;
+    this.maxConnectionsPerSource = perSource;
     return this;
   }
 
@@ -136,7 +150,8 @@ public final class ServerModule extends AbstractModule {
       java.time.Duration idleTimeout) throws InterruptedException {
     return new BulkUploadServer(bulkAddress, tls, revokedSerials, injector.getInstance(RoundCoordinator.class),
         PeerIdentityInterceptor.partiesOf(tls.identity()).withVirtualPartiesPerHost(virtualPartiesPerHost), injector.getInstance(UploadPermits.class),
-        injector.getInstance(ServerMetrics.class), config.maxMessageBytes(), config.expectedParties() + 16,
+        injector.getInstance(ServerMetrics.class), config.maxMessageBytes(),
+        new ConnectionGate(config.jobId(), "bulk-upload", config.expectedParties() + 16, maxConnectionsPerSource),
         idleTimeout);
   }
 
@@ -145,7 +160,9 @@ public final class ServerModule extends AbstractModule {
   FederationServer server(FederationService service, SecureAggregationService secure, ServerMetrics metrics,
       RoundCoordinator coordinator, CallerIdentity identity, RecentStatus recentStatus) {
     BoringSsl.requireAvailable();
-    Connections connections = Connections.netty(config.jobId());
+    int total = maxConnections > 0 ? maxConnections : 4 * config.expectedParties() + 64;
+    Connections connections = Connections.netty(config.jobId())
+        .gate(new ConnectionGate(config.jobId(), "gRPC", total, maxConnectionsPerSource));
     int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "grpc-call");

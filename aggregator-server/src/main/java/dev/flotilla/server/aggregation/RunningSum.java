@@ -118,10 +118,7 @@ final class RunningSum {
       int stripe = position >>> STRIPE_SHIFT;
       int piece = (int) Math.min(count - done, ((long) (stripe + 1) << STRIPE_SHIFT) - position);
       synchronized (stripeLocks[tensor][stripe]) {
-        for (int i = 0; i < piece; i++) {
-          dst[done + i] = (float) (s[position + i] / total);
-          s[position + i] = 0;
-        }
+        FloatKernels.takeMean(s, position, dst, done, piece, total);
       }
       done += piece;
     }

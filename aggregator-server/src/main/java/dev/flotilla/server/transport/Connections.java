@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * handler's context goes straight to the socket, past grpc's own close, which would wait for the
  * open streams to end gracefully (and a flood's never do). gRPC sees the connection go and cancels
  * its calls. Supplying the channel factory means supplying the event loops, which this class owns.
+ * The same first handler counts each accepted socket against the port's caps ({@link ConnectionGate})
+ * and closes one beyond them before gRPC (and its TLS handshake) ever sees it.
  */
 public final class Connections implements AutoCloseable {
 
@@ -52,9 +54,11 @@ public final class Connections implements AutoCloseable {
   private final EventLoopGroup boss;
   private final EventLoopGroup worker;
   private final Map<SocketAddress, Connection> open = new ConcurrentHashMap<>();
+  private volatile ConnectionGate gate;
 
   private Connections(String jobId, boolean netty) {
     this.jobId = jobId;
+    this.gate = new ConnectionGate(jobId, "gRPC", Integer.MAX_VALUE, 0);
     this.boss = netty ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("flotilla-accept", true),
         NioIoHandler.newFactory()) : null;
     this.worker = netty ? new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("flotilla-io", true),
@@ -87,6 +91,15 @@ public final class Connections implements AutoCloseable {
         .maxConcurrentCallsPerConnection(maxCallsPerConnection)
         .flowControlWindow(FLOW_CONTROL_WINDOW)
         .maxRstFramesPerWindow(MAX_RST_FRAMES, RST_WINDOW_SECONDS);
+  }
+
+  /**
+   * Caps the sockets open at once, counted as each is accepted, before its TLS handshake
+   * ({@link ConnectionGate}); set before the server starts. Without it: no cap.
+   */
+  public Connections gate(ConnectionGate gate) {
+    this.gate = gate;
+    return this;
   }
 
   private ServerChannel newServerChannel() {
@@ -130,6 +143,13 @@ public final class Connections implements AutoCloseable {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof Channel child) {
         SocketAddress remote = child.remoteAddress();
+        ConnectionGate admission = gate;
+        if (!admission.admit(remote)) {
+          // not yet registered with an event loop: this only closes the socket; no handler ever sees it
+          child.unsafe().closeForcibly();
+          return;
+        }
+        child.closeFuture().addListener(f -> admission.release(remote));
         Connection connection = new Connection();
         child.pipeline().addFirst("flotilla-connection", connection);
         if (remote != null) {

@@ -195,6 +195,21 @@ public final class ServerOptions {
       .defaultValue(16)
       .description("Concurrent calls (HTTP/2 streams) one connection may have open.");
 
+  public static final ConfigOption<Integer> MAX_CONNECTIONS = ConfigOption.integer("--max-connections")
+      .check(n -> n >= 0, ">= 0")
+      .defaultValue(0)
+      .defaultText("4 x --expected-parties + 64")
+      .description("Connections the gRPC port keeps open at once, counted when a socket is accepted, before its TLS "
+          + "handshake: one beyond is closed at once, unread (logged at most every 10 s with the reason). The "
+          + "bulk-upload port keeps --expected-parties + 16. 0 = the default.");
+
+  public static final ConfigOption<Integer> MAX_CONNECTIONS_PER_SOURCE = ConfigOption.integer("--max-connections-per-source")
+      .check(n -> n >= 0, ">= 0")
+      .defaultValue(0)
+      .description("Connections one IP address may keep open at once on each port, counted as --max-connections "
+          + "is; one beyond is closed before its handshake. Leave it off (0) when parties share an address (NAT, a "
+          + "proxy, --virtual-parties-per-host).");
+
   public static final ConfigOption<Integer> MAX_CALLS_PER_PARTY = ConfigOption.integer("--max-calls-per-party")
       .defaultValue(8)
       .description("Concurrent calls one party identity may have in flight over all its connections; at most one "
@@ -329,7 +344,7 @@ public final class ServerOptions {
       TRIM_FRACTION, BYZANTINE_PARTIES, KRUM_SELECT, MODEL, INITIAL_MODEL, SEED, EXPORT, EXPORT_EVERY_ROUND,
       LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
-      MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
+      MAX_CONNECTIONS, MAX_CONNECTIONS_PER_SOURCE, MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
       DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, DP_MODE, DP_DROPOUT_TOLERANCE, SECURE_AGGREGATION,
       SECAGG_CLIP_RANGE, FRACTION, CHECK_PEERS, VIRTUAL_PARTIES_PER_HOST, TERMINATION_MESSAGE,
       STATUS_FILE)

@@ -137,6 +137,33 @@ public final class FloatKernels {
     plainAddScaled(sum, at, values, from, count, weight);
   }
 
+  /**
+   * The mean of a running sum: {@code dst[to + i] = (float) (sum[at + i] / total)}, then {@code sum[at
+   * + i] = 0}, for i in [0, count), so the sum is ready for the next round. With the Vector API the
+   * division runs on double vectors in place (IEEE division is correctly rounded in a vector lane as
+   * in a scalar one: the same double) and a second loop narrows to float and zeroes; narrowing in a
+   * vector would be a second conversion shape ({@link VectorKernels}). The same bits either way.
+   */
+  public static void takeMean(double[] sum, int at, float[] dst, int to, int count, double total) {
+    if (VECTOR_API) {
+      VectorKernels.divide(sum, at, count, total);
+      for (int i = 0; i < count; i++) {
+        dst[to + i] = (float) sum[at + i];
+        sum[at + i] = 0;
+      }
+      return;
+    }
+    plainTakeMean(sum, at, dst, to, count, total);
+  }
+
+  /** The plain loop of {@link #takeMean} (tests compare the two). */
+  static void plainTakeMean(double[] sum, int at, float[] dst, int to, int count, double total) {
+    for (int i = 0; i < count; i++) {
+      dst[to + i] = (float) (sum[at + i] / total);
+      sum[at + i] = 0;
+    }
+  }
+
   /** The plain loop of {@link #addScaled(double[], int, float[], int, int, double)} (tests compare the two). */
   static void plainAddScaled(double[] sum, int at, float[] values, int from, int count, double weight) {
     for (int i = 0; i < count; i++) {

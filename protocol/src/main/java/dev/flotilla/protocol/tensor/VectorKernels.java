@@ -54,6 +54,19 @@ final class VectorKernels {
     }
   }
 
+  /** {@code sum[at + i] /= total} for i in [0, count): a lane's quotient is the scalar one's (IEEE division). */
+  static void divide(double[] sum, int at, int count, double total) {
+    DoubleVector d = DoubleVector.broadcast(DOUBLES, total);
+    int step = DOUBLES.length();
+    int i = 0;
+    for (int bound = count - step; i <= bound; i += step) {
+      DoubleVector.fromArray(DOUBLES, sum, at + i).div(d).intoArray(sum, at + i);
+    }
+    for (; i < count; i++) {
+      sum[at + i] /= total;
+    }
+  }
+
   /**
    * {@code sum[at + i] += weight * x[i]} for the little-endian float32 values {@code x} of {@code
    * values} from its position, in order, up to the first that is not within {@code [-limit, limit]}

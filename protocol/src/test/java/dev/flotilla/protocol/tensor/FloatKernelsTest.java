@@ -115,6 +115,55 @@ class FloatKernelsTest {
   }
 
   @Test
+  @DisplayName("takeMean gives (float) (sum / total) bit for bit and zeroes exactly the sums it read: quotients on float "
+      + "rounding midpoints, subnormal and overflowing quotients, signed zeros, infinities, every offset, counts around "
+      + "the vector width and odd tails")
+  void takeMeanEqualsThePlainLoop() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+    double[] totals = {1, 3, 7, 20, 210, 0.1, 1e-3, 1e-300, 123456.789, 2.5e-310};
+    for (double total : totals) {
+      double[] sums = new double[300];
+      for (int i = 0; i < sums.length; i++) {
+        float f = (float) (random.nextDouble(-1, 1) * Math.pow(2, random.nextInt(-149, 127)));
+        sums[i] = switch (i % 10) {
+          // exactly halfway between two floats, times the total: the narrowing's ties-to-even decides
+          case 0 -> (f + Math.ulp(f) / 2.0) * total;
+          case 1 -> (f - Math.ulp(f) / 2.0) * total;
+          case 2 -> i % 20 == 2 ? -0.0 : 0.0;
+          case 3 -> random.nextDouble(-1, 1) * 1e300; // beyond float's range after the division
+          case 4 -> Float.MIN_VALUE * random.nextDouble(0, 4) * total; // subnormal quotients
+          case 5 -> i % 20 == 5 ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
+          default -> f * total * random.nextDouble(0.5, 2);
+        };
+      }
+      for (int count : new int[] {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 250}) {
+        for (int at = 0; at < 9; at++) {
+          int to = (at * 5) % 7;
+          double[] viaKernel = java.util.Arrays.copyOf(sums, count + 10);
+          double[] viaPlain = viaKernel.clone();
+          float[] kernelMean = new float[count + 10];
+          float[] plainMean = new float[count + 10];
+          java.util.Arrays.fill(kernelMean, 42f);
+          java.util.Arrays.fill(plainMean, 42f);
+          FloatKernels.takeMean(viaKernel, at, kernelMean, to, count, total);
+          FloatKernels.plainTakeMean(viaPlain, at, plainMean, to, count, total);
+          for (int i = 0; i < kernelMean.length; i++) {
+            int expected = i >= to && i < to + count
+                ? Float.floatToRawIntBits((float) (sums[at + i - to] / total)) : Float.floatToRawIntBits(42f);
+            assertThat(Float.floatToRawIntBits(kernelMean[i])).as("total %s count %d at %d mean %d", total, count, at, i)
+                .isEqualTo(Float.floatToRawIntBits(plainMean[i])).isEqualTo(expected);
+          }
+          for (int i = 0; i < viaKernel.length; i++) {
+            long expected = Double.doubleToRawLongBits(i >= at && i < at + count ? 0.0 : (i < sums.length ? sums[i] : 0.0));
+            assertThat(Double.doubleToRawLongBits(viaKernel[i])).as("total %s count %d at %d sum %d", total, count, at, i)
+                .isEqualTo(Double.doubleToRawLongBits(viaPlain[i])).isEqualTo(expected);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   @DisplayName("firstNonFinite on little-endian bytes (heap, read-only, direct; from the buffer's position, which does "
       + "not move) passes every finite pattern and finds the first NaN or infinity at every position, also in the tail "
       + "shorter than a vector")
