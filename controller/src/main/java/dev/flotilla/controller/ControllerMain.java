@@ -207,7 +207,8 @@ public final class ControllerMain implements Callable<Integer> {
     AtomicBoolean leading = new AtomicBoolean(!leaderElection);
     CountDownLatch stopped = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
-         Controller controller = new Controller(client, config, metrics, progressInterval);
+         Controller controller = new Controller(client, config, metrics, progressInterval)
+             .followingFederations(federationMember != null && config.podHostAliases());
          HealthServer health = healthPort > 0
              ? new HealthServer("0.0.0.0", healthPort,
                  () -> Readiness.of(probe.problem(), leaderElection, leading.get(), controller.isSynced()), registry) : null;

@@ -17,7 +17,9 @@ import java.util.TreeSet;
  * {@link DnsModel} publishes, so CoreDNS and the pods' /etc/hosts say the same: the job's own host
  * and, for a party, its job's server host {@code <job>.server.<domain>}, the name its runtime dials.
  * Both come from the job alone, never from the other jobs present, so a party joining later changes
- * no pod (hostAliases cannot change in a running pod; a change would replace it).
+ * no pod (hostAliases cannot change in a running pod; a change would replace it). When the aggregator
+ * lives in another organisation's cluster, a party's server host points at the coordinator's address
+ * from the Federation ({@code CoordinatorAddress}) instead of this cluster's ingress.
  */
 public final class HostAliasesModel {
 
@@ -25,12 +27,20 @@ public final class HostAliasesModel {
 
   /** The aliases, one per address with its host names sorted; empty when DNS is off for the job or the address is unknown. */
   public static List<HostAlias> aliases(JobModel job, String ingressAddress) {
+    return aliases(job, ingressAddress, null);
+  }
+
+  /**
+   * As {@link #aliases(JobModel, String)}, a party's server host pointing at {@code serverAddress} (the
+   * coordinator's, from the Federation of the job's domain) when it is not null.
+   */
+  public static List<HostAlias> aliases(JobModel job, String ingressAddress, String serverAddress) {
     List<DnsRecord> records = new ArrayList<>(DnsModel.records(job, ingressAddress));
     if (records.isEmpty()) {
       return List.of();
     }
     job.federationHost().filter(h -> h.role() == HostRole.PARTY)
-        .ifPresent(h -> records.add(DnsRecord.of(serverHost(h), ingressAddress)));
+        .ifPresent(h -> records.add(DnsRecord.of(serverHost(h), serverAddress != null ? serverAddress : ingressAddress)));
     Map<String, TreeSet<String>> byAddress = new TreeMap<>();
     for (DnsRecord r : records) {
       byAddress.computeIfAbsent(r.address(), a -> new TreeSet<>()).add(r.host());

@@ -69,6 +69,14 @@ public final class PodModel {
    * {@code <job>-tls}, or the identity its organisation enrolled with ({@link EnrolledIdentityModel}).
    */
   public static Pod desired(JobModel job, String hostAliasAddress, String tlsSecret) {
+    return desired(job, hostAliasAddress, null, tlsSecret);
+  }
+
+  /**
+   * The pod, a party's server host in its hostAliases pointing at {@code serverAddress} (the coordinator's,
+   * from the Federation; null: {@code hostAliasAddress}, this cluster's ingress).
+   */
+  public static Pod desired(JobModel job, String hostAliasAddress, String serverAddress, String tlsSecret) {
     ObjectMeta templateMeta = job.spec().getTemplate().getMetadata();
     Map<String, String> labels = new LinkedHashMap<>();
     Map<String, String> annotations = new LinkedHashMap<>();
@@ -126,7 +134,7 @@ public final class PodModel {
     }
     if (hostAliasAddress != null) {
       List<io.fabric8.kubernetes.api.model.HostAlias> aliases = new ArrayList<>(spec.getHostAliases() == null ? List.of() : spec.getHostAliases());
-      aliases.addAll(HostAliasesModel.aliases(job, hostAliasAddress));
+      aliases.addAll(HostAliasesModel.aliases(job, hostAliasAddress, serverAddress));
       spec.setHostAliases(aliases);
     }
 

@@ -1,6 +1,8 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.api.Route;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.EnrolledIdentityModel;
@@ -56,6 +58,8 @@ public final class Controller implements AutoCloseable {
   private final InformerState observed = new InformerState();
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
+  /** Whether the Federations in the controller's namespace are watched (party pods' server host follows them). */
+  private boolean followFederations;
 
   /** How often running aggregators are asked for their progress; zero: never. */
   private final Duration progressInterval;
@@ -85,6 +89,16 @@ public final class Controller implements AutoCloseable {
           new CertificateAuthorities(client, config.controllerNamespace(), observed), Clock.systemUTC()), timeout), queue::add);
     }
     this.reconciler = new IflearnerJobReconciler(client, config, Clock.systemUTC(), observed, progress);
+  }
+
+  /**
+   * Before {@link #start}: with {@code --pod-host-aliases} and {@code --federation-member}, a party pod's server
+   * host maps to the coordinator's address from the Federations in the controller's namespace; a change there
+   * reconciles every party job, so a moved coordinator replaces their pods (hostAliases are fixed in a running pod).
+   */
+  public Controller followingFederations(boolean on) {
+    this.followFederations = on;
+    return this;
   }
 
   /**
@@ -130,6 +144,11 @@ public final class Controller implements AutoCloseable {
     }
     if (config.placement() == PlacementEngine.KARMADA) {
       watchKarmada();
+    }
+    if (followFederations) {
+      informers.add(client.resources(Federation.class).inNamespace(config.controllerNamespace())
+          .inform(new Handler<>(federation -> observed.allJobs().stream()
+              .filter(job -> job.getSpec() != null && job.getSpec().getRole() == Role.CLIENT).forEach(this::enqueueJob)), 0));
     }
     children(client.resources(Pod.class));
     children(client.resources(Service.class));

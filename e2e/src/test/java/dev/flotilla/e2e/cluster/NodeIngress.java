@@ -6,6 +6,9 @@ import dev.flotilla.demo.TlsPaths;
 import dev.flotilla.demo.ingress.NginxIngressConfig;
 import dev.flotilla.demo.ingress.NginxProcess;
 import dev.flotilla.testing.FreePorts;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
@@ -54,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * takes its DNS records' address from there. Terminate-mode Ingresses (iflearner's images) are served
  * too: the Secrets they name (spec.tls, auth-tls-secret, proxy-ssl-secret) are written as files
  * (0600) under the prefix, as ingress-nginx keeps them on its disk.
+ *
+ * <p>A named cluster ({@code cluster.sh --name}) runs no kube-proxy, so a ClusterIP leads nowhere: there
+ * ({@link #startOnNamedCluster}) a backend is the address of a running pod the Service selects, at the
+ * Service port's targetPort, and a pod's replacement renders again. Pinned hosts go to a fixed address
+ * (an endpoint that runs on the host, such as a controller's enrollment endpoint).
  */
 final class NodeIngress implements AutoCloseable {
 
@@ -76,6 +84,11 @@ final class NodeIngress implements AutoCloseable {
   private SharedIndexInformer<Ingress> ingresses;
   private SharedIndexInformer<Service> services;
   private SharedIndexInformer<Secret> secrets;
+  private SharedIndexInformer<Pod> pods;
+  /** Named clusters: backends are pod addresses, not ClusterIPs. */
+  private boolean podBackends;
+  /** host to a fixed backend address, whatever its Ingress's Service says. */
+  private Map<String, String> pinned = Map.of();
   private volatile Map<String, String> routes = Map.of();
   private NginxProcess nginx;
   private String rendered;
@@ -92,7 +105,23 @@ final class NodeIngress implements AutoCloseable {
    * (configuration, logs) and listens on {@code address:port}.
    */
   static NodeIngress start(KubernetesClient client, String address, int port, Path prefix) {
+    return start(new NodeIngress(client, address, port, prefix));
+  }
+
+  /**
+   * As {@link #start}, on a named cluster: backends are the addresses of the pods the Services select,
+   * and {@code pinned} hosts go to their fixed address (host to {@code ip:port}).
+   */
+  static NodeIngress startOnNamedCluster(KubernetesClient client, String address, int port, Path prefix,
+      Map<String, String> pinned) {
     NodeIngress ingress = new NodeIngress(client, address, port, prefix);
+    ingress.podBackends = true;
+    ingress.pinned = Map.copyOf(pinned);
+    return start(ingress);
+  }
+
+  private static NodeIngress start(NodeIngress ingress) {
+    KubernetesClient client = ingress.client;
     ResourceEventHandler<Object> onChange = new ResourceEventHandler<>() {
       @Override
       public void onAdd(Object obj) {
@@ -114,7 +143,12 @@ final class NodeIngress implements AutoCloseable {
     ingress.services = client.services().inAnyNamespace().runnableInformer(0);
     // a terminating Ingress waits for the Secrets it names; their arrival (or reissue) renders again
     ingress.secrets = client.secrets().inAnyNamespace().runnableInformer(0);
-    for (SharedIndexInformer<?> informer : List.of(ingress.ingresses, ingress.services, ingress.secrets)) {
+    List<SharedIndexInformer<?>> informers = new java.util.ArrayList<>(List.of(ingress.ingresses, ingress.services, ingress.secrets));
+    if (ingress.podBackends) {
+      ingress.pods = client.pods().inAnyNamespace().runnableInformer(0);
+      informers.add(ingress.pods);
+    }
+    for (SharedIndexInformer<?> informer : informers) {
       informer.addEventHandler(cast(onChange));
       informer.run();
     }
@@ -260,33 +294,78 @@ final class NodeIngress implements AutoCloseable {
       if (rule.getHost() == null || rule.getHttp() == null || rule.getHttp().getPaths() == null) {
         return null;
       }
+      String host = rule.getHost().toLowerCase(java.util.Locale.ROOT);
+      if (pinned.containsKey(host)) {
+        out.put(host, pinned.get(host));
+        continue;
+      }
       for (HTTPIngressPath path : rule.getHttp().getPaths()) {
         IngressServiceBackend backend = path.getBackend() == null ? null : path.getBackend().getService();
         Service service = backend == null ? null : services.getStore().getByKey(namespace + "/" + backend.getName());
         if (service == null || service.getSpec().getClusterIP() == null || "None".equals(service.getSpec().getClusterIP())) {
           return null;
         }
-        Integer servicePort = servicePort(service, backend);
+        ServicePort servicePort = servicePort(service, backend);
         if (servicePort == null) {
           return null;
         }
-        out.put(rule.getHost().toLowerCase(java.util.Locale.ROOT), service.getSpec().getClusterIP() + ":" + servicePort);
+        String target = podBackends ? podBackend(service, servicePort) : service.getSpec().getClusterIP() + ":" + servicePort.getPort();
+        if (target == null) {
+          return null;
+        }
+        out.put(host, target);
       }
     }
     return out.isEmpty() ? null : out;
   }
 
-  private static Integer servicePort(Service service, IngressServiceBackend backend) {
+  private static ServicePort servicePort(Service service, IngressServiceBackend backend) {
     if (backend.getPort() == null) {
       return null;
     }
     for (ServicePort p : service.getSpec().getPorts()) {
       if (Objects.equals(backend.getPort().getNumber(), p.getPort())
           || (backend.getPort().getName() != null && backend.getPort().getName().equals(p.getName()))) {
-        return p.getPort();
+        return p;
       }
     }
     return null;
+  }
+
+  /**
+   * {@code podIP:targetPort} of the running pod (first by name) that {@code service} selects, as an
+   * endpoints controller would pick it; null while none runs.
+   */
+  private String podBackend(Service service, ServicePort port) {
+    Map<String, String> selector = service.getSpec().getSelector();
+    if (selector == null || selector.isEmpty()) {
+      return null;
+    }
+    return pods.getStore().list().stream()
+        .filter(p -> service.getMetadata().getNamespace().equals(p.getMetadata().getNamespace()))
+        .filter(p -> p.getMetadata().getLabels() != null && p.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()))
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null
+            && "Running".equals(p.getStatus().getPhase()) && p.getStatus().getPodIP() != null)
+        .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
+        .map(p -> {
+          Integer target = targetPort(p, port);
+          return target == null ? null : p.getStatus().getPodIP() + ":" + target;
+        })
+        .filter(Objects::nonNull).findFirst().orElse(null);
+  }
+
+  /** The Service port's targetPort in {@code pod}: a number, a container port's name, or the port itself. */
+  private static Integer targetPort(Pod pod, ServicePort port) {
+    IntOrString target = port.getTargetPort();
+    if (target == null) {
+      return port.getPort();
+    }
+    if (target.getIntVal() != null) {
+      return target.getIntVal();
+    }
+    return pod.getSpec().getContainers().stream()
+        .flatMap(c -> c.getPorts() == null ? java.util.stream.Stream.<ContainerPort>empty() : c.getPorts().stream())
+        .filter(p -> target.getStrVal().equals(p.getName())).map(ContainerPort::getContainerPort).findFirst().orElse(null);
   }
 
   private synchronized void apply(String config) {
@@ -341,6 +420,9 @@ final class NodeIngress implements AutoCloseable {
     }
     if (secrets != null) {
       secrets.close();
+    }
+    if (pods != null) {
+      pods.close();
     }
     worker.shutdownNow();
     try {

@@ -1,6 +1,9 @@
 package dev.flotilla.controller.operator.steps;
 
+import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.Role;
+import dev.flotilla.controller.federation.CoordinatorAddress;
 import dev.flotilla.controller.model.ControllerNamespaceCheck;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.PartyPodsOutcome;
@@ -29,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * Flotilla server the parties file it mounts; while one of them is not ready it makes and changes no
  * pod, and still reads the pod that exists for the job's phase. Condition
  * {@value StatusModel#POD_READY}.
+ *
+ * <p>With host aliases, a party's server host points at the coordinator's address from the Federation of
+ * its domain held in the controller's namespace (a party organisation's mirror), else at this cluster's
+ * ingress. A running pod cannot change its hostAliases: when that address changes, the pod's template
+ * hash changes and the pod is replaced at the job's next reconcile (the resync at the latest); the new
+ * party rejoins the job. CoreDNS's records, rewritten at once, are the primary path.
  */
 public final class PodStep implements ReconcileStep {
 
@@ -193,7 +202,27 @@ public final class PodStep implements ReconcileStep {
   /** The pod of {@code podModel} (the job, or one of its party pods); a party pod mounts its own Secret. */
   Pod desired(JobContext context, JobModel podModel) {
     String secret = podModel.podIndex() == null ? context.tlsSecretName() : podModel.tlsSecretName();
-    return PodModel.desired(podModel, podHostAliases ? context.address().address() : null, secret);
+    if (!podHostAliases) {
+      return PodModel.desired(podModel, null, secret);
+    }
+    return PodModel.desired(podModel, context.address().address(), coordinatorAddress(podModel), secret);
+  }
+
+  /** The coordinator's address for a party job's domain from the Federations in the controller's namespace, or null. */
+  private String coordinatorAddress(JobModel model) {
+    if (model.role() != Role.CLIENT || model.federationHost().isEmpty()) {
+      return null;
+    }
+    List<Federation> federations;
+    try {
+      federations = client.resources(Federation.class).inNamespace(controllerNamespace).list().getItems();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+      federations = List.of(); // no Federation CRD in this cluster: no federation
+    }
+    return CoordinatorAddress.of(model.federationHost().get().domain(), federations).orElse(null);
   }
 
   /** What to do, from the job, the pod that exists (or null) and the desired pod. Pure. */
