@@ -155,7 +155,7 @@ class SimulationIT {
     JsonObject json = JsonParser.parseString(Files.readString(report)).getAsJsonObject();
     assertThat(json.get("rounds_completed").getAsInt()).isEqualTo(2);
     assertThat(json.get("rounds_total").getAsInt()).isEqualTo(10);
-    assertThat(json.get("strategy").getAsString()).isEqualTo("fedavg");
+    assertThat(json.get("strategy").getAsString()).as("what ran: FedAvg under central DP").isEqualTo("dp-fedavg");
     assertThat(json.getAsJsonArray("accuracy_per_round")).hasSize(2);
     assertThat(json.get("epsilon_spent").getAsDouble()).isEqualTo(reference.epsilonAfter(2)).isLessThan(budget);
     assertThat(json.get("end_reason").getAsString()).startsWith("privacy budget exhausted: round 3 would take epsilon "
