@@ -133,11 +133,11 @@ class PeerMeshSecureAggregationIT {
     try {
       federation.startServer();
       federation.awaitServerListening(Duration.ofMinutes(3));
+      int[] ports = distinctFreePorts(PARTIES + 1);
       for (int i = 0; i < PARTIES; i++) {
-        int port = freePort();
-        int announced = i == unreachable ? freePort() : port;
+        int announced = i == unreachable ? ports[PARTIES] : ports[i];
         federation.startParty(i, Map.of(
-            PartyOptions.PEER_PORT.flag(), Integer.toString(port),
+            PartyOptions.PEER_PORT.flag(), Integer.toString(ports[i]),
             PartyOptions.PEER_ADDRESS.flag(), "127.0.0.1:" + announced));
       }
       return federation;
@@ -169,12 +169,31 @@ class PeerMeshSecureAggregationIT {
     return Files.readString(federation.logDirectory().resolve(process + ".log"));
   }
 
-  /** A loopback port free now; a port closed again at once is one nobody listens on. */
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
+  /**
+   * {@code count} loopback ports free now, all different: the sockets stay open until all are chosen (a party's JVM
+   * binds its port seconds later, so a port closed at once could be handed out again). The last one is never bound
+   * by anyone: the port nobody listens on.
+   */
+  private static int[] distinctFreePorts(int count) {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        sockets.add(socket);
+        ports[i] = socket.getLocalPort();
+      }
+      return ports;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      for (ServerSocket socket : sockets) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // closing a listening socket that was never accepted on
+        }
+      }
     }
   }
 }
