@@ -75,6 +75,7 @@ class PeerMeshSecureAggregationIT {
       }
       assertThat(done.finalAccuracy()).isNotNull();
       allReachableAccuracy = done.finalAccuracy();
+      report("all reachable", routes, done);
     }
   }
 
@@ -113,6 +114,7 @@ class PeerMeshSecureAggregationIT {
         assertThat(round[2]).as("the other shares went party to party in round %d", round[0]).isPositive();
       }
       assertThat(done.finalAccuracy()).isNotNull();
+      report(name + " unreachable", routes, done);
       if (allReachableAccuracy != null) {
         assertThat(done.finalAccuracy()).as("accuracy against the all-reachable job's %s", allReachableAccuracy)
             .isCloseTo(allReachableAccuracy, org.assertj.core.data.Offset.offset(ACCURACY_BOUND));
@@ -152,6 +154,15 @@ class PeerMeshSecureAggregationIT {
     List<String> command = federation.parties().get(index).command();
     String address = command.get(command.indexOf(PartyOptions.PEER_ADDRESS.flag()) + 1);
     return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+  }
+
+  /** The figures of a case, for the test's report (round: shared parties, direct, relayed; final accuracy). */
+  private static void report(String what, List<int[]> routes, JobStatus done) {
+    StringBuilder line = new StringBuilder(what + ":");
+    for (int[] round : routes) {
+      line.append(String.format(" round %d: %d parties, %d direct, %d relayed;", round[0], round[1], round[2], round[3]));
+    }
+    System.out.println(line + " final accuracy " + done.finalAccuracy());
   }
 
   /** Per round, from the server's log: {round, parties that shared, shares party to party, shares relayed}. */
