@@ -29,7 +29,8 @@ import java.util.TreeSet;
  * They go into the ConfigMap {@code <server-job>-parties}, one name per line, which the server's
  * pod mounts as a directory (not a subPath: the kubelet then updates the file in place) and reads
  * with the server's {@code --allow-party-file}. A client job hosting virtual parties declares those
- * ({@link VirtualPartiesModel#partyNames}), not itself. Adding or deleting a party job rewrites the ConfigMap; the pod stays.
+ * ({@link VirtualPartiesModel#partyNames}), not itself; a party job the controller refuses declares nobody. Adding or
+ * deleting a party job rewrites the ConfigMap; the pod stays.
  * iflearner images get none of this. Pure.
  */
 public final class PartiesModel {
@@ -72,11 +73,21 @@ public final class PartiesModel {
       } catch (IllegalArgumentException e) {
         continue; // not a runnable job: it declares nothing
       }
+      if (refused(party)) {
+        continue; // the controller makes no pod for it, so no name of it should be admitted either
+      }
       HostAdmission.admitted(party, policy)
           .filter(h -> h.job().equals(serverHost.get().job()) && h.domain().equals(serverHost.get().domain()))
           .ifPresent(h -> parties.addAll(VirtualPartiesModel.partyNames(party, h.party())));
     }
     return parties;
+  }
+
+  /** Whether the controller refuses the party job's spec (privacy or virtual parties), as its reconcile would. */
+  private static boolean refused(JobModel party) {
+    StatusModel.Observation privacy = PrivacyModel.observe(party);
+    StatusModel.Observation virtualParties = VirtualPartiesCheck.observe(party);
+    return privacy != null && !privacy.ready() || virtualParties != null && !virtualParties.ready();
   }
 
   /** The ConfigMap, owned by the server job: one party name per line. */

@@ -49,12 +49,19 @@ class PartiesModelTest {
   }
 
   @Test
-  @DisplayName("a party the controller refuses (domain not allowed, spec.domain mismatch) is not declared; a refused server declares nobody")
+  @DisplayName("a party the controller refuses (domain not allowed, spec.domain mismatch, contradicting virtual parties) is not declared; a refused server declares nobody")
   void refusedJobsDeclareNothing() {
     IflearnerJob mismatched = party("p-m", "fashion.m.party.fl.example.org", "team");
     mismatched.getSpec().setDomain("other.example");
     assertThat(PartiesModel.parties(SERVER, List.of(mismatched, party("p-a", "fashion.a.party.fl.example.org", "team")), DEFAULTS))
         .containsExactly("a");
+    IflearnerJob contradicted = party("p-v", "fashion.v.party.fl.example.org", "team");
+    contradicted.getSpec().setVirtualParties(5);
+    contradicted.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().add("--virtual-parties=3");
+    assertThat(PartiesModel.parties(SERVER, List.of(contradicted, party("p-a", "fashion.a.party.fl.example.org", "team")), DEFAULTS))
+        .as("a party job refused for its virtual parties gets no pod, so none of its names is admitted").containsExactly("a");
+    contradicted.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().remove("--virtual-parties=3");
+    assertThat(PartiesModel.parties(SERVER, List.of(contradicted), DEFAULTS)).hasSize(5);
     HostPolicy elsewhere = HostPolicy.of(List.of(), List.of("other.example"));
     assertThat(PartiesModel.parties(SERVER, List.of(party("p-a", "fashion.a.party.fl.example.org", "team")), elsewhere)).isEmpty();
   }
