@@ -114,8 +114,18 @@ public final class LocalFederation implements AutoCloseable {
 
   /** Starts the party with this 0-based partition index (named {@code party-<index+1>}). */
   public ChildProcess startParty(int index) {
+    return startParty(index, Map.of());
+  }
+
+  /**
+   * Starts the party with this index with {@code ownFlags} (flag -> value) after every party's flags: what differs
+   * between parties, e.g. each one's {@code --peer-port} and {@code --peer-address}.
+   */
+  public ChildProcess startParty(int index, Map<String, String> ownFlags) {
     String name = FederationPki.partyName(index);
-    ChildProcess party = processes.start(name, jars.javaCommand("party", settings.jvmOptions, partyArgs(index).toList()),
+    PartyArgs args = partyArgs(index);
+    ownFlags.forEach(args::add);
+    ChildProcess party = processes.start(name, jars.javaCommand("party", settings.jvmOptions, args.toList()),
         directory, partyEnvironment());
     parties.add(party);
     return party;

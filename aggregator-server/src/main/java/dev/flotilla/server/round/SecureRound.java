@@ -436,6 +436,9 @@ public final class SecureRound {
           aggregator.closeShares();
           TreeSet<Integer> shared = new TreeSet<>(answered);
           shared.removeAll(gone);
+          var routes = aggregator.shareRoutes();
+          log.info("job {}: round {} (attempt {}): shares of {} parties: {} party to party, {} by the aggregator's "
+              + "relay", jobId, round.number(), round.attempt(), shared.size(), routes.direct(), routes.relayed());
           advance(Phase.MASKED, shared, now);
           for (int party : shared) {
             send(party, SecAggServerMessage.newBuilder().setRelayed(SecAggShareBundle.newBuilder()

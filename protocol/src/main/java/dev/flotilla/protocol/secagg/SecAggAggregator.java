@@ -40,6 +40,8 @@ public final class SecAggAggregator {
     private final TreeMap<Integer, SecAggPublicKeys> keys = new TreeMap<>();
     private final TreeMap<Integer, List<SecAggEncryptedShare>> sharesTo = new TreeMap<>();
     private final TreeSet<Integer> sharedKeys = new TreeSet<>();
+    /** Shares the parties that completed the share round said they delivered over the peer channel. */
+    private int deliveredDirectly;
     private final ShareHoldings holdings;
     /** Values folded so far per party that began its masked input; complete when it reaches the model length. */
     private final TreeMap<Integer, Integer> maskedValues = new TreeMap<>();
@@ -159,6 +161,22 @@ public final class SecAggAggregator {
         for (SecAggEncryptedShare share : bundle.getSharesList()) {
             sharesTo.computeIfAbsent(share.getTo(), to -> new ArrayList<>()).add(share);
         }
+        deliveredDirectly += direct.size();
+    }
+
+    /**
+     * How the shares of the parties that completed the share round travelled: {@code relayed} sealed shares the
+     * aggregator took to pass on, {@code direct} the senders said went party to party (the operator's view of the
+     * peer mesh: with every peer endpoint reachable, nothing is relayed).
+     */
+    public record ShareRoutes(int relayed, int direct) {}
+
+    public synchronized ShareRoutes shareRoutes() {
+        int relayed = 0;
+        for (List<SecAggEncryptedShare> shares : sharesTo.values()) {
+            relayed += shares.size();
+        }
+        return new ShareRoutes(relayed, deliveredDirectly);
     }
 
     /** Ends round 1. Shares addressed to parties that then sent none themselves are never relayed. */

@@ -129,6 +129,8 @@ class PeerShareRoundTest {
 
         assertThat(round.relayedShares).isZero();
         assertThat(round.peerChannel).hasSize(20 * round.params.neighbours());
+        assertThat(round.aggregator.shareRoutes())
+                .isEqualTo(new SecAggAggregator.ShareRoutes(0, 20 * round.params.neighbours()));
         assertThat(round.unmask()).containsExactly(expected);
     }
 
@@ -145,6 +147,8 @@ class PeerShareRoundTest {
         int[] expected = round.mask(SecAggSimulation.updates(20, VALUES, 2), Set.of());
 
         assertThat(round.relayedShares).isEqualTo(round.params.neighbours());
+        assertThat(round.aggregator.shareRoutes()).isEqualTo(new SecAggAggregator.ShareRoutes(
+                round.params.neighbours(), 19 * round.params.neighbours()));
         assertThat(round.aggregator.sharesFor(unreachable)).hasSize(round.params.neighbours())
                 .allMatch(share -> share.getTo() == unreachable);
         assertThat(round.receipts.get(unreachable)).isEmpty();
