@@ -217,10 +217,12 @@ public final class PodStep implements ReconcileStep {
     try {
       federations = client.resources(Federation.class).inNamespace(controllerNamespace).list().getItems();
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) {
+      // 404: no Federation CRD in this cluster; 403: a controller that is no federation member has no Role on
+      // Federations (the chart grants it with federation.member). Either way there is no federation to follow.
+      if (e.getCode() != 404 && e.getCode() != 403) {
         throw e;
       }
-      federations = List.of(); // no Federation CRD in this cluster: no federation
+      federations = List.of();
     }
     return CoordinatorAddress.of(model.federationHost().get().domain(), federations).orElse(null);
   }
