@@ -23,8 +23,10 @@ public final class FederationValues {
    * The Flotilla chart's values for one organisation's cluster: the controller image, the job namespace it watches,
    * its flags (the ingress address its DNS records answer, the federation domain as the only allowed one), and the
    * chart's {@code federation} values: the organisation as a member of the Federation (--federation-member, so its
-   * controller turns the Federation into this cluster's records), and on the coordinator the enrollment endpoint
-   * (--enroll-federation); the chart adds the Roles each needs.
+   * controller turns the Federation into this cluster's records), on the coordinator the enrollment endpoint
+   * (--enroll-federation, with the chart's Service and Ingress routing {@code flotilla-enroll.server.<domain>} to it),
+   * on a party {@code --join} (its controller enrolls once a person puts the coordinator's token into a join Secret:
+   * the token is made after the clusters exist, so the program declares none); the chart adds the Roles each needs.
    */
   public static Map<String, Object> chartValues(FederationSpec spec, Organisation org, String ingressAddress) {
     List<String> args = new ArrayList<>();
@@ -34,7 +36,7 @@ public final class FederationValues {
     values.put("image", Map.of("repository", spec.controllerImage(), "tag", spec.controllerTag()));
     values.put("watch", Map.of("allNamespaces", false, "namespaces", List.of(spec.jobNamespace())));
     values.put("federation", Map.of("member", org.name(),
-        "enroll", org.coordinator() ? spec.jobNamespace() + "/" + spec.domain() : ""));
+        "enroll", org.coordinator() ? spec.jobNamespace() + "/" + spec.domain() : "", "join", !org.coordinator()));
     values.put("extraArgs", args);
     return values;
   }

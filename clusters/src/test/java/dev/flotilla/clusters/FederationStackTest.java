@@ -135,7 +135,7 @@ class FederationStackTest {
 
   @Test
   @DisplayName("the Flotilla chart from charts/flotilla on each cluster through that cluster's provider, with its address in "
-      + "the controller's flags, each organisation a Federation member; only the coordinator's serves enrollment")
+      + "the controller's flags, each organisation a Federation member; only the coordinator's serves enrollment, the parties' join")
   void charts() {
     for (String[] org : new String[][] {{"coord", "203.0.113.1"}, {"alice", "203.0.113.2"}, {"bob", "203.0.113.3"}}) {
       Mocks.ResourceArgs release = named("kubernetes:helm.sh/v3:Release", org[0] + "-flotilla");
@@ -149,6 +149,8 @@ class FederationStackTest {
       assertThat((String) at(release.inputs, "values", "federation", "member")).isEqualTo(org[0]);
       assertThat((String) at(release.inputs, "values", "federation", "enroll"))
           .isEqualTo(org[0].equals("coord") ? "flotilla-jobs/fl.example.org" : "");
+      assertThat((Boolean) at(release.inputs, "values", "federation", "join")).as("a party organisation joins")
+          .isEqualTo(!org[0].equals("coord"));
       assertThat((List<String>) at(release.inputs, "values", "watch", "namespaces")).containsExactly("flotilla-jobs");
       assertThat((String) at(release.inputs, "values", "image", "repository"))
           .isEqualTo("europe-docker.pkg.dev/flotilla-fed/flotilla/controller");

@@ -14,11 +14,11 @@ class FederationValuesTest {
 
   @Test
   @DisplayName("a party's chart: its image, the job namespace, its ingress address, the one allowed domain, and its name as "
-      + "the Federation member, with no enrollment endpoint")
+      + "the Federation member joining with --join, with no enrollment endpoint")
   void partyValues() {
     Map<String, Object> values = FederationValues.chartValues(SPEC, SPEC.organisations().get(1), "203.0.113.2");
     assertThat(values).containsOnlyKeys("image", "watch", "federation", "extraArgs");
-    assertThat(values.get("federation")).isEqualTo(Map.of("member", "alice", "enroll", ""));
+    assertThat(values.get("federation")).isEqualTo(Map.of("member", "alice", "enroll", "", "join", true));
     assertThat(values.get("image")).isEqualTo(Map.of("repository", "europe-docker.pkg.dev/flotilla-fed/flotilla/controller",
         "tag", "0.1.0"));
     assertThat(values.get("watch")).isEqualTo(Map.of("allNamespaces", false, "namespaces", List.of("flotilla-jobs")));
@@ -27,11 +27,11 @@ class FederationValuesTest {
 
   @Test
   @DisplayName("the coordinator's chart also serves the enrollment endpoint of the job namespace and domain (the chart's "
-      + "federation.enroll, which brings its Roles)")
+      + "federation.enroll, which brings its Roles, Service and Ingress), and joins nothing")
   void coordinatorValues() {
     Map<String, Object> values = FederationValues.chartValues(SPEC, SPEC.coordinator(), "203.0.113.1");
     assertThat(values.get("extraArgs")).isEqualTo(List.of("--ingress-address=203.0.113.1", "--allowed-domain=fl.example.org"));
-    assertThat(values.get("federation")).isEqualTo(Map.of("member", "coord", "enroll", "flotilla-jobs/fl.example.org"));
+    assertThat(values.get("federation")).isEqualTo(Map.of("member", "coord", "enroll", "flotilla-jobs/fl.example.org", "join", false));
   }
 
   @Test

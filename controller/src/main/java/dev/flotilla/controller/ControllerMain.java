@@ -207,8 +207,7 @@ public final class ControllerMain implements Callable<Integer> {
     AtomicBoolean leading = new AtomicBoolean(!leaderElection);
     CountDownLatch stopped = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
-         Controller controller = new Controller(client, config, metrics, progressInterval)
-             .followingFederations(federationMember != null && config.podHostAliases());
+         Controller controller = new Controller(client, config, metrics, progressInterval);
          HealthServer health = healthPort > 0
              ? new HealthServer("0.0.0.0", healthPort,
                  () -> Readiness.of(probe.problem(), leaderElection, leading.get(), controller.isSynced()), registry) : null;
@@ -288,7 +287,7 @@ public final class ControllerMain implements Callable<Integer> {
    */
   ControllerConfig buildConfig(Supplier<String> clientNamespace) {
     ControllerConfig config = ControllerConfig.defaults().withResync(resync).withPodHostAliases(podHostAliases)
-        .withPlacement(placement);
+        .withPlacement(placement).withFollowFederations(federationMember != null);
     if (ingressAddress != null) {
       // validates the literal with the dns module's rules
       config = config.withIngressAddress(DnsRecord.of("probe.invalid", ingressAddress).address());

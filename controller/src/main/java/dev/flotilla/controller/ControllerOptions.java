@@ -141,10 +141,12 @@ public final class ControllerOptions {
           + "and applies them as the Federation <domain> here (0: never)");
 
   public static final ConfigOption<String> FEDERATION_MEMBER = ConfigOption.string("--federation-member").paramLabel("NAME")
-      .defaultText("none: Federations are not turned into routes")
+      .defaultText("none: Federations are not read")
       .description("this cluster's member name in the Federations of the controller's namespace: their other members "
           + "become CoreDNS records (*.server.<domain>, *.<party>.party.<domain>) and their CAs the ConfigMap "
-          + "flotilla-federation-trust.<domain> in each watched namespace");
+          + "flotilla-federation-trust.<domain> in each watched namespace; a Flotilla aggregator of a Federation's domain "
+          + "admits its party members (its parties file); with --pod-host-aliases a party pod's server host is the "
+          + "coordinator's address");
 
   public static final ConfigOption<Integer> ENROLL_PORT = ConfigOption.integer("--enroll-port").paramLabel("PORT")
       .check(p -> p > 0 && p <= 65535, "a port, 1..65535")

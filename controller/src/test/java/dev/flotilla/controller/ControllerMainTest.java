@@ -86,6 +86,16 @@ class ControllerMainTest {
   }
 
   @Test
+  @DisplayName("only --federation-member makes the controller read Federations (host aliases or not); without it it needs no Role on them")
+  void followFederations() {
+    assertThat(config("--controller-namespace", "x").followFederations()).isFalse();
+    assertThat(config("--controller-namespace", "x", "--pod-host-aliases").followFederations()).isFalse();
+    assertThat(config("--controller-namespace", "x", "--federation-member", "hospital-b").followFederations()).isTrue();
+    assertThat(config("--controller-namespace", "x", "--federation-member", "coordinator", "--pod-host-aliases")
+        .followFederations()).isTrue();
+  }
+
+  @Test
   @DisplayName("without --namespace the controller watches its own namespace, where the CA Secrets live")
   void ownNamespaceByDefault() {
     ControllerConfig c = config("--controller-namespace", "flotilla-system");

@@ -58,8 +58,6 @@ public final class Controller implements AutoCloseable {
   private final InformerState observed = new InformerState();
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
-  /** Whether the Federations in the controller's namespace are watched (party pods' server host follows them). */
-  private boolean followFederations;
 
   /** How often running aggregators are asked for their progress; zero: never. */
   private final Duration progressInterval;
@@ -92,16 +90,6 @@ public final class Controller implements AutoCloseable {
   }
 
   /**
-   * Before {@link #start}: with {@code --pod-host-aliases} and {@code --federation-member}, a party pod's server
-   * host maps to the coordinator's address from the Federations in the controller's namespace; a change there
-   * reconciles every party job, so a moved coordinator replaces their pods (hostAliases are fixed in a running pod).
-   */
-  public Controller followingFederations(boolean on) {
-    this.followFederations = on;
-    return this;
-  }
-
-  /**
    * Starts the informers (per watched namespace, or one per kind across all namespaces);
    * reconciles begin as their events arrive. Across all namespaces Secrets are not watched: that
    * would take a cluster-wide list/watch on Secrets, which the cluster-wide Role deliberately
@@ -120,6 +108,9 @@ public final class Controller implements AutoCloseable {
     cas.addEventHandler(new Handler<>(this::enqueueServedJobs));
     cas.run();
     informers.add(cas);
+    if (config.followFederations()) {
+      watchFederations();
+    }
     // identities enrolled or renewed by --join: the party jobs mounting one follow it (their copy, their pod)
     informers.add(client.secrets().inNamespace(config.controllerNamespace())
         .withLabel(EnrolledIdentityModel.COMPONENT_LABEL, EnrolledIdentityModel.COMPONENT)
@@ -144,11 +135,6 @@ public final class Controller implements AutoCloseable {
     }
     if (config.placement() == PlacementEngine.KARMADA) {
       watchKarmada();
-    }
-    if (followFederations) {
-      informers.add(client.resources(Federation.class).inNamespace(config.controllerNamespace())
-          .inform(new Handler<>(federation -> observed.allJobs().stream()
-              .filter(job -> job.getSpec() != null && job.getSpec().getRole() == Role.CLIENT).forEach(this::enqueueJob)), 0));
     }
     children(client.resources(Pod.class));
     children(client.resources(Service.class));
@@ -184,6 +170,24 @@ public final class Controller implements AutoCloseable {
             queue.add(job);
           }
         }), 0));
+  }
+
+  /**
+   * A federation member's Federations, before the jobs (a job's first reconcile reads them from this cache): a change
+   * reconciles every Flotilla aggregator (its parties file admits the party members) and, with host aliases, every
+   * party job (its pod's server host follows the coordinator's address; a running pod's hostAliases are fixed, so a
+   * moved coordinator replaces it).
+   */
+  private void watchFederations() {
+    SharedIndexInformer<Federation> federations = client.resources(Federation.class).inNamespace(config.controllerNamespace())
+        .runnableInformer(0);
+    observed.federations(federations);
+    federations.addEventHandler(new Handler<>(federation -> observed.allJobs().stream()
+        .filter(job -> job.getSpec() != null && (job.getSpec().getRole() == Role.SERVER
+            || job.getSpec().getRole() == Role.CLIENT && config.podHostAliases()))
+        .forEach(this::enqueueJob)));
+    federations.run();
+    informers.add(federations);
   }
 
   /** Karmada's side of a propagated job: its ResourceBinding (scheduled, applied, status aggregated) brings the job back. */

@@ -28,10 +28,14 @@ import java.util.Objects;
  *     or {@link PlacementEngine#NONE}: such jobs then run here
  * @param gateway the Gateway listener that jobs with {@code spec.route: gateway} attach their TLSRoutes
  *     to, or null (then such jobs are refused, and TLSRoutes are not watched)
+ * @param followFederations whether the controller is a federation member ({@code --federation-member}): it then
+ *     watches the Federations in its namespace, whose party members a Flotilla aggregator of their domain admits
+ *     and (with host aliases) whose coordinator address a party pod's server host maps to. Without it no
+ *     Federation is read at all (no Role on them is needed)
  */
 public record ControllerConfig(WatchScope scope, String controllerNamespace, String ingressAddress, CoreDnsConfigMapRef coreDns,
     Duration resync, Duration maxBackoff, IsolationDefaults isolation, PublishPolicy publish,
-    boolean podHostAliases, GatewayRef gateway, PlacementEngine placement) {
+    boolean podHostAliases, GatewayRef gateway, PlacementEngine placement, boolean followFederations) {
 
   public ControllerConfig {
     Objects.requireNonNull(scope, "scope");
@@ -45,46 +49,50 @@ public record ControllerConfig(WatchScope scope, String controllerNamespace, Str
   public static ControllerConfig defaults() {
     return new ControllerConfig(WatchScope.of("default"), "default", null, CoreDnsConfigMapRef.defaults(),
         Duration.ofMinutes(10), Duration.ofMinutes(5), IsolationDefaults.defaults(), PublishPolicy.defaults(), false, null,
-        PlacementEngine.NONE);
+        PlacementEngine.NONE, false);
   }
 
   public ControllerConfig withScope(WatchScope s) {
-    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
+    return new ControllerConfig(s, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement, followFederations);
   }
 
   public ControllerConfig withControllerNamespace(String ns) {
-    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
+    return new ControllerConfig(scope, ns, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement, followFederations);
   }
 
   public ControllerConfig withIngressAddress(String address) {
-    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
+    return new ControllerConfig(scope, controllerNamespace, address, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement, followFederations);
   }
 
   public ControllerConfig withCoreDns(CoreDnsConfigMapRef ref) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, ref, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement, followFederations);
   }
 
   public ControllerConfig withResync(Duration d) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish, podHostAliases, gateway, placement);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, d, maxBackoff, isolation, publish, podHostAliases, gateway, placement, followFederations);
   }
 
   public ControllerConfig withIsolation(IsolationDefaults i) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish, podHostAliases, gateway, placement);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, i, publish, podHostAliases, gateway, placement, followFederations);
   }
 
   public ControllerConfig withPublish(PublishPolicy policy) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy, podHostAliases, gateway, placement);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, policy, podHostAliases, gateway, placement, followFederations);
   }
 
   public ControllerConfig withPodHostAliases(boolean on) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, on, gateway, placement);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, on, gateway, placement, followFederations);
   }
 
   public ControllerConfig withGateway(GatewayRef g) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, g, placement);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, g, placement, followFederations);
   }
 
   public ControllerConfig withPlacement(PlacementEngine p) {
-    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, p);
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, p, followFederations);
+  }
+
+  public ControllerConfig withFollowFederations(boolean on) {
+    return new ControllerConfig(scope, controllerNamespace, ingressAddress, coreDns, resync, maxBackoff, isolation, publish, podHostAliases, gateway, placement, on);
   }
 }

@@ -87,9 +87,9 @@ public final class IflearnerJobReconciler {
     NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation(), config.gateway(),
         progress == null ? null : config.controllerNamespace());
     this.dns = new DnsStep(client, config, events, route);
-    PartiesFileStep parties = new PartiesFileStep(applier, observed, config.publish().hosts());
+    PartiesFileStep parties = new PartiesFileStep(applier, observed, config.publish().hosts(), config.followFederations(), events);
     PodStep pod = new PodStep(client, applier, events, config.controllerNamespace(), config.podHostAliases(),
-        List.of(certificatesStep, isolation, parties));
+        config.followFederations() ? observed : null, List.of(certificatesStep, isolation, parties));
     this.steps = new StepChain(events, List.of(certificatesStep, service, route, isolation, dns, parties, pod));
     this.status = new StatusStep(client, clock, progress);
     this.placement = config.placement() == PlacementEngine.NONE ? null : new PlacementStep(client, applier, config.placement());

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -22,6 +23,7 @@ public final class InformerState implements ObservedState {
 
   private final List<SharedIndexInformer<IflearnerJob>> jobs = new CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<Secret> certificateAuthorities;
+  private volatile SharedIndexInformer<Federation> federations;
 
   /** Adds a job informer (one per watched namespace, or one across all); call before it runs. */
   void addJobs(SharedIndexInformer<IflearnerJob> informer) {
@@ -32,6 +34,11 @@ public final class InformerState implements ObservedState {
   void certificateAuthorities(SharedIndexInformer<Secret> informer) {
     informer.addIndexers(Map.of(CA_FOR_NAMESPACE_INDEX, (Function<Secret, List<String>>) InformerState::servedNamespace));
     this.certificateAuthorities = informer;
+  }
+
+  /** Sets the informer on the Federations of the controller's namespace (a federation member's controller). */
+  void federations(SharedIndexInformer<Federation> informer) {
+    this.federations = informer;
   }
 
   static List<String> servedNamespace(Secret secret) {
@@ -62,5 +69,15 @@ public final class InformerState implements ObservedState {
       throw new IllegalStateException("the informer on the CA Secrets is not running yet");
     }
     return cas.getIndexer().byIndex(CA_FOR_NAMESPACE_INDEX, jobNamespace);
+  }
+
+  @Override
+  public List<Federation> federations() {
+    SharedIndexInformer<Federation> informer = federations;
+    if (informer == null) {
+      // asked only when following Federations; an empty answer would drop every member's parties
+      throw new IllegalStateException("the informer on the Federations is not running (is the controller a --federation-member?)");
+    }
+    return informer.getStore().list();
   }
 }

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -8,8 +9,8 @@ import java.util.List;
 
 /**
  * What a reconcile reads about objects other than its own job and children: the jobs of a
- * namespace (a server's parties file) and the CA Secrets of a job namespace (iflearner's CA
- * ConfigMaps). A running {@link Controller} answers from its informers' caches
+ * namespace (a server's parties file), the CA Secrets of a job namespace (iflearner's CA
+ * ConfigMaps) and, for a federation member, the Federations of the controller's namespace. A running {@link Controller} answers from its informers' caches
  * ({@link InformerState}); {@link #direct} lists through the API server, for a reconciler driven
  * one job at a time without informers (tests, one-shot runs).
  */
@@ -20,6 +21,12 @@ public interface ObservedState {
 
   /** The CA Secrets in the controller's namespace that serve {@code jobNamespace} (label {@value CertificateAuthorityModel#NAMESPACE_LABEL}). */
   List<Secret> certificateAuthoritiesFor(String jobNamespace);
+
+  /**
+   * The Federations in the controller's namespace. Asked only of a controller that follows them
+   * ({@link ControllerConfig#followFederations}); a failure to read them (no Role: 403) is the step's failure.
+   */
+  List<Federation> federations();
 
   /** Lists through the API server on every call. */
   static ObservedState direct(KubernetesClient client, String controllerNamespace) {
@@ -33,6 +40,11 @@ public interface ObservedState {
       public List<Secret> certificateAuthoritiesFor(String jobNamespace) {
         return client.secrets().inNamespace(controllerNamespace)
             .withLabel(CertificateAuthorityModel.NAMESPACE_LABEL, jobNamespace).list().getItems();
+      }
+
+      @Override
+      public List<Federation> federations() {
+        return client.resources(Federation.class).inNamespace(controllerNamespace).list().getItems();
       }
     };
   }

@@ -194,6 +194,63 @@ class HelmChartTest {
         .contains("--federation-member=coord", "--enroll-federation=flotilla-jobs/fl.example.org");
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  @DisplayName("federation.join: --join and the Roles of config/rbac/join and config/rbac/federation (the mirror), rule for "
+      + "rule, and no join Secret (the token stays out of the release); not by default")
+  void join() {
+    assertThat(FlotillaChart.byId(FlotillaChart.render())).doesNotContainKeys("Role/flotilla-system/flotilla-controller-join");
+    Map<String, Map<String, Object>> party = FlotillaChart.byId(FlotillaChart.render(Map.of("federation",
+        Map.of("member", "alice", "join", true))));
+    assertThat(rules(party.get("Role/flotilla-system/flotilla-controller-join")))
+        .isEqualTo(rules(kustomizeRole("config/rbac/join/join_role.yaml")));
+    assertThat(party.get("RoleBinding/flotilla-system/flotilla-controller-join").get("subjects")).isEqualTo(List.of(Map.of(
+        "kind", "ServiceAccount", "name", "flotilla-controller", "namespace", "flotilla-system")));
+    assertThat(rules(party.get("Role/flotilla-system/flotilla-controller-federation")))
+        .isEqualTo(rules(kustomizeRole("config/rbac/federation/federation_role.yaml")));
+    assertThat(party).doesNotContainKeys("Role/flotilla-system/flotilla-controller-enroll", "Service/flotilla-system/flotilla-enroll");
+    assertThat(party.values()).noneMatch(o -> "Secret".equals(o.get("kind")));
+    assertThat((List<Object>) container(party.get("Deployment/flotilla-system/flotilla-controller")).get("args"))
+        .contains("--federation-member=alice", "--join").noneMatch(a -> a.toString().startsWith("--enroll-federation"));
+    Map<String, Map<String, Object>> joinOnly = FlotillaChart.byId(FlotillaChart.render(Map.of("federation", Map.of("join", true))));
+    assertThat(joinOnly).as("a join without a member still mirrors the Federation")
+        .containsKeys("Role/flotilla-system/flotilla-controller-federation", "Role/flotilla-system/flotilla-controller-join");
+  }
+
+  @Test
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  @DisplayName("federation.enroll: the Service and Ingress of config/enroll-endpoint (SNI passthrough of flotilla-enroll.server.<domain> "
+      + "to --enroll-port), the host from the value's domain; enrollIngress=false keeps the Service only; none by default")
+  void enrollEndpoint() {
+    assertThat(FlotillaChart.byId(FlotillaChart.render()))
+        .doesNotContainKeys("Service/flotilla-system/flotilla-enroll", "Ingress/flotilla-system/flotilla-enroll");
+    Map<String, Map<String, Object>> shipped = FlotillaChart.byId(Stream.of("service.yaml", "ingress.yaml")
+        .flatMap(f -> FlotillaChart.parse(readRepo("config/enroll-endpoint/" + f)).stream()).toList());
+    Map<String, Map<String, Object>> coordinator = FlotillaChart.byId(FlotillaChart.render(Map.of("federation",
+        Map.of("member", "coord", "enroll", "default/fl.example.org"))));
+    for (String id : List.of("Service/flotilla-system/flotilla-enroll", "Ingress/flotilla-system/flotilla-enroll")) {
+      assertThat(shipped).containsKey(id);
+      assertThat(FlotillaChart.yaml(coordinator.get(id).get("spec"))).as(id + " spec").isEqualTo(FlotillaChart.yaml(shipped.get(id).get("spec")));
+      assertThat(map(coordinator.get(id), "metadata").get("annotations")).as(id + " annotations")
+          .isEqualTo(map(shipped.get(id), "metadata").get("annotations"));
+    }
+    assertThat(FlotillaChart.yaml(map(coordinator.get("Ingress/flotilla-system/flotilla-enroll"), "spec")))
+        .contains("host: \"flotilla-enroll.server.fl.example.org\"", "ingressClassName: \"nginx\"");
+    assertThat(map(coordinator.get("Ingress/flotilla-system/flotilla-enroll"), "metadata", "annotations"))
+        .containsEntry("nginx.ingress.kubernetes.io/ssl-passthrough", "true");
+    Map<String, Object> selector = map(coordinator.get("Service/flotilla-system/flotilla-enroll"), "spec", "selector");
+    assertThat(map(coordinator.get("Deployment/flotilla-system/flotilla-controller"), "spec", "template", "metadata", "labels"))
+        .as("the Service selects the controller pods").containsAllEntriesOf((Map) selector);
+
+    Map<String, Map<String, Object>> elsewhere = FlotillaChart.byId(FlotillaChart.render(Map.of("federation",
+        Map.of("enroll", "jobs/hospitals.example.net"))));
+    assertThat(FlotillaChart.yaml(map(elsewhere.get("Ingress/flotilla-system/flotilla-enroll"), "spec")))
+        .contains("host: \"flotilla-enroll.server.hospitals.example.net\"");
+    Map<String, Map<String, Object>> ownRoute = FlotillaChart.byId(FlotillaChart.render(Map.of("federation",
+        Map.of("enroll", "default/fl.example.org", "enrollIngress", false))));
+    assertThat(ownRoute).containsKey("Service/flotilla-system/flotilla-enroll").doesNotContainKey("Ingress/flotilla-system/flotilla-enroll");
+  }
+
   @SuppressWarnings("unchecked")
   static Map<String, Object> kustomizeRole(String file) {
     return FlotillaChart.parse(readRepo(file)).stream()
@@ -255,7 +312,9 @@ class HelmChartTest {
         Arguments.of("name", Map.of("gateway", Map.of("name", "flotilla"))),
         Arguments.of("kind", Map.of("addressFrom", List.of(Map.of("kind", "Secret", "namespace", "kube-system", "name", "x")))),
         Arguments.of("namespace", Map.of("addressFrom", List.of(Map.of("kind", "Gateway", "name", "public")))),
-        Arguments.of("enroll", Map.of("federation", Map.of("enroll", "fl.example.org"))));
+        Arguments.of("enroll", Map.of("federation", Map.of("enroll", "fl.example.org"))),
+        Arguments.of("join", Map.of("federation", Map.of("join", "alice"))),
+        Arguments.of("enrollIngress", Map.of("federation", Map.of("enroll", "default/fl.example.org", "enrollIngress", "no"))));
   }
 
   @Test

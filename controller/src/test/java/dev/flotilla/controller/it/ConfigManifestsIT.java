@@ -98,7 +98,7 @@ class ConfigManifestsIT extends OnKubeApiServer {
   @Test
   @DisplayName("every kustomization lists resources that exist; config/default (namespace-scoped), config/single-node (the same "
       + "with --pod-host-aliases), config/gateway (the same with the Gateway, the Role reading it and --gateway), config/address-from (the same with "
-      + "the Role reading the addressFrom Gateway) and config/cluster-wide "
+      + "the Role reading the addressFrom Gateway), config/enroll-endpoint (the enrollment Service and Ingress) and config/cluster-wide "
       + "reach the CRD, their RBAC and the manager, and only the cluster-wide one has a ClusterRole")
   void kustomizationsResolve() {
     List<String> common = List.of("config/crd/iflearnerjobs.git.iflytek.com-v1.yml", "config/rbac/service_account.yaml",
@@ -133,6 +133,8 @@ class ConfigManifestsIT extends OnKubeApiServer {
     assertThat(addressFrom).extracting(p -> root().relativize(p).toString()).containsAll(common)
         .contains("config/rbac/namespaced/job_role.yaml", "config/default/watch.yaml", "config/rbac/address-from/address_from_role.yaml");
     assertThat(addressFrom.stream().flatMap(p -> KubeApi.loadAll(p).stream())).noneMatch(o -> o.getKind().startsWith("Cluster"));
+    assertThat(KubeApi.kustomizationFiles(root().resolve("config/enroll-endpoint"))).extracting(p -> root().relativize(p).toString())
+        .containsExactly("config/enroll-endpoint/service.yaml", "config/enroll-endpoint/ingress.yaml");
     Path samples = root().resolve("config/samples");
     assertThat(KubeApi.kustomizationFiles(samples)).extracting(p -> samples.relativize(p).toString())
         .hasSize(12).contains("iflearner/iflearnerjob-server.yaml", "flotilla-fashion-mnist/server.yaml",

@@ -1,6 +1,5 @@
 package dev.flotilla.controller.operator.steps;
 
-import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.federation.CoordinatorAddress;
@@ -13,6 +12,7 @@ import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.controller.operator.ChildApplier;
 import dev.flotilla.controller.operator.EventRecorder;
+import dev.flotilla.controller.operator.ObservedState;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * pod, and still reads the pod that exists for the job's phase. Condition
  * {@value StatusModel#POD_READY}.
  *
- * <p>With host aliases, a party's server host points at the coordinator's address from the Federation of
- * its domain held in the controller's namespace (a party organisation's mirror), else at this cluster's
- * ingress. A running pod cannot change its hostAliases: when that address changes, the pod's template
+ * <p>With host aliases, a party's server host points at this cluster's ingress; in a federation member's
+ * controller ({@code --federation-member}), at the coordinator's address from the Federation of its domain held
+ * in the controller's namespace (a party organisation's mirror), read from the controller's cache. A controller
+ * that is no member reads no Federation (and needs no Role on them). A running pod cannot change its hostAliases: when that address changes, the pod's template
  * hash changes and the pod is replaced at the job's next reconcile (the resync at the latest); the new
  * party rejoins the job. CoreDNS's records, rewritten at once, are the primary path.
  */
@@ -52,19 +53,22 @@ public final class PodStep implements ReconcileStep {
   private final EventRecorder events;
   private final String controllerNamespace;
   private final boolean podHostAliases;
+  private final ObservedState federations;
   private final List<ReconcileStep> needs;
 
   /**
    * @param podHostAliases whether pods get the job's DNS records as hostAliases (then a new pod waits for the ingress address)
+   * @param federations where a federation member's controller reads its Federations, or null: it is no member
    * @param needs the certificates, NetworkPolicy and parties-file steps
    */
   public PodStep(KubernetesClient client, ChildApplier applier, EventRecorder events, String controllerNamespace,
-      boolean podHostAliases, List<ReconcileStep> needs) {
+      boolean podHostAliases, ObservedState federations, List<ReconcileStep> needs) {
     this.client = client;
     this.applier = applier;
     this.events = events;
     this.controllerNamespace = controllerNamespace;
     this.podHostAliases = podHostAliases;
+    this.federations = federations;
     this.needs = List.copyOf(needs);
   }
 
@@ -208,23 +212,15 @@ public final class PodStep implements ReconcileStep {
     return PodModel.desired(podModel, context.address().address(), coordinatorAddress(podModel), secret);
   }
 
-  /** The coordinator's address for a party job's domain from the Federations in the controller's namespace, or null. */
+  /**
+   * The coordinator's address for a party job's domain from the Federations in the controller's namespace, or null
+   * (no federation member, or no whole Federation of the domain there).
+   */
   private String coordinatorAddress(JobModel model) {
-    if (model.role() != Role.CLIENT || model.federationHost().isEmpty()) {
+    if (federations == null || model.role() != Role.CLIENT || model.federationHost().isEmpty()) {
       return null;
     }
-    List<Federation> federations;
-    try {
-      federations = client.resources(Federation.class).inNamespace(controllerNamespace).list().getItems();
-    } catch (KubernetesClientException e) {
-      // 404: no Federation CRD in this cluster; 403: a controller that is no federation member has no Role on
-      // Federations (the chart grants it with federation.member). Either way there is no federation to follow.
-      if (e.getCode() != 404 && e.getCode() != 403) {
-        throw e;
-      }
-      federations = List.of();
-    }
-    return CoordinatorAddress.of(model.federationHost().get().domain(), federations).orElse(null);
+    return CoordinatorAddress.of(model.federationHost().get().domain(), federations.federations()).orElse(null);
   }
 
   /** What to do, from the job, the pod that exists (or null) and the desired pod. Pure. */

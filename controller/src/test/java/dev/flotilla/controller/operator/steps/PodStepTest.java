@@ -30,7 +30,7 @@ class PodStepTest {
 
   PodStep step(boolean podHostAliases) {
     return new PodStep(client, new ChildApplier(client), new EventRecorder(client, Clock.systemUTC()), "flotilla-system",
-        podHostAliases, List.of());
+        podHostAliases, null, List.of());
   }
 
   static JobModel endedJob(String phase) {

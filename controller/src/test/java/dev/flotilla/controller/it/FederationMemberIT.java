@@ -5,12 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.FederationSpec;
+import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
 import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.testing.OnKubeApiServer;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HostAlias;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -29,13 +31,19 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * A party organisation's cluster whose pods resolve the job hosts by hostAliases (no CoreDNS in the pods'
- * path, as on the single-node tier): the party's server host points at the coordinator's address from the
- * Federation the cluster holds (its mirror of the coordinator's member list), and an edit of that address
- * replaces the party's pod with one pointing at the new address, with no edit of the job.
+ * A federation member's controller ({@code --federation-member}) on a real kube-apiserver, following the Federations
+ * of its namespace from its informer:
+ * <ul>
+ *   <li>a party organisation's cluster whose pods resolve the job hosts by hostAliases (no CoreDNS in the pods'
+ *       path, as on the single-node tier): the party's server host points at the coordinator's address from the
+ *       Federation the cluster holds (its mirror of the coordinator's member list), and an edit of that address
+ *       replaces the party's pod with one pointing at the new address, with no edit of the job;</li>
+ *   <li>the coordinator's cluster: a Flotilla aggregator's parties file admits the Federation's party members,
+ *       follows every edit of the members, and refuses a member claiming a local party job's name.</li>
+ * </ul>
  */
-@DisplayName("a party pod's server host follows the coordinator's address in the Federation")
-class FederationHostAliasesIT extends OnKubeApiServer {
+@DisplayName("a federation member's controller: party pods follow the coordinator's address, aggregators admit the party members")
+class FederationMemberIT extends OnKubeApiServer {
   static final String NS = "default";
   static final String CONTROLLER_NS = "flotilla-system";
   static final String DOMAIN = "fl.example.org";
@@ -60,8 +68,8 @@ class FederationHostAliasesIT extends OnKubeApiServer {
         .until(() -> client.resources(Federation.class).inNamespace(CONTROLLER_NS).list() != null);
     await("namespace default").atMost(WAIT).until(() -> client.namespaces().withName(NS).get() != null);
     ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
-        .withIngressAddress(OWN_ADDRESS).withPodHostAliases(true);
-    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry())).followingFederations(true);
+        .withIngressAddress(OWN_ADDRESS).withPodHostAliases(true).withFollowFederations(true);
+    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()));
     controller.start();
   }
 
@@ -106,6 +114,69 @@ class FederationHostAliasesIT extends OnKubeApiServer {
     });
     assertThat(client.v1().events().inNamespace(NS).list().getItems())
         .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("PodReplaced"));
+  }
+
+  static final String FED_DOMAIN = "fed.example.org";
+
+  @Test
+  @DisplayName("the aggregator's parties file: its namespace's party job and the Federation's party members; adding, removing "
+      + "and a claimed name change the ConfigMap, and a Federation that is not whole admits nobody")
+  void aggregatorAdmitsTheMembers() {
+    IflearnerJob server = Samples.load("flotilla-fashion-mnist/server.yaml", NS);
+    server.getMetadata().setName("fed-server");
+    server.getSpec().setHost("fashion.server." + FED_DOMAIN);
+    IflearnerJob local = Samples.load("flotilla-fashion-mnist/party-b.yaml", NS);
+    local.getMetadata().setName("fed-party-b");
+    local.getSpec().setHost("fashion.b.party." + FED_DOMAIN);
+    Federation federation = new Federation();
+    federation.setMetadata(new ObjectMetaBuilder().withName("fed").withNamespace(CONTROLLER_NS).build());
+    FederationSpec spec = new FederationSpec();
+    spec.setDomain(FED_DOMAIN);
+    spec.setMembers(new ArrayList<>(List.of(new FederationSpec.Member("coordinator", "coordinator", COORDINATOR, null),
+        new FederationSpec.Member("hospital-a", "party", "10.220.0.2", null))));
+    federation.setSpec(spec);
+    client.resource(federation).create();
+    client.resource(local).create();
+    client.resource(server).create();
+    awaitParties("b\nhospital-a\n");
+
+    editMembers(members -> members.add(new FederationSpec.Member("hospital-c", "party", "10.220.0.4", null)));
+    awaitParties("b\nhospital-a\nhospital-c\n");
+
+    editMembers(members -> members.removeIf(m -> m.getName().equals("hospital-a")));
+    awaitParties("b\nhospital-c\n");
+
+    editMembers(members -> members.add(new FederationSpec.Member("b", "party", "10.220.0.5", null)));
+    awaitParties("hospital-c\n");
+    await("the refusal in the job's status and one Warning event").atMost(WAIT).untilAsserted(() -> {
+      assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("fed-server").get().getStatus().getConditions())
+          .anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("PartiesFileReady");
+            assertThat(c.getReason()).isEqualTo("FederationMembersRefused");
+            assertThat(c.getMessage()).contains("refused: member b of Federation " + CONTROLLER_NS + "/fed and a party job of "
+                + "the namespace both claim b");
+          });
+      assertThat(client.v1().events().inNamespace(NS).list().getItems()).filteredOn(e -> "fed-server".equals(
+          e.getInvolvedObject().getName()) && "FederationMembersRefused".equals(e.getReason())).hasSize(1);
+    });
+
+    editMembers(members -> members.add(new FederationSpec.Member("rogue", "coordinator", "10.220.0.9", null)));
+    awaitParties("b\n");
+  }
+
+  static void editMembers(java.util.function.Consumer<List<FederationSpec.Member>> edit) {
+    client.resources(Federation.class).inNamespace(CONTROLLER_NS).withName("fed").edit(f -> {
+      edit.accept(f.getSpec().getMembers());
+      return f;
+    });
+  }
+
+  static void awaitParties(String expected) {
+    await("parties file " + expected.replace('\n', ' ')).atMost(WAIT).untilAsserted(() -> {
+      ConfigMap parties = client.configMaps().inNamespace(NS).withName("fed-server-parties").get();
+      assertThat(parties).isNotNull();
+      assertThat(parties.getData()).containsEntry("parties", expected);
+    });
   }
 
   static Pod pod() {
