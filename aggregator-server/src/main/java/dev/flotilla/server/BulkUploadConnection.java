@@ -25,7 +25,9 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -62,11 +64,17 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private final int maxHeaderBytes;
   private final Duration idleTimeout;
   private final BulkConnectionSlots slots;
+  private final FrameArrays frames;
+  /** The pool's arrays lent to the upload in progress: back to the pool once it committed, forgotten if it fails. */
+  private final List<byte[]> lent = new ArrayList<>();
+  /** The arrays of the upload whose commit is on the executor. */
+  private final List<byte[]> committing = new ArrayList<>();
   /** This connection's hold on its party's one slot, once the party is known. */
   private BulkConnectionSlots.Slot slot;
   private ByteBuf pending;
-  /** The data frame being read (null between frames) and how many of its bytes arrived. */
+  /** The data frame being read (null between frames), its length (a pooled array is longer) and how many of its bytes arrived. */
   private byte[] frame;
+  private int frameLength;
   private int frameFilled;
   private Phase phase = Phase.HANDSHAKE;
   private String party;
@@ -86,7 +94,8 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private long preambleSince;
 
   BulkUploadConnection(RoundCoordinator coordinator, PeerIdentityInterceptor identities, UploadPermits permits,
-      ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout, BulkConnectionSlots slots) {
+      ServerMetrics metrics, Executor executor, int maxHeaderBytes, Duration idleTimeout, BulkConnectionSlots slots,
+      FrameArrays frames) {
     this.coordinator = coordinator;
     this.identities = identities;
     this.permits = permits;
@@ -95,6 +104,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     this.maxHeaderBytes = maxHeaderBytes;
     this.idleTimeout = idleTimeout;
     this.slots = slots;
+    this.frames = frames;
   }
 
   @Override
@@ -177,9 +187,9 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
         preambleSince = System.nanoTime(); // the next upload's first byte
       }
       if (phase != Phase.ENDED) {
-        if (frame != null && frameFilled < frame.length) {
-          // straight from the decrypted buffer into the frame's own array: one copy of every byte
-          int n = Math.min(in.readableBytes(), frame.length - frameFilled);
+        if (frame != null && frameFilled < frameLength) {
+          // straight from the decrypted buffer into the frame's array: one copy of every byte
+          int n = Math.min(in.readableBytes(), frameLength - frameFilled);
           in.readBytes(frame, frameFilled, n);
           frameFilled += n;
         }
@@ -298,23 +308,25 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     if (frame == null && !startFrame(ctx)) {
       return;
     }
-    if (busy || frameFilled < frame.length) {
+    if (busy || frameFilled < frameLength) {
       return;
     }
-    byte[] data = frame;
+    // only the frame's own bytes: the rest of a pooled array holds earlier frames'
+    ByteString data = UnsafeByteOperations.unsafeWrap(frame, 0, frameLength);
     frame = null;
     frameFilled = 0;
-    metrics.bytesIn(4 + data.length);
+    metrics.bytesIn(4 + data.size());
     step(ctx, () -> {
-      upload.accept(UnsafeByteOperations.unsafeWrap(data));
+      upload.accept(data);
       return null;
     }, ignored -> { });
   }
 
   /**
    * Takes the next frame's length off the bytes read: the end frame commits (once no step is in
-   * flight); a data frame gets an array of its own (the fold may keep views of its bytes until the
-   * round ends), filled with what was read of it already. Returns whether a data frame is now being read.
+   * flight); a data frame gets an array (the fold may keep views of its bytes until the upload
+   * ends: see {@link FrameArrays}), filled with what was read of it already. Returns whether a data
+   * frame is now being read.
    */
   private boolean startFrame(ChannelHandlerContext ctx) {
     if (pending.readableBytes() < 4) {
@@ -328,8 +340,14 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     }
     if (length > 0) {
       pending.skipBytes(4);
-      frame = new byte[(int) length];
-      frameFilled = Math.min(pending.readableBytes(), frame.length);
+      frameLength = (int) length;
+      frame = frameLength >= FrameArrays.SMALLEST_POOLED_FRAME ? frames.take() : null;
+      if (frame != null) {
+        lent.add(frame);
+      } else {
+        frame = new byte[frameLength];
+      }
+      frameFilled = Math.min(pending.readableBytes(), frameLength);
       pending.readBytes(frame, 0, frameFilled);
       pending.discardSomeReadBytes();
       return true;
@@ -338,6 +356,9 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       return false;
     }
     pending.skipBytes(4);
+    // this upload's arrays: a frame read meanwhile (a party must wait for the answer, a hostile one may not) is not among them
+    committing.addAll(lent);
+    lent.clear();
     step(ctx, () -> {
       String note = upload.commit();
       coordinator.completeUpload(upload, note);
@@ -346,6 +367,8 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     }, response -> {
       // the connection stays for the party's next upload
       releasePermit();
+      committing.forEach(frames::giveBack); // committed: the sink keeps no view of them
+      committing.clear();
       slot.endUpload();
       upload = null;
       uploadBegun = false;
@@ -404,6 +427,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     }
     phase = Phase.ENDED;
     releasePermit();
+    forgetLent();
     Upload begun = upload;
     if (begun != null) {
       executor.execute(() -> coordinator.failUpload(begun, status, UpdateReceiver.refusesContent(status), serverFault));
@@ -432,6 +456,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     if (phase != Phase.ENDED) {
       phase = Phase.ENDED;
       releasePermit();
+      forgetLent();
       Upload begun = upload;
       if (begun != null) {
         Status lost = Status.UNAVAILABLE.withDescription("the bulk-upload connection of party '" + party
@@ -446,6 +471,13 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     log.debug("job {}: bulk-upload connection of {}: {}", coordinator.jobId(), party, cause.toString());
     ctx.close();
+  }
+
+  /** The upload failed: a step or its sink may still read the lent arrays, so they never go back to the pool. */
+  private void forgetLent() {
+    frames.forget(lent.size() + committing.size());
+    lent.clear();
+    committing.clear();
   }
 
   private void releasePermit() {

@@ -39,6 +39,7 @@ public final class BulkUploadServer implements AutoCloseable {
   private final ExecutorService executor;
   private final Channel listener;
   private final BulkConnectionSlots slots = new BulkConnectionSlots();
+  private final FrameArrays frames = new FrameArrays(FrameArrays.defaultCapacity());
 
   /**
    * Listens on {@code address} and offers the port to the coordinator's parties; {@code gate} caps
@@ -71,7 +72,7 @@ public final class BulkUploadServer implements AutoCloseable {
             ch.pipeline().addLast(context.newHandler(ch.alloc()),
                 new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                 new BulkUploadConnection(coordinator, identities, permits, metrics, executor, maxHeaderBytes,
-                    idleTimeout, slots));
+                    idleTimeout, slots, frames));
           }
         }).bind(address).sync().channel();
     coordinator.offerBulkUploads(port());

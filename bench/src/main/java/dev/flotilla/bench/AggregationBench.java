@@ -24,7 +24,9 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * Aggregation throughput, four ways over the same updates, measured alternately in one thread:
+ * Aggregation throughput, four ways over the same updates, measured in one thread by its own CPU
+ * time, interleaved pass by pass (the order turning each pass), in windows of {@value #WINDOW_PASSES}
+ * passes, each after a warm-up that lasts until the JIT is idle ({@link JitIdle}):
  * <ul>
  *   <li>the server's path, as {@code Upload} runs it: each received data chunk through {@link
  *       TensorStreamDecoder#acceptChecking} (chunk checks) into the sink of a FedAvg round ({@code
@@ -42,7 +44,7 @@ import java.util.stream.Stream;
 final class AggregationBench {
 
   record Result(int updates, long floatsPerUpdate, double serverFloatsPerSecond, double kernelFloatsPerSecond,
-      double plainFloatsPerSecond, double singlePassKernelFloatsPerSecond) {
+      double plainFloatsPerSecond, double singlePassKernelFloatsPerSecond, int warmUpBatches, int windowsNotIdle) {
     double ratio() {
       return serverFloatsPerSecond / plainFloatsPerSecond;
     }
@@ -78,40 +80,81 @@ final class AggregationBench {
       encoded.add(chunks);
     }
     Path spill = Files.createDirectories(work.resolve("aggregation-spill"));
-    double sink = 0;
-    // warm-up all paths, then measure alternately so that they see the same machine state
-    for (int i = 0; i < Math.max(3, iterations / 2); i++) {
-      sink += serverPath(fedavg, base, spill, encoded);
-      sink += kernelPath(specs, encoded);
-      sink += plainPath(specs, weights);
-      sink += singlePassKernel(specs, weights);
+    Passes passes = new Passes(fedavg, base, spill, specs, weights, encoded);
+    long[] nanos = new long[PATHS];
+    int warmUpBatches = 0;
+    int windowsNotIdle = 0;
+    int measured = 0;
+    for (int window = 0; measured < iterations; window++) {
+      // before each window the JIT is left to finish: on 2 loaded cores C2 works on the Vector API code for a long time
+      int turn = window;
+      JitIdle.Outcome warm = JitIdle.warmUp(() -> passes.all(turn));
+      warmUpBatches += warm.batches();
+      if (!warm.idle()) {
+        windowsNotIdle++;
+      }
+      int passesInWindow = Math.min(WINDOW_PASSES, iterations - measured);
+      for (int i = 0; i < passesInWindow; i++) {
+        // interleaved, the order turning each pass: drift of the machine (and of the JIT) hits every path alike
+        for (int k = 0; k < PATHS; k++) {
+          int path = (measured + k) % PATHS;
+          // this thread's CPU time: the work is single-threaded, and other load on the machine does not count
+          long t0 = CpuClock.thread();
+          passes.run(path);
+          nanos[path] += CpuClock.thread() - t0;
+        }
+        measured++;
+      }
     }
-    long serverNanos = 0;
-    long kernelNanos = 0;
-    long plainNanos = 0;
-    long singlePassNanos = 0;
-    for (int i = 0; i < iterations; i++) {
-      // thread CPU time: the work is single-threaded, and CPU time ignores other load on the machine
-      long t0 = CpuClock.thread();
-      sink += serverPath(fedavg, base, spill, encoded);
-      long t1 = CpuClock.thread();
-      sink += kernelPath(specs, encoded);
-      long t2 = CpuClock.thread();
-      sink += plainPath(specs, weights);
-      long t3 = CpuClock.thread();
-      sink += singlePassKernel(specs, weights);
-      long t4 = CpuClock.thread();
-      serverNanos += t1 - t0;
-      kernelNanos += t2 - t1;
-      plainNanos += t3 - t2;
-      singlePassNanos += t4 - t3;
-    }
-    if (sink == 42.4242) {
-      System.out.println(sink); // keeps the JIT from dropping the work
-    }
+    passes.keep();
     double total = (double) floats * updates * iterations;
-    return new Result(updates, floats, total / (serverNanos / 1e9), total / (kernelNanos / 1e9),
-        total / (plainNanos / 1e9), total / (singlePassNanos / 1e9));
+    return new Result(updates, floats, total / (nanos[SERVER] / 1e9), total / (nanos[KERNEL] / 1e9),
+        total / (nanos[PLAIN] / 1e9), total / (nanos[SINGLE_PASS] / 1e9), warmUpBatches, windowsNotIdle);
+  }
+
+  private static final int SERVER = 0;
+  private static final int KERNEL = 1;
+  private static final int PLAIN = 2;
+  private static final int SINGLE_PASS = 3;
+  private static final int PATHS = 4;
+  /** Measured passes between two waits for an idle JIT. */
+  static final int WINDOW_PASSES = 5;
+
+  /** The four paths over the same updates; what they return is summed so that the JIT cannot drop the work. */
+  private record Passes(Strategy fedavg, HeapModel base, Path spill, List<TensorSpec> specs, List<float[][]> weights,
+      List<List<ByteString>> encoded, double[] sink) {
+
+    Passes(Strategy fedavg, HeapModel base, Path spill, List<TensorSpec> specs, List<float[][]> weights,
+        List<List<ByteString>> encoded) {
+      this(fedavg, base, spill, specs, weights, encoded, new double[1]);
+    }
+
+    void run(int path) {
+      try {
+        sink[0] += switch (path) {
+          case SERVER -> serverPath(fedavg, base, spill, encoded);
+          case KERNEL -> kernelPath(specs, encoded);
+          case PLAIN -> plainPath(specs, weights);
+          case SINGLE_PASS -> singlePassKernel(specs, weights);
+          default -> throw new IllegalArgumentException("path " + path);
+        };
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** One pass of every path, starting with a different one each time. */
+    void all(int turn) {
+      for (int k = 0; k < PATHS; k++) {
+        run((turn + k) % PATHS);
+      }
+    }
+
+    void keep() {
+      if (sink[0] == 42.4242) {
+        System.out.println(sink[0]); // keeps the JIT from dropping the work
+      }
+    }
   }
 
   /**

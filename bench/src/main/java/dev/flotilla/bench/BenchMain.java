@@ -68,6 +68,9 @@ public final class BenchMain implements Callable<Integer> {
           "C2 needs some thousand calls of the server's paths before they run compiled."})
   int protocolWarmUpRounds;
 
+  /** As given on the command line (printed with the figures). */
+  private List<String> arguments = List.of();
+
   @Override
   public Integer call() throws Exception {
     if (warmUpRounds < 0 || rounds <= warmUpRounds) {
@@ -79,6 +82,7 @@ public final class BenchMain implements Callable<Integer> {
     Pki pki = new Pki(work);
     TlsFiles server = pki.server();
     double[] load = loadAverage();
+    System.out.println("command: " + commandLine(arguments.toArray(String[]::new)));
     System.out.printf(Locale.ROOT, "load average at start: %.2f %.2f %.2f%n", load[0], load[1], load[2]);
     System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, Java %s, max heap %d MiB, TLS %s%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
@@ -126,6 +130,12 @@ public final class BenchMain implements Callable<Integer> {
             upload.bytesPerCpuSecondWithoutJit() / 1e6, raw.bytesPerCpuSecondWithoutJit() / 1e6,
             upload.bytesPerCpuSecondWithoutJit() / raw.bytesPerCpuSecondWithoutJit());
       }
+      for (int i = 0; i < paths.size(); i++) {
+        UploadBench.Result upload = uploads.get(i);
+        System.out.printf(Locale.ROOT, "upload ratio to raw TLS, %d parties, %s: %.2f by wall time, %.2f by CPU time "
+                + "(target >= 0.6)%n", n, paths.get(i).name().toLowerCase(Locale.ROOT),
+            upload.bytesPerSecond() / raw.bytesPerSecond(), upload.bytesPerCpuSecond() / raw.bytesPerCpuSecond());
+      }
     }
 
   }
@@ -134,6 +144,8 @@ public final class BenchMain implements Callable<Integer> {
     System.out.println();
     System.out.println("(b) aggregation (chunk checks + NaN/Inf check + FedAvg round: fold, next model), model " + model
         + "; kernels: " + FloatKernels.describe());
+    System.out.println("    the measuring thread's CPU time; " + aggregationIterations + " passes of each path, interleaved, in "
+        + "windows of " + AggregationBench.WINDOW_PASSES + ", each after a warm-up until the JIT is idle");
     AggregationBench.Result agg = AggregationBench.run(work, model, aggregationUpdates, aggregationIterations);
     System.out.println("| updates | Mfloat per CPU-s (server path: FedAvg round) | Mfloat per CPU-s (receive path + fold kernel) "
         + "| Mfloat per CPU-s (plain float-array weighted sum) | Mfloat per CPU-s (single pass, fold kernel) | ratio "
@@ -142,6 +154,11 @@ public final class BenchMain implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |%n", agg.updates(),
         agg.serverFloatsPerSecond() / 1e6, agg.kernelFloatsPerSecond() / 1e6, agg.plainFloatsPerSecond() / 1e6,
         agg.singlePassKernelFloatsPerSecond() / 1e6, agg.ratio(), agg.kernelRatio(), agg.ratioToSinglePassKernel());
+    System.out.printf(Locale.ROOT, "warm-up: %d batches of >= %d ms; windows measured before the JIT was idle "
+            + "(after %d batches): %d%n", agg.warmUpBatches(), JitIdle.BATCH_NANOS / 1_000_000, JitIdle.MAX_BATCHES,
+        agg.windowsNotIdle());
+    System.out.printf(Locale.ROOT, "aggregation ratio (server path / plain weighted sum): %.2f; to the single-pass kernel: %.2f "
+        + "(target >= 0.8)%n", agg.ratio(), agg.ratioToSinglePassKernel());
   }
 
   private void protocol(Path work, Pki pki, TlsFiles server) throws Exception {
@@ -203,7 +220,19 @@ public final class BenchMain implements Callable<Integer> {
     }
   }
 
+  /** The command line of this run, JVM options included, so that a figure says how it was taken. */
+  static String commandLine(String[] args) {
+    List<String> words = new ArrayList<>(List.of("java"));
+    words.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    words.add("-jar");
+    words.add("bench/target/bench.jar");
+    words.addAll(List.of(args));
+    return String.join(" ", words);
+  }
+
   public static void main(String[] args) {
-    System.exit(new CommandLine(new BenchMain()).execute(args));
+    BenchMain bench = new BenchMain();
+    bench.arguments = List.of(args);
+    System.exit(new CommandLine(bench).execute(args));
   }
 }

@@ -1,5 +1,6 @@
 package dev.flotilla.demo;
 
+import dev.flotilla.protocol.tensor.FloatKernels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -114,10 +115,16 @@ public final class FlotillaJars {
     return new FlotillaJars(into);
   }
 
-  /** {@code <java> [jvmOptions] -jar <module jar> args...}, with the java that runs this JVM. */
+  /**
+   * {@code <java> [jvmOptions] -jar <module jar> args...}, with the java that runs this JVM; the
+   * aggregator's with the Vector API for aggregation, as {@code bin/flotilla server} and the image start it.
+   */
   public List<String> javaCommand(String module, List<String> jvmOptions, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(javaExecutable());
+    if (module.equals("aggregator-server")) {
+      command.add(FloatKernels.VECTOR_API_JVM_OPTION);
+    }
     command.addAll(jvmOptions);
     command.add("-jar");
     command.add(jar(module).toString());

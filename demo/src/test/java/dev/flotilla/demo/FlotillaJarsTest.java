@@ -35,6 +35,15 @@ class FlotillaJarsTest {
     assertThat(snapshot.partyJar()).isEqualTo(copy.resolve("party/target/party.jar")).hasContent("version 1");
     assertThat(copy.resolve("party/target/lib/protocol.jar")).hasContent("protocol");
     assertThat(snapshot.javaCommand("party", List.of("-Xmx1g"), List.of("--help")))
-        .endsWith("-Xmx1g", "-jar", copy.resolve("party/target/party.jar").toString(), "--help");
+        .endsWith("-Xmx1g", "-jar", copy.resolve("party/target/party.jar").toString(), "--help")
+        .doesNotContain("--add-modules=jdk.incubator.vector");
+  }
+
+  @Test
+  @DisplayName("the aggregator starts with the Vector API module (its aggregation kernels), before the caller's JVM options")
+  void aggregatorWithTheVectorApi(@TempDir Path root) {
+    assertThat(new FlotillaJars(root).javaCommand("aggregator-server", List.of("-Xmx1g"), List.of("--help")))
+        .containsSubsequence("--add-modules=jdk.incubator.vector", "-Xmx1g", "-jar",
+            root.resolve("aggregator-server/target/aggregator-server.jar").toAbsolutePath().normalize().toString(), "--help");
   }
 }

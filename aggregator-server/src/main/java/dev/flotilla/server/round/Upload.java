@@ -81,7 +81,9 @@ public final class Upload {
   }
 
   /**
-   * Checks one data chunk and feeds it to the sink.
+   * Checks one data chunk and feeds it to the sink. The chunk's bytes must not change until the
+   * upload ends (committed or discarded): the sink may keep views of them until then (the bulk port
+   * reuses a frame's array only after the commit).
    *
    * @throws StatusException a refusal of the chunk (INVALID_ARGUMENT, RESOURCE_EXHAUSTED) saying
    *     what was wrong, or DEADLINE_EXCEEDED when the round closed without this upload
