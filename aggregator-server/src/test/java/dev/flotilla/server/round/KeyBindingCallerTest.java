@@ -58,12 +58,12 @@ class KeyBindingCallerTest {
   @DisplayName("keys bound to another party's certificate are refused at key advertisement, naming both identities; "
       + "the round completes with the mean of the other three")
   void bindingOfAnotherPartyRefused() throws Exception {
-    JobPki pki = JobPki.create(dir.resolve("pki"), "flotilla.test", "jobK");
+    JobPki pki = JobPki.create(dir.resolve("pki"), "flotilla.test", "jobk");
     TlsFiles mallory = TlsFiles.inDirectory(pki.party("mallory"));
     X509Certificate malloryCertificate = Pem.readCertificates(mallory.certificateChain()).get(0);
     X509Certificate bobCertificate = Pem.readCertificates(TlsFiles.inDirectory(pki.party("bob")).certificateChain())
         .get(0);
-    ServerConfig config = ServerConfig.builder().jobId("jobK").model(MODEL).seed(5).rounds(1).minParties(3)
+    ServerConfig config = ServerConfig.builder().jobId("jobk").model(MODEL).seed(5).rounds(1).minParties(3)
         .expectedParties(4).roundTimeout(Duration.ofMinutes(10)).finalEvaluationWait(Duration.ZERO)
         .secureAggregation(100.0).stateDir(dir.resolve("state")).build();
     List<TensorSpec> specs = ModelSpecs.forName(MODEL);
@@ -98,8 +98,8 @@ class KeyBindingCallerTest {
 
       assertThat(refused).isNotNull();
       assertThat(messages(refused)).contains("party 'mallory' advertised keys its certificate does not speak for: its "
-          + "keys are bound to spiffe://flotilla.test/job/jobK/party/bob, but its mTLS identity is "
-          + "spiffe://flotilla.test/job/jobK/party/mallory");
+          + "keys are bound to spiffe://flotilla.test/job/jobk/party/bob, but its mTLS identity is "
+          + "spiffe://flotilla.test/job/jobk/party/mallory");
       for (Future<?> d : honest) {
         d.get(5, TimeUnit.MINUTES);
       }

@@ -44,8 +44,7 @@ class StatusSummaryShareRoutesTest {
   @Test
   @DisplayName("a job without SecAgg+ prints no share lines")
   void noShareLinesWithoutSecureAggregation() throws Exception {
-    String plain = STATUS.replace(",\n          \"share_routes\":{\"direct\":12,\"relayed\":0}", "")
-        .replace(",\n          \"share_routes\":{\"direct\":9,\"relayed\":3}", "");
+    String plain = STATUS.replaceAll(",\\s*\"share_routes\":\\{[^}]*\\}", "");
 
     assertThat(plain).doesNotContain("share_routes");
     assertThat(StatusSummary.of(StatusJson.read(plain))).doesNotContain("SecAgg+ shares");
