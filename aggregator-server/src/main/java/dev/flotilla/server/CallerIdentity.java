@@ -12,4 +12,12 @@ public interface CallerIdentity {
 
   /** The caller's party name, or empty when the call carries no verified identity. */
   Optional<String> current();
+
+  /**
+   * The certificate the caller's connection presented (a virtual party's: its host's), or empty when the call
+   * has none (in-process parties of the simulator).
+   */
+  default Optional<java.security.cert.X509Certificate> certificate() {
+    return Optional.empty();
+  }
 }

@@ -18,4 +18,10 @@ public final class PeerIdentityCaller implements CallerIdentity {
     }
     return Optional.of(identity.name());
   }
+
+  @Override
+  public Optional<java.security.cert.X509Certificate> certificate() {
+    PeerIdentity identity = PeerIdentity.CONTEXT_KEY.get();
+    return identity == null || !identity.isParty() ? Optional.empty() : Optional.ofNullable(identity.certificate());
+  }
 }

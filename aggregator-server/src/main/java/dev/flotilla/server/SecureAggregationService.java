@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.protocol.secagg.RoundKeyBinding;
 import dev.flotilla.protocol.v1.SecAggPartyMessage;
 import dev.flotilla.protocol.v1.SecAggServerMessage;
 import dev.flotilla.protocol.v1.SecureAggregationGrpc;
@@ -16,7 +17,8 @@ import jakarta.inject.Inject;
  * The SecureAggregation gRPC service: a party's MaskedRound stream, whose first message (the hello
  * with its keys) names the round and attempt of its TrainRequest; from then on every message goes
  * to that round's {@link SecureRound}, which answers on the stream. The caller is the identity of
- * the connection, never a field.
+ * the connection, never a field; its keys must be bound to that identity, or the party is refused at key
+ * advertisement and the round goes on without it.
  */
 public final class SecureAggregationService extends SecureAggregationGrpc.SecureAggregationImplBase {
 
@@ -35,6 +37,8 @@ public final class SecureAggregationService extends SecureAggregationGrpc.Secure
   public StreamObserver<SecAggPartyMessage> maskedRound(StreamObserver<SecAggServerMessage> response) {
     ServerCallStreamObserver<SecAggServerMessage> stream = (ServerCallStreamObserver<SecAggServerMessage>) response;
     String party = identity.current().orElse(null);
+    // the binding of the round keys must be this connection's identity (RoundKeyBinding.callerProblem)
+    java.security.cert.X509Certificate certificate = identity.certificate().orElse(null);
     java.util.concurrent.atomic.AtomicReference<SecureRound> attached = new java.util.concurrent.atomic.AtomicReference<>();
     // set before this method returns, as gRPC requires; a cancelled call also reaches onError
     stream.setOnCancelHandler(() -> {
@@ -66,6 +70,13 @@ public final class SecureAggregationService extends SecureAggregationGrpc.Secure
             return;
           }
           attached.set(round);
+          String problem = certificate == null ? null
+              : RoundKeyBinding.callerProblem(message.getHello().getKeys(), certificate, party);
+          if (problem != null) {
+            ended = true;
+            round.refuse(party, "party '" + party + "' advertised keys its certificate does not speak for: " + problem);
+            return;
+          }
         }
         round.onMessage(party, message);
       }

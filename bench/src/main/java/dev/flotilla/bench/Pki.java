@@ -31,9 +31,14 @@ final class Pki {
     return issue("server", LeafRequest.builder(SERVER).dnsNames(SERVER_NAME));
   }
 
+  /** Party {@code i}'s credentials; its DNS name is its party host, so it can also serve its peer endpoint. */
   TlsFiles party(int i) {
-    String name = "p" + i;
-    return issue(name, LeafRequest.builder(Identity.party(DOMAIN, JOB, name)));
+    Identity party = partyIdentity(i);
+    return issue(party.name(), LeafRequest.builder(party).dnsNames(party.partyHost()));
+  }
+
+  static Identity partyIdentity(int i) {
+    return Identity.party(DOMAIN, JOB, "p" + i);
   }
 
   private TlsFiles issue(String name, LeafRequest.Builder request) {

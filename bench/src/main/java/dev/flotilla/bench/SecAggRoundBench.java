@@ -1,15 +1,22 @@
 package dev.flotilla.bench;
 
 import dev.flotilla.party.client.FederationSession;
+import dev.flotilla.party.peer.PeerChannel;
+import dev.flotilla.party.peer.PeerDialer;
+import dev.flotilla.party.peer.PeerEndpoint;
+import dev.flotilla.party.peer.PeerShareCourier;
 import dev.flotilla.protocol.model.ModelSpecs;
 import dev.flotilla.protocol.model.TensorSpec;
 import dev.flotilla.protocol.secagg.RoundKeyBinding;
 import dev.flotilla.protocol.secagg.SecureRoundClient;
+import dev.flotilla.protocol.secagg.ShareCourier;
+import dev.flotilla.protocol.status.ShareRoutes;
 import dev.flotilla.protocol.status.RoundRecord;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.protocol.v1.TrainRequest;
 import dev.flotilla.protocol.v1.UpdateHeader;
 import io.grpc.ManagedChannel;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,12 +40,17 @@ import picocli.CommandLine.Option;
  * with --dropout of the parties killed after sharing keys. Parties train nothing (they send a fixed
  * update), and they share this machine's cores with the aggregator: the round time includes every
  * party's masking, which real parties do in parallel on their own machines; the aggregator's own CPU
- * time (its threads) is printed too.
+ * time (its threads) is printed too. With {@code --share-path peer} (the default, what parties with
+ * --peer-port do) every party serves its own peer endpoint (the party's {@link PeerEndpoint} over mTLS
+ * with its own certificate) and delivers its shares by the party's {@link PeerShareCourier}; with
+ * {@code relay} every share goes by the aggregator.
  */
 @Command(name = "secagg-round", mixinStandardHelpOptions = true,
     description = {"Round time of SecAgg+ through the wired path (server module over mTLS, in-process parties with",
         "the party's SecureRoundClient) against plain FedAvg with the same parties, as a ratio; then with --dropout",
-        "of the parties killed after sharing keys. Parties mask at most --maskers at once (they share the cores)."})
+        "of the parties killed after sharing keys. Parties mask at most --maskers at once (they share the cores).",
+        "--share-path peer: each party serves its peer endpoint (mTLS, its own certificate) and sends its shares",
+        "party to party, as parties with --peer-port do; relay: every share goes by the aggregator."})
 final class SecAggRoundBench implements Callable<Integer> {
 
   @Option(names = "--parties", defaultValue = "100", description = "Parties (default ${DEFAULT-VALUE}).")
@@ -54,15 +66,53 @@ final class SecAggRoundBench implements Callable<Integer> {
   @Option(names = "--maskers", defaultValue = "2", description = "Parties encoding and masking at once (default ${DEFAULT-VALUE}).")
   int maskers;
 
+  @Option(names = "--senders", defaultValue = "2",
+      description = "Parties delivering their shares over the peer channel at once (default ${DEFAULT-VALUE}): 100 "
+          + "parties of one machine opening their 14 TLS connections each at the same moment time out on 2 cores.")
+  int senders;
+
+  /** How the Shamir shares travel. */
+  enum SharePath { peer, relay }
+
+  @Option(names = "--share-path", defaultValue = "peer",
+      description = "peer: each party serves its peer endpoint and delivers its shares directly (as with --peer-port); "
+          + "relay: every share goes by the aggregator (default ${DEFAULT-VALUE}).")
+  SharePath sharePath;
+
   /** One measured round: wall seconds from the first TrainRequest to the round's record, and the aggregator's CPU seconds. */
-  record Measured(double wallSeconds, double serverCpuSeconds, double recordSeconds) {}
+  record Measured(double wallSeconds, double serverCpuSeconds, double recordSeconds, ShareRoutes routes,
+      Deliveries deliveries, int senders) {}
+
+  /** The parties' deliveries over the peer channel in one round: how many parties delivered, their seconds summed. */
+  static final class Deliveries {
+    private final java.util.concurrent.atomic.LongAdder nanos = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder parties = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder shares = new java.util.concurrent.atomic.LongAdder();
+
+    void add(long elapsedNanos, int count) {
+      nanos.add(elapsedNanos);
+      parties.increment();
+      shares.add(count);
+    }
+
+    String describe(int senders) {
+      long n = parties.sum();
+      return n == 0 ? "" : String.format(Locale.ROOT, "; peer deliveries: %d parties, %d shares, %.2f s a party "
+          + "(its mTLS connections to its neighbours), %.1f s summed (at most %d parties at once)", n, shares.sum(),
+          nanos.sum() / 1e9 / n, nanos.sum() / 1e9, senders);
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
     double[] load = BenchMain.loadAverage();
     List<TensorSpec> specs = ModelSpecs.forName(model);
-    System.out.printf(Locale.ROOT, "secagg-round: %d parties, model %s (%d values), load average %.1f%n", parties,
-        model, ModelSpecs.totalElements(specs), load[0]);
+    System.out.printf(Locale.ROOT, "secagg-round: %d parties, model %s (%d values), shares by %s, load average %.1f%n",
+        parties, model, ModelSpecs.totalElements(specs), sharePath == SharePath.peer ? "the peer channel" : "the relay",
+        load[0]);
+    System.out.printf(Locale.ROOT, "command: java --add-modules=jdk.incubator.vector -jar bench/target/bench.jar "
+        + "secagg-round --parties %d --model %s --dropout %s --maskers %d --senders %d --share-path %s%n", parties, model,
+        dropout, maskers, senders, sharePath);
     Path work = Files.createTempDirectory("flotilla-secagg-round");
     Pki pki = new Pki(work.resolve("pki"));
     TlsFiles server = pki.server();
@@ -78,30 +128,46 @@ final class SecAggRoundBench implements Callable<Integer> {
     report("plain FedAvg", plain, plain);
     report("SecAgg+", masked, plain);
     report("SecAgg+, " + killed + " killed after key sharing", dropped, plain);
-    System.out.printf(Locale.ROOT, "recovery: round with %d dropped / without = %.2f (aggregator CPU %.2f)%n", killed,
-        dropped.wallSeconds() / masked.wallSeconds(), dropped.serverCpuSeconds() / masked.serverCpuSeconds());
+    System.out.printf(Locale.ROOT, "ratio SecAgg+ / FedAvg round (same run, %s): %.2f (goal <= 2)%n", sharePath,
+        masked.wallSeconds() / plain.wallSeconds());
+    System.out.printf(Locale.ROOT, "recovery: round with %d dropped / without = %.2f (aggregator CPU %.2f), "
+            + "ratio to FedAvg %.2f%n", killed, dropped.wallSeconds() / masked.wallSeconds(),
+        dropped.serverCpuSeconds() / masked.serverCpuSeconds(), dropped.wallSeconds() / plain.wallSeconds());
     System.out.printf(Locale.ROOT, "load average at the end %.1f%n", BenchMain.loadAverage()[0]);
     return 0;
   }
 
   private static void report(String what, Measured m, Measured plain) {
     System.out.printf(Locale.ROOT, "%s: round %.2f s (server's record %.2f s), ratio to plain %.2f; aggregator CPU "
-            + "%.2f s, ratio %.2f%n", what, m.wallSeconds(), m.recordSeconds(), m.wallSeconds() / plain.wallSeconds(),
-        m.serverCpuSeconds(), m.serverCpuSeconds() / plain.serverCpuSeconds());
+            + "%.2f s, ratio %.2f%s%n", what, m.wallSeconds(), m.recordSeconds(), m.wallSeconds() / plain.wallSeconds(),
+        m.serverCpuSeconds(), m.serverCpuSeconds() / plain.serverCpuSeconds(),
+        (m.routes() == null ? "" : "; shares " + m.routes().describe() + " (the round's status)")
+            + m.deliveries().describe(m.senders()));
   }
 
   private Measured round(Path state, TlsFiles serverFiles, List<TlsFiles> partyFiles, List<TensorSpec> specs,
       float[][] update, boolean secure, int killed) throws Exception {
     ExecutorService pool = Executors.newCachedThreadPool();
     Semaphore masking = new Semaphore(maskers);
+    Semaphore sending = new Semaphore(senders);
+    Deliveries deliveries = new Deliveries();
+    List<PeerChannel> peers = new ArrayList<>();
     try (BenchAggregator aggregator = new BenchAggregator(state, serverFiles, partyFiles, model, 1, false,
         // the killed parties' updates never arrive: the round needs only the survivors; but it starts only
         // once all have connected (the join grace), or it would start with the first n - killed of them
+        // the share phase lasts a fifth of the round timeout: 100 parties delivering --senders at a time on 2 loaded
+        // cores take minutes, which parties of their own machines do in a second
         b -> secure ? b.secureAggregation(100.0).minParties(partyFiles.size() - killed).joinGrace(Duration.ofMinutes(10))
-            : b)) {
+            .roundTimeout(Duration.ofMinutes(30)) : b)) {
       List<FederationSession> sessions = new ArrayList<>();
-      for (ManagedChannel channel : aggregator.channels) {
-        FederationSession session = new FederationSession(channel, FederationSession.Deadlines.defaults());
+      for (int p = 0; p < aggregator.channels.size(); p++) {
+        FederationSession session = new FederationSession(aggregator.channels.get(p),
+            FederationSession.Deadlines.defaults());
+        if (secure && sharePath == SharePath.peer) {
+          PeerChannel peer = peerChannel(partyFiles.get(p), Pki.partyIdentity(p));
+          peers.add(peer);
+          session.announcePeer(peer::announce);
+        }
         session.join(100);
         session.openRounds();
         sessions.add(session);
@@ -120,6 +186,7 @@ final class SecAggRoundBench implements Callable<Integer> {
         ManagedChannel channel = aggregator.channels.get(p);
         boolean dies = p < killed;
         RoundKeyBinding binding = RoundKeyBinding.of(partyFiles.get(p));
+        PeerChannel peer = peers.isEmpty() ? null : peers.get(p);
         done.add(pool.submit(() -> {
           if (!secure) {
             masking.acquire();
@@ -131,11 +198,18 @@ final class SecAggRoundBench implements Callable<Integer> {
             }
             return null;
           }
-          SecureRoundClient client = session.openMaskedRound(train, binding,
-              dev.flotilla.protocol.secagg.ShareCourier.RELAY_ONLY);
+          // as PartyRunner: the round's roster first, then the courier of the round (relay only without a peer channel)
+          if (peer != null) {
+            peer.onRound(train);
+          }
+          ShareCourier courier = takingTurns(PeerShareCourier.forRound(peer, train), sending, deliveries);
+          SecureRoundClient client = session.openMaskedRound(train, binding, courier);
           client.shareKeys();
           if (dies) {
             channel.shutdownNow();
+            if (peer != null) {
+              peer.close();
+            }
             return null;
           }
           masking.acquire();
@@ -156,10 +230,51 @@ final class SecAggRoundBench implements Callable<Integer> {
       double wall = (System.nanoTime() - started) / 1e9;
       requireMeanOf(aggregator.coordinator.globalModel(), update, secure ? killed : 0);
       RoundRecord record = aggregator.coordinator.status().rounds().get(0);
-      return new Measured(wall, (cpuTo - cpuFrom) / 1e9, record.durationSeconds());
+      return new Measured(wall, (cpuTo - cpuFrom) / 1e9, record.durationSeconds(), record.shareRoutes(), deliveries,
+          senders);
     } finally {
       pool.shutdownNow();
+      for (PeerChannel peer : peers) {
+        peer.close();
+      }
     }
+  }
+
+  /**
+   * The party's courier, delivering only while it holds one of the {@code turns}: the parties share this machine's
+   * cores (a party of its own machine delivers at once).
+   */
+  private static ShareCourier takingTurns(ShareCourier courier, Semaphore turns, Deliveries deliveries) {
+    if (courier == ShareCourier.RELAY_ONLY) {
+      return courier;
+    }
+    return new ShareCourier() {
+      @Override
+      public java.util.Map<Integer, String> deliver(List<dev.flotilla.protocol.v1.SecAggEncryptedShare> shares) {
+        turns.acquireUninterruptibly();
+        long started = System.nanoTime();
+        try {
+          return courier.deliver(shares);
+        } finally {
+          deliveries.add(System.nanoTime() - started, shares.size());
+          turns.release();
+        }
+      }
+
+      @Override
+      public java.util.Optional<dev.flotilla.protocol.v1.SecAggEncryptedShare> collect(int from) {
+        return courier.collect(from);
+      }
+    };
+  }
+
+  /**
+   * The party's peer channel as {@code flotilla party --peer-port 0} starts it (PeerChannels), on loopback:
+   * its endpoint with its own certificate, announced as 127.0.0.1:port under its party host.
+   */
+  private static PeerChannel peerChannel(TlsFiles files, dev.flotilla.certs.Identity self) throws java.io.IOException {
+    PeerEndpoint endpoint = PeerEndpoint.start(new InetSocketAddress("127.0.0.1", 0), files, self);
+    return new PeerChannel(endpoint, "127.0.0.1:" + endpoint.port(), self.partyHost(), new PeerDialer(files, self));
   }
 
   /**

@@ -348,8 +348,9 @@ public final class DemoCommand implements Callable<Integer> {
             r.trainingSeconds(), r.evaluationSeconds(), r.protocolSeconds()))
         .orElse("");
     List<String> late = status.lateOrDroppedByRound().getOrDefault(round, List.of());
-    return String.format(Locale.ROOT, "round %d/%d  parties %d  accuracy %s  time %.1f s%s%s",
-        round, status.roundsTotal(), parties, accuracy, seconds, times,
+    String shares = info.map(RoundRecord::shareRoutes).map(routes -> "  shares " + routes.describe()).orElse("");
+    return String.format(Locale.ROOT, "round %d/%d  parties %d  accuracy %s  time %.1f s%s%s%s",
+        round, status.roundsTotal(), parties, accuracy, seconds, times, shares,
         late.isEmpty() ? "" : "  late or dropped: " + String.join(", ", late));
   }
 

@@ -137,4 +137,15 @@ class DemoReportTest {
         .isEqualTo("round 1/3  parties 3  accuracy 61.00% (model after round 1)  time 12.5 s (training 11.0 s, "
             + "evaluation 0.8 s, protocol 0.8 s)");
   }
+  @Test
+  @DisplayName("a SecAgg+ round's line says how its shares travelled, from the round's status")
+  void roundLineWithShareRoutes() throws Exception {
+    JobStatus masked = StatusJson.read(FINISHED.replace("\"completed_unix_millis\":2}",
+        "\"completed_unix_millis\":2,\"share_routes\":{\"direct\":9,\"relayed\":3}}"));
+
+    assertThat(DemoCommand.roundLine(masked, 2, 9.25))
+        .isEqualTo("round 2/3  parties 2  accuracy 74.00% (model after round 2)  time 9.3 s (training 8.0 s, "
+            + "evaluation 0.5 s, protocol 0.8 s)  shares 9 party to party, 3 by the aggregator's relay  "
+            + "late or dropped: party-3");
+  }
 }

@@ -31,7 +31,16 @@ final class Resume {
   /** A checkpoint of this job, strategy and model layout; anything else is refused with what differs. */
   static Checkpoint check(Checkpoint c, ServerConfig config, ModelSource source, Strategy strategy,
       CheckpointStore checkpoints) throws IOException {
-    if (!c.jobId().equals(config.jobId()) || !c.strategy().equals(strategy.name())) {
+    if (c.jobId().equals(config.jobId()) && SessionNineDistributedDp.isOne(c, strategy)) {
+      log.info("job {}: the checkpoint in {} records strategy fedavg with a privacy ledger: written for --dp-mode "
+          + "distributed before the strategy was named {}; resumed as {}", config.jobId(), checkpoints.file(),
+          strategy.name(), strategy.name());
+    } else if (SessionNineDistributedDp.isOne(c, null)) {
+      throw new IOException("state in " + checkpoints.file() + " belongs to job " + c.jobId() + " with distributed DP "
+          + "(--secure-aggregation --dp-mode distributed; recorded as strategy fedavg by an older server), not job "
+          + config.jobId() + " (" + source.describe() + ", strategy " + strategy.name() + "); resume it with the job's "
+          + "id and --secure-aggregation --dp-mode distributed and its --privacy-budget, or use another --state-dir");
+    } else if (!c.jobId().equals(config.jobId()) || !c.strategy().equals(strategy.name())) {
       throw new IOException("state in " + checkpoints.file() + " belongs to job " + c.jobId() + " (model " + c.model()
           + ", strategy " + c.strategy() + "), not job " + config.jobId() + " (" + source.describe() + ", strategy "
           + strategy.name() + "); use another --state-dir or the job's settings");

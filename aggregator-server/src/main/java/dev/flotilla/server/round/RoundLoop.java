@@ -178,7 +178,8 @@ final class RoundLoop {
     RoundTimes times = RoundMetrics.times(duration, submitted.values());
     RoundRecord record = new RoundRecord(round, collection.round.attempt(), List.copyOf(submitted.keySet()),
         lateOrDropped, samples, round - 1, RoundMetrics.weighted(submitted.values()), duration, aggregationSeconds,
-        times, job.clock.millis()).withBytesTotals(job.metrics.bytesUp(), job.metrics.bytesDown());
+        times, job.clock.millis()).withBytesTotals(job.metrics.bytesUp(), job.metrics.bytesDown())
+        .withShareRoutes(SecureRounds.shareRoutes(collection));
     job.history.add(record);
     retriedLateOrDropped.clear();
     job.excludedUntilRoundCompletes.clear();

@@ -75,6 +75,8 @@ public final class SecureRound {
   private Phase phase = Phase.KEYS;
   private Instant phaseDeadline;
   private String failure;
+  /** How the shares travelled, counted when the share phase closed; null before. */
+  private dev.flotilla.protocol.status.ShareRoutes shareRoutes;
   private int[] sum;
   private long bytesIn;
 
@@ -197,6 +199,22 @@ public final class SecureRound {
     }
   }
 
+  /** Refuses {@code party} (it counts as dropped, its stream ends with {@code reason}); the round goes on. */
+  public void refuse(String party, String reason) {
+    int index = indexOf.get(party);
+    boolean progressed;
+    synchronized (this) {
+      if (gone.contains(index) || isOver()) {
+        return;
+      }
+      refuse(index, reason);
+      progressed = closeWhileComplete();
+    }
+    if (progressed) {
+      changed.run();
+    }
+  }
+
   /** The party's stream ended or failed: it counts as dropped from here on. */
   public void onGone(String party, String why) {
     int index = indexOf.get(party);
@@ -286,6 +304,11 @@ public final class SecureRound {
       out.put(names[survivor], contributions.get(survivor));
     }
     return out;
+  }
+
+  /** How the round's shares travelled (the round's status record), or null before the share phase closed. */
+  synchronized dev.flotilla.protocol.status.ShareRoutes shareRoutes() {
+    return shareRoutes;
   }
 
   synchronized long bytesIn() {
@@ -437,6 +460,7 @@ public final class SecureRound {
           TreeSet<Integer> shared = new TreeSet<>(answered);
           shared.removeAll(gone);
           var routes = aggregator.shareRoutes();
+          shareRoutes = routes;
           log.info("job {}: round {} (attempt {}): shares of {} parties: {} party to party, {} by the aggregator's "
               + "relay", jobId, round.number(), round.attempt(), shared.size(), routes.direct(), routes.relayed());
           advance(Phase.MASKED, shared, now);

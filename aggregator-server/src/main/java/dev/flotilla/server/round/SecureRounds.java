@@ -80,6 +80,11 @@ final class SecureRounds {
         ? job.privacy.withPresentNoise(secure.presentNoiseMultiplier()) : job.privacy;
   }
 
+  /** How a masked round's shares travelled, for its status record; null for a round without SecAgg+. */
+  static dev.flotilla.protocol.status.ShareRoutes shareRoutes(RoundCollection collection) {
+    return collection.secure == null ? null : collection.secure.shareRoutes();
+  }
+
   /** After the masked round: the survivors as submitted, or the attempt tainted with why the round failed. */
   static void record(RoundCollection collection) {
     SecureRound secure = collection.secure;

@@ -427,6 +427,9 @@ final class CheckpointReader {
         if (isNegative(r.bytesUpTotal()) || isNegative(r.bytesDownTotal())) {
           return "holds a negative byte total in round record " + r.round();
         }
+        if (r.shareRoutes() != null && (r.shareRoutes().direct() < 0 || r.shareRoutes().relayed() < 0)) {
+          return "holds a negative share count in round record " + r.round();
+        }
       }
       String ledger = privacy == null ? null : ledgerProblem(privacy, roundsCompleted);
       if (ledger != null) {

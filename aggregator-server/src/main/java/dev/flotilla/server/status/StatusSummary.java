@@ -53,6 +53,13 @@ final class StatusSummary {
     }
     line(out, "accuracy: of the global model the round produced; training, evaluation: of the round's slowest update; "
         + "protocol: the rest of the duration");
+    List<RoundRecord> masked = s.rounds().stream().filter(r -> r.shareRoutes() != null).toList();
+    if (!masked.isEmpty()) {
+      line(out, "SecAgg+ shares:");
+      for (RoundRecord r : masked) {
+        line(out, "  round %d: %s", r.round(), r.shareRoutes().describe());
+      }
+    }
     List<LateOrDropped> late = s.lateOrDropped().stream().filter(e -> !e.parties().isEmpty()).toList();
     if (!late.isEmpty()) {
       line(out, "late or dropped:");

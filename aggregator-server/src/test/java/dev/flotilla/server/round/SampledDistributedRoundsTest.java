@@ -43,7 +43,8 @@ class SampledDistributedRoundsTest {
 
   @Test
   @DisplayName("at sampling rate 0.2 with 3 parties, the round runs over the sample padded to 3 (the padding told "
-      + "noise only), completes, records the sampled parties' samples only, and charges epsilon for q 0.2")
+      + "noise only, sending their noise share without training), completes, records the sampled parties' samples "
+      + "only, and charges epsilon for q 0.2")
   void paddedSampleCompletes() throws Exception {
     PrivacyBudget budget = new PrivacyBudget(100, 1e-5, 1.0, 1.0, 0.2, PrivacySettings.NoiseMode.DISTRIBUTED, 0);
     ServerConfig config = ServerConfig.builder().jobId("jobD").model(MODEL).seed(5).rounds(1).minParties(3)
@@ -77,7 +78,8 @@ class SampledDistributedRoundsTest {
               TestIdentity.as(name)), train, Duration.ofMinutes(5), Duration.ofMinutes(4), null,
               dev.flotilla.protocol.secagg.ShareCourier.RELAY_ONLY);
           client.shareKeys();
-          return client.submit(update, base, 10, Map.of());
+          // a padding party trains nothing: it sends its noise share alone (PartyRunner does the same)
+          return client.noiseOnly() ? client.submitNoiseOnly(base) : client.submit(update, base, 10, Map.of());
         }));
       }
       for (Future<?> d : done) {

@@ -386,8 +386,16 @@ public final class PartyRunner {
     int round = request.getRound();
     long started = System.nanoTime();
     try (dev.flotilla.protocol.secagg.SecureRoundClient masked = session.openMaskedRound(request,
-        channels.keyBinding(), dev.flotilla.party.peer.PeerShareCourier.forRound(peers, request))) {
+        channels.keyBinding(), dev.flotilla.party.peer.PeerShareCourier.forRound(peers, request, clock))) {
       masked.shareKeys();
+      if (masked.noiseOnly()) {
+        // padding a distributed-DP sample of fewer than 3: only the noise share counts, so nothing is trained
+        int survivors = masked.submitNoiseOnly(session.modelFor(request, layout).tensors());
+        log.info("{} round {}/{}: not sampled; sent its noise share only (padding the sample, nothing trained), "
+            + "summed with {} parties' (secure aggregation); {} s", prefix(), round, currentJoin.getRounds(), survivors,
+            String.format("%.1f", (System.nanoTime() - started) / 1e9));
+        return;
+      }
       Trained trained = lastTrained;
       float[][] base = null; // the global model trained from: a distributed-DP input is the difference from it
       if (trained == null || trained.round() != round || trained.modelVersion() != request.getModelVersion()) {

@@ -28,13 +28,15 @@ import org.slf4j.LoggerFactory;
  * in the handshake) under the topic {@code secagg/share/<attempt>}; what cannot be delivered (no
  * endpoint on the roster, DNS, refused, TLS, timeout, the peer's refusal) goes by the aggregator's relay,
  * and each such neighbour is logged with the reason. All deliveries run at once (a party has at most
- * 2 log2(n) neighbours), so silent peers cost one deadline, not one each, within the share phase
- * of the round. Shares the neighbours delivered are taken from this
+ * 2 log2(n) neighbours), so silent peers cost one deadline, not one each; that deadline is a tenth of
+ * what is left of the round ({@link #deliveryDeadline}), so it ends well within the aggregator's share
+ * phase (a fifth of --round-timeout, at least 5 s) even with a short --round-timeout. Shares the neighbours delivered are taken from this
  * party's {@link PeerInbox}, where the sender is the identity of its connection.
  */
 public final class PeerShareCourier implements ShareCourier {
   private static final Logger log = LoggerFactory.getLogger(PeerShareCourier.class);
-  static final Duration DELIVERY_DEADLINE = Duration.ofSeconds(10);
+  static final Duration MIN_DELIVERY_DEADLINE = Duration.ofSeconds(1);
+  static final Duration MAX_DELIVERY_DEADLINE = Duration.ofSeconds(10);
 
   private final PeerDialer dialer;
   private final PeerInbox inbox;
@@ -42,9 +44,16 @@ public final class PeerShareCourier implements ShareCourier {
   private final int round;
   private final int attempt;
   private final Map<Integer, String> neighbourNames;
+  private final Duration deliveryDeadline;
 
   PeerShareCourier(PeerDialer dialer, PeerInbox inbox, PeerRoster roster, int round, int attempt,
       Map<Integer, String> neighbourNames) {
+    this(dialer, inbox, roster, round, attempt, neighbourNames, MAX_DELIVERY_DEADLINE);
+  }
+
+  PeerShareCourier(PeerDialer dialer, PeerInbox inbox, PeerRoster roster, int round, int attempt,
+      Map<Integer, String> neighbourNames, Duration deliveryDeadline) {
+    this.deliveryDeadline = deliveryDeadline;
     this.dialer = dialer;
     this.inbox = inbox;
     this.roster = roster;
@@ -55,11 +64,39 @@ public final class PeerShareCourier implements ShareCourier {
 
   /** The courier of {@code request}'s masked round; without a peer channel every share is relayed. */
   public static ShareCourier forRound(PeerChannel channel, TrainRequest request) {
+    return forRound(channel, request, java.time.Clock.systemUTC());
+  }
+
+  /** The same, with the deadline of each delivery taken from the round's deadline as of {@code clock}. */
+  public static ShareCourier forRound(PeerChannel channel, TrainRequest request, java.time.Clock clock) {
     if (channel == null) {
       return ShareCourier.RELAY_ONLY;
     }
     return new PeerShareCourier(channel.dialer(), channel.endpoint().inbox(), channel.roster(), request.getRound(),
-        request.getAttempt(), request.getSecureAggregation().getNeighbourNamesMap());
+        request.getAttempt(), request.getSecureAggregation().getNeighbourNamesMap(),
+        deliveryDeadline(request.getDeadlineUnixMillis(), clock.millis()));
+  }
+
+  /**
+   * How long one delivery may wait for a silent peer: a tenth of what is left until the round's deadline
+   * ({@code --round-timeout} from the round's start; 0 when the aggregator set none), between
+   * {@link #MIN_DELIVERY_DEADLINE} and {@link #MAX_DELIVERY_DEADLINE}. The aggregator's share phase lasts a fifth
+   * of the round timeout and at least 5 s, so the deliveries end within it and the party still sends its bundle.
+   */
+  static Duration deliveryDeadline(long roundDeadlineUnixMillis, long nowUnixMillis) {
+    if (roundDeadlineUnixMillis <= 0) {
+      return MAX_DELIVERY_DEADLINE;
+    }
+    Duration tenth = Duration.ofMillis(Math.max(0, roundDeadlineUnixMillis - nowUnixMillis) / 10);
+    if (tenth.compareTo(MIN_DELIVERY_DEADLINE) < 0) {
+      return MIN_DELIVERY_DEADLINE;
+    }
+    return tenth.compareTo(MAX_DELIVERY_DEADLINE) > 0 ? MAX_DELIVERY_DEADLINE : tenth;
+  }
+
+  /** The deadline of each delivery of this courier. */
+  Duration deliveryDeadline() {
+    return deliveryDeadline;
   }
 
   static String topic(int attempt) {
@@ -155,7 +192,7 @@ public final class PeerShareCourier implements ShareCourier {
       return "peer " + peer + ": cannot open a channel: " + e.getMessage();
     }
     try {
-      PeerGrpc.newBlockingStub(channel).withDeadlineAfter(DELIVERY_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+      PeerGrpc.newBlockingStub(channel).withDeadlineAfter(deliveryDeadline.toMillis(), TimeUnit.MILLISECONDS)
           .exchange(ExchangeRequest.newBuilder().setRound(round).setTopic(topic(attempt))
               .setPayload(share.toByteString()).build());
       return null;

@@ -114,4 +114,24 @@ class PeerShareCourierIT {
     assertThat(bob.collect(0)).as("nothing from alice's identity").isEmpty();
     assertThat(bob.collect(2)).as("filed under carol, whose payload says from 0").contains(share(1));
   }
+  @Test
+  @DisplayName("a silent peer (it accepts the connection and never answers the handshake) is given up after the "
+      + "deadline taken from the round's (a tenth of 15 s left), with TIMEOUT; the running peer still gets its share")
+  void silentPeerBoundedByTheRound() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      PeerRoster roster = PeerRoster.of(3, dev.flotilla.protocol.v1.PeerRoster.newBuilder()
+          .addPeers(entry("bob", "127.0.0.1:" + endpoints.get("bob").port()))
+          .addPeers(entry("dave", "127.0.0.1:" + silent.getLocalPort())).build(), pki.partyIdentity("alice"));
+      long now = System.currentTimeMillis();
+      PeerShareCourier alice = new PeerShareCourier(dialers.get("alice"), endpoints.get("alice").inbox(), roster, 3, 1,
+          NAMES, PeerShareCourier.deliveryDeadline(now + 15_000, now));
+
+      Map<Integer, String> undelivered = alice.deliver(List.of(share(1), share(3)));
+
+      assertThat(alice.deliveryDeadline()).isEqualTo(java.time.Duration.ofMillis(1_500));
+      assertThat(undelivered).containsOnlyKeys(3);
+      assertThat(undelivered.get(3)).startsWith("peer dave at 127.0.0.1:" + silent.getLocalPort() + ": TIMEOUT");
+      assertThat(courier("bob", 1).collect(0)).contains(share(1));
+    }
+  }
 }

@@ -172,6 +172,40 @@ public final class RoundKeyBinding {
     return null;
   }
 
+  /**
+   * Why the aggregator refuses the keys advertised on a connection that presented {@code connection} by roster
+   * party {@code rosterName}, or null: the binding's certificate must carry the connection's identity and name
+   * (or, a virtual-party host's, cover) the roster's name. Checked at key advertisement, so a party cannot put
+   * keys bound to another party's certificate in the roster (its honest peers would then leave the round) and
+   * the round goes on for the others. Only the leaf is read here; chains and signatures are every receiver's
+   * to check ({@link #verified}).
+   */
+  public static String callerProblem(SecAggPublicKeys keys, X509Certificate connection, String rosterName) {
+    if (!keys.hasBinding()) {
+      return "its keys carry no binding to its certificate";
+    }
+    String oversize = boundsProblem(keys.getBinding());
+    if (oversize != null) {
+      return oversize;
+    }
+    Identity bound;
+    try {
+      X509Certificate leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+          new ByteArrayInputStream(keys.getBinding().getCertificateChain(0).toByteArray()));
+      bound = Identity.of(leaf);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return "its binding's certificate cannot be read: " + e.getMessage();
+    }
+    Identity caller = Identity.of(connection);
+    if (!bound.equals(caller)) {
+      return "its keys are bound to " + bound + ", but its mTLS identity is " + caller;
+    }
+    if (!names(bound, rosterName)) {
+      return "its keys are bound to " + bound + ", which does not speak for roster party '" + rosterName + "'";
+    }
+    return null;
+  }
+
   /** The aggregator's names: one per roster index, distinct, each a plausible name. */
   private static void checkNames(Round round) {
     Set<String> seen = new HashSet<>();

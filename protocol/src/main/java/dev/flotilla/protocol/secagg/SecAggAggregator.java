@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.secagg;
 
+import dev.flotilla.protocol.status.ShareRoutes;
 import dev.flotilla.protocol.v1.SecAggEncryptedShare;
 import dev.flotilla.protocol.v1.SecAggKeyRoster;
 import dev.flotilla.protocol.v1.SecAggPublicKeys;
@@ -164,19 +165,13 @@ public final class SecAggAggregator {
         deliveredDirectly += direct.size();
     }
 
-    /**
-     * How the shares of the parties that completed the share round travelled: {@code relayed} sealed shares the
-     * aggregator took to pass on, {@code direct} the senders said went party to party (the operator's view of the
-     * peer mesh: with every peer endpoint reachable, nothing is relayed).
-     */
-    public record ShareRoutes(int relayed, int direct) {}
-
+    /** How the shares of the parties that completed the share round travelled. */
     public synchronized ShareRoutes shareRoutes() {
         int relayed = 0;
         for (List<SecAggEncryptedShare> shares : sharesTo.values()) {
             relayed += shares.size();
         }
-        return new ShareRoutes(relayed, deliveredDirectly);
+        return new ShareRoutes(deliveredDirectly, relayed);
     }
 
     /** Ends round 1. Shares addressed to parties that then sent none themselves are never relayed. */

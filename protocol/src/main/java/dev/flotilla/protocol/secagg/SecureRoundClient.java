@@ -177,6 +177,26 @@ public final class SecureRoundClient implements AutoCloseable {
     return finish();
   }
 
+  /**
+   * Whether this party only pads a distributed-DP sample with its noise share (the assignment's noise_only): what it
+   * would train is not in the sum, so it need not train ({@link #submitNoiseOnly}).
+   */
+  public boolean noiseOnly() {
+    return assignment.hasDistributedNoise() && assignment.getDistributedNoise().getNoiseOnly();
+  }
+
+  /**
+   * Rounds 2 to 4 of a noise-only party: its noise share alone, encoded as {@link #submit} encodes a trained
+   * model (a zero difference from the round's global model {@code base}), with no samples of its own (the
+   * header carries 1, the least it may; the aggregator counts a padding party's samples as 0).
+   */
+  public int submitNoiseOnly(float[][] base) throws InterruptedException {
+    if (!noiseOnly()) {
+      throw new SecAggException("this party's assignment asks for its update, not its noise share alone");
+    }
+    return submit(base, base, 1, Map.of());
+  }
+
   /** Whether this round is a distributed-DP round, whose input is the difference from the round's global model. */
   public boolean needsGlobalModel() {
     return assignment.hasDistributedNoise();

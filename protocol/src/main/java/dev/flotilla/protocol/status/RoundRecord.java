@@ -25,6 +25,8 @@ import java.util.Map;
  *     difference with the round before); null in records of servers that did not count it per round
  * @param bytesDownTotal the job's {@code bytes_down} when the round completed; null like {@code bytesUpTotal}
  * @param completedUnixMillis when the round completed
+ * @param shareRoutes how a SecAgg+ round's shares travelled (party to party, by the aggregator's relay); null
+ *     for a round without secure aggregation and in records of servers that did not count them
  */
 public record RoundRecord(
     int round,
@@ -41,7 +43,18 @@ public record RoundRecord(
     @MayBeAbsent @Nullable Double protocolSeconds,
     @MayBeAbsent @Nullable Long bytesUpTotal,
     @MayBeAbsent @Nullable Long bytesDownTotal,
-    long completedUnixMillis) {
+    long completedUnixMillis,
+    @MayBeAbsent @Nullable ShareRoutes shareRoutes) {
+
+  /** A record without share routes (no secure aggregation). */
+  public RoundRecord(int round, int attempts, List<String> parties, Map<String, String> lateOrDropped, long samples,
+      long evaluatedModelVersion, Map<String, Double> metrics, double durationSeconds, double aggregationSeconds,
+      Double trainingSeconds, Double evaluationSeconds, Double protocolSeconds, Long bytesUpTotal, Long bytesDownTotal,
+      long completedUnixMillis) {
+    this(round, attempts, parties, lateOrDropped, samples, evaluatedModelVersion, metrics, durationSeconds,
+        aggregationSeconds, trainingSeconds, evaluationSeconds, protocolSeconds, bytesUpTotal, bytesDownTotal,
+        completedUnixMillis, null);
+  }
 
   /** A record whose times are split by {@code times}. */
   public RoundRecord(int round, int attempts, List<String> parties, Map<String, String> lateOrDropped, long samples,
@@ -56,7 +69,14 @@ public record RoundRecord(
   public RoundRecord withBytesTotals(long up, long down) {
     return new RoundRecord(round, attempts, parties, lateOrDropped, samples, evaluatedModelVersion, metrics,
         durationSeconds, aggregationSeconds, trainingSeconds, evaluationSeconds, protocolSeconds, up, down,
-        completedUnixMillis);
+        completedUnixMillis, shareRoutes);
+  }
+
+  /** This record with how its SecAgg+ shares travelled (null: no secure aggregation). */
+  public RoundRecord withShareRoutes(ShareRoutes routes) {
+    return new RoundRecord(round, attempts, parties, lateOrDropped, samples, evaluatedModelVersion, metrics,
+        durationSeconds, aggregationSeconds, trainingSeconds, evaluationSeconds, protocolSeconds, bytesUpTotal,
+        bytesDownTotal, completedUnixMillis, routes);
   }
 
   /** The round's accuracy metric (of model {@code evaluatedModelVersion}), or null if none was reported. */

@@ -283,6 +283,13 @@ public final class StatusJson {
           + ", model_version " + s.modelVersion() + ", capacity " + s.capacity() + ", bytes_up " + s.bytesUp()
           + ", bytes_down " + s.bytesDown() + ")";
     }
+    for (RoundRecord r : s.rounds()) {
+      ShareRoutes routes = r.shareRoutes();
+      if (routes != null && (routes.direct() < 0 || routes.relayed() < 0)) {
+        return "holds a negative share count in round " + r.round() + " (direct " + routes.direct() + ", relayed "
+            + routes.relayed() + ")";
+      }
+    }
     return null;
   }
 

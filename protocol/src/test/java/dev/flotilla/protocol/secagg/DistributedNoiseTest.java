@@ -169,6 +169,31 @@ class DistributedNoiseTest {
         .hasMessage("the distributed noise needs 11 survivors of a roster of 10");
   }
 
+  @Test
+  @DisplayName("a noise-only party's input is its noise share alone: the same values whether it trained or sends the "
+      + "global model untouched (so it need not train), and a sampled party's differ")
+  void noiseOnlyInputIgnoresTraining() {
+    FixedPoint fixedPoint = new FixedPoint(100);
+    Random random = new Random(11);
+    float[] base = new float[1000];
+    float[] trained = new float[1000];
+    for (int v = 0; v < base.length; v++) {
+      base[v] = (float) random.nextGaussian();
+      trained[v] = base[v] + (float) (0.01 * random.nextGaussian());
+    }
+    SecAggDistributedNoise padding = noise(CLIP, 0.5, 2).toBuilder().setNoiseOnly(true).build();
+
+    int[] afterTraining = DistributedNoise.encode(trained, base, padding, fixedPoint, 1.0 / 3,
+        new GaussianNoise(SecAggSimulation.seeded(5)));
+    int[] untrained = DistributedNoise.encode(base.clone(), base, padding, fixedPoint, 1.0 / 3,
+        new GaussianNoise(SecAggSimulation.seeded(5)));
+    int[] sampled = DistributedNoise.encode(trained, base, noise(CLIP, 0.5, 2), fixedPoint, 1.0 / 3,
+        new GaussianNoise(SecAggSimulation.seeded(5)));
+
+    assertThat(untrained).containsExactly(afterTraining);
+    assertThat(sampled).isNotEqualTo(afterTraining);
+  }
+
   private static SecAggDistributedNoise noise(double clip, double std, int minSurvivors) {
     return SecAggDistributedNoise.newBuilder().setClipNorm(clip).setShareStd(std).setMinSurvivors(minSurvivors).build();
   }

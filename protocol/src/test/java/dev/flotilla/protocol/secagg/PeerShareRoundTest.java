@@ -3,6 +3,7 @@ package dev.flotilla.protocol.secagg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.flotilla.protocol.status.ShareRoutes;
 import dev.flotilla.protocol.v1.SecAggEncryptedShare;
 import dev.flotilla.protocol.v1.SecAggKeyRoster;
 import dev.flotilla.protocol.v1.SecAggRevealedShare;
@@ -130,7 +131,7 @@ class PeerShareRoundTest {
         assertThat(round.relayedShares).isZero();
         assertThat(round.peerChannel).hasSize(20 * round.params.neighbours());
         assertThat(round.aggregator.shareRoutes())
-                .isEqualTo(new SecAggAggregator.ShareRoutes(0, 20 * round.params.neighbours()));
+                .isEqualTo(new ShareRoutes(20 * round.params.neighbours(), 0));
         assertThat(round.unmask()).containsExactly(expected);
     }
 
@@ -147,8 +148,8 @@ class PeerShareRoundTest {
         int[] expected = round.mask(SecAggSimulation.updates(20, VALUES, 2), Set.of());
 
         assertThat(round.relayedShares).isEqualTo(round.params.neighbours());
-        assertThat(round.aggregator.shareRoutes()).isEqualTo(new SecAggAggregator.ShareRoutes(
-                round.params.neighbours(), 19 * round.params.neighbours()));
+        assertThat(round.aggregator.shareRoutes()).isEqualTo(new ShareRoutes(
+                19 * round.params.neighbours(), round.params.neighbours()));
         assertThat(round.aggregator.sharesFor(unreachable)).hasSize(round.params.neighbours())
                 .allMatch(share -> share.getTo() == unreachable);
         assertThat(round.receipts.get(unreachable)).isEmpty();

@@ -175,4 +175,41 @@ class RoundKeyBindingTest {
     assertThat(RoundKeyBinding.boundsProblem(binding.build())).isEqualTo("its binding carries 5 certificates, not 1..4");
     assertThat(RoundKeyBinding.boundsProblem(round.advertised.get(0).getBinding())).isNull();
   }
+  @Test
+  @DisplayName("the aggregator refuses keys whose binding is not the caller's mTLS identity: another party's, none, "
+      + "unreadable DER, beyond bounds; a virtual-party host's binding passes for the virtual parties it covers only")
+  void callerChecked() throws Exception {
+    Round round = new Round(3, 1);
+    SecAggPublicKeys alice = round.advertised.get(0);
+    SecAggPublicKeys bob = round.advertised.get(1);
+    java.security.cert.X509Certificate aliceCert = dev.flotilla.certs.Pem.readCertificates(
+        TlsFiles.inDirectory(pki.party("alice")).certificateChain()).get(0);
+
+    assertThat(RoundKeyBinding.callerProblem(alice, aliceCert, "alice")).isNull();
+    assertThat(RoundKeyBinding.callerProblem(bob.toBuilder().setParty(0).build(), aliceCert, "alice"))
+        .isEqualTo("its keys are bound to spiffe://flotilla.test/job/mnist/party/bob, but its mTLS identity is "
+            + "spiffe://flotilla.test/job/mnist/party/alice");
+    assertThat(RoundKeyBinding.callerProblem(alice, aliceCert, "bob"))
+        .isEqualTo("its keys are bound to spiffe://flotilla.test/job/mnist/party/alice, which does not speak for "
+            + "roster party 'bob'");
+    assertThat(RoundKeyBinding.callerProblem(alice.toBuilder().clearBinding().build(), aliceCert, "alice"))
+        .isEqualTo("its keys carry no binding to its certificate");
+    var garbage = alice.getBinding().toBuilder().setCertificateChain(0, ByteString.copyFrom(new byte[] {0x30, 0x03, 1}));
+    assertThat(RoundKeyBinding.callerProblem(alice.toBuilder().setBinding(garbage).build(), aliceCert, "alice"))
+        .startsWith("its binding's certificate cannot be read: ");
+    var huge = alice.getBinding().toBuilder().setCertificateChain(0, ByteString.copyFrom(new byte[9000]));
+    assertThat(RoundKeyBinding.callerProblem(alice.toBuilder().setBinding(huge).build(), aliceCert, "alice"))
+        .isEqualTo("a certificate of its binding is 9000 bytes, more than 8192");
+
+    Identity farm = Identity.virtualPartyHost("flotilla.test", "mnist", "farm", 4);
+    java.security.cert.X509Certificate farmCert = dev.flotilla.certs.Pem.readCertificates(TlsFiles.inDirectory(
+        pki.issue(dev.flotilla.certs.LeafRequest.builder(farm), "farm")).certificateChain()).get(0);
+    SecAggPublicKeys fromFarm = alice.toBuilder().setBinding(alice.getBinding().toBuilder()
+        .setCertificateChain(0, ByteString.copyFrom(farmCert.getEncoded()))).build();
+    assertThat(RoundKeyBinding.callerProblem(fromFarm, farmCert, "farm-v3")).isNull();
+    assertThat(RoundKeyBinding.callerProblem(fromFarm, farmCert, "farm-v4")).isEqualTo("its keys are bound to "
+        + farm + ", which does not speak for roster party 'farm-v4'");
+    assertThat(RoundKeyBinding.callerProblem(fromFarm, aliceCert, "farm-v3")).startsWith("its keys are bound to "
+        + farm + ", but its mTLS identity is spiffe://flotilla.test/job/mnist/party/alice");
+  }
 }

@@ -38,7 +38,7 @@ class StatusJsonTest {
   static JobStatus everyField() {
     RoundRecord r1 = new RoundRecord(1, 2, List.of("alice", "bob"), Map.of("carol", "rejected: tensor 'w' element 3 is NaN"),
         300, 0, Map.of(MetricNames.ACCURACY, 0.25, MetricNames.LOSS, 1.5, MetricNames.TRAIN_LOSS, 1.25), 4.25, 0.0625,
-        3.5, 0.5, 0.25, 9_000_001L, 12_000_002L, 1_796_408_234_451L);
+        3.5, 0.5, 0.25, 9_000_001L, 12_000_002L, 1_796_408_234_451L).withShareRoutes(new ShareRoutes(12, 3));
     RoundRecord r2 = new RoundRecord(2, 1, List.of("alice", "bob", "carol"), Map.of(), 600, 1,
         Map.of(MetricNames.ACCURACY, 0.5), 2.0, 0.03125, RoundTimes.UNKNOWN, 1_796_408_234_999L);
     return new JobStatus("job7", "cnn", "/models/cnn.safetensors", "/state/model-final.safetensors", "/state/models",
@@ -71,7 +71,9 @@ class StatusJsonTest {
     assertThat(json.getAsJsonArray("rounds").get(0).getAsJsonObject().keySet()).containsExactly("round", "attempts",
         "parties", "late_or_dropped", "samples", "evaluated_model_version", "metrics", "duration_seconds",
         "aggregation_seconds", "training_seconds", "evaluation_seconds", "protocol_seconds", "bytes_up_total",
-        "bytes_down_total", "completed_unix_millis");
+        "bytes_down_total", "completed_unix_millis", "share_routes");
+    assertThat(json.getAsJsonArray("rounds").get(0).getAsJsonObject().get("share_routes"))
+        .isEqualTo(JsonParser.parseString("{\"direct\":12,\"relayed\":3}"));
     assertThat(json.getAsJsonArray("late_or_dropped").get(0)).isEqualTo(JsonParser.parseString(
         "{\"round\":1,\"parties\":[\"carol\"],\"reasons\":{\"carol\":\"rejected: tensor 'w' element 3 is NaN\"}}"));
     // unknown times and byte totals are written as null, not left out
@@ -133,11 +135,14 @@ class StatusJsonTest {
       }
     }
 
-    /** The rounds without the times and byte totals added since (written as null: nothing in these files says them). */
+    /**
+     * The rounds without the times, byte totals and share routes added since (written as null: nothing in these files
+     * says them).
+     */
     private JsonElement withoutRoundTimes(JsonElement rounds) {
       rounds.getAsJsonArray().forEach(round -> {
         for (String added : List.of("training_seconds", "evaluation_seconds", "protocol_seconds", "bytes_up_total",
-            "bytes_down_total")) {
+            "bytes_down_total", "share_routes")) {
           assertThat(round.getAsJsonObject().remove(added).isJsonNull()).isTrue();
         }
       });
@@ -199,6 +204,11 @@ class StatusJsonTest {
       assertRefused(edited(j -> j.addProperty("bytes_up", -5)), "holds a negative count (rounds_completed 2, rounds_total 2, "
           + "model_version 2, capacity 3, bytes_up -5, bytes_down " + JsonParser.parseString(fixture(DROPPED_AND_LATE))
           .getAsJsonObject().get("bytes_down").getAsLong() + ")");
+      assertRefused(edited(j -> j.getAsJsonArray("rounds").get(1).getAsJsonObject().add("share_routes",
+          JsonParser.parseString("{\"direct\":4,\"relayed\":-1}"))),
+          "holds a negative share count in round 2 (direct 4, relayed -1)");
+      assertRefused(edited(j -> j.getAsJsonArray("rounds").get(1).getAsJsonObject().add("share_routes",
+          JsonParser.parseString("{\"direct\":4}"))), "lacks the field 'rounds[1].share_routes.relayed'");
       assertRefused("[1, 2]", "is not a JSON object");
       assertRefused(" ", "is empty");
       assertThatThrownBy(() -> StatusJson.read(edited(j -> j.add("initial_accuracy", JsonParser.parseString("1e999")))))
