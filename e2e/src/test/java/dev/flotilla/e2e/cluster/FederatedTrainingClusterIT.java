@@ -280,7 +280,7 @@ class FederatedTrainingClusterIT {
 
   // ---------------------------------------------------------------- the jobs, from the Fashion-MNIST sample
 
-  /** The sample's aggregator as job {@value ThreeOrganisations#JOB}, admitting the two party organisations. */
+  /** The sample's aggregator as job {@value ThreeOrganisations#JOB}: the party organisations admitted, SecAgg+ on. */
   static IflearnerJob serverJob() throws IOException {
     IflearnerJob job = sample("server.yaml");
     job.getMetadata().setName(SERVER_JOB);

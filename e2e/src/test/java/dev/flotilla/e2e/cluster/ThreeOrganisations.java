@@ -47,15 +47,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Three organisations (or more party organisations) on this machine, each with its own real cluster ({@code cluster.sh --name}), its own
- * controller (a process of its own on that cluster's kubeconfig, {@code --pod-host-aliases} with its
- * cluster's address) and its own nginx on its cluster's own loopback address ({@link NodeIngress} on pod
- * addresses: named clusters run no kube-proxy), serving its cluster's Ingresses by SNI: the coordinator's
- * the enrollment endpoint (pinned to the controller's port on the host) and the aggregators, a party
- * organisation's its parties' hosts ({@code *.<organisation>.party.<domain>}, their peer endpoints). The
- * Federation's members carry those nginx addresses, so each controller points the other organisations'
- * hosts at them in its CoreDNS. {@link #enroll} is all a person does: a token per party organisation in
- * its join Secret, and the Federation. Shared by the cluster-tier tests of federations across clusters.
+ * Three organisations on this machine (a coordinator and two party organisations, or more of those), each
+ * with its own real cluster ({@code cluster.sh --name}), its own controller (a process of its own on that
+ * cluster's kubeconfig, {@code --pod-host-aliases} with its nginx's address) and its own nginx on its
+ * cluster's own loopback address ({@link NodeIngress} on pod addresses: named clusters run no kube-proxy),
+ * serving that cluster's Ingresses by SNI: the coordinator's, the enrollment endpoint (pinned to the
+ * controller's port on the host) and the aggregators; a party organisation's, its parties' hosts
+ * ({@code <job>.<organisation>.party.<domain>}, their peer endpoints). The Federation's members carry those
+ * nginx addresses, so each controller points the other organisations' hosts at them in its CoreDNS.
+ * {@link #enroll} is all a person does: a token per party organisation in its join Secret, and the
+ * Federation. Shared by the cluster-tier tests of federations across clusters.
  */
 final class ThreeOrganisations implements AutoCloseable {
 
@@ -92,7 +93,7 @@ final class ThreeOrganisations implements AutoCloseable {
   }
 
   /**
-   * The three clusters up (in parallel), each prepared ({@link #prepare}) and then given to
+   * The clusters up (in parallel), each prepared ({@link #prepare}) and then given to
    * {@code eachCluster} (images to import, say), each organisation's nginx watching its cluster, the
    * controllers started and ready, the coordinator's nginx serving the enrollment host.
    */
@@ -147,7 +148,7 @@ final class ThreeOrganisations implements AutoCloseable {
     }
     // the person acts once the controllers run (their start is the JVM's, not the federation's, time)
     HttpClient http = HttpClient.newHttpClient();
-    await("the three controllers ready").atMost(CONTROLLER_START).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+    await("the controllers ready").atMost(CONTROLLER_START).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
         .until(() -> {
           for (int port : healthPorts.values()) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
@@ -165,7 +166,7 @@ final class ThreeOrganisations implements AutoCloseable {
   /**
    * What the person does: a token per party organisation ({@code controller enroll token create}) written
    * into that organisation's join Secret, and the Federation in the coordinator's cluster. Returns once
-   * both parties are enrolled.
+   * every party organisation is enrolled.
    */
   void enroll() throws Exception {
     Map<String, String> tokens = new LinkedHashMap<>();
@@ -192,7 +193,7 @@ final class ThreeOrganisations implements AutoCloseable {
           .addToStringData(JoinModel.DOMAIN, DOMAIN).addToStringData(JoinModel.JOB, JOB)
           .addToStringData(JoinModel.ORGANISATION, party).build()).create();
     }
-    await("both party organisations enrolled").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+    await("every party organisation enrolled").atMost(WAIT).pollInterval(Duration.ofMillis(200))
         .until(() -> parties.stream().allMatch(p -> "Enrolled".equals(joinState(p))));
   }
 
