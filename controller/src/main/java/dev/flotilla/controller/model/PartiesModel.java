@@ -73,7 +73,7 @@ public final class PartiesModel {
       } catch (IllegalArgumentException e) {
         continue; // not a runnable job: it declares nothing
       }
-      if (refused(party)) {
+      if (refused(party, namespaceJobs)) {
         continue; // the controller makes no pod for it, so no name of it should be admitted either
       }
       HostAdmission.admitted(party, policy)
@@ -83,11 +83,12 @@ public final class PartiesModel {
     return parties;
   }
 
-  /** Whether the controller refuses the party job's spec (privacy or virtual parties), as its reconcile would. */
-  private static boolean refused(JobModel party) {
+  /** Whether the controller refuses the party job's spec (privacy, virtual parties, a taken host), as its reconcile would. */
+  private static boolean refused(JobModel party, Collection<IflearnerJob> namespaceJobs) {
     StatusModel.Observation privacy = PrivacyModel.observe(party);
     StatusModel.Observation virtualParties = VirtualPartiesCheck.observe(party);
-    return privacy != null && !privacy.ready() || virtualParties != null && !virtualParties.ready();
+    return privacy != null && !privacy.ready() || virtualParties != null && !virtualParties.ready()
+        || PodHostClaims.refusal(party, namespaceJobs).isPresent();
   }
 
   /** The ConfigMap, owned by the server job: one party name per line. */

@@ -15,8 +15,8 @@ import java.util.TreeSet;
 /**
  * The other jobs whose reconcile outcome depends on a job that changed, so a change to one is
  * seen by them at once rather than at the next resync: the Flotilla server of a party job (its
- * parties file lists the party), and jobs with the same host (one of them may be waiting for the
- * name this one holds). Pure.
+ * parties file lists the party), jobs with the same host (one of them may be waiting for the
+ * name this one holds), and jobs claiming one of its party pod hosts ({@link PodHostClaims}). Pure.
  */
 public final class RelatedJobs {
 
@@ -29,6 +29,7 @@ public final class RelatedJobs {
     if (host.isEmpty()) {
       return keys;
     }
+    keys.addAll(PodHostClaims.overlappingKeys(changed, all));
     Optional<FederationHost> party = FederationHost.parse(host.get()).filter(h -> h.role() == HostRole.PARTY);
     for (IflearnerJob other : all) {
       if (sameObject(changed, other) || other.getSpec() == null) {

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -102,6 +103,21 @@ public final class VirtualPartiesModel {
     if (args.size() > (runtime.getArgs() == null ? 0 : runtime.getArgs().size())) {
       runtime.setArgs(args);
     }
+  }
+
+  /**
+   * Of {@code owned} (names of Secrets the job owns), the pod certificate Secrets it no longer has: {@code <job>-p<i>-tls}
+   * beyond spec.virtualPartyPods or once the field is gone, and {@code <job>-tls} while it is set. {@code wanted} are
+   * the Secrets its pods mount now. Sorted.
+   */
+  public static List<String> staleTlsSecrets(JobModel job, Collection<String> owned, Collection<String> wanted) {
+    String prefix = job.name() + POD_SUFFIX;
+    return owned.stream()
+        .filter(name -> !wanted.contains(name))
+        .filter(name -> name.equals(job.name() + "-tls") || name.startsWith(prefix) && name.endsWith("-tls")
+            && name.substring(prefix.length(), name.length() - "-tls".length()).matches("(0|[1-9][0-9]{0,2})"))
+        .sorted()
+        .toList();
   }
 
   /** The first container's args and command: where a template may pass a flag itself. */

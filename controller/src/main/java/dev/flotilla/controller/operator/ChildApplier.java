@@ -45,6 +45,15 @@ public final class ChildApplier {
     }
   }
 
+  /** The names of the objects of {@code type} in {@code namespace} with {@code labels} that {@code ownerUid} owns. */
+  public <T extends HasMetadata> java.util.List<String> ownedNames(Class<T> type, String namespace,
+      java.util.Map<String, String> labels, String ownerUid) {
+    return client.resources(type).inNamespace(namespace).withLabels(labels).list().getItems().stream()
+        .filter(o -> o.getMetadata().getOwnerReferences().stream().anyMatch(r -> r.getUid().equals(ownerUid)))
+        .map(o -> o.getMetadata().getName())
+        .toList();
+  }
+
   /** Deletes a child the job no longer wants (for example its NetworkPolicy when isolation is switched off). */
   public <T extends HasMetadata> ApplyOutcome delete(Class<T> type, String namespace, String name, String ownerUid) {
     T actual = client.resources(type).inNamespace(namespace).withName(name).get();

@@ -29,6 +29,16 @@ public final class EnrolledIdentities {
     this.controllerNamespace = controllerNamespace;
   }
 
+  /** {@code namespace/name} of the Secret the job's organisation enrolled with, whether or not it fits the job; empty: none. */
+  public Optional<String> enrolledFor(JobModel job) {
+    if (!EnrolledIdentityModel.eligible(job)) {
+      return Optional.empty();
+    }
+    String name = EnrolledIdentityModel.secretName(job);
+    return client.secrets().inNamespace(controllerNamespace).withName(name).get() == null ? Optional.empty()
+        : Optional.of(controllerNamespace + "/" + name);
+  }
+
   /** The enrolled identity the job's pod mounts (its copy made or brought up to date), or empty: none fits the job. */
   public Optional<Mounted> mount(JobModel job) {
     if (!EnrolledIdentityModel.eligible(job)) {

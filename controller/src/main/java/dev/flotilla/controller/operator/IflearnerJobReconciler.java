@@ -7,6 +7,7 @@ import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.OcmPlacementModel;
 import dev.flotilla.controller.model.PlacementEngine;
 import dev.flotilla.controller.model.PlacementModel;
+import dev.flotilla.controller.model.PodHostClaims;
 import dev.flotilla.controller.model.PrivacyModel;
 import dev.flotilla.controller.model.VirtualPartiesCheck;
 import dev.flotilla.controller.model.StatusModel.Observation;
@@ -27,6 +28,7 @@ import dev.flotilla.controller.operator.steps.StepChain;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -56,6 +58,7 @@ public final class IflearnerJobReconciler {
   /** Null with {@code --placement none}. */
   private final PlacementStep placement;
   private final StepChain placementChain;
+  private final ObservedState observed;
 
   /** A reconciler that lists what it needs through the API server: for driving it one job at a time without informers. */
   public IflearnerJobReconciler(KubernetesClient client, ControllerConfig config, Clock clock) {
@@ -72,6 +75,7 @@ public final class IflearnerJobReconciler {
       ProgressPoller progress) {
     this.client = client;
     this.config = config;
+    this.observed = observed;
     this.events = new EventRecorder(client, clock);
     ChildApplier applier = new ChildApplier(client);
     CertificateStore certificates = new CertificateStore(client, applier,
@@ -131,6 +135,10 @@ public final class IflearnerJobReconciler {
     Observation virtualParties = VirtualPartiesCheck.observe(model);
     if (virtualParties != null && !virtualParties.ready()) {
       return refuse(job, model, virtualParties, host);
+    }
+    Optional<Observation> hostTaken = PodHostClaims.refusal(model, observed.jobsIn(namespace));
+    if (hostTaken.isPresent()) {
+      return refuse(job, model, hostTaken.get(), host);
     }
     JobContext context = new JobContext(model, config.publish(), config.ingressAddress());
     context.observe(host);

@@ -186,7 +186,65 @@ class VirtualPartiesIT extends OnKubeApiServer {
       assertThat(podArgs("census-party-c-p1")).contains("--partition-index=4", "--partition-count=8");
       assertThat(client.configMaps().inNamespace(NS).withName("census-server-parties").get().getData().get("parties"))
           .isEqualTo("c-p0-v0\nc-p0-v1\nc-p0-v2\nc-p0-v3\nc-p1-v0\nc-p1-v1\nc-p1-v2\nc-p1-v3\n");
+      // no garbage collector runs here: the controller itself deletes the certificate of the pod it no longer has
+      assertThat(client.secrets().inNamespace(NS).withName("census-party-c-p2-tls").get()).as("Secret of p2").isNull();
+      assertThat(client.secrets().inNamespace(NS).withName("census-party-c-p1-tls").get()).as("Secret of p1").isNotNull();
     });
+  }
+
+  private static void awaitRefused(String job, String condition, String reason, String... inMessage) {
+    await(job + " refused").atMost(WAIT).untilAsserted(() -> {
+      var status = client.resources(IflearnerJob.class).inNamespace(NS).withName(job).get().getStatus();
+      assertThat(status).isNotNull();
+      assertThat(status.getConditions()).anySatisfy(c -> {
+        assertThat(c.getType()).isEqualTo(condition);
+        assertThat(c.getStatus()).isEqualTo("False");
+        assertThat(c.getReason()).isEqualTo(reason);
+        assertThat(c.getMessage()).contains(inMessage);
+      });
+    });
+  }
+
+  @Test
+  @DisplayName("party x-p1 of another job, after party x's two pods (hosts x-p0, x-p1): refused with PodHostTaken naming "
+      + "both jobs, no pod, no certificate, not in the allow-list; the two pods of x stay")
+  void podHostTakenRefused() {
+    IflearnerJob study = censusParty("poll-a", 2, 2);
+    study.getSpec().setHost("poll.x.party.fl.example.org");
+    client.resource(study).create();
+    await("pods of poll-a").atMost(WAIT).until(() -> client.pods().inNamespace(NS).withName("poll-a-p1").get() != null);
+    IflearnerJob lab = censusParty("poll-b", 2, null);
+    lab.getSpec().setVirtualParties(null);
+    lab.getSpec().setHost("poll.x-p1.party.fl.example.org");
+    client.resource(lab).create();
+    awaitRefused("poll-b", "VirtualPartiesAccepted", "PodHostTaken", "party host x-p1 of job poll in fl.example.org is "
+        + "claimed by study/poll-b (party x-p1) and by study/poll-a (party x, spec.virtualPartyPods 2), created earlier");
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("poll-b").get().getStatus().getPhase())
+        .isEqualTo("Refused");
+    assertThat(client.pods().inNamespace(NS).withName("poll-b").get()).isNull();
+    assertThat(client.secrets().inNamespace(NS).withName("poll-b-tls").get()).isNull();
+    assertThat(client.pods().inNamespace(NS).withName("poll-a-p0").get()).isNotNull();
+    assertThat(client.pods().inNamespace(NS).withName("poll-a-p1").get()).isNotNull();
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("poll-a").get().getStatus().getPhase())
+        .isNotEqualTo("Refused");
+  }
+
+  @Test
+  @DisplayName("an N-pod job whose organisation enrolled one identity with the federation fails its certificates with "
+      + "EnrolledIdentityIsOneHost naming the enrolled Secret: no certificate of this cluster's CA, no pod")
+  void enrolledIdentityRefusesPods() {
+    client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+        .withName("flotilla-enrolled.vote.e").withNamespace(CONTROLLER_NS).endMetadata()
+        .withType("kubernetes.io/tls").withStringData(java.util.Map.of("tls.crt", "x", "tls.key", "x", "ca.crt", "x"))
+        .build()).create();
+    IflearnerJob job = censusParty("vote-party-e", 2, 2);
+    job.getSpec().setHost("vote.e.party.fl.example.org");
+    client.resource(job).create();
+    awaitRefused("vote-party-e", "CertificatesReady", "EnrolledIdentityIsOneHost", "spec.virtualPartyPods 2 needs 2 host "
+        + "identities (spiffe://fl.example.org/job/vote/party/e-p0/virtual/2 ..), but the organisation enrolled one identity "
+        + "with the federation (Secret flotilla-system/flotilla-enrolled.vote.e)");
+    assertThat(client.pods().inNamespace(NS).withName("vote-party-e-p0").get()).isNull();
+    assertThat(client.secrets().inNamespace(NS).withName("vote-party-e-p0-tls").get()).isNull();
   }
 
   @Test

@@ -99,4 +99,22 @@ class VirtualPartyPodsModelTest {
     iflearner.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("iflearner/client:0.1");
     assertThat(new JobModel(iflearner).pods()).extracting(JobModel::podName).containsExactly("fashion-party-a");
   }
+
+  @Test
+  @DisplayName("stale pod Secrets: <job>-p<i>-tls beyond N, all of them once the field is gone, <job>-tls while it is set; "
+      + "never another object's Secret or one still mounted")
+  void staleTlsSecrets() {
+    List<String> owned = List.of("fashion-party-a-tls", "fashion-party-a-p0-tls", "fashion-party-a-p1-tls",
+        "fashion-party-a-p2-tls", "fashion-party-a-ingress-client", "fashion-party-a-p1x-tls", "fashion-party-a-p01-tls",
+        "fashion-party-a-p1-tls-old");
+    JobModel two = new JobModel(party(5, 2));
+    List<String> mounted = two.pods().stream().map(JobModel::tlsSecretName).toList();
+    assertThat(VirtualPartiesModel.staleTlsSecrets(two, owned, mounted))
+        .containsExactly("fashion-party-a-p2-tls", "fashion-party-a-tls");
+    JobModel unset = new JobModel(party(5, null));
+    assertThat(VirtualPartiesModel.staleTlsSecrets(unset, owned, List.of(unset.tlsSecretName())))
+        .containsExactly("fashion-party-a-p0-tls", "fashion-party-a-p1-tls", "fashion-party-a-p2-tls");
+    // an enrolled identity mounted instead: none of the job's own certificates stays
+    assertThat(VirtualPartiesModel.staleTlsSecrets(unset, owned, List.of())).hasSize(4);
+  }
 }

@@ -1,0 +1,110 @@
+package dev.flotilla.controller.model;
+
+import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.Role;
+import dev.flotilla.controller.model.StatusModel.Observation;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a client job's pods claim in its namespace: their pod names (and certificate Secrets {@code <pod>-tls}),
+ * and in its federation job their party hosts: its party, or with spec.virtualPartyPods N the hosts
+ * {@code <party>-p0 .. <party>-p<N-1>} ({@link VirtualPartiesModel#hostName}). Each host is one identity
+ * ({@code spiffe://<domain>/job/<job>/party/<host>...}) and one set of names in the aggregator's allow-list. With
+ * N pods, another job can claim the same: party {@code x-p1} against pod 1 of party {@code x}, or a job named
+ * {@code <job>-p1} against pod 1 of job {@code <job>}. Of two such jobs, the one created later (then the later
+ * namespace/name) is refused with {@value #TAKEN}, naming both; the earlier keeps its pods. Jobs with the same
+ * spec.host are left to the DNS name claim, as before. Pure.
+ */
+public final class PodHostClaims {
+
+  public static final String TAKEN = "PodHostTaken";
+
+  private PodHostClaims() {}
+
+  /** The refusal of {@code job} when an earlier job of {@code namespaceJobs} claims one of its hosts, else empty. */
+  public static Optional<Observation> refusal(JobModel job, Collection<IflearnerJob> namespaceJobs) {
+    Optional<Claim> mine = Claim.of(job);
+    if (mine.isEmpty()) {
+      return Optional.empty();
+    }
+    return overlapping(mine.get(), namespaceJobs).stream()
+        .filter(other -> ORDER.compare(other, mine.get()) < 0)
+        .min(ORDER)
+        .map(earlier -> new Observation(StatusModel.VIRTUAL_PARTIES_ACCEPTED, false, TAKEN, message(mine.get(), earlier)));
+  }
+
+  /** {@code namespace/name} of the jobs of {@code all} whose hosts overlap {@code changed}'s, for {@link RelatedJobs}. */
+  static List<String> overlappingKeys(IflearnerJob changed, Collection<IflearnerJob> all) {
+    return Claim.of(changed).map(c -> overlapping(c, all).stream().map(o -> o.job().ref()).toList()).orElse(List.of());
+  }
+
+  private static List<Claim> overlapping(Claim mine, Collection<IflearnerJob> jobs) {
+    List<Claim> out = new ArrayList<>();
+    for (IflearnerJob candidate : jobs) {
+      Claim.of(candidate).filter(other -> mine.collidesWith(other)).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  private static String message(Claim mine, Claim earlier) {
+    Optional<String> pod = mine.podNames().stream().filter(earlier.podNames()::contains).findFirst();
+    String what = pod.isPresent() ? "pod " + pod.get() + " (and its Secret " + pod.get() + "-tls)"
+        : "party host " + mine.hosts().stream().filter(earlier.hosts()::contains).findFirst().orElseThrow() + " of job "
+            + earlier.job().identityJob() + " in " + mine.job().domain();
+    return what + " is claimed by " + describe(mine) + " and by " + describe(earlier) + ", created earlier: one name is "
+        + "one pod and one identity; rename one job or party, or change spec.virtualPartyPods";
+  }
+
+  private static String describe(Claim claim) {
+    JobModel job = claim.job();
+    Integer pods = job.spec().getVirtualPartyPods();
+    return job.ref() + " (party " + job.identityName() + (job.podIndexed() ? ", spec.virtualPartyPods " + pods : "") + ")";
+  }
+
+  /** Earlier creation first, then namespace/name; a job without a timestamp (not yet stored) sorts last. */
+  private static final Comparator<Claim> ORDER = Comparator
+      .comparing((Claim c) -> Optional.ofNullable(c.job().job().getMetadata().getCreationTimestamp()).orElse("~"))
+      .thenComparing(c -> c.job().ref());
+
+  /** One job's pod names in its namespace, and its party hosts in its federation job (none without a federation host). */
+  private record Claim(JobModel job, List<String> podNames, List<String> hosts) {
+
+    static Optional<Claim> of(IflearnerJob job) {
+      if (job.getSpec() == null || job.getSpec().getRole() != Role.CLIENT || job.getMetadata().getDeletionTimestamp() != null) {
+        return Optional.empty();
+      }
+      try {
+        return of(new JobModel(job));
+      } catch (IllegalArgumentException e) {
+        return Optional.empty(); // not a runnable job: its own reconcile says why; it claims nothing
+      }
+    }
+
+    static Optional<Claim> of(JobModel job) {
+      if (job.role() != Role.CLIENT || !VirtualPartiesCheck.problems(job).isEmpty()) {
+        return Optional.empty(); // refused for its virtual parties (so also for a pod count out of bounds): no pods
+      }
+      List<String> podNames = job.pods().stream().map(JobModel::podName).toList();
+      // without a federation host the identity's job is the object's own name, which no other job shares
+      List<String> hosts = job.federationHost().isEmpty() ? List.of() : job.pods().stream()
+          .map(pod -> VirtualPartiesModel.hostName(job.identityName(), pod.podIndex())).toList();
+      return Optional.of(new Claim(job, podNames, hosts));
+    }
+
+    boolean collidesWith(Claim other) {
+      if (job.ref().equals(other.job.ref()) || !job.podIndexed() && !other.job.podIndexed()) {
+        return false;
+      }
+      boolean samePod = job.namespace().equals(other.job.namespace()) && podNames.stream().anyMatch(other.podNames::contains);
+      boolean sameHost = !hosts.isEmpty() && !other.hosts.isEmpty() && !Objects.equals(job.host(), other.job.host())
+          && job.identityJob().equals(other.job.identityJob()) && job.domain().equals(other.job.domain())
+          && hosts.stream().anyMatch(other.hosts::contains);
+      return samePod || sameHost;
+    }
+  }
+}
