@@ -35,7 +35,7 @@ public final class CoordinatorAddress {
         .findFirst();
   }
 
-  private static boolean whole(FederationSpec spec) {
+  static boolean whole(FederationSpec spec) {
     try {
       FederationRoutesModel.check(spec);
       return true;

@@ -19,7 +19,9 @@ import java.util.TreeSet;
  * Both come from the job alone, never from the other jobs present, so a party joining later changes
  * no pod (hostAliases cannot change in a running pod; a change would replace it). When the aggregator
  * lives in another organisation's cluster, a party's server host points at the coordinator's address
- * from the Federation ({@code CoordinatorAddress}) instead of this cluster's ingress.
+ * from the Federation ({@code CoordinatorAddress}) instead of this cluster's ingress, and a party that
+ * serves the peer channel gets the other parties' hosts at their organisations' addresses
+ * ({@code PeerHostAddresses}): a party member added to the Federation replaces such a pod.
  */
 public final class HostAliasesModel {
 
@@ -35,12 +37,23 @@ public final class HostAliasesModel {
    * coordinator's, from the Federation of the job's domain) when it is not null.
    */
   public static List<HostAlias> aliases(JobModel job, String ingressAddress, String serverAddress) {
+    return aliases(job, ingressAddress, serverAddress, Map.of());
+  }
+
+  /**
+   * As {@link #aliases(JobModel, String, String)}, with {@code peers} (the other parties' hosts to their
+   * addresses, from the Federation) for a party that serves the peer channel ({@link PeerModel#servesEndpoint}).
+   */
+  public static List<HostAlias> aliases(JobModel job, String ingressAddress, String serverAddress, Map<String, String> peers) {
     List<DnsRecord> records = new ArrayList<>(DnsModel.records(job, ingressAddress));
     if (records.isEmpty()) {
       return List.of();
     }
     job.federationHost().filter(h -> h.role() == HostRole.PARTY)
         .ifPresent(h -> records.add(DnsRecord.of(serverHost(h), serverAddress != null ? serverAddress : ingressAddress)));
+    if (PeerModel.servesEndpoint(job)) {
+      peers.forEach((host, address) -> records.add(DnsRecord.of(host, address)));
+    }
     Map<String, TreeSet<String>> byAddress = new TreeMap<>();
     for (DnsRecord r : records) {
       byAddress.computeIfAbsent(r.address(), a -> new TreeSet<>()).add(r.host());

@@ -77,6 +77,15 @@ public final class PodModel {
    * from the Federation; null: {@code hostAliasAddress}, this cluster's ingress).
    */
   public static Pod desired(JobModel job, String hostAliasAddress, String serverAddress, String tlsSecret) {
+    return desired(job, hostAliasAddress, serverAddress, Map.of(), tlsSecret);
+  }
+
+  /**
+   * As {@link #desired(JobModel, String, String, String)}, a peer-channel party's hostAliases also naming the
+   * other parties' hosts at their addresses ({@code peers}, from the Federation; {@link HostAliasesModel}).
+   */
+  public static Pod desired(JobModel job, String hostAliasAddress, String serverAddress, Map<String, String> peers,
+      String tlsSecret) {
     ObjectMeta templateMeta = job.spec().getTemplate().getMetadata();
     Map<String, String> labels = new LinkedHashMap<>();
     Map<String, String> annotations = new LinkedHashMap<>();
@@ -134,7 +143,7 @@ public final class PodModel {
     }
     if (hostAliasAddress != null) {
       List<io.fabric8.kubernetes.api.model.HostAlias> aliases = new ArrayList<>(spec.getHostAliases() == null ? List.of() : spec.getHostAliases());
-      aliases.addAll(HostAliasesModel.aliases(job, hostAliasAddress, serverAddress));
+      aliases.addAll(HostAliasesModel.aliases(job, hostAliasAddress, serverAddress, peers));
       spec.setHostAliases(aliases);
     }
 

@@ -166,6 +166,11 @@ final class NodeIngress implements AutoCloseable {
     return routes;
   }
 
+  /** The address nginx listens on, without the port: what DNS records and Federation members name. */
+  String ip() {
+    return address;
+  }
+
   /** {@code address:port}, where pods reach the ingress. */
   String address() {
     return address + ":" + port;

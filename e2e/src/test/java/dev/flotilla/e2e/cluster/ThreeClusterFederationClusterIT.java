@@ -100,7 +100,7 @@ class ThreeClusterFederationClusterIT {
     // the parties reached the endpoint only through the coordinator's nginx, by the enrollment host's SNI (nginx logs a
     // session when it ends: the clients' keep-alive connections close within seconds)
     await("enrollment sessions in the coordinator nginx's stream log").atMost(Duration.ofMinutes(1))
-        .until(() -> orgs.coordinatorIngress.streamAccessLog().contains("sni=\"" + ENROLL_HOST + "\""));
+        .until(() -> orgs.coordinatorIngress().streamAccessLog().contains("sni=\"" + ENROLL_HOST + "\""));
   }
 
   @Test

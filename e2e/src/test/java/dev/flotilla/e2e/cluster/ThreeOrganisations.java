@@ -47,17 +47,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Three organisations on this machine, each with its own real cluster ({@code cluster.sh --name}), its own
- * controller (a process of its own on that cluster's kubeconfig, {@code --pod-host-aliases} with its
- * cluster's address) and, for the coordinator, its own nginx on its own address ({@link NodeIngress} on
- * pod addresses: named clusters run no kube-proxy), which serves the enrollment endpoint (pinned to the
- * controller's port on the host) and the aggregators' Ingresses by SNI. {@link #enroll} is all a person
- * does: a token per party organisation in its join Secret, and the Federation. Shared by the cluster-tier
- * tests of federations across clusters.
+ * Three organisations on this machine (a coordinator and two party organisations, or more of those), each
+ * with its own real cluster ({@code cluster.sh --name}), its own controller (a process of its own on that
+ * cluster's kubeconfig, {@code --pod-host-aliases} with its nginx's address) and its own nginx on its
+ * cluster's own loopback address ({@link NodeIngress} on pod addresses: named clusters run no kube-proxy),
+ * serving that cluster's Ingresses by SNI: the coordinator's, the enrollment endpoint (pinned to the
+ * controller's port on the host) and the aggregators; a party organisation's, its parties' hosts
+ * ({@code <job>.<organisation>.party.<domain>}, their peer endpoints). The Federation's members carry those
+ * nginx addresses, so each controller points the other organisations' hosts at them in its CoreDNS.
+ * {@link #enroll} is all a person does: a token per party organisation in its join Secret, and the
+ * Federation. Shared by the cluster-tier tests of federations across clusters.
  */
 final class ThreeOrganisations implements AutoCloseable {
 
   static final String COORDINATOR = "coordinator";
+  /** The party organisations by default: two, so three clusters in all. */
   static final List<String> PARTIES = List.of("hospital-a", "hospital-b");
   static final String NS = "flotilla-system";
   static final String JOB_NS = "default";
@@ -76,21 +80,30 @@ final class ThreeOrganisations implements AutoCloseable {
   private final Map<String, Path> controllerLogs = new LinkedHashMap<>();
   private final Map<String, Integer> healthPorts = new LinkedHashMap<>();
   private final Path work;
-  NodeIngress coordinatorIngress;
+  /** The party organisations, each with its own cluster. */
+  final List<String> parties;
+  /** Each organisation's nginx, by organisation. */
+  final Map<String, NodeIngress> ingresses = new LinkedHashMap<>();
   /** The coordinator's CA (PEM), known once {@link #enroll} ran. */
   String caPem;
 
-  private ThreeOrganisations(Path work) {
+  private ThreeOrganisations(Path work, List<String> parties) {
     this.work = work;
+    this.parties = List.copyOf(parties);
   }
 
   /**
-   * The three clusters up (in parallel), each prepared ({@link #prepare}) and then given to
-   * {@code eachCluster} (images to import, say), the controllers started and ready, the coordinator's nginx
-   * serving.
+   * The clusters up (in parallel), each prepared ({@link #prepare}) and then given to
+   * {@code eachCluster} (images to import, say), each organisation's nginx watching its cluster, the
+   * controllers started and ready, the coordinator's nginx serving the enrollment host.
    */
   static ThreeOrganisations start(Path work, Consumer<NamedCluster> eachCluster) throws Exception {
-    ThreeOrganisations orgs = new ThreeOrganisations(work);
+    return start(work, PARTIES, eachCluster);
+  }
+
+  /** As {@link #start(Path, Consumer)}, with these party organisations (a cluster each) instead of {@link #PARTIES}. */
+  static ThreeOrganisations start(Path work, List<String> parties, Consumer<NamedCluster> eachCluster) throws Exception {
+    ThreeOrganisations orgs = new ThreeOrganisations(work, parties);
     try {
       orgs.startAll(eachCluster);
     } catch (Exception | AssertionError e) {
@@ -117,11 +130,6 @@ final class ThreeOrganisations implements AutoCloseable {
       prepare(client);
     }
     int enrollPort = freePort();
-    NamedCluster coordinator = clusters.get(COORDINATOR);
-    startController(COORDINATOR, "--enroll-federation", JOB_NS + "/" + DOMAIN, "--enroll-port", Integer.toString(enrollPort));
-    for (String party : PARTIES) {
-      startController(party, "--join", "--federation-refresh", REFRESH.toSeconds() + "s");
-    }
     // the coordinator's ingress: its Ingress for the enrollment host, passthrough by SNI to the controller's endpoint
     clients.get(COORDINATOR).network().v1().ingresses().inNamespace(NS).resource(new IngressBuilder()
         .withNewMetadata().withName("flotilla-enroll").withNamespace(NS)
@@ -130,11 +138,17 @@ final class ThreeOrganisations implements AutoCloseable {
         .addNewPath().withPath("/").withPathType("Prefix").withNewBackend().withNewService().withName("flotilla-enroll")
         .withNewPort().withNumber(enrollPort).endPort().endService().endBackend().endPath().endHttp().endRule().endSpec().build())
         .serverSideApply();
-    coordinatorIngress = NodeIngress.startOnNamedCluster(clients.get(COORDINATOR), coordinator.address(), 443,
-        work.resolve("nginx-" + COORDINATOR), Map.of(ENROLL_HOST, "127.0.0.1:" + enrollPort));
+    for (String name : names()) {
+      ingresses.put(name, NodeIngress.startOnNamedCluster(clients.get(name), clusters.get(name).address(), 443,
+          work.resolve("nginx-" + name), COORDINATOR.equals(name) ? Map.of(ENROLL_HOST, "127.0.0.1:" + enrollPort) : Map.of()));
+    }
+    startController(COORDINATOR, "--enroll-federation", JOB_NS + "/" + DOMAIN, "--enroll-port", Integer.toString(enrollPort));
+    for (String party : parties) {
+      startController(party, "--join", "--federation-refresh", REFRESH.toSeconds() + "s");
+    }
     // the person acts once the controllers run (their start is the JVM's, not the federation's, time)
     HttpClient http = HttpClient.newHttpClient();
-    await("the three controllers ready").atMost(CONTROLLER_START).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+    await("the controllers ready").atMost(CONTROLLER_START).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
         .until(() -> {
           for (int port : healthPorts.values()) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
@@ -146,25 +160,25 @@ final class ThreeOrganisations implements AutoCloseable {
           return true;
         });
     await("the coordinator's nginx routes the enrollment host").atMost(WAIT)
-        .until(() -> coordinatorIngress.routes().containsKey(ENROLL_HOST));
+        .until(() -> coordinatorIngress().routes().containsKey(ENROLL_HOST));
   }
 
   /**
    * What the person does: a token per party organisation ({@code controller enroll token create}) written
    * into that organisation's join Secret, and the Federation in the coordinator's cluster. Returns once
-   * both parties are enrolled.
+   * every party organisation is enrolled.
    */
   void enroll() throws Exception {
     Map<String, String> tokens = new LinkedHashMap<>();
-    for (String party : PARTIES) {
+    for (String party : parties) {
       tokens.put(party, token(party));
     }
     KubernetesClient coordinator = clients.get(COORDINATOR);
     caPem = Pem.encode(new CertificateAuthorities(coordinator, NS, ObservedState.direct(coordinator, NS))
         .ensure(JOB_NS, DOMAIN).ca().rootCertificate());
     List<FederationSpec.Member> members = new ArrayList<>();
-    members.add(new FederationSpec.Member(COORDINATOR, "coordinator", clusters.get(COORDINATOR).address(), caPem));
-    PARTIES.forEach(p -> members.add(new FederationSpec.Member(p, "party", clusters.get(p).address(), null)));
+    members.add(new FederationSpec.Member(COORDINATOR, "coordinator", ingressAddress(COORDINATOR), caPem));
+    parties.forEach(p -> members.add(new FederationSpec.Member(p, "party", ingressAddress(p), null)));
     Federation federation = new Federation();
     federation.setMetadata(new ObjectMetaBuilder().withName(FEDERATION).withNamespace(NS).build());
     FederationSpec spec = new FederationSpec();
@@ -172,15 +186,15 @@ final class ThreeOrganisations implements AutoCloseable {
     spec.setMembers(members);
     federation.setSpec(spec);
     coordinator.resource(federation).create();
-    for (String party : PARTIES) {
+    for (String party : parties) {
       clients.get(party).secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("join-fl")
           .endMetadata().withType(JoinModel.TYPE).addToStringData(JoinModel.TOKEN, tokens.get(party))
-          .addToStringData(JoinModel.ENDPOINT, "https://" + clusters.get(COORDINATOR).address() + ":443")
+          .addToStringData(JoinModel.ENDPOINT, "https://" + coordinatorIngress().address())
           .addToStringData(JoinModel.DOMAIN, DOMAIN).addToStringData(JoinModel.JOB, JOB)
           .addToStringData(JoinModel.ORGANISATION, party).build()).create();
     }
-    await("both party organisations enrolled").atMost(WAIT).pollInterval(Duration.ofMillis(200))
-        .until(() -> PARTIES.stream().allMatch(p -> "Enrolled".equals(joinState(p))));
+    await("every party organisation enrolled").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+        .until(() -> parties.stream().allMatch(p -> "Enrolled".equals(joinState(p))));
   }
 
   /** One edit in the coordinator's cluster: the coordinator member's address. */
@@ -197,11 +211,36 @@ final class ThreeOrganisations implements AutoCloseable {
         .getOrDefault("federation/" + NS + "/" + DOMAIN, new TreeSet<>()));
   }
 
-  /** The records a party cluster holds: the coordinator's {@code *.server} and the other party's hosts. */
+  /** The records a party cluster holds: the coordinator's {@code *.server} and the other parties' hosts. */
   Set<DnsRecord> expectedRecords(String coordinatorAddress, String party) {
-    String other = PARTIES.get(1 - PARTIES.indexOf(party));
-    return new TreeSet<>(List.of(DnsRecord.of("*.server." + DOMAIN, coordinatorAddress),
-        DnsRecord.of("*." + other + ".party." + DOMAIN, clusters.get(other).address())));
+    Set<DnsRecord> records = new TreeSet<>(List.of(DnsRecord.of("*.server." + DOMAIN, coordinatorAddress)));
+    otherParties(party).forEach(other -> records.add(DnsRecord.of("*." + other + ".party." + DOMAIN, ingressAddress(other))));
+    return records;
+  }
+
+  /** The party organisations but {@code party}. */
+  List<String> otherParties(String party) {
+    return parties.stream().filter(p -> !p.equals(party)).toList();
+  }
+
+  /**
+   * The addresses {@code host} resolves to in {@code organisation}'s cluster: those of its Corefile's records
+   * (any owner's) that match it, as CoreDNS would answer (no CoreDNS runs in this tier).
+   */
+  Set<String> resolve(String organisation, String host) {
+    Set<String> addresses = new TreeSet<>();
+    new CoreDnsUpdater(clients.get(organisation)).currentRecords().values()
+        .forEach(records -> records.stream().filter(r -> r.matches(host)).forEach(r -> addresses.add(r.address())));
+    return addresses;
+  }
+
+  /** The address of {@code organisation}'s nginx: its member's address in the Federation. */
+  String ingressAddress(String organisation) {
+    return ingresses.get(organisation).ip();
+  }
+
+  NodeIngress coordinatorIngress() {
+    return ingresses.get(COORDINATOR);
   }
 
   String joinState(String party) {
@@ -220,17 +259,16 @@ final class ThreeOrganisations implements AutoCloseable {
       }
       p.destroyForcibly();
     }
-    if (coordinatorIngress != null) {
-      coordinatorIngress.close();
-    }
+    ingresses.values().forEach(NodeIngress::close);
     clients.values().forEach(KubernetesClient::close);
     names().forEach(NamedCluster::down);
     controllerLogs.forEach((name, log) -> System.out.println("---- controller of " + name + " (tail)\n" + tail(log)));
   }
 
-  static List<String> names() {
+  /** The organisations: the coordinator, then the parties. */
+  List<String> names() {
     List<String> names = new ArrayList<>(List.of(COORDINATOR));
-    names.addAll(PARTIES);
+    names.addAll(parties);
     return names;
   }
 
@@ -257,7 +295,7 @@ final class ThreeOrganisations implements AutoCloseable {
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m",
         "-cp", System.getProperty("java.class.path"), ControllerMain.class.getName(),
         "--kubeconfig", c.kubeconfig().toString(), "--namespace", JOB_NS, "--controller-namespace", NS,
-        "--pod-host-aliases", "--ingress-address", c.address(), "--health-port", Integer.toString(healthPort),
+        "--pod-host-aliases", "--ingress-address", ingressAddress(name), "--health-port", Integer.toString(healthPort),
         "--federation-member", name));
     command.addAll(List.of(more));
     Path log = work.resolve("controller-" + name + ".log");

@@ -1,11 +1,14 @@
 package dev.flotilla.controller.operator.steps;
 
+import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.federation.CoordinatorAddress;
+import dev.flotilla.controller.federation.PeerHostAddresses;
 import dev.flotilla.controller.model.ControllerNamespaceCheck;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.PartyPodsOutcome;
+import dev.flotilla.controller.model.PeerModel;
 import dev.flotilla.controller.model.PodModel;
 import dev.flotilla.controller.model.PodOutcome;
 import dev.flotilla.controller.model.StatusModel;
@@ -18,6 +21,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -209,18 +213,23 @@ public final class PodStep implements ReconcileStep {
     if (!podHostAliases) {
       return PodModel.desired(podModel, null, secret);
     }
-    return PodModel.desired(podModel, context.address().address(), coordinatorAddress(podModel), secret);
+    List<Federation> federations = federations(podModel);
+    String coordinator = podModel.federationHost()
+        .flatMap(h -> CoordinatorAddress.of(h.domain(), federations)).orElse(null);
+    Map<String, String> peers = PeerModel.servesEndpoint(podModel)
+        ? PeerHostAddresses.of(podModel.federationHost().get(), federations) : Map.of();
+    return PodModel.desired(podModel, context.address().address(), coordinator, peers, secret);
   }
 
   /**
-   * The coordinator's address for a party job's domain from the Federations in the controller's namespace, or null
-   * (no federation member, or no whole Federation of the domain there).
+   * A party job's Federations in the controller's namespace (whose addresses its pod dials); none for other jobs,
+   * and none when the controller is no federation member.
    */
-  private String coordinatorAddress(JobModel model) {
+  private List<Federation> federations(JobModel model) {
     if (federations == null || model.role() != Role.CLIENT || model.federationHost().isEmpty()) {
-      return null;
+      return List.of();
     }
-    return CoordinatorAddress.of(model.federationHost().get().domain(), federations.federations()).orElse(null);
+    return federations.federations();
   }
 
   /** What to do, from the job, the pod that exists (or null) and the desired pod. Pure. */
