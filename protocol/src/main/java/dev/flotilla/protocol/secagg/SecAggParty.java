@@ -39,7 +39,10 @@ public final class SecAggParty {
     private final KeyPair maskKeys;
     /** Ed25519 {private, public}: signs the survivor list of the consistency check. */
     private final byte[][] signingKeys;
-    /** Every roster party's signing key, from the key roster. */
+    /**
+     * This party's and its neighbours' signing keys, from the key roster: the consistency check counts their
+     * signatures only, as in Bell et al.'s SecAgg+ (a party checks the bindings of its neighbours' keys only).
+     */
     private final TreeMap<Integer, byte[]> signingKeysOf = new TreeMap<>();
     /** The lists this party signed in the consistency check. */
     private SecAggUnmaskRequest signedLists;
@@ -97,7 +100,9 @@ public final class SecAggParty {
             if (!seen.add(party)) {
                 throw new SecAggException("the key roster lists party " + party + " twice");
             }
-            signingKeysOf.put(party, keys.getSigningKey().toByteArray());
+            if (party == self || graph.adjacent(self, party)) {
+                signingKeysOf.put(party, keys.getSigningKey().toByteArray());
+            }
             if (party == self) {
                 if (!keys.equals(ownKeys())) {
                     throw new SecAggException("the key roster carries other keys for this party (" + self + ") than it advertised");
@@ -184,7 +189,8 @@ public final class SecAggParty {
     /**
      * Round 4: the self-mask seed shares of the neighbours that survived and the mask key shares of
      * those that dropped, given only when the request carries the lists this party signed and at least
-     * threshold valid signatures of them by distinct survivors.
+     * threshold valid signatures of them by distinct survivors among this party and its neighbours (another
+     * party's signature is not counted: its key is its own neighbours' to check).
      */
     public SecAggUnmaskResponse unmask(SecAggUnmaskRequest request) {
         advance(Stage.SIGNED, Stage.UNMASKED, "reveal shares");
@@ -201,6 +207,9 @@ public final class SecAggParty {
         Set<Integer> signers = new HashSet<>();
         for (var signature : request.getSignaturesList()) {
             int signer = signature.getParty();
+            if (signer != self && !graph.adjacent(self, signer)) {
+                continue; // not a neighbour: its keys are its own neighbours' to check, and its signature counts there
+            }
             byte[] key = signingKeysOf.get(signer);
             if (!survivors.contains(signer) || key == null) {
                 throw new SecAggException("the unmask request carries a signature of party " + signer
@@ -215,8 +224,8 @@ public final class SecAggParty {
             }
         }
         if (signers.size() < params.threshold()) {
-            throw new SecAggException("only " + signers.size() + " survivors signed the survivor list; "
-                    + params.threshold() + " are needed before any share is revealed");
+            throw new SecAggException("only " + signers.size() + " survivors among this party and its neighbours signed"
+                    + " the survivor list; " + params.threshold() + " are needed before any share is revealed");
         }
         Set<Integer> dropped = new HashSet<>(signedLists.getDroppedList());
         SecAggUnmaskResponse.Builder response = SecAggUnmaskResponse.newBuilder();

@@ -124,7 +124,7 @@ public final class SecureRoundClient implements AutoCloseable {
    */
   public void shareKeys() throws InterruptedException {
     SecAggServerMessage roster = next(SecAggServerMessage.PayloadCase.ROSTER);
-    var keys = binding == null ? roster.getRoster() : binding.verified(roster.getRoster(), round);
+    var keys = binding == null ? roster.getRoster() : binding.verified(roster.getRoster(), round, party.neighbours());
     SecAggShareBundle sealed = party.shareKeys(keys);
     Map<Integer, String> undelivered = courier.deliver(sealed.getSharesList());
     SecAggShareBundle.Builder bundle = SecAggShareBundle.newBuilder();

@@ -67,7 +67,7 @@ class RoundKeyBindingTest {
   void honestRosterPasses() {
     Round round = new Round(3, 1);
     for (int i = 0; i < NAMES.size(); i++) {
-      SecAggKeyRoster plain = bindings.get(i).verified(round.roster(), round.where);
+      SecAggKeyRoster plain = bindings.get(i).verified(round.roster(), round.where, round.parties.get(i).neighbours());
       assertThat(plain.getKeysList()).allSatisfy(k -> assertThat(k.hasBinding()).isFalse());
       assertThat(plain.getKeys(1).getSigningKey()).isEqualTo(round.advertised.get(1).getSigningKey());
       assertThat(round.parties.get(i).shareKeys(plain).getSharesCount()).isEqualTo(2);
@@ -82,7 +82,7 @@ class RoundKeyBindingTest {
     byte[][] forged = SurvivorSignatures.generate(new SecureRandom());
     round.advertised.set(1, round.advertised.get(1).toBuilder().setSigningKey(ByteString.copyFrom(forged[1])).build());
     for (int honest : new int[] {0, 2}) {
-      assertThatThrownBy(() -> bindings.get(honest).verified(round.roster(), round.where))
+      assertThatThrownBy(() -> bindings.get(honest).verified(round.roster(), round.where, round.parties.get(honest).neighbours()))
           .isInstanceOf(SecAggException.class)
           .hasMessageStartingWith("party 1 ('bob'): the signature of spiffe://flotilla.test/job/mnist/party/bob does "
               + "not cover these keys for round 3 attempt 1 at index 1; this party refuses the round");
@@ -96,7 +96,7 @@ class RoundKeyBindingTest {
     RoundKeyBinding otherJob = RoundKeyBinding.of(TlsFiles.inDirectory(
         pki.issue(Identity.party("flotilla.test", "other-job", "bob"), "other-job-bob")));
     round.advertised.set(1, otherJob.bind(round.advertised.get(1).toBuilder().clearBinding().build(), round.where));
-    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where, round.parties.get(0).neighbours()))
         .hasMessageStartingWith("party 1 ('bob'): its keys are signed by spiffe://flotilla.test/job/other-job/party/bob, "
             + "not a party of job mnist in flotilla.test; this party refuses the round");
   }
@@ -106,7 +106,7 @@ class RoundKeyBindingTest {
   void unboundKeysRefused() {
     Round round = new Round(3, 1);
     round.advertised.set(2, round.advertised.get(2).toBuilder().clearBinding().build());
-    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where, round.parties.get(0).neighbours()))
         .hasMessageStartingWith("party 2 ('carol'): its keys carry no binding to its certificate; this party refuses");
   }
 
@@ -116,12 +116,12 @@ class RoundKeyBindingTest {
     Round earlier = new Round(2, 1);
     Round round = new Round(3, 1);
     round.advertised.set(1, earlier.advertised.get(1));
-    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where, round.parties.get(0).neighbours()))
         .hasMessageStartingWith("party 1 ('bob'): the signature of spiffe://flotilla.test/job/mnist/party/bob does "
             + "not cover these keys for round 3 attempt 1");
     Round retried = new Round(3, 2);
     retried.advertised.set(1, round.advertised.get(1));
-    assertThatThrownBy(() -> bindings.get(0).verified(retried.roster(), retried.where))
+    assertThatThrownBy(() -> bindings.get(0).verified(retried.roster(), retried.where, retried.parties.get(0).neighbours()))
         .hasMessageStartingWith("party 1 ('bob'): the signature of spiffe://flotilla.test/job/mnist/party/bob does "
             + "not cover these keys for round 3 attempt 2");
   }
@@ -131,7 +131,7 @@ class RoundKeyBindingTest {
   void otherPartysKeysRefused() {
     Round round = new Round(3, 1);
     round.advertised.set(1, round.advertised.get(2).toBuilder().setParty(1).build());
-    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where, round.parties.get(0).neighbours()))
         .hasMessageStartingWith("party 1 ('bob'): its keys are signed by spiffe://flotilla.test/job/mnist/party/carol, "
             + "not by the party the roster names");
   }
@@ -143,7 +143,7 @@ class RoundKeyBindingTest {
     RoundKeyBinding impostor = RoundKeyBinding.of(TlsFiles.inDirectory(other.party("bob")));
     Round round = new Round(3, 1);
     round.advertised.set(1, impostor.bind(round.advertised.get(1).toBuilder().clearBinding().build(), round.where));
-    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where))
+    assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), round.where, round.parties.get(0).neighbours()))
         .hasMessageStartingWith("party 1 ('bob'): its binding's certificate is refused: ")
         .hasMessageContaining("does not chain to a trusted CA");
   }
@@ -160,8 +160,52 @@ class RoundKeyBindingTest {
             + "spiffe://flotilla.test/job/mnist/party/alice; it takes no part in this round");
     Round round = new Round(3, 1);
     assertThatThrownBy(() -> bindings.get(0).verified(round.roster(), new RoundKeyBinding.Round(round.seed, 3, 1,
-        List.of("alice", "bob", "bob"))))
+        List.of("alice", "bob", "bob")), round.parties.get(0).neighbours()))
         .hasMessage("the aggregator's roster names 'bob' twice; this party refuses the round");
+  }
+
+  @Test
+  @DisplayName("in a roster of 8 with 4 neighbours each, a party checks its neighbours' bindings only: a substituted "
+      + "key of a non-neighbour is its own neighbours' to refuse, one of a neighbour is refused naming it")
+  void neighboursChecked() {
+    List<String> names = List.of("p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7");
+    List<RoundKeyBinding> eight = new ArrayList<>();
+    for (String name : names) {
+      eight.add(RoundKeyBinding.of(TlsFiles.inDirectory(pki.party(name))));
+    }
+    byte[] seed = new byte[SecAggParams.SEED_BYTES];
+    new SecureRandom().nextBytes(seed);
+    RoundKeyBinding.Round where = new RoundKeyBinding.Round(seed, 3, 1, names);
+    SecAggParams params = new SecAggParams(seed, names.size(), 4, 3, 10);
+    List<SecAggParty> parties = new ArrayList<>();
+    SecAggKeyRoster.Builder roster = SecAggKeyRoster.newBuilder();
+    for (int i = 0; i < names.size(); i++) {
+      parties.add(new SecAggParty(params, i, new SecureRandom()));
+      roster.addKeys(eight.get(i).bind(parties.get(i).advertiseKeys(), where));
+    }
+    int[] neighbours = parties.get(0).neighbours();
+    assertThat(neighbours).hasSize(4);
+    int neighbour = neighbours[0];
+    int stranger = java.util.stream.IntStream.range(1, names.size())
+        .filter(p -> java.util.Arrays.stream(neighbours).noneMatch(n -> n == p)).findFirst().orElseThrow();
+    byte[][] forged = SurvivorSignatures.generate(new SecureRandom());
+
+    SecAggKeyRoster strangerForged = roster.clone().setKeys(stranger, roster.getKeys(stranger).toBuilder()
+        .setSigningKey(ByteString.copyFrom(forged[1]))).build();
+    SecAggKeyRoster plain = eight.get(0).verified(strangerForged, where, neighbours);
+    assertThat(plain.getKeysList()).allSatisfy(k -> assertThat(k.hasBinding()).isFalse());
+    assertThat(parties.get(0).shareKeys(plain).getSharesCount()).isEqualTo(4);
+    int strangersNeighbour = parties.get(stranger).neighbours()[0];
+    assertThatThrownBy(() -> eight.get(strangersNeighbour).verified(strangerForged, where,
+        parties.get(strangersNeighbour).neighbours()))
+        .hasMessageStartingWith("party " + stranger + " ('p" + stranger + "'): the signature of "
+            + "spiffe://flotilla.test/job/mnist/party/p" + stranger + " does not cover these keys");
+
+    SecAggKeyRoster neighbourForged = roster.clone().setKeys(neighbour, roster.getKeys(neighbour).toBuilder()
+        .setSigningKey(ByteString.copyFrom(forged[1]))).build();
+    assertThatThrownBy(() -> eight.get(0).verified(neighbourForged, where, neighbours))
+        .hasMessageStartingWith("party " + neighbour + " ('p" + neighbour + "'): the signature of "
+            + "spiffe://flotilla.test/job/mnist/party/p" + neighbour + " does not cover these keys");
   }
 
   @Test

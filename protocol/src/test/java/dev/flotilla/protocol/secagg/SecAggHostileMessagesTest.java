@@ -55,6 +55,16 @@ class SecAggHostileMessagesTest {
     }
 
     /** Parties 0..N-2 send masked inputs; the last drops. The lists of the consistency check. */
+    /** The index in {@code signed} of a signature by a neighbour of {@code party} (whose signatures it counts). */
+    private int signatureOfANeighbour(SecAggUnmaskRequest signed, int party) {
+        for (int i = 0; i < signed.getSignaturesCount(); i++) {
+            if (NeighbourGraph.of(params.roundSeed(), N, params.neighbours()).adjacent(party, signed.getSignatures(i).getParty())) {
+                return i;
+            }
+        }
+        throw new AssertionError("party " + party + " has no neighbour that signed");
+    }
+
     private SecAggUnmaskRequest maskAllButLastUnsigned() {
         shareAll();
         for (int p = 0; p < N - 1; p++) {
@@ -242,7 +252,6 @@ class SecAggHostileMessagesTest {
             assertThatThrownBy(() -> aggregator.acceptSignature(N - 1, new byte[64]))
                     .hasMessage("party 7 signed the survivor list but is not a survivor");
             SecAggUnmaskRequest signed = SecAggSimulation.consistencyCheck(aggregator, parties, lists);
-            int other = signed.getSurvivors(1);
 
             // told 7 dropped when it signed, now told 7 survived: the lists differ
             SecAggUnmaskRequest.Builder swapped = signed.toBuilder().clearDropped().addSurvivors(N - 1);
@@ -251,13 +260,62 @@ class SecAggHostileMessagesTest {
                             + " in the consistency check; no share is revealed");
             SecAggUnmaskRequest few = signed.toBuilder().clearSignatures().addAllSignatures(signed.getSignaturesList().subList(0, 3)).build();
             assertThatThrownBy(() -> parties[1].unmask(few))
-                    .hasMessage("only 3 survivors signed the survivor list; 4 are needed before any share is revealed");
-            var forged = signed.getSignatures(1).toBuilder().setSignature(signed.getSignatures(2).getSignature()).build();
-            assertThatThrownBy(() -> parties[2].unmask(signed.toBuilder().setSignatures(1, forged).build()))
-                    .hasMessage("party " + other + "'s signature of the survivor list does not verify: it signed other lists,"
+                    .hasMessage("only 3 survivors among this party and its neighbours signed the survivor list; 4 are needed"
+                            + " before any share is revealed");
+            int at = signatureOfANeighbour(signed, 2);
+            int forgedSigner = signed.getSignatures(at).getParty();
+            var forged = signed.getSignatures(at).toBuilder()
+                    .setSignature(signed.getSignatures(at == 0 ? 1 : 0).getSignature()).build();
+            assertThatThrownBy(() -> parties[2].unmask(signed.toBuilder().setSignatures(at, forged).build()))
+                    .hasMessage("party " + forgedSigner + "'s signature of the survivor list does not verify: it signed other lists,"
                             + " or the aggregator altered them; no share is revealed");
             assertThatThrownBy(() -> parties[3].unmask(signed.toBuilder().addSignatures(signed.getSignatures(0)).build()))
                     .hasMessage("the unmask request carries two signatures of party 0");
+        }
+
+        @Test
+        @DisplayName("counts only its own and its neighbours' signatures (SecAgg+'s neighbourhood-local check): "
+                + "non-neighbours' signatures neither count nor are checked")
+        void neighboursSignaturesCount() {
+            SecAggUnmaskRequest signed = SecAggSimulation.consistencyCheck(aggregator, parties, maskAllButLastUnsigned());
+            int reader = 0;
+            java.util.Set<Integer> counted = new java.util.HashSet<>();
+            counted.add(reader);
+            for (int n : parties[reader].neighbours()) {
+                counted.add(n);
+            }
+            SecAggUnmaskRequest.Builder strangersOnly = signed.toBuilder().clearSignatures();
+            int strangers = 0;
+            for (var signature : signed.getSignaturesList()) {
+                if (!counted.contains(signature.getParty())) {
+                    strangers++;
+                    strangersOnly.addSignatures(signature);
+                }
+            }
+            org.assertj.core.api.Assertions.assertThat(strangers).isPositive();
+            assertThatThrownBy(() -> parties[reader].unmask(strangersOnly.build()))
+                    .hasMessage("only 0 survivors among this party and its neighbours signed the survivor list; "
+                            + params.threshold() + " are needed before any share is revealed");
+        }
+
+        @Test
+        @DisplayName("reveals its shares when its neighbours signed, whatever the aggregator put in a non-neighbour's "
+                + "signature (that key is the non-neighbour's neighbours' to check)")
+        void strangersSignatureIgnored() {
+            SecAggUnmaskRequest signed = SecAggSimulation.consistencyCheck(aggregator, parties, maskAllButLastUnsigned());
+            int reader = 0;
+            java.util.Set<Integer> counted = new java.util.HashSet<>();
+            counted.add(reader);
+            for (int n : parties[reader].neighbours()) {
+                counted.add(n);
+            }
+            SecAggUnmaskRequest.Builder withForgedStranger = signed.toBuilder().clearSignatures();
+            for (var signature : signed.getSignaturesList()) {
+                withForgedStranger.addSignatures(counted.contains(signature.getParty()) ? signature
+                        : signature.toBuilder().setSignature(com.google.protobuf.ByteString.copyFrom(new byte[64])).build());
+            }
+            org.assertj.core.api.Assertions.assertThat(parties[reader].unmask(withForgedStranger.build()).getSharesCount())
+                    .isPositive();
         }
 
         @Test
