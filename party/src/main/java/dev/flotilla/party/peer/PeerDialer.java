@@ -1,6 +1,7 @@
 package dev.flotilla.party.peer;
 
 import dev.flotilla.certs.Identity;
+import dev.flotilla.protocol.tls.ClientTlsMaterial;
 import dev.flotilla.protocol.tls.ExpectedPeer;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
 import dev.flotilla.protocol.tls.TlsFiles;
@@ -14,6 +15,8 @@ import io.grpc.ManagedChannel;
 public final class PeerDialer {
   private final TlsFiles files;
   private final Identity self;
+  /** Loaded at the first dial and shared by every channel after it (re-read when the files change). */
+  private volatile ClientTlsMaterial material;
 
   public PeerDialer(TlsFiles files, Identity self) {
     this.files = files;
@@ -24,9 +27,22 @@ public final class PeerDialer {
     return self;
   }
 
+  private ClientTlsMaterial material() {
+    ClientTlsMaterial m = material;
+    if (m == null) {
+      synchronized (this) {
+        if (material == null) {
+          material = ClientTlsMaterial.of(files);
+        }
+        m = material;
+      }
+    }
+    return m;
+  }
+
   /** A new channel to {@code peer}; the caller shuts it down. */
   public ManagedChannel open(PeerRoster.Peer peer) {
-    return MutualTlsChannels.forTarget(peer.address(), peer.serverName(), files,
+    return MutualTlsChannels.forTarget(peer.address(), peer.serverName(), material(),
             ExpectedPeer.peerOf(self).named(peer.name()))
         .maxInboundMessageSize(PeerEndpoint.MAX_MESSAGE_BYTES)
         .build();

@@ -22,8 +22,14 @@ public final class MutualTlsChannels {
    * :authority.
    */
   public static NettyChannelBuilder forTarget(String hostAndPort, String serverName, TlsFiles files, ExpectedPeer expected) {
+    return forTarget(hostAndPort, serverName, ClientTlsMaterial.of(files), expected);
+  }
+
+  /** The same with key material shared by many channels (a party dialing its peers). */
+  public static NettyChannelBuilder forTarget(String hostAndPort, String serverName, ClientTlsMaterial material,
+      ExpectedPeer expected) {
     return NettyChannelBuilder.forTarget(hostAndPort)
-        .sslContext(sslContext(files, expected))
+        .sslContext(sslContext(material, expected))
         .overrideAuthority(Objects.requireNonNull(serverName, "serverName"));
   }
 
@@ -61,11 +67,16 @@ public final class MutualTlsChannels {
 
   /** The client-side SSL context: BoringSSL, client certificate, server verification with endpoint identification and identity. */
   public static SslContext sslContext(TlsFiles files, ExpectedPeer expected) {
+    return sslContext(ClientTlsMaterial.of(files), expected);
+  }
+
+  private static SslContext sslContext(ClientTlsMaterial material, ExpectedPeer expected) {
     BoringSsl.requireAvailable();
     try {
-      return GrpcSslContexts.configure(builder(files, expected), SslProvider.OPENSSL).build();
+      return GrpcSslContexts.configure(builder(material, expected), SslProvider.OPENSSL).build();
     } catch (SSLException e) {
-      throw new IllegalArgumentException("cannot build the TLS client context from " + files + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot build the TLS client context from " + material.files() + ": "
+          + e.getMessage(), e);
     }
   }
 
@@ -73,17 +84,16 @@ public final class MutualTlsChannels {
   public static SslContext bulkSslContext(TlsFiles files, ExpectedPeer expected) {
     BoringSsl.requireAvailable();
     try {
-      return BulkTls.configure(builder(files, expected)).build();
+      return BulkTls.configure(builder(ClientTlsMaterial.of(files), expected)).build();
     } catch (SSLException e) {
       throw new IllegalArgumentException("cannot build the TLS client context from " + files + ": " + e.getMessage(), e);
     }
   }
 
-  private static SslContextBuilder builder(TlsFiles files, ExpectedPeer expected) {
+  private static SslContextBuilder builder(ClientTlsMaterial material, ExpectedPeer expected) {
     return SslContextBuilder.forClient()
-        .keyManager(new ReloadingKeyManager(files.certificateChain(), files.privateKey()))
-        .trustManager(new IdentityCheckingTrustManager(new ReloadingTrustManager(files.trustedCa()),
-            Objects.requireNonNull(expected, "expected")))
+        .keyManager(material.keys())
+        .trustManager(new IdentityCheckingTrustManager(material.trust(), Objects.requireNonNull(expected, "expected")))
         .endpointIdentificationAlgorithm("HTTPS");
   }
 }
