@@ -55,6 +55,16 @@ class SecAggHostileMessagesTest {
     }
 
     /** Parties 0..N-2 send masked inputs; the last drops. The lists of the consistency check. */
+    /** {@code party} and its neighbours: whose signatures it counts in the consistency check. */
+    private java.util.Set<Integer> selfAndNeighbours(int party) {
+        java.util.Set<Integer> counted = new java.util.HashSet<>();
+        counted.add(party);
+        for (int n : parties[party].neighbours()) {
+            counted.add(n);
+        }
+        return counted;
+    }
+
     /** The index in {@code signed} of a signature by a neighbour of {@code party} (whose signatures it counts). */
     private int signatureOfANeighbour(SecAggUnmaskRequest signed, int party) {
         for (int i = 0; i < signed.getSignaturesCount(); i++) {
@@ -279,11 +289,7 @@ class SecAggHostileMessagesTest {
         void neighboursSignaturesCount() {
             SecAggUnmaskRequest signed = SecAggSimulation.consistencyCheck(aggregator, parties, maskAllButLastUnsigned());
             int reader = 0;
-            java.util.Set<Integer> counted = new java.util.HashSet<>();
-            counted.add(reader);
-            for (int n : parties[reader].neighbours()) {
-                counted.add(n);
-            }
+            java.util.Set<Integer> counted = selfAndNeighbours(reader);
             SecAggUnmaskRequest.Builder strangersOnly = signed.toBuilder().clearSignatures();
             int strangers = 0;
             for (var signature : signed.getSignaturesList()) {
@@ -304,11 +310,7 @@ class SecAggHostileMessagesTest {
         void strangersSignatureIgnored() {
             SecAggUnmaskRequest signed = SecAggSimulation.consistencyCheck(aggregator, parties, maskAllButLastUnsigned());
             int reader = 0;
-            java.util.Set<Integer> counted = new java.util.HashSet<>();
-            counted.add(reader);
-            for (int n : parties[reader].neighbours()) {
-                counted.add(n);
-            }
+            java.util.Set<Integer> counted = selfAndNeighbours(reader);
             SecAggUnmaskRequest.Builder withForgedStranger = signed.toBuilder().clearSignatures();
             for (var signature : signed.getSignaturesList()) {
                 withForgedStranger.addSignatures(counted.contains(signature.getParty()) ? signature
