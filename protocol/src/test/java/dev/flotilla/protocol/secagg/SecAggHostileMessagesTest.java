@@ -299,6 +299,8 @@ class SecAggHostileMessagesTest {
                 }
             }
             org.assertj.core.api.Assertions.assertThat(strangers).isPositive();
+            // a signer outside the roster is no neighbour either: not counted, and no index error
+            strangersOnly.addSignatures(signed.getSignatures(0).toBuilder().setParty(1000));
             assertThatThrownBy(() -> parties[reader].unmask(strangersOnly.build()))
                     .hasMessage("only 0 survivors among this party and its neighbours signed the survivor list; "
                             + params.threshold() + " are needed before any share is revealed");
