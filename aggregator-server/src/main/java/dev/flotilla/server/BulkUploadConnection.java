@@ -46,12 +46,14 @@ import org.slf4j.LoggerFactory;
  * the party's next one (one TLS handshake per party, not per round) until it idles.
  *
  * <p>The event loop decrypts and frames; admission, checks and the fold run on the executor, one
- * step at a time per connection (the next frame is read meanwhile).
+ * step at a time per connection. Frames are read ahead meanwhile (while admission waits, while an
+ * earlier frame is folded), straight from the decrypted buffers into their own arrays, within the
+ * read-ahead bound: every byte of a frame is copied once.
  */
 final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(BulkUploadConnection.class);
-  /** Read ahead at most this much while a frame is being folded: then the socket's own buffers hold the rest. */
+  /** Read ahead at most this much (frames waiting for admission or the fold): then the socket's own buffers hold the rest. */
   private static final int READ_AHEAD_BYTES = 2 * (BulkWire.MAX_FRAME_BYTES + 4);
 
   private enum Phase { HANDSHAKE, PREAMBLE, FRAMES, ENDED }
@@ -76,6 +78,13 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
   private byte[] frame;
   private int frameLength;
   private int frameFilled;
+  /** Data frames read whole and not yet handed to the upload, in order, and their bytes. */
+  private final java.util.ArrayDeque<ByteString> ready = new java.util.ArrayDeque<>();
+  private int readyBytes;
+  /** The update's end frame was read: no frame is read until the next preamble. */
+  private boolean endRead;
+  /** A frame read ahead of the upload's admission that must be refused once the upload has begun, or null. */
+  private Status refusedFrame;
   private Phase phase = Phase.HANDSHAKE;
   private String party;
   private Upload upload;
@@ -186,13 +195,10 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       if (phase == Phase.PREAMBLE && pending.readableBytes() == 0 && uploads > 0) {
         preambleSince = System.nanoTime(); // the next upload's first byte
       }
+      if (phase == Phase.FRAMES) {
+        readFrames(ctx, in);
+      }
       if (phase != Phase.ENDED) {
-        if (frame != null && frameFilled < frameLength) {
-          // straight from the decrypted buffer into the frame's array: one copy of every byte
-          int n = Math.min(in.readableBytes(), frameLength - frameFilled);
-          in.readBytes(frame, frameFilled, n);
-          frameFilled += n;
-        }
         pending.writeBytes(in);
       }
     } finally {
@@ -209,19 +215,21 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     if (phase == Phase.HANDSHAKE || phase == Phase.ENDED) {
       return;
     }
-    if (phase == Phase.FRAMES) {
-      frame(ctx); // the next frame is read while a step is in flight; it is handed on after
-    } else if (!busy) {
+    if (phase == Phase.PREAMBLE && !busy) {
       preamble(ctx);
+    }
+    if (phase == Phase.FRAMES) {
+      readFrames(ctx, pending); // what came with the preamble
+      handOn(ctx);
     }
     if (phase != Phase.ENDED && heldBytes() <= READ_AHEAD_BYTES) {
       ctx.channel().config().setAutoRead(true);
     }
   }
 
-  /** Bytes read and not yet handed on: those waiting in {@code pending} and those of the frame being read. */
+  /** Bytes read and not yet handed on: those waiting in {@code pending}, in frames read whole, and of the frame being read. */
   private int heldBytes() {
-    return pending.readableBytes() + frameFilled;
+    return pending.readableBytes() + readyBytes + frameFilled;
   }
 
   private void preamble(ChannelHandlerContext ctx) {
@@ -301,62 +309,91 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     });
   }
 
-  private void frame(ChannelHandlerContext ctx) {
-    if (!uploadBegun) {
-      return; // admission is still on the executor; the step's end parses again
+  /**
+   * Reads data frames from {@code source} (a decrypted buffer, or {@code pending}) straight into
+   * their arrays, until the end frame, a refused length, or the source is empty; only a frame's four
+   * length bytes pass through {@code pending} (they may straddle two reads). Frames are read ahead of
+   * the upload (admission, permit, the fold of earlier frames): channelRead stops reading beyond
+   * {@link #READ_AHEAD_BYTES}.
+   */
+  private void readFrames(ChannelHandlerContext ctx, ByteBuf source) {
+    while (phase == Phase.FRAMES && !endRead && refusedFrame == null) {
+      if (frame == null) {
+        if (source != pending) {
+          pending.writeBytes(source, Math.min(Math.max(0, 4 - pending.readableBytes()), source.readableBytes()));
+        }
+        if (pending.readableBytes() < 4 || !startFrame()) {
+          return;
+        }
+      }
+      int n = Math.min(source.readableBytes(), frameLength - frameFilled);
+      source.readBytes(frame, frameFilled, n);
+      frameFilled += n;
+      if (frameFilled < frameLength) {
+        return;
+      }
+      // only the frame's own bytes: the rest of a pooled array holds earlier frames'
+      ready.add(UnsafeByteOperations.unsafeWrap(frame, 0, frameLength));
+      readyBytes += frameLength;
+      frame = null;
+      frameFilled = 0;
     }
-    if (frame == null && !startFrame(ctx)) {
-      return;
-    }
-    if (busy || frameFilled < frameLength) {
-      return;
-    }
-    // only the frame's own bytes: the rest of a pooled array holds earlier frames'
-    ByteString data = UnsafeByteOperations.unsafeWrap(frame, 0, frameLength);
-    frame = null;
-    frameFilled = 0;
-    metrics.bytesIn(4 + data.size());
-    step(ctx, () -> {
-      upload.accept(data);
-      return null;
-    }, ignored -> { });
   }
 
   /**
-   * Takes the next frame's length off the bytes read: the end frame commits (once no step is in
-   * flight); a data frame gets an array (the fold may keep views of its bytes until the upload
-   * ends: see {@link FrameArrays}), filled with what was read of it already. Returns whether a data
-   * frame is now being read.
+   * Takes the next frame's length off {@code pending}: the end frame marks the update's end; a data
+   * frame gets an array (the fold may keep views of its bytes until the upload ends: see
+   * {@link FrameArrays}); a frame beyond the limit is refused (once the upload has begun, so that
+   * the round records it). Returns whether a data frame is now being read.
    */
-  private boolean startFrame(ChannelHandlerContext ctx) {
-    if (pending.readableBytes() < 4) {
-      return false;
-    }
-    long length = pending.getUnsignedInt(pending.readerIndex());
+  private boolean startFrame() {
+    long length = pending.readUnsignedInt();
+    pending.discardSomeReadBytes();
     if (length > BulkWire.MAX_FRAME_BYTES) {
-      refuse(ctx, Status.RESOURCE_EXHAUSTED.withDescription("update of party '" + party + "' refused: a data frame of "
-          + length + " bytes, more than " + BulkWire.MAX_FRAME_BYTES));
+      refusedFrame = Status.RESOURCE_EXHAUSTED.withDescription("update of party '" + party + "' refused: a data frame "
+          + "of " + length + " bytes, more than " + BulkWire.MAX_FRAME_BYTES);
       return false;
     }
-    if (length > 0) {
-      pending.skipBytes(4);
-      frameLength = (int) length;
-      frame = frameLength >= FrameArrays.SMALLEST_POOLED_FRAME ? frames.take() : null;
-      if (frame != null) {
-        lent.add(frame);
-      } else {
-        frame = new byte[frameLength];
-      }
-      frameFilled = Math.min(pending.readableBytes(), frameLength);
-      pending.readBytes(frame, 0, frameFilled);
-      pending.discardSomeReadBytes();
-      return true;
+    if (length == 0) {
+      endRead = true;
+      return false;
+    }
+    frameLength = (int) length;
+    frame = frameLength >= FrameArrays.SMALLEST_POOLED_FRAME ? frames.take() : null;
+    if (frame != null) {
+      lent.add(frame);
+    } else {
+      frame = new byte[frameLength];
+    }
+    return true;
+  }
+
+  /** Once the upload has begun: hands it the next frame read, then the end (commit), one step at a time. */
+  private void handOn(ChannelHandlerContext ctx) {
+    if (!uploadBegun) {
+      return; // admission is still on the executor; the step's end parses again
+    }
+    if (refusedFrame != null) {
+      refuse(ctx, refusedFrame);
+      return;
     }
     if (busy) {
-      return false;
+      return;
     }
-    pending.skipBytes(4);
-    // this upload's arrays: a frame read meanwhile (a party must wait for the answer, a hostile one may not) is not among them
+    ByteString data = ready.poll();
+    if (data != null) {
+      readyBytes -= data.size();
+      metrics.bytesIn(4 + data.size());
+      step(ctx, () -> {
+        upload.accept(data);
+        return null;
+      }, ignored -> { });
+      return;
+    }
+    if (!endRead) {
+      return;
+    }
+    // this upload's arrays: no frame is read after the end frame until the next preamble
     committing.addAll(lent);
     lent.clear();
     step(ctx, () -> {
@@ -372,6 +409,7 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       slot.endUpload();
       upload = null;
       uploadBegun = false;
+      endRead = false;
       uploads++;
       generation++;
       phase = Phase.PREAMBLE;
@@ -380,7 +418,6 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
       ctx.writeAndFlush(ctx.alloc().buffer(5 + response.getSerializedSize()).writeByte(BulkWire.OK)
           .writeInt(response.getSerializedSize()).writeBytes(response.toByteArray()));
     });
-    return false;
   }
 
   /** A step that may block (the job's lock, the spool): on the executor; {@code then} back on the event loop. */
@@ -473,11 +510,21 @@ final class BulkUploadConnection extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  /** The upload failed: a step or its sink may still read the lent arrays, so they never go back to the pool. */
+  /**
+   * The upload failed: a step or its sink may still read the lent arrays, so they never go back to
+   * the pool; unless the upload never began, when no step has seen a frame (they were read ahead).
+   */
   private void forgetLent() {
-    frames.forget(lent.size() + committing.size());
+    if (uploadBegun) {
+      frames.forget(lent.size() + committing.size());
+    } else {
+      lent.forEach(frames::giveBack);
+      frames.forget(committing.size());
+    }
     lent.clear();
     committing.clear();
+    ready.clear();
+    readyBytes = 0;
   }
 
   private void releasePermit() {
