@@ -77,6 +77,9 @@ public final class BenchMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must exceed --warm-up-rounds");
     }
     ModelSpecs.forName(model);
+    if (!FloatKernels.VECTOR_API && (sections.contains("upload") || sections.contains("protocol"))) {
+      return runAsTheServerRuns();
+    }
     BoringSsl.requireAvailable();
     Path work = Files.createTempDirectory("flotilla-bench");
     Pki pki = new Pki(work);
@@ -218,6 +221,23 @@ public final class BenchMain implements Callable<Integer> {
     } catch (Exception e) {
       return new double[] {Double.NaN, Double.NaN, Double.NaN};
     }
+  }
+
+  /**
+   * The upload and protocol sections run the aggregator in this JVM; production starts it with the
+   * Vector API ({@code bin/flotilla server}, the image, the demo), whose fold runs at about twice the
+   * plain loops' speed. A JVM without it runs this benchmark again in a child JVM that has it (the
+   * same JVM options, arguments and output), so the figures are the production path's.
+   */
+  private int runAsTheServerRuns() throws java.io.IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        FloatKernels.VECTOR_API_JVM_OPTION));
+    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchMain.class.getName()));
+    command.addAll(arguments);
+    System.out.println("the aggregator runs with " + FloatKernels.VECTOR_API_JVM_OPTION + " in production; running "
+        + "this benchmark in a JVM that has it (pass it to java yourself to skip this step)");
+    return new ProcessBuilder(command).inheritIO().start().waitFor();
   }
 
   /** The command line of this run, JVM options included, so that a figure says how it was taken. */
