@@ -16,6 +16,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -43,8 +44,8 @@ public final class BulkUploadServer implements AutoCloseable {
 
   /**
    * Listens on {@code address} and offers the port to the coordinator's parties; {@code gate} caps
-   * the connections at once, in all and per source (more are closed before their handshake), and one
-   * per party once its handshake named it ({@link BulkConnectionSlots});
+   * the connections at once, in all and per source, and their unfinished handshakes (with their
+   * deadline), and one per party once its handshake named it ({@link BulkConnectionSlots});
    * {@code idleTimeout} bounds the time from connecting to a complete ticket and header, and the
    * time an upload may go without a byte (slowloris).
    */
@@ -63,13 +64,20 @@ public final class BulkUploadServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            java.net.SocketAddress remote = ch.remoteAddress();
-            if (!gate.admit(remote)) {
+            if (!gate.admit(ch, ch.eventLoop())) {
               ch.close();
               return;
             }
-            ch.closeFuture().addListener(f -> gate.release(remote));
-            ch.pipeline().addLast(context.newHandler(ch.alloc()),
+            ch.closeFuture().addListener(f -> gate.closed(ch));
+            SslHandler tls = context.newHandler(ch.alloc());
+            tls.setHandshakeTimeoutMillis(0); // the gate's deadline (--handshake-timeout) ends it, and logs why
+            // one connection per party once it is named (BulkConnectionSlots): the gate caps no identity here
+            tls.handshakeFuture().addListener(done -> {
+              if (done.isSuccess() && !gate.handshakeFinished(ch, null, 0)) {
+                ch.close();
+              }
+            });
+            ch.pipeline().addLast(tls,
                 new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                 new BulkUploadConnection(coordinator, identities, permits, metrics, executor, maxHeaderBytes,
                     idleTimeout, slots, frames));

@@ -177,6 +177,15 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--max-connections-per-source")
   int maxConnectionsPerSource;
 
+  @Option(names = "--max-pending-handshakes")
+  int maxPendingHandshakes;
+
+  @Option(names = "--handshake-timeout")
+  Duration handshakeTimeout;
+
+  @Option(names = "--max-connections-per-identity")
+  int maxConnectionsPerIdentity;
+
   @Option(names = "--max-calls-per-party")
   int maxCallsPerParty;
 
@@ -329,7 +338,8 @@ public final class ServerMain implements Callable<Integer> {
     ServerConfig config = config(self.job());
     ServerModule module = new ServerModule(config, new InetSocketAddress(bind, port), tlsFiles(),
         new java.util.LinkedHashSet<>(trustedProxy)).revokedSerials(revokedSerials)
-        .virtualPartiesPerHost(virtualPartiesPerHost).connectionCaps(maxConnections, maxConnectionsPerSource);
+        .virtualPartiesPerHost(virtualPartiesPerHost).connectionCaps(maxConnections, maxConnectionsPerSource)
+        .handshakeCaps(maxPendingHandshakes, handshakeTimeout, maxConnectionsPerIdentity);
     Injector injector = Guice.createInjector(module);
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     // before the gRPC port, so every party that joins is offered it

@@ -23,6 +23,7 @@ import dev.flotilla.server.transport.RefusalStrikes;
 import dev.flotilla.server.transport.UploadPermits;
 import dev.flotilla.server.transport.Connections;
 import dev.flotilla.server.transport.ConnectionGate;
+import dev.flotilla.server.transport.IdentityCaps;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -43,6 +44,9 @@ public final class ServerModule extends AbstractModule {
   private int virtualPartiesPerHost;
   private int maxConnections;
   private int maxConnectionsPerSource;
+  private int maxPendingHandshakes;
+  private java.time.Duration handshakeTimeout = java.time.Duration.ofSeconds(10);
+  private int maxConnectionsPerIdentity = 4;
 
   public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
     this(config, address, tls, java.util.Set.of());
@@ -78,6 +82,25 @@ public final class ServerModule extends AbstractModule {
     this.maxConnections = total;
     this.maxConnectionsPerSource = perSource;
     return this;
+  }
+
+  /**
+   * Bounds the connections whose TLS handshake is unfinished on each port ({@code pending}, the oldest
+   * closed for a newcomer; --max-pending-handshakes, 0: --expected-parties + 64) and their time to
+   * finish it (--handshake-timeout), and the gRPC port's connections per certificate identity
+   * (--max-connections-per-identity, 0: none; see {@link IdentityCaps}).
+   */
+  public ServerModule handshakeCaps(int pending, java.time.Duration timeout, int perIdentity) {
+    this.maxPendingHandshakes = pending;
+    this.handshakeTimeout = timeout;
+    this.maxConnectionsPerIdentity = perIdentity;
+    return this;
+  }
+
+  /** The caps of a port that keeps {@code total} connections at once. */
+  private ConnectionGate.Limits limits(int total, int perIdentity) {
+    int pending = maxPendingHandshakes > 0 ? maxPendingHandshakes : config.expectedParties() + 64;
+    return new ConnectionGate.Limits(total, maxConnectionsPerSource, pending, handshakeTimeout, perIdentity);
   }
 
   public ServerModule revokedSerials(java.nio.file.Path file) {
@@ -151,7 +174,7 @@ public final class ServerModule extends AbstractModule {
     return new BulkUploadServer(bulkAddress, tls, revokedSerials, injector.getInstance(RoundCoordinator.class),
         PeerIdentityInterceptor.partiesOf(tls.identity()).withVirtualPartiesPerHost(virtualPartiesPerHost), injector.getInstance(UploadPermits.class),
         injector.getInstance(ServerMetrics.class), config.maxMessageBytes(),
-        new ConnectionGate(config.jobId(), "bulk-upload", config.expectedParties() + 16, maxConnectionsPerSource),
+        new ConnectionGate(config.jobId(), "bulk-upload", limits(config.expectedParties() + 16, 0)),
         idleTimeout);
   }
 
@@ -162,7 +185,8 @@ public final class ServerModule extends AbstractModule {
     BoringSsl.requireAvailable();
     int total = maxConnections > 0 ? maxConnections : 4 * config.expectedParties() + 64;
     Connections connections = Connections.netty(config.jobId())
-        .gate(new ConnectionGate(config.jobId(), "gRPC", total, maxConnectionsPerSource));
+        .gate(new ConnectionGate(config.jobId(), "gRPC", limits(total, maxConnectionsPerIdentity)),
+            new IdentityCaps(maxConnectionsPerIdentity, virtualPartiesPerHost, trustedProxies));
     int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "grpc-call");

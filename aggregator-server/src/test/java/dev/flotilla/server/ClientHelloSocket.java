@@ -48,6 +48,26 @@ final class ClientHelloSocket implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the server closes (or resets) the socket within {@code millis}, after whatever it sent
+   * (a ServerHello); false when it is still open then.
+   */
+  boolean closedWithin(int millis) throws IOException {
+    socket.setSoTimeout(millis);
+    InputStream in = socket.getInputStream();
+    byte[] sink = new byte[4096];
+    try {
+      while (in.read(sink) >= 0) {
+        // what the server sent before closing
+      }
+      return true;
+    } catch (java.net.SocketTimeoutException stillOpen) {
+      return false;
+    } catch (SocketException reset) {
+      return true;
+    }
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();

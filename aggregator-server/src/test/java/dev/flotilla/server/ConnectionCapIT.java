@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * handshake. The server jar runs as its own process with --max-connections 6 and
  * --max-connections-per-source 3; two honest parties connect from 127.0.0.1 and join, then sockets
  * from other loopback addresses send real ClientHellos and leave their handshakes hanging. The wire
- * shows which were admitted (a ServerHello comes back) and which were closed first (not one byte);
+ * shows which were admitted (a ServerHello comes back), which were closed first (not one byte), and
+ * that a socket beyond the total closes the oldest hanging handshake rather than being refused;
  * the honest parties still finish their round.
  */
 class ConnectionCapIT {
@@ -38,8 +39,8 @@ class ConnectionCapIT {
   final OpenChannels channels = new OpenChannels();
 
   @Test
-  @DisplayName("sockets beyond the per-source and the total cap are closed before any ServerHello; the admitted "
-      + "ones get one; honest parties finish their round while the admitted handshakes hang")
+  @DisplayName("a socket beyond the per-source cap is closed before any ServerHello; one beyond the total closes "
+      + "the oldest hanging handshake and gets its ServerHello; honest parties finish their round while handshakes hang")
   void capsHoldBeforeTheHandshake() throws Exception {
     TestPki pki = new TestPki(dir, "cap-job");
     int port = FreePorts.next();
@@ -73,12 +74,17 @@ class ConnectionCapIT {
         hanging.add(sixth);
         assertThat(sixth.firstByte()).as("the 6th socket open (cap 6), from a fresh source")
             .isEqualTo(ClientHelloSocket.HANDSHAKE_RECORD);
-        try (ClientHelloSocket seventh = new ClientHelloSocket("127.0.0.4", port)) {
-          assertThat(seventh.firstByte()).as("a 7th socket, from a fresh source (cap 6 in all)")
-              .isEqualTo(ClientHelloSocket.CLOSED);
-        }
+        ClientHelloSocket seventh = new ClientHelloSocket("127.0.0.4", port);
+        hanging.add(seventh);
+        assertThat(seventh.firstByte()).as("a 7th socket, from a fresh source (cap 6 in all)")
+            .isEqualTo(ClientHelloSocket.HANDSHAKE_RECORD);
+        assertThat(hanging.get(0).closedWithin(30_000)).as("the oldest hanging handshake, closed for the 7th").isTrue();
+        assertThat(hanging.get(1).closedWithin(500)).as("the next oldest").isFalse();
         assertThat(server.log()).contains("job cap-job: gRPC connection from /127.0.0.2:")
-            .contains("closed before its TLS handshake: 3 connections from 127.0.0.2 are open already");
+            .contains("closed before its TLS handshake: 3 connections from 127.0.0.2 are open already "
+                + "(--max-connections-per-source)")
+            .contains("the oldest of the unfinished ones, to make room for a new connection: 6 connections are open "
+                + "(--max-connections)");
 
         // the round goes on for the parties already connected, the hanging handshakes still open
         alice.openRounds();

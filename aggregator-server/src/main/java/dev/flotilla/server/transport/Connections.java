@@ -3,7 +3,6 @@ package dev.flotilla.server.transport;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
@@ -11,6 +10,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * open streams to end gracefully (and a flood's never do). gRPC sees the connection go and cancels
  * its calls. Supplying the channel factory means supplying the event loops, which this class owns.
  * The same first handler counts each accepted socket against the port's caps ({@link ConnectionGate})
- * and closes one beyond them before gRPC (and its TLS handshake) ever sees it.
+ * and closes one beyond them before gRPC (and its TLS handshake) ever sees it; the connection's head
+ * handler watches the TLS handshake that gRPC's handler runs, and tells the gate when it finished and
+ * whose certificate it named ({@link IdentityCaps}).
  */
 public final class Connections implements AutoCloseable {
 
@@ -55,10 +57,11 @@ public final class Connections implements AutoCloseable {
   private final EventLoopGroup worker;
   private final Map<SocketAddress, Connection> open = new ConcurrentHashMap<>();
   private volatile ConnectionGate gate;
+  private volatile IdentityCaps identityCaps = new IdentityCaps(0, 0, java.util.Set.of());
 
   private Connections(String jobId, boolean netty) {
     this.jobId = jobId;
-    this.gate = new ConnectionGate(jobId, "gRPC", Integer.MAX_VALUE, 0);
+    this.gate = new ConnectionGate(jobId, "gRPC", ConnectionGate.Limits.none());
     this.boss = netty ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("flotilla-accept", true),
         NioIoHandler.newFactory()) : null;
     this.worker = netty ? new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("flotilla-io", true),
@@ -94,11 +97,13 @@ public final class Connections implements AutoCloseable {
   }
 
   /**
-   * Caps the sockets open at once, counted as each is accepted, before its TLS handshake
-   * ({@link ConnectionGate}); set before the server starts. Without it: no cap.
+   * Caps the sockets open at once, counted as each is accepted, their unfinished TLS handshakes and,
+   * once a handshake named the peer, the sockets per peer as {@code caps} says ({@link
+   * ConnectionGate}); set before the server starts. Without it: no cap but the handshake's own.
    */
-  public Connections gate(ConnectionGate gate) {
+  public Connections gate(ConnectionGate gate, IdentityCaps caps) {
     this.gate = gate;
+    this.identityCaps = caps;
     return this;
   }
 
@@ -144,13 +149,13 @@ public final class Connections implements AutoCloseable {
       if (msg instanceof Channel child) {
         SocketAddress remote = child.remoteAddress();
         ConnectionGate admission = gate;
-        if (!admission.admit(remote)) {
+        if (!admission.admit(child, ctx.executor())) {
           // not yet registered with an event loop: this only closes the socket; no handler ever sees it
           child.unsafe().closeForcibly();
           return;
         }
-        child.closeFuture().addListener(f -> admission.release(remote));
-        Connection connection = new Connection();
+        child.closeFuture().addListener(f -> admission.closed(child));
+        Connection connection = new Connection(admission, identityCaps);
         child.pipeline().addFirst("flotilla-connection", connection);
         if (remote != null) {
           open.put(remote, connection);
@@ -161,14 +166,57 @@ public final class Connections implements AutoCloseable {
     }
   }
 
-  /** Head handler of one connection: its context closes the socket directly; it counts strikes. */
-  private static final class Connection extends ChannelHandlerAdapter {
+  /**
+   * Head handler of one connection: its context closes the socket directly; it counts strikes, and
+   * tells the gate when the TLS handshake finished and whose it was.
+   */
+  private static final class Connection extends ChannelInboundHandlerAdapter {
+    private final ConnectionGate gate;
+    private final IdentityCaps caps;
     private volatile ChannelHandlerContext context;
     private final Deque<Long> strikes = new ArrayDeque<>();
+    private boolean watching;
+
+    Connection(ConnectionGate gate, IdentityCaps caps) {
+      this.gate = gate;
+      this.caps = caps;
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
       context = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      watchHandshake(ctx);
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      watchHandshake(ctx); // gRPC's TLS handler is in place before the bytes of the handshake pass here
+      ctx.fireChannelRead(msg);
+    }
+
+    private void watchHandshake(ChannelHandlerContext ctx) {
+      if (watching) {
+        return;
+      }
+      SslHandler tls = ctx.pipeline().get(SslHandler.class);
+      if (tls == null) {
+        return;
+      }
+      watching = true;
+      tls.handshakeFuture().addListener(done -> {
+        if (!done.isSuccess()) {
+          return; // the TLS handler closes the connection; the gate forgets it then
+        }
+        IdentityCaps.Cap cap = caps.of(tls.engine().getSession());
+        if (!gate.handshakeFinished(ctx.channel(), cap.peer(), cap.limit())) {
+          ctx.close();
+        }
+      });
     }
 
     synchronized boolean strike() {

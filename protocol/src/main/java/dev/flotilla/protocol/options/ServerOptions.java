@@ -200,15 +200,42 @@ public final class ServerOptions {
       .defaultValue(0)
       .defaultText("4 x --expected-parties + 64")
       .description("Connections the gRPC port keeps open at once, counted when a socket is accepted, before its TLS "
-          + "handshake: one beyond is closed at once, unread (logged at most every 10 s with the reason). The "
-          + "bulk-upload port keeps --expected-parties + 16. 0 = the default.");
+          + "handshake. A new socket beyond closes the oldest one whose handshake is unfinished, or, when every "
+          + "open one is past its handshake, is closed at once, unread (each closed socket is logged with its "
+          + "cause, at most one line per cause every 10 s). The bulk-upload port keeps --expected-parties + 16. "
+          + "0 = the default.");
 
   public static final ConfigOption<Integer> MAX_CONNECTIONS_PER_SOURCE = ConfigOption.integer("--max-connections-per-source")
       .check(n -> n >= 0, ">= 0")
       .defaultValue(0)
       .description("Connections one IP address may keep open at once on each port, counted as --max-connections "
-          + "is; one beyond is closed before its handshake. Leave it off (0) when parties share an address (NAT, a "
-          + "proxy, --virtual-parties-per-host).");
+          + "is; one beyond is closed before its handshake. Leave it off (0) when parties share an address (NAT, an "
+          + "ingress, --virtual-parties-per-host): --max-pending-handshakes and --max-connections-per-identity keep a "
+          + "flood from one address from keeping the others out.");
+
+  public static final ConfigOption<Integer> MAX_PENDING_HANDSHAKES = ConfigOption.integer("--max-pending-handshakes")
+      .check(n -> n >= 0, ">= 0")
+      .defaultValue(0)
+      .defaultText("--expected-parties + 64")
+      .description("Connections on each port whose TLS handshake has not finished (anyone can open one, with or "
+          + "without a certificate). A new connection beyond closes the oldest unfinished one, so sockets that never "
+          + "handshake cannot keep parties out: an honest handshake finishes long before a flood reaches it. "
+          + "0 = the default.");
+
+  public static final ConfigOption<Duration> HANDSHAKE_TIMEOUT = ConfigOption.positiveDuration("--handshake-timeout")
+      .check(d -> d.compareTo(Duration.ofSeconds(10)) <= 0, "at most 10s (gRPC's TLS handler ends a handshake after 10s)")
+      .defaultValue(Duration.ofSeconds(10))
+      .description("Time from accepting a connection (on each port) to its finished TLS handshake; a connection "
+          + "still handshaking then is closed and logged.");
+
+  public static final ConfigOption<Integer> MAX_CONNECTIONS_PER_IDENTITY = ConfigOption.integer("--max-connections-per-identity")
+      .check(n -> n >= 0, ">= 0")
+      .defaultValue(4)
+      .description("Connections one certificate identity may keep open on the gRPC port once its TLS handshake named "
+          + "it; one beyond is closed and logged with the identity, so one party cannot fill the port. A party needs "
+          + "one (a few while a reconnect overlaps a lost connection); a virtual-party host gets this many per virtual "
+          + "party (up to --virtual-parties-per-host); a --trusted-proxy is not capped (its forwarded parties are, "
+          + "per call: --max-calls-per-party). The bulk-upload port takes one per party. 0 = no cap.");
 
   public static final ConfigOption<Integer> MAX_CALLS_PER_PARTY = ConfigOption.integer("--max-calls-per-party")
       .defaultValue(8)
@@ -346,7 +373,8 @@ public final class ServerOptions {
       TRIM_FRACTION, BYZANTINE_PARTIES, KRUM_SELECT, MODEL, INITIAL_MODEL, SEED, EXPORT, EXPORT_EVERY_ROUND,
       LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
-      MAX_CONNECTIONS, MAX_CONNECTIONS_PER_SOURCE, MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
+      MAX_CONNECTIONS, MAX_CONNECTIONS_PER_SOURCE, MAX_PENDING_HANDSHAKES, HANDSHAKE_TIMEOUT,
+      MAX_CONNECTIONS_PER_IDENTITY, MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
       DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, DP_MODE, DP_DROPOUT_TOLERANCE, SECURE_AGGREGATION,
       SECAGG_CLIP_RANGE, FRACTION, CHECK_PEERS, VIRTUAL_PARTIES_PER_HOST, TERMINATION_MESSAGE,
       STATUS_FILE)

@@ -1,0 +1,45 @@
+package dev.flotilla.server;
+
+import dev.flotilla.protocol.tls.ExpectedPeer;
+import dev.flotilla.protocol.tls.MutualTlsChannels;
+import dev.flotilla.protocol.tls.TlsFiles;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+
+/**
+ * A party's mutual-TLS connection to the gRPC port (its certificate, ALPN h2, as a gRPC channel
+ * makes it) that finishes the handshake and then sends nothing: what a party holding a valid
+ * certificate can do to take up connections without a single call.
+ */
+final class MutualTlsSocket implements AutoCloseable {
+
+  private final Channel channel;
+
+  /** Connects and waits for the TLS handshake. */
+  MutualTlsSocket(EventLoopGroup group, int port, TlsFiles party) throws InterruptedException {
+    var context = MutualTlsChannels.sslContext(party, ExpectedPeer.aggregatorOf(party.identity()));
+    channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(context.newHandler(ch.alloc(), party.identity().serverHost(), port));
+          }
+        }).connect("127.0.0.1", port).sync().channel();
+    channel.pipeline().get(SslHandler.class).handshakeFuture().sync();
+  }
+
+  /** Whether the server has not closed it (yet). */
+  boolean isOpen() {
+    return channel.isActive();
+  }
+
+  @Override
+  public void close() {
+    channel.close().syncUninterruptibly();
+  }
+}
