@@ -47,7 +47,11 @@ public final class IdentityCaps {
 
   /** The cap of the peer of a finished handshake. */
   public Cap of(SSLSession session) {
-    X509Certificate leaf = leafOf(session);
+    return of(leafOf(session));
+  }
+
+  /** The cap of the peer whose verified leaf certificate is {@code leaf} (null: none). */
+  Cap of(X509Certificate leaf) {
     if (leaf == null || perIdentity == 0) {
       return new Cap(null, 0); // no certificate: the handshake of a client-auth port fails before this
     }
