@@ -46,7 +46,7 @@ public final class ServerModule extends AbstractModule {
   private int maxConnectionsPerSource;
   private int maxPendingHandshakes;
   private java.time.Duration handshakeTimeout = java.time.Duration.ofSeconds(10);
-  private int maxConnectionsPerIdentity = 4;
+  private int maxConnectionsPerIdentity = 8;
 
   public ServerModule(ServerConfig config, InetSocketAddress address, TlsFiles tls) {
     this(config, address, tls, java.util.Set.of());

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 13: a flood must not keep new connections out. The server jar runs as its own process with a
- * small --max-connections (10); everything comes from 127.0.0.1, as it would through an ingress, so
+ * small --max-connections (12); everything comes from 127.0.0.1, as it would through an ingress, so
  * no cap per source address can tell the flood from the parties. A party holding a valid certificate
- * keeps only --max-connections-per-identity connections (4 by default); sockets that never start a
+ * keeps only --max-connections-per-identity connections (8 by default); sockets that never start a
  * handshake are bounded and timed out. Either way the other party joins, and the log says why each
  * refused connection was closed.
  */
@@ -40,13 +40,13 @@ class ConnectionFloodIT {
   private ServerProcess server(TestPki pki, int port, String... more) throws IOException {
     List<String> args = new ArrayList<>(List.of("--job-id", "flood-job", "--allow-party", "alice,bob", "--rounds", "1",
         "--min-parties", "2", "--expected-parties", "2", "--join-grace", "1s", "--model", "mlp",
-        "--round-timeout", "120s", "--final-eval-wait", "1s", "--max-connections", "10"));
+        "--round-timeout", "120s", "--final-eval-wait", "1s", "--max-connections", "12"));
     args.addAll(List.of(more));
     return ServerProcess.onLoopback(dir, pki, port, args.toArray(String[]::new));
   }
 
   @Test
-  @DisplayName("a party that opens 20 mutual-TLS connections keeps 4 (the default cap per identity), the rest are "
+  @DisplayName("a party that opens 20 mutual-TLS connections keeps 8 (the default cap per identity), the rest are "
       + "closed after their handshake and logged with its identity, and another party still joins")
   void oneIdentityCannotFillThePort() throws Exception {
     TestPki pki = new TestPki(dir, "flood-job");
@@ -61,13 +61,13 @@ class ConnectionFloodIT {
       }
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertThat(flood.stream().filter(MutualTlsSocket::isOpen)).as("alice's idle TLS connections left open")
-              .hasSize(3));
+              .hasSize(7));
       String alice = pki.party("alice").identity().uri();
       assertThat(server.log()).contains("job flood-job: gRPC connection from /127.0.0.1:")
-          .contains("closed after its TLS handshake: " + alice + " has 4 connections open already, its cap "
+          .contains("closed after its TLS handshake: " + alice + " has 8 connections open already, its cap "
               + "(--max-connections-per-identity)");
 
-      // 20 would have filled --max-connections 10; bob gets in and his round starts
+      // 20 would have filled --max-connections 12; bob gets in and his round starts
       FakeParty bob = channels.party(pki, port, "bob");
       assertThat(bob.join(1000).getPartyIndex()).isGreaterThanOrEqualTo(0);
       FakeParty alicesParty = new FakeParty(alicesChannel, "alice");
@@ -106,7 +106,7 @@ class ConnectionFloodIT {
       assertThat(bob.awaitTrain().getRound()).isEqualTo(1);
       assertThat(server.log()).contains("job flood-job: gRPC connection from /127.0.0.1:")
           .contains("closed before its TLS handshake finished, after ")
-          .contains("the oldest of the unfinished ones, to make room for a new connection: 10 connections are open "
+          .contains("the oldest of the unfinished ones, to make room for a new connection: 12 connections are open "
               + "(--max-connections)");
 
       // the flood's sockets still open are closed at their deadline, from the server's side

@@ -230,10 +230,11 @@ public final class ServerOptions {
 
   public static final ConfigOption<Integer> MAX_CONNECTIONS_PER_IDENTITY = ConfigOption.integer("--max-connections-per-identity")
       .check(n -> n >= 0, ">= 0")
-      .defaultValue(4)
+      .defaultValue(8)
       .description("Connections one certificate identity may keep open on the gRPC port once its TLS handshake named "
           + "it; one beyond is closed and logged with the identity, so one party cannot fill the port. A party needs "
-          + "one (a few while a reconnect overlaps a lost connection); a virtual-party host gets this many per virtual "
+          + "one (a few while a reconnect overlaps a lost connection; no more than its --max-calls-per-party calls "
+          + "could use); a virtual-party host gets this many per virtual "
           + "party (up to --virtual-parties-per-host); a --trusted-proxy is not capped (its forwarded parties are, "
           + "per call: --max-calls-per-party). The bulk-upload port takes one per party. 0 = no cap.");
 
