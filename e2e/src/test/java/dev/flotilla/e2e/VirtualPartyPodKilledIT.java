@@ -96,8 +96,9 @@ class VirtualPartyPodKilledIT {
 
       assertThat(done.finalAccuracy()).as(record).isNotNull();
       assertThat(done.finalAccuracy()).as("final accuracy on the held-out test set").isGreaterThan(0.6);
-      System.out.println("N-pod kill: accuracy per round " + done.accuracyPerRound() + ", final "
-          + done.finalAccuracy() + ", victims dropped in round " + lost.round());
+      System.out.println("N-pod kill: parties per round " + done.rounds().stream().map(r -> r.parties().size()).toList()
+          + ", accuracy per round " + done.accuracyPerRound() + ", final " + done.finalAccuracy()
+          + ", victims dropped in round " + lost.round());
     }
   }
 
