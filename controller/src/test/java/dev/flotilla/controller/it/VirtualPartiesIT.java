@@ -230,9 +230,45 @@ class VirtualPartiesIT extends OnKubeApiServer {
   }
 
   @Test
-  @DisplayName("an N-pod job whose organisation enrolled one identity with the federation fails its certificates with "
-      + "EnrolledIdentityIsOneHost naming the enrolled Secret: no certificate of this cluster's CA, no pod")
-  void enrolledIdentityRefusesPods() {
+  @DisplayName("party x scaled from 1 pod to 2 onto host x-p1, which party x-p1 of a job created later holds "
+      + "(status.claims): the older job that scaled is the one refused, naming the holder; the holder keeps its pod")
+  void scaledOntoAHeldHostRefused() {
+    IflearnerJob study = censusParty("ballot-a", 2, 1);
+    study.getSpec().setHost("ballot.x.party.fl.example.org");
+    client.resource(study).create();
+    await("pod of ballot-a").atMost(WAIT).until(() -> client.pods().inNamespace(NS).withName("ballot-a-p0").get() != null);
+    IflearnerJob lab = censusParty("ballot-b", 2, null);
+    lab.getSpec().setVirtualParties(null);
+    lab.getSpec().setHost("ballot.x-p1.party.fl.example.org");
+    client.resource(lab).create();
+    await("both accepted, holding their names").atMost(WAIT).untilAsserted(() -> {
+      assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").get().getStatus().getClaims())
+          .containsExactly("pod/ballot-a-p0", "host/x-p0");
+      assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-b").get().getStatus().getClaims())
+          .containsExactly("pod/ballot-b", "host/x-p1");
+      assertThat(client.pods().inNamespace(NS).withName("ballot-b").get()).isNotNull();
+    });
+
+    client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").edit(j -> {
+      j.getSpec().setVirtualPartyPods(2);
+      return j;
+    });
+    awaitRefused("ballot-a", "VirtualPartiesAccepted", "PodHostTaken", "party host x-p1 of job ballot in fl.example.org is "
+        + "claimed by study/ballot-a (party x, spec.virtualPartyPods 2) and by study/ballot-b (party x-p1), which holds it");
+    var refused = client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").get().getStatus();
+    assertThat(refused.getPhase()).isEqualTo("Refused");
+    assertThat(refused.getClaims()).as("a refused job holds nothing").isNull();
+    assertThat(client.pods().inNamespace(NS).withName("ballot-a-p1").get()).isNull();
+    var holder = client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-b").get().getStatus();
+    assertThat(holder.getPhase()).isNotEqualTo("Refused");
+    assertThat(holder.getClaims()).containsExactly("pod/ballot-b", "host/x-p1");
+    assertThat(client.pods().inNamespace(NS).withName("ballot-b").get()).isNotNull();
+  }
+
+  @Test
+  @DisplayName("an N-pod job whose organisation enrolled with a federation but whose join is gone fails its certificates "
+      + "with EnrolledPodIdentityFailed naming what is missing: no certificate of this cluster's CA, no pod")
+  void enrolledIdentityWithoutJoinFails() {
     client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
         .withName("flotilla-enrolled.vote.e").withNamespace(CONTROLLER_NS).endMetadata()
         .withType("kubernetes.io/tls").withStringData(java.util.Map.of("tls.crt", "x", "tls.key", "x", "ca.crt", "x"))
@@ -240,9 +276,9 @@ class VirtualPartiesIT extends OnKubeApiServer {
     IflearnerJob job = censusParty("vote-party-e", 2, 2);
     job.getSpec().setHost("vote.e.party.fl.example.org");
     client.resource(job).create();
-    awaitRefused("vote-party-e", "CertificatesReady", "EnrolledIdentityIsOneHost", "spec.virtualPartyPods 2 needs 2 host "
-        + "identities (spiffe://fl.example.org/job/vote/party/e-p0/virtual/2 ..), but the organisation enrolled one identity "
-        + "with the federation (Secret flotilla-system/flotilla-enrolled.vote.e)");
+    awaitRefused("vote-party-e", "CertificatesReady", "EnrolledPodIdentityFailed", "no join Secret in flotilla-system "
+        + "enrolled flotilla-system/flotilla-enrolled.vote.e, so the coordinator to ask for "
+        + "spiffe://fl.example.org/job/vote/party/e-p0/virtual/2 is unknown");
     assertThat(client.pods().inNamespace(NS).withName("vote-party-e-p0").get()).isNull();
     assertThat(client.secrets().inNamespace(NS).withName("vote-party-e-p0-tls").get()).isNull();
   }
