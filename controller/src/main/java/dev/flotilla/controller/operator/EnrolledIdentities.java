@@ -67,14 +67,11 @@ public final class EnrolledIdentities {
    * @throws PodIdentitiesUnavailable when the organisation's identity or join is unusable or the coordinator refuses
    */
   public Optional<List<Mounted>> mountPods(JobModel job) {
-    if (!EnrolledIdentityModel.eligible(job)) {
+    Optional<Secret> enrolled = enrolledSecret(job);
+    if (enrolled.isEmpty()) {
       return Optional.empty();
     }
-    String organisationSecret = EnrolledIdentityModel.secretName(job);
-    Secret organisation = client.secrets().inNamespace(controllerNamespace).withName(organisationSecret).get();
-    if (organisation == null) {
-      return Optional.empty();
-    }
+    Secret organisation = enrolled.get();
     List<Mounted> mounted = new ArrayList<>();
     for (JobModel pod : job.pods()) {
       String name = EnrolledIdentityModel.podSecretName(pod);
@@ -132,26 +129,22 @@ public final class EnrolledIdentities {
     return Optional.empty();
   }
 
-  /** {@code namespace/name} of the Secret the job's organisation enrolled with, whether or not it fits the job; empty: none. */
-  public Optional<String> enrolledFor(JobModel job) {
+  /** The Secret the job's organisation enrolled with (in the controller's namespace), whether or not it fits the job. */
+  private Optional<Secret> enrolledSecret(JobModel job) {
     if (!EnrolledIdentityModel.eligible(job)) {
       return Optional.empty();
     }
-    String name = EnrolledIdentityModel.secretName(job);
-    return client.secrets().inNamespace(controllerNamespace).withName(name).get() == null ? Optional.empty()
-        : Optional.of(controllerNamespace + "/" + name);
+    return Optional.ofNullable(client.secrets().inNamespace(controllerNamespace)
+        .withName(EnrolledIdentityModel.secretName(job)).get());
   }
 
   /** The enrolled identity the job's pod mounts (its copy made or brought up to date), or empty: none fits the job. */
   public Optional<Mounted> mount(JobModel job) {
-    if (!EnrolledIdentityModel.eligible(job)) {
-      return Optional.empty();
-    }
-    String name = EnrolledIdentityModel.secretName(job);
-    Secret enrolled = client.secrets().inNamespace(controllerNamespace).withName(name).get();
+    Secret enrolled = enrolledSecret(job).orElse(null);
     if (enrolled == null) {
       return Optional.empty();
     }
+    String name = enrolled.getMetadata().getName();
     Optional<String> unusable = EnrolledIdentityModel.unusable(job, enrolled);
     if (unusable.isPresent()) {
       LOG.warn("{}: not using the enrolled identity: {}", job.ref(), unusable.get());

@@ -205,18 +205,27 @@ class VirtualPartiesIT extends OnKubeApiServer {
     });
   }
 
+  /**
+   * Job {@code <job>-a}, party x of federation job {@code job} with {@code pods} pods (hosts x-p0..), then, once its last
+   * pod exists, job {@code <job>-b}, the plain party x-p1 of the same federation job.
+   */
+  private static void studyThenLab(String job, int pods) {
+    IflearnerJob study = censusParty(job + "-a", 2, pods);
+    study.getSpec().setHost(job + ".x.party.fl.example.org");
+    client.resource(study).create();
+    String lastPod = job + "-a-p" + (pods - 1);
+    await("pods of " + job + "-a").atMost(WAIT).until(() -> client.pods().inNamespace(NS).withName(lastPod).get() != null);
+    IflearnerJob lab = censusParty(job + "-b", 2, null);
+    lab.getSpec().setVirtualParties(null);
+    lab.getSpec().setHost(job + ".x-p1.party.fl.example.org");
+    client.resource(lab).create();
+  }
+
   @Test
   @DisplayName("party x-p1 of another job, after party x's two pods (hosts x-p0, x-p1): refused with PodHostTaken naming "
       + "both jobs, no pod, no certificate, not in the allow-list; the two pods of x stay")
   void podHostTakenRefused() {
-    IflearnerJob study = censusParty("poll-a", 2, 2);
-    study.getSpec().setHost("poll.x.party.fl.example.org");
-    client.resource(study).create();
-    await("pods of poll-a").atMost(WAIT).until(() -> client.pods().inNamespace(NS).withName("poll-a-p1").get() != null);
-    IflearnerJob lab = censusParty("poll-b", 2, null);
-    lab.getSpec().setVirtualParties(null);
-    lab.getSpec().setHost("poll.x-p1.party.fl.example.org");
-    client.resource(lab).create();
+    studyThenLab("poll", 2);
     awaitRefused("poll-b", "VirtualPartiesAccepted", "PodHostTaken", "party host x-p1 of job poll in fl.example.org is "
         + "claimed by study/poll-b (party x-p1) and by study/poll-a (party x, spec.virtualPartyPods 2), created earlier");
     assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("poll-b").get().getStatus().getPhase())
@@ -233,14 +242,7 @@ class VirtualPartiesIT extends OnKubeApiServer {
   @DisplayName("party x scaled from 1 pod to 2 onto host x-p1, which party x-p1 of a job created later holds "
       + "(status.claims): the older job that scaled is the one refused, naming the holder; the holder keeps its pod")
   void scaledOntoAHeldHostRefused() {
-    IflearnerJob study = censusParty("ballot-a", 2, 1);
-    study.getSpec().setHost("ballot.x.party.fl.example.org");
-    client.resource(study).create();
-    await("pod of ballot-a").atMost(WAIT).until(() -> client.pods().inNamespace(NS).withName("ballot-a-p0").get() != null);
-    IflearnerJob lab = censusParty("ballot-b", 2, null);
-    lab.getSpec().setVirtualParties(null);
-    lab.getSpec().setHost("ballot.x-p1.party.fl.example.org");
-    client.resource(lab).create();
+    studyThenLab("ballot", 1);
     await("both accepted, holding their names").atMost(WAIT).untilAsserted(() -> {
       assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").get().getStatus().getClaims())
           .containsExactly("pod/ballot-a-p0", "host/x-p0");
