@@ -71,7 +71,7 @@ public class IflearnerJobStatus {
 
   @JsonPropertyDescription("A client job the controller serves: the pod names (pod/<name>) and party hosts "
       + "(host/<name>) it holds. Of two jobs claiming one name, the one holding it keeps it, whoever was created first "
-      + "or scaled later; a refused job holds none.")
+      + "or scaled later; a refused job holds none (an empty list once it held some).")
   private List<String> claims;
 
   public List<String> getClaims() {

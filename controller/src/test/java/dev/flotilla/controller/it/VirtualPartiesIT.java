@@ -205,6 +205,12 @@ class VirtualPartiesIT extends OnKubeApiServer {
     });
   }
 
+  /** The job's status.claims as the API server holds them (null: no status or no claims yet). */
+  private static List<String> claims(String job) {
+    var status = client.resources(IflearnerJob.class).inNamespace(NS).withName(job).get().getStatus();
+    return status == null ? null : status.getClaims();
+  }
+
   /**
    * Job {@code <job>-a}, party x of federation job {@code job} with {@code pods} pods (hosts x-p0..), then, once its last
    * pod exists, job {@code <job>-b}, the plain party x-p1 of the same federation job.
@@ -227,7 +233,7 @@ class VirtualPartiesIT extends OnKubeApiServer {
   void podHostTakenRefused() {
     studyThenLab("poll", 2);
     awaitRefused("poll-b", "VirtualPartiesAccepted", "PodHostTaken", "party host x-p1 of job poll in fl.example.org is "
-        + "claimed by study/poll-b (party x-p1) and by study/poll-a (party x, spec.virtualPartyPods 2), created earlier");
+        + "claimed by study/poll-b (party x-p1) and by study/poll-a (party x, spec.virtualPartyPods 2), which holds it");
     assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("poll-b").get().getStatus().getPhase())
         .isEqualTo("Refused");
     assertThat(client.pods().inNamespace(NS).withName("poll-b").get()).isNull();
@@ -244,10 +250,8 @@ class VirtualPartiesIT extends OnKubeApiServer {
   void scaledOntoAHeldHostRefused() {
     studyThenLab("ballot", 1);
     await("both accepted, holding their names").atMost(WAIT).untilAsserted(() -> {
-      assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").get().getStatus().getClaims())
-          .containsExactly("pod/ballot-a-p0", "host/x-p0");
-      assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-b").get().getStatus().getClaims())
-          .containsExactly("pod/ballot-b", "host/x-p1");
+      assertThat(claims("ballot-a")).containsExactly("pod/ballot-a-p0", "host/x-p0");
+      assertThat(claims("ballot-b")).containsExactly("pod/ballot-b", "host/x-p1");
       assertThat(client.pods().inNamespace(NS).withName("ballot-b").get()).isNotNull();
     });
 
@@ -257,13 +261,13 @@ class VirtualPartiesIT extends OnKubeApiServer {
     });
     awaitRefused("ballot-a", "VirtualPartiesAccepted", "PodHostTaken", "party host x-p1 of job ballot in fl.example.org is "
         + "claimed by study/ballot-a (party x, spec.virtualPartyPods 2) and by study/ballot-b (party x-p1), which holds it");
-    var refused = client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").get().getStatus();
-    assertThat(refused.getPhase()).isEqualTo("Refused");
-    assertThat(refused.getClaims()).as("a refused job holds nothing").isNull();
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").get().getStatus().getPhase())
+        .isEqualTo("Refused");
+    assertThat(claims("ballot-a")).as("a refused job holds nothing").isEmpty();
     assertThat(client.pods().inNamespace(NS).withName("ballot-a-p1").get()).isNull();
-    var holder = client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-b").get().getStatus();
-    assertThat(holder.getPhase()).isNotEqualTo("Refused");
-    assertThat(holder.getClaims()).containsExactly("pod/ballot-b", "host/x-p1");
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-b").get().getStatus().getPhase())
+        .isNotEqualTo("Refused");
+    assertThat(claims("ballot-b")).containsExactly("pod/ballot-b", "host/x-p1");
     assertThat(client.pods().inNamespace(NS).withName("ballot-b").get()).isNotNull();
   }
 

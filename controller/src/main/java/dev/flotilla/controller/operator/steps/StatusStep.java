@@ -70,8 +70,10 @@ public final class StatusStep {
       status.setPodsReady(partyPods.ready());
       status.setPodsTotal(partyPods.total());
     }
-    // what an accepted job holds, so that who claimed a pod name or party host first keeps it (PodHostClaims)
-    status.setClaims(claims.isEmpty() ? null : claims);
+    // what an accepted job holds, so that who claimed a pod name or party host first keeps it (PodHostClaims); a job
+    // that held names and holds none now says so with an empty list (the status patch keeps a field it leaves out)
+    List<String> held = latest.getStatus() == null ? null : latest.getStatus().getClaims();
+    status.setClaims(!claims.isEmpty() ? claims : held != null ? List.of() : null);
     if (status.equals(latest.getStatus())) {
       return;
     }
