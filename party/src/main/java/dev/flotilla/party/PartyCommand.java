@@ -13,6 +13,7 @@ import dev.flotilla.party.data.DataMissingException;
 import dev.flotilla.party.data.DataOptions;
 import dev.flotilla.party.data.Partitioner;
 import dev.flotilla.party.peer.PeerChannels;
+import dev.flotilla.party.train.PyTorchEngine;
 import dev.flotilla.protocol.options.PartyOptions;
 import dev.flotilla.protocol.peer.PeerAddresses;
 import dev.flotilla.protocol.model.ModelSpecs;
@@ -160,6 +161,9 @@ public final class PartyCommand implements Callable<Integer> {
     validate();
     if (virtualParties > 0) {
       return VirtualHostCommand.run(this);
+    }
+    if (model != null || torchScript != null) {
+      PyTorchEngine.loadInBackground(); // while the data set is read
     }
     Injector injector = Guice.createInjector(new PartyModule(this));
     PartyRunner runner = injector.getInstance(PartyRunner.class);

@@ -5,6 +5,7 @@ import dev.flotilla.party.client.MutualTlsChannelFactory;
 import dev.flotilla.party.client.PartyIdentity;
 import dev.flotilla.party.client.RunnerSettings;
 import dev.flotilla.party.data.Partitioner;
+import dev.flotilla.party.train.PyTorchEngine;
 import dev.flotilla.party.virtual.VirtualPartyHost;
 import java.time.Duration;
 import java.util.Locale;
@@ -51,6 +52,7 @@ final class VirtualHostCommand {
 
   static int run(PartyCommand party) throws InterruptedException {
     PartyIdentity host = PartyIdentity.fromCertificateFile(party.cert);
+    PyTorchEngine.loadInBackground(); // while the data set is read
     PartyDataset.Shared data = PartyDataset.loadShared(party.datasetSettings());
     MutualTlsChannelFactory channels = new MutualTlsChannelFactory(party.server, party.serverName,
         party.serverIdentity, party.cert, party.key, party.caCertificate(), host.identity());

@@ -14,6 +14,7 @@ import dev.flotilla.demo.DemoCommand;
 import dev.flotilla.demo.DemoReport;
 import dev.flotilla.party.data.FashionMnist;
 import dev.flotilla.party.data.ImageDataset;
+import dev.flotilla.party.train.PyTorchEngine;
 import dev.flotilla.party.train.TrainingOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -94,6 +95,7 @@ public final class SimulateCommand implements Callable<Integer> {
     String scheme = federation.partitionOr(FederationOptions.DEFAULT_PARTITION);
     String model = federation.modelOrDefault();
     long started = System.nanoTime();
+    PyTorchEngine.loadInBackground(); // while the data set is read
     ImageDataset train = FashionMnist.train(dataDirectory);
     ImageDataset test = FashionMnist.test(dataDirectory);
     VirtualData split;

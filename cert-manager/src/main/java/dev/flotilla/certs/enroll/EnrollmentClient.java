@@ -72,6 +72,17 @@ public final class EnrollmentClient {
   }
 
   /**
+   * The identity {@code host} of one of the organisation's party pods, asked over mutual TLS with the organisation's
+   * enrolled certificate {@code organisation}; the key is the CSR's, made by the caller.
+   */
+  public IssuedCertificate issueHost(IssuedCertificate organisation, Identity host, CertificateSigningRequest csr) {
+    List<X509Certificate> cas = List.of(organisation.caCertificate());
+    SSLContext tls = context(keyManagers(organisation), EndpointTrust.trusting(cas, domain));
+    String answer = post(EnrollmentEndpoint.HOST_PATH, tls, null, csr);
+    return accept(answer, host, csr, cas::contains, "the organisation's ca.crt");
+  }
+
+  /**
    * The federation's members as the coordinator publishes them (JSON, at most
    * {@value EnrollmentEndpoint#MAX_FEDERATION_BYTES} bytes), asked over mutual TLS with {@code current}.
    */

@@ -69,6 +69,19 @@ public class IflearnerJobStatus {
   @JsonPropertyDescription("A client job with spec.virtualPartyPods: how many party pods it has (spec.virtualPartyPods).")
   private Integer podsTotal;
 
+  @JsonPropertyDescription("A client job the controller serves: the pod names (pod/<name>) and party hosts "
+      + "(host/<name>) it holds. Of two jobs claiming one name, the one holding it keeps it, whoever was created first "
+      + "or scaled later; a refused job holds none (an empty list once it held some).")
+  private List<String> claims;
+
+  public List<String> getClaims() {
+    return claims;
+  }
+
+  public void setClaims(List<String> claims) {
+    this.claims = claims;
+  }
+
   public Integer getPodsReady() {
     return podsReady;
   }
@@ -230,12 +243,12 @@ public class IflearnerJobStatus {
         && Objects.equals(finalAccuracy, s.finalAccuracy) && Objects.equals(lastRoundTime, s.lastRoundTime)
         && Objects.equals(epsilonSpent, s.epsilonSpent) && Objects.equals(endReason, s.endReason)
         && Objects.equals(members, s.members) && Objects.equals(podsReady, s.podsReady)
-        && Objects.equals(podsTotal, s.podsTotal);
+        && Objects.equals(podsTotal, s.podsTotal) && Objects.equals(claims, s.claims);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(phase, observedGeneration, conditions, endpoint, tlsMode, round, rounds, partiesConnected,
-        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason, members, podsReady, podsTotal);
+        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason, members, podsReady, podsTotal, claims);
   }
 }

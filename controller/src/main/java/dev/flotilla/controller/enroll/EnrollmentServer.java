@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator's enrollment endpoint, HTTPS (TLS 1.3) on the controller: {@code POST /v1/enroll}
- * with a token, {@code POST /v1/renew} with the current certificate as TLS client certificate; the body
+ * with a token, {@code POST /v1/renew} with the current certificate as TLS client certificate, {@code POST /v1/host}
+ * with an organisation's certificate for one of its party pods' identities; the body
  * is a PEM CSR of at most {@value EnrollmentEndpoint#MAX_CSR_BYTES} bytes, the answer the certificate
  * chain then the CA, or a status with a one-line reason. Attempts are bounded per client address
  * ({@link AttemptLimiter}), requests run on a small bounded pool (a full queue is refused, not queued).
@@ -64,13 +65,18 @@ public final class EnrollmentServer implements AutoCloseable {
       return t;
     }, new ThreadPoolExecutor.AbortPolicy());
     server.setExecutor(executor);
-    server.createContext(EnrollmentEndpoint.ENROLL_PATH, ex -> handle(ex, false));
-    server.createContext(EnrollmentEndpoint.RENEW_PATH, ex -> handle(ex, true));
+    server.createContext(EnrollmentEndpoint.ENROLL_PATH, ex -> handle(ex, "an enrollment",
+        (e, csr) -> service.enroll(e.getRequestHeaders().getFirst("Authorization"), csr)));
+    server.createContext(EnrollmentEndpoint.RENEW_PATH, ex -> handle(ex, "a renewal",
+        (e, csr) -> service.renew(peerCertificates((HttpsExchange) e), csr)));
+    server.createContext(EnrollmentEndpoint.HOST_PATH, ex -> handle(ex, "a party pod's identity",
+        (e, csr) -> service.host(peerCertificates((HttpsExchange) e), csr)));
     server.createContext(EnrollmentEndpoint.FEDERATION_PATH, this::members);
     server.start();
-    LOG.info("enrollment endpoint for {} on {} (https://{}{} and {}); at most {} attempts per {} per client address",
+    LOG.info("enrollment endpoint for {} on {} (https://{}{}, {} and {}); at most {} attempts per {} per client address",
         service.federation(), server.getAddress(), EnrollmentEndpoint.host(service.federation().domain()),
-        EnrollmentEndpoint.ENROLL_PATH, EnrollmentEndpoint.RENEW_PATH, limiter.perWindow(), limiter.window());
+        EnrollmentEndpoint.ENROLL_PATH, EnrollmentEndpoint.RENEW_PATH, EnrollmentEndpoint.HOST_PATH, limiter.perWindow(),
+        limiter.window());
   }
 
   public int port() {
@@ -88,7 +94,12 @@ public final class EnrollmentServer implements AutoCloseable {
     }
   }
 
-  private void handle(HttpExchange ex, boolean renewal) throws IOException {
+  /** One CSR request and its answer ({@code what} for the log). */
+  private interface CsrCall {
+    String answer(HttpExchange ex, String csr);
+  }
+
+  private void handle(HttpExchange ex, String what, CsrCall call) throws IOException {
     String client = ex.getRemoteAddress().getAddress().getHostAddress();
     try {
       if (!"POST".equals(ex.getRequestMethod())) {
@@ -103,17 +114,15 @@ public final class EnrollmentServer implements AutoCloseable {
       }
       try {
         String csr = body(ex);
-        String answer = renewal
-            ? service.renew(peerCertificates((HttpsExchange) ex), csr)
-            : service.enroll(ex.getRequestHeaders().getFirst("Authorization"), csr);
+        String answer = call.answer(ex, csr);
         ex.getResponseHeaders().set("Content-Type", "application/x-pem-file");
         respond(ex, 200, answer);
       } catch (EnrollmentRefusal e) {
-        LOG.warn("{}: refused {} from {} ({}): {}", service.federation(), renewal ? "a renewal" : "an enrollment", client,
+        LOG.warn("{}: refused {} from {} ({}): {}", service.federation(), what, client,
             e.status(), e.getMessage());
         respond(ex, e.status(), e.getMessage());
       } catch (RuntimeException e) {
-        LOG.error("{}: {} from {} failed", service.federation(), renewal ? "a renewal" : "an enrollment", client, e);
+        LOG.error("{}: {} from {} failed", service.federation(), what, client, e);
         respond(ex, 500, "the coordinator could not complete the request; it is logged there");
       }
     } finally {

@@ -9,6 +9,7 @@ import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
 import dev.flotilla.certs.SigningPolicy;
+import dev.flotilla.certs.enroll.EnrollmentEndpoint;
 import dev.flotilla.certs.enroll.EnrollmentToken;
 import dev.flotilla.certs.enroll.RevokedSerials;
 import dev.flotilla.controller.operator.CertificateAuthorities;
@@ -148,6 +149,11 @@ public final class EnrollmentService {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "the certificate of " + identity + " (serial "
           + RevokedSerials.hex(current.getSerialNumber()) + ") is revoked; enroll again with a new token");
     }
+    if (identity.isVirtualPartyHost()) {
+      // recorded under its organisation, it is issued again by the organisation's certificate, not by its own
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, identity + " is a party pod's identity: ask "
+          + EnrollmentEndpoint.HOST_PATH + " again with the organisation's enrolled certificate");
+    }
     CertificateSigningRequest csr = parse(csrPem);
     IssuedCertificate issued = sign(csr, identity, "the current certificate is " + identity);
     store.recordIssued(identity.trustDomain(), identity.name(), issued.certificate().getSerialNumber(),
@@ -157,19 +163,64 @@ public final class EnrollmentService {
     return answer(issued);
   }
 
-  private IssuedCertificate sign(CertificateSigningRequest csr, Identity allowed, String why) {
-    SigningPolicy policy = SigningPolicy.forTrustDomain(federation.domain()).onlyJob(allowed.job()).onlyRoles(Role.PARTY);
-    IssuedCertificate issued;
-    try {
-      issued = ca().sign(csr, Role.PARTY, policy, LeafRequest.DEFAULT_LIFETIME);
-    } catch (PkiException e) {
-      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
+  /**
+   * A party pod's identity for an enrolled organisation: {@code presented} is its enrolled certificate (party
+   * {@code <organisation>} of a job, TLS-verified against the CA), the CSR asks for virtual-party host
+   * {@code <organisation>-p<i>} of the same job (the pods of a job split over N pods each need their own). Refused: a
+   * certificate that is itself a pod's or revoked, another name or job, and a name another organisation enrolled under.
+   * The serial is recorded under the organisation, so that revoking it revokes its pods too.
+   */
+  public String host(X509Certificate[] presented, String csrPem) {
+    Identity organisation = enrolledParty(presented, "a party pod's identity");
+    if (organisation.isVirtualPartyHost()) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "a party pod's identity is asked with the organisation's "
+          + "enrolled certificate, not with " + organisation);
     }
+    // the identity is the one the CA would write from the CSR (under the signing policy); checked before it is answered
+    IssuedCertificate issued = signed(parse(csrPem), organisation.job());
+    Identity asked = Identity.of(issued.certificate());
+    if (!isPodHost(organisation, asked)) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + organisation + " may ask for the hosts "
+          + organisation.name() + POD_SUFFIX + "<i> of job " + organisation.job() + " (with virtual parties), not " + asked);
+    }
+    if (!store.issuedTo(federation.domain(), asked.name()).isEmpty()) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + asked.name() + " is an organisation "
+          + "enrolled in " + federation.domain() + " itself, so it cannot also be a party pod of " + organisation.name());
+    }
+    store.recordIssued(federation.domain(), organisation.name(), issued.certificate().getSerialNumber(),
+        issued.certificate().getNotAfter().toInstant());
+    LOG.info("{}: issued {} to {} (serial {})", federation, asked, organisation,
+        RevokedSerials.hex(issued.certificate().getSerialNumber()));
+    return answer(issued);
+  }
+
+  private static final String POD_SUFFIX = "-p";
+
+  /** Whether {@code asked} is a party pod host of {@code organisation}: {@code <organisation>-p<i>}, same domain and job. */
+  static boolean isPodHost(Identity organisation, Identity asked) {
+    String prefix = organisation.name() + POD_SUFFIX;
+    return asked.role() == Role.PARTY && asked.isVirtualPartyHost()
+        && asked.trustDomain().equals(organisation.trustDomain()) && asked.job().equals(organisation.job())
+        && asked.name().startsWith(prefix) && asked.name().substring(prefix.length()).matches("0|[1-9][0-9]{0,2}");
+  }
+
+  private IssuedCertificate sign(CertificateSigningRequest csr, Identity allowed, String why) {
+    IssuedCertificate issued = signed(csr, allowed.job());
     Identity asked = Identity.of(issued.certificate());
     if (!asked.equals(allowed)) {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: it asks for " + asked + ", but " + why);
     }
     return issued;
+  }
+
+  /** The CSR signed under the signing policy (party role, names in the party zone, job {@code job}); not yet answered. */
+  private IssuedCertificate signed(CertificateSigningRequest csr, String job) {
+    SigningPolicy policy = SigningPolicy.forTrustDomain(federation.domain()).onlyJob(job).onlyRoles(Role.PARTY);
+    try {
+      return ca().sign(csr, Role.PARTY, policy, LeafRequest.DEFAULT_LIFETIME);
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
+    }
   }
 
   private static String answer(IssuedCertificate issued) {

@@ -105,6 +105,12 @@ public final class EnrollmentStore {
     });
   }
 
+  /** The serials issued to {@code organisation} of {@code domain} (none: it never enrolled). */
+  public List<BigInteger> issuedTo(String domain, String organisation) {
+    return EnrollmentModel.issuedTo(
+        client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get(), organisation);
+  }
+
   /** The revoked serials of {@code domain}'s job namespace (none when nothing was revoked). */
   public RevokedSerials revoked(String namespace, String domain) {
     return EnrollmentModel.revokedOf(client.configMaps().inNamespace(namespace).withName(EnrollmentModel.revokedName(domain)).get());

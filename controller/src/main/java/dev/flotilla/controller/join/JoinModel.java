@@ -116,6 +116,11 @@ public final class JoinModel {
 
   /** The identity Secret holding {@code issued} (with its key), for {@code join}. */
   public static Secret identitySecret(Join join, IssuedCertificate issued) {
+    return identitySecret(join.namespace(), join.identitySecretName(), issued);
+  }
+
+  /** The identity Secret {@code namespace/name} holding {@code issued} (with its key): the enroller's labels and annotations. */
+  public static Secret identitySecret(String namespace, String name, IssuedCertificate issued) {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER);
     labels.put("app.kubernetes.io/component", "enrollment");
@@ -127,7 +132,7 @@ public final class JoinModel {
     data.put(IssuedCertificate.CERTIFICATE_FILE, CertificateModel.encode(Pem.encode(issued.certificateChain())));
     data.put(IssuedCertificate.KEY_FILE, CertificateModel.encode(Pem.encode(issued.privateKey())));
     data.put(IssuedCertificate.CA_FILE, CertificateModel.encode(Pem.encode(issued.caCertificate())));
-    return new SecretBuilder().withNewMetadata().withName(join.identitySecretName()).withNamespace(join.namespace())
+    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace)
         .withLabels(labels).withAnnotations(annotations).endMetadata()
         .withType("kubernetes.io/tls").withData(data).build();
   }

@@ -47,6 +47,38 @@ public final class EnrolledIdentityModel {
     return PREFIX + job.identityJob() + "." + job.identityName();
   }
 
+  /**
+   * The identity Secret of party pod {@code pod} of an N-pod job: {@code flotilla-enrolled.<job>.<organisation>-p<i>},
+   * issued by the federation's coordinator against the organisation's own ({@link #secretName} of the job).
+   */
+  public static String podSecretName(JobModel pod) {
+    return PREFIX + pod.identityJob() + "." + pod.identity().name();
+  }
+
+  /** Whether {@code existing} (or null) is {@code pod}'s identity Secret and not yet due for renewal at {@code now}. */
+  public static boolean current(JobModel pod, Secret existing, java.time.Instant now) {
+    if (existing == null || unusableFiles(existing).isPresent()
+        || !pod.identityUri().equals(annotations(existing).get(IDENTITY_ANNOTATION))) {
+      return false;
+    }
+    String renewAfter = annotations(existing).get("flotilla.dev/renew-after");
+    try {
+      return renewAfter != null && now.isBefore(java.time.Instant.parse(renewAfter));
+    } catch (java.time.format.DateTimeParseException e) {
+      return false;
+    }
+  }
+
+  private static Optional<String> unusableFiles(Secret enrolled) {
+    Map<String, String> data = enrolled.getData() == null ? Map.of() : enrolled.getData();
+    for (String file : FILES) {
+      if (data.get(file) == null || data.get(file).isEmpty()) {
+        return Optional.of("Secret " + ref(enrolled) + " has no " + file);
+      }
+    }
+    return Optional.empty();
+  }
+
   /** The jobs of {@code jobs} whose identity would be enrolled Secret {@code secretName}; a job that cannot be read is skipped. */
   public static List<IflearnerJob> jobsUsing(List<IflearnerJob> jobs, String secretName) {
     List<IflearnerJob> out = new ArrayList<>();
@@ -80,11 +112,9 @@ public final class EnrolledIdentityModel {
     if (enrolled == null) {
       return Optional.of("no Secret " + secretName(job));
     }
-    Map<String, String> data = enrolled.getData() == null ? Map.of() : enrolled.getData();
-    for (String file : FILES) {
-      if (data.get(file) == null || data.get(file).isEmpty()) {
-        return Optional.of("Secret " + ref(enrolled) + " has no " + file);
-      }
+    Optional<String> files = unusableFiles(enrolled);
+    if (files.isPresent()) {
+      return files;
     }
     String identity = annotations(enrolled).get(IDENTITY_ANNOTATION);
     if (!job.identityUri().equals(identity)) {
@@ -117,7 +147,7 @@ public final class EnrolledIdentityModel {
     annotations.put(SOURCE_ANNOTATION, ref(enrolled));
     return new SecretBuilder()
         .withNewMetadata()
-        .withName(secretName(job))
+        .withName(enrolled.getMetadata().getName())
         .withNamespace(job.namespace())
         .withLabels(job.labels())
         .withAnnotations(annotations)

@@ -16,26 +16,35 @@ import java.util.Optional;
  * {@code <party>-p0 .. <party>-p<N-1>} ({@link VirtualPartiesModel#hostName}). Each host is one identity
  * ({@code spiffe://<domain>/job/<job>/party/<host>...}) and one set of names in the aggregator's allow-list. With
  * N pods, another job can claim the same: party {@code x-p1} against pod 1 of party {@code x}, or a job named
- * {@code <job>-p1} against pod 1 of job {@code <job>}. Of two such jobs, the one created later (then the later
- * namespace/name) is refused with {@value #TAKEN}, naming both; the earlier keeps its pods. Jobs with the same
- * spec.host are left to the DNS name claim, as before. Pure.
+ * {@code <job>-p1} against pod 1 of job {@code <job>}. Of two such jobs, the one that claimed the shared name first
+ * keeps it: an accepted job records what it holds in status.claims ({@link #claims}), so a job scaling onto a host
+ * another job holds is the one refused, however old it is. Only when both or neither hold it (two new jobs) does the
+ * earlier creation (then namespace/name) decide. The other is refused with {@value #TAKEN}, naming both. Jobs with
+ * the same spec.host are left to the DNS name claim, as before. Pure.
  */
 public final class PodHostClaims {
 
   public static final String TAKEN = "PodHostTaken";
+  private static final String POD = "pod/";
+  private static final String HOST = "host/";
 
   private PodHostClaims() {}
 
-  /** The refusal of {@code job} when an earlier job of {@code namespaceJobs} claims one of its hosts, else empty. */
+  /** The refusal of {@code job} when a job of {@code namespaceJobs} that claimed first claims one of its names, else empty. */
   public static Optional<Observation> refusal(JobModel job, Collection<IflearnerJob> namespaceJobs) {
     Optional<Claim> mine = Claim.of(job);
     if (mine.isEmpty()) {
       return Optional.empty();
     }
     return overlapping(mine.get(), namespaceJobs).stream()
-        .filter(other -> ORDER.compare(other, mine.get()) < 0)
+        .filter(other -> other.precedes(mine.get()))
         .min(ORDER)
         .map(earlier -> new Observation(StatusModel.VIRTUAL_PARTIES_ACCEPTED, false, TAKEN, message(mine.get(), earlier)));
+  }
+
+  /** What {@code job}, accepted, holds for status.claims: {@code pod/<name>} per pod, {@code host/<host>} per party host. */
+  public static List<String> claims(JobModel job) {
+    return Claim.of(job).map(Claim::names).orElse(List.of());
   }
 
   /** {@code namespace/name} of the jobs of {@code all} whose hosts overlap {@code changed}'s, for {@link RelatedJobs}. */
@@ -51,12 +60,13 @@ public final class PodHostClaims {
     return out;
   }
 
-  private static String message(Claim mine, Claim earlier) {
-    Optional<String> pod = mine.podNames().stream().filter(earlier.podNames()::contains).findFirst();
+  private static String message(Claim mine, Claim first) {
+    Optional<String> pod = mine.podNames().stream().filter(first.podNames()::contains).findFirst();
     String what = pod.isPresent() ? "pod " + pod.get() + " (and its Secret " + pod.get() + "-tls)"
-        : "party host " + mine.hosts().stream().filter(earlier.hosts()::contains).findFirst().orElseThrow() + " of job "
-            + earlier.job().identityJob() + " in " + mine.job().domain();
-    return what + " is claimed by " + describe(mine) + " and by " + describe(earlier) + ", created earlier: one name is "
+        : "party host " + mine.hosts().stream().filter(first.hosts()::contains).findFirst().orElseThrow() + " of job "
+            + first.job().identityJob() + " in " + mine.job().domain();
+    String why = first.holdsAnyOf(mine) ? "which holds it" : "created earlier";
+    return what + " is claimed by " + describe(mine) + " and by " + describe(first) + ", " + why + ": one name is "
         + "one pod and one identity; rename one job or party, or change spec.virtualPartyPods";
   }
 
@@ -97,14 +107,44 @@ public final class PodHostClaims {
     }
 
     boolean collidesWith(Claim other) {
+      return !shared(other).isEmpty();
+    }
+
+    /** The names of status.claims this job and {@code other} both claim (none when they do not collide). */
+    List<String> shared(Claim other) {
       if (job.ref().equals(other.job.ref()) || !job.podIndexed() && !other.job.podIndexed()) {
-        return false;
+        return List.of();
       }
-      boolean samePod = job.namespace().equals(other.job.namespace()) && podNames.stream().anyMatch(other.podNames::contains);
-      boolean sameHost = !hosts.isEmpty() && !other.hosts.isEmpty() && !Objects.equals(job.host(), other.job.host())
-          && job.identityJob().equals(other.job.identityJob()) && job.domain().equals(other.job.domain())
-          && hosts.stream().anyMatch(other.hosts::contains);
-      return samePod || sameHost;
+      List<String> out = new ArrayList<>();
+      if (job.namespace().equals(other.job.namespace())) {
+        podNames.stream().filter(other.podNames::contains).map(name -> POD + name).forEach(out::add);
+      }
+      if (!hosts.isEmpty() && !other.hosts.isEmpty() && !Objects.equals(job.host(), other.job.host())
+          && job.identityJob().equals(other.job.identityJob()) && job.domain().equals(other.job.domain())) {
+        hosts.stream().filter(other.hosts::contains).map(host -> HOST + host).forEach(out::add);
+      }
+      return out;
+    }
+
+    /** Whether this job's status says it holds a name it shares with {@code other}. */
+    boolean holdsAnyOf(Claim other) {
+      var status = job.job().getStatus();
+      List<String> held = status == null || status.getClaims() == null ? List.of() : status.getClaims();
+      return shared(other).stream().anyMatch(held::contains);
+    }
+
+    /** Whether this job keeps a name it shares with {@code other}: it holds it and the other does not, else it is older. */
+    boolean precedes(Claim other) {
+      boolean mine = holdsAnyOf(other);
+      boolean theirs = other.holdsAnyOf(this);
+      return mine != theirs ? mine : ORDER.compare(this, other) < 0;
+    }
+
+    List<String> names() {
+      List<String> out = new ArrayList<>();
+      podNames.stream().map(name -> POD + name).forEach(out::add);
+      hosts.stream().map(host -> HOST + host).forEach(out::add);
+      return out;
     }
   }
 }

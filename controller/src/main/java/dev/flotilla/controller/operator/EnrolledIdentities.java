@@ -1,10 +1,21 @@
 package dev.flotilla.controller.operator;
 
+import dev.flotilla.certs.CertificateSigningRequest;
+import dev.flotilla.certs.IssuedCertificate;
+import dev.flotilla.certs.KeyType;
+import dev.flotilla.certs.PkiException;
+import dev.flotilla.certs.enroll.EnrollmentClient;
+import dev.flotilla.controller.join.JoinModel;
+import dev.flotilla.controller.join.PartyEnroller;
 import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,36 +30,121 @@ public final class EnrolledIdentities {
   /** The Secret the pod mounts, where it came from and the certificate's serial. */
   public record Mounted(String secretName, String source, String serial) {}
 
+  /** Why an N-pod job's pods cannot have identities of the federation (the step's failure says it). */
+  public static final class PodIdentitiesUnavailable extends RuntimeException {
+    PodIdentitiesUnavailable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   private final KubernetesClient client;
   private final ChildApplier applier;
   private final String controllerNamespace;
+  private final Function<JoinModel.Join, EnrollmentClient> coordinators;
+  private final Clock clock;
 
   public EnrolledIdentities(KubernetesClient client, ChildApplier applier, String controllerNamespace) {
+    this(client, applier, controllerNamespace, PartyEnroller::clientFor, Clock.systemUTC());
+  }
+
+  /** @param coordinators the enrollment endpoint of a join (where an N-pod job's pods get their identities) */
+  public EnrolledIdentities(KubernetesClient client, ChildApplier applier, String controllerNamespace,
+      Function<JoinModel.Join, EnrollmentClient> coordinators, Clock clock) {
     this.client = client;
     this.applier = applier;
     this.controllerNamespace = controllerNamespace;
+    this.coordinators = coordinators;
+    this.clock = clock;
   }
 
-  /** {@code namespace/name} of the Secret the job's organisation enrolled with, whether or not it fits the job; empty: none. */
-  public Optional<String> enrolledFor(JobModel job) {
+  /**
+   * The identities of an N-pod job's pods when its organisation enrolled with a federation, one per pod
+   * ({@link EnrolledIdentityModel#podSecretName}), in pod order; empty when it did not (the pods get certificates of
+   * this cluster's CA). As the enroller does for the organisation's own: each key is made here and written only into
+   * its Secret in the controller's namespace; only the CSR goes to the coordinator, over mutual TLS with the
+   * organisation's enrolled certificate, at the endpoint of its join Secret. Issued again when due for renewal.
+   *
+   * @throws PodIdentitiesUnavailable when the organisation's identity or join is unusable or the coordinator refuses
+   */
+  public Optional<List<Mounted>> mountPods(JobModel job) {
+    Optional<Secret> enrolled = enrolledSecret(job);
+    if (enrolled.isEmpty()) {
+      return Optional.empty();
+    }
+    Secret organisation = enrolled.get();
+    List<Mounted> mounted = new ArrayList<>();
+    for (JobModel pod : job.pods()) {
+      String name = EnrolledIdentityModel.podSecretName(pod);
+      Secret held = client.secrets().inNamespace(controllerNamespace).withName(name).get();
+      if (!EnrolledIdentityModel.current(pod, held, clock.instant())) {
+        held = issue(pod, name, organisation, held);
+      }
+      if (!EnrolledIdentityModel.mountedInPlace(job, held)) {
+        applier.apply(EnrolledIdentityModel.copy(job, held));
+      }
+      mounted.add(new Mounted(name, controllerNamespace + "/" + name, EnrolledIdentityModel.serial(held)));
+    }
+    return Optional.of(mounted);
+  }
+
+  /** Asks the coordinator for {@code pod}'s identity with a key made here; writes it into Secret {@code name} (replacing {@code held}). */
+  private Secret issue(JobModel pod, String name, Secret organisation, Secret held) {
+    String source = controllerNamespace + "/" + organisation.getMetadata().getName();
+    JoinModel.Join join = joinOf(organisation.getMetadata().getName()).orElseThrow(() -> new PodIdentitiesUnavailable(
+        "no join Secret in " + controllerNamespace + " enrolled " + source + ", so the coordinator to ask for "
+            + pod.identityUri() + " is unknown", null));
+    IssuedCertificate issued;
+    try {
+      CertificateSigningRequest csr = CertificateSigningRequest.create(pod.identity(), List.of(join.partyHost()),
+          KeyType.EC_P256);
+      issued = coordinators.apply(join).issueHost(JoinModel.identityOf(organisation), pod.identity(), csr);
+    } catch (PkiException | IllegalStateException e) { // the coordinator's refusal is an EnrollmentException, a PkiException
+      throw new PodIdentitiesUnavailable("the coordinator " + join.endpoint() + " did not issue " + pod.identityUri()
+          + " against " + source + ": " + e.getMessage(), e);
+    }
+    Secret next = JoinModel.identitySecret(controllerNamespace, name, issued);
+    if (held == null) {
+      next = client.secrets().inNamespace(controllerNamespace).resource(next).create();
+    } else {
+      next.getMetadata().setResourceVersion(held.getMetadata().getResourceVersion());
+      next = client.secrets().inNamespace(controllerNamespace).resource(next).update();
+    }
+    LOG.info("{}: {} issued by the federation (serial {}) into Secret {}/{}; its key was made here", pod.ref(),
+        pod.identityUri(), EnrolledIdentityModel.serial(next), controllerNamespace, name);
+    return next;
+  }
+
+  /** The join Secret (in the controller's namespace) whose identity Secret is {@code identitySecret}. */
+  private Optional<JoinModel.Join> joinOf(String identitySecret) {
+    for (Secret secret : client.secrets().inNamespace(controllerNamespace).withField("type", JoinModel.TYPE).list().getItems()) {
+      try {
+        JoinModel.Join join = JoinModel.parse(secret);
+        if (join.identitySecretName().equals(identitySecret)) {
+          return Optional.of(join);
+        }
+      } catch (IllegalArgumentException e) {
+        // the enroller reports an invalid join on its Secret
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The Secret the job's organisation enrolled with (in the controller's namespace), whether or not it fits the job. */
+  private Optional<Secret> enrolledSecret(JobModel job) {
     if (!EnrolledIdentityModel.eligible(job)) {
       return Optional.empty();
     }
-    String name = EnrolledIdentityModel.secretName(job);
-    return client.secrets().inNamespace(controllerNamespace).withName(name).get() == null ? Optional.empty()
-        : Optional.of(controllerNamespace + "/" + name);
+    return Optional.ofNullable(client.secrets().inNamespace(controllerNamespace)
+        .withName(EnrolledIdentityModel.secretName(job)).get());
   }
 
   /** The enrolled identity the job's pod mounts (its copy made or brought up to date), or empty: none fits the job. */
   public Optional<Mounted> mount(JobModel job) {
-    if (!EnrolledIdentityModel.eligible(job)) {
-      return Optional.empty();
-    }
-    String name = EnrolledIdentityModel.secretName(job);
-    Secret enrolled = client.secrets().inNamespace(controllerNamespace).withName(name).get();
+    Secret enrolled = enrolledSecret(job).orElse(null);
     if (enrolled == null) {
       return Optional.empty();
     }
+    String name = enrolled.getMetadata().getName();
     Optional<String> unusable = EnrolledIdentityModel.unusable(job, enrolled);
     if (unusable.isPresent()) {
       LOG.warn("{}: not using the enrolled identity: {}", job.ref(), unusable.get());

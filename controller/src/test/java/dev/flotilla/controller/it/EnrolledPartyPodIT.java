@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.Pem;
+import dev.flotilla.certs.enroll.EnrollmentClient;
+import dev.flotilla.certs.enroll.EnrollmentException;
 import dev.flotilla.controller.ControllerMain;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.enroll.AttemptLimiter;
 import dev.flotilla.controller.enroll.EnrollmentServer;
 import dev.flotilla.controller.enroll.EnrollmentService;
+import dev.flotilla.controller.enroll.EnrollmentModel;
 import dev.flotilla.controller.enroll.EnrollmentStore;
 import dev.flotilla.controller.join.JoinController;
 import dev.flotilla.controller.join.JoinModel;
@@ -212,6 +215,105 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       assertThat(coordinatorHolds).as("a party key in the coordinator's API server").doesNotContain(form);
     }
     assertThat(coordinatorHolds).as("the scan sees keys: the aggregator's own is there").contains("PRIVATE KEY");
+  }
+
+  static final String PODS_JOB = "fashion-party-b";
+
+  /** A token of the coordinator for organisation {@code organisation}, written into its join Secret in the party cluster. */
+  static void join(String organisation) {
+    EnrollmentIT.Run made = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
+        coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
+        "--job", JOB, "--organisation", organisation, "--ttl", "1h", "--uses", "1");
+    assertThat(made.exit()).as(made.err()).isZero();
+    party.secrets().inNamespace(CONTROLLER_NS).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("join-fashion-" + organisation).endMetadata().withType(JoinModel.TYPE)
+        .addToStringData(JoinModel.TOKEN, made.out().strip())
+        .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + endpoint.port())
+        .addToStringData(JoinModel.DOMAIN, DOMAIN)
+        .addToStringData(JoinModel.JOB, JOB)
+        .addToStringData(JoinModel.ORGANISATION, organisation).build()).create();
+  }
+
+  @Test
+  @DisplayName("an N-pod job of an enrolled organisation: each pod mounts flotilla-enrolled.fashion.b-p<i>, its own identity "
+      + "issued by the federation's CA against the organisation's (key made in the party cluster, serial recorded under the "
+      + "organisation); the coordinator refuses another organisation's pod host, a pod asking for another pod, a renewal "
+      + "with a pod's certificate, and a host that is an enrolled organisation's name")
+  void podsOfAnEnrolledOrganisationGetIdentitiesOfTheirOwn() throws Exception {
+    join("b");
+    await("b enrolled").atMost(WAIT).until(() -> partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.b") != null);
+    IflearnerJob job = dev.flotilla.controller.model.Samples.load("flotilla-fashion-mnist/party-a.yaml", PARTY_NS);
+    job.getMetadata().setName(PODS_JOB);
+    job.getSpec().setHost("fashion.b.party." + DOMAIN);
+    job.getSpec().setVirtualParties(2);
+    job.getSpec().setVirtualPartyPods(2);
+    job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()
+        .removeIf(a -> a.startsWith("--partition-index") || a.startsWith("--partition-count"));
+    party.resource(job).create();
+    await("two pods").atMost(WAIT).until(() -> party.pods().inNamespace(PARTY_NS).withName(PODS_JOB + "-p1").get() != null);
+
+    CertificateAuthority federationCa = authorities.ensure(SERVER_NS, DOMAIN).ca();
+    IssuedCertificate organisation = JoinModel.identityOf(partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.b"));
+    List<String> serials = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      String name = "flotilla-enrolled.fashion.b-p" + i;
+      Pod pod = party.pods().inNamespace(PARTY_NS).withName(PODS_JOB + "-p" + i).get();
+      assertThat(tlsVolume(pod).getSecret().getSecretName()).isEqualTo(name);
+      Secret source = partySecret(CONTROLLER_NS, name);
+      IssuedCertificate issued = JoinModel.identityOf(source);
+      assertThat(dev.flotilla.certs.Identity.of(issued.certificate()).uri())
+          .isEqualTo("spiffe://" + DOMAIN + "/job/fashion/party/b-p" + i + "/virtual/2");
+      issued.certificate().verify(federationCa.rootCertificate().getPublicKey());
+      assertThat(issued.privateKey()).isNotEqualTo(organisation.privateKey());
+      assertThat(partySecret(PARTY_NS, name).getData()).as("the copy beside the job").isEqualTo(source.getData());
+      assertThat(partySecret(PARTY_NS, name).getMetadata().getOwnerReferences()).singleElement()
+          .satisfies(o -> assertThat(o.getName()).isEqualTo(PODS_JOB));
+      assertThat(partySecret(PARTY_NS, PODS_JOB + "-p" + i + "-tls")).as("no certificate of this cluster's CA").isNull();
+      serials.add(serial(source));
+    }
+    await("CertificatesReady").atMost(WAIT).untilAsserted(() -> {
+      IflearnerJob j = party.resources(IflearnerJob.class).inNamespace(PARTY_NS).withName(PODS_JOB).get();
+      assertThat(j.getStatus().getConditions()).anySatisfy(c -> {
+        assertThat(c.getType()).isEqualTo(StatusModel.CERTIFICATES_READY);
+        assertThat(c.getReason()).isEqualTo("Enrolled");
+        assertThat(c.getMessage()).startsWith("Secrets flotilla-enrolled.fashion.b-p0 .. flotilla-enrolled.fashion.b-p1 hold "
+            + "spiffe://" + DOMAIN + "/job/fashion/party/b-p0/virtual/2 .. ").contains(serials.get(0), serials.get(1));
+      });
+    });
+    // revoking organisation b revokes its pods: their serials are recorded under it
+    var enrolled = coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN)).get();
+    assertThat(EnrollmentModel.issuedTo(enrolled, "b").stream().map(dev.flotilla.certs.enroll.RevokedSerials::hex))
+        .hasSize(3).containsAll(serials);
+
+    // what the coordinator refuses, whoever asks
+    EnrollmentClient coordinatorClient = new EnrollmentClient(java.net.URI.create("https://127.0.0.1:" + endpoint.port()),
+        DOMAIN, Duration.ofSeconds(30));
+    assertRefused(() -> coordinatorClient.issueHost(organisation, podHost("a-p0"), csr(podHost("a-p0"))),
+        "may ask for the hosts b-p<i> of job fashion (with virtual parties), not spiffe://" + DOMAIN + "/job/fashion/party/a-p0/virtual/2");
+    IssuedCertificate pod0 = JoinModel.identityOf(partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.b-p0"));
+    assertRefused(() -> coordinatorClient.issueHost(pod0, podHost("b-p1"), csr(podHost("b-p1"))),
+        "a party pod's identity is asked with the organisation's enrolled certificate, not with spiffe://" + DOMAIN
+            + "/job/fashion/party/b-p0/virtual/2");
+    assertRefused(() -> coordinatorClient.renew(pod0, csr(podHost("b-p0"))), "is a party pod's identity: ask /v1/host again");
+    new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p7", java.math.BigInteger.TEN, Instant.now());
+    assertRefused(() -> coordinatorClient.issueHost(organisation, podHost("b-p7"), csr(podHost("b-p7"))),
+        "b-p7 is an organisation enrolled in " + DOMAIN + " itself");
+  }
+
+  static dev.flotilla.certs.Identity podHost(String host) {
+    return dev.flotilla.certs.Identity.virtualPartyHost(DOMAIN, JOB, host, 2);
+  }
+
+  static dev.flotilla.certs.CertificateSigningRequest csr(dev.flotilla.certs.Identity identity) {
+    return dev.flotilla.certs.CertificateSigningRequest.create(identity, List.of("fashion.b.party." + DOMAIN),
+        dev.flotilla.certs.KeyType.EC_P256);
+  }
+
+  static void assertRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String reason) {
+    EnrollmentException refused = org.assertj.core.api.Assertions.catchThrowableOfType(call, EnrollmentException.class);
+    assertThat(refused).as("refused: " + reason).isNotNull();
+    assertThat(refused.status()).isEqualTo(403);
+    assertThat(refused.getMessage()).contains(reason);
   }
 
   static Condition condition(String type) {

@@ -205,20 +205,35 @@ class VirtualPartiesIT extends OnKubeApiServer {
     });
   }
 
+  /** The job's status.claims as the API server holds them (null: no status or no claims yet). */
+  private static List<String> claims(String job) {
+    var status = client.resources(IflearnerJob.class).inNamespace(NS).withName(job).get().getStatus();
+    return status == null ? null : status.getClaims();
+  }
+
+  /**
+   * Job {@code <job>-a}, party x of federation job {@code job} with {@code pods} pods (hosts x-p0..), then, once its last
+   * pod exists, job {@code <job>-b}, the plain party x-p1 of the same federation job.
+   */
+  private static void studyThenLab(String job, int pods) {
+    IflearnerJob study = censusParty(job + "-a", 2, pods);
+    study.getSpec().setHost(job + ".x.party.fl.example.org");
+    client.resource(study).create();
+    String lastPod = job + "-a-p" + (pods - 1);
+    await("pods of " + job + "-a").atMost(WAIT).until(() -> client.pods().inNamespace(NS).withName(lastPod).get() != null);
+    IflearnerJob lab = censusParty(job + "-b", 2, null);
+    lab.getSpec().setVirtualParties(null);
+    lab.getSpec().setHost(job + ".x-p1.party.fl.example.org");
+    client.resource(lab).create();
+  }
+
   @Test
   @DisplayName("party x-p1 of another job, after party x's two pods (hosts x-p0, x-p1): refused with PodHostTaken naming "
       + "both jobs, no pod, no certificate, not in the allow-list; the two pods of x stay")
   void podHostTakenRefused() {
-    IflearnerJob study = censusParty("poll-a", 2, 2);
-    study.getSpec().setHost("poll.x.party.fl.example.org");
-    client.resource(study).create();
-    await("pods of poll-a").atMost(WAIT).until(() -> client.pods().inNamespace(NS).withName("poll-a-p1").get() != null);
-    IflearnerJob lab = censusParty("poll-b", 2, null);
-    lab.getSpec().setVirtualParties(null);
-    lab.getSpec().setHost("poll.x-p1.party.fl.example.org");
-    client.resource(lab).create();
+    studyThenLab("poll", 2);
     awaitRefused("poll-b", "VirtualPartiesAccepted", "PodHostTaken", "party host x-p1 of job poll in fl.example.org is "
-        + "claimed by study/poll-b (party x-p1) and by study/poll-a (party x, spec.virtualPartyPods 2), created earlier");
+        + "claimed by study/poll-b (party x-p1) and by study/poll-a (party x, spec.virtualPartyPods 2), which holds it");
     assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("poll-b").get().getStatus().getPhase())
         .isEqualTo("Refused");
     assertThat(client.pods().inNamespace(NS).withName("poll-b").get()).isNull();
@@ -230,9 +245,36 @@ class VirtualPartiesIT extends OnKubeApiServer {
   }
 
   @Test
-  @DisplayName("an N-pod job whose organisation enrolled one identity with the federation fails its certificates with "
-      + "EnrolledIdentityIsOneHost naming the enrolled Secret: no certificate of this cluster's CA, no pod")
-  void enrolledIdentityRefusesPods() {
+  @DisplayName("party x scaled from 1 pod to 2 onto host x-p1, which party x-p1 of a job created later holds "
+      + "(status.claims): the older job that scaled is the one refused, naming the holder; the holder keeps its pod")
+  void scaledOntoAHeldHostRefused() {
+    studyThenLab("ballot", 1);
+    await("both accepted, holding their names").atMost(WAIT).untilAsserted(() -> {
+      assertThat(claims("ballot-a")).containsExactly("pod/ballot-a-p0", "host/x-p0");
+      assertThat(claims("ballot-b")).containsExactly("pod/ballot-b", "host/x-p1");
+      assertThat(client.pods().inNamespace(NS).withName("ballot-b").get()).isNotNull();
+    });
+
+    client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").edit(j -> {
+      j.getSpec().setVirtualPartyPods(2);
+      return j;
+    });
+    awaitRefused("ballot-a", "VirtualPartiesAccepted", "PodHostTaken", "party host x-p1 of job ballot in fl.example.org is "
+        + "claimed by study/ballot-a (party x, spec.virtualPartyPods 2) and by study/ballot-b (party x-p1), which holds it");
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-a").get().getStatus().getPhase())
+        .isEqualTo("Refused");
+    assertThat(claims("ballot-a")).as("a refused job holds nothing").isEmpty();
+    assertThat(client.pods().inNamespace(NS).withName("ballot-a-p1").get()).isNull();
+    assertThat(client.resources(IflearnerJob.class).inNamespace(NS).withName("ballot-b").get().getStatus().getPhase())
+        .isNotEqualTo("Refused");
+    assertThat(claims("ballot-b")).containsExactly("pod/ballot-b", "host/x-p1");
+    assertThat(client.pods().inNamespace(NS).withName("ballot-b").get()).isNotNull();
+  }
+
+  @Test
+  @DisplayName("an N-pod job whose organisation enrolled with a federation but whose join is gone fails its certificates "
+      + "with EnrolledPodIdentityFailed naming what is missing: no certificate of this cluster's CA, no pod")
+  void enrolledIdentityWithoutJoinFails() {
     client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
         .withName("flotilla-enrolled.vote.e").withNamespace(CONTROLLER_NS).endMetadata()
         .withType("kubernetes.io/tls").withStringData(java.util.Map.of("tls.crt", "x", "tls.key", "x", "ca.crt", "x"))
@@ -240,9 +282,9 @@ class VirtualPartiesIT extends OnKubeApiServer {
     IflearnerJob job = censusParty("vote-party-e", 2, 2);
     job.getSpec().setHost("vote.e.party.fl.example.org");
     client.resource(job).create();
-    awaitRefused("vote-party-e", "CertificatesReady", "EnrolledIdentityIsOneHost", "spec.virtualPartyPods 2 needs 2 host "
-        + "identities (spiffe://fl.example.org/job/vote/party/e-p0/virtual/2 ..), but the organisation enrolled one identity "
-        + "with the federation (Secret flotilla-system/flotilla-enrolled.vote.e)");
+    awaitRefused("vote-party-e", "CertificatesReady", "EnrolledPodIdentityFailed", "no join Secret in flotilla-system "
+        + "enrolled flotilla-system/flotilla-enrolled.vote.e, so the coordinator to ask for "
+        + "spiffe://fl.example.org/job/vote/party/e-p0/virtual/2 is unknown");
     assertThat(client.pods().inNamespace(NS).withName("vote-party-e-p0").get()).isNull();
     assertThat(client.secrets().inNamespace(NS).withName("vote-party-e-p0-tls").get()).isNull();
   }

@@ -3,11 +3,13 @@ package dev.flotilla.controller.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.api.IflearnerJobStatus;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import dev.flotilla.dns.HostPolicy;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 @DisplayName("PodHostClaims: a job whose pod names or party hosts another job of the namespace already claims is refused, naming both")
@@ -99,5 +101,68 @@ class PodHostClaimsTest {
         .containsExactly("x-p0-v0", "x-p0-v1", "x-p1-v0", "x-p1-v1", "x-p2-v0", "x-p2-v1");
     assertThat(RelatedJobs.of(STUDY_X, List.of(STUDY_X, PARTY_X_P1))).contains("team/lab-b");
     assertThat(RelatedJobs.of(PARTY_X_P1, List.of(STUDY_X, PARTY_X_P1))).contains("team/study-x");
+  }
+
+  /** {@code job} as its last accepted reconcile left it: holding {@code claims} (status.claims). */
+  static IflearnerJob holding(IflearnerJob job, String... claims) {
+    IflearnerJobStatus status = new IflearnerJobStatus();
+    status.setClaims(List.of(claims));
+    job.setStatus(status);
+    return job;
+  }
+
+  @Test
+  @DisplayName("an accepted job holds its pod names and party hosts (status.claims): pod/<pod> and host/<host> per pod")
+  void claimsOfAnAcceptedJob() {
+    assertThat(PodHostClaims.claims(new JobModel(STUDY_X))).containsExactly("pod/study-x-p0", "pod/study-x-p1",
+        "pod/study-x-p2", "host/x-p0", "host/x-p1", "host/x-p2");
+    assertThat(PodHostClaims.claims(new JobModel(PARTY_X_P1))).containsExactly("pod/lab-b", "host/x-p1");
+  }
+
+  @Nested
+  @DisplayName("when the older job scales onto a host the newer job holds")
+  class ScaledOntoAHeldHost {
+    /** Party x had 1 pod (x-p0) when party x-p1 was created and accepted; x now asks for 3 pods. */
+    final IflearnerJob scaled = holding(job("study-x", "x", 3, "2026-12-05T10:00:00Z"), "pod/study-x-p0", "host/x-p0");
+    final IflearnerJob holder = holding(job("lab-b", "x-p1", null, "2026-12-05T11:00:00Z"), "pod/lab-b", "host/x-p1");
+
+    @Test
+    @DisplayName("the job that scaled is refused, naming the holder; the newer job that claimed x-p1 first keeps it")
+    void scaledJobRefused() {
+      assertThat(refusal(scaled, scaled, holder)).hasValueSatisfying(o -> {
+        assertThat(o.reason()).isEqualTo(PodHostClaims.TAKEN);
+        assertThat(o.message()).isEqualTo("party host x-p1 of job fashion in fl.example.org is claimed by team/study-x "
+            + "(party x, spec.virtualPartyPods 3) and by team/lab-b (party x-p1), which holds it: one name is one pod and "
+            + "one identity; rename one job or party, or change spec.virtualPartyPods");
+      });
+      assertThat(refusal(holder, scaled, holder)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("stable across scaling: back to 1 pod both run; scaled to 3 again, the same job is refused; the "
+        + "aggregator's allow-list keeps the holder's name")
+    void stableAcrossScaling() {
+      IflearnerJob backToOne = holding(job("study-x", "x", 1, "2026-12-05T10:00:00Z"), "pod/study-x-p0", "host/x-p0");
+      assertThat(refusal(backToOne, backToOne, holder)).isEmpty();
+      assertThat(refusal(holder, backToOne, holder)).isEmpty();
+      // refused, the scaled job holds nothing (its refusal writes no claims): the holder still keeps x-p1
+      IflearnerJob refusedBefore = holding(job("study-x", "x", 3, "2026-12-05T10:00:00Z"));
+      assertThat(refusal(refusedBefore, refusedBefore, holder)).isPresent();
+      assertThat(refusal(holder, refusedBefore, holder)).isEmpty();
+      IflearnerJob server = Samples.load("flotilla-fashion-mnist/server.yaml", "team");
+      server.getSpec().setVirtualParties(2);
+      assertThat(PartiesModel.parties(new JobModel(server), List.of(scaled, holder), HostPolicy.defaults()))
+          .contains("x-p1").doesNotContain("x-p0-v0", "x-p1-v0", "x-p2-v0");
+    }
+
+    @Test
+    @DisplayName("when both hold the name (accepted before either saw the other) the earlier creation keeps it")
+    void bothHoldEarlierCreationDecides() {
+      IflearnerJob both = holding(job("study-x", "x", 3, "2026-12-05T10:00:00Z"), "pod/study-x-p0", "pod/study-x-p1",
+          "host/x-p0", "host/x-p1");
+      assertThat(refusal(holder, both, holder)).hasValueSatisfying(o -> assertThat(o.message())
+          .contains("and by team/study-x (party x, spec.virtualPartyPods 3), which holds it"));
+      assertThat(refusal(both, both, holder)).isEmpty();
+    }
   }
 }

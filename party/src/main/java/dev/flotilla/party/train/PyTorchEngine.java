@@ -15,6 +15,23 @@ public final class PyTorchEngine {
 
   private PyTorchEngine() {}
 
+  /**
+   * Starts loading libtorch (~5 s of round 1's start-up) on a daemon thread, so that what the caller does meanwhile
+   * (reading the data set) overlaps it instead of coming before it. {@link #get} waits for the load (both hold this
+   * class's lock); a failure here is left to the next {@link #get}, which reports it.
+   */
+  public static void loadInBackground() {
+    Thread loader = new Thread(() -> {
+      try {
+        get();
+      } catch (RuntimeException | LinkageError e) {
+        // the caller's own get() fails with the reason
+      }
+    }, "libtorch-loader");
+    loader.setDaemon(true);
+    loader.start();
+  }
+
   public static synchronized Engine get() {
     System.setProperty("ai.djl.offline", "true");
     System.setProperty("ai.djl.default_engine", "PyTorch");

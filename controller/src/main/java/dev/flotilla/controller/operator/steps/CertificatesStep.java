@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator.steps;
 
 import dev.flotilla.controller.api.TlsMode;
 import dev.flotilla.controller.model.CertificateModel;
+import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.IngressClientModel;
 import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.StatusModel;
@@ -22,14 +23,15 @@ import java.util.stream.Collectors;
  * The job's certificates: its leaf in {@code <job>-tls} (issued by the CA of its namespace and
  * domain), for terminate mode iflearner's CA ConfigMaps, and for a terminating ingress in front of a
  * Flotilla runtime ingress-nginx's client certificate. A party whose organisation enrolled with a
- * federation mounts that identity instead, and gets no {@code <job>-tls} ({@link EnrolledIdentities}).
+ * federation mounts that identity instead, and gets no {@code <job>-tls} ({@link EnrolledIdentities}); each pod of an
+ * N-pod job of such an organisation mounts an identity of its own the federation issued.
  * Condition {@value StatusModel#CERTIFICATES_READY}.
  */
 public final class CertificatesStep implements ReconcileStep {
 
   public static final String FAILED = "CertificateFailed";
-  /** An N-pod job whose organisation enrolled one identity: its N hosts have none the federation issued. */
-  public static final String ENROLLED_ONE_HOST = "EnrolledIdentityIsOneHost";
+  /** An N-pod job whose organisation enrolled with a federation, whose pods did not get identities of it. */
+  public static final String ENROLLED_PODS_FAILED = "EnrolledPodIdentityFailed";
 
   private final CertificateStore certificates;
   private final ChildApplier applier;
@@ -64,20 +66,33 @@ public final class CertificatesStep implements ReconcileStep {
   }
 
   /**
-   * An organisation enrols one identity per job with the federation ({@code --join}), which cannot be the N hosts
-   * {@code <party>-p<i>} of spec.virtualPartyPods; certificates of this cluster's own CA would be refused by the
-   * federation's aggregator. So such a job fails here, saying so, rather than run pods no aggregator admits.
+   * An N-pod job whose organisation enrolled with a federation: each pod mounts an identity the federation's
+   * coordinator issued against the organisation's ({@link EnrolledIdentities#mountPods}), since certificates of this
+   * cluster's own CA would be refused by the federation's aggregator. Empty when the organisation enrolled none.
    */
-  private void refuseEnrolledPods(JobModel model) {
-    Optional<String> secret = enrolled.enrolledFor(model);
-    if (secret.isPresent()) {
-      List<JobModel> pods = model.pods();
-      throw new StepFailure(ENROLLED_ONE_HOST, "spec.virtualPartyPods " + pods.size() + " needs " + pods.size()
-          + " host identities (" + pods.get(0).identityUri() + " ..), but the organisation enrolled one identity with the "
-          + "federation (Secret " + secret.get() + "), and the federation's aggregator would refuse certificates of this "
-          + "cluster's CA: remove spec.virtualPartyPods to run the job's spec.virtualParties in one pod with the enrolled "
-          + "identity, or run the study outside the federation");
+  private Optional<Observation> enrolledPods(JobContext context) {
+    JobModel model = context.model();
+    Optional<List<EnrolledIdentities.Mounted>> mounted;
+    try {
+      mounted = enrolled.mountPods(model);
+    } catch (EnrolledIdentities.PodIdentitiesUnavailable e) {
+      throw new StepFailure(ENROLLED_PODS_FAILED, e.getMessage());
     }
+    if (mounted.isEmpty()) {
+      return Optional.empty();
+    }
+    List<EnrolledIdentities.Mounted> secrets = mounted.get();
+    List<JobModel> pods = model.pods();
+    for (int i = 0; i < pods.size(); i++) {
+      context.podTlsSecretName(pods.get(i).podIndex(), secrets.get(i).secretName());
+    }
+    deleteStaleSecrets(context, Set.of());
+    EnrolledIdentities.Mounted first = secrets.get(0);
+    EnrolledIdentities.Mounted last = secrets.get(secrets.size() - 1);
+    return Optional.of(new Observation(StatusModel.CERTIFICATES_READY, true, "Enrolled", "Secrets " + first.secretName()
+        + " .. " + last.secretName() + " hold " + pods.get(0).identityUri() + " .. " + pods.get(pods.size() - 1).identityUri()
+        + ", issued by the federation against the organisation's enrolled identity " + EnrolledIdentityModel.secretName(model)
+        + " (serials " + secrets.stream().map(EnrolledIdentities.Mounted::serial).collect(Collectors.joining(", ")) + ")"));
   }
 
   /** Deletes the pod certificate Secrets the job owns but its pods no longer mount (spec.virtualPartyPods lowered or removed). */
@@ -94,7 +109,10 @@ public final class CertificatesStep implements ReconcileStep {
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
     if (enrolled != null && model.podIndexed()) {
-      refuseEnrolledPods(model);
+      Optional<Observation> pods = enrolledPods(context);
+      if (pods.isPresent()) {
+        return pods.get();
+      }
     }
     Optional<EnrolledIdentities.Mounted> identity = enrolled == null || model.podIndexed() ? Optional.empty()
         : enrolled.mount(model);

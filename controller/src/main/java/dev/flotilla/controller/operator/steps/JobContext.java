@@ -30,6 +30,7 @@ public final class JobContext {
   private io.fabric8.kubernetes.api.model.Pod pod;
   private boolean requeue;
   private String tlsSecretName;
+  private final Map<Integer, String> podTlsSecretNames = new java.util.HashMap<>();
   private dev.flotilla.controller.model.PartyPodsOutcome partyPods;
   private List<dev.flotilla.controller.api.MemberStatus> members;
 
@@ -51,6 +52,15 @@ public final class JobContext {
 
   public void tlsSecretName(String name) {
     this.tlsSecretName = name;
+  }
+
+  /** The Secret party pod {@code pod} of an N-pod job mounts: {@code <pod>-tls} unless the certificates step chose an enrolled one. */
+  public String tlsSecretName(JobModel pod) {
+    return podTlsSecretNames.getOrDefault(pod.podIndex(), pod.tlsSecretName());
+  }
+
+  public void podTlsSecretName(int podIndex, String name) {
+    podTlsSecretNames.put(podIndex, name);
   }
 
   /** A placed job's member clusters and their phases, for its status; null when not placed. */

@@ -209,7 +209,7 @@ public final class PodStep implements ReconcileStep {
 
   /** The pod of {@code podModel} (the job, or one of its party pods); a party pod mounts its own Secret. */
   Pod desired(JobContext context, JobModel podModel) {
-    String secret = podModel.podIndex() == null ? context.tlsSecretName() : podModel.tlsSecretName();
+    String secret = podModel.podIndex() == null ? context.tlsSecretName() : context.tlsSecretName(podModel);
     if (!podHostAliases) {
       return PodModel.desired(podModel, null, secret);
     }

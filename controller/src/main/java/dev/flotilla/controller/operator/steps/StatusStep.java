@@ -3,6 +3,7 @@ package dev.flotilla.controller.operator.steps;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.IflearnerJobStatus;
 import dev.flotilla.controller.model.JobModel;
+import dev.flotilla.controller.model.PodHostClaims;
 import dev.flotilla.controller.model.PodOutcome;
 import dev.flotilla.controller.model.ProgressTarget;
 import dev.flotilla.controller.operator.ProgressPoller;
@@ -48,16 +49,17 @@ public final class StatusStep {
       live = progress.latest(key).orElse(null);
     }
     write(context.model(), context.observations(), context.outcome(), live, !context.failures().isEmpty(), context.members(),
-        context.partyPods());
+        context.partyPods(), PodHostClaims.claims(context.model()));
   }
 
-  /** Writes the status from explicit observations (a refused job reports only its HostAccepted). */
+  /** Writes the status from explicit observations (a refused job reports only its HostAccepted, and holds no claims). */
   public void write(JobModel model, List<Observation> observations, PodOutcome outcome, boolean failed) {
-    write(model, observations, outcome, null, failed, null, null);
+    write(model, observations, outcome, null, failed, null, null, List.of());
   }
 
   private void write(JobModel model, List<Observation> observations, PodOutcome outcome, JobSummary live, boolean failed,
-      List<dev.flotilla.controller.api.MemberStatus> members, dev.flotilla.controller.model.PartyPodsOutcome partyPods) {
+      List<dev.flotilla.controller.api.MemberStatus> members, dev.flotilla.controller.model.PartyPodsOutcome partyPods,
+      List<String> claims) {
     IflearnerJob latest = client.resources(IflearnerJob.class).inNamespace(model.namespace()).withName(model.name()).get();
     if (latest == null) {
       return;
@@ -68,6 +70,10 @@ public final class StatusStep {
       status.setPodsReady(partyPods.ready());
       status.setPodsTotal(partyPods.total());
     }
+    // what an accepted job holds, so that who claimed a pod name or party host first keeps it (PodHostClaims); a job
+    // that held names and holds none now says so with an empty list (the status patch keeps a field it leaves out)
+    List<String> held = latest.getStatus() == null ? null : latest.getStatus().getClaims();
+    status.setClaims(!claims.isEmpty() ? claims : held != null ? List.of() : null);
     if (status.equals(latest.getStatus())) {
       return;
     }
