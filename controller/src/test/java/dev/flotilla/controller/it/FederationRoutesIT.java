@@ -104,12 +104,13 @@ class FederationRoutesIT extends OnKubeApiServer {
         new AttemptLimiter(1000, Duration.ofMinutes(1), clock), clock);
     closing.add(endpoint);
 
-    // the one place the members are kept: the coordinator's Federation
+    // the one place the members are kept: the coordinator's Federation, with no certificate copied into it (the
+    // endpoint serves the coordinator's bundle with the CA that signs there: CoordinatorTrust)
     Federation federation = new Federation();
     federation.setMetadata(new ObjectMetaBuilder().withName("fl").withNamespace(NS).build());
     FederationSpec spec = new FederationSpec();
     spec.setDomain(DOMAIN);
-    spec.setMembers(new ArrayList<>(List.of(new FederationSpec.Member("coord", "coordinator", "198.51.100.10", caPem),
+    spec.setMembers(new ArrayList<>(List.of(new FederationSpec.Member("coord", "coordinator", "198.51.100.10", null),
         new FederationSpec.Member("alice", "party", "198.51.100.21", null),
         new FederationSpec.Member("bob", "party", "198.51.100.22", null))));
     federation.setSpec(spec);
