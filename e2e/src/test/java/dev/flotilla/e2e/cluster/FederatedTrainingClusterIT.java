@@ -17,10 +17,14 @@ import dev.flotilla.certs.Pem;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.PeerSpec;
 import dev.flotilla.controller.model.EnrolledIdentityModel;
+import dev.flotilla.controller.model.PartiesModel;
 import dev.flotilla.controller.model.PeerModel;
+import dev.flotilla.controller.model.StatusModel;
+import dev.flotilla.controller.operator.steps.PartiesFileStep;
 import dev.flotilla.server.metrics.ServerMetrics;
 import dev.flotilla.testing.RequiresRealServers;
 import dev.flotilla.testing.RuntimeImage;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HostAlias;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -57,7 +61,8 @@ import org.junit.jupiter.api.io.TempDir;
  * through the coordinator's nginx by SNI to the aggregator's pod. Each party serves its peer endpoint through
  * its own organisation's nginx, and the others reach it there (their pods resolve its host to that nginx's
  * address from the Federation): SecAgg+'s shares go party to party across the clusters. The person creates
- * the enrollment tokens and the Federation (and the jobs); Fashion-MNIST (IID thirds, the built-in MLP,
+ * the enrollment tokens and the Federation (and the jobs, which name no party: the aggregator admits the Federation's
+ * party members, listed by its controller); Fashion-MNIST (IID thirds, the built-in MLP,
  * 3 rounds of 1 local epoch, SecAgg+) reaches >= 0.80 on held-out data. Prints
  * the time from the tokens' creation to the first completed round, and the time for a change of the
  * coordinator's address to reach every party cluster.
@@ -148,6 +153,21 @@ class FederatedTrainingClusterIT {
         assertThat(v.getSecret().getSecretName()).startsWith("flotilla-enrolled.");
       });
     }
+    // nobody listed the parties: the coordinator's controller wrote the Federation's party members into the aggregator's
+    // parties file, and the aggregator reads only that (without any list it would admit any party identity of the job)
+    assertThat(pod(COORDINATOR, SERVER_JOB).getSpec().getContainers().get(0).getArgs()).as("the aggregator's arguments")
+        .contains("--allow-party-file=" + PartiesModel.FILE).noneMatch(a -> a.startsWith("--allow-party="));
+    await("the aggregator's parties file lists the Federation's party members").atMost(WAIT).untilAsserted(() -> {
+      ConfigMap file = orgs.clients.get(COORDINATOR).configMaps().inNamespace(JOB_NS).withName(SERVER_JOB + "-parties").get();
+      assertThat(file).as(SERVER_JOB + "-parties").isNotNull();
+      assertThat(file.getData().get(PartiesModel.KEY).lines().toList()).isEqualTo(PARTIES);
+      assertThat(job().getStatus().getConditions()).as("the server job's conditions").anySatisfy(c -> {
+        assertThat(c.getType()).isEqualTo(StatusModel.PARTIES_FILE_READY);
+        assertThat(c.getReason()).isEqualTo(PartiesFileStep.APPLIED);
+        assertThat(c.getMessage()).contains("0 parties of the namespace's jobs and 3 parties of Federation "
+            + ThreeOrganisations.NS + "/" + ThreeOrganisations.FEDERATION);
+      });
+    });
     await("the coordinator's nginx routes the server host to the aggregator's pod").atMost(WAIT)
         .until(() -> (pod(COORDINATOR, SERVER_JOB).getStatus().getPodIP() + ":8443")
             .equals(orgs.coordinatorIngress().routes().get(SERVER_HOST)));
@@ -237,6 +257,8 @@ class FederatedTrainingClusterIT {
       + "each party organisation's own nginx")
   void sharesWentPartyToParty() {
     String serverLog = orgs.clients.get(COORDINATOR).pods().inNamespace(JOB_NS).withName(SERVER_JOB).getLog();
+    assertThat(serverLog).as("the aggregator's allow-list, from its parties file only")
+        .contains("enrollment by allow-list (--allow-party-file " + PartiesModel.FILE + ")").doesNotContain("enrollment is open");
     List<String> shareLines = serverLog.lines().filter(l -> SHARES.matcher(l).find()).toList();
     assertThat(shareLines).as("the aggregator's share lines").hasSizeGreaterThanOrEqualTo(ROUNDS).allSatisfy(line -> {
       Matcher m = SHARES.matcher(line);
@@ -280,7 +302,10 @@ class FederatedTrainingClusterIT {
 
   // ---------------------------------------------------------------- the jobs, from the Fashion-MNIST sample
 
-  /** The sample's aggregator as job {@value ThreeOrganisations#JOB}: the party organisations admitted, SecAgg+ on. */
+  /**
+   * The sample's aggregator as job {@value ThreeOrganisations#JOB}, SecAgg+ on. It names no party: the coordinator's
+   * controller admits the Federation's party members (its parties file, {@code --allow-party-file}).
+   */
   static IflearnerJob serverJob() throws IOException {
     IflearnerJob job = sample("server.yaml");
     job.getMetadata().setName(SERVER_JOB);
@@ -289,7 +314,6 @@ class FederatedTrainingClusterIT {
         "--key=/etc/flotilla/tls/tls.key", "--ca=/etc/flotilla/tls/ca.crt", "--job-id=" + JOB, "--rounds=" + ROUNDS,
         "--local-epochs=1", "--round-timeout=" + ROUND_TIMEOUT, "--min-parties=" + PARTIES.size(), "--expected-parties=" + PARTIES.size(), "--model=mlp",
         "--metrics-port=" + METRICS_PORT, "--state-dir=/var/lib/flotilla/state", "--secure-aggregation"));
-    PARTIES.forEach(p -> args.add("--allow-party=" + p));
     job.getSpec().getTemplate().getSpec().getContainers().get(0).setArgs(args);
     return job;
   }
