@@ -228,8 +228,8 @@ class FederatedTrainingClusterIT {
     await("round 1 completed").atMost(TRAINING).pollInterval(Duration.ofSeconds(1))
         .until(() -> roundsCompleted().orElse(0) >= 1);
     firstRoundMs = sinceTokens();
-    Pod server = pod(COORDINATOR, SERVER_JOB);
-    round1Ms = Math.round(1000 * PrometheusScrape.sum(server.getStatus().getPodIP(), METRICS_PORT,
+    Pod aggregator = pod(COORDINATOR, SERVER_JOB);
+    round1Ms = Math.round(1000 * PrometheusScrape.sum(aggregator.getStatus().getPodIP(), METRICS_PORT,
         ServerMetrics.ROUND_DURATION + "_sum").orElseThrow());
     await("status: round 1 of " + ROUNDS + ", every party expected").atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
       IflearnerJob server = job();
