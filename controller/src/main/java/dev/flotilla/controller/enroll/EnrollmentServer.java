@@ -5,6 +5,8 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
+import dev.flotilla.certs.Identity;
+import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.enroll.EnrollmentEndpoint;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -31,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * with a token, {@code POST /v1/renew} with the current certificate as TLS client certificate, {@code POST /v1/host}
  * with an organisation's certificate for one of its party pods' identities; the body
  * is a PEM CSR of at most {@value EnrollmentEndpoint#MAX_CSR_BYTES} bytes, the answer the certificate
- * chain then the CA, or a status with a one-line reason. Attempts are bounded per client address
- * ({@link AttemptLimiter}), requests run on a small bounded pool (a full queue is refused, not queued).
+ * chain then the CA, or a status with a one-line reason. Enrollment and renewal attempts are bounded per client
+ * address ({@link AttemptLimiter}); {@code GET /v1/federation}, which every enrolled party repeats at its
+ * {@code --federation-refresh}, per party identity ({@value #MEMBERS_PER_MINUTE} a minute); requests run on a small bounded pool (a full queue is refused, not queued).
  * The client certificate is asked for, not required: enrollment has none yet. It is verified against
  * the federation's CA of the moment when presented: a rotated CA needs no restart ({@link FederationCaTrust}).
  */
@@ -42,12 +46,22 @@ public final class EnrollmentServer implements AutoCloseable {
   private final HttpsServer server;
   private final ExecutorService executor;
   private final EnrollmentService service;
+  /**
+   * Members lists per party identity and minute: twice a 1 s refresh. Not per client address: behind an SNI-passthrough
+   * ingress every party arrives from the ingress's address, and their periodic reads then shared the enrollment
+   * attempts' bound (30 a minute by default): three parties refreshing every second were refused for most of each
+   * minute, and a changed address reached them only when the minute turned (the 22.1 s of session 11).
+   */
+  static final int MEMBERS_PER_MINUTE = 120;
+
   private final AttemptLimiter limiter;
+  private final AttemptLimiter membersLimiter;
 
   public EnrollmentServer(InetSocketAddress address, EnrollmentService service, AttemptLimiter limiter, Clock clock)
       throws IOException {
     this.service = service;
     this.limiter = limiter;
+    this.membersLimiter = new AttemptLimiter(MEMBERS_PER_MINUTE, Duration.ofMinutes(1), clock);
     SSLContext tls = tls(service, clock);
     server = HttpsServer.create(address, 16);
     server.setHttpsConfigurator(new HttpsConfigurator(tls) {
@@ -138,12 +152,16 @@ public final class EnrollmentServer implements AutoCloseable {
         respond(ex, 405, "use GET");
         return;
       }
-      if (!limiter.tryAcquire(client)) {
-        respond(ex, EnrollmentRefusal.TOO_MANY, "too many attempts from " + client + "; try again later");
+      X509Certificate[] presented = peerCertificates((HttpsExchange) ex);
+      String asker = asker(presented, client);
+      if (!membersLimiter.tryAcquire(asker)) {
+        LOG.warn("{}: refused the members list to {}: more than {} in {}", service.federation(), asker, MEMBERS_PER_MINUTE,
+            Duration.ofMinutes(1));
+        respond(ex, EnrollmentRefusal.TOO_MANY, "too many members requests from " + asker + "; try again later");
         return;
       }
       try {
-        String json = service.federation(peerCertificates((HttpsExchange) ex));
+        String json = service.federation(presented);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         respond(ex, 200, json);
       } catch (EnrollmentRefusal e) {
@@ -156,6 +174,18 @@ public final class EnrollmentServer implements AutoCloseable {
     } finally {
       ex.close();
     }
+  }
+
+  /** Who a members request counts against: the identity its verified client certificate names, else its address. */
+  static String asker(X509Certificate[] presented, String address) {
+    if (presented != null && presented.length > 0) {
+      try {
+        return Identity.of(presented[0]).toString();
+      } catch (PkiException e) {
+        // no Flotilla identity: the service refuses it; counted by address meanwhile
+      }
+    }
+    return "address " + address;
   }
 
   private static X509Certificate[] peerCertificates(HttpsExchange ex) {

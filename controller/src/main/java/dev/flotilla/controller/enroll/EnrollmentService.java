@@ -12,6 +12,7 @@ import dev.flotilla.certs.SigningPolicy;
 import dev.flotilla.certs.enroll.EnrollmentEndpoint;
 import dev.flotilla.certs.enroll.EnrollmentToken;
 import dev.flotilla.certs.enroll.RevokedSerials;
+import dev.flotilla.controller.federation.CoordinatorTrust;
 import dev.flotilla.controller.operator.CertificateAuthorities;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -93,7 +94,8 @@ public final class EnrollmentService {
 
   /**
    * The federation's members as JSON (the Federation of this domain), for an enrolled, unrevoked party:
-   * how the members' controllers learn the route table from the one place it is kept.
+   * how the members' controllers learn the route table from the one place it is kept. The coordinator's bundle
+   * always carries the CA that signs here ({@link CoordinatorTrust}).
    */
   public String federation(X509Certificate[] presented) {
     Identity identity = enrolledParty(presented, "the members list");
@@ -102,7 +104,7 @@ public final class EnrollmentService {
       throw new EnrollmentRefusal(EnrollmentRefusal.NOT_FOUND, "the coordinator keeps no Federation of " + federation.domain());
     }
     LOG.debug("{}: members list for {}", federation, identity);
-    return io.fabric8.kubernetes.client.utils.Serialization.asJson(spec);
+    return io.fabric8.kubernetes.client.utils.Serialization.asJson(CoordinatorTrust.withSigningCa(spec, ca().rootCertificate()));
   }
 
   /** The party identity of a verified client certificate of this federation that is not revoked; refused otherwise. */

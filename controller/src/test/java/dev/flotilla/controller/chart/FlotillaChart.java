@@ -53,10 +53,16 @@ public final class FlotillaChart {
   }
 
   public static String template(Map<String, Object> values) {
+    return template(values, Map.of());
+  }
+
+  /** As {@link #template(Map)}, and {@code --set-file KEY=FILE} for each of {@code files} (a secret stays out of any values file). */
+  public static String template(Map<String, Object> values, Map<String, Path> files) {
     TemplateCommand template = new Helm(directory()).template().withName(RELEASE).withNamespace(NAMESPACE);
     if (!values.isEmpty()) {
       template.withValuesFile(valuesFile(values));
     }
+    files.forEach(template::setFile);
     return template.call();
   }
 

@@ -197,7 +197,7 @@ class HelmChartTest {
   @Test
   @SuppressWarnings("unchecked")
   @DisplayName("federation.join: --join and the Roles of config/rbac/join and config/rbac/federation (the mirror), rule for "
-      + "rule, and no join Secret (the token stays out of the release); not by default")
+      + "rule, and no join Secret without joinSecret.token (JoinSecretChartTest); not by default")
   void join() {
     assertThat(FlotillaChart.byId(FlotillaChart.render())).doesNotContainKeys("Role/flotilla-system/flotilla-controller-join");
     Map<String, Map<String, Object>> party = FlotillaChart.byId(FlotillaChart.render(Map.of("federation",

@@ -56,7 +56,7 @@ import java.util.function.Consumer;
  * ({@code <job>.<organisation>.party.<domain>}, their peer endpoints). The Federation's members carry those
  * nginx addresses, so each controller points the other organisations' hosts at them in its CoreDNS.
  * {@link #enroll} is all a person does: a token per party organisation in its join Secret, and the
- * Federation. Shared by the cluster-tier tests of federations across clusters.
+ * Federation (names, roles and addresses; no certificate). Shared by the cluster-tier tests of federations across clusters.
  */
 final class ThreeOrganisations implements AutoCloseable {
 
@@ -174,10 +174,10 @@ final class ThreeOrganisations implements AutoCloseable {
       tokens.put(party, token(party));
     }
     KubernetesClient coordinator = clients.get(COORDINATOR);
-    caPem = Pem.encode(new CertificateAuthorities(coordinator, NS, ObservedState.direct(coordinator, NS))
-        .ensure(JOB_NS, DOMAIN).ca().rootCertificate());
+    // names and addresses only: no certificate is copied out of the coordinator's cluster (its endpoint serves its
+    // bundle with the CA that signs there, CoordinatorTrust)
     List<FederationSpec.Member> members = new ArrayList<>();
-    members.add(new FederationSpec.Member(COORDINATOR, "coordinator", ingressAddress(COORDINATOR), caPem));
+    members.add(new FederationSpec.Member(COORDINATOR, "coordinator", ingressAddress(COORDINATOR), null));
     parties.forEach(p -> members.add(new FederationSpec.Member(p, "party", ingressAddress(p), null)));
     Federation federation = new Federation();
     federation.setMetadata(new ObjectMetaBuilder().withName(FEDERATION).withNamespace(NS).build());
@@ -195,6 +195,9 @@ final class ThreeOrganisations implements AutoCloseable {
     }
     await("every party organisation enrolled").atMost(WAIT).pollInterval(Duration.ofMillis(200))
         .until(() -> parties.stream().allMatch(p -> "Enrolled".equals(joinState(p))));
+    // the tests' reference for their checks (the token made the CA; this only reads it)
+    caPem = Pem.encode(new CertificateAuthorities(coordinator, NS, ObservedState.direct(coordinator, NS))
+        .ensure(JOB_NS, DOMAIN).ca().rootCertificate());
   }
 
   /** One edit in the coordinator's cluster: the coordinator member's address. */
