@@ -13,11 +13,14 @@ import dev.flotilla.certs.enroll.EnrollmentEndpoint;
 import dev.flotilla.certs.enroll.EnrollmentToken;
 import dev.flotilla.certs.enroll.RevokedSerials;
 import dev.flotilla.controller.federation.CoordinatorTrust;
+import dev.flotilla.controller.model.VirtualPartiesModel;
 import dev.flotilla.controller.operator.CertificateAuthorities;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +85,7 @@ public final class EnrollmentService {
         throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + g.id() + " is for the federation "
             + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
       }
+      refuseAnotherOrganisationsPodHost(g.organisation());
       signed.add(sign(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity()));
     });
     IssuedCertificate issued = signed.get(0);
@@ -196,14 +200,29 @@ public final class EnrollmentService {
     return answer(issued);
   }
 
-  private static final String POD_SUFFIX = "-p";
+  private static final String POD_SUFFIX = VirtualPartiesModel.POD_SUFFIX;
+  private static final Pattern POD_HOST_NAME = Pattern.compile("(.+)" + POD_SUFFIX + "(0|[1-9][0-9]{0,2})");
+
+  /**
+   * The other direction of {@link #host}'s check: an organisation named {@code <o>-p<i>} would share its party host
+   * and identity's name with pod i of organisation {@code o}, so it may not enroll while {@code o} is enrolled. Checked
+   * before the token is spent.
+   */
+  private void refuseAnotherOrganisationsPodHost(String organisation) {
+    Matcher pod = POD_HOST_NAME.matcher(organisation);
+    if (pod.matches() && !store.issuedTo(federation.domain(), pod.group(1)).isEmpty()) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + organisation + " is the name of pod "
+          + pod.group(2) + " of organisation " + pod.group(1) + ", enrolled in " + federation.domain()
+          + "; enroll this organisation under another name");
+    }
+  }
 
   /** Whether {@code asked} is a party pod host of {@code organisation}: {@code <organisation>-p<i>}, same domain and job. */
   static boolean isPodHost(Identity organisation, Identity asked) {
-    String prefix = organisation.name() + POD_SUFFIX;
+    Matcher pod = POD_HOST_NAME.matcher(asked.name());
     return asked.role() == Role.PARTY && asked.isVirtualPartyHost()
         && asked.trustDomain().equals(organisation.trustDomain()) && asked.job().equals(organisation.job())
-        && asked.name().startsWith(prefix) && asked.name().substring(prefix.length()).matches("0|[1-9][0-9]{0,2}");
+        && pod.matches() && pod.group(1).equals(organisation.name());
   }
 
   private IssuedCertificate sign(CertificateSigningRequest csr, Identity allowed, String why) {

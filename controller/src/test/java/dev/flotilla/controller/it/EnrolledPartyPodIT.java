@@ -298,6 +298,17 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p7", java.math.BigInteger.TEN, Instant.now());
     assertRefused(() -> coordinatorClient.issueHost(organisation, podHost("b-p7"), csr(podHost("b-p7"))),
         "b-p7 is an organisation enrolled in " + DOMAIN + " itself");
+    // and the other direction: an organisation named like pod 0 of the enrolled b may not enroll; its token stays unspent
+    EnrollmentIT.Run token = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
+        coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
+        "--job", JOB, "--organisation", "b-p0", "--ttl", "1h", "--uses", "1");
+    assertThat(token.exit()).as(token.err()).isZero();
+    dev.flotilla.certs.Identity podNamed = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "b-p0");
+    dev.flotilla.certs.enroll.JoinToken join = dev.flotilla.certs.enroll.JoinToken.parse(token.out().strip());
+    assertRefused(() -> coordinatorClient.enroll(join, podNamed, csr(podNamed)),
+        "b-p0 is the name of pod 0 of organisation b, enrolled in " + DOMAIN + "; enroll this organisation under another name");
+    assertThat(EnrollmentModel.issuedTo(coordinator.configMaps().inNamespace(CONTROLLER_NS)
+        .withName(EnrollmentModel.enrolledName(DOMAIN)).get(), "b-p0")).as("nothing issued to b-p0").isEmpty();
   }
 
   static dev.flotilla.certs.Identity podHost(String host) {
