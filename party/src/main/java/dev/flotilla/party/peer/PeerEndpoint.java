@@ -4,8 +4,11 @@ import dev.flotilla.certs.Identity;
 import dev.flotilla.protocol.tls.MutualTlsServers;
 import dev.flotilla.protocol.tls.PartyPeerInterceptor;
 import dev.flotilla.protocol.tls.TlsFiles;
+import dev.flotilla.protocol.tls.TlsSessionResumption;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
@@ -18,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A party's peer endpoint: the {@code Peer} service over mutual TLS with the party's own certificate
  * (clientAuth and serverAuth, DNS name its party host), admitting only the other parties of its job
- * ({@link PartyPeerInterceptor}). Small by design: a message is at most a payload and its framing,
+ * ({@link PartyPeerInterceptor}), by the identity of each connection's certificate (for a resumed TLS session,
+ * the one verified in its full handshake). Small by design: a message is at most a payload and its framing,
  * few calls run at once, on a bounded pool.
  */
 public final class PeerEndpoint implements AutoCloseable {
@@ -30,8 +34,10 @@ public final class PeerEndpoint implements AutoCloseable {
   private final PeerInbox inbox;
   private final Server server;
   private final ExecutorService executor;
+  private final SslContext tls;
 
-  private PeerEndpoint(Identity self, PeerInbox inbox, Server server, ExecutorService executor) {
+  private PeerEndpoint(Identity self, PeerInbox inbox, Server server, ExecutorService executor, SslContext tls) {
+    this.tls = tls;
     this.self = self;
     this.inbox = inbox;
     this.server = server;
@@ -52,8 +58,11 @@ public final class PeerEndpoint implements AutoCloseable {
         }, new ThreadPoolExecutor.AbortPolicy());
     PeerInbox inbox = new PeerInbox();
     Server server;
+    SslContext tls;
     try {
-      server = MutualTlsServers.forAddress(address, files)
+      // the same parties dial this endpoint round after round: they resume their sessions by ticket
+      tls = MutualTlsServers.resumingSslContext(files);
+      server = NettyServerBuilder.forAddress(address).sslContext(tls)
           .executor(executor)
           .maxInboundMessageSize(MAX_MESSAGE_BYTES)
           .maxInboundMetadataSize(8 * 1024)
@@ -67,7 +76,7 @@ public final class PeerEndpoint implements AutoCloseable {
     }
     log.info("job {}: party {} serves its peer endpoint on port {} ({})", self.job(), self.name(), server.getPort(),
         self.partyHost());
-    return new PeerEndpoint(self, inbox, server, executor);
+    return new PeerEndpoint(self, inbox, server, executor, tls);
   }
 
   public int port() {
@@ -76,6 +85,11 @@ public final class PeerEndpoint implements AutoCloseable {
 
   public Identity identity() {
     return self;
+  }
+
+  /** Connections whose TLS session was resumed from this endpoint's ticket (no certificate checks) so far. */
+  public long resumedSessions() {
+    return TlsSessionResumption.resumedByTicket(tls);
   }
 
   /** What the other parties left for this one. */
