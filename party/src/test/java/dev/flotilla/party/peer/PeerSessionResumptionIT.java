@@ -153,6 +153,47 @@ class PeerSessionResumptionIT {
     assertThat(bob.resumedSessions()).isEqualTo(1);
   }
 
+  private PeerShareCourier courier(int round, String... peers) {
+    var roster = dev.flotilla.protocol.v1.PeerRoster.newBuilder();
+    java.util.Map<Integer, String> names = new java.util.HashMap<>();
+    for (int i = 0; i < peers.length; i++) {
+      PeerEndpoint at = peers[i].equals("bob") ? bob : carol;
+      roster.addPeers(dev.flotilla.protocol.v1.PeerEntry.newBuilder().setName(peers[i]).setAddress("127.0.0.1:" + at.port())
+          .setServerName(pki.partyIdentity(peers[i]).partyHost()));
+      names.put(i + 1, peers[i]);
+    }
+    return new PeerShareCourier(aliceDialer, alice.inbox(), PeerRoster.of(round, roster.build(),
+        pki.partyIdentity("alice")), round, 1, names);
+  }
+
+  private static dev.flotilla.protocol.v1.SecAggEncryptedShare share(int to) {
+    return dev.flotilla.protocol.v1.SecAggEncryptedShare.newBuilder().setFrom(0).setTo(to)
+        .setCiphertext(com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) to, 7})).build();
+  }
+
+  @Test
+  @DisplayName("the shares of later rounds reach a neighbour met before over the kept connection (bob accepts one "
+      + "connection for three rounds); once the channel is gone, the next round reconnects by a resumed session")
+  void laterRoundsUseTheKeptConnection() {
+    for (int round = 1; round <= 3; round++) {
+      assertThat(courier(round, "bob", "carol").deliver(List.of(share(1), share(2)))).isEmpty();
+    }
+    assertThat(bob.connections()).isEqualTo(1);
+    assertThat(carol.connections()).isEqualTo(1);
+    assertThat(aliceDialer.keptChannels()).isEqualTo(2);
+
+    aliceDialer.discard(peer("bob", bob), aliceDialer.kept(peer("bob", bob)));
+    assertThat(courier(4, "bob").deliver(List.of(share(1)))).isEmpty();
+    assertThat(bob.connections()).isEqualTo(2);
+    assertThat(bob.resumedSessions()).isEqualTo(1);
+    // each round's share arrived, filed under alice's identity
+    for (int round = 1; round <= 4; round++) {
+      var collected = new PeerShareCourier(bobDialer, bob.inbox(), null, round, 1,
+          java.util.Map.of(0, "alice")).collect(0);
+      assertThat(collected).as("round " + round).contains(share(1));
+    }
+  }
+
   @Test
   @DisplayName("each party's sessions are its own in both directions: bob dialling alice after alice dialled bob is "
       + "a full handshake, his re-dial a resumed one")
