@@ -66,6 +66,14 @@ final class SecAggRoundBench implements Callable<Integer> {
   @Option(names = "--maskers", defaultValue = "2", description = "Parties encoding and masking at once (default ${DEFAULT-VALUE}).")
   int maskers;
 
+  @Option(names = "--rounds", defaultValue = "1",
+      description = "Rounds of the plain and the masked job (default ${DEFAULT-VALUE}). The neighbour graph is drawn "
+          + "afresh each round, so round 1 is every party's first meeting with each of its neighbours (a full TLS "
+          + "handshake each); in later rounds a party re-dials the neighbours it met before by a resumed TLS session. "
+          + "Round r of each job is compared with round r of the other (the server's round records); the dropout job "
+          + "runs one round.")
+  int rounds;
+
   @Option(names = "--senders", defaultValue = "2",
       description = "Parties delivering their shares over the peer channel at once (default ${DEFAULT-VALUE}): 100 "
           + "parties of one machine opening their 14 TLS connections each at the same moment time out on 2 cores.")
@@ -81,13 +89,31 @@ final class SecAggRoundBench implements Callable<Integer> {
 
   /** One measured round: wall seconds from the first TrainRequest to the round's record, and the aggregator's CPU seconds. */
   record Measured(double wallSeconds, double serverCpuSeconds, double recordSeconds, ShareRoutes routes,
-      Deliveries deliveries, int senders) {}
+      Deliveries deliveries, int senders, List<RoundRecord> records, CpuSplit cpu) {}
 
-  /** The parties' deliveries over the peer channel in one round: how many parties delivered, their seconds summed. */
+  /**
+   * Where the job's CPU went in this one process: the aggregator's threads, the JIT compiler, and the rest (the
+   * in-process parties' masking, TLS and calls, with the event loops and GC they share with the aggregator).
+   * On 2 cores the parties' share runs in turn; in a deployment each party spends its own on its own machine.
+   */
+  record CpuSplit(double processSeconds, double aggregatorSeconds, double jitSeconds) {
+    double partiesSeconds() {
+      return processSeconds - aggregatorSeconds - jitSeconds;
+    }
+
+    String describe(int parties) {
+      return String.format(Locale.ROOT, "CPU of the process %.2f s: aggregator %.2f s, JIT %.2f s, parties and shared "
+          + "threads %.2f s (%.3f s a party)", processSeconds, aggregatorSeconds, jitSeconds, partiesSeconds(),
+          partiesSeconds() / parties);
+    }
+  }
+
+  /** The parties' deliveries over the peer channel in a job: how many deliveries, their seconds summed. */
   static final class Deliveries {
     private final java.util.concurrent.atomic.LongAdder nanos = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder parties = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder shares = new java.util.concurrent.atomic.LongAdder();
+    private long resumed;
 
     void add(long elapsedNanos, int count) {
       nanos.add(elapsedNanos);
@@ -95,11 +121,17 @@ final class SecAggRoundBench implements Callable<Integer> {
       shares.add(count);
     }
 
+    /** The peer endpoints resumed {@code sessions} TLS sessions in the job (tickets, no certificate checks). */
+    void resumed(long sessions) {
+      resumed = sessions;
+    }
+
     String describe(int senders) {
       long n = parties.sum();
-      return n == 0 ? "" : String.format(Locale.ROOT, "; peer deliveries: %d parties, %d shares, %.2f s a party "
-          + "(its mTLS connections to its neighbours), %.1f s summed (at most %d parties at once)", n, shares.sum(),
-          nanos.sum() / 1e9 / n, nanos.sum() / 1e9, senders);
+      return n == 0 ? "" : String.format(Locale.ROOT, "; peer deliveries: %d deliveries, %d shares, %.2f s a delivery "
+          + "(a party's mTLS connections to its neighbours), %.1f s summed (at most %d parties at once), %d of the "
+          + "connections resumed a TLS session", n, shares.sum(), nanos.sum() / 1e9 / n, nanos.sum() / 1e9, senders,
+          resumed);
     }
   }
 
@@ -121,15 +153,23 @@ final class SecAggRoundBench implements Callable<Integer> {
       partyFiles.add(pki.party(i));
     }
     float[][] update = update(specs);
-    Measured plain = round(work.resolve("plain"), server, partyFiles, specs, update, false, 0);
-    Measured masked = round(work.resolve("masked"), server, partyFiles, specs, update, true, 0);
+    Measured plain = round(work.resolve("plain"), server, partyFiles, specs, update, false, 0, rounds);
+    Measured masked = round(work.resolve("masked"), server, partyFiles, specs, update, true, 0, rounds);
     int killed = (int) Math.round(parties * dropout);
-    Measured dropped = round(work.resolve("dropped"), server, partyFiles, specs, update, true, killed);
+    Measured dropped = round(work.resolve("dropped"), server, partyFiles, specs, update, true, killed, 1);
     report("plain FedAvg", plain, plain);
     report("SecAgg+", masked, plain);
     report("SecAgg+, " + killed + " killed after key sharing", dropped, plain);
     System.out.printf(Locale.ROOT, "ratio SecAgg+ / FedAvg round (same run, %s): %.2f (goal <= 2)%n", sharePath,
         masked.wallSeconds() / plain.wallSeconds());
+    if (rounds > 1) {
+      for (int r = 0; r < rounds; r++) {
+        double p = plain.records().get(r).durationSeconds();
+        double m = masked.records().get(r).durationSeconds();
+        System.out.printf(Locale.ROOT, "round %d (server's records): plain %.2f s, SecAgg+ %.2f s, ratio %.2f%n", r + 1,
+            p, m, m / p);
+      }
+    }
     System.out.printf(Locale.ROOT, "recovery: round with %d dropped / without = %.2f (aggregator CPU %.2f), "
             + "ratio to FedAvg %.2f%n", killed, dropped.wallSeconds() / masked.wallSeconds(),
         dropped.serverCpuSeconds() / masked.serverCpuSeconds(), dropped.wallSeconds() / plain.wallSeconds());
@@ -137,22 +177,23 @@ final class SecAggRoundBench implements Callable<Integer> {
     return 0;
   }
 
-  private static void report(String what, Measured m, Measured plain) {
+  private void report(String what, Measured m, Measured plain) {
     System.out.printf(Locale.ROOT, "%s: round %.2f s (server's record %.2f s), ratio to plain %.2f; aggregator CPU "
             + "%.2f s, ratio %.2f%s%n", what, m.wallSeconds(), m.recordSeconds(), m.wallSeconds() / plain.wallSeconds(),
         m.serverCpuSeconds(), m.serverCpuSeconds() / plain.serverCpuSeconds(),
-        (m.routes() == null ? "" : "; shares " + m.routes().describe() + " (the round's status)")
+        (m.routes() == null ? "" : "; shares " + m.routes().describe() + " (round 1's status)")
             + m.deliveries().describe(m.senders()));
+    System.out.printf(Locale.ROOT, "%s: %s%n", what, m.cpu().describe(parties));
   }
 
   private Measured round(Path state, TlsFiles serverFiles, List<TlsFiles> partyFiles, List<TensorSpec> specs,
-      float[][] update, boolean secure, int killed) throws Exception {
+      float[][] update, boolean secure, int killed, int jobRounds) throws Exception {
     ExecutorService pool = Executors.newCachedThreadPool();
     Semaphore masking = new Semaphore(maskers);
     Semaphore sending = new Semaphore(senders);
     Deliveries deliveries = new Deliveries();
     List<PeerChannel> peers = new ArrayList<>();
-    try (BenchAggregator aggregator = new BenchAggregator(state, serverFiles, partyFiles, model, 1, false,
+    try (BenchAggregator aggregator = new BenchAggregator(state, serverFiles, partyFiles, model, jobRounds, false,
         // the killed parties' updates never arrive: the round needs only the survivors; but it starts only
         // once all have connected (the join grace), or it would start with the first n - killed of them
         // the share phase lasts a fifth of the round timeout: 100 parties delivering --senders at a time on 2 loaded
@@ -174,70 +215,107 @@ final class SecAggRoundBench implements Callable<Integer> {
       }
       List<TrainRequest> trains = new ArrayList<>();
       for (FederationSession session : sessions) {
-        FederationSession.Incoming in = session.nextIncoming(Duration.ofMinutes(5));
-        trains.add(((FederationSession.Incoming.Event) in).event().getTrain());
+        trains.add(nextTrain(session, 1));
       }
       long started = System.nanoTime();
       long cpuFrom = CpuClock.threads(SecAggRoundBench::serverThread);
+      long processFrom = CpuClock.process();
+      long jitFrom = CpuClock.jitCompilers();
       List<Future<?>> done = new ArrayList<>();
       for (int p = 0; p < sessions.size(); p++) {
         FederationSession session = sessions.get(p);
-        TrainRequest train = trains.get(p);
+        TrainRequest first = trains.get(p);
         ManagedChannel channel = aggregator.channels.get(p);
         boolean dies = p < killed;
         RoundKeyBinding binding = RoundKeyBinding.of(partyFiles.get(p));
         PeerChannel peer = peers.isEmpty() ? null : peers.get(p);
         done.add(pool.submit(() -> {
-          if (!secure) {
-            masking.acquire();
-            try {
-              session.submitUpdate(UpdateHeader.newBuilder().setRound(train.getRound()).setNumSamples(100).build(),
-                  specs, update);
-            } finally {
-              masking.release();
+          TrainRequest train = first;
+          for (int r = 1; r <= jobRounds; r++) {
+            if (r > 1) {
+              train = nextTrain(session, r);
             }
-            return null;
-          }
-          // as PartyRunner: the round's roster first, then the courier of the round (relay only without a peer channel)
-          if (peer != null) {
-            peer.onRound(train);
-          }
-          ShareCourier courier = takingTurns(PeerShareCourier.forRound(peer, train), sending, deliveries);
-          SecureRoundClient client = session.openMaskedRound(train, binding, courier);
-          client.shareKeys();
-          if (dies) {
-            channel.shutdownNow();
-            if (peer != null) {
-              peer.close();
+            if (!partyRound(session, train, binding, peer, channel, dies, specs, update, secure, masking, sending,
+                deliveries)) {
+              return null;
             }
-            return null;
           }
-          masking.acquire();
-          try {
-            client.sendMasked(update, 100, java.util.Map.of());
-          } finally {
-            masking.release();
-          }
-          client.finish();
           return null;
         }));
       }
       for (Future<?> f : done) {
-        f.get(30, TimeUnit.MINUTES);
+        f.get(30L * jobRounds, TimeUnit.MINUTES);
       }
-      aggregator.job.get(30, TimeUnit.MINUTES);
+      aggregator.job.get(30L * jobRounds, TimeUnit.MINUTES);
       long cpuTo = CpuClock.threads(SecAggRoundBench::serverThread);
+      CpuSplit cpu = new CpuSplit((CpuClock.process() - processFrom) / 1e9, (cpuTo - cpuFrom) / 1e9,
+          (CpuClock.jitCompilers() - jitFrom) / 1e9);
       double wall = (System.nanoTime() - started) / 1e9;
       requireMeanOf(aggregator.coordinator.globalModel(), update, secure ? killed : 0);
-      RoundRecord record = aggregator.coordinator.status().rounds().get(0);
-      return new Measured(wall, (cpuTo - cpuFrom) / 1e9, record.durationSeconds(), record.shareRoutes(), deliveries,
-          senders);
+      List<RoundRecord> records = aggregator.coordinator.status().rounds();
+      RoundRecord record = records.get(0);
+      deliveries.resumed(peers.stream().mapToLong(peer -> peer.endpoint().resumedSessions()).sum());
+      // one round: the bench's wall time of it (as before); more: the server's record of round 1
+      return new Measured(jobRounds == 1 ? wall : record.durationSeconds(), (cpuTo - cpuFrom) / 1e9,
+          record.durationSeconds(), record.shareRoutes(), deliveries, senders, List.copyOf(records), cpu);
     } finally {
       pool.shutdownNow();
       for (PeerChannel peer : peers) {
         peer.close();
       }
     }
+  }
+
+  /** The TrainRequest of {@code round}, the next the party's Rounds stream brings. */
+  private static TrainRequest nextTrain(FederationSession session, int round) throws InterruptedException {
+    while (true) {
+      FederationSession.Incoming in = session.nextIncoming(Duration.ofMinutes(30));
+      if (in instanceof FederationSession.Incoming.Event event && event.event().hasTrain()
+          && event.event().getTrain().getRound() == round) {
+        return event.event().getTrain();
+      }
+      if (in == null || in instanceof FederationSession.Incoming.Ended) {
+        throw new IllegalStateException("no TrainRequest for round " + round + ": " + in);
+      }
+    }
+  }
+
+  /** One party's part of one round, as PartyRunner does it; false when the party dies (killed after sharing keys). */
+  private boolean partyRound(FederationSession session, TrainRequest train, RoundKeyBinding binding, PeerChannel peer,
+      ManagedChannel channel, boolean dies, List<TensorSpec> specs, float[][] update, boolean secure, Semaphore masking,
+      Semaphore sending, Deliveries deliveries) throws Exception {
+    if (!secure) {
+      masking.acquire();
+      try {
+        session.submitUpdate(UpdateHeader.newBuilder().setRound(train.getRound()).setNumSamples(100).build(),
+            specs, update);
+      } finally {
+        masking.release();
+      }
+      return true;
+    }
+    // as PartyRunner: the round's roster first, then the courier of the round (relay only without a peer channel)
+    if (peer != null) {
+      peer.onRound(train);
+    }
+    ShareCourier courier = takingTurns(PeerShareCourier.forRound(peer, train), sending, deliveries);
+    SecureRoundClient client = session.openMaskedRound(train, binding, courier);
+    client.shareKeys();
+    if (dies) {
+      channel.shutdownNow();
+      if (peer != null) {
+        peer.close();
+      }
+      return false;
+    }
+    masking.acquire();
+    try {
+      client.sendMasked(update, 100, java.util.Map.of());
+    } finally {
+      masking.release();
+    }
+    client.finish();
+    return true;
   }
 
   /**

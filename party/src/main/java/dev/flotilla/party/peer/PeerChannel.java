@@ -97,6 +97,7 @@ public final class PeerChannel implements AutoCloseable {
   @Override
   public void close() {
     probes.shutdownNow();
+    dialer.close();
     endpoint.close();
   }
 }

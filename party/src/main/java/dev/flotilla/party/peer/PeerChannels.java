@@ -23,7 +23,9 @@ public final class PeerChannels {
     TlsFiles files = new TlsFiles(cert, key, ca);
     String serverName = host != null ? host : self.partyHost();
     PeerEndpoint endpoint;
+    PeerDialer dialer;
     try {
+      dialer = new PeerDialer(files, self);
       endpoint = PeerEndpoint.start(new InetSocketAddress(port), files, self);
     } catch (IOException e) {
       throw new FatalPartyException(ExitCode.BAD_INPUT, "cannot serve the peer endpoint on --peer-port " + port + ": "
@@ -32,7 +34,6 @@ public final class PeerChannels {
       throw new FatalPartyException(ExitCode.TLS, "cannot serve the peer endpoint with --cert " + cert + ": "
           + e.getMessage(), e);
     }
-    return new PeerChannel(endpoint, address != null ? address : serverName + ":" + endpoint.port(), serverName,
-        new PeerDialer(files, self));
+    return new PeerChannel(endpoint, address != null ? address : serverName + ":" + endpoint.port(), serverName, dialer);
   }
 }

@@ -9,6 +9,7 @@ import dev.flotilla.protocol.v1.PeerGrpc;
 import dev.flotilla.protocol.v1.SecAggEncryptedShare;
 import dev.flotilla.protocol.v1.TrainRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -183,26 +184,41 @@ public final class PeerShareCourier implements ShareCourier {
     }
   }
 
-  /** One Exchange; null when delivered, else why not. */
+  /**
+   * One Exchange over the kept channel to {@code peer} (a neighbour of an earlier round is reached over its
+   * connection, or by a resumed TLS session); null when delivered, else why not. A channel whose call failed is
+   * discarded; when a channel kept from an earlier round had gone stale (UNAVAILABLE: the peer closed the
+   * connection or restarted), the share is sent once more on a fresh one within the same deadline.
+   */
   private String send(PeerRoster.Peer peer, SecAggEncryptedShare share) {
-    ManagedChannel channel;
-    try {
-      channel = dialer.open(peer);
-    } catch (RuntimeException e) {
-      return "peer " + peer + ": cannot open a channel: " + e.getMessage();
+    long deadline = System.nanoTime() + deliveryDeadline.toNanos();
+    ExchangeRequest request = ExchangeRequest.newBuilder().setRound(round).setTopic(topic(attempt))
+        .setPayload(share.toByteString()).build();
+    String failure = null;
+    for (int tries = 0; tries < 2; tries++) {
+      boolean reused = dialer.keeps(peer);
+      ManagedChannel channel;
+      try {
+        channel = dialer.kept(peer);
+      } catch (RuntimeException e) {
+        return "peer " + peer + ": cannot open a channel: " + e.getMessage();
+      }
+      try {
+        PeerGrpc.newBlockingStub(channel).withDeadlineAfter(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)
+            .exchange(request);
+        return null;
+      } catch (StatusRuntimeException e) {
+        dialer.discard(peer, channel);
+        failure = "peer " + PeerReachability.classify(peer, e.getStatus());
+        if (!reused || e.getStatus().getCode() != Status.Code.UNAVAILABLE || deadline - System.nanoTime() <= 0) {
+          return failure;
+        }
+      } catch (RuntimeException e) {
+        dialer.discard(peer, channel);
+        return "peer " + peer + ": " + e;
+      }
     }
-    try {
-      PeerGrpc.newBlockingStub(channel).withDeadlineAfter(deliveryDeadline.toMillis(), TimeUnit.MILLISECONDS)
-          .exchange(ExchangeRequest.newBuilder().setRound(round).setTopic(topic(attempt))
-              .setPayload(share.toByteString()).build());
-      return null;
-    } catch (StatusRuntimeException e) {
-      return "peer " + PeerReachability.classify(peer, e.getStatus());
-    } catch (RuntimeException e) {
-      return "peer " + peer + ": " + e;
-    } finally {
-      channel.shutdownNow();
-    }
+    return failure;
   }
 
   private void report(int shares, Map<Integer, String> undelivered) {

@@ -80,6 +80,23 @@ public final class MutualTlsChannels {
     }
   }
 
+  /**
+   * A client context for the channels to one peer that may resume their TLS sessions: its session cache holds
+   * only sessions whose full handshake verified the server as {@code expected}, so a resumed session (which
+   * skips the certificate checks) is still with that peer. Keep one per expected peer, never share it
+   * between peers; sessions last at most {@link TlsSessionResumption#SESSION_SECONDS}.
+   */
+  public static SslContext resumingSslContext(ClientTlsMaterial material, ExpectedPeer expected) {
+    BoringSsl.requireAvailable();
+    try {
+      return GrpcSslContexts.configure(TlsSessionResumption.bounded(builder(material, expected)), SslProvider.OPENSSL)
+          .build();
+    } catch (SSLException e) {
+      throw new IllegalArgumentException("cannot build the TLS client context from " + material.files() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
   /** The same client identity and server verification for the bulk-upload port: ALPN {@link BulkTls#PROTOCOL}. */
   public static SslContext bulkSslContext(TlsFiles files, ExpectedPeer expected) {
     BoringSsl.requireAvailable();

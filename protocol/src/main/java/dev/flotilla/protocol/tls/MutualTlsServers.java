@@ -48,6 +48,22 @@ public final class MutualTlsServers {
   }
 
   /**
+   * The same, for a server whose clients re-dial it often (a party's peer endpoint): clients may resume their
+   * TLS sessions by session tickets ({@link TlsSessionResumption}), so a re-dial skips the certificate checks
+   * and signatures of a full handshake. A resumed session carries the client certificate verified in its full
+   * handshake, so interceptors authorise each call by that identity as before.
+   */
+  public static SslContext resumingSslContext(TlsFiles files) {
+    BoringSsl.requireAvailable();
+    try {
+      return TlsSessionResumption.withTickets(GrpcSslContexts.configure(
+          TlsSessionResumption.bounded(builder(files, null)), SslProvider.OPENSSL).build());
+    } catch (SSLException e) {
+      throw new IllegalArgumentException("cannot build the TLS server context from " + files + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * The same server identity and client-certificate check for the bulk-upload port, with ALPN
    * {@link BulkTls#PROTOCOL} instead of h2 (the ciphers are gRPC's).
    */
