@@ -6,6 +6,7 @@ import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
+import dev.flotilla.protocol.tls.FastSignatures;
 import dev.flotilla.protocol.tls.PeerIdentity;
 import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.protocol.tls.TrustedChains;
@@ -80,7 +81,7 @@ public final class RoundKeyBinding {
       for (X509Certificate certificate : chain) {
         binding.addCertificateChain(ByteString.copyFrom(certificate.getEncoded()));
       }
-      Signature signer = Signature.getInstance(KeyType.of(key).signatureAlgorithm());
+      Signature signer = FastSignatures.signature(KeyType.of(key).signatureAlgorithm());
       signer.initSign(key);
       signer.update(message(round, keys.getParty(), name, keys));
       binding.setSignature(ByteString.copyFrom(signer.sign()));
@@ -153,7 +154,7 @@ public final class RoundKeyBinding {
       return "its keys are signed by " + id + ", not by the party the roster names";
     }
     try {
-      Signature verifier = Signature.getInstance(KeyType.of(chain.get(0).getPublicKey()).signatureAlgorithm());
+      Signature verifier = FastSignatures.signature(KeyType.of(chain.get(0).getPublicKey()).signatureAlgorithm());
       verifier.initVerify(chain.get(0).getPublicKey());
       verifier.update(message(round, keys.getParty(), name, keys));
       if (!verifier.verify(binding.getSignature().toByteArray())) {
