@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -68,6 +69,8 @@ public final class ConnectionGate {
     final long acceptedNanos = System.nanoTime();
     /** Its identity once its handshake finished and it was counted for it; null before, or when not capped. */
     String identity;
+    /** Its handshake deadline, cancelled once it is no longer pending: a flood's timer tasks must not hold its sockets. */
+    Future<?> deadline;
 
     Entry(SocketAddress remote) {
       this.remote = remote;
@@ -141,7 +144,7 @@ public final class ConnectionGate {
     if (evicted != null) {
       closeNow(evicted);
     }
-    timer.schedule(() -> {
+    Future<?> deadline = timer.schedule(() -> {
       boolean late;
       synchronized (this) {
         late = pending.containsKey(socket);
@@ -155,6 +158,13 @@ public final class ConnectionGate {
         closeNow(socket);
       }
     }, limits.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    synchronized (this) {
+      if (pending.containsKey(socket)) {
+        entry.deadline = deadline;
+        return true;
+      }
+    }
+    deadline.cancel(false); // its handshake finished, or it was closed, before the deadline was set
     return true;
   }
 
@@ -169,6 +179,7 @@ public final class ConnectionGate {
       if (entry == null) {
         return false;
       }
+      cancelDeadline(entry);
       if (peer == null || cap == 0) {
         return true;
       }
@@ -210,11 +221,19 @@ public final class ConnectionGate {
       return;
     }
     pending.remove(socket);
+    cancelDeadline(entry);
     if (entry.source != null && limits.perSource() > 0) {
       bySource.computeIfPresent(entry.source, (s, n) -> n <= 1 ? null : n - 1);
     }
     if (entry.identity != null) {
       byIdentity.computeIfPresent(entry.identity, (s, n) -> n <= 1 ? null : n - 1);
+    }
+  }
+
+  private static void cancelDeadline(Entry entry) {
+    if (entry.deadline != null) {
+      entry.deadline.cancel(false);
+      entry.deadline = null;
     }
   }
 

@@ -129,6 +129,22 @@ class ConnectionGateTest {
   }
 
   @Test
+  @DisplayName("a socket's handshake deadline is cancelled once its handshake finishes or it closes: a flood's timer tasks hold no sockets")
+  void deadlinesAreCancelled() {
+    ConnectionGate gate = gate(10, 0, 10, 0);
+    EmbeddedChannel party = socket("10.0.0.2", 1);
+    EmbeddedChannel gone = socket("10.0.0.3", 1);
+    assertThat(admit(gate, party)).isTrue();
+    assertThat(admit(gate, gone)).isTrue();
+    assertThat(party.runScheduledPendingTasks()).as("its deadline is scheduled").isPositive();
+    assertThat(gate.handshakeFinished(party, "alice", 4)).isTrue();
+    gate.closed(gone); // what its close listener does (EmbeddedChannel.close would cancel its loop's tasks itself)
+    for (EmbeddedChannel s : List.of(party, gone)) {
+      assertThat(s.runScheduledPendingTasks()).as("no deadline left on its event loop").isEqualTo(-1);
+    }
+  }
+
+  @Test
   @DisplayName("an identity beyond its cap is refused after its handshake; others are not, and a closed one frees its place")
   void theCapPerIdentity() {
     ConnectionGate gate = gate(100, 0, 10, 2);
