@@ -189,9 +189,13 @@ public final class EnrollmentService {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + organisation + " may ask for the hosts "
           + organisation.name() + POD_SUFFIX + "<i> of job " + organisation.job() + " (with virtual parties), not " + asked);
     }
-    if (!store.issuedTo(federation.domain(), asked.name()).isEmpty()) {
-      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + asked.name() + " is an organisation "
-          + "enrolled in " + federation.domain() + " itself, so it cannot also be a party pod of " + organisation.name());
+    // the host's own name and each of its virtual parties' names must be no enrolled organisation's
+    String taken = store.organisations(federation.domain()).stream()
+        .filter(o -> o.equals(asked.name()) || asked.coversVirtualParty(o)).sorted().findFirst().orElse(null);
+    if (taken != null) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + taken + " is an organisation "
+          + "enrolled in " + federation.domain() + " itself, so it cannot also be " + (taken.equals(asked.name())
+          ? "a party pod of " : "a virtual party of a party pod of ") + organisation.name());
     }
     store.recordIssued(federation.domain(), organisation.name(), issued.certificate().getSerialNumber(),
         issued.certificate().getNotAfter().toInstant());
@@ -202,17 +206,20 @@ public final class EnrollmentService {
 
   private static final String POD_SUFFIX = VirtualPartiesModel.POD_SUFFIX;
   private static final Pattern POD_HOST_NAME = Pattern.compile("(.+)" + POD_SUFFIX + "(0|[1-9][0-9]{0,2})");
+  /** A pod host's name, or one of its virtual parties' ({@code <o>-p<i>-v<j>}). */
+  private static final Pattern POD_PARTY_NAME = Pattern.compile(POD_HOST_NAME.pattern() + "(?:-v(?:0|[1-9][0-9]{0,4}))?");
 
   /**
-   * The other direction of {@link #host}'s check: an organisation named {@code <o>-p<i>} would share its party host
-   * and identity's name with pod i of organisation {@code o}, so it may not enroll while {@code o} is enrolled. Checked
-   * before the token is spent.
+   * The other direction of {@link #host}'s check: an organisation named {@code <o>-p<i>} (or {@code <o>-p<i>-v<j>})
+   * would share its party name with pod i of organisation {@code o} (or with one of that pod's virtual parties), so it
+   * may not enroll while {@code o} is enrolled. Checked before the token is spent.
    */
   private void refuseAnotherOrganisationsPodHost(String organisation) {
-    Matcher pod = POD_HOST_NAME.matcher(organisation);
+    Matcher pod = POD_PARTY_NAME.matcher(organisation);
     if (pod.matches() && !store.issuedTo(federation.domain(), pod.group(1)).isEmpty()) {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + organisation + " is the name of pod "
-          + pod.group(2) + " of organisation " + pod.group(1) + ", enrolled in " + federation.domain()
+          + pod.group(2) + " of organisation " + pod.group(1) + (organisation.equals(pod.group(1) + POD_SUFFIX + pod.group(2))
+          ? "" : " or of one of its virtual parties") + ", enrolled in " + federation.domain()
           + "; enroll this organisation under another name");
     }
   }

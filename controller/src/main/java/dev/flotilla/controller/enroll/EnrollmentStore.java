@@ -111,6 +111,12 @@ public final class EnrollmentStore {
         client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get(), organisation);
   }
 
+  /** The organisations enrolled in {@code domain}: whoever was issued a certificate there. */
+  public java.util.Set<String> organisations(String domain) {
+    ConfigMap enrolled = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
+    return enrolled == null || enrolled.getData() == null ? java.util.Set.of() : java.util.Set.copyOf(enrolled.getData().keySet());
+  }
+
   /** The revoked serials of {@code domain}'s job namespace (none when nothing was revoked). */
   public RevokedSerials revoked(String namespace, String domain) {
     return EnrollmentModel.revokedOf(client.configMaps().inNamespace(namespace).withName(EnrollmentModel.revokedName(domain)).get());

@@ -309,6 +309,17 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
         "b-p0 is the name of pod 0 of organisation b, enrolled in " + DOMAIN + "; enroll this organisation under another name");
     assertThat(EnrollmentModel.issuedTo(coordinator.configMaps().inNamespace(CONTROLLER_NS)
         .withName(EnrollmentModel.enrolledName(DOMAIN)).get(), "b-p0")).as("nothing issued to b-p0").isEmpty();
+    // nor one named like a virtual party of b's pods; and a pod whose virtual parties would name an organisation is refused
+    EnrollmentIT.Run virtualToken = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
+        coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
+        "--job", JOB, "--organisation", "b-p0-v1", "--ttl", "1h", "--uses", "1");
+    assertThat(virtualToken.exit()).as(virtualToken.err()).isZero();
+    dev.flotilla.certs.Identity virtualNamed = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "b-p0-v1");
+    assertRefused(() -> coordinatorClient.enroll(dev.flotilla.certs.enroll.JoinToken.parse(virtualToken.out().strip()),
+        virtualNamed, csr(virtualNamed)), "b-p0-v1 is the name of pod 0 of organisation b or of one of its virtual parties");
+    new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p8-v1", java.math.BigInteger.TWO, Instant.now());
+    assertRefused(() -> coordinatorClient.issueHost(organisation, podHost("b-p8"), csr(podHost("b-p8"))),
+        "b-p8-v1 is an organisation enrolled in " + DOMAIN + " itself, so it cannot also be a virtual party of a party pod of b");
   }
 
   static dev.flotilla.certs.Identity podHost(String host) {
