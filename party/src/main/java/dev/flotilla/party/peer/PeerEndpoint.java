@@ -35,6 +35,11 @@ public final class PeerEndpoint implements AutoCloseable {
   static final int MAX_CALLS_PER_CONNECTION = 16;
   /** A connection without calls for this long is closed: peers keep theirs across rounds, but not for ever. */
   static final Duration MAX_CONNECTION_IDLE = PeerDialer.IDLE_TIMEOUT.multipliedBy(2);
+  /**
+   * A connection in use is closed (gracefully, between calls) after this long all the same: a kept connection
+   * must not outlive the certificate it was verified with, or a trust bundle that dropped its CA, for ever.
+   */
+  static final Duration MAX_CONNECTION_AGE = Duration.ofSeconds(TlsSessionResumption.SESSION_SECONDS);
 
   private final Identity self;
   private final PeerInbox inbox;
@@ -89,6 +94,8 @@ public final class PeerEndpoint implements AutoCloseable {
           .maxInboundMetadataSize(8 * 1024)
           .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
           .maxConnectionIdle(MAX_CONNECTION_IDLE.toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAge(MAX_CONNECTION_AGE.toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAgeGrace(30, TimeUnit.SECONDS)
           .addTransportFilter(connections)
           .addService(ServerInterceptors.intercept(new PeerService(self, inbox), PartyPeerInterceptor.peersOf(self)))
           .build()

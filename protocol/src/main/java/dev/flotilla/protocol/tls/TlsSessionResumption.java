@@ -14,8 +14,12 @@ import java.security.SecureRandom;
  * ticket resumes only into the server process that issued it.
  */
 public final class TlsSessionResumption {
-  /** How long a session may be resumed after its full handshake: it never outlives this, whatever rotates. */
-  public static final long SESSION_SECONDS = 3600;
+  /**
+   * How long a session may be resumed after its full handshake: it never outlives this, whatever rotates. A resumed
+   * handshake does not check the certificate again, so this is also how long a certificate that expired, or whose
+   * CA left the trust bundle, can go on resuming: ten minutes, several rounds of a federation.
+   */
+  public static final long SESSION_SECONDS = 600;
   /** Sessions a context keeps at most (a party's peers, with room to spare; the default is unbounded). */
   public static final long MAX_SESSIONS = 1024;
 
