@@ -153,8 +153,10 @@ public final class EnrollmentServer implements AutoCloseable {
         return;
       }
       X509Certificate[] presented = peerCertificates((HttpsExchange) ex);
-      String asker = asker(presented, client);
-      if (!membersLimiter.tryAcquire(asker)) {
+      // counted per party identity; a request without one is refused by the service below, uncounted, so that no
+      // stream of addresses can fill the limiter's keys and keep the parties' refreshes out
+      String asker = asker(presented);
+      if (asker != null && !membersLimiter.tryAcquire(asker)) {
         LOG.warn("{}: refused the members list to {}: more than {} in {}", service.federation(), asker, MEMBERS_PER_MINUTE,
             Duration.ofMinutes(1));
         respond(ex, EnrollmentRefusal.TOO_MANY, "too many members requests from " + asker + "; try again later");
@@ -176,16 +178,16 @@ public final class EnrollmentServer implements AutoCloseable {
     }
   }
 
-  /** Who a members request counts against: the identity its verified client certificate names, else its address. */
-  static String asker(X509Certificate[] presented, String address) {
+  /** Who a members request counts against: the identity its verified client certificate names; null without one. */
+  static String asker(X509Certificate[] presented) {
     if (presented != null && presented.length > 0) {
       try {
         return Identity.of(presented[0]).toString();
       } catch (PkiException e) {
-        // no Flotilla identity: the service refuses it; counted by address meanwhile
+        return null; // no Flotilla identity: the service refuses it
       }
     }
-    return "address " + address;
+    return null;
   }
 
   private static X509Certificate[] peerCertificates(HttpsExchange ex) {
