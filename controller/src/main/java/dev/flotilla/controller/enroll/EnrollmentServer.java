@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * with a token, {@code POST /v1/renew} with the current certificate as TLS client certificate, {@code POST /v1/host}
  * with an organisation's certificate for one of its party pods' identities; the body
  * is a PEM CSR of at most {@value EnrollmentEndpoint#MAX_CSR_BYTES} bytes, the answer the certificate
- * chain then the CA, or a status with a one-line reason. Enrollment and renewal attempts are bounded per client
- * address ({@link AttemptLimiter}); {@code GET /v1/federation}, which every enrolled party repeats at its
+ * chain then the CA, or a status with a one-line reason. Enrollment attempts are bounded per client address
+ * ({@link AttemptLimiter}), renewals and pods' identities by the same bound per party identity; {@code GET /v1/federation}, which every enrolled party repeats at its
  * {@code --federation-refresh}, per party identity ({@value #MEMBERS_PER_MINUTE} a minute); requests run on a small bounded pool (a full queue is refused, not queued).
  * The client certificate is asked for, not required: enrollment has none yet. It is verified against
  * the federation's CA of the moment when presented: a rotated CA needs no restart ({@link FederationCaTrust}).
@@ -79,11 +79,11 @@ public final class EnrollmentServer implements AutoCloseable {
       return t;
     }, new ThreadPoolExecutor.AbortPolicy());
     server.setExecutor(executor);
-    server.createContext(EnrollmentEndpoint.ENROLL_PATH, ex -> handle(ex, "an enrollment",
+    server.createContext(EnrollmentEndpoint.ENROLL_PATH, ex -> handle(ex, "an enrollment", false,
         (e, csr) -> service.enroll(e.getRequestHeaders().getFirst("Authorization"), csr)));
-    server.createContext(EnrollmentEndpoint.RENEW_PATH, ex -> handle(ex, "a renewal",
+    server.createContext(EnrollmentEndpoint.RENEW_PATH, ex -> handle(ex, "a renewal", true,
         (e, csr) -> service.renew(peerCertificates((HttpsExchange) e), csr)));
-    server.createContext(EnrollmentEndpoint.HOST_PATH, ex -> handle(ex, "a party pod's identity",
+    server.createContext(EnrollmentEndpoint.HOST_PATH, ex -> handle(ex, "a party pod's identity", true,
         (e, csr) -> service.host(peerCertificates((HttpsExchange) e), csr)));
     server.createContext(EnrollmentEndpoint.FEDERATION_PATH, this::members);
     server.start();
@@ -113,8 +113,15 @@ public final class EnrollmentServer implements AutoCloseable {
     String answer(HttpExchange ex, String csr);
   }
 
-  private void handle(HttpExchange ex, String what, CsrCall call) throws IOException {
-    String client = ex.getRemoteAddress().getAddress().getHostAddress();
+  /**
+   * {@code byIdentity}: the call presents a certificate (renewal, a pod's identity), so it counts against the party
+   * identity it names, not against the client address that every party behind one ingress shares; an enrollment has
+   * no certificate yet and counts against its address.
+   */
+  private void handle(HttpExchange ex, String what, boolean byIdentity, CsrCall call) throws IOException {
+    String address = ex.getRemoteAddress().getAddress().getHostAddress();
+    String identity = byIdentity ? asker(peerCertificates((HttpsExchange) ex)) : null;
+    String client = identity != null ? identity : address;
     try {
       if (!"POST".equals(ex.getRequestMethod())) {
         respond(ex, 405, "use POST with a PEM CSR");
@@ -178,7 +185,7 @@ public final class EnrollmentServer implements AutoCloseable {
     }
   }
 
-  /** Who a members request counts against: the identity its verified client certificate names; null without one. */
+  /** Who a members request (or a renewal, a pod's identity) counts against: the identity its verified client certificate names; null without one. */
   static String asker(X509Certificate[] presented) {
     if (presented != null && presented.length > 0) {
       try {

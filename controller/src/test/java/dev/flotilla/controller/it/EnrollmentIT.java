@@ -328,6 +328,19 @@ class EnrollmentIT {
       }
     }
     assertThat(statuses).containsExactly(403, 403, 429);
+    // a renewal counts against the party's identity, not against the address whose enrollment attempts are spent
+    // (behind an ingress every party shares one); its own identity's bound holds
+    List<Integer> renewals = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      try {
+        hurried.renew(issued, CertificateSigningRequest.create(bob, List.of("mnist.bob.party." + DOMAIN), KeyType.EC_P256));
+        renewals.add(200);
+      } catch (EnrollmentException e) {
+        renewals.add(e.status());
+      }
+    }
+    assertThat(renewals.get(0)).as("renewals %s", renewals).isEqualTo(200);
+    assertThat(renewals.get(2)).as("renewals %s", renewals).isEqualTo(429);
     assertNoPrivateKeyOf(issued.certificate(), issued.privateKey());
   }
 
