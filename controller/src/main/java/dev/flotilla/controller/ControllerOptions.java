@@ -157,7 +157,7 @@ public final class ControllerOptions {
           "--enroll-attempts-per-minute").paramLabel("N")
       .check(n -> n > 0, "at least 1")
       .defaultValue(30)
-      .description("enrollment and renewal attempts allowed per client address and minute");
+      .description("enrollment attempts allowed per client address and minute; renewals and pods' identities per party identity");
 
   public static final ConfigOption<Boolean> LEADER_ELECTION = ConfigOption.onOff("--leader-election")
       .defaultValue(true)
