@@ -23,7 +23,10 @@ public final class FastSignatures {
     return Signature.getInstance(algorithm, PROVIDER);
   }
 
-  /** The PKIX validator whose signature checks use the same provider. */
+  /**
+   * Bouncy Castle's PKIX validator. It checks each certificate's signature through the certificate's own
+   * {@code verify}, which for the JDK's certificate objects may still be SunEC: the speed-up is the bindings'.
+   */
   static CertPathValidator pkixValidator() throws GeneralSecurityException {
     return CertPathValidator.getInstance("PKIX", PROVIDER);
   }
