@@ -107,7 +107,9 @@ class BulkUploadThroughIngressIT {
       } finally {
         channel.shutdownNow();
       }
-      assertThat(nginx.streamAccessLog()).contains("sni=\"" + model.bulkHost() + "\" backend=127.0.0.1:" + bulkPort);
+      // nginx writes a stream session's line when the session ends, a moment after the client closed it
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(nginx.streamAccessLog())
+          .contains("sni=\"" + model.bulkHost() + "\" backend=127.0.0.1:" + bulkPort));
     }
     assertThat(exit.get(2, TimeUnit.MINUTES)).isZero();
   }
