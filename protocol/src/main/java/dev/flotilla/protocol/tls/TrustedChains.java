@@ -3,6 +3,7 @@ package dev.flotilla.protocol.tls;
 import dev.flotilla.certs.Pem;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
@@ -48,7 +49,7 @@ public final class TrustedChains {
     PKIXParameters parameters = new PKIXParameters(anchors);
     parameters.setRevocationEnabled(false);
     try {
-      FastSignatures.pkixValidator().validate(CertificateFactory.getInstance("X.509").generateCertPath(path),
+      CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(path),
           parameters);
     } catch (GeneralSecurityException e) {
       throw new GeneralSecurityException("'" + leaf.getSubjectX500Principal().getName()
