@@ -179,7 +179,7 @@ public final class SecureRound {
   public void onMessage(String party, SecAggPartyMessage message) {
     int index = indexOf.get(party);
     if (message.getPayloadCase() == SecAggPartyMessage.PayloadCase.MASKED) {
-      foldMasked(index, message.getMasked().toByteArray());
+      foldMasked(index, message.getMasked().asReadOnlyByteBuffer());
       return;
     }
     boolean progressed;
@@ -315,7 +315,7 @@ public final class SecureRound {
     return bytesIn;
   }
 
-  private void foldMasked(int index, byte[] chunk) {
+  private void foldMasked(int index, java.nio.ByteBuffer chunk) {
     String refusal = null;
     synchronized (this) {
       if (gone.contains(index)) {
@@ -323,14 +323,14 @@ public final class SecureRound {
       }
       if (phase != Phase.MASKED || !contributions.containsKey(index)) {
         refusal = "masked values came " + (phase != Phase.MASKED ? "at phase " + phase : "before their header");
-      } else if (chunk.length == 0 || chunk.length > TensorChunks.MAX_CHUNK_BYTES) {
-        refusal = "a masked chunk of " + chunk.length + " bytes; chunks are 1 to " + TensorChunks.MAX_CHUNK_BYTES;
+      } else if (!chunk.hasRemaining() || chunk.remaining() > TensorChunks.MAX_CHUNK_BYTES) {
+        refusal = "a masked chunk of " + chunk.remaining() + " bytes; chunks are 1 to " + TensorChunks.MAX_CHUNK_BYTES;
       }
       if (refusal != null) {
         refuse(index, refusal);
         return;
       }
-      bytesIn += chunk.length;
+      bytesIn += chunk.remaining();
     }
     try {
       // the fold is the core's (synchronized there), outside this monitor so phases go on meanwhile
@@ -343,7 +343,7 @@ public final class SecureRound {
     }
     boolean progressed;
     synchronized (this) {
-      long received = maskedBytes.merge(index, (long) chunk.length, Long::sum);
+      long received = maskedBytes.merge(index, (long) chunk.remaining(), Long::sum);
       if (received == 4L * modelValues) {
         answered.add(index);
       }

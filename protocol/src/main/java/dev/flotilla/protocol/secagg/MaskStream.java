@@ -19,6 +19,7 @@ import javax.crypto.spec.SecretKeySpec;
 final class MaskStream {
     /** Keystream bytes made per cipher call (a multiple of the AES block). */
     private static final int BLOCK_BYTES = 64 * 1024;
+    private static final int BLOCK_VALUES = BLOCK_BYTES / 4;
     /** Values per range that one thread unmasks in one pass; a multiple of 4 (one AES block). */
     private static final int RANGE_VALUES = 256 * 1024;
     private static final int AES_BLOCK = 16;
@@ -45,8 +46,9 @@ final class MaskStream {
 
     /**
      * Adds every term's mask to {@code target} modulo 2^32 in one pass: the target is cut into ranges
-     * (in parallel on the common pool), and each range takes every mask's keystream for it, started at
-     * the range's counter block, while it is in cache.
+     * (in parallel on the common pool); a range keeps one keystream per term, started at its counter
+     * block, and walks its values a block at a time, adding every term's keystream to a block while it
+     * is in cache.
      */
     static void applyAll(List<Term> terms, int[] target) {
         if (terms.isEmpty()) {
@@ -55,40 +57,55 @@ final class MaskStream {
         int ranges = (target.length + RANGE_VALUES - 1) / RANGE_VALUES;
         IntStream.range(0, ranges).parallel().forEach(r -> {
             int from = r * RANGE_VALUES;
-            int to = Math.min(target.length, from + RANGE_VALUES);
-            byte[] zeros = new byte[BLOCK_BYTES];
-            byte[] block = new byte[BLOCK_BYTES];
-            int[] words = new int[BLOCK_BYTES / 4];
-            IntBuffer keystreamWords = ByteBuffer.wrap(block).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
-            for (Term term : terms) {
-                Cipher aes = keystream(term.seed(), (long) from * 4 / AES_BLOCK);
-                for (int start = from; start < to; start += BLOCK_BYTES / 4) {
-                    int values = Math.min(BLOCK_BYTES / 4, to - start);
-                    try {
-                        aes.update(zeros, 0, values * 4, block, 0);
-                    } catch (GeneralSecurityException e) {
-                        throw new IllegalStateException("AES-CTR keystream", e);
-                    }
-                    keystreamWords.get(0, words, 0, values);
-                    add(words, term.sign(), target, start, values);
-                }
-            }
+            applyRange(terms, target, from, Math.min(target.length, from + RANGE_VALUES));
         });
     }
 
     /**
-     * target[start..] += sign x words[..values). The keystream's bytes are read as ints in one bulk copy first
+     * target[from..to) += every term's mask there. Each block is copied into an array of its own, the masks
+     * are added to it there and it is copied back: a loop adding two arrays at the same index vectorises on
+     * Java 17 (0.07 ns a value), one that adds at an offset into the target does not (0.24 ns), and the
+     * copies cost less than one add of the 15 or so a party makes.
+     */
+    private static void applyRange(List<Term> terms, int[] target, int from, int to) {
+        byte[] zeros = new byte[BLOCK_BYTES];
+        byte[] block = new byte[BLOCK_BYTES];
+        int[] words = new int[BLOCK_VALUES];
+        int[] sum = new int[BLOCK_VALUES];
+        IntBuffer keystreamWords = ByteBuffer.wrap(block).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        Cipher[] keystreams = new Cipher[terms.size()];
+        for (int t = 0; t < keystreams.length; t++) {
+            keystreams[t] = keystream(terms.get(t).seed(), (long) from * 4 / AES_BLOCK);
+        }
+        for (int start = from; start < to; start += BLOCK_VALUES) {
+            int values = Math.min(BLOCK_VALUES, to - start);
+            System.arraycopy(target, start, sum, 0, values);
+            for (int t = 0; t < keystreams.length; t++) {
+                try {
+                    keystreams[t].update(zeros, 0, values * 4, block, 0);
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("AES-CTR keystream", e);
+                }
+                keystreamWords.get(0, words, 0, values);
+                add(words, terms.get(t).sign(), sum, values);
+            }
+            System.arraycopy(sum, 0, target, start, values);
+        }
+    }
+
+    /**
+     * sum[..values) += sign x words[..values). The keystream's bytes are read as ints in one bulk copy first
      * (a copy of memory on a little-endian machine): a loop of little-endian reads from the byte array does
      * not vectorise and cost more than the AES-CTR keystream itself; this loop over two int arrays does.
      */
-    private static void add(int[] words, int sign, int[] target, int start, int values) {
+    private static void add(int[] words, int sign, int[] sum, int values) {
         if (sign > 0) {
             for (int i = 0; i < values; i++) {
-                target[start + i] += words[i];
+                sum[i] += words[i];
             }
         } else {
             for (int i = 0; i < values; i++) {
-                target[start + i] -= words[i];
+                sum[i] -= words[i];
             }
         }
     }

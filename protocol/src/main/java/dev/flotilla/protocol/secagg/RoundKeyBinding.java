@@ -103,6 +103,7 @@ public final class RoundKeyBinding {
    */
   public SecAggKeyRoster verified(SecAggKeyRoster roster, Round round, int[] neighbours) {
     Identity self = identityOf(Pem.readCertificates(files.certificateChain()));
+    List<X509Certificate> cas = Pem.readCertificates(files.trustedCa()); // once a roster, not once a neighbour
     checkNames(round);
     Set<Integer> checked = new HashSet<>();
     for (int neighbour : neighbours) {
@@ -115,7 +116,7 @@ public final class RoundKeyBinding {
         continue;
       }
       String name = nameAt(round, keys.getParty());
-      String problem = problem(keys, name, round, self);
+      String problem = problem(keys, name, round, self, cas);
       if (problem != null) {
         throw new SecAggException("party " + keys.getParty() + " ('" + name + "'): " + problem + "; this party refuses "
             + "the round: the aggregator substituted that party's keys, or replayed keys of another round or party");
@@ -126,7 +127,7 @@ public final class RoundKeyBinding {
   }
 
   /** Why {@code keys} are not bound to {@code name} for {@code round}, or null when they are. */
-  private String problem(SecAggPublicKeys keys, String name, Round round, Identity self) {
+  private String problem(SecAggPublicKeys keys, String name, Round round, Identity self, List<X509Certificate> cas) {
     if (!keys.hasBinding()) {
       return "its keys carry no binding to its certificate";
     }
@@ -142,7 +143,7 @@ public final class RoundKeyBinding {
       for (ByteString der : binding.getCertificateChainList()) {
         chain.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(der.toByteArray())));
       }
-      signer = TrustedChains.verifiedClient(chain, files.trustedCa());
+      signer = TrustedChains.verifiedClient(chain, cas, files.trustedCa().toString());
     } catch (GeneralSecurityException | PkiException | ClassCastException e) {
       return "its binding's certificate is refused: " + e.getMessage();
     }

@@ -8,10 +8,10 @@ import dev.flotilla.protocol.v1.SecAggRevealedShare;
 import dev.flotilla.protocol.v1.SecAggShareBundle;
 import dev.flotilla.protocol.v1.SecAggUnmaskRequest;
 import dev.flotilla.protocol.v1.SecAggUnmaskResponse;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,8 +32,8 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
 public final class SecAggAggregator {
     private enum Stage { KEYS, SHARES, MASKED_INPUTS, CONSISTENCY, UNMASKING, DONE }
 
-    private static final VarHandle LITTLE_ENDIAN_INT =
-            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Masked values taken out of a received chunk before they are added (under this object's lock). */
+    private final int[] foldBlock = new int[16 * 1024];
 
     private final SecAggParams params;
     private final NeighbourGraph graph;
@@ -226,22 +226,37 @@ public final class SecAggAggregator {
      * Round 2: folds the next chunk of {@code from}'s masked input (little-endian 32-bit values,
      * continuing where its previous chunk stopped) into the modular sum.
      */
-    public synchronized void foldMasked(int from, byte[] chunk) {
+    public void foldMasked(int from, byte[] chunk) {
+        foldMasked(from, ByteBuffer.wrap(chunk));
+    }
+
+    /**
+     * The same from {@code chunk}'s remaining bytes (its position does not move), read in place: the server passes
+     * the received message's bytes without copying them out first.
+     */
+    public synchronized void foldMasked(int from, ByteBuffer chunk) {
         expect(Stage.MASKED_INPUTS, from, "send masked input");
         if (!sharedKeys.contains(from)) {
             throw new SecAggException("party " + from + " sent a masked input but shared no keys");
         }
-        if (chunk.length % 4 != 0) {
-            throw new SecAggException("party " + from + " sent a masked chunk of " + chunk.length
+        if (chunk.remaining() % 4 != 0) {
+            throw new SecAggException("party " + from + " sent a masked chunk of " + chunk.remaining()
                     + " bytes, not a whole number of 32-bit values");
         }
         int start = maskedValues.getOrDefault(from, 0);
-        int values = chunk.length / 4;
+        int values = chunk.remaining() / 4;
         if (values > sum.length - start) {
             throw new SecAggException("party " + from + "'s masked input runs past the model's " + sum.length + " values");
         }
-        for (int i = 0; i < values; i++) {
-            sum[start + i] += (int) LITTLE_ENDIAN_INT.get(chunk, i * 4);
+        // a bulk copy into ints, then a loop over int arrays: little-endian reads one by one do not vectorise
+        IntBuffer ints = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        for (int done = 0; done < values; done += foldBlock.length) {
+            int n = Math.min(foldBlock.length, values - done);
+            ints.get(done, foldBlock, 0, n);
+            int at = start + done;
+            for (int i = 0; i < n; i++) {
+                sum[at + i] += foldBlock[i];
+            }
         }
         maskedValues.put(from, start + values);
     }

@@ -1,6 +1,7 @@
 package dev.flotilla.protocol.secagg;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.flotilla.protocol.tensor.TensorChunks;
 import dev.flotilla.protocol.v1.SecAggAssignment;
 import dev.flotilla.protocol.v1.SecAggHello;
@@ -213,6 +214,15 @@ public final class SecureRoundClient implements AutoCloseable {
    */
   public void sendMasked(float[][] weights, float[][] base, long samples, Map<String, Double> metrics)
       throws InterruptedException {
+    sendMaskedInput(maskedInput(weights, base), samples, metrics);
+  }
+
+  /**
+   * Round 2's work before anything is sent: {@code weights} encoded as fixed-point integers and masked (with
+   * {@code base} as in {@link #sendMasked(float[][], float[][], long, Map)}). A caller that masks on one thread and
+   * streams on another ({@link #sendMaskedInput}) keeps its cores busy while an earlier input is on the wire.
+   */
+  public MaskedInput maskedInput(float[][] weights, float[][] base) {
     float[] values = flatten(weights);
     FixedPoint fixedPoint = new FixedPoint(params.clipRange());
     int[] masked;
@@ -227,6 +237,22 @@ public final class SecureRoundClient implements AutoCloseable {
       masked = fixedPoint.encode(values, assignment.getWeight());
     }
     party.maskInput(held, masked);
+    return new MaskedInput(masked);
+  }
+
+  /** A masked input, made only by {@link #maskedInput}: nothing unmasked can be handed to {@link #sendMaskedInput}. */
+  public static final class MaskedInput {
+    private final int[] values;
+
+    private MaskedInput(int[] values) {
+      this.values = values;
+    }
+  }
+
+  /** Round 2's sending: the {@link #maskedInput} {@code masked}, streamed as flow control allows. */
+  public void sendMaskedInput(MaskedInput input, long samples, Map<String, Double> metrics)
+      throws InterruptedException {
+    int[] masked = input.values;
     send(SecAggPartyMessage.newBuilder().setMaskedHeader(SecAggMaskedHeader.newBuilder().setNumSamples(samples)
         .putAllMetrics(metrics).addAllDirectSharesFrom(directFrom)).build());
     for (int start = 0; start < masked.length; start += CHUNK_VALUES) {
@@ -234,7 +260,8 @@ public final class SecureRoundClient implements AutoCloseable {
       ByteBuffer chunk = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
       chunk.asIntBuffer().put(masked, start, count);
       awaitReady();
-      send(SecAggPartyMessage.newBuilder().setMasked(ByteString.copyFrom(chunk.array())).build());
+      // the chunk's array is this message's alone and never written again: wrapped, not copied
+      send(SecAggPartyMessage.newBuilder().setMasked(UnsafeByteOperations.unsafeWrap(chunk.array())).build());
     }
   }
 

@@ -31,12 +31,20 @@ public final class TrustedChains {
    */
   public static PeerIdentity verifiedClient(List<X509Certificate> chain, Path trustedCa)
       throws GeneralSecurityException {
+    return verifiedClient(chain, Pem.readCertificates(trustedCa), trustedCa.toString());
+  }
+
+  /**
+   * As {@link #verifiedClient(List, Path)} against the CA certificates {@code cas}, read by the caller from
+   * {@code source} (named in errors): a caller checking many chains at once reads its trust file once.
+   */
+  public static PeerIdentity verifiedClient(List<X509Certificate> chain, List<X509Certificate> cas, String source)
+      throws GeneralSecurityException {
     if (chain.isEmpty()) {
       throw new GeneralSecurityException("no certificate");
     }
     X509Certificate leaf = chain.get(0);
     Set<TrustAnchor> anchors = new HashSet<>();
-    List<X509Certificate> cas = Pem.readCertificates(trustedCa);
     for (X509Certificate ca : cas) {
       anchors.add(new TrustAnchor(ca, null));
     }
@@ -53,7 +61,7 @@ public final class TrustedChains {
           parameters);
     } catch (GeneralSecurityException e) {
       throw new GeneralSecurityException("'" + leaf.getSubjectX500Principal().getName()
-          + "' does not chain to a trusted CA in " + trustedCa + " or is not valid now (" + e.getMessage() + ")", e);
+          + "' does not chain to a trusted CA in " + source + " or is not valid now (" + e.getMessage() + ")", e);
     }
     List<String> usages = leaf.getExtendedKeyUsage();
     if (usages != null && !usages.contains(CLIENT_AUTH)) {

@@ -120,10 +120,14 @@ class SecAggPrimitivesTest {
 
     @Test
     @DisplayName("masks folded in one pass over ranges (each range's keystream started at its own counter block) "
-            + "equal each keystream expanded whole from block 0 and added one after another")
+            + "into values that are not zero equal each keystream expanded whole from block 0 and added one after another")
     void onePassEqualsWholeKeystreams() throws Exception {
         int values = 600_001; // three ranges, the last one short and not a whole AES block
         int[] expected = new int[values];
+        for (int i = 0; i < values; i++) {
+            expected[i] = random.nextInt();
+        }
+        int[] folded = expected.clone();
         List<MaskStream.Term> terms = new java.util.ArrayList<>();
         for (int t = 0; t < 3; t++) {
             byte[] seed = new byte[32];
@@ -139,7 +143,6 @@ class SecAggPrimitivesTest {
                 expected[i] += sign * stream.get(i);
             }
         }
-        int[] folded = new int[values];
         MaskStream.applyAll(terms, folded);
         assertThat(folded).isEqualTo(expected);
     }

@@ -45,6 +45,18 @@ class SecAggRoundTest {
     }
 
     @Test
+    @DisplayName("a model of 40 000 values in chunks larger than the fold's block, half of them read in place from "
+            + "received messages: the unmasked sum is still exact")
+    void largeChunksAndReceivedViewsSumExactly() {
+        SecAggParams params = SecAggSimulation.params(16, 16);
+        SecAggSimulation.Outcome outcome = SecAggSimulation.run(params, SecAggSimulation.updates(16, 40_000, 16),
+                SecAggSimulation.weights(16, 16), Set.of(2), 9);
+
+        assertThat(outcome.survivors()).hasSize(15);
+        assertThat(outcome.sum()).containsExactly(outcome.expectedSum());
+    }
+
+    @Test
     @DisplayName("a round in which fewer parties than the threshold send masked inputs fails and says so")
     void tooFewSurvivorsFail() {
         SecAggParams params = SecAggSimulation.params(20, 3);

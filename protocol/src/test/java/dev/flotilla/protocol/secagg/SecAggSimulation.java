@@ -94,8 +94,14 @@ final class SecAggSimulation {
             }
             survivorWeight += weights[p];
             parties[p].maskInput(aggregator.sharesFor(p), encoded);
-            for (byte[] chunk : chunks(encoded)) {
-                aggregator.foldMasked(p, chunk);
+            // chunks of 256 to 32 768 values (more than the fold's block of 16 384); odd parties' as the server
+            // passes them: read-only views into a larger message's bytes
+            for (byte[] chunk : chunks(encoded, CHUNK_VALUES << (p % 8))) {
+                if (p % 2 == 1) {
+                    aggregator.foldMasked(p, asReceived(chunk));
+                } else {
+                    aggregator.foldMasked(p, chunk);
+                }
             }
         }
         SecAggUnmaskRequest request = consistencyCheck(aggregator, parties, aggregator.closeInputs());
@@ -119,9 +125,13 @@ final class SecAggSimulation {
 
     /** The wire form of a masked input: little-endian 32-bit values in chunks. */
     static List<byte[]> chunks(int[] masked) {
+        return chunks(masked, CHUNK_VALUES);
+    }
+
+    static List<byte[]> chunks(int[] masked, int chunkValues) {
         List<byte[]> chunks = new ArrayList<>();
-        for (int start = 0; start < masked.length; start += CHUNK_VALUES) {
-            int count = Math.min(CHUNK_VALUES, masked.length - start);
+        for (int start = 0; start < masked.length; start += chunkValues) {
+            int count = Math.min(chunkValues, masked.length - start);
             ByteBuffer chunk = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
             for (int v = 0; v < count; v++) {
                 chunk.putInt(masked[start + v]);
@@ -129,5 +139,16 @@ final class SecAggSimulation {
             chunks.add(chunk.array());
         }
         return chunks;
+    }
+
+    /**
+     * {@code chunk} as the server hands a received chunk to the aggregator: a read-only buffer over the bytes of a
+     * larger message, at a non-zero offset, with other bytes before and after it.
+     */
+    static ByteBuffer asReceived(byte[] chunk) {
+        byte[] message = new byte[chunk.length + 12];
+        java.util.Arrays.fill(message, (byte) 0x5a);
+        System.arraycopy(chunk, 0, message, 7, chunk.length);
+        return ByteBuffer.wrap(message, 7, chunk.length).slice().asReadOnlyBuffer();
     }
 }
