@@ -1,5 +1,6 @@
 package dev.flotilla.protocol.secagg;
 
+import dev.flotilla.protocol.tensor.FloatKernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.IntBuffer;
@@ -86,8 +87,12 @@ final class MaskStream {
                 } catch (GeneralSecurityException e) {
                     throw new IllegalStateException("AES-CTR keystream", e);
                 }
-                keystreamWords.get(0, words, 0, values);
-                add(words, terms.get(t).sign(), sum, values);
+                if (FloatKernels.VECTOR_API) {
+                    VectorMaskAdd.add(block, terms.get(t).sign(), sum, values);
+                } else {
+                    keystreamWords.get(0, words, 0, values);
+                    add(words, terms.get(t).sign(), sum, values);
+                }
             }
             System.arraycopy(sum, 0, target, start, values);
         }
@@ -98,7 +103,7 @@ final class MaskStream {
      * (a copy of memory on a little-endian machine): a loop of little-endian reads from the byte array does
      * not vectorise and cost more than the AES-CTR keystream itself; this loop over two int arrays does.
      */
-    private static void add(int[] words, int sign, int[] sum, int values) {
+    static void add(int[] words, int sign, int[] sum, int values) {
         if (sign > 0) {
             for (int i = 0; i < values; i++) {
                 sum[i] += words[i];

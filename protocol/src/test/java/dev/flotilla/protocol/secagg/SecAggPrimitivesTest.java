@@ -146,4 +146,27 @@ class SecAggPrimitivesTest {
         MaskStream.applyAll(terms, folded);
         assertThat(folded).isEqualTo(expected);
     }
+
+    @Test
+    @DisplayName("the Vector API's add of a keystream (little-endian bytes read in place) equals the plain loops' "
+            + "(bytes copied into ints first), for both signs and a length that leaves a tail")
+    void vectorAddEqualsPlainAdd() {
+        // the plain-kernels run (protocol/pom.xml) has no Vector API; there the masks above run on the plain loops
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.flotilla.protocol.tensor.FloatKernels.VECTOR_API);
+        int values = 16_384 - 5;
+        byte[] keystream = new byte[values * 4];
+        random.nextBytes(keystream);
+        int[] words = new int[values];
+        java.nio.ByteBuffer.wrap(keystream).order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(words);
+        for (int sign : new int[] {+1, -1}) {
+            int[] plain = new int[values];
+            for (int i = 0; i < values; i++) {
+                plain[i] = random.nextInt();
+            }
+            int[] vector = plain.clone();
+            MaskStream.add(words, sign, plain, values);
+            VectorMaskAdd.add(keystream, sign, vector, values);
+            assertThat(vector).as("sign %d", sign).isEqualTo(plain);
+        }
+    }
 }
