@@ -71,7 +71,7 @@ final class SecAggRoundBench implements Callable<Integer> {
       + "input at once, in both jobs alike (default ${DEFAULT-VALUE}).")
   int uploaders;
 
-  @Option(names = "--rounds", defaultValue = "1",
+  @Option(names = "--rounds", defaultValue = "3",
       description = "Rounds of the plain and the masked job (default ${DEFAULT-VALUE}). The neighbour graph is drawn "
           + "afresh each round, so round 1 is every party's first meeting with each of its neighbours (a full TLS "
           + "handshake each); in later rounds a party re-dials the neighbours it met before by a resumed TLS session. "
