@@ -200,6 +200,11 @@ public final class ConnectionGate {
     forget(socket);
   }
 
+  /** True while {@code socket} is counted: admitted, and not closed or closed by this gate since. */
+  public synchronized boolean holds(Channel socket) {
+    return open.containsKey(socket);
+  }
+
   /** Sockets open now. */
   public synchronized int open() {
     return open.size();
@@ -237,11 +242,17 @@ public final class ConnectionGate {
     }
   }
 
+  /**
+   * Closes a socket this gate no longer counts. One accepted a moment ago may not be registered with
+   * an event loop yet; it is not touched then: closing it from here (closeForcibly) would never run
+   * its close listeners, and whatever counted it would count it forever. Its listener's first handler
+   * closes it as it is registered, asking {@link #holds} (Connections; the bulk-upload port admits
+   * registered sockets only). A socket found unregistered here is registered later, and its handler
+   * asks after this gate forgot it.
+   */
   private static void closeNow(Channel socket) {
     if (socket.isRegistered()) {
       socket.close();
-    } else {
-      socket.unsafe().closeForcibly(); // accepted a moment ago, not on an event loop yet: nothing was read
     }
   }
 
