@@ -57,7 +57,7 @@ public final class Connections implements AutoCloseable {
   private final EventLoopGroup worker;
   private final Map<SocketAddress, Connection> open = new ConcurrentHashMap<>();
   private volatile ConnectionGate gate;
-  private volatile IdentityCaps identityCaps = new IdentityCaps(0, 0, java.util.Set.of());
+  private volatile IdentityCaps identityCaps = IdentityCaps.none();
 
   private Connections(String jobId, boolean netty) {
     this.jobId = jobId;
@@ -225,8 +225,7 @@ public final class Connections implements AutoCloseable {
         if (!done.isSuccess()) {
           return; // the TLS handler closes the connection; the gate forgets it then
         }
-        IdentityCaps.Cap cap = caps.of(tls.engine().getSession());
-        if (!gate.handshakeFinished(ctx.channel(), cap.peer(), cap.limit())) {
+        if (!gate.handshakeFinished(ctx.channel(), caps.of(tls.engine().getSession()))) {
           ctx.close();
         }
       });

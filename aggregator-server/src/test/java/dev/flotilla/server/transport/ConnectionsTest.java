@@ -8,7 +8,6 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +29,8 @@ class ConnectionsTest {
       + "with its close listeners, as it is registered")
   void aSocketEvictedBeforeItsRegistrationIsNotLeaked() throws Exception {
     ConnectionGate gate = new ConnectionGate("job", "gRPC",
-        new ConnectionGate.Limits(10, 0, 1, Duration.ofSeconds(5), 0));
-    Connections connections = Connections.none("job").gate(gate, new IdentityCaps(0, 0, Set.of()));
+        new ConnectionGate.Limits(10, 0, 1, Duration.ofSeconds(5), 0, 100));
+    Connections connections = Connections.none("job").gate(gate, IdentityCaps.none());
     EmbeddedChannel listener = new EmbeddedChannel(connections.acceptor());
     EmbeddedChannel first = accepted("10.0.0.1", 1);
     EmbeddedChannel second = accepted("10.0.0.2", 1);
