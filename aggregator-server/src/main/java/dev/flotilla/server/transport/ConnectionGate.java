@@ -1,6 +1,7 @@
 package dev.flotilla.server.transport;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Comparator;
@@ -315,15 +316,23 @@ public final class ConnectionGate {
   }
 
   /**
-   * Closes a socket this gate no longer counts. One accepted a moment ago may not be registered with
-   * an event loop yet; it is not touched then: closing it from here (closeForcibly) would never run
-   * its close listeners, and whatever counted it would count it forever. Its listener's first handler
-   * closes it as it is registered, asking {@link #holds} (Connections; the bulk-upload port admits
-   * registered sockets only). A socket found unregistered here is registered later, and its handler
-   * asks after this gate forgot it.
+   * Closes a socket this gate no longer counts, from the head of its pipeline: straight to the
+   * socket, past its handlers' own close (gRPC's waits up to 10 s for a GOAWAY's answer that an idle
+   * flood never sends). One accepted a moment ago may not be registered with an event loop yet; it is
+   * not touched then: closing it from here (closeForcibly) would never run its close listeners, and
+   * whatever counted it would count it forever. Its listener's first handler closes it as it is
+   * registered, asking {@link #holds} (Connections; the bulk-upload port admits registered sockets
+   * only). A socket found unregistered here is registered later, and its handler asks after this gate
+   * forgot it.
    */
   private static void closeNow(Channel socket) {
-    if (socket.isRegistered()) {
+    if (!socket.isRegistered()) {
+      return;
+    }
+    ChannelHandlerContext head = socket.pipeline().firstContext();
+    if (head != null) {
+      head.close();
+    } else {
       socket.close();
     }
   }

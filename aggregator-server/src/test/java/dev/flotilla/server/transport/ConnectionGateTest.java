@@ -3,6 +3,9 @@ package dev.flotilla.server.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -298,6 +301,26 @@ class ConnectionGateTest {
     EmbeddedChannel more = socket("10.0.0.9", 99);
     assertThat(admit(gate, more)).isTrue();
     assertThat(gate.handshakeFinished(more, notAParty("other-job/alice"))).isFalse();
+  }
+
+  @Test
+  @DisplayName("a socket the gate closes is closed at the socket, past its handlers' own close (gRPC's waits for a "
+      + "GOAWAY's answer an idle flood never sends)")
+  void closesPastTheHandlersOwnClose() {
+    ConnectionGate gate = gate(1, 0, 10, 8);
+    EmbeddedChannel idle = socket("10.0.0.9", 1);
+    idle.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        // like a graceful shutdown that waits for the peer: the socket stays open
+      }
+    });
+    assertThat(admit(gate, idle)).isTrue();
+    assertThat(gate.handshakeFinished(idle, notAParty("other-job/alice"))).isTrue();
+    idle.close();
+    assertThat(idle.isOpen()).as("its own close does nothing").isTrue();
+    assertThat(admit(gate, socket("10.0.0.2", 1))).isTrue();
+    assertThat(idle.isOpen()).as("closed for the newcomer").isFalse();
   }
 
   @Test
