@@ -57,6 +57,11 @@ final class HandshakeRate {
     return perSecond;
   }
 
+  /** Sources tracked now. */
+  int tracked() {
+    return buckets.size();
+  }
+
   private void refill(Bucket bucket, long nanos) {
     long elapsed = nanos - bucket.at;
     if (elapsed > 0) {
