@@ -184,7 +184,10 @@ public final class ServerOptions {
       .repeatable()
       .description("Identity of a TLS-terminating proxy (e.g. ingress-nginx) allowed to forward the caller's "
           + "verified client certificate in the ssl-client-cert header (repeatable or comma-separated); the "
-          + "forwarded certificate must chain to --ca. The header from any other peer is refused.");
+          + "forwarded certificate must chain to --ca. The header from any other peer is refused. The proxy's "
+          + "connections are not capped per identity (--max-connections-per-identity), and they all come from its "
+          + "address: one source for --max-pending-handshakes and --max-handshakes-per-source, so bound the clients' "
+          + "connections at the proxy.");
 
   public static final ConfigOption<Integer> MAX_MESSAGE_KIB = ConfigOption.integer("--max-message-kib")
       .check(k -> k > 1024 && k <= 2_097_151, "in 1025..2097151 (data chunks are up to 1 MiB)")
