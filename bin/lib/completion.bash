@@ -596,7 +596,7 @@ function _picocli_flotilla_server() {
 
   local commands=""
   local flag_opts="'--export-every-round' '--secure-aggregation' '--check-peers' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-connections' '--max-connections-per-source' '--max-pending-handshakes' '--handshake-timeout' '--max-connections-per-identity' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--dp-mode' '--dp-dropout-tolerance' '--secagg-clip-range' '--fraction' '--virtual-parties-per-host' '--termination-message' '--status-file'"
+  local arg_opts="'--log-format' '--port' '--bulk-port' '--bulk-idle-timeout' '--bind' '--cert' '--key' '--ca' '--job-id' '--rounds' '--min-parties' '--expected-parties' '--join-grace' '--round-timeout' '--final-eval-wait' '--strategy' '--fedprox-mu' '--server-lr' '--trim-fraction' '--byzantine-parties' '--krum-select' '--model' '--initial-model' '--seed' '--export' '--local-epochs' '--state-dir' '--metrics-port' '--allow-party' '--allow-party-file' '--revoked-serials' '--reconnect-grace' '--max-samples-per-party' '--max-update-norm' '--update-norm-action' '--trusted-proxy' '--max-message-kib' '--max-calls-per-connection' '--max-connections' '--max-connections-per-source' '--max-pending-handshakes' '--max-handshakes-per-source' '--handshake-timeout' '--max-connections-per-identity' '--max-calls-per-party' '--max-concurrent-uploads' '--update-encoding' '--inline-model-bytes' '--privacy-budget' '--dp-delta' '--dp-clip-norm' '--dp-noise-multiplier' '--dp-sampling-rate' '--dp-mode' '--dp-dropout-tolerance' '--secagg-clip-range' '--fraction' '--virtual-parties-per-host' '--termination-message' '--status-file'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local STRATEGY_option_args=("fedavg" "fedprox" "fednova" "scaffold" "fedadam" "fedyogi" "median" "trimmed-mean" "krum" "multi-krum") # --strategy values
   local NAME_option_args=("mlp" "cnn" "resnet20") # --model values
@@ -756,6 +756,9 @@ function _picocli_flotilla_server() {
       return
       ;;
     '--max-pending-handshakes')
+      return
+      ;;
+    '--max-handshakes-per-source')
       return
       ;;
     '--handshake-timeout')

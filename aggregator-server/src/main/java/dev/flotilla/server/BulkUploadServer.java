@@ -73,7 +73,7 @@ public final class BulkUploadServer implements AutoCloseable {
             tls.setHandshakeTimeoutMillis(0); // the gate's deadline (--handshake-timeout) ends it, and logs why
             // one connection per party once it is named (BulkConnectionSlots): the gate caps no identity here
             tls.handshakeFuture().addListener(done -> {
-              if (done.isSuccess() && !gate.handshakeFinished(ch, null, 0)) {
+              if (done.isSuccess() && !gate.handshakeFinished(ch, dev.flotilla.server.transport.IdentityCaps.Cap.NONE)) {
                 ch.close();
               }
             });

@@ -180,6 +180,9 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--max-pending-handshakes")
   int maxPendingHandshakes;
 
+  @Option(names = "--max-handshakes-per-source")
+  int maxHandshakesPerSource;
+
   @Option(names = "--handshake-timeout")
   Duration handshakeTimeout;
 
@@ -339,7 +342,7 @@ public final class ServerMain implements Callable<Integer> {
     ServerModule module = new ServerModule(config, new InetSocketAddress(bind, port), tlsFiles(),
         new java.util.LinkedHashSet<>(trustedProxy)).revokedSerials(revokedSerials)
         .virtualPartiesPerHost(virtualPartiesPerHost).connectionCaps(maxConnections, maxConnectionsPerSource)
-        .handshakeCaps(maxPendingHandshakes, handshakeTimeout, maxConnectionsPerIdentity);
+        .handshakeCaps(maxPendingHandshakes, maxHandshakesPerSource, handshakeTimeout, maxConnectionsPerIdentity);
     Injector injector = Guice.createInjector(module);
     RoundCoordinator coordinator = injector.getInstance(RoundCoordinator.class);
     // before the gRPC port, so every party that joins is offered it

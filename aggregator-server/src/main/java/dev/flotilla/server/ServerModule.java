@@ -45,6 +45,7 @@ public final class ServerModule extends AbstractModule {
   private int maxConnections;
   private int maxConnectionsPerSource;
   private int maxPendingHandshakes;
+  private int maxHandshakesPerSource;
   private java.time.Duration handshakeTimeout = java.time.Duration.ofSeconds(10);
   private int maxConnectionsPerIdentity = 8;
 
@@ -86,12 +87,14 @@ public final class ServerModule extends AbstractModule {
 
   /**
    * Bounds the connections whose TLS handshake is unfinished on each port ({@code pending}, the oldest
-   * closed for a newcomer; --max-pending-handshakes, 0: --expected-parties + 64) and their time to
-   * finish it (--handshake-timeout), and the gRPC port's connections per certificate identity
-   * (--max-connections-per-identity, 0: none; see {@link IdentityCaps}).
+   * of the source holding the most closed for a newcomer; --max-pending-handshakes, 0: --expected-parties
+   * + 64), the new ones per source and second ({@code perSourcePerSecond}, --max-handshakes-per-source,
+   * 0: --expected-parties + 64) and their time to finish it (--handshake-timeout), and the gRPC port's
+   * connections per certificate identity (--max-connections-per-identity, 0: none; see {@link IdentityCaps}).
    */
-  public ServerModule handshakeCaps(int pending, java.time.Duration timeout, int perIdentity) {
+  public ServerModule handshakeCaps(int pending, int perSourcePerSecond, java.time.Duration timeout, int perIdentity) {
     this.maxPendingHandshakes = pending;
+    this.maxHandshakesPerSource = perSourcePerSecond;
     this.handshakeTimeout = timeout;
     this.maxConnectionsPerIdentity = perIdentity;
     return this;
@@ -100,7 +103,8 @@ public final class ServerModule extends AbstractModule {
   /** The caps of a port that keeps {@code total} connections at once. */
   private ConnectionGate.Limits limits(int total, int perIdentity) {
     int pending = maxPendingHandshakes > 0 ? maxPendingHandshakes : config.expectedParties() + 64;
-    return new ConnectionGate.Limits(total, maxConnectionsPerSource, pending, handshakeTimeout, perIdentity);
+    int perSecond = maxHandshakesPerSource > 0 ? maxHandshakesPerSource : config.expectedParties() + 64;
+    return new ConnectionGate.Limits(total, maxConnectionsPerSource, pending, handshakeTimeout, perIdentity, perSecond);
   }
 
   public ServerModule revokedSerials(java.nio.file.Path file) {
@@ -186,7 +190,7 @@ public final class ServerModule extends AbstractModule {
     int total = maxConnections > 0 ? maxConnections : 4 * config.expectedParties() + 64;
     Connections connections = Connections.netty(config.jobId())
         .gate(new ConnectionGate(config.jobId(), "gRPC", limits(total, maxConnectionsPerIdentity)),
-            new IdentityCaps(maxConnectionsPerIdentity, virtualPartiesPerHost, trustedProxies));
+            new IdentityCaps(tls.identity(), maxConnectionsPerIdentity, virtualPartiesPerHost, trustedProxies));
     int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "grpc-call");

@@ -83,8 +83,8 @@ class ConnectionCapIT {
         assertThat(server.log()).contains("job cap-job: gRPC connection from /127.0.0.2:")
             .contains("closed before its TLS handshake: 3 connections from 127.0.0.2 are open already "
                 + "(--max-connections-per-source)")
-            .contains("the oldest of the unfinished ones, to make room for a new connection: 6 connections are open "
-                + "(--max-connections)");
+            .contains("the oldest of the unfinished ones from 127.0.0.2, the source holding the most (3), to make room "
+                + "for a new connection: 6 connections are open (--max-connections)");
 
         // the round goes on for the parties already connected, the hanging handshakes still open
         alice.openRounds();

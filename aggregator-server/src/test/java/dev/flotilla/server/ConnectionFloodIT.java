@@ -3,12 +3,16 @@ package dev.flotilla.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.flotilla.certs.Identity;
+import dev.flotilla.protocol.tls.TlsFiles;
 import dev.flotilla.testing.FreePorts;
 import io.grpc.ManagedChannel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.file.Path;
@@ -38,9 +42,13 @@ class ConnectionFloodIT {
   final OpenChannels channels = new OpenChannels();
 
   private ServerProcess server(TestPki pki, int port, String... more) throws IOException {
+    return server(pki, port, 12, more);
+  }
+
+  private ServerProcess server(TestPki pki, int port, int maxConnections, String... more) throws IOException {
     List<String> args = new ArrayList<>(List.of("--job-id", "flood-job", "--allow-party", "alice,bob", "--rounds", "1",
         "--min-parties", "2", "--expected-parties", "2", "--join-grace", "1s", "--model", "mlp",
-        "--round-timeout", "120s", "--final-eval-wait", "1s", "--max-connections", "12"));
+        "--round-timeout", "120s", "--final-eval-wait", "1s", "--max-connections", String.valueOf(maxConnections)));
     args.addAll(List.of(more));
     return ServerProcess.onLoopback(dir, pki, port, args.toArray(String[]::new));
   }
@@ -106,8 +114,8 @@ class ConnectionFloodIT {
       assertThat(bob.awaitTrain().getRound()).isEqualTo(1);
       assertThat(server.log()).contains("job flood-job: gRPC connection from /127.0.0.1:")
           .contains("closed before its TLS handshake finished, after ")
-          .contains("the oldest of the unfinished ones, to make room for a new connection: 12 connections are open "
-              + "(--max-connections)");
+          .contains("the oldest of the unfinished ones from 127.0.0.1, the source holding the most (")
+          .contains("), to make room for a new connection: 12 connections are open (--max-connections)");
 
       // the flood's sockets still open are closed at their deadline, from the server's side
       for (Socket socket : flood) {
@@ -119,6 +127,89 @@ class ConnectionFloodIT {
       for (Socket socket : flood) {
         socket.close();
       }
+    }
+  }
+
+  @Test
+  @DisplayName("a flood of TCP connections from one address closes its own unfinished handshakes, never one in flight "
+      + "from another address, and beyond --max-handshakes-per-source a second its sockets are closed unread")
+  void aFloodFromOneAddressCannotCloseAHandshakeFromAnother() throws Exception {
+    TestPki pki = new TestPki(dir, "flood-job");
+    int port = FreePorts.next();
+    List<Socket> flood = new ArrayList<>();
+    try (ServerProcess server = server(pki, port, "--max-pending-handshakes", "8", "--max-handshakes-per-source", "20",
+        "--handshake-timeout", "60s")) {
+      server.awaitServing(channels.open(pki, port, "alice"));
+      try (ClientHelloSocket inFlight = new ClientHelloSocket("127.0.0.2", port)) {
+        assertThat(inFlight.firstByte()).as("its ServerHello: the handshake from 127.0.0.2 is in flight")
+            .isEqualTo(ClientHelloSocket.HANDSHAKE_RECORD);
+        for (int i = 0; i < 60; i++) {
+          Socket socket = new Socket();
+          flood.add(socket);
+          socket.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.66"), 0));
+          socket.connect(new InetSocketAddress("127.0.0.1", port), 30_000); // never says a word
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(server.log())
+            .contains("job flood-job: gRPC connection from /127.0.0.66:")
+            .contains("the oldest of the unfinished ones from 127.0.0.66, the source holding the most (7), to make "
+                + "room for a new connection: 8 TLS handshakes are unfinished (--max-pending-handshakes)")
+            .contains("closed before its TLS handshake: 20 new connections from 127.0.0.66 within a second already "
+                + "(--max-handshakes-per-source)"));
+        assertThat(inFlight.closedWithin(2_000)).as("the older handshake from 127.0.0.2, after the flood").isFalse();
+      }
+      FakeParty bob = channels.party(pki, port, "bob");
+      assertThat(bob.join(1000).getPartyIndex()).isGreaterThanOrEqualTo(0);
+    } finally {
+      for (Socket socket : flood) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("a certificate of the CA that is no party of the job (another job's, another trust domain's) keeps 2 "
+      + "connections, and when the port is full a party's new connection closes the oldest of the identity holding "
+      + "the most, which is no party, and joins")
+  void identitiesOfOtherJobsCannotFillThePort() throws Exception {
+    TestPki pki = new TestPki(dir, "flood-job");
+    Identity aggregator = Identity.server(TestPki.DOMAIN, "flood-job", "flood-job");
+    Identity mallory = Identity.party(TestPki.DOMAIN, "other-job", "mallory");
+    Identity oscar = Identity.party("elsewhere.test", "flood-job", "oscar");
+    TlsFiles mallorys = TlsFiles.inDirectory(pki.issue(mallory, "mallory"));
+    TlsFiles oscars = TlsFiles.inDirectory(pki.issue(oscar, "oscar"));
+    int port = FreePorts.next();
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    List<MutualTlsSocket> others = new ArrayList<>();
+    try (ServerProcess server = server(pki, port, 4)) {
+      ManagedChannel alicesChannel = channels.open(pki, port, "alice");
+      server.awaitServing(alicesChannel);
+      for (int i = 0; i < 5; i++) {
+        others.add(new MutualTlsSocket(group, port, mallorys, aggregator));
+      }
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(others.stream().filter(MutualTlsSocket::isOpen)).as("mallory's connections left open").hasSize(2));
+      assertThat(server.log()).contains("closed after its TLS handshake: " + mallory.uri() + " has 2 connections open "
+          + "already, its cap (no party of job flood-job: 2)");
+      MutualTlsSocket oscarsSocket = new MutualTlsSocket(group, port, oscars, aggregator);
+      others.add(oscarsSocket);
+
+      // 4 open: alice's, mallory's 2 and oscar's; bob's closes mallory's oldest
+      FakeParty bob = channels.party(pki, port, "bob");
+      assertThat(bob.join(1000).getPartyIndex()).isGreaterThanOrEqualTo(0);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(others.stream()
+          .filter(MutualTlsSocket::isOpen)).as("mallory's last and oscar's").hasSize(2));
+      assertThat(oscarsSocket.isOpen()).isTrue();
+      assertThat(server.log()).contains("closed, the oldest connection of " + mallory.uri() + ", to make room for a new "
+          + "connection: 4 connections are open, all past their handshake (--max-connections), and " + mallory.uri()
+          + " holds 2 of them, no party of job flood-job");
+      FakeParty alice = new FakeParty(alicesChannel, "alice");
+      alice.join(1000);
+      alice.openRounds();
+      bob.openRounds();
+      assertThat(bob.awaitTrain().getRound()).isEqualTo(1);
+    } finally {
+      others.forEach(MutualTlsSocket::close);
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 

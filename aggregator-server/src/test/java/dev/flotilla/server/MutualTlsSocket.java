@@ -1,5 +1,6 @@
 package dev.flotilla.server;
 
+import dev.flotilla.certs.Identity;
 import dev.flotilla.protocol.tls.ExpectedPeer;
 import dev.flotilla.protocol.tls.MutualTlsChannels;
 import dev.flotilla.protocol.tls.TlsFiles;
@@ -22,12 +23,18 @@ final class MutualTlsSocket implements AutoCloseable {
 
   /** Connects and waits for the TLS handshake. */
   MutualTlsSocket(EventLoopGroup group, int port, TlsFiles party) throws InterruptedException {
-    var context = MutualTlsChannels.sslContext(party, ExpectedPeer.aggregatorOf(party.identity()));
+    this(group, port, party, Identity.server(party.identity().trustDomain(), party.identity().job(),
+        party.identity().job()));
+  }
+
+  /** Connects with any certificate of the CA ({@code credentials}) to {@code aggregator}, and waits for the TLS handshake. */
+  MutualTlsSocket(EventLoopGroup group, int port, TlsFiles credentials, Identity aggregator) throws InterruptedException {
+    var context = MutualTlsChannels.sslContext(credentials, ExpectedPeer.aggregatorOf(aggregator));
     channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(context.newHandler(ch.alloc(), party.identity().serverHost(), port));
+            ch.pipeline().addLast(context.newHandler(ch.alloc(), aggregator.serverHost(), port));
           }
         }).connect("127.0.0.1", port).sync().channel();
     channel.pipeline().get(SslHandler.class).handshakeFuture().sync();

@@ -4,6 +4,7 @@ import io.grpc.ManagedChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -41,9 +42,21 @@ final class OpenChannels implements AfterEachCallback {
     return new FakeParty(open(port, credentials), name);
   }
 
+  /** Shuts down every channel opened so far and waits (5 s at most each) until their connections are closed. */
+  void closeAll() {
+    channels.forEach(ManagedChannel::shutdownNow);
+    try {
+      for (ManagedChannel channel : channels) {
+        channel.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    channels.clear();
+  }
+
   @Override
   public void afterEach(ExtensionContext context) {
-    channels.forEach(ManagedChannel::shutdownNow);
-    channels.clear();
+    closeAll();
   }
 }

@@ -30,7 +30,8 @@ final class ServerProcess implements AutoCloseable {
 
   /** Starts {@code java <jvmOptions> -jar aggregator-server.jar --cert/--key/--ca <server> <args>}. */
   static ServerProcess start(Path log, List<String> jvmOptions, TlsFiles server, String... args) throws IOException {
-    Path jar = Path.of("target", "aggregator-server.jar").toAbsolutePath();
+    // -Dflotilla.server.jar=... runs another build (e.g. the previous one, to show a test fails there)
+    Path jar = Path.of(System.getProperty("flotilla.server.jar", "target/aggregator-server.jar")).toAbsolutePath();
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: run the ITs through `mvn verify` (after `package`)");
     }

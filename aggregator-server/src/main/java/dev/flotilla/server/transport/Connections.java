@@ -57,7 +57,7 @@ public final class Connections implements AutoCloseable {
   private final EventLoopGroup worker;
   private final Map<SocketAddress, Connection> open = new ConcurrentHashMap<>();
   private volatile ConnectionGate gate;
-  private volatile IdentityCaps identityCaps = new IdentityCaps(0, 0, java.util.Set.of());
+  private volatile IdentityCaps identityCaps = IdentityCaps.none();
 
   private Connections(String jobId, boolean netty) {
     this.jobId = jobId;
@@ -155,36 +155,49 @@ public final class Connections implements AutoCloseable {
           return;
         }
         child.closeFuture().addListener(f -> admission.closed(child));
-        Connection connection = new Connection(admission, identityCaps);
-        child.pipeline().addFirst("flotilla-connection", connection);
-        if (remote != null) {
-          open.put(remote, connection);
-          child.closeFuture().addListener(f -> open.remove(remote, connection));
-        }
+        child.pipeline().addFirst("flotilla-connection", new Connection(admission, identityCaps, remote));
       }
       ctx.fireChannelRead(msg);
     }
   }
 
+  /** The first handler of every accepted connection (package-private for tests: an accepted socket is a message to it). */
+  ChannelHandler acceptor() {
+    return new Tracker();
+  }
+
   /**
    * Head handler of one connection: its context closes the socket directly; it counts strikes, and
-   * tells the gate when the TLS handshake finished and whose it was.
+   * tells the gate when the TLS handshake finished and whose it was. It enters the open connections
+   * when its socket is registered with an event loop (Netty adds it then), not when the socket is
+   * accepted: a socket the gate closes before that can be closed properly, with its close listeners,
+   * only once it is registered, so until then the gate leaves it to this handler.
    */
-  private static final class Connection extends ChannelInboundHandlerAdapter {
+  private final class Connection extends ChannelInboundHandlerAdapter {
     private final ConnectionGate gate;
     private final IdentityCaps caps;
+    private final SocketAddress remote;
     private volatile ChannelHandlerContext context;
     private final Deque<Long> strikes = new ArrayDeque<>();
     private boolean watching;
 
-    Connection(ConnectionGate gate, IdentityCaps caps) {
+    Connection(ConnectionGate gate, IdentityCaps caps, SocketAddress remote) {
       this.gate = gate;
       this.caps = caps;
+      this.remote = remote;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
       context = ctx;
+      if (!gate.holds(ctx.channel())) {
+        ctx.close(); // the gate closed it (evicted, or its deadline) before it had an event loop
+        return;
+      }
+      if (remote != null) {
+        open.put(remote, this);
+        ctx.channel().closeFuture().addListener(f -> open.remove(remote, this));
+      }
     }
 
     @Override
@@ -212,8 +225,7 @@ public final class Connections implements AutoCloseable {
         if (!done.isSuccess()) {
           return; // the TLS handler closes the connection; the gate forgets it then
         }
-        IdentityCaps.Cap cap = caps.of(tls.engine().getSession());
-        if (!gate.handshakeFinished(ctx.channel(), cap.peer(), cap.limit())) {
+        if (!gate.handshakeFinished(ctx.channel(), caps.of(tls.engine().getSession()))) {
           ctx.close();
         }
       });

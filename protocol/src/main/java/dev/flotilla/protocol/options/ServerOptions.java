@@ -184,7 +184,10 @@ public final class ServerOptions {
       .repeatable()
       .description("Identity of a TLS-terminating proxy (e.g. ingress-nginx) allowed to forward the caller's "
           + "verified client certificate in the ssl-client-cert header (repeatable or comma-separated); the "
-          + "forwarded certificate must chain to --ca. The header from any other peer is refused.");
+          + "forwarded certificate must chain to --ca. The header from any other peer is refused. The proxy's "
+          + "connections are not capped per identity (--max-connections-per-identity), and they all come from its "
+          + "address: one source for --max-pending-handshakes and --max-handshakes-per-source, so bound the clients' "
+          + "connections at the proxy.");
 
   public static final ConfigOption<Integer> MAX_MESSAGE_KIB = ConfigOption.integer("--max-message-kib")
       .check(k -> k > 1024 && k <= 2_097_151, "in 1025..2097151 (data chunks are up to 1 MiB)")
@@ -200,27 +203,43 @@ public final class ServerOptions {
       .defaultValue(0)
       .defaultText("4 x --expected-parties + 64")
       .description("Connections the gRPC port keeps open at once, counted when a socket is accepted, before its TLS "
-          + "handshake. A new socket beyond closes the oldest one whose handshake is unfinished, or, when every "
-          + "open one is past its handshake, is closed at once, unread (each closed socket is logged with its "
-          + "cause, at most one line per cause every 10 s). The bulk-upload port keeps --expected-parties + 16. "
-          + "0 = the default.");
+          + "handshake. A new socket beyond closes an unfinished handshake (as --max-pending-handshakes does) or, "
+          + "when every open one is past its handshake, the oldest connection of the identity holding the most: one "
+          + "that is no party of this job first, then the one with the most connections per party it stands for; a "
+          + "party's only connection is never closed for it, and when nobody holds more the new socket is closed at "
+          + "once, unread (each closed socket is logged with its cause, at most one line per cause every 10 s). The "
+          + "bulk-upload port keeps --expected-parties + 16. 0 = the default.");
 
   public static final ConfigOption<Integer> MAX_CONNECTIONS_PER_SOURCE = ConfigOption.integer("--max-connections-per-source")
       .check(n -> n >= 0, ">= 0")
       .defaultValue(0)
-      .description("Connections one IP address may keep open at once on each port, counted as --max-connections "
-          + "is; one beyond is closed before its handshake. Leave it off (0) when parties share an address (NAT, an "
-          + "ingress, --virtual-parties-per-host): --max-pending-handshakes and --max-connections-per-identity keep a "
-          + "flood from one address from keeping the others out.");
+      .description("Connections one source (an IPv4 address, or an IPv6 /64) may keep open at once on each port, "
+          + "counted as --max-connections is; one beyond is closed before its handshake. Leave it off (0) when "
+          + "parties share an address (NAT, an ingress, --virtual-parties-per-host): --max-pending-handshakes and "
+          + "--max-connections-per-identity keep a flood from one address from keeping the others out.");
 
   public static final ConfigOption<Integer> MAX_PENDING_HANDSHAKES = ConfigOption.integer("--max-pending-handshakes")
       .check(n -> n >= 0, ">= 0")
       .defaultValue(0)
       .defaultText("--expected-parties + 64")
       .description("Connections on each port whose TLS handshake has not finished (anyone can open one, with or "
-          + "without a certificate). A new connection beyond closes the oldest unfinished one, so sockets that never "
-          + "handshake cannot keep parties out: an honest handshake finishes long before a flood reaches it. "
-          + "0 = the default.");
+          + "without a certificate). A new connection beyond closes the oldest unfinished one of the source (an IPv4 "
+          + "address, or an IPv6 /64) holding the most, so a flood from one place closes its own sockets, never a "
+          + "handshake in flight from elsewhere, and one from many places cannot keep parties out either: an honest "
+          + "handshake finishes long before the flood reaches it. Behind an ingress (SSL passthrough, or a "
+          + "--trusted-proxy) every connection has the ingress's address: the ingress is one source, a flood from "
+          + "anywhere else cannot push its handshakes out, but a flood through it competes with the parties behind "
+          + "it; limit connections per client at the ingress. 0 = the default.");
+
+  public static final ConfigOption<Integer> MAX_HANDSHAKES_PER_SOURCE = ConfigOption.integer("--max-handshakes-per-source")
+      .check(n -> n >= 0, ">= 0")
+      .defaultValue(0)
+      .defaultText("--expected-parties + 64")
+      .description("New connections one source (an IPv4 address, or an IPv6 /64) may open per second on each port "
+          + "(a burst of that many, then that rate); one beyond is closed before its handshake, each a TLS key "
+          + "exchange the server would pay for. The default lets every party reconnect within a second from one "
+          + "address, as they do behind an ingress (SSL passthrough, or a --trusted-proxy), where the ingress is the "
+          + "one source the server sees: bound the clients' rate at the ingress then. 0 = the default.");
 
   public static final ConfigOption<Duration> HANDSHAKE_TIMEOUT = ConfigOption.positiveDuration("--handshake-timeout")
       .defaultValue(Duration.ofSeconds(10))
@@ -231,12 +250,15 @@ public final class ServerOptions {
   public static final ConfigOption<Integer> MAX_CONNECTIONS_PER_IDENTITY = ConfigOption.integer("--max-connections-per-identity")
       .check(n -> n >= 0, ">= 0")
       .defaultValue(8)
-      .description("Connections one certificate identity may keep open on the gRPC port once its TLS handshake named "
+      .description("Connections one party of this job may keep open on the gRPC port once its TLS handshake named "
           + "it; one beyond is closed and logged with the identity, so one party cannot fill the port. A party needs "
           + "one (a few while a reconnect overlaps a lost connection; no more than its --max-calls-per-party calls "
-          + "could use); a virtual-party host gets this many per virtual "
-          + "party (up to --virtual-parties-per-host); a --trusted-proxy is not capped (its forwarded parties are, "
-          + "per call: --max-calls-per-party). The bulk-upload port takes one per party. 0 = no cap.");
+          + "could use); a virtual-party host of this job that the server admits (--virtual-parties-per-host) gets "
+          + "this many per virtual party. Any other identity of the CA (a party of another job or trust domain, a "
+          + "host not admitted, a controller, an ingress not trusted) gets 2 at most, and is the first whose "
+          + "connections close when the port is full (--max-connections). A --trusted-proxy is not capped (its "
+          + "forwarded parties are, per call: --max-calls-per-party). The bulk-upload port takes one per party. "
+          + "0 = no cap.");
 
   public static final ConfigOption<Integer> MAX_CALLS_PER_PARTY = ConfigOption.integer("--max-calls-per-party")
       .defaultValue(8)
@@ -374,7 +396,7 @@ public final class ServerOptions {
       TRIM_FRACTION, BYZANTINE_PARTIES, KRUM_SELECT, MODEL, INITIAL_MODEL, SEED, EXPORT, EXPORT_EVERY_ROUND,
       LOCAL_EPOCHS, STATE_DIR, METRICS_PORT, ALLOW_PARTY, ALLOW_PARTY_FILE, REVOKED_SERIALS, RECONNECT_GRACE, MAX_SAMPLES_PER_PARTY,
       MAX_UPDATE_NORM, UPDATE_NORM_ACTION, TRUSTED_PROXY, MAX_MESSAGE_KIB, MAX_CALLS_PER_CONNECTION,
-      MAX_CONNECTIONS, MAX_CONNECTIONS_PER_SOURCE, MAX_PENDING_HANDSHAKES, HANDSHAKE_TIMEOUT,
+      MAX_CONNECTIONS, MAX_CONNECTIONS_PER_SOURCE, MAX_PENDING_HANDSHAKES, MAX_HANDSHAKES_PER_SOURCE, HANDSHAKE_TIMEOUT,
       MAX_CONNECTIONS_PER_IDENTITY, MAX_CALLS_PER_PARTY, MAX_CONCURRENT_UPLOADS, UPDATE_ENCODING, INLINE_MODEL_BYTES, PRIVACY_BUDGET,
       DP_DELTA, DP_CLIP_NORM, DP_NOISE_MULTIPLIER, DP_SAMPLING_RATE, DP_MODE, DP_DROPOUT_TOLERANCE, SECURE_AGGREGATION,
       SECAGG_CLIP_RANGE, FRACTION, CHECK_PEERS, VIRTUAL_PARTIES_PER_HOST, TERMINATION_MESSAGE,
