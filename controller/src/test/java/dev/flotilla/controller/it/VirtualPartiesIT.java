@@ -301,9 +301,12 @@ class VirtualPartiesIT extends OnKubeApiServer {
     assertThat(jobs.withName("forge-b").get().getStatus().getClaimsProof()).isNotBlank();
     assertThat(client.secrets().inNamespace(CONTROLLER_NS).withName(ClaimKey.NAME).get()).as("the controller's key").isNotNull();
 
-    // what a tenant allowed to write the status subresource does: claim x-p1 for x, keeping x's proof, then scale x
+    // what a tenant allowed to write the status subresource does: claim x-p1 for x, dated after the holder's grant
+    // (x's own MAC kept), then scale x
     IflearnerJob forged = jobs.withName("forge-a").get();
     forged.getStatus().setClaims(List.of("pod/forge-a-p0", "pod/forge-a-p1", "host/x-p0", "host/x-p1"));
+    forged.getStatus().setClaimsProof(java.time.Instant.now().plus(Duration.ofHours(1)) + " "
+        + forged.getStatus().getClaimsProof().split(" ")[1]);
     jobs.resource(forged).updateStatus();
     jobs.withName("forge-a").edit(j -> {
       j.getSpec().setVirtualPartyPods(2);
