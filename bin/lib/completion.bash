@@ -1224,7 +1224,7 @@ function _picocli_flotilla_controller() {
 
   local commands="enroll"
   local flag_opts="'--all-namespaces' '--allow-ingress-address-override' '--pod-host-aliases' '--join' '--leader-election' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--placement' '--health-port' '--enroll-federation' '--enroll-port' '--enroll-attempts-per-minute' '--federation-refresh' '--federation-member' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
+  local arg_opts="'--log-format' '--kubeconfig' '--namespace' '--controller-namespace' '--ingress-address' '--cluster-domain' '--allowed-domain' '--ingress-address-override-namespace' '--ingress-namespace' '--gateway' '--gateway-listener' '--gateway-proxy-namespace' '--gateway-proxy-pod-label' '--metrics-scraper-namespace-label' '--metrics-scraper-pod-label' '--coredns-configmap' '--placement' '--health-port' '--enroll-federation' '--enroll-port' '--enroll-attempts-per-minute' '--enroll-certificates-per-organisation' '--federation-refresh' '--federation-member' '--lease-namespace' '--resync' '--progress-interval' '--startup-timeout'"
   local FORMAT_option_args=("HUMAN" "JSON") # --log-format values
   local nonekarmadaocm_option_args=("NONE" "KARMADA" "OCM") # --placement values
 
@@ -1299,6 +1299,9 @@ function _picocli_flotilla_controller() {
       return
       ;;
     '--enroll-attempts-per-minute')
+      return
+      ;;
+    '--enroll-certificates-per-organisation')
       return
       ;;
     '--federation-refresh')

@@ -47,9 +47,10 @@ public final class SigningPolicy {
 
   /**
    * Checks the CSR against this policy and returns the leaf request to sign: the CSR's identity,
-   * its DNS names, the role's usages. Throws {@link PkiException} naming what is refused.
+   * its DNS names, the role's usages. Throws {@link PkiException} naming what is refused. Signs nothing: a caller
+   * with checks of its own makes them on the returned identity before it asks the CA to sign.
    */
-  LeafRequest check(CertificateSigningRequest csr, Role role, Duration lifetime) {
+  public LeafRequest check(CertificateSigningRequest csr, Role role, Duration lifetime) {
     if (!csr.signatureIsValid()) {
       throw new PkiException("CSR signature does not verify (tampered with, or not signed by its own key)");
     }

@@ -143,6 +143,9 @@ public final class ControllerMain implements Callable<Integer> {
   @Option(names = "--enroll-attempts-per-minute")
   int enrollAttemptsPerMinute;
 
+  @Option(names = "--enroll-certificates-per-organisation")
+  int enrollCertificatesPerOrganisation;
+
   @Option(names = "--join")
   boolean join;
 
@@ -265,7 +268,7 @@ public final class ControllerMain implements Callable<Integer> {
     EnrollmentService service = new EnrollmentService(EnrollmentService.Federation.parse(enrollFederation),
         new dev.flotilla.controller.operator.CertificateAuthorities(client, config.controllerNamespace(),
             dev.flotilla.controller.operator.ObservedState.direct(client, config.controllerNamespace())),
-        new EnrollmentStore(client, config.controllerNamespace()), clock);
+        new EnrollmentStore(client, config.controllerNamespace()), clock, enrollCertificatesPerOrganisation);
     return new EnrollmentServer(new InetSocketAddress("0.0.0.0", enrollPort), service,
         new AttemptLimiter(enrollAttemptsPerMinute, Duration.ofMinutes(1), clock), clock);
   }

@@ -159,6 +159,14 @@ public final class ControllerOptions {
       .defaultValue(30)
       .description("enrollment attempts allowed per client address and minute; renewals and pods' identities per party identity");
 
+  public static final ConfigOption<Integer> ENROLL_CERTIFICATES_PER_ORGANISATION = ConfigOption.integer(
+          "--enroll-certificates-per-organisation").paramLabel("N")
+      .check(n -> n > 0, "at least 1")
+      .defaultValue(dev.flotilla.controller.enroll.EnrollmentService.DEFAULT_CERTIFICATES_PER_ORGANISATION)
+      .description("unexpired certificates the enrollment endpoint issues to one organisation, its own and its party "
+          + "pods' together (each is recorded for revocation until it expires); beyond it a request is refused with 429 "
+          + "until one expires, so no organisation can fill the record every organisation's enrollment needs");
+
   public static final ConfigOption<Boolean> LEADER_ELECTION = ConfigOption.onOff("--leader-election")
       .defaultValue(true)
       .description("hold a Lease so only one replica reconciles");
@@ -186,6 +194,6 @@ public final class ControllerOptions {
       CONTROLLER_NAMESPACE, INGRESS_ADDRESS, CLUSTER_DOMAIN, ALLOWED_DOMAIN, ALLOW_INGRESS_ADDRESS_OVERRIDE,
       INGRESS_ADDRESS_OVERRIDE_NAMESPACE, INGRESS_NAMESPACE, GATEWAY, GATEWAY_LISTENER, GATEWAY_PROXY_NAMESPACE,
       GATEWAY_PROXY_POD_LABEL, METRICS_SCRAPER_NAMESPACE_LABEL, METRICS_SCRAPER_POD_LABEL, COREDNS_CONFIGMAP,
-      POD_HOST_ALIASES, PLACEMENT, HEALTH_PORT, ENROLL_FEDERATION, ENROLL_PORT, ENROLL_ATTEMPTS_PER_MINUTE, JOIN, FEDERATION_REFRESH, FEDERATION_MEMBER, LEADER_ELECTION, LEASE_NAMESPACE, RESYNC, PROGRESS_INTERVAL, STARTUP_TIMEOUT)
+      POD_HOST_ALIASES, PLACEMENT, HEALTH_PORT, ENROLL_FEDERATION, ENROLL_PORT, ENROLL_ATTEMPTS_PER_MINUTE, ENROLL_CERTIFICATES_PER_ORGANISATION, JOIN, FEDERATION_REFRESH, FEDERATION_MEMBER, LEADER_ELECTION, LEASE_NAMESPACE, RESYNC, PROGRESS_INTERVAL, STARTUP_TIMEOUT)
       .with(LogOptions.FORMAT);
 }

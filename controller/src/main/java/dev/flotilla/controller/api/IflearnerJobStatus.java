@@ -70,9 +70,21 @@ public class IflearnerJobStatus {
   private Integer podsTotal;
 
   @JsonPropertyDescription("A client job the controller serves: the pod names (pod/<name>) and party hosts "
-      + "(host/<name>) it holds. Of two jobs claiming one name, the one holding it keeps it, whoever was created first "
-      + "or scaled later; a refused job holds none (an empty list once it held some).")
+      + "(host/<name>) it holds. Of two jobs claiming one name, the one holding it (status.claimsProof) keeps it, whoever "
+      + "was created first or scaled later; a refused job holds none (an empty list once it held some).")
   private List<String> claims;
+
+  @JsonPropertyDescription("The controller's proof that it wrote status.claims: when it granted them and a MAC under its "
+      + "own key. Claims without a valid proof hold nothing, so editing the status cannot take another job's name.")
+  private String claimsProof;
+
+  public String getClaimsProof() {
+    return claimsProof;
+  }
+
+  public void setClaimsProof(String claimsProof) {
+    this.claimsProof = claimsProof;
+  }
 
   public List<String> getClaims() {
     return claims;
@@ -243,12 +255,14 @@ public class IflearnerJobStatus {
         && Objects.equals(finalAccuracy, s.finalAccuracy) && Objects.equals(lastRoundTime, s.lastRoundTime)
         && Objects.equals(epsilonSpent, s.epsilonSpent) && Objects.equals(endReason, s.endReason)
         && Objects.equals(members, s.members) && Objects.equals(podsReady, s.podsReady)
-        && Objects.equals(podsTotal, s.podsTotal) && Objects.equals(claims, s.claims);
+        && Objects.equals(podsTotal, s.podsTotal) && Objects.equals(claims, s.claims)
+        && Objects.equals(claimsProof, s.claimsProof);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(phase, observedGeneration, conditions, endpoint, tlsMode, round, rounds, partiesConnected,
-        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason, members, podsReady, podsTotal, claims);
+        partiesExpected, accuracy, loss, finalAccuracy, lastRoundTime, epsilonSpent, endReason, members, podsReady, podsTotal, claims,
+        claimsProof);
   }
 }

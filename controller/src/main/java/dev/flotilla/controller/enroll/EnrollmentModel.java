@@ -17,7 +17,8 @@ import java.util.Map;
  *   <li>a token grant: Secret {@code flotilla-enroll-token.<id>} (type {@value #TOKEN_TYPE}) in the
  *       controller's namespace, holding the SHA-256 of the secret, never the secret;</li>
  *   <li>who was enrolled: ConfigMap {@code flotilla-enrolled.<domain>} in the controller's namespace,
- *       one key per organisation, the serials issued to it (one per line), for revocation;</li>
+ *       one key per organisation, the unexpired certificates issued to it ({@link Issued}, one per line), for
+ *       revocation; bounded per organisation and in all ({@link #withIssued});</li>
  *   <li>what is revoked: ConfigMap {@code flotilla-revoked.<domain>} in the job namespace, key
  *       {@value #REVOKED_KEY} in {@link RevokedSerials}' form, which the aggregator reads
  *       ({@code --revoked-serials}).</li>
@@ -123,21 +124,87 @@ public final class EnrollmentModel {
         .withLabels(labels()).endMetadata().withData(new LinkedHashMap<>()).build();
   }
 
-  /** {@code enrolled} with {@code serial} added under {@code organisation}. */
-  public static ConfigMap withIssued(ConfigMap enrolled, String organisation, BigInteger serial, Instant notAfter) {
-    Map<String, String> data = new LinkedHashMap<>(enrolled.getData() == null ? Map.of() : enrolled.getData());
-    data.merge(organisation, RevokedSerials.hex(serial) + " " + notAfter + "\n", String::concat);
+  /**
+   * Bytes of the enrolled ConfigMap's data the coordinator writes at most: well under the API server's 1 MiB per object,
+   * so that a full record is refused with a reason rather than by the API server, for every organisation at once.
+   */
+  public static final int MAX_ENROLLED_BYTES = 768 * 1024;
+
+  /**
+   * One certificate issued to an organisation, a line of its key: {@code <serial hex> <notAfter>}, then for a party
+   * pod's identity {@code <host>} ({@code <organisation>-p<i>}); null host: the organisation's own certificate.
+   */
+  public record Issued(BigInteger serial, Instant notAfter, String host) {
+    String line() {
+      return RevokedSerials.hex(serial) + " " + notAfter + (host == null ? "" : " " + host) + "\n";
+    }
+
+    static Issued parse(String line) {
+      String[] fields = line.strip().split(" ");
+      return new Issued(new BigInteger(fields[0], 16), Instant.parse(fields[1]), fields.length > 2 ? fields[2] : null);
+    }
+
+    boolean expiredAt(Instant now) {
+      return !notAfter.isAfter(now);
+    }
+  }
+
+  /**
+   * {@code enrolled} with {@code issued} added under {@code organisation}, and every record whose certificate has expired
+   * at {@code now} dropped (an organisation left with none is no longer listed). A host's earlier certificates stay
+   * until they expire, each counted: revoking the organisation must still reach them. Refused (429) when the
+   * organisation would hold more than {@code perOrganisation} unexpired certificates, or the record would outgrow
+   * {@value #MAX_ENROLLED_BYTES} bytes.
+   */
+  public static ConfigMap withIssued(ConfigMap enrolled, String organisation, Issued issued, Instant now, int perOrganisation) {
+    Map<String, String> data = new LinkedHashMap<>();
+    int bytes = 0;
+    for (Map.Entry<String, String> entry : (enrolled.getData() == null ? Map.<String, String>of() : enrolled.getData()).entrySet()) {
+      String kept = entry.getValue().lines().filter(l -> !l.isBlank()).map(Issued::parse).filter(i -> !i.expiredAt(now))
+          .map(Issued::line).collect(java.util.stream.Collectors.joining());
+      if (!kept.isEmpty()) {
+        data.put(entry.getKey(), kept);
+        bytes += entry.getKey().length() + kept.length();
+      }
+    }
+    refuseBeyond(perOrganisation, organisation, issued(data.get(organisation)), now);
+    if (bytes + issued.line().length() + (data.containsKey(organisation) ? 0 : organisation.length()) > MAX_ENROLLED_BYTES) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, "the coordinator's record of issued certificates ("
+          + enrolled.getMetadata().getName() + ") holds " + bytes + " bytes, the most it keeps (" + MAX_ENROLLED_BYTES
+          + "); nothing more is issued until certificates expire or organisations are revoked");
+    }
+    data.merge(organisation, issued.line(), String::concat);
     enrolled.setData(data);
     return enrolled;
   }
 
+  /**
+   * Refuses (429) one more certificate for {@code organisation} when it holds {@code perOrganisation} unexpired ones of
+   * {@code held} at {@code now}; the message says when room frees.
+   */
+  public static void refuseBeyond(int perOrganisation, String organisation, java.util.List<Issued> held, Instant now) {
+    java.util.List<Issued> valid = held.stream().filter(i -> !i.expiredAt(now)).toList();
+    if (valid.size() >= perOrganisation) {
+      Instant first = valid.stream().map(Issued::notAfter).min(Instant::compareTo).orElseThrow();
+      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, "organisation " + organisation + " holds " + valid.size()
+          + " unexpired certificates (its own and its party pods'), the most the coordinator issues to one organisation ("
+          + "--enroll-certificates-per-organisation " + perOrganisation + "); the next frees at " + first
+          + " when the earliest expires");
+    }
+  }
+
+  private static java.util.List<Issued> issued(String lines) {
+    return lines == null ? java.util.List.of() : lines.lines().filter(l -> !l.isBlank()).map(Issued::parse).toList();
+  }
+
+  /** The certificates issued to {@code organisation}, from the enrolled ConfigMap (expired ones too, until pruned). */
+  public static java.util.List<Issued> issued(ConfigMap enrolled, String organisation) {
+    return issued(enrolled == null || enrolled.getData() == null ? null : enrolled.getData().get(organisation));
+  }
+
   /** The serials issued to {@code organisation}, from the enrolled ConfigMap. */
   public static java.util.List<BigInteger> issuedTo(ConfigMap enrolled, String organisation) {
-    String lines = enrolled == null || enrolled.getData() == null ? null : enrolled.getData().get(organisation);
-    if (lines == null) {
-      return java.util.List.of();
-    }
-    return lines.lines().filter(l -> !l.isBlank()).map(l -> new BigInteger(l.split(" ")[0], 16)).toList();
+    return issued(enrolled, organisation).stream().map(Issued::serial).toList();
   }
 
   public static ConfigMap revoked(String jobNamespace, String domain, RevokedSerials serials) {

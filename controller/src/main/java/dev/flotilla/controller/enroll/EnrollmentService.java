@@ -39,6 +39,10 @@ public final class EnrollmentService {
   private final CertificateAuthorities authorities;
   private final EnrollmentStore store;
   private final Clock clock;
+  private final int certificatesPerOrganisation;
+
+  /** The default of {@code --enroll-certificates-per-organisation}: two for each of 100 pods (a renewal overlaps) and more. */
+  public static final int DEFAULT_CERTIFICATES_PER_ORGANISATION = 256;
 
   /** The federation one coordinator serves: its trust domain, and the job namespace whose CA signs. */
   public record Federation(String namespace, String domain) {
@@ -61,10 +65,20 @@ public final class EnrollmentService {
   }
 
   public EnrollmentService(Federation federation, CertificateAuthorities authorities, EnrollmentStore store, Clock clock) {
+    this(federation, authorities, store, clock, DEFAULT_CERTIFICATES_PER_ORGANISATION);
+  }
+
+  /** @param certificatesPerOrganisation the unexpired certificates one organisation may hold, its pods' included */
+  public EnrollmentService(Federation federation, CertificateAuthorities authorities, EnrollmentStore store, Clock clock,
+      int certificatesPerOrganisation) {
+    if (certificatesPerOrganisation < 1) {
+      throw new IllegalArgumentException("an organisation holds at least one certificate, got " + certificatesPerOrganisation);
+    }
     this.federation = federation;
     this.authorities = authorities;
     this.store = store;
     this.clock = clock;
+    this.certificatesPerOrganisation = certificatesPerOrganisation;
   }
 
   public Federation federation() {
@@ -86,11 +100,10 @@ public final class EnrollmentService {
             + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
       }
       refuseAnotherOrganisationsPodHost(g.organisation());
-      signed.add(sign(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity()));
+      signed.add(sign(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity(), g.organisation()));
     });
     IssuedCertificate issued = signed.get(0);
-    store.recordIssued(grant.domain(), grant.organisation(), issued.certificate().getSerialNumber(),
-        issued.certificate().getNotAfter().toInstant());
+    record(grant.organisation(), issued, null);
     LOG.info("{}: enrolled {} with token {} (use {} of {}), serial {}", federation, grant.identity(), token,
         grant.used() + 1, grant.uses(), RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
@@ -161,9 +174,8 @@ public final class EnrollmentService {
           + EnrollmentEndpoint.HOST_PATH + " again with the organisation's enrolled certificate");
     }
     CertificateSigningRequest csr = parse(csrPem);
-    IssuedCertificate issued = sign(csr, identity, "the current certificate is " + identity);
-    store.recordIssued(identity.trustDomain(), identity.name(), issued.certificate().getSerialNumber(),
-        issued.certificate().getNotAfter().toInstant());
+    IssuedCertificate issued = sign(csr, identity, "the current certificate is " + identity, identity.name());
+    record(identity.name(), issued, null);
     LOG.info("{}: renewed {} (serial {} -> {})", federation, identity, RevokedSerials.hex(current.getSerialNumber()),
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
@@ -182,9 +194,9 @@ public final class EnrollmentService {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "a party pod's identity is asked with the organisation's "
           + "enrolled certificate, not with " + organisation);
     }
-    // the identity is the one the CA would write from the CSR (under the signing policy); checked before it is answered
-    IssuedCertificate issued = signed(parse(csrPem), organisation.job());
-    Identity asked = Identity.of(issued.certificate());
+    // the identity the CA would write from the CSR (under the signing policy), checked before anything is signed
+    CertificateSigningRequest csr = parse(csrPem);
+    Identity asked = requested(csr, organisation.job());
     if (!isPodHost(organisation, asked)) {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + organisation + " may ask for the hosts "
           + organisation.name() + POD_SUFFIX + "<i> of job " + organisation.job() + " (with virtual parties), not " + asked);
@@ -197,8 +209,8 @@ public final class EnrollmentService {
           + "enrolled in " + federation.domain() + " itself, so it cannot also be " + (taken.equals(asked.name())
           ? "a party pod of " : "a virtual party of a party pod of ") + organisation.name());
     }
-    store.recordIssued(federation.domain(), organisation.name(), issued.certificate().getSerialNumber(),
-        issued.certificate().getNotAfter().toInstant());
+    IssuedCertificate issued = signedWithRoom(csr, organisation.job(), organisation.name());
+    record(organisation.name(), issued, asked.name());
     LOG.info("{}: issued {} to {} (serial {})", federation, asked, organisation,
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
@@ -232,23 +244,47 @@ public final class EnrollmentService {
         && pod.matches() && pod.group(1).equals(organisation.name());
   }
 
-  private IssuedCertificate sign(CertificateSigningRequest csr, Identity allowed, String why) {
-    IssuedCertificate issued = signed(csr, allowed.job());
-    Identity asked = Identity.of(issued.certificate());
+  /** {@code csr} signed for exactly {@code allowed}, a certificate of {@code organisation}; checked before it is signed. */
+  private IssuedCertificate sign(CertificateSigningRequest csr, Identity allowed, String why, String organisation) {
+    Identity asked = requested(csr, allowed.job());
     if (!asked.equals(allowed)) {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: it asks for " + asked + ", but " + why);
     }
-    return issued;
+    return signedWithRoom(csr, allowed.job(), organisation);
   }
 
-  /** The CSR signed under the signing policy (party role, names in the party zone, job {@code job}); not yet answered. */
-  private IssuedCertificate signed(CertificateSigningRequest csr, String job) {
-    SigningPolicy policy = SigningPolicy.forTrustDomain(federation.domain()).onlyJob(job).onlyRoles(Role.PARTY);
+  /** The identity the CA would write from {@code csr} under the signing policy (party role, names in the party zone, job {@code job}); nothing signed. */
+  private Identity requested(CertificateSigningRequest csr, String job) {
     try {
-      return ca().sign(csr, Role.PARTY, policy, LeafRequest.DEFAULT_LIFETIME);
+      return policy(job).check(csr, Role.PARTY, LeafRequest.DEFAULT_LIFETIME).identity();
     } catch (PkiException e) {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
     }
+  }
+
+  /** The CSR (its checks passed) signed when {@code organisation} has room for one more certificate; not yet recorded. */
+  private IssuedCertificate signedWithRoom(CertificateSigningRequest csr, String job, String organisation) {
+    EnrollmentModel.refuseBeyond(certificatesPerOrganisation, organisation, store.issued(federation.domain(), organisation),
+        clock.instant());
+    try {
+      return ca().sign(csr, Role.PARTY, policy(job), LeafRequest.DEFAULT_LIFETIME);
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Records {@code issued} under {@code organisation} ({@code host}: a pod's identity) before it is answered; the bound
+   * is checked again as the record is written, so two concurrent requests cannot both pass it (the loser's certificate
+   * is then refused unanswered: nobody holds it).
+   */
+  private void record(String organisation, IssuedCertificate issued, String host) {
+    store.recordIssued(federation.domain(), organisation, new EnrollmentModel.Issued(issued.certificate().getSerialNumber(),
+        issued.certificate().getNotAfter().toInstant(), host), clock.instant(), certificatesPerOrganisation);
+  }
+
+  private SigningPolicy policy(String job) {
+    return SigningPolicy.forTrustDomain(federation.domain()).onlyJob(job).onlyRoles(Role.PARTY);
   }
 
   private static String answer(IssuedCertificate issued) {

@@ -89,20 +89,29 @@ public final class EnrollmentStore {
         .findFirst().orElse(null);
   }
 
-  /** Notes that {@code serial} was issued to {@code organisation} of {@code domain} (what revocation finds later). */
-  public void recordIssued(String domain, String organisation, BigInteger serial, Instant notAfter) {
+  /**
+   * Notes that {@code issued} was issued to {@code organisation} of {@code domain} (what revocation finds later), dropping
+   * the records of expired certificates at {@code now}; refused as {@link EnrollmentModel#withIssued} says.
+   */
+  public void recordIssued(String domain, String organisation, EnrollmentModel.Issued issued, Instant now, int perOrganisation) {
     retrying(() -> {
       ConfigMap current = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
       if (current == null) {
-        client.configMaps().inNamespace(controllerNamespace)
-            .resource(EnrollmentModel.withIssued(EnrollmentModel.enrolled(controllerNamespace, domain), organisation, serial, notAfter))
-            .create();
+        client.configMaps().inNamespace(controllerNamespace).resource(EnrollmentModel.withIssued(
+            EnrollmentModel.enrolled(controllerNamespace, domain), organisation, issued, now, perOrganisation)).create();
       } else {
+        // under the read's resourceVersion: a concurrent write fails this one (409) and it is made again on the new state
         client.configMaps().inNamespace(controllerNamespace)
-            .resource(EnrollmentModel.withIssued(current, organisation, serial, notAfter)).update();
+            .resource(EnrollmentModel.withIssued(current, organisation, issued, now, perOrganisation)).update();
       }
       return null;
     });
+  }
+
+  /** The certificates recorded as issued to {@code organisation} of {@code domain}. */
+  public List<EnrollmentModel.Issued> issued(String domain, String organisation) {
+    return EnrollmentModel.issued(
+        client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get(), organisation);
   }
 
   /** The serials issued to {@code organisation} of {@code domain} (none: it never enrolled). */

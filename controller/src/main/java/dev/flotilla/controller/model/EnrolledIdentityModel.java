@@ -106,6 +106,19 @@ public final class EnrolledIdentityModel {
    * (a Secret of another domain under the same name is not). Empty when it is; else why not.
    */
   public static Optional<String> unusable(JobModel job, Secret enrolled) {
+    return unusable(job, enrolled, job.identityUri());
+  }
+
+  /**
+   * {@link #unusable} for the organisation's Secret an N-pod job's pods are issued against: there the job's own identity
+   * is a virtual-party host's, and the Secret must hold the organisation's plain party identity
+   * {@code spiffe://<domain>/job/<job>/party/<party>} of the job's domain, job and party.
+   */
+  public static Optional<String> unusableForPods(JobModel job, Secret enrolled) {
+    return unusable(job, enrolled, dev.flotilla.certs.Identity.party(job.domain(), job.identityJob(), job.identityName()).uri());
+  }
+
+  private static Optional<String> unusable(JobModel job, Secret enrolled, String expected) {
     if (!eligible(job)) {
       return Optional.of(job.ref() + " is not a party in passthrough mode");
     }
@@ -117,8 +130,8 @@ public final class EnrolledIdentityModel {
       return files;
     }
     String identity = annotations(enrolled).get(IDENTITY_ANNOTATION);
-    if (!job.identityUri().equals(identity)) {
-      return Optional.of("Secret " + ref(enrolled) + " holds " + identity + ", not the job's " + job.identityUri());
+    if (!expected.equals(identity)) {
+      return Optional.of("Secret " + ref(enrolled) + " holds " + identity + ", not the job's " + expected);
     }
     return Optional.empty();
   }

@@ -53,9 +53,11 @@ public final class PartiesModel {
 
   /**
    * The party names the server's job declares: admitted client jobs of {@code namespaceJobs} (not
-   * being deleted) with the server's job and domain, sorted and without duplicates.
+   * being deleted) with the server's job and domain, sorted and without duplicates; {@code proofs} tells which jobs hold
+   * a shared pod name or host, as the reconcile does ({@link PodHostClaims}).
    */
-  public static SortedSet<String> parties(JobModel server, Collection<IflearnerJob> namespaceJobs, HostPolicy policy) {
+  public static SortedSet<String> parties(JobModel server, Collection<IflearnerJob> namespaceJobs, HostPolicy policy,
+      java.util.function.Supplier<ClaimProof> proofs) {
     SortedSet<String> parties = new TreeSet<>();
     Optional<FederationHost> serverHost = HostAdmission.admitted(server, policy);
     if (serverHost.isEmpty()) {
@@ -73,7 +75,7 @@ public final class PartiesModel {
       } catch (IllegalArgumentException e) {
         continue; // not a runnable job: it declares nothing
       }
-      if (refused(party, namespaceJobs)) {
+      if (refused(party, namespaceJobs, proofs)) {
         continue; // the controller makes no pod for it, so no name of it should be admitted either
       }
       HostAdmission.admitted(party, policy)
@@ -84,11 +86,12 @@ public final class PartiesModel {
   }
 
   /** Whether the controller refuses the party job's spec (privacy, virtual parties, a taken host), as its reconcile would. */
-  private static boolean refused(JobModel party, Collection<IflearnerJob> namespaceJobs) {
+  private static boolean refused(JobModel party, Collection<IflearnerJob> namespaceJobs,
+      java.util.function.Supplier<ClaimProof> proofs) {
     StatusModel.Observation privacy = PrivacyModel.observe(party);
     StatusModel.Observation virtualParties = VirtualPartiesCheck.observe(party);
     return privacy != null && !privacy.ready() || virtualParties != null && !virtualParties.ready()
-        || PodHostClaims.refusal(party, namespaceJobs).isPresent();
+        || PodHostClaims.refusal(party, namespaceJobs, proofs).isPresent();
   }
 
   /** The ConfigMap, owned by the server job: one party name per line. */

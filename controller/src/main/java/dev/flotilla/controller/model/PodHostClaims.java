@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * What a client job's pods claim in its namespace: their pod names (and certificate Secrets {@code <pod>-tls}),
@@ -17,9 +18,11 @@ import java.util.Optional;
  * ({@code spiffe://<domain>/job/<job>/party/<host>...}) and one set of names in the aggregator's allow-list. With
  * N pods, another job can claim the same: party {@code x-p1} against pod 1 of party {@code x}, or a job named
  * {@code <job>-p1} against pod 1 of job {@code <job>}. Of two such jobs, the one that claimed the shared name first
- * keeps it: an accepted job records what it holds in status.claims ({@link #claims}), so a job scaling onto a host
- * another job holds is the one refused, however old it is. Only when both or neither hold it (two new jobs) does the
- * earlier creation (then namespace/name) decide. The other is refused with {@value #TAKEN}, naming both. Jobs with
+ * keeps it: an accepted job records what it holds in status.claims ({@link #claims}) with the controller's proof
+ * ({@link ClaimProof}), so a job scaling onto a host another job holds is the one refused, however old it is. Claims
+ * without a valid proof (written by whoever may edit the status) hold nothing; of two jobs proven to hold a name (one
+ * replaying claims from before it let the name go) the later grant keeps it. Only when neither holds it (two new jobs)
+ * does the earlier creation (then namespace/name) decide. The other is refused with {@value #TAKEN}, naming both. Jobs with
  * the same spec.host are left to the DNS name claim, as before. Pure.
  */
 public final class PodHostClaims {
@@ -30,13 +33,21 @@ public final class PodHostClaims {
 
   private PodHostClaims() {}
 
-  /** The refusal of {@code job} when a job of {@code namespaceJobs} that claimed first claims one of its names, else empty. */
-  public static Optional<Observation> refusal(JobModel job, Collection<IflearnerJob> namespaceJobs) {
-    Optional<Claim> mine = Claim.of(job);
+  /**
+   * The refusal of {@code job} when a job of {@code namespaceJobs} that claimed first claims one of its names, else empty;
+   * {@code proofs} is asked only when some job shares a name with it.
+   */
+  public static Optional<Observation> refusal(JobModel job, Collection<IflearnerJob> namespaceJobs,
+      Supplier<ClaimProof> proofs) {
+    if (Claim.of(job, ClaimProof.NONE).filter(c -> !overlapping(c, namespaceJobs, ClaimProof.NONE).isEmpty()).isEmpty()) {
+      return Optional.empty(); // nothing shared: no proof to read
+    }
+    ClaimProof proof = proofs.get();
+    Optional<Claim> mine = Claim.of(job, proof);
     if (mine.isEmpty()) {
       return Optional.empty();
     }
-    return overlapping(mine.get(), namespaceJobs).stream()
+    return overlapping(mine.get(), namespaceJobs, proof).stream()
         .filter(other -> other.precedes(mine.get()))
         .min(ORDER)
         .map(earlier -> new Observation(StatusModel.VIRTUAL_PARTIES_ACCEPTED, false, TAKEN, message(mine.get(), earlier)));
@@ -44,18 +55,19 @@ public final class PodHostClaims {
 
   /** What {@code job}, accepted, holds for status.claims: {@code pod/<name>} per pod, {@code host/<host>} per party host. */
   public static List<String> claims(JobModel job) {
-    return Claim.of(job).map(Claim::names).orElse(List.of());
+    return Claim.of(job, ClaimProof.NONE).map(Claim::names).orElse(List.of());
   }
 
   /** {@code namespace/name} of the jobs of {@code all} whose hosts overlap {@code changed}'s, for {@link RelatedJobs}. */
   static List<String> overlappingKeys(IflearnerJob changed, Collection<IflearnerJob> all) {
-    return Claim.of(changed).map(c -> overlapping(c, all).stream().map(o -> o.job().ref()).toList()).orElse(List.of());
+    return Claim.of(changed, ClaimProof.NONE)
+        .map(c -> overlapping(c, all, ClaimProof.NONE).stream().map(o -> o.job().ref()).toList()).orElse(List.of());
   }
 
-  private static List<Claim> overlapping(Claim mine, Collection<IflearnerJob> jobs) {
+  private static List<Claim> overlapping(Claim mine, Collection<IflearnerJob> jobs, ClaimProof proofs) {
     List<Claim> out = new ArrayList<>();
     for (IflearnerJob candidate : jobs) {
-      Claim.of(candidate).filter(other -> mine.collidesWith(other)).ifPresent(out::add);
+      Claim.of(candidate, proofs).filter(other -> mine.collidesWith(other)).ifPresent(out::add);
     }
     return out;
   }
@@ -81,21 +93,24 @@ public final class PodHostClaims {
       .comparing((Claim c) -> Optional.ofNullable(c.job().job().getMetadata().getCreationTimestamp()).orElse("~"))
       .thenComparing(c -> c.job().ref());
 
-  /** One job's pod names in its namespace, and its party hosts in its federation job (none without a federation host). */
-  private record Claim(JobModel job, List<String> podNames, List<String> hosts) {
+  /**
+   * One job's pod names in its namespace, and its party hosts in its federation job (none without a federation host);
+   * {@code held}: what its status proves it holds.
+   */
+  private record Claim(JobModel job, List<String> podNames, List<String> hosts, Optional<ClaimProof.Held> held) {
 
-    static Optional<Claim> of(IflearnerJob job) {
+    static Optional<Claim> of(IflearnerJob job, ClaimProof proofs) {
       if (job.getSpec() == null || job.getSpec().getRole() != Role.CLIENT || job.getMetadata().getDeletionTimestamp() != null) {
         return Optional.empty();
       }
       try {
-        return of(new JobModel(job));
+        return of(new JobModel(job), proofs);
       } catch (IllegalArgumentException e) {
         return Optional.empty(); // not a runnable job: its own reconcile says why; it claims nothing
       }
     }
 
-    static Optional<Claim> of(JobModel job) {
+    static Optional<Claim> of(JobModel job, ClaimProof proofs) {
       if (job.role() != Role.CLIENT || !VirtualPartiesCheck.problems(job).isEmpty()) {
         return Optional.empty(); // refused for its virtual parties (so also for a pod count out of bounds): no pods
       }
@@ -103,7 +118,7 @@ public final class PodHostClaims {
       // without a federation host the identity's job is the object's own name, which no other job shares
       List<String> hosts = job.federationHost().isEmpty() ? List.of() : job.pods().stream()
           .map(pod -> VirtualPartiesModel.hostName(job.identityName(), pod.podIndex())).toList();
-      return Optional.of(new Claim(job, podNames, hosts));
+      return Optional.of(new Claim(job, podNames, hosts, proofs.held(job.job())));
     }
 
     boolean collidesWith(Claim other) {
@@ -126,17 +141,21 @@ public final class PodHostClaims {
       return out;
     }
 
-    /** Whether this job's status says it holds a name it shares with {@code other}. */
+    /** Whether this job's status proves it holds a name it shares with {@code other}. */
     boolean holdsAnyOf(Claim other) {
-      var status = job.job().getStatus();
-      List<String> held = status == null || status.getClaims() == null ? List.of() : status.getClaims();
-      return shared(other).stream().anyMatch(held::contains);
+      return held.isPresent() && shared(other).stream().anyMatch(held.get().names()::contains);
     }
 
-    /** Whether this job keeps a name it shares with {@code other}: it holds it and the other does not, else it is older. */
+    /**
+     * Whether this job keeps a name it shares with {@code other}: it holds it and the other does not; when both do, the
+     * later grant (the other let it go before this one took it); when neither does, the older job.
+     */
     boolean precedes(Claim other) {
       boolean mine = holdsAnyOf(other);
       boolean theirs = other.holdsAnyOf(this);
+      if (mine && theirs && !held.get().since().equals(other.held.get().since())) {
+        return held.get().since().isAfter(other.held.get().since());
+      }
       return mine != theirs ? mine : ORDER.compare(this, other) < 0;
     }
 

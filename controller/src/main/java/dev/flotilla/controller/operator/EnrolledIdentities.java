@@ -62,7 +62,8 @@ public final class EnrolledIdentities {
    * ({@link EnrolledIdentityModel#podSecretName}), in pod order; empty when it did not (the pods get certificates of
    * this cluster's CA). As the enroller does for the organisation's own: each key is made here and written only into
    * its Secret in the controller's namespace; only the CSR goes to the coordinator, over mutual TLS with the
-   * organisation's enrolled certificate, at the endpoint of its join Secret. Issued again when due for renewal.
+   * organisation's enrolled certificate, at the endpoint of its join Secret. Issued again when due for renewal. Empty
+   * too, as for {@link #mount}, when the organisation's Secret is not the job's ({@link EnrolledIdentityModel#unusableForPods}).
    *
    * @throws PodIdentitiesUnavailable when the organisation's identity or join is unusable or the coordinator refuses
    */
@@ -72,6 +73,12 @@ public final class EnrolledIdentities {
       return Optional.empty();
     }
     Secret organisation = enrolled.get();
+    // as mount() does: a Secret of another domain under the same name, or one lacking a file, is not this job's
+    Optional<String> unusable = EnrolledIdentityModel.unusableForPods(job, organisation);
+    if (unusable.isPresent()) {
+      LOG.warn("{}: not using the enrolled identity for the pods' identities: {}", job.ref(), unusable.get());
+      return Optional.empty();
+    }
     List<Mounted> mounted = new ArrayList<>();
     for (JobModel pod : job.pods()) {
       String name = EnrolledIdentityModel.podSecretName(pod);

@@ -55,6 +55,8 @@ public final class IflearnerJobReconciler {
   private final DnsStep dns;
   private final StepChain steps;
   private final StatusStep status;
+  /** The key that proves the claims the status holds ({@link PodHostClaims}). */
+  private final ClaimKey claimKey;
   /** Null with {@code --placement none}. */
   private final PlacementStep placement;
   private final StepChain placementChain;
@@ -87,11 +89,13 @@ public final class IflearnerJobReconciler {
     NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation(), config.gateway(),
         progress == null ? null : config.controllerNamespace());
     this.dns = new DnsStep(client, config, events, route);
-    PartiesFileStep parties = new PartiesFileStep(applier, observed, config.publish().hosts(), config.followFederations(), events);
+    this.claimKey = new ClaimKey(client, config.controllerNamespace());
+    PartiesFileStep parties = new PartiesFileStep(applier, observed, config.publish().hosts(), config.followFederations(), events,
+        claimKey);
     PodStep pod = new PodStep(client, applier, events, config.controllerNamespace(), config.podHostAliases(),
         config.followFederations() ? observed : null, List.of(certificatesStep, isolation, parties));
     this.steps = new StepChain(events, List.of(certificatesStep, service, route, isolation, dns, parties, pod));
-    this.status = new StatusStep(client, clock, progress);
+    this.status = new StatusStep(client, clock, progress, claimKey);
     this.placement = config.placement() == PlacementEngine.NONE ? null : new PlacementStep(client, applier, config.placement());
     this.placementChain = placement == null ? null : new StepChain(events, List.of(placement));
   }
@@ -136,7 +140,7 @@ public final class IflearnerJobReconciler {
     if (virtualParties != null && !virtualParties.ready()) {
       return refuse(job, model, virtualParties, host);
     }
-    Optional<Observation> hostTaken = PodHostClaims.refusal(model, observed.jobsIn(namespace));
+    Optional<Observation> hostTaken = PodHostClaims.refusal(model, observed.jobsIn(namespace), claimKey);
     if (hostTaken.isPresent()) {
       return refuse(job, model, hostTaken.get(), host);
     }

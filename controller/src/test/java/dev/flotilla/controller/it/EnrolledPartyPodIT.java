@@ -295,7 +295,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
         "a party pod's identity is asked with the organisation's enrolled certificate, not with spiffe://" + DOMAIN
             + "/job/fashion/party/b-p0/virtual/2");
     assertRefused(() -> coordinatorClient.renew(pod0, csr(podHost("b-p0"))), "is a party pod's identity: ask /v1/host again");
-    new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p7", java.math.BigInteger.TEN, Instant.now());
+    new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p7", new EnrollmentModel.Issued(
+        java.math.BigInteger.TEN, Instant.now().plus(Duration.ofDays(1)), null), Instant.now(), 10);
     assertRefused(() -> coordinatorClient.issueHost(organisation, podHost("b-p7"), csr(podHost("b-p7"))),
         "b-p7 is an organisation enrolled in " + DOMAIN + " itself");
     // and the other direction: an organisation named like pod 0 of the enrolled b may not enroll; its token stays unspent
@@ -317,9 +318,55 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     dev.flotilla.certs.Identity virtualNamed = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "b-p0-v1");
     assertRefused(() -> coordinatorClient.enroll(dev.flotilla.certs.enroll.JoinToken.parse(virtualToken.out().strip()),
         virtualNamed, csr(virtualNamed)), "b-p0-v1 is the name of pod 0 of organisation b or of one of its virtual parties");
-    new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p8-v1", java.math.BigInteger.TWO, Instant.now());
+    new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p8-v1", new EnrollmentModel.Issued(
+        java.math.BigInteger.TWO, Instant.now().plus(Duration.ofDays(1)), null), Instant.now(), 10);
     assertRefused(() -> coordinatorClient.issueHost(organisation, podHost("b-p8"), csr(podHost("b-p8"))),
         "b-p8-v1 is an organisation enrolled in " + DOMAIN + " itself, so it cannot also be a virtual party of a party pod of b");
+  }
+
+  @Test
+  @DisplayName("POST /v1/host over HTTPS: an organisation holding --enroll-certificates-per-organisation unexpired certificates "
+      + "is refused with 429 and the bound; a refused request (the bound, another organisation's host) records no serial; "
+      + "a write drops the records of expired certificates")
+  void podIdentitiesAreBoundedPerOrganisation() throws Exception {
+    Clock clock = Clock.systemUTC();
+    try (EnrollmentServer bounded = new EnrollmentServer(new InetSocketAddress("127.0.0.1", 0), new EnrollmentService(
+        EnrollmentService.Federation.parse(SERVER_NS + "/" + DOMAIN), authorities, new EnrollmentStore(coordinator, CONTROLLER_NS),
+        clock, 3), new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock)) {
+      EnrollmentClient client = new EnrollmentClient(java.net.URI.create("https://127.0.0.1:" + bounded.port()), DOMAIN,
+          Duration.ofSeconds(30));
+      EnrollmentIT.Run token = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
+          coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
+          "--job", JOB, "--organisation", "c", "--ttl", "1h", "--uses", "1");
+      assertThat(token.exit()).as(token.err()).isZero();
+      dev.flotilla.certs.Identity c = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "c");
+      IssuedCertificate organisation = client.enroll(dev.flotilla.certs.enroll.JoinToken.parse(token.out().strip()), c, csr(c));
+      // a record of an expired certificate of c (as a 90-day-old pod's would be): dropped by the next write
+      var record = coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN));
+      var seeded = record.get();
+      seeded.getData().merge("c", "dead " + Instant.now().minus(Duration.ofDays(1)) + " c-p9\n", String::concat);
+      coordinator.configMaps().inNamespace(CONTROLLER_NS).resource(seeded).update();
+      assertThat(EnrollmentModel.issuedTo(record.get(), "c")).hasSize(2);
+
+      client.issueHost(organisation, podHost("c-p0"), csr(podHost("c-p0")));
+      List<java.math.BigInteger> afterPod0 = EnrollmentModel.issuedTo(record.get(), "c");
+      assertThat(afterPod0).as("the expired record is gone").hasSize(2).doesNotContain(new java.math.BigInteger("dead", 16));
+      client.issueHost(organisation, podHost("c-p1"), csr(podHost("c-p1")));
+      List<java.math.BigInteger> full = EnrollmentModel.issuedTo(record.get(), "c");
+      assertThat(full).hasSize(3);
+      assertThat(EnrollmentModel.issued(record.get(), "c")).extracting(EnrollmentModel.Issued::host)
+          .containsExactly(null, "c-p0", "c-p1");
+
+      EnrollmentException beyond = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.issueHost(organisation, podHost("c-p2"), csr(podHost("c-p2"))), EnrollmentException.class);
+      assertThat(beyond.status()).isEqualTo(429);
+      assertThat(beyond.getMessage()).contains("organisation c holds 3 unexpired certificates (its own and its party pods'), "
+          + "the most the coordinator issues to one organisation (--enroll-certificates-per-organisation 3); the next frees at ");
+      assertRefused(() -> client.issueHost(organisation, podHost("a-p2"), csr(podHost("a-p2"))),
+          "may ask for the hosts c-p<i> of job fashion (with virtual parties), not spiffe://" + DOMAIN + "/job/fashion/party/a-p2");
+      assertThat(EnrollmentModel.issuedTo(record.get(), "c")).as("no serial recorded for a refused request").isEqualTo(full);
+      assertThat(EnrollmentModel.issuedTo(record.get(), "a-p2")).isEmpty();
+    }
   }
 
   static dev.flotilla.certs.Identity podHost(String host) {

@@ -8,9 +8,11 @@ import dev.flotilla.certs.Identity;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.Samples;
+import dev.flotilla.controller.operator.ClaimKey;
 import dev.flotilla.controller.operator.Controller;
 import dev.flotilla.controller.operator.ControllerConfig;
 import dev.flotilla.controller.operator.ControllerMetrics;
+import dev.flotilla.controller.operator.IflearnerJobReconciler;
 import dev.flotilla.controller.operator.WatchScope;
 import dev.flotilla.testing.OnKubeApiServer;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -272,11 +274,72 @@ class VirtualPartiesIT extends OnKubeApiServer {
   }
 
   @Test
+  @DisplayName("a tenant writes status.claims of its older job x (1 pod) to hold host x-p1, which job x-p1 holds, then scales x "
+      + "to 2 pods: x is refused naming the holder, gets no pod or certificate for x-p1; the holder keeps its pod and its "
+      + "proven claims (the controller's key in flotilla-claims-key)")
+  void forgedClaimHoldsNothing() {
+    String ns = "tenant";
+    KubeApi.namespace(client, ns);
+    // reconciled by hand, outside the running controller's scope, so that the forged status is what the reconcile reads
+    IflearnerJobReconciler reconciler = new IflearnerJobReconciler(client, ControllerConfig.defaults().withScope(WatchScope.of(ns))
+        .withControllerNamespace(CONTROLLER_NS).withIngressAddress("172.31.164.52"), java.time.Clock.systemUTC());
+    IflearnerJob older = censusParty("forge-a", 2, 1);
+    older.getMetadata().setNamespace(ns);
+    older.getSpec().setHost("forge.x.party.fl.example.org");
+    client.resource(older).create();
+    IflearnerJob holder = censusParty("forge-b", 2, null);
+    holder.getMetadata().setNamespace(ns);
+    holder.getSpec().setVirtualParties(null);
+    holder.getSpec().setHost("forge.x-p1.party.fl.example.org");
+    client.resource(holder).create();
+    for (String job : List.of("forge-a", "forge-b")) {
+      IflearnerJobReconciler.Result result = reconciler.reconcile(ns, job);
+      assertThat(result.failed()).as(result.summary()).isFalse();
+    }
+    var jobs = client.resources(IflearnerJob.class).inNamespace(ns);
+    assertThat(jobs.withName("forge-b").get().getStatus().getClaims()).containsExactly("pod/forge-b", "host/x-p1");
+    assertThat(jobs.withName("forge-b").get().getStatus().getClaimsProof()).isNotBlank();
+    assertThat(client.secrets().inNamespace(CONTROLLER_NS).withName(ClaimKey.NAME).get()).as("the controller's key").isNotNull();
+
+    // what a tenant allowed to write the status subresource does: claim x-p1 for x, dated after the holder's grant
+    // (x's own MAC kept), then scale x
+    IflearnerJob forged = jobs.withName("forge-a").get();
+    forged.getStatus().setClaims(List.of("pod/forge-a-p0", "pod/forge-a-p1", "host/x-p0", "host/x-p1"));
+    forged.getStatus().setClaimsProof(java.time.Instant.now().plus(Duration.ofHours(1)) + " "
+        + forged.getStatus().getClaimsProof().split(" ")[1]);
+    jobs.resource(forged).updateStatus();
+    jobs.withName("forge-a").edit(j -> {
+      j.getSpec().setVirtualPartyPods(2);
+      return j;
+    });
+    assertThat(jobs.withName("forge-a").get().getStatus().getClaims()).as("the forged claims are what the API server holds")
+        .contains("host/x-p1");
+
+    IflearnerJobReconciler.Result forgedResult = reconciler.reconcile(ns, "forge-a");
+    assertThat(forgedResult.summary()).contains("refused: party host x-p1 of job forge in fl.example.org is claimed by "
+        + "tenant/forge-a (party x, spec.virtualPartyPods 2) and by tenant/forge-b (party x-p1), which holds it");
+    assertThat(jobs.withName("forge-a").get().getStatus().getPhase()).isEqualTo("Refused");
+    assertThat(jobs.withName("forge-a").get().getStatus().getClaims()).as("a refused job holds nothing").isEmpty();
+    assertThat(client.pods().inNamespace(ns).withName("forge-a-p1").get()).isNull();
+    assertThat(client.secrets().inNamespace(ns).withName("forge-a-p1-tls").get()).isNull();
+
+    IflearnerJobReconciler.Result holderResult = reconciler.reconcile(ns, "forge-b");
+    assertThat(holderResult.failed()).as(holderResult.summary()).isFalse();
+    assertThat(jobs.withName("forge-b").get().getStatus().getPhase()).isNotEqualTo("Refused");
+    assertThat(jobs.withName("forge-b").get().getStatus().getClaims()).containsExactly("pod/forge-b", "host/x-p1");
+    assertThat(client.pods().inNamespace(ns).withName("forge-b").get()).isNotNull();
+    assertThat(client.secrets().inNamespace(ns).withName("forge-b-tls").get()).isNotNull();
+  }
+
+  @Test
   @DisplayName("an N-pod job whose organisation enrolled with a federation but whose join is gone fails its certificates "
       + "with EnrolledPodIdentityFailed naming what is missing: no certificate of this cluster's CA, no pod")
   void enrolledIdentityWithoutJoinFails() {
     client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
-        .withName("flotilla-enrolled.vote.e").withNamespace(CONTROLLER_NS).endMetadata()
+        .withName("flotilla-enrolled.vote.e").withNamespace(CONTROLLER_NS)
+        // the organisation's identity, as the enroller annotates it: a Secret naming none is not used at all
+        .addToAnnotations(dev.flotilla.controller.model.EnrolledIdentityModel.IDENTITY_ANNOTATION,
+            "spiffe://fl.example.org/job/vote/party/e").endMetadata()
         .withType("kubernetes.io/tls").withStringData(java.util.Map.of("tls.crt", "x", "tls.key", "x", "ca.crt", "x"))
         .build()).create();
     IflearnerJob job = censusParty("vote-party-e", 2, 2);

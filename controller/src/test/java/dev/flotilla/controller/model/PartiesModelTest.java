@@ -45,7 +45,7 @@ class PartiesModelTest {
     serverRole.getSpec().setRole(Role.SERVER);
     jobs.add(serverRole);
 
-    assertThat(PartiesModel.parties(SERVER, jobs, DEFAULTS)).containsExactly("a", "b");
+    assertThat(PartiesModel.parties(SERVER, jobs, DEFAULTS, () -> ClaimProof.NONE)).containsExactly("a", "b");
   }
 
   @Test
@@ -53,17 +53,17 @@ class PartiesModelTest {
   void refusedJobsDeclareNothing() {
     IflearnerJob mismatched = party("p-m", "fashion.m.party.fl.example.org", "team");
     mismatched.getSpec().setDomain("other.example");
-    assertThat(PartiesModel.parties(SERVER, List.of(mismatched, party("p-a", "fashion.a.party.fl.example.org", "team")), DEFAULTS))
+    assertThat(PartiesModel.parties(SERVER, List.of(mismatched, party("p-a", "fashion.a.party.fl.example.org", "team")), DEFAULTS, () -> ClaimProof.NONE))
         .containsExactly("a");
     IflearnerJob contradicted = party("p-v", "fashion.v.party.fl.example.org", "team");
     contradicted.getSpec().setVirtualParties(5);
     contradicted.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().add("--virtual-parties=3");
-    assertThat(PartiesModel.parties(SERVER, List.of(contradicted, party("p-a", "fashion.a.party.fl.example.org", "team")), DEFAULTS))
+    assertThat(PartiesModel.parties(SERVER, List.of(contradicted, party("p-a", "fashion.a.party.fl.example.org", "team")), DEFAULTS, () -> ClaimProof.NONE))
         .as("a party job refused for its virtual parties gets no pod, so none of its names is admitted").containsExactly("a");
     contradicted.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().remove("--virtual-parties=3");
-    assertThat(PartiesModel.parties(SERVER, List.of(contradicted), DEFAULTS)).hasSize(5);
+    assertThat(PartiesModel.parties(SERVER, List.of(contradicted), DEFAULTS, () -> ClaimProof.NONE)).hasSize(5);
     HostPolicy elsewhere = HostPolicy.of(List.of(), List.of("other.example"));
-    assertThat(PartiesModel.parties(SERVER, List.of(party("p-a", "fashion.a.party.fl.example.org", "team")), elsewhere)).isEmpty();
+    assertThat(PartiesModel.parties(SERVER, List.of(party("p-a", "fashion.a.party.fl.example.org", "team")), elsewhere, () -> ClaimProof.NONE)).isEmpty();
   }
 
   @Test

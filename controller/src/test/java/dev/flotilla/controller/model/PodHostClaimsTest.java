@@ -28,8 +28,12 @@ class PodHostClaimsTest {
   static final IflearnerJob STUDY_X = job("study-x", "x", 3, "2026-12-05T10:00:00Z");
   static final IflearnerJob PARTY_X_P1 = job("lab-b", "x-p1", null, "2026-12-05T11:00:00Z");
 
+  /** The controller's key in these tests. */
+  static final ClaimProof PROOF = ClaimProof.withKey("0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  static final java.time.Instant GRANTED = java.time.Instant.parse("2026-12-05T12:00:00Z");
+
   private static Optional<Observation> refusal(IflearnerJob job, IflearnerJob... namespace) {
-    return PodHostClaims.refusal(new JobModel(job), List.of(namespace));
+    return PodHostClaims.refusal(new JobModel(job), List.of(namespace), () -> PROOF);
   }
 
   @Test
@@ -97,16 +101,21 @@ class PodHostClaimsTest {
   void allowListAndRelated() {
     IflearnerJob server = Samples.load("flotilla-fashion-mnist/server.yaml", "team");
     server.getSpec().setVirtualParties(2);
-    assertThat(PartiesModel.parties(new JobModel(server), List.of(STUDY_X, PARTY_X_P1), HostPolicy.defaults()))
+    assertThat(PartiesModel.parties(new JobModel(server), List.of(STUDY_X, PARTY_X_P1), HostPolicy.defaults(), () -> ClaimProof.NONE))
         .containsExactly("x-p0-v0", "x-p0-v1", "x-p1-v0", "x-p1-v1", "x-p2-v0", "x-p2-v1");
     assertThat(RelatedJobs.of(STUDY_X, List.of(STUDY_X, PARTY_X_P1))).contains("team/lab-b");
     assertThat(RelatedJobs.of(PARTY_X_P1, List.of(STUDY_X, PARTY_X_P1))).contains("team/study-x");
   }
 
-  /** {@code job} as its last accepted reconcile left it: holding {@code claims} (status.claims). */
+  /** {@code job} as its last accepted reconcile left it: holding {@code claims} (status.claims, proven, granted at GRANTED). */
   static IflearnerJob holding(IflearnerJob job, String... claims) {
+    return holdingSince(GRANTED, job, claims);
+  }
+
+  static IflearnerJob holdingSince(java.time.Instant since, IflearnerJob job, String... claims) {
     IflearnerJobStatus status = new IflearnerJobStatus();
     status.setClaims(List.of(claims));
+    status.setClaimsProof(claims.length == 0 ? null : PROOF.proof(job.getMetadata().getUid(), List.of(claims), since));
     job.setStatus(status);
     return job;
   }
@@ -151,18 +160,79 @@ class PodHostClaimsTest {
       assertThat(refusal(holder, refusedBefore, holder)).isEmpty();
       IflearnerJob server = Samples.load("flotilla-fashion-mnist/server.yaml", "team");
       server.getSpec().setVirtualParties(2);
-      assertThat(PartiesModel.parties(new JobModel(server), List.of(scaled, holder), HostPolicy.defaults()))
+      assertThat(PartiesModel.parties(new JobModel(server), List.of(scaled, holder), HostPolicy.defaults(), () -> PROOF))
           .contains("x-p1").doesNotContain("x-p0-v0", "x-p1-v0", "x-p2-v0");
     }
 
     @Test
-    @DisplayName("when both hold the name (accepted before either saw the other) the earlier creation keeps it")
+    @DisplayName("when both hold the name, granted at the same time (accepted before either saw the other), the earlier creation keeps it")
     void bothHoldEarlierCreationDecides() {
       IflearnerJob both = holding(job("study-x", "x", 3, "2026-12-05T10:00:00Z"), "pod/study-x-p0", "pod/study-x-p1",
           "host/x-p0", "host/x-p1");
       assertThat(refusal(holder, both, holder)).hasValueSatisfying(o -> assertThat(o.message())
           .contains("and by team/study-x (party x, spec.virtualPartyPods 3), which holds it"));
       assertThat(refusal(both, both, holder)).isEmpty();
+    }
+  }
+
+  @Nested
+  @DisplayName("when a job's status claims what the controller never granted it (a tenant may write its job's status)")
+  class ForgedClaims {
+    /** Party x-p1 of a job created later, accepted, holding x-p1; party x (older, 1 pod) scales to 3 and forges a claim. */
+    final IflearnerJob holder = holding(job("lab-b", "x-p1", null, "2026-12-05T11:00:00Z"), "pod/lab-b", "host/x-p1");
+
+    @Test
+    @DisplayName("claims written without the controller's proof hold nothing: the older job that forged x-p1 is refused, "
+        + "naming the holder")
+    void claimsWithoutProof() {
+      IflearnerJob forged = job("study-x", "x", 3, "2026-12-05T10:00:00Z");
+      IflearnerJobStatus status = new IflearnerJobStatus();
+      status.setClaims(List.of("pod/study-x-p0", "pod/study-x-p1", "host/x-p0", "host/x-p1"));
+      forged.setStatus(status);
+      assertThat(refusal(forged, forged, holder)).hasValueSatisfying(o -> assertThat(o.message())
+          .contains("claimed by team/study-x (party x, spec.virtualPartyPods 3) and by team/lab-b (party x-p1), which holds it"));
+      assertThat(refusal(holder, forged, holder)).isEmpty();
+
+      status.setClaimsProof(GRANTED + " " + "A".repeat(43));
+      assertThat(refusal(forged, forged, holder)).as("a made-up proof").isPresent();
+      assertThat(PROOF.held(forged)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a proof copied from another job proves nothing: it names that job's uid")
+    void proofOfAnotherJob() {
+      IflearnerJob forged = job("study-x", "x", 3, "2026-12-05T10:00:00Z");
+      IflearnerJobStatus status = new IflearnerJobStatus();
+      status.setClaims(holder.getStatus().getClaims());
+      status.setClaimsProof(holder.getStatus().getClaimsProof());
+      forged.setStatus(status);
+      assertThat(PROOF.held(holder)).isPresent();
+      assertThat(PROOF.held(forged)).isEmpty();
+      assertThat(refusal(forged, forged, holder)).isPresent();
+    }
+
+    @Test
+    @DisplayName("claims replayed from before the job let x-p1 go are older than the holder's grant: the holder keeps it")
+    void replayedClaims() {
+      IflearnerJob replayed = holdingSince(GRANTED.minusSeconds(3600), job("study-x", "x", 3, "2026-12-05T10:00:00Z"),
+          "pod/study-x-p0", "pod/study-x-p1", "host/x-p0", "host/x-p1");
+      assertThat(PROOF.held(replayed)).isPresent();
+      assertThat(refusal(replayed, replayed, holder)).isPresent();
+      assertThat(refusal(holder, replayed, holder)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a proof under another key (another controller's, or made up) proves nothing")
+    void anotherKey() {
+      ClaimProof other = ClaimProof.withKey(new byte[32]);
+      IflearnerJob forged = job("study-x", "x", 3, "2026-12-05T10:00:00Z");
+      IflearnerJobStatus status = new IflearnerJobStatus();
+      status.setClaims(List.of("host/x-p1"));
+      status.setClaimsProof(other.proof("uid-study-x", List.of("host/x-p1"), GRANTED.plusSeconds(60)));
+      forged.setStatus(status);
+      assertThat(other.held(forged)).isPresent();
+      assertThat(PROOF.held(forged)).isEmpty();
+      assertThat(refusal(forged, forged, holder)).isPresent();
     }
   }
 }

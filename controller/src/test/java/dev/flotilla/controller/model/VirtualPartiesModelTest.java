@@ -72,7 +72,7 @@ class VirtualPartiesModelTest {
     IflearnerJob b = party(null);
     b.getMetadata().setName("fashion-party-b");
     b.getSpec().setHost("fashion.b.party.fl.example.org");
-    assertThat(PartiesModel.parties(server, List.of(party(3), b), HostPolicy.defaults()))
+    assertThat(PartiesModel.parties(server, List.of(party(3), b), HostPolicy.defaults(), () -> ClaimProof.NONE))
         .containsExactly("a-v0", "a-v1", "a-v2", "b");
   }
 

@@ -64,7 +64,7 @@ class VirtualPartyPodsModelTest {
   void allowList() {
     IflearnerJob server = Samples.load("flotilla-fashion-mnist/server.yaml", "team");
     server.getSpec().setVirtualParties(2);
-    assertThat(PartiesModel.parties(new JobModel(server), List.of(party(2, 3)), HostPolicy.defaults()))
+    assertThat(PartiesModel.parties(new JobModel(server), List.of(party(2, 3)), HostPolicy.defaults(), () -> ClaimProof.NONE))
         .containsExactly("a-p0-v0", "a-p0-v1", "a-p1-v0", "a-p1-v1", "a-p2-v0", "a-p2-v1");
   }
 

@@ -44,10 +44,15 @@ public final class PartiesFileStep implements ReconcileStep {
   private final HostPolicy hosts;
   private final boolean followFederations;
   private final EventRecorder events;
+  private final java.util.function.Supplier<dev.flotilla.controller.model.ClaimProof> proofs;
 
-  /** @param followFederations whether the controller is a federation member: then the Federations' party members are admitted too */
+  /**
+   * @param followFederations whether the controller is a federation member: then the Federations' party members are admitted too
+   * @param proofs what proves which job holds a shared pod name or host (the reconcile's {@link dev.flotilla.controller.operator.ClaimKey})
+   */
   public PartiesFileStep(ChildApplier applier, ObservedState observed, HostPolicy hosts, boolean followFederations,
-      EventRecorder events) {
+      EventRecorder events, java.util.function.Supplier<dev.flotilla.controller.model.ClaimProof> proofs) {
+    this.proofs = proofs;
     this.applier = applier;
     this.observed = observed;
     this.hosts = hosts;
@@ -89,7 +94,7 @@ public final class PartiesFileStep implements ReconcileStep {
 
   /** The parties file of a Flotilla server from the jobs of its namespace (and a member's Federations, from the cache). */
   Desired desired(JobModel server, Collection<IflearnerJob> namespaceJobs) {
-    SortedSet<String> local = PartiesModel.parties(server, namespaceJobs, hosts);
+    SortedSet<String> local = PartiesModel.parties(server, namespaceJobs, hosts, proofs);
     Optional<FederationHost> host = HostAdmission.admitted(server, hosts);
     Admission admission = followFederations && host.isPresent()
         ? FederationParties.of(host.get().domain(), observed.federations(), local) : null;

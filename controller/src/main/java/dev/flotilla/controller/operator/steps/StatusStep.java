@@ -12,7 +12,10 @@ import dev.flotilla.controller.model.StatusModel;
 import dev.flotilla.controller.model.StatusModel.Observation;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
+import dev.flotilla.controller.model.ClaimProof;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The last step: the job's status ({@link StatusModel}) from every step's observation and the pod's
@@ -25,12 +28,11 @@ public final class StatusStep {
   private final Clock clock;
   /** Live progress of running aggregators, or null when the controller does not poll them. */
   private final ProgressPoller progress;
+  /** Proves the claims it writes ({@link ClaimProof}). */
+  private final Supplier<ClaimProof> proofs;
 
-  public StatusStep(KubernetesClient client, Clock clock) {
-    this(client, clock, null);
-  }
-
-  public StatusStep(KubernetesClient client, Clock clock, ProgressPoller progress) {
+  public StatusStep(KubernetesClient client, Clock clock, ProgressPoller progress, Supplier<ClaimProof> proofs) {
+    this.proofs = proofs;
     this.client = client;
     this.clock = clock;
     this.progress = progress;
@@ -74,10 +76,21 @@ public final class StatusStep {
     // that held names and holds none now says so with an empty list (the status patch keeps a field it leaves out)
     List<String> held = latest.getStatus() == null ? null : latest.getStatus().getClaims();
     status.setClaims(!claims.isEmpty() ? claims : held != null ? List.of() : null);
+    status.setClaimsProof(claims.isEmpty() ? null : proof(latest, claims));
     if (status.equals(latest.getStatus())) {
       return;
     }
     latest.setStatus(status);
     client.resource(latest).patchStatus();
+  }
+
+  /** The proof of {@code claims}: the one {@code job} has when it proves these very claims (granted then), else a new grant now. */
+  private String proof(IflearnerJob job, List<String> claims) {
+    ClaimProof proof = proofs.get();
+    Optional<ClaimProof.Held> held = proof.held(job);
+    if (held.isPresent() && held.get().names().equals(claims)) {
+      return job.getStatus().getClaimsProof();
+    }
+    return proof.proof(job.getMetadata().getUid(), claims, clock.instant());
   }
 }

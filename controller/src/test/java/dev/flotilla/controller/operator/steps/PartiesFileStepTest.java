@@ -55,7 +55,7 @@ class PartiesFileStepTest {
       }
     };
     return new PartiesFileStep(new ChildApplier(client), observed, HostPolicy.defaults(), federations != null,
-        new EventRecorder(client, Clock.systemUTC()));
+        new EventRecorder(client, Clock.systemUTC()), () -> dev.flotilla.controller.model.ClaimProof.NONE);
   }
 
   @Test

@@ -1,0 +1,92 @@
+package dev.flotilla.controller.enroll;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.flotilla.controller.enroll.EnrollmentModel.Issued;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("the coordinator's record of issued certificates (flotilla-enrolled.<domain>) stays bounded")
+class EnrolledRecordTest {
+  static final Instant NOW = Instant.parse("2026-12-06T02:00:00Z");
+
+  static ConfigMap record(Map<String, String> data) {
+    ConfigMap enrolled = EnrollmentModel.enrolled("flotilla-system", "fl.example.org");
+    enrolled.setData(new LinkedHashMap<>(data));
+    return enrolled;
+  }
+
+  static Issued issued(long serial, Duration fromNow, String host) {
+    return new Issued(BigInteger.valueOf(serial), NOW.plus(fromNow), host);
+  }
+
+  @Test
+  @DisplayName("a write drops every organisation's expired certificates (an organisation left with none is no longer listed), "
+      + "reads the records of earlier versions (no host) and writes a pod's host beside its serial")
+  void expiredRecordsArePruned() {
+    ConfigMap enrolled = record(Map.of(
+        "a", "a1 " + NOW.minusSeconds(1) + "\na2 " + NOW.plus(Duration.ofDays(3)) + "\n",
+        "gone", "b1 " + NOW.minus(Duration.ofDays(1)) + " gone-p0\n"));
+
+    EnrollmentModel.withIssued(enrolled, "c", issued(0xc1, Duration.ofDays(90), "c-p0"), NOW, 4);
+
+    assertThat(enrolled.getData()).containsOnlyKeys("a", "c");
+    assertThat(EnrollmentModel.issued(enrolled, "a")).containsExactly(new Issued(new BigInteger("a2", 16),
+        NOW.plus(Duration.ofDays(3)), null));
+    assertThat(enrolled.getData().get("c")).isEqualTo("c1 " + NOW.plus(Duration.ofDays(90)) + " c-p0\n");
+    assertThat(EnrollmentModel.issuedTo(enrolled, "c")).containsExactly(BigInteger.valueOf(0xc1));
+  }
+
+  @Test
+  @DisplayName("an organisation holding as many unexpired certificates as the bound is refused with 429, saying the bound, "
+      + "its flag and when room frees; nothing is added; its expired ones do not count")
+  void organisationsAreBounded() {
+    ConfigMap enrolled = record(Map.of());
+    EnrollmentModel.withIssued(enrolled, "b", issued(1, Duration.ofDays(30), null), NOW, 3);
+    EnrollmentModel.withIssued(enrolled, "b", issued(2, Duration.ofDays(90), "b-p0"), NOW, 3);
+    EnrollmentModel.withIssued(enrolled, "b", issued(3, Duration.ofDays(90), "b-p1"), NOW, 3);
+    EnrollmentModel.withIssued(enrolled, "a", issued(4, Duration.ofDays(90), null), NOW, 3);
+
+    EnrollmentRefusal refused = catchThrowableOfType(
+        () -> EnrollmentModel.withIssued(enrolled, "b", issued(5, Duration.ofDays(90), "b-p0"), NOW, 3), EnrollmentRefusal.class);
+
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused).hasMessage("organisation b holds 3 unexpired certificates (its own and its party pods'), the most "
+        + "the coordinator issues to one organisation (--enroll-certificates-per-organisation 3); the next frees at "
+        + NOW.plus(Duration.ofDays(30)) + " when the earliest expires");
+    assertThat(EnrollmentModel.issuedTo(enrolled, "b")).containsExactly(BigInteger.ONE, BigInteger.TWO, BigInteger.valueOf(3));
+
+    // once its own certificate expired, b has room again; a, at one, never noticed
+    EnrollmentModel.withIssued(enrolled, "b", issued(5, Duration.ofDays(120), "b-p0"), NOW.plus(Duration.ofDays(31)), 3);
+    assertThat(EnrollmentModel.issuedTo(enrolled, "b")).containsExactly(BigInteger.TWO, BigInteger.valueOf(3), BigInteger.valueOf(5));
+    EnrollmentModel.withIssued(enrolled, "a", issued(6, Duration.ofDays(120), "a-p0"), NOW.plus(Duration.ofDays(31)), 3);
+  }
+
+  @Test
+  @DisplayName("a record about to outgrow " + EnrollmentModel.MAX_ENROLLED_BYTES + " bytes (many organisations, each within "
+      + "its bound) is refused with 429 naming the ConfigMap, before the API server's 1 MiB would refuse every write")
+  void theRecordIsBoundedInAll() {
+    Map<String, String> data = new LinkedHashMap<>();
+    String line = "f".repeat(40) + " " + NOW.plus(Duration.ofDays(90)) + " some-organisation-with-a-long-name-p99\n";
+    int organisations = EnrollmentModel.MAX_ENROLLED_BYTES / (line.length() * 100) + 1;
+    for (int o = 0; o < organisations; o++) {
+      data.put("org" + o, line.repeat(100));
+    }
+    ConfigMap enrolled = record(data);
+
+    EnrollmentRefusal refused = catchThrowableOfType(
+        () -> EnrollmentModel.withIssued(enrolled, "new", issued(1, Duration.ofDays(90), null), NOW, 256), EnrollmentRefusal.class);
+
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused.getMessage()).startsWith("the coordinator's record of issued certificates (flotilla-enrolled.fl.example.org) "
+        + "holds ").contains("the most it keeps (" + EnrollmentModel.MAX_ENROLLED_BYTES + ")");
+    assertThat(enrolled.getData()).doesNotContainKey("new");
+  }
+}
