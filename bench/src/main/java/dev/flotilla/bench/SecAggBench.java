@@ -112,9 +112,9 @@ final class SecAggBench implements Callable<Integer> {
       party[p] = new SecAggParty(params, p, random);
       aggregator.acceptKeys(p, party[p].advertiseKeys());
     }
-    SecAggKeyRoster roster = aggregator.closeKeys();
+    aggregator.closeKeys();
     for (int p = 0; p < parties; p++) {
-      aggregator.acceptShares(p, party[p].shareKeys(roster));
+      aggregator.acceptShares(p, party[p].shareKeys(aggregator.rosterFor(p)));
     }
     aggregator.closeShares();
     for (int p = dropouts; p < parties; p++) {

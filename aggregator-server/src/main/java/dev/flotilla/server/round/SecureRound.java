@@ -452,8 +452,13 @@ public final class SecureRound {
     try {
       switch (phase) {
         case KEYS -> {
-          var roster = aggregator.closeKeys();
-          next(Phase.SHARES, SecAggServerMessage.newBuilder().setRoster(roster).build(), now);
+          aggregator.closeKeys();
+          TreeSet<Integer> stay = new TreeSet<>(answered);
+          stay.removeAll(gone);
+          advance(Phase.SHARES, stay, now);
+          for (int party : stay) {
+            send(party, SecAggServerMessage.newBuilder().setRoster(aggregator.rosterFor(party)).build());
+          }
         }
         case SHARES -> {
           aggregator.closeShares();
@@ -506,16 +511,6 @@ public final class SecureRound {
       }
     } catch (SecAggException e) {
       fail(e.getMessage());
-    }
-  }
-
-  /** The next phase: the ones who answered this one (and are not gone) are expected, and sent {@code message}. */
-  private void next(Phase nextPhase, SecAggServerMessage message, Instant now) {
-    TreeSet<Integer> stay = new TreeSet<>(answered);
-    stay.removeAll(gone);
-    advance(nextPhase, stay, now);
-    for (int party : stay) {
-      send(party, message);
     }
   }
 

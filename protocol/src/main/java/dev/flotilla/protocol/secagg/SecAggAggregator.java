@@ -99,12 +99,35 @@ public final class SecAggAggregator {
         }
     }
 
-    /** Ends round 0: the roster of keys every party receives. */
-    public synchronized SecAggKeyRoster closeKeys() {
+    /** Ends round 0: the keys are in ({@link #rosterFor} each party's part of them). */
+    public synchronized void closeKeys() {
         expect(Stage.KEYS, -1, "close the key round");
         requireAtLeast(keys.size(), "advertised keys");
         stage = Stage.SHARES;
-        return SecAggKeyRoster.newBuilder().addAllKeys(keys.values()).build();
+    }
+
+    /**
+     * The key roster {@code party} receives: its own keys and those of its neighbours that advertised keys, the only
+     * ones it uses (it agrees keys and shares with its neighbours and counts their signatures). Sending every party
+     * the whole roster made the aggregator send n^2 keys with their certificate chains a round (100 parties: 10 MB).
+     */
+    public synchronized SecAggKeyRoster rosterFor(int party) {
+        if (stage == Stage.KEYS) {
+            throw new SecAggException("the key round is not closed yet");
+        }
+        SecAggKeyRoster.Builder roster = SecAggKeyRoster.newBuilder();
+        TreeSet<Integer> listed = new TreeSet<>();
+        listed.add(party);
+        for (int neighbour : graph.neighbours(party)) {
+            listed.add(neighbour);
+        }
+        for (int member : listed) {
+            SecAggPublicKeys advertised = keys.get(member);
+            if (advertised != null) {
+                roster.addKeys(advertised);
+            }
+        }
+        return roster.build();
     }
 
     /**

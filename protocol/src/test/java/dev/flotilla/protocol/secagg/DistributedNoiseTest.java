@@ -38,9 +38,9 @@ class DistributedNoiseTest {
       parties[p].requireSurvivors(noise.getMinSurvivors());
       aggregator.acceptKeys(p, parties[p].advertiseKeys());
     }
-    SecAggKeyRoster roster = aggregator.closeKeys();
+    aggregator.closeKeys();
     for (int p = 0; p < n; p++) {
-      aggregator.acceptShares(p, parties[p].shareKeys(roster));
+      aggregator.acceptShares(p, parties[p].shareKeys(aggregator.rosterFor(p)));
     }
     aggregator.closeShares();
     Random random = new Random(seed);

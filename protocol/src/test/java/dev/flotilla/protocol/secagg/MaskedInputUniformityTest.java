@@ -40,10 +40,10 @@ class MaskedInputUniformityTest {
             parties[p] = new SecAggParty(params, p, SecAggSimulation.seeded(100 + p));
             aggregator.acceptKeys(p, parties[p].advertiseKeys());
         }
-        var roster = aggregator.closeKeys();
+        aggregator.closeKeys();
         List<SecAggEncryptedShare> relayed = new ArrayList<>();
         for (int p = 0; p < 10; p++) {
-            var bundle = parties[p].shareKeys(roster);
+            var bundle = parties[p].shareKeys(aggregator.rosterFor(p));
             relayed.addAll(bundle.getSharesList());
             aggregator.acceptShares(p, bundle);
         }
@@ -69,10 +69,10 @@ class MaskedInputUniformityTest {
             parties[p] = new SecAggParty(params, p, SecAggSimulation.seeded(200 + p));
             aggregator.acceptKeys(p, parties[p].advertiseKeys());
         }
-        var roster = aggregator.closeKeys();
+        aggregator.closeKeys();
         ByteArrayOutputStream relayed = new ByteArrayOutputStream();
         for (int p = 0; p < 100; p++) {
-            parties[p].shareKeys(roster).getSharesList().forEach(s -> relayed.writeBytes(s.getCiphertext().toByteArray()));
+            parties[p].shareKeys(aggregator.rosterFor(p)).getSharesList().forEach(s -> relayed.writeBytes(s.getCiphertext().toByteArray()));
         }
 
         assertThat(relayed.size()).isEqualTo(100 * params.neighbours() * ShareCipher.CIPHERTEXT_BYTES);

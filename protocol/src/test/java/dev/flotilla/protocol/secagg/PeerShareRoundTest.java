@@ -37,7 +37,6 @@ class PeerShareRoundTest {
         final Map<Integer, List<Integer>> receipts = new HashMap<>();
         final Map<Integer, List<SecAggEncryptedShare>> held = new HashMap<>();
         int relayedShares;
-        SecAggKeyRoster roster;
 
         Round(int n, long seed) {
             params = SecAggSimulation.params(n, seed);
@@ -47,13 +46,13 @@ class PeerShareRoundTest {
                 parties[p] = new SecAggParty(params, p, SecAggSimulation.seeded(seed * 100 + p));
                 aggregator.acceptKeys(p, parties[p].advertiseKeys());
             }
-            roster = aggregator.closeKeys();
+            aggregator.closeKeys();
         }
 
         /** Every party but {@code silent} shares: directly, except to the (from, to) pairs {@code unreachable}. */
         void share(Set<List<Integer>> unreachable, Set<Integer> silent) {
             for (int p = 0; p < parties.length; p++) {
-                SecAggShareBundle sealed = parties[p].shareKeys(roster);
+                SecAggShareBundle sealed = parties[p].shareKeys(aggregator.rosterFor(p));
                 if (silent.contains(p)) {
                     continue;
                 }

@@ -34,16 +34,21 @@ class SecAggHostileMessagesTest {
     }
 
     private void advertiseAll() {
+        SecAggKeyRoster.Builder everyone = SecAggKeyRoster.newBuilder();
         for (int p = 0; p < N; p++) {
-            aggregator.acceptKeys(p, parties[p].advertiseKeys());
+            var keys = parties[p].advertiseKeys();
+            everyone.addKeys(keys);
+            aggregator.acceptKeys(p, keys);
         }
-        roster = aggregator.closeKeys();
+        aggregator.closeKeys();
+        // the whole roster, as an aggregator sending every party everyone's keys would: a party takes that too
+        roster = everyone.build();
     }
 
     private void shareAll() {
         advertiseAll();
         for (int p = 0; p < N; p++) {
-            bundles.add(parties[p].shareKeys(roster));
+            bundles.add(parties[p].shareKeys(aggregator.rosterFor(p)));
             aggregator.acceptShares(p, bundles.get(p));
         }
         aggregator.closeShares();

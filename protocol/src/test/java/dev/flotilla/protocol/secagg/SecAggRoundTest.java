@@ -57,6 +57,39 @@ class SecAggRoundTest {
     }
 
     @Test
+    @DisplayName("each party's key roster holds its own keys and its neighbours' that advertised keys, nobody else's; "
+            + "none before the key round closes")
+    void rosterForHoldsOwnAndNeighboursKeysOnly() {
+        int n = 40;
+        SecAggParams params = SecAggSimulation.params(n, 11);
+        SecAggAggregator aggregator = new SecAggAggregator(params, 8);
+        int silent = params.graph().neighbours(0)[0];
+        for (int p = 0; p < n; p++) {
+            SecAggParty party = new SecAggParty(params, p, SecAggSimulation.seeded(500 + p));
+            var keys = party.advertiseKeys();
+            if (p != silent) {
+                aggregator.acceptKeys(p, keys);
+            }
+        }
+        assertThatThrownBy(() -> aggregator.rosterFor(0)).hasMessage("the key round is not closed yet");
+        aggregator.closeKeys();
+        for (int p = 0; p < n; p++) {
+            Set<Integer> expected = new HashSet<>();
+            if (p != silent) {
+                expected.add(p);
+            }
+            for (int neighbour : params.graph().neighbours(p)) {
+                if (neighbour != silent) {
+                    expected.add(neighbour);
+                }
+            }
+            assertThat(aggregator.rosterFor(p).getKeysList()).as("party %d", p)
+                    .extracting(keys -> keys.getParty()).containsExactlyInAnyOrderElementsOf(expected);
+        }
+        assertThat(params.neighbours()).as("a sparse graph, or the test shows nothing").isLessThan(n - 1);
+    }
+
+    @Test
     @DisplayName("a round in which fewer parties than the threshold send masked inputs fails and says so")
     void tooFewSurvivorsFail() {
         SecAggParams params = SecAggSimulation.params(20, 3);
@@ -99,9 +132,9 @@ class SecAggRoundTest {
             parties[p] = new SecAggParty(params, p, SecAggSimulation.seeded(p));
             aggregator.acceptKeys(p, parties[p].advertiseKeys());
         }
-        var roster = aggregator.closeKeys();
+        aggregator.closeKeys();
         for (int p = 0; p < n; p++) {
-            aggregator.acceptShares(p, parties[p].shareKeys(roster));
+            aggregator.acceptShares(p, parties[p].shareKeys(aggregator.rosterFor(p)));
         }
         aggregator.closeShares();
         int[] expected = new int[300];
@@ -137,9 +170,9 @@ class SecAggRoundTest {
             parties[p] = new SecAggParty(params, p, SecAggSimulation.seeded(p));
             aggregator.acceptKeys(p, parties[p].advertiseKeys());
         }
-        var roster = aggregator.closeKeys();
+        aggregator.closeKeys();
         for (int p = 0; p < 5; p++) {
-            aggregator.acceptShares(p, parties[p].shareKeys(roster));
+            aggregator.acceptShares(p, parties[p].shareKeys(aggregator.rosterFor(p)));
         }
         aggregator.closeShares();
         for (int p = 0; p < 5; p++) {

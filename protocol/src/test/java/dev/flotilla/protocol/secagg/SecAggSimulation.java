@@ -75,9 +75,9 @@ final class SecAggSimulation {
             parties[p] = new SecAggParty(params, p, seeded(seed * 1000 + p));
             aggregator.acceptKeys(p, parties[p].advertiseKeys());
         }
-        SecAggKeyRoster roster = aggregator.closeKeys();
+        aggregator.closeKeys();
         for (int p = 0; p < n; p++) {
-            aggregator.acceptShares(p, parties[p].shareKeys(roster));
+            aggregator.acceptShares(p, parties[p].shareKeys(aggregator.rosterFor(p)));
         }
         aggregator.closeShares();
         int[] expected = new int[values];
