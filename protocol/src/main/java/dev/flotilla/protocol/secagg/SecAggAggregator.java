@@ -109,7 +109,7 @@ public final class SecAggAggregator {
     /**
      * The key roster {@code party} receives: its own keys and those of its neighbours that advertised keys, the only
      * ones it uses (it agrees keys and shares with its neighbours and counts their signatures). Sending every party
-     * the whole roster made the aggregator send n^2 keys with their certificate chains a round (100 parties: 10 MB).
+     * the whole roster made the aggregator send n^2 keys with their certificate chains a round (~10 MB at 100 parties).
      */
     public synchronized SecAggKeyRoster rosterFor(int party) {
         if (stage == Stage.KEYS) {
@@ -271,7 +271,9 @@ public final class SecAggAggregator {
         if (values > sum.length - start) {
             throw new SecAggException("party " + from + "'s masked input runs past the model's " + sum.length + " values");
         }
-        // a bulk copy into ints, then a loop over int arrays: little-endian reads one by one do not vectorise
+        // a bulk copy into ints, then the add: little-endian reads one by one cost more than the copy. The add is at an
+        // offset into the sum, which Java 17 does not vectorise (MaskStream avoids that; here it is one add per value
+        // of 100 parties a round, ~0.24 ns each, not worth a second copy)
         IntBuffer ints = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
         for (int done = 0; done < values; done += foldBlock.length) {
             int n = Math.min(foldBlock.length, values - done);
