@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The attacker of issue 11's finding 3, speaking raw HTTP/2 over mutual TLS with a valid party
@@ -125,11 +126,13 @@ final class Http2Flood implements AutoCloseable {
   }
 
   private Channel connect() throws Exception {
+    AtomicReference<SslHandler> handshaking = new AtomicReference<>(); // the pipeline is empty once closed
     Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
             SslHandler tls = ssl.newHandler(ch.alloc(), serverName, port);
+            handshaking.set(tls);
             ch.pipeline().addLast(tls);
             ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build());
             ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
@@ -137,7 +140,7 @@ final class Http2Flood implements AutoCloseable {
           }
         });
     Channel channel = bootstrap.connect(host, port).sync().channel();
-    SslHandler tls = channel.pipeline().get(SslHandler.class);
+    SslHandler tls = handshaking.get();
     if (!tls.handshakeFuture().await(10, TimeUnit.SECONDS) || !tls.handshakeFuture().isSuccess()) {
       channel.close();
       throw new IllegalStateException("TLS handshake failed", tls.handshakeFuture().cause());

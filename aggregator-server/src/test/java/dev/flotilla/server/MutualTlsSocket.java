@@ -11,6 +11,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A party's mutual-TLS connection to the gRPC port (its certificate, ALPN h2, as a gRPC channel
@@ -30,14 +31,18 @@ final class MutualTlsSocket implements AutoCloseable {
   /** Connects with any certificate of the CA ({@code credentials}) to {@code aggregator}, and waits for the TLS handshake. */
   MutualTlsSocket(EventLoopGroup group, int port, TlsFiles credentials, Identity aggregator) throws InterruptedException {
     var context = MutualTlsChannels.sslContext(credentials, ExpectedPeer.aggregatorOf(aggregator));
+    // Kept from the initializer: a connection the server closes at once (past a cap) has an empty pipeline
+    AtomicReference<SslHandler> tls = new AtomicReference<>();
     channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(context.newHandler(ch.alloc(), aggregator.serverHost(), port));
+            tls.set(context.newHandler(ch.alloc(), aggregator.serverHost(), port));
+            ch.pipeline().addLast(tls.get());
           }
         }).connect("127.0.0.1", port).sync().channel();
-    channel.pipeline().get(SslHandler.class).handshakeFuture().sync();
+    // Done either way: the caller counts which connections the server left open
+    tls.get().handshakeFuture().await();
   }
 
   /** Whether the server has not closed it (yet). */

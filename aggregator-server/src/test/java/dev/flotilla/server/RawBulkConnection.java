@@ -19,6 +19,7 @@ import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A party's mutual-TLS connection to the bulk-upload port that writes whatever bytes a test gives
@@ -40,11 +41,14 @@ final class RawBulkConnection implements AutoCloseable {
   RawBulkConnection(int port, TlsFiles party) throws Exception {
     var context = MutualTlsChannels.bulkSslContext(party, ExpectedPeer.aggregatorOf(party.identity()));
     ByteBuf received = Unpooled.buffer();
+    // Kept from the initializer: a connection the server closes at once has an empty pipeline
+    AtomicReference<SslHandler> tls = new AtomicReference<>();
     channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(context.newHandler(ch.alloc(), party.identity().serverHost(), port),
+            tls.set(context.newHandler(ch.alloc(), party.identity().serverHost(), port));
+            ch.pipeline().addLast(tls.get(),
                 new ChannelInboundHandlerAdapter() {
                   @Override
                   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -65,7 +69,7 @@ final class RawBulkConnection implements AutoCloseable {
                 });
           }
         }).connect("127.0.0.1", port).sync().channel();
-    channel.pipeline().get(SslHandler.class).handshakeFuture().sync();
+    tls.get().handshakeFuture().sync();
   }
 
   RawBulkConnection write(byte[] bytes) throws InterruptedException {

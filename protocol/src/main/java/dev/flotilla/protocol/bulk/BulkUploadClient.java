@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -48,8 +49,9 @@ public final class BulkUploadClient implements AutoCloseable {
   private final SslContext context;
   private final EventLoopGroup group;
   private final boolean ownsGroup;
-  /** The connection an accepted upload left open, and where it goes; null when none. */
+  /** The connection an accepted upload left open, its handler and where it goes; null when none. */
   private Channel kept;
+  private Connection keptHandler;
   private String keptTarget;
 
   /** With an event loop of its own (one daemon thread), closed with the client. */
@@ -111,11 +113,13 @@ public final class BulkUploadClient implements AutoCloseable {
     }
     String target = serverName + "@" + host + ":" + port;
     Channel reuse = kept;
+    Connection reused = keptHandler;
     kept = null;
+    keptHandler = null;
     if (reuse != null && reuse.isActive() && target.equals(keptTarget)) {
       Sender sender = new Sender(ticket, chunks.get());
-      reuse.pipeline().get(Connection.class).current = sender;
-      finish(sender, reuse, target);
+      reused.current = sender;
+      finish(sender, reuse, reused, target);
       reuse.eventLoop().execute(() -> sender.pump(reuse));
       // closed by the server's idle timeout before it read a byte: the ticket is unused, so send it on a new connection
       return sender.answer.handle((response, failure) -> failure == null ? CompletableFuture.completedFuture(response)
@@ -133,28 +137,31 @@ public final class BulkUploadClient implements AutoCloseable {
       Supplier<Iterator<UpdateChunk>> chunks, String target) {
     Sender sender = new Sender(ticket, chunks.get());
     Connection connection = new Connection(sender);
+    // Kept here, not looked up in the pipeline: a connection closed at once has an empty one
+    AtomicReference<SslHandler> tls = new AtomicReference<>();
     ChannelFuture connect = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(context.newHandler(ch.alloc(), serverName, port), connection);
+            tls.set(context.newHandler(ch.alloc(), serverName, port));
+            ch.pipeline().addLast(tls.get(), connection);
           }
         }).connect(host, port);
     Channel channel = connect.channel();
-    finish(sender, channel, target);
+    finish(sender, channel, connection, target);
     connect.addListener(connected -> {
       if (!connected.isSuccess()) {
         sender.answer.completeExceptionally(new IOException("cannot reach the bulk-upload port " + host + ":" + port
             + ": " + connected.cause().getMessage(), connected.cause()));
         return;
       }
-      SslHandler tls = channel.pipeline().get(SslHandler.class);
-      tls.handshakeFuture().addListener(handshake -> {
-        if (handshake.isSuccess() && !BulkTls.PROTOCOL.equals(tls.applicationProtocol())) {
+      SslHandler handshaken = tls.get();
+      handshaken.handshakeFuture().addListener(handshake -> {
+        if (handshake.isSuccess() && !BulkTls.PROTOCOL.equals(handshaken.applicationProtocol())) {
           // e.g. an SNI-routing proxy that sent this connection to the gRPC port: nothing is sent
           sender.answer.completeExceptionally(new IOException(host + ":" + port + " did not negotiate ALPN "
-              + BulkTls.PROTOCOL + " (" + tls.applicationProtocol() + "): no bulk-upload port there"));
+              + BulkTls.PROTOCOL + " (" + handshaken.applicationProtocol() + "): no bulk-upload port there"));
         } else if (handshake.isSuccess()) {
           sender.pump(channel);
         } else {
@@ -167,12 +174,13 @@ public final class BulkUploadClient implements AutoCloseable {
   }
 
   /** An accepted upload leaves its connection for the next one; any other end closes it. */
-  private void finish(Sender sender, Channel channel, String target) {
+  private void finish(Sender sender, Channel channel, Connection handler, String target) {
     sender.answer.whenComplete((response, failure) -> {
       if (failure == null && channel.isActive()) {
         synchronized (this) {
           if (kept == null) {
             kept = channel;
+            keptHandler = handler;
             keptTarget = target;
             return;
           }
@@ -187,6 +195,7 @@ public final class BulkUploadClient implements AutoCloseable {
     if (kept != null) {
       kept.close();
       kept = null;
+      keptHandler = null;
     }
     if (ownsGroup) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -246,6 +255,11 @@ public final class BulkUploadClient implements AutoCloseable {
 
     void pump(Channel ch) {
       if (answer.isDone()) {
+        return;
+      }
+      if (!ch.isActive()) {
+        // a kept connection the server closed before this upload was handed to it: nothing was sent
+        answer.completeExceptionally(new IOException("the bulk-upload connection closed before the upload started"));
         return;
       }
       if (!started) {
