@@ -147,6 +147,8 @@ final class SecAggRoundBench implements Callable<Integer> {
     }
   }
 
+  private final List<RoundKeyBinding> bindings = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     double[] load = BenchMain.loadAverage();
@@ -164,6 +166,9 @@ final class SecAggRoundBench implements Callable<Integer> {
     List<TlsFiles> partyFiles = new ArrayList<>();
     for (int i = 0; i < parties; i++) {
       partyFiles.add(pki.party(i));
+      // one a party, kept through every job as a party process keeps it through its rounds: the warm-up rounds
+      // stand for a job's earlier rounds, in which it verified some of its neighbours' chains
+      bindings.add(RoundKeyBinding.of(partyFiles.get(i)));
     }
     float[][] update = update(specs);
     if (warmUpRounds > 0) {
@@ -257,7 +262,7 @@ final class SecAggRoundBench implements Callable<Integer> {
         TrainRequest first = trains.get(p);
         ManagedChannel channel = aggregator.channels.get(p);
         boolean dies = p < killed;
-        RoundKeyBinding binding = RoundKeyBinding.of(partyFiles.get(p));
+        RoundKeyBinding binding = bindings.get(p);
         PeerChannel peer = peers.isEmpty() ? null : peers.get(p);
         done.add(pool.submit(() -> {
           TrainRequest train = first;

@@ -119,7 +119,8 @@ public final class Pem {
     throw new PkiException("no certificate signing request in " + source);
   }
 
-  static String readText(Path file) {
+  /** The text of a PEM file; fails naming the file when it is missing, no regular file or unreadable. */
+  public static String readText(Path file) {
     if (!Files.exists(file)) {
       throw new PkiException("missing file: " + file, new java.nio.file.NoSuchFileException(file.toString()));
     }

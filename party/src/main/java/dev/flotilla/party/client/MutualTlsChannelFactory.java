@@ -28,6 +28,7 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
   private final String target;
   private final String serverName;
   private final TlsFiles files;
+  private final dev.flotilla.protocol.secagg.RoundKeyBinding keyBinding;
   private final ExpectedPeer aggregator;
   private BulkUploader bulk;
 
@@ -40,6 +41,8 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
     this.target = target;
     this.serverName = serverName != null ? serverName : self.serverHost();
     this.files = new TlsFiles(certificate, privateKey, trustedCa);
+    // one for every round: it keeps the neighbours' chains it verified (and reads the files each round)
+    this.keyBinding = dev.flotilla.protocol.secagg.RoundKeyBinding.of(files);
     ExpectedPeer anyAggregator = ExpectedPeer.aggregatorOf(self);
     this.aggregator = serverIdentity == null ? anyAggregator : anyAggregator.named(serverIdentity);
   }
@@ -54,7 +57,7 @@ public final class MutualTlsChannelFactory implements ChannelFactory {
 
   @Override
   public dev.flotilla.protocol.secagg.RoundKeyBinding keyBinding() {
-    return dev.flotilla.protocol.secagg.RoundKeyBinding.of(files);
+    return keyBinding;
   }
 
   /**

@@ -36,18 +36,36 @@ public final class FixedPoint {
 
     /** Encodes clip(values) x weight; NaN encodes as 0, infinities clip. */
     public int[] encode(float[] values, double weight) {
+        return encode(new float[][] {values}, weight);
+    }
+
+    /** {@link #encode(float[], double)} of the tensors' values one after the other, without joining them first. */
+    public int[] encode(float[][] tensors, double weight) {
         if (!(weight > 0 && weight <= 1)) {
             throw new SecAggException("weight " + weight + " is not in (0, 1]");
         }
-        int[] encoded = new int[values.length];
+        long total = 0;
+        for (float[] tensor : tensors) {
+            total += tensor.length;
+        }
+        int[] encoded = new int[Math.toIntExact(total)];
         double unitsPerValue = weight * scale;
-        for (int i = 0; i < values.length; i++) {
-            double clipped = Math.max(-clipRange, Math.min(clipRange, Float.isNaN(values[i]) ? 0 : values[i]));
-            // to the nearest unit, ties to even: Math.rint compiles to one instruction (and vectorises), Math.round
-            // has no intrinsic in Java 17; either way the error is at most half a unit (maxSumError)
-            encoded[i] = (int) Math.rint(clipped * unitsPerValue);
+        int at = 0;
+        for (float[] tensor : tensors) {
+            for (int i = 0; i < tensor.length; i++) {
+                encoded[at + i] = encodeOne(tensor[i], clipRange, unitsPerValue);
+            }
+            at += tensor.length;
         }
         return encoded;
+    }
+
+    /** One value: clipped (NaN as 0), times the units a value, to the nearest unit. */
+    private static int encodeOne(float value, double clipRange, double unitsPerValue) {
+        double clipped = Math.max(-clipRange, Math.min(clipRange, Float.isNaN(value) ? 0 : value));
+        // ties to even: Math.rint has an intrinsic, Math.round none in Java 17; the error is at most half a unit
+        // either way (maxSumError)
+        return (int) Math.rint(clipped * unitsPerValue);
     }
 
     /**

@@ -7,9 +7,8 @@ import dev.flotilla.certs.Pem;
 import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.Role;
 import dev.flotilla.protocol.tls.FastSignatures;
-import dev.flotilla.protocol.tls.PeerIdentity;
 import dev.flotilla.protocol.tls.TlsFiles;
-import dev.flotilla.protocol.tls.TrustedChains;
+import dev.flotilla.protocol.tls.VerifiedChains;
 import dev.flotilla.protocol.v1.SecAggKeyBinding;
 import dev.flotilla.protocol.v1.SecAggKeyRoster;
 import dev.flotilla.protocol.v1.SecAggPublicKeys;
@@ -36,7 +35,9 @@ import java.util.Set;
  * substituted key, or one replayed from another round, attempt or party, is refused naming the party. Only
  * neighbours use a party's keys (key agreement, shares, the consistency check's signatures), so only they check.
  *
- * <p>The TLS files are read at each round, so a renewed certificate or CA bundle is used at once. A party
+ * <p>The TLS files are read at each round, so a renewed certificate or CA bundle is used at once; what they hold is
+ * parsed again only when their text changed. A neighbour's chain verified once is kept ({@link VerifiedChains}), so
+ * the rounds after cost each neighbour one signature check. One binding serves a party for all its rounds. A party
  * with no TLS identity (the simulator's in-process parties, whose aggregator is in the same JVM) binds
  * nothing and checks nothing: that is decided by the party, never by what the aggregator sends.
  */
@@ -55,7 +56,13 @@ public final class RoundKeyBinding {
     }
   }
 
+  /** The party's own chain and key, parsed from the files' text {@code source}. */
+  private record Own(String source, List<X509Certificate> chain, List<ByteString> chainDer, PrivateKey key,
+      Identity identity) {}
+
   private final TlsFiles files;
+  private final VerifiedChains neighbours = new VerifiedChains();
+  private Own own;
 
   private RoundKeyBinding(TlsFiles files) {
     this.files = files;
@@ -68,21 +75,16 @@ public final class RoundKeyBinding {
 
   /** {@code keys} (of party {@code keys.getParty()}) with this party's binding for {@code round}. */
   public SecAggPublicKeys bind(SecAggPublicKeys keys, Round round) {
-    List<X509Certificate> chain = Pem.readCertificates(files.certificateChain());
-    PrivateKey key = Pem.readPrivateKey(files.privateKey());
-    Identity self = identityOf(chain);
+    Own self = own();
     String name = nameAt(round, keys.getParty());
-    if (!names(self, name)) {
+    if (!names(self.identity(), name)) {
       throw new SecAggException("the aggregator's roster names this party (index " + keys.getParty() + ") '" + name
-          + "', but its certificate is " + self + "; it takes no part in this round");
+          + "', but its certificate is " + self.identity() + "; it takes no part in this round");
     }
-    SecAggKeyBinding.Builder binding = SecAggKeyBinding.newBuilder();
+    SecAggKeyBinding.Builder binding = SecAggKeyBinding.newBuilder().addAllCertificateChain(self.chainDer());
     try {
-      for (X509Certificate certificate : chain) {
-        binding.addCertificateChain(ByteString.copyFrom(certificate.getEncoded()));
-      }
-      Signature signer = FastSignatures.signature(KeyType.of(key).signatureAlgorithm());
-      signer.initSign(key);
+      Signature signer = FastSignatures.signature(KeyType.of(self.key()).signatureAlgorithm());
+      signer.initSign(self.key());
       signer.update(message(round, keys.getParty(), name, keys));
       binding.setSignature(ByteString.copyFrom(signer.sign()));
     } catch (GeneralSecurityException | PkiException e) {
@@ -90,6 +92,32 @@ public final class RoundKeyBinding {
           + e.getMessage());
     }
     return keys.toBuilder().setBinding(binding).build();
+  }
+
+  /** How many neighbours' chains this party keeps verified. */
+  int keptChains() {
+    return neighbours.size();
+  }
+
+  /** The party's chain and key: the files read now, parsed again only when their text changed (a renewal). */
+  private synchronized Own own() {
+    String chainText = Pem.readText(files.certificateChain());
+    String keyText = Pem.readText(files.privateKey());
+    String source = chainText + keyText;
+    if (own == null || !own.source().equals(source)) {
+      List<X509Certificate> chain = Pem.parseCertificates(chainText, files.certificateChain().toString());
+      PrivateKey key = Pem.parsePrivateKey(keyText, files.privateKey().toString());
+      List<ByteString> der = new ArrayList<>();
+      try {
+        for (X509Certificate certificate : chain) {
+          der.add(ByteString.copyFrom(certificate.getEncoded()));
+        }
+      } catch (GeneralSecurityException e) {
+        throw new SecAggException("cannot encode " + files.certificateChain() + ": " + e.getMessage());
+      }
+      own = new Own(source, List.copyOf(chain), List.copyOf(der), FastSignatures.privateKey(key), identityOf(chain));
+    }
+    return own;
   }
 
   /**
@@ -102,8 +130,8 @@ public final class RoundKeyBinding {
    * @throws SecAggException naming the first neighbour whose keys are not bound to its identity, and why
    */
   public SecAggKeyRoster verified(SecAggKeyRoster roster, Round round, int[] neighbours) {
-    Identity self = identityOf(Pem.readCertificates(files.certificateChain()));
-    List<X509Certificate> cas = Pem.readCertificates(files.trustedCa()); // once a roster, not once a neighbour
+    Identity self = own().identity();
+    this.neighbours.useCa(files.trustedCa()); // once a roster, not once a neighbour
     checkNames(round);
     Set<Integer> checked = new HashSet<>();
     for (int neighbour : neighbours) {
@@ -116,7 +144,7 @@ public final class RoundKeyBinding {
         continue;
       }
       String name = nameAt(round, keys.getParty());
-      String problem = problem(keys, name, round, self, cas);
+      String problem = problem(keys, name, round, self);
       if (problem != null) {
         throw new SecAggException("party " + keys.getParty() + " ('" + name + "'): " + problem + "; this party refuses "
             + "the round: the aggregator substituted that party's keys, or replayed keys of another round or party");
@@ -127,7 +155,7 @@ public final class RoundKeyBinding {
   }
 
   /** Why {@code keys} are not bound to {@code name} for {@code round}, or null when they are. */
-  private String problem(SecAggPublicKeys keys, String name, Round round, Identity self, List<X509Certificate> cas) {
+  private String problem(SecAggPublicKeys keys, String name, Round round, Identity self) {
     if (!keys.hasBinding()) {
       return "its keys carry no binding to its certificate";
     }
@@ -136,18 +164,13 @@ public final class RoundKeyBinding {
     if (oversize != null) {
       return oversize;
     }
-    List<X509Certificate> chain = new ArrayList<>();
-    PeerIdentity signer;
+    VerifiedChains.Verified signer;
     try {
-      CertificateFactory factory = CertificateFactory.getInstance("X.509");
-      for (ByteString der : binding.getCertificateChainList()) {
-        chain.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(der.toByteArray())));
-      }
-      signer = TrustedChains.verifiedClient(chain, cas, files.trustedCa().toString());
+      signer = neighbours.client(binding.getCertificateChainList());
     } catch (GeneralSecurityException | PkiException | ClassCastException e) {
       return "its binding's certificate is refused: " + e.getMessage();
     }
-    Identity id = signer.identity();
+    Identity id = signer.identity().identity();
     if (id.role() != Role.PARTY || !id.sameJobAs(self)) {
       return "its keys are signed by " + id + ", not a party of job " + self.job() + " in " + self.trustDomain();
     }
@@ -155,8 +178,8 @@ public final class RoundKeyBinding {
       return "its keys are signed by " + id + ", not by the party the roster names";
     }
     try {
-      Signature verifier = FastSignatures.signature(KeyType.of(chain.get(0).getPublicKey()).signatureAlgorithm());
-      verifier.initVerify(chain.get(0).getPublicKey());
+      Signature verifier = FastSignatures.signature(signer.signatureAlgorithm());
+      verifier.initVerify(signer.leafKey());
       verifier.update(message(round, keys.getParty(), name, keys));
       if (!verifier.verify(binding.getSignature().toByteArray())) {
         return "the signature of " + id + " does not cover these keys for round " + round.round() + " attempt "

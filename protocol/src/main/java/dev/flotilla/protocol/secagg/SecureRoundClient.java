@@ -223,7 +223,6 @@ public final class SecureRoundClient implements AutoCloseable {
    * streams on another ({@link #sendMaskedInput}) keeps its cores busy while an earlier input is on the wire.
    */
   public MaskedInput maskedInput(float[][] weights, float[][] base) {
-    float[] values = flatten(weights);
     FixedPoint fixedPoint = new FixedPoint(params.clipRange());
     int[] masked;
     if (assignment.hasDistributedNoise()) {
@@ -231,10 +230,10 @@ public final class SecureRoundClient implements AutoCloseable {
         throw new SecAggException("a distributed-DP round needs the round's global model to clip the update's "
             + "difference from it");
       }
-      masked = DistributedNoise.encode(values, flatten(base), assignment.getDistributedNoise(), fixedPoint,
+      masked = DistributedNoise.encode(flatten(weights), flatten(base), assignment.getDistributedNoise(), fixedPoint,
           assignment.getWeight(), dev.flotilla.protocol.privacy.GaussianNoise.fresh());
     } else {
-      masked = fixedPoint.encode(values, assignment.getWeight());
+      masked = fixedPoint.encode(weights, assignment.getWeight());
     }
     party.maskInput(held, masked);
     return new MaskedInput(masked);

@@ -9,6 +9,7 @@ import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -40,6 +41,12 @@ public final class TrustedChains {
    */
   public static PeerIdentity verifiedClient(List<X509Certificate> chain, List<X509Certificate> cas, String source)
       throws GeneralSecurityException {
+    return verifiedClient(chain, cas, source, new Date());
+  }
+
+  /** As {@link #verifiedClient(List, List, String)}, with every certificate of the path valid at {@code validAt}. */
+  public static PeerIdentity verifiedClient(List<X509Certificate> chain, List<X509Certificate> cas, String source,
+      Date validAt) throws GeneralSecurityException {
     if (chain.isEmpty()) {
       throw new GeneralSecurityException("no certificate");
     }
@@ -56,6 +63,7 @@ public final class TrustedChains {
     }
     PKIXParameters parameters = new PKIXParameters(anchors);
     parameters.setRevocationEnabled(false);
+    parameters.setDate(validAt);
     try {
       CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(path),
           parameters);

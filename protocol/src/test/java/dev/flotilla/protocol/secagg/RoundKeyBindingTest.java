@@ -75,6 +75,56 @@ class RoundKeyBindingTest {
   }
 
   @Test
+  @DisplayName("a neighbour's chain checked in one round is kept for the next, whose signatures are still checked: "
+      + "bob's substituted key is refused then too")
+  void keptChainsStillHaveTheirSignaturesChecked() {
+    RoundKeyBinding alices = RoundKeyBinding.of(TlsFiles.inDirectory(pki.party("alice")));
+    Round first = new Round(4, 1);
+    alices.verified(first.roster(), first.where, first.parties.get(0).neighbours());
+    assertThat(alices.keptChains()).as("bob's and carol's").isEqualTo(2);
+
+    Round next = new Round(5, 1);
+    byte[][] forged = SurvivorSignatures.generate(new SecureRandom());
+    next.advertised.set(1, next.advertised.get(1).toBuilder().setSigningKey(ByteString.copyFrom(forged[1])).build());
+    assertThatThrownBy(() -> alices.verified(next.roster(), next.where, next.parties.get(0).neighbours()))
+        .isInstanceOf(SecAggException.class)
+        .hasMessageStartingWith("party 1 ('bob'): the signature of spiffe://flotilla.test/job/mnist/party/bob does "
+            + "not cover these keys for round 5 attempt 1 at index 1");
+    assertThat(alices.keptChains()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("a renewed certificate and key are used at the next round: the binding carries the new chain, which "
+      + "the other parties accept")
+  void renewedFilesUsedAtOnce() throws Exception {
+    Path own = dir.resolve("renewing-bob");
+    java.nio.file.Files.createDirectories(own);
+    TlsFiles files = TlsFiles.inDirectory(own);
+    TlsFiles issued = TlsFiles.inDirectory(pki.party("bob"));
+    for (java.util.function.Function<TlsFiles, Path> file : List.<java.util.function.Function<TlsFiles, Path>>of(
+        TlsFiles::certificateChain, TlsFiles::privateKey, TlsFiles::trustedCa)) {
+      java.nio.file.Files.copy(file.apply(issued), file.apply(files));
+    }
+    RoundKeyBinding bobs = RoundKeyBinding.of(files);
+    Round round = new Round(6, 1);
+    SecAggPublicKeys before = bobs.bind(round.advertised.get(1).toBuilder().clearBinding().build(), round.where);
+
+    TlsFiles renewed = TlsFiles.inDirectory(pki.issue(pki.partyIdentity("bob"), "bob-renewed"));
+    java.nio.file.Files.copy(renewed.certificateChain(), files.certificateChain(),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    java.nio.file.Files.copy(renewed.privateKey(), files.privateKey(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    SecAggPublicKeys after = bobs.bind(round.advertised.get(1).toBuilder().clearBinding().build(), round.where);
+
+    ByteString renewedLeaf = ByteString.copyFrom(dev.flotilla.certs.Pem.readCertificate(renewed.certificateChain())
+        .getEncoded());
+    assertThat(before.getBinding().getCertificateChain(0)).isNotEqualTo(renewedLeaf);
+    assertThat(after.getBinding().getCertificateChain(0)).isEqualTo(renewedLeaf);
+    round.advertised.set(1, after);
+    assertThat(bindings.get(0).verified(round.roster(), round.where, round.parties.get(0).neighbours()).getKeys(1)
+        .getSigningKey()).isEqualTo(after.getSigningKey());
+  }
+
+  @Test
   @DisplayName("an aggregator that substitutes bob's consistency-check key (keeping bob's binding) is refused by "
       + "alice and carol, naming bob")
   void substitutedSigningKeyRefused() {

@@ -169,4 +169,14 @@ class SecAggPrimitivesTest {
             assertThat(vector).as("sign %d", sign).isEqualTo(plain);
         }
     }
+
+    @Test
+    @DisplayName("tensors encode as their values joined: one masked input in the order of the model's tensors")
+    void tensorsEncodeAsTheirJoinedValues() {
+        FixedPoint fixedPoint = new FixedPoint(2.0);
+        float[][] tensors = {{0.5f, -1.25f, 3f}, {}, {Float.NaN, -0.001f}, {1.999f}};
+        assertThat(fixedPoint.encode(tensors, 0.25))
+                .isEqualTo(fixedPoint.encode(new float[] {0.5f, -1.25f, 3f, Float.NaN, -0.001f, 1.999f}, 0.25))
+                .hasSize(6);
+    }
 }
