@@ -4,8 +4,10 @@ import com.google.protobuf.ByteString;
 import dev.flotilla.certs.KeyType;
 import dev.flotilla.certs.Pem;
 import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -20,8 +22,9 @@ import java.util.Map;
  * Client certificate chains one party has verified against its CA ({@link TrustedChains#verifiedClient}), kept so
  * that a chain met again (a neighbour's, round after round) costs a lookup and a check of its validity period, not a
  * path validation; and its leaf's key, converted once for {@link FastSignatures}, keeps the tables that halve the
- * cost of each later signature check with it. A chain is kept only after it verified; the cache is bounded (least
- * recently used out) and emptied whenever the CA file's text changes, so a changed CA bundle applies at once.
+ * cost of each later signature check with it. A chain is kept only after it verified, under the SHA-256 of its
+ * certificates (so an entry is about 2 KiB whatever the chain's size); the cache is bounded (least recently used
+ * out) and emptied whenever the CA file's text changes, so a changed CA bundle applies at once.
  */
 public final class VerifiedChains {
   /** Chains kept: a party meets its neighbours' chains, a few per party of its job. */
@@ -35,7 +38,7 @@ public final class VerifiedChains {
 
   private final int capacity;
   private final Clock clock;
-  private final Map<List<ByteString>, Kept> kept;
+  private final Map<ByteString, Kept> kept;
   private String caText;
   private List<X509Certificate> cas;
   private Path caFile;
@@ -49,7 +52,7 @@ public final class VerifiedChains {
     this.clock = clock;
     this.kept = new LinkedHashMap<>(64, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<List<ByteString>, Kept> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<ByteString, Kept> eldest) {
         return size() > VerifiedChains.this.capacity;
       }
     };
@@ -79,7 +82,7 @@ public final class VerifiedChains {
     if (cas == null) {
       throw new IllegalStateException("no CA read yet: useCa first");
     }
-    List<ByteString> key = List.copyOf(der);
+    ByteString key = digest(der);
     Kept hit = kept.get(key);
     if (hit != null && nowMillis >= hit.validFrom() && nowMillis <= hit.validUntil()) {
       return hit.verified();
@@ -87,7 +90,7 @@ public final class VerifiedChains {
     kept.remove(key); // expired (or not yet valid): verified again below, which says why it fails
     CertificateFactory factory = CertificateFactory.getInstance("X.509");
     List<X509Certificate> chain = new ArrayList<>();
-    for (ByteString certificate : key) {
+    for (ByteString certificate : der) {
       chain.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(certificate.toByteArray())));
     }
     PeerIdentity identity = TrustedChains.verifiedClient(chain, cas, caFile.toString(), new Date(nowMillis));
@@ -104,6 +107,16 @@ public final class VerifiedChains {
         KeyType.of(leafKey).signatureAlgorithm());
     kept.put(key, new Kept(verified, validFrom, validUntil));
     return verified;
+  }
+
+  /** SHA-256 over each certificate's length and bytes, in order. */
+  private static ByteString digest(List<ByteString> der) throws GeneralSecurityException {
+    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+    for (ByteString certificate : der) {
+      sha256.update(ByteBuffer.allocate(4).putInt(0, certificate.size()));
+      sha256.update(certificate.asReadOnlyByteBuffer());
+    }
+    return ByteString.copyFrom(sha256.digest());
   }
 
   /** How many chains are kept. */
