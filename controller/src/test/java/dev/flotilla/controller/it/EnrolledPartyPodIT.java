@@ -369,6 +369,55 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     }
   }
 
+  @Test
+  @DisplayName("POST /v1/renew over HTTPS for an organisation holding --enroll-certificates-per-organisation certificates: its "
+      + "certificate renews once and its record line says renewed-to:<new serial>; renewing it again is refused with 409, "
+      + "renewing the renewal with 429 while the first is on record, and neither refusal records a serial")
+  void anOrganisationAtItsBoundRenewsOnce() throws Exception {
+    Clock clock = Clock.systemUTC();
+    try (EnrollmentServer bounded = new EnrollmentServer(new InetSocketAddress("127.0.0.1", 0), new EnrollmentService(
+        EnrollmentService.Federation.parse(SERVER_NS + "/" + DOMAIN), authorities, new EnrollmentStore(coordinator, CONTROLLER_NS),
+        clock, 2), new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock)) {
+      EnrollmentClient client = new EnrollmentClient(java.net.URI.create("https://127.0.0.1:" + bounded.port()), DOMAIN,
+          Duration.ofSeconds(30));
+      EnrollmentIT.Run token = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
+          coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
+          "--job", JOB, "--organisation", "d", "--ttl", "1h", "--uses", "1");
+      assertThat(token.exit()).as(token.err()).isZero();
+      dev.flotilla.certs.Identity d = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "d");
+      IssuedCertificate first = client.enroll(dev.flotilla.certs.enroll.JoinToken.parse(token.out().strip()), d, csr(d));
+      client.issueHost(first, podHost("d-p0"), csr(podHost("d-p0")));
+      var record = coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN));
+      assertThat(EnrollmentModel.issuedTo(record.get(), "d")).as("d at its bound").hasSize(2);
+
+      IssuedCertificate renewed = client.renew(first, csr(d));
+
+      renewed.certificate().verify(authorities.ensure(SERVER_NS, DOMAIN).ca().rootCertificate().getPublicKey());
+      assertThat(dev.flotilla.certs.Identity.of(renewed.certificate())).isEqualTo(d);
+      String firstSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(first.certificate().getSerialNumber());
+      String renewedSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(renewed.certificate().getSerialNumber());
+      assertThat(record.get().getData().get("d").lines()).contains(firstSerial + " "
+          + first.certificate().getNotAfter().toInstant() + " renewed-to:" + renewedSerial);
+      List<EnrollmentModel.Issued> afterRenewal = EnrollmentModel.issued(record.get(), "d");
+      assertThat(afterRenewal).extracting(i -> dev.flotilla.certs.enroll.RevokedSerials.hex(i.serial()))
+          .as("one line beyond the bound").hasSize(3).contains(renewedSerial);
+
+      EnrollmentException again = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.renew(first, csr(d)), EnrollmentException.class);
+      assertThat(again.status()).isEqualTo(409);
+      assertThat(again.getMessage()).contains("the certificate of serial " + firstSerial + " was renewed already, to serial "
+          + renewedSerial + ": renew with that certificate. organisation d holds 3 unexpired certificates (its own and its "
+          + "party pods'), the most the coordinator issues to one organisation (--enroll-certificates-per-organisation 2), "
+          + "beyond which each certificate is renewed once");
+      EnrollmentException loop = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.renew(renewed, csr(d)), EnrollmentException.class);
+      assertThat(loop.status()).isEqualTo(429);
+      assertThat(loop.getMessage()).contains("the certificate of serial " + renewedSerial + " is the renewal of serial "
+          + firstSerial + ", which stays on record until " + first.certificate().getNotAfter().toInstant() + ": renew after then");
+      assertThat(EnrollmentModel.issued(record.get(), "d")).as("no serial recorded for a refused renewal").isEqualTo(afterRenewal);
+    }
+  }
+
   static dev.flotilla.certs.Identity podHost(String host) {
     return dev.flotilla.certs.Identity.virtualPartyHost(DOMAIN, JOB, host, 2);
   }
