@@ -237,8 +237,8 @@ public final class EnrollmentModel {
   public static void refuseBeyond(int perOrganisation, String organisation, List<Issued> held, Instant now) {
     List<Issued> valid = held.stream().filter(i -> !i.expiredAt(now)).toList();
     if (valid.size() >= perOrganisation) {
-      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, atTheBound(perOrganisation, organisation, valid) + "; the next frees at "
-          + earliestExpiry(valid) + " when the earliest expires");
+      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, atTheBound(perOrganisation, organisation, valid) + "; "
+          + roomFrees(perOrganisation, valid));
     }
   }
 
@@ -260,13 +260,13 @@ public final class EnrollmentModel {
     if (current == null) {
       throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, atTheBound(perOrganisation, organisation, valid)
           + ", and the certificate presented for renewal (serial " + RevokedSerials.hex(renewed) + ") is not on its record; "
-          + "the next frees at " + earliestExpiry(valid) + " when the earliest expires");
+          + roomFrees(perOrganisation, valid));
     }
     if (current.renewedTo() != null) {
       throw new EnrollmentRefusal(EnrollmentRefusal.CONFLICT, "the certificate of serial " + RevokedSerials.hex(renewed)
           + " was renewed already, to serial " + RevokedSerials.hex(current.renewedTo()) + ": renew with that certificate. "
           + atTheBound(perOrganisation, organisation, valid) + ", beyond which each certificate is renewed once; "
-          + "the next frees at " + earliestExpiry(valid) + " when the earliest expires");
+          + roomFrees(perOrganisation, valid));
     }
     Issued predecessor = valid.stream().filter(i -> renewed.equals(i.renewedTo())).findFirst().orElse(null);
     if (predecessor != null) {
@@ -282,8 +282,11 @@ public final class EnrollmentModel {
         + "the most the coordinator issues to one organisation (--enroll-certificates-per-organisation " + perOrganisation + ")";
   }
 
-  private static Instant earliestExpiry(List<Issued> valid) {
-    return valid.stream().map(Issued::notAfter).min(Instant::compareTo).orElseThrow();
+  /** When the organisation holding {@code valid} (at least the bound) is below the bound again, if nothing is revoked. */
+  private static String roomFrees(int perOrganisation, List<Issued> valid) {
+    int expiring = valid.size() - perOrganisation + 1;
+    Instant at = valid.stream().map(Issued::notAfter).sorted().skip(expiring - 1).findFirst().orElseThrow();
+    return "the next frees at " + at + (expiring == 1 ? " when the earliest expires" : " when the earliest " + expiring + " have expired");
   }
 
   private static List<Issued> issued(String lines) {

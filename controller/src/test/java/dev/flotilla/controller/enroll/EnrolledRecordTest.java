@@ -124,7 +124,7 @@ class EnrolledRecordTest {
     assertThat(refused).hasMessage("the certificate of serial 1 was renewed already, to serial 3: renew with that certificate. "
         + "organisation b holds 3 unexpired certificates (its own and its party pods'), the most the coordinator issues to one "
         + "organisation (--enroll-certificates-per-organisation 2), beyond which each certificate is renewed once; the next "
-        + "frees at " + NOW.plus(Duration.ofDays(30)) + " when the earliest expires");
+        + "frees at " + NOW.plus(Duration.ofDays(90)) + " when the earliest 2 have expired");
     assertThat(enrolled.getData().get("b")).isEqualTo(before);
   }
 
