@@ -28,6 +28,24 @@ class EnrolledRecordTest {
     return new Issued(BigInteger.valueOf(serial), NOW.plus(fromNow), host);
   }
 
+  /** Organisation b at a bound of 2: its own certificate 1 (the first to expire) and pod b-p0's 2. */
+  static ConfigMap atTheBound() {
+    return record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n"));
+  }
+
+  /** {@link #atTheBound} after certificate 1 renewed to 3: one line beyond the bound. */
+  static ConfigMap renewedAtTheBound() {
+    ConfigMap enrolled = atTheBound();
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), NOW, 2);
+    return enrolled;
+  }
+
+  /** The refusal of b's certificate {@code renewed} renewing to {@code serial} under a bound of {@code bound}. */
+  static EnrollmentRefusal refusedRenewal(ConfigMap enrolled, long renewed, long serial, int bound) {
+    return catchThrowableOfType(() -> EnrollmentModel.withRenewal(enrolled, "b", BigInteger.valueOf(renewed),
+        issued(serial, Duration.ofDays(90), null), NOW, bound), EnrollmentRefusal.class);
+  }
+
   @Test
   @DisplayName("a write drops every organisation's expired certificates (an organisation left with none is no longer listed), "
       + "reads the records of earlier versions (no host) and writes a pod's host beside its serial")
@@ -112,13 +130,10 @@ class EnrolledRecordTest {
   @DisplayName("at the bound a certificate is renewed once: its second renewal is refused with 409 naming its renewal, and "
       + "nothing is added")
   void aSecondRenewalAtTheBoundIsRefused() {
-    ConfigMap enrolled = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n"));
-    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), NOW, 2);
+    ConfigMap enrolled = renewedAtTheBound();
     String before = enrolled.getData().get("b");
 
-    EnrollmentRefusal refused = catchThrowableOfType(
-        () -> EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(4, Duration.ofDays(90), null), NOW, 2),
-        EnrollmentRefusal.class);
+    EnrollmentRefusal refused = refusedRenewal(enrolled, 1, 4, 2);
 
     assertThat(refused.status()).isEqualTo(409);
     assertThat(refused).hasMessage("the certificate of serial 1 was renewed already, to serial 3: renew with that certificate. "
@@ -132,12 +147,9 @@ class EnrolledRecordTest {
   @DisplayName("a loop of renewals at the bound adds one line at most: a renewal cannot renew (429) while the certificate it "
       + "renewed is on record, and may once that expired")
   void aLoopOfRenewalsStaysBounded() {
-    ConfigMap enrolled = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n"));
-    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), NOW, 2);
+    ConfigMap enrolled = renewedAtTheBound();
 
-    EnrollmentRefusal refused = catchThrowableOfType(
-        () -> EnrollmentModel.withRenewal(enrolled, "b", BigInteger.valueOf(3), issued(4, Duration.ofDays(90), null), NOW, 2),
-        EnrollmentRefusal.class);
+    EnrollmentRefusal refused = refusedRenewal(enrolled, 3, 4, 2);
 
     assertThat(refused.status()).isEqualTo(429);
     assertThat(refused).hasMessage("the certificate of serial 3 is the renewal of serial 1, which stays on record until "
@@ -162,11 +174,9 @@ class EnrolledRecordTest {
   @DisplayName("at the bound a certificate that is not on the record is refused its renewal with 429; below the bound a "
       + "certificate is renewed again (its first answer may have been lost), counted like any other")
   void renewalsOffTheRecordAndBelowTheBound() {
-    ConfigMap enrolled = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n"));
+    ConfigMap enrolled = atTheBound();
 
-    EnrollmentRefusal refused = catchThrowableOfType(
-        () -> EnrollmentModel.withRenewal(enrolled, "b", BigInteger.TEN, issued(3, Duration.ofDays(90), null), NOW, 2),
-        EnrollmentRefusal.class);
+    EnrollmentRefusal refused = refusedRenewal(enrolled, 10, 3, 2);
     assertThat(refused.status()).isEqualTo(429);
     assertThat(refused.getMessage()).startsWith("organisation b holds 2 unexpired certificates").contains(
         "(--enroll-certificates-per-organisation 2), and the certificate presented for renewal (serial a) is not on its record");
@@ -178,8 +188,6 @@ class EnrolledRecordTest {
         tuple(BigInteger.TWO, null),
         tuple(BigInteger.valueOf(3), null),
         tuple(BigInteger.valueOf(4), null));
-    assertThat(catchThrowableOfType(
-        () -> EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(5, Duration.ofDays(90), null), NOW, 4),
-        EnrollmentRefusal.class).status()).as("at the bound again").isEqualTo(409);
+    assertThat(refusedRenewal(enrolled, 1, 5, 4).status()).as("at the bound again").isEqualTo(409);
   }
 }
