@@ -165,7 +165,8 @@ public final class ControllerOptions {
       .defaultValue(dev.flotilla.controller.enroll.EnrollmentService.DEFAULT_CERTIFICATES_PER_ORGANISATION)
       .description("unexpired certificates the enrollment endpoint issues to one organisation, its own and its party "
           + "pods' together (each is recorded for revocation until it expires); beyond it a request is refused with 429 "
-          + "until one expires, so no organisation can fill the record every organisation's enrollment needs");
+          + "until one expires, so no organisation can fill the record every organisation's enrollment needs; a "
+          + "certificate on the record may still renew once beyond it");
 
   public static final ConfigOption<Boolean> LEADER_ELECTION = ConfigOption.onOff("--leader-election")
       .defaultValue(true)

@@ -9,7 +9,9 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The objects enrollment keeps in the coordinator's cluster, built and read without I/O:
@@ -132,20 +134,42 @@ public final class EnrollmentModel {
 
   /**
    * One certificate issued to an organisation, a line of its key: {@code <serial hex> <notAfter>}, then for a party
-   * pod's identity {@code <host>} ({@code <organisation>-p<i>}); null host: the organisation's own certificate.
+   * pod's identity {@code <host>} ({@code <organisation>-p<i>}; null host: the organisation's own certificate), then,
+   * once the holder renewed it, {@code renewed-to:<serial hex>} (null {@code renewedTo}: not renewed). Lines of earlier
+   * versions (two or three fields) read as not renewed.
    */
-  public record Issued(BigInteger serial, Instant notAfter, String host) {
+  public record Issued(BigInteger serial, Instant notAfter, String host, BigInteger renewedTo) {
+    static final String RENEWED_TO = "renewed-to:";
+
+    public Issued(BigInteger serial, Instant notAfter, String host) {
+      this(serial, notAfter, host, null);
+    }
+
     String line() {
-      return RevokedSerials.hex(serial) + " " + notAfter + (host == null ? "" : " " + host) + "\n";
+      return RevokedSerials.hex(serial) + " " + notAfter + (host == null ? "" : " " + host)
+          + (renewedTo == null ? "" : " " + RENEWED_TO + RevokedSerials.hex(renewedTo)) + "\n";
     }
 
     static Issued parse(String line) {
       String[] fields = line.strip().split(" ");
-      return new Issued(new BigInteger(fields[0], 16), Instant.parse(fields[1]), fields.length > 2 ? fields[2] : null);
+      String host = null;
+      BigInteger renewedTo = null;
+      for (int i = 2; i < fields.length; i++) {
+        if (fields[i].startsWith(RENEWED_TO)) {
+          renewedTo = new BigInteger(fields[i].substring(RENEWED_TO.length()), 16);
+        } else {
+          host = fields[i];
+        }
+      }
+      return new Issued(new BigInteger(fields[0], 16), Instant.parse(fields[1]), host, renewedTo);
     }
 
     boolean expiredAt(Instant now) {
       return !notAfter.isAfter(now);
+    }
+
+    Issued renewedTo(BigInteger successor) {
+      return new Issued(serial, notAfter, host, successor);
     }
   }
 
@@ -157,53 +181,125 @@ public final class EnrollmentModel {
    * {@value #MAX_ENROLLED_BYTES} bytes.
    */
   public static ConfigMap withIssued(ConfigMap enrolled, String organisation, Issued issued, Instant now, int perOrganisation) {
-    Map<String, String> data = new LinkedHashMap<>();
-    int bytes = 0;
-    for (Map.Entry<String, String> entry : (enrolled.getData() == null ? Map.<String, String>of() : enrolled.getData()).entrySet()) {
-      String kept = entry.getValue().lines().filter(l -> !l.isBlank()).map(Issued::parse).filter(i -> !i.expiredAt(now))
-          .map(Issued::line).collect(java.util.stream.Collectors.joining());
-      if (!kept.isEmpty()) {
-        data.put(entry.getKey(), kept);
-        bytes += entry.getKey().length() + kept.length();
-      }
-    }
-    refuseBeyond(perOrganisation, organisation, issued(data.get(organisation)), now);
-    if (bytes + issued.line().length() + (data.containsKey(organisation) ? 0 : organisation.length()) > MAX_ENROLLED_BYTES) {
+    Map<String, String> data = unexpired(enrolled, now);
+    List<Issued> held = issued(data.get(organisation));
+    refuseBeyond(perOrganisation, organisation, held, now);
+    return written(enrolled, data, organisation, held, issued);
+  }
+
+  /**
+   * {@code enrolled} with {@code issued}, the renewal of the certificate {@code renewed} of {@code organisation}, added
+   * and {@code renewed}'s line marked {@code renewed-to:} it; expired records dropped as {@link #withIssued} does.
+   * Refused as {@link #refuseRenewal} says, and (429) when the record would outgrow {@value #MAX_ENROLLED_BYTES} bytes.
+   */
+  public static ConfigMap withRenewal(ConfigMap enrolled, String organisation, BigInteger renewed, Issued issued, Instant now,
+      int perOrganisation) {
+    Map<String, String> data = unexpired(enrolled, now);
+    List<Issued> held = issued(data.get(organisation));
+    refuseRenewal(perOrganisation, organisation, held, renewed, now);
+    List<Issued> marked = held.stream().map(i -> i.serial().equals(renewed) ? i.renewedTo(issued.serial()) : i).toList();
+    return written(enrolled, data, organisation, marked, issued);
+  }
+
+  /** {@code data} (the unexpired records) with {@code organisation}'s lines {@code held} then {@code added}, unless too big. */
+  private static ConfigMap written(ConfigMap enrolled, Map<String, String> data, String organisation, List<Issued> held,
+      Issued added) {
+    String lines = held.stream().map(Issued::line).collect(Collectors.joining()) + added.line();
+    int others = data.entrySet().stream().filter(e -> !e.getKey().equals(organisation))
+        .mapToInt(e -> e.getKey().length() + e.getValue().length()).sum();
+    if (others + organisation.length() + lines.length() > MAX_ENROLLED_BYTES) {
+      int bytes = data.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length()).sum();
       throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, "the coordinator's record of issued certificates ("
           + enrolled.getMetadata().getName() + ") holds " + bytes + " bytes, the most it keeps (" + MAX_ENROLLED_BYTES
           + "); nothing more is issued until certificates expire or organisations are revoked");
     }
-    data.merge(organisation, issued.line(), String::concat);
+    data.put(organisation, lines);
     enrolled.setData(data);
     return enrolled;
+  }
+
+  /** The data of {@code enrolled} without the records of certificates expired at {@code now}, nor organisations left with none. */
+  private static Map<String, String> unexpired(ConfigMap enrolled, Instant now) {
+    Map<String, String> data = new LinkedHashMap<>();
+    for (Map.Entry<String, String> entry : (enrolled.getData() == null ? Map.<String, String>of() : enrolled.getData()).entrySet()) {
+      String kept = issued(entry.getValue()).stream().filter(i -> !i.expiredAt(now)).map(Issued::line).collect(Collectors.joining());
+      if (!kept.isEmpty()) {
+        data.put(entry.getKey(), kept);
+      }
+    }
+    return data;
   }
 
   /**
    * Refuses (429) one more certificate for {@code organisation} when it holds {@code perOrganisation} unexpired ones of
    * {@code held} at {@code now}; the message says when room frees.
    */
-  public static void refuseBeyond(int perOrganisation, String organisation, java.util.List<Issued> held, Instant now) {
-    java.util.List<Issued> valid = held.stream().filter(i -> !i.expiredAt(now)).toList();
+  public static void refuseBeyond(int perOrganisation, String organisation, List<Issued> held, Instant now) {
+    List<Issued> valid = held.stream().filter(i -> !i.expiredAt(now)).toList();
     if (valid.size() >= perOrganisation) {
-      Instant first = valid.stream().map(Issued::notAfter).min(Instant::compareTo).orElseThrow();
-      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, "organisation " + organisation + " holds " + valid.size()
-          + " unexpired certificates (its own and its party pods'), the most the coordinator issues to one organisation ("
-          + "--enroll-certificates-per-organisation " + perOrganisation + "); the next frees at " + first
-          + " when the earliest expires");
+      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, atTheBound(perOrganisation, organisation, valid) + "; "
+          + roomFrees(perOrganisation, valid));
     }
   }
 
-  private static java.util.List<Issued> issued(String lines) {
-    return lines == null ? java.util.List.of() : lines.lines().filter(l -> !l.isBlank()).map(Issued::parse).toList();
+  /**
+   * Refuses the renewal of {@code organisation}'s certificate {@code renewed} (its holder presented it) when the
+   * organisation holds {@code perOrganisation} unexpired certificates of {@code held} at {@code now}, unless
+   * {@code renewed} is on record and may still renew beyond the bound: it was not renewed before (409 otherwise), and
+   * it is not itself the renewal of a certificate still on record (429 otherwise). So an organisation at its bound
+   * can always renew its certificate before it lapses, while a loop of renewals adds at most one line per certificate
+   * beyond the bound (at most twice the bound in all). Below the bound a renewal is counted like any certificate, and
+   * may be asked again (an answer lost on the way).
+   */
+  public static void refuseRenewal(int perOrganisation, String organisation, List<Issued> held, BigInteger renewed, Instant now) {
+    List<Issued> valid = held.stream().filter(i -> !i.expiredAt(now)).toList();
+    if (valid.size() < perOrganisation) {
+      return;
+    }
+    Issued current = valid.stream().filter(i -> i.serial().equals(renewed)).findFirst().orElse(null);
+    if (current == null) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, atTheBound(perOrganisation, organisation, valid)
+          + ", and the certificate presented for renewal (serial " + RevokedSerials.hex(renewed) + ") is not on its record; "
+          + roomFrees(perOrganisation, valid));
+    }
+    if (current.renewedTo() != null) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.CONFLICT, "the certificate of serial " + RevokedSerials.hex(renewed)
+          + " was renewed already, to serial " + RevokedSerials.hex(current.renewedTo()) + ": renew with that certificate. "
+          + atTheBound(perOrganisation, organisation, valid) + ", beyond which each certificate is renewed once; "
+          + roomFrees(perOrganisation, valid));
+    }
+    Issued predecessor = valid.stream().filter(i -> renewed.equals(i.renewedTo())).findFirst().orElse(null);
+    if (predecessor != null) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.TOO_MANY, "the certificate of serial " + RevokedSerials.hex(renewed)
+          + " is the renewal of serial " + RevokedSerials.hex(predecessor.serial()) + ", which stays on record until "
+          + predecessor.notAfter() + ": renew after then. " + atTheBound(perOrganisation, organisation, valid)
+          + ", beyond which one renewal of a certificate is on record at a time");
+    }
+  }
+
+  private static String atTheBound(int perOrganisation, String organisation, List<Issued> valid) {
+    return "organisation " + organisation + " holds " + valid.size() + " unexpired certificates (its own and its party pods'), "
+        + "the most the coordinator issues to one organisation (--enroll-certificates-per-organisation " + perOrganisation + ")";
+  }
+
+  /** When the organisation holding {@code valid} (at least the bound) is below the bound again, if nothing is revoked. */
+  private static String roomFrees(int perOrganisation, List<Issued> valid) {
+    int expiring = valid.size() - perOrganisation + 1;
+    Instant at = valid.stream().map(Issued::notAfter).sorted().skip(expiring - 1).findFirst().orElseThrow();
+    return "the next frees at " + at + (expiring == 1 ? " when the earliest expires" : " when the earliest " + expiring + " have expired");
+  }
+
+  private static List<Issued> issued(String lines) {
+    return lines == null ? List.of() : lines.lines().filter(l -> !l.isBlank()).map(Issued::parse).toList();
   }
 
   /** The certificates issued to {@code organisation}, from the enrolled ConfigMap (expired ones too, until pruned). */
-  public static java.util.List<Issued> issued(ConfigMap enrolled, String organisation) {
+  public static List<Issued> issued(ConfigMap enrolled, String organisation) {
     return issued(enrolled == null || enrolled.getData() == null ? null : enrolled.getData().get(organisation));
   }
 
   /** The serials issued to {@code organisation}, from the enrolled ConfigMap. */
-  public static java.util.List<BigInteger> issuedTo(ConfigMap enrolled, String organisation) {
+  public static List<BigInteger> issuedTo(ConfigMap enrolled, String organisation) {
     return issued(enrolled, organisation).stream().map(Issued::serial).toList();
   }
 

@@ -10,6 +10,8 @@ public final class EnrollmentRefusal extends RuntimeException {
   public static final int UNAUTHENTICATED = 403;
   public static final int FORBIDDEN = 403;
   public static final int NOT_FOUND = 404;
+  /** A renewal of a certificate that was renewed already, where only one renewal is allowed. */
+  public static final int CONFLICT = 409;
   public static final int TOO_LARGE = 413;
   public static final int TOO_MANY = 429;
 

@@ -100,7 +100,9 @@ public final class EnrollmentService {
             + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
       }
       refuseAnotherOrganisationsPodHost(g.organisation());
-      signed.add(sign(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity(), g.organisation()));
+      refuseAnotherIdentity(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity());
+      refuseBeyondTheBound(g.organisation());
+      signed.add(signedByTheCa(csr, g.identity().job()));
     });
     IssuedCertificate issued = signed.get(0);
     record(grant.organisation(), issued, null);
@@ -146,7 +148,10 @@ public final class EnrollmentService {
     return identity;
   }
 
-  /** Renewal: {@code presented} is the client certificate chain TLS already verified against the CA. */
+  /**
+   * Renewal: {@code presented} is the client certificate chain TLS already verified against the CA. An organisation at
+   * its bound may still renew a certificate on its record, once ({@link EnrollmentModel#refuseRenewal}).
+   */
   public String renew(X509Certificate[] presented, String csrPem) {
     if (presented == null || presented.length == 0) {
       throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED,
@@ -174,8 +179,13 @@ public final class EnrollmentService {
           + EnrollmentEndpoint.HOST_PATH + " again with the organisation's enrolled certificate");
     }
     CertificateSigningRequest csr = parse(csrPem);
-    IssuedCertificate issued = sign(csr, identity, "the current certificate is " + identity, identity.name());
-    record(identity.name(), issued, null);
+    refuseAnotherIdentity(csr, identity, "the current certificate is " + identity);
+    EnrollmentModel.refuseRenewal(certificatesPerOrganisation, identity.name(),
+        store.issued(federation.domain(), identity.name()), current.getSerialNumber(), clock.instant());
+    IssuedCertificate issued = signedByTheCa(csr, identity.job());
+    // checked again under the record's resourceVersion: of two renewals of one certificate at the bound, one is answered
+    store.recordRenewal(federation.domain(), identity.name(), current.getSerialNumber(), issuedRecord(issued, null),
+        clock.instant(), certificatesPerOrganisation);
     LOG.info("{}: renewed {} (serial {} -> {})", federation, identity, RevokedSerials.hex(current.getSerialNumber()),
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
@@ -209,7 +219,8 @@ public final class EnrollmentService {
           + "enrolled in " + federation.domain() + " itself, so it cannot also be " + (taken.equals(asked.name())
           ? "a party pod of " : "a virtual party of a party pod of ") + organisation.name());
     }
-    IssuedCertificate issued = signedWithRoom(csr, organisation.job(), organisation.name());
+    refuseBeyondTheBound(organisation.name());
+    IssuedCertificate issued = signedByTheCa(csr, organisation.job());
     record(organisation.name(), issued, asked.name());
     LOG.info("{}: issued {} to {} (serial {})", federation, asked, organisation,
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
@@ -244,13 +255,12 @@ public final class EnrollmentService {
         && pod.matches() && pod.group(1).equals(organisation.name());
   }
 
-  /** {@code csr} signed for exactly {@code allowed}, a certificate of {@code organisation}; checked before it is signed. */
-  private IssuedCertificate sign(CertificateSigningRequest csr, Identity allowed, String why, String organisation) {
+  /** Refuses {@code csr} unless it asks for exactly {@code allowed} ({@code why}: what allows that); nothing signed. */
+  private void refuseAnotherIdentity(CertificateSigningRequest csr, Identity allowed, String why) {
     Identity asked = requested(csr, allowed.job());
     if (!asked.equals(allowed)) {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: it asks for " + asked + ", but " + why);
     }
-    return signedWithRoom(csr, allowed.job(), organisation);
   }
 
   /** The identity the CA would write from {@code csr} under the signing policy (party role, names in the party zone, job {@code job}); nothing signed. */
@@ -262,10 +272,14 @@ public final class EnrollmentService {
     }
   }
 
-  /** The CSR (its checks passed) signed when {@code organisation} has room for one more certificate; not yet recorded. */
-  private IssuedCertificate signedWithRoom(CertificateSigningRequest csr, String job, String organisation) {
+  /** Refuses one more certificate for {@code organisation} when it holds as many as the bound; nothing signed. */
+  private void refuseBeyondTheBound(String organisation) {
     EnrollmentModel.refuseBeyond(certificatesPerOrganisation, organisation, store.issued(federation.domain(), organisation),
         clock.instant());
+  }
+
+  /** The CSR, its checks passed, signed; not yet recorded. */
+  private IssuedCertificate signedByTheCa(CertificateSigningRequest csr, String job) {
     try {
       return ca().sign(csr, Role.PARTY, policy(job), LeafRequest.DEFAULT_LIFETIME);
     } catch (PkiException e) {
@@ -279,8 +293,11 @@ public final class EnrollmentService {
    * is then refused unanswered: nobody holds it).
    */
   private void record(String organisation, IssuedCertificate issued, String host) {
-    store.recordIssued(federation.domain(), organisation, new EnrollmentModel.Issued(issued.certificate().getSerialNumber(),
-        issued.certificate().getNotAfter().toInstant(), host), clock.instant(), certificatesPerOrganisation);
+    store.recordIssued(federation.domain(), organisation, issuedRecord(issued, host), clock.instant(), certificatesPerOrganisation);
+  }
+
+  private static EnrollmentModel.Issued issuedRecord(IssuedCertificate issued, String host) {
+    return new EnrollmentModel.Issued(issued.certificate().getSerialNumber(), issued.certificate().getNotAfter().toInstant(), host);
   }
 
   private SigningPolicy policy(String job) {

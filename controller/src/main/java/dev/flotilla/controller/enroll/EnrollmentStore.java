@@ -94,15 +94,28 @@ public final class EnrollmentStore {
    * the records of expired certificates at {@code now}; refused as {@link EnrollmentModel#withIssued} says.
    */
   public void recordIssued(String domain, String organisation, EnrollmentModel.Issued issued, Instant now, int perOrganisation) {
+    rewriteEnrolled(domain, enrolled -> EnrollmentModel.withIssued(enrolled, organisation, issued, now, perOrganisation));
+  }
+
+  /**
+   * Notes that {@code issued} renews {@code organisation}'s certificate {@code renewed}, marking its line; refused as
+   * {@link EnrollmentModel#withRenewal} says.
+   */
+  public void recordRenewal(String domain, String organisation, BigInteger renewed, EnrollmentModel.Issued issued, Instant now,
+      int perOrganisation) {
+    rewriteEnrolled(domain, enrolled -> EnrollmentModel.withRenewal(enrolled, organisation, renewed, issued, now, perOrganisation));
+  }
+
+  /** Writes {@code change} of {@code domain}'s enrolled ConfigMap (made when absent); its checks run on the state written over. */
+  private void rewriteEnrolled(String domain, java.util.function.UnaryOperator<ConfigMap> change) {
     retrying(() -> {
       ConfigMap current = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
       if (current == null) {
-        client.configMaps().inNamespace(controllerNamespace).resource(EnrollmentModel.withIssued(
-            EnrollmentModel.enrolled(controllerNamespace, domain), organisation, issued, now, perOrganisation)).create();
+        client.configMaps().inNamespace(controllerNamespace)
+            .resource(change.apply(EnrollmentModel.enrolled(controllerNamespace, domain))).create();
       } else {
         // under the read's resourceVersion: a concurrent write fails this one (409) and it is made again on the new state
-        client.configMaps().inNamespace(controllerNamespace)
-            .resource(EnrollmentModel.withIssued(current, organisation, issued, now, perOrganisation)).update();
+        client.configMaps().inNamespace(controllerNamespace).resource(change.apply(current)).update();
       }
       return null;
     });

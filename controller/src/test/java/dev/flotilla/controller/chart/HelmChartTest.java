@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.flotilla.cli.ConfigOption;
 import dev.flotilla.controller.ControllerOptions;
 import dev.flotilla.controller.model.Samples;
 import java.io.IOException;
@@ -251,6 +252,71 @@ class HelmChartTest {
     assertThat(ownRoute).containsKey("Service/flotilla-system/flotilla-enroll").doesNotContainKey("Ingress/flotilla-system/flotilla-enroll");
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  @DisplayName("federation.enrollAttemptsPerMinute and enrollCertificatesPerOrganisation reach the controller's "
+      + "--enroll-attempts-per-minute and --enroll-certificates-per-organisation, as values the controller's own options parse, "
+      + "only with federation.enroll; their defaults are the controller's")
+  void enrollBounds() {
+    List<ConfigOption<Integer>> flags = List.of(ControllerOptions.ENROLL_ATTEMPTS_PER_MINUTE,
+        ControllerOptions.ENROLL_CERTIFICATES_PER_ORGANISATION);
+    Map<String, Object> set = Map.of("enroll", "flotilla-jobs/fl.example.org", "enrollAttemptsPerMinute", 12,
+        "enrollCertificatesPerOrganisation", 1_000_000);
+    List<Object> args = (List<Object>) container(FlotillaChart.byId(FlotillaChart.render(Map.of("federation", set)))
+        .get("Deployment/flotilla-system/flotilla-controller")).get("args");
+    assertThat(args).contains("--enroll-attempts-per-minute=12", "--enroll-certificates-per-organisation=1000000");
+    assertThat(ControllerOptions.ENROLL_ATTEMPTS_PER_MINUTE.parse(valueOf(args, ControllerOptions.ENROLL_ATTEMPTS_PER_MINUTE)))
+        .isEqualTo(12);
+    assertThat(ControllerOptions.ENROLL_CERTIFICATES_PER_ORGANISATION.parse(
+        valueOf(args, ControllerOptions.ENROLL_CERTIFICATES_PER_ORGANISATION))).isEqualTo(1_000_000);
+
+    List<Object> defaults = (List<Object>) container(FlotillaChart.byId(FlotillaChart.render(Map.of("federation",
+        Map.of("enroll", "flotilla-jobs/fl.example.org")))).get("Deployment/flotilla-system/flotilla-controller")).get("args");
+    assertThat(flags).allSatisfy(flag -> assertThat(defaults).contains(flag.assignment(flag.defaultValue())));
+
+    Map<String, Object> withoutEnroll = new java.util.HashMap<>(set);
+    withoutEnroll.remove("enroll");
+    List<Object> party = (List<Object>) container(FlotillaChart.byId(FlotillaChart.render(Map.of("federation", withoutEnroll)))
+        .get("Deployment/flotilla-system/flotilla-controller")).get("args");
+    assertThat(flags).allSatisfy(flag -> assertThat(flag.isIn(party.stream().map(Object::toString).toList())).isFalse());
+  }
+
+  @ParameterizedTest(name = "{0} = {1}")
+  @MethodSource("enrollBoundEdges")
+  @DisplayName("the schema's bounds of the enrollment endpoint's two values are the flags' own: what the schema refuses, "
+      + "naming the key, the flag refuses too, and what it renders the flag parses")
+  void enrollBoundsMatchTheFlags(String key, long value, ConfigOption<Integer> flag) {
+    Map<String, Object> values = Map.of("federation", Map.of("enroll", "flotilla-jobs/fl.example.org", key, value));
+    boolean flagAccepts;
+    try {
+      flag.parse(Long.toString(value));
+      flagAccepts = true;
+    } catch (IllegalArgumentException e) {
+      flagAccepts = false;
+    }
+    if (flagAccepts) {
+      @SuppressWarnings("unchecked")
+      List<Object> args = (List<Object>) container(FlotillaChart.byId(FlotillaChart.render(values))
+          .get("Deployment/flotilla-system/flotilla-controller")).get("args");
+      assertThat(args).contains(flag.flag() + "=" + value);
+    } else {
+      assertThatThrownBy(() -> FlotillaChart.render(values)).hasMessageContaining("schema").hasMessageContaining(key);
+    }
+  }
+
+  static Stream<Arguments> enrollBoundEdges() {
+    return Stream.of("enrollAttemptsPerMinute", "enrollCertificatesPerOrganisation").flatMap(key -> {
+      ConfigOption<Integer> flag = key.equals("enrollAttemptsPerMinute") ? ControllerOptions.ENROLL_ATTEMPTS_PER_MINUTE
+          : ControllerOptions.ENROLL_CERTIFICATES_PER_ORGANISATION;
+      return Stream.of(-1L, 0L, 1L, (long) Integer.MAX_VALUE, Integer.MAX_VALUE + 1L).map(v -> Arguments.of(key, v, flag));
+    });
+  }
+
+  static String valueOf(List<Object> args, ConfigOption<?> flag) {
+    return args.stream().map(Object::toString).filter(a -> a.startsWith(flag.flag() + "=")).findFirst()
+        .map(a -> a.substring(flag.flag().length() + 1)).orElseThrow();
+  }
+
   @SuppressWarnings("unchecked")
   static Map<String, Object> kustomizeRole(String file) {
     return FlotillaChart.parse(readRepo(file)).stream()
@@ -314,7 +380,11 @@ class HelmChartTest {
         Arguments.of("namespace", Map.of("addressFrom", List.of(Map.of("kind", "Gateway", "name", "public")))),
         Arguments.of("enroll", Map.of("federation", Map.of("enroll", "fl.example.org"))),
         Arguments.of("join", Map.of("federation", Map.of("join", "alice"))),
-        Arguments.of("enrollIngress", Map.of("federation", Map.of("enroll", "default/fl.example.org", "enrollIngress", "no"))));
+        Arguments.of("enrollIngress", Map.of("federation", Map.of("enroll", "default/fl.example.org", "enrollIngress", "no"))),
+        Arguments.of("enrollAttemptsPerMinute", Map.of("federation", Map.of("enroll", "default/fl.example.org",
+            "enrollAttemptsPerMinute", "many"))),
+        Arguments.of("enrollCertificatesPerOrganisation", Map.of("federation", Map.of("enroll", "default/fl.example.org",
+            "enrollCertificatesPerOrganisation", 2.5))));
   }
 
   @Test

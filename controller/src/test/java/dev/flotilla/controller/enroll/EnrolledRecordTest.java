@@ -2,6 +2,7 @@ package dev.flotilla.controller.enroll;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.flotilla.controller.enroll.EnrollmentModel.Issued;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -25,6 +26,24 @@ class EnrolledRecordTest {
 
   static Issued issued(long serial, Duration fromNow, String host) {
     return new Issued(BigInteger.valueOf(serial), NOW.plus(fromNow), host);
+  }
+
+  /** Organisation b at a bound of 2: its own certificate 1 (the first to expire) and pod b-p0's 2. */
+  static ConfigMap atTheBound() {
+    return record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n"));
+  }
+
+  /** {@link #atTheBound} after certificate 1 renewed to 3: one line beyond the bound. */
+  static ConfigMap renewedAtTheBound() {
+    ConfigMap enrolled = atTheBound();
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), NOW, 2);
+    return enrolled;
+  }
+
+  /** The refusal of b's certificate {@code renewed} renewing to {@code serial} under a bound of {@code bound}. */
+  static EnrollmentRefusal refusedRenewal(ConfigMap enrolled, long renewed, long serial, int bound) {
+    return catchThrowableOfType(() -> EnrollmentModel.withRenewal(enrolled, "b", BigInteger.valueOf(renewed),
+        issued(serial, Duration.ofDays(90), null), NOW, bound), EnrollmentRefusal.class);
   }
 
   @Test
@@ -88,5 +107,87 @@ class EnrolledRecordTest {
     assertThat(refused.getMessage()).startsWith("the coordinator's record of issued certificates (flotilla-enrolled.fl.example.org) "
         + "holds ").contains("the most it keeps (" + EnrollmentModel.MAX_ENROLLED_BYTES + ")");
     assertThat(enrolled.getData()).doesNotContainKey("new");
+  }
+
+  @Test
+  @DisplayName("at its bound an organisation still renews a certificate on its record: the new one is added (one line beyond "
+      + "the bound) and the renewed line says renewed-to:<new serial>; lines of earlier versions read as not renewed")
+  void aRenewalAtTheBoundIsRecorded() {
+    ConfigMap enrolled = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90))
+        + " b-p0\n3 " + NOW.plus(Duration.ofDays(90)) + " b-p1\n"));
+
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(4, Duration.ofDays(90), null), NOW, 3);
+
+    assertThat(enrolled.getData().get("b")).isEqualTo("1 " + NOW.plus(Duration.ofDays(30)) + " renewed-to:4\n2 "
+        + NOW.plus(Duration.ofDays(90)) + " b-p0\n3 " + NOW.plus(Duration.ofDays(90)) + " b-p1\n4 " + NOW.plus(Duration.ofDays(90)) + "\n");
+    assertThat(EnrollmentModel.issued(enrolled, "b")).first()
+        .isEqualTo(new Issued(BigInteger.ONE, NOW.plus(Duration.ofDays(30)), null, BigInteger.valueOf(4)));
+    assertThat(EnrollmentModel.issuedTo(enrolled, "b")).as("revocation still reaches the renewed certificate")
+        .containsExactly(BigInteger.ONE, BigInteger.TWO, BigInteger.valueOf(3), BigInteger.valueOf(4));
+  }
+
+  @Test
+  @DisplayName("at the bound a certificate is renewed once: its second renewal is refused with 409 naming its renewal, and "
+      + "nothing is added")
+  void aSecondRenewalAtTheBoundIsRefused() {
+    ConfigMap enrolled = renewedAtTheBound();
+    String before = enrolled.getData().get("b");
+
+    EnrollmentRefusal refused = refusedRenewal(enrolled, 1, 4, 2);
+
+    assertThat(refused.status()).isEqualTo(409);
+    assertThat(refused).hasMessage("the certificate of serial 1 was renewed already, to serial 3: renew with that certificate. "
+        + "organisation b holds 3 unexpired certificates (its own and its party pods'), the most the coordinator issues to one "
+        + "organisation (--enroll-certificates-per-organisation 2), beyond which each certificate is renewed once; the next "
+        + "frees at " + NOW.plus(Duration.ofDays(90)) + " when the earliest 2 have expired");
+    assertThat(enrolled.getData().get("b")).isEqualTo(before);
+  }
+
+  @Test
+  @DisplayName("a loop of renewals at the bound adds one line at most: a renewal cannot renew (429) while the certificate it "
+      + "renewed is on record, and may once that expired")
+  void aLoopOfRenewalsStaysBounded() {
+    ConfigMap enrolled = renewedAtTheBound();
+
+    EnrollmentRefusal refused = refusedRenewal(enrolled, 3, 4, 2);
+
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused).hasMessage("the certificate of serial 3 is the renewal of serial 1, which stays on record until "
+        + NOW.plus(Duration.ofDays(30)) + ": renew after then. organisation b holds 3 unexpired certificates (its own and its "
+        + "party pods'), the most the coordinator issues to one organisation (--enroll-certificates-per-organisation 2), "
+        + "beyond which one renewal of a certificate is on record at a time");
+    assertThat(EnrollmentModel.issuedTo(enrolled, "b")).containsExactly(BigInteger.ONE, BigInteger.TWO, BigInteger.valueOf(3));
+    // neither does a pod's identity fit in beside the renewal
+    assertThat(catchThrowableOfType(() -> EnrollmentModel.withIssued(enrolled, "b", issued(5, Duration.ofDays(90), "b-p1"), NOW, 2),
+        EnrollmentRefusal.class).status()).isEqualTo(429);
+
+    // the renewed certificate expired: its renewal renews, again one line beyond the bound
+    Instant later = NOW.plus(Duration.ofDays(31));
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.valueOf(3), issued(6, Duration.ofDays(120), null), later, 2);
+    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::serial, Issued::renewedTo).containsExactly(
+        tuple(BigInteger.TWO, null),
+        tuple(BigInteger.valueOf(3), BigInteger.valueOf(6)),
+        tuple(BigInteger.valueOf(6), null));
+  }
+
+  @Test
+  @DisplayName("at the bound a certificate that is not on the record is refused its renewal with 429; below the bound a "
+      + "certificate is renewed again (its first answer may have been lost), counted like any other")
+  void renewalsOffTheRecordAndBelowTheBound() {
+    ConfigMap enrolled = atTheBound();
+
+    EnrollmentRefusal refused = refusedRenewal(enrolled, 10, 3, 2);
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused.getMessage()).startsWith("organisation b holds 2 unexpired certificates").contains(
+        "(--enroll-certificates-per-organisation 2), and the certificate presented for renewal (serial a) is not on its record");
+
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), NOW, 4);
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(4, Duration.ofDays(90), null), NOW, 4);
+    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::serial, Issued::renewedTo).containsExactly(
+        tuple(BigInteger.ONE, BigInteger.valueOf(4)),
+        tuple(BigInteger.TWO, null),
+        tuple(BigInteger.valueOf(3), null),
+        tuple(BigInteger.valueOf(4), null));
+    assertThat(refusedRenewal(enrolled, 1, 5, 4).status()).as("at the bound again").isEqualTo(409);
   }
 }

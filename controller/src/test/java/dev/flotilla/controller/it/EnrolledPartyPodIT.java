@@ -145,11 +145,7 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       + "the coordinator's aggregator; the key is in no object of the coordinator; a renewal updates the mounted Secret, the pod stays")
   void podMountsTheEnrolledIdentity() throws Exception {
     // what the two people do: the coordinator makes a token, organisation a writes it into a join Secret
-    EnrollmentIT.Run made = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
-        coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
-        "--job", JOB, "--organisation", "a", "--ttl", "1h", "--uses", "1");
-    assertThat(made.exit()).as(made.err()).isZero();
-    String token = made.out().strip();
+    String token = token("a");
     party.secrets().inNamespace(CONTROLLER_NS).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
         .withNewMetadata().withName("join-fashion").endMetadata().withType(JoinModel.TYPE)
         .addToStringData(JoinModel.TOKEN, token)
@@ -219,15 +215,39 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
 
   static final String PODS_JOB = "fashion-party-b";
 
-  /** A token of the coordinator for organisation {@code organisation}, written into its join Secret in the party cluster. */
-  static void join(String organisation) {
+  /** A one-use join token of the coordinator for {@code organisation}, made with the CLI as the coordinator's person does. */
+  static String token(String organisation) {
     EnrollmentIT.Run made = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
         coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
         "--job", JOB, "--organisation", organisation, "--ttl", "1h", "--uses", "1");
     assertThat(made.exit()).as(made.err()).isZero();
+    return made.out().strip();
+  }
+
+  /** An enrollment endpoint of the federation that issues at most {@code perOrganisation} certificates to one organisation. */
+  static EnrollmentServer boundedEndpoint(int perOrganisation) throws java.io.IOException {
+    Clock clock = Clock.systemUTC();
+    return new EnrollmentServer(new InetSocketAddress("127.0.0.1", 0), new EnrollmentService(
+        EnrollmentService.Federation.parse(SERVER_NS + "/" + DOMAIN), authorities, new EnrollmentStore(coordinator, CONTROLLER_NS),
+        clock, perOrganisation), new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock);
+  }
+
+  /** {@code organisation}'s own certificate, enrolled at {@code client}'s endpoint with a fresh token. */
+  static IssuedCertificate enrolled(EnrollmentClient client, String organisation) throws Exception {
+    dev.flotilla.certs.Identity identity = dev.flotilla.certs.Identity.party(DOMAIN, JOB, organisation);
+    return client.enroll(dev.flotilla.certs.enroll.JoinToken.parse(token(organisation)), identity, csr(identity));
+  }
+
+  static EnrollmentClient clientOf(EnrollmentServer server) {
+    return new EnrollmentClient(java.net.URI.create("https://127.0.0.1:" + server.port()), DOMAIN, Duration.ofSeconds(30));
+  }
+
+  /** A token of the coordinator for organisation {@code organisation}, written into its join Secret in the party cluster. */
+  static void join(String organisation) {
+    String token = token(organisation);
     party.secrets().inNamespace(CONTROLLER_NS).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
         .withNewMetadata().withName("join-fashion-" + organisation).endMetadata().withType(JoinModel.TYPE)
-        .addToStringData(JoinModel.TOKEN, made.out().strip())
+        .addToStringData(JoinModel.TOKEN, token)
         .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + endpoint.port())
         .addToStringData(JoinModel.DOMAIN, DOMAIN)
         .addToStringData(JoinModel.JOB, JOB)
@@ -300,23 +320,15 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     assertRefused(() -> coordinatorClient.issueHost(organisation, podHost("b-p7"), csr(podHost("b-p7"))),
         "b-p7 is an organisation enrolled in " + DOMAIN + " itself");
     // and the other direction: an organisation named like pod 0 of the enrolled b may not enroll; its token stays unspent
-    EnrollmentIT.Run token = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
-        coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
-        "--job", JOB, "--organisation", "b-p0", "--ttl", "1h", "--uses", "1");
-    assertThat(token.exit()).as(token.err()).isZero();
     dev.flotilla.certs.Identity podNamed = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "b-p0");
-    dev.flotilla.certs.enroll.JoinToken join = dev.flotilla.certs.enroll.JoinToken.parse(token.out().strip());
+    dev.flotilla.certs.enroll.JoinToken join = dev.flotilla.certs.enroll.JoinToken.parse(token("b-p0"));
     assertRefused(() -> coordinatorClient.enroll(join, podNamed, csr(podNamed)),
         "b-p0 is the name of pod 0 of organisation b, enrolled in " + DOMAIN + "; enroll this organisation under another name");
     assertThat(EnrollmentModel.issuedTo(coordinator.configMaps().inNamespace(CONTROLLER_NS)
         .withName(EnrollmentModel.enrolledName(DOMAIN)).get(), "b-p0")).as("nothing issued to b-p0").isEmpty();
     // nor one named like a virtual party of b's pods; and a pod whose virtual parties would name an organisation is refused
-    EnrollmentIT.Run virtualToken = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
-        coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
-        "--job", JOB, "--organisation", "b-p0-v1", "--ttl", "1h", "--uses", "1");
-    assertThat(virtualToken.exit()).as(virtualToken.err()).isZero();
     dev.flotilla.certs.Identity virtualNamed = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "b-p0-v1");
-    assertRefused(() -> coordinatorClient.enroll(dev.flotilla.certs.enroll.JoinToken.parse(virtualToken.out().strip()),
+    assertRefused(() -> coordinatorClient.enroll(dev.flotilla.certs.enroll.JoinToken.parse(token("b-p0-v1")),
         virtualNamed, csr(virtualNamed)), "b-p0-v1 is the name of pod 0 of organisation b or of one of its virtual parties");
     new EnrollmentStore(coordinator, CONTROLLER_NS).recordIssued(DOMAIN, "b-p8-v1", new EnrollmentModel.Issued(
         java.math.BigInteger.TWO, Instant.now().plus(Duration.ofDays(1)), null), Instant.now(), 10);
@@ -329,18 +341,9 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       + "is refused with 429 and the bound; a refused request (the bound, another organisation's host) records no serial; "
       + "a write drops the records of expired certificates")
   void podIdentitiesAreBoundedPerOrganisation() throws Exception {
-    Clock clock = Clock.systemUTC();
-    try (EnrollmentServer bounded = new EnrollmentServer(new InetSocketAddress("127.0.0.1", 0), new EnrollmentService(
-        EnrollmentService.Federation.parse(SERVER_NS + "/" + DOMAIN), authorities, new EnrollmentStore(coordinator, CONTROLLER_NS),
-        clock, 3), new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock)) {
-      EnrollmentClient client = new EnrollmentClient(java.net.URI.create("https://127.0.0.1:" + bounded.port()), DOMAIN,
-          Duration.ofSeconds(30));
-      EnrollmentIT.Run token = EnrollmentIT.run(ControllerMain.commandLine(), "enroll", "token", "create", "--kubeconfig",
-          coordinatorKubeconfig.toString(), "--controller-namespace", CONTROLLER_NS, "--federation", SERVER_NS + "/" + DOMAIN,
-          "--job", JOB, "--organisation", "c", "--ttl", "1h", "--uses", "1");
-      assertThat(token.exit()).as(token.err()).isZero();
-      dev.flotilla.certs.Identity c = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "c");
-      IssuedCertificate organisation = client.enroll(dev.flotilla.certs.enroll.JoinToken.parse(token.out().strip()), c, csr(c));
+    try (EnrollmentServer bounded = boundedEndpoint(3)) {
+      EnrollmentClient client = clientOf(bounded);
+      IssuedCertificate organisation = enrolled(client, "c");
       // a record of an expired certificate of c (as a 90-day-old pod's would be): dropped by the next write
       var record = coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN));
       var seeded = record.get();
@@ -366,6 +369,47 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
           "may ask for the hosts c-p<i> of job fashion (with virtual parties), not spiffe://" + DOMAIN + "/job/fashion/party/a-p2");
       assertThat(EnrollmentModel.issuedTo(record.get(), "c")).as("no serial recorded for a refused request").isEqualTo(full);
       assertThat(EnrollmentModel.issuedTo(record.get(), "a-p2")).isEmpty();
+    }
+  }
+
+  @Test
+  @DisplayName("POST /v1/renew over HTTPS for an organisation holding --enroll-certificates-per-organisation certificates: its "
+      + "certificate renews once and its record line says renewed-to:<new serial>; renewing it again is refused with 409, "
+      + "renewing the renewal with 429 while the first is on record, and neither refusal records a serial")
+  void anOrganisationAtItsBoundRenewsOnce() throws Exception {
+    try (EnrollmentServer bounded = boundedEndpoint(2)) {
+      EnrollmentClient client = clientOf(bounded);
+      dev.flotilla.certs.Identity d = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "d");
+      IssuedCertificate first = enrolled(client, "d");
+      client.issueHost(first, podHost("d-p0"), csr(podHost("d-p0")));
+      var record = coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN));
+      assertThat(EnrollmentModel.issuedTo(record.get(), "d")).as("d at its bound").hasSize(2);
+
+      IssuedCertificate renewed = client.renew(first, csr(d));
+
+      renewed.certificate().verify(authorities.ensure(SERVER_NS, DOMAIN).ca().rootCertificate().getPublicKey());
+      assertThat(dev.flotilla.certs.Identity.of(renewed.certificate())).isEqualTo(d);
+      String firstSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(first.certificate().getSerialNumber());
+      String renewedSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(renewed.certificate().getSerialNumber());
+      assertThat(record.get().getData().get("d").lines()).contains(firstSerial + " "
+          + first.certificate().getNotAfter().toInstant() + " renewed-to:" + renewedSerial);
+      List<EnrollmentModel.Issued> afterRenewal = EnrollmentModel.issued(record.get(), "d");
+      assertThat(afterRenewal).extracting(i -> dev.flotilla.certs.enroll.RevokedSerials.hex(i.serial()))
+          .as("one line beyond the bound").hasSize(3).contains(renewedSerial);
+
+      EnrollmentException again = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.renew(first, csr(d)), EnrollmentException.class);
+      assertThat(again.status()).isEqualTo(409);
+      assertThat(again.getMessage()).contains("the certificate of serial " + firstSerial + " was renewed already, to serial "
+          + renewedSerial + ": renew with that certificate. organisation d holds 3 unexpired certificates (its own and its "
+          + "party pods'), the most the coordinator issues to one organisation (--enroll-certificates-per-organisation 2), "
+          + "beyond which each certificate is renewed once");
+      EnrollmentException loop = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.renew(renewed, csr(d)), EnrollmentException.class);
+      assertThat(loop.status()).isEqualTo(429);
+      assertThat(loop.getMessage()).contains("the certificate of serial " + renewedSerial + " is the renewal of serial "
+          + firstSerial + ", which stays on record until " + first.certificate().getNotAfter().toInstant() + ": renew after then");
+      assertThat(EnrollmentModel.issued(record.get(), "d")).as("no serial recorded for a refused renewal").isEqualTo(afterRenewal);
     }
   }
 
