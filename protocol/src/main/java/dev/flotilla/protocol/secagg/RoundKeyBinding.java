@@ -56,9 +56,8 @@ public final class RoundKeyBinding {
     }
   }
 
-  /** The party's own chain and key, parsed from the files' text {@code source}. */
-  private record Own(String source, List<X509Certificate> chain, List<ByteString> chainDer, PrivateKey key,
-      Identity identity) {}
+  /** The party's own chain and key, parsed from the files' text whose SHA-256 is {@code source}. */
+  private record Own(ByteString source, List<ByteString> chainDer, PrivateKey key, Identity identity) {}
 
   private final TlsFiles files;
   private final VerifiedChains neighbours = new VerifiedChains();
@@ -103,7 +102,8 @@ public final class RoundKeyBinding {
   private synchronized Own own() {
     String chainText = Pem.readText(files.certificateChain());
     String keyText = Pem.readText(files.privateKey());
-    String source = chainText + keyText;
+    // a digest, not the text: no second copy of the private key stays in memory
+    ByteString source = sha256(chainText + "\n" + keyText);
     if (own == null || !own.source().equals(source)) {
       List<X509Certificate> chain = Pem.parseCertificates(chainText, files.certificateChain().toString());
       PrivateKey key = Pem.parsePrivateKey(keyText, files.privateKey().toString());
@@ -115,9 +115,18 @@ public final class RoundKeyBinding {
       } catch (GeneralSecurityException e) {
         throw new SecAggException("cannot encode " + files.certificateChain() + ": " + e.getMessage());
       }
-      own = new Own(source, List.copyOf(chain), List.copyOf(der), FastSignatures.privateKey(key), identityOf(chain));
+      own = new Own(source, List.copyOf(der), FastSignatures.privateKey(key), identityOf(chain));
     }
     return own;
+  }
+
+  private static ByteString sha256(String text) {
+    try {
+      return ByteString.copyFrom(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(StandardCharsets.US_ASCII)));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+    }
   }
 
   /**
