@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,8 @@ public final class JoinController implements AutoCloseable {
   private final Clock clock;
   private final WorkQueue queue;
   private SharedIndexInformer<Secret> informer;
+  /** The join Secrets (by uid) already warned about for lacking key namespaces: once each, not at every resync. */
+  private final Set<String> warnedUnrestricted = ConcurrentHashMap.newKeySet();
 
   /**
    * @param federationRefresh how often an enrolled join asks the coordinator for the federation's members
@@ -58,11 +62,13 @@ public final class JoinController implements AutoCloseable {
     informer = client.secrets().inNamespace(namespace).withField("type", JoinModel.TYPE).inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Secret s) {
+        warnIfUnrestricted(s);
         queue.add(s.getMetadata().getName());
       }
 
       @Override
       public void onUpdate(Secret before, Secret after) {
+        warnIfUnrestricted(after);
         queue.add(after.getMetadata().getName());
       }
 
@@ -73,6 +79,14 @@ public final class JoinController implements AutoCloseable {
     }, 0);
     LOG.info("enrolling and renewing the join Secrets (type {}) of namespace {}", JoinModel.TYPE, namespace);
     return this;
+  }
+
+  private void warnIfUnrestricted(Secret joinSecret) {
+    JoinModel.unrestrictedWarning(joinSecret).ifPresent(warning -> {
+      if (warnedUnrestricted.add(joinSecret.getMetadata().getUid())) {
+        LOG.warn("{}", warning);
+      }
+    });
   }
 
   private void handle(String name) {
