@@ -81,11 +81,7 @@ public final class JoinModel {
 
     /** Why a job in {@code jobNamespace} may not use the identity this join enrolled; empty when it may. */
     public Optional<String> refusal(String jobNamespace) {
-      if (!restricted() || namespaces.contains(jobNamespace)) {
-        return Optional.empty();
-      }
-      return Optional.of("namespace " + jobNamespace + " may not use organisation " + identity.name() + "'s enrolled identity: "
-          + "join Secret " + namespace + "/" + name + " allows only " + String.join(", ", namespaces));
+      return JoinModel.refusal(namespace + "/" + name, identity.name(), namespaces, jobNamespace);
     }
 
     public String domain() {
@@ -194,29 +190,39 @@ public final class JoinModel {
     return shown.replaceAll("[^\\x20-\\x7e]", "?");
   }
 
+  /** Why a job in {@code jobNamespace} may not use the identity of organisation {@code organisation}; empty when it may. */
+  private static Optional<String> refusal(String joinRef, String organisation, List<String> allowed, String jobNamespace) {
+    if (allowed.isEmpty() || allowed.contains(jobNamespace)) {
+      return Optional.empty();
+    }
+    return Optional.of("namespace " + jobNamespace + " may not use organisation " + organisation + "'s enrolled identity: "
+        + "join Secret " + joinRef + " allows only " + String.join(", ", allowed));
+  }
+
   /**
    * Why a job in {@code jobNamespace} may not use identity Secret {@code identitySecretName}, given the join Secrets of the
-   * controller's namespace; empty when it may. Each join Secret that enrolled it is asked ({@link Join#refusal}), and one
-   * that no longer parses refuses too: an operator's typo in {@value #NAMESPACES} must not open the identity to every
-   * namespace. With no join Secret for the identity (it was deleted), nothing restricts it.
+   * controller's namespace; empty when it may. Each join Secret naming that identity (by its job and organisation) is
+   * asked, reading only its key {@value #NAMESPACES}: a token removed after enrollment changes nothing, but an invalid
+   * {@value #NAMESPACES} refuses every namespace (an operator's typo must not open the identity to all). With no join
+   * Secret for the identity (it was deleted), nothing restricts it.
    */
   public static Optional<String> namespaceRefusal(List<Secret> joinSecrets, String identitySecretName, String jobNamespace) {
     for (Secret secret : joinSecrets) {
-      Join join;
-      try {
-        join = parse(secret);
-      } catch (IllegalArgumentException e) {
-        if (claimedIdentitySecretName(secret).filter(identitySecretName::equals).isPresent()) {
-          return Optional.of("namespace " + jobNamespace + " may not use " + identitySecretName + ": the join Secret that "
-              + "enrolled it is invalid: " + e.getMessage());
-        }
+      if (claimedIdentitySecretName(secret).filter(identitySecretName::equals).isEmpty()) {
         continue;
       }
-      if (join.identitySecretName().equals(identitySecretName)) {
-        Optional<String> refusal = join.refusal(jobNamespace);
-        if (refusal.isPresent()) {
-          return refusal;
-        }
+      String ref = secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName();
+      String organisation = value(secret.getData(), ORGANISATION, ref);
+      List<String> allowed;
+      try {
+        allowed = namespaces(secret.getData(), ref);
+      } catch (IllegalArgumentException e) {
+        return Optional.of("namespace " + jobNamespace + " may not use organisation " + organisation + "'s enrolled identity: "
+            + e.getMessage());
+      }
+      Optional<String> refused = refusal(ref, organisation, allowed, jobNamespace);
+      if (refused.isPresent()) {
+        return refused;
       }
     }
     return Optional.empty();

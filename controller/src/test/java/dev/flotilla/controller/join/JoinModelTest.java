@@ -169,8 +169,9 @@ class JoinModelTest {
     }
 
     @Test
-    @DisplayName("for an identity Secret: the join Secret that enrolled it decides; one of another organisation does not; one "
-        + "that no longer parses refuses (a typo must not open the identity to every namespace); none at all restricts nothing")
+    @DisplayName("for an identity Secret: the join Secret naming it decides; one of another organisation does not; an invalid "
+        + "key namespaces refuses (a typo must not open the identity to every namespace), a token removed after enrollment "
+        + "changes nothing; no join Secret at all restricts nothing")
     void refusalAmongJoinSecrets() {
       Secret hospitalOnly = withNamespaces("hospital");
       Map<String, String> otherOrg = valid();
@@ -185,10 +186,15 @@ class JoinModelTest {
       assertThat(JoinModel.namespaceRefusal(List.of(bob), alice, "tenant")).as("no join Secret of alice's").isEmpty();
       assertThat(JoinModel.namespaceRefusal(List.of(secret(valid(), JoinModel.TYPE)), alice, "tenant")).as("unrestricted").isEmpty();
       assertThat(JoinModel.namespaceRefusal(List.of(withNamespaces("hospital;lab")), alice, "hospital"))
-          .contains("namespace hospital may not use flotilla-enrolled.mnist.alice: the join Secret that enrolled it is invalid: "
-              + "Secret flotilla-system/join-alice: key namespaces: 'hospital;lab' is not a namespace name (a DNS-1123 label: "
-              + "a-z, 0-9 and '-', at most 63 characters)");
+          .contains("namespace hospital may not use organisation alice's enrolled identity: Secret flotilla-system/join-alice: "
+              + "key namespaces: 'hospital;lab' is not a namespace name (a DNS-1123 label: a-z, 0-9 and '-', at most 63 characters)");
       assertThat(JoinModel.claimedIdentitySecretName(withNamespaces("hospital;lab"))).contains(alice);
+      // the token removed once spent: the Secret no longer parses as a join, and still says which namespaces may
+      Secret spent = withNamespaces("hospital");
+      spent.getData().remove("token");
+      assertThatThrownBy(() -> JoinModel.parse(spent)).hasMessageContaining("has no key token");
+      assertThat(JoinModel.namespaceRefusal(List.of(spent), alice, "hospital")).isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(spent), alice, "lab")).isPresent();
     }
   }
 }
