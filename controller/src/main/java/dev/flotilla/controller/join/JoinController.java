@@ -11,8 +11,6 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,8 +34,7 @@ public final class JoinController implements AutoCloseable {
   private final Clock clock;
   private final WorkQueue queue;
   private SharedIndexInformer<Secret> informer;
-  /** The join Secrets (by uid) already warned about for lacking key namespaces: once each, not at every resync. */
-  private final Set<String> warnedUnrestricted = ConcurrentHashMap.newKeySet();
+  private final UnrestrictedJoins unrestricted = new UnrestrictedJoins();
 
   /**
    * @param federationRefresh how often an enrolled join asks the coordinator for the federation's members
@@ -82,11 +79,7 @@ public final class JoinController implements AutoCloseable {
   }
 
   private void warnIfUnrestricted(Secret joinSecret) {
-    JoinModel.unrestrictedWarning(joinSecret).ifPresent(warning -> {
-      if (warnedUnrestricted.add(joinSecret.getMetadata().getUid())) {
-        LOG.warn("{}", warning);
-      }
-    });
+    unrestricted.warning(joinSecret).ifPresent(warning -> LOG.warn("{}", warning));
   }
 
   private void handle(String name) {
