@@ -299,7 +299,7 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
   @DisplayName("the join Secret of organisation h lists namespaces hospital: h's job there mounts the enrolled identity; the same "
       + "job in namespace tenant and an N-pod job in tenant-pods get none (CertificatesReady False naming the namespace and "
       + "what the join allows, no copy, no certificate of the cluster's CA, no pod identity issued, no pod); listing tenant "
-      + "instead gives tenant's job the identity and takes hospital's copy away")
+      + "instead gives tenant's job the identity and takes hospital's copy and pod away")
   void onlyTheListedNamespacesUseTheIdentity() {
     String enrolled = "flotilla-enrolled.fashion.h";
     party.secrets().inNamespace(CONTROLLER_NS).resource(joinSecret("h").addToStringData(JoinModel.NAMESPACES, PARTY_NS).build())
@@ -340,6 +340,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     awaitNamespaceRefused(PARTY_NS, "fashion-party-h", "namespace hospital may not use organisation h's enrolled identity: join "
         + "Secret " + CONTROLLER_NS + "/join-fashion-h allows only tenant");
     assertThat(partySecret(PARTY_NS, enrolled)).as("hospital's copy deleted").isNull();
+    assertThat(party.pods().inNamespace(PARTY_NS).withName("fashion-party-h").get()).as("and its pod, which held the files")
+        .isNull();
     assertThat(partySecret(PARTY_NS, "fashion-party-h-tls")).as("nor replaced by a certificate of the cluster's CA").isNull();
   }
 

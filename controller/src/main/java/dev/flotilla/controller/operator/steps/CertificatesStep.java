@@ -13,6 +13,7 @@ import dev.flotilla.controller.operator.ChildApplier;
 import dev.flotilla.controller.operator.EnrolledIdentities;
 import dev.flotilla.controller.operator.EventRecorder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.util.List;
 import java.util.Optional;
@@ -115,7 +116,8 @@ public final class CertificatesStep implements ReconcileStep {
     try {
       return context.model().podIndexed() ? enrolledPods(context) : enrolledJob(context);
     } catch (EnrolledIdentities.NamespaceRefused e) {
-      // a copy made while the namespace was still allowed goes too: the pod of a refused job must not speak as the organisation
+      // what was made while the namespace was still allowed goes: the copies, and the pods, whose mounted files
+      // outlive a deleted Secret; a refused job must not speak as the organisation
       JobModel model = context.model();
       String uid = context.job().getMetadata().getUid();
       Set<String> copies = new java.util.LinkedHashSet<>();
@@ -123,6 +125,9 @@ public final class CertificatesStep implements ReconcileStep {
       model.pods().forEach(pod -> copies.add(EnrolledIdentityModel.podSecretName(pod)));
       for (String copy : copies) {
         applier.delete(Secret.class, model.namespace(), copy, uid);
+      }
+      for (JobModel pod : model.pods()) {
+        applier.delete(Pod.class, model.namespace(), pod.podName(), uid);
       }
       throw new StepFailure(NAMESPACE_REFUSED, e.getMessage());
     }
