@@ -34,6 +34,7 @@ public final class JoinController implements AutoCloseable {
   private final Clock clock;
   private final WorkQueue queue;
   private SharedIndexInformer<Secret> informer;
+  private final UnrestrictedJoins unrestricted = new UnrestrictedJoins();
 
   /**
    * @param federationRefresh how often an enrolled join asks the coordinator for the federation's members
@@ -58,11 +59,13 @@ public final class JoinController implements AutoCloseable {
     informer = client.secrets().inNamespace(namespace).withField("type", JoinModel.TYPE).inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Secret s) {
+        warnIfUnrestricted(s);
         queue.add(s.getMetadata().getName());
       }
 
       @Override
       public void onUpdate(Secret before, Secret after) {
+        warnIfUnrestricted(after);
         queue.add(after.getMetadata().getName());
       }
 
@@ -73,6 +76,10 @@ public final class JoinController implements AutoCloseable {
     }, 0);
     LOG.info("enrolling and renewing the join Secrets (type {}) of namespace {}", JoinModel.TYPE, namespace);
     return this;
+  }
+
+  private void warnIfUnrestricted(Secret joinSecret) {
+    unrestricted.warning(joinSecret).ifPresent(warning -> LOG.warn("{}", warning));
   }
 
   private void handle(String name) {

@@ -11,15 +11,21 @@ import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The party organisation's side of enrollment, as objects in its own cluster, built and read without I/O:
  * <ul>
  *   <li>the join Secret (type {@value #TYPE}, in the controller's namespace), written by a person: the
  *       join token from the coordinator, the enrollment endpoint's address, the domain, job and
- *       organisation. The controller writes back only annotations: {@value #STATE} and {@value #MESSAGE};</li>
+ *       organisation, and optionally the namespaces whose jobs may use the enrolled identity ({@value #NAMESPACES}).
+ *       The controller writes back only annotations: {@value #STATE} and {@value #MESSAGE};</li>
  *   <li>the identity Secret {@code flotilla-enrolled.<job>.<organisation>} (type kubernetes.io/tls, beside
  *       it): {@code tls.key} made by this controller and never sent anywhere, {@code tls.crt} and
  *       {@code ca.crt} as the coordinator answered them.</li>
@@ -32,6 +38,14 @@ public final class JoinModel {
   public static final String DOMAIN = "domain";
   public static final String JOB = "job";
   public static final String ORGANISATION = "organisation";
+  /**
+   * Optional: comma-separated namespaces whose jobs may use the enrolled identity (and have pod identities issued
+   * against it). Absent: every namespace the controller watches may, since a job there names the organisation.
+   */
+  public static final String NAMESPACES = "namespaces";
+  /** At most this many namespaces in {@value #NAMESPACES}. */
+  public static final int MAX_NAMESPACES = 64;
+  private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   public static final String STATE = "flotilla.dev/join-state";
   public static final String MESSAGE = "flotilla.dev/join-message";
   /** The id (never the secret) of the token the state is about: a refused token is not tried again, a new one is. */
@@ -44,8 +58,32 @@ public final class JoinModel {
 
   private JoinModel() {}
 
-  /** What one join Secret asks for. */
-  public record Join(String namespace, String name, JoinToken token, URI endpoint, Identity identity) {
+  /**
+   * What one join Secret asks for.
+   *
+   * @param namespaces the only namespaces whose jobs may use the enrolled identity; empty: the key is absent, every
+   *     watched namespace may
+   */
+  public record Join(String namespace, String name, JoinToken token, URI endpoint, Identity identity, List<String> namespaces) {
+    public Join {
+      namespaces = List.copyOf(namespaces);
+    }
+
+    /** A join whose identity every watched namespace may use. */
+    public Join(String namespace, String name, JoinToken token, URI endpoint, Identity identity) {
+      this(namespace, name, token, endpoint, identity, List.of());
+    }
+
+    /** Whether the join names the namespaces that may use its identity; without the key, every watched namespace may. */
+    public boolean restricted() {
+      return !namespaces.isEmpty();
+    }
+
+    /** Why a job in {@code jobNamespace} may not use the identity this join enrolled; empty when it may. */
+    public Optional<String> refusal(String jobNamespace) {
+      return JoinModel.refusal(namespace + "/" + name, identity.name(), namespaces, jobNamespace);
+    }
+
     public String domain() {
       return identity.trustDomain();
     }
@@ -100,16 +138,120 @@ public final class JoinModel {
     } catch (dev.flotilla.certs.PkiException e) {
       throw new IllegalArgumentException("Secret " + ref + ": " + e.getMessage(), e);
     }
-    return new Join(secret.getMetadata().getNamespace(), secret.getMetadata().getName(), token, endpoint, identity);
+    return new Join(secret.getMetadata().getNamespace(), secret.getMetadata().getName(), token, endpoint, identity,
+        namespaces(data, ref));
+  }
+
+  /**
+   * The warning for a join Secret without key {@value #NAMESPACES}: every watched namespace may use its identity and how to
+   * restrict it; empty when the key is there.
+   */
+  public static Optional<String> unrestrictedWarning(Secret secret) {
+    if (secret.getData() != null && secret.getData().containsKey(NAMESPACES)) {
+      return Optional.empty();
+    }
+    return Optional.of("join Secret " + secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName() + " has no key "
+        + NAMESPACES + ": a job in any namespace this controller watches may use the identity it enrolls, by naming its job and "
+        + "organisation; to restrict it, set key " + NAMESPACES + " to the allowed namespaces, comma-separated (Helm: "
+        + "joinSecret.namespaces)");
+  }
+
+  /** The namespaces of key {@value #NAMESPACES}: each a DNS-1123 label, at most {@value #MAX_NAMESPACES}; empty when absent. */
+  private static List<String> namespaces(Map<String, String> data, String ref) {
+    if (!data.containsKey(NAMESPACES)) {
+      return List.of();
+    }
+    // 64 names of at most 63 characters and their commas: a longer value is refused before it is decoded
+    String text = value(data, NAMESPACES, ref, MAX_NAMESPACES * 64);
+    if (text.isEmpty()) {
+      throw new IllegalArgumentException("Secret " + ref + ": key " + NAMESPACES + " is empty: list the namespaces that may "
+          + "use the enrolled identity, or remove the key");
+    }
+    String[] entries = text.split(",", -1);
+    if (entries.length > MAX_NAMESPACES) {
+      throw new IllegalArgumentException("Secret " + ref + ": key " + NAMESPACES + " lists " + entries.length
+          + " namespaces, more than " + MAX_NAMESPACES);
+    }
+    LinkedHashSet<String> names = new LinkedHashSet<>();
+    for (String entry : entries) {
+      String name = entry.strip();
+      if (!NAMESPACE.matcher(name).matches()) {
+        throw new IllegalArgumentException("Secret " + ref + ": key " + NAMESPACES + ": '" + printable(name)
+            + "' is not a namespace name (a DNS-1123 label: a-z, 0-9 and '-', at most 63 characters)");
+      }
+      names.add(name);
+    }
+    return new ArrayList<>(names);
+  }
+
+  /** At most 64 characters of {@code text}, anything outside printable ASCII shown as '?', for a message. */
+  private static String printable(String text) {
+    String shown = text.length() > 64 ? text.substring(0, 64) + "..." : text;
+    return shown.replaceAll("[^\\x20-\\x7e]", "?");
+  }
+
+  /** Why a job in {@code jobNamespace} may not use the identity of organisation {@code organisation}; empty when it may. */
+  private static Optional<String> refusal(String joinRef, String organisation, List<String> allowed, String jobNamespace) {
+    if (allowed.isEmpty() || allowed.contains(jobNamespace)) {
+      return Optional.empty();
+    }
+    return Optional.of("namespace " + jobNamespace + " may not use organisation " + organisation + "'s enrolled identity: "
+        + "join Secret " + joinRef + " allows only " + String.join(", ", allowed));
+  }
+
+  /**
+   * Why a job in {@code jobNamespace} may not use identity Secret {@code identitySecretName}, given the join Secrets of the
+   * controller's namespace; empty when it may. Each join Secret naming that identity (by its job and organisation) is
+   * asked, reading only its key {@value #NAMESPACES}: a token removed after enrollment changes nothing, but an invalid
+   * {@value #NAMESPACES} refuses every namespace (an operator's typo must not open the identity to all). With no join
+   * Secret for the identity (it was deleted), nothing restricts it.
+   */
+  public static Optional<String> namespaceRefusal(List<Secret> joinSecrets, String identitySecretName, String jobNamespace) {
+    for (Secret secret : joinSecrets) {
+      if (claimedIdentitySecretName(secret).filter(identitySecretName::equals).isEmpty()) {
+        continue;
+      }
+      String ref = secret.getMetadata().getNamespace() + "/" + secret.getMetadata().getName();
+      String organisation = value(secret.getData(), ORGANISATION, ref);
+      List<String> allowed;
+      try {
+        allowed = namespaces(secret.getData(), ref);
+      } catch (IllegalArgumentException e) {
+        return Optional.of("namespace " + jobNamespace + " may not use organisation " + organisation + "'s enrolled identity: "
+            + e.getMessage());
+      }
+      Optional<String> refused = refusal(ref, organisation, allowed, jobNamespace);
+      if (refused.isPresent()) {
+        return refused;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The identity Secret a join Secret names, from its job and organisation alone (so also when another key is invalid);
+   * empty when those are unreadable.
+   */
+  public static Optional<String> claimedIdentitySecretName(Secret secret) {
+    Map<String, String> data = secret.getData() == null ? Map.of() : secret.getData();
+    try {
+      return Optional.of(IDENTITY_PREFIX + value(data, JOB, "") + "." + value(data, ORGANISATION, ""));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   private static String value(Map<String, String> data, String key, String ref) {
+    return value(data, key, ref, MAX_VALUE_BYTES);
+  }
+
+  private static String value(Map<String, String> data, String key, String ref, int maxBytes) {
     String encoded = data.get(key);
     if (encoded == null) {
       throw new IllegalArgumentException("Secret " + ref + " has no key " + key);
     }
-    if (encoded.length() > MAX_VALUE_BYTES * 4 / 3 + 4) {
-      throw new IllegalArgumentException("Secret " + ref + ": key " + key + " is longer than " + MAX_VALUE_BYTES + " bytes");
+    if (encoded.length() > maxBytes * 4 / 3 + 4) {
+      throw new IllegalArgumentException("Secret " + ref + ": key " + key + " is longer than " + maxBytes + " bytes");
     }
     return CertificateModel.decode(encoded).strip();
   }

@@ -4,6 +4,7 @@ import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.Role;
 import dev.flotilla.controller.api.Route;
+import dev.flotilla.controller.join.JoinModel;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.JobModel;
@@ -116,6 +117,10 @@ public final class Controller implements AutoCloseable {
         .withLabel(EnrolledIdentityModel.COMPONENT_LABEL, EnrolledIdentityModel.COMPONENT)
         .inform(new Handler<>(identity -> EnrolledIdentityModel.jobsUsing(observed.allJobs(), identity.getMetadata().getName())
             .forEach(this::enqueueJob)), 0));
+    // join Secrets: a change to the namespaces one allows decides again for the jobs naming its identity
+    informers.add(client.secrets().inNamespace(config.controllerNamespace()).withField("type", JoinModel.TYPE)
+        .inform(new Handler<>(join -> JoinModel.claimedIdentitySecretName((Secret) join).ifPresent(identity ->
+            EnrolledIdentityModel.jobsUsing(observed.allJobs(), identity).forEach(this::enqueueJob))), 0));
     for (var scopedJobs : scoped(client.resources(IflearnerJob.class))) {
       SharedIndexInformer<IflearnerJob> jobs = scopedJobs.runnableInformer(config.resync().toMillis());
       observed.addJobs(jobs);

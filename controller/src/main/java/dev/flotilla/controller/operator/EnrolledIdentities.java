@@ -37,6 +37,16 @@ public final class EnrolledIdentities {
     }
   }
 
+  /**
+   * The job's namespace is not among those the join Secret of its organisation's identity allows ({@link JoinModel#NAMESPACES}):
+   * the job gets no copy of the identity, and no pod identity is asked for.
+   */
+  public static final class NamespaceRefused extends RuntimeException {
+    NamespaceRefused(String message) {
+      super(message);
+    }
+  }
+
   private final KubernetesClient client;
   private final ChildApplier applier;
   private final String controllerNamespace;
@@ -66,6 +76,7 @@ public final class EnrolledIdentities {
    * too, as for {@link #mount}, when the organisation's Secret is not the job's ({@link EnrolledIdentityModel#unusableForPods}).
    *
    * @throws PodIdentitiesUnavailable when the organisation's identity or join is unusable or the coordinator refuses
+   * @throws NamespaceRefused when the organisation's join Secret does not allow the job's namespace
    */
   public Optional<List<Mounted>> mountPods(JobModel job) {
     Optional<Secret> enrolled = enrolledSecret(job);
@@ -73,6 +84,7 @@ public final class EnrolledIdentities {
       return Optional.empty();
     }
     Secret organisation = enrolled.get();
+    requireNamespaceAllowed(job, organisation);
     // as mount() does: a Secret of another domain under the same name, or one lacking a file, is not this job's
     Optional<String> unusable = EnrolledIdentityModel.unusableForPods(job, organisation);
     if (unusable.isPresent()) {
@@ -121,9 +133,23 @@ public final class EnrolledIdentities {
     return next;
   }
 
+  /** The join Secrets of the controller's namespace. */
+  private List<Secret> joinSecrets() {
+    return client.secrets().inNamespace(controllerNamespace).withField("type", JoinModel.TYPE).list().getItems();
+  }
+
+  /** Refuses the job when the join Secrets restrict {@code enrolled} to other namespaces ({@link JoinModel#namespaceRefusal}). */
+  private void requireNamespaceAllowed(JobModel job, Secret enrolled) {
+    Optional<String> refusal = JoinModel.namespaceRefusal(joinSecrets(), enrolled.getMetadata().getName(), job.namespace());
+    if (refusal.isPresent()) {
+      LOG.warn("{}: {}", job.ref(), refusal.get());
+      throw new NamespaceRefused(refusal.get());
+    }
+  }
+
   /** The join Secret (in the controller's namespace) whose identity Secret is {@code identitySecret}. */
   private Optional<JoinModel.Join> joinOf(String identitySecret) {
-    for (Secret secret : client.secrets().inNamespace(controllerNamespace).withField("type", JoinModel.TYPE).list().getItems()) {
+    for (Secret secret : joinSecrets()) {
       try {
         JoinModel.Join join = JoinModel.parse(secret);
         if (join.identitySecretName().equals(identitySecret)) {
@@ -145,12 +171,17 @@ public final class EnrolledIdentities {
         .withName(EnrolledIdentityModel.secretName(job)).get());
   }
 
-  /** The enrolled identity the job's pod mounts (its copy made or brought up to date), or empty: none fits the job. */
+  /**
+   * The enrolled identity the job's pod mounts (its copy made or brought up to date), or empty: none fits the job.
+   *
+   * @throws NamespaceRefused when the organisation's join Secret does not allow the job's namespace
+   */
   public Optional<Mounted> mount(JobModel job) {
     Secret enrolled = enrolledSecret(job).orElse(null);
     if (enrolled == null) {
       return Optional.empty();
     }
+    requireNamespaceAllowed(job, enrolled);
     String name = enrolled.getMetadata().getName();
     Optional<String> unusable = EnrolledIdentityModel.unusable(job, enrolled);
     if (unusable.isPresent()) {

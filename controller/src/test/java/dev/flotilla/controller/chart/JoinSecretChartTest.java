@@ -119,4 +119,42 @@ class JoinSecretChartTest {
       assertThatThrownBy(() -> secrets(values(joinSecret), token)).hasMessageContaining("schema").hasMessageContaining(wrong.getKey());
     }
   }
+
+  @Test
+  @DisplayName("joinSecret.namespaces becomes key namespaces, comma-separated, which JoinModel reads as the only namespaces "
+      + "allowed; without it the Secret has no such key")
+  void namespacesRendered() throws IOException {
+    Map<String, Object> restricted = new HashMap<>(where());
+    restricted.put("namespaces", List.of("alice-ml", "alice-research"));
+    Secret secret = Serialization.unmarshal(FlotillaChart.yaml(secrets(values(restricted), tokenFile(TOKEN)).get(0)), Secret.class);
+    assertThat(new String(java.util.Base64.getDecoder().decode(secret.getData().get(JoinModel.NAMESPACES)),
+        java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("alice-ml,alice-research");
+    JoinModel.Join join = JoinModel.parse(secret);
+    assertThat(join.namespaces()).containsExactly("alice-ml", "alice-research");
+    assertThat(join.refusal("tenant")).contains("namespace tenant may not use organisation alice's enrolled identity: join "
+        + "Secret " + FlotillaChart.NAMESPACE + "/flotilla-join allows only alice-ml, alice-research");
+
+    Secret open = Serialization.unmarshal(FlotillaChart.yaml(secrets(values(where()), tokenFile(TOKEN)).get(0)), Secret.class);
+    assertThat(open.getData()).doesNotContainKey(JoinModel.NAMESPACES);
+    assertThat(JoinModel.unrestrictedWarning(open)).isPresent();
+  }
+
+  @Test
+  @DisplayName("values.schema.json refuses joinSecret.namespaces with a name that is no DNS-1123 label, a name twice, a string "
+      + "instead of a list, or more than 64 names")
+  void schemaRefusesBadNamespaces() throws IOException {
+    Path token = tokenFile(TOKEN);
+    List<Object> wrong = List.of(List.of("alice-ml", "Alice_ML"), List.of("a.b"), List.of("x".repeat(64)), List.of("ml", "ml"),
+        "alice-ml", java.util.stream.IntStream.range(0, 65).mapToObj(i -> "ns" + i).toList());
+    for (Object namespaces : wrong) {
+      Map<String, Object> joinSecret = new HashMap<>(where());
+      joinSecret.put("namespaces", namespaces);
+      assertThatThrownBy(() -> secrets(values(joinSecret), token)).as(String.valueOf(namespaces)).hasMessageContaining("schema")
+          .hasMessageContaining("namespaces");
+    }
+    Map<String, Object> sixtyFour = new HashMap<>(where());
+    sixtyFour.put("namespaces", java.util.stream.IntStream.range(0, 64).mapToObj(i -> "ns" + i).toList());
+    assertThat(JoinModel.parse(Serialization.unmarshal(FlotillaChart.yaml(secrets(values(sixtyFour), token).get(0)), Secret.class))
+        .namespaces()).hasSize(64);
+  }
 }

@@ -66,6 +66,9 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
   static final String CONTROLLER_NS = "flotilla-system";
   static final String SERVER_NS = "fl";
   static final String PARTY_NS = "hospital";
+  /** Namespaces of tenants of the party cluster, watched too: a join Secret may leave them out. */
+  static final String TENANT_NS = "tenant";
+  static final String TENANT_PODS_NS = "tenant-pods";
   static final String DOMAIN = "fl.example.org";
   static final String JOB = "fashion";
   static final String ENROLLED = "flotilla-enrolled.fashion.a";
@@ -93,7 +96,9 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       KubeApi.namespace(c, CONTROLLER_NS);
     }
     KubeApi.namespace(coordinator, SERVER_NS);
-    KubeApi.namespace(party, PARTY_NS);
+    for (String ns : List.of(PARTY_NS, TENANT_NS, TENANT_PODS_NS)) {
+      KubeApi.namespace(party, ns);
+    }
     coordinatorKubeconfig = Files.createTempFile("coordinator", ".kubeconfig");
     Files.writeString(coordinatorKubeconfig, kubeConfigYaml);
 
@@ -103,8 +108,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
         EnrollmentService.Federation.parse(SERVER_NS + "/" + DOMAIN), authorities, new EnrollmentStore(coordinator, CONTROLLER_NS), clock),
         new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock);
     joins = new JoinController(party, CONTROLLER_NS, clock, Duration.ZERO).start();
-    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(PARTY_NS)).withControllerNamespace(CONTROLLER_NS)
-        .withIngressAddress("127.0.0.21").withResync(Duration.ofMinutes(10));
+    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(PARTY_NS, TENANT_NS, TENANT_PODS_NS))
+        .withControllerNamespace(CONTROLLER_NS).withIngressAddress("127.0.0.21").withResync(Duration.ofMinutes(10));
     partyController = new Controller(party, config, new ControllerMetrics(new PrometheusRegistry()));
     partyController.start();
   }
@@ -244,14 +249,100 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
 
   /** A token of the coordinator for organisation {@code organisation}, written into its join Secret in the party cluster. */
   static void join(String organisation) {
-    String token = token(organisation);
-    party.secrets().inNamespace(CONTROLLER_NS).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+    party.secrets().inNamespace(CONTROLLER_NS).resource(joinSecret(organisation).build()).create();
+  }
+
+  static io.fabric8.kubernetes.api.model.SecretBuilder joinSecret(String organisation) {
+    return new io.fabric8.kubernetes.api.model.SecretBuilder()
         .withNewMetadata().withName("join-fashion-" + organisation).endMetadata().withType(JoinModel.TYPE)
-        .addToStringData(JoinModel.TOKEN, token)
+        .addToStringData(JoinModel.TOKEN, token(organisation))
         .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + endpoint.port())
         .addToStringData(JoinModel.DOMAIN, DOMAIN)
         .addToStringData(JoinModel.JOB, JOB)
-        .addToStringData(JoinModel.ORGANISATION, organisation).build()).create();
+        .addToStringData(JoinModel.ORGANISATION, organisation);
+  }
+
+  /** Party job {@code name} of organisation {@code organisation} in {@code namespace}: one pod, or {@code pods} of two virtual parties. */
+  static void partyJob(String namespace, String name, String organisation, int pods) {
+    IflearnerJob job = dev.flotilla.controller.model.Samples.load("flotilla-fashion-mnist/party-a.yaml", namespace);
+    job.getMetadata().setName(name);
+    job.getSpec().setHost("fashion." + organisation + ".party." + DOMAIN);
+    if (pods > 1) {
+      job.getSpec().setVirtualParties(2);
+      job.getSpec().setVirtualPartyPods(pods);
+      job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()
+          .removeIf(a -> a.startsWith("--partition-index") || a.startsWith("--partition-count"));
+    }
+    party.resource(job).create();
+  }
+
+  static Condition certificatesReady(String namespace, String name) {
+    IflearnerJob job = party.resources(IflearnerJob.class).inNamespace(namespace).withName(name).get();
+    if (job == null || job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return null;
+    }
+    return job.getStatus().getConditions().stream().filter(c -> c.getType().equals(StatusModel.CERTIFICATES_READY))
+        .findFirst().orElse(null);
+  }
+
+  static void awaitNamespaceRefused(String namespace, String name, String message) {
+    await(namespace + "/" + name + " refused").atMost(WAIT).untilAsserted(() -> {
+      Condition c = certificatesReady(namespace, name);
+      assertThat(c).isNotNull();
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getReason()).isEqualTo("EnrolledIdentityNamespaceRefused");
+      assertThat(c.getMessage()).isEqualTo(message);
+    });
+  }
+
+  @Test
+  @DisplayName("the join Secret of organisation h lists namespaces hospital: h's job there mounts the enrolled identity; the same "
+      + "job in namespace tenant and an N-pod job in tenant-pods get none (CertificatesReady False naming the namespace and "
+      + "what the join allows, no copy, no certificate of the cluster's CA, no pod identity issued, no pod); listing tenant "
+      + "instead gives tenant's job the identity and takes hospital's copy and pod away")
+  void onlyTheListedNamespacesUseTheIdentity() {
+    String enrolled = "flotilla-enrolled.fashion.h";
+    party.secrets().inNamespace(CONTROLLER_NS).resource(joinSecret("h").addToStringData(JoinModel.NAMESPACES, PARTY_NS).build())
+        .create();
+    await("h enrolled").atMost(WAIT).until(() -> partySecret(CONTROLLER_NS, enrolled) != null);
+    partyJob(PARTY_NS, "fashion-party-h", "h", 1);
+    partyJob(TENANT_NS, "fashion-party-h", "h", 1);
+    partyJob(TENANT_PODS_NS, "fashion-party-h", "h", 2);
+
+    await("hospital's job mounts h's identity").atMost(WAIT).untilAsserted(() -> {
+      assertThat(certificatesReady(PARTY_NS, "fashion-party-h")).extracting(Condition::getReason).isEqualTo("Enrolled");
+      assertThat(party.pods().inNamespace(PARTY_NS).withName("fashion-party-h").get()).isNotNull();
+    });
+    assertThat(tlsVolume(party.pods().inNamespace(PARTY_NS).withName("fashion-party-h").get()).getSecret().getSecretName())
+        .isEqualTo(enrolled);
+    assertThat(partySecret(PARTY_NS, enrolled).getData()).isEqualTo(partySecret(CONTROLLER_NS, enrolled).getData());
+
+    awaitNamespaceRefused(TENANT_NS, "fashion-party-h", "namespace tenant may not use organisation h's enrolled identity: join "
+        + "Secret " + CONTROLLER_NS + "/join-fashion-h allows only hospital");
+    awaitNamespaceRefused(TENANT_PODS_NS, "fashion-party-h", "namespace tenant-pods may not use organisation h's enrolled "
+        + "identity: join Secret " + CONTROLLER_NS + "/join-fashion-h allows only hospital");
+    for (String ns : List.of(TENANT_NS, TENANT_PODS_NS)) {
+      assertThat(party.secrets().inNamespace(ns).list().getItems()).as("no Secret at all in " + ns).isEmpty();
+      assertThat(party.pods().inNamespace(ns).list().getItems()).as("no pod in " + ns).isEmpty();
+    }
+    assertThat(partySecret(CONTROLLER_NS, enrolled + "-p0")).as("no pod identity asked for").isNull();
+    assertThat(EnrollmentModel.issuedTo(coordinator.configMaps().inNamespace(CONTROLLER_NS)
+        .withName(EnrollmentModel.enrolledName(DOMAIN)).get(), "h")).as("the coordinator issued h only its own").hasSize(1);
+
+    // the operator moves the identity to tenant: the join Secret's change alone (no resync) decides again for both jobs
+    Secret join = party.secrets().inNamespace(CONTROLLER_NS).withName("join-fashion-h").get();
+    join.getData().put(JoinModel.NAMESPACES, CertificateModel.encode(TENANT_NS));
+    party.secrets().inNamespace(CONTROLLER_NS).resource(join).update();
+    await("tenant's job mounts h's identity").atMost(WAIT).untilAsserted(() -> {
+      assertThat(certificatesReady(TENANT_NS, "fashion-party-h")).extracting(Condition::getReason).isEqualTo("Enrolled");
+      assertThat(partySecret(TENANT_NS, enrolled)).isNotNull();
+    });
+    awaitNamespaceRefused(PARTY_NS, "fashion-party-h", "namespace hospital may not use organisation h's enrolled identity: join "
+        + "Secret " + CONTROLLER_NS + "/join-fashion-h allows only tenant");
+    assertThat(partySecret(PARTY_NS, enrolled)).as("hospital's copy deleted").isNull();
+    assertThat(party.pods().inNamespace(PARTY_NS).withName("fashion-party-h").get()).as("and its pod, which held the files")
+        .isNull();
+    assertThat(partySecret(PARTY_NS, "fashion-party-h-tls")).as("nor replaced by a certificate of the cluster's CA").isNull();
   }
 
   @Test

@@ -17,7 +17,10 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -104,5 +107,94 @@ class JoinModelTest {
     assertThat(back.certificate()).isEqualTo(issued.certificate());
     assertThat(back.privateKey()).isEqualTo(issued.privateKey());
     assertThat(back.caCertificate()).isEqualTo(ca.rootCertificate());
+  }
+
+  @org.junit.jupiter.api.Nested
+  @DisplayName("key namespaces: which namespaces' jobs may use the enrolled identity")
+  class Namespaces {
+    Secret withNamespaces(String namespaces) {
+      Map<String, String> data = valid();
+      data.put("namespaces", namespaces);
+      return secret(data, JoinModel.TYPE);
+    }
+
+    @Test
+    @DisplayName("parsed: spaces around a name dropped, a repeated name once; the listed namespaces are allowed, another is "
+        + "refused with a message naming the namespace, the organisation, the join Secret and the allowed namespaces")
+    void parsedAndEnforced() {
+      JoinModel.Join join = JoinModel.parse(withNamespaces("hospital, research ,hospital"));
+      assertThat(join.namespaces()).containsExactly("hospital", "research");
+      assertThat(join.restricted()).isTrue();
+      assertThat(join.refusal("hospital")).isEmpty();
+      assertThat(join.refusal("research")).isEmpty();
+      assertThat(join.refusal("tenant")).contains("namespace tenant may not use organisation alice's enrolled identity: "
+          + "join Secret flotilla-system/join-alice allows only hospital, research");
+      assertThat(JoinModel.unrestrictedWarning(withNamespaces("hospital"))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("absent: every namespace may use the identity, as before, and the controller has a warning saying so and how to restrict it")
+    void absentAllowsEvery() {
+      Secret secret = secret(valid(), JoinModel.TYPE);
+      JoinModel.Join join = JoinModel.parse(secret);
+      assertThat(join.namespaces()).isEmpty();
+      assertThat(join.restricted()).isFalse();
+      assertThat(join.refusal("tenant")).isEmpty();
+      assertThat(JoinModel.unrestrictedWarning(secret)).contains("join Secret flotilla-system/join-alice has no key namespaces: "
+          + "a job in any namespace this controller watches may use the identity it enrolls, by naming its job and organisation; "
+          + "to restrict it, set key namespaces to the allowed namespaces, comma-separated (Helm: joinSecret.namespaces)");
+    }
+
+    @Test
+    @DisplayName("refused, naming the Secret and the bad entry: no DNS-1123 label (upper case, a dot, 64 characters, an empty "
+        + "entry), an empty value, more than 64 names, a value longer than 64 names could be")
+    void refused() {
+      for (String bad : List.of("hospital,Research", "hospital,a.b", "x".repeat(64), "hospital,,lab", "hospital,", "-lab")) {
+        String entry = bad.contains(",") ? bad.substring(bad.indexOf(',') + 1).split(",")[0] : bad;
+        assertThatThrownBy(() -> JoinModel.parse(withNamespaces(bad))).as(bad).isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("Secret flotilla-system/join-alice: key namespaces: '" + entry.strip() + "' is not a namespace name "
+                + "(a DNS-1123 label: a-z, 0-9 and '-', at most 63 characters)");
+      }
+      assertThatThrownBy(() -> JoinModel.parse(withNamespaces("  "))).hasMessage("Secret flotilla-system/join-alice: key "
+          + "namespaces is empty: list the namespaces that may use the enrolled identity, or remove the key");
+      String sixtyFive = IntStream.range(0, 65).mapToObj(i -> "ns" + i).collect(Collectors.joining(","));
+      assertThatThrownBy(() -> JoinModel.parse(withNamespaces(sixtyFive)))
+          .hasMessage("Secret flotilla-system/join-alice: key namespaces lists 65 namespaces, more than 64");
+      String sixtyFour = IntStream.range(0, 64).mapToObj(i -> "ns" + i).collect(Collectors.joining(","));
+      assertThat(JoinModel.parse(withNamespaces(sixtyFour)).namespaces()).hasSize(64).contains("ns0", "ns63");
+      String longest = IntStream.range(0, 64).mapToObj(i -> String.format("%02d", i) + "x".repeat(61)).collect(Collectors.joining(","));
+      assertThat(JoinModel.parse(withNamespaces(longest)).namespaces()).as("64 names of 63 characters fit").hasSize(64);
+      assertThatThrownBy(() -> JoinModel.parse(withNamespaces("a".repeat(5000))))
+          .hasMessage("Secret flotilla-system/join-alice: key namespaces is longer than 4096 bytes");
+    }
+
+    @Test
+    @DisplayName("for an identity Secret: the join Secret naming it decides; one of another organisation does not; an invalid "
+        + "key namespaces refuses (a typo must not open the identity to every namespace), a token removed after enrollment "
+        + "changes nothing; no join Secret at all restricts nothing")
+    void refusalAmongJoinSecrets() {
+      Secret hospitalOnly = withNamespaces("hospital");
+      Map<String, String> otherOrg = valid();
+      otherOrg.put("organisation", "bob");
+      otherOrg.put("namespaces", "lab");
+      Secret bob = secret(otherOrg, JoinModel.TYPE);
+      String alice = "flotilla-enrolled.mnist.alice";
+      assertThat(JoinModel.namespaceRefusal(List.of(bob, hospitalOnly), alice, "hospital")).isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(bob, hospitalOnly), alice, "lab"))
+          .contains("namespace lab may not use organisation alice's enrolled identity: join Secret flotilla-system/join-alice "
+              + "allows only hospital");
+      assertThat(JoinModel.namespaceRefusal(List.of(bob), alice, "tenant")).as("no join Secret of alice's").isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(secret(valid(), JoinModel.TYPE)), alice, "tenant")).as("unrestricted").isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(withNamespaces("hospital;lab")), alice, "hospital"))
+          .contains("namespace hospital may not use organisation alice's enrolled identity: Secret flotilla-system/join-alice: "
+              + "key namespaces: 'hospital;lab' is not a namespace name (a DNS-1123 label: a-z, 0-9 and '-', at most 63 characters)");
+      assertThat(JoinModel.claimedIdentitySecretName(withNamespaces("hospital;lab"))).contains(alice);
+      // the token removed once spent: the Secret no longer parses as a join, and still says which namespaces may
+      Secret spent = withNamespaces("hospital");
+      spent.getData().remove("token");
+      assertThatThrownBy(() -> JoinModel.parse(spent)).hasMessageContaining("has no key token");
+      assertThat(JoinModel.namespaceRefusal(List.of(spent), alice, "hospital")).isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(spent), alice, "lab")).isPresent();
+    }
   }
 }

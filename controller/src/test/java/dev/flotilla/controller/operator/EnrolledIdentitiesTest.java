@@ -1,6 +1,7 @@
 package dev.flotilla.controller.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
@@ -92,5 +93,71 @@ class EnrolledIdentitiesTest {
     Optional<List<EnrolledIdentities.Mounted>> mounted = identities().mountPods(job);
     assertThat(mounted).isEmpty();
     assertThat(asked).isEmpty();
+  }
+
+  /** Organisation {@code identity}'s join Secret (type flotilla.dev/join) in the controller's namespace, with key namespaces. */
+  void joinSecret(Identity identity, String namespaces) {
+    java.util.Map<String, String> data = new LinkedHashMap<>();
+    data.put(JoinModel.TOKEN, "abcdef.0123456789abcdef:sha256:" + "0".repeat(64));
+    data.put(JoinModel.ENDPOINT, "https://coordinator:8443");
+    data.put(JoinModel.DOMAIN, identity.trustDomain());
+    data.put(JoinModel.JOB, identity.job());
+    data.put(JoinModel.ORGANISATION, identity.name());
+    data.put(JoinModel.NAMESPACES, namespaces);
+    data.replaceAll((k, v) -> dev.flotilla.controller.model.CertificateModel.encode(v));
+    Secret join = new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("join-" + identity.name())
+        .withNamespace(CONTROLLER_NS).endMetadata().withType(JoinModel.TYPE).withData(data).build();
+    Secret existing = client.secrets().inNamespace(CONTROLLER_NS).withName("join-" + identity.name()).get();
+    if (existing == null) {
+      client.secrets().inNamespace(CONTROLLER_NS).resource(join).create();
+    } else {
+      existing.setData(join.getData());
+      client.secrets().inNamespace(CONTROLLER_NS).resource(existing).update();
+    }
+  }
+
+  List<String> secretsIn(String namespace) {
+    return client.secrets().inNamespace(namespace).list().getItems().stream().map(s -> s.getMetadata().getName()).toList();
+  }
+
+  @Test
+  @DisplayName("a one-pod party job in a namespace its organisation's join Secret does not list: refused naming the namespace, "
+      + "the organisation, the join Secret and what it allows; nothing copied beside the job. A job in a listed namespace "
+      + "mounts the identity")
+  void unlistedNamespaceGetsNoCopy() {
+    Identity a = Identity.party("fl.example.org", "fashion", "a");
+    JobModel job = new JobModel(Samples.load("flotilla-fashion-mnist/party-a.yaml", "tenant"));
+    stored(a);
+    joinSecret(a, "hospital,research");
+
+    assertThatThrownBy(() -> identities().mount(job))
+        .isInstanceOf(EnrolledIdentities.NamespaceRefused.class)
+        .hasMessage("namespace tenant may not use organisation a's enrolled identity: join Secret " + CONTROLLER_NS
+            + "/join-a allows only hospital, research");
+    assertThat(secretsIn("tenant")).as("no copy in the refused namespace").isEmpty();
+
+    // a listed namespace passes (the job beside the identity: the mock server cannot create by server-side apply, the IT copies)
+    JobModel beside = new JobModel(Samples.load("flotilla-fashion-mnist/party-a.yaml", CONTROLLER_NS));
+    assertThatThrownBy(() -> identities().mount(beside)).isInstanceOf(EnrolledIdentities.NamespaceRefused.class);
+    joinSecret(a, "hospital," + CONTROLLER_NS);
+    assertThat(identities().mount(beside)).hasValueSatisfying(m -> assertThat(m.secretName()).isEqualTo("flotilla-enrolled.fashion.a"));
+  }
+
+  @Test
+  @DisplayName("an N-pod job in an unlisted namespace: refused before the coordinator is asked for any pod identity; no pod "
+      + "Secret is made in the controller's namespace nor copied beside the job")
+  void unlistedNamespaceGetsNoPodIdentities() {
+    Identity a = Identity.party("fl.example.org", "fashion", "a");
+    JobModel job = twoPods(); // in namespace hospital
+    Secret own = stored(a);
+    joinSecret(a, "research");
+
+    assertThatThrownBy(() -> identities().mountPods(job))
+        .isInstanceOf(EnrolledIdentities.NamespaceRefused.class)
+        .hasMessage("namespace hospital may not use organisation a's enrolled identity: join Secret " + CONTROLLER_NS
+            + "/join-a allows only research");
+    assertThat(asked).as("no coordinator asked").isEmpty();
+    assertThat(secretsIn(CONTROLLER_NS)).containsExactlyInAnyOrder(own.getMetadata().getName(), "join-a");
+    assertThat(secretsIn("hospital")).isEmpty();
   }
 }

@@ -13,6 +13,7 @@ import dev.flotilla.controller.operator.ChildApplier;
 import dev.flotilla.controller.operator.EnrolledIdentities;
 import dev.flotilla.controller.operator.EventRecorder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.util.List;
 import java.util.Optional;
@@ -32,6 +33,8 @@ public final class CertificatesStep implements ReconcileStep {
   public static final String FAILED = "CertificateFailed";
   /** An N-pod job whose organisation enrolled with a federation, whose pods did not get identities of it. */
   public static final String ENROLLED_PODS_FAILED = "EnrolledPodIdentityFailed";
+  /** A job whose namespace the join Secret of its organisation's enrolled identity does not allow. */
+  public static final String NAMESPACE_REFUSED = "EnrolledIdentityNamespaceRefused";
 
   private final CertificateStore certificates;
   private final ChildApplier applier;
@@ -105,25 +108,53 @@ public final class CertificatesStep implements ReconcileStep {
     }
   }
 
+  /** The job's enrolled identity or its pods' (empty: its organisation enrolled none); a refused namespace fails the step. */
+  private Optional<Observation> enrolledIdentity(JobContext context) {
+    if (enrolled == null) {
+      return Optional.empty();
+    }
+    try {
+      return context.model().podIndexed() ? enrolledPods(context) : enrolledJob(context);
+    } catch (EnrolledIdentities.NamespaceRefused e) {
+      // what was made while the namespace was still allowed goes: the copies, and the pods, whose mounted files
+      // outlive a deleted Secret; a refused job must not speak as the organisation
+      JobModel model = context.model();
+      String uid = context.job().getMetadata().getUid();
+      Set<String> copies = new java.util.LinkedHashSet<>();
+      copies.add(EnrolledIdentityModel.secretName(model));
+      model.pods().forEach(pod -> copies.add(EnrolledIdentityModel.podSecretName(pod)));
+      for (String copy : copies) {
+        applier.delete(Secret.class, model.namespace(), copy, uid);
+      }
+      for (JobModel pod : model.pods()) {
+        applier.delete(Pod.class, model.namespace(), pod.podName(), uid);
+      }
+      throw new StepFailure(NAMESPACE_REFUSED, e.getMessage());
+    }
+  }
+
+  /** A one-pod party job that mounts the identity its organisation enrolled with; empty when there is none that fits. */
+  private Optional<Observation> enrolledJob(JobContext context) {
+    JobModel model = context.model();
+    Optional<EnrolledIdentities.Mounted> identity = enrolled.mount(model);
+    if (identity.isEmpty()) {
+      return Optional.empty();
+    }
+    // a certificate of this cluster's own CA would only be refused by the federation's aggregator
+    applier.delete(Secret.class, model.namespace(), model.tlsSecretName(), context.job().getMetadata().getUid());
+    deleteStaleSecrets(context, Set.of());
+    context.tlsSecretName(identity.get().secretName());
+    return Optional.of(new Observation(StatusModel.CERTIFICATES_READY, true, "Enrolled", "Secret " + identity.get().secretName()
+        + " holds " + model.identityUri() + " as enrolled with the federation (serial " + identity.get().serial() + ", from "
+        + identity.get().source() + ")"));
+  }
+
   @Override
   public Observation reconcile(JobContext context) {
     JobModel model = context.model();
-    if (enrolled != null && model.podIndexed()) {
-      Optional<Observation> pods = enrolledPods(context);
-      if (pods.isPresent()) {
-        return pods.get();
-      }
-    }
-    Optional<EnrolledIdentities.Mounted> identity = enrolled == null || model.podIndexed() ? Optional.empty()
-        : enrolled.mount(model);
-    if (identity.isPresent()) {
-      // a certificate of this cluster's own CA would only be refused by the federation's aggregator
-      applier.delete(Secret.class, model.namespace(), model.tlsSecretName(), context.job().getMetadata().getUid());
-      deleteStaleSecrets(context, Set.of());
-      context.tlsSecretName(identity.get().secretName());
-      return new Observation(StatusModel.CERTIFICATES_READY, true, "Enrolled", "Secret " + identity.get().secretName()
-          + " holds " + model.identityUri() + " as enrolled with the federation (serial " + identity.get().serial() + ", from "
-          + identity.get().source() + ")");
+    Optional<Observation> enrolledObservation = enrolledIdentity(context);
+    if (enrolledObservation.isPresent()) {
+      return enrolledObservation.get();
     }
     CertificateStore.LeafResult leaf = null;
     for (JobModel pod : model.pods()) {
