@@ -74,16 +74,6 @@ public final class JoinModel {
       this(namespace, name, token, endpoint, identity, List.of());
     }
 
-    /** Whether the join names the namespaces that may use its identity; without the key, every watched namespace may. */
-    public boolean restricted() {
-      return !namespaces.isEmpty();
-    }
-
-    /** Why a job in {@code jobNamespace} may not use the identity this join enrolled; empty when it may. */
-    public Optional<String> refusal(String jobNamespace) {
-      return JoinModel.refusal(namespace + "/" + name, identity.name(), namespaces, jobNamespace);
-    }
-
     public String domain() {
       return identity.trustDomain();
     }
@@ -195,8 +185,12 @@ public final class JoinModel {
     if (allowed.isEmpty() || allowed.contains(jobNamespace)) {
       return Optional.empty();
     }
-    return Optional.of("namespace " + jobNamespace + " may not use organisation " + organisation + "'s enrolled identity: "
-        + "join Secret " + joinRef + " allows only " + String.join(", ", allowed));
+    return Optional.of(refused(jobNamespace, organisation, "join Secret " + joinRef + " allows only "
+        + String.join(", ", allowed)));
+  }
+
+  private static String refused(String jobNamespace, String organisation, String why) {
+    return "namespace " + jobNamespace + " may not use organisation " + organisation + "'s enrolled identity: " + why;
   }
 
   /**
@@ -217,8 +211,7 @@ public final class JoinModel {
       try {
         allowed = namespaces(secret.getData(), ref);
       } catch (IllegalArgumentException e) {
-        return Optional.of("namespace " + jobNamespace + " may not use organisation " + organisation + "'s enrolled identity: "
-            + e.getMessage());
+        return Optional.of(refused(jobNamespace, organisation, e.getMessage()));
       }
       Optional<String> refused = refusal(ref, organisation, allowed, jobNamespace);
       if (refused.isPresent()) {

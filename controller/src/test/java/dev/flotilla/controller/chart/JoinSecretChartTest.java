@@ -131,7 +131,7 @@ class JoinSecretChartTest {
         java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("alice-ml,alice-research");
     JoinModel.Join join = JoinModel.parse(secret);
     assertThat(join.namespaces()).containsExactly("alice-ml", "alice-research");
-    assertThat(join.refusal("tenant")).contains("namespace tenant may not use organisation alice's enrolled identity: join "
+    assertThat(JoinModel.namespaceRefusal(List.of(secret), join.identitySecretName(), "tenant")).contains("namespace tenant may not use organisation alice's enrolled identity: join "
         + "Secret " + FlotillaChart.NAMESPACE + "/flotilla-join allows only alice-ml, alice-research");
 
     Secret open = Serialization.unmarshal(FlotillaChart.yaml(secrets(values(where()), tokenFile(TOKEN)).get(0)), Secret.class);

@@ -122,12 +122,13 @@ class JoinModelTest {
     @DisplayName("parsed: spaces around a name dropped, a repeated name once; the listed namespaces are allowed, another is "
         + "refused with a message naming the namespace, the organisation, the join Secret and the allowed namespaces")
     void parsedAndEnforced() {
-      JoinModel.Join join = JoinModel.parse(withNamespaces("hospital, research ,hospital"));
+      Secret secret = withNamespaces("hospital, research ,hospital");
+      JoinModel.Join join = JoinModel.parse(secret);
       assertThat(join.namespaces()).containsExactly("hospital", "research");
-      assertThat(join.restricted()).isTrue();
-      assertThat(join.refusal("hospital")).isEmpty();
-      assertThat(join.refusal("research")).isEmpty();
-      assertThat(join.refusal("tenant")).contains("namespace tenant may not use organisation alice's enrolled identity: "
+      String identity = join.identitySecretName();
+      assertThat(JoinModel.namespaceRefusal(List.of(secret), identity, "hospital")).isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(secret), identity, "research")).isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(secret), identity, "tenant")).contains("namespace tenant may not use organisation alice's enrolled identity: "
           + "join Secret flotilla-system/join-alice allows only hospital, research");
       assertThat(JoinModel.unrestrictedWarning(withNamespaces("hospital"))).isEmpty();
     }
@@ -138,8 +139,7 @@ class JoinModelTest {
       Secret secret = secret(valid(), JoinModel.TYPE);
       JoinModel.Join join = JoinModel.parse(secret);
       assertThat(join.namespaces()).isEmpty();
-      assertThat(join.restricted()).isFalse();
-      assertThat(join.refusal("tenant")).isEmpty();
+      assertThat(JoinModel.namespaceRefusal(List.of(secret), join.identitySecretName(), "tenant")).isEmpty();
       assertThat(JoinModel.unrestrictedWarning(secret)).contains("join Secret flotilla-system/join-alice has no key namespaces: "
           + "a job in any namespace this controller watches may use the identity it enrolls, by naming its job and organisation; "
           + "to restrict it, set key namespaces to the allowed namespaces, comma-separated (Helm: joinSecret.namespaces)");
