@@ -133,7 +133,11 @@ public final class ControllerOptions {
 
   public static final ConfigOption<Boolean> JOIN = ConfigOption.onOff("--join")
       .description("as a party organisation: enroll and renew the identity each join Secret (type flotilla.dev/join) of "
-          + "the controller's namespace asks for, the key made and kept in this cluster (needs config/rbac/join)");
+          + "the controller's namespace asks for, the key made and kept in this cluster (needs config/rbac/join). The "
+          + "Secret's optional key namespaces (comma-separated, at most 64 namespace names) lists the only namespaces whose "
+          + "jobs may use that identity; a job elsewhere naming the organisation gets none (CertificatesReady False, "
+          + "EnrolledIdentityNamespaceRefused), an invalid list refuses every namespace. Without the key every watched "
+          + "namespace may (a warning is logged)");
 
   public static final ConfigOption<Duration> FEDERATION_REFRESH = ConfigOption.duration("--federation-refresh")
       .defaultValue(Duration.ofSeconds(30))

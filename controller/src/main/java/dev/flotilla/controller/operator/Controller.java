@@ -55,7 +55,7 @@ public final class Controller implements AutoCloseable {
   private final IflearnerJobReconciler reconciler;
   private final WorkQueue queue;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
-  /** What the informers hold: the jobs (one informer per watched namespace, or one across all) and the CA Secrets. */
+  /** What the informers hold: the jobs (one informer per watched namespace, or one across all), the CA and join Secrets. */
   private final InformerState observed = new InformerState();
   private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
   private volatile boolean started;
@@ -117,10 +117,15 @@ public final class Controller implements AutoCloseable {
         .withLabel(EnrolledIdentityModel.COMPONENT_LABEL, EnrolledIdentityModel.COMPONENT)
         .inform(new Handler<>(identity -> EnrolledIdentityModel.jobsUsing(observed.allJobs(), identity.getMetadata().getName())
             .forEach(this::enqueueJob)), 0));
-    // join Secrets: a change to the namespaces one allows decides again for the jobs naming its identity
-    informers.add(client.secrets().inNamespace(config.controllerNamespace()).withField("type", JoinModel.TYPE)
-        .inform(new Handler<>(join -> JoinModel.claimedIdentitySecretName((Secret) join).ifPresent(identity ->
-            EnrolledIdentityModel.jobsUsing(observed.allJobs(), identity).forEach(this::enqueueJob))), 0));
+    // join Secrets, before the jobs (a reconcile reads which namespaces may use an identity from this cache): a change to
+    // the namespaces one allows decides again for the jobs naming its identity
+    SharedIndexInformer<Secret> joins = client.secrets().inNamespace(config.controllerNamespace()).withField("type", JoinModel.TYPE)
+        .runnableInformer(0);
+    observed.joinSecrets(joins);
+    joins.addEventHandler(new Handler<>(join -> JoinModel.claimedIdentitySecretName((Secret) join).ifPresent(identity ->
+        EnrolledIdentityModel.jobsUsing(observed.allJobs(), identity).forEach(this::enqueueJob))));
+    joins.run();
+    informers.add(joins);
     for (var scopedJobs : scoped(client.resources(IflearnerJob.class))) {
       SharedIndexInformer<IflearnerJob> jobs = scopedJobs.runnableInformer(config.resync().toMillis());
       observed.addJobs(jobs);

@@ -50,19 +50,25 @@ public final class EnrolledIdentities {
   private final KubernetesClient client;
   private final ChildApplier applier;
   private final String controllerNamespace;
+  /** Where the join Secrets come from: the controller's informer, so a reconcile lists none through the API server. */
+  private final ObservedState observed;
   private final Function<JoinModel.Join, EnrollmentClient> coordinators;
   private final Clock clock;
 
-  public EnrolledIdentities(KubernetesClient client, ChildApplier applier, String controllerNamespace) {
-    this(client, applier, controllerNamespace, PartyEnroller::clientFor, Clock.systemUTC());
+  public EnrolledIdentities(KubernetesClient client, ChildApplier applier, String controllerNamespace, ObservedState observed) {
+    this(client, applier, controllerNamespace, observed, PartyEnroller::clientFor, Clock.systemUTC());
   }
 
-  /** @param coordinators the enrollment endpoint of a join (where an N-pod job's pods get their identities) */
-  public EnrolledIdentities(KubernetesClient client, ChildApplier applier, String controllerNamespace,
+  /**
+   * @param observed answers the join Secrets of {@code controllerNamespace}
+   * @param coordinators the enrollment endpoint of a join (where an N-pod job's pods get their identities)
+   */
+  public EnrolledIdentities(KubernetesClient client, ChildApplier applier, String controllerNamespace, ObservedState observed,
       Function<JoinModel.Join, EnrollmentClient> coordinators, Clock clock) {
     this.client = client;
     this.applier = applier;
     this.controllerNamespace = controllerNamespace;
+    this.observed = observed;
     this.coordinators = coordinators;
     this.clock = clock;
   }
@@ -133,14 +139,9 @@ public final class EnrolledIdentities {
     return next;
   }
 
-  /** The join Secrets of the controller's namespace. */
-  private List<Secret> joinSecrets() {
-    return client.secrets().inNamespace(controllerNamespace).withField("type", JoinModel.TYPE).list().getItems();
-  }
-
   /** Refuses the job when the join Secrets restrict {@code enrolled} to other namespaces ({@link JoinModel#namespaceRefusal}). */
   private void requireNamespaceAllowed(JobModel job, Secret enrolled) {
-    Optional<String> refusal = JoinModel.namespaceRefusal(joinSecrets(), enrolled.getMetadata().getName(), job.namespace());
+    Optional<String> refusal = JoinModel.namespaceRefusal(observed.joinSecrets(), enrolled.getMetadata().getName(), job.namespace());
     if (refusal.isPresent()) {
       LOG.warn("{}: {}", job.ref(), refusal.get());
       throw new NamespaceRefused(refusal.get());
@@ -149,7 +150,7 @@ public final class EnrolledIdentities {
 
   /** The join Secret (in the controller's namespace) whose identity Secret is {@code identitySecret}. */
   private Optional<JoinModel.Join> joinOf(String identitySecret) {
-    for (Secret secret : joinSecrets()) {
+    for (Secret secret : observed.joinSecrets()) {
       try {
         JoinModel.Join join = JoinModel.parse(secret);
         if (join.identitySecretName().equals(identitySecret)) {

@@ -67,7 +67,7 @@ public final class IflearnerJobReconciler {
     this(client, config, clock, ObservedState.direct(client, config.controllerNamespace()));
   }
 
-  /** A reconciler that reads other jobs and the CA Secrets from {@code observed} (the controller's informers). */
+  /** A reconciler that reads other jobs, the CA and the join Secrets from {@code observed} (the controller's informers). */
   public IflearnerJobReconciler(KubernetesClient client, ControllerConfig config, Clock clock, ObservedState observed) {
     this(client, config, clock, observed, null);
   }
@@ -83,7 +83,7 @@ public final class IflearnerJobReconciler {
     CertificateStore certificates = new CertificateStore(client, applier,
         new CertificateAuthorities(client, config.controllerNamespace(), observed), clock);
     CertificatesStep certificatesStep = new CertificatesStep(certificates, applier, events,
-        new EnrolledIdentities(client, applier, config.controllerNamespace()));
+        new EnrolledIdentities(client, applier, config.controllerNamespace(), observed));
     ServiceStep service = new ServiceStep(applier);
     RouteStep route = new RouteStep(service, routeKinds(client, applier, config));
     NetworkPolicyStep isolation = new NetworkPolicyStep(applier, config.isolation(), config.gateway(),

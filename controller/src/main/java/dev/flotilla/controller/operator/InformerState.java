@@ -14,7 +14,8 @@ import java.util.function.Function;
 
 /**
  * {@link ObservedState} from the controller's informers: jobs by the informers' namespace index, CA
- * Secrets by an index on the namespace they serve. Nothing here calls the API server.
+ * Secrets by an index on the namespace they serve, the join Secrets as their informer holds them. Nothing here
+ * calls the API server.
  */
 public final class InformerState implements ObservedState {
 
@@ -24,6 +25,7 @@ public final class InformerState implements ObservedState {
   private final List<SharedIndexInformer<IflearnerJob>> jobs = new CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<Secret> certificateAuthorities;
   private volatile SharedIndexInformer<Federation> federations;
+  private volatile SharedIndexInformer<Secret> joinSecrets;
 
   /** Adds a job informer (one per watched namespace, or one across all); call before it runs. */
   void addJobs(SharedIndexInformer<IflearnerJob> informer) {
@@ -39,6 +41,11 @@ public final class InformerState implements ObservedState {
   /** Sets the informer on the Federations of the controller's namespace (a federation member's controller). */
   void federations(SharedIndexInformer<Federation> informer) {
     this.federations = informer;
+  }
+
+  /** Sets the informer on the join Secrets of the controller's namespace. */
+  void joinSecrets(SharedIndexInformer<Secret> informer) {
+    this.joinSecrets = informer;
   }
 
   static List<String> servedNamespace(Secret secret) {
@@ -69,6 +76,16 @@ public final class InformerState implements ObservedState {
       throw new IllegalStateException("the informer on the CA Secrets is not running yet");
     }
     return cas.getIndexer().byIndex(CA_FOR_NAMESPACE_INDEX, jobNamespace);
+  }
+
+  @Override
+  public List<Secret> joinSecrets() {
+    SharedIndexInformer<Secret> informer = joinSecrets;
+    if (informer == null || !informer.hasSynced()) {
+      // an empty answer would leave every enrolled identity open to every namespace
+      throw new IllegalStateException("the informer on the join Secrets has not listed them yet");
+    }
+    return informer.getStore().list();
   }
 
   @Override

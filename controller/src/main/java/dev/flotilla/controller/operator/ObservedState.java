@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator;
 
 import dev.flotilla.controller.api.Federation;
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.join.JoinModel;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -10,7 +11,8 @@ import java.util.List;
 /**
  * What a reconcile reads about objects other than its own job and children: the jobs of a
  * namespace (a server's parties file), the CA Secrets of a job namespace (iflearner's CA
- * ConfigMaps) and, for a federation member, the Federations of the controller's namespace. A running {@link Controller} answers from its informers' caches
+ * ConfigMaps), the join Secrets (which namespaces may use an enrolled identity) and, for a federation member, the
+ * Federations of the controller's namespace. A running {@link Controller} answers from its informers' caches
  * ({@link InformerState}); {@link #direct} lists through the API server, for a reconciler driven
  * one job at a time without informers (tests, one-shot runs).
  */
@@ -21,6 +23,12 @@ public interface ObservedState {
 
   /** The CA Secrets in the controller's namespace that serve {@code jobNamespace} (label {@value CertificateAuthorityModel#NAMESPACE_LABEL}). */
   List<Secret> certificateAuthoritiesFor(String jobNamespace);
+
+  /**
+   * The join Secrets of the controller's namespace (type {@value JoinModel#TYPE}): their key {@value JoinModel#NAMESPACES}
+   * decides which namespaces' jobs may use an enrolled identity ({@link JoinModel#namespaceRefusal}).
+   */
+  List<Secret> joinSecrets();
 
   /**
    * The Federations in the controller's namespace. Asked only of a controller that follows them
@@ -40,6 +48,11 @@ public interface ObservedState {
       public List<Secret> certificateAuthoritiesFor(String jobNamespace) {
         return client.secrets().inNamespace(controllerNamespace)
             .withLabel(CertificateAuthorityModel.NAMESPACE_LABEL, jobNamespace).list().getItems();
+      }
+
+      @Override
+      public List<Secret> joinSecrets() {
+        return client.secrets().inNamespace(controllerNamespace).withField("type", JoinModel.TYPE).list().getItems();
       }
 
       @Override

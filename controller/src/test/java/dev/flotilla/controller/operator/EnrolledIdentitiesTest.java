@@ -2,6 +2,7 @@ package dev.flotilla.controller.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.certs.CertificateAuthority;
 import dev.flotilla.certs.Identity;
@@ -15,7 +16,9 @@ import dev.flotilla.controller.model.JobModel;
 import dev.flotilla.controller.model.Samples;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,7 +26,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -34,14 +40,34 @@ class EnrolledIdentitiesTest {
   static final CertificateAuthority FEDERATION_CA = JobPki.newAuthority("federation CA", Duration.ofDays(365));
 
   KubernetesClient client;
+  KubernetesMockServer server;
   final List<JoinModel.Join> asked = new ArrayList<>();
+  /** The controller's informer on the join Secrets, and the cache reconciles read them from. */
+  SharedIndexInformer<Secret> joins;
+  final InformerState cache = new InformerState();
+
+  @BeforeEach
+  void informOnJoinSecrets() {
+    joins = client.secrets().inNamespace(CONTROLLER_NS).withField("type", JoinModel.TYPE).runnableInformer(0);
+    cache.joinSecrets(joins);
+    joins.run();
+  }
+
+  @AfterEach
+  void stopInforming() {
+    joins.close();
+  }
 
   EnrolledIdentities identities() {
+    return identities(cache);
+  }
+
+  EnrolledIdentities identities(ObservedState observed) {
     Function<JoinModel.Join, EnrollmentClient> coordinators = join -> {
       asked.add(join);
       throw new IllegalStateException("the coordinator " + join.endpoint() + " was asked");
     };
-    return new EnrolledIdentities(client, new ChildApplier(client), CONTROLLER_NS, coordinators, Clock.systemUTC());
+    return new EnrolledIdentities(client, new ChildApplier(client), CONTROLLER_NS, observed, coordinators, Clock.systemUTC());
   }
 
   /** Party a of job fashion in fl.example.org, split over two pods of two virtual parties each. */
@@ -108,12 +134,16 @@ class EnrolledIdentitiesTest {
     Secret join = new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("join-" + identity.name())
         .withNamespace(CONTROLLER_NS).endMetadata().withType(JoinModel.TYPE).withData(data).build();
     Secret existing = client.secrets().inNamespace(CONTROLLER_NS).withName("join-" + identity.name()).get();
+    Secret written;
     if (existing == null) {
-      client.secrets().inNamespace(CONTROLLER_NS).resource(join).create();
+      written = client.secrets().inNamespace(CONTROLLER_NS).resource(join).create();
     } else {
       existing.setData(join.getData());
-      client.secrets().inNamespace(CONTROLLER_NS).resource(existing).update();
+      written = client.secrets().inNamespace(CONTROLLER_NS).resource(existing).update();
     }
+    // as the controller does, the reconcile it triggers reads the cache once the informer has seen the change
+    await("the informer holds the join Secret as written").atMost(Duration.ofSeconds(30)).until(() -> cache.joinSecrets().stream()
+        .anyMatch(s -> s.getMetadata().getResourceVersion().equals(written.getMetadata().getResourceVersion())));
   }
 
   List<String> secretsIn(String namespace) {
@@ -159,5 +189,47 @@ class EnrolledIdentitiesTest {
     assertThat(asked).as("no coordinator asked").isEmpty();
     assertThat(secretsIn(CONTROLLER_NS)).containsExactlyInAnyOrder(own.getMetadata().getName(), "join-a");
     assertThat(secretsIn("hospital")).isEmpty();
+  }
+
+  /** Every request the API server received, as "METHOD path?query", in order (the server hands each out once). */
+  final List<String> received = new ArrayList<>();
+
+  /** The requests the API server received from request number {@code from} on. */
+  List<String> requestsSince(int from) throws InterruptedException {
+    for (int n = server.getRequestCount(); received.size() < n; ) {
+      var request = server.takeRequest(5, TimeUnit.SECONDS);
+      received.add(request.getMethod() + " " + request.getPath());
+    }
+    return List.copyOf(received.subList(from, received.size()));
+  }
+
+  @Test
+  @DisplayName("mount and mountPods read the join Secrets from the controller's informer: a refused job costs one request (the "
+      + "identity Secret), no list of join Secrets; an edit of key namespaces is answered as soon as the informer has it")
+  void joinSecretsComeFromTheCache() throws InterruptedException {
+    Identity a = Identity.party("fl.example.org", "fashion", "a");
+    stored(a);
+    joinSecret(a, "research");
+    // beside the identity, so mount() copies nothing (the mock server cannot create by server-side apply)
+    JobModel onePod = new JobModel(Samples.load("flotilla-fashion-mnist/party-a.yaml", CONTROLLER_NS));
+    JobModel twoPods = twoPods(); // in namespace hospital
+    String getIdentity = "GET /api/v1/namespaces/" + CONTROLLER_NS + "/secrets/flotilla-enrolled.fashion.a";
+
+    int before = server.getRequestCount();
+    assertThatThrownBy(() -> identities().mount(onePod)).isInstanceOf(EnrolledIdentities.NamespaceRefused.class);
+    assertThatThrownBy(() -> identities().mountPods(twoPods)).isInstanceOf(EnrolledIdentities.NamespaceRefused.class);
+    assertThat(requestsSince(before)).containsExactly(getIdentity, getIdentity);
+
+    // what the cache saves: read through the API server, each reconcile also lists the join Secrets
+    before = server.getRequestCount();
+    assertThatThrownBy(() -> identities(ObservedState.direct(client, CONTROLLER_NS)).mount(onePod))
+        .isInstanceOf(EnrolledIdentities.NamespaceRefused.class);
+    assertThat(requestsSince(before)).hasSize(2).first().isEqualTo(getIdentity);
+
+    joinSecret(a, "hospital," + CONTROLLER_NS);
+    assertThat(identities().mount(onePod)).as(CONTROLLER_NS + " listed now").isPresent();
+    assertThatThrownBy(() -> identities().mountPods(twoPods)).as("hospital listed now: the coordinator of the cached join is asked")
+        .isInstanceOf(EnrolledIdentities.PodIdentitiesUnavailable.class).hasMessageContaining("https://coordinator:8443");
+    assertThat(asked).singleElement().satisfies(join -> assertThat(join.name()).isEqualTo("join-a"));
   }
 }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.flotilla.controller.api.IflearnerJob;
+import dev.flotilla.controller.join.JoinModel;
 import dev.flotilla.controller.model.CertificateAuthorityModel;
+import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.Samples;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -25,6 +27,7 @@ class InformerStateTest {
   KubernetesClient client;
   SharedIndexInformer<IflearnerJob> jobs;
   SharedIndexInformer<Secret> cas;
+  SharedIndexInformer<Secret> joins;
 
   @AfterEach
   void close() {
@@ -33,6 +36,9 @@ class InformerStateTest {
     }
     if (cas != null) {
       cas.close();
+    }
+    if (joins != null) {
+      joins.close();
     }
   }
 
@@ -82,5 +88,27 @@ class InformerStateTest {
         .containsExactly("flotilla-system/flotilla-ca.team.fl.example.org", "flotilla-system/flotilla-ca.team.iflearner.com");
     assertThat(names(state.certificateAuthoritiesFor("other"))).containsExactly("flotilla-system/flotilla-ca.other.iflearner.com");
     assertThat(state.certificateAuthoritiesFor("nobody")).isEmpty();
+  }
+
+  @Test
+  @DisplayName("joinSecrets answers the join Secrets from the informer's store and follows an edit; asked before the informer "
+      + "has listed them, it refuses rather than answer that no identity is restricted")
+  void joinSecretsFromTheInformer() {
+    InformerState state = new InformerState();
+    assertThatThrownBy(state::joinSecrets).hasMessageContaining("has not listed them yet");
+    Secret join = client.secrets().inNamespace("flotilla-system").resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("join-alice").endMetadata().withType(JoinModel.TYPE)
+        .addToData(JoinModel.NAMESPACES, CertificateModel.encode("hospital")).build()).create();
+    joins = client.secrets().inNamespace("flotilla-system").withField("type", JoinModel.TYPE).runnableInformer(0);
+    state.joinSecrets(joins);
+    assertThatThrownBy(state::joinSecrets).as("set, not yet run").hasMessageContaining("has not listed them yet");
+    joins.run();
+    assertThat(names(state.joinSecrets())).containsExactly("flotilla-system/join-alice");
+
+    join.setData(java.util.Map.of(JoinModel.NAMESPACES, CertificateModel.encode("tenant")));
+    client.secrets().inNamespace("flotilla-system").resource(join).update();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(state.joinSecrets()).singleElement()
+        .satisfies(s -> assertThat(s.getData()).containsEntry(JoinModel.NAMESPACES,
+            CertificateModel.encode("tenant"))));
   }
 }

@@ -47,6 +47,11 @@ class PartiesFileStepTest {
       }
 
       @Override
+      public List<io.fabric8.kubernetes.api.model.Secret> joinSecrets() {
+        throw new AssertionError("not asked by this step");
+      }
+
+      @Override
       public List<Federation> federations() {
         if (federations == null) {
           throw new AssertionError("a controller that is no federation member reads no Federation");

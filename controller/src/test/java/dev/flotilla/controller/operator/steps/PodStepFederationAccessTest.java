@@ -70,6 +70,11 @@ class PodStepFederationAccessTest {
       }
 
       @Override
+      public List<Secret> joinSecrets() {
+        throw new AssertionError("not asked by this step");
+      }
+
+      @Override
       public List<Federation> federations() {
         return federations;
       }
