@@ -81,6 +81,18 @@ class LiveProgressIT extends OnKubeApiServer {
     }
   }
 
+  /** The CRD, the job's and the controller's namespaces, and a controller polling progress every 500 ms. */
+  private void startController() {
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+    KubeApi.installCrd(client);
+    KubeApi.namespace(client, NS);
+    KubeApi.namespace(client, CONTROLLER_NS);
+    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
+        .withIngressAddress("172.31.164.52").withPodHostAliases(true);
+    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()), Duration.ofMillis(500));
+    controller.start();
+  }
+
   /** The fashion sample's server job, named {@code name}, listening on {@code port}. */
   private IflearnerJob createServerJob(String name, String host, int port) {
     return createServerJob(name, host, port, null);
@@ -152,14 +164,7 @@ class LiveProgressIT extends OnKubeApiServer {
   @DisplayName("rounds 0, 1, 2 of 3 reach status.round, accuracy, loss, parties and lastRoundTime while the pod runs; polls that "
       + "bring the same numbers write nothing (resourceVersion unchanged); the caller is the controller identity of the job's domain")
   void statusFollowsTheRounds() throws Exception {
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
-    KubeApi.installCrd(client);
-    KubeApi.namespace(client, NS);
-    KubeApi.namespace(client, CONTROLLER_NS);
-    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
-        .withIngressAddress("172.31.164.52").withPodHostAliases(true);
-    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()), Duration.ofMillis(500));
-    controller.start();
+    startController();
 
     int port = FreePorts.next();
     createServerJob("fashion-server", "fashion.server.fl.example.org", port);
@@ -212,14 +217,7 @@ class LiveProgressIT extends OnKubeApiServer {
       + "spent it reports reaches status.epsilonSpent while it runs; when the budget ends the job, the pod's "
       + "termination summary makes it Succeeded with status.endReason, and PodReady names the reason")
   void privacyBudgetInStatus() throws Exception {
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
-    KubeApi.installCrd(client);
-    KubeApi.namespace(client, NS);
-    KubeApi.namespace(client, CONTROLLER_NS);
-    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
-        .withIngressAddress("172.31.164.52").withPodHostAliases(true);
-    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()), Duration.ofMillis(500));
-    controller.start();
+    startController();
 
     int port = FreePorts.next();
     createServerJob("dp-server", "dp.server.fl.example.org", port, new PrivacySpec(4.0, null, 0.5, 1.1));
@@ -274,14 +272,7 @@ class LiveProgressIT extends OnKubeApiServer {
   @DisplayName("an aggregator answering 64 KiB is refused (gRPC's size limit), one answering garbage by the strict reader, a "
       + "silent one by the deadline, each asked again and again: their jobs get no round in status, while a good one beside them does")
   void hostileAggregatorsAreRefused() throws Exception {
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
-    KubeApi.installCrd(client);
-    KubeApi.namespace(client, NS);
-    KubeApi.namespace(client, CONTROLLER_NS);
-    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
-        .withIngressAddress("172.31.164.52").withPodHostAliases(true);
-    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()), Duration.ofMillis(500));
-    controller.start();
+    startController();
 
     int bigPort = FreePorts.next();
     int junkPort = FreePorts.next();
