@@ -64,7 +64,7 @@ class RdpAccountantTest {
    * The sampled Gaussian's RDP at integer orders (and 2.5), against dp_accounting's
    * test_compute_rdp_poisson_sampled_gaussian (q 0.01, noise 2.5, 50 steps; its tolerance, 1e-4 relative).
    * Its figure at order 1.5 is left out: dp_accounting sums the fractional series with |C(alpha, i)|, an upper
-   * bound 3 % above A_alpha there; this accountant sums the signed series, which is A_alpha itself
+   * bound 3 % above A_alpha there; this accountant keeps the signs (as Opacus does), which gives A_alpha itself
    * ({@link #fractionalOrdersAreTheIntegral}).
    */
   @ParameterizedTest(name = "order {0}: {1}")
