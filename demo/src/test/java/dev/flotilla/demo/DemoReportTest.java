@@ -128,6 +128,28 @@ class DemoReportTest {
   }
 
   @Test
+  @DisplayName("a DP job ended by its budget: the report carries epsilon spent and the end reason, and the summary "
+      + "says both on lines of their own; a job without a budget has neither")
+  void privacy() throws Exception {
+    String reason = "privacy budget exhausted: round 4 would take epsilon to 4.1, beyond --privacy-budget 4.0";
+    JsonObject dp = JsonParser.parseString(FINISHED).getAsJsonObject();
+    dp.add("privacy", JsonParser.parseString("{\"epsilon_budget\":4.0,\"delta\":1.0E-5,\"epsilon_spent\":3.25,"
+        + "\"noise_multiplier\":1.1,\"clip_norm\":0.5,\"sampling_rate\":1.0,\"rounds_allowed\":3}"));
+    dp.addProperty("end_reason", reason);
+    DemoReport report = new DemoReport("mlp", "dp-fedavg", "iid", 3, StatusJson.read(dp.toString()), List.of(1.0), 2.0);
+
+    JsonObject json = report.toJson();
+    assertThat(json.get("epsilon_spent").getAsDouble()).isEqualTo(3.25);
+    assertThat(json.get("end_reason").getAsString()).isEqualTo(reason);
+    assertThat(report.summary()).contains("  privacy          epsilon 3.250 spent of 4.0 (delta 1.0E-5)\n",
+        "  ended early      " + reason + "\n");
+
+    assertThat(report().toJson().get("epsilon_spent").isJsonNull()).isTrue();
+    assertThat(report().toJson().get("end_reason").isJsonNull()).isTrue();
+    assertThat(report().summary()).doesNotContain("privacy", "ended early");
+  }
+
+  @Test
   @DisplayName("a round line shows the round, the parties aggregated, the accuracy of the model that round produced and its times")
   void roundLine() throws Exception {
     assertThat(DemoCommand.roundLine(finished(), 2, 9.25))

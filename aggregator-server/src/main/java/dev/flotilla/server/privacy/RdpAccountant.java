@@ -14,7 +14,9 @@ import java.util.List;
  * <p>Integer orders use the binomial expansion of A_alpha (their eq. for integer alpha, as TF
  * Privacy's and Opacus's {@code _compute_log_a_int}); fractional orders the two-sided series with
  * erfc tails (section 3.3, as {@code _compute_log_a_frac}), summed in log space until both terms
- * fall below e^-30.
+ * fall below e^-30, with the signs of the generalised binomial coefficients as Opacus keeps them: A_alpha
+ * itself. Google's dp_accounting now sums their absolute values, an upper bound (3 % higher at order
+ * 1.5, q 0.01, sigma 2.5; RdpAccountantTest.fractionalOrdersAreTheIntegral).
  */
 public final class RdpAccountant {
 

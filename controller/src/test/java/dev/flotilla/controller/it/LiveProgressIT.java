@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.controller.api.IflearnerJob;
 import dev.flotilla.controller.api.IflearnerJobStatus;
+import dev.flotilla.controller.api.PrivacySpec;
 import dev.flotilla.controller.model.CertificateModel;
 import dev.flotilla.controller.model.Samples;
 import dev.flotilla.controller.operator.Controller;
@@ -23,6 +24,7 @@ import dev.flotilla.protocol.v1.ProgressReply;
 import dev.flotilla.protocol.v1.ProgressRequest;
 import dev.flotilla.testing.FreePorts;
 import dev.flotilla.testing.OnKubeApiServer;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.Config;
@@ -79,13 +81,31 @@ class LiveProgressIT extends OnKubeApiServer {
     }
   }
 
+  /** The CRD, the job's and the controller's namespaces, and a controller polling progress every 500 ms. */
+  private void startController() {
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+    KubeApi.installCrd(client);
+    KubeApi.namespace(client, NS);
+    KubeApi.namespace(client, CONTROLLER_NS);
+    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
+        .withIngressAddress("172.31.164.52").withPodHostAliases(true);
+    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()), Duration.ofMillis(500));
+    controller.start();
+  }
+
   /** The fashion sample's server job, named {@code name}, listening on {@code port}. */
   private IflearnerJob createServerJob(String name, String host, int port) {
+    return createServerJob(name, host, port, null);
+  }
+
+  /** The same with {@code privacy} as its spec.privacy (null: none). */
+  private IflearnerJob createServerJob(String name, String host, int port, PrivacySpec privacy) {
     IflearnerJob job = Serialization.unmarshal(KubeApi.read(Samples.sample("flotilla-fashion-mnist/server.yaml")), IflearnerJob.class);
     job.getMetadata().setName(name);
     job.getMetadata().setNamespace(NS);
     job.getSpec().setHost(host);
     job.getSpec().setPort(port);
+    job.getSpec().setPrivacy(privacy);
     return client.resource(job).create();
   }
 
@@ -144,14 +164,7 @@ class LiveProgressIT extends OnKubeApiServer {
   @DisplayName("rounds 0, 1, 2 of 3 reach status.round, accuracy, loss, parties and lastRoundTime while the pod runs; polls that "
       + "bring the same numbers write nothing (resourceVersion unchanged); the caller is the controller identity of the job's domain")
   void statusFollowsTheRounds() throws Exception {
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
-    KubeApi.installCrd(client);
-    KubeApi.namespace(client, NS);
-    KubeApi.namespace(client, CONTROLLER_NS);
-    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
-        .withIngressAddress("172.31.164.52").withPodHostAliases(true);
-    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()), Duration.ofMillis(500));
-    controller.start();
+    startController();
 
     int port = FreePorts.next();
     createServerJob("fashion-server", "fashion.server.fl.example.org", port);
@@ -200,17 +213,66 @@ class LiveProgressIT extends OnKubeApiServer {
   }
 
   @Test
+  @DisplayName("a job with spec.privacy: its aggregator gets the budget's flags (PrivacyAccepted True); the epsilon "
+      + "spent it reports reaches status.epsilonSpent while it runs; when the budget ends the job, the pod's "
+      + "termination summary makes it Succeeded with status.endReason, and PodReady names the reason")
+  void privacyBudgetInStatus() throws Exception {
+    startController();
+
+    int port = FreePorts.next();
+    createServerJob("dp-server", "dp.server.fl.example.org", port, new PrivacySpec(4.0, null, 0.5, 1.1));
+    AtomicReference<String> answer = new AtomicReference<>(dpSummary(1, false, 1.25, null));
+    aggregator = observer(tlsOf("dp-server-tls"), port, answer, new AtomicInteger(), new ConcurrentLinkedQueue<>());
+    podRunning("dp-server");
+    assertThat(client.pods().inNamespace(NS).withName("dp-server").get().getSpec().getContainers().get(0).getArgs())
+        .containsSubsequence("--privacy-budget=4.0", "--dp-delta=1.0E-5", "--dp-clip-norm=0.5",
+            "--dp-noise-multiplier=1.1", "--dp-sampling-rate=1.0");
+
+    await("epsilon spent of round 1").atMost(WAIT).untilAsserted(() -> {
+      IflearnerJobStatus s = status("dp-server");
+      assertThat(s.getRound()).isEqualTo(1);
+      assertThat(s.getEpsilonSpent()).isEqualTo(1.25);
+      assertThat(s.getEndReason()).isNull();
+      assertThat(condition(s, "PrivacyAccepted").getStatus()).isEqualTo("True");
+    });
+
+    String reason = "privacy budget exhausted: round 3 would take epsilon to 4.1, beyond --privacy-budget 4.0";
+    String summary = dpSummary(2, true, 2.5, reason);
+    answer.set(summary);
+    client.pods().inNamespace(NS).withName("dp-server").editStatus(p -> {
+      p.setStatus(new PodStatusBuilder().withPhase("Succeeded").withPodIP("127.0.0.1").addNewContainerStatus()
+          .withName("server").withImage("localhost/flotilla/server:0.1.0-SNAPSHOT").withNewState().withNewTerminated()
+          .withExitCode(0).withReason("Completed").withMessage(summary).endTerminated().endState().endContainerStatus()
+          .build());
+      return p;
+    });
+    await("the job ended by its budget").atMost(WAIT).untilAsserted(() -> {
+      IflearnerJobStatus s = status("dp-server");
+      assertThat(s.getPhase()).isEqualTo("Succeeded");
+      assertThat(s.getRound()).isEqualTo(2);
+      assertThat(s.getEpsilonSpent()).isEqualTo(2.5);
+      assertThat(s.getEndReason()).isEqualTo(reason);
+      assertThat(condition(s, "PodReady").getMessage())
+          .isEqualTo("the aggregator in pod dp-server finished 2 of 3 rounds (" + reason + ")");
+    });
+  }
+
+  private static Condition condition(IflearnerJobStatus status, String type) {
+    return status.getConditions().stream().filter(c -> c.getType().equals(type)).findFirst()
+        .orElseThrow(() -> new AssertionError("no condition " + type + " in " + status.getConditions()));
+  }
+
+  /** A DP job's summary: rounds of 3, epsilon spent, and the reason its budget ended it (null while it runs). */
+  private static String dpSummary(int round, boolean finished, double epsilon, String endReason) {
+    return StatusJson.writeSummary(new JobSummary("fashion", round, 3, finished, 3, 3, 0.6, 1.0, null,
+        1_796_400_000_000L + round, System.currentTimeMillis(), epsilon, endReason));
+  }
+
+  @Test
   @DisplayName("an aggregator answering 64 KiB is refused (gRPC's size limit), one answering garbage by the strict reader, a "
       + "silent one by the deadline, each asked again and again: their jobs get no round in status, while a good one beside them does")
   void hostileAggregatorsAreRefused() throws Exception {
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
-    KubeApi.installCrd(client);
-    KubeApi.namespace(client, NS);
-    KubeApi.namespace(client, CONTROLLER_NS);
-    ControllerConfig config = ControllerConfig.defaults().withScope(WatchScope.of(NS)).withControllerNamespace(CONTROLLER_NS)
-        .withIngressAddress("172.31.164.52").withPodHostAliases(true);
-    controller = new Controller(client, config, new ControllerMetrics(new PrometheusRegistry()), Duration.ofMillis(500));
-    controller.start();
+    startController();
 
     int bigPort = FreePorts.next();
     int junkPort = FreePorts.next();
