@@ -302,8 +302,8 @@ public final class EnrollmentModel {
       boolean anotherKey = current.renewedKey() != null && !current.renewedKey().equals(key);
       throw new EnrollmentRefusal(EnrollmentRefusal.CONFLICT, "the certificate of serial " + RevokedSerials.hex(renewed)
           + " was renewed already, to serial " + RevokedSerials.hex(current.renewedTo())
-          + (anotherKey ? " for another key than this request's" : "") + ": renew with that certificate"
-          + (anotherKey ? " (a renewal whose answer was lost is answered again only for the key it asked for)" : "") + ". "
+          // the client shows 500 characters of a reason: short, so that when room frees still fits
+          + (anotherKey ? " for another key" : "") + ": renew with that certificate. "
           + atTheBound(perOrganisation, organisation, valid) + ", beyond which each certificate is renewed once; "
           + roomFrees(perOrganisation, valid));
     }

@@ -17,6 +17,7 @@ import dev.flotilla.controller.model.VirtualPartiesModel;
 import dev.flotilla.controller.operator.CertificateAuthorities;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -184,12 +185,12 @@ public final class EnrollmentService {
     refuseAnotherIdentity(csr, identity, "the current certificate is " + identity);
     String key = EnrollmentModel.keyDigest(csr.publicKey());
     List<EnrollmentModel.Issued> held = store.issued(federation.domain(), identity.name());
-    Optional<EnrollmentModel.Issued> before = EnrollmentModel.issuedBefore(held, current.getSerialNumber(), key, clock.instant());
+    Instant now = clock.instant();
+    Optional<EnrollmentModel.Issued> before = EnrollmentModel.issuedBefore(held, current.getSerialNumber(), key, now);
     if (before.isPresent()) {
       return answer(signedAgain(csr, identity, current, before.get()));
     }
-    EnrollmentModel.refuseRenewal(certificatesPerOrganisation, identity.name(), held, current.getSerialNumber(), key,
-        clock.instant());
+    EnrollmentModel.refuseRenewal(certificatesPerOrganisation, identity.name(), held, current.getSerialNumber(), key, now);
     IssuedCertificate issued = signedByTheCa(csr, identity.job());
     // checked again under the record's resourceVersion: of two renewals of one certificate at the bound, one is recorded,
     // and the other is refused or, for the same key, answered with the recorded one's certificate (this one is dropped)
@@ -215,7 +216,7 @@ public final class EnrollmentService {
     } catch (PkiException e) {
       throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
     }
-    LOG.info("{}: renewed {} again for the same key (serial {} -> {}, its answer was lost)", federation, identity,
+    LOG.info("{}: renewed {} again for the same key (serial {} -> {}, recorded for that key before)", federation, identity,
         RevokedSerials.hex(current.getSerialNumber()), RevokedSerials.hex(successor.serial()));
     return again;
   }

@@ -143,11 +143,10 @@ class EnrolledRecordTest {
     EnrollmentRefusal refused = refusedRenewal(enrolled, 1, 4, 2);
 
     assertThat(refused.status()).isEqualTo(409);
-    assertThat(refused).hasMessage("the certificate of serial 1 was renewed already, to serial 3 for another key than this "
-        + "request's: renew with that certificate (a renewal whose answer was lost is answered again only for the key it asked "
-        + "for). organisation b holds 3 unexpired certificates (its own and its party pods'), the most the coordinator issues "
-        + "to one organisation (--enroll-certificates-per-organisation 2), beyond which each certificate is renewed once; the "
-        + "next frees at " + NOW.plus(Duration.ofDays(90)) + " when the earliest 2 have expired");
+    assertThat(refused).hasMessage("the certificate of serial 1 was renewed already, to serial 3 for another key: renew with "
+        + "that certificate. organisation b holds 3 unexpired certificates (its own and its party pods'), the most the "
+        + "coordinator issues to one organisation (--enroll-certificates-per-organisation 2), beyond which each certificate is "
+        + "renewed once; the next frees at " + NOW.plus(Duration.ofDays(90)) + " when the earliest 2 have expired");
     assertThat(enrolled.getData().get("b")).isEqualTo(before);
     assertThat(EnrollmentModel.issuedBefore(EnrollmentModel.issued(enrolled, "b"), BigInteger.ONE, key(4), NOW)).isEmpty();
 
