@@ -573,6 +573,48 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     }
   }
 
+  @Test
+  @DisplayName("the party's controller at its organisation's bound loses a renewal's answer (the connection is cut after the "
+      + "coordinator recorded it): its next pass asks again with the key it kept in flotilla-renewal.<job>.<organisation>, "
+      + "stores the recorded certificate, and empties that Secret; the record keeps one successor line")
+  void thePartyKeepsItsRenewalKeyUntilTheCertificateIsStored() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+    try (EnrollmentServer bounded = boundedEndpoint(2);
+        TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", bounded.port()),
+            () -> losing.get() && !successorLines("k").isEmpty())) {
+      String identityName = "flotilla-enrolled.fashion.k";
+      party.secrets().inNamespace(CONTROLLER_NS).resource(joinSecret("k")
+          .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + relay.port()).build()).create();
+      await("k enrolled").atMost(WAIT).until(() -> partySecret(CONTROLLER_NS, identityName) != null);
+      IssuedCertificate first = JoinModel.identityOf(partySecret(CONTROLLER_NS, identityName));
+      clientOf(bounded).issueHost(first, podHost("k-p0"), csr(podHost("k-p0")));
+      PartyEnroller later = new PartyEnroller(party, PartyEnroller::clientFor, new ManualClock(Instant.now().plus(Duration.ofDays(61))));
+
+      losing.set(true);
+      PartyEnroller.Result cut = later.reconcile(CONTROLLER_NS, "join-fashion-k");
+
+      assertThat(cut.state()).as(cut.message()).isEqualTo("Unreachable");
+      assertThat(JoinModel.identityOf(partySecret(CONTROLLER_NS, identityName)).certificate()).as("nothing stored")
+          .isEqualTo(first.certificate());
+      java.security.KeyPair kept = JoinModel.pendingKey(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.k")).orElseThrow();
+      assertThat(successorLines("k")).singleElement().satisfies(line -> {
+        assertThat(line.serial()).isEqualTo(first.certificate().getSerialNumber());
+        assertThat(line.renewedKey()).as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.keyDigest(kept.getPublic()));
+      });
+      List<EnrollmentModel.Issued> recorded = EnrollmentModel.issued(enrolledRecord(), "k");
+
+      losing.set(false);
+      PartyEnroller.Result renewed = later.reconcile(CONTROLLER_NS, "join-fashion-k");
+
+      assertThat(renewed.state()).as(renewed.message()).isEqualTo("Renewed");
+      IssuedCertificate stored = JoinModel.identityOf(partySecret(CONTROLLER_NS, identityName));
+      assertThat(stored.certificate().getSerialNumber()).isEqualTo(successorLines("k").get(0).renewedTo());
+      assertThat(stored.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+      assertThat(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.k").getData()).as("the kept key removed").isNullOrEmpty();
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "k")).as("the record does not grow").isEqualTo(recorded);
+    }
+  }
+
   /**
    * The service's clock for two racing renewals: once armed, each request thread's second reading (the record's write,
    * after the first check and the signature) waits until the other thread got there too, so both passed the first check
