@@ -129,20 +129,19 @@ public final class PartyEnroller {
   /**
    * The key to renew {@code held} for: the one kept in the renewal Secret by an earlier attempt whose answer never arrived
    * or was never stored (the coordinator may have certified it; asked again for that key, it sends that certificate
-   * again), else a new one, kept there before it is sent. A kept key of another type, or that is already the current
-   * certificate's (a renewal stored, the Secret not yet emptied), is not used again.
+   * again), else a new one, kept there before it is sent. A kept key the certificate is not
+   * {@linkplain IssuedCertificate#renewableWith renewable with} (a renewal stored, the Secret not yet emptied) is replaced.
    */
   private KeyPair renewalKey(JoinModel.Join join, IssuedCertificate held) {
     Secret kept = client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).get();
-    KeyType type = KeyType.of(held.privateKey());
-    Optional<KeyPair> pending = JoinModel.pendingKey(kept).filter(k -> KeyType.of(k.getPublic()) == type
-        && !k.getPublic().equals(held.certificate().getPublicKey()));
+    Optional<KeyPair> pending = JoinModel.pendingKey(kept).filter(held::renewableWith);
     if (pending.isPresent()) {
       LOG.info("{}: renewing with the key kept in Secret {} (an earlier renewal's answer was not stored)", join,
           join.renewalSecretName());
       return pending.get();
     }
-    CertificateSigningRequest fresh = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()), type);
+    CertificateSigningRequest fresh = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
+        KeyType.of(held.privateKey()));
     Secret desired = JoinModel.renewalSecret(join, fresh);
     if (kept == null) {
       client.secrets().inNamespace(join.namespace()).resource(desired).create();
