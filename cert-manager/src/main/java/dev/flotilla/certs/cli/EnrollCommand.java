@@ -36,10 +36,7 @@ import picocli.CommandLine.Spec;
     description = "Join a federation as a party organisation: make the key here, send only a CSR to the coordinator's "
         + "enrollment endpoint with the join token from 'controller enroll token create', and write DIR/tls.key (0600), "
         + "DIR/tls.crt and DIR/ca.crt. The endpoint is trusted only when its CA matches the pin in the token. With "
-        + "--renew, renew DIR's certificate the same way, authenticated by that certificate instead of a token; the new "
-        + "key waits in DIR/" + EnrollCommand.PENDING_DIR + "/ (0600) until the certificate is stored, so that a renewal "
-        + "asked again after a lost answer asks for the same key, which the coordinator answers with the certificate it "
-        + "recorded.")
+        + "--renew, renew DIR's certificate the same way, authenticated by that certificate instead of a token.")
 final class EnrollCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -68,7 +65,7 @@ final class EnrollCommand implements Callable<Integer> {
   @Option(names = "--force")
   boolean force;
 
-  /** Where a renewal's key and CSR wait, inside the renewed directory, until its certificate is stored. */
+  /** Where a renewal's key and CSR wait, inside the renewed directory, until its certificate is stored (--renew says so). */
   static final String PENDING_DIR = "renewal";
 
   /** Connect and read timeout of each request. */
