@@ -157,6 +157,18 @@ class CsrSigningTest {
   }
 
   @Test
+  @DisplayName("a certificate may be renewed with a kept key of its key's type that is not its own key")
+  void renewableWith() {
+    IssuedCertificate current = ca.sign(partyCsr("alice"), Role.PARTY, EXAMPLE);
+    CertificateSigningRequest own = partyCsr("alice");
+    IssuedCertificate withOwn = ca.sign(own, Role.PARTY, EXAMPLE);
+
+    assertThat(current.renewableWith(partyCsr("alice").keyPair())).isTrue();
+    assertThat(withOwn.renewableWith(own.keyPair())).as("its own key: that renewal was stored").isFalse();
+    assertThat(current.renewableWith(KeyType.RSA_2048.generate())).as("another key type").isFalse();
+  }
+
+  @Test
   @DisplayName("a kept CSR whose key file holds another key is refused, naming where it was read")
   void aKeptCsrWithAnotherKeyIsRefused(@TempDir Path dir) throws Exception {
     partyCsr("alice").writeTo(dir);
