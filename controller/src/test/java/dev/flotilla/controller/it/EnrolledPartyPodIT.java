@@ -476,10 +476,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     try (EnrollmentServer bounded = boundedEndpoint(2)) {
       EnrollmentClient client = clientOf(bounded);
       dev.flotilla.certs.Identity d = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "d");
-      IssuedCertificate first = enrolled(client, "d");
-      client.issueHost(first, podHost("d-p0"), csr(podHost("d-p0")));
+      IssuedCertificate first = atItsBound(client, "d");
       var record = coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN));
-      assertThat(EnrollmentModel.issuedTo(record.get(), "d")).as("d at its bound").hasSize(2);
 
       IssuedCertificate renewed = client.renew(first, csr(d));
 
