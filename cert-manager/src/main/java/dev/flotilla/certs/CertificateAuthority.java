@@ -72,7 +72,7 @@ public final class CertificateAuthority implements CertificateIssuer {
     X500Name subject = subject(commonName);
     Instant now = Instant.now();
     X509Certificate cert = build(subject, keys.getPublic(), subject, keys.getPrivate(), keyType, null,
-        now.minus(BACKDATE), now.plus(lifetime), builder -> {
+        newSerial(), now.minus(BACKDATE), now.plus(lifetime), builder -> {
           builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
           builder.addExtension(Extension.keyUsage, true,
               new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature));
@@ -90,7 +90,7 @@ public final class CertificateAuthority implements CertificateIssuer {
     KeyPair keys = keyType.generate();
     Instant now = Instant.now();
     X509Certificate cert = build(subject(commonName), keys.getPublic(), issuerName(), privateKey,
-        KeyType.of(privateKey), certificate, now.minus(BACKDATE), cap(now.plus(lifetime)), builder -> {
+        KeyType.of(privateKey), certificate, newSerial(), now.minus(BACKDATE), cap(now.plus(lifetime)), builder -> {
           builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
           builder.addExtension(Extension.keyUsage, true,
               new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature));
@@ -194,6 +194,22 @@ public final class CertificateAuthority implements CertificateIssuer {
     return new IssuedCertificate(signLeaf(request, csr.publicKey()), null, leafChain(), rootCertificate());
   }
 
+  /**
+   * Signs {@code csr} again as the certificate of serial {@code serial} ending at {@code notAfter}, which this CA issued
+   * before for the same key and whose holder never received it (an answer lost on the way): checked by {@code policy} as
+   * {@link #sign} checks, valid from now. Same serial, so revoking that serial revokes every copy; the caller checks
+   * that the key is the one it was issued for. The result carries no private key.
+   */
+  public IssuedCertificate signAgain(CertificateSigningRequest csr, Role role, SigningPolicy policy, BigInteger serial,
+      Instant notAfter) {
+    Instant now = Instant.now();
+    if (!notAfter.isAfter(now)) {
+      throw new PkiException("the certificate of serial " + serial.toString(16) + " expired at " + notAfter);
+    }
+    LeafRequest request = policy.check(csr, role, Duration.between(now, notAfter));
+    return new IssuedCertificate(signLeaf(request, csr.publicKey(), serial, now, notAfter), null, leafChain(), rootCertificate());
+  }
+
   /** Signs with the default leaf lifetime. */
   public IssuedCertificate sign(CertificateSigningRequest csr, Role role, SigningPolicy policy) {
     return sign(csr, role, policy, LeafRequest.DEFAULT_LIFETIME);
@@ -211,10 +227,14 @@ public final class CertificateAuthority implements CertificateIssuer {
 
   private X509Certificate signLeaf(LeafRequest request, PublicKey publicKey) {
     Instant now = Instant.now();
+    return signLeaf(request, publicKey, newSerial(), now, now.plus(request.lifetime()));
+  }
+
+  private X509Certificate signLeaf(LeafRequest request, PublicKey publicKey, BigInteger serial, Instant now, Instant notAfter) {
     checkValid(now);
     Set<KeyPurposeId> usages = request.role().extendedKeyUsages(request.clientOnly());
     return build(subject(request.commonName()), publicKey, issuerName(), privateKey, KeyType.of(privateKey),
-        certificate, now.minus(BACKDATE), cap(now.plus(request.lifetime())), builder -> {
+        certificate, serial, now.minus(BACKDATE), cap(notAfter), builder -> {
           builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
           int keyUsage = KeyUsage.digitalSignature | (request.keyType().isRsa() ? KeyUsage.keyEncipherment : 0);
           builder.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage));
@@ -274,9 +294,9 @@ public final class CertificateAuthority implements CertificateIssuer {
   }
 
   private static X509Certificate build(X500Name subject, PublicKey subjectKey, X500Name issuer, PrivateKey signingKey,
-      KeyType signingKeyType, X509Certificate issuerCert, Instant notBefore, Instant notAfter, Extensions extensions) {
+      KeyType signingKeyType, X509Certificate issuerCert, BigInteger serial, Instant notBefore, Instant notAfter,
+      Extensions extensions) {
     try {
-      BigInteger serial = new BigInteger(159, RANDOM).add(BigInteger.ONE);
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer, serial, Date.from(notBefore),
           Date.from(notAfter), subject, subjectKey);
       JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
@@ -290,6 +310,11 @@ public final class CertificateAuthority implements CertificateIssuer {
     } catch (CertIOException | GeneralSecurityException | OperatorCreationException e) {
       throw new PkiException("cannot build certificate for " + subject + ": " + e.getMessage(), e);
     }
+  }
+
+  /** A positive serial of at most 20 bytes, random: unique without a register of what was issued. */
+  private static BigInteger newSerial() {
+    return new BigInteger(159, RANDOM).add(BigInteger.ONE);
   }
 
   /** True when the private key signs what the public key verifies. */

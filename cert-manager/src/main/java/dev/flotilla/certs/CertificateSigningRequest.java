@@ -55,10 +55,18 @@ public final class CertificateSigningRequest {
    * within the identity's role zone, signed with that key.
    */
   public static CertificateSigningRequest create(Identity identity, List<String> dnsNames, KeyType keyType) {
+    return create(identity, dnsNames, keyType.generate());
+  }
+
+  /**
+   * As {@link #create(Identity, List, KeyType)}, with the key {@code keys} instead of a fresh one: a renewal asked again
+   * after its answer was lost asks for the key the coordinator may already have certified.
+   */
+  public static CertificateSigningRequest create(Identity identity, List<String> dnsNames, KeyPair keys) {
     List<String> sans = new ArrayList<>();
     dnsNames.stream().map(identity::checkDnsName).forEach(d -> sans.add("DNS:" + d));
     sans.add("URI:" + identity.uri());
-    return withSubjectAltNames(identity.name(), sans, keyType);
+    return withSubjectAltNames(identity.name(), sans, keys);
   }
 
   /**
@@ -66,6 +74,11 @@ public final class CertificateSigningRequest {
    * unchecked: for tests of what a CA refuses.
    */
   static CertificateSigningRequest withSubjectAltNames(String commonName, List<String> sans, KeyType keyType) {
+    return withSubjectAltNames(commonName, sans, keyType.generate());
+  }
+
+  private static CertificateSigningRequest withSubjectAltNames(String commonName, List<String> sans, KeyPair keys) {
+    KeyType keyType = KeyType.of(keys.getPublic());
     List<GeneralName> names = new ArrayList<>();
     for (String san : sans) {
       int colon = san.indexOf(':');
@@ -78,7 +91,6 @@ public final class CertificateSigningRequest {
         default -> throw new IllegalArgumentException("SAN type " + type);
       });
     }
-    KeyPair keys = keyType.generate();
     try {
       JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(
           new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build(), keys.getPublic());
@@ -99,6 +111,30 @@ public final class CertificateSigningRequest {
   /** Reads a CSR from a PEM file (without the key, which stays with the requester). */
   public static CertificateSigningRequest read(Path file) {
     return new CertificateSigningRequest(Pem.readCsr(file), null);
+  }
+
+  /**
+   * A CSR and the key it was made with, as {@link #writeTo} wrote them ({@code source} names them in a refusal); refused
+   * when the key is not the CSR's.
+   */
+  public static CertificateSigningRequest fromPem(String csrPem, String privateKeyPem, String source) {
+    PKCS10CertificationRequest csr = Pem.parseCsr(csrPem, source);
+    PrivateKey key = Pem.parsePrivateKey(privateKeyPem, source);
+    CertificateSigningRequest withKey = new CertificateSigningRequest(csr, key);
+    if (!CertificateAuthority.keyMatches(withKey.publicKey(), key)) {
+      throw new PkiException(source + ": the key is not the key of the CSR");
+    }
+    return withKey;
+  }
+
+  /** Reads what {@link #writeTo} wrote in {@code dir}: {@code tls.csr} and its key {@code tls.key}. */
+  public static CertificateSigningRequest load(Path dir) {
+    return fromPem(Pem.readText(dir.resolve(CSR_FILE)), Pem.readText(dir.resolve(IssuedCertificate.KEY_FILE)), dir.toString());
+  }
+
+  /** The CSR's public key and the key made with it; throws {@link IllegalStateException} for a CSR read without its key. */
+  public KeyPair keyPair() {
+    return new KeyPair(publicKey(), privateKey());
   }
 
   public static CertificateSigningRequest of(PKCS10CertificationRequest csr) {

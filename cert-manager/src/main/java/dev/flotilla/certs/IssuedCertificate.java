@@ -71,6 +71,14 @@ public final class IssuedCertificate {
     return Fingerprints.sha256(certificate);
   }
 
+  /**
+   * Whether a renewal of this certificate may ask for {@code key}, kept from an earlier attempt: of this key's type, and not
+   * this certificate's key (then that renewal was stored already, and a new key is made).
+   */
+  public boolean renewableWith(java.security.KeyPair key) {
+    return KeyType.of(key.getPublic()) == KeyType.of(certificate.getPublicKey()) && !key.getPublic().equals(certificate.getPublicKey());
+  }
+
   public boolean needsRenewal(Instant now) {
     return RenewalPolicy.needsRenewal(certificate, now);
   }

@@ -127,4 +127,56 @@ class CsrSigningTest {
     IssuedCertificate signed = ca.sign(request, Role.PARTY, EXAMPLE);
     assertThat(KeyType.of(signed.certificate().getPublicKey())).isEqualTo(KeyType.RSA_2048);
   }
+
+  @Test
+  @DisplayName("a CSR signed again (its answer was lost) gets the first certificate's serial and notAfter, valid from now, "
+      + "for its key; the policy is checked again; an expired one is not signed again")
+  void signedAgainKeepsTheSerial(@TempDir Path dir) throws Exception {
+    CertificateSigningRequest first = partyCsr("alice", "job1.alice.party.example.org");
+    IssuedCertificate lost = ca.sign(first, Role.PARTY, EXAMPLE, Duration.ofDays(20));
+    first.writeTo(dir);
+
+    // the requester kept the key: the retry's CSR is made again from the key written before the request
+    CertificateSigningRequest kept = CertificateSigningRequest.load(dir);
+    CertificateSigningRequest retry = CertificateSigningRequest.create(Identity.party("example.org", "job1", "alice"),
+        List.of("job1.alice.party.example.org"), kept.keyPair());
+    IssuedCertificate again = ca.signAgain(retry, Role.PARTY, EXAMPLE, lost.certificate().getSerialNumber(),
+        lost.certificate().getNotAfter().toInstant());
+
+    again.certificate().verify(ca.certificate().getPublicKey());
+    assertThat(again.certificate().getSerialNumber()).isEqualTo(lost.certificate().getSerialNumber());
+    assertThat(again.certificate().getNotAfter()).isEqualTo(lost.certificate().getNotAfter());
+    assertThat(again.certificate().getNotBefore()).isAfterOrEqualTo(lost.certificate().getNotBefore());
+    assertThat(again.certificate().getPublicKey()).isEqualTo(lost.certificate().getPublicKey());
+    assertThat(Identity.of(again.certificate())).isEqualTo(Identity.of(lost.certificate()));
+    assertThatThrownBy(() -> ca.signAgain(retry, Role.PARTY, EXAMPLE.onlyJob("job2"), lost.certificate().getSerialNumber(),
+        lost.certificate().getNotAfter().toInstant())).hasMessageContaining("which is not of job job2");
+    assertThatThrownBy(() -> ca.signAgain(retry, Role.PARTY, EXAMPLE, java.math.BigInteger.TEN,
+        java.time.Instant.now().minusSeconds(1))).isInstanceOf(PkiException.class).hasMessageStartingWith(
+        "the certificate of serial a expired at ");
+  }
+
+  @Test
+  @DisplayName("a certificate may be renewed with a kept key of its key's type that is not its own key")
+  void renewableWith() {
+    IssuedCertificate current = ca.sign(partyCsr("alice"), Role.PARTY, EXAMPLE);
+    CertificateSigningRequest own = partyCsr("alice");
+    IssuedCertificate withOwn = ca.sign(own, Role.PARTY, EXAMPLE);
+
+    assertThat(current.renewableWith(partyCsr("alice").keyPair())).isTrue();
+    assertThat(withOwn.renewableWith(own.keyPair())).as("its own key: that renewal was stored").isFalse();
+    assertThat(current.renewableWith(KeyType.RSA_2048.generate())).as("another key type").isFalse();
+  }
+
+  @Test
+  @DisplayName("a kept CSR whose key file holds another key is refused, naming where it was read")
+  void aKeptCsrWithAnotherKeyIsRefused(@TempDir Path dir) throws Exception {
+    partyCsr("alice").writeTo(dir);
+    String csr = Files.readString(dir.resolve("tls.csr"));
+    partyCsr("alice").writeTo(dir);
+    Files.writeString(dir.resolve("tls.csr"), csr);
+
+    assertThatThrownBy(() -> CertificateSigningRequest.load(dir)).isInstanceOf(PkiException.class)
+        .hasMessage(dir + ": the key is not the key of the CSR");
+  }
 }

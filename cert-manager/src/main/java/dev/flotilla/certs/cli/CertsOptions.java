@@ -77,8 +77,9 @@ public final class CertsOptions {
       DOMAIN.withDescription("The federation's trust domain."), ENDPOINT,
       ConfigOption.path("--renew").paramLabel("DIR")
           .description("Renew the certificate in DIR (tls.crt, tls.key, ca.crt) with a fresh key when due (two thirds "
-              + "of its lifetime), or always with --force. Exclusive with --token-file, --job, --name and --out, which "
-              + "a first enrollment needs all of."),
+              + "of its lifetime), or always with --force. The new key waits in DIR/renewal/ (0600) until the certificate "
+              + "is stored: a run after a lost answer asks for that key again. Exclusive with --token-file, --job, --name "
+              + "and --out, which a first enrollment needs all of."),
       ConfigOption.path("--token-file")
           .description("File holding the join token <id>.<secret>:sha256:<hex> (a file, so the secret is not in ps)."),
       JOB.withDescription("The job the token admits this party to."),

@@ -17,6 +17,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.security.cert.CertificateParsingException;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,6 +64,9 @@ final class EnrollCommand implements Callable<Integer> {
 
   @Option(names = "--force")
   boolean force;
+
+  /** Where a renewal's key and CSR wait, inside the renewed directory, until its certificate is stored (--renew says so). */
+  static final String PENDING_DIR = "renewal";
 
   /** Connect and read timeout of each request. */
   static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -124,12 +128,51 @@ final class EnrollCommand implements Callable<Integer> {
       return 0;
     }
     Identity identity = Identity.of(current.certificate());
-    CertificateSigningRequest csr = CertificateSigningRequest.create(identity, dnsNames(current), KeyType.of(current.privateKey()));
+    Path pending = dir.resolve(PENDING_DIR);
+    KeyPair kept = keptKey(pending, current);
+    CertificateSigningRequest csr;
+    if (kept != null) {
+      csr = CertificateSigningRequest.create(identity, dnsNames(current), kept);
+      spec.commandLine().getOut().printf("asking again for the key kept in %s (an earlier renewal was not stored)%n", pending);
+    } else {
+      csr = CertificateSigningRequest.create(identity, dnsNames(current), KeyType.of(current.privateKey()));
+      csr.writeTo(pending);
+    }
     IssuedCertificate renewed = refusalsAsExitCodes(() -> client.renew(current, csr));
     renewed.writeTo(dir);
+    forget(pending);
     spec.commandLine().getOut().printf("renewed %s%n", dir.resolve(IssuedCertificate.CERTIFICATE_FILE));
     ShowCommand.describe(renewed.certificate(), spec.commandLine().getOut());
     return 0;
+  }
+
+  /** The key an earlier renewal of {@code current} kept in {@code pending}, if it may ask for it again; else null. */
+  private static KeyPair keptKey(Path pending, IssuedCertificate current) {
+    if (!Files.exists(pending.resolve(IssuedCertificate.KEY_FILE))) {
+      return null;
+    }
+    try {
+      KeyPair kept = CertificateSigningRequest.load(pending).keyPair();
+      return current.renewableWith(kept) ? kept : null;
+    } catch (PkiException e) {
+      // unreadable: replaced by a new key, as if none were kept
+      return null;
+    }
+  }
+
+  /**
+   * Removes what {@link CertificateSigningRequest#writeTo} wrote in {@code pending}, then the directory. Left behind, the
+   * key is the current one and is not asked for again ({@link IssuedCertificate#renewableWith}): a warning, not a failure.
+   */
+  private void forget(Path pending) {
+    try {
+      Files.deleteIfExists(pending.resolve(IssuedCertificate.KEY_FILE));
+      Files.deleteIfExists(pending.resolve(CertificateSigningRequest.CSR_FILE));
+      Files.deleteIfExists(pending);
+    } catch (IOException e) {
+      spec.commandLine().getErr().printf("warning: cannot remove %s (%s): it holds a copy of the new key; remove it by hand%n",
+          pending, e.getMessage());
+    }
   }
 
   private static List<String> dnsNames(IssuedCertificate current) {

@@ -7,10 +7,15 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.math.BigInteger;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -135,41 +140,56 @@ public final class EnrollmentModel {
   /**
    * One certificate issued to an organisation, a line of its key: {@code <serial hex> <notAfter>}, then for a party
    * pod's identity {@code <host>} ({@code <organisation>-p<i>}; null host: the organisation's own certificate), then,
-   * once the holder renewed it, {@code renewed-to:<serial hex>} (null {@code renewedTo}: not renewed). Lines of earlier
-   * versions (two or three fields) read as not renewed.
+   * once the holder renewed it, {@code renewed-to:<serial hex>} (null {@code renewedTo}: not renewed) and
+   * {@code renewed-key:<SHA-256 of the renewal's public key, hex>} ({@link #keyDigest}; null {@code renewedKey}: a line
+   * of a version that did not record it). Lines of earlier versions (two or three fields, or no key) still parse.
    */
-  public record Issued(BigInteger serial, Instant notAfter, String host, BigInteger renewedTo) {
+  public record Issued(BigInteger serial, Instant notAfter, String host, BigInteger renewedTo, String renewedKey) {
     static final String RENEWED_TO = "renewed-to:";
+    static final String RENEWED_KEY = "renewed-key:";
 
     public Issued(BigInteger serial, Instant notAfter, String host) {
-      this(serial, notAfter, host, null);
+      this(serial, notAfter, host, null, null);
     }
 
     String line() {
       return RevokedSerials.hex(serial) + " " + notAfter + (host == null ? "" : " " + host)
-          + (renewedTo == null ? "" : " " + RENEWED_TO + RevokedSerials.hex(renewedTo)) + "\n";
+          + (renewedTo == null ? "" : " " + RENEWED_TO + RevokedSerials.hex(renewedTo))
+          + (renewedKey == null ? "" : " " + RENEWED_KEY + renewedKey) + "\n";
     }
 
     static Issued parse(String line) {
       String[] fields = line.strip().split(" ");
       String host = null;
       BigInteger renewedTo = null;
+      String renewedKey = null;
       for (int i = 2; i < fields.length; i++) {
         if (fields[i].startsWith(RENEWED_TO)) {
           renewedTo = new BigInteger(fields[i].substring(RENEWED_TO.length()), 16);
+        } else if (fields[i].startsWith(RENEWED_KEY)) {
+          renewedKey = fields[i].substring(RENEWED_KEY.length());
         } else {
           host = fields[i];
         }
       }
-      return new Issued(new BigInteger(fields[0], 16), Instant.parse(fields[1]), host, renewedTo);
+      return new Issued(new BigInteger(fields[0], 16), Instant.parse(fields[1]), host, renewedTo, renewedKey);
     }
 
     boolean expiredAt(Instant now) {
       return !notAfter.isAfter(now);
     }
 
-    Issued renewedTo(BigInteger successor) {
-      return new Issued(serial, notAfter, host, successor);
+    Issued renewedTo(BigInteger successor, String successorKey) {
+      return new Issued(serial, notAfter, host, successor, successorKey);
+    }
+  }
+
+  /** The digest a renewal's key is recorded by: SHA-256 of its SubjectPublicKeyInfo, lower-case hex. */
+  public static String keyDigest(PublicKey key) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getEncoded()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
     }
   }
 
@@ -188,17 +208,31 @@ public final class EnrollmentModel {
   }
 
   /**
-   * {@code enrolled} with {@code issued}, the renewal of the certificate {@code renewed} of {@code organisation}, added
-   * and {@code renewed}'s line marked {@code renewed-to:} it; expired records dropped as {@link #withIssued} does.
-   * Refused as {@link #refuseRenewal} says, and (429) when the record would outgrow {@value #MAX_ENROLLED_BYTES} bytes.
+   * {@code enrolled} with {@code issued}, the renewal of the certificate {@code renewed} of {@code organisation} for the
+   * key of digest {@code key}, added and {@code renewed}'s line marked {@code renewed-to:} and {@code renewed-key:} it;
+   * expired records dropped as {@link #withIssued} does. Refused as {@link #refuseRenewal} says, and (429) when the
+   * record would outgrow {@value #MAX_ENROLLED_BYTES} bytes. Ask {@link #issuedBefore} first: a renewal asked again for
+   * the key of the recorded one is answered with that certificate, not recorded.
    */
-  public static ConfigMap withRenewal(ConfigMap enrolled, String organisation, BigInteger renewed, Issued issued, Instant now,
-      int perOrganisation) {
+  public static ConfigMap withRenewal(ConfigMap enrolled, String organisation, BigInteger renewed, Issued issued, String key,
+      Instant now, int perOrganisation) {
     Map<String, String> data = unexpired(enrolled, now);
     List<Issued> held = issued(data.get(organisation));
-    refuseRenewal(perOrganisation, organisation, held, renewed, now);
-    List<Issued> marked = held.stream().map(i -> i.serial().equals(renewed) ? i.renewedTo(issued.serial()) : i).toList();
+    refuseRenewal(perOrganisation, organisation, held, renewed, key, now);
+    List<Issued> marked = held.stream().map(i -> i.serial().equals(renewed) ? i.renewedTo(issued.serial(), key) : i).toList();
     return written(enrolled, data, organisation, marked, issued);
+  }
+
+  /**
+   * The certificate an earlier renewal of {@code renewed} issued for the key of digest {@code key}, when both lines are
+   * on record (unexpired at {@code now}) in {@code held}: asked again with that key, its answer was lost on the way
+   * (connection cut, party crash), and the coordinator signs that certificate again under its serial and notAfter
+   * instead of issuing another. The record stays as it is, and revoking the organisation revokes every copy.
+   */
+  public static Optional<Issued> issuedBefore(List<Issued> held, BigInteger renewed, String key, Instant now) {
+    List<Issued> valid = held.stream().filter(i -> !i.expiredAt(now)).toList();
+    return valid.stream().filter(i -> i.serial().equals(renewed) && i.renewedTo() != null && key.equals(i.renewedKey()))
+        .findFirst().flatMap(line -> valid.stream().filter(i -> i.serial().equals(line.renewedTo())).findFirst());
   }
 
   /** {@code data} (the unexpired records) with {@code organisation}'s lines {@code held} then {@code added}, unless too big. */
@@ -245,13 +279,15 @@ public final class EnrollmentModel {
   /**
    * Refuses the renewal of {@code organisation}'s certificate {@code renewed} (its holder presented it) when the
    * organisation holds {@code perOrganisation} unexpired certificates of {@code held} at {@code now}, unless
-   * {@code renewed} is on record and may still renew beyond the bound: it was not renewed before (409 otherwise), and
+   * {@code renewed} is on record and may still renew beyond the bound: it was not renewed before (409 otherwise, saying
+   * when the earlier renewal was for another key than {@code key}'s; for the same key {@link #issuedBefore} answers), and
    * it is not itself the renewal of a certificate still on record (429 otherwise). So an organisation at its bound
    * can always renew its certificate before it lapses, while a loop of renewals adds at most one line per certificate
-   * beyond the bound (at most twice the bound in all). Below the bound a renewal is counted like any certificate, and
-   * may be asked again (an answer lost on the way).
+   * beyond the bound (at most twice the bound in all). Below the bound a renewal for a new key is counted like any
+   * certificate.
    */
-  public static void refuseRenewal(int perOrganisation, String organisation, List<Issued> held, BigInteger renewed, Instant now) {
+  public static void refuseRenewal(int perOrganisation, String organisation, List<Issued> held, BigInteger renewed, String key,
+      Instant now) {
     List<Issued> valid = held.stream().filter(i -> !i.expiredAt(now)).toList();
     if (valid.size() < perOrganisation) {
       return;
@@ -263,8 +299,11 @@ public final class EnrollmentModel {
           + roomFrees(perOrganisation, valid));
     }
     if (current.renewedTo() != null) {
+      boolean anotherKey = current.renewedKey() != null && !current.renewedKey().equals(key);
       throw new EnrollmentRefusal(EnrollmentRefusal.CONFLICT, "the certificate of serial " + RevokedSerials.hex(renewed)
-          + " was renewed already, to serial " + RevokedSerials.hex(current.renewedTo()) + ": renew with that certificate. "
+          + " was renewed already, to serial " + RevokedSerials.hex(current.renewedTo())
+          // the client shows 500 characters of a reason: short, so that when room frees still fits
+          + (anotherKey ? " for another key" : "") + ": renew with that certificate. "
           + atTheBound(perOrganisation, organisation, valid) + ", beyond which each certificate is renewed once; "
           + roomFrees(perOrganisation, valid));
     }

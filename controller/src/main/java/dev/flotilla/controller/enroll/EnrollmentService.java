@@ -17,8 +17,10 @@ import dev.flotilla.controller.model.VirtualPartiesModel;
 import dev.flotilla.controller.operator.CertificateAuthorities;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -150,7 +152,8 @@ public final class EnrollmentService {
 
   /**
    * Renewal: {@code presented} is the client certificate chain TLS already verified against the CA. An organisation at
-   * its bound may still renew a certificate on its record, once ({@link EnrollmentModel#refuseRenewal}).
+   * its bound may still renew a certificate on its record, once ({@link EnrollmentModel#refuseRenewal}); a renewal asked
+   * again for the key of the recorded one gets that certificate again ({@link EnrollmentModel#issuedBefore}).
    */
   public String renew(X509Certificate[] presented, String csrPem) {
     if (presented == null || presented.length == 0) {
@@ -180,15 +183,42 @@ public final class EnrollmentService {
     }
     CertificateSigningRequest csr = parse(csrPem);
     refuseAnotherIdentity(csr, identity, "the current certificate is " + identity);
-    EnrollmentModel.refuseRenewal(certificatesPerOrganisation, identity.name(),
-        store.issued(federation.domain(), identity.name()), current.getSerialNumber(), clock.instant());
+    String key = EnrollmentModel.keyDigest(csr.publicKey());
+    List<EnrollmentModel.Issued> held = store.issued(federation.domain(), identity.name());
+    Instant now = clock.instant();
+    Optional<EnrollmentModel.Issued> before = EnrollmentModel.issuedBefore(held, current.getSerialNumber(), key, now);
+    if (before.isPresent()) {
+      return answer(signedAgain(csr, identity, current, before.get()));
+    }
+    EnrollmentModel.refuseRenewal(certificatesPerOrganisation, identity.name(), held, current.getSerialNumber(), key, now);
     IssuedCertificate issued = signedByTheCa(csr, identity.job());
-    // checked again under the record's resourceVersion: of two renewals of one certificate at the bound, one is answered
-    store.recordRenewal(federation.domain(), identity.name(), current.getSerialNumber(), issuedRecord(issued, null),
-        clock.instant(), certificatesPerOrganisation);
+    // checked again under the record's resourceVersion: of two renewals of one certificate at the bound, one is recorded,
+    // and the other is refused or, for the same key, answered with the recorded one's certificate (this one is dropped)
+    before = store.recordRenewal(federation.domain(), identity.name(), current.getSerialNumber(), issuedRecord(issued, null),
+        key, clock.instant(), certificatesPerOrganisation);
+    if (before.isPresent()) {
+      return answer(signedAgain(csr, identity, current, before.get()));
+    }
     LOG.info("{}: renewed {} (serial {} -> {})", federation, identity, RevokedSerials.hex(current.getSerialNumber()),
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
+  }
+
+  /**
+   * The certificate {@code successor}, which renewed {@code current} for the CSR's key before, signed again under its
+   * serial and notAfter: its first answer was lost. Nothing is recorded: the record already holds that serial.
+   */
+  private IssuedCertificate signedAgain(CertificateSigningRequest csr, Identity identity, X509Certificate current,
+      EnrollmentModel.Issued successor) {
+    IssuedCertificate again;
+    try {
+      again = ca().signAgain(csr, Role.PARTY, policy(identity.job()), successor.serial(), successor.notAfter());
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
+    }
+    LOG.info("{}: renewed {} again for the same key (serial {} -> {}, recorded for that key before)", federation, identity,
+        RevokedSerials.hex(current.getSerialNumber()), RevokedSerials.hex(successor.serial()));
+    return again;
   }
 
   /**

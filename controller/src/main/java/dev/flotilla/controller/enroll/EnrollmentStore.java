@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.function.Supplier;
 
 /**
@@ -98,44 +100,63 @@ public final class EnrollmentStore {
   }
 
   /**
-   * Notes that {@code issued} renews {@code organisation}'s certificate {@code renewed}, marking its line; refused as
-   * {@link EnrollmentModel#withRenewal} says.
+   * Notes that {@code issued} renews {@code organisation}'s certificate {@code renewed} for the key of digest {@code key},
+   * marking its line; refused as {@link EnrollmentModel#withRenewal} says. Returns, writing nothing, the certificate a
+   * renewal of {@code renewed} for the same key recorded meanwhile ({@link EnrollmentModel#issuedBefore}): of two such
+   * requests at once, the second is answered with the first's certificate.
    */
-  public void recordRenewal(String domain, String organisation, BigInteger renewed, EnrollmentModel.Issued issued, Instant now,
-      int perOrganisation) {
-    rewriteEnrolled(domain, enrolled -> EnrollmentModel.withRenewal(enrolled, organisation, renewed, issued, now, perOrganisation));
+  public Optional<EnrollmentModel.Issued> recordRenewal(String domain, String organisation, BigInteger renewed,
+      EnrollmentModel.Issued issued, String key, Instant now, int perOrganisation) {
+    return retrying(() -> {
+      ConfigMap current = enrolled(domain);
+      Optional<EnrollmentModel.Issued> before = EnrollmentModel.issuedBefore(EnrollmentModel.issued(current, organisation),
+          renewed, key, now);
+      if (before.isEmpty()) {
+        write(domain, current, enrolled -> EnrollmentModel.withRenewal(enrolled, organisation, renewed, issued, key, now,
+            perOrganisation));
+      }
+      return before;
+    });
   }
 
   /** Writes {@code change} of {@code domain}'s enrolled ConfigMap (made when absent); its checks run on the state written over. */
-  private void rewriteEnrolled(String domain, java.util.function.UnaryOperator<ConfigMap> change) {
+  private void rewriteEnrolled(String domain, UnaryOperator<ConfigMap> change) {
     retrying(() -> {
-      ConfigMap current = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
-      if (current == null) {
-        client.configMaps().inNamespace(controllerNamespace)
-            .resource(change.apply(EnrollmentModel.enrolled(controllerNamespace, domain))).create();
-      } else {
-        // under the read's resourceVersion: a concurrent write fails this one (409) and it is made again on the new state
-        client.configMaps().inNamespace(controllerNamespace).resource(change.apply(current)).update();
-      }
+      write(domain, enrolled(domain), change);
       return null;
     });
+  }
+
+  private ConfigMap enrolled(String domain) {
+    return client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
+  }
+
+  /** Writes {@code change} of {@code current}, the enrolled ConfigMap of {@code domain} as read (null: absent, then made). */
+  private void write(String domain, ConfigMap current, UnaryOperator<ConfigMap> change) {
+    if (current == null) {
+      client.configMaps().inNamespace(controllerNamespace)
+          .resource(change.apply(EnrollmentModel.enrolled(controllerNamespace, domain))).create();
+    } else {
+      // under the read's resourceVersion: a concurrent write fails this one (409) and it is made again on the new state
+      client.configMaps().inNamespace(controllerNamespace).resource(change.apply(current)).update();
+    }
   }
 
   /** The certificates recorded as issued to {@code organisation} of {@code domain}. */
   public List<EnrollmentModel.Issued> issued(String domain, String organisation) {
     return EnrollmentModel.issued(
-        client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get(), organisation);
+        enrolled(domain), organisation);
   }
 
   /** The serials issued to {@code organisation} of {@code domain} (none: it never enrolled). */
   public List<BigInteger> issuedTo(String domain, String organisation) {
     return EnrollmentModel.issuedTo(
-        client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get(), organisation);
+        enrolled(domain), organisation);
   }
 
   /** The organisations enrolled in {@code domain}: whoever was issued a certificate there. */
   public java.util.Set<String> organisations(String domain) {
-    ConfigMap enrolled = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
+    ConfigMap enrolled = enrolled(domain);
     return enrolled == null || enrolled.getData() == null ? java.util.Set.of() : java.util.Set.copyOf(enrolled.getData().keySet());
   }
 
@@ -149,7 +170,7 @@ public final class EnrollmentStore {
    * {@code flotilla-revoked.<domain>} in {@code namespace}. Returns the serials newly revoked.
    */
   public List<BigInteger> revoke(String namespace, String domain, String organisation) {
-    ConfigMap enrolled = client.configMaps().inNamespace(controllerNamespace).withName(EnrollmentModel.enrolledName(domain)).get();
+    ConfigMap enrolled = enrolled(domain);
     List<BigInteger> issued = EnrollmentModel.issuedTo(enrolled, organisation);
     return retrying(() -> {
       ConfigMap current = client.configMaps().inNamespace(namespace).withName(EnrollmentModel.revokedName(domain)).get();

@@ -1,5 +1,6 @@
 package dev.flotilla.controller.join;
 
+import dev.flotilla.certs.CertificateSigningRequest;
 import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.IssuedCertificate;
 import dev.flotilla.certs.Pem;
@@ -11,6 +12,7 @@ import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.net.URI;
+import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -53,6 +55,12 @@ public final class JoinModel {
   public static final String SERIAL = "flotilla.dev/serial";
   public static final String RENEW_AFTER = "flotilla.dev/renew-after";
   public static final String IDENTITY_PREFIX = "flotilla-enrolled.";
+  /**
+   * The renewal Secret {@code flotilla-renewal.<job>.<organisation>} beside the identity Secret: the key (and CSR) of a
+   * renewal written before it is asked, emptied once the renewed certificate is stored. Not the identity Secret: that one
+   * is copied beside the jobs and mounted in their pods.
+   */
+  public static final String RENEWAL_PREFIX = "flotilla-renewal.";
   /** A join Secret's values are short: anything longer is refused before it is parsed. */
   static final int MAX_VALUE_BYTES = 1024;
 
@@ -81,6 +89,11 @@ public final class JoinModel {
     /** The identity Secret's name, beside the join Secret. */
     public String identitySecretName() {
       return IDENTITY_PREFIX + identity.job() + "." + identity.name();
+    }
+
+    /** The renewal Secret's name ({@link #RENEWAL_PREFIX}), beside the join Secret. */
+    public String renewalSecretName() {
+      return RENEWAL_PREFIX + identity.job() + "." + identity.name();
     }
 
     /** The DNS name the party serves under, in its zone ({@code <job>.<organisation>.party.<domain>}). */
@@ -270,6 +283,39 @@ public final class JoinModel {
     return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace)
         .withLabels(labels).withAnnotations(annotations).endMetadata()
         .withType("kubernetes.io/tls").withData(data).build();
+  }
+
+  /**
+   * The renewal Secret of {@code join} keeping {@code pending} (its key {@code tls.key} and CSR {@code tls.csr}), or, with
+   * null, keeping nothing.
+   */
+  public static Secret renewalSecret(Join join, CertificateSigningRequest pending) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER);
+    labels.put("app.kubernetes.io/component", "enrollment");
+    Map<String, String> data = new LinkedHashMap<>();
+    if (pending != null) {
+      data.put(IssuedCertificate.KEY_FILE, CertificateModel.encode(Pem.encode(pending.privateKey())));
+      data.put(CertificateSigningRequest.CSR_FILE, CertificateModel.encode(pending.pem()));
+    }
+    return new SecretBuilder().withNewMetadata().withName(join.renewalSecretName()).withNamespace(join.namespace())
+        .withLabels(labels).endMetadata().withType("Opaque").withData(data).build();
+  }
+
+  /** The key a renewal Secret keeps; empty when it keeps none (absent, emptied) or what it keeps is not a key and its CSR. */
+  public static Optional<KeyPair> pendingKey(Secret renewal) {
+    Map<String, String> data = renewal == null || renewal.getData() == null ? Map.of() : renewal.getData();
+    String key = data.get(IssuedCertificate.KEY_FILE);
+    String csr = data.get(CertificateSigningRequest.CSR_FILE);
+    if (key == null || csr == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(CertificateSigningRequest.fromPem(CertificateModel.decode(csr), CertificateModel.decode(key),
+          "Secret " + renewal.getMetadata().getNamespace() + "/" + renewal.getMetadata().getName()).keyPair());
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /** The certificate, key and CA an identity Secret holds. */

@@ -10,18 +10,22 @@ import dev.flotilla.certs.enroll.EnrollmentException;
 import dev.flotilla.certs.enroll.RevokedSerials;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Enrolls and renews one join Secret's identity in the party organisation's own cluster: the key is
- * made here, in memory, and written only into the identity Secret beside the join Secret; only the CSR
+ * made here, in memory, and written only into the identity Secret beside the join Secret (a renewal's key also into
+ * the renewal Secret, before it is asked, until its certificate is stored: asked again after a lost answer, the
+ * coordinator answers that key with the certificate it recorded); only the CSR
  * goes to the coordinator (first with the join token, trusted by its CA pin; later over mutual TLS
  * with the current certificate, when {@link RenewalPolicy} says it is due). What happened is written
  * back on the join Secret ({@value JoinModel#STATE}, {@value JoinModel#MESSAGE}): {@code Enrolled},
@@ -97,7 +101,7 @@ public final class PartyEnroller {
       return new Result(null, null, due);
     }
     CertificateSigningRequest csr = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
-        KeyType.of(held.privateKey()));
+        renewalKey(join, held));
     IssuedCertificate renewed;
     try {
       renewed = clients.apply(join).renew(held, csr);
@@ -110,11 +114,42 @@ public final class PartyEnroller {
     Secret next = JoinModel.identitySecret(join, renewed);
     next.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
     client.secrets().inNamespace(join.namespace()).resource(next).update();
+    // stored: the kept key is the current one now; the next renewal makes a new one
+    client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).edit(s -> {
+      s.setData(null);
+      return s;
+    });
     String serials = RevokedSerials.hex(held.certificate().getSerialNumber()) + " -> "
         + RevokedSerials.hex(renewed.certificate().getSerialNumber());
     LOG.info("{}: renewed, serial {}", join, serials);
     return new Result("Renewed", "serial " + serials + " in Secret " + join.identitySecretName() + ", renewed after "
         + RenewalPolicy.renewalTime(renewed.certificate()), RenewalPolicy.renewalTime(renewed.certificate()));
+  }
+
+  /**
+   * The key to renew {@code held} for: the one kept in the renewal Secret by an earlier attempt whose answer never arrived
+   * or was never stored (the coordinator may have certified it; asked again for that key, it sends that certificate
+   * again), else a new one, kept there before it is sent. A kept key the certificate is not
+   * {@linkplain IssuedCertificate#renewableWith renewable with} (a renewal stored, the Secret not yet emptied) is replaced.
+   */
+  private KeyPair renewalKey(JoinModel.Join join, IssuedCertificate held) {
+    Secret kept = client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).get();
+    Optional<KeyPair> pending = JoinModel.pendingKey(kept).filter(held::renewableWith);
+    if (pending.isPresent()) {
+      LOG.info("{}: renewing with the key kept in Secret {} (an earlier renewal's answer was not stored)", join,
+          join.renewalSecretName());
+      return pending.get();
+    }
+    CertificateSigningRequest fresh = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
+        KeyType.of(held.privateKey()));
+    Secret desired = JoinModel.renewalSecret(join, fresh);
+    if (kept == null) {
+      client.secrets().inNamespace(join.namespace()).resource(desired).create();
+    } else {
+      desired.getMetadata().setResourceVersion(kept.getMetadata().getResourceVersion());
+      client.secrets().inNamespace(join.namespace()).resource(desired).update();
+    }
+    return fresh.keyPair();
   }
 
   private Result failed(JoinModel.Join join, EnrollmentException e) {

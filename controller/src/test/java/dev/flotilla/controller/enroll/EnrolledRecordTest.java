@@ -10,6 +10,7 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -33,17 +34,22 @@ class EnrolledRecordTest {
     return record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n"));
   }
 
+  /** A stand-in for the digest of the key certified by the certificate of serial {@code serial} (64 hex digits). */
+  static String key(long serial) {
+    return String.format("%064x", serial);
+  }
+
   /** {@link #atTheBound} after certificate 1 renewed to 3: one line beyond the bound. */
   static ConfigMap renewedAtTheBound() {
     ConfigMap enrolled = atTheBound();
-    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), NOW, 2);
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), key(3), NOW, 2);
     return enrolled;
   }
 
-  /** The refusal of b's certificate {@code renewed} renewing to {@code serial} under a bound of {@code bound}. */
+  /** The refusal of b's certificate {@code renewed} renewing to {@code serial} (its key) under a bound of {@code bound}. */
   static EnrollmentRefusal refusedRenewal(ConfigMap enrolled, long renewed, long serial, int bound) {
     return catchThrowableOfType(() -> EnrollmentModel.withRenewal(enrolled, "b", BigInteger.valueOf(renewed),
-        issued(serial, Duration.ofDays(90), null), NOW, bound), EnrollmentRefusal.class);
+        issued(serial, Duration.ofDays(90), null), key(serial), NOW, bound), EnrollmentRefusal.class);
   }
 
   @Test
@@ -116,19 +122,20 @@ class EnrolledRecordTest {
     ConfigMap enrolled = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90))
         + " b-p0\n3 " + NOW.plus(Duration.ofDays(90)) + " b-p1\n"));
 
-    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(4, Duration.ofDays(90), null), NOW, 3);
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(4, Duration.ofDays(90), null), key(4), NOW, 3);
 
-    assertThat(enrolled.getData().get("b")).isEqualTo("1 " + NOW.plus(Duration.ofDays(30)) + " renewed-to:4\n2 "
-        + NOW.plus(Duration.ofDays(90)) + " b-p0\n3 " + NOW.plus(Duration.ofDays(90)) + " b-p1\n4 " + NOW.plus(Duration.ofDays(90)) + "\n");
+    assertThat(enrolled.getData().get("b")).isEqualTo("1 " + NOW.plus(Duration.ofDays(30)) + " renewed-to:4 renewed-key:"
+        + key(4) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n3 " + NOW.plus(Duration.ofDays(90)) + " b-p1\n4 "
+        + NOW.plus(Duration.ofDays(90)) + "\n");
     assertThat(EnrollmentModel.issued(enrolled, "b")).first()
-        .isEqualTo(new Issued(BigInteger.ONE, NOW.plus(Duration.ofDays(30)), null, BigInteger.valueOf(4)));
+        .isEqualTo(new Issued(BigInteger.ONE, NOW.plus(Duration.ofDays(30)), null, BigInteger.valueOf(4), key(4)));
     assertThat(EnrollmentModel.issuedTo(enrolled, "b")).as("revocation still reaches the renewed certificate")
         .containsExactly(BigInteger.ONE, BigInteger.TWO, BigInteger.valueOf(3), BigInteger.valueOf(4));
   }
 
   @Test
-  @DisplayName("at the bound a certificate is renewed once: its second renewal is refused with 409 naming its renewal, and "
-      + "nothing is added")
+  @DisplayName("at the bound a certificate is renewed once: its second renewal for another key is refused with 409 naming "
+      + "its renewal and why, and nothing is added; a line of an earlier version (no renewed-key) refuses every key")
   void aSecondRenewalAtTheBoundIsRefused() {
     ConfigMap enrolled = renewedAtTheBound();
     String before = enrolled.getData().get("b");
@@ -136,11 +143,38 @@ class EnrolledRecordTest {
     EnrollmentRefusal refused = refusedRenewal(enrolled, 1, 4, 2);
 
     assertThat(refused.status()).isEqualTo(409);
-    assertThat(refused).hasMessage("the certificate of serial 1 was renewed already, to serial 3: renew with that certificate. "
-        + "organisation b holds 3 unexpired certificates (its own and its party pods'), the most the coordinator issues to one "
-        + "organisation (--enroll-certificates-per-organisation 2), beyond which each certificate is renewed once; the next "
-        + "frees at " + NOW.plus(Duration.ofDays(90)) + " when the earliest 2 have expired");
+    assertThat(refused).hasMessage("the certificate of serial 1 was renewed already, to serial 3 for another key: renew with "
+        + "that certificate. organisation b holds 3 unexpired certificates (its own and its party pods'), the most the "
+        + "coordinator issues to one organisation (--enroll-certificates-per-organisation 2), beyond which each certificate is "
+        + "renewed once; the next frees at " + NOW.plus(Duration.ofDays(90)) + " when the earliest 2 have expired");
     assertThat(enrolled.getData().get("b")).isEqualTo(before);
+    assertThat(EnrollmentModel.issuedBefore(EnrollmentModel.issued(enrolled, "b"), BigInteger.ONE, key(4), NOW)).isEmpty();
+
+    ConfigMap earlier = record(Map.of("b", before.replace(" renewed-key:" + key(3), "")));
+    assertThat(EnrollmentModel.issuedBefore(EnrollmentModel.issued(earlier, "b"), BigInteger.ONE, key(3), NOW)).isEmpty();
+    assertThat(refusedRenewal(earlier, 1, 3, 2)).hasMessageStartingWith("the certificate of serial 1 was renewed already, "
+        + "to serial 3: renew with that certificate. organisation b holds 3");
+  }
+
+  @Test
+  @DisplayName("a renewal asked again for the key of the recorded one (its answer was lost) finds that certificate's line, "
+      + "at the bound and below it, while both lines are on record; the record is not written")
+  void aRenewalAskedAgainFindsItsCertificate() {
+    ConfigMap enrolled = renewedAtTheBound();
+    String before = enrolled.getData().get("b");
+    List<Issued> held = EnrollmentModel.issued(enrolled, "b");
+
+    assertThat(EnrollmentModel.issuedBefore(held, BigInteger.ONE, key(3), NOW))
+        .contains(new Issued(BigInteger.valueOf(3), NOW.plus(Duration.ofDays(90)), null));
+    assertThat(EnrollmentModel.issuedBefore(held, BigInteger.TWO, key(3), NOW)).as("another certificate's renewal").isEmpty();
+    assertThat(EnrollmentModel.issuedBefore(held, BigInteger.ONE, key(3), NOW.plus(Duration.ofDays(30))))
+        .as("the renewed certificate expired: nothing to answer for it").isEmpty();
+    assertThat(enrolled.getData().get("b")).isEqualTo(before);
+
+    ConfigMap below = atTheBound();
+    EnrollmentModel.withRenewal(below, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), key(3), NOW, 4);
+    assertThat(EnrollmentModel.issuedBefore(EnrollmentModel.issued(below, "b"), BigInteger.ONE, key(3), NOW))
+        .map(Issued::serial).contains(BigInteger.valueOf(3));
   }
 
   @Test
@@ -163,7 +197,7 @@ class EnrolledRecordTest {
 
     // the renewed certificate expired: its renewal renews, again one line beyond the bound
     Instant later = NOW.plus(Duration.ofDays(31));
-    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.valueOf(3), issued(6, Duration.ofDays(120), null), later, 2);
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.valueOf(3), issued(6, Duration.ofDays(120), null), key(6), later, 2);
     assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::serial, Issued::renewedTo).containsExactly(
         tuple(BigInteger.TWO, null),
         tuple(BigInteger.valueOf(3), BigInteger.valueOf(6)),
@@ -172,7 +206,7 @@ class EnrolledRecordTest {
 
   @Test
   @DisplayName("at the bound a certificate that is not on the record is refused its renewal with 429; below the bound a "
-      + "certificate is renewed again (its first answer may have been lost), counted like any other")
+      + "certificate is renewed again for a new key, counted like any other")
   void renewalsOffTheRecordAndBelowTheBound() {
     ConfigMap enrolled = atTheBound();
 
@@ -181,8 +215,8 @@ class EnrolledRecordTest {
     assertThat(refused.getMessage()).startsWith("organisation b holds 2 unexpired certificates").contains(
         "(--enroll-certificates-per-organisation 2), and the certificate presented for renewal (serial a) is not on its record");
 
-    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), NOW, 4);
-    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(4, Duration.ofDays(90), null), NOW, 4);
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), key(3), NOW, 4);
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(4, Duration.ofDays(90), null), key(4), NOW, 4);
     assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::serial, Issued::renewedTo).containsExactly(
         tuple(BigInteger.ONE, BigInteger.valueOf(4)),
         tuple(BigInteger.TWO, null),

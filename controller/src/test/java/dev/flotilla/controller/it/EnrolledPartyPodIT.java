@@ -231,10 +231,15 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
 
   /** An enrollment endpoint of the federation that issues at most {@code perOrganisation} certificates to one organisation. */
   static EnrollmentServer boundedEndpoint(int perOrganisation) throws java.io.IOException {
+    return boundedEndpoint(perOrganisation, Clock.systemUTC());
+  }
+
+  /** {@link #boundedEndpoint(int)} whose decisions read {@code serviceClock}. */
+  static EnrollmentServer boundedEndpoint(int perOrganisation, Clock serviceClock) throws java.io.IOException {
     Clock clock = Clock.systemUTC();
     return new EnrollmentServer(new InetSocketAddress("127.0.0.1", 0), new EnrollmentService(
         EnrollmentService.Federation.parse(SERVER_NS + "/" + DOMAIN), authorities, new EnrollmentStore(coordinator, CONTROLLER_NS),
-        clock, perOrganisation), new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock);
+        serviceClock, perOrganisation), new AttemptLimiter(100, Duration.ofMinutes(1), clock), clock);
   }
 
   /** {@code organisation}'s own certificate, enrolled at {@code client}'s endpoint with a fresh token. */
@@ -471,10 +476,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     try (EnrollmentServer bounded = boundedEndpoint(2)) {
       EnrollmentClient client = clientOf(bounded);
       dev.flotilla.certs.Identity d = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "d");
-      IssuedCertificate first = enrolled(client, "d");
-      client.issueHost(first, podHost("d-p0"), csr(podHost("d-p0")));
+      IssuedCertificate first = atItsBound(client, "d");
       var record = coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN));
-      assertThat(EnrollmentModel.issuedTo(record.get(), "d")).as("d at its bound").hasSize(2);
 
       IssuedCertificate renewed = client.renew(first, csr(d));
 
@@ -483,7 +486,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       String firstSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(first.certificate().getSerialNumber());
       String renewedSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(renewed.certificate().getSerialNumber());
       assertThat(record.get().getData().get("d").lines()).contains(firstSerial + " "
-          + first.certificate().getNotAfter().toInstant() + " renewed-to:" + renewedSerial);
+          + first.certificate().getNotAfter().toInstant() + " renewed-to:" + renewedSerial + " renewed-key:"
+          + EnrollmentModel.keyDigest(renewed.certificate().getPublicKey()));
       List<EnrollmentModel.Issued> afterRenewal = EnrollmentModel.issued(record.get(), "d");
       assertThat(afterRenewal).extracting(i -> dev.flotilla.certs.enroll.RevokedSerials.hex(i.serial()))
           .as("one line beyond the bound").hasSize(3).contains(renewedSerial);
@@ -492,15 +496,223 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
           () -> client.renew(first, csr(d)), EnrollmentException.class);
       assertThat(again.status()).isEqualTo(409);
       assertThat(again.getMessage()).contains("the certificate of serial " + firstSerial + " was renewed already, to serial "
-          + renewedSerial + ": renew with that certificate. organisation d holds 3 unexpired certificates (its own and its "
-          + "party pods'), the most the coordinator issues to one organisation (--enroll-certificates-per-organisation 2), "
-          + "beyond which each certificate is renewed once");
+          + renewedSerial + " for another key: renew with that certificate. organisation d holds 3 unexpired certificates (its "
+          + "own and its party pods'), the most the coordinator issues to one organisation (--enroll-certificates-per-organisation "
+          + "2), beyond which each certificate is renewed once; the next frees at ");
       EnrollmentException loop = org.assertj.core.api.Assertions.catchThrowableOfType(
           () -> client.renew(renewed, csr(d)), EnrollmentException.class);
       assertThat(loop.status()).isEqualTo(429);
       assertThat(loop.getMessage()).contains("the certificate of serial " + renewedSerial + " is the renewal of serial "
           + firstSerial + ", which stays on record until " + first.certificate().getNotAfter().toInstant() + ": renew after then");
       assertThat(EnrollmentModel.issued(record.get(), "d")).as("no serial recorded for a refused renewal").isEqualTo(afterRenewal);
+    }
+  }
+
+  /** {@code organisation} enrolled at {@code client}'s endpoint with a bound of 2, and its pod 0's identity: at its bound. */
+  static IssuedCertificate atItsBound(EnrollmentClient client, String organisation) throws Exception {
+    IssuedCertificate own = enrolled(client, organisation);
+    client.issueHost(own, podHost(organisation + "-p0"), csr(podHost(organisation + "-p0")));
+    assertThat(EnrollmentModel.issuedTo(enrolledRecord(), organisation)).as(organisation + " at its bound").hasSize(2);
+    return own;
+  }
+
+  static io.fabric8.kubernetes.api.model.ConfigMap enrolledRecord() {
+    return coordinator.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN)).get();
+  }
+
+  /** The lines of {@code organisation}'s record that say renewed-to:. */
+  static List<EnrollmentModel.Issued> successorLines(String organisation) {
+    return EnrollmentModel.issued(enrolledRecord(), organisation).stream().filter(i -> i.renewedTo() != null).toList();
+  }
+
+  /** A new CSR of {@code identity} with the key of {@code kept}: what a party asks again after losing the answer. */
+  static dev.flotilla.certs.CertificateSigningRequest sameKey(dev.flotilla.certs.Identity identity,
+      dev.flotilla.certs.CertificateSigningRequest kept) {
+    return dev.flotilla.certs.CertificateSigningRequest.create(identity, List.of("fashion.b.party." + DOMAIN), kept.keyPair());
+  }
+
+  @Test
+  @DisplayName("POST /v1/renew at the bound whose answer was lost: asked again with the same key, the certificate of the "
+      + "recorded serial and notAfter comes again (200) and the record is unchanged, one successor line; asked with another "
+      + "key, 409 saying why, and nothing recorded")
+  void aLostRenewalIsAskedAgainWithTheSameKey() throws Exception {
+    try (EnrollmentServer bounded = boundedEndpoint(2)) {
+      EnrollmentClient client = clientOf(bounded);
+      dev.flotilla.certs.Identity e = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "e");
+      IssuedCertificate first = atItsBound(client, "e");
+      dev.flotilla.certs.CertificateSigningRequest pending = csr(e);
+
+      // the party crashes with the answer in hand: it stored nothing, and holds only its first certificate and the key
+      IssuedCertificate lost = client.renew(first, pending);
+      List<EnrollmentModel.Issued> afterRenewal = EnrollmentModel.issued(enrolledRecord(), "e");
+
+      IssuedCertificate again = client.renew(first, sameKey(e, pending));
+
+      again.certificate().verify(authorities.ensure(SERVER_NS, DOMAIN).ca().rootCertificate().getPublicKey());
+      assertThat(again.certificate().getSerialNumber()).isEqualTo(lost.certificate().getSerialNumber());
+      assertThat(again.certificate().getNotAfter()).isEqualTo(lost.certificate().getNotAfter());
+      assertThat(again.certificate().getPublicKey()).isEqualTo(pending.publicKey());
+      assertThat(dev.flotilla.certs.Identity.of(again.certificate())).isEqualTo(e);
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "e")).as("the record does not grow").isEqualTo(afterRenewal);
+      assertThat(successorLines("e")).singleElement().satisfies(line -> {
+        assertThat(line.serial()).isEqualTo(first.certificate().getSerialNumber());
+        assertThat(line.renewedTo()).isEqualTo(lost.certificate().getSerialNumber());
+        assertThat(line.renewedKey()).isEqualTo(EnrollmentModel.keyDigest(pending.publicKey()));
+      });
+
+      EnrollmentException other = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.renew(first, csr(e)), EnrollmentException.class);
+      assertThat(other.status()).isEqualTo(409);
+      assertThat(other.getMessage()).contains("the certificate of serial "
+          + dev.flotilla.certs.enroll.RevokedSerials.hex(first.certificate().getSerialNumber()) + " was renewed already, to "
+          + "serial " + dev.flotilla.certs.enroll.RevokedSerials.hex(lost.certificate().getSerialNumber()) + " for another key: renew "
+          + "with that certificate. organisation e holds 3 unexpired certificates");
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "e")).as("nothing recorded for the refusal").isEqualTo(afterRenewal);
+    }
+  }
+
+  @Test
+  @DisplayName("the party's controller at its organisation's bound loses a renewal's answer (the connection is cut after the "
+      + "coordinator recorded it): its next pass asks again with the key it kept in flotilla-renewal.<job>.<organisation>, "
+      + "stores the recorded certificate, and empties that Secret; the record keeps one successor line")
+  void thePartyKeepsItsRenewalKeyUntilTheCertificateIsStored() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+    try (EnrollmentServer bounded = boundedEndpoint(2);
+        TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", bounded.port()),
+            () -> losing.get() && !successorLines("k").isEmpty())) {
+      String identityName = "flotilla-enrolled.fashion.k";
+      party.secrets().inNamespace(CONTROLLER_NS).resource(joinSecret("k")
+          .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + relay.port()).build()).create();
+      await("k enrolled").atMost(WAIT).until(() -> partySecret(CONTROLLER_NS, identityName) != null);
+      IssuedCertificate first = JoinModel.identityOf(partySecret(CONTROLLER_NS, identityName));
+      clientOf(bounded).issueHost(first, podHost("k-p0"), csr(podHost("k-p0")));
+      PartyEnroller later = new PartyEnroller(party, PartyEnroller::clientFor, new ManualClock(Instant.now().plus(Duration.ofDays(61))));
+
+      losing.set(true);
+      PartyEnroller.Result cut = later.reconcile(CONTROLLER_NS, "join-fashion-k");
+
+      assertThat(cut.state()).as(cut.message()).isEqualTo("Unreachable");
+      assertThat(JoinModel.identityOf(partySecret(CONTROLLER_NS, identityName)).certificate()).as("nothing stored")
+          .isEqualTo(first.certificate());
+      java.security.KeyPair kept = JoinModel.pendingKey(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.k")).orElseThrow();
+      assertThat(successorLines("k")).singleElement().satisfies(line -> {
+        assertThat(line.serial()).isEqualTo(first.certificate().getSerialNumber());
+        assertThat(line.renewedKey()).as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.keyDigest(kept.getPublic()));
+      });
+      List<EnrollmentModel.Issued> recorded = EnrollmentModel.issued(enrolledRecord(), "k");
+
+      losing.set(false);
+      PartyEnroller.Result renewed = later.reconcile(CONTROLLER_NS, "join-fashion-k");
+
+      assertThat(renewed.state()).as(renewed.message()).isEqualTo("Renewed");
+      IssuedCertificate stored = JoinModel.identityOf(partySecret(CONTROLLER_NS, identityName));
+      assertThat(stored.certificate().getSerialNumber()).isEqualTo(successorLines("k").get(0).renewedTo());
+      assertThat(stored.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+      assertThat(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.k").getData()).as("the kept key removed").isNullOrEmpty();
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "k")).as("the record does not grow").isEqualTo(recorded);
+    }
+  }
+
+  /**
+   * The service's clock for two racing renewals: once armed, each request thread's second reading (the record's write,
+   * after the first check and the signature) waits until the other thread got there too, so both passed the first check
+   * on the record as it was before either wrote.
+   */
+  static final class BothPastTheFirstCheck extends Clock {
+    private final java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+    private final java.util.Map<Thread, Integer> readings = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean armed;
+
+    void arm() {
+      armed = true;
+    }
+
+    @Override
+    public Instant instant() {
+      if (armed && readings.merge(Thread.currentThread(), 1, Integer::sum) == 2) {
+        try {
+          barrier.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException("the other renewal never reached its write", e);
+        }
+      }
+      return Instant.now();
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+
+  /** Two renewals of {@code current} at once, with {@code csrs}; each its certificate or its refusal. */
+  static List<Object> racing(EnrollmentClient client, IssuedCertificate current, BothPastTheFirstCheck clock,
+      List<dev.flotilla.certs.CertificateSigningRequest> csrs) throws Exception {
+    clock.arm();
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<Object>> answers = new ArrayList<>();
+      for (var csr : csrs) {
+        answers.add(pool.submit(() -> {
+          try {
+            return (Object) client.renew(current, csr);
+          } catch (EnrollmentException refused) {
+            return refused;
+          }
+        }));
+      }
+      List<Object> results = new ArrayList<>();
+      for (var answer : answers) {
+        results.add(answer.get(120, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      return results;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("two renewals of one certificate at the bound at once, both past the first check before either writes: the "
+      + "record ends with one successor line; for the same key both are answered with the certificate of that serial, for "
+      + "two keys one is answered and the other refused with 409")
+  void twoRenewalsAtTheBoundAtOnce() throws Exception {
+    BothPastTheFirstCheck sameKeyClock = new BothPastTheFirstCheck();
+    try (EnrollmentServer bounded = boundedEndpoint(2, sameKeyClock)) {
+      EnrollmentClient client = clientOf(bounded);
+      dev.flotilla.certs.Identity f = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "f");
+      IssuedCertificate first = atItsBound(client, "f");
+      dev.flotilla.certs.CertificateSigningRequest pending = csr(f);
+
+      List<Object> answers = racing(client, first, sameKeyClock, List.of(pending, sameKey(f, pending)));
+
+      assertThat(answers).allSatisfy(a -> assertThat(a).isInstanceOf(IssuedCertificate.class));
+      assertThat(answers).extracting(a -> ((IssuedCertificate) a).certificate().getSerialNumber()).as("one serial for both")
+          .containsOnly(successorLines("f").get(0).renewedTo());
+      assertThat(successorLines("f")).hasSize(1);
+      assertThat(EnrollmentModel.issuedTo(enrolledRecord(), "f")).as("one line beyond the bound").hasSize(3);
+    }
+    BothPastTheFirstCheck twoKeysClock = new BothPastTheFirstCheck();
+    try (EnrollmentServer bounded = boundedEndpoint(2, twoKeysClock)) {
+      EnrollmentClient client = clientOf(bounded);
+      dev.flotilla.certs.Identity g = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "g");
+      IssuedCertificate first = atItsBound(client, "g");
+
+      List<Object> answers = racing(client, first, twoKeysClock, List.of(csr(g), csr(g)));
+
+      assertThat(answers).filteredOn(a -> a instanceof IssuedCertificate).singleElement().satisfies(a ->
+          assertThat(((IssuedCertificate) a).certificate().getSerialNumber()).isEqualTo(successorLines("g").get(0).renewedTo()));
+      assertThat(answers).filteredOn(a -> a instanceof EnrollmentException).singleElement().satisfies(a -> {
+        assertThat(((EnrollmentException) a).status()).isEqualTo(409);
+        assertThat(((EnrollmentException) a).getMessage()).contains("was renewed already, to serial "
+            + dev.flotilla.certs.enroll.RevokedSerials.hex(successorLines("g").get(0).renewedTo()) + " for another key");
+      });
+      assertThat(successorLines("g")).hasSize(1);
+      assertThat(EnrollmentModel.issuedTo(enrolledRecord(), "g")).as("one line beyond the bound").hasSize(3);
     }
   }
 

@@ -265,6 +265,66 @@ class EnrollmentIT {
     assertNoPrivateKeyOf(second.certificate(), second.privateKey());
   }
 
+  /** The lines of {@code organisation}'s record that say renewed-to:. */
+  static List<EnrollmentModel.Issued> successorLines(String organisation) {
+    return EnrollmentModel.issued(client.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN))
+        .get(), organisation).stream().filter(i -> i.renewedTo() != null).toList();
+  }
+
+  @Test
+  @DisplayName("the CLI loses a renewal's answer (the connection is cut after the coordinator recorded it): DIR/renewal "
+      + "keeps the key (0600), the next --renew asks again for it, stores the recorded certificate (same serial) and removes "
+      + "DIR/renewal; the record does not grow; revoking the organisation revokes that certificate too")
+  void aRenewalAskedAgainWithTheKeptKey() throws Exception {
+    EnrollmentServer endpoint = endpoint(30);
+    Path carol = tmp.resolve("carol");
+    Run enrolled = enrollCli(endpoint, createToken("carol", "1h", 1), "carol", carol);
+    assertThat(enrolled.exit()).as(enrolled.err()).isZero();
+    IssuedCertificate first = IssuedCertificate.load(carol);
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    try (TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", endpoint.port()),
+        () -> losing.get() && !successorLines("carol").isEmpty())) {
+      Run cut = run(CertsCommand.commandLine(), "enroll", "--domain", DOMAIN, "--endpoint", "https://127.0.0.1:" + relay.port(),
+          "--renew", carol.toString(), "--force");
+      assertThat(cut.exit()).as(cut.out() + cut.err()).isEqualTo(3);
+    }
+    assertThat(IssuedCertificate.load(carol).certificate()).as("nothing stored").isEqualTo(first.certificate());
+    Path pending = carol.resolve("renewal");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(pending.resolve("tls.key"))))
+        .isEqualTo("rw-------");
+    java.security.KeyPair kept = CertificateSigningRequest.load(pending).keyPair();
+    assertThat(successorLines("carol")).singleElement().extracting(EnrollmentModel.Issued::renewedKey)
+        .isEqualTo(EnrollmentModel.keyDigest(kept.getPublic()));
+    var recorded = EnrollmentModel.issued(client.configMaps().inNamespace(CONTROLLER_NS)
+        .withName(EnrollmentModel.enrolledName(DOMAIN)).get(), "carol");
+
+    Run again = run(CertsCommand.commandLine(), "enroll", "--domain", DOMAIN, "--endpoint", "https://127.0.0.1:" + endpoint.port(),
+        "--renew", carol.toString(), "--force");
+
+    assertThat(again.exit()).as(again.err()).isZero();
+    assertThat(again.out()).contains("asking again for the key kept in " + pending);
+    IssuedCertificate second = IssuedCertificate.load(carol);
+    assertThat(second.certificate().getSerialNumber()).isEqualTo(successorLines("carol").get(0).renewedTo());
+    assertThat(second.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+    assertThat(pending).doesNotExist();
+    assertThat(EnrollmentModel.issued(client.configMaps().inNamespace(CONTROLLER_NS)
+        .withName(EnrollmentModel.enrolledName(DOMAIN)).get(), "carol")).as("the record does not grow").isEqualTo(recorded);
+
+    // the certificate sent again carries the recorded serial: revoking carol reaches it
+    Path revokedFile = tmp.resolve("revoked-serials");
+    Files.writeString(revokedFile, "");
+    FederationServer aggregator = aggregator(revokedFile);
+    assertThat(join(aggregator, carol).getPartyName()).isEqualTo("carol");
+    Run revoke = run(ControllerMain.commandLine(), "enroll", "revoke", "--kubeconfig", kubeconfig.toString(),
+        "--controller-namespace", CONTROLLER_NS, "--federation", FEDERATION, "--organisation", "carol");
+    assertThat(revoke.exit()).as(revoke.err()).isZero();
+    assertThat(revoke.out()).startsWith("revoked 2 certificates of carol");
+    project(EnrollmentModel.REVOKED_KEY, revokedFile);
+    assertThatThrownBy(() -> join(aggregator, carol)).isInstanceOf(StatusRuntimeException.class)
+        .satisfies(e -> assertThat(causes(e)).contains("CERTIFICATE_REVOKED"));
+    assertNoPrivateKeyOf(second.certificate(), second.privateKey());
+  }
+
   @Test
   @DisplayName("hostile requests: expired token, CSR naming another organisation or the server role, oversized CSR, a "
       + "coordinator not matching the pin, too many attempts: each refused with a reason, the token unspent")

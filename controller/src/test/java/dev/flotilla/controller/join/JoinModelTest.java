@@ -61,6 +61,31 @@ class JoinModelTest {
   }
 
   @Test
+  @DisplayName("the renewal Secret flotilla-renewal.<job>.<organisation> keeps a renewal's key and CSR, and gives the key back; "
+      + "emptied, absent, or holding a key that is not the CSR's, it keeps none")
+  void renewalSecretKeepsTheKey() {
+    JoinModel.Join join = JoinModel.parse(secret(valid(), JoinModel.TYPE));
+    dev.flotilla.certs.CertificateSigningRequest pending = dev.flotilla.certs.CertificateSigningRequest.create(join.identity(),
+        List.of(join.partyHost()), dev.flotilla.certs.KeyType.EC_P256);
+
+    Secret kept = JoinModel.renewalSecret(join, pending);
+
+    assertThat(kept.getMetadata().getName()).isEqualTo("flotilla-renewal.mnist.alice");
+    assertThat(kept.getMetadata().getNamespace()).isEqualTo("flotilla-system");
+    assertThat(kept.getData()).containsOnlyKeys("tls.key", "tls.csr");
+    assertThat(JoinModel.pendingKey(kept)).hasValueSatisfying(k -> {
+      assertThat(k.getPublic()).isEqualTo(pending.publicKey());
+      assertThat(k.getPrivate()).isEqualTo(pending.privateKey());
+    });
+    assertThat(JoinModel.pendingKey(JoinModel.renewalSecret(join, null))).isEmpty();
+    assertThat(JoinModel.pendingKey(null)).isEmpty();
+    Secret mismatched = JoinModel.renewalSecret(join, pending);
+    mismatched.getData().put("tls.key", JoinModel.renewalSecret(join, dev.flotilla.certs.CertificateSigningRequest.create(
+        join.identity(), List.of(), dev.flotilla.certs.KeyType.EC_P256)).getData().get("tls.key"));
+    assertThat(JoinModel.pendingKey(mismatched)).isEmpty();
+  }
+
+  @Test
   @DisplayName("refused, naming the key and never the token's secret: wrong type, a missing key, a bad token, a plain-http or "
       + "host-less endpoint, an organisation that is no DNS label, a value over 1 KiB")
   void refuses() {
