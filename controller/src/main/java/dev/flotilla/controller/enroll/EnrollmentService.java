@@ -107,7 +107,7 @@ public final class EnrollmentService {
       signed.add(signedByTheCa(csr, g.identity().job()));
     });
     IssuedCertificate issued = signed.get(0);
-    record(grant.organisation(), issued, null);
+    record(grant.organisation(), issued);
     LOG.info("{}: enrolled {} with token {} (use {} of {}), serial {}", federation, grant.identity(), token,
         grant.used() + 1, grant.uses(), RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
@@ -188,16 +188,16 @@ public final class EnrollmentService {
     Instant now = clock.instant();
     Optional<EnrollmentModel.Issued> before = EnrollmentModel.issuedBefore(held, current.getSerialNumber(), key, now);
     if (before.isPresent()) {
-      return answer(signedAgain(csr, identity, current, before.get()));
+      return answer(renewedAgain(csr, identity, current, before.get()));
     }
     EnrollmentModel.refuseRenewal(certificatesPerOrganisation, identity.name(), held, current.getSerialNumber(), key, now);
     IssuedCertificate issued = signedByTheCa(csr, identity.job());
     // checked again under the record's resourceVersion: of two renewals of one certificate at the bound, one is recorded,
     // and the other is refused or, for the same key, answered with the recorded one's certificate (this one is dropped)
-    before = store.recordRenewal(federation.domain(), identity.name(), current.getSerialNumber(), issuedRecord(issued, null),
+    before = store.recordRenewal(federation.domain(), identity.name(), current.getSerialNumber(), issuedRecord(issued, null, null),
         key, clock.instant(), certificatesPerOrganisation);
     if (before.isPresent()) {
-      return answer(signedAgain(csr, identity, current, before.get()));
+      return answer(renewedAgain(csr, identity, current, before.get()));
     }
     LOG.info("{}: renewed {} (serial {} -> {})", federation, identity, RevokedSerials.hex(current.getSerialNumber()),
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
@@ -208,14 +208,9 @@ public final class EnrollmentService {
    * The certificate {@code successor}, which renewed {@code current} for the CSR's key before, signed again under its
    * serial and notAfter: its first answer was lost. Nothing is recorded: the record already holds that serial.
    */
-  private IssuedCertificate signedAgain(CertificateSigningRequest csr, Identity identity, X509Certificate current,
+  private IssuedCertificate renewedAgain(CertificateSigningRequest csr, Identity identity, X509Certificate current,
       EnrollmentModel.Issued successor) {
-    IssuedCertificate again;
-    try {
-      again = ca().signAgain(csr, Role.PARTY, policy(identity.job()), successor.serial(), successor.notAfter());
-    } catch (PkiException e) {
-      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
-    }
+    IssuedCertificate again = signedAgain(csr, identity.job(), successor);
     LOG.info("{}: renewed {} again for the same key (serial {} -> {}, recorded for that key before)", federation, identity,
         RevokedSerials.hex(current.getSerialNumber()), RevokedSerials.hex(successor.serial()));
     return again;
@@ -249,12 +244,33 @@ public final class EnrollmentService {
           + "enrolled in " + federation.domain() + " itself, so it cannot also be " + (taken.equals(asked.name())
           ? "a party pod of " : "a virtual party of a party pod of ") + organisation.name());
     }
+    String key = EnrollmentModel.hostKeyDigest(asked, csr.publicKey());
+    Optional<EnrollmentModel.Issued> before = EnrollmentModel.hostIssuedBefore(
+        store.issued(federation.domain(), organisation.name()), asked.name(), key, clock.instant());
+    if (before.isPresent()) {
+      return answer(hostSignedAgain(csr, asked, organisation, before.get()));
+    }
     refuseBeyondTheBound(organisation.name());
     IssuedCertificate issued = signedByTheCa(csr, organisation.job());
-    record(organisation.name(), issued, asked.name());
+    // checked again under the record's resourceVersion: of two requests for one host and key at once, one is recorded and
+    // the other answered with its certificate (this one is dropped unanswered: nobody holds it)
+    before = store.recordHost(federation.domain(), organisation.name(), issuedRecord(issued, asked.name(), key),
+        clock.instant(), certificatesPerOrganisation);
+    if (before.isPresent()) {
+      return answer(hostSignedAgain(csr, asked, organisation, before.get()));
+    }
     LOG.info("{}: issued {} to {} (serial {})", federation, asked, organisation,
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
+  }
+
+  /** The pod identity {@code recorded}, issued before for the CSR's key, signed again: its first answer was lost. */
+  private IssuedCertificate hostSignedAgain(CertificateSigningRequest csr, Identity asked, Identity organisation,
+      EnrollmentModel.Issued recorded) {
+    IssuedCertificate again = signedAgain(csr, asked.job(), recorded);
+    LOG.info("{}: issued {} to {} again for the same key (serial {}, recorded for that key before)", federation, asked,
+        organisation, RevokedSerials.hex(recorded.serial()));
+    return again;
   }
 
   private static final String POD_SUFFIX = VirtualPartiesModel.POD_SUFFIX;
@@ -308,6 +324,15 @@ public final class EnrollmentService {
         clock.instant());
   }
 
+  /** The CSR, its checks passed, signed under the serial and notAfter of {@code recorded}, already on record. */
+  private IssuedCertificate signedAgain(CertificateSigningRequest csr, String job, EnrollmentModel.Issued recorded) {
+    try {
+      return ca().signAgain(csr, Role.PARTY, policy(job), recorded.serial(), recorded.notAfter());
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
+    }
+  }
+
   /** The CSR, its checks passed, signed; not yet recorded. */
   private IssuedCertificate signedByTheCa(CertificateSigningRequest csr, String job) {
     try {
@@ -318,16 +343,19 @@ public final class EnrollmentService {
   }
 
   /**
-   * Records {@code issued} under {@code organisation} ({@code host}: a pod's identity) before it is answered; the bound
+   * Records {@code issued}, an organisation's own certificate, under {@code organisation} before it is answered; the bound
    * is checked again as the record is written, so two concurrent requests cannot both pass it (the loser's certificate
    * is then refused unanswered: nobody holds it).
    */
-  private void record(String organisation, IssuedCertificate issued, String host) {
-    store.recordIssued(federation.domain(), organisation, issuedRecord(issued, host), clock.instant(), certificatesPerOrganisation);
+  private void record(String organisation, IssuedCertificate issued) {
+    store.recordIssued(federation.domain(), organisation, issuedRecord(issued, null, null), clock.instant(),
+        certificatesPerOrganisation);
   }
 
-  private static EnrollmentModel.Issued issuedRecord(IssuedCertificate issued, String host) {
-    return new EnrollmentModel.Issued(issued.certificate().getSerialNumber(), issued.certificate().getNotAfter().toInstant(), host);
+  /** The record line of {@code issued}: for a pod's identity, its {@code host} and {@code hostKey} (else both null). */
+  private static EnrollmentModel.Issued issuedRecord(IssuedCertificate issued, String host, String hostKey) {
+    return new EnrollmentModel.Issued(issued.certificate().getSerialNumber(), issued.certificate().getNotAfter().toInstant(),
+        host, hostKey);
   }
 
   private SigningPolicy policy(String job) {

@@ -100,6 +100,24 @@ public final class EnrollmentStore {
   }
 
   /**
+   * Notes that the pod identity {@code issued} (its host and key digest set) was issued to {@code organisation}, as
+   * {@link #recordIssued} does. Returns, writing nothing, the certificate recorded meanwhile for the same host and key
+   * ({@link EnrollmentModel#hostIssuedBefore}): of two such requests at once, the second is answered with the first's.
+   */
+  public Optional<EnrollmentModel.Issued> recordHost(String domain, String organisation, EnrollmentModel.Issued issued,
+      Instant now, int perOrganisation) {
+    return retrying(() -> {
+      ConfigMap current = enrolled(domain);
+      Optional<EnrollmentModel.Issued> before = EnrollmentModel.hostIssuedBefore(EnrollmentModel.issued(current, organisation),
+          issued.host(), issued.hostKey(), now);
+      if (before.isEmpty()) {
+        write(domain, current, enrolled -> EnrollmentModel.withIssued(enrolled, organisation, issued, now, perOrganisation));
+      }
+      return before;
+    });
+  }
+
+  /**
    * Notes that {@code issued} renews {@code organisation}'s certificate {@code renewed} for the key of digest {@code key},
    * marking its line; refused as {@link EnrollmentModel#withRenewal} says. Returns, writing nothing, the certificate a
    * renewal of {@code renewed} for the same key recorded meanwhile ({@link EnrollmentModel#issuedBefore}): of two such
