@@ -613,6 +613,102 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
     }
   }
 
+  /** The lines of {@code organisation}'s record of pod host {@code host}. */
+  static List<EnrollmentModel.Issued> hostLines(String organisation, String host) {
+    return EnrollmentModel.issued(enrolledRecord(), organisation).stream().filter(i -> host.equals(i.host())).toList();
+  }
+
+  @Test
+  @DisplayName("POST /v1/host at the bound whose answer was lost: asked again for the same host and key, the certificate of the "
+      + "recorded serial and notAfter comes again (200) and the record is unchanged, one line of the host with key:<digest>; "
+      + "asked with another key, a new certificate, refused with 429 at the bound as any, and nothing recorded")
+  void aLostPodIdentityIsAskedAgainWithTheSameKey() throws Exception {
+    try (EnrollmentServer bounded = boundedEndpoint(2)) {
+      EnrollmentClient client = clientOf(bounded);
+      IssuedCertificate own = enrolled(client, "q");
+      dev.flotilla.certs.Identity q0 = podHost("q-p0");
+      dev.flotilla.certs.CertificateSigningRequest pending = csr(q0);
+
+      // the controller crashes with the answer in hand: it stored nothing, and holds only the key it asked for
+      IssuedCertificate lost = client.issueHost(own, q0, pending);
+      List<EnrollmentModel.Issued> atTheBound = EnrollmentModel.issued(enrolledRecord(), "q");
+      assertThat(atTheBound).hasSize(2);
+
+      IssuedCertificate again = client.issueHost(own, q0, sameKey(q0, pending));
+
+      again.certificate().verify(authorities.ensure(SERVER_NS, DOMAIN).ca().rootCertificate().getPublicKey());
+      assertThat(again.certificate().getSerialNumber()).isEqualTo(lost.certificate().getSerialNumber());
+      assertThat(again.certificate().getNotAfter()).isEqualTo(lost.certificate().getNotAfter());
+      assertThat(again.certificate().getPublicKey()).isEqualTo(pending.publicKey());
+      assertThat(dev.flotilla.certs.Identity.of(again.certificate())).isEqualTo(q0);
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "q")).as("the record does not grow").isEqualTo(atTheBound);
+      assertThat(hostLines("q", "q-p0")).singleElement().satisfies(line -> {
+        assertThat(line.serial()).isEqualTo(lost.certificate().getSerialNumber());
+        assertThat(line.hostKey()).isEqualTo(EnrollmentModel.hostKeyDigest(q0, pending.publicKey()));
+      });
+
+      EnrollmentException other = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.issueHost(own, q0, csr(q0)), EnrollmentException.class);
+      assertThat(other.status()).isEqualTo(429);
+      assertThat(other.getMessage()).contains("organisation q holds 2 unexpired certificates (its own and its party pods'), "
+          + "the most the coordinator issues to one organisation (--enroll-certificates-per-organisation 2)");
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "q")).as("nothing recorded for the refusal").isEqualTo(atTheBound);
+    }
+  }
+
+  @Test
+  @DisplayName("the party's controller loses the answer of a pod's identity (the connection is cut after the coordinator "
+      + "recorded it): its next pass asks again with the key it kept in flotilla-renewal.<job>.<organisation>-p<i>, stores the "
+      + "recorded certificate and empties that Secret; at a bound of 3 the second pod still gets its identity, one line each")
+  void theControllerKeepsAPodsKeyUntilItsIdentityIsStored() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+    try (EnrollmentServer bounded = boundedEndpoint(3);
+        TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", bounded.port()),
+            () -> losing.get() && !hostLines("r", "r-p0").isEmpty())) {
+      party.secrets().inNamespace(CONTROLLER_NS).resource(joinSecret("r")
+          .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + relay.port()).build()).create();
+      await("r enrolled").atMost(WAIT).until(() -> partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.r") != null);
+      // a two-pod job of r beside the identities (in the controller's namespace, which the running controller does not
+      // watch): this pass is the only one that asks for its pods' identities
+      IflearnerJob twoPods = dev.flotilla.controller.model.Samples.load("flotilla-fashion-mnist/party-a.yaml", CONTROLLER_NS);
+      twoPods.getMetadata().setName("fashion-party-r");
+      twoPods.getSpec().setHost("fashion.r.party." + DOMAIN);
+      twoPods.getSpec().setVirtualParties(2);
+      twoPods.getSpec().setVirtualPartyPods(2);
+      dev.flotilla.controller.model.JobModel job = new dev.flotilla.controller.model.JobModel(twoPods);
+      var identities = new dev.flotilla.controller.operator.EnrolledIdentities(party,
+          new dev.flotilla.controller.operator.ChildApplier(party), CONTROLLER_NS, ObservedState.direct(party, CONTROLLER_NS),
+          PartyEnroller::clientFor, Clock.systemUTC());
+
+      losing.set(true);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> identities.mountPods(job))
+          .isInstanceOf(dev.flotilla.controller.operator.EnrolledIdentities.PodIdentitiesUnavailable.class);
+
+      assertThat(partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.r-p0")).as("nothing stored").isNull();
+      java.security.KeyPair kept = JoinModel.pendingKey(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.r-p0")).orElseThrow();
+      dev.flotilla.certs.Identity r0 = job.pods().get(0).identity();
+      assertThat(hostLines("r", "r-p0")).singleElement().satisfies(line -> assertThat(line.hostKey())
+          .as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.hostKeyDigest(r0, kept.getPublic())));
+      EnrollmentModel.Issued recorded = hostLines("r", "r-p0").get(0);
+
+      losing.set(false);
+      List<dev.flotilla.controller.operator.EnrolledIdentities.Mounted> mounted = identities.mountPods(job).orElseThrow();
+
+      assertThat(mounted).extracting(dev.flotilla.controller.operator.EnrolledIdentities.Mounted::secretName)
+          .containsExactly("flotilla-enrolled.fashion.r-p0", "flotilla-enrolled.fashion.r-p1");
+      IssuedCertificate stored = JoinModel.identityOf(partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.r-p0"));
+      assertThat(stored.certificate().getSerialNumber()).isEqualTo(recorded.serial());
+      assertThat(stored.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+      for (int i = 0; i < 2; i++) {
+        assertThat(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.r-p" + i).getData()).as("the kept key removed")
+            .isNullOrEmpty();
+      }
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "r")).extracting(EnrollmentModel.Issued::host)
+          .as("one line each, the bound of 3 not exceeded").containsExactly(null, "r-p0", "r-p1");
+      assertThat(hostLines("r", "r-p0")).containsExactly(recorded);
+    }
+  }
+
   /**
    * The service's clock for two racing renewals: once armed, each request thread's second reading (the record's write,
    * after the first check and the signature) waits until the other thread got there too, so both passed the first check
