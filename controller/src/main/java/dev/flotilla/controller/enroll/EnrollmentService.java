@@ -95,22 +95,58 @@ public final class EnrollmentService {
   public String enroll(String authorization, String csrPem) {
     EnrollmentToken token = bearer(authorization);
     CertificateSigningRequest csr = parse(csrPem);
+    Optional<IssuedCertificate> again = enrolledBefore(token, csr);
+    if (again.isPresent()) {
+      return answer(again.get());
+    }
     List<IssuedCertificate> signed = new ArrayList<>(1);
     TokenGrant grant = store.spend(token, clock.instant(), g -> {
-      if (!g.domain().equals(federation.domain()) || !g.namespace().equals(federation.namespace())) {
-        throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + g.id() + " is for the federation "
-            + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
-      }
+      refuseAnotherFederationOrIdentity(g, csr);
       refuseAnotherOrganisationsPodHost(g.organisation());
-      refuseAnotherIdentity(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity());
       refuseBeyondTheBound(g.organisation());
       signed.add(signedByTheCa(csr, g.identity().job()));
     });
     IssuedCertificate issued = signed.get(0);
-    record(grant.organisation(), issued);
+    // the bound is checked again as the record is written: of two concurrent requests one may lose, its certificate
+    // refused unanswered (nobody holds it)
+    store.recordIssued(federation.domain(), grant.organisation(), issuedRecord(issued, null,
+        EnrollmentModel.identityKeyDigest(grant.identity(), csr.publicKey())), clock.instant(), certificatesPerOrganisation);
     LOG.info("{}: enrolled {} with token {} (use {} of {}), serial {}", federation, grant.identity(), token,
         grant.used() + 1, grant.uses(), RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
+  }
+
+  /**
+   * The certificate a use of {@code token} recorded for the CSR's identity and key, signed again under its serial and
+   * notAfter: its answer was lost, and the use stays spent. Needs the token unexpired and unrevoked (used up or not), of
+   * this federation and the CSR's identity, and that line still listed; empty otherwise, and {@link EnrollmentStore#spend}
+   * then refuses or spends as always. Another key with a used-up token is refused there, as before.
+   */
+  private Optional<IssuedCertificate> enrolledBefore(EnrollmentToken token, CertificateSigningRequest csr) {
+    TokenGrant valid;
+    try {
+      valid = store.unexpiredGrant(token, clock.instant());
+      refuseAnotherFederationOrIdentity(valid, csr);
+    } catch (EnrollmentRefusal refused) {
+      return Optional.empty();
+    }
+    String key = EnrollmentModel.identityKeyDigest(valid.identity(), csr.publicKey());
+    return EnrollmentModel.keyIssuedBefore(store.issued(federation.domain(), valid.organisation()), null, key, clock.instant())
+        .map(line -> {
+          IssuedCertificate again = signedAgain(csr, valid.identity().job(), line);
+          LOG.info("{}: enrolled {} again with token {} for the same key (serial {}, recorded for that key before)",
+              federation, valid.identity(), token, RevokedSerials.hex(line.serial()));
+          return again;
+        });
+  }
+
+  /** Refuses a token of another federation, and a CSR for another identity than the token's; nothing signed. */
+  private void refuseAnotherFederationOrIdentity(TokenGrant g, CertificateSigningRequest csr) {
+    if (!g.domain().equals(federation.domain()) || !g.namespace().equals(federation.namespace())) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + g.id() + " is for the federation "
+          + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
+    }
+    refuseAnotherIdentity(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity());
   }
 
   /**
@@ -244,8 +280,8 @@ public final class EnrollmentService {
           + "enrolled in " + federation.domain() + " itself, so it cannot also be " + (taken.equals(asked.name())
           ? "a party pod of " : "a virtual party of a party pod of ") + organisation.name());
     }
-    String key = EnrollmentModel.hostKeyDigest(asked, csr.publicKey());
-    Optional<EnrollmentModel.Issued> before = EnrollmentModel.hostIssuedBefore(
+    String key = EnrollmentModel.identityKeyDigest(asked, csr.publicKey());
+    Optional<EnrollmentModel.Issued> before = EnrollmentModel.keyIssuedBefore(
         store.issued(federation.domain(), organisation.name()), asked.name(), key, clock.instant());
     if (before.isPresent()) {
       return answer(hostSignedAgain(csr, asked, organisation, before.get()));
@@ -343,19 +379,13 @@ public final class EnrollmentService {
   }
 
   /**
-   * Records {@code issued}, an organisation's own certificate, under {@code organisation} before it is answered; the bound
-   * is checked again as the record is written, so two concurrent requests cannot both pass it (the loser's certificate
-   * is then refused unanswered: nobody holds it).
+   * The record line of {@code issued}: for a pod's identity its {@code host}, and for a pod's identity or a first
+   * enrollment the digest of its identity and key ({@code identityKey}; null for a renewal, whose key its predecessor's
+   * line records).
    */
-  private void record(String organisation, IssuedCertificate issued) {
-    store.recordIssued(federation.domain(), organisation, issuedRecord(issued, null, null), clock.instant(),
-        certificatesPerOrganisation);
-  }
-
-  /** The record line of {@code issued}: for a pod's identity, its {@code host} and {@code hostKey} (else both null). */
-  private static EnrollmentModel.Issued issuedRecord(IssuedCertificate issued, String host, String hostKey) {
+  private static EnrollmentModel.Issued issuedRecord(IssuedCertificate issued, String host, String identityKey) {
     return new EnrollmentModel.Issued(issued.certificate().getSerialNumber(), issued.certificate().getNotAfter().toInstant(),
-        host, hostKey);
+        host, identityKey);
   }
 
   private SigningPolicy policy(String job) {

@@ -232,8 +232,8 @@ class EnrolledRecordTest {
     java.security.PublicKey pub = java.security.KeyPairGenerator.getInstance("EC").generateKeyPair().getPublic();
     dev.flotilla.certs.Identity p0 = dev.flotilla.certs.Identity.party("fl.example.org", "train", "b-p0");
     dev.flotilla.certs.Identity otherJob = dev.flotilla.certs.Identity.party("fl.example.org", "eval", "b-p0");
-    String digest = EnrollmentModel.hostKeyDigest(p0, pub);
-    assertThat(digest).matches("[0-9a-f]{64}").isNotEqualTo(EnrollmentModel.hostKeyDigest(otherJob, pub))
+    String digest = EnrollmentModel.identityKeyDigest(p0, pub);
+    assertThat(digest).matches("[0-9a-f]{64}").isNotEqualTo(EnrollmentModel.identityKeyDigest(otherJob, pub))
         .isNotEqualTo(EnrollmentModel.keyDigest(pub));
     ConfigMap enrolled = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n"));
 
@@ -241,10 +241,10 @@ class EnrolledRecordTest {
 
     assertThat(enrolled.getData().get("b")).isEqualTo("1 " + NOW.plus(Duration.ofDays(30)) + "\n2 "
         + NOW.plus(Duration.ofDays(90)) + " b-p0 key:" + digest + "\n");
-    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::host, Issued::hostKey)
+    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::host, Issued::identityKey)
         .containsExactly(tuple(null, null), tuple("b-p0", digest));
     EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), key(3), NOW, 4);
-    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::serial, Issued::hostKey)
+    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::serial, Issued::identityKey)
         .containsExactly(tuple(BigInteger.ONE, null), tuple(BigInteger.TWO, digest), tuple(BigInteger.valueOf(3), null));
   }
 
@@ -257,11 +257,11 @@ class EnrolledRecordTest {
         new Issued(BigInteger.valueOf(4), NOW.minusSeconds(1), "b-p1", key(4)),
         issued(5, Duration.ofDays(90), "b-p2"));
 
-    assertThat(EnrollmentModel.hostIssuedBefore(held, "b-p0", key(2), NOW)).contains(held.get(1));
-    assertThat(EnrollmentModel.hostIssuedBefore(held, "b-p0", key(3), NOW)).isEmpty();
-    assertThat(EnrollmentModel.hostIssuedBefore(held, "b-p2", key(2), NOW)).isEmpty();
-    assertThat(EnrollmentModel.hostIssuedBefore(held, "b-p1", key(4), NOW)).isEmpty();
-    assertThat(EnrollmentModel.hostIssuedBefore(held, "b-p2", key(5), NOW)).isEmpty();
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p0", key(2), NOW)).contains(held.get(1));
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p0", key(3), NOW)).isEmpty();
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p2", key(2), NOW)).isEmpty();
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p1", key(4), NOW)).isEmpty();
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p2", key(5), NOW)).isEmpty();
     ConfigMap full = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90))
         + " b-p0 key:" + key(2) + "\n"));
     EnrollmentRefusal refused = catchThrowableOfType(() -> EnrollmentModel.withIssued(full, "b",
