@@ -69,6 +69,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
   /** Namespaces of tenants of the party cluster, watched too: a join Secret may leave them out. */
   static final String TENANT_NS = "tenant";
   static final String TENANT_PODS_NS = "tenant-pods";
+  /** A namespace of the party cluster nothing watches: a test's PartyEnroller passes there are the only ones. */
+  static final String RETRY_NS = "enroll-retry";
   static final String DOMAIN = "fl.example.org";
   static final String JOB = "fashion";
   static final String ENROLLED = "flotilla-enrolled.fashion.a";
@@ -487,7 +489,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       String renewedSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(renewed.certificate().getSerialNumber());
       assertThat(record.get().getData().get("d").lines()).contains(firstSerial + " "
           + first.certificate().getNotAfter().toInstant() + " renewed-to:" + renewedSerial + " renewed-key:"
-          + EnrollmentModel.keyDigest(renewed.certificate().getPublicKey()));
+          + EnrollmentModel.keyDigest(renewed.certificate().getPublicKey()) + " key:"
+          + EnrollmentModel.identityKeyDigest(d, first.certificate().getPublicKey()));
       List<EnrollmentModel.Issued> afterRenewal = EnrollmentModel.issued(record.get(), "d");
       assertThat(afterRenewal).extracting(i -> dev.flotilla.certs.enroll.RevokedSerials.hex(i.serial()))
           .as("one line beyond the bound").hasSize(3).contains(renewedSerial);
@@ -644,7 +647,7 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       assertThat(EnrollmentModel.issued(enrolledRecord(), "q")).as("the record does not grow").isEqualTo(atTheBound);
       assertThat(hostLines("q", "q-p0")).singleElement().satisfies(line -> {
         assertThat(line.serial()).isEqualTo(lost.certificate().getSerialNumber());
-        assertThat(line.hostKey()).isEqualTo(EnrollmentModel.hostKeyDigest(q0, pending.publicKey()));
+        assertThat(line.identityKey()).isEqualTo(EnrollmentModel.identityKeyDigest(q0, pending.publicKey()));
       });
 
       EnrollmentException other = org.assertj.core.api.Assertions.catchThrowableOfType(
@@ -687,8 +690,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       assertThat(partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.r-p0")).as("nothing stored").isNull();
       java.security.KeyPair kept = JoinModel.pendingKey(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.r-p0")).orElseThrow();
       dev.flotilla.certs.Identity r0 = job.pods().get(0).identity();
-      assertThat(hostLines("r", "r-p0")).singleElement().satisfies(line -> assertThat(line.hostKey())
-          .as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.hostKeyDigest(r0, kept.getPublic())));
+      assertThat(hostLines("r", "r-p0")).singleElement().satisfies(line -> assertThat(line.identityKey())
+          .as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.identityKeyDigest(r0, kept.getPublic())));
       EnrollmentModel.Issued recorded = hostLines("r", "r-p0").get(0);
 
       losing.set(false);
@@ -706,6 +709,53 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       assertThat(EnrollmentModel.issued(enrolledRecord(), "r")).extracting(EnrollmentModel.Issued::host)
           .as("one line each, the bound of 3 not exceeded").containsExactly(null, "r-p0", "r-p1");
       assertThat(hostLines("r", "r-p0")).containsExactly(recorded);
+    }
+  }
+
+  @Test
+  @DisplayName("a first enrollment whose answer was lost (the connection cut after the coordinator recorded it): the party's "
+      + "next pass asks again with the spent token and the key it kept in flotilla-renewal.<job>.<organisation>, stores the "
+      + "recorded certificate (same serial) and empties that Secret; the record keeps one line; another key with that token "
+      + "is refused as used up")
+  void aLostEnrollmentIsAskedAgainWithTheKeptKey() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    try (TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", endpoint.port()),
+        () -> losing.get() && !EnrollmentModel.issued(enrolledRecord(), "s").isEmpty())) {
+      // in a namespace the running join controller does not watch: the passes below are the only ones
+      KubeApi.namespace(party, RETRY_NS);
+      Secret joinSecret = party.secrets().inNamespace(RETRY_NS).resource(joinSecret("s")
+          .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + relay.port()).build()).create();
+      PartyEnroller enroller = new PartyEnroller(party, PartyEnroller::clientFor, Clock.systemUTC());
+      dev.flotilla.certs.Identity s = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "s");
+
+      PartyEnroller.Result cut = enroller.reconcile(RETRY_NS, "join-fashion-s");
+
+      assertThat(cut.state()).as(cut.message()).isEqualTo("Unreachable");
+      assertThat(partySecret(RETRY_NS, "flotilla-enrolled.fashion.s")).as("nothing stored").isNull();
+      java.security.KeyPair kept = JoinModel.pendingKey(partySecret(RETRY_NS, "flotilla-renewal.fashion.s")).orElseThrow();
+      List<EnrollmentModel.Issued> recorded = EnrollmentModel.issued(enrolledRecord(), "s");
+      assertThat(recorded).singleElement().satisfies(line -> assertThat(line.identityKey())
+          .as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.identityKeyDigest(s, kept.getPublic())));
+
+      losing.set(false);
+      PartyEnroller.Result enrolled = enroller.reconcile(RETRY_NS, "join-fashion-s");
+
+      assertThat(enrolled.state()).as(enrolled.message()).isEqualTo("Enrolled");
+      IssuedCertificate stored = JoinModel.identityOf(partySecret(RETRY_NS, "flotilla-enrolled.fashion.s"));
+      assertThat(stored.certificate().getSerialNumber()).isEqualTo(recorded.get(0).serial());
+      assertThat(stored.certificate().getNotAfter().toInstant()).isEqualTo(recorded.get(0).notAfter());
+      assertThat(stored.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+      assertThat(dev.flotilla.certs.Identity.of(stored.certificate())).isEqualTo(s);
+      assertThat(partySecret(RETRY_NS, "flotilla-renewal.fashion.s").getData()).as("the kept key removed").isNullOrEmpty();
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "s")).as("the record does not grow").isEqualTo(recorded);
+
+      dev.flotilla.certs.enroll.JoinToken spent = JoinModel.parse(joinSecret).token();
+      EnrollmentException other = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> clientOf(endpoint).enroll(spent, s, dev.flotilla.certs.CertificateSigningRequest.create(s,
+              List.of("fashion.s.party." + DOMAIN), dev.flotilla.certs.KeyType.EC_P256)), EnrollmentException.class);
+      assertThat(other.status()).as(other.getMessage()).isEqualTo(403);
+      assertThat(other.getMessage()).contains("is used up (1 of 1 uses)");
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "s")).as("nothing recorded for the refusal").isEqualTo(recorded);
     }
   }
 
