@@ -1,5 +1,6 @@
 package dev.flotilla.controller.enroll;
 
+import dev.flotilla.certs.Identity;
 import dev.flotilla.certs.enroll.RevokedSerials;
 import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -142,20 +143,31 @@ public final class EnrollmentModel {
    * pod's identity {@code <host>} ({@code <organisation>-p<i>}; null host: the organisation's own certificate), then,
    * once the holder renewed it, {@code renewed-to:<serial hex>} (null {@code renewedTo}: not renewed) and
    * {@code renewed-key:<SHA-256 of the renewal's public key, hex>} ({@link #keyDigest}; null {@code renewedKey}: a line
-   * of a version that did not record it). Lines of earlier versions (two or three fields, or no key) still parse.
+   * of a version that did not record it), and for a pod's identity or a first enrollment {@code key:<digest of its
+   * identity and key, hex>} ({@link #identityKeyDigest}; null {@code identityKey}: a renewal, or a line of a version that
+   * did not record it).
+   * Lines of earlier versions (two or three fields, or no key) still parse.
    */
-  public record Issued(BigInteger serial, Instant notAfter, String host, BigInteger renewedTo, String renewedKey) {
+  public record Issued(BigInteger serial, Instant notAfter, String host, BigInteger renewedTo, String renewedKey,
+      String identityKey) {
     static final String RENEWED_TO = "renewed-to:";
     static final String RENEWED_KEY = "renewed-key:";
+    static final String IDENTITY_KEY = "key:";
 
     public Issued(BigInteger serial, Instant notAfter, String host) {
-      this(serial, notAfter, host, null, null);
+      this(serial, notAfter, host, null, null, null);
+    }
+
+    /** A pod's identity {@code host} (null: a first enrollment) issued for the key of digest {@code identityKey} ({@link #identityKeyDigest}). */
+    public Issued(BigInteger serial, Instant notAfter, String host, String identityKey) {
+      this(serial, notAfter, host, null, null, identityKey);
     }
 
     String line() {
       return RevokedSerials.hex(serial) + " " + notAfter + (host == null ? "" : " " + host)
           + (renewedTo == null ? "" : " " + RENEWED_TO + RevokedSerials.hex(renewedTo))
-          + (renewedKey == null ? "" : " " + RENEWED_KEY + renewedKey) + "\n";
+          + (renewedKey == null ? "" : " " + RENEWED_KEY + renewedKey)
+          + (identityKey == null ? "" : " " + IDENTITY_KEY + identityKey) + "\n";
     }
 
     static Issued parse(String line) {
@@ -163,16 +175,19 @@ public final class EnrollmentModel {
       String host = null;
       BigInteger renewedTo = null;
       String renewedKey = null;
+      String identityKey = null;
       for (int i = 2; i < fields.length; i++) {
         if (fields[i].startsWith(RENEWED_TO)) {
           renewedTo = new BigInteger(fields[i].substring(RENEWED_TO.length()), 16);
         } else if (fields[i].startsWith(RENEWED_KEY)) {
           renewedKey = fields[i].substring(RENEWED_KEY.length());
+        } else if (fields[i].startsWith(IDENTITY_KEY)) {
+          identityKey = fields[i].substring(IDENTITY_KEY.length());
         } else {
           host = fields[i];
         }
       }
-      return new Issued(new BigInteger(fields[0], 16), Instant.parse(fields[1]), host, renewedTo, renewedKey);
+      return new Issued(new BigInteger(fields[0], 16), Instant.parse(fields[1]), host, renewedTo, renewedKey, identityKey);
     }
 
     boolean expiredAt(Instant now) {
@@ -180,7 +195,7 @@ public final class EnrollmentModel {
     }
 
     Issued renewedTo(BigInteger successor, String successorKey) {
-      return new Issued(serial, notAfter, host, successor, successorKey);
+      return new Issued(serial, notAfter, host, successor, successorKey, identityKey);
     }
   }
 
@@ -191,6 +206,34 @@ public final class EnrollmentModel {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JVM has no SHA-256", e);
     }
+  }
+
+  /**
+   * The digest a pod's identity or a first enrollment is recorded by: SHA-256 of its identity's URI, a zero byte and its
+   * key's SubjectPublicKeyInfo, lower-case hex. The identity is in it because one organisation's lines may hold
+   * certificates of several jobs under one name: the key asked again gets only that job's.
+   */
+  public static String identityKeyDigest(Identity identity, PublicKey key) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(identity.uri().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      return HexFormat.of().formatHex(sha.digest(key.getEncoded()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
+    }
+  }
+
+  /**
+   * The pod identity {@code host} (null: the organisation's own, enrolled with a token) issued before for the key and
+   * identity of digest {@code key} ({@link #identityKeyDigest}), when its line is on record (unexpired at {@code now}) in
+   * {@code held}: asked again with that key, its answer was lost (connection cut, controller crash), and the coordinator
+   * signs that certificate again under its serial and notAfter instead of issuing and counting another. Another key for
+   * the host is a new certificate, counted like any.
+   */
+  public static Optional<Issued> keyIssuedBefore(List<Issued> held, String host, String key, Instant now) {
+    return held.stream().filter(i -> !i.expiredAt(now) && java.util.Objects.equals(host, i.host())
+        && key.equals(i.identityKey())).findFirst();
   }
 
   /**

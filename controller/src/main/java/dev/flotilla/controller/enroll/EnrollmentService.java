@@ -95,22 +95,58 @@ public final class EnrollmentService {
   public String enroll(String authorization, String csrPem) {
     EnrollmentToken token = bearer(authorization);
     CertificateSigningRequest csr = parse(csrPem);
+    Optional<IssuedCertificate> again = enrolledBefore(token, csr);
+    if (again.isPresent()) {
+      return answer(again.get());
+    }
     List<IssuedCertificate> signed = new ArrayList<>(1);
     TokenGrant grant = store.spend(token, clock.instant(), g -> {
-      if (!g.domain().equals(federation.domain()) || !g.namespace().equals(federation.namespace())) {
-        throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + g.id() + " is for the federation "
-            + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
-      }
+      refuseAnotherFederationOrIdentity(g, csr);
       refuseAnotherOrganisationsPodHost(g.organisation());
-      refuseAnotherIdentity(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity());
       refuseBeyondTheBound(g.organisation());
       signed.add(signedByTheCa(csr, g.identity().job()));
     });
     IssuedCertificate issued = signed.get(0);
-    record(grant.organisation(), issued, null);
+    // the bound is checked again as the record is written: of two concurrent requests one may lose, its certificate
+    // refused unanswered (nobody holds it)
+    store.recordIssued(federation.domain(), grant.organisation(), issuedRecord(issued, null,
+        EnrollmentModel.identityKeyDigest(grant.identity(), csr.publicKey())), clock.instant(), certificatesPerOrganisation);
     LOG.info("{}: enrolled {} with token {} (use {} of {}), serial {}", federation, grant.identity(), token,
         grant.used() + 1, grant.uses(), RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
+  }
+
+  /**
+   * The certificate a use of {@code token} recorded for the CSR's identity and key, signed again under its serial and
+   * notAfter: its answer was lost, and the use stays spent. Needs the token unexpired and unrevoked (used up or not), of
+   * this federation and the CSR's identity, and that line still listed; empty otherwise, and {@link EnrollmentStore#spend}
+   * then refuses or spends as always. Another key with a used-up token is refused there, as before.
+   */
+  private Optional<IssuedCertificate> enrolledBefore(EnrollmentToken token, CertificateSigningRequest csr) {
+    TokenGrant valid;
+    try {
+      valid = store.unexpiredGrant(token, clock.instant());
+      refuseAnotherFederationOrIdentity(valid, csr);
+    } catch (EnrollmentRefusal refused) {
+      return Optional.empty();
+    }
+    String key = EnrollmentModel.identityKeyDigest(valid.identity(), csr.publicKey());
+    return EnrollmentModel.keyIssuedBefore(store.issued(federation.domain(), valid.organisation()), null, key, clock.instant())
+        .map(line -> {
+          IssuedCertificate again = signedAgain(csr, valid.identity().job(), line);
+          LOG.info("{}: enrolled {} again with token {} for the same key (serial {}, recorded for that key before)",
+              federation, valid.identity(), token, RevokedSerials.hex(line.serial()));
+          return again;
+        });
+  }
+
+  /** Refuses a token of another federation, and a CSR for another identity than the token's; nothing signed. */
+  private void refuseAnotherFederationOrIdentity(TokenGrant g, CertificateSigningRequest csr) {
+    if (!g.domain().equals(federation.domain()) || !g.namespace().equals(federation.namespace())) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + g.id() + " is for the federation "
+          + g.namespace() + "/" + g.domain() + ", not this endpoint's " + federation);
+    }
+    refuseAnotherIdentity(csr, g.identity(), "token " + g.id() + " enrolls " + g.identity());
   }
 
   /**
@@ -188,16 +224,16 @@ public final class EnrollmentService {
     Instant now = clock.instant();
     Optional<EnrollmentModel.Issued> before = EnrollmentModel.issuedBefore(held, current.getSerialNumber(), key, now);
     if (before.isPresent()) {
-      return answer(signedAgain(csr, identity, current, before.get()));
+      return answer(renewedAgain(csr, identity, current, before.get()));
     }
     EnrollmentModel.refuseRenewal(certificatesPerOrganisation, identity.name(), held, current.getSerialNumber(), key, now);
     IssuedCertificate issued = signedByTheCa(csr, identity.job());
     // checked again under the record's resourceVersion: of two renewals of one certificate at the bound, one is recorded,
     // and the other is refused or, for the same key, answered with the recorded one's certificate (this one is dropped)
-    before = store.recordRenewal(federation.domain(), identity.name(), current.getSerialNumber(), issuedRecord(issued, null),
+    before = store.recordRenewal(federation.domain(), identity.name(), current.getSerialNumber(), issuedRecord(issued, null, null),
         key, clock.instant(), certificatesPerOrganisation);
     if (before.isPresent()) {
-      return answer(signedAgain(csr, identity, current, before.get()));
+      return answer(renewedAgain(csr, identity, current, before.get()));
     }
     LOG.info("{}: renewed {} (serial {} -> {})", federation, identity, RevokedSerials.hex(current.getSerialNumber()),
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
@@ -208,14 +244,9 @@ public final class EnrollmentService {
    * The certificate {@code successor}, which renewed {@code current} for the CSR's key before, signed again under its
    * serial and notAfter: its first answer was lost. Nothing is recorded: the record already holds that serial.
    */
-  private IssuedCertificate signedAgain(CertificateSigningRequest csr, Identity identity, X509Certificate current,
+  private IssuedCertificate renewedAgain(CertificateSigningRequest csr, Identity identity, X509Certificate current,
       EnrollmentModel.Issued successor) {
-    IssuedCertificate again;
-    try {
-      again = ca().signAgain(csr, Role.PARTY, policy(identity.job()), successor.serial(), successor.notAfter());
-    } catch (PkiException e) {
-      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
-    }
+    IssuedCertificate again = signedAgain(csr, identity.job(), successor);
     LOG.info("{}: renewed {} again for the same key (serial {} -> {}, recorded for that key before)", federation, identity,
         RevokedSerials.hex(current.getSerialNumber()), RevokedSerials.hex(successor.serial()));
     return again;
@@ -249,12 +280,33 @@ public final class EnrollmentService {
           + "enrolled in " + federation.domain() + " itself, so it cannot also be " + (taken.equals(asked.name())
           ? "a party pod of " : "a virtual party of a party pod of ") + organisation.name());
     }
+    String key = EnrollmentModel.identityKeyDigest(asked, csr.publicKey());
+    Optional<EnrollmentModel.Issued> before = EnrollmentModel.keyIssuedBefore(
+        store.issued(federation.domain(), organisation.name()), asked.name(), key, clock.instant());
+    if (before.isPresent()) {
+      return answer(hostSignedAgain(csr, asked, organisation, before.get()));
+    }
     refuseBeyondTheBound(organisation.name());
     IssuedCertificate issued = signedByTheCa(csr, organisation.job());
-    record(organisation.name(), issued, asked.name());
+    // checked again under the record's resourceVersion: of two requests for one host and key at once, one is recorded and
+    // the other answered with its certificate (this one is dropped unanswered: nobody holds it)
+    before = store.recordHost(federation.domain(), organisation.name(), issuedRecord(issued, asked.name(), key),
+        clock.instant(), certificatesPerOrganisation);
+    if (before.isPresent()) {
+      return answer(hostSignedAgain(csr, asked, organisation, before.get()));
+    }
     LOG.info("{}: issued {} to {} (serial {})", federation, asked, organisation,
         RevokedSerials.hex(issued.certificate().getSerialNumber()));
     return answer(issued);
+  }
+
+  /** The pod identity {@code recorded}, issued before for the CSR's key, signed again: its first answer was lost. */
+  private IssuedCertificate hostSignedAgain(CertificateSigningRequest csr, Identity asked, Identity organisation,
+      EnrollmentModel.Issued recorded) {
+    IssuedCertificate again = signedAgain(csr, asked.job(), recorded);
+    LOG.info("{}: issued {} to {} again for the same key (serial {}, recorded for that key before)", federation, asked,
+        organisation, RevokedSerials.hex(recorded.serial()));
+    return again;
   }
 
   private static final String POD_SUFFIX = VirtualPartiesModel.POD_SUFFIX;
@@ -308,6 +360,15 @@ public final class EnrollmentService {
         clock.instant());
   }
 
+  /** The CSR, its checks passed, signed under the serial and notAfter of {@code recorded}, already on record. */
+  private IssuedCertificate signedAgain(CertificateSigningRequest csr, String job, EnrollmentModel.Issued recorded) {
+    try {
+      return ca().signAgain(csr, Role.PARTY, policy(job), recorded.serial(), recorded.notAfter());
+    } catch (PkiException e) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.FORBIDDEN, "CSR refused: " + e.getMessage());
+    }
+  }
+
   /** The CSR, its checks passed, signed; not yet recorded. */
   private IssuedCertificate signedByTheCa(CertificateSigningRequest csr, String job) {
     try {
@@ -318,16 +379,13 @@ public final class EnrollmentService {
   }
 
   /**
-   * Records {@code issued} under {@code organisation} ({@code host}: a pod's identity) before it is answered; the bound
-   * is checked again as the record is written, so two concurrent requests cannot both pass it (the loser's certificate
-   * is then refused unanswered: nobody holds it).
+   * The record line of {@code issued}: for a pod's identity its {@code host}, and for a pod's identity or a first
+   * enrollment the digest of its identity and key ({@code identityKey}; null for a renewal, whose key its predecessor's
+   * line records).
    */
-  private void record(String organisation, IssuedCertificate issued, String host) {
-    store.recordIssued(federation.domain(), organisation, issuedRecord(issued, host), clock.instant(), certificatesPerOrganisation);
-  }
-
-  private static EnrollmentModel.Issued issuedRecord(IssuedCertificate issued, String host) {
-    return new EnrollmentModel.Issued(issued.certificate().getSerialNumber(), issued.certificate().getNotAfter().toInstant(), host);
+  private static EnrollmentModel.Issued issuedRecord(IssuedCertificate issued, String host, String identityKey) {
+    return new EnrollmentModel.Issued(issued.certificate().getSerialNumber(), issued.certificate().getNotAfter().toInstant(),
+        host, identityKey);
   }
 
   private SigningPolicy policy(String job) {

@@ -39,21 +39,42 @@ public final class EnrollmentStore {
    */
   public TokenGrant spend(EnrollmentToken presented, Instant now, java.util.function.Consumer<TokenGrant> beforeSpending) {
     return retrying(() -> {
-      Secret secret = client.secrets().inNamespace(controllerNamespace).withName(EnrollmentModel.tokenSecretName(presented.id())).get();
-      if (secret == null || !EnrollmentModel.TOKEN_TYPE.equals(secret.getType())) {
-        throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + presented.id() + " is not valid");
-      }
+      Secret secret = tokenSecret(presented);
       TokenGrant grant = EnrollmentModel.grantOf(secret);
       grant.check(presented, now);
-      String revokedAt = EnrollmentModel.revokedAt(secret);
-      if (revokedAt != null) {
-        throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + presented.id()
-            + " was revoked by the coordinator at " + revokedAt + "; ask it for a new one");
-      }
+      refuseRevoked(presented, secret);
       beforeSpending.accept(grant);
       client.secrets().inNamespace(controllerNamespace).resource(EnrollmentModel.updated(secret, grant.afterUse())).update();
       return grant;
     });
+  }
+
+  /**
+   * The stored grant of {@code presented} when it is that token, unexpired at {@code now} and not revoked, used up or not
+   * ({@link TokenGrant#checkUnexpired}); refused otherwise. Spends nothing.
+   */
+  public TokenGrant unexpiredGrant(EnrollmentToken presented, Instant now) {
+    Secret secret = tokenSecret(presented);
+    TokenGrant grant = EnrollmentModel.grantOf(secret);
+    grant.checkUnexpired(presented, now);
+    refuseRevoked(presented, secret);
+    return grant;
+  }
+
+  private Secret tokenSecret(EnrollmentToken presented) {
+    Secret secret = client.secrets().inNamespace(controllerNamespace).withName(EnrollmentModel.tokenSecretName(presented.id())).get();
+    if (secret == null || !EnrollmentModel.TOKEN_TYPE.equals(secret.getType())) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + presented.id() + " is not valid");
+    }
+    return secret;
+  }
+
+  private static void refuseRevoked(EnrollmentToken presented, Secret secret) {
+    String revokedAt = EnrollmentModel.revokedAt(secret);
+    if (revokedAt != null) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + presented.id()
+          + " was revoked by the coordinator at " + revokedAt + "; ask it for a new one");
+    }
   }
 
   /**
@@ -97,6 +118,24 @@ public final class EnrollmentStore {
    */
   public void recordIssued(String domain, String organisation, EnrollmentModel.Issued issued, Instant now, int perOrganisation) {
     rewriteEnrolled(domain, enrolled -> EnrollmentModel.withIssued(enrolled, organisation, issued, now, perOrganisation));
+  }
+
+  /**
+   * Notes that the pod identity {@code issued} (its host and key digest set) was issued to {@code organisation}, as
+   * {@link #recordIssued} does. Returns, writing nothing, the certificate recorded meanwhile for the same host and key
+   * ({@link EnrollmentModel#keyIssuedBefore}): of two such requests at once, the second is answered with the first's.
+   */
+  public Optional<EnrollmentModel.Issued> recordHost(String domain, String organisation, EnrollmentModel.Issued issued,
+      Instant now, int perOrganisation) {
+    return retrying(() -> {
+      ConfigMap current = enrolled(domain);
+      Optional<EnrollmentModel.Issued> before = EnrollmentModel.keyIssuedBefore(EnrollmentModel.issued(current, organisation),
+          issued.host(), issued.identityKey(), now);
+      if (before.isEmpty()) {
+        write(domain, current, enrolled -> EnrollmentModel.withIssued(enrolled, organisation, issued, now, perOrganisation));
+      }
+      return before;
+    });
   }
 
   /**

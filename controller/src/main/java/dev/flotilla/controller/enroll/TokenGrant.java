@@ -40,16 +40,24 @@ public record TokenGrant(String id, String secretSha256, String domain, String n
    * time), not expired at {@code now} and not used up. The refusals name the token by id only.
    */
   public void check(EnrollmentToken presented, Instant now) {
+    checkUnexpired(presented, now);
+    if (used >= uses) {
+      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + id + " is used up (" + used + " of "
+          + uses + " uses); ask the coordinator for a new one");
+    }
+  }
+
+  /**
+   * Refuses {@code presented} unless it is this grant's token, not expired at {@code now}, used up or not: what asking
+   * again for a certificate this token's use already recorded needs.
+   */
+  public void checkUnexpired(EnrollmentToken presented, Instant now) {
     if (!presented.id().equals(id) || !presented.matches(secretSha256)) {
       throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + presented.id() + " is not valid");
     }
     if (!now.isBefore(expires)) {
       throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + id + " expired at " + expires
           + "; ask the coordinator for a new one");
-    }
-    if (used >= uses) {
-      throw new EnrollmentRefusal(EnrollmentRefusal.UNAUTHENTICATED, "token " + id + " is used up (" + used + " of "
-          + uses + " uses); ask the coordinator for a new one");
     }
   }
 

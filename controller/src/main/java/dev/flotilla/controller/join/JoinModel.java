@@ -58,7 +58,8 @@ public final class JoinModel {
   /**
    * The renewal Secret {@code flotilla-renewal.<job>.<organisation>} beside the identity Secret: the key (and CSR) of a
    * renewal written before it is asked, emptied once the renewed certificate is stored. Not the identity Secret: that one
-   * is copied beside the jobs and mounted in their pods.
+   * is copied beside the jobs and mounted in their pods. A party pod's identity ({@code <organisation>-p<i>}) keeps the
+   * key it is asked for the same way, under {@link #podRenewalSecretName}.
    */
   public static final String RENEWAL_PREFIX = "flotilla-renewal.";
   /** A join Secret's values are short: anything longer is refused before it is parsed. */
@@ -290,6 +291,19 @@ public final class JoinModel {
    * null, keeping nothing.
    */
   public static Secret renewalSecret(Join join, CertificateSigningRequest pending) {
+    return renewalSecret(join.namespace(), join.renewalSecretName(), pending);
+  }
+
+  /**
+   * The renewal Secret of a party pod's identity: {@code flotilla-renewal.<job>.<organisation>-p<i>}, beside its identity
+   * Secret ({@code flotilla-enrolled.<job>.<organisation>-p<i>}), for the key its first issue or a later one is asked for.
+   */
+  public static String podRenewalSecretName(JobModel pod) {
+    return RENEWAL_PREFIX + pod.identityJob() + "." + pod.identity().name();
+  }
+
+  /** The renewal Secret {@code namespace/name} keeping {@code pending} ({@code tls.key}, {@code tls.csr}), or, with null, nothing. */
+  public static Secret renewalSecret(String namespace, String name, CertificateSigningRequest pending) {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(JobModel.LABEL_MANAGED_BY, JobModel.FIELD_MANAGER);
     labels.put("app.kubernetes.io/component", "enrollment");
@@ -298,7 +312,7 @@ public final class JoinModel {
       data.put(IssuedCertificate.KEY_FILE, CertificateModel.encode(Pem.encode(pending.privateKey())));
       data.put(CertificateSigningRequest.CSR_FILE, CertificateModel.encode(pending.pem()));
     }
-    return new SecretBuilder().withNewMetadata().withName(join.renewalSecretName()).withNamespace(join.namespace())
+    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace)
         .withLabels(labels).endMetadata().withType("Opaque").withData(data).build();
   }
 

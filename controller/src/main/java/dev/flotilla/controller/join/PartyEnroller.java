@@ -77,7 +77,8 @@ public final class PartyEnroller {
       // the coordinator said no to this token; asking again would spend an attempt and change nothing
       return new Result("Refused", said.get(JoinModel.MESSAGE), null);
     }
-    CertificateSigningRequest csr = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()), KeyType.EC_P256);
+    CertificateSigningRequest csr = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
+        pendingKey(join, null, KeyType.EC_P256));
     IssuedCertificate issued;
     try {
       issued = clients.apply(join).enroll(join.token(), join.identity(), csr);
@@ -87,6 +88,7 @@ public final class PartyEnroller {
       return new Result("Refused", "the coordinator's answer is not usable: " + e.getMessage(), null);
     }
     client.secrets().inNamespace(join.namespace()).resource(JoinModel.identitySecret(join, issued)).create();
+    forgetPendingKey(join);
     LOG.info("{}: enrolled, serial {}; key and certificate in Secret {}", join, RevokedSerials.hex(issued.certificate().getSerialNumber()),
         join.identitySecretName());
     return new Result("Enrolled", "serial " + RevokedSerials.hex(issued.certificate().getSerialNumber()) + " in Secret "
@@ -101,7 +103,7 @@ public final class PartyEnroller {
       return new Result(null, null, due);
     }
     CertificateSigningRequest csr = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
-        renewalKey(join, held));
+        pendingKey(join, held, KeyType.of(held.privateKey())));
     IssuedCertificate renewed;
     try {
       renewed = clients.apply(join).renew(held, csr);
@@ -114,11 +116,7 @@ public final class PartyEnroller {
     Secret next = JoinModel.identitySecret(join, renewed);
     next.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
     client.secrets().inNamespace(join.namespace()).resource(next).update();
-    // stored: the kept key is the current one now; the next renewal makes a new one
-    client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).edit(s -> {
-      s.setData(null);
-      return s;
-    });
+    forgetPendingKey(join);
     String serials = RevokedSerials.hex(held.certificate().getSerialNumber()) + " -> "
         + RevokedSerials.hex(renewed.certificate().getSerialNumber());
     LOG.info("{}: renewed, serial {}", join, serials);
@@ -127,21 +125,21 @@ public final class PartyEnroller {
   }
 
   /**
-   * The key to renew {@code held} for: the one kept in the renewal Secret by an earlier attempt whose answer never arrived
-   * or was never stored (the coordinator may have certified it; asked again for that key, it sends that certificate
-   * again), else a new one, kept there before it is sent. A kept key the certificate is not
-   * {@linkplain IssuedCertificate#renewableWith renewable with} (a renewal stored, the Secret not yet emptied) is replaced.
+   * The key to enroll ({@code held} null) or renew {@code held} for: the one kept in the renewal Secret by an earlier
+   * attempt whose answer never arrived or was never stored (the coordinator may have certified it; asked again for that
+   * key, it sends that certificate again), else a new one of {@code type}, kept there before it is sent. A kept key the
+   * certificate is not {@linkplain IssuedCertificate#renewableWith renewable with} (a renewal or the enrollment stored,
+   * the Secret not yet emptied) is replaced.
    */
-  private KeyPair renewalKey(JoinModel.Join join, IssuedCertificate held) {
+  private KeyPair pendingKey(JoinModel.Join join, IssuedCertificate held, KeyType type) {
     Secret kept = client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).get();
-    Optional<KeyPair> pending = JoinModel.pendingKey(kept).filter(held::renewableWith);
+    Optional<KeyPair> pending = JoinModel.pendingKey(kept).filter(k -> held == null || held.renewableWith(k));
     if (pending.isPresent()) {
-      LOG.info("{}: renewing with the key kept in Secret {} (an earlier renewal's answer was not stored)", join,
-          join.renewalSecretName());
+      LOG.info("{}: {} with the key kept in Secret {} (an earlier answer was not stored)", join,
+          held == null ? "enrolling" : "renewing", join.renewalSecretName());
       return pending.get();
     }
-    CertificateSigningRequest fresh = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
-        KeyType.of(held.privateKey()));
+    CertificateSigningRequest fresh = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()), type);
     Secret desired = JoinModel.renewalSecret(join, fresh);
     if (kept == null) {
       client.secrets().inNamespace(join.namespace()).resource(desired).create();
@@ -150,6 +148,14 @@ public final class PartyEnroller {
       client.secrets().inNamespace(join.namespace()).resource(desired).update();
     }
     return fresh.keyPair();
+  }
+
+  /** Empties the renewal Secret once the certificate of its key is stored: the next renewal makes a new key. */
+  private void forgetPendingKey(JoinModel.Join join) {
+    client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).edit(s -> {
+      s.setData(null);
+      return s;
+    });
   }
 
   private Result failed(JoinModel.Join join, EnrollmentException e) {

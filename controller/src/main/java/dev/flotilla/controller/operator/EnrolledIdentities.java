@@ -11,6 +11,8 @@ import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.security.KeyPair;
+import java.security.PublicKey;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,10 +120,10 @@ public final class EnrolledIdentities {
     JoinModel.Join join = joinOf(organisation.getMetadata().getName()).orElseThrow(() -> new PodIdentitiesUnavailable(
         "no join Secret in " + controllerNamespace + " enrolled " + source + ", so the coordinator to ask for "
             + pod.identityUri() + " is unknown", null));
+    String pending = JoinModel.podRenewalSecretName(pod);
     IssuedCertificate issued;
     try {
-      CertificateSigningRequest csr = CertificateSigningRequest.create(pod.identity(), List.of(join.partyHost()),
-          KeyType.EC_P256);
+      CertificateSigningRequest csr = podRequest(pod, List.of(join.partyHost()), pending, held);
       issued = coordinators.apply(join).issueHost(JoinModel.identityOf(organisation), pod.identity(), csr);
     } catch (PkiException | IllegalStateException e) { // the coordinator's refusal is an EnrollmentException, a PkiException
       throw new PodIdentitiesUnavailable("the coordinator " + join.endpoint() + " did not issue " + pod.identityUri()
@@ -134,9 +136,50 @@ public final class EnrolledIdentities {
       next.getMetadata().setResourceVersion(held.getMetadata().getResourceVersion());
       next = client.secrets().inNamespace(controllerNamespace).resource(next).update();
     }
+    // stored: the kept key is the held one now; the next issue makes a new one
+    Secret kept = client.secrets().inNamespace(controllerNamespace).withName(pending).get();
+    if (kept != null) {
+      Secret emptied = JoinModel.renewalSecret(controllerNamespace, pending, null);
+      emptied.getMetadata().setResourceVersion(kept.getMetadata().getResourceVersion());
+      client.secrets().inNamespace(controllerNamespace).resource(emptied).update();
+    }
     LOG.info("{}: {} issued by the federation (serial {}) into Secret {}/{}; its key was made here", pod.ref(),
         pod.identityUri(), EnrolledIdentityModel.serial(next), controllerNamespace, name);
     return next;
+  }
+
+  /**
+   * The CSR of {@code pod}'s identity (DNS names {@code names}) for the key kept in Secret {@code pending} by an earlier
+   * attempt whose answer never arrived or was never stored (the coordinator may have certified it; asked again for that
+   * key, it sends that certificate again rather than count another), else for a new key, kept there before it is sent.
+   * A kept key that is already {@code held}'s (its certificate stored, the Secret not yet emptied) is replaced.
+   */
+  private CertificateSigningRequest podRequest(JobModel pod, List<String> names, String pending, Secret held) {
+    Secret kept = client.secrets().inNamespace(controllerNamespace).withName(pending).get();
+    Optional<KeyPair> key = JoinModel.pendingKey(kept).filter(k -> !k.getPublic().equals(heldKey(held)));
+    if (key.isPresent()) {
+      LOG.info("{}: asking again for {} with the key kept in Secret {}/{} (an earlier answer was not stored)", pod.ref(),
+          pod.identityUri(), controllerNamespace, pending);
+      return CertificateSigningRequest.create(pod.identity(), names, key.get());
+    }
+    CertificateSigningRequest fresh = CertificateSigningRequest.create(pod.identity(), names, KeyType.EC_P256);
+    Secret desired = JoinModel.renewalSecret(controllerNamespace, pending, fresh);
+    if (kept == null) {
+      client.secrets().inNamespace(controllerNamespace).resource(desired).create();
+    } else {
+      desired.getMetadata().setResourceVersion(kept.getMetadata().getResourceVersion());
+      client.secrets().inNamespace(controllerNamespace).resource(desired).update();
+    }
+    return fresh;
+  }
+
+  /** The public key of the certificate {@code held} holds, or null when there is none or it does not parse. */
+  private static PublicKey heldKey(Secret held) {
+    try {
+      return held == null ? null : JoinModel.identityOf(held).certificate().getPublicKey();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** Refuses the job when the join Secrets restrict {@code enrolled} to other namespaces ({@link JoinModel#namespaceRefusal}). */

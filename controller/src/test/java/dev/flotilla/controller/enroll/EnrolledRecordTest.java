@@ -128,7 +128,7 @@ class EnrolledRecordTest {
         + key(4) + "\n2 " + NOW.plus(Duration.ofDays(90)) + " b-p0\n3 " + NOW.plus(Duration.ofDays(90)) + " b-p1\n4 "
         + NOW.plus(Duration.ofDays(90)) + "\n");
     assertThat(EnrollmentModel.issued(enrolled, "b")).first()
-        .isEqualTo(new Issued(BigInteger.ONE, NOW.plus(Duration.ofDays(30)), null, BigInteger.valueOf(4), key(4)));
+        .isEqualTo(new Issued(BigInteger.ONE, NOW.plus(Duration.ofDays(30)), null, BigInteger.valueOf(4), key(4), null));
     assertThat(EnrollmentModel.issuedTo(enrolled, "b")).as("revocation still reaches the renewed certificate")
         .containsExactly(BigInteger.ONE, BigInteger.TWO, BigInteger.valueOf(3), BigInteger.valueOf(4));
   }
@@ -223,5 +223,49 @@ class EnrolledRecordTest {
         tuple(BigInteger.valueOf(3), null),
         tuple(BigInteger.valueOf(4), null));
     assertThat(refusedRenewal(enrolled, 1, 5, 4).status()).as("at the bound again").isEqualTo(409);
+  }
+
+  @Test
+  @DisplayName("a pod's identity is recorded with the digest of its identity and key (key:<hex>), read back, and kept when "
+      + "its organisation's line is renewed; a line without it (earlier versions) still parses")
+  void aPodsLineCarriesItsKeyDigest() throws Exception {
+    java.security.PublicKey pub = java.security.KeyPairGenerator.getInstance("EC").generateKeyPair().getPublic();
+    dev.flotilla.certs.Identity p0 = dev.flotilla.certs.Identity.party("fl.example.org", "train", "b-p0");
+    dev.flotilla.certs.Identity otherJob = dev.flotilla.certs.Identity.party("fl.example.org", "eval", "b-p0");
+    String digest = EnrollmentModel.identityKeyDigest(p0, pub);
+    assertThat(digest).matches("[0-9a-f]{64}").isNotEqualTo(EnrollmentModel.identityKeyDigest(otherJob, pub))
+        .isNotEqualTo(EnrollmentModel.keyDigest(pub));
+    ConfigMap enrolled = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n"));
+
+    EnrollmentModel.withIssued(enrolled, "b", new Issued(BigInteger.TWO, NOW.plus(Duration.ofDays(90)), "b-p0", digest), NOW, 4);
+
+    assertThat(enrolled.getData().get("b")).isEqualTo("1 " + NOW.plus(Duration.ofDays(30)) + "\n2 "
+        + NOW.plus(Duration.ofDays(90)) + " b-p0 key:" + digest + "\n");
+    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::host, Issued::identityKey)
+        .containsExactly(tuple(null, null), tuple("b-p0", digest));
+    EnrollmentModel.withRenewal(enrolled, "b", BigInteger.ONE, issued(3, Duration.ofDays(90), null), key(3), NOW, 4);
+    assertThat(EnrollmentModel.issued(enrolled, "b")).extracting(Issued::serial, Issued::identityKey)
+        .containsExactly(tuple(BigInteger.ONE, null), tuple(BigInteger.TWO, digest), tuple(BigInteger.valueOf(3), null));
+  }
+
+  @Test
+  @DisplayName("a pod's identity asked again for the same host and key is the line on record while it is unexpired, at the "
+      + "bound too; another key, another host or an expired line is none (another key is a new certificate, counted)")
+  void aPodsIdentityIssuedBefore() {
+    List<Issued> held = List.of(issued(1, Duration.ofDays(30), null),
+        new Issued(BigInteger.TWO, NOW.plus(Duration.ofDays(90)), "b-p0", key(2)),
+        new Issued(BigInteger.valueOf(4), NOW.minusSeconds(1), "b-p1", key(4)),
+        issued(5, Duration.ofDays(90), "b-p2"));
+
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p0", key(2), NOW)).contains(held.get(1));
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p0", key(3), NOW)).isEmpty();
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p2", key(2), NOW)).isEmpty();
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p1", key(4), NOW)).isEmpty();
+    assertThat(EnrollmentModel.keyIssuedBefore(held, "b-p2", key(5), NOW)).isEmpty();
+    ConfigMap full = record(Map.of("b", "1 " + NOW.plus(Duration.ofDays(30)) + "\n2 " + NOW.plus(Duration.ofDays(90))
+        + " b-p0 key:" + key(2) + "\n"));
+    EnrollmentRefusal refused = catchThrowableOfType(() -> EnrollmentModel.withIssued(full, "b",
+        new Issued(BigInteger.valueOf(6), NOW.plus(Duration.ofDays(90)), "b-p0", key(6)), NOW, 2), EnrollmentRefusal.class);
+    assertThat(refused.status()).isEqualTo(EnrollmentRefusal.TOO_MANY);
   }
 }

@@ -73,6 +73,19 @@ class TokenGrantTest {
   }
 
   @Test
+  @DisplayName("asking again for a recorded certificate needs the token unexpired and its secret, not a use left: a used-up "
+      + "token passes checkUnexpired, a wrong secret or an expired token does not")
+  void unexpiredUsedUp() {
+    TokenGrant spent = grant(1).afterUse();
+    Instant end = NOW.plus(Duration.ofHours(24));
+    assertThat(refusal(() -> spent.checkUnexpired(TOKEN, end.minusMillis(1)))).isEqualTo("accepted");
+    assertThat(refusal(() -> spent.checkUnexpired(EnrollmentToken.parse("abcdef.0123456789abcdee"), NOW)))
+        .isEqualTo("403 token abcdef is not valid");
+    assertThat(refusal(() -> spent.checkUnexpired(TOKEN, end)))
+        .isEqualTo("403 token abcdef expired at 2026-12-06T06:00:00Z; ask the coordinator for a new one");
+  }
+
+  @Test
   @DisplayName("uses out of 1..1000 and names that are not DNS labels are refused when made")
   void bounds() {
     assertThatThrownBy(() -> grant(0)).hasMessageContaining("uses must be in 1..1000");

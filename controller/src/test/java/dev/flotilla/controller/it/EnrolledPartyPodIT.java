@@ -69,6 +69,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
   /** Namespaces of tenants of the party cluster, watched too: a join Secret may leave them out. */
   static final String TENANT_NS = "tenant";
   static final String TENANT_PODS_NS = "tenant-pods";
+  /** A namespace of the party cluster nothing watches: a test's PartyEnroller passes there are the only ones. */
+  static final String RETRY_NS = "enroll-retry";
   static final String DOMAIN = "fl.example.org";
   static final String JOB = "fashion";
   static final String ENROLLED = "flotilla-enrolled.fashion.a";
@@ -487,7 +489,8 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       String renewedSerial = dev.flotilla.certs.enroll.RevokedSerials.hex(renewed.certificate().getSerialNumber());
       assertThat(record.get().getData().get("d").lines()).contains(firstSerial + " "
           + first.certificate().getNotAfter().toInstant() + " renewed-to:" + renewedSerial + " renewed-key:"
-          + EnrollmentModel.keyDigest(renewed.certificate().getPublicKey()));
+          + EnrollmentModel.keyDigest(renewed.certificate().getPublicKey()) + " key:"
+          + EnrollmentModel.identityKeyDigest(d, first.certificate().getPublicKey()));
       List<EnrollmentModel.Issued> afterRenewal = EnrollmentModel.issued(record.get(), "d");
       assertThat(afterRenewal).extracting(i -> dev.flotilla.certs.enroll.RevokedSerials.hex(i.serial()))
           .as("one line beyond the bound").hasSize(3).contains(renewedSerial);
@@ -610,6 +613,149 @@ class EnrolledPartyPodIT extends OnKubeApiServer {
       assertThat(stored.certificate().getPublicKey()).isEqualTo(kept.getPublic());
       assertThat(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.k").getData()).as("the kept key removed").isNullOrEmpty();
       assertThat(EnrollmentModel.issued(enrolledRecord(), "k")).as("the record does not grow").isEqualTo(recorded);
+    }
+  }
+
+  /** The lines of {@code organisation}'s record of pod host {@code host}. */
+  static List<EnrollmentModel.Issued> hostLines(String organisation, String host) {
+    return EnrollmentModel.issued(enrolledRecord(), organisation).stream().filter(i -> host.equals(i.host())).toList();
+  }
+
+  @Test
+  @DisplayName("POST /v1/host at the bound whose answer was lost: asked again for the same host and key, the certificate of the "
+      + "recorded serial and notAfter comes again (200) and the record is unchanged, one line of the host with key:<digest>; "
+      + "asked with another key, a new certificate, refused with 429 at the bound as any, and nothing recorded")
+  void aLostPodIdentityIsAskedAgainWithTheSameKey() throws Exception {
+    try (EnrollmentServer bounded = boundedEndpoint(2)) {
+      EnrollmentClient client = clientOf(bounded);
+      IssuedCertificate own = enrolled(client, "q");
+      dev.flotilla.certs.Identity q0 = podHost("q-p0");
+      dev.flotilla.certs.CertificateSigningRequest pending = csr(q0);
+
+      // the controller crashes with the answer in hand: it stored nothing, and holds only the key it asked for
+      IssuedCertificate lost = client.issueHost(own, q0, pending);
+      List<EnrollmentModel.Issued> atTheBound = EnrollmentModel.issued(enrolledRecord(), "q");
+      assertThat(atTheBound).hasSize(2);
+
+      IssuedCertificate again = client.issueHost(own, q0, sameKey(q0, pending));
+
+      again.certificate().verify(authorities.ensure(SERVER_NS, DOMAIN).ca().rootCertificate().getPublicKey());
+      assertThat(again.certificate().getSerialNumber()).isEqualTo(lost.certificate().getSerialNumber());
+      assertThat(again.certificate().getNotAfter()).isEqualTo(lost.certificate().getNotAfter());
+      assertThat(again.certificate().getPublicKey()).isEqualTo(pending.publicKey());
+      assertThat(dev.flotilla.certs.Identity.of(again.certificate())).isEqualTo(q0);
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "q")).as("the record does not grow").isEqualTo(atTheBound);
+      assertThat(hostLines("q", "q-p0")).singleElement().satisfies(line -> {
+        assertThat(line.serial()).isEqualTo(lost.certificate().getSerialNumber());
+        assertThat(line.identityKey()).isEqualTo(EnrollmentModel.identityKeyDigest(q0, pending.publicKey()));
+      });
+
+      EnrollmentException other = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> client.issueHost(own, q0, csr(q0)), EnrollmentException.class);
+      assertThat(other.status()).isEqualTo(429);
+      assertThat(other.getMessage()).contains("organisation q holds 2 unexpired certificates (its own and its party pods'), "
+          + "the most the coordinator issues to one organisation (--enroll-certificates-per-organisation 2)");
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "q")).as("nothing recorded for the refusal").isEqualTo(atTheBound);
+    }
+  }
+
+  @Test
+  @DisplayName("the party's controller loses the answer of a pod's identity (the connection is cut after the coordinator "
+      + "recorded it): its next pass asks again with the key it kept in flotilla-renewal.<job>.<organisation>-p<i>, stores the "
+      + "recorded certificate and empties that Secret; at a bound of 3 the second pod still gets its identity, one line each")
+  void theControllerKeepsAPodsKeyUntilItsIdentityIsStored() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+    try (EnrollmentServer bounded = boundedEndpoint(3);
+        TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", bounded.port()),
+            () -> losing.get() && !hostLines("r", "r-p0").isEmpty())) {
+      party.secrets().inNamespace(CONTROLLER_NS).resource(joinSecret("r")
+          .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + relay.port()).build()).create();
+      await("r enrolled").atMost(WAIT).until(() -> partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.r") != null);
+      // a two-pod job of r beside the identities (in the controller's namespace, which the running controller does not
+      // watch): this pass is the only one that asks for its pods' identities
+      IflearnerJob twoPods = dev.flotilla.controller.model.Samples.load("flotilla-fashion-mnist/party-a.yaml", CONTROLLER_NS);
+      twoPods.getMetadata().setName("fashion-party-r");
+      twoPods.getSpec().setHost("fashion.r.party." + DOMAIN);
+      twoPods.getSpec().setVirtualParties(2);
+      twoPods.getSpec().setVirtualPartyPods(2);
+      dev.flotilla.controller.model.JobModel job = new dev.flotilla.controller.model.JobModel(twoPods);
+      var identities = new dev.flotilla.controller.operator.EnrolledIdentities(party,
+          new dev.flotilla.controller.operator.ChildApplier(party), CONTROLLER_NS, ObservedState.direct(party, CONTROLLER_NS),
+          PartyEnroller::clientFor, Clock.systemUTC());
+
+      losing.set(true);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> identities.mountPods(job))
+          .isInstanceOf(dev.flotilla.controller.operator.EnrolledIdentities.PodIdentitiesUnavailable.class);
+
+      assertThat(partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.r-p0")).as("nothing stored").isNull();
+      java.security.KeyPair kept = JoinModel.pendingKey(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.r-p0")).orElseThrow();
+      dev.flotilla.certs.Identity r0 = job.pods().get(0).identity();
+      assertThat(hostLines("r", "r-p0")).singleElement().satisfies(line -> assertThat(line.identityKey())
+          .as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.identityKeyDigest(r0, kept.getPublic())));
+      EnrollmentModel.Issued recorded = hostLines("r", "r-p0").get(0);
+
+      losing.set(false);
+      List<dev.flotilla.controller.operator.EnrolledIdentities.Mounted> mounted = identities.mountPods(job).orElseThrow();
+
+      assertThat(mounted).extracting(dev.flotilla.controller.operator.EnrolledIdentities.Mounted::secretName)
+          .containsExactly("flotilla-enrolled.fashion.r-p0", "flotilla-enrolled.fashion.r-p1");
+      IssuedCertificate stored = JoinModel.identityOf(partySecret(CONTROLLER_NS, "flotilla-enrolled.fashion.r-p0"));
+      assertThat(stored.certificate().getSerialNumber()).isEqualTo(recorded.serial());
+      assertThat(stored.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+      for (int i = 0; i < 2; i++) {
+        assertThat(partySecret(CONTROLLER_NS, "flotilla-renewal.fashion.r-p" + i).getData()).as("the kept key removed")
+            .isNullOrEmpty();
+      }
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "r")).extracting(EnrollmentModel.Issued::host)
+          .as("one line each, the bound of 3 not exceeded").containsExactly(null, "r-p0", "r-p1");
+      assertThat(hostLines("r", "r-p0")).containsExactly(recorded);
+    }
+  }
+
+  @Test
+  @DisplayName("a first enrollment whose answer was lost (the connection cut after the coordinator recorded it): the party's "
+      + "next pass asks again with the spent token and the key it kept in flotilla-renewal.<job>.<organisation>, stores the "
+      + "recorded certificate (same serial) and empties that Secret; the record keeps one line; another key with that token "
+      + "is refused as used up")
+  void aLostEnrollmentIsAskedAgainWithTheKeptKey() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    try (TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", endpoint.port()),
+        () -> losing.get() && !EnrollmentModel.issued(enrolledRecord(), "s").isEmpty())) {
+      // in a namespace the running join controller does not watch: the passes below are the only ones
+      KubeApi.namespace(party, RETRY_NS);
+      Secret joinSecret = party.secrets().inNamespace(RETRY_NS).resource(joinSecret("s")
+          .addToStringData(JoinModel.ENDPOINT, "https://127.0.0.1:" + relay.port()).build()).create();
+      PartyEnroller enroller = new PartyEnroller(party, PartyEnroller::clientFor, Clock.systemUTC());
+      dev.flotilla.certs.Identity s = dev.flotilla.certs.Identity.party(DOMAIN, JOB, "s");
+
+      PartyEnroller.Result cut = enroller.reconcile(RETRY_NS, "join-fashion-s");
+
+      assertThat(cut.state()).as(cut.message()).isEqualTo("Unreachable");
+      assertThat(partySecret(RETRY_NS, "flotilla-enrolled.fashion.s")).as("nothing stored").isNull();
+      java.security.KeyPair kept = JoinModel.pendingKey(partySecret(RETRY_NS, "flotilla-renewal.fashion.s")).orElseThrow();
+      List<EnrollmentModel.Issued> recorded = EnrollmentModel.issued(enrolledRecord(), "s");
+      assertThat(recorded).singleElement().satisfies(line -> assertThat(line.identityKey())
+          .as("the coordinator certified the kept key").isEqualTo(EnrollmentModel.identityKeyDigest(s, kept.getPublic())));
+
+      losing.set(false);
+      PartyEnroller.Result enrolled = enroller.reconcile(RETRY_NS, "join-fashion-s");
+
+      assertThat(enrolled.state()).as(enrolled.message()).isEqualTo("Enrolled");
+      IssuedCertificate stored = JoinModel.identityOf(partySecret(RETRY_NS, "flotilla-enrolled.fashion.s"));
+      assertThat(stored.certificate().getSerialNumber()).isEqualTo(recorded.get(0).serial());
+      assertThat(stored.certificate().getNotAfter().toInstant()).isEqualTo(recorded.get(0).notAfter());
+      assertThat(stored.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+      assertThat(dev.flotilla.certs.Identity.of(stored.certificate())).isEqualTo(s);
+      assertThat(partySecret(RETRY_NS, "flotilla-renewal.fashion.s").getData()).as("the kept key removed").isNullOrEmpty();
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "s")).as("the record does not grow").isEqualTo(recorded);
+
+      dev.flotilla.certs.enroll.JoinToken spent = JoinModel.parse(joinSecret).token();
+      EnrollmentException other = org.assertj.core.api.Assertions.catchThrowableOfType(
+          () -> clientOf(endpoint).enroll(spent, s, dev.flotilla.certs.CertificateSigningRequest.create(s,
+              List.of("fashion.s.party." + DOMAIN), dev.flotilla.certs.KeyType.EC_P256)), EnrollmentException.class);
+      assertThat(other.status()).as(other.getMessage()).isEqualTo(403);
+      assertThat(other.getMessage()).contains("is used up (1 of 1 uses)");
+      assertThat(EnrollmentModel.issued(enrolledRecord(), "s")).as("nothing recorded for the refusal").isEqualTo(recorded);
     }
   }
 
