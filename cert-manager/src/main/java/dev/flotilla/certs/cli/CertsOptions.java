@@ -84,7 +84,9 @@ public final class CertsOptions {
           .description("File holding the join token <id>.<secret>:sha256:<hex> (a file, so the secret is not in ps)."),
       JOB.withDescription("The job the token admits this party to."),
       NAME.withDescription("The organisation the token was made for."),
-      INIT_CA_OUT.withDescription("Directory for tls.key, tls.crt, ca.crt."),
+      INIT_CA_OUT.withDescription("Directory for tls.key, tls.crt, ca.crt. The new key waits in DIR/enrollment/ (0600) "
+          + "until the certificate is stored: a run after a lost answer asks for that key again, and the coordinator "
+          + "gives the certificate it recorded for it (the token, used up by then, is not spent again)."),
       FORCE.withDescription("With --renew: renew even when not due."));
 
   /** Every sub-command's set, in the order of {@code flotilla certs --help}. */

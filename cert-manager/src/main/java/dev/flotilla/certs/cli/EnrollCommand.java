@@ -67,6 +67,8 @@ final class EnrollCommand implements Callable<Integer> {
 
   /** Where a renewal's key and CSR wait, inside the renewed directory, until its certificate is stored (--renew says so). */
   static final String PENDING_DIR = "renewal";
+  /** Where a first enrollment's key and CSR wait, inside --out, until its certificate is stored (--out says so). */
+  static final String PENDING_ENROLLMENT_DIR = "enrollment";
 
   /** Connect and read timeout of each request. */
   static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -109,10 +111,21 @@ final class EnrollCommand implements Callable<Integer> {
     }
     JoinToken token = JoinToken.parse(readToken(tokenFile));
     Identity identity = Identity.party(domain, job, name);
-    CertificateSigningRequest csr = CertificateSigningRequest.create(identity,
-        List.of(job + "." + name + ".party." + domain), KeyType.EC_P256);
+    List<String> dnsNames = List.of(job + "." + name + ".party." + domain);
+    Path pending = out.resolve(PENDING_ENROLLMENT_DIR);
+    CertificateSigningRequest csr;
+    KeyPair kept = keptEnrollmentKey(pending, identity, dnsNames);
+    if (kept != null) {
+      csr = CertificateSigningRequest.create(identity, dnsNames, kept);
+      spec.commandLine().getOut().printf("asking again for the key kept in %s (an earlier enrollment was not stored)%n",
+          pending);
+    } else {
+      csr = CertificateSigningRequest.create(identity, dnsNames, KeyType.EC_P256);
+      csr.writeTo(pending);
+    }
     IssuedCertificate issued = refusalsAsExitCodes(() -> client.enroll(token, identity, csr));
     issued.writeTo(out);
+    forget(pending);
     spec.commandLine().getOut().printf("enrolled %s: wrote %s, %s and %s%n", identity, keyFile,
         out.resolve(IssuedCertificate.CERTIFICATE_FILE), out.resolve(IssuedCertificate.CA_FILE));
     ShowCommand.describe(issued.certificate(), spec.commandLine().getOut());
@@ -158,6 +171,31 @@ final class EnrollCommand implements Callable<Integer> {
       // unreadable: replaced by a new key, as if none were kept
       return null;
     }
+  }
+
+  /**
+   * The key an earlier run kept in {@code pending} for this same enrollment (its answer was lost: the coordinator gives
+   * the certificate it recorded for that key again), or null when none is kept. A key kept for another identity or
+   * other names is refused rather than replaced: it may be the only key of a certificate the coordinator recorded.
+   */
+  private static KeyPair keptEnrollmentKey(Path pending, Identity identity, List<String> dnsNames) {
+    if (!Files.exists(pending.resolve(IssuedCertificate.KEY_FILE))) {
+      return null;
+    }
+    CertificateSigningRequest kept;
+    try {
+      kept = CertificateSigningRequest.load(pending);
+    } catch (PkiException e) {
+      throw new CommandFailure(ExitCode.REFUSED, pending + " holds a key of an earlier enrollment that cannot be read ("
+          + e.getMessage() + "): remove " + pending + " or enroll into another --out");
+    }
+    CertificateSigningRequest asked = CertificateSigningRequest.create(identity, dnsNames, kept.keyPair());
+    if (!asked.commonName().equals(kept.commonName()) || !asked.subjectAltNames().equals(kept.subjectAltNames())) {
+      throw new CommandFailure(ExitCode.REFUSED, pending + " holds the key of an enrollment of " + kept.commonName() + " "
+          + kept.subjectAltNames() + " that was not stored, not of " + identity + ": run that enrollment again, or remove "
+          + pending + " or enroll into another --out");
+    }
+    return kept.keyPair();
   }
 
   /**

@@ -161,9 +161,14 @@ class EnrollmentIT {
 
   /** {@code bin/flotilla certs enroll ...} on the party's host. */
   Run enrollCli(EnrollmentServer endpoint, String joinToken, String organisation, Path out) throws Exception {
+    return enrollCli(endpoint.port(), joinToken, organisation, out);
+  }
+
+  /** {@code certs enroll} through {@code port} (the endpoint's, or a relay's in front of it). */
+  Run enrollCli(int port, String joinToken, String organisation, Path out) throws Exception {
     Path tokenFile = tmp.resolve("token-" + organisation + "-" + System.nanoTime());
     Files.writeString(tokenFile, joinToken + "\n");
-    return run(CertsCommand.commandLine(), "enroll", "--domain", DOMAIN, "--endpoint", "https://127.0.0.1:" + endpoint.port(),
+    return run(CertsCommand.commandLine(), "enroll", "--domain", DOMAIN, "--endpoint", "https://127.0.0.1:" + port,
         "--token-file", tokenFile.toString(), "--job", JOB, "--name", organisation, "--out", out.toString());
   }
 
@@ -323,6 +328,55 @@ class EnrollmentIT {
     assertThatThrownBy(() -> join(aggregator, carol)).isInstanceOf(StatusRuntimeException.class)
         .satisfies(e -> assertThat(causes(e)).contains("CERTIFICATE_REVOKED"));
     assertNoPrivateKeyOf(second.certificate(), second.privateKey());
+  }
+
+  /** The lines of {@code organisation}'s record. */
+  static List<EnrollmentModel.Issued> recordOf(String organisation) {
+    return EnrollmentModel.issued(client.configMaps().inNamespace(CONTROLLER_NS).withName(EnrollmentModel.enrolledName(DOMAIN))
+        .get(), organisation);
+  }
+
+  @Test
+  @DisplayName("the CLI loses a first enrollment's answer (the connection is cut after the coordinator recorded it): "
+      + "OUT/enrollment keeps the key (0600); the next run with the token, used up by then, asks again for that key, stores "
+      + "the recorded certificate (same serial) and removes OUT/enrollment; the record does not grow; a run for another "
+      + "organisation into that OUT is refused, the kept key untouched")
+  void aFirstEnrollmentAskedAgainWithTheKeptKey() throws Exception {
+    EnrollmentServer endpoint = endpoint(30);
+    String token = createToken("erin", "1h", 1);
+    Path erin = tmp.resolve("erin");
+    java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    try (TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", endpoint.port()),
+        () -> losing.get() && !recordOf("erin").isEmpty())) {
+      Run cut = enrollCli(relay.port(), token, "erin", erin);
+      assertThat(cut.exit()).as(cut.out() + cut.err()).isEqualTo(3);
+    }
+    assertThat(erin.resolve("tls.crt")).as("nothing stored").doesNotExist();
+    Path pending = erin.resolve("enrollment");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(pending.resolve("tls.key"))))
+        .isEqualTo("rw-------");
+    java.security.KeyPair kept = CertificateSigningRequest.load(pending).keyPair();
+    List<EnrollmentModel.Issued> recorded = recordOf("erin");
+    assertThat(recorded).hasSize(1);
+
+    Run other = enrollCli(endpoint, createToken("frank", "1h", 1), "frank", erin);
+    assertThat(other.exit()).isEqualTo(5);
+    assertThat(other.err()).contains(pending + " holds the key of an enrollment of").contains("that was not stored, not of "
+        + Identity.party(DOMAIN, JOB, "frank"));
+    assertThat(CertificateSigningRequest.load(pending).keyPair().getPublic()).isEqualTo(kept.getPublic());
+    assertThat(recordOf("frank")).as("nothing asked for frank").isEmpty();
+
+    Run again = enrollCli(endpoint, token, "erin", erin);
+
+    assertThat(again.exit()).as(again.err()).isZero();
+    assertThat(again.out()).contains("asking again for the key kept in " + pending);
+    IssuedCertificate issued = IssuedCertificate.load(erin);
+    assertThat(issued.certificate().getSerialNumber()).isEqualTo(recorded.get(0).serial());
+    assertThat(issued.certificate().getPublicKey()).isEqualTo(kept.getPublic());
+    assertThat(Identity.of(issued.certificate())).isEqualTo(Identity.party(DOMAIN, JOB, "erin"));
+    assertThat(pending).doesNotExist();
+    assertThat(recordOf("erin")).as("the record does not grow").isEqualTo(recorded);
+    assertNoPrivateKeyOf(issued.certificate(), issued.privateKey());
   }
 
   @Test
