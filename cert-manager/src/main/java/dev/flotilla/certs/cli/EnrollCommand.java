@@ -200,7 +200,8 @@ final class EnrollCommand implements Callable<Integer> {
 
   /**
    * Removes what {@link CertificateSigningRequest#writeTo} wrote in {@code pending}, then the directory. Left behind, the
-   * key is the current one and is not asked for again ({@link IssuedCertificate#renewableWith}): a warning, not a failure.
+   * key is the stored one and is not asked for again (a renewal checks {@link IssuedCertificate#renewableWith}; a first
+   * enrollment into that directory is refused, its tls.key existing): a warning, not a failure.
    */
   private void forget(Path pending) {
     try {

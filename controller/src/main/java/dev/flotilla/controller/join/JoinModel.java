@@ -287,14 +287,6 @@ public final class JoinModel {
   }
 
   /**
-   * The renewal Secret of {@code join} keeping {@code pending} (its key {@code tls.key} and CSR {@code tls.csr}), or, with
-   * null, keeping nothing.
-   */
-  public static Secret renewalSecret(Join join, CertificateSigningRequest pending) {
-    return renewalSecret(join.namespace(), join.renewalSecretName(), pending);
-  }
-
-  /**
    * The renewal Secret of a party pod's identity: {@code flotilla-renewal.<job>.<organisation>-p<i>}, beside its identity
    * Secret ({@code flotilla-enrolled.<job>.<organisation>-p<i>}), for the key its first issue or a later one is asked for.
    */

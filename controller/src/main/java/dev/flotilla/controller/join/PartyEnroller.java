@@ -10,13 +10,11 @@ import dev.flotilla.certs.enroll.EnrollmentException;
 import dev.flotilla.certs.enroll.RevokedSerials;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,11 +39,13 @@ public final class PartyEnroller {
   public record Result(String state, String message, Instant nextCheck) {}
 
   private final KubernetesClient client;
+  private final PendingKeys pendingKeys;
   private final Function<JoinModel.Join, EnrollmentClient> clients;
   private final Clock clock;
 
   public PartyEnroller(KubernetesClient client, Function<JoinModel.Join, EnrollmentClient> clients, Clock clock) {
     this.client = client;
+    this.pendingKeys = new PendingKeys(client);
     this.clients = clients;
     this.clock = clock;
   }
@@ -77,8 +77,7 @@ public final class PartyEnroller {
       // the coordinator said no to this token; asking again would spend an attempt and change nothing
       return new Result("Refused", said.get(JoinModel.MESSAGE), null);
     }
-    CertificateSigningRequest csr = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
-        pendingKey(join, null, KeyType.EC_P256));
+    CertificateSigningRequest csr = request(join, null, KeyType.EC_P256);
     IssuedCertificate issued;
     try {
       issued = clients.apply(join).enroll(join.token(), join.identity(), csr);
@@ -88,7 +87,7 @@ public final class PartyEnroller {
       return new Result("Refused", "the coordinator's answer is not usable: " + e.getMessage(), null);
     }
     client.secrets().inNamespace(join.namespace()).resource(JoinModel.identitySecret(join, issued)).create();
-    forgetPendingKey(join);
+    pendingKeys.forget(join.namespace(), join.renewalSecretName());
     LOG.info("{}: enrolled, serial {}; key and certificate in Secret {}", join, RevokedSerials.hex(issued.certificate().getSerialNumber()),
         join.identitySecretName());
     return new Result("Enrolled", "serial " + RevokedSerials.hex(issued.certificate().getSerialNumber()) + " in Secret "
@@ -102,8 +101,7 @@ public final class PartyEnroller {
     if (clock.instant().isBefore(due)) {
       return new Result(null, null, due);
     }
-    CertificateSigningRequest csr = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()),
-        pendingKey(join, held, KeyType.of(held.privateKey())));
+    CertificateSigningRequest csr = request(join, held, KeyType.of(held.privateKey()));
     IssuedCertificate renewed;
     try {
       renewed = clients.apply(join).renew(held, csr);
@@ -116,7 +114,7 @@ public final class PartyEnroller {
     Secret next = JoinModel.identitySecret(join, renewed);
     next.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
     client.secrets().inNamespace(join.namespace()).resource(next).update();
-    forgetPendingKey(join);
+    pendingKeys.forget(join.namespace(), join.renewalSecretName());
     String serials = RevokedSerials.hex(held.certificate().getSerialNumber()) + " -> "
         + RevokedSerials.hex(renewed.certificate().getSerialNumber());
     LOG.info("{}: renewed, serial {}", join, serials);
@@ -125,37 +123,18 @@ public final class PartyEnroller {
   }
 
   /**
-   * The key to enroll ({@code held} null) or renew {@code held} for: the one kept in the renewal Secret by an earlier
-   * attempt whose answer never arrived or was never stored (the coordinator may have certified it; asked again for that
-   * key, it sends that certificate again), else a new one of {@code type}, kept there before it is sent. A kept key the
-   * certificate is not {@linkplain IssuedCertificate#renewableWith renewable with} (a renewal or the enrollment stored,
-   * the Secret not yet emptied) is replaced.
+   * The CSR to enroll ({@code held} null) or renew {@code held} with: for the key an earlier attempt kept in the renewal
+   * Secret ({@link PendingKeys}) unless the certificate is not {@linkplain IssuedCertificate#renewableWith renewable with}
+   * it (a renewal or the enrollment stored, the Secret not yet emptied), else for a new one of {@code type}.
    */
-  private KeyPair pendingKey(JoinModel.Join join, IssuedCertificate held, KeyType type) {
-    Secret kept = client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).get();
-    Optional<KeyPair> pending = JoinModel.pendingKey(kept).filter(k -> held == null || held.renewableWith(k));
-    if (pending.isPresent()) {
+  private CertificateSigningRequest request(JoinModel.Join join, IssuedCertificate held, KeyType type) {
+    PendingKeys.Request request = pendingKeys.request(join.namespace(), join.renewalSecretName(), join.identity(),
+        List.of(join.partyHost()), type, k -> held == null || held.renewableWith(k));
+    if (request.kept()) {
       LOG.info("{}: {} with the key kept in Secret {} (an earlier answer was not stored)", join,
           held == null ? "enrolling" : "renewing", join.renewalSecretName());
-      return pending.get();
     }
-    CertificateSigningRequest fresh = CertificateSigningRequest.create(join.identity(), List.of(join.partyHost()), type);
-    Secret desired = JoinModel.renewalSecret(join, fresh);
-    if (kept == null) {
-      client.secrets().inNamespace(join.namespace()).resource(desired).create();
-    } else {
-      desired.getMetadata().setResourceVersion(kept.getMetadata().getResourceVersion());
-      client.secrets().inNamespace(join.namespace()).resource(desired).update();
-    }
-    return fresh.keyPair();
-  }
-
-  /** Empties the renewal Secret once the certificate of its key is stored: the next renewal makes a new key. */
-  private void forgetPendingKey(JoinModel.Join join) {
-    client.secrets().inNamespace(join.namespace()).withName(join.renewalSecretName()).edit(s -> {
-      s.setData(null);
-      return s;
-    });
+    return request.csr();
   }
 
   private Result failed(JoinModel.Join join, EnrollmentException e) {

@@ -7,11 +7,11 @@ import dev.flotilla.certs.PkiException;
 import dev.flotilla.certs.enroll.EnrollmentClient;
 import dev.flotilla.controller.join.JoinModel;
 import dev.flotilla.controller.join.PartyEnroller;
+import dev.flotilla.controller.join.PendingKeys;
 import dev.flotilla.controller.model.EnrolledIdentityModel;
 import dev.flotilla.controller.model.JobModel;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -55,6 +55,7 @@ public final class EnrolledIdentities {
   /** Where the join Secrets come from: the controller's informer, so a reconcile lists none through the API server. */
   private final ObservedState observed;
   private final Function<JoinModel.Join, EnrollmentClient> coordinators;
+  private final PendingKeys pendingKeys;
   private final Clock clock;
 
   public EnrolledIdentities(KubernetesClient client, ChildApplier applier, String controllerNamespace, ObservedState observed) {
@@ -72,6 +73,7 @@ public final class EnrolledIdentities {
     this.controllerNamespace = controllerNamespace;
     this.observed = observed;
     this.coordinators = coordinators;
+    this.pendingKeys = new PendingKeys(client);
     this.clock = clock;
   }
 
@@ -137,40 +139,26 @@ public final class EnrolledIdentities {
       next = client.secrets().inNamespace(controllerNamespace).resource(next).update();
     }
     // stored: the kept key is the held one now; the next issue makes a new one
-    Secret kept = client.secrets().inNamespace(controllerNamespace).withName(pending).get();
-    if (kept != null) {
-      Secret emptied = JoinModel.renewalSecret(controllerNamespace, pending, null);
-      emptied.getMetadata().setResourceVersion(kept.getMetadata().getResourceVersion());
-      client.secrets().inNamespace(controllerNamespace).resource(emptied).update();
-    }
+    pendingKeys.forget(controllerNamespace, pending);
     LOG.info("{}: {} issued by the federation (serial {}) into Secret {}/{}; its key was made here", pod.ref(),
         pod.identityUri(), EnrolledIdentityModel.serial(next), controllerNamespace, name);
     return next;
   }
 
   /**
-   * The CSR of {@code pod}'s identity (DNS names {@code names}) for the key kept in Secret {@code pending} by an earlier
-   * attempt whose answer never arrived or was never stored (the coordinator may have certified it; asked again for that
-   * key, it sends that certificate again rather than count another), else for a new key, kept there before it is sent.
-   * A kept key that is already {@code held}'s (its certificate stored, the Secret not yet emptied) is replaced.
+   * The CSR of {@code pod}'s identity (DNS names {@code names}) for the key an earlier attempt kept in Secret
+   * {@code pending} ({@link PendingKeys}) unless it is already {@code held}'s (its certificate stored, the Secret not yet
+   * emptied), else for a new key.
    */
   private CertificateSigningRequest podRequest(JobModel pod, List<String> names, String pending, Secret held) {
-    Secret kept = client.secrets().inNamespace(controllerNamespace).withName(pending).get();
-    Optional<KeyPair> key = JoinModel.pendingKey(kept).filter(k -> !k.getPublic().equals(heldKey(held)));
-    if (key.isPresent()) {
+    PublicKey heldKey = heldKey(held);
+    PendingKeys.Request request = pendingKeys.request(controllerNamespace, pending, pod.identity(), names, KeyType.EC_P256,
+        k -> !k.getPublic().equals(heldKey));
+    if (request.kept()) {
       LOG.info("{}: asking again for {} with the key kept in Secret {}/{} (an earlier answer was not stored)", pod.ref(),
           pod.identityUri(), controllerNamespace, pending);
-      return CertificateSigningRequest.create(pod.identity(), names, key.get());
     }
-    CertificateSigningRequest fresh = CertificateSigningRequest.create(pod.identity(), names, KeyType.EC_P256);
-    Secret desired = JoinModel.renewalSecret(controllerNamespace, pending, fresh);
-    if (kept == null) {
-      client.secrets().inNamespace(controllerNamespace).resource(desired).create();
-    } else {
-      desired.getMetadata().setResourceVersion(kept.getMetadata().getResourceVersion());
-      client.secrets().inNamespace(controllerNamespace).resource(desired).update();
-    }
-    return fresh;
+    return request.csr();
   }
 
   /** The public key of the certificate {@code held} holds, or null when there is none or it does not parse. */

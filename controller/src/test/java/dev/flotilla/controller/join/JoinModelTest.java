@@ -68,7 +68,7 @@ class JoinModelTest {
     dev.flotilla.certs.CertificateSigningRequest pending = dev.flotilla.certs.CertificateSigningRequest.create(join.identity(),
         List.of(join.partyHost()), dev.flotilla.certs.KeyType.EC_P256);
 
-    Secret kept = JoinModel.renewalSecret(join, pending);
+    Secret kept = JoinModel.renewalSecret(join.namespace(), join.renewalSecretName(), pending);
 
     assertThat(kept.getMetadata().getName()).isEqualTo("flotilla-renewal.mnist.alice");
     assertThat(kept.getMetadata().getNamespace()).isEqualTo("flotilla-system");
@@ -77,10 +77,10 @@ class JoinModelTest {
       assertThat(k.getPublic()).isEqualTo(pending.publicKey());
       assertThat(k.getPrivate()).isEqualTo(pending.privateKey());
     });
-    assertThat(JoinModel.pendingKey(JoinModel.renewalSecret(join, null))).isEmpty();
+    assertThat(JoinModel.pendingKey(JoinModel.renewalSecret(join.namespace(), join.renewalSecretName(), null))).isEmpty();
     assertThat(JoinModel.pendingKey(null)).isEmpty();
-    Secret mismatched = JoinModel.renewalSecret(join, pending);
-    mismatched.getData().put("tls.key", JoinModel.renewalSecret(join, dev.flotilla.certs.CertificateSigningRequest.create(
+    Secret mismatched = JoinModel.renewalSecret(join.namespace(), join.renewalSecretName(), pending);
+    mismatched.getData().put("tls.key", JoinModel.renewalSecret(join.namespace(), join.renewalSecretName(), dev.flotilla.certs.CertificateSigningRequest.create(
         join.identity(), List.of(), dev.flotilla.certs.KeyType.EC_P256)).getData().get("tls.key"));
     assertThat(JoinModel.pendingKey(mismatched)).isEmpty();
   }
